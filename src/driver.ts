@@ -1,0 +1,54 @@
+/**
+ * The Driver record: everything that talks to a client library. Drivers run SQL text with
+ * parameters, stream, reserve a connection for a transaction, report the server version and
+ * classify the client's errors into DbError. They know nothing of query data or dialects.
+ */
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { DbError } from './errors.js'
+import type { Compiled } from './sql.js'
+
+/** A row as the client library returns it. */
+export type Row = Record<string, unknown>
+
+/** The outcome of one statement. */
+export interface QueryResult<R = Row> {
+  /** Rows returned (empty for statements that return none). */
+  readonly rows: R[]
+  /** Rows inserted, updated or deleted. */
+  readonly rowsAffected: number
+  /** The generated key of the last inserted row, where the engine reports one. */
+  readonly insertId?: number | bigint
+}
+
+/** Options for streaming a result. */
+export interface StreamOptions {
+  /** Rows fetched per round trip (cursor size). Default 500. */
+  readonly batchSize?: number
+}
+
+/** One connection, held exclusively (for a transaction or a stream). */
+export interface Connection {
+  readonly execute: (q: Compiled) => TaskEither<DbError, QueryResult>
+  /** Rows in batches; ending the iteration early releases what it holds. Throws DbError. */
+  readonly stream: (q: Compiled, options?: StreamOptions) => AsyncIterable<readonly Row[]>
+  /** Give the connection back (to the pool, or unlock it). Never fails. */
+  readonly release: () => Promise<void>
+}
+
+/** The Driver record. */
+export interface Driver {
+  /** Client library name, for messages: `better-sqlite3`, `postgres.js`, `mysql2`. */
+  readonly name: string
+  /** Run one statement on any available connection. */
+  readonly execute: (q: Compiled) => TaskEither<DbError, QueryResult>
+  /** Stream one statement's rows in batches on a connection held for the duration. Throws DbError. */
+  readonly stream: (q: Compiled, options?: StreamOptions) => AsyncIterable<readonly Row[]>
+  /** Hold one connection exclusively until `release` (transactions use this). */
+  readonly reserve: () => TaskEither<DbError, Connection>
+  /** The server or library version, e.g. `3.45.1`, `15.4`, `10.11.6-MariaDB`. */
+  readonly version: () => TaskEither<DbError, string>
+  /** Turn anything the client threw into a DbError, by the database's own error code. */
+  readonly classifyError: (e: unknown) => DbError
+  /** Close every connection. */
+  readonly close: () => TaskEither<DbError, void>
+}

@@ -1,0 +1,286 @@
+/**
+ * The better-sqlite3 driver: one synchronous SQLite connection, served through TaskEither.
+ *
+ * - Statements are prepared once per SQL text and cached (LRU, `statementCacheSize`).
+ * - `stmt.reader` decides `all` (rows) or `run` (changes, last insert rowid).
+ * - The single connection is serialized: while a transaction or a stream holds it, every
+ *   other call waits its turn, so interleaved async code cannot slip into a transaction.
+ * - File databases get WAL and a busy timeout; foreign keys are enforced.
+ *
+ * Value policy (what comes back from SQLite):
+ * - integers: `'safe'` (default) returns numbers, and BigInt only where a value is beyond
+ *   2^53; `'bigint'` always BigInt; `'number'` always number (precision may be lost).
+ * - booleans are stored as 0/1 and read back as 0/1; dates are stored as ISO-8601 text;
+ *   JSON objects and arrays as text; Uint8Array as BLOB (read back as Buffer); decimals
+ *   should travel as strings in TEXT columns, since a NUMERIC column would round them.
+ *   Model codecs (`recordkit` `codecs`) turn these back into booleans, Dates and objects.
+ */
+import Database from 'better-sqlite3'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Connection, Driver, QueryResult, Row, StreamOptions } from '../driver.js'
+import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
+import { fix } from '../record.js'
+import type { Compiled } from '../sql.js'
+
+/** Options of the better-sqlite3 driver. */
+export interface BetterSqlite3Options {
+  /** A file path, or `':memory:'`. */
+  readonly filename: string
+  readonly readonly?: boolean
+  /** Milliseconds to wait on a locked file database. Default 5000. */
+  readonly busyTimeout?: number
+  /** WAL journal for file databases. Default true. */
+  readonly wal?: boolean
+  /** Enforce foreign keys (`PRAGMA foreign_keys = ON`). Default true. */
+  readonly foreignKeys?: boolean
+  /** How integers come back. Default `'safe'`. */
+  readonly integers?: 'safe' | 'bigint' | 'number'
+  /** Prepared statements kept per connection. Default 500. */
+  readonly statementCacheSize?: number
+  /** Replace parameters by `'[redacted]'` in errors. Default false. */
+  readonly redactParams?: boolean
+}
+
+/** The better-sqlite3 Driver record, with its connection set-up as an overridable field. */
+export interface BetterSqlite3Driver extends Driver {
+  /** Called once when the connection opens: pragmas go here (override with `extend`). */
+  readonly onConnect: (db: Database.Database) => void
+  /** The underlying connection (opened on first use). */
+  readonly database: () => Database.Database
+  /** The SQLite library version, known without I/O. */
+  readonly knownVersion: () => string
+}
+
+const CODE_TAGS: Readonly<Record<string, DbErrorTag>> = {
+  SQLITE_CONSTRAINT_UNIQUE: 'UniqueViolation',
+  SQLITE_CONSTRAINT_PRIMARYKEY: 'UniqueViolation',
+  SQLITE_CONSTRAINT_ROWID: 'UniqueViolation',
+  SQLITE_CONSTRAINT_FOREIGNKEY: 'ForeignKeyViolation',
+  SQLITE_CONSTRAINT_NOTNULL: 'NotNullViolation',
+  SQLITE_CONSTRAINT_CHECK: 'CheckViolation',
+  SQLITE_BUSY: 'LockTimeout',
+  SQLITE_BUSY_SNAPSHOT: 'SerializationFailure',
+  SQLITE_BUSY_TIMEOUT: 'LockTimeout',
+  SQLITE_BUSY_RECOVERY: 'LockTimeout',
+  SQLITE_LOCKED: 'LockTimeout',
+  SQLITE_LOCKED_SHAREDCACHE: 'LockTimeout',
+  SQLITE_INTERRUPT: 'StatementTimeout',
+  SQLITE_CANTOPEN: 'ConnectionError',
+  SQLITE_NOTADB: 'ConnectionError',
+  SQLITE_CORRUPT: 'ConnectionError',
+  SQLITE_READONLY: 'QueryError',
+}
+
+/**
+ * Classify a better-sqlite3 error by its extended result code.
+ * @example classifySqliteError(e)._tag // 'UniqueViolation' for SQLITE_CONSTRAINT_UNIQUE
+ */
+export const classifySqliteError = (e: unknown): DbError => {
+  if (isDbError(e)) return e
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined
+  const message = e instanceof Error ? e.message : String(e)
+  if (typeof code === 'string') {
+    const tag = CODE_TAGS[code] ?? (code.startsWith('SQLITE_CONSTRAINT') ? 'CheckViolation' : code.startsWith('SQLITE_BUSY') ? 'LockTimeout' : 'QueryError')
+    const fields: Record<string, unknown> = { code, cause: e }
+    if (tag === 'NotNullViolation') fields.column = /NOT NULL constraint failed: (?:[^.]+\.)?(\S+)/.exec(message)?.[1]
+    if (tag === 'UniqueViolation' || tag === 'CheckViolation') fields.constraint = /constraint failed: (.+)$/.exec(message)?.[1]
+    return dbError(tag as 'QueryError', message, fields)
+  }
+  // better-sqlite3 throws TypeError/RangeError for bad bindings (wrong count, unsupported type).
+  return dbError('QueryError', message, { cause: e })
+}
+
+const READS = /^\s*(SELECT|WITH|PRAGMA|EXPLAIN|VALUES)\b/i
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+
+/** BigInts within 2^53 become numbers, in place. */
+const narrowIntegers = (rows: Row[]): Row[] => {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]
+    for (const k in r) {
+      const v = r[k]
+      if (typeof v === 'bigint' && v <= MAX_SAFE && v >= MIN_SAFE) r[k] = Number(v)
+    }
+  }
+  return rows
+}
+
+/**
+ * A better-sqlite3 driver. The connection opens on first use.
+ *
+ * @example
+ * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+ * const onDisk = compose(betterSqlite3({ filename: 'app.db', busyTimeout: 10_000 }), sqlite)
+ */
+export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Driver => {
+  const integers = options.integers ?? 'safe'
+  const cacheSize = options.statementCacheSize ?? 500
+  const redact = options.redactParams ?? false
+  let conn: Database.Database | undefined
+  const cache = new Map<string, Database.Statement>()
+
+  // One connection, one holder at a time: a transaction or a stream holds it.
+  let held = false
+  const waiters: (() => void)[] = []
+  const acquire = (): Promise<void> => {
+    if (!held) {
+      held = true
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => waiters.push(resolve))
+  }
+  const releaseLock = (): void => {
+    const next = waiters.shift()
+    if (next) next()
+    else held = false
+  }
+
+  return fix<BetterSqlite3Driver>((self) => {
+    const database = (): Database.Database => {
+      if (conn === undefined) {
+        try {
+          conn = new Database(options.filename, { readonly: options.readonly ?? false, timeout: options.busyTimeout ?? 5000 })
+        } catch (e) {
+          throw dbError('ConnectionError', `cannot open SQLite database ${options.filename}: ${(e as Error).message}`, { cause: e, code: (e as { code?: string }).code })
+        }
+        if (integers !== 'number') conn.defaultSafeIntegers(true)
+        self.onConnect(conn)
+      }
+      return conn
+    }
+
+    const prepare = (text: string): Database.Statement => {
+      let stmt = cache.get(text)
+      if (stmt === undefined) {
+        stmt = database().prepare(text)
+        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
+        cache.set(text, stmt)
+      }
+      return stmt
+    }
+
+    /** Run now, synchronously; the caller makes sure the connection is ours. */
+    const runNow = (q: Compiled): QueryResult => {
+      try {
+        const stmt = prepare(q.sql)
+        if (stmt.reader) {
+          const rows = stmt.all(q.params as unknown[]) as Row[]
+          // A reader that is not a query is DML with RETURNING: one returned row per changed row.
+          return { rows: integers === 'safe' ? narrowIntegers(rows) : rows, rowsAffected: READS.test(q.sql) ? 0 : rows.length }
+        }
+        const r = stmt.run(q.params as unknown[])
+        return { rows: [], rowsAffected: r.changes, insertId: typeof r.lastInsertRowid === 'bigint' && integers === 'safe' && r.lastInsertRowid <= MAX_SAFE ? Number(r.lastInsertRowid) : r.lastInsertRowid }
+      } catch (e) {
+        throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+      }
+    }
+
+    const settle = (q: Compiled): Promise<import('fp-ts/lib/Either.js').Either<DbError, QueryResult>> => {
+      try {
+        return Promise.resolve({ _tag: 'Right', right: runNow(q) })
+      } catch (e) {
+        return Promise.resolve({ _tag: 'Left', left: e as DbError })
+      }
+    }
+
+    const iterate = async function* (q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
+      let it: IterableIterator<unknown>
+      try {
+        it = prepare(q.sql).iterate(q.params as unknown[])
+      } catch (e) {
+        throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+      }
+      try {
+        let batch: Row[] = []
+        for (;;) {
+          let next: IteratorResult<unknown>
+          try {
+            next = it.next()
+          } catch (e) {
+            throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+          }
+          if (next.done) break
+          batch.push(next.value as Row)
+          if (batch.length >= batchSize) {
+            yield integers === 'safe' ? narrowIntegers(batch) : batch
+            batch = []
+          }
+        }
+        if (batch.length > 0) yield integers === 'safe' ? narrowIntegers(batch) : batch
+      } finally {
+        it.return?.()
+      }
+    }
+
+    const heldConnection: Connection = {
+      execute: (q) => () => settle(q),
+      stream: (q, o?: StreamOptions) => iterate(q, o?.batchSize ?? 500),
+      release: async () => releaseLock(),
+    }
+
+    return {
+      name: 'better-sqlite3',
+      onConnect: (db) => {
+        if (options.filename !== ':memory:' && options.filename !== '' && !(options.readonly ?? false) && (options.wal ?? true)) {
+          db.pragma('journal_mode = WAL')
+        }
+        if (options.foreignKeys ?? true) db.pragma('foreign_keys = ON')
+      },
+      database,
+      knownVersion: () => (database().prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
+
+      execute: (q): TaskEither<DbError, QueryResult> => () => {
+        if (!held) return settle(q)
+        return acquire().then(() => settle(q)).finally(releaseLock)
+      },
+
+      stream: (q, o) => ({
+        [Symbol.asyncIterator]: () => {
+          const gen = (async function* () {
+            await acquire()
+            try {
+              yield* iterate(q, o?.batchSize ?? 500)
+            } finally {
+              releaseLock()
+            }
+          })()
+          return gen
+        },
+      }),
+
+      reserve: () => async () => {
+        await acquire()
+        try {
+          database()
+        } catch (e) {
+          releaseLock()
+          return { _tag: 'Left', left: self.classifyError(e) }
+        }
+        return { _tag: 'Right', right: heldConnection }
+      },
+
+      version: () => async () => {
+        try {
+          return { _tag: 'Right', right: self.knownVersion() }
+        } catch (e) {
+          return { _tag: 'Left', left: self.classifyError(e) }
+        }
+      },
+
+      classifyError: classifySqliteError,
+
+      close: () => async () => {
+        try {
+          cache.clear()
+          conn?.close()
+          conn = undefined
+          return { _tag: 'Right', right: undefined }
+        } catch (e) {
+          return { _tag: 'Left', left: self.classifyError(e) }
+        }
+      },
+    }
+  })
+}

@@ -1,0 +1,182 @@
+/**
+ * DbError: the one error type every recordkit operation fails with.
+ *
+ * A tagged union keyed by `_tag`. Drivers classify errors by the database's own codes
+ * (PostgreSQL SQLSTATE, MySQL errno, SQLite extended result codes), never by message text.
+ * Each error is a real `Error` (it has a stack) that also carries the SQL, the parameters and
+ * the original cause, so a log line says what ran and why it failed.
+ */
+
+/** Every tag a DbError may carry. */
+export type DbErrorTag =
+  | 'ConnectionError'
+  | 'QueryError'
+  | 'UniqueViolation'
+  | 'ForeignKeyViolation'
+  | 'NotNullViolation'
+  | 'CheckViolation'
+  | 'SerializationFailure'
+  | 'Deadlock'
+  | 'LockTimeout'
+  | 'StatementTimeout'
+  | 'TransactionError'
+  | 'UnsupportedFeature'
+  | 'DecodeError'
+  | 'ValidationError'
+  | 'NotFound'
+  | 'ConflictError'
+  | 'HookError'
+
+/** One failing field in a ValidationError or DecodeError. */
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `email` or `address.city` or `rows.3.name`. */
+  readonly path: string
+  /** The rule that failed, e.g. the io-ts type name `string` or a refinement name `Email`. */
+  readonly rule: string
+  /** The offending value (omitted when redacted). */
+  readonly value?: unknown
+  readonly message: string
+}
+
+interface Base<Tag extends DbErrorTag> extends Error {
+  readonly _tag: Tag
+  /** SQL text that failed, when a statement was involved. */
+  readonly sql?: string
+  /** Parameters bound to that SQL (replaced by `'[redacted]'` when redaction is on). */
+  readonly params?: readonly unknown[]
+  /** The database's own code: SQLSTATE, errno or SQLite extended code. */
+  readonly code?: string | number
+  /** The original error thrown by the client library. */
+  readonly cause?: unknown
+}
+
+export interface ConnectionError extends Base<'ConnectionError'> {}
+export interface QueryError extends Base<'QueryError'> {}
+export interface UniqueViolation extends Base<'UniqueViolation'> {
+  readonly constraint?: string
+}
+export interface ForeignKeyViolation extends Base<'ForeignKeyViolation'> {
+  readonly constraint?: string
+}
+export interface NotNullViolation extends Base<'NotNullViolation'> {
+  readonly column?: string
+}
+export interface CheckViolation extends Base<'CheckViolation'> {
+  readonly constraint?: string
+}
+export interface SerializationFailure extends Base<'SerializationFailure'> {}
+export interface Deadlock extends Base<'Deadlock'> {}
+export interface LockTimeout extends Base<'LockTimeout'> {}
+export interface StatementTimeout extends Base<'StatementTimeout'> {}
+export interface TransactionError extends Base<'TransactionError'> {}
+export interface UnsupportedFeature extends Base<'UnsupportedFeature'> {
+  readonly dialect: string
+  readonly feature: string
+}
+export interface DecodeError extends Base<'DecodeError'> {
+  readonly issues: readonly FieldIssue[]
+}
+export interface ValidationError extends Base<'ValidationError'> {
+  readonly issues: readonly FieldIssue[]
+}
+export interface NotFound extends Base<'NotFound'> {
+  readonly table?: string
+  readonly key?: unknown
+}
+/** An optimistic-lock conflict: the row changed since it was read. */
+export interface ConflictError extends Base<'ConflictError'> {
+  readonly table?: string
+  readonly key?: unknown
+}
+/** A lifecycle hook refused the operation. */
+export interface HookError extends Base<'HookError'> {
+  readonly hook?: string
+}
+
+/** The tagged union of every failure. */
+export type DbError =
+  | ConnectionError
+  | QueryError
+  | UniqueViolation
+  | ForeignKeyViolation
+  | NotNullViolation
+  | CheckViolation
+  | SerializationFailure
+  | Deadlock
+  | LockTimeout
+  | StatementTimeout
+  | TransactionError
+  | UnsupportedFeature
+  | DecodeError
+  | ValidationError
+  | NotFound
+  | ConflictError
+  | HookError
+
+type ErrorOf<T extends DbErrorTag> = Extract<DbError, { _tag: T }>
+type Fields<T extends DbErrorTag> = Omit<ErrorOf<T>, keyof Error | '_tag'> & { readonly cause?: unknown }
+
+const DB_ERROR = Symbol.for('recordkit.DbError')
+
+/**
+ * Make a DbError of the given tag.
+ *
+ * @example
+ * const e = dbError('NotFound', 'no user 7', { table: 'users', key: 7 })
+ * e._tag // 'NotFound'
+ */
+export const dbError = <T extends DbErrorTag>(tag: T, message: string, fields?: Fields<T>): ErrorOf<T> => {
+  const e = new Error(message, fields && 'cause' in fields ? { cause: fields.cause } : undefined) as Error & Record<string | symbol, unknown>
+  e.name = tag
+  e._tag = tag
+  e[DB_ERROR] = true
+  if (fields) Object.assign(e, fields)
+  return e as unknown as ErrorOf<T>
+}
+
+/**
+ * True when a value is a DbError (of any tag, or of the tags given).
+ *
+ * @example
+ * if (isDbError(e, 'UniqueViolation')) console.log(e.constraint)
+ */
+export function isDbError(u: unknown): u is DbError
+export function isDbError<T extends DbErrorTag>(u: unknown, ...tags: T[]): u is ErrorOf<T>
+export function isDbError(u: unknown, ...tags: DbErrorTag[]): boolean {
+  return typeof u === 'object' && u !== null && (u as Record<symbol, unknown>)[DB_ERROR] === true &&
+    (tags.length === 0 || tags.includes((u as DbError)._tag))
+}
+
+/**
+ * The UnsupportedFeature error for a feature a dialect does not render.
+ *
+ * @example
+ * unsupported('sqlite', 'FOR UPDATE').message // 'sqlite does not support FOR UPDATE'
+ */
+export const unsupportedError = (dialect: string, feature: string, detail?: string): UnsupportedFeature =>
+  dbError('UnsupportedFeature', `${dialect} does not support ${feature}${detail ? `: ${detail}` : ''}`, { dialect, feature })
+
+/**
+ * Attach the statement to an error (used by drivers when classifying).
+ * Parameters are replaced by `'[redacted]'` when `redact` is true.
+ *
+ * @example
+ * withStatement(err, 'SELECT 1', [], false)
+ */
+export const withStatement = <E extends DbError>(e: E, sql: string, params: readonly unknown[], redact: boolean): E => {
+  const m = e as unknown as Record<string, unknown>
+  m.sql = sql
+  m.params = redact ? params.map(() => '[redacted]') : params
+  if (!e.message.includes('\n  SQL: ')) m.message = `${e.message}\n  SQL: ${sql}`
+  return e
+}
+
+/**
+ * Wrap anything thrown into a DbError: a DbError passes through, anything else becomes
+ * the given tag (QueryError by default) with the thrown value as its cause.
+ *
+ * @example
+ * toDbError(new Error('boom'))._tag // 'QueryError'
+ */
+export const toDbError = (u: unknown, tag: DbErrorTag = 'QueryError'): DbError =>
+  isDbError(u) ? u : dbError(tag as 'QueryError', u instanceof Error ? u.message : String(u), { cause: u })

@@ -1,0 +1,19 @@
+/**
+ * recordkit: a backend is a plain record of functions made from a driver and a dialect.
+ *
+ * @example
+ * import { compose, sql } from 'recordkit'
+ * import { sqlite } from 'recordkit/dialects/sqlite'
+ * import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+ * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+ */
+export { compose, connect, wrap, statementOf, type Backend, type Executable, type Middleware, type Prepared } from './compose.js'
+export { extend, fix, openOf, type Open } from './record.js'
+export { sql, render, isFragment, type Compiled, type Fragment, type Part } from './sql.js'
+export * from './query.js'
+export * from './errors.js'
+export { DEFAULT } from './ast.js'
+export type * from './ast.js'
+export { supports, unsupported, versionAtLeast, type Compilable, type Dialect, type TransactionOptions } from './dialect.js'
+export type { Connection, Driver, QueryResult, StreamOptions } from './driver.js'
+export { run, promised, type PromiseBackend } from './promise.js'

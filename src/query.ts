@@ -1,0 +1,399 @@
+/**
+ * Immutable, pipeable builders that produce query data (see `ast.ts`).
+ *
+ * Every function returns a new frozen value; use them with fp-ts `pipe`:
+ *
+ * ```ts
+ * pipe(from('users'), select('id', 'name'), where(eq('id', 1)), limit(1))
+ * ```
+ *
+ * A plain string on the left of a comparison is a column (`'users.id'` is qualified); a
+ * plain value on the right is a parameter. Wrap a value in `col()` to compare two columns.
+ */
+import type {
+  BinaryOp, DeleteNode, Expr, FromItem, InsertNode, JoinNode, OnConflict, OrderItem, QueryNode, RawNode,
+  SelectNode, Selection, TableRef, UpdateNode, ParamNode,
+} from './ast.js'
+import { DEFAULT } from './ast.js'
+import { isFragment, type Fragment } from './sql.js'
+
+/** A row as the database returns it. */
+export type Row = Record<string, unknown>
+
+/** A SELECT carrying the row type it returns (a type-level tag only). */
+export interface Select<R = Row> extends SelectNode { readonly __row?: R }
+/** An INSERT; `R` is the row type of its RETURNING clause. */
+export interface Insert<R = Row> extends InsertNode { readonly __row?: R }
+/** An UPDATE; `R` is the row type of its RETURNING clause. */
+export interface Update<R = Row> extends UpdateNode { readonly __row?: R }
+/** A DELETE; `R` is the row type of its RETURNING clause. */
+export interface Delete<R = Row> extends DeleteNode { readonly __row?: R }
+/** Any statement, as accepted by `db.execute`. */
+export type Query<R = Row> = Select<R> | Insert<R> | Update<R> | Delete<R> | RawNode | Fragment
+
+// ---------------------------------------------------------------- expressions
+
+const EXPR = Symbol.for('recordkit.Expr')
+const node = <E extends Expr>(e: E): E => Object.freeze(Object.assign(e, { [EXPR]: true }))
+
+/** True for an expression node built by recordkit (or a `sql` fragment). */
+export const isExpr = (u: unknown): u is Expr | Fragment =>
+  typeof u === 'object' && u !== null && ((u as Record<symbol, unknown>)[EXPR] === true || isFragment(u))
+
+/** An operand: an expression, a `sql` fragment, or (on the left) a column name. */
+export type Operand = Expr | Fragment | string
+
+/**
+ * A column reference; `'t.c'` is qualified.
+ * @example eq('albums.artist_id', col('artists.id'))
+ */
+export const col = (name: string): Expr => {
+  const dot = name.lastIndexOf('.')
+  return dot < 0 ? node({ kind: 'column', name }) : node({ kind: 'column', table: name.slice(0, dot), name: name.slice(dot + 1) })
+}
+
+/**
+ * A value bound as a parameter.
+ * @example select(as(val(1), 'one'))
+ */
+export const val = (value: unknown): Expr => node({ kind: 'value', value })
+
+/**
+ * A named parameter for prepared queries.
+ * @example const find = db.prepare(pipe(from('users'), where(eq('id', param('id')))))
+ */
+export const param = (name: string): ParamNode => node({ kind: 'param', name })
+
+/**
+ * Raw SQL as an expression.
+ * @example where(raw(sql`length(name) > ${3}`))
+ */
+export const raw = (fragment: Fragment): RawNode => node({ kind: 'raw', fragment })
+
+const toExpr = (u: Operand | Expr): Expr =>
+  typeof u === 'string' ? col(u) : isFragment(u) ? raw(u) : u
+const toValue = (u: unknown): Expr =>
+  isExpr(u) ? (isFragment(u) ? raw(u) : u) : val(u)
+
+const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr =>
+  node({ kind: 'binary', op, left: toExpr(left), right: toValue(right) })
+
+/** `left = right` @example eq('id', 1) */
+export const eq = binary('=')
+/** `left <> right` @example ne('status', 'done') */
+export const ne = binary('<>')
+/** `left < right` @example lt('age', 18) */
+export const lt = binary('<')
+/** `left <= right` @example lte('age', 18) */
+export const lte = binary('<=')
+/** `left > right` @example gt('total', 10) */
+export const gt = binary('>')
+/** `left >= right` @example gte('total', 10) */
+export const gte = binary('>=')
+/** `left LIKE pattern` @example like('name', 'A%') */
+export const like = binary('like')
+/** `left NOT LIKE pattern` @example notLike('name', 'A%') */
+export const notLike = binary('not like')
+/** Case-insensitive LIKE (`ILIKE` on PostgreSQL, `LOWER() LIKE LOWER()` elsewhere). @example ilike('name', 'a%') */
+export const ilike = binary('ilike')
+/** Arithmetic. @example select(as(mul('unit_price', col('quantity')), 'amount')) */
+export const add = binary('+')
+export const sub = binary('-')
+export const mul = binary('*')
+export const div = binary('/')
+/** String concatenation, rendered per dialect (`||` or `CONCAT`). @example concat('first_name', val(' ')) */
+export const concat = binary('||')
+
+const logical = (kind: 'and' | 'or') => (...items: readonly (Expr | Fragment | Record<string, unknown> | undefined)[]): Expr =>
+  node({ kind, items: items.filter((i): i is Expr | Fragment | Record<string, unknown> => i !== undefined).map(toCondition) })
+
+/** All conditions hold. @example and(eq('a', 1), gt('b', 2)) */
+export const and = logical('and')
+/** Any condition holds. @example or(eq('a', 1), eq('a', 2)) */
+export const or = logical('or')
+/** Negation. @example not(eq('a', 1)) */
+export const not = (e: Expr | Fragment | Record<string, unknown>): Expr => node({ kind: 'not', expr: toCondition(e) })
+
+/**
+ * `expr IN (...)`; a SELECT gives `IN (subquery)`. An empty list is false (rendered as `1 = 0`).
+ * @example isIn('id', [1, 2, 3])
+ */
+export const isIn = (e: Operand, list: readonly unknown[] | SelectNode): Expr =>
+  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectNode), negated: false })
+/** `expr NOT IN (...)` @example notIn('id', [1, 2]) */
+export const notIn = (e: Operand, list: readonly unknown[] | SelectNode): Expr =>
+  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectNode), negated: true })
+/** `expr BETWEEN low AND high` @example between('total', 1, 10) */
+export const between = (e: Operand, low: unknown, high: unknown): Expr =>
+  node({ kind: 'between', expr: toExpr(e), low: toValue(low), high: toValue(high), negated: false })
+/** `expr IS NULL` @example isNull('deleted_at') */
+export const isNull = (e: Operand): Expr => node({ kind: 'isNull', expr: toExpr(e), negated: false })
+/** `expr IS NOT NULL` @example isNotNull('email') */
+export const isNotNull = (e: Operand): Expr => node({ kind: 'isNull', expr: toExpr(e), negated: true })
+/** `EXISTS (subquery)` @example where(exists(pipe(from('posts'), where(eq('posts.user_id', col('users.id')))))) */
+export const exists = (q: SelectNode): Expr => node({ kind: 'subquery', query: q, exists: true })
+/** A scalar subquery. @example select(as(subquery(pipe(from('t'), select(count()))), 'n')) */
+export const subquery = (q: SelectNode): Expr => node({ kind: 'subquery', query: q })
+
+/**
+ * A function call by name; string arguments are columns.
+ * @example fn('lower', 'email')
+ */
+export const fn = (name: string, ...args: readonly (Operand | Expr)[]): Expr =>
+  node({ kind: 'func', name, args: args.map(toExpr) })
+/** `COUNT(*)`, `COUNT(col)` or `COUNT(DISTINCT col)` @example count('id', { distinct: true }) */
+export const count = (e?: Operand, options?: { readonly distinct?: boolean }): Expr =>
+  node({ kind: 'func', name: 'count', args: [e === undefined ? node({ kind: 'star' }) : toExpr(e)], distinct: options?.distinct ?? false })
+/** `SUM(col)` @example sum('total') */
+export const sum = (e: Operand): Expr => fn('sum', e)
+/** `AVG(col)` @example avg('total') */
+export const avg = (e: Operand): Expr => fn('avg', e)
+/** `MIN(col)` @example min('total') */
+export const min = (e: Operand): Expr => fn('min', e)
+/** `MAX(col)` @example max('total') */
+export const max = (e: Operand): Expr => fn('max', e)
+/** `COALESCE(a, b, ...)`; non-string arguments after the first are values. @example coalesce('nickname', val('anon')) */
+export const coalesce = (...args: readonly (Operand | Expr)[]): Expr => fn('coalesce', ...args)
+
+/**
+ * The proposed row in an upsert's update: `EXCLUDED.col` on PostgreSQL/SQLite, `new.col` or
+ * `VALUES(col)` on MySQL/MariaDB.
+ * @example onConflict(['email'], { name: excluded('name') })
+ */
+export const excluded = (column: string): Expr => node({ kind: 'excluded', column })
+
+/**
+ * An aliased selection.
+ * @example select(as(count(), 'n'))
+ */
+export const as = (e: Operand | Expr, alias: string): Selection => Object.freeze({ expr: toExpr(e), alias })
+
+/**
+ * A condition from an expression or from an object of column/value pairs:
+ * `null` becomes IS NULL, an array becomes IN, anything else `=`.
+ * @example toCondition({ country: 'Brazil', fax: null }) // country = ? AND fax IS NULL
+ */
+export const toCondition = (c: Expr | Fragment | Record<string, unknown>): Expr => {
+  if (isExpr(c)) return isFragment(c) ? raw(c) : c
+  const items = Object.entries(c).map(([k, v]) =>
+    v === null ? isNull(k) : Array.isArray(v) ? isIn(k, v) : eq(k, v))
+  return items.length === 1 ? items[0] : node({ kind: 'and', items })
+}
+
+// ---------------------------------------------------------------- tables, selections
+
+const AS_RE = /^(.+?)\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*)$/i
+
+/**
+ * A table reference; `'albums a'` or `'albums as a'` gives an alias, `'main.albums'` a schema.
+ * @example table('chinook.albums as a')
+ */
+export const table = (spec: string): TableRef => {
+  const m = AS_RE.exec(spec.trim())
+  const [name, alias] = m ? [m[1], m[2]] : [spec.trim(), undefined]
+  const dot = name.indexOf('.')
+  return Object.freeze(dot < 0
+    ? { kind: 'table' as const, name, alias }
+    : { kind: 'table' as const, schema: name.slice(0, dot), name: name.slice(dot + 1), alias })
+}
+
+const selection = (s: string | Expr | Fragment | Selection): Selection => {
+  if (typeof s === 'string') {
+    const m = AS_RE.exec(s.trim())
+    if (m && /\sas\s/i.test(s)) return { expr: s.trim() === '*' ? node({ kind: 'star' }) : toExpr(m[1]), alias: m[2] }
+    const t = s.trim()
+    if (t === '*') return { expr: node({ kind: 'star' }) }
+    if (t.endsWith('.*')) return { expr: node({ kind: 'star', table: t.slice(0, -2) }) }
+    return { expr: col(t) }
+  }
+  if (isExpr(s)) return { expr: toExpr(s as Expr | Fragment) }
+  return s as Selection
+}
+
+/** What `select` and `returning` accept: `'col'`, `'col as alias'`, `'t.*'`, an expression, `as(e, 'x')`, or `{ alias: 'col' | expr }`. */
+export type SelectArg = string | Expr | Fragment | Selection | Readonly<Record<string, string | Expr | Fragment>>
+
+const selections = (args: readonly SelectArg[]): Selection[] =>
+  args.flatMap((a) =>
+    typeof a === 'string' || isExpr(a) || ('expr' in (a as object) && isExpr((a as Selection).expr))
+      ? [selection(a as string | Expr | Selection)]
+      : Object.entries(a as Record<string, string | Expr | Fragment>).map(([alias, e]) => ({ expr: toExpr(e), alias })))
+
+// ---------------------------------------------------------------- SELECT
+
+/**
+ * Start a SELECT from a table (`'users'`, `'users u'`), or a raw fragment. Without `select`,
+ * it selects `*`.
+ * @example pipe(from('users'), where({ id: 1 }))
+ */
+export const from = <R = Row>(t: string | Fragment | TableRef): Select<R> =>
+  Object.freeze({
+    kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
+    from: typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t,
+  })
+
+/**
+ * A SELECT without FROM (`SELECT 1`).
+ * @example pipe(selectOnly(), select(as(val(1), 'one')))
+ */
+export const selectOnly = <R = Row>(): Select<R> =>
+  Object.freeze({ kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [] })
+
+/**
+ * Add items to the SELECT list.
+ * @example pipe(from('users'), select('id', 'name as n', { total: count() }))
+ */
+export const select = <R = Row>(...cols: readonly SelectArg[]) => (q: SelectNode): Select<R> =>
+  Object.freeze({ ...q, columns: [...q.columns, ...selections(cols)] })
+
+/** `SELECT DISTINCT` @example pipe(from('t'), select('country'), distinct) */
+export const distinct = <Q extends SelectNode>(q: Q): Q => Object.freeze({ ...q, distinct: true })
+
+type Whereable = SelectNode | UpdateNode | DeleteNode
+
+/**
+ * Add a condition (AND with any previous one). Accepts an expression, a `sql` fragment or an
+ * object of column/value pairs.
+ * @example pipe(from('users'), where({ country: 'Brazil' }), where(gt('age', 18)))
+ */
+export const where = (c: Expr | Fragment | Record<string, unknown>) => <Q extends Whereable>(q: Q): Q => {
+  const cond = toCondition(c)
+  return Object.freeze({ ...q, where: q.where ? node({ kind: 'and', items: [q.where, cond] }) : cond } as Q)
+}
+
+/**
+ * Add an alternative condition (OR with the previous one).
+ * @example pipe(from('t'), where({ a: 1 }), orWhere({ a: 2 }))
+ */
+export const orWhere = (c: Expr | Fragment | Record<string, unknown>) => <Q extends Whereable>(q: Q): Q => {
+  const cond = toCondition(c)
+  return Object.freeze({ ...q, where: q.where ? node({ kind: 'or', items: [q.where, cond] }) : cond } as Q)
+}
+
+const joinWith = (type: JoinNode['type']) =>
+  (t: string | TableRef | Fragment, on?: Expr | Fragment | readonly [string, string]) => <Q extends SelectNode>(q: Q): Q => {
+    const onExpr = on === undefined ? undefined : Array.isArray(on) ? eq(on[0] as string, col(on[1] as string)) : toCondition(on as Expr)
+    const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef)
+    return Object.freeze({ ...q, joins: [...q.joins, { type, table: tableNode, on: onExpr }] })
+  }
+
+/** `INNER JOIN t ON ...`; `on` may be a pair of columns. @example join('albums a', ['a.artist_id', 'artists.id']) */
+export const join = joinWith('inner')
+/** `LEFT JOIN` @example leftJoin('invoices i', ['i.customer_id', 'c.customer_id']) */
+export const leftJoin = joinWith('left')
+/** `RIGHT JOIN` (rendered only where the dialect has it). */
+export const rightJoin = joinWith('right')
+/** `FULL JOIN` (rendered only where the dialect has it). */
+export const fullJoin = joinWith('full')
+/** `CROSS JOIN` */
+export const crossJoin = (t: string | TableRef) => joinWith('cross')(t)
+
+/**
+ * Add an ORDER BY item.
+ * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
+ */
+export const orderBy = (e: Operand, direction: 'asc' | 'desc' = 'asc', nulls?: 'first' | 'last') => <Q extends SelectNode>(q: Q): Q =>
+  Object.freeze({ ...q, orderBy: [...q.orderBy, { expr: toExpr(e), direction, nulls } as OrderItem] })
+
+/** `GROUP BY` @example pipe(from('invoices'), select('country', { n: count() }), groupBy('country')) */
+export const groupBy = (...cols: readonly Operand[]) => <Q extends SelectNode>(q: Q): Q =>
+  Object.freeze({ ...q, groupBy: [...q.groupBy, ...cols.map(toExpr)] })
+
+/** `HAVING` (AND with any previous one) @example having(gt(count(), 5)) */
+export const having = (c: Expr | Fragment | Record<string, unknown>) => <Q extends SelectNode>(q: Q): Q => {
+  const cond = toCondition(c)
+  return Object.freeze({ ...q, having: q.having ? node({ kind: 'and', items: [q.having, cond] }) : cond })
+}
+
+/** `LIMIT n` @example limit(10) */
+export const limit = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => Object.freeze({ ...q, limit: n })
+/** `OFFSET n` (dialects supply the LIMIT some engines need with it) @example offset(20) */
+export const offset = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => Object.freeze({ ...q, offset: n })
+
+/**
+ * Page `page` (1-based) of `perPage` rows: LIMIT and OFFSET through the dialect's `limitOffset`.
+ * @example paginate({ page: 3, perPage: 25 })
+ */
+export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => <Q extends SelectNode>(q: Q): Q =>
+  Object.freeze({ ...q, limit: perPage, offset: (Math.max(1, page) - 1) * perPage })
+
+// ---------------------------------------------------------------- INSERT / UPDATE / DELETE
+
+/**
+ * Start an INSERT.
+ * @example pipe(insertInto('users'), values({ name: 'Ada' }), returning('id'))
+ */
+export const insertInto = <R = Row>(t: string | TableRef): Insert<R> =>
+  Object.freeze({ kind: 'insert' as const, table: typeof t === 'string' ? table(t) : t, columns: [], rows: [] })
+
+/**
+ * Rows to insert: one object or an array. Columns are the union of the keys (in first-seen
+ * order); a key missing from a row means DEFAULT; `undefined` values count as missing.
+ * @example values([{ name: 'Ada' }, { name: 'Grace' }])
+ */
+export const values = (rows: Readonly<Record<string, unknown>> | readonly Readonly<Record<string, unknown>>[]) => <Q extends InsertNode>(q: Q): Q => {
+  const list = Array.isArray(rows) ? rows : [rows as Record<string, unknown>]
+  const columns = [...q.columns]
+  const seen = new Set(columns)
+  for (const r of list) for (const k in r) if (r[k] !== undefined && !seen.has(k)) { seen.add(k); columns.push(k) }
+  const widen = (cells: readonly Expr[]) => cells.length === columns.length ? cells : [...cells, ...Array(columns.length - cells.length).fill(DEFAULT)]
+  const added = list.map((r) => columns.map((c) => (r[c] === undefined ? DEFAULT : toValue(r[c]))))
+  return Object.freeze({ ...q, columns, rows: [...q.rows.map(widen), ...added] })
+}
+
+/**
+ * Upsert: on a conflict over `target`, do nothing (`'nothing'`) or update the given columns.
+ * Column values may reference the proposed row with `excluded(col)`; a list of column names
+ * means "take each from the proposed row".
+ * @example onConflict(['email'], ['name'])                          // name = proposed name
+ * @example onConflict(['email'], { visits: add('visits', val(1)) }) // visits = visits + 1
+ * @example onConflict(['email'], 'nothing')
+ */
+export const onConflict = (
+  target: readonly string[],
+  action: 'nothing' | readonly string[] | Readonly<Record<string, unknown>>,
+  options?: { readonly where?: Expr | Fragment | Record<string, unknown> },
+) => <Q extends InsertNode>(q: Q): Q => {
+  const update: OnConflict['update'] = action === 'nothing'
+    ? null
+    : Array.isArray(action)
+      ? (action as readonly string[]).map((c) => [c, excluded(c)] as const)
+      : Object.entries(action as Record<string, unknown>).map(([c, v]) => [c, toValue(v)] as const)
+  const where = options?.where === undefined ? undefined : toCondition(options.where)
+  return Object.freeze({ ...q, onConflict: { target, update, where } })
+}
+
+/**
+ * `RETURNING` for INSERT, UPDATE and DELETE (rendered only where the dialect has it).
+ * @example pipe(deleteFrom('users'), where({ id: 1 }), returning('*'))
+ */
+export const returning = <R = Row>(...cols: readonly SelectArg[]) => <Q extends InsertNode | UpdateNode | DeleteNode>(q: Q): Q & { readonly __row?: R } =>
+  Object.freeze({ ...q, returning: [...(q.returning ?? []), ...selections(cols)] } as Q)
+
+/**
+ * Start an UPDATE.
+ * @example pipe(update('users'), set({ name: 'Ada' }), where({ id: 1 }))
+ */
+export const update = <R = Row>(t: string | TableRef): Update<R> =>
+  Object.freeze({ kind: 'update' as const, table: typeof t === 'string' ? table(t) : t, set: [] })
+
+/**
+ * Assignments for an UPDATE; values may be expressions (`add('n', val(1))`).
+ * @example set({ visits: add('visits', val(1)), seen_at: new Date() })
+ */
+export const set = (assignments: Readonly<Record<string, unknown>>) => <Q extends UpdateNode>(q: Q): Q =>
+  Object.freeze({
+    ...q,
+    set: [...q.set, ...Object.entries(assignments).filter(([, v]) => v !== undefined).map(([c, v]) => [c, toValue(v)] as const)],
+  })
+
+/**
+ * Start a DELETE.
+ * @example pipe(deleteFrom('users'), where({ id: 1 }))
+ */
+export const deleteFrom = <R = Row>(t: string | TableRef): Delete<R> =>
+  Object.freeze({ kind: 'delete' as const, table: typeof t === 'string' ? table(t) : t })
+
+/** True for a query node (as opposed to a raw fragment). */
+export const isQueryNode = (u: unknown): u is QueryNode =>
+  typeof u === 'object' && u !== null && typeof (u as { kind?: unknown }).kind === 'string'

@@ -1,0 +1,155 @@
+/**
+ * SQL fragments and the `sql` tagged template.
+ *
+ * A fragment is SQL text with holes: values travel as parameters, identifiers are quoted by
+ * the dialect at render time, nested fragments are spliced in. Dialect functions return
+ * fragments, so an override can be written as a template: `sql\` LIMIT ${n}\``.
+ */
+
+/** A value bound as a parameter. */
+export interface Param {
+  readonly _tag: 'Param'
+  readonly value: unknown
+}
+
+/** An identifier (optionally qualified: `schema.table.column`), quoted by the dialect. */
+export interface Ident {
+  readonly _tag: 'Ident'
+  readonly names: readonly string[]
+}
+
+/** A named hole filled when a prepared query runs. */
+export interface Placeholder {
+  readonly _tag: 'Placeholder'
+  readonly name: string
+}
+
+/** One piece of a fragment. Strings are SQL text, written as they are. */
+export type Part = string | Param | Ident | Placeholder | Fragment
+
+/** SQL text with holes. */
+export interface Fragment {
+  readonly _tag: 'Fragment'
+  readonly parts: readonly Part[]
+}
+
+const fragment = (parts: readonly Part[]): Fragment => ({ _tag: 'Fragment', parts })
+
+const isTagged = (u: unknown, tag: string): boolean =>
+  typeof u === 'object' && u !== null && (u as { _tag?: unknown })._tag === tag
+
+/** True for a Fragment. */
+export const isFragment = (u: unknown): u is Fragment => isTagged(u, 'Fragment')
+
+const asPart = (value: unknown): Part =>
+  isFragment(value) || isTagged(value, 'Ident') || isTagged(value, 'Placeholder') || isTagged(value, 'Param')
+    ? (value as Part)
+    : { _tag: 'Param', value }
+
+/**
+ * The raw-SQL tagged template. Interpolated values become parameters; `sql.id(...)` becomes a
+ * quoted identifier; nested fragments are spliced in.
+ *
+ * @example
+ * const q = sql`SELECT * FROM ${sql.id('users')} WHERE name = ${"O'Brien"}`
+ * // on PostgreSQL: SELECT * FROM "users" WHERE name = $1   params: ["O'Brien"]
+ */
+export const sql = Object.assign(
+  (strings: TemplateStringsArray, ...values: unknown[]): Fragment => {
+    const parts: Part[] = []
+    for (let i = 0; i < strings.length; i++) {
+      if (strings[i] !== '') parts.push(strings[i])
+      if (i < values.length) parts.push(asPart(values[i]))
+    }
+    return fragment(parts)
+  },
+  {
+    /**
+     * A quoted identifier; dots split qualified names unless an array is given.
+     * @example sql`SELECT ${sql.id('u.name')} FROM ${sql.id('users')} u`
+     */
+    id: (name: string | readonly string[]): Ident => ({ _tag: 'Ident', names: typeof name === 'string' ? name.split('.') : name }),
+    /**
+     * SQL text written as it is. Never pass user input here.
+     * @example sql`SELECT ${sql.raw('COUNT(*)')} FROM t`
+     */
+    raw: (text: string): Fragment => fragment([text]),
+    /**
+     * A bound parameter, even when the value looks like a fragment.
+     * @example sql`SELECT ${sql.param(1)}`
+     */
+    param: (value: unknown): Param => ({ _tag: 'Param', value }),
+    /**
+     * A named hole for prepared queries: filled from the arguments at each run.
+     * @example const p = db.prepare(sql`SELECT * FROM t WHERE id = ${sql.placeholder('id')}`)
+     */
+    placeholder: (name: string): Placeholder => ({ _tag: 'Placeholder', name }),
+    /**
+     * Join fragments (or values, which become parameters) with a separator.
+     * @example sql.join([1, 2, 3]) // ?, ?, ?
+     */
+    join: (items: readonly unknown[], separator: string = ', '): Fragment => {
+      const parts: Part[] = []
+      for (let i = 0; i < items.length; i++) {
+        if (i > 0) parts.push(separator)
+        parts.push(asPart(items[i]))
+      }
+      return fragment(parts)
+    },
+    /** The empty fragment. */
+    empty: fragment([]),
+  },
+)
+
+/** Build a fragment from parts directly (what dialect code uses on hot paths). */
+export const fromParts = fragment
+
+/** A compiled statement: the SQL text and its parameters, ready for a driver. */
+export interface Compiled {
+  readonly sql: string
+  readonly params: readonly unknown[]
+  /**
+   * Names of prepared-query holes, by parameter position (undefined where the parameter has
+   * a fixed value). Present only when the statement has placeholders.
+   */
+  readonly holes?: readonly (string | undefined)[]
+}
+
+/** What rendering needs from a dialect. */
+export interface RenderDialect {
+  readonly placeholder: (index: number) => string
+  readonly quoteIdentifier: (name: string) => string
+  readonly toDriver: (value: unknown) => unknown
+}
+
+/**
+ * Render a fragment to SQL text and parameters with a dialect's placeholders and quoting.
+ *
+ * @example
+ * render(sqlite, sql`SELECT ${1}`) // { sql: 'SELECT ?', params: [1] }
+ */
+export const render = (d: RenderDialect, f: Fragment): Compiled => {
+  const params: unknown[] = []
+  let holes: (string | undefined)[] | undefined
+  let text = ''
+  const walk = (parts: readonly Part[]): void => {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]
+      if (typeof p === 'string') text += p
+      else if (p._tag === 'Param') {
+        params.push(d.toDriver(p.value))
+        text += d.placeholder(params.length)
+      } else if (p._tag === 'Fragment') walk(p.parts)
+      else if (p._tag === 'Ident') {
+        for (let j = 0; j < p.names.length; j++) text += (j > 0 ? '.' : '') + (p.names[j] === '*' ? '*' : d.quoteIdentifier(p.names[j]))
+      } else {
+        params.push(undefined)
+        holes ??= []
+        holes[params.length - 1] = p.name
+        text += d.placeholder(params.length)
+      }
+    }
+  }
+  walk(f.parts)
+  return holes ? { sql: text, params, holes } : { sql: text, params }
+}

@@ -1,0 +1,21 @@
+/**
+ * What the conformance suite needs to know about a backend under test.
+ */
+import type { Backend } from '../compose.js'
+
+/** A backend under test. */
+export interface ConformanceTarget {
+  /** Shown in test names: `sqlite (memory)`, `postgres`, `duckdb`. */
+  readonly name: string
+  /**
+   * Make a connected backend. Called once per case group (in `beforeAll`); the group closes
+   * it in `afterAll`. Each group creates and drops its own tables, named with its own prefix,
+   * so groups never see each other's rows.
+   */
+  readonly connect: () => Promise<Backend>
+  /** Why this backend differs from the common expectation, case by case (printed when skipped). */
+  readonly notes?: Readonly<Record<string, string>>
+}
+
+/** A group of cases, registered with vitest's describe/it for one target. */
+export type CaseGroup = (target: ConformanceTarget) => void

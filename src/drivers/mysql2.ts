@@ -186,8 +186,8 @@ const connectionFailure = (e: DbError): DbError =>
 
 // ---------------------------------------------------------------- results
 
-/** Statements whose result is rows read, not rows changed. */
-const READS = /^\s*\(?\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|VALUES|TABLE|CALL|HANDLER|ANALYZE|CHECK|CHECKSUM|OPTIMIZE|REPAIR)\b/i
+/** Statements whose rows are changed rows (MariaDB's INSERT/DELETE ... RETURNING). */
+const DML = /^\s*(INSERT|REPLACE|UPDATE|DELETE)\b/i
 /** Transaction control and session statements, sent as text when they have no parameters. */
 const CONTROL = /^\s*(START|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|LOCK|UNLOCK|XA|USE|DO)\b/i
 
@@ -208,7 +208,7 @@ const toResult = (res: unknown, sqlText: string): QueryResult => {
     // A CALL answers with several result sets: the first holds the rows.
     const rows = (res.length > 0 && Array.isArray(res[0]) ? res[0] : res) as Row[]
     // DML with RETURNING (MariaDB) answers with one row per changed row.
-    return { rows, rowsAffected: READS.test(sqlText) ? 0 : rows.length }
+    return { rows, rowsAffected: DML.test(sqlText) ? rows.length : 0 }
   }
   const h = res as ResultSetHeader
   const insertId = toId(h.insertId)

@@ -101,6 +101,7 @@ const ERRNO_TAGS: Readonly<Record<number, DbErrorTag>> = {
   1040: 'ConnectionError', // ER_CON_COUNT_ERROR
   1044: 'ConnectionError', // ER_DBACCESS_DENIED_ERROR
   1045: 'ConnectionError', // ER_ACCESS_DENIED_ERROR
+  1698: 'ConnectionError', // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
   1053: 'ConnectionError', // ER_SERVER_SHUTDOWN
   1152: 'ConnectionError', // ER_ABORTING_CONNECTION
   1153: 'ConnectionError', // ER_NET_PACKET_TOO_LARGE

@@ -603,6 +603,13 @@ describe.skipIf(!available)('mysql2 driver on MariaDB', () => {
       expect(rows.map(({ id: _, ...v }) => v)).toEqual([expected, expected])
     })
 
+    it('FLOAT is single precision: execute widens the stored float, query reads its shortest text', async () => {
+      await run(db.execute(pipe(q.update('myx_drv_types'), q.set({ flt: 1.1 }))))
+      expect(await run(db.all(sql`SELECT flt FROM myx_drv_types LIMIT 1`))).toEqual([{ flt: 1.100000023841858 }])
+      expect(await run(text.all(sql`SELECT flt FROM myx_drv_types LIMIT 1`))).toEqual([{ flt: 1.1 }])
+      await run(db.execute(pipe(q.update('myx_drv_types'), q.set({ flt: 1.5 }))))
+    })
+
     it('finds a BIGINT beyond 2^53 exactly when bound as a bigint', async () => {
       expect(await run(db.all(pipe(q.from('myx_drv_types'), q.select('i53'), q.where({ i53: 2n ** 53n + 1n }), q.limit(1))))).toEqual([{ i53: '9007199254740993' }])
       expect(await run(db.all(pipe(q.from('myx_drv_types'), q.select('i53'), q.where({ i53: 2n ** 53n }))))).toEqual([])

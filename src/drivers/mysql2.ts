@@ -24,7 +24,18 @@
  *   is UTC); DATE: the `'YYYY-MM-DD'` string (`dateStrings: ['DATE']`), since a calendar date
  *   has no instant; TIME: a string.
  * - BOOLEAN is TINYINT(1): 1 and 0. JSON: parsed (MySQL's JSON type, and MariaDB's through
- *   its extended column metadata). BLOB: Buffer. FLOAT/DOUBLE: numbers.
+ *   its extended column metadata). BLOB: Buffer. CHAR/VARCHAR/TEXT: strings (utf8mb4).
+ * - DOUBLE: the same number. FLOAT is single precision: `execute` returns the stored float
+ *   widened to a double (1.1 reads 1.100000023841858), `query` the server's shortest text of
+ *   it (1.1); use DOUBLE where that matters.
+ *
+ * Rows affected: UPDATE counts matched rows (CLIENT_FOUND_ROWS), changed or not; an upsert
+ * (`ON DUPLICATE KEY UPDATE`) counts 1 per inserted row, 2 per updated row and 1 per row
+ * left as it was. `insertId` is the first generated key of the last INSERT, when there is one.
+ *
+ * LIMIT and OFFSET are bound as numbers. MariaDB reports no parameter types and accepts a
+ * number there; MySQL 8.0.22+, which rejects a DOUBLE there, reports the parameter as an
+ * integer, and mysql2 (3.24+) then binds it as one.
  */
 import type { EventEmitter } from 'node:events'
 import type { Readable } from 'node:stream'
@@ -58,6 +69,12 @@ export interface Mysql2Options {
   readonly dateStrings?: boolean | readonly ('DATE' | 'DATETIME' | 'TIMESTAMP')[]
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /**
+   * Prepared statements kept per connection (mysql2's `maxPreparedStatements`; the least
+   * recently used is closed on the server). Default 1000, so that a full pool stays under
+   * the server's global `max_prepared_stmt_count` (16382 by default).
+   */
+  readonly statementCacheSize?: number
   /**
    * Any other mysql2 pool option (ssl, connectTimeout, maxIdle, idleTimeout, ...). The value
    * policy above is not overridable here: `timezone`, `supportBigNumbers`,
@@ -240,9 +257,9 @@ const poolOptions = (o: Mysql2Options): PoolOptions => {
   if (o.password !== undefined) base.password = o.password
   if (o.database !== undefined) base.database = o.database
   return {
-    charset: 'utf8mb4',
     ...base,
     connectionLimit: o.max ?? o.connectionLimit ?? o.pool?.connectionLimit ?? 10,
+    maxPreparedStatements: o.statementCacheSize ?? o.pool?.maxPreparedStatements ?? 1000,
     timezone: 'Z',
     supportBigNumbers: true,
     bigNumberStrings: (o.bigNumbers ?? 'string') === 'string',

@@ -316,6 +316,14 @@ const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
 // ---------------------------------------------------------------- the driver
 
+/** What this driver touches of a postgres.js connection: the close callback `sql.begin` uses too. */
+interface ClientConnection {
+  onclose: ((e: unknown) => void) | null
+}
+
+/** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
+type Watch = (c: ClientConnection) => boolean
+
 /**
  * A postgres.js driver. The pool opens connections on first use, up to `max`.
  *
@@ -363,11 +371,12 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const failed = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> =>
       ({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
 
-    const run = (on: PostgresJsSql, q: Compiled): Promise<Either<DbError, QueryResult>> => {
+    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch): Promise<Either<DbError, QueryResult>> => {
       const wait = ready()
-      if (wait !== undefined) return wait.then(() => run(on, q), failed(q))
+      if (wait !== undefined) return wait.then(() => run(on, q, watch), failed(q))
       try {
-        return (on.unsafe(q.sql, q.params as never[], { prepare: self.prepare }) as unknown as Promise<PgResult>).then(toResult, failed(q))
+        const queryOptions = watch === undefined ? { prepare: self.prepare } : { prepare: self.prepare, onexecute: watch }
+        return (on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult>).then(toResult, failed(q))
       } catch (e) {
         return Promise.resolve(failed(q)(e))
       }
@@ -403,20 +412,45 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       }
     }
 
-    const streamOn = (on: () => PostgresJsSql) => (q: Compiled, o?: StreamOptions): AsyncIterable<readonly Row[]> => ({
-      [Symbol.asyncIterator]: () => iterate(on(), q, o?.batchSize ?? 500),
-    })
-
+    /**
+     * A reserved connection. postgres.js 3.4 crashes the process when a query is sent on a
+     * reserved connection whose socket has closed (the server ended the session, e.g.
+     * idle_in_transaction_session_timeout), and puts such a connection back among the open
+     * ones on release. So the first statement learns the connection (postgres.js' own
+     * `onexecute` query option, the one `sql.begin` uses) and watches it close; after that,
+     * statements fail with ConnectionError without touching it, and release leaves it to the
+     * pool, which reconnects it.
+     */
     const held = (r: postgresJsClient.ReservedSql<Record<string, unknown>>): Connection => {
       let released = false
+      let watched: ClientConnection | undefined
+      let closedBy: unknown
+      const onClose = (e: unknown): void => {
+        closedBy = e ?? new Error('connection closed')
+      }
+      const watch: Watch = (c) => {
+        if (watched === undefined) {
+          watched = c
+          c.onclose = onClose
+        }
+        return true
+      }
+      const gone = (q: Compiled): DbError =>
+        withStatement(dbError('ConnectionError', `the connection was closed: ${closedBy instanceof Error ? closedBy.message : String(closedBy)}`, { cause: closedBy, code: codeOf(closedBy) }), q.sql, q.params, redact)
       const on = r as unknown as PostgresJsSql
       return {
-        execute: (q) => () => run(on, q),
-        stream: streamOn(() => on),
+        execute: (q) => () => (closedBy !== undefined ? Promise.resolve({ _tag: 'Left', left: gone(q) }) : run(on, q, watched === undefined ? watch : undefined)),
+        stream: (q, o) => ({
+          [Symbol.asyncIterator]: () => {
+            if (closedBy !== undefined) throw gone(q)
+            return iterate(on, q, o?.batchSize ?? 500)
+          },
+        }),
         release: async () => {
           if (released) return
           released = true
-          r.release()
+          if (watched !== undefined && watched.onclose === onClose) watched.onclose = null
+          if (closedBy === undefined) r.release()
         },
       }
     }
@@ -457,7 +491,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
       execute: (q): TaskEither<DbError, QueryResult> => () => run(sql(), q),
 
-      stream: streamOn(sql),
+      stream: (q, o) => ({ [Symbol.asyncIterator]: () => iterate(sql(), q, o?.batchSize ?? 500) }),
 
       reserve: () => async () => {
         try {

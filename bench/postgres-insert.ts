@@ -14,7 +14,7 @@ import postgres from 'postgres'
 const URL = process.env.RECORDKIT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const ROWS = Number(process.argv[2] ?? 10_000)
 const ROUNDS = Number(process.argv[3] ?? 7)
-const T = 'bench_pg_insert'
+const T = 'pgx_bench_insert'
 
 const sql = postgres(URL, { max: 1, onnotice: () => {} })
 

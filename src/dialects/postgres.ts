@@ -8,7 +8,8 @@
  * `LIMIT $n OFFSET $n` are the standard ones.
  *
  * Value policy (`toDriver`), what each JS value is bound as:
- * - `null` / `undefined`: NULL. Strings, numbers, booleans: as they are. A string is text that
+ * - `null` / `undefined`: NULL. Strings, numbers, booleans: as they are (-0 as `'-0'`, NaN and
+ *   ±Infinity as PostgreSQL spells them, for float columns). A string is text that
  *   the server reads as the parameter's type, so numerics (`'12345678901234567890.5'`), uuids,
  *   intervals, ranges and JSON text travel as strings, exactly.
  * - `bigint`: an `int8` parameter (no precision lost).
@@ -92,7 +93,7 @@ const elementText = (x: unknown): string | undefined => {
     case 'undefined': return undefined
     case 'string': return x
     case 'boolean': return x ? 't' : 'f'
-    case 'number':
+    case 'number': return x === 0 && 1 / x < 0 ? '-0' : String(x)
     case 'bigint': return String(x)
     case 'object': {
       if (x === null) return undefined
@@ -143,9 +144,10 @@ const objectText = (v: object): string =>
 export const toPostgres = (v: unknown): unknown => {
   switch (typeof v) {
     case 'string':
-    case 'number':
     case 'boolean':
     case 'bigint': return v
+    // String(-0) is '0': keep the sign for float columns.
+    case 'number': return v === 0 && 1 / v < 0 ? '-0' : v
     case 'undefined': return null
     case 'object':
       if (v === null || Buffer.isBuffer(v)) return v

@@ -278,7 +278,11 @@ const pgArrayText = (xs: readonly unknown[], serialize: ((x: unknown) => unknown
 /** Every array type of the database with its element type, read once per pool. */
 const ARRAY_TYPES = 'SELECT typarray AS array, oid AS element, typdelim AS delimiter FROM pg_catalog.pg_type WHERE typarray <> 0'
 
-/** Teach the pool every array type: parse with `parsePgArray`, bind strings as they are. */
+/**
+ * Teach the pool every array type: parse with `parsePgArray`, bind strings as they are.
+ * postgres.js registers its own array parsers when a connection opens; these replace them, and
+ * connections opened later keep ours (postgres.js skips types that have both already).
+ */
 const registerArrayTypes = (sql: PostgresJsSql, rows: readonly Row[]): void => {
   const { parsers, serializers } = sql.options
   for (const r of rows) {
@@ -300,15 +304,22 @@ interface PgResult extends Array<Row> {
   readonly command: string | null
 }
 
+/**
+ * The rows without empty slots. postgres.js 3.4.9 does not reset its row index when a statement
+ * fails after sending some rows, so the next result on that connection starts with that many
+ * empty slots before its real rows.
+ */
+const compact = <T>(rows: T[]): T[] => (rows.length === 0 || 0 in rows ? rows : rows.filter(() => true))
+
 const affected = (r: PgResult): number => (r.count !== null && r.command !== null && COUNTED.has(r.command) ? r.count : 0)
 
 /** A postgres.js result as a QueryResult; several statements give the last one's rows. */
 const toResult = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
-  if ((r as { count?: unknown }).count !== undefined) return { _tag: 'Right', right: { rows: r as PgResult, rowsAffected: affected(r as PgResult) } }
+  if ((r as { count?: unknown }).count !== undefined) return { _tag: 'Right', right: { rows: compact(r as PgResult), rowsAffected: affected(r as PgResult) } }
   const all = r as PgResult[]
   let n = 0
   for (const x of all) n += affected(x)
-  return { _tag: 'Right', right: { rows: all.length === 0 ? [] : all[all.length - 1], rowsAffected: n } }
+  return { _tag: 'Right', right: { rows: all.length === 0 ? [] : compact(all[all.length - 1]), rowsAffected: n } }
 }
 
 /** Cleaned `server_version`: `15.4` of `15.4 (Debian 15.4-1.pgdg120+1)`. */
@@ -404,7 +415,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
             done = true
             return
           }
-          yield next.value
+          yield compact(next.value)
         }
       } finally {
         // Stopped early: close the cursor, which gives the connection back.
@@ -472,8 +483,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           types: valueTypes(options.int8 ?? 'safe'),
           connection: self.connectionParameters(),
           onnotice: options.onNotice ?? (() => {}),
-          // The driver reads the array types itself, once per pool rather than once per connection.
-          fetch_types: false,
+          // Keep postgres.js' own type fetch on connect: with it off, a `reserve()` that opens a
+          // new connection never resolves (3.4.9). Its array parsers are replaced by ours anyway.
+          fetch_types: true,
           connect_timeout: options.connectTimeout ?? 30,
         }
         if (options.host !== undefined) o.host = options.host

@@ -7,9 +7,18 @@
  * - `jsonb`: `INSERT ... SELECT ... FROM jsonb_populate_recordset(NULL::t, $1)`, one JSON
  *   parameter, types taken from the table itself.
  *
+ * The same two statements are also run through recordkit (`values` and `values` + `unnest`),
+ * compile included.
+ *
  * Run: npx tsx bench/postgres-insert.ts [rows] [rounds]
  */
+import { pipe } from 'fp-ts/lib/function.js'
 import postgres from 'postgres'
+import { connect } from '../src/compose.js'
+import { postgres as pgDialect, unnest } from '../src/dialects/postgres.js'
+import { postgresJs } from '../src/drivers/postgres.js'
+import { run } from '../src/promise.js'
+import { insertInto, values } from '../src/query.js'
 
 const URL = process.env.RECORDKIT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const ROWS = Number(process.argv[2] ?? 10_000)
@@ -26,6 +35,9 @@ const cols = ['id', 'name', 'price', 'at', 'ok'] as const
 
 const pgArray = (xs: readonly unknown[]): string =>
   '{' + xs.map((x) => x === null ? 'NULL' : '"' + String(x instanceof Date ? x.toISOString() : x).replace(/[\\"]/g, '\\$&') + '"').join(',') + '}'
+
+const db = await run(connect(postgresJs({ url: URL, max: 1 }), pgDialect))
+const types = { id: 'int4', name: 'text', price: 'numeric', at: 'timestamptz', ok: 'boolean' }
 
 const ways: Record<string, (prepare: boolean) => Promise<unknown>> = {
   values: async (prepare) => {
@@ -44,6 +56,8 @@ const ways: Record<string, (prepare: boolean) => Promise<unknown>> = {
   jsonb: async (prepare) =>
     sql.unsafe(`INSERT INTO ${T} (id, name, price, at, ok) SELECT id, name, price, at, ok FROM jsonb_populate_recordset(NULL::${T}, $1::text::jsonb)`,
       [JSON.stringify(rows)], { prepare }),
+  'recordkit values': async () => run(db.execute(pipe(insertInto(T), values(rows as unknown as Record<string, unknown>[])))),
+  'recordkit unnest': async () => run(db.execute(pipe(insertInto(T), values(rows as unknown as Record<string, unknown>[]), unnest(types)))),
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] }
@@ -54,7 +68,7 @@ const main = async (): Promise<void> => {
   const times: Record<string, number[]> = {}
   for (let round = 0; round <= ROUNDS; round++) {
     for (const [name, f] of Object.entries(ways)) {
-      for (const prepare of [true, false]) {
+      for (const prepare of name.startsWith('recordkit') ? [true] : [true, false]) {
         const key = `${name}${prepare ? '' : ' (prepare: false)'}`
         await sql.unsafe(`TRUNCATE ${T}`)
         const t0 = performance.now()
@@ -71,6 +85,7 @@ const main = async (): Promise<void> => {
   for (const [k, v] of Object.entries(times)) console.log(`  ${k.padEnd(26)} ${median(v).toFixed(1).padStart(8)} ms  ${(median(v) / base).toFixed(2)}x`)
   await sql.unsafe(`DROP TABLE ${T}`)
   await sql.end()
+  await run(db.close())
 }
 
 main().catch((e) => { console.error(e); process.exit(1) })

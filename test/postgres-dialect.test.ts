@@ -136,11 +136,11 @@ describe('postgres dialect: SQL text and parameters', () => {
 
 describe('postgres dialect: value adapters', () => {
   it('arrays are PostgreSQL array literals, objects and json() are JSON text', () => {
-    expect(toPostgres([1, 2, 3])).toBe('{"1","2","3"}')
+    expect(toPostgres([1, 2, 3])).toBe('{1,2,3}')
     expect(toPostgres([])).toBe('{}')
-    expect(toPostgres([[1, 2], [3, null]])).toBe('{{"1","2"},{"3",NULL}}')
+    expect(toPostgres([[1, 2], [3, null]])).toBe('{{1,2},{3,NULL}}')
     expect(toPostgres(['a"b', 'c\\d', 'e,f', null, undefined])).toBe('{"a\\"b","c\\\\d","e,f",NULL,NULL}')
-    expect(toPostgres([true, false, 10n, new Date(0)])).toBe('{"t","f","10","1970-01-01T00:00:00.000Z"}')
+    expect(toPostgres([true, false, 10n, -0, Number.NaN, new Date(0)])).toBe('{t,f,10,-0,NaN,"1970-01-01T00:00:00.000Z"}')
     expect(toPostgres([Buffer.from([1, 255])])).toBe('{"\\\\x01ff"}')
     expect(toPostgres([{ a: 1 }])).toBe('{"{\\"a\\":1}"}')
     expect(toPostgres({ a: [1, 'x'], n: null })).toBe('{"a":[1,"x"],"n":null}')
@@ -166,7 +166,7 @@ describe('postgres dialect: unnest batch insert', () => {
   it('renders one typed array per column', () => {
     expect(compiled(pipe(insertInto('pgx_items'), values(rows), unnest({ id: 'int4', name: 'text', price: 'numeric(20, 2)' }), returning('id')))).toEqual({
       sql: 'INSERT INTO "pgx_items" ("id", "name", "price") SELECT * FROM unnest($1::int4[], $2::text[], $3::numeric(20, 2)[]) RETURNING "id"',
-      params: ['{"1","2"}', '{"a","b\\"c"}', '{"1.50","2"}'],
+      params: ['{1,2}', '{"a","b\\"c"}', '{"1.50","2"}'],
     })
   })
 

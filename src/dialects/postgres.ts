@@ -111,9 +111,10 @@ const QUOTED = /[\\"]/g
 
 /**
  * A PostgreSQL array literal (`{1,2,"a b",NULL}`) for a JS array; nested arrays give
- * multi-dimensional arrays. Every element is quoted, so the server reads it as the element type.
+ * multi-dimensional arrays. Every element but numbers and booleans is quoted, so the server reads
+ * it as the element type whatever its text.
  *
- * @example arrayLiteral([1, null, 'a"b']) // '{"1",NULL,"a\\"b"}'
+ * @example arrayLiteral([1, null, 'a"b']) // '{1,NULL,"a\\"b"}'
  */
 export const arrayLiteral = (xs: readonly unknown[]): string => {
   let out = '{'
@@ -124,8 +125,13 @@ export const arrayLiteral = (xs: readonly unknown[]): string => {
       out += arrayLiteral(x)
       continue
     }
+    // Numbers and booleans print without any character that needs quoting.
+    if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean') {
+      out += elementText(x)
+      continue
+    }
     const t = elementText(x)
-    out += t === undefined ? 'NULL' : `"${t.replace(QUOTED, '\\$&')}"`
+    out += t === undefined ? 'NULL' : t.indexOf('"') < 0 && t.indexOf('\\') < 0 ? `"${t}"` : `"${t.replace(QUOTED, '\\$&')}"`
   }
   return `${out}}`
 }
@@ -139,7 +145,7 @@ const objectText = (v: object): string =>
 /**
  * The PostgreSQL value adapter (see the policy in the module comment).
  *
- * @example toPostgres([1, 2]) // '{"1","2"}'
+ * @example toPostgres([1, 2]) // '{1,2}'
  */
 export const toPostgres = (v: unknown): unknown => {
   switch (typeof v) {

@@ -25,7 +25,7 @@
  *   `date`: Date at UTC midnight. `time`, `interval`: strings. Connections use the `UTC` time
  *   zone by default (option `timeZone`), so a Date bound into a `timestamp` column stores its
  *   UTC wall-clock time and reads back as the same instant.
- * - `json` / `jsonb`: parsed. `bytea`: Buffer. `uuid`: string. `boolean`: boolean. Arrays:
+ * - `json` / `jsonb`: parsed (`JSON.parse`: a JSON number beyond 2^53 is rounded). `bytea`: Buffer. `uuid`: string. `boolean`: boolean. Arrays:
  *   JS arrays of the element values.
  *
  * What goes in: the dialect's `toDriver` (src/dialects/postgres.ts) decides. Here, a string is
@@ -187,24 +187,24 @@ const int8Parsers: Readonly<Record<NonNullable<PostgresJsOptions['int8']>, (x: s
   number: (x) => Number(x),
 }
 
-const text = <T>(serialize: (x: T) => string) => (x: unknown): string => (typeof x === 'string' ? x : serialize(x as T))
+const passText = <T>(serialize: (x: T) => string) => (x: unknown): string => (typeof x === 'string' ? x : serialize(x as T))
 
 const isoDate = (x: unknown): string => (x instanceof Date ? x : new Date(x as string | number)).toISOString()
 
 /** postgres.js type handlers for the value policy. Strings pass through every serializer. */
 const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string, postgresJsClient.PostgresType> => ({
-  rk_int8: { to: 20, from: [20], serialize: text((x: bigint | number) => String(x)), parse: int8Parsers[int8] },
-  rk_bool: { to: 16, from: [16], serialize: text((x: unknown) => (x ? 't' : 'f')), parse: (x: string) => x === 't' },
-  rk_json: { to: 3802, from: [114, 3802], serialize: text((x: unknown) => JSON.stringify(x)), parse: (x: string) => JSON.parse(x) },
+  rk_int8: { to: 20, from: [20], serialize: passText((x: bigint | number) => String(x)), parse: int8Parsers[int8] },
+  rk_bool: { to: 16, from: [16], serialize: passText((x: unknown) => (x ? 't' : 'f')), parse: (x: string) => x === 't' },
+  rk_json: { to: 3802, from: [114, 3802], serialize: passText((x: unknown) => JSON.stringify(x)), parse: (x: string) => JSON.parse(x) },
   rk_bytea: {
     to: 17,
     from: [17],
-    serialize: text((x: Uint8Array) => `\\x${Buffer.from(x).toString('hex')}`),
+    serialize: passText((x: Uint8Array) => `\\x${Buffer.from(x).toString('hex')}`),
     parse: (x: string) => Buffer.from(x.slice(2), 'hex'),
   },
-  rk_timestamptz: { to: 1184, from: [1184], serialize: text(isoDate), parse: (x: string) => new Date(x) },
-  rk_timestamp: { to: 1114, from: [1114], serialize: text(isoDate), parse: (x: string) => new Date(`${x.replace(' ', 'T')}Z`) },
-  rk_date: { to: 1082, from: [1082], serialize: text(isoDate), parse: (x: string) => new Date(x) },
+  rk_timestamptz: { to: 1184, from: [1184], serialize: passText(isoDate), parse: (x: string) => new Date(x) },
+  rk_timestamp: { to: 1114, from: [1114], serialize: passText(isoDate), parse: (x: string) => new Date(`${x.replace(' ', 'T')}Z`) },
+  rk_date: { to: 1082, from: [1082], serialize: passText(isoDate), parse: (x: string) => new Date(x) },
 })
 
 // ---------------------------------------------------------------- arrays
@@ -220,6 +220,7 @@ const BACKSLASH = 92
  * @example parsePgArray('{1,NULL}', Number) // [1, null]
  */
 export const parsePgArray = (text: string, parse?: (x: string) => unknown, delimiter = ','): unknown[] => {
+  const n = text.length
   let i = text.charCodeAt(0) === 91 /* [ */ ? text.indexOf('=') + 1 : 0
   const level = (): unknown[] => {
     i++ // past '{'
@@ -235,7 +236,7 @@ export const parsePgArray = (text: string, parse?: (x: string) => unknown, delim
       } else if (c === QUOTE) {
         let s = ''
         let start = ++i
-        for (;;) {
+        while (i < n) {
           const ch = text.charCodeAt(i)
           if (ch === QUOTE) break
           if (ch === BACKSLASH) {
@@ -251,7 +252,7 @@ export const parsePgArray = (text: string, parse?: (x: string) => unknown, delim
         out.push(parse === undefined ? s : parse(s))
       } else {
         const start = i
-        while (text[i] !== delimiter && text[i] !== '}') i++
+        while (i < n && text[i] !== delimiter && text[i] !== '}') i++
         const s = text.slice(start, i)
         out.push(s === 'NULL' ? null : parse === undefined ? s : parse(s))
       }
@@ -259,7 +260,7 @@ export const parsePgArray = (text: string, parse?: (x: string) => unknown, delim
         i++
         continue
       }
-      i++ // past '}'
+      i++ // past '}' (or the end of malformed text)
       return out
     }
   }

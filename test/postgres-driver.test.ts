@@ -472,6 +472,25 @@ describe.skipIf(!available)('postgres.js driver', () => {
     })
   })
 
+  describe('statement cache', () => {
+    it('bulk statements (more than 1,000 parameters) run unnamed; smaller ones stay prepared', async () => {
+      const one = await open({ max: 1 })
+      try {
+        const statements = sql`SELECT statement FROM pg_prepared_statements`
+        const before = (await run(one.all<{ statement: string }>(statements))).length
+        await run(one.execute(pipe(insertInto('pgx_dr_log'), values(Array.from({ length: 1001 }, (_, i) => ({ msg: `m${i}` }))))))
+        await run(one.execute(pipe(insertInto('pgx_dr_log'), values(Array.from({ length: 1000 }, (_, i) => ({ msg: `n${i}` }))))))
+        const after = await run(one.all<{ statement: string }>(statements))
+        const inserts = after.filter((r) => r.statement.startsWith('INSERT INTO "pgx_dr_log"'))
+        expect(inserts.map((r) => (r.statement.match(/\$/g) ?? []).length)).toEqual([1000])
+        expect(after.length).toBeGreaterThan(before)
+        expect(await run(one.all(sql`SELECT count(*) AS n FROM pgx_dr_log`))).toEqual([{ n: 2001 }])
+      } finally {
+        await run(one.close())
+      }
+    })
+  })
+
   describe('values round trip', () => {
     const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
     const text = `it's "quoted" \\ back\nnew line\ttab, 🎉 ünïcødé, NULL, {braces}`

@@ -5,7 +5,8 @@
  *   transaction are not serialized: postgres.js pipelines them, many in flight on one
  *   connection, and spreads them over up to `max` connections.
  * - Statements are prepared (and cached per connection) by default; `prepare: false` sends
- *   unnamed statements only, for PgBouncer in transaction mode.
+ *   unnamed statements only, for PgBouncer in transaction mode. Bulk writes with more than
+ *   1,000 parameters are not cached (`prepareStatement`, an overridable field).
  * - `reserve` holds one connection (`sql.reserve()`) for a transaction.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
  *   the cursor and gives the connection back.
@@ -86,8 +87,16 @@ export interface PostgresJsOptions {
 
 /** The postgres.js Driver record, with its set-up as overridable fields. */
 export interface PostgresJsDriver extends Driver {
-  /** Whether statements are prepared (read at each query). */
+  /** Whether statements are prepared at all (false for PgBouncer in transaction mode). */
   readonly prepare: boolean
+  /**
+   * Whether this statement is prepared and kept in its connection's statement cache. Default:
+   * when `prepare` is on and the statement has at most 1,000 parameters. A bulk write's text
+   * changes with its row count and postgres.js keeps every prepared text until the connection
+   * closes, so such statements go unnamed instead (`unnest` inserts keep one text and stay
+   * prepared).
+   */
+  readonly prepareStatement: (q: Compiled) => boolean
   /** Startup parameters every new connection is opened with: the per-connection set-up. */
   readonly connectionParameters: () => Readonly<Record<string, string>>
   /** The options the pool is made with (read once, when the pool is made on first use). */
@@ -387,7 +396,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       const wait = ready()
       if (wait !== undefined) return wait.then(() => run(on, q, watch), failed(q))
       try {
-        const queryOptions = watch === undefined ? { prepare: self.prepare } : { prepare: self.prepare, onexecute: watch }
+        const prepare = self.prepareStatement(q)
+        const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
         return (on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult>).then(toResult, failed(q))
       } catch (e) {
         return Promise.resolve(failed(q)(e))
@@ -398,7 +408,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       let it: AsyncIterator<Row[]>
       try {
         await ready()
-        it = on.unsafe(q.sql, q.params as never[], { prepare: self.prepare }).cursor(batchSize)[Symbol.asyncIterator]()
+        it = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) }).cursor(batchSize)[Symbol.asyncIterator]()
       } catch (e) {
         throw withStatement(self.classifyError(e), q.sql, q.params, redact)
       }
@@ -470,6 +480,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     return {
       name: 'postgres.js',
       prepare: options.prepare ?? true,
+      prepareStatement: (q) => self.prepare && q.params.length <= 1000,
 
       connectionParameters: () => {
         const extra: Record<string, string> = {}

@@ -300,6 +300,8 @@ describe.skipIf(!available)('postgres dialect: the statements run on PostgreSQL'
     const params = Array.from({ length: n }, (_, i) => i)
     const r = await db.all(sql`SELECT cardinality(ARRAY[${sql.join(params)}]::int[]) AS n`)()
     expect(E.isRight(r) ? r.right : r.left.message.slice(0, 200)).toEqual([{ n }])
+    const over = await db.all(sql`SELECT cardinality(ARRAY[${sql.join([...params, n])}]::int[]) AS n`)()
+    expect(E.isLeft(over) && [over.left._tag, over.left.code]).toEqual(['QueryError', 'MAX_PARAMETERS_EXCEEDED'])
   })
 
   it('arrays bind as PostgreSQL arrays (= ANY), objects and json() as JSON', async () => {

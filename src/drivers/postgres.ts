@@ -337,6 +337,16 @@ const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
 // ---------------------------------------------------------------- the driver
 
+/**
+ * postgres.js refuses statements with 65,534 parameters or more, and when it does so while
+ * other statements are in flight on the connection it fails one of those instead; so the
+ * driver refuses them itself, before they reach postgres.js.
+ */
+const MAX_PARAMS = 65533
+
+const tooManyParams = (q: Compiled): DbError =>
+  dbError('QueryError', `a statement may have at most ${MAX_PARAMS} parameters, this one has ${q.params.length}`, { code: 'MAX_PARAMETERS_EXCEEDED' })
+
 /** What this driver touches of a postgres.js connection: the close callback `sql.begin` uses too. */
 interface ClientConnection {
   onclose: ((e: unknown) => void) | null
@@ -393,6 +403,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       ({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
 
     const run = (on: PostgresJsSql, q: Compiled, watch?: Watch): Promise<Either<DbError, QueryResult>> => {
+      if (q.params.length > MAX_PARAMS) return Promise.resolve(failed(q)(tooManyParams(q)))
       const wait = ready()
       if (wait !== undefined) return wait.then(() => run(on, q, watch), failed(q))
       try {
@@ -407,6 +418,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const iterate = async function* (on: PostgresJsSql, q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
       let it: AsyncIterator<Row[]>
       try {
+        if (q.params.length > MAX_PARAMS) throw tooManyParams(q)
         await ready()
         it = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) }).cursor(batchSize)[Symbol.asyncIterator]()
       } catch (e) {

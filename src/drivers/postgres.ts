@@ -36,7 +36,7 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import postgresJsClient from 'postgres'
-import type { Connection, Driver, QueryResult, Row, StreamOptions } from '../driver.js'
+import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'

@@ -99,6 +99,8 @@ export const like = binary('like')
 export const notLike = binary('not like')
 /** Case-insensitive LIKE (`ILIKE` on PostgreSQL, `LOWER() LIKE LOWER()` elsewhere). @example ilike('name', 'a%') */
 export const ilike = binary('ilike')
+/** `left NOT ILIKE pattern`, or its case-folding equivalent off PostgreSQL. @example notIlike('name', 'a%') */
+export const notIlike = binary('not ilike')
 /** Arithmetic. @example select(as(mul('unit_price', col('quantity')), 'amount')) */
 export const add = binary('+')
 export const sub = binary('-')

@@ -144,7 +144,10 @@ export const standardOpen = (self: Dialect): Dialect => ({
   deleteReturning: (items) => self.returning(items),
 
   insertValues: (node) => {
-    if (node.columns.length === 0) return F([' DEFAULT VALUES'])
+    if (node.columns.length === 0) {
+      if (node.rows.length > 1) throw dbError('UnsupportedFeature', `${self.name} cannot insert several rows of only default values in one statement`, { dialect: self.name, feature: 'multi-row DEFAULT VALUES' })
+      return F([' DEFAULT VALUES'])
+    }
     const rows = node.rows.map((r) => F(['(', joinParts(r.map(self.expr), ', '), ')']))
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ', joinParts(rows, ', ')])
   },

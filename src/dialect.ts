@@ -8,7 +8,7 @@
  */
 import type { Either } from 'fp-ts/lib/Either.js'
 import type {
-  BinaryOp, DeleteNode, Expr, FromItem, FuncNode, InsertNode, JoinNode, OrderItem, ParamNode, QueryNode,
+  BinaryOp, DeleteNode, Expr, ExtensionNode, FromItem, FuncNode, InsertNode, JoinNode, OrderItem, ParamNode, QueryNode,
   SelectNode, Selection, UpdateNode,
 } from './ast.js'
 import type { DbError } from './errors.js'
@@ -51,10 +51,14 @@ export interface Dialect {
   readonly func: (f: FuncNode) => Fragment
   readonly column: (table: string | undefined, name: string) => string
   readonly param: (p: ParamNode) => Fragment
+  /** An expression kind added by an extension (default: UnsupportedFeature naming it). */
+  readonly extension: (e: ExtensionNode) => Fragment
   /** The proposed row in an upsert's SET list. */
   readonly excluded: (column: string) => Fragment
 
   // ---- clauses
+  /** `SELECT ` or `SELECT DISTINCT ` (where optimizer hints go). */
+  readonly selectClause: (q: SelectNode) => Fragment
   readonly selection: (s: Selection) => Fragment
   readonly fromItem: (t: FromItem) => Fragment
   readonly join: (j: JoinNode) => Fragment

@@ -161,6 +161,14 @@ export const max = (e: Operand): Expr => fn('max', e)
 export const coalesce = (...args: readonly (Operand | Expr)[]): Expr => fn('coalesce', ...args)
 
 /**
+ * An expression rendered by a dialect extension (see `Dialect.extension`); string arguments
+ * are columns.
+ * @example where(extension('jsonbPathExists', ['payload'], '$.tags[*] ? (@ == "sale")'))
+ */
+export const extension = (name: string, args: readonly (Operand | Expr)[], data?: unknown): Expr =>
+  node({ kind: 'extension', name, args: args.map(toExpr), data })
+
+/**
  * The proposed row in an upsert's update: `EXCLUDED.col` on PostgreSQL/SQLite, `new.col` or
  * `VALUES(col)` on MySQL/MariaDB.
  * @example onConflict(['email'], { name: excluded('name') })

@@ -7,7 +7,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import {
-  as, col, compose, count, deleteFrom, eq, exists, extend, from, fromParts, insertInto, isIn, join, limit, offset, onConflict, orderBy,
+  as, col, compose, count, deleteFrom, distinct, eq, exists, extend, extension, from, fromParts, insertInto, isIn, join, limit, offset, onConflict, orderBy,
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
   type Fragment,
 } from '../src/index.js'
@@ -21,8 +21,11 @@ type FragmentFields = {
 }[keyof Dialect]
 
 /** Wrap one fragment-producing field so its output carries a marker. */
+/** SQLite with one extension expression, `myext()`, so the `extension` field has something to render. */
+const withExtension: Dialect = extend(sqlite, () => ({ extension: (e) => fromParts([`${e.name}()`]) }))
+
 const marked = (field: FragmentFields): Dialect =>
-  extend(sqlite, (_, base) => ({
+  extend(withExtension, (_, base) => ({
     [field]: (...args: unknown[]) => mark(field)((base[field] as (...a: unknown[]) => Fragment)(...args)),
   }) as Partial<Dialect>)
 
@@ -50,6 +53,8 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   compileUpdate: [pipe(update('t'), set({ a: 1 }))],
   compileDelete: [pipe(deleteFrom('t'))],
   statement: [pipe(from('t')), pipe(insertInto('t'), values({ a: 1 })), sql`SELECT 1`],
+  extension: [pipe(from('t'), where(extension('myext', []))), pipe(from('t'), select(as(extension('myext', ['a']), 'x')))],
+  selectClause: [pipe(from('t')), pipe(from('t'), where(exists(sub))), pipe(from('t'), distinct)],
 }
 
 describe('late binding: every fragment-producing dialect function is overridable', () => {

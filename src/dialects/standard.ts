@@ -90,6 +90,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
       case 'func': return self.func(e)
       case 'excluded': return self.excluded(e.column)
       case 'subquery': return F([e.exists ? 'EXISTS (' : '(', self.compileSelect(e.query), ')'])
+      case 'extension': return self.extension(e)
       default: {
         const kind = (e as { kind?: unknown }).kind
         throw dbError('UnsupportedFeature', `${self.name} cannot compile expression kind ${String(kind)}`, { dialect: self.name, feature: String(kind) })
@@ -111,6 +112,12 @@ export const standardOpen = (self: Dialect): Dialect => ({
     if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
     return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(self.expr), ', '), ')'])
   },
+
+  extension: (e) => {
+    throw dbError('UnsupportedFeature', `${self.name} has no extension named ${e.name} (add it with extend: extension: (e) => ...)`, { dialect: self.name, feature: e.name })
+  },
+
+  selectClause: (q) => F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
 
   excluded: (column) => F([`EXCLUDED.${self.quoteIdentifier(column)}`]),
 
@@ -162,7 +169,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
   },
 
   compileSelect: (q) => {
-    const parts: Part[] = [q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']
+    const parts: Part[] = [self.selectClause(q)]
     parts.push(q.columns.length === 0 ? '*' : joinParts(q.columns.map(self.selection), ', '))
     if (q.from !== undefined) parts.push(' FROM ', self.fromItem(q.from))
     for (const j of q.joins) parts.push(self.join(j))

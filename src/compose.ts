@@ -191,8 +191,11 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows)))
     },
 
-    first: (q) => {
-      const t = self.execute(q)
+    first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
+      const c = compileFor(q)
+      if (E.isLeft(c)) return leftTask(c.left)
+      const k = c.right
+      const t = self.execute<R>(k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true })
       return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
     },
 
@@ -211,9 +214,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     prepare: <R>(q: Executable<R>): Prepared<R> => {
       const c = compileFor(q)
       const compiled: Compiled = E.isLeft(c) ? { sql: '', params: [] } : c.right
-      const bind = (args?: Readonly<Record<string, unknown>>): Executable<R> => {
-        const holes = compiled.holes
-        if (holes === undefined) return compiled
+      const holes = compiled.holes
+      const bind = (args: Readonly<Record<string, unknown>> | undefined, first: boolean): Compiled => {
+        if (holes === undefined) return first ? { sql: compiled.sql, params: compiled.params, first } : compiled
         const params = compiled.params.slice()
         for (let i = 0; i < holes.length; i++) {
           const h = holes[i]
@@ -222,21 +225,21 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             params[i] = self.dialect.toDriver(args[h])
           }
         }
-        return { sql: compiled.sql, params }
+        return { sql: compiled.sql, params, first }
       }
-      const guarded = <T>(f: (x: Executable<R>) => TaskEither<DbError, T>) => (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, T> => {
+      const guarded = <T>(first: boolean, f: (x: Compiled) => TaskEither<DbError, T>) => (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, T> => {
         if (E.isLeft(c)) return leftTask(c.left)
         try {
-          return f(bind(args))
+          return f(bind(args, first))
         } catch (e) {
           return leftTask(toDbError(e))
         }
       }
       return Object.freeze({
         compiled,
-        execute: guarded((x) => self.execute<R>(x)),
-        all: guarded((x) => self.all<R>(x)),
-        first: guarded((x) => self.first<R>(x)),
+        execute: guarded(false, (x) => self.execute<R>(x)),
+        all: guarded(false, (x) => self.all<R>(x)),
+        first: guarded(true, (x) => self.first<R>(x)),
       })
     },
 

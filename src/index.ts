@@ -9,7 +9,7 @@
  */
 export { compose, connect, wrap, statementOf, type Backend, type Executable, type Middleware, type Prepared } from './compose.js'
 export { extend, fix, openOf, type Open } from './record.js'
-export { sql, render, isFragment, type Compiled, type Fragment, type Part } from './sql.js'
+export { sql, render, isFragment, fromParts, type Compiled, type Fragment, type Part } from './sql.js'
 export * from './query.js'
 export * from './errors.js'
 export { DEFAULT } from './ast.js'

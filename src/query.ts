@@ -34,7 +34,10 @@ export type Query<R = Row> = Select<R> | Insert<R> | Update<R> | Delete<R> | Raw
 // ---------------------------------------------------------------- expressions
 
 const EXPR = Symbol.for('recordkit.Expr')
-const node = <E extends Expr>(e: E): E => Object.freeze(Object.assign(e, { [EXPR]: true }))
+const node = <E extends Expr>(e: E): E => {
+  ;(e as unknown as Record<symbol, unknown>)[EXPR] = true
+  return Object.freeze(e)
+}
 
 /** True for an expression node built by recordkit (or a `sql` fragment). */
 export const isExpr = (u: unknown): u is Expr | Fragment =>
@@ -189,7 +192,7 @@ const AS_RE = /^(.+?)\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*)$/i
  * @example table('chinook.albums as a')
  */
 export const table = (spec: string): TableRef => {
-  const m = AS_RE.exec(spec.trim())
+  const m = /\s/.test(spec) ? AS_RE.exec(spec.trim()) : null
   const [name, alias] = m ? [m[1], m[2]] : [spec.trim(), undefined]
   const dot = name.indexOf('.')
   return Object.freeze(dot < 0
@@ -197,14 +200,19 @@ export const table = (spec: string): TableRef => {
     : { kind: 'table' as const, schema: name.slice(0, dot), name: name.slice(dot + 1), alias })
 }
 
+const STAR: Expr = node({ kind: 'star' })
+
 const selection = (s: string | Expr | Fragment | Selection): Selection => {
   if (typeof s === 'string') {
-    const m = AS_RE.exec(s.trim())
-    if (m && /\sas\s/i.test(s)) return { expr: s.trim() === '*' ? node({ kind: 'star' }) : toExpr(m[1]), alias: m[2] }
-    const t = s.trim()
-    if (t === '*') return { expr: node({ kind: 'star' }) }
-    if (t.endsWith('.*')) return { expr: node({ kind: 'star', table: t.slice(0, -2) }) }
-    return { expr: col(t) }
+    if (/\s/.test(s)) {
+      const t = s.trim()
+      const m = AS_RE.exec(t)
+      if (m && /\sas\s/i.test(t)) return { expr: toExpr(m[1]), alias: m[2] }
+      s = t
+    }
+    if (s === '*') return { expr: STAR }
+    if (s.endsWith('.*')) return { expr: node({ kind: 'star', table: s.slice(0, -2) }) }
+    return { expr: col(s) }
   }
   if (isExpr(s)) return { expr: toExpr(s as Expr | Fragment) }
   return s as Selection
@@ -213,11 +221,15 @@ const selection = (s: string | Expr | Fragment | Selection): Selection => {
 /** What `select` and `returning` accept: `'col'`, `'col as alias'`, `'t.*'`, an expression, `as(e, 'x')`, or `{ alias: 'col' | expr }`. */
 export type SelectArg = string | Expr | Fragment | Selection | Readonly<Record<string, string | Expr | Fragment>>
 
-const selections = (args: readonly SelectArg[]): Selection[] =>
-  args.flatMap((a) =>
-    typeof a === 'string' || isExpr(a) || ('expr' in (a as object) && isExpr((a as Selection).expr))
-      ? [selection(a as string | Expr | Selection)]
-      : Object.entries(a as Record<string, string | Expr | Fragment>).map(([alias, e]) => ({ expr: toExpr(e), alias })))
+const selections = (args: readonly SelectArg[]): Selection[] => {
+  const out: Selection[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (typeof a === 'string' || isExpr(a) || ('expr' in (a as object) && isExpr((a as Selection).expr))) out.push(selection(a as string | Expr | Selection))
+    else for (const [alias, e] of Object.entries(a as Record<string, string | Expr | Fragment>)) out.push({ expr: toExpr(e), alias })
+  }
+  return out
+}
 
 // ---------------------------------------------------------------- SELECT
 
@@ -240,14 +252,37 @@ export const selectOnly = <R = Row>(): Select<R> =>
   Object.freeze({ kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [] })
 
 /**
+ * A copy of a SELECT with some fields changed. Written out field by field: copying a frozen
+ * node with spread syntax costs several times more, and builders run on every query.
+ */
+const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>): Q =>
+  Object.freeze({
+    kind: 'select',
+    distinct: c.distinct ?? q.distinct,
+    columns: c.columns ?? q.columns,
+    from: 'from' in c ? c.from : q.from,
+    joins: c.joins ?? q.joins,
+    where: 'where' in c ? c.where : q.where,
+    groupBy: c.groupBy ?? q.groupBy,
+    having: 'having' in c ? c.having : q.having,
+    orderBy: c.orderBy ?? q.orderBy,
+    limit: 'limit' in c ? c.limit : q.limit,
+    offset: 'offset' in c ? c.offset : q.offset,
+  }) as SelectNode as Q
+
+/** A copy of any statement node with some fields changed. */
+const patch = <Q extends SelectNode | InsertNode | UpdateNode | DeleteNode>(q: Q, c: Partial<Q>): Q =>
+  q.kind === 'select' ? patchSelect(q as SelectNode, c as Partial<SelectNode>) as Q : Object.freeze({ ...q, ...c }) as unknown as Q
+
+/**
  * Add items to the SELECT list.
  * @example pipe(from('users'), select('id', 'name as n', { total: count() }))
  */
 export const select = <R = Row>(...cols: readonly SelectArg[]) => (q: SelectNode): Select<R> =>
-  Object.freeze({ ...q, columns: [...q.columns, ...selections(cols)] })
+  patchSelect(q, { columns: [...q.columns, ...selections(cols)] })
 
 /** `SELECT DISTINCT` @example pipe(from('t'), select('country'), distinct) */
-export const distinct = <Q extends SelectNode>(q: Q): Q => Object.freeze({ ...q, distinct: true })
+export const distinct = <Q extends SelectNode>(q: Q): Q => patchSelect(q, { distinct: true })
 
 type Whereable = SelectNode | UpdateNode | DeleteNode
 
@@ -258,7 +293,7 @@ type Whereable = SelectNode | UpdateNode | DeleteNode
  */
 export const where = (c: Expr | Fragment | Record<string, unknown>) => <Q extends Whereable>(q: Q): Q => {
   const cond = toCondition(c)
-  return Object.freeze({ ...q, where: q.where ? node({ kind: 'and', items: [q.where, cond] }) : cond } as Q)
+  return patch(q, { where: q.where ? node({ kind: 'and', items: [q.where, cond] }) : cond } as Partial<Q>)
 }
 
 /**
@@ -267,14 +302,14 @@ export const where = (c: Expr | Fragment | Record<string, unknown>) => <Q extend
  */
 export const orWhere = (c: Expr | Fragment | Record<string, unknown>) => <Q extends Whereable>(q: Q): Q => {
   const cond = toCondition(c)
-  return Object.freeze({ ...q, where: q.where ? node({ kind: 'or', items: [q.where, cond] }) : cond } as Q)
+  return patch(q, { where: q.where ? node({ kind: 'or', items: [q.where, cond] }) : cond } as Partial<Q>)
 }
 
 const joinWith = (type: JoinNode['type']) =>
   (t: string | TableRef | Fragment, on?: Expr | Fragment | readonly [string, string]) => <Q extends SelectNode>(q: Q): Q => {
     const onExpr = on === undefined ? undefined : Array.isArray(on) ? eq(on[0] as string, col(on[1] as string)) : toCondition(on as Expr)
     const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef)
-    return Object.freeze({ ...q, joins: [...q.joins, { type, table: tableNode, on: onExpr }] })
+    return patchSelect(q, { joins: [...q.joins, { type, table: tableNode, on: onExpr }] })
   }
 
 /** `INNER JOIN t ON ...`; `on` may be a pair of columns. @example join('albums a', ['a.artist_id', 'artists.id']) */
@@ -293,29 +328,29 @@ export const crossJoin = (t: string | TableRef) => joinWith('cross')(t)
  * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
  */
 export const orderBy = (e: Operand, direction: 'asc' | 'desc' = 'asc', nulls?: 'first' | 'last') => <Q extends SelectNode>(q: Q): Q =>
-  Object.freeze({ ...q, orderBy: [...q.orderBy, { expr: toExpr(e), direction, nulls } as OrderItem] })
+  patchSelect(q, { orderBy: [...q.orderBy, { expr: toExpr(e), direction, nulls } as OrderItem] })
 
 /** `GROUP BY` @example pipe(from('invoices'), select('country', { n: count() }), groupBy('country')) */
 export const groupBy = (...cols: readonly Operand[]) => <Q extends SelectNode>(q: Q): Q =>
-  Object.freeze({ ...q, groupBy: [...q.groupBy, ...cols.map(toExpr)] })
+  patchSelect(q, { groupBy: [...q.groupBy, ...cols.map(toExpr)] })
 
 /** `HAVING` (AND with any previous one) @example having(gt(count(), 5)) */
 export const having = (c: Expr | Fragment | Record<string, unknown>) => <Q extends SelectNode>(q: Q): Q => {
   const cond = toCondition(c)
-  return Object.freeze({ ...q, having: q.having ? node({ kind: 'and', items: [q.having, cond] }) : cond })
+  return patchSelect(q, { having: q.having ? node({ kind: 'and', items: [q.having, cond] }) : cond })
 }
 
 /** `LIMIT n` @example limit(10) */
-export const limit = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => Object.freeze({ ...q, limit: n })
+export const limit = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => patchSelect(q, { limit: n })
 /** `OFFSET n` (dialects supply the LIMIT some engines need with it) @example offset(20) */
-export const offset = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => Object.freeze({ ...q, offset: n })
+export const offset = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => patchSelect(q, { offset: n })
 
 /**
  * Page `page` (1-based) of `perPage` rows: LIMIT and OFFSET through the dialect's `limitOffset`.
  * @example paginate({ page: 3, perPage: 25 })
  */
 export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => <Q extends SelectNode>(q: Q): Q =>
-  Object.freeze({ ...q, limit: perPage, offset: (Math.max(1, page) - 1) * perPage })
+  patchSelect(q, { limit: perPage, offset: (Math.max(1, page) - 1) * perPage })
 
 // ---------------------------------------------------------------- INSERT / UPDATE / DELETE
 

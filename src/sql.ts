@@ -113,6 +113,8 @@ export interface Compiled {
    * a fixed value). Present only when the statement has placeholders.
    */
   readonly holes?: readonly (string | undefined)[]
+  /** Only the first row is wanted: a driver may fetch just that one. */
+  readonly first?: boolean
 }
 
 /** What rendering needs from a dialect. */

@@ -47,6 +47,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
   maxParams: 32766,
 
   quoteIdentifier: (name) => {
+    if (name.indexOf('"') < 0 && name.indexOf('\0') < 0) return `"${name}"`
     if (name.includes('\0')) throw dbError('QueryError', `identifier contains a NUL character: ${JSON.stringify(name)}`)
     return `"${name.replace(/"/g, '""')}"`
   },

@@ -119,7 +119,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const cacheSize = options.statementCacheSize ?? 500
   const redact = options.redactParams ?? false
   let conn: Database.Database | undefined
-  const cache = new Map<string, Database.Statement>()
+  /** Prepared statements by SQL text, with whether each one is a query (not DML with RETURNING). */
+  const cache = new Map<string, { readonly stmt: Database.Statement; readonly query: boolean }>()
 
   // One connection, one holder at a time: a transaction or a stream holds it.
   let held = false
@@ -151,24 +152,29 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       return conn
     }
 
-    const prepare = (text: string): Database.Statement => {
-      let stmt = cache.get(text)
-      if (stmt === undefined) {
-        stmt = database().prepare(text)
+    const prepare = (text: string): { readonly stmt: Database.Statement; readonly query: boolean } => {
+      let entry = cache.get(text)
+      if (entry === undefined) {
+        const stmt = database().prepare(text)
+        entry = { stmt, query: READS.test(text) }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
-        cache.set(text, stmt)
+        cache.set(text, entry)
       }
-      return stmt
+      return entry
     }
 
     /** Run now, synchronously; the caller makes sure the connection is ours. */
     const runNow = (q: Compiled): QueryResult => {
       try {
-        const stmt = prepare(q.sql)
+        const { stmt, query } = prepare(q.sql)
         if (stmt.reader) {
+          if (q.first === true && query) {
+            const row = stmt.get(q.params as unknown[]) as Row | undefined
+            return { rows: row === undefined ? [] : integers === 'safe' ? narrowIntegers([row]) : [row], rowsAffected: 0 }
+          }
           const rows = stmt.all(q.params as unknown[]) as Row[]
           // A reader that is not a query is DML with RETURNING: one returned row per changed row.
-          return { rows: integers === 'safe' ? narrowIntegers(rows) : rows, rowsAffected: READS.test(q.sql) ? 0 : rows.length }
+          return { rows: integers === 'safe' ? narrowIntegers(rows) : rows, rowsAffected: query ? 0 : rows.length }
         }
         const r = stmt.run(q.params as unknown[])
         return { rows: [], rowsAffected: r.changes, insertId: typeof r.lastInsertRowid === 'bigint' && integers === 'safe' && r.lastInsertRowid <= MAX_SAFE ? Number(r.lastInsertRowid) : r.lastInsertRowid }
@@ -188,7 +194,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     const iterate = async function* (q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
       let it: IterableIterator<unknown>
       try {
-        it = prepare(q.sql).iterate(q.params as unknown[])
+        it = prepare(q.sql).stmt.iterate(q.params as unknown[])
       } catch (e) {
         throw withStatement(self.classifyError(e), q.sql, q.params, redact)
       }

@@ -1,0 +1,140 @@
+/**
+ * Transactions and savepoints, on any backend.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as E from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import { describe, expect, it } from 'vitest'
+import type { Backend } from '../../compose.js'
+import { dbError, isDbError, type DbError } from '../../errors.js'
+import { as, count, from, insertInto, select, values, where } from '../../query.js'
+import { ok, useBackend } from '../harness.js'
+import type { CaseGroup } from '../target.js'
+
+const insert = (db: Backend, label: string) => db.execute(pipe(insertInto('cf_tx'), values({ label })))
+const labels = async (db: Backend): Promise<string[]> =>
+  (await ok(db.all(pipe(from('cf_tx'), select('label'))))).map((r) => String(r.label)).sort()
+const total = async (db: Backend): Promise<number> => Number((await ok(db.all(pipe(from('cf_tx'), select(as(count(), 'n'))))))[0].n)
+
+/** Sequence TaskEithers, stopping at the first failure. */
+const seq = (...steps: readonly TaskEither<DbError, unknown>[]): TaskEither<DbError, void> => async () => {
+  for (const s of steps) {
+    const r = await s()
+    if (E.isLeft(r)) return r
+  }
+  return E.right(undefined)
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export const transactionCases: CaseGroup = (target) => {
+  describe(`${target.name}: transactions and savepoints`, () => {
+    const db = useBackend(target, (t) => ({ cf_tx: `id ${t.id}, label ${t.varchar(50)} NOT NULL UNIQUE` }))
+
+    it('commits what the callback did', async () => {
+      await ok(db().transaction((tx) => seq(insert(tx, 'c1'), insert(tx, 'c2'))))
+      expect(await labels(db())).toEqual(['c1', 'c2'])
+    })
+
+    it('rolls back on failure and returns the original error', async () => {
+      const r = await db().transaction((tx) => seq(insert(tx, 'r1'), insert(tx, 'c1')))()
+      expect(E.isLeft(r) && r.left._tag).toBe('UniqueViolation')
+      expect(await labels(db())).toEqual(['c1', 'c2'])
+    })
+
+    it('rolls back when the callback throws, surfacing the thrown error as the cause', async () => {
+      const boom = new Error('boom')
+      const r = await db().transaction((tx) => async () => {
+        await ok(insert(tx, 't1'))
+        throw boom
+      })()
+      expect(E.isLeft(r)).toBe(true)
+      if (E.isLeft(r)) expect(r.left.cause).toBe(boom)
+      expect(await labels(db())).toEqual(['c1', 'c2'])
+    })
+
+    it('rolls back a failed nested savepoint and keeps the outer work', async () => {
+      const inner = await ok(db().transaction((tx) => async () => {
+        await ok(insert(tx, 'outer'))
+        const nested = await tx.transaction((t2) => seq(insert(t2, 'inner'), insert(t2, 'c1')))()
+        await ok(insert(tx, 'after'))
+        return E.right(nested)
+      }))
+      expect(E.isLeft(inner) && inner.left._tag).toBe('UniqueViolation')
+      expect(await labels(db())).toEqual(['after', 'c1', 'c2', 'outer'])
+    })
+
+    it('keeps a successful savepoint, and loses it when the outer transaction fails', async () => {
+      const r = await db().transaction((tx) => async () => {
+        await ok(tx.transaction((t2) => insert(t2, 'deep')))
+        return E.left(dbError('TransactionError', 'abort on purpose'))
+      })()
+      expect(E.isLeft(r)).toBe(true)
+      expect(await labels(db())).not.toContain('deep')
+      await ok(db().transaction((tx) => tx.transaction((t2) => tx.transaction(() => insert(t2, 'three-deep')))))
+      expect(await labels(db())).toContain('three-deep')
+    })
+
+    it('runs queries through the outer backend on the transaction connection', async () => {
+      const outer = db()
+      await ok(outer.transaction(() => async () => {
+        await ok(insert(outer, 'via-outer'))
+        expect(outer.inTransaction()).toBe(true)
+        expect(await labels(outer)).toContain('via-outer')
+        return E.left(dbError('TransactionError', 'roll back'))
+      })).catch((e) => expect(isDbError(e, 'TransactionError')).toBe(true))
+      expect(await labels(outer)).not.toContain('via-outer')
+    })
+
+    it('keeps two concurrent transactions apart', async () => {
+      const before = await total(db())
+      const a = db().transaction((tx) => async () => {
+        await ok(insert(tx, 'a1'))
+        await sleep(20)
+        await ok(insert(tx, 'a2'))
+        return E.left(dbError('TransactionError', 'a rolls back'))
+      })()
+      const b = db().transaction((tx) => async () => {
+        await ok(insert(tx, 'b1'))
+        await sleep(5)
+        await ok(insert(tx, 'b2'))
+        return E.right('b')
+      })()
+      const [ra, rb] = await Promise.all([a, b])
+      expect(E.isLeft(ra)).toBe(true)
+      expect(rb).toEqual(E.right('b'))
+      const after = await labels(db())
+      expect(after).toContain('b1')
+      expect(after).toContain('b2')
+      expect(after).not.toContain('a1')
+      expect(after.length).toBe(before + 2)
+    })
+
+    it('accepts isolation levels', async () => {
+      for (const isolation of ['read committed', 'repeatable read', 'serializable'] as const) {
+        const n = await ok(db().transaction((tx) => tx.all(pipe(from('cf_tx'), select(as(count(), 'n')))), { isolation }))
+        expect(Number(n[0].n)).toBeGreaterThan(0)
+      }
+    })
+
+    it('refuses isolation settings on a nested transaction', async () => {
+      const r = await db().transaction((tx) => tx.transaction(() => insert(tx, 'x'), { isolation: 'serializable' }))()
+      expect(E.isLeft(r) && r.left._tag).toBe('TransactionError')
+    })
+
+    it('rejects writes in a read-only transaction, or says it has none', async () => {
+      const r = await db().transaction((tx) => insert(tx, 'ro'), { readOnly: true })()
+      expect(E.isLeft(r)).toBe(true)
+      if (E.isLeft(r)) expect(['QueryError', 'UnsupportedFeature', 'TransactionError']).toContain(r.left._tag)
+      expect(await labels(db())).not.toContain('ro')
+    })
+
+    it('leaves nothing behind when a multi-row insert fails', async () => {
+      const before = await labels(db())
+      const r = await db().execute(pipe(insertInto('cf_tx'), values([{ label: 'm1' }, { label: 'm2' }, { label: 'c1' }])))()
+      expect(E.isLeft(r) && r.left._tag).toBe('UniqueViolation')
+      expect(await labels(db())).toEqual(before)
+      expect(await ok(db().all(pipe(from('cf_tx'), where({ label: 'm1' }))))).toEqual([])
+    })
+  })
+}

@@ -1,0 +1,47 @@
+/**
+ * The conformance suite: one set of cases, run against any backend, built-in or your own.
+ *
+ * ```ts
+ * // test/my-backend.test.ts
+ * import { conformance } from 'recordkit/testing'
+ * conformance({ name: 'my-db', connect: async () => compose(myDriver(), myDialect) })
+ * ```
+ *
+ * Cases a backend cannot run are skipped by asking its dialect's capabilities, never by name.
+ */
+import type { CaseGroup, ConformanceTarget } from './target.js'
+import { coreCases } from './cases/core.js'
+import { errorCases } from './cases/errors.js'
+import { extensionCases } from './cases/extension.js'
+import { streamingCases } from './cases/streaming.js'
+import { transactionCases } from './cases/transactions.js'
+import { typeCases } from './cases/types.js'
+
+export type { CaseGroup, ConformanceTarget } from './target.js'
+export { columnTypes, type ColumnTypes } from './portable.js'
+export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
+export { ok, fails, exec, useBackend } from './harness.js'
+
+/** Every case group, in the order they run. */
+export const caseGroups: Readonly<Record<string, CaseGroup>> = {
+  core: coreCases,
+  transactions: transactionCases,
+  errors: errorCases,
+  streaming: streamingCases,
+  extension: extensionCases,
+  types: typeCases,
+}
+
+/**
+ * Register the whole conformance suite (or the named groups) for one backend with vitest.
+ *
+ * @example
+ * conformance({ name: 'sqlite (memory)', connect: async () => compose(betterSqlite3({ filename: ':memory:' }), sqlite) })
+ */
+export const conformance = (target: ConformanceTarget, groups: readonly string[] = Object.keys(caseGroups)): void => {
+  for (const g of groups) {
+    const group = caseGroups[g]
+    if (group === undefined) throw new Error(`no conformance group named ${g}`)
+    group(target)
+  }
+}

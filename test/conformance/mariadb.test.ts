@@ -1,0 +1,22 @@
+import { describe } from 'vitest'
+import { connect } from '../../src/compose.js'
+import { mysql } from '../../src/dialects/mysql.js'
+import { mysql2 } from '../../src/drivers/mysql2.js'
+import { conformance, ok } from '../../src/testing/index.js'
+import { MYSQL_URL, serverAvailable } from '../support/servers.js'
+
+const available = await serverAvailable('mariadb')
+
+describe.skipIf(!available)('conformance on MariaDB', () => {
+  conformance({
+    name: 'mariadb',
+    connect: () => ok(connect(mysql2({ url: MYSQL_URL, max: 4 }), mysql)),
+    notes: {
+      boolean: 'BOOLEAN is TINYINT(1): true comes back as 1',
+      int64: 'BIGINT comes back as a decimal string (no precision is lost)',
+      decimal: 'DECIMAL comes back as a string with the column scale',
+      date: "DATE comes back as the 'YYYY-MM-DD' string",
+      timestamp: 'DATETIME has no time zone: instants are stored and read in UTC',
+    },
+  })
+})

@@ -1,0 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll } from 'vitest'
+import { compose } from '../../src/compose.js'
+import { sqlite } from '../../src/dialects/sqlite.js'
+import { betterSqlite3 } from '../../src/drivers/better-sqlite3.js'
+import { conformance } from '../../src/testing/index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'recordkit-conformance-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+let n = 0
+conformance({
+  name: 'sqlite (file)',
+  connect: async () => compose(betterSqlite3({ filename: join(dir, `db-${++n}.sqlite`) }), sqlite),
+})

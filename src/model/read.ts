@@ -202,13 +202,11 @@ export const finder = (core: ModelCore) => {
     const args: Record<string, unknown> = single
       ? { k0: arg(0, key) }
       : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])]))
-    const run = p.execute(args)
+    const run = p.first(args)
     return () => run().then((r) => {
-      if (r._tag === 'Left') return r
-      const rows = r.right.rows
-      if (rows.length === 0) return right(none)
+      if (r._tag === 'Left' || r.right._tag === 'None') return r
       try {
-        return right(some(mapper(rows)[0] as Record<string, unknown>))
+        return right(some(mapper([r.right.value])[0] as Record<string, unknown>))
       } catch (e) {
         return left(toDbError(e))
       }

@@ -179,7 +179,7 @@ export const timestamps = <C extends string = 'createdAt', U extends string = 'u
   readonly updatedAt?: U
   /** The clock (tests pin it). */
   readonly now?: () => Date
-}): Behaviour<Record<C | U, Date>, C | U> => {
+}): Behaviour<NoInfer<Record<C | U, Date>>, NoInfer<C | U>> => {
   const c = (options?.createdAt ?? 'createdAt') as C
   const u = (options?.updatedAt ?? 'updatedAt') as U
   const now = options?.now ?? (() => new Date())
@@ -209,16 +209,17 @@ export const timestamps = <C extends string = 'createdAt', U extends string = 'u
 export const softDelete = <F extends string = 'deletedAt'>(options?: {
   readonly field?: F
   readonly now?: () => Date
-}): Behaviour<Record<F, Date | null>> & { readonly restoreAs: () => Record<F, Date | null> } => {
+}): Behaviour<NoInfer<Record<F, Date | null>>> & { readonly restoreAs: () => NoInfer<Record<F, Date | null>> } => {
   const f = (options?.field ?? 'deletedAt') as F
   const now = options?.now ?? (() => new Date())
-  return Object.freeze({
+  const behaviour: AnyBehaviour = {
     name: 'softDelete',
     scope: (o: QueryOptions, column: ColumnOf) =>
       o.deleted === 'include' ? undefined : o.deleted === 'only' ? isNotNull(column(f)) : isNull(column(f)),
-    deleteAs: () => ({ [f]: now() }) as Record<F, Date | null>,
-    restoreAs: () => ({ [f]: null }) as Record<F, Date | null>,
-  })
+    deleteAs: () => ({ [f]: now() }),
+    restoreAs: () => ({ [f]: null }),
+  }
+  return Object.freeze(behaviour) as never
 }
 
 /**
@@ -229,7 +230,7 @@ export const softDelete = <F extends string = 'deletedAt'>(options?: {
  * @example
  * model({ ..., behaviours: [optimisticLock()] })
  */
-export const optimisticLock = <F extends string = 'version'>(options?: { readonly field?: F }): Behaviour<Record<F, number>, F> => {
+export const optimisticLock = <F extends string = 'version'>(options?: { readonly field?: F }): Behaviour<NoInfer<Record<F, number>>, NoInfer<F>> => {
   const f = (options?.field ?? 'version') as F
   return Object.freeze({
     name: 'optimisticLock',
@@ -252,7 +253,7 @@ export const optimisticLock = <F extends string = 'version'>(options?: { readonl
 export const uuidPrimaryKey = <F extends string = 'id'>(options?: {
   readonly field?: F
   readonly generate?: () => string
-}): Behaviour<Record<F, string>, F> => {
+}): Behaviour<NoInfer<Record<F, string>>, NoInfer<F>> => {
   const f = (options?.field ?? 'id') as F
   const generate = options?.generate ?? randomUUID
   return Object.freeze({

@@ -48,8 +48,8 @@ const fromFast = <A, O>(name: string, is: (u: unknown) => u is A, fast: FastDeco
 
 // ---------------------------------------------------------------- booleans
 
-const TRUE_TEXT = new Set(['1', 't', 'true', 'y', 'yes', 'on'])
-const FALSE_TEXT = new Set(['0', 'f', 'false', 'n', 'no', 'off'])
+const TRUE_TEXT = new Set(['1', 't', 'true'])
+const FALSE_TEXT = new Set(['0', 'f', 'false'])
 
 const boolFast: FastDecode = (u) => {
   if (u === true || u === 1) return true

@@ -22,10 +22,10 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
-import type { ColumnRef } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
+import { sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
 import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
 import type { ModelCodec } from './decode.js'
@@ -130,8 +130,11 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly scopes: D['scopes']
   /** The query of every row (default scopes apply when it runs). */
   readonly query: ModelQuery<D['row']>
-  /** A table-qualified column reference, for raw SQL and the core builders. */
-  readonly column: (field: keyof D['row'] & string) => ColumnRef
+  /**
+   * The table-qualified column of a field, as a fragment: splice it into `sql` templates or
+   * pass it to the core builders.
+   */
+  readonly column: (field: keyof D['row'] & string) => Fragment
   /** Read only these fields: the result type narrows to them. */
   readonly select: <K extends keyof D['row'] & string>(...fields: readonly K[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Pick<D['row'], K>, T>
   /**
@@ -233,8 +236,11 @@ export interface ModelConfig<C extends ModelCodec, PK, Rels, B, Sc, Df, O = Opti
   readonly behaviours?: B
   /** The model's own hooks (run after the behaviours'). */
   readonly hooks?: Hooks<t.TypeOf<C>, InsertOf<t.TypeOf<C>, O>>
-  /** Checks over the decoded input (create values, or the row with an update applied). */
-  readonly validators?: readonly Validator<InsertOf<t.TypeOf<C>, O>>[]
+  /**
+   * Checks over the decoded input: create values (fields the database or a behaviour fills
+   * may be absent), or the stored row with an update's patch applied.
+   */
+  readonly validators?: readonly Validator<Partial<t.TypeOf<C>>>[]
   /** Named query transforms, made with the model's query functions. */
   readonly scopes?: (q: QueryKit<t.TypeOf<C>>) => Sc
   /** Fields the database fills when they are absent (column DEFAULTs): optional in create input. */
@@ -286,7 +292,10 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
     relations: definition.relations ?? {},
     scopes,
     query,
-    column: (field) => core.column(field),
+    column: (field) => {
+      const c = core.column(field)
+      return sql`${sql.id([c.table!, c.name])}`
+    },
     select: (...fields) => (q: Q) => Object.freeze({ ...q, fields }),
     include: (path: string, modify?: unknown) => (q: Q) =>
       Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }),

@@ -179,7 +179,7 @@ const runChunks = async (
   // Leave room for the parameters of the rest of the statement (modifier conditions).
   const probe = db.compile(build([keys[0]]))
   if (probe._tag === 'Left') throw probe.left
-  const size = Math.max(1, db.dialect.maxParams - probe.right.params.length)
+  const size = Math.max(1, db.dialect.maxParams - (probe.right.params.length - 1))
   const out: Row[] = []
   for (let i = 0; i < keys.length; i += size) {
     const r = await db.all(build(keys.slice(i, i + size)))()

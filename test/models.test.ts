@@ -2,6 +2,7 @@
  * Models: the conformance case group on SQLite in memory and, when the server answers, on
  * MariaDB; plus the codecs on every representation the engines return.
  */
+import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { compose, connect } from '../src/compose.js'
@@ -9,7 +10,7 @@ import { mysql } from '../src/dialects/mysql.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
-import { bool, date, decimal, fastDecoder, FAIL, float, int64, integer, json, nullable, snakeCase, uuid } from '../src/model/index.js'
+import { bool, date, decimal, fastDecoder, FAIL, float, int64, integer, json, model, nullable, snakeCase, uuid } from '../src/model/index.js'
 import { modelCases } from '../src/testing/cases/models.js'
 import { ok } from '../src/testing/harness.js'
 import { MYSQL_URL, serverAvailable } from './support/servers.js'
@@ -94,5 +95,26 @@ describe('codecs accept every backend representation', () => {
 
   it('snakeCase names columns', () => {
     expect(['invoiceDate', 'id', 'billingAddress2', 'HTMLBody', 'customerID'].map(snakeCase)).toEqual(['invoice_date', 'id', 'billing_address2', 'html_body', 'customer_id'])
+  })
+})
+
+describe('a query built around the types fails when it runs, it does not throw', () => {
+  const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+  const Thing = model({ table: 'thing', primaryKey: 'id', codec: t.type({ id: t.number, name: t.string }) })
+  it('unknown fields and operators become a QueryError Left', async () => {
+    const cases = [
+      pipe(Thing.query, Thing.where('nope' as never, '=', 1 as never), Thing.all(db)),
+      pipe(Thing.query, Thing.where('id', '~~' as never, 1), Thing.count(db)),
+      pipe(Thing.query, Thing.orderBy('nope' as never), Thing.first(db)),
+      pipe(Thing.query, Thing.select('nope' as never), Thing.all(db)),
+      pipe(Thing.query, Thing.where(Thing.or(Thing.cond('nope' as never, '=', 1 as never))), Thing.exists(db)),
+      pipe(Thing.query, Thing.pluck(db, 'nope' as never)),
+      Thing.findBy(db, { nope: 1 } as never),
+      Thing.updateWhere(db, { nope: 1 } as never, { name: 'x' }),
+    ]
+    for (const te of cases) {
+      const r = await te()
+      expect(r._tag === 'Left' && [r.left._tag, /no field "nope"|unknown operator/.test(r.left.message)]).toEqual(['QueryError', true])
+    }
   })
 })

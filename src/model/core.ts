@@ -5,6 +5,7 @@
  */
 import type * as t from 'io-ts'
 import type { ColumnRef, Expr } from '../ast.js'
+import { dbError } from '../errors.js'
 import { and, col } from '../query.js'
 import type { AnyBehaviour } from './behaviours.js'
 import { compileMapper, type Field, type RowMapper, shapeOf } from './decode.js'
@@ -111,7 +112,7 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
   const columns = new Map(fields.map((f) => [f.name, col(`${config.table}.${f.column}`) as ColumnRef]))
   const column = (field: string): ColumnRef => {
     const c = columns.get(field)
-    if (c === undefined) throw new TypeError(`model ${config.table} has no field "${field}"`)
+    if (c === undefined) throw dbError('QueryError', `${config.table} has no field "${field}"`)
     return c
   }
   return Object.freeze({

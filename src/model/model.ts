@@ -24,7 +24,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
-import { type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
+import { dbError, type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
 import { sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
 import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
@@ -32,7 +32,7 @@ import type { ModelCodec } from './decode.js'
 import {
   allRows, anyRow, average, countRows, fieldAggregate, finder, firstRow, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
 } from './read.js'
-import { baseQuery, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, type WhereInput } from './query.js'
+import { baseQuery, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, type WhereInput } from './query.js'
 import { type AnyRelation, loadIncludes } from './relations.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
@@ -296,7 +296,10 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       const c = core.column(field)
       return sql`${sql.id([c.table!, c.name])}`
     },
-    select: (...fields) => (q: Q) => Object.freeze({ ...q, fields }),
+    select: (...fields) => {
+      const unknown = fields.find((f) => !core.byName.has(f))
+      return (q: Q) => (unknown === undefined ? Object.freeze({ ...q, fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
+    },
     include: (path: string, modify?: unknown) => (q: Q) =>
       Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }),
 

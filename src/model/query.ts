@@ -14,6 +14,7 @@ import {
   and, between, eq, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
   select as selectCols, val,
 } from '../query.js'
+import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, type Fragment } from '../sql.js'
 import type { QueryOptions } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
@@ -36,6 +37,11 @@ export interface ModelQuery<R, S = R, T = {}> {
   readonly options: QueryOptions
   /** Default scopes off (`unscoped`). */
   readonly unscoped?: boolean
+  /**
+   * Why the query cannot run (a field or operator that does not exist, reachable only around
+   * the types): every terminal returns it as a Left instead of running.
+   */
+  readonly error?: DbError
   readonly __row?: (r: R) => R
   readonly __selected?: S
   readonly __tree?: T
@@ -54,6 +60,8 @@ export type Transform<R> = <S, T>(q: ModelQuery<R, S, T>) => ModelQuery<R, S, T>
 export interface Condition<R> {
   readonly _tag: 'Condition'
   readonly expr: Expr
+  /** Why the condition cannot be built; a query using it fails with this. */
+  readonly error?: DbError
   readonly __row?: (r: R) => R
 }
 
@@ -105,7 +113,7 @@ const COMPARE: Readonly<Record<string, (l: Expr, r: unknown) => Expr>> = {
 /** Build the expression of a `(field, op, value)` condition, with values encoded by the field codec. */
 const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, b: unknown): Expr => {
   const f = core.byName.get(field)
-  if (f === undefined) throw new TypeError(`${core.table} has no field "${field}"`)
+  if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${field}"`)
   const c = core.column(field)
   const enc = (v: unknown) => val(encodeField(f, v))
   switch (op) {
@@ -120,7 +128,7 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
     case '!=': if (a === null) return isNotNull(c); break
   }
   const build = COMPARE[op]
-  if (build === undefined) throw new TypeError(`unknown operator ${JSON.stringify(op)}`)
+  if (build === undefined) throw dbError('QueryError', `unknown operator ${JSON.stringify(op)}`)
   return build(c, op.includes('like') ? val(a) : enc(a))
 }
 
@@ -141,7 +149,10 @@ const isCondition = (u: unknown): u is Condition<unknown> => typeof u === 'objec
 export const conditionOf = (core: ModelCore, args: readonly unknown[]): Expr => {
   if (args.length === 1) {
     const c = args[0]
-    if (isCondition(c)) return c.expr
+    if (isCondition(c)) {
+      if (c.error !== undefined) throw c.error
+      return c.expr
+    }
     if (isFragment(c)) return raw(c)
     if (isExpr(c)) return c as Expr
     return matchCondition(core, c as Record<string, unknown>)
@@ -149,33 +160,52 @@ export const conditionOf = (core: ModelCore, args: readonly unknown[]): Expr => 
   return fieldCondition(core, args[0] as string, args[1] as string, args[2], args[3])
 }
 
-const condition = <R>(expr: Expr): Condition<R> => Object.freeze({ _tag: 'Condition', expr })
+const condition = <R>(build: () => Expr): Condition<R> => {
+  try {
+    return Object.freeze({ _tag: 'Condition', expr: build() })
+  } catch (e) {
+    return Object.freeze({ _tag: 'Condition', expr: and(), error: toDbError(e) })
+  }
+}
+
+/** The query, failed with `e` (the first failure is kept). */
+export const failed = <Q extends ModelQuery<any, any, any>>(q: Q, e: unknown): Q =>
+  q.error !== undefined ? q : Object.freeze({ ...q, error: toDbError(e) })
+
+/** A transform built from its arguments; when they are invalid, one that fails the query. */
+const transform = <R>(build: () => (q: ModelQuery<any, any, any>) => ModelQuery<any, any, any>): Transform<R> => {
+  try {
+    return build() as Transform<R>
+  } catch (e) {
+    return ((q: ModelQuery<any, any, any>) => failed(q, e)) as Transform<R>
+  }
+}
 
 /**
  * The query functions of a model, bound to its runtime description.
  */
 export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
-  const where = ((...args: unknown[]) => {
+  const where = ((...args: unknown[]) => transform(() => {
     const c = conditionOf(core, args)
-    return (q: ModelQuery<R, unknown, unknown>) => Object.freeze({ ...q, where: q.where === undefined ? c : and(q.where, c) })
-  }) as unknown as ConditionFn<R, Transform<R>>
-  const orWhere = ((...args: unknown[]) => {
+    return (q) => Object.freeze({ ...q, where: q.where === undefined ? c : and(q.where, c) })
+  })) as unknown as ConditionFn<R, Transform<R>>
+  const orWhere = ((...args: unknown[]) => transform(() => {
     const c = conditionOf(core, args)
-    return (q: ModelQuery<R, unknown, unknown>) => Object.freeze({ ...q, where: q.where === undefined ? c : or(q.where, c) })
-  }) as unknown as ConditionFn<R, Transform<R>>
+    return (q) => Object.freeze({ ...q, where: q.where === undefined ? c : or(q.where, c) })
+  })) as unknown as ConditionFn<R, Transform<R>>
   const list = (items: readonly WhereInput<R>[]) => items.map((i) => conditionOf(core, [i]))
   return Object.freeze({
     where,
     orWhere,
-    cond: ((...args: unknown[]) => condition(conditionOf(core, args))) as unknown as ConditionFn<R, Condition<R>>,
-    and: (...items) => condition(and(...list(items))),
-    or: (...items) => condition(or(...list(items))),
-    not: (c) => condition(not(conditionOf(core, [c]))),
-    raw: (f) => condition(raw(f)),
-    orderBy: (field, direction = 'asc', nulls) => {
+    cond: ((...args: unknown[]) => condition(() => conditionOf(core, args))) as unknown as ConditionFn<R, Condition<R>>,
+    and: (...items) => condition(() => and(...list(items))),
+    or: (...items) => condition(() => or(...list(items))),
+    not: (c) => condition(() => not(conditionOf(core, [c]))),
+    raw: (f) => condition(() => raw(f)),
+    orderBy: (field, direction = 'asc', nulls) => transform(() => {
       const c = core.column(field)
       return (q) => Object.freeze({ ...q, order: [...q.order, { expr: c, direction, nulls }] })
-    },
+    }),
     limit: (n) => (q) => Object.freeze({ ...q, limit: n }),
     offset: (n) => (q) => Object.freeze({ ...q, offset: n }),
     compose: (...steps) => (q) => steps.reduce((acc, s) => s(acc), q),

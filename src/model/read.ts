@@ -13,7 +13,7 @@ import type { Backend, Prepared } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { as, col, count as countAll, eq, fn, param, val } from '../query.js'
-import { sql, type Fragment } from '../sql.js'
+import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
@@ -31,6 +31,27 @@ export const attempt = <A>(body: () => Promise<Either<DbError, A>>): TaskEither<
   }
 }
 
+/** The query's own failure as a task, if it has one. */
+const refused = (q: AnyQuery): TaskEither<DbError, never> | undefined => {
+  const e = q.error
+  return e === undefined ? undefined : () => Promise.resolve(left(e))
+}
+
+/**
+ * The SQL a model query runs (its main statement; relations load with one more per level).
+ *
+ * @example
+ * compileQuery(db, pipe(User.query, User.where('id', '=', 1))) // Right({ sql: 'SELECT ...', params: [1] })
+ */
+export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<DbError, Compiled> => {
+  if (q.error !== undefined) return left(q.error)
+  try {
+    return db.compile(toSelect(q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)))
+  } catch (e) {
+    return left(toDbError(e))
+  }
+}
+
 /** Decode raw rows of a query (its selected fields), then load its relations. */
 const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], names: readonly string[] | undefined): Promise<Either<DbError, Record<string, unknown>[]>> => {
   const rows = q.core.mapper(names)(raw) as Record<string, unknown>[]
@@ -43,6 +64,8 @@ const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], names: readonly stri
  * Every row of a query, decoded, with its relations loaded.
  */
 export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<string, unknown>[]> => {
+  const no = refused(q)
+  if (no !== undefined) return no
   const extra = q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)
   const names = q.fields === undefined ? undefined : selectedFields(q, extra)
   const node = toSelect(q, extra)
@@ -88,6 +111,8 @@ const asNumber = (table: string, what: string, v: unknown): number => {
 
 /** COUNT(*) of a query. */
 export const countRows = (db: Backend, q: AnyQuery): TaskEither<DbError, number> => {
+  const no = refused(q)
+  if (no !== undefined) return no
   const t = single(db, q, 'count')
   return attempt(async () => {
     const r = await t()
@@ -101,6 +126,8 @@ export const countRows = (db: Backend, q: AnyQuery): TaskEither<DbError, number>
 export const fieldAggregate = (db: Backend, q: AnyQuery, name: 'sum' | 'min' | 'max', field: string): TaskEither<DbError, unknown> => {
   const f = q.core.byName.get(field)
   if (f === undefined) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
+  const no = refused(q)
+  if (no !== undefined) return no
   const t = single(db, q, name, field)
   return attempt(async () => {
     const r = await t()
@@ -117,6 +144,8 @@ export const fieldAggregate = (db: Backend, q: AnyQuery, name: 'sum' | 'min' | '
 /** AVG of a field as a number. */
 export const average = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, number | null> => {
   if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
+  const no = refused(q)
+  if (no !== undefined) return no
   const t = single(db, q, 'avg', field)
   return attempt(async () => {
     const r = await t()
@@ -125,14 +154,15 @@ export const average = (db: Backend, q: AnyQuery, field: string): TaskEither<DbE
 }
 
 /** Whether a query has any row. */
-export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> => {
-  const node: SelectNode = { ...toSelect(q), columns: [as(val(1), 'one')], orderBy: [], limit: 1 }
-  const t = db.all(node)
-  return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length > 0)))
-}
+export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> => attempt(async () => {
+  if (q.error !== undefined) return left(q.error)
+  const r = await db.all({ ...toSelect(q), columns: [as(val(1), 'one')], orderBy: [], limit: 1 })()
+  return r._tag === 'Left' ? r : right(r.right.length > 0)
+})
 
 /** One field of every row. */
 export const pluckField = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, unknown[]> => {
+  if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
   const t = allRows(db, Object.freeze({ ...q, fields: [field], includes: [] }))
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.map((row) => row[field]))))
 }

@@ -18,7 +18,7 @@ import type { Compiled } from '../../sql.js'
 import { sql } from '../../sql.js'
 import {
   belongsTo, bool, bytes, date, decimal, hasMany, hasOne, hookError, int64, json, manyToMany, model, nullable, onlyDeleted,
-  optimisticLock, relate, rule, snakeCase, softDelete, timestamps, toSelect, unscoped, uuid, uuidPrimaryKey, withDeleted,
+  optimisticLock, relate, rule, snakeCase, softDelete, timestamps, compileQuery, unscoped, uuid, uuidPrimaryKey, withDeleted,
 } from '../../model/index.js'
 import { exec, fails, ok, useBackend } from '../harness.js'
 import type { CaseGroup } from '../target.js'
@@ -373,7 +373,7 @@ export const modelCases: CaseGroup = (target) => {
         await clear(db())
         await seed(db())
         const q = pipe(User.query, User.where('active', '=', true), User.where(User.or(User.cond('country', '=', 'UK'), { country: ['US', 'FI'] })), User.orderBy('name', 'desc'))
-        const c = await ok(async () => db().compile(toSelect(q)))
+        const c = await ok(async () => compileQuery(db(), q))
         expect(c.sql).toBe(inDialect(db(), `SELECT ${userCols} FROM "mdl_users" WHERE "mdl_users"."active" = ? AND ("mdl_users"."country" = ? OR "mdl_users"."country" IN (?, ?)) ORDER BY "mdl_users"."name" DESC`))
         expect(c.params).toEqual([true, 'UK', 'US', 'FI'].map(db().dialect.toDriver))
         expect(names(await ok(pipe(q, User.all(db()))))).toEqual(['Grace', 'Ada'])

@@ -13,6 +13,8 @@ const root = join(import.meta.dirname, '..')
 const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = {
   'quickstart.ts': [],
   'tour.ts': [],
+  'models.ts': [],
+  'chinook-models.ts': [],
 }
 
 describe('examples run', () => {

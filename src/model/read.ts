@@ -68,10 +68,8 @@ export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<st
   if (no !== undefined) return no
   const extra = q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)
   const names = q.fields === undefined ? undefined : selectedFields(q, extra)
-  const node = toSelect(q, extra)
-  const run = db.all(node)
   return attempt(async () => {
-    const r = await run()
+    const r = await db.all(toSelect(q, extra))()
     return r._tag === 'Left' ? r : rowsOf(db, q, r.right, names)
   })
 }
@@ -232,8 +230,8 @@ export const finder = (core: ModelCore) => {
     const args: Record<string, unknown> = single
       ? { k0: arg(0, key) }
       : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])]))
-    const run = p.first(args)
-    return () => run().then((r) => {
+    const prepared = p
+    return () => prepared.first(args)().then((r) => {
       if (r._tag === 'Left' || r.right._tag === 'None') return r
       try {
         return right(some(mapper([r.right.value])[0] as Record<string, unknown>))

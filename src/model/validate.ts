@@ -45,7 +45,8 @@ const prefixed = (prefix: string, issues: readonly FieldIssue[]): FieldIssue[] =
   prefix === '' ? [...issues] : issues.map((i) => ({ ...i, path: i.path === '' ? prefix.slice(0, -1) : `${prefix}${i.path}` }))
 
 /**
- * Decode and check create input. Returns the decoded values (codec fields only) or every issue.
+ * Decode and check create input. Returns the decoded values (codec fields only) or every issue:
+ * the fields that do not decode and what the validators find in the rest.
  * `prefix` namespaces the paths (`rows.3.`) for createMany.
  */
 export const checkInsert = (core: ModelCore, defaults: ReadonlySet<string>, input: Readonly<Record<string, unknown>>, prefix = ''): Either<FieldIssue[], Record<string, unknown>> => {
@@ -61,7 +62,7 @@ export const checkInsert = (core: ModelCore, defaults: ReadonlySet<string>, inpu
     if (r._tag === 'Left') issues.push(...issuesOf(f.codec, v, f.name))
     else out[f.name] = r.right
   }
-  if (issues.length === 0) issues.push(...runValidators(core, out))
+  issues.push(...runValidators(core, out, issues))
   return issues.length === 0 ? right(out) : left(prefixed(prefix, issues))
 }
 
@@ -83,12 +84,20 @@ export const checkPatch = (core: ModelCore, patch: Readonly<Record<string, unkno
     if (r._tag === 'Left') issues.push(...issuesOf(f.codec, v, f.name))
     else out[name] = r.right
   }
-  if (issues.length === 0 && current !== undefined) issues.push(...runValidators(core, { ...current, ...out }))
+  if (current !== undefined) issues.push(...runValidators(core, { ...current, ...out }, issues))
   return issues.length === 0 ? right(out) : left(issues)
 }
 
-const runValidators = (core: ModelCore, values: Record<string, unknown>): FieldIssue[] =>
-  core.validators.flatMap((v) => v(values).map((i) => ({ path: i.path, rule: i.rule, value: values[i.path], message: i.message ?? `${i.path} fails ${i.rule}` })))
+/**
+ * Run the validators on the decoded values (fields that failed to decode are absent), keeping
+ * only issues on paths that have none yet, so one mistake is reported once.
+ */
+const runValidators = (core: ModelCore, values: Record<string, unknown>, known: readonly FieldIssue[]): FieldIssue[] => {
+  const failed = new Set(known.map((i) => i.path))
+  return core.validators
+    .flatMap((v) => v(values).map((i) => ({ path: i.path, rule: i.rule, value: values[i.path], message: i.message ?? `${i.path} fails ${i.rule}` })))
+    .filter((i) => !failed.has(i.path))
+}
 
 /**
  * The ValidationError for a list of issues.

@@ -9,10 +9,12 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { compose, dbError, run, wrap, type DbError } from '../src/index.js'
+import {
+  belongsTo, compose, date, type DbError, dbError, decimal, hasMany, manyToMany, model, nullable, relate, run,
+  snakeCase, wrap,
+} from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { belongsTo, date, decimal, hasMany, manyToMany, model, nullable, relate, snakeCase } from '../src/model/index.js'
 import { loadChinook } from '../src/testing/chinook.js'
 
 const say = (title: string) => console.log(`\n== ${title}`)

@@ -7,13 +7,12 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { compose, run, sql } from '../src/index.js'
+import {
+  belongsTo, bool, compose, date, hasMany, hookError, json, model, nullable, onlyDeleted, optimisticLock, relate, rule, run,
+  snakeCase, softDelete, sql, timestamps, uuid, uuidPrimaryKey, withDeleted,
+} from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import {
-  bool, date, hasMany, belongsTo, hookError, json, model, nullable, onlyDeleted, optimisticLock, relate, rule, snakeCase,
-  softDelete, timestamps, uuid, uuidPrimaryKey, withDeleted,
-} from '../src/model/index.js'
 
 const say = (title: string) => console.log(`\n== ${title}`)
 

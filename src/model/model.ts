@@ -135,70 +135,73 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * pass it to the core builders.
    */
   readonly column: (field: keyof D['row'] & string) => Fragment
-  /** Read only these fields: the result type narrows to them. */
+  /** Read only these fields: the result type narrows to them. @example pipe(User.query, User.select('id', 'email'), User.all(db)) */
   readonly select: <K extends keyof D['row'] & string>(...fields: readonly K[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Pick<D['row'], K>, T>
   /**
    * Load a relation path with the rows (`'invoices.lines.track'`), one query per level. The
    * modifier filters, orders and limits the last step (limit holds per parent row).
+   * @example pipe(C.Customer.query, C.Customer.include('invoices.lines', (q, L) => pipe(q, L.limit(5))), C.Customer.all(db))
    */
   readonly include: <P extends Paths<D['graph'], D['name']>>(path: P, modify?: Modifier<D, P>) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T & PathTree<P>>
 
   // ---- query terminals: `pipe(User.query, ..., User.all(db))`
-  /** Every row of the query. */
+  /** Every row of the query. @example pipe(User.query, User.where('active', '=', true), User.all(db)) */
   readonly all: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>[]>
-  /** The first row of the query. */
+  /** The first row of the query. @example pipe(User.query, User.orderBy('createdAt', 'desc'), User.first(db)) */
   readonly first: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
-  /** COUNT(*) of the query. */
+  /** COUNT(*) of the query. @example pipe(User.query, User.scopes.active, User.count(db)) */
   readonly count: (db: Backend) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number>
-  /** Whether the query has a row. */
+  /** Whether the query has a row. @example pipe(User.query, User.where({ email }), User.exists(db)) */
   readonly exists: (db: Backend) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, boolean>
-  /** SUM of a field (decoded with the field's codec; null without rows). */
+  /** SUM of a field (decoded with the field's codec; null without rows). @example pipe(Invoice.query, Invoice.sum(db, 'total')) */
   readonly sum: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
-  /** AVG of a field, as a number. */
+  /** AVG of a field, as a number. @example pipe(Track.query, Track.avg(db, 'milliseconds')) */
   readonly avg: (db: Backend, field: keyof D['row'] & string) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number | null>
+  /** MIN of a field. @example pipe(Invoice.query, Invoice.min(db, 'invoiceDate')) */
   readonly min: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
+  /** MAX of a field. @example pipe(Artist.query, Artist.max(db, 'artistId')) */
   readonly max: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
-  /** One field of every row. */
+  /** One field of every row. @example pipe(User.query, User.pluck(db, 'email')) */
   readonly pluck: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K][]>
-  /** A page of rows (1-based) and the total count. */
+  /** A page of rows (1-based) and the total count. @example pipe(Track.query, Track.paginate(db, { page: 2, perPage: 25 })) */
   readonly paginate: (db: Backend, page: { readonly page: number; readonly perPage: number }) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
 
   // ---- rows by key and condition
-  /** The row with this primary key (a prepared query per backend). */
+  /** The row with this primary key (a prepared query per backend). @example User.find(db, 1) */
   readonly find: (db: Backend, key: D['key']) => TaskEither<DbError, Option<D['row']>>
-  /** The row with this primary key, or NotFound. */
+  /** The row with this primary key, or NotFound. @example Line.findOrFail(db, { invoiceId: 1, trackId: 2 }) */
   readonly findOrFail: (db: Backend, key: D['key']) => TaskEither<DbError, D['row']>
-  /** The first row matching a condition. */
+  /** The first row matching a condition. @example User.findBy(db, { email: 'ada@example.com' }) */
   readonly findBy: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, Option<D['row']>>
-  /** The row as it is stored now (NotFound when it is gone). */
+  /** The row as it is stored now (NotFound when it is gone). @example User.refresh(db, user) */
   readonly refresh: (db: Backend, row: D['row']) => TaskEither<DbError, D['row']>
 
   // ---- writes
-  /** Validate, run the hooks, insert; returns the stored row (generated key and defaults included). */
+  /** Validate, run the hooks, insert; returns the stored row (generated key and defaults included). @example User.create(db, { email: 'ada@example.com', name: 'Ada' }) */
   readonly create: (db: Backend, input: D['insert']) => TaskEither<DbError, D['row']>
-  /** Validate every row, then insert them in chunks, in one transaction. */
+  /** Validate every row, then insert them in chunks, in one transaction. @example User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }]) */
   readonly createMany: (db: Backend, inputs: readonly D['insert'][]) => TaskEither<DbError, D['row'][]>
-  /** Write the fields of `patch` whose value changes; returns the updated row. */
+  /** Write the fields of `patch` whose value changes; returns the updated row. @example User.update(db, user, { name: 'Ada Lovelace' }) */
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
-  /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. */
+  /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
   readonly updateWhere: (db: Backend, where: WhereInput<D['row']>, patch: Patch<D>) => TaskEither<DbError, number>
-  /** Delete a row (soft with `softDelete`, unless `force`). */
+  /** Delete a row (soft with `softDelete`, unless `force`). @example Post.delete(db, post) */
   readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, void>
-  /** One DELETE for every row matching (soft with `softDelete`); returns the count. */
+  /** One DELETE for every row matching (soft with `softDelete`); returns the count. @example Post.deleteWhere(db, Post.cond('score', '<', 0)) */
   readonly deleteWhere: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, number>
-  /** Insert, or update the row with the same unique key. */
+  /** Insert, or update the row with the same unique key. @example Item.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
   readonly upsert: (db: Backend, input: D['insert'], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row']>
-  /** Undo a soft delete (models with `softDelete`). */
+  /** Undo a soft delete (models with `softDelete`). @example Post.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
 
   // ---- relations of rows already read
-  /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). */
+  /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). @example C.Album.load(db, album, 'tracks.genre') */
   readonly load: LoadFn<D>
 
   // ---- codecs
-  /** Decode one raw row (column names as keys) to the row type. */
+  /** Decode one raw row (column names as keys) to the row type. @example User.decode({ id: 1, email: 'a@x.io', active: 1, ... }) */
   readonly decode: (raw: Row) => Either<DbError, D['row']>
-  /** Decode and check create input without writing. */
+  /** Decode and check create input without writing. @example User.validate(JSON.parse(body)) */
   readonly validate: (input: unknown) => Either<ValidationError, D['insert']>
 
   /** The runtime description (used by relation loading and the query functions). */

@@ -182,7 +182,12 @@ const transform = <R>(build: () => (q: ModelQuery<any, any, any>) => ModelQuery<
 }
 
 /**
- * The query functions of a model, bound to its runtime description.
+ * The query functions of a model, bound to its runtime description (every model has them;
+ * `scopes` receive them).
+ *
+ * @example
+ * const kit = queryKit<UserRow>(User.core)
+ * pipe(User.query, kit.where('active', '=', true))
  */
 export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
   const where = ((...args: unknown[]) => transform(() => {

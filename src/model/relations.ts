@@ -22,7 +22,7 @@ import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { as, col, eq, isIn, raw, table } from '../query.js'
 import { fromParts, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
-import { baseQuery, type IncludeSpec, type ModelQuery, scopeCondition, toSelect } from './query.js'
+import { baseQuery, type IncludeSpec, type ModelQuery, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
 

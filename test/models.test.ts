@@ -6,13 +6,15 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { compose, connect } from '../src/compose.js'
+import { isDbError } from '../src/errors.js'
+import { sql } from '../src/sql.js'
 import { mysql } from '../src/dialects/mysql.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
 import { bool, date, decimal, fastDecoder, FAIL, float, int64, integer, json, model, nullable, snakeCase, uuid } from '../src/model/index.js'
 import { modelCases } from '../src/testing/cases/models.js'
-import { ok } from '../src/testing/harness.js'
+import { fails, ok } from '../src/testing/harness.js'
 import { MYSQL_URL, serverAvailable } from './support/servers.js'
 
 modelCases({ name: 'sqlite (memory)', connect: async () => compose(betterSqlite3({ filename: ':memory:' }), sqlite) })
@@ -116,5 +118,33 @@ describe('a query built around the types fails when it runs, it does not throw',
       const r = await te()
       expect(r._tag === 'Left' && [r.left._tag, /no field "nope"|unknown operator/.test(r.left.message)]).toEqual(['QueryError', true])
     }
+  })
+})
+
+describe('model codecs: exact, intersected with partial, refined as a whole row', () => {
+  const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+  const Range = model({
+    table: 'ranges',
+    primaryKey: 'id',
+    codec: t.refinement(
+      t.exact(t.intersection([t.type({ id: t.number, low: t.number, high: t.number }), t.partial({ label: t.string })])),
+      (r) => r.low <= r.high,
+      'LowNotAboveHigh',
+    ),
+  })
+  it('reads optional fields as absent when NULL and checks the row-level refinement', async () => {
+    await ok(db.execute(sql`CREATE TABLE ranges (id INTEGER PRIMARY KEY, low INTEGER NOT NULL, high INTEGER NOT NULL, label TEXT)`))
+    const a = await ok(Range.create(db, { low: 1, high: 2 }))
+    expect(a).toEqual({ id: 1, low: 1, high: 2, label: undefined })
+    const b = await ok(Range.create(db, { low: 1, high: 2, label: 'x' }))
+    expect(b.label).toBe('x')
+    const refused = await fails(Range.create(db, { low: 5, high: 1 }))
+    expect(isDbError(refused, 'ValidationError') && refused.issues.map((i) => [i.path, i.rule])).toEqual([['', 'LowNotAboveHigh']])
+    await ok(db.execute(sql`INSERT INTO ranges (low, high) VALUES (5, 1)`))
+    const e = await fails(pipe(Range.query, Range.all(db)))
+    expect(isDbError(e, 'DecodeError') && e.issues[0].rule).toBe('LowNotAboveHigh')
+  })
+  it('a codec that is not an object cannot define a model', () => {
+    expect(() => model({ table: 'x', primaryKey: 'id' as never, codec: t.string as never })).toThrow(TypeError)
   })
 })

@@ -50,6 +50,8 @@ export interface ModelCore {
   readonly column: (field: string) => ColumnRef
   /** Fields behaviours fill (optional in input). */
   readonly filled: ReadonlySet<string>
+  /** Row-level refinements of the codec (`t.refinement(t.type(...), ...)`), checked on input too. */
+  readonly checks: readonly { readonly name: string; readonly predicate: (row: unknown) => boolean }[]
 }
 
 /** What `model()` was given, kept so `relate()` can rebuild the model inside a graph. */
@@ -129,6 +131,7 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
     mapper,
     column,
     filled,
+    checks: shape.checks,
   })
 }
 

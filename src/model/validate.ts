@@ -94,9 +94,22 @@ export const checkPatch = (core: ModelCore, patch: Readonly<Record<string, unkno
  */
 const runValidators = (core: ModelCore, values: Record<string, unknown>, known: readonly FieldIssue[]): FieldIssue[] => {
   const failed = new Set(known.map((i) => i.path))
-  return core.validators
+  const issues = core.validators
     .flatMap((v) => v(values).map((i) => ({ path: i.path, rule: i.rule, value: values[i.path], message: i.message ?? `${i.path} fails ${i.rule}` })))
     .filter((i) => !failed.has(i.path))
+  // Row-level refinements of the codec, once every field decoded.
+  if (known.length === 0) {
+    for (const c of core.checks) {
+      let ok: boolean
+      try {
+        ok = c.predicate(values)
+      } catch {
+        ok = false
+      }
+      if (!ok) issues.push({ path: '', rule: c.name, value: undefined, message: `the row fails ${c.name}` })
+    }
+  }
+  return issues
 }
 
 /**

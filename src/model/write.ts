@@ -219,8 +219,9 @@ export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Valu
   const changed: Values = {}
   for (const [name, v] of Object.entries(patch)) {
     const f = core.byName.get(name)
-    if (v === undefined) continue
-    if (f === undefined || !same(encodeField(f, v), encodeField(f, row[name]))) changed[name] = v
+    // Fields outside the codec are not columns: they are not written, nor kept.
+    if (v === undefined || f === undefined) continue
+    if (!same(encodeField(f, v), encodeField(f, row[name]))) changed[name] = v
   }
   if (Object.keys(changed).length === 0) return () => Promise.resolve(right(row))
   return maybeTransaction(db, hasHook(core.behaviours, 'afterUpdate'), async () => {

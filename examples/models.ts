@@ -8,7 +8,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import {
-  belongsTo, bool, compose, date, hasMany, hookError, json, model, nullable, onlyDeleted, optimisticLock, relate, rule, run,
+  type Behaviour, belongsTo, bool, compose, date, hasMany, hookError, json, model, nullable, onlyDeleted, optimisticLock, relate, rule, run,
   snakeCase, softDelete, sql, timestamps, uuid, uuidPrimaryKey, withDeleted,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -30,6 +30,17 @@ await run(db.execute(sql`CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id INT
 const Email = t.refinement(t.string, (s) => /^[^@\s]+@[^@\s]+$/.test(s), 'Email')
 const Settings = t.type({ theme: t.keyof({ light: null, dark: null }), pageSize: t.number })
 
+// -- behaviour
+/** A reusable behaviour: lower-cases a text field before the input is validated. */
+const lowercase = <F extends string>(field: F): Behaviour<Record<F, string>> => ({
+  name: `lowercase(${field})`,
+  beforeValidate: (values) => {
+    const v = (values as Record<string, unknown>)[field]
+    return TE.right(typeof v === 'string' ? { ...values, [field]: v.toLowerCase() } : values)
+  },
+})
+// -- end behaviour
+
 const User = model({
   table: 'users',
   primaryKey: 'id',
@@ -45,11 +56,11 @@ const User = model({
     updatedAt: date,
   }),
   defaults: ['active'],
-  behaviours: [timestamps()],
+  behaviours: [timestamps(), lowercase('email')],
   validators: [rule('name', 'notBlank', (u) => (u.name ?? '').trim() !== '', 'a name is required')],
   hooks: {
-    // Normalise the email before it is written.
-    beforeValidate: (u) => TE.right(u.email === undefined ? u : { ...u, email: u.email.trim().toLowerCase() }),
+    // Runs after the behaviours' hooks: trim what `lowercase` lower-cased.
+    beforeValidate: (u) => TE.right(u.email === undefined ? u : { ...u, email: u.email.trim() }),
   },
   relations: { posts: hasMany('Post', 'userId') },
   scopes: (q) => ({

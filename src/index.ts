@@ -18,3 +18,4 @@ export { supports, unsupported, versionAtLeast, type Compilable, type Dialect, t
 export type { Connection, Driver, QueryResult, StreamOptions } from './driver.js'
 export { run, promised, type PromiseBackend } from './promise.js'
 export { logging, metrics, retry, slowQueries, type Metrics, type RetryOptions, type StatementEvent } from './middleware.js'
+export * from './model/index.js'

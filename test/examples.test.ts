@@ -14,6 +14,8 @@ const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = 
   'quickstart.ts': [],
   'queries.ts': [],
   'tour.ts': [],
+  'models.ts': [],
+  'chinook-models.ts': [],
 }
 
 describe('examples run', () => {

@@ -21,6 +21,8 @@ export type { CaseGroup, ConformanceTarget } from './target.js'
 export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
 export { ok, fails, exec, useBackend } from './harness.js'
+/** The model layer's cases (register with `modelCases(target)`); not part of `conformance()` by default. */
+export { modelCases } from './cases/models.js'
 
 /** Every case group, in the order they run. */
 export const caseGroups: Readonly<Record<string, CaseGroup>> = {

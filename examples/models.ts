@@ -8,7 +8,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import {
-  type Behaviour, belongsTo, bool, compose, date, hasMany, hookError, json, model, nullable, onlyDeleted, optimisticLock, relate, rule, run,
+  type Behaviour, belongsTo, bool, compose, date, hasMany, hookError, jsonOf, model, nullable, onlyDeleted, optimisticLock, relate, rule, run,
   snakeCase, softDelete, sql, timestamps, uuid, uuidPrimaryKey, withDeleted,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -51,7 +51,7 @@ const User = model({
     email: Email,
     name: t.string,
     active: bool,
-    settings: nullable(json(Settings)),
+    settings: nullable(jsonOf(Settings)),
     createdAt: date,
     updatedAt: date,
   }),

@@ -239,13 +239,13 @@ export const bytes: t.Type<Uint8Array, Uint8Array, unknown> = fromFast('bytes', 
  * A JSON column holding a value of `codec`: decodes JSON text (SQLite, MariaDB) and already
  * parsed values (PostgreSQL jsonb, mysql2 JSON); encodes to JSON text, which every engine
  * accepts for its JSON type. A value that is itself a string must be stored as JSON text
- * (`"abc"`), as `json` always writes it.
+ * (`"abc"`), as `jsonOf` always writes it.
  *
  * @example
  * const Settings = t.type({ theme: t.string, fontSize: t.number })
- * const User = t.type({ id: t.number, settings: json(Settings) })
+ * const User = t.type({ id: t.number, settings: jsonOf(Settings) })
  */
-export const json = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`): t.Type<t.TypeOf<C>, string, unknown> => {
+export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`): t.Type<t.TypeOf<C>, string, unknown> => {
   const parse = (u: unknown): { ok: true; value: unknown } | { ok: false } => {
     if (typeof u === 'string') {
       try {

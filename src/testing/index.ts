@@ -16,12 +16,12 @@ import { extensionCases } from './cases/extension.js'
 import { streamingCases } from './cases/streaming.js'
 import { transactionCases } from './cases/transactions.js'
 import { typeCases } from './cases/types.js'
+import { modelCases } from './cases/models.js'
 
 export type { CaseGroup, ConformanceTarget } from './target.js'
 export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
 export { ok, fails, exec, useBackend } from './harness.js'
-/** The model layer's cases (register with `modelCases(target)`); not part of `conformance()` by default. */
 export { modelCases } from './cases/models.js'
 
 /** Every case group, in the order they run. */
@@ -32,6 +32,7 @@ export const caseGroups: Readonly<Record<string, CaseGroup>> = {
   streaming: streamingCases,
   extension: extensionCases,
   types: typeCases,
+  models: modelCases,
 }
 
 /**

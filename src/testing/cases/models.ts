@@ -17,7 +17,7 @@ import { extend } from '../../record.js'
 import type { Compiled } from '../../sql.js'
 import { sql } from '../../sql.js'
 import {
-  belongsTo, bool, bytes, date, decimal, hasMany, hasOne, hookError, int64, json, manyToMany, model, nullable, onlyDeleted,
+  belongsTo, bool, bytes, date, decimal, hasMany, hasOne, hookError, int64, jsonOf, manyToMany, model, nullable, onlyDeleted,
   optimisticLock, relate, rule, snakeCase, softDelete, timestamps, compileQuery, unscoped, uuid, uuidPrimaryKey, withDeleted,
 } from '../../model/index.js'
 import { exec, fails, ok, useBackend } from '../harness.js'
@@ -99,7 +99,7 @@ const Value = model({
   primaryKey: 'id',
   naming: snakeCase,
   codec: t.type({
-    id: t.number, flag: nullable(bool), happenedAt: nullable(date), meta: nullable(json(Meta)), amount: nullable(decimal),
+    id: t.number, flag: nullable(bool), happenedAt: nullable(date), meta: nullable(jsonOf(Meta)), amount: nullable(decimal),
     big: nullable(int64), ref: nullable(uuid), data: nullable(bytes),
   }),
 })

@@ -43,7 +43,10 @@ export const openOf = <T extends object>(record: T): Open<T> =>
  * `super` would). Every function of the base that calls an overridden sibling through `self`
  * now calls the override.
  *
- * Works for dialects, drivers and backends alike.
+ * Works for dialects, drivers and backends alike. New fields are added by naming their type:
+ * `extend<Dialect, { jsonPath: (...) => Fragment }>(postgres, ...)`; without it, every field
+ * returned must be one the base has. Write `({ ... }) satisfies Partial<Dialect>` to have a
+ * misspelt field name reported by the compiler.
  *
  * @example
  * const legacy = extend(sqlite, (self, base) => ({
@@ -52,7 +55,7 @@ export const openOf = <T extends object>(record: T): Open<T> =>
  */
 export const extend = <T extends object, U extends object = {}>(
   base: T,
-  f: (self: T & U, base: T) => Partial<T> & U,
+  f: (self: T & U, base: T) => Partial<T> & NoInfer<U>,
 ): T & U => {
   const baseOpen = openOf(base)
   return fix<T & U>((self) => {

@@ -13,6 +13,8 @@ const root = join(import.meta.dirname, '..')
 const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = {
   'quickstart.ts': [],
   'queries.ts': [],
+  'extending.ts': [],
+  'extending-servers.ts': ['postgres', 'mariadb'],
   'tour.ts': [],
   'models.ts': [],
   'chinook-models.ts': [],

@@ -1,0 +1,119 @@
+/**
+ * Each extension in examples/extending/overrides.ts still takes effect: if an override stops
+ * being used (a renamed field, a sibling no longer called through `self`), a test here fails.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { compose, connect, type Dialect, extend, from, fromParts, insertInto, limit, offset, orderBy, paginate, param, run, select, sql, values, where } from '../src/index.js'
+import { mysql2 } from '../src/drivers/mysql2.js'
+import {
+  betterSqlite3Tuned, Decimal, jsonbPathExists, mysqlWithTimeLimit, postgresJsScoped, postgresJsWithDecimals, postgresWithJsonPath,
+  sqliteLiteralLimits, withDecimals,
+} from '../examples/extending/overrides.js'
+import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
+
+const sqlOf = (d: Dialect, q: Parameters<Dialect['compile']>[0]) => {
+  const c = d.compile(q)
+  if (E.isLeft(c)) throw c.left
+  return c.right
+}
+
+describe('SQLite: literal LIMIT/OFFSET', () => {
+  it('every SELECT, OFFSET-only query and paginator writes literals; prepared holes stay parameters', async () => {
+    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), limit(5)))).toEqual({ sql: 'SELECT * FROM "t" LIMIT 5', params: [] })
+    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), offset(5))).sql).toBe('SELECT * FROM "t" LIMIT -1 OFFSET 5')
+    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), paginate({ page: 3, perPage: 10 })))).toEqual({ sql: 'SELECT * FROM "t" LIMIT 10 OFFSET 20', params: [] })
+    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), limit(param('n'))))).toMatchObject({ sql: 'SELECT * FROM "t" LIMIT ?' })
+    expect(E.isLeft(sqliteLiteralLimits.compile(pipe(from('t'), limit(1.5))))).toBe(true)
+    const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), sqliteLiteralLimits)
+    await run(db.execute(sql`CREATE TABLE t (n INTEGER)`))
+    await run(db.execute(pipe(insertInto('t'), values([1, 2, 3, 4, 5].map((n) => ({ n }))))))
+    expect(await run(db.all(pipe(from('t'), select('n'), orderBy('n'), paginate({ page: 2, perPage: 2 }))))).toEqual([{ n: 3 }, { n: 4 }])
+  })
+})
+
+describe('type adapter: Decimal', () => {
+  it('binds a Decimal as its exact text, and leaves other values to the base adapter', () => {
+    const d = withDecimals(sqliteLiteralLimits)
+    expect(sqlOf(d, pipe(insertInto('p'), values({ a: new Decimal('12345678901234567890.12'), b: true }))).params).toEqual(['12345678901234567890.12', 1])
+    expect(sqlOf(d, pipe(from('t'), limit(3))).sql).toBe('SELECT * FROM "t" LIMIT 3')
+  })
+})
+
+describe('connection set-up: SQLite pragmas', () => {
+  it('runs the added pragmas and still the driver’s own', async () => {
+    const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), sqliteLiteralLimits)
+    expect(await run(db.all(sql`PRAGMA cache_size`))).toEqual([{ cache_size: -32000 }])
+    expect(await run(db.all(sql`PRAGMA temp_store`))).toEqual([{ temp_store: 2 }])
+    expect(await run(db.all(sql`PRAGMA foreign_keys`))).toEqual([{ foreign_keys: 1 }])
+  })
+})
+
+const maria = await serverAvailable('mariadb')
+describe.skipIf(!maria)('MariaDB: an optimizer hint in every SELECT', () => {
+  it('renders after SELECT (and before DISTINCT), survives connect() picking MariaDB, and runs', async () => {
+    const db = await run(connect(mysql2({ url: MYSQL_URL, max: 1 }), mysqlWithTimeLimit(1500)))
+    try {
+      expect(db.dialect.name).toBe('mariadb')
+      const q = pipe(from('information_schema.tables'), select('table_name'), where({ table_schema: 'information_schema', table_name: 'TABLES' }))
+      expect(sqlOf(db.dialect, q).sql).toMatch(/^SELECT \/\*\+ MAX_EXECUTION_TIME\(1500\) \*\/ `table_name`/)
+      expect(await run(db.all(q))).toEqual([{ table_name: 'TABLES' }])
+      expect(sqlOf(db.dialect, pipe(from('t'), select('a'), (x) => ({ ...x, distinct: true }))).sql).toBe('SELECT /*+ MAX_EXECUTION_TIME(1500) */ DISTINCT `a` FROM `t`')
+    } finally {
+      await run(db.close())
+    }
+  })
+})
+
+const pg = await serverAvailable('postgres')
+describe.skipIf(!pg)('PostgreSQL: a JSON function, Decimal both ways, connection parameters', () => {
+  it('jsonb_path_exists renders through the extension field and filters on the server; numeric reads as Decimal', async () => {
+    const db = await run(connect(postgresJsWithDecimals({ url: PG_URL, max: 1 }), withDecimals(postgresWithJsonPath)))
+    try {
+      await run(db.execute(sql`CREATE TEMP TABLE ext_t (id int, total numeric(30,2), payload jsonb)`))
+      await run(db.execute(pipe(insertInto('ext_t'), values([
+        { id: 1, total: new Decimal('12345678901234567890.10'), payload: { tags: ['sale'] } },
+        { id: 2, total: new Decimal('1.00'), payload: { tags: [] } },
+      ]))))
+      const q = pipe(from('ext_t'), select('id', 'total'), where(jsonbPathExists('payload', '$.tags[*] ? (@ == "sale")')))
+      expect(sqlOf(db.dialect, q)).toEqual({ sql: 'SELECT "id", "total" FROM "ext_t" WHERE jsonb_path_exists("payload", $1::jsonpath)', params: ['$.tags[*] ? (@ == "sale")'] })
+      const rows = await run(db.all(q))
+      expect(rows.length).toBe(1)
+      expect(rows[0].total).toBeInstanceOf(Decimal)
+      expect(String(rows[0].total)).toBe('12345678901234567890.10')
+      // Without the extension, the same query is an UnsupportedFeature naming it.
+      const plain = (await import('../src/dialects/postgres.js')).postgres.compile(q)
+      expect(E.isLeft(plain) && plain.left._tag).toBe('UnsupportedFeature')
+    } finally {
+      await run(db.close())
+    }
+  })
+
+  it('every connection opens with the added parameters', async () => {
+    const db = compose(postgresJsScoped({ url: PG_URL, max: 2 }, 'reporting'), postgresWithJsonPath)
+    try {
+      const rows = await Promise.all([1, 2, 3].map(() => run(db.all(sql`SELECT current_setting('search_path') AS s, current_setting('application_name') AS a`))))
+      for (const r of rows) expect(r).toEqual([{ s: 'reporting,public', a: 'recordkit' }])
+    } finally {
+      await run(db.close())
+    }
+  })
+})
+
+describe('the record types are the contract', () => {
+  it('an override with the wrong signature does not compile', () => {
+    const ok = extend(sqliteLiteralLimits, (_, base) => ({ limitOffset: (l, o) => fromParts(['/*x*/', base.limitOffset(l, o)]) }))
+    expectTypeOf(ok.limitOffset).toEqualTypeOf<Dialect['limitOffset']>()
+    // @ts-expect-error limitOffset returns a Fragment, not a string
+    extend(sqliteLiteralLimits, () => ({ limitOffset: (l: number) => ` LIMIT ${l}` }))
+    // @ts-expect-error a misspelt field is not part of the Dialect record
+    extend(sqliteLiteralLimits, () => ({ limitOfset: () => fromParts([]) }))
+    extend(sqliteLiteralLimits, () => ({
+      quoteIdentifier: (n) => `"${n}"`,
+      // @ts-expect-error with `satisfies`, a misspelt field beside a right one is reported too
+      limitOfset: () => fromParts([]),
+    }) satisfies Partial<Dialect>)
+    expect(sqlOf(ok, pipe(from('t'), limit(1))).sql).toBe('SELECT * FROM "t"/*x*/ LIMIT 1')
+  })
+})

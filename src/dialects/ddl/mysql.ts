@@ -7,7 +7,7 @@
  *   (an instant, stored in UTC; years 1970 to 2038) for `timestamptz`, LONGBLOB, CHAR(36)
  *   for uuid on MySQL (MariaDB 10.7+ has UUID); BOOLEAN is TINYINT(1).
  * - `AUTO_INCREMENT`; `CURRENT_TIMESTAMP(6)` for a fractional-second column's `now`.
- * - No partial indexes; `DROP INDEX name ON table`; one ALTER TABLE takes every change;
+ * - No partial indexes; `DROP INDEX name ON table`;
  *   `MODIFY COLUMN` redefines a column as a whole; constraints are dropped by kind
  *   (`DROP FOREIGN KEY`, `DROP INDEX`, `DROP PRIMARY KEY`).
  * - String literals also escape backslashes (the default SQL mode reads `\` as an escape).
@@ -87,17 +87,6 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     if (node.table === undefined) throw dbError('QueryError', `${self.name}: DROP INDEX needs the table (dropIndex(name, { table }))`)
     if (node.ifExists && !isMariaDb(self)) return unsupported(self.name, 'DROP INDEX IF EXISTS')()
     return F([node.ifExists ? 'DROP INDEX IF EXISTS ' : 'DROP INDEX ', self.quoteIdentifier(node.name), ' ON ', self.qualifiedName(node.table)])
-  },
-
-  alterTable: (node) => {
-    // One statement for every change: MySQL copies the table once, and a failure leaves nothing half done.
-    let name = node.table
-    const clauses: Fragment[] = []
-    for (const a of node.actions) {
-      clauses.push(self.alterAction(name, a))
-      if (a.kind === 'renameTable') name = a.to
-    }
-    return clauses.length === 0 ? [] : [F(['ALTER TABLE ', self.qualifiedName(node.table), ' ', joinParts(clauses, ', ')])]
   },
 
   alterColumn: (_, c) => F(['MODIFY COLUMN ', self.columnDefinition(c)]),

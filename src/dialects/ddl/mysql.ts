@@ -24,6 +24,8 @@ import { type CheckDef, type ColumnType, type ForeignKeyDef, type IndexDef, nati
 import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
 import { groupColumns, joinParts, must, rowsOf, task } from './standard.js'
 
+const BLOBS = new Set(['text', 'json', 'binary'])
+
 const isMariaDb = (d: Dialect): boolean => d.name.startsWith('mariadb')
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -68,6 +70,8 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
   columnNullability: (c) => (c.notNull ? ' NOT NULL' : typeParts(c.type)?.name === 'timestamptz' ? ' NULL' : ''),
 
   columnDefault: (d, c) => {
+    // MySQL takes a literal default on TEXT, BLOB and JSON columns only as an expression.
+    if (d.kind === 'value' && d.value !== null && BLOBS.has(typeParts(c.type)?.name ?? '')) return F([` DEFAULT (${self.literal(d.value)})`])
     if (d.kind !== 'now') return base.columnDefault(d, c)
     const f = fraction(c.type)
     return F([f === undefined || f === 0 ? ' DEFAULT CURRENT_TIMESTAMP' : ` DEFAULT CURRENT_TIMESTAMP(${f})`])

@@ -23,7 +23,7 @@ import type { Backend } from './compose.js'
 import type { DbError } from './errors.js'
 import { introspect } from './schema/introspect.js'
 import {
-  loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord,
+  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord,
 } from './schema/migrate.js'
 import { printModels } from './schema/print-model.js'
 import { backendFromUrl } from './url.js'
@@ -143,7 +143,7 @@ const positiveInt = (v: string | undefined, name: string): number | undefined =>
 const shown = (url: string): string => url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@')
 
 const statementLines = (statements: readonly StatementRecord[], indent: string): string[] =>
-  statements.map((s, i) => `${indent}${s.ok ? 'ran   ' : 'FAILED'} ${i + 1}. ${s.sql}${s.ok ? '' : `\n${indent}         error: ${s.error ?? ''}`}`)
+  statements.map((s, i) => `${indent}${s.ok ? 'ran   ' : 'FAILED'} ${i + 1}. ${describeStatement(s)}${s.ok ? '' : `\n${indent}         error: ${s.error ?? ''}`}`)
 
 const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) => (e: MigrationEvent): void => {
   switch (e.kind) {
@@ -214,6 +214,8 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     if (command !== 'migrate' && command !== 'introspect') throw usage(`unknown command ${JSON.stringify(command)}`)
     if (command === 'migrate' && (sub === undefined || HELP[topic] === undefined)) throw usage(sub === undefined ? 'migrate needs a subcommand' : `unknown migrate subcommand ${JSON.stringify(sub)}`)
     const dir = resolve(io.cwd, v.dir ?? 'migrations')
+    const steps = positiveInt(v.steps, 'steps')
+    const lockTimeout = positiveInt(v['lock-timeout'], 'lock-timeout')
 
     if (topic === 'migrate new') {
       const name = rest.length === 0 ? undefined : rest.join('_')
@@ -232,7 +234,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     const dialect = db.dialect.name
     const options: MigrateOptions = {
       table: v.table,
-      lockTimeout: positiveInt(v['lock-timeout'], 'lock-timeout'),
+      lockTimeout,
       onEvent: progress(io, () => dialect, seen),
     }
 
@@ -259,7 +261,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
       case 'migrate down': {
         const migrations = await result(loadMigrations(dir))
         io.out(`recordkit: ${shown(url)}\n`)
-        const report = await result(migrateDown(db, migrations, { ...options, steps: positiveInt(v.steps, 'steps'), to: v.to }))
+        const report = await result(migrateDown(db, migrations, { ...options, steps, to: v.to }))
         io.out(report.migrations.length === 0 ? 'Nothing to revert.\n' : `Reverted ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
         return 0
       }

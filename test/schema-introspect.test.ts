@@ -25,17 +25,19 @@ const mine = (name: string) => name.startsWith(prefix)
 /** A schema that uses every portable type and every kind of constraint (partial indexes where the engine has them). */
 const schemaFor = (partialIndexes: boolean): d.SchemaDef => {
   const owners = pipe(
-    d.createTable(`${prefix}owners`),
-    d.column('id', 'integer', { primaryKey: true, autoIncrement: true }),
-    d.column('email', 'varchar(120)', { notNull: true, unique: true }),
-    d.column('code', 'char(2)', { notNull: true, default: 'xx' }),
-    d.column('nick', 'text', { default: "it's" }),
-    d.column('active', 'boolean', { notNull: true, default: false }),
-    d.column('score', 'real', { default: 1.5 }),
-    d.column('ratio', 'double'),
-    d.column('small', 'smallint', { default: -1 }),
-    d.column('big', 'bigint', { notNull: true, default: 7 }),
-    d.column('balance', 'decimal(12,2)', { notNull: true, default: 0, check: 'balance >= 0' }),
+    pipe(
+      d.createTable(`${prefix}owners`),
+      d.column('id', 'integer', { primaryKey: true, autoIncrement: true }),
+      d.column('email', 'varchar(120)', { notNull: true, unique: true }),
+      d.column('code', 'char(2)', { notNull: true, default: 'xx' }),
+      d.column('nick', 'text', { default: "it's" }),
+      d.column('active', 'boolean', { notNull: true, default: false }),
+      d.column('score', 'real', { default: 1.5 }),
+      d.column('ratio', 'double'),
+      d.column('small', 'smallint', { default: -1 }),
+      d.column('big', 'bigint', { notNull: true, default: 7 }),
+      d.column('balance', 'decimal(12,2)', { notNull: true, default: 0, check: 'balance >= 0' }),
+    ),
     d.column('born', 'date'),
     d.column('wakes', 'time'),
     d.column('created_at', 'timestamp', { notNull: true, default: d.now }),
@@ -57,7 +59,7 @@ const schemaFor = (partialIndexes: boolean): d.SchemaDef => {
     d.primaryKey(['owner_id', 'name']),
     d.unique(['name', 'parent_name']),
     d.foreignKey(['parent_owner', 'parent_name'], `${prefix}pets`, ['owner_id', 'name'], { name: `${prefix}pets_parent`, onDelete: 'set null', onUpdate: 'cascade' }),
-    ...(partialIndexes ? [d.index(['parent_name'], { name: `${prefix}pets_orphans`, where: 'parent_owner IS NULL' })] : []),
+    (n) => (partialIndexes ? d.index(['parent_name'], { name: `${prefix}pets_orphans`, where: 'parent_owner IS NULL' })(n) : n),
   ).table
   return { tables: [owners, pets], views: [] }
 }

@@ -44,6 +44,8 @@ export interface Migration {
 /** One statement a migration ran, as recorded. */
 export interface StatementRecord {
   readonly sql: string
+  /** Its parameters, when it had any (bigints as text, bytes as `<n bytes>`). */
+  readonly params?: readonly unknown[]
   readonly ok: boolean
   /** The first line of the error, for the statement that failed. */
   readonly error?: string
@@ -130,14 +132,19 @@ const attempt = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () => f().th
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** A parameter as it can be kept in JSON. */
+const plain = (v: unknown): unknown =>
+  typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v
+
 /** A backend that records every statement it runs, as it runs. */
 const recording = (db: Backend): { readonly db: Backend; readonly statements: StatementRecord[] } => {
   const statements: StatementRecord[] = []
   const recorded = wrap(db, {
     execute: (next, self) => (q) => async () => {
-      const text = statementOf(self, q as never).sql
+      const { sql: text, params } = statementOf(self, q as never)
       const r = await next(q)()
-      statements.push(E.isLeft(r) ? { sql: text, ok: false, error: r.left.message.split('\n')[0] } : { sql: text, ok: true })
+      const shown = params.length === 0 ? {} : { params: params.map(plain) }
+      statements.push(E.isLeft(r) ? { sql: text, ...shown, ok: false, error: r.left.message.split('\n')[0] } : { sql: text, ...shown, ok: true })
       return r
     },
   })
@@ -203,12 +210,19 @@ const migrationError = (name: string, direction: 'up' | 'down', e: DbError, stat
   const ran = statements.filter((s) => s.ok).length
   const what = rolledBack
     ? 'rolled back: nothing of it remains'
-    : `${ran} of its statements ran and stay applied${ran > 0 ? `:\n${statements.filter((s) => s.ok).map((s, i) => `    ${i + 1}. ${s.sql}`).join('\n')}` : ''}`
+    : `${ran} of its statements ran and stay applied${ran > 0 ? `:\n${statements.filter((s) => s.ok).map((s, i) => `    ${i + 1}. ${describeStatement(s)}`).join('\n')}` : ''}`
   const out = dbError(e._tag as 'QueryError', `migration ${name} (${direction}) failed: ${e.message.split('\n')[0]}\n  ${what}`, { cause: e })
   const m = out as unknown as Record<string, unknown>
   for (const k of ['sql', 'params', 'code', 'constraint', 'column'] as const) if ((e as unknown as Record<string, unknown>)[k] !== undefined) m[k] = (e as unknown as Record<string, unknown>)[k]
   return out
 }
+
+/**
+ * A recorded statement as one line: its SQL, then its parameters if it had any.
+ * @example describeStatement({ sql: 'INSERT INTO t VALUES (?)', params: [1], ok: true }) // 'INSERT INTO t VALUES (?) -- params: [1]'
+ */
+export const describeStatement = (s: StatementRecord): string =>
+  s.params === undefined || s.params.length === 0 ? s.sql : `${s.sql} -- params: ${JSON.stringify(s.params)}`
 
 // ---------------------------------------------------------------- locking
 

@@ -9,7 +9,7 @@
  */
 export { compose, connect, wrap, statementOf, type Backend, type Executable, type Middleware, type Prepared } from './compose.js'
 export { extend, fix, openOf, type Open } from './record.js'
-export { sql, render, isFragment, fromParts, type Compiled, type Fragment, type Part } from './sql.js'
+export { sql, render, isFragment, fromParts, json, isJsonValue, type JsonValue, type Compiled, type Fragment, type Part } from './sql.js'
 export * from './query.js'
 export * from './errors.js'
 export { DEFAULT } from './ast.js'
@@ -17,3 +17,4 @@ export type * from './ast.js'
 export { supports, unsupported, versionAtLeast, type Compilable, type Dialect, type TransactionOptions } from './dialect.js'
 export type { Connection, Driver, QueryResult, StreamOptions } from './driver.js'
 export { run, promised, type PromiseBackend } from './promise.js'
+export { logging, metrics, retry, slowQueries, type Metrics, type RetryOptions, type StatementEvent } from './middleware.js'

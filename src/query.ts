@@ -99,6 +99,8 @@ export const like = binary('like')
 export const notLike = binary('not like')
 /** Case-insensitive LIKE (`ILIKE` on PostgreSQL, `LOWER() LIKE LOWER()` elsewhere). @example ilike('name', 'a%') */
 export const ilike = binary('ilike')
+/** `left NOT ILIKE pattern`, or its case-folding equivalent off PostgreSQL. @example notIlike('name', 'a%') */
+export const notIlike = binary('not ilike')
 /** Arithmetic. @example select(as(mul('unit_price', col('quantity')), 'amount')) */
 export const add = binary('+')
 export const sub = binary('-')
@@ -221,11 +223,15 @@ const selection = (s: string | Expr | Fragment | Selection): Selection => {
 /** What `select` and `returning` accept: `'col'`, `'col as alias'`, `'t.*'`, an expression, `as(e, 'x')`, or `{ alias: 'col' | expr }`. */
 export type SelectArg = string | Expr | Fragment | Selection | Readonly<Record<string, string | Expr | Fragment>>
 
-const selections = (args: readonly SelectArg[]): Selection[] =>
-  args.flatMap((a) =>
-    typeof a === 'string' || isExpr(a) || ('expr' in (a as object) && isExpr((a as Selection).expr))
-      ? [selection(a as string | Expr | Selection)]
-      : Object.entries(a as Record<string, string | Expr | Fragment>).map(([alias, e]) => ({ expr: toExpr(e), alias })))
+const selections = (args: readonly SelectArg[]): Selection[] => {
+  const out: Selection[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (typeof a === 'string' || isExpr(a) || ('expr' in (a as object) && isExpr((a as Selection).expr))) out.push(selection(a as string | Expr | Selection))
+    else for (const [alias, e] of Object.entries(a as Record<string, string | Expr | Fragment>)) out.push({ expr: toExpr(e), alias })
+  }
+  return out
+}
 
 // ---------------------------------------------------------------- SELECT
 

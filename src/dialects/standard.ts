@@ -50,6 +50,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
   maxParams: 32766,
 
   quoteIdentifier: (name) => {
+    if (name.indexOf('"') < 0 && name.indexOf('\0') < 0) return `"${name}"`
     if (name.includes('\0')) throw dbError('QueryError', `identifier contains a NUL character: ${JSON.stringify(name)}`)
     return `"${name.replace(/"/g, '""')}"`
   },
@@ -146,7 +147,10 @@ export const standardOpen = (self: Dialect): Dialect => ({
   deleteReturning: (items) => self.returning(items),
 
   insertValues: (node) => {
-    if (node.columns.length === 0) return F([' DEFAULT VALUES'])
+    if (node.columns.length === 0) {
+      if (node.rows.length > 1) throw dbError('UnsupportedFeature', `${self.name} cannot insert several rows of only default values in one statement`, { dialect: self.name, feature: 'multi-row DEFAULT VALUES' })
+      return F([' DEFAULT VALUES'])
+    }
     const rows = node.rows.map((r) => F(['(', joinParts(r.map(self.expr), ', '), ')']))
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ', joinParts(rows, ', ')])
   },

@@ -75,8 +75,10 @@ export const backendFromUrl = (url: string): TaskEither<DbError, Backend> => asy
         const [{ mysql2 }, dialects] = await Promise.all([import('./drivers/mysql2.js'), import('./dialects/mysql.js')])
         return await connect(mysql2({ url: target }), engine === 'mysql' ? dialects.mysql : dialects.mariadb)()
       }
-      case 'postgres':
-        return E.left(dbError('UnsupportedFeature', 'postgres: URLs need the PostgreSQL driver, which this build does not include', { dialect: 'postgres', feature: 'postgres URLs' }))
+      case 'postgres': {
+        const [{ postgresJs }, { postgres }] = await Promise.all([import('./drivers/postgres.js'), import('./dialects/postgres.js')])
+        return await connect(postgresJs({ url: target }), postgres)()
+      }
     }
   } catch (e) {
     return E.left(toDbError(e, 'ConnectionError'))

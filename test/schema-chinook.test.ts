@@ -1,24 +1,27 @@
 /**
- * The Chinook schema read from SQLite and created on another engine (a scratch database made
- * for this file), then every row copied through recordkit: the schema read back there equals
+ * The Chinook schema read from SQLite and created on MariaDB and PostgreSQL (a scratch database
+ * made for this file on each), then every row copied through recordkit: the schema read back there equals
  * the one read from SQLite, and the data is the same.
  */
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect } from '../src/compose.js'
 import { mysql } from '../src/dialects/mysql.js'
+import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
+import { postgresJs } from '../src/drivers/postgres.js'
 import { run } from '../src/promise.js'
 import { copyRows, createSchema } from '../src/schema/apply.js'
 import type { SchemaDef } from '../src/schema/ddl.js'
 import { introspect } from '../src/schema/introspect.js'
 import { sql } from '../src/sql.js'
 import { chinookTables, loadChinook } from '../src/testing/chinook.js'
-import { MYSQL_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const available = await serverAvailable('mariadb')
+const pgAvailable = await serverAvailable('postgres')
 
 let source: Backend
 let schema: SchemaDef
@@ -79,6 +82,37 @@ describe.skipIf(!available)('Chinook created on MariaDB from the SQLite schema',
     if (target !== undefined) await run(target.close())
     if (admin !== undefined) {
       await run(admin.execute(sql.raw(`DROP DATABASE IF EXISTS \`${scratch}\``)))
+      await run(admin.close())
+    }
+  })
+
+  it('creates the schema, and reads back the same schema', async () => {
+    await run(createSchema(target, schema))
+    expect(await run(introspect(target))).toEqual(schema)
+  })
+
+  it('loads every row through recordkit', async () => {
+    let rows = 0
+    for (const t of schema.tables) rows += await run(copyRows(source, target, t))
+    expect(rows).toBe(chinookTables().reduce((n, t) => n + t.rows.length, 0))
+    expect(await fingerprint(target)).toEqual(await fingerprint(source))
+  })
+})
+
+describe.skipIf(!pgAvailable)('Chinook created on PostgreSQL from the SQLite schema', () => {
+  let admin: Backend
+  let target: Backend
+  beforeAll(async () => {
+    admin = await run(connect(postgresJs({ url: PG_URL, max: 1 }), postgres))
+    await run(admin.execute(sql.raw(`CREATE DATABASE "${scratch}"`)))
+    const url = new URL(PG_URL)
+    url.pathname = `/${scratch}`
+    target = await run(connect(postgresJs({ url: url.toString(), max: 4 }), postgres))
+  })
+  afterAll(async () => {
+    if (target !== undefined) await run(target.close())
+    if (admin !== undefined) {
+      await run(admin.execute(sql.raw(`DROP DATABASE IF EXISTS "${scratch}" WITH (FORCE)`)))
       await run(admin.close())
     }
   })

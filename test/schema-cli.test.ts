@@ -1,8 +1,8 @@
 /**
  * The `recordkit` command: help on every command, exit codes, `migrate new`, `introspect`, and
  * real child processes: two `migrate up` runs at once against one database apply each
- * migration exactly once (SQLite file, MariaDB); a failed migration on MariaDB makes
- * `migrate status` say exactly which statements ran.
+ * migration exactly once (SQLite file, MariaDB, PostgreSQL); a failed migration on MariaDB makes
+ * `migrate status` say exactly which statements ran, and on PostgreSQL leaves nothing behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -13,16 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../src/cli.js'
 import { type Backend, compose, connect } from '../src/compose.js'
 import { mysql } from '../src/dialects/mysql.js'
+import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
+import { postgresJs } from '../src/drivers/postgres.js'
 import { run } from '../src/promise.js'
 import { dropTable } from '../src/schema/ddl.js'
 import { sql } from '../src/sql.js'
 import { migrationDir } from './support/migration-kit.js'
-import { MYSQL_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const available = await serverAvailable('mariadb')
+const pgAvailable = await serverAvailable('postgres')
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = join(root, 'src', 'cli.ts')
 
@@ -201,6 +204,58 @@ describe.skipIf(!available)('the command on MariaDB', () => {
       '',
     ].map((l) => (typeof l === 'string' && l.startsWith('FAILED') ? `  ${l}` : l)))
     expect(existsSync(dir)).toBe(true)
+    rmSync(dir, { recursive: true })
+  }, 60_000)
+})
+
+describe.skipIf(!pgAvailable)('the command on PostgreSQL', () => {
+  const p = 'sch_ccp_'
+  let db: Backend
+  const cleanup = async () => {
+    for (const t of ['log', 'a', 'b', 'half', 'history', 'fhistory']) await run(db.execute(dropTable(`${p}${t}`, { ifExists: true })))
+  }
+  beforeAll(async () => {
+    db = await run(connect(postgresJs({ url: PG_URL, max: 2 }), postgres))
+    await cleanup()
+  })
+  afterAll(async () => {
+    if (db === undefined) return
+    await cleanup()
+    await run(db.close())
+  })
+
+  it('two migrate up processes at once apply each migration exactly once', async () => {
+    const dir = slowMigrations(p)
+    const [a, b] = await concurrentUp(PG_URL, dir, `${p}history`)
+    expect(a.code, a.out + a.err).toBe(0)
+    expect(b.code, b.out + b.err).toBe(0)
+    expect([...appliedIn(a.out), ...appliedIn(b.out)].sort()).toEqual(['001_log', '002_a', '003_b'])
+    expect(await run(db.all(sql.raw(`SELECT name FROM ${p}log ORDER BY name`)))).toEqual([{ name: '001' }, { name: '002' }, { name: '003' }])
+    expect(await run(db.all(sql.raw(`SELECT name FROM ${p}history ORDER BY name`)))).toEqual([{ name: '001_log' }, { name: '002_a' }, { name: '003_b' }])
+    rmSync(dir, { recursive: true })
+  }, 60_000)
+
+  it('a failed migration is rolled back whole: exit 1, nothing remains, still pending', async () => {
+    const dir = migrationDir({
+      '001_half': [
+        'export const up = (db: never) => steps(db, [',
+        `  d.column('id', 'integer')(d.createTable('${p}half')),`,
+        `  sql\`ALTER TABLE ${p}missing ADD COLUMN x INT\`,`,
+        '])',
+      ].join('\n'),
+    })
+    const up = await spawnCli(['migrate', 'up', '--url', PG_URL, '--dir', dir, '--table', `${p}fhistory`]).done
+    expect(up.code).toBe(1)
+    expect(up.err).toBe([
+      `  error: relation "${p}missing" does not exist`,
+      '  rolled back: nothing of 001_half remains',
+      `recordkit: migration 001_half (up) failed: relation "${p}missing" does not exist`,
+      '',
+    ].join('\n'))
+    expect(await run(db.all(sql`SELECT to_regclass(${`${p}half`}) AS t`))).toEqual([{ t: null }])
+    const status = await spawnCli(['migrate', 'status', '--url', PG_URL, '--dir', dir, '--table', `${p}fhistory`]).done
+    expect(status.code).toBe(0)
+    expect(status.out.split('\n').slice(1)).toEqual(['  pending  001_half', '0 applied, 1 pending', ''])
     rmSync(dir, { recursive: true })
   }, 60_000)
 })

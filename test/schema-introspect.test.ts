@@ -1,23 +1,26 @@
 /**
  * Introspection returns the same data the DDL builders take: a schema created from data and
- * read back is equal to it, on SQLite and MariaDB, for every portable type, defaults, keys,
+ * read back is equal to it, on SQLite, MariaDB and PostgreSQL, for every portable type, defaults, keys,
  * foreign keys, checks and indexes. Views come back with their names and engine SQL.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect } from '../src/compose.js'
 import { mysql } from '../src/dialects/mysql.js'
+import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
+import { postgresJs } from '../src/drivers/postgres.js'
 import { run } from '../src/promise.js'
 import { apply, createSchema, dropSchema } from '../src/schema/apply.js'
 import * as d from '../src/schema/ddl.js'
 import { introspect, introspectTable } from '../src/schema/introspect.js'
 import { sql } from '../src/sql.js'
-import { MYSQL_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const available = await serverAvailable('mariadb')
+const pgAvailable = await serverAvailable('postgres')
 
 const prefix = 'sch_rt_'
 const mine = (name: string) => name.startsWith(prefix)
@@ -106,6 +109,7 @@ const roundTrip = (connectTo: () => Promise<Backend>, partialIndexes: boolean) =
 
 describe('round trip on SQLite', roundTrip(async () => compose(betterSqlite3({ filename: ':memory:' }), sqlite), true))
 describe.skipIf(!available)('round trip on MariaDB', roundTrip(() => run(connect(mysql2({ url: MYSQL_URL, max: 4 }), mysql)), false))
+describe.skipIf(!pgAvailable)('round trip on PostgreSQL', roundTrip(() => run(connect(postgresJs({ url: PG_URL, max: 4 }), postgres)), true))
 
 describe('SQLite introspection reads what the pragmas do not tell from the CREATE statements', () => {
   it('names, CHECKs, AUTOINCREMENT, REFERENCES without columns, quoted names, view bodies', async () => {

@@ -1,6 +1,6 @@
 /**
  * Migrations through the API: order, history, up/down/status, a transaction per migration
- * where DDL is transactional (SQLite: a failure leaves nothing), and on MariaDB, where DDL
+ * where DDL is transactional (SQLite, PostgreSQL: a failure leaves nothing), and on MariaDB, where DDL
  * commits as it goes, a failure recorded with exactly the statements that ran.
  */
 import { rmSync } from 'node:fs'
@@ -9,9 +9,11 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect } from '../src/compose.js'
 import { mysql } from '../src/dialects/mysql.js'
+import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
+import { postgresJs } from '../src/drivers/postgres.js'
 import { run } from '../src/promise.js'
 import { alter, apply } from '../src/schema/apply.js'
 import * as d from '../src/schema/ddl.js'
@@ -21,9 +23,10 @@ import {
 } from '../src/schema/migrate.js'
 import { sql } from '../src/sql.js'
 import { migrationDir, steps } from './support/migration-kit.js'
-import { MYSQL_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const available = await serverAvailable('mariadb')
+const pgAvailable = await serverAvailable('postgres')
 
 const users = (p: string): Migration => ({
   name: '001_users',
@@ -191,5 +194,52 @@ describe.skipIf(!available)('migrations on MariaDB (DDL is not transactional)', 
     expect(await run(repairMigrations(db, { table }))).toEqual(['003_broken'])
     const fixed: Migration = { name: '003_broken', up: (db) => steps(db, [pipe(d.createTable(`${p}half`), d.column('id', 'integer'))]) }
     expect(await run(migrateUp(db, [...all, fixed], { table }))).toEqual({ migrations: ['003_broken'] })
+  })
+})
+
+describe.skipIf(!pgAvailable)('migrations on PostgreSQL (DDL is transactional)', () => {
+  const p = 'sch_mp_'
+  const table = 'sch_mp_history'
+  let db: Backend
+  const drop = async () => {
+    for (const t of ['half', 'posts', 'users', 'history']) await run(db.execute(d.dropTable(`${p}${t}`, { ifExists: true })))
+  }
+  beforeAll(async () => {
+    db = await run(connect(postgresJs({ url: PG_URL, max: 4 }), postgres))
+    await drop()
+  })
+  afterAll(async () => {
+    if (db === undefined) return
+    await drop()
+    await run(db.close())
+  })
+  const all = [users(p), posts(p), age(p)]
+
+  it('applies and reverts, each migration in its own transaction under an advisory lock', async () => {
+    const seen: string[] = []
+    expect(await run(migrateUp(db, all, { table }))).toEqual({ migrations: ['001_users', '002_posts', '003_age'] })
+    expect(await run(migrateDown(db, all, { table, to: '001_users' }))).toEqual({ migrations: ['003_age', '002_posts'] })
+    expect(await run(migrateUp(db, all, { table, onEvent: (e) => { if (e.kind === 'done') seen.push(...e.statements.map((x) => x.sql)) } }))).toEqual({ migrations: ['002_posts', '003_age'] })
+    expect(seen).toContain('ALTER TABLE "sch_mp_users" ADD COLUMN "age" INTEGER NOT NULL DEFAULT 0')
+  })
+
+  it('leaves no partial change when a migration fails', async () => {
+    const broken: Migration = {
+      name: '004_broken',
+      up: (db) => steps(db, [
+        pipe(d.createTable(`${p}half`), d.column('id', 'integer')),
+        sql`INSERT INTO ${sql.id(`${p}half`)} (id) VALUES (${1})`,
+        pipe(d.alterTable(`${p}users`), d.addColumn('nick', 'text')),
+        sql`ALTER TABLE ${sql.id(`${p}nowhere`)} ADD COLUMN x INT`,
+      ]),
+    }
+    const r = await migrateUp(db, [...all, broken], { table })()
+    expect(E.isLeft(r) && r.left.message).toBe('migration 004_broken (up) failed: relation "sch_mp_nowhere" does not exist\n  rolled back: nothing of it remains')
+    expect(E.isLeft(r) && r.left._tag).toBe('QueryError')
+    expect(await run(db.all(sql`SELECT to_regclass(${`${p}half`}) AS t`))).toEqual([{ t: null }])
+    expect((await run(introspectTable(db, `${p}users`))).columns.map((c) => c.name)).toEqual(['id', 'email', 'age'])
+    expect((await run(migrationStatus(db, [...all, broken], { table }))).map((s) => [s.name, s.state])).toEqual([
+      ['001_users', 'applied'], ['002_posts', 'applied'], ['003_age', 'applied'], ['004_broken', 'pending'],
+    ])
   })
 })

@@ -13,7 +13,7 @@ import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
 import { postgresJs } from '../src/drivers/postgres.js'
 import { run } from '../src/promise.js'
-import { apply, createSchema, dropSchema } from '../src/schema/apply.js'
+import { apply, copyRows, createSchema, dropSchema } from '../src/schema/apply.js'
 import * as d from '../src/schema/ddl.js'
 import { introspect, introspectTable } from '../src/schema/introspect.js'
 import { sql } from '../src/sql.js'
@@ -104,6 +104,23 @@ const roundTrip = (connectTo: () => Promise<Backend>, partialIndexes: boolean) =
     await run(db.execute(sql`INSERT INTO ${sql.id(`${prefix}pets`)} (owner_id, name) VALUES (1, 'Rex')`))
     expect(await run(db.all(sql`SELECT name FROM ${sql.id(`${prefix}names`)}`))).toEqual([{ name: 'Rex' }])
     await run(db.execute(d.dropView(`${prefix}names`)))
+  })
+
+  it('copies rows with their generated keys in, and new rows get the next key', async () => {
+    const source = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await run(createSchema(source, schemaFor(true)))
+    await run(source.execute(sql`INSERT INTO ${sql.id(`${prefix}owners`)} (id, email, code, active, balance, settings, paid_at) VALUES (5, 'e5@x', 'e5', ${true}, '12.50', '{"a":[1]}', '2024-02-29T12:00:00.000Z'), (9, 'e9@x', 'e9', ${false}, 0, NULL, NULL)`))
+    expect(await run(copyRows(source, db, schema.tables[0]))).toBe(2)
+    await run(db.execute(sql`INSERT INTO ${sql.id(`${prefix}owners`)} (email, code, big, balance) VALUES ('new@x', 'cd', 1, 2)`))
+    const rows = await run(db.all(sql`SELECT id, email, active, balance, settings, paid_at FROM ${sql.id(`${prefix}owners`)} WHERE id > 1 ORDER BY id`))
+    expect(rows.map((r) => r.id)).toEqual([5, 9, 10])
+    expect(Number(rows[0].balance)).toBe(12.5)
+    expect(Boolean(rows[0].active) && !rows[1].active).toBe(true)
+    const settings = typeof rows[0].settings === 'string' ? JSON.parse(rows[0].settings) : rows[0].settings
+    expect(settings).toEqual({ a: [1] })
+    const paid = rows[0].paid_at instanceof Date ? rows[0].paid_at.toISOString() : new Date(String(rows[0].paid_at)).toISOString()
+    expect(paid).toBe('2024-02-29T12:00:00.000Z')
+    await run(source.close())
   })
 }
 

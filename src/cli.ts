@@ -13,6 +13,7 @@
  * `./migrations`). Exit codes: 0 done, 1 the database or a migration failed, 2 bad usage.
  * In development run it with `npx tsx src/cli.ts ...`; TypeScript migration files need tsx too.
  */
+import { realpathSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -271,7 +272,8 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
         io.out(`recordkit: ${shown(url)}, history in ${v.table ?? 'recordkit_migrations'}\n`)
         const width = Math.max(0, ...states.map((s) => s.name.length))
         for (const s of states) {
-          io.out(`  ${s.state.toUpperCase() === 'FAILED' ? 'FAILED ' : s.state.padEnd(7)}  ${s.name.padEnd(width)}${s.appliedAt !== undefined && s.state !== 'failed' ? `  ${s.appliedAt}` : ''}\n`)
+          const when = s.appliedAt !== undefined && s.state !== 'failed' ? `${s.name.padEnd(width)}  ${s.appliedAt}` : s.name
+          io.out(`  ${s.state === 'failed' ? 'FAILED ' : s.state.padEnd(7)}  ${when}\n`)
           if (s.state === 'failed') {
             const ran = (s.statements ?? []).filter((x) => x.ok).length
             io.out(`           ${s.direction ?? 'up'} failed at ${s.appliedAt ?? '?'}: ${s.error ?? ''}\n`)
@@ -312,6 +314,15 @@ const defaultIO = (): CliIO => ({
   cwd: process.cwd(),
 })
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** Whether this module is the program being run (through a bin symlink too). */
+const isMain = (): boolean => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (isMain()) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code })
 }

@@ -88,7 +88,11 @@ describe('SQLite table rebuild', () => {
     expect(await run(db.all(sql.raw('SELECT id FROM sch_al_posts')))).toEqual([{ id: 1 }])
   })
 
-  it('drops a column an index uses, adds constraints and renames, in one rebuild', async () => {
+  it('drops a column an index uses, adds constraints and renames; refuses to break a view', async () => {
+    const broken = await alter(db, pipe(d.alterTable('sch_al_users'), d.dropColumn('age'), d.renameColumn('email', 'mail')))()
+    expect(E.isLeft(broken) && broken.left.message).toMatch(/^error in view sch_al_adults: no such column: age/)
+    expect((await run(introspectTable(db, 'sch_al_users'))).columns.map((c) => c.name)).toEqual(['id', 'email', 'age'])
+    await run(apply(db, d.dropView('sch_al_adults')))
     const change = pipe(
       d.alterTable('sch_al_users'),
       d.dropColumn('age'),
@@ -112,6 +116,12 @@ describe('SQLite table rebuild', () => {
       indexes: [],
     })
     expect(await run(db.all(sql.raw('SELECT * FROM sch_al_users ORDER BY id')))).toEqual([{ id: 1, mail: 'ada@x', score: 5 }, { id: 2, mail: 'kid@x', score: 5 }])
+  })
+
+  it('renames next to a rebuild natively, so views that use the column follow', async () => {
+    await run(alter(db, pipe(d.alterTable('sch_al_users'), d.renameColumn('age', 'years'), d.alterColumn('email', 'varchar(200)', { notNull: true }))))
+    expect(await run(db.all(sql.raw('SELECT email FROM sch_al_adults')))).toEqual([{ email: 'ada@x' }])
+    expect(await run(db.all(sql.raw("SELECT sql FROM sqlite_master WHERE name = 'sch_al_adults'")))).toEqual([{ sql: 'CREATE VIEW "sch_al_adults" AS SELECT email FROM sch_al_users WHERE CAST("years" AS INTEGER) >= 18' }])
   })
 
   it('drops a named constraint and changes a default', async () => {

@@ -7,10 +7,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
+import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
 import { insertInto, values } from '../query.js'
-import { sql } from '../sql.js'
+import { type Fragment, sql } from '../sql.js'
 import { type AlterTableNode, type DdlNode, type ForeignKeyDef, type SchemaDef, type TableDef, typeParts } from './ddl.js'
 import type { RunQuery } from './ddl-dialect.js'
 
@@ -64,31 +65,41 @@ export const apply = (db: Backend, ...nodes: readonly DdlNode[]): TaskEither<DbE
 /**
  * Run an ALTER TABLE the way the engine can: its own ALTER TABLE where that does the change,
  * a table rebuild on SQLite where it does not (new table, copy, drop, rename, indexes, triggers
- * and views again, foreign keys checked before the commit). Inside a transaction, SQLite
- * cannot turn foreign keys off: a rebuild there needs them off already (migrations do that).
+ * and views again, foreign keys checked before the commit), all in one transaction. SQLite
+ * cannot turn foreign keys off inside a transaction: a rebuild there needs them off already
+ * (migrations do that); outside one, `alter` turns them off around the transaction.
  *
  * @example
  * await run(alter(db, pipe(alterTable('users'), alterColumn('age', 'smallint', { notNull: true, default: 0 }))))
  */
 export const alter = (db: Backend, node: AlterTableNode): TaskEither<DbError, void> => attempt(async () => {
-  const plan = await must(db.dialect.planAlter(runQuery(db), node))
-  const outside = !db.inTransaction()
-  if (!outside && plan.before.length > 0) {
-    throw dbError('TransactionError', `${db.dialect.name} cannot rebuild table ${node.table} inside a transaction while foreign keys are enforced: run it outside a transaction (or in a migration, which turns them off first)`)
+  let restore: Fragment | undefined
+  if (!db.inTransaction() && supports(db.dialect, 'foreignKeySuspension')) {
+    const fk = db.dialect.foreignKeySuspension()
+    const row = (await must(db.all(fk.read)))[0]
+    if (row !== undefined && Number(Object.values(row)[0]) === 1) {
+      await must(db.execute(fk.off))
+      restore = fk.on
+    }
   }
-  if (outside) for (const f of plan.before) await must(db.execute(f))
   try {
     await must(db.transaction(() => attempt(async () => {
-      for (const f of plan.statements) await must(db.execute(f))
-      if (plan.check !== undefined) {
-        const broken = await must(db.all(plan.check))
-        if (broken.length > 0) {
-          throw dbError('ForeignKeyViolation', `changing ${node.table} breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
+      for (const segment of db.dialect.alterSegments(node)) {
+        const plan = await must(db.dialect.planAlter(runQuery(db), segment))
+        if (plan.before.length > 0) {
+          throw dbError('TransactionError', `${db.dialect.name} cannot rebuild table ${segment.table} inside a transaction while foreign keys are enforced: run it outside a transaction (or in a migration, which turns them off first)`)
+        }
+        for (const f of plan.statements) await must(db.execute(f))
+        if (plan.check !== undefined) {
+          const broken = await must(db.all(plan.check))
+          if (broken.length > 0) {
+            throw dbError('ForeignKeyViolation', `changing ${segment.table} breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
+          }
         }
       }
     })))
   } finally {
-    if (outside) for (const f of plan.after) await must(db.execute(f))
+    if (restore !== undefined) await db.execute(restore)()
   }
 })
 

@@ -147,6 +147,12 @@ export interface DdlDialect {
   readonly renameTable: (table: string, to: string) => Fragment
 
   // ---- changes that take I/O: planned here, run by `alter`
+  /**
+   * An ALTER TABLE cut into the parts `alter` plans and runs one after the other, each planned
+   * once the previous ones ran (SQLite: each change its own ALTER TABLE can make, and each run
+   * of changes that takes a table rebuild).
+   */
+  readonly alterSegments: (node: AlterTableNode) => readonly AlterTableNode[]
   /** How to run an ALTER TABLE (SQLite plans a table rebuild where its ALTER cannot). */
   readonly planAlter: (run: RunQuery, node: AlterTableNode) => TaskEither<DbError, AlterPlan>
   /**

@@ -114,7 +114,10 @@ export const loadMigrations = (dir: string): TaskEither<DbError, readonly Migrat
       if (typeof m.up !== 'function') return E.left(dbError('QueryError', `migration ${f} exports no up(db) function`))
       out.push({ name, up: m.up as Migration['up'], down: typeof m.down === 'function' ? (m.down as Migration['down']) : undefined })
     } catch (e) {
-      return E.left(dbError('QueryError', `cannot load migration ${f}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+      const hint = (e as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
+        ? ' (TypeScript migrations need a loader: run with `node --import tsx`, e.g. `NODE_OPTIONS="--import tsx" recordkit migrate up`, or write them in JavaScript)'
+        : ''
+      return E.left(dbError('QueryError', `cannot load migration ${f}: ${e instanceof Error ? e.message : String(e)}${hint}`, { cause: e }))
     }
   }
   return E.right(out)

@@ -97,6 +97,20 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     return out
   },
 
+  // Changes SQLite's ALTER TABLE makes run one by one (a native RENAME COLUMN also rewrites the
+  // views and triggers that use the column); each run of other changes is one rebuild.
+  alterSegments: (node) => {
+    const out: AlterTableNode[] = []
+    let table = node.table
+    for (const a of node.actions) {
+      const last = out[out.length - 1]
+      if (!NATIVE.has(a.kind) && last !== undefined && !NATIVE.has(last.actions[0].kind)) out[out.length - 1] = { ...last, actions: [...last.actions, a] }
+      else out.push({ kind: 'alterTable', table, actions: [a] })
+      if (a.kind === 'renameTable') table = a.to
+    }
+    return out
+  },
+
   planAlter: (run, node) => task(async (): Promise<AlterPlan> => {
     const current = await must(self.introspectTable(run, node.table))
     const rebuild = node.actions.some((a) => !NATIVE.has(a.kind) || (a.kind === 'dropColumn' && dropNeedsRebuild(current, a.column)) ||

@@ -341,6 +341,7 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
   dropConstraint: (_, name) => F([`DROP CONSTRAINT ${self.quoteIdentifier(name)}`]),
   renameTable: (_, to) => F([`RENAME TO ${self.quoteIdentifier(to)}`]),
 
+  alterSegments: (node) => [node],
   planAlter: (_, node) => task(async () => ({ before: [], statements: self.alterTable(node), after: [] })),
   rebuildTable: unsupported('standard', 'table rebuild'),
   foreignKeySuspension: unsupported('standard', 'suspending foreign keys'),

@@ -14,7 +14,7 @@
  * | model `date`, `t.Date`-like codecs named `Date...` | `timestamptz` |
  * | model `uuid` | `uuid` |
  * | model `bytes` | `binary` |
- * | model `json(...)`, `t.array`, `t.type` (nested), `t.record`, `t.UnknownRecord`, `t.unknown` | `json` |
+ * | model `jsonOf(...)`, `t.array`, `t.type` (nested), `t.record`, `t.UnknownRecord`, `t.unknown` | `json` |
  * | a union of string literals, `t.keyof` | `text` with a CHECK (`col IN ('a', 'b')`) |
  * | `X \| null`, `X \| undefined`, a `t.partial` field | nullable; every other field is NOT NULL |
  *

@@ -7,11 +7,12 @@ import { type ColumnDef, type SchemaDef, type TableDef, typeParts } from './ddl.
 
 /** Options of the model printer. */
 export interface PrintOptions {
-  /** The module `model` and the column codecs are imported from. Default `recordkit/model`. */
+  /** The module `model` and the column codecs are imported from. Default `recordkit`. */
   readonly modelImport?: string
   /**
    * `recordkit` (default): column codecs of the model layer, which decode what every driver
-   * returns (`bool` takes 0/1, `date` takes text and Dates, `decimal` keeps digits as text).
+   * returns (`bool` takes 0/1, `date` takes text and Dates, `decimal` keeps digits as text,
+   * `jsonOf` parses JSON text).
    * `io-ts`: plain io-ts types only (`t.number`, `t.string`, `t.boolean`, `t.unknown`).
    */
   readonly codecs?: 'recordkit' | 'io-ts'
@@ -59,7 +60,7 @@ const codecOf = (c: ColumnDef, mode: 'recordkit' | 'io-ts', uses: Set<string>): 
     case 'text': case 'varchar': case 'char': case 'date': case 'time': base = 't.string'; break
     case 'decimal': base = rk('decimal'); break
     case 'timestamp': case 'timestamptz': base = rk('date'); break
-    case 'json': base = `${rk('json')}(t.unknown)`; break
+    case 'json': base = `${rk('jsonOf')}(t.unknown)`; break
     case 'uuid': base = rk('uuid'); break
     case 'binary': base = rk('bytes'); break
     default: base = 't.unknown'
@@ -107,7 +108,7 @@ const printTable = (t: TableDef, o: Required<PrintOptions>, uses: Set<string>): 
  * writeFileSync('models.ts', printModels(await run(introspect(db)), { fields: 'camelCase' }))
  */
 export const printModels = (schema: SchemaDef | readonly TableDef[], options: PrintOptions = {}): string => {
-  const o: Required<PrintOptions> = { modelImport: options.modelImport ?? 'recordkit/model', codecs: options.codecs ?? 'recordkit', fields: options.fields ?? 'columns' }
+  const o: Required<PrintOptions> = { modelImport: options.modelImport ?? 'recordkit', codecs: options.codecs ?? 'recordkit', fields: options.fields ?? 'columns' }
   const tables = Array.isArray(schema) ? (schema as readonly TableDef[]) : (schema as SchemaDef).tables
   const uses = new Set<string>()
   const body = tables.map((t) => printTable(t, o, uses)).join('\n\n')

@@ -147,7 +147,7 @@ export const PlaylistTrack = model({
 })
 
 /** Stand-ins for the model layer's column codecs, which createTableFor knows by name. */
-const named = (name: string) => new t.Type<unknown>(name, (u): u is unknown => true, (u) => t.success(u), (a) => a)
+const named = (name: string) => new t.Type<unknown>(name, (_): _ is unknown => true, (u) => t.success(u), (a) => a)
 
 describe('createTableFor', () => {
   const User = t.intersection([

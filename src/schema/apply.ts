@@ -24,7 +24,10 @@ const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
 const attempt = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () =>
   f().then(E.right, (e: unknown) => E.left(toDbError(e)))
 
-/** The backend's `all`, as introspection and planning take it. */
+/**
+ * The backend's `all`, as introspection and planning take it.
+ * @example await run(db.dialect.introspectTable(runQuery(db), 'users'))
+ */
 export const runQuery = (db: Backend): RunQuery => (f) => db.all(f)
 
 /**

@@ -19,10 +19,10 @@
 import type { Dialect } from '../../dialect.js'
 import { unsupported, versionAtLeast } from '../../dialect.js'
 import { dbError } from '../../errors.js'
-import { fromParts as F, sql, type Fragment } from '../../sql.js'
+import { fromParts as F, sql } from '../../sql.js'
 import { type CheckDef, type ColumnType, type ForeignKeyDef, type IndexDef, native, typeParts } from '../../schema/ddl.js'
 import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
-import { groupColumns, joinParts, must, rowsOf, task } from './standard.js'
+import { groupColumns, must, rowsOf, task } from './standard.js'
 
 const BLOBS = new Set(['text', 'json', 'binary'])
 

@@ -28,18 +28,27 @@ const joinParts = (items: readonly Fragment[], sep: string): Fragment => {
   return F(parts)
 }
 
-/** A TaskEither from an async function that may throw a DbError. */
+/**
+ * A TaskEither from an async function that may throw a DbError (for dialect authors).
+ * @example introspectViews: (run) => task(async () => (await rowsOf(run, sql`SELECT ...`)).map(toView))
+ */
 export const task = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () =>
   f().then(E.right, (e: unknown) => E.left(e as DbError))
 
-/** Run a query and return its rows, throwing its DbError (inside `task`). */
+/**
+ * Run a query and return its rows, throwing its DbError (inside `task`).
+ * @example const rows = await rowsOf(run, sql`SELECT name FROM sqlite_master`)
+ */
 export const rowsOf = async (run: RunQuery, q: Fragment): Promise<readonly Row[]> => {
   const r = await run(q)()
   if (E.isLeft(r)) throw r.left
   return r.right
 }
 
-/** Await a TaskEither inside `task`, throwing its DbError. */
+/**
+ * Await a TaskEither inside `task`, throwing its DbError.
+ * @example const columns = await must(self.introspectColumns(run, table))
+ */
 export const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
   const r = await te()
   if (E.isLeft(r)) throw r.left
@@ -49,7 +58,10 @@ export const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
 const num = (v: unknown): number | undefined => (v === null || v === undefined || v === '' ? undefined : Number(v))
 
-/** Rows of `name, column` pairs grouped by name, columns in order. */
+/**
+ * Rows of `name, column` pairs grouped by name, columns in order.
+ * @example groupColumns([{ name: 'pk', column_name: 'a' }, { name: 'pk', column_name: 'b' }]) // Map { 'pk' => ['a', 'b'] }
+ */
 export const groupColumns = (rows: readonly Row[], nameKey = 'name', columnKey = 'column_name'): Map<string, string[]> => {
   const out = new Map<string, string[]>()
   for (const r of rows) {
@@ -61,7 +73,10 @@ export const groupColumns = (rows: readonly Row[], nameKey = 'name', columnKey =
   return out
 }
 
-/** Tables ordered so that every table comes after the tables it references (cycles keep their order). */
+/**
+ * Tables ordered so that every table comes after the tables it references (cycles keep their order).
+ * @example dependencyOrder([invoiceLine, invoice, customer]).map((t) => t.name) // ['customer', 'invoice', 'invoice_line']
+ */
 export const dependencyOrder = (tables: readonly TableDef[]): TableDef[] => {
   const byName = new Map(tables.map((t) => [t.name, t]))
   const out: TableDef[] = []

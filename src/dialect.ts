@@ -13,6 +13,8 @@ import type {
 } from './ast.js'
 import type { DbError } from './errors.js'
 import { unsupportedError } from './errors.js'
+import type { DdlNode } from './schema/ddl.js'
+import type { DdlDialect } from './schema/ddl-dialect.js'
 import type { Compiled, Fragment } from './sql.js'
 
 /** Options of `db.transaction`. Each dialect renders what its engine has. */
@@ -25,11 +27,11 @@ export interface TransactionOptions {
   readonly behavior?: 'deferred' | 'immediate' | 'exclusive'
 }
 
-/** A statement's text as accepted by `compile`: query data or a `sql` fragment. */
-export type Compilable = QueryNode | Fragment
+/** A statement's text as accepted by `compile`: query data, schema data (DDL) or a `sql` fragment. */
+export type Compilable = QueryNode | DdlNode | Fragment
 
-/** The Dialect record. */
-export interface Dialect {
+/** The Dialect record (its DDL fields are described in `schema/ddl-dialect.ts`). */
+export interface Dialect extends DdlDialect {
   /** Engine name, used in error messages: `sqlite`, `postgres`, `mysql`, `mariadb`. */
   readonly name: string
   /** Server or library version this record was specialised for (`forVersion`). */

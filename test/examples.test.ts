@@ -11,10 +11,14 @@ const root = join(import.meta.dirname, '..')
 
 /** What each example needs besides SQLite. Every file in examples/ must be listed. */
 const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = {
+  'cli.ts': [],
+  'copy-schema.ts': [],
+  'migrations.ts': [],
   'quickstart.ts': [],
   'queries.ts': [],
   'extending.ts': [],
   'extending-servers.ts': ['postgres', 'mariadb'],
+  'schema.ts': [],
   'tour.ts': [],
   'models.ts': [],
   'chinook-models.ts': [],

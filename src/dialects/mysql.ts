@@ -22,6 +22,7 @@ import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, isJsonValue, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
+import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
 
 /** The MySQL dialect record: a Dialect plus the name the proposed row gets in an upsert. */
 export interface MysqlDialect extends Dialect {
@@ -88,6 +89,7 @@ export const isMariaDbVersion = (version: string): boolean => /mariadb/i.test(ve
  * const db = await run(connect(mysql2({ url: 'mysql://root@localhost/app' }), mysql))
  */
 export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefined }>(standard, (self, base) => ({
+  ...mysqlDdl(self, base),
   name: 'mysql',
   version: '8.0.35',
   maxParams: 65535,
@@ -176,10 +178,11 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
 }))
 
 /** What MariaDB changes in the MySQL dialect: applied by `mariadb`, and by `mysql.forVersion` on a MariaDB server. */
-const mariadbChanges = (self: MysqlDialect): Partial<MysqlDialect> => {
+const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDialect> => {
   // The standard RETURNING renderer, bound to this record (so quoting stays MariaDB's).
   const std = standardOpen(self)
   return {
+    ...mariadbDdl(self, base),
     name: 'mariadb',
     version: '10.11.0',
     // MariaDB has no row alias in ON DUPLICATE KEY UPDATE; VALUES(col) names the proposed row.

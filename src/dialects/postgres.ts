@@ -34,6 +34,7 @@ import { dbError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
 import { fragments, standard } from './standard.js'
+import { postgresDdl } from './ddl/postgres.js'
 import { isJsonValue } from '../sql.js'
 
 // ---------------------------------------------------------------- JSON values
@@ -212,6 +213,7 @@ const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
  * const pg14 = postgres.forVersion('14.9')
  */
 export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standard, (self, base) => ({
+  ...postgresDdl(self, base),
   name: 'postgres',
   version: '15',
   // The protocol counts parameters in 16 bits (65,535); postgres.js refuses 65,534 and more.

@@ -12,6 +12,7 @@ import { dbError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, isJsonValue } from '../sql.js'
 import { fragments, standard } from './standard.js'
+import { sqliteDdl } from './ddl/sqlite.js'
 
 /** JS values to what better-sqlite3 binds: booleans as 0/1, dates as ISO-8601 text, JSON as text. */
 const toSqlite = (v: unknown): unknown => {
@@ -41,6 +42,7 @@ const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r)
  * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
  */
 export const sqlite: Dialect = extend(standard, (self, base) => ({
+  ...sqliteDdl(self, base),
   name: 'sqlite',
   version: '3.45.0',
   maxParams: 32766,

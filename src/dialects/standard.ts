@@ -11,6 +11,8 @@ import { type Dialect, type TransactionOptions } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
 import { fromParts as F, isFragment, render, type Fragment, type Part } from '../sql.js'
+import { isDdlNode } from '../schema/ddl.js'
+import { standardDdl } from './ddl/standard.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
@@ -42,6 +44,7 @@ const isolationSql = (o: TransactionOptions): string[] => {
  * @example const mine = fix((self) => ({ ...standardOpen(self), name: 'mine' }))
  */
 export const standardOpen = (self: Dialect): Dialect => ({
+  ...standardDdl(self),
   name: 'standard',
   version: '0',
   maxParams: 32766,
@@ -206,6 +209,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
 
   statement: (q) => {
     if (isFragment(q)) return q
+    if (isDdlNode(q)) return self.ddl(q)
     switch (q.kind) {
       case 'select': return self.compileSelect(q)
       case 'insert': return self.compileInsert(q)

@@ -1,0 +1,13 @@
+// Migration: albums get a price; on SQLite the NOT NULL change rebuilds the table.
+import { pipe } from 'fp-ts/lib/function.js'
+import type { Backend } from '../../src/index.js'
+import { addColumn, alter, alterColumn, alterTable, dropColumn } from '../../src/schema/index.js'
+
+export const up = (db: Backend) =>
+  alter(db, pipe(
+    alterTable('albums'),
+    addColumn('price', 'decimal(10,2)'),
+    alterColumn('title', 'varchar(300)', { notNull: true }),
+  ))
+
+export const down = (db: Backend) => alter(db, pipe(alterTable('albums'), dropColumn('price')))

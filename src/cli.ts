@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+/**
+ * The `recordkit` command: migrations and introspection from the shell.
+ *
+ * ```sh
+ * recordkit migrate up --url sqlite:./app.db
+ * recordkit migrate status
+ * recordkit migrate new add_users
+ * recordkit introspect --out models.ts
+ * ```
+ *
+ * The database comes from `--url` or `RECORDKIT_URL`; migrations from `--dir` (default
+ * `./migrations`). Exit codes: 0 done, 1 the database or a migration failed, 2 bad usage.
+ * In development run it with `npx tsx src/cli.ts ...`; TypeScript migration files need tsx too.
+ */
+import { realpathSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Backend } from './compose.js'
+import type { DbError } from './errors.js'
+import { introspect } from './schema/introspect.js'
+import {
+  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord,
+} from './schema/migrate.js'
+import { printModels } from './schema/print-model.js'
+import { backendFromUrl } from './url.js'
+
+/** Where the command writes, and what it reads from its environment. */
+export interface CliIO {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+}
+
+/** A usage mistake: exit code 2. */
+const usage = (message: string): Error => Object.assign(new Error(message), { usage: true })
+const isUsage = (e: unknown): boolean => e instanceof Error && (e as { usage?: unknown }).usage === true
+
+const HELP: Readonly<Record<string, string>> = {
+  main: `Usage: recordkit <command> [options]
+
+Commands:
+  migrate up        apply pending migrations
+  migrate down      revert the last migration (--steps N, --to NAME)
+  migrate status    list migrations: applied, pending, failed
+  migrate new NAME  create a migration file
+  migrate repair    forget failed migrations (MySQL/MariaDB), after putting the database right
+  introspect        print the database schema as TypeScript models (--out FILE, --json)
+
+Options:
+  --url URL         the database (or RECORDKIT_URL): sqlite:./app.db, sqlite::memory:,
+                    postgres://user@host/db, mysql://user@host/db, mariadb://user@host/db
+  --help, -h        help for any command
+
+Run "recordkit <command> --help" for a command's options.`,
+  migrate: `Usage: recordkit migrate <up|down|status|new|repair> [options]
+
+Options:
+  --url URL             the database (or RECORDKIT_URL)
+  --dir DIR             the migrations folder (default ./migrations)
+  --table NAME          the history table (default recordkit_migrations)
+  --lock-timeout SECS   how long to wait for another migration run (default 60)
+  --help, -h            this help`,
+  'migrate up': `Usage: recordkit migrate up [--to NAME] [options]
+
+Apply every pending migration in name order, each once, each in its own transaction where the
+database has transactional DDL (SQLite, PostgreSQL). On MySQL and MariaDB a failure is recorded
+with the statements that ran; later runs stop until "migrate repair".
+
+Options:
+  --to NAME             stop after this migration
+  --url URL, --dir DIR, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
+  'migrate down': `Usage: recordkit migrate down [--steps N | --to NAME] [options]
+
+Revert the last applied migration, the last N, or every one after NAME.
+
+Options:
+  --steps N             how many to revert (default 1)
+  --to NAME             revert every migration after NAME
+  --url URL, --dir DIR, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
+  'migrate status': `Usage: recordkit migrate status [options]
+
+List the migrations with their state: applied (with when), pending, failed (with the statements
+that ran), missing (applied, but no file).
+
+Options:
+  --url URL, --dir DIR, --table NAME  (see "recordkit migrate --help")`,
+  'migrate new': `Usage: recordkit migrate new NAME [--dir DIR]
+
+Create DIR/<timestamp>_NAME.ts exporting up(db) and down(db).`,
+  'migrate repair': `Usage: recordkit migrate repair [options]
+
+Forget failed migrations: a failed "up" becomes pending again, a failed "down" applied again.
+Put the database right first.
+
+Options:
+  --url URL, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
+  introspect: `Usage: recordkit introspect [--out FILE] [--json] [--camel-case] [--model-import MODULE] [--url URL]
+
+Read the database schema and print a TypeScript module with an io-ts codec and a model per table
+(or the schema as JSON with --json).
+
+Options:
+  --out FILE            write to FILE instead of standard output
+  --json                the schema data as JSON
+  --camel-case          camelCase field names, with a columns map
+  --model-import MOD    where model() and the codecs come from (default recordkit)
+  --url URL             the database (or RECORDKIT_URL)`,
+}
+
+const OPTIONS = {
+  url: { type: 'string' },
+  dir: { type: 'string' },
+  table: { type: 'string' },
+  'lock-timeout': { type: 'string' },
+  to: { type: 'string' },
+  steps: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  'camel-case': { type: 'boolean' },
+  'model-import': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+const result = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
+  const r = await te()
+  if (E.isLeft(r)) throw r.left
+  return r.right
+}
+
+const positiveInt = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw usage(`--${name} takes a whole number, got ${JSON.stringify(v)}`)
+  return n
+}
+
+/** The URL without its password, for output. */
+const shown = (url: string): string => url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@')
+
+const statementLines = (statements: readonly StatementRecord[], indent: string): string[] =>
+  statements.map((s, i) => `${indent}${s.ok ? 'ran   ' : 'FAILED'} ${i + 1}. ${describeStatement(s)}${s.ok ? '' : `\n${indent}         error: ${s.error ?? ''}`}`)
+
+const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) => (e: MigrationEvent): void => {
+  switch (e.kind) {
+    case 'waiting':
+      if (e.attempt === 1) io.out('  waiting for another migration run to finish...\n')
+      break
+    case 'start':
+      io.out(`  ${e.direction === 'up' ? 'up  ' : 'down'}  ${e.name} ... `)
+      break
+    case 'done':
+      io.out(`done in ${e.ms} ms (${e.statements.length} statement${e.statements.length === 1 ? '' : 's'})\n`)
+      break
+    case 'failed':
+      seen.failed = true
+      io.out('FAILED\n')
+      io.err(`  error: ${e.error.message.split('\n')[0]}\n`)
+      if (e.rolledBack) io.err(`  rolled back: nothing of ${e.name} remains\n`)
+      else {
+        const ran = e.statements.filter((s) => s.ok).length
+        io.err(`  ${dialect()} does not roll back DDL: ${ran} statement${ran === 1 ? '' : 's'} of ${e.name} ran and stay${ran === 1 ? 's' : ''} applied:\n`)
+        for (const l of statementLines(e.statements, '    ')) io.err(`${l}\n`)
+        io.err('  put the database right, then run "recordkit migrate repair"\n')
+      }
+      break
+  }
+}
+
+const TEMPLATE = `import { pipe } from 'fp-ts/lib/function.js'
+import type { Backend } from 'recordkit'
+import { apply, column, createTable, dropTable } from 'recordkit/schema'
+
+export const up = (db: Backend) =>
+  apply(db, pipe(
+    createTable('example'),
+    column('id', 'integer', { primaryKey: true, autoIncrement: true }),
+  ))
+
+export const down = (db: Backend) => apply(db, dropTable('example'))
+`
+
+const stamp = (d: Date): string =>
+  `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}` +
+  `${String(d.getUTCHours()).padStart(2, '0')}${String(d.getUTCMinutes()).padStart(2, '0')}${String(d.getUTCSeconds()).padStart(2, '0')}`
+
+/**
+ * Run the command with its arguments (without `node` and the script); resolves to the exit code.
+ *
+ * @example
+ * process.exitCode = await main(['migrate', 'status', '--url', 'sqlite:./app.db'])
+ */
+export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Promise<number> => {
+  let db: Backend | undefined
+  const seen = { failed: false }
+  try {
+    let parsed
+    try {
+      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+    } catch (e) {
+      throw usage((e as Error).message)
+    }
+    const { values: v, positionals } = parsed
+    const [command, sub, ...rest] = positionals
+    const topic = command === 'migrate' && sub !== undefined ? `migrate ${sub}` : command ?? 'main'
+    if (v.help === true || command === undefined || command === 'help') {
+      io.out(`${HELP[topic] ?? HELP.main}\n`)
+      return command === undefined && v.help !== true ? 2 : 0
+    }
+    if (command !== 'migrate' && command !== 'introspect') throw usage(`unknown command ${JSON.stringify(command)}`)
+    if (command === 'migrate' && (sub === undefined || HELP[topic] === undefined)) throw usage(sub === undefined ? 'migrate needs a subcommand' : `unknown migrate subcommand ${JSON.stringify(sub)}`)
+    const dir = resolve(io.cwd, v.dir ?? 'migrations')
+    const steps = positiveInt(v.steps, 'steps')
+    const lockTimeout = positiveInt(v['lock-timeout'], 'lock-timeout')
+
+    if (topic === 'migrate new') {
+      const name = rest.length === 0 ? undefined : rest.join('_')
+      if (name === undefined || !/^[A-Za-z0-9_-]+$/.test(name)) throw usage('migrate new takes a NAME of letters, digits, _ and -')
+      await mkdir(dir, { recursive: true })
+      const file = join(dir, `${stamp(new Date())}_${name}.ts`)
+      await writeFile(file, TEMPLATE, { flag: 'wx' })
+      io.out(`created ${file}\n`)
+      return 0
+    }
+    if (rest.length > 0 || (command === 'introspect' && sub !== undefined)) throw usage(`unexpected argument ${JSON.stringify(command === 'introspect' ? sub : rest[0])}`)
+
+    const url = v.url ?? io.env.RECORDKIT_URL
+    if (url === undefined || url === '') throw usage('no database: give --url URL or set RECORDKIT_URL')
+    db = await result(backendFromUrl(url))
+    const dialect = db.dialect.name
+    const options: MigrateOptions = {
+      table: v.table,
+      lockTimeout,
+      onEvent: progress(io, () => dialect, seen),
+    }
+
+    switch (topic) {
+      case 'introspect': {
+        const schema = await result(introspect(db))
+        const text = v.json === true
+          ? `${JSON.stringify(schema, (_, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`
+          : printModels(schema, { fields: v['camel-case'] === true ? 'camelCase' : 'columns', modelImport: v['model-import'] })
+        if (v.out === undefined) io.out(text)
+        else {
+          await writeFile(resolve(io.cwd, v.out), text)
+          io.out(`wrote ${schema.tables.length} table${schema.tables.length === 1 ? '' : 's'} to ${v.out}\n`)
+        }
+        return 0
+      }
+      case 'migrate up': {
+        const migrations = await result(loadMigrations(dir))
+        io.out(`recordkit: ${shown(url)}, ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${v.dir ?? 'migrations'}\n`)
+        const report = await result(migrateUp(db, migrations, { ...options, to: v.to }))
+        io.out(report.migrations.length === 0 ? 'Nothing to apply: the database is up to date.\n' : `Applied ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
+        return 0
+      }
+      case 'migrate down': {
+        const migrations = await result(loadMigrations(dir))
+        io.out(`recordkit: ${shown(url)}\n`)
+        const report = await result(migrateDown(db, migrations, { ...options, steps, to: v.to }))
+        io.out(report.migrations.length === 0 ? 'Nothing to revert.\n' : `Reverted ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
+        return 0
+      }
+      case 'migrate status': {
+        const migrations = await result(loadMigrations(dir))
+        const states = await result(migrationStatus(db, migrations, options))
+        io.out(`recordkit: ${shown(url)}, history in ${v.table ?? 'recordkit_migrations'}\n`)
+        const width = Math.max(0, ...states.map((s) => s.name.length))
+        for (const s of states) {
+          const when = s.appliedAt !== undefined && s.state !== 'failed' ? `${s.name.padEnd(width)}  ${s.appliedAt}` : s.name
+          io.out(`  ${s.state === 'failed' ? 'FAILED ' : s.state.padEnd(7)}  ${when}\n`)
+          if (s.state === 'failed') {
+            const ran = (s.statements ?? []).filter((x) => x.ok).length
+            io.out(`           ${s.direction ?? 'up'} failed at ${s.appliedAt ?? '?'}: ${s.error ?? ''}\n`)
+            io.out(`           ${ran} statement${ran === 1 ? '' : 's'} ran and stay${ran === 1 ? 's' : ''} applied; the last one failed:\n`)
+            for (const l of statementLines(s.statements ?? [], '             ')) io.out(`${l}\n`)
+          }
+        }
+        const count = (k: string) => states.filter((s) => s.state === k).length
+        io.out(`${count('applied')} applied, ${count('pending')} pending${count('failed') > 0 ? `, ${count('failed')} failed` : ''}${count('missing') > 0 ? `, ${count('missing')} missing` : ''}\n`)
+        return count('failed') > 0 ? 1 : 0
+      }
+      case 'migrate repair': {
+        const repaired = await result(repairMigrations(db, options))
+        io.out(repaired.length === 0 ? 'No failed migrations.\n' : `Repaired: ${repaired.join(', ')}\n`)
+        return 0
+      }
+      default:
+        throw usage(`unknown command ${topic}`)
+    }
+  } catch (e) {
+    if (isUsage(e)) {
+      io.err(`recordkit: ${(e as Error).message}\nRun "recordkit --help" for usage.\n`)
+      return 2
+    }
+    const message = e instanceof Error ? e.message : String(e)
+    // A failed migration was reported as it failed: say so in one line.
+    io.err(`recordkit: ${seen.failed ? message.split('\n')[0] : message}\n`)
+    return 1
+  } finally {
+    if (db !== undefined) await db.close()()
+  }
+}
+
+const defaultIO = (): CliIO => ({
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  env: process.env,
+  cwd: process.cwd(),
+})
+
+/** Whether this module is the program being run (through a bin symlink too). */
+const isMain = (): boolean => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (isMain()) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code })
+}

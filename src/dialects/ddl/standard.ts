@@ -1,0 +1,550 @@
+/**
+ * The standard DDL: schema statements as the SQL standard (and PostgreSQL, closely) writes them,
+ * plus the shared parts of introspection (information_schema and the assembly of a table).
+ * Engines override single fields with `extend`, exactly as a user would.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Dialect } from '../../dialect.js'
+import { unsupported } from '../../dialect.js'
+import type { Row } from '../../driver.js'
+import { dbError, type DbError } from '../../errors.js'
+import { fromParts as F, isFragment, sql, type Fragment, type Part } from '../../sql.js'
+import {
+  type AlterAction, type CheckDef, type ColumnDef, type ConstraintDef, type DdlNode, type KeyDef, native, type SchemaDef, type TableDef, type ViewDef, typeParts,
+} from '../../schema/ddl.js'
+import type { DdlDialect, NativeColumn, RunQuery, TableKeys } from '../../schema/ddl-dialect.js'
+
+// ---------------------------------------------------------------- small helpers
+
+const EMPTY = F([])
+
+const joinParts = (items: readonly Fragment[], sep: string): Fragment => {
+  const parts: Part[] = []
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) parts.push(sep)
+    parts.push(items[i])
+  }
+  return F(parts)
+}
+
+/**
+ * A TaskEither from an async function that may throw a DbError (for dialect authors).
+ * @example introspectViews: (run) => task(async () => (await rowsOf(run, sql`SELECT ...`)).map(toView))
+ */
+export const task = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () =>
+  f().then(E.right, (e: unknown) => E.left(e as DbError))
+
+/**
+ * Run a query and return its rows, throwing its DbError (inside `task`).
+ * @example const rows = await rowsOf(run, sql`SELECT name FROM sqlite_master`)
+ */
+export const rowsOf = async (run: RunQuery, q: Fragment): Promise<readonly Row[]> => {
+  const r = await run(q)()
+  if (E.isLeft(r)) throw r.left
+  return r.right
+}
+
+/**
+ * Await a TaskEither inside `task`, throwing its DbError.
+ * @example const columns = await must(self.introspectColumns(run, table))
+ */
+export const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
+  const r = await te()
+  if (E.isLeft(r)) throw r.left
+  return r.right
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
+const num = (v: unknown): number | undefined => (v === null || v === undefined || v === '' ? undefined : Number(v))
+
+/**
+ * Rows of `name, column` pairs grouped by name, columns in order.
+ * @example groupColumns([{ name: 'pk', column_name: 'a' }, { name: 'pk', column_name: 'b' }]) // Map { 'pk' => ['a', 'b'] }
+ */
+export const groupColumns = (rows: readonly Row[], nameKey = 'name', columnKey = 'column_name'): Map<string, string[]> => {
+  const out = new Map<string, string[]>()
+  for (const r of rows) {
+    const n = String(r[nameKey])
+    const list = out.get(n) ?? []
+    list.push(String(r[columnKey]))
+    out.set(n, list)
+  }
+  return out
+}
+
+/**
+ * Tables ordered so that every table comes after the tables it references (cycles keep their order).
+ * @example dependencyOrder([invoiceLine, invoice, customer]).map((t) => t.name) // ['customer', 'invoice', 'invoice_line']
+ */
+export const dependencyOrder = (tables: readonly TableDef[]): TableDef[] => {
+  const byName = new Map(tables.map((t) => [t.name, t]))
+  const out: TableDef[] = []
+  const state = new Map<string, 'visiting' | 'done'>()
+  const visit = (t: TableDef): void => {
+    if (state.has(t.name)) return
+    state.set(t.name, 'visiting')
+    for (const fk of t.foreignKeys) {
+      const target = byName.get(fk.references.table)
+      if (target !== undefined && target.name !== t.name) visit(target)
+    }
+    state.set(t.name, 'done')
+    out.push(t)
+  }
+  for (const t of tables) visit(t)
+  return out
+}
+
+const DEFAULT_INCLUDE = (name: string): boolean => !name.startsWith('recordkit_migrations')
+
+/** Remove one pair of parentheses around the whole expression, when they match each other. */
+const stripOuterParens = (s: string): string => {
+  let t = s.trim()
+  for (;;) {
+    if (!t.startsWith('(') || !t.endsWith(')')) return t
+    let depth = 0
+    let inQuote: string | undefined
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i]
+      if (inQuote !== undefined) { if (c === inQuote) inQuote = undefined; continue }
+      if (c === "'" || c === '"' || c === '`') { inQuote = c; continue }
+      if (c === '(') depth++
+      else if (c === ')') {
+        depth--
+        if (depth === 0 && i < t.length - 1) return t
+      }
+    }
+    t = t.slice(1, -1).trim()
+  }
+}
+
+// ---------------------------------------------------------------- the standard DDL fields
+
+/**
+ * The standard DDL fields, bound to a final dialect record (spread into `standardOpen`).
+ * @example const d = fix((self) => ({ ...standardOpen(self) })) // includes standardDdl(self)
+ */
+export const standardDdl = (self: Dialect): DdlDialect => ({
+  transactionalDdl: true,
+
+  literal: (v) => {
+    if (v === null || v === undefined) return 'NULL'
+    switch (typeof v) {
+      case 'boolean': return v ? 'TRUE' : 'FALSE'
+      case 'number':
+        if (!Number.isFinite(v)) throw dbError('QueryError', `cannot write ${v} as an SQL literal`)
+        return String(v)
+      case 'bigint': return String(v)
+      case 'string': return `'${v.replace(/'/g, "''")}'`
+      case 'object':
+        if (v instanceof Date) return self.literal(v.toISOString())
+        if (v instanceof Uint8Array) return `X'${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'`
+        return self.literal(JSON.stringify(v))
+      default: throw dbError('QueryError', `cannot write a ${typeof v} as an SQL literal`)
+    }
+  },
+
+  inlineSql: (f) => {
+    const walk = (parts: readonly Part[]): Part[] => parts.map((p) => {
+      if (typeof p === 'string') return p
+      switch (p._tag) {
+        case 'Param': return self.literal(self.toDriver(p.value))
+        case 'Fragment': return F(walk(p.parts))
+        case 'Ident': return p
+        default: throw dbError('QueryError', `DDL takes no placeholders (found "${p.name}")`)
+      }
+    })
+    return F(walk(f.parts))
+  },
+
+  qualifiedName: (name) => name.split('.').map(self.quoteIdentifier).join('.'),
+
+  // ---- statements
+
+  ddl: (node) => {
+    const statements = self.ddlStatements(node)
+    if (statements.length === 1) return statements[0]
+    if (statements.length === 0) throw dbError('QueryError', `${node.kind} has nothing to do`)
+    throw dbError('QueryError', `${self.name}: this ${node.kind} takes ${statements.length} statements; run it with apply(db, node) (or alter(db, node)), which runs them in order in one transaction`)
+  },
+
+  ddlStatements: (node: DdlNode) => {
+    switch (node.kind) {
+      case 'createTable':
+        return [
+          self.createTable(node),
+          ...node.table.indexes.map((index) => self.createIndex({ kind: 'createIndex', table: node.table.name, index, ifNotExists: node.ifNotExists })),
+        ]
+      case 'dropTable': return [self.dropTable(node)]
+      case 'createIndex': return [self.createIndex(node)]
+      case 'dropIndex': return [self.dropIndex(node)]
+      case 'createView': return [self.createView(node)]
+      case 'dropView': return [self.dropView(node)]
+      case 'alterTable': return self.alterTable(node)
+      default: throw dbError('UnsupportedFeature', `${self.name} cannot compile DDL kind ${String((node as { kind?: unknown }).kind)}`, { dialect: self.name, feature: String((node as { kind?: unknown }).kind) })
+    }
+  },
+
+  createTable: (node) => {
+    const t = node.table
+    if (t.columns.length === 0) throw dbError('QueryError', `table ${t.name} has no columns`)
+    const items = [...t.columns.map((c) => self.columnDefinition(c, t)), ...self.tableConstraints(t)]
+    return F([node.ifNotExists ? 'CREATE TABLE IF NOT EXISTS ' : 'CREATE TABLE ', self.qualifiedName(t.name), ' (', joinParts(items, ', '), ')'])
+  },
+
+  dropTable: (node) => F([node.ifExists ? 'DROP TABLE IF EXISTS ' : 'DROP TABLE ', self.qualifiedName(node.name), node.cascade ? ' CASCADE' : '']),
+
+  createIndex: (node) => {
+    const i = node.index
+    return F([
+      i.unique ? 'CREATE UNIQUE INDEX ' : 'CREATE INDEX ', node.ifNotExists ? 'IF NOT EXISTS ' : '',
+      self.quoteIdentifier(i.name), ' ON ', self.qualifiedName(node.table), ' (', i.columns.map(self.quoteIdentifier).join(', '), ')',
+      i.where === undefined ? '' : ` WHERE ${i.where}`,
+    ])
+  },
+
+  dropIndex: (node) => F([node.ifExists ? 'DROP INDEX IF EXISTS ' : 'DROP INDEX ', self.quoteIdentifier(node.name)]),
+
+  createView: (node) => {
+    const body = typeof node.query === 'string' ? F([node.query]) : self.inlineSql(isFragment(node.query) ? node.query : self.compileSelect(node.query))
+    return F([node.orReplace ? 'CREATE OR REPLACE VIEW ' : 'CREATE VIEW ', self.qualifiedName(node.name), ' AS ', body])
+  },
+
+  dropView: (node) => F([node.ifExists ? 'DROP VIEW IF EXISTS ' : 'DROP VIEW ', self.qualifiedName(node.name)]),
+
+  alterTable: (node) => {
+    // Renames stand alone (PostgreSQL cannot combine them with other changes); the rest of a
+    // run of changes goes into one ALTER TABLE.
+    const out: Fragment[] = []
+    let name = node.table
+    let run: Fragment[] = []
+    const flush = () => {
+      if (run.length > 0) out.push(F(['ALTER TABLE ', self.qualifiedName(name), ' ', joinParts(run, ', ')]))
+      run = []
+    }
+    for (const a of node.actions) {
+      if (a.kind === 'renameColumn' || a.kind === 'renameTable') {
+        flush()
+        out.push(F(['ALTER TABLE ', self.qualifiedName(name), ' ', self.alterAction(name, a)]))
+        if (a.kind === 'renameTable') name = a.to
+      } else run.push(self.alterAction(name, a))
+    }
+    flush()
+    return out
+  },
+
+  // ---- table parts
+
+  columnDefinition: (c, table) => {
+    const inlinePk = table !== undefined && table.primaryKey !== undefined && table.primaryKey.name === undefined &&
+      table.primaryKey.columns.length === 1 && table.primaryKey.columns[0] === c.name
+    const inlineUnique = table !== undefined && table.uniques.some((u) => u.name === undefined && u.columns.length === 1 && u.columns[0] === c.name)
+    return F([
+      self.quoteIdentifier(c.name), ' ', self.columnType(c.type, c),
+      self.columnNullability(c),
+      c.default === undefined ? EMPTY : self.columnDefault(c.default, c),
+      c.autoIncrement === true ? self.autoIncrement(c) : EMPTY,
+      inlinePk ? self.inlinePrimaryKey(c) : '',
+      inlineUnique ? ' UNIQUE' : '',
+    ])
+  },
+
+  columnNullability: (c) => (c.notNull ? ' NOT NULL' : ''),
+  inlinePrimaryKey: () => ' PRIMARY KEY',
+
+  columnType: (type) => {
+    if (typeof type !== 'string') return type.native
+    const p = typeParts(type)
+    if (p === undefined) throw dbError('QueryError', `not a column type: ${JSON.stringify(type)}`)
+    switch (p.name) {
+      case 'smallint': return 'SMALLINT'
+      case 'integer': return 'INTEGER'
+      case 'bigint': return 'BIGINT'
+      case 'real': return 'REAL'
+      case 'double': return 'DOUBLE PRECISION'
+      case 'boolean': return 'BOOLEAN'
+      case 'text': return 'TEXT'
+      case 'varchar': return `VARCHAR(${p.args[0]})`
+      case 'char': return `CHAR(${p.args[0]})`
+      case 'decimal': return `DECIMAL(${p.args.join(',')})`
+      case 'date': return 'DATE'
+      case 'time': return 'TIME'
+      case 'timestamp': return p.args.length === 0 ? 'TIMESTAMP' : `TIMESTAMP(${p.args[0]})`
+      case 'timestamptz': return p.args.length === 0 ? 'TIMESTAMP WITH TIME ZONE' : `TIMESTAMP(${p.args[0]}) WITH TIME ZONE`
+      case 'json': return 'JSON'
+      case 'uuid': return 'UUID'
+      case 'binary': return 'BLOB'
+    }
+  },
+
+  columnDefault: (d) => {
+    switch (d.kind) {
+      case 'value': return F([' DEFAULT ', self.literal(d.value)])
+      case 'now': return F([' DEFAULT CURRENT_TIMESTAMP'])
+      case 'sql': return F([` DEFAULT ${d.sql}`])
+    }
+  },
+
+  autoIncrement: () => F([' GENERATED BY DEFAULT AS IDENTITY']),
+
+  tableConstraints: (t) => {
+    const out: Fragment[] = []
+    const pk = t.primaryKey
+    if (pk !== undefined && (pk.name !== undefined || pk.columns.length !== 1)) out.push(self.primaryKey(pk))
+    for (const u of t.uniques) if (u.name !== undefined || u.columns.length !== 1) out.push(self.unique(u))
+    for (const fk of t.foreignKeys) out.push(self.foreignKey(fk))
+    for (const c of t.checks) out.push(self.check(c))
+    return out
+  },
+
+  constraintName: (name) => (name === undefined ? '' : `CONSTRAINT ${self.quoteIdentifier(name)} `),
+
+  primaryKey: (key) => F([self.constraintName(key.name), 'PRIMARY KEY (', key.columns.map(self.quoteIdentifier).join(', '), ')']),
+
+  unique: (key) => F([self.constraintName(key.name), 'UNIQUE (', key.columns.map(self.quoteIdentifier).join(', '), ')']),
+
+  foreignKey: (fk) => F([
+    self.constraintName(fk.name), 'FOREIGN KEY (', fk.columns.map(self.quoteIdentifier).join(', '), ') REFERENCES ',
+    self.qualifiedName(fk.references.table), ' (', fk.references.columns.map(self.quoteIdentifier).join(', '), ')',
+    fk.onDelete === undefined ? '' : ` ON DELETE ${self.referentialAction(fk.onDelete)}`,
+    fk.onUpdate === undefined ? '' : ` ON UPDATE ${self.referentialAction(fk.onUpdate)}`,
+  ]),
+
+  referentialAction: (a) => a.toUpperCase(),
+
+  check: (c) => F([self.constraintName(c.name), `CHECK (${c.expression})`]),
+
+  constraint: (c: ConstraintDef) => {
+    switch (c.kind) {
+      case 'primaryKey': return self.primaryKey(c.key)
+      case 'unique': return self.unique(c.key)
+      case 'foreignKey': return self.foreignKey(c.foreignKey)
+      case 'check': return self.check(c.check)
+    }
+  },
+
+  // ---- ALTER TABLE changes
+
+  alterAction: (table, a: AlterAction) => {
+    switch (a.kind) {
+      case 'addColumn': return self.addColumn(table, a.column)
+      case 'dropColumn': return self.dropColumn(table, a.column)
+      case 'renameColumn': return self.renameColumn(table, a.from, a.to)
+      case 'alterColumn': return self.alterColumn(table, a.column)
+      case 'setDefault': return self.alterColumnDefault(table, a.column, a.default)
+      case 'addConstraint': return self.addConstraint(table, a.constraint)
+      case 'dropConstraint': return self.dropConstraint(table, a.name, a.constraint)
+      case 'renameTable': return self.renameTable(table, a.to)
+    }
+  },
+
+  addColumn: (_, c) => F(['ADD COLUMN ', self.columnDefinition(c)]),
+  dropColumn: (_, c) => F([`DROP COLUMN ${self.quoteIdentifier(c)}`]),
+  renameColumn: (_, from, to) => F([`RENAME COLUMN ${self.quoteIdentifier(from)} TO ${self.quoteIdentifier(to)}`]),
+  alterColumn: (table, c) => joinParts([
+    self.alterColumnType(table, c),
+    self.alterColumnNull(table, c.name, c.notNull),
+    self.alterColumnDefault(table, c.name, c.default ?? null, c),
+  ], ', '),
+  alterColumnType: (_, c) => F([`ALTER COLUMN ${self.quoteIdentifier(c.name)} TYPE ${self.columnType(c.type, c)}`]),
+  alterColumnNull: (_, c, notNull) => F([`ALTER COLUMN ${self.quoteIdentifier(c)} ${notNull ? 'SET NOT NULL' : 'DROP NOT NULL'}`]),
+  alterColumnDefault: (_, c, value, def) =>
+    value === null
+      ? F([`ALTER COLUMN ${self.quoteIdentifier(c)} DROP DEFAULT`])
+      : F([`ALTER COLUMN ${self.quoteIdentifier(c)} SET`, self.columnDefault(value, def ?? { name: c, type: 'text', notNull: false })]),
+  addConstraint: (_, c) => F(['ADD ', self.constraint(c)]),
+  dropConstraint: (_, name) => F([`DROP CONSTRAINT ${self.quoteIdentifier(name)}`]),
+  renameTable: (_, to) => F([`RENAME TO ${self.quoteIdentifier(to)}`]),
+
+  alterSegments: (node) => [node],
+  planAlter: (_, node) => task(async () => ({ before: [], statements: self.alterTable(node), after: [] })),
+  rebuildTable: unsupported('standard', 'table rebuild'),
+  foreignKeySuspension: unsupported('standard', 'suspending foreign keys'),
+  resetAutoIncrement: () => [],
+
+  migrationLock: unsupported('standard', 'a migration lock'),
+
+  // ---- introspection
+
+  currentSchema: 'CURRENT_SCHEMA',
+
+  introspectSchema: (run, options) => task(async () => {
+    const include = options?.include ?? DEFAULT_INCLUDE
+    const names = (await must(self.introspectTableNames(run))).filter(include)
+    const tables: TableDef[] = []
+    for (const n of names) tables.push(await must(self.introspectTable(run, n)))
+    const views = (await must(self.introspectViews(run))).filter((v) => include(v.name))
+    return { tables: dependencyOrder(tables), views } satisfies SchemaDef
+  }),
+
+  introspectTableNames: (run) => task(async () => {
+    const rows = await rowsOf(run, sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${sql.raw(self.currentSchema)} AND table_type = 'BASE TABLE' ORDER BY table_name`)
+    return rows.map((r) => String(r.name))
+  }),
+
+  introspectTable: (run, name) => task(async () => {
+    const columns = await must(self.introspectColumns(run, name))
+    if (columns.length === 0) throw dbError('NotFound', `no table named ${name}`, { table: name })
+    const keys = await must(self.introspectKeys(run, name))
+    const checks = await must(self.introspectChecks(run, name))
+    const foreignKeys = await must(self.introspectForeignKeys(run, name))
+    const indexes = await must(self.introspectIndexes(run, name))
+    const pkColumns = new Set(keys.primaryKey?.columns ?? [])
+    const t: { -readonly [K in keyof TableDef]: TableDef[K] } = {
+      name,
+      columns: columns.map((c) => {
+        const col = self.portableColumn(c)
+        return pkColumns.has(col.name) && !col.notNull ? { ...col, notNull: true } : col
+      }),
+      uniques: keys.uniques,
+      foreignKeys,
+      checks,
+      indexes,
+    }
+    if (keys.primaryKey !== undefined) t.primaryKey = keys.primaryKey
+    return t as TableDef
+  }),
+
+  introspectColumns: (run, table) => task(async () => {
+    const rows = await rowsOf(run, sql`SELECT column_name AS name, data_type AS type, character_maximum_length AS length, numeric_precision AS num_precision, numeric_scale AS num_scale, datetime_precision AS dt_precision, is_nullable AS nullable, column_default AS dflt, is_identity AS ident FROM information_schema.columns WHERE table_schema = ${sql.raw(self.currentSchema)} AND table_name = ${table} ORDER BY ordinal_position`)
+    return rows.map((r): NativeColumn => ({
+      name: String(r.name),
+      type: String(r.type).toLowerCase(),
+      length: num(r.length),
+      precision: num(r.num_precision),
+      scale: num(r.num_scale),
+      datetimePrecision: num(r.dt_precision),
+      notNull: r.nullable === 'NO',
+      default: str(r.dflt),
+      autoIncrement: r.ident === 'YES',
+    }))
+  }),
+
+  introspectKeys: (run, table) => task(async () => {
+    const rows = await rowsOf(run, sql`SELECT tc.constraint_name AS name, tc.constraint_type AS type, kcu.column_name AS column_name FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu ON kcu.constraint_schema = tc.constraint_schema AND kcu.constraint_name = tc.constraint_name AND kcu.table_name = tc.table_name WHERE tc.table_schema = ${sql.raw(self.currentSchema)} AND tc.table_name = ${table} AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE') ORDER BY tc.constraint_name, kcu.ordinal_position`)
+    const types = new Map(rows.map((r) => [String(r.name), String(r.type)]))
+    let primaryKey: KeyDef | undefined
+    const uniques: KeyDef[] = []
+    for (const [name, columns] of groupColumns(rows)) {
+      const kind = types.get(name) === 'PRIMARY KEY' ? 'primaryKey' : 'unique'
+      const key: KeyDef = self.generatedName(kind, table, columns, name) ? { columns } : { name, columns }
+      if (kind === 'primaryKey') primaryKey = key
+      else uniques.push(key)
+    }
+    return (primaryKey === undefined ? { uniques } : { primaryKey, uniques }) satisfies TableKeys
+  }),
+
+  introspectChecks: (run, table) => task(async () => {
+    const rows = await rowsOf(run, sql`SELECT tc.constraint_name AS name, cc.check_clause AS expression FROM information_schema.table_constraints tc JOIN information_schema.check_constraints cc ON cc.constraint_schema = tc.constraint_schema AND cc.constraint_name = tc.constraint_name WHERE tc.table_schema = ${sql.raw(self.currentSchema)} AND tc.table_name = ${table} AND tc.constraint_type = 'CHECK' ORDER BY tc.constraint_name`)
+    return rows.map((r): CheckDef => {
+      const expression = self.normalizeCheck(String(r.expression))
+      const name = String(r.name)
+      return self.generatedName('check', table, [], name) ? { expression } : { name, expression }
+    })
+  }),
+
+  introspectForeignKeys: unsupported('standard', 'reading foreign keys'),
+  introspectIndexes: unsupported('standard', 'reading indexes'),
+
+  introspectViews: (run) => task(async () => {
+    const rows = await rowsOf(run, sql`SELECT table_name AS name, view_definition AS body FROM information_schema.views WHERE table_schema = ${sql.raw(self.currentSchema)} ORDER BY table_name`)
+    return rows.map((r): ViewDef => ({ name: String(r.name), sql: String(r.body).trim().replace(/;$/, '') }))
+  }),
+
+  portableColumn: (c) => {
+    const type = self.portableType(c)
+    const col: { -readonly [K in keyof ColumnDef]: ColumnDef[K] } = { name: c.name, type, notNull: c.notNull }
+    if (!c.autoIncrement) {
+      const d = self.parseDefault(c.default, type)
+      if (d !== undefined) col.default = d
+    } else col.autoIncrement = true
+    return col
+  },
+
+  portableType: (c) => {
+    const t = c.type.trim().toLowerCase()
+    const sized = /^([a-z ]+?)\s*\(\s*(\d+)(?:\s*,\s*(\d+))?\s*\)(.*)$/.exec(t)
+    const base = (sized ? `${sized[1]}${sized[4]}` : t).replace(/\s+/g, ' ').trim()
+    const a1 = sized ? Number(sized[2]) : undefined
+    const a2 = sized?.[3] !== undefined ? Number(sized[3]) : undefined
+    const length = a1 ?? c.length
+    const precision = a1 ?? c.precision
+    const scale = a2 ?? c.scale
+    const fraction = a1 ?? c.datetimePrecision
+    switch (base) {
+      case 'smallint': case 'int2': return 'smallint'
+      case 'integer': case 'int': case 'int4': return 'integer'
+      case 'bigint': case 'int8': return 'bigint'
+      case 'real': case 'float4': return 'real'
+      case 'double precision': case 'double': case 'float8': return 'double'
+      case 'boolean': case 'bool': return 'boolean'
+      case 'text': return 'text'
+      case 'character varying': case 'varchar':
+        return length === undefined ? 'text' : `varchar(${length})`
+      case 'character': case 'char':
+        return `char(${length ?? 1})`
+      case 'numeric': case 'decimal':
+        return precision === undefined ? native(c.type) : `decimal(${precision},${scale ?? 0})`
+      case 'date': return 'date'
+      case 'time': case 'time without time zone': return 'time'
+      case 'timestamp': case 'timestamp without time zone':
+        return fraction === undefined || fraction === 6 ? 'timestamp' : `timestamp(${fraction})`
+      case 'timestamptz': case 'timestamp with time zone':
+        return fraction === undefined || fraction === 6 ? 'timestamptz' : `timestamptz(${fraction})`
+      case 'json': case 'jsonb': return 'json'
+      case 'uuid': return 'uuid'
+      case 'blob': case 'bytea': return 'binary'
+      default: return native(c.type)
+    }
+  },
+
+  parseDefault: (text, type) => {
+    if (text === null) return undefined
+    let t = text.trim()
+    // PostgreSQL casts literals: 'abc'::text, '0'::numeric, (-1)
+    t = t.replace(/::[a-z_ ]+(\[\])?(\(\d+(,\s*\d+)?\))?$/i, '')
+    t = stripOuterParens(t)
+    if (/^null$/i.test(t)) return undefined
+    if (/^(current_timestamp|now)(\(\s*\d*\s*\))?$/i.test(t) || /^localtimestamp$/i.test(t)) return { kind: 'now' }
+    const p = typeParts(type)
+    const m = /^'((?:[^']|'')*)'$/.exec(t)
+    if (m) {
+      const s = m[1].replace(/''/g, "'")
+      return { kind: 'value', value: valueFor(p?.name, s) }
+    }
+    if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(t)) {
+      if (p?.name === 'boolean') return { kind: 'value', value: t !== '0' }
+      if (p?.name === 'text' || p?.name === 'varchar' || p?.name === 'char') return { kind: 'value', value: t }
+      // A decimal default comes back as a number when a number holds it exactly (15 digits).
+      if (p?.name === 'decimal') return { kind: 'value', value: t.replace(/^-/, '').replace(/\.?0+$/, '').replace(/^0+\.?/, '').replace('.', '').length <= 15 ? Number(t) : t }
+      if (p?.name === 'bigint' && !Number.isSafeInteger(Number(t))) return { kind: 'value', value: BigInt(t) }
+      return { kind: 'value', value: Number(t) }
+    }
+    if (/^true$/i.test(t)) return { kind: 'value', value: true }
+    if (/^false$/i.test(t)) return { kind: 'value', value: false }
+    return { kind: 'sql', sql: t }
+  },
+
+  generatedName: () => false,
+
+  normalizeCheck: (expression) =>
+    stripOuterParens(expression).replace(/[`"]([A-Za-z_][A-Za-z0-9_]*)[`"]/g, '$1').replace(/\s+/g, ' ').trim(),
+})
+
+/** A quoted default's text as the value the column type holds. */
+const valueFor = (type: string | undefined, s: string): string | number | boolean => {
+  switch (type) {
+    case 'smallint':
+    case 'integer':
+    case 'real':
+    case 'double':
+      return Number.isFinite(Number(s)) && s.trim() !== '' ? Number(s) : s
+    case 'boolean':
+      return /^(t|true|1|y|yes|on)$/i.test(s)
+    default:
+      return s
+  }
+}
+
+/** Helpers for the engine DDL files. */
+export { joinParts, stripOuterParens }

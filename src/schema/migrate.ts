@@ -1,0 +1,453 @@
+/**
+ * Migrations: ordered changes, each with `up` and `down`, applied once per database and
+ * recorded in a history table (`recordkit_migrations` by default).
+ *
+ * - A lock keeps two processes from migrating at once: the dialect's `migrationLock`
+ *   (`pg_advisory_xact_lock` on PostgreSQL, `GET_LOCK` on MySQL and MariaDB, `BEGIN IMMEDIATE`
+ *   on SQLite). The history is read under the lock, so each migration runs exactly once.
+ * - Where DDL is transactional (SQLite, PostgreSQL), each migration runs in its own
+ *   transaction with its history row: a failure leaves nothing behind. SQLite's foreign keys
+ *   are suspended around it (table rebuilds need that) and checked before the commit.
+ * - Where it is not (MySQL, MariaDB: every DDL statement commits), each statement of a migration
+ *   is recorded as it runs (through a `wrap` on `execute`); a failure is kept in the history
+ *   with exactly the statements that ran and the one that failed, and later runs stop there
+ *   until `repairMigrations` is called (after the database is put right by hand).
+ *
+ * ```ts
+ * const migrations = await run(loadMigrations('./migrations'))
+ * const report = await run(migrateUp(db, migrations))
+ * ```
+ */
+import { readdir } from 'node:fs/promises'
+import { extname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import { type Backend, statementOf, wrap } from '../compose.js'
+import { supports } from '../dialect.js'
+import type { Row } from '../driver.js'
+import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
+import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
+import type { Fragment } from '../sql.js'
+import { column, createTable, type CreateTableNode } from './ddl.js'
+import type { MigrationLock } from './ddl-dialect.js'
+
+/** One migration: `up` applies it, `down` reverts it. */
+export interface Migration {
+  /** Its name, which orders it: `20240131120000_create_users`. */
+  readonly name: string
+  readonly up: (db: Backend) => TaskEither<DbError, unknown>
+  readonly down?: (db: Backend) => TaskEither<DbError, unknown>
+}
+
+/** One statement a migration ran, as recorded. */
+export interface StatementRecord {
+  readonly sql: string
+  /** Its parameters, when it had any (bigints as text, bytes as `<n bytes>`). */
+  readonly params?: readonly unknown[]
+  readonly ok: boolean
+  /** The first line of the error, for the statement that failed. */
+  readonly error?: string
+}
+
+/** Something that happened during a run, for progress output. */
+export type MigrationEvent =
+  | { readonly kind: 'waiting'; readonly attempt: number }
+  | { readonly kind: 'start'; readonly name: string; readonly direction: 'up' | 'down' }
+  | { readonly kind: 'done'; readonly name: string; readonly direction: 'up' | 'down'; readonly ms: number; readonly statements: readonly StatementRecord[] }
+  | { readonly kind: 'failed'; readonly name: string; readonly direction: 'up' | 'down'; readonly error: DbError; readonly statements: readonly StatementRecord[]; readonly rolledBack: boolean }
+
+/** Options of every migration function. */
+export interface MigrateOptions {
+  /** The history table. Default `recordkit_migrations`. */
+  readonly table?: string
+  /** Seconds to wait for another process's migration run. Default 60. */
+  readonly lockTimeout?: number
+  /** Progress, as it happens. */
+  readonly onEvent?: (event: MigrationEvent) => void
+}
+
+/** Where a migration stands in one database. */
+export interface MigrationState {
+  readonly name: string
+  /** `missing`: recorded as applied, but no such migration was given. */
+  readonly state: 'applied' | 'pending' | 'failed' | 'missing'
+  readonly appliedAt?: string
+  readonly direction?: 'up' | 'down'
+  /** For a failed migration: the statements that ran, in order, the failing one last. */
+  readonly statements?: readonly StatementRecord[]
+  readonly error?: string
+}
+
+/** What a run did. */
+export interface MigrateReport {
+  /** Migrations this run applied (up) or reverted (down), in order. */
+  readonly migrations: readonly string[]
+}
+
+const DEFAULT_TABLE = 'recordkit_migrations'
+
+// ---------------------------------------------------------------- loading
+
+const EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs', '.cjs'])
+
+/**
+ * Load the migrations of a folder, ordered by file name: every `.ts`, `.mts`, `.js`, `.mjs`
+ * file exporting `up` (and usually `down`). TypeScript files need a loader that runs them
+ * (`tsx`, as the recordkit CLI is run in development).
+ *
+ * @example const migrations = await run(loadMigrations('./migrations'))
+ */
+export const loadMigrations = (dir: string): TaskEither<DbError, readonly Migration[]> => async () => {
+  let files: string[]
+  try {
+    files = (await readdir(dir)).filter((f) => EXTENSIONS.has(extname(f)) && !f.endsWith('.d.ts')).sort()
+  } catch (e) {
+    return E.left(dbError('NotFound', `no migrations folder at ${resolve(dir)}`, { cause: e }))
+  }
+  const out: Migration[] = []
+  for (const f of files) {
+    const name = f.slice(0, -extname(f).length)
+    try {
+      const m = (await import(pathToFileURL(resolve(join(dir, f))).href)) as { up?: unknown; down?: unknown }
+      if (typeof m.up !== 'function') return E.left(dbError('QueryError', `migration ${f} exports no up(db) function`))
+      out.push({ name, up: m.up as Migration['up'], down: typeof m.down === 'function' ? (m.down as Migration['down']) : undefined })
+    } catch (e) {
+      const hint = (e as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
+        ? ' (TypeScript migrations need a loader: run with `node --import tsx`, e.g. `NODE_OPTIONS="--import tsx" recordkit migrate up`, or write them in JavaScript)'
+        : ''
+      return E.left(dbError('QueryError', `cannot load migration ${f}: ${e instanceof Error ? e.message : String(e)}${hint}`, { cause: e }))
+    }
+  }
+  return E.right(out)
+}
+
+// ---------------------------------------------------------------- helpers
+
+const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
+  const r = await te()
+  if (E.isLeft(r)) throw r.left
+  return r.right
+}
+
+const attempt = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () => f().then(E.right, (e: unknown) => E.left(toDbError(e)))
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** A parameter as it can be kept in JSON. */
+const plain = (v: unknown): unknown =>
+  typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v
+
+/** A backend that records every statement it runs, as it runs. */
+const recording = (db: Backend): { readonly db: Backend; readonly statements: StatementRecord[] } => {
+  const statements: StatementRecord[] = []
+  const recorded = wrap(db, {
+    execute: (next, self) => (q) => async () => {
+      const { sql: text, params } = statementOf(self, q as never)
+      const r = await next(q)()
+      const shown = params.length === 0 ? {} : { params: params.map(plain) }
+      statements.push(E.isLeft(r) ? { sql: text, ...shown, ok: false, error: r.left.message.split('\n')[0] } : { sql: text, ...shown, ok: true })
+      return r
+    },
+  })
+  return { db: recorded, statements }
+}
+
+/** The history table, created if missing. Times are ISO-8601 text: the same on every engine. */
+const historyTable = (table: string): CreateTableNode =>
+  pipe(
+    createTable(table, { ifNotExists: true }),
+    column('name', 'varchar(255)', { primaryKey: true }),
+    column('status', 'varchar(16)', { notNull: true }),
+    column('direction', 'varchar(8)', { notNull: true }),
+    column('applied_at', 'varchar(32)', { notNull: true }),
+    column('duration_ms', 'integer', { notNull: true }),
+    column('statements', 'text', { notNull: true }),
+    column('error', 'text'),
+  )
+
+interface HistoryRow {
+  readonly name: string
+  readonly status: 'applied' | 'failed'
+  readonly direction: 'up' | 'down'
+  readonly appliedAt: string
+  readonly statements: readonly StatementRecord[]
+  readonly error?: string
+}
+
+const ensureHistory = async (db: Backend, table: string): Promise<void> => {
+  await must(db.execute(historyTable(table)))
+}
+
+const readHistory = async (db: Backend, table: string): Promise<HistoryRow[]> => {
+  const rows = await must(db.all<Row>(pipe(from(table), select('name', 'status', 'direction', 'applied_at', 'statements', 'error'), orderBy('name'))))
+  return rows.map((r) => ({
+    name: String(r.name),
+    status: r.status === 'failed' ? 'failed' : 'applied',
+    direction: r.direction === 'down' ? 'down' : 'up',
+    appliedAt: r.applied_at instanceof Date ? r.applied_at.toISOString() : String(r.applied_at),
+    statements: parseStatements(r.statements),
+    error: r.error === null || r.error === undefined ? undefined : String(r.error),
+  }))
+}
+
+const parseStatements = (v: unknown): StatementRecord[] => {
+  if (typeof v !== 'string' || v === '') return []
+  try {
+    return JSON.parse(v) as StatementRecord[]
+  } catch {
+    return []
+  }
+}
+
+const historyValues = (name: string, status: 'applied' | 'failed', direction: 'up' | 'down', ms: number, statements: readonly StatementRecord[], error?: string) => ({
+  status, direction, applied_at: new Date().toISOString(), duration_ms: ms, statements: JSON.stringify(statements), error: error ?? null, name,
+})
+
+const failedError = (db: Backend, failed: readonly HistoryRow[]): DbError =>
+  dbError('TransactionError', `migration ${failed.map((f) => f.name).join(', ')} failed part way on ${db.dialect.name}, which does not roll back DDL (see migrate status for the statements that ran); put the database right, then repair the history (repairMigrations / recordkit migrate repair)`)
+
+/** The error a failed migration ends the run with: the original error, saying which migration and what ran. */
+const migrationError = (name: string, direction: 'up' | 'down', e: DbError, statements: readonly StatementRecord[], rolledBack: boolean): DbError => {
+  const ran = statements.filter((s) => s.ok).length
+  const what = rolledBack
+    ? 'rolled back: nothing of it remains'
+    : `${ran} of its statements ran and stay applied${ran > 0 ? `:\n${statements.filter((s) => s.ok).map((s, i) => `    ${i + 1}. ${describeStatement(s)}`).join('\n')}` : ''}`
+  const out = dbError(e._tag as 'QueryError', `migration ${name} (${direction}) failed: ${e.message.split('\n')[0]}\n  ${what}`, { cause: e })
+  const m = out as unknown as Record<string, unknown>
+  for (const k of ['sql', 'params', 'code', 'constraint', 'column'] as const) if ((e as unknown as Record<string, unknown>)[k] !== undefined) m[k] = (e as unknown as Record<string, unknown>)[k]
+  return out
+}
+
+/**
+ * A recorded statement as one line: its SQL, then its parameters if it had any.
+ * @example describeStatement({ sql: 'INSERT INTO t VALUES (?)', params: [1], ok: true }) // 'INSERT INTO t VALUES (?) -- params: [1]'
+ */
+export const describeStatement = (s: StatementRecord): string =>
+  s.params === undefined || s.params.length === 0 ? s.sql : `${s.sql} -- params: ${JSON.stringify(s.params)}`
+
+// ---------------------------------------------------------------- locking
+
+/** Run `body` holding the migration lock; with a transaction-scoped lock, `body` runs in that transaction. */
+const locked = <A>(db: Backend, options: MigrateOptions, body: (db: Backend) => Promise<A>): Promise<A> => {
+  const timeout = options.lockTimeout ?? 60
+  const key = options.table ?? DEFAULT_TABLE
+  const lock: MigrationLock = db.dialect.migrationLock(key, timeout)
+  return lock.scope === 'session' ? sessionLocked(db, lock, timeout, body) : transactionLocked(db, lock, timeout, options, body)
+}
+
+const sessionLocked = async <A>(db: Backend, lock: Extract<MigrationLock, { scope: 'session' }>, timeout: number, body: (db: Backend) => Promise<A>): Promise<A> => {
+  const conn = await must(db.driver.reserve())
+  try {
+    const acquire = db.compile(lock.acquire)
+    if (E.isLeft(acquire)) throw acquire.left
+    const got = await must(conn.execute(acquire.right))
+    const first = got.rows[0] === undefined ? undefined : Object.values(got.rows[0])[0]
+    if (Number(first) !== 1) throw dbError('LockTimeout', `another process holds the migration lock of ${db.dialect.name} (waited ${timeout} s)`)
+    try {
+      return await body(db)
+    } finally {
+      const release = db.compile(lock.release)
+      if (E.isRight(release)) await conn.execute(release.right)()
+    }
+  } finally {
+    await conn.release()
+  }
+}
+
+const transactionLocked = async <A>(
+  db: Backend, lock: Extract<MigrationLock, { scope: 'transaction' }>, timeout: number, options: MigrateOptions, body: (db: Backend) => Promise<A>,
+): Promise<A> => {
+  const deadline = Date.now() + timeout * 1000
+  for (let attemptNo = 1; ; attemptNo++) {
+    try {
+      return await schemaTransaction(db, lock, body)
+    } catch (e) {
+      // SQLite's BEGIN IMMEDIATE gives up after the busy timeout: try again until the lock timeout.
+      if (isDbError(e, 'LockTimeout') && isBeginFailure(e) && Date.now() < deadline) {
+        options.onEvent?.({ kind: 'waiting', attempt: attemptNo })
+        await sleep(100)
+        continue
+      }
+      throw e
+    }
+  }
+}
+
+const isBeginFailure = (e: DbError): boolean => /^\s*BEGIN\b/i.test(e.sql ?? '')
+
+/**
+ * A transaction for a schema change: the lock taken first; on SQLite, foreign keys suspended
+ * around it (outside the transaction, where the pragma works) and checked before the commit.
+ */
+const schemaTransaction = async <A>(db: Backend, lock: Extract<MigrationLock, { scope: 'transaction' }>, body: (db: Backend) => Promise<A>): Promise<A> => {
+  let suspended: { readonly on: Fragment } | undefined
+  if (supports(db.dialect, 'foreignKeySuspension') && !db.inTransaction()) {
+    const fk = db.dialect.foreignKeySuspension()
+    const row = (await must(db.all(fk.read)))[0]
+    if (row !== undefined && Number(Object.values(row)[0]) === 1) {
+      await must(db.execute(fk.off))
+      suspended = { on: fk.on }
+    }
+  }
+  try {
+    return await must(db.transaction(() => attempt(async () => {
+      for (const f of lock.acquire) await must(db.execute(f))
+      const out = await body(db)
+      if (suspended !== undefined) {
+        const broken = await must(db.all(db.dialect.foreignKeySuspension().check))
+        if (broken.length > 0) throw dbError('ForeignKeyViolation', `the migration breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
+      }
+      return out
+    }), lock.begin))
+  } finally {
+    if (suspended !== undefined) await db.execute(suspended.on)()
+  }
+}
+
+// ---------------------------------------------------------------- running
+
+type Step = { readonly migration: Migration; readonly direction: 'up' | 'down' } | undefined
+
+/** One step under the lock: pick the next migration from the history, run it, record it. */
+const step = async (
+  db: Backend, table: string, options: MigrateOptions, pick: (history: readonly HistoryRow[]) => Step,
+): Promise<string | undefined> => {
+  const transactional = db.dialect.transactionalDdl
+  return locked(db, options, async (tx) => {
+    await ensureHistory(tx, table)
+    const history = await readHistory(tx, table)
+    const failed = history.filter((h) => h.status === 'failed')
+    if (failed.length > 0) throw failedError(tx, failed)
+    const next = pick(history)
+    if (next === undefined) return undefined
+    const { migration, direction } = next
+    const run = direction === 'up' ? migration.up : migration.down
+    if (run === undefined) throw dbError('QueryError', `migration ${migration.name} has no down()`)
+    options.onEvent?.({ kind: 'start', name: migration.name, direction })
+    const rec = recording(tx)
+    const started = Date.now()
+    const result = await attempt(() => must(run(rec.db)))()
+    const ms = Date.now() - started
+    if (E.isLeft(result)) {
+      const statements = [...rec.statements]
+      options.onEvent?.({ kind: 'failed', name: migration.name, direction, error: result.left, statements, rolledBack: transactional })
+      if (!transactional) {
+        // Nothing rolls back: keep what ran in the history, so status can say exactly.
+        const row = historyValues(migration.name, 'failed', direction, ms, statements, result.left.message.split('\n')[0])
+        const exists = history.some((h) => h.name === migration.name)
+        await must(tx.execute(exists ? pipe(update(table), set(row), where({ name: migration.name })) : pipe(insertInto(table), values(row))))
+      }
+      throw migrationError(migration.name, direction, result.left, statements, transactional)
+    }
+    const statements = [...rec.statements]
+    if (direction === 'up') await must(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
+    else await must(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
+    options.onEvent?.({ kind: 'done', name: migration.name, direction, ms, statements })
+    return migration.name
+  })
+}
+
+const checkNames = (migrations: readonly Migration[]): void => {
+  const seen = new Set<string>()
+  for (const m of migrations) {
+    if (seen.has(m.name)) throw dbError('QueryError', `two migrations are named ${m.name}`)
+    seen.add(m.name)
+  }
+}
+
+/**
+ * Apply every pending migration (or those up to and including `to`), in name order, each
+ * once, each in its own transaction where DDL is transactional.
+ *
+ * @example
+ * const report = await run(migrateUp(db, migrations, { onEvent: (e) => console.log(e.kind) }))
+ */
+export const migrateUp = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
+  attempt(async () => {
+    checkNames(migrations)
+    const table = options.table ?? DEFAULT_TABLE
+    const sorted = [...migrations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    if (options.to !== undefined && !sorted.some((m) => m.name === options.to)) throw dbError('NotFound', `no migration named ${options.to}`)
+    const done: string[] = []
+    for (;;) {
+      const name = await step(db, table, options, (history) => {
+        const applied = new Set(history.map((h) => h.name))
+        const next = sorted.find((m) => !applied.has(m.name) && (options.to === undefined || m.name <= options.to))
+        return next === undefined ? undefined : { migration: next, direction: 'up' }
+      })
+      if (name === undefined) return { migrations: done }
+      done.push(name)
+    }
+  })
+
+/**
+ * Revert the last `steps` applied migrations (default 1), or every one after `to`.
+ *
+ * @example await run(migrateDown(db, migrations, { steps: 2 }))
+ */
+export const migrateDown = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly steps?: number; readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
+  attempt(async () => {
+    checkNames(migrations)
+    const table = options.table ?? DEFAULT_TABLE
+    const byName = new Map(migrations.map((m) => [m.name, m]))
+    const steps = options.to === undefined ? options.steps ?? 1 : Number.POSITIVE_INFINITY
+    const done: string[] = []
+    while (done.length < steps) {
+      const name = await step(db, table, options, (history) => {
+        const last = [...history].reverse().find((h) => h.status === 'applied')
+        if (last === undefined || (options.to !== undefined && last.name <= options.to)) return undefined
+        const m = byName.get(last.name)
+        if (m === undefined) throw dbError('NotFound', `migration ${last.name} is applied but was not given: cannot revert it`)
+        return { migration: m, direction: 'down' }
+      })
+      if (name === undefined) break
+      done.push(name)
+    }
+    return { migrations: done }
+  })
+
+/**
+ * Where each migration stands: applied (with when), pending, failed (with the statements that
+ * ran), or missing (applied, but not among those given).
+ *
+ * @example
+ * for (const m of await run(migrationStatus(db, migrations))) console.log(m.state, m.name)
+ */
+export const migrationStatus = (db: Backend, migrations: readonly Migration[], options: MigrateOptions = {}): TaskEither<DbError, readonly MigrationState[]> =>
+  attempt(async () => {
+    const table = options.table ?? DEFAULT_TABLE
+    // Reading the status changes nothing: no history table means nothing applied yet.
+    const tables = await must(db.dialect.introspectTableNames((f) => db.all(f)))
+    const history = new Map((tables.includes(table) ? await readHistory(db, table) : []).map((h) => [h.name, h]))
+    const names = [...new Set([...migrations.map((m) => m.name), ...history.keys()])].sort()
+    const known = new Set(migrations.map((m) => m.name))
+    return names.map((name): MigrationState => {
+      const h = history.get(name)
+      if (h === undefined) return { name, state: 'pending' }
+      if (h.status === 'failed') return { name, state: 'failed', appliedAt: h.appliedAt, direction: h.direction, statements: h.statements, error: h.error }
+      return { name, state: known.has(name) ? 'applied' : 'missing', appliedAt: h.appliedAt }
+    })
+  })
+
+/**
+ * Forget failed migrations (MySQL and MariaDB keep them): a failed `up` becomes pending again,
+ * a failed `down` applied again. Put the database right first.
+ *
+ * @example await run(repairMigrations(db))
+ */
+export const repairMigrations = (db: Backend, options: MigrateOptions = {}): TaskEither<DbError, readonly string[]> =>
+  attempt(async () => {
+    const table = options.table ?? DEFAULT_TABLE
+    return locked(db, options, async (tx) => {
+      await ensureHistory(tx, table)
+      const failed = (await readHistory(tx, table)).filter((h) => h.status === 'failed')
+      for (const f of failed) {
+        await must(tx.execute(f.direction === 'up'
+          ? pipe(deleteFrom(table), where({ name: f.name }))
+          : pipe(update(table), set({ status: 'applied', direction: 'up', error: null }), where({ name: f.name }))))
+      }
+      return failed.map((f) => f.name)
+    })
+  })

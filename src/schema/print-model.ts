@@ -1,0 +1,118 @@
+/**
+ * From table definitions to TypeScript source: an io-ts row codec (`t.type({...})`) and a
+ * `model({ table, primaryKey, codec, columns? })` definition per table, ready to save as a
+ * module (what `recordkit introspect --out models.ts` writes).
+ */
+import { type ColumnDef, type SchemaDef, type TableDef, typeParts } from './ddl.js'
+
+/** Options of the model printer. */
+export interface PrintOptions {
+  /** The module `model` and the column codecs are imported from. Default `recordkit`. */
+  readonly modelImport?: string
+  /**
+   * `recordkit` (default): column codecs of the model layer, which decode what every driver
+   * returns (`bool` takes 0/1, `date` takes text and Dates, `decimal` keeps digits as text,
+   * `jsonOf` parses JSON text).
+   * `io-ts`: plain io-ts types only (`t.number`, `t.string`, `t.boolean`, `t.unknown`).
+   */
+  readonly codecs?: 'recordkit' | 'io-ts'
+  /** Field names: the column names as they are (default), or camelCase with a `columns` map. */
+  readonly fields?: 'columns' | 'camelCase'
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+const pascal = (name: string): string => {
+  const s = name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('')
+  return /^[0-9]/.test(s) || s === '' ? `T${s}` : s
+}
+
+const camel = (name: string): string => {
+  const p = pascal(name)
+  return p[0].toLowerCase() + p.slice(1)
+}
+
+const key = (name: string): string => (IDENT.test(name) ? name : JSON.stringify(name))
+const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+
+/** The codec expression of one column, and the model-layer codecs it uses. */
+const codecOf = (c: ColumnDef, mode: 'recordkit' | 'io-ts', uses: Set<string>): string => {
+  const p = typeParts(c.type)
+  const rk = (name: string): string => {
+    uses.add(name)
+    return name
+  }
+  let base: string
+  if (mode === 'io-ts') {
+    switch (p?.name) {
+      case 'smallint': case 'integer': case 'bigint': case 'real': case 'double': base = 't.number'; break
+      case 'boolean': base = 't.boolean'; break
+      case 'text': case 'varchar': case 'char': case 'decimal': case 'date': case 'time': case 'uuid': base = 't.string'; break
+      default: base = 't.unknown'
+    }
+    return c.notNull ? base : `t.union([${base}, t.null])`
+  }
+  switch (p?.name) {
+    case 'smallint': case 'integer': base = rk('integer'); break
+    case 'bigint': base = rk('int64'); break
+    case 'real': case 'double': base = rk('float'); break
+    case 'boolean': base = rk('bool'); break
+    case 'text': case 'varchar': case 'char': case 'date': case 'time': base = 't.string'; break
+    case 'decimal': base = rk('decimal'); break
+    case 'timestamp': case 'timestamptz': base = rk('date'); break
+    case 'json': base = `${rk('jsonOf')}(t.unknown)`; break
+    case 'uuid': base = rk('uuid'); break
+    case 'binary': base = rk('bytes'); break
+    default: base = 't.unknown'
+  }
+  return c.notNull ? base : `${rk('nullable')}(${base})`
+}
+
+/** One table's codec and model, and the model-layer names it uses. */
+const printTable = (t: TableDef, o: Required<PrintOptions>, uses: Set<string>): string => {
+  const typeName = pascal(t.name)
+  const rowName = `${typeName}Row`
+  const field = (column: string): string => (o.fields === 'camelCase' ? camel(column) : column)
+  const lines: string[] = []
+  lines.push(`/** A row of \`${t.name}\`. */`)
+  lines.push(`export const ${rowName} = t.type({`)
+  for (const c of t.columns) lines.push(`  ${key(field(c.name))}: ${codecOf(c, o.codecs, uses)},`)
+  lines.push('})')
+  lines.push(`export type ${rowName} = t.TypeOf<typeof ${rowName}>`)
+  lines.push('')
+  const pk = t.primaryKey?.columns ?? []
+  if (pk.length === 0) {
+    lines.push(`// ${t.name} has no primary key: no model is printed for it.`)
+    return lines.join('\n')
+  }
+  uses.add('model')
+  lines.push(`export const ${typeName} = model({`)
+  lines.push(`  table: ${quote(t.name)},`)
+  lines.push(pk.length === 1 ? `  primaryKey: ${quote(field(pk[0]))},` : `  primaryKey: [${pk.map((c) => quote(field(c))).join(', ')}] as const,`)
+  lines.push(`  codec: ${rowName},`)
+  const renamed = t.columns.filter((c) => field(c.name) !== c.name)
+  if (renamed.length > 0) {
+    lines.push('  columns: {')
+    for (const c of renamed) lines.push(`    ${key(field(c.name))}: ${quote(c.name)},`)
+    lines.push('  },')
+  }
+  lines.push('})')
+  return lines.join('\n')
+}
+
+/**
+ * TypeScript source for the tables of a schema: imports, then per table a row codec, its type
+ * and a model. Tables without a primary key get a codec only.
+ *
+ * @example
+ * writeFileSync('models.ts', printModels(await run(introspect(db)), { fields: 'camelCase' }))
+ */
+export const printModels = (schema: SchemaDef | readonly TableDef[], options: PrintOptions = {}): string => {
+  const o: Required<PrintOptions> = { modelImport: options.modelImport ?? 'recordkit', codecs: options.codecs ?? 'recordkit', fields: options.fields ?? 'columns' }
+  const tables = Array.isArray(schema) ? (schema as readonly TableDef[]) : (schema as SchemaDef).tables
+  const uses = new Set<string>()
+  const body = tables.map((t) => printTable(t, o, uses)).join('\n\n')
+  const head = ['// Generated by recordkit from the database schema.', "import * as t from 'io-ts'"]
+  if (uses.size > 0) head.push(`import { ${[...uses].sort().join(', ')} } from ${quote(o.modelImport)}`)
+  return `${head.join('\n')}\n\n${body}\n`
+}

@@ -95,6 +95,10 @@ export interface Dialect {
   /** `LATERAL (query) AS alias` */
   readonly lateral: (d: DerivedTable) => Fragment
   readonly join: (j: JoinNode) => Fragment
+  /** A RIGHT JOIN clause (`join` hands these over). */
+  readonly rightJoin: (j: JoinNode) => Fragment
+  /** A FULL JOIN clause (`join` hands these over). */
+  readonly fullJoin: (j: JoinNode) => Fragment
   readonly orderItem: (o: OrderItem) => Fragment
   /** ` LIMIT ... OFFSET ...` (leading space), or empty when both are absent. */
   readonly limitOffset: (limit?: number | ParamNode, offset?: number | ParamNode) => Fragment

@@ -11,7 +11,7 @@ import {
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
   type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
   sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
-  forUpdate, forShare, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
+  forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { standard } from '../src/dialects/standard.js'
@@ -48,7 +48,9 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   excluded: [pipe(insertInto('t'), values({ a: 1 }), onConflict(['a'], ['b']))],
   selection: [pipe(from('t'), select('a')), pipe(insertInto('t'), values({ a: 1 }), returning('a')), pipe(deleteFrom('t'), returning('a'))],
   fromItem: [pipe(from('t')), pipe(insertInto('t'), values({ a: 1 })), pipe(update('t'), set({ a: 1 })), pipe(deleteFrom('t')), pipe(from('t'), join('u', ['u.a', 't.a']))],
-  join: [pipe(from('t'), join('u', ['u.a', 't.a']))],
+  join: [pipe(from('t'), join('u', ['u.a', 't.a'])), pipe(from('t'), rightJoin('u', ['u.a', 't.a'])), pipe(from('t'), crossJoin('u'))],
+  rightJoin: [pipe(from('t'), rightJoin('u', ['u.a', 't.a'])), pipe(from('t'), rightJoin('u', using('a')))],
+  fullJoin: [pipe(from('t'), fullJoin('u', ['u.a', 't.a']))],
   orderItem: [pipe(from('t'), orderBy('a'))],
   limitOffset: [pipe(from('t'), limit(1)), pipe(from('t'), offset(1)), pipe(from('t'), paginate({ page: 2, perPage: 5 })), pipe(from('t'), where(isIn('a', pipe(from('u'), select('a'), limit(3)))))],
   returning: [pipe(insertInto('t'), values({ a: 1 }), returning('a')), pipe(update('t'), set({ a: 1 }), returning('a')), pipe(deleteFrom('t'), returning('a'))],

@@ -126,7 +126,7 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
       ? base.orderItem(o)
       : F([fragments.wrapped(self, o.expr), o.nulls === 'first' ? ' IS NULL DESC, ' : ' IS NULL ASC, ', base.orderItem({ ...o, nulls: undefined })]),
 
-  join: (j) => (j.type === 'full' ? unsupported(self.name, 'FULL JOIN')() : base.join(j)),
+  fullJoin: unsupported('mysql', 'FULL JOIN'),
 
   castType: (type) => {
     const t = fragments.portableType(type)
@@ -265,6 +265,7 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
     deleteReturning: std.deleteReturning,
     updateReturning: unsupported('mariadb', 'UPDATE ... RETURNING'),
     lateral: unsupported('mariadb', 'LATERAL subqueries'),
+    fullJoin: unsupported('mariadb', 'FULL JOIN'),
     updateWith: unsupported('mariadb', 'WITH on UPDATE', 'use a subquery or a derived table'),
     deleteWith: unsupported('mariadb', 'WITH on DELETE', 'use a subquery or a derived table'),
     lockOf: unsupported('mariadb', 'FOR UPDATE OF'),

@@ -103,11 +103,6 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     return [o.behavior === undefined || o.behavior === 'deferred' ? 'BEGIN' : `BEGIN ${o.behavior.toUpperCase()}`]
   },
 
-  join: (j) =>
-    (j.type === 'right' || j.type === 'full') && !versionAtLeast(self.version, '3.39')
-      ? unsupported(`sqlite ${self.version}`, `${j.type.toUpperCase()} JOIN`, 'needs SQLite 3.39')()
-      : base.join(j),
-
   castType: (type) => {
     const t = fragments.portableType(type)
     switch (t.name) {
@@ -179,6 +174,9 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
       maxParams: versionAtLeast(version, '3.32') ? 32766 : 999,
       ...(versionAtLeast(version, '3.35') ? {} : { returning: unsupported(name, 'RETURNING', 'needs SQLite 3.35') }),
       ...(versionAtLeast(version, '3.24') ? {} : { upsert: unsupported(name, 'ON CONFLICT (upsert)', 'needs SQLite 3.24') }),
+      ...(versionAtLeast(version, '3.39') ? {} : {
+        rightJoin: unsupported(name, 'RIGHT JOIN', 'needs SQLite 3.39'), fullJoin: unsupported(name, 'FULL JOIN', 'needs SQLite 3.39'),
+      }),
       ...(versionAtLeast(version, '3.25') ? {} : { windowFunction: unsupported(name, 'window functions', 'needs SQLite 3.25') }),
       ...(versionAtLeast(version, '3.28') ? {} : {
         groupsFrame: unsupported(name, 'GROUPS frames', 'needs SQLite 3.28'),

@@ -201,13 +201,9 @@ export const standardOpen = (self: Dialect): Dialect => ({
   derivedTable: (d) => F(['(', d.query.kind === 'raw' ? d.query.fragment : selectLike(self, d.query), `) AS ${self.quoteIdentifier(d.alias)}`]),
   lateral: (d: DerivedTable) => F(['LATERAL ', self.derivedTable({ ...d, lateral: false })]),
 
-  join: (j: JoinNode) => {
-    const kw = j.type === 'inner' ? ' INNER JOIN ' : j.type === 'left' ? ' LEFT JOIN ' : j.type === 'right' ? ' RIGHT JOIN ' : j.type === 'full' ? ' FULL JOIN ' : ' CROSS JOIN '
-    if (j.using !== undefined) return F([kw, self.fromItem(j.table), ` USING (${j.using.map(self.quoteIdentifier).join(', ')})`])
-    if (j.on !== undefined) return F([kw, self.fromItem(j.table), ' ON ', self.expr(j.on)])
-    // A join with no condition keeps every pair of rows (engines other than SQLite need an ON).
-    return j.type === 'cross' ? F([kw, self.fromItem(j.table)]) : F([kw, self.fromItem(j.table), ' ON 1 = 1'])
-  },
+  join: (j: JoinNode) => (j.type === 'right' ? self.rightJoin(j) : j.type === 'full' ? self.fullJoin(j) : joinSql(self, j)),
+  rightJoin: (j) => joinSql(self, j),
+  fullJoin: (j) => joinSql(self, j),
 
   orderItem: (o) =>
     F([self.expr(o.expr), o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
@@ -386,6 +382,20 @@ export const standardOpen = (self: Dialect): Dialect => ({
   forVersion: () => self,
 })
 
+const JOIN_KEYWORDS: Readonly<Record<JoinNode['type'], string>> = {
+  inner: ' INNER JOIN ', left: ' LEFT JOIN ', right: ' RIGHT JOIN ', full: ' FULL JOIN ', cross: ' CROSS JOIN ',
+}
+
+/** A join clause: the keyword, the table, and ON, USING or (without a condition) every pair of rows. */
+const joinSql = (self: Dialect, j: JoinNode): Fragment => {
+  const kw = JOIN_KEYWORDS[j.type]
+  if (kw === undefined) throw dbError('QueryError', `not a join type: ${JSON.stringify(j.type)}`)
+  if (j.using !== undefined) return F([kw, self.fromItem(j.table), ` USING (${j.using.map(self.quoteIdentifier).join(', ')})`])
+  if (j.on !== undefined) return F([kw, self.fromItem(j.table), ' ON ', self.expr(j.on)])
+  // Engines other than SQLite need an ON on every join but CROSS JOIN.
+  return j.type === 'cross' ? F([kw, self.fromItem(j.table)]) : F([kw, self.fromItem(j.table), ' ON 1 = 1'])
+}
+
 /** A JSON operand: a bound value travels as its JSON text; an expression as it is. */
 const jsonArgument = (self: Dialect, e: Expr): Fragment => {
   if (e.kind !== 'value') return self.expr(e)
@@ -513,7 +523,7 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
 
 /** Helpers for dialect authors. */
 export const fragments = {
-  joinParts, wrapped, amount, isolationSql, selectLike, jsonArgument, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom,
+  joinParts, wrapped, amount, isolationSql, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom,
 }
 export type { PortableType }
 

@@ -142,7 +142,8 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
     }
   },
 
-  dateAdd: (e, amount, unit) => F(['DATE_ADD(', self.expr(e), ', INTERVAL ', fragments.wrapped(self, amount), ` ${unit.toUpperCase()})`]),
+  // DATE_ADD keeps a DATE a DATE: start from a DATETIME so the result is one on every engine.
+  dateAdd: (e, amount, unit) => F(['DATE_ADD(CAST(', self.expr(e), ' AS DATETIME), INTERVAL ', fragments.wrapped(self, amount), ` ${unit.toUpperCase()})`]),
   dateTrunc: (unit: DateUnit, e) => {
     if (unit === 'day') return F(['CAST(DATE(', self.expr(e), ') AS DATETIME)'])
     if (unit === 'week') return F(['CAST(DATE_SUB(DATE(', self.expr(e), '), INTERVAL WEEKDAY(', self.expr(e), ') DAY) AS DATETIME)'])
@@ -266,6 +267,9 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
     updateReturning: unsupported('mariadb', 'UPDATE ... RETURNING'),
     lateral: unsupported('mariadb', 'LATERAL subqueries'),
     fullJoin: unsupported('mariadb', 'FULL JOIN'),
+    groupsFrame: unsupported('mariadb', 'GROUPS frames'),
+    frameExclusion: unsupported('mariadb', 'frame exclusion'),
+    cteMaterialized: unsupported('mariadb', 'MATERIALIZED hints on CTEs'),
     updateWith: unsupported('mariadb', 'WITH on UPDATE', 'use a subquery or a derived table'),
     deleteWith: unsupported('mariadb', 'WITH on DELETE', 'use a subquery or a derived table'),
     lockOf: unsupported('mariadb', 'FOR UPDATE OF'),

@@ -2,8 +2,8 @@
  * Calendar arithmetic, truncation and field extraction, rendered per dialect: one dialect
  * function each (`dateAdd`, `dateTrunc`, `extract`), so each can be overridden alone.
  *
- * Results: `dateAdd` and `dateTrunc` give a timestamp (SQLite: `'YYYY-MM-DD HH:MM:SS'` text,
- * MySQL/MariaDB: DATETIME). Adding months clamps to the month's last day on every engine
+ * Results: `dateAdd` and `dateTrunc` give a timestamp, from a date or a timestamp (SQLite:
+ * `'YYYY-MM-DD HH:MM:SS'` text, MySQL/MariaDB: DATETIME, PostgreSQL: timestamp). Adding months clamps to the month's last day on every engine
  * (31 January + 1 month = 28/29 February; on SQLite before 3.46 the day overflows into March).
  */
 import type { DatePart, DateUnit, Expr } from '../ast.js'
@@ -16,7 +16,7 @@ import { exprNode, toExpr, toValue, type Operand } from '../query.js'
  * @example
  * dateAdd('invoice_date', 30, 'day')
  * // SQLite: datetime("invoice_date", ? || ' days')   PostgreSQL: ("invoice_date" + $1 * INTERVAL '1' DAY)
- * // MySQL:  DATE_ADD(`invoice_date`, INTERVAL ? DAY)
+ * // MySQL:  DATE_ADD(CAST(`invoice_date` AS DATETIME), INTERVAL ? DAY)
  */
 export const dateAdd = (e: Operand | Expr, amount: number | Expr, unit: DateUnit): Expr =>
   exprNode({ kind: 'dateAdd', expr: toExpr(e), amount: toValue(amount), unit })

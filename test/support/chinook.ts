@@ -1,0 +1,72 @@
+/**
+ * Chinook on the database servers: loaded once into its own database, `chinook`, and kept.
+ *
+ * `ensureChinook` is idempotent and safe when several test processes call it at once: it
+ * takes a server-side lock (MariaDB GET_LOCK) on a connection of its own, creates the
+ * database if missing, and loads the tables unless they are all there with every row (a load
+ * cut short is dropped and redone).
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { type Backend, connect } from '../../src/compose.js'
+import { mysql } from '../../src/dialects/mysql.js'
+import { mysql2 } from '../../src/drivers/mysql2.js'
+import { run } from '../../src/promise.js'
+import { sql } from '../../src/sql.js'
+import { chinookTables, dropChinook, loadChinook } from '../../src/testing/chinook.js'
+import { MYSQL_URL } from './servers.js'
+
+/** The name of the database Chinook lives in on each server. */
+export const CHINOOK_DATABASE = 'chinook'
+
+/** A server URL with its database replaced. */
+export const withDatabase = (url: string, database: string): string => {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+/** The URL of the Chinook database on MariaDB. */
+export const MYSQL_CHINOOK_URL = withDatabase(MYSQL_URL, CHINOOK_DATABASE)
+
+/** Whether every Chinook table is there with all its rows. */
+const complete = async (db: Backend): Promise<boolean> => {
+  for (const t of chinookTables()) {
+    const r = await db.all(sql`SELECT COUNT(*) AS n FROM ${sql.id(t.name)}`)()
+    if (E.isLeft(r) || Number(r.right[0].n) !== t.rows.length) return false
+  }
+  return true
+}
+
+/** Load Chinook into `db` unless it is complete already; a partial load is dropped first. */
+const loadUnlessComplete = async (db: Backend): Promise<'loaded' | 'present'> => {
+  if (await complete(db)) return 'present'
+  await run(dropChinook(db))
+  await run(loadChinook(db))
+  return 'loaded'
+}
+
+/**
+ * Make sure the `chinook` database exists on MariaDB with Chinook loaded.
+ * @example await ensureMariadbChinook()
+ */
+export const ensureMariadbChinook = async (): Promise<'loaded' | 'present'> => {
+  // One connection, so the lock and the statements after it share a session.
+  const admin = await run(connect(mysql2({ url: MYSQL_URL, max: 1 }), mysql))
+  try {
+    const [lock] = await run(admin.all(sql`SELECT GET_LOCK(${'recordkit_chinook'}, ${600}) AS got`))
+    if (Number(lock.got) !== 1) throw new Error('could not take the Chinook load lock')
+    try {
+      await run(admin.execute(sql.raw(`CREATE DATABASE IF NOT EXISTS ${admin.dialect.quoteIdentifier(CHINOOK_DATABASE)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)))
+      const db = await run(connect(mysql2({ url: MYSQL_CHINOOK_URL, max: 1 }), mysql))
+      try {
+        return await loadUnlessComplete(db)
+      } finally {
+        await run(db.close())
+      }
+    } finally {
+      await run(admin.all(sql`SELECT RELEASE_LOCK(${'recordkit_chinook'}) AS released`))
+    }
+  } finally {
+    await run(admin.close())
+  }
+}

@@ -174,6 +174,19 @@ export interface WindowNode {
   readonly over: WindowSpec | string
 }
 
+/**
+ * An expression kind recordkit does not know, added by an extension: rendered by the
+ * dialect's `extension` field, which a dialect made with `extend` can override.
+ */
+export interface ExtensionNode {
+  readonly kind: 'extension'
+  /** The extension's name, e.g. `jsonbPathExists`. */
+  readonly name: string
+  readonly args: readonly Expr[]
+  /** Anything else the extension needs (a path, an option). */
+  readonly data?: unknown
+}
+
 export type Expr =
   | ColumnRef
   | ValueNode
@@ -197,6 +210,7 @@ export type Expr =
   | JsonExtractNode
   | JsonContainsNode
   | WindowNode
+  | ExtensionNode
 
 // ---------------------------------------------------------------- statements
 

@@ -194,7 +194,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
-      const t = self.execute<R>(c.right.first === true ? c.right : { ...c.right, first: true })
+      const k = c.right
+      const t = self.execute<R>(k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true })
       return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
     },
 

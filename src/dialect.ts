@@ -8,7 +8,7 @@
  */
 import type { Either } from 'fp-ts/lib/Either.js'
 import type {
-  BinaryOp, CaseNode, CompoundNode, CteNode, DateUnit, DatePart, DeleteNode, DerivedTable, ExplainNode, Expr, FrameSpec,
+  BinaryOp, CaseNode, CompoundNode, CteNode, DateUnit, DatePart, DeleteNode, DerivedTable, ExplainNode, Expr, ExtensionNode, FrameSpec,
   FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, NamedWindow, OrderItem, ParamNode, QueryNode,
   SelectLike, SelectNode, Selection, UpdateNode, WindowNode, WindowSpec, WithClause,
 } from './ast.js'
@@ -52,6 +52,8 @@ export interface Dialect {
   readonly func: (f: FuncNode) => Fragment
   readonly column: (table: string | undefined, name: string) => string
   readonly param: (p: ParamNode) => Fragment
+  /** An expression kind added by an extension (default: UnsupportedFeature naming it). */
+  readonly extension: (e: ExtensionNode) => Fragment
   /** The proposed row in an upsert's SET list. */
   readonly excluded: (column: string) => Fragment
   /** `CASE ... END`, searched or simple. */
@@ -88,6 +90,8 @@ export interface Dialect {
   readonly frameExclusion: (exclude: NonNullable<FrameSpec['exclude']>) => Fragment
 
   // ---- clauses
+  /** `SELECT ` or `SELECT DISTINCT ` (where optimizer hints go). */
+  readonly selectClause: (q: SelectNode) => Fragment
   readonly selection: (s: Selection) => Fragment
   readonly fromItem: (t: FromItem) => Fragment
   /** `(query) AS alias` */

@@ -116,6 +116,8 @@ export const like = binary('like')
 export const notLike = binary('not like')
 /** Case-insensitive LIKE (`ILIKE` on PostgreSQL, `LOWER() LIKE LOWER()` elsewhere). @example ilike('name', 'a%') */
 export const ilike = binary('ilike')
+/** `left NOT ILIKE pattern`, or its case-folding equivalent off PostgreSQL. @example notIlike('name', 'a%') */
+export const notIlike = binary('not ilike')
 /** `left + right` @example select(as(add('price', val(1)), 'next')) */
 export const add = binary('+')
 /** `left - right` @example sub('total', col('discount')) */
@@ -185,6 +187,14 @@ export const coalesce = (...args: readonly (Operand | Expr)[]): Expr => fn('coal
 export const nullif = (a: Operand, b: unknown): Expr => node({ kind: 'func', name: 'nullif', args: [toExpr(a), toValue(b)] })
 
 /**
+ * An expression rendered by a dialect extension (see `Dialect.extension`); string arguments
+ * are columns.
+ * @example where(extension('jsonbPathExists', ['payload'], '$.tags[*] ? (@ == "sale")'))
+ */
+export const extension = (name: string, args: readonly (Operand | Expr)[], data?: unknown): Expr =>
+  node({ kind: 'extension', name, args: args.map(toExpr), data })
+
+/**
  * The proposed row in an upsert's update: `EXCLUDED.col` on PostgreSQL/SQLite, `new.col` or
  * `VALUES(col)` on MySQL/MariaDB.
  * @example onConflict(['email'], { name: excluded('name') })
@@ -247,11 +257,15 @@ const selection = (s: string | Expr | Fragment | Selection): Selection => {
 /** What `select` and `returning` accept: `'col'`, `'col as alias'`, `'t.*'`, an expression, `as(e, 'x')`, or `{ alias: 'col' | expr }`. */
 export type SelectArg = string | Expr | Fragment | Selection | Readonly<Record<string, string | Expr | Fragment>>
 
-const selections = (args: readonly SelectArg[]): Selection[] =>
-  args.flatMap((a) =>
-    typeof a === 'string' || isExpr(a) || ('expr' in (a as object) && isExpr((a as Selection).expr))
-      ? [selection(a as string | Expr | Selection)]
-      : Object.entries(a as Record<string, string | Expr | Fragment>).map(([alias, e]) => ({ expr: toExpr(e), alias })))
+const selections = (args: readonly SelectArg[]): Selection[] => {
+  const out: Selection[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (typeof a === 'string' || isExpr(a) || ('expr' in (a as object) && isExpr((a as Selection).expr))) out.push(selection(a as string | Expr | Selection))
+    else for (const [alias, e] of Object.entries(a as Record<string, string | Expr | Fragment>)) out.push({ expr: toExpr(e), alias })
+  }
+  return out
+}
 
 // ---------------------------------------------------------------- SELECT
 

@@ -104,6 +104,31 @@ export const sql = Object.assign(
 /** Build a fragment from parts directly (what dialect code uses on hot paths). */
 export const fromParts = fragment
 
+const JSON_VALUE = Symbol.for('recordkit.json')
+
+/** A value to bind as JSON, whatever its JS type (see `json`). */
+export interface JsonValue {
+  readonly [JSON_VALUE]: true
+  readonly value: unknown
+}
+
+/**
+ * Bind a value as JSON on every dialect: arrays and scalars included. (A plain object is
+ * bound as JSON already; a plain array is a PostgreSQL array on PostgreSQL, so JSON arrays
+ * need this marker to be portable.)
+ *
+ * @example
+ * pipe(insertInto('events'), values({ payload: json([1, 2, 3]) }))
+ */
+export const json = (value: unknown): JsonValue => Object.freeze({ [JSON_VALUE]: true as const, value })
+
+/**
+ * True for a value made by `json`.
+ * @example isJsonValue(json(1)) // true
+ */
+export const isJsonValue = (u: unknown): u is JsonValue =>
+  typeof u === 'object' && u !== null && (u as Record<symbol, unknown>)[JSON_VALUE] === true
+
 /** A compiled statement: the SQL text and its parameters, ready for a driver. */
 export interface Compiled {
   readonly sql: string

@@ -75,6 +75,21 @@ describe('better-sqlite3 driver: files, WAL and locks', () => {
     await run(b.close())
   })
 
+  it('a stream over a file database leaves the connection free for writes in the loop body', async () => {
+    const db = compose(betterSqlite3({ filename: join(dir, 'stream.db') }), sqlite)
+    await run(db.execute(sql`CREATE TABLE src (id INTEGER PRIMARY KEY)`))
+    await run(db.execute(sql`CREATE TABLE dst (id INTEGER PRIMARY KEY)`))
+    await run(db.execute(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO src (id) SELECT i FROM n`))
+    let copied = 0
+    for await (const row of db.stream(sql`SELECT id FROM src ORDER BY id`, { batchSize: 50 })) {
+      await run(db.execute(sql`INSERT INTO dst (id) VALUES (${row.id})`))
+      copied++
+    }
+    expect(copied).toBe(300)
+    expect(await run(db.all(sql`SELECT COUNT(*) AS n FROM dst`))).toEqual([{ n: 300 }])
+    await run(db.close())
+  })
+
   it('a file that cannot be opened is a ConnectionError', async () => {
     const db = compose(betterSqlite3({ filename: join(dir, 'no', 'such', 'dir', 'x.db') }), sqlite)
     const r = await db.execute(sql`SELECT 1`)()

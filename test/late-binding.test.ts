@@ -7,7 +7,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import {
-  as, col, compose, count, deleteFrom, eq, exists, extend, from, fromParts, insertInto, isIn, join, limit, offset, onConflict, orderBy,
+  as, col, compose, count, deleteFrom, distinct, eq, exists, extend, extension, from, fromParts, insertInto, isIn, join, limit, offset, onConflict, orderBy,
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
   type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
   sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
@@ -23,8 +23,13 @@ type FragmentFields = {
   [K in keyof Dialect]: Dialect[K] extends (...args: never[]) => Fragment ? K : never
 }[keyof Dialect]
 
+/** SQLite with one extension expression, `myext()`, so the `extension` field has something to render. */
+const withExtension: Dialect = extend(sqlite, () => ({ extension: (e) => fromParts([`${e.name}()`]) }))
+/** The same on the standard dialect, for what SQLite lacks. */
+const standardWithExtension: Dialect = extend(standard, () => ({ extension: (e) => fromParts([`${e.name}()`]) }))
+
 /** The dialect a field is shown on: SQLite, or the standard dialect for what SQLite lacks. */
-const baseFor = (field: FragmentFields): Dialect => (supports(sqlite, field) ? sqlite : standard)
+const baseFor = (field: FragmentFields): Dialect => (supports(withExtension, field) ? withExtension : standardWithExtension)
 
 /** Wrap one fragment-producing field so its output carries a marker. */
 const marked = (field: FragmentFields): Dialect =>
@@ -102,6 +107,8 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   explain: [explain(pipe(from('t'))), explain(pipe(update('t'), set({ a: 1 })))],
   explainAnalyze: [explain(pipe(from('t')), { analyze: true })],
   compileCompound: [pipe(from('t'), select('a'), union(other)), pipe(from('t'), where(exists(pipe(other, except(other))))), pipe(from('t'), select('a'), union(other), explain)],
+  extension: [pipe(from('t'), where(extension('myext', []))), pipe(from('t'), select(as(extension('myext', ['a']), 'x')))],
+  selectClause: [pipe(from('t')), pipe(from('t'), where(exists(sub))), pipe(from('t'), distinct)],
 }
 
 describe('late binding: every fragment-producing dialect function is overridable', () => {

@@ -31,7 +31,7 @@ import type { DateUnit, Expr, SelectNode } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
-import { fromParts as F, type Fragment, type Part } from '../sql.js'
+import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
 
 /** The MySQL dialect record: a Dialect plus the name the proposed row gets in an upsert. */
@@ -73,7 +73,7 @@ const toMysql = (v: unknown): unknown => {
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
       // mysql2's text protocol would expand an object into `key = value` pairs and an array
       // into a list: JSON text is what a JSON column takes, under both protocols.
-      return JSON.stringify(v)
+      return JSON.stringify(isJsonValue(v) ? v.value : v)
     default: return v
   }
 }

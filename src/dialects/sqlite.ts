@@ -21,7 +21,7 @@ import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError } from '../errors.js'
 import { extend } from '../record.js'
-import { fromParts as F, type Fragment } from '../sql.js'
+import { fromParts as F, isJsonValue, type Fragment } from '../sql.js'
 import { fragments, standard } from './standard.js'
 
 /** JS values to what better-sqlite3 binds: booleans as 0/1, dates as ISO-8601 text, JSON as text. */
@@ -36,7 +36,7 @@ const toSqlite = (v: unknown): unknown => {
       if (v === null || Buffer.isBuffer(v)) return v
       if (v instanceof Date) return v.toISOString()
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
-      return JSON.stringify(v)
+      return JSON.stringify(isJsonValue(v) ? v.value : v)
     default: return v
   }
 }

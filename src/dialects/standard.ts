@@ -49,6 +49,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
   maxParams: 32766,
 
   quoteIdentifier: (name) => {
+    if (name.indexOf('"') < 0 && name.indexOf('\0') < 0) return `"${name}"`
     if (name.includes('\0')) throw dbError('QueryError', `identifier contains a NUL character: ${JSON.stringify(name)}`)
     return `"${name.replace(/"/g, '""')}"`
   },
@@ -99,6 +100,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
       case 'jsonExtract': return e.asText ? self.jsonExtractText(e.expr, e.path) : self.jsonExtract(e.expr, e.path)
       case 'jsonContains': return self.jsonContains(e.expr, e.value)
       case 'window': return self.windowFunction(e)
+      case 'extension': return self.extension(e)
       default: {
         const kind = (e as { kind?: unknown }).kind
         throw dbError('UnsupportedFeature', `${self.name} cannot compile expression kind ${String(kind)}`, { dialect: self.name, feature: String(kind) })
@@ -121,6 +123,12 @@ export const standardOpen = (self: Dialect): Dialect => ({
     if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
     return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(self.expr), ', '), ')'])
   },
+
+  extension: (e) => {
+    throw dbError('UnsupportedFeature', `${self.name} has no extension named ${e.name} (add it with extend: extension: (e) => ...)`, { dialect: self.name, feature: e.name })
+  },
+
+  selectClause: (q) => F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
 
   excluded: (column) => F([`EXCLUDED.${self.quoteIdentifier(column)}`]),
 
@@ -225,7 +233,10 @@ export const standardOpen = (self: Dialect): Dialect => ({
       const body = selectLike(self, node.query)
       return node.columns.length === 0 ? F([' ', body]) : F([` (${node.columns.map(self.quoteIdentifier).join(', ')}) `, body])
     }
-    if (node.columns.length === 0) return F([' DEFAULT VALUES'])
+    if (node.columns.length === 0) {
+      if (node.rows.length > 1) throw dbError('UnsupportedFeature', `${self.name} cannot insert several rows of only default values in one statement`, { dialect: self.name, feature: 'multi-row DEFAULT VALUES' })
+      return F([' DEFAULT VALUES'])
+    }
     const rows = node.rows.map((r) => F(['(', joinParts(r.map(self.expr), ', '), ')']))
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ', joinParts(rows, ', ')])
   },
@@ -295,7 +306,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
   compileSelect: (q) => {
     const parts: Part[] = []
     if (q.with !== undefined) parts.push(self.withClause(q.with))
-    parts.push(q.distinct ? 'SELECT DISTINCT ' : 'SELECT ')
+    parts.push(self.selectClause(q))
     parts.push(q.columns.length === 0 ? '*' : joinParts(q.columns.map(self.selection), ', '))
     if (q.from !== undefined) parts.push(' FROM ', self.fromItem(q.from))
     for (const j of q.joins) parts.push(self.join(j))

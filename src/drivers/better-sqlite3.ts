@@ -3,8 +3,11 @@
  *
  * - Statements are prepared once per SQL text and cached (LRU, `statementCacheSize`).
  * - `stmt.reader` decides `all` (rows) or `run` (changes, last insert rowid).
- * - The single connection is serialized: while a transaction or a stream holds it, every
- *   other call waits its turn, so interleaved async code cannot slip into a transaction.
+ * - The single connection is serialized: while a transaction holds it, every other call
+ *   waits its turn, so interleaved async code cannot slip into a transaction.
+ * - Streams on a file database read through a read-only connection of their own, so the
+ *   loop body can keep using the database; on `:memory:` the stream holds the one connection
+ *   until it ends (use the database inside the loop only through a transaction's stream).
  * - File databases get WAL and a busy timeout; foreign keys are enforced.
  *
  * Value policy (what comes back from SQLite):
@@ -120,6 +123,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const redact = options.redactParams ?? false
   let conn: Database.Database | undefined
   /** Prepared statements by SQL text, with whether each one is a query (not DML with RETURNING). */
+  const isFile = options.filename !== ':memory:' && options.filename !== '' && !options.filename.startsWith('file::memory:')
   const cache = new Map<string, { readonly stmt: Database.Statement; readonly query: boolean }>()
 
   // One connection, one holder at a time: a transaction or a stream holds it.
@@ -150,6 +154,17 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         self.onConnect(conn)
       }
       return conn
+    }
+
+    const openReader = (): Database.Database => {
+      database()
+      try {
+        const r = new Database(options.filename, { readonly: true, timeout: options.busyTimeout ?? 5000 })
+        if (integers !== 'number') r.defaultSafeIntegers(true)
+        return r
+      } catch (e) {
+        throw self.classifyError(e)
+      }
     }
 
     const prepare = (text: string): { readonly stmt: Database.Statement; readonly query: boolean } => {
@@ -191,10 +206,10 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
-    const iterate = async function* (q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
+    const iterate = async function* (q: Compiled, batchSize: number, on?: Database.Database): AsyncGenerator<readonly Row[]> {
       let it: IterableIterator<unknown>
       try {
-        it = prepare(q.sql).stmt.iterate(q.params as unknown[])
+        it = (on === undefined ? prepare(q.sql).stmt : on.prepare(q.sql)).iterate(q.params as unknown[])
       } catch (e) {
         throw withStatement(self.classifyError(e), q.sql, q.params, redact)
       }
@@ -243,17 +258,27 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       },
 
       stream: (q, o) => ({
-        [Symbol.asyncIterator]: () => {
-          const gen = (async function* () {
-            await acquire()
+        [Symbol.asyncIterator]: () => (async function* () {
+          if (isFile) {
+            // A file database streams on a read-only connection of its own (WAL lets it read a
+            // consistent snapshot while the main connection keeps writing), so the loop body
+            // may use the database while the stream is open.
+            const reader = openReader()
             try {
-              yield* iterate(q, o?.batchSize ?? 500)
+              yield* iterate(q, o?.batchSize ?? 500, reader)
             } finally {
-              releaseLock()
+              reader.close()
             }
-          })()
-          return gen
-        },
+            return
+          }
+          // An in-memory database has one connection: the stream holds it until it ends.
+          await acquire()
+          try {
+            yield* iterate(q, o?.batchSize ?? 500)
+          } finally {
+            releaseLock()
+          }
+        })(),
       }),
 
       reserve: () => async () => {

@@ -17,11 +17,13 @@ import { extensionCases } from './cases/extension.js'
 import { streamingCases } from './cases/streaming.js'
 import { transactionCases } from './cases/transactions.js'
 import { typeCases } from './cases/types.js'
+import { modelCases } from './cases/models.js'
 
 export type { CaseGroup, ConformanceTarget } from './target.js'
 export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
 export { ok, fails, exec, useBackend } from './harness.js'
+export { modelCases } from './cases/models.js'
 export { normaliseRows, normaliseValue } from './normalise.js'
 export { chinookReports, type ChinookCase } from './cases/chinook.js'
 
@@ -33,6 +35,7 @@ export const caseGroups: Readonly<Record<string, CaseGroup>> = {
   streaming: streamingCases,
   extension: extensionCases,
   types: typeCases,
+  models: modelCases,
   chinook: chinookCases,
 }
 

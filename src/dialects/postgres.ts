@@ -1,0 +1,267 @@
+/**
+ * The PostgreSQL dialect: the standard dialect with PostgreSQL's differences, made with `extend`.
+ *
+ * What differs from `standard`: `$n` placeholders; native `ILIKE` / `NOT ILIKE`;
+ * `BEGIN ISOLATION LEVEL ..., READ ONLY | READ WRITE, [NOT] DEFERRABLE`; up to 65,533
+ * parameters; the value adapters below; and an opt-in `unnest` batch insert. Identifier
+ * quoting (`"`), RETURNING, `ON CONFLICT (...) DO UPDATE SET col = EXCLUDED.col` and
+ * `LIMIT $n OFFSET $n` are the standard ones.
+ *
+ * Value policy (`toDriver`), what each JS value is bound as:
+ * - `null` / `undefined`: NULL. Strings, numbers, booleans: as they are (-0 as `'-0'`, NaN and
+ *   ±Infinity as PostgreSQL spells them, for float columns). A string is text that
+ *   the server reads as the parameter's type, so numerics (`'12345678901234567890.5'`), uuids,
+ *   intervals, ranges and JSON text travel as strings, exactly.
+ * - `bigint`: an `int8` parameter (no precision lost).
+ * - `Date`: a `timestamptz` parameter (the exact instant); an invalid Date is a QueryError.
+ * - `Buffer` / `Uint8Array`: `bytea`.
+ * - A JS array is a **PostgreSQL array**, sent as an array literal (`{1,2,3}`), so it fits
+ *   `int[]`, `text[]` ... columns and `= ANY($1)`. Elements follow the same rules (nested arrays
+ *   are multi-dimensional arrays, objects inside are JSON text for `jsonb[]`).
+ * - A plain object is **JSON** text (for `json` / `jsonb`). To bind an array, a string or any
+ *   other value as JSON, wrap it: `json([1, 2])`, `json('text')`. Mind that an empty JS array
+ *   is `{}` and would read as an empty JSON *object* in a jsonb column: use `json([])`.
+ * - Any other object with its own `toString` (a decimal type, a URL): its `toString()`.
+ *
+ * @example
+ * const db = await run(connect(postgresJs({ url: 'postgres://localhost/app' }), postgres))
+ * await run(db.execute(pipe(insertInto('posts'), values({ tags: ['a', 'b'], meta: { draft: true } }))))
+ */
+import type { Expr, InsertNode } from '../ast.js'
+import { DEFAULT } from '../ast.js'
+import type { Dialect } from '../dialect.js'
+import { dbError } from '../errors.js'
+import { extend } from '../record.js'
+import { fromParts as F, type Fragment, type Part } from '../sql.js'
+import { fragments, standard } from './standard.js'
+import { isJsonValue } from '../sql.js'
+
+// ---------------------------------------------------------------- JSON values
+
+export { json, isJsonValue, type JsonValue } from '../sql.js'
+
+const BIGINT_MARK = '\u0000rk-bigint:'
+const BIGINT_MARKED = /"\\u0000rk-bigint:(-?\d+)"/g
+
+/** JSON text; BigInts are written as JSON numbers with every digit kept. */
+const jsonText = (value: unknown): string => {
+  let big = false
+  const text = JSON.stringify(value, (_, v: unknown) => {
+    if (typeof v !== 'bigint') return v
+    big = true
+    return BIGINT_MARK + v.toString()
+  })
+  if (text === undefined) throw dbError('QueryError', `cannot bind ${String(value)} as JSON`)
+  return big ? text.replace(BIGINT_MARKED, '$1') : text
+}
+
+// ---------------------------------------------------------------- arrays
+
+const isPlainObject = (v: object): boolean => {
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+const checkedDate = (d: Date): Date => {
+  if (Number.isNaN(d.getTime())) throw dbError('QueryError', 'cannot bind an invalid Date')
+  return d
+}
+
+/** One array element as text (before quoting), or undefined for NULL. */
+const elementText = (x: unknown): string | undefined => {
+  switch (typeof x) {
+    case 'undefined': return undefined
+    case 'string': return x
+    case 'boolean': return x ? 't' : 'f'
+    case 'number': return x === 0 && 1 / x < 0 ? '-0' : String(x)
+    case 'bigint': return String(x)
+    case 'object': {
+      if (x === null) return undefined
+      if (x instanceof Date) return checkedDate(x).toISOString()
+      if (x instanceof Uint8Array) return `\\x${Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex')}`
+      if (isJsonValue(x)) return jsonText(x.value)
+      if (isPlainObject(x)) return jsonText(x)
+      return objectText(x)
+    }
+    default: throw dbError('QueryError', `cannot bind a ${typeof x} in an array`)
+  }
+}
+
+const QUOTED = /[\\"]/g
+
+/**
+ * A PostgreSQL array literal (`{1,2,"a b",NULL}`) for a JS array; nested arrays give
+ * multi-dimensional arrays. Every element but numbers and booleans is quoted, so the server reads
+ * it as the element type whatever its text.
+ *
+ * @example arrayLiteral([1, null, 'a"b']) // '{1,NULL,"a\\"b"}'
+ */
+export const arrayLiteral = (xs: readonly unknown[]): string => {
+  let out = '{'
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0) out += ','
+    const x = xs[i]
+    if (Array.isArray(x)) {
+      out += arrayLiteral(x)
+      continue
+    }
+    // Numbers and booleans print without any character that needs quoting.
+    if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean') {
+      out += elementText(x)
+      continue
+    }
+    const t = elementText(x)
+    out += t === undefined ? 'NULL' : t.indexOf('"') < 0 && t.indexOf('\\') < 0 ? `"${t}"` : `"${t.replace(QUOTED, '\\$&')}"`
+  }
+  return `${out}}`
+}
+
+/** An object that is not plain data: its own `toString`, or JSON when it has none. */
+const objectText = (v: object): string =>
+  typeof (v as { toString?: unknown }).toString === 'function' && (v as { toString: unknown }).toString !== Object.prototype.toString
+    ? String(v)
+    : jsonText(v)
+
+/**
+ * The PostgreSQL value adapter (see the policy in the module comment).
+ *
+ * @example toPostgres([1, 2]) // '{1,2}'
+ */
+export const toPostgres = (v: unknown): unknown => {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'bigint': return v
+    // String(-0) is '0': keep the sign for float columns.
+    case 'number': return v === 0 && 1 / v < 0 ? '-0' : v
+    case 'undefined': return null
+    case 'object':
+      if (v === null || Buffer.isBuffer(v)) return v
+      if (v instanceof Date) return checkedDate(v)
+      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+      if (Array.isArray(v)) return arrayLiteral(v)
+      if (isJsonValue(v)) return jsonText(v.value)
+      if (isPlainObject(v)) return jsonText(v)
+      return objectText(v)
+    default: throw dbError('QueryError', `cannot bind a ${typeof v} as a parameter`)
+  }
+}
+
+// ---------------------------------------------------------------- unnest batch insert
+
+const UNNEST = Symbol.for('recordkit.postgres.unnest')
+
+/** PostgreSQL column types by column name, for `unnest`. */
+export type ColumnPgTypes = Readonly<Record<string, string>>
+
+/**
+ * Insert many rows as one array per column: `INSERT INTO t (a, b) SELECT * FROM
+ * unnest($1::int4[], $2::text[])`. The SQL text is the same for any number of rows, and on
+ * PostgreSQL it is about twice as fast as multi-row VALUES for thousands of rows
+ * (bench/postgres-insert.ts). Because the server must know each array's type, the column
+ * types are given here; every inserted column needs one.
+ *
+ * Falls back to multi-row VALUES (same result) when a row holds DEFAULT in a column other rows
+ * set, or an expression instead of a value. Array-typed columns cannot go through unnest
+ * (it flattens nested arrays): compiling fails with a QueryError that says so. Other dialects
+ * ignore this and render VALUES.
+ *
+ * @example
+ * pipe(insertInto('items'), values(rows), unnest({ id: 'int4', name: 'text', price: 'numeric' }))
+ */
+export const unnest = (types: ColumnPgTypes) => <Q extends InsertNode>(q: Q): Q =>
+  Object.freeze({ ...q, [UNNEST]: types })
+
+/**
+ * The column types given with `unnest`, if any.
+ * @example unnestTypesOf(node)?.id // 'int4'
+ */
+export const unnestTypesOf = (node: InsertNode): ColumnPgTypes | undefined =>
+  (node as unknown as Record<symbol, ColumnPgTypes | undefined>)[UNNEST]
+
+/** A type name safe to splice into SQL: `int4`, `numeric(20, 2)`, `timestamp(3) with time zone`, `app.mood`. */
+const TYPE_NAME = /^[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?(?: [A-Za-z_]\w*)*(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?: [A-Za-z_]\w*)*$/
+const ARRAY_TYPE = /\[\s*\d*\s*\]\s*$|^_|\barray\b/i
+
+// ---------------------------------------------------------------- the dialect
+
+/** The PostgreSQL dialect record: a Dialect with the `unnest` insert as its own field. */
+export interface PostgresDialect extends Dialect, PostgresFields {}
+
+/** The fields the PostgreSQL dialect adds to a Dialect. */
+export interface PostgresFields {
+  /**
+   * ` (cols) SELECT * FROM unnest($1::type[], ...)` for an insert whose cells are all values.
+   * `insertValues` uses it for inserts marked with `unnest(types)`.
+   */
+  readonly unnestValues: (node: InsertNode, types: ColumnPgTypes) => Fragment
+}
+
+/** A column to drop from a VALUES list: every row has DEFAULT there. */
+const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r) => r[i] === DEFAULT)
+
+/** The version part of a `server_version` such as `15.4 (Debian 15.4-1)` or `16beta1`. */
+const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
+
+/**
+ * The PostgreSQL dialect (any server from 12 on; `connect` specialises it to the server's
+ * version through `forVersion`).
+ *
+ * @example
+ * const db = await run(connect(postgresJs({ url: process.env.DATABASE_URL }), postgres))
+ * const pg14 = postgres.forVersion('14.9')
+ */
+export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standard, (self, base) => ({
+  name: 'postgres',
+  version: '15',
+  // The protocol counts parameters in 16 bits (65,535); postgres.js refuses 65,534 and more.
+  maxParams: 65533,
+
+  placeholder: (index) => `$${index}`,
+  toDriver: toPostgres,
+
+  binary: (op, l, r) => {
+    switch (op) {
+      case 'ilike': return F([fragments.wrapped(self, l), ' ILIKE ', fragments.wrapped(self, r)])
+      case 'not ilike': return F([fragments.wrapped(self, l), ' NOT ILIKE ', fragments.wrapped(self, r)])
+      default: return base.binary(op, l, r)
+    }
+  },
+
+  insertValues: (node) => {
+    const types = unnestTypesOf(node)
+    if (types === undefined || node.rows.length === 0) return base.insertValues(node)
+    const keep = node.columns.map((_, i) => !allDefault(node, i))
+    const columns = node.columns.filter((_, i) => keep[i])
+    const rows = node.rows.map((r) => r.filter((_, i) => keep[i]))
+    if (columns.length === 0 || rows.some((r) => r.some((c) => c.kind !== 'value'))) return base.insertValues(node)
+    return self.unnestValues({ ...node, columns, rows: rows as readonly (readonly Expr[])[] }, types)
+  },
+
+  unnestValues: (node, types) => {
+    const arrays: Part[] = []
+    node.columns.forEach((c, i) => {
+      const type = types[c]
+      if (type === undefined) throw dbError('QueryError', `unnest: no PostgreSQL type given for column "${c}"`)
+      if (ARRAY_TYPE.test(type)) {
+        throw dbError('QueryError', `unnest: column "${c}" has the array type ${type}, and unnest flattens nested arrays; insert it without unnest()`)
+      }
+      if (!TYPE_NAME.test(type)) throw dbError('QueryError', `unnest: not a type name: ${JSON.stringify(type)}`)
+      if (i > 0) arrays.push(', ')
+      const values = node.rows.map((r) => (r[i] as { readonly value: unknown }).value)
+      arrays.push({ _tag: 'Param', value: values }, `::${type}[]`)
+    })
+    return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(', F(arrays), ')'])
+  },
+
+  beginTransaction: (o) => {
+    // `behavior` (SQLite's BEGIN IMMEDIATE) has nothing to do here: PostgreSQL locks rows as it goes.
+    const modes = fragments.isolationSql(o)
+    if (o.deferrable !== undefined) modes.push(o.deferrable ? 'DEFERRABLE' : 'NOT DEFERRABLE')
+    return [modes.length === 0 ? 'BEGIN' : `BEGIN ${modes.join(', ')}`]
+  },
+
+  // Nothing this dialect renders differs between PostgreSQL 12 and 17: the version is recorded
+  // so that extensions (MERGE on 15+, MERGE ... RETURNING on 17+) can look at it.
+  forVersion: (version) => extend(self, () => ({ version: cleanVersion(version) })),
+}))

@@ -1,0 +1,134 @@
+/**
+ * Ready-made middleware for `wrap`: query logging with timings, slow-query capture, retry of
+ * transient failures with backoff, and metrics counters. Each is a plain `Middleware` record,
+ * so they stack: `wrap(wrap(db, retry()), logging(console.log))`.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import { type Backend, type Executable, type Middleware, statementOf } from './compose.js'
+import type { DbError, DbErrorTag } from './errors.js'
+
+/** One finished statement, as middleware sees it. */
+export interface StatementEvent {
+  readonly sql: string
+  readonly params: readonly unknown[]
+  /** Wall time from the call to the result, in milliseconds. */
+  readonly ms: number
+  /** The error tag when the statement failed. */
+  readonly error?: DbErrorTag
+  /** Whether it ran inside a transaction. */
+  readonly inTransaction: boolean
+}
+
+/** Time every statement and report it once it has finished. */
+const observe = (report: (e: StatementEvent) => void): Middleware => ({
+  execute: (next, self) => <R>(q: Executable<R>) => {
+    const run = next(q)
+    return async () => {
+      const started = performance.now()
+      const result = await run()
+      const { sql, params } = statementOf(self, q as Executable)
+      report({ sql, params, ms: performance.now() - started, error: E.isLeft(result) ? result.left._tag : undefined, inTransaction: self.inTransaction() })
+      return result
+    }
+  },
+})
+
+/**
+ * Log every statement, BEGIN and COMMIT included, with its parameters and timing.
+ *
+ * @example
+ * const db = wrap(base, logging((e) => console.log(`${e.ms.toFixed(1)} ms  ${e.sql}`)))
+ */
+export const logging = (log: (e: StatementEvent) => void): Middleware => observe(log)
+
+/**
+ * Call `onSlow` for statements that took `thresholdMs` or longer.
+ *
+ * @example
+ * const slow: StatementEvent[] = []
+ * const db = wrap(base, slowQueries(100, (e) => slow.push(e)))
+ */
+export const slowQueries = (thresholdMs: number, onSlow: (e: StatementEvent) => void): Middleware =>
+  observe((e) => { if (e.ms >= thresholdMs) onSlow(e) })
+
+/** Options of `retry`. */
+export interface RetryOptions {
+  /** Error tags worth another attempt. Default: SerializationFailure, Deadlock. */
+  readonly on?: readonly DbErrorTag[]
+  /** Attempts in all, the first included. Default 4. */
+  readonly attempts?: number
+  /** Milliseconds to wait before attempt n (n = 1 for the first retry). Default 10·2^(n-1) with jitter. */
+  readonly backoff?: (n: number) => number
+  /** Called before each retry. */
+  readonly onRetry?: (error: DbError, attempt: number) => void
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Retry transient failures (serialization failures and deadlocks by default) with backoff.
+ * A whole top-level transaction is retried, callback included, since the database has already
+ * rolled it back; statements outside transactions are retried one by one; statements inside a
+ * transaction are never retried on their own.
+ *
+ * @example
+ * const db = wrap(base, retry({ attempts: 5 }))
+ * await run(db.transaction((tx) => transfer(tx, from, to, amount), { isolation: 'serializable' }))
+ */
+export const retry = (options: RetryOptions = {}): Middleware => {
+  const on = options.on ?? ['SerializationFailure', 'Deadlock']
+  const attempts = Math.max(1, options.attempts ?? 4)
+  const backoff = options.backoff ?? ((n: number) => 10 * 2 ** (n - 1) * (0.5 + Math.random()))
+  const again = <A>(self: Backend, task: () => TaskEither<DbError, A>): TaskEither<DbError, A> => async () => {
+    for (let attempt = 1; ; attempt++) {
+      const r = await task()()
+      if (E.isRight(r) || attempt >= attempts || !on.includes(r.left._tag) || self.inTransaction()) return r
+      options.onRetry?.(r.left, attempt)
+      await sleep(backoff(attempt))
+    }
+  }
+  return {
+    // Whether we are inside a transaction is decided when the task runs, not when it is built.
+    execute: (next, self) => <R>(q: Executable<R>) => () => (self.inTransaction() ? next(q)() : again(self, () => next(q))()),
+    transaction: (next, self) => (fn, o) => () => (self.inTransaction() ? next(fn, o)() : again(self, () => next(fn, o))()),
+  }
+}
+
+/** Counters kept by `metrics`. */
+export interface Metrics {
+  /** Statements by their first keyword (`SELECT`, `INSERT`, `BEGIN`, ...). */
+  readonly statements: Readonly<Record<string, number>>
+  /** Failures by error tag. */
+  readonly errors: Readonly<Partial<Record<DbErrorTag, number>>>
+  readonly totalMs: number
+  readonly count: number
+}
+
+/**
+ * Count statements by kind and failures by tag, and add up their time.
+ *
+ * @example
+ * const m = metrics()
+ * const db = wrap(base, m.middleware)
+ * // ... later
+ * m.snapshot() // { statements: { SELECT: 12, INSERT: 3 }, errors: {}, totalMs: 4.2, count: 15 }
+ */
+export const metrics = (): { readonly middleware: Middleware; readonly snapshot: () => Metrics; readonly reset: () => void } => {
+  let statements: Record<string, number> = {}
+  let errors: Partial<Record<DbErrorTag, number>> = {}
+  let totalMs = 0
+  let count = 0
+  const middleware = observe((e) => {
+    const kind = /^\s*([A-Za-z]+)/.exec(e.sql)?.[1]?.toUpperCase() ?? '?'
+    statements[kind] = (statements[kind] ?? 0) + 1
+    if (e.error !== undefined) errors[e.error] = (errors[e.error] ?? 0) + 1
+    totalMs += e.ms
+    count++
+  })
+  return {
+    middleware,
+    snapshot: () => ({ statements: { ...statements }, errors: { ...errors }, totalMs, count }),
+    reset: () => { statements = {}; errors = {}; totalMs = 0; count = 0 },
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * Behaviours: records of hook functions a model lists in `behaviours`. They compose by
+ * listing: hooks run in the order the behaviours are listed, then the model's own `hooks`.
+ * Nothing is discovered and nothing is inherited.
+ *
+ * A hook receives the values (or the row) and a context, and returns a TaskEither of the
+ * values to go on with: it may change them, or fail with a DbError (use `hookError`) to abort
+ * the operation; writes that run several statements run in a transaction, so an abort rolls
+ * back what was written.
+ *
+ * Row operations (create, createMany, update, delete, upsert, restore) run the hooks.
+ * Set operations (`updateWhere`, `deleteWhere`) run no row hooks; behaviours still shape
+ * them through `updateAll`, `deleteAs` and `scope`, so timestamps, version counters and
+ * soft deletion hold for them too.
+ */
+import { randomUUID } from 'node:crypto'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Expr } from '../ast.js'
+import type { Backend } from '../compose.js'
+import { dbError, type DbError, type HookError } from '../errors.js'
+import { add, eq, isNotNull, isNull, val } from '../query.js'
+
+/** What a hook knows about the operation it runs in. */
+export interface HookContext<R = Record<string, unknown>> {
+  /** The backend the operation runs on (inside the operation's transaction, if any). */
+  readonly db: Backend
+  readonly table: string
+  readonly op: 'insert' | 'update' | 'delete' | 'upsert' | 'restore'
+  /** The stored row, for a row-level update, delete or restore. */
+  readonly row?: R
+}
+
+/**
+ * A model's own lifecycle hooks (`model({ hooks })`). Each returns a TaskEither of the values
+ * to go on with; a Left aborts the operation.
+ */
+export interface Hooks<R, I = Partial<R>> {
+  /** Before the input is decoded: create input, or an update's patch. */
+  readonly beforeValidate?: (values: Partial<R>, ctx: HookContext<R>) => TaskEither<DbError, Partial<R>>
+  /** After the input decoded and passed the validators. */
+  readonly afterValidate?: (values: Partial<R>, ctx: HookContext<R>) => TaskEither<DbError, Partial<R>>
+  /** Just before the INSERT: the validated values. */
+  readonly beforeInsert?: (values: I, ctx: HookContext<R>) => TaskEither<DbError, I>
+  /** After the INSERT, in the same transaction: the stored row. */
+  readonly afterInsert?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
+  /** Just before a row's UPDATE: the patch (`ctx.row` is the stored row). */
+  readonly beforeUpdate?: (patch: Partial<R>, ctx: HookContext<R>) => TaskEither<DbError, Partial<R>>
+  /** After a row's UPDATE, in the same transaction: the updated row. */
+  readonly afterUpdate?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
+  /** Before a row's DELETE. */
+  readonly beforeDelete?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
+  /** After a row's DELETE, in the same transaction. */
+  readonly afterDelete?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
+}
+
+/** Query switches read by default scopes, set by `withDeleted` / `onlyDeleted`. */
+export type QueryOptions = Readonly<Record<string, string>>
+
+/** A column reference for a field of the model a behaviour is attached to. */
+export type ColumnOf = (field: string) => Expr
+
+/**
+ * A reusable behaviour. `Need` is the part of the row it works on (a model whose row lacks
+ * it does not compile); `Fills` are the fields it fills, which become optional in `create`.
+ * Its hooks are generic so that they keep the whole row they are given.
+ */
+export interface Behaviour<Need = {}, Fills extends string = never> {
+  readonly name: string
+  /** Fields this behaviour fills on insert (optional in create input). */
+  readonly fills?: readonly Fills[]
+  /** Fields an upsert never overwrites on conflict (creation time, version). */
+  readonly insertOnly?: readonly string[]
+  readonly beforeValidate?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly afterValidate?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly beforeInsert?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly afterInsert?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly beforeUpdate?: <X extends Partial<Need>>(patch: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly afterUpdate?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly beforeDelete?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly afterDelete?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  /** A condition added to every query of the model (a default scope), given the query's switches. */
+  readonly scope?: (options: QueryOptions, column: ColumnOf) => Expr | undefined
+  /** A condition a row-level UPDATE or DELETE must also meet; no row matched means ConflictError. */
+  readonly guard?: (row: Need, column: ColumnOf) => Expr | undefined
+  /** Assignments added to set-based updates (`updateWhere`): values or expressions by field. */
+  readonly updateAll?: (column: ColumnOf) => Readonly<Record<string, unknown>>
+  /** Turns deletes into this update (soft deletion). */
+  readonly deleteAs?: () => Partial<Need>
+  /** What `restore` writes (undoes `deleteAs`). */
+  readonly restoreAs?: () => Partial<Need>
+  /** Type-level only: the row this behaviour needs. */
+  readonly __need?: (row: Need) => void
+}
+
+/** Any behaviour, as the runtime sees it. */
+export interface AnyBehaviour {
+  readonly name: string
+  readonly fills?: readonly string[]
+  readonly insertOnly?: readonly string[]
+  readonly beforeValidate?: RuntimeHook
+  readonly afterValidate?: RuntimeHook
+  readonly beforeInsert?: RuntimeHook
+  readonly afterInsert?: RuntimeHook
+  readonly beforeUpdate?: RuntimeHook
+  readonly afterUpdate?: RuntimeHook
+  readonly beforeDelete?: RuntimeHook
+  readonly afterDelete?: RuntimeHook
+  readonly scope?: (options: QueryOptions, column: ColumnOf) => Expr | undefined
+  readonly guard?: (row: Record<string, unknown>, column: ColumnOf) => Expr | undefined
+  readonly updateAll?: (column: ColumnOf) => Readonly<Record<string, unknown>>
+  readonly deleteAs?: () => Record<string, unknown>
+  readonly restoreAs?: () => Record<string, unknown>
+}
+
+/** Every hook name, in lifecycle order. */
+export type HookName = 'beforeValidate' | 'afterValidate' | 'beforeInsert' | 'afterInsert' | 'beforeUpdate' | 'afterUpdate' | 'beforeDelete' | 'afterDelete'
+
+type RuntimeHook = (value: Record<string, unknown>, ctx: HookContext) => TaskEither<DbError, Record<string, unknown>>
+
+const right = <A>(a: A): TaskEither<DbError, A> => () => Promise.resolve({ _tag: 'Right', right: a })
+
+/**
+ * The error a hook returns to refuse an operation.
+ *
+ * @example
+ * beforeDelete: (row) => row.locked ? TE.left(hookError('beforeDelete', 'locked rows stay')) : TE.right(row)
+ */
+export const hookError = (hook: string, message: string, cause?: unknown): HookError =>
+  dbError('HookError', `${hook}: ${message}`, cause === undefined ? { hook } : { hook, cause })
+
+/**
+ * Run one hook of every behaviour in order, each on the previous one's result.
+ *
+ * @example
+ * runHooks(core.behaviours, 'beforeInsert', values, ctx)
+ */
+export const runHooks = (
+  behaviours: readonly AnyBehaviour[],
+  hook: HookName,
+  value: Record<string, unknown>,
+  ctx: HookContext,
+): TaskEither<DbError, Record<string, unknown>> => {
+  const fns = behaviours.map((b) => b[hook]).filter((f): f is RuntimeHook => f !== undefined)
+  if (fns.length === 0) return right(value)
+  return async () => {
+    let v = value
+    for (const f of fns) {
+      let r
+      try {
+        r = await f(v, ctx)()
+      } catch (e) {
+        return { _tag: 'Left', left: hookError(hook, e instanceof Error ? e.message : String(e), e) }
+      }
+      if (r._tag === 'Left') return r
+      v = r.right
+    }
+    return { _tag: 'Right', right: v }
+  }
+}
+
+/** Whether any behaviour has the hook. */
+export const hasHook = (behaviours: readonly AnyBehaviour[], hook: HookName): boolean => behaviours.some((b) => b[hook] !== undefined)
+
+/** A model's own `hooks` as a behaviour (listed last). */
+export const hooksBehaviour = (hooks: object): AnyBehaviour => ({ name: 'hooks', ...(hooks as Partial<AnyBehaviour>) })
+
+// ---------------------------------------------------------------- built-in behaviours
+
+/**
+ * Creation and update times (UTC `Date`s): `createdAt` and `updatedAt` are set on insert,
+ * `updatedAt` on every update (set-based ones too). Both are optional in `create` input.
+ *
+ * @example
+ * model({ ..., behaviours: [timestamps()] })
+ * model({ ..., behaviours: [timestamps({ createdAt: 'created', updatedAt: 'modified' })] })
+ */
+export const timestamps = <C extends string = 'createdAt', U extends string = 'updatedAt'>(options?: {
+  readonly createdAt?: C
+  readonly updatedAt?: U
+  /** The clock (tests pin it). */
+  readonly now?: () => Date
+}): Behaviour<NoInfer<Record<C | U, Date>>, NoInfer<C | U>> => {
+  const c = (options?.createdAt ?? 'createdAt') as C
+  const u = (options?.updatedAt ?? 'updatedAt') as U
+  const now = options?.now ?? (() => new Date())
+  return Object.freeze({
+    name: 'timestamps',
+    fills: [c, u] as (C | U)[],
+    insertOnly: [c],
+    beforeInsert: <X>(values: X) => {
+      const at = now()
+      const v = values as Record<string, unknown>
+      return right({ ...values, [c]: v[c] ?? at, [u]: v[u] ?? at } as X)
+    },
+    beforeUpdate: <X>(patch: X) => right({ ...patch, [u]: now() } as X),
+    updateAll: () => ({ [u]: now() }),
+  })
+}
+
+/**
+ * Soft deletion: `delete` and `deleteWhere` set `deletedAt` instead of removing the row; every
+ * query excludes deleted rows unless it says `withDeleted` or `onlyDeleted`; `restore`
+ * clears the mark; `delete(db, row, { force: true })` really deletes.
+ *
+ * @example
+ * const Post = model({ ..., codec: t.type({ id: t.number, deletedAt: nullable(date) }), behaviours: [softDelete()] })
+ * pipe(Post.query, withDeleted, Post.all(db))
+ */
+export const softDelete = <F extends string = 'deletedAt'>(options?: {
+  readonly field?: F
+  readonly now?: () => Date
+}): Behaviour<NoInfer<Record<F, Date | null>>> & { readonly restoreAs: () => NoInfer<Record<F, Date | null>> } => {
+  const f = (options?.field ?? 'deletedAt') as F
+  const now = options?.now ?? (() => new Date())
+  const behaviour: AnyBehaviour = {
+    name: 'softDelete',
+    scope: (o: QueryOptions, column: ColumnOf) =>
+      o.deleted === 'include' ? undefined : o.deleted === 'only' ? isNotNull(column(f)) : isNull(column(f)),
+    deleteAs: () => ({ [f]: now() }),
+    restoreAs: () => ({ [f]: null }),
+  }
+  return Object.freeze(behaviour) as never
+}
+
+/**
+ * Optimistic locking: a `version` counter starts at 1, every update increments it and
+ * requires the version the row was read with; an update or delete of a stale row fails with
+ * ConflictError and writes nothing.
+ *
+ * @example
+ * model({ ..., behaviours: [optimisticLock()] })
+ */
+export const optimisticLock = <F extends string = 'version'>(options?: { readonly field?: F }): Behaviour<NoInfer<Record<F, number>>, NoInfer<F>> => {
+  const f = (options?.field ?? 'version') as F
+  return Object.freeze({
+    name: 'optimisticLock',
+    fills: [f],
+    insertOnly: [f],
+    beforeInsert: <X>(values: X) => right({ ...values, [f]: (values as Record<string, unknown>)[f] ?? 1 } as X),
+    beforeUpdate: <X>(patch: X, ctx: HookContext<Record<F, number>>) =>
+      right(ctx.row === undefined ? patch : ({ ...patch, [f]: ctx.row[f] + 1 } as X)),
+    guard: (row: Record<F, number>, column: ColumnOf) => eq(column(f), row[f]),
+    updateAll: (column: ColumnOf) => ({ [f]: add(column(f), val(1)) }),
+  })
+}
+
+/**
+ * A UUID primary key generated on insert when the input has none (optional in `create`).
+ *
+ * @example
+ * model({ table: 'sessions', primaryKey: 'id', codec: t.type({ id: uuid, ... }), behaviours: [uuidPrimaryKey()] })
+ */
+export const uuidPrimaryKey = <F extends string = 'id'>(options?: {
+  readonly field?: F
+  readonly generate?: () => string
+}): Behaviour<NoInfer<Record<F, string>>, NoInfer<F>> => {
+  const f = (options?.field ?? 'id') as F
+  const generate = options?.generate ?? randomUUID
+  return Object.freeze({
+    name: 'uuidPrimaryKey',
+    fills: [f],
+    beforeInsert: <X>(values: X) => right((values as Record<string, unknown>)[f] === undefined ? ({ ...values, [f]: generate() } as X) : values),
+  })
+}
+
+/**
+ * Show every row, soft-deleted ones included.
+ * @example pipe(Post.query, withDeleted, Post.all(db))
+ */
+export const withDeleted = <Q extends { readonly options: QueryOptions }>(q: Q): Q => Object.freeze({ ...q, options: { ...q.options, deleted: 'include' } })
+
+/**
+ * Show only soft-deleted rows.
+ * @example pipe(Post.query, onlyDeleted, Post.count(db))
+ */
+export const onlyDeleted = <Q extends { readonly options: QueryOptions }>(q: Q): Q => Object.freeze({ ...q, options: { ...q.options, deleted: 'only' } })

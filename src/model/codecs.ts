@@ -1,0 +1,397 @@
+/**
+ * Codecs that read what databases return and encode to what every driver binds.
+ *
+ * The same column comes back differently from each backend: a boolean is `0`/`1` from SQLite
+ * and MariaDB but `true` from PostgreSQL; a timestamp is ISO text from SQLite and a `Date`
+ * elsewhere; a DECIMAL is a string from PostgreSQL and MariaDB; a BIGINT is a string from
+ * MariaDB, a string or bigint from PostgreSQL, a number or bigint from SQLite; JSON is text
+ * or already parsed. Each codec here accepts every one of those forms and decodes to one JS
+ * type; its encoder gives a value every built-in dialect binds (`toDriver` adapts booleans,
+ * Dates and bigints per engine).
+ *
+ * Each codec also carries a fast decoder (no `Either` allocated per value), which the row
+ * mapper uses; `validate` stays the reference and is what error reports come from.
+ */
+import * as t from 'io-ts'
+
+/** Returned by a fast decoder when the value does not decode. */
+export const FAIL: unique symbol = Symbol('recordkit.decodeFail') as never
+
+/** A decoder that returns the value or `FAIL`, without allocating an `Either`. */
+export type FastDecode = (u: unknown) => unknown
+
+const FAST = Symbol.for('recordkit.fastDecode')
+
+/**
+ * Attach a fast decoder to a codec (used by the row mapper). It must agree with the codec's
+ * `validate`: the same value, or `FAIL` exactly when `validate` fails.
+ *
+ * @example
+ * const cents = withFastDecode(myCentsCodec, (u) => (typeof u === 'number' ? u : FAIL))
+ */
+export const withFastDecode = <C extends t.Any>(codec: C, fast: FastDecode): C =>
+  Object.defineProperty(codec, FAST, { value: fast, enumerable: false }) as C
+
+/** The fast decoder attached to a codec, if any. */
+export const attachedFastDecode = (codec: t.Any): FastDecode | undefined =>
+  (codec as unknown as Record<symbol, FastDecode | undefined>)[FAST]
+
+/** Build a codec from a fast decoder: `validate` and `is` are derived from it. */
+const fromFast = <A, O>(name: string, is: (u: unknown) => u is A, fast: FastDecode, encode: (a: A) => O): t.Type<A, O, unknown> =>
+  withFastDecode(
+    new t.Type<A, O, unknown>(name, is, (u, c) => {
+      const v = fast(u)
+      return v === FAIL ? t.failure(u, c) : t.success(v as A)
+    }, encode),
+    fast,
+  )
+
+// ---------------------------------------------------------------- booleans
+
+const TRUE_TEXT = new Set(['1', 't', 'true'])
+const FALSE_TEXT = new Set(['0', 'f', 'false'])
+
+const boolFast: FastDecode = (u) => {
+  if (u === true || u === 1) return true
+  if (u === false || u === 0) return false
+  switch (typeof u) {
+    case 'bigint': return u === 1n ? true : u === 0n ? false : FAIL
+    case 'string': {
+      const s = u.toLowerCase()
+      return TRUE_TEXT.has(s) ? true : FALSE_TEXT.has(s) ? false : FAIL
+    }
+    case 'object':
+      // MySQL BIT(1) comes back as a one-byte Buffer.
+      if (u instanceof Uint8Array && u.length === 1 && (u[0] === 0 || u[0] === 1)) return u[0] === 1
+      return FAIL
+    default: return FAIL
+  }
+}
+
+/**
+ * A boolean stored as BOOLEAN, TINYINT(1), INTEGER 0/1 or BIT(1): decodes `true`/`false`,
+ * `1`/`0`, `1n`/`0n`, `'t'`/`'f'`, `'true'`/`'false'`; encodes to a boolean.
+ *
+ * @example
+ * const User = t.type({ id: t.number, active: bool })
+ */
+export const bool: t.Type<boolean, boolean, unknown> = fromFast('bool', (u): u is boolean => typeof u === 'boolean', boolFast, (a) => a)
+
+// ---------------------------------------------------------------- dates
+
+// `YYYY-MM-DD`, then optionally `T` or space, time, fraction and zone.
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
+
+/** Parse database date text; text without a zone is UTC (what `timestamps` writes). */
+const parseDateText = (s: string): Date | typeof FAIL => {
+  const m = DATE_TEXT.exec(s.trim())
+  if (m === null) return FAIL
+  const [, y, mo, d, h, mi, sec, frac, zone] = m
+  const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
+  let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(sec ?? 0), ms)
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1
+    const digits = zone.slice(1).replace(':', '')
+    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0)) * 60_000
+  }
+  // Reject impossible dates (2023-02-30) instead of rolling them over.
+  const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
+  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return FAIL
+  return new Date(time)
+}
+
+const dateFast: FastDecode = (u) => {
+  if (u instanceof Date) return Number.isNaN(u.getTime()) ? FAIL : u
+  if (typeof u === 'string') return parseDateText(u)
+  return FAIL
+}
+
+/**
+ * A point in time: decodes a `Date` (PostgreSQL, mysql2), ISO-8601 text (what SQLite stores)
+ * and `YYYY-MM-DD HH:MM:SS[.fff]` text, read as UTC when it carries no zone; encodes to a
+ * `Date` (SQLite stores its ISO text).
+ *
+ * @example
+ * const Post = t.type({ id: t.number, publishedAt: date })
+ */
+export const date: t.Type<Date, Date, unknown> = fromFast('date', (u): u is Date => u instanceof Date && !Number.isNaN(u.getTime()), dateFast, (a) => a)
+
+// ---------------------------------------------------------------- numbers
+
+const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+const INTEGER_TEXT = /^[+-]?\d+$/
+
+const decimalFast: FastDecode = (u) => {
+  switch (typeof u) {
+    case 'string': return DECIMAL_TEXT.test(u) ? u : FAIL
+    case 'number': return Number.isFinite(u) ? String(u) : FAIL
+    case 'bigint': return u.toString()
+    default: return FAIL
+  }
+}
+
+/**
+ * An exact decimal as a string (money, NUMERIC/DECIMAL columns): decodes the string that
+ * PostgreSQL and MariaDB return, and the number or bigint SQLite may return; encodes to the
+ * string, which every driver binds without losing digits. On SQLite store decimals in TEXT
+ * columns: a NUMERIC column rounds them to a double.
+ *
+ * @example
+ * const Invoice = t.type({ id: t.number, total: decimal })
+ */
+export const decimal: t.Type<string, string, unknown> = fromFast('decimal', (u): u is string => typeof u === 'string' && DECIMAL_TEXT.test(u), decimalFast, (a) => a)
+
+const int64Fast: FastDecode = (u) => {
+  switch (typeof u) {
+    case 'bigint': return u
+    case 'number': return Number.isSafeInteger(u) ? BigInt(u) : FAIL
+    case 'string': return INTEGER_TEXT.test(u) ? BigInt(u) : FAIL
+    default: return FAIL
+  }
+}
+
+/**
+ * A 64-bit integer as a `bigint`: decodes bigint (SQLite, PostgreSQL), safe numbers and
+ * integer text (MariaDB BIGINT, PostgreSQL int8); encodes to a bigint.
+ *
+ * @example
+ * const Event = t.type({ id: int64, name: t.string })
+ */
+export const int64: t.Type<bigint, bigint, unknown> = fromFast('int64', (u): u is bigint => typeof u === 'bigint', int64Fast, (a) => a)
+
+const integerFast: FastDecode = (u) => {
+  switch (typeof u) {
+    case 'number': return Number.isSafeInteger(u) ? u : FAIL
+    case 'bigint': return u <= BigInt(Number.MAX_SAFE_INTEGER) && u >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(u) : FAIL
+    case 'string': {
+      if (!INTEGER_TEXT.test(u)) return FAIL
+      const n = Number(u)
+      return Number.isSafeInteger(n) ? n : FAIL
+    }
+    default: return FAIL
+  }
+}
+
+/**
+ * A safe integer as a `number`, whatever integer type carries it: decodes numbers, bigints
+ * and integer text within ±2^53 (COUNT(*) on PostgreSQL, BIGINT on MariaDB), fails beyond.
+ *
+ * @example
+ * const Stats = t.type({ id: integer, views: integer })
+ */
+export const integer: t.Type<number, number, unknown> = fromFast('integer', (u): u is number => typeof u === 'number' && Number.isSafeInteger(u), integerFast, (a) => a)
+
+const floatFast: FastDecode = (u) => {
+  switch (typeof u) {
+    case 'number': return Number.isNaN(u) ? FAIL : u
+    case 'string': return DECIMAL_TEXT.test(u) ? Number(u) : FAIL
+    case 'bigint': return Number(u)
+    default: return FAIL
+  }
+}
+
+/**
+ * A number from any numeric column, accepting the decimal text PostgreSQL and MariaDB return
+ * for NUMERIC/DECIMAL (digits beyond a double's precision are lost: use `decimal` for money).
+ *
+ * @example
+ * const Track = t.type({ id: t.number, unitPrice: float })
+ */
+export const float: t.Type<number, number, unknown> = fromFast('float', (u): u is number => typeof u === 'number' && !Number.isNaN(u), floatFast, (a) => a)
+
+// ---------------------------------------------------------------- text-like
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+
+const uuidFast: FastDecode = (u) => {
+  if (typeof u === 'string') return UUID_TEXT.test(u) ? u.toLowerCase() : FAIL
+  if (u instanceof Uint8Array && u.length === 16) {
+    const h = hex(u)
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+  }
+  return FAIL
+}
+
+/**
+ * A UUID as lower-case text: decodes text (PostgreSQL `uuid`, CHAR(36)) and 16-byte binary
+ * (BINARY(16)); encodes to text.
+ *
+ * @example
+ * const Session = t.type({ id: uuid, userId: t.number })
+ */
+export const uuid: t.Type<string, string, unknown> = fromFast('uuid', (u): u is string => typeof u === 'string' && UUID_TEXT.test(u) && u === u.toLowerCase(), uuidFast, (a) => a)
+
+const bytesFast: FastDecode = (u) => (u instanceof Uint8Array ? u : FAIL)
+
+/**
+ * Binary data (BLOB, BYTEA, LONGBLOB) as a `Uint8Array` (a Buffer is one).
+ *
+ * @example
+ * const File = t.type({ id: t.number, content: bytes })
+ */
+export const bytes: t.Type<Uint8Array, Uint8Array, unknown> = fromFast('bytes', (u): u is Uint8Array => u instanceof Uint8Array, bytesFast, (a) => a)
+
+// ---------------------------------------------------------------- JSON
+
+/**
+ * A JSON column holding a value of `codec`: decodes JSON text (SQLite, MariaDB) and already
+ * parsed values (PostgreSQL jsonb, mysql2 JSON); encodes to JSON text, which every engine
+ * accepts for its JSON type. A value that is itself a string must be stored as JSON text
+ * (`"abc"`), as `jsonOf` always writes it.
+ *
+ * @example
+ * const Settings = t.type({ theme: t.string, fontSize: t.number })
+ * const User = t.type({ id: t.number, settings: jsonOf(Settings) })
+ */
+export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`): t.Type<t.TypeOf<C>, string, unknown> => {
+  const parse = (u: unknown): { ok: true; value: unknown } | { ok: false } => {
+    if (typeof u === 'string') {
+      try {
+        return { ok: true, value: JSON.parse(u) }
+      } catch {
+        return { ok: false }
+      }
+    }
+    if (u instanceof Uint8Array) {
+      try {
+        return { ok: true, value: JSON.parse(Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8')) }
+      } catch {
+        return { ok: false }
+      }
+    }
+    return { ok: true, value: u }
+  }
+  const inner = fastDecoder(codec)
+  return withFastDecode(
+    new t.Type<t.TypeOf<C>, string, unknown>(
+      name,
+      (u): u is t.TypeOf<C> => codec.is(u),
+      (u, c) => {
+        const p = parse(u)
+        if (!p.ok) return t.failure(u, c, 'not valid JSON')
+        return codec.validate(p.value, c)
+      },
+      (a) => JSON.stringify(codec.encode(a)),
+    ),
+    (u) => {
+      const p = parse(u)
+      return p.ok ? inner(p.value) : FAIL
+    },
+  )
+}
+
+/**
+ * A column that may be NULL: `t.union([codec, t.null])`.
+ *
+ * @example
+ * const Customer = t.type({ id: t.number, fax: nullable(t.string) })
+ */
+export const nullable = <C extends t.Mixed>(codec: C): t.UnionC<[C, t.NullC]> => t.union([codec, t.null])
+
+// ---------------------------------------------------------------- fast decoders for any codec
+
+const cache = new WeakMap<t.Any, FastDecode>()
+
+type Tagged = t.Any & { readonly _tag?: string }
+
+const viaValidate = (c: t.Any): FastDecode => {
+  const context: t.Context = [{ key: '', type: c, actual: undefined }]
+  return (u) => {
+    const r = c.validate(u, context)
+    return r._tag === 'Right' ? r.right : FAIL
+  }
+}
+
+const build = (c: Tagged): FastDecode => {
+  const own = attachedFastDecode(c)
+  if (own !== undefined) return own
+  switch (c._tag) {
+    case 'StringType': return (u) => (typeof u === 'string' ? u : FAIL)
+    case 'NumberType': return (u) => (typeof u === 'number' ? u : FAIL)
+    case 'BooleanType': return (u) => (typeof u === 'boolean' ? u : FAIL)
+    case 'BigIntType': return (u) => (typeof u === 'bigint' ? u : FAIL)
+    case 'NullType': return (u) => (u === null ? u : FAIL)
+    case 'UndefinedType': return (u) => (u === undefined ? u : FAIL)
+    case 'UnknownType':
+    case 'AnyType': return (u) => u
+    case 'LiteralType':
+    case 'KeyofType': return (u) => (c.is(u) ? u : FAIL)
+    case 'UnionType': {
+      const members = (c as unknown as t.UnionType<t.Mixed[]>).types.map((m) => fastDecoder(m))
+      if (members.length === 2) {
+        const [a, b] = members
+        return (u) => {
+          const x = a(u)
+          return x !== FAIL ? x : b(u)
+        }
+      }
+      return (u) => {
+        for (let i = 0; i < members.length; i++) {
+          const x = members[i](u)
+          if (x !== FAIL) return x
+        }
+        return FAIL
+      }
+    }
+    case 'RefinementType': {
+      const r = c as unknown as t.RefinementType<t.Any, unknown, unknown, unknown>
+      const inner = fastDecoder(r.type)
+      const predicate = r.predicate as (a: unknown) => boolean
+      return (u) => {
+        const x = inner(u)
+        return x !== FAIL && predicate(x) ? x : FAIL
+      }
+    }
+    default: return viaValidate(c)
+  }
+}
+
+/**
+ * The fast decoder of any io-ts codec: primitives, literals, unions, refinements and brands
+ * are checked directly, the codecs of this module use their own, anything else goes through
+ * `validate`.
+ *
+ * @example
+ * fastDecoder(bool)(1) // true
+ */
+export const fastDecoder = (codec: t.Any): FastDecode => {
+  let f = cache.get(codec)
+  if (f === undefined) {
+    f = build(codec as Tagged)
+    cache.set(codec, f)
+  }
+  return f
+}
+
+const PRIMITIVE = new Set(['StringType', 'NumberType', 'BooleanType', 'NullType'])
+
+/**
+ * An inline JS test (over the variable `v`) true exactly when `v` decodes to itself, for the
+ * generated row mapper: `typeof v === "string"` for `t.string`. Undefined when there is none.
+ */
+export const inlineAccept = (codec: t.Any): string | undefined => {
+  const c = codec as Tagged
+  if (attachedFastDecode(c) !== undefined) {
+    if (c === bool) return 'typeof v === "boolean"'
+    return undefined
+  }
+  switch (c._tag) {
+    case 'StringType': return 'typeof v === "string"'
+    case 'NumberType': return 'typeof v === "number"'
+    case 'BooleanType': return 'typeof v === "boolean"'
+    case 'NullType': return 'v === null'
+    case 'UnionType': {
+      // Sound only when no member could decode another member's value differently:
+      // plain primitives, or one codec beside NULL.
+      const members = (c as unknown as t.UnionType<t.Mixed[]>).types as Tagged[]
+      const nonNull = members.filter((m) => m._tag !== 'NullType')
+      const plain = members.every((m) => attachedFastDecode(m) === undefined && PRIMITIVE.has(m._tag ?? ''))
+      if (nonNull.length !== 1 && !plain) return undefined
+      const parts = members.map(inlineAccept)
+      return parts.every((p): p is string => p !== undefined) ? parts.map((p) => `(${p})`).join(' || ') : undefined
+    }
+    default: return undefined
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The runtime side of a model: what queries, writes and relation loading need to know,
+ * without any of the type-level machinery. `model()` builds one per model; `relate()` builds
+ * new ones that also know the graph of related models.
+ */
+import type * as t from 'io-ts'
+import type { ColumnRef, Expr } from '../ast.js'
+import { dbError } from '../errors.js'
+import { and, col } from '../query.js'
+import type { AnyBehaviour } from './behaviours.js'
+import { compileMapper, type Field, type RowMapper, shapeOf } from './decode.js'
+import type { AnyRelation } from './relations.js'
+import type { AnyValidator } from './validate.js'
+
+/** How field names become column names when `columns` does not say. */
+export type Naming = (field: string) => string
+
+/**
+ * camelCase field names to snake_case column names: `invoiceDate` to `invoice_date`.
+ *
+ * @example
+ * model({ table: 'invoice', primaryKey: 'invoiceId', codec: Invoice, naming: snakeCase })
+ */
+export const snakeCase: Naming = (field) => field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase()
+
+/** Where a related model sits: its name and the other models by name. */
+export interface Graph {
+  readonly name: string
+  readonly models: Readonly<Record<string, ModelCore>>
+  /** The related models themselves (what relation modifiers receive). */
+  readonly publics: Readonly<Record<string, unknown>>
+}
+
+/** The runtime description of a model. */
+export interface ModelCore {
+  readonly table: string
+  readonly codec: t.Any
+  readonly fields: readonly Field[]
+  readonly byName: ReadonlyMap<string, Field>
+  readonly primaryKey: readonly Field[]
+  /** The single primary-key field the database may generate (absent in input), if any. */
+  readonly generatedKey?: Field
+  readonly behaviours: readonly AnyBehaviour[]
+  readonly validators: readonly AnyValidator[]
+  readonly relations: Readonly<Record<string, AnyRelation>>
+  readonly graph?: Graph
+  /** Decoder of rows holding the given fields (every field when omitted), built once per field set. */
+  readonly mapper: (fields?: readonly string[]) => RowMapper
+  /** A table-qualified column reference for a field. */
+  readonly column: (field: string) => ColumnRef
+  /** Fields behaviours fill (optional in input). */
+  readonly filled: ReadonlySet<string>
+  /** Row-level refinements of the codec (`t.refinement(t.type(...), ...)`), checked on input too. */
+  readonly checks: readonly { readonly name: string; readonly predicate: (row: unknown) => boolean }[]
+}
+
+/** What `model()` was given, kept so `relate()` can rebuild the model inside a graph. */
+export interface CoreConfig {
+  readonly table: string
+  readonly codec: t.Any
+  readonly primaryKey: string | readonly string[]
+  readonly columns?: Readonly<Record<string, string | undefined>>
+  readonly naming?: Naming
+  readonly relations?: Readonly<Record<string, AnyRelation>>
+  readonly behaviours?: readonly AnyBehaviour[]
+  readonly validators?: readonly AnyValidator[]
+  readonly defaults?: readonly string[]
+}
+
+const NUMERIC_KEY = new Set(['NumberType', 'BigIntType'])
+
+/** Whether a key codec is numeric (the database may generate it). */
+const numericCodec = (c: t.Any): boolean => {
+  const tag = (c as { _tag?: string })._tag ?? ''
+  if (NUMERIC_KEY.has(tag)) return true
+  if (tag === 'RefinementType') return numericCodec((c as unknown as t.RefinementType<t.Any>).type)
+  return c.name === 'integer' || c.name === 'int64'
+}
+
+/**
+ * Build the runtime model. Throws a TypeError for a definition that cannot work (an unknown
+ * primary-key field, a codec that is not an object): a mistake in the program, reported
+ * where the model is written.
+ */
+export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
+  const shape = shapeOf(config.codec)
+  const naming = config.naming ?? ((f: string) => f)
+  const fields: Field[] = shape.props.map((p) => ({ name: p.name, column: config.columns?.[p.name] ?? naming(p.name), codec: p.codec, optional: p.optional }))
+  const byName = new Map(fields.map((f) => [f.name, f]))
+  const keyNames = typeof config.primaryKey === 'string' ? [config.primaryKey] : config.primaryKey
+  if (keyNames.length === 0) throw new TypeError(`model ${config.table}: primaryKey names no field`)
+  const primaryKey = keyNames.map((k) => {
+    const f = byName.get(k)
+    if (f === undefined) throw new TypeError(`model ${config.table}: primary key field "${k}" is not in the codec`)
+    return f
+  })
+  const behaviours = config.behaviours ?? []
+  const filled = new Set(behaviours.flatMap((b) => b.fills ?? []))
+  for (const f of filled) if (!byName.has(f)) throw new TypeError(`model ${config.table}: a behaviour fills "${f}", which is not in the codec`)
+  const generatedKey = primaryKey.length === 1 && !filled.has(primaryKey[0].name) && numericCodec(primaryKey[0].codec) ? primaryKey[0] : undefined
+
+  const mappers = new Map<string, RowMapper>()
+  const all = compileMapper(fields, shape.checks, config.table)
+  const mapper = (names?: readonly string[]): RowMapper => {
+    if (names === undefined) return all
+    const key = names.join('\0')
+    let m = mappers.get(key)
+    if (m === undefined) {
+      m = compileMapper(names.map((n) => byName.get(n)!), [], config.table)
+      mappers.set(key, m)
+    }
+    return m
+  }
+  const columns = new Map(fields.map((f) => [f.name, col(`${config.table}.${f.column}`) as ColumnRef]))
+  const column = (field: string): ColumnRef => {
+    const c = columns.get(field)
+    if (c === undefined) throw dbError('QueryError', `${config.table} has no field "${field}"`)
+    return c
+  }
+  return Object.freeze({
+    table: config.table,
+    codec: config.codec,
+    fields,
+    byName,
+    primaryKey,
+    generatedKey,
+    behaviours,
+    validators: config.validators ?? [],
+    relations: config.relations ?? {},
+    graph,
+    mapper,
+    column,
+    filled,
+    checks: shape.checks,
+  })
+}
+
+/** `a AND b AND ...` without empty parts; undefined when nothing is left. */
+export const allOf = (items: readonly (Expr | undefined)[]): Expr | undefined => {
+  const kept = items.filter((e): e is Expr => e !== undefined)
+  return kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : and(...kept)
+}
+
+/** Encode one field value for binding (the field codec's `encode`). */
+export const encodeField = (f: Field, value: unknown): unknown => (value === null || value === undefined ? null : f.codec.encode(value))

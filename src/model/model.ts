@@ -1,0 +1,423 @@
+/**
+ * `model()`: a table described by an io-ts codec, as a frozen record of functions over plain
+ * rows. The codec is the single source of the row type: `t.TypeOf<typeof User.codec>` is what
+ * every query returns.
+ *
+ * ```ts
+ * const User = model({
+ *   table: 'users',
+ *   primaryKey: 'id',
+ *   codec: t.type({ id: t.number, email: t.string, active: bool, createdAt: date, updatedAt: date }),
+ *   naming: snakeCase,
+ *   behaviours: [timestamps()],
+ * })
+ * const ada = await run(User.create(db, { email: 'ada@example.com', active: true }))
+ * const active = await run(pipe(User.query, User.where('active', '=', true), User.all(db)))
+ * ```
+ *
+ * Reads and writes are functions taking the backend first; query transforms are pipeable.
+ * Every I/O function returns `TaskEither<DbError, ...>`.
+ */
+import { left, right, type Either } from 'fp-ts/lib/Either.js'
+import type { Option } from 'fp-ts/lib/Option.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type * as t from 'io-ts'
+import type { Backend } from '../compose.js'
+import type { Row } from '../driver.js'
+import { dbError, type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
+import { sql, type Fragment } from '../sql.js'
+import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
+import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
+import type { ModelCodec } from './decode.js'
+import {
+  allRows, anyRow, average, countRows, fieldAggregate, finder, firstRow, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
+} from './read.js'
+import { baseQuery, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, type WhereInput } from './query.js'
+import { type AnyRelation, loadIncludes } from './relations.js'
+import { checkInsert, validationError, type Validator } from './validate.js'
+import {
+  createRow, createRows, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
+} from './write.js'
+
+// ---------------------------------------------------------------- type-level helpers
+
+/** Flatten an intersection for readable hovers. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {}
+
+type NullableKeys<R> = { [K in keyof R]-?: null extends R[K] ? K : never }[keyof R]
+type OptionalKeys<R> = { [K in keyof R]-?: {} extends Pick<R, K> ? K : never }[keyof R]
+type GeneratedKey<R, PK> = PK extends keyof R ? (R[PK] extends number | bigint ? PK : never) : never
+type FillsOf<B> = B extends readonly (infer X)[] ? (X extends Behaviour<any, infer F> ? F : never) : never
+type Restores<B> = B extends readonly (infer X)[] ? (X extends { readonly restoreAs: (...a: any[]) => any } ? true : never) : never
+type KeyNames<PK> = PK extends readonly (infer K)[] ? K : PK
+
+/** Create input: every field, with those the database or a behaviour may fill optional. */
+export type InsertOf<R, O> = Simplify<{ [K in Exclude<keyof R, O>]: R[K] } & { [K in O & keyof R]?: R[K] }>
+
+/** The primary key as `find` takes it: a value, or an object for a composite key. */
+export type KeyOf<R, PK> = PK extends readonly (infer K)[] ? Simplify<Pick<R, K & keyof R>> : R[PK & keyof R]
+
+/** Type-level description of a model (see `Model`). */
+export interface ModelTypes {
+  readonly codec: t.Any
+  readonly row: object
+  readonly insert: object
+  readonly key: unknown
+  /** Primary-key field names. */
+  readonly pk: PropertyKey
+  readonly relations: object
+  readonly scopes: object
+  /** The models this one is related with (`relate`), by name; `{}` before. */
+  readonly graph: object
+  /** This model's name in its graph. */
+  readonly name: string
+  /** Whether a soft-delete behaviour makes `restore` available. */
+  readonly restore: boolean
+}
+
+/** The type-level description of a model value. */
+export type TypesOf<M> = M extends { readonly '~types': infer D extends ModelTypes } ? D : never
+type RelsIn<G, N> = N extends keyof G ? TypesOf<G[N]>['relations'] : {}
+type RowIn<G, N> = N extends keyof G ? TypesOf<G[N]>['row'] : never
+type TargetOf<Rel> = Rel extends { readonly target: infer T } ? T : never
+type Prev = [never, 0, 1, 2, 3, 4, 5]
+
+/** Relation paths from model `N` of graph `G`, `'invoices' | 'invoices.lines' | ...`, up to 4 levels. */
+export type Paths<G, N, Depth extends number = 4> = [Depth] extends [never]
+  ? never
+  : { [K in keyof RelsIn<G, N> & string]: K | `${K}.${Paths<G, TargetOf<RelsIn<G, N>[K]>, Prev[Depth]>}` }[keyof RelsIn<G, N> & string]
+
+/** A path as a tree of relation names: `'a.b'` is `{ a: { b: {} } }`. */
+export type PathTree<P extends string> = P extends `${infer H}.${infer Rest}` ? { [K in H]: PathTree<Rest> } : { [K in P]: {} }
+
+/** The model name a path ends at. */
+export type TargetAt<G, N, P extends string> = P extends `${infer H}.${infer Rest}`
+  ? TargetAt<G, TargetOf<RelsIn<G, N>[H & keyof RelsIn<G, N>]>, Rest>
+  : TargetOf<RelsIn<G, N>[P & keyof RelsIn<G, N>]>
+
+type Loaded<G, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' }
+  ? Simplify<RowIn<G, TargetOf<Rel>> & Materialize<G, TargetOf<Rel>, T>>[]
+  : Simplify<RowIn<G, TargetOf<Rel>> & Materialize<G, TargetOf<Rel>, T>> | null
+
+/** The loaded relations of a tree: arrays for hasMany/manyToMany, row or null for belongsTo/hasOne. */
+export type Materialize<G, N, T> = { [K in keyof T & keyof RelsIn<G, N>]: Loaded<G, RelsIn<G, N>[K], T[K]> }
+
+/** What a query of model `D` returns for selection `S` and relation tree `T`. */
+export type Out<D extends ModelTypes, S, T> = [keyof T] extends [never] ? S : Simplify<S & Materialize<D['graph'], D['name'], T>>
+
+/** A relation modifier: receives the target's query and model; may filter, order and limit. */
+export type Modifier<D extends ModelTypes, P extends string> = (
+  q: ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>>,
+  model: D['graph'][TargetAt<D['graph'], D['name'], P> & keyof D['graph']],
+) => ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>, any, any>
+
+/** An update's patch: any field but the primary key. */
+export type Patch<D extends ModelTypes> = Partial<Omit<D['row'], D['pk'] & keyof D['row']>>
+
+// ---------------------------------------------------------------- the model record
+
+/** A model: its description, its query functions, its reads and writes. */
+export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
+  readonly table: string
+  /** The codec rows decode with: `t.TypeOf<typeof User.codec>` is the row type. */
+  readonly codec: D['codec']
+  /** Primary-key field names. */
+  readonly primaryKey: readonly string[]
+  /** Field name to column name. */
+  readonly columns: Readonly<Record<keyof D['row'] & string, string>>
+  readonly relations: D['relations']
+  /** Named query transforms from `scopes`. */
+  readonly scopes: D['scopes']
+  /** The query of every row (default scopes apply when it runs). */
+  readonly query: ModelQuery<D['row']>
+  /**
+   * The table-qualified column of a field, as a fragment: splice it into `sql` templates or
+   * pass it to the core builders.
+   */
+  readonly column: (field: keyof D['row'] & string) => Fragment
+  /** Read only these fields: the result type narrows to them. @example pipe(User.query, User.select('id', 'email'), User.all(db)) */
+  readonly select: <K extends keyof D['row'] & string>(...fields: readonly K[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Pick<D['row'], K>, T>
+  /**
+   * Load a relation path with the rows (`'invoices.lines.track'`), one query per level. The
+   * modifier filters, orders and limits the last step (limit holds per parent row).
+   * @example pipe(C.Customer.query, C.Customer.include('invoices.lines', (q, L) => pipe(q, L.limit(5))), C.Customer.all(db))
+   */
+  readonly include: <P extends Paths<D['graph'], D['name']>>(path: P, modify?: Modifier<D, P>) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T & PathTree<P>>
+
+  // ---- query terminals: `pipe(User.query, ..., User.all(db))`
+  /** Every row of the query. @example pipe(User.query, User.where('active', '=', true), User.all(db)) */
+  readonly all: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>[]>
+  /** The first row of the query. @example pipe(User.query, User.orderBy('createdAt', 'desc'), User.first(db)) */
+  readonly first: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
+  /** COUNT(*) of the query. @example pipe(User.query, User.scopes.active, User.count(db)) */
+  readonly count: (db: Backend) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number>
+  /** Whether the query has a row. @example pipe(User.query, User.where({ email }), User.exists(db)) */
+  readonly exists: (db: Backend) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, boolean>
+  /** SUM of a field (decoded with the field's codec; null without rows). @example pipe(Invoice.query, Invoice.sum(db, 'total')) */
+  readonly sum: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
+  /** AVG of a field, as a number. @example pipe(Track.query, Track.avg(db, 'milliseconds')) */
+  readonly avg: (db: Backend, field: keyof D['row'] & string) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number | null>
+  /** MIN of a field. @example pipe(Invoice.query, Invoice.min(db, 'invoiceDate')) */
+  readonly min: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
+  /** MAX of a field. @example pipe(Artist.query, Artist.max(db, 'artistId')) */
+  readonly max: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
+  /** One field of every row. @example pipe(User.query, User.pluck(db, 'email')) */
+  readonly pluck: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K][]>
+  /** A page of rows (1-based) and the total count. @example pipe(Track.query, Track.paginate(db, { page: 2, perPage: 25 })) */
+  readonly paginate: (db: Backend, page: { readonly page: number; readonly perPage: number }) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
+
+  // ---- rows by key and condition
+  /** The row with this primary key (a prepared query per backend). @example User.find(db, 1) */
+  readonly find: (db: Backend, key: D['key']) => TaskEither<DbError, Option<D['row']>>
+  /** The row with this primary key, or NotFound. @example Line.findOrFail(db, { invoiceId: 1, trackId: 2 }) */
+  readonly findOrFail: (db: Backend, key: D['key']) => TaskEither<DbError, D['row']>
+  /** The first row matching a condition. @example User.findBy(db, { email: 'ada@example.com' }) */
+  readonly findBy: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, Option<D['row']>>
+  /** The row as it is stored now (NotFound when it is gone). @example User.refresh(db, user) */
+  readonly refresh: (db: Backend, row: D['row']) => TaskEither<DbError, D['row']>
+
+  // ---- writes
+  /** Validate, run the hooks, insert; returns the stored row (generated key and defaults included). @example User.create(db, { email: 'ada@example.com', name: 'Ada' }) */
+  readonly create: (db: Backend, input: D['insert']) => TaskEither<DbError, D['row']>
+  /** Validate every row, then insert them in chunks, in one transaction. @example User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }]) */
+  readonly createMany: (db: Backend, inputs: readonly D['insert'][]) => TaskEither<DbError, D['row'][]>
+  /** Write the fields of `patch` whose value changes; returns the updated row. @example User.update(db, user, { name: 'Ada Lovelace' }) */
+  readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
+  /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
+  readonly updateWhere: (db: Backend, where: WhereInput<D['row']>, patch: Patch<D>) => TaskEither<DbError, number>
+  /** Delete a row (soft with `softDelete`, unless `force`). @example Post.delete(db, post) */
+  readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, void>
+  /** One DELETE for every row matching (soft with `softDelete`); returns the count. @example Post.deleteWhere(db, Post.cond('score', '<', 0)) */
+  readonly deleteWhere: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, number>
+  /** Insert, or update the row with the same unique key. @example Item.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
+  readonly upsert: (db: Backend, input: D['insert'], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row']>
+  /** Undo a soft delete (models with `softDelete`). @example Post.restore(db, post) */
+  readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
+
+  // ---- relations of rows already read
+  /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). @example C.Album.load(db, album, 'tracks.genre') */
+  readonly load: LoadFn<D>
+
+  // ---- codecs
+  /** Decode one raw row (column names as keys) to the row type. @example User.decode({ id: 1, email: 'a@x.io', active: 1, ... }) */
+  readonly decode: (raw: Row) => Either<DbError, D['row']>
+  /** Decode and check create input without writing. @example User.validate(JSON.parse(body)) */
+  readonly validate: (input: unknown) => Either<ValidationError, D['insert']>
+
+  /** The runtime description (used by relation loading and the query functions). */
+  readonly core: ModelCore
+  /** What the model was defined with (used by `relate`). */
+  readonly definition: CoreConfig & { readonly scopes?: (kit: QueryKit<any>) => object; readonly hooks?: object }
+  /** Type-level only (absent at runtime): the model's type description. */
+  readonly '~types': D
+}
+
+/** `Model.load`: one row or a list. */
+export interface LoadFn<D extends ModelTypes> {
+  <P extends Paths<D['graph'], D['name']>, X extends D['row']>(db: Backend, row: X, path: P, modify?: Modifier<D, P>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P>>>>
+  <P extends Paths<D['graph'], D['name']>, X extends D['row']>(db: Backend, rows: readonly X[], path: P, modify?: Modifier<D, P>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P>>>[]>
+}
+
+/** Any model. */
+export type AnyModel = Model<any>
+
+/** What `model()` takes. */
+export interface ModelConfig<C extends ModelCodec, PK, Rels, B, Sc, Df, O = OptionalOf<t.TypeOf<C>, PK, B, Df>> {
+  /** The table name. */
+  readonly table: string
+  /** The primary-key field, or fields for a composite key. A single numeric key may be left to the database. */
+  readonly primaryKey: PK
+  /** The row codec: the row type and how each column decodes. */
+  readonly codec: C
+  /** Column names of fields whose column differs (wins over `naming`). */
+  readonly columns?: { readonly [K in keyof t.TypeOf<C>]?: string }
+  /** Field name to column name for the rest (e.g. `snakeCase`); identity by default. */
+  readonly naming?: Naming
+  /** Relations to other models, by the names they get in `relate`. */
+  readonly relations?: Rels
+  /** Behaviours, in order (`timestamps()`, `softDelete()`, ...). */
+  readonly behaviours?: B
+  /** The model's own hooks (run after the behaviours'). */
+  readonly hooks?: Hooks<t.TypeOf<C>, InsertOf<t.TypeOf<C>, O>>
+  /**
+   * Checks over the decoded input: create values (fields the database or a behaviour fills
+   * may be absent), or the stored row with an update's patch applied.
+   */
+  readonly validators?: readonly Validator<Partial<t.TypeOf<C>>>[]
+  /** Named query transforms, made with the model's query functions. */
+  readonly scopes?: (q: QueryKit<t.TypeOf<C>>) => Sc
+  /** Fields the database fills when they are absent (column DEFAULTs): optional in create input. */
+  readonly defaults?: readonly Df[]
+}
+
+/** The fields optional in create input. */
+export type OptionalOf<R, PK, B, Df> = NullableKeys<R> | OptionalKeys<R> | GeneratedKey<R, PK> | FillsOf<B> | Df
+
+/** The type description `model()` infers. */
+export interface Described<C extends ModelCodec, PK, Rels, B, Sc, Df> {
+  readonly codec: C
+  readonly row: t.TypeOf<C>
+  readonly insert: InsertOf<t.TypeOf<C>, OptionalOf<t.TypeOf<C>, PK, B, Df>>
+  readonly key: KeyOf<t.TypeOf<C>, PK>
+  readonly pk: KeyNames<PK>
+  readonly relations: Rels
+  readonly scopes: Sc
+  readonly graph: {}
+  readonly name: ''
+  readonly restore: [Restores<B>] extends [never] ? false : true
+}
+
+// ---------------------------------------------------------------- building
+
+/** Build the record of a model from its definition (and its graph, once related). */
+const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> => {
+  const behaviours: AnyBehaviour[] = [...(definition.behaviours ?? []), ...(definition.hooks === undefined ? [] : [hooksBehaviour(definition.hooks)])]
+  const core = buildCore({ ...definition, behaviours }, graph)
+  const kit = queryKit<Record<string, unknown>>(core)
+  const defaults = new Set(definition.defaults ?? [])
+  const query = baseQuery<Record<string, unknown>>(core)
+  const find = finder(core)
+  const scopes = definition.scopes?.(kit) ?? {}
+  type Q = ModelQuery<any, any, any>
+
+  const load = (db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => {
+    const list = (Array.isArray(rows) ? rows : [rows]).map((r) => ({ ...(r as object) })) as Record<string, unknown>[]
+    const loaded = loadIncludes(db, core, list, [{ path: path.split('.'), modify }])
+    return () => loaded().then((r) => (r._tag === 'Left' ? r : right(Array.isArray(rows) ? list : list[0])))
+  }
+
+  const model: Omit<Model<any>, '~types'> = {
+    ...kit,
+    table: core.table,
+    codec: definition.codec,
+    primaryKey: core.primaryKey.map((f) => f.name),
+    columns: Object.fromEntries(core.fields.map((f) => [f.name, f.column])),
+    relations: definition.relations ?? {},
+    scopes,
+    query,
+    column: (field) => {
+      const c = core.column(field)
+      return sql`${sql.id([c.table!, c.name])}`
+    },
+    select: (...fields) => {
+      const unknown = fields.find((f) => !core.byName.has(f))
+      return (q: Q) => (unknown === undefined ? Object.freeze({ ...q, fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
+    },
+    include: (path: string, modify?: unknown) => (q: Q) =>
+      Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }),
+
+    all: (db) => (q: Q) => allRows(db, q) as never,
+    first: (db) => (q: Q) => firstRow(db, q) as never,
+    count: (db) => (q: Q) => countRows(db, q),
+    exists: (db) => (q: Q) => anyRow(db, q),
+    sum: (db, field) => (q: Q) => fieldAggregate(db, q, 'sum', field) as never,
+    avg: (db, field) => (q: Q) => average(db, q, field),
+    min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
+    max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
+    pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
+    paginate: (db, p) => (q: Q) => pageOf(db, q, p.page, p.perPage) as never,
+
+    find: (db, key) => find(db, key),
+    findOrFail: (db, key) => {
+      const t = find(db, key)
+      return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'None' ? left(notFound(core, key)) : right(r.right.value)))
+    },
+    findBy: (db, w) => firstRow(db, kit.where(w as never)(query)),
+    refresh: (db, row) => {
+      const key = keyOfRow(core, row as Record<string, unknown>)
+      const r = firstRow(db, Object.freeze({ ...query, where: keyCondition(core, key), unscoped: true }))
+      return () => r().then((x) => (x._tag === 'Left' ? x : x.right._tag === 'None' ? left(notFound(core, key)) : right(x.right.value)))
+    },
+
+    create: (db, input) => createRow(db, core, defaults, input as Record<string, unknown>),
+    createMany: (db, inputs) => createRows(db, core, defaults, inputs as Record<string, unknown>[]),
+    update: (db, row, patch) => updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>),
+    updateWhere: (db, w, patch) => updateMatching(db, core, w, patch as Record<string, unknown>),
+    delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),
+    deleteWhere: (db, w) => deleteMatching(db, core, w),
+    upsert: (db, input, options) => upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {}),
+    restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
+
+    load: load as never,
+
+    decode: (raw) => {
+      try {
+        return right(core.mapper()([{ ...raw }])[0])
+      } catch (e) {
+        return left(isDbError(e) ? e : toDbError(e))
+      }
+    },
+    validate: (input) => {
+      const r = checkInsert(core, defaults, (input ?? {}) as Record<string, unknown>)
+      return r._tag === 'Left' ? left(validationError(core.table, r.left)) : right(r.right)
+    },
+
+    core,
+    definition,
+  }
+  return Object.freeze(model) as Model<any>
+}
+
+/**
+ * Define a model from an io-ts codec.
+ *
+ * @example
+ * const Artist = model({
+ *   table: 'artist',
+ *   primaryKey: 'artistId',
+ *   codec: t.type({ artistId: t.number, name: nullable(t.string) }),
+ *   naming: snakeCase,
+ *   relations: { albums: hasMany('Album', 'artistId') },
+ * })
+ */
+export const model = <
+  C extends ModelCodec,
+  const PK extends (keyof t.TypeOf<C> & string) | readonly (keyof t.TypeOf<C> & string)[],
+  Rels extends Readonly<Record<string, AnyRelation>> = {},
+  const B extends readonly Behaviour<t.TypeOf<C>, string>[] = [],
+  Sc extends object = {},
+  Df extends keyof t.TypeOf<C> & string = never,
+>(config: ModelConfig<C, PK, Rels, B, Sc, Df>): Model<Described<C, PK, Rels, B, Sc, Df>> =>
+  build(config as unknown as Model<any>['definition']) as unknown as Model<Described<C, PK, Rels, B, Sc, Df>>
+
+/** The models of `relate`, each knowing the others. */
+export type Related<M extends Readonly<Record<string, AnyModel>>> = {
+  readonly [N in keyof M & string]: Model<InGraph<TypesOf<M[N]>, M, N>>
+}
+
+/** A model's type description once it sits in graph `G` under name `N`. */
+export type InGraph<D extends ModelTypes, G extends object, N extends string> = {
+  readonly [K in keyof ModelTypes]: K extends 'graph' ? G : K extends 'name' ? N : D[K]
+}
+
+/**
+ * Relate models to each other: relations name their targets by the keys given here. Returns
+ * the models again, now able to `include` and `load` relations (nested paths are typed).
+ * Throws a TypeError when a relation names a model or field that does not exist (a mistake in
+ * the program, reported where the models are written).
+ *
+ * @example
+ * export const Chinook = relate({ Artist, Album, Track, Customer, Invoice, InvoiceLine, Employee })
+ * pipe(Chinook.Artist.query, Chinook.Artist.include('albums.tracks'), Chinook.Artist.all(db))
+ */
+export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M): Related<M> => {
+  const cores: Record<string, ModelCore> = {}
+  const publics: Record<string, unknown> = {}
+  for (const [name, m] of Object.entries(models)) {
+    const built = build(m.definition, { name, models: cores, publics })
+    cores[name] = built.core
+    publics[name] = built
+  }
+  for (const [name, core] of Object.entries(cores)) {
+    for (const [rel, def] of Object.entries(core.relations)) {
+      const target = cores[def.target]
+      if (target === undefined) throw new TypeError(`${name}.${rel}: no model named "${def.target}" among ${Object.keys(cores).join(', ')}`)
+      if (def.kind === 'manyToMany') continue
+      const owner = def.kind === 'belongsTo' ? core : target
+      if (!owner.byName.has(def.foreignKey)) throw new TypeError(`${name}.${rel}: ${owner.table} has no field "${def.foreignKey}"`)
+    }
+  }
+  Object.freeze(cores)
+  Object.freeze(publics)
+  return publics as Related<M>
+}

@@ -1,0 +1,260 @@
+/**
+ * Typed model queries: immutable values built with pipeable, model-bound functions.
+ *
+ * ```ts
+ * pipe(User.query, User.where('country', '=', 'Brazil'), User.orderBy('lastName'), User.limit(10), User.all(db))
+ * ```
+ *
+ * Field names and value types are checked against the model's codec: a wrong field or a
+ * value of the wrong type does not compile. A model query compiles to the query data of
+ * `src/ast.ts` (`toSelect`), so dialect overrides (`limitOffset`, quoting, ...) apply to it.
+ */
+import type { Expr, OrderItem, SelectNode } from '../ast.js'
+import {
+  and, between, eq, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
+  select as selectCols, val,
+} from '../query.js'
+import { dbError, type DbError, toDbError } from '../errors.js'
+import { isFragment, type Fragment } from '../sql.js'
+import type { QueryOptions } from './behaviours.js'
+import { allOf, encodeField, type ModelCore } from './core.js'
+
+/**
+ * A query over one model. `R` is the model's row, `S` the selected row (`R` unless `select`
+ * narrowed it), `T` the relations to load (a tree of relation names).
+ */
+export interface ModelQuery<R, S = R, T = {}> {
+  readonly _tag: 'ModelQuery'
+  readonly core: ModelCore
+  readonly where?: Expr
+  readonly order: readonly OrderItem[]
+  readonly limit?: number
+  readonly offset?: number
+  /** The selected fields; every field when absent. */
+  readonly fields?: readonly string[]
+  readonly includes: readonly IncludeSpec[]
+  /** Switches read by default scopes (`withDeleted`). */
+  readonly options: QueryOptions
+  /** Default scopes off (`unscoped`). */
+  readonly unscoped?: boolean
+  /**
+   * Why the query cannot run (a field or operator that does not exist, reachable only around
+   * the types): every terminal returns it as a Left instead of running.
+   */
+  readonly error?: DbError
+  readonly __row?: (r: R) => R
+  readonly __selected?: S
+  readonly __tree?: T
+}
+
+/** A relation to load with a query: a path of relation names and an optional modifier for its last step. */
+export interface IncludeSpec {
+  readonly path: readonly string[]
+  readonly modify?: (q: ModelQuery<any, any, any>, model: any) => ModelQuery<any, any, any>
+}
+
+/** A query transform that keeps the query's type. */
+export type Transform<R> = <S, T>(q: ModelQuery<R, S, T>) => ModelQuery<R, S, T>
+
+/** A condition over a model's fields, made with `Model.cond`, `Model.and`, `Model.or`, `Model.not`. */
+export interface Condition<R> {
+  readonly _tag: 'Condition'
+  readonly expr: Expr
+  /** Why the condition cannot be built; a query using it fails with this. */
+  readonly error?: DbError
+  readonly __row?: (r: R) => R
+}
+
+/** Field/value pairs: `null` means IS NULL, an array means IN, anything else `=`. */
+export type Match<R> = { readonly [K in keyof R]?: R[K] | readonly R[K][] }
+
+/** What `where` and `findBy` accept besides a field/operator/value triple. */
+export type WhereInput<R> = Condition<R> | Match<R>
+
+export type CompareOp = '=' | '<>' | '!=' | '<' | '<=' | '>' | '>='
+export type TextOp = 'like' | 'not like' | 'ilike' | 'not ilike'
+
+/** The typed forms of a condition, ending in `Out` (a condition or a query transform). */
+export interface ConditionFn<R, Out> {
+  /** `field op value`; `= null` / `<> null` become IS NULL / IS NOT NULL. */
+  <K extends keyof R & string>(field: K, op: CompareOp, value: R[K]): Out
+  <K extends keyof R & string>(field: K, op: TextOp, pattern: string): Out
+  <K extends keyof R & string>(field: K, op: 'in' | 'not in', values: readonly R[K][]): Out
+  <K extends keyof R & string>(field: K, op: 'between' | 'not between', low: R[K], high: R[K]): Out
+  <K extends keyof R & string>(field: K, op: 'is null' | 'is not null'): Out
+  (condition: WhereInput<R>): Out
+}
+
+/** The query functions of a model, also given to `scopes`. */
+export interface QueryKit<R> {
+  /** Keep rows that match (AND with earlier conditions). */
+  readonly where: ConditionFn<R, Transform<R>>
+  /** Keep rows that match this or the earlier conditions. */
+  readonly orWhere: ConditionFn<R, Transform<R>>
+  /** A condition to combine with `and`, `or`, `not`. */
+  readonly cond: ConditionFn<R, Condition<R>>
+  readonly and: (...conditions: readonly WhereInput<R>[]) => Condition<R>
+  readonly or: (...conditions: readonly WhereInput<R>[]) => Condition<R>
+  readonly not: (condition: WhereInput<R>) => Condition<R>
+  /** Raw SQL as a condition (reference columns with `Model.column(field)`). */
+  readonly raw: (sql: Fragment) => Condition<R>
+  readonly orderBy: <K extends keyof R & string>(field: K, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => Transform<R>
+  readonly limit: (n: number) => Transform<R>
+  readonly offset: (n: number) => Transform<R>
+  /** Apply transforms left to right, as one transform (scopes that do several things). */
+  readonly compose: (...steps: readonly Transform<R>[]) => Transform<R>
+}
+
+const COMPARE: Readonly<Record<string, (l: Expr, r: unknown) => Expr>> = {
+  '=': eq, '<>': ne, '!=': ne, '<': lt, '<=': lte, '>': gt, '>=': gte,
+  like, 'not like': notLike, ilike, 'not ilike': (l, r) => not(ilike(l, r)),
+}
+
+/** Build the expression of a `(field, op, value)` condition, with values encoded by the field codec. */
+const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, b: unknown): Expr => {
+  const f = core.byName.get(field)
+  if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${field}"`)
+  const c = core.column(field)
+  const enc = (v: unknown) => val(encodeField(f, v))
+  switch (op) {
+    case 'is null': return isNull(c)
+    case 'is not null': return isNotNull(c)
+    case 'in': return isIn(c, (a as readonly unknown[]).map(enc))
+    case 'not in': return notIn(c, (a as readonly unknown[]).map(enc))
+    case 'between': return between(c, enc(a), enc(b))
+    case 'not between': return not(between(c, enc(a), enc(b)))
+    case '=': if (a === null) return isNull(c); break
+    case '<>':
+    case '!=': if (a === null) return isNotNull(c); break
+  }
+  const build = COMPARE[op]
+  if (build === undefined) throw dbError('QueryError', `unknown operator ${JSON.stringify(op)}`)
+  return build(c, op.includes('like') ? val(a) : enc(a))
+}
+
+/** A `Match` object to a condition over qualified columns. */
+const matchCondition = (core: ModelCore, m: Readonly<Record<string, unknown>>): Expr => {
+  const items: Expr[] = []
+  for (const k of Object.keys(m)) {
+    const v = m[k]
+    if (v === undefined) continue
+    items.push(fieldCondition(core, k, Array.isArray(v) ? 'in' : '=', v, undefined))
+  }
+  return allOf(items) ?? and()
+}
+
+const isCondition = (u: unknown): u is Condition<unknown> => typeof u === 'object' && u !== null && (u as Condition<unknown>)._tag === 'Condition'
+
+/** The expression of anything `where` accepts. */
+export const conditionOf = (core: ModelCore, args: readonly unknown[]): Expr => {
+  if (args.length === 1) {
+    const c = args[0]
+    if (isCondition(c)) {
+      if (c.error !== undefined) throw c.error
+      return c.expr
+    }
+    if (isFragment(c)) return raw(c)
+    if (isExpr(c)) return c as Expr
+    return matchCondition(core, c as Record<string, unknown>)
+  }
+  return fieldCondition(core, args[0] as string, args[1] as string, args[2], args[3])
+}
+
+const condition = <R>(build: () => Expr): Condition<R> => {
+  try {
+    return Object.freeze({ _tag: 'Condition', expr: build() })
+  } catch (e) {
+    return Object.freeze({ _tag: 'Condition', expr: and(), error: toDbError(e) })
+  }
+}
+
+/** The query, failed with `e` (the first failure is kept). */
+export const failed = <Q extends ModelQuery<any, any, any>>(q: Q, e: unknown): Q =>
+  q.error !== undefined ? q : Object.freeze({ ...q, error: toDbError(e) })
+
+/** A transform built from its arguments; when they are invalid, one that fails the query. */
+const transform = <R>(build: () => (q: ModelQuery<any, any, any>) => ModelQuery<any, any, any>): Transform<R> => {
+  try {
+    return build() as Transform<R>
+  } catch (e) {
+    return ((q: ModelQuery<any, any, any>) => failed(q, e)) as Transform<R>
+  }
+}
+
+/**
+ * The query functions of a model, bound to its runtime description (every model has them;
+ * `scopes` receive them).
+ *
+ * @example
+ * const kit = queryKit<UserRow>(User.core)
+ * pipe(User.query, kit.where('active', '=', true))
+ */
+export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
+  const where = ((...args: unknown[]) => transform(() => {
+    const c = conditionOf(core, args)
+    return (q) => Object.freeze({ ...q, where: q.where === undefined ? c : and(q.where, c) })
+  })) as unknown as ConditionFn<R, Transform<R>>
+  const orWhere = ((...args: unknown[]) => transform(() => {
+    const c = conditionOf(core, args)
+    return (q) => Object.freeze({ ...q, where: q.where === undefined ? c : or(q.where, c) })
+  })) as unknown as ConditionFn<R, Transform<R>>
+  const list = (items: readonly WhereInput<R>[]) => items.map((i) => conditionOf(core, [i]))
+  return Object.freeze({
+    where,
+    orWhere,
+    cond: ((...args: unknown[]) => condition(() => conditionOf(core, args))) as unknown as ConditionFn<R, Condition<R>>,
+    and: (...items) => condition(() => and(...list(items))),
+    or: (...items) => condition(() => or(...list(items))),
+    not: (c) => condition(() => not(conditionOf(core, [c]))),
+    raw: (f) => condition(() => raw(f)),
+    orderBy: (field, direction = 'asc', nulls) => transform(() => {
+      const c = core.column(field)
+      return (q) => Object.freeze({ ...q, order: [...q.order, { expr: c, direction, nulls }] })
+    }),
+    limit: (n) => (q) => Object.freeze({ ...q, limit: n }),
+    offset: (n) => (q) => Object.freeze({ ...q, offset: n }),
+    compose: (...steps) => (q) => steps.reduce((acc, s) => s(acc), q),
+  } satisfies QueryKit<R>)
+}
+
+/** The query of every row of a model (default scopes apply when it runs). */
+export const baseQuery = <R>(core: ModelCore): ModelQuery<R> =>
+  Object.freeze({ _tag: 'ModelQuery', core, order: [], includes: [], options: {} })
+
+/**
+ * Turn every default scope off (soft deletion included).
+ * @example pipe(Post.query, unscoped, Post.count(db))
+ */
+export const unscoped = <Q extends { readonly unscoped?: boolean }>(q: Q): Q => Object.freeze({ ...q, unscoped: true })
+
+/** The default-scope conditions of a model for a query's switches. */
+export const scopeCondition = (core: ModelCore, options: QueryOptions): Expr | undefined =>
+  allOf(core.behaviours.map((b) => b.scope?.(options, core.column)))
+
+/**
+ * A model query as query data: the selected columns, the conditions and the default scopes.
+ * `extraFields` are selected too (keys that relation loading needs).
+ *
+ * @example
+ * db.compile(toSelect(pipe(User.query, User.where('id', '=', 1))))
+ */
+export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly string[] = []): SelectNode => {
+  const core = q.core
+  const names = selectedFields(q, extraFields)
+  const base = selectCols(...names.map((n) => core.column(n)))(from(core.table))
+  return Object.freeze({
+    ...base,
+    where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),
+    orderBy: q.order,
+    limit: q.limit,
+    offset: q.offset,
+  })
+}
+
+/** The fields a query reads: its selection (or every field) plus `extra`. */
+export const selectedFields = (q: ModelQuery<any, any, any>, extra: readonly string[] = []): string[] => {
+  const names = q.fields === undefined ? q.core.fields.map((f) => f.name) : [...q.fields]
+  for (const e of extra) if (!names.includes(e)) names.push(e)
+  return names
+}
+

@@ -1,0 +1,247 @@
+/**
+ * Reading through a model: the query terminals (`all`, `first`, `count`, ...) and `find`.
+ *
+ * Every read decodes what it gets: rows through the model's generated mapper, aggregates
+ * through the field's codec. A row that does not match yields a DecodeError naming the
+ * column, never a value of the wrong type.
+ */
+import { left, right, type Either } from 'fp-ts/lib/Either.js'
+import { none, some, type Option } from 'fp-ts/lib/Option.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Expr, SelectNode } from '../ast.js'
+import type { Backend, Prepared } from '../compose.js'
+import type { Row } from '../driver.js'
+import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
+import { as, col, count as countAll, eq, fn, param, val } from '../query.js'
+import { sql, type Compiled, type Fragment } from '../sql.js'
+import { FAIL, fastDecoder, float, integer } from './codecs.js'
+import { allOf, encodeField, type ModelCore } from './core.js'
+import { show } from './decode.js'
+import { keyFieldsFor, loadIncludes } from './relations.js'
+import { baseQuery, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
+
+type AnyQuery = ModelQuery<any, any, any>
+
+/** Run a body that may throw a DbError (decoding does) as a TaskEither. */
+export const attempt = <A>(body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> => async () => {
+  try {
+    return await body()
+  } catch (e) {
+    return left(isDbError(e) ? e : toDbError(e))
+  }
+}
+
+/** The query's own failure as a task, if it has one. */
+const refused = (q: AnyQuery): TaskEither<DbError, never> | undefined => {
+  const e = q.error
+  return e === undefined ? undefined : () => Promise.resolve(left(e))
+}
+
+/**
+ * The SQL a model query runs (its main statement; relations load with one more per level).
+ *
+ * @example
+ * compileQuery(db, pipe(User.query, User.where('id', '=', 1))) // Right({ sql: 'SELECT ...', params: [1] })
+ */
+export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<DbError, Compiled> => {
+  if (q.error !== undefined) return left(q.error)
+  try {
+    return db.compile(toSelect(q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)))
+  } catch (e) {
+    return left(toDbError(e))
+  }
+}
+
+/** Decode raw rows of a query (its selected fields), then load its relations. */
+const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], names: readonly string[] | undefined): Promise<Either<DbError, Record<string, unknown>[]>> => {
+  const rows = q.core.mapper(names)(raw) as Record<string, unknown>[]
+  if (q.includes.length === 0) return right(rows)
+  const loaded = await loadIncludes(db, q.core, rows, q.includes)()
+  return loaded._tag === 'Left' ? loaded : right(rows)
+}
+
+/**
+ * Every row of a query, decoded, with its relations loaded.
+ */
+export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<string, unknown>[]> => {
+  const no = refused(q)
+  if (no !== undefined) return no
+  const extra = q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)
+  const names = q.fields === undefined ? undefined : selectedFields(q, extra)
+  return attempt(async () => {
+    const r = await db.all(toSelect(q, extra))()
+    return r._tag === 'Left' ? r : rowsOf(db, q, r.right, names)
+  })
+}
+
+/** The first row of a query. */
+export const firstRow = (db: Backend, q: AnyQuery): TaskEither<DbError, Option<Record<string, unknown>>> => {
+  const t = allRows(db, Object.freeze({ ...q, limit: 1 }))
+  return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0]))))
+}
+
+type AggregateName = 'count' | 'sum' | 'avg' | 'min' | 'max'
+
+/**
+ * A query reduced to one aggregate value. With LIMIT/OFFSET the aggregate is over the rows
+ * the query returns, so the query becomes a subquery.
+ */
+const aggregateNode = (db: Backend, q: AnyQuery, name: AggregateName, field?: string): SelectNode | Fragment => {
+  const agg = (e: Expr | undefined): Expr => (name === 'count' ? countAll(e) : fn(name, e!))
+  const node = toSelect(q)
+  const arg = field === undefined ? undefined : q.core.column(field)
+  if (q.limit === undefined && q.offset === undefined) return { ...node, columns: [as(agg(arg), 'v')], orderBy: [] }
+  const inner: SelectNode = { ...node, columns: [as(arg ?? val(1), 'rk_a')] }
+  const outer = db.dialect.selection(as(agg(field === undefined ? undefined : col('rk_sub.rk_a')), 'v'))
+  return sql`SELECT ${outer} FROM (${db.dialect.compileSelect(inner)}) ${sql.id('rk_sub')}`
+}
+
+const single = (db: Backend, q: AnyQuery, name: AggregateName, field?: string): TaskEither<DbError, unknown> => attempt(async () => {
+  const r = await db.all(aggregateNode(db, q, name, field))()
+  return r._tag === 'Left' ? r : right(r.right[0]?.v ?? null)
+})
+
+const asNumber = (table: string, what: string, v: unknown): number => {
+  const n = fastDecoder(float)(v)
+  if (n === FAIL) throw dbError('DecodeError', `${what} of ${table} is not a number: ${show(v)}`, { issues: [{ path: what, rule: 'number', value: v, message: `expected a number, got ${show(v)}` }] })
+  return n as number
+}
+
+/** COUNT(*) of a query. */
+export const countRows = (db: Backend, q: AnyQuery): TaskEither<DbError, number> => {
+  const no = refused(q)
+  if (no !== undefined) return no
+  const t = single(db, q, 'count')
+  return attempt(async () => {
+    const r = await t()
+    if (r._tag === 'Left') return r
+    const n = fastDecoder(integer)(r.right)
+    return n === FAIL ? left(dbError('DecodeError', `COUNT(*) of ${q.core.table} is not an integer: ${show(r.right)}`, { issues: [] })) : right(n as number)
+  })
+}
+
+/** SUM/MIN/MAX of a field, decoded with the field's codec (numeric text read as a number for number fields). */
+export const fieldAggregate = (db: Backend, q: AnyQuery, name: 'sum' | 'min' | 'max', field: string): TaskEither<DbError, unknown> => {
+  const f = q.core.byName.get(field)
+  if (f === undefined) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
+  const no = refused(q)
+  if (no !== undefined) return no
+  const t = single(db, q, name, field)
+  return attempt(async () => {
+    const r = await t()
+    if (r._tag === 'Left' || r.right === null) return r
+    const d = fastDecoder(f.codec)
+    let v = d(r.right)
+    // SUM over integers is NUMERIC/DECIMAL text on PostgreSQL and MariaDB.
+    if (v === FAIL && (typeof r.right === 'string' || typeof r.right === 'bigint')) v = d(asNumber(q.core.table, `${name}(${field})`, r.right))
+    if (v === FAIL) return left(dbError('DecodeError', `${name}(${field}) of ${q.core.table} does not decode as ${f.codec.name}: ${show(r.right)}`, { issues: [{ path: field, rule: f.codec.name, value: r.right, message: `expected ${f.codec.name}` }] }))
+    return right(v)
+  })
+}
+
+/** AVG of a field as a number. */
+export const average = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, number | null> => {
+  if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
+  const no = refused(q)
+  if (no !== undefined) return no
+  const t = single(db, q, 'avg', field)
+  return attempt(async () => {
+    const r = await t()
+    return r._tag === 'Left' || r.right === null ? (r as Either<DbError, null>) : right(asNumber(q.core.table, `avg(${field})`, r.right))
+  })
+}
+
+/** Whether a query has any row. */
+export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> => attempt(async () => {
+  if (q.error !== undefined) return left(q.error)
+  const r = await db.all({ ...toSelect(q), columns: [as(val(1), 'one')], orderBy: [], limit: 1 })()
+  return r._tag === 'Left' ? r : right(r.right.length > 0)
+})
+
+/** One field of every row. */
+export const pluckField = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, unknown[]> => {
+  if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
+  const t = allRows(db, Object.freeze({ ...q, fields: [field], includes: [] }))
+  return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.map((row) => row[field]))))
+}
+
+/** One page of a query's rows, with the total count. */
+export interface Page<A> {
+  readonly rows: A[]
+  readonly total: number
+  /** 1-based. */
+  readonly page: number
+  readonly perPage: number
+  readonly pages: number
+}
+
+/** A page of rows and the total (two queries). */
+export const pageOf = (db: Backend, q: AnyQuery, page: number, perPage: number): TaskEither<DbError, Page<Record<string, unknown>>> => {
+  const p = Math.max(1, Math.floor(page))
+  const size = Math.max(1, Math.floor(perPage))
+  const total = countRows(db, Object.freeze({ ...q, limit: undefined, offset: undefined, order: [] }))
+  const rows = allRows(db, Object.freeze({ ...q, limit: size, offset: (p - 1) * size }))
+  return async () => {
+    const n = await total()
+    if (n._tag === 'Left') return n
+    const r = await rows()
+    if (r._tag === 'Left') return r
+    return right({ rows: r.right, total: n.right, page: p, perPage: size, pages: Math.ceil(n.right / size) })
+  }
+}
+
+// ---------------------------------------------------------------- find
+
+/** The primary-key condition of a row or key value. */
+export const keyCondition = (core: ModelCore, key: unknown): Expr => {
+  if (core.primaryKey.length === 1) {
+    const f = core.primaryKey[0]
+    const v = typeof key === 'object' && key !== null && !(key instanceof Date) && !(key instanceof Uint8Array) ? (key as Record<string, unknown>)[f.name] : key
+    return eq(core.column(f.name), encodeField(f, v))
+  }
+  return allOf(core.primaryKey.map((f) => eq(core.column(f.name), encodeField(f, (key as Record<string, unknown>)[f.name]))))!
+}
+
+/** The key of a row (a value for one key field, an object for several). */
+export const keyOfRow = (core: ModelCore, row: Readonly<Record<string, unknown>>): unknown =>
+  core.primaryKey.length === 1 ? row[core.primaryKey[0].name] : Object.fromEntries(core.primaryKey.map((f) => [f.name, row[f.name]]))
+
+/**
+ * `find` for a model: the SELECT by primary key is compiled once per backend and run as a
+ * prepared query; the argument is encoded by the key codec unless it is the identity.
+ */
+export const finder = (core: ModelCore) => {
+  const cache = new WeakMap<Backend, Prepared>()
+  const names = core.primaryKey.map((_, i) => `k${i}`)
+  const node: SelectNode = {
+    ...toSelect(baseQuery(core)),
+    where: allOf([...core.primaryKey.map((f, i) => eq(core.column(f.name), param(names[i]))), scopeCondition(core, {})]),
+  }
+  const mapper = core.mapper()
+  const identity = core.primaryKey.map((f) => f.codec.encode === ((a: unknown) => a) || f.codec.encode.name === 'identity')
+  const single = core.primaryKey.length === 1
+  const arg = (f: number, v: unknown) => (identity[f] ? v : encodeField(core.primaryKey[f], v))
+  return (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {
+    let p = cache.get(db)
+    if (p === undefined) {
+      p = db.prepare(node)
+      cache.set(db, p)
+    }
+    const args: Record<string, unknown> = single
+      ? { k0: arg(0, key) }
+      : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])]))
+    const prepared = p
+    return () => prepared.first(args)().then((r) => {
+      if (r._tag === 'Left' || r.right._tag === 'None') return r
+      try {
+        return right(some(mapper([r.right.value])[0] as Record<string, unknown>))
+      } catch (e) {
+        return left(toDbError(e))
+      }
+    })
+  }
+}
+
+/** The NotFound error of a key. */
+export const notFound = (core: ModelCore, key: unknown): DbError =>
+  dbError('NotFound', `no ${core.table} row with key ${show(key)}`, { table: core.table, key })

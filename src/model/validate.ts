@@ -1,0 +1,122 @@
+/**
+ * Input validation for create and update: every present field is decoded with its codec
+ * (refinements and brands included), required fields must be present, then the model's
+ * validators run on the decoded values. All failures are collected into one ValidationError.
+ */
+import { left, right, type Either } from 'fp-ts/lib/Either.js'
+import { dbError, type FieldIssue, type ValidationError } from '../errors.js'
+import { FAIL, fastDecoder } from './codecs.js'
+import type { ModelCore } from './core.js'
+import { issuesOf, show } from './decode.js'
+
+/** One failure a validator reports. */
+export interface ValidationIssue {
+  /** Dotted field path, e.g. `email` or `address.city`. */
+  readonly path: string
+  /** The rule's name, e.g. `email` or `positiveTotal`. */
+  readonly rule: string
+  readonly message?: string
+}
+
+/**
+ * A model-level check over the decoded input (create input, or the row with the patch applied).
+ * Returns the issues it finds; an empty array means valid.
+ */
+export type Validator<D> = (values: D) => readonly ValidationIssue[]
+
+/** A validator as the runtime sees it. */
+export type AnyValidator = (values: Record<string, unknown>) => readonly ValidationIssue[]
+
+/**
+ * A validator from a predicate: when `ok` is false, the field at `path` fails `name`.
+ *
+ * @example
+ * validators: [rule('email', 'email', (u) => /@/.test(u.email ?? '')), rule('total', 'nonNegative', (i) => Number(i.total) >= 0)]
+ */
+export const rule = <D>(path: keyof D & string, name: string, ok: (values: D) => boolean, message?: string): Validator<D> =>
+  (values) => (ok(values) ? [] : [{ path, rule: name, message: message ?? `${path} fails ${name}` }])
+
+const acceptsAbsence = (core: ModelCore, name: string, defaults: ReadonlySet<string>): boolean => {
+  const f = core.byName.get(name)!
+  return f.optional || core.filled.has(name) || core.generatedKey?.name === name || defaults.has(name) || fastDecoder(f.codec)(null) !== FAIL
+}
+
+const prefixed = (prefix: string, issues: readonly FieldIssue[]): FieldIssue[] =>
+  prefix === '' ? [...issues] : issues.map((i) => ({ ...i, path: i.path === '' ? prefix.slice(0, -1) : `${prefix}${i.path}` }))
+
+/**
+ * Decode and check create input. Returns the decoded values (codec fields only) or every issue:
+ * the fields that do not decode and what the validators find in the rest.
+ * `prefix` namespaces the paths (`rows.3.`) for createMany.
+ */
+export const checkInsert = (core: ModelCore, defaults: ReadonlySet<string>, input: Readonly<Record<string, unknown>>, prefix = ''): Either<FieldIssue[], Record<string, unknown>> => {
+  const issues: FieldIssue[] = []
+  const out: Record<string, unknown> = {}
+  for (const f of core.fields) {
+    const v = input[f.name]
+    if (v === undefined) {
+      if (!acceptsAbsence(core, f.name, defaults)) issues.push({ path: f.name, rule: 'required', message: `${f.name} is required` })
+      continue
+    }
+    const r = f.codec.validate(v, [{ key: f.name, type: f.codec, actual: v }])
+    if (r._tag === 'Left') issues.push(...issuesOf(f.codec, v, f.name))
+    else out[f.name] = r.right
+  }
+  issues.push(...runValidators(core, out, issues))
+  return issues.length === 0 ? right(out) : left(prefixed(prefix, issues))
+}
+
+/**
+ * Decode and check an update's patch against the stored row. Returns the decoded patch.
+ */
+export const checkPatch = (core: ModelCore, patch: Readonly<Record<string, unknown>>, current?: Readonly<Record<string, unknown>>): Either<FieldIssue[], Record<string, unknown>> => {
+  const issues: FieldIssue[] = []
+  const out: Record<string, unknown> = {}
+  for (const name of Object.keys(patch)) {
+    const f = core.byName.get(name)
+    const v = patch[name]
+    if (f === undefined || v === undefined) continue
+    if (core.primaryKey.includes(f)) {
+      issues.push({ path: name, rule: 'primaryKey', value: v, message: `${name} is the primary key and is not changed by update` })
+      continue
+    }
+    const r = f.codec.validate(v, [{ key: f.name, type: f.codec, actual: v }])
+    if (r._tag === 'Left') issues.push(...issuesOf(f.codec, v, f.name))
+    else out[name] = r.right
+  }
+  if (current !== undefined) issues.push(...runValidators(core, { ...current, ...out }, issues))
+  return issues.length === 0 ? right(out) : left(issues)
+}
+
+/**
+ * Run the validators on the decoded values (fields that failed to decode are absent), keeping
+ * only issues on paths that have none yet, so one mistake is reported once.
+ */
+const runValidators = (core: ModelCore, values: Record<string, unknown>, known: readonly FieldIssue[]): FieldIssue[] => {
+  const failed = new Set(known.map((i) => i.path))
+  const issues = core.validators
+    .flatMap((v) => v(values).map((i) => ({ path: i.path, rule: i.rule, value: values[i.path], message: i.message ?? `${i.path} fails ${i.rule}` })))
+    .filter((i) => !failed.has(i.path))
+  // Row-level refinements of the codec, once every field decoded.
+  if (known.length === 0) {
+    for (const c of core.checks) {
+      let ok: boolean
+      try {
+        ok = c.predicate(values)
+      } catch {
+        ok = false
+      }
+      if (!ok) issues.push({ path: '', rule: c.name, value: undefined, message: `the row fails ${c.name}` })
+    }
+  }
+  return issues
+}
+
+/**
+ * The ValidationError for a list of issues.
+ *
+ * @example
+ * validationError('users', [{ path: 'email', rule: 'required', message: 'email is required' }])
+ */
+export const validationError = (table: string, issues: readonly FieldIssue[]): ValidationError =>
+  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || '(row)'}: ${i.rule}${i.value === undefined ? '' : ` (got ${show(i.value)})`}`).join('; ')}`, { issues })

@@ -1,0 +1,334 @@
+/**
+ * Writing through a model: create, createMany, update, updateWhere, delete, deleteWhere,
+ * upsert and restore.
+ *
+ * Input is decoded with the codec and checked by the validators before anything is written;
+ * hooks run around each row operation; an operation that writes more than one statement (or
+ * has `after*` hooks) runs in `db.transaction`, so a failure leaves the database unchanged.
+ *
+ * Generated keys come back on every backend: with RETURNING where the dialect renders it,
+ * otherwise from the driver's insertId, one row at a time inside the transaction, and then
+ * the stored rows are read back by key (so defaults filled by the database are returned).
+ */
+import { left, right, type Either } from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Expr } from '../ast.js'
+import type { Backend } from '../compose.js'
+import { supports } from '../dialect.js'
+import type { Row } from '../driver.js'
+import { dbError, type DbError, type FieldIssue } from '../errors.js'
+import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, returning, select, set, update, values, where } from '../query.js'
+import { type AnyBehaviour, type HookContext, hasHook, runHooks } from './behaviours.js'
+import { allOf, encodeField, type ModelCore } from './core.js'
+import { show } from './decode.js'
+import { attempt, keyCondition, keyOfRow, notFound } from './read.js'
+import { conditionOf, scopeCondition } from './query.js'
+import { keyOf } from './relations.js'
+import { checkInsert, checkPatch, validationError } from './validate.js'
+
+type Values = Record<string, unknown>
+
+const run = <A>(te: TaskEither<DbError, A>): Promise<Either<DbError, A>> => te()
+
+/** Throw a Left's error inside an `attempt` body; return a Right's value. */
+const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
+  const r = await te()
+  if (r._tag === 'Left') throw r.left
+  return r.right
+}
+
+/** The column/value pairs of the fields present in `values`, encoded for binding. */
+const encodeRow = (core: ModelCore, v: Values): Row => {
+  const out: Row = {}
+  for (const f of core.fields) {
+    const x = v[f.name]
+    if (x !== undefined) out[f.column] = encodeField(f, x)
+  }
+  return out
+}
+
+const canReturn = (db: Backend): boolean => supports(db.dialect, 'insertReturning') && supports(db.dialect, 'returning')
+
+/** A key (a value, or an object for a composite key) as a string for matching. */
+const keyString = (core: ModelCore, key: unknown): string =>
+  core.primaryKey.length === 1 ? keyOf(key) : core.primaryKey.map((f) => keyOf((key as Values)[f.name])).join('\0')
+
+/** Read rows back by their keys, in the order of `keys`. */
+const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[]): Promise<Values[]> => {
+  const found = new Map<string, Values>()
+  const size = Math.max(1, Math.floor((db.dialect.maxParams - 10) / core.primaryKey.length))
+  for (let i = 0; i < keys.length; i += size) {
+    const chunk = keys.slice(i, i + size)
+    const pk = core.primaryKey[0]
+    const cond = core.primaryKey.length === 1 ? isIn(core.column(pk.name), chunk.map((k) => encodeField(pk, k))) : or(...chunk.map((k) => keyCondition(core, k)))
+    const raw = await must(db.all(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table)))))
+    for (const r of core.mapper()(raw) as Values[]) found.set(keyString(core, keyOfRow(core, r)), r)
+  }
+  return keys.map((k) => {
+    const r = found.get(keyString(core, k))
+    if (r === undefined) throw dbError('QueryError', `${core.table}: the inserted row with key ${show(k)} could not be read back`)
+    return r
+  })
+}
+
+const hasAllKeys = (core: ModelCore, v: Values): boolean => core.primaryKey.every((f) => v[f.name] !== undefined && v[f.name] !== null)
+
+/**
+ * Insert rows of validated values; returns the stored rows (decoded), in input order where
+ * the engine reports it (RETURNING returns them in VALUES order on every built-in engine).
+ * Rows are grouped by the columns they set and sent in chunks below `maxParams`.
+ */
+const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
+  const groups = new Map<string, { index: number[]; rows: Row[] }>()
+  rows.forEach((v, i) => {
+    const enc = encodeRow(core, v)
+    const sig = Object.keys(enc).join('\0')
+    let g = groups.get(sig)
+    if (g === undefined) groups.set(sig, (g = { index: [], rows: [] }))
+    g.index.push(i)
+    g.rows.push(enc)
+  })
+  const out: Values[] = new Array(rows.length)
+  const columns = core.fields.map((f) => f.column)
+  let returns = canReturn(db)
+  for (const g of groups.values()) {
+    const width = Object.keys(g.rows[0]).length
+    const size = width === 0 ? 1 : Math.max(1, Math.min(1000, Math.floor(db.dialect.maxParams / width)))
+    for (let i = 0; i < g.rows.length; i += size) {
+      const chunk = g.rows.slice(i, i + size)
+      const index = g.index.slice(i, i + size)
+      if (returns) {
+        const r = await run(db.all(returning(...columns)(values(chunk)(insertInto(core.table)))))
+        if (r._tag === 'Right') {
+          const decoded = core.mapper()(r.right) as Values[]
+          decoded.forEach((d, j) => { out[index[j]] = d })
+          continue
+        }
+        // A dialect may declare RETURNING and still refuse it for this statement.
+        if (r.left._tag !== 'UnsupportedFeature') throw r.left
+        returns = false
+      }
+      const given = index.map((j) => rows[j])
+      if (given.every((v) => hasAllKeys(core, v))) {
+        await must(db.execute(values(chunk)(insertInto(core.table))))
+        const back = await readBack(db, core, given.map((v) => keyOfRow(core, v)))
+        back.forEach((d, j) => { out[index[j]] = d })
+      } else if (core.generatedKey !== undefined) {
+        // One row at a time: every driver reports the generated key of a one-row insert.
+        const keys: unknown[] = []
+        for (const row of chunk) {
+          const res = await must(db.execute(values(row)(insertInto(core.table))))
+          if (res.insertId === undefined) throw dbError('UnsupportedFeature', `${core.table}: the driver reports no generated key and the dialect renders no RETURNING`, { dialect: db.dialect.name, feature: 'generated keys' })
+          keys.push(res.insertId)
+        }
+        const back = await readBack(db, core, keys)
+        back.forEach((d, j) => { out[index[j]] = d })
+      } else {
+        throw dbError('QueryError', `${core.table}: rows without their primary key cannot be read back on ${db.dialect.name} (no RETURNING)`)
+      }
+    }
+  }
+  return out
+}
+
+const ctxOf = (db: Backend, core: ModelCore, op: HookContext['op'], row?: Values): HookContext => ({ db, table: core.table, op, row })
+
+/** Hooks, validation and behaviours up to the INSERT: the values to insert, or a Left. */
+const prepareInsert = async (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, op: 'insert' | 'upsert', issues: FieldIssue[], prefix: string): Promise<Values | undefined> => {
+  const ctx = ctxOf(db, core, op)
+  const before = await must(runHooks(core.behaviours, 'beforeValidate', input, ctx))
+  const checked = checkInsert(core, defaults, before, prefix)
+  if (checked._tag === 'Left') {
+    issues.push(...checked.left)
+    return undefined
+  }
+  return checked.right
+}
+
+const afterValidation = async (db: Backend, core: ModelCore, values: Values, op: 'insert' | 'upsert'): Promise<Values> => {
+  const ctx = ctxOf(db, core, op)
+  const v = await must(runHooks(core.behaviours, 'afterValidate', values, ctx))
+  return must(runHooks(core.behaviours, 'beforeInsert', v, ctx))
+}
+
+/** Run in a transaction when `needed`; otherwise as it is. */
+const maybeTransaction = <A>(db: Backend, needed: boolean, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> =>
+  needed ? db.transaction(() => attempt(body)) : attempt(body)
+
+/** `create` */
+export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> =>
+  maybeTransaction(db, hasHook(core.behaviours, 'afterInsert'), async () => {
+    const issues: FieldIssue[] = []
+    const checked = await prepareInsert(db, core, defaults, input, 'insert', issues, '')
+    if (checked === undefined) return left(validationError(core.table, issues))
+    const values = await afterValidation(db, core, checked, 'insert')
+    const [row] = await insertRows(db, core, [values])
+    return right(await must(runHooks(core.behaviours, 'afterInsert', row, ctxOf(db, core, 'insert'))))
+  })
+
+/** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
+export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> => {
+  if (inputs.length === 0) return () => Promise.resolve(right([]))
+  return db.transaction(() => attempt(async () => {
+    const issues: FieldIssue[] = []
+    const checked: Values[] = []
+    for (let i = 0; i < inputs.length; i++) {
+      const v = await prepareInsert(db, core, defaults, inputs[i], 'insert', issues, `rows.${i}.`)
+      if (v !== undefined) checked.push(v)
+    }
+    if (issues.length > 0) return left(validationError(core.table, issues))
+    const prepared: Values[] = []
+    for (const v of checked) prepared.push(await afterValidation(db, core, v, 'insert'))
+    const rows = await insertRows(db, core, prepared)
+    if (!hasHook(core.behaviours, 'afterInsert')) return right(rows)
+    const out: Values[] = []
+    for (const r of rows) out.push(await must(runHooks(core.behaviours, 'afterInsert', r, ctxOf(db, core, 'insert'))))
+    return right(out)
+  }))
+}
+
+/** Two encoded values are the same stored value. */
+const same = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0
+  return false
+}
+
+/** The extra conditions behaviours put on a row-level write (optimistic lock). */
+const guardsOf = (core: ModelCore, row: Values): Expr | undefined => allOf(core.behaviours.map((b) => b.guard?.(row, core.column)))
+
+/** Assignments from values by field (encoded), and expressions behaviours give. */
+const assignments = (core: ModelCore, v: Values): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [name, x] of Object.entries(v)) {
+    const f = core.byName.get(name)
+    if (f === undefined || x === undefined) continue
+    out[f.column] = isExpr(x) ? x : encodeField(f, x)
+  }
+  return out
+}
+
+const noRow = (core: ModelCore, row: Values, guarded: boolean): DbError =>
+  guarded
+    ? dbError('ConflictError', `${core.table} row ${show(keyOfRow(core, row))} changed or was deleted since it was read`, { table: core.table, key: keyOfRow(core, row) })
+    : notFound(core, keyOfRow(core, row))
+
+/** `update`: only the fields whose stored value changes are written. */
+export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Values> => {
+  const changed: Values = {}
+  for (const [name, v] of Object.entries(patch)) {
+    const f = core.byName.get(name)
+    // Fields outside the codec are not columns: they are not written, nor kept.
+    if (v === undefined || f === undefined) continue
+    if (!same(encodeField(f, v), encodeField(f, row[name]))) changed[name] = v
+  }
+  if (Object.keys(changed).length === 0) return () => Promise.resolve(right(row))
+  return maybeTransaction(db, hasHook(core.behaviours, 'afterUpdate'), async () => {
+    const ctx = ctxOf(db, core, 'update', row)
+    const before = await must(runHooks(core.behaviours, 'beforeValidate', changed, ctx))
+    const checked = checkPatch(core, before, row)
+    if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
+    const validated = await must(runHooks(core.behaviours, 'afterValidate', checked.right, ctx))
+    const final = await must(runHooks(core.behaviours, 'beforeUpdate', validated, ctx))
+    const guard = guardsOf(core, row)
+    const node = where(allOf([keyCondition(core, keyOfRow(core, row)), guard])!)(set(assignments(core, final))(update(core.table)))
+    const res = await must(db.execute(node))
+    if (res.rowsAffected === 0) return left(noRow(core, row, guard !== undefined))
+    const updated = { ...row, ...final }
+    return right(await must(runHooks(core.behaviours, 'afterUpdate', updated, ctx)))
+  })
+}
+
+/** `updateWhere`: one UPDATE for every matching row (default scopes apply); no row hooks. */
+export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patch: Values): TaskEither<DbError, number> => attempt(async () => {
+  const checked = checkPatch(core, patch)
+  if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
+  const extra: Values = {}
+  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const assigned = assignments(core, { ...checked.right, ...extra })
+  if (Object.keys(assigned).length === 0) return right(0)
+  const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.table)))
+  return right((await must(db.execute(node))).rowsAffected)
+})
+
+const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behaviours.find((b) => b.deleteAs !== undefined)
+
+/** `delete`: by primary key (and the optimistic-lock version); soft where a behaviour says so. */
+export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, void> =>
+  maybeTransaction(db, hasHook(core.behaviours, 'afterDelete'), async () => {
+    const ctx = ctxOf(db, core, 'delete', row)
+    const r = await must(runHooks(core.behaviours, 'beforeDelete', row, ctx))
+    const soft = force ? undefined : softDeleteOf(core)
+    const guard = guardsOf(core, r)
+    const cond = allOf([keyCondition(core, keyOfRow(core, r)), guard, soft === undefined ? undefined : scopeCondition(core, {})])!
+    const node = soft === undefined
+      ? where(cond)(deleteFrom(core.table))
+      : where(cond)(set(assignments(core, soft.deleteAs!()))(update(core.table)))
+    const res = await must(db.execute(node))
+    if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
+    await must(runHooks(core.behaviours, 'afterDelete', r, ctx))
+    return right(undefined)
+  })
+
+/** `deleteWhere`: one DELETE (or soft-delete UPDATE) for every matching row; no row hooks. */
+export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): TaskEither<DbError, number> => attempt(async () => {
+  const soft = softDeleteOf(core)
+  const c = allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!
+  const node = soft === undefined ? where(c)(deleteFrom(core.table)) : where(c)(set(assignments(core, soft.deleteAs!()))(update(core.table)))
+  return right((await must(db.execute(node))).rowsAffected)
+})
+
+/** `restore`: undo a soft delete. */
+export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> => attempt(async () => {
+  const b = core.behaviours.find((x) => x.restoreAs !== undefined)
+  if (b === undefined) return left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`))
+  const patch = b.restoreAs!()
+  const res = await must(db.execute(where(keyCondition(core, keyOfRow(core, row)))(set(assignments(core, patch))(update(core.table)))))
+  if (res.rowsAffected === 0) return left(notFound(core, keyOfRow(core, row)))
+  return right({ ...row, ...patch })
+})
+
+/** Options of `upsert`. */
+export interface UpsertOptions<F extends string = string> {
+  /** The unique key that conflicts (the primary key by default). */
+  readonly conflict?: readonly F[]
+  /** The fields to overwrite on conflict (every given field but the key and creation-only fields by default). */
+  readonly update?: readonly F[]
+}
+
+/** `upsert`: insert, or update the row holding the same unique key; returns the stored row. */
+export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> =>
+  maybeTransaction(db, hasHook(core.behaviours, 'afterInsert'), async () => {
+    const issues: FieldIssue[] = []
+    const checked = await prepareInsert(db, core, defaults, input, 'upsert', issues, '')
+    if (checked === undefined) return left(validationError(core.table, issues))
+    const v = await afterValidation(db, core, checked, 'upsert')
+    const target = (options.conflict ?? core.primaryKey.map((f) => f.name)).map((n) => {
+      const f = core.byName.get(n)
+      if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${n}"`)
+      return f
+    })
+    const missing = target.filter((f) => v[f.name] === undefined)
+    if (missing.length > 0) return left(validationError(core.table, missing.map((f) => ({ path: f.name, rule: 'required', message: `${f.name} is the conflict key of the upsert` }))))
+    const insertOnly = new Set(core.behaviours.flatMap((b) => b.insertOnly ?? []))
+    const names = options.update ?? Object.keys(v).filter((n) => core.byName.has(n) && v[n] !== undefined && !insertOnly.has(n))
+    const updates = names.filter((n) => !target.some((f) => f.name === n)).map((n) => core.byName.get(n)!.column)
+    const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : updates)(values(encodeRow(core, v))(insertInto(core.table)))
+    let row: Values | undefined
+    if (canReturn(db)) {
+      const r = await run(db.all(returning(...core.fields.map((f) => f.column))(base)))
+      if (r._tag === 'Right') row = (core.mapper()(r.right) as Values[])[0]
+      else if (r.left._tag !== 'UnsupportedFeature') throw r.left
+      else await must(db.execute(base))
+    } else {
+      await must(db.execute(base))
+    }
+    if (row === undefined) {
+      const cond = and(...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))
+      const raw = await must(db.all(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table)))))
+      if (raw.length === 0) return left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
+      row = (core.mapper()(raw) as Values[])[0]
+    }
+    return right(await must(runHooks(core.behaviours, 'afterInsert', row, ctxOf(db, core, 'upsert'))))
+  })

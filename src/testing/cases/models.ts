@@ -1,0 +1,624 @@
+/**
+ * Models on any backend: codecs over what the engine returns, validation, CRUD, typed
+ * queries, relations loaded one query per level, behaviours, hooks and transactions.
+ *
+ * Exact SQL is written once in standard form (`"name"`, `?`) and turned into the target
+ * dialect's quoting and placeholders, then the same statement runs on the target.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import { isNone, isSome } from 'fp-ts/lib/Option.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts'
+import { describe, expect, it } from 'vitest'
+import { type Backend, statementOf, wrap } from '../../compose.js'
+import { supports, unsupported } from '../../dialect.js'
+import { dbError, type DbError, isDbError } from '../../errors.js'
+import { extend } from '../../record.js'
+import type { Compiled } from '../../sql.js'
+import { sql } from '../../sql.js'
+import {
+  belongsTo, bool, bytes, date, decimal, hasMany, hasOne, hookError, int64, jsonOf, manyToMany, model, nullable, onlyDeleted,
+  optimisticLock, relate, rule, snakeCase, softDelete, timestamps, compileQuery, unscoped, uuid, uuidPrimaryKey, withDeleted,
+} from '../../model/index.js'
+import { exec, fails, ok, useBackend } from '../harness.js'
+import type { CaseGroup } from '../target.js'
+
+// ---------------------------------------------------------------- models under test
+
+const Email = t.refinement(t.string, (s) => /^[^@\s]+@[^@\s]+$/.test(s), 'Email')
+const NonEmpty = t.refinement(t.string, (s) => s.trim().length > 0, 'NonEmpty')
+
+const User = model({
+  table: 'mdl_users',
+  primaryKey: 'id',
+  naming: snakeCase,
+  codec: t.type({ id: t.number, email: Email, name: NonEmpty, active: bool, country: nullable(t.string), createdAt: date, updatedAt: date }),
+  behaviours: [timestamps()],
+  relations: { posts: hasMany('Post', 'userId'), profile: hasOne('Profile', 'userId'), comments: hasMany('Comment', 'authorId') },
+  validators: [rule('country', 'knownCountry', (u) => u.country !== 'Atlantis', 'no such country')],
+  scopes: (q) => ({
+    active: q.where('active', '=', true),
+    from: (country: string) => q.where('country', '=', country),
+    alphabetical: q.orderBy('name'),
+  }),
+})
+
+const Profile = model({
+  table: 'mdl_profiles',
+  primaryKey: 'id',
+  naming: snakeCase,
+  codec: t.type({ id: t.number, userId: t.number, bio: t.string }),
+  relations: { user: belongsTo('User', 'userId') },
+})
+
+const Post = model({
+  table: 'mdl_posts',
+  primaryKey: 'id',
+  naming: snakeCase,
+  codec: t.type({ id: t.number, userId: t.number, title: t.string, score: t.number, deletedAt: nullable(date), version: t.number }),
+  behaviours: [softDelete(), optimisticLock()],
+  relations: {
+    author: belongsTo('User', 'userId'),
+    comments: hasMany('Comment', 'postId'),
+    tags: manyToMany('Tag', { through: 'mdl_post_tags', from: 'post_id', to: 'tag_id' }),
+  },
+})
+
+const Comment = model({
+  table: 'mdl_comments',
+  primaryKey: 'id',
+  naming: snakeCase,
+  codec: t.type({ id: t.number, postId: t.number, authorId: t.number, body: t.string }),
+  relations: { post: belongsTo('Post', 'postId'), author: belongsTo('User', 'authorId') },
+})
+
+const Tag = model({
+  table: 'mdl_tags',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, name: t.string }),
+  relations: { posts: manyToMany('Post', { through: 'mdl_post_tags', from: 'tag_id', to: 'post_id' }) },
+})
+
+const PostTag = model({ table: 'mdl_post_tags', primaryKey: ['postId', 'tagId'], naming: snakeCase, codec: t.type({ postId: t.number, tagId: t.number }) })
+
+const Employee = model({
+  table: 'mdl_employees',
+  primaryKey: 'id',
+  naming: snakeCase,
+  codec: t.type({ id: t.number, name: t.string, reportsTo: nullable(t.number) }),
+  relations: { manager: belongsTo('Employee', 'reportsTo'), reports: hasMany('Employee', 'reportsTo') },
+})
+
+const M = relate({ User, Profile, Post, Comment, Tag, Employee })
+
+const Doc = model({ table: 'mdl_docs', primaryKey: 'id', codec: t.type({ id: uuid, title: t.string }), behaviours: [uuidPrimaryKey()] })
+
+const Meta = t.type({ tags: t.array(t.string), rank: t.number })
+const Value = model({
+  table: 'mdl_values',
+  primaryKey: 'id',
+  naming: snakeCase,
+  codec: t.type({
+    id: t.number, flag: nullable(bool), happenedAt: nullable(date), meta: nullable(jsonOf(Meta)), amount: nullable(decimal),
+    big: nullable(int64), ref: nullable(uuid), data: nullable(bytes),
+  }),
+})
+
+/** Columns named explicitly, one of them holding text that must decode as a date. */
+const Event = model({ table: 'mdl_events', primaryKey: 'id', codec: t.type({ id: t.number, label: t.string, at: date }), columns: { at: 'happened_at' } })
+
+const Item = model({
+  table: 'mdl_items',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, sku: t.string, name: t.string, qty: t.number }),
+  defaults: ['qty'],
+  validators: [rule('qty', 'nonNegative', (i) => (i.qty ?? 0) >= 0)],
+  hooks: {
+    beforeInsert: (v) => TE.right({ ...v, name: v.name.trim().toUpperCase() }),
+    afterInsert: (row) => (row.sku === 'BOOM' ? TE.left(hookError('afterInsert', 'BOOM is refused after the insert')) : TE.right(row)),
+    beforeUpdate: (patch, ctx) => (ctx.row?.name === 'FROZEN' ? TE.left(hookError('beforeUpdate', 'frozen items stay')) : TE.right(patch)),
+    beforeDelete: (row) => (row.name === 'KEEP' ? TE.left(hookError('beforeDelete', 'KEEP items stay')) : TE.right(row)),
+  },
+})
+
+/** Items whose afterUpdate hook fails: the update must roll back. */
+const StrictItem = model({
+  table: 'mdl_items',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, sku: t.string, name: t.string, qty: t.number }),
+  hooks: { afterUpdate: (row) => (row.qty > 100 ? TE.left(hookError('afterUpdate', 'too many')) : TE.right(row)) },
+})
+
+// ---------------------------------------------------------------- helpers
+
+/** Standard-form SQL (`"name"`, `?`) in the target dialect's quoting and placeholders. */
+const inDialect = (db: Backend, text: string): string => {
+  let n = 0
+  return text.replace(/"([^"]+)"|\?/g, (_, name: string | undefined) => (name === undefined ? db.dialect.placeholder(++n) : db.dialect.quoteIdentifier(name)))
+}
+
+/** A backend that records every statement it executes. */
+const traced = (db: Backend): { readonly db: Backend; readonly log: Compiled[] } => {
+  const log: Compiled[] = []
+  return {
+    db: wrap(db, {
+      execute: (next, self) => (q) => {
+        const task = next(q)
+        return () => {
+          log.push(statementOf(self, q))
+          return task()
+        }
+      },
+    }),
+    log,
+  }
+}
+
+/** The same backend with a smaller parameter limit (to see chunking). */
+const withMaxParams = (db: Backend, maxParams: number): Backend =>
+  extend(db, (_, base) => ({ dialect: extend(base.dialect, () => ({ maxParams })) }))
+
+const userCols = '"mdl_users"."id", "mdl_users"."email", "mdl_users"."name", "mdl_users"."active", "mdl_users"."country", "mdl_users"."created_at", "mdl_users"."updated_at"'
+const postCols = '"mdl_posts"."id", "mdl_posts"."user_id", "mdl_posts"."title", "mdl_posts"."score", "mdl_posts"."deleted_at", "mdl_posts"."version"'
+
+const TABLES = ['mdl_post_tags', 'mdl_comments', 'mdl_posts', 'mdl_profiles', 'mdl_tags', 'mdl_users', 'mdl_employees', 'mdl_docs', 'mdl_values', 'mdl_events', 'mdl_items']
+
+const clear = async (db: Backend): Promise<void> => {
+  for (const table of TABLES) await exec(db, `DELETE FROM ${db.dialect.quoteIdentifier(table)}`)
+}
+
+const countOf = async (db: Backend, table: string): Promise<number> => {
+  const rows = await ok(db.all(sql`SELECT COUNT(*) AS n FROM ${sql.id(table)}`))
+  return Number(rows[0].n)
+}
+
+/** Three users with profiles, posts, comments and tags. */
+const seed = async (db: Backend) => {
+  const [ada, grace, linus] = await ok(User.createMany(db, [
+    { email: 'ada@example.com', name: 'Ada', active: true, country: 'UK' },
+    { email: 'grace@example.com', name: 'Grace', active: true, country: 'US' },
+    { email: 'linus@example.com', name: 'Linus', active: false, country: 'FI' },
+  ]))
+  await ok(Profile.createMany(db, [{ userId: ada.id, bio: 'first programmer' }, { userId: grace.id, bio: 'compilers' }]))
+  const posts = await ok(Post.createMany(db, [
+    { userId: ada.id, title: 'Notes', score: 10 },
+    { userId: ada.id, title: 'Engines', score: 7 },
+    { userId: ada.id, title: 'Bernoulli', score: 3 },
+    { userId: grace.id, title: 'COBOL', score: 9 },
+    { userId: grace.id, title: 'Bugs', score: 4 },
+  ]))
+  await ok(Comment.createMany(db, [
+    { postId: posts[0].id, authorId: grace.id, body: 'brilliant' },
+    { postId: posts[0].id, authorId: linus.id, body: 'agreed' },
+    { postId: posts[3].id, authorId: ada.id, body: 'useful' },
+  ]))
+  const tags = await ok(Tag.createMany(db, [{ name: 'history' }, { name: 'math' }, { name: 'languages' }]))
+  await ok(PostTag.createMany(db, [
+    { postId: posts[0].id, tagId: tags[0].id }, { postId: posts[0].id, tagId: tags[1].id },
+    { postId: posts[2].id, tagId: tags[1].id }, { postId: posts[3].id, tagId: tags[2].id },
+  ]))
+  return { ada, grace, linus, posts, tags }
+}
+
+const names = (rows: readonly { readonly name: string }[]) => rows.map((r) => r.name)
+
+// ---------------------------------------------------------------- cases
+
+export const modelCases: CaseGroup = (target) => {
+  describe(`${target.name}: models`, () => {
+    const db = useBackend(target, (c) => ({
+      mdl_users: `id ${c.id}, email ${c.varchar(100)} NOT NULL UNIQUE, name ${c.varchar(100)} NOT NULL, active ${c.bool} NOT NULL, country ${c.varchar(50)}, created_at ${c.timestamptz} NOT NULL, updated_at ${c.timestamptz} NOT NULL`,
+      mdl_profiles: `id ${c.id}, user_id ${c.int} NOT NULL UNIQUE, bio ${c.text} NOT NULL`,
+      mdl_posts: `id ${c.id}, user_id ${c.int} NOT NULL, title ${c.varchar(200)} NOT NULL, score ${c.int} NOT NULL, deleted_at ${c.timestamptz}, version ${c.int} NOT NULL`,
+      mdl_comments: `id ${c.id}, post_id ${c.int} NOT NULL, author_id ${c.int} NOT NULL, body ${c.text} NOT NULL`,
+      mdl_tags: `id ${c.id}, name ${c.varchar(50)} NOT NULL UNIQUE`,
+      mdl_post_tags: `post_id ${c.int} NOT NULL, tag_id ${c.int} NOT NULL, PRIMARY KEY (post_id, tag_id)`,
+      mdl_employees: `id ${c.id}, name ${c.varchar(100)} NOT NULL, reports_to ${c.int}`,
+      mdl_docs: `id ${c.uuid} PRIMARY KEY, title ${c.text} NOT NULL`,
+      mdl_values: `id ${c.id}, flag ${c.bool}, happened_at ${c.timestamptz}, meta ${c.json}, amount ${c.decimal}, big ${c.bigint}, ref ${c.uuid}, data ${c.blob}`,
+      mdl_events: `id ${c.id}, label ${c.text} NOT NULL, happened_at ${c.text} NOT NULL`,
+      mdl_items: `id ${c.id}, sku ${c.varchar(50)} NOT NULL UNIQUE, name ${c.varchar(100)} NOT NULL, qty ${c.int} NOT NULL DEFAULT 0`,
+    }))
+
+    describe('codecs read what the engine returns', () => {
+      it('round-trips booleans, instants, JSON, decimals, 64-bit integers, UUIDs and bytes', async () => {
+        await clear(db())
+        const at = new Date('2024-02-29T12:34:56.789Z')
+        const input = {
+          flag: true, happenedAt: at, meta: { tags: ['a', "q'uote"], rank: 2 }, amount: '12345678901234567890.125',
+          big: 2n ** 62n + 1n, ref: '0b4e7a52-8a1b-4c4e-9d2f-3c8f6a1e2b7d', data: new Uint8Array([0, 1, 2, 255]),
+        }
+        const row = await ok(Value.create(db(), input))
+        expect(row.flag).toBe(true)
+        expect(row.happenedAt).toEqual(at)
+        expect(row.meta).toEqual(input.meta)
+        expect(Number(row.amount)).toBe(Number(input.amount))
+        expect(row.amount!.replace(/\.?0+$/, '')).toBe('12345678901234567890.125')
+        expect(row.big).toBe(2n ** 62n + 1n)
+        expect(row.ref).toBe(input.ref)
+        expect(Array.from(row.data!)).toEqual([0, 1, 2, 255])
+        const empty = await ok(Value.create(db(), { flag: false }))
+        expect(empty).toMatchObject({ flag: false, happenedAt: null, meta: null, amount: null, big: null, ref: null, data: null })
+        const back = await ok(Value.findOrFail(db(), row.id))
+        expect(back).toEqual(row)
+      })
+
+      it('reads columns named explicitly, and names the column of a value that does not decode', async () => {
+        await clear(db())
+        await exec(db(), `INSERT INTO ${db().dialect.quoteIdentifier('mdl_events')} (label, happened_at) VALUES ('good', '2024-01-02 03:04:05'), ('bad', 'not a date')`)
+        const good = await ok(Event.findBy(db(), { label: 'good' }))
+        expect(isSome(good) && good.value.at.toISOString()).toBe('2024-01-02T03:04:05.000Z')
+        const e = await fails(pipe(Event.query, Event.orderBy('id'), Event.all(db())))
+        expect(e._tag).toBe('DecodeError')
+        expect(e.message).toContain('"happened_at"')
+        expect(isDbError(e, 'DecodeError') && e.issues.map((i) => [i.path, i.rule])).toEqual([['at', 'date']])
+      })
+    })
+
+    describe('validation', () => {
+      it('rejects invalid input with every failing field and rule, and writes nothing', async () => {
+        await clear(db())
+        const e = await fails(User.create(db(), { email: 'not-an-email', name: '  ', active: 'yes' as never, country: 'UK' }))
+        expect(e._tag).toBe('ValidationError')
+        expect(isDbError(e, 'ValidationError') && e.issues.map((i) => [i.path, i.rule])).toEqual([['email', 'Email'], ['name', 'NonEmpty'], ['active', 'bool']])
+        const missing = await fails(User.create(db(), { email: 'a@b.c' } as never))
+        expect(isDbError(missing, 'ValidationError') && missing.issues.map((i) => [i.path, i.rule])).toEqual([['name', 'required'], ['active', 'required']])
+        const rule = await fails(User.create(db(), { email: 'a@b.c', name: 'A', active: true, country: 'Atlantis' }))
+        expect(isDbError(rule, 'ValidationError') && rule.issues.map((i) => [i.path, i.rule, i.message])).toEqual([['country', 'knownCountry', 'no such country']])
+        expect(await countOf(db(), 'mdl_users')).toBe(0)
+      })
+
+      it('checks an update against the row with the patch applied', async () => {
+        await clear(db())
+        const u = await ok(User.create(db(), { email: 'a@b.c', name: 'A', active: true, country: 'UK' }))
+        const e = await fails(User.update(db(), u, { country: 'Atlantis', email: 'nope' }))
+        expect(isDbError(e, 'ValidationError') && e.issues.map((i) => i.path)).toEqual(['email', 'country'])
+        const e2 = await fails(User.update(db(), u, { country: 'Atlantis' }))
+        expect(isDbError(e2, 'ValidationError') && e2.issues.map((i) => i.rule)).toEqual(['knownCountry'])
+        expect((await ok(User.findOrFail(db(), u.id))).country).toBe('UK')
+      })
+
+      it('validates without writing', () => {
+        expect(User.validate({ email: 'a@b.c', name: 'A', active: 1 })._tag).toBe('Right')
+        const r = User.validate({ email: 'a@b.c', name: 'A', active: 'x' })
+        expect(r._tag === 'Left' && r.left.issues[0].path).toBe('active')
+      })
+    })
+
+    describe('create, read, update, delete', () => {
+      it('creates a row and returns it with its generated key and column defaults', async () => {
+        await clear(db())
+        const item = await ok(Item.create(db(), { sku: 'A-1', name: ' widget ' }))
+        expect(item).toEqual({ id: expect.any(Number), sku: 'A-1', name: 'WIDGET', qty: 0 })
+        expect(await ok(Item.find(db(), item.id))).toEqual({ _tag: 'Some', value: item })
+        expect(isNone(await ok(Item.find(db(), item.id + 1000)))).toBe(true)
+        expect((await fails(Item.findOrFail(db(), item.id + 1000)))._tag).toBe('NotFound')
+        expect(await ok(Item.findBy(db(), { sku: 'A-1' }))).toEqual({ _tag: 'Some', value: item })
+        expect(await ok(pipe(Item.query, Item.all(db())))).toEqual([item])
+      })
+
+      it('creates many rows in chunks below maxParams and returns every generated key', async () => {
+        await clear(db())
+        const { db: small, log } = traced(withMaxParams(db(), 12))
+        const rows = await ok(Item.createMany(small, Array.from({ length: 25 }, (_, i) => ({ sku: `S-${i}`, name: `n${i}`, qty: i }))))
+        expect(rows.map((r) => r.sku)).toEqual(Array.from({ length: 25 }, (_, i) => `S-${i}`))
+        expect(new Set(rows.map((r) => r.id)).size).toBe(25)
+        const inserts = log.filter((c) => /^INSERT/.test(c.sql))
+        const returning = supports(db().dialect, 'insertReturning') && supports(db().dialect, 'returning')
+        expect(inserts.length).toBe(returning ? 7 : 25)
+        for (const c of inserts) expect(c.params.length).toBeLessThanOrEqual(12)
+        expect(await ok(pipe(Item.query, Item.orderBy('id'), Item.all(db())))).toEqual([...rows].sort((a, b) => a.id - b.id))
+      })
+
+      it('returns generated keys when the dialect renders no RETURNING (one row at a time, then read back)', async () => {
+        await clear(db())
+        const noReturning = extend(db(), (_, base) => ({ dialect: extend(base.dialect, () => ({ insertReturning: unsupported(base.dialect.name, 'INSERT ... RETURNING') })) }))
+        // Keys given in the input: inserted together, then read back by key.
+        const tags = await ok(PostTag.createMany(noReturning, [{ postId: 1, tagId: 2 }, { postId: 1, tagId: 3 }]))
+        expect(tags).toEqual([{ postId: 1, tagId: 2 }, { postId: 1, tagId: 3 }])
+        // Generated keys: from the driver's insert id, where the driver reports one.
+        const probe = await ok(db().execute(sql`INSERT INTO ${sql.id('mdl_tags')} (${sql.id('name')}) VALUES (${'probe'})`))
+        const r = await Item.createMany(noReturning, [{ sku: 'R-1', name: 'a' }, { sku: 'R-2', name: 'b', qty: 5 }])()
+        if (probe.insertId === undefined) {
+          expect(r._tag === 'Left' && [r.left._tag, (r.left as { feature?: string }).feature]).toEqual(['UnsupportedFeature', 'generated keys'])
+          expect(await countOf(db(), 'mdl_items')).toBe(0)
+          return
+        }
+        const rows = r._tag === 'Right' ? r.right : []
+        expect(rows.map((x) => [x.sku, x.name, x.qty])).toEqual([['R-1', 'A', 0], ['R-2', 'B', 5]])
+        expect(await ok(Item.findOrFail(noReturning, rows[1].id))).toEqual(rows[1])
+      })
+
+      it('leaves the database unchanged when row 57 of createMany violates a unique key', async () => {
+        await clear(db())
+        const inputs = Array.from({ length: 100 }, (_, i) => ({ sku: i === 56 ? 'U-3' : `U-${i}`, name: `n${i}` }))
+        const e = await fails(Item.createMany(db(), inputs))
+        expect(e._tag).toBe('UniqueViolation')
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
+        const bad = await fails(Item.createMany(db(), [{ sku: 'V-1', name: 'a' }, { sku: 'V-2', name: 'b', qty: -1 }, { sku: 'V-3', name: '' , qty: 'x' as never }]))
+        expect(isDbError(bad, 'ValidationError') && bad.issues.map((i) => [i.path, i.rule])).toEqual([['rows.1.qty', 'nonNegative'], ['rows.2.qty', 'number']])
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
+      })
+
+      it('writes only the changed columns on update', async () => {
+        await clear(db())
+        const item = await ok(Item.create(db(), { sku: 'C-1', name: 'cup', qty: 1 }))
+        const { db: d, log } = traced(db())
+        const same = await ok(Item.update(d, item, { name: 'CUP', qty: 1 }))
+        expect(same).toBe(item)
+        expect(log).toEqual([])
+        const updated = await ok(Item.update(d, item, { name: 'CUP', qty: 3 }))
+        expect(updated).toEqual({ ...item, qty: 3 })
+        expect(log.map((c) => c.sql)).toEqual([inDialect(db(), 'UPDATE "mdl_items" SET "qty" = ? WHERE "mdl_items"."id" = ?')])
+        expect(log[0].params).toEqual([3, item.id])
+        expect(await ok(Item.refresh(db(), item))).toEqual(updated)
+      })
+
+      it('updates and deletes by condition, deletes rows, and reports a missing row', async () => {
+        await clear(db())
+        const rows = await ok(Item.createMany(db(), [{ sku: 'D-1', name: 'a', qty: 1 }, { sku: 'D-2', name: 'b', qty: 2 }, { sku: 'D-3', name: 'c', qty: 3 }]))
+        expect(await ok(Item.updateWhere(db(), Item.cond('qty', '>=', 2), { qty: 10 }))).toBe(2)
+        expect(await ok(pipe(Item.query, Item.orderBy('sku'), Item.pluck(db(), 'qty')))).toEqual([1, 10, 10])
+        expect(await ok(Item.deleteWhere(db(), { sku: ['D-1', 'D-2'] }))).toBe(2)
+        await ok(Item.delete(db(), rows[2]))
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
+        expect((await fails(Item.delete(db(), rows[2])))._tag).toBe('NotFound')
+        expect((await fails(Item.update(db(), rows[2], { qty: 5 })))._tag).toBe('NotFound')
+        expect((await fails(Item.refresh(db(), rows[2])))._tag).toBe('NotFound')
+      })
+
+      it('upserts on the primary key or another unique key', async () => {
+        await clear(db())
+        const first = await ok(Item.upsert(db(), { sku: 'P-1', name: 'pen', qty: 1 }, { conflict: ['sku'] }))
+        const second = await ok(Item.upsert(db(), { sku: 'P-1', name: 'pencil', qty: 2 }, { conflict: ['sku'] }))
+        expect(second).toEqual({ id: first.id, sku: 'P-1', name: 'PENCIL', qty: 2 })
+        const onlyQty = await ok(Item.upsert(db(), { sku: 'P-1', name: 'ignored', qty: 7 }, { conflict: ['sku'], update: ['qty'] }))
+        expect(onlyQty).toEqual({ id: first.id, sku: 'P-1', name: 'PENCIL', qty: 7 })
+        const byKey = await ok(PostTag.upsert(db(), { postId: 9, tagId: 9 }))
+        expect(await ok(PostTag.upsert(db(), { postId: 9, tagId: 9 }))).toEqual(byKey)
+        expect(await countOf(db(), 'mdl_items')).toBe(1)
+      })
+
+      it('finds by composite key', async () => {
+        await clear(db())
+        await ok(PostTag.createMany(db(), [{ postId: 1, tagId: 1 }, { postId: 1, tagId: 2 }]))
+        expect(await ok(PostTag.findOrFail(db(), { postId: 1, tagId: 2 }))).toEqual({ postId: 1, tagId: 2 })
+        await ok(PostTag.delete(db(), { postId: 1, tagId: 1 }))
+        expect(await ok(pipe(PostTag.query, PostTag.all(db())))).toEqual([{ postId: 1, tagId: 2 }])
+      })
+    })
+
+    describe('typed queries', () => {
+      it('compiles conditions and order on qualified columns, with values encoded by the codec', async () => {
+        await clear(db())
+        await seed(db())
+        const q = pipe(User.query, User.where('active', '=', true), User.where(User.or(User.cond('country', '=', 'UK'), { country: ['US', 'FI'] })), User.orderBy('name', 'desc'))
+        const c = await ok(async () => compileQuery(db(), q))
+        expect(c.sql).toBe(inDialect(db(), `SELECT ${userCols} FROM "mdl_users" WHERE "mdl_users"."active" = ? AND ("mdl_users"."country" = ? OR "mdl_users"."country" IN (?, ?)) ORDER BY "mdl_users"."name" DESC`))
+        expect(c.params).toEqual([true, 'UK', 'US', 'FI'].map(db().dialect.toDriver))
+        expect(names(await ok(pipe(q, User.all(db()))))).toEqual(['Grace', 'Ada'])
+      })
+
+      it('limits, offsets, paginates, counts and aggregates', async () => {
+        await clear(db())
+        await seed(db())
+        const byScore = pipe(Post.query, Post.orderBy('score', 'desc'))
+        expect((await ok(pipe(byScore, Post.limit(2), Post.offset(1), Post.all(db())))).map((p) => p.title)).toEqual(['COBOL', 'Engines'])
+        const page = await ok(pipe(byScore, Post.paginate(db(), { page: 2, perPage: 2 })))
+        expect({ ...page, rows: page.rows.map((p) => p.title) }).toEqual({ rows: ['Engines', 'Bugs'], total: 5, page: 2, perPage: 2, pages: 3 })
+        expect(await ok(pipe(Post.query, Post.count(db())))).toBe(5)
+        expect(await ok(pipe(byScore, Post.limit(2), Post.count(db())))).toBe(2)
+        expect(await ok(pipe(Post.query, Post.sum(db(), 'score')))).toBe(33)
+        expect(await ok(pipe(byScore, Post.limit(2), Post.sum(db(), 'score')))).toBe(19)
+        expect(await ok(pipe(Post.query, Post.avg(db(), 'score')))).toBeCloseTo(6.6)
+        expect(await ok(pipe(Post.query, Post.min(db(), 'score')))).toBe(3)
+        expect(await ok(pipe(Post.query, Post.max(db(), 'title')))).toBe('Notes')
+        expect(await ok(pipe(Post.query, Post.where('score', '>', 100), Post.max(db(), 'score')))).toBe(null)
+        expect(await ok(pipe(Post.query, Post.where('score', '>', 9), Post.exists(db())))).toBe(true)
+        expect(await ok(pipe(Post.query, Post.where('score', '>', 10), Post.exists(db())))).toBe(false)
+        expect(await ok(pipe(Post.query, Post.where('title', 'like', 'B%'), Post.orderBy('title'), Post.pluck(db(), 'title')))).toEqual(['Bernoulli', 'Bugs'])
+        expect(await ok(pipe(Post.query, Post.where('score', 'between', 4, 9), Post.count(db())))).toBe(3)
+        expect(await ok(pipe(Post.query, Post.where('score', 'not in', [3, 4]), Post.orWhere('title', '=', 'Bugs'), Post.count(db())))).toBe(4)
+      })
+
+      it('selects a subset of fields', async () => {
+        await clear(db())
+        await seed(db())
+        const rows = await ok(pipe(User.query, User.select('name', 'country'), User.orderBy('name'), User.all(db())))
+        expect(rows).toEqual([{ name: 'Ada', country: 'UK' }, { name: 'Grace', country: 'US' }, { name: 'Linus', country: 'FI' }])
+        const first = await ok(pipe(User.query, User.select('email'), User.where('country', '=', null), User.first(db())))
+        expect(isNone(first)).toBe(true)
+      })
+
+      it('composes named scopes', async () => {
+        await clear(db())
+        await seed(db())
+        expect(names(await ok(pipe(User.query, User.scopes.active, User.scopes.alphabetical, User.all(db()))))).toEqual(['Ada', 'Grace'])
+        expect(names(await ok(pipe(User.query, User.scopes.active, User.scopes.from('US'), User.all(db()))))).toEqual(['Grace'])
+        const recent = User.compose(User.scopes.active, User.scopes.alphabetical, User.limit(1))
+        expect(names(await ok(pipe(User.query, recent, User.all(db()))))).toEqual(['Ada'])
+        expect(names(await ok(pipe(User.query, User.where(User.not({ active: true })), User.all(db()))))).toEqual(['Linus'])
+        expect(names(await ok(pipe(User.query, User.where(User.raw(sql`LOWER(${User.column('name')}) = ${'grace'}`)), User.all(db()))))).toEqual(['Grace'])
+      })
+    })
+
+    describe('relations', () => {
+      it('loads hasMany, belongsTo, hasOne and manyToMany with one query per relation', async () => {
+        await clear(db())
+        const { ada } = await seed(db())
+        const { db: d, log } = traced(db())
+        const users = await ok(pipe(M.User.query, M.User.include('posts'), M.User.include('profile'), M.User.scopes.alphabetical, M.User.all(d)))
+        expect(log.length).toBe(3)
+        expect(users.map((u) => [u.name, u.posts.map((p) => p.title).sort(), u.profile?.bio ?? null])).toEqual([
+          ['Ada', ['Bernoulli', 'Engines', 'Notes'], 'first programmer'],
+          ['Grace', ['Bugs', 'COBOL'], 'compilers'],
+          ['Linus', [], null],
+        ])
+        expect(log[1].sql).toBe(inDialect(db(), `SELECT ${postCols} FROM "mdl_posts" WHERE "mdl_posts"."user_id" IN (?, ?, ?) AND "mdl_posts"."deleted_at" IS NULL`))
+        expect(log[1].params).toEqual(users.map((u) => u.id))
+        const posts = await ok(pipe(M.Post.query, M.Post.include('author'), M.Post.include('tags', (q, Tag) => pipe(q, Tag.orderBy('name'))), M.Post.orderBy('id'), M.Post.all(db())))
+        expect(posts.map((p) => [p.title, p.author?.name, p.tags.map((t) => t.name)])).toEqual([
+          ['Notes', 'Ada', ['history', 'math']], ['Engines', 'Ada', []], ['Bernoulli', 'Ada', ['math']],
+          ['COBOL', 'Grace', ['languages']], ['Bugs', 'Grace', []],
+        ])
+        const tags = await ok(pipe(M.Tag.query, M.Tag.include('posts.author'), M.Tag.where('name', '=', 'math'), M.Tag.all(db())))
+        expect(tags[0].posts.map((p) => [p.title, p.author?.id]).sort()).toEqual([['Bernoulli', ada.id], ['Notes', ada.id]])
+      })
+
+      it('loads nested paths with one query per level: 1, 2 and 3 levels', async () => {
+        await clear(db())
+        await seed(db())
+        const levels = async (run: (d: Backend) => Promise<unknown>): Promise<number> => {
+          const { db: d, log } = traced(db())
+          await run(d)
+          return log.length
+        }
+        expect(await levels((d) => ok(pipe(M.User.query, M.User.include('posts'), M.User.all(d))))).toBe(2)
+        expect(await levels((d) => ok(pipe(M.User.query, M.User.include('posts.comments'), M.User.all(d))))).toBe(3)
+        expect(await levels((d) => ok(pipe(M.User.query, M.User.include('posts.comments.author'), M.User.all(d))))).toBe(4)
+        expect(await levels((d) => ok(pipe(M.User.query, M.User.include('posts.comments.author'), M.User.include('posts.tags'), M.User.all(d))))).toBe(5)
+        const users = await ok(pipe(M.User.query, M.User.include('posts.comments.author'), M.User.include('posts.tags'), M.User.where('name', '=', 'Ada'), M.User.all(db())))
+        const notes = users[0].posts.find((p) => p.title === 'Notes')!
+        expect(notes.comments.map((c) => [c.body, c.author?.name]).sort()).toEqual([['agreed', 'Linus'], ['brilliant', 'Grace']])
+        expect(notes.tags.map((t) => t.name).sort()).toEqual(['history', 'math'])
+      })
+
+      it('chunks IN lists below maxParams', async () => {
+        await clear(db())
+        const users = await ok(User.createMany(db(), Array.from({ length: 30 }, (_, i) => ({ email: `u${i}@x.io`, name: `U${i}`, active: true }))))
+        await ok(Post.createMany(db(), users.map((u) => ({ userId: u.id, title: `by ${u.name}`, score: 1 }))))
+        const { db: d, log } = traced(withMaxParams(db(), 12))
+        const loaded = await ok(pipe(M.User.query, M.User.include('posts'), M.User.all(d)))
+        expect(loaded.every((u) => u.posts.length === 1 && u.posts[0].title === `by ${u.name}`)).toBe(true)
+        expect(log.length).toBe(1 + 3)
+        for (const c of log) expect(c.params.length).toBeLessThanOrEqual(12)
+      })
+
+      it('filters, orders and limits a relation per parent row', async () => {
+        await clear(db())
+        await seed(db())
+        const top = await ok(pipe(
+          M.User.query,
+          M.User.include('posts', (q, P) => pipe(q, P.where('score', '>', 3), P.orderBy('score', 'desc'), P.limit(2))),
+          M.User.orderBy('name'),
+          M.User.all(db()),
+        ))
+        expect(top.map((u) => [u.name, u.posts.map((p) => p.score)])).toEqual([['Ada', [10, 7]], ['Grace', [9, 4]], ['Linus', []]])
+        const one = await ok(pipe(M.Tag.query, M.Tag.include('posts', (q, P) => pipe(q, P.orderBy('score'), P.limit(1))), M.Tag.orderBy('name'), M.Tag.all(db())))
+        expect(one.map((t) => [t.name, t.posts.map((p) => p.title)])).toEqual([['history', ['Notes']], ['languages', ['COBOL']], ['math', ['Bernoulli']]])
+      })
+
+      it('loads a self-reference both ways, and lazily for a row or a list', async () => {
+        await clear(db())
+        const boss = await ok(Employee.create(db(), { name: 'Andrew' }))
+        const [nancy, jane] = await ok(Employee.createMany(db(), [{ name: 'Nancy', reportsTo: boss.id }, { name: 'Jane', reportsTo: boss.id }]))
+        await ok(Employee.create(db(), { name: 'Steve', reportsTo: nancy.id }))
+        const all = await ok(pipe(M.Employee.query, M.Employee.include('manager.manager'), M.Employee.include('reports'), M.Employee.orderBy('id'), M.Employee.all(db())))
+        expect(all.map((e) => [e.name, e.manager?.name ?? null, e.manager?.manager?.name ?? null, e.reports.map((r) => r.name).sort()])).toEqual([
+          ['Andrew', null, null, ['Jane', 'Nancy']], ['Nancy', 'Andrew', null, ['Steve']], ['Jane', 'Andrew', null, []], ['Steve', 'Nancy', 'Andrew', []],
+        ])
+        const { db: d, log } = traced(db())
+        const withManager = await ok(M.Employee.load(d, jane, 'manager'))
+        expect(withManager.manager?.name).toBe('Andrew')
+        expect(jane).not.toHaveProperty('manager')
+        const listed = await ok(M.Employee.load(d, [boss, nancy], 'reports.reports'))
+        expect(listed.map((e) => e.reports.map((r) => [r.name, r.reports.length]).sort())).toEqual([[['Jane', 0], ['Nancy', 1]], [['Steve', 0]]])
+        expect(log.length).toBe(1 + 2)
+      })
+    })
+
+    describe('behaviours', () => {
+      it('timestamps: UTC creation and update times', async () => {
+        await clear(db())
+        const before = Date.now()
+        const u = await ok(User.create(db(), { email: 't@x.io', name: 'T', active: true }))
+        expect(u.createdAt).toBeInstanceOf(Date)
+        expect(u.createdAt.getTime()).toBe(u.updatedAt.getTime())
+        expect(Math.abs(u.createdAt.getTime() - before)).toBeLessThan(60_000)
+        await new Promise((r) => setTimeout(r, 5))
+        const changed = await ok(User.update(db(), u, { name: 'T2' }))
+        expect(changed.updatedAt.getTime()).toBeGreaterThan(u.updatedAt.getTime())
+        expect(changed.createdAt).toEqual(u.createdAt)
+        expect(await ok(User.refresh(db(), u))).toEqual(changed)
+      })
+
+      it('softDelete: deleted rows leave every query but withDeleted/onlyDeleted, and come back with restore', async () => {
+        await clear(db())
+        const { posts } = await seed(db())
+        await ok(Post.delete(db(), posts[1]))
+        expect(await ok(Post.deleteWhere(db(), Post.cond('score', '<', 4)))).toBe(1)
+        expect(await ok(pipe(Post.query, Post.count(db())))).toBe(3)
+        expect(isNone(await ok(Post.find(db(), posts[1].id)))).toBe(true)
+        expect(await ok(pipe(Post.query, withDeleted, Post.count(db())))).toBe(5)
+        expect(await ok(pipe(Post.query, unscoped, Post.count(db())))).toBe(5)
+        const gone = await ok(pipe(Post.query, onlyDeleted, Post.orderBy('id'), Post.all(db())))
+        expect(gone.map((p) => p.title)).toEqual(['Engines', 'Bernoulli'])
+        expect(gone[0].deletedAt).toBeInstanceOf(Date)
+        expect((await fails(Post.delete(db(), posts[1])))._tag).toBe('ConflictError')
+        const back = await ok(Post.restore(db(), gone[0]))
+        expect(back.deletedAt).toBe(null)
+        expect(await ok(pipe(Post.query, Post.count(db())))).toBe(4)
+        await ok(Post.delete(db(), gone[1], { force: true }))
+        expect(await countOf(db(), 'mdl_posts')).toBe(4)
+      })
+
+      it('optimisticLock: a stale update or delete fails with ConflictError and writes nothing', async () => {
+        await clear(db())
+        const { posts } = await seed(db())
+        const read = posts[0]
+        expect(read.version).toBe(1)
+        const fresh = await ok(Post.update(db(), read, { title: 'Notes, revised' }))
+        expect(fresh.version).toBe(2)
+        const stale = await fails(Post.update(db(), read, { title: 'lost update' }))
+        expect(stale._tag).toBe('ConflictError')
+        expect((await fails(Post.delete(db(), read)))._tag).toBe('ConflictError')
+        const stored = await ok(Post.findOrFail(db(), read.id))
+        expect([stored.title, stored.version]).toEqual(['Notes, revised', 2])
+        expect(await ok(Post.updateWhere(db(), { userId: read.userId }, { score: 1 }))).toBe(3)
+        expect((await ok(Post.findOrFail(db(), read.id))).version).toBe(3)
+      })
+
+      it('uuidPrimaryKey: a UUID key when the input has none', async () => {
+        await clear(db())
+        const doc = await ok(Doc.create(db(), { title: 'spec' }))
+        expect(doc.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+        expect(await ok(Doc.findOrFail(db(), doc.id))).toEqual(doc)
+        const given = await ok(Doc.create(db(), { id: '00000000-0000-4000-8000-000000000001', title: 'given' }))
+        expect(given.id).toBe('00000000-0000-4000-8000-000000000001')
+      })
+
+      it('hooks change the row, and a failing hook aborts and rolls back', async () => {
+        await clear(db())
+        const kept = await ok(Item.create(db(), { sku: 'H-1', name: 'keep' }))
+        expect(kept.name).toBe('KEEP')
+        const boom = await fails(Item.create(db(), { sku: 'BOOM', name: 'x' }))
+        expect(isDbError(boom, 'HookError') && boom.hook).toBe('afterInsert')
+        const many = await fails(Item.createMany(db(), [{ sku: 'H-2', name: 'a' }, { sku: 'BOOM', name: 'b' }]))
+        expect(many._tag).toBe('HookError')
+        expect((await fails(Item.delete(db(), kept)))._tag).toBe('HookError')
+        const frozen = await ok(Item.create(db(), { sku: 'H-3', name: 'frozen' }))
+        expect((await fails(Item.update(db(), frozen, { qty: 3 })))._tag).toBe('HookError')
+        const strict = await ok(StrictItem.findOrFail(db(), frozen.id))
+        expect((await fails(StrictItem.update(db(), strict, { qty: 101 })))._tag).toBe('HookError')
+        expect(await ok(pipe(Item.query, Item.orderBy('sku'), Item.all(db())))).toEqual([kept, frozen])
+      })
+    })
+
+    describe('transactions', () => {
+      it('model calls inside db.transaction use its connection and roll back with it', async () => {
+        await clear(db())
+        const failed = await db().transaction((tx) => pipe(
+          Item.create(tx, { sku: 'T-1', name: 'through tx' }),
+          TE.chain(() => Item.create(db(), { sku: 'T-2', name: 'through the outer backend' })),
+          TE.chain(() => pipe(Item.query, Item.count(db()))),
+          TE.chain((n) => TE.left<DbError, number>(dbError('TransactionError', `abort after ${n} rows`))),
+        ))()
+        expect(failed._tag === 'Left' && failed.left.message).toBe('abort after 2 rows')
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
+        const committed = await ok(db().transaction(() => Item.createMany(db(), [{ sku: 'T-3', name: 'a' }, { sku: 'T-4', name: 'b' }])))
+        expect(committed.length).toBe(2)
+        expect(await countOf(db(), 'mdl_items')).toBe(2)
+      })
+    })
+  })
+}

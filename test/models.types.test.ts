@@ -1,0 +1,220 @@
+/**
+ * Type-level guarantees of models, checked by `tsc` (npm test) and run as plain tests:
+ * a wrong field or value type does not compile, results carry the codec's type, `select`
+ * narrows, `include` adds typed relations, create input knows what the database fills.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import type { Option } from 'fp-ts/lib/Option.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { type Backend, compose } from '../src/compose.js'
+import { sqlite } from '../src/dialects/sqlite.js'
+import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+import type { DbError } from '../src/errors.js'
+import {
+  belongsTo, bool, date, decimal, hasMany, manyToMany, model, nullable, optimisticLock, relate, snakeCase, softDelete,
+  timestamps, uuid, uuidPrimaryKey, withDeleted, type ModelQuery,
+} from '../src/model/index.js'
+
+const Customer = model({
+  table: 'customer',
+  primaryKey: 'customerId',
+  naming: snakeCase,
+  codec: t.type({ customerId: t.number, firstName: t.string, email: t.string, country: nullable(t.string), vip: bool, supportRepId: nullable(t.number), createdAt: date, updatedAt: date }),
+  behaviours: [timestamps()],
+  relations: { invoices: hasMany('Invoice', 'customerId'), rep: belongsTo('Employee', 'supportRepId') },
+  scopes: (q) => ({ vip: q.where('vip', '=', true), from: (country: string) => q.where('country', '=', country) }),
+})
+const Invoice = model({
+  table: 'invoice',
+  primaryKey: 'invoiceId',
+  naming: snakeCase,
+  codec: t.type({ invoiceId: t.number, customerId: t.number, total: decimal, deletedAt: nullable(date), version: t.number }),
+  behaviours: [softDelete(), optimisticLock()],
+  relations: { customer: belongsTo('Customer', 'customerId'), lines: hasMany('Line', 'invoiceId') },
+})
+const Line = model({
+  table: 'invoice_line',
+  primaryKey: ['invoiceId', 'trackId'],
+  naming: snakeCase,
+  codec: t.type({ invoiceId: t.number, trackId: t.number, quantity: t.number }),
+  relations: { invoice: belongsTo('Invoice', 'invoiceId'), track: belongsTo('Track', 'trackId') },
+})
+const Track = model({
+  table: 'track',
+  primaryKey: 'trackId',
+  naming: snakeCase,
+  codec: t.type({ trackId: t.number, name: t.string }),
+  relations: { playlists: manyToMany('Playlist', { through: 'playlist_track', from: 'track_id', to: 'playlist_id' }) },
+})
+const Playlist = model({ table: 'playlist', primaryKey: 'playlistId', naming: snakeCase, codec: t.type({ playlistId: t.number, name: t.string }) })
+const Employee = model({
+  table: 'employee',
+  primaryKey: 'employeeId',
+  naming: snakeCase,
+  codec: t.type({ employeeId: t.number, name: t.string, reportsTo: nullable(t.number) }),
+  relations: { manager: belongsTo('Employee', 'reportsTo'), reports: hasMany('Employee', 'reportsTo') },
+})
+const Session = model({ table: 'session', primaryKey: 'id', codec: t.type({ id: uuid, userId: t.number }), behaviours: [uuidPrimaryKey()] })
+
+const C = relate({ Customer, Invoice, Line, Track, Playlist, Employee })
+
+type CustomerRow = t.TypeOf<typeof Customer.codec>
+type InvoiceRow = t.TypeOf<typeof Invoice.codec>
+type LineRow = t.TypeOf<typeof Line.codec>
+type TrackRow = t.TypeOf<typeof Track.codec>
+type EmployeeRow = t.TypeOf<typeof Employee.codec>
+
+// Nothing here runs a query: TaskEithers are built, never run.
+const db: Backend = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+const customer = {} as CustomerRow
+const employees: EmployeeRow[] = []
+const c = {} as CustomerRow
+const i = {} as InvoiceRow
+
+describe('model types', () => {
+  it('results carry the codec type', () => {
+    expectTypeOf(Customer.find(db, 1)).toEqualTypeOf<TaskEither<DbError, Option<CustomerRow>>>()
+    expectTypeOf(pipe(Customer.query, Customer.all(db))).toEqualTypeOf<TaskEither<DbError, CustomerRow[]>>()
+    expectTypeOf(pipe(Customer.query, Customer.where('vip', '=', true), Customer.first(db))).toEqualTypeOf<TaskEither<DbError, Option<CustomerRow>>>()
+    expectTypeOf(Customer.findOrFail(db, 1)).toEqualTypeOf<TaskEither<DbError, CustomerRow>>()
+    expectTypeOf<CustomerRow['vip']>().toEqualTypeOf<boolean>()
+    expectTypeOf<CustomerRow['createdAt']>().toEqualTypeOf<Date>()
+    expectTypeOf<InvoiceRow['total']>().toEqualTypeOf<string>()
+    expectTypeOf(pipe(Invoice.query, Invoice.sum(db, 'total'))).toEqualTypeOf<TaskEither<DbError, string | null>>()
+    expectTypeOf(pipe(Customer.query, Customer.count(db))).toEqualTypeOf<TaskEither<DbError, number>>()
+    expectTypeOf(pipe(Customer.query, Customer.pluck(db, 'email'))).toEqualTypeOf<TaskEither<DbError, string[]>>()
+  })
+
+  it('a wrong field name or value type does not compile', () => {
+    pipe(Customer.query, Customer.where('country', '=', 'Brazil'))
+    pipe(Customer.query, Customer.where('country', '=', null))
+    pipe(Customer.query, Customer.where('customerId', 'in', [1, 2]))
+    pipe(Customer.query, Customer.where({ country: 'Brazil', vip: true }))
+    // @ts-expect-error: no such field
+    pipe(Customer.query, Customer.where('nation', '=', 'Brazil'))
+    // @ts-expect-error: customerId is a number
+    pipe(Customer.query, Customer.where('customerId', '=', '1'))
+    // @ts-expect-error: IN takes a list of the field's type
+    pipe(Customer.query, Customer.where('customerId', 'in', ['1']))
+    // @ts-expect-error: vip is a boolean
+    pipe(Customer.query, Customer.where({ vip: 'yes' }))
+    // @ts-expect-error: not an operator
+    pipe(Customer.query, Customer.where('customerId', '===', 1))
+    // @ts-expect-error: no such field to order by
+    pipe(Customer.query, Customer.orderBy('nation'))
+    // @ts-expect-error: a condition of another model
+    pipe(Customer.query, Customer.where(Invoice.cond('total', '=', '1')))
+    // @ts-expect-error: a transform of another model
+    pipe(Customer.query, Invoice.where('total', '=', '1'))
+    // @ts-expect-error: no such field to sum
+    pipe(Customer.query, Customer.sum(db, 'nation'))
+  })
+
+  it('select narrows the result', () => {
+    const q = pipe(Customer.query, Customer.select('firstName', 'email'))
+    expectTypeOf(pipe(q, Customer.all(db))).toEqualTypeOf<TaskEither<DbError, Pick<CustomerRow, 'firstName' | 'email'>[]>>()
+    // @ts-expect-error: not a field
+    Customer.select('nation')
+  })
+
+  it('scopes are typed transforms', () => {
+    expectTypeOf(pipe(Customer.query, Customer.scopes.vip, Customer.scopes.from('Brazil'))).toEqualTypeOf<ModelQuery<CustomerRow>>()
+    // @ts-expect-error: the scope takes a string
+    Customer.scopes.from(1)
+  })
+
+  it('include adds typed relations, nested paths included', () => {
+    const rows = pipe(C.Customer.query, C.Customer.include('invoices.lines.track'), C.Customer.all(db))
+    type Row = typeof rows extends TaskEither<DbError, (infer R)[]> ? R : never
+    expectTypeOf<Row['invoices']>().branded.toEqualTypeOf<(InvoiceRow & { lines: (LineRow & { track: TrackRow | null })[] })[]>()
+    expectTypeOf<Row['firstName']>().toEqualTypeOf<string>()
+
+    const two = pipe(C.Invoice.query, C.Invoice.include('lines.track'), C.Invoice.include('lines.invoice'), C.Invoice.include('customer'), C.Invoice.all(db))
+    type Two = typeof two extends TaskEither<DbError, (infer R)[]> ? R : never
+    expectTypeOf<Two['customer']>().toEqualTypeOf<CustomerRow | null>()
+    expectTypeOf<Two['lines'][number]['track']>().toEqualTypeOf<TrackRow | null>()
+    expectTypeOf<Two['lines'][number]['invoice']>().toEqualTypeOf<InvoiceRow | null>()
+
+    const self = pipe(C.Employee.query, C.Employee.include('manager.manager'), C.Employee.include('reports'), C.Employee.all(db))
+    type Self = typeof self extends TaskEither<DbError, (infer R)[]> ? R : never
+    expectTypeOf<NonNullable<NonNullable<Self['manager']>['manager']>>().toEqualTypeOf<EmployeeRow>()
+    expectTypeOf<Self['reports']>().toEqualTypeOf<EmployeeRow[]>()
+
+    const m2m = pipe(C.Track.query, C.Track.include('playlists'), C.Track.all(db))
+    expectTypeOf(m2m).branded.toEqualTypeOf<TaskEither<DbError, (TrackRow & { playlists: t.TypeOf<typeof Playlist.codec>[] })[]>>()
+
+    // @ts-expect-error: no such relation
+    C.Customer.include('orders')
+    // @ts-expect-error: no such nested relation
+    C.Customer.include('invoices.items')
+    // @ts-expect-error: relations load once the models are related
+    Customer.include('invoices')
+  })
+
+  it('relation modifiers get the target query and model', () => {
+    C.Customer.include('invoices', (q, I) => {
+      expectTypeOf(q).toEqualTypeOf<ModelQuery<InvoiceRow>>()
+      return pipe(q, I.where('total', '>', '10'), I.orderBy('invoiceId', 'desc'), I.limit(3))
+    })
+    // @ts-expect-error: total is a decimal string
+    C.Customer.include('invoices', (q, I) => pipe(q, I.where('total', '>', 10)))
+  })
+
+  it('lazy loading types the row it returns', () => {
+    expectTypeOf(C.Customer.load(db, customer, 'invoices')).branded.toEqualTypeOf<TaskEither<DbError, CustomerRow & { invoices: InvoiceRow[] }>>()
+    expectTypeOf(C.Employee.load(db, employees, 'manager')).branded.toEqualTypeOf<TaskEither<DbError, (EmployeeRow & { manager: EmployeeRow | null })[]>>()
+  })
+
+  it('create input knows what the database and the behaviours fill', () => {
+    Customer.create(db, { firstName: 'Ada', email: 'ada@example.com', vip: false })
+    Customer.create(db, { customerId: 7, firstName: 'Ada', email: 'ada@example.com', vip: false, country: null })
+    Invoice.create(db, { customerId: 1, total: '1.00' })
+    Session.create(db, { userId: 1 })
+    // @ts-expect-error: firstName is required
+    Customer.create(db, { email: 'ada@example.com', vip: false })
+    // @ts-expect-error: vip is a boolean
+    Customer.create(db, { firstName: 'Ada', email: 'ada@example.com', vip: 1 })
+    // @ts-expect-error: trackId of a composite key is not generated
+    Line.create(db, { invoiceId: 1, quantity: 1 })
+  })
+
+  it('keys and patches', () => {
+    Line.find(db, { invoiceId: 1, trackId: 2 })
+    // @ts-expect-error: a composite key is an object
+    Line.find(db, 1)
+    // @ts-expect-error: the key is a number
+    Customer.find(db, '1')
+    Customer.update(db, c, { firstName: 'Grace' })
+    // @ts-expect-error: the primary key is not patched
+    Customer.update(db, c, { customerId: 2 })
+    // @ts-expect-error: wrong type in a patch
+    Customer.update(db, c, { vip: 'no' })
+  })
+
+  it('behaviours need their fields and soft deletion brings restore', () => {
+    expectTypeOf(Invoice.restore(db, i)).toEqualTypeOf<TaskEither<DbError, InvoiceRow>>()
+    expectTypeOf(Customer.restore).toEqualTypeOf<never>()
+    expectTypeOf(pipe(Invoice.query, withDeleted, Invoice.all(db))).toEqualTypeOf<TaskEither<DbError, InvoiceRow[]>>()
+    expect(() => model({
+      table: 'x',
+      primaryKey: 'id',
+      codec: t.type({ id: t.number }),
+      // @ts-expect-error: the row has no createdAt/updatedAt
+      behaviours: [timestamps()],
+    })).toThrow(TypeError)
+    model({
+      table: 'x',
+      primaryKey: 'id',
+      codec: t.type({ id: t.number, version: t.string }),
+      // @ts-expect-error: the version is a number
+      behaviours: [optimisticLock()],
+    })
+  })
+
+  it('the primary key names a field', () => {
+    // @ts-expect-error: no such field
+    expect(() => model({ table: 'x', primaryKey: 'uid', codec: t.type({ id: t.number }) })).toThrow(TypeError)
+  })
+})

@@ -49,7 +49,7 @@ const org = cte('org', pipe(
   unionAll(pipe(
     from('employee e'),
     join('org o', ['e.reports_to', 'o.employee_id']),
-    select('e.employee_id', as(add('o.depth', val(1)), 'depth'), as(concat(concat('o.path', val(' > ')), col('e.last_name')), 'path')),
+    select('e.employee_id', as(add('o.depth', val(1)), 'depth'), as(cast(concat(concat('o.path', val(' > ')), col('e.last_name')), 'varchar(200)'), 'path')),
   )),
 ))
 console.log(await run(db.all(pipe(from('org'), orderBy('path'), withRecursive(org)))))

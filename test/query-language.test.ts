@@ -5,7 +5,8 @@
  * feature an engine lacks is asserted through its capability: `supports(dialect, field)` is
  * false and compiling fails with UnsupportedFeature.
  *
- * SQLite runs in memory; MariaDB runs at MYSQL_URL; the MySQL 8 dialect is checked as SQL only.
+ * SQLite runs in memory; MariaDB runs at MYSQL_URL, PostgreSQL at PG_URL; the MySQL 8 dialect
+ * is checked as SQL only.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
@@ -19,15 +20,18 @@ import {
   where, window, withCte, withRecursive, type Backend, type Compilable, type Dialect,
 } from '../src/index.js'
 import { mysql } from '../src/dialects/mysql.js'
+import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { mysql2 } from '../src/drivers/mysql2.js'
+import { postgresJs } from '../src/drivers/postgres.js'
 import { columnTypes, normaliseRows } from '../src/testing/index.js'
-import { MYSQL_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const mariadbAvailable = await serverAvailable('mariadb')
+const postgresAvailable = await serverAvailable('postgres')
 
-type Engine = 'sqlite' | 'mariadb' | 'mysql'
+type Engine = 'sqlite' | 'mariadb' | 'mysql' | 'postgres'
 type Expectation = { readonly sql: string; readonly params: readonly unknown[] } | { readonly unsupported: keyof Dialect & string }
 type Rows = readonly (readonly unknown[])[]
 
@@ -37,15 +41,25 @@ interface Case {
   readonly expect: Readonly<Partial<Record<Engine, Expectation>>>
   /** The rows, normalised, on every engine that runs the statement. */
   readonly rows?: Rows
+  /** Rows on one engine where its driver returns another JS type (a DATE as a Date on PostgreSQL). */
+  readonly rowsOn?: Readonly<Partial<Record<Engine, Rows>>>
   /** What to do instead of comparing rows (statements that write, lock or explain). */
   readonly run?: (db: Backend, second: () => Promise<Backend>) => Promise<void>
 }
 
-/** The same SQL on SQLite and MySQL/MariaDB but for the identifier quotes. */
+/** `?` placeholders numbered `$1, $2, ...` in text order. */
+const numbered = (text: string): string => {
+  let n = 0
+  return text.replace(/\?/g, () => `$${++n}`)
+}
+/** The same SQL on every engine but for the identifier quotes and the placeholders. */
 const everywhere = (text: string, params: readonly unknown[]): Record<Engine, Expectation> => {
   const backticks = { sql: text.replace(/"/g, '`'), params }
-  return { sqlite: { sql: text, params }, mariadb: backticks, mysql: backticks }
+  return { sqlite: { sql: text, params }, mariadb: backticks, mysql: backticks, postgres: { sql: numbered(text), params } }
 }
+/** PostgreSQL's SQL, written with `?` for readability. */
+const onPostgres = (text: string, params: readonly unknown[]): Record<'postgres', Expectation> =>
+  ({ postgres: { sql: numbered(text), params } })
 /** The same SQL on MySQL and MariaDB. */
 const onMysql = (text: string, params: readonly unknown[]): Record<'mariadb' | 'mysql', Expectation> =>
   ({ mariadb: { sql: text, params }, mysql: { sql: text, params } })
@@ -93,7 +107,7 @@ const org = cte('org', pipe(
   from(S), select('id', 'name', as(cast(val(0), 'integer'), 'depth'), as(cast('name', 'varchar(200)'), 'path')), where(isNull('boss_id')),
   unionAll(pipe(
     from(`${S} e`), join('org o', ['e.boss_id', 'o.id']),
-    select('e.id', 'e.name', as(add('o.depth', val(1)), 'depth'), as(concat(concat('o.path', val(' > ')), col('e.name')), 'path')),
+    select('e.id', 'e.name', as(add('o.depth', val(1)), 'depth'), as(cast(concat(concat('o.path', val(' > ')), col('e.name')), 'varchar(200)'), 'path')),
   )),
 ))
 const eng = cte('eng', pipe(from(S), select('id', 'name'), where({ dept: 'eng' })))
@@ -156,6 +170,7 @@ const cases: readonly Case[] = [
       sqlite: unsupported('lateral'),
       mariadb: unsupported('lateral'),
       mysql: { sql: 'SELECT `e`.`name`, `best`.`amount` FROM `ql_staff` AS `e` CROSS JOIN LATERAL (SELECT `s`.`amount` FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id` ORDER BY `s`.`amount` DESC LIMIT ?) AS `best` ORDER BY `e`.`id` ASC', params: [1] },
+      postgres: { sql: 'SELECT "e"."name", "best"."amount" FROM "ql_staff" AS "e" CROSS JOIN LATERAL (SELECT "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."amount" DESC LIMIT $1) AS "best" ORDER BY "e"."id" ASC', params: [1] },
     },
     rows: [['Brian', 100], ['Dana', 70], ['Eve', 90], ["O'Hara", 80]],
   },
@@ -200,8 +215,9 @@ const cases: readonly Case[] = [
     name: 'WITH RECURSIVE: the org chart',
     q: pipe(from('org'), select('name', 'depth', 'path'), orderBy('path'), withRecursive(org)),
     expect: {
-      sqlite: { sql: 'WITH RECURSIVE "org" AS (SELECT "id", "name", CAST(? AS INTEGER) AS "depth", CAST("name" AS TEXT) AS "path" FROM "ql_staff" WHERE "boss_id" IS NULL UNION ALL SELECT "e"."id", "e"."name", "o"."depth" + ? AS "depth", ("o"."path" || ?) || "e"."name" AS "path" FROM "ql_staff" AS "e" INNER JOIN "org" AS "o" ON "e"."boss_id" = "o"."id") SELECT "name", "depth", "path" FROM "org" ORDER BY "path" ASC', params: [0, 1, ' > '] },
-      ...onMysql('WITH RECURSIVE `org` AS (SELECT `id`, `name`, CAST(? AS SIGNED) AS `depth`, CAST(`name` AS CHAR(200)) AS `path` FROM `ql_staff` WHERE `boss_id` IS NULL UNION ALL SELECT `e`.`id`, `e`.`name`, `o`.`depth` + ? AS `depth`, CONCAT(`o`.`path`, ?, `e`.`name`) AS `path` FROM `ql_staff` AS `e` INNER JOIN `org` AS `o` ON `e`.`boss_id` = `o`.`id`) SELECT `name`, `depth`, `path` FROM `org` ORDER BY `path` ASC', [0, 1, ' > ']),
+      sqlite: { sql: 'WITH RECURSIVE "org" AS (SELECT "id", "name", CAST(? AS INTEGER) AS "depth", CAST("name" AS TEXT) AS "path" FROM "ql_staff" WHERE "boss_id" IS NULL UNION ALL SELECT "e"."id", "e"."name", "o"."depth" + ? AS "depth", CAST(("o"."path" || ?) || "e"."name" AS TEXT) AS "path" FROM "ql_staff" AS "e" INNER JOIN "org" AS "o" ON "e"."boss_id" = "o"."id") SELECT "name", "depth", "path" FROM "org" ORDER BY "path" ASC', params: [0, 1, ' > '] },
+      ...onMysql('WITH RECURSIVE `org` AS (SELECT `id`, `name`, CAST(? AS SIGNED) AS `depth`, CAST(`name` AS CHAR(200)) AS `path` FROM `ql_staff` WHERE `boss_id` IS NULL UNION ALL SELECT `e`.`id`, `e`.`name`, `o`.`depth` + ? AS `depth`, CAST(CONCAT(`o`.`path`, ?, `e`.`name`) AS CHAR(200)) AS `path` FROM `ql_staff` AS `e` INNER JOIN `org` AS `o` ON `e`.`boss_id` = `o`.`id`) SELECT `name`, `depth`, `path` FROM `org` ORDER BY `path` ASC', [0, 1, ' > ']),
+      ...onPostgres('WITH RECURSIVE "org" AS (SELECT "id", "name", CAST(? AS INTEGER) AS "depth", CAST("name" AS VARCHAR(200)) AS "path" FROM "ql_staff" WHERE "boss_id" IS NULL UNION ALL SELECT "e"."id", "e"."name", "o"."depth" + ? AS "depth", CAST(("o"."path" || ?) || "e"."name" AS VARCHAR(200)) AS "path" FROM "ql_staff" AS "e" INNER JOIN "org" AS "o" ON "e"."boss_id" = "o"."id") SELECT "name", "depth", "path" FROM "org" ORDER BY "path" ASC', [0, 1, ' > ']),
     },
     rows: [
       ['Ada', 0, 'Ada'], ['Brian', 1, 'Ada > Brian'], ['Dana', 2, 'Ada > Brian > Dana'], ['Eve', 2, 'Ada > Brian > Eve'], ['Chen', 1, 'Ada > Chen'],
@@ -353,6 +369,7 @@ const cases: readonly Case[] = [
     expect: {
       sqlite: { sql: 'SELECT * FROM (SELECT "amount" FROM "ql_sale" ORDER BY "amount" DESC LIMIT ?) UNION ALL SELECT * FROM (SELECT "amount" FROM "ql_sale" ORDER BY "amount" ASC LIMIT ?) ORDER BY "amount" ASC', params: [2, 1] },
       ...onMysql('(SELECT `amount` FROM `ql_sale` ORDER BY `amount` DESC LIMIT ?) UNION ALL (SELECT `amount` FROM `ql_sale` ORDER BY `amount` ASC LIMIT ?) ORDER BY `amount` ASC', [2, 1]),
+      ...onPostgres('(SELECT "amount" FROM "ql_sale" ORDER BY "amount" DESC LIMIT ?) UNION ALL (SELECT "amount" FROM "ql_sale" ORDER BY "amount" ASC LIMIT ?) ORDER BY "amount" ASC', [2, 1]),
     },
     rows: [[20], [90], [100]],
   },
@@ -362,6 +379,7 @@ const cases: readonly Case[] = [
     expect: {
       sqlite: { sql: 'SELECT "id" FROM "ql_staff" WHERE "id" < ? UNION SELECT "id" FROM "ql_staff" WHERE "id" = ? INTERSECT SELECT "staff_id" FROM "ql_sale" ORDER BY "id" ASC', params: [3, 5] },
       ...onMysql('(SELECT `id` FROM `ql_staff` WHERE `id` < ? UNION SELECT `id` FROM `ql_staff` WHERE `id` = ?) INTERSECT SELECT `staff_id` FROM `ql_sale` ORDER BY `id` ASC', [3, 5]),
+      ...onPostgres('(SELECT "id" FROM "ql_staff" WHERE "id" < ? UNION SELECT "id" FROM "ql_staff" WHERE "id" = ?) INTERSECT SELECT "staff_id" FROM "ql_sale" ORDER BY "id" ASC', [3, 5]),
     },
     rows: [[2], [5]],
   },
@@ -397,6 +415,7 @@ const cases: readonly Case[] = [
       sqlite: unsupported('rollup'),
       mariadb: { sql: 'SELECT * FROM (SELECT `dept`, SUM(`salary`) AS `total`, COUNT(*) AS `n` FROM `ql_staff` GROUP BY `dept` WITH ROLLUP) AS `rk_rollup` ORDER BY `dept` IS NULL ASC, `dept` ASC', params: [] },
       mysql: { sql: 'SELECT `dept`, SUM(`salary`) AS `total`, COUNT(*) AS `n` FROM `ql_staff` GROUP BY `dept` WITH ROLLUP ORDER BY `dept` IS NULL ASC, `dept` ASC', params: [] },
+      ...onPostgres('SELECT "dept", SUM("salary") AS "total", COUNT(*) AS "n" FROM "ql_staff" GROUP BY ROLLUP ("dept") ORDER BY "dept" ASC NULLS LAST', []),
     },
     rows: [['eng', 590, 4], ['ops', 310, 3], ['sales', 100, 1], [null, 1000, 8]],
   },
@@ -420,8 +439,10 @@ const cases: readonly Case[] = [
     expect: {
       sqlite: { sql: 'SELECT CAST(? AS INTEGER) AS "i", CAST("name" AS TEXT) AS "t", ROUND(CAST(? AS REAL), 2) AS "d", date(?) AS "dt" FROM "ql_staff" WHERE "id" = ?', params: ['42', '28.5714', '2024-02-29', 1] },
       ...onMysql('SELECT CAST(? AS SIGNED) AS `i`, CAST(`name` AS CHAR) AS `t`, CAST(? AS DECIMAL(10, 2)) AS `d`, CAST(? AS DATE) AS `dt` FROM `ql_staff` WHERE `id` = ?', ['42', '28.5714', '2024-02-29', 1]),
+      ...onPostgres('SELECT CAST(? AS INTEGER) AS "i", CAST("name" AS TEXT) AS "t", CAST(? AS DECIMAL(10, 2)) AS "d", CAST(? AS DATE) AS "dt" FROM "ql_staff" WHERE "id" = ?', ['42', '28.5714', '2024-02-29', 1]),
     },
     rows: [[42, 'Ada', 28.57, '2024-02-29']],
+    rowsOn: { postgres: [[42, 'Ada', 28.57, '2024-02-29 00:00:00']] },
   },
   {
     name: 'arithmetic, modulo and string concatenation',
@@ -448,6 +469,7 @@ const cases: readonly Case[] = [
     expect: {
       sqlite: { sql: 'SELECT "name", datetime("hired", ? || \' months\', \'floor\') AS "plus_month", datetime("hired", ? || \' days\') AS "minus_10d", datetime("hired", \'start of month\') AS "month_start", datetime("hired", \'start of day\', \'-6 days\', \'weekday 1\') AS "monday", CAST(strftime(\'%Y\', "hired") AS INTEGER) AS "y", CAST(strftime(\'%m\', "hired") AS INTEGER) AS "m" FROM "ql_staff" WHERE "id" IN (?, ?, ?, ?) ORDER BY "id" ASC', params: [1, -10, 1, 2, 3, 8] },
       ...onMysql('SELECT `name`, DATE_ADD(CAST(`hired` AS DATETIME), INTERVAL ? MONTH) AS `plus_month`, DATE_ADD(CAST(`hired` AS DATETIME), INTERVAL ? DAY) AS `minus_10d`, CAST(DATE_FORMAT(`hired`, \'%Y-%m-01\') AS DATETIME) AS `month_start`, CAST(DATE_SUB(DATE(`hired`), INTERVAL WEEKDAY(`hired`) DAY) AS DATETIME) AS `monday`, EXTRACT(YEAR FROM `hired`) AS `y`, EXTRACT(MONTH FROM `hired`) AS `m` FROM `ql_staff` WHERE `id` IN (?, ?, ?, ?) ORDER BY `id` ASC', [1, -10, 1, 2, 3, 8]),
+      ...onPostgres('SELECT "name", ("hired" + ? * INTERVAL \'1\' MONTH) AS "plus_month", ("hired" + ? * INTERVAL \'1\' DAY) AS "minus_10d", DATE_TRUNC(\'month\', "hired") AS "month_start", DATE_TRUNC(\'week\', "hired") AS "monday", CAST(EXTRACT(YEAR FROM "hired") AS INTEGER) AS "y", CAST(EXTRACT(MONTH FROM "hired") AS INTEGER) AS "m" FROM "ql_staff" WHERE "id" IN (?, ?, ?, ?) ORDER BY "id" ASC', [1, -10, 1, 2, 3, 8]),
     },
     rows: [
       ['Ada', '2020-02-15 00:00:00', '2020-01-05 00:00:00', '2020-01-01 00:00:00', '2020-01-13 00:00:00', 2020, 1],
@@ -463,6 +485,7 @@ const cases: readonly Case[] = [
     expect: {
       sqlite: { sql: 'SELECT "id", ("body" -> ?) AS "meta", ("body" ->> ?) AS "first_tag" FROM "ql_doc" WHERE CAST(("body" ->> ?) AS INTEGER) > ? ORDER BY "id" ASC', params: ['$."meta"', '$."tags"[0]', '$."meta"."size"', 2] },
       ...onMysql('SELECT `id`, JSON_EXTRACT(`body`, ?) AS `meta`, JSON_UNQUOTE(JSON_EXTRACT(`body`, ?)) AS `first_tag` FROM `ql_doc` WHERE CAST(JSON_UNQUOTE(JSON_EXTRACT(`body`, ?)) AS SIGNED) > ? ORDER BY `id` ASC', ['$."meta"', '$."tags"[0]', '$."meta"."size"', 2]),
+      ...onPostgres('SELECT "id", ("body" -> ?) AS "meta", ("body" -> ? ->> 0) AS "first_tag" FROM "ql_doc" WHERE CAST(("body" -> ? ->> ?) AS INTEGER) > ? ORDER BY "id" ASC', ['meta', 'tags', 'meta', 'size', 2]),
     },
     run: async (db) => {
       const q = pipe(from(DOC), select('id', as(jsonGet('body', 'meta'), 'meta'), as(jsonText('body', 'tags', 0), 'first_tag')), where(gt(cast(jsonText('body', 'meta', 'size'), 'integer'), 2)), orderBy('id'))
@@ -479,6 +502,7 @@ const cases: readonly Case[] = [
     expect: {
       sqlite: { sql: 'SELECT ("body" ->> ?) AS "odd" FROM "ql_doc" WHERE "id" = ?', params: ['$."it\'s \\"odd\\""', 3] },
       ...onMysql('SELECT JSON_UNQUOTE(JSON_EXTRACT(`body`, ?)) AS `odd` FROM `ql_doc` WHERE `id` = ?', ['$."it\'s \\"odd\\""', 3]),
+      ...onPostgres('SELECT ("body" ->> ?) AS "odd" FROM "ql_doc" WHERE "id" = ?', ['it\'s "odd"', 3]),
     },
     rows: [['yes']],
   },
@@ -488,6 +512,7 @@ const cases: readonly Case[] = [
     expect: {
       sqlite: unsupported('jsonContains'),
       ...onMysql('SELECT `id` FROM `ql_doc` WHERE JSON_CONTAINS(`body`, ?) ORDER BY `id` ASC', ['{"tags":["blue"]}']),
+      ...onPostgres('SELECT "id" FROM "ql_doc" WHERE ("body" @> CAST(? AS JSONB)) ORDER BY "id" ASC', ['{"tags":["blue"]}']),
     },
     rows: [[1], [2]],
   },
@@ -524,6 +549,7 @@ const cases: readonly Case[] = [
       sqlite: unsupported('lock'),
       mariadb: { sql: 'SELECT `id` FROM `ql_job` WHERE `id` = ? LOCK IN SHARE MODE NOWAIT', params: [1] },
       mysql: { sql: 'SELECT `id` FROM `ql_job` WHERE `id` = ? FOR SHARE NOWAIT', params: [1] },
+      ...onPostgres('SELECT "id" FROM "ql_job" WHERE "id" = ? FOR SHARE NOWAIT', [1]),
     },
     run: async (db, second) => {
       await resetJobs(db)
@@ -548,6 +574,7 @@ const cases: readonly Case[] = [
       sqlite: unsupported('lock'),
       mariadb: unsupported('lockOf'),
       mysql: { sql: 'SELECT `j`.`id` FROM `ql_job` AS `j` WHERE `j`.`id` = ? FOR UPDATE OF `j`', params: [1] },
+      ...onPostgres('SELECT "j"."id" FROM "ql_job" AS "j" WHERE "j"."id" = ? FOR UPDATE OF "j"', [1]),
     },
     rows: [[1]],
   },
@@ -563,6 +590,7 @@ const cases: readonly Case[] = [
       const plan = await ok(db.all(explain(pipe(from(S), where({ id: 1 })))))
       expect(plan.length).toBeGreaterThan(0)
       if (db.dialect.name === 'sqlite') expect(String(plan[0].detail)).toMatch(/^SEARCH ql_staff USING INTEGER PRIMARY KEY/)
+      else if (db.dialect.name === 'postgres') expect(String(plan[0]['QUERY PLAN'])).toMatch(/Scan .*on ql_staff/)
       else expect(plan[0]).toMatchObject({ table: 'ql_staff', type: 'const' })
     },
   },
@@ -573,10 +601,12 @@ const cases: readonly Case[] = [
       sqlite: unsupported('explainAnalyze'),
       mariadb: { sql: 'ANALYZE SELECT * FROM `ql_staff` WHERE `id` = ?', params: [1] },
       mysql: { sql: 'EXPLAIN ANALYZE SELECT * FROM `ql_staff` WHERE `id` = ?', params: [1] },
+      ...onPostgres('EXPLAIN ANALYZE SELECT * FROM "ql_staff" WHERE "id" = ?', [1]),
     },
     run: async (db) => {
       const plan = await ok(db.all(explain(pipe(from(S), where({ id: 1 })), { analyze: true })))
-      expect(plan[0]).toHaveProperty('r_rows')
+      if (db.dialect.name === 'postgres') expect(String(plan[0]['QUERY PLAN'])).toMatch(/actual time=/)
+      else expect(plan[0]).toHaveProperty('r_rows')
     },
   },
   // ------------------------------------------------------------------ raw fragments
@@ -643,7 +673,7 @@ const runCases = (engine: Engine, connectDb: () => Promise<Backend>, second: () 
     it(c.name, async () => {
       if (!assertCompiled(db.dialect, c, e)) return
       if (c.run !== undefined) await c.run(db, second)
-      else expect(await rowsOf(db, c.q)).toEqual(c.rows)
+      else expect(await rowsOf(db, c.q)).toEqual(c.rowsOn?.[engine] ?? c.rows)
     })
   }
 }
@@ -671,6 +701,11 @@ describe.skipIf(!mariadbAvailable)('query language on MariaDB', () => {
       await ok(db.close())
     }
   })
+})
+
+describe.skipIf(!postgresAvailable)('query language on PostgreSQL', () => {
+  const open = () => run(connect(postgresJs({ url: PG_URL, max: 3 }), postgres))
+  runCases('postgres', open, open)
 })
 
 describe('query language in the MySQL 8 dialect (SQL only)', () => {
@@ -719,7 +754,7 @@ describe('query language: version gates', () => {
 })
 
 describe('query language: parameters are numbered in order around raw fragments', () => {
-  const numbered = extend(sqlite, () => ({ placeholder: (i: number) => `$${i}` }))
+  const dollars = extend(sqlite, () => ({ placeholder: (i: number) => `$${i}` }))
   const q = pipe(
     from(derived(sql`SELECT * FROM ${sql.id(S)} WHERE ${sql.id('salary')} > ${50}`, 'r')),
     select('id', as(sql`${sql.id('salary')} + ${1}`, 'bumped'), as(caseWhen([[sql`${sql.id('dept')} = ${'eng'}`, 'E']], 'X'), 'code')),
@@ -728,20 +763,30 @@ describe('query language: parameters are numbered in order around raw fragments'
   )
 
   it('renders $1 ... $n in text order', () => {
-    expect(numbered.compile(q)).toEqual(E.right({
+    expect(dollars.compile(q)).toEqual(E.right({
       sql: 'WITH "unused" AS (SELECT $1 AS "seven") SELECT "id", "salary" + $2 AS "bumped", CASE WHEN "dept" = $3 THEN $4 ELSE $5 END AS "code" FROM (SELECT * FROM "ql_staff" WHERE "salary" > $6) AS "r" WHERE "dept" <> $7 AND "name" = $8 ORDER BY "id" * $9 ASC LIMIT $10',
       params: [7, 1, 'eng', 'E', 'X', 50, 'x', 'Ada', 1, 1],
     }))
   })
 
   it('runs: the $n statement, its numbers in text order, is the positional one SQLite executes', async () => {
-    const c = numbered.compile(q)
+    const c = dollars.compile(q)
     if (E.isLeft(c)) throw c.left
     const numbers = [...c.right.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]))
     expect(numbers).toEqual(c.right.params.map((_, i) => i + 1))
     const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
     await createFixtures(db)
     expect(normaliseRows(await ok(db.all({ sql: c.right.sql.replace(/\$\d+/g, '?'), params: c.right.params })))).toEqual([[1, 201, 'E']])
+    await ok(db.close())
+  })
+
+  it.skipIf(!postgresAvailable)('runs on PostgreSQL with its own $n placeholders', async () => {
+    // PostgreSQL numbers its parameters the same way, in text order.
+    expect(postgres.compile(q)).toEqual(dollars.compile(q))
+    const db = await run(connect(postgresJs({ url: PG_URL, max: 1 }), postgres))
+    await createFixtures(db)
+    expect(await rowsOf(db, q)).toEqual([[1, 201, 'E']])
+    await dropFixtures(db)
     await ok(db.close())
   })
 })

@@ -1,19 +1,21 @@
 /**
  * Chinook on the database servers: loaded once into its own database, `chinook`, and kept.
  *
- * `ensureChinook` is idempotent and safe when several test processes call it at once: it
- * takes a server-side lock (MariaDB GET_LOCK) on a connection of its own, creates the
- * database if missing, and loads the tables unless they are all there with every row (a load
- * cut short is dropped and redone).
+ * `ensureMariadbChinook` / `ensurePostgresChinook` are idempotent and safe when several test
+ * processes call them at once: each takes a server-side lock (MariaDB GET_LOCK, a PostgreSQL
+ * advisory lock) on a connection of its own, creates the database if missing, and loads the
+ * tables unless they are all there with every row (a load cut short is dropped and redone).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { type Backend, connect } from '../../src/compose.js'
 import { mysql } from '../../src/dialects/mysql.js'
+import { postgres } from '../../src/dialects/postgres.js'
 import { mysql2 } from '../../src/drivers/mysql2.js'
+import { postgresJs } from '../../src/drivers/postgres.js'
 import { run } from '../../src/promise.js'
 import { sql } from '../../src/sql.js'
 import { chinookTables, dropChinook, loadChinook } from '../../src/testing/chinook.js'
-import { MYSQL_URL } from './servers.js'
+import { MYSQL_URL, PG_URL } from './servers.js'
 
 /** The name of the database Chinook lives in on each server. */
 export const CHINOOK_DATABASE = 'chinook'
@@ -27,6 +29,11 @@ export const withDatabase = (url: string, database: string): string => {
 
 /** The URL of the Chinook database on MariaDB. */
 export const MYSQL_CHINOOK_URL = withDatabase(MYSQL_URL, CHINOOK_DATABASE)
+/** The URL of the Chinook database on PostgreSQL. */
+export const PG_CHINOOK_URL = withDatabase(PG_URL, CHINOOK_DATABASE)
+
+/** The advisory lock key the PostgreSQL load holds (any number the tests use for nothing else). */
+const PG_LOCK = 7_424_242
 
 /** Whether every Chinook table is there with all its rows. */
 const complete = async (db: Backend): Promise<boolean> => {
@@ -65,6 +72,32 @@ export const ensureMariadbChinook = async (): Promise<'loaded' | 'present'> => {
       }
     } finally {
       await run(admin.all(sql`SELECT RELEASE_LOCK(${'recordkit_chinook'}) AS released`))
+    }
+  } finally {
+    await run(admin.close())
+  }
+}
+
+/**
+ * Make sure the `chinook` database exists on PostgreSQL with Chinook loaded.
+ * @example await ensurePostgresChinook()
+ */
+export const ensurePostgresChinook = async (): Promise<'loaded' | 'present'> => {
+  // One connection: an advisory lock belongs to the session that took it.
+  const admin = await run(connect(postgresJs({ url: PG_URL, max: 1 }), postgres))
+  try {
+    await run(admin.all(sql`SELECT pg_advisory_lock(${PG_LOCK})`))
+    try {
+      const [found] = await run(admin.all(sql`SELECT COUNT(*) AS n FROM pg_database WHERE datname = ${CHINOOK_DATABASE}`))
+      if (Number(found.n) === 0) await run(admin.execute(sql.raw(`CREATE DATABASE ${admin.dialect.quoteIdentifier(CHINOOK_DATABASE)}`)))
+      const db = await run(connect(postgresJs({ url: PG_CHINOOK_URL, max: 1 }), postgres))
+      try {
+        return await loadUnlessComplete(db)
+      } finally {
+        await run(db.close())
+      }
+    } finally {
+      await run(admin.all(sql`SELECT pg_advisory_unlock(${PG_LOCK})`))
     }
   } finally {
     await run(admin.close())

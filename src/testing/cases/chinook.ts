@@ -36,13 +36,17 @@ const revenue = pipe(
   select('i.customer_id', as(spent, 'revenue')), groupBy('i.customer_id'),
 )
 
-/** The org chart: each employee with their depth under the general manager and the path of names. */
+/**
+ * The org chart: each employee with their depth under the general manager and the path of
+ * names. Both halves cast the path to one type: MySQL sizes the column from the first half,
+ * PostgreSQL wants them equal.
+ */
 const org = cte('org', pipe(
   from('employee'), where(isNull('reports_to')),
   select('employee_id', as(cast(val(0), 'integer'), 'depth'), as(cast('last_name', 'varchar(200)'), 'path')),
   unionAll(pipe(
     from('employee e'), join('org o', ['e.reports_to', 'o.employee_id']),
-    select('e.employee_id', as(add('o.depth', val(1)), 'depth'), as(concat(concat('o.path', val(' > ')), col('e.last_name')), 'path')),
+    select('e.employee_id', as(add('o.depth', val(1)), 'depth'), as(cast(concat(concat('o.path', val(' > ')), col('e.last_name')), 'varchar(200)'), 'path')),
   )),
 ))
 
@@ -171,7 +175,8 @@ export const chinookReports: readonly ChinookCase[] = [
         as(filterWhere(count(), lt('milliseconds', 180000)), 'short'),
         as(filterWhere(count(), between('milliseconds', 180000, 300000)), 'medium'),
         as(count(caseWhen([[gt('milliseconds', 300000), val(1)]])), 'long'),
-        as(cast(avg(caseWhen([[lt('milliseconds', 180000), val(1)]], 0)), 'decimal(10,2)'), 'short_share'),
+        // Both branches are parameters: PostgreSQL reads them as text unless told.
+        as(cast(avg(cast(caseWhen([[lt('milliseconds', 180000), 1]], 0), 'integer')), 'decimal(10,2)'), 'short_share'),
       ), where(lt('genre_id', 6)), groupBy('genre_id'), orderBy('genre_id'),
     ),
     rows: [

@@ -31,7 +31,7 @@ import type { DateUnit, Expr, SelectNode } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
-import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
+import { fromParts as F, isJsonValue, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
 
 /** The MySQL dialect record: a Dialect plus the name the proposed row gets in an upsert. */

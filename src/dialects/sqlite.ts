@@ -149,7 +149,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
 
   // Members cannot be parenthesised: wrap the ones that need it as a derived table. Set
   // operations have one precedence and read left to right, like the builders.
-  compoundMember: (q, parent, side) =>
+  compoundMember: (q, _parent, side) =>
     fragments.hasTail(q) || (q.kind === 'compound' && side === 'right') ? fragments.selectAllFrom(self, q) : fragments.selectLike(self, q),
   intersectAll: unsupported('sqlite', 'INTERSECT ALL'),
   exceptAll: unsupported('sqlite', 'EXCEPT ALL'),

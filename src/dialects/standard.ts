@@ -7,10 +7,10 @@
  */
 import { left, right } from 'fp-ts/lib/Either.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, RawNode, SelectLike, SelectNode, Selection,
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, RawNode, SelectLike, Selection,
 } from '../ast.js'
 import { type Dialect, supports, type TransactionOptions } from '../dialect.js'
-import { dbError, toDbError, unsupportedError } from '../errors.js'
+import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
 import { fromParts as F, isFragment, render, type Fragment, type Part } from '../sql.js'
 

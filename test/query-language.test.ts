@@ -139,6 +139,7 @@ const cases: readonly Case[] = [
     q: pipe(from(`${S} e`), fullJoin(`${S} b`, eq('b.boss_id', col('e.id'))), select(as(count(), 'n'))),
     expect: {
       sqlite: { sql: 'SELECT COUNT(*) AS "n" FROM "ql_staff" AS "e" FULL JOIN "ql_staff" AS "b" ON "b"."boss_id" = "e"."id"', params: [] },
+      ...onPostgres('SELECT COUNT(*) AS "n" FROM "ql_staff" AS "e" FULL JOIN "ql_staff" AS "b" ON "b"."boss_id" = "e"."id"', []),
       mariadb: unsupported('fullJoin'),
       mysql: unsupported('fullJoin'),
     },
@@ -229,6 +230,7 @@ const cases: readonly Case[] = [
     q: pipe(from('t'), select('n'), where(gt('n', 100)), orderBy('n'), withCte(cte('t', pipe(from(S), select('salary')), { columns: ['n'], materialized: true }))),
     expect: {
       sqlite: { sql: 'WITH "t" ("n") AS MATERIALIZED (SELECT "salary" FROM "ql_staff") SELECT "n" FROM "t" WHERE "n" > ? ORDER BY "n" ASC', params: [100] },
+      ...onPostgres('WITH "t" ("n") AS MATERIALIZED (SELECT "salary" FROM "ql_staff") SELECT "n" FROM "t" WHERE "n" > ? ORDER BY "n" ASC', [100]),
       ...onMysql('WITH `t` (`n`) AS (SELECT `salary` FROM `ql_staff`) SELECT `n` FROM `t` WHERE `n` > ? ORDER BY `n` ASC', [100]),
     },
     rows: [[110], [120], [150], [150], [200]],
@@ -238,6 +240,7 @@ const cases: readonly Case[] = [
     q: pipe(insertInto(ARCHIVE), fromSelect(['id', 'name'], pipe(from('eng'), select('id', 'name'))), withCte(eng)),
     expect: {
       sqlite: { sql: 'WITH "eng" AS (SELECT "id", "name" FROM "ql_staff" WHERE "dept" = ?) INSERT INTO "ql_archive" ("id", "name") SELECT "id", "name" FROM "eng"', params: ['eng'] },
+      ...onPostgres('WITH "eng" AS (SELECT "id", "name" FROM "ql_staff" WHERE "dept" = ?) INSERT INTO "ql_archive" ("id", "name") SELECT "id", "name" FROM "eng"', ['eng']),
       ...onMysql('INSERT INTO `ql_archive` (`id`, `name`) WITH `eng` AS (SELECT `id`, `name` FROM `ql_staff` WHERE `dept` = ?) SELECT `id`, `name` FROM `eng`', ['eng']),
     },
     run: async (db) => {
@@ -323,6 +326,7 @@ const cases: readonly Case[] = [
     q: pipe(from(S), select('id', as(over(count(), { orderBy: ['dept'], frame: groups('current row', following(1)) }), 'n')), orderBy('id')),
     expect: {
       sqlite: { sql: 'SELECT "id", COUNT(*) OVER (ORDER BY "dept" ASC GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS "n" FROM "ql_staff" ORDER BY "id" ASC', params: [] },
+      ...onPostgres('SELECT "id", COUNT(*) OVER (ORDER BY "dept" ASC GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS "n" FROM "ql_staff" ORDER BY "id" ASC', []),
       mariadb: unsupported('groupsFrame'),
       mysql: unsupported('groupsFrame'),
     },
@@ -333,6 +337,7 @@ const cases: readonly Case[] = [
     q: pipe(from(S), select('id', as(over(sum('salary'), { partitionBy: ['dept'], frame: rows('unbounded preceding', 'unbounded following', 'current row') }), 'others')), orderBy('id')),
     expect: {
       sqlite: { sql: 'SELECT "id", SUM("salary") OVER (PARTITION BY "dept" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW) AS "others" FROM "ql_staff" ORDER BY "id" ASC', params: [] },
+      ...onPostgres('SELECT "id", SUM("salary") OVER (PARTITION BY "dept" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW) AS "others" FROM "ql_staff" ORDER BY "id" ASC', []),
       mariadb: unsupported('frameExclusion'),
       mysql: unsupported('frameExclusion'),
     },
@@ -404,6 +409,7 @@ const cases: readonly Case[] = [
     q: pipe(from(SALE), select('staff_id', as(filterWhere(count(), gt('amount', 50)), 'big'), as(filterWhere(sum('amount'), lt('amount', 50)), 'small_total')), groupBy('staff_id'), orderBy('staff_id')),
     expect: {
       sqlite: { sql: 'SELECT "staff_id", COUNT(*) FILTER (WHERE "amount" > ?) AS "big", SUM("amount") FILTER (WHERE "amount" < ?) AS "small_total" FROM "ql_sale" GROUP BY "staff_id" ORDER BY "staff_id" ASC', params: [50, 50] },
+      ...onPostgres('SELECT "staff_id", COUNT(*) FILTER (WHERE "amount" > ?) AS "big", SUM("amount") FILTER (WHERE "amount" < ?) AS "small_total" FROM "ql_sale" GROUP BY "staff_id" ORDER BY "staff_id" ASC', [50, 50]),
       ...onMysql('SELECT `staff_id`, COUNT(CASE WHEN `amount` > ? THEN 1 END) AS `big`, SUM(CASE WHEN `amount` < ? THEN `amount` END) AS `small_total` FROM `ql_sale` GROUP BY `staff_id` ORDER BY `staff_id` ASC', [50, 50]),
     },
     rows: [[2, 1, 20], [4, 2, null], [5, 1, 30], [8, 1, 40]],
@@ -449,6 +455,7 @@ const cases: readonly Case[] = [
     q: pipe(from(S), select(as(add(mul('salary', 2), 1), 'x'), as(mod('salary', 7), 'm'), as(concat(concat('name', val(' / ')), col('dept')), 'label')), where({ id: 8 })),
     expect: {
       sqlite: { sql: 'SELECT ("salary" * ?) + ? AS "x", "salary" % ? AS "m", ("name" || ?) || "dept" AS "label" FROM "ql_staff" WHERE "id" = ?', params: [2, 1, 7, ' / ', 8] },
+      ...onPostgres('SELECT ("salary" * ?) + ? AS "x", "salary" % ? AS "m", ("name" || ?) || "dept" AS "label" FROM "ql_staff" WHERE "id" = ?', [2, 1, 7, ' / ', 8]),
       ...onMysql('SELECT (`salary` * ?) + ? AS `x`, `salary` % ? AS `m`, CONCAT(`name`, ?, `dept`) AS `label` FROM `ql_staff` WHERE `id` = ?', [2, 1, 7, ' / ', 8]),
     },
     rows: [[201, 2, "O'Hara / sales"]],
@@ -684,6 +691,10 @@ describe('query language on SQLite', () => {
   it('LAG / LEAD take a default value', async () => {
     const q = pipe(from(SALE), select('id', as(over(lag('amount', 1, 0), { orderBy: ['id'] }), 'prev')), orderBy('id'), limit(2))
     expect(sqlite.compile(q)).toEqual(E.right({ sql: 'SELECT "id", LAG("amount", ?, ?) OVER (ORDER BY "id" ASC) AS "prev" FROM "ql_sale" ORDER BY "id" ASC LIMIT ?', params: [1, 0, 2] }))
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await createFixtures(db)
+    expect(await rowsOf(db, q)).toEqual([[1, 0], [2, 100]])
+    await ok(db.close())
   })
 })
 
@@ -706,6 +717,19 @@ describe.skipIf(!mariadbAvailable)('query language on MariaDB', () => {
 describe.skipIf(!postgresAvailable)('query language on PostgreSQL', () => {
   const open = () => run(connect(postgresJs({ url: PG_URL, max: 3 }), postgres))
   runCases('postgres', open, open)
+
+  it('LAG / LEAD take a default value', async () => {
+    const db = await open()
+    try {
+      await createFixtures(db)
+      const q = pipe(from(SALE), select('id', as(over(lag('amount', 1, 0), { orderBy: ['id'] }), 'prev')), orderBy('id'), limit(2))
+      expect(db.compile(q)).toEqual(E.right({ sql: 'SELECT "id", LAG("amount", $1, $2) OVER (ORDER BY "id" ASC) AS "prev" FROM "ql_sale" ORDER BY "id" ASC LIMIT $3', params: [1, 0, 2] }))
+      expect(await rowsOf(db, q)).toEqual([[1, 0], [2, 100]])
+      await dropFixtures(db)
+    } finally {
+      await ok(db.close())
+    }
+  })
 })
 
 describe('query language in the MySQL 8 dialect (SQL only)', () => {

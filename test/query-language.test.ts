@@ -16,7 +16,7 @@ import {
   deleteFrom, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
   forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
   jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
-  preceding, rank, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
+  preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
   where, window, withCte, withRecursive, type Backend, type Compilable, type Dialect,
 } from '../src/index.js'
 import { mysql } from '../src/dialects/mysql.js'
@@ -687,6 +687,14 @@ const runCases = (engine: Engine, connectDb: () => Promise<Backend>, second: () 
 
 describe('query language on SQLite', () => {
   runCases('sqlite', async () => compose(betterSqlite3({ filename: ':memory:' }), sqlite), async () => { throw new Error('one connection') })
+
+  it('WITH ... DELETE ... RETURNING reports the rows it deleted', async () => {
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await createFixtures(db)
+    const r = await ok(db.execute(pipe(deleteFrom(JOB), where(isIn('id', pipe(from('ready'), select('id')))), returning('id'), withCte(ready))))
+    expect(r).toEqual({ rows: [{ id: 1 }, { id: 2 }], rowsAffected: 2 })
+    await ok(db.close())
+  })
 
   it('LAG / LEAD take a default value', async () => {
     const q = pipe(from(SALE), select('id', as(over(lag('amount', 1, 0), { orderBy: ['id'] }), 'prev')), orderBy('id'), limit(2))

@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Chinook is loaded once into its own database on each server (see test/support/chinook.ts).
+    globalSetup: ['test/support/global-setup.ts'],
   },
 })

@@ -55,7 +55,7 @@ export interface NotNode {
 export interface InNode {
   readonly kind: 'in'
   readonly expr: Expr
-  readonly list: readonly Expr[] | SelectNode
+  readonly list: readonly Expr[] | SelectLike
   readonly negated: boolean
 }
 export interface BetweenNode {
@@ -76,6 +76,8 @@ export interface FuncNode {
   readonly name: string
   readonly args: readonly Expr[]
   readonly distinct?: boolean
+  /** An aggregate's `FILTER (WHERE ...)`: only rows meeting it are aggregated. */
+  readonly filter?: Expr
 }
 /** The proposed row in an upsert: `EXCLUDED.col`, `VALUES(col)` or `new.col`. */
 export interface ExcludedNode {
@@ -85,8 +87,91 @@ export interface ExcludedNode {
 /** A scalar subquery or `EXISTS (subquery)`. */
 export interface SubqueryNode {
   readonly kind: 'subquery'
-  readonly query: SelectNode
+  readonly query: SelectLike
   readonly exists?: boolean
+}
+/** `CASE [subject] WHEN ... THEN ... [ELSE ...] END`: searched without a subject, simple with one. */
+export interface CaseNode {
+  readonly kind: 'case'
+  readonly subject?: Expr
+  readonly whens: readonly { readonly when: Expr; readonly then: Expr }[]
+  readonly else?: Expr
+}
+/**
+ * `CAST(expr AS type)`. The type is a portable name each dialect maps to its own
+ * (`integer`, `bigint`, `text`, `varchar(n)`, `decimal(p,s)`, `double`, `boolean`, `date`,
+ * `timestamp`, `time`, `json`); another name is passed through as the engine's own.
+ */
+export interface CastNode {
+  readonly kind: 'cast'
+  readonly expr: Expr
+  readonly type: string
+}
+/** A unit of calendar arithmetic and truncation. */
+export type DateUnit = 'year' | 'month' | 'week' | 'day' | 'hour' | 'minute' | 'second'
+/** A field of a date or timestamp. */
+export type DatePart = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second'
+/** `expr` plus `amount` units (negative to subtract). */
+export interface DateAddNode {
+  readonly kind: 'dateAdd'
+  readonly expr: Expr
+  readonly amount: Expr
+  readonly unit: DateUnit
+}
+/** `expr` truncated to the start of its unit (month: the first of the month, 00:00). */
+export interface DateTruncNode {
+  readonly kind: 'dateTrunc'
+  readonly unit: DateUnit
+  readonly expr: Expr
+}
+/** One field of a date (an integer; seconds may carry a fraction). */
+export interface ExtractNode {
+  readonly kind: 'extract'
+  readonly part: DatePart
+  readonly expr: Expr
+}
+/** A path into a JSON document: object keys and array indexes (0-based). */
+export type JsonPath = readonly (string | number)[]
+/** The value at a path of a JSON document, as JSON (`asText: false`) or as text. */
+export interface JsonExtractNode {
+  readonly kind: 'jsonExtract'
+  readonly expr: Expr
+  readonly path: JsonPath
+  readonly asText: boolean
+}
+/** Whether a JSON document contains another (`@>`, `JSON_CONTAINS`). */
+export interface JsonContainsNode {
+  readonly kind: 'jsonContains'
+  readonly expr: Expr
+  readonly value: Expr
+}
+/** One end of a window frame; a number is an offset of that many rows (or values, or groups). */
+export type FrameBound =
+  | 'unbounded preceding'
+  | 'current row'
+  | 'unbounded following'
+  | { readonly preceding: number }
+  | { readonly following: number }
+/** A window frame: `ROWS BETWEEN ... AND ...`. */
+export interface FrameSpec {
+  readonly units: 'rows' | 'range' | 'groups'
+  readonly start: FrameBound
+  readonly end?: FrameBound
+  readonly exclude?: 'current row' | 'group' | 'ties' | 'no others'
+}
+/** A window: `[base] PARTITION BY ... ORDER BY ... [frame]`. */
+export interface WindowSpec {
+  /** A named window this one refines. */
+  readonly base?: string
+  readonly partitionBy: readonly Expr[]
+  readonly orderBy: readonly OrderItem[]
+  readonly frame?: FrameSpec
+}
+/** A window function call: `func OVER (spec)` or `func OVER name`. */
+export interface WindowNode {
+  readonly kind: 'window'
+  readonly func: FuncNode
+  readonly over: WindowSpec | string
 }
 
 /**
@@ -117,6 +202,14 @@ export type Expr =
   | FuncNode
   | ExcludedNode
   | SubqueryNode
+  | CaseNode
+  | CastNode
+  | DateAddNode
+  | DateTruncNode
+  | ExtractNode
+  | JsonExtractNode
+  | JsonContainsNode
+  | WindowNode
   | ExtensionNode
 
 // ---------------------------------------------------------------- statements
@@ -133,17 +226,54 @@ export interface TableRef {
   readonly schema?: string
   readonly alias?: string
 }
-export type FromItem = TableRef | RawNode
+/** A subquery in FROM or JOIN: `(query) AS alias`, `LATERAL (query) AS alias`. */
+export interface DerivedTable {
+  readonly kind: 'derived'
+  readonly query: SelectLike | RawNode
+  readonly alias: string
+  /** The subquery may reference the tables before it in FROM. */
+  readonly lateral?: boolean
+}
+export type FromItem = TableRef | RawNode | DerivedTable
 
 export interface JoinNode {
   readonly type: 'inner' | 'left' | 'right' | 'full' | 'cross'
   readonly table: FromItem
   readonly on?: Expr
+  /** `USING (col, ...)`: columns of the same name on both sides. */
+  readonly using?: readonly string[]
 }
 export interface OrderItem {
   readonly expr: Expr
   readonly direction: 'asc' | 'desc'
   readonly nulls?: 'first' | 'last'
+}
+
+/** One common table expression: `name (columns) AS [NOT] MATERIALIZED (query)`. */
+export interface CteNode {
+  readonly name: string
+  readonly columns?: readonly string[]
+  readonly query: SelectLike | RawNode
+  /** A planner hint: `true` MATERIALIZED, `false` NOT MATERIALIZED, absent: the planner decides. */
+  readonly materialized?: boolean
+}
+/** `WITH [RECURSIVE] cte, ...` before a statement. */
+export interface WithClause {
+  readonly recursive: boolean
+  readonly ctes: readonly CteNode[]
+}
+/** A window defined once in a SELECT's `WINDOW` clause and used by name. */
+export interface NamedWindow {
+  readonly name: string
+  readonly spec: WindowSpec
+}
+/** Row locks taken by a SELECT: `FOR UPDATE [OF t] [NOWAIT | SKIP LOCKED]`. */
+export interface LockClause {
+  readonly strength: 'update' | 'share' | 'no key update' | 'key share'
+  /** Lock only the rows of these tables (or aliases). */
+  readonly of?: readonly string[]
+  /** Fail at once, or skip locked rows, instead of waiting. */
+  readonly wait?: 'nowait' | 'skip locked'
 }
 
 export interface SelectNode {
@@ -154,11 +284,33 @@ export interface SelectNode {
   readonly joins: readonly JoinNode[]
   readonly where?: Expr
   readonly groupBy: readonly Expr[]
+  /** Add subtotal rows for each prefix of `groupBy`, and a grand total. */
+  readonly rollup?: boolean
   readonly having?: Expr
+  readonly windows?: readonly NamedWindow[]
   readonly orderBy: readonly OrderItem[]
   readonly limit?: number | ParamNode
   readonly offset?: number | ParamNode
+  readonly with?: WithClause
+  readonly lock?: LockClause
 }
+
+/** A set operation over two queries; ORDER BY, LIMIT and OFFSET apply to the whole result. */
+export interface CompoundNode {
+  readonly kind: 'compound'
+  readonly op: 'union' | 'intersect' | 'except'
+  /** Keep duplicates (`UNION ALL`). */
+  readonly all: boolean
+  readonly left: SelectLike
+  readonly right: SelectLike
+  readonly orderBy: readonly OrderItem[]
+  readonly limit?: number | ParamNode
+  readonly offset?: number | ParamNode
+  readonly with?: WithClause
+}
+
+/** A query that returns rows: a SELECT or a set operation. */
+export type SelectLike = SelectNode | CompoundNode
 
 /** What to do when an INSERT conflicts with a unique key. */
 export interface OnConflict {
@@ -176,8 +328,11 @@ export interface InsertNode {
   readonly columns: readonly string[]
   /** One array per row, in `columns` order. `undefined` in a cell means DEFAULT. */
   readonly rows: readonly (readonly Expr[])[]
+  /** `INSERT INTO t (columns) SELECT ...`: the rows come from a query instead of `rows`. */
+  readonly query?: SelectLike
   readonly onConflict?: OnConflict
   readonly returning?: readonly Selection[]
+  readonly with?: WithClause
 }
 
 export interface UpdateNode {
@@ -186,6 +341,7 @@ export interface UpdateNode {
   readonly set: readonly (readonly [string, Expr])[]
   readonly where?: Expr
   readonly returning?: readonly Selection[]
+  readonly with?: WithClause
 }
 
 export interface DeleteNode {
@@ -193,10 +349,19 @@ export interface DeleteNode {
   readonly table: TableRef
   readonly where?: Expr
   readonly returning?: readonly Selection[]
+  readonly with?: WithClause
+}
+
+/** `EXPLAIN` of a statement: its rows are the engine's query plan. */
+export interface ExplainNode {
+  readonly kind: 'explain'
+  readonly query: SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode | RawNode
+  /** Run the statement and report actual figures (`EXPLAIN ANALYZE`). */
+  readonly analyze: boolean
 }
 
 /** Any statement the dialect compiles. A raw fragment is a statement too. */
-export type QueryNode = SelectNode | InsertNode | UpdateNode | DeleteNode | RawNode
+export type QueryNode = SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode | ExplainNode | RawNode
 
 /** The DEFAULT keyword in an INSERT row. */
 export const DEFAULT: Expr = Object.freeze({ kind: 'raw', fragment: { _tag: 'Fragment', parts: ['DEFAULT'] } }) as RawNode

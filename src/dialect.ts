@@ -8,8 +8,9 @@
  */
 import type { Either } from 'fp-ts/lib/Either.js'
 import type {
-  BinaryOp, DeleteNode, Expr, ExtensionNode, FromItem, FuncNode, InsertNode, JoinNode, OrderItem, ParamNode, QueryNode,
-  SelectNode, Selection, UpdateNode,
+  BinaryOp, CaseNode, CompoundNode, CteNode, DateUnit, DatePart, DeleteNode, DerivedTable, ExplainNode, Expr, ExtensionNode, FrameSpec,
+  FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, NamedWindow, OrderItem, ParamNode, QueryNode,
+  SelectLike, SelectNode, Selection, UpdateNode, WindowNode, WindowSpec, WithClause,
 } from './ast.js'
 import type { DbError } from './errors.js'
 import { unsupportedError } from './errors.js'
@@ -57,13 +58,53 @@ export interface Dialect extends DdlDialect {
   readonly extension: (e: ExtensionNode) => Fragment
   /** The proposed row in an upsert's SET list. */
   readonly excluded: (column: string) => Fragment
+  /** `CASE ... END`, searched or simple. */
+  readonly caseWhen: (c: CaseNode) => Fragment
+  /** A portable type name (`integer`, `decimal(10,2)`, `timestamp`, ...) as this engine spells it in CAST. */
+  readonly castType: (type: string) => string
+  /** `CAST(expr AS type)`, or the engine's own conversion where CAST would not do it (SQLite dates). */
+  readonly cast: (expr: Expr, type: string) => Fragment
+  /** `expr` plus `amount` units of calendar time. */
+  readonly dateAdd: (expr: Expr, amount: Expr, unit: DateUnit) => Fragment
+  /** `expr` truncated to the start of its unit. */
+  readonly dateTrunc: (unit: DateUnit, expr: Expr) => Fragment
+  /** One field of a date, as an integer. */
+  readonly extract: (part: DatePart, expr: Expr) => Fragment
+  /** A JSON path as text in the `$.key[0]` notation (keys always quoted). */
+  readonly jsonPath: (path: JsonPath) => string
+  /** The JSON value at a path. */
+  readonly jsonExtract: (expr: Expr, path: JsonPath) => Fragment
+  /** The value at a path as text (strings unquoted). */
+  readonly jsonExtractText: (expr: Expr, path: JsonPath) => Fragment
+  /** Whether a JSON document contains another. */
+  readonly jsonContains: (expr: Expr, value: Expr) => Fragment
+  /** An aggregate with `FILTER (WHERE ...)` (or the engine's emulation of it). */
+  readonly aggregateFilter: (f: FuncNode) => Fragment
+  /** `func OVER (...)` / `func OVER name`. */
+  readonly windowFunction: (w: WindowNode) => Fragment
+  /** The inside of `OVER (...)` and of `WINDOW name AS (...)`. */
+  readonly windowSpec: (spec: WindowSpec) => Fragment
+  /** A window frame: `ROWS BETWEEN ... AND ...`. */
+  readonly frame: (f: FrameSpec) => Fragment
+  /** The `GROUPS` frame unit. */
+  readonly groupsFrame: () => Fragment
+  /** A frame's ` EXCLUDE ...` (leading space). */
+  readonly frameExclusion: (exclude: NonNullable<FrameSpec['exclude']>) => Fragment
 
   // ---- clauses
   /** `SELECT ` or `SELECT DISTINCT ` (where optimizer hints go). */
   readonly selectClause: (q: SelectNode) => Fragment
   readonly selection: (s: Selection) => Fragment
   readonly fromItem: (t: FromItem) => Fragment
+  /** `(query) AS alias` */
+  readonly derivedTable: (d: DerivedTable) => Fragment
+  /** `LATERAL (query) AS alias` */
+  readonly lateral: (d: DerivedTable) => Fragment
   readonly join: (j: JoinNode) => Fragment
+  /** A RIGHT JOIN clause (`join` hands these over). */
+  readonly rightJoin: (j: JoinNode) => Fragment
+  /** A FULL JOIN clause (`join` hands these over). */
+  readonly fullJoin: (j: JoinNode) => Fragment
   readonly orderItem: (o: OrderItem) => Fragment
   /** ` LIMIT ... OFFSET ...` (leading space), or empty when both are absent. */
   readonly limitOffset: (limit?: number | ParamNode, offset?: number | ParamNode) => Fragment
@@ -76,9 +117,46 @@ export interface Dialect extends DdlDialect {
   readonly insertValues: (node: InsertNode) => Fragment
   /** The conflict clause of an upsert (leading space). */
   readonly upsert: (node: InsertNode) => Fragment
+  /** `WITH [RECURSIVE] ... ` (trailing space). */
+  readonly withClause: (w: WithClause) => Fragment
+  /** One common table expression. */
+  readonly cte: (c: CteNode) => Fragment
+  /** The `MATERIALIZED ` / `NOT MATERIALIZED ` hint of a CTE (trailing space). */
+  readonly cteMaterialized: (materialized: boolean) => Fragment
+  /** The WITH clause of an INSERT, UPDATE or DELETE. */
+  readonly insertWith: (w: WithClause) => Fragment
+  readonly updateWith: (w: WithClause) => Fragment
+  readonly deleteWith: (w: WithClause) => Fragment
+  /** The GROUP BY list with subtotals: `ROLLUP (a, b)` or `a, b WITH ROLLUP`. */
+  readonly rollup: (items: readonly Expr[]) => Fragment
+  /** ` WINDOW name AS (...), ...` (leading space). */
+  readonly windowClause: (windows: readonly NamedWindow[]) => Fragment
+  /** Row locks: ` FOR UPDATE ...` (leading space). */
+  readonly lock: (l: LockClause) => Fragment
+  /** ` OF t, ...` in a lock clause. */
+  readonly lockOf: (tables: readonly string[]) => Fragment
+  /** ` NOWAIT` */
+  readonly lockNowait: () => Fragment
+  /** ` SKIP LOCKED` */
+  readonly lockSkipLocked: () => Fragment
+  /** One side of a set operation, parenthesised or wrapped where the engine needs it. */
+  readonly compoundMember: (q: SelectLike, parent: CompoundNode, side: 'left' | 'right') => Fragment
+  /** The set operators, each with spaces around it. */
+  readonly union: () => Fragment
+  readonly unionAll: () => Fragment
+  readonly intersect: () => Fragment
+  readonly intersectAll: () => Fragment
+  readonly except: () => Fragment
+  readonly exceptAll: () => Fragment
+  /** `EXPLAIN statement` (the engine's plan-reporting form). */
+  readonly explain: (node: ExplainNode) => Fragment
+  /** EXPLAIN that runs the statement and reports actual figures. */
+  readonly explainAnalyze: (statement: Fragment) => Fragment
 
   // ---- statements
   readonly compileSelect: (node: SelectNode) => Fragment
+  /** A set operation (`UNION`, `INTERSECT`, `EXCEPT`) with its ORDER BY and LIMIT. */
+  readonly compileCompound: (node: CompoundNode) => Fragment
   readonly compileInsert: (node: InsertNode) => Fragment
   readonly compileUpdate: (node: UpdateNode) => Fragment
   readonly compileDelete: (node: DeleteNode) => Fragment

@@ -11,6 +11,7 @@ export { compose, connect, wrap, statementOf, type Backend, type Executable, typ
 export { extend, fix, openOf, type Open } from './record.js'
 export { sql, render, isFragment, fromParts, json, isJsonValue, type JsonValue, type Compiled, type Fragment, type Part } from './sql.js'
 export * from './query.js'
+export * from './query/index.js'
 export * from './errors.js'
 export { DEFAULT } from './ast.js'
 export type * from './ast.js'

@@ -11,8 +11,8 @@
  * plain value on the right is a parameter. Wrap a value in `col()` to compare two columns.
  */
 import type {
-  BinaryOp, DeleteNode, Expr, FromItem, InsertNode, JoinNode, OnConflict, OrderItem, QueryNode, RawNode,
-  SelectNode, Selection, TableRef, UpdateNode, ParamNode,
+  BinaryOp, CompoundNode, DeleteNode, DerivedTable, Expr, FromItem, InsertNode, JoinNode, OnConflict, OrderItem, QueryNode, RawNode,
+  SelectLike, SelectNode, Selection, TableRef, UpdateNode, ParamNode,
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { isFragment, type Fragment } from './sql.js'
@@ -28,8 +28,10 @@ export interface Insert<R = Row> extends InsertNode { readonly __row?: R }
 export interface Update<R = Row> extends UpdateNode { readonly __row?: R }
 /** A DELETE; `R` is the row type of its RETURNING clause. */
 export interface Delete<R = Row> extends DeleteNode { readonly __row?: R }
+/** A set operation (UNION, INTERSECT, EXCEPT) carrying the row type it returns. */
+export interface Compound<R = Row> extends CompoundNode { readonly __row?: R }
 /** Any statement, as accepted by `db.execute`. */
-export type Query<R = Row> = Select<R> | Insert<R> | Update<R> | Delete<R> | RawNode | Fragment
+export type Query<R = Row> = Select<R> | Compound<R> | Insert<R> | Update<R> | Delete<R> | RawNode | Fragment
 
 // ---------------------------------------------------------------- expressions
 
@@ -38,6 +40,13 @@ const node = <E extends Expr>(e: E): E => {
   ;(e as unknown as Record<symbol, unknown>)[EXPR] = true
   return Object.freeze(e)
 }
+
+/**
+ * Mark and freeze an expression node built by hand, so builders recognise it as an
+ * expression (for builders of your own).
+ * @example const nowNode = exprNode({ kind: 'func', name: 'now', args: [] })
+ */
+export const exprNode = node
 
 /** True for an expression node built by recordkit (or a `sql` fragment). */
 export const isExpr = (u: unknown): u is Expr | Fragment =>
@@ -73,9 +82,17 @@ export const param = (name: string): ParamNode => node({ kind: 'param', name })
  */
 export const raw = (fragment: Fragment): RawNode => node({ kind: 'raw', fragment })
 
-const toExpr = (u: Operand | Expr): Expr =>
+/**
+ * An operand as an expression: a string is a column, a fragment is raw SQL.
+ * @example toExpr('users.id') // the column users.id
+ */
+export const toExpr = (u: Operand | Expr): Expr =>
   typeof u === 'string' ? col(u) : isFragment(u) ? raw(u) : u
-const toValue = (u: unknown): Expr =>
+/**
+ * A value as an expression: expressions stay as they are, anything else is a parameter.
+ * @example toValue('Ada') // a parameter, not a column
+ */
+export const toValue = (u: unknown): Expr =>
   isExpr(u) ? (isFragment(u) ? raw(u) : u) : val(u)
 
 const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr =>
@@ -101,11 +118,16 @@ export const notLike = binary('not like')
 export const ilike = binary('ilike')
 /** `left NOT ILIKE pattern`, or its case-folding equivalent off PostgreSQL. @example notIlike('name', 'a%') */
 export const notIlike = binary('not ilike')
-/** Arithmetic. @example select(as(mul('unit_price', col('quantity')), 'amount')) */
+/** `left + right` @example select(as(add('price', val(1)), 'next')) */
 export const add = binary('+')
+/** `left - right` @example sub('total', col('discount')) */
 export const sub = binary('-')
+/** `left * right` @example select(as(mul('unit_price', col('quantity')), 'amount')) */
 export const mul = binary('*')
+/** `left / right` (integer division on integer operands in some engines: cast first) @example div('total', 2) */
 export const div = binary('/')
+/** `left % right` @example where(eq(mod('id', 2), 0)) */
+export const mod = binary('%')
 /** String concatenation, rendered per dialect (`||` or `CONCAT`). @example concat('first_name', val(' ')) */
 export const concat = binary('||')
 
@@ -120,14 +142,14 @@ export const or = logical('or')
 export const not = (e: Expr | Fragment | Record<string, unknown>): Expr => node({ kind: 'not', expr: toCondition(e) })
 
 /**
- * `expr IN (...)`; a SELECT gives `IN (subquery)`. An empty list is false (rendered as `1 = 0`).
+ * `expr IN (...)`; a SELECT (or a UNION ...) gives `IN (subquery)`. An empty list is false (rendered as `1 = 0`).
  * @example isIn('id', [1, 2, 3])
  */
-export const isIn = (e: Operand, list: readonly unknown[] | SelectNode): Expr =>
-  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectNode), negated: false })
+export const isIn = (e: Operand, list: readonly unknown[] | SelectLike): Expr =>
+  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectLike), negated: false })
 /** `expr NOT IN (...)` @example notIn('id', [1, 2]) */
-export const notIn = (e: Operand, list: readonly unknown[] | SelectNode): Expr =>
-  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectNode), negated: true })
+export const notIn = (e: Operand, list: readonly unknown[] | SelectLike): Expr =>
+  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectLike), negated: true })
 /** `expr BETWEEN low AND high` @example between('total', 1, 10) */
 export const between = (e: Operand, low: unknown, high: unknown): Expr =>
   node({ kind: 'between', expr: toExpr(e), low: toValue(low), high: toValue(high), negated: false })
@@ -136,9 +158,11 @@ export const isNull = (e: Operand): Expr => node({ kind: 'isNull', expr: toExpr(
 /** `expr IS NOT NULL` @example isNotNull('email') */
 export const isNotNull = (e: Operand): Expr => node({ kind: 'isNull', expr: toExpr(e), negated: true })
 /** `EXISTS (subquery)` @example where(exists(pipe(from('posts'), where(eq('posts.user_id', col('users.id')))))) */
-export const exists = (q: SelectNode): Expr => node({ kind: 'subquery', query: q, exists: true })
-/** A scalar subquery. @example select(as(subquery(pipe(from('t'), select(count()))), 'n')) */
-export const subquery = (q: SelectNode): Expr => node({ kind: 'subquery', query: q })
+export const exists = (q: SelectLike): Expr => node({ kind: 'subquery', query: q, exists: true })
+/** `NOT EXISTS (subquery)` @example where(notExists(pipe(from('posts p'), where(eq('p.user_id', col('u.id')))))) */
+export const notExists = (q: SelectLike): Expr => node({ kind: 'not', expr: exists(q) })
+/** A scalar subquery (correlated when it refers to the outer query's tables). @example select(as(subquery(pipe(from('t'), select(count()))), 'n')) */
+export const subquery = (q: SelectLike): Expr => node({ kind: 'subquery', query: q })
 
 /**
  * A function call by name; string arguments are columns.
@@ -157,8 +181,10 @@ export const avg = (e: Operand): Expr => fn('avg', e)
 export const min = (e: Operand): Expr => fn('min', e)
 /** `MAX(col)` @example max('total') */
 export const max = (e: Operand): Expr => fn('max', e)
-/** `COALESCE(a, b, ...)`; non-string arguments after the first are values. @example coalesce('nickname', val('anon')) */
+/** `COALESCE(a, b, ...)`; string arguments are columns, wrap values in `val`. @example coalesce('nickname', val('anon')) */
 export const coalesce = (...args: readonly (Operand | Expr)[]): Expr => fn('coalesce', ...args)
+/** `NULLIF(a, b)`: NULL when both are equal; `b` is a value unless it is an expression. @example nullif('country', '') */
+export const nullif = (a: Operand, b: unknown): Expr => node({ kind: 'func', name: 'nullif', args: [toExpr(a), toValue(b)] })
 
 /**
  * An expression rendered by a dialect extension (see `Dialect.extension`); string arguments
@@ -248,7 +274,7 @@ const selections = (args: readonly SelectArg[]): Selection[] => {
  * it selects `*`.
  * @example pipe(from('users'), where({ id: 1 }))
  */
-export const from = <R = Row>(t: string | Fragment | TableRef): Select<R> =>
+export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable): Select<R> =>
   Object.freeze({
     kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
     from: typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t,
@@ -264,8 +290,10 @@ export const selectOnly = <R = Row>(): Select<R> =>
 /**
  * A copy of a SELECT with some fields changed. Written out field by field: copying a frozen
  * node with spread syntax costs several times more, and builders run on every query.
+ * Every field of SelectNode must be listed here.
+ * @example patchSelect(q, { limit: 1 })
  */
-const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>): Q =>
+export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>): Q =>
   Object.freeze({
     kind: 'select',
     distinct: c.distinct ?? q.distinct,
@@ -274,15 +302,27 @@ const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>): Q =>
     joins: c.joins ?? q.joins,
     where: 'where' in c ? c.where : q.where,
     groupBy: c.groupBy ?? q.groupBy,
+    rollup: 'rollup' in c ? c.rollup : q.rollup,
     having: 'having' in c ? c.having : q.having,
+    windows: 'windows' in c ? c.windows : q.windows,
     orderBy: c.orderBy ?? q.orderBy,
     limit: 'limit' in c ? c.limit : q.limit,
     offset: 'offset' in c ? c.offset : q.offset,
+    with: 'with' in c ? c.with : q.with,
+    lock: 'lock' in c ? c.lock : q.lock,
   }) as SelectNode as Q
 
 /** A copy of any statement node with some fields changed. */
-const patch = <Q extends SelectNode | InsertNode | UpdateNode | DeleteNode>(q: Q, c: Partial<Q>): Q =>
+const patch = <Q extends SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode>(q: Q, c: Partial<Q>): Q =>
   q.kind === 'select' ? patchSelect(q as SelectNode, c as Partial<SelectNode>) as Q : Object.freeze({ ...q, ...c }) as unknown as Q
+
+/**
+ * A copy of a SELECT or a set operation with its result-level fields (ORDER BY, LIMIT,
+ * OFFSET, WITH) changed.
+ * @example patchQuery(q, { limit: 10 })
+ */
+export const patchQuery = <Q extends SelectLike>(q: Q, c: Partial<Pick<SelectNode, 'orderBy' | 'limit' | 'offset' | 'with'>>): Q =>
+  patch(q as SelectLike, c as Partial<SelectLike>) as Q
 
 /**
  * Add items to the SELECT list.
@@ -315,30 +355,55 @@ export const orWhere = (c: Expr | Fragment | Record<string, unknown>) => <Q exte
   return patch(q, { where: q.where ? node({ kind: 'or', items: [q.where, cond] }) : cond } as Partial<Q>)
 }
 
+/** The columns of a `JOIN ... USING (...)`. */
+export interface Using {
+  readonly using: readonly string[]
+}
+
+/**
+ * `USING (col, ...)` for a join: the columns have the same name on both sides.
+ * @example pipe(from('track'), join('album', using('album_id')))
+ */
+export const using = (...columns: readonly string[]): Using => Object.freeze({ using: columns })
+
+/** What a join condition may be: an expression, a fragment, a pair of columns, an object of column/value pairs, or `using(...)`. */
+export type JoinCondition = Expr | Fragment | readonly [string, string] | Using | Readonly<Record<string, unknown>>
+
+const isUsing = (u: unknown): u is Using =>
+  typeof u === 'object' && u !== null && !isExpr(u) && Array.isArray((u as { using?: unknown }).using) && Object.keys(u).length === 1
+
 const joinWith = (type: JoinNode['type']) =>
-  (t: string | TableRef | Fragment, on?: Expr | Fragment | readonly [string, string]) => <Q extends SelectNode>(q: Q): Q => {
-    const onExpr = on === undefined ? undefined : Array.isArray(on) ? eq(on[0] as string, col(on[1] as string)) : toCondition(on as Expr)
-    const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef)
-    return patchSelect(q, { joins: [...q.joins, { type, table: tableNode, on: onExpr }] })
+  (t: string | TableRef | Fragment | DerivedTable, on?: JoinCondition) => <Q extends SelectNode>(q: Q): Q => {
+    const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef | DerivedTable)
+    const j: JoinNode = on === undefined
+      ? { type, table: tableNode }
+      : isUsing(on)
+        ? { type, table: tableNode, using: on.using }
+        : { type, table: tableNode, on: Array.isArray(on) ? eq(on[0] as string, col(on[1] as string)) : toCondition(on as Expr) }
+    return patchSelect(q, { joins: [...q.joins, j] })
   }
 
-/** `INNER JOIN t ON ...`; `on` may be a pair of columns. @example join('albums a', ['a.artist_id', 'artists.id']) */
+/**
+ * `INNER JOIN t ON ...`; `on` may be a pair of columns, `using(...)`, or left out (every pair
+ * of rows). `t` may be a table (`'albums a'`), `derived(q, 'x')` or `lateral(q, 'x')`.
+ * @example join('albums a', ['a.artist_id', 'artists.id'])
+ */
 export const join = joinWith('inner')
 /** `LEFT JOIN` @example leftJoin('invoices i', ['i.customer_id', 'c.customer_id']) */
 export const leftJoin = joinWith('left')
-/** `RIGHT JOIN` (rendered only where the dialect has it). */
+/** `RIGHT JOIN` (rendered only where the dialect has it). @example rightJoin('employee m', ['e.reports_to', 'm.employee_id']) */
 export const rightJoin = joinWith('right')
-/** `FULL JOIN` (rendered only where the dialect has it). */
+/** `FULL JOIN` (rendered only where the dialect has it). @example fullJoin('b', ['a.id', 'b.id']) */
 export const fullJoin = joinWith('full')
-/** `CROSS JOIN` */
-export const crossJoin = (t: string | TableRef) => joinWith('cross')(t)
+/** `CROSS JOIN` @example crossJoin('media_type') */
+export const crossJoin = (t: string | TableRef | DerivedTable) => joinWith('cross')(t)
 
 /**
  * Add an ORDER BY item.
  * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
  */
-export const orderBy = (e: Operand, direction: 'asc' | 'desc' = 'asc', nulls?: 'first' | 'last') => <Q extends SelectNode>(q: Q): Q =>
-  patchSelect(q, { orderBy: [...q.orderBy, { expr: toExpr(e), direction, nulls } as OrderItem] })
+export const orderBy = (e: Operand, direction: 'asc' | 'desc' = 'asc', nulls?: 'first' | 'last') => <Q extends SelectLike>(q: Q): Q =>
+  patchQuery(q, { orderBy: [...q.orderBy, { expr: toExpr(e), direction, nulls } as OrderItem] })
 
 /** `GROUP BY` @example pipe(from('invoices'), select('country', { n: count() }), groupBy('country')) */
 export const groupBy = (...cols: readonly Operand[]) => <Q extends SelectNode>(q: Q): Q =>
@@ -351,16 +416,16 @@ export const having = (c: Expr | Fragment | Record<string, unknown>) => <Q exten
 }
 
 /** `LIMIT n` @example limit(10) */
-export const limit = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => patchSelect(q, { limit: n })
+export const limit = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { limit: n })
 /** `OFFSET n` (dialects supply the LIMIT some engines need with it) @example offset(20) */
-export const offset = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => patchSelect(q, { offset: n })
+export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { offset: n })
 
 /**
  * Page `page` (1-based) of `perPage` rows: LIMIT and OFFSET through the dialect's `limitOffset`.
  * @example paginate({ page: 3, perPage: 25 })
  */
-export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => <Q extends SelectNode>(q: Q): Q =>
-  patchSelect(q, { limit: perPage, offset: (Math.max(1, page) - 1) * perPage })
+export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => <Q extends SelectLike>(q: Q): Q =>
+  patchQuery(q, { limit: perPage, offset: (Math.max(1, page) - 1) * perPage })
 
 // ---------------------------------------------------------------- INSERT / UPDATE / DELETE
 
@@ -385,6 +450,14 @@ export const values = (rows: Readonly<Record<string, unknown>> | readonly Readon
   const added = list.map((r) => columns.map((c) => (r[c] === undefined ? DEFAULT : toValue(r[c]))))
   return Object.freeze({ ...q, columns, rows: [...q.rows.map(widen), ...added] })
 }
+
+/**
+ * Rows to insert from a query: `INSERT INTO t (columns) SELECT ...`. Without columns, the
+ * query's columns fill the table's in order.
+ * @example pipe(insertInto('archive'), fromSelect(['id', 'name'], pipe(from('users'), select('id', 'name'), where({ active: false }))))
+ */
+export const fromSelect = (columns: readonly string[], query: SelectLike) => <Q extends InsertNode>(q: Q): Q =>
+  Object.freeze({ ...q, columns, rows: [], query })
 
 /**
  * Upsert: on a conflict over `target`, do nothing (`'nothing'`) or update the given columns.

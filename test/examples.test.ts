@@ -22,6 +22,7 @@ const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = 
   'tour.ts': [],
   'models.ts': [],
   'chinook-models.ts': [],
+  'reports.ts': [],
 }
 
 describe('examples run', () => {

@@ -9,10 +9,13 @@ import { describe, expect, it } from 'vitest'
 import {
   as, col, compose, count, deleteFrom, distinct, eq, exists, extend, extension, from, fromParts, insertInto, isIn, join, limit, offset, onConflict, orderBy,
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
-  type Fragment,
+  type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
+  sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
+  forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import type { DdlDialect } from '../src/schema/ddl-dialect.js'
+import { standard } from '../src/dialects/standard.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 
 const mark = (name: string) => (f: Fragment): Fragment => fromParts([`/*${name}*/`, f])
@@ -22,16 +25,27 @@ type FragmentFields = {
   [K in Exclude<keyof Dialect, keyof DdlDialect>]: Dialect[K] extends (...args: never[]) => Fragment ? K : never
 }[Exclude<keyof Dialect, keyof DdlDialect>]
 
-/** Wrap one fragment-producing field so its output carries a marker. */
 /** SQLite with one extension expression, `myext()`, so the `extension` field has something to render. */
 const withExtension: Dialect = extend(sqlite, () => ({ extension: (e) => fromParts([`${e.name}()`]) }))
+/** The same on the standard dialect, for what SQLite lacks. */
+const standardWithExtension: Dialect = extend(standard, () => ({ extension: (e) => fromParts([`${e.name}()`]) }))
 
+/** The dialect a field is shown on: SQLite, or the standard dialect for what SQLite lacks. */
+const baseFor = (field: FragmentFields): Dialect => (supports(withExtension, field) ? withExtension : standardWithExtension)
+
+/** Wrap one fragment-producing field so its output carries a marker. */
 const marked = (field: FragmentFields): Dialect =>
-  extend(withExtension, (_, base) => ({
+  extend(baseFor(field), (_, base) => ({
     [field]: (...args: unknown[]) => mark(field)((base[field] as (...a: unknown[]) => Fragment)(...args)),
   }) as Partial<Dialect>)
 
 const sub = pipe(from('p'), select('a'), where(eq('p.a', col('t.a'))))
+const other = pipe(from('u'), select('a'))
+const limited = pipe(from('u'), select('a'), orderBy('a'), limit(2))
+const recent = cte('recent', pipe(from('t'), select('a'), where(gt('a', 1))))
+const materialized = cte('m', pipe(from('t'), select('a')), { materialized: true })
+const org = cte('org', pipe(from('e'), select('id'), unionAll(pipe(from('e'), join('org o', ['e.boss', 'o.id']), select('e.id')))))
+const byDay = { orderBy: ['d'], frame: rows(preceding(6), 'current row') } as const
 
 const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   expr: [pipe(from('t'), where({ a: 1 })), pipe(update('t'), set({ a: 1 })), pipe(insertInto('t'), values({ a: 1 }))],
@@ -41,7 +55,9 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   excluded: [pipe(insertInto('t'), values({ a: 1 }), onConflict(['a'], ['b']))],
   selection: [pipe(from('t'), select('a')), pipe(insertInto('t'), values({ a: 1 }), returning('a')), pipe(deleteFrom('t'), returning('a'))],
   fromItem: [pipe(from('t')), pipe(insertInto('t'), values({ a: 1 })), pipe(update('t'), set({ a: 1 })), pipe(deleteFrom('t')), pipe(from('t'), join('u', ['u.a', 't.a']))],
-  join: [pipe(from('t'), join('u', ['u.a', 't.a']))],
+  join: [pipe(from('t'), join('u', ['u.a', 't.a'])), pipe(from('t'), rightJoin('u', ['u.a', 't.a'])), pipe(from('t'), crossJoin('u'))],
+  rightJoin: [pipe(from('t'), rightJoin('u', ['u.a', 't.a'])), pipe(from('t'), rightJoin('u', using('a')))],
+  fullJoin: [pipe(from('t'), fullJoin('u', ['u.a', 't.a']))],
   orderItem: [pipe(from('t'), orderBy('a'))],
   limitOffset: [pipe(from('t'), limit(1)), pipe(from('t'), offset(1)), pipe(from('t'), paginate({ page: 2, perPage: 5 })), pipe(from('t'), where(isIn('a', pipe(from('u'), select('a'), limit(3)))))],
   returning: [pipe(insertInto('t'), values({ a: 1 }), returning('a')), pipe(update('t'), set({ a: 1 }), returning('a')), pipe(deleteFrom('t'), returning('a'))],
@@ -54,7 +70,45 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   compileInsert: [pipe(insertInto('t'), values({ a: 1 }))],
   compileUpdate: [pipe(update('t'), set({ a: 1 }))],
   compileDelete: [pipe(deleteFrom('t'))],
-  statement: [pipe(from('t')), pipe(insertInto('t'), values({ a: 1 })), sql`SELECT 1`],
+  statement: [pipe(from('t')), pipe(insertInto('t'), values({ a: 1 })), sql`SELECT 1`, explain(pipe(from('t')))],
+  caseWhen: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 'big']], 'small'), 'size'))), pipe(from('t'), where(eq(caseOf('a', [[1, 'one']]), 'one')))],
+  cast: [pipe(from('t'), select(as(cast('a', 'integer'), 'n'))), pipe(update('t'), set({ a: cast(val('2'), 'decimal(10,2)') }))],
+  dateAdd: [pipe(from('t'), select(as(dateAdd('d', 1, 'month'), 'next'))), pipe(from('t'), where(gt('d', dateAdd('e', -7, 'day'))))],
+  dateTrunc: [pipe(from('t'), select(as(dateTrunc('month', 'd'), 'm'))), pipe(from('t'), orderBy(dateTrunc('week', 'd')))],
+  extract: [pipe(from('t'), select(as(extract('year', 'd'), 'y'))), pipe(from('t'), where(eq(extract('month', 'd'), 2)))],
+  jsonExtract: [pipe(from('t'), select(as(jsonGet('doc', 'a', 0), 'x')))],
+  jsonExtractText: [pipe(from('t'), where(eq(jsonText('doc', 'status'), 'paid'))), pipe(from('t'), select(as(jsonText('doc', 'a'), 'a')))],
+  jsonContains: [pipe(from('t'), where(jsonContains('doc', { a: 1 })))],
+  aggregateFilter: [pipe(from('t'), select(as(filterWhere(count(), gt('a', 1)), 'n'))), pipe(from('t'), select(as(over(filterWhere(sum('a'), { b: 1 }), {}), 'n')))],
+  windowFunction: [pipe(from('t'), select(as(over(rank(), { orderBy: [desc('a')] }), 'r'))), pipe(from('t'), select(as(over(sum('a'), 'w'), 's')), window('w', {}))],
+  windowSpec: [pipe(from('t'), select(as(over(rank(), { partitionBy: ['b'] }), 'r'))), pipe(from('t'), select(as(over(sum('a'), 'w'), 's')), window('w', { orderBy: ['a'] }))],
+  frame: [pipe(from('t'), select(as(over(sum('a'), byDay), 's'))), pipe(from('t'), select(as(over(sum('a'), 'w'), 's')), window('w', byDay))],
+  groupsFrame: [pipe(from('t'), select(as(over(sum('a'), { orderBy: ['d'], frame: groups(preceding(1), 'current row') }), 's')))],
+  frameExclusion: [pipe(from('t'), select(as(over(sum('a'), { orderBy: ['d'], frame: rows('unbounded preceding', 'current row', 'current row') }), 's')))],
+  derivedTable: [pipe(from(derived(other, 'x'))), pipe(from('t'), join(derived(other, 'x'), ['x.a', 't.a'])), pipe(from('t'), select('a'), union(pipe(from(derived(other, 'x')), select('a'))))],
+  lateral: [pipe(from('t'), crossJoin(lateral(sub, 'x'))), pipe(from('t'), leftJoin(lateral(sub, 'x')))],
+  withClause: [pipe(from('recent'), withCte(recent)), pipe(insertInto('t'), fromSelect(['a'], pipe(from('recent'), select('a'))), withCte(recent)), pipe(deleteFrom('t'), where(isIn('a', pipe(from('recent'), select('a')))), withCte(recent)), pipe(from('org'), withRecursive(org))],
+  cte: [pipe(from('recent'), withCte(recent)), pipe(update('t'), set({ a: 1 }), withCte(recent)), pipe(other, union(pipe(from('recent'), select('a'))), withCte(recent))],
+  cteMaterialized: [pipe(from('m'), withCte(materialized)), pipe(from('m'), withCte(cte('m', other, { materialized: false })))],
+  insertWith: [pipe(insertInto('t'), fromSelect(['a'], pipe(from('recent'), select('a'))), withCte(recent))],
+  updateWith: [pipe(update('t'), set({ a: 1 }), withCte(recent))],
+  deleteWith: [pipe(deleteFrom('t'), withCte(recent))],
+  rollup: [pipe(from('t'), select('a', as(count(), 'n')), groupByRollup('a'))],
+  windowClause: [pipe(from('t'), select(as(over(sum('a'), 'w'), 's')), window('w', { orderBy: ['a'] }))],
+  lock: [pipe(from('t'), forUpdate()), pipe(from('t'), where({ a: 1 }), limit(1), forShare({ skipLocked: true }))],
+  lockOf: [pipe(from('t'), forUpdate({ of: ['t'] }))],
+  lockNowait: [pipe(from('t'), forUpdate({ nowait: true })), pipe(from('t'), forShare({ nowait: true }))],
+  lockSkipLocked: [pipe(from('t'), forUpdate({ skipLocked: true }))],
+  compoundMember: [pipe(from('t'), select('a'), union(other)), pipe(from('t'), select('a'), unionAll(limited), orderBy('a'))],
+  union: [pipe(from('t'), select('a'), union(other)), pipe(from('t'), where(isIn('a', pipe(other, union(other)))))],
+  unionAll: [pipe(from('t'), select('a'), unionAll(other)), pipe(from('org'), withRecursive(org))],
+  intersect: [pipe(from('t'), select('a'), intersect(other))],
+  intersectAll: [pipe(from('t'), select('a'), intersectAll(other))],
+  except: [pipe(from('t'), select('a'), except(other)), pipe(from(derived(pipe(other, except(other)), 'x')))],
+  exceptAll: [pipe(from('t'), select('a'), exceptAll(other))],
+  explain: [explain(pipe(from('t'))), explain(pipe(update('t'), set({ a: 1 })))],
+  explainAnalyze: [explain(pipe(from('t')), { analyze: true })],
+  compileCompound: [pipe(from('t'), select('a'), union(other)), pipe(from('t'), where(exists(pipe(other, except(other))))), pipe(from('t'), select('a'), union(other), explain)],
   extension: [pipe(from('t'), where(extension('myext', []))), pipe(from('t'), select(as(extension('myext', ['a']), 'x')))],
   selectClause: [pipe(from('t')), pipe(from('t'), where(exists(sub))), pipe(from('t'), distinct)],
 }
@@ -68,10 +122,22 @@ describe('late binding: every fragment-producing dialect function is overridable
         if (E.isLeft(c)) throw c.left
         expect(c.right.sql, JSON.stringify(q)).toContain(`/*${field}*/`)
       }
-      const plain = sqlite.compile(statements[0])
+      const plain = baseFor(field).compile(statements[0])
       expect(E.isRight(plain) && plain.right.sql.includes(`/*${field}*/`)).toBe(false)
     })
   }
+
+  it('castType and jsonPath (string-level functions) reach every statement that uses them', () => {
+    const d = extend(sqlite, (_, base) => ({
+      castType: (t: string) => `MY_${base.castType(t)}`,
+      jsonPath: (p: readonly (string | number)[]) => `${base.jsonPath(p)}.x`,
+    }))
+    const c = d.compile(pipe(from('t'), select(as(cast('a', 'integer'), 'n'), as(jsonText('doc', 'k'), 'k')), where(eq(jsonGet('doc', 0), 1))))
+    expect(c).toEqual(E.right({
+      sql: 'SELECT CAST("a" AS MY_INTEGER) AS "n", ("doc" ->> ?) AS "k" FROM "t" WHERE ("doc" -> ?) = ?',
+      params: ['$."k".x', '$[0].x', 1],
+    }))
+  })
 
   it('quoteIdentifier, placeholder and toDriver (string-level functions) reach every statement', () => {
     const d = extend(sqlite, (_, base) => ({

@@ -11,12 +11,23 @@
  * (DELETE since 10.0.5, INSERT since 10.5, never UPDATE); an insert of only defaults is
  * `() VALUES ()`; isolation is set by a `SET TRANSACTION` before `START TRANSACTION`.
  *
+ * Query language: CAST types are MySQL's (`SIGNED`, `CHAR`, `DATETIME`, ...); FILTER on an
+ * aggregate is emulated with CASE; ROLLUP is `GROUP BY ... WITH ROLLUP` (MariaDB cannot
+ * ORDER BY it directly: the rolled-up query becomes a derived table and is ordered outside);
+ * no GROUPS frames or frame exclusion; the WITH of an `INSERT ... SELECT` goes before its
+ * SELECT; MATERIALIZED hints are dropped. MySQL 8.0: LATERAL from 8.0.14, INTERSECT and EXCEPT
+ * from 8.0.31, `FOR SHARE` / `NOWAIT` / `SKIP LOCKED` / `OF`, `EXPLAIN ANALYZE` from 8.0.18;
+ * window functions and CTEs need 8.0. MariaDB: no LATERAL, no WITH on UPDATE or DELETE,
+ * `LOCK IN SHARE MODE` for share locks and no `OF`, NOWAIT from 10.3, SKIP LOCKED from 10.6,
+ * INTERSECT / EXCEPT from 10.3 (their ALL forms from 10.5), no default argument of LAG/LEAD,
+ * `ANALYZE statement` for EXPLAIN ANALYZE.
+ *
  * Values: booleans are TINYINT(1) and travel as 1/0; a Date travels as UTC text
  * `YYYY-MM-DD HH:MM:SS.mmm` (the mysql2 driver reads DATETIME back as UTC, so a Date comes
  * back as the same instant whatever the process or server time zone); objects and arrays as
  * JSON text; a bigint as its decimal text, which the server converts exactly.
  */
-import type { Expr } from '../ast.js'
+import type { DateUnit, Expr, SelectNode } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
@@ -72,6 +83,11 @@ const toMysql = (v: unknown): unknown => {
 const concatItems = (e: Expr): readonly Expr[] =>
   e.kind === 'binary' && e.op === '||' ? [...concatItems(e.left), ...concatItems(e.right)] : [e]
 
+/** `DATE_FORMAT` patterns that truncate a DATETIME to a unit. */
+const TRUNC_FORMATS: Readonly<Record<string, string>> = {
+  year: '%Y-01-01', month: '%Y-%m-01', hour: '%Y-%m-%d %H:00:00', minute: '%Y-%m-%d %H:%i:00', second: '%Y-%m-%d %H:%i:%s',
+}
+
 /** A server version with the `5.5.5-` prefix old MariaDB handshakes carry removed. */
 const cleanVersion = (version: string): string => version.trim().replace(/^5\.5\.5-(?=\d+\.\d+.*mariadb)/i, '')
 
@@ -112,7 +128,49 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
       ? base.orderItem(o)
       : F([fragments.wrapped(self, o.expr), o.nulls === 'first' ? ' IS NULL DESC, ' : ' IS NULL ASC, ', base.orderItem({ ...o, nulls: undefined })]),
 
-  join: (j) => (j.type === 'full' ? unsupported(self.name, 'FULL JOIN')() : base.join(j)),
+  fullJoin: unsupported('mysql', 'FULL JOIN'),
+
+  castType: (type) => {
+    const t = fragments.portableType(type)
+    switch (t.name) {
+      case 'integer': case 'smallint': case 'bigint': case 'boolean': return 'SIGNED'
+      case 'text': return 'CHAR'
+      case 'varchar': case 'char': return t.args.length === 0 ? 'CHAR' : `CHAR(${t.args[0]})`
+      // Without arguments DECIMAL is DECIMAL(10, 0): keep the fraction.
+      case 'decimal': return t.args.length === 0 ? 'DECIMAL(65, 30)' : `DECIMAL(${t.args.join(', ')})`
+      case 'real': case 'double': return 'DOUBLE'
+      case 'timestamp': return 'DATETIME'
+      default: return t.sql
+    }
+  },
+
+  // DATE_ADD keeps a DATE a DATE: start from a DATETIME so the result is one on every engine.
+  dateAdd: (e, amount, unit) => F(['DATE_ADD(CAST(', self.expr(e), ' AS DATETIME), INTERVAL ', fragments.wrapped(self, amount), ` ${unit.toUpperCase()})`]),
+  dateTrunc: (unit: DateUnit, e) => {
+    if (unit === 'day') return F(['CAST(DATE(', self.expr(e), ') AS DATETIME)'])
+    if (unit === 'week') return F(['CAST(DATE_SUB(DATE(', self.expr(e), '), INTERVAL WEEKDAY(', self.expr(e), ') DAY) AS DATETIME)'])
+    return F(['CAST(DATE_FORMAT(', self.expr(e), `, '${TRUNC_FORMATS[unit]}') AS DATETIME)`])
+  },
+
+  aggregateFilter: (f) => fragments.filterAsCase(self, f),
+  rollup: (items) => F([fragments.joinParts(items.map(self.expr), ', '), ' WITH ROLLUP']),
+  groupsFrame: unsupported('mysql', 'GROUPS frames'),
+  frameExclusion: unsupported('mysql', 'frame exclusion'),
+  cteMaterialized: unsupported('mysql', 'MATERIALIZED hints on CTEs'),
+
+  // The WITH of INSERT ... SELECT belongs to the SELECT: INSERT INTO t (cols) WITH ... SELECT.
+  compileInsert: (q) => {
+    if (q.with === undefined) return base.compileInsert(q)
+    if (q.query === undefined) throw unsupportedError(self.name, 'WITH on INSERT ... VALUES', 'insert from a query (fromSelect) instead')
+    const inner = q.query.with
+    const merged = inner === undefined ? q.with : { recursive: q.with.recursive || inner.recursive, ctes: [...q.with.ctes, ...inner.ctes] }
+    return base.compileInsert({ ...q, with: undefined, query: { ...q.query, with: merged } })
+  },
+
+  lock: (l) => {
+    if (l.strength === 'no key update' || l.strength === 'key share') throw unsupportedError(self.name, `FOR ${l.strength.toUpperCase()}`, 'use FOR UPDATE or FOR SHARE')
+    return base.lock(l)
+  },
 
   limitOffset: (limit, offset) =>
     limit === undefined && offset !== undefined
@@ -169,9 +227,25 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
   forVersion: (given) => {
     const version = cleanVersion(given)
     if (isMariaDbVersion(version)) return extend(self, mariadbChanges).forVersion(version)
+    const name = `mysql ${version}`
     return extend(self, (_, b) => ({
       version,
       ...(versionAtLeast(version, '8.0.19') ? {} : { rowAlias: undefined }),
+      ...(versionAtLeast(version, '8.0.14') ? {} : { lateral: unsupported(name, 'LATERAL subqueries', 'needs MySQL 8.0.14') }),
+      ...(versionAtLeast(version, '8.0.31') ? {} : {
+        intersect: unsupported(name, 'INTERSECT', 'needs MySQL 8.0.31'), intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MySQL 8.0.31'),
+        except: unsupported(name, 'EXCEPT', 'needs MySQL 8.0.31'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MySQL 8.0.31'),
+      }),
+      ...(versionAtLeast(version, '8.0.18') ? {} : { explainAnalyze: unsupported(name, 'EXPLAIN ANALYZE', 'needs MySQL 8.0.18') }),
+      ...(versionAtLeast(version, '8.0') ? {} : {
+        windowFunction: unsupported(name, 'window functions', 'needs MySQL 8.0'),
+        windowClause: unsupported(name, 'named windows', 'needs MySQL 8.0'),
+        withClause: unsupported(name, 'WITH (common table expressions)', 'needs MySQL 8.0'),
+        lockOf: unsupported(name, 'FOR UPDATE OF', 'needs MySQL 8.0'),
+        lockNowait: unsupported(name, 'NOWAIT', 'needs MySQL 8.0'),
+        lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MySQL 8.0'),
+        lock: (l: Parameters<Dialect['lock']>[0]) => (l.strength === 'share' ? F([' LOCK IN SHARE MODE']) : b.lock(l)),
+      }),
       forVersion: b.forVersion,
     }))
   },
@@ -181,6 +255,9 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
 const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDialect> => {
   // The standard RETURNING renderer, bound to this record (so quoting stays MariaDB's).
   const std = standardOpen(self)
+  const mysqlLock = base.lock
+  const mysqlFunc = base.func
+  const mysqlSelect = base.compileSelect
   return {
     ...mariadbDdl(self, base),
     name: 'mariadb',
@@ -191,6 +268,40 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
     insertReturning: std.insertReturning,
     deleteReturning: std.deleteReturning,
     updateReturning: unsupported('mariadb', 'UPDATE ... RETURNING'),
+    lateral: unsupported('mariadb', 'LATERAL subqueries'),
+    fullJoin: unsupported('mariadb', 'FULL JOIN'),
+    groupsFrame: unsupported('mariadb', 'GROUPS frames'),
+    frameExclusion: unsupported('mariadb', 'frame exclusion'),
+    cteMaterialized: unsupported('mariadb', 'MATERIALIZED hints on CTEs'),
+    updateWith: unsupported('mariadb', 'WITH on UPDATE', 'use a subquery or a derived table'),
+    deleteWith: unsupported('mariadb', 'WITH on DELETE', 'use a subquery or a derived table'),
+    lockOf: unsupported('mariadb', 'FOR UPDATE OF'),
+    explainAnalyze: (stmt) => F(['ANALYZE ', stmt]),
+    // MariaDB has no FOR SHARE: LOCK IN SHARE MODE, with NOWAIT / SKIP LOCKED after it.
+    lock: (l) => {
+      if (l.strength !== 'share') return mysqlLock(l)
+      const parts: Part[] = [' LOCK IN SHARE MODE']
+      if (l.of !== undefined && l.of.length > 0) parts.push(self.lockOf(l.of))
+      if (l.wait === 'nowait') parts.push(self.lockNowait())
+      else if (l.wait === 'skip locked') parts.push(self.lockSkipLocked())
+      return F(parts)
+    },
+    // No default argument for LAG / LEAD.
+    func: (f) => {
+      const name = f.name.toLowerCase()
+      if ((name === 'lag' || name === 'lead') && f.args.length > 2) throw unsupportedError('mariadb', `${name.toUpperCase()} with a default value`, 'wrap it in COALESCE if the column has no NULLs')
+      return mysqlFunc(f)
+    },
+    // ORDER BY cannot follow WITH ROLLUP: order the rolled-up rows from outside.
+    compileSelect: (q) => {
+      if (q.rollup !== true || q.orderBy.length === 0) return mysqlSelect(q)
+      const inner: SelectNode = { ...q, orderBy: [], limit: undefined, offset: undefined, lock: undefined, with: undefined }
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.withClause(q.with))
+      parts.push(fragments.selectAllFrom(self, inner, 'rk_rollup'), ' ORDER BY ', fragments.joinParts(q.orderBy.map(self.orderItem), ', '))
+      if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
+      return F(parts)
+    },
     forVersion: (given) => {
       const version = cleanVersion(given)
       // A MySQL server: the MySQL dialect (changes made to this record are not carried over).
@@ -200,6 +311,18 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
         version,
         ...(versionAtLeast(version, '10.5') ? {} : { insertReturning: unsupported(name, 'INSERT ... RETURNING', 'needs MariaDB 10.5') }),
         ...(versionAtLeast(version, '10.0.5') ? {} : { returning: unsupported(name, 'RETURNING', 'needs MariaDB 10.0.5'), deleteReturning: unsupported(name, 'DELETE ... RETURNING', 'needs MariaDB 10.0.5') }),
+        ...(versionAtLeast(version, '10.3') ? {} : {
+          intersect: unsupported(name, 'INTERSECT', 'needs MariaDB 10.3'), except: unsupported(name, 'EXCEPT', 'needs MariaDB 10.3'),
+          lockNowait: unsupported(name, 'NOWAIT', 'needs MariaDB 10.3'),
+        }),
+        ...(versionAtLeast(version, '10.5') ? {} : {
+          intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MariaDB 10.5'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MariaDB 10.5'),
+        }),
+        ...(versionAtLeast(version, '10.6') ? {} : { lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MariaDB 10.6') }),
+        ...(versionAtLeast(version, '10.2') ? {} : {
+          windowFunction: unsupported(name, 'window functions', 'needs MariaDB 10.2'),
+          withClause: unsupported(name, 'WITH (common table expressions)', 'needs MariaDB 10.2'),
+        }),
         forVersion: b.forVersion,
       }))
     },

@@ -23,11 +23,19 @@
  *   is `{}` and would read as an empty JSON *object* in a jsonb column: use `json([])`.
  * - Any other object with its own `toString` (a decimal type, a URL): its `toString()`.
  *
+ * Query language: everything the standard dialect renders (LATERAL, FULL JOIN, FILTER,
+ * `ROLLUP (...)`, GROUPS frames and EXCLUDE, INTERSECT / EXCEPT [ALL], `MATERIALIZED` CTE hints,
+ * CTEs on INSERT / UPDATE / DELETE, every row lock with `OF`, `NOWAIT` and `SKIP LOCKED`,
+ * `EXPLAIN ANALYZE`), plus: JSON through `->` / `->>` (keys as parameters, array indexes as
+ * checked integers) and `@> CAST($n AS JSONB)`; the portable `json` type is JSONB; EXTRACT
+ * gives an integer (whole seconds); a bare parameter given to the date helpers is read as a
+ * TIMESTAMP (PostgreSQL cannot choose the type of an untyped parameter there).
+ *
  * @example
  * const db = await run(connect(postgresJs({ url: 'postgres://localhost/app' }), postgres))
  * await run(db.execute(pipe(insertInto('posts'), values({ tags: ['a', 'b'], meta: { draft: true } }))))
  */
-import type { Expr, InsertNode } from '../ast.js'
+import type { Expr, InsertNode, JsonPath } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import type { Dialect } from '../dialect.js'
 import { dbError } from '../errors.js'
@@ -201,6 +209,22 @@ export interface PostgresFields {
 /** A column to drop from a VALUES list: every row has DEFAULT there. */
 const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r) => r[i] === DEFAULT)
 
+/** A date operand: a bare parameter gets a type (TIMESTAMP), anything else stays as it is. */
+const temporal = (self: Dialect, e: Expr): Fragment =>
+  e.kind === 'value' || e.kind === 'param' ? F(['CAST(', self.expr(e), ' AS TIMESTAMP)']) : fragments.wrapped(self, e)
+
+/** `doc -> $1 -> 0 ...` over every step of a path but the last, and that last step. */
+const jsonSteps = (self: Dialect, e: Expr, path: JsonPath): { readonly head: Fragment; readonly last: Part } => {
+  const step = (k: string | number): Part => {
+    if (typeof k === 'string') return { _tag: 'Param', value: k }
+    if (!Number.isSafeInteger(k) || k < 0) throw dbError('QueryError', `a JSON array index must be a non-negative integer, got ${k}`)
+    return String(k)
+  }
+  const parts: Part[] = [fragments.wrapped(self, e)]
+  for (let i = 0; i < path.length - 1; i++) parts.push(' -> ', step(path[i]))
+  return { head: F(parts), last: step(path[path.length - 1]) }
+}
+
 /** The version part of a `server_version` such as `15.4 (Debian 15.4-1)` or `16beta1`. */
 const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -255,6 +279,28 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     })
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(', F(arrays), ')'])
   },
+
+  castType: (type) => (fragments.portableType(type).name === 'json' ? 'JSONB' : base.castType(type)),
+
+  dateAdd: (e, amount, unit) => base.dateAdd({ kind: 'raw', fragment: temporal(self, e) }, amount, unit),
+  dateTrunc: (unit, e) => F([`DATE_TRUNC('${unit}', `, temporal(self, e), ')']),
+  // EXTRACT is NUMERIC from PostgreSQL 14: an integer, as on the other engines (whole seconds).
+  extract: (part, e) =>
+    part === 'second'
+      ? F(['CAST(FLOOR(EXTRACT(SECOND FROM ', temporal(self, e), ')) AS INTEGER)'])
+      : F([`CAST(EXTRACT(${part.toUpperCase()} FROM `, temporal(self, e), ') AS INTEGER)']),
+
+  jsonExtract: (e, path) => {
+    if (path.length === 0) return self.expr(e)
+    const { head, last } = jsonSteps(self, e, path)
+    return F(['(', head, ' -> ', last, ')'])
+  },
+  jsonExtractText: (e, path) => {
+    if (path.length === 0) return F(['(', fragments.wrapped(self, e), " #>> '{}')"])
+    const { head, last } = jsonSteps(self, e, path)
+    return F(['(', head, ' ->> ', last, ')'])
+  },
+  jsonContains: (e, value) => F(['(', fragments.wrapped(self, e), ' @> CAST(', fragments.jsonArgument(self, value), ' AS JSONB))']),
 
   beginTransaction: (o) => {
     // `behavior` (SQLite's BEGIN IMMEDIATE) has nothing to do here: PostgreSQL locks rows as it goes.

@@ -4,13 +4,24 @@
  * Traps it handles: OFFSET needs a LIMIT (`LIMIT -1`); RETURNING exists only from 3.35 and
  * upsert from 3.24; VALUES has no DEFAULT keyword; RIGHT/FULL JOIN only from 3.39; values
  * have no boolean, date or JSON type, so adapters turn them into integers and text.
+ *
+ * Query language: a member of a set operation cannot be parenthesised, so one with its own
+ * ORDER BY / LIMIT (or a nested set operation on the right) becomes `SELECT * FROM (...)`;
+ * there is no INTERSECT ALL / EXCEPT ALL, no ROLLUP, no LATERAL, no row locks (SQLite locks
+ * the whole database: use a transaction with `behavior: 'immediate'`), no JSON containment and
+ * no EXPLAIN ANALYZE, each an UnsupportedFeature. CAST to a date or timestamp is the `date()` /
+ * `datetime()` function (CAST would read `'2024-01-02'` as the number 2024); dates are
+ * `'YYYY-MM-DD HH:MM:SS'` text, so date arithmetic and truncation use `datetime()` modifiers
+ * (month arithmetic clamps to the month's end from 3.46, with the `floor` modifier). Version
+ * gates: window functions 3.25, FILTER 3.30 (emulated with CASE before), GROUPS frames,
+ * frame exclusion and named windows 3.28, MATERIALIZED hints 3.35, `->` / `->>` 3.38.
  */
-import type { Expr, InsertNode } from '../ast.js'
+import type { DateUnit, Expr, InsertNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError } from '../errors.js'
 import { extend } from '../record.js'
-import { fromParts as F, isJsonValue } from '../sql.js'
+import { fromParts as F, isJsonValue, type Fragment } from '../sql.js'
 import { fragments, standard } from './standard.js'
 import { sqliteDdl } from './ddl/sqlite.js'
 
@@ -30,6 +41,23 @@ const toSqlite = (v: unknown): unknown => {
     default: return v
   }
 }
+
+/** The `datetime()` modifier suffix for each unit: `? || ' days'`. */
+const MODIFIER_UNITS: Readonly<Record<DateUnit, string>> = {
+  year: ' years', month: ' months', week: ' days', day: ' days', hour: ' hours', minute: ' minutes', second: ' seconds',
+}
+
+/** `strftime` formats that truncate a timestamp (units `datetime()` has no modifier for). */
+const TRUNC_FORMATS: Readonly<Record<string, string>> = {
+  hour: '%Y-%m-%d %H:00:00', minute: '%Y-%m-%d %H:%M:00', second: '%Y-%m-%d %H:%M:%S',
+}
+/** `datetime()` modifiers that truncate a timestamp. */
+const TRUNC_MODIFIERS: Readonly<Record<string, string>> = {
+  year: "'start of year'", month: "'start of month'", day: "'start of day'",
+  // Back six days, then forward to the next Monday (or stay on it): the week's Monday.
+  week: "'start of day', '-6 days', 'weekday 1'",
+}
+const PART_FORMATS: Readonly<Record<string, string>> = { year: '%Y', month: '%m', day: '%d', hour: '%H', minute: '%M', second: '%S' }
 
 /** A column to drop from a VALUES list: every row has DEFAULT there. */
 const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r) => r[i] === DEFAULT)
@@ -52,6 +80,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     limit === undefined && offset !== undefined ? F([' LIMIT -1 OFFSET ', fragments.amount(self, offset)]) : base.limitOffset(limit, offset),
 
   insertValues: (node) => {
+    if (node.query !== undefined) return base.insertValues(node)
     const keep = node.columns.map((_, i) => !allDefault(node, i))
     if (!keep.includes(false)) {
       if (node.rows.some((r) => r.includes(DEFAULT))) {
@@ -76,18 +105,89 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     return [o.behavior === undefined || o.behavior === 'deferred' ? 'BEGIN' : `BEGIN ${o.behavior.toUpperCase()}`]
   },
 
-  join: (j) =>
-    (j.type === 'right' || j.type === 'full') && !versionAtLeast(self.version, '3.39')
-      ? unsupported(`sqlite ${self.version}`, `${j.type.toUpperCase()} JOIN`, 'needs SQLite 3.39')()
-      : base.join(j),
+  castType: (type) => {
+    const t = fragments.portableType(type)
+    switch (t.name) {
+      case 'integer': case 'smallint': case 'bigint': case 'boolean': return 'INTEGER'
+      case 'text': case 'varchar': case 'char': return 'TEXT'
+      case 'real': case 'double': return 'REAL'
+      case 'decimal': return 'NUMERIC'
+      default: return t.sql
+    }
+  },
+  cast: (e, type) => {
+    const t = fragments.portableType(type)
+    switch (t.name) {
+      case 'date': return F(['date(', self.expr(e), ')'])
+      case 'timestamp': return F(['datetime(', self.expr(e), ')'])
+      case 'time': return F(['time(', self.expr(e), ')'])
+      case 'json': return F(['json(', self.expr(e), ')'])
+      // No decimal type: round a REAL to the scale, as a DECIMAL(p, s) cast rounds.
+      case 'decimal': return t.args.length === 2 ? F(['ROUND(CAST(', self.expr(e), ` AS REAL), ${t.args[1]})`]) : base.cast(e, type)
+      default: return base.cast(e, type)
+    }
+  },
+
+  dateAdd: (e, amount, unit) => {
+    const n: Fragment = unit === 'week' ? F(['(', fragments.wrapped(self, amount), ' * 7)']) : fragments.wrapped(self, amount)
+    const clamp = (unit === 'month' || unit === 'year') && versionAtLeast(self.version, '3.46') ? ", 'floor'" : ''
+    return F(['datetime(', self.expr(e), ', ', n, ` || '${MODIFIER_UNITS[unit]}'${clamp})`])
+  },
+  dateTrunc: (unit, e) =>
+    TRUNC_FORMATS[unit] !== undefined
+      ? F([`strftime('${TRUNC_FORMATS[unit]}', `, self.expr(e), ')'])
+      : F(['datetime(', self.expr(e), `, ${TRUNC_MODIFIERS[unit]})`]),
+  extract: (part, e) => F([`CAST(strftime('${PART_FORMATS[part]}', `, self.expr(e), ') AS INTEGER)']),
+
+  jsonExtract: (e, path) =>
+    versionAtLeast(self.version, '3.38')
+      ? F(['(', fragments.wrapped(self, e), ' -> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
+      : F(['json_quote(json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, '))']),
+  jsonExtractText: (e, path) =>
+    versionAtLeast(self.version, '3.38')
+      ? F(['(', fragments.wrapped(self, e), ' ->> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
+      : F(['json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
+  jsonContains: unsupported('sqlite', 'JSON containment', 'compare extracted values, or use json_each in a sql fragment'),
+
+  // Members cannot be parenthesised: wrap the ones that need it as a derived table. Set
+  // operations have one precedence and read left to right, like the builders.
+  compoundMember: (q, _parent, side) =>
+    fragments.hasTail(q) || (q.kind === 'compound' && side === 'right') ? fragments.selectAllFrom(self, q) : fragments.selectLike(self, q),
+  intersectAll: unsupported('sqlite', 'INTERSECT ALL'),
+  exceptAll: unsupported('sqlite', 'EXCEPT ALL'),
+
+  rollup: unsupported('sqlite', 'GROUP BY ROLLUP'),
+  lateral: unsupported('sqlite', 'LATERAL subqueries'),
+  lock: unsupported('sqlite', 'row locks (FOR UPDATE / FOR SHARE)', 'SQLite locks the whole database: use a transaction with behavior "immediate"'),
+  lockOf: unsupported('sqlite', 'row locks (FOR UPDATE OF)'),
+  lockNowait: unsupported('sqlite', 'row locks (NOWAIT)'),
+  lockSkipLocked: unsupported('sqlite', 'row locks (SKIP LOCKED)'),
+
+  explain: (node) => {
+    if (node.analyze) return self.explainAnalyze(self.statement(node.query))
+    return F(['EXPLAIN QUERY PLAN ', self.statement(node.query)])
+  },
+  explainAnalyze: unsupported('sqlite', 'EXPLAIN ANALYZE'),
 
   forVersion: (version) => {
     const name = `sqlite ${version}`
-    return extend(self, (_, b) => ({
+    return extend(self, (s, b) => ({
       version,
       maxParams: versionAtLeast(version, '3.32') ? 32766 : 999,
       ...(versionAtLeast(version, '3.35') ? {} : { returning: unsupported(name, 'RETURNING', 'needs SQLite 3.35') }),
       ...(versionAtLeast(version, '3.24') ? {} : { upsert: unsupported(name, 'ON CONFLICT (upsert)', 'needs SQLite 3.24') }),
+      ...(versionAtLeast(version, '3.39') ? {} : {
+        rightJoin: unsupported(name, 'RIGHT JOIN', 'needs SQLite 3.39'), fullJoin: unsupported(name, 'FULL JOIN', 'needs SQLite 3.39'),
+      }),
+      ...(versionAtLeast(version, '3.25') ? {} : { windowFunction: unsupported(name, 'window functions', 'needs SQLite 3.25') }),
+      ...(versionAtLeast(version, '3.28') ? {} : {
+        groupsFrame: unsupported(name, 'GROUPS frames', 'needs SQLite 3.28'),
+        frameExclusion: unsupported(name, 'frame exclusion', 'needs SQLite 3.28'),
+        windowClause: unsupported(name, 'named windows (WINDOW clause)', 'needs SQLite 3.28'),
+      }),
+      ...(versionAtLeast(version, '3.30') ? {} : { aggregateFilter: (f: Parameters<Dialect['aggregateFilter']>[0]) => fragments.filterAsCase(s, f) }),
+      ...(versionAtLeast(version, '3.35') ? {} : { cteMaterialized: unsupported(name, 'MATERIALIZED hints', 'needs SQLite 3.35') }),
+      ...(versionAtLeast(version, '3.8.3') ? {} : { withClause: unsupported(name, 'WITH (common table expressions)', 'needs SQLite 3.8.3') }),
       forVersion: b.forVersion,
     }))
   },

@@ -6,8 +6,10 @@
  * or `quoteIdentifier` shows up in every statement that uses it.
  */
 import { left, right } from 'fp-ts/lib/Either.js'
-import type { Expr, JoinNode, RawNode, Selection } from '../ast.js'
-import { type Dialect, type TransactionOptions } from '../dialect.js'
+import type {
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, RawNode, SelectLike, Selection,
+} from '../ast.js'
+import { type Dialect, supports, type TransactionOptions } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
 import { fromParts as F, isFragment, render, type Fragment, type Part } from '../sql.js'
@@ -85,14 +87,22 @@ export const standardOpen = (self: Dialect): Dialect => ({
           if (list.length === 0) return F([e.negated ? '1 = 1' : '1 = 0'])
           return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
         }
-        return F([lhs, e.negated ? ' NOT IN (' : ' IN (', self.compileSelect(e.list as never), ')'])
+        return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])
       }
       case 'between':
         return F([wrapped(self, e.expr), e.negated ? ' NOT BETWEEN ' : ' BETWEEN ', wrapped(self, e.low), ' AND ', wrapped(self, e.high)])
       case 'isNull': return F([wrapped(self, e.expr), e.negated ? ' IS NOT NULL' : ' IS NULL'])
       case 'func': return self.func(e)
       case 'excluded': return self.excluded(e.column)
-      case 'subquery': return F([e.exists ? 'EXISTS (' : '(', self.compileSelect(e.query), ')'])
+      case 'subquery': return F([e.exists ? 'EXISTS (' : '(', selectLike(self, e.query), ')'])
+      case 'case': return self.caseWhen(e)
+      case 'cast': return self.cast(e.expr, e.type)
+      case 'dateAdd': return self.dateAdd(e.expr, e.amount, checkedUnit(e.unit))
+      case 'dateTrunc': return self.dateTrunc(checkedUnit(e.unit), e.expr)
+      case 'extract': return self.extract(checkedPart(e.part), e.expr)
+      case 'jsonExtract': return e.asText ? self.jsonExtractText(e.expr, e.path) : self.jsonExtract(e.expr, e.path)
+      case 'jsonContains': return self.jsonContains(e.expr, e.value)
+      case 'window': return self.windowFunction(e)
       case 'extension': return self.extension(e)
       default: {
         const kind = (e as { kind?: unknown }).kind
@@ -112,6 +122,7 @@ export const standardOpen = (self: Dialect): Dialect => ({
   },
 
   func: (f) => {
+    if (f.filter !== undefined) return self.aggregateFilter(f)
     if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
     return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(self.expr), ', '), ')'])
   },
@@ -124,19 +135,86 @@ export const standardOpen = (self: Dialect): Dialect => ({
 
   excluded: (column) => F([`EXCLUDED.${self.quoteIdentifier(column)}`]),
 
+  caseWhen: (c) => {
+    if (c.whens.length === 0) throw dbError('QueryError', 'CASE needs at least one WHEN')
+    const parts: Part[] = [c.subject === undefined ? 'CASE' : F(['CASE ', wrapped(self, c.subject)])]
+    for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', self.expr(w.then))
+    if (c.else !== undefined) parts.push(' ELSE ', self.expr(c.else))
+    parts.push(' END')
+    return F(parts)
+  },
+
+  castType: (type) => {
+    const t = portableType(type)
+    switch (t.name) {
+      case 'integer': return 'INTEGER'
+      case 'double': return 'DOUBLE PRECISION'
+      case 'decimal': return t.args.length === 0 ? 'DECIMAL' : `DECIMAL(${t.args.join(', ')})`
+      default: return t.sql
+    }
+  },
+  cast: (e, type) => F(['CAST(', self.expr(e), ` AS ${self.castType(type)})`]),
+
+  // ISO SQL: a number times a one-unit interval literal, so the amount stays a parameter.
+  dateAdd: (e, amount, unit) =>
+    F(['(', wrapped(self, e), ' + ', wrapped(self, amount), unit === 'week' ? " * INTERVAL '7' DAY)" : ` * INTERVAL '1' ${unit.toUpperCase()})`]),
+  dateTrunc: (unit, e) => F([`DATE_TRUNC('${unit}', `, self.expr(e), ')']),
+  extract: (part, e) => F([`EXTRACT(${part.toUpperCase()} FROM `, self.expr(e), ')']),
+
+  jsonPath: (path) => {
+    let out = '$'
+    for (const k of path) {
+      if (typeof k === 'number') {
+        if (!Number.isSafeInteger(k) || k < 0) throw dbError('QueryError', `a JSON array index must be a non-negative integer, got ${k}`)
+        out += `[${k}]`
+      } else out += `."${k.replace(/["\\]/g, '\\$&')}"`
+    }
+    return out
+  },
+  jsonExtract: (e, path) => F(['JSON_EXTRACT(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
+  jsonExtractText: (e, path) => F(['JSON_UNQUOTE(', self.jsonExtract(e, path), ')']),
+  jsonContains: (e, value) => F(['JSON_CONTAINS(', self.expr(e), ', ', jsonArgument(self, value), ')']),
+
+  aggregateFilter: (f) => F([self.func({ ...f, filter: undefined }), ' FILTER (WHERE ', self.expr(f.filter!), ')']),
+
+  windowFunction: (w) => {
+    if (w.func.kind !== 'func') throw dbError('QueryError', `OVER needs a function call, got ${String((w.func as { kind?: unknown }).kind)}`)
+    return F([self.func(w.func), ' OVER ', typeof w.over === 'string' ? self.quoteIdentifier(w.over) : F(['(', self.windowSpec(w.over), ')'])])
+  },
+  windowSpec: (spec) => {
+    const items: Fragment[] = []
+    if (spec.base !== undefined) items.push(F([self.quoteIdentifier(spec.base)]))
+    if (spec.partitionBy.length > 0) items.push(F(['PARTITION BY ', joinParts(spec.partitionBy.map(self.expr), ', ')]))
+    if (spec.orderBy.length > 0) items.push(F(['ORDER BY ', joinParts(spec.orderBy.map(self.orderItem), ', ')]))
+    if (spec.frame !== undefined) items.push(self.frame(spec.frame))
+    return joinParts(items, ' ')
+  },
+  frame: (f) => {
+    const units = f.units === 'groups' ? self.groupsFrame() : F([f.units === 'rows' ? 'ROWS' : 'RANGE'])
+    const extent = f.end === undefined ? frameBound(f.start) : `BETWEEN ${frameBound(f.start)} AND ${frameBound(f.end)}`
+    return F([units, ' ', extent, f.exclude === undefined ? EMPTY : self.frameExclusion(f.exclude)])
+  },
+  groupsFrame: () => F(['GROUPS']),
+  frameExclusion: (x) => {
+    if (!FRAME_EXCLUSIONS.has(x)) throw dbError('QueryError', `not a frame exclusion: ${JSON.stringify(x)}`)
+    return F([` EXCLUDE ${x.toUpperCase()}`])
+  },
+
   selection: (s: Selection) =>
     s.alias === undefined ? self.expr(s.expr) : F([self.expr(s.expr), ` AS ${self.quoteIdentifier(s.alias)}`]),
 
   fromItem: (t) => {
     if (t.kind === 'raw') return F(['(', (t as RawNode).fragment, ')'])
+    if (t.kind === 'derived') return t.lateral === true ? self.lateral(t) : self.derivedTable(t)
     const name = t.schema === undefined ? self.quoteIdentifier(t.name) : `${self.quoteIdentifier(t.schema)}.${self.quoteIdentifier(t.name)}`
     return F([t.alias === undefined ? name : `${name} AS ${self.quoteIdentifier(t.alias)}`])
   },
+  derivedTable: (d) => F(['(', d.query.kind === 'raw' ? d.query.fragment : selectLike(self, d.query), `) AS ${self.quoteIdentifier(d.alias)}`]),
+  lateral: (d: DerivedTable) => F(['LATERAL ', self.derivedTable({ ...d, lateral: false })]),
 
-  join: (j: JoinNode) => {
-    const kw = j.type === 'inner' ? ' INNER JOIN ' : j.type === 'left' ? ' LEFT JOIN ' : j.type === 'right' ? ' RIGHT JOIN ' : j.type === 'full' ? ' FULL JOIN ' : ' CROSS JOIN '
-    return j.on === undefined ? F([kw, self.fromItem(j.table)]) : F([kw, self.fromItem(j.table), ' ON ', self.expr(j.on)])
-  },
+  join: (j: JoinNode) => (j.type === 'right' ? self.rightJoin(j) : j.type === 'full' ? self.fullJoin(j) : joinSql(self, j)),
+  rightJoin: (j) => joinSql(self, j),
+  fullJoin: (j) => joinSql(self, j),
 
   orderItem: (o) =>
     F([self.expr(o.expr), o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
@@ -154,6 +232,10 @@ export const standardOpen = (self: Dialect): Dialect => ({
   deleteReturning: (items) => self.returning(items),
 
   insertValues: (node) => {
+    if (node.query !== undefined) {
+      const body = selectLike(self, node.query)
+      return node.columns.length === 0 ? F([' ', body]) : F([` (${node.columns.map(self.quoteIdentifier).join(', ')}) `, body])
+    }
     if (node.columns.length === 0) {
       if (node.rows.length > 1) throw dbError('UnsupportedFeature', `${self.name} cannot insert several rows of only default values in one statement`, { dialect: self.name, feature: 'multi-row DEFAULT VALUES' })
       return F([' DEFAULT VALUES'])
@@ -171,21 +253,89 @@ export const standardOpen = (self: Dialect): Dialect => ({
     return F([` ON CONFLICT${target} DO UPDATE SET `, joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
   },
 
+  withClause: (w) => {
+    if (w.ctes.length === 0) return EMPTY
+    return F([w.recursive ? 'WITH RECURSIVE ' : 'WITH ', joinParts(w.ctes.map(self.cte), ', '), ' '])
+  },
+  cte: (c) => {
+    const parts: Part[] = [self.quoteIdentifier(c.name)]
+    if (c.columns !== undefined && c.columns.length > 0) parts.push(` (${c.columns.map(self.quoteIdentifier).join(', ')})`)
+    parts.push(' AS ')
+    // A hint, not a meaning: dropped where the engine has no such hint.
+    if (c.materialized !== undefined && supports(self, 'cteMaterialized')) parts.push(self.cteMaterialized(c.materialized))
+    parts.push('(', c.query.kind === 'raw' ? c.query.fragment : selectLike(self, c.query), ')')
+    return F(parts)
+  },
+  cteMaterialized: (m) => F([m ? 'MATERIALIZED ' : 'NOT MATERIALIZED ']),
+  insertWith: (w) => self.withClause(w),
+  updateWith: (w) => self.withClause(w),
+  deleteWith: (w) => self.withClause(w),
+
+  rollup: (items) => F(['ROLLUP (', joinParts(items.map(self.expr), ', '), ')']),
+  windowClause: (ws) =>
+    F([' WINDOW ', joinParts(ws.map((w) => F([self.quoteIdentifier(w.name), ' AS (', self.windowSpec(w.spec), ')'])), ', ')]),
+
+  lock: (l) => {
+    const strength = LOCK_STRENGTHS[l.strength]
+    if (strength === undefined) throw dbError('QueryError', `not a lock strength: ${JSON.stringify(l.strength)}`)
+    const parts: Part[] = [` FOR ${strength}`]
+    if (l.of !== undefined && l.of.length > 0) parts.push(self.lockOf(l.of))
+    if (l.wait === 'nowait') parts.push(self.lockNowait())
+    else if (l.wait === 'skip locked') parts.push(self.lockSkipLocked())
+    return F(parts)
+  },
+  lockOf: (tables) => F([` OF ${tables.map(self.quoteIdentifier).join(', ')}`]),
+  lockNowait: () => F([' NOWAIT']),
+  lockSkipLocked: () => F([' SKIP LOCKED']),
+
+  compoundMember: (q, parent, side) => {
+    const body = selectLike(self, q)
+    return memberNeedsParens(q, parent, side) ? F(['(', body, ')']) : body
+  },
+  union: () => F([' UNION ']),
+  unionAll: () => F([' UNION ALL ']),
+  intersect: () => F([' INTERSECT ']),
+  intersectAll: () => F([' INTERSECT ALL ']),
+  except: () => F([' EXCEPT ']),
+  exceptAll: () => F([' EXCEPT ALL ']),
+
+  explain: (node) => {
+    if ((node.query as { kind: string }).kind === 'explain') throw dbError('QueryError', 'cannot EXPLAIN an EXPLAIN')
+    const stmt = self.statement(node.query)
+    return node.analyze ? self.explainAnalyze(stmt) : F(['EXPLAIN ', stmt])
+  },
+  explainAnalyze: (stmt) => F(['EXPLAIN ANALYZE ', stmt]),
+
   compileSelect: (q) => {
-    const parts: Part[] = [self.selectClause(q)]
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.withClause(q.with))
+    parts.push(self.selectClause(q))
     parts.push(q.columns.length === 0 ? '*' : joinParts(q.columns.map(self.selection), ', '))
     if (q.from !== undefined) parts.push(' FROM ', self.fromItem(q.from))
     for (const j of q.joins) parts.push(self.join(j))
     if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
-    if (q.groupBy.length > 0) parts.push(' GROUP BY ', joinParts(q.groupBy.map(self.expr), ', '))
+    if (q.groupBy.length > 0) parts.push(' GROUP BY ', q.rollup === true ? self.rollup(q.groupBy) : joinParts(q.groupBy.map(self.expr), ', '))
     if (q.having !== undefined) parts.push(' HAVING ', self.expr(q.having))
+    if (q.windows !== undefined && q.windows.length > 0) parts.push(self.windowClause(q.windows))
+    if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
+    if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
+    if (q.lock !== undefined) parts.push(self.lock(q.lock))
+    return F(parts)
+  },
+
+  compileCompound: (q) => {
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.withClause(q.with))
+    parts.push(self.compoundMember(q.left, q, 'left'), setOperator(self, q), self.compoundMember(q.right, q, 'right'))
     if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
     if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
     return F(parts)
   },
 
   compileInsert: (q) => {
-    const parts: Part[] = ['INSERT INTO ', self.fromItem(q.table), self.insertValues(q)]
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.insertWith(q.with))
+    parts.push('INSERT INTO ', self.fromItem(q.table), self.insertValues(q))
     if (q.onConflict !== undefined) parts.push(self.upsert(q))
     if (q.returning !== undefined && q.returning.length > 0) parts.push(self.insertReturning(q.returning))
     return F(parts)
@@ -194,14 +344,18 @@ export const standardOpen = (self: Dialect): Dialect => ({
   compileUpdate: (q) => {
     if (q.set.length === 0) throw dbError('QueryError', `UPDATE ${q.table.name} has no assignments`)
     const sets = q.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
-    const parts: Part[] = ['UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', ')]
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.updateWith(q.with))
+    parts.push('UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', '))
     if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
     if (q.returning !== undefined && q.returning.length > 0) parts.push(self.updateReturning(q.returning))
     return F(parts)
   },
 
   compileDelete: (q) => {
-    const parts: Part[] = ['DELETE FROM ', self.fromItem(q.table)]
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.deleteWith(q.with))
+    parts.push('DELETE FROM ', self.fromItem(q.table))
     if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
     if (q.returning !== undefined && q.returning.length > 0) parts.push(self.deleteReturning(q.returning))
     return F(parts)
@@ -212,6 +366,8 @@ export const standardOpen = (self: Dialect): Dialect => ({
     if (isDdlNode(q)) return self.ddl(q)
     switch (q.kind) {
       case 'select': return self.compileSelect(q)
+      case 'compound': return self.compileCompound(q)
+      case 'explain': return self.explain(q)
       case 'insert': return self.compileInsert(q)
       case 'update': return self.compileUpdate(q)
       case 'delete': return self.compileDelete(q)
@@ -241,6 +397,133 @@ export const standardOpen = (self: Dialect): Dialect => ({
   forVersion: () => self,
 })
 
+const JOIN_KEYWORDS: Readonly<Record<JoinNode['type'], string>> = {
+  inner: ' INNER JOIN ', left: ' LEFT JOIN ', right: ' RIGHT JOIN ', full: ' FULL JOIN ', cross: ' CROSS JOIN ',
+}
+
+/** A join clause: the keyword, the table, and ON, USING or (without a condition) every pair of rows. */
+const joinSql = (self: Dialect, j: JoinNode): Fragment => {
+  const kw = JOIN_KEYWORDS[j.type]
+  if (kw === undefined) throw dbError('QueryError', `not a join type: ${JSON.stringify(j.type)}`)
+  if (j.using !== undefined) return F([kw, self.fromItem(j.table), ` USING (${j.using.map(self.quoteIdentifier).join(', ')})`])
+  if (j.on !== undefined) return F([kw, self.fromItem(j.table), ' ON ', self.expr(j.on)])
+  // Engines other than SQLite need an ON on every join but CROSS JOIN.
+  return j.type === 'cross' ? F([kw, self.fromItem(j.table)]) : F([kw, self.fromItem(j.table), ' ON 1 = 1'])
+}
+
+/** A JSON operand: a bound value travels as its JSON text; an expression as it is. */
+const jsonArgument = (self: Dialect, e: Expr): Fragment => {
+  if (e.kind !== 'value') return self.expr(e)
+  const text = JSON.stringify(e.value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))
+  if (text === undefined) throw dbError('QueryError', `cannot bind ${String(e.value)} as JSON`)
+  return F([{ _tag: 'Param', value: text }])
+}
+
+/** A SELECT or a set operation, compiled through the record. */
+const selectLike = (self: Dialect, q: SelectLike): Fragment =>
+  q.kind === 'compound' ? self.compileCompound(q) : self.compileSelect(q)
+
+/** What a query carries after its body: clauses that apply to its whole result. */
+const hasTail = (q: SelectLike): boolean =>
+  q.orderBy.length > 0 || q.limit !== undefined || q.offset !== undefined || q.with !== undefined ||
+  (q.kind === 'select' && q.lock !== undefined)
+
+/**
+ * Whether a member of a set operation needs parentheses to keep its meaning: it has its own
+ * ORDER BY / LIMIT / WITH, or it is itself a set operation on the right, or a UNION / EXCEPT
+ * under an INTERSECT (which binds tighter) on the left. Set operations read left to right.
+ */
+const memberNeedsParens = (q: SelectLike, parent: CompoundNode, side: 'left' | 'right'): boolean =>
+  hasTail(q) || (q.kind === 'compound' && (side === 'right' || (parent.op === 'intersect' && q.op !== 'intersect')))
+
+const setOperator = (self: Dialect, q: CompoundNode): Fragment => {
+  switch (q.op) {
+    case 'union': return q.all ? self.unionAll() : self.union()
+    case 'intersect': return q.all ? self.intersectAll() : self.intersect()
+    case 'except': return q.all ? self.exceptAll() : self.except()
+    default: throw dbError('QueryError', `not a set operation: ${JSON.stringify(q.op)}`)
+  }
+}
+
+const DATE_UNITS: ReadonlySet<string> = new Set<DateUnit>(['year', 'month', 'week', 'day', 'hour', 'minute', 'second'])
+const DATE_PARTS: ReadonlySet<string> = new Set(['year', 'month', 'day', 'hour', 'minute', 'second'])
+const checkedUnit = <U extends string>(u: U): U => {
+  if (!DATE_UNITS.has(u)) throw dbError('QueryError', `not a date unit: ${JSON.stringify(u)}`)
+  return u
+}
+const checkedPart = <U extends string>(u: U): U => {
+  if (!DATE_PARTS.has(u)) throw dbError('QueryError', `not a date part: ${JSON.stringify(u)}`)
+  return u
+}
+
+const FRAME_EXCLUSIONS: ReadonlySet<string> = new Set(['current row', 'group', 'ties', 'no others'])
+
+/** A checked count of rows (or groups) for a frame bound. */
+const frameOffset = (n: number): number => {
+  if (!Number.isSafeInteger(n) || n < 0) throw dbError('QueryError', `a window frame offset must be a non-negative integer, got ${n}`)
+  return n
+}
+
+/**
+ * One end of a window frame. Offsets are written as integer literals (after checking):
+ * MariaDB accepts no parameter there.
+ */
+const frameBound = (b: FrameBound): string => {
+  if (typeof b === 'string') {
+    if (b !== 'unbounded preceding' && b !== 'current row' && b !== 'unbounded following') throw dbError('QueryError', `not a frame bound: ${JSON.stringify(b)}`)
+    return b.toUpperCase()
+  }
+  return 'preceding' in b ? `${frameOffset(b.preceding)} PRECEDING` : `${frameOffset(b.following)} FOLLOWING`
+}
+
+const LOCK_STRENGTHS: Readonly<Record<string, string>> = { update: 'UPDATE', share: 'SHARE', 'no key update': 'NO KEY UPDATE', 'key share': 'KEY SHARE' }
+
+/** A portable type name, parsed: `decimal(10, 2)` is `{ name: 'decimal', args: [10, 2] }`. */
+interface PortableType {
+  readonly name: string
+  readonly args: readonly number[]
+  /** The name as given, upper-cased with its arguments (for names no dialect maps). */
+  readonly sql: string
+}
+
+const TYPE_RE = /^\s*([A-Za-z][A-Za-z0-9_]*(?: [A-Za-z][A-Za-z0-9_]*)*)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$/
+const TYPE_ALIASES: Readonly<Record<string, string>> = {
+  int: 'integer', int4: 'integer', integer: 'integer', smallint: 'smallint', int2: 'smallint', bigint: 'bigint', int8: 'bigint',
+  text: 'text', string: 'text', varchar: 'varchar', 'character varying': 'varchar', char: 'char', character: 'char',
+  decimal: 'decimal', numeric: 'decimal', real: 'real', float: 'double', float8: 'double', double: 'double', 'double precision': 'double',
+  boolean: 'boolean', bool: 'boolean', date: 'date', timestamp: 'timestamp', datetime: 'timestamp', time: 'time', json: 'json', jsonb: 'json',
+}
+
+/**
+ * Parse a portable type name; a name that is not a plain (possibly multi-word) type name with
+ * up to two integer arguments is refused, since it is written into the SQL text.
+ */
+const portableType = (type: string): PortableType => {
+  const m = TYPE_RE.exec(type)
+  if (m === null) throw dbError('QueryError', `not a type name: ${JSON.stringify(type)}`)
+  const given = m[1].toLowerCase()
+  const args = [m[2], m[3]].filter((x): x is string => x !== undefined).map(Number)
+  return { name: TYPE_ALIASES[given] ?? given, args, sql: `${m[1].toUpperCase()}${args.length === 0 ? '' : `(${args.join(', ')})`}` }
+}
+
+/**
+ * An aggregate's FILTER written as a CASE inside it, for engines without FILTER:
+ * `COUNT(*) FILTER (WHERE c)` becomes `COUNT(CASE WHEN c THEN 1 END)`, `SUM(x) FILTER (WHERE c)`
+ * becomes `SUM(CASE WHEN c THEN x END)`. Aggregates skip NULLs, so the result is the same.
+ */
+const filterAsCase = (self: Dialect, f: FuncNode): Fragment => {
+  const cond = f.filter!
+  const args = f.args.length === 0 ? [ONE] : f.args
+  const first = args[0].kind === 'star' ? ONE : args[0]
+  const guarded: Expr = { kind: 'case', whens: [{ when: cond, then: first }] }
+  return self.func({ ...f, filter: undefined, args: [guarded, ...args.slice(1)] })
+}
+const ONE: RawNode = { kind: 'raw', fragment: F(['1']) }
+
+/** Wrap a SELECT as a derived table and select everything from it (for engines that cannot parenthesise). */
+const selectAllFrom = (self: Dialect, q: SelectLike, alias?: string): Fragment =>
+  F(['SELECT * FROM (', selectLike(self, q), alias === undefined ? ')' : `) AS ${self.quoteIdentifier(alias)}`])
+
 /** An operand, in parentheses when it is itself an operation. */
 const wrapped = (self: Dialect, e: Expr): Fragment => (needsParens(e) ? F(['(', self.expr(e), ')']) : self.expr(e))
 
@@ -254,7 +537,10 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
 }
 
 /** Helpers for dialect authors. */
-export const fragments = { joinParts, wrapped, amount, isolationSql }
+export const fragments = {
+  joinParts, wrapped, amount, isolationSql, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom,
+}
+export type { PortableType }
 
 /**
  * The standard dialect, closed and ready to use.

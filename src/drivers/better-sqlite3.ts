@@ -171,7 +171,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       let entry = cache.get(text)
       if (entry === undefined) {
         const stmt = database().prepare(text)
-        entry = { stmt, query: READS.test(text) }
+        // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
+        entry = { stmt, query: READS.test(text) && stmt.readonly }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }

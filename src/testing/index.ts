@@ -10,6 +10,7 @@
  * Cases a backend cannot run are skipped by asking its dialect's capabilities, never by name.
  */
 import type { CaseGroup, ConformanceTarget } from './target.js'
+import { chinookCases } from './cases/chinook.js'
 import { coreCases } from './cases/core.js'
 import { errorCases } from './cases/errors.js'
 import { extensionCases } from './cases/extension.js'
@@ -23,6 +24,8 @@ export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
 export { ok, fails, exec, useBackend } from './harness.js'
 export { modelCases } from './cases/models.js'
+export { normaliseRows, normaliseValue } from './normalise.js'
+export { chinookReports, type ChinookCase } from './cases/chinook.js'
 
 /** Every case group, in the order they run. */
 export const caseGroups: Readonly<Record<string, CaseGroup>> = {
@@ -33,6 +36,7 @@ export const caseGroups: Readonly<Record<string, CaseGroup>> = {
   extension: extensionCases,
   types: typeCases,
   models: modelCases,
+  chinook: chinookCases,
 }
 
 /**

@@ -13,6 +13,11 @@ export interface ConformanceTarget {
    * so groups never see each other's rows.
    */
   readonly connect: () => Promise<Backend>
+  /**
+   * Make a connected backend whose database has Chinook loaded (`loadChinook`), for the
+   * reports group; the group closes it. Leave it out to skip that group.
+   */
+  readonly chinook?: () => Promise<Backend>
   /** Why this backend differs from the common expectation, case by case (printed when skipped). */
   readonly notes?: Readonly<Record<string, string>>
 }

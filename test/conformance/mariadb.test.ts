@@ -3,6 +3,7 @@ import { connect } from '../../src/compose.js'
 import { mysql } from '../../src/dialects/mysql.js'
 import { mysql2 } from '../../src/drivers/mysql2.js'
 import { conformance, ok } from '../../src/testing/index.js'
+import { MYSQL_CHINOOK_URL } from '../support/chinook.js'
 import { MYSQL_URL, serverAvailable } from '../support/servers.js'
 
 const available = await serverAvailable('mariadb')
@@ -11,6 +12,8 @@ describe.skipIf(!available)('conformance on MariaDB', () => {
   conformance({
     name: 'mariadb',
     connect: () => ok(connect(mysql2({ url: MYSQL_URL, max: 4 }), mysql)),
+    // Loaded once per run into the `chinook` database by the global set-up.
+    chinook: () => ok(connect(mysql2({ url: MYSQL_CHINOOK_URL, max: 2 }), mysql)),
     notes: {
       boolean: 'BOOLEAN is TINYINT(1): true comes back as 1',
       int64: 'BIGINT comes back as a decimal string (no precision is lost)',

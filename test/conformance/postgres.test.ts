@@ -3,6 +3,7 @@ import { connect } from '../../src/compose.js'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
 import { conformance, ok } from '../../src/testing/index.js'
+import { PG_CHINOOK_URL } from '../support/chinook.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
 
 const available = await serverAvailable('postgres')
@@ -11,6 +12,8 @@ describe.skipIf(!available)('conformance on PostgreSQL', () => {
   conformance({
     name: 'postgres',
     connect: () => ok(connect(postgresJs({ url: PG_URL, max: 4 }), postgres)),
+    // Loaded once per run into the `chinook` database by the global set-up.
+    chinook: () => ok(connect(postgresJs({ url: PG_CHINOOK_URL, max: 2 }), postgres)),
     notes: {
       decimal: 'NUMERIC comes back as a string with the column scale (no precision is lost)',
       date: 'DATE comes back as a Date at midnight UTC',

@@ -1,0 +1,30 @@
+/**
+ * Set operations: `UNION [ALL]`, `INTERSECT [ALL]`, `EXCEPT [ALL]`, read left to right as the
+ * pipe reads. ORDER BY, LIMIT and OFFSET applied after them order and limit the whole result
+ * (order by output column names). A member with its own ORDER BY or LIMIT keeps it: it is
+ * parenthesised, or on SQLite (which cannot parenthesise members) wrapped as
+ * `SELECT * FROM (...)`.
+ *
+ * ```ts
+ * pipe(from('customer'), select('country'), union(pipe(from('employee'), select('country'))), orderBy('country'))
+ * ```
+ */
+import type { CompoundNode, SelectLike } from '../ast.js'
+import type { Compound, Row } from '../query.js'
+
+const setOp = (op: CompoundNode['op'], all: boolean) =>
+  <R = Row>(right: SelectLike) => (left: SelectLike): Compound<R> =>
+    Object.freeze({ kind: 'compound' as const, op, all, left, right, orderBy: [] })
+
+/** `left UNION right`: rows of either, without duplicates. @example pipe(a, union(b)) */
+export const union = setOp('union', false)
+/** `left UNION ALL right`: rows of both, duplicates kept. @example pipe(a, unionAll(b)) */
+export const unionAll = setOp('union', true)
+/** `left INTERSECT right`: rows in both. @example pipe(a, intersect(b)) */
+export const intersect = setOp('intersect', false)
+/** `left INTERSECT ALL right` (not on SQLite). @example pipe(a, intersectAll(b)) */
+export const intersectAll = setOp('intersect', true)
+/** `left EXCEPT right`: rows of the left not in the right. @example pipe(a, except(b)) */
+export const except = setOp('except', false)
+/** `left EXCEPT ALL right` (not on SQLite). @example pipe(a, exceptAll(b)) */
+export const exceptAll = setOp('except', true)

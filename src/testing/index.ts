@@ -20,7 +20,7 @@ import { typeCases } from './cases/types.js'
 export type { CaseGroup, ConformanceTarget } from './target.js'
 export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
-export { ok, fails, exec, useBackend } from './harness.js'
+export { ok, fails, exec, typesOf, useBackend } from './harness.js'
 
 /** Every case group, in the order they run. */
 export const caseGroups: Readonly<Record<string, CaseGroup>> = {

@@ -2,6 +2,7 @@
  * What the conformance suite needs to know about a backend under test.
  */
 import type { Backend } from '../compose.js'
+import type { ColumnTypes } from './portable.js'
 
 /** A backend under test. */
 export interface ConformanceTarget {
@@ -13,6 +14,11 @@ export interface ConformanceTarget {
    * so groups never see each other's rows.
    */
   readonly connect: () => Promise<Backend>
+  /**
+   * How this backend's engine spells the portable column types. Needed by any engine that is
+   * not SQLite, PostgreSQL, MySQL or MariaDB; those get theirs from `columnTypes`.
+   */
+  readonly columnTypes?: ColumnTypes
   /** Why this backend differs from the common expectation, case by case (printed when skipped). */
   readonly notes?: Readonly<Record<string, string>>
 }

@@ -10,6 +10,7 @@
  * Cases a backend cannot run are skipped by asking its dialect's capabilities, never by name.
  */
 import type { CaseGroup, ConformanceTarget } from './target.js'
+import { capabilityCases } from './cases/capabilities.js'
 import { coreCases } from './cases/core.js'
 import { errorCases } from './cases/errors.js'
 import { extensionCases } from './cases/extension.js'
@@ -21,6 +22,7 @@ export type { CaseGroup, ConformanceTarget } from './target.js'
 export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
 export { ok, fails, exec, typesOf, useBackend } from './harness.js'
+export { capabilityRows, type CapabilityRow } from './cases/capabilities.js'
 
 /** Every case group, in the order they run. */
 export const caseGroups: Readonly<Record<string, CaseGroup>> = {
@@ -30,6 +32,7 @@ export const caseGroups: Readonly<Record<string, CaseGroup>> = {
   streaming: streamingCases,
   extension: extensionCases,
   types: typeCases,
+  capabilities: capabilityCases,
 }
 
 /**

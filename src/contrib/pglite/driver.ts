@@ -67,6 +67,11 @@ export const classifyPGliteError = (e: unknown): DbError => {
   return dbError(tag as 'QueryError', e instanceof Error ? e.message : String(e), fields)
 }
 
+const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'])
+
+/** Rows a statement changed, by its command tag (PGlite's `affectedRows` adds up a whole script). */
+const affected = (r: Results): number => (r.command !== undefined && COUNTED.has(r.command) ? r.rowCount ?? 0 : 0)
+
 /** `timestamp` (oid 1114) as UTC wall-clock time; PGlite would read it in the process's zone. */
 const PARSERS = { 1114: (x: string) => new Date(`${x.replace(' ', 'T')}Z`) }
 
@@ -102,11 +107,11 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
     const runOn = async (db: PGlite, q: Compiled): Promise<QueryResult> => {
       if (q.params.length > 0) {
         const r = await db.query<Row>(q.sql, q.params as unknown[], { parsers: PARSERS })
-        return { rows: r.rows, rowsAffected: r.affectedRows ?? 0 }
+        return { rows: r.rows, rowsAffected: affected(r) }
       }
       const all: Results[] = await db.exec(q.sql, { parsers: PARSERS })
       let n = 0
-      for (const r of all) n += r.affectedRows ?? 0
+      for (const r of all) n += affected(r)
       return { rows: (all.length === 0 ? [] : all[all.length - 1].rows) as Row[], rowsAffected: n }
     }
 

@@ -14,6 +14,7 @@ const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = 
   'quickstart.ts': [],
   'queries.ts': [],
   'tour.ts': [],
+  'custom-backend.ts': [],
 }
 
 describe('examples run', () => {

@@ -273,10 +273,9 @@ export const duckdbNodeApi = (options: DuckDbOptions = {}): DuckDbDriver => {
 
       stream: (q, o) => ({
         [Symbol.asyncIterator]: () => (async function* () {
-          const { instance } = await open()
           let c: DuckDBConnection
           try {
-            c = await connectTo(instance)
+            c = await connectTo((await open()).instance)
           } catch (e) {
             throw failed(q, e)
           }

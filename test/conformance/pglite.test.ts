@@ -20,7 +20,7 @@ const freshDatabase = (): Promise<File | Blob> => {
 
 conformance({
   name: 'pglite',
-  connect: async () => ok(connect(pglite({ options: { loadDataDir: await freshDatabase() } }), postgres)),
+  connect: async () => ok(connect(pglite({ client: { loadDataDir: await freshDatabase() } }), postgres)),
   notes: {
     decimal: 'NUMERIC comes back as a string with the column scale (no precision is lost)',
     date: 'DATE comes back as a Date at midnight UTC',

@@ -15,7 +15,7 @@
  * - Errors are PGlite's `DatabaseError`s, which carry the SQLSTATE: classified by it as on any
  *   PostgreSQL server, keeping the constraint and column names.
  * - Starting PGlite runs `initdb` in WebAssembly (seconds). To start many databases fast, start
- *   one, `dumpDataDir()` it, and give the dump as `options.loadDataDir` to the others.
+ *   one, `dumpDataDir()` it, and give the dump as `client: { loadDataDir }` to the others.
  *
  * Values are PostgreSQL's (the dialect's `toPostgres` decides what goes in). What comes back is
  * PGlite's parsing: `int8` a number within 2^53 and BigInt beyond, `numeric` text, `json`/`jsonb`
@@ -37,7 +37,7 @@ export interface PGliteDriverOptions {
   /** Where the database lives: a directory, or in memory when absent (`memory://`). */
   readonly dataDir?: string
   /** Any other PGlite option: `loadDataDir` (start from a dump), `extensions`, `debug`, ... */
-  readonly options?: PGliteOptions
+  readonly client?: PGliteOptions
   /** The session time zone. Default `'UTC'`. */
   readonly timeZone?: string
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
@@ -49,7 +49,7 @@ export interface PGliteDriver extends Driver {
   /** Runs once when the database opens, before its first statement (SET statements go here). */
   readonly onConnect: (db: PGlite) => Promise<void>
   /** The PGlite instance, opened on first use. */
-  readonly client: () => Promise<PGlite>
+  readonly database: () => Promise<PGlite>
 }
 
 /**
@@ -89,9 +89,9 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
   let cursors = 0
 
   return fix<PGliteDriver>((self) => {
-    const client = (): Promise<PGlite> => {
+    const database = (): Promise<PGlite> => {
       opening ??= (async () => {
-        const db = await PGlite.create({ ...options.options, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) })
+        const db = await PGlite.create({ ...options.client, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) })
         await self.onConnect(db)
         return db
       })().catch((e: unknown) => {
@@ -143,10 +143,10 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
         await db.exec(`SET TIME ZONE '${(options.timeZone ?? 'UTC').replace(/'/g, "''")}'`)
       },
 
-      client,
+      database,
 
       execute: (q) => () =>
-        client().then((db) => lock.run(() => settle(db, q)), (e: unknown) => ({ _tag: 'Left', left: failed(q, e) })),
+        database().then((db) => lock.run(() => settle(db, q)), (e: unknown) => ({ _tag: 'Left', left: failed(q, e) })),
 
       stream: (q, o) => ({
         [Symbol.asyncIterator]: () => iterate(q, o?.batchSize ?? 500, true, (s) => self.execute(s)()),
@@ -154,7 +154,7 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
 
       reserve: () => async () => {
         try {
-          const db = await client()
+          const db = await database()
           await lock.acquire()
           let released = false
           const held: Connection = {

@@ -149,17 +149,24 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
   const nested = <A>(parent: Frame, fn: (tx: Backend) => TaskEither<DbError, A>): TaskEither<DbError, A> => () => {
     const go = async (): Promise<E.Either<DbError, A>> => {
       const name = `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
+      // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
+      let sp: { readonly open: string; readonly rollback: string; readonly release: string }
+      try {
+        sp = { open: self.dialect.savepoint(name), rollback: self.dialect.rollbackToSavepoint(name), release: self.dialect.releaseSavepoint(name) }
+      } catch (e) {
+        return E.left(toDbError(e))
+      }
       const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), counter: parent.counter, parent: parent.parent }
       return txContext.run(frame, async () => {
-        const opened = await run(self.dialect.savepoint(name))
+        const opened = await run(sp.open)
         if (E.isLeft(opened)) return opened
         const result = await attempt(() => fn(self))
         if (E.isLeft(result)) {
-          await run(self.dialect.rollbackToSavepoint(name))
-          await run(self.dialect.releaseSavepoint(name))
+          await run(sp.rollback)
+          await run(sp.release)
           return result
         }
-        const released = await run(self.dialect.releaseSavepoint(name))
+        const released = await run(sp.release)
         return E.isLeft(released) ? released : result
       })
     }

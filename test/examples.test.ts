@@ -23,6 +23,7 @@ const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = 
   'models.ts': [],
   'chinook-models.ts': [],
   'reports.ts': [],
+  'custom-backend.ts': [],
 }
 
 describe('examples run', () => {

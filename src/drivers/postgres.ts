@@ -40,6 +40,7 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
+import { sqlstateTag } from './sqlstate.js'
 
 /** The postgres.js pool (or a reserved connection), as this driver uses it. */
 export type PostgresJsSql = postgresJsClient.Sql<Record<string, unknown>>
@@ -107,37 +108,6 @@ export interface PostgresJsDriver extends Driver {
 
 // ---------------------------------------------------------------- errors
 
-const SQLSTATE_TAGS: Readonly<Record<string, DbErrorTag>> = {
-  23505: 'UniqueViolation',
-  // An exclusion constraint is a generalised unique constraint: a conflicting row exists.
-  '23P01': 'UniqueViolation',
-  23503: 'ForeignKeyViolation',
-  23001: 'ForeignKeyViolation',
-  23502: 'NotNullViolation',
-  23514: 'CheckViolation',
-  40001: 'SerializationFailure',
-  '40P01': 'Deadlock',
-  '55P03': 'LockTimeout',
-  57014: 'StatementTimeout',
-  // Cannot connect: bad password or role, no such database, server starting or stopping, full.
-  '3D000': 'ConnectionError',
-  '57P01': 'ConnectionError',
-  '57P02': 'ConnectionError',
-  '57P03': 'ConnectionError',
-  53300: 'ConnectionError',
-}
-
-/** Classes of SQLSTATE: connection, authorization, transaction state, rollback, syntax and access. */
-const SQLSTATE_CLASS_TAGS: Readonly<Record<string, DbErrorTag>> = {
-  '08': 'ConnectionError',
-  28: 'ConnectionError',
-  25: 'TransactionError',
-  '2D': 'TransactionError',
-  '3B': 'TransactionError',
-  40: 'TransactionError',
-  42: 'QueryError',
-}
-
 /** Error codes of Node sockets and of postgres.js itself that mean the connection is gone or never came. */
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH',
@@ -154,8 +124,6 @@ const codeOf = (e: unknown): string | undefined => {
   return Array.isArray(inner) ? inner.map(codeOf).find((c) => c !== undefined) : undefined
 }
 
-const SQLSTATE = /^[0-9A-Z]{5}$/
-
 /**
  * Classify a postgres.js error by SQLSTATE (or by socket error code when the server was never
  * reached). Constraint violations keep the constraint's name; NOT NULL keeps the column's.
@@ -168,8 +136,9 @@ export const classifyPostgresError = (e: unknown): DbError => {
   const message = e instanceof Error ? e.message : String(e)
   const fields: Record<string, unknown> = { code, cause: e }
   let tag: DbErrorTag = 'QueryError'
-  if (code !== undefined && SQLSTATE.test(code)) {
-    tag = SQLSTATE_TAGS[code] ?? SQLSTATE_CLASS_TAGS[code.slice(0, 2)] ?? 'QueryError'
+  const bySqlstate = code === undefined ? undefined : sqlstateTag(code)
+  if (bySqlstate !== undefined) {
+    tag = bySqlstate
     const pg = e as { constraint_name?: string; column_name?: string }
     if (tag === 'NotNullViolation') fields.column = pg.column_name
     if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint_name

@@ -151,9 +151,17 @@ const afterValidation = async (db: Backend, core: ModelCore, values: Values, op:
   return must(runHooks(core.behaviours, 'beforeInsert', v, ctx))
 }
 
+/**
+ * Run all-or-nothing: in a transaction of its own, or a savepoint inside the caller's. On an
+ * engine without savepoints, inside the caller's transaction, the caller's transaction is the
+ * unit: a failure comes back as the result and rolls back with it.
+ */
+const atomically = <A>(db: Backend, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> => () =>
+  db.inTransaction() && !supports(db.dialect, 'savepoint') ? attempt(body)() : db.transaction(() => attempt(body))()
+
 /** Run in a transaction when `needed`; otherwise as it is. */
 const maybeTransaction = <A>(db: Backend, needed: boolean, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> =>
-  needed ? db.transaction(() => attempt(body)) : attempt(body)
+  needed ? atomically(db, body) : attempt(body)
 
 /** `create` */
 export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> =>
@@ -169,7 +177,7 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
 /** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
 export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> => {
   if (inputs.length === 0) return () => Promise.resolve(right([]))
-  return db.transaction(() => attempt(async () => {
+  return atomically(db, async () => {
     const issues: FieldIssue[] = []
     const checked: Values[] = []
     for (let i = 0; i < inputs.length; i++) {
@@ -184,7 +192,7 @@ export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     const out: Values[] = []
     for (const r of rows) out.push(await must(runHooks(core.behaviours, 'afterInsert', r, ctxOf(db, core, 'insert'))))
     return right(out)
-  }))
+  })
 }
 
 /** Two encoded values are the same stored value. */

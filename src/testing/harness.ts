@@ -28,6 +28,12 @@ export const fails = async <A>(te: TaskEither<DbError, A>): Promise<DbError> => 
 export const exec = (db: Backend, text: string): Promise<unknown> => ok(db.execute(sql.raw(text)))
 
 /**
+ * The column types for a target's backend: the target's own, or the built-in engine's.
+ * @example `CREATE TABLE t (id ${typesOf(target, db).int})`
+ */
+export const typesOf = (target: ConformanceTarget, db: Backend): ColumnTypes => target.columnTypes ?? columnTypes(db)
+
+/**
  * Connect once for a describe block and create its tables; drop them afterwards.
  * `tables` maps each table name to its column list, written with the portable types.
  */
@@ -39,7 +45,7 @@ export const useBackend = (
   let names: string[] = []
   beforeAll(async () => {
     db = await target.connect()
-    const defs = tables(columnTypes(db), db.dialect.quoteIdentifier)
+    const defs = tables(typesOf(target, db), db.dialect.quoteIdentifier)
     names = Object.keys(defs)
     for (const n of [...names].reverse()) await exec(db, `DROP TABLE IF EXISTS ${db.dialect.quoteIdentifier(n)}`)
     for (const n of names) await exec(db, `CREATE TABLE ${db.dialect.quoteIdentifier(n)} (${defs[n]})`)

@@ -11,6 +11,7 @@
  */
 import type { CaseGroup, ConformanceTarget } from './target.js'
 import { chinookCases } from './cases/chinook.js'
+import { capabilityCases } from './cases/capabilities.js'
 import { coreCases } from './cases/core.js'
 import { errorCases } from './cases/errors.js'
 import { extensionCases } from './cases/extension.js'
@@ -22,10 +23,11 @@ import { modelCases } from './cases/models.js'
 export type { CaseGroup, ConformanceTarget } from './target.js'
 export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
-export { ok, fails, exec, useBackend } from './harness.js'
 export { modelCases } from './cases/models.js'
 export { normaliseRows, normaliseValue } from './normalise.js'
 export { chinookReports, type ChinookCase } from './cases/chinook.js'
+export { ok, fails, exec, typesOf, useBackend } from './harness.js'
+export { capabilityRows, type CapabilityRow } from './cases/capabilities.js'
 
 /** Every case group, in the order they run. */
 export const caseGroups: Readonly<Record<string, CaseGroup>> = {
@@ -37,6 +39,7 @@ export const caseGroups: Readonly<Record<string, CaseGroup>> = {
   types: typeCases,
   models: modelCases,
   chinook: chinookCases,
+  capabilities: capabilityCases,
 }
 
 /**

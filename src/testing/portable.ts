@@ -1,6 +1,7 @@
 /**
  * Column types written the way each built-in engine spells them, for test tables that must
- * exist on every backend before the schema builder takes over.
+ * exist on every backend before the schema builder takes over. Another engine's backend gives
+ * its own (`columnTypes` on ConformanceTarget).
  */
 import type { Backend } from '../compose.js'
 
@@ -41,12 +42,13 @@ const mysqlTypes: ColumnTypes = {
 }
 
 /**
- * The column types for a backend, chosen by its dialect's name.
+ * The column types of a built-in engine, chosen by its dialect's name (SQLite's for any other
+ * name). A backend on another engine gives its own as `columnTypes` on its ConformanceTarget.
  * @example `CREATE TABLE t (id ${columnTypes(db).id}, name ${columnTypes(db).text})`
  */
 export const columnTypes = (db: Backend): ColumnTypes => {
   const n = db.dialect.name
-  if (n.startsWith('postgres') || n === 'pglite') return postgresTypes
+  if (n.startsWith('postgres')) return postgresTypes
   if (n.startsWith('mysql') || n.startsWith('mariadb')) return mysqlTypes
   return sqliteTypes
 }

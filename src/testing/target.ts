@@ -2,6 +2,7 @@
  * What the conformance suite needs to know about a backend under test.
  */
 import type { Backend } from '../compose.js'
+import type { ColumnTypes } from './portable.js'
 
 /** A backend under test. */
 export interface ConformanceTarget {
@@ -18,6 +19,11 @@ export interface ConformanceTarget {
    * reports group; the group closes it. Leave it out to skip that group.
    */
   readonly chinook?: () => Promise<Backend>
+  /**
+   * How this backend's engine spells the portable column types. Needed by any engine that is
+   * not SQLite, PostgreSQL, MySQL or MariaDB; those get theirs from `columnTypes`.
+   */
+  readonly columnTypes?: ColumnTypes
   /** Why this backend differs from the common expectation, case by case (printed when skipped). */
   readonly notes?: Readonly<Record<string, string>>
 }

@@ -5,7 +5,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { deleteFrom, eq, from, insertInto, select, values, where } from '../../query.js'
 import { sql } from '../../sql.js'
-import { exec, fails, ok, useBackend } from '../harness.js'
+import { exec, fails, ok, typesOf, useBackend } from '../harness.js'
 import type { CaseGroup } from '../target.js'
 
 export const errorCases: CaseGroup = (target) => {
@@ -58,7 +58,7 @@ export const errorCases: CaseGroup = (target) => {
     it('quotes identifiers that contain quote characters', async () => {
       const weird = 'we"ird`col\'umn'
       const q = db().dialect.quoteIdentifier
-      await exec(db(), `CREATE TABLE ${q('cf_err_weird')} (${q(weird)} ${db().dialect.name.startsWith('postgres') ? 'INTEGER' : 'INT'})`)
+      await exec(db(), `CREATE TABLE ${q('cf_err_weird')} (${q(weird)} ${typesOf(target, db()).int})`)
       try {
         await ok(db().execute(pipe(insertInto('cf_err_weird'), values({ [weird]: 7 }))))
         const rows = await ok(db().all(pipe(from('cf_err_weird'), select(weird))))

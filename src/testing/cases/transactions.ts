@@ -6,8 +6,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
 import type { Backend } from '../../compose.js'
+import { supports } from '../../dialect.js'
 import { dbError, isDbError, type DbError } from '../../errors.js'
-import { as, count, from, insertInto, select, values, where } from '../../query.js'
+import { as, count, deleteFrom, from, insertInto, select, values, where } from '../../query.js'
 import { ok, useBackend } from '../harness.js'
 import type { CaseGroup } from '../target.js'
 
@@ -53,7 +54,22 @@ export const transactionCases: CaseGroup = (target) => {
       expect(await labels(db())).toEqual(['c1', 'c2'])
     })
 
-    it('rolls back a failed nested savepoint and keeps the outer work', async () => {
+    it('refuses a nested transaction with UnsupportedFeature where the dialect has no savepoints', async (ctx) => {
+      if (supports(db().dialect, 'savepoint')) ctx.skip()
+      const nested = await ok(db().transaction((tx) => async () => {
+        await ok(insert(tx, 'around'))
+        const r = await tx.transaction((t2) => insert(t2, 'nested'))()
+        return E.right(r)
+      }))
+      expect(E.isLeft(nested) && nested.left._tag).toBe('UnsupportedFeature')
+      const after = await labels(db())
+      expect(after).toContain('around')
+      expect(after).not.toContain('nested')
+      await ok(db().execute(pipe(deleteFrom('cf_tx'), where({ label: 'around' }))))
+    })
+
+    it('rolls back a failed nested savepoint and keeps the outer work', async (ctx) => {
+      if (!supports(db().dialect, 'savepoint')) ctx.skip()
       const inner = await ok(db().transaction((tx) => async () => {
         await ok(insert(tx, 'outer'))
         const nested = await tx.transaction((t2) => seq(insert(t2, 'inner'), insert(t2, 'c1')))()
@@ -64,7 +80,8 @@ export const transactionCases: CaseGroup = (target) => {
       expect(await labels(db())).toEqual(['after', 'c1', 'c2', 'outer'])
     })
 
-    it('keeps a successful savepoint, and loses it when the outer transaction fails', async () => {
+    it('keeps a successful savepoint, and loses it when the outer transaction fails', async (ctx) => {
+      if (!supports(db().dialect, 'savepoint')) ctx.skip()
       const r = await db().transaction((tx) => async () => {
         await ok(tx.transaction((t2) => insert(t2, 'deep')))
         return E.left(dbError('TransactionError', 'abort on purpose'))
@@ -110,11 +127,20 @@ export const transactionCases: CaseGroup = (target) => {
       expect(after.length).toBe(before + 2)
     })
 
-    it('accepts isolation levels', async () => {
+    it('accepts isolation levels, refusing before BEGIN only those the engine lacks', async () => {
+      let accepted = 0
       for (const isolation of ['read committed', 'repeatable read', 'serializable'] as const) {
-        const n = await ok(db().transaction((tx) => tx.all(pipe(from('cf_tx'), select(as(count(), 'n')))), { isolation }))
-        expect(Number(n[0].n)).toBeGreaterThan(0)
+        const r = await db().transaction((tx) => tx.all(pipe(from('cf_tx'), select(as(count(), 'n')))), { isolation })()
+        if (E.isLeft(r)) {
+          // Refused by the dialect, with UnsupportedFeature, so nothing was sent.
+          expect(r.left._tag).toBe('UnsupportedFeature')
+          expect(() => db().dialect.beginTransaction({ isolation })).toThrow()
+          continue
+        }
+        accepted++
+        expect(Number(r.right[0].n)).toBeGreaterThan(0)
       }
+      expect(accepted).toBeGreaterThan(0)
     })
 
     it('refuses isolation settings on a nested transaction', async () => {

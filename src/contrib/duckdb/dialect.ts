@@ -1,0 +1,60 @@
+/**
+ * The DuckDB dialect: the PostgreSQL dialect with DuckDB's differences, made with `extend`.
+ *
+ * DuckDB speaks PostgreSQL's SQL closely: `$n` placeholders, double-quoted identifiers,
+ * `ILIKE`, `INSERT/UPDATE/DELETE ... RETURNING`, `ON CONFLICT (...) DO UPDATE SET col =
+ * EXCLUDED.col` (with WHERE), `LIMIT $n OFFSET $n`, `NULLS FIRST`, RIGHT and FULL JOIN, the
+ * `DEFAULT` keyword in VALUES. So this dialect starts from `postgres` and overrides only:
+ *
+ * - `toDriver`: a JS array is a DuckDB LIST (the driver binds it as one), not PostgreSQL's
+ *   `{...}` array text; every other value follows PostgreSQL's policy (`toPostgres`).
+ * - `beginTransaction`: DuckDB has no `ISOLATION LEVEL` clause. Every transaction gets snapshot
+ *   isolation, which satisfies read uncommitted, read committed and repeatable read; SERIALIZABLE
+ *   and DEFERRABLE are refused with UnsupportedFeature. `READ ONLY` exists.
+ * - no SAVEPOINT: `savepoint`, `releaseSavepoint` and `rollbackToSavepoint` are `unsupported`,
+ *   so a nested `transaction` fails with UnsupportedFeature and `supports(duckdb, 'savepoint')`
+ *   is false.
+ * - `unnestValues`: DuckDB's `unnest` takes one list, so an insert marked with `unnest(types)`
+ *   is written as multi-row VALUES (what every non-PostgreSQL dialect does with the marker).
+ * - `forVersion`: DuckDB reports `v1.5.6`; the version kept is `1.5.6`.
+ */
+import type { TransactionOptions } from '../../dialect.js'
+import { unsupported } from '../../dialect.js'
+import { unsupportedError } from '../../errors.js'
+import { extend } from '../../record.js'
+import { postgres, toPostgres, type PostgresDialect } from '../../dialects/postgres.js'
+import { standardOpen } from '../../dialects/standard.js'
+
+const NO_SAVEPOINTS = 'DuckDB has no savepoints, so transactions cannot nest'
+
+/** BEGIN for the options DuckDB can honour; a refusal names what it cannot. */
+const begin = (o: TransactionOptions): readonly string[] => {
+  if (o.isolation === 'serializable') {
+    throw unsupportedError('duckdb', 'SERIALIZABLE isolation', 'DuckDB gives every transaction snapshot isolation (repeatable read)')
+  }
+  if (o.deferrable === true) throw unsupportedError('duckdb', 'DEFERRABLE transactions')
+  return [o.readOnly === true ? 'BEGIN TRANSACTION READ ONLY' : 'BEGIN TRANSACTION']
+}
+
+/**
+ * The DuckDB dialect (DuckDB 1.1 and later; `compose` specialises it to the library's version).
+ *
+ * @example
+ * const db = compose(duckdbNodeApi({ path: ':memory:' }), duckdb)
+ * duckdb.compile(pipe(from('t'), where({ id: 1 }))) // SELECT * FROM "t" WHERE "id" = $1
+ */
+export const duckdb: PostgresDialect = extend<PostgresDialect>(postgres, (self) => ({
+  name: 'duckdb',
+  version: '1.5.0',
+
+  toDriver: (v) => (Array.isArray(v) ? v.map(self.toDriver) : toPostgres(v)),
+
+  unnestValues: (node) => standardOpen(self).insertValues(node),
+
+  beginTransaction: begin,
+  savepoint: unsupported('duckdb', 'SAVEPOINT', NO_SAVEPOINTS),
+  releaseSavepoint: unsupported('duckdb', 'RELEASE SAVEPOINT', NO_SAVEPOINTS),
+  rollbackToSavepoint: unsupported('duckdb', 'ROLLBACK TO SAVEPOINT', NO_SAVEPOINTS),
+
+  forVersion: (version) => extend(self, () => ({ version: version.trim().replace(/^v/, '') })),
+}))

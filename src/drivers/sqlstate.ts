@@ -1,0 +1,47 @@
+/**
+ * PostgreSQL's SQLSTATE codes as DbError tags: what every driver that talks to PostgreSQL (or
+ * to an engine that reports SQLSTATEs) classifies by.
+ */
+import type { DbErrorTag } from '../errors.js'
+
+const SQLSTATE_TAGS: Readonly<Record<string, DbErrorTag>> = {
+  23505: 'UniqueViolation',
+  // An exclusion constraint is a generalised unique constraint: a conflicting row exists.
+  '23P01': 'UniqueViolation',
+  23503: 'ForeignKeyViolation',
+  23001: 'ForeignKeyViolation',
+  23502: 'NotNullViolation',
+  23514: 'CheckViolation',
+  40001: 'SerializationFailure',
+  '40P01': 'Deadlock',
+  '55P03': 'LockTimeout',
+  57014: 'StatementTimeout',
+  // Cannot connect: bad password or role, no such database, server starting or stopping, full.
+  '3D000': 'ConnectionError',
+  '57P01': 'ConnectionError',
+  '57P02': 'ConnectionError',
+  '57P03': 'ConnectionError',
+  53300: 'ConnectionError',
+}
+
+/** Classes of SQLSTATE: connection, authorization, transaction state, rollback, syntax and access. */
+const SQLSTATE_CLASS_TAGS: Readonly<Record<string, DbErrorTag>> = {
+  '08': 'ConnectionError',
+  28: 'ConnectionError',
+  25: 'TransactionError',
+  '2D': 'TransactionError',
+  '3B': 'TransactionError',
+  40: 'TransactionError',
+  42: 'QueryError',
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/
+
+/**
+ * The DbError tag of a SQLSTATE code (`QueryError` for one with no tag of its own), or
+ * undefined when the code is not a SQLSTATE at all (a socket error code, a client's own code).
+ *
+ * @example sqlstateTag('23505') // 'UniqueViolation'
+ */
+export const sqlstateTag = (code: string): DbErrorTag | undefined =>
+  SQLSTATE.test(code) ? SQLSTATE_TAGS[code] ?? SQLSTATE_CLASS_TAGS[code.slice(0, 2)] ?? 'QueryError' : undefined

@@ -1,0 +1,24 @@
+import { connect } from '../../src/compose.js'
+import { duckdb, duckdbNodeApi } from '../../src/contrib/duckdb/index.js'
+import { type ColumnTypes, conformance, exec, ok } from '../../src/testing/index.js'
+
+/** DuckDB has no SERIAL or identity column: generated keys come from a sequence. */
+const duckdbTypes: ColumnTypes = {
+  id: "INTEGER PRIMARY KEY DEFAULT nextval('cf_id')", int: 'INTEGER', bigint: 'BIGINT', text: 'VARCHAR', varchar: (n) => `VARCHAR(${n})`,
+  bool: 'BOOLEAN', decimal: 'DECIMAL(30,10)', double: 'DOUBLE', date: 'DATE', timestamp: 'TIMESTAMP', timestamptz: 'TIMESTAMPTZ',
+  json: 'JSON', uuid: 'UUID', blob: 'BLOB',
+}
+
+conformance({
+  name: 'duckdb',
+  connect: async () => {
+    const db = await ok(connect(duckdbNodeApi({ path: ':memory:' }), duckdb))
+    await exec(db, 'CREATE SEQUENCE cf_id')
+    return db
+  },
+  columnTypes: duckdbTypes,
+  notes: {
+    decimal: 'DECIMAL comes back as a string with the column scale (no precision is lost)',
+    date: 'DATE comes back as a Date at midnight UTC',
+  },
+})

@@ -1,0 +1,28 @@
+import { PGlite } from '@electric-sql/pglite'
+import { connect } from '../../src/compose.js'
+import { pglite } from '../../src/contrib/pglite/driver.js'
+import { postgres } from '../../src/dialects/postgres.js'
+import { conformance, ok } from '../../src/testing/index.js'
+
+// Starting PGlite runs initdb (seconds); every group after the first starts from a dump of it.
+let template: Promise<File | Blob> | undefined
+const freshDatabase = (): Promise<File | Blob> => {
+  template ??= (async () => {
+    const db = await PGlite.create()
+    try {
+      return await db.dumpDataDir('none')
+    } finally {
+      await db.close()
+    }
+  })()
+  return template
+}
+
+conformance({
+  name: 'pglite',
+  connect: async () => ok(connect(pglite({ client: { loadDataDir: await freshDatabase() } }), postgres)),
+  notes: {
+    decimal: 'NUMERIC comes back as a string with the column scale (no precision is lost)',
+    date: 'DATE comes back as a Date at midnight UTC',
+  },
+})

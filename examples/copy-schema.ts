@@ -14,7 +14,7 @@ import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { copyRows, createSchema, introspect } from '../src/schema/index.js'
 import { loadChinook } from '../src/testing/index.js'
-import { backendFromUrl } from '../src/url.js'
+import { createBackend } from '../src/registry.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recordkit-copy-'))
 const source = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
@@ -24,7 +24,7 @@ await run(loadChinook(source))
 const schema = await run(introspect(source))
 
 // Create it on the target, then copy every table's rows through recordkit.
-const target = await run(backendFromUrl(process.env.COPY_TO ?? `sqlite:${join(dir, 'chinook.db')}`))
+const target = await run(createBackend(process.env.COPY_TO ?? `sqlite:${join(dir, 'chinook.db')}`))
 await run(createSchema(target, schema))
 for (const table of schema.tables) {
   const copied = await run(copyRows(source, target, table))

@@ -27,7 +27,7 @@ import {
   describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord,
 } from './schema/migrate.js'
 import { printModels } from './schema/print-model.js'
-import { backendFromUrl } from './url.js'
+import { createBackend } from './registry.js'
 
 /** Where the command writes, and what it reads from its environment. */
 export interface CliIO {
@@ -231,7 +231,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
 
     const url = v.url ?? io.env.RECORDKIT_URL
     if (url === undefined || url === '') throw usage('no database: give --url URL or set RECORDKIT_URL')
-    db = await result(backendFromUrl(url))
+    db = await result(createBackend(url))
     const dialect = db.dialect.name
     const options: MigrateOptions = {
       table: v.table,

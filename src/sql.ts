@@ -104,6 +104,19 @@ export const sql = Object.assign(
 /** Build a fragment from parts directly (what dialect code uses on hot paths). */
 export const fromParts = fragment
 
+/**
+ * Fragments one after the other with a separator between them.
+ * @example joinFragments([sql`a`, sql`b`], ', ') // a, b
+ */
+export const joinFragments = (items: readonly Fragment[], separator: string): Fragment => {
+  const parts: Part[] = []
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) parts.push(separator)
+    parts.push(items[i])
+  }
+  return fragment(parts)
+}
+
 const JSON_VALUE = Symbol.for('recordkit.json')
 
 /** A value to bind as JSON, whatever its JS type (see `json`). */

@@ -12,20 +12,13 @@ import type {
 import { type Dialect, supports, type TransactionOptions } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
-import { fromParts as F, isFragment, render, type Fragment, type Part } from '../sql.js'
+import { fromParts as F, joinFragments, isFragment, render, type Fragment, type Part } from '../sql.js'
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
-const joinParts = (items: readonly Fragment[], sep: string): Fragment => {
-  const parts: Part[] = []
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) parts.push(sep)
-    parts.push(items[i])
-  }
-  return F(parts)
-}
+const joinParts = joinFragments
 
 const EMPTY = F([])
 

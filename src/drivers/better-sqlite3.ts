@@ -23,6 +23,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
+import { connectionLock } from './connection-lock.js'
 import type { Compiled } from '../sql.js'
 
 /** Options of the better-sqlite3 driver. */
@@ -126,21 +127,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const isFile = options.filename !== ':memory:' && options.filename !== '' && !options.filename.startsWith('file::memory:')
   const cache = new Map<string, { readonly stmt: Database.Statement; readonly query: boolean }>()
 
-  // One connection, one holder at a time: a transaction or a stream holds it.
-  let held = false
-  const waiters: (() => void)[] = []
-  const acquire = (): Promise<void> => {
-    if (!held) {
-      held = true
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => waiters.push(resolve))
-  }
-  const releaseLock = (): void => {
-    const next = waiters.shift()
-    if (next) next()
-    else held = false
-  }
+  // One connection, one holder at a time: a transaction (or a stream on :memory:) holds it.
+  const lock = connectionLock()
 
   return fix<BetterSqlite3Driver>((self) => {
     const database = (): Database.Database => {
@@ -239,7 +227,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     const heldConnection: Connection = {
       execute: (q) => () => settle(q),
       stream: (q, o?: StreamOptions) => iterate(q, o?.batchSize ?? 500),
-      release: async () => releaseLock(),
+      release: async () => lock.release(),
     }
 
     return {
@@ -254,8 +242,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       knownVersion: () => (database().prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
 
       execute: (q): TaskEither<DbError, QueryResult> => () => {
-        if (!held) return settle(q)
-        return acquire().then(() => settle(q)).finally(releaseLock)
+        if (!lock.held()) return settle(q)
+        return lock.run(() => settle(q))
       },
 
       stream: (q, o) => ({
@@ -273,21 +261,21 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
             return
           }
           // An in-memory database has one connection: the stream holds it until it ends.
-          await acquire()
+          await lock.acquire()
           try {
             yield* iterate(q, o?.batchSize ?? 500)
           } finally {
-            releaseLock()
+            lock.release()
           }
         })(),
       }),
 
       reserve: () => async () => {
-        await acquire()
+        await lock.acquire()
         try {
           database()
         } catch (e) {
-          releaseLock()
+          lock.release()
           return { _tag: 'Left', left: self.classifyError(e) }
         }
         return { _tag: 'Right', right: heldConnection }

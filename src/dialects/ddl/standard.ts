@@ -9,7 +9,7 @@ import type { Dialect } from '../../dialect.js'
 import { unsupported } from '../../dialect.js'
 import type { Row } from '../../driver.js'
 import { dbError, type DbError } from '../../errors.js'
-import { fromParts as F, isFragment, sql, type Fragment, type Part } from '../../sql.js'
+import { fromParts as F, joinFragments, isFragment, sql, type Fragment, type Part } from '../../sql.js'
 import {
   type AlterAction, type CheckDef, type ColumnDef, type ConstraintDef, type DdlNode, type KeyDef, native, type SchemaDef, type TableDef, type ViewDef, typeParts,
 } from '../../schema/ddl.js'
@@ -19,14 +19,7 @@ import type { DdlDialect, NativeColumn, RunQuery, TableKeys } from '../../schema
 
 const EMPTY = F([])
 
-const joinParts = (items: readonly Fragment[], sep: string): Fragment => {
-  const parts: Part[] = []
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) parts.push(sep)
-    parts.push(items[i])
-  }
-  return F(parts)
-}
+const joinParts = joinFragments
 
 /**
  * A TaskEither from an async function that may throw a DbError (for dialect authors).

@@ -155,7 +155,10 @@ export const loadChinook = (db: Backend, options?: { readonly rowsPerInsert?: nu
       const created = await db.execute(sql.raw(chinookDdl(db, t)))()
       if (E.isLeft(created)) return created
       const names = t.columns.map((c) => c.name)
-      const perInsert = Math.min(options?.rowsPerInsert ?? 500, Math.floor(db.dialect.maxParams / names.length))
+      // A table that references itself goes row by row: some engines (DuckDB) check a foreign
+      // key against the table as it was before the statement.
+      const selfReferencing = t.foreignKeys.some((fk) => fk.table === t.name)
+      const perInsert = selfReferencing ? 1 : Math.min(options?.rowsPerInsert ?? 500, Math.floor(db.dialect.maxParams / names.length))
       for (let i = 0; i < t.rows.length; i += perInsert) {
         const chunk = t.rows.slice(i, i + perInsert).map((r) => Object.fromEntries(names.map((n, j) => [n, r[j]])))
         const inserted = await db.execute(pipe(insertInto(t.name), values(chunk)))()

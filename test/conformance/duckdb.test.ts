@@ -1,6 +1,6 @@
 import { connect } from '../../src/compose.js'
 import { duckdb, duckdbNodeApi } from '../../src/contrib/duckdb/index.js'
-import { type ColumnTypes, conformance, exec, ok } from '../../src/testing/index.js'
+import { type ColumnTypes, conformance, exec, loadChinook, ok } from '../../src/testing/index.js'
 
 /** DuckDB has no SERIAL or identity column: generated keys come from a sequence. */
 const duckdbTypes: ColumnTypes = {
@@ -14,6 +14,11 @@ conformance({
   connect: async () => {
     const db = await ok(connect(duckdbNodeApi({ path: ':memory:' }), duckdb))
     await exec(db, 'CREATE SEQUENCE cf_id')
+    return db
+  },
+  chinook: async () => {
+    const db = await ok(connect(duckdbNodeApi({ path: ':memory:' }), duckdb))
+    await ok(loadChinook(db))
     return db
   },
   columnTypes: duckdbTypes,

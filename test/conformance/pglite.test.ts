@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { connect } from '../../src/compose.js'
 import { pglite } from '../../src/contrib/pglite/driver.js'
 import { postgres } from '../../src/dialects/postgres.js'
-import { conformance, ok } from '../../src/testing/index.js'
+import { conformance, loadChinook, ok } from '../../src/testing/index.js'
 
 // Starting PGlite runs initdb (seconds); every group after the first starts from a dump of it.
 let template: Promise<File | Blob> | undefined
@@ -21,6 +21,11 @@ const freshDatabase = (): Promise<File | Blob> => {
 conformance({
   name: 'pglite',
   connect: async () => ok(connect(pglite({ client: { loadDataDir: await freshDatabase() } }), postgres)),
+  chinook: async () => {
+    const db = await ok(connect(pglite({ client: { loadDataDir: await freshDatabase() } }), postgres))
+    await ok(loadChinook(db))
+    return db
+  },
   notes: {
     decimal: 'NUMERIC comes back as a string with the column scale (no precision is lost)',
     date: 'DATE comes back as a Date at midnight UTC',

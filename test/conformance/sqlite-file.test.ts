@@ -5,7 +5,7 @@ import { afterAll } from 'vitest'
 import { compose } from '../../src/compose.js'
 import { sqlite } from '../../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../../src/drivers/better-sqlite3.js'
-import { conformance } from '../../src/testing/index.js'
+import { conformance, loadChinook, ok } from '../../src/testing/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recordkit-conformance-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -14,4 +14,9 @@ let n = 0
 conformance({
   name: 'sqlite (file)',
   connect: async () => compose(betterSqlite3({ filename: join(dir, `db-${++n}.sqlite`) }), sqlite),
+  chinook: async () => {
+    const db = compose(betterSqlite3({ filename: join(dir, 'chinook.sqlite') }), sqlite)
+    await ok(loadChinook(db))
+    return db
+  },
 })

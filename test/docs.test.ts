@@ -1,5 +1,6 @@
 /**
- * Every TypeScript code block in README.md and docs/ is an excerpt of a file that runs.
+ * Every TypeScript code block in README.md and docs/ is an excerpt of a file that runs, and so
+ * is every block of another language (a shell session) that names its source.
  *
  * A block is preceded by `<!-- excerpt: path/to/file.ts -->`; its lines (trimmed, blank lines
  * ignored) must appear in that file in the same order and contiguously, except where the block
@@ -15,17 +16,20 @@ const docs = ['README.md', ...(existsSync(join(root, 'docs')) ? readdirSync(join
 
 const norm = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '')
 
-interface Block { readonly line: number; readonly source?: string; readonly body: string }
+interface Block { readonly line: number; readonly lang: string; readonly source?: string; readonly body: string }
 
 const blocks = (md: string): Block[] => {
   const out: Block[] = []
   const lines = md.split('\n')
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```(ts|typescript)\s*$/.test(lines[i])) continue
+    const fence = /^```(\w*)\s*$/.exec(lines[i])
+    if (fence === null) continue
     const marker = /<!--\s*excerpt:\s*(\S+)\s*-->/.exec(lines[i - 1] ?? '')
     let j = i + 1
     while (j < lines.length && !lines[j].startsWith('```')) j++
-    out.push({ line: i + 1, source: marker?.[1], body: lines.slice(i + 1, j).join('\n') })
+    if (fence[1] === 'ts' || fence[1] === 'typescript' || marker !== null) {
+      out.push({ line: i + 1, lang: fence[1], source: marker?.[1], body: lines.slice(i + 1, j).join('\n') })
+    }
     i = j
   }
   return out

@@ -50,12 +50,12 @@ const encodeRow = (core: ModelCore, v: Values): Row => {
 const canReturn = (db: Backend): boolean => supports(db.dialect, 'insertReturning') && supports(db.dialect, 'returning')
 
 /** A key (a value, or an object for a composite key) as a string for matching. */
-const keyString = (core: ModelCore, key: unknown): string =>
+const keyString = (core: ModelCore, key: unknown): string | number =>
   core.primaryKey.length === 1 ? keyOf(key) : core.primaryKey.map((f) => keyOf((key as Values)[f.name])).join('\0')
 
 /** Read rows back by their keys, in the order of `keys`. */
 const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[]): Promise<Values[]> => {
-  const found = new Map<string, Values>()
+  const found = new Map<string | number, Values>()
   const size = Math.max(1, Math.floor((db.dialect.maxParams - 10) / core.primaryKey.length))
   for (let i = 0; i < keys.length; i += size) {
     const chunk = keys.slice(i, i + size)

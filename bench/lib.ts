@@ -1,22 +1,52 @@
 /**
- * A small benchmark harness: interleaved, shuffled rounds after a warm-up; the ratio to the
- * baseline is taken within each round and the median reported, so machine drift cancels.
+ * The benchmark harness: warm-up, calibration, then interleaved and shuffled rounds. Each
+ * implementation's time per operation is taken in every round; its ratio to the baseline (the
+ * first implementation) is taken within the round, and the median of those ratios reported, so
+ * drift of a shared machine hits every implementation of a round alike.
  */
 
-/** One implementation of a workload: runs `n` operations. */
-export type Task = (n: number) => Promise<void> | void
+/** One implementation of a workload. */
+export interface Impl {
+  readonly name: string
+  /** Untimed work before each measurement (emptying a table, say). */
+  readonly before?: () => Promise<void> | void
+  /** Run `n` operations. */
+  readonly run: (n: number) => Promise<void> | void
+}
+
+export interface CompareOptions {
+  /** Rounds after the warm-up. Default `BENCH_ROUNDS` or 15. */
+  readonly rounds?: number
+  /** Wall time one measurement should take; sets the operations per measurement. Default 40 ms. */
+  readonly targetMs?: number
+  /** Least warm-up time per implementation. Default 250 ms (and at least two calls). */
+  readonly warmupMs?: number
+  /** Operations the warm-up aims for (so the JIT optimizes every function). Default 5000. */
+  readonly warmupOps?: number
+  /** Most warm-up time spent reaching `warmupOps`. Default 600 ms. */
+  readonly warmupCapMs?: number
+  /** Operations per measurement, for everyone (skips calibration). */
+  readonly ops?: number
+  /** Most operations per measurement. */
+  readonly maxOps?: number
+}
 
 export interface Measured {
   readonly name: string
+  /** Operations per measurement. */
+  readonly ops: number
+  /** Time per operation in each round, in microseconds. */
+  readonly perOpUs: readonly number[]
   /** Median time per operation, in microseconds. */
   readonly medianUs: number
-  /** Median of per-round ratios to the baseline, and their min and max. */
+  /** Per-round ratios to the baseline, their median, min and max. */
+  readonly ratios: readonly number[]
   readonly ratio: number
   readonly ratioMin: number
   readonly ratioMax: number
 }
 
-const median = (xs: readonly number[]): number => {
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
@@ -31,36 +61,74 @@ const shuffle = <T>(xs: readonly T[]): T[] => {
   return a
 }
 
+const now = (): number => performance.now()
+
+const timed = async (impl: Impl, n: number): Promise<number> => {
+  if (impl.before !== undefined) await impl.before()
+  const t0 = now()
+  await impl.run(n)
+  return now() - t0
+}
+
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+
 /**
- * Measure tasks against the first one (the baseline).
- * @example await compare({ raw: (n) => ..., recordkit: (n) => ... }, { ops: 10_000 })
+ * Measure implementations against the first one (the baseline).
+ *
+ * @example
+ * await compare([{ name: 'raw', run: (n) => ... }, { name: 'recordkit', run: async (n) => ... }])
  */
-export const compare = async (
-  tasks: Readonly<Record<string, Task>>,
-  options: { readonly ops: number; readonly rounds?: number; readonly warmup?: number },
-): Promise<Measured[]> => {
-  const names = Object.keys(tasks)
-  const rounds = options.rounds ?? 9
-  for (const n of names) await tasks[n](options.warmup ?? options.ops)
-  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]))
+export const compare = async (impls: readonly Impl[], options: CompareOptions = {}): Promise<Measured[]> => {
+  const rounds = options.rounds ?? ROUNDS
+  const targetMs = options.targetMs ?? 40
+  const warmupMs = options.warmupMs ?? 250
+  const warmupOps = options.warmupOps ?? 5000
+  const warmupCapMs = options.warmupCapMs ?? 600
+  const maxOps = options.maxOps ?? 1_000_000
+  const ops = new Map<Impl, number>()
+  // Warm-up and calibration: run until the JIT has seen every function often (a few thousand
+  // operations) or the time cap is spent, then size a measurement from the last call.
+  for (const impl of impls) {
+    let n = 1
+    let spent = 0
+    let done = 0
+    let calls = 0
+    let perOp = 0
+    while (calls < 2 || spent < warmupMs || (done < warmupOps && spent < warmupCapMs)) {
+      const ms = await timed(impl, n)
+      spent += ms
+      done += n
+      calls++
+      perOp = ms / n
+      if (options.ops === undefined && ms < 50) n = Math.min(n * 2, maxOps)
+    }
+    ops.set(impl, options.ops ?? Math.max(1, Math.min(maxOps, Math.round(targetMs / Math.max(perOp, 1e-6)))))
+  }
+  const times = new Map<Impl, number[]>(impls.map((i) => [i, []]))
   for (let r = 0; r < rounds; r++) {
-    for (const n of shuffle(names)) {
-      const t0 = process.hrtime.bigint()
-      await tasks[n](options.ops)
-      times[n].push(Number(process.hrtime.bigint() - t0) / 1000 / options.ops)
+    for (const impl of shuffle(impls)) {
+      const n = ops.get(impl)!
+      times.get(impl)!.push(((await timed(impl, n)) * 1000) / n)
     }
   }
-  const base = times[names[0]]
-  return names.map((n) => {
-    const ratios = times[n].map((t, i) => t / base[i])
-    return { name: n, medianUs: median(times[n]), ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) }
+  const base = times.get(impls[0])!
+  return impls.map((impl) => {
+    const t = times.get(impl)!
+    const ratios = t.map((x, i) => x / base[i])
+    return {
+      name: impl.name, ops: ops.get(impl)!, perOpUs: t, medianUs: median(t),
+      ratios, ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios),
+    }
   })
 }
 
-/** Print a result table. */
-export const report = (title: string, rows: readonly Measured[]): void => {
-  console.log(`\n${title}`)
-  console.log('| implementation | median µs/op | ratio to baseline (min-max) |')
-  console.log('|---|---:|---:|')
-  for (const r of rows) console.log(`| ${r.name} | ${r.medianUs.toFixed(2)} | ${r.ratio.toFixed(2)}x (${r.ratioMin.toFixed(2)}-${r.ratioMax.toFixed(2)}) |`)
+/** Fail loudly when a workload's answer is wrong (checked once, outside the measurement). */
+export const expect = (ok: boolean, what: string): void => {
+  if (!ok) throw new Error(`check failed: ${what}`)
+}
+
+/** Unwrap an fp-ts Either, throwing its Left. */
+export const right = <A>(e: { readonly _tag: 'Left'; readonly left: unknown } | { readonly _tag: 'Right'; readonly right: A }): A => {
+  if (e._tag === 'Left') throw e.left
+  return e.right
 }

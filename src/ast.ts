@@ -1,5 +1,6 @@
 /**
- * Query data: plain, readonly, frozen objects. Builders in `query.ts` produce them; dialects
+ * Query data: plain, readonly objects, never changed once built (typed readonly, not frozen at
+ * run time: freezing cost more than building). Builders in `query.ts` produce them; dialects
  * compile them. Nothing here knows any database.
  *
  * Each node has a `kind`. Later features (CTE, windows, set operations, locking, JSON) are

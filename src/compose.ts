@@ -56,6 +56,14 @@ export interface Backend {
   /** Compile once; run many times. */
   readonly prepare: <R = Row>(q: Executable<R>) => Prepared<R>
   /**
+   * Run one statement once per set of parameters, in order: the statement is compiled once, and
+   * each set gives every one of its parameters, in order, as JS values (the dialect adapts them).
+   * Each run goes through `execute` (middleware sees it; inside a transaction it uses the
+   * transaction's connection); the first failure stops the batch. Wrap it in `transaction` to
+   * make it atomic. `Model.createMany` inserts through it, a multi-row INSERT per set.
+   */
+  readonly executeBatch: <R = Row>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => TaskEither<DbError, QueryResult<R>[]>
+  /**
    * Run `fn` in a transaction: commit if it succeeds, roll back and return its error if it
    * fails. Nested calls become savepoints. Every query inside runs on the transaction's
    * connection, whether it goes through `tx` or through the outer `db`.
@@ -184,9 +192,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     compile: (q) => self.dialect.compile(q),
 
     execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
-      const c = compileFor(q)
-      if (E.isLeft(c)) return leftTask(c.left)
-      const compiled = c.right
+      let compiled: Compiled
+      if (isCompiled(q)) compiled = q
+      else {
+        const c = self.compile(q as Compilable)
+        if (E.isLeft(c)) return leftTask(c.left)
+        compiled = c.right
+      }
       return () => {
         const frame = frameFor(self.driver)
         return (frame === undefined ? self.driver.execute(compiled) : frame.conn.execute(compiled))() as Promise<E.Either<DbError, QueryResult<R>>>
@@ -199,9 +211,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     },
 
     first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
-      const c = compileFor(q)
-      if (E.isLeft(c)) return leftTask(c.left)
-      const k = c.right
+      let k: Compiled
+      if (isCompiled(q)) k = q
+      else {
+        const c = self.compile(q as Compilable)
+        if (E.isLeft(c)) return leftTask(c.left)
+        k = c.right
+      }
       const t = self.execute<R>(k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true })
       return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
     },
@@ -248,6 +264,29 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         all: guarded(false, (x) => self.all<R>(x)),
         first: guarded(true, (x) => self.first<R>(x)),
       })
+    },
+
+    executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]): TaskEither<DbError, QueryResult<R>[]> => {
+      const c = compileFor(q)
+      if (E.isLeft(c)) return leftTask(c.left)
+      const text = c.right.sql
+      const count = c.right.params.length
+      return async () => {
+        const out: QueryResult<R>[] = []
+        for (const set of sets) {
+          if (set.length !== count) return E.left(dbError('QueryError', `a batch run gives ${set.length} values for ${count} parameters`, { sql: text }))
+          const params = new Array<unknown>(count)
+          try {
+            for (let i = 0; i < count; i++) params[i] = self.dialect.toDriver(set[i])
+          } catch (e) {
+            return E.left(toDbError(e))
+          }
+          const r = await self.execute<R>({ sql: text, params })()
+          if (E.isLeft(r)) return r
+          out.push(r.right)
+        }
+        return E.right(out)
+      }
     },
 
     transaction: (fn, options = {}) => {

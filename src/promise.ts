@@ -33,6 +33,8 @@ export interface PromiseBackend {
   readonly first: <R = Row>(q: Executable<R>) => Promise<R | undefined>
   readonly query: <R = Row>(fragment: Fragment) => Promise<R[]>
   readonly stream: <R = Row>(q: Executable<R>, options?: StreamOptions) => AsyncIterable<R>
+  /** One statement run once per set of parameters (see `Backend.executeBatch`). */
+  readonly executeBatch: <R = Row>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => Promise<QueryResult<R>[]>
   /** Commits when `fn` resolves, rolls back and rejects with its error when it rejects. */
   readonly transaction: <A>(fn: (tx: PromiseBackend) => Promise<A>, options?: TransactionOptions) => Promise<A>
   readonly close: () => Promise<void>
@@ -54,6 +56,7 @@ export const promised = (backend: Backend): PromiseBackend => {
     first: (q) => run(backend.first(q)).then(optionToUndefined),
     query: (f) => run(backend.query(f)),
     stream: (q, o) => backend.stream(q, o),
+    executeBatch: (q, sets) => run(backend.executeBatch(q, sets)),
     transaction: async (fn, options) => {
       // A non-DbError thrown by fn is rethrown as it was, after the rollback.
       let thrown: { readonly value: unknown } | undefined

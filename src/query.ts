@@ -1,7 +1,9 @@
 /**
  * Immutable, pipeable builders that produce query data (see `ast.ts`).
  *
- * Every function returns a new frozen value; use them with fp-ts `pipe`:
+ * Every function returns a new value and never changes its input (the node types are readonly;
+ * nodes are not frozen at run time, which would cost more than building them); use them with
+ * fp-ts `pipe`:
  *
  * ```ts
  * pipe(from('users'), select('id', 'name'), where(eq('id', 1)), limit(1))
@@ -36,9 +38,14 @@ export type Query<R = Row> = Select<R> | Compound<R> | Insert<R> | Update<R> | D
 // ---------------------------------------------------------------- expressions
 
 const EXPR = Symbol.for('recordkit.Expr')
+/**
+ * Mark an expression node as built by recordkit. Nodes are not frozen at run time: they are
+ * never changed once built (the types are readonly), and `Object.freeze` cost more than the rest
+ * of building a query (bench/RESULTS.md, W0 and W1).
+ */
 const node = <E extends Expr>(e: E): E => {
   ;(e as unknown as Record<symbol, unknown>)[EXPR] = true
-  return Object.freeze(e)
+  return e
 }
 
 /**
@@ -205,7 +212,7 @@ export const excluded = (column: string): Expr => node({ kind: 'excluded', colum
  * An aliased selection.
  * @example select(as(count(), 'n'))
  */
-export const as = (e: Operand | Expr, alias: string): Selection => Object.freeze({ expr: toExpr(e), alias })
+export const as = (e: Operand | Expr, alias: string): Selection => ({ expr: toExpr(e), alias })
 
 /**
  * A condition from an expression or from an object of column/value pairs:
@@ -223,24 +230,33 @@ export const toCondition = (c: Expr | Fragment | Record<string, unknown>): Expr 
 
 const AS_RE = /^(.+?)\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*)$/i
 
+/** Whether a name has white space: a scan of its characters; `\s` decides the rare doubtful ones. */
+const hasSpace = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c <= 32 || c === 160 || c >= 0x1680) return /\s/.test(s)
+  }
+  return false
+}
+
 /**
  * A table reference; `'albums a'` or `'albums as a'` gives an alias, `'main.albums'` a schema.
  * @example table('chinook.albums as a')
  */
 export const table = (spec: string): TableRef => {
-  const m = /\s/.test(spec) ? AS_RE.exec(spec.trim()) : null
+  const m = hasSpace(spec) ? AS_RE.exec(spec.trim()) : null
   const [name, alias] = m ? [m[1], m[2]] : [spec.trim(), undefined]
   const dot = name.indexOf('.')
-  return Object.freeze(dot < 0
+  return dot < 0
     ? { kind: 'table' as const, name, alias }
-    : { kind: 'table' as const, schema: name.slice(0, dot), name: name.slice(dot + 1), alias })
+    : { kind: 'table' as const, schema: name.slice(0, dot), name: name.slice(dot + 1), alias }
 }
 
 const STAR: Expr = node({ kind: 'star' })
 
 const selection = (s: string | Expr | Fragment | Selection): Selection => {
   if (typeof s === 'string') {
-    if (/\s/.test(s)) {
+    if (hasSpace(s)) {
       const t = s.trim()
       const m = AS_RE.exec(t)
       if (m && /\sas\s/i.test(t)) return { expr: toExpr(m[1]), alias: m[2] }
@@ -274,27 +290,26 @@ const selections = (args: readonly SelectArg[]): Selection[] => {
  * it selects `*`.
  * @example pipe(from('users'), where({ id: 1 }))
  */
-export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable): Select<R> =>
-  Object.freeze({
-    kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
-    from: typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t,
-  })
+export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable): Select<R> => ({
+  kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
+  from: typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t,
+})
 
 /**
  * A SELECT without FROM (`SELECT 1`).
  * @example pipe(selectOnly(), select(as(val(1), 'one')))
  */
 export const selectOnly = <R = Row>(): Select<R> =>
-  Object.freeze({ kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [] })
+  ({ kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [] })
 
 /**
- * A copy of a SELECT with some fields changed. Written out field by field: copying a frozen
- * node with spread syntax costs several times more, and builders run on every query.
+ * A copy of a SELECT with some fields changed. Written out field by field: copying a node with
+ * spread syntax costs several times more, and builders run on every query.
  * Every field of SelectNode must be listed here.
  * @example patchSelect(q, { limit: 1 })
  */
 export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>): Q =>
-  Object.freeze({
+  ({
     kind: 'select',
     distinct: c.distinct ?? q.distinct,
     columns: c.columns ?? q.columns,
@@ -314,7 +329,7 @@ export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>):
 
 /** A copy of any statement node with some fields changed. */
 const patch = <Q extends SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode>(q: Q, c: Partial<Q>): Q =>
-  q.kind === 'select' ? patchSelect(q as SelectNode, c as Partial<SelectNode>) as Q : Object.freeze({ ...q, ...c }) as unknown as Q
+  q.kind === 'select' ? patchSelect(q as SelectNode, c as Partial<SelectNode>) as Q : ({ ...q, ...c }) as unknown as Q
 
 /**
  * A copy of a SELECT or a set operation with its result-level fields (ORDER BY, LIMIT,
@@ -364,7 +379,7 @@ export interface Using {
  * `USING (col, ...)` for a join: the columns have the same name on both sides.
  * @example pipe(from('track'), join('album', using('album_id')))
  */
-export const using = (...columns: readonly string[]): Using => Object.freeze({ using: columns })
+export const using = (...columns: readonly string[]): Using => ({ using: columns })
 
 /** What a join condition may be: an expression, a fragment, a pair of columns, an object of column/value pairs, or `using(...)`. */
 export type JoinCondition = Expr | Fragment | readonly [string, string] | Using | Readonly<Record<string, unknown>>
@@ -434,7 +449,7 @@ export const paginate = ({ page, perPage }: { readonly page: number; readonly pe
  * @example pipe(insertInto('users'), values({ name: 'Ada' }), returning('id'))
  */
 export const insertInto = <R = Row>(t: string | TableRef): Insert<R> =>
-  Object.freeze({ kind: 'insert' as const, table: typeof t === 'string' ? table(t) : t, columns: [], rows: [] })
+  ({ kind: 'insert' as const, table: typeof t === 'string' ? table(t) : t, columns: [], rows: [] })
 
 /**
  * Rows to insert: one object or an array. Columns are the union of the keys (in first-seen
@@ -448,7 +463,7 @@ export const values = (rows: Readonly<Record<string, unknown>> | readonly Readon
   for (const r of list) for (const k in r) if (r[k] !== undefined && !seen.has(k)) { seen.add(k); columns.push(k) }
   const widen = (cells: readonly Expr[]) => cells.length === columns.length ? cells : [...cells, ...Array(columns.length - cells.length).fill(DEFAULT)]
   const added = list.map((r) => columns.map((c) => (r[c] === undefined ? DEFAULT : toValue(r[c]))))
-  return Object.freeze({ ...q, columns, rows: [...q.rows.map(widen), ...added] })
+  return { ...q, columns, rows: [...q.rows.map(widen), ...added] }
 }
 
 /**
@@ -457,7 +472,7 @@ export const values = (rows: Readonly<Record<string, unknown>> | readonly Readon
  * @example pipe(insertInto('archive'), fromSelect(['id', 'name'], pipe(from('users'), select('id', 'name'), where({ active: false }))))
  */
 export const fromSelect = (columns: readonly string[], query: SelectLike) => <Q extends InsertNode>(q: Q): Q =>
-  Object.freeze({ ...q, columns, rows: [], query })
+  ({ ...q, columns, rows: [], query })
 
 /**
  * Upsert: on a conflict over `target`, do nothing (`'nothing'`) or update the given columns.
@@ -478,7 +493,7 @@ export const onConflict = (
       ? (action as readonly string[]).map((c) => [c, excluded(c)] as const)
       : Object.entries(action as Record<string, unknown>).map(([c, v]) => [c, toValue(v)] as const)
   const where = options?.where === undefined ? undefined : toCondition(options.where)
-  return Object.freeze({ ...q, onConflict: { target, update, where } })
+  return { ...q, onConflict: { target, update, where } }
 }
 
 /**
@@ -486,21 +501,21 @@ export const onConflict = (
  * @example pipe(deleteFrom('users'), where({ id: 1 }), returning('*'))
  */
 export const returning = <R = Row>(...cols: readonly SelectArg[]) => <Q extends InsertNode | UpdateNode | DeleteNode>(q: Q): Q & { readonly __row?: R } =>
-  Object.freeze({ ...q, returning: [...(q.returning ?? []), ...selections(cols)] } as Q)
+  ({ ...q, returning: [...(q.returning ?? []), ...selections(cols)] } as Q)
 
 /**
  * Start an UPDATE.
  * @example pipe(update('users'), set({ name: 'Ada' }), where({ id: 1 }))
  */
 export const update = <R = Row>(t: string | TableRef): Update<R> =>
-  Object.freeze({ kind: 'update' as const, table: typeof t === 'string' ? table(t) : t, set: [] })
+  ({ kind: 'update' as const, table: typeof t === 'string' ? table(t) : t, set: [] })
 
 /**
  * Assignments for an UPDATE; values may be expressions (`add('n', val(1))`).
  * @example set({ visits: add('visits', val(1)), seen_at: new Date() })
  */
 export const set = (assignments: Readonly<Record<string, unknown>>) => <Q extends UpdateNode>(q: Q): Q =>
-  Object.freeze({
+  ({
     ...q,
     set: [...q.set, ...Object.entries(assignments).filter(([, v]) => v !== undefined).map(([c, v]) => [c, toValue(v)] as const)],
   })
@@ -510,7 +525,7 @@ export const set = (assignments: Readonly<Record<string, unknown>>) => <Q extend
  * @example pipe(deleteFrom('users'), where({ id: 1 }))
  */
 export const deleteFrom = <R = Row>(t: string | TableRef): Delete<R> =>
-  Object.freeze({ kind: 'delete' as const, table: typeof t === 'string' ? table(t) : t })
+  ({ kind: 'delete' as const, table: typeof t === 'string' ? table(t) : t })
 
 /** True for a query node (as opposed to a raw fragment). */
 export const isQueryNode = (u: unknown): u is QueryNode =>

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compose, dbError, extend, from, insertInto, isDbError, promised, run, select, sql, values, where } from '../src/index.js'
+import { compose, dbError, extend, from, insertInto, isDbError, promised, returning, run, select, sql, values, where } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 
@@ -102,6 +102,21 @@ describe('better-sqlite3 driver: value policy', () => {
   it("integers: 'safe' gives numbers, and BigInt only beyond 2^53", async () => {
     const db = memory()
     expect(await run(db.all(sql`SELECT ${big} AS b, ${2 ** 31} AS i, 1.5 AS f`))).toEqual([{ b: big, i: 2 ** 31, f: 1.5 }])
+  })
+  it("integers: 'safe' keeps stored integers beyond 2^53 exact in first rows, lists, RETURNING and streams", async () => {
+    const db = memory()
+    await run(db.execute(sql`CREATE TABLE big (id INTEGER PRIMARY KEY, n INTEGER, r REAL)`))
+    const rows = [{ id: 1, n: big, r: 2 ** 60 }, { id: 2, n: -big, r: 0.5 }, { id: 3, n: 2 ** 40, r: 1 }]
+    const returned = await run(db.all(pipe(insertInto('big'), values(rows[0]), returning('id', 'n', 'r'))))
+    expect(returned).toEqual([rows[0]])
+    await run(db.execute(pipe(insertInto('big'), values(rows.slice(1)))))
+    const q = pipe(from('big'), select('id', 'n', 'r'))
+    expect(await run(db.all(q))).toEqual(rows)
+    expect(await run(db.first(pipe(q, where({ id: 2 }))))).toEqual({ _tag: 'Some', value: rows[1] })
+    expect(await run(db.first(pipe(q, where({ id: 3 }))))).toEqual({ _tag: 'Some', value: rows[2] })
+    const streamed: unknown[] = []
+    for await (const r of db.stream(q)) streamed.push(r)
+    expect(streamed).toEqual(rows)
   })
   it("integers: 'bigint' gives BigInt always, 'number' gives numbers always", async () => {
     const asBig = compose(betterSqlite3({ filename: ':memory:', integers: 'bigint' }), sqlite)

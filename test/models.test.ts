@@ -43,6 +43,14 @@ describe('codecs accept every backend representation', () => {
     for (const u of ['2023-02-29', 'yesterday', 1700000000000, new Date(NaN), null]) expect(decode(date, u)).toBe(FAIL)
   })
 
+  it('date: the two common forms (toISOString text, SQL text) read like every other form', () => {
+    expect(decode(date, '2024-02-29 12:34:56')).toEqual(new Date('2024-02-29T12:34:56Z'))
+    expect(decode(date, '1999-12-31T23:59:59.999Z')).toEqual(new Date('1999-12-31T23:59:59.999Z'))
+    expect(decode(date, '2000-02-29T00:00:00.000Z')).toEqual(new Date('2000-02-29T00:00:00Z'))
+    for (const u of ['2023-02-29T00:00:00.000Z', '2100-02-29 00:00:00', '2024-04-31 00:00:00', '2024-13-01T00:00:00.000Z', '2024-00-10 00:00:00',
+      '2024-01-00T00:00:00.000Z', '2024-0a-01 00:00:00', '2024-01-01T00:00:00.00xZ']) expect(decode(date, u)).toBe(FAIL)
+  })
+
   it('json: text, parsed values and bytes; encodes to text', () => {
     const Meta = jsonOf(t.type({ a: t.number }))
     expect(decode(Meta, '{"a":1}')).toEqual({ a: 1 })

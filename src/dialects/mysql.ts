@@ -111,10 +111,10 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
   maxParams: 65535,
   rowAlias: 'new',
 
-  quoteIdentifier: (name) => {
+  quoteIdentifier: fragments.memo((name) => {
     if (name.includes('\0')) throw dbError('QueryError', `identifier contains a NUL character: ${JSON.stringify(name)}`)
     return `\`${name.replace(/`/g, '``')}\``
-  },
+  }),
   toDriver: toMysql,
 
   binary: (op, l, r) =>

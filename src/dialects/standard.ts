@@ -27,6 +27,30 @@ const needsParens = (e: Expr): boolean =>
   e.kind === 'binary' || e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'in' ||
   e.kind === 'between' || e.kind === 'isNull'
 
+/**
+ * Remember the results of a pure function of one string (quoting an identifier, the fragment of a
+ * column): a query names the same few tables and columns every time it is built. At most 10,000
+ * entries, then it starts over. Results are remembered only when `f` returns.
+ */
+const memo = <V>(f: (key: string) => V): ((key: string) => V) => {
+  const seen = new Map<string, V>()
+  return (key) => {
+    let v = seen.get(key)
+    if (v === undefined) {
+      v = f(key)
+      if (seen.size >= 10_000) seen.clear()
+      seen.set(key, v)
+    }
+    return v
+  }
+}
+
+const quoteStandard = (name: string): string => {
+  if (name.indexOf('"') < 0 && name.indexOf('\0') < 0) return `"${name}"`
+  if (name.includes('\0')) throw dbError('QueryError', `identifier contains a NUL character: ${JSON.stringify(name)}`)
+  return `"${name.replace(/"/g, '""')}"`
+}
+
 const isolationSql = (o: TransactionOptions): string[] => {
   const modes: string[] = []
   if (o.isolation) modes.push(`ISOLATION LEVEL ${o.isolation.toUpperCase()}`)
@@ -38,357 +62,368 @@ const isolationSql = (o: TransactionOptions): string[] => {
  * The standard dialect as an open record (what `extend` builds on).
  * @example const mine = fix((self) => ({ ...standardOpen(self), name: 'mine' }))
  */
-export const standardOpen = (self: Dialect): Dialect => ({
-  ...standardDdl(self),
-  name: 'standard',
-  version: '0',
-  maxParams: 32766,
+export const standardOpen = (self: Dialect): Dialect => {
+  // Column references and table names render the same every time: remember their fragments
+  // (through `self`, so overrides of `column`, `quoteIdentifier` or `fromItem` are what is remembered).
+  const columnOf = memo((name) => F([self.column(undefined, name)]))
+  const qualifiedColumnOf = memo((key) => {
+    const dot = key.indexOf('\0')
+    return F([self.column(key.slice(0, dot), key.slice(dot + 1))])
+  })
+  const tableOf = memo((name) => F([self.quoteIdentifier(name)]))
+  return {
+    ...standardDdl(self),
+    name: 'standard',
+    version: '0',
+    maxParams: 32766,
 
-  quoteIdentifier: (name) => {
-    if (name.indexOf('"') < 0 && name.indexOf('\0') < 0) return `"${name}"`
-    if (name.includes('\0')) throw dbError('QueryError', `identifier contains a NUL character: ${JSON.stringify(name)}`)
-    return `"${name.replace(/"/g, '""')}"`
-  },
-  placeholder: () => '?',
-  toDriver: (value) => (value === undefined ? null : value),
+    quoteIdentifier: memo(quoteStandard),
+    placeholder: () => '?',
+    toDriver: (value) => (value === undefined ? null : value),
 
-  column: (table, name) =>
-    table === undefined ? self.quoteIdentifier(name) : `${table.split('.').map(self.quoteIdentifier).join('.')}.${self.quoteIdentifier(name)}`,
+    column: (table, name) =>
+      table === undefined
+        ? self.quoteIdentifier(name)
+        : table.indexOf('.') < 0
+          ? `${self.quoteIdentifier(table)}.${self.quoteIdentifier(name)}`
+          : `${table.split('.').map(self.quoteIdentifier).join('.')}.${self.quoteIdentifier(name)}`,
 
-  param: (p) => F([{ _tag: 'Placeholder', name: p.name }]),
+    param: (p) => F([{ _tag: 'Placeholder', name: p.name }]),
 
-  expr: (e) => {
-    switch (e.kind) {
-      case 'column': return F([self.column(e.table, e.name)])
-      case 'value': return F([{ _tag: 'Param', value: e.value }])
-      case 'param': return self.param(e)
-      case 'raw': return e.fragment
-      case 'star': return F([e.table === undefined ? '*' : `${self.quoteIdentifier(e.table)}.*`])
-      case 'binary': return self.binary(e.op, e.left, e.right)
-      case 'and':
-      case 'or': {
-        if (e.items.length === 0) return F([e.kind === 'and' ? '1 = 1' : '1 = 0'])
-        if (e.items.length === 1) return self.expr(e.items[0])
-        const sep = e.kind === 'and' ? ' AND ' : ' OR '
-        return joinParts(e.items.map((i) => (i.kind === 'and' || i.kind === 'or' ? F(['(', self.expr(i), ')']) : self.expr(i))), sep)
-      }
-      case 'not': return F(['NOT (', self.expr(e.expr), ')'])
-      case 'in': {
-        const lhs = wrapped(self, e.expr)
-        if (Array.isArray(e.list)) {
-          const list = e.list as readonly Expr[]
-          if (list.length === 0) return F([e.negated ? '1 = 1' : '1 = 0'])
-          return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
+    expr: (e) => {
+      switch (e.kind) {
+        case 'column': return e.table === undefined ? columnOf(e.name) : qualifiedColumnOf(`${e.table}\0${e.name}`)
+        case 'value': return F([{ _tag: 'Param', value: e.value }])
+        case 'param': return self.param(e)
+        case 'raw': return e.fragment
+        case 'star': return F([e.table === undefined ? '*' : `${self.quoteIdentifier(e.table)}.*`])
+        case 'binary': return self.binary(e.op, e.left, e.right)
+        case 'and':
+        case 'or': {
+          if (e.items.length === 0) return F([e.kind === 'and' ? '1 = 1' : '1 = 0'])
+          if (e.items.length === 1) return self.expr(e.items[0])
+          const sep = e.kind === 'and' ? ' AND ' : ' OR '
+          return joinParts(e.items.map((i) => (i.kind === 'and' || i.kind === 'or' ? F(['(', self.expr(i), ')']) : self.expr(i))), sep)
         }
-        return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])
+        case 'not': return F(['NOT (', self.expr(e.expr), ')'])
+        case 'in': {
+          const lhs = wrapped(self, e.expr)
+          if (Array.isArray(e.list)) {
+            const list = e.list as readonly Expr[]
+            if (list.length === 0) return F([e.negated ? '1 = 1' : '1 = 0'])
+            return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
+          }
+          return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])
+        }
+        case 'between':
+          return F([wrapped(self, e.expr), e.negated ? ' NOT BETWEEN ' : ' BETWEEN ', wrapped(self, e.low), ' AND ', wrapped(self, e.high)])
+        case 'isNull': return F([wrapped(self, e.expr), e.negated ? ' IS NOT NULL' : ' IS NULL'])
+        case 'func': return self.func(e)
+        case 'excluded': return self.excluded(e.column)
+        case 'subquery': return F([e.exists ? 'EXISTS (' : '(', selectLike(self, e.query), ')'])
+        case 'case': return self.caseWhen(e)
+        case 'cast': return self.cast(e.expr, e.type)
+        case 'dateAdd': return self.dateAdd(e.expr, e.amount, checkedUnit(e.unit))
+        case 'dateTrunc': return self.dateTrunc(checkedUnit(e.unit), e.expr)
+        case 'extract': return self.extract(checkedPart(e.part), e.expr)
+        case 'jsonExtract': return e.asText ? self.jsonExtractText(e.expr, e.path) : self.jsonExtract(e.expr, e.path)
+        case 'jsonContains': return self.jsonContains(e.expr, e.value)
+        case 'window': return self.windowFunction(e)
+        case 'extension': return self.extension(e)
+        default: {
+          const kind = (e as { kind?: unknown }).kind
+          throw dbError('UnsupportedFeature', `${self.name} cannot compile expression kind ${String(kind)}`, { dialect: self.name, feature: String(kind) })
+        }
       }
-      case 'between':
-        return F([wrapped(self, e.expr), e.negated ? ' NOT BETWEEN ' : ' BETWEEN ', wrapped(self, e.low), ' AND ', wrapped(self, e.high)])
-      case 'isNull': return F([wrapped(self, e.expr), e.negated ? ' IS NOT NULL' : ' IS NULL'])
-      case 'func': return self.func(e)
-      case 'excluded': return self.excluded(e.column)
-      case 'subquery': return F([e.exists ? 'EXISTS (' : '(', selectLike(self, e.query), ')'])
-      case 'case': return self.caseWhen(e)
-      case 'cast': return self.cast(e.expr, e.type)
-      case 'dateAdd': return self.dateAdd(e.expr, e.amount, checkedUnit(e.unit))
-      case 'dateTrunc': return self.dateTrunc(checkedUnit(e.unit), e.expr)
-      case 'extract': return self.extract(checkedPart(e.part), e.expr)
-      case 'jsonExtract': return e.asText ? self.jsonExtractText(e.expr, e.path) : self.jsonExtract(e.expr, e.path)
-      case 'jsonContains': return self.jsonContains(e.expr, e.value)
-      case 'window': return self.windowFunction(e)
-      case 'extension': return self.extension(e)
-      default: {
-        const kind = (e as { kind?: unknown }).kind
-        throw dbError('UnsupportedFeature', `${self.name} cannot compile expression kind ${String(kind)}`, { dialect: self.name, feature: String(kind) })
+    },
+
+    binary: (op, l, r) => {
+      switch (op) {
+        case 'like': return F([wrapped(self, l), ' LIKE ', wrapped(self, r)])
+        case 'not like': return F([wrapped(self, l), ' NOT LIKE ', wrapped(self, r)])
+        case 'ilike': return F(['LOWER(', self.expr(l), ') LIKE LOWER(', self.expr(r), ')'])
+        case 'not ilike': return F(['LOWER(', self.expr(l), ') NOT LIKE LOWER(', self.expr(r), ')'])
+        default: return F([wrapped(self, l), ` ${op} `, wrapped(self, r)])
       }
-    }
-  },
+    },
 
-  binary: (op, l, r) => {
-    switch (op) {
-      case 'like': return F([wrapped(self, l), ' LIKE ', wrapped(self, r)])
-      case 'not like': return F([wrapped(self, l), ' NOT LIKE ', wrapped(self, r)])
-      case 'ilike': return F(['LOWER(', self.expr(l), ') LIKE LOWER(', self.expr(r), ')'])
-      case 'not ilike': return F(['LOWER(', self.expr(l), ') NOT LIKE LOWER(', self.expr(r), ')'])
-      default: return F([wrapped(self, l), ` ${op} `, wrapped(self, r)])
-    }
-  },
+    func: (f) => {
+      if (f.filter !== undefined) return self.aggregateFilter(f)
+      if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
+      return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(self.expr), ', '), ')'])
+    },
 
-  func: (f) => {
-    if (f.filter !== undefined) return self.aggregateFilter(f)
-    if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
-    return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(self.expr), ', '), ')'])
-  },
+    extension: (e) => {
+      throw dbError('UnsupportedFeature', `${self.name} has no extension named ${e.name} (add it with extend: extension: (e) => ...)`, { dialect: self.name, feature: e.name })
+    },
 
-  extension: (e) => {
-    throw dbError('UnsupportedFeature', `${self.name} has no extension named ${e.name} (add it with extend: extension: (e) => ...)`, { dialect: self.name, feature: e.name })
-  },
+    selectClause: (q) => F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
 
-  selectClause: (q) => F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
+    excluded: (column) => F([`EXCLUDED.${self.quoteIdentifier(column)}`]),
 
-  excluded: (column) => F([`EXCLUDED.${self.quoteIdentifier(column)}`]),
+    caseWhen: (c) => {
+      if (c.whens.length === 0) throw dbError('QueryError', 'CASE needs at least one WHEN')
+      const parts: Part[] = [c.subject === undefined ? 'CASE' : F(['CASE ', wrapped(self, c.subject)])]
+      for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', self.expr(w.then))
+      if (c.else !== undefined) parts.push(' ELSE ', self.expr(c.else))
+      parts.push(' END')
+      return F(parts)
+    },
 
-  caseWhen: (c) => {
-    if (c.whens.length === 0) throw dbError('QueryError', 'CASE needs at least one WHEN')
-    const parts: Part[] = [c.subject === undefined ? 'CASE' : F(['CASE ', wrapped(self, c.subject)])]
-    for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', self.expr(w.then))
-    if (c.else !== undefined) parts.push(' ELSE ', self.expr(c.else))
-    parts.push(' END')
-    return F(parts)
-  },
+    castType: (type) => {
+      const t = portableType(type)
+      switch (t.name) {
+        case 'integer': return 'INTEGER'
+        case 'double': return 'DOUBLE PRECISION'
+        case 'decimal': return t.args.length === 0 ? 'DECIMAL' : `DECIMAL(${t.args.join(', ')})`
+        default: return t.sql
+      }
+    },
+    cast: (e, type) => F(['CAST(', self.expr(e), ` AS ${self.castType(type)})`]),
 
-  castType: (type) => {
-    const t = portableType(type)
-    switch (t.name) {
-      case 'integer': return 'INTEGER'
-      case 'double': return 'DOUBLE PRECISION'
-      case 'decimal': return t.args.length === 0 ? 'DECIMAL' : `DECIMAL(${t.args.join(', ')})`
-      default: return t.sql
-    }
-  },
-  cast: (e, type) => F(['CAST(', self.expr(e), ` AS ${self.castType(type)})`]),
+    // ISO SQL: a number times a one-unit interval literal, so the amount stays a parameter.
+    dateAdd: (e, amount, unit) =>
+      F(['(', wrapped(self, e), ' + ', wrapped(self, amount), unit === 'week' ? " * INTERVAL '7' DAY)" : ` * INTERVAL '1' ${unit.toUpperCase()})`]),
+    dateTrunc: (unit, e) => F([`DATE_TRUNC('${unit}', `, self.expr(e), ')']),
+    extract: (part, e) => F([`EXTRACT(${part.toUpperCase()} FROM `, self.expr(e), ')']),
 
-  // ISO SQL: a number times a one-unit interval literal, so the amount stays a parameter.
-  dateAdd: (e, amount, unit) =>
-    F(['(', wrapped(self, e), ' + ', wrapped(self, amount), unit === 'week' ? " * INTERVAL '7' DAY)" : ` * INTERVAL '1' ${unit.toUpperCase()})`]),
-  dateTrunc: (unit, e) => F([`DATE_TRUNC('${unit}', `, self.expr(e), ')']),
-  extract: (part, e) => F([`EXTRACT(${part.toUpperCase()} FROM `, self.expr(e), ')']),
+    jsonPath: (path) => {
+      let out = '$'
+      for (const k of path) {
+        if (typeof k === 'number') {
+          if (!Number.isSafeInteger(k) || k < 0) throw dbError('QueryError', `a JSON array index must be a non-negative integer, got ${k}`)
+          out += `[${k}]`
+        } else out += `."${k.replace(/["\\]/g, '\\$&')}"`
+      }
+      return out
+    },
+    jsonExtract: (e, path) => F(['JSON_EXTRACT(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
+    jsonExtractText: (e, path) => F(['JSON_UNQUOTE(', self.jsonExtract(e, path), ')']),
+    jsonContains: (e, value) => F(['JSON_CONTAINS(', self.expr(e), ', ', jsonArgument(self, value), ')']),
 
-  jsonPath: (path) => {
-    let out = '$'
-    for (const k of path) {
-      if (typeof k === 'number') {
-        if (!Number.isSafeInteger(k) || k < 0) throw dbError('QueryError', `a JSON array index must be a non-negative integer, got ${k}`)
-        out += `[${k}]`
-      } else out += `."${k.replace(/["\\]/g, '\\$&')}"`
-    }
-    return out
-  },
-  jsonExtract: (e, path) => F(['JSON_EXTRACT(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
-  jsonExtractText: (e, path) => F(['JSON_UNQUOTE(', self.jsonExtract(e, path), ')']),
-  jsonContains: (e, value) => F(['JSON_CONTAINS(', self.expr(e), ', ', jsonArgument(self, value), ')']),
+    aggregateFilter: (f) => F([self.func({ ...f, filter: undefined }), ' FILTER (WHERE ', self.expr(f.filter!), ')']),
 
-  aggregateFilter: (f) => F([self.func({ ...f, filter: undefined }), ' FILTER (WHERE ', self.expr(f.filter!), ')']),
+    windowFunction: (w) => {
+      if (w.func.kind !== 'func') throw dbError('QueryError', `OVER needs a function call, got ${String((w.func as { kind?: unknown }).kind)}`)
+      return F([self.func(w.func), ' OVER ', typeof w.over === 'string' ? self.quoteIdentifier(w.over) : F(['(', self.windowSpec(w.over), ')'])])
+    },
+    windowSpec: (spec) => {
+      const items: Fragment[] = []
+      if (spec.base !== undefined) items.push(F([self.quoteIdentifier(spec.base)]))
+      if (spec.partitionBy.length > 0) items.push(F(['PARTITION BY ', joinParts(spec.partitionBy.map(self.expr), ', ')]))
+      if (spec.orderBy.length > 0) items.push(F(['ORDER BY ', joinParts(spec.orderBy.map(self.orderItem), ', ')]))
+      if (spec.frame !== undefined) items.push(self.frame(spec.frame))
+      return joinParts(items, ' ')
+    },
+    frame: (f) => {
+      const units = f.units === 'groups' ? self.groupsFrame() : F([f.units === 'rows' ? 'ROWS' : 'RANGE'])
+      const extent = f.end === undefined ? frameBound(f.start) : `BETWEEN ${frameBound(f.start)} AND ${frameBound(f.end)}`
+      return F([units, ' ', extent, f.exclude === undefined ? EMPTY : self.frameExclusion(f.exclude)])
+    },
+    groupsFrame: () => F(['GROUPS']),
+    frameExclusion: (x) => {
+      if (!FRAME_EXCLUSIONS.has(x)) throw dbError('QueryError', `not a frame exclusion: ${JSON.stringify(x)}`)
+      return F([` EXCLUDE ${x.toUpperCase()}`])
+    },
 
-  windowFunction: (w) => {
-    if (w.func.kind !== 'func') throw dbError('QueryError', `OVER needs a function call, got ${String((w.func as { kind?: unknown }).kind)}`)
-    return F([self.func(w.func), ' OVER ', typeof w.over === 'string' ? self.quoteIdentifier(w.over) : F(['(', self.windowSpec(w.over), ')'])])
-  },
-  windowSpec: (spec) => {
-    const items: Fragment[] = []
-    if (spec.base !== undefined) items.push(F([self.quoteIdentifier(spec.base)]))
-    if (spec.partitionBy.length > 0) items.push(F(['PARTITION BY ', joinParts(spec.partitionBy.map(self.expr), ', ')]))
-    if (spec.orderBy.length > 0) items.push(F(['ORDER BY ', joinParts(spec.orderBy.map(self.orderItem), ', ')]))
-    if (spec.frame !== undefined) items.push(self.frame(spec.frame))
-    return joinParts(items, ' ')
-  },
-  frame: (f) => {
-    const units = f.units === 'groups' ? self.groupsFrame() : F([f.units === 'rows' ? 'ROWS' : 'RANGE'])
-    const extent = f.end === undefined ? frameBound(f.start) : `BETWEEN ${frameBound(f.start)} AND ${frameBound(f.end)}`
-    return F([units, ' ', extent, f.exclude === undefined ? EMPTY : self.frameExclusion(f.exclude)])
-  },
-  groupsFrame: () => F(['GROUPS']),
-  frameExclusion: (x) => {
-    if (!FRAME_EXCLUSIONS.has(x)) throw dbError('QueryError', `not a frame exclusion: ${JSON.stringify(x)}`)
-    return F([` EXCLUDE ${x.toUpperCase()}`])
-  },
+    selection: (s: Selection) =>
+      s.alias === undefined ? self.expr(s.expr) : F([self.expr(s.expr), ` AS ${self.quoteIdentifier(s.alias)}`]),
 
-  selection: (s: Selection) =>
-    s.alias === undefined ? self.expr(s.expr) : F([self.expr(s.expr), ` AS ${self.quoteIdentifier(s.alias)}`]),
+    fromItem: (t) => {
+      if (t.kind === 'raw') return F(['(', (t as RawNode).fragment, ')'])
+      if (t.kind === 'derived') return t.lateral === true ? self.lateral(t) : self.derivedTable(t)
+      if (t.schema === undefined && t.alias === undefined) return tableOf(t.name)
+      const name = t.schema === undefined ? self.quoteIdentifier(t.name) : `${self.quoteIdentifier(t.schema)}.${self.quoteIdentifier(t.name)}`
+      return F([t.alias === undefined ? name : `${name} AS ${self.quoteIdentifier(t.alias)}`])
+    },
+    derivedTable: (d) => F(['(', d.query.kind === 'raw' ? d.query.fragment : selectLike(self, d.query), `) AS ${self.quoteIdentifier(d.alias)}`]),
+    lateral: (d: DerivedTable) => F(['LATERAL ', self.derivedTable({ ...d, lateral: false })]),
 
-  fromItem: (t) => {
-    if (t.kind === 'raw') return F(['(', (t as RawNode).fragment, ')'])
-    if (t.kind === 'derived') return t.lateral === true ? self.lateral(t) : self.derivedTable(t)
-    const name = t.schema === undefined ? self.quoteIdentifier(t.name) : `${self.quoteIdentifier(t.schema)}.${self.quoteIdentifier(t.name)}`
-    return F([t.alias === undefined ? name : `${name} AS ${self.quoteIdentifier(t.alias)}`])
-  },
-  derivedTable: (d) => F(['(', d.query.kind === 'raw' ? d.query.fragment : selectLike(self, d.query), `) AS ${self.quoteIdentifier(d.alias)}`]),
-  lateral: (d: DerivedTable) => F(['LATERAL ', self.derivedTable({ ...d, lateral: false })]),
+    join: (j: JoinNode) => (j.type === 'right' ? self.rightJoin(j) : j.type === 'full' ? self.fullJoin(j) : joinSql(self, j)),
+    rightJoin: (j) => joinSql(self, j),
+    fullJoin: (j) => joinSql(self, j),
 
-  join: (j: JoinNode) => (j.type === 'right' ? self.rightJoin(j) : j.type === 'full' ? self.fullJoin(j) : joinSql(self, j)),
-  rightJoin: (j) => joinSql(self, j),
-  fullJoin: (j) => joinSql(self, j),
+    orderItem: (o) =>
+      F([self.expr(o.expr), o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
 
-  orderItem: (o) =>
-    F([self.expr(o.expr), o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
+    limitOffset: (limit, offset) => {
+      const parts: Part[] = []
+      if (limit !== undefined) parts.push(' LIMIT ', amount(self, limit))
+      if (offset !== undefined) parts.push(' OFFSET ', amount(self, offset))
+      return parts.length === 0 ? EMPTY : F(parts)
+    },
 
-  limitOffset: (limit, offset) => {
-    const parts: Part[] = []
-    if (limit !== undefined) parts.push(' LIMIT ', amount(self, limit))
-    if (offset !== undefined) parts.push(' OFFSET ', amount(self, offset))
-    return parts.length === 0 ? EMPTY : F(parts)
-  },
+    returning: (items) => F([' RETURNING ', joinParts(items.map(self.selection), ', ')]),
+    insertReturning: (items) => self.returning(items),
+    updateReturning: (items) => self.returning(items),
+    deleteReturning: (items) => self.returning(items),
 
-  returning: (items) => F([' RETURNING ', joinParts(items.map(self.selection), ', ')]),
-  insertReturning: (items) => self.returning(items),
-  updateReturning: (items) => self.returning(items),
-  deleteReturning: (items) => self.returning(items),
+    insertValues: (node) => {
+      if (node.query !== undefined) {
+        const body = selectLike(self, node.query)
+        return node.columns.length === 0 ? F([' ', body]) : F([` (${node.columns.map(self.quoteIdentifier).join(', ')}) `, body])
+      }
+      if (node.columns.length === 0) {
+        if (node.rows.length > 1) throw dbError('UnsupportedFeature', `${self.name} cannot insert several rows of only default values in one statement`, { dialect: self.name, feature: 'multi-row DEFAULT VALUES' })
+        return F([' DEFAULT VALUES'])
+      }
+      const rows = node.rows.map((r) => F(['(', joinParts(r.map(self.expr), ', '), ')']))
+      return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ', joinParts(rows, ', ')])
+    },
 
-  insertValues: (node) => {
-    if (node.query !== undefined) {
-      const body = selectLike(self, node.query)
-      return node.columns.length === 0 ? F([' ', body]) : F([` (${node.columns.map(self.quoteIdentifier).join(', ')}) `, body])
-    }
-    if (node.columns.length === 0) {
-      if (node.rows.length > 1) throw dbError('UnsupportedFeature', `${self.name} cannot insert several rows of only default values in one statement`, { dialect: self.name, feature: 'multi-row DEFAULT VALUES' })
-      return F([' DEFAULT VALUES'])
-    }
-    const rows = node.rows.map((r) => F(['(', joinParts(r.map(self.expr), ', '), ')']))
-    return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ', joinParts(rows, ', ')])
-  },
+    upsert: (node) => {
+      const oc = node.onConflict!
+      const target = oc.target.length === 0 ? '' : ` (${oc.target.map(self.quoteIdentifier).join(', ')})`
+      if (oc.update === null) return F([` ON CONFLICT${target} DO NOTHING`])
+      if (oc.target.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
+      const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
+      return F([` ON CONFLICT${target} DO UPDATE SET `, joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
+    },
 
-  upsert: (node) => {
-    const oc = node.onConflict!
-    const target = oc.target.length === 0 ? '' : ` (${oc.target.map(self.quoteIdentifier).join(', ')})`
-    if (oc.update === null) return F([` ON CONFLICT${target} DO NOTHING`])
-    if (oc.target.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
-    const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
-    return F([` ON CONFLICT${target} DO UPDATE SET `, joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
-  },
+    withClause: (w) => {
+      if (w.ctes.length === 0) return EMPTY
+      return F([w.recursive ? 'WITH RECURSIVE ' : 'WITH ', joinParts(w.ctes.map(self.cte), ', '), ' '])
+    },
+    cte: (c) => {
+      const parts: Part[] = [self.quoteIdentifier(c.name)]
+      if (c.columns !== undefined && c.columns.length > 0) parts.push(` (${c.columns.map(self.quoteIdentifier).join(', ')})`)
+      parts.push(' AS ')
+      // A hint, not a meaning: dropped where the engine has no such hint.
+      if (c.materialized !== undefined && supports(self, 'cteMaterialized')) parts.push(self.cteMaterialized(c.materialized))
+      parts.push('(', c.query.kind === 'raw' ? c.query.fragment : selectLike(self, c.query), ')')
+      return F(parts)
+    },
+    cteMaterialized: (m) => F([m ? 'MATERIALIZED ' : 'NOT MATERIALIZED ']),
+    insertWith: (w) => self.withClause(w),
+    updateWith: (w) => self.withClause(w),
+    deleteWith: (w) => self.withClause(w),
 
-  withClause: (w) => {
-    if (w.ctes.length === 0) return EMPTY
-    return F([w.recursive ? 'WITH RECURSIVE ' : 'WITH ', joinParts(w.ctes.map(self.cte), ', '), ' '])
-  },
-  cte: (c) => {
-    const parts: Part[] = [self.quoteIdentifier(c.name)]
-    if (c.columns !== undefined && c.columns.length > 0) parts.push(` (${c.columns.map(self.quoteIdentifier).join(', ')})`)
-    parts.push(' AS ')
-    // A hint, not a meaning: dropped where the engine has no such hint.
-    if (c.materialized !== undefined && supports(self, 'cteMaterialized')) parts.push(self.cteMaterialized(c.materialized))
-    parts.push('(', c.query.kind === 'raw' ? c.query.fragment : selectLike(self, c.query), ')')
-    return F(parts)
-  },
-  cteMaterialized: (m) => F([m ? 'MATERIALIZED ' : 'NOT MATERIALIZED ']),
-  insertWith: (w) => self.withClause(w),
-  updateWith: (w) => self.withClause(w),
-  deleteWith: (w) => self.withClause(w),
+    rollup: (items) => F(['ROLLUP (', joinParts(items.map(self.expr), ', '), ')']),
+    windowClause: (ws) =>
+      F([' WINDOW ', joinParts(ws.map((w) => F([self.quoteIdentifier(w.name), ' AS (', self.windowSpec(w.spec), ')'])), ', ')]),
 
-  rollup: (items) => F(['ROLLUP (', joinParts(items.map(self.expr), ', '), ')']),
-  windowClause: (ws) =>
-    F([' WINDOW ', joinParts(ws.map((w) => F([self.quoteIdentifier(w.name), ' AS (', self.windowSpec(w.spec), ')'])), ', ')]),
+    lock: (l) => {
+      const strength = LOCK_STRENGTHS[l.strength]
+      if (strength === undefined) throw dbError('QueryError', `not a lock strength: ${JSON.stringify(l.strength)}`)
+      const parts: Part[] = [` FOR ${strength}`]
+      if (l.of !== undefined && l.of.length > 0) parts.push(self.lockOf(l.of))
+      if (l.wait === 'nowait') parts.push(self.lockNowait())
+      else if (l.wait === 'skip locked') parts.push(self.lockSkipLocked())
+      return F(parts)
+    },
+    lockOf: (tables) => F([` OF ${tables.map(self.quoteIdentifier).join(', ')}`]),
+    lockNowait: () => F([' NOWAIT']),
+    lockSkipLocked: () => F([' SKIP LOCKED']),
 
-  lock: (l) => {
-    const strength = LOCK_STRENGTHS[l.strength]
-    if (strength === undefined) throw dbError('QueryError', `not a lock strength: ${JSON.stringify(l.strength)}`)
-    const parts: Part[] = [` FOR ${strength}`]
-    if (l.of !== undefined && l.of.length > 0) parts.push(self.lockOf(l.of))
-    if (l.wait === 'nowait') parts.push(self.lockNowait())
-    else if (l.wait === 'skip locked') parts.push(self.lockSkipLocked())
-    return F(parts)
-  },
-  lockOf: (tables) => F([` OF ${tables.map(self.quoteIdentifier).join(', ')}`]),
-  lockNowait: () => F([' NOWAIT']),
-  lockSkipLocked: () => F([' SKIP LOCKED']),
+    compoundMember: (q, parent, side) => {
+      const body = selectLike(self, q)
+      return memberNeedsParens(q, parent, side) ? F(['(', body, ')']) : body
+    },
+    union: () => F([' UNION ']),
+    unionAll: () => F([' UNION ALL ']),
+    intersect: () => F([' INTERSECT ']),
+    intersectAll: () => F([' INTERSECT ALL ']),
+    except: () => F([' EXCEPT ']),
+    exceptAll: () => F([' EXCEPT ALL ']),
 
-  compoundMember: (q, parent, side) => {
-    const body = selectLike(self, q)
-    return memberNeedsParens(q, parent, side) ? F(['(', body, ')']) : body
-  },
-  union: () => F([' UNION ']),
-  unionAll: () => F([' UNION ALL ']),
-  intersect: () => F([' INTERSECT ']),
-  intersectAll: () => F([' INTERSECT ALL ']),
-  except: () => F([' EXCEPT ']),
-  exceptAll: () => F([' EXCEPT ALL ']),
+    explain: (node) => {
+      if ((node.query as { kind: string }).kind === 'explain') throw dbError('QueryError', 'cannot EXPLAIN an EXPLAIN')
+      const stmt = self.statement(node.query)
+      return node.analyze ? self.explainAnalyze(stmt) : F(['EXPLAIN ', stmt])
+    },
+    explainAnalyze: (stmt) => F(['EXPLAIN ANALYZE ', stmt]),
 
-  explain: (node) => {
-    if ((node.query as { kind: string }).kind === 'explain') throw dbError('QueryError', 'cannot EXPLAIN an EXPLAIN')
-    const stmt = self.statement(node.query)
-    return node.analyze ? self.explainAnalyze(stmt) : F(['EXPLAIN ', stmt])
-  },
-  explainAnalyze: (stmt) => F(['EXPLAIN ANALYZE ', stmt]),
+    compileSelect: (q) => {
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.withClause(q.with))
+      parts.push(self.selectClause(q))
+      parts.push(q.columns.length === 0 ? '*' : joinParts(q.columns.map(self.selection), ', '))
+      if (q.from !== undefined) parts.push(' FROM ', self.fromItem(q.from))
+      for (const j of q.joins) parts.push(self.join(j))
+      if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.groupBy.length > 0) parts.push(' GROUP BY ', q.rollup === true ? self.rollup(q.groupBy) : joinParts(q.groupBy.map(self.expr), ', '))
+      if (q.having !== undefined) parts.push(' HAVING ', self.expr(q.having))
+      if (q.windows !== undefined && q.windows.length > 0) parts.push(self.windowClause(q.windows))
+      if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
+      if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
+      if (q.lock !== undefined) parts.push(self.lock(q.lock))
+      return F(parts)
+    },
 
-  compileSelect: (q) => {
-    const parts: Part[] = []
-    if (q.with !== undefined) parts.push(self.withClause(q.with))
-    parts.push(self.selectClause(q))
-    parts.push(q.columns.length === 0 ? '*' : joinParts(q.columns.map(self.selection), ', '))
-    if (q.from !== undefined) parts.push(' FROM ', self.fromItem(q.from))
-    for (const j of q.joins) parts.push(self.join(j))
-    if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
-    if (q.groupBy.length > 0) parts.push(' GROUP BY ', q.rollup === true ? self.rollup(q.groupBy) : joinParts(q.groupBy.map(self.expr), ', '))
-    if (q.having !== undefined) parts.push(' HAVING ', self.expr(q.having))
-    if (q.windows !== undefined && q.windows.length > 0) parts.push(self.windowClause(q.windows))
-    if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
-    if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
-    if (q.lock !== undefined) parts.push(self.lock(q.lock))
-    return F(parts)
-  },
+    compileCompound: (q) => {
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.withClause(q.with))
+      parts.push(self.compoundMember(q.left, q, 'left'), setOperator(self, q), self.compoundMember(q.right, q, 'right'))
+      if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
+      if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
+      return F(parts)
+    },
 
-  compileCompound: (q) => {
-    const parts: Part[] = []
-    if (q.with !== undefined) parts.push(self.withClause(q.with))
-    parts.push(self.compoundMember(q.left, q, 'left'), setOperator(self, q), self.compoundMember(q.right, q, 'right'))
-    if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
-    if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
-    return F(parts)
-  },
+    compileInsert: (q) => {
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.insertWith(q.with))
+      parts.push('INSERT INTO ', self.fromItem(q.table), self.insertValues(q))
+      if (q.onConflict !== undefined) parts.push(self.upsert(q))
+      if (q.returning !== undefined && q.returning.length > 0) parts.push(self.insertReturning(q.returning))
+      return F(parts)
+    },
 
-  compileInsert: (q) => {
-    const parts: Part[] = []
-    if (q.with !== undefined) parts.push(self.insertWith(q.with))
-    parts.push('INSERT INTO ', self.fromItem(q.table), self.insertValues(q))
-    if (q.onConflict !== undefined) parts.push(self.upsert(q))
-    if (q.returning !== undefined && q.returning.length > 0) parts.push(self.insertReturning(q.returning))
-    return F(parts)
-  },
+    compileUpdate: (q) => {
+      if (q.set.length === 0) throw dbError('QueryError', `UPDATE ${q.table.name} has no assignments`)
+      const sets = q.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.updateWith(q.with))
+      parts.push('UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', '))
+      if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.returning !== undefined && q.returning.length > 0) parts.push(self.updateReturning(q.returning))
+      return F(parts)
+    },
 
-  compileUpdate: (q) => {
-    if (q.set.length === 0) throw dbError('QueryError', `UPDATE ${q.table.name} has no assignments`)
-    const sets = q.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
-    const parts: Part[] = []
-    if (q.with !== undefined) parts.push(self.updateWith(q.with))
-    parts.push('UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', '))
-    if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
-    if (q.returning !== undefined && q.returning.length > 0) parts.push(self.updateReturning(q.returning))
-    return F(parts)
-  },
+    compileDelete: (q) => {
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.deleteWith(q.with))
+      parts.push('DELETE FROM ', self.fromItem(q.table))
+      if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.returning !== undefined && q.returning.length > 0) parts.push(self.deleteReturning(q.returning))
+      return F(parts)
+    },
 
-  compileDelete: (q) => {
-    const parts: Part[] = []
-    if (q.with !== undefined) parts.push(self.deleteWith(q.with))
-    parts.push('DELETE FROM ', self.fromItem(q.table))
-    if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
-    if (q.returning !== undefined && q.returning.length > 0) parts.push(self.deleteReturning(q.returning))
-    return F(parts)
-  },
+    statement: (q) => {
+      if (isFragment(q)) return q
+      if (isDdlNode(q)) return self.ddl(q)
+      switch (q.kind) {
+        case 'select': return self.compileSelect(q)
+        case 'compound': return self.compileCompound(q)
+        case 'explain': return self.explain(q)
+        case 'insert': return self.compileInsert(q)
+        case 'update': return self.compileUpdate(q)
+        case 'delete': return self.compileDelete(q)
+        case 'raw': return q.fragment
+        default: throw dbError('UnsupportedFeature', `${self.name} cannot compile statement kind ${String((q as { kind?: unknown }).kind)}`, { dialect: self.name, feature: String((q as { kind?: unknown }).kind) })
+      }
+    },
 
-  statement: (q) => {
-    if (isFragment(q)) return q
-    if (isDdlNode(q)) return self.ddl(q)
-    switch (q.kind) {
-      case 'select': return self.compileSelect(q)
-      case 'compound': return self.compileCompound(q)
-      case 'explain': return self.explain(q)
-      case 'insert': return self.compileInsert(q)
-      case 'update': return self.compileUpdate(q)
-      case 'delete': return self.compileDelete(q)
-      case 'raw': return q.fragment
-      default: throw dbError('UnsupportedFeature', `${self.name} cannot compile statement kind ${String((q as { kind?: unknown }).kind)}`, { dialect: self.name, feature: String((q as { kind?: unknown }).kind) })
-    }
-  },
+    compile: (q) => {
+      try {
+        return right(render(self, self.statement(q)))
+      } catch (e) {
+        return left(toDbError(e))
+      }
+    },
 
-  compile: (q) => {
-    try {
-      return right(render(self, self.statement(q)))
-    } catch (e) {
-      return left(toDbError(e))
-    }
-  },
+    beginTransaction: (o) => {
+      const modes = isolationSql(o)
+      return [modes.length === 0 ? 'BEGIN' : `START TRANSACTION ${modes.join(', ')}`]
+    },
+    commit: () => 'COMMIT',
+    rollback: () => 'ROLLBACK',
+    savepoint: (name) => `SAVEPOINT ${self.quoteIdentifier(name)}`,
+    releaseSavepoint: (name) => `RELEASE SAVEPOINT ${self.quoteIdentifier(name)}`,
+    rollbackToSavepoint: (name) => `ROLLBACK TO SAVEPOINT ${self.quoteIdentifier(name)}`,
 
-  beginTransaction: (o) => {
-    const modes = isolationSql(o)
-    return [modes.length === 0 ? 'BEGIN' : `START TRANSACTION ${modes.join(', ')}`]
-  },
-  commit: () => 'COMMIT',
-  rollback: () => 'ROLLBACK',
-  savepoint: (name) => `SAVEPOINT ${self.quoteIdentifier(name)}`,
-  releaseSavepoint: (name) => `RELEASE SAVEPOINT ${self.quoteIdentifier(name)}`,
-  rollbackToSavepoint: (name) => `ROLLBACK TO SAVEPOINT ${self.quoteIdentifier(name)}`,
-
-  forVersion: () => self,
-})
+    forVersion: () => self,
+  }
+}
 
 const JOIN_KEYWORDS: Readonly<Record<JoinNode['type'], string>> = {
   inner: ' INNER JOIN ', left: ' LEFT JOIN ', right: ' RIGHT JOIN ', full: ' FULL JOIN ', cross: ' CROSS JOIN ',
@@ -531,7 +566,7 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
 
 /** Helpers for dialect authors. */
 export const fragments = {
-  joinParts, wrapped, amount, isolationSql, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom,
+  joinParts, wrapped, amount, isolationSql, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

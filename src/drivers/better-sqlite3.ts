@@ -12,7 +12,10 @@
  *
  * Value policy (what comes back from SQLite):
  * - integers: `'safe'` (default) returns numbers, and BigInt only where a value is beyond
- *   2^53; `'bigint'` always BigInt; `'number'` always number (precision may be lost).
+ *   2^53; `'bigint'` always BigInt; `'number'` always number (precision may be lost). With
+ *   `'safe'`, a read-only query reads integers as numbers and runs again reading them exactly
+ *   only when a value beyond 2^53 came back (so common results allocate no BigInt); writes and
+ *   streams read them exactly from the start.
  * - booleans are stored as 0/1 and read back as 0/1; dates are stored as ISO-8601 text;
  *   JSON objects and arrays as text; Uint8Array as BLOB (read back as Buffer); decimals
  *   should travel as strings in TEXT columns, since a NUMERIC column would round them.
@@ -96,16 +99,49 @@ export const classifySqliteError = (e: unknown): DbError => {
 
 const READS = /^\s*(SELECT|WITH|PRAGMA|EXPLAIN|VALUES)\b/i
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+interface Entry {
+  readonly stmt: Database.Statement
+  readonly reader: boolean
+  readonly query: boolean
+  /**
+   * With `integers: 'safe'`, a read-only query reads integers as numbers (`fast`) and only when a
+   * value may have lost precision reads again through `stmt`, which reads them as BigInts.
+   */
+  readonly fast?: Database.Statement
+}
 
-/** BigInts within 2^53 become numbers, in place. */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MAX_SAFE_NUMBER = Number.MAX_SAFE_INTEGER
+
+/**
+ * Whether rows read with integers as numbers may hold one that lost precision: a number beyond
+ * 2^53 in magnitude (every double that large is an integer, so a REAL that large counts too, and
+ * is read again for nothing).
+ */
+const mayHaveLost = (rows: readonly Row[]): boolean => {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]
+    for (const k in r) {
+      const v = r[k]
+      if (typeof v === 'number' && (v > MAX_SAFE_NUMBER || v < -MAX_SAFE_NUMBER)) return true
+    }
+  }
+  return false
+}
+
+/**
+ * BigInts within 2^53 become numbers, in place. `Number(v)` is exact exactly when the result is a
+ * safe integer, which is cheaper to test than two BigInt comparisons.
+ */
 const narrowIntegers = (rows: Row[]): Row[] => {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     for (const k in r) {
       const v = r[k]
-      if (typeof v === 'bigint' && v <= MAX_SAFE && v >= MIN_SAFE) r[k] = Number(v)
+      if (typeof v === 'bigint') {
+        const n = Number(v)
+        if (Number.isSafeInteger(n)) r[k] = n
+      }
     }
   }
   return rows
@@ -123,9 +159,12 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const cacheSize = options.statementCacheSize ?? 500
   const redact = options.redactParams ?? false
   let conn: Database.Database | undefined
-  /** Prepared statements by SQL text, with whether each one is a query (not DML with RETURNING). */
   const isFile = options.filename !== ':memory:' && options.filename !== '' && !options.filename.startsWith('file::memory:')
-  const cache = new Map<string, { readonly stmt: Database.Statement; readonly query: boolean }>()
+  /**
+   * Prepared statements by SQL text, with whether each returns rows (`reader`, read once: it is a
+   * call into the library) and whether it is a query (not DML with RETURNING).
+   */
+  const cache = new Map<string, Entry>()
 
   // One connection, one holder at a time: a transaction (or a stream on :memory:) holds it.
   const lock = connectionLock()
@@ -155,12 +194,16 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
-    const prepare = (text: string): { readonly stmt: Database.Statement; readonly query: boolean } => {
+    const prepare = (text: string): Entry => {
       let entry = cache.get(text)
       if (entry === undefined) {
         const stmt = database().prepare(text)
+        const reader = stmt.reader
+        // Integers as BigInts cost an allocation each: a read-only query reads them as numbers
+        // and falls back to BigInts only when a value may have lost precision (mayHaveLost).
+        const fast = integers === 'safe' && reader && stmt.readonly ? database().prepare(text).safeIntegers(false) : undefined
         // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
-        entry = { stmt, query: READS.test(text) && stmt.readonly }
+        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }
@@ -170,8 +213,18 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     /** Run now, synchronously; the caller makes sure the connection is ours. */
     const runNow = (q: Compiled): QueryResult => {
       try {
-        const { stmt, query } = prepare(q.sql)
-        if (stmt.reader) {
+        const { stmt, reader, query, fast } = prepare(q.sql)
+        if (fast !== undefined) {
+          if (q.first === true && query) {
+            const row = fast.get(q.params as unknown[]) as Row | undefined
+            if (row === undefined) return { rows: [], rowsAffected: 0 }
+            const rows = [row]
+            return { rows: mayHaveLost(rows) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
+          }
+          const rows = fast.all(q.params as unknown[]) as Row[]
+          return { rows: mayHaveLost(rows) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
+        }
+        if (reader) {
           if (q.first === true && query) {
             const row = stmt.get(q.params as unknown[]) as Row | undefined
             return { rows: row === undefined ? [] : integers === 'safe' ? narrowIntegers([row]) : [row], rowsAffected: 0 }

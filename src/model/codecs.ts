@@ -100,9 +100,47 @@ const parseDateText = (s: string): Date | typeof FAIL => {
   return new Date(time)
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** Digits of `s` from `i` to `j` (exclusive) as a number, or -1 when one is not a digit. */
+const digits = (s: string, i: number, j: number): number => {
+  let n = 0
+  for (; i < j; i++) {
+    const c = s.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    n = n * 10 + c
+  }
+  return n
+}
+
+/**
+ * The two forms databases write most, read without a regex: `YYYY-MM-DDTHH:MM:SS.sssZ` (what
+ * `toISOString` gives, so what SQLite holds for a Date) and `YYYY-MM-DD HH:MM:SS` (SQL text, UTC).
+ * Anything else, or anything odd in these, goes to `parseDateText`, whose results these match.
+ */
+const parseCommonDate = (s: string): Date | typeof FAIL => {
+  const n = s.length
+  const iso = n === 24 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(23) === 90 /* Z */
+  if ((iso || (n === 19 && s.charCodeAt(10) === 32 /* space */)) && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58) {
+    const y = digits(s, 0, 4)
+    const mo = digits(s, 5, 7)
+    const d = digits(s, 8, 10)
+    const h = digits(s, 11, 13)
+    const mi = digits(s, 14, 16)
+    const sec = digits(s, 17, 19)
+    const ms = iso ? digits(s, 20, 23) : 0
+    if ((y | mo | d | h | mi | sec | ms) >= 0 && mo >= 1 && mo <= 12 && d >= 1) {
+      const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
+      // Impossible dates (2023-02-30) are left to parseDateText, which refuses them.
+      if (d <= DAYS[mo - 1] + (leap ? 1 : 0)) return new Date(Date.UTC(y, mo - 1, d, h, mi, sec, ms))
+    }
+  }
+  return parseDateText(s)
+}
+
 const dateFast: FastDecode = (u) => {
   if (u instanceof Date) return Number.isNaN(u.getTime()) ? FAIL : u
-  if (typeof u === 'string') return parseDateText(u)
+  if (typeof u === 'string') return parseCommonDate(u)
   return FAIL
 }
 

@@ -137,9 +137,23 @@ const treeOf = (includes: readonly IncludeSpec[]): Map<string, Node> => {
   return root
 }
 
-/** A key as a Map key: numbers, bigints and numeric strings of one value meet. */
-export const keyOf = (v: unknown): string =>
-  typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v)
+/**
+ * A key as a Map key: numbers, bigints and numeric strings of one value meet. Numbers stay
+ * numbers (the common case, and the cheapest Map key); a string or bigint that is exactly a
+ * number's text becomes that number; anything else is its text.
+ */
+export const keyOf = (v: unknown): string | number => {
+  switch (typeof v) {
+    case 'number': return v
+    case 'string': {
+      const n = Number(v)
+      return String(n) === v ? n : v
+    }
+    case 'bigint': return keyOf(String(v))
+    default:
+      return v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v)
+  }
+}
 
 const fail = (message: string): DbError => dbError('QueryError', message)
 
@@ -230,8 +244,11 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const keys = distinct(rows.map((r) => r[rel.foreignKey]))
     const raw = await runChunks(db, keys, (chunk) => ({ ...base, where: where(isIn(target.column(tk), chunk.map((k) => encodeField(tf, k)))), limit: undefined, offset: undefined }))
     const found = target.mapper()(raw) as Record<string, unknown>[]
-    const byKey = new Map<string, Record<string, unknown>>()
-    for (const t of found) if (!byKey.has(keyOf(t[tk]))) byKey.set(keyOf(t[tk]), t)
+    const byKey = new Map<string | number, Record<string, unknown>>()
+    for (const t of found) {
+      const k = keyOf(t[tk])
+      if (!byKey.has(k)) byKey.set(k, t)
+    }
     for (const r of rows) {
       const fk = r[rel.foreignKey]
       r[name] = fk === null || fk === undefined ? null : byKey.get(keyOf(fk)) ?? null
@@ -241,7 +258,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const sk = singleKey(core, rel.sourceKey, 'source key')
     const keys = distinct(rows.map((r) => r[sk]))
     const sf = core.byName.get(sk)!
-    let owners: string[]
+    let owners: (string | number)[]
     let found: Record<string, unknown>[]
     if (rel.kind === 'manyToMany') {
       const tk = singleKey(target, rel.targetKey, 'target key')
@@ -270,7 +287,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       found = target.mapper()(raw) as Record<string, unknown>[]
       owners = found.map((r) => keyOf(r[fk]))
     }
-    const groups = new Map<string, Record<string, unknown>[]>()
+    const groups = new Map<string | number, Record<string, unknown>[]>()
     found.forEach((t, i) => {
       const g = groups.get(owners[i])
       if (g === undefined) groups.set(owners[i], [t])
@@ -288,8 +305,12 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
 }
 
 const distinct = (values: readonly unknown[]): unknown[] => {
-  const seen = new Map<string, unknown>()
-  for (const v of values) if (v !== null && v !== undefined && !seen.has(keyOf(v))) seen.set(keyOf(v), v)
+  const seen = new Map<string | number, unknown>()
+  for (const v of values) {
+    if (v === null || v === undefined) continue
+    const k = keyOf(v)
+    if (!seen.has(k)) seen.set(k, v)
+  }
   return [...seen.values()]
 }
 

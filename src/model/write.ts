@@ -10,6 +10,7 @@
  * otherwise from the driver's insertId, one row at a time inside the transaction, and then
  * the stored rows are read back by key (so defaults filled by the database are returned).
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr } from '../ast.js'
@@ -17,14 +18,15 @@ import type { Backend } from '../compose.js'
 import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue } from '../errors.js'
-import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, returning, select, set, update, values, where } from '../query.js'
+import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
+import type { Compiled } from '../sql.js'
 import { type AnyBehaviour, type HookContext, hasHook, runHooks } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
 import { attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { conditionOf, scopeCondition } from './query.js'
 import { keyOf } from './relations.js'
-import { checkInsert, checkPatch, validationError } from './validate.js'
+import { checkInsert, checkPatch, prefixed, validationError } from './validate.js'
 
 type Values = Record<string, unknown>
 
@@ -50,12 +52,12 @@ const encodeRow = (core: ModelCore, v: Values): Row => {
 const canReturn = (db: Backend): boolean => supports(db.dialect, 'insertReturning') && supports(db.dialect, 'returning')
 
 /** A key (a value, or an object for a composite key) as a string for matching. */
-const keyString = (core: ModelCore, key: unknown): string =>
+const keyString = (core: ModelCore, key: unknown): string | number =>
   core.primaryKey.length === 1 ? keyOf(key) : core.primaryKey.map((f) => keyOf((key as Values)[f.name])).join('\0')
 
 /** Read rows back by their keys, in the order of `keys`. */
 const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[]): Promise<Values[]> => {
-  const found = new Map<string, Values>()
+  const found = new Map<string | number, Values>()
   const size = Math.max(1, Math.floor((db.dialect.maxParams - 10) / core.primaryKey.length))
   for (let i = 0; i < keys.length; i += size) {
     const chunk = keys.slice(i, i + size)
@@ -72,6 +74,65 @@ const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[]):
 }
 
 const hasAllKeys = (core: ModelCore, v: Values): boolean => core.primaryKey.every((f) => v[f.name] !== undefined && v[f.name] !== null)
+
+/** Compiled multi-row INSERT ... RETURNING statements, by backend, table, columns and row count. */
+const templates = new WeakMap<Backend, Map<string, Compiled>>()
+
+/** The INSERT of `count` rows of the given columns (all parameters) returning every column, compiled once per backend. */
+const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[], count: number): E.Either<DbError, Compiled> => {
+  let byKey = templates.get(db)
+  if (byKey === undefined) templates.set(db, (byKey = new Map()))
+  const key = `${core.table}\0${columns.join('\0')}\0${count}`
+  const known = byKey.get(key)
+  if (known !== undefined) return E.right(known)
+  const row: Record<string, unknown> = {}
+  for (const c of columns) row[c] = param(c)
+  const compiled = db.compile(returning(...core.fields.map((f) => f.column))(values(new Array(count).fill(row))(insertInto(core.table))))
+  if (E.isRight(compiled)) {
+    if (byKey.size >= 100) byKey.clear()
+    byKey.set(key, compiled.right)
+  }
+  return compiled
+}
+
+/**
+ * Insert one group of rows (same columns) with RETURNING: full chunks through one statement
+ * compiled once (`executeBatch`), the last shorter chunk through its own. Returns false, having
+ * written nothing, when the dialect refuses RETURNING for these statements.
+ */
+const insertReturning = async (db: Backend, core: ModelCore, columns: readonly string[], rows: readonly Row[], index: readonly number[], size: number, out: Values[]): Promise<boolean> => {
+  const full = Math.floor(rows.length / size)
+  const rest = rows.length - full * size
+  const fullSql = full > 0 ? insertTemplate(db, core, columns, size) : undefined
+  const restSql = rest > 0 ? insertTemplate(db, core, columns, rest) : undefined
+  for (const c of [fullSql, restSql]) {
+    if (c !== undefined && E.isLeft(c)) {
+      if (c.left._tag === 'UnsupportedFeature') return false
+      throw c.left
+    }
+  }
+  const setOf = (from: number, to: number): unknown[] => {
+    const set: unknown[] = []
+    for (let i = from; i < to; i++) {
+      const r = rows[i]
+      for (const c of columns) set.push(r[c])
+    }
+    return set
+  }
+  const returned: Row[] = []
+  const collect = (results: readonly { readonly rows: Row[] }[]) => {
+    for (const r of results) for (const row of r.rows) returned.push(row)
+  }
+  if (fullSql !== undefined && E.isRight(fullSql)) {
+    const sets: unknown[][] = []
+    for (let i = 0; i < full; i++) sets.push(setOf(i * size, (i + 1) * size))
+    collect(await must(db.executeBatch(fullSql.right, sets)))
+  }
+  if (restSql !== undefined && E.isRight(restSql)) collect(await must(db.executeBatch(restSql.right, [setOf(full * size, rows.length)])))
+  const decoded = core.mapper()(returned) as Values[]
+  decoded.forEach((d, j) => { out[index[j]] = d })
+  return true
+}
 
 /**
  * Insert rows of validated values; returns the stored rows (decoded), in input order where
@@ -92,8 +153,14 @@ const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[])
   const columns = core.fields.map((f) => f.column)
   let returns = canReturn(db)
   for (const g of groups.values()) {
-    const width = Object.keys(g.rows[0]).length
+    const groupColumns = Object.keys(g.rows[0])
+    const width = groupColumns.length
     const size = width === 0 ? 1 : Math.max(1, Math.min(1000, Math.floor(db.dialect.maxParams / width)))
+    if (returns && width > 0) {
+      if (await insertReturning(db, core, groupColumns, g.rows, g.index, size, out)) continue
+      // A dialect may declare RETURNING and still refuse it for this statement.
+      returns = false
+    }
     for (let i = 0; i < g.rows.length; i += size) {
       const chunk = g.rows.slice(i, i + size)
       const index = g.index.slice(i, i + size)
@@ -177,17 +244,22 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
 /** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
 export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> => {
   if (inputs.length === 0) return () => Promise.resolve(right([]))
+  // Hooks the model does not have are not awaited, row after row.
+  const before = hasHook(core.behaviours, 'beforeValidate')
+  const after = hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeInsert')
   return atomically(db, async () => {
     const issues: FieldIssue[] = []
     const checked: Values[] = []
     for (let i = 0; i < inputs.length; i++) {
-      const v = await prepareInsert(db, core, defaults, inputs[i], 'insert', issues, `rows.${i}.`)
-      if (v !== undefined) checked.push(v)
+      const input = before ? await must(runHooks(core.behaviours, 'beforeValidate', inputs[i], ctxOf(db, core, 'insert'))) : inputs[i]
+      const c = checkInsert(core, defaults, input)
+      if (c._tag === 'Left') issues.push(...prefixed(`rows.${i}.`, c.left))
+      else checked.push(c.right)
     }
     if (issues.length > 0) return left(validationError(core.table, issues))
     const prepared: Values[] = []
-    for (const v of checked) prepared.push(await afterValidation(db, core, v, 'insert'))
-    const rows = await insertRows(db, core, prepared)
+    if (after) for (const v of checked) prepared.push(await afterValidation(db, core, v, 'insert'))
+    const rows = await insertRows(db, core, after ? prepared : checked)
     if (!hasHook(core.behaviours, 'afterInsert')) return right(rows)
     const out: Values[] = []
     for (const r of rows) out.push(await must(runHooks(core.behaviours, 'afterInsert', r, ctxOf(db, core, 'insert'))))

@@ -32,7 +32,7 @@ export interface CteOptions {
  * @example cte('big_spenders', pipe(from('invoice'), select('customer_id'), groupBy('customer_id'), having(gt(sum('total'), 45))))
  */
 export const cte = (name: string, query: SelectLike | Fragment, options: CteOptions = {}): CteNode =>
-  Object.freeze({
+  ({
     name,
     query: isFragment(query) ? raw(query) as RawNode : query,
     ...(options.columns === undefined ? {} : { columns: options.columns }),
@@ -42,12 +42,12 @@ export const cte = (name: string, query: SelectLike | Fragment, options: CteOpti
 type WithTarget = SelectLike | InsertNode | UpdateNode | DeleteNode
 
 const withCtes = (recursive: boolean) => (...ctes: readonly CteNode[]) => <Q extends WithTarget>(q: Q): Q => {
-  const w: WithClause = Object.freeze({
+  const w: WithClause = ({
     recursive: recursive || (q.with?.recursive ?? false),
     ctes: [...(q.with?.ctes ?? []), ...ctes],
   })
   const t = q as WithTarget
-  return (t.kind === 'select' ? patchSelect(t, { with: w }) : Object.freeze({ ...t, with: w })) as Q
+  return (t.kind === 'select' ? patchSelect(t, { with: w }) : ({ ...t, with: w })) as Q
 }
 
 /**

@@ -12,11 +12,11 @@ import { isFragment, type Fragment } from '../sql.js'
  * @example pipe(from(derived(pipe(from('invoice'), select('customer_id', { spent: sum('total') }), groupBy('customer_id')), 's')), where(gt('s.spent', 40)))
  */
 export const derived = (query: SelectLike | Fragment, alias: string): DerivedTable =>
-  Object.freeze({ kind: 'derived' as const, query: isFragment(query) ? raw(query) : query, alias })
+  ({ kind: 'derived' as const, query: isFragment(query) ? raw(query) : query, alias })
 
 /**
  * `LATERAL (query) AS alias`: the query may use columns of the tables before it.
  * @example pipe(from('customer c'), crossJoin(lateral(pipe(from('invoice i'), where(eq('i.customer_id', col('c.customer_id'))), orderBy('total', 'desc'), limit(1)), 'top')))
  */
 export const lateral = (query: SelectLike | Fragment, alias: string): DerivedTable =>
-  Object.freeze({ kind: 'derived' as const, query: isFragment(query) ? raw(query) : query, alias, lateral: true })
+  ({ kind: 'derived' as const, query: isFragment(query) ? raw(query) : query, alias, lateral: true })

@@ -16,4 +16,4 @@ import { isFragment } from '../sql.js'
  * const plan = await run(db.all(explain(pipe(from('track'), where({ album_id: 1 })))))
  */
 export const explain = (query: Query, options: { readonly analyze?: boolean } = {}): ExplainNode =>
-  Object.freeze({ kind: 'explain' as const, query: isFragment(query) ? raw(query) : query, analyze: options.analyze ?? false })
+  ({ kind: 'explain' as const, query: isFragment(query) ? raw(query) : query, analyze: options.analyze ?? false })

@@ -22,7 +22,7 @@ export interface LockOptions {
 
 const lockWith = (strength: LockClause['strength']) => (options: LockOptions = {}) => <Q extends SelectNode>(q: Q): Q =>
   patchSelect(q, {
-    lock: Object.freeze({
+    lock: ({
       strength,
       ...(options.of === undefined ? {} : { of: options.of }),
       ...(options.nowait === true ? { wait: 'nowait' as const } : options.skipLocked === true ? { wait: 'skip locked' as const } : {}),

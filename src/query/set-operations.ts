@@ -14,7 +14,7 @@ import type { Compound, Row } from '../query.js'
 
 const setOp = (op: CompoundNode['op'], all: boolean) =>
   <R = Row>(right: SelectLike) => (left: SelectLike): Compound<R> =>
-    Object.freeze({ kind: 'compound' as const, op, all, left, right, orderBy: [] })
+    ({ kind: 'compound' as const, op, all, left, right, orderBy: [] })
 
 /** `left UNION right`: rows of either, without duplicates. @example pipe(a, union(b)) */
 export const union = setOp('union', false)

@@ -31,16 +31,16 @@ const orderItem = (o: WindowOrder): OrderItem => (isOrderItem(o) ? o : { expr: t
  * @example over(rank(), { orderBy: [asc('total')] })
  */
 export const asc = (e: Operand, nulls?: 'first' | 'last'): OrderItem =>
-  Object.freeze(nulls === undefined ? { expr: toExpr(e), direction: 'asc' as const } : { expr: toExpr(e), direction: 'asc' as const, nulls })
+  (nulls === undefined ? { expr: toExpr(e), direction: 'asc' as const } : { expr: toExpr(e), direction: 'asc' as const, nulls })
 /**
  * A descending ORDER BY item (for windows).
  * @example over(rank(), { partitionBy: ['country'], orderBy: [desc('revenue')] })
  */
 export const desc = (e: Operand, nulls?: 'first' | 'last'): OrderItem =>
-  Object.freeze(nulls === undefined ? { expr: toExpr(e), direction: 'desc' as const } : { expr: toExpr(e), direction: 'desc' as const, nulls })
+  (nulls === undefined ? { expr: toExpr(e), direction: 'desc' as const } : { expr: toExpr(e), direction: 'desc' as const, nulls })
 
 /** The window data for options. */
-const spec = (o: WindowOptions): WindowSpec => Object.freeze({
+const spec = (o: WindowOptions): WindowSpec => ({
   ...(o.base === undefined ? {} : { base: o.base }),
   partitionBy: (o.partitionBy ?? []).map(toExpr),
   orderBy: (o.orderBy ?? []).map(orderItem),
@@ -91,16 +91,16 @@ export const lastValue = (e: Operand): Expr => call('last_value', [toExpr(e)])
  * A frame bound `n PRECEDING`.
  * @example rows(preceding(2), 'current row')
  */
-export const preceding = (n: number): FrameBound => Object.freeze({ preceding: n })
+export const preceding = (n: number): FrameBound => ({ preceding: n })
 /**
  * A frame bound `n FOLLOWING`.
  * @example rows('current row', following(1))
  */
-export const following = (n: number): FrameBound => Object.freeze({ following: n })
+export const following = (n: number): FrameBound => ({ following: n })
 
 const frameOf = (units: FrameSpec['units']) =>
   (start: FrameBound, end?: FrameBound, exclude?: FrameSpec['exclude']): FrameSpec =>
-    Object.freeze({ units, start, ...(end === undefined ? {} : { end }), ...(exclude === undefined ? {} : { exclude }) })
+    ({ units, start, ...(end === undefined ? {} : { end }), ...(exclude === undefined ? {} : { exclude }) })
 
 /** A `ROWS` frame. @example rows('unbounded preceding', 'current row') */
 export const rows = frameOf('rows')
@@ -114,4 +114,4 @@ export const groups = frameOf('groups')
  * @example pipe(from('invoice'), select(as(over(sum('total'), 'w'), 'running')), window('w', { orderBy: ['invoice_date'] }))
  */
 export const window = (name: string, options: WindowOptions) => <Q extends SelectNode>(q: Q): Q =>
-  patchSelect(q, { windows: [...(q.windows ?? []), Object.freeze({ name, spec: spec(options) }) as NamedWindow] })
+  patchSelect(q, { windows: [...(q.windows ?? []), ({ name, spec: spec(options) }) as NamedWindow] })

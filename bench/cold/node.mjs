@@ -1,0 +1,1 @@
+// Cold start reference: a Node process that imports nothing.

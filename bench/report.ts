@@ -1,0 +1,232 @@
+/**
+ * bench/RESULTS.md and bench/ratios.svg from the measured groups.
+ */
+import type { GroupResult, RowResult } from './group.js'
+
+export interface RunInfo {
+  readonly started: Date
+  readonly seconds: number
+  readonly node: string
+  readonly cpu: string
+  readonly cores: number
+  readonly memoryGb: number
+  readonly loadStart: string
+  readonly loadEnd: string
+  /** Load averages when each workload started. */
+  readonly loadByWorkload: Readonly<Record<string, string>>
+  readonly versions: Readonly<Record<string, string>>
+  readonly servers: Readonly<Record<string, string>>
+  readonly missing: readonly string[]
+  readonly rounds: string
+}
+
+const ENGINE_NAME: Readonly<Record<string, string>> = {
+  sqlite: 'SQLite',
+  postgres: 'PostgreSQL',
+  mariadb: 'MariaDB',
+  compile: 'no database (PostgreSQL SQL)',
+}
+
+const WORKLOADS: Readonly<Record<string, string>> = {
+  W0: 'W0. Build + compile only',
+  W1: 'W1. Point select by primary key',
+  W2: 'W2. Read 1000 rows with decoding',
+  W3: 'W3. Insert 10,000 rows',
+  W4: 'W4. Updates',
+  W5: 'W5. Eager loading',
+  W6: 'W6. Transactions',
+  W7: 'W7. Concurrency',
+  W8: 'W8. Cold start',
+}
+
+export const time = (us: number): string =>
+  us < 1 ? `${(us * 1000).toFixed(0)} ns` : us < 1000 ? `${us.toFixed(us < 10 ? 2 : 1)} µs` : us < 1e6 ? `${(us / 1000).toFixed(us < 1e4 ? 2 : 1)} ms` : `${(us / 1e6).toFixed(2)} s`
+
+const ratio = (r: number): string => `${r.toFixed(2)}x`
+
+const rate = (perSecond: number): string =>
+  perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)} M/s` : perSecond >= 1e3 ? `${(perSecond / 1e3).toFixed(1)} k/s` : `${perSecond.toFixed(0)}/s`
+
+const escape = (s: string): string => s.replace(/\|/g, '\\|')
+
+// ---------------------------------------------------------------- targets
+
+export interface Target {
+  readonly target: string
+  readonly measured: string
+  readonly met: boolean | undefined
+}
+
+const find = (groups: readonly GroupResult[], key: string): GroupResult | undefined => groups.find((g) => g.key === key && g.error === undefined)
+const row = (g: GroupResult | undefined, prefix: string): RowResult | undefined => g?.rows.find((r) => r.name.startsWith(prefix))
+
+/** Each target of the brief against the measured figure. */
+export const targets = (groups: readonly GroupResult[]): Target[] => {
+  const out: Target[] = []
+  const add = (target: string, r: RowResult | undefined, ok: (r: RowResult) => boolean, show: (r: RowResult) => string = (x) => `${ratio(x.ratio)} (${ratio(x.ratioMin)}-${ratio(x.ratioMax)})`) =>
+    out.push({ target, measured: r === undefined ? 'not measured' : show(r), met: r === undefined ? undefined : ok(r) })
+
+  const w1 = find(groups, 'W1.sqlite')
+  add('SQLite point select, prepared path within 1.2x of raw', row(w1, 'recordkit prepared'), (r) => r.ratio <= 1.2)
+  add('SQLite point select, default path (`db.first(builder)`) within 2x of raw', row(w1, 'recordkit `db.first'), (r) => r.ratio <= 2)
+  const ky = row(w1, 'Kysely')
+  add('SQLite point select, default path ahead of Kysely', row(w1, 'recordkit `db.first'), (r) => ky !== undefined && r.medianUs < ky.medianUs,
+    (r) => `recordkit ${time(r.medianUs)} vs Kysely ${ky === undefined ? '?' : time(ky.medianUs)} (${ratio(r.ratio)} vs ${ky === undefined ? '?' : ratio(ky.ratio)} of raw)`)
+  for (const q of ['point', 'filter', 'join', 'insert']) {
+    const g = find(groups, `W0.${q}`)
+    add(`Build + compile (${g?.title.replace('Build + compile: ', '') ?? q}) no slower than Kysely's compile`, row(g, 'recordkit'), (r) => r.ratio <= 1)
+  }
+  for (const set of ['posts', 'tracks']) {
+    for (const e of ['sqlite', 'postgres', 'mariadb']) {
+      const g = find(groups, `W2.${set}.${e}`)
+      add(`1000-row read with decoding (${set}, ${ENGINE_NAME[e]}) within 1.3x of raw objects`, row(g, 'recordkit `'), (r) => r.ratio <= 1.3)
+    }
+  }
+  for (const e of ['sqlite', 'postgres', 'mariadb']) {
+    const g = find(groups, `W3.${e}`)
+    const show = (r: RowResult) => `${ratio(1 / r.ratio)} of the throughput of ${g?.baseline ?? 'raw'} (time ${ratio(r.ratio)})`
+    const withReturning = g?.rows.find((r) => r.name.includes('RETURNING'))
+    add(`Bulk insert on ${ENGINE_NAME[e]}: \`createMany\` at least 0.9x the best raw method`, row(g, 'recordkit `PostInsert.createMany'), (r) => 1 / r.ratio >= 0.9,
+      (r) => `${show(r)}; ${withReturning === undefined ? '' : `${ratio(withReturning.medianUs / r.medianUs)} of raw with RETURNING, which createMany does`}`)
+    add(`Bulk insert on ${ENGINE_NAME[e]}: \`db.executeBatch\` at least 0.9x the best raw method`, row(g, 'recordkit `db.executeBatch'), (r) => 1 / r.ratio >= 0.9, show)
+    if (e === 'postgres') add('Bulk insert on PostgreSQL: `values` + `unnest(types)` at least 0.9x the best raw method', row(g, 'recordkit `values` + `unnest'), (r) => 1 / r.ratio >= 0.9, show)
+  }
+  for (const set of ['blog', 'chinook']) {
+    for (const e of ['sqlite', 'postgres', 'mariadb']) {
+      const g = find(groups, `W5.${set}.${e}`)
+      add(`Eager loading (${set}, ${ENGINE_NAME[e]}): queries = depth + 1 = 3, time within 1.2x of batched raw`, row(g, 'recordkit'),
+        (r) => r.queries === 3 && r.ratio <= 1.2, (r) => `${r.queries ?? '?'} queries, ${ratio(r.ratio)} (${ratio(r.ratioMin)}-${ratio(r.ratioMax)})`)
+    }
+  }
+  for (const pool of [1, 4]) {
+    const g = find(groups, `W7.pool${pool}.postgres`)
+    const show = (r: RowResult) => `${ratio(1 / r.ratio)} of raw postgres.js throughput (${rate(1000 / (r.medianUs / 1e6))} vs ${rate(1000 / ((g?.rows[0].medianUs ?? 1) / 1e6))})`
+    add(`PostgreSQL concurrency, pool of ${pool}: prepared at least 0.8x raw postgres.js throughput`, row(g, 'recordkit prepared'), (r) => 1 / r.ratio >= 0.8, show)
+    add(`PostgreSQL concurrency, pool of ${pool}: builder at least 0.8x raw postgres.js throughput`, row(g, 'recordkit `db.first'), (r) => 1 / r.ratio >= 0.8, show)
+  }
+  return out
+}
+
+// ---------------------------------------------------------------- markdown
+
+const table = (g: GroupResult): string => {
+  if (g.error !== undefined) return `Not measured: ${escape(g.error)}\n`
+  const throughput = g.rowsPerOp !== undefined
+  const unit = g.workload === 'W7' ? 'queries/s' : 'rows/s'
+  const head = ['implementation', 'median time / op', ...(throughput ? [unit] : []), `ratio to ${g.workload === 'W0' ? 'Kysely' : 'baseline'} (min-max)`, 'queries / op', 'notes']
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 || i === head.length - 1 ? '---' : '---:')).join('|')}|`]
+  for (const r of g.rows) {
+    const cells = [
+      r.name === g.baseline ? `**${escape(r.name)}** (baseline)` : escape(r.name),
+      time(r.medianUs),
+      ...(throughput ? [rate(g.rowsPerOp! / (r.medianUs / 1e6))] : []),
+      r.name === g.baseline ? '1.00x' : `${ratio(r.ratio)} (${ratio(r.ratioMin)}-${ratio(r.ratioMax)})`,
+      r.queries === undefined ? '-' : String(r.queries),
+      escape(r.note ?? ''),
+    ]
+    lines.push(`| ${cells.join(' | ')} |`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export const markdown = (groups: readonly GroupResult[], info: RunInfo, reproduce: string, method: string): string => {
+  const out: string[] = []
+  out.push('# recordkit benchmark results', '')
+  out.push(`Written by \`npm run bench\` on ${info.started.toISOString().replace('T', ' ').slice(0, 16)} UTC; the whole suite took ${(info.seconds / 60).toFixed(1)} minutes.`, '')
+  out.push('## How to reproduce', '', reproduce, '')
+  out.push('## Machine', '')
+  out.push(`- Node ${info.node}; CPU: ${info.cpu}, ${info.cores} cores (from /proc/cpuinfo); ${info.memoryGb.toFixed(0)} GB memory.`)
+  out.push(`- Load average (1, 5, 15 min) when the run started: ${info.loadStart}; when it ended: ${info.loadEnd}. The machine was shared with other work: the ratios are taken within each round for that reason, and the min-max columns show how much the rounds varied.`)
+  out.push(`- Load average when each workload started: ${Object.entries(info.loadByWorkload).map(([w, l]) => `${w} ${l}`).join('; ')}.`)
+  out.push(`- Servers (loopback): ${Object.entries(info.servers).map(([k, v]) => `${k} ${v}`).join('; ')}.`)
+  out.push(`- Libraries: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. Knex's PostgreSQL path goes through \`pg\`; the other PostgreSQL implementations use postgres.js.`)
+  if (info.missing.length > 0) out.push(`- Not measured: ${info.missing.join('; ')}.`)
+  out.push('', '## Method', '', method, '')
+  out.push('## Targets', '')
+  out.push('| target | measured | met |', '|---|---|---|')
+  for (const t of targets(groups)) out.push(`| ${escape(t.target)} | ${escape(t.measured)} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} |`)
+  out.push('')
+  out.push('![ratios](ratios.svg)', '')
+  let workload = ''
+  for (const g of groups) {
+    if (g.workload !== workload) {
+      workload = g.workload
+      out.push(`## ${WORKLOADS[workload] ?? workload}`, '')
+    }
+    out.push(`### ${g.title}: ${ENGINE_NAME[g.engine] ?? g.engine}${g.pool === undefined ? '' : ''}`, '')
+    out.push(`One operation: ${g.op}. Baseline: ${g.baseline}. ${g.rounds} rounds.${g.notes.length > 0 ? ` ${g.notes.join(' ')}` : ''}`, '')
+    out.push(table(g))
+  }
+  return out.join('\n')
+}
+
+// ---------------------------------------------------------------- SVG
+
+const FAMILY: readonly [RegExp, string, string][] = [
+  [/^node/, 'Node alone', '#bbbbbb'],
+  [/raw/, 'raw driver', '#555555'],
+  [/^recordkit/, 'recordkit', '#1f6fd1'],
+  [/^Kysely/, 'Kysely', '#e8871e'],
+  [/^Drizzle/, 'Drizzle', '#2ca05a'],
+  [/^Knex/, 'Knex', '#9b4dca'],
+]
+const familyOf = (name: string): [string, string] => {
+  const f = FAMILY.find(([re]) => re.test(name))
+  return f === undefined ? ['other', '#999999'] : [f[1], f[2]]
+}
+
+const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+/**
+ * A dot plot of the ratios: one line per table, a dot per implementation at its median ratio
+ * (log scale), a whisker over its min-max; recordkit's best ratio is written at the right.
+ */
+export const svg = (groups: readonly GroupResult[]): string => {
+  const measured = groups.filter((g) => g.error === undefined && g.rows.length > 0)
+  const left = 330
+  const plotW = 560
+  const right = 120
+  const rowH = 22
+  const top = 70
+  const lo = Math.log10(0.25)
+  const hi = Math.log10(128)
+  const x = (r: number): number => left + ((Math.log10(Math.min(Math.max(r, 0.25), 128)) - lo) / (hi - lo)) * plotW
+  const height = top + measured.length * rowH + 60
+  const width = left + plotW + right
+  const parts: string[] = []
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`)
+  parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
+  parts.push(`<text x="${left}" y="18" font-size="14" font-weight="bold">Time per operation relative to the baseline (median of per-round ratios; log scale; lower is faster)</text>`)
+  // Legend
+  let lx = left
+  for (const [, label, color] of FAMILY) {
+    parts.push(`<circle cx="${lx + 5}" cy="36" r="4.5" fill="${color}"/><text x="${lx + 13}" y="40">${xml(label)}</text>`)
+    lx += label.length * 6.5 + 30
+  }
+  parts.push(`<text x="${left}" y="56" fill="#666">whiskers: min-max over rounds. W0 is relative to Kysely; W7 and W3 compare time (the inverse of throughput).</text>`)
+  // Grid
+  for (const t of [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128]) {
+    const gx = x(t)
+    parts.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${top + measured.length * rowH}" stroke="${t === 1 ? '#333' : '#e3e3e3'}" stroke-width="${t === 1 ? 1.2 : 1}"/>`)
+    parts.push(`<text x="${gx}" y="${top + measured.length * rowH + 14}" text-anchor="middle" fill="#555">${t}x</text>`)
+  }
+  parts.push(`<text x="${width - right + 8}" y="${top - 10}" fill="#1f6fd1" font-weight="bold">recordkit (best)</text>`)
+  measured.forEach((g, i) => {
+    const cy = top + i * rowH + rowH / 2
+    if (i % 2 === 0) parts.push(`<rect x="0" y="${top + i * rowH}" width="${width}" height="${rowH}" fill="#f7f7f7"/>`)
+    const label = `${g.key.split('.')[0]} ${g.title.replace(/^Build \+ compile: /, 'compile: ').replace(/^Eager loading: /, '')} (${ENGINE_NAME[g.engine]?.split(' ')[0] ?? g.engine})`
+    parts.push(`<text x="${left - 8}" y="${cy + 4}" text-anchor="end">${xml(label.length > 58 ? `${label.slice(0, 56)}…` : label)}</text>`)
+    for (const r of g.rows) {
+      const [, color] = familyOf(r.name)
+      if (r.name !== g.baseline) parts.push(`<line x1="${x(r.ratioMin)}" y1="${cy}" x2="${x(r.ratioMax)}" y2="${cy}" stroke="${color}" stroke-opacity="0.35" stroke-width="2"/>`)
+    }
+    for (const r of g.rows) {
+      const [family, color] = familyOf(r.name)
+      parts.push(`<circle cx="${x(r.ratio)}" cy="${cy}" r="${family === 'recordkit' ? 5 : 4}" fill="${color}" fill-opacity="0.9" stroke="#fff" stroke-width="0.8"><title>${xml(`${r.name}: ${r.ratio.toFixed(2)}x (${r.ratioMin.toFixed(2)}-${r.ratioMax.toFixed(2)}), ${time(r.medianUs)} per op`)}</title></circle>`)
+    }
+    const best = g.rows.filter((r) => r.name.startsWith('recordkit')).sort((a, b) => a.ratio - b.ratio)[0]
+    if (best !== undefined) parts.push(`<text x="${width - right + 8}" y="${cy + 4}" fill="#1f6fd1">${best.ratio.toFixed(2)}x</text>`)
+  })
+  parts.push('</svg>')
+  return `${parts.join('\n')}\n`
+}

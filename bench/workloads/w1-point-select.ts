@@ -1,0 +1,168 @@
+/**
+ * W1: point select by primary key, on every engine.
+ *
+ * recordkit three ways: `db.first(builder)` (the default path: the query is built and
+ * compiled on every call, rows come back as the driver gives them), a prepared query
+ * (`db.prepare(...).first(args)`), and `Model.find` (prepared, and the row decoded through the
+ * model's codec: booleans and dates become booleans and Dates).
+ */
+import { eq as deq, sql as dsql } from 'drizzle-orm'
+import { pipe } from 'fp-ts/lib/function.js'
+import { eq, from, param, select, where } from 'recordkit'
+import * as C from '../clients.js'
+import type { Engine } from '../env.js'
+import { USERS } from '../env.js'
+import { type GroupSpec, type ImplSpec, main } from '../group.js'
+import { expect, right } from '../lib.js'
+import { Blog } from '../schema/recordkit.js'
+import * as dm from '../schema/drizzle-mariadb.js'
+import * as dp from '../schema/drizzle-postgres.js'
+import * as ds from '../schema/drizzle-sqlite.js'
+
+const COLS = ['id', 'name', 'email', 'active', 'created_at'] as const
+const TEXT = `SELECT ${COLS.join(', ')} FROM users WHERE id = ?`
+
+/** The next key, cycling through every user. */
+const keys = () => {
+  let k = 0
+  return () => (k = (k % USERS) + 1)
+}
+
+const checkRow = (row: unknown, id: number): void => {
+  const r = row as Record<string, unknown> | undefined
+  expect(r !== undefined && r.id === id && r.email === `user${id}@example.com`, `row of user ${id}: ${JSON.stringify(r)}`)
+}
+
+/** An instance from one async point select by key. */
+const looped = (one: (id: number) => Promise<unknown>, close?: () => Promise<void> | void) => {
+  const next = keys()
+  return {
+    run: async (n: number) => { for (let i = 0; i < n; i++) await one(next()) },
+    check: async () => checkRow(await one(7), 7),
+    close,
+  }
+}
+
+export const impls = (engine: Engine): ImplSpec[] => {
+  const raw: ImplSpec = engine === 'sqlite'
+    ? {
+        name: 'raw better-sqlite3', note: 'prepared statement, `.get()`',
+        make: () => {
+          const db = C.rawSqlite()
+          const stmt = db.prepare(TEXT)
+          const next = keys()
+          return {
+            run: (n) => { for (let i = 0; i < n; i++) stmt.get(next()) },
+            check: () => checkRow(stmt.get(7), 7),
+            close: () => { db.close() },
+          }
+        },
+      }
+    : engine === 'postgres'
+      ? {
+          name: 'raw postgres.js', note: 'tagged template (prepared, cached)',
+          make: (t) => {
+            const sql = C.rawPostgres(t)
+            return looped(async (id) => (await sql`SELECT id, name, email, active, created_at FROM users WHERE id = ${id}`)[0], () => sql.end())
+          },
+        }
+      : {
+          name: 'raw mysql2', note: '`pool.execute` (server-side prepared, cached)',
+          make: (t) => {
+            const pool = C.rawMysql(t)
+            return looped(async (id) => ((await pool.execute(TEXT, [id]))[0] as unknown[])[0], () => pool.end())
+          },
+        }
+
+  const recordkitFirst: ImplSpec = {
+    name: 'recordkit `db.first(builder)`', note: 'built and compiled per call, no decoding',
+    make: async (t) => {
+      const db = await C.recordkit(t)
+      return looped(async (id) => {
+        const o = right(await db.first(pipe(from('users'), select(...COLS), where(eq('id', id))))())
+        return o._tag === 'Some' ? o.value : undefined
+      }, () => { void db.close()() })
+    },
+  }
+  const recordkitPrepared: ImplSpec = {
+    name: 'recordkit prepared', note: '`db.prepare(...).first({ id })`, no decoding',
+    make: async (t) => {
+      const db = await C.recordkit(t)
+      const p = db.prepare(pipe(from('users'), select(...COLS), where(eq('id', param('id')))))
+      return looped(async (id) => {
+        const o = right(await p.first({ id })())
+        return o._tag === 'Some' ? o.value : undefined
+      }, () => { void db.close()() })
+    },
+  }
+  const recordkitFind: ImplSpec = {
+    name: 'recordkit `User.find`', note: 'model: prepared, row decoded (boolean, Date)',
+    make: async (t) => {
+      const db = await C.recordkit(t)
+      return looped(async (id) => {
+        const o = right(await Blog.User.find(db, id)())
+        return o._tag === 'Some' ? o.value : undefined
+      }, () => { void db.close()() })
+    },
+  }
+  const kysely: ImplSpec = {
+    name: 'Kysely', note: '`executeTakeFirst()`',
+    make: (t) => {
+      const db = C.kysely(t)
+      return looped((id) => db.selectFrom('users').select([...COLS]).where('id', '=', id).executeTakeFirst(), () => db.destroy())
+    },
+  }
+  const drizzle: ImplSpec = {
+    name: 'Drizzle', note: 'select builder',
+    make: (t) => {
+      if (t.engine === 'sqlite') {
+        const db = C.drizzleOnSqlite()
+        return looped(async (id) => db.select().from(ds.users).where(deq(ds.users.id, id)).get(), () => C.closeDrizzle(db))
+      }
+      if (t.engine === 'postgres') {
+        const db = C.drizzleOnPostgres(t)
+        return looped(async (id) => (await db.select().from(dp.users).where(deq(dp.users.id, id)))[0], () => C.closeDrizzle(db))
+      }
+      const db = C.drizzleOnMariadb(t)
+      return looped(async (id) => (await db.select().from(dm.users).where(deq(dm.users.id, id)))[0], () => C.closeDrizzle(db))
+    },
+  }
+  const drizzlePrepared: ImplSpec = {
+    name: 'Drizzle prepared', note: '`.prepare()` with a placeholder',
+    make: (t) => {
+      if (t.engine === 'sqlite') {
+        const db = C.drizzleOnSqlite()
+        const p = db.select().from(ds.users).where(deq(ds.users.id, dsql.placeholder('id'))).prepare()
+        return looped(async (id) => p.get({ id }), () => C.closeDrizzle(db))
+      }
+      if (t.engine === 'postgres') {
+        const db = C.drizzleOnPostgres(t)
+        const p = db.select().from(dp.users).where(deq(dp.users.id, dsql.placeholder('id'))).prepare('user_by_id')
+        return looped(async (id) => (await p.execute({ id }))[0], () => C.closeDrizzle(db))
+      }
+      const db = C.drizzleOnMariadb(t)
+      const p = db.select().from(dm.users).where(deq(dm.users.id, dsql.placeholder('id'))).prepare()
+      return looped(async (id) => (await p.execute({ id }))[0], () => C.closeDrizzle(db))
+    },
+  }
+  const knex: ImplSpec = {
+    name: 'Knex', note: '`.first()`',
+    make: (t) => {
+      const k = C.knex(t)
+      return looped((id) => k('users').select(...COLS).where('id', id).first(), () => k.destroy())
+    },
+  }
+  return [raw, recordkitPrepared, recordkitFirst, recordkitFind, kysely, drizzle, drizzlePrepared, knex]
+}
+
+export const groups = (engines: readonly Engine[]): GroupSpec[] =>
+  engines.map((engine) => ({
+    key: `W1.${engine}`,
+    workload: 'W1',
+    title: 'Point select by primary key',
+    engine,
+    op: 'one SELECT of a users row by primary key',
+    impls: impls(engine),
+  }))
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(groups)

@@ -1,6 +1,7 @@
+import { expect, it } from 'vitest'
 import { connect } from '../../src/compose.js'
 import { duckdb, duckdbNodeApi } from '../../src/contrib/duckdb/index.js'
-import { type ColumnTypes, conformance, exec, loadChinook, ok } from '../../src/testing/index.js'
+import { type ColumnTypes, conformance, exec, loadChinook, ok, type ConformanceTarget } from '../../src/testing/index.js'
 
 /** DuckDB has no SERIAL or identity column: generated keys come from a sequence. */
 const duckdbTypes: ColumnTypes = {
@@ -9,7 +10,7 @@ const duckdbTypes: ColumnTypes = {
   json: 'JSON', uuid: 'UUID', blob: 'BLOB',
 }
 
-conformance({
+const target: ConformanceTarget = {
   name: 'duckdb',
   connect: async () => {
     const db = await ok(connect(duckdbNodeApi({ path: ':memory:' }), duckdb))
@@ -26,4 +27,14 @@ conformance({
     decimal: 'DECIMAL comes back as a string with the column scale (no precision is lost)',
     date: 'DATE comes back as a Date at midnight UTC',
   },
+}
+conformance(target)
+
+it('the suite runs on duckdb, the engine this file names', async () => {
+  const db = await target.connect()
+  try {
+    expect(db.dialect.name).toBe('duckdb')
+  } finally {
+    await ok(db.close())
+  }
 })

@@ -1,15 +1,15 @@
-import { describe } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect } from '../../src/compose.js'
 import { mysql } from '../../src/dialects/mysql.js'
 import { mysql2 } from '../../src/drivers/mysql2.js'
-import { conformance, ok } from '../../src/testing/index.js'
+import { conformance, ok, type ConformanceTarget } from '../../src/testing/index.js'
 import { MYSQL_CHINOOK_URL } from '../support/chinook.js'
 import { MYSQL_URL, serverAvailable } from '../support/servers.js'
 
 const available = await serverAvailable('mariadb')
 
 describe.skipIf(!available)('conformance on MariaDB', () => {
-  conformance({
+  const target: ConformanceTarget = {
     name: 'mariadb',
     connect: () => ok(connect(mysql2({ url: MYSQL_URL, max: 4 }), mysql)),
     // Loaded once per run into the `chinook` database by the global set-up.
@@ -21,5 +21,15 @@ describe.skipIf(!available)('conformance on MariaDB', () => {
       date: "DATE comes back as the 'YYYY-MM-DD' string",
       timestamp: 'DATETIME has no time zone: instants are stored and read in UTC',
     },
+  }
+  conformance(target)
+
+  it('the suite runs on mariadb, the engine this file names', async () => {
+    const db = await target.connect()
+    try {
+      expect(db.dialect.name).toBe('mariadb')
+    } finally {
+      await ok(db.close())
+    }
   })
 })

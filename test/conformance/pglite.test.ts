@@ -1,8 +1,9 @@
+import { expect, it } from 'vitest'
 import { PGlite } from '@electric-sql/pglite'
 import { connect } from '../../src/compose.js'
 import { pglite } from '../../src/contrib/pglite/driver.js'
 import { postgres } from '../../src/dialects/postgres.js'
-import { conformance, loadChinook, ok } from '../../src/testing/index.js'
+import { conformance, loadChinook, ok, type ConformanceTarget } from '../../src/testing/index.js'
 
 // Starting PGlite runs initdb (seconds); every group after the first starts from a dump of it.
 let template: Promise<File | Blob> | undefined
@@ -18,7 +19,7 @@ const freshDatabase = (): Promise<File | Blob> => {
   return template
 }
 
-conformance({
+const target: ConformanceTarget = {
   name: 'pglite',
   connect: async () => ok(connect(pglite({ client: { loadDataDir: await freshDatabase() } }), postgres)),
   chinook: async () => {
@@ -30,4 +31,14 @@ conformance({
     decimal: 'NUMERIC comes back as a string with the column scale (no precision is lost)',
     date: 'DATE comes back as a Date at midnight UTC',
   },
+}
+conformance(target)
+
+it('the suite runs on postgres, the engine this file names', async () => {
+  const db = await target.connect()
+  try {
+    expect(db.dialect.name).toBe('postgres')
+  } finally {
+    await ok(db.close())
+  }
 })

@@ -1,15 +1,15 @@
-import { describe } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect } from '../../src/compose.js'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
-import { conformance, ok } from '../../src/testing/index.js'
+import { conformance, ok, type ConformanceTarget } from '../../src/testing/index.js'
 import { PG_CHINOOK_URL } from '../support/chinook.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
 
 const available = await serverAvailable('postgres')
 
 describe.skipIf(!available)('conformance on PostgreSQL', () => {
-  conformance({
+  const target: ConformanceTarget = {
     name: 'postgres',
     connect: () => ok(connect(postgresJs({ url: PG_URL, max: 4 }), postgres)),
     // Loaded once per run into the `chinook` database by the global set-up.
@@ -18,5 +18,15 @@ describe.skipIf(!available)('conformance on PostgreSQL', () => {
       decimal: 'NUMERIC comes back as a string with the column scale (no precision is lost)',
       date: 'DATE comes back as a Date at midnight UTC',
     },
+  }
+  conformance(target)
+
+  it('the suite runs on postgres, the engine this file names', async () => {
+    const db = await target.connect()
+    try {
+      expect(db.dialect.name).toBe('postgres')
+    } finally {
+      await ok(db.close())
+    }
   })
 })

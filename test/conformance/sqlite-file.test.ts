@@ -1,17 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { compose } from '../../src/compose.js'
 import { sqlite } from '../../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../../src/drivers/better-sqlite3.js'
-import { conformance, loadChinook, ok } from '../../src/testing/index.js'
+import { conformance, loadChinook, ok, type ConformanceTarget } from '../../src/testing/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recordkit-conformance-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 let n = 0
-conformance({
+const target: ConformanceTarget = {
   name: 'sqlite (file)',
   connect: async () => compose(betterSqlite3({ filename: join(dir, `db-${++n}.sqlite`) }), sqlite),
   chinook: async () => {
@@ -19,4 +19,14 @@ conformance({
     await ok(loadChinook(db))
     return db
   },
+}
+conformance(target)
+
+it('the suite runs on sqlite, the engine this file names', async () => {
+  const db = await target.connect()
+  try {
+    expect(db.dialect.name).toBe('sqlite')
+  } finally {
+    await ok(db.close())
+  }
 })

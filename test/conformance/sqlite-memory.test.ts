@@ -1,9 +1,10 @@
+import { expect, it } from 'vitest'
 import { compose } from '../../src/compose.js'
 import { sqlite } from '../../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../../src/drivers/better-sqlite3.js'
-import { conformance, loadChinook, ok } from '../../src/testing/index.js'
+import { conformance, loadChinook, ok, type ConformanceTarget } from '../../src/testing/index.js'
 
-conformance({
+const target: ConformanceTarget = {
   name: 'sqlite (memory)',
   connect: async () => compose(betterSqlite3({ filename: ':memory:' }), sqlite),
   // Chinook is loaded into a fresh in-memory database for this file.
@@ -12,4 +13,14 @@ conformance({
     await ok(loadChinook(db))
     return db
   },
+}
+conformance(target)
+
+it('the suite runs on sqlite, the engine this file names', async () => {
+  const db = await target.connect()
+  try {
+    expect(db.dialect.name).toBe('sqlite')
+  } finally {
+    await ok(db.close())
+  }
 })

@@ -15,7 +15,7 @@ export interface Impl {
 }
 
 export interface CompareOptions {
-  /** Rounds after the warm-up. Default `BENCH_ROUNDS` or 15. */
+  /** Rounds after the warm-up. Default `BENCH_ROUNDS` or 11. */
   readonly rounds?: number
   /** Wall time one measurement should take; sets the operations per measurement. Default 40 ms. */
   readonly targetMs?: number
@@ -70,7 +70,7 @@ const timed = async (impl: Impl, n: number): Promise<number> => {
   return now() - t0
 }
 
-export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11)
 
 /**
  * Measure implementations against the first one (the baseline).

@@ -84,7 +84,7 @@ export const targets = (groups: readonly GroupResult[]): Target[] => {
   }
   for (const e of ['sqlite', 'postgres', 'mariadb']) {
     const g = find(groups, `W3.${e}`)
-    const show = (r: RowResult) => `${ratio(1 / r.ratio)} of the throughput of ${g?.baseline ?? 'raw'} (time ${ratio(r.ratio)})`
+    const show = (r: RowResult) => `${ratio(1 / r.ratio)} of the throughput of ${g?.baseline ?? 'raw'} (time ${ratio(r.ratio)}, ${ratio(r.ratioMin)}-${ratio(r.ratioMax)})`
     const withReturning = g?.rows.find((r) => r.name.includes('RETURNING'))
     add(`Bulk insert on ${ENGINE_NAME[e]}: \`createMany\` at least 0.9x the best raw method`, row(g, 'recordkit `PostInsert.createMany'), (r) => 1 / r.ratio >= 0.9,
       (r) => `${show(r)}; ${withReturning === undefined ? '' : `${ratio(withReturning.medianUs / r.medianUs)} of raw with RETURNING, which createMany does`}`)
@@ -100,7 +100,8 @@ export const targets = (groups: readonly GroupResult[]): Target[] => {
   }
   for (const pool of [1, 4]) {
     const g = find(groups, `W7.pool${pool}.postgres`)
-    const show = (r: RowResult) => `${ratio(1 / r.ratio)} of raw postgres.js throughput (${rate(1000 / (r.medianUs / 1e6))} vs ${rate(1000 / ((g?.rows[0].medianUs ?? 1) / 1e6))})`
+    const show = (r: RowResult) =>
+      `${ratio(1 / r.ratio)} of raw postgres.js throughput (median of the per-round ratios; median rates ${rate(1000 / (r.medianUs / 1e6))} vs ${rate(1000 / ((g?.rows[0].medianUs ?? 1) / 1e6))})`
     add(`PostgreSQL concurrency, pool of ${pool}: prepared at least 0.8x raw postgres.js throughput`, row(g, 'recordkit prepared'), (r) => 1 / r.ratio >= 0.8, show)
     add(`PostgreSQL concurrency, pool of ${pool}: builder at least 0.8x raw postgres.js throughput`, row(g, 'recordkit `db.first'), (r) => 1 / r.ratio >= 0.8, show)
   }

@@ -4,7 +4,7 @@
  *   npm run bench                 every workload; writes bench/RESULTS.md and bench/ratios.svg
  *   npm run bench -- W1 W5        only those workloads; writes bench/.tmp/RESULTS.partial.md
  *   BENCH_ENGINES=sqlite npm run bench    only these engines (sqlite, postgres, mariadb)
- *   BENCH_ROUNDS=9 npm run bench          rounds per measurement (default 15, W3/W7/W8 fewer)
+ *   BENCH_ROUNDS=15 npm run bench         rounds (default 11; W3, W7 and W8 set their own)
  *
  * Each workload runs in its own Node process (bench/workloads/*.ts), one after the other, and
  * writes its results as JSON; this process builds the databases, collects the results and
@@ -53,8 +53,8 @@ runs SQLite alone; \`npm run bench -- W1 W5\` runs some workloads only (written 
 const METHOD = `- **Same process, interleaved rounds.** For each table, every implementation runs in the same
   Node process (one process per workload). After a warm-up (at least 250 ms and, within 600 ms,
   about 5000 operations, so the JIT has optimized every function), the number of operations per
-  measurement is sized to about 40 ms. Then come rounds (15 by default; fewer for the slow
-  operations of W3, W7 and W8, never fewer than 7), each running every implementation once in a
+  measurement is sized to about 40 ms (150 ms in W7). Then come rounds (11 by default; 15 for W3
+  on SQLite, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
   shuffled order. The ratio to the baseline is taken **within each round** and the median of those
   ratios is reported with its min and max, so drift of the machine cancels out of the ratio.
   "median time / op" is the median over rounds of each implementation's own time.
@@ -209,7 +209,7 @@ const main = async (): Promise<void> => {
     },
     servers: serverVersions,
     missing,
-    rounds: process.env.BENCH_ROUNDS ?? '15',
+    rounds: process.env.BENCH_ROUNDS ?? '11',
   }
   const md = markdown(results, info, REPRODUCE, METHOD)
   const full = only.length === 0 && missing.length === 0

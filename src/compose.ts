@@ -56,11 +56,13 @@ export interface Backend {
   /** Compile once; run many times. */
   readonly prepare: <R = Row>(q: Executable<R>) => Prepared<R>
   /**
-   * Run one statement once per set of parameters, in order: the statement is compiled once, and
-   * each set gives every one of its parameters, in order, as JS values (the dialect adapts them).
-   * Each run goes through `execute` (middleware sees it; inside a transaction it uses the
-   * transaction's connection); the first failure stops the batch. Wrap it in `transaction` to
-   * make it atomic. `Model.createMany` inserts through it, a multi-row INSERT per set.
+   * Run one statement once per set of parameters: the statement is compiled once, and each set
+   * gives every one of its parameters, in order, as JS values (the dialect adapts them). Each run
+   * goes through `execute` (middleware sees it; inside a transaction it uses the transaction's
+   * connection) marked `batch`, so drivers keep the statement prepared; the runs are issued
+   * together (postgres.js pipelines them) and the results come back in order, or the first
+   * failure. Runs after a failing one may still apply: wrap the batch in `transaction` to make it
+   * all or nothing. `Model.createMany` inserts through it, a multi-row INSERT per set.
    */
   readonly executeBatch: <R = Row>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => TaskEither<DbError, QueryResult<R>[]>
   /**
@@ -272,7 +274,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const text = c.right.sql
       const count = c.right.params.length
       return async () => {
-        const out: QueryResult<R>[] = []
+        // Every set is adapted before anything runs, so a value that cannot be bound runs nothing.
+        const runs: Compiled[] = []
         for (const set of sets) {
           if (set.length !== count) return E.left(dbError('QueryError', `a batch run gives ${set.length} values for ${count} parameters`, { sql: text }))
           const params = new Array<unknown>(count)
@@ -281,7 +284,12 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           } catch (e) {
             return E.left(toDbError(e))
           }
-          const r = await self.execute<R>({ sql: text, params })()
+          runs.push({ sql: text, params, batch: true })
+        }
+        // Issued together: a driver that pipelines (postgres.js) sends them without waiting.
+        const results = await Promise.all(runs.map((r) => self.execute<R>(r)()))
+        const out: QueryResult<R>[] = []
+        for (const r of results) {
           if (E.isLeft(r)) return r
           out.push(r.right)
         }

@@ -153,6 +153,8 @@ export interface Compiled {
   readonly holes?: readonly (string | undefined)[]
   /** Only the first row is wanted: a driver may fetch just that one. */
   readonly first?: boolean
+  /** One run of a batch (`executeBatch`): the same text runs many times, so a driver may keep it prepared. */
+  readonly batch?: boolean
 }
 
 /** What rendering needs from a dialect. */

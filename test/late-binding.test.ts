@@ -173,4 +173,15 @@ describe('late binding: every fragment-producing dialect function is overridable
       'BEGIN DEFERRED', 'ROLLBACK TRANSACTION',
     ])
   })
+
+  it('executeBatch runs through execute (middleware sees every run) with the dialect adapting each value', async () => {
+    const seen: unknown[][] = []
+    const base = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    const db = wrap(base, { execute: (next, self) => (q) => { seen.push([...statementOf(self, q).params]); return next(q) } })
+    await run(db.execute(sql`CREATE TABLE t (a INTEGER, b TEXT)`))
+    seen.length = 0
+    const results = await run(db.executeBatch(pipe(insertInto('t'), values({ a: param('a'), b: param('b') })), [[1, true], [2, new Date(0)]]))
+    expect(results.map((r) => r.rowsAffected)).toEqual([1, 1])
+    expect(seen).toEqual([[1, 1], [2, '1970-01-01T00:00:00.000Z']])
+  })
 })

@@ -62,6 +62,15 @@ describe('parsePgArray', () => {
   })
 })
 
+describe('prepareStatement', () => {
+  it('keeps statements of up to 1,000 parameters prepared, and larger ones when they run as a batch', () => {
+    const d = postgresJs({ url: PG_URL })
+    const q = (n: number, batch?: boolean) => ({ sql: 'INSERT ...', params: new Array(n).fill(1), batch })
+    expect([d.prepareStatement(q(1000)), d.prepareStatement(q(1001)), d.prepareStatement(q(6000, true))]).toEqual([true, false, true])
+    expect(postgresJs({ url: PG_URL, prepare: false }).prepareStatement(q(6000, true))).toBe(false)
+  })
+})
+
 describe.skipIf(!available)('postgres.js driver', () => {
   let db: Backend
 

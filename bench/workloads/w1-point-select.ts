@@ -155,14 +155,46 @@ export const impls = (engine: Engine): ImplSpec[] => {
   return [raw, recordkitPrepared, recordkitFirst, recordkitFind, kysely, drizzle, drizzlePrepared, knex]
 }
 
-export const groups = (engines: readonly Engine[]): GroupSpec[] =>
-  engines.map((engine) => ({
+/**
+ * The same on SQLite, after one recordkit transaction has run in the process: recordkit keeps a
+ * transaction's connection in AsyncLocalStorage, and once one is in use Node 20 tracks every
+ * promise of the process (async_hooks), the raw driver's and the other libraries' too. Runs last.
+ */
+const afterTransaction = (engine: Engine): GroupSpec => {
+  const [raw, prepared, first] = impls(engine)
+  const kysely = impls(engine).find((i) => i.name === 'Kysely')!
+  return {
+    key: `W1.${engine}.after-transaction`,
+    workload: 'W1',
+    title: 'Point select by primary key, after a transaction has run in the process',
+    engine,
+    op: 'one SELECT of a users row by primary key',
+    notes: ['Before measuring, one recordkit `db.transaction` runs: from then on Node 20 tracks every promise in the process (AsyncLocalStorage), whichever library creates it.'],
+    impls: [
+      {
+        ...raw,
+        make: async (t) => {
+          const db = await C.recordkit(t)
+          right(await db.transaction(() => db.execute({ sql: 'SELECT 1', params: [] }))())
+          await db.close()()
+          return raw.make(t)
+        },
+      },
+      prepared, first, kysely,
+    ],
+  }
+}
+
+export const groups = (engines: readonly Engine[]): GroupSpec[] => [
+  ...engines.map((engine): GroupSpec => ({
     key: `W1.${engine}`,
     workload: 'W1',
     title: 'Point select by primary key',
     engine,
     op: 'one SELECT of a users row by primary key',
     impls: impls(engine),
-  }))
+  })),
+  ...(engines.includes('sqlite') ? [afterTransaction('sqlite')] : []),
+]
 
 if (import.meta.url === `file://${process.argv[1]}`) await main(groups)

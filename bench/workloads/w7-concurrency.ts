@@ -112,7 +112,7 @@ export const groups = (engines: readonly Engine[]): GroupSpec[] =>
     op: '1000 point selects in flight at once',
     rowsPerOp: BATCH,
     pool,
-    compare: { targetMs: 60, rounds: 7 },
+    compare: { targetMs: 150, rounds: 9 },
     impls: impls(engine),
   })))
 

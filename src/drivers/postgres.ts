@@ -6,7 +6,8 @@
  *   connection, and spreads them over up to `max` connections.
  * - Statements are prepared (and cached per connection) by default; `prepare: false` sends
  *   unnamed statements only, for PgBouncer in transaction mode. Bulk writes with more than
- *   1,000 parameters are not cached (`prepareStatement`, an overridable field).
+ *   1,000 parameters are not cached, unless they run as a batch (`prepareStatement`, an
+ *   overridable field).
  * - `reserve` holds one connection (`sql.reserve()`) for a transaction.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
  *   the cursor and gives the connection back.
@@ -92,10 +93,10 @@ export interface PostgresJsDriver extends Driver {
   readonly prepare: boolean
   /**
    * Whether this statement is prepared and kept in its connection's statement cache. Default:
-   * when `prepare` is on and the statement has at most 1,000 parameters. A bulk write's text
-   * changes with its row count and postgres.js keeps every prepared text until the connection
-   * closes, so such statements go unnamed instead (`unnest` inserts keep one text and stay
-   * prepared).
+   * when `prepare` is on and the statement has at most 1,000 parameters, or is a run of a batch
+   * (`executeBatch`: one text, run many times). A bulk write's text changes with its row count
+   * and postgres.js keeps every prepared text until the connection closes, so such statements go
+   * unnamed instead (`unnest` inserts keep one text and stay prepared).
    */
   readonly prepareStatement: (q: Compiled) => boolean
   /** Startup parameters every new connection is opened with: the per-connection set-up. */
@@ -461,7 +462,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     return {
       name: 'postgres.js',
       prepare: options.prepare ?? true,
-      prepareStatement: (q) => self.prepare && q.params.length <= 1000,
+      prepareStatement: (q) => self.prepare && (q.params.length <= 1000 || q.batch === true),
 
       connectionParameters: () => {
         const extra: Record<string, string> = {}

@@ -178,6 +178,22 @@ export const coreCases: CaseGroup = (target) => {
       expect(missing._tag).toBe('Left')
     })
 
+    it('runs one statement once per set of parameters (executeBatch); in a transaction, all or nothing', async () => {
+      const { param } = await import('../../query.js')
+      const two = pipe(insertInto('cf_person'), values([{ name: param('n'), email: param('e') }, { name: param('n'), email: param('e') }]))
+      const sets = [['B1', 'b1@example.com', 'B2', 'b2@example.com'], ['B3', 'b3@example.com', 'B4', 'b4@example.com']]
+      const results = await ok(db().transaction(() => db().executeBatch(two, sets)))
+      expect(results.map((r) => r.rowsAffected)).toEqual([2, 2])
+      const names = async () => (await ok(db().all(pipe(from('cf_person'), select('name'), where(like('name', 'B_')), orderBy('name'))))).map((r) => r.name)
+      expect(await names()).toEqual(['B1', 'B2', 'B3', 'B4'])
+      // The second run repeats an email: the unique violation comes back, and nothing is kept.
+      const failed = await db().transaction(() => db().executeBatch(two, [['B5', 'b5@example.com', 'B6', 'b6@example.com'], ['B7', 'b1@example.com', 'B8', 'b8@example.com']]))()
+      expect(failed._tag === 'Left' && failed.left._tag).toBe('UniqueViolation')
+      expect(await names()).toEqual(['B1', 'B2', 'B3', 'B4'])
+      expect((await db().executeBatch(two, [['B9']])())._tag).toBe('Left')
+      await ok(db().execute(pipe(deleteFrom('cf_person'), where(like('name', 'B_')))))
+    })
+
     it('sums across rows', async () => {
       const [r] = await ok(db().all(pipe(from('cf_person'), select(as(sum('age'), 's')), where(isIn('name', ['Ada', 'Linus'])))))
       expect(n(r.s)).toBe(36 + 28)

@@ -59,10 +59,11 @@ export interface Backend {
    * Run one statement once per set of parameters: the statement is compiled once, and each set
    * gives every one of its parameters, in order, as JS values (the dialect adapts them). Each run
    * goes through `execute` (middleware sees it; inside a transaction it uses the transaction's
-   * connection) marked `batch`, so drivers keep the statement prepared; the runs are issued
-   * together (postgres.js pipelines them) and the results come back in order, or the first
-   * failure. Runs after a failing one may still apply: wrap the batch in `transaction` to make it
-   * all or nothing. `Model.createMany` inserts through it, a multi-row INSERT per set.
+   * connection) marked `batch`, so drivers keep the statement prepared. On a driver that
+   * pipelines (postgres.js) the runs are issued together, otherwise one after another; either
+   * way the results come back in order, or the first failure in run order. Runs before a failing
+   * one (and, when pipelined, after it) may still apply: wrap the batch in `transaction` to make
+   * it all or nothing. `Model.createMany` inserts through it, a multi-row INSERT per set.
    */
   readonly executeBatch: <R = Row>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => TaskEither<DbError, QueryResult<R>[]>
   /**
@@ -286,10 +287,19 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           }
           runs.push({ sql: text, params, batch: true })
         }
-        // Issued together: a driver that pipelines (postgres.js) sends them without waiting.
-        const results = await Promise.all(runs.map((r) => self.execute<R>(r)()))
         const out: QueryResult<R>[] = []
-        for (const r of results) {
+        if (self.driver.pipelines === true) {
+          // Issued together: the driver sends them without waiting and answers in order, so the
+          // first failure in run order is the cause and later ones are its consequence.
+          const results = await Promise.all(runs.map((r) => self.execute<R>(r)()))
+          for (const r of results) {
+            if (E.isLeft(r)) return r
+            out.push(r.right)
+          }
+          return E.right(out)
+        }
+        for (const run of runs) {
+          const r = await self.execute<R>(run)()
           if (E.isLeft(r)) return r
           out.push(r.right)
         }

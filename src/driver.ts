@@ -39,6 +39,12 @@ export interface Connection {
 export interface Driver {
   /** Client library name, for messages: `better-sqlite3`, `postgres.js`, `mysql2`. */
   readonly name: string
+  /**
+   * Whether statements issued together on one connection are sent without waiting and answered
+   * in order (postgres.js pipelining). `executeBatch` issues its runs together only then; on any
+   * other driver it runs them one after another and stops at the first failure.
+   */
+  readonly pipelines?: boolean
   /** Run one statement on any available connection. */
   readonly execute: (q: Compiled) => TaskEither<DbError, QueryResult>
   /** Stream one statement's rows in batches on a connection held for the duration. Throws DbError. */

@@ -184,4 +184,41 @@ describe('late binding: every fragment-producing dialect function is overridable
     expect(results.map((r) => r.rowsAffected)).toEqual([1, 1])
     expect(seen).toEqual([[1, 1], [2, '1970-01-01T00:00:00.000Z']])
   })
+
+  it('executeBatch overlaps its runs only on a driver that pipelines, and reports the first failure in run order', async () => {
+    // A driver whose first statement answers late: concurrent runs would finish out of order.
+    const slowFirst = (pipelines: boolean) => {
+      const inner = betterSqlite3({ filename: ':memory:' })
+      const events: string[] = []
+      let calls = 0
+      const driver = {
+        ...inner,
+        pipelines,
+        execute: (q: Parameters<typeof inner.execute>[0]) => async () => {
+          const n = ++calls
+          events.push(`start ${n}`)
+          if (n === 1) await new Promise((r) => setTimeout(r, 20))
+          const r = await inner.execute(q)()
+          events.push(`end ${n}`)
+          return r
+        },
+      }
+      return { db: compose(driver, sqlite), events }
+    }
+    const stmt = sql`SELECT CAST(${param('x')} AS INTEGER) / CAST(${param('y')} AS INTEGER) AS q`
+    const serial = slowFirst(false)
+    expect((await run(serial.db.executeBatch(stmt, [[6, 2], [8, 4]]))).map((r) => r.rows[0])).toEqual([{ q: 3 }, { q: 2 }])
+    expect(serial.events).toEqual(['start 1', 'end 1', 'start 2', 'end 2'])
+    const piped = slowFirst(true)
+    expect((await run(piped.db.executeBatch(stmt, [[6, 2], [8, 4]]))).map((r) => r.rows[0])).toEqual([{ q: 3 }, { q: 2 }])
+    expect(piped.events).toEqual(['start 1', 'start 2', 'end 2', 'end 1'])
+    // A run that fails stops a serial batch: the runs after it never start.
+    const stopping = slowFirst(false)
+    await run(stopping.db.execute(sql`CREATE TABLE t (a INTEGER NOT NULL)`))
+    stopping.events.length = 0
+    const failed = await stopping.db.executeBatch(pipe(insertInto('t'), values({ a: param('a') })), [[null], [1]])()
+    expect(failed._tag === 'Left' && failed.left._tag).toBe('NotNullViolation')
+    expect(stopping.events).toEqual(['start 2', 'end 2'])
+    expect(await run(stopping.db.all(sql`SELECT a FROM t`))).toEqual([])
+  })
 })

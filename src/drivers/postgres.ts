@@ -461,6 +461,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
     return {
       name: 'postgres.js',
+      pipelines: true,
       prepare: options.prepare ?? true,
       prepareStatement: (q) => self.prepare && (q.params.length <= 1000 || q.batch === true),
 

@@ -63,8 +63,13 @@ const shuffle = <T>(xs: readonly T[]): T[] => {
 
 const now = (): number => performance.now()
 
+/** A full collection, where the process runs with `--expose-gc` (bench/run.ts starts workloads so). */
+const collect: () => void = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
 const timed = async (impl: Impl, n: number): Promise<number> => {
   if (impl.before !== undefined) await impl.before()
+  // Untimed: the garbage of the implementation before is not charged to this one.
+  collect()
   const t0 = now()
   await impl.run(n)
   return now() - t0

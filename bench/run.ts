@@ -55,8 +55,10 @@ const METHOD = `- **Same process, interleaved rounds.** For each table, every im
   about 5000 operations, so the JIT has optimized every function), the number of operations per
   measurement is sized to about 40 ms (150 ms in W7). Then come rounds (11 by default; 15 for W3
   on SQLite, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
-  shuffled order. The ratio to the baseline is taken **within each round** and the median of those
-  ratios is reported with its min and max, so drift of the machine cancels out of the ratio.
+  shuffled order. Before each measurement the heap is collected (untimed, \`--expose-gc\`), so
+  no implementation pays for the garbage another left. The ratio to the baseline is taken
+  **within each round** and the median of those ratios is reported with its min and max, so
+  drift of the machine cancels out of the ratio.
   "median time / op" is the median over rounds of each implementation's own time.
 - **Baseline.** The raw driver used the best way: prepared statements reused (better-sqlite3
   \`Statement\`, postgres.js tagged templates or \`unsafe(..., { prepare: true })\`, mysql2
@@ -112,7 +114,7 @@ const newest = (dir: string): number => {
 
 const runWorkload = (file: string, out: string, engines: readonly Engine[]): Promise<void> =>
   new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'workloads', file), out], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, 'workloads', file), out], {
       cwd: ROOT,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(BENCH_DIR, 'tsconfig.json'), BENCH_ENGINES: engines.join(',') },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -241,6 +241,10 @@ export const modelCases: CaseGroup = (target) => {
         expect(empty).toMatchObject({ flag: false, happenedAt: null, meta: null, amount: null, big: null, ref: null, data: null })
         const back = await ok(Value.findOrFail(db(), row.id))
         expect(back).toEqual(row)
+        // createMany writes the same values, in groups by the fields given.
+        const { id: _, ...stored } = row
+        const many = await ok(Value.createMany(db(), [{ ...input, meta: undefined }, input, { ...input, meta: undefined, big: -5n, flag: false }]))
+        expect(many.map(({ id: _id, ...rest }) => rest)).toEqual([{ ...stored, meta: null }, stored, { ...stored, meta: null, big: -5n, flag: false }])
       })
 
       it('reads columns named explicitly, and names the column of a value that does not decode', async () => {

@@ -53,7 +53,7 @@ runs SQLite alone; \`npm run bench -- W1 W5\` runs some workloads only (written 
 const METHOD = `- **Same process, interleaved rounds.** For each table, every implementation runs in the same
   Node process (one process per workload). After a warm-up (at least 250 ms and, within 600 ms,
   about 5000 operations, so the JIT has optimized every function), the number of operations per
-  measurement is sized to about 40 ms (150 ms in W7). Then come rounds (11 by default; 15 for W3
+  measurement is sized to about 40 ms (250 ms in W5, 150 ms in W7). Then come rounds (11 by default; 15 for W3
   on SQLite, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
   shuffled order. Before each measurement the heap is collected (untimed, \`--expose-gc\`), so
   no implementation pays for the garbage another left. The ratio to the baseline is taken

@@ -6,7 +6,7 @@ export { bool, bytes, date, decimal, fastDecoder, FAIL, float, int64, integer, j
 export { snakeCase, type Naming } from './core.js'
 export type { Field, ModelCodec } from './decode.js'
 export { queryKit, unscoped, type CompareOp, type Condition, type ConditionFn, type Match, type ModelQuery, type QueryKit, type TextOp, type Transform, type WhereInput } from './query.js'
-export { belongsTo, hasMany, hasOne, manyToMany, type AnyRelation, type BelongsTo, type HasMany, type HasOne, type ManyToMany } from './relations.js'
+export { belongsTo, hasMany, hasOne, manyToMany, type AnyRelation, type BelongsTo, type HasMany, type HasOne, type KeyFields, type ManyToMany } from './relations.js'
 export {
   hookError, onlyDeleted, optimisticLock, softDelete, timestamps, uuidPrimaryKey, withDeleted,
   type Behaviour, type HookContext, type Hooks, type QueryOptions,

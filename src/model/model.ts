@@ -33,7 +33,7 @@ import {
   allRows, anyRow, average, countRows, fieldAggregate, finder, firstRow, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
 } from './read.js'
 import { baseQuery, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, type WhereInput } from './query.js'
-import { type AnyRelation, loadIncludes } from './relations.js'
+import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
@@ -414,7 +414,7 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
       if (target === undefined) throw new TypeError(`${name}.${rel}: no model named "${def.target}" among ${Object.keys(cores).join(', ')}`)
       if (def.kind === 'manyToMany') continue
       const owner = def.kind === 'belongsTo' ? core : target
-      if (!owner.byName.has(def.foreignKey)) throw new TypeError(`${name}.${rel}: ${owner.table} has no field "${def.foreignKey}"`)
+      for (const fk of fieldList(def.foreignKey)) if (!owner.byName.has(fk)) throw new TypeError(`${name}.${rel}: ${owner.table} has no field "${fk}"`)
     }
   }
   Object.freeze(cores)

@@ -11,7 +11,8 @@
  * ```
  *
  * Loading a level gathers the keys of every parent row and runs one `IN (...)` query for
- * them (chunked below the dialect's `maxParams`), then hands the rows to their parents.
+ * them (`(a = ? AND b = ?) OR ...` for a composite key; chunked below the dialect's
+ * `maxParams`), then hands the rows to their parents.
  * A modifier's `limit` holds per parent (ROW_NUMBER() OVER (PARTITION BY ...)).
  */
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
@@ -19,37 +20,47 @@ import type { Expr, OrderItem, SelectNode, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { as, col, eq, isIn, raw, table } from '../query.js'
+import { and, as, col, eq, isIn, or, raw, table } from '../query.js'
 import { fromParts, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
+import type { Field } from './decode.js'
 import { baseQuery, type IncludeSpec, type ModelQuery, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
+
+/** One key field, or the fields of a composite key, in the same order on both sides. */
+export type KeyFields = string | readonly string[]
+
+/**
+ * The fields of a key, as a list.
+ * @example fieldList('artistId') // ['artistId']
+ */
+export const fieldList = (k: KeyFields): readonly string[] => (typeof k === 'string' ? [k] : k)
 
 /** The row holds the target's key: `album.artistId` to `artist`. */
 export interface BelongsTo<T extends string = string> {
   readonly kind: 'belongsTo'
   readonly target: T
-  /** Field of this model holding the target's key. */
-  readonly foreignKey: string
-  /** Field of the target it refers to (its primary key by default). */
-  readonly targetKey?: string
+  /** Field(s) of this model holding the target's key. */
+  readonly foreignKey: KeyFields
+  /** Field(s) of the target it refers to (its primary key by default). */
+  readonly targetKey?: KeyFields
 }
 /** One target row holds this row's key: `customer` to its `profile`. */
 export interface HasOne<T extends string = string> {
   readonly kind: 'hasOne'
   readonly target: T
-  /** Field of the target holding this model's key. */
-  readonly foreignKey: string
-  /** Field of this model it refers to (its primary key by default). */
-  readonly sourceKey?: string
+  /** Field(s) of the target holding this model's key. */
+  readonly foreignKey: KeyFields
+  /** Field(s) of this model it refers to (its primary key by default). */
+  readonly sourceKey?: KeyFields
 }
 /** Many target rows hold this row's key: `artist` to its `albums`. */
 export interface HasMany<T extends string = string> {
   readonly kind: 'hasMany'
   readonly target: T
-  readonly foreignKey: string
-  readonly sourceKey?: string
+  readonly foreignKey: KeyFields
+  readonly sourceKey?: KeyFields
 }
 /** Target rows linked through a join table: `playlist` to `tracks` through `playlist_track`. */
 export interface ManyToMany<T extends string = string> {
@@ -57,25 +68,26 @@ export interface ManyToMany<T extends string = string> {
   readonly target: T
   /** The join table. */
   readonly through: string
-  /** Join-table column holding this model's key. */
-  readonly from: string
-  /** Join-table column holding the target's key. */
-  readonly to: string
-  readonly sourceKey?: string
-  readonly targetKey?: string
+  /** Join-table column(s) holding this model's key. */
+  readonly from: KeyFields
+  /** Join-table column(s) holding the target's key. */
+  readonly to: KeyFields
+  readonly sourceKey?: KeyFields
+  readonly targetKey?: KeyFields
 }
 
 /** Any relation. */
 export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany
 
 /**
- * This model's `foreignKey` field refers to the target's primary key (or `targetKey`).
- * Loads as the target row or `null`.
+ * This model's `foreignKey` field refers to the target's primary key (or `targetKey`); a list
+ * of fields for a composite key. Loads as the target row or `null`.
  *
  * @example
  * relations: { artist: belongsTo('Artist', 'artistId') }
+ * relations: { region: belongsTo('Region', ['country', 'regionCode']) }
  */
-export const belongsTo = <const T extends string>(target: T, foreignKey: string, options?: { readonly targetKey?: string }): BelongsTo<T> =>
+export const belongsTo = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly targetKey?: KeyFields }): BelongsTo<T> =>
   Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey })
 
 /**
@@ -85,17 +97,18 @@ export const belongsTo = <const T extends string>(target: T, foreignKey: string,
  * @example
  * relations: { profile: hasOne('Profile', 'userId') }
  */
-export const hasOne = <const T extends string>(target: T, foreignKey: string, options?: { readonly sourceKey?: string }): HasOne<T> =>
+export const hasOne = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields }): HasOne<T> =>
   Object.freeze({ kind: 'hasOne', target, foreignKey, sourceKey: options?.sourceKey })
 
 /**
- * Target rows whose `foreignKey` field refers to this model's primary key (or `sourceKey`).
- * Loads as an array.
+ * Target rows whose `foreignKey` field refers to this model's primary key (or `sourceKey`); a
+ * list of fields for a composite key. Loads as an array.
  *
  * @example
  * relations: { albums: hasMany('Album', 'artistId') }
+ * relations: { stores: hasMany('Store', ['country', 'regionCode']) }
  */
-export const hasMany = <const T extends string>(target: T, foreignKey: string, options?: { readonly sourceKey?: string }): HasMany<T> =>
+export const hasMany = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields }): HasMany<T> =>
   Object.freeze({ kind: 'hasMany', target, foreignKey, sourceKey: options?.sourceKey })
 
 /**
@@ -107,10 +120,10 @@ export const hasMany = <const T extends string>(target: T, foreignKey: string, o
  */
 export const manyToMany = <const T extends string>(target: T, options: {
   readonly through: string
-  readonly from: string
-  readonly to: string
-  readonly sourceKey?: string
-  readonly targetKey?: string
+  readonly from: KeyFields
+  readonly to: KeyFields
+  readonly sourceKey?: KeyFields
+  readonly targetKey?: KeyFields
 }): ManyToMany<T> => Object.freeze({ kind: 'manyToMany', target, ...options })
 
 // ---------------------------------------------------------------- loading
@@ -157,15 +170,55 @@ export const keyOf = (v: unknown): string | number => {
 
 const fail = (message: string): DbError => dbError('QueryError', message)
 
-/** The single key field a relation joins on, on the given side. */
-const singleKey = (core: ModelCore, given: string | undefined, what: string): string => {
-  if (given !== undefined) {
-    if (!core.byName.has(given)) throw fail(`${core.table} has no field "${given}" (${what})`)
-    return given
-  }
-  if (core.primaryKey.length !== 1) throw fail(`${core.table} has a composite primary key: give the relation's ${what} explicitly`)
-  return core.primaryKey[0].name
+/** The key fields a relation joins on, on the given side: those given, or the primary key. */
+const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] =>
+  (given === undefined ? core.primaryKey : fieldList(given).map((name) => {
+    const f = core.byName.get(name)
+    if (f === undefined) throw fail(`${core.table} has no field "${name}" (${what})`)
+    return f
+  }))
+
+/** Both sides of a relation name as many key fields. */
+const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], b: readonly unknown[], what: string): void => {
+  if (a.length !== b.length) throw fail(`${core.table}.${name}: ${what} has ${a.length} field(s) for a key of ${b.length}`)
 }
+
+/**
+ * A row's key over some fields as a Map key (one value as `keyOf` gives it, several joined),
+ * or undefined when a part is null: such a row has no related row.
+ */
+const rowKey = (r: Record<string, unknown>, fields: readonly string[]): string | number | undefined => {
+  if (fields.length === 1) {
+    const v = r[fields[0]]
+    return v === null || v === undefined ? undefined : keyOf(v)
+  }
+  let out = ''
+  for (let i = 0; i < fields.length; i++) {
+    const v = r[fields[i]]
+    if (v === null || v === undefined) return undefined
+    out += (i > 0 ? '\u0000' : '') + String(keyOf(v))
+  }
+  return out
+}
+
+/** The distinct keys of some rows over some fields, each as its values (rows with a null part left out). */
+const distinctKeys = (rows: readonly Record<string, unknown>[], fields: readonly string[]): unknown[][] => {
+  const seen = new Map<string | number, unknown[]>()
+  for (const r of rows) {
+    const k = rowKey(r, fields)
+    if (k !== undefined && !seen.has(k)) seen.set(k, fields.map((f) => r[f]))
+  }
+  return [...seen.values()]
+}
+
+/**
+ * The rows whose `columns` hold one of `keys`: `col IN (...)` for one column, and for a
+ * composite key `(a = ? AND b = ?) OR ...`, which every engine runs. `fields` encode the values.
+ */
+const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: readonly (readonly unknown[])[]): Expr =>
+  columns.length === 1
+    ? isIn(columns[0], keys.map((k) => encodeField(fields[0], k[0])))
+    : or(...keys.map((k) => and(...columns.map((c, i) => eq(c, encodeField(fields[i], k[i]))))))
 
 /** The fields of a model's rows that loading its relations reads. */
 export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]): string[] => {
@@ -173,9 +226,8 @@ export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]):
   for (const inc of includes) {
     const rel = core.relations[inc.path[0]]
     if (rel === undefined) continue
-    if (rel.kind === 'belongsTo') out.add(rel.foreignKey)
-    else if (rel.sourceKey !== undefined) out.add(rel.sourceKey)
-    else for (const k of core.primaryKey) out.add(k.name)
+    const fields = rel.kind === 'belongsTo' ? fieldList(rel.foreignKey) : rel.sourceKey !== undefined ? fieldList(rel.sourceKey) : core.primaryKey.map((k) => k.name)
+    for (const f of fields) out.add(f)
   }
   return [...out]
 }
@@ -183,17 +235,18 @@ export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]):
 const OWNER = 'rk_owner'
 const RANK = 'rk_rn'
 
-/** Run one relation query (per chunk of keys) and return the raw rows. */
+/** Run one relation query (per chunk of keys, each key its values) and return the raw rows. */
 const runChunks = async (
   db: Backend,
-  keys: readonly unknown[],
-  build: (chunk: readonly unknown[]) => SelectNode | Fragment,
+  keys: readonly (readonly unknown[])[],
+  build: (chunk: readonly (readonly unknown[])[]) => SelectNode | Fragment,
 ): Promise<Row[]> => {
   if (keys.length === 0) return []
   // Leave room for the parameters of the rest of the statement (modifier conditions).
   const probe = db.compile(build([keys[0]]))
   if (probe._tag === 'Left') throw probe.left
-  const size = Math.max(1, db.dialect.maxParams - (probe.right.params.length - 1))
+  const width = keys[0].length
+  const size = Math.max(1, Math.floor((db.dialect.maxParams - (probe.right.params.length - width)) / width))
   const out: Row[] = []
   for (let i = 0; i < keys.length; i += size) {
     const r = await db.all(build(keys.slice(i, i + size)))()
@@ -207,12 +260,14 @@ const runChunks = async (
  * Keep `limit` rows (after `offset`) per partition: the query numbers its rows with
  * ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...), rendered by the dialect's own parts.
  */
-const perParent = (db: Backend, inner: SelectNode, partition: Expr, order: readonly OrderItem[], fallbackOrder: readonly Expr[], limit: number | undefined, offset: number | undefined): Fragment => {
+const perParent = (db: Backend, inner: SelectNode, partition: readonly Expr[], order: readonly OrderItem[], fallbackOrder: readonly Expr[], limit: number | undefined, offset: number | undefined): Fragment => {
   const d = db.dialect
   const orderParts: Part[] = []
   const items: Fragment[] = order.length > 0 ? order.map(d.orderItem) : fallbackOrder.map((e) => d.orderItem({ expr: e, direction: 'asc' }))
   items.forEach((f, i) => { if (i > 0) orderParts.push(', '); orderParts.push(f) })
-  const over = fromParts(['ROW_NUMBER() OVER (PARTITION BY ', d.expr(partition), ' ORDER BY ', fromParts(orderParts), ')'])
+  const by: Part[] = []
+  partition.forEach((e, i) => { if (i > 0) by.push(', '); by.push(d.expr(e)) })
+  const over = fromParts(['ROW_NUMBER() OVER (PARTITION BY ', fromParts(by), ' ORDER BY ', fromParts(orderParts), ')'])
   const numbered: SelectNode = { ...inner, columns: [...inner.columns, as(raw(over), RANK)], orderBy: [], limit: undefined, offset: undefined }
   const rank = sql.id(['rk_ranked', RANK])
   const low = offset ?? 0
@@ -238,80 +293,79 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   const children: Record<string, unknown>[] = []
 
   if (rel.kind === 'belongsTo') {
-    if (!core.byName.has(rel.foreignKey)) throw fail(`${core.table} has no field "${rel.foreignKey}" (foreign key of ${name})`)
-    const tk = singleKey(target, rel.targetKey, 'target key')
-    const tf = target.byName.get(tk)!
-    const keys = distinct(rows.map((r) => r[rel.foreignKey]))
-    const raw = await runChunks(db, keys, (chunk) => ({ ...base, where: where(isIn(target.column(tk), chunk.map((k) => encodeField(tf, k)))), limit: undefined, offset: undefined }))
+    const fk = keyFields(core, rel.foreignKey, `foreign key of ${name}`)
+    const tk = keyFields(target, rel.targetKey, 'target key')
+    sameWidth(core, name, fk, tk, 'the foreign key')
+    const fkNames = fk.map((f) => f.name)
+    const tkNames = tk.map((f) => f.name)
+    const tkCols = tkNames.map((f) => target.column(f))
+    const raw = await runChunks(db, distinctKeys(rows, fkNames), (chunk) => ({ ...base, where: where(keyIn(tkCols, tk, chunk)), limit: undefined, offset: undefined }))
     const found = target.mapper()(raw) as Record<string, unknown>[]
     const byKey = new Map<string | number, Record<string, unknown>>()
     for (const t of found) {
-      const k = keyOf(t[tk])
-      if (!byKey.has(k)) byKey.set(k, t)
+      const k = rowKey(t, tkNames)
+      if (k !== undefined && !byKey.has(k)) byKey.set(k, t)
     }
     for (const r of rows) {
-      const fk = r[rel.foreignKey]
-      r[name] = fk === null || fk === undefined ? null : byKey.get(keyOf(fk)) ?? null
+      const k = rowKey(r, fkNames)
+      r[name] = k === undefined ? null : byKey.get(k) ?? null
     }
     children.push(...byKey.values())
   } else {
-    const sk = singleKey(core, rel.sourceKey, 'source key')
-    const keys = distinct(rows.map((r) => r[sk]))
-    const sf = core.byName.get(sk)!
-    let owners: (string | number)[]
+    const sk = keyFields(core, rel.sourceKey, 'source key')
+    const skNames = sk.map((f) => f.name)
+    const keys = distinctKeys(rows, skNames)
+    let owners: (string | number | undefined)[]
     let found: Record<string, unknown>[]
     if (rel.kind === 'manyToMany') {
-      const tk = singleKey(target, rel.targetKey, 'target key')
+      const tk = keyFields(target, rel.targetKey, 'target key')
+      const fromCols = fieldList(rel.from)
+      const toCols = fieldList(rel.to)
+      sameWidth(core, name, fromCols, sk, `${rel.through} (from)`)
+      sameWidth(core, name, toCols, tk, `${rel.through} (to)`)
       const through = table(`${rel.through} rk_through`)
-      const from = col(`rk_through.${rel.from}`)
+      const from = fromCols.map((c) => col(`rk_through.${c}`))
+      const ownerAs = fromCols.length === 1 ? [OWNER] : fromCols.map((_, i) => `${OWNER}_${i}`)
       const joined: SelectNode = {
         ...base,
-        columns: [...base.columns, as(from, OWNER) as Selection],
-        joins: [...base.joins, { type: 'inner', table: through, on: eq(col(`rk_through.${rel.to}`), target.column(tk)) }],
+        columns: [...base.columns, ...from.map((e, i) => as(e, ownerAs[i]) as Selection)],
+        joins: [...base.joins, { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }],
       }
       const raw = await runChunks(db, keys, (chunk) => {
-        const q = { ...joined, where: allOf([isIn(from, chunk.map((k) => encodeField(sf, k))), base.where]) }
+        const q = { ...joined, where: allOf([keyIn(from, sk, chunk), base.where]) }
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, from, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
-      owners = raw.map((r) => keyOf(r[OWNER]))
+      owners = raw.map((r) => rowKey(r, ownerAs))
       found = target.mapper()(raw) as Record<string, unknown>[]
     } else {
-      if (!target.byName.has(rel.foreignKey)) throw fail(`${target.table} has no field "${rel.foreignKey}" (foreign key of ${core.table}.${name})`)
-      const fk = rel.foreignKey
-      const ff = target.byName.get(fk)!
-      const fkCol = target.column(fk)
+      const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
+      sameWidth(core, name, fk, sk, 'the foreign key')
+      const fkNames = fk.map((f) => f.name)
+      const fkCols = fkNames.map((f) => target.column(f))
       const raw = await runChunks(db, keys, (chunk) => {
-        const q = { ...base, where: where(isIn(fkCol, chunk.map((k) => encodeField(ff, k)))), limit: undefined, offset: undefined }
-        return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCol, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
+        const q = { ...base, where: where(keyIn(fkCols, fk, chunk)), limit: undefined, offset: undefined }
+        return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
       found = target.mapper()(raw) as Record<string, unknown>[]
-      owners = found.map((r) => keyOf(r[fk]))
+      owners = found.map((r) => rowKey(r, fkNames))
     }
     const groups = new Map<string | number, Record<string, unknown>[]>()
     found.forEach((t, i) => {
-      const g = groups.get(owners[i])
-      if (g === undefined) groups.set(owners[i], [t])
+      const o = owners[i]
+      if (o === undefined) return
+      const g = groups.get(o)
+      if (g === undefined) groups.set(o, [t])
       else g.push(t)
     })
     const many = rel.kind !== 'hasOne'
     for (const r of rows) {
-      const k = r[sk]
-      const g = k === null || k === undefined ? undefined : groups.get(keyOf(k))
+      const k = rowKey(r, skNames)
+      const g = k === undefined ? undefined : groups.get(k)
       r[name] = many ? g ?? [] : g?.[0] ?? null
     }
     children.push(...found)
   }
   if (node.children.size > 0 && children.length > 0) await loadLevel(db, target, children, node.children)
-}
-
-const distinct = (values: readonly unknown[]): unknown[] => {
-  const seen = new Map<string | number, unknown>()
-  for (const v of values) {
-    if (v === null || v === undefined) continue
-    const k = keyOf(v)
-    if (!seen.has(k)) seen.set(k, v)
-  }
-  return [...seen.values()]
 }
 
 const loadLevel = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], level: Map<string, Node>): Promise<void> => {

@@ -89,7 +89,35 @@ const Employee = model({
   relations: { manager: belongsTo('Employee', 'reportsTo'), reports: hasMany('Employee', 'reportsTo') },
 })
 
-const M = relate({ User, Profile, Post, Comment, Tag, Employee })
+/** Regions keyed by (country, code): 'WA' is a region of the US and of Australia. */
+const Region = model({
+  table: 'mdl_regions',
+  primaryKey: ['country', 'code'],
+  codec: t.type({ country: t.string, code: t.string, name: t.string }),
+  relations: {
+    stores: hasMany('Store', ['country', 'regionCode']),
+    tags: manyToMany('Tag', { through: 'mdl_region_tags', from: ['country', 'region_code'], to: 'tag_id' }),
+  },
+})
+
+const Store = model({
+  table: 'mdl_stores',
+  primaryKey: 'id',
+  naming: snakeCase,
+  codec: t.type({ id: t.number, country: t.string, regionCode: nullable(t.string), name: t.string }),
+  relations: { region: belongsTo('Region', ['country', 'regionCode']), regionByCountry: belongsTo('Region', 'country') },
+})
+
+const RegionTag = model({ table: 'mdl_region_tags', primaryKey: ['country', 'regionCode', 'tagId'], naming: snakeCase, codec: t.type({ country: t.string, regionCode: t.string, tagId: t.number }) })
+
+const TaggedBy = model({
+  table: 'mdl_tags',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, name: t.string }),
+  relations: { regions: manyToMany('Region', { through: 'mdl_region_tags', from: 'tag_id', to: ['country', 'region_code'] }) },
+})
+
+const M = relate({ User, Profile, Post, Comment, Tag, Employee, Region, Store, TaggedBy })
 
 const Doc = model({ table: 'mdl_docs', primaryKey: 'id', codec: t.type({ id: uuid, title: t.string }), behaviours: [uuidPrimaryKey()] })
 
@@ -161,7 +189,7 @@ const withMaxParams = (db: Backend, maxParams: number): Backend =>
 const userCols = '"mdl_users"."id", "mdl_users"."email", "mdl_users"."name", "mdl_users"."active", "mdl_users"."country", "mdl_users"."created_at", "mdl_users"."updated_at"'
 const postCols = '"mdl_posts"."id", "mdl_posts"."user_id", "mdl_posts"."title", "mdl_posts"."score", "mdl_posts"."deleted_at", "mdl_posts"."version"'
 
-const TABLES = ['mdl_post_tags', 'mdl_comments', 'mdl_posts', 'mdl_profiles', 'mdl_tags', 'mdl_users', 'mdl_employees', 'mdl_docs', 'mdl_values', 'mdl_events', 'mdl_items']
+const TABLES = ['mdl_region_tags', 'mdl_stores', 'mdl_regions', 'mdl_post_tags', 'mdl_comments', 'mdl_posts', 'mdl_profiles', 'mdl_tags', 'mdl_users', 'mdl_employees', 'mdl_docs', 'mdl_values', 'mdl_events', 'mdl_items']
 
 const clear = async (db: Backend): Promise<void> => {
   for (const table of TABLES) await exec(db, `DELETE FROM ${db.dialect.quoteIdentifier(table)}`)
@@ -218,6 +246,9 @@ export const modelCases: CaseGroup = (target) => {
       mdl_values: `id ${c.id}, flag ${c.bool}, happened_at ${c.timestamptz}, meta ${c.json}, amount ${c.decimal}, big ${c.bigint}, ref ${c.uuid}, data ${c.blob}`,
       mdl_events: `id ${c.id}, label ${c.text} NOT NULL, happened_at ${c.text} NOT NULL`,
       mdl_items: `id ${c.id}, sku ${c.varchar(50)} NOT NULL UNIQUE, name ${c.varchar(100)} NOT NULL, qty ${c.int} NOT NULL DEFAULT 0`,
+      mdl_regions: `country ${c.varchar(2)} NOT NULL, code ${c.varchar(10)} NOT NULL, name ${c.varchar(100)} NOT NULL, PRIMARY KEY (country, code)`,
+      mdl_stores: `id ${c.id}, country ${c.varchar(2)} NOT NULL, region_code ${c.varchar(10)}, name ${c.varchar(100)} NOT NULL`,
+      mdl_region_tags: `country ${c.varchar(2)} NOT NULL, region_code ${c.varchar(10)} NOT NULL, tag_id ${c.int} NOT NULL, PRIMARY KEY (country, region_code, tag_id)`,
     }))
 
     describe('codecs read what the engine returns', () => {
@@ -510,6 +541,48 @@ export const modelCases: CaseGroup = (target) => {
         expect(top.map((u) => [u.name, u.posts.map((p) => p.score)])).toEqual([['Ada', [10, 7]], ['Grace', [9, 4]], ['Linus', []]])
         const one = await ok(pipe(M.Tag.query, M.Tag.include('posts', (q, P) => pipe(q, P.orderBy('score'), P.limit(1))), M.Tag.orderBy('name'), M.Tag.all(db())))
         expect(one.map((t) => [t.name, t.posts.map((p) => p.title)])).toEqual([['history', ['Notes']], ['languages', ['COBOL']], ['math', ['Bernoulli']]])
+      })
+
+      it('joins on composite keys: hasMany, belongsTo and manyToMany both ways, per-parent limits, chunks, lazy loads', async () => {
+        await clear(db())
+        await ok(Region.createMany(db(), [
+          { country: 'US', code: 'WA', name: 'Washington' }, { country: 'AU', code: 'WA', name: 'Western Australia' }, { country: 'US', code: 'OR', name: 'Oregon' },
+        ]))
+        await ok(Store.createMany(db(), [
+          { country: 'US', regionCode: 'WA', name: 'Seattle' }, { country: 'AU', regionCode: 'WA', name: 'Perth' }, { country: 'US', regionCode: 'WA', name: 'Spokane' },
+          { country: 'US', regionCode: 'OR', name: 'Portland' }, { country: 'US', regionCode: null, name: 'Online' },
+        ]))
+        const tags = await ok(Tag.createMany(db(), [{ name: 'coast' }, { name: 'rain' }]))
+        await ok(RegionTag.createMany(db(), [
+          { country: 'US', regionCode: 'WA', tagId: tags[0].id }, { country: 'US', regionCode: 'WA', tagId: tags[1].id }, { country: 'AU', regionCode: 'WA', tagId: tags[0].id },
+        ]))
+        const { db: d, log } = traced(db())
+        const regions = await ok(pipe(M.Region.query, M.Region.include('stores', (q, S) => pipe(q, S.orderBy('name'))), M.Region.include('tags', (q, T) => pipe(q, T.orderBy('name'))), M.Region.orderBy('country'), M.Region.orderBy('code'), M.Region.all(d)))
+        expect(log.length).toBe(3)
+        expect(regions.map((r) => [r.country, r.code, r.stores.map((x) => x.name), r.tags.map((x) => x.name)])).toEqual([
+          ['AU', 'WA', ['Perth'], ['coast']], ['US', 'OR', ['Portland'], []], ['US', 'WA', ['Seattle', 'Spokane'], ['coast', 'rain']],
+        ])
+        const stores = await ok(pipe(M.Store.query, M.Store.include('region'), M.Store.orderBy('id'), M.Store.all(db())))
+        expect(stores.map((x) => [x.name, x.region?.name ?? null])).toEqual([
+          ['Seattle', 'Washington'], ['Perth', 'Western Australia'], ['Spokane', 'Washington'], ['Portland', 'Oregon'], ['Online', null],
+        ])
+        const byTag = await ok(pipe(M.TaggedBy.query, M.TaggedBy.include('regions', (q, R) => pipe(q, R.orderBy('name'))), M.TaggedBy.orderBy('name'), M.TaggedBy.all(db())))
+        expect(byTag.map((x) => [x.name, x.regions.map((r) => r.name)])).toEqual([['coast', ['Washington', 'Western Australia']], ['rain', ['Washington']]])
+        const firstStore = await ok(pipe(M.Region.query, M.Region.include('stores', (q, S) => pipe(q, S.orderBy('name', 'desc'), S.limit(1))), M.Region.orderBy('name'), M.Region.all(db())))
+        expect(firstStore.map((r) => [r.name, r.stores.map((x) => x.name)])).toEqual([['Oregon', ['Portland']], ['Washington', ['Spokane']], ['Western Australia', ['Perth']]])
+        // Two parameters a key: three keys under a limit of 5 parameters take two statements.
+        const small = traced(withMaxParams(db(), 5))
+        const chunked = await ok(pipe(M.Region.query, M.Region.include('stores'), M.Region.all(small.db)))
+        expect(chunked.map((r) => r.stores.length).sort()).toEqual([1, 1, 2])
+        expect(small.log.length).toBe(1 + 2)
+        for (const c of small.log) expect(c.params.length).toBeLessThanOrEqual(5)
+        const perth = stores[1]
+        const lazy = await ok(M.Store.load(db(), perth, 'region.stores'))
+        expect([lazy.region?.name, lazy.region?.stores.map((x) => x.name)]).toEqual(['Western Australia', ['Perth']])
+        // A one-field key against a two-field primary key is refused, naming the relation.
+        const mismatch = await fails(pipe(M.Store.query, M.Store.include('regionByCountry'), M.Store.all(db())))
+        expect(mismatch._tag).toBe('QueryError')
+        expect(mismatch.message).toMatch(/mdl_stores\.regionByCountry: the foreign key has 1 field\(s\) for a key of 2/)
       })
 
       it('loads a self-reference both ways, and lazily for a row or a list', async () => {

@@ -178,6 +178,17 @@ const withTracks = await run(Chinook.Album.load(db, album, 'tracks.genre'))
 // -- end lazy
 console.log(`${withTracks.title}: ${withTracks.tracks.map((t) => `${t.name} [${t.genre?.name}]`).join(', ')}`)
 
+say('every invoice, 100 at a time')
+// -- batches
+let invoices = 0
+let lines = 0
+for await (const batch of pipe(Chinook.Invoice.query, Chinook.Invoice.include('lines'), Chinook.Invoice.batches(db, { size: 100 }))) {
+  invoices += batch.length
+  for (const invoice of batch) lines += invoice.lines.length
+}
+// -- end batches
+console.log(`${invoices} invoices with ${lines} lines`) // 412 invoices with 2240 lines
+
 say('writes in a transaction')
 // -- writes
 const nextId = ((await run(pipe(Chinook.Artist.query, Chinook.Artist.max(db, 'artistId')))) ?? 0) + 1

@@ -12,5 +12,5 @@ export {
   type Behaviour, type HookContext, type Hooks, type QueryOptions,
 } from './behaviours.js'
 export { rule, type ValidationIssue, type Validator } from './validate.js'
-export { compileQuery, type Page } from './read.js'
+export { compileQuery, type BatchOptions, type Page } from './read.js'
 export type { UpsertOptions } from './write.js'

@@ -30,7 +30,7 @@ import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from '.
 import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
-  allRows, anyRow, average, countRows, fieldAggregate, finder, firstRow, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
+  allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, firstRow, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
 } from './read.js'
 import { baseQuery, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, type WhereInput } from './query.js'
 import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
@@ -147,6 +147,18 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   // ---- query terminals: `pipe(User.query, ..., User.all(db))`
   /** Every row of the query. @example pipe(User.query, User.where('active', '=', true), User.all(db)) */
   readonly all: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>[]>
+  /**
+   * The query's rows in primary-key order, a batch at a time, each batch one query
+   * (`WHERE key > last ORDER BY key LIMIT size`): memory stays bounded, no connection is held
+   * between batches, and relations load per batch. Throws DbError while iterating.
+   * @example for await (const batch of pipe(User.query, User.scopes.active, User.batches(db, { size: 500 }))) await send(batch)
+   */
+  readonly batches: (db: Backend, options?: BatchOptions) => <S, T>(q: ModelQuery<D['row'], S, T>) => AsyncIterable<Out<D, S, T>[]>
+  /**
+   * The rows of `batches`, one at a time.
+   * @example for await (const user of pipe(User.query, User.include('posts'), User.each(db))) console.log(user.name, user.posts.length)
+   */
+  readonly each: (db: Backend, options?: BatchOptions) => <S, T>(q: ModelQuery<D['row'], S, T>) => AsyncIterable<Out<D, S, T>>
   /** The first row of the query. @example pipe(User.query, User.orderBy('createdAt', 'desc'), User.first(db)) */
   readonly first: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
   /** COUNT(*) of the query. @example pipe(User.query, User.scopes.active, User.count(db)) */
@@ -308,6 +320,12 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 
     all: (db) => (q: Q) => allRows(db, q) as never,
     first: (db) => (q: Q) => firstRow(db, q) as never,
+    batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,
+    each: (db, options) => (q: Q) => ({
+      async *[Symbol.asyncIterator]() {
+        for await (const batch of batchRows(db, q, options)) yield* batch
+      },
+    }) as never,
     count: (db) => (q: Q) => countRows(db, q),
     exists: (db) => (q: Q) => anyRow(db, q),
     sum: (db, field) => (q: Q) => fieldAggregate(db, q, 'sum', field) as never,

@@ -12,7 +12,7 @@ import type { Expr, SelectNode } from '../ast.js'
 import type { Backend, Prepared } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { as, col, count as countAll, eq, fn, param, val } from '../query.js'
+import { and, as, col, count as countAll, eq, fn, gt, or, param, val } from '../query.js'
 import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
@@ -72,6 +72,54 @@ export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<st
     const r = await db.all(toSelect(q, extra))()
     return r._tag === 'Left' ? r : rowsOf(db, q, r.right, names)
   })
+}
+
+/** Options of `batches` and `each`. */
+export interface BatchOptions {
+  /** Rows per batch (one query each). Default 1000. */
+  readonly size?: number
+}
+
+/** Rows after `last` in primary-key order: `k > ?`, or for a composite key `a > ? OR (a = ? AND b > ?) ...`. */
+const after = (core: ModelCore, last: Record<string, unknown>): Expr => {
+  const pk = core.primaryKey
+  const terms = pk.map((f, i) => and(...pk.slice(0, i).map((p) => eq(core.column(p.name), encodeField(p, last[p.name]))), gt(core.column(f.name), encodeField(f, last[f.name]))))
+  return terms.length === 1 ? terms[0] : or(...terms)
+}
+
+/**
+ * A query's rows in primary-key order, a batch at a time. Each batch is a query of its own
+ * (`WHERE key > last key ORDER BY key LIMIT size`), so no connection is held between batches,
+ * relations load per batch with one query per level, and it runs inside or outside a
+ * transaction alike. The query's `limit` caps the total. Throws DbError while iterating.
+ */
+export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
+  if (q.error !== undefined) throw q.error
+  const core = q.core
+  const size = options.size ?? 1000
+  if (!Number.isSafeInteger(size) || size < 1) throw dbError('QueryError', `${core.table}: a batch size must be a positive integer, got ${String(size)}`)
+  if (q.order.length > 0 || q.offset !== undefined) {
+    throw dbError('QueryError', `${core.table}: batches follow the primary key; a query with orderBy or offset cannot be read in batches`)
+  }
+  if (core.primaryKey.length === 0) throw dbError('QueryError', `${core.table}: batches need a primary key`)
+  const extra = [...core.primaryKey.map((f) => f.name), ...(q.includes.length === 0 ? [] : keyFieldsFor(core, q.includes))]
+  const names = q.fields === undefined ? undefined : selectedFields(q, extra)
+  const order = core.primaryKey.map((f) => ({ expr: core.column(f.name), direction: 'asc' as const }))
+  let remaining = q.limit ?? Number.POSITIVE_INFINITY
+  let last: Record<string, unknown> | undefined
+  while (remaining > 0) {
+    const n = Math.min(size, remaining)
+    const page: AnyQuery = { ...q, where: allOf([q.where, last === undefined ? undefined : after(core, last)]), order, limit: n }
+    const raw = await db.all(toSelect(page, extra))()
+    if (raw._tag === 'Left') throw raw.left
+    if (raw.right.length === 0) return
+    const rows = await rowsOf(db, q, raw.right, names)
+    if (rows._tag === 'Left') throw rows.left
+    yield rows.right
+    if (rows.right.length < n) return
+    remaining -= rows.right.length
+    last = rows.right[rows.right.length - 1]
+  }
 }
 
 /** The first row of a query. */

@@ -585,6 +585,52 @@ export const modelCases: CaseGroup = (target) => {
         expect(mismatch.message).toMatch(/mdl_stores\.regionByCountry: the foreign key has 1 field\(s\) for a key of 2/)
       })
 
+      it('reads a query in batches by primary key (keyset), one query a batch, relations per batch, limit as a cap', async () => {
+        await clear(db())
+        const items = await ok(Item.createMany(db(), Array.from({ length: 25 }, (_, i) => ({ sku: `B-${String(i).padStart(2, '0')}`, name: `n${i}`, qty: i % 4 }))))
+        const collect = async <A>(it: AsyncIterable<A>): Promise<A[]> => {
+          const out: A[] = []
+          for await (const x of it) out.push(x)
+          return out
+        }
+        const { db: d, log } = traced(db())
+        const batches = await collect(pipe(Item.query, Item.batches(d, { size: 10 })))
+        expect(batches.map((b) => b.length)).toEqual([10, 10, 5])
+        expect(batches.flat()).toEqual(items)
+        expect(log.length).toBe(3)
+        log.length = 0
+        // A full last batch takes one more (empty) query to know it was the last.
+        expect((await collect(pipe(Item.query, Item.batches(d, { size: 5 })))).length).toBe(5)
+        expect(log.length).toBe(6)
+        const some = await collect(pipe(Item.query, Item.where('qty', '>', 0), Item.limit(12), Item.select('sku'), Item.each(db(), { size: 5 })))
+        expect(some.map((r) => r.sku)).toEqual(items.filter((i) => i.qty > 0).slice(0, 12).map((i) => i.sku))
+        // Leaving early runs no further query.
+        log.length = 0
+        for await (const batch of pipe(Item.query, Item.batches(d, { size: 4 }))) if (batch.length > 0) break
+        expect(log.length).toBe(1)
+        // A composite key pages on every part of it; relations load with each batch.
+        await ok(Region.createMany(db(), [{ country: 'US', code: 'WA', name: 'Washington' }, { country: 'AU', code: 'WA', name: 'Western Australia' }, { country: 'US', code: 'OR', name: 'Oregon' }]))
+        await ok(Store.createMany(db(), [{ country: 'US', regionCode: 'WA', name: 'Seattle' }, { country: 'AU', regionCode: 'WA', name: 'Perth' }]))
+        const regions = await collect(pipe(M.Region.query, M.Region.include('stores'), M.Region.each(db(), { size: 1 })))
+        expect(regions.map((r) => [r.country, r.code, r.stores.map((x) => x.name)])).toEqual([['AU', 'WA', ['Perth']], ['US', 'OR', []], ['US', 'WA', ['Seattle']]])
+        // Inside a transaction, with the rows the transaction wrote.
+        const inTx = await ok(db().transaction((tx) => async () => {
+          await ok(Item.create(tx, { sku: 'B-99', name: 'late' }))
+          return { _tag: 'Right' as const, right: (await collect(pipe(Item.query, Item.each(tx, { size: 7 })))).length }
+        }))
+        expect(inTx).toBe(26)
+        const refused = async (it: AsyncIterable<unknown>): Promise<string> => {
+          try {
+            await collect(it)
+            return 'ran'
+          } catch (e) {
+            return (e as { _tag: string })._tag
+          }
+        }
+        expect(await refused(pipe(Item.query, Item.orderBy('name'), Item.each(db())))).toBe('QueryError')
+        expect(await refused(pipe(Item.query, Item.each(db(), { size: 0 })))).toBe('QueryError')
+      })
+
       it('loads a self-reference both ways, and lazily for a row or a list', async () => {
         await clear(db())
         const boss = await ok(Employee.create(db(), { name: 'Andrew' }))

@@ -125,6 +125,14 @@ describe('model types', () => {
     Customer.scopes.from(1)
   })
 
+  it('batches and each carry the same row type as all (selection and relations included)', () => {
+    const batches = pipe(C.Customer.query, C.Customer.include('invoices'), C.Customer.batches(db, { size: 10 }))
+    type Batch = typeof batches extends AsyncIterable<infer B> ? B : never
+    expectTypeOf<Batch[number]['invoices']>().toEqualTypeOf<InvoiceRow[]>()
+    const each = pipe(Customer.query, Customer.select('firstName', 'email'), Customer.each(db))
+    expectTypeOf(each).toEqualTypeOf<AsyncIterable<Pick<CustomerRow, 'firstName' | 'email'>>>()
+  })
+
   it('include adds typed relations, nested paths included', () => {
     const rows = pipe(C.Customer.query, C.Customer.include('invoices.lines.track'), C.Customer.all(db))
     type Row = typeof rows extends TaskEither<DbError, (infer R)[]> ? R : never

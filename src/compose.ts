@@ -289,8 +289,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         }
         const out: QueryResult<R>[] = []
         if (self.driver.pipelines === true) {
-          // Issued together: the driver sends them without waiting and answers in order, so the
-          // first failure in run order is the cause and later ones are its consequence.
+          // Issued together: the driver sends them without waiting. The first failure in run
+          // order is the one reported (inside a transaction the later ones are its consequence).
           const results = await Promise.all(runs.map((r) => self.execute<R>(r)()))
           for (const r of results) {
             if (E.isLeft(r)) return r

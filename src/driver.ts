@@ -40,9 +40,9 @@ export interface Driver {
   /** Client library name, for messages: `better-sqlite3`, `postgres.js`, `mysql2`. */
   readonly name: string
   /**
-   * Whether statements issued together on one connection are sent without waiting and answered
-   * in order (postgres.js pipelining). `executeBatch` issues its runs together only then; on any
-   * other driver it runs them one after another and stops at the first failure.
+   * Whether statements issued together are sent without waiting for each answer (postgres.js
+   * pipelines them). `executeBatch` issues its runs together only then; on any other driver it
+   * runs them one after another and stops at the first failure.
    */
   readonly pipelines?: boolean
   /** Run one statement on any available connection. */

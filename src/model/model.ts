@@ -432,7 +432,9 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
       if (target === undefined) throw new TypeError(`${name}.${rel}: no model named "${def.target}" among ${Object.keys(cores).join(', ')}`)
       if (def.kind === 'manyToMany') continue
       const owner = def.kind === 'belongsTo' ? core : target
-      for (const fk of fieldList(def.foreignKey)) if (!owner.byName.has(fk)) throw new TypeError(`${name}.${rel}: ${owner.table} has no field "${fk}"`)
+      const fks = fieldList(def.foreignKey)
+      if (fks.length === 0) throw new TypeError(`${name}.${rel}: an empty list of foreign-key fields`)
+      for (const fk of fks) if (!owner.byName.has(fk)) throw new TypeError(`${name}.${rel}: ${owner.table} has no field "${fk}"`)
     }
   }
   Object.freeze(cores)

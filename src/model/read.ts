@@ -12,7 +12,7 @@ import type { Expr, SelectNode } from '../ast.js'
 import type { Backend, Prepared } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { and, as, col, count as countAll, eq, fn, gt, or, param, val } from '../query.js'
+import { and, as, col, count as countAll, eq, fn, gt, gte, or, param, val } from '../query.js'
 import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
@@ -80,11 +80,21 @@ export interface BatchOptions {
   readonly size?: number
 }
 
-/** Rows after `last` in primary-key order: `k > ?`, or for a composite key `a > ? OR (a = ? AND b > ?) ...`. */
+/**
+ * Rows after `last` in primary-key order: `k > ?`; for a composite key
+ * `a >= ? AND (a > ? OR (a = ? AND b > ?))`, whose leading `a >= ?` lets an index on the key
+ * start where the last batch ended instead of scanning from the first row.
+ */
 const after = (core: ModelCore, last: Record<string, unknown>): Expr => {
   const pk = core.primaryKey
-  const terms = pk.map((f, i) => and(...pk.slice(0, i).map((p) => eq(core.column(p.name), encodeField(p, last[p.name]))), gt(core.column(f.name), encodeField(f, last[f.name]))))
-  return terms.length === 1 ? terms[0] : or(...terms)
+  const value = (i: number): unknown => {
+    const v = last[pk[i].name]
+    if (v === null || v === undefined) throw dbError('QueryError', `${core.table}: batches page by the primary key, and a row has NULL in ${pk[i].name}`)
+    return encodeField(pk[i], v)
+  }
+  const column = (i: number): Expr => core.column(pk[i].name)
+  const later = (i: number): Expr => (i === pk.length - 1 ? gt(column(i), value(i)) : or(gt(column(i), value(i)), and(eq(column(i), value(i)), later(i + 1))))
+  return pk.length === 1 ? later(0) : and(gte(column(0), value(0)), later(0))
 }
 
 /**
@@ -101,9 +111,13 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
   if (q.order.length > 0 || q.offset !== undefined) {
     throw dbError('QueryError', `${core.table}: batches follow the primary key; a query with orderBy or offset cannot be read in batches`)
   }
+  if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0)) throw dbError('QueryError', `${core.table}: a limit must be a non-negative integer, got ${String(q.limit)}`)
   if (core.primaryKey.length === 0) throw dbError('QueryError', `${core.table}: batches need a primary key`)
-  const extra = [...core.primaryKey.map((f) => f.name), ...(q.includes.length === 0 ? [] : keyFieldsFor(core, q.includes))]
+  const includeKeys = q.includes.length === 0 ? [] : keyFieldsFor(core, q.includes)
+  const extra = [...core.primaryKey.map((f) => f.name), ...includeKeys]
   const names = q.fields === undefined ? undefined : selectedFields(q, extra)
+  // Key fields read only to page: left out of the rows handed out, as `all` would.
+  const pagingOnly = q.fields === undefined ? [] : core.primaryKey.map((f) => f.name).filter((n) => !selectedFields(q, includeKeys).includes(n))
   const order = core.primaryKey.map((f) => ({ expr: core.column(f.name), direction: 'asc' as const }))
   let remaining = q.limit ?? Number.POSITIVE_INFINITY
   let last: Record<string, unknown> | undefined
@@ -115,10 +129,12 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
     if (raw.right.length === 0) return
     const rows = await rowsOf(db, q, raw.right, names)
     if (rows._tag === 'Left') throw rows.left
+    const end = rows.right[rows.right.length - 1]
+    last = Object.fromEntries(core.primaryKey.map((f) => [f.name, end[f.name]]))
+    if (pagingOnly.length > 0) for (const r of rows.right) for (const k of pagingOnly) delete r[k]
     yield rows.right
     if (rows.right.length < n) return
     remaining -= rows.right.length
-    last = rows.right[rows.right.length - 1]
   }
 }
 

@@ -11,8 +11,8 @@
  * ```
  *
  * Loading a level gathers the keys of every parent row and runs one `IN (...)` query for
- * them (`(a = ? AND b = ?) OR ...` for a composite key; chunked below the dialect's
- * `maxParams`), then hands the rows to their parents.
+ * them (chunked below the dialect's `maxParams`; a composite key as `(a, b) IN ((?, ?), ...)`,
+ * 200 keys a statement), then hands the rows to their parents.
  * A modifier's `limit` holds per parent (ROW_NUMBER() OVER (PARTITION BY ...)).
  */
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
@@ -20,7 +20,7 @@ import type { Expr, OrderItem, SelectNode, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { and, as, col, eq, isIn, or, raw, table } from '../query.js'
+import { and, as, col, eq, isIn, raw, table } from '../query.js'
 import { fromParts, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import type { Field } from './decode.js'
@@ -171,12 +171,16 @@ export const keyOf = (v: unknown): string | number => {
 const fail = (message: string): DbError => dbError('QueryError', message)
 
 /** The key fields a relation joins on, on the given side: those given, or the primary key. */
-const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] =>
-  (given === undefined ? core.primaryKey : fieldList(given).map((name) => {
+const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] => {
+  if (given === undefined) return core.primaryKey
+  const names = fieldList(given)
+  if (names.length === 0) throw fail(`${core.table}: an empty list of fields (${what})`)
+  return names.map((name) => {
     const f = core.byName.get(name)
     if (f === undefined) throw fail(`${core.table} has no field "${name}" (${what})`)
     return f
-  }))
+  })
+}
 
 /** Both sides of a relation name as many key fields. */
 const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], b: readonly unknown[], what: string): void => {
@@ -211,14 +215,31 @@ const distinctKeys = (rows: readonly Record<string, unknown>[], fields: readonly
   return [...seen.values()]
 }
 
+/** A column reference as an identifier part. */
+const idOf = (e: Expr): Part => {
+  if (e.kind !== 'column') throw fail('a relation key must be a column')
+  return sql.id(e.table === undefined ? [e.name] : [e.table, e.name])
+}
+
 /**
  * The rows whose `columns` hold one of `keys`: `col IN (...)` for one column, and for a
- * composite key `(a = ? AND b = ?) OR ...`, which every engine runs. `fields` encode the values.
+ * composite key the row values `(a, b) IN ((?, ?), ...)`, which every built-in engine runs and
+ * indexes (an OR of conjunctions would nest one level per key, and SQLite stops at 1,000).
+ * `fields` encode the values.
  */
-const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: readonly (readonly unknown[])[]): Expr =>
-  columns.length === 1
-    ? isIn(columns[0], keys.map((k) => encodeField(fields[0], k[0])))
-    : or(...keys.map((k) => and(...columns.map((c, i) => eq(c, encodeField(fields[i], k[i]))))))
+const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: readonly (readonly unknown[])[]): Expr => {
+  if (columns.length === 1) return isIn(columns[0], keys.map((k) => encodeField(fields[0], k[0])))
+  const parts: Part[] = ['(']
+  columns.forEach((c, i) => parts.push(i > 0 ? ', ' : '', idOf(c)))
+  parts.push(') IN (')
+  keys.forEach((k, j) => {
+    parts.push(j > 0 ? ', (' : '(')
+    fields.forEach((f, i) => parts.push(i > 0 ? ', ' : '', { _tag: 'Param', value: encodeField(f, k[i]) }))
+    parts.push(')')
+  })
+  parts.push(')')
+  return raw(fromParts(parts))
+}
 
 /** The fields of a model's rows that loading its relations reads. */
 export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]): string[] => {
@@ -235,6 +256,13 @@ export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]):
 const OWNER = 'rk_owner'
 const RANK = 'rk_rn'
 
+/**
+ * Composite keys sent in one statement, at most. Engines expand a row-value IN list into a
+ * tree of comparisons as deep as the list is long: PostgreSQL and SQLite take thousands, but
+ * PGlite (WebAssembly, a small stack) answers no rows at all from about 300 keys.
+ */
+const COMPOSITE_KEYS_PER_STATEMENT = 200
+
 /** Run one relation query (per chunk of keys, each key its values) and return the raw rows. */
 const runChunks = async (
   db: Backend,
@@ -246,7 +274,8 @@ const runChunks = async (
   const probe = db.compile(build([keys[0]]))
   if (probe._tag === 'Left') throw probe.left
   const width = keys[0].length
-  const size = Math.max(1, Math.floor((db.dialect.maxParams - (probe.right.params.length - width)) / width))
+  const byParams = Math.max(1, Math.floor((db.dialect.maxParams - (probe.right.params.length - width)) / width))
+  const size = width === 1 ? byParams : Math.min(byParams, COMPOSITE_KEYS_PER_STATEMENT)
   const out: Row[] = []
   for (let i = 0; i < keys.length; i += size) {
     const r = await db.all(build(keys.slice(i, i + size)))()

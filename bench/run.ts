@@ -47,7 +47,8 @@ It needs PostgreSQL and MariaDB on loopback: \`RECORDKIT_PG_URL\` (default
 \`mysql://root@127.0.0.1:3306/test\`); the suite creates and fills its own database \`bench\` on each
 (an engine that does not answer is skipped and listed as not measured). \`BENCH_ENGINES=sqlite\`
 runs SQLite alone; \`npm run bench -- W1 W5\` runs some workloads only (written to
-\`bench/.tmp/RESULTS.partial.md\`). To profile one implementation, run its workload file under
+\`bench/.tmp/RESULTS.partial.md\`); \`npm run bench -- --report\` writes the report again from the last
+run's results without measuring. To profile one implementation, run its workload file under
 \`node --cpu-prof --import tsx\` with \`TSX_TSCONFIG_PATH=bench/tsconfig.json\` and \`BENCH_ONLY=<group key>\`.`
 
 const METHOD = `- **Same process, interleaved rounds.** For each table, every implementation runs in the same
@@ -123,7 +124,19 @@ const runWorkload = (file: string, out: string, engines: readonly Engine[]): Pro
     child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`${file} exited with code ${code}`))))
   })
 
+/** `--report`: write RESULTS.md and the chart again from the last run's results, measuring nothing. */
+const reportAgain = (): void => {
+  const saved = JSON.parse(readFileSync(join(TMP_DIR, 'results.json'), 'utf8')) as { info: RunInfo; results: GroupResult[] }
+  const info: RunInfo = { ...saved.info, started: new Date(saved.info.started) }
+  const results = saved.results
+  const full = info.missing.length === 0 && new Set(results.map((g) => g.workload)).size === WORKLOADS.length
+  writeFileSync(full ? join(BENCH_DIR, 'RESULTS.md') : join(TMP_DIR, 'RESULTS.partial.md'), markdown(results, info, REPRODUCE, METHOD))
+  writeFileSync(full ? join(BENCH_DIR, 'ratios.svg') : join(TMP_DIR, 'ratios.partial.svg'), svg(results))
+  log(`wrote the report again from ${join(TMP_DIR, 'results.json')}`)
+}
+
 const main = async (): Promise<void> => {
+  if (process.argv.includes('--report')) return reportAgain()
   const t0 = performance.now()
   const started = new Date()
   const loadStart = load()

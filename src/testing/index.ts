@@ -9,6 +9,8 @@
  *
  * Cases a backend cannot run are skipped by asking its dialect's capabilities, never by name.
  */
+import { expect, it } from 'vitest'
+import { ok } from './harness.js'
 import type { CaseGroup, ConformanceTarget } from './target.js'
 import { chinookCases } from './cases/chinook.js'
 import { capabilityCases } from './cases/capabilities.js'
@@ -53,5 +55,16 @@ export const conformance = (target: ConformanceTarget, groups: readonly string[]
     const group = caseGroups[g]
     if (group === undefined) throw new Error(`no conformance group named ${g}`)
     group(target)
+  }
+  const expected = target.dialect
+  if (expected !== undefined) {
+    it(`the suite runs on ${expected}, the engine ${target.name} names`, async () => {
+      const db = await target.connect()
+      try {
+        expect(db.dialect.name).toBe(expected)
+      } finally {
+        await ok(db.close())
+      }
+    })
   }
 }

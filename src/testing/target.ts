@@ -26,6 +26,11 @@ export interface ConformanceTarget {
   readonly columnTypes?: ColumnTypes
   /** Why this backend differs from the common expectation, case by case (printed when skipped). */
   readonly notes?: Readonly<Record<string, string>>
+  /**
+   * The dialect name the backend must report (`sqlite`, `postgres`, ...): the suite then checks
+   * it runs on that engine, so a wrong `connect` cannot pass another engine's results off.
+   */
+  readonly dialect?: string
 }
 
 /** A group of cases, registered with vitest's describe/it for one target. */

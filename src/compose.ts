@@ -195,13 +195,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     compile: (q) => self.dialect.compile(q),
 
     execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
-      let compiled: Compiled
-      if (isCompiled(q)) compiled = q
-      else {
-        const c = self.compile(q as Compilable)
-        if (E.isLeft(c)) return leftTask(c.left)
-        compiled = c.right
-      }
+      const c = compileFor(q)
+      if (E.isLeft(c)) return leftTask(c.left)
+      const compiled = c.right
       return () => {
         const frame = frameFor(self.driver)
         return (frame === undefined ? self.driver.execute(compiled) : frame.conn.execute(compiled))() as Promise<E.Either<DbError, QueryResult<R>>>
@@ -214,13 +210,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     },
 
     first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
-      let k: Compiled
-      if (isCompiled(q)) k = q
-      else {
-        const c = self.compile(q as Compilable)
-        if (E.isLeft(c)) return leftTask(c.left)
-        k = c.right
-      }
+      const c = compileFor(q)
+      if (E.isLeft(c)) return leftTask(c.left)
+      const k = c.right
       const t = self.execute<R>(k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true })
       return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
     },
@@ -287,19 +279,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           }
           runs.push({ sql: text, params, batch: true })
         }
+        // A pipelining driver gets every run at once (it sends them without waiting); any other
+        // gets them one after another. Either way the first failure in run order is reported
+        // (inside a transaction the later ones are its consequence). The tasks never reject.
+        const issued = self.driver.pipelines === true ? runs.map((r) => self.execute<R>(r)()) : undefined
         const out: QueryResult<R>[] = []
-        if (self.driver.pipelines === true) {
-          // Issued together: the driver sends them without waiting. The first failure in run
-          // order is the one reported (inside a transaction the later ones are its consequence).
-          const results = await Promise.all(runs.map((r) => self.execute<R>(r)()))
-          for (const r of results) {
-            if (E.isLeft(r)) return r
-            out.push(r.right)
-          }
-          return E.right(out)
-        }
-        for (const run of runs) {
-          const r = await self.execute<R>(run)()
+        for (let i = 0; i < runs.length; i++) {
+          const r = await (issued?.[i] ?? self.execute<R>(runs[i])())
           if (E.isLeft(r)) return r
           out.push(r.right)
         }

@@ -66,14 +66,8 @@ export interface RowResult {
   readonly queries?: number
 }
 
-export interface GroupResult {
-  readonly key: string
-  readonly workload: string
-  readonly title: string
-  readonly engine: Engine | 'compile'
-  readonly op: string
-  readonly rowsPerOp?: number
-  readonly pool?: number
+/** What a workload measured: its description (from the spec) and a row per implementation. */
+export interface GroupResult extends Pick<GroupSpec, 'key' | 'workload' | 'title' | 'engine' | 'op' | 'rowsPerOp' | 'pool'> {
   readonly rounds: number
   readonly baseline: string
   readonly rows: readonly RowResult[]

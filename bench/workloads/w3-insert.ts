@@ -65,6 +65,16 @@ const TRUNCATE: Readonly<Record<Engine, string>> = {
   mariadb: 'TRUNCATE TABLE post_inserts',
 }
 
+/** The parameters of rows `from` to `to` as better-sqlite3 binds them (booleans 0/1, ISO dates), built in the measurement. */
+const sqliteParams = (from: number, to: number): unknown[] => {
+  const params: unknown[] = []
+  for (let j = from; j < to; j++) {
+    const r = ROWS[j]
+    params.push(r.userId, r.title, r.body, r.published ? 1 : 0, r.score, r.createdAt.toISOString())
+  }
+  return params
+}
+
 const insertText = (rows: number, placeholder: (i: number) => string): string => {
   const tuples: string[] = []
   let p = 0
@@ -108,14 +118,7 @@ const rawImpls = (engine: Engine): ImplSpec[] => {
       rawSqliteImpl('raw better-sqlite3, multi-row VALUES', '1000 rows per statement (prepared once), in `db.transaction()`', (db) => {
         const stmt = db.prepare(insertText(1000, () => '?'))
         const tx = db.transaction(() => {
-          for (let i = 0; i < ROWS.length; i += 1000) {
-            const params: unknown[] = []
-            for (let j = i; j < i + 1000; j++) {
-              const r = ROWS[j]
-              params.push(r.userId, r.title, r.body, r.published ? 1 : 0, r.score, r.createdAt.toISOString())
-            }
-            stmt.run(params)
-          }
+          for (let i = 0; i < ROWS.length; i += 1000) stmt.run(sqliteParams(i, i + 1000))
         })
         return () => tx()
       }),
@@ -200,14 +203,7 @@ const rawReturning = (engine: Engine): ImplSpec => {
     return rawSqliteImpl('raw better-sqlite3, multi-row VALUES + RETURNING', 'reference: what `createMany` asks of SQLite', (db) => {
       const stmt = db.prepare(insertText(1000, () => '?') + ret)
       const tx = db.transaction(() => {
-        for (let i = 0; i < ROWS.length; i += 1000) {
-          const params: unknown[] = []
-          for (let j = i; j < i + 1000; j++) {
-            const r = ROWS[j]
-            params.push(r.userId, r.title, r.body, r.published ? 1 : 0, r.score, r.createdAt.toISOString())
-          }
-          stmt.all(params)
-        }
+        for (let i = 0; i < ROWS.length; i += 1000) stmt.all(sqliteParams(i, i + 1000))
       })
       return () => tx()
     })

@@ -21,7 +21,7 @@ import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { and, as, col, eq, isIn, raw, table } from '../query.js'
-import { fromParts, sql, type Fragment, type Part } from '../sql.js'
+import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import type { Field } from './decode.js'
 import { baseQuery, type IncludeSpec, type ModelQuery, toSelect } from './query.js'
@@ -291,12 +291,8 @@ const runChunks = async (
  */
 const perParent = (db: Backend, inner: SelectNode, partition: readonly Expr[], order: readonly OrderItem[], fallbackOrder: readonly Expr[], limit: number | undefined, offset: number | undefined): Fragment => {
   const d = db.dialect
-  const orderParts: Part[] = []
   const items: Fragment[] = order.length > 0 ? order.map(d.orderItem) : fallbackOrder.map((e) => d.orderItem({ expr: e, direction: 'asc' }))
-  items.forEach((f, i) => { if (i > 0) orderParts.push(', '); orderParts.push(f) })
-  const by: Part[] = []
-  partition.forEach((e, i) => { if (i > 0) by.push(', '); by.push(d.expr(e)) })
-  const over = fromParts(['ROW_NUMBER() OVER (PARTITION BY ', fromParts(by), ' ORDER BY ', fromParts(orderParts), ')'])
+  const over = fromParts(['ROW_NUMBER() OVER (PARTITION BY ', joinFragments(partition.map(d.expr), ', '), ' ORDER BY ', joinFragments(items, ', '), ')'])
   const numbered: SelectNode = { ...inner, columns: [...inner.columns, as(raw(over), RANK)], orderBy: [], limit: undefined, offset: undefined }
   const rank = sql.id(['rk_ranked', RANK])
   const low = offset ?? 0

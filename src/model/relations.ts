@@ -171,7 +171,7 @@ export const keyOf = (v: unknown): string | number => {
 const fail = (message: string): DbError => dbError('QueryError', message)
 
 /** The key fields a relation joins on, on the given side: those given, or the primary key. */
-const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] => {
+export const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] => {
   if (given === undefined) return core.primaryKey
   const names = fieldList(given)
   if (names.length === 0) throw fail(`${core.table}: an empty list of fields (${what})`)
@@ -183,7 +183,7 @@ const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string):
 }
 
 /** Both sides of a relation name as many key fields. */
-const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], b: readonly unknown[], what: string): void => {
+export const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], b: readonly unknown[], what: string): void => {
   if (a.length !== b.length) throw fail(`${core.table}.${name}: ${what} has ${a.length} field(s) for a key of ${b.length}`)
 }
 

@@ -10,7 +10,7 @@
  */
 import type { Expr, Selection, SelectNode } from '../ast.js'
 import { dbError } from '../errors.js'
-import { and, col, count, eq, exists, fn, from, not, raw, subquery, table } from '../query.js'
+import { col, count, eq, exists, fn, from, not, raw, subquery, table } from '../query.js'
 import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, scopedCore, type ModelCore } from './core.js'
@@ -75,7 +75,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     const fk = keyFields(outer, rel.foreignKey, `foreign key of ${name}`)
     const tk = keyFields(target, rel.targetKey, 'target key')
     sameWidth(outer, name, fk, tk, 'the foreign key')
-    correlation = and(...tk.map((f, i) => eq(inner.column(f.name), outer.column(fk[i].name))))
+    correlation = allOf(tk.map((f, i) => eq(inner.column(f.name), outer.column(fk[i].name))))!
   } else if (rel.kind === 'manyToMany') {
     const sk = keyFields(outer, rel.sourceKey, 'source key')
     const tk = keyFields(target, rel.targetKey, 'target key')
@@ -85,13 +85,13 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     sameWidth(outer, name, toCols, tk, `${rel.through} (to)`)
     const through = `rk_through_${depth}`
     if (innerEnclosing.includes(through)) throw fail(`${outer.table}.${name}: relation subqueries nest too deep`)
-    node = { ...node, joins: [{ type: 'inner', table: { ...table(rel.through), alias: through }, on: and(...toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }
-    correlation = and(...fromCols.map((c, i) => eq(col(`${through}.${c}`), outer.column(sk[i].name))))
+    node = { ...node, joins: [{ type: 'inner', table: { ...table(rel.through), alias: through }, on: allOf(toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }
+    correlation = allOf(fromCols.map((c, i) => eq(col(`${through}.${c}`), outer.column(sk[i].name))))!
   } else {
     const sk = keyFields(outer, rel.sourceKey, 'source key')
     const fk = keyFields(target, rel.foreignKey, `foreign key of ${outer.table}.${name}`)
     sameWidth(outer, name, fk, sk, 'the foreign key')
-    correlation = and(...fk.map((f, i) => eq(inner.column(f.name), outer.column(sk[i].name))))
+    correlation = allOf(fk.map((f, i) => eq(inner.column(f.name), outer.column(sk[i].name))))!
   }
   return { ...node, where: allOf([correlation, mq.where, scope]) }
 }

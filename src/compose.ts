@@ -70,8 +70,12 @@ export interface Backend {
    * Run `fn` in a transaction: commit if it succeeds, roll back and return its error if it
    * fails. Nested calls become savepoints. Every query inside runs on the transaction's
    * connection, whether it goes through `tx` or through the outer `db`.
+   *
+   * The caller's own error type `E` crosses it as it is (a domain error rolls back too):
+   * `db.transaction((tx) => pipe(User.find(tx, id), TE.chainW(TE.fromOption(() => new Conflict()))))`
+   * is a `TaskEither<DbError | Conflict, User>`.
    */
-  readonly transaction: <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options?: TransactionOptions) => TaskEither<DbError, A>
+  readonly transaction: <E = never, A = unknown>(fn: (tx: Backend) => TaskEither<E | DbError, A>, options?: TransactionOptions) => TaskEither<E | DbError, A>
   /** Whether the caller is inside a transaction of this backend. */
   readonly inTransaction: () => boolean
   /** Close the driver's connections. */
@@ -104,7 +108,7 @@ const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql ===
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 
 /** Run a TaskEither-returning callback, turning throws and rejections into Lefts. */
-const attempt = async <A>(f: () => TaskEither<DbError, A>): Promise<E.Either<DbError, A>> => {
+const attempt = async <X, A>(f: () => TaskEither<X, A>): Promise<E.Either<X | DbError, A>> => {
   try {
     return await f()()
   } catch (e) {
@@ -125,7 +129,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return E.right(undefined)
   }
 
-  const topLevel = <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options: TransactionOptions): TaskEither<DbError, A> => async () => {
+  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions): TaskEither<X | DbError, A> => async () => {
     let begin: readonly string[]
     try {
       begin = self.dialect.beginTransaction(options)
@@ -157,8 +161,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     }
   }
 
-  const nested = <A>(parent: Frame, fn: (tx: Backend) => TaskEither<DbError, A>): TaskEither<DbError, A> => () => {
-    const go = async (): Promise<E.Either<DbError, A>> => {
+  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => () => {
+    const go = async (): Promise<E.Either<X | DbError, A>> => {
       const name = `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
       // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
       let sp: { readonly open: string; readonly rollback: string; readonly release: string }

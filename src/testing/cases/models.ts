@@ -888,6 +888,11 @@ export const modelCases: CaseGroup = (target) => {
         ))()
         expect(failed._tag === 'Left' && failed.left.message).toBe('abort after 2 rows')
         expect(await countOf(db(), 'mdl_items')).toBe(0)
+        // A caller's own error crosses the transaction as it is, and rolls it back.
+        const conflict = { _tag: 'Conflict' as const, sku: 'T-9' }
+        const domain = await db().transaction((tx) => pipe(Item.create(tx, { sku: 'T-9', name: 'x' }), TE.chainW(() => TE.left(conflict))))()
+        expect(domain).toEqual({ _tag: 'Left', left: conflict })
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
         const committed = await ok(db().transaction(() => Item.createMany(db(), [{ sku: 'T-3', name: 'a' }, { sku: 'T-4', name: 'b' }])))
         expect(committed.length).toBe(2)
         expect(await countOf(db(), 'mdl_items')).toBe(2)

@@ -53,7 +53,12 @@ interface Base<Tag extends DbErrorTag> extends Error {
 export interface ConnectionError extends Base<'ConnectionError'> {}
 export interface QueryError extends Base<'QueryError'> {}
 export interface UniqueViolation extends Base<'UniqueViolation'> {
+  /** The constraint (or unique index) as the engine names it. */
   readonly constraint?: string
+  /** The table the duplicate was written to. */
+  readonly table?: string
+  /** The columns of the violated unique key, in key order. */
+  readonly columns?: readonly string[]
 }
 export interface ForeignKeyViolation extends Base<'ForeignKeyViolation'> {
   readonly constraint?: string

@@ -39,6 +39,7 @@ import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
+import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
@@ -373,7 +374,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
   }
 
   // Defaults that other functions fall back on when they are not overridden (compared by identity).
-  const create: Model<any>['create'] = (db, input) => createRow(db, core, defaults, input as Record<string, unknown>)
+  const create: Model<any>['create'] = (db, input) => withUniqueDetail(db, core, createRow(db, core, defaults, input as Record<string, unknown>))
   const withColumn = (make: (q: Q) => Computed) => (q: Q): Q => {
     try {
       const c = make(q)
@@ -464,7 +465,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       create,
       // Batched unless `create` is overridden: then each row goes through it, in one transaction.
       createMany: (db, inputs) => (self.create === create
-        ? createRows(db, core, defaults, inputs as Record<string, unknown>[])
+        ? withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[]))
         : db.transaction((tx) => async () => {
           const out: Record<string, unknown>[] = []
           for (const input of inputs) {
@@ -474,11 +475,11 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           }
           return right(out)
         })),
-      update: (db, row, patch) => updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>),
-      updateWhere: (db, w, patch) => updateMatching(db, core, w, patch as Record<string, unknown>),
+      update: (db, row, patch) => withUniqueDetail(db, core, updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)),
+      updateWhere: (db, w, patch) => withUniqueDetail(db, core, updateMatching(db, core, w, patch as Record<string, unknown>)),
       delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),
       deleteWhere: (db, w) => deleteMatching(db, core, w),
-      upsert: (db, input, options) => upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {}),
+      upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
 
       load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => load(db, rows, self.include(path as never, modify as never)(self.query).includes)) as never,

@@ -27,7 +27,7 @@ import { PGlite, type PGliteOptions, type Results } from '@electric-sql/pglite'
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { Connection, Driver, QueryResult, Row } from '../../driver.js'
 import { connectionLock } from '../../drivers/connection-lock.js'
-import { sqlstateTag } from '../../drivers/sqlstate.js'
+import { sqlstateTag, uniqueKeyColumns } from '../../drivers/sqlstate.js'
 import { dbError, type DbError, isDbError, withStatement } from '../../errors.js'
 import { fix } from '../../record.js'
 import type { Compiled } from '../../sql.js'
@@ -58,12 +58,16 @@ export interface PGliteDriver extends Driver {
  */
 export const classifyPGliteError = (e: unknown): DbError => {
   if (isDbError(e)) return e
-  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string }
+  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string; table?: string; detail?: string }
   const code = typeof pg.code === 'string' ? pg.code : undefined
   const tag = (code === undefined ? undefined : sqlstateTag(code)) ?? 'QueryError'
   const fields: Record<string, unknown> = { code, cause: e }
   if (tag === 'NotNullViolation') fields.column = pg.column
   if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint
+  if (tag === 'UniqueViolation') {
+    fields.table = pg.table
+    fields.columns = uniqueKeyColumns(pg.detail)
+  }
   return dbError(tag as 'QueryError', e instanceof Error ? e.message : String(e), fields)
 }
 

@@ -830,6 +830,19 @@ export const modelCases: CaseGroup = (target) => {
       })
     })
 
+    describe('unique violations name the table and the key columns', () => {
+      it('a duplicate on a single-column and on a composite key', async () => {
+        await clear(db())
+        const { posts, tags } = await seed(db())
+        const dup = await fails(M.User.create(db(), { email: 'ada@example.com', name: 'Ada again', active: true }))
+        if (!isDbError(dup, 'UniqueViolation')) throw dup
+        expect([dup.table, dup.columns]).toEqual(['mdl_users', ['email']])
+        const pair = await fails(PostTag.create(db(), { postId: posts[0].id, tagId: tags[0].id }))
+        if (!isDbError(pair, 'UniqueViolation')) throw pair
+        expect([pair.table, pair.columns]).toEqual(['mdl_post_tags', ['post_id', 'tag_id']])
+      })
+    })
+
     describe('the model record is late-bound', () => {
       const counting = () => {
         const calls: string[] = []

@@ -234,6 +234,19 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    */
   readonly computed: <N extends string, C extends t.Any>(name: N, codec: C, expr: Expr | Fragment) => WithColumn<D, N, t.TypeOf<C>>
 
+  // ---- common table expressions
+  /**
+   * Start the statement with `WITH name AS (body)`: a model query (any model) or a SELECT.
+   * @example pipe(Post.query, Post.with('top', pipe(Post.query, Post.where('score', '>', 5))), Post.fromCte('top'), Post.all(db))
+   */
+  readonly with: (name: string, body: ModelQuery<any, any, any> | SelectLike) => Transform<D['row']>
+  /**
+   * Read the rows from a CTE (of this query's `with`, holding this model's columns) instead of
+   * the table; conditions, order and default scopes apply to it as to the table.
+   * @example pipe(Post.query, Post.with('mine', pipe(Post.query, Post.where('userId', '=', me))), Post.fromCte('mine'), Post.where('score', '>', 3), Post.all(db))
+   */
+  readonly fromCte: (name: string) => Transform<D['row']>
+
   // ---- grouping
   /** Group by fields; `aggregate` then returns one row per group. @example pipe(Invoice.query, Invoice.groupBy('customerId'), Invoice.aggregate(db, (a) => ({ n: a.count(), total: a.sum('total') }))) */
   readonly groupBy: <K extends keyof D['row'] & string>(...fields: readonly K[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Grouped<Pick<D['row'], K>>, T>
@@ -499,7 +512,16 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         expr: isFragment(expr) ? rawExpr(expr) : expr,
         decode: aggregateDecoder(codec, `${core.table}.${name}`),
       })) as never,
-      groupBy: (...fields) => (q: Q) => {
+      with: (name, body) => ((q: Q) => {
+      try {
+        const query = subqueryOf(body, 'any')
+        return Object.freeze({ ...q, ctes: [...(q.ctes ?? []).filter((c) => c.name !== name), { name, query }] })
+      } catch (e) {
+        return failed(q, e)
+      }
+    }) as never,
+    fromCte: (name) => ((q: Q) => Object.freeze({ ...q, source: name })) as never,
+    groupBy: (...fields) => (q: Q) => {
         const unknown = fields.find((f) => !core.byName.has(f))
         return (unknown === undefined ? Object.freeze({ ...q, group: fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`))) as never
       },

@@ -808,6 +808,20 @@ export const modelCases: CaseGroup = (target) => {
         expect(await ok(pipe(M.User.query, M.User.withCount('posts'), M.User.count(db())))).toBe(3)
       })
 
+      it('a model query as a CTE body, and a model read from the CTE', async () => {
+        await clear(db())
+        const { ada } = await seed(db())
+        const good = pipe(M.Post.query, M.Post.where('score', '>=', 7))
+        const { db: d, log } = traced(db())
+        const fromGood = await ok(pipe(M.Post.query, M.Post.with('good_posts', good), M.Post.fromCte('good_posts'), M.Post.where('userId', '=', ada.id), M.Post.orderBy('score', 'desc'), M.Post.include('author'), M.Post.all(d)))
+        expect(fromGood.map((p) => [p.title, p.author?.name])).toEqual([['Notes', 'Ada'], ['Engines', 'Ada']])
+        expect(log[0].sql).toBe(inDialect(db(), `WITH "good_posts" AS (SELECT ${postCols} FROM "mdl_posts" WHERE "mdl_posts"."score" >= ? AND "mdl_posts"."deleted_at" IS NULL) SELECT ${postCols} FROM "good_posts" AS "mdl_posts" WHERE "mdl_posts"."user_id" = ? AND "mdl_posts"."deleted_at" IS NULL ORDER BY "mdl_posts"."score" DESC`))
+        expect(await ok(pipe(M.Post.query, M.Post.with('good_posts', good), M.Post.fromCte('good_posts'), M.Post.count(db())))).toBe(3)
+        // A CTE of one model feeding a subquery of another.
+        const authors = pipe(M.Post.query, M.Post.with('good_posts', good), M.Post.fromCte('good_posts'), M.Post.select('userId'))
+        expect(names(await ok(pipe(M.User.query, M.User.where('id', 'in', authors), M.User.scopes.alphabetical, M.User.all(db()))))).toEqual(['Ada', 'Grace'])
+      })
+
       it('groupBy + aggregate returns decoded numbers on every engine; countDistinct', async () => {
         await clear(db())
         const { ada, grace } = await seed(db())

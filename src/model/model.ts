@@ -42,7 +42,7 @@ import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
 import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
+  createRow, createRows, deleteMatching, updateChanged, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
 } from './write.js'
 
 // ---------------------------------------------------------------- type-level helpers
@@ -278,8 +278,18 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
   /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
   readonly updateWhere: (db: Backend, where: WhereInput<D['row']>, patch: Patch<D>) => TaskEither<DbError, number>
-  /** Delete a row (soft with `softDelete`, unless `force`). @example Post.delete(db, post) */
-  readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, void>
+  /**
+   * Delete a row (soft with `softDelete`, unless `force`); returns the row as it is left: with
+   * its soft-delete marks set (`deletedAt`), or as it was before a hard delete.
+   * @example const gone = await run(Post.delete(db, post)) // gone.deletedAt is the deletion time
+   */
+  readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, D['row']>
+  /**
+   * `update`, also telling which fields were written: the patch's fields whose value changed,
+   * plus those behaviours set (`updatedAt`, `version`); empty when nothing changed (no statement).
+   * @example const { row, changed } = await run(User.updateChanges(db, user, { name: 'Ada' })) // changed: ['name', 'updatedAt']
+   */
+  readonly updateChanges: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, { readonly row: D['row']; readonly changed: readonly (keyof D['row'] & string)[] }>
   /** One DELETE for every row matching (soft with `softDelete`); returns the count. @example Post.deleteWhere(db, Post.cond('score', '<', 0)) */
   readonly deleteWhere: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, number>
   /** Insert, or update the row with the same unique key. @example Item.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
@@ -489,6 +499,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           return right(out)
         })),
       update: (db, row, patch) => withUniqueDetail(db, core, updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)),
+      updateChanges: (db, row, patch) => withUniqueDetail(db, core, updateChanged(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)) as never,
       updateWhere: (db, w, patch) => withUniqueDetail(db, core, updateMatching(db, core, w, patch as Record<string, unknown>)),
       delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),
       deleteWhere: (db, w) => deleteMatching(db, core, w),

@@ -226,7 +226,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
    */
   const scoped = (frame: Frame): Backend => {
     const enter = <T>(f: () => T): T => (within(txContext.getStore(), frame) ? f() : txContext.run(frame, f))
-    const task = <A>(make: () => TaskEither<DbError, A>): TaskEither<DbError, A> => () => enter(() => make()())
+    const task = <A>(make: () => TaskEither<DbError, A>): TaskEither<DbError, A> => () =>
+      frame.ended ? Promise.resolve(E.left(endedError())) : enter(() => make()())
     return Object.freeze({
       ...self,
       execute: <R>(q: Executable<R>) => task(() => self.execute<R>(q)),
@@ -237,6 +238,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       transaction: <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options?: TransactionOptions) => task(() => self.transaction(fn, options)),
       stream: <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
         [Symbol.asyncIterator]: () => {
+          if (frame.ended) throw endedError()
           const it = enter(() => self.stream<R>(q, options)[Symbol.asyncIterator]())
           return {
             next: () => enter(() => it.next()),

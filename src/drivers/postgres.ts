@@ -389,7 +389,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
     /** Undefined once the array types are known; until then the promise that loads them. */
     const ready = (): Promise<void> | undefined => {
-      if (typesReady) return undefined
+      // A closed driver makes no pool: a statement on a reserved connection then fails on it.
+      if (typesReady || closed) return undefined
       const p = sql()
       typesLoading ??= (p.unsafe(ARRAY_TYPES) as unknown as Promise<Row[]>).then(
         (rows) => {
@@ -600,9 +601,19 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         withStatement(dbError('ConnectionError', `the connection was closed: ${closedBy instanceof Error ? closedBy.message : String(closedBy)}`, { cause: closedBy, code: codeOf(closedBy) }), q.sql, q.params, redact)
       const on = r as unknown as PostgresJsSql
       return {
-        execute: (q) => () => (closedBy !== undefined ? Promise.resolve({ _tag: 'Left', left: gone(q) }) : run(on, q, watched === undefined ? watch : undefined)),
+        execute: (q) => () => {
+          if (closed && closedBy === undefined) closedBy = new Error('the driver was closed')
+          if (closedBy !== undefined) return Promise.resolve({ _tag: 'Left', left: gone(q) })
+          // After a connection error the session is gone: postgres.js may queue later statements
+          // on it for ever, so they fail here instead.
+          return run(on, q, watched === undefined ? watch : undefined).then((r) => {
+            if (r._tag === 'Left' && r.left._tag === 'ConnectionError') closedBy ??= r.left
+            return r
+          })
+        },
         stream: (q, o) => ({
           [Symbol.asyncIterator]: () => {
+            if (closed && closedBy === undefined) closedBy = new Error('the driver was closed')
             if (closedBy !== undefined) throw gone(q)
             return iterate(on, q, o?.batchSize ?? 500)
           },

@@ -7,7 +7,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
-import type { Backend } from '../../compose.js'
+import { type Backend, wrap } from '../../compose.js'
 import { supports } from '../../dialect.js'
 import { dbError, type DbError } from '../../errors.js'
 import { as, count, from, insertInto, select, values, where } from '../../query.js'
@@ -38,7 +38,8 @@ export const reliabilityCases: CaseGroup = (target) => {
             await sleep(30)
             return abort('the savepoint fails after the outer statement was acknowledged')
           }))(),
-          insert(tx, 'outer-acknowledged')(),
+          // Started once the savepoint is open.
+          sleep(10).then(() => insert(tx, 'outer-acknowledged')()),
         ])
         return E.right({ inner, outer })
       })))
@@ -58,7 +59,7 @@ export const reliabilityCases: CaseGroup = (target) => {
           seen.push('savepoint body done')
           return E.right(undefined)
         }))()
-        const outer = insert(tx, 'order-outer')().then((r) => { seen.push('outer statement done'); return r })
+        const outer = sleep(5).then(() => insert(tx, 'order-outer')()).then((r) => { seen.push('outer statement done'); return r })
         await Promise.all([sp, outer])
         return E.right(undefined)
       })))
@@ -139,12 +140,20 @@ export const reliabilityCases: CaseGroup = (target) => {
 
     it('executeBatch answers only when every run it sent has settled', async () => {
       await ok(insert(db(), 'batch-taken'))
-      const sets = Array.from({ length: 40 }, (_, i) => [i === 3 ? 'batch-taken' : `batch-${i}`])
-      const q = pipe(insertInto(TABLE), values({ label: 'x' }))
-      const r = await db().executeBatch(q, sets)()
+      let started = 0
+      let settled = 0
+      const counted = wrap(db(), {
+        execute: (next) => (q) => () => {
+          started++
+          return next(q)().finally(() => { settled++ })
+        },
+      })
+      const sets = Array.from({ length: 300 }, (_, i) => [i === 3 ? 'batch-taken' : `batch-${i}`])
+      const r = await counted.executeBatch(pipe(insertInto(TABLE), values({ label: 'x' })), sets)()
       expect(E.isLeft(r) && r.left._tag).toBe('UniqueViolation')
+      expect(settled).toBe(started)
       const right = await total(db())
-      await sleep(50)
+      await sleep(30)
       expect(await total(db())).toBe(right)
     })
   })

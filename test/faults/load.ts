@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { expect } from 'vitest'
 import type { Backend } from '../../src/compose.js'
 import { isDbError } from '../../src/errors.js'
-import { sql } from '../../src/sql.js'
+import { type Fragment, sql } from '../../src/sql.js'
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -75,4 +75,81 @@ export const expectAcknowledgedWrites = async (db: Backend, table: string, calls
   // A transaction's two statements are all or nothing: every row carries the final value.
   const half = [...rows].filter(([, w]) => w < 1000).map(([id]) => id)
   expect(half, 'rows of a transaction that is half applied').toEqual([])
+}
+
+/** What a fault scenario needs of the server it runs against. */
+export interface Killable {
+  readonly kill: () => Promise<void>
+  readonly start: () => Promise<void>
+}
+
+/**
+ * Kill the server under load from 50 workers and start it again (`cycles` times), then check:
+ * every call settled, none waited past `boundMs`, every failure is a ConnectionError or a
+ * PoolTimeout, calls failed fast while the server was down, writes succeed again after the
+ * restart, and every acknowledged write is in `table`.
+ */
+export const restartUnderLoad = async (db: Backend, server: Killable, table: string, cycles: number, boundMs: number): Promise<void> => {
+  const long = cycles > 1
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const load = startLoad(db, table, 50)
+    await sleep(long ? 3_000 : 600)
+    await server.kill()
+    await sleep(1_000)
+    const during = load.calls().length
+    await server.start()
+    await sleep(long ? 3_000 : 1_000)
+    const { settled, calls } = await load.stop(15_000)
+    expect(settled, 'a call was still pending 15 s after the load stopped').toBe(true)
+    expect(Math.max(...calls.map((c) => c.ms))).toBeLessThan(boundMs)
+    for (const o of new Set(calls.map((c) => c.outcome))) expect(['ok', 'ConnectionError', 'PoolTimeout']).toContain(o)
+    // While the server was down, calls failed fast instead of waiting through the outage.
+    expect(calls.slice(0, during).some((c) => c.outcome === 'ConnectionError')).toBe(true)
+    expect(calls.slice(during).some((c) => c.outcome === 'ok')).toBe(true)
+    await expectAcknowledgedWrites(db, table, calls)
+  }
+}
+
+/** The pool is whole: `max` transactions at once, each on a connection of its own (`whoAmI` returns its id as `id`). */
+export const expectPoolWhole = async (db: Backend, max: number, whoAmI: Fragment): Promise<void> => {
+  const holders = await Promise.all(Array.from({ length: max }, () => db.transaction((tx) => tx.all<{ id: unknown }>(whoAmI))()))
+  expect(holders.every(E.isRight)).toBe(true)
+  expect(new Set(holders.map((h) => (E.isRight(h) ? String(h.right[0].id) : ''))).size).toBe(max)
+}
+
+/**
+ * With both connections of a pool of 2 held by transactions, a third transaction and a
+ * statement wait the backend's acquireTimeout (300 ms), then fail with PoolTimeout; neither runs
+ * later, and both connections serve again once given back.
+ */
+export const expectPoolTimeout = async (db: Backend): Promise<void> => {
+  const t = sql.id('faults_pool')
+  const ok = async <A>(r: Promise<E.Either<unknown, A>>): Promise<A> => {
+    const x = await r
+    if (E.isLeft(x)) throw x.left
+    return x.right
+  }
+  await ok(db.execute(sql`CREATE TABLE ${t} (id int)`)())
+  let open!: () => void
+  const hold = new Promise<void>((r) => { open = r })
+  const holders = [1, 2].map((id) => db.transaction((tx) => async () => {
+    await ok(tx.execute(sql`INSERT INTO ${t} VALUES (${id})`)())
+    await hold
+    return E.right(id)
+  })())
+  await sleep(100)
+  const started = performance.now()
+  const [third, statement] = await Promise.all([
+    db.transaction((tx) => tx.execute(sql`INSERT INTO ${t} VALUES (3)`))(),
+    db.execute(sql`INSERT INTO ${t} VALUES (4)`)(),
+  ])
+  expect(E.isLeft(third) && third.left._tag).toBe('PoolTimeout')
+  expect(E.isLeft(statement) && statement.left._tag).toBe('PoolTimeout')
+  expect(performance.now() - started).toBeGreaterThanOrEqual(250)
+  open()
+  expect((await Promise.all(holders)).map((h) => E.isRight(h) && h.right)).toEqual([1, 2])
+  await sleep(100)
+  expect((await ok(db.all<{ id: number }>(sql`SELECT id FROM ${t} ORDER BY id`)())).map((r) => Number(r.id))).toEqual([1, 2])
+  const again = await Promise.all([5, 6].map((id) => db.transaction((tx) => tx.execute(sql`INSERT INTO ${t} VALUES (${id})`))()))
+  expect(again.every(E.isRight)).toBe(true)
 }

@@ -15,7 +15,7 @@ import { mysql2, type Mysql2Options } from '../../src/drivers/mysql2.js'
 import { run } from '../../src/promise.js'
 import { sql } from '../../src/sql.js'
 import { throwawayMariadb, throwawayMissing, type Throwaway } from '../support/throwaway.js'
-import { expectAcknowledgedWrites, sleep, startLoad } from './load.js'
+import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep } from './load.js'
 
 const PORT = 33307
 const soak = process.env.RECORDKIT_SOAK === '1'
@@ -52,26 +52,8 @@ describe.skipIf(missing !== undefined)('MariaDB under faults', () => {
     const max = 8
     const db = await backend({ max, acquireTimeout: 5_000, pool: { connectTimeout: 5_000 } })
     await run(db.execute(sql`CREATE TABLE faults_load (id INT PRIMARY KEY, w INT NOT NULL)`))
-    for (let cycle = 0; cycle < (soak ? 5 : 1); cycle++) {
-      const load = startLoad(db, 'faults_load', 50)
-      await sleep(soak ? 3_000 : 600)
-      await server.kill()
-      await sleep(1_000)
-      const during = load.calls().length
-      await server.start()
-      await sleep(soak ? 3_000 : 1_000)
-      const { settled, calls } = await load.stop(15_000)
-      expect(settled, 'a call was still pending 15 s after the load stopped').toBe(true)
-      expect(Math.max(...calls.map((c) => c.ms))).toBeLessThan(11_000)
-      for (const o of new Set(calls.map((c) => c.outcome))) expect(['ok', 'ConnectionError', 'PoolTimeout']).toContain(o)
-      expect(calls.slice(0, during).some((c) => c.outcome === 'ConnectionError')).toBe(true)
-      expect(calls.slice(during).some((c) => c.outcome === 'ok')).toBe(true)
-      await expectAcknowledgedWrites(db, 'faults_load', calls)
-    }
-    const holders = await Promise.all(Array.from({ length: max }, () =>
-      db.transaction((tx) => tx.all(sql`SELECT CONNECTION_ID() AS id, SLEEP(0.2) AS s`))()))
-    expect(holders.every(E.isRight)).toBe(true)
-    expect(new Set(holders.map((h) => (E.isRight(h) ? Number(h.right[0].id) : 0))).size).toBe(max)
+    await restartUnderLoad(db, server, 'faults_load', soak ? 5 : 1, 11_000)
+    await expectPoolWhole(db, max, sql`SELECT CONNECTION_ID() AS id, SLEEP(0.2) AS s`)
   }, 120_000)
 
   it('a connection killed during a statement fails that statement with ConnectionError, and the next statements succeed', async () => {
@@ -119,29 +101,6 @@ describe.skipIf(missing !== undefined)('MariaDB under faults', () => {
   }, 60_000)
 
   it('with every connection held, a transaction and a statement wait acquireTimeout, then fail with PoolTimeout; nothing leaks', async () => {
-    const db = await backend({ max: 2, acquireTimeout: 300 })
-    await run(db.execute(sql`CREATE TABLE faults_pool (id INT)`))
-    let open!: () => void
-    const hold = new Promise<void>((r) => { open = r })
-    const holders = [1, 2].map((id) => db.transaction((tx) => async () => {
-      await run(tx.execute(sql`INSERT INTO faults_pool VALUES (${id})`))
-      await hold
-      return E.right(id)
-    })())
-    await sleep(100)
-    const started = performance.now()
-    const [third, statement] = await Promise.all([
-      db.transaction((tx) => tx.execute(sql`INSERT INTO faults_pool VALUES (3)`))(),
-      db.execute(sql`INSERT INTO faults_pool VALUES (4)`)(),
-    ])
-    expect(E.isLeft(third) && third.left._tag).toBe('PoolTimeout')
-    expect(E.isLeft(statement) && statement.left._tag).toBe('PoolTimeout')
-    expect(performance.now() - started).toBeGreaterThanOrEqual(250)
-    open()
-    expect((await Promise.all(holders)).map((h) => E.isRight(h) && h.right)).toEqual([1, 2])
-    await sleep(100)
-    expect((await run(db.all<{ id: number }>(sql`SELECT id FROM faults_pool ORDER BY id`))).map((r) => r.id)).toEqual([1, 2])
-    const again = await Promise.all([5, 6].map((id) => db.transaction((tx) => tx.execute(sql`INSERT INTO faults_pool VALUES (${id})`))()))
-    expect(again.every(E.isRight)).toBe(true)
+    await expectPoolTimeout(await backend({ max: 2, acquireTimeout: 300 }))
   }, 60_000)
 })

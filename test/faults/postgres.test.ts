@@ -15,7 +15,7 @@ import { postgresJs, type PostgresJsOptions } from '../../src/drivers/postgres.j
 import { run } from '../../src/promise.js'
 import { sql } from '../../src/sql.js'
 import { throwawayMissing, throwawayPostgres, type Throwaway } from '../support/throwaway.js'
-import { expectAcknowledgedWrites, sleep, startLoad } from './load.js'
+import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep } from './load.js'
 
 const PORT = 55432
 const soak = process.env.RECORDKIT_SOAK === '1'
@@ -49,31 +49,8 @@ describe.skipIf(missing !== undefined)('PostgreSQL under faults', () => {
     const max = 8
     const db = await backend({ max, acquireTimeout: 5_000, connectTimeout: 5 })
     await run(db.execute(sql`CREATE TABLE faults_load (id int PRIMARY KEY, w int NOT NULL)`))
-    for (let cycle = 0; cycle < (soak ? 5 : 1); cycle++) {
-      const load = startLoad(db, 'faults_load', 50)
-      await sleep(soak ? 3_000 : 600)
-      await server.kill()
-      await sleep(1_000)
-      const during = load.calls().length
-      await server.start()
-      await sleep(soak ? 3_000 : 800)
-      const { settled, calls } = await load.stop(15_000)
-      expect(settled, 'a call was still pending 15 s after the load stopped').toBe(true)
-      // Bounded: no call waited past the acquire timeout plus the connect timeout.
-      expect(Math.max(...calls.map((c) => c.ms))).toBeLessThan(11_000)
-      const outcomes = new Set(calls.map((c) => c.outcome))
-      for (const o of outcomes) expect(['ok', 'ConnectionError', 'PoolTimeout']).toContain(o)
-      // While the server was down, calls failed fast instead of waiting through the outage.
-      expect(calls.slice(0, during).some((c) => c.outcome === 'ConnectionError')).toBe(true)
-      // Recovered: writes succeed again after the restart.
-      expect(calls.slice(during).some((c) => c.outcome === 'ok')).toBe(true)
-      await expectAcknowledgedWrites(db, 'faults_load', calls)
-    }
-    // The pool is whole: `max` transactions at once, each holding its connection.
-    const holders = await Promise.all(Array.from({ length: max }, () =>
-      db.transaction((tx) => tx.all(sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.2)`))()))
-    expect(holders.every(E.isRight)).toBe(true)
-    expect(new Set(holders.map((h) => (E.isRight(h) ? h.right[0].pid : 0))).size).toBe(max)
+    await restartUnderLoad(db, server, 'faults_load', soak ? 5 : 1, 11_000)
+    await expectPoolWhole(db, max, sql`SELECT pg_backend_pid() AS id, pg_sleep(0.2)`)
   }, 120_000)
 
   it('a session terminated during a statement fails that statement with ConnectionError, and the next statements succeed', async () => {
@@ -116,31 +93,6 @@ describe.skipIf(missing !== undefined)('PostgreSQL under faults', () => {
   }, 60_000)
 
   it('with every connection held, a transaction and a statement wait acquireTimeout, then fail with PoolTimeout; nothing leaks', async () => {
-    const db = await backend({ max: 2, acquireTimeout: 300 })
-    await run(db.execute(sql`CREATE TABLE faults_pool (id int)`))
-    let open!: () => void
-    const hold = new Promise<void>((r) => { open = r })
-    const holders = [1, 2].map((id) => db.transaction((tx) => async () => {
-      await run(tx.execute(sql`INSERT INTO faults_pool VALUES (${id})`))
-      await hold
-      return E.right(id)
-    })())
-    await sleep(100)
-    const started = performance.now()
-    const [third, statement] = await Promise.all([
-      db.transaction((tx) => tx.execute(sql`INSERT INTO faults_pool VALUES (3)`))(),
-      db.execute(sql`INSERT INTO faults_pool VALUES (4)`)(),
-    ])
-    const waited = performance.now() - started
-    expect(E.isLeft(third) && third.left._tag).toBe('PoolTimeout')
-    expect(E.isLeft(statement) && statement.left._tag).toBe('PoolTimeout')
-    expect(waited).toBeGreaterThanOrEqual(250)
-    open()
-    expect((await Promise.all(holders)).map((h) => E.isRight(h) && h.right)).toEqual([1, 2])
-    // Neither timed-out call ran later, and both connections serve again.
-    await sleep(100)
-    expect((await run(db.all<{ id: number }>(sql`SELECT id FROM faults_pool ORDER BY id`))).map((r) => r.id)).toEqual([1, 2])
-    const again = await Promise.all([5, 6].map((id) => db.transaction((tx) => tx.execute(sql`INSERT INTO faults_pool VALUES (${id})`))()))
-    expect(again.every(E.isRight)).toBe(true)
+    await expectPoolTimeout(await backend({ max: 2, acquireTimeout: 300 }))
   }, 60_000)
 })

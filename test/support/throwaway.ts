@@ -50,6 +50,25 @@ const waitFor = async (what: string, check: () => Promise<boolean>, ms = 30_000)
   throw new Error(`${what} did not come up within ${ms} ms`)
 }
 
+/** Whether the shell command succeeds (its output is dropped). */
+const succeeds = (file: string, args: readonly string[]): boolean => {
+  try {
+    execFileSync(file, args, { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Kill every process of a server at once (SIGKILL): the server process and every worker it
+ * started carry its data directory in their command line. Waits until the port is free.
+ */
+const killServer = async (what: string, data: string, port: number, alive: () => boolean): Promise<void> => {
+  succeeds('pkill', ['-KILL', '-f', data])
+  await waitFor(`${what} on ${port} to die`, async () => !(await answers(port)) && !alive(), 10_000).catch(() => undefined)
+}
+
 const pidAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
@@ -98,22 +117,10 @@ export const throwawayPostgres = async (port: number, settings: Readonly<Record<
   const start = async (): Promise<void> => {
     if (await answers(port)) throw new Error(`port ${port} is already taken: a server left from an earlier run?`)
     spawn('runuser', asPostgres([join(PG_BIN!, 'postgres'), '-D', data, ...options.split(' ')]), { stdio: 'ignore', detached: true }).unref()
-    await waitFor(`PostgreSQL on ${port}`, async () => {
-      if (!(await answers(port))) return false
-      try {
-        execFileSync(join(PG_BIN!, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q'])
-        return true
-      } catch {
-        return false
-      }
-    })
+    await waitFor(`PostgreSQL on ${port}`, async () => (await answers(port)) && succeeds(join(PG_BIN!, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']))
   }
   const kill = async (): Promise<void> => {
-    // The postmaster and every backend it started carry the data directory in their command line.
-    try {
-      execFileSync('pkill', ['-KILL', '-f', data], { stdio: 'ignore' })
-    } catch { /* none left */ }
-    await waitFor(`PostgreSQL on ${port} to die`, async () => !(await answers(port)) && pid() === undefined, 10_000).catch(() => undefined)
+    await killServer('PostgreSQL', data, port, () => pid() !== undefined)
     rmSync(pidFile, { force: true })
   }
   const stop = async (): Promise<void> => {
@@ -149,21 +156,10 @@ export const throwawayMariadb = async (port: number, settings: Readonly<Record<s
     proc.unref()
     await waitFor(`MariaDB on ${port}`, () => answers(port))
     // The port answers before the server accepts logins for a moment; ask it for real.
-    await waitFor(`MariaDB on ${port} to accept logins`, async () => {
-      try {
-        execFileSync('mariadb', ['-h', '127.0.0.1', '-P', String(port), '-u', 'root', '-e', 'CREATE DATABASE IF NOT EXISTS test'], { stdio: 'ignore' })
-        return true
-      } catch {
-        return false
-      }
-    })
+    await waitFor(`MariaDB on ${port} to accept logins`, async () =>
+      succeeds('mariadb', ['-h', '127.0.0.1', '-P', String(port), '-u', 'root', '-e', 'CREATE DATABASE IF NOT EXISTS test']))
   }
-  const kill = async (): Promise<void> => {
-    try {
-      execFileSync('pkill', ['-KILL', '-f', data], { stdio: 'ignore' })
-    } catch { /* none left */ }
-    await waitFor(`MariaDB on ${port} to die`, async () => !(await answers(port)) && pid() === undefined, 10_000).catch(() => undefined)
-  }
+  const kill = (): Promise<void> => killServer('MariaDB', data, port, () => pid() !== undefined)
   const stop = async (): Promise<void> => {
     await kill()
     rmSync(root, { recursive: true, force: true })

@@ -480,20 +480,21 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         return E.left(dbError('TransactionError', 'close was called inside a transaction of the backend it closes; close it after the transaction ends'))
       }
       life.closing = true
+      let cut = false
       if (life.open > 0) {
         // Open transactions may finish (commit or roll back) within the timeout; after it their
         // connections are closed under them and the server rolls them back.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, options?.timeout ?? 30_000)
+        cut = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), options?.timeout ?? 30_000)
           life.drained = () => {
             clearTimeout(timer)
-            resolve()
+            resolve(false)
           }
         })
         life.drained = undefined
       }
       life.closed = true
-      return self.driver.close()()
+      return self.driver.close(cut ? { timeout: 0 } : undefined)()
     },
   }
 }

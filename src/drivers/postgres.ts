@@ -730,14 +730,14 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
       classifyError: classifyPostgresError,
 
-      close: () => async () => {
+      close: (o) => async () => {
         closed = true
         const p = pool
         pool = undefined
         typesReady = false
         typesLoading = undefined
         try {
-          if (p !== undefined) await p.end({ timeout: options.closeTimeout ?? 5 })
+          if (p !== undefined) await p.end({ timeout: o?.timeout === undefined ? options.closeTimeout ?? 5 : o.timeout / 1000 })
           return { _tag: 'Right', right: undefined }
         } catch (e) {
           return { _tag: 'Left', left: self.classifyError(e) }

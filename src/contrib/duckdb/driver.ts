@@ -32,11 +32,11 @@ import {
   type JS, JSDuckDBValueConverter, listValue, ResultReturnType, StatementType, timestampTZValue, version as libraryVersion,
 } from '@duckdb/node-api'
 import type { Either } from 'fp-ts/lib/Either.js'
-import type { Connection, Driver, QueryResult, Row } from '../../driver.js'
-import { connectionLock } from '../../drivers/connection-lock.js'
-import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../../errors.js'
-import { fix } from '../../record.js'
-import type { Compiled } from '../../sql.js'
+// Only recordkit's published entry points (here `recordkit/backend`), as a backend in a package of its own would.
+import {
+  type Compiled, type Connection, connectionLock, dbError, type DbError, type DbErrorTag, type Driver, fix, isDbError, type QueryResult, type Row,
+  withStatement,
+} from '../../backend.js'
 
 /** Options of the DuckDB driver. */
 export interface DuckDbOptions {

@@ -25,12 +25,11 @@
  */
 import { PGlite, type PGliteOptions, type Results } from '@electric-sql/pglite'
 import type { Either } from 'fp-ts/lib/Either.js'
-import type { Connection, Driver, QueryResult, Row } from '../../driver.js'
-import { connectionLock } from '../../drivers/connection-lock.js'
-import { sqlstateTag } from '../../drivers/sqlstate.js'
-import { dbError, type DbError, isDbError, withStatement } from '../../errors.js'
-import { fix } from '../../record.js'
-import type { Compiled } from '../../sql.js'
+// Only recordkit's published entry points (here `recordkit/backend`), as a backend in a package of its own would.
+import {
+  type Compiled, type Connection, connectionLock, dbError, type DbError, type Driver, fix, isDbError, type QueryResult, type Row, sqlstateTag,
+  withStatement,
+} from '../../backend.js'
 
 /** Options of the PGlite driver. */
 export interface PGliteDriverOptions {

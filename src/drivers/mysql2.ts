@@ -345,16 +345,19 @@ const sessionOf = (core: object): Session => {
  */
 const SIZE_CHECK_FROM = 64 * 1024
 
-/** A cheap lower bound of a statement's size in bytes (a UTF-16 unit is at least one UTF-8 byte). */
-const roughSize = (q: Compiled): number => {
-  let n = q.sql.length
+/**
+ * A cheap lower bound of a statement's size in bytes (a UTF-16 unit is at least one UTF-8
+ * byte). A prepared statement's text is not part of the packet that carries its values.
+ */
+const roughSize = (q: Compiled, withText: boolean): number => {
+  let n = withText ? q.sql.length : 0
   for (const p of q.params) n += typeof p === 'string' ? p.length : p instanceof Uint8Array ? p.byteLength : 8
   return n
 }
 
-/** The statement's text and values in bytes: a lower bound of the packet that carries them. */
-const exactSize = (q: Compiled): number => {
-  let n = Buffer.byteLength(q.sql)
+/** The statement's values (and text) in bytes: a lower bound of the packet that carries them. */
+const exactSize = (q: Compiled, withText: boolean): number => {
+  let n = withText ? Buffer.byteLength(q.sql) : 0
   for (const p of q.params) n += typeof p === 'string' ? Buffer.byteLength(p) : p instanceof Uint8Array ? p.byteLength : 8
   return n
 }
@@ -467,10 +470,10 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
     }
 
     /** Refuse a statement over max_allowed_packet before sending it (see `SIZE_CHECK_FROM`). */
-    const checkSize = async (conn: PoolConnection, q: Compiled): Promise<void> => {
-      if (roughSize(q) < SIZE_CHECK_FROM) return
+    const checkSize = async (conn: PoolConnection, q: Compiled, asText: boolean): Promise<void> => {
+      if (roughSize(q, asText) < SIZE_CHECK_FROM) return
       const limit = await maxPacket(conn)
-      const size = exactSize(q)
+      const size = exactSize(q, asText)
       if (size > limit) {
         throw dbError('ValueTooLarge', `the statement is ${size} bytes, over the server's max_allowed_packet of ${limit} bytes`, { code: 'MAX_ALLOWED_PACKET', limit })
       }
@@ -483,7 +486,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       try {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem
-        await checkSize(conn, q)
+        await checkSize(conn, q, asText)
         const [res, fields] = await inOrder(conn, asText && params.length > 0 && needsMode(q.sql, params), (nbe) =>
           asText
             ? conn.query(params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))

@@ -96,7 +96,8 @@ const BIGINT_MARKED = /"\\u0000rk-bigint:(-?\d+)"/g
  * (and whatever a `toJSON` method turns a value into, as `JSON.stringify` does). BigInts are
  * written as JSON numbers with every digit kept. Anything JSON would change or drop silently
  * (NaN, Infinity, a Map or Set, a class instance without `toJSON`, a function, a Symbol) is
- * refused. Object properties that are `undefined` are left out, as JSON does.
+ * refused. Object properties that are `undefined` are left out, as JSON does. A lone surrogate
+ * in a string is written as its `\uXXXX` escape, so the text reads back as the same value.
  *
  * @example jsonText({ a: [1, 2n ** 64n] }) // '{"a":[1,18446744073709551616]}'
  */
@@ -109,9 +110,6 @@ export const jsonText = (value: unknown): string => {
         return BIGINT_MARK + v.toString()
       case 'number':
         if (!Number.isFinite(v)) throw unbindable(value, `JSON has no ${v}${key === '' ? '' : ` (at "${key}")`}`)
-        return v
-      case 'string':
-        checkedString(v)
         return v
       case 'symbol':
       case 'function':

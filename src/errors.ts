@@ -27,6 +27,7 @@ export type DbErrorTag =
   | 'NotFound'
   | 'ConflictError'
   | 'HookError'
+  | 'ValueTooLarge'
 
 /** One failing field in a ValidationError or DecodeError. */
 export interface FieldIssue {
@@ -102,6 +103,16 @@ export interface HookError extends Base<'HookError'> {
   readonly hook?: string
 }
 
+/**
+ * A statement or value over the engine's size limit (MySQL/MariaDB `max_allowed_packet`,
+ * SQLite `SQLITE_TOOBIG`, PostgreSQL `54000`). Not a connection failure: retrying the same
+ * statement fails the same way, and the pool stays usable.
+ */
+export interface ValueTooLarge extends Base<'ValueTooLarge'> {
+  /** The limit in bytes, when the driver knows it. */
+  readonly limit?: number
+}
+
 /** The tagged union of every failure. */
 export type DbError =
   | ConnectionError
@@ -122,6 +133,7 @@ export type DbError =
   | NotFound
   | ConflictError
   | HookError
+  | ValueTooLarge
 
 type ErrorOf<T extends DbErrorTag> = Extract<DbError, { _tag: T }>
 type Fields<T extends DbErrorTag> = Omit<ErrorOf<T>, keyof Error | '_tag'> & { readonly cause?: unknown }

@@ -43,7 +43,7 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
-import { sqlstateTag } from './sqlstate.js'
+import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
 import { parsePgTimestamp, pgTimestamp } from '../dates.js'
 import { checkParams, isPlainObject, stringProblem } from '../values.js'
 
@@ -170,9 +170,14 @@ export const classifyPostgresError = (e: unknown): DbError => {
   const bySqlstate = code === undefined ? undefined : sqlstateTag(code)
   if (bySqlstate !== undefined) {
     tag = bySqlstate
-    const pg = e as { constraint_name?: string; column_name?: string }
+    const pg = e as { constraint_name?: string; column_name?: string; table_name?: string; detail?: string }
     if (tag === 'NotNullViolation') fields.column = pg.column_name
     if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint_name
+    if (tag === 'UniqueViolation') {
+      fields.table = pg.table_name
+      // DETAIL `Key (a, b)=(1, 2) already exists.` is the server's structured report of the key.
+      fields.columns = uniqueKeyColumns(pg.detail)
+    }
   } else if (code !== undefined && CONNECTION_CODES.has(code)) {
     tag = 'ConnectionError'
   } else if (code === 'UNSAFE_TRANSACTION') {

@@ -3,6 +3,8 @@
  *
  * - Statements are prepared once per SQL text and cached (LRU, `statementCacheSize`).
  * - `stmt.reader` decides `all` (rows) or `run` (changes, last insert rowid).
+ * - Statements can also run without a Promise (`sync`): `compose` makes `Backend.sync` of it,
+ *   which prepared queries and models use while no transaction elsewhere holds the connection.
  * - The single connection is serialized: while a transaction holds it, every other call
  *   waits its turn, so interleaved async code cannot slip into a transaction.
  * - Streams on a file database read through a read-only connection of their own, so the
@@ -277,8 +279,17 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
+    const now = (q: Compiled): import('fp-ts/lib/Either.js').Either<DbError, QueryResult> => {
+      try {
+        return { _tag: 'Right', right: runNow(q) }
+      } catch (e) {
+        return { _tag: 'Left', left: e as DbError }
+      }
+    }
+
     const heldConnection: Connection = {
       execute: (q) => () => settle(q),
+      sync: { execute: (q) => () => now(q) },
       stream: (q, o?: StreamOptions) => iterate(q, o?.batchSize ?? 500),
       release: async () => lock.release(),
     }
@@ -297,6 +308,11 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       execute: (q): TaskEither<DbError, QueryResult> => () => {
         if (!lock.held()) return settle(q)
         return lock.run(() => settle(q))
+      },
+
+      sync: {
+        ready: () => !lock.held(),
+        execute: (q) => () => now(q),
       },
 
       stream: (q, o) => ({

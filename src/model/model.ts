@@ -36,7 +36,7 @@ import { baseQuery, failed, type IncludeSpec, type ModelQuery, type QueryKit, qu
 import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
 } from './write.js'
 
 // ---------------------------------------------------------------- type-level helpers
@@ -116,6 +116,12 @@ export type Patch<D extends ModelTypes> = Partial<Omit<D['row'], D['pk'] & keyof
 
 // ---------------------------------------------------------------- the model record
 
+/** Options of `Model.createMany`. */
+export interface CreateManyOptions {
+  /** Read the stored rows back (RETURNING, or a read by key). Default true; false returns the count inserted. */
+  readonly returning?: boolean
+}
+
 /** A model: its description, its query functions, its reads and writes. */
 export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly table: string
@@ -191,8 +197,21 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   // ---- writes
   /** Validate, run the hooks, insert; returns the stored row (generated key and defaults included). @example User.create(db, { email: 'ada@example.com', name: 'Ada' }) */
   readonly create: (db: Backend, input: D['insert']) => TaskEither<DbError, D['row']>
-  /** Validate every row, then insert them in chunks, in one transaction. @example User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }]) */
-  readonly createMany: (db: Backend, inputs: readonly D['insert'][]) => TaskEither<DbError, D['row'][]>
+  /**
+   * Validate every row, then insert them in chunks, in one transaction, returning the stored
+   * rows. With `{ returning: false }` nothing is read back (no RETURNING): one multi-row INSERT
+   * compiled once and run per chunk under the engine's parameter limit, and the result is the
+   * number of rows inserted.
+   *
+   * @example
+   * User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }])   // the rows
+   * User.createMany(db, manyInputs, { returning: false })                                   // how many
+   */
+  readonly createMany: {
+    (db: Backend, inputs: readonly D['insert'][]): TaskEither<DbError, D['row'][]>
+    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: false }): TaskEither<DbError, number>
+    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): TaskEither<DbError, D['row'][]>
+  }
   /** Write the fields of `patch` whose value changes; returns the updated row. @example User.update(db, user, { name: 'Ada Lovelace' }) */
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
   /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
@@ -348,7 +367,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
     },
 
     create: (db, input) => createRow(db, core, defaults, input as Record<string, unknown>),
-    createMany: (db, inputs) => createRows(db, core, defaults, inputs as Record<string, unknown>[]),
+    createMany: ((db: Backend, inputs: readonly Record<string, unknown>[], options?: CreateManyOptions) =>
+      options?.returning === false ? createRowsPlain(db, core, defaults, inputs) : createRows(db, core, defaults, inputs)) as Model<ModelTypes>['createMany'],
     update: (db, row, patch) => updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>),
     updateWhere: (db, w, patch) => updateMatching(db, core, w, patch as Record<string, unknown>),
     delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),

@@ -118,6 +118,16 @@ describe('better-sqlite3 driver: value policy', () => {
     for await (const r of db.stream(q)) streamed.push(r)
     expect(streamed).toEqual(rows)
   })
+  it("integers: 'safe' checks only the columns that may hold an integer, whatever their declared type says", async () => {
+    const db = memory()
+    // NUMERIC, BLOB-affinity (no type), DATETIME and BOOLEAN columns may hold integers; TEXT and REAL cannot.
+    await run(db.execute(sql`CREATE TABLE mixed (id INTEGER PRIMARY KEY, t TEXT, num NUMERIC, any_ BLOB, untyped, at DATETIME, flag BOOLEAN, r REAL)`))
+    await run(db.execute(sql`INSERT INTO mixed VALUES (1, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big})`))
+    const row = await run(db.first(sql`SELECT t, num, any_, untyped, at, flag, r, untyped + 0 AS expr, t AS num2 FROM mixed`))
+    expect(row).toEqual({ _tag: 'Some', value: { t: String(big), num: big, any_: big, untyped: big, at: big, flag: big, r: Number(big), expr: big, num2: String(big) } })
+    // A name given twice: the later column is the one in the row.
+    expect(await run(db.all(sql`SELECT t AS x, num AS x FROM mixed`))).toEqual([{ x: big }])
+  })
   it("integers: 'bigint' gives BigInt always, 'number' gives numbers always", async () => {
     const asBig = compose(betterSqlite3({ filename: ':memory:', integers: 'bigint' }), sqlite)
     expect(await run(asBig.all(sql`SELECT ${big} AS b, 7 AS i`))).toEqual([{ b: big, i: 7n }])

@@ -19,6 +19,7 @@ export type DbErrorTag =
   | 'Deadlock'
   | 'LockTimeout'
   | 'StatementTimeout'
+  | 'PoolTimeout'
   | 'TransactionError'
   | 'UnsupportedFeature'
   | 'DecodeError'
@@ -26,6 +27,7 @@ export type DbErrorTag =
   | 'NotFound'
   | 'ConflictError'
   | 'HookError'
+  | 'ValueTooLarge'
 
 /** One failing field in a ValidationError or DecodeError. */
 export interface FieldIssue {
@@ -68,6 +70,14 @@ export interface SerializationFailure extends Base<'SerializationFailure'> {}
 export interface Deadlock extends Base<'Deadlock'> {}
 export interface LockTimeout extends Base<'LockTimeout'> {}
 export interface StatementTimeout extends Base<'StatementTimeout'> {}
+/**
+ * No connection became free within the driver's `acquireTimeout`: every connection was held
+ * (by transactions or streams) or could not be opened. Nothing was sent; retrying later is safe.
+ */
+export interface PoolTimeout extends Base<'PoolTimeout'> {
+  /** Milliseconds waited. */
+  readonly waited?: number
+}
 export interface TransactionError extends Base<'TransactionError'> {}
 export interface UnsupportedFeature extends Base<'UnsupportedFeature'> {
   readonly dialect: string
@@ -93,6 +103,16 @@ export interface HookError extends Base<'HookError'> {
   readonly hook?: string
 }
 
+/**
+ * A statement or value over the engine's size limit (MySQL/MariaDB `max_allowed_packet`,
+ * SQLite `SQLITE_TOOBIG`, PostgreSQL `54000`). Not a connection failure: retrying the same
+ * statement fails the same way, and the pool stays usable.
+ */
+export interface ValueTooLarge extends Base<'ValueTooLarge'> {
+  /** The limit in bytes, when the driver knows it. */
+  readonly limit?: number
+}
+
 /** The tagged union of every failure. */
 export type DbError =
   | ConnectionError
@@ -105,6 +125,7 @@ export type DbError =
   | Deadlock
   | LockTimeout
   | StatementTimeout
+  | PoolTimeout
   | TransactionError
   | UnsupportedFeature
   | DecodeError
@@ -112,6 +133,7 @@ export type DbError =
   | NotFound
   | ConflictError
   | HookError
+  | ValueTooLarge
 
 type ErrorOf<T extends DbErrorTag> = Extract<DbError, { _tag: T }>
 type Fields<T extends DbErrorTag> = Omit<ErrorOf<T>, keyof Error | '_tag'> & { readonly cause?: unknown }

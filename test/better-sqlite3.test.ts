@@ -272,3 +272,40 @@ describe('better-sqlite3 driver: the synchronous path', () => {
     expect(await run(db.all(sql`SELECT id FROM t WHERE id >= 30`))).toEqual([])
   })
 })
+
+describe('better-sqlite3 driver: the synchronous path keeps the transaction and close rules', () => {
+  it('a transaction handle used after its end is refused; a pending savepoint makes the scope wait; a closed backend refuses', async () => {
+    const db = memory()
+    await run(db.execute(sql`CREATE TABLE t (id INTEGER PRIMARY KEY)`))
+    let kept: typeof db | undefined
+    let duringSavepoint: boolean | undefined
+    await run(db.transaction((tx) => async () => {
+      kept = tx
+      expect(tx.sync!.ready()).toBe(true)
+      expect(E.isRight(tx.sync!.execute(sql`INSERT INTO t (id) VALUES (1)`)())).toBe(true)
+      const sp = tx.transaction(() => async () => {
+        await sleep(10)
+        return E.right(undefined)
+      })()
+      // While the savepoint is scheduled or open, statements on the outer scope wait: not here.
+      duringSavepoint = tx.sync!.ready()
+      const refused = tx.sync!.execute(sql`INSERT INTO t (id) VALUES (2)`)()
+      expect(E.isLeft(refused) && refused.left._tag).toBe('ConnectionError')
+      await sp
+      expect(tx.sync!.ready()).toBe(true)
+      return E.right(undefined)
+    }))
+    expect(duringSavepoint).toBe(false)
+    expect(kept!.sync!.ready()).toBe(false)
+    const late = kept!.sync!.execute(sql`INSERT INTO t (id) VALUES (3)`)()
+    expect(E.isLeft(late) && late.left._tag).toBe('TransactionError')
+    expect(await run(db.all(sql`SELECT id FROM t`))).toEqual([{ id: 1 }])
+    const p = db.prepare(sql`SELECT id FROM t`)
+    await run(db.close())
+    expect(db.sync!.ready()).toBe(false)
+    const closed = p.sync!.all()()
+    expect(E.isLeft(closed) && [closed.left._tag, (closed.left as { code?: string }).code]).toEqual(['ConnectionError', 'BACKEND_CLOSED'])
+    const viaAsync = await p.all()()
+    expect(E.isLeft(viaAsync) && (viaAsync.left as { code?: string }).code).toBe('BACKEND_CLOSED')
+  })
+})

@@ -18,7 +18,9 @@
  *   `'safe'`, a read-only query reads integers as numbers and runs again reading them exactly
  *   only when a value beyond 2^53 came back (so common results allocate no BigInt); writes and
  *   streams read them exactly from the start.
- * - booleans are stored as 0/1 and read back as 0/1; dates are stored as ISO-8601 text;
+ * - booleans are stored as 0/1 and read back as 0/1; dates are stored as UTC
+ *   `YYYY-MM-DD HH:MM:SS[.fff]` text (the form `CURRENT_TIMESTAMP` writes, so they compare and
+ *   sort with it);
  *   JSON objects and arrays as text; Uint8Array as BLOB (read back as Buffer); decimals
  *   should travel as strings in TEXT columns, since a NUMERIC column would round them.
  *   Model codecs (`recordkit` `codecs`) turn these back into booleans, Dates and objects.
@@ -30,6 +32,7 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import { connectionLock } from './connection-lock.js'
 import type { Compiled } from '../sql.js'
+import { checkParams, stringProblem } from '../values.js'
 
 /** Options of the better-sqlite3 driver. */
 export interface BetterSqlite3Options {
@@ -48,6 +51,11 @@ export interface BetterSqlite3Options {
   readonly statementCacheSize?: number
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /**
+   * Milliseconds a statement or transaction waits for the connection while a transaction (or
+   * a stream on `:memory:`) holds it, before it fails with PoolTimeout. Default 30,000.
+   */
+  readonly acquireTimeout?: number
 }
 
 /** The better-sqlite3 Driver record, with its connection set-up as an overridable field. */
@@ -78,6 +86,7 @@ const CODE_TAGS: Readonly<Record<string, DbErrorTag>> = {
   SQLITE_NOTADB: 'ConnectionError',
   SQLITE_CORRUPT: 'ConnectionError',
   SQLITE_READONLY: 'QueryError',
+  SQLITE_TOOBIG: 'ValueTooLarge',
 }
 
 /**
@@ -97,6 +106,20 @@ export const classifySqliteError = (e: unknown): DbError => {
   }
   // better-sqlite3 throws TypeError/RangeError for bad bindings (wrong count, unsupported type).
   return dbError('QueryError', message, { cause: e })
+}
+
+/** Why better-sqlite3 cannot bind a value as it is (see `checkParams`), or undefined. */
+const sqliteParamProblem = (v: unknown): string | undefined => {
+  switch (typeof v) {
+    case 'string': return stringProblem(v)
+    case 'number': return Number.isNaN(v) ? 'SQLite stores NaN as NULL' : undefined
+    case 'bigint': return undefined
+    case 'object':
+      if (v === null || Buffer.isBuffer(v)) return undefined
+      return 'better-sqlite3 binds numbers, strings, bigints, Buffers and null (compile it through the dialect, which converts or refuses it)'
+    case 'undefined': return 'undefined is no value (bind null)'
+    default: return `better-sqlite3 binds numbers, strings, bigints, Buffers and null, not ${typeof v === 'boolean' ? 'booleans' : typeof v + 's'}`
+  }
 }
 
 const READS = /^\s*(SELECT|WITH|PRAGMA|EXPLAIN|VALUES)\b/i
@@ -196,6 +219,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const cacheSize = options.statementCacheSize ?? 500
   const redact = options.redactParams ?? false
   let conn: Database.Database | undefined
+  // Set by close: the connection is never opened again.
+  let closed = false
   const isFile = options.filename !== ':memory:' && options.filename !== '' && !options.filename.startsWith('file::memory:')
   /**
    * Prepared statements by SQL text, with whether each returns rows (`reader`, read once: it is a
@@ -204,11 +229,12 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const cache = new Map<string, Entry>()
 
   // One connection, one holder at a time: a transaction (or a stream on :memory:) holds it.
-  const lock = connectionLock()
+  const lock = connectionLock({ acquireTimeout: options.acquireTimeout, name: 'better-sqlite3' })
 
   return fix<BetterSqlite3Driver>((self) => {
     const database = (): Database.Database => {
       if (conn === undefined) {
+        if (closed) throw dbError('ConnectionError', `the SQLite database ${options.filename} was closed; it does not reopen`, { code: 'BACKEND_CLOSED' })
         try {
           conn = new Database(options.filename, { readonly: options.readonly ?? false, timeout: options.busyTimeout ?? 5000 })
         } catch (e) {
@@ -249,6 +275,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
     /** Run now, synchronously; the caller makes sure the connection is ours. */
     const runNow = (q: Compiled): QueryResult => {
+      const problem = checkParams(q.params, sqliteParamProblem)
+      if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
         const { stmt, reader, query, fast, integral } = prepare(q.sql)
         if (fast !== undefined) {
@@ -287,6 +315,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
     const iterate = async function* (q: Compiled, batchSize: number, on?: Database.Database): AsyncGenerator<readonly Row[]> {
       let it: IterableIterator<unknown>
+      const problem = checkParams(q.params, sqliteParamProblem)
+      if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
         it = (on === undefined ? prepare(q.sql).stmt : on.prepare(q.sql)).iterate(q.params as unknown[])
       } catch (e) {
@@ -342,7 +372,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
       execute: (q): TaskEither<DbError, QueryResult> => () => {
         if (!lock.held()) return settle(q)
-        return lock.run(() => settle(q))
+        return lock.run(() => settle(q)).catch((e: unknown) => ({ _tag: 'Left' as const, left: self.classifyError(e) }))
       },
 
       sync: {
@@ -375,7 +405,11 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }),
 
       reserve: () => async () => {
-        await lock.acquire()
+        try {
+          await lock.acquire()
+        } catch (e) {
+          return { _tag: 'Left', left: self.classifyError(e) }
+        }
         try {
           database()
         } catch (e) {
@@ -397,6 +431,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
       close: () => async () => {
         try {
+          closed = true
           cache.clear()
           conn?.close()
           conn = undefined

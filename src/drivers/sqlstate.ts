@@ -22,6 +22,8 @@ const SQLSTATE_TAGS: Readonly<Record<string, DbErrorTag>> = {
   '57P02': 'ConnectionError',
   '57P03': 'ConnectionError',
   53300: 'ConnectionError',
+  // program_limit_exceeded: a value or statement over a size limit (a field over 1 GB, ...).
+  54000: 'ValueTooLarge',
 }
 
 /** Classes of SQLSTATE: connection, authorization, transaction state, rollback, syntax and access. */

@@ -1,0 +1,8 @@
+/**
+ * Scale-out as compositions of backends: read replicas, sharding, PgBouncer and multi-host
+ * PostgreSQL drivers, and Galera's retryable certification conflicts.
+ *
+ * @example
+ * import { withReplicas, shard } from 'recordkit/scale-out'
+ */
+export { isReplicaRead, postgresReplicaCheck, withReplicas, type ReplicaHealth, type ReplicaOptions, type ReplicatedBackend } from './replicas.js'

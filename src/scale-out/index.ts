@@ -6,3 +6,4 @@
  * import { withReplicas, shard } from 'recordkit/scale-out'
  */
 export { isReplicaRead, postgresReplicaCheck, withReplicas, type ReplicaHealth, type ReplicaOptions, type ReplicatedBackend } from './replicas.js'
+export { pgbouncerDriver, setsSessionState } from './pgbouncer.js'

@@ -67,6 +67,14 @@ export interface PostgresJsOptions {
   readonly idleTimeout?: number
   /** Seconds to wait for a connection. Default 30. */
   readonly connectTimeout?: number
+  /**
+   * Seconds a statement (or a transaction's BEGIN) may wait for a usable connection before it
+   * fails with ConnectionError, having not run: while every host is down, or while none of
+   * several hosts is the one `target_session_attrs` asks for (postgres.js keeps trying hosts
+   * and would hold the statement until one is). A statement already sent is not cut off.
+   * Default: no limit.
+   */
+  readonly waitTimeout?: number
   /** Seconds a connection lives before it is replaced. Default: postgres.js' 30-60 minutes. */
   readonly maxLifetime?: number
   /** How `int8` comes back. Default `'safe'`. */
@@ -302,6 +310,12 @@ const toResult = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
   return { _tag: 'Right', right: { rows: all.length === 0 ? [] : compact(all[all.length - 1]), rowsAffected: n } }
 }
 
+/** The `target_session_attrs` of a connection URL (several hosts allowed), if it has one. */
+const targetSessionAttrs = (url: string): string | undefined => {
+  const q = url.indexOf('?')
+  return q < 0 ? undefined : new URLSearchParams(url.slice(q + 1)).get('target_session_attrs') ?? undefined
+}
+
 /** Cleaned `server_version`: `15.4` of `15.4 (Debian 15.4-1.pgdg120+1)`. */
 const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -372,14 +386,41 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const failed = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> =>
       ({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
 
+    const waitMs = options.waitTimeout === undefined ? undefined : options.waitTimeout * 1000
+
+    const noConnection = (): DbError =>
+      dbError('ConnectionError', `no usable connection within ${options.waitTimeout} s (every host down, or none accepts this session); the statement did not run`, { code: 'WAIT_TIMEOUT' })
+
+    /** `p`, or `onLate()` when `p` takes longer than the wait limit. */
+    const bounded = <A>(p: Promise<A>, onLate: () => A): Promise<A> => {
+      if (waitMs === undefined) return p
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const late = new Promise<A>((resolve) => { timer = setTimeout(() => resolve(onLate()), waitMs) })
+      return Promise.race([p, late]).finally(() => clearTimeout(timer))
+    }
+
     const run = (on: PostgresJsSql, q: Compiled, watch?: Watch): Promise<Either<DbError, QueryResult>> => {
       if (q.params.length > MAX_PARAMS) return Promise.resolve(failed(q)(tooManyParams(q)))
       const wait = ready()
-      if (wait !== undefined) return wait.then(() => run(on, q, watch), failed(q))
+      if (wait !== undefined) {
+        return bounded(wait.then(() => true, (e: unknown) => e), () => false as unknown).then((w) =>
+          w === true ? run(on, q, watch) : failed(q)(w === false ? noConnection() : w))
+      }
       try {
         const prepare = self.prepareStatement(q)
         const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
-        return (on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult>).then(toResult, failed(q))
+        const query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult> & { readonly state?: unknown; cancel(): unknown }
+        if (waitMs === undefined) return query.then(toResult, failed(q))
+        // Not sent within the limit: cancel it (postgres.js drops a cancelled statement it has
+        // not sent, so it never runs) and report that no connection was found.
+        let gaveUp = false
+        const timer = setTimeout(() => {
+          if (query.state === undefined) {
+            gaveUp = true
+            void query.cancel()
+          }
+        }, waitMs)
+        return query.then(toResult, (e: unknown) => failed(q)(gaveUp ? noConnection() : e)).finally(() => clearTimeout(timer))
       } catch (e) {
         return Promise.resolve(failed(q)(e))
       }
@@ -490,8 +531,13 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         if (options.password !== undefined) o.password = options.password
         if (options.ssl !== undefined) o.ssl = options.ssl
         if (options.idleTimeout !== undefined) o.idle_timeout = options.idleTimeout
+        // postgres.js 3.4 takes `read-write` to mean default_transaction_read_only = off, which
+        // a PostgreSQL 14+ hot standby also reports: it would connect to a standby. A standby is
+        // what read-write must exclude, so ask for the primary (in_hot_standby = off).
+        const attrs = options.client?.target_session_attrs ?? (options.url === undefined ? undefined : targetSessionAttrs(options.url))
+        if (attrs === 'read-write') o.target_session_attrs = 'primary'
         if (options.maxLifetime !== undefined) o.max_lifetime = options.maxLifetime
-        return { ...o, ...options.client } as PostgresJsClientOptions
+        return { ...o, ...options.client, ...(o.target_session_attrs === undefined ? {} : { target_session_attrs: o.target_session_attrs }) } as PostgresJsClientOptions
       },
 
       sql,
@@ -502,8 +548,16 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
       reserve: () => async () => {
         try {
-          await ready()
-          return { _tag: 'Right', right: held(await sql().reserve()) }
+          const types = ready()
+          if (types !== undefined && !(await bounded(types.then(() => true), () => false))) return { _tag: 'Left', left: noConnection() }
+          const pending = sql().reserve()
+          const r = await bounded(pending.then((c) => c), () => undefined)
+          if (r === undefined) {
+            // Gave up waiting: a connection reserved later goes straight back to the pool.
+            pending.then((c) => c.release(), () => {})
+            return { _tag: 'Left', left: noConnection() }
+          }
+          return { _tag: 'Right', right: held(r) }
         } catch (e) {
           return { _tag: 'Left', left: self.classifyError(e) }
         }

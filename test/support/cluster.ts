@@ -119,6 +119,16 @@ export interface PgServer {
   readonly running: () => boolean
 }
 
+/** Refuse a port something already listens on (a server left over by a killed run, say). */
+const portFree = (bin: string, port: number): void => {
+  try {
+    execFileSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q'], { stdio: 'ignore' })
+  } catch (e) {
+    if ((e as { status?: number }).status === 2) return // no answer: free
+  }
+  throw new Error(`port ${port} is already in use; stop what listens there first`)
+}
+
 const pgServer = (bin: string, data: string, port: number): PgServer => {
   const log = join(data, '..', `pg-${port}.log`)
   const running = (): boolean => {
@@ -155,6 +165,7 @@ export interface PgCluster {
 export const startPgPrimary = (port: number, options: { readonly synchronousStandbys?: boolean } = {}): PgCluster => {
   const bin = pgBin()
   if (bin === undefined) throw new Error('no PostgreSQL binaries')
+  portFree(bin, port)
   const root = ownedDir('recordkit-pg-', 'postgres')
   const servers: PgServer[] = []
   const data = join(root, `data-${port}`)
@@ -171,6 +182,7 @@ export const startPgPrimary = (port: number, options: { readonly synchronousStan
   return {
     primary,
     standby: (p) => {
+      portFree(bin, p)
       const dir = join(root, `data-${p}`)
       runAs('postgres', join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-D', dir, '-R', '-X', 'stream', '--no-sync'])
       appendFileSync(join(dir, 'postgresql.conf'), `\nport = ${p}\nsynchronous_standby_names = ''\n`)

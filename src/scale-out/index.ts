@@ -8,3 +8,4 @@
 export { isReplicaRead, postgresReplicaCheck, withReplicas, type ReplicaHealth, type ReplicaOptions, type ReplicatedBackend } from './replicas.js'
 export { pgbouncerDriver, setsSessionState } from './pgbouncer.js'
 export { hashRoute, shard, type ShardOptions, type ShardedBackend } from './shard.js'
+export { galeraDriver, galeraRetry, type GaleraOptions } from './galera.js'

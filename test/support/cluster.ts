@@ -80,6 +80,14 @@ export const answers = (port: number): Promise<boolean> =>
     s.once('error', () => done(false))
   })
 
+/** Servers to stop if the test process ends without its afterAll (a crash, a kill). */
+const leftovers = new Set<() => void>()
+process.once('exit', () => {
+  for (const f of leftovers) {
+    try { f() } catch { /* best effort */ }
+  }
+})
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Wait until `ok()` holds, up to `ms`; throws with `what` when it never does. */
@@ -179,6 +187,8 @@ export const startPgPrimary = (port: number, options: { readonly synchronousStan
   const primary = pgServer(bin, data, port)
   primary.start()
   servers.push(primary)
+  const killAll = () => { for (const sv of servers) sv.stop('immediate') }
+  leftovers.add(killAll)
   return {
     primary,
     standby: (p) => {
@@ -192,6 +202,7 @@ export const startPgPrimary = (port: number, options: { readonly synchronousStan
       return s
     },
     destroy: () => {
+      leftovers.delete(killAll)
       for (const s of servers) {
         try { s.stop('immediate') } catch { /* already gone */ }
       }
@@ -313,8 +324,9 @@ export const startGalera = async (basePort: number, size = 3): Promise<GaleraClu
       },
       start: async () => {
         const bootstrap = i === 0 && !existsSync(join(data, 'grastate.dat')) ? ['--wsrep-new-cluster'] : []
-        const [c, a] = as('mysql', which('mariadbd')!, [`--defaults-file=${cnf}`, ...bootstrap])
-        child = spawn(c, a, { stdio: 'ignore' })
+        // Started directly (mariadbd drops to the mysql user itself), so the child is the server
+        // and a signal sent to it reaches the server, SIGKILL included.
+        child = spawn(which('mariadbd')!, [`--defaults-file=${cnf}`, ...bootstrap, ...(isRoot ? ['--user=mysql'] : [])], { stdio: 'ignore' })
         children[i] = child
         await waitFor(`galera node ${i} on ${port}`, async () => {
           if (!running()) throw new Error(`galera node ${i} exited; see ${join(root, `node${i}.err`)}: ${safeTail(join(root, `node${i}.err`))}`)
@@ -325,6 +337,8 @@ export const startGalera = async (basePort: number, size = 3): Promise<GaleraClu
     return node
   }
 
+  const killAll = () => { for (const c of children) if (c !== undefined && c.exitCode === null) c.kill('SIGKILL') }
+  leftovers.add(killAll)
   const nodes: GaleraNode[] = []
   try {
     for (let i = 0; i < size; i++) {
@@ -337,12 +351,14 @@ export const startGalera = async (basePort: number, size = 3): Promise<GaleraClu
       if (i === 0) execFileSync('mariadb', ['-S', join(root, 'node0.sock'), '-u', 'root', '-e', "CREATE USER IF NOT EXISTS root@'127.0.0.1'; GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION"])
     }
   } catch (e) {
-    for (const c of children) if (c !== undefined && c.exitCode === null) c.kill('SIGKILL')
+    killAll()
+    leftovers.delete(killAll)
     throw e
   }
   return {
     nodes,
     destroy: async () => {
+      leftovers.delete(killAll)
       await Promise.all(nodes.map((n) => n.stop('SIGKILL')))
       rmSync(root, { recursive: true, force: true })
     },

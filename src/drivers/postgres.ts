@@ -9,6 +9,10 @@
  *   1,000 parameters are not cached, unless they run as a batch (`prepareStatement`, an
  *   overridable field).
  * - `reserve` holds one connection (`sql.reserve()`) for a transaction.
+ * - Several hosts: `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write` (postgres.js
+ *   tries them in turn). `read-write` is passed on as `primary`, so a hot standby is skipped;
+ *   `waitTimeout` bounds how long a statement waits while no host is usable (a failover), after
+ *   which it fails with ConnectionError without ever running.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
  *   the cursor and gives the connection back.
  * - Every new connection is set up with `connectionParameters()` (an overridable field), sent
@@ -51,7 +55,7 @@ export type PostgresJsClientOptions = postgresJsClient.Options<Record<string, po
 
 /** Options of the postgres.js driver. A `url` and separate fields may be mixed; fields win. */
 export interface PostgresJsOptions {
-  /** `postgres://user:password@host:port/database?sslmode=require` */
+  /** `postgres://user:password@host:port/database?sslmode=require`; several hosts: `host1:5432,host2:5432`. */
   readonly url?: string
   readonly host?: string
   readonly port?: number
@@ -336,6 +340,15 @@ interface ClientConnection {
   onclose: ((e: unknown) => void) | null
 }
 
+/** What the wait limit touches of a postgres.js query not yet sent (see `waitTimeout`). */
+interface PendingQuery extends Promise<PgResult> {
+  /** Set by postgres.js when the statement is written to a connection; null before. */
+  readonly state: unknown
+  strings: readonly string[]
+  args: readonly unknown[]
+  options: Record<string, unknown>
+}
+
 /** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
 type Watch = (c: ClientConnection) => boolean
 
@@ -409,18 +422,31 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       try {
         const prepare = self.prepareStatement(q)
         const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
-        const query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult> & { readonly state?: unknown; cancel(): unknown }
-        if (waitMs === undefined) return query.then(toResult, failed(q))
-        // Not sent within the limit: cancel it (postgres.js drops a cancelled statement it has
-        // not sent, so it never runs) and report that no connection was found.
-        let gaveUp = false
-        const timer = setTimeout(() => {
-          if (query.state === undefined) {
-            gaveUp = true
-            void query.cancel()
-          }
-        }, waitMs)
-        return query.then(toResult, (e: unknown) => failed(q)(gaveUp ? noConnection() : e)).finally(() => clearTimeout(timer))
+        const query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as PendingQuery
+        const result = query.then(toResult, failed(q))
+        if (waitMs === undefined) return result
+        return new Promise((resolve) => {
+          let done = false
+          const timer = setTimeout(() => {
+            // Not handed to a server yet (postgres.js sets `state` when it writes a statement):
+            // turn it into `SELECT 1`, so that when a connection takes it later nothing of the
+            // caller's runs, and report that no connection was found. (postgres.js' own cancel
+            // would leave a connection that was opening for it unusable.)
+            if (done || query.state != null) return
+            done = true
+            query.strings = ['SELECT 1']
+            query.args = []
+            query.options = { ...query.options, simple: true, prepare: false }
+            resolve(failed(q)(noConnection()))
+          }, waitMs)
+          void result.then((r) => {
+            clearTimeout(timer)
+            if (!done) {
+              done = true
+              resolve(r)
+            }
+          })
+        })
       } catch (e) {
         return Promise.resolve(failed(q)(e))
       }

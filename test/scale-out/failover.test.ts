@@ -63,6 +63,12 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host failover (target_sess
     await waitFor('writes on the first primary', () => acknowledged.length >= 50)
     cluster.primary.stop('fast')
     await waitFor('writes failing while no primary is up', () => errors.length >= 4, 30_000)
+    // With no writable host, a statement gives up after waitTimeout without having run, and so
+    // does a transaction waiting for its connection.
+    const orphan = await db.execute(sql`INSERT INTO ledger VALUES (${-1}, ${-1})`)()
+    expect(E.isLeft(orphan) && [orphan.left._tag, orphan.left.code]).toEqual(['ConnectionError', 'WAIT_TIMEOUT'])
+    const tx = await db.transaction((t) => t.execute(sql`INSERT INTO ledger VALUES (${-2}, ${-2})`))()
+    expect(E.isLeft(tx) && tx.left._tag).toBe('ConnectionError')
     standby.promote()
     promotedAt = Date.now()
     await waitFor('writes on the promoted standby', () => firstAfterPromotion > 0, 30_000)
@@ -81,5 +87,7 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host failover (target_sess
     // No acknowledged write is lost: each is on the new primary.
     const stored = new Set((await run(db.all<{ id: number }>(sql`SELECT id FROM ledger`))).map((r) => r.id))
     expect(acknowledged.filter((id) => !stored.has(id))).toEqual([])
-  })
+    // The statements that gave up never ran, not even once a primary was back.
+    expect(stored.has(-1) || stored.has(-2)).toBe(false)
+  }, 120_000)
 })

@@ -19,6 +19,7 @@ export type DbErrorTag =
   | 'Deadlock'
   | 'LockTimeout'
   | 'StatementTimeout'
+  | 'PoolTimeout'
   | 'TransactionError'
   | 'UnsupportedFeature'
   | 'DecodeError'
@@ -68,6 +69,14 @@ export interface SerializationFailure extends Base<'SerializationFailure'> {}
 export interface Deadlock extends Base<'Deadlock'> {}
 export interface LockTimeout extends Base<'LockTimeout'> {}
 export interface StatementTimeout extends Base<'StatementTimeout'> {}
+/**
+ * No connection became free within the driver's `acquireTimeout`: every connection was held
+ * (by transactions or streams) or could not be opened. Nothing was sent; retrying later is safe.
+ */
+export interface PoolTimeout extends Base<'PoolTimeout'> {
+  /** Milliseconds waited. */
+  readonly waited?: number
+}
 export interface TransactionError extends Base<'TransactionError'> {}
 export interface UnsupportedFeature extends Base<'UnsupportedFeature'> {
   readonly dialect: string
@@ -105,6 +114,7 @@ export type DbError =
   | Deadlock
   | LockTimeout
   | StatementTimeout
+  | PoolTimeout
   | TransactionError
   | UnsupportedFeature
   | DecodeError

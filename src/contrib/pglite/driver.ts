@@ -42,6 +42,8 @@ export interface PGliteDriverOptions {
   readonly timeZone?: string
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /** Milliseconds a statement or transaction waits for the session while a transaction holds it, before PoolTimeout. Default 30,000. */
+  readonly acquireTimeout?: number
 }
 
 /** The PGlite Driver record, with its set-up as an overridable field. */
@@ -84,12 +86,15 @@ const PARSERS = { 1114: (x: string) => new Date(`${x.replace(' ', 'T')}Z`) }
  */
 export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
   const redact = options.redactParams ?? false
-  const lock = connectionLock()
+  const lock = connectionLock({ acquireTimeout: options.acquireTimeout, name: '@electric-sql/pglite' })
+  // Set by close: the database is never opened again.
+  let closed = false
   let opening: Promise<PGlite> | undefined
   let cursors = 0
 
   return fix<PGliteDriver>((self) => {
     const database = (): Promise<PGlite> => {
+      if (closed) return Promise.reject(dbError('ConnectionError', 'the database was closed; it does not reopen', { code: 'BACKEND_CLOSED' }))
       opening ??= (async () => {
         const db = await PGlite.create({ ...options.client, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) })
         await self.onConnect(db)
@@ -146,7 +151,7 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
       database,
 
       execute: (q) => () =>
-        database().then((db) => lock.run(() => settle(db, q)), (e: unknown) => ({ _tag: 'Left', left: failed(q, e) })),
+        database().then((db) => lock.run(() => settle(db, q)), (e: unknown) => ({ _tag: 'Left' as const, left: failed(q, e) })).catch((e: unknown) => ({ _tag: 'Left' as const, left: failed(q, e) })),
 
       stream: (q, o) => ({
         [Symbol.asyncIterator]: () => iterate(q, o?.batchSize ?? 500, true, (s) => self.execute(s)()),
@@ -180,6 +185,7 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
       classifyError: classifyPGliteError,
 
       close: () => async () => {
+        closed = true
         const o = opening
         opening = undefined
         try {

@@ -283,8 +283,8 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
       return nextTransaction(fn, o)().finally(wrote)
     },
 
-    close: (nextClose) => () => async () => {
-      const rs = await Promise.all([nextClose()(), ...replicas.map((r) => r.close()())])
+    close: (nextClose) => (o) => async () => {
+      const rs = await Promise.all([nextClose(o)(), ...replicas.map((r) => r.close(o)())])
       return rs.find(E.isLeft) ?? E.right(undefined)
     },
   })

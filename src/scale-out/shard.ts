@@ -373,8 +373,8 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       return Promise.resolve(E.left(notOneShard('a transaction')))
     },
     inTransaction: () => () => activeShard() >= 0,
-    close: () => () => async () => {
-      const rs = await Promise.all(backends.map((b) => b.close()()))
+    close: () => (o) => async () => {
+      const rs = await Promise.all(backends.map((b) => b.close(o)()))
       return rs.find(E.isLeft) ?? E.right(undefined)
     },
   })

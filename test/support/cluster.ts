@@ -288,18 +288,21 @@ export const startGalera = async (basePort: number, size = 3): Promise<GaleraClu
     const port = basePort + 1 + i
     const data = join(root, `node${i}`)
     const cnf = join(root, `node${i}.cnf`)
-    writeFileSync(cnf, [
+    // The state transfer port changes on each attempt to join (see start): an rsync daemon of
+    // a transfer that just failed, or a socket it left, may still hold the previous one.
+    const configure = (attempt: number): void => { writeFileSync(cnf, [
       '[mysqld]', `datadir = ${data}`, `port = ${port}`, 'bind-address = 127.0.0.1', `socket = ${join(root, `node${i}.sock`)}`,
       `pid-file = ${join(root, `node${i}.pid`)}`, `log-error = ${join(root, `node${i}.err`)}`, 'skip-name-resolve',
       'binlog_format = ROW', 'default_storage_engine = InnoDB', 'innodb_autoinc_lock_mode = 2', 'innodb_buffer_pool_size = 32M',
       'innodb_log_file_size = 16M', 'innodb_flush_log_at_trx_commit = 2', 'performance_schema = OFF', 'max_connections = 200',
       'wsrep_on = ON', `wsrep_provider = ${provider}`, `wsrep_cluster_address = gcomm://${gcomm}`, 'wsrep_cluster_name = recordkit',
-      `wsrep_node_address = 127.0.0.1:${basePort + 11 + i}`, `wsrep_node_name = node${i}`, `wsrep_sst_receive_address = 127.0.0.1:${basePort + 31 + i}`,
+      `wsrep_node_address = 127.0.0.1:${basePort + 11 + i}`, `wsrep_node_name = node${i}`, `wsrep_sst_receive_address = 127.0.0.1:${basePort + 31 + i + 10 * attempt}`,
       'wsrep_sst_method = rsync', 'wsrep_slave_threads = 2',
       `wsrep_provider_options = "gmcast.listen_addr=tcp://127.0.0.1:${basePort + 11 + i}; ist.recv_addr=127.0.0.1:${basePort + 21 + i}; gcache.size=32M; evs.suspect_timeout=PT3S; evs.inactive_timeout=PT6S; evs.install_timeout=PT6S; pc.wait_prim_timeout=PT10S"`,
       '',
     ].join('\n'))
-    if (isRoot) execFileSync('chown', ['mysql', cnf])
+    if (isRoot) execFileSync('chown', ['mysql', cnf]) }
+    configure(0)
     let child: ChildProcess | undefined
     const running = () => child !== undefined && child.exitCode === null && child.signalCode === null
     const ready = async (): Promise<boolean> => {
@@ -323,15 +326,25 @@ export const startGalera = async (basePort: number, size = 3): Promise<GaleraClu
         await Promise.race([exited, sleep(60_000)])
       },
       start: async () => {
-        const bootstrap = i === 0 && !existsSync(join(data, 'grastate.dat')) ? ['--wsrep-new-cluster'] : []
-        // Started directly (mariadbd drops to the mysql user itself), so the child is the server
-        // and a signal sent to it reaches the server, SIGKILL included.
-        child = spawn(which('mariadbd')!, [`--defaults-file=${cnf}`, ...bootstrap, ...(isRoot ? ['--user=mysql'] : [])], { stdio: 'ignore' })
-        children[i] = child
-        await waitFor(`galera node ${i} on ${port}`, async () => {
-          if (!running()) throw new Error(`galera node ${i} exited; see ${join(root, `node${i}.err`)}: ${safeTail(join(root, `node${i}.err`))}`)
-          return ready()
-        }, 120_000)
+        // A joiner whose state transfer fails exits; it tries again (up to 3 times) on another port.
+        for (let attempt = 0; ; attempt++) {
+          const bootstrap = i === 0 && !existsSync(join(data, 'grastate.dat')) ? ['--wsrep-new-cluster'] : []
+          configure(attempt)
+          // Started directly (mariadbd drops to the mysql user itself), so the child is the server
+          // and a signal sent to it reaches the server, SIGKILL included.
+          child = spawn(which('mariadbd')!, [`--defaults-file=${cnf}`, ...bootstrap, ...(isRoot ? ['--user=mysql'] : [])], { stdio: 'ignore' })
+          children[i] = child
+          try {
+            await waitFor(`galera node ${i} on ${port}`, async () => {
+              if (!running()) throw new Error(`galera node ${i} exited; see ${join(root, `node${i}.err`)}: ${safeTail(join(root, `node${i}.err`))}`)
+              return ready()
+            }, 120_000)
+            return
+          } catch (e) {
+            if (running() || bootstrap.length > 0 || attempt >= 2) throw e
+            await sleep(1000)
+          }
+        }
       },
     }
     return node
@@ -353,6 +366,8 @@ export const startGalera = async (basePort: number, size = 3): Promise<GaleraClu
   } catch (e) {
     killAll()
     leftovers.delete(killAll)
+    await sleep(500)
+    rmSync(root, { recursive: true, force: true })
     throw e
   }
   return {

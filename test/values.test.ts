@@ -111,9 +111,19 @@ for (const b of BACKENDS) {
       expect(await count(db, table)).toBe(0)
     })
 
-    it('executeBatch with one unbindable set runs none of its sets', async () => {
+    it('executeBatch with one unbindable set runs none of its sets; the error names the parameter', async () => {
       const e = await left(db.executeBatch(pipe(insertInto(table), values({ id: param('id'), v: param('v') })), [[1, 'a'], [2, new Set()], [3, 'c']]))
       expect(e._tag).toBe('ValidationError')
+      expect(isDbError(e, 'ValidationError') && e.issues[0].path).toBe('$2')
+      expect(await count(db, table)).toBe(0)
+    })
+
+    it('a prepared query names the hole whose argument cannot be bound, and runs nothing', async () => {
+      const p = db.prepare(pipe(insertInto(table), values({ id: param('id'), v: param('v') })))
+      const e = await left(p.execute({ id: 1, v: Symbol('x') }))
+      expect(e._tag).toBe('ValidationError')
+      expect(isDbError(e, 'ValidationError') && e.issues[0].path).toBe(':v')
+      expect(e.message).toMatch(/^parameter :v: cannot bind a Symbol/)
       expect(await count(db, table)).toBe(0)
     })
 

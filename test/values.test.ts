@@ -372,6 +372,27 @@ describe.skipIf(!mariaUp)('MariaDB with prepare: false under NO_BACKSLASH_ESCAPE
     await run(db.close())
   })
 
+  it('statements issued together on one connection keep their order around a change of mode', async () => {
+    const db = await run(mariadbWith({ prepare: false, max: 1 }))
+    const ids = [101, 102, 103, 104]
+    const values_ = ['a\\b', "c\\'d", 'e\\', "f' OR 1=1 -- \\"]
+    await run(db.transaction((tx) => async () => {
+      // Issued without waiting: each value is written for the mode its statement meets.
+      const put = (i: number) => tx.execute(pipe(insertInto(table), values({ id: ids[i], v: values_[i] })))()
+      const results = await Promise.all([
+        tx.execute(sql`SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'`)(), put(0),
+        tx.execute(sql`SET SESSION sql_mode = ''`)(), put(1),
+        tx.execute(sql`SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'`)(), put(2), put(3),
+      ])
+      expect(results.every(E.isRight)).toBe(true)
+      const rows = await run(tx.all(sql`SELECT id, v FROM ${sql.id(table)} WHERE id > 100 ORDER BY id`))
+      expect(rows).toEqual(ids.map((id, i) => ({ id, v: values_[i] })))
+      await run(tx.execute(sql`DELETE FROM ${sql.id(table)} WHERE id > 100`))
+      return E.right(undefined)
+    }))
+    await run(db.close())
+  })
+
   it('the mode switched back and forth between statements on one connection: values stay values', async () => {
     const db = await run(mariadbWith({ prepare: false, max: 1 }))
     for (const mode of ['NO_BACKSLASH_ESCAPES', '', 'NO_BACKSLASH_ESCAPES,ANSI_QUOTES', 'STRICT_TRANS_TABLES']) {

@@ -55,6 +55,11 @@ export interface Driver {
   readonly version: () => TaskEither<DbError, string>
   /** Turn anything the client threw into a DbError, by the database's own error code. */
   readonly classifyError: (e: unknown) => DbError
-  /** Close every connection. */
-  readonly close: () => TaskEither<DbError, void>
+  /**
+   * Close every connection. `timeout` (ms) bounds the wait for statements still running; the
+   * backend passes 0 when its own wait for open transactions ran out. Without it, the driver's
+   * default. After close the driver never opens a connection again: calls fail with
+   * ConnectionError (`code: 'BACKEND_CLOSED'`).
+   */
+  readonly close: (options?: { readonly timeout?: number }) => TaskEither<DbError, void>
 }

@@ -7,7 +7,7 @@
  * import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
  * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
  */
-export { compose, connect, wrap, statementOf, type Backend, type Executable, type Middleware, type Prepared } from './compose.js'
+export { compose, connect, wrap, statementOf, type Backend, type CloseOptions, type Executable, type Middleware, type Prepared } from './compose.js'
 export { extend, fix, openOf, type Open } from './record.js'
 export { sql, render, isFragment, fromParts, json, isJsonValue, type JsonValue, type Compiled, type Fragment, type Part } from './sql.js'
 export * from './query.js'

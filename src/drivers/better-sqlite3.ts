@@ -49,6 +49,11 @@ export interface BetterSqlite3Options {
   readonly statementCacheSize?: number
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /**
+   * Milliseconds a statement or transaction waits for the connection while a transaction (or
+   * a stream on `:memory:`) holds it, before it fails with PoolTimeout. Default 30,000.
+   */
+  readonly acquireTimeout?: number
 }
 
 /** The better-sqlite3 Driver record, with its connection set-up as an overridable field. */
@@ -95,6 +100,14 @@ export const classifySqliteError = (e: unknown): DbError => {
     const fields: Record<string, unknown> = { code, cause: e }
     if (tag === 'NotNullViolation') fields.column = /NOT NULL constraint failed: (?:[^.]+\.)?(\S+)/.exec(message)?.[1]
     if (tag === 'UniqueViolation' || tag === 'CheckViolation') fields.constraint = /constraint failed: (.+)$/.exec(message)?.[1]
+    if (tag === 'UniqueViolation' && typeof fields.constraint === 'string') {
+      // SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY name the key as `table.col, table.col`.
+      const parts = fields.constraint.split(', ').map((p) => /^(.+)\.([^.]+)$/.exec(p))
+      if (parts.every((p) => p !== null)) {
+        fields.table = parts[0]![1]
+        fields.columns = parts.map((p) => p![2])
+      }
+    }
     return dbError(tag as 'QueryError', message, fields)
   }
   // better-sqlite3 throws TypeError/RangeError for bad bindings (wrong count, unsupported type).
@@ -177,6 +190,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const cacheSize = options.statementCacheSize ?? 500
   const redact = options.redactParams ?? false
   let conn: Database.Database | undefined
+  // Set by close: the connection is never opened again.
+  let closed = false
   const isFile = options.filename !== ':memory:' && options.filename !== '' && !options.filename.startsWith('file::memory:')
   /**
    * Prepared statements by SQL text, with whether each returns rows (`reader`, read once: it is a
@@ -185,11 +200,12 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
   const cache = new Map<string, Entry>()
 
   // One connection, one holder at a time: a transaction (or a stream on :memory:) holds it.
-  const lock = connectionLock()
+  const lock = connectionLock({ acquireTimeout: options.acquireTimeout, name: 'better-sqlite3' })
 
   return fix<BetterSqlite3Driver>((self) => {
     const database = (): Database.Database => {
       if (conn === undefined) {
+        if (closed) throw dbError('ConnectionError', `the SQLite database ${options.filename} was closed; it does not reopen`, { code: 'BACKEND_CLOSED' })
         try {
           conn = new Database(options.filename, { readonly: options.readonly ?? false, timeout: options.busyTimeout ?? 5000 })
         } catch (e) {
@@ -318,7 +334,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
       execute: (q): TaskEither<DbError, QueryResult> => () => {
         if (!lock.held()) return settle(q)
-        return lock.run(() => settle(q))
+        return lock.run(() => settle(q)).catch((e: unknown) => ({ _tag: 'Left' as const, left: self.classifyError(e) }))
       },
 
       stream: (q, o) => ({
@@ -346,7 +362,11 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }),
 
       reserve: () => async () => {
-        await lock.acquire()
+        try {
+          await lock.acquire()
+        } catch (e) {
+          return { _tag: 'Left', left: self.classifyError(e) }
+        }
         try {
           database()
         } catch (e) {
@@ -368,6 +388,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
       close: () => async () => {
         try {
+          closed = true
           cache.clear()
           conn?.close()
           conn = undefined

@@ -87,6 +87,12 @@ export interface Mysql2Options {
    */
   readonly statementCacheSize?: number
   /**
+   * Milliseconds a statement or transaction waits for a connection while every one is in use,
+   * before it fails with PoolTimeout. Default 30,000. A connection that arrives after the wait
+   * gave up goes back to the pool.
+   */
+  readonly acquireTimeout?: number
+  /**
    * Any other mysql2 pool option (ssl, connectTimeout, maxIdle, idleTimeout, ...). The value
    * policy above is not overridable here: `timezone`, `supportBigNumbers`,
    * `bigNumberStrings`, `decimalNumbers` and `dateStrings` are always the driver's.
@@ -167,7 +173,9 @@ const detailOf = (errno: number, message: string): Record<string, string | undef
       // MariaDB: for key 'uq_email'; MySQL 8.0.19+: for key 'users.uq_email'.
       const key = /for key '((?:[^']|'')*)'/.exec(message)?.[1]
       const name = unquote(key, "'")
-      return { constraint: name !== undefined && name.includes('.') ? name.slice(name.indexOf('.') + 1) : name }
+      // MySQL 8 names the table too; MariaDB does not (the model layer adds what it knows).
+      if (name !== undefined && name.includes('.')) return { constraint: name.slice(name.indexOf('.') + 1), table: name.slice(0, name.indexOf('.')) }
+      return { constraint: name }
     }
     case 1451:
     case 1452:
@@ -304,7 +312,7 @@ const toResult = (res: unknown, sqlText: string, fields?: unknown, types?: Reado
 interface CoreCommand extends EventEmitter {
   stream(options?: { readonly highWaterMark?: number }): Readable
 }
-interface CoreConnection {
+interface CoreConnection extends EventEmitter {
   query(sql: string, values?: unknown): CoreCommand
   execute(sql: string, values?: unknown): CoreCommand
   resume(): void
@@ -405,11 +413,37 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
   const redact = options.redactParams ?? false
   const dates = dateTypes(options.dateStrings)
   let pool: Pool | undefined
+  // Set by close: the pool is never made again.
+  let closed = false
+  const acquireTimeout = options.acquireTimeout ?? 30_000
+  // Connections held by transactions: close cuts them (mysql2's pool.end leaves them be).
+  const reserved = new Set<PoolConnection>()
   // Connections already set up by onConnect (mysql2's own connection objects).
   const ready = new WeakSet<object>()
 
   return fix<Mysql2Driver>((self) => {
-    const getPool = (): Pool => (pool ??= mysql.createPool(poolOptions(options)))
+    const getPool = (): Pool => {
+      if (pool === undefined && closed) throw dbError('ConnectionError', 'the MySQL pool was closed; it does not reopen', { code: 'BACKEND_CLOSED' })
+      return (pool ??= mysql.createPool(poolOptions(options)))
+    }
+
+    /**
+     * A connection from the pool within `acquireTimeout`. mysql2 queues a request without
+     * limit while every connection is in use; one that comes after the wait gave up is released.
+     */
+    const obtain = async (): Promise<PoolConnection> => {
+      const getting = getPool().getConnection()
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), acquireTimeout) })
+      try {
+        const c = await Promise.race([getting, late])
+        if (c !== 'late') return c
+        getting.then((x) => x.release(), () => undefined)
+        throw dbError('PoolTimeout', `no connection became free within ${acquireTimeout} ms (acquireTimeout): every connection is in use`, { waited: acquireTimeout })
+      } finally {
+        clearTimeout(timer)
+      }
+    }
 
     /** The session's NO_BACKSLASH_ESCAPES mode, asked now (any statement may have changed it). */
     const noBackslashEscapes = async (conn: PoolConnection): Promise<boolean> => {
@@ -427,12 +461,13 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       return s.maxPacket
     }
 
-    /** A set-up connection from the pool; rejects with a ConnectionError. */
+    /** A set-up connection from the pool; rejects with a ConnectionError or PoolTimeout. */
     const acquire = async (): Promise<PoolConnection> => {
       let conn: PoolConnection
       try {
-        conn = await getPool().getConnection()
+        conn = await obtain()
       } catch (e) {
+        if (isDbError(e, 'PoolTimeout')) throw e
         throw connectionFailure(self.classifyError(e))
       }
       const core = coreOf(conn)
@@ -550,6 +585,14 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       } catch (e) {
         throw fail(e, q)
       }
+      // mysql2 reports a connection lost during a streamed result to the connection only (the
+      // command has no callback), and the stream would wait forever: end it with that error.
+      const lost = (e: unknown): void => {
+        if (!finished) rows.destroy(e instanceof Error ? e : new Error(String(e)))
+      }
+      const closedUnder = (): void => lost(Object.assign(new Error('Connection lost: the server closed the connection during a streamed result'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }))
+      core.on('error', lost)
+      core.on('end', closedUnder)
       let completed = false
       try {
         let batch: Row[] = []
@@ -570,6 +613,8 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         completed = true
         if (batch.length > 0) yield batch
       } finally {
+        core.removeListener('error', lost)
+        core.removeListener('end', closedUnder)
         if (!completed) await onEarlyExit(cmd, () => finished)
       }
     }
@@ -585,6 +630,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
 
     const held = (conn: PoolConnection): Connection => {
       let released = false
+      reserved.add(conn)
       return Object.freeze({
         execute: (q: Compiled): TaskEither<DbError, QueryResult> => () => runOn(conn, q).then(E.right, (e: DbError) => E.left(e)),
         stream: (q: Compiled, o?: { readonly batchSize?: number }) => ({
@@ -593,6 +639,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         release: async () => {
           if (released) return
           released = true
+          reserved.delete(conn)
           conn.release()
         },
       })
@@ -657,9 +704,14 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       classifyError: classifyMysqlError,
 
       close: () => async () => {
+        closed = true
         if (pool === undefined) return E.right(undefined)
+        const p = pool
+        pool = undefined
+        for (const c of reserved) c.destroy()
+        reserved.clear()
         try {
-          await pool.end()
+          await p.end()
           return E.right(undefined)
         } catch (e) {
           return E.left(self.classifyError(e))

@@ -43,7 +43,7 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
-import { sqlstateTag } from './sqlstate.js'
+import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
 import { parsePgTimestamp, pgTimestamp } from '../dates.js'
 import { checkParams, isPlainObject, stringProblem } from '../values.js'
 
@@ -85,6 +85,20 @@ export interface PostgresJsOptions {
   readonly onNotice?: (notice: postgresJsClient.Notice) => void
   /** Seconds `close` waits for running queries before it cuts the connections. Default 5. */
   readonly closeTimeout?: number
+  /**
+   * Milliseconds a transaction waits for a connection of its own (`reserve`), and a statement
+   * waits to be sent while every connection is held or still connecting, before PoolTimeout.
+   * Default 30,000. A connection that arrives after the wait gave up goes back to the pool.
+   */
+  readonly acquireTimeout?: number
+  /**
+   * The reconnect policy: milliseconds before the n-th attempt in a row to open a connection
+   * after the previous ones failed (n = 1, 2, ...). Default `min(25 * 2^n, 1000)`: while the
+   * server is down, each call fails with ConnectionError within about a second of asking
+   * (postgres.js' own default backs off to 20 s, and calls wait through it), and a server that
+   * came back is found again within a second.
+   */
+  readonly reconnectDelay?: (attempt: number) => number
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
   /** Any other postgres.js option, applied last. */
@@ -130,6 +144,18 @@ const codeOf = (e: unknown): string | undefined => {
 }
 
 /**
+ * Whether a failure of a statement that postgres.js never wrote to a connection is the stale
+ * error of that connection's previous session. postgres.js 3.4 keeps the server's last error
+ * (e.g. 57P01 when the session was terminated during a statement) past the connection's close
+ * and hands it to the first statement of the reconnected session. Only operator-intervention
+ * codes (class 57: terminated, crashed, starting up) are taken for that, and only for a statement
+ * without a session (`state` is set when it is written): it never ran, so running it once more
+ * is safe.
+ */
+const staleSessionError = (query: unknown, e: unknown): boolean =>
+  (query as { state?: unknown }).state == null && typeof (e as { code?: unknown }).code === 'string' && ((e as { code: string }).code).startsWith('57P')
+
+/**
  * Classify a postgres.js error by SQLSTATE (or by socket error code when the server was never
  * reached). Constraint violations keep the constraint's name; NOT NULL keeps the column's.
  *
@@ -144,9 +170,14 @@ export const classifyPostgresError = (e: unknown): DbError => {
   const bySqlstate = code === undefined ? undefined : sqlstateTag(code)
   if (bySqlstate !== undefined) {
     tag = bySqlstate
-    const pg = e as { constraint_name?: string; column_name?: string }
+    const pg = e as { constraint_name?: string; column_name?: string; table_name?: string; detail?: string }
     if (tag === 'NotNullViolation') fields.column = pg.column_name
     if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint_name
+    if (tag === 'UniqueViolation') {
+      fields.table = pg.table_name
+      // DETAIL `Key (a, b)=(1, 2) already exists.` is the server's structured report of the key.
+      fields.columns = uniqueKeyColumns(pg.detail)
+    }
   } else if (code !== undefined && CONNECTION_CODES.has(code)) {
     tag = 'ConnectionError'
   } else if (code === 'UNSAFE_TRANSACTION') {
@@ -307,6 +338,9 @@ const toResult = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
   return { _tag: 'Right', right: { rows: all.length === 0 ? [] : compact(all[all.length - 1]), rowsAffected: n } }
 }
 
+/** Milliseconds before the n-th reconnect attempt in a row (see `PostgresJsOptions.reconnectDelay`). */
+const defaultReconnectDelay = (attempt: number): number => Math.min(25 * 2 ** attempt, 1000)
+
 /** Cleaned `server_version`: `15.4` of `15.4 (Debian 15.4-1.pgdg120+1)`. */
 const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -369,9 +403,15 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     let typesReady = false
     let typesLoading: Promise<void> | undefined
 
+    // Set by close: the pool is never made again.
+    let closed = false
+    const acquireTimeout = options.acquireTimeout ?? 30_000
+
     const sql = (): PostgresJsSql => {
       if (pool === undefined) {
+        if (closed) throw dbError('ConnectionError', 'the PostgreSQL pool was closed; it does not reopen', { code: 'BACKEND_CLOSED' })
         const o = self.clientOptions()
+        capacity = o.max ?? 10
         pool = (options.url === undefined ? postgresJsClient(o) : postgresJsClient(options.url, o)) as unknown as PostgresJsSql
       }
       return pool
@@ -379,7 +419,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
     /** Undefined once the array types are known; until then the promise that loads them. */
     const ready = (): Promise<void> | undefined => {
-      if (typesReady) return undefined
+      // A closed driver makes no pool: a statement on a reserved connection then fails on it.
+      if (typesReady || closed) return undefined
       const p = sql()
       typesLoading ??= (p.unsafe(ARRAY_TYPES) as unknown as Promise<Row[]>).then(
         (rows) => {
@@ -397,49 +438,171 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const failed = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> =>
       ({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
 
-    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch): Promise<Either<DbError, QueryResult>> => {
-      const problem = paramsProblem(q)
-      if (problem !== undefined) return Promise.resolve(failed(q)(problem))
-      const wait = ready()
-      if (wait !== undefined) return wait.then(() => run(on, q, watch), failed(q))
-      try {
-        const prepare = self.prepareStatement(q)
-        const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
-        return (on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult>).then(toResult, failed(q))
-      } catch (e) {
-        return Promise.resolve(failed(q)(e))
+    const poolTimeout = (what: string): DbError =>
+      dbError('PoolTimeout', `${what} within ${acquireTimeout} ms (acquireTimeout): every connection is held by a transaction or a stream, or still connecting`, { waited: acquireTimeout })
+
+    /**
+     * Admission to the pool. postgres.js queues a statement or a reservation without limit
+     * while no connection can take it, and a statement it has queued cannot be withdrawn
+     * without risk, so recordkit waits on its own side instead, where giving up is clean:
+     * - while transactions hold every connection (`held === capacity`), statements and
+     *   reservations wait here, up to `acquireTimeout`, then fail with PoolTimeout;
+     * - while the server is known to be down (a connection attempt failed, and the reconnect
+     *   delay since has not passed), calls fail at once with ConnectionError; the first call
+     *   after the delay goes through and tries again.
+     */
+    let capacity = 0
+    let holding = 0
+    const admission: { readonly reserve: boolean; readonly wake: () => void }[] = []
+    let down: { readonly at: number; readonly attempts: number; readonly error: DbError } | undefined
+
+    const wakeWaiting = (): void => {
+      while (admission.length > 0 && (holding < capacity || !admission[0].reserve)) {
+        const w = admission.shift()!
+        if (w.reserve) holding++
+        w.wake()
       }
     }
 
-    const iterate = async function* (on: PostgresJsSql, q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
-      let it: AsyncIterator<Row[]>
-      try {
-        const problem = paramsProblem(q)
-        if (problem !== undefined) throw problem
-        await ready()
-        it = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) }).cursor(batchSize)[Symbol.asyncIterator]()
-      } catch (e) {
-        throw withStatement(self.classifyError(e), q.sql, q.params, redact)
-      }
-      let done = false
-      try {
-        for (;;) {
-          let next: IteratorResult<Row[]>
-          try {
-            next = await it.next()
-          } catch (e) {
-            done = true
-            throw withStatement(self.classifyError(e), q.sql, q.params, redact)
-          }
-          if (next.done) {
-            done = true
-            return
-          }
-          yield compact(next.value)
+    /** Wait for a turn: undefined when admitted (a reservation then counts as held), else why not. */
+    const admit = (reserve: boolean): Promise<DbError | undefined> | DbError | undefined => {
+      if (down !== undefined) {
+        if (performance.now() - down.at < (options.reconnectDelay ?? defaultReconnectDelay)(down.attempts)) {
+          return dbError('ConnectionError', `the server is not reachable (the last attempt failed ${Math.round(performance.now() - down.at)} ms ago): ${down.error.message}`, { code: down.error.code, cause: down.error })
         }
-      } finally {
-        // Stopped early: close the cursor, which gives the connection back.
-        if (!done) await it.return?.()
+      }
+      if (holding < capacity && (!reserve || admission.length === 0)) {
+        if (reserve) holding++
+        return undefined
+      }
+      return new Promise((resolve) => {
+        const entry = {
+          reserve,
+          wake: () => {
+            clearTimeout(timer)
+            resolve(undefined)
+          },
+        }
+        const timer = setTimeout(() => {
+          const i = admission.indexOf(entry)
+          if (i >= 0) admission.splice(i, 1)
+          resolve(poolTimeout(reserve ? 'no connection could be reserved for a transaction' : 'the statement was not sent'))
+        }, acquireTimeout)
+        admission.push(entry)
+      })
+    }
+
+    /** A reservation ended: its connection may serve the next waiter. */
+    const unhold = (): void => {
+      holding--
+      wakeWaiting()
+    }
+
+    /** Learn from a call's outcome whether the server is down (a connection never came). */
+    const observe = (query: object | undefined, e: DbError | undefined): void => {
+      if (e === undefined) {
+        down = undefined
+      } else if (e._tag === 'ConnectionError' && (query === undefined || (query as { state?: unknown }).state == null)) {
+        down = { at: performance.now(), attempts: (down?.attempts ?? 0) + 1, error: e }
+      }
+    }
+
+    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch, again = false): Promise<Either<DbError, QueryResult>> => {
+      const problem = paramsProblem(q)
+      if (problem !== undefined) return Promise.resolve(failed(q)(problem))
+      const wait = ready()
+      if (wait !== undefined) return wait.then(() => run(on, q, watch, again), failed(q))
+      let query: Promise<PgResult>
+      try {
+        const prepare = self.prepareStatement(q)
+        const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
+        query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult>
+      } catch (e) {
+        return Promise.resolve(failed(q)(e))
+      }
+      const pooled = on === pool
+      return query.then(
+        (r) => {
+          if (pooled && down !== undefined) observe(query, undefined)
+          return toResult(r)
+        },
+        (e: unknown) => {
+          // The statement never ran: run it once more on the reconnected session.
+          if (!again && staleSessionError(query, e)) return run(on, q, watch, true)
+          const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
+          if (pooled) observe(query, left)
+          return { _tag: 'Left', left }
+        },
+      )
+    }
+
+    /** Run on the pool; a closed driver answers Left instead of throwing. */
+    const runPooled = (q: Compiled): Promise<Either<DbError, QueryResult>> => {
+      let p: PostgresJsSql
+      try {
+        p = sql()
+      } catch (e) {
+        return Promise.resolve(failed(q)(e))
+      }
+      const refused = admit(false)
+      if (refused === undefined) return run(p, q)
+      if (!(refused instanceof Promise)) return Promise.resolve(failed(q)(refused))
+      return refused.then((e) => (e === undefined ? run(p, q) : failed(q)(e)))
+    }
+
+    /**
+     * A cursor's batches. postgres.js 3.4 hands a cursor's failure to the promise of the batch
+     * asked for; when the connection dies while the caller is busy with a batch, there is none,
+     * the failure is lost and the cursor then says it is done, so rows would go missing without
+     * a word. The cursor's `reject` is watched here to keep that failure and throw it.
+     */
+    const iterate = async function* (on: PostgresJsSql, q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
+      for (let attempt = 0; ; attempt++) {
+        let it: AsyncIterator<Row[]>
+        let query: object
+        let lost: { readonly error: unknown } | undefined
+        try {
+          const problem = paramsProblem(q)
+          if (problem !== undefined) throw problem
+          await ready()
+          query = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) })
+          let inner = (query as { reject?: (e: unknown) => void }).reject
+          Object.defineProperty(query, 'reject', {
+            configurable: true,
+            get: () => (e: unknown) => {
+              lost ??= { error: e }
+              inner?.(e)
+            },
+            set: (f: (e: unknown) => void) => { inner = f },
+          })
+          it = (query as unknown as { cursor: (n: number) => AsyncIterable<Row[]> }).cursor(batchSize)[Symbol.asyncIterator]()
+        } catch (e) {
+          throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+        }
+        let done = false
+        let rows = 0
+        try {
+          for (;;) {
+            let next: IteratorResult<Row[]>
+            try {
+              next = await it.next()
+            } catch (e) {
+              done = true
+              if (rows === 0 && attempt === 0 && staleSessionError(query, e)) break
+              throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+            }
+            if (next.done) {
+              done = true
+              if (lost !== undefined) throw withStatement(self.classifyError(lost.error), q.sql, q.params, redact)
+              return
+            }
+            rows += next.value.length
+            yield compact(next.value)
+          }
+        } finally {
+          // Stopped early: close the cursor, which gives the connection back.
+          if (!done) await it.return?.()
+        }
       }
     }
 
@@ -452,7 +615,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * statements fail with ConnectionError without touching it, and release leaves it to the
      * pool, which reconnects it.
      */
-    const held = (r: postgresJsClient.ReservedSql<Record<string, unknown>>): Connection => {
+    const held = (r: postgresJsClient.ReservedSql<Record<string, unknown>>, done: () => void): Connection => {
       let released = false
       let watched: ClientConnection | undefined
       let closedBy: unknown
@@ -470,9 +633,19 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         withStatement(dbError('ConnectionError', `the connection was closed: ${closedBy instanceof Error ? closedBy.message : String(closedBy)}`, { cause: closedBy, code: codeOf(closedBy) }), q.sql, q.params, redact)
       const on = r as unknown as PostgresJsSql
       return {
-        execute: (q) => () => (closedBy !== undefined ? Promise.resolve({ _tag: 'Left', left: gone(q) }) : run(on, q, watched === undefined ? watch : undefined)),
+        execute: (q) => () => {
+          if (closed && closedBy === undefined) closedBy = new Error('the driver was closed')
+          if (closedBy !== undefined) return Promise.resolve({ _tag: 'Left', left: gone(q) })
+          // After a connection error the session is gone: postgres.js may queue later statements
+          // on it for ever, so they fail here instead.
+          return run(on, q, watched === undefined ? watch : undefined).then((r) => {
+            if (r._tag === 'Left' && r.left._tag === 'ConnectionError') closedBy ??= r.left
+            return r
+          })
+        },
         stream: (q, o) => ({
           [Symbol.asyncIterator]: () => {
+            if (closed && closedBy === undefined) closedBy = new Error('the driver was closed')
             if (closedBy !== undefined) throw gone(q)
             return iterate(on, q, o?.batchSize ?? 500)
           },
@@ -482,6 +655,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           released = true
           if (watched !== undefined && watched.onclose === onClose) watched.onclose = null
           if (closedBy === undefined) r.release()
+          done()
         },
       }
     }
@@ -509,6 +683,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           // new connection never resolves (3.4.9). Its array parsers are replaced by ours anyway.
           fetch_types: true,
           connect_timeout: options.connectTimeout ?? 30,
+          backoff: (attempt: number) => (options.reconnectDelay ?? defaultReconnectDelay)(attempt) / 1000,
         }
         if (options.host !== undefined) o.host = options.host
         if (options.port !== undefined) o.port = options.port
@@ -523,33 +698,78 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
       sql,
 
-      execute: (q): TaskEither<DbError, QueryResult> => () => run(sql(), q),
+      execute: (q): TaskEither<DbError, QueryResult> => () => runPooled(q),
 
-      stream: (q, o) => ({ [Symbol.asyncIterator]: () => iterate(sql(), q, o?.batchSize ?? 500) }),
+      stream: (q, o) => ({
+        [Symbol.asyncIterator]: () => {
+          let p: PostgresJsSql
+          try {
+            p = sql()
+          } catch (e) {
+            throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+          }
+          return iterate(p, q, o?.batchSize ?? 500)
+        },
+      }),
 
       reserve: () => async () => {
+        let p: PostgresJsSql
         try {
-          await ready()
-          return { _tag: 'Right', right: held(await sql().reserve()) }
+          p = sql()
         } catch (e) {
           return { _tag: 'Left', left: self.classifyError(e) }
+        }
+        const waited = admit(true)
+        const refused = waited instanceof Promise ? await waited : waited
+        if (refused !== undefined) return { _tag: 'Left', left: refused }
+        // From here the reservation counts as held: every way out gives it back once.
+        let reserving: Promise<postgresJsClient.ReservedSql<Record<string, unknown>>>
+        try {
+          await ready()
+          reserving = p.reserve()
+        } catch (e) {
+          unhold()
+          const f = self.classifyError(e)
+          observe(undefined, f)
+          return { _tag: 'Left', left: f }
+        }
+        // postgres.js waits for a free connection without limit: give up after acquireTimeout,
+        // and give back a connection that comes after that.
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), acquireTimeout) })
+        try {
+          const r = await Promise.race([reserving, late])
+          if (r === 'late') {
+            reserving.then((c) => { c.release(); unhold() }, () => unhold())
+            return { _tag: 'Left', left: poolTimeout('no connection could be reserved for a transaction') }
+          }
+          if (down !== undefined) observe(undefined, undefined)
+          return { _tag: 'Right', right: held(r, unhold) }
+        } catch (e) {
+          unhold()
+          const f = self.classifyError(e)
+          observe(undefined, f)
+          return { _tag: 'Left', left: f }
+        } finally {
+          clearTimeout(timer)
         }
       },
 
       version: () => async () => {
-        const r = await run(sql(), { sql: "SELECT current_setting('server_version') AS v", params: [] })
+        const r = await runPooled({ sql: "SELECT current_setting('server_version') AS v", params: [] })
         return r._tag === 'Left' ? r : { _tag: 'Right', right: versionOf(String(r.right.rows[0]?.v)) }
       },
 
       classifyError: classifyPostgresError,
 
-      close: () => async () => {
+      close: (o) => async () => {
+        closed = true
         const p = pool
         pool = undefined
         typesReady = false
         typesLoading = undefined
         try {
-          if (p !== undefined) await p.end({ timeout: options.closeTimeout ?? 5 })
+          if (p !== undefined) await p.end({ timeout: o?.timeout === undefined ? options.closeTimeout ?? 5 : o.timeout / 1000 })
           return { _tag: 'Right', right: undefined }
         } catch (e) {
           return { _tag: 'Left', left: self.classifyError(e) }

@@ -3,6 +3,8 @@
  *
  * - Statements are prepared once per SQL text and cached (LRU, `statementCacheSize`).
  * - `stmt.reader` decides `all` (rows) or `run` (changes, last insert rowid).
+ * - Statements can also run without a Promise (`sync`): `compose` makes `Backend.sync` of it,
+ *   which prepared queries and models use while no transaction elsewhere holds the connection.
  * - The single connection is serialized: while a transaction holds it, every other call
  *   waits its turn, so interleaved async code cannot slip into a transaction.
  * - Streams on a file database read through a read-only connection of their own, so the
@@ -139,6 +141,20 @@ interface Entry {
    * value may have lost precision reads again through `stmt`, which reads them as BigInts.
    */
   readonly fast?: Database.Statement
+  /**
+   * The result columns of `fast` that may hold an integer: every column but those whose declared
+   * type gives TEXT or REAL affinity (SQLite stores an integer there as text or a double).
+   */
+  readonly integral?: readonly string[]
+}
+
+/** Whether a column of this declared type may hold an INTEGER value (SQLite's affinity rules; no type: an expression). */
+const mayHoldInteger = (declared: string | null): boolean => {
+  if (declared === null) return true
+  const t = declared.toUpperCase()
+  if (t.includes('INT')) return true
+  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return false
+  return !(t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB'))
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
@@ -149,7 +165,17 @@ const MAX_SAFE_NUMBER = Number.MAX_SAFE_INTEGER
  * 2^53 in magnitude (every double that large is an integer, so a REAL that large counts too, and
  * is read again for nothing).
  */
-const mayHaveLost = (rows: readonly Row[]): boolean => {
+const mayHaveLost = (rows: readonly Row[], integral: readonly string[] | undefined): boolean => {
+  if (integral !== undefined) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]
+      for (let j = 0; j < integral.length; j++) {
+        const v = r[integral[j]]
+        if (typeof v === 'number' && (v > MAX_SAFE_NUMBER || v < -MAX_SAFE_NUMBER)) return true
+      }
+    }
+    return false
+  }
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     for (const k in r) {
@@ -158,6 +184,17 @@ const mayHaveLost = (rows: readonly Row[]): boolean => {
     }
   }
   return false
+}
+
+/** The names of a statement's result columns that may hold an integer; undefined (check every column) if SQLite cannot tell. */
+const integralColumns = (stmt: Database.Statement): readonly string[] | undefined => {
+  try {
+    const names = new Set<string>()
+    for (const c of stmt.columns()) if (mayHoldInteger(c.type)) names.add(c.name)
+    return [...names]
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -237,7 +274,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         // and falls back to BigInts only when a value may have lost precision (mayHaveLost).
         const fast = integers === 'safe' && reader && stmt.readonly ? database().prepare(text).safeIntegers(false) : undefined
         // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
-        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast }
+        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast, integral: fast === undefined ? undefined : integralColumns(fast) }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }
@@ -249,16 +286,16 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       const problem = checkParams(q.params, sqliteParamProblem)
       if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
-        const { stmt, reader, query, fast } = prepare(q.sql)
+        const { stmt, reader, query, fast, integral } = prepare(q.sql)
         if (fast !== undefined) {
           if (q.first === true && query) {
             const row = fast.get(q.params as unknown[]) as Row | undefined
             if (row === undefined) return { rows: [], rowsAffected: 0 }
             const rows = [row]
-            return { rows: mayHaveLost(rows) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
+            return { rows: mayHaveLost(rows, integral) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
           }
           const rows = fast.all(q.params as unknown[]) as Row[]
-          return { rows: mayHaveLost(rows) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
+          return { rows: mayHaveLost(rows, integral) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
         }
         if (reader) {
           if (q.first === true && query) {
@@ -315,8 +352,17 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
+    const now = (q: Compiled): import('fp-ts/lib/Either.js').Either<DbError, QueryResult> => {
+      try {
+        return { _tag: 'Right', right: runNow(q) }
+      } catch (e) {
+        return { _tag: 'Left', left: e as DbError }
+      }
+    }
+
     const heldConnection: Connection = {
       execute: (q) => () => settle(q),
+      sync: { execute: (q) => () => now(q) },
       stream: (q, o?: StreamOptions) => iterate(q, o?.batchSize ?? 500),
       release: async () => lock.release(),
     }
@@ -335,6 +381,11 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       execute: (q): TaskEither<DbError, QueryResult> => () => {
         if (!lock.held()) return settle(q)
         return lock.run(() => settle(q)).catch((e: unknown) => ({ _tag: 'Left' as const, left: self.classifyError(e) }))
+      },
+
+      sync: {
+        ready: () => !lock.held(),
+        execute: (q) => () => now(q),
       },
 
       stream: (q, o) => ({

@@ -42,7 +42,7 @@ import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
 import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
 } from './write.js'
 
 // ---------------------------------------------------------------- type-level helpers
@@ -130,6 +130,12 @@ type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuer
 type GroupOf<S> = S extends Grouped<infer G> ? G : {}
 
 // ---------------------------------------------------------------- the model record
+
+/** Options of `Model.createMany`. */
+export interface CreateManyOptions {
+  /** Read the stored rows back (RETURNING, or a read by key). Default true; false returns the count inserted. */
+  readonly returning?: boolean
+}
 
 /** A model: its description, its query functions, its reads and writes. */
 export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
@@ -259,8 +265,21 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   // ---- writes
   /** Validate, run the hooks, insert; returns the stored row (generated key and defaults included). @example User.create(db, { email: 'ada@example.com', name: 'Ada' }) */
   readonly create: (db: Backend, input: D['insert']) => TaskEither<DbError, D['row']>
-  /** Validate every row, then insert them in chunks, in one transaction. @example User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }]) */
-  readonly createMany: (db: Backend, inputs: readonly D['insert'][]) => TaskEither<DbError, D['row'][]>
+  /**
+   * Validate every row, then insert them in chunks, in one transaction, returning the stored
+   * rows. With `{ returning: false }` nothing is read back (no RETURNING): one multi-row INSERT
+   * compiled once and run per chunk under the engine's parameter limit, and the result is the
+   * number of rows inserted.
+   *
+   * @example
+   * User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }])   // the rows
+   * User.createMany(db, manyInputs, { returning: false })                                   // how many
+   */
+  readonly createMany: {
+    (db: Backend, inputs: readonly D['insert'][]): TaskEither<DbError, D['row'][]>
+    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: false }): TaskEither<DbError, number>
+    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): TaskEither<DbError, D['row'][]>
+  }
   /** Write the fields of `patch` whose value changes; returns the updated row. @example User.update(db, user, { name: 'Ada Lovelace' }) */
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
   /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
@@ -464,17 +483,22 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 
       create,
       // Batched unless `create` is overridden: then each row goes through it, in one transaction.
-      createMany: (db, inputs) => (self.create === create
-        ? withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[]))
-        : db.transaction((tx) => async () => {
+      createMany: ((db: Backend, inputs: readonly Record<string, unknown>[], options?: CreateManyOptions) => {
+        if (self.create === create) {
+          return options?.returning === false
+            ? withUniqueDetail(db, core, createRowsPlain(db, core, defaults, inputs))
+            : withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[]))
+        }
+        return db.transaction((tx) => async () => {
           const out: Record<string, unknown>[] = []
           for (const input of inputs) {
-            const r = await self.create(tx, input)()
+            const r = await self.create(tx, input as never)()
             if (r._tag === 'Left') return r
             out.push(r.right)
           }
-          return right(out)
-        })),
+          return right(options?.returning === false ? out.length : out)
+        })
+      }) as Model<ModelTypes>['createMany'],
       update: (db, row, patch) => withUniqueDetail(db, core, updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)),
       updateWhere: (db, w, patch) => withUniqueDetail(db, core, updateMatching(db, core, w, patch as Record<string, unknown>)),
       delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),

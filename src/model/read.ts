@@ -299,14 +299,20 @@ export const finder = (core: ModelCore) => {
       ? { k0: arg(0, key) }
       : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])]))
     const prepared = p
-    return () => prepared.first(args)().then((r) => {
+    const decode = (r: Either<DbError, Option<Record<string, unknown>>>): Either<DbError, Option<Record<string, unknown>>> => {
       if (r._tag === 'Left' || r.right._tag === 'None') return r
       try {
         return right(some(mapper([r.right.value])[0] as Record<string, unknown>))
       } catch (e) {
         return left(toDbError(e))
       }
-    })
+    }
+    return () => {
+      // Without a Promise per step where the backend answers synchronously.
+      const s = db.sync
+      if (prepared.sync !== undefined && s !== undefined && s.ready()) return Promise.resolve(decode(prepared.sync.first(args)()))
+      return prepared.first(args)().then(decode)
+    }
   }
 }
 

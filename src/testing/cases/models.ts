@@ -135,6 +135,15 @@ const Value = model({
 /** Columns named explicitly, one of them holding text that must decode as a date. */
 const Event = model({ table: 'mdl_events', primaryKey: 'id', codec: t.type({ id: t.number, label: t.string, at: date }), columns: { at: 'happened_at' } })
 
+/** The items table without hooks: what `createMany` with `returning: false` inserts directly. */
+const Stock = model({
+  table: 'mdl_items',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, sku: t.string, name: t.string, qty: t.number }),
+  defaults: ['qty'],
+  validators: [rule('qty', 'nonNegative', (i) => (i.qty ?? 0) >= 0)],
+})
+
 const Item = model({
   table: 'mdl_items',
   primaryKey: 'id',
@@ -362,6 +371,37 @@ export const modelCases: CaseGroup = (target) => {
         const rows = r._tag === 'Right' ? r.right : []
         expect(rows.map((x) => [x.sku, x.name, x.qty])).toEqual([['R-1', 'A', 0], ['R-2', 'B', 5]])
         expect(await ok(Item.findOrFail(noReturning, rows[1].id))).toEqual(rows[1])
+      })
+
+      it('createMany with returning: false inserts in chunks below maxParams, reads nothing back, and counts the rows', async () => {
+        await clear(db())
+        const { db: small, log } = traced(withMaxParams(db(), 12))
+        // Rows setting different columns go in separate groups; each group's full chunks share one statement.
+        const inputs = Array.from({ length: 25 }, (_, i) => (i % 5 === 4 ? { sku: `P-${i}`, name: `n${i}` } : { sku: `P-${i}`, name: `n${i}`, qty: i }))
+        expect(await ok(Stock.createMany(small, inputs, { returning: false }))).toBe(25)
+        const writes = log.filter((c) => !/^(BEGIN|COMMIT|START|SAVEPOINT|RELEASE)/i.test(c.sql))
+        expect(writes.every((c) => /^INSERT/.test(c.sql) && !/RETURNING/i.test(c.sql))).toBe(true)
+        // 20 rows of 3 columns (4 rows a statement: 5 runs) and 5 rows of 2 columns (one run of 5 rows).
+        expect(writes.length).toBe(6)
+        for (const c of writes) expect(c.params.length).toBeLessThanOrEqual(12)
+        const stored = await ok(pipe(Stock.query, Stock.orderBy('id'), Stock.all(db())))
+        expect(stored.map((r) => [r.sku, r.qty]).sort()).toEqual(inputs.map((r) => [r.sku, r.qty ?? 0]).sort())
+        // A model with afterInsert hooks reads the rows back for them, and still answers the count.
+        expect(await ok(Item.createMany(db(), [{ sku: 'H-1', name: 'h' }], { returning: false }))).toBe(1)
+        // Empty input: nothing to do.
+        expect(await ok(Stock.createMany(db(), [], { returning: false }))).toBe(0)
+      })
+
+      it('createMany with returning: false leaves the database unchanged when a later chunk fails', async () => {
+        await clear(db())
+        const small = withMaxParams(db(), 12)
+        const inputs = Array.from({ length: 30 }, (_, i) => ({ sku: i === 27 ? 'Q-2' : `Q-${i}`, name: `n${i}`, qty: i }))
+        const e = await fails(Stock.createMany(small, inputs, { returning: false }))
+        expect(e._tag).toBe('UniqueViolation')
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
+        const bad = await fails(Stock.createMany(db(), [{ sku: 'W-1', name: 'a' }, { sku: 'W-2', name: 'b', qty: -1 }], { returning: false }))
+        expect(bad._tag).toBe('ValidationError')
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
       })
 
       it('leaves the database unchanged when row 57 of createMany violates a unique key', async () => {

@@ -23,6 +23,7 @@ import { dbError, type DbError, toDbError } from './errors.js'
 import type { Query } from './query.js'
 import { extend, fix } from './record.js'
 import { type Compiled, type Fragment, sql } from './sql.js'
+import { atParameter } from './values.js'
 
 export { extend } from './record.js'
 
@@ -245,6 +246,15 @@ const attempt = async <X, A>(f: () => TaskEither<X, A>): Promise<E.Either<X | Db
     return await f()()
   } catch (e) {
     return E.left(toDbError(e, 'TransactionError'))
+  }
+}
+
+/** A value adapted by the dialect; a refusal names the parameter (`$n` or the hole's name). */
+const bindAt = (dialect: Dialect, value: unknown, where: number | string): unknown => {
+  try {
+    return dialect.toDriver(value)
+  } catch (e) {
+    throw atParameter(e, where)
   }
 }
 
@@ -513,7 +523,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           const h = holes[i]
           if (h !== undefined) {
             if (args === undefined || !(h in args)) throw dbError('QueryError', `prepared query is missing the argument "${h}"`, { sql: compiled.sql })
-            params[i] = self.dialect.toDriver(args[h])
+            params[i] = bindAt(self.dialect, args[h], h)
           }
         }
         return { sql: compiled.sql, params, first }
@@ -565,7 +575,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           if (set.length !== count) return E.left(dbError('QueryError', `a batch run gives ${set.length} values for ${count} parameters`, { sql: text }))
           const params = new Array<unknown>(count)
           try {
-            for (let i = 0; i < count; i++) params[i] = self.dialect.toDriver(set[i])
+            for (let i = 0; i < count; i++) params[i] = bindAt(self.dialect, set[i], i + 1)
           } catch (e) {
             return E.left(toDbError(e))
           }

@@ -13,6 +13,7 @@ export { sql, render, isFragment, fromParts, json, isJsonValue, type JsonValue, 
 export * from './query.js'
 export * from './query/index.js'
 export * from './errors.js'
+export { UNBINDABLE } from './values.js'
 export { DEFAULT } from './ast.js'
 export type * from './ast.js'
 export { supports, unsupported, versionAtLeast, type Compilable, type Dialect, type TransactionOptions } from './dialect.js'

@@ -111,9 +111,19 @@ for (const b of BACKENDS) {
       expect(await count(db, table)).toBe(0)
     })
 
-    it('executeBatch with one unbindable set runs none of its sets', async () => {
+    it('executeBatch with one unbindable set runs none of its sets; the error names the parameter', async () => {
       const e = await left(db.executeBatch(pipe(insertInto(table), values({ id: param('id'), v: param('v') })), [[1, 'a'], [2, new Set()], [3, 'c']]))
       expect(e._tag).toBe('ValidationError')
+      expect(isDbError(e, 'ValidationError') && e.issues[0].path).toBe('$2')
+      expect(await count(db, table)).toBe(0)
+    })
+
+    it('a prepared query names the hole whose argument cannot be bound, and runs nothing', async () => {
+      const p = db.prepare(pipe(insertInto(table), values({ id: param('id'), v: param('v') })))
+      const e = await left(p.execute({ id: 1, v: Symbol('x') }))
+      expect(e._tag).toBe('ValidationError')
+      expect(isDbError(e, 'ValidationError') && e.issues[0].path).toBe(':v')
+      expect(e.message).toMatch(/^parameter :v: cannot bind a Symbol/)
       expect(await count(db, table)).toBe(0)
     })
 
@@ -359,6 +369,27 @@ describe.skipIf(!mariaUp)('MariaDB with prepare: false under NO_BACKSLASH_ESCAPE
     const db = await run(connect(driver, mysql))
     expect(String((await run(db.all(sql`SELECT @@SESSION.sql_mode AS m`)))[0].m)).toMatch(/NO_BACKSLASH_ESCAPES/)
     await exercise(db)
+    await run(db.close())
+  })
+
+  it('statements issued together on one connection keep their order around a change of mode', async () => {
+    const db = await run(mariadbWith({ prepare: false, max: 1 }))
+    const ids = [101, 102, 103, 104]
+    const values_ = ['a\\b', "c\\'d", 'e\\', "f' OR 1=1 -- \\"]
+    await run(db.transaction((tx) => async () => {
+      // Issued without waiting: each value is written for the mode its statement meets.
+      const put = (i: number) => tx.execute(pipe(insertInto(table), values({ id: ids[i], v: values_[i] })))()
+      const results = await Promise.all([
+        tx.execute(sql`SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'`)(), put(0),
+        tx.execute(sql`SET SESSION sql_mode = ''`)(), put(1),
+        tx.execute(sql`SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'`)(), put(2), put(3),
+      ])
+      expect(results.every(E.isRight)).toBe(true)
+      const rows = await run(tx.all(sql`SELECT id, v FROM ${sql.id(table)} WHERE id > 100 ORDER BY id`))
+      expect(rows).toEqual(ids.map((id, i) => ({ id, v: values_[i] })))
+      await run(tx.execute(sql`DELETE FROM ${sql.id(table)} WHERE id > 100`))
+      return E.right(undefined)
+    }))
     await run(db.close())
   })
 

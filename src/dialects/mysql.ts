@@ -25,7 +25,9 @@
  * Values: booleans are TINYINT(1) and travel as 1/0; a Date travels as UTC text
  * `YYYY-MM-DD HH:MM:SS.mmm` (the mysql2 driver reads DATETIME back as UTC, so a Date comes
  * back as the same instant whatever the process or server time zone); objects and arrays as
- * JSON text; a bigint as its decimal text, which the server converts exactly.
+ * JSON text; a bigint as its decimal text, which the server converts exactly. NaN, ±Infinity,
+ * Dates outside years 0000-9999 and values that are not JSON data are refused with a
+ * ValidationError naming the parameter (see `values.ts`).
  */
 import type { DateUnit, Expr, SelectNode } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'

@@ -13,7 +13,8 @@
  *   the server reads as the parameter's type, so numerics (`'12345678901234567890.5'`), uuids,
  *   intervals, ranges and JSON text travel as strings, exactly.
  * - `bigint`: an `int8` parameter (no precision lost).
- * - `Date`: a `timestamptz` parameter (the exact instant); an invalid Date is a QueryError.
+ * - `Date`: a `timestamptz` parameter (the exact instant, any year: BC ones carry ` BC`); an
+ *   invalid Date is a ValidationError.
  * - `Buffer` / `Uint8Array`: `bytea`.
  * - A JS array is a **PostgreSQL array**, sent as an array literal (`{1,2,3}`), so it fits
  *   `int[]`, `text[]` ... columns and `= ANY($1)`. Elements follow the same rules (nested arrays
@@ -21,7 +22,12 @@
  * - A plain object is **JSON** text (for `json` / `jsonb`). To bind an array, a string or any
  *   other value as JSON, wrap it: `json([1, 2])`, `json('text')`. Mind that an empty JS array
  *   is `{}` and would read as an empty JSON *object* in a jsonb column: use `json([])`.
- * - Any other object with its own `toString` (a decimal type, a URL): its `toString()`.
+ * - Any other object with its own `toString` (a decimal type, a URL): its `toString()`; one
+ *   with a `toJSON`: that JSON.
+ * - Refused with a ValidationError (code `UNBINDABLE_VALUE`) naming the parameter: a Map, a Set,
+ *   a class instance with neither, a Symbol, a function, a string with a lone surrogate, a
+ *   `toString` that throws, NaN or Infinity inside JSON. NaN and ±Infinity themselves are bound
+ *   (float columns hold them).
  *
  * Query language: everything the standard dialect renders (LATERAL, FULL JOIN, FILTER,
  * `ROLLUP (...)`, GROUPS frames and EXCLUDE, INTERSECT / EXCEPT [ALL], `MATERIALIZED` CTE hints,

@@ -2,8 +2,10 @@
  * The mysql2 driver: a pool of MySQL or MariaDB connections, served through TaskEither.
  *
  * - Statements run as server-side prepared statements (`execute`, cached per connection by
- *   mysql2); `prepare: false` sends the SQL text with parameters escaped client-side
- *   (`query`). Transaction control without parameters (`START TRANSACTION`, `SAVEPOINT ...`)
+ *   mysql2); `prepare: false` sends the SQL text with the values written into it by the
+ *   driver (`mysql-text.ts`: quotes doubled, backslashes doubled only when the session does
+ *   not have NO_BACKSLASH_ESCAPES, which is asked for each statement that holds a backslash).
+ *   Transaction control without parameters (`START TRANSACTION`, `SAVEPOINT ...`)
  *   always goes as text, so it neither fills the statement cache nor meets a server that
  *   cannot prepare it (errno 1295 falls back to text too).
  * - Every connection is set up once, when first handed out, by the `onConnect` field
@@ -14,14 +16,20 @@
  *   connection stays usable.
  * - Errors are classified by errno (see `classifyMysqlError`); failing to obtain a
  *   connection is always a ConnectionError.
+ * - A value that cannot be bound as it is (NaN, a Map, ...) is refused before anything is sent,
+ *   with a ValidationError naming the parameter. A statement over the server's
+ *   `max_allowed_packet` is a ValueTooLarge: refused before sending when its values alone are
+ *   over it (statements from 64 KiB are checked), or answered so by the server, after which the
+ *   connection, which the server closes, leaves the pool.
  *
  * Value policy (what comes back):
  * - BIGINT and DECIMAL: strings, always (`supportBigNumbers` + `bigNumberStrings`), so no
  *   value loses precision and a column's JS type never depends on its magnitude; this
  *   includes `COUNT(*)` and `SUM()`. `bigNumbers: 'safe'` gives numbers for BIGINTs within
  *   2^53 and strings beyond (DECIMAL stays a string).
- * - DATETIME and TIMESTAMP: `Date`, read as UTC (`timezone: 'Z'`, and the session time zone
- *   is UTC); DATE: the `'YYYY-MM-DD'` string (`dateStrings: ['DATE']`), since a calendar date
+ * - DATETIME and TIMESTAMP: `Date`, read as UTC (the session time zone is UTC) by the driver
+ *   from the server's text, so years 0-99 stay themselves; a zero date (`0000-00-00`) is a
+ *   DecodeError. DATE: the `'YYYY-MM-DD'` string (`dateStrings: ['DATE']`), since a calendar date
  *   has no instant; TIME: a string.
  * - BOOLEAN is TINYINT(1): 1 and 0. JSON: parsed (MySQL's JSON type, and MariaDB's through
  *   its extended column metadata). BLOB: Buffer. CHAR/VARCHAR/TEXT: strings (utf8mb4).

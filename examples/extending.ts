@@ -9,7 +9,6 @@ import {
   compose, from, insertInto, logging, metrics, orderBy, paginate, retry, run, select, slowQueries, sql, values, wrap,
   type StatementEvent,
 } from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3Tuned, Decimal, sqliteLiteralLimits, withDecimals } from './extending/overrides.js'
 
 // One SQL function: pages written as literals.

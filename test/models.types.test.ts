@@ -126,27 +126,27 @@ describe('model types', () => {
   })
 
   it('batches and each carry the same row type as all (selection and relations included)', () => {
-    const batches = pipe(C.Customer.query, C.Customer.include('invoices'), C.Customer.batches(db, { size: 10 }))
-    type Batch = typeof batches extends AsyncIterable<infer B> ? B : never
+    const _batches = pipe(C.Customer.query, C.Customer.include('invoices'), C.Customer.batches(db, { size: 10 }))
+    type Batch = typeof _batches extends AsyncIterable<infer B> ? B : never
     expectTypeOf<Batch[number]['invoices']>().toEqualTypeOf<InvoiceRow[]>()
     const each = pipe(Customer.query, Customer.select('firstName', 'email'), Customer.each(db))
     expectTypeOf(each).toEqualTypeOf<AsyncIterable<Pick<CustomerRow, 'firstName' | 'email'>>>()
   })
 
   it('include adds typed relations, nested paths included', () => {
-    const rows = pipe(C.Customer.query, C.Customer.include('invoices.lines.track'), C.Customer.all(db))
-    type Row = typeof rows extends TaskEither<DbError, (infer R)[]> ? R : never
+    const _rows = pipe(C.Customer.query, C.Customer.include('invoices.lines.track'), C.Customer.all(db))
+    type Row = typeof _rows extends TaskEither<DbError, (infer R)[]> ? R : never
     expectTypeOf<Row['invoices']>().branded.toEqualTypeOf<(InvoiceRow & { lines: (LineRow & { track: TrackRow | null })[] })[]>()
     expectTypeOf<Row['firstName']>().toEqualTypeOf<string>()
 
-    const two = pipe(C.Invoice.query, C.Invoice.include('lines.track'), C.Invoice.include('lines.invoice'), C.Invoice.include('customer'), C.Invoice.all(db))
-    type Two = typeof two extends TaskEither<DbError, (infer R)[]> ? R : never
+    const _two = pipe(C.Invoice.query, C.Invoice.include('lines.track'), C.Invoice.include('lines.invoice'), C.Invoice.include('customer'), C.Invoice.all(db))
+    type Two = typeof _two extends TaskEither<DbError, (infer R)[]> ? R : never
     expectTypeOf<Two['customer']>().toEqualTypeOf<CustomerRow | null>()
     expectTypeOf<Two['lines'][number]['track']>().toEqualTypeOf<TrackRow | null>()
     expectTypeOf<Two['lines'][number]['invoice']>().toEqualTypeOf<InvoiceRow | null>()
 
-    const self = pipe(C.Employee.query, C.Employee.include('manager.manager'), C.Employee.include('reports'), C.Employee.all(db))
-    type Self = typeof self extends TaskEither<DbError, (infer R)[]> ? R : never
+    const _self = pipe(C.Employee.query, C.Employee.include('manager.manager'), C.Employee.include('reports'), C.Employee.all(db))
+    type Self = typeof _self extends TaskEither<DbError, (infer R)[]> ? R : never
     expectTypeOf<NonNullable<NonNullable<Self['manager']>['manager']>>().toEqualTypeOf<EmployeeRow>()
     expectTypeOf<Self['reports']>().toEqualTypeOf<EmployeeRow[]>()
 

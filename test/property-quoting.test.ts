@@ -120,7 +120,7 @@ interface Used {
 const build = (g: Gen, d: Dialect) => {
   const used: Used = { names: new Set(schemaNames), values: [], embedded: [] }
   // PostgreSQL text cannot hold NUL: leave it out of the values there.
-  const storable = (v: string): string => (d.name === 'postgres' ? v.replace(/\u0000/g, '') : v)
+  const storable = (v: string): string => (d.name === 'postgres' ? v.replaceAll('\u0000', '') : v)
   const name = () => {
     const n = hostileName(g)
     used.names.add(n)

@@ -210,7 +210,7 @@ describe('extend: one override reaches every statement that uses it', () => {
   })
 
   it('limitOffset shows in SELECT, OFFSET-only and paginate', () => {
-    const top = extend(sqlite, (self) => ({
+    const top = extend(sqlite, () => ({
       limitOffset: (l?: unknown, o?: unknown) => fromParts([` /* ${String(l)},${String(o)} */`]),
     }) as Partial<Dialect>)
     expect(compiled(top, pipe(from('t'), limit(3))).sql).toBe('SELECT * FROM "t" /* 3,undefined */')

@@ -25,7 +25,6 @@ import * as ds from '../schema/drizzle-sqlite.js'
 import { Blog } from '../schema/recordkit.js'
 
 const TEXT = 'UPDATE posts SET title = ? WHERE id = ?'
-const pgText = 'UPDATE posts SET title = $1 WHERE id = $2'
 
 /** An operation's rows: `size` consecutive posts, and new titles (different each operation). */
 const batches = (size: number) => {

@@ -21,7 +21,9 @@
  *   should travel as strings in TEXT columns, since a NUMERIC column would round them.
  *   Model codecs (`recordkit` `codecs`) turn these back into booleans, Dates and objects.
  */
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { clientLibrary } from './client-library.js'
+import type { BetterSqlite3Options } from './options.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
@@ -29,24 +31,8 @@ import { fix } from '../record.js'
 import { connectionLock } from './connection-lock.js'
 import type { Compiled } from '../sql.js'
 
-/** Options of the better-sqlite3 driver. */
-export interface BetterSqlite3Options {
-  /** A file path, or `':memory:'`. */
-  readonly filename: string
-  readonly readonly?: boolean
-  /** Milliseconds to wait on a locked file database. Default 5000. */
-  readonly busyTimeout?: number
-  /** WAL journal for file databases. Default true. */
-  readonly wal?: boolean
-  /** Enforce foreign keys (`PRAGMA foreign_keys = ON`). Default true. */
-  readonly foreignKeys?: boolean
-  /** How integers come back. Default `'safe'`. */
-  readonly integers?: 'safe' | 'bigint' | 'number'
-  /** Prepared statements kept per connection. Default 500. */
-  readonly statementCacheSize?: number
-  /** Replace parameters by `'[redacted]'` in errors. Default false. */
-  readonly redactParams?: boolean
-}
+
+export type { BetterSqlite3Options } from './options.js'
 
 /** The better-sqlite3 Driver record, with its connection set-up as an overridable field. */
 export interface BetterSqlite3Driver extends Driver {
@@ -173,7 +159,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     const database = (): Database.Database => {
       if (conn === undefined) {
         try {
-          conn = new Database(options.filename, { readonly: options.readonly ?? false, timeout: options.busyTimeout ?? 5000 })
+          conn = new (clientLibrary<typeof Database>('better-sqlite3', 'better-sqlite3', 'SQLite'))(options.filename, { readonly: options.readonly ?? false, timeout: options.busyTimeout ?? 5000 })
         } catch (e) {
           throw dbError('ConnectionError', `cannot open SQLite database ${options.filename}: ${(e as Error).message}`, { cause: e, code: (e as { code?: string }).code })
         }
@@ -186,7 +172,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     const openReader = (): Database.Database => {
       database()
       try {
-        const r = new Database(options.filename, { readonly: true, timeout: options.busyTimeout ?? 5000 })
+        const r = new (clientLibrary<typeof Database>('better-sqlite3', 'better-sqlite3', 'SQLite'))(options.filename, { readonly: true, timeout: options.busyTimeout ?? 5000 })
         if (integers !== 'number') r.defaultSafeIntegers(true)
         return r
       } catch (e) {

@@ -36,12 +36,19 @@
  */
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import postgresJsClient from 'postgres'
+import type postgresJsClient from 'postgres'
+import { clientLibrary } from './client-library.js'
+import type { PostgresJsBaseOptions } from './options.js'
 import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag } from './sqlstate.js'
+
+export type { PostgresJsBaseOptions } from './options.js'
+
+/** Seconds before an idle pooled connection closes, unless `idleTimeout` says otherwise. */
+const DEFAULT_IDLE_SECONDS = 10
 
 /** The postgres.js pool (or a reserved connection), as this driver uses it. */
 export type PostgresJsSql = postgresJsClient.Sql<Record<string, unknown>>
@@ -50,39 +57,9 @@ export type PostgresJsSql = postgresJsClient.Sql<Record<string, unknown>>
 export type PostgresJsClientOptions = postgresJsClient.Options<Record<string, postgresJsClient.PostgresType>>
 
 /** Options of the postgres.js driver. A `url` and separate fields may be mixed; fields win. */
-export interface PostgresJsOptions {
-  /** `postgres://user:password@host:port/database?sslmode=require` */
-  readonly url?: string
-  readonly host?: string
-  readonly port?: number
-  readonly database?: string
-  readonly user?: string
-  readonly password?: string | (() => string | Promise<string>)
-  readonly ssl?: boolean | 'require' | 'allow' | 'prefer' | 'verify-full' | object
-  /** Largest number of connections in the pool. Default 10. */
-  readonly max?: number
-  /** Prepare and cache statements per connection. Default true; false for PgBouncer (transaction mode). */
-  readonly prepare?: boolean
-  /** Seconds before an idle connection closes. Default: never. */
-  readonly idleTimeout?: number
-  /** Seconds to wait for a connection. Default 30. */
-  readonly connectTimeout?: number
-  /** Seconds a connection lives before it is replaced. Default: postgres.js' 30-60 minutes. */
-  readonly maxLifetime?: number
-  /** How `int8` comes back. Default `'safe'`. */
-  readonly int8?: 'safe' | 'bigint' | 'string' | 'number'
-  /** The session time zone. Default `'UTC'` (see the value policy). */
-  readonly timeZone?: string
-  /** `application_name` shown in `pg_stat_activity`. Default `'recordkit'`. */
-  readonly applicationName?: string
-  /** More startup parameters for every connection, e.g. `{ search_path: 'app', statement_timeout: '5s' }`. */
-  readonly connection?: Readonly<Record<string, string | number | boolean>>
+export interface PostgresJsOptions extends PostgresJsBaseOptions {
   /** Called with each NOTICE the server sends. Default: ignored. */
   readonly onNotice?: (notice: postgresJsClient.Notice) => void
-  /** Seconds `close` waits for running queries before it cuts the connections. Default 5. */
-  readonly closeTimeout?: number
-  /** Replace parameters by `'[redacted]'` in errors. Default false. */
-  readonly redactParams?: boolean
   /** Any other postgres.js option, applied last. */
   readonly client?: Partial<PostgresJsClientOptions>
 }
@@ -346,8 +323,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
     const sql = (): PostgresJsSql => {
       if (pool === undefined) {
+        const client = clientLibrary<typeof postgresJsClient>('postgres', 'postgres', 'PostgreSQL (postgres.js)')
         const o = self.clientOptions()
-        pool = (options.url === undefined ? postgresJsClient(o) : postgresJsClient(options.url, o)) as unknown as PostgresJsSql
+        pool = (options.url === undefined ? client(o) : client(options.url, o)) as unknown as PostgresJsSql
       }
       return pool
     }
@@ -489,14 +467,22 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         if (options.user !== undefined) o.username = options.user
         if (options.password !== undefined) o.password = options.password
         if (options.ssl !== undefined) o.ssl = options.ssl
-        if (options.idleTimeout !== undefined) o.idle_timeout = options.idleTimeout
+        // An idle connection's socket keeps the process alive: close it after a while, so a
+        // program that forgets `close()` still ends (a few seconds after its last query).
+        o.idle_timeout = options.idleTimeout ?? DEFAULT_IDLE_SECONDS
         if (options.maxLifetime !== undefined) o.max_lifetime = options.maxLifetime
         return { ...o, ...options.client } as PostgresJsClientOptions
       },
 
       sql,
 
-      execute: (q): TaskEither<DbError, QueryResult> => () => run(sql(), q),
+      execute: (q): TaskEither<DbError, QueryResult> => () => {
+        try {
+          return run(sql(), q)
+        } catch (e) {
+          return Promise.resolve({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
+        }
+      },
 
       stream: (q, o) => ({ [Symbol.asyncIterator]: () => iterate(sql(), q, o?.batchSize ?? 500) }),
 
@@ -510,7 +496,13 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       },
 
       version: () => async () => {
-        const r = await run(sql(), { sql: "SELECT current_setting('server_version') AS v", params: [] })
+        let p: PostgresJsSql
+        try {
+          p = sql()
+        } catch (e) {
+          return { _tag: 'Left', left: self.classifyError(e) }
+        }
+        const r = await run(p, { sql: "SELECT current_setting('server_version') AS v", params: [] })
         return r._tag === 'Left' ? r : { _tag: 'Right', right: versionOf(String(r.right.rows[0]?.v)) }
       },
 

@@ -123,7 +123,6 @@ return function decodeRows(rows) {
   }
   return rows;
 };`
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const inner = new Function(...args, source)(...values) as RowMapper
   return (rows) => {
     // Keep the raw rows for the report: the mapper overwrites them as it goes.

@@ -8,7 +8,8 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { belongsTo, createBackend, date, hasMany, integer, model, nullable, relate, run, snakeCase, timestamps, type Backend } from 'recordkit'
+import { createBackend, run, type Backend } from 'recordkit'
+import { belongsTo, date, hasMany, integer, model, nullable, relate, snakeCase, timestamps } from 'recordkit/model'
 import { apply, column, createTable, dropTable, migrateUp, migrationStatus, now, type Migration } from 'recordkit/schema'
 
 const say = (title: string) => console.log(`\n== ${title}`)

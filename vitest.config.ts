@@ -22,6 +22,7 @@ export default defineConfig({
       { find: /^recordkit\/drivers\/better-sqlite3$/, replacement: `${src}drivers/better-sqlite3.ts` },
       { find: /^recordkit\/drivers\/postgres$/, replacement: `${src}drivers/postgres.ts` },
       { find: /^recordkit\/drivers\/mysql2$/, replacement: `${src}drivers/mysql2.ts` },
+      { find: /^recordkit\/scale-out$/, replacement: `${src}scale-out/index.ts` },
     ],
   },
   test: {

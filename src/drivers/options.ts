@@ -22,11 +22,16 @@ export interface BetterSqlite3Options {
   readonly statementCacheSize?: number
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /**
+   * Milliseconds a statement or transaction waits for the connection while a transaction (or
+   * a stream on `:memory:`) holds it, before it fails with PoolTimeout. Default 30,000.
+   */
+  readonly acquireTimeout?: number
 }
 
 /** Options of the postgres.js driver that need no postgres.js types (`PostgresJsOptions` adds the rest). A `url` and separate fields may be mixed; fields win. */
 export interface PostgresJsBaseOptions {
-  /** `postgres://user:password@host:port/database?sslmode=require` */
+  /** `postgres://user:password@host:port/database?sslmode=require`; several hosts: `host1:5432,host2:5432`. */
   readonly url?: string
   readonly host?: string
   readonly port?: number
@@ -58,6 +63,20 @@ export interface PostgresJsBaseOptions {
   readonly connection?: Readonly<Record<string, string | number | boolean>>
   /** Seconds `close` waits for running queries before it cuts the connections. Default 5. */
   readonly closeTimeout?: number
+  /**
+   * Milliseconds a transaction waits for a connection of its own (`reserve`), and a statement
+   * waits to be sent while every connection is held or still connecting, before PoolTimeout.
+   * Default 30,000. A connection that arrives after the wait gave up goes back to the pool.
+   */
+  readonly acquireTimeout?: number
+  /**
+   * The reconnect policy: milliseconds before the n-th attempt in a row to open a connection
+   * after the previous ones failed (n = 1, 2, ...). Default `min(25 * 2^n, 1000)`: while the
+   * server is down, each call fails with ConnectionError within about a second of asking
+   * (postgres.js' own default backs off to 20 s, and calls wait through it), and a server that
+   * came back is found again within a second.
+   */
+  readonly reconnectDelay?: (attempt: number) => number
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
 }
@@ -89,4 +108,10 @@ export interface Mysql2BaseOptions {
    * the server's global `max_prepared_stmt_count` (16382 by default).
    */
   readonly statementCacheSize?: number
+  /**
+   * Milliseconds a statement or transaction waits for a connection while every one is in use,
+   * before it fails with PoolTimeout. Default 30,000. A connection that arrives after the wait
+   * gave up goes back to the pool.
+   */
+  readonly acquireTimeout?: number
 }

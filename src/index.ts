@@ -30,3 +30,4 @@ export type { Connection, Driver, QueryResult, StreamOptions, SyncConnection, Sy
 export { run, promised, type PromiseBackend } from './promise.js'
 export { createBackend, registerBackend, registeredSchemes, type BackendConfig, type BackendConfigs, type BackendFactory, type ConfigOf, type Engine } from './registry.js'
 export { logging, metrics, retry, slowQueries, type Metrics, type RetryOptions, type StatementEvent } from './middleware.js'
+export { savepoint } from './savepoint.js'

@@ -123,7 +123,7 @@ export const runGroup = async (spec: GroupSpec): Promise<GroupResult> => {
       try {
         await instances[i].check?.()
       } catch (e) {
-        throw new Error(`${spec.key} / ${spec.impls[i].name}: ${String((e as Error).message).slice(0, 400)}`)
+        throw new Error(`${spec.key} / ${spec.impls[i].name}: ${String((e as Error).message).slice(0, 400)}`, { cause: e })
       }
     }
     const measured = await compare(

@@ -9,12 +9,10 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import {
-  belongsTo, compose, date, type DbError, dbError, decimal, hasMany, manyToMany, model, nullable, relate, run,
-  snakeCase, wrap,
-} from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+import { compose, type DbError, dbError, run, wrap } from 'recordkit'
+import { belongsTo, date, decimal, hasMany, manyToMany, model, nullable, relate, snakeCase } from 'recordkit/model'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { loadChinook } from '../src/testing/chinook.js'
 
 const say = (title: string) => console.log(`\n== ${title}`)

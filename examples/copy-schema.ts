@@ -9,11 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compose, run, sql } from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { copyRows, createSchema, introspect } from '../src/schema/index.js'
-import { loadChinook } from '../src/testing/index.js'
+import { compose, run, sql } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { copyRows, createSchema, introspect } from 'recordkit/schema'
+import { loadChinook } from 'recordkit/testing'
 import { createBackend } from '../src/registry.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recordkit-copy-'))

@@ -6,10 +6,8 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
-import {
-  as, compose, count, createBackend, from, groupBy, insertInto, orderBy, registerBackend, returning, run, select, sql, sum, supports,
-  values, where, gt,
-} from '../src/index.js'
+import { compose, createBackend, registerBackend, run, sql, supports } from 'recordkit'
+import { as, count, from, groupBy, insertInto, orderBy, returning, select, sum, values, where, gt } from 'recordkit/query'
 import { duckdb, duckdbBackend, duckdbNodeApi } from '../src/contrib/duckdb/index.js'
 
 // A backend is a driver plus a dialect. DuckDB is embedded: its version is known without I/O.

@@ -6,8 +6,9 @@
  * Run: npx tsx examples/extending-servers.ts
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { compose, connect, from, json, insertInto, run, select, sql, values, where } from '../src/index.js'
-import { mysql2 } from '../src/drivers/mysql2.js'
+import { compose, connect, json, run, sql } from 'recordkit'
+import { from, insertInto, select, values, where } from 'recordkit/query'
+import { mysql2 } from 'recordkit/drivers/mysql2'
 import { jsonbPathExists, mysqlWithTimeLimit, postgresJsScoped, postgresJsWithDecimals, postgresWithJsonPath, Decimal, withDecimals } from './extending/overrides.js'
 
 const PG_URL = process.env.RECORDKIT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'

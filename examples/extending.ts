@@ -5,11 +5,8 @@
  * Run: npx tsx examples/extending.ts
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import {
-  compose, from, insertInto, logging, metrics, orderBy, paginate, retry, run, select, slowQueries, sql, values, wrap,
-  type StatementEvent,
-} from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
+import { compose, logging, metrics, retry, run, slowQueries, sql, wrap, type StatementEvent } from 'recordkit'
+import { from, insertInto, orderBy, paginate, select, values } from 'recordkit/query'
 import { betterSqlite3Tuned, Decimal, sqliteLiteralLimits, withDecimals } from './extending/overrides.js'
 
 // One SQL function: pages written as literals.

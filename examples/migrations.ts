@@ -5,10 +5,10 @@
  * Run: npx tsx examples/migrations.ts
  */
 import { fileURLToPath } from 'node:url'
-import { compose, run } from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { loadMigrations, migrateDown, migrateUp, migrationStatus, type MigrationEvent } from '../src/schema/index.js'
+import { compose, run } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { loadMigrations, migrateDown, migrateUp, migrationStatus, type MigrationEvent } from 'recordkit/schema'
 
 const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
 const dir = fileURLToPath(new URL('./migrations', import.meta.url))

@@ -7,12 +7,13 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
+import { compose, run, sql } from 'recordkit'
 import {
-  type Behaviour, belongsTo, bool, compose, date, hasMany, hookError, jsonOf, model, nullable, onlyDeleted, optimisticLock, relate, rule, run,
-  snakeCase, softDelete, sql, timestamps, uuid, uuidPrimaryKey, withDeleted,
-} from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+  type Behaviour, belongsTo, bool, date, hasMany, hookError, jsonOf, model, nullable, onlyDeleted, optimisticLock, relate,
+  rule, snakeCase, softDelete, timestamps, uuid, uuidPrimaryKey, withDeleted,
+} from 'recordkit/model'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 
 const say = (title: string) => console.log(`\n== ${title}`)
 

@@ -7,13 +7,14 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import { compose, isDbError, promised, run, sql } from 'recordkit'
 import {
-  and, as, avg, between, col, compose, count, deleteFrom, eq, from, groupBy, gt, having, ilike, insertInto, isDbError, isIn, isNull,
-  join, leftJoin, limit, onConflict, orderBy, paginate, param, promised, returning, run, select, set, sql, sum, update, val, values,
-  where, excluded, add,
-} from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+  and, as, avg, between, col, count, deleteFrom, eq, from, groupBy, gt, having, ilike, insertInto, isIn, isNull, join,
+  leftJoin, limit, onConflict, orderBy, paginate, param, returning, select, set, sum, update, val, values, where, excluded,
+  add,
+} from 'recordkit/query'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { loadChinook } from '../src/testing/chinook.js'
 
 const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)

@@ -7,12 +7,12 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
+import { compose, extend, fromParts, run, sql, statementOf, wrap } from 'recordkit'
 import {
-  as, compose, count, extend, from, fromParts, groupBy, insertInto, join, onConflict, orderBy, paginate, returning, run, select,
-  sql, statementOf, values, where, wrap, add, val, col,
-} from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+  as, count, from, groupBy, insertInto, join, onConflict, orderBy, paginate, returning, select, values, where, add, val, col,
+} from 'recordkit/query'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 
 const say = (title: string) => console.log(`\n== ${title}`)
 const show = (rows: readonly unknown[]) => console.table(rows)

@@ -8,13 +8,14 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
+import { compose, extend, fromParts, run, sql, supports } from 'recordkit'
 import {
-  add, as, cast, caseWhen, col, compose, concat, count, cte, dateTrunc, derived, desc, eq, except, explain, extend, extract, filterWhere,
-  forUpdate, from, fromParts, gt, groupBy, insertInto, isNull, join, jsonText, limit, lt, mul, orderBy, over, rank, rows, run, select, sql,
-  sum, supports, unionAll, val, values, where, withRecursive,
-} from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+  add, as, cast, caseWhen, col, concat, count, cte, dateTrunc, derived, desc, eq, except, explain, extract, filterWhere,
+  forUpdate, from, gt, groupBy, insertInto, isNull, join, jsonText, limit, lt, mul, orderBy, over, rank, rows, select, sum,
+  unionAll, val, values, where, withRecursive,
+} from 'recordkit/query'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { loadChinook } from '../src/testing/chinook.js'
 
 const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)

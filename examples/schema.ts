@@ -8,15 +8,16 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { compose, extend, from, insertInto, run, select, values, type Dialect } from '../src/index.js'
-import { mysql } from '../src/dialects/mysql.js'
-import { postgres } from '../src/dialects/postgres.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+import { compose, extend, run, type Dialect } from 'recordkit'
+import { from, insertInto, select, values } from 'recordkit/query'
+import { mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import {
   addColumn, alter, alterColumn, alterTable, apply, column, createTable, createTableFor, createView, index, introspect, now,
   printModels, renameColumn, type ColumnDef, type ColumnType, type DdlNode,
-} from '../src/schema/index.js'
+} from 'recordkit/schema'
 
 const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
 // The statements a dialect writes for a DDL node (compiling needs no database).

@@ -4,9 +4,10 @@
  * Run: npx tsx examples/tour.ts
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { compose, extend, wrap, sql, from, select, where, gt, orderBy, limit, insertInto, values, onConflict, run, fromParts } from '../src/index.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+import { compose, extend, wrap, sql, run, fromParts } from 'recordkit'
+import { from, select, where, gt, orderBy, limit, insertInto, values, onConflict } from 'recordkit/query'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 
 // Compose: a backend is a driver plus a dialect.
 const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)

@@ -109,7 +109,7 @@ Options:
   --out FILE            write to FILE instead of standard output
   --json                the schema data as JSON
   --camel-case          camelCase field names, with a columns map
-  --model-import MOD    where model() and the codecs come from (default recordkit)
+  --model-import MOD    where model() and the codecs come from (default recordkit/model)
   --url URL             the database (or RECORDKIT_URL)`,
 }
 

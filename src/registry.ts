@@ -16,9 +16,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, connect } from './compose.js'
 import type { Dialect } from './dialect.js'
 import type { Driver } from './driver.js'
-import type { BetterSqlite3Options } from './drivers/better-sqlite3.js'
-import type { Mysql2Options } from './drivers/mysql2.js'
-import type { PostgresJsOptions } from './drivers/postgres.js'
+import type { BetterSqlite3Options, Mysql2BaseOptions, PostgresJsBaseOptions } from './drivers/options.js'
 import { dbError, type DbError } from './errors.js'
 
 /**
@@ -33,9 +31,11 @@ import { dbError, type DbError } from './errors.js'
  */
 export interface BackendConfigs {
   sqlite: BetterSqlite3Options
-  postgres: PostgresJsOptions
-  mysql: Mysql2Options
-  mariadb: Mysql2Options
+  /** `client` holds postgres.js options (`PostgresJsOptions` in `recordkit/drivers/postgres` types them). */
+  postgres: PostgresJsBaseOptions & { readonly client?: Readonly<Record<string, unknown>> }
+  /** `pool` holds mysql2 pool options (`Mysql2Options` in `recordkit/drivers/mysql2` types them). */
+  mysql: Mysql2BaseOptions & { readonly pool?: Readonly<Record<string, unknown>> }
+  mariadb: Mysql2BaseOptions & { readonly pool?: Readonly<Record<string, unknown>> }
 }
 
 /** The engine names `createBackend` accepts in a configuration object. */

@@ -5,10 +5,11 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { classifyDuckDbError, duckdb, duckdbNodeApi } from '../src/contrib/duckdb/index.js'
+import { type Compilable, compose, type Dialect, isDbError, json, run, sql, supports } from 'recordkit'
 import {
-  type Compilable, compose, type Dialect, eq, excluded, from, ilike, insertInto, isDbError, json, limit, offset, onConflict, orderBy,
-  returning, run, select, sql, supports, update, set, values, where, add, col, val,
-} from '../src/index.js'
+  eq, excluded, from, ilike, insertInto, limit, offset, onConflict, orderBy, returning, select, update, set, values, where,
+  add, col, val,
+} from 'recordkit/query'
 import { unnest } from '../src/dialects/postgres.js'
 import { fails, ok } from '../src/testing/index.js'
 

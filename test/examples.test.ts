@@ -20,6 +20,7 @@ const examples: Readonly<Record<string, readonly ('postgres' | 'mariadb')[]>> = 
   'extending-servers.ts': ['postgres', 'mariadb'],
   'schema.ts': [],
   'tour.ts': [],
+  'app.ts': [],
   'models.ts': [],
   'chinook-models.ts': [],
   'reports.ts': [],

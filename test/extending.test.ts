@@ -5,7 +5,8 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { compose, connect, type Dialect, extend, from, fromParts, insertInto, limit, offset, orderBy, paginate, param, run, select, sql, values, where } from '../src/index.js'
+import { compose, connect, type Dialect, extend, fromParts, run, sql } from 'recordkit'
+import { from, insertInto, limit, offset, orderBy, paginate, param, select, values, where } from 'recordkit/query'
 import { mysql2 } from '../src/drivers/mysql2.js'
 import {
   betterSqlite3Tuned, Decimal, jsonbPathExists, mysqlWithTimeLimit, postgresJsScoped, postgresJsWithDecimals, postgresWithJsonPath,

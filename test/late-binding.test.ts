@@ -7,12 +7,15 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import {
-  as, col, compose, count, deleteFrom, distinct, eq, exists, extend, extension, from, fromParts, insertInto, isIn, join, limit, offset, onConflict, orderBy,
-  paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
-  type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
-  sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
-  forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
-} from '../src/index.js'
+  compose, extend, fromParts, run, sql, statementOf, wrap, type Compilable, type Dialect, type Fragment, supports,
+} from 'recordkit'
+import {
+  as, col, count, deleteFrom, distinct, eq, exists, extension, from, insertInto, isIn, join, limit, offset, onConflict,
+  orderBy, paginate, param, returning, select, set, subquery, update, values, where, caseWhen, caseOf, cast, dateAdd,
+  dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank, sum, rows, groups, preceding, window, derived,
+  lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup, forUpdate, forShare, rightJoin,
+  fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
+} from 'recordkit/query'
 import { sqlite } from '../src/dialects/sqlite.js'
 import type { DdlDialect } from '../src/schema/ddl-dialect.js'
 import { standard } from '../src/dialects/standard.js'

@@ -130,27 +130,27 @@ describe('model types', () => {
   })
 
   it('batches and each carry the same row type as all (selection and relations included)', () => {
-    const batches = pipe(C.Customer.query, C.Customer.include('invoices'), C.Customer.batches(db, { size: 10 }))
-    type Batch = typeof batches extends AsyncIterable<infer B> ? B : never
+    const _batches = pipe(C.Customer.query, C.Customer.include('invoices'), C.Customer.batches(db, { size: 10 }))
+    type Batch = typeof _batches extends AsyncIterable<infer B> ? B : never
     expectTypeOf<Batch[number]['invoices']>().toEqualTypeOf<InvoiceRow[]>()
     const each = pipe(Customer.query, Customer.select('firstName', 'email'), Customer.each(db))
     expectTypeOf(each).toEqualTypeOf<AsyncIterable<Pick<CustomerRow, 'firstName' | 'email'>>>()
   })
 
   it('include adds typed relations, nested paths included', () => {
-    const rows = pipe(C.Customer.query, C.Customer.include('invoices.lines.track'), C.Customer.all(db))
-    type Row = typeof rows extends TaskEither<DbError, (infer R)[]> ? R : never
+    const _rows = pipe(C.Customer.query, C.Customer.include('invoices.lines.track'), C.Customer.all(db))
+    type Row = typeof _rows extends TaskEither<DbError, (infer R)[]> ? R : never
     expectTypeOf<Row['invoices']>().branded.toEqualTypeOf<(InvoiceRow & { lines: (LineRow & { track: TrackRow | null })[] })[]>()
     expectTypeOf<Row['firstName']>().toEqualTypeOf<string>()
 
-    const two = pipe(C.Invoice.query, C.Invoice.include('lines.track'), C.Invoice.include('lines.invoice'), C.Invoice.include('customer'), C.Invoice.all(db))
-    type Two = typeof two extends TaskEither<DbError, (infer R)[]> ? R : never
+    const _two = pipe(C.Invoice.query, C.Invoice.include('lines.track'), C.Invoice.include('lines.invoice'), C.Invoice.include('customer'), C.Invoice.all(db))
+    type Two = typeof _two extends TaskEither<DbError, (infer R)[]> ? R : never
     expectTypeOf<Two['customer']>().toEqualTypeOf<CustomerRow | null>()
     expectTypeOf<Two['lines'][number]['track']>().toEqualTypeOf<TrackRow | null>()
     expectTypeOf<Two['lines'][number]['invoice']>().toEqualTypeOf<InvoiceRow | null>()
 
-    const self = pipe(C.Employee.query, C.Employee.include('manager.manager'), C.Employee.include('reports'), C.Employee.all(db))
-    type Self = typeof self extends TaskEither<DbError, (infer R)[]> ? R : never
+    const _self = pipe(C.Employee.query, C.Employee.include('manager.manager'), C.Employee.include('reports'), C.Employee.all(db))
+    type Self = typeof _self extends TaskEither<DbError, (infer R)[]> ? R : never
     expectTypeOf<NonNullable<NonNullable<Self['manager']>['manager']>>().toEqualTypeOf<EmployeeRow>()
     expectTypeOf<Self['reports']>().toEqualTypeOf<EmployeeRow[]>()
 
@@ -241,21 +241,21 @@ describe('model types', () => {
   })
 
   it('relation aggregates and computed columns add typed fields', () => {
-    const q = pipe(
+    const _q = pipe(
       C.Customer.query,
       C.Customer.withCount('invoices'),
       C.Customer.withExists('rep'),
       C.Customer.computed('initial', t.string, sql`substr(${C.Customer.column('firstName')}, 1, 1)`),
       C.Customer.all(db),
     )
-    type Q = RowsOf<typeof q>
+    type Q = RowsOf<typeof _q>
     expectTypeOf<Q['invoicesCount']>().toEqualTypeOf<number>()
     expectTypeOf<Q['repExists']>().toEqualTypeOf<boolean>()
     expectTypeOf<Q['initial']>().toEqualTypeOf<string>()
     expectTypeOf<Q['firstName']>().toEqualTypeOf<string>()
-    const sums = pipe(C.Invoice.query, C.Invoice.withSum('lines', 'quantity'), C.Invoice.withMax('lines', 'trackId', undefined, 'lastTrack'), C.Invoice.all(db))
-    expectTypeOf<RowsOf<typeof sums>['linesSumQuantity']>().toEqualTypeOf<number | null>()
-    expectTypeOf<RowsOf<typeof sums>['lastTrack']>().toEqualTypeOf<number | null>()
+    const _sums = pipe(C.Invoice.query, C.Invoice.withSum('lines', 'quantity'), C.Invoice.withMax('lines', 'trackId', undefined, 'lastTrack'), C.Invoice.all(db))
+    expectTypeOf<RowsOf<typeof _sums>['linesSumQuantity']>().toEqualTypeOf<number | null>()
+    expectTypeOf<RowsOf<typeof _sums>['lastTrack']>().toEqualTypeOf<number | null>()
     // @ts-expect-error: a line has no field "price"
     C.Invoice.withSum('lines', 'price')
   })

@@ -3,7 +3,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pglite } from '../src/contrib/pglite/driver.js'
 import { postgres } from '../src/dialects/postgres.js'
-import { type Backend, connect, dbError, from, insertInto, orderBy, run, select, sql, values, where } from '../src/index.js'
+import { type Backend, connect, dbError, run, sql } from 'recordkit'
+import { from, insertInto, orderBy, select, values, where } from 'recordkit/query'
 import { fails, ok } from '../src/testing/index.js'
 
 let db: Backend

@@ -4,6 +4,8 @@
  * streaming through cursors, pipelined concurrency, prepared statements off, and the value
  * round trip.
  */
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
@@ -577,4 +579,19 @@ describe.skipIf(!available)('postgres.js driver', () => {
       expect(multi).toEqual({ rows: [{ msg: 'b!' }, { msg: 'c!' }], rowsAffected: 1 })
     })
   })
+})
+
+describe.skipIf(!available)('a pool that is never closed', () => {
+  it('does not keep the process alive: idle connections close by themselves', () => {
+    // The program opens a backend, runs a query and never calls close(); it must end on its own.
+    const program = `
+      const { createBackend, run, sql } = await import('./src/index.ts')
+      const db = await run(createBackend(${JSON.stringify(PG_URL)}))
+      console.log(JSON.stringify(await run(db.all(sql\`SELECT 1 AS one\`))))
+    `
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: 90_000 })
+    expect(r.signal, 'the process was still running and had to be killed').toBeNull()
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain('[{"one":1}]')
+  }, 100_000)
 })

@@ -18,12 +18,12 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Expr, TableRef } from '../src/ast.js'
+import { compose, connect, run, sql, supports, type Backend, type Compilable, type Dialect } from 'recordkit'
 import {
-  and, as, between, cast, caseWhen, coalesce, col, compose, concat, connect, count, cte, dateAdd, deleteFrom, derived, eq, exists, extract,
-  from, gt, insertInto, isIn, isNull, join, jsonGet, jsonText, leftJoin, like, limit, lt, ne, not, notIn, offset, or, orderBy, over,
-  rowNumber, run, select, set, sql, subquery, supports, union, unionAll, update, using, val, values, where, window, withCte,
-  type Backend, type Compilable, type Dialect, type Select,
-} from '../src/index.js'
+  and, as, between, cast, caseWhen, coalesce, col, concat, count, cte, dateAdd, deleteFrom, derived, eq, exists, extract,
+  from, gt, insertInto, isIn, isNull, join, jsonGet, jsonText, leftJoin, like, limit, lt, ne, not, notIn, offset, or, orderBy,
+  over, rowNumber, select, set, subquery, union, unionAll, update, using, val, values, where, window, withCte, type Select,
+} from 'recordkit/query'
 import { mariadb, mysql } from '../src/dialects/mysql.js'
 import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -120,7 +120,7 @@ interface Used {
 const build = (g: Gen, d: Dialect) => {
   const used: Used = { names: new Set(schemaNames), values: [], embedded: [] }
   // PostgreSQL text cannot hold NUL: leave it out of the values there.
-  const storable = (v: string): string => (d.name === 'postgres' ? v.replace(/\u0000/g, '') : v)
+  const storable = (v: string): string => (d.name === 'postgres' ? v.replaceAll('\u0000', '') : v)
   const name = () => {
     const n = hostileName(g)
     used.names.add(n)

@@ -11,14 +11,15 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compose, connect, extend, run, sql, supports, type Backend, type Compilable, type Dialect } from 'recordkit'
 import {
-  add, as, avg, cast, caseOf, caseWhen, coalesce, col, compose, concat, connect, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
-  deleteFrom, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
-  forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
-  jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
-  preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
-  where, window, withCte, withRecursive, type Backend, type Compilable, type Dialect,
-} from '../src/index.js'
+  add, as, avg, cast, caseOf, caseWhen, coalesce, col, concat, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
+  deleteFrom, denseRank, derived, desc, distinct, eq, except, exists, explain, extract, filterWhere, firstValue, following,
+  forShare, forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect,
+  intersectAll, isIn, isNull, join, jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod,
+  mul, notExists, nullif, ntile, orderBy, over, preceding, rank, returning, rightJoin, rowNumber, rows, select, set, subquery,
+  sum, union, unionAll, update, using, val, values, where, window, withCte, withRecursive,
+} from 'recordkit/query'
 import { mysql } from '../src/dialects/mysql.js'
 import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'

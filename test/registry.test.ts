@@ -5,7 +5,9 @@ import { join, relative } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { duckdbBackend } from '../src/contrib/duckdb/index.js'
-import { type Backend, createBackend, registerBackend, registeredSchemes, sql } from '../src/index.js'
+import { type Backend, createBackend, registerBackend, registeredSchemes, sql } from 'recordkit'
+import { clientLibrary } from '../src/drivers/client-library.js'
+import { isDbError } from '../src/errors.js'
 import { ok } from '../src/testing/index.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
@@ -92,20 +94,22 @@ describe('registerBackend: a third-party backend joins the same factory', () => 
 
 describe('createBackend loads only the client library it needs', () => {
   it('a SQLite backend never loads postgres.js or mysql2', () => {
-    // Every module specifier the program resolves is reported by a resolve hook.
+    // Every module specifier the program imports is reported by a resolve hook; the client
+    // libraries are loaded with require (they are optional peers), which require.cache shows.
     const program = `
-      import { register } from 'node:module'
+      import { createRequire, register } from 'node:module'
+      const loaded = (m) => seen.has(m) || Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/node_modules/' + m + '/'))
       import { MessageChannel } from 'node:worker_threads'
       const { port1, port2 } = new MessageChannel()
       const seen = new Set()
       port1.on('message', (s) => seen.add(s))
       register('data:text/javascript,' + encodeURIComponent('let port; export function initialize(d) { port = d.port } export async function resolve(s, c, next) { port.postMessage(s); return next(s, c) }'), { data: { port: port2 }, transferList: [port2] })
       const { createBackend, run, sql } = await import('./src/index.ts')
-      const before = ['better-sqlite3', 'postgres', 'mysql2'].filter((m) => seen.has(m))
+      const before = ['better-sqlite3', 'postgres', 'mysql2'].filter(loaded)
       const db = await run(createBackend('sqlite::memory:'))
       await run(db.all(sql\`SELECT 1\`))
       await new Promise((r) => setTimeout(r, 100))
-      const after = ['better-sqlite3', 'postgres', 'mysql2'].filter((m) => seen.has(m))
+      const after = ['better-sqlite3', 'postgres', 'mysql2'].filter(loaded)
       console.log(JSON.stringify({ before, after }))
       port1.close()
     `
@@ -113,4 +117,21 @@ describe('createBackend loads only the client library it needs', () => {
     expect(r.status, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ before: [], after: ['better-sqlite3'] })
   }, 70_000)
+})
+
+describe('client libraries are optional peers', () => {
+  it('one that is not installed is a ConnectionError naming the package to install', () => {
+    let thrown: unknown
+    try {
+      clientLibrary('recordkit-absent-client', 'recordkit-absent-client', 'Absent')
+    } catch (e) {
+      thrown = e
+    }
+    expect(isDbError(thrown, 'ConnectionError')).toBe(true)
+    expect((thrown as Error).message).toContain('npm install recordkit-absent-client')
+  })
+
+  it('one that is installed is the library itself', () => {
+    expect(typeof clientLibrary<unknown>('better-sqlite3', 'better-sqlite3', 'SQLite')).toBe('function')
+  })
 })

@@ -70,7 +70,7 @@ describe('help and usage', () => {
   })
 
   it('fails with exit code 1 when the database does', async () => {
-    expect(await call('introspect', '--url', 'nosuch://x')).toMatchObject({ code: 1, err: expect.stringContaining('no backend is registered for the URL scheme of \"nosuch://x\"') })
+    expect(await call('introspect', '--url', 'nosuch://x')).toMatchObject({ code: 1, err: expect.stringContaining('no backend is registered for the URL scheme of "nosuch://x"') })
     expect(await call('introspect', '--url', 'sqlite:/nonexistent/dir/x.db')).toMatchObject({ code: 1, err: expect.stringContaining('cannot open SQLite database') })
   })
 })

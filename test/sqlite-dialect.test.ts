@@ -1,11 +1,12 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compose, extend, fromParts, sql, supports, type Compilable, type Dialect, run } from 'recordkit'
 import {
-  add, and, as, between, col, compose, count, deleteFrom, eq, excluded, extend, from, fromParts, groupBy, gt, having, ilike, insertInto,
-  isIn, isNull, join, leftJoin, like, limit, not, offset, onConflict, or, orderBy, paginate, returning, select, set, sql, supports,
-  update, val, values, where, type Compilable, type Dialect, run, concat, rightJoin,
-} from '../src/index.js'
+  add, and, as, between, col, count, deleteFrom, eq, excluded, from, groupBy, gt, having, ilike, insertInto, isIn, isNull,
+  join, leftJoin, like, limit, not, offset, onConflict, or, orderBy, paginate, returning, select, set, update, val, values,
+  where, concat, rightJoin,
+} from 'recordkit/query'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { standard } from '../src/dialects/standard.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
@@ -210,7 +211,7 @@ describe('extend: one override reaches every statement that uses it', () => {
   })
 
   it('limitOffset shows in SELECT, OFFSET-only and paginate', () => {
-    const top = extend(sqlite, (self) => ({
+    const top = extend(sqlite, () => ({
       limitOffset: (l?: unknown, o?: unknown) => fromParts([` /* ${String(l)},${String(o)} */`]),
     }) as Partial<Dialect>)
     expect(compiled(top, pipe(from('t'), limit(3))).sql).toBe('SELECT * FROM "t" /* 3,undefined */')

@@ -10,10 +10,11 @@ import vm from 'node:vm'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
+import { compose, connect, run, sql, type Backend } from 'recordkit'
 import {
-  add, as, cast, compose, concat, connect, crossJoin, cte, from, fromSelect, insertInto, mul, orderBy, run, select, selectOnly, sql,
-  unionAll, val, withCte, type Backend, type Select, type SelectLike,
-} from '../src/index.js'
+  add, as, cast, concat, crossJoin, cte, from, fromSelect, insertInto, mul, orderBy, select, selectOnly, unionAll, val,
+  withCte, type Select, type SelectLike,
+} from 'recordkit/query'
 import { mysql } from '../src/dialects/mysql.js'
 import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'

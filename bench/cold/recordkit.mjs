@@ -1,6 +1,6 @@
 // Cold start, recordkit (the built package): import, connect, one point select, close.
 const [engine, target] = process.argv.slice(2)
-const { connect, compose, eq, from, run, select, where } = await import('recordkit')
+const [{ connect, compose, run }, { eq, from, select, where }] = await Promise.all([import('recordkit'), import('recordkit/query')])
 let db
 if (engine === 'sqlite') {
   const [{ sqlite }, { betterSqlite3 }] = await Promise.all([import('recordkit/dialects/sqlite'), import('recordkit/drivers/better-sqlite3')])

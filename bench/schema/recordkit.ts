@@ -2,7 +2,7 @@
  * The benchmark schema as recordkit models (imported from the built package).
  */
 import * as t from 'io-ts'
-import { bool, date, decimal, hasMany, model, nullable, relate, snakeCase } from 'recordkit'
+import { bool, date, decimal, hasMany, model, nullable, relate, snakeCase } from 'recordkit/model'
 
 const postCodec = t.type({ id: t.number, userId: t.number, title: t.string, body: t.string, published: bool, score: t.number, createdAt: date })
 

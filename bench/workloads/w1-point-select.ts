@@ -9,7 +9,7 @@
  */
 import { eq as deq, sql as dsql } from 'drizzle-orm'
 import { pipe } from 'fp-ts/lib/function.js'
-import { eq, from, param, select, where } from 'recordkit'
+import { eq, from, param, select, where } from 'recordkit/query'
 import * as C from '../clients.js'
 import type { Engine } from '../env.js'
 import { USERS } from '../env.js'

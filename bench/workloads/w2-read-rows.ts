@@ -12,7 +12,7 @@
  */
 import { between as dbetween } from 'drizzle-orm'
 import { pipe } from 'fp-ts/lib/function.js'
-import { between, from, select, where } from 'recordkit'
+import { between, from, select, where } from 'recordkit/query'
 import * as C from '../clients.js'
 import type { Engine } from '../env.js'
 import { type GroupSpec, type ImplSpec, main } from '../group.js'

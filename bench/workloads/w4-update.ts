@@ -13,7 +13,8 @@
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { eq as deq } from 'drizzle-orm'
 import { pipe } from 'fp-ts/lib/function.js'
-import { eq, param, set, update, where, type Backend } from 'recordkit'
+import { type Backend } from 'recordkit'
+import { eq, param, set, update, where } from 'recordkit/query'
 import * as C from '../clients.js'
 import type { Engine } from '../env.js'
 import { postRow, POSTS } from '../env.js'
@@ -25,7 +26,6 @@ import * as ds from '../schema/drizzle-sqlite.js'
 import { Blog } from '../schema/recordkit.js'
 
 const TEXT = 'UPDATE posts SET title = ? WHERE id = ?'
-const pgText = 'UPDATE posts SET title = $1 WHERE id = $2'
 
 /** An operation's rows: `size` consecutive posts, and new titles (different each operation). */
 const batches = (size: number) => {

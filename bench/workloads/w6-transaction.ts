@@ -14,7 +14,7 @@
 import { eq as deq } from 'drizzle-orm'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { eq, from, param, select, set, update, where } from 'recordkit'
+import { eq, from, param, select, set, update, where } from 'recordkit/query'
 import * as C from '../clients.js'
 import type { Engine } from '../env.js'
 import { POSTS, USERS } from '../env.js'

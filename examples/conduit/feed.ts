@@ -8,7 +8,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Backend, DbError } from '../../src/index.js'
+import { type Backend, type DbError } from 'recordkit'
 import { integer } from '../../src/model/index.js'
 import { sql } from '../../src/sql.js'
 import { Conduit } from './models.js'

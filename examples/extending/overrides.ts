@@ -4,12 +4,13 @@
  * examples/extending-servers.ts run these; test/extending.test.ts checks each still takes effect.
  */
 import type { ParamNode } from '../../src/ast.js'
-import { type Dialect, extend, extension, fromParts, sql } from '../../src/index.js'
-import { mysql } from '../../src/dialects/mysql.js'
-import { postgres } from '../../src/dialects/postgres.js'
-import { sqlite } from '../../src/dialects/sqlite.js'
-import { betterSqlite3, type BetterSqlite3Options } from '../../src/drivers/better-sqlite3.js'
-import { postgresJs, type PostgresJsOptions } from '../../src/drivers/postgres.js'
+import { type Dialect, extend, fromParts, sql } from 'recordkit'
+import { extension } from 'recordkit/query'
+import { mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3, type BetterSqlite3Options } from 'recordkit/drivers/better-sqlite3'
+import { postgresJs, type PostgresJsOptions } from 'recordkit/drivers/postgres'
 
 // ---------------------------------------------------------------- one SQL function
 

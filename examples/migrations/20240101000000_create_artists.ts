@@ -1,7 +1,7 @@
 // Migration: the artists table.
 import { pipe } from 'fp-ts/lib/function.js'
-import type { Backend } from '../../src/index.js'
-import { apply, column, createTable, dropTable, now } from '../../src/schema/index.js'
+import { type Backend } from 'recordkit'
+import { apply, column, createTable, dropTable, now } from 'recordkit/schema'
 
 export const up = (db: Backend) =>
   apply(db, pipe(

@@ -1,7 +1,7 @@
 // Migration: albums, each by one artist.
 import { pipe } from 'fp-ts/lib/function.js'
-import type { Backend } from '../../src/index.js'
-import { apply, column, createTable, dropTable, index } from '../../src/schema/index.js'
+import { type Backend } from 'recordkit'
+import { apply, column, createTable, dropTable, index } from 'recordkit/schema'
 
 export const up = (db: Backend) =>
   apply(db, pipe(

@@ -1,7 +1,7 @@
 // Migration: albums get a price; on SQLite the NOT NULL change rebuilds the table.
 import { pipe } from 'fp-ts/lib/function.js'
-import type { Backend } from '../../src/index.js'
-import { addColumn, alter, alterColumn, alterTable, dropColumn } from '../../src/schema/index.js'
+import { type Backend } from 'recordkit'
+import { addColumn, alter, alterColumn, alterTable, dropColumn } from 'recordkit/schema'
 
 export const up = (db: Backend) =>
   alter(db, pipe(

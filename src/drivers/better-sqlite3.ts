@@ -25,7 +25,9 @@
  *   should travel as strings in TEXT columns, since a NUMERIC column would round them.
  *   Model codecs (`recordkit` `codecs`) turn these back into booleans, Dates and objects.
  */
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { clientLibrary } from './client-library.js'
+import type { BetterSqlite3Options } from './options.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
@@ -34,29 +36,8 @@ import { connectionLock } from './connection-lock.js'
 import type { Compiled } from '../sql.js'
 import { checkParams, stringProblem } from '../values.js'
 
-/** Options of the better-sqlite3 driver. */
-export interface BetterSqlite3Options {
-  /** A file path, or `':memory:'`. */
-  readonly filename: string
-  readonly readonly?: boolean
-  /** Milliseconds to wait on a locked file database. Default 5000. */
-  readonly busyTimeout?: number
-  /** WAL journal for file databases. Default true. */
-  readonly wal?: boolean
-  /** Enforce foreign keys (`PRAGMA foreign_keys = ON`). Default true. */
-  readonly foreignKeys?: boolean
-  /** How integers come back. Default `'safe'`. */
-  readonly integers?: 'safe' | 'bigint' | 'number'
-  /** Prepared statements kept per connection. Default 500. */
-  readonly statementCacheSize?: number
-  /** Replace parameters by `'[redacted]'` in errors. Default false. */
-  readonly redactParams?: boolean
-  /**
-   * Milliseconds a statement or transaction waits for the connection while a transaction (or
-   * a stream on `:memory:`) holds it, before it fails with PoolTimeout. Default 30,000.
-   */
-  readonly acquireTimeout?: number
-}
+
+export type { BetterSqlite3Options } from './options.js'
 
 /** The better-sqlite3 Driver record, with its connection set-up as an overridable field. */
 export interface BetterSqlite3Driver extends Driver {
@@ -244,7 +225,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       if (conn === undefined) {
         if (closed) throw dbError('ConnectionError', `the SQLite database ${options.filename} was closed; it does not reopen`, { code: 'BACKEND_CLOSED' })
         try {
-          conn = new Database(options.filename, { readonly: options.readonly ?? false, timeout: options.busyTimeout ?? 5000 })
+          conn = new (clientLibrary<typeof Database>('better-sqlite3', 'better-sqlite3', 'SQLite'))(options.filename, { readonly: options.readonly ?? false, timeout: options.busyTimeout ?? 5000 })
         } catch (e) {
           throw dbError('ConnectionError', `cannot open SQLite database ${options.filename}: ${(e as Error).message}`, { cause: e, code: (e as { code?: string }).code })
         }
@@ -257,7 +238,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     const openReader = (): Database.Database => {
       database()
       try {
-        const r = new Database(options.filename, { readonly: true, timeout: options.busyTimeout ?? 5000 })
+        const r = new (clientLibrary<typeof Database>('better-sqlite3', 'better-sqlite3', 'SQLite'))(options.filename, { readonly: true, timeout: options.busyTimeout ?? 5000 })
         if (integers !== 'number') r.defaultSafeIntegers(true)
         return r
       } catch (e) {

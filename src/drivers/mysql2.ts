@@ -49,49 +49,22 @@ import type { EventEmitter } from 'node:events'
 import type { Readable } from 'node:stream'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import mysql from 'mysql2/promise'
+import type mysql from 'mysql2/promise'
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader } from 'mysql2/promise'
 import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
+import { clientLibrary } from './client-library.js'
+import type { Mysql2BaseOptions } from './options.js'
+
+export type { Mysql2BaseOptions } from './options.js'
 import type { Compiled } from '../sql.js'
 import { parseMysqlDateTime } from '../dates.js'
 import { checkParams, stringProblem } from '../values.js'
 import { formatStatement, needsMode } from './mysql-text.js'
 
 /** Options of the mysql2 driver. */
-export interface Mysql2Options {
-  /** `mysql://user:password@host:port/database`; its parts win over the fields below. */
-  readonly url?: string
-  readonly host?: string
-  readonly port?: number
-  readonly user?: string
-  readonly password?: string
-  readonly database?: string
-  /** Most connections open at once. Default 10. */
-  readonly max?: number
-  /** Same as `max` (mysql2's name). */
-  readonly connectionLimit?: number
-  /** Server-side prepared statements (`execute`). Default true; false uses `query`. */
-  readonly prepare?: boolean
-  /** How BIGINT comes back: always a string (default), or a number when within 2^53. */
-  readonly bigNumbers?: 'string' | 'safe'
-  /** Temporal types returned as strings. Default `['DATE']`. */
-  readonly dateStrings?: boolean | readonly ('DATE' | 'DATETIME' | 'TIMESTAMP')[]
-  /** Replace parameters by `'[redacted]'` in errors. Default false. */
-  readonly redactParams?: boolean
-  /**
-   * Prepared statements kept per connection (mysql2's `maxPreparedStatements`; the least
-   * recently used is closed on the server). Default 1000, so that a full pool stays under
-   * the server's global `max_prepared_stmt_count` (16382 by default).
-   */
-  readonly statementCacheSize?: number
-  /**
-   * Milliseconds a statement or transaction waits for a connection while every one is in use,
-   * before it fails with PoolTimeout. Default 30,000. A connection that arrives after the wait
-   * gave up goes back to the pool.
-   */
-  readonly acquireTimeout?: number
+export interface Mysql2Options extends Mysql2BaseOptions {
   /**
    * Any other mysql2 pool option (ssl, connectTimeout, maxIdle, idleTimeout, ...). The value
    * policy above is not overridable here: `timezone`, `supportBigNumbers`,
@@ -424,7 +397,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
   return fix<Mysql2Driver>((self) => {
     const getPool = (): Pool => {
       if (pool === undefined && closed) throw dbError('ConnectionError', 'the MySQL pool was closed; it does not reopen', { code: 'BACKEND_CLOSED' })
-      return (pool ??= mysql.createPool(poolOptions(options)))
+      return (pool ??= clientLibrary<typeof mysql>('mysql2/promise', 'mysql2', 'MySQL / MariaDB').createPool(poolOptions(options)))
     }
 
     /**

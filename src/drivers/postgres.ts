@@ -42,7 +42,9 @@
  */
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import postgresJsClient from 'postgres'
+import type postgresJsClient from 'postgres'
+import { clientLibrary } from './client-library.js'
+import type { PostgresJsBaseOptions } from './options.js'
 import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
@@ -51,6 +53,11 @@ import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
 import { parsePgTimestamp, pgTimestamp } from '../dates.js'
 import { checkParams, isPlainObject, stringProblem } from '../values.js'
 
+export type { PostgresJsBaseOptions } from './options.js'
+
+/** Seconds before an idle pooled connection closes, unless `idleTimeout` says otherwise. */
+const DEFAULT_IDLE_SECONDS = 10
+
 /** The postgres.js pool (or a reserved connection), as this driver uses it. */
 export type PostgresJsSql = postgresJsClient.Sql<Record<string, unknown>>
 
@@ -58,53 +65,9 @@ export type PostgresJsSql = postgresJsClient.Sql<Record<string, unknown>>
 export type PostgresJsClientOptions = postgresJsClient.Options<Record<string, postgresJsClient.PostgresType>>
 
 /** Options of the postgres.js driver. A `url` and separate fields may be mixed; fields win. */
-export interface PostgresJsOptions {
-  /** `postgres://user:password@host:port/database?sslmode=require`; several hosts: `host1:5432,host2:5432`. */
-  readonly url?: string
-  readonly host?: string
-  readonly port?: number
-  readonly database?: string
-  readonly user?: string
-  readonly password?: string | (() => string | Promise<string>)
-  readonly ssl?: boolean | 'require' | 'allow' | 'prefer' | 'verify-full' | object
-  /** Largest number of connections in the pool. Default 10. */
-  readonly max?: number
-  /** Prepare and cache statements per connection. Default true; false for PgBouncer (transaction mode). */
-  readonly prepare?: boolean
-  /** Seconds before an idle connection closes. Default: never. */
-  readonly idleTimeout?: number
-  /** Seconds to wait for a connection. Default 30. */
-  readonly connectTimeout?: number
-  /** Seconds a connection lives before it is replaced. Default: postgres.js' 30-60 minutes. */
-  readonly maxLifetime?: number
-  /** How `int8` comes back. Default `'safe'`. */
-  readonly int8?: 'safe' | 'bigint' | 'string' | 'number'
-  /** The session time zone. Default `'UTC'` (see the value policy). */
-  readonly timeZone?: string
-  /** `application_name` shown in `pg_stat_activity`. Default `'recordkit'`. */
-  readonly applicationName?: string
-  /** More startup parameters for every connection, e.g. `{ search_path: 'app', statement_timeout: '5s' }`. */
-  readonly connection?: Readonly<Record<string, string | number | boolean>>
+export interface PostgresJsOptions extends PostgresJsBaseOptions {
   /** Called with each NOTICE the server sends. Default: ignored. */
   readonly onNotice?: (notice: postgresJsClient.Notice) => void
-  /** Seconds `close` waits for running queries before it cuts the connections. Default 5. */
-  readonly closeTimeout?: number
-  /**
-   * Milliseconds a transaction waits for a connection of its own (`reserve`), and a statement
-   * waits to be sent while every connection is held or still connecting, before PoolTimeout.
-   * Default 30,000. A connection that arrives after the wait gave up goes back to the pool.
-   */
-  readonly acquireTimeout?: number
-  /**
-   * The reconnect policy: milliseconds before the n-th attempt in a row to open a connection
-   * after the previous ones failed (n = 1, 2, ...). Default `min(25 * 2^n, 1000)`: while the
-   * server is down, each call fails with ConnectionError within about a second of asking
-   * (postgres.js' own default backs off to 20 s, and calls wait through it), and a server that
-   * came back is found again within a second.
-   */
-  readonly reconnectDelay?: (attempt: number) => number
-  /** Replace parameters by `'[redacted]'` in errors. Default false. */
-  readonly redactParams?: boolean
   /** Any other postgres.js option, applied last. */
   readonly client?: Partial<PostgresJsClientOptions>
 }
@@ -429,9 +392,10 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const sql = (): PostgresJsSql => {
       if (pool === undefined) {
         if (closed) throw dbError('ConnectionError', 'the PostgreSQL pool was closed; it does not reopen', { code: 'BACKEND_CLOSED' })
+        const client = clientLibrary<typeof postgresJsClient>('postgres', 'postgres', 'PostgreSQL (postgres.js)')
         const o = self.clientOptions()
         capacity = o.max ?? 10
-        pool = (options.url === undefined ? postgresJsClient(o) : postgresJsClient(options.url, o)) as unknown as PostgresJsSql
+        pool = (options.url === undefined ? client(o) : client(options.url, o)) as unknown as PostgresJsSql
       }
       return pool
     }
@@ -749,7 +713,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         if (options.user !== undefined) o.username = options.user
         if (options.password !== undefined) o.password = options.password
         if (options.ssl !== undefined) o.ssl = options.ssl
-        if (options.idleTimeout !== undefined) o.idle_timeout = options.idleTimeout
+        // An idle connection's socket keeps the process alive: close it after a while, so a
+        // program that forgets `close()` still ends (a few seconds after its last query).
+        o.idle_timeout = options.idleTimeout ?? DEFAULT_IDLE_SECONDS
         if (options.maxLifetime !== undefined) o.max_lifetime = options.maxLifetime
         // postgres.js 3.4 takes `read-write` to mean default_transaction_read_only = off, which
         // a PostgreSQL 14+ hot standby also reports: it would connect to a standby. A standby is

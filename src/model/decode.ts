@@ -139,7 +139,6 @@ return function decodeRows(rows) {
 /** The generated function, or undefined where code generation is refused (a Content Security Policy, `--disallow-code-generation-from-strings`). */
 const generate = (args: readonly string[], source: string, values: readonly unknown[]): RowMapper | undefined => {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     return new Function(...args, source)(...values) as RowMapper
   } catch (e) {
     if (e instanceof EvalError) return undefined

@@ -286,7 +286,7 @@ export const finder = (core: ModelCore) => {
     where: allOf([...core.primaryKey.map((f, i) => eq(core.column(f.name), param(names[i]))), scopeCondition(core, {})]),
   }
   const mapper = core.mapper()
-  const identity = core.primaryKey.map((f) => f.codec.encode === ((a: unknown) => a) || f.codec.encode.name === 'identity')
+  const identity = core.primaryKey.map((f) => f.codec.encode.name === 'identity')
   const single = core.primaryKey.length === 1
   const arg = (f: number, v: unknown) => (identity[f] ? v : encodeField(core.primaryKey[f], v))
   return (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {

@@ -7,7 +7,7 @@ import { type ColumnDef, type SchemaDef, type TableDef, typeParts } from './ddl.
 
 /** Options of the model printer. */
 export interface PrintOptions {
-  /** The module `model` and the column codecs are imported from. Default `recordkit`. */
+  /** The module `model` and the column codecs are imported from. Default `recordkit/model`. */
   readonly modelImport?: string
   /**
    * `recordkit` (default): column codecs of the model layer, which decode what every driver
@@ -145,7 +145,7 @@ const printTable = (t: TableDef, o: Required<PrintOptions>, uses: Set<string>, r
  * writeFileSync('models.ts', printModels(await run(introspect(db)), { fields: 'camelCase' }))
  */
 export const printModels = (schema: SchemaDef | readonly TableDef[], options: PrintOptions = {}): string => {
-  const o: Required<PrintOptions> = { modelImport: options.modelImport ?? 'recordkit', codecs: options.codecs ?? 'recordkit', fields: options.fields ?? 'columns' }
+  const o: Required<PrintOptions> = { modelImport: options.modelImport ?? 'recordkit/model', codecs: options.codecs ?? 'recordkit', fields: options.fields ?? 'columns' }
   const tables = Array.isArray(schema) ? (schema as readonly TableDef[]) : (schema as SchemaDef).tables
   const uses = new Set<string>()
   const field = (column: string): string => (o.fields === 'camelCase' ? camel(column) : column)

@@ -3,7 +3,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll } from './vitest.js'
 import type { Backend } from '../compose.js'
 import type { DbError } from '../errors.js'
 import { sql } from '../sql.js'

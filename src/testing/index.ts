@@ -9,7 +9,7 @@
  *
  * Cases a backend cannot run are skipped by asking its dialect's capabilities, never by name.
  */
-import { expect, it } from 'vitest'
+import { expect, it } from './vitest.js'
 import { ok } from './harness.js'
 import type { CaseGroup, ConformanceTarget } from './target.js'
 import { chinookCases } from './cases/chinook.js'

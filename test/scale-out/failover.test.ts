@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, run, sql, type Backend, type DbErrorTag } from '../../src/index.js'
+import { connect, run, sql, type Backend, type DbErrorTag } from 'recordkit'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
 import { allSettledWithin, clusterAvailable, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'

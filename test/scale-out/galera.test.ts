@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, run, sql, wrap, type Backend, type DbError, type DbErrorTag } from '../../src/index.js'
+import { connect, run, sql, wrap, type Backend, type DbError, type DbErrorTag } from 'recordkit'
 import { mysql } from '../../src/dialects/mysql.js'
 import { galeraDriver, galeraRetry } from '../../src/scale-out/index.js'
 import { allSettledWithin, clusterAvailable, startGalera, waitFor, type GaleraCluster } from '../support/cluster.js'

@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, run, sql, type Backend } from '../../src/index.js'
+import { connect, run, sql, type Backend } from 'recordkit'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
 import { postgresReplicaCheck, withReplicas, type ReplicatedBackend } from '../../src/scale-out/index.js'

@@ -7,7 +7,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import * as t from 'io-ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, count, from, insertInto, limit, model, offset, orderBy, run, select, sql, update, set, values, where, type Backend } from '../../src/index.js'
+import { connect, run, sql, type Backend } from 'recordkit'
+import { count, from, insertInto, limit, offset, orderBy, select, update, set, values, where } from 'recordkit/query'
+import { model } from 'recordkit/model'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
 import { shard, type ShardedBackend } from '../../src/scale-out/index.js'
@@ -87,7 +89,7 @@ describe.skipIf(!clusterAvailable('postgres'))('shard over two PostgreSQL databa
   })
 
   it('keeps a shard transaction on its shard, and loses no acknowledged write under concurrent load', async () => {
-    const crossed = await db.forKey('acme').transaction((tx) => async () => {
+    const crossed = await db.forKey('acme').transaction((_tx) => async () => {
       await run(db.execute(pipe(insertInto('orders'), values({ id: 20, tenant: 'acme', total: 1 })))) // through the sharded db: same shard, in the transaction
       return db.execute(pipe(insertInto('orders'), values({ id: 21, tenant: 'initech', total: 1 })))() // the other shard: refused
     })()

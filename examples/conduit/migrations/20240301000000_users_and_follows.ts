@@ -1,8 +1,8 @@
 // Migration: users, and who follows whom.
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { Backend } from '../../../src/index.js'
-import { apply, column, createTable, dropTable, primaryKey } from '../../../src/schema/index.js'
+import { type Backend } from 'recordkit'
+import { apply, column, createTable, dropTable, primaryKey } from 'recordkit/schema'
 
 export const up = (db: Backend) => pipe(
   apply(db, pipe(

@@ -1,8 +1,8 @@
 // Migration: articles, their tags, favorites and comments.
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import type { Backend } from '../../../src/index.js'
-import { apply, column, createTable, dropTable, index, primaryKey } from '../../../src/schema/index.js'
+import { type Backend } from 'recordkit'
+import { apply, column, createTable, dropTable, index, primaryKey } from 'recordkit/schema'
 
 const user = { table: 'users', column: 'id', onDelete: 'cascade' } as const
 const article = { table: 'articles', column: 'id', onDelete: 'cascade' } as const

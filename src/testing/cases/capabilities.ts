@@ -8,7 +8,7 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it } from '../vitest.js'
 import type { Backend } from '../../compose.js'
 import { type Compilable, type Dialect, supports } from '../../dialect.js'
 import { type DbError, toDbError } from '../../errors.js'

@@ -5,7 +5,7 @@
  * loaded; the expected rows are written here, so every backend is held to the same answer.
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from '../vitest.js'
 import type { SelectLike } from '../../ast.js'
 import type { Backend } from '../../compose.js'
 import {

@@ -3,7 +3,7 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { isSome } from 'fp-ts/lib/Option.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it } from '../vitest.js'
 import { supports } from '../../dialect.js'
 import {
   add, and, as, between, col, count, deleteFrom, eq, from, groupBy, gt, having, ilike, insertInto, isIn, isNotNull, isNull,

@@ -2,7 +2,7 @@
  * Error classification: each kind provoked for real, on any backend.
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it } from '../vitest.js'
 import { deleteFrom, eq, from, insertInto, select, values, where } from '../../query.js'
 import { sql } from '../../sql.js'
 import { exec, fails, ok, typesOf, useBackend } from '../harness.js'

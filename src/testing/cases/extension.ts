@@ -4,7 +4,7 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it } from '../vitest.js'
 import { type Backend, statementOf, wrap } from '../../compose.js'
 import { type Dialect, supports } from '../../dialect.js'
 import { dbError } from '../../errors.js'

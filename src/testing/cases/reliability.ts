@@ -6,7 +6,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it } from '../vitest.js'
 import { type Backend, wrap } from '../../compose.js'
 import { supports } from '../../dialect.js'
 import { dbError, type DbError } from '../../errors.js'
@@ -16,8 +16,6 @@ import type { CaseGroup } from '../target.js'
 
 const TABLE = 'cf_rel'
 const insert = (db: Backend, label: string) => db.execute(pipe(insertInto(TABLE), values({ label })))
-const labels = async (db: Backend): Promise<string[]> =>
-  (await ok(db.all(pipe(from(TABLE), select('label'))))).map((r) => String(r.label)).sort()
 const total = async (db: Backend): Promise<number> => Number((await ok(db.all(pipe(from(TABLE), select(as(count(), 'n'))))))[0].n)
 const has = async (db: Backend, label: string): Promise<boolean> => (await ok(db.all(pipe(from(TABLE), where({ label }))))).length > 0
 

@@ -2,7 +2,7 @@
  * Streaming large results in batches, on any backend.
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it } from '../vitest.js'
 import { from, insertInto, orderBy, select, values } from '../../query.js'
 import { ok, useBackend } from '../harness.js'
 import type { CaseGroup } from '../target.js'

@@ -4,7 +4,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it } from '../vitest.js'
 import type { Backend } from '../../compose.js'
 import { supports } from '../../dialect.js'
 import { dbError, isDbError, type DbError } from '../../errors.js'

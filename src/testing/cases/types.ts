@@ -4,7 +4,7 @@
  * reports per backend, with the reason).
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from '../vitest.js'
 import { from, insertInto, values, where } from '../../query.js'
 import { json } from '../../sql.js'
 import { ok, useBackend } from '../harness.js'

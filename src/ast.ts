@@ -22,6 +22,11 @@ export interface ValueNode {
   readonly kind: 'value'
   readonly value: unknown
 }
+/** A value written into the SQL text as a literal, escaped by the dialect (`lit`). */
+export interface LiteralNode {
+  readonly kind: 'literal'
+  readonly value: unknown
+}
 /** A named parameter for prepared queries. */
 export interface ParamNode {
   readonly kind: 'param'
@@ -191,6 +196,7 @@ export interface ExtensionNode {
 export type Expr =
   | ColumnRef
   | ValueNode
+  | LiteralNode
   | ParamNode
   | RawNode
   | StarNode
@@ -246,7 +252,8 @@ export interface JoinNode {
 }
 export interface OrderItem {
   readonly expr: Expr
-  readonly direction: 'asc' | 'desc'
+  /** Absent: no direction is written (a raw expression may carry its own). */
+  readonly direction?: 'asc' | 'desc'
   readonly nulls?: 'first' | 'last'
 }
 

@@ -16,6 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { InsertNode } from './ast.js'
 import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
 import { dbError, type DbError, toDbError } from './errors.js'
@@ -186,6 +187,22 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return p
   }
 
+  /** Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up. */
+  const executeAll = <R>(parts: readonly InsertNode[]): TaskEither<DbError, QueryResult<R>> =>
+    self.transaction((tx) => async () => {
+      const rows: R[] = []
+      let rowsAffected = 0
+      let insertId: number | bigint | undefined
+      for (const p of parts) {
+        const r = await tx.execute<R>(p)()
+        if (E.isLeft(r)) return r
+        for (const row of r.right.rows) rows.push(row)
+        rowsAffected += r.right.rowsAffected
+        if (r.right.insertId !== undefined) insertId = r.right.insertId
+      }
+      return E.right(insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId })
+    })
+
   const compileFor = (q: Executable): E.Either<DbError, Compiled> => (isCompiled(q) ? E.right(q) : self.compile(q as Compilable))
 
   return {
@@ -195,6 +212,15 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     compile: (q) => self.dialect.compile(q),
 
     execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
+      if ((q as { kind?: unknown }).kind === 'insert' && !isCompiled(q)) {
+        let parts: readonly InsertNode[]
+        try {
+          parts = self.dialect.insertStatements(q as InsertNode)
+        } catch (e) {
+          return leftTask(toDbError(e))
+        }
+        if (parts.length > 1) return executeAll<R>(parts)
+      }
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
       const compiled = c.right

@@ -60,6 +60,10 @@ export interface Dialect extends DdlDialect {
   readonly excluded: (column: string) => Fragment
   /** `CASE ... END`, searched or simple. */
   readonly caseWhen: (c: CaseNode) => Fragment
+  /** A THEN or ELSE result of CASE: numbers and booleans as literals (so the engine knows their type), anything else as `expr`. */
+  readonly caseResult: (e: Expr) => Fragment
+  /** Query data interpolated into a `sql` fragment: a statement as `(subquery)`, an expression as `expr` renders it. */
+  readonly embedded: (node: { readonly kind: string }) => Fragment
   /** A portable type name (`integer`, `decimal(10,2)`, `timestamp`, ...) as this engine spells it in CAST. */
   readonly castType: (type: string) => string
   /** `CAST(expr AS type)`, or the engine's own conversion where CAST would not do it (SQLite dates). */
@@ -115,6 +119,14 @@ export interface Dialect extends DdlDialect {
   readonly deleteReturning: (items: readonly Selection[]) => Fragment
   /** ` (cols) VALUES (...), (...)` (leading space). */
   readonly insertValues: (node: InsertNode) => Fragment
+  /**
+   * The statements an INSERT runs as: itself, or (where the engine cannot write a row's
+   * DEFAULT in a multi-row VALUES list) consecutive groups of rows with the same columns,
+   * which `execute` runs in one transaction (or savepoint) and reports as one result.
+   */
+  readonly insertStatements: (node: InsertNode) => readonly InsertNode[]
+  /** A qualified star as a function argument: `COUNT("t".*)` (PostgreSQL); unsupported elsewhere. */
+  readonly rowArgument: (table: string) => Fragment
   /** The conflict clause of an upsert (leading space). */
   readonly upsert: (node: InsertNode) => Fragment
   /** `WITH [RECURSIVE] ... ` (trailing space). */

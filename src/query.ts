@@ -67,6 +67,9 @@ export type Operand = Expr | Fragment | string
  * @example eq('albums.artist_id', col('artists.id'))
  */
 export const col = (name: string): Expr => {
+  // `*` and `t.*` are every column (`count('t.*')`), not a column named "*".
+  if (name === '*') return node({ kind: 'star' })
+  if (name.endsWith('.*')) return node({ kind: 'star', table: name.slice(0, -2) })
   const dot = name.lastIndexOf('.')
   return dot < 0 ? node({ kind: 'column', name }) : node({ kind: 'column', table: name.slice(0, dot), name: name.slice(dot + 1) })
 }
@@ -76,6 +79,14 @@ export const col = (name: string): Expr => {
  * @example select(as(val(1), 'one'))
  */
 export const val = (value: unknown): Expr => node({ kind: 'value', value })
+
+/**
+ * A value written into the SQL text as a literal, escaped by the dialect (`'it''s'`, `42`,
+ * `TRUE`, `NULL`): for a constant the engine must see typed, or one the planner should see.
+ * Use `val` for anything that comes from users.
+ * @example select(as(lit(1), 'one')) // SELECT 1 AS "one"
+ */
+export const lit = (value: unknown): Expr => node({ kind: 'literal', value })
 
 /**
  * A named parameter for prepared queries.
@@ -414,11 +425,12 @@ export const fullJoin = joinWith('full')
 export const crossJoin = (t: string | TableRef | DerivedTable) => joinWith('cross')(t)
 
 /**
- * Add an ORDER BY item.
+ * Add an ORDER BY item. The direction is ASC unless given; a `sql` fragment without a
+ * direction is written as it is, so it may carry its own (`orderBy(sql\`name desc\`)`).
  * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
  */
-export const orderBy = (e: Operand, direction: 'asc' | 'desc' = 'asc', nulls?: 'first' | 'last') => <Q extends SelectLike>(q: Q): Q =>
-  patchQuery(q, { orderBy: [...q.orderBy, { expr: toExpr(e), direction, nulls } as OrderItem] })
+export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => <Q extends SelectLike>(q: Q): Q =>
+  patchQuery(q, { orderBy: [...q.orderBy, { expr: toExpr(e), direction: direction ?? (isFragment(e) ? undefined : 'asc'), nulls } as OrderItem] })
 
 /** `GROUP BY` @example pipe(from('invoices'), select('country', { n: count() }), groupBy('country')) */
 export const groupBy = (...cols: readonly Operand[]) => <Q extends SelectNode>(q: Q): Q =>

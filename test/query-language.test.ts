@@ -623,7 +623,7 @@ const cases: readonly Case[] = [
       from(derived(sql`SELECT * FROM ${sql.id(S)} WHERE ${sql.id('salary')} > ${50}`, 'r')), select('id', as(sql`${sql.id('salary')} + ${1}`, 'bumped')),
       where(sql`${sql.id('dept')} <> ${'x'}`), where(eq('name', sql`${'Ada'}`)), orderBy(sql`${sql.id('id')} * ${1}`), limit(1),
     ),
-    expect: everywhere('SELECT "id", "salary" + ? AS "bumped" FROM (SELECT * FROM "ql_staff" WHERE "salary" > ?) AS "r" WHERE "dept" <> ? AND "name" = ? ORDER BY "id" * ? ASC LIMIT ?', [1, 50, 'x', 'Ada', 1, 1]),
+    expect: everywhere('SELECT "id", "salary" + ? AS "bumped" FROM (SELECT * FROM "ql_staff" WHERE "salary" > ?) AS "r" WHERE "dept" <> ? AND "name" = ? ORDER BY "id" * ? LIMIT ?', [1, 50, 'x', 'Ada', 1, 1]),
     rows: [[1, 201]],
   },
 ]
@@ -796,7 +796,7 @@ describe('query language: parameters are numbered in order around raw fragments'
 
   it('renders $1 ... $n in text order', () => {
     expect(dollars.compile(q)).toEqual(E.right({
-      sql: 'WITH "unused" AS (SELECT $1 AS "seven") SELECT "id", "salary" + $2 AS "bumped", CASE WHEN "dept" = $3 THEN $4 ELSE $5 END AS "code" FROM (SELECT * FROM "ql_staff" WHERE "salary" > $6) AS "r" WHERE "dept" <> $7 AND "name" = $8 ORDER BY "id" * $9 ASC LIMIT $10',
+      sql: 'WITH "unused" AS (SELECT $1 AS "seven") SELECT "id", "salary" + $2 AS "bumped", CASE WHEN "dept" = $3 THEN $4 ELSE $5 END AS "code" FROM (SELECT * FROM "ql_staff" WHERE "salary" > $6) AS "r" WHERE "dept" <> $7 AND "name" = $8 ORDER BY "id" * $9 LIMIT $10',
       params: [7, 1, 'eng', 'E', 'X', 50, 'x', 'Ada', 1, 1],
     }))
   })

@@ -27,11 +27,12 @@
  * back as the same instant whatever the process or server time zone); objects and arrays as
  * JSON text; a bigint as its decimal text, which the server converts exactly.
  */
-import type { DateUnit, Expr, SelectNode } from '../ast.js'
+import type { DateUnit, Expr, InsertNode, SelectNode } from '../ast.js'
+import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
-import { fromParts as F, isJsonValue, type Part } from '../sql.js'
+import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
 import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
 
@@ -42,6 +43,27 @@ export interface MysqlDialect extends Dialect {
    * (MySQL 8.0.19+: `new`), or `undefined` where the row is named with `VALUES(col)`.
    */
   readonly rowAlias: string | undefined
+  /**
+   * An insert that skips rows whose conflict target already exists (`onConflict(cols,
+   * 'nothing')`): `INSERT ... SELECT ... FROM (rows) WHERE NOT EXISTS (...)`, so rows affected
+   * counts only the rows inserted. ON DUPLICATE KEY UPDATE stays on as the guard for a row
+   * another session inserts meanwhile. INSERT IGNORE is not used: it also turns NOT NULL,
+   * range and length errors into warnings and writes changed values.
+   */
+  readonly insertSkippingConflicts: (node: InsertNode) => Fragment
+}
+
+/** The fields the MySQL dialect adds to a Dialect. */
+type MysqlFields = Omit<MysqlDialect, keyof Dialect>
+
+/**
+ * Whether a do-nothing upsert can be written as an insert of the rows that do not exist yet:
+ * VALUES rows without DEFAULT cells, and a conflict target among the inserted columns.
+ */
+const canSkipConflicts = (q: InsertNode): boolean => {
+  const oc = q.onConflict
+  return oc !== undefined && oc.update === null && oc.where === undefined && oc.target.length > 0 && q.query === undefined &&
+    q.rows.length > 0 && q.columns.length > 0 && oc.target.every((c) => q.columns.includes(c)) && q.rows.every((r) => !r.includes(DEFAULT))
 }
 
 /** The largest LIMIT MySQL accepts: the way to say "no limit" when only OFFSET is wanted. */
@@ -104,7 +126,7 @@ export const isMariaDbVersion = (version: string): boolean => /mariadb/i.test(ve
  * @example
  * const db = await run(connect(mysql2({ url: 'mysql://root@localhost/app' }), mysql))
  */
-export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefined }>(standard, (self, base) => ({
+export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self, base) => ({
   ...mysqlDdl(self, base),
   name: 'mysql',
   version: '8.0.35',
@@ -129,6 +151,7 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
       : F([fragments.wrapped(self, o.expr), o.nulls === 'first' ? ' IS NULL DESC, ' : ' IS NULL ASC, ', base.orderItem({ ...o, nulls: undefined })]),
 
   fullJoin: unsupported('mysql', 'FULL JOIN'),
+  rowArgument: unsupported('mysql', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   castType: (type) => {
     const t = fragments.portableType(type)
@@ -160,6 +183,7 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
 
   // The WITH of INSERT ... SELECT belongs to the SELECT: INSERT INTO t (cols) WITH ... SELECT.
   compileInsert: (q) => {
+    if (q.with === undefined && canSkipConflicts(q)) return (self as MysqlDialect).insertSkippingConflicts(q)
     if (q.with === undefined) return base.compileInsert(q)
     if (q.query === undefined) throw unsupportedError(self.name, 'WITH on INSERT ... VALUES', 'insert from a query (fromSelect) instead')
     const inner = q.query.with
@@ -186,6 +210,21 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
     if (node.columns.length > 0) return base.insertValues(node)
     const rows = node.rows.length === 0 ? 1 : node.rows.length
     return F([' () VALUES ', Array(rows).fill('()').join(', ')])
+  },
+
+  insertSkippingConflicts: (q) => {
+    const tableName = self.fromItem({ ...q.table, alias: undefined })
+    const rows = q.rows.map((r, i) =>
+      F(['SELECT ', fragments.joinParts(r.map((cell, j) => (i === 0 ? F([self.expr(cell), ` AS ${self.quoteIdentifier(q.columns[j])}`]) : self.expr(cell))), ', ')]))
+    const fresh = (c: string) => self.column('rk_new', c)
+    const match = q.onConflict!.target.map((c) => `${self.column('rk_old', c)} = ${fresh(c)}`).join(' AND ')
+    const guard = self.column(q.table.schema === undefined ? q.table.name : `${q.table.schema}.${q.table.name}`, q.onConflict!.target[0])
+    return F([
+      'INSERT INTO ', tableName, ` (${q.columns.map(self.quoteIdentifier).join(', ')}) SELECT ${q.columns.map(fresh).join(', ')} FROM (`,
+      fragments.joinParts(rows, ' UNION ALL '), `) AS ${self.quoteIdentifier('rk_new')} WHERE NOT EXISTS (SELECT 1 FROM `, tableName,
+      ` AS ${self.quoteIdentifier('rk_old')} WHERE ${match}) ON DUPLICATE KEY UPDATE ${guard} = ${guard}`,
+      q.returning !== undefined && q.returning.length > 0 ? self.insertReturning(q.returning) : F([]),
+    ])
   },
 
   excluded: (column) =>

@@ -79,25 +79,42 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
   limitOffset: (limit, offset) =>
     limit === undefined && offset !== undefined ? F([' LIMIT -1 OFFSET ', fragments.amount(self, offset)]) : base.limitOffset(limit, offset),
 
+  // No DEFAULT keyword in VALUES: a column every row leaves to its default is left out; rows
+  // that differ in which columns they set are inserted as consecutive groups (`insertStatements`).
   insertValues: (node) => {
     if (node.query !== undefined) return base.insertValues(node)
     const keep = node.columns.map((_, i) => !allDefault(node, i))
     if (!keep.includes(false)) {
       if (node.rows.some((r) => r.includes(DEFAULT))) {
-        throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: give every row the same columns, or insert rows with different columns separately', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
+        throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: db.execute inserts rows with different columns as separate statements in one transaction', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
       }
       return base.insertValues(node)
     }
     const columns = node.columns.filter((_, i) => keep[i])
     const rows = node.rows.map((r) => r.filter((_, i) => keep[i]))
-    if (rows.some((r) => r.includes(DEFAULT))) {
-      throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: give every row the same columns, or insert rows with different columns separately', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
-    }
-    if (columns.length === 0 && node.rows.length > 1) {
-      throw dbError('UnsupportedFeature', 'sqlite cannot insert several rows of only default values in one statement', { dialect: 'sqlite', feature: 'multi-row DEFAULT VALUES' })
+    if (rows.some((r) => r.includes(DEFAULT)) || (columns.length === 0 && node.rows.length > 1)) {
+      throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: db.execute inserts rows with different columns as separate statements in one transaction', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
     }
     return base.insertValues({ ...node, columns, rows: rows as readonly (readonly Expr[])[] })
   },
+
+  insertStatements: (node) => {
+    if (node.query !== undefined || node.rows.length < 2) return [node]
+    // Runs of rows that leave the same columns to their defaults, in the order given (a row of
+    // only defaults is a run of its own: SQLite has no multi-row DEFAULT VALUES).
+    const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')
+    const groups: (readonly Expr[])[][] = []
+    let last: string | undefined
+    for (const r of node.rows) {
+      const s = shape(r)
+      if (s === last && s.includes('1')) groups[groups.length - 1].push(r)
+      else groups.push([r])
+      last = s
+    }
+    return groups.length === 1 ? [node] : groups.map((rows) => ({ ...node, rows }))
+  },
+
+  rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   beginTransaction: (o) => {
     if (o.readOnly) throw dbError('UnsupportedFeature', 'sqlite has no read-only transactions (open the database read-only instead)', { dialect: 'sqlite', feature: 'READ ONLY transaction' })

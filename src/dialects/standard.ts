@@ -7,12 +7,12 @@
  */
 import { left, right } from 'fp-ts/lib/Either.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, RawNode, SelectLike, Selection,
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection,
 } from '../ast.js'
 import { type Dialect, supports, type TransactionOptions } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
-import { fromParts as F, joinFragments, isFragment, render, type Fragment, type Part } from '../sql.js'
+import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fragment, type Part } from '../sql.js'
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
 
@@ -71,6 +71,8 @@ export const standardOpen = (self: Dialect): Dialect => {
     return F([self.column(key.slice(0, dot), key.slice(dot + 1))])
   })
   const tableOf = memo((name) => F([self.quoteIdentifier(name)]))
+  /** A function argument: `t.*` goes through `rowArgument`. */
+  const argument = (e: Expr): Fragment => (e.kind === 'star' && e.table !== undefined ? self.rowArgument(e.table) : self.expr(e))
   return {
     ...standardDdl(self),
     name: 'standard',
@@ -96,6 +98,7 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'value': return F([{ _tag: 'Param', value: e.value }])
         case 'param': return self.param(e)
         case 'raw': return e.fragment
+        case 'literal': return F([self.literal(e.value)])
         case 'star': return F([e.table === undefined ? '*' : `${self.quoteIdentifier(e.table)}.*`])
         case 'binary': return self.binary(e.op, e.left, e.right)
         case 'and':
@@ -150,8 +153,9 @@ export const standardOpen = (self: Dialect): Dialect => {
     func: (f) => {
       if (f.filter !== undefined) return self.aggregateFilter(f)
       if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
-      return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(self.expr), ', '), ')'])
+      return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '), ')'])
     },
+    rowArgument: (table) => F([`${self.quoteIdentifier(table)}.*`]),
 
     extension: (e) => {
       throw dbError('UnsupportedFeature', `${self.name} has no extension named ${e.name} (add it with extend: extension: (e) => ...)`, { dialect: self.name, feature: e.name })
@@ -164,10 +168,19 @@ export const standardOpen = (self: Dialect): Dialect => {
     caseWhen: (c) => {
       if (c.whens.length === 0) throw dbError('QueryError', 'CASE needs at least one WHEN')
       const parts: Part[] = [c.subject === undefined ? 'CASE' : F(['CASE ', wrapped(self, c.subject)])]
-      for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', self.expr(w.then))
-      if (c.else !== undefined) parts.push(' ELSE ', self.expr(c.else))
+      for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', self.caseResult(w.then))
+      if (c.else !== undefined) parts.push(' ELSE ', self.caseResult(c.else))
       parts.push(' END')
       return F(parts)
+    },
+
+    // A bound number has no type PostgreSQL can infer there (`SUM(CASE ... THEN $1 ...)` is
+    // sum(text)): numbers and booleans are written as literals, which every engine types.
+    caseResult: (e) => (e.kind === 'value' && isTypedConstant(e.value) ? F([self.literal(e.value)]) : self.expr(e)),
+
+    embedded: (node) => {
+      if (isStatementKind(node.kind)) return F(['(', self.statement(node as QueryNode), ')'])
+      return self.expr(node as Expr)
     },
 
     castType: (type) => {
@@ -230,7 +243,8 @@ export const standardOpen = (self: Dialect): Dialect => {
       s.alias === undefined ? self.expr(s.expr) : F([self.expr(s.expr), ` AS ${self.quoteIdentifier(s.alias)}`]),
 
     fromItem: (t) => {
-      if (t.kind === 'raw') return F(['(', (t as RawNode).fragment, ')'])
+      // A raw table reference is written as it is; a raw query (SELECT, WITH, VALUES) is a subquery.
+      if (t.kind === 'raw') return startsAQuery((t as RawNode).fragment) ? F(['(', (t as RawNode).fragment, ')']) : (t as RawNode).fragment
       if (t.kind === 'derived') return t.lateral === true ? self.lateral(t) : self.derivedTable(t)
       if (t.schema === undefined && t.alias === undefined) return tableOf(t.name)
       const name = t.schema === undefined ? self.quoteIdentifier(t.name) : `${self.quoteIdentifier(t.schema)}.${self.quoteIdentifier(t.name)}`
@@ -244,7 +258,7 @@ export const standardOpen = (self: Dialect): Dialect => {
     fullJoin: (j) => joinSql(self, j),
 
     orderItem: (o) =>
-      F([self.expr(o.expr), o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
+      F([self.expr(o.expr), o.direction === undefined ? '' : o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
 
     limitOffset: (limit, offset) => {
       const parts: Part[] = []
@@ -270,6 +284,8 @@ export const standardOpen = (self: Dialect): Dialect => {
       const rows = node.rows.map((r) => F(['(', joinParts(r.map(self.expr), ', '), ')']))
       return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ', joinParts(rows, ', ')])
     },
+
+    insertStatements: (node) => [node],
 
     upsert: (node) => {
       const oc = node.onConflict!
@@ -439,13 +455,29 @@ const joinSql = (self: Dialect, j: JoinNode): Fragment => {
   return j.type === 'cross' ? F([kw, self.fromItem(j.table)]) : F([kw, self.fromItem(j.table), ' ON 1 = 1'])
 }
 
-/** A JSON operand: a bound value travels as its JSON text; an expression as it is. */
+/** A JSON operand: a bound value travels as its JSON text (a `json()` value as what it wraps); an expression as it is. */
 const jsonArgument = (self: Dialect, e: Expr): Fragment => {
   if (e.kind !== 'value') return self.expr(e)
-  const text = JSON.stringify(e.value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))
+  const text = JSON.stringify(isJsonValue(e.value) ? e.value.value : e.value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))
   if (text === undefined) throw dbError('QueryError', `cannot bind ${String(e.value)} as JSON`)
   return F([{ _tag: 'Param', value: text }])
 }
+
+const STATEMENT_KINDS: ReadonlySet<string> = new Set(['select', 'compound', 'insert', 'update', 'delete', 'explain'])
+const isStatementKind = (kind: string): boolean => STATEMENT_KINDS.has(kind)
+
+/** A constant with a type of its own when written as a literal: a finite number, a bigint, a boolean. */
+const isTypedConstant = (v: unknown): boolean =>
+  (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint' || typeof v === 'boolean'
+
+/** The first SQL text of a fragment (nested fragments followed), or '' when it starts with a hole. */
+const firstText = (f: Fragment): string => {
+  const p = f.parts[0]
+  return typeof p === 'string' ? p : p !== undefined && p._tag === 'Fragment' ? firstText(p) : ''
+}
+const QUERY_START = /^\s*\(?\s*(select|with|values|table)\b/i
+/** Whether raw SQL is a query (to parenthesise as a subquery) rather than a table reference. */
+const startsAQuery = (f: Fragment): boolean => QUERY_START.test(firstText(f))
 
 /** A SELECT or a set operation, compiled through the record. */
 const selectLike = (self: Dialect, q: SelectLike): Fragment =>

@@ -13,12 +13,14 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   add, as, avg, cast, caseOf, caseWhen, coalesce, col, compose, concat, connect, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
-  deleteFrom, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
+  deleteFrom, json, lit, onConflict, selectOnly, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
   forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
   jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
   preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
-  where, window, withCte, withRecursive, type Backend, type Compilable, type Dialect,
+  where, window, withCte, withRecursive, type Backend, type Compilable, type Dialect, type InsertNode,
 } from '../src/index.js'
+import { column, createTable } from '../src/schema/ddl.js'
+import { introspectTable } from '../src/schema/introspect.js'
 import { mysql } from '../src/dialects/mysql.js'
 import { postgres } from '../src/dialects/postgres.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -32,7 +34,9 @@ const mariadbAvailable = await serverAvailable('mariadb')
 const postgresAvailable = await serverAvailable('postgres')
 
 type Engine = 'sqlite' | 'mariadb' | 'mysql' | 'postgres'
-type Expectation = { readonly sql: string; readonly params: readonly unknown[] } | { readonly unsupported: keyof Dialect & string }
+type Compiled = { readonly sql: string; readonly params: readonly unknown[] }
+/** The SQL, several statements run as one (an INSERT split by `insertStatements`), or the capability the engine lacks. */
+type Expectation = Compiled | { readonly statements: readonly Compiled[] } | { readonly unsupported: keyof Dialect & string }
 type Rows = readonly (readonly unknown[])[]
 
 interface Case {
@@ -70,6 +74,7 @@ const SALE = 'ql_sale'
 const DOC = 'ql_doc'
 const JOB = 'ql_job'
 const ARCHIVE = 'ql_archive'
+const NOTE = 'ql_note'
 
 const staff = [
   { id: 1, name: 'Ada', boss_id: null, dept: 'eng', salary: 200, hired: '2020-01-15' },
@@ -616,6 +621,124 @@ const cases: readonly Case[] = [
       else expect(plan[0]).toHaveProperty('r_rows')
     },
   },
+  // ------------------------------------------------------------------ corrections
+  {
+    name: 'a raw table reference in FROM is written as it is',
+    q: pipe(from(sql`${sql.id(S)}`), select('name'), where({ id: 1 })),
+    expect: everywhere('SELECT "name" FROM "ql_staff" WHERE "id" = ?', [1]),
+    rows: [['Ada']],
+  },
+  {
+    name: 'a raw query in FROM stays a subquery',
+    q: pipe(from(sql`SELECT ${sql.id('name')} FROM ${sql.id(S)} WHERE ${sql.id('id')} = ${2}`), select('name')),
+    expect: everywhere('SELECT "name" FROM (SELECT "name" FROM "ql_staff" WHERE "id" = ?)', [2]),
+    rowsOn: { sqlite: [['Brian']] },
+    // PostgreSQL before 16 and MySQL want an alias on a subquery in FROM: derived(sql`...`, 'x') gives one.
+    run: async (db) => {
+      if (db.dialect.name === 'sqlite') expect(await rowsOf(db, pipe(from(sql`SELECT ${sql.id('name')} FROM ${sql.id(S)} WHERE ${sql.id('id')} = ${2}`), select('name')))).toEqual([['Brian']])
+      expect(await rowsOf(db, pipe(from(derived(sql`SELECT ${sql.id('name')} FROM ${sql.id(S)} WHERE ${sql.id('id')} = ${2}`, 'x')), select('name')))).toEqual([['Brian']])
+    },
+  },
+  {
+    name: 'onConflict "nothing" counts only the rows inserted (MySQL and MariaDB: the rows not there yet, never INSERT IGNORE)',
+    q: pipe(insertInto(JOB), values([{ id: 1, state: 'again' }, { id: 9, state: 'new' }]), onConflict(['id'], 'nothing')),
+    expect: {
+      sqlite: { sql: 'INSERT INTO "ql_job" ("id", "state") VALUES (?, ?), (?, ?) ON CONFLICT ("id") DO NOTHING', params: [1, 'again', 9, 'new'] },
+      ...onPostgres('INSERT INTO "ql_job" ("id", "state") VALUES (?, ?), (?, ?) ON CONFLICT ("id") DO NOTHING', [1, 'again', 9, 'new']),
+      ...onMysql('INSERT INTO `ql_job` (`id`, `state`) SELECT `rk_new`.`id`, `rk_new`.`state` FROM (SELECT ? AS `id`, ? AS `state` UNION ALL SELECT ?, ?) AS `rk_new` WHERE NOT EXISTS (SELECT 1 FROM `ql_job` AS `rk_old` WHERE `rk_old`.`id` = `rk_new`.`id`) ON DUPLICATE KEY UPDATE `ql_job`.`id` = `ql_job`.`id`', [1, 'again', 9, 'new']),
+    },
+    run: async (db) => {
+      await resetJobs(db)
+      const q = pipe(insertInto(JOB), values([{ id: 1, state: 'again' }, { id: 9, state: 'new' }]), onConflict(['id'], 'nothing'))
+      expect((await ok(db.execute(q))).rowsAffected).toBe(1)
+      expect((await ok(db.execute(q))).rowsAffected).toBe(0)
+      expect(await rowsOf(db, pipe(from(JOB), select('id', 'state'), where(isIn('id', [1, 9])), orderBy('id')))).toEqual([[1, 'ready'], [9, 'new']])
+      // A value the column cannot hold is still an error, not a warning and a changed value.
+      const bad = await db.execute(pipe(insertInto(JOB), values([{ id: 10, state: 'far too long a state' }]), onConflict(['id'], 'nothing')))()
+      expect(E.isLeft(bad)).toBe(db.dialect.name !== 'sqlite') // SQLite does not check VARCHAR lengths
+      await resetJobs(db)
+    },
+  },
+  {
+    name: 'a query interpolated into sql is a subquery, an expression is compiled in place',
+    q: sql`SELECT ${col('name')} FROM ${sql.id(S)} WHERE ${sql.id('id')} IN ${pipe(from(SALE), select('staff_id'), where(gt('amount', 80)))} ORDER BY ${sql.id('id')}`,
+    expect: everywhere('SELECT "name" FROM "ql_staff" WHERE "id" IN (SELECT "staff_id" FROM "ql_sale" WHERE "amount" > ?) ORDER BY "id"', [80]),
+    rows: [['Brian'], ['Eve']],
+  },
+  {
+    name: 'jsonContains takes a json() value as the JSON it wraps',
+    q: pipe(from(DOC), select('id'), where(jsonContains(jsonGet('body', 'tags'), json(['red']))), orderBy('id')),
+    expect: {
+      sqlite: unsupported('jsonContains'),
+      ...onMysql('SELECT `id` FROM `ql_doc` WHERE JSON_CONTAINS(JSON_EXTRACT(`body`, ?), ?) ORDER BY `id` ASC', ['$."tags"', '["red"]']),
+      ...onPostgres('SELECT "id" FROM "ql_doc" WHERE (("body" -> ?) @> CAST(? AS JSONB)) ORDER BY "id" ASC', ['tags', '["red"]']),
+    },
+    rows: [[1]],
+  },
+  {
+    name: 'rows with different columns: each missing cell takes the column default (SQLite: consecutive groups in one transaction)',
+    q: pipe(insertInto(NOTE), values([{ id: 1, body: 'x' }, { id: 2 }, { id: 3, n: 1 }, { id: 4, n: 2 }])),
+    expect: {
+      sqlite: { statements: [
+        { sql: 'INSERT INTO "ql_note" ("id", "body") VALUES (?, ?)', params: [1, 'x'] },
+        { sql: 'INSERT INTO "ql_note" ("id") VALUES (?)', params: [2] },
+        { sql: 'INSERT INTO "ql_note" ("id", "n") VALUES (?, ?), (?, ?)', params: [3, 1, 4, 2] },
+      ] },
+      ...onPostgres('INSERT INTO "ql_note" ("id", "body", "n") VALUES (?, ?, DEFAULT), (?, DEFAULT, DEFAULT), (?, DEFAULT, ?), (?, DEFAULT, ?)', [1, 'x', 2, 3, 1, 4, 2]),
+      ...onMysql('INSERT INTO `ql_note` (`id`, `body`, `n`) VALUES (?, ?, DEFAULT), (?, DEFAULT, DEFAULT), (?, DEFAULT, ?), (?, DEFAULT, ?)', [1, 'x', 2, 3, 1, 4, 2]),
+    },
+    run: async (db) => {
+      const q = pipe(insertInto(NOTE), values([{ id: 1, body: 'x' }, { id: 2 }, { id: 3, n: 1 }, { id: 4, n: 2 }]))
+      expect((await ok(db.execute(q))).rowsAffected).toBe(4)
+      expect(await rowsOf(db, pipe(from(NOTE), orderBy('id')))).toEqual([[1, 'x', 7], [2, 'none', 7], [3, 'none', 1], [4, 'none', 2]])
+      // A failure in a later group leaves nothing of the earlier ones.
+      const dup = await db.execute(pipe(insertInto(NOTE), values([{ id: 5, body: 'y' }, { id: 1 }])))()
+      expect(E.isLeft(dup) && dup.left._tag).toBe('UniqueViolation')
+      expect(await rowsOf(db, pipe(from(NOTE), select(as(count(), 'n'))))).toEqual([[4]])
+      await ok(db.execute(deleteFrom(NOTE)))
+    },
+  },
+  {
+    name: 'numbers and booleans in CASE results are literals, so the engine knows their type (PostgreSQL: SUM of a CASE)',
+    q: pipe(from(SALE), select(as(sum(caseWhen([[gt('amount', 50), 1]], 0)), 'big'), as(caseWhen([[gt(count(), 5), true]], false), 'many'))),
+    expect: {
+      sqlite: { sql: 'SELECT SUM(CASE WHEN "amount" > ? THEN 1 ELSE 0 END) AS "big", CASE WHEN COUNT(*) > ? THEN TRUE ELSE FALSE END AS "many" FROM "ql_sale"', params: [50, 5] },
+      ...onPostgres('SELECT SUM(CASE WHEN "amount" > ? THEN 1 ELSE 0 END) AS "big", CASE WHEN COUNT(*) > ? THEN TRUE ELSE FALSE END AS "many" FROM "ql_sale"', [50, 5]),
+      ...onMysql('SELECT SUM(CASE WHEN `amount` > ? THEN 1 ELSE 0 END) AS `big`, CASE WHEN COUNT(*) > ? THEN TRUE ELSE FALSE END AS `many` FROM `ql_sale`', [50, 5]),
+    },
+    run: async (db) => {
+      const [row] = await ok(db.all(pipe(from(SALE), select(as(sum(caseWhen([[gt('amount', 50), 1]], 0)), 'big'), as(caseWhen([[gt(count(), 5), true]], false), 'many')))))
+      expect(Number(row.big)).toBe(5)
+      expect(row.many).toBe(db.dialect.name === 'postgres' ? true : 1)
+    },
+  },
+  {
+    name: "count('t.*') counts the rows of one side of a join (PostgreSQL; elsewhere count a NOT NULL column)",
+    q: pipe(from(`${S} e`), leftJoin(`${SALE} s`, ['s.staff_id', 'e.id']), select('e.name', as(count('s.*'), 'n')), groupBy('e.id', 'e.name'), orderBy('e.id'), limit(3)),
+    expect: {
+      sqlite: unsupported('rowArgument'),
+      mariadb: unsupported('rowArgument'),
+      mysql: unsupported('rowArgument'),
+      ...onPostgres('SELECT "e"."name", COUNT("s".*) AS "n" FROM "ql_staff" AS "e" LEFT JOIN "ql_sale" AS "s" ON "s"."staff_id" = "e"."id" GROUP BY "e"."id", "e"."name" ORDER BY "e"."id" ASC LIMIT ?', [3]),
+    },
+    rows: [['Ada', 0], ['Brian', 3], ['Chen', 0]],
+  },
+  {
+    name: 'a raw ORDER BY item keeps its own direction',
+    q: pipe(from(S), select('name'), orderBy(sql`${sql.id('salary')} desc`), orderBy('id'), limit(3)),
+    expect: everywhere('SELECT "name" FROM "ql_staff" ORDER BY "salary" desc, "id" ASC LIMIT ?', [3]),
+    rows: [['Ada'], ['Brian'], ['Dana']],
+  },
+  {
+    name: 'literals: sql.lit and lit() are escaped by the dialect',
+    q: pipe(selectOnly(), select(as(lit("it's"), 's'), as(lit(2), 'n'), as(sql`${sql.lit('a\\b')}`, 'b'), as(lit(null), 'z'))),
+    expect: {
+      sqlite: { sql: `SELECT 'it''s' AS "s", 2 AS "n", 'a\\b' AS "b", NULL AS "z"`, params: [] },
+      ...onPostgres(`SELECT 'it''s' AS "s", 2 AS "n", 'a\\b' AS "b", NULL AS "z"`, []),
+      ...onMysql("SELECT 'it''s' AS `s`, 2 AS `n`, 'a\\\\b' AS `b`, NULL AS `z`", []),
+    },
+    rows: [["it's", 2, 'a\\b', null]],
+  },
   // ------------------------------------------------------------------ raw fragments
   {
     name: 'raw fragments in FROM, SELECT, WHERE and ORDER BY, parameters in order',
@@ -634,12 +757,13 @@ const createFixtures = async (db: Backend): Promise<void> => {
   const t = columnTypes(db)
   const q = db.dialect.quoteIdentifier
   const exec = (text: string) => ok(db.execute(sql.raw(text)))
-  for (const name of [ARCHIVE, JOB, DOC, SALE, S]) await exec(`DROP TABLE IF EXISTS ${q(name)}`)
+  for (const name of [NOTE, ARCHIVE, JOB, DOC, SALE, S]) await exec(`DROP TABLE IF EXISTS ${q(name)}`)
   await exec(`CREATE TABLE ${q(S)} (id ${t.int} PRIMARY KEY, name ${t.varchar(50)} NOT NULL, boss_id ${t.int}, dept ${t.varchar(20)} NOT NULL, salary ${t.int} NOT NULL, hired ${t.date} NOT NULL)`)
   await exec(`CREATE TABLE ${q(SALE)} (id ${t.int} PRIMARY KEY, staff_id ${t.int} NOT NULL, sold_on ${t.date} NOT NULL, amount ${t.int} NOT NULL)`)
   await exec(`CREATE TABLE ${q(DOC)} (id ${t.int} PRIMARY KEY, body ${t.json} NOT NULL)`)
   await exec(`CREATE TABLE ${q(JOB)} (id ${t.int} PRIMARY KEY, state ${t.varchar(10)} NOT NULL)`)
   await exec(`CREATE TABLE ${q(ARCHIVE)} (id ${t.int} PRIMARY KEY, name ${t.varchar(50)} NOT NULL)`)
+  await exec(`CREATE TABLE ${q(NOTE)} (id ${t.int} PRIMARY KEY, body ${t.varchar(20)} DEFAULT 'none' NOT NULL, n ${t.int} DEFAULT 7)`)
   await ok(db.execute(pipe(insertInto(S), values(staff))))
   await ok(db.execute(pipe(insertInto(SALE), values(sales))))
   await ok(db.execute(pipe(insertInto(DOC), values(docs))))
@@ -647,11 +771,16 @@ const createFixtures = async (db: Backend): Promise<void> => {
 }
 
 const dropFixtures = async (db: Backend): Promise<void> => {
-  for (const name of [ARCHIVE, JOB, DOC, SALE, S]) await ok(db.execute(sql.raw(`DROP TABLE IF EXISTS ${db.dialect.quoteIdentifier(name)}`)))
+  for (const name of [NOTE, ARCHIVE, JOB, DOC, SALE, S]) await ok(db.execute(sql.raw(`DROP TABLE IF EXISTS ${db.dialect.quoteIdentifier(name)}`)))
 }
 
 /** Assert one case on one dialect: its SQL and parameters, or its UnsupportedFeature. Returns whether it compiles. */
 const assertCompiled = (d: Dialect, c: Case, e: Expectation): boolean => {
+  if ('statements' in e) {
+    const parts = d.insertStatements(c.q as InsertNode)
+    expect(parts.map((p) => d.compile(p))).toEqual(e.statements.map((x) => E.right(x)))
+    return true
+  }
   const out = d.compile(c.q)
   if ('unsupported' in e) {
     expect(supports(d, e.unsupported), `${e.unsupported} is a capability ${d.name} lacks`).toBe(false)
@@ -693,6 +822,15 @@ describe('query language on SQLite', () => {
     await createFixtures(db)
     const r = await ok(db.execute(pipe(deleteFrom(JOB), where(isIn('id', pipe(from('ready'), select('id')))), returning('id'), withCte(ready))))
     expect(r).toEqual({ rows: [{ id: 1 }, { id: 2 }], rowsAffected: 2 })
+    await ok(db.close())
+  })
+
+  it('DDL: timestamptz(n) is a type name SQLite accepts, and reads back as itself', async () => {
+    const node = pipe(createTable('ql_stamp'), column('id', 'integer', { primaryKey: true }), column('at', 'timestamptz(3)'), column('at6', 'timestamptz(6)'))
+    expect(sqlite.compile(node)).toEqual(E.right({ sql: 'CREATE TABLE "ql_stamp" ("id" INTEGER NOT NULL PRIMARY KEY, "at" TIMESTAMP WITH TIME ZONE(3), "at6" TIMESTAMP WITH TIME ZONE(6))', params: [] }))
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await ok(db.execute(node))
+    expect((await ok(introspectTable(db, 'ql_stamp'))).columns.map((c) => c.type)).toEqual(['integer', 'timestamptz(3)', 'timestamptz'])
     await ok(db.close())
   })
 

@@ -76,12 +76,34 @@ export interface IsNullNode {
   readonly expr: Expr
   readonly negated: boolean
 }
+/** `left IS [NOT] DISTINCT FROM right`: equality where NULL equals NULL. */
+export interface DistinctFromNode {
+  readonly kind: 'distinctFrom'
+  readonly left: Expr
+  readonly right: Expr
+  /** `IS NOT DISTINCT FROM` (the two are the same, NULLs included). */
+  readonly negated: boolean
+}
+/** A row value: `(a, b)`, compared as a whole (`(a, b) IN ((1, 2), ...)`, `(a, b) > (1, 2)`). */
+export interface TupleNode {
+  readonly kind: 'tuple'
+  readonly items: readonly Expr[]
+}
+/** `ANY (subquery | array)` / `ALL (...)`: the right side of a comparison against many values. */
+export interface QuantifiedNode {
+  readonly kind: 'quantified'
+  readonly quantifier: 'any' | 'all'
+  /** A subquery, or an expression giving an array (a bound JS array on PostgreSQL). */
+  readonly source: SelectLike | Expr
+}
 /** A function call by name: `COUNT(*)`, `LOWER(name)`, `COUNT(DISTINCT x)`. */
 export interface FuncNode {
   readonly kind: 'func'
   readonly name: string
   readonly args: readonly Expr[]
   readonly distinct?: boolean
+  /** An ordered aggregate: `STRING_AGG(x, ',' ORDER BY y)`. */
+  readonly orderBy?: readonly OrderItem[]
   /** An aggregate's `FILTER (WHERE ...)`: only rows meeting it are aggregated. */
   readonly filter?: Expr
 }
@@ -206,6 +228,9 @@ export type Expr =
   | InNode
   | BetweenNode
   | IsNullNode
+  | DistinctFromNode
+  | TupleNode
+  | QuantifiedNode
   | FuncNode
   | ExcludedNode
   | SubqueryNode

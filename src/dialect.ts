@@ -82,6 +82,18 @@ export interface Dialect extends DdlDialect {
   readonly jsonExtractText: (expr: Expr, path: JsonPath) => Fragment
   /** Whether a JSON document contains another. */
   readonly jsonContains: (expr: Expr, value: Expr) => Fragment
+  /** `left IS [NOT] DISTINCT FROM right` (MySQL `<=>`, SQLite `IS [NOT]`). */
+  readonly distinctFrom: (left: Expr, right: Expr, negated: boolean) => Fragment
+  /** A row value `(a, b)`. */
+  readonly tuple: (items: readonly Expr[]) => Fragment
+  /** `ANY (...)` / `ALL (...)` over a subquery. */
+  readonly quantifiedSubquery: (quantifier: 'any' | 'all', q: SelectLike) => Fragment
+  /** `ANY (array)` / `ALL (array)` over an array value (PostgreSQL). */
+  readonly quantifiedArray: (quantifier: 'any' | 'all', array: Expr) => Fragment
+  /** `STRING_AGG(x, sep [ORDER BY ...])`, or the engine's `GROUP_CONCAT`. */
+  readonly stringAgg: (f: FuncNode) => Fragment
+  /** The ` ORDER BY ...` inside an aggregate's parentheses (leading space). */
+  readonly aggregateOrderBy: (f: FuncNode, items: readonly OrderItem[]) => Fragment
   /** An aggregate with `FILTER (WHERE ...)` (or the engine's emulation of it). */
   readonly aggregateFilter: (f: FuncNode) => Fragment
   /** `func OVER (...)` / `func OVER name`. */

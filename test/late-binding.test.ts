@@ -11,6 +11,7 @@ import {
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
   type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
   sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
+  isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn,
   forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -73,6 +74,12 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   statement: [pipe(from('t')), pipe(insertInto('t'), values({ a: 1 })), sql`SELECT 1`, explain(pipe(from('t')))],
   caseResult: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 1]], 0), 'big'))), pipe(from('t'), select(as(caseOf('a', [[1, 'one']]), 'name')))],
   rowArgument: [pipe(from('t'), leftJoin('u', ['u.a', 't.a']), select(as(count('u.*'), 'n')))],
+  distinctFrom: [pipe(from('t'), where(isDistinctFrom('a', 1))), pipe(update('t'), set({ b: 1 }), where(isNotDistinctFrom('a', null)))],
+  tuple: [pipe(from('t'), where(tupleIn(['a', 'b'], [[1, 2]]))), pipe(from('t'), where(gt(tuple('a', 'b'), tuple(val(1), val(2)))))],
+  quantifiedSubquery: [pipe(from('t'), where(gt('a', all(pipe(from('u'), select('a'))))))],
+  quantifiedArray: [pipe(from('t'), where(eq('a', any([1, 2]))))],
+  stringAgg: [pipe(from('t'), select(as(stringAgg('a', ','), 's')))],
+  aggregateOrderBy: [pipe(from('t'), select(as(stringAgg('a', ',', { orderBy: ['a'] }), 's'))), pipe(from('t'), select(as(aggregate(fn('array_agg', 'a'), { orderBy: ['a'] }), 's')))],
   embedded: [sql`SELECT * FROM t WHERE a IN ${pipe(from('u'), select('a'))}`, sql`SELECT ${col('a')} FROM t`],
   caseWhen: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 'big']], 'small'), 'size'))), pipe(from('t'), where(eq(caseOf('a', [[1, 'one']]), 'one')))],
   cast: [pipe(from('t'), select(as(cast('a', 'integer'), 'n'))), pipe(update('t'), set({ a: cast(val('2'), 'decimal(10,2)') }))],

@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   add, as, avg, cast, caseOf, caseWhen, coalesce, col, compose, concat, connect, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
-  deleteFrom, json, lit, onConflict, selectOnly, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
+  deleteFrom, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
   forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
   jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
   preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
@@ -739,6 +739,81 @@ const cases: readonly Case[] = [
     },
     rows: [["it's", 2, 'a\\b', null]],
   },
+  // ------------------------------------------------------------------ comparisons
+  {
+    name: 'IS DISTINCT FROM and IS NOT DISTINCT FROM (MySQL: <=>, SQLite: IS)',
+    q: pipe(from(S), select('name'), where(isDistinctFrom('boss_id', 1)), where(isNotDistinctFrom(nullif('dept', 'sales'), col('dept'))), orderBy('id')),
+    expect: {
+      sqlite: { sql: 'SELECT "name" FROM "ql_staff" WHERE "boss_id" IS NOT ? AND NULLIF("dept", ?) IS "dept" ORDER BY "id" ASC', params: [1, 'sales'] },
+      ...onMysql('SELECT `name` FROM `ql_staff` WHERE NOT (`boss_id` <=> ?) AND NULLIF(`dept`, ?) <=> `dept` ORDER BY `id` ASC', [1, 'sales']),
+      ...onPostgres('SELECT "name" FROM "ql_staff" WHERE "boss_id" IS DISTINCT FROM ? AND NULLIF("dept", ?) IS NOT DISTINCT FROM "dept" ORDER BY "id" ASC', [1, 'sales']),
+    },
+    // Ada (no boss) is distinct from 1; O'Hara's NULLIF is NULL, not "sales".
+    rows: [['Ada'], ['Dana'], ['Eve'], ['Femi'], ['Gus']],
+  },
+  {
+    name: 'row values: (a, b) IN a list and a subquery, and a row comparison',
+    q: pipe(from(SALE), select('id'), where(tupleIn(['staff_id', 'amount'], [[2, 100], [4, 70], [4, 1]])), orderBy('id')),
+    expect: everywhere('SELECT "id" FROM "ql_sale" WHERE ("staff_id", "amount") IN ((?, ?), (?, ?), (?, ?)) ORDER BY "id" ASC', [2, 100, 4, 70, 4, 1]),
+    rows: [[1], [3]],
+  },
+  {
+    name: 'row values: keyset comparison and IN (subquery)',
+    q: pipe(from(SALE), select('id'), where(gt(tuple('sold_on', 'id'), tuple(val('2024-02-14'), val(6)))), where(tupleNotIn(['staff_id', 'amount'], pipe(from(SALE), select('staff_id', 'amount'), where(gt('amount', 80))))), orderBy('id')),
+    expect: everywhere('SELECT "id" FROM "ql_sale" WHERE ("sold_on", "id") > (?, ?) AND ("staff_id", "amount") NOT IN (SELECT "staff_id", "amount" FROM "ql_sale" WHERE "amount" > ?) ORDER BY "id" ASC', ['2024-02-14', 6, 80]),
+    rows: [[7], [8]],
+  },
+  {
+    name: '> ALL (subquery) and = ANY (subquery) (not SQLite)',
+    q: pipe(from(S), select('name'), where(gt('salary', all(pipe(from(S), select('salary'), where({ dept: 'ops' }))))), orWhere(eq('id', any(pipe(from(SALE), select('staff_id'), where(gt('amount', 85)))))), orderBy('id')),
+    expect: {
+      sqlite: unsupported('quantifiedSubquery'),
+      ...onMysql('SELECT `name` FROM `ql_staff` WHERE `salary` > ALL (SELECT `salary` FROM `ql_staff` WHERE `dept` = ?) OR `id` = ANY (SELECT `staff_id` FROM `ql_sale` WHERE `amount` > ?) ORDER BY `id` ASC', ['ops', 85]),
+      ...onPostgres('SELECT "name" FROM "ql_staff" WHERE "salary" > ALL (SELECT "salary" FROM "ql_staff" WHERE "dept" = ?) OR "id" = ANY (SELECT "staff_id" FROM "ql_sale" WHERE "amount" > ?) ORDER BY "id" ASC', ['ops', 85]),
+    },
+    rows: [['Ada'], ['Brian'], ['Dana'], ['Eve']],
+  },
+  {
+    name: '= ANY (array): one array parameter (PostgreSQL only)',
+    q: pipe(from(S), select('name'), where(eq('id', any([2, 3, 99]))), orderBy('id')),
+    expect: {
+      sqlite: unsupported('quantifiedArray'),
+      mariadb: unsupported('quantifiedArray'),
+      mysql: unsupported('quantifiedArray'),
+      ...onPostgres('SELECT "name" FROM "ql_staff" WHERE "id" = ANY (?) ORDER BY "id" ASC', ['{2,3,99}']),
+    },
+    rows: [['Brian'], ['Chen']],
+  },
+  // ------------------------------------------------------------------ ordered and filtered aggregates
+  {
+    name: 'stringAgg with DISTINCT-free ORDER BY inside (MySQL: GROUP_CONCAT ... SEPARATOR)',
+    q: pipe(from(S), select('dept', as(stringAgg('name', ', ', { orderBy: [desc('salary'), 'name'] }), 'names')), groupBy('dept'), orderBy('dept')),
+    expect: {
+      sqlite: { sql: `SELECT "dept", GROUP_CONCAT("name", ', ' ORDER BY "salary" DESC, "name" ASC) AS "names" FROM "ql_staff" GROUP BY "dept" ORDER BY "dept" ASC`, params: [] },
+      ...onMysql("SELECT `dept`, GROUP_CONCAT(`name` ORDER BY `salary` DESC, `name` ASC SEPARATOR ', ') AS `names` FROM `ql_staff` GROUP BY `dept` ORDER BY `dept` ASC", []),
+      ...onPostgres(`SELECT "dept", STRING_AGG("name", ', ' ORDER BY "salary" DESC, "name" ASC) AS "names" FROM "ql_staff" GROUP BY "dept" ORDER BY "dept" ASC`, []),
+    },
+    rows: [['eng', 'Ada, Brian, Dana, Eve'], ['ops', 'Chen, Femi, Gus'], ['sales', "O'Hara"]],
+  },
+  {
+    name: 'aggregate() with DISTINCT and FILTER',
+    q: pipe(from(SALE), select(as(aggregate(count('staff_id'), { distinct: true, filter: gt('amount', 50) }), 'sellers'), as(aggregate(sum('amount'), { distinct: true }), 'distinct_total'))),
+    expect: {
+      sqlite: { sql: 'SELECT COUNT(DISTINCT "staff_id") FILTER (WHERE "amount" > ?) AS "sellers", SUM(DISTINCT "amount") AS "distinct_total" FROM "ql_sale"', params: [50] },
+      ...onMysql('SELECT COUNT(DISTINCT CASE WHEN `amount` > ? THEN `staff_id` END) AS `sellers`, SUM(DISTINCT `amount`) AS `distinct_total` FROM `ql_sale`', [50]),
+      ...onPostgres('SELECT COUNT(DISTINCT "staff_id") FILTER (WHERE "amount" > ?) AS "sellers", SUM(DISTINCT "amount") AS "distinct_total" FROM "ql_sale"', [50]),
+    },
+    rows: [[4, 540]],
+  },
+  {
+    name: 'ORDER BY inside any aggregate (PostgreSQL, SQLite 3.44+; MySQL only in GROUP_CONCAT)',
+    q: pipe(from(S), select(as(aggregate(fn('json_group_array', 'name'), { orderBy: [desc('id')] }), 'names')), where(lt('id', 4))),
+    // SQLite's own JSON aggregate; PostgreSQL's ordered aggregates run in the stringAgg case above.
+    expect: {
+      sqlite: { sql: 'SELECT JSON_GROUP_ARRAY("name" ORDER BY "id" DESC) AS "names" FROM "ql_staff" WHERE "id" < ?', params: [4] },
+    },
+    rows: [['["Chen","Brian","Ada"]']],
+  },
   // ------------------------------------------------------------------ raw fragments
   {
     name: 'raw fragments in FROM, SELECT, WHERE and ORDER BY, parameters in order',
@@ -899,6 +974,16 @@ describe('query language in the MySQL 8 dialect (SQL only)', () => {
 })
 
 describe('query language: version gates', () => {
+  it('ORDER BY inside an aggregate: SQLite 3.44, MySQL and MariaDB in GROUP_CONCAT only', () => {
+    const ordered = pipe(from(S), select(as(aggregate(fn('json_arrayagg', 'name'), { orderBy: ['id'] }), 'a'), as(aggregate(fn('max', 'name'), { orderBy: ['id'] }), 'b')))
+    const r = mysql.compile(ordered)
+    expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedFeature')
+    expect(E.isLeft(r) && r.left.message).toMatch(/ORDER BY inside MAX/)
+    expect(E.isRight(sqlite.compile(ordered))).toBe(true)
+    const old = sqlite.forVersion('3.43.2').compile(ordered)
+    expect(E.isLeft(old) && old.left._tag).toBe('UnsupportedFeature')
+  })
+
   it('SQLite: window functions 3.25, GROUPS / EXCLUDE / WINDOW 3.28, FILTER 3.30 (else CASE), MATERIALIZED 3.35, -> 3.38, month clamp 3.46', () => {
     const v = (x: string) => sqlite.forVersion(x)
     expect(supports(v('3.24.0'), 'windowFunction')).toBe(false)

@@ -151,6 +151,23 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       : F([fragments.wrapped(self, o.expr), o.nulls === 'first' ? ' IS NULL DESC, ' : ' IS NULL ASC, ', base.orderItem({ ...o, nulls: undefined })]),
 
   fullJoin: unsupported('mysql', 'FULL JOIN'),
+  // The NULL-safe equality operator.
+  distinctFrom: (l, r, negated) => (negated
+    ? F([fragments.wrapped(self, l), ' <=> ', fragments.wrapped(self, r)])
+    : F(['NOT (', fragments.wrapped(self, l), ' <=> ', fragments.wrapped(self, r), ')'])),
+  // GROUP_CONCAT(x ORDER BY ... SEPARATOR 'sep'): the separator is a literal there.
+  stringAgg: (f) => {
+    const [e, sep] = f.args
+    const order = f.orderBy !== undefined && f.orderBy.length > 0 ? F([' ORDER BY ', fragments.joinParts(f.orderBy.map(self.orderItem), ', ')]) : F([])
+    return F([f.distinct ? 'GROUP_CONCAT(DISTINCT ' : 'GROUP_CONCAT(', self.expr(e), order, ' SEPARATOR ', self.expr(sep), ')'])
+  },
+  quantifiedArray: unsupported('mysql', 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
+  // Only GROUP_CONCAT (and JSON_ARRAYAGG on MariaDB) take an ORDER BY inside.
+  aggregateOrderBy: (f, items) => {
+    const name = f.name.toLowerCase()
+    if (name !== 'group_concat' && name !== 'json_arrayagg') throw unsupportedError(self.name, `ORDER BY inside ${f.name.toUpperCase()}`, 'only GROUP_CONCAT takes one')
+    return F([' ORDER BY ', fragments.joinParts(items.map(self.orderItem), ', ')])
+  },
   rowArgument: unsupported('mysql', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   castType: (type) => {

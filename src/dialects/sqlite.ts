@@ -114,6 +114,13 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     return groups.length === 1 ? [node] : groups.map((rows) => ({ ...node, rows }))
   },
 
+  // `IS` / `IS NOT` compare NULLs as values on every SQLite (IS DISTINCT FROM only from 3.39).
+  distinctFrom: (l, r, negated) => F([fragments.wrapped(self, l), negated ? ' IS ' : ' IS NOT ', fragments.wrapped(self, r)]),
+  // GROUP_CONCAT on every version (STRING_AGG only from 3.44).
+  stringAgg: (f) => F(['GROUP_CONCAT', f.distinct ? '(DISTINCT ' : '(', fragments.joinParts(f.args.map(self.expr), ', '),
+    f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : F([]), ')']),
+  quantifiedSubquery: unsupported('sqlite', 'ANY / ALL', 'use IN, NOT IN, or compare with MIN() / MAX() of the subquery'),
+  quantifiedArray: unsupported('sqlite', 'ANY / ALL over an array', 'use isIn with the list'),
   rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   beginTransaction: (o) => {
@@ -204,6 +211,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
       }),
       ...(versionAtLeast(version, '3.30') ? {} : { aggregateFilter: (f: Parameters<Dialect['aggregateFilter']>[0]) => fragments.filterAsCase(s, f) }),
       ...(versionAtLeast(version, '3.35') ? {} : { cteMaterialized: unsupported(name, 'MATERIALIZED hints', 'needs SQLite 3.35') }),
+      ...(versionAtLeast(version, '3.44') ? {} : { aggregateOrderBy: unsupported(name, 'ORDER BY inside an aggregate', 'needs SQLite 3.44') }),
       ...(versionAtLeast(version, '3.8.3') ? {} : { withClause: unsupported(name, 'WITH (common table expressions)', 'needs SQLite 3.8.3') }),
       forVersion: b.forVersion,
     }))

@@ -25,7 +25,7 @@ const EMPTY = F([])
 /** Where a nested expression needs parentheses to keep its meaning. */
 const needsParens = (e: Expr): boolean =>
   e.kind === 'binary' || e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'in' ||
-  e.kind === 'between' || e.kind === 'isNull'
+  e.kind === 'between' || e.kind === 'isNull' || e.kind === 'distinctFrom'
 
 /**
  * Remember the results of a pure function of one string (quoting an identifier, the fragment of a
@@ -121,6 +121,13 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'between':
           return F([wrapped(self, e.expr), e.negated ? ' NOT BETWEEN ' : ' BETWEEN ', wrapped(self, e.low), ' AND ', wrapped(self, e.high)])
         case 'isNull': return F([wrapped(self, e.expr), e.negated ? ' IS NOT NULL' : ' IS NULL'])
+        case 'distinctFrom': return self.distinctFrom(e.left, e.right, e.negated)
+        case 'tuple': return self.tuple(e.items)
+        case 'quantified': {
+          const src = e.source as SelectLike | Expr
+          if (e.quantifier !== 'any' && e.quantifier !== 'all') throw dbError('QueryError', `not a quantifier: ${JSON.stringify(e.quantifier)}`)
+          return src.kind === 'select' || src.kind === 'compound' ? self.quantifiedSubquery(e.quantifier, src) : self.quantifiedArray(e.quantifier, src)
+        }
         case 'func': return self.func(e)
         case 'excluded': return self.excluded(e.column)
         case 'subquery': return F([e.exists ? 'EXISTS (' : '(', selectLike(self, e.query), ')'])
@@ -153,8 +160,20 @@ export const standardOpen = (self: Dialect): Dialect => {
     func: (f) => {
       if (f.filter !== undefined) return self.aggregateFilter(f)
       if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
-      return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '), ')'])
+      if (f.name === 'string_agg') return self.stringAgg(f)
+      const order = f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : EMPTY
+      return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '), order, ')'])
     },
+    stringAgg: (f) => F(['STRING_AGG', f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '),
+      f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : EMPTY, ')']),
+    aggregateOrderBy: (_f, items) => F([' ORDER BY ', joinParts(items.map(self.orderItem), ', ')]),
+    distinctFrom: (l, r, negated) => F([wrapped(self, l), negated ? ' IS NOT DISTINCT FROM ' : ' IS DISTINCT FROM ', wrapped(self, r)]),
+    tuple: (items) => {
+      if (items.length === 0) throw dbError('QueryError', 'a row value needs at least one item')
+      return F(['(', joinParts(items.map(self.expr), ', '), ')'])
+    },
+    quantifiedSubquery: (quantifier, q) => F([quantifier === 'any' ? 'ANY (' : 'ALL (', selectLike(self, q), ')']),
+    quantifiedArray: (quantifier, array) => F([quantifier === 'any' ? 'ANY (' : 'ALL (', self.expr(array), ')']),
     rowArgument: (table) => F([`${self.quoteIdentifier(table)}.*`]),
 
     extension: (e) => {

@@ -312,6 +312,8 @@ export interface LockClause {
 export interface SelectNode {
   readonly kind: 'select'
   readonly distinct: boolean
+  /** `SELECT DISTINCT ON (exprs)`: the first row of each group (PostgreSQL). */
+  readonly distinctOn?: readonly Expr[]
   readonly columns: readonly Selection[]
   readonly from?: FromItem
   readonly joins: readonly JoinNode[]
@@ -349,6 +351,10 @@ export type SelectLike = SelectNode | CompoundNode
 export interface OnConflict {
   /** Columns of the unique key (PostgreSQL and SQLite need them; MySQL uses any unique key). */
   readonly target: readonly string[]
+  /** `ON CONFLICT ON CONSTRAINT name` instead of columns (PostgreSQL). */
+  readonly constraint?: string
+  /** The predicate of a partial unique index: `ON CONFLICT (cols) WHERE ...` (PostgreSQL, SQLite). */
+  readonly targetWhere?: Expr
   /** `null`: do nothing. Otherwise the assignments; use `excluded(col)` for the proposed row. */
   readonly update: readonly (readonly [string, Expr])[] | null
   /** Optional condition on the update (PostgreSQL and SQLite). */
@@ -364,6 +370,8 @@ export interface InsertNode {
   /** `INSERT INTO t (columns) SELECT ...`: the rows come from a query instead of `rows`. */
   readonly query?: SelectLike
   readonly onConflict?: OnConflict
+  /** `INSERT OR IGNORE` / `INSERT OR REPLACE` (SQLite), `INSERT IGNORE` / `REPLACE` (MySQL). */
+  readonly or?: 'ignore' | 'replace'
   readonly returning?: readonly Selection[]
   readonly with?: WithClause
 }
@@ -372,7 +380,12 @@ export interface UpdateNode {
   readonly kind: 'update'
   readonly table: TableRef
   readonly set: readonly (readonly [string, Expr])[]
+  /** `UPDATE t SET ... FROM a, b` (MySQL: `UPDATE t, a, b SET ...`): tables the SET and WHERE may use. */
+  readonly from?: readonly FromItem[]
   readonly where?: Expr
+  /** `ORDER BY ... LIMIT n` (MySQL, MariaDB, SQLite built with it). */
+  readonly orderBy?: readonly OrderItem[]
+  readonly limit?: number | ParamNode
   readonly returning?: readonly Selection[]
   readonly with?: WithClause
 }
@@ -380,7 +393,12 @@ export interface UpdateNode {
 export interface DeleteNode {
   readonly kind: 'delete'
   readonly table: TableRef
+  /** `DELETE FROM t USING a, b` (MySQL: `DELETE t FROM t, a, b`): tables the WHERE may use. */
+  readonly using?: readonly FromItem[]
   readonly where?: Expr
+  /** `ORDER BY ... LIMIT n` (MySQL, MariaDB, SQLite built with it). */
+  readonly orderBy?: readonly OrderItem[]
+  readonly limit?: number | ParamNode
   readonly returning?: readonly Selection[]
   readonly with?: WithClause
 }

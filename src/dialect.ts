@@ -9,7 +9,7 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type {
   BinaryOp, CaseNode, CompoundNode, CteNode, DateUnit, DatePart, DeleteNode, DerivedTable, ExplainNode, Expr, ExtensionNode, FrameSpec,
-  FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, NamedWindow, OrderItem, ParamNode, QueryNode,
+  FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, NamedWindow, OnConflict, OrderItem, ParamNode, QueryNode,
   SelectLike, SelectNode, Selection, UpdateNode, WindowNode, WindowSpec, WithClause,
 } from './ast.js'
 import type { DbError } from './errors.js'
@@ -108,6 +108,20 @@ export interface Dialect extends DdlDialect {
   readonly frameExclusion: (exclude: NonNullable<FrameSpec['exclude']>) => Fragment
 
   // ---- clauses
+  /** `DISTINCT ON (a, b) ` (trailing space), after SELECT. */
+  readonly distinctOn: (items: readonly Expr[]) => Fragment
+  /** `INSERT OR IGNORE INTO ` / `INSERT IGNORE INTO `: the verb of an insert that skips failing rows. */
+  readonly insertIgnore: () => Fragment
+  /** `INSERT OR REPLACE INTO ` / `REPLACE INTO `: the verb of an insert that replaces conflicting rows. */
+  readonly insertReplace: () => Fragment
+  /** The conflict target of an upsert: ` (cols) [WHERE ...]` or ` ON CONSTRAINT name`. */
+  readonly conflictTarget: (oc: OnConflict) => Fragment
+  /** An UPDATE with other tables: `UPDATE t SET ... FROM a` (MySQL: `UPDATE t, a SET ...`). */
+  readonly updateFrom: (node: UpdateNode) => Fragment
+  /** A DELETE with other tables: `DELETE FROM t USING a` (MySQL: `DELETE t FROM t, a`). */
+  readonly deleteUsing: (node: DeleteNode) => Fragment
+  /** ` ORDER BY ... LIMIT n` (leading space) on an UPDATE or a DELETE. */
+  readonly writeLimit: (orderBy: readonly OrderItem[], limit: number | ParamNode | undefined) => Fragment
   /** `SELECT ` or `SELECT DISTINCT ` (where optimizer hints go). */
   readonly selectClause: (q: SelectNode) => Fragment
   readonly selection: (s: Selection) => Fragment

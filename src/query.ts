@@ -323,6 +323,7 @@ export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>):
   ({
     kind: 'select',
     distinct: c.distinct ?? q.distinct,
+    distinctOn: 'distinctOn' in c ? c.distinctOn : q.distinctOn,
     columns: c.columns ?? q.columns,
     from: 'from' in c ? c.from : q.from,
     joins: c.joins ?? q.joins,
@@ -429,8 +430,12 @@ export const crossJoin = (t: string | TableRef | DerivedTable) => joinWith('cros
  * direction is written as it is, so it may carry its own (`orderBy(sql\`name desc\`)`).
  * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
  */
-export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => <Q extends SelectLike>(q: Q): Q =>
-  patchQuery(q, { orderBy: [...q.orderBy, { expr: toExpr(e), direction: direction ?? (isFragment(e) ? undefined : 'asc'), nulls } as OrderItem] })
+export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q => {
+  const item = { expr: toExpr(e), direction: direction ?? (isFragment(e) ? undefined : 'asc'), nulls } as OrderItem
+  return q.kind === 'update' || q.kind === 'delete'
+    ? ({ ...q, orderBy: [...(q.orderBy ?? []), item] })
+    : patchQuery(q as SelectLike, { orderBy: [...(q as SelectLike).orderBy, item] }) as Q
+}
 
 /** `GROUP BY` @example pipe(from('invoices'), select('country', { n: count() }), groupBy('country')) */
 export const groupBy = (...cols: readonly Operand[]) => <Q extends SelectNode>(q: Q): Q =>
@@ -442,8 +447,12 @@ export const having = (c: Expr | Fragment | Record<string, unknown>) => <Q exten
   return patchSelect(q, { having: q.having ? node({ kind: 'and', items: [q.having, cond] }) : cond })
 }
 
-/** `LIMIT n` @example limit(10) */
-export const limit = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { limit: n })
+/**
+ * `LIMIT n`; on an UPDATE or a DELETE, where the engine has it (MySQL, MariaDB, SQLite).
+ * @example limit(10)
+ */
+export const limit = (n: number | ParamNode) => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q =>
+  q.kind === 'update' || q.kind === 'delete' ? ({ ...q, limit: n }) : patchQuery(q as SelectLike, { limit: n }) as Q
 /** `OFFSET n` (dialects supply the LIMIT some engines need with it) @example offset(20) */
 export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { offset: n })
 
@@ -493,11 +502,18 @@ export const fromSelect = (columns: readonly string[], query: SelectLike) => <Q 
  * @example onConflict(['email'], ['name'])                          // name = proposed name
  * @example onConflict(['email'], { visits: add('visits', val(1)) }) // visits = visits + 1
  * @example onConflict(['email'], 'nothing')
+ * @example onConflict({ constraint: 'users_email_key' }, 'nothing')            // PostgreSQL
+ * @example onConflict(['email'], 'nothing', { targetWhere: isNull('deleted_at') }) // a partial unique index
  */
 export const onConflict = (
-  target: readonly string[],
+  target: readonly string[] | { readonly constraint: string },
   action: 'nothing' | readonly string[] | Readonly<Record<string, unknown>>,
-  options?: { readonly where?: Expr | Fragment | Record<string, unknown> },
+  options?: {
+    /** A condition on the update (PostgreSQL and SQLite). */
+    readonly where?: Expr | Fragment | Record<string, unknown>
+    /** The predicate of a partial unique index the target names: `ON CONFLICT (cols) WHERE ...`. */
+    readonly targetWhere?: Expr | Fragment | Record<string, unknown>
+  },
 ) => <Q extends InsertNode>(q: Q): Q => {
   const update: OnConflict['update'] = action === 'nothing'
     ? null
@@ -505,7 +521,10 @@ export const onConflict = (
       ? (action as readonly string[]).map((c) => [c, excluded(c)] as const)
       : Object.entries(action as Record<string, unknown>).map(([c, v]) => [c, toValue(v)] as const)
   const where = options?.where === undefined ? undefined : toCondition(options.where)
-  return { ...q, onConflict: { target, update, where } }
+  const targetWhere = options?.targetWhere === undefined ? undefined : toCondition(options.targetWhere)
+  const columns = Array.isArray(target) ? target as readonly string[] : []
+  const constraint = Array.isArray(target) ? undefined : (target as { readonly constraint: string }).constraint
+  return { ...q, onConflict: { target: columns, update, where, ...(constraint === undefined ? {} : { constraint }), ...(targetWhere === undefined ? {} : { targetWhere }) } }
 }
 
 /**

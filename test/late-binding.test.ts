@@ -11,7 +11,7 @@ import {
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
   type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
   sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
-  isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn,
+  distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn,
   forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -80,6 +80,13 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   quantifiedArray: [pipe(from('t'), where(eq('a', any([1, 2]))))],
   stringAgg: [pipe(from('t'), select(as(stringAgg('a', ','), 's')))],
   aggregateOrderBy: [pipe(from('t'), select(as(stringAgg('a', ',', { orderBy: ['a'] }), 's'))), pipe(from('t'), select(as(aggregate(fn('array_agg', 'a'), { orderBy: ['a'] }), 's')))],
+  distinctOn: [pipe(from('t'), distinctOn('a'), orderBy('a'))],
+  insertIgnore: [pipe(insertInto('t'), values({ a: 1 }), orIgnore)],
+  insertReplace: [pipe(insertInto('t'), values({ a: 1 }), orReplace)],
+  conflictTarget: [pipe(insertInto('t'), values({ a: 1 }), onConflict(['a'], 'nothing')), pipe(insertInto('t'), values({ a: 1 }), onConflict(['a'], ['b'], { targetWhere: gt('b', 0) }))],
+  updateFrom: [pipe(update('t'), set({ a: col('u.a') }), updateFrom('u'), where(eq('u.b', col('t.b'))))],
+  deleteUsing: [pipe(deleteFrom('t'), deleteUsing('u'), where(eq('u.b', col('t.b'))))],
+  writeLimit: [pipe(update('t'), set({ a: 1 }), orderBy('a'), limit(2)), pipe(deleteFrom('t'), limit(1)), pipe(update('t'), set({ a: col('u.a') }), updateFrom('u'), limit(1))],
   embedded: [sql`SELECT * FROM t WHERE a IN ${pipe(from('u'), select('a'))}`, sql`SELECT ${col('a')} FROM t`],
   caseWhen: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 'big']], 'small'), 'size'))), pipe(from('t'), where(eq(caseOf('a', [[1, 'one']]), 'one')))],
   cast: [pipe(from('t'), select(as(cast('a', 'integer'), 'n'))), pipe(update('t'), set({ a: cast(val('2'), 'decimal(10,2)') }))],

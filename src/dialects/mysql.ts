@@ -62,7 +62,7 @@ type MysqlFields = Omit<MysqlDialect, keyof Dialect>
  */
 const canSkipConflicts = (q: InsertNode): boolean => {
   const oc = q.onConflict
-  return oc !== undefined && oc.update === null && oc.where === undefined && oc.target.length > 0 && q.query === undefined &&
+  return oc !== undefined && oc.update === null && oc.where === undefined && oc.constraint === undefined && oc.targetWhere === undefined && oc.target.length > 0 && q.query === undefined &&
     q.rows.length > 0 && q.columns.length > 0 && oc.target.every((c) => q.columns.includes(c)) && q.rows.every((r) => !r.includes(DEFAULT))
 }
 
@@ -168,6 +168,33 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     if (name !== 'group_concat' && name !== 'json_arrayagg') throw unsupportedError(self.name, `ORDER BY inside ${f.name.toUpperCase()}`, 'only GROUP_CONCAT takes one')
     return F([' ORDER BY ', fragments.joinParts(items.map(self.orderItem), ', ')])
   },
+  distinctOn: unsupported('mysql', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
+  // INSERT IGNORE also turns NOT NULL, range and length errors into warnings and writes changed
+  // values: it is what the user asked for with orIgnore(), never what onConflict renders.
+  insertIgnore: () => F(['INSERT IGNORE INTO ']),
+  insertReplace: () => F(['REPLACE INTO ']),
+  // Multi-table UPDATE: every table after UPDATE, SET columns qualified with the target's name.
+  updateFrom: (q) => {
+    if (q.orderBy !== undefined || q.limit !== undefined) throw unsupportedError(self.name, 'ORDER BY / LIMIT on an UPDATE of several tables')
+    if (q.returning !== undefined && q.returning.length > 0) throw unsupportedError(self.name, 'RETURNING on an UPDATE of several tables')
+    const target = q.table.alias ?? q.table.name
+    const sets = q.set.map(([c, v]) => F([self.column(target, c), ' = ', self.expr(v)]))
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.updateWith(q.with))
+    parts.push('UPDATE ', fragments.joinParts([q.table, ...(q.from ?? [])].map(self.fromItem), ', '), ' SET ', fragments.joinParts(sets, ', '))
+    if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+    return F(parts)
+  },
+  // Multi-table DELETE: the rows of the first table only.
+  deleteUsing: (q) => {
+    if (q.orderBy !== undefined || q.limit !== undefined) throw unsupportedError(self.name, 'ORDER BY / LIMIT on a DELETE of several tables')
+    if (q.returning !== undefined && q.returning.length > 0) throw unsupportedError(self.name, 'RETURNING on a DELETE of several tables')
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.deleteWith(q.with))
+    parts.push(`DELETE ${self.quoteIdentifier(q.table.alias ?? q.table.name)} FROM `, fragments.joinParts([q.table, ...(q.using ?? [])].map(self.fromItem), ', '))
+    if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+    return F(parts)
+  },
   rowArgument: unsupported('mysql', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   castType: (type) => {
@@ -251,6 +278,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
 
   upsert: (node) => {
     const oc = node.onConflict!
+    if (oc.constraint !== undefined || oc.targetWhere !== undefined) {
+      throw unsupportedError(self.name, oc.constraint !== undefined ? 'ON CONFLICT ON CONSTRAINT' : 'a conflict target with WHERE', 'ON DUPLICATE KEY UPDATE fires on any unique key')
+    }
     if (oc.where !== undefined) {
       throw unsupportedError(self.name, 'upsert with a WHERE condition', 'ON DUPLICATE KEY UPDATE has no WHERE; use IF() in the assignments')
     }

@@ -37,7 +37,7 @@
  */
 import type { Expr, InsertNode, JsonPath } from '../ast.js'
 import { DEFAULT } from '../ast.js'
-import type { Dialect } from '../dialect.js'
+import { type Dialect, unsupported } from '../dialect.js'
 import { dbError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
@@ -279,6 +279,10 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     })
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(', F(arrays), ')'])
   },
+
+  insertIgnore: unsupported('postgres', 'INSERT OR IGNORE', "use onConflict(columns, 'nothing')"),
+  insertReplace: unsupported('postgres', 'INSERT OR REPLACE', 'use onConflict(columns, [...columns to take from the new row])'),
+  writeLimit: unsupported('postgres', 'ORDER BY / LIMIT on UPDATE and DELETE', 'limit a subquery of the keys: where(isIn(key, pipe(from(t), select(key), orderBy(...), limit(n))))'),
 
   castType: (type) => (fragments.portableType(type).name === 'json' ? 'JSONB' : base.castType(type)),
 

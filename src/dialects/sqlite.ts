@@ -19,7 +19,7 @@
 import type { DateUnit, Expr, InsertNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
-import { dbError } from '../errors.js'
+import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, isJsonValue, type Fragment } from '../sql.js'
 import { fragments, standard } from './standard.js'
@@ -121,6 +121,14 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : F([]), ')']),
   quantifiedSubquery: unsupported('sqlite', 'ANY / ALL', 'use IN, NOT IN, or compare with MIN() / MAX() of the subquery'),
   quantifiedArray: unsupported('sqlite', 'ANY / ALL over an array', 'use isIn with the list'),
+  distinctOn: unsupported('sqlite', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
+  insertIgnore: () => F(['INSERT OR IGNORE INTO ']),
+  insertReplace: () => F(['INSERT OR REPLACE INTO ']),
+  conflictTarget: (oc) => {
+    if (oc.constraint !== undefined) throw unsupportedError(self.name, 'ON CONFLICT ON CONSTRAINT', 'name the columns of the unique index')
+    return base.conflictTarget(oc)
+  },
+  deleteUsing: unsupported('sqlite', 'DELETE ... USING', 'use where(isIn(key, subquery)) or where(exists(...))'),
   rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   beginTransaction: (o) => {
@@ -211,6 +219,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
       }),
       ...(versionAtLeast(version, '3.30') ? {} : { aggregateFilter: (f: Parameters<Dialect['aggregateFilter']>[0]) => fragments.filterAsCase(s, f) }),
       ...(versionAtLeast(version, '3.35') ? {} : { cteMaterialized: unsupported(name, 'MATERIALIZED hints', 'needs SQLite 3.35') }),
+      ...(versionAtLeast(version, '3.33') ? {} : { updateFrom: unsupported(name, 'UPDATE ... FROM', 'needs SQLite 3.33') }),
       ...(versionAtLeast(version, '3.44') ? {} : { aggregateOrderBy: unsupported(name, 'ORDER BY inside an aggregate', 'needs SQLite 3.44') }),
       ...(versionAtLeast(version, '3.8.3') ? {} : { withClause: unsupported(name, 'WITH (common table expressions)', 'needs SQLite 3.8.3') }),
       forVersion: b.forVersion,

@@ -9,7 +9,7 @@ import { left, right } from 'fp-ts/lib/Either.js'
 import type {
   CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection,
 } from '../ast.js'
-import { type Dialect, supports, type TransactionOptions } from '../dialect.js'
+import { type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
 import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fragment, type Part } from '../sql.js'
@@ -180,7 +180,43 @@ export const standardOpen = (self: Dialect): Dialect => {
       throw dbError('UnsupportedFeature', `${self.name} has no extension named ${e.name} (add it with extend: extension: (e) => ...)`, { dialect: self.name, feature: e.name })
     },
 
-    selectClause: (q) => F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
+    selectClause: (q) =>
+      q.distinctOn !== undefined && q.distinctOn.length > 0 ? F(['SELECT ', self.distinctOn(q.distinctOn)]) : F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
+    distinctOn: (items) => F(['DISTINCT ON (', joinParts(items.map(self.expr), ', '), ') ']),
+    insertIgnore: unsupported('standard', 'INSERT OR IGNORE', "use onConflict(columns, 'nothing')"),
+    insertReplace: unsupported('standard', 'INSERT OR REPLACE', 'use onConflict(columns, [...columns to take from the new row])'),
+    conflictTarget: (oc) => {
+      if (oc.constraint !== undefined) return F([` ON CONSTRAINT ${self.quoteIdentifier(oc.constraint)}`])
+      if (oc.target.length === 0) return EMPTY
+      const cols = ` (${oc.target.map(self.quoteIdentifier).join(', ')})`
+      // Values written as literals: the engine matches this predicate to the index's own when planning.
+      return oc.targetWhere === undefined ? F([cols]) : F([cols, ' WHERE ', self.inlineSql(self.expr(oc.targetWhere))])
+    },
+    updateFrom: (q) => {
+      const sets = q.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.updateWith(q.with))
+      parts.push('UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', '), ' FROM ', joinParts((q.from ?? []).map(self.fromItem), ', '))
+      if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
+      if (q.returning !== undefined && q.returning.length > 0) parts.push(self.updateReturning(q.returning))
+      return F(parts)
+    },
+    deleteUsing: (q) => {
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.deleteWith(q.with))
+      parts.push('DELETE FROM ', self.fromItem(q.table), ' USING ', joinParts((q.using ?? []).map(self.fromItem), ', '))
+      if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
+      if (q.returning !== undefined && q.returning.length > 0) parts.push(self.deleteReturning(q.returning))
+      return F(parts)
+    },
+    writeLimit: (orderBy, limit) => {
+      const parts: Part[] = []
+      if (orderBy.length > 0) parts.push(' ORDER BY ', joinParts(orderBy.map(self.orderItem), ', '))
+      if (limit !== undefined) parts.push(' LIMIT ', amount(self, limit))
+      return F(parts)
+    },
 
     excluded: (column) => F([`EXCLUDED.${self.quoteIdentifier(column)}`]),
 
@@ -308,11 +344,11 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     upsert: (node) => {
       const oc = node.onConflict!
-      const target = oc.target.length === 0 ? '' : ` (${oc.target.map(self.quoteIdentifier).join(', ')})`
-      if (oc.update === null) return F([` ON CONFLICT${target} DO NOTHING`])
-      if (oc.target.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
+      const target = self.conflictTarget(oc)
+      if (oc.update === null) return F([' ON CONFLICT', target, ' DO NOTHING'])
+      if (oc.target.length === 0 && oc.constraint === undefined) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
       const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
-      return F([` ON CONFLICT${target} DO UPDATE SET `, joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
+      return F([' ON CONFLICT', target, ' DO UPDATE SET ', joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
     },
 
     withClause: (w) => {
@@ -397,7 +433,7 @@ export const standardOpen = (self: Dialect): Dialect => {
     compileInsert: (q) => {
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.insertWith(q.with))
-      parts.push('INSERT INTO ', self.fromItem(q.table), self.insertValues(q))
+      parts.push(q.or === 'ignore' ? self.insertIgnore() : q.or === 'replace' ? self.insertReplace() : 'INSERT INTO ', self.fromItem(q.table), self.insertValues(q))
       if (q.onConflict !== undefined) parts.push(self.upsert(q))
       if (q.returning !== undefined && q.returning.length > 0) parts.push(self.insertReturning(q.returning))
       return F(parts)
@@ -405,20 +441,24 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     compileUpdate: (q) => {
       if (q.set.length === 0) throw dbError('QueryError', `UPDATE ${q.table.name} has no assignments`)
+      if (q.from !== undefined && q.from.length > 0) return self.updateFrom(q)
       const sets = q.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.updateWith(q.with))
       parts.push('UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', '))
       if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
       if (q.returning !== undefined && q.returning.length > 0) parts.push(self.updateReturning(q.returning))
       return F(parts)
     },
 
     compileDelete: (q) => {
+      if (q.using !== undefined && q.using.length > 0) return self.deleteUsing(q)
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.deleteWith(q.with))
       parts.push('DELETE FROM ', self.fromItem(q.table))
       if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
       if (q.returning !== undefined && q.returning.length > 0) parts.push(self.deleteReturning(q.returning))
       return F(parts)
     },

@@ -266,7 +266,7 @@ export interface DerivedTable {
   /** The subquery may reference the tables before it in FROM. */
   readonly lateral?: boolean
 }
-export type FromItem = TableRef | RawNode | DerivedTable
+export type FromItem = TableRef | RawNode | DerivedTable | ValuesTable
 
 export interface JoinNode {
   readonly type: 'inner' | 'left' | 'right' | 'full' | 'cross'
@@ -286,7 +286,8 @@ export interface OrderItem {
 export interface CteNode {
   readonly name: string
   readonly columns?: readonly string[]
-  readonly query: SelectLike | RawNode
+  /** A query, or a data-modifying statement whose RETURNING rows the CTE holds (PostgreSQL). */
+  readonly query: SelectLike | RawNode | InsertNode | UpdateNode | DeleteNode
   /** A planner hint: `true` MATERIALIZED, `false` NOT MATERIALIZED, absent: the planner decides. */
   readonly materialized?: boolean
 }
@@ -401,6 +402,14 @@ export interface DeleteNode {
   readonly limit?: number | ParamNode
   readonly returning?: readonly Selection[]
   readonly with?: WithClause
+}
+
+/** `VALUES (...), (...)` as a table in FROM or JOIN: `(VALUES ...) AS alias (columns)`. */
+export interface ValuesTable {
+  readonly kind: 'values'
+  readonly rows: readonly (readonly Expr[])[]
+  readonly alias: string
+  readonly columns: readonly string[]
 }
 
 /** `EXPLAIN` of a statement: its rows are the engine's query plan. */

@@ -10,7 +10,7 @@ import type { Either } from 'fp-ts/lib/Either.js'
 import type {
   BinaryOp, CaseNode, CompoundNode, CteNode, DateUnit, DatePart, DeleteNode, DerivedTable, ExplainNode, Expr, ExtensionNode, FrameSpec,
   FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, NamedWindow, OnConflict, OrderItem, ParamNode, QueryNode,
-  SelectLike, SelectNode, Selection, UpdateNode, WindowNode, WindowSpec, WithClause,
+  SelectLike, SelectNode, Selection, UpdateNode, ValuesTable, WindowNode, WindowSpec, WithClause,
 } from './ast.js'
 import type { DbError } from './errors.js'
 import { unsupportedError } from './errors.js'
@@ -159,6 +159,10 @@ export interface Dialect extends DdlDialect {
   readonly withClause: (w: WithClause) => Fragment
   /** One common table expression. */
   readonly cte: (c: CteNode) => Fragment
+  /** An INSERT, UPDATE or DELETE (with RETURNING) as the query of a CTE. */
+  readonly cteStatement: (q: InsertNode | UpdateNode | DeleteNode) => Fragment
+  /** `(VALUES (...), ...) AS alias (columns)` in FROM or JOIN. */
+  readonly valuesTable: (v: ValuesTable) => Fragment
   /** The `MATERIALIZED ` / `NOT MATERIALIZED ` hint of a CTE (trailing space). */
   readonly cteMaterialized: (materialized: boolean) => Fragment
   /** The WITH clause of an INSERT, UPDATE or DELETE. */

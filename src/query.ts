@@ -14,7 +14,7 @@
  */
 import type {
   BinaryOp, CompoundNode, DeleteNode, DerivedTable, Expr, FromItem, InsertNode, JoinNode, OnConflict, OrderItem, QueryNode, RawNode,
-  SelectLike, SelectNode, Selection, TableRef, UpdateNode, ParamNode,
+  SelectLike, SelectNode, Selection, TableRef, UpdateNode, ParamNode, ValuesTable,
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { isFragment, type Fragment } from './sql.js'
@@ -301,7 +301,7 @@ const selections = (args: readonly SelectArg[]): Selection[] => {
  * it selects `*`.
  * @example pipe(from('users'), where({ id: 1 }))
  */
-export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable): Select<R> => ({
+export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable | ValuesTable): Select<R> => ({
   kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
   from: typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t,
 })
@@ -400,8 +400,8 @@ const isUsing = (u: unknown): u is Using =>
   typeof u === 'object' && u !== null && !isExpr(u) && Array.isArray((u as { using?: unknown }).using) && Object.keys(u).length === 1
 
 const joinWith = (type: JoinNode['type']) =>
-  (t: string | TableRef | Fragment | DerivedTable, on?: JoinCondition) => <Q extends SelectNode>(q: Q): Q => {
-    const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef | DerivedTable)
+  (t: string | TableRef | Fragment | DerivedTable | ValuesTable, on?: JoinCondition) => <Q extends SelectNode>(q: Q): Q => {
+    const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef | DerivedTable | ValuesTable)
     const j: JoinNode = on === undefined
       ? { type, table: tableNode }
       : isUsing(on)
@@ -423,7 +423,7 @@ export const rightJoin = joinWith('right')
 /** `FULL JOIN` (rendered only where the dialect has it). @example fullJoin('b', ['a.id', 'b.id']) */
 export const fullJoin = joinWith('full')
 /** `CROSS JOIN` @example crossJoin('media_type') */
-export const crossJoin = (t: string | TableRef | DerivedTable) => joinWith('cross')(t)
+export const crossJoin = (t: string | TableRef | DerivedTable | ValuesTable) => joinWith('cross')(t)
 
 /**
  * Add an ORDER BY item. The direction is ASC unless given; a `sql` fragment without a

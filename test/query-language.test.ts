@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   add, as, avg, cast, caseOf, caseWhen, coalesce, col, compose, concat, connect, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
-  deleteFrom, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
+  deleteFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
   forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
   jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
   preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
@@ -937,6 +937,32 @@ const cases: readonly Case[] = [
       expect((await ok(db.execute(pipe(update(JOB), set({ state: 'taken' }), where({ state: 'ready' }), orderBy('id', 'desc'), limit(2))))).rowsAffected).toBe(2)
       expect((await ok(db.execute(pipe(deleteFrom(JOB), where({ state: 'taken' }), orderBy('id'), limit(1))))).rowsAffected).toBe(1)
       expect(await rowsOf(db, pipe(from(JOB), select('id', 'state'), orderBy('id')))).toEqual([[1, 'ready'], [3, 'taken'], [4, 'done']])
+      await resetJobs(db)
+    },
+  },
+  {
+    name: 'VALUES as a table with column names, joined (SQLite, MySQL, MariaDB: a UNION ALL of SELECTs)',
+    q: pipe(from(valuesTable('v', ['id', 'label'], [[1, 'first'], [3, "third's"]])), join(`${S} s`, ['s.id', 'v.id']), select('v.label', 's.name'), orderBy('v.id')),
+    expect: {
+      sqlite: { sql: 'SELECT "v"."label", "s"."name" FROM (SELECT 1 AS "id", ? AS "label" UNION ALL SELECT 3, ?) AS "v" INNER JOIN "ql_staff" AS "s" ON "s"."id" = "v"."id" ORDER BY "v"."id" ASC', params: ['first', "third's"] },
+      ...onMysql('SELECT `v`.`label`, `s`.`name` FROM (SELECT 1 AS `id`, ? AS `label` UNION ALL SELECT 3, ?) AS `v` INNER JOIN `ql_staff` AS `s` ON `s`.`id` = `v`.`id` ORDER BY `v`.`id` ASC', ['first', "third's"]),
+      ...onPostgres('SELECT "v"."label", "s"."name" FROM (VALUES (1, ?), (3, ?)) AS "v" ("id", "label") INNER JOIN "ql_staff" AS "s" ON "s"."id" = "v"."id" ORDER BY "v"."id" ASC', ['first', "third's"]),
+    },
+    rows: [['first', 'Ada'], ["third's", 'Chen']],
+  },
+  {
+    name: 'a data-modifying CTE: WITH gone AS (DELETE ... RETURNING) (PostgreSQL)',
+    q: pipe(from('gone'), select(as(count(), 'n')), withCte(cte('gone', pipe(deleteFrom(JOB), where({ state: 'ready' }), returning('id'))))),
+    expect: {
+      sqlite: unsupported('cteStatement'),
+      mariadb: unsupported('cteStatement'),
+      mysql: unsupported('cteStatement'),
+      ...onPostgres('WITH "gone" AS (DELETE FROM "ql_job" WHERE "state" = ? RETURNING "id") SELECT COUNT(*) AS "n" FROM "gone"', ['ready']),
+    },
+    run: async (db) => {
+      await resetJobs(db)
+      expect(await rowsOf(db, pipe(from('gone'), select(as(count(), 'n')), withCte(cte('gone', pipe(deleteFrom(JOB), where({ state: 'ready' }), returning('id'))))))).toEqual([[3]])
+      expect(await rowsOf(db, pipe(from(JOB), select('id')))).toEqual([[4]])
       await resetJobs(db)
     },
   },

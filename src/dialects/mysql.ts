@@ -168,6 +168,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     if (name !== 'group_concat' && name !== 'json_arrayagg') throw unsupportedError(self.name, `ORDER BY inside ${f.name.toUpperCase()}`, 'only GROUP_CONCAT takes one')
     return F([' ORDER BY ', fragments.joinParts(items.map(self.orderItem), ', ')])
   },
+  valuesTable: (v) => fragments.valuesAsUnion(self, v),
+  cteStatement: unsupported('mysql', 'INSERT / UPDATE / DELETE in WITH'),
   distinctOn: unsupported('mysql', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
   // INSERT IGNORE also turns NOT NULL, range and length errors into warnings and writes changed
   // values: it is what the user asked for with orIgnore(), never what onConflict renders.

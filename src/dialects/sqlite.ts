@@ -128,6 +128,8 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     if (oc.constraint !== undefined) throw unsupportedError(self.name, 'ON CONFLICT ON CONSTRAINT', 'name the columns of the unique index')
     return base.conflictTarget(oc)
   },
+  valuesTable: (v) => fragments.valuesAsUnion(self, v),
+  cteStatement: unsupported('sqlite', 'INSERT / UPDATE / DELETE in WITH', 'run the statement with RETURNING, then the query'),
   deleteUsing: unsupported('sqlite', 'DELETE ... USING', 'use where(isIn(key, subquery)) or where(exists(...))'),
   rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 

@@ -7,7 +7,7 @@
  */
 import { left, right } from 'fp-ts/lib/Either.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection,
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection, ValuesTable,
 } from '../ast.js'
 import { type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
@@ -301,6 +301,7 @@ export const standardOpen = (self: Dialect): Dialect => {
       // A raw table reference is written as it is; a raw query (SELECT, WITH, VALUES) is a subquery.
       if (t.kind === 'raw') return startsAQuery((t as RawNode).fragment) ? F(['(', (t as RawNode).fragment, ')']) : (t as RawNode).fragment
       if (t.kind === 'derived') return t.lateral === true ? self.lateral(t) : self.derivedTable(t)
+      if (t.kind === 'values') return self.valuesTable(t)
       if (t.schema === undefined && t.alias === undefined) return tableOf(t.name)
       const name = t.schema === undefined ? self.quoteIdentifier(t.name) : `${self.quoteIdentifier(t.schema)}.${self.quoteIdentifier(t.name)}`
       return F([t.alias === undefined ? name : `${name} AS ${self.quoteIdentifier(t.alias)}`])
@@ -361,8 +362,17 @@ export const standardOpen = (self: Dialect): Dialect => {
       parts.push(' AS ')
       // A hint, not a meaning: dropped where the engine has no such hint.
       if (c.materialized !== undefined && supports(self, 'cteMaterialized')) parts.push(self.cteMaterialized(c.materialized))
-      parts.push('(', c.query.kind === 'raw' ? c.query.fragment : selectLike(self, c.query), ')')
+      const q = c.query
+      parts.push('(', q.kind === 'raw' ? q.fragment : q.kind === 'insert' || q.kind === 'update' || q.kind === 'delete' ? self.cteStatement(q) : selectLike(self, q), ')')
       return F(parts)
+    },
+    cteStatement: (q) => self.statement(q),
+    valuesTable: (v) => {
+      if (v.rows.length === 0) throw dbError('QueryError', `VALUES table ${v.alias} has no rows`)
+      for (const r of v.rows) if (r.length !== v.columns.length) throw dbError('QueryError', `VALUES table ${v.alias}: a row has ${r.length} values for ${v.columns.length} columns`)
+      // Numbers as literals (like CASE results): an untyped parameter in VALUES would be text on PostgreSQL.
+      const rows = v.rows.map((r) => F(['(', joinParts(r.map(self.caseResult), ', '), ')']))
+      return F(['(VALUES ', joinParts(rows, ', '), `) AS ${self.quoteIdentifier(v.alias)} (${v.columns.map(self.quoteIdentifier).join(', ')})`])
     },
     cteMaterialized: (m) => F([m ? 'MATERIALIZED ' : 'NOT MATERIALIZED ']),
     insertWith: (w) => self.withClause(w),
@@ -639,6 +649,19 @@ const filterAsCase = (self: Dialect, f: FuncNode): Fragment => {
 }
 const ONE: RawNode = { kind: 'raw', fragment: F(['1']) }
 
+/**
+ * A VALUES table as `(SELECT a AS x, b AS y UNION ALL SELECT c, d) AS alias`, for engines
+ * without column names on a derived table (SQLite, MariaDB).
+ */
+const valuesAsUnion = (self: Dialect, v: ValuesTable): Fragment => {
+  if (v.rows.length === 0) throw dbError('QueryError', `VALUES table ${v.alias} has no rows`)
+  const rows = v.rows.map((r, i) => {
+    if (r.length !== v.columns.length) throw dbError('QueryError', `VALUES table ${v.alias}: a row has ${r.length} values for ${v.columns.length} columns`)
+    return F(['SELECT ', joinParts(r.map((cell, j) => (i === 0 ? F([self.caseResult(cell), ` AS ${self.quoteIdentifier(v.columns[j])}`]) : self.caseResult(cell))), ', ')])
+  })
+  return F(['(', joinParts(rows, ' UNION ALL '), `) AS ${self.quoteIdentifier(v.alias)}`])
+}
+
 /** Wrap a SELECT as a derived table and select everything from it (for engines that cannot parenthesise). */
 const selectAllFrom = (self: Dialect, q: SelectLike, alias?: string): Fragment =>
   F(['SELECT * FROM (', selectLike(self, q), alias === undefined ? ')' : `) AS ${self.quoteIdentifier(alias)}`])
@@ -657,7 +680,7 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
 
 /** Helpers for dialect authors. */
 export const fragments = {
-  joinParts, wrapped, amount, isolationSql, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  joinParts, wrapped, amount, isolationSql, valuesAsUnion, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

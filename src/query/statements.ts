@@ -4,7 +4,7 @@
  * dialect function (`distinctOn`, `insertIgnore`, `insertReplace`, `updateFrom`, `deleteUsing`);
  * an engine without one fails with UnsupportedFeature.
  */
-import type { DeleteNode, DerivedTable, FromItem, InsertNode, SelectNode, TableRef, UpdateNode } from '../ast.js'
+import type { DeleteNode, DerivedTable, FromItem, InsertNode, SelectNode, TableRef, UpdateNode, ValuesTable } from '../ast.js'
 import { patchSelect, raw, table, toExpr, type Operand } from '../query.js'
 import { isFragment, type Fragment } from '../sql.js'
 
@@ -31,7 +31,7 @@ export const orIgnore = <Q extends InsertNode>(q: Q): Q => ({ ...q, or: 'ignore'
  */
 export const orReplace = <Q extends InsertNode>(q: Q): Q => ({ ...q, or: 'replace' })
 
-const fromItem = (t: string | TableRef | Fragment | DerivedTable): FromItem =>
+const fromItem = (t: string | TableRef | Fragment | DerivedTable | ValuesTable): FromItem =>
   typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t
 
 /**
@@ -39,7 +39,7 @@ const fromItem = (t: string | TableRef | Fragment | DerivedTable): FromItem =>
  * `UPDATE t, a SET t.col = ... WHERE ...` on MySQL and MariaDB. Join conditions go in `where`.
  * @example pipe(update('staff s'), set({ salary: col('r.salary') }), updateFrom('raise r'), where(eq('r.staff_id', col('s.id'))))
  */
-export const updateFrom = (...tables: readonly (string | TableRef | Fragment | DerivedTable)[]) => <Q extends UpdateNode>(q: Q): Q =>
+export const updateFrom = (...tables: readonly (string | TableRef | Fragment | DerivedTable | ValuesTable)[]) => <Q extends UpdateNode>(q: Q): Q =>
   ({ ...q, from: [...(q.from ?? []), ...tables.map(fromItem)] })
 
 /**
@@ -47,5 +47,5 @@ export const updateFrom = (...tables: readonly (string | TableRef | Fragment | D
  * WHERE ...` (MySQL, MariaDB); SQLite has none (use `isIn` or `exists`).
  * @example pipe(deleteFrom('sale s'), deleteUsing('staff st'), where(and(eq('st.id', col('s.staff_id')), eq('st.dept', 'ops'))))
  */
-export const deleteUsing = (...tables: readonly (string | TableRef | Fragment | DerivedTable)[]) => <Q extends DeleteNode>(q: Q): Q =>
+export const deleteUsing = (...tables: readonly (string | TableRef | Fragment | DerivedTable | ValuesTable)[]) => <Q extends DeleteNode>(q: Q): Q =>
   ({ ...q, using: [...(q.using ?? []), ...tables.map(fromItem)] })

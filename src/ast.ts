@@ -173,6 +173,17 @@ export interface JsonContainsNode {
   readonly expr: Expr
   readonly value: Expr
 }
+/** A JSON object built from keys and expressions: `json_build_object('k', v, ...)`. */
+export interface JsonBuildObjectNode {
+  readonly kind: 'jsonBuildObject'
+  readonly entries: readonly (readonly [string, Expr])[]
+}
+/** The rows of a subquery as one JSON value: an array of objects, or the first row's object (NULL without one). */
+export interface JsonFromNode {
+  readonly kind: 'jsonFrom'
+  readonly shape: 'array' | 'object'
+  readonly query: SelectLike
+}
 /** One end of a window frame; a number is an offset of that many rows (or values, or groups). */
 export type FrameBound =
   | 'unbounded preceding'
@@ -241,6 +252,8 @@ export type Expr =
   | ExtractNode
   | JsonExtractNode
   | JsonContainsNode
+  | JsonBuildObjectNode
+  | JsonFromNode
   | WindowNode
   | ExtensionNode
 

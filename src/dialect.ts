@@ -94,6 +94,12 @@ export interface Dialect extends DdlDialect {
   readonly stringAgg: (f: FuncNode) => Fragment
   /** The ` ORDER BY ...` inside an aggregate's parentheses (leading space). */
   readonly aggregateOrderBy: (f: FuncNode, items: readonly OrderItem[]) => Fragment
+  /** A JSON object from keys (written as literals) and values. */
+  readonly jsonBuildObject: (entries: readonly (readonly [string, Expr])[]) => Fragment
+  /** A subquery's rows as a JSON array of objects (`[]` without rows). */
+  readonly jsonArrayFrom: (q: SelectLike) => Fragment
+  /** A subquery's first row as a JSON object (NULL without one). */
+  readonly jsonObjectFrom: (q: SelectLike) => Fragment
   /** An aggregate with `FILTER (WHERE ...)` (or the engine's emulation of it). */
   readonly aggregateFilter: (f: FuncNode) => Fragment
   /** `func OVER (...)` / `func OVER name`. */

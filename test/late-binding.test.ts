@@ -11,7 +11,7 @@ import {
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
   type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
   sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
-  valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn,
+  jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn,
   forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -89,6 +89,9 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   writeLimit: [pipe(update('t'), set({ a: 1 }), orderBy('a'), limit(2)), pipe(deleteFrom('t'), limit(1)), pipe(update('t'), set({ a: col('u.a') }), updateFrom('u'), limit(1))],
   cteStatement: [pipe(from('gone'), withCte(cte('gone', pipe(deleteFrom('t'), returning('a')))))],
   valuesTable: [pipe(from(valuesTable('v', ['a'], [[1]])), select('v.a')), pipe(from('t'), join(valuesTable('v', ['a'], [[1]]), ['v.a', 't.a']))],
+  jsonBuildObject: [pipe(from('t'), select(as(jsonBuildObject({ a: 'a' }), 'o'))), pipe(from('t'), select(as(jsonArrayFrom(pipe(from('u'), select('a'))), 'o')))],
+  jsonArrayFrom: [pipe(from('t'), select(as(jsonArrayFrom(pipe(from('u'), select('a'))), 'o')))],
+  jsonObjectFrom: [pipe(from('t'), select(as(jsonObjectFrom(pipe(from('u'), select('a'))), 'o')))],
   embedded: [sql`SELECT * FROM t WHERE a IN ${pipe(from('u'), select('a'))}`, sql`SELECT ${col('a')} FROM t`],
   caseWhen: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 'big']], 'small'), 'size'))), pipe(from('t'), where(eq(caseOf('a', [[1, 'one']]), 'one')))],
   cast: [pipe(from('t'), select(as(cast('a', 'integer'), 'n'))), pipe(update('t'), set({ a: cast(val('2'), 'decimal(10,2)') }))],

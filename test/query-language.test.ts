@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   add, as, avg, cast, caseOf, caseWhen, coalesce, col, compose, concat, connect, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
-  deleteFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
+  deleteFrom, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
   forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
   jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
   preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
@@ -964,6 +964,36 @@ const cases: readonly Case[] = [
       expect(await rowsOf(db, pipe(from('gone'), select(as(count(), 'n')), withCte(cte('gone', pipe(deleteFrom(JOB), where({ state: 'ready' }), returning('id'))))))).toEqual([[3]])
       expect(await rowsOf(db, pipe(from(JOB), select('id')))).toEqual([[4]])
       await resetJobs(db)
+    },
+  },
+  {
+    name: 'JSON results: jsonArrayFrom, jsonObjectFrom and jsonBuildObject nest children in one query',
+    q: pipe(from(`${S} e`), select(
+      'e.name',
+      as(jsonArrayFrom(pipe(from(`${SALE} s`), select('s.id', 's.amount'), where(eq('s.staff_id', col('e.id'))), orderBy('s.id'))), 'sales'),
+      as(jsonObjectFrom(pipe(from(`${S} b`), select('b.name'), where(eq('b.id', col('e.boss_id'))))), 'boss'),
+      as(jsonBuildObject({ dept: 'e.dept', one: 1 }), 'info'),
+    ), where(isIn('e.id', [1, 2])), orderBy('e.id')),
+    expect: {
+      sqlite: { sql: `SELECT "e"."name", (SELECT COALESCE(json_group_array(json_object('id', "rk_agg"."id", 'amount', "rk_agg"."amount")), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT json_object('name', "b"."name") FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id" LIMIT ?) AS "boss", json_object('dept', "e"."dept", 'one', 1) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, params: [1, 1, 2] },
+      // MariaDB takes no outer reference inside a derived table: the rows are aggregated where they are read.
+      mariadb: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `s`.`id`, 'amount', `s`.`amount`) ORDER BY `s`.`id` ASC), '[]') FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', 1) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 2] },
+      mysql: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `rk_agg`.`id`, 'amount', `rk_agg`.`amount`)), '[]') FROM (SELECT `s`.`id`, `s`.`amount` FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id` ORDER BY `s`.`id` ASC) AS `rk_agg`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', 1) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 2] },
+      ...onPostgres(`SELECT "e"."name", (SELECT COALESCE(JSON_AGG("rk_agg"), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT TO_JSON("rk_obj") FROM (SELECT "b"."name" FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id") AS "rk_obj" LIMIT 1) AS "boss", JSON_BUILD_OBJECT('dept', "e"."dept", 'one', 1) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, [1, 2]),
+    },
+    run: async (db) => {
+      const q = pipe(from(`${S} e`), select(
+        'e.name',
+        as(jsonArrayFrom(pipe(from(`${SALE} s`), select('s.id', 's.amount'), where(eq('s.staff_id', col('e.id'))), orderBy('s.id'))), 'sales'),
+        as(jsonObjectFrom(pipe(from(`${S} b`), select('b.name'), where(eq('b.id', col('e.boss_id'))))), 'boss'),
+        as(jsonBuildObject({ dept: 'e.dept', one: 1 }), 'info'),
+      ), where(isIn('e.id', [1, 2])), orderBy('e.id'))
+      const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v)
+      const got = (await ok(db.all(q))).map((r) => [r.name, parse(r.sales), parse(r.boss), parse(r.info)])
+      expect(got).toEqual([
+        ['Ada', [], null, { dept: 'eng', one: 1 }],
+        ['Brian', [{ id: 1, amount: 100 }, { id: 2, amount: 50 }, { id: 7, amount: 20 }], { name: 'Ada' }, { dept: 'eng', one: 1 }],
+      ])
     },
   },
   // ------------------------------------------------------------------ raw fragments

@@ -364,6 +364,17 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
     updateWith: unsupported('mariadb', 'WITH on UPDATE', 'use a subquery or a derived table'),
     deleteWith: unsupported('mariadb', 'WITH on DELETE', 'use a subquery or a derived table'),
     lockOf: unsupported('mariadb', 'FOR UPDATE OF'),
+    // No outer reference inside a derived table: the rows are aggregated where they are read,
+    // their ORDER BY and LIMIT inside JSON_ARRAYAGG (10.5+).
+    jsonArrayFrom: (q) => {
+      if (q.kind === 'compound' || q.groupBy.length > 0 || q.distinct || q.offset !== undefined || q.having !== undefined) return base.jsonArrayFrom(q)
+      const names = fragments.outputNames(q)
+      const object = self.jsonBuildObject(q.columns.map((c, i) => [names[i], c.expr] as const))
+      const order = q.orderBy.length > 0 ? F([' ORDER BY ', fragments.joinParts(q.orderBy.map(self.orderItem), ', ')]) : F([])
+      const lim = q.limit === undefined ? F([]) : F([' LIMIT ', fragments.amount(self, q.limit)])
+      const agg = F(["COALESCE(JSON_ARRAYAGG(", object, order, lim, "), '[]')"])
+      return F(['(', self.compileSelect({ ...q, columns: [{ expr: { kind: 'raw', fragment: agg } }], orderBy: [], limit: undefined }), ')'])
+    },
     explainAnalyze: (stmt) => F(['ANALYZE ', stmt]),
     // MariaDB has no FOR SHARE: LOCK IN SHARE MODE, with NOWAIT / SKIP LOCKED after it.
     lock: (l) => {

@@ -225,6 +225,14 @@ const jsonSteps = (self: Dialect, e: Expr, path: JsonPath): { readonly head: Fra
   return { head: F(parts), last: step(path[path.length - 1]) }
 }
 
+/** A value inside JSON_BUILD_OBJECT, typed. */
+const jsonMember = (self: Dialect, e: Expr): Fragment => {
+  if (e.kind !== 'value' || e.value === null || e.value === undefined) return self.caseResult(e)
+  const v = e.value
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return self.caseResult(e)
+  return F(['CAST(', self.expr(e), typeof v === 'string' ? ' AS TEXT)' : v instanceof Date ? ' AS TIMESTAMPTZ)' : ' AS JSONB)'])
+}
+
 /** The version part of a `server_version` such as `15.4 (Debian 15.4-1)` or `16beta1`. */
 const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -305,6 +313,14 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     return F(['(', head, ' ->> ', last, ')'])
   },
   jsonContains: (e, value) => F(['(', fragments.wrapped(self, e), ' @> CAST(', fragments.jsonArgument(self, value), ' AS JSONB))']),
+
+  // A bound value has no type PostgreSQL can infer inside JSON_BUILD_OBJECT: numbers and
+  // booleans are literals, strings TEXT, anything else (objects, json()) JSONB.
+  jsonBuildObject: (entries) =>
+    F(['JSON_BUILD_OBJECT(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', jsonMember(self, v)])), ', '), ')']),
+  // The row itself as the object: column names and types as the subquery has them.
+  jsonArrayFrom: (q) => F(["(SELECT COALESCE(JSON_AGG(\"rk_agg\"), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")']),
+  jsonObjectFrom: (q) => F(['(SELECT TO_JSON("rk_obj") FROM (', fragments.selectLike(self, q), ') AS "rk_obj" LIMIT 1)']),
 
   beginTransaction: (o) => {
     // `behavior` (SQLite's BEGIN IMMEDIATE) has nothing to do here: PostgreSQL locks rows as it goes.

@@ -181,6 +181,11 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     versionAtLeast(self.version, '3.38')
       ? F(['(', fragments.wrapped(self, e), ' ->> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
       : F(['json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
+  jsonBuildObject: (entries) =>
+    F(['json_object(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', self.caseResult(v)])), ', '), ')']),
+  // json_group_array for JSON_ARRAYAGG; json_object keeps its result JSON inside it.
+  jsonArrayFrom: (q) =>
+    F(["(SELECT COALESCE(json_group_array(", fragments.rowObject(self, q, 'rk_agg'), "), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")']),
   jsonContains: unsupported('sqlite', 'JSON containment', 'compare extracted values, or use json_each in a sql fragment'),
 
   // Members cannot be parenthesised: wrap the ones that need it as a derived table. Set

@@ -138,6 +138,8 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'extract': return self.extract(checkedPart(e.part), e.expr)
         case 'jsonExtract': return e.asText ? self.jsonExtractText(e.expr, e.path) : self.jsonExtract(e.expr, e.path)
         case 'jsonContains': return self.jsonContains(e.expr, e.value)
+        case 'jsonBuildObject': return self.jsonBuildObject(e.entries)
+        case 'jsonFrom': return e.shape === 'array' ? self.jsonArrayFrom(e.query) : self.jsonObjectFrom(e.query)
         case 'window': return self.windowFunction(e)
         case 'extension': return self.extension(e)
         default: {
@@ -268,6 +270,24 @@ export const standardOpen = (self: Dialect): Dialect => {
     jsonExtract: (e, path) => F(['JSON_EXTRACT(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
     jsonExtractText: (e, path) => F(['JSON_UNQUOTE(', self.jsonExtract(e, path), ')']),
     jsonContains: (e, value) => F(['JSON_CONTAINS(', self.expr(e), ', ', jsonArgument(self, value), ')']),
+
+    // JSON_OBJECT / JSON_ARRAYAGG, the SQL standard's names (MySQL and MariaDB have them too).
+    jsonBuildObject: (entries) =>
+      F(['JSON_OBJECT(', joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', self.caseResult(v)])), ', '), ')']),
+    jsonArrayFrom: (q) => {
+      const row = rowObject(self, q, 'rk_agg')
+      return F(["(SELECT COALESCE(JSON_ARRAYAGG(", row, "), '[]') FROM (", selectLike(self, q), `) AS ${self.quoteIdentifier('rk_agg')})`])
+    },
+    // The subquery's own SELECT list becomes the object, so it may refer to the outer query
+    // (MariaDB takes no outer reference inside a derived table).
+    jsonObjectFrom: (q) => {
+      if (q.kind === 'compound') {
+        return F(['(SELECT ', rowObject(self, q, 'rk_obj'), ' FROM (', selectLike(self, q), `) AS ${self.quoteIdentifier('rk_obj')}`, self.limitOffset(1, undefined), ')'])
+      }
+      const names = outputNames(q)
+      const object = self.jsonBuildObject(q.columns.map((c, i) => [names[i], c.expr] as const))
+      return F(['(', self.compileSelect({ ...q, columns: [{ expr: { kind: 'raw', fragment: object } }], limit: 1 }), ')'])
+    },
 
     aggregateFilter: (f) => F([self.func({ ...f, filter: undefined }), ' FILTER (WHERE ', self.expr(f.filter!), ')']),
 
@@ -548,6 +568,21 @@ const QUERY_START = /^\s*\(?\s*(select|with|values|table)\b/i
 /** Whether raw SQL is a query (to parenthesise as a subquery) rather than a table reference. */
 const startsAQuery = (f: Fragment): boolean => QUERY_START.test(firstText(f))
 
+/** The output column names of a query, for JSON objects built from its rows. */
+const outputNames = (q: SelectLike): string[] => {
+  if (q.kind === 'compound') return outputNames(q.left)
+  if (q.columns.length === 0) throw dbError('QueryError', 'a JSON object of a subquery needs its columns named: select them')
+  return q.columns.map((s) => {
+    if (s.alias !== undefined) return s.alias
+    if (s.expr.kind === 'column') return s.expr.name
+    throw dbError('QueryError', 'a JSON object of a subquery needs each computed column aliased: as(expr, name)')
+  })
+}
+
+/** `JSON_OBJECT('a', alias.a, ...)` over a subquery's output columns. */
+const rowObject = (self: Dialect, q: SelectLike, alias: string): Fragment =>
+  self.jsonBuildObject(outputNames(q).map((n) => [n, { kind: 'column', table: alias, name: n }] as const))
+
 /** A SELECT or a set operation, compiled through the record. */
 const selectLike = (self: Dialect, q: SelectLike): Fragment =>
   q.kind === 'compound' ? self.compileCompound(q) : self.compileSelect(q)
@@ -680,7 +715,7 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
 
 /** Helpers for dialect authors. */
 export const fragments = {
-  joinParts, wrapped, amount, isolationSql, valuesAsUnion, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

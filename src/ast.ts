@@ -96,6 +96,12 @@ export interface QuantifiedNode {
   /** A subquery, or an expression giving an array (a bound JS array on PostgreSQL). */
   readonly source: SelectLike | Expr
 }
+/** `expr COLLATE name`: compare or sort with another collation. */
+export interface CollateNode {
+  readonly kind: 'collate'
+  readonly expr: Expr
+  readonly collation: string
+}
 /** A function call by name: `COUNT(*)`, `LOWER(name)`, `COUNT(DISTINCT x)`. */
 export interface FuncNode {
   readonly kind: 'func'
@@ -104,6 +110,8 @@ export interface FuncNode {
   readonly distinct?: boolean
   /** An ordered aggregate: `STRING_AGG(x, ',' ORDER BY y)`. */
   readonly orderBy?: readonly OrderItem[]
+  /** An ordered-set aggregate: `PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY x)`. */
+  readonly withinGroup?: readonly OrderItem[]
   /** An aggregate's `FILTER (WHERE ...)`: only rows meeting it are aggregated. */
   readonly filter?: Expr
 }
@@ -240,6 +248,7 @@ export type Expr =
   | BetweenNode
   | IsNullNode
   | DistinctFromNode
+  | CollateNode
   | TupleNode
   | QuantifiedNode
   | FuncNode
@@ -340,6 +349,8 @@ export interface SelectNode {
   readonly orderBy: readonly OrderItem[]
   readonly limit?: number | ParamNode
   readonly offset?: number | ParamNode
+  /** `FETCH FIRST n ROWS WITH TIES`: the limit also keeps the rows tied with the last one in ORDER BY. */
+  readonly withTies?: boolean
   readonly with?: WithClause
   readonly lock?: LockClause
 }

@@ -84,6 +84,12 @@ export interface Dialect extends DdlDialect {
   readonly jsonContains: (expr: Expr, value: Expr) => Fragment
   /** `left IS [NOT] DISTINCT FROM right` (MySQL `<=>`, SQLite `IS [NOT]`). */
   readonly distinctFrom: (left: Expr, right: Expr, negated: boolean) => Fragment
+  /** `expr COLLATE name` */
+  readonly collate: (e: Expr, collation: string) => Fragment
+  /** `FUNC(args) WITHIN GROUP (ORDER BY ...)`: an ordered-set aggregate. */
+  readonly withinGroup: (f: FuncNode, items: readonly OrderItem[]) => Fragment
+  /** ` [OFFSET n ROWS] FETCH FIRST n ROWS WITH TIES` (leading space). */
+  readonly fetchWithTies: (limit: number | ParamNode, offset?: number | ParamNode) => Fragment
   /** A row value `(a, b)`. */
   readonly tuple: (items: readonly Expr[]) => Fragment
   /** `ANY (...)` / `ALL (...)` over a subquery. */

@@ -335,6 +335,7 @@ export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>):
     orderBy: c.orderBy ?? q.orderBy,
     limit: 'limit' in c ? c.limit : q.limit,
     offset: 'offset' in c ? c.offset : q.offset,
+    withTies: 'withTies' in c ? c.withTies : q.withTies,
     with: 'with' in c ? c.with : q.with,
     lock: 'lock' in c ? c.lock : q.lock,
   }) as SelectNode as Q
@@ -453,6 +454,13 @@ export const having = (c: Expr | Fragment | Record<string, unknown>) => <Q exten
  */
 export const limit = (n: number | ParamNode) => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q =>
   q.kind === 'update' || q.kind === 'delete' ? ({ ...q, limit: n }) : patchQuery(q as SelectLike, { limit: n }) as Q
+/**
+ * `FETCH FIRST n ROWS WITH TIES`: `n` rows, and the rows tied with the last of them in the
+ * ORDER BY (PostgreSQL 13+, MariaDB 10.6+). Needs an ORDER BY.
+ * @example pipe(from('staff'), orderBy('salary', 'desc'), limitWithTies(2))
+ */
+export const limitWithTies = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => patchSelect(q, { limit: n, withTies: true })
+
 /** `OFFSET n` (dialects supply the LIMIT some engines need with it) @example offset(20) */
 export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { offset: n })
 

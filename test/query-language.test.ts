@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   add, as, avg, cast, caseOf, caseWhen, coalesce, col, compose, concat, connect, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
-  deleteFrom, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
+  deleteFrom, collate, limitWithTies, withinGroup, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
   forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
   jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
   preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
@@ -995,6 +995,46 @@ const cases: readonly Case[] = [
         ['Brian', [{ id: 1, amount: 100 }, { id: 2, amount: 50 }, { id: 7, amount: 20 }], { name: 'Ada' }, { dept: 'eng', one: 1 }],
       ])
     },
+  },
+  {
+    name: 'COLLATE in ORDER BY and in a comparison',
+    q: pipe(from(S), select('name'), where(eq(collate('dept', 'C'), 'ops')), orderBy(collate('name', 'C'), 'desc')),
+    expect: {
+      ...everywhere('SELECT "name" FROM "ql_staff" WHERE "dept" COLLATE "C" = ? ORDER BY "name" COLLATE "C" DESC', ['ops']),
+    },
+    // Collation names are the engine's own: run with each one's binary collation.
+    run: async (db) => {
+      const c = db.dialect.name === 'sqlite' ? 'BINARY' : db.dialect.name === 'postgres' ? 'C' : 'utf8mb4_bin'
+      expect(await rowsOf(db, pipe(from(S), select('name'), where(eq(collate('dept', c), 'ops')), orderBy(collate('name', c), 'desc')))).toEqual([['Gus'], ['Femi'], ['Chen']])
+      // Under a binary collation upper case sorts before lower case.
+      expect(await rowsOf(db, pipe(selectOnly(), select(as(lt(collate(val('B'), c), 'a'), 'upper_first'))))).toEqual([[1]])
+    },
+  },
+  {
+    name: 'FETCH FIRST n ROWS WITH TIES (PostgreSQL 13+, MariaDB 10.6+)',
+    q: pipe(from(S), select('name', 'salary'), orderBy('salary', 'desc'), limitWithTies(2)),
+    expect: {
+      sqlite: unsupported('fetchWithTies'),
+      mysql: unsupported('fetchWithTies'),
+      mariadb: { sql: 'SELECT `name`, `salary` FROM `ql_staff` ORDER BY `salary` DESC FETCH FIRST ? ROWS WITH TIES', params: [2] },
+      ...onPostgres('SELECT "name", "salary" FROM "ql_staff" ORDER BY "salary" DESC FETCH FIRST ? ROWS WITH TIES', [2]),
+    },
+    // Brian and Dana tie for second place.
+    run: async (db) => {
+      const got = await rowsOf(db, pipe(from(S), select('name', 'salary'), orderBy('salary', 'desc'), limitWithTies(2)))
+      expect(got.map((r) => r[0]).sort()).toEqual(['Ada', 'Brian', 'Dana'])
+    },
+  },
+  {
+    name: 'WITHIN GROUP: the median salary per department (PostgreSQL)',
+    q: pipe(from(S), select('dept', as(withinGroup(fn('percentile_cont', lit(0.5)), ['salary']), 'median')), groupBy('dept'), orderBy('dept')),
+    expect: {
+      sqlite: unsupported('withinGroup'),
+      mariadb: unsupported('withinGroup'),
+      mysql: unsupported('withinGroup'),
+      ...onPostgres('SELECT "dept", PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY "salary" ASC) AS "median" FROM "ql_staff" GROUP BY "dept" ORDER BY "dept" ASC', []),
+    },
+    rows: [['eng', 150], ['ops', 110], ['sales', 100]],
   },
   // ------------------------------------------------------------------ raw fragments
   {

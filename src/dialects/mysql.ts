@@ -161,6 +161,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     const order = f.orderBy !== undefined && f.orderBy.length > 0 ? F([' ORDER BY ', fragments.joinParts(f.orderBy.map(self.orderItem), ', ')]) : F([])
     return F([f.distinct ? 'GROUP_CONCAT(DISTINCT ' : 'GROUP_CONCAT(', self.expr(e), order, ' SEPARATOR ', self.expr(sep), ')'])
   },
+  withinGroup: unsupported('mysql', 'WITHIN GROUP (ordered-set aggregates)'),
+  fetchWithTies: unsupported('mysql', 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
   quantifiedArray: unsupported('mysql', 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
   // Only GROUP_CONCAT (and JSON_ARRAYAGG on MariaDB) take an ORDER BY inside.
   aggregateOrderBy: (f, items) => {
@@ -364,6 +366,8 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
     updateWith: unsupported('mariadb', 'WITH on UPDATE', 'use a subquery or a derived table'),
     deleteWith: unsupported('mariadb', 'WITH on DELETE', 'use a subquery or a derived table'),
     lockOf: unsupported('mariadb', 'FOR UPDATE OF'),
+    // OFFSET n ROWS FETCH FIRST n ROWS WITH TIES from 10.6.
+    fetchWithTies: std.fetchWithTies,
     // No outer reference inside a derived table: the rows are aggregated where they are read,
     // their ORDER BY and LIMIT inside JSON_ARRAYAGG (10.5+).
     jsonArrayFrom: (q) => {
@@ -417,7 +421,9 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
         ...(versionAtLeast(version, '10.5') ? {} : {
           intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MariaDB 10.5'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MariaDB 10.5'),
         }),
-        ...(versionAtLeast(version, '10.6') ? {} : { lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MariaDB 10.6') }),
+        ...(versionAtLeast(version, '10.6') ? {} : {
+          lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MariaDB 10.6'), fetchWithTies: unsupported(name, 'FETCH ... WITH TIES', 'needs MariaDB 10.6'),
+        }),
         ...(versionAtLeast(version, '10.2') ? {} : {
           windowFunction: unsupported(name, 'window functions', 'needs MariaDB 10.2'),
           withClause: unsupported(name, 'WITH (common table expressions)', 'needs MariaDB 10.2'),

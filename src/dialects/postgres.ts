@@ -37,7 +37,7 @@
  */
 import type { Expr, InsertNode, JsonPath } from '../ast.js'
 import { DEFAULT } from '../ast.js'
-import { type Dialect, unsupported } from '../dialect.js'
+import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
@@ -329,7 +329,13 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     return [modes.length === 0 ? 'BEGIN' : `BEGIN ${modes.join(', ')}`]
   },
 
-  // Nothing this dialect renders differs between PostgreSQL 12 and 17: the version is recorded
-  // so that extensions (MERGE on 15+, MERGE ... RETURNING on 17+) can look at it.
-  forVersion: (version) => extend(self, () => ({ version: cleanVersion(version) })),
+  // FETCH ... WITH TIES needs 13; nothing else this dialect renders differs between 12 and 17.
+  // The version is recorded so that extensions (MERGE on 15+) can look at it.
+  forVersion: (version) => {
+    const v = cleanVersion(version)
+    return extend(self, () => ({
+      version: v,
+      ...(versionAtLeast(v, '13') ? {} : { fetchWithTies: unsupported(`postgres ${v}`, 'FETCH ... WITH TIES', 'needs PostgreSQL 13') }),
+    }))
+  },
 }))

@@ -119,6 +119,8 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
   // GROUP_CONCAT on every version (STRING_AGG only from 3.44).
   stringAgg: (f) => F(['GROUP_CONCAT', f.distinct ? '(DISTINCT ' : '(', fragments.joinParts(f.args.map(self.expr), ', '),
     f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : F([]), ')']),
+  withinGroup: unsupported('sqlite', 'WITHIN GROUP (ordered-set aggregates)'),
+  fetchWithTies: unsupported('sqlite', 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
   quantifiedSubquery: unsupported('sqlite', 'ANY / ALL', 'use IN, NOT IN, or compare with MIN() / MAX() of the subquery'),
   quantifiedArray: unsupported('sqlite', 'ANY / ALL over an array', 'use isIn with the list'),
   distinctOn: unsupported('sqlite', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),

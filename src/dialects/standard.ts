@@ -122,6 +122,7 @@ export const standardOpen = (self: Dialect): Dialect => {
           return F([wrapped(self, e.expr), e.negated ? ' NOT BETWEEN ' : ' BETWEEN ', wrapped(self, e.low), ' AND ', wrapped(self, e.high)])
         case 'isNull': return F([wrapped(self, e.expr), e.negated ? ' IS NOT NULL' : ' IS NULL'])
         case 'distinctFrom': return self.distinctFrom(e.left, e.right, e.negated)
+        case 'collate': return self.collate(e.expr, e.collation)
         case 'tuple': return self.tuple(e.items)
         case 'quantified': {
           const src = e.source as SelectLike | Expr
@@ -163,11 +164,17 @@ export const standardOpen = (self: Dialect): Dialect => {
       if (f.filter !== undefined) return self.aggregateFilter(f)
       if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
       if (f.name === 'string_agg') return self.stringAgg(f)
+      if (f.withinGroup !== undefined) return self.withinGroup(f, f.withinGroup)
       const order = f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : EMPTY
       return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '), order, ')'])
     },
     stringAgg: (f) => F(['STRING_AGG', f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '),
       f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : EMPTY, ')']),
+    collate: (e, collation) => F([wrapped(self, e), ` COLLATE ${self.quoteIdentifier(collation)}`]),
+    withinGroup: (f, items) =>
+      F([self.func({ ...f, withinGroup: undefined }), ' WITHIN GROUP (ORDER BY ', joinParts(items.map(self.orderItem), ', '), ')']),
+    fetchWithTies: (limit, offset) =>
+      F([offset === undefined ? '' : F([' OFFSET ', amount(self, offset), ' ROWS']), ' FETCH FIRST ', amount(self, limit), ' ROWS WITH TIES']),
     aggregateOrderBy: (_f, items) => F([' ORDER BY ', joinParts(items.map(self.orderItem), ', ')]),
     distinctFrom: (l, r, negated) => F([wrapped(self, l), negated ? ' IS NOT DISTINCT FROM ' : ' IS DISTINCT FROM ', wrapped(self, r)]),
     tuple: (items) => {
@@ -446,7 +453,10 @@ export const standardOpen = (self: Dialect): Dialect => {
       if (q.having !== undefined) parts.push(' HAVING ', self.expr(q.having))
       if (q.windows !== undefined && q.windows.length > 0) parts.push(self.windowClause(q.windows))
       if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
-      if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
+      if (q.withTies === true) {
+        if (q.limit === undefined || q.orderBy.length === 0) throw dbError('QueryError', 'WITH TIES needs a limit and an ORDER BY')
+        parts.push(self.fetchWithTies(q.limit, q.offset))
+      } else if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
       if (q.lock !== undefined) parts.push(self.lock(q.lock))
       return F(parts)
     },

@@ -60,3 +60,10 @@ export const any = quantified('any')
  */
 export const all = quantified('all')
 
+
+/**
+ * `expr COLLATE name`: compare or sort with another collation (its name is the engine's own:
+ * `NOCASE` on SQLite, `C` or `und-x-icu` on PostgreSQL, `utf8mb4_bin` on MySQL and MariaDB).
+ * @example orderBy(collate('name', 'C'))
+ */
+export const collate = (e: Operand, collation: string): Expr => exprNode({ kind: 'collate', expr: toExpr(e), collation })

@@ -67,3 +67,13 @@ export const aggregate = (call: Expr, options: AggregateOptions): Expr => {
  */
 export const stringAgg = (e: Operand, separator: string, options: Omit<AggregateOptions, 'filter'> = {}): Expr =>
   aggregate(exprNode({ kind: 'func', name: 'string_agg', args: [toExpr(e), exprNode({ kind: 'literal', value: separator })] }), options)
+
+/**
+ * An ordered-set aggregate: `PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY x)` (PostgreSQL;
+ * elsewhere UnsupportedFeature). Strings in `orderBy` are columns, ascending.
+ * @example withinGroup(fn('percentile_cont', val(0.5)), ['salary']) // the median salary
+ */
+export const withinGroup = (call: Expr, orderBy: readonly (Operand | OrderItem)[]): Expr => {
+  if (call.kind !== 'func') return exprNode({ kind: 'func', name: 'WITHIN GROUP on a non-aggregate', args: [call] })
+  return exprNode({ ...call, withinGroup: orderBy.map(orderItemOf) })
+}

@@ -72,7 +72,7 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   compileUpdate: [pipe(update('t'), set({ a: 1 }))],
   compileDelete: [pipe(deleteFrom('t'))],
   statement: [pipe(from('t')), pipe(insertInto('t'), values({ a: 1 })), sql`SELECT 1`, explain(pipe(from('t')))],
-  caseResult: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 1]], 0), 'big'))), pipe(from('t'), select(as(caseOf('a', [[1, 'one']]), 'name')))],
+  caseResult: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 1]], 0), 'big'))), pipe(from('t'), select(as(caseOf('a', [['x', true]]), 'yes')))],
   rowArgument: [pipe(from('t'), leftJoin('u', ['u.a', 't.a']), select(as(count('u.*'), 'n')))],
   distinctFrom: [pipe(from('t'), where(isDistinctFrom('a', 1))), pipe(update('t'), set({ b: 1 }), where(isNotDistinctFrom('a', null)))],
   tuple: [pipe(from('t'), where(tupleIn(['a', 'b'], [[1, 2]]))), pipe(from('t'), where(gt(tuple('a', 'b'), tuple(val(1), val(2)))))],

@@ -699,12 +699,12 @@ const cases: readonly Case[] = [
     },
   },
   {
-    name: 'numbers and booleans in CASE results are literals, so the engine knows their type (PostgreSQL: SUM of a CASE)',
+    name: 'numbers and booleans in CASE results get their type on PostgreSQL (SUM of a CASE), and stay parameters',
     q: pipe(from(SALE), select(as(sum(caseWhen([[gt('amount', 50), 1]], 0)), 'big'), as(caseWhen([[gt(count(), 5), true]], false), 'many'))),
     expect: {
-      sqlite: { sql: 'SELECT SUM(CASE WHEN "amount" > ? THEN 1 ELSE 0 END) AS "big", CASE WHEN COUNT(*) > ? THEN TRUE ELSE FALSE END AS "many" FROM "ql_sale"', params: [50, 5] },
-      ...onPostgres('SELECT SUM(CASE WHEN "amount" > ? THEN 1 ELSE 0 END) AS "big", CASE WHEN COUNT(*) > ? THEN TRUE ELSE FALSE END AS "many" FROM "ql_sale"', [50, 5]),
-      ...onMysql('SELECT SUM(CASE WHEN `amount` > ? THEN 1 ELSE 0 END) AS `big`, CASE WHEN COUNT(*) > ? THEN TRUE ELSE FALSE END AS `many` FROM `ql_sale`', [50, 5]),
+      sqlite: { sql: 'SELECT SUM(CASE WHEN "amount" > ? THEN ? ELSE ? END) AS "big", CASE WHEN COUNT(*) > ? THEN ? ELSE ? END AS "many" FROM "ql_sale"', params: [50, 1, 0, 5, 1, 0] },
+      ...onPostgres('SELECT SUM(CASE WHEN "amount" > ? THEN CAST(? AS INTEGER) ELSE CAST(? AS INTEGER) END) AS "big", CASE WHEN COUNT(*) > ? THEN CAST(? AS BOOLEAN) ELSE CAST(? AS BOOLEAN) END AS "many" FROM "ql_sale"', [50, 1, 0, 5, true, false]),
+      ...onMysql('SELECT SUM(CASE WHEN `amount` > ? THEN ? ELSE ? END) AS `big`, CASE WHEN COUNT(*) > ? THEN ? ELSE ? END AS `many` FROM `ql_sale`', [50, 1, 0, 5, 1, 0]),
     },
     run: async (db) => {
       const [row] = await ok(db.all(pipe(from(SALE), select(as(sum(caseWhen([[gt('amount', 50), 1]], 0)), 'big'), as(caseWhen([[gt(count(), 5), true]], false), 'many')))))
@@ -944,9 +944,9 @@ const cases: readonly Case[] = [
     name: 'VALUES as a table with column names, joined (SQLite, MySQL, MariaDB: a UNION ALL of SELECTs)',
     q: pipe(from(valuesTable('v', ['id', 'label'], [[1, 'first'], [3, "third's"]])), join(`${S} s`, ['s.id', 'v.id']), select('v.label', 's.name'), orderBy('v.id')),
     expect: {
-      sqlite: { sql: 'SELECT "v"."label", "s"."name" FROM (SELECT 1 AS "id", ? AS "label" UNION ALL SELECT 3, ?) AS "v" INNER JOIN "ql_staff" AS "s" ON "s"."id" = "v"."id" ORDER BY "v"."id" ASC', params: ['first', "third's"] },
-      ...onMysql('SELECT `v`.`label`, `s`.`name` FROM (SELECT 1 AS `id`, ? AS `label` UNION ALL SELECT 3, ?) AS `v` INNER JOIN `ql_staff` AS `s` ON `s`.`id` = `v`.`id` ORDER BY `v`.`id` ASC', ['first', "third's"]),
-      ...onPostgres('SELECT "v"."label", "s"."name" FROM (VALUES (1, ?), (3, ?)) AS "v" ("id", "label") INNER JOIN "ql_staff" AS "s" ON "s"."id" = "v"."id" ORDER BY "v"."id" ASC', ['first', "third's"]),
+      sqlite: { sql: 'SELECT "v"."label", "s"."name" FROM (SELECT ? AS "id", ? AS "label" UNION ALL SELECT ?, ?) AS "v" INNER JOIN "ql_staff" AS "s" ON "s"."id" = "v"."id" ORDER BY "v"."id" ASC', params: [1, 'first', 3, "third's"] },
+      ...onMysql('SELECT `v`.`label`, `s`.`name` FROM (SELECT ? AS `id`, ? AS `label` UNION ALL SELECT ?, ?) AS `v` INNER JOIN `ql_staff` AS `s` ON `s`.`id` = `v`.`id` ORDER BY `v`.`id` ASC', [1, 'first', 3, "third's"]),
+      ...onPostgres('SELECT "v"."label", "s"."name" FROM (VALUES (CAST(? AS INTEGER), ?), (CAST(? AS INTEGER), ?)) AS "v" ("id", "label") INNER JOIN "ql_staff" AS "s" ON "s"."id" = "v"."id" ORDER BY "v"."id" ASC', [1, 'first', 3, "third's"]),
     },
     rows: [['first', 'Ada'], ["third's", 'Chen']],
   },
@@ -975,11 +975,11 @@ const cases: readonly Case[] = [
       as(jsonBuildObject({ dept: 'e.dept', one: 1 }), 'info'),
     ), where(isIn('e.id', [1, 2])), orderBy('e.id')),
     expect: {
-      sqlite: { sql: `SELECT "e"."name", (SELECT COALESCE(json_group_array(json_object('id', "rk_agg"."id", 'amount', "rk_agg"."amount")), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT json_object('name', "b"."name") FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id" LIMIT ?) AS "boss", json_object('dept', "e"."dept", 'one', 1) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, params: [1, 1, 2] },
+      sqlite: { sql: `SELECT "e"."name", (SELECT COALESCE(json_group_array(json_object('id', "rk_agg"."id", 'amount', "rk_agg"."amount")), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT json_object('name', "b"."name") FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id" LIMIT ?) AS "boss", json_object('dept', "e"."dept", 'one', ?) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, params: [1, 1, 1, 2] },
       // MariaDB takes no outer reference inside a derived table: the rows are aggregated where they are read.
-      mariadb: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `s`.`id`, 'amount', `s`.`amount`) ORDER BY `s`.`id` ASC), '[]') FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', 1) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 2] },
-      mysql: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `rk_agg`.`id`, 'amount', `rk_agg`.`amount`)), '[]') FROM (SELECT `s`.`id`, `s`.`amount` FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id` ORDER BY `s`.`id` ASC) AS `rk_agg`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', 1) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 2] },
-      ...onPostgres(`SELECT "e"."name", (SELECT COALESCE(JSON_AGG("rk_agg"), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT TO_JSON("rk_obj") FROM (SELECT "b"."name" FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id") AS "rk_obj" LIMIT 1) AS "boss", JSON_BUILD_OBJECT('dept', "e"."dept", 'one', 1) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, [1, 2]),
+      mariadb: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `s`.`id`, 'amount', `s`.`amount`) ORDER BY `s`.`id` ASC), '[]') FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', ?) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 1, 2] },
+      mysql: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `rk_agg`.`id`, 'amount', `rk_agg`.`amount`)), '[]') FROM (SELECT `s`.`id`, `s`.`amount` FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id` ORDER BY `s`.`id` ASC) AS `rk_agg`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', ?) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 1, 2] },
+      ...onPostgres(`SELECT "e"."name", (SELECT COALESCE(JSON_AGG("rk_agg"), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT TO_JSON("rk_obj") FROM (SELECT "b"."name" FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id") AS "rk_obj" LIMIT 1) AS "boss", JSON_BUILD_OBJECT('dept', "e"."dept", 'one', CAST(? AS INTEGER)) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, [1, 1, 2]),
     },
     run: async (db) => {
       const q = pipe(from(`${S} e`), select(

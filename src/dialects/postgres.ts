@@ -314,8 +314,20 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   },
   jsonContains: (e, value) => F(['(', fragments.wrapped(self, e), ' @> CAST(', fragments.jsonArgument(self, value), ' AS JSONB))']),
 
+  // A bound number or boolean gets its type: INTEGER, BIGINT beyond 32 bits, DOUBLE PRECISION
+  // with a fraction, BOOLEAN. The value stays a parameter.
+  caseResult: (e) => {
+    if (e.kind !== 'value') return self.expr(e)
+    const v = e.value
+    const type = typeof v === 'boolean' ? 'BOOLEAN'
+      : typeof v === 'bigint' ? 'BIGINT'
+      : typeof v !== 'number' ? undefined
+      : !Number.isInteger(v) ? 'DOUBLE PRECISION'
+      : Math.abs(v) <= 2147483647 ? 'INTEGER' : 'BIGINT'
+    return type === undefined ? self.expr(e) : F(['CAST(', self.expr(e), ` AS ${type})`])
+  },
   // A bound value has no type PostgreSQL can infer inside JSON_BUILD_OBJECT: numbers and
-  // booleans are literals, strings TEXT, anything else (objects, json()) JSONB.
+  // booleans as caseResult types them, strings TEXT, anything else (objects, json()) JSONB.
   jsonBuildObject: (entries) =>
     F(['JSON_BUILD_OBJECT(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', jsonMember(self, v)])), ', '), ')']),
   // The row itself as the object: column names and types as the subquery has them.

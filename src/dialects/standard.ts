@@ -231,16 +231,21 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     caseWhen: (c) => {
       if (c.whens.length === 0) throw dbError('QueryError', 'CASE needs at least one WHEN')
+      // Bound results that are all numbers (or all booleans) go through `caseResult`, which may
+      // give them a type; a mix stays as it is (PostgreSQL reads untyped parameters as text).
+      const results = c.else === undefined ? c.whens.map((w) => w.then) : [...c.whens.map((w) => w.then), c.else]
+      const result = sameKindConstants(results) ? self.caseResult : self.expr
       const parts: Part[] = [c.subject === undefined ? 'CASE' : F(['CASE ', wrapped(self, c.subject)])]
-      for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', self.caseResult(w.then))
-      if (c.else !== undefined) parts.push(' ELSE ', self.caseResult(c.else))
+      for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', result(w.then))
+      if (c.else !== undefined) parts.push(' ELSE ', result(c.else))
       parts.push(' END')
       return F(parts)
     },
 
-    // A bound number has no type PostgreSQL can infer there (`SUM(CASE ... THEN $1 ...)` is
-    // sum(text)): numbers and booleans are written as literals, which every engine types.
-    caseResult: (e) => (e.kind === 'value' && isTypedConstant(e.value) ? F([self.literal(e.value)]) : self.expr(e)),
+    // A bound number has no type PostgreSQL can infer in a CASE result, a VALUES row or a JSON
+    // object (`SUM(CASE ... THEN $1 ...)` is sum(text)): PostgreSQL casts it; engines with
+    // dynamic types bind it as it is.
+    caseResult: (e) => self.expr(e),
 
     embedded: (node) => {
       if (isStatementKind(node.kind)) return F(['(', self.statement(node as QueryNode), ')'])
@@ -565,9 +570,18 @@ const jsonArgument = (self: Dialect, e: Expr): Fragment => {
 const STATEMENT_KINDS: ReadonlySet<string> = new Set(['select', 'compound', 'insert', 'update', 'delete', 'explain'])
 const isStatementKind = (kind: string): boolean => STATEMENT_KINDS.has(kind)
 
-/** A constant with a type of its own when written as a literal: a finite number, a bigint, a boolean. */
-const isTypedConstant = (v: unknown): boolean =>
-  (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint' || typeof v === 'boolean'
+/** Whether the bound values among some expressions are all numbers, or all booleans (and there is one). */
+const sameKindConstants = (es: readonly Expr[]): boolean => {
+  let kind: string | undefined
+  for (const e of es) {
+    if (e.kind !== 'value' || e.value === null || e.value === undefined) continue
+    const k = typeof e.value === 'bigint' ? 'number' : typeof e.value
+    if (k !== 'number' && k !== 'boolean') return false
+    if (kind !== undefined && kind !== k) return false
+    kind = k
+  }
+  return kind !== undefined
+}
 
 /** The first SQL text of a fragment (nested fragments followed), or '' when it starts with a hole. */
 const firstText = (f: Fragment): string => {

@@ -436,6 +436,28 @@ export interface ValuesTable {
   readonly columns: readonly string[]
 }
 
+/** What a WHEN clause of MERGE does. */
+export type MergeAction =
+  | { readonly kind: 'update'; readonly set: readonly (readonly [string, Expr])[] }
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'insert'; readonly columns: readonly string[]; readonly values: readonly Expr[] }
+  | { readonly kind: 'nothing' }
+/** `WHEN [NOT] MATCHED [AND cond] THEN action` */
+export interface MergeWhen {
+  readonly matched: boolean
+  readonly and?: Expr
+  readonly action: MergeAction
+}
+/** `MERGE INTO target USING source ON cond WHEN ...` (PostgreSQL 15+). */
+export interface MergeNode {
+  readonly kind: 'merge'
+  readonly table: TableRef
+  readonly source?: FromItem
+  readonly on?: Expr
+  readonly whens: readonly MergeWhen[]
+  readonly with?: WithClause
+}
+
 /** `EXPLAIN` of a statement: its rows are the engine's query plan. */
 export interface ExplainNode {
   readonly kind: 'explain'
@@ -445,7 +467,7 @@ export interface ExplainNode {
 }
 
 /** Any statement the dialect compiles. A raw fragment is a statement too. */
-export type QueryNode = SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode | ExplainNode | RawNode
+export type QueryNode = SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode | MergeNode | ExplainNode | RawNode
 
 /** The DEFAULT keyword in an INSERT row. */
 export const DEFAULT: Expr = Object.freeze({ kind: 'raw', fragment: { _tag: 'Fragment', parts: ['DEFAULT'] } }) as RawNode

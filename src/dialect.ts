@@ -9,7 +9,7 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type {
   BinaryOp, CaseNode, CompoundNode, CteNode, DateUnit, DatePart, DeleteNode, DerivedTable, ExplainNode, Expr, ExtensionNode, FrameSpec,
-  FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, NamedWindow, OnConflict, OrderItem, ParamNode, QueryNode,
+  FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, MergeNode, NamedWindow, OnConflict, OrderItem, ParamNode, QueryNode,
   SelectLike, SelectNode, Selection, UpdateNode, ValuesTable, WindowNode, WindowSpec, WithClause,
 } from './ast.js'
 import type { DbError } from './errors.js'
@@ -214,6 +214,8 @@ export interface Dialect extends DdlDialect {
   readonly compileInsert: (node: InsertNode) => Fragment
   readonly compileUpdate: (node: UpdateNode) => Fragment
   readonly compileDelete: (node: DeleteNode) => Fragment
+  /** `MERGE INTO ... USING ... ON ... WHEN ...` (PostgreSQL 15+). */
+  readonly compileMerge: (node: MergeNode) => Fragment
   /** Any statement to a fragment (dispatch on `kind`). */
   readonly statement: (q: Compilable) => Fragment
   /** Any statement to SQL text and parameters. */

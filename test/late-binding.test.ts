@@ -11,7 +11,7 @@ import {
   paginate, param, returning, run, select, set, sql, statementOf, subquery, update, values, where, wrap, type Compilable, type Dialect,
   type Fragment, supports, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank,
   sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup,
-  collate, withinGroup, limitWithTies, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn,
+  mergeInto, mergeUsing, whenMatched, collate, withinGroup, limitWithTies, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn,
   forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
 } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
@@ -95,6 +95,7 @@ const uses: Readonly<Record<FragmentFields, readonly Compilable[]>> = {
   collate: [pipe(from('t'), orderBy(collate('a', 'NOCASE'))), pipe(from('t'), where(eq(collate('a', 'NOCASE'), 'x')))],
   withinGroup: [pipe(from('t'), select(as(withinGroup(fn('percentile_cont', val(0.5)), ['a']), 'm')))],
   fetchWithTies: [pipe(from('t'), orderBy('a'), limitWithTies(2))],
+  compileMerge: [pipe(mergeInto('t'), mergeUsing('u', eq('u.a', col('t.a'))), whenMatched('delete'))],
   embedded: [sql`SELECT * FROM t WHERE a IN ${pipe(from('u'), select('a'))}`, sql`SELECT ${col('a')} FROM t`],
   caseWhen: [pipe(from('t'), select(as(caseWhen([[gt('a', 1), 'big']], 'small'), 'size'))), pipe(from('t'), where(eq(caseOf('a', [[1, 'one']]), 'one')))],
   cast: [pipe(from('t'), select(as(cast('a', 'integer'), 'n'))), pipe(update('t'), set({ a: cast(val('2'), 'decimal(10,2)') }))],

@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   add, as, avg, cast, caseOf, caseWhen, coalesce, col, compose, concat, connect, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc,
-  deleteFrom, collate, limitWithTies, withinGroup, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
+  deleteFrom, mergeInto, mergeUsing, whenMatched, whenNotMatched, collate, limitWithTies, withinGroup, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, json, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extend, extract, filterWhere, firstValue, following, forShare,
   forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join,
   jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over,
   preceding, rank, returning, rightJoin, rowNumber, rows, run, select, set, sql, subquery, sum, supports, union, unionAll, update, using, val, values,
@@ -1036,6 +1036,29 @@ const cases: readonly Case[] = [
     },
     rows: [['eng', 150], ['ops', 110], ['sales', 100]],
   },
+  {
+    name: 'MERGE: update the matched rows, insert the others (PostgreSQL 15+)',
+    q: pipe(
+      mergeInto(`${JOB} j`), mergeUsing(valuesTable('n', ['id', 'state'], [[1, 'done'], [4, 'gone'], [7, 'new']]), eq('n.id', col('j.id'))),
+      whenMatched('delete', eq('n.state', 'gone')), whenMatched({ set: { state: col('n.state') } }), whenNotMatched({ insert: { id: col('n.id'), state: col('n.state') } }),
+    ),
+    expect: {
+      sqlite: unsupported('compileMerge'),
+      mariadb: unsupported('compileMerge'),
+      mysql: unsupported('compileMerge'),
+      ...onPostgres('MERGE INTO "ql_job" AS "j" USING (VALUES (CAST(? AS INTEGER), ?), (CAST(? AS INTEGER), ?), (CAST(? AS INTEGER), ?)) AS "n" ("id", "state") ON "n"."id" = "j"."id" WHEN MATCHED AND "n"."state" = ? THEN DELETE WHEN MATCHED THEN UPDATE SET "state" = "n"."state" WHEN NOT MATCHED THEN INSERT ("id", "state") VALUES ("n"."id", "n"."state")', [1, 'done', 4, 'gone', 7, 'new', 'gone']),
+    },
+    run: async (db) => {
+      await resetJobs(db)
+      const q = pipe(
+        mergeInto(`${JOB} j`), mergeUsing(valuesTable('n', ['id', 'state'], [[1, 'done'], [4, 'gone'], [7, 'new']]), eq('n.id', col('j.id'))),
+        whenMatched('delete', eq('n.state', 'gone')), whenMatched({ set: { state: col('n.state') } }), whenNotMatched({ insert: { id: col('n.id'), state: col('n.state') } }),
+      )
+      expect((await ok(db.execute(q))).rowsAffected).toBe(3)
+      expect(await rowsOf(db, pipe(from(JOB), select('id', 'state'), orderBy('id')))).toEqual([[1, 'done'], [2, 'ready'], [3, 'ready'], [7, 'new']])
+      await resetJobs(db)
+    },
+  },
   // ------------------------------------------------------------------ raw fragments
   {
     name: 'raw fragments in FROM, SELECT, WHERE and ORDER BY, parameters in order',
@@ -1232,6 +1255,12 @@ describe('query language: version gates', () => {
     expect([supports(v('10.2.44'), 'intersect'), supports(v('10.3.39'), 'intersect'), supports(v('10.4.0'), 'intersectAll'), supports(v('10.5.0'), 'intersectAll')]).toEqual([false, true, false, true])
     expect([supports(v('10.2.44'), 'lockNowait'), supports(v('10.5.0'), 'lockSkipLocked'), supports(v('10.6.0'), 'lockSkipLocked')]).toEqual([false, false, true])
     expect(supports(v('10.11.6'), 'lateral')).toBe(false)
+    expect([supports(v('10.5.0'), 'fetchWithTies'), supports(v('10.6.0'), 'fetchWithTies')]).toEqual([false, true])
+  })
+
+  it('PostgreSQL: FETCH ... WITH TIES 13, MERGE 15', () => {
+    expect([supports(postgres.forVersion('12.17'), 'fetchWithTies'), supports(postgres.forVersion('13.0'), 'fetchWithTies')]).toEqual([false, true])
+    expect([supports(postgres.forVersion('14.10'), 'compileMerge'), supports(postgres.forVersion('15.5'), 'compileMerge')]).toEqual([false, true])
   })
 })
 

@@ -172,6 +172,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   },
   valuesTable: (v) => fragments.valuesAsUnion(self, v),
   cteStatement: unsupported('mysql', 'INSERT / UPDATE / DELETE in WITH'),
+  compileMerge: unsupported('mysql', 'MERGE', 'use an upsert: onConflict(columns, ...) (ON DUPLICATE KEY UPDATE)'),
   distinctOn: unsupported('mysql', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
   // INSERT IGNORE also turns NOT NULL, range and length errors into warnings and writes changed
   // values: it is what the user asked for with orIgnore(), never what onConflict renders.

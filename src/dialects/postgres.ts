@@ -341,13 +341,14 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     return [modes.length === 0 ? 'BEGIN' : `BEGIN ${modes.join(', ')}`]
   },
 
-  // FETCH ... WITH TIES needs 13; nothing else this dialect renders differs between 12 and 17.
-  // The version is recorded so that extensions (MERGE on 15+) can look at it.
+  // FETCH ... WITH TIES needs 13 and MERGE 15; nothing else this dialect renders differs
+  // between 12 and 17. The version is recorded so that extensions can look at it too.
   forVersion: (version) => {
     const v = cleanVersion(version)
     return extend(self, () => ({
       version: v,
       ...(versionAtLeast(v, '13') ? {} : { fetchWithTies: unsupported(`postgres ${v}`, 'FETCH ... WITH TIES', 'needs PostgreSQL 13') }),
+      ...(versionAtLeast(v, '15') ? {} : { compileMerge: unsupported(`postgres ${v}`, 'MERGE', 'needs PostgreSQL 15') }),
     }))
   },
 }))

@@ -132,6 +132,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
   },
   valuesTable: (v) => fragments.valuesAsUnion(self, v),
   cteStatement: unsupported('sqlite', 'INSERT / UPDATE / DELETE in WITH', 'run the statement with RETURNING, then the query'),
+  compileMerge: unsupported('sqlite', 'MERGE', "use an upsert: onConflict(columns, ...)"),
   deleteUsing: unsupported('sqlite', 'DELETE ... USING', 'use where(isIn(key, subquery)) or where(exists(...))'),
   rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 

@@ -508,6 +508,37 @@ export const standardOpen = (self: Dialect): Dialect => {
       return F(parts)
     },
 
+    compileMerge: (q) => {
+      if (q.source === undefined || q.on === undefined) throw dbError('QueryError', `MERGE INTO ${q.table.name} needs a source and a condition (mergeUsing)`)
+      if (q.whens.length === 0) throw dbError('QueryError', `MERGE INTO ${q.table.name} needs a WHEN clause`)
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.withClause(q.with))
+      parts.push('MERGE INTO ', self.fromItem(q.table), ' USING ', self.fromItem(q.source), ' ON ', self.expr(q.on))
+      for (const w of q.whens) {
+        parts.push(w.matched ? ' WHEN MATCHED' : ' WHEN NOT MATCHED')
+        if (w.and !== undefined) parts.push(' AND ', self.expr(w.and))
+        const a = w.action
+        switch (a.kind) {
+          case 'update': {
+            if (!w.matched) throw dbError('QueryError', 'MERGE: UPDATE needs WHEN MATCHED')
+            parts.push(' THEN UPDATE SET ', joinParts(a.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)])), ', '))
+            break
+          }
+          case 'delete':
+            if (!w.matched) throw dbError('QueryError', 'MERGE: DELETE needs WHEN MATCHED')
+            parts.push(' THEN DELETE')
+            break
+          case 'insert':
+            if (w.matched) throw dbError('QueryError', 'MERGE: INSERT needs WHEN NOT MATCHED')
+            parts.push(` THEN INSERT (${a.columns.map(self.quoteIdentifier).join(', ')}) VALUES (`, joinParts(a.values.map(self.expr), ', '), ')')
+            break
+          case 'nothing': parts.push(' THEN DO NOTHING'); break
+          default: throw dbError('QueryError', `not a MERGE action: ${JSON.stringify((a as { kind?: unknown }).kind)}`)
+        }
+      }
+      return F(parts)
+    },
+
     statement: (q) => {
       if (isFragment(q)) return q
       if (isDdlNode(q)) return self.ddl(q)
@@ -518,6 +549,7 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'insert': return self.compileInsert(q)
         case 'update': return self.compileUpdate(q)
         case 'delete': return self.compileDelete(q)
+        case 'merge': return self.compileMerge(q)
         case 'raw': return q.fragment
         default: throw dbError('UnsupportedFeature', `${self.name} cannot compile statement kind ${String((q as { kind?: unknown }).kind)}`, { dialect: self.name, feature: String((q as { kind?: unknown }).kind) })
       }
@@ -567,7 +599,7 @@ const jsonArgument = (self: Dialect, e: Expr): Fragment => {
   return F([{ _tag: 'Param', value: text }])
 }
 
-const STATEMENT_KINDS: ReadonlySet<string> = new Set(['select', 'compound', 'insert', 'update', 'delete', 'explain'])
+const STATEMENT_KINDS: ReadonlySet<string> = new Set(['select', 'compound', 'insert', 'update', 'delete', 'merge', 'explain'])
 const isStatementKind = (kind: string): boolean => STATEMENT_KINDS.has(kind)
 
 /** Whether the bound values among some expressions are all numbers, or all booleans (and there is one). */

@@ -15,6 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
+import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { InsertNode } from './ast.js'
 import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
@@ -36,6 +37,42 @@ export interface Prepared<R = Row> {
   readonly execute: (args?: Readonly<Record<string, unknown>>) => TaskEither<DbError, QueryResult<R>>
   readonly all: (args?: Readonly<Record<string, unknown>>) => TaskEither<DbError, R[]>
   readonly first: (args?: Readonly<Record<string, unknown>>) => TaskEither<DbError, Option<R>>
+  /**
+   * The same without a Promise, on a backend with a synchronous path (`Backend.sync`); a Left
+   * ConnectionError while a transaction elsewhere holds the connection.
+   *
+   * @example
+   * const user = db.prepare(q).sync?.first({ id: 1 })()
+   */
+  readonly sync?: PreparedSync<R>
+}
+
+/** A prepared query's synchronous form (see `Prepared.sync`). */
+export interface PreparedSync<R = Row> {
+  readonly execute: (args?: Readonly<Record<string, unknown>>) => IOEither<DbError, QueryResult<R>>
+  readonly all: (args?: Readonly<Record<string, unknown>>) => IOEither<DbError, R[]>
+  readonly first: (args?: Readonly<Record<string, unknown>>) => IOEither<DbError, Option<R>>
+}
+
+/**
+ * Statements answered without a Promise: present on a backend whose driver runs them
+ * synchronously (better-sqlite3). Prepared queries, `first` and models use it while `ready()`,
+ * and the ordinary async path otherwise. Inside a transaction it runs on the transaction's
+ * connection, as `execute` does. `wrap` removes it when middleware replaces `execute`, `all`,
+ * `first` or `query` and gives no `sync` of its own, so such middleware still sees every statement.
+ *
+ * @example
+ * const r = db.sync?.ready() ? db.sync.first<{ one: number }>(sql`SELECT 1 AS one`)() : undefined
+ */
+export interface SyncBackend {
+  /** Whether a statement can run now; false while a transaction elsewhere holds the connection. */
+  readonly ready: () => boolean
+  /** Run one statement now (a Left ConnectionError when not `ready`). */
+  readonly execute: <R = Row>(q: Executable<R>) => IOEither<DbError, QueryResult<R>>
+  /** The rows of one statement, now. */
+  readonly all: <R = Row>(q: Executable<R>) => IOEither<DbError, R[]>
+  /** The first row of one statement, if any, now. */
+  readonly first: <R = Row>(q: Executable<R>) => IOEither<DbError, Option<R>>
 }
 
 /** The Backend record. */
@@ -71,12 +108,30 @@ export interface Backend {
    * Run `fn` in a transaction: commit if it succeeds, roll back and return its error if it
    * fails. Nested calls become savepoints. Every query inside runs on the transaction's
    * connection, whether it goes through `tx` or through the outer `db`.
+   *
+   * Statements on a scope are ordered with its savepoints: one started on `tx` while a
+   * savepoint of `tx` is open runs after that savepoint ends, never inside it (where its
+   * rollback would undo what was reported done). `tx` used after its transaction ended fails
+   * with TransactionError instead of running outside it; so does a call made from a callback
+   * that outlived its transaction.
+   *
+   * The caller's own error type `E` crosses it as it is (a domain error rolls back too):
+   * `db.transaction((tx) => pipe(User.find(tx, id), TE.chainW(TE.fromOption(() => new Conflict()))))`
+   * is a `TaskEither<DbError | Conflict, User>`.
    */
-  readonly transaction: <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options?: TransactionOptions) => TaskEither<DbError, A>
+  readonly transaction: <E = never, A = unknown>(fn: (tx: Backend) => TaskEither<E | DbError, A>, options?: TransactionOptions) => TaskEither<E | DbError, A>
   /** Whether the caller is inside a transaction of this backend. */
   readonly inTransaction: () => boolean
-  /** Close the driver's connections. */
-  readonly close: () => TaskEither<DbError, void>
+  /**
+   * Close the backend. From the call on, statements and transactions outside open
+   * transactions fail with ConnectionError (`code: 'BACKEND_CLOSED'`), and the backend never
+   * reopens; open transactions may still run and end, up to `timeout` ms (default 30 s), after
+   * which their connections are closed and the server rolls them back. Then the driver's
+   * connections close. Every backend made from the same driver (`wrap`) is closed with it.
+   */
+  readonly close: (options?: CloseOptions) => TaskEither<DbError, void>
+  /** The synchronous path, where the driver has one (see `SyncBackend`). */
+  readonly sync?: SyncBackend
 }
 
 // ---------------------------------------------------------------- transaction context
@@ -86,18 +141,99 @@ interface Frame {
   readonly driver: Driver
   readonly conn: Connection
   readonly depth: number
-  /** Serializes sibling savepoints opened concurrently in the same scope. */
+  /**
+   * The tail of this scope's queue. Savepoints opened in the scope take turns through it, and
+   * while one is scheduled or open, statements on the scope itself queue behind it too: a
+   * statement run on the outer transaction must not run inside a sibling savepoint, where a
+   * rollback of that savepoint would undo it after it was reported done.
+   */
   queue: Promise<unknown>
+  /** Savepoints of this scope scheduled or open; statements queue only when this is above 0. */
+  pending: number
+  /** Set when the transaction or savepoint has ended: its scope refuses further statements. */
+  ended: boolean
   readonly counter: { n: number }
+  /** The enclosing scope of the same transaction (for a savepoint). */
+  readonly up?: Frame
+  /** The context the transaction was started in (possibly another backend's transaction). */
   readonly parent?: Frame
 }
 
 const txContext = new AsyncLocalStorage<Frame>()
 
-const frameFor = (driver: Driver): Frame | undefined => {
+/** What a call finds in its context: no transaction, a live scope, or only scopes that ended. */
+const ENDED = 'ended' as const
+
+/**
+ * The live scope of this driver in the current context. A savepoint that ended gives way to
+ * its enclosing scope; when every scope of the driver in the context has ended (a callback
+ * that outlived its transaction), the call is refused rather than run outside it.
+ */
+const frameFor = (driver: Driver): Frame | typeof ENDED | undefined => {
   let f = txContext.getStore()
-  while (f !== undefined && f.driver !== driver) f = f.parent
-  return f
+  let stale = false
+  while (f !== undefined) {
+    if (f.driver === driver) {
+      if (!f.ended) return f
+      stale = true
+      f = f.up ?? f.parent
+    } else {
+      f = f.parent
+    }
+  }
+  return stale ? ENDED : undefined
+}
+
+/** Whether `f` is `scope` or a savepoint inside it. */
+const within = (f: Frame | undefined, scope: Frame): boolean => {
+  for (let x = f; x !== undefined; x = x.up) if (x === scope) return true
+  return false
+}
+
+/** Run `f` in its turn on a scope: at once, unless savepoints of the scope are pending. */
+const inTurn = <A>(frame: Frame, f: () => Promise<A>): Promise<A> => {
+  if (frame.pending === 0) return f()
+  const p = frame.queue.then(f, f)
+  frame.queue = p
+  return p
+}
+
+const endedError = (): DbError =>
+  dbError('TransactionError', 'the transaction this call belongs to has already ended (committed or rolled back); use the backend, or run the call inside the transaction')
+
+const closedError = (driver: Driver): DbError =>
+  dbError('ConnectionError', `the backend is closed (${driver.name}); it does not reopen: make a new one`, { code: 'BACKEND_CLOSED' })
+
+/**
+ * Open transactions and the closed state, per driver: every backend made from one driver
+ * (`wrap`, `extend`) shares them, so closing any of them closes the driver for all.
+ */
+interface Lifecycle {
+  closing: boolean
+  closed: boolean
+  open: number
+  /** Called when `open` drops to 0 while closing. */
+  drained?: () => void
+}
+
+const lifecycles = new WeakMap<Driver, Lifecycle>()
+
+const lifecycleOf = (driver: Driver): Lifecycle => {
+  let l = lifecycles.get(driver)
+  if (l === undefined) {
+    l = { closing: false, closed: false, open: 0 }
+    lifecycles.set(driver, l)
+  }
+  return l
+}
+
+/** Options of `Backend.close`. */
+export interface CloseOptions {
+  /**
+   * Milliseconds to wait for open transactions to end before the connections are closed under
+   * them (the server then rolls them back). Default 30,000.
+   */
+  readonly timeout?: number
 }
 
 const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
@@ -105,7 +241,7 @@ const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql ===
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 
 /** Run a TaskEither-returning callback, turning throws and rejections into Lefts. */
-const attempt = async <A>(f: () => TaskEither<DbError, A>): Promise<E.Either<DbError, A>> => {
+const attempt = async <X, A>(f: () => TaskEither<X, A>): Promise<E.Either<X | DbError, A>> => {
   try {
     return await f()()
   } catch (e) {
@@ -116,6 +252,8 @@ const attempt = async <A>(f: () => TaskEither<DbError, A>): Promise<E.Either<DbE
 // ---------------------------------------------------------------- compose
 
 const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backend => {
+  const life = lifecycleOf(driver)
+
   const run = async (text: string): Promise<E.Either<DbError, unknown>> => self.execute(sql.raw(text))()
 
   const runAll = async (texts: readonly string[]): Promise<E.Either<DbError, unknown>> => {
@@ -126,40 +264,104 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return E.right(undefined)
   }
 
-  const topLevel = <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options: TransactionOptions): TaskEither<DbError, A> => async () => {
+  /**
+   * The backend a transaction's callback receives: every call runs in the transaction's scope
+   * (or in a savepoint inside it, when made from there), and is refused once the scope ended.
+   */
+  const scoped = (frame: Frame): Backend => {
+    const enter = <T>(f: () => T): T => (within(txContext.getStore(), frame) ? f() : txContext.run(frame, f))
+    const task = <L, A>(make: () => TaskEither<L, A>): TaskEither<L | DbError, A> => () =>
+      frame.ended ? Promise.resolve(E.left(endedError())) : enter(() => make()())
+    // The synchronous path, in the transaction's scope as well, and refused once it ended.
+    const sync = self.sync
+    const now = <A>(f: () => E.Either<DbError, A>): IOEither<DbError, A> => () => (frame.ended ? E.left(endedError()) : enter(f))
+    return Object.freeze({
+      ...self,
+      execute: <R>(q: Executable<R>) => task(() => self.execute<R>(q)),
+      all: <R>(q: Executable<R>) => task(() => self.all<R>(q)),
+      first: <R>(q: Executable<R>) => task(() => self.first<R>(q)),
+      query: <R>(f: Fragment) => task(() => self.query<R>(f)),
+      executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => task(() => self.executeBatch<R>(q, sets)),
+      transaction: <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options?: TransactionOptions) => task(() => self.transaction<X, A>(fn, options)),
+      stream: <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
+        [Symbol.asyncIterator]: () => {
+          if (frame.ended) throw endedError()
+          const it = enter(() => self.stream<R>(q, options)[Symbol.asyncIterator]())
+          return {
+            next: () => enter(() => it.next()),
+            return: (v?: unknown) => enter(() => it.return?.(v) ?? Promise.resolve({ done: true as const, value: v as R })),
+            throw: (e?: unknown) => enter(() => it.throw?.(e) ?? Promise.reject(e)),
+          }
+        },
+      }),
+      prepare: <R>(q: Executable<R>): Prepared<R> => {
+        const p = self.prepare<R>(q)
+        const ps = p.sync
+        return Object.freeze({
+          compiled: p.compiled,
+          execute: (args?: Readonly<Record<string, unknown>>) => task(() => p.execute(args)),
+          all: (args?: Readonly<Record<string, unknown>>) => task(() => p.all(args)),
+          first: (args?: Readonly<Record<string, unknown>>) => task(() => p.first(args)),
+          sync: ps === undefined ? undefined : Object.freeze({
+            execute: (args?: Readonly<Record<string, unknown>>) => now(() => ps.execute(args)()),
+            all: (args?: Readonly<Record<string, unknown>>) => now(() => ps.all(args)()),
+            first: (args?: Readonly<Record<string, unknown>>) => now(() => ps.first(args)()),
+          }),
+        })
+      },
+      inTransaction: () => !frame.ended,
+      sync: sync === undefined ? undefined : Object.freeze({
+        ready: () => !frame.ended && enter(() => sync.ready()),
+        execute: <R>(q: Executable<R>) => now(() => sync.execute<R>(q)()),
+        all: <R>(q: Executable<R>) => now(() => sync.all<R>(q)()),
+        first: <R>(q: Executable<R>) => now(() => sync.first<R>(q)()),
+      }),
+    })
+  }
+
+  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions): TaskEither<X | DbError, A> => async () => {
+    if (life.closing) return E.left(closedError(self.driver))
     let begin: readonly string[]
     try {
       begin = self.dialect.beginTransaction(options)
     } catch (e) {
       return E.left(toDbError(e))
     }
-    const reserved = await self.driver.reserve()()
-    if (E.isLeft(reserved)) return reserved
-    const conn = reserved.right
-    const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), counter: { n: 0 }, parent: txContext.getStore() }
+    life.open++
     try {
-      return await txContext.run(frame, async () => {
-        const began = await runAll(begin)
-        if (E.isLeft(began)) return began
-        const result = await attempt(() => fn(self))
-        if (E.isLeft(result)) {
-          await run(self.dialect.rollback())
+      const reserved = await self.driver.reserve()()
+      if (E.isLeft(reserved)) return reserved
+      const conn = reserved.right
+      const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: txContext.getStore() }
+      try {
+        return await txContext.run(frame, async () => {
+          const began = await runAll(begin)
+          if (E.isLeft(began)) return began
+          const result = await attempt(() => fn(scoped(frame)))
+          // Statements the callback started and did not wait for still run in their turn.
+          if (frame.pending > 0) await frame.queue
+          if (E.isLeft(result)) {
+            await run(self.dialect.rollback())
+            return result
+          }
+          const committed = await run(self.dialect.commit())
+          if (E.isLeft(committed)) {
+            await run(self.dialect.rollback())
+            return committed
+          }
           return result
-        }
-        const committed = await run(self.dialect.commit())
-        if (E.isLeft(committed)) {
-          await run(self.dialect.rollback())
-          return committed
-        }
-        return result
-      })
+        })
+      } finally {
+        frame.ended = true
+        await conn.release()
+      }
     } finally {
-      await conn.release()
+      if (--life.open === 0) life.drained?.()
     }
   }
 
-  const nested = <A>(parent: Frame, fn: (tx: Backend) => TaskEither<DbError, A>): TaskEither<DbError, A> => () => {
-    const go = async (): Promise<E.Either<DbError, A>> => {
+  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => () => {
+    const go = async (): Promise<E.Either<X | DbError, A>> => {
       const name = `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
       // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
       let sp: { readonly open: string; readonly rollback: string; readonly release: string }
@@ -168,21 +370,31 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       } catch (e) {
         return E.left(toDbError(e))
       }
-      const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), counter: parent.counter, parent: parent.parent }
-      return txContext.run(frame, async () => {
-        const opened = await run(sp.open)
-        if (E.isLeft(opened)) return opened
-        const result = await attempt(() => fn(self))
-        if (E.isLeft(result)) {
-          await run(sp.rollback)
-          await run(sp.release)
-          return result
-        }
-        const released = await run(sp.release)
-        return E.isLeft(released) ? released : result
-      })
+      const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, up: parent, parent: parent.parent }
+      try {
+        return await txContext.run(frame, async () => {
+          const opened = await run(sp.open)
+          if (E.isLeft(opened)) return opened
+          const result = await attempt(() => fn(scoped(frame)))
+          if (frame.pending > 0) await frame.queue
+          if (E.isLeft(result)) {
+            await run(sp.rollback)
+            await run(sp.release)
+            return result
+          }
+          const released = await run(sp.release)
+          return E.isLeft(released) ? released : result
+        })
+      } finally {
+        frame.ended = true
+      }
     }
-    const p = parent.queue.then(go, go)
+    parent.pending++
+    const done = (r: E.Either<X | DbError, A>): E.Either<X | DbError, A> => {
+      parent.pending--
+      return r
+    }
+    const p = parent.queue.then(go, go).then(done, (e: unknown) => done(E.left(toDbError(e, 'TransactionError'))))
     parent.queue = p
     return p
   }
@@ -205,6 +417,57 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
 
   const compileFor = (q: Executable): E.Either<DbError, Compiled> => (isCompiled(q) ? E.right(q) : self.compile(q as Compilable))
 
+  /** The statement marked as read for its first row (drivers may stop after it). */
+  const asFirst = (k: Compiled): Compiled =>
+    k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true }
+
+  /**
+   * The synchronous path, on the transaction's connection inside one. It refuses what `execute`
+   * refuses (an ended transaction, a closed backend), and whatever would make `execute` wait:
+   * a connection held elsewhere, a savepoint of the scope still open.
+   */
+  const syncRun = (compiled: Compiled): E.Either<DbError, QueryResult> => {
+    const frame = frameFor(self.driver)
+    if (frame === ENDED) return E.left(endedError())
+    if (frame !== undefined) {
+      if (frame.conn.sync === undefined) return E.left(dbError('ConnectionError', 'this transaction\'s connection has no synchronous path: use the async functions'))
+      if (frame.pending > 0) return E.left(dbError('ConnectionError', 'a savepoint of this transaction is open: statements on the transaction wait for it, so use the async functions'))
+      return frame.conn.sync.execute(compiled)()
+    }
+    if (life.closing) return E.left(closedError(self.driver))
+    const d = self.driver.sync
+    if (d === undefined) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
+    if (!d.ready()) return E.left(dbError('ConnectionError', 'the connection is held by a transaction or a stream: use the async functions, which wait their turn'))
+    return d.execute(compiled)()
+  }
+
+  const syncBackend: SyncBackend | undefined = driver.sync === undefined
+    ? undefined
+    : {
+        ready: () => {
+          const frame = frameFor(self.driver)
+          if (frame === ENDED) return false
+          if (frame !== undefined) return frame.conn.sync !== undefined && frame.pending === 0
+          return !life.closing && self.driver.sync?.ready() === true
+        },
+        execute: <R>(q: Executable<R>): IOEither<DbError, QueryResult<R>> => () => {
+          const c = compileFor(q)
+          return (E.isLeft(c) ? c : syncRun(c.right)) as E.Either<DbError, QueryResult<R>>
+        },
+        all: <R>(q: Executable<R>): IOEither<DbError, R[]> => () => {
+          const c = compileFor(q)
+          if (E.isLeft(c)) return c
+          const r = syncRun(c.right)
+          return E.isLeft(r) ? r : E.right(r.right.rows as R[])
+        },
+        first: <R>(q: Executable<R>): IOEither<DbError, Option<R>> => () => {
+          const c = compileFor(q)
+          if (E.isLeft(c)) return c
+          const r = syncRun(asFirst(c.right))
+          return E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0] as R) : none)
+        },
+      }
+
   return {
     dialect,
     driver,
@@ -226,7 +489,11 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const compiled = c.right
       return () => {
         const frame = frameFor(self.driver)
-        return (frame === undefined ? self.driver.execute(compiled) : frame.conn.execute(compiled))() as Promise<E.Either<DbError, QueryResult<R>>>
+        if (frame === undefined) {
+          return (life.closing ? Promise.resolve(E.left(closedError(self.driver))) : self.driver.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
+        }
+        if (frame === ENDED) return Promise.resolve(E.left(endedError()))
+        return inTurn(frame, () => frame.conn.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
       }
     },
 
@@ -238,9 +505,12 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
-      const k = c.right
-      const t = self.execute<R>(k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true })
-      return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
+      const k = asFirst(c.right)
+      return () => {
+        const s = self.sync
+        if (s !== undefined && s.ready()) return Promise.resolve(s.first<R>(k)())
+        return self.execute<R>(k)().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
+      }
     },
 
     query: (fragment) => self.all(fragment),
@@ -250,6 +520,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         const c = compileFor(q)
         if (E.isLeft(c)) throw c.left
         const frame = frameFor(self.driver)
+        if (frame === ENDED) throw endedError()
+        if (frame === undefined && life.closing) throw closedError(self.driver)
+        if (frame !== undefined && frame.pending > 0) await inTurn(frame, () => Promise.resolve())
         const source = frame === undefined ? self.driver.stream(c.right, options) : frame.conn.stream(c.right, options)
         for await (const batch of source) yield* batch as readonly R[]
       })(),
@@ -279,11 +552,30 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           return leftTask(toDbError(e))
         }
       }
+      // The synchronous path when the backend has one and it is free; the async one otherwise.
+      const either = <T>(viaSync: (s: SyncBackend, x: Compiled) => E.Either<DbError, T>, viaAsync: (x: Compiled) => TaskEither<DbError, T>) => (x: Compiled): TaskEither<DbError, T> => () => {
+        const s = self.sync
+        return s !== undefined && s.ready() ? Promise.resolve(viaSync(s, x)) : viaAsync(x)()
+      }
+      const now = <T>(first: boolean, f: (s: SyncBackend, x: Compiled) => E.Either<DbError, T>) => (args?: Readonly<Record<string, unknown>>): IOEither<DbError, T> => () => {
+        if (E.isLeft(c)) return c
+        const s = self.sync
+        if (s === undefined) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
+        try {
+          return f(s, bind(args, first))
+        } catch (e) {
+          return E.left(toDbError(e))
+        }
+      }
+      const execute = (s: SyncBackend, x: Compiled) => s.execute<R>(x)()
+      const all = (s: SyncBackend, x: Compiled) => s.all<R>(x)()
+      const first = (s: SyncBackend, x: Compiled) => s.first<R>(x)()
       return Object.freeze({
         compiled,
-        execute: guarded(false, (x) => self.execute<R>(x)),
-        all: guarded(false, (x) => self.all<R>(x)),
-        first: guarded(true, (x) => self.first<R>(x)),
+        execute: guarded(false, either(execute, (x) => self.execute<R>(x))),
+        all: guarded(false, either(all, (x) => self.all<R>(x))),
+        first: guarded(true, either(first, (x) => self.first<R>(x))),
+        sync: self.sync === undefined ? undefined : Object.freeze({ execute: now(false, execute), all: now(false, all), first: now(true, first) }),
       })
     },
 
@@ -305,13 +597,26 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           }
           runs.push({ sql: text, params, batch: true })
         }
+        // A synchronous driver runs them one after another now, each settled before the next.
+        const now = self.sync
+        if (now !== undefined && now.ready()) {
+          const done: QueryResult<R>[] = []
+          for (let i = 0; i < runs.length; i++) {
+            const r = now.execute<R>(runs[i])()
+            if (E.isLeft(r)) return r
+            done.push(r.right)
+          }
+          return E.right(done)
+        }
         // A pipelining driver gets every run at once (it sends them without waiting); any other
         // gets them one after another. Either way the first failure in run order is reported
         // (inside a transaction the later ones are its consequence). The tasks never reject.
-        const issued = self.driver.pipelines === true ? runs.map((r) => self.execute<R>(r)()) : undefined
+        // A pipelined batch settles only when every run it sent has settled, so nothing it sent
+        // is still changing the database after it returned.
+        const issued = self.driver.pipelines === true ? await Promise.all(runs.map((r) => self.execute<R>(r)())) : undefined
         const out: QueryResult<R>[] = []
         for (let i = 0; i < runs.length; i++) {
-          const r = await (issued?.[i] ?? self.execute<R>(runs[i])())
+          const r = issued?.[i] ?? await self.execute<R>(runs[i])()
           if (E.isLeft(r)) return r
           out.push(r.right)
         }
@@ -323,6 +628,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       return () => {
         const parent = frameFor(self.driver)
         if (parent === undefined) return topLevel(fn, options)()
+        if (parent === ENDED) return Promise.resolve(E.left(endedError()))
         if (options.isolation !== undefined || options.readOnly !== undefined) {
           return Promise.resolve(E.left(dbError('TransactionError', 'isolation and read-only can be set only on the outermost transaction')))
         }
@@ -330,9 +636,36 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       }
     },
 
-    inTransaction: () => frameFor(self.driver) !== undefined,
+    inTransaction: () => {
+      const f = frameFor(self.driver)
+      return f !== undefined && f !== ENDED
+    },
 
-    close: () => self.driver.close(),
+    close: (options?: CloseOptions) => async () => {
+      if (life.closed) return E.right(undefined)
+      const inside = frameFor(self.driver)
+      if (inside !== undefined && inside !== ENDED) {
+        return E.left(dbError('TransactionError', 'close was called inside a transaction of the backend it closes; close it after the transaction ends'))
+      }
+      life.closing = true
+      let cut = false
+      if (life.open > 0) {
+        // Open transactions may finish (commit or roll back) within the timeout; after it their
+        // connections are closed under them and the server rolls them back.
+        cut = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), options?.timeout ?? 30_000)
+          life.drained = () => {
+            clearTimeout(timer)
+            resolve(false)
+          }
+        })
+        life.drained = undefined
+      }
+      life.closed = true
+      return self.driver.close(cut ? { timeout: 0 } : undefined)()
+    },
+
+    sync: syncBackend,
   }
 }
 
@@ -369,6 +702,9 @@ export const connect = (driver: Driver, dialect: Dialect): TaskEither<DbError, B
   return E.isLeft(v) ? v : E.right(fix(backendOpen(driver, dialect.forVersion(v.right))))
 }
 
+/** The backend functions whose middleware sees statements (see `wrap` and `SyncBackend`). */
+const SEES_STATEMENTS: readonly (keyof Backend)[] = ['execute', 'all', 'first', 'query']
+
 /** Middleware for each backend function: receives the next function, returns a replacement. */
 export type Middleware = { readonly [K in keyof Backend]?: (next: Backend[K], self: Backend) => Backend[K] }
 
@@ -389,6 +725,9 @@ export const wrap = (backend: Backend, middleware: Middleware): Backend =>
       const m = middleware[k] as ((next: unknown, self: Backend) => unknown) | undefined
       if (m !== undefined) out[k] = m(base[k], self)
     }
+    // Middleware that sees statements and gives no synchronous form of its own turns the
+    // synchronous path off, so every statement still reaches it.
+    if (middleware.sync === undefined && SEES_STATEMENTS.some((k) => middleware[k] !== undefined)) out.sync = undefined
     return out as Partial<Backend>
   })
 

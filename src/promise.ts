@@ -11,7 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Backend, Executable } from './compose.js'
+import type { Backend, CloseOptions, Executable } from './compose.js'
 import type { TransactionOptions } from './dialect.js'
 import type { QueryResult, Row, StreamOptions } from './driver.js'
 import { type DbError, isDbError, toDbError } from './errors.js'
@@ -37,7 +37,8 @@ export interface PromiseBackend {
   readonly executeBatch: <R = Row>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => Promise<QueryResult<R>[]>
   /** Commits when `fn` resolves, rolls back and rejects with its error when it rejects. */
   readonly transaction: <A>(fn: (tx: PromiseBackend) => Promise<A>, options?: TransactionOptions) => Promise<A>
-  readonly close: () => Promise<void>
+  /** See `Backend.close`: open transactions may end within `timeout`; then nothing runs and nothing reopens. */
+  readonly close: (options?: CloseOptions) => Promise<void>
 }
 
 const optionToUndefined = <A>(o: Option<A>): A | undefined => (o._tag === 'Some' ? o.value : undefined)
@@ -60,14 +61,15 @@ export const promised = (backend: Backend): PromiseBackend => {
     transaction: async (fn, options) => {
       // A non-DbError thrown by fn is rethrown as it was, after the rollback.
       let thrown: { readonly value: unknown } | undefined
-      const r = await backend.transaction(() => () => fn(p).then((a) => E.right(a), (e: unknown) => {
+      // `tx` is the transaction's own backend: used after the transaction ended, it refuses.
+      const r = await backend.transaction((tx) => () => fn(promised(tx)).then((a) => E.right(a), (e: unknown) => {
         if (!isDbError(e)) thrown = { value: e }
         return E.left(toDbError(e, 'TransactionError'))
       }), options)()
       if (E.isRight(r)) return r.right
       throw thrown !== undefined && r.left.cause === thrown.value ? thrown.value : r.left
     },
-    close: () => run(backend.close()),
+    close: (options) => run(backend.close(options)),
   } satisfies PromiseBackend)
   return p
 }

@@ -271,11 +271,14 @@ describe.skipIf(!available)('postgres.js driver', () => {
       }
     })
 
-    it('version() reports the server version; close() ends the pool and a later use opens a new one', async () => {
+    it('version() reports the server version; close() ends the pool for good: a later use is a ConnectionError, never a new pool', async () => {
       const driver = postgresJs({ url: PG_URL, max: 1 })
       expect(await run(driver.version())).toMatch(/^\d+(\.\d+)?/)
       await run(driver.close())
-      expect(await run(driver.version())).toMatch(/^\d+/)
+      const after = await failure(driver.version())
+      expect(after._tag).toBe('ConnectionError')
+      expect(after.code).toBe('BACKEND_CLOSED')
+      expect((await failure(driver.reserve()))._tag).toBe('ConnectionError')
       await run(driver.close())
     })
   })

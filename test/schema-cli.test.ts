@@ -22,7 +22,7 @@ import { run } from '../src/promise.js'
 import { dropTable } from '../src/schema/ddl.js'
 import { sql } from '../src/sql.js'
 import { migrationDir } from './support/migration-kit.js'
-import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_DB, MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const available = await serverAvailable('mariadb')
 const pgAvailable = await serverAvailable('postgres')
@@ -180,26 +180,26 @@ describe.skipIf(!available)('the command on MariaDB', () => {
     expect(up.code).toBe(1)
     expect(up.out).toContain('up    001_half ... FAILED\n')
     expect(up.err).toBe([
-      `  error: Table 'test.${p}missing' doesn't exist`,
+      `  error: Table '${MYSQL_DB}.${p}missing' doesn't exist`,
       '  mariadb does not roll back DDL: 2 statements of 001_half ran and stay applied:',
       `    ran    1. CREATE TABLE \`${p}half\` (\`id\` INT)`,
       `    ran    2. INSERT INTO ${p}half (id) VALUES (?) -- params: [7]`,
       `    FAILED 3. ALTER TABLE ${p}missing ADD COLUMN x INT`,
-      `             error: Table 'test.${p}missing' doesn't exist`,
+      `             error: Table '${MYSQL_DB}.${p}missing' doesn't exist`,
       '  put the database right, then run "recordkit migrate repair"',
-      `recordkit: migration 001_half (up) failed: Table 'test.${p}missing' doesn't exist`,
+      `recordkit: migration 001_half (up) failed: Table '${MYSQL_DB}.${p}missing' doesn't exist`,
       '',
     ].join('\n'))
     const status = await spawnCli(['migrate', 'status', '--url', MYSQL_URL, '--dir', dir, '--table', `${p}fhistory`]).done
     expect(status.code).toBe(1)
     expect(status.out.split('\n').slice(1)).toEqual([
       'FAILED   001_half',
-      expect.stringMatching(new RegExp(`^ {11}up failed at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: Table 'test.${p}missing' doesn't exist$`)),
+      expect.stringMatching(new RegExp(`^ {11}up failed at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: Table '${MYSQL_DB}.${p}missing' doesn't exist$`)),
       '           2 statements ran and stay applied; the last one failed:',
       `             ran    1. CREATE TABLE \`${p}half\` (\`id\` INT)`,
       `             ran    2. INSERT INTO ${p}half (id) VALUES (?) -- params: [7]`,
       `             FAILED 3. ALTER TABLE ${p}missing ADD COLUMN x INT`,
-      `                      error: Table 'test.${p}missing' doesn't exist`,
+      `                      error: Table '${MYSQL_DB}.${p}missing' doesn't exist`,
       '0 applied, 0 pending, 1 failed',
       '',
     ].map((l) => (typeof l === 'string' && l.startsWith('FAILED') ? `  ${l}` : l)))

@@ -23,7 +23,7 @@ import {
 } from '../src/schema/migrate.js'
 import { sql } from '../src/sql.js'
 import { migrationDir, steps } from './support/migration-kit.js'
-import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_DB, MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const available = await serverAvailable('mariadb')
 const pgAvailable = await serverAvailable('postgres')
@@ -172,17 +172,17 @@ describe.skipIf(!available)('migrations on MariaDB (DDL is not transactional)', 
     }
     const r = await migrateUp(db, [...all, broken], { table })()
     expect(E.isLeft(r) && r.left.message).toBe([
-      `migration 003_broken (up) failed: Table 'test.${p}nowhere' doesn't exist`,
+      `migration 003_broken (up) failed: Table '${MYSQL_DB}.${p}nowhere' doesn't exist`,
       '  2 of its statements ran and stay applied:',
       `    1. CREATE TABLE \`${p}half\` (\`id\` INT)`,
       `    2. INSERT INTO \`${p}half\` (id) VALUES (1)`,
     ].join('\n'))
     const state = (await run(migrationStatus(db, [...all, broken], { table })))[2]
-    expect(state).toMatchObject({ name: '003_broken', state: 'failed', direction: 'up', error: `Table 'test.${p}nowhere' doesn't exist` })
+    expect(state).toMatchObject({ name: '003_broken', state: 'failed', direction: 'up', error: `Table '${MYSQL_DB}.${p}nowhere' doesn't exist` })
     expect(state.statements).toEqual([
       { sql: `CREATE TABLE \`${p}half\` (\`id\` INT)`, ok: true },
       { sql: `INSERT INTO \`${p}half\` (id) VALUES (1)`, ok: true },
-      { sql: `ALTER TABLE \`${p}nowhere\` ADD COLUMN x INT`, ok: false, error: `Table 'test.${p}nowhere' doesn't exist` },
+      { sql: `ALTER TABLE \`${p}nowhere\` ADD COLUMN x INT`, ok: false, error: `Table '${MYSQL_DB}.${p}nowhere' doesn't exist` },
     ])
     // The statements that ran stay applied.
     expect(await run(db.all(sql`SELECT id FROM ${sql.id(`${p}half`)}`))).toEqual([{ id: 1 }])

@@ -9,6 +9,10 @@
  *   1,000 parameters are not cached, unless they run as a batch (`prepareStatement`, an
  *   overridable field).
  * - `reserve` holds one connection (`sql.reserve()`) for a transaction.
+ * - Several hosts: `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write` (postgres.js
+ *   tries them in turn). `read-write` is passed on as `primary`, so a hot standby is skipped;
+ *   while no host is usable (a failover), a statement waits at most `acquireTimeout` and then
+ *   fails with PoolTimeout without ever running.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
  *   the cursor and gives the connection back.
  * - Every new connection is set up with `connectionParameters()` (an overridable field), sent
@@ -24,7 +28,9 @@
  *   `'number'` always number (may lose precision). `int2`, `int4`, `float4/8`, `oid`: numbers.
  * - `numeric` / `decimal`: strings, exactly as the server prints them.
  * - `timestamptz`: Date. `timestamp` (without time zone): Date, read as UTC wall-clock time.
- *   `date`: Date at UTC midnight. `time`, `interval`: strings. Connections use the `UTC` time
+ *   `date`: Date at UTC midnight. Every year reads back exactly (0001, 0050, BC); `infinity`
+ *   and instants beyond a Date's range fail with DecodeError; microseconds are cut to
+ *   milliseconds. `time`, `interval`: strings. Connections use the `UTC` time
  *   zone by default (option `timeZone`), so a Date bound into a `timestamp` column stores its
  *   UTC wall-clock time and reads back as the same instant.
  * - `json` / `jsonb`: parsed (`JSON.parse`: a JSON number beyond 2^53 is rounded). `bytea`: Buffer. `uuid`: string. `boolean`: boolean. Arrays:
@@ -41,7 +47,9 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
-import { sqlstateTag } from './sqlstate.js'
+import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
+import { parsePgTimestamp, pgTimestamp } from '../dates.js'
+import { checkParams, isPlainObject, stringProblem } from '../values.js'
 
 /** The postgres.js pool (or a reserved connection), as this driver uses it. */
 export type PostgresJsSql = postgresJsClient.Sql<Record<string, unknown>>
@@ -51,7 +59,7 @@ export type PostgresJsClientOptions = postgresJsClient.Options<Record<string, po
 
 /** Options of the postgres.js driver. A `url` and separate fields may be mixed; fields win. */
 export interface PostgresJsOptions {
-  /** `postgres://user:password@host:port/database?sslmode=require` */
+  /** `postgres://user:password@host:port/database?sslmode=require`; several hosts: `host1:5432,host2:5432`. */
   readonly url?: string
   readonly host?: string
   readonly port?: number
@@ -81,6 +89,20 @@ export interface PostgresJsOptions {
   readonly onNotice?: (notice: postgresJsClient.Notice) => void
   /** Seconds `close` waits for running queries before it cuts the connections. Default 5. */
   readonly closeTimeout?: number
+  /**
+   * Milliseconds a transaction waits for a connection of its own (`reserve`), and a statement
+   * waits to be sent while every connection is held or still connecting, before PoolTimeout.
+   * Default 30,000. A connection that arrives after the wait gave up goes back to the pool.
+   */
+  readonly acquireTimeout?: number
+  /**
+   * The reconnect policy: milliseconds before the n-th attempt in a row to open a connection
+   * after the previous ones failed (n = 1, 2, ...). Default `min(25 * 2^n, 1000)`: while the
+   * server is down, each call fails with ConnectionError within about a second of asking
+   * (postgres.js' own default backs off to 20 s, and calls wait through it), and a server that
+   * came back is found again within a second.
+   */
+  readonly reconnectDelay?: (attempt: number) => number
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
   /** Any other postgres.js option, applied last. */
@@ -126,6 +148,18 @@ const codeOf = (e: unknown): string | undefined => {
 }
 
 /**
+ * Whether a failure of a statement that postgres.js never wrote to a connection is the stale
+ * error of that connection's previous session. postgres.js 3.4 keeps the server's last error
+ * (e.g. 57P01 when the session was terminated during a statement) past the connection's close
+ * and hands it to the first statement of the reconnected session. Only operator-intervention
+ * codes (class 57: terminated, crashed, starting up) are taken for that, and only for a statement
+ * without a session (`state` is set when it is written): it never ran, so running it once more
+ * is safe.
+ */
+const staleSessionError = (query: unknown, e: unknown): boolean =>
+  (query as { state?: unknown }).state == null && typeof (e as { code?: unknown }).code === 'string' && ((e as { code: string }).code).startsWith('57P')
+
+/**
  * Classify a postgres.js error by SQLSTATE (or by socket error code when the server was never
  * reached). Constraint violations keep the constraint's name; NOT NULL keeps the column's.
  *
@@ -140,9 +174,14 @@ export const classifyPostgresError = (e: unknown): DbError => {
   const bySqlstate = code === undefined ? undefined : sqlstateTag(code)
   if (bySqlstate !== undefined) {
     tag = bySqlstate
-    const pg = e as { constraint_name?: string; column_name?: string }
+    const pg = e as { constraint_name?: string; column_name?: string; table_name?: string; detail?: string }
     if (tag === 'NotNullViolation') fields.column = pg.column_name
     if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint_name
+    if (tag === 'UniqueViolation') {
+      fields.table = pg.table_name
+      // DETAIL `Key (a, b)=(1, 2) already exists.` is the server's structured report of the key.
+      fields.columns = uniqueKeyColumns(pg.detail)
+    }
   } else if (code !== undefined && CONNECTION_CODES.has(code)) {
     tag = 'ConnectionError'
   } else if (code === 'UNSAFE_TRANSACTION') {
@@ -168,7 +207,7 @@ const int8Parsers: Readonly<Record<NonNullable<PostgresJsOptions['int8']>, (x: s
 
 const passText = <T>(serialize: (x: T) => string) => (x: unknown): string => (typeof x === 'string' ? x : serialize(x as T))
 
-const isoDate = (x: unknown): string => (x instanceof Date ? x : new Date(x as string | number)).toISOString()
+const pgDate = (x: unknown): string => pgTimestamp(x instanceof Date ? x : new Date(x as string | number))
 
 /** postgres.js type handlers for the value policy. Strings pass through every serializer. */
 const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string, postgresJsClient.PostgresType> => ({
@@ -181,9 +220,10 @@ const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string
     serialize: passText((x: Uint8Array) => `\\x${Buffer.from(x).toString('hex')}`),
     parse: (x: string) => Buffer.from(x.slice(2), 'hex'),
   },
-  rk_timestamptz: { to: 1184, from: [1184], serialize: passText(isoDate), parse: (x: string) => new Date(x) },
-  rk_timestamp: { to: 1114, from: [1114], serialize: passText(isoDate), parse: (x: string) => new Date(`${x.replace(' ', 'T')}Z`) },
-  rk_date: { to: 1082, from: [1082], serialize: passText(isoDate), parse: (x: string) => new Date(x) },
+  // Dates of every year both ways (0001, 0050, BC: see dates.ts); infinity is a DecodeError.
+  rk_timestamptz: { to: 1184, from: [1184], serialize: passText(pgDate), parse: parsePgTimestamp },
+  rk_timestamp: { to: 1114, from: [1114], serialize: passText(pgDate), parse: parsePgTimestamp },
+  rk_date: { to: 1082, from: [1082], serialize: passText(pgDate), parse: parsePgTimestamp },
 })
 
 // ---------------------------------------------------------------- arrays
@@ -302,6 +342,15 @@ const toResult = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
   return { _tag: 'Right', right: { rows: all.length === 0 ? [] : compact(all[all.length - 1]), rowsAffected: n } }
 }
 
+/** Milliseconds before the n-th reconnect attempt in a row (see `PostgresJsOptions.reconnectDelay`). */
+const defaultReconnectDelay = (attempt: number): number => Math.min(25 * 2 ** attempt, 1000)
+
+/** The `target_session_attrs` of a connection URL (several hosts allowed), if it has one. */
+const targetSessionAttrs = (url: string): string | undefined => {
+  const q = url.indexOf('?')
+  return q < 0 ? undefined : new URLSearchParams(url.slice(q + 1)).get('target_session_attrs') ?? undefined
+}
+
 /** Cleaned `server_version`: `15.4` of `15.4 (Debian 15.4-1.pgdg120+1)`. */
 const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -314,12 +363,41 @@ const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
  */
 const MAX_PARAMS = 65533
 
+/** Why postgres.js cannot bind a value as it is (see `checkParams`), or undefined. */
+const pgParamProblem = (v: unknown): string | undefined => {
+  switch (typeof v) {
+    case 'string': return stringProblem(v)
+    case 'number':
+    case 'bigint':
+    case 'boolean': return undefined
+    case 'undefined': return 'undefined is no value (bind null)'
+    case 'object':
+      if (v === null || v instanceof Uint8Array || Array.isArray(v) || isPlainObject(v)) return undefined
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : undefined
+      return 'postgres.js binds it as nothing it stands for (compile it through the dialect, which converts or refuses it)'
+    default: return 'PostgreSQL has no such value'
+  }
+}
+
+/** The first parameter postgres.js would bind as something else, or too many parameters. */
+const paramsProblem = (q: Compiled): DbError | undefined =>
+  q.params.length > MAX_PARAMS ? tooManyParams(q) : checkParams(q.params, pgParamProblem)
+
 const tooManyParams = (q: Compiled): DbError =>
   dbError('QueryError', `a statement may have at most ${MAX_PARAMS} parameters, this one has ${q.params.length}`, { code: 'MAX_PARAMETERS_EXCEEDED' })
 
 /** What this driver touches of a postgres.js connection: the close callback `sql.begin` uses too. */
 interface ClientConnection {
   onclose: ((e: unknown) => void) | null
+}
+
+/** What the wait limit touches of a postgres.js query not yet sent (see `unsentWithin`). */
+interface PendingQuery extends Promise<PgResult> {
+  /** Set by postgres.js when the statement is written to a connection; null before. */
+  readonly state: unknown
+  strings: readonly string[]
+  args: readonly unknown[]
+  options: Record<string, unknown>
 }
 
 /** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
@@ -344,9 +422,15 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     let typesReady = false
     let typesLoading: Promise<void> | undefined
 
+    // Set by close: the pool is never made again.
+    let closed = false
+    const acquireTimeout = options.acquireTimeout ?? 30_000
+
     const sql = (): PostgresJsSql => {
       if (pool === undefined) {
+        if (closed) throw dbError('ConnectionError', 'the PostgreSQL pool was closed; it does not reopen', { code: 'BACKEND_CLOSED' })
         const o = self.clientOptions()
+        capacity = o.max ?? 10
         pool = (options.url === undefined ? postgresJsClient(o) : postgresJsClient(options.url, o)) as unknown as PostgresJsSql
       }
       return pool
@@ -354,7 +438,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
     /** Undefined once the array types are known; until then the promise that loads them. */
     const ready = (): Promise<void> | undefined => {
-      if (typesReady) return undefined
+      // A closed driver makes no pool: a statement on a reserved connection then fails on it.
+      if (typesReady || closed) return undefined
       const p = sql()
       typesLoading ??= (p.unsafe(ARRAY_TYPES) as unknown as Promise<Row[]>).then(
         (rows) => {
@@ -372,47 +457,210 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const failed = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> =>
       ({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
 
-    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch): Promise<Either<DbError, QueryResult>> => {
-      if (q.params.length > MAX_PARAMS) return Promise.resolve(failed(q)(tooManyParams(q)))
-      const wait = ready()
-      if (wait !== undefined) return wait.then(() => run(on, q, watch), failed(q))
-      try {
-        const prepare = self.prepareStatement(q)
-        const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
-        return (on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult>).then(toResult, failed(q))
-      } catch (e) {
-        return Promise.resolve(failed(q)(e))
+    const poolTimeout = (what: string): DbError =>
+      dbError('PoolTimeout', `${what} within ${acquireTimeout} ms (acquireTimeout): every connection is held by a transaction or a stream, or still connecting`, { waited: acquireTimeout })
+
+    /**
+     * Admission to the pool. postgres.js queues a statement or a reservation without limit
+     * while no connection can take it, and a statement it has queued cannot be withdrawn
+     * without risk, so recordkit waits on its own side instead, where giving up is clean:
+     * - while transactions hold every connection (`held === capacity`), statements and
+     *   reservations wait here, up to `acquireTimeout`, then fail with PoolTimeout;
+     * - while the server is known to be down (a connection attempt failed, and the reconnect
+     *   delay since has not passed), calls fail at once with ConnectionError; the first call
+     *   after the delay goes through and tries again.
+     */
+    let capacity = 0
+    let holding = 0
+    const admission: { readonly reserve: boolean; readonly wake: () => void }[] = []
+    let down: { readonly at: number; readonly attempts: number; readonly error: DbError } | undefined
+
+    const wakeWaiting = (): void => {
+      while (admission.length > 0 && (holding < capacity || !admission[0].reserve)) {
+        const w = admission.shift()!
+        if (w.reserve) holding++
+        w.wake()
       }
     }
 
-    const iterate = async function* (on: PostgresJsSql, q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
-      let it: AsyncIterator<Row[]>
-      try {
-        if (q.params.length > MAX_PARAMS) throw tooManyParams(q)
-        await ready()
-        it = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) }).cursor(batchSize)[Symbol.asyncIterator]()
-      } catch (e) {
-        throw withStatement(self.classifyError(e), q.sql, q.params, redact)
-      }
-      let done = false
-      try {
-        for (;;) {
-          let next: IteratorResult<Row[]>
-          try {
-            next = await it.next()
-          } catch (e) {
-            done = true
-            throw withStatement(self.classifyError(e), q.sql, q.params, redact)
-          }
-          if (next.done) {
-            done = true
-            return
-          }
-          yield compact(next.value)
+    /** Wait for a turn: undefined when admitted (a reservation then counts as held), else why not. */
+    const admit = (reserve: boolean): Promise<DbError | undefined> | DbError | undefined => {
+      if (down !== undefined) {
+        if (performance.now() - down.at < (options.reconnectDelay ?? defaultReconnectDelay)(down.attempts)) {
+          return dbError('ConnectionError', `the server is not reachable (the last attempt failed ${Math.round(performance.now() - down.at)} ms ago): ${down.error.message}`, { code: down.error.code, cause: down.error })
         }
-      } finally {
-        // Stopped early: close the cursor, which gives the connection back.
-        if (!done) await it.return?.()
+      }
+      if (holding < capacity && (!reserve || admission.length === 0)) {
+        if (reserve) holding++
+        return undefined
+      }
+      return new Promise((resolve) => {
+        const entry = {
+          reserve,
+          wake: () => {
+            clearTimeout(timer)
+            resolve(undefined)
+          },
+        }
+        const timer = setTimeout(() => {
+          const i = admission.indexOf(entry)
+          if (i >= 0) admission.splice(i, 1)
+          resolve(poolTimeout(reserve ? 'no connection could be reserved for a transaction' : 'the statement was not sent'))
+        }, acquireTimeout)
+        admission.push(entry)
+      })
+    }
+
+    /** A reservation ended: its connection may serve the next waiter. */
+    const unhold = (): void => {
+      holding--
+      wakeWaiting()
+    }
+
+    /** Learn from a call's outcome whether the server is down (a connection never came). */
+    const observe = (query: object | undefined, e: DbError | undefined): void => {
+      if (e === undefined) {
+        down = undefined
+      } else if (e._tag === 'ConnectionError' && (query === undefined || (query as { state?: unknown }).state == null)) {
+        down = { at: performance.now(), attempts: (down?.attempts ?? 0) + 1, error: e }
+      }
+    }
+
+    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch, again = false): Promise<Either<DbError, QueryResult>> => {
+      const problem = paramsProblem(q)
+      if (problem !== undefined) return Promise.resolve(failed(q)(problem))
+      const wait = ready()
+      if (wait !== undefined) {
+        return withinAcquireTimeout(wait.then(() => true, (e: unknown) => e), () => false as unknown).then((w) =>
+          w === true ? run(on, q, watch, again) : failed(q)(w === false ? poolTimeout('the statement was not sent') : w))
+      }
+      let query: PendingQuery
+      try {
+        const prepare = self.prepareStatement(q)
+        const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
+        query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as PendingQuery
+      } catch (e) {
+        return Promise.resolve(failed(q)(e))
+      }
+      const pooled = on === pool
+      const settled = query.then(
+        (r) => {
+          if (pooled && down !== undefined) observe(query, undefined)
+          return toResult(r)
+        },
+        (e: unknown) => {
+          // The statement never ran: run it once more on the reconnected session.
+          if (!again && staleSessionError(query, e)) return run(on, q, watch, true)
+          const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
+          if (pooled) observe(query, left)
+          return { _tag: 'Left', left } as Either<DbError, QueryResult>
+        },
+      )
+      return pooled ? unsentWithin(query, settled, q) : settled
+    }
+
+    /** `p`, or `onLate()` when `p` takes longer than acquireTimeout. */
+    const withinAcquireTimeout = <A>(p: Promise<A>, onLate: () => A): Promise<A> => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const late = new Promise<A>((resolve) => { timer = setTimeout(() => resolve(onLate()), acquireTimeout) })
+      return Promise.race([p, late]).finally(() => clearTimeout(timer))
+    }
+
+    /**
+     * A pooled statement postgres.js has not written to a connection within acquireTimeout gives
+     * up with PoolTimeout. That happens while no host is usable: every host down, or none of
+     * several the one `target_session_attrs` asks for (no primary during a failover), when
+     * postgres.js keeps trying hosts and holds the statement meanwhile. The statement becomes
+     * `SELECT 1`, so that when a connection takes it later nothing of the caller's runs
+     * (postgres.js' own cancel would leave a connection that was opening for it unusable).
+     */
+    const unsentWithin = (query: PendingQuery, settled: Promise<Either<DbError, QueryResult>>, q: Compiled): Promise<Either<DbError, QueryResult>> =>
+      new Promise((resolve) => {
+        let done = false
+        const timer = setTimeout(() => {
+          if (done || query.state != null) return
+          done = true
+          query.strings = ['SELECT 1']
+          query.args = []
+          query.options = { ...query.options, simple: true, prepare: false }
+          resolve(failed(q)(poolTimeout('the statement was not sent')))
+        }, acquireTimeout)
+        void settled.then((r) => {
+          clearTimeout(timer)
+          if (!done) {
+            done = true
+            resolve(r)
+          }
+        })
+      })
+
+    /** Run on the pool; a closed driver answers Left instead of throwing. */
+    const runPooled = (q: Compiled): Promise<Either<DbError, QueryResult>> => {
+      let p: PostgresJsSql
+      try {
+        p = sql()
+      } catch (e) {
+        return Promise.resolve(failed(q)(e))
+      }
+      const refused = admit(false)
+      if (refused === undefined) return run(p, q)
+      if (!(refused instanceof Promise)) return Promise.resolve(failed(q)(refused))
+      return refused.then((e) => (e === undefined ? run(p, q) : failed(q)(e)))
+    }
+
+    /**
+     * A cursor's batches. postgres.js 3.4 hands a cursor's failure to the promise of the batch
+     * asked for; when the connection dies while the caller is busy with a batch, there is none,
+     * the failure is lost and the cursor then says it is done, so rows would go missing without
+     * a word. The cursor's `reject` is watched here to keep that failure and throw it.
+     */
+    const iterate = async function* (on: PostgresJsSql, q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
+      for (let attempt = 0; ; attempt++) {
+        let it: AsyncIterator<Row[]>
+        let query: object
+        let lost: { readonly error: unknown } | undefined
+        try {
+          const problem = paramsProblem(q)
+          if (problem !== undefined) throw problem
+          await ready()
+          query = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) })
+          let inner = (query as { reject?: (e: unknown) => void }).reject
+          Object.defineProperty(query, 'reject', {
+            configurable: true,
+            get: () => (e: unknown) => {
+              lost ??= { error: e }
+              inner?.(e)
+            },
+            set: (f: (e: unknown) => void) => { inner = f },
+          })
+          it = (query as unknown as { cursor: (n: number) => AsyncIterable<Row[]> }).cursor(batchSize)[Symbol.asyncIterator]()
+        } catch (e) {
+          throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+        }
+        let done = false
+        let rows = 0
+        try {
+          for (;;) {
+            let next: IteratorResult<Row[]>
+            try {
+              next = await it.next()
+            } catch (e) {
+              done = true
+              if (rows === 0 && attempt === 0 && staleSessionError(query, e)) break
+              throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+            }
+            if (next.done) {
+              done = true
+              if (lost !== undefined) throw withStatement(self.classifyError(lost.error), q.sql, q.params, redact)
+              return
+            }
+            rows += next.value.length
+            yield compact(next.value)
+          }
+        } finally {
+          // Stopped early: close the cursor, which gives the connection back.
+          if (!done) await it.return?.()
+        }
       }
     }
 
@@ -425,7 +673,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * statements fail with ConnectionError without touching it, and release leaves it to the
      * pool, which reconnects it.
      */
-    const held = (r: postgresJsClient.ReservedSql<Record<string, unknown>>): Connection => {
+    const held = (r: postgresJsClient.ReservedSql<Record<string, unknown>>, done: () => void): Connection => {
       let released = false
       let watched: ClientConnection | undefined
       let closedBy: unknown
@@ -443,9 +691,19 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         withStatement(dbError('ConnectionError', `the connection was closed: ${closedBy instanceof Error ? closedBy.message : String(closedBy)}`, { cause: closedBy, code: codeOf(closedBy) }), q.sql, q.params, redact)
       const on = r as unknown as PostgresJsSql
       return {
-        execute: (q) => () => (closedBy !== undefined ? Promise.resolve({ _tag: 'Left', left: gone(q) }) : run(on, q, watched === undefined ? watch : undefined)),
+        execute: (q) => () => {
+          if (closed && closedBy === undefined) closedBy = new Error('the driver was closed')
+          if (closedBy !== undefined) return Promise.resolve({ _tag: 'Left', left: gone(q) })
+          // After a connection error the session is gone: postgres.js may queue later statements
+          // on it for ever, so they fail here instead.
+          return run(on, q, watched === undefined ? watch : undefined).then((r) => {
+            if (r._tag === 'Left' && r.left._tag === 'ConnectionError') closedBy ??= r.left
+            return r
+          })
+        },
         stream: (q, o) => ({
           [Symbol.asyncIterator]: () => {
+            if (closed && closedBy === undefined) closedBy = new Error('the driver was closed')
             if (closedBy !== undefined) throw gone(q)
             return iterate(on, q, o?.batchSize ?? 500)
           },
@@ -455,6 +713,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           released = true
           if (watched !== undefined && watched.onclose === onClose) watched.onclose = null
           if (closedBy === undefined) r.release()
+          done()
         },
       }
     }
@@ -482,6 +741,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           // new connection never resolves (3.4.9). Its array parsers are replaced by ours anyway.
           fetch_types: true,
           connect_timeout: options.connectTimeout ?? 30,
+          backoff: (attempt: number) => (options.reconnectDelay ?? defaultReconnectDelay)(attempt) / 1000,
         }
         if (options.host !== undefined) o.host = options.host
         if (options.port !== undefined) o.port = options.port
@@ -491,38 +751,87 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         if (options.ssl !== undefined) o.ssl = options.ssl
         if (options.idleTimeout !== undefined) o.idle_timeout = options.idleTimeout
         if (options.maxLifetime !== undefined) o.max_lifetime = options.maxLifetime
-        return { ...o, ...options.client } as PostgresJsClientOptions
+        // postgres.js 3.4 takes `read-write` to mean default_transaction_read_only = off, which
+        // a PostgreSQL 14+ hot standby also reports: it would connect to a standby. A standby is
+        // what read-write must exclude, so ask for the primary (in_hot_standby = off).
+        const attrs = options.client?.target_session_attrs ?? (options.url === undefined ? undefined : targetSessionAttrs(options.url))
+        return { ...o, ...options.client, ...(attrs === 'read-write' ? { target_session_attrs: 'primary' } : {}) } as PostgresJsClientOptions
       },
 
       sql,
 
-      execute: (q): TaskEither<DbError, QueryResult> => () => run(sql(), q),
+      execute: (q): TaskEither<DbError, QueryResult> => () => runPooled(q),
 
-      stream: (q, o) => ({ [Symbol.asyncIterator]: () => iterate(sql(), q, o?.batchSize ?? 500) }),
+      stream: (q, o) => ({
+        [Symbol.asyncIterator]: () => {
+          let p: PostgresJsSql
+          try {
+            p = sql()
+          } catch (e) {
+            throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+          }
+          return iterate(p, q, o?.batchSize ?? 500)
+        },
+      }),
 
       reserve: () => async () => {
+        let p: PostgresJsSql
         try {
-          await ready()
-          return { _tag: 'Right', right: held(await sql().reserve()) }
+          p = sql()
         } catch (e) {
           return { _tag: 'Left', left: self.classifyError(e) }
+        }
+        const waited = admit(true)
+        const refused = waited instanceof Promise ? await waited : waited
+        if (refused !== undefined) return { _tag: 'Left', left: refused }
+        // From here the reservation counts as held: every way out gives it back once.
+        let reserving: Promise<postgresJsClient.ReservedSql<Record<string, unknown>>>
+        try {
+          await ready()
+          reserving = p.reserve()
+        } catch (e) {
+          unhold()
+          const f = self.classifyError(e)
+          observe(undefined, f)
+          return { _tag: 'Left', left: f }
+        }
+        // postgres.js waits for a free connection without limit: give up after acquireTimeout,
+        // and give back a connection that comes after that.
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), acquireTimeout) })
+        try {
+          const r = await Promise.race([reserving, late])
+          if (r === 'late') {
+            reserving.then((c) => { c.release(); unhold() }, () => unhold())
+            return { _tag: 'Left', left: poolTimeout('no connection could be reserved for a transaction') }
+          }
+          if (down !== undefined) observe(undefined, undefined)
+          return { _tag: 'Right', right: held(r, unhold) }
+        } catch (e) {
+          unhold()
+          const f = self.classifyError(e)
+          observe(undefined, f)
+          return { _tag: 'Left', left: f }
+        } finally {
+          clearTimeout(timer)
         }
       },
 
       version: () => async () => {
-        const r = await run(sql(), { sql: "SELECT current_setting('server_version') AS v", params: [] })
+        const r = await runPooled({ sql: "SELECT current_setting('server_version') AS v", params: [] })
         return r._tag === 'Left' ? r : { _tag: 'Right', right: versionOf(String(r.right.rows[0]?.v)) }
       },
 
       classifyError: classifyPostgresError,
 
-      close: () => async () => {
+      close: (o) => async () => {
+        closed = true
         const p = pool
         pool = undefined
         typesReady = false
         typesLoading = undefined
         try {
-          if (p !== undefined) await p.end({ timeout: options.closeTimeout ?? 5 })
+          if (p !== undefined) await p.end({ timeout: o?.timeout === undefined ? options.closeTimeout ?? 5 : o.timeout / 1000 })
           return { _tag: 'Right', right: undefined }
         } catch (e) {
           return { _tag: 'Left', left: self.classifyError(e) }

@@ -19,6 +19,7 @@ import { errorCases } from './cases/errors.js'
 import { extensionCases } from './cases/extension.js'
 import { streamingCases } from './cases/streaming.js'
 import { transactionCases } from './cases/transactions.js'
+import { reliabilityCases } from './cases/reliability.js'
 import { typeCases } from './cases/types.js'
 import { modelCases } from './cases/models.js'
 
@@ -35,6 +36,7 @@ export { capabilityRows, type CapabilityRow } from './cases/capabilities.js'
 export const caseGroups: Readonly<Record<string, CaseGroup>> = {
   core: coreCases,
   transactions: transactionCases,
+  reliability: reliabilityCases,
   errors: errorCases,
   streaming: streamingCases,
   extension: extensionCases,

@@ -39,3 +39,4 @@ export const serverAvailable = async (which: 'postgres' | 'mariadb'): Promise<bo
   }
   return ok
 }
+export const MYSQL_DB = new URL(MYSQL_URL).pathname.slice(1)

@@ -32,11 +32,11 @@ import {
   type JS, JSDuckDBValueConverter, listValue, ResultReturnType, StatementType, timestampTZValue, version as libraryVersion,
 } from '@duckdb/node-api'
 import type { Either } from 'fp-ts/lib/Either.js'
-import type { Connection, Driver, QueryResult, Row } from '../../driver.js'
-import { connectionLock } from '../../drivers/connection-lock.js'
-import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../../errors.js'
-import { fix } from '../../record.js'
-import type { Compiled } from '../../sql.js'
+// Only recordkit's published entry points (here `recordkit/backend`), as a backend in a package of its own would.
+import {
+  type Compiled, type Connection, connectionLock, dbError, type DbError, type DbErrorTag, type Driver, fix, isDbError, type QueryResult, type Row,
+  withStatement,
+} from '../../backend.js'
 
 /** Options of the DuckDB driver. */
 export interface DuckDbOptions {
@@ -48,6 +48,8 @@ export interface DuckDbOptions {
   readonly integers?: 'safe' | 'bigint'
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /** Milliseconds a statement or transaction waits for the session while a transaction holds it, before PoolTimeout. Default 30,000. */
+  readonly acquireTimeout?: number
 }
 
 /** The DuckDB Driver record, with its connection set-up as an overridable field. */
@@ -104,6 +106,11 @@ export const classifyDuckDbError = (e: unknown): DbError => {
   const tag = type === 'Constraint' ? (CONSTRAINT_KINDS.find(([re]) => re.test(text))?.[1] ?? 'CheckViolation') : (TYPE_TAGS[type] ?? 'QueryError')
   const fields: Record<string, unknown> = { code: subtype === undefined ? type : `${type}/${subtype}`, cause: e }
   if (tag === 'NotNullViolation') fields.column = /failed: (?:[^.\s]+\.)?(\S+)/.exec(text)?.[1]
+  if (tag === 'UniqueViolation') {
+    // `Duplicate key "a: 1, b: x" violates ...`: the key's columns, each before its value.
+    const key = /^Duplicate key "(.*)" violates/.exec(text)?.[1]
+    if (key !== undefined) fields.columns = [...key.matchAll(/(?:^|, )([A-Za-z_][A-Za-z0-9_]*): /g)].map((m) => m[1])
+  }
   return dbError(tag as 'QueryError', `${type} Error: ${text}`, fields)
 }
 
@@ -164,7 +171,9 @@ const CHANGES = new Set<StatementType>([StatementType.INSERT, StatementType.UPDA
 export const duckdbNodeApi = (options: DuckDbOptions = {}): DuckDbDriver => {
   const redact = options.redactParams ?? false
   const convert = converter(options.integers ?? 'safe')
-  const lock = connectionLock()
+  const lock = connectionLock({ acquireTimeout: options.acquireTimeout, name: 'duckdb' })
+  // Set by close: the database is never opened again.
+  let closed = false
   let opening: Promise<{ readonly instance: DuckDBInstance; readonly main: DuckDBConnection }> | undefined
 
   return fix<DuckDbDriver>((self) => {
@@ -176,6 +185,7 @@ export const duckdbNodeApi = (options: DuckDbOptions = {}): DuckDbDriver => {
 
     /** The instance and the main connection, opened once; a failure is a ConnectionError and the next call tries again. */
     const open = () => {
+      if (closed) return Promise.reject(dbError('ConnectionError', 'the database was closed; it does not reopen', { code: 'BACKEND_CLOSED' }))
       opening ??= (async () => {
         const instance = await DuckDBInstance.create(options.path ?? ':memory:', options.config as Record<string, string> | undefined)
         return { instance, main: await connectTo(instance) }
@@ -271,7 +281,7 @@ export const duckdbNodeApi = (options: DuckDbOptions = {}): DuckDbDriver => {
       knownVersion: () => libraryVersion().replace(/^v/, ''),
 
       execute: (q) => () =>
-        open().then(({ main }) => lock.run(() => settle(main, q)), (e: unknown) => ({ _tag: 'Left', left: failed(q, e) })),
+        open().then(({ main }) => lock.run(() => settle(main, q)), (e: unknown) => ({ _tag: 'Left' as const, left: failed(q, e) })).catch((e: unknown) => ({ _tag: 'Left' as const, left: failed(q, e) })),
 
       stream: (q, o) => ({
         [Symbol.asyncIterator]: () => (async function* () {
@@ -304,6 +314,7 @@ export const duckdbNodeApi = (options: DuckDbOptions = {}): DuckDbDriver => {
       classifyError: classifyDuckDbError,
 
       close: () => async () => {
+        closed = true
         const o = opening
         opening = undefined
         try {

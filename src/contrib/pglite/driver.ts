@@ -25,12 +25,11 @@
  */
 import { PGlite, type PGliteOptions, type Results } from '@electric-sql/pglite'
 import type { Either } from 'fp-ts/lib/Either.js'
-import type { Connection, Driver, QueryResult, Row } from '../../driver.js'
-import { connectionLock } from '../../drivers/connection-lock.js'
-import { sqlstateTag } from '../../drivers/sqlstate.js'
-import { dbError, type DbError, isDbError, withStatement } from '../../errors.js'
-import { fix } from '../../record.js'
-import type { Compiled } from '../../sql.js'
+// Only recordkit's published entry points (here `recordkit/backend`), as a backend in a package of its own would.
+import {
+  type Compiled, type Connection, connectionLock, dbError, type DbError, type Driver, fix, isDbError, type QueryResult, type Row, sqlstateTag,
+  uniqueKeyColumns, withStatement,
+} from '../../backend.js'
 
 /** Options of the PGlite driver. */
 export interface PGliteDriverOptions {
@@ -42,6 +41,8 @@ export interface PGliteDriverOptions {
   readonly timeZone?: string
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /** Milliseconds a statement or transaction waits for the session while a transaction holds it, before PoolTimeout. Default 30,000. */
+  readonly acquireTimeout?: number
 }
 
 /** The PGlite Driver record, with its set-up as an overridable field. */
@@ -58,12 +59,16 @@ export interface PGliteDriver extends Driver {
  */
 export const classifyPGliteError = (e: unknown): DbError => {
   if (isDbError(e)) return e
-  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string }
+  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string; table?: string; detail?: string }
   const code = typeof pg.code === 'string' ? pg.code : undefined
   const tag = (code === undefined ? undefined : sqlstateTag(code)) ?? 'QueryError'
   const fields: Record<string, unknown> = { code, cause: e }
   if (tag === 'NotNullViolation') fields.column = pg.column
   if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint
+  if (tag === 'UniqueViolation') {
+    fields.table = pg.table
+    fields.columns = uniqueKeyColumns(pg.detail)
+  }
   return dbError(tag as 'QueryError', e instanceof Error ? e.message : String(e), fields)
 }
 
@@ -84,12 +89,15 @@ const PARSERS = { 1114: (x: string) => new Date(`${x.replace(' ', 'T')}Z`) }
  */
 export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
   const redact = options.redactParams ?? false
-  const lock = connectionLock()
+  const lock = connectionLock({ acquireTimeout: options.acquireTimeout, name: '@electric-sql/pglite' })
+  // Set by close: the database is never opened again.
+  let closed = false
   let opening: Promise<PGlite> | undefined
   let cursors = 0
 
   return fix<PGliteDriver>((self) => {
     const database = (): Promise<PGlite> => {
+      if (closed) return Promise.reject(dbError('ConnectionError', 'the database was closed; it does not reopen', { code: 'BACKEND_CLOSED' }))
       opening ??= (async () => {
         const db = await PGlite.create({ ...options.client, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) })
         await self.onConnect(db)
@@ -146,7 +154,7 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
       database,
 
       execute: (q) => () =>
-        database().then((db) => lock.run(() => settle(db, q)), (e: unknown) => ({ _tag: 'Left', left: failed(q, e) })),
+        database().then((db) => lock.run(() => settle(db, q)), (e: unknown) => ({ _tag: 'Left' as const, left: failed(q, e) })).catch((e: unknown) => ({ _tag: 'Left' as const, left: failed(q, e) })),
 
       stream: (q, o) => ({
         [Symbol.asyncIterator]: () => iterate(q, o?.batchSize ?? 500, true, (s) => self.execute(s)()),
@@ -180,6 +188,7 @@ export const pglite = (options: PGliteDriverOptions = {}): PGliteDriver => {
       classifyError: classifyPGliteError,
 
       close: () => async () => {
+        closed = true
         const o = opening
         opening = undefined
         try {

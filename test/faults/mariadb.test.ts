@@ -1,0 +1,106 @@
+/**
+ * MariaDB under faults, on a throwaway server of its own (port 33307, a temp dir): the server
+ * killed under load and started again, connections killed during statements and between the
+ * rows of a stream, and a pool whose every connection is held.
+ *
+ * Asserted each time: every call ends with a result or a typed error within a bound, every
+ * acknowledged write is present afterwards, nothing is half applied, and the pool is back to its
+ * full size. RECORDKIT_SOAK=1 runs the restart cycle longer and more often.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Backend, connect } from '../../src/compose.js'
+import { mariadb } from '../../src/dialects/mysql.js'
+import { mysql2, type Mysql2Options } from '../../src/drivers/mysql2.js'
+import { run } from '../../src/promise.js'
+import { sql } from '../../src/sql.js'
+import { throwawayMariadb, throwawayMissing, type Throwaway } from '../support/throwaway.js'
+import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep } from './load.js'
+
+const PORT = 33307
+const soak = process.env.RECORDKIT_SOAK === '1'
+const missing = throwawayMissing('mariadb')
+if (missing !== undefined) {
+  if (process.env.RECORDKIT_REQUIRE_SERVERS === '1') throw new Error(`MariaDB fault tests cannot run: ${missing}`)
+  console.warn(`\n*** SKIPPING MariaDB fault tests: ${missing} ***\n`)
+}
+
+describe.skipIf(missing !== undefined)('MariaDB under faults', () => {
+  let server: Throwaway
+  const opened: Backend[] = []
+  const backend = async (o: Omit<Mysql2Options, 'url'> = {}): Promise<Backend> => {
+    const db = await run(connect(mysql2({ url: server.url, ...o }), mariadb))
+    opened.push(db)
+    return db
+  }
+  /** Kill every connection running a statement that starts with `prefix`. */
+  const killRunning = async (admin: Backend, prefix: string): Promise<number> => {
+    const ids = await run(admin.all<{ id: number | string }>(sql`SELECT id FROM information_schema.processlist WHERE info LIKE ${`${prefix}%`}`))
+    for (const r of ids) await run(admin.execute(sql.raw(`KILL ${Number(r.id)}`)))
+    return ids.length
+  }
+
+  beforeAll(async () => {
+    server = await throwawayMariadb(PORT)
+  }, 60_000)
+  afterAll(async () => {
+    for (const db of opened) await db.close({ timeout: 100 })()
+    await server?.stop()
+  }, 60_000)
+
+  it('a server killed under load and started again: every call ends, acknowledged writes stay, the pool comes back whole', async () => {
+    const max = 8
+    const db = await backend({ max, acquireTimeout: 5_000, pool: { connectTimeout: 5_000 } })
+    await run(db.execute(sql`CREATE TABLE faults_load (id INT PRIMARY KEY, w INT NOT NULL)`))
+    await restartUnderLoad(db, server, 'faults_load', soak ? 5 : 1, 11_000)
+    await expectPoolWhole(db, max, sql`SELECT CONNECTION_ID() AS id, SLEEP(0.2) AS s`)
+  }, 120_000)
+
+  it('a connection killed during a statement fails that statement with ConnectionError, and the next statements succeed', async () => {
+    const db = await backend({ max: 1 })
+    const admin = await backend({ max: 1 })
+    for (const place of ['pool', 'transaction'] as const) {
+      await run(db.all(sql`SELECT 1 AS warm`))
+      const slow = place === 'pool'
+        ? db.execute(sql`SELECT SLEEP(5) AS victim`)()
+        : db.transaction((tx) => tx.execute(sql`SELECT SLEEP(5) AS victim`))()
+      await sleep(300)
+      expect(await killRunning(admin, 'SELECT SLEEP(5) AS victim')).toBe(1)
+      const r = await slow
+      expect(E.isLeft(r) && r.left._tag).toBe('ConnectionError')
+      for (let i = 0; i < 3; i++) expect(await run(db.all(sql`SELECT ${i} AS i`))).toEqual([{ i }])
+    }
+  }, 60_000)
+
+  it('a stream whose connection is killed mid-way ends with ConnectionError, never hangs', async () => {
+    const db = await backend({ max: 2 })
+    const admin = await backend({ max: 1 })
+    // Rows wide enough that the server is still sending when the connection is killed.
+    await run(db.execute(sql`CREATE TABLE faults_stream (id INT PRIMARY KEY, pad TEXT)`))
+    await run(db.execute(sql.raw("INSERT INTO faults_stream SELECT seq, REPEAT('x', 2000) FROM seq_1_to_20000")))
+    for (const pause of [0, 200]) {
+      let n = 0
+      const read = (async () => {
+        try {
+          for await (const _ of db.stream(sql`SELECT id, pad FROM faults_stream ORDER BY id`, { batchSize: 100 })) {
+            if (++n === 150) {
+              expect(await killRunning(admin, 'SELECT id, pad FROM faults_stream')).toBe(1)
+              if (pause > 0) await sleep(pause)
+            }
+          }
+          return undefined
+        } catch (e) {
+          return e
+        }
+      })()
+      const failure = await Promise.race([read, sleep(10_000).then(() => 'still pending after 10 s')])
+      expect((failure as { _tag?: string })?._tag).toBe('ConnectionError')
+      expect(n).toBeLessThan(20000)
+      expect(await run(db.all(sql`SELECT 1 AS one`))).toEqual([{ one: 1 }])
+    }
+  }, 60_000)
+
+  it('with every connection held, a transaction and a statement wait acquireTimeout, then fail with PoolTimeout; nothing leaks', async () => {
+    await expectPoolTimeout(await backend({ max: 2, acquireTimeout: 300 }))
+  }, 60_000)
+})

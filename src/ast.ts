@@ -22,6 +22,11 @@ export interface ValueNode {
   readonly kind: 'value'
   readonly value: unknown
 }
+/** A value written into the SQL text as a literal, escaped by the dialect (`lit`). */
+export interface LiteralNode {
+  readonly kind: 'literal'
+  readonly value: unknown
+}
 /** A named parameter for prepared queries. */
 export interface ParamNode {
   readonly kind: 'param'
@@ -71,12 +76,42 @@ export interface IsNullNode {
   readonly expr: Expr
   readonly negated: boolean
 }
+/** `left IS [NOT] DISTINCT FROM right`: equality where NULL equals NULL. */
+export interface DistinctFromNode {
+  readonly kind: 'distinctFrom'
+  readonly left: Expr
+  readonly right: Expr
+  /** `IS NOT DISTINCT FROM` (the two are the same, NULLs included). */
+  readonly negated: boolean
+}
+/** A row value: `(a, b)`, compared as a whole (`(a, b) IN ((1, 2), ...)`, `(a, b) > (1, 2)`). */
+export interface TupleNode {
+  readonly kind: 'tuple'
+  readonly items: readonly Expr[]
+}
+/** `ANY (subquery | array)` / `ALL (...)`: the right side of a comparison against many values. */
+export interface QuantifiedNode {
+  readonly kind: 'quantified'
+  readonly quantifier: 'any' | 'all'
+  /** A subquery, or an expression giving an array (a bound JS array on PostgreSQL). */
+  readonly source: SelectLike | Expr
+}
+/** `expr COLLATE name`: compare or sort with another collation. */
+export interface CollateNode {
+  readonly kind: 'collate'
+  readonly expr: Expr
+  readonly collation: string
+}
 /** A function call by name: `COUNT(*)`, `LOWER(name)`, `COUNT(DISTINCT x)`. */
 export interface FuncNode {
   readonly kind: 'func'
   readonly name: string
   readonly args: readonly Expr[]
   readonly distinct?: boolean
+  /** An ordered aggregate: `STRING_AGG(x, ',' ORDER BY y)`. */
+  readonly orderBy?: readonly OrderItem[]
+  /** An ordered-set aggregate: `PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY x)`. */
+  readonly withinGroup?: readonly OrderItem[]
   /** An aggregate's `FILTER (WHERE ...)`: only rows meeting it are aggregated. */
   readonly filter?: Expr
 }
@@ -146,6 +181,17 @@ export interface JsonContainsNode {
   readonly expr: Expr
   readonly value: Expr
 }
+/** A JSON object built from keys and expressions: `json_build_object('k', v, ...)`. */
+export interface JsonBuildObjectNode {
+  readonly kind: 'jsonBuildObject'
+  readonly entries: readonly (readonly [string, Expr])[]
+}
+/** The rows of a subquery as one JSON value: an array of objects, or the first row's object (NULL without one). */
+export interface JsonFromNode {
+  readonly kind: 'jsonFrom'
+  readonly shape: 'array' | 'object'
+  readonly query: SelectLike
+}
 /** One end of a window frame; a number is an offset of that many rows (or values, or groups). */
 export type FrameBound =
   | 'unbounded preceding'
@@ -191,6 +237,7 @@ export interface ExtensionNode {
 export type Expr =
   | ColumnRef
   | ValueNode
+  | LiteralNode
   | ParamNode
   | RawNode
   | StarNode
@@ -200,6 +247,10 @@ export type Expr =
   | InNode
   | BetweenNode
   | IsNullNode
+  | DistinctFromNode
+  | CollateNode
+  | TupleNode
+  | QuantifiedNode
   | FuncNode
   | ExcludedNode
   | SubqueryNode
@@ -210,6 +261,8 @@ export type Expr =
   | ExtractNode
   | JsonExtractNode
   | JsonContainsNode
+  | JsonBuildObjectNode
+  | JsonFromNode
   | WindowNode
   | ExtensionNode
 
@@ -235,7 +288,7 @@ export interface DerivedTable {
   /** The subquery may reference the tables before it in FROM. */
   readonly lateral?: boolean
 }
-export type FromItem = TableRef | RawNode | DerivedTable
+export type FromItem = TableRef | RawNode | DerivedTable | ValuesTable
 
 export interface JoinNode {
   readonly type: 'inner' | 'left' | 'right' | 'full' | 'cross'
@@ -246,7 +299,8 @@ export interface JoinNode {
 }
 export interface OrderItem {
   readonly expr: Expr
-  readonly direction: 'asc' | 'desc'
+  /** Absent: no direction is written (a raw expression may carry its own). */
+  readonly direction?: 'asc' | 'desc'
   readonly nulls?: 'first' | 'last'
 }
 
@@ -254,7 +308,8 @@ export interface OrderItem {
 export interface CteNode {
   readonly name: string
   readonly columns?: readonly string[]
-  readonly query: SelectLike | RawNode
+  /** A query, or a data-modifying statement whose RETURNING rows the CTE holds (PostgreSQL). */
+  readonly query: SelectLike | RawNode | InsertNode | UpdateNode | DeleteNode
   /** A planner hint: `true` MATERIALIZED, `false` NOT MATERIALIZED, absent: the planner decides. */
   readonly materialized?: boolean
 }
@@ -280,6 +335,8 @@ export interface LockClause {
 export interface SelectNode {
   readonly kind: 'select'
   readonly distinct: boolean
+  /** `SELECT DISTINCT ON (exprs)`: the first row of each group (PostgreSQL). */
+  readonly distinctOn?: readonly Expr[]
   readonly columns: readonly Selection[]
   readonly from?: FromItem
   readonly joins: readonly JoinNode[]
@@ -292,6 +349,8 @@ export interface SelectNode {
   readonly orderBy: readonly OrderItem[]
   readonly limit?: number | ParamNode
   readonly offset?: number | ParamNode
+  /** `FETCH FIRST n ROWS WITH TIES`: the limit also keeps the rows tied with the last one in ORDER BY. */
+  readonly withTies?: boolean
   readonly with?: WithClause
   readonly lock?: LockClause
 }
@@ -317,6 +376,10 @@ export type SelectLike = SelectNode | CompoundNode
 export interface OnConflict {
   /** Columns of the unique key (PostgreSQL and SQLite need them; MySQL uses any unique key). */
   readonly target: readonly string[]
+  /** `ON CONFLICT ON CONSTRAINT name` instead of columns (PostgreSQL). */
+  readonly constraint?: string
+  /** The predicate of a partial unique index: `ON CONFLICT (cols) WHERE ...` (PostgreSQL, SQLite). */
+  readonly targetWhere?: Expr
   /** `null`: do nothing. Otherwise the assignments; use `excluded(col)` for the proposed row. */
   readonly update: readonly (readonly [string, Expr])[] | null
   /** Optional condition on the update (PostgreSQL and SQLite). */
@@ -332,6 +395,8 @@ export interface InsertNode {
   /** `INSERT INTO t (columns) SELECT ...`: the rows come from a query instead of `rows`. */
   readonly query?: SelectLike
   readonly onConflict?: OnConflict
+  /** `INSERT OR IGNORE` / `INSERT OR REPLACE` (SQLite), `INSERT IGNORE` / `REPLACE` (MySQL). */
+  readonly or?: 'ignore' | 'replace'
   readonly returning?: readonly Selection[]
   readonly with?: WithClause
 }
@@ -340,7 +405,12 @@ export interface UpdateNode {
   readonly kind: 'update'
   readonly table: TableRef
   readonly set: readonly (readonly [string, Expr])[]
+  /** `UPDATE t SET ... FROM a, b` (MySQL: `UPDATE t, a, b SET ...`): tables the SET and WHERE may use. */
+  readonly from?: readonly FromItem[]
   readonly where?: Expr
+  /** `ORDER BY ... LIMIT n` (MySQL, MariaDB, SQLite built with it). */
+  readonly orderBy?: readonly OrderItem[]
+  readonly limit?: number | ParamNode
   readonly returning?: readonly Selection[]
   readonly with?: WithClause
 }
@@ -348,8 +418,43 @@ export interface UpdateNode {
 export interface DeleteNode {
   readonly kind: 'delete'
   readonly table: TableRef
+  /** `DELETE FROM t USING a, b` (MySQL: `DELETE t FROM t, a, b`): tables the WHERE may use. */
+  readonly using?: readonly FromItem[]
   readonly where?: Expr
+  /** `ORDER BY ... LIMIT n` (MySQL, MariaDB, SQLite built with it). */
+  readonly orderBy?: readonly OrderItem[]
+  readonly limit?: number | ParamNode
   readonly returning?: readonly Selection[]
+  readonly with?: WithClause
+}
+
+/** `VALUES (...), (...)` as a table in FROM or JOIN: `(VALUES ...) AS alias (columns)`. */
+export interface ValuesTable {
+  readonly kind: 'values'
+  readonly rows: readonly (readonly Expr[])[]
+  readonly alias: string
+  readonly columns: readonly string[]
+}
+
+/** What a WHEN clause of MERGE does. */
+export type MergeAction =
+  | { readonly kind: 'update'; readonly set: readonly (readonly [string, Expr])[] }
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'insert'; readonly columns: readonly string[]; readonly values: readonly Expr[] }
+  | { readonly kind: 'nothing' }
+/** `WHEN [NOT] MATCHED [AND cond] THEN action` */
+export interface MergeWhen {
+  readonly matched: boolean
+  readonly and?: Expr
+  readonly action: MergeAction
+}
+/** `MERGE INTO target USING source ON cond WHEN ...` (PostgreSQL 15+). */
+export interface MergeNode {
+  readonly kind: 'merge'
+  readonly table: TableRef
+  readonly source?: FromItem
+  readonly on?: Expr
+  readonly whens: readonly MergeWhen[]
   readonly with?: WithClause
 }
 
@@ -362,7 +467,7 @@ export interface ExplainNode {
 }
 
 /** Any statement the dialect compiles. A raw fragment is a statement too. */
-export type QueryNode = SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode | ExplainNode | RawNode
+export type QueryNode = SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode | MergeNode | ExplainNode | RawNode
 
 /** The DEFAULT keyword in an INSERT row. */
 export const DEFAULT: Expr = Object.freeze({ kind: 'raw', fragment: { _tag: 'Fragment', parts: ['DEFAULT'] } }) as RawNode

@@ -17,6 +17,7 @@ import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
 import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { InsertNode } from './ast.js'
 import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
 import { dbError, type DbError, toDbError } from './errors.js'
@@ -408,6 +409,22 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return p
   }
 
+  /** Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up. */
+  const executeAll = <R>(parts: readonly InsertNode[]): TaskEither<DbError, QueryResult<R>> =>
+    self.transaction((tx) => async () => {
+      const rows: R[] = []
+      let rowsAffected = 0
+      let insertId: number | bigint | undefined
+      for (const p of parts) {
+        const r = await tx.execute<R>(p)()
+        if (E.isLeft(r)) return r
+        for (const row of r.right.rows) rows.push(row)
+        rowsAffected += r.right.rowsAffected
+        if (r.right.insertId !== undefined) insertId = r.right.insertId
+      }
+      return E.right(insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId })
+    })
+
   const compileFor = (q: Executable): E.Either<DbError, Compiled> => (isCompiled(q) ? E.right(q) : self.compile(q as Compilable))
 
   /** The statement marked as read for its first row (drivers may stop after it). */
@@ -468,6 +485,15 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     compile: (q) => self.dialect.compile(q),
 
     execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
+      if ((q as { kind?: unknown }).kind === 'insert' && !isCompiled(q)) {
+        let parts: readonly InsertNode[]
+        try {
+          parts = self.dialect.insertStatements(q as InsertNode)
+        } catch (e) {
+          return leftTask(toDbError(e))
+        }
+        if (parts.length > 1) return executeAll<R>(parts)
+      }
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
       const compiled = c.right

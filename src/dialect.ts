@@ -9,8 +9,8 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type {
   BinaryOp, CaseNode, CompoundNode, CteNode, DateUnit, DatePart, DeleteNode, DerivedTable, ExplainNode, Expr, ExtensionNode, FrameSpec,
-  FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, NamedWindow, OrderItem, ParamNode, QueryNode,
-  SelectLike, SelectNode, Selection, UpdateNode, WindowNode, WindowSpec, WithClause,
+  FromItem, FuncNode, InsertNode, JoinNode, JsonPath, LockClause, MergeNode, NamedWindow, OnConflict, OrderItem, ParamNode, QueryNode,
+  SelectLike, SelectNode, Selection, UpdateNode, ValuesTable, WindowNode, WindowSpec, WithClause,
 } from './ast.js'
 import type { DbError } from './errors.js'
 import { unsupportedError } from './errors.js'
@@ -60,6 +60,10 @@ export interface Dialect extends DdlDialect {
   readonly excluded: (column: string) => Fragment
   /** `CASE ... END`, searched or simple. */
   readonly caseWhen: (c: CaseNode) => Fragment
+  /** A THEN or ELSE result of CASE: numbers and booleans as literals (so the engine knows their type), anything else as `expr`. */
+  readonly caseResult: (e: Expr) => Fragment
+  /** Query data interpolated into a `sql` fragment: a statement as `(subquery)`, an expression as `expr` renders it. */
+  readonly embedded: (node: { readonly kind: string }) => Fragment
   /** A portable type name (`integer`, `decimal(10,2)`, `timestamp`, ...) as this engine spells it in CAST. */
   readonly castType: (type: string) => string
   /** `CAST(expr AS type)`, or the engine's own conversion where CAST would not do it (SQLite dates). */
@@ -78,6 +82,30 @@ export interface Dialect extends DdlDialect {
   readonly jsonExtractText: (expr: Expr, path: JsonPath) => Fragment
   /** Whether a JSON document contains another. */
   readonly jsonContains: (expr: Expr, value: Expr) => Fragment
+  /** `left IS [NOT] DISTINCT FROM right` (MySQL `<=>`, SQLite `IS [NOT]`). */
+  readonly distinctFrom: (left: Expr, right: Expr, negated: boolean) => Fragment
+  /** `expr COLLATE name` */
+  readonly collate: (e: Expr, collation: string) => Fragment
+  /** `FUNC(args) WITHIN GROUP (ORDER BY ...)`: an ordered-set aggregate. */
+  readonly withinGroup: (f: FuncNode, items: readonly OrderItem[]) => Fragment
+  /** ` [OFFSET n ROWS] FETCH FIRST n ROWS WITH TIES` (leading space). */
+  readonly fetchWithTies: (limit: number | ParamNode, offset?: number | ParamNode) => Fragment
+  /** A row value `(a, b)`. */
+  readonly tuple: (items: readonly Expr[]) => Fragment
+  /** `ANY (...)` / `ALL (...)` over a subquery. */
+  readonly quantifiedSubquery: (quantifier: 'any' | 'all', q: SelectLike) => Fragment
+  /** `ANY (array)` / `ALL (array)` over an array value (PostgreSQL). */
+  readonly quantifiedArray: (quantifier: 'any' | 'all', array: Expr) => Fragment
+  /** `STRING_AGG(x, sep [ORDER BY ...])`, or the engine's `GROUP_CONCAT`. */
+  readonly stringAgg: (f: FuncNode) => Fragment
+  /** The ` ORDER BY ...` inside an aggregate's parentheses (leading space). */
+  readonly aggregateOrderBy: (f: FuncNode, items: readonly OrderItem[]) => Fragment
+  /** A JSON object from keys (written as literals) and values. */
+  readonly jsonBuildObject: (entries: readonly (readonly [string, Expr])[]) => Fragment
+  /** A subquery's rows as a JSON array of objects (`[]` without rows). */
+  readonly jsonArrayFrom: (q: SelectLike) => Fragment
+  /** A subquery's first row as a JSON object (NULL without one). */
+  readonly jsonObjectFrom: (q: SelectLike) => Fragment
   /** An aggregate with `FILTER (WHERE ...)` (or the engine's emulation of it). */
   readonly aggregateFilter: (f: FuncNode) => Fragment
   /** `func OVER (...)` / `func OVER name`. */
@@ -92,6 +120,20 @@ export interface Dialect extends DdlDialect {
   readonly frameExclusion: (exclude: NonNullable<FrameSpec['exclude']>) => Fragment
 
   // ---- clauses
+  /** `DISTINCT ON (a, b) ` (trailing space), after SELECT. */
+  readonly distinctOn: (items: readonly Expr[]) => Fragment
+  /** `INSERT OR IGNORE INTO ` / `INSERT IGNORE INTO `: the verb of an insert that skips failing rows. */
+  readonly insertIgnore: () => Fragment
+  /** `INSERT OR REPLACE INTO ` / `REPLACE INTO `: the verb of an insert that replaces conflicting rows. */
+  readonly insertReplace: () => Fragment
+  /** The conflict target of an upsert: ` (cols) [WHERE ...]` or ` ON CONSTRAINT name`. */
+  readonly conflictTarget: (oc: OnConflict) => Fragment
+  /** An UPDATE with other tables: `UPDATE t SET ... FROM a` (MySQL: `UPDATE t, a SET ...`). */
+  readonly updateFrom: (node: UpdateNode) => Fragment
+  /** A DELETE with other tables: `DELETE FROM t USING a` (MySQL: `DELETE t FROM t, a`). */
+  readonly deleteUsing: (node: DeleteNode) => Fragment
+  /** ` ORDER BY ... LIMIT n` (leading space) on an UPDATE or a DELETE. */
+  readonly writeLimit: (orderBy: readonly OrderItem[], limit: number | ParamNode | undefined) => Fragment
   /** `SELECT ` or `SELECT DISTINCT ` (where optimizer hints go). */
   readonly selectClause: (q: SelectNode) => Fragment
   readonly selection: (s: Selection) => Fragment
@@ -115,12 +157,24 @@ export interface Dialect extends DdlDialect {
   readonly deleteReturning: (items: readonly Selection[]) => Fragment
   /** ` (cols) VALUES (...), (...)` (leading space). */
   readonly insertValues: (node: InsertNode) => Fragment
+  /**
+   * The statements an INSERT runs as: itself, or (where the engine cannot write a row's
+   * DEFAULT in a multi-row VALUES list) consecutive groups of rows with the same columns,
+   * which `execute` runs in one transaction (or savepoint) and reports as one result.
+   */
+  readonly insertStatements: (node: InsertNode) => readonly InsertNode[]
+  /** A qualified star as a function argument: `COUNT("t".*)` (PostgreSQL); unsupported elsewhere. */
+  readonly rowArgument: (table: string) => Fragment
   /** The conflict clause of an upsert (leading space). */
   readonly upsert: (node: InsertNode) => Fragment
   /** `WITH [RECURSIVE] ... ` (trailing space). */
   readonly withClause: (w: WithClause) => Fragment
   /** One common table expression. */
   readonly cte: (c: CteNode) => Fragment
+  /** An INSERT, UPDATE or DELETE (with RETURNING) as the query of a CTE. */
+  readonly cteStatement: (q: InsertNode | UpdateNode | DeleteNode) => Fragment
+  /** `(VALUES (...), ...) AS alias (columns)` in FROM or JOIN. */
+  readonly valuesTable: (v: ValuesTable) => Fragment
   /** The `MATERIALIZED ` / `NOT MATERIALIZED ` hint of a CTE (trailing space). */
   readonly cteMaterialized: (materialized: boolean) => Fragment
   /** The WITH clause of an INSERT, UPDATE or DELETE. */
@@ -160,6 +214,8 @@ export interface Dialect extends DdlDialect {
   readonly compileInsert: (node: InsertNode) => Fragment
   readonly compileUpdate: (node: UpdateNode) => Fragment
   readonly compileDelete: (node: DeleteNode) => Fragment
+  /** `MERGE INTO ... USING ... ON ... WHEN ...` (PostgreSQL 15+). */
+  readonly compileMerge: (node: MergeNode) => Fragment
   /** Any statement to a fragment (dispatch on `kind`). */
   readonly statement: (q: Compilable) => Fragment
   /** Any statement to SQL text and parameters. */

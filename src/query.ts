@@ -14,7 +14,7 @@
  */
 import type {
   BinaryOp, CompoundNode, DeleteNode, DerivedTable, Expr, FromItem, InsertNode, JoinNode, OnConflict, OrderItem, QueryNode, RawNode,
-  SelectLike, SelectNode, Selection, TableRef, UpdateNode, ParamNode,
+  SelectLike, SelectNode, Selection, TableRef, UpdateNode, ParamNode, ValuesTable,
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { isFragment, type Fragment } from './sql.js'
@@ -67,6 +67,9 @@ export type Operand = Expr | Fragment | string
  * @example eq('albums.artist_id', col('artists.id'))
  */
 export const col = (name: string): Expr => {
+  // `*` and `t.*` are every column (`count('t.*')`), not a column named "*".
+  if (name === '*') return node({ kind: 'star' })
+  if (name.endsWith('.*')) return node({ kind: 'star', table: name.slice(0, -2) })
   const dot = name.lastIndexOf('.')
   return dot < 0 ? node({ kind: 'column', name }) : node({ kind: 'column', table: name.slice(0, dot), name: name.slice(dot + 1) })
 }
@@ -76,6 +79,14 @@ export const col = (name: string): Expr => {
  * @example select(as(val(1), 'one'))
  */
 export const val = (value: unknown): Expr => node({ kind: 'value', value })
+
+/**
+ * A value written into the SQL text as a literal, escaped by the dialect (`'it''s'`, `42`,
+ * `TRUE`, `NULL`): for a constant the engine must see typed, or one the planner should see.
+ * Use `val` for anything that comes from users.
+ * @example select(as(lit(1), 'one')) // SELECT 1 AS "one"
+ */
+export const lit = (value: unknown): Expr => node({ kind: 'literal', value })
 
 /**
  * A named parameter for prepared queries.
@@ -290,7 +301,7 @@ const selections = (args: readonly SelectArg[]): Selection[] => {
  * it selects `*`.
  * @example pipe(from('users'), where({ id: 1 }))
  */
-export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable): Select<R> => ({
+export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable | ValuesTable): Select<R> => ({
   kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
   from: typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t,
 })
@@ -312,6 +323,7 @@ export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>):
   ({
     kind: 'select',
     distinct: c.distinct ?? q.distinct,
+    distinctOn: 'distinctOn' in c ? c.distinctOn : q.distinctOn,
     columns: c.columns ?? q.columns,
     from: 'from' in c ? c.from : q.from,
     joins: c.joins ?? q.joins,
@@ -323,6 +335,7 @@ export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>):
     orderBy: c.orderBy ?? q.orderBy,
     limit: 'limit' in c ? c.limit : q.limit,
     offset: 'offset' in c ? c.offset : q.offset,
+    withTies: 'withTies' in c ? c.withTies : q.withTies,
     with: 'with' in c ? c.with : q.with,
     lock: 'lock' in c ? c.lock : q.lock,
   }) as SelectNode as Q
@@ -388,8 +401,8 @@ const isUsing = (u: unknown): u is Using =>
   typeof u === 'object' && u !== null && !isExpr(u) && Array.isArray((u as { using?: unknown }).using) && Object.keys(u).length === 1
 
 const joinWith = (type: JoinNode['type']) =>
-  (t: string | TableRef | Fragment | DerivedTable, on?: JoinCondition) => <Q extends SelectNode>(q: Q): Q => {
-    const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef | DerivedTable)
+  (t: string | TableRef | Fragment | DerivedTable | ValuesTable, on?: JoinCondition) => <Q extends SelectNode>(q: Q): Q => {
+    const tableNode: FromItem = typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : (t as TableRef | DerivedTable | ValuesTable)
     const j: JoinNode = on === undefined
       ? { type, table: tableNode }
       : isUsing(on)
@@ -411,14 +424,19 @@ export const rightJoin = joinWith('right')
 /** `FULL JOIN` (rendered only where the dialect has it). @example fullJoin('b', ['a.id', 'b.id']) */
 export const fullJoin = joinWith('full')
 /** `CROSS JOIN` @example crossJoin('media_type') */
-export const crossJoin = (t: string | TableRef | DerivedTable) => joinWith('cross')(t)
+export const crossJoin = (t: string | TableRef | DerivedTable | ValuesTable) => joinWith('cross')(t)
 
 /**
- * Add an ORDER BY item.
+ * Add an ORDER BY item. The direction is ASC unless given; a `sql` fragment without a
+ * direction is written as it is, so it may carry its own (`orderBy(sql\`name desc\`)`).
  * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
  */
-export const orderBy = (e: Operand, direction: 'asc' | 'desc' = 'asc', nulls?: 'first' | 'last') => <Q extends SelectLike>(q: Q): Q =>
-  patchQuery(q, { orderBy: [...q.orderBy, { expr: toExpr(e), direction, nulls } as OrderItem] })
+export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q => {
+  const item = { expr: toExpr(e), direction: direction ?? (isFragment(e) ? undefined : 'asc'), nulls } as OrderItem
+  return q.kind === 'update' || q.kind === 'delete'
+    ? ({ ...q, orderBy: [...(q.orderBy ?? []), item] })
+    : patchQuery(q as SelectLike, { orderBy: [...(q as SelectLike).orderBy, item] }) as Q
+}
 
 /** `GROUP BY` @example pipe(from('invoices'), select('country', { n: count() }), groupBy('country')) */
 export const groupBy = (...cols: readonly Operand[]) => <Q extends SelectNode>(q: Q): Q =>
@@ -430,8 +448,19 @@ export const having = (c: Expr | Fragment | Record<string, unknown>) => <Q exten
   return patchSelect(q, { having: q.having ? node({ kind: 'and', items: [q.having, cond] }) : cond })
 }
 
-/** `LIMIT n` @example limit(10) */
-export const limit = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { limit: n })
+/**
+ * `LIMIT n`; on an UPDATE or a DELETE, where the engine has it (MySQL, MariaDB, SQLite).
+ * @example limit(10)
+ */
+export const limit = (n: number | ParamNode) => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q =>
+  q.kind === 'update' || q.kind === 'delete' ? ({ ...q, limit: n }) : patchQuery(q as SelectLike, { limit: n }) as Q
+/**
+ * `FETCH FIRST n ROWS WITH TIES`: `n` rows, and the rows tied with the last of them in the
+ * ORDER BY (PostgreSQL 13+, MariaDB 10.6+). Needs an ORDER BY.
+ * @example pipe(from('staff'), orderBy('salary', 'desc'), limitWithTies(2))
+ */
+export const limitWithTies = (n: number | ParamNode) => <Q extends SelectNode>(q: Q): Q => patchSelect(q, { limit: n, withTies: true })
+
 /** `OFFSET n` (dialects supply the LIMIT some engines need with it) @example offset(20) */
 export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { offset: n })
 
@@ -481,11 +510,18 @@ export const fromSelect = (columns: readonly string[], query: SelectLike) => <Q 
  * @example onConflict(['email'], ['name'])                          // name = proposed name
  * @example onConflict(['email'], { visits: add('visits', val(1)) }) // visits = visits + 1
  * @example onConflict(['email'], 'nothing')
+ * @example onConflict({ constraint: 'users_email_key' }, 'nothing')            // PostgreSQL
+ * @example onConflict(['email'], 'nothing', { targetWhere: isNull('deleted_at') }) // a partial unique index
  */
 export const onConflict = (
-  target: readonly string[],
+  target: readonly string[] | { readonly constraint: string },
   action: 'nothing' | readonly string[] | Readonly<Record<string, unknown>>,
-  options?: { readonly where?: Expr | Fragment | Record<string, unknown> },
+  options?: {
+    /** A condition on the update (PostgreSQL and SQLite). */
+    readonly where?: Expr | Fragment | Record<string, unknown>
+    /** The predicate of a partial unique index the target names: `ON CONFLICT (cols) WHERE ...`. */
+    readonly targetWhere?: Expr | Fragment | Record<string, unknown>
+  },
 ) => <Q extends InsertNode>(q: Q): Q => {
   const update: OnConflict['update'] = action === 'nothing'
     ? null
@@ -493,7 +529,10 @@ export const onConflict = (
       ? (action as readonly string[]).map((c) => [c, excluded(c)] as const)
       : Object.entries(action as Record<string, unknown>).map(([c, v]) => [c, toValue(v)] as const)
   const where = options?.where === undefined ? undefined : toCondition(options.where)
-  return { ...q, onConflict: { target, update, where } }
+  const targetWhere = options?.targetWhere === undefined ? undefined : toCondition(options.targetWhere)
+  const columns = Array.isArray(target) ? target as readonly string[] : []
+  const constraint = Array.isArray(target) ? undefined : (target as { readonly constraint: string }).constraint
+  return { ...q, onConflict: { target: columns, update, where, ...(constraint === undefined ? {} : { constraint }), ...(targetWhere === undefined ? {} : { targetWhere }) } }
 }
 
 /**

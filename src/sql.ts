@@ -6,6 +6,7 @@
  * fragments, so an override can be written as a template: `sql\` LIMIT ${n}\``.
  */
 
+import { dbError } from './errors.js'
 import { atParameter } from './values.js'
 
 /** A value bound as a parameter. */
@@ -26,8 +27,23 @@ export interface Placeholder {
   readonly name: string
 }
 
+/**
+ * Query data interpolated into a `sql` fragment: a statement (rendered as a parenthesised
+ * subquery) or an expression built by recordkit, compiled by the dialect that renders it.
+ */
+export interface Embedded {
+  readonly _tag: 'Embedded'
+  readonly node: { readonly kind: string }
+}
+
+/** A value written into the SQL text as a literal, escaped by the dialect (`sql.lit`). */
+export interface Literal {
+  readonly _tag: 'Literal'
+  readonly value: unknown
+}
+
 /** One piece of a fragment. Strings are SQL text, written as they are. */
-export type Part = string | Param | Ident | Placeholder | Fragment
+export type Part = string | Param | Ident | Placeholder | Fragment | Embedded | Literal
 
 /** SQL text with holes. */
 export interface Fragment {
@@ -43,14 +59,39 @@ const isTagged = (u: unknown, tag: string): boolean =>
 /** True for a Fragment. */
 export const isFragment = (u: unknown): u is Fragment => isTagged(u, 'Fragment')
 
+const EXPR = Symbol.for('recordkit.Expr')
+
+/**
+ * Whether a value is query data: an expression made by a builder (they carry a mark), or a
+ * statement node (its kind and the fields every such node has). A JSON object that only happens
+ * to have a `kind` is not one; `sql.param(value)` binds anything as a parameter regardless.
+ */
+const isQueryData = (u: unknown): u is { readonly kind: string } => {
+  if (typeof u !== 'object' || u === null) return false
+  if ((u as Record<symbol, unknown>)[EXPR] === true) return true
+  const n = u as Record<string, unknown>
+  switch (n.kind) {
+    case 'select': return Array.isArray(n.columns) && Array.isArray(n.joins) && Array.isArray(n.orderBy)
+    case 'compound': return typeof n.left === 'object' && typeof n.right === 'object' && Array.isArray(n.orderBy)
+    case 'insert': return typeof n.table === 'object' && Array.isArray(n.columns) && Array.isArray(n.rows)
+    case 'update': return typeof n.table === 'object' && Array.isArray(n.set)
+    case 'delete': return typeof n.table === 'object' && (n.table as { kind?: unknown } | null)?.kind === 'table'
+    default: return false
+  }
+}
+
 const asPart = (value: unknown): Part =>
-  isFragment(value) || isTagged(value, 'Ident') || isTagged(value, 'Placeholder') || isTagged(value, 'Param')
+  isFragment(value) || isTagged(value, 'Ident') || isTagged(value, 'Placeholder') || isTagged(value, 'Param') || isTagged(value, 'Literal')
     ? (value as Part)
-    : { _tag: 'Param', value }
+    : isQueryData(value)
+      ? { _tag: 'Embedded', node: value }
+      : { _tag: 'Param', value }
 
 /**
  * The raw-SQL tagged template. Interpolated values become parameters; `sql.id(...)` becomes a
- * quoted identifier; nested fragments are spliced in.
+ * quoted identifier; nested fragments are spliced in; a query built with the builders becomes a
+ * parenthesised subquery and an expression (`col('a')`, `count()`) is compiled in place, by
+ * the dialect that renders the fragment.
  *
  * @example
  * const q = sql`SELECT * FROM ${sql.id('users')} WHERE name = ${"O'Brien"}`
@@ -81,6 +122,14 @@ export const sql = Object.assign(
      * @example sql`SELECT ${sql.param(1)}`
      */
     param: (value: unknown): Param => ({ _tag: 'Param', value }),
+    /**
+     * A value written into the SQL text as a literal, escaped by the dialect that renders it
+     * (`'it''s'`, `42`, `TRUE`, `NULL`; MySQL also escapes backslashes). For what must be
+     * literal text, not a parameter: a constant the planner should see, a value in DDL, a
+     * CASE result whose type must be known. Numbers must be finite.
+     * @example sql`SELECT ${sql.lit("it's")} AS ${sql.id('s')}` // SELECT 'it''s' AS "s"
+     */
+    lit: (value: unknown): Literal => ({ _tag: 'Literal', value }),
     /**
      * A named hole for prepared queries: filled from the arguments at each run.
      * @example const p = db.prepare(sql`SELECT * FROM t WHERE id = ${sql.placeholder('id')}`)
@@ -164,6 +213,10 @@ export interface RenderDialect {
   readonly placeholder: (index: number) => string
   readonly quoteIdentifier: (name: string) => string
   readonly toDriver: (value: unknown) => unknown
+  /** Query data interpolated into a fragment, compiled (a full Dialect has it). */
+  readonly embedded?: (node: { readonly kind: string }) => Fragment
+  /** A value as an SQL literal (a full Dialect has it). */
+  readonly literal?: (value: unknown) => string
 }
 
 /**
@@ -190,7 +243,13 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
         params.push(v)
         text += d.placeholder(params.length)
       } else if (p._tag === 'Fragment') walk(p.parts)
-      else if (p._tag === 'Ident') {
+      else if (p._tag === 'Literal') {
+        if (d.literal === undefined) throw dbError('QueryError', 'cannot render a literal without a dialect that writes it')
+        text += d.literal(p.value)
+      } else if (p._tag === 'Embedded') {
+        if (d.embedded === undefined) throw dbError('QueryError', `cannot render query data (${p.node.kind}) without a dialect that compiles it`)
+        walk(d.embedded(p.node).parts)
+      } else if (p._tag === 'Ident') {
         for (let j = 0; j < p.names.length; j++) text += (j > 0 ? '.' : '') + (p.names[j] === '*' ? '*' : d.quoteIdentifier(p.names[j]))
       } else {
         params.push(undefined)

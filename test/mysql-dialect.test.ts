@@ -281,11 +281,14 @@ describe('upsert', () => {
     expect(compiled(mysql.forVersion('8.0.19'), bump).sql).toContain('AS `new`')
   })
 
-  it('renders "do nothing" as a self-assignment of the first conflict column, not INSERT IGNORE', () => {
-    const expected = { sql: 'INSERT INTO `myx_d_users` (`email`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `email` = `email`', params: ['ada@x', 'Ignored'] }
+  it('renders "do nothing" as an insert of the rows not there yet, not INSERT IGNORE', () => {
+    const expected = {
+      sql: 'INSERT INTO `myx_d_users` (`email`, `name`) SELECT `rk_new`.`email`, `rk_new`.`name` FROM (SELECT ? AS `email`, ? AS `name`) AS `rk_new` WHERE NOT EXISTS (SELECT 1 FROM `myx_d_users` AS `rk_old` WHERE `rk_old`.`email` = `rk_new`.`email`) ON DUPLICATE KEY UPDATE `myx_d_users`.`email` = `myx_d_users`.`email`',
+      params: ['ada@x', 'Ignored'],
+    }
     expect(compiled(mysql, nothing)).toEqual(expected)
     expect(compiled(mariadb, nothing)).toEqual(expected)
-    // Without a target, the first inserted column.
+    // Without a target (any unique key), a self-assignment of the first inserted column.
     expect(compiled(mysql, pipe(q.insertInto(USERS), q.values({ name: 'x' }), q.onConflict([], 'nothing'))).sql)
       .toBe('INSERT INTO `myx_d_users` (`name`) VALUES (?) ON DUPLICATE KEY UPDATE `name` = `name`')
   })
@@ -302,7 +305,7 @@ describe('upsert', () => {
     expect((await run(db.execute(take))).rowsAffected).toBe(3) // 2 for the updated row, 1 for the inserted one
     expect((await run(db.execute(bump))).rowsAffected).toBe(2)
     const kept = await run(db.execute(nothing))
-    expect(kept.rowsAffected).toBe(1) // found, set to its own value
+    expect(kept.rowsAffected).toBe(0) // the row was there: nothing inserted
     // A NOT NULL violation is still an error under "do nothing" (INSERT IGNORE would hide it).
     const bad = await db.execute(pipe(q.insertInto(USERS), q.values({ email: 'zed@x', name: null }), q.onConflict(['email'], 'nothing')))()
     expect(E.isLeft(bad) && bad.left._tag).toBe('NotNullViolation')

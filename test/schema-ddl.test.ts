@@ -240,7 +240,8 @@ describe('DDL compiles to the exact SQL of each dialect', () => {
   it('maps every portable type per dialect', () => {
     const types: d.ColumnType[] = ['smallint', 'integer', 'bigint', 'real', 'double', 'boolean', 'text', 'varchar(10)', 'char(2)', 'decimal(10,2)', 'date', 'time', 'timestamp', 'timestamp(3)', 'timestamptz', 'timestamptz(3)', 'json', 'uuid', 'binary', d.native('MEDIUMINT')]
     const spell = (dl: Dialect) => types.map((t) => dl.columnType(t))
-    expect(spell(sqlite)).toEqual(['SMALLINT', 'INTEGER', 'BIGINT', 'REAL', 'DOUBLE PRECISION', 'BOOLEAN', 'TEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP(3)', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP(3) WITH TIME ZONE', 'JSON', 'UUID', 'BLOB', 'MEDIUMINT'])
+    // SQLite takes a type's size last: TIMESTAMP WITH TIME ZONE(3).
+    expect(spell(sqlite)).toEqual(['SMALLINT', 'INTEGER', 'BIGINT', 'REAL', 'DOUBLE PRECISION', 'BOOLEAN', 'TEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP(3)', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP WITH TIME ZONE(3)', 'JSON', 'UUID', 'BLOB', 'MEDIUMINT'])
     expect(spell(mysql)).toEqual(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'LONGTEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME', 'DATETIME(6)', 'DATETIME(3)', 'TIMESTAMP(6)', 'TIMESTAMP(3)', 'JSON', 'CHAR(36)', 'LONGBLOB', 'MEDIUMINT'])
     expect(spell(postgres)).toEqual(['SMALLINT', 'INTEGER', 'BIGINT', 'REAL', 'DOUBLE PRECISION', 'BOOLEAN', 'TEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP(3)', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP(3) WITH TIME ZONE', 'JSONB', 'UUID', 'BYTEA', 'MEDIUMINT'])
     expect(dialects.mariadb.columnType('uuid')).toBe('UUID')

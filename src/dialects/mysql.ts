@@ -29,11 +29,12 @@
  * Dates outside years 0000-9999 and values that are not JSON data are refused with a
  * ValidationError naming the parameter (see `values.ts`).
  */
-import type { DateUnit, Expr, SelectNode } from '../ast.js'
+import type { DateUnit, Expr, InsertNode, SelectNode } from '../ast.js'
+import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
-import { fromParts as F, isJsonValue, type Part } from '../sql.js'
+import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
 import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
@@ -46,6 +47,27 @@ export interface MysqlDialect extends Dialect {
    * (MySQL 8.0.19+: `new`), or `undefined` where the row is named with `VALUES(col)`.
    */
   readonly rowAlias: string | undefined
+  /**
+   * An insert that skips rows whose conflict target already exists (`onConflict(cols,
+   * 'nothing')`): `INSERT ... SELECT ... FROM (rows) WHERE NOT EXISTS (...)`, so rows affected
+   * counts only the rows inserted. ON DUPLICATE KEY UPDATE stays on as the guard for a row
+   * another session inserts meanwhile. INSERT IGNORE is not used: it also turns NOT NULL,
+   * range and length errors into warnings and writes changed values.
+   */
+  readonly insertSkippingConflicts: (node: InsertNode) => Fragment
+}
+
+/** The fields the MySQL dialect adds to a Dialect. */
+type MysqlFields = Omit<MysqlDialect, keyof Dialect>
+
+/**
+ * Whether a do-nothing upsert can be written as an insert of the rows that do not exist yet:
+ * VALUES rows without DEFAULT cells, and a conflict target among the inserted columns.
+ */
+const canSkipConflicts = (q: InsertNode): boolean => {
+  const oc = q.onConflict
+  return oc !== undefined && oc.update === null && oc.where === undefined && oc.constraint === undefined && oc.targetWhere === undefined && oc.target.length > 0 && q.query === undefined &&
+    q.rows.length > 0 && q.columns.length > 0 && oc.target.every((c) => q.columns.includes(c)) && q.rows.every((r) => !r.includes(DEFAULT))
 }
 
 /** The largest LIMIT MySQL accepts: the way to say "no limit" when only OFFSET is wanted. */
@@ -103,7 +125,7 @@ export const isMariaDbVersion = (version: string): boolean => /mariadb/i.test(ve
  * @example
  * const db = await run(connect(mysql2({ url: 'mysql://root@localhost/app' }), mysql))
  */
-export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefined }>(standard, (self, base) => ({
+export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self, base) => ({
   ...mysqlDdl(self, base),
   name: 'mysql',
   version: '8.0.35',
@@ -128,6 +150,56 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
       : F([fragments.wrapped(self, o.expr), o.nulls === 'first' ? ' IS NULL DESC, ' : ' IS NULL ASC, ', base.orderItem({ ...o, nulls: undefined })]),
 
   fullJoin: unsupported('mysql', 'FULL JOIN'),
+  // The NULL-safe equality operator.
+  distinctFrom: (l, r, negated) => (negated
+    ? F([fragments.wrapped(self, l), ' <=> ', fragments.wrapped(self, r)])
+    : F(['NOT (', fragments.wrapped(self, l), ' <=> ', fragments.wrapped(self, r), ')'])),
+  // GROUP_CONCAT(x ORDER BY ... SEPARATOR 'sep'): the separator is a literal there.
+  stringAgg: (f) => {
+    const [e, sep] = f.args
+    const order = f.orderBy !== undefined && f.orderBy.length > 0 ? F([' ORDER BY ', fragments.joinParts(f.orderBy.map(self.orderItem), ', ')]) : F([])
+    return F([f.distinct ? 'GROUP_CONCAT(DISTINCT ' : 'GROUP_CONCAT(', self.expr(e), order, ' SEPARATOR ', self.expr(sep), ')'])
+  },
+  withinGroup: unsupported('mysql', 'WITHIN GROUP (ordered-set aggregates)'),
+  fetchWithTies: unsupported('mysql', 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
+  quantifiedArray: unsupported('mysql', 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
+  // Only GROUP_CONCAT (and JSON_ARRAYAGG on MariaDB) take an ORDER BY inside.
+  aggregateOrderBy: (f, items) => {
+    const name = f.name.toLowerCase()
+    if (name !== 'group_concat' && name !== 'json_arrayagg') throw unsupportedError(self.name, `ORDER BY inside ${f.name.toUpperCase()}`, 'only GROUP_CONCAT takes one')
+    return F([' ORDER BY ', fragments.joinParts(items.map(self.orderItem), ', ')])
+  },
+  valuesTable: (v) => fragments.valuesAsUnion(self, v),
+  cteStatement: unsupported('mysql', 'INSERT / UPDATE / DELETE in WITH'),
+  compileMerge: unsupported('mysql', 'MERGE', 'use an upsert: onConflict(columns, ...) (ON DUPLICATE KEY UPDATE)'),
+  distinctOn: unsupported('mysql', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
+  // INSERT IGNORE also turns NOT NULL, range and length errors into warnings and writes changed
+  // values: it is what the user asked for with orIgnore(), never what onConflict renders.
+  insertIgnore: () => F(['INSERT IGNORE INTO ']),
+  insertReplace: () => F(['REPLACE INTO ']),
+  // Multi-table UPDATE: every table after UPDATE, SET columns qualified with the target's name.
+  updateFrom: (q) => {
+    if (q.orderBy !== undefined || q.limit !== undefined) throw unsupportedError(self.name, 'ORDER BY / LIMIT on an UPDATE of several tables')
+    if (q.returning !== undefined && q.returning.length > 0) throw unsupportedError(self.name, 'RETURNING on an UPDATE of several tables')
+    const target = q.table.alias ?? q.table.name
+    const sets = q.set.map(([c, v]) => F([self.column(target, c), ' = ', self.expr(v)]))
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.updateWith(q.with))
+    parts.push('UPDATE ', fragments.joinParts([q.table, ...(q.from ?? [])].map(self.fromItem), ', '), ' SET ', fragments.joinParts(sets, ', '))
+    if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+    return F(parts)
+  },
+  // Multi-table DELETE: the rows of the first table only.
+  deleteUsing: (q) => {
+    if (q.orderBy !== undefined || q.limit !== undefined) throw unsupportedError(self.name, 'ORDER BY / LIMIT on a DELETE of several tables')
+    if (q.returning !== undefined && q.returning.length > 0) throw unsupportedError(self.name, 'RETURNING on a DELETE of several tables')
+    const parts: Part[] = []
+    if (q.with !== undefined) parts.push(self.deleteWith(q.with))
+    parts.push(`DELETE ${self.quoteIdentifier(q.table.alias ?? q.table.name)} FROM `, fragments.joinParts([q.table, ...(q.using ?? [])].map(self.fromItem), ', '))
+    if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+    return F(parts)
+  },
+  rowArgument: unsupported('mysql', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   castType: (type) => {
     const t = fragments.portableType(type)
@@ -159,6 +231,7 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
 
   // The WITH of INSERT ... SELECT belongs to the SELECT: INSERT INTO t (cols) WITH ... SELECT.
   compileInsert: (q) => {
+    if (q.with === undefined && canSkipConflicts(q)) return (self as MysqlDialect).insertSkippingConflicts(q)
     if (q.with === undefined) return base.compileInsert(q)
     if (q.query === undefined) throw unsupportedError(self.name, 'WITH on INSERT ... VALUES', 'insert from a query (fromSelect) instead')
     const inner = q.query.with
@@ -187,6 +260,21 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
     return F([' () VALUES ', Array(rows).fill('()').join(', ')])
   },
 
+  insertSkippingConflicts: (q) => {
+    const tableName = self.fromItem({ ...q.table, alias: undefined })
+    const rows = q.rows.map((r, i) =>
+      F(['SELECT ', fragments.joinParts(r.map((cell, j) => (i === 0 ? F([self.expr(cell), ` AS ${self.quoteIdentifier(q.columns[j])}`]) : self.expr(cell))), ', ')]))
+    const fresh = (c: string) => self.column('rk_new', c)
+    const match = q.onConflict!.target.map((c) => `${self.column('rk_old', c)} = ${fresh(c)}`).join(' AND ')
+    const guard = self.column(q.table.schema === undefined ? q.table.name : `${q.table.schema}.${q.table.name}`, q.onConflict!.target[0])
+    return F([
+      'INSERT INTO ', tableName, ` (${q.columns.map(self.quoteIdentifier).join(', ')}) SELECT ${q.columns.map(fresh).join(', ')} FROM (`,
+      fragments.joinParts(rows, ' UNION ALL '), `) AS ${self.quoteIdentifier('rk_new')} WHERE NOT EXISTS (SELECT 1 FROM `, tableName,
+      ` AS ${self.quoteIdentifier('rk_old')} WHERE ${match}) ON DUPLICATE KEY UPDATE ${guard} = ${guard}`,
+      q.returning !== undefined && q.returning.length > 0 ? self.insertReturning(q.returning) : F([]),
+    ])
+  },
+
   excluded: (column) =>
     self.rowAlias === undefined
       ? F([`VALUES(${self.quoteIdentifier(column)})`])
@@ -194,6 +282,9 @@ export const mysql: MysqlDialect = extend<Dialect, { rowAlias: string | undefine
 
   upsert: (node) => {
     const oc = node.onConflict!
+    if (oc.constraint !== undefined || oc.targetWhere !== undefined) {
+      throw unsupportedError(self.name, oc.constraint !== undefined ? 'ON CONFLICT ON CONSTRAINT' : 'a conflict target with WHERE', 'ON DUPLICATE KEY UPDATE fires on any unique key')
+    }
     if (oc.where !== undefined) {
       throw unsupportedError(self.name, 'upsert with a WHERE condition', 'ON DUPLICATE KEY UPDATE has no WHERE; use IF() in the assignments')
     }
@@ -275,6 +366,19 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
     updateWith: unsupported('mariadb', 'WITH on UPDATE', 'use a subquery or a derived table'),
     deleteWith: unsupported('mariadb', 'WITH on DELETE', 'use a subquery or a derived table'),
     lockOf: unsupported('mariadb', 'FOR UPDATE OF'),
+    // OFFSET n ROWS FETCH FIRST n ROWS WITH TIES from 10.6.
+    fetchWithTies: std.fetchWithTies,
+    // No outer reference inside a derived table: the rows are aggregated where they are read,
+    // their ORDER BY and LIMIT inside JSON_ARRAYAGG (10.5+).
+    jsonArrayFrom: (q) => {
+      if (q.kind === 'compound' || q.groupBy.length > 0 || q.distinct || q.offset !== undefined || q.having !== undefined) return base.jsonArrayFrom(q)
+      const names = fragments.outputNames(q)
+      const object = self.jsonBuildObject(q.columns.map((c, i) => [names[i], c.expr] as const))
+      const order = q.orderBy.length > 0 ? F([' ORDER BY ', fragments.joinParts(q.orderBy.map(self.orderItem), ', ')]) : F([])
+      const lim = q.limit === undefined ? F([]) : F([' LIMIT ', fragments.amount(self, q.limit)])
+      const agg = F(["COALESCE(JSON_ARRAYAGG(", object, order, lim, "), '[]')"])
+      return F(['(', self.compileSelect({ ...q, columns: [{ expr: { kind: 'raw', fragment: agg } }], orderBy: [], limit: undefined }), ')'])
+    },
     explainAnalyze: (stmt) => F(['ANALYZE ', stmt]),
     // MariaDB has no FOR SHARE: LOCK IN SHARE MODE, with NOWAIT / SKIP LOCKED after it.
     lock: (l) => {
@@ -317,7 +421,9 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
         ...(versionAtLeast(version, '10.5') ? {} : {
           intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MariaDB 10.5'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MariaDB 10.5'),
         }),
-        ...(versionAtLeast(version, '10.6') ? {} : { lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MariaDB 10.6') }),
+        ...(versionAtLeast(version, '10.6') ? {} : {
+          lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MariaDB 10.6'), fetchWithTies: unsupported(name, 'FETCH ... WITH TIES', 'needs MariaDB 10.6'),
+        }),
         ...(versionAtLeast(version, '10.2') ? {} : {
           windowFunction: unsupported(name, 'window functions', 'needs MariaDB 10.2'),
           withClause: unsupported(name, 'WITH (common table expressions)', 'needs MariaDB 10.2'),

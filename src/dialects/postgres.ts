@@ -43,7 +43,7 @@
  */
 import type { Expr, InsertNode, JsonPath } from '../ast.js'
 import { DEFAULT } from '../ast.js'
-import type { Dialect } from '../dialect.js'
+import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
@@ -221,6 +221,14 @@ const jsonSteps = (self: Dialect, e: Expr, path: JsonPath): { readonly head: Fra
   return { head: F(parts), last: step(path[path.length - 1]) }
 }
 
+/** A value inside JSON_BUILD_OBJECT, typed. */
+const jsonMember = (self: Dialect, e: Expr): Fragment => {
+  if (e.kind !== 'value' || e.value === null || e.value === undefined) return self.caseResult(e)
+  const v = e.value
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return self.caseResult(e)
+  return F(['CAST(', self.expr(e), typeof v === 'string' ? ' AS TEXT)' : v instanceof Date ? ' AS TIMESTAMPTZ)' : ' AS JSONB)'])
+}
+
 /** The version part of a `server_version` such as `15.4 (Debian 15.4-1)` or `16beta1`. */
 const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -276,6 +284,10 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(', F(arrays), ')'])
   },
 
+  insertIgnore: unsupported('postgres', 'INSERT OR IGNORE', "use onConflict(columns, 'nothing')"),
+  insertReplace: unsupported('postgres', 'INSERT OR REPLACE', 'use onConflict(columns, [...columns to take from the new row])'),
+  writeLimit: unsupported('postgres', 'ORDER BY / LIMIT on UPDATE and DELETE', 'limit a subquery of the keys: where(isIn(key, pipe(from(t), select(key), orderBy(...), limit(n))))'),
+
   castType: (type) => (fragments.portableType(type).name === 'json' ? 'JSONB' : base.castType(type)),
 
   dateAdd: (e, amount, unit) => base.dateAdd({ kind: 'raw', fragment: temporal(self, e) }, amount, unit),
@@ -298,6 +310,26 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   },
   jsonContains: (e, value) => F(['(', fragments.wrapped(self, e), ' @> CAST(', fragments.jsonArgument(self, value), ' AS JSONB))']),
 
+  // A bound number or boolean gets its type: INTEGER, BIGINT beyond 32 bits, DOUBLE PRECISION
+  // with a fraction, BOOLEAN. The value stays a parameter.
+  caseResult: (e) => {
+    if (e.kind !== 'value') return self.expr(e)
+    const v = e.value
+    const type = typeof v === 'boolean' ? 'BOOLEAN'
+      : typeof v === 'bigint' ? 'BIGINT'
+      : typeof v !== 'number' ? undefined
+      : !Number.isInteger(v) ? 'DOUBLE PRECISION'
+      : Math.abs(v) <= 2147483647 ? 'INTEGER' : 'BIGINT'
+    return type === undefined ? self.expr(e) : F(['CAST(', self.expr(e), ` AS ${type})`])
+  },
+  // A bound value has no type PostgreSQL can infer inside JSON_BUILD_OBJECT: numbers and
+  // booleans as caseResult types them, strings TEXT, anything else (objects, json()) JSONB.
+  jsonBuildObject: (entries) =>
+    F(['JSON_BUILD_OBJECT(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', jsonMember(self, v)])), ', '), ')']),
+  // The row itself as the object: column names and types as the subquery has them.
+  jsonArrayFrom: (q) => F(["(SELECT COALESCE(JSON_AGG(\"rk_agg\"), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")']),
+  jsonObjectFrom: (q) => F(['(SELECT TO_JSON("rk_obj") FROM (', fragments.selectLike(self, q), ') AS "rk_obj" LIMIT 1)']),
+
   beginTransaction: (o) => {
     // `behavior` (SQLite's BEGIN IMMEDIATE) has nothing to do here: PostgreSQL locks rows as it goes.
     const modes = fragments.isolationSql(o)
@@ -305,7 +337,14 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     return [modes.length === 0 ? 'BEGIN' : `BEGIN ${modes.join(', ')}`]
   },
 
-  // Nothing this dialect renders differs between PostgreSQL 12 and 17: the version is recorded
-  // so that extensions (MERGE on 15+, MERGE ... RETURNING on 17+) can look at it.
-  forVersion: (version) => extend(self, () => ({ version: cleanVersion(version) })),
+  // FETCH ... WITH TIES needs 13 and MERGE 15; nothing else this dialect renders differs
+  // between 12 and 17. The version is recorded so that extensions can look at it too.
+  forVersion: (version) => {
+    const v = cleanVersion(version)
+    return extend(self, () => ({
+      version: v,
+      ...(versionAtLeast(v, '13') ? {} : { fetchWithTies: unsupported(`postgres ${v}`, 'FETCH ... WITH TIES', 'needs PostgreSQL 13') }),
+      ...(versionAtLeast(v, '15') ? {} : { compileMerge: unsupported(`postgres ${v}`, 'MERGE', 'needs PostgreSQL 15') }),
+    }))
+  },
 }))

@@ -19,7 +19,7 @@
 import type { DateUnit, Expr, InsertNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
-import { dbError } from '../errors.js'
+import { dbError, unsupportedError } from '../errors.js'
 import { extend } from '../record.js'
 import { fromParts as F, isJsonValue, type Fragment } from '../sql.js'
 import { fragments, standard } from './standard.js'
@@ -92,25 +92,62 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
   limitOffset: (limit, offset) =>
     limit === undefined && offset !== undefined ? F([' LIMIT -1 OFFSET ', fragments.amount(self, offset)]) : base.limitOffset(limit, offset),
 
+  // No DEFAULT keyword in VALUES: a column every row leaves to its default is left out; rows
+  // that differ in which columns they set are inserted as consecutive groups (`insertStatements`).
   insertValues: (node) => {
     if (node.query !== undefined) return base.insertValues(node)
     const keep = node.columns.map((_, i) => !allDefault(node, i))
     if (!keep.includes(false)) {
       if (node.rows.some((r) => r.includes(DEFAULT))) {
-        throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: give every row the same columns, or insert rows with different columns separately', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
+        throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: db.execute inserts rows with different columns as separate statements in one transaction', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
       }
       return base.insertValues(node)
     }
     const columns = node.columns.filter((_, i) => keep[i])
     const rows = node.rows.map((r) => r.filter((_, i) => keep[i]))
-    if (rows.some((r) => r.includes(DEFAULT))) {
-      throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: give every row the same columns, or insert rows with different columns separately', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
-    }
-    if (columns.length === 0 && node.rows.length > 1) {
-      throw dbError('UnsupportedFeature', 'sqlite cannot insert several rows of only default values in one statement', { dialect: 'sqlite', feature: 'multi-row DEFAULT VALUES' })
+    if (rows.some((r) => r.includes(DEFAULT)) || (columns.length === 0 && node.rows.length > 1)) {
+      throw dbError('UnsupportedFeature', 'sqlite has no DEFAULT keyword in VALUES: db.execute inserts rows with different columns as separate statements in one transaction', { dialect: 'sqlite', feature: 'DEFAULT in multi-row VALUES' })
     }
     return base.insertValues({ ...node, columns, rows: rows as readonly (readonly Expr[])[] })
   },
+
+  insertStatements: (node) => {
+    if (node.query !== undefined || node.rows.length < 2) return [node]
+    // Runs of rows that leave the same columns to their defaults, in the order given (a row of
+    // only defaults is a run of its own: SQLite has no multi-row DEFAULT VALUES).
+    const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')
+    const groups: (readonly Expr[])[][] = []
+    let last: string | undefined
+    for (const r of node.rows) {
+      const s = shape(r)
+      if (s === last && s.includes('1')) groups[groups.length - 1].push(r)
+      else groups.push([r])
+      last = s
+    }
+    return groups.length === 1 ? [node] : groups.map((rows) => ({ ...node, rows }))
+  },
+
+  // `IS` / `IS NOT` compare NULLs as values on every SQLite (IS DISTINCT FROM only from 3.39).
+  distinctFrom: (l, r, negated) => F([fragments.wrapped(self, l), negated ? ' IS ' : ' IS NOT ', fragments.wrapped(self, r)]),
+  // GROUP_CONCAT on every version (STRING_AGG only from 3.44).
+  stringAgg: (f) => F(['GROUP_CONCAT', f.distinct ? '(DISTINCT ' : '(', fragments.joinParts(f.args.map(self.expr), ', '),
+    f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : F([]), ')']),
+  withinGroup: unsupported('sqlite', 'WITHIN GROUP (ordered-set aggregates)'),
+  fetchWithTies: unsupported('sqlite', 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
+  quantifiedSubquery: unsupported('sqlite', 'ANY / ALL', 'use IN, NOT IN, or compare with MIN() / MAX() of the subquery'),
+  quantifiedArray: unsupported('sqlite', 'ANY / ALL over an array', 'use isIn with the list'),
+  distinctOn: unsupported('sqlite', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
+  insertIgnore: () => F(['INSERT OR IGNORE INTO ']),
+  insertReplace: () => F(['INSERT OR REPLACE INTO ']),
+  conflictTarget: (oc) => {
+    if (oc.constraint !== undefined) throw unsupportedError(self.name, 'ON CONFLICT ON CONSTRAINT', 'name the columns of the unique index')
+    return base.conflictTarget(oc)
+  },
+  valuesTable: (v) => fragments.valuesAsUnion(self, v),
+  cteStatement: unsupported('sqlite', 'INSERT / UPDATE / DELETE in WITH', 'run the statement with RETURNING, then the query'),
+  compileMerge: unsupported('sqlite', 'MERGE', "use an upsert: onConflict(columns, ...)"),
+  deleteUsing: unsupported('sqlite', 'DELETE ... USING', 'use where(isIn(key, subquery)) or where(exists(...))'),
+  rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   beginTransaction: (o) => {
     if (o.readOnly) throw dbError('UnsupportedFeature', 'sqlite has no read-only transactions (open the database read-only instead)', { dialect: 'sqlite', feature: 'READ ONLY transaction' })
@@ -160,6 +197,11 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
     versionAtLeast(self.version, '3.38')
       ? F(['(', fragments.wrapped(self, e), ' ->> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
       : F(['json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
+  jsonBuildObject: (entries) =>
+    F(['json_object(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', self.caseResult(v)])), ', '), ')']),
+  // json_group_array for JSON_ARRAYAGG; json_object keeps its result JSON inside it.
+  jsonArrayFrom: (q) =>
+    F(["(SELECT COALESCE(json_group_array(", fragments.rowObject(self, q, 'rk_agg'), "), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")']),
   jsonContains: unsupported('sqlite', 'JSON containment', 'compare extracted values, or use json_each in a sql fragment'),
 
   // Members cannot be parenthesised: wrap the ones that need it as a derived table. Set
@@ -200,6 +242,8 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
       }),
       ...(versionAtLeast(version, '3.30') ? {} : { aggregateFilter: (f: Parameters<Dialect['aggregateFilter']>[0]) => fragments.filterAsCase(s, f) }),
       ...(versionAtLeast(version, '3.35') ? {} : { cteMaterialized: unsupported(name, 'MATERIALIZED hints', 'needs SQLite 3.35') }),
+      ...(versionAtLeast(version, '3.33') ? {} : { updateFrom: unsupported(name, 'UPDATE ... FROM', 'needs SQLite 3.33') }),
+      ...(versionAtLeast(version, '3.44') ? {} : { aggregateOrderBy: unsupported(name, 'ORDER BY inside an aggregate', 'needs SQLite 3.44') }),
       ...(versionAtLeast(version, '3.8.3') ? {} : { withClause: unsupported(name, 'WITH (common table expressions)', 'needs SQLite 3.8.3') }),
       forVersion: b.forVersion,
     }))

@@ -7,12 +7,12 @@
  */
 import { left, right } from 'fp-ts/lib/Either.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, RawNode, SelectLike, Selection,
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection, ValuesTable,
 } from '../ast.js'
-import { type Dialect, supports, type TransactionOptions } from '../dialect.js'
+import { type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
-import { fromParts as F, joinFragments, isFragment, render, type Fragment, type Part } from '../sql.js'
+import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fragment, type Part } from '../sql.js'
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
 
@@ -25,7 +25,7 @@ const EMPTY = F([])
 /** Where a nested expression needs parentheses to keep its meaning. */
 const needsParens = (e: Expr): boolean =>
   e.kind === 'binary' || e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'in' ||
-  e.kind === 'between' || e.kind === 'isNull'
+  e.kind === 'between' || e.kind === 'isNull' || e.kind === 'distinctFrom'
 
 /**
  * Remember the results of a pure function of one string (quoting an identifier, the fragment of a
@@ -71,6 +71,8 @@ export const standardOpen = (self: Dialect): Dialect => {
     return F([self.column(key.slice(0, dot), key.slice(dot + 1))])
   })
   const tableOf = memo((name) => F([self.quoteIdentifier(name)]))
+  /** A function argument: `t.*` goes through `rowArgument`. */
+  const argument = (e: Expr): Fragment => (e.kind === 'star' && e.table !== undefined ? self.rowArgument(e.table) : self.expr(e))
   return {
     ...standardDdl(self),
     name: 'standard',
@@ -96,6 +98,7 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'value': return F([{ _tag: 'Param', value: e.value }])
         case 'param': return self.param(e)
         case 'raw': return e.fragment
+        case 'literal': return F([self.literal(e.value)])
         case 'star': return F([e.table === undefined ? '*' : `${self.quoteIdentifier(e.table)}.*`])
         case 'binary': return self.binary(e.op, e.left, e.right)
         case 'and':
@@ -118,6 +121,14 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'between':
           return F([wrapped(self, e.expr), e.negated ? ' NOT BETWEEN ' : ' BETWEEN ', wrapped(self, e.low), ' AND ', wrapped(self, e.high)])
         case 'isNull': return F([wrapped(self, e.expr), e.negated ? ' IS NOT NULL' : ' IS NULL'])
+        case 'distinctFrom': return self.distinctFrom(e.left, e.right, e.negated)
+        case 'collate': return self.collate(e.expr, e.collation)
+        case 'tuple': return self.tuple(e.items)
+        case 'quantified': {
+          const src = e.source as SelectLike | Expr
+          if (e.quantifier !== 'any' && e.quantifier !== 'all') throw dbError('QueryError', `not a quantifier: ${JSON.stringify(e.quantifier)}`)
+          return src.kind === 'select' || src.kind === 'compound' ? self.quantifiedSubquery(e.quantifier, src) : self.quantifiedArray(e.quantifier, src)
+        }
         case 'func': return self.func(e)
         case 'excluded': return self.excluded(e.column)
         case 'subquery': return F([e.exists ? 'EXISTS (' : '(', selectLike(self, e.query), ')'])
@@ -128,6 +139,8 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'extract': return self.extract(checkedPart(e.part), e.expr)
         case 'jsonExtract': return e.asText ? self.jsonExtractText(e.expr, e.path) : self.jsonExtract(e.expr, e.path)
         case 'jsonContains': return self.jsonContains(e.expr, e.value)
+        case 'jsonBuildObject': return self.jsonBuildObject(e.entries)
+        case 'jsonFrom': return e.shape === 'array' ? self.jsonArrayFrom(e.query) : self.jsonObjectFrom(e.query)
         case 'window': return self.windowFunction(e)
         case 'extension': return self.extension(e)
         default: {
@@ -150,24 +163,93 @@ export const standardOpen = (self: Dialect): Dialect => {
     func: (f) => {
       if (f.filter !== undefined) return self.aggregateFilter(f)
       if (!SAFE_FUNC.test(f.name)) throw dbError('QueryError', `not a function name: ${JSON.stringify(f.name)}`)
-      return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(self.expr), ', '), ')'])
+      if (f.name === 'string_agg') return self.stringAgg(f)
+      if (f.withinGroup !== undefined) return self.withinGroup(f, f.withinGroup)
+      const order = f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : EMPTY
+      return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '), order, ')'])
     },
+    stringAgg: (f) => F(['STRING_AGG', f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '),
+      f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : EMPTY, ')']),
+    collate: (e, collation) => F([wrapped(self, e), ` COLLATE ${self.quoteIdentifier(collation)}`]),
+    withinGroup: (f, items) =>
+      F([self.func({ ...f, withinGroup: undefined }), ' WITHIN GROUP (ORDER BY ', joinParts(items.map(self.orderItem), ', '), ')']),
+    fetchWithTies: (limit, offset) =>
+      F([offset === undefined ? '' : F([' OFFSET ', amount(self, offset), ' ROWS']), ' FETCH FIRST ', amount(self, limit), ' ROWS WITH TIES']),
+    aggregateOrderBy: (_f, items) => F([' ORDER BY ', joinParts(items.map(self.orderItem), ', ')]),
+    distinctFrom: (l, r, negated) => F([wrapped(self, l), negated ? ' IS NOT DISTINCT FROM ' : ' IS DISTINCT FROM ', wrapped(self, r)]),
+    tuple: (items) => {
+      if (items.length === 0) throw dbError('QueryError', 'a row value needs at least one item')
+      return F(['(', joinParts(items.map(self.expr), ', '), ')'])
+    },
+    quantifiedSubquery: (quantifier, q) => F([quantifier === 'any' ? 'ANY (' : 'ALL (', selectLike(self, q), ')']),
+    quantifiedArray: (quantifier, array) => F([quantifier === 'any' ? 'ANY (' : 'ALL (', self.expr(array), ')']),
+    rowArgument: (table) => F([`${self.quoteIdentifier(table)}.*`]),
 
     extension: (e) => {
       throw dbError('UnsupportedFeature', `${self.name} has no extension named ${e.name} (add it with extend: extension: (e) => ...)`, { dialect: self.name, feature: e.name })
     },
 
-    selectClause: (q) => F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
+    selectClause: (q) =>
+      q.distinctOn !== undefined && q.distinctOn.length > 0 ? F(['SELECT ', self.distinctOn(q.distinctOn)]) : F([q.distinct ? 'SELECT DISTINCT ' : 'SELECT ']),
+    distinctOn: (items) => F(['DISTINCT ON (', joinParts(items.map(self.expr), ', '), ') ']),
+    insertIgnore: unsupported('standard', 'INSERT OR IGNORE', "use onConflict(columns, 'nothing')"),
+    insertReplace: unsupported('standard', 'INSERT OR REPLACE', 'use onConflict(columns, [...columns to take from the new row])'),
+    conflictTarget: (oc) => {
+      if (oc.constraint !== undefined) return F([` ON CONSTRAINT ${self.quoteIdentifier(oc.constraint)}`])
+      if (oc.target.length === 0) return EMPTY
+      const cols = ` (${oc.target.map(self.quoteIdentifier).join(', ')})`
+      // Values written as literals: the engine matches this predicate to the index's own when planning.
+      return oc.targetWhere === undefined ? F([cols]) : F([cols, ' WHERE ', self.inlineSql(self.expr(oc.targetWhere))])
+    },
+    updateFrom: (q) => {
+      const sets = q.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.updateWith(q.with))
+      parts.push('UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', '), ' FROM ', joinParts((q.from ?? []).map(self.fromItem), ', '))
+      if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
+      if (q.returning !== undefined && q.returning.length > 0) parts.push(self.updateReturning(q.returning))
+      return F(parts)
+    },
+    deleteUsing: (q) => {
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.deleteWith(q.with))
+      parts.push('DELETE FROM ', self.fromItem(q.table), ' USING ', joinParts((q.using ?? []).map(self.fromItem), ', '))
+      if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
+      if (q.returning !== undefined && q.returning.length > 0) parts.push(self.deleteReturning(q.returning))
+      return F(parts)
+    },
+    writeLimit: (orderBy, limit) => {
+      const parts: Part[] = []
+      if (orderBy.length > 0) parts.push(' ORDER BY ', joinParts(orderBy.map(self.orderItem), ', '))
+      if (limit !== undefined) parts.push(' LIMIT ', amount(self, limit))
+      return F(parts)
+    },
 
     excluded: (column) => F([`EXCLUDED.${self.quoteIdentifier(column)}`]),
 
     caseWhen: (c) => {
       if (c.whens.length === 0) throw dbError('QueryError', 'CASE needs at least one WHEN')
+      // Bound results that are all numbers (or all booleans) go through `caseResult`, which may
+      // give them a type; a mix stays as it is (PostgreSQL reads untyped parameters as text).
+      const results = c.else === undefined ? c.whens.map((w) => w.then) : [...c.whens.map((w) => w.then), c.else]
+      const result = sameKindConstants(results) ? self.caseResult : self.expr
       const parts: Part[] = [c.subject === undefined ? 'CASE' : F(['CASE ', wrapped(self, c.subject)])]
-      for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', self.expr(w.then))
-      if (c.else !== undefined) parts.push(' ELSE ', self.expr(c.else))
+      for (const w of c.whens) parts.push(' WHEN ', self.expr(w.when), ' THEN ', result(w.then))
+      if (c.else !== undefined) parts.push(' ELSE ', result(c.else))
       parts.push(' END')
       return F(parts)
+    },
+
+    // A bound number has no type PostgreSQL can infer in a CASE result, a VALUES row or a JSON
+    // object (`SUM(CASE ... THEN $1 ...)` is sum(text)): PostgreSQL casts it; engines with
+    // dynamic types bind it as it is.
+    caseResult: (e) => self.expr(e),
+
+    embedded: (node) => {
+      if (isStatementKind(node.kind)) return F(['(', self.statement(node as QueryNode), ')'])
+      return self.expr(node as Expr)
     },
 
     castType: (type) => {
@@ -201,6 +283,24 @@ export const standardOpen = (self: Dialect): Dialect => {
     jsonExtractText: (e, path) => F(['JSON_UNQUOTE(', self.jsonExtract(e, path), ')']),
     jsonContains: (e, value) => F(['JSON_CONTAINS(', self.expr(e), ', ', jsonArgument(self, value), ')']),
 
+    // JSON_OBJECT / JSON_ARRAYAGG, the SQL standard's names (MySQL and MariaDB have them too).
+    jsonBuildObject: (entries) =>
+      F(['JSON_OBJECT(', joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', self.caseResult(v)])), ', '), ')']),
+    jsonArrayFrom: (q) => {
+      const row = rowObject(self, q, 'rk_agg')
+      return F(["(SELECT COALESCE(JSON_ARRAYAGG(", row, "), '[]') FROM (", selectLike(self, q), `) AS ${self.quoteIdentifier('rk_agg')})`])
+    },
+    // The subquery's own SELECT list becomes the object, so it may refer to the outer query
+    // (MariaDB takes no outer reference inside a derived table).
+    jsonObjectFrom: (q) => {
+      if (q.kind === 'compound') {
+        return F(['(SELECT ', rowObject(self, q, 'rk_obj'), ' FROM (', selectLike(self, q), `) AS ${self.quoteIdentifier('rk_obj')}`, self.limitOffset(1, undefined), ')'])
+      }
+      const names = outputNames(q)
+      const object = self.jsonBuildObject(q.columns.map((c, i) => [names[i], c.expr] as const))
+      return F(['(', self.compileSelect({ ...q, columns: [{ expr: { kind: 'raw', fragment: object } }], limit: 1 }), ')'])
+    },
+
     aggregateFilter: (f) => F([self.func({ ...f, filter: undefined }), ' FILTER (WHERE ', self.expr(f.filter!), ')']),
 
     windowFunction: (w) => {
@@ -230,8 +330,10 @@ export const standardOpen = (self: Dialect): Dialect => {
       s.alias === undefined ? self.expr(s.expr) : F([self.expr(s.expr), ` AS ${self.quoteIdentifier(s.alias)}`]),
 
     fromItem: (t) => {
-      if (t.kind === 'raw') return F(['(', (t as RawNode).fragment, ')'])
+      // A raw table reference is written as it is; a raw query (SELECT, WITH, VALUES) is a subquery.
+      if (t.kind === 'raw') return startsAQuery((t as RawNode).fragment) ? F(['(', (t as RawNode).fragment, ')']) : (t as RawNode).fragment
       if (t.kind === 'derived') return t.lateral === true ? self.lateral(t) : self.derivedTable(t)
+      if (t.kind === 'values') return self.valuesTable(t)
       if (t.schema === undefined && t.alias === undefined) return tableOf(t.name)
       const name = t.schema === undefined ? self.quoteIdentifier(t.name) : `${self.quoteIdentifier(t.schema)}.${self.quoteIdentifier(t.name)}`
       return F([t.alias === undefined ? name : `${name} AS ${self.quoteIdentifier(t.alias)}`])
@@ -244,7 +346,7 @@ export const standardOpen = (self: Dialect): Dialect => {
     fullJoin: (j) => joinSql(self, j),
 
     orderItem: (o) =>
-      F([self.expr(o.expr), o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
+      F([self.expr(o.expr), o.direction === undefined ? '' : o.direction === 'desc' ? ' DESC' : ' ASC', o.nulls === undefined ? '' : o.nulls === 'first' ? ' NULLS FIRST' : ' NULLS LAST']),
 
     limitOffset: (limit, offset) => {
       const parts: Part[] = []
@@ -271,13 +373,15 @@ export const standardOpen = (self: Dialect): Dialect => {
       return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ', joinParts(rows, ', ')])
     },
 
+    insertStatements: (node) => [node],
+
     upsert: (node) => {
       const oc = node.onConflict!
-      const target = oc.target.length === 0 ? '' : ` (${oc.target.map(self.quoteIdentifier).join(', ')})`
-      if (oc.update === null) return F([` ON CONFLICT${target} DO NOTHING`])
-      if (oc.target.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
+      const target = self.conflictTarget(oc)
+      if (oc.update === null) return F([' ON CONFLICT', target, ' DO NOTHING'])
+      if (oc.target.length === 0 && oc.constraint === undefined) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
       const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
-      return F([` ON CONFLICT${target} DO UPDATE SET `, joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
+      return F([' ON CONFLICT', target, ' DO UPDATE SET ', joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
     },
 
     withClause: (w) => {
@@ -290,8 +394,17 @@ export const standardOpen = (self: Dialect): Dialect => {
       parts.push(' AS ')
       // A hint, not a meaning: dropped where the engine has no such hint.
       if (c.materialized !== undefined && supports(self, 'cteMaterialized')) parts.push(self.cteMaterialized(c.materialized))
-      parts.push('(', c.query.kind === 'raw' ? c.query.fragment : selectLike(self, c.query), ')')
+      const q = c.query
+      parts.push('(', q.kind === 'raw' ? q.fragment : q.kind === 'insert' || q.kind === 'update' || q.kind === 'delete' ? self.cteStatement(q) : selectLike(self, q), ')')
       return F(parts)
+    },
+    cteStatement: (q) => self.statement(q),
+    valuesTable: (v) => {
+      if (v.rows.length === 0) throw dbError('QueryError', `VALUES table ${v.alias} has no rows`)
+      for (const r of v.rows) if (r.length !== v.columns.length) throw dbError('QueryError', `VALUES table ${v.alias}: a row has ${r.length} values for ${v.columns.length} columns`)
+      // Numbers as literals (like CASE results): an untyped parameter in VALUES would be text on PostgreSQL.
+      const rows = v.rows.map((r) => F(['(', joinParts(r.map(self.caseResult), ', '), ')']))
+      return F(['(VALUES ', joinParts(rows, ', '), `) AS ${self.quoteIdentifier(v.alias)} (${v.columns.map(self.quoteIdentifier).join(', ')})`])
     },
     cteMaterialized: (m) => F([m ? 'MATERIALIZED ' : 'NOT MATERIALIZED ']),
     insertWith: (w) => self.withClause(w),
@@ -345,7 +458,10 @@ export const standardOpen = (self: Dialect): Dialect => {
       if (q.having !== undefined) parts.push(' HAVING ', self.expr(q.having))
       if (q.windows !== undefined && q.windows.length > 0) parts.push(self.windowClause(q.windows))
       if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
-      if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
+      if (q.withTies === true) {
+        if (q.limit === undefined || q.orderBy.length === 0) throw dbError('QueryError', 'WITH TIES needs a limit and an ORDER BY')
+        parts.push(self.fetchWithTies(q.limit, q.offset))
+      } else if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
       if (q.lock !== undefined) parts.push(self.lock(q.lock))
       return F(parts)
     },
@@ -362,7 +478,7 @@ export const standardOpen = (self: Dialect): Dialect => {
     compileInsert: (q) => {
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.insertWith(q.with))
-      parts.push('INSERT INTO ', self.fromItem(q.table), self.insertValues(q))
+      parts.push(q.or === 'ignore' ? self.insertIgnore() : q.or === 'replace' ? self.insertReplace() : 'INSERT INTO ', self.fromItem(q.table), self.insertValues(q))
       if (q.onConflict !== undefined) parts.push(self.upsert(q))
       if (q.returning !== undefined && q.returning.length > 0) parts.push(self.insertReturning(q.returning))
       return F(parts)
@@ -370,21 +486,56 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     compileUpdate: (q) => {
       if (q.set.length === 0) throw dbError('QueryError', `UPDATE ${q.table.name} has no assignments`)
+      if (q.from !== undefined && q.from.length > 0) return self.updateFrom(q)
       const sets = q.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.updateWith(q.with))
       parts.push('UPDATE ', self.fromItem(q.table), ' SET ', joinParts(sets, ', '))
       if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
       if (q.returning !== undefined && q.returning.length > 0) parts.push(self.updateReturning(q.returning))
       return F(parts)
     },
 
     compileDelete: (q) => {
+      if (q.using !== undefined && q.using.length > 0) return self.deleteUsing(q)
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.deleteWith(q.with))
       parts.push('DELETE FROM ', self.fromItem(q.table))
       if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
+      if (q.orderBy !== undefined || q.limit !== undefined) parts.push(self.writeLimit(q.orderBy ?? [], q.limit))
       if (q.returning !== undefined && q.returning.length > 0) parts.push(self.deleteReturning(q.returning))
+      return F(parts)
+    },
+
+    compileMerge: (q) => {
+      if (q.source === undefined || q.on === undefined) throw dbError('QueryError', `MERGE INTO ${q.table.name} needs a source and a condition (mergeUsing)`)
+      if (q.whens.length === 0) throw dbError('QueryError', `MERGE INTO ${q.table.name} needs a WHEN clause`)
+      const parts: Part[] = []
+      if (q.with !== undefined) parts.push(self.withClause(q.with))
+      parts.push('MERGE INTO ', self.fromItem(q.table), ' USING ', self.fromItem(q.source), ' ON ', self.expr(q.on))
+      for (const w of q.whens) {
+        parts.push(w.matched ? ' WHEN MATCHED' : ' WHEN NOT MATCHED')
+        if (w.and !== undefined) parts.push(' AND ', self.expr(w.and))
+        const a = w.action
+        switch (a.kind) {
+          case 'update': {
+            if (!w.matched) throw dbError('QueryError', 'MERGE: UPDATE needs WHEN MATCHED')
+            parts.push(' THEN UPDATE SET ', joinParts(a.set.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)])), ', '))
+            break
+          }
+          case 'delete':
+            if (!w.matched) throw dbError('QueryError', 'MERGE: DELETE needs WHEN MATCHED')
+            parts.push(' THEN DELETE')
+            break
+          case 'insert':
+            if (w.matched) throw dbError('QueryError', 'MERGE: INSERT needs WHEN NOT MATCHED')
+            parts.push(` THEN INSERT (${a.columns.map(self.quoteIdentifier).join(', ')}) VALUES (`, joinParts(a.values.map(self.expr), ', '), ')')
+            break
+          case 'nothing': parts.push(' THEN DO NOTHING'); break
+          default: throw dbError('QueryError', `not a MERGE action: ${JSON.stringify((a as { kind?: unknown }).kind)}`)
+        }
+      }
       return F(parts)
     },
 
@@ -398,6 +549,7 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'insert': return self.compileInsert(q)
         case 'update': return self.compileUpdate(q)
         case 'delete': return self.compileDelete(q)
+        case 'merge': return self.compileMerge(q)
         case 'raw': return q.fragment
         default: throw dbError('UnsupportedFeature', `${self.name} cannot compile statement kind ${String((q as { kind?: unknown }).kind)}`, { dialect: self.name, feature: String((q as { kind?: unknown }).kind) })
       }
@@ -439,13 +591,53 @@ const joinSql = (self: Dialect, j: JoinNode): Fragment => {
   return j.type === 'cross' ? F([kw, self.fromItem(j.table)]) : F([kw, self.fromItem(j.table), ' ON 1 = 1'])
 }
 
-/** A JSON operand: a bound value travels as its JSON text; an expression as it is. */
+/** A JSON operand: a bound value travels as its JSON text (a `json()` value as what it wraps); an expression as it is. */
 const jsonArgument = (self: Dialect, e: Expr): Fragment => {
   if (e.kind !== 'value') return self.expr(e)
-  const text = JSON.stringify(e.value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))
+  const text = JSON.stringify(isJsonValue(e.value) ? e.value.value : e.value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))
   if (text === undefined) throw dbError('QueryError', `cannot bind ${String(e.value)} as JSON`)
   return F([{ _tag: 'Param', value: text }])
 }
+
+const STATEMENT_KINDS: ReadonlySet<string> = new Set(['select', 'compound', 'insert', 'update', 'delete', 'merge', 'explain'])
+const isStatementKind = (kind: string): boolean => STATEMENT_KINDS.has(kind)
+
+/** Whether the bound values among some expressions are all numbers, or all booleans (and there is one). */
+const sameKindConstants = (es: readonly Expr[]): boolean => {
+  let kind: string | undefined
+  for (const e of es) {
+    if (e.kind !== 'value' || e.value === null || e.value === undefined) continue
+    const k = typeof e.value === 'bigint' ? 'number' : typeof e.value
+    if (k !== 'number' && k !== 'boolean') return false
+    if (kind !== undefined && kind !== k) return false
+    kind = k
+  }
+  return kind !== undefined
+}
+
+/** The first SQL text of a fragment (nested fragments followed), or '' when it starts with a hole. */
+const firstText = (f: Fragment): string => {
+  const p = f.parts[0]
+  return typeof p === 'string' ? p : p !== undefined && p._tag === 'Fragment' ? firstText(p) : ''
+}
+const QUERY_START = /^\s*\(?\s*(select|with|values|table)\b/i
+/** Whether raw SQL is a query (to parenthesise as a subquery) rather than a table reference. */
+const startsAQuery = (f: Fragment): boolean => QUERY_START.test(firstText(f))
+
+/** The output column names of a query, for JSON objects built from its rows. */
+const outputNames = (q: SelectLike): string[] => {
+  if (q.kind === 'compound') return outputNames(q.left)
+  if (q.columns.length === 0) throw dbError('QueryError', 'a JSON object of a subquery needs its columns named: select them')
+  return q.columns.map((s) => {
+    if (s.alias !== undefined) return s.alias
+    if (s.expr.kind === 'column') return s.expr.name
+    throw dbError('QueryError', 'a JSON object of a subquery needs each computed column aliased: as(expr, name)')
+  })
+}
+
+/** `JSON_OBJECT('a', alias.a, ...)` over a subquery's output columns. */
+const rowObject = (self: Dialect, q: SelectLike, alias: string): Fragment =>
+  self.jsonBuildObject(outputNames(q).map((n) => [n, { kind: 'column', table: alias, name: n }] as const))
 
 /** A SELECT or a set operation, compiled through the record. */
 const selectLike = (self: Dialect, q: SelectLike): Fragment =>
@@ -548,6 +740,19 @@ const filterAsCase = (self: Dialect, f: FuncNode): Fragment => {
 }
 const ONE: RawNode = { kind: 'raw', fragment: F(['1']) }
 
+/**
+ * A VALUES table as `(SELECT a AS x, b AS y UNION ALL SELECT c, d) AS alias`, for engines
+ * without column names on a derived table (SQLite, MariaDB).
+ */
+const valuesAsUnion = (self: Dialect, v: ValuesTable): Fragment => {
+  if (v.rows.length === 0) throw dbError('QueryError', `VALUES table ${v.alias} has no rows`)
+  const rows = v.rows.map((r, i) => {
+    if (r.length !== v.columns.length) throw dbError('QueryError', `VALUES table ${v.alias}: a row has ${r.length} values for ${v.columns.length} columns`)
+    return F(['SELECT ', joinParts(r.map((cell, j) => (i === 0 ? F([self.caseResult(cell), ` AS ${self.quoteIdentifier(v.columns[j])}`]) : self.caseResult(cell))), ', ')])
+  })
+  return F(['(', joinParts(rows, ' UNION ALL '), `) AS ${self.quoteIdentifier(v.alias)}`])
+}
+
 /** Wrap a SELECT as a derived table and select everything from it (for engines that cannot parenthesise). */
 const selectAllFrom = (self: Dialect, q: SelectLike, alias?: string): Fragment =>
   F(['SELECT * FROM (', selectLike(self, q), alias === undefined ? ')' : `) AS ${self.quoteIdentifier(alias)}`])
@@ -566,7 +771,7 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
 
 /** Helpers for dialect authors. */
 export const fragments = {
-  joinParts, wrapped, amount, isolationSql, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

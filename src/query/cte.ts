@@ -28,10 +28,12 @@ export interface CteOptions {
 }
 
 /**
- * One common table expression.
+ * One common table expression. The query may also be an INSERT, UPDATE or DELETE with
+ * RETURNING, whose rows the CTE holds (PostgreSQL; elsewhere UnsupportedFeature).
  * @example cte('big_spenders', pipe(from('invoice'), select('customer_id'), groupBy('customer_id'), having(gt(sum('total'), 45))))
+ * @example cte('gone', pipe(deleteFrom('job'), where({ state: 'done' }), returning('id')))
  */
-export const cte = (name: string, query: SelectLike | Fragment, options: CteOptions = {}): CteNode =>
+export const cte = (name: string, query: SelectLike | Fragment | InsertNode | UpdateNode | DeleteNode, options: CteOptions = {}): CteNode =>
   ({
     name,
     query: isFragment(query) ? raw(query) as RawNode : query,

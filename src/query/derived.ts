@@ -3,8 +3,8 @@
  * before them (PostgreSQL, MySQL 8.0.14+; not MariaDB or SQLite, where compiling one is an
  * UnsupportedFeature).
  */
-import type { DerivedTable, SelectLike } from '../ast.js'
-import { raw } from '../query.js'
+import type { DerivedTable, SelectLike, ValuesTable } from '../ast.js'
+import { raw, toValue } from '../query.js'
 import { isFragment, type Fragment } from '../sql.js'
 
 /**
@@ -20,3 +20,13 @@ export const derived = (query: SelectLike | Fragment, alias: string): DerivedTab
  */
 export const lateral = (query: SelectLike | Fragment, alias: string): DerivedTable =>
   ({ kind: 'derived' as const, query: isFragment(query) ? raw(query) : query, alias, lateral: true })
+
+/**
+ * Rows written in the query, as a table to select from or join: `(VALUES (1, 'a'), ...) AS
+ * alias (columns)` on PostgreSQL; `(SELECT 1 AS id, 'a' AS name UNION ALL ...) AS alias`
+ * where a derived table cannot name its columns (SQLite, MySQL, MariaDB). Numbers are written
+ * as literals, other values bound.
+ * @example pipe(from(valuesTable('v', ['id', 'label'], [[1, 'one'], [2, 'two']])), join('t', ['t.id', 'v.id']))
+ */
+export const valuesTable = (alias: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): ValuesTable =>
+  ({ kind: 'values', alias, columns, rows: rows.map((r) => r.map(toValue)) })

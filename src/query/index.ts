@@ -14,7 +14,7 @@
  */
 export {
   add, and, as, avg, between, coalesce, col, concat, count, crossJoin, deleteFrom, distinct, div, eq, excluded,
-  exists, extension, fn, from, fromSelect, fullJoin, groupBy, gt, gte, having, ilike, insertInto, isExpr, isIn,
+  exists, extension, fn, from, fromSelect, fullJoin, groupBy, gt, gte, having, ilike, insertInto, isExpr, isIn, limitWithTies, lit,
   isNotNull, isNull, join, leftJoin, like, limit, lt, lte, max, min, mod, mul, ne, not, notExists, notIlike,
   notIn, notLike, nullif, offset, onConflict, or, orWhere, orderBy, paginate, param, raw, returning, rightJoin,
   select, selectOnly, set, sub, subquery, sum, table, update, using, val, values, where, type Compound, type
@@ -34,3 +34,6 @@ export * from './json.js'
 export * from './locking.js'
 export * from './set-operations.js'
 export * from './window.js'
+export * from './comparison.js'
+export * from './statements.js'
+export * from './merge.js'

@@ -5,7 +5,7 @@
  * `JSON_UNQUOTE(JSON_EXTRACT())` / `JSON_CONTAINS`, SQLite `->` / `->>` (3.38+, else
  * `json_extract`). Path keys travel as parameters, never in the SQL text.
  */
-import type { Expr, JsonPath } from '../ast.js'
+import type { Expr, JsonPath, SelectLike } from '../ast.js'
 import { exprNode, toExpr, toValue, type Operand } from '../query.js'
 
 /**
@@ -35,3 +35,26 @@ export const jsonText = (e: Operand | Expr, ...path: JsonPath): Expr =>
  */
 export const jsonContains = (e: Operand | Expr, value: unknown): Expr =>
   exprNode({ kind: 'jsonContains', expr: toExpr(e), value: toValue(value) })
+
+/**
+ * A JSON object from keys and values (strings are columns, other values parameters):
+ * `JSON_BUILD_OBJECT` on PostgreSQL, `json_object` on SQLite, `JSON_OBJECT` on MySQL and MariaDB.
+ * @example select(as(jsonBuildObject({ id: 'id', name: 'name' }), 'person'))
+ */
+export const jsonBuildObject = (entries: Readonly<Record<string, Operand | Expr | unknown>>): Expr =>
+  exprNode({ kind: 'jsonBuildObject', entries: Object.entries(entries).map(([k, v]) => [k, typeof v === 'string' ? toExpr(v) : toValue(v)] as const) })
+
+/**
+ * A subquery's rows as a JSON array of objects keyed by its column names (`[]` when it has no
+ * rows), for nesting children in one query: PostgreSQL `json_agg`, SQLite `json_group_array`,
+ * MySQL and MariaDB (10.5+) `JSON_ARRAYAGG`. Name every column (computed ones with `as`). The
+ * value comes back as JSON text on SQLite (parse it) and parsed elsewhere.
+ * @example select('a.title', as(jsonArrayFrom(pipe(from('track t'), select('t.name'), where(eq('t.album_id', col('a.album_id'))))), 'tracks'))
+ */
+export const jsonArrayFrom = (query: SelectLike): Expr => exprNode({ kind: 'jsonFrom', shape: 'array', query })
+
+/**
+ * A subquery's first row as a JSON object (NULL when it has none).
+ * @example select('t.name', as(jsonObjectFrom(pipe(from('album a'), select('a.title'), where(eq('a.album_id', col('t.album_id'))))), 'album'))
+ */
+export const jsonObjectFrom = (query: SelectLike): Expr => exprNode({ kind: 'jsonFrom', shape: 'object', query })

@@ -60,8 +60,12 @@ const dropNeedsRebuild = (t: TableDef, column: string): boolean =>
  * @example extend(standard, (self, base) => ({ ...sqliteDdl(self, base), name: 'sqlite' }))
  */
 export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => ({
-  columnType: (type, column) =>
-    column?.autoIncrement === true ? 'INTEGER' : base.columnType(type, column),
+  columnType: (type, column) => {
+    if (column?.autoIncrement === true) return 'INTEGER'
+    // SQLite's type names take their size last: TIMESTAMP(6) WITH TIME ZONE is a syntax error.
+    const sized = typeof type === 'string' ? /^timestamptz\((\d+)\)$/.exec(type) : null
+    return sized === null ? base.columnType(type, column) : `TIMESTAMP WITH TIME ZONE(${sized[1]})`
+  },
 
   columnDefinition: (c, table) => {
     if (c.autoIncrement === true && !isOnePk(table, c.name)) {

@@ -148,7 +148,9 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
       if (typeof p === 'string') return p
       switch (p._tag) {
         case 'Param': return self.literal(self.toDriver(p.value))
+        case 'Literal': return self.literal(p.value)
         case 'Fragment': return F(walk(p.parts))
+        case 'Embedded': return F(walk(self.embedded(p.node).parts))
         case 'Ident': return p
         default: throw dbError('QueryError', `DDL takes no placeholders (found "${p.name}")`)
       }

@@ -9,7 +9,7 @@ export default defineConfig({
     // tsconfig.json's `paths` do for the type check: tests and documentation blocks import them.
     alias: [
       { find: /^recordkit$/, replacement: `${src}index.ts` },
-      { find: /^recordkit\/(testing|schema)$/, replacement: `${src}$1/index.ts` },
+      { find: /^recordkit\/(testing|schema|scale-out)$/, replacement: `${src}$1/index.ts` },
       { find: /^recordkit\/(.+)$/, replacement: `${src}$1.ts` },
     ],
   },

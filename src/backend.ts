@@ -16,7 +16,7 @@
  * sqlstateTag('23505') // 'UniqueViolation'
  */
 export { connectionLock, type ConnectionLock } from './drivers/connection-lock.js'
-export { sqlstateTag } from './drivers/sqlstate.js'
+export { sqlstateTag, uniqueKeyColumns } from './drivers/sqlstate.js'
 export { standardOpen } from './dialects/standard.js'
 export { dbError, isDbError, unsupportedError, withStatement, type DbError, type DbErrorTag } from './errors.js'
 export { supports, unsupported, versionAtLeast, type Dialect, type TransactionOptions } from './dialect.js'

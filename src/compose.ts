@@ -113,8 +113,12 @@ export interface Backend {
    * rollback would undo what was reported done). `tx` used after its transaction ended fails
    * with TransactionError instead of running outside it; so does a call made from a callback
    * that outlived its transaction.
+   *
+   * The caller's own error type `E` crosses it as it is (a domain error rolls back too):
+   * `db.transaction((tx) => pipe(User.find(tx, id), TE.chainW(TE.fromOption(() => new Conflict()))))`
+   * is a `TaskEither<DbError | Conflict, User>`.
    */
-  readonly transaction: <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options?: TransactionOptions) => TaskEither<DbError, A>
+  readonly transaction: <E = never, A = unknown>(fn: (tx: Backend) => TaskEither<E | DbError, A>, options?: TransactionOptions) => TaskEither<E | DbError, A>
   /** Whether the caller is inside a transaction of this backend. */
   readonly inTransaction: () => boolean
   /**
@@ -236,7 +240,7 @@ const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql ===
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 
 /** Run a TaskEither-returning callback, turning throws and rejections into Lefts. */
-const attempt = async <A>(f: () => TaskEither<DbError, A>): Promise<E.Either<DbError, A>> => {
+const attempt = async <X, A>(f: () => TaskEither<X, A>): Promise<E.Either<X | DbError, A>> => {
   try {
     return await f()()
   } catch (e) {
@@ -265,7 +269,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
    */
   const scoped = (frame: Frame): Backend => {
     const enter = <T>(f: () => T): T => (within(txContext.getStore(), frame) ? f() : txContext.run(frame, f))
-    const task = <A>(make: () => TaskEither<DbError, A>): TaskEither<DbError, A> => () =>
+    const task = <L, A>(make: () => TaskEither<L, A>): TaskEither<L | DbError, A> => () =>
       frame.ended ? Promise.resolve(E.left(endedError())) : enter(() => make()())
     // The synchronous path, in the transaction's scope as well, and refused once it ended.
     const sync = self.sync
@@ -277,7 +281,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       first: <R>(q: Executable<R>) => task(() => self.first<R>(q)),
       query: <R>(f: Fragment) => task(() => self.query<R>(f)),
       executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => task(() => self.executeBatch<R>(q, sets)),
-      transaction: <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options?: TransactionOptions) => task(() => self.transaction(fn, options)),
+      transaction: <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options?: TransactionOptions) => task(() => self.transaction<X, A>(fn, options)),
       stream: <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
         [Symbol.asyncIterator]: () => {
           if (frame.ended) throw endedError()
@@ -314,7 +318,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     })
   }
 
-  const topLevel = <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options: TransactionOptions): TaskEither<DbError, A> => async () => {
+  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions): TaskEither<X | DbError, A> => async () => {
     if (life.closing) return E.left(closedError(self.driver))
     let begin: readonly string[]
     try {
@@ -355,8 +359,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     }
   }
 
-  const nested = <A>(parent: Frame, fn: (tx: Backend) => TaskEither<DbError, A>): TaskEither<DbError, A> => () => {
-    const go = async (): Promise<E.Either<DbError, A>> => {
+  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => () => {
+    const go = async (): Promise<E.Either<X | DbError, A>> => {
       const name = `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
       // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
       let sp: { readonly open: string; readonly rollback: string; readonly release: string }
@@ -385,7 +389,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       }
     }
     parent.pending++
-    const done = (r: E.Either<DbError, A>): E.Either<DbError, A> => {
+    const done = (r: E.Either<X | DbError, A>): E.Either<X | DbError, A> => {
       parent.pending--
       return r
     }

@@ -26,7 +26,7 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0')
 const undecodable = (text: string, why: string): DecodeError =>
   dbError('DecodeError', `cannot read ${JSON.stringify(text)} as a Date: ${why}`, {
     issues: [{ path: '', rule: 'Date', value: text, message: why }],
-  })
+  }) as DecodeError
 
 const valid = (d: Date): Date => {
   if (Number.isNaN(d.getTime())) throw unbindable(d, 'an invalid Date')

@@ -48,7 +48,7 @@ export const unbindable = (value: unknown, why: string): ValidationError =>
   dbError('ValidationError', `cannot bind ${describeValue(value)}: ${why}`, {
     code: UNBINDABLE,
     issues: [{ path: '', rule: 'bindable', value, message: why }],
-  })
+  }) as ValidationError
 
 /**
  * The same error naming the parameter it was given for: `$3` (1-based position) or a

@@ -102,6 +102,14 @@ export const classifySqliteError = (e: unknown): DbError => {
     const fields: Record<string, unknown> = { code, cause: e }
     if (tag === 'NotNullViolation') fields.column = /NOT NULL constraint failed: (?:[^.]+\.)?(\S+)/.exec(message)?.[1]
     if (tag === 'UniqueViolation' || tag === 'CheckViolation') fields.constraint = /constraint failed: (.+)$/.exec(message)?.[1]
+    if (tag === 'UniqueViolation' && typeof fields.constraint === 'string') {
+      // SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY name the key as `table.col, table.col`.
+      const parts = fields.constraint.split(', ').map((p) => /^(.+)\.([^.]+)$/.exec(p))
+      if (parts.every((p) => p !== null)) {
+        fields.table = parts[0]![1]
+        fields.columns = parts.map((p) => p![2])
+      }
+    }
     return dbError(tag as 'QueryError', message, fields)
   }
   // better-sqlite3 throws TypeError/RangeError for bad bindings (wrong count, unsupported type).

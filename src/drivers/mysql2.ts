@@ -165,7 +165,9 @@ const detailOf = (errno: number, message: string): Record<string, string | undef
       // MariaDB: for key 'uq_email'; MySQL 8.0.19+: for key 'users.uq_email'.
       const key = /for key '((?:[^']|'')*)'/.exec(message)?.[1]
       const name = unquote(key, "'")
-      return { constraint: name !== undefined && name.includes('.') ? name.slice(name.indexOf('.') + 1) : name }
+      // MySQL 8 names the table too; MariaDB does not (the model layer adds what it knows).
+      if (name !== undefined && name.includes('.')) return { constraint: name.slice(name.indexOf('.') + 1), table: name.slice(0, name.indexOf('.')) }
+      return { constraint: name }
     }
     case 1451:
     case 1452:

@@ -9,6 +9,10 @@
  *   1,000 parameters are not cached, unless they run as a batch (`prepareStatement`, an
  *   overridable field).
  * - `reserve` holds one connection (`sql.reserve()`) for a transaction.
+ * - Several hosts: `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write` (postgres.js
+ *   tries them in turn). `read-write` is passed on as `primary`, so a hot standby is skipped;
+ *   while no host is usable (a failover), a statement waits at most `acquireTimeout` and then
+ *   fails with PoolTimeout without ever running.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
  *   the cursor and gives the connection back.
  * - Every new connection is set up with `connectionParameters()` (an overridable field), sent
@@ -43,7 +47,7 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
-import { sqlstateTag } from './sqlstate.js'
+import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
 import { parsePgTimestamp, pgTimestamp } from '../dates.js'
 import { checkParams, isPlainObject, stringProblem } from '../values.js'
 
@@ -55,7 +59,7 @@ export type PostgresJsClientOptions = postgresJsClient.Options<Record<string, po
 
 /** Options of the postgres.js driver. A `url` and separate fields may be mixed; fields win. */
 export interface PostgresJsOptions {
-  /** `postgres://user:password@host:port/database?sslmode=require` */
+  /** `postgres://user:password@host:port/database?sslmode=require`; several hosts: `host1:5432,host2:5432`. */
   readonly url?: string
   readonly host?: string
   readonly port?: number
@@ -170,9 +174,14 @@ export const classifyPostgresError = (e: unknown): DbError => {
   const bySqlstate = code === undefined ? undefined : sqlstateTag(code)
   if (bySqlstate !== undefined) {
     tag = bySqlstate
-    const pg = e as { constraint_name?: string; column_name?: string }
+    const pg = e as { constraint_name?: string; column_name?: string; table_name?: string; detail?: string }
     if (tag === 'NotNullViolation') fields.column = pg.column_name
     if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint_name
+    if (tag === 'UniqueViolation') {
+      fields.table = pg.table_name
+      // DETAIL `Key (a, b)=(1, 2) already exists.` is the server's structured report of the key.
+      fields.columns = uniqueKeyColumns(pg.detail)
+    }
   } else if (code !== undefined && CONNECTION_CODES.has(code)) {
     tag = 'ConnectionError'
   } else if (code === 'UNSAFE_TRANSACTION') {
@@ -336,6 +345,12 @@ const toResult = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
 /** Milliseconds before the n-th reconnect attempt in a row (see `PostgresJsOptions.reconnectDelay`). */
 const defaultReconnectDelay = (attempt: number): number => Math.min(25 * 2 ** attempt, 1000)
 
+/** The `target_session_attrs` of a connection URL (several hosts allowed), if it has one. */
+const targetSessionAttrs = (url: string): string | undefined => {
+  const q = url.indexOf('?')
+  return q < 0 ? undefined : new URLSearchParams(url.slice(q + 1)).get('target_session_attrs') ?? undefined
+}
+
 /** Cleaned `server_version`: `15.4` of `15.4 (Debian 15.4-1.pgdg120+1)`. */
 const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -374,6 +389,15 @@ const tooManyParams = (q: Compiled): DbError =>
 /** What this driver touches of a postgres.js connection: the close callback `sql.begin` uses too. */
 interface ClientConnection {
   onclose: ((e: unknown) => void) | null
+}
+
+/** What the wait limit touches of a postgres.js query not yet sent (see `unsentWithin`). */
+interface PendingQuery extends Promise<PgResult> {
+  /** Set by postgres.js when the statement is written to a connection; null before. */
+  readonly state: unknown
+  strings: readonly string[]
+  args: readonly unknown[]
+  options: Record<string, unknown>
 }
 
 /** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
@@ -506,17 +530,20 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       const problem = paramsProblem(q)
       if (problem !== undefined) return Promise.resolve(failed(q)(problem))
       const wait = ready()
-      if (wait !== undefined) return wait.then(() => run(on, q, watch, again), failed(q))
-      let query: Promise<PgResult>
+      if (wait !== undefined) {
+        return withinAcquireTimeout(wait.then(() => true, (e: unknown) => e), () => false as unknown).then((w) =>
+          w === true ? run(on, q, watch, again) : failed(q)(w === false ? poolTimeout('the statement was not sent') : w))
+      }
+      let query: PendingQuery
       try {
         const prepare = self.prepareStatement(q)
         const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
-        query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as Promise<PgResult>
+        query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as PendingQuery
       } catch (e) {
         return Promise.resolve(failed(q)(e))
       }
       const pooled = on === pool
-      return query.then(
+      const settled = query.then(
         (r) => {
           if (pooled && down !== undefined) observe(query, undefined)
           return toResult(r)
@@ -526,10 +553,46 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           if (!again && staleSessionError(query, e)) return run(on, q, watch, true)
           const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
           if (pooled) observe(query, left)
-          return { _tag: 'Left', left }
+          return { _tag: 'Left', left } as Either<DbError, QueryResult>
         },
       )
+      return pooled ? unsentWithin(query, settled, q) : settled
     }
+
+    /** `p`, or `onLate()` when `p` takes longer than acquireTimeout. */
+    const withinAcquireTimeout = <A>(p: Promise<A>, onLate: () => A): Promise<A> => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const late = new Promise<A>((resolve) => { timer = setTimeout(() => resolve(onLate()), acquireTimeout) })
+      return Promise.race([p, late]).finally(() => clearTimeout(timer))
+    }
+
+    /**
+     * A pooled statement postgres.js has not written to a connection within acquireTimeout gives
+     * up with PoolTimeout. That happens while no host is usable: every host down, or none of
+     * several the one `target_session_attrs` asks for (no primary during a failover), when
+     * postgres.js keeps trying hosts and holds the statement meanwhile. The statement becomes
+     * `SELECT 1`, so that when a connection takes it later nothing of the caller's runs
+     * (postgres.js' own cancel would leave a connection that was opening for it unusable).
+     */
+    const unsentWithin = (query: PendingQuery, settled: Promise<Either<DbError, QueryResult>>, q: Compiled): Promise<Either<DbError, QueryResult>> =>
+      new Promise((resolve) => {
+        let done = false
+        const timer = setTimeout(() => {
+          if (done || query.state != null) return
+          done = true
+          query.strings = ['SELECT 1']
+          query.args = []
+          query.options = { ...query.options, simple: true, prepare: false }
+          resolve(failed(q)(poolTimeout('the statement was not sent')))
+        }, acquireTimeout)
+        void settled.then((r) => {
+          clearTimeout(timer)
+          if (!done) {
+            done = true
+            resolve(r)
+          }
+        })
+      })
 
     /** Run on the pool; a closed driver answers Left instead of throwing. */
     const runPooled = (q: Compiled): Promise<Either<DbError, QueryResult>> => {
@@ -688,7 +751,11 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         if (options.ssl !== undefined) o.ssl = options.ssl
         if (options.idleTimeout !== undefined) o.idle_timeout = options.idleTimeout
         if (options.maxLifetime !== undefined) o.max_lifetime = options.maxLifetime
-        return { ...o, ...options.client } as PostgresJsClientOptions
+        // postgres.js 3.4 takes `read-write` to mean default_transaction_read_only = off, which
+        // a PostgreSQL 14+ hot standby also reports: it would connect to a standby. A standby is
+        // what read-write must exclude, so ask for the primary (in_hot_standby = off).
+        const attrs = options.client?.target_session_attrs ?? (options.url === undefined ? undefined : targetSessionAttrs(options.url))
+        return { ...o, ...options.client, ...(attrs === 'read-write' ? { target_session_attrs: 'primary' } : {}) } as PostgresJsClientOptions
       },
 
       sql,

@@ -183,7 +183,7 @@ const decodeFailure = (f: MapFailure, rows: readonly Row[], fields: readonly Fie
   const raw = rows[f.index]
   if (f.field < 0) {
     const c = checks[f.check ?? 0]
-    return dbError('DecodeError', `a row of ${table} does not satisfy ${c.name}`, { issues: [{ path: '', rule: c.name, message: `row does not satisfy ${c.name}` }] })
+    return dbError('DecodeError', `a row of ${table} does not satisfy ${c.name}`, { issues: [{ path: '', rule: c.name, message: `row does not satisfy ${c.name}` }] }) as DecodeError
   }
   const field = fields[f.field]
   const value = raw[field.column]
@@ -193,7 +193,7 @@ const decodeFailure = (f: MapFailure, rows: readonly Row[], fields: readonly Fie
     'DecodeError',
     `column "${field.column}" of ${table} (field ${field.name}) does not decode as ${rule}: got ${show(value)}`,
     { issues: issues.map((i) => ({ ...i, message: `column "${field.column}": ${i.message}` })) },
-  )
+  ) as DecodeError
 }
 
 /** A short, safe rendering of a value for messages. */

@@ -106,6 +106,11 @@ export const classifyDuckDbError = (e: unknown): DbError => {
   const tag = type === 'Constraint' ? (CONSTRAINT_KINDS.find(([re]) => re.test(text))?.[1] ?? 'CheckViolation') : (TYPE_TAGS[type] ?? 'QueryError')
   const fields: Record<string, unknown> = { code: subtype === undefined ? type : `${type}/${subtype}`, cause: e }
   if (tag === 'NotNullViolation') fields.column = /failed: (?:[^.\s]+\.)?(\S+)/.exec(text)?.[1]
+  if (tag === 'UniqueViolation') {
+    // `Duplicate key "a: 1, b: x" violates ...`: the key's columns, each before its value.
+    const key = /^Duplicate key "(.*)" violates/.exec(text)?.[1]
+    if (key !== undefined) fields.columns = [...key.matchAll(/(?:^|, )([A-Za-z_][A-Za-z0-9_]*): /g)].map((m) => m[1])
+  }
   return dbError(tag as 'QueryError', `${type} Error: ${text}`, fields)
 }
 

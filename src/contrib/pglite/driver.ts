@@ -28,7 +28,7 @@ import type { Either } from 'fp-ts/lib/Either.js'
 // Only recordkit's published entry points (here `recordkit/backend`), as a backend in a package of its own would.
 import {
   type Compiled, type Connection, connectionLock, dbError, type DbError, type Driver, fix, isDbError, type QueryResult, type Row, sqlstateTag,
-  withStatement,
+  uniqueKeyColumns, withStatement,
 } from '../../backend.js'
 
 /** Options of the PGlite driver. */
@@ -59,12 +59,16 @@ export interface PGliteDriver extends Driver {
  */
 export const classifyPGliteError = (e: unknown): DbError => {
   if (isDbError(e)) return e
-  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string }
+  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string; table?: string; detail?: string }
   const code = typeof pg.code === 'string' ? pg.code : undefined
   const tag = (code === undefined ? undefined : sqlstateTag(code)) ?? 'QueryError'
   const fields: Record<string, unknown> = { code, cause: e }
   if (tag === 'NotNullViolation') fields.column = pg.column
   if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint
+  if (tag === 'UniqueViolation') {
+    fields.table = pg.table
+    fields.columns = uniqueKeyColumns(pg.detail)
+  }
   return dbError(tag as 'QueryError', e instanceof Error ? e.message : String(e), fields)
 }
 

@@ -1,0 +1,302 @@
+/**
+ * Read replicas as a composition: `withReplicas(primary, replicas)` is the primary backend with
+ * its `execute` and `stream` wrapped so that plain reads go to a replica and everything else
+ * stays on the primary.
+ *
+ * What goes where, decided from the statement's SQL text (so query data, `sql` fragments,
+ * prepared queries and model calls are routed alike):
+ * - a replica: `SELECT`, `WITH` without INSERT/UPDATE/DELETE/MERGE, `VALUES`, `TABLE`, `SHOW`,
+ *   `EXPLAIN` without ANALYZE, run outside a transaction, with no row lock (`FOR UPDATE`,
+ *   `FOR SHARE`, `LOCK IN SHARE MODE`), no `SELECT ... INTO` and no function known to write
+ *   (`nextval`, `setval`, advisory and named locks);
+ * - the primary: every other statement (writes, DDL, SET), everything inside a transaction,
+ *   and reads made within `readYourWritesMs` of a write in the same read-your-writes scope.
+ *
+ * A replica read that fails is run again on the primary (a read is safe to repeat), so a
+ * stopped replica costs one failed attempt, not an error. A replica that fails with a
+ * ConnectionError (or does not answer within `timeoutMs`) is marked down and skipped; after
+ * `retryAfterMs` a health check runs in the background and the replica is used again once the
+ * check passes. The check is `SELECT 1` by default; `postgresReplicaCheck(maxLagBytes)` also
+ * refuses a PostgreSQL standby whose replay is behind what it received by more than that.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import * as E from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import { type Backend, type Executable, extend, wrap } from '../compose.js'
+import type { Compilable } from '../dialect.js'
+import type { QueryResult } from '../driver.js'
+import { dbError, type DbError } from '../errors.js'
+import { type Compiled, sql } from '../sql.js'
+
+/** What a health check says about one replica. */
+export interface ReplicaHealth {
+  readonly index: number
+  readonly healthy: boolean
+  /** The error that marked it down, while it is down. */
+  readonly lastError?: DbError
+  /** Reads it answered since it was added. */
+  readonly reads: number
+}
+
+/** Options of `withReplicas`. */
+export interface ReplicaOptions {
+  /**
+   * Milliseconds after a write during which reads in the same scope go to the primary, so a
+   * caller reads what it just wrote although the replicas lag. Default 2000; 0 turns it off.
+   */
+  readonly readYourWritesMs?: number
+  /**
+   * Which healthy replica serves a read: gets the indexes of the healthy replicas (never
+   * empty) and the statement, returns one of those indexes. Default: round robin.
+   */
+  readonly pick?: (healthy: readonly number[], statement: Compiled) => number
+  /** Whether a statement may run on a replica. Default: the rules in this module's comment. */
+  readonly isRead?: (statement: Compiled) => boolean
+  /** Milliseconds a replica read may take before it counts as a failure and runs on the primary. Default 10000. */
+  readonly timeoutMs?: number
+  /** Milliseconds a replica stays down before a health check may bring it back. Default 1000. */
+  readonly retryAfterMs?: number
+  /** Milliseconds between background checks of a healthy replica (0: only after failures). Default 5000. */
+  readonly checkEveryMs?: number
+  /** The health check; Right means the replica may serve reads. Default `SELECT 1`. */
+  readonly check?: (replica: Backend) => TaskEither<DbError, unknown>
+  /** Called when a replica is marked down or comes back. */
+  readonly onHealth?: (health: ReplicaHealth) => void
+}
+
+/** A backend that sends reads to replicas, with its parts and its replicas' state. */
+export interface ReplicatedBackend extends Backend {
+  readonly primary: Backend
+  readonly replicas: readonly Backend[]
+  /** Each replica's state now. */
+  readonly health: () => readonly ReplicaHealth[]
+  /** Run every replica's health check now and return the states after it. */
+  readonly checkReplicas: () => Promise<readonly ReplicaHealth[]>
+  /**
+   * Run `f` in a read-your-writes scope of its own (one per request, say): a write inside it
+   * sends only its own later reads to the primary. Writes made outside any scope send every
+   * read outside a scope to the primary for the window.
+   */
+  readonly scope: <A>(f: () => Promise<A>) => Promise<A>
+}
+
+const READ = /^\s*\(?\s*(SELECT|WITH|VALUES|TABLE|SHOW|EXPLAIN)\b/i
+const DML = /\b(INSERT|UPDATE|DELETE|MERGE)\b/i
+const LOCKS = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b/i
+const WRITING_FUNCTIONS = /\b(nextval|setval|pg_advisory\w*|pg_try_advisory\w*|get_lock|release_lock|release_all_locks|lo_\w+|pg_notify|txid_current|pg_current_xact_id)\s*\(/i
+const SELECT_INTO = /^\s*\(?\s*SELECT\b[\s\S]*\bINTO\b/i
+
+/**
+ * Whether a statement may run on a replica (the default routing rule of `withReplicas`).
+ *
+ * @example
+ * isReplicaRead({ sql: 'SELECT * FROM t', params: [] })            // true
+ * isReplicaRead({ sql: 'SELECT * FROM t FOR UPDATE', params: [] }) // false
+ */
+export const isReplicaRead = (q: Compiled): boolean => {
+  const text = q.sql
+  if (!READ.test(text) || LOCKS.test(text) || WRITING_FUNCTIONS.test(text) || SELECT_INTO.test(text)) return false
+  if (/^\s*WITH\b/i.test(text) && DML.test(text)) return false
+  if (/^\s*EXPLAIN\b/i.test(text) && (/\bANALY[SZ]E\b/i.test(text) || DML.test(text))) return false
+  return true
+}
+
+/**
+ * A PostgreSQL standby health check: fails when the standby has received more than
+ * `maxLagBytes` of WAL that it has not replayed yet (replay paused or too slow), or when the
+ * server is not a standby at all (promoted: it would take writes the old primary never sees).
+ *
+ * @example
+ * const db = withReplicas(primary, [standby], { check: postgresReplicaCheck(1024 * 1024) })
+ */
+export const postgresReplicaCheck = (maxLagBytes = 0) => (replica: Backend): TaskEither<DbError, unknown> => async () => {
+  const r = await replica.all<{ standby: boolean; lag: string | number | null }>(sql`SELECT pg_is_in_recovery() AS standby, pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) AS lag`)()
+  if (E.isLeft(r)) return r
+  const row = r.right[0]
+  if (row === undefined || row.standby !== true) return E.left(dbError('ConnectionError', 'the replica is not a standby (promoted or misconfigured)'))
+  const lag = row.lag === null ? 0 : Number(row.lag)
+  return lag > maxLagBytes ? E.left(dbError('ConnectionError', `the replica is ${lag} bytes of WAL behind (more than ${maxLagBytes})`)) : E.right(lag)
+}
+
+interface State {
+  healthy: boolean
+  downSince: number
+  lastCheck: number
+  checking: Promise<void> | undefined
+  lastError: DbError | undefined
+  reads: number
+}
+
+interface Clock { lastWrite: number }
+
+const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
+
+const timeout = <A>(p: Promise<E.Either<DbError, A>>, ms: number): Promise<E.Either<DbError, A>> => {
+  if (!(ms > 0) || !Number.isFinite(ms)) return p
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<E.Either<DbError, A>>((resolve) => {
+    timer = setTimeout(() => resolve(E.left(dbError('ConnectionError', `the replica did not answer within ${ms} ms`))), ms)
+  })
+  return Promise.race([p, late]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Send reads to replicas and everything else to the primary. The result is the primary with
+ * `execute` and `stream` wrapped, so it is a Backend like any other (wrap it further, hand it
+ * to models); it also carries its parts, the replicas' health and a read-your-writes `scope`.
+ *
+ * @example
+ * const primary = await run(connect(postgresJs({ url: PRIMARY_URL }), postgres))
+ * const standby = await run(connect(postgresJs({ url: STANDBY_URL, connectTimeout: 2 }), postgres))
+ * const db = withReplicas(primary, [standby], { readYourWritesMs: 1000, check: postgresReplicaCheck(1 << 20) })
+ * await run(db.execute(sql`INSERT INTO t VALUES (1)`)) // primary
+ * await run(db.all(sql`SELECT * FROM t`))             // primary: within a second of the write
+ * await db.scope(() => run(db.all(sql`SELECT * FROM t`))) // a new scope: the standby
+ */
+export const withReplicas = (primary: Backend, replicas: readonly Backend[], options: ReplicaOptions = {}): ReplicatedBackend => {
+  const window = options.readYourWritesMs ?? 2000
+  const isRead = options.isRead ?? isReplicaRead
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const retryAfter = options.retryAfterMs ?? 1000
+  const checkEvery = options.checkEveryMs ?? 5000
+  const check = options.check ?? ((r: Backend) => r.execute(sql`SELECT 1`))
+  const states: State[] = replicas.map(() => ({ healthy: true, downSince: 0, lastCheck: Date.now(), checking: undefined, lastError: undefined, reads: 0 }))
+  const clocks = new AsyncLocalStorage<Clock>()
+  const global: Clock = { lastWrite: Number.NEGATIVE_INFINITY }
+  let next = 0
+
+  const healthOf = (i: number): ReplicaHealth => {
+    const s = states[i]
+    return s.lastError === undefined || s.healthy ? { index: i, healthy: s.healthy, reads: s.reads } : { index: i, healthy: s.healthy, lastError: s.lastError, reads: s.reads }
+  }
+
+  const markDown = (i: number, e: DbError): void => {
+    const s = states[i]
+    s.lastError = e
+    s.downSince = Date.now()
+    if (s.healthy) {
+      s.healthy = false
+      options.onHealth?.(healthOf(i))
+    }
+  }
+
+  const runCheck = (i: number): Promise<void> => {
+    const s = states[i]
+    s.checking ??= (async () => {
+      const r = await timeout(check(replicas[i])().catch((e: unknown) => E.left(dbError('ConnectionError', String(e), { cause: e }))), timeoutMs)
+      s.lastCheck = Date.now()
+      if (E.isLeft(r)) markDown(i, r.left)
+      else if (!s.healthy) {
+        s.healthy = true
+        s.lastError = undefined
+        options.onHealth?.(healthOf(i))
+      }
+    })().finally(() => { s.checking = undefined })
+    return s.checking
+  }
+
+  /** Healthy replicas; kicks off the checks that are due (never waits for them). */
+  const healthy = (): number[] => {
+    const now = Date.now()
+    const out: number[] = []
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]
+      if (!s.healthy) {
+        if (now - s.downSince >= retryAfter && s.checking === undefined) void runCheck(i)
+        continue
+      }
+      if (checkEvery > 0 && now - s.lastCheck >= checkEvery && s.checking === undefined) void runCheck(i)
+      out.push(i)
+    }
+    return out
+  }
+
+  const clock = (): Clock => clocks.getStore() ?? global
+  const wrote = (): void => { clock().lastWrite = Date.now() }
+  const recentlyWrote = (): boolean => window > 0 && Date.now() - clock().lastWrite < window
+
+  /** The replicas to try for this read, in order; empty means the primary. */
+  const route = (statement: Compiled): number[] => {
+    const ok = healthy()
+    if (ok.length === 0) return []
+    const first = options.pick === undefined ? ok[next++ % ok.length] : options.pick(ok, statement)
+    return [first, ...ok.filter((i) => i !== first)]
+  }
+
+  const replicated = wrap(primary, {
+    execute: (nextExecute, self) => <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => () => {
+      if (self.inTransaction()) return nextExecute(q)()
+      const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
+      // What does not compile fails on the primary, with the primary's error.
+      if (E.isLeft(c) || !isRead(c.right)) {
+        wrote()
+        return nextExecute(q)().finally(wrote)
+      }
+      if (recentlyWrote()) return nextExecute(q)()
+      const statement = c.right
+      return (async () => {
+        for (const i of route(statement)) {
+          const r = await timeout(replicas[i].execute<R>(statement)(), timeoutMs)
+          if (E.isRight(r)) {
+            states[i].reads++
+            return r
+          }
+          if (r.left._tag === 'ConnectionError') markDown(i, r.left)
+          // Any other failure (a lagging replica without the table yet, a recovery conflict)
+          // is retried on the primary, which answers with its own error if the read is wrong.
+          else break
+        }
+        return nextExecute(q)()
+      })()
+    },
+
+    stream: (nextStream, self) => <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
+      [Symbol.asyncIterator]: () => (async function* () {
+        const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
+        if (self.inTransaction() || E.isLeft(c) || !isRead(c.right) || recentlyWrote()) {
+          if (E.isLeft(c) || !isRead(c.right)) wrote()
+          yield* nextStream(q, o)
+          return
+        }
+        for (const i of route(c.right)) {
+          let yielded = false
+          try {
+            for await (const row of replicas[i].stream<R>(c.right, o)) {
+              yielded = true
+              yield row
+            }
+            states[i].reads++
+            return
+          } catch (e) {
+            // Rows already handed out cannot be taken back: after the first, the error is the caller's.
+            if (yielded) throw e
+            if ((e as DbError)._tag === 'ConnectionError') markDown(i, e as DbError)
+            else break
+          }
+        }
+        yield* nextStream(q, o)
+      })(),
+    }),
+
+    transaction: (nextTransaction) => (fn, o) => () => {
+      wrote()
+      return nextTransaction(fn, o)().finally(wrote)
+    },
+
+    close: (nextClose) => (o) => async () => {
+      const rs = await Promise.all([nextClose(o)(), ...replicas.map((r) => r.close(o)())])
+      return rs.find(E.isLeft) ?? E.right(undefined)
+    },
+  })
+
+  return extend<Backend, Omit<ReplicatedBackend, keyof Backend>>(replicated, () => ({
+    primary,
+    replicas,
+    health: () => states.map((_, i) => healthOf(i)),
+    checkReplicas: async () => {
+      await Promise.all(states.map((_, i) => runCheck(i)))
+      return states.map((_, i) => healthOf(i))
+    },
+    scope: <A>(f: () => Promise<A>): Promise<A> => clocks.run({ lastWrite: Number.NEGATIVE_INFINITY }, f),
+  }))
+}

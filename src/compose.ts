@@ -440,25 +440,27 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     const frame = frameFor(self.driver)
     if (frame === ENDED) return E.left(endedError())
     if (frame !== undefined) {
-      if (frame.conn.sync === undefined) return E.left(dbError('ConnectionError', 'this transaction\'s connection has no synchronous path: use the async functions'))
+      if (frame.conn.sync === undefined || frame.conn.sync.of !== frame.conn.execute) return E.left(dbError('ConnectionError', 'this transaction\'s connection has no synchronous path: use the async functions'))
       if (frame.pending > 0) return E.left(dbError('ConnectionError', 'a savepoint of this transaction is open: statements on the transaction wait for it, so use the async functions'))
       return frame.conn.sync.execute(compiled)()
     }
     if (life.closing) return E.left(closedError(self.driver))
     const d = self.driver.sync
-    if (d === undefined) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
+    if (d === undefined || d.of !== self.driver.execute) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
     if (!d.ready()) return E.left(dbError('ConnectionError', 'the connection is held by a transaction or a stream: use the async functions, which wait their turn'))
     return d.execute(compiled)()
   }
 
-  const syncBackend: SyncBackend | undefined = driver.sync === undefined
+  // A driver whose `execute` was replaced without a `sync` of its own has no synchronous path.
+  const syncBackend: SyncBackend | undefined = driver.sync === undefined || driver.sync.of !== driver.execute
     ? undefined
     : {
         ready: () => {
           const frame = frameFor(self.driver)
           if (frame === ENDED) return false
-          if (frame !== undefined) return frame.conn.sync !== undefined && frame.pending === 0
-          return !life.closing && self.driver.sync?.ready() === true
+          if (frame !== undefined) return frame.conn.sync !== undefined && frame.conn.sync.of === frame.conn.execute && frame.pending === 0
+          const d = self.driver.sync
+          return !life.closing && d !== undefined && d.of === self.driver.execute && d.ready()
         },
         execute: <R>(q: Executable<R>): IOEither<DbError, QueryResult<R>> => () => {
           const c = compileFor(q)

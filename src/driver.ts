@@ -36,6 +36,12 @@ export interface StreamOptions {
  * const r = driver.sync?.ready() ? driver.sync.execute({ sql: 'SELECT 1 AS one', params: [] })() : undefined
  */
 export interface SyncDriver {
+  /**
+   * The `execute` this synchronous form stands for. `compose` takes the synchronous path only
+   * while the driver's `execute` is this very function: a driver whose `execute` was replaced
+   * (by a spread copy or `extend`) without a `sync` of its own is served by that `execute`.
+   */
+  readonly of: (q: Compiled) => TaskEither<DbError, QueryResult>
   /** Whether a statement can run now: false while a transaction or a stream holds the connection. */
   readonly ready: () => boolean
   /** Run one statement now; the caller has checked `ready`. */
@@ -44,6 +50,8 @@ export interface SyncDriver {
 
 /** A held connection's synchronous form (see `SyncDriver`). */
 export interface SyncConnection {
+  /** The connection's `execute` this stands for (see `SyncDriver.of`). */
+  readonly of: (q: Compiled) => TaskEither<DbError, QueryResult>
   readonly execute: (q: Compiled) => IOEither<DbError, QueryResult>
 }
 

@@ -259,6 +259,13 @@ describe('better-sqlite3 driver: the synchronous path', () => {
     expect(counted).toEqual(['sync'])
     // Middleware on other functions leaves it on.
     expect(wrap(db, { close: (next) => next }).sync).toBeDefined()
+    // A copy of the driver with another `execute` and no `sync` of its own has no synchronous path.
+    const inner = betterSqlite3({ filename: ':memory:' })
+    const ran: string[] = []
+    const copied = compose({ ...inner, execute: (q) => { ran.push(q.sql); return inner.execute(q) } }, sqlite)
+    expect(copied.sync).toBeUndefined()
+    expect(await run(copied.first(sql`SELECT 1 AS one`))).toEqual({ _tag: 'Some', value: { one: 1 } })
+    expect(ran).toEqual(['SELECT 1 AS one'])
   })
 
   it('executeBatch runs synchronously and stops at the first failure; in a transaction nothing is left', async () => {

@@ -302,6 +302,11 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
+    const execute = (q: Compiled): TaskEither<DbError, QueryResult> => () => {
+      if (!lock.held()) return settle(q)
+      return lock.run(() => settle(q)).catch((e: unknown) => ({ _tag: 'Left' as const, left: self.classifyError(e) }))
+    }
+
     const iterate = async function* (q: Compiled, batchSize: number, on?: Database.Database): AsyncGenerator<readonly Row[]> {
       let it: IterableIterator<unknown>
       const problem = checkParams(q.params, sqliteParamProblem)
@@ -341,9 +346,10 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
+    const heldExecute = (q: Compiled): TaskEither<DbError, QueryResult> => () => settle(q)
     const heldConnection: Connection = {
-      execute: (q) => () => settle(q),
-      sync: { execute: (q) => () => now(q) },
+      execute: heldExecute,
+      sync: { of: heldExecute, execute: (q) => () => now(q) },
       stream: (q, o?: StreamOptions) => iterate(q, o?.batchSize ?? 500),
       release: async () => lock.release(),
     }
@@ -359,12 +365,10 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       database,
       knownVersion: () => (database().prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
 
-      execute: (q): TaskEither<DbError, QueryResult> => () => {
-        if (!lock.held()) return settle(q)
-        return lock.run(() => settle(q)).catch((e: unknown) => ({ _tag: 'Left' as const, left: self.classifyError(e) }))
-      },
+      execute,
 
       sync: {
+        of: execute,
         ready: () => !lock.held(),
         execute: (q) => () => now(q),
       },

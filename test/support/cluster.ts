@@ -82,11 +82,20 @@ export const answers = (port: number): Promise<boolean> =>
 
 /** Servers to stop if the test process ends without its afterAll (a crash, a kill). */
 const leftovers = new Set<() => void>()
-process.once('exit', () => {
+const cleanUp = (): void => {
   for (const f of leftovers) {
     try { f() } catch { /* best effort */ }
   }
-})
+  leftovers.clear()
+}
+process.once('exit', cleanUp)
+// Killed (a timeout, Ctrl-C): stop the servers, then end as the signal would have.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    cleanUp()
+    process.kill(process.pid, signal)
+  })
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -242,10 +251,13 @@ export const startPgBouncer = async (port: number, server: { readonly host: stri
   execFileSync(c, a, { stdio: 'ignore' })
   await waitFor('pgbouncer', () => answers(port), 20_000)
   const pid = Number(readFileSync(join(dir, 'pgbouncer.pid'), 'utf8').trim())
+  const kill = () => { if (isAlive(pid)) process.kill(pid, 'SIGKILL') }
+  leftovers.add(kill)
   return {
     port,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     stop: async () => {
+      leftovers.delete(kill)
       if (isAlive(pid)) process.kill(pid, 'SIGTERM')
       await waitFor('pgbouncer to stop', () => !isAlive(pid), 20_000)
       rmSync(dir, { recursive: true, force: true })

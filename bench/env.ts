@@ -1,7 +1,7 @@
 /**
  * Where the benchmark databases are, and the seeded data set every workload reads.
  *
- * PostgreSQL and MariaDB: a database named `bench` on the servers the tests use
+ * PostgreSQL and MariaDB: a database named `bench` (or `RECORDKIT_BENCH_DB`) on the servers the tests use
  * (`RECORDKIT_PG_URL`, `RECORDKIT_MYSQL_URL`, with the database part replaced). SQLite: in
  * memory, one database per implementation, each copied from a template file built once.
  */
@@ -32,9 +32,12 @@ const MYSQL_BASE = process.env.RECORDKIT_MYSQL_URL ?? 'mysql://root@127.0.0.1:33
 /** The server's maintenance database (where `bench` is created from). */
 export const PG_ADMIN_URL = PG_BASE
 export const MYSQL_ADMIN_URL = MYSQL_BASE
+/** The name of the benchmark database on each server: `RECORDKIT_BENCH_DB`, default `bench`. */
+export const BENCH_DB = process.env.RECORDKIT_BENCH_DB ?? 'bench'
+if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(BENCH_DB)) throw new Error(`RECORDKIT_BENCH_DB must be a plain identifier, not ${JSON.stringify(BENCH_DB)}`)
 /** The benchmark databases. */
-export const PG_URL = withDatabase(PG_BASE, 'bench')
-export const MYSQL_URL = withDatabase(MYSQL_BASE, 'bench')
+export const PG_URL = withDatabase(PG_BASE, BENCH_DB)
+export const MYSQL_URL = withDatabase(MYSQL_BASE, BENCH_DB)
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 /** Scratch files: SQLite templates, per-workload results, profiles. */

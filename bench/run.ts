@@ -45,7 +45,7 @@ npm run bench              # = npm run build && tsx --tsconfig bench/tsconfig.js
 It needs PostgreSQL and MariaDB on loopback: \`RECORDKIT_PG_URL\` (default
 \`postgres://postgres@127.0.0.1:5432/test\`) and \`RECORDKIT_MYSQL_URL\` (default
 \`mysql://root@127.0.0.1:3306/test\`); the suite creates and fills its own database \`bench\` on each
-(an engine that does not answer is skipped and listed as not measured). \`BENCH_ENGINES=sqlite\`
+(\`RECORDKIT_BENCH_DB\` names another; an engine that does not answer is skipped and listed as not measured). \`BENCH_ENGINES=sqlite\`
 runs SQLite alone; \`npm run bench -- W1 W5\` runs some workloads only (written to
 \`bench/.tmp/RESULTS.partial.md\`); \`npm run bench -- --report\` writes the report again from the last
 run's results without measuring. To profile one implementation, run its workload file under

@@ -21,7 +21,7 @@ import { postgresJs as pgDriver } from '../src/drivers/postgres.js'
 import { run } from '../src/promise.js'
 import { chinookTables, loadChinook } from '../src/testing/chinook.js'
 import {
-  BLOG_TABLES, COMMENTS, COLUMNS, commentRow, DDL, MYSQL_ADMIN_URL, MYSQL_URL, PG_ADMIN_URL, PG_URL, POSTS, postRow, SQLITE_TEMPLATE, USERS, userRow,
+  BENCH_DB, BLOG_TABLES, COMMENTS, COLUMNS, commentRow, DDL, MYSQL_ADMIN_URL, MYSQL_URL, PG_ADMIN_URL, PG_URL, POSTS, postRow, SQLITE_TEMPLATE, USERS, userRow,
 } from './env.js'
 
 type Cell = string | number | boolean | Date
@@ -87,8 +87,8 @@ export const sqliteMemory = (): Database.Database => {
 
 const setupPostgres = async (): Promise<void> => {
   const admin = postgresJs(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
-  const exists = await admin`SELECT 1 FROM pg_database WHERE datname = 'bench'`
-  if (exists.length === 0) await admin.unsafe('CREATE DATABASE bench')
+  const exists = await admin`SELECT 1 FROM pg_database WHERE datname = ${BENCH_DB}`
+  if (exists.length === 0) await admin.unsafe(`CREATE DATABASE ${BENCH_DB}`)
   await admin.end()
 
   const sql = postgresJs(PG_URL, { max: 1, onnotice: () => {} })
@@ -118,7 +118,7 @@ const setupPostgres = async (): Promise<void> => {
 
 const setupMariadb = async (): Promise<void> => {
   const admin = await mysql.createConnection({ uri: MYSQL_ADMIN_URL })
-  await admin.query('CREATE DATABASE IF NOT EXISTS bench')
+  await admin.query(`CREATE DATABASE IF NOT EXISTS ${BENCH_DB}`)
   await admin.end()
 
   const conn = await mysql.createConnection({ uri: MYSQL_URL, timezone: 'Z' })

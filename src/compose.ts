@@ -15,6 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
+import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
@@ -35,6 +36,42 @@ export interface Prepared<R = Row> {
   readonly execute: (args?: Readonly<Record<string, unknown>>) => TaskEither<DbError, QueryResult<R>>
   readonly all: (args?: Readonly<Record<string, unknown>>) => TaskEither<DbError, R[]>
   readonly first: (args?: Readonly<Record<string, unknown>>) => TaskEither<DbError, Option<R>>
+  /**
+   * The same without a Promise, on a backend with a synchronous path (`Backend.sync`); a Left
+   * ConnectionError while a transaction elsewhere holds the connection.
+   *
+   * @example
+   * const user = db.prepare(q).sync?.first({ id: 1 })()
+   */
+  readonly sync?: PreparedSync<R>
+}
+
+/** A prepared query's synchronous form (see `Prepared.sync`). */
+export interface PreparedSync<R = Row> {
+  readonly execute: (args?: Readonly<Record<string, unknown>>) => IOEither<DbError, QueryResult<R>>
+  readonly all: (args?: Readonly<Record<string, unknown>>) => IOEither<DbError, R[]>
+  readonly first: (args?: Readonly<Record<string, unknown>>) => IOEither<DbError, Option<R>>
+}
+
+/**
+ * Statements answered without a Promise: present on a backend whose driver runs them
+ * synchronously (better-sqlite3). Prepared queries, `first` and models use it while `ready()`,
+ * and the ordinary async path otherwise. Inside a transaction it runs on the transaction's
+ * connection, as `execute` does. `wrap` removes it when middleware replaces `execute`, `all`,
+ * `first` or `query` and gives no `sync` of its own, so such middleware still sees every statement.
+ *
+ * @example
+ * const r = db.sync?.ready() ? db.sync.first<{ one: number }>(sql`SELECT 1 AS one`)() : undefined
+ */
+export interface SyncBackend {
+  /** Whether a statement can run now; false while a transaction elsewhere holds the connection. */
+  readonly ready: () => boolean
+  /** Run one statement now (a Left ConnectionError when not `ready`). */
+  readonly execute: <R = Row>(q: Executable<R>) => IOEither<DbError, QueryResult<R>>
+  /** The rows of one statement, now. */
+  readonly all: <R = Row>(q: Executable<R>) => IOEither<DbError, R[]>
+  /** The first row of one statement, if any, now. */
+  readonly first: <R = Row>(q: Executable<R>) => IOEither<DbError, Option<R>>
 }
 
 /** The Backend record. */
@@ -76,8 +113,12 @@ export interface Backend {
    * rollback would undo what was reported done). `tx` used after its transaction ended fails
    * with TransactionError instead of running outside it; so does a call made from a callback
    * that outlived its transaction.
+   *
+   * The caller's own error type `E` crosses it as it is (a domain error rolls back too):
+   * `db.transaction((tx) => pipe(User.find(tx, id), TE.chainW(TE.fromOption(() => new Conflict()))))`
+   * is a `TaskEither<DbError | Conflict, User>`.
    */
-  readonly transaction: <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options?: TransactionOptions) => TaskEither<DbError, A>
+  readonly transaction: <E = never, A = unknown>(fn: (tx: Backend) => TaskEither<E | DbError, A>, options?: TransactionOptions) => TaskEither<E | DbError, A>
   /** Whether the caller is inside a transaction of this backend. */
   readonly inTransaction: () => boolean
   /**
@@ -88,6 +129,8 @@ export interface Backend {
    * connections close. Every backend made from the same driver (`wrap`) is closed with it.
    */
   readonly close: (options?: CloseOptions) => TaskEither<DbError, void>
+  /** The synchronous path, where the driver has one (see `SyncBackend`). */
+  readonly sync?: SyncBackend
 }
 
 // ---------------------------------------------------------------- transaction context
@@ -197,7 +240,7 @@ const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql ===
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 
 /** Run a TaskEither-returning callback, turning throws and rejections into Lefts. */
-const attempt = async <A>(f: () => TaskEither<DbError, A>): Promise<E.Either<DbError, A>> => {
+const attempt = async <X, A>(f: () => TaskEither<X, A>): Promise<E.Either<X | DbError, A>> => {
   try {
     return await f()()
   } catch (e) {
@@ -226,8 +269,11 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
    */
   const scoped = (frame: Frame): Backend => {
     const enter = <T>(f: () => T): T => (within(txContext.getStore(), frame) ? f() : txContext.run(frame, f))
-    const task = <A>(make: () => TaskEither<DbError, A>): TaskEither<DbError, A> => () =>
+    const task = <L, A>(make: () => TaskEither<L, A>): TaskEither<L | DbError, A> => () =>
       frame.ended ? Promise.resolve(E.left(endedError())) : enter(() => make()())
+    // The synchronous path, in the transaction's scope as well, and refused once it ended.
+    const sync = self.sync
+    const now = <A>(f: () => E.Either<DbError, A>): IOEither<DbError, A> => () => (frame.ended ? E.left(endedError()) : enter(f))
     return Object.freeze({
       ...self,
       execute: <R>(q: Executable<R>) => task(() => self.execute<R>(q)),
@@ -235,7 +281,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       first: <R>(q: Executable<R>) => task(() => self.first<R>(q)),
       query: <R>(f: Fragment) => task(() => self.query<R>(f)),
       executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => task(() => self.executeBatch<R>(q, sets)),
-      transaction: <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options?: TransactionOptions) => task(() => self.transaction(fn, options)),
+      transaction: <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options?: TransactionOptions) => task(() => self.transaction<X, A>(fn, options)),
       stream: <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
         [Symbol.asyncIterator]: () => {
           if (frame.ended) throw endedError()
@@ -249,18 +295,30 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       }),
       prepare: <R>(q: Executable<R>): Prepared<R> => {
         const p = self.prepare<R>(q)
+        const ps = p.sync
         return Object.freeze({
           compiled: p.compiled,
           execute: (args?: Readonly<Record<string, unknown>>) => task(() => p.execute(args)),
           all: (args?: Readonly<Record<string, unknown>>) => task(() => p.all(args)),
           first: (args?: Readonly<Record<string, unknown>>) => task(() => p.first(args)),
+          sync: ps === undefined ? undefined : Object.freeze({
+            execute: (args?: Readonly<Record<string, unknown>>) => now(() => ps.execute(args)()),
+            all: (args?: Readonly<Record<string, unknown>>) => now(() => ps.all(args)()),
+            first: (args?: Readonly<Record<string, unknown>>) => now(() => ps.first(args)()),
+          }),
         })
       },
       inTransaction: () => !frame.ended,
+      sync: sync === undefined ? undefined : Object.freeze({
+        ready: () => !frame.ended && enter(() => sync.ready()),
+        execute: <R>(q: Executable<R>) => now(() => sync.execute<R>(q)()),
+        all: <R>(q: Executable<R>) => now(() => sync.all<R>(q)()),
+        first: <R>(q: Executable<R>) => now(() => sync.first<R>(q)()),
+      }),
     })
   }
 
-  const topLevel = <A>(fn: (tx: Backend) => TaskEither<DbError, A>, options: TransactionOptions): TaskEither<DbError, A> => async () => {
+  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions): TaskEither<X | DbError, A> => async () => {
     if (life.closing) return E.left(closedError(self.driver))
     let begin: readonly string[]
     try {
@@ -301,8 +359,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     }
   }
 
-  const nested = <A>(parent: Frame, fn: (tx: Backend) => TaskEither<DbError, A>): TaskEither<DbError, A> => () => {
-    const go = async (): Promise<E.Either<DbError, A>> => {
+  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => () => {
+    const go = async (): Promise<E.Either<X | DbError, A>> => {
       const name = `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
       // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
       let sp: { readonly open: string; readonly rollback: string; readonly release: string }
@@ -331,7 +389,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       }
     }
     parent.pending++
-    const done = (r: E.Either<DbError, A>): E.Either<DbError, A> => {
+    const done = (r: E.Either<X | DbError, A>): E.Either<X | DbError, A> => {
       parent.pending--
       return r
     }
@@ -341,6 +399,57 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
   }
 
   const compileFor = (q: Executable): E.Either<DbError, Compiled> => (isCompiled(q) ? E.right(q) : self.compile(q as Compilable))
+
+  /** The statement marked as read for its first row (drivers may stop after it). */
+  const asFirst = (k: Compiled): Compiled =>
+    k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true }
+
+  /**
+   * The synchronous path, on the transaction's connection inside one. It refuses what `execute`
+   * refuses (an ended transaction, a closed backend), and whatever would make `execute` wait:
+   * a connection held elsewhere, a savepoint of the scope still open.
+   */
+  const syncRun = (compiled: Compiled): E.Either<DbError, QueryResult> => {
+    const frame = frameFor(self.driver)
+    if (frame === ENDED) return E.left(endedError())
+    if (frame !== undefined) {
+      if (frame.conn.sync === undefined) return E.left(dbError('ConnectionError', 'this transaction\'s connection has no synchronous path: use the async functions'))
+      if (frame.pending > 0) return E.left(dbError('ConnectionError', 'a savepoint of this transaction is open: statements on the transaction wait for it, so use the async functions'))
+      return frame.conn.sync.execute(compiled)()
+    }
+    if (life.closing) return E.left(closedError(self.driver))
+    const d = self.driver.sync
+    if (d === undefined) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
+    if (!d.ready()) return E.left(dbError('ConnectionError', 'the connection is held by a transaction or a stream: use the async functions, which wait their turn'))
+    return d.execute(compiled)()
+  }
+
+  const syncBackend: SyncBackend | undefined = driver.sync === undefined
+    ? undefined
+    : {
+        ready: () => {
+          const frame = frameFor(self.driver)
+          if (frame === ENDED) return false
+          if (frame !== undefined) return frame.conn.sync !== undefined && frame.pending === 0
+          return !life.closing && self.driver.sync?.ready() === true
+        },
+        execute: <R>(q: Executable<R>): IOEither<DbError, QueryResult<R>> => () => {
+          const c = compileFor(q)
+          return (E.isLeft(c) ? c : syncRun(c.right)) as E.Either<DbError, QueryResult<R>>
+        },
+        all: <R>(q: Executable<R>): IOEither<DbError, R[]> => () => {
+          const c = compileFor(q)
+          if (E.isLeft(c)) return c
+          const r = syncRun(c.right)
+          return E.isLeft(r) ? r : E.right(r.right.rows as R[])
+        },
+        first: <R>(q: Executable<R>): IOEither<DbError, Option<R>> => () => {
+          const c = compileFor(q)
+          if (E.isLeft(c)) return c
+          const r = syncRun(asFirst(c.right))
+          return E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0] as R) : none)
+        },
+      }
 
   return {
     dialect,
@@ -370,9 +479,12 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
-      const k = c.right
-      const t = self.execute<R>(k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true })
-      return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
+      const k = asFirst(c.right)
+      return () => {
+        const s = self.sync
+        if (s !== undefined && s.ready()) return Promise.resolve(s.first<R>(k)())
+        return self.execute<R>(k)().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
+      }
     },
 
     query: (fragment) => self.all(fragment),
@@ -414,11 +526,30 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           return leftTask(toDbError(e))
         }
       }
+      // The synchronous path when the backend has one and it is free; the async one otherwise.
+      const either = <T>(viaSync: (s: SyncBackend, x: Compiled) => E.Either<DbError, T>, viaAsync: (x: Compiled) => TaskEither<DbError, T>) => (x: Compiled): TaskEither<DbError, T> => () => {
+        const s = self.sync
+        return s !== undefined && s.ready() ? Promise.resolve(viaSync(s, x)) : viaAsync(x)()
+      }
+      const now = <T>(first: boolean, f: (s: SyncBackend, x: Compiled) => E.Either<DbError, T>) => (args?: Readonly<Record<string, unknown>>): IOEither<DbError, T> => () => {
+        if (E.isLeft(c)) return c
+        const s = self.sync
+        if (s === undefined) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
+        try {
+          return f(s, bind(args, first))
+        } catch (e) {
+          return E.left(toDbError(e))
+        }
+      }
+      const execute = (s: SyncBackend, x: Compiled) => s.execute<R>(x)()
+      const all = (s: SyncBackend, x: Compiled) => s.all<R>(x)()
+      const first = (s: SyncBackend, x: Compiled) => s.first<R>(x)()
       return Object.freeze({
         compiled,
-        execute: guarded(false, (x) => self.execute<R>(x)),
-        all: guarded(false, (x) => self.all<R>(x)),
-        first: guarded(true, (x) => self.first<R>(x)),
+        execute: guarded(false, either(execute, (x) => self.execute<R>(x))),
+        all: guarded(false, either(all, (x) => self.all<R>(x))),
+        first: guarded(true, either(first, (x) => self.first<R>(x))),
+        sync: self.sync === undefined ? undefined : Object.freeze({ execute: now(false, execute), all: now(false, all), first: now(true, first) }),
       })
     },
 
@@ -439,6 +570,17 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             return E.left(toDbError(e))
           }
           runs.push({ sql: text, params, batch: true })
+        }
+        // A synchronous driver runs them one after another now, each settled before the next.
+        const now = self.sync
+        if (now !== undefined && now.ready()) {
+          const done: QueryResult<R>[] = []
+          for (let i = 0; i < runs.length; i++) {
+            const r = now.execute<R>(runs[i])()
+            if (E.isLeft(r)) return r
+            done.push(r.right)
+          }
+          return E.right(done)
         }
         // A pipelining driver gets every run at once (it sends them without waiting); any other
         // gets them one after another. Either way the first failure in run order is reported
@@ -496,6 +638,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       life.closed = true
       return self.driver.close(cut ? { timeout: 0 } : undefined)()
     },
+
+    sync: syncBackend,
   }
 }
 
@@ -532,6 +676,9 @@ export const connect = (driver: Driver, dialect: Dialect): TaskEither<DbError, B
   return E.isLeft(v) ? v : E.right(fix(backendOpen(driver, dialect.forVersion(v.right))))
 }
 
+/** The backend functions whose middleware sees statements (see `wrap` and `SyncBackend`). */
+const SEES_STATEMENTS: readonly (keyof Backend)[] = ['execute', 'all', 'first', 'query']
+
 /** Middleware for each backend function: receives the next function, returns a replacement. */
 export type Middleware = { readonly [K in keyof Backend]?: (next: Backend[K], self: Backend) => Backend[K] }
 
@@ -552,6 +699,9 @@ export const wrap = (backend: Backend, middleware: Middleware): Backend =>
       const m = middleware[k] as ((next: unknown, self: Backend) => unknown) | undefined
       if (m !== undefined) out[k] = m(base[k], self)
     }
+    // Middleware that sees statements and gives no synchronous form of its own turns the
+    // synchronous path off, so every statement still reaches it.
+    if (middleware.sync === undefined && SEES_STATEMENTS.some((k) => middleware[k] !== undefined)) out.sync = undefined
     return out as Partial<Backend>
   })
 

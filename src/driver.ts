@@ -3,6 +3,7 @@
  * parameters, stream, reserve a connection for a transaction, report the server version and
  * classify the client's errors into DbError. They know nothing of query data or dialects.
  */
+import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { DbError } from './errors.js'
 import type { Compiled } from './sql.js'
@@ -26,9 +27,31 @@ export interface StreamOptions {
   readonly batchSize?: number
 }
 
+/**
+ * Statements answered without a Promise, on a client library that runs them synchronously
+ * (better-sqlite3). Optional: `compose` builds `Backend.sync` from it, and prepared queries and
+ * models use it when it is there.
+ *
+ * @example
+ * const r = driver.sync?.ready() ? driver.sync.execute({ sql: 'SELECT 1 AS one', params: [] })() : undefined
+ */
+export interface SyncDriver {
+  /** Whether a statement can run now: false while a transaction or a stream holds the connection. */
+  readonly ready: () => boolean
+  /** Run one statement now; the caller has checked `ready`. */
+  readonly execute: (q: Compiled) => IOEither<DbError, QueryResult>
+}
+
+/** A held connection's synchronous form (see `SyncDriver`). */
+export interface SyncConnection {
+  readonly execute: (q: Compiled) => IOEither<DbError, QueryResult>
+}
+
 /** One connection, held exclusively (for a transaction or a stream). */
 export interface Connection {
   readonly execute: (q: Compiled) => TaskEither<DbError, QueryResult>
+  /** The same, without a Promise, where the client library answers synchronously. */
+  readonly sync?: SyncConnection
   /** Rows in batches; ending the iteration early releases what it holds. Throws DbError. */
   readonly stream: (q: Compiled, options?: StreamOptions) => AsyncIterable<readonly Row[]>
   /** Give the connection back (to the pool, or unlock it). Never fails. */
@@ -47,6 +70,8 @@ export interface Driver {
   readonly pipelines?: boolean
   /** Run one statement on any available connection. */
   readonly execute: (q: Compiled) => TaskEither<DbError, QueryResult>
+  /** Statements without a Promise, where the client library answers synchronously. */
+  readonly sync?: SyncDriver
   /** Stream one statement's rows in batches on a connection held for the duration. Throws DbError. */
   readonly stream: (q: Compiled, options?: StreamOptions) => AsyncIterable<readonly Row[]>
   /** Hold one connection exclusively until `release` (transactions use this). */

@@ -27,6 +27,7 @@ export type DbErrorTag =
   | 'NotFound'
   | 'ConflictError'
   | 'HookError'
+  | 'ValueTooLarge'
 
 /** One failing field in a ValidationError or DecodeError. */
 export interface FieldIssue {
@@ -54,7 +55,12 @@ interface Base<Tag extends DbErrorTag> extends Error {
 export interface ConnectionError extends Base<'ConnectionError'> {}
 export interface QueryError extends Base<'QueryError'> {}
 export interface UniqueViolation extends Base<'UniqueViolation'> {
+  /** The constraint (or unique index) as the engine names it. */
   readonly constraint?: string
+  /** The table the duplicate was written to. */
+  readonly table?: string
+  /** The columns of the violated unique key, in key order. */
+  readonly columns?: readonly string[]
 }
 export interface ForeignKeyViolation extends Base<'ForeignKeyViolation'> {
   readonly constraint?: string
@@ -102,6 +108,16 @@ export interface HookError extends Base<'HookError'> {
   readonly hook?: string
 }
 
+/**
+ * A statement or value over the engine's size limit (MySQL/MariaDB `max_allowed_packet`,
+ * SQLite `SQLITE_TOOBIG`, PostgreSQL `54000`). Not a connection failure: retrying the same
+ * statement fails the same way, and the pool stays usable.
+ */
+export interface ValueTooLarge extends Base<'ValueTooLarge'> {
+  /** The limit in bytes, when the driver knows it. */
+  readonly limit?: number
+}
+
 /** The tagged union of every failure. */
 export type DbError =
   | ConnectionError
@@ -122,6 +138,7 @@ export type DbError =
   | NotFound
   | ConflictError
   | HookError
+  | ValueTooLarge
 
 type ErrorOf<T extends DbErrorTag> = Extract<DbError, { _tag: T }>
 type Fields<T extends DbErrorTag> = Omit<ErrorOf<T>, keyof Error | '_tag'> & { readonly cause?: unknown }
@@ -134,14 +151,18 @@ const DB_ERROR = Symbol.for('recordkit.DbError')
  * @example
  * const e = dbError('NotFound', 'no user 7', { table: 'users', key: 7 })
  * e._tag // 'NotFound'
+ *
+ * The result is typed `DbError` (not the one tag), so it fits wherever the library's errors go:
+ * `TE.chain(TE.fromOption(() => dbError('NotFound', 'no user 7')))` after a query type-checks
+ * as it is. Narrow with `isDbError(e, 'NotFound')` to read the tag's own fields.
  */
-export const dbError = <T extends DbErrorTag>(tag: T, message: string, fields?: Fields<T>): ErrorOf<T> => {
+export const dbError = <T extends DbErrorTag>(tag: T, message: string, fields?: Fields<T>): DbError => {
   const e = new Error(message, fields && 'cause' in fields ? { cause: fields.cause } : undefined) as Error & Record<string | symbol, unknown>
   e.name = tag
   e._tag = tag
   e[DB_ERROR] = true
   if (fields) Object.assign(e, fields)
-  return e as unknown as ErrorOf<T>
+  return e as unknown as DbError
 }
 
 /**
@@ -164,7 +185,7 @@ export function isDbError(u: unknown, ...tags: DbErrorTag[]): boolean {
  * unsupported('sqlite', 'FOR UPDATE').message // 'sqlite does not support FOR UPDATE'
  */
 export const unsupportedError = (dialect: string, feature: string, detail?: string): UnsupportedFeature =>
-  dbError('UnsupportedFeature', `${dialect} does not support ${feature}${detail ? `: ${detail}` : ''}`, { dialect, feature })
+  dbError('UnsupportedFeature', `${dialect} does not support ${feature}${detail ? `: ${detail}` : ''}`, { dialect, feature }) as UnsupportedFeature
 
 /**
  * Attach the statement to an error (used by drivers when classifying).

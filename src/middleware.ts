@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, type Executable, type Middleware, statementOf } from './compose.js'
-import type { DbError, DbErrorTag } from './errors.js'
+import { type DbError, type DbErrorTag, isDbError } from './errors.js'
 
 /** One finished statement, as middleware sees it. */
 export interface StatementEvent {
@@ -80,11 +80,14 @@ export const retry = (options: RetryOptions = {}): Middleware => {
   const on = options.on ?? ['SerializationFailure', 'Deadlock']
   const attempts = Math.max(1, options.attempts ?? 4)
   const backoff = options.backoff ?? ((n: number) => 10 * 2 ** (n - 1) * (0.5 + Math.random()))
-  const again = <A>(self: Backend, task: () => TaskEither<DbError, A>): TaskEither<DbError, A> => async () => {
+  const again = <X, A>(self: Backend, task: () => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await task()()
-      if (E.isRight(r) || attempt >= attempts || !on.includes(r.left._tag) || self.inTransaction()) return r
-      options.onRetry?.(r.left, attempt)
+      // A caller's own error (not a DbError) is never transient.
+      if (E.isRight(r) || attempt >= attempts || self.inTransaction()) return r
+      const e: unknown = r.left
+      if (!isDbError(e) || !on.includes(e._tag)) return r
+      options.onRetry?.(e, attempt)
       await sleep(backoff(attempt))
     }
   }

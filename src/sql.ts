@@ -6,6 +6,8 @@
  * fragments, so an override can be written as a template: `sql\` LIMIT ${n}\``.
  */
 
+import { atParameter } from './values.js'
+
 /** A value bound as a parameter. */
 export interface Param {
   readonly _tag: 'Param'
@@ -179,7 +181,13 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
       const p = parts[i]
       if (typeof p === 'string') text += p
       else if (p._tag === 'Param') {
-        params.push(d.toDriver(p.value))
+        let v: unknown
+        try {
+          v = d.toDriver(p.value)
+        } catch (e) {
+          throw atParameter(e, params.length + 1)
+        }
+        params.push(v)
         text += d.placeholder(params.length)
       } else if (p._tag === 'Fragment') walk(p.parts)
       else if (p._tag === 'Ident') {

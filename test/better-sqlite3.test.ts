@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compose, dbError, extend, from, insertInto, isDbError, promised, returning, run, select, sql, values, where } from '../src/index.js'
+import { compose, dbError, eq, extend, from, insertInto, isDbError, param, promised, returning, run, select, sql, statementOf, values, where, wrap } from '../src/index.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 
@@ -118,6 +118,16 @@ describe('better-sqlite3 driver: value policy', () => {
     for await (const r of db.stream(q)) streamed.push(r)
     expect(streamed).toEqual(rows)
   })
+  it("integers: 'safe' checks only the columns that may hold an integer, whatever their declared type says", async () => {
+    const db = memory()
+    // NUMERIC, BLOB-affinity (no type), DATETIME and BOOLEAN columns may hold integers; TEXT and REAL cannot.
+    await run(db.execute(sql`CREATE TABLE mixed (id INTEGER PRIMARY KEY, t TEXT, num NUMERIC, any_ BLOB, untyped, at DATETIME, flag BOOLEAN, r REAL)`))
+    await run(db.execute(sql`INSERT INTO mixed VALUES (1, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big})`))
+    const row = await run(db.first(sql`SELECT t, num, any_, untyped, at, flag, r, untyped + 0 AS expr, t AS num2 FROM mixed`))
+    expect(row).toEqual({ _tag: 'Some', value: { t: String(big), num: big, any_: big, untyped: big, at: big, flag: big, r: Number(big), expr: big, num2: String(big) } })
+    // A name given twice: the later column is the one in the row.
+    expect(await run(db.all(sql`SELECT t AS x, num AS x FROM mixed`))).toEqual([{ x: big }])
+  })
   it("integers: 'bigint' gives BigInt always, 'number' gives numbers always", async () => {
     const asBig = compose(betterSqlite3({ filename: ':memory:', integers: 'bigint' }), sqlite)
     expect(await run(asBig.all(sql`SELECT ${big} AS b, 7 AS i`))).toEqual([{ b: big, i: 7n }])
@@ -171,5 +181,131 @@ describe('promise adapter', () => {
     }).catch((e: unknown) => e)
     expect(thrown).toBe(boom)
     expect(await db.all(sql`SELECT v FROM t ORDER BY v`)).toEqual([{ v: 'a' }, { v: 'b' }])
+  })
+})
+
+describe('better-sqlite3 driver: the synchronous path', () => {
+  const seeded = async () => {
+    const db = memory()
+    await run(db.execute(sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`))
+    await run(db.execute(sql`INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')`))
+    return db
+  }
+
+  it('answers without a Promise: db.sync and prepared.sync', async () => {
+    const db = await seeded()
+    const now = db.sync!
+    expect(now.ready()).toBe(true)
+    expect(now.first(pipe(from('t'), select('v'), where(eq('id', 2))))()).toEqual(E.right({ _tag: 'Some', value: { v: 'b' } }))
+    expect(now.all(sql`SELECT id FROM t ORDER BY id`)()).toEqual(E.right([{ id: 1 }, { id: 2 }]))
+    const p = db.prepare(pipe(from('t'), select('v'), where(eq('id', param('id')))))
+    expect(p.sync!.first({ id: 1 })()).toEqual(E.right({ _tag: 'Some', value: { v: 'a' } }))
+    expect(p.sync!.first({ id: 3 })()).toEqual(E.right({ _tag: 'None' }))
+    const missing = p.sync!.first({})()
+    expect(E.isLeft(missing) && missing.left._tag).toBe('QueryError')
+    const dup = now.execute(sql`INSERT INTO t (id, v) VALUES (3, 'a')`)()
+    expect(E.isLeft(dup) && dup.left._tag).toBe('UniqueViolation')
+    // The async forms give the same answers.
+    expect(await run(p.first({ id: 1 }))).toEqual({ _tag: 'Some', value: { v: 'a' } })
+  })
+
+  it('inside a transaction it runs on the transaction connection; outside it, it is not ready and the async path waits', async () => {
+    const db = await seeded()
+    const p = db.prepare(pipe(from('t'), select('v'), where(eq('id', param('id')))))
+    let seenInside: unknown
+    let outsideReady: boolean | undefined
+    let outsideSync: unknown
+    const tx = db.transaction((t) => async () => {
+      await run(t.execute(sql`INSERT INTO t (id, v) VALUES (9, 'in-tx')`))
+      seenInside = p.sync!.first({ id: 9 })()
+      await sleep(30)
+      return E.left(dbError('TransactionError', 'roll back on purpose'))
+    })()
+    await sleep(5)
+    // Another async context while the transaction holds the one connection.
+    const outside = await Promise.resolve().then(async () => {
+      outsideReady = db.sync!.ready()
+      outsideSync = db.sync!.first(sql`SELECT v FROM t WHERE id = 9`)()
+      return run(p.first({ id: 9 }))
+    })
+    await tx
+    expect(seenInside).toEqual(E.right({ _tag: 'Some', value: { v: 'in-tx' } }))
+    expect(outsideReady).toBe(false)
+    expect(E.isLeft(outsideSync as E.Either<unknown, unknown>) && (outsideSync as E.Left<{ _tag: string }>).left._tag).toBe('ConnectionError')
+    // The async path waited for the rollback: the row never existed for it.
+    expect(outside).toEqual({ _tag: 'None' })
+  })
+
+  it('middleware that sees statements turns the synchronous path off, so it sees every one', async () => {
+    const db = await seeded()
+    const seen: string[] = []
+    const logged = wrap(db, { execute: (next, self) => (q) => { seen.push(statementOf(self, q).sql); return next(q) } })
+    expect(logged.sync).toBeUndefined()
+    const p = logged.prepare(pipe(from('t'), select('v'), where(eq('id', param('id')))))
+    expect(p.sync).toBeUndefined()
+    expect(await run(p.first({ id: 2 }))).toEqual({ _tag: 'Some', value: { v: 'b' } })
+    expect(await run(logged.first(sql`SELECT v FROM t WHERE id = 1`))).toEqual({ _tag: 'Some', value: { v: 'a' } })
+    await run(logged.executeBatch(sql`UPDATE t SET v = v || ${'!'} WHERE id = ${0}`, [['!', 1], ['!', 2]]))
+    expect(seen).toEqual(['SELECT "v" FROM "t" WHERE "id" = ?', 'SELECT v FROM t WHERE id = 1', 'UPDATE t SET v = v || ? WHERE id = ?', 'UPDATE t SET v = v || ? WHERE id = ?'])
+    // Middleware that wraps the synchronous path as well keeps it.
+    const counted: string[] = []
+    const both = wrap(db, {
+      execute: (next) => (q) => { counted.push('async'); return next(q) },
+      sync: (next) => next === undefined ? undefined : { ...next, execute: (q) => { counted.push('sync'); return next.execute(q) } },
+    })
+    expect(both.sync).toBeDefined()
+    expect(E.isRight(both.sync!.execute(sql`SELECT 1`)())).toBe(true)
+    expect(counted).toEqual(['sync'])
+    // Middleware on other functions leaves it on.
+    expect(wrap(db, { close: (next) => next }).sync).toBeDefined()
+  })
+
+  it('executeBatch runs synchronously and stops at the first failure; in a transaction nothing is left', async () => {
+    const db = await seeded()
+    const r = await run(db.executeBatch(sql`INSERT INTO t (id, v) VALUES (${0}, ${''}) RETURNING id`, [[10, 'x'], [11, 'y']]))
+    expect(r.map((x) => x.rows)).toEqual([[{ id: 10 }], [{ id: 11 }]])
+    const failed = await db.transaction(() => db.executeBatch(sql`INSERT INTO t (id, v) VALUES (${0}, ${''})`, [[20, 'p'], [21, 'a'], [22, 'q']]))()
+    expect(E.isLeft(failed) && failed.left._tag).toBe('UniqueViolation')
+    expect(await run(db.all(sql`SELECT id FROM t WHERE id >= 20`))).toEqual([])
+    const bad = await db.executeBatch(sql`INSERT INTO t (id, v) VALUES (${0}, ${''})`, [[30, 'p'], [31]])()
+    expect(E.isLeft(bad) && bad.left._tag).toBe('QueryError')
+    expect(await run(db.all(sql`SELECT id FROM t WHERE id >= 30`))).toEqual([])
+  })
+})
+
+describe('better-sqlite3 driver: the synchronous path keeps the transaction and close rules', () => {
+  it('a transaction handle used after its end is refused; a pending savepoint makes the scope wait; a closed backend refuses', async () => {
+    const db = memory()
+    await run(db.execute(sql`CREATE TABLE t (id INTEGER PRIMARY KEY)`))
+    let kept: typeof db | undefined
+    let duringSavepoint: boolean | undefined
+    await run(db.transaction((tx) => async () => {
+      kept = tx
+      expect(tx.sync!.ready()).toBe(true)
+      expect(E.isRight(tx.sync!.execute(sql`INSERT INTO t (id) VALUES (1)`)())).toBe(true)
+      const sp = tx.transaction(() => async () => {
+        await sleep(10)
+        return E.right(undefined)
+      })()
+      // While the savepoint is scheduled or open, statements on the outer scope wait: not here.
+      duringSavepoint = tx.sync!.ready()
+      const refused = tx.sync!.execute(sql`INSERT INTO t (id) VALUES (2)`)()
+      expect(E.isLeft(refused) && refused.left._tag).toBe('ConnectionError')
+      await sp
+      expect(tx.sync!.ready()).toBe(true)
+      return E.right(undefined)
+    }))
+    expect(duringSavepoint).toBe(false)
+    expect(kept!.sync!.ready()).toBe(false)
+    const late = kept!.sync!.execute(sql`INSERT INTO t (id) VALUES (3)`)()
+    expect(E.isLeft(late) && late.left._tag).toBe('TransactionError')
+    expect(await run(db.all(sql`SELECT id FROM t`))).toEqual([{ id: 1 }])
+    const p = db.prepare(sql`SELECT id FROM t`)
+    await run(db.close())
+    expect(db.sync!.ready()).toBe(false)
+    const closed = p.sync!.all()()
+    expect(E.isLeft(closed) && [closed.left._tag, (closed.left as { code?: string }).code]).toEqual(['ConnectionError', 'BACKEND_CLOSED'])
+    const viaAsync = await p.all()()
+    expect(E.isLeft(viaAsync) && (viaAsync.left as { code?: string }).code).toBe('BACKEND_CLOSED')
   })
 })

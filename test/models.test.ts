@@ -11,6 +11,7 @@ import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
 import { sql } from '../src/sql.js'
 import { bool, date, decimal, fastDecoder, FAIL, float, int64, integer, jsonOf, model, nullable, snakeCase, uuid } from '../src/model/index.js'
+import { compileMapper } from '../src/model/decode.js'
 import { fails, ok } from '../src/testing/harness.js'
 
 
@@ -144,5 +145,52 @@ describe('model codecs: exact, intersected with partial, refined as a whole row'
   })
   it('a codec that is not an object cannot define a model', () => {
     expect(() => model({ table: 'x', primaryKey: 'id' as never, codec: t.string as never })).toThrow(TypeError)
+  })
+})
+
+describe('the row mapper without code generation', () => {
+  const codec = t.refinement(
+    t.intersection([t.type({ id: t.number, name: t.string, active: bool, at: date }), t.partial({ note: t.string })]),
+    (r) => r.name !== 'nobody',
+    'NotNobody',
+  )
+  const fields = [
+    { name: 'id', column: 'id', codec: t.number, optional: false },
+    { name: 'name', column: 'name', codec: t.string, optional: false },
+    { name: 'active', column: 'active', codec: bool, optional: false },
+    { name: 'at', column: 'created_at', codec: date, optional: false },
+    { name: 'note', column: 'note', codec: t.string, optional: true },
+  ]
+  const checks = [{ name: 'NotNobody', predicate: (r: unknown) => codec.predicate(r as never) }]
+  const rows = () => [
+    { id: 1, name: 'Ada', active: 1, created_at: '2024-01-02T03:04:05.000Z', note: null },
+    { id: 2, name: 'Grace', active: 0, created_at: '2024-01-02 03:04:05', note: 'x' },
+  ]
+
+  it('maps rows exactly as the generated mapper does, key order included', () => {
+    const generated = compileMapper(fields, checks, 't')(rows())
+    const looped = compileMapper(fields, checks, 't', { generate: false })(rows())
+    expect(looped).toEqual(generated)
+    expect(looped.map((r) => Object.keys(r as object))).toEqual(generated.map((r) => Object.keys(r as object)))
+    expect((looped[0] as { at: Date }).at.toISOString()).toBe('2024-01-02T03:04:05.000Z')
+    expect(looped[0]).toHaveProperty('note', undefined)
+  })
+
+  it('fails with the same DecodeError, for a field and for a row-level check', () => {
+    // The mapper writes decoded rows over its input: each run gets fresh rows.
+    const both = (input: () => Record<string, unknown>[]) => [true, false].map((generate) => {
+      try {
+        compileMapper(fields, checks, 't', { generate })(input())
+        return undefined
+      } catch (e) {
+        return isDbError(e) ? [e._tag, e.message] : e
+      }
+    })
+    const badField = both(() => [{ ...rows()[0] }, { ...rows()[1], active: 'perhaps' }])
+    expect(badField[0]).toEqual(['DecodeError', expect.stringContaining('column "active" of t')])
+    expect(badField[1]).toEqual(badField[0])
+    const badRow = both(() => [{ ...rows()[0], name: 'nobody' }])
+    expect(badRow[0]).toEqual(['DecodeError', expect.stringContaining('NotNobody')])
+    expect(badRow[1]).toEqual(badRow[0])
   })
 })

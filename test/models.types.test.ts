@@ -11,7 +11,9 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { type Backend, compose } from '../src/compose.js'
 import { sqlite } from '../src/dialects/sqlite.js'
 import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import type { DbError } from '../src/errors.js'
+import { dbError, type DbError } from '../src/errors.js'
+import { sql } from '../src/sql.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   belongsTo, bool, date, decimal, hasMany, manyToMany, model, nullable, optimisticLock, relate, snakeCase, softDelete,
   timestamps, uuid, uuidPrimaryKey, withDeleted, type ModelQuery,
@@ -65,6 +67,8 @@ type InvoiceRow = t.TypeOf<typeof Invoice.codec>
 type LineRow = t.TypeOf<typeof Line.codec>
 type TrackRow = t.TypeOf<typeof Track.codec>
 type EmployeeRow = t.TypeOf<typeof Employee.codec>
+
+type RowsOf<X> = X extends TaskEither<DbError, (infer R)[]> ? R : never
 
 // Nothing here runs a query: TaskEithers are built, never run.
 const db: Backend = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
@@ -224,5 +228,53 @@ describe('model types', () => {
   it('the primary key names a field', () => {
     // @ts-expect-error: no such field
     expect(() => model({ table: 'x', primaryKey: 'uid', codec: t.type({ id: t.number }) })).toThrow(TypeError)
+  })
+
+  it('relation filters take relation paths; their modifiers get the related model', () => {
+    pipe(C.Customer.query, C.Customer.whereHas('invoices.lines', (q, L) => pipe(q, L.where('quantity', '>', 1))), C.Customer.all(db))
+    // @ts-expect-error: no such relation
+    C.Customer.whereHas('orders')
+    // @ts-expect-error: a line has no field "total"
+    C.Customer.whereHas('invoices.lines', (q, L) => pipe(q, L.where('total', '>', 1)))
+    const inSub = pipe(C.Customer.query, C.Customer.where('customerId', 'in', pipe(C.Invoice.query, C.Invoice.select('customerId'))))
+    expectTypeOf(inSub).toEqualTypeOf<ModelQuery<CustomerRow>>()
+  })
+
+  it('relation aggregates and computed columns add typed fields', () => {
+    const q = pipe(
+      C.Customer.query,
+      C.Customer.withCount('invoices'),
+      C.Customer.withExists('rep'),
+      C.Customer.computed('initial', t.string, sql`substr(${C.Customer.column('firstName')}, 1, 1)`),
+      C.Customer.all(db),
+    )
+    type Q = RowsOf<typeof q>
+    expectTypeOf<Q['invoicesCount']>().toEqualTypeOf<number>()
+    expectTypeOf<Q['repExists']>().toEqualTypeOf<boolean>()
+    expectTypeOf<Q['initial']>().toEqualTypeOf<string>()
+    expectTypeOf<Q['firstName']>().toEqualTypeOf<string>()
+    const sums = pipe(C.Invoice.query, C.Invoice.withSum('lines', 'quantity'), C.Invoice.withMax('lines', 'trackId', undefined, 'lastTrack'), C.Invoice.all(db))
+    expectTypeOf<RowsOf<typeof sums>['linesSumQuantity']>().toEqualTypeOf<number | null>()
+    expectTypeOf<RowsOf<typeof sums>['lastTrack']>().toEqualTypeOf<number | null>()
+    // @ts-expect-error: a line has no field "price"
+    C.Invoice.withSum('lines', 'price')
+  })
+
+  it('groupBy and aggregate give typed rows', () => {
+    const grouped = pipe(C.Invoice.query, C.Invoice.groupBy('customerId'), C.Invoice.aggregate(db, (a) => ({ n: a.count(), total: a.sum('total'), mean: a.avg('version') })))
+    expectTypeOf(grouped).toEqualTypeOf<TaskEither<DbError, { customerId: number; readonly n: number; readonly total: string | null; readonly mean: number | null }[]>>()
+    const whole = pipe(C.Invoice.query, C.Invoice.aggregate(db, (a) => ({ n: a.count() })))
+    expectTypeOf(whole).toEqualTypeOf<TaskEither<DbError, { readonly n: number }[]>>()
+    // @ts-expect-error: no such field
+    C.Invoice.aggregate(db, (a) => ({ n: a.sum('amount') }))
+  })
+
+  it('a transaction carries the caller\'s error type', () => {
+    interface Conflict { readonly _tag: 'Conflict' }
+    const conflict: Conflict = { _tag: 'Conflict' }
+    const tx = db.transaction((d) => pipe(C.Customer.find(d, 1), TE.chainW(TE.fromOption(() => conflict))))
+    expectTypeOf(tx).toEqualTypeOf<TaskEither<DbError | Conflict, CustomerRow>>()
+    const notFound = db.transaction((d) => pipe(C.Customer.find(d, 1), TE.chain(TE.fromOption(() => dbError('NotFound', 'no customer')))))
+    expectTypeOf(notFound).toEqualTypeOf<TaskEither<DbError, CustomerRow>>()
   })
 })

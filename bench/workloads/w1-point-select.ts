@@ -1,9 +1,10 @@
 /**
  * W1: point select by primary key, on every engine.
  *
- * recordkit three ways: `db.first(builder)` (the default path: the query is built and
+ * recordkit three ways (four on SQLite): `db.first(builder)` (the default path: the query is built and
  * compiled on every call, rows come back as the driver gives them), a prepared query
- * (`db.prepare(...).first(args)`), and `Model.find` (prepared, and the row decoded through the
+ * (`db.prepare(...).first(args)`; on SQLite also its synchronous form, `.sync.first(args)()`, run in a
+ * plain loop as raw is, beside Drizzle's synchronous prepared `.get()` in the same loop), and `Model.find` (prepared, and the row decoded through the
  * model's codec: booleans and dates become booleans and Dates).
  */
 import { eq as deq, sql as dsql } from 'drizzle-orm'
@@ -95,6 +96,25 @@ export const impls = (engine: Engine): ImplSpec[] => {
       }, () => { void db.close()() })
     },
   }
+  const recordkitPreparedSync: ImplSpec = {
+    name: 'recordkit prepared, sync', note: '`db.prepare(...).sync.first({ id })()` in a plain loop, as raw runs (better-sqlite3 only), no decoding',
+    make: async (t) => {
+      const db = await C.recordkit(t)
+      const p = db.prepare(pipe(from('users'), select(...COLS), where(eq('id', param('id')))))
+      const now = p.sync
+      if (now === undefined) throw new Error('no synchronous path on this backend')
+      const one = (id: number) => {
+        const o = right(now.first({ id })())
+        return o._tag === 'Some' ? o.value : undefined
+      }
+      const next = keys()
+      return {
+        run: (n) => { for (let i = 0; i < n; i++) one(next()) },
+        check: () => checkRow(one(7), 7),
+        close: () => { void db.close()() },
+      }
+    },
+  }
   const recordkitFind: ImplSpec = {
     name: 'recordkit `User.find`', note: 'model: prepared, row decoded (boolean, Date)',
     make: async (t) => {
@@ -145,6 +165,19 @@ export const impls = (engine: Engine): ImplSpec[] => {
       return looped(async (id) => (await p.execute({ id }))[0], () => C.closeDrizzle(db))
     },
   }
+  const drizzlePreparedSync: ImplSpec = {
+    name: 'Drizzle prepared, plain loop', note: '`.prepare()` with a placeholder, `.get()` in a plain loop, as raw runs',
+    make: () => {
+      const db = C.drizzleOnSqlite()
+      const p = db.select().from(ds.users).where(deq(ds.users.id, dsql.placeholder('id'))).prepare()
+      const next = keys()
+      return {
+        run: (n) => { for (let i = 0; i < n; i++) p.get({ id: next() }) },
+        check: () => checkRow(p.get({ id: 7 }), 7),
+        close: () => C.closeDrizzle(db),
+      }
+    },
+  }
   const knex: ImplSpec = {
     name: 'Knex', note: '`.first()`',
     make: (t) => {
@@ -152,7 +185,7 @@ export const impls = (engine: Engine): ImplSpec[] => {
       return looped((id) => k('users').select(...COLS).where('id', id).first(), () => k.destroy())
     },
   }
-  return [raw, recordkitPrepared, recordkitFirst, recordkitFind, kysely, drizzle, drizzlePrepared, knex]
+  return [raw, recordkitPrepared, ...(engine === 'sqlite' ? [recordkitPreparedSync] : []), recordkitFirst, recordkitFind, kysely, drizzle, drizzlePrepared, ...(engine === 'sqlite' ? [drizzlePreparedSync] : []), knex]
 }
 
 /**
@@ -161,8 +194,10 @@ export const impls = (engine: Engine): ImplSpec[] => {
  * promise of the process (async_hooks), the raw driver's and the other libraries' too. Runs last.
  */
 const afterTransaction = (engine: Engine): GroupSpec => {
-  const [raw, prepared, first] = impls(engine)
-  const kysely = impls(engine).find((i) => i.name === 'Kysely')!
+  const all = impls(engine)
+  const named = (name: string) => all.find((i) => i.name === name)!
+  const [raw, prepared, first, kysely] = [all[0], named('recordkit prepared'), named('recordkit `db.first(builder)`'), named('Kysely')]
+  const preparedSync = all.find((i) => i.name === 'recordkit prepared, sync')
   return {
     key: `W1.${engine}.after-transaction`,
     workload: 'W1',
@@ -180,7 +215,7 @@ const afterTransaction = (engine: Engine): GroupSpec => {
           return raw.make(t)
         },
       },
-      prepared, first, kysely,
+      prepared, ...(preparedSync === undefined ? [] : [preparedSync]), first, kysely,
     ],
   }
 }

@@ -34,6 +34,8 @@ import { extend } from '../record.js'
 import { fromParts as F, isJsonValue, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
 import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
+import { checkedString, jsonText, unbindable } from '../values.js'
+import { mysqlDateTime } from '../dates.js'
 
 /** The MySQL dialect record: a Dialect plus the name the proposed row gets in an upsert. */
 export interface MysqlDialect extends Dialect {
@@ -47,24 +49,19 @@ export interface MysqlDialect extends Dialect {
 /** The largest LIMIT MySQL accepts: the way to say "no limit" when only OFFSET is wanted. */
 export const NO_LIMIT = '18446744073709551615'
 
-const pad = (n: number, width = 2): string => String(n).padStart(width, '0')
+export { mysqlDateTime } from '../dates.js'
 
 /**
- * A Date as MySQL DATETIME text in UTC, with milliseconds.
- * @example mysqlDateTime(new Date('2024-02-29T23:59:58.123Z')) // '2024-02-29 23:59:58.123'
+ * JS values to what mysql2 binds the same way with `execute` and with `query`. NaN and
+ * ±Infinity (a DOUBLE column has neither: MariaDB would store 0) and anything that is not JSON
+ * data are refused (see `values.ts`).
  */
-export const mysqlDateTime = (d: Date): string => {
-  if (Number.isNaN(d.getTime())) throw dbError('QueryError', 'cannot bind an invalid Date')
-  const y = d.getUTCFullYear()
-  if (y < 0 || y > 9999) throw dbError('QueryError', `a MySQL date has a four-digit year, got ${d.toISOString()}`)
-  return `${pad(y, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
-}
-
-/** JS values to what mysql2 binds the same way with `execute` and with `query`. */
 const toMysql = (v: unknown): unknown => {
   switch (typeof v) {
-    case 'string':
-    case 'number': return v
+    case 'string': return checkedString(v)
+    case 'number':
+      if (!Number.isFinite(v)) throw unbindable(v, 'MySQL and MariaDB numbers have no NaN or Infinity')
+      return v
     case 'boolean': return v ? 1 : 0
     case 'bigint': return v.toString()
     case 'undefined': return null
@@ -74,8 +71,8 @@ const toMysql = (v: unknown): unknown => {
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
       // mysql2's text protocol would expand an object into `key = value` pairs and an array
       // into a list: JSON text is what a JSON column takes, under both protocols.
-      return JSON.stringify(isJsonValue(v) ? v.value : v)
-    default: return v
+      return jsonText(isJsonValue(v) ? v.value : v)
+    default: throw unbindable(v, 'MySQL has no such value')
   }
 }
 

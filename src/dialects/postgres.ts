@@ -44,35 +44,17 @@ import { fromParts as F, type Fragment, type Part } from '../sql.js'
 import { fragments, standard } from './standard.js'
 import { postgresDdl } from './ddl/postgres.js'
 import { isJsonValue } from '../sql.js'
+import { pgTimestamp } from '../dates.js'
+import { checkedString, describeValue, isPlainObject, jsonText, objectString, unbindable } from '../values.js'
 
 // ---------------------------------------------------------------- JSON values
 
 export { json, isJsonValue, type JsonValue } from '../sql.js'
 
-const BIGINT_MARK = '\u0000rk-bigint:'
-const BIGINT_MARKED = /"\\u0000rk-bigint:(-?\d+)"/g
-
-/** JSON text; BigInts are written as JSON numbers with every digit kept. */
-const jsonText = (value: unknown): string => {
-  let big = false
-  const text = JSON.stringify(value, (_, v: unknown) => {
-    if (typeof v !== 'bigint') return v
-    big = true
-    return BIGINT_MARK + v.toString()
-  })
-  if (text === undefined) throw dbError('QueryError', `cannot bind ${String(value)} as JSON`)
-  return big ? text.replace(BIGINT_MARKED, '$1') : text
-}
-
 // ---------------------------------------------------------------- arrays
 
-const isPlainObject = (v: object): boolean => {
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
 const checkedDate = (d: Date): Date => {
-  if (Number.isNaN(d.getTime())) throw dbError('QueryError', 'cannot bind an invalid Date')
+  if (Number.isNaN(d.getTime())) throw unbindable(d, 'an invalid Date')
   return d
 }
 
@@ -80,19 +62,19 @@ const checkedDate = (d: Date): Date => {
 const elementText = (x: unknown): string | undefined => {
   switch (typeof x) {
     case 'undefined': return undefined
-    case 'string': return x
+    case 'string': return checkedString(x)
     case 'boolean': return x ? 't' : 'f'
     case 'number': return x === 0 && 1 / x < 0 ? '-0' : String(x)
     case 'bigint': return String(x)
     case 'object': {
       if (x === null) return undefined
-      if (x instanceof Date) return checkedDate(x).toISOString()
+      if (x instanceof Date) return pgTimestamp(x)
       if (x instanceof Uint8Array) return `\\x${Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex')}`
       if (isJsonValue(x)) return jsonText(x.value)
       if (isPlainObject(x)) return jsonText(x)
       return objectText(x)
     }
-    default: throw dbError('QueryError', `cannot bind a ${typeof x} in an array`)
+    default: throw unbindable(x, `an array element cannot be ${describeValue(x)}`)
   }
 }
 
@@ -125,11 +107,19 @@ export const arrayLiteral = (xs: readonly unknown[]): string => {
   return `${out}}`
 }
 
-/** An object that is not plain data: its own `toString`, or JSON when it has none. */
-const objectText = (v: object): string =>
-  typeof (v as { toString?: unknown }).toString === 'function' && (v as { toString: unknown }).toString !== Object.prototype.toString
-    ? String(v)
-    : jsonText(v)
+/**
+ * An object that is not plain data: its own `toString` (a decimal type, a URL), or the JSON of
+ * its `toJSON`; anything else (a Map, a Set, a class instance with neither) is refused.
+ */
+const objectText = (v: object): string => {
+  let own: boolean
+  try {
+    own = typeof (v as { toString?: unknown }).toString === 'function' && (v as { toString: unknown }).toString !== Object.prototype.toString
+  } catch {
+    own = false
+  }
+  return own ? objectString(v) : jsonText(v)
+}
 
 /**
  * The PostgreSQL value adapter (see the policy in the module comment).
@@ -138,7 +128,7 @@ const objectText = (v: object): string =>
  */
 export const toPostgres = (v: unknown): unknown => {
   switch (typeof v) {
-    case 'string':
+    case 'string': return checkedString(v)
     case 'boolean':
     case 'bigint': return v
     // String(-0) is '0': keep the sign for float columns.
@@ -152,7 +142,7 @@ export const toPostgres = (v: unknown): unknown => {
       if (isJsonValue(v)) return jsonText(v.value)
       if (isPlainObject(v)) return jsonText(v)
       return objectText(v)
-    default: throw dbError('QueryError', `cannot bind a ${typeof v} as a parameter`)
+    default: throw unbindable(v, 'PostgreSQL has no such value')
   }
 }
 

@@ -24,21 +24,34 @@ import { extend } from '../record.js'
 import { fromParts as F, isJsonValue, type Fragment } from '../sql.js'
 import { fragments, standard } from './standard.js'
 import { sqliteDdl } from './ddl/sqlite.js'
+import { sqliteDateTime } from '../dates.js'
+import { checkedString, jsonText, unbindable } from '../values.js'
 
-/** JS values to what better-sqlite3 binds: booleans as 0/1, dates as ISO-8601 text, JSON as text. */
+const MIN_INT64 = -(2n ** 63n)
+const MAX_INT64 = 2n ** 63n - 1n
+
+/**
+ * JS values to what better-sqlite3 binds: booleans as 0/1, dates as UTC `YYYY-MM-DD HH:MM:SS[.fff]`
+ * text (what `CURRENT_TIMESTAMP` writes), JSON as text. NaN (which SQLite stores as NULL), a
+ * bigint beyond 64 bits, and anything that is not JSON data are refused (see `values.ts`).
+ */
 const toSqlite = (v: unknown): unknown => {
   switch (typeof v) {
-    case 'string':
+    case 'string': return checkedString(v)
     case 'number':
-    case 'bigint': return v
+      if (Number.isNaN(v)) throw unbindable(v, 'SQLite stores NaN as NULL')
+      return v
+    case 'bigint':
+      if (v < MIN_INT64 || v > MAX_INT64) throw unbindable(v, 'SQLite integers have 64 bits (bind it as text)')
+      return v
     case 'boolean': return v ? 1 : 0
     case 'undefined': return null
     case 'object':
       if (v === null || Buffer.isBuffer(v)) return v
-      if (v instanceof Date) return v.toISOString()
+      if (v instanceof Date) return sqliteDateTime(v)
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
-      return JSON.stringify(isJsonValue(v) ? v.value : v)
-    default: return v
+      return jsonText(isJsonValue(v) ? v.value : v)
+    default: throw unbindable(v, 'SQLite has no such value')
   }
 }
 

@@ -3,6 +3,8 @@
  *
  * - Statements are prepared once per SQL text and cached (LRU, `statementCacheSize`).
  * - `stmt.reader` decides `all` (rows) or `run` (changes, last insert rowid).
+ * - Statements can also run without a Promise (`sync`): `compose` makes `Backend.sync` of it,
+ *   which prepared queries and models use while no transaction elsewhere holds the connection.
  * - The single connection is serialized: while a transaction holds it, every other call
  *   waits its turn, so interleaved async code cannot slip into a transaction.
  * - Streams on a file database read through a read-only connection of their own, so the
@@ -16,7 +18,9 @@
  *   `'safe'`, a read-only query reads integers as numbers and runs again reading them exactly
  *   only when a value beyond 2^53 came back (so common results allocate no BigInt); writes and
  *   streams read them exactly from the start.
- * - booleans are stored as 0/1 and read back as 0/1; dates are stored as ISO-8601 text;
+ * - booleans are stored as 0/1 and read back as 0/1; dates are stored as UTC
+ *   `YYYY-MM-DD HH:MM:SS[.fff]` text (the form `CURRENT_TIMESTAMP` writes, so they compare and
+ *   sort with it);
  *   JSON objects and arrays as text; Uint8Array as BLOB (read back as Buffer); decimals
  *   should travel as strings in TEXT columns, since a NUMERIC column would round them.
  *   Model codecs (`recordkit` `codecs`) turn these back into booleans, Dates and objects.
@@ -28,6 +32,7 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import { connectionLock } from './connection-lock.js'
 import type { Compiled } from '../sql.js'
+import { checkParams, stringProblem } from '../values.js'
 
 /** Options of the better-sqlite3 driver. */
 export interface BetterSqlite3Options {
@@ -81,6 +86,7 @@ const CODE_TAGS: Readonly<Record<string, DbErrorTag>> = {
   SQLITE_NOTADB: 'ConnectionError',
   SQLITE_CORRUPT: 'ConnectionError',
   SQLITE_READONLY: 'QueryError',
+  SQLITE_TOOBIG: 'ValueTooLarge',
 }
 
 /**
@@ -96,10 +102,32 @@ export const classifySqliteError = (e: unknown): DbError => {
     const fields: Record<string, unknown> = { code, cause: e }
     if (tag === 'NotNullViolation') fields.column = /NOT NULL constraint failed: (?:[^.]+\.)?(\S+)/.exec(message)?.[1]
     if (tag === 'UniqueViolation' || tag === 'CheckViolation') fields.constraint = /constraint failed: (.+)$/.exec(message)?.[1]
+    if (tag === 'UniqueViolation' && typeof fields.constraint === 'string') {
+      // SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY name the key as `table.col, table.col`.
+      const parts = fields.constraint.split(', ').map((p) => /^(.+)\.([^.]+)$/.exec(p))
+      if (parts.every((p) => p !== null)) {
+        fields.table = parts[0]![1]
+        fields.columns = parts.map((p) => p![2])
+      }
+    }
     return dbError(tag as 'QueryError', message, fields)
   }
   // better-sqlite3 throws TypeError/RangeError for bad bindings (wrong count, unsupported type).
   return dbError('QueryError', message, { cause: e })
+}
+
+/** Why better-sqlite3 cannot bind a value as it is (see `checkParams`), or undefined. */
+const sqliteParamProblem = (v: unknown): string | undefined => {
+  switch (typeof v) {
+    case 'string': return stringProblem(v)
+    case 'number': return Number.isNaN(v) ? 'SQLite stores NaN as NULL' : undefined
+    case 'bigint': return undefined
+    case 'object':
+      if (v === null || Buffer.isBuffer(v)) return undefined
+      return 'better-sqlite3 binds numbers, strings, bigints, Buffers and null (compile it through the dialect, which converts or refuses it)'
+    case 'undefined': return 'undefined is no value (bind null)'
+    default: return `better-sqlite3 binds numbers, strings, bigints, Buffers and null, not ${typeof v === 'boolean' ? 'booleans' : typeof v + 's'}`
+  }
 }
 
 const READS = /^\s*(SELECT|WITH|PRAGMA|EXPLAIN|VALUES)\b/i
@@ -113,6 +141,20 @@ interface Entry {
    * value may have lost precision reads again through `stmt`, which reads them as BigInts.
    */
   readonly fast?: Database.Statement
+  /**
+   * The result columns of `fast` that may hold an integer: every column but those whose declared
+   * type gives TEXT or REAL affinity (SQLite stores an integer there as text or a double).
+   */
+  readonly integral?: readonly string[]
+}
+
+/** Whether a column of this declared type may hold an INTEGER value (SQLite's affinity rules; no type: an expression). */
+const mayHoldInteger = (declared: string | null): boolean => {
+  if (declared === null) return true
+  const t = declared.toUpperCase()
+  if (t.includes('INT')) return true
+  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return false
+  return !(t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB'))
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
@@ -123,7 +165,17 @@ const MAX_SAFE_NUMBER = Number.MAX_SAFE_INTEGER
  * 2^53 in magnitude (every double that large is an integer, so a REAL that large counts too, and
  * is read again for nothing).
  */
-const mayHaveLost = (rows: readonly Row[]): boolean => {
+const mayHaveLost = (rows: readonly Row[], integral: readonly string[] | undefined): boolean => {
+  if (integral !== undefined) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]
+      for (let j = 0; j < integral.length; j++) {
+        const v = r[integral[j]]
+        if (typeof v === 'number' && (v > MAX_SAFE_NUMBER || v < -MAX_SAFE_NUMBER)) return true
+      }
+    }
+    return false
+  }
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     for (const k in r) {
@@ -132,6 +184,17 @@ const mayHaveLost = (rows: readonly Row[]): boolean => {
     }
   }
   return false
+}
+
+/** The names of a statement's result columns that may hold an integer; undefined (check every column) if SQLite cannot tell. */
+const integralColumns = (stmt: Database.Statement): readonly string[] | undefined => {
+  try {
+    const names = new Set<string>()
+    for (const c of stmt.columns()) if (mayHoldInteger(c.type)) names.add(c.name)
+    return [...names]
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -211,7 +274,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         // and falls back to BigInts only when a value may have lost precision (mayHaveLost).
         const fast = integers === 'safe' && reader && stmt.readonly ? database().prepare(text).safeIntegers(false) : undefined
         // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
-        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast }
+        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast, integral: fast === undefined ? undefined : integralColumns(fast) }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }
@@ -220,17 +283,19 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
     /** Run now, synchronously; the caller makes sure the connection is ours. */
     const runNow = (q: Compiled): QueryResult => {
+      const problem = checkParams(q.params, sqliteParamProblem)
+      if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
-        const { stmt, reader, query, fast } = prepare(q.sql)
+        const { stmt, reader, query, fast, integral } = prepare(q.sql)
         if (fast !== undefined) {
           if (q.first === true && query) {
             const row = fast.get(q.params as unknown[]) as Row | undefined
             if (row === undefined) return { rows: [], rowsAffected: 0 }
             const rows = [row]
-            return { rows: mayHaveLost(rows) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
+            return { rows: mayHaveLost(rows, integral) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
           }
           const rows = fast.all(q.params as unknown[]) as Row[]
-          return { rows: mayHaveLost(rows) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
+          return { rows: mayHaveLost(rows, integral) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
         }
         if (reader) {
           if (q.first === true && query) {
@@ -258,6 +323,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
     const iterate = async function* (q: Compiled, batchSize: number, on?: Database.Database): AsyncGenerator<readonly Row[]> {
       let it: IterableIterator<unknown>
+      const problem = checkParams(q.params, sqliteParamProblem)
+      if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
         it = (on === undefined ? prepare(q.sql).stmt : on.prepare(q.sql)).iterate(q.params as unknown[])
       } catch (e) {
@@ -285,8 +352,17 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
+    const now = (q: Compiled): import('fp-ts/lib/Either.js').Either<DbError, QueryResult> => {
+      try {
+        return { _tag: 'Right', right: runNow(q) }
+      } catch (e) {
+        return { _tag: 'Left', left: e as DbError }
+      }
+    }
+
     const heldConnection: Connection = {
       execute: (q) => () => settle(q),
+      sync: { execute: (q) => () => now(q) },
       stream: (q, o?: StreamOptions) => iterate(q, o?.batchSize ?? 500),
       release: async () => lock.release(),
     }
@@ -305,6 +381,11 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       execute: (q): TaskEither<DbError, QueryResult> => () => {
         if (!lock.held()) return settle(q)
         return lock.run(() => settle(q)).catch((e: unknown) => ({ _tag: 'Left' as const, left: self.classifyError(e) }))
+      },
+
+      sync: {
+        ready: () => !lock.held(),
+        execute: (q) => () => now(q),
       },
 
       stream: (q, o) => ({

@@ -47,6 +47,9 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
+import { parseMysqlDateTime } from '../dates.js'
+import { checkParams, stringProblem } from '../values.js'
+import { formatStatement, needsMode } from './mysql-text.js'
 
 /** Options of the mysql2 driver. */
 export interface Mysql2Options {
@@ -127,7 +130,8 @@ const ERRNO_TAGS: Readonly<Record<number, DbErrorTag>> = {
   1698: 'ConnectionError', // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
   1053: 'ConnectionError', // ER_SERVER_SHUTDOWN
   1152: 'ConnectionError', // ER_ABORTING_CONNECTION
-  1153: 'ConnectionError', // ER_NET_PACKET_TOO_LARGE
+  1153: 'ValueTooLarge', // ER_NET_PACKET_TOO_LARGE (the statement is over max_allowed_packet)
+  1301: 'ValueTooLarge', // ER_WARN_ALLOWED_PACKET_OVERFLOWED (a result over max_allowed_packet)
   1927: 'ConnectionError', // MariaDB ER_CONNECTION_KILLED
   2002: 'ConnectionError', // CR_CONNECTION_ERROR
   2003: 'ConnectionError', // CR_CONN_HOST_ERROR
@@ -161,7 +165,9 @@ const detailOf = (errno: number, message: string): Record<string, string | undef
       // MariaDB: for key 'uq_email'; MySQL 8.0.19+: for key 'users.uq_email'.
       const key = /for key '((?:[^']|'')*)'/.exec(message)?.[1]
       const name = unquote(key, "'")
-      return { constraint: name !== undefined && name.includes('.') ? name.slice(name.indexOf('.') + 1) : name }
+      // MySQL 8 names the table too; MariaDB does not (the model layer adds what it knows).
+      if (name !== undefined && name.includes('.')) return { constraint: name.slice(name.indexOf('.') + 1), table: name.slice(0, name.indexOf('.')) }
+      return { constraint: name }
     }
     case 1451:
     case 1452:
@@ -227,10 +233,63 @@ const toId = (id: unknown): number | bigint | undefined => {
   return undefined
 }
 
-const toResult = (res: unknown, sqlText: string): QueryResult => {
+// ---------------------------------------------------------------- dates
+
+/** mysql2's column type codes of the temporal types read as Dates. */
+const TYPE_DATE = 10
+const TYPE_NEWDATE = 14
+const TYPE_DATETIME = 12
+const TYPE_TIMESTAMP = 7
+
+/**
+ * The column types read as Dates, given the `dateStrings` option. mysql2 itself always hands
+ * them over as text: its own parser reads years 0-99 as 1900-1999 (`Date.UTC`), so the driver
+ * reads the text exactly (`parseMysqlDateTime`).
+ */
+const dateTypes = (o: Mysql2Options['dateStrings']): ReadonlySet<number> => {
+  const strings = o ?? ['DATE']
+  if (strings === true) return new Set()
+  const named = strings === false ? [] : strings
+  const out = new Set<number>()
+  if (!named.includes('DATE')) {
+    out.add(TYPE_DATE)
+    out.add(TYPE_NEWDATE)
+  }
+  if (!named.includes('DATETIME')) out.add(TYPE_DATETIME)
+  if (!named.includes('TIMESTAMP')) out.add(TYPE_TIMESTAMP)
+  return out
+}
+
+/** The names of the columns to read as Dates, or undefined when there are none. */
+const dateColumns = (fields: unknown, types: ReadonlySet<number>): string[] | undefined => {
+  if (types.size === 0 || !Array.isArray(fields)) return undefined
+  let out: string[] | undefined
+  for (const f of fields as unknown[]) {
+    const c = f as { columnType?: number; name?: string } | null
+    if (c !== null && typeof c === 'object' && !Array.isArray(c) && c.columnType !== undefined && types.has(c.columnType) && c.name !== undefined) (out ??= []).push(c.name)
+  }
+  return out
+}
+
+/** Date text to Dates in place; a zero date is a DecodeError. */
+const readDates = (rows: Row[], columns: readonly string[] | undefined): Row[] => {
+  if (columns === undefined) return rows
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as Record<string, unknown>
+    for (let j = 0; j < columns.length; j++) {
+      const v = r[columns[j]]
+      if (typeof v === 'string') r[columns[j]] = parseMysqlDateTime(v)
+    }
+  }
+  return rows
+}
+
+const toResult = (res: unknown, sqlText: string, fields?: unknown, types?: ReadonlySet<number>): QueryResult => {
   if (Array.isArray(res)) {
     // A CALL answers with several result sets: the first holds the rows.
-    const rows = (res.length > 0 && Array.isArray(res[0]) ? res[0] : res) as Row[]
+    const first = res.length > 0 && Array.isArray(res[0])
+    const rows = (first ? res[0] : res) as Row[]
+    if (types !== undefined) readDates(rows, dateColumns(first && Array.isArray(fields) ? fields[0] : fields, types))
     // DML with RETURNING (MariaDB) answers with one row per changed row.
     return { rows, rowsAffected: DML.test(sqlText) ? rows.length : 0 }
   }
@@ -252,6 +311,65 @@ interface CoreConnection extends EventEmitter {
 }
 const coreOf = (c: PoolConnection): CoreConnection => (c as unknown as { connection: CoreConnection }).connection
 
+// ---------------------------------------------------------------- parameters
+
+/** Why mysql2 cannot bind a value as it is (see `checkParams`), or undefined. */
+const mysqlParamProblem = (v: unknown): string | undefined => {
+  switch (typeof v) {
+    case 'string': return stringProblem(v)
+    case 'number': return Number.isFinite(v) ? undefined : 'MySQL and MariaDB numbers have no NaN or Infinity'
+    case 'bigint':
+    case 'boolean': return undefined
+    case 'undefined': return 'undefined is no value (bind null)'
+    case 'object':
+      if (v === null || v instanceof Uint8Array) return undefined
+      if (v instanceof Date) {
+        const y = v.getUTCFullYear()
+        return Number.isNaN(y) ? 'an invalid Date' : y < 0 || y > 9999 ? 'a MySQL date has a four-digit year (0000-9999)' : undefined
+      }
+      return 'mysql2 would bind it as something else (compile it through the dialect, which converts or refuses it)'
+    default: return 'MySQL has no such value'
+  }
+}
+
+/** What the driver keeps per connection. */
+interface Session {
+  /** Settles when the last statement that waits for the session's mode has been issued. */
+  gate?: Promise<void>
+  /** `@@max_allowed_packet`, once asked. */
+  maxPacket?: number
+}
+const sessions = new WeakMap<object, Session>()
+const sessionOf = (core: object): Session => {
+  let s = sessions.get(core)
+  if (s === undefined) sessions.set(core, (s = {}))
+  return s
+}
+
+/**
+ * From this many bytes (at least) a statement's size is checked against max_allowed_packet
+ * before it is sent. Smaller statements are not worth the question; a server with a smaller
+ * limit still answers ValueTooLarge itself.
+ */
+const SIZE_CHECK_FROM = 64 * 1024
+
+/**
+ * A cheap lower bound of a statement's size in bytes (a UTF-16 unit is at least one UTF-8
+ * byte). A prepared statement's text is not part of the packet that carries its values.
+ */
+const roughSize = (q: Compiled, withText: boolean): number => {
+  let n = withText ? q.sql.length : 0
+  for (const p of q.params) n += typeof p === 'string' ? p.length : p instanceof Uint8Array ? p.byteLength : 8
+  return n
+}
+
+/** The statement's values (and text) in bytes: a lower bound of the packet that carries them. */
+const exactSize = (q: Compiled, withText: boolean): number => {
+  let n = withText ? Buffer.byteLength(q.sql) : 0
+  for (const p of q.params) n += typeof p === 'string' ? Buffer.byteLength(p) : p instanceof Uint8Array ? p.byteLength : 8
+  return n
+}
+
 // ---------------------------------------------------------------- the driver
 
 const poolOptions = (o: Mysql2Options): PoolOptions => {
@@ -270,7 +388,8 @@ const poolOptions = (o: Mysql2Options): PoolOptions => {
     supportBigNumbers: true,
     bigNumberStrings: (o.bigNumbers ?? 'string') === 'string',
     decimalNumbers: false,
-    dateStrings: (o.dateStrings ?? ['DATE']) as PoolOptions['dateStrings'],
+    // Temporal values always come as text, read by the driver (see dateTypes).
+    dateStrings: true,
   }
 }
 
@@ -284,6 +403,7 @@ const poolOptions = (o: Mysql2Options): PoolOptions => {
 export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
   const prepare = options.prepare ?? true
   const redact = options.redactParams ?? false
+  const dates = dateTypes(options.dateStrings)
   let pool: Pool | undefined
   // Set by close: the pool is never made again.
   let closed = false
@@ -317,6 +437,22 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       }
     }
 
+    /** The session's NO_BACKSLASH_ESCAPES mode, asked now (any statement may have changed it). */
+    const noBackslashEscapes = async (conn: PoolConnection): Promise<boolean> => {
+      const [rows] = await conn.query('SELECT @@SESSION.sql_mode AS m')
+      return /(^|,)NO_BACKSLASH_ESCAPES(,|$)/i.test(String((rows as Row[])[0]?.m ?? ''))
+    }
+
+    /** The session's max_allowed_packet, asked once per connection (a session cannot change it). */
+    const maxPacket = async (conn: PoolConnection): Promise<number> => {
+      const s = sessionOf(coreOf(conn))
+      if (s.maxPacket === undefined) {
+        const [rows] = await conn.query('SELECT @@SESSION.max_allowed_packet AS m')
+        s.maxPacket = Number((rows as Row[])[0]?.m)
+      }
+      return s.maxPacket
+    }
+
     /** A set-up connection from the pool; rejects with a ConnectionError or PoolTimeout. */
     const acquire = async (): Promise<PoolConnection> => {
       let conn: PoolConnection
@@ -341,26 +477,78 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
 
     const fail = (e: unknown, q: Compiled): DbError => withStatement(self.classifyError(e), q.sql, q.params, redact)
 
+    /**
+     * Issue a statement on a connection in call order. A text statement whose literals depend
+     * on the session's NO_BACKSLASH_ESCAPES mode asks the session first (`mode`); statements
+     * called after it wait until it is issued, so none of them (a `SET sql_mode`, say) can
+     * run between the question and the statement. mysql2 runs a connection's commands in the
+     * order they are issued.
+     */
+    const inOrder = <T>(conn: PoolConnection, mode: boolean, issue: (noBackslashEscapes: boolean) => Promise<T>): Promise<T> => {
+      const core = coreOf(conn)
+      const s = sessionOf(core)
+      if (!mode && s.gate === undefined) return issue(false)
+      const before = s.gate ?? Promise.resolve()
+      let issued!: () => void
+      const turn = new Promise<void>((resolve) => { issued = resolve })
+      s.gate = turn
+      const go = async (): Promise<T> => {
+        try {
+          await before
+          return issue(mode ? await noBackslashEscapes(conn) : false)
+        } finally {
+          issued()
+          if (s.gate === turn) s.gate = undefined
+        }
+      }
+      return go()
+    }
+
+    /** Refuse a statement over max_allowed_packet before sending it (see `SIZE_CHECK_FROM`). */
+    const checkSize = async (conn: PoolConnection, q: Compiled, asText: boolean): Promise<void> => {
+      if (roughSize(q, asText) < SIZE_CHECK_FROM) return
+      const limit = await maxPacket(conn)
+      const size = exactSize(q, asText)
+      if (size > limit) {
+        throw dbError('ValueTooLarge', `the statement is ${size} bytes, over the server's max_allowed_packet of ${limit} bytes`, { code: 'MAX_ALLOWED_PACKET', limit })
+      }
+    }
+
     /** Run one statement on a connection we hold; rejects with a DbError. */
     const runOn = async (conn: PoolConnection, q: Compiled): Promise<QueryResult> => {
       const params = q.params as unknown[]
       const asText = !prepare || (params.length === 0 && CONTROL.test(q.sql))
       try {
-        const [res] = asText
-          ? await conn.query(q.sql, params.length === 0 ? undefined : params)
-          : await conn.execute(q.sql, params as never)
-        return toResult(res, q.sql)
+        const problem = checkParams(params, mysqlParamProblem)
+        if (problem !== undefined) throw problem
+        await checkSize(conn, q, asText)
+        const [res, fields] = await inOrder(conn, asText && params.length > 0 && needsMode(q.sql, params), (nbe) =>
+          asText
+            ? conn.query(params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))
+            : conn.execute(q.sql, params as never))
+        return toResult(res, q.sql, fields, dates)
       } catch (e) {
         if (!asText && (e as MysqlErrorLike).errno === ER_UNSUPPORTED_PS) {
           try {
-            const [res] = await conn.query(q.sql, params.length === 0 ? undefined : params)
-            return toResult(res, q.sql)
+            const [res, fields] = await inOrder(conn, needsMode(q.sql, params), (nbe) => conn.query(formatStatement(q.sql, params, nbe)))
+            return toResult(res, q.sql, fields, dates)
           } catch (e2) {
-            throw fail(e2, q)
+            throw failOn(conn, e2, q)
           }
         }
-        throw fail(e, q)
+        throw failOn(conn, e, q)
       }
+    }
+
+    /**
+     * The error of a statement on `conn`. After a packet over max_allowed_packet the server
+     * closes the session: the connection is taken out of the pool (the pool opens a fresh one),
+     * so the next statement does not meet the closed one.
+     */
+    const failOn = (conn: PoolConnection, e: unknown, q: Compiled): DbError => {
+      const err = fail(e, q)
+      if (err._tag === 'ValueTooLarge' && err.code === 1153) conn.destroy()
+      return err
     }
 
     /**
@@ -374,12 +562,18 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       const core = coreOf(conn)
       const params = q.params as unknown[]
       let finished = false
-      let cmd: CoreCommand
-      let rows: Readable
+      let cmd!: CoreCommand
+      let rows!: Readable
+      let columns: string[] | undefined
       try {
-        cmd = prepare ? core.execute(q.sql, params) : core.query(q.sql, params.length === 0 ? undefined : params)
-        cmd.once('end', () => { finished = true })
-        rows = cmd.stream({ highWaterMark: batchSize })
+        const problem = checkParams(params, mysqlParamProblem)
+        if (problem !== undefined) throw problem
+        await inOrder(conn, !prepare && params.length > 0 && needsMode(q.sql, params), async (nbe) => {
+          cmd = prepare ? core.execute(q.sql, params) : core.query(params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))
+          cmd.once('end', () => { finished = true })
+          cmd.once('fields', (fields: unknown) => { columns = dateColumns(fields, dates) })
+          rows = cmd.stream({ highWaterMark: batchSize })
+        })
       } catch (e) {
         throw fail(e, q)
       }
@@ -396,6 +590,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         let batch: Row[] = []
         try {
           for await (const row of rows) {
+            if (columns !== undefined) readDates([row as Row], columns)
             batch.push(row as Row)
             if (batch.length >= batchSize) {
               const out = batch

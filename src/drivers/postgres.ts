@@ -28,7 +28,9 @@
  *   `'number'` always number (may lose precision). `int2`, `int4`, `float4/8`, `oid`: numbers.
  * - `numeric` / `decimal`: strings, exactly as the server prints them.
  * - `timestamptz`: Date. `timestamp` (without time zone): Date, read as UTC wall-clock time.
- *   `date`: Date at UTC midnight. `time`, `interval`: strings. Connections use the `UTC` time
+ *   `date`: Date at UTC midnight. Every year reads back exactly (0001, 0050, BC); `infinity`
+ *   and instants beyond a Date's range fail with DecodeError; microseconds are cut to
+ *   milliseconds. `time`, `interval`: strings. Connections use the `UTC` time
  *   zone by default (option `timeZone`), so a Date bound into a `timestamp` column stores its
  *   UTC wall-clock time and reads back as the same instant.
  * - `json` / `jsonb`: parsed (`JSON.parse`: a JSON number beyond 2^53 is rounded). `bytea`: Buffer. `uuid`: string. `boolean`: boolean. Arrays:
@@ -45,7 +47,9 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
-import { sqlstateTag } from './sqlstate.js'
+import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
+import { parsePgTimestamp, pgTimestamp } from '../dates.js'
+import { checkParams, isPlainObject, stringProblem } from '../values.js'
 
 /** The postgres.js pool (or a reserved connection), as this driver uses it. */
 export type PostgresJsSql = postgresJsClient.Sql<Record<string, unknown>>
@@ -170,9 +174,14 @@ export const classifyPostgresError = (e: unknown): DbError => {
   const bySqlstate = code === undefined ? undefined : sqlstateTag(code)
   if (bySqlstate !== undefined) {
     tag = bySqlstate
-    const pg = e as { constraint_name?: string; column_name?: string }
+    const pg = e as { constraint_name?: string; column_name?: string; table_name?: string; detail?: string }
     if (tag === 'NotNullViolation') fields.column = pg.column_name
     if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint_name
+    if (tag === 'UniqueViolation') {
+      fields.table = pg.table_name
+      // DETAIL `Key (a, b)=(1, 2) already exists.` is the server's structured report of the key.
+      fields.columns = uniqueKeyColumns(pg.detail)
+    }
   } else if (code !== undefined && CONNECTION_CODES.has(code)) {
     tag = 'ConnectionError'
   } else if (code === 'UNSAFE_TRANSACTION') {
@@ -198,7 +207,7 @@ const int8Parsers: Readonly<Record<NonNullable<PostgresJsOptions['int8']>, (x: s
 
 const passText = <T>(serialize: (x: T) => string) => (x: unknown): string => (typeof x === 'string' ? x : serialize(x as T))
 
-const isoDate = (x: unknown): string => (x instanceof Date ? x : new Date(x as string | number)).toISOString()
+const pgDate = (x: unknown): string => pgTimestamp(x instanceof Date ? x : new Date(x as string | number))
 
 /** postgres.js type handlers for the value policy. Strings pass through every serializer. */
 const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string, postgresJsClient.PostgresType> => ({
@@ -211,9 +220,10 @@ const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string
     serialize: passText((x: Uint8Array) => `\\x${Buffer.from(x).toString('hex')}`),
     parse: (x: string) => Buffer.from(x.slice(2), 'hex'),
   },
-  rk_timestamptz: { to: 1184, from: [1184], serialize: passText(isoDate), parse: (x: string) => new Date(x) },
-  rk_timestamp: { to: 1114, from: [1114], serialize: passText(isoDate), parse: (x: string) => new Date(`${x.replace(' ', 'T')}Z`) },
-  rk_date: { to: 1082, from: [1082], serialize: passText(isoDate), parse: (x: string) => new Date(x) },
+  // Dates of every year both ways (0001, 0050, BC: see dates.ts); infinity is a DecodeError.
+  rk_timestamptz: { to: 1184, from: [1184], serialize: passText(pgDate), parse: parsePgTimestamp },
+  rk_timestamp: { to: 1114, from: [1114], serialize: passText(pgDate), parse: parsePgTimestamp },
+  rk_date: { to: 1082, from: [1082], serialize: passText(pgDate), parse: parsePgTimestamp },
 })
 
 // ---------------------------------------------------------------- arrays
@@ -352,6 +362,26 @@ const versionOf = (v: string): string => v.trim().split(/\s+/)[0] ?? v
  * driver refuses them itself, before they reach postgres.js.
  */
 const MAX_PARAMS = 65533
+
+/** Why postgres.js cannot bind a value as it is (see `checkParams`), or undefined. */
+const pgParamProblem = (v: unknown): string | undefined => {
+  switch (typeof v) {
+    case 'string': return stringProblem(v)
+    case 'number':
+    case 'bigint':
+    case 'boolean': return undefined
+    case 'undefined': return 'undefined is no value (bind null)'
+    case 'object':
+      if (v === null || v instanceof Uint8Array || Array.isArray(v) || isPlainObject(v)) return undefined
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : undefined
+      return 'postgres.js binds it as nothing it stands for (compile it through the dialect, which converts or refuses it)'
+    default: return 'PostgreSQL has no such value'
+  }
+}
+
+/** The first parameter postgres.js would bind as something else, or too many parameters. */
+const paramsProblem = (q: Compiled): DbError | undefined =>
+  q.params.length > MAX_PARAMS ? tooManyParams(q) : checkParams(q.params, pgParamProblem)
 
 const tooManyParams = (q: Compiled): DbError =>
   dbError('QueryError', `a statement may have at most ${MAX_PARAMS} parameters, this one has ${q.params.length}`, { code: 'MAX_PARAMETERS_EXCEEDED' })
@@ -497,7 +527,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     }
 
     const run = (on: PostgresJsSql, q: Compiled, watch?: Watch, again = false): Promise<Either<DbError, QueryResult>> => {
-      if (q.params.length > MAX_PARAMS) return Promise.resolve(failed(q)(tooManyParams(q)))
+      const problem = paramsProblem(q)
+      if (problem !== undefined) return Promise.resolve(failed(q)(problem))
       const wait = ready()
       if (wait !== undefined) {
         return withinAcquireTimeout(wait.then(() => true, (e: unknown) => e), () => false as unknown).then((w) =>
@@ -589,7 +620,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         let query: object
         let lost: { readonly error: unknown } | undefined
         try {
-          if (q.params.length > MAX_PARAMS) throw tooManyParams(q)
+          const problem = paramsProblem(q)
+          if (problem !== undefined) throw problem
           await ready()
           query = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) })
           let inner = (query as { reject?: (e: unknown) => void }).reject

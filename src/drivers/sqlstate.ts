@@ -22,6 +22,8 @@ const SQLSTATE_TAGS: Readonly<Record<string, DbErrorTag>> = {
   '57P02': 'ConnectionError',
   '57P03': 'ConnectionError',
   53300: 'ConnectionError',
+  // program_limit_exceeded: a value or statement over a size limit (a field over 1 GB, ...).
+  54000: 'ValueTooLarge',
 }
 
 /** Classes of SQLSTATE: connection, authorization, transaction state, rollback, syntax and access. */
@@ -45,3 +47,14 @@ const SQLSTATE = /^[0-9A-Z]{5}$/
  */
 export const sqlstateTag = (code: string): DbErrorTag | undefined =>
   SQLSTATE.test(code) ? SQLSTATE_TAGS[code] ?? SQLSTATE_CLASS_TAGS[code.slice(0, 2)] ?? 'QueryError' : undefined
+
+/**
+ * The columns of a unique key from PostgreSQL's DETAIL of SQLSTATE 23505
+ * (`Key (a, b)=(1, 2) already exists.`), quoted names unquoted.
+ *
+ * @example uniqueKeyColumns('Key (email)=(a@x.io) already exists.') // ['email']
+ */
+export const uniqueKeyColumns = (detail: unknown): string[] | undefined => {
+  const key = typeof detail === 'string' ? /^Key \((.+?)\)=\(/.exec(detail)?.[1] : undefined
+  return key?.split(', ').map((c) => (c.startsWith('"') && c.endsWith('"') ? c.slice(1, -1).replace(/""/g, '"') : c))
+}

@@ -126,7 +126,7 @@ const right = <A>(a: A): TaskEither<DbError, A> => () => Promise.resolve({ _tag:
  * beforeDelete: (row) => row.locked ? TE.left(hookError('beforeDelete', 'locked rows stay')) : TE.right(row)
  */
 export const hookError = (hook: string, message: string, cause?: unknown): HookError =>
-  dbError('HookError', `${hook}: ${message}`, cause === undefined ? { hook } : { hook, cause })
+  dbError('HookError', `${hook}: ${message}`, cause === undefined ? { hook } : { hook, cause }) as HookError
 
 /**
  * Run one hook of every behaviour in order, each on the previous one's result.

@@ -13,6 +13,7 @@
  * mapper uses; `validate` stays the reference and is what error reports come from.
  */
 import * as t from 'io-ts'
+import { utcTime } from '../dates.js'
 
 /** Returned by a fast decoder when the value does not decode. */
 export const FAIL: unique symbol = Symbol('recordkit.decodeFail') as never
@@ -88,14 +89,14 @@ const parseDateText = (s: string): Date | typeof FAIL => {
   if (m === null) return FAIL
   const [, y, mo, d, h, mi, sec, frac, zone] = m
   const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'))
-  let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(sec ?? 0), ms)
+  let time = utcTime(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(sec ?? 0), ms)
   if (zone !== undefined && zone.toUpperCase() !== 'Z') {
     const sign = zone[0] === '-' ? -1 : 1
     const digits = zone.slice(1).replace(':', '')
     time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0)) * 60_000
   }
   // Reject impossible dates (2023-02-30) instead of rolling them over.
-  const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
+  const check = new Date(utcTime(Number(y), Number(mo) - 1, Number(d)))
   if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return FAIL
   return new Date(time)
 }
@@ -114,25 +115,27 @@ const digits = (s: string, i: number, j: number): number => {
 }
 
 /**
- * The two forms databases write most, read without a regex: `YYYY-MM-DDTHH:MM:SS.sssZ` (what
- * `toISOString` gives, so what SQLite holds for a Date) and `YYYY-MM-DD HH:MM:SS` (SQL text, UTC).
+ * The forms databases write most, read without a regex: `YYYY-MM-DD HH:MM:SS[.sss]` (SQL text,
+ * UTC: what SQLite holds for a Date and what `CURRENT_TIMESTAMP` writes) and
+ * `YYYY-MM-DDTHH:MM:SS.sssZ` (what `toISOString` gives, what older SQLite rows may hold).
  * Anything else, or anything odd in these, goes to `parseDateText`, whose results these match.
  */
 const parseCommonDate = (s: string): Date | typeof FAIL => {
   const n = s.length
   const iso = n === 24 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(23) === 90 /* Z */
-  if ((iso || (n === 19 && s.charCodeAt(10) === 32 /* space */)) && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58) {
+  const fraction = iso || (n === 23 && s.charCodeAt(10) === 32 /* space */ && s.charCodeAt(19) === 46 /* . */)
+  if ((fraction || (n === 19 && s.charCodeAt(10) === 32 /* space */)) && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58) {
     const y = digits(s, 0, 4)
     const mo = digits(s, 5, 7)
     const d = digits(s, 8, 10)
     const h = digits(s, 11, 13)
     const mi = digits(s, 14, 16)
     const sec = digits(s, 17, 19)
-    const ms = iso ? digits(s, 20, 23) : 0
+    const ms = fraction ? digits(s, 20, 23) : 0
     if ((y | mo | d | h | mi | sec | ms) >= 0 && mo >= 1 && mo <= 12 && d >= 1) {
       const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
       // Impossible dates (2023-02-30) are left to parseDateText, which refuses them.
-      if (d <= DAYS[mo - 1] + (leap ? 1 : 0)) return new Date(Date.UTC(y, mo - 1, d, h, mi, sec, ms))
+      if (d <= DAYS[mo - 1] + (leap ? 1 : 0)) return new Date(utcTime(y, mo - 1, d, h, mi, sec, ms))
     }
   }
   return parseDateText(s)
@@ -145,9 +148,9 @@ const dateFast: FastDecode = (u) => {
 }
 
 /**
- * A point in time: decodes a `Date` (PostgreSQL, mysql2), ISO-8601 text (what SQLite stores)
- * and `YYYY-MM-DD HH:MM:SS[.fff]` text, read as UTC when it carries no zone; encodes to a
- * `Date` (SQLite stores its ISO text).
+ * A point in time: decodes a `Date` (PostgreSQL, mysql2), `YYYY-MM-DD HH:MM:SS[.fff]` text
+ * (what SQLite stores) and ISO-8601 text, read as UTC when it carries no zone; encodes to a
+ * `Date` (SQLite stores it as `YYYY-MM-DD HH:MM:SS[.fff]` UTC text).
  *
  * @example
  * const Post = t.type({ id: t.number, publishedAt: date })

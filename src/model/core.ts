@@ -52,6 +52,10 @@ export interface ModelCore {
   readonly filled: ReadonlySet<string>
   /** Row-level refinements of the codec (`t.refinement(t.type(...), ...)`), checked on input too. */
   readonly checks: readonly { readonly name: string; readonly predicate: (row: unknown) => boolean }[]
+  /** The name the table goes by inside a subquery whose enclosing query reads the same table. */
+  readonly alias?: string
+  /** The tables (or aliases) of the queries around a relation subquery, innermost last. */
+  readonly enclosing?: readonly string[]
 }
 
 /** What `model()` was given, kept so `relate()` can rebuild the model inside a graph. */
@@ -133,6 +137,24 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
     filled,
     checks: shape.checks,
   })
+}
+
+/**
+ * The model as read inside a subquery: under `alias` when one is given (its columns are then
+ * qualified by the alias), knowing the tables of the queries around it.
+ *
+ * @example
+ * scopedCore(Employee.core, ['employees'], 'rk_1').column('id') // rk_1.id
+ */
+export const scopedCore = (core: ModelCore, enclosing: readonly string[], alias?: string): ModelCore => {
+  if (alias === undefined) return Object.freeze({ ...core, enclosing })
+  const columns = new Map(core.fields.map((f) => [f.name, col(`${alias}.${f.column}`) as ColumnRef]))
+  const column = (field: string): ColumnRef => {
+    const c = columns.get(field)
+    if (c === undefined) throw dbError('QueryError', `${core.table} has no field "${field}"`)
+    return c
+  }
+  return Object.freeze({ ...core, enclosing, alias, column })
 }
 
 /** `a AND b AND ...` without empty parts; undefined when nothing is left. */

@@ -5,7 +5,8 @@
  * the value as it is when an inline test says it already has the field's type (the common
  * case: a string for `t.string`), and otherwise runs the field's fast decoder. It writes the
  * decoded rows into the array the driver returned, so a 1000-row read allocates 1000 row
- * objects and nothing else per row.
+ * objects and nothing else per row. Where generating code is refused (a Content Security Policy,
+ * `node --disallow-code-generation-from-strings`) the same mapping runs as a loop over the fields.
  */
 import * as t from 'io-ts'
 import { dbError, type DecodeError, type FieldIssue } from '../errors.js'
@@ -92,7 +93,7 @@ export type RowMapper = (rows: Row[]) => unknown[]
  * const map = compileMapper(fields, [], 'users')
  * map([{ id: 1, name: 'Ada' }])
  */
-export const compileMapper = (fields: readonly Field[], checks: Shape['checks'], table: string): RowMapper => {
+export const compileMapper = (fields: readonly Field[], checks: Shape['checks'], table: string, options: { readonly generate?: boolean } = {}): RowMapper => {
   const args: string[] = ['F', 'failAt', 'checkFailed']
   const values: unknown[] = [FAIL, failAt, checkFailed]
   const lines: string[] = []
@@ -123,8 +124,7 @@ return function decodeRows(rows) {
   }
   return rows;
 };`
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const inner = new Function(...args, source)(...values) as RowMapper
+  const inner = (options.generate === false ? undefined : generate(args, source, values)) ?? interpretedMapper(fields, checks)
   return (rows) => {
     // Keep the raw rows for the report: the mapper overwrites them as it goes.
     try {
@@ -136,11 +136,54 @@ return function decodeRows(rows) {
   }
 }
 
+/** The generated function, or undefined where code generation is refused (a Content Security Policy, `--disallow-code-generation-from-strings`). */
+const generate = (args: readonly string[], source: string, values: readonly unknown[]): RowMapper | undefined => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    return new Function(...args, source)(...values) as RowMapper
+  } catch (e) {
+    if (e instanceof EvalError) return undefined
+    throw e
+  }
+}
+
+/**
+ * The same mapper as `compileMapper` generates, as a loop over the fields: used where code
+ * generation is refused. Same rows, same property order, same failures; slower.
+ *
+ * @example
+ * const map = interpretedMapper(fields, [])
+ * map([{ id: 1, name: 'Ada' }])
+ */
+export const interpretedMapper = (fields: readonly Field[], checks: Shape['checks']): RowMapper => {
+  const decoders = fields.map((f) => fastDecoder(f.codec))
+  return (rows) => {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]
+      const o: Record<string, unknown> = {}
+      for (let k = 0; k < fields.length; k++) {
+        const f = fields[k]
+        const v = r[f.column]
+        if (f.optional && (v === null || v === undefined)) {
+          o[f.name] = undefined
+          continue
+        }
+        const x = decoders[k](v)
+        if (x === FAIL) failAt(i, k)
+        o[f.name] = x
+      }
+      for (let j = 0; j < checks.length; j++) if (!checks[j].predicate(o)) checkFailed(i, j)
+      rows[i] = o
+    }
+    return rows
+  }
+}
+
 const decodeFailure = (f: MapFailure, rows: readonly Row[], fields: readonly Field[], checks: Shape['checks'], table: string): DecodeError => {
   const raw = rows[f.index]
   if (f.field < 0) {
     const c = checks[f.check ?? 0]
-    return dbError('DecodeError', `a row of ${table} does not satisfy ${c.name}`, { issues: [{ path: '', rule: c.name, message: `row does not satisfy ${c.name}` }] })
+    return dbError('DecodeError', `a row of ${table} does not satisfy ${c.name}`, { issues: [{ path: '', rule: c.name, message: `row does not satisfy ${c.name}` }] }) as DecodeError
   }
   const field = fields[f.field]
   const value = raw[field.column]
@@ -150,7 +193,7 @@ const decodeFailure = (f: MapFailure, rows: readonly Row[], fields: readonly Fie
     'DecodeError',
     `column "${field.column}" of ${table} (field ${field.name}) does not decode as ${rule}: got ${show(value)}`,
     { issues: issues.map((i) => ({ ...i, message: `column "${field.column}": ${i.message}` })) },
-  )
+  ) as DecodeError
 }
 
 /** A short, safe rendering of a value for messages. */

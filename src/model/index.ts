@@ -1,11 +1,11 @@
 /**
  * Models: io-ts records with validation, CRUD, typed queries, relations and behaviours.
  */
-export { model, relate, type AnyModel, type InsertOf, type KeyOf, type Materialize, type Model, type ModelConfig, type ModelTypes, type Modifier, type Out, type Patch, type PathTree, type Paths, type Related, type Simplify, type TargetAt, type TypesOf } from './model.js'
+export { model, relate, type AnyModel, type CreateManyOptions, type InsertOf, type KeyOf, type Materialize, type Model, type ModelConfig, type ModelTypes, type Modifier, type Out, type Patch, type PathTree, type Paths, type Related, type Simplify, type TargetAt, type TypesOf } from './model.js'
 export { bool, bytes, date, decimal, fastDecoder, FAIL, float, int64, integer, jsonOf, nullable, uuid, withFastDecode, type FastDecode } from './codecs.js'
 export { snakeCase, type Naming } from './core.js'
 export type { Field, ModelCodec } from './decode.js'
-export { queryKit, unscoped, type CompareOp, type Condition, type ConditionFn, type Match, type ModelQuery, type QueryKit, type TextOp, type Transform, type WhereInput } from './query.js'
+export { isModelQuery, queryKit, subqueryOf, unscoped, type CompareOp, type Computed, type Condition, type ConditionFn, type Match, type ModelQuery, type QueryKit, type TextOp, type Transform, type WhereInput } from './query.js'
 export { belongsTo, hasMany, hasOne, manyToMany, type AnyRelation, type BelongsTo, type HasMany, type HasOne, type KeyFields, type ManyToMany } from './relations.js'
 export {
   hookError, onlyDeleted, optimisticLock, softDelete, timestamps, uuidPrimaryKey, withDeleted,
@@ -14,3 +14,5 @@ export {
 export { rule, type ValidationIssue, type Validator } from './validate.js'
 export { compileQuery, type BatchOptions, type Page } from './read.js'
 export type { UpsertOptions } from './write.js'
+export type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
+export { withUniqueDetail } from './unique.js'

@@ -19,24 +19,30 @@
  * Every I/O function returns `TaskEither<DbError, ...>`.
  */
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
-import type { Option } from 'fp-ts/lib/Option.js'
+import { none, some, type Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type * as t from 'io-ts'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
-import { sql, type Fragment } from '../sql.js'
+import type { Expr, SelectLike } from '../ast.js'
+import { and as andExpr, exists as existsExpr, not as notExpr, raw as rawExpr } from '../query.js'
+import { fix } from '../record.js'
+import { isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
 import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
   allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, firstRow, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
 } from './read.js'
-import { baseQuery, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, type WhereInput } from './query.js'
+import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
+import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
+import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
+import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
 } from './write.js'
 
 // ---------------------------------------------------------------- type-level helpers
@@ -114,7 +120,22 @@ export type Modifier<D extends ModelTypes, P extends string> = (
 /** An update's patch: any field but the primary key. */
 export type Patch<D extends ModelTypes> = Partial<Omit<D['row'], D['pk'] & keyof D['row']>>
 
+/** Relation names of a model. */
+type RelName<D extends ModelTypes> = keyof D['relations'] & Paths<D['graph'], D['name']> & string
+/** The row type of a relation's target. */
+type TargetRow<D extends ModelTypes, P> = RowIn<D['graph'], TargetOf<RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>]>>
+/** A transform adding a computed column `A` of type `V` to the selection. */
+type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Simplify<S & { readonly [K in A]: V }>, T>
+/** The group fields `groupBy` marked on a selection type (none without `groupBy`). */
+type GroupOf<S> = S extends Grouped<infer G> ? G : {}
+
 // ---------------------------------------------------------------- the model record
+
+/** Options of `Model.createMany`. */
+export interface CreateManyOptions {
+  /** Read the stored rows back (RETURNING, or a read by key). Default true; false returns the count inserted. */
+  readonly returning?: boolean
+}
 
 /** A model: its description, its query functions, its reads and writes. */
 export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
@@ -178,6 +199,59 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   /** A page of rows (1-based) and the total count. @example pipe(Track.query, Track.paginate(db, { page: 2, perPage: 25 })) */
   readonly paginate: (db: Backend, page: { readonly page: number; readonly perPage: number }) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
 
+  // ---- subqueries and relation filters (one statement, EXISTS / IN)
+  /**
+   * Keep rows that have a related row (matching the modifier): `EXISTS (...)`. A dotted path
+   * nests (`'articles.tags'`); the modifier applies to its last step.
+   * @example pipe(A.Article.query, A.Article.whereHas('tags', (q, Tag) => pipe(q, Tag.where('name', '=', 'dragons'))), A.Article.all(db))
+   */
+  readonly whereHas: <P extends Paths<D['graph'], D['name']>>(relation: P, modify?: Modifier<D, P>) => Transform<D['row']>
+  /** Keep rows without a related row (matching the modifier): `NOT EXISTS (...)`. @example pipe(A.User.query, A.User.whereDoesntHave('articles'), A.User.all(db)) */
+  readonly whereDoesntHave: <P extends Paths<D['graph'], D['name']>>(relation: P, modify?: Modifier<D, P>) => Transform<D['row']>
+  /** `whereHas` as a condition, to combine with `or`, `and`, `not`. @example A.Article.or(A.Article.has('tags'), A.Article.cond('title', 'like', 'How%')) */
+  readonly has: <P extends Paths<D['graph'], D['name']>>(relation: P, modify?: Modifier<D, P>) => Condition<D['row']>
+  /** `whereDoesntHave` as a condition. @example A.User.not(A.User.doesntHave('articles')) */
+  readonly doesntHave: <P extends Paths<D['graph'], D['name']>>(relation: P, modify?: Modifier<D, P>) => Condition<D['row']>
+  /**
+   * Keep rows for which a subquery has a row: `EXISTS (subquery)`; correlate it through
+   * `Model.column(...)` or core builders. A model query or a SELECT.
+   * @example pipe(User.query, User.whereExists(pipe(Post.query, Post.where(Post.raw(sql`${Post.column('userId')} = ${User.column('id')}`)))), User.all(db))
+   */
+  readonly whereExists: (subquery: ModelQuery<any, any, any> | SelectLike) => Transform<D['row']>
+  /** `NOT EXISTS (subquery)`. @example pipe(User.query, User.whereNotExists(from('bans')), User.all(db)) */
+  readonly whereNotExists: (subquery: ModelQuery<any, any, any> | SelectLike) => Transform<D['row']>
+
+  // ---- computed columns (read with the rows, in the same statement)
+  /**
+   * The number of related rows (matching the modifier) as `<relation>Count` (or `alias`).
+   * @example pipe(A.Article.query, A.Article.withCount('favoritedBy'), A.Article.all(db)) // rows have favoritedByCount
+   */
+  readonly withCount: <P extends RelName<D>, A extends string = `${P}Count`>(relation: P, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, number>
+  /** Whether a related row exists, as `<relation>Exists` (or `alias`). @example pipe(A.Article.query, A.Article.withExists('favoritedBy', (q, U) => pipe(q, U.where('id', '=', me))), A.Article.all(db)) */
+  readonly withExists: <P extends RelName<D>, A extends string = `${P}Exists`>(relation: P, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, boolean>
+  /** SUM of a related field as `<relation>Sum<Field>` (null without related rows). @example pipe(C.Invoice.query, C.Invoice.withSum('lines', 'quantity'), C.Invoice.all(db)) */
+  readonly withSum: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Sum${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
+  /** MAX of a related field as `<relation>Max<Field>`. @example pipe(A.User.query, A.User.withMax('articles', 'createdAt'), A.User.all(db)) */
+  readonly withMax: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Max${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
+  /**
+   * A selected expression read with every row under `name`, decoded with `codec` (numeric text
+   * is read as a number for number codecs).
+   * @example pipe(Post.query, Post.computed('titleLength', t.number, sql`length(${Post.column('title')})`), Post.all(db))
+   */
+  readonly computed: <N extends string, C extends t.Any>(name: N, codec: C, expr: Expr | Fragment) => WithColumn<D, N, t.TypeOf<C>>
+
+  // ---- grouping
+  /** Group by fields; `aggregate` then returns one row per group. @example pipe(Invoice.query, Invoice.groupBy('customerId'), Invoice.aggregate(db, (a) => ({ n: a.count(), total: a.sum('total') }))) */
+  readonly groupBy: <K extends keyof D['row'] & string>(...fields: readonly K[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Grouped<Pick<D['row'], K>>, T>
+  /**
+   * Aggregates of the query, one row per group (`groupBy`) or one row for the whole query,
+   * decoded: counts as integers, sums and extremes with the field's codec, averages as numbers.
+   * @example pipe(Invoice.query, Invoice.groupBy('country'), Invoice.aggregate(db, (a) => ({ n: a.count(), s: a.sum('total') })))
+   */
+  readonly aggregate: <A extends Readonly<Record<string, Agg<unknown>>>>(db: Backend, spec: (a: AggKit<D['row']>) => A) => <S>(q: ModelQuery<D['row'], S, any>) => TaskEither<DbError, Simplify<GroupOf<S> & AggOut<A>>[]>
+  /** COUNT(DISTINCT field) of the query. @example pipe(Invoice.query, Invoice.countDistinct(db, 'customerId')) */
+  readonly countDistinct: (db: Backend, field: keyof D['row'] & string) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number>
+
   // ---- rows by key and condition
   /** The row with this primary key (a prepared query per backend). @example User.find(db, 1) */
   readonly find: (db: Backend, key: D['key']) => TaskEither<DbError, Option<D['row']>>
@@ -191,8 +265,21 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   // ---- writes
   /** Validate, run the hooks, insert; returns the stored row (generated key and defaults included). @example User.create(db, { email: 'ada@example.com', name: 'Ada' }) */
   readonly create: (db: Backend, input: D['insert']) => TaskEither<DbError, D['row']>
-  /** Validate every row, then insert them in chunks, in one transaction. @example User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }]) */
-  readonly createMany: (db: Backend, inputs: readonly D['insert'][]) => TaskEither<DbError, D['row'][]>
+  /**
+   * Validate every row, then insert them in chunks, in one transaction, returning the stored
+   * rows. With `{ returning: false }` nothing is read back (no RETURNING): one multi-row INSERT
+   * compiled once and run per chunk under the engine's parameter limit, and the result is the
+   * number of rows inserted.
+   *
+   * @example
+   * User.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }])   // the rows
+   * User.createMany(db, manyInputs, { returning: false })                                   // how many
+   */
+  readonly createMany: {
+    (db: Backend, inputs: readonly D['insert'][]): TaskEither<DbError, D['row'][]>
+    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: false }): TaskEither<DbError, number>
+    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): TaskEither<DbError, D['row'][]>
+  }
   /** Write the fields of `patch` whose value changes; returns the updated row. @example User.update(db, user, { name: 'Ada Lovelace' }) */
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
   /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
@@ -281,7 +368,14 @@ export interface Described<C extends ModelCodec, PK, Rels, B, Sc, Df> {
 
 // ---------------------------------------------------------------- building
 
-/** Build the record of a model from its definition (and its graph, once related). */
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
+
+/**
+ * Build the record of a model from its definition (and its graph, once related). The record
+ * is open (`fix`): `findOrFail` goes through `find`; `first`, `findBy` and `refresh` through
+ * `all`; `load` through `include`; `createMany` through `create` when it is overridden. So
+ * `extend(User, (self, base) => ({ find: ... }))` changes every function built on `find`.
+ */
 const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> => {
   const behaviours: AnyBehaviour[] = [...(definition.behaviours ?? []), ...(definition.hooks === undefined ? [] : [hooksBehaviour(definition.hooks)])]
   const core = buildCore({ ...definition, behaviours }, graph)
@@ -292,89 +386,172 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
   const scopes = definition.scopes?.(kit) ?? {}
   type Q = ModelQuery<any, any, any>
 
-  const load = (db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => {
+  const load = (db: Backend, rows: unknown, includes: readonly IncludeSpec[]) => {
     const list = (Array.isArray(rows) ? rows : [rows]).map((r) => ({ ...(r as object) })) as Record<string, unknown>[]
-    const loaded = loadIncludes(db, core, list, [{ path: path.split('.'), modify }])
+    const loaded = loadIncludes(db, core, list, includes)
     return () => loaded().then((r) => (r._tag === 'Left' ? r : right(Array.isArray(rows) ? list : list[0])))
   }
 
-  const model: Omit<Model<any>, '~types'> = {
-    ...kit,
-    table: core.table,
-    codec: definition.codec,
-    primaryKey: core.primaryKey.map((f) => f.name),
-    columns: Object.fromEntries(core.fields.map((f) => [f.name, f.column])),
-    relations: definition.relations ?? {},
-    scopes,
-    query,
-    column: (field) => {
-      const c = core.column(field)
-      return sql`${sql.id([c.table!, c.name])}`
-    },
-    select: (...fields) => {
-      const unknown = fields.find((f) => !core.byName.has(f))
-      return (q: Q) => (unknown === undefined ? Object.freeze({ ...q, fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
-    },
-    include: (path: string, modify?: unknown) => (q: Q) =>
-      Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }),
-
-    all: (db) => (q: Q) => allRows(db, q) as never,
-    first: (db) => (q: Q) => firstRow(db, q) as never,
-    batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,
-    each: (db, options) => (q: Q) => ({
-      async *[Symbol.asyncIterator]() {
-        for await (const batch of batchRows(db, q, options)) yield* batch
-      },
-    }) as never,
-    count: (db) => (q: Q) => countRows(db, q),
-    exists: (db) => (q: Q) => anyRow(db, q),
-    sum: (db, field) => (q: Q) => fieldAggregate(db, q, 'sum', field) as never,
-    avg: (db, field) => (q: Q) => average(db, q, field),
-    min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
-    max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
-    pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
-    paginate: (db, p) => (q: Q) => pageOf(db, q, p.page, p.perPage) as never,
-
-    find: (db, key) => find(db, key),
-    findOrFail: (db, key) => {
-      const t = find(db, key)
-      return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'None' ? left(notFound(core, key)) : right(r.right.value)))
-    },
-    findBy: (db, w) => firstRow(db, kit.where(w as never)(query)),
-    refresh: (db, row) => {
-      const key = keyOfRow(core, row as Record<string, unknown>)
-      const r = firstRow(db, Object.freeze({ ...query, where: keyCondition(core, key), unscoped: true }))
-      return () => r().then((x) => (x._tag === 'Left' ? x : x.right._tag === 'None' ? left(notFound(core, key)) : right(x.right.value)))
-    },
-
-    create: (db, input) => createRow(db, core, defaults, input as Record<string, unknown>),
-    createMany: (db, inputs) => createRows(db, core, defaults, inputs as Record<string, unknown>[]),
-    update: (db, row, patch) => updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>),
-    updateWhere: (db, w, patch) => updateMatching(db, core, w, patch as Record<string, unknown>),
-    delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),
-    deleteWhere: (db, w) => deleteMatching(db, core, w),
-    upsert: (db, input, options) => upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {}),
-    restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
-
-    load: load as never,
-
-    decode: (raw) => {
-      try {
-        return right(core.mapper()([{ ...raw }])[0])
-      } catch (e) {
-        return left(isDbError(e) ? e : toDbError(e))
-      }
-    },
-    validate: (input) => {
-      const r = checkInsert(core, defaults, (input ?? {}) as Record<string, unknown>)
-      return r._tag === 'Left' ? left(validationError(core.table, r.left)) : right(r.right)
-    },
-
-    core,
-    definition,
+  // Defaults that other functions fall back on when they are not overridden (compared by identity).
+  const create: Model<any>['create'] = (db, input) => withUniqueDetail(db, core, createRow(db, core, defaults, input as Record<string, unknown>))
+  const withColumn = (make: (q: Q) => Computed) => (q: Q): Q => {
+    try {
+      const c = make(q)
+      return Object.freeze({ ...q, computed: [...(q.computed ?? []).filter((x) => x.name !== c.name), c] })
+    } catch (e) {
+      return failed(q, e)
+    }
   }
-  return Object.freeze(model) as Model<any>
+  const relationCondition = (path: string, modify: unknown, negated: boolean): Condition<any> => {
+    try {
+      return Object.freeze({ _tag: 'Condition', expr: relationFilter(core, path, modify as SubModifier | undefined, negated) })
+    } catch (e) {
+      return Object.freeze({ _tag: 'Condition', expr: andExpr(), error: toDbError(e) })
+    }
+  }
+  const relationWhere = (path: string, modify: unknown, negated: boolean) => (q: Q): Q => {
+    try {
+      // Built from the query's own model: inside a relation modifier it may be read under an alias.
+      const e = relationFilter(q.core, path, modify as SubModifier | undefined, negated)
+      return Object.freeze({ ...q, where: q.where === undefined ? e : andExpr(q.where, e) })
+    } catch (e) {
+      return failed(q, e)
+    }
+  }
+  const existsWhere = (sub: unknown, negated: boolean) => (q: Q): Q => {
+    try {
+      const e = existsExpr(subqueryOf(sub, 'any'))
+      const c = negated ? notExpr(e) : e
+      return Object.freeze({ ...q, where: q.where === undefined ? c : andExpr(q.where, c) })
+    } catch (e) {
+      return failed(q, e)
+    }
+  }
+
+  return fix<Model<any>>((self) => {
+    const m: Omit<Model<any>, '~types'> = {
+      ...kit,
+      table: core.table,
+      codec: definition.codec,
+      primaryKey: core.primaryKey.map((f) => f.name),
+      columns: Object.fromEntries(core.fields.map((f) => [f.name, f.column])),
+      relations: definition.relations ?? {},
+      scopes,
+      query,
+      column: (field) => {
+        const c = core.column(field)
+        return sql`${sql.id([c.table!, c.name])}`
+      },
+      select: (...fields) => {
+        const unknown = fields.find((f) => !core.byName.has(f))
+        return (q: Q) => (unknown === undefined ? Object.freeze({ ...q, fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
+      },
+      include: (path: string, modify?: unknown) => (q: Q) =>
+        Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }),
+
+      all: (db) => (q: Q) => allRows(db, q) as never,
+      first: (db) => (q: Q) => {
+        const t = self.all(db)(Object.freeze({ ...q, limit: 1 }))
+        return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0])))) as never
+      },
+      batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,
+      each: (db, options) => (q: Q) => ({
+        async *[Symbol.asyncIterator]() {
+          for await (const batch of batchRows(db, q, options)) yield* batch
+        },
+      }) as never,
+      count: (db) => (q: Q) => countRows(db, q),
+      exists: (db) => (q: Q) => anyRow(db, q),
+      sum: (db, field) => (q: Q) => fieldAggregate(db, q, 'sum', field) as never,
+      avg: (db, field) => (q: Q) => average(db, q, field),
+      min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
+      max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
+      pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
+      paginate: (db, p) => (q: Q) => pageOf(db, q, p.page, p.perPage) as never,
+
+      find: (db, key) => find(db, key),
+      findOrFail: (db, key) => {
+        const t = self.find(db, key)
+        return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'None' ? left(notFound(core, key)) : right(r.right.value)))
+      },
+      findBy: (db, w) => self.first(db)(self.where(w as never)(self.query)) as never,
+      refresh: (db, row) => {
+        const key = keyOfRow(core, row as Record<string, unknown>)
+        const r = self.first(db)(Object.freeze({ ...self.query, where: keyCondition(core, key), unscoped: true }))
+        return () => r().then((x) => (x._tag === 'Left' ? x : x.right._tag === 'None' ? left(notFound(core, key)) : right(x.right.value)))
+      },
+
+      create,
+      // Batched unless `create` is overridden: then each row goes through it, in one transaction.
+      createMany: ((db: Backend, inputs: readonly Record<string, unknown>[], options?: CreateManyOptions) => {
+        if (self.create === create) {
+          return options?.returning === false
+            ? withUniqueDetail(db, core, createRowsPlain(db, core, defaults, inputs))
+            : withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[]))
+        }
+        return db.transaction((tx) => async () => {
+          const out: Record<string, unknown>[] = []
+          for (const input of inputs) {
+            const r = await self.create(tx, input as never)()
+            if (r._tag === 'Left') return r
+            out.push(r.right)
+          }
+          return right(options?.returning === false ? out.length : out)
+        })
+      }) as Model<ModelTypes>['createMany'],
+      update: (db, row, patch) => withUniqueDetail(db, core, updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)),
+      updateWhere: (db, w, patch) => withUniqueDetail(db, core, updateMatching(db, core, w, patch as Record<string, unknown>)),
+      delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),
+      deleteWhere: (db, w) => deleteMatching(db, core, w),
+      upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
+      restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
+
+      load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => load(db, rows, self.include(path as never, modify as never)(self.query).includes)) as never,
+
+      whereHas: (path, modify) => relationWhere(path, modify, false) as never,
+      whereDoesntHave: (path, modify) => relationWhere(path, modify, true) as never,
+      has: (path, modify) => relationCondition(path, modify, false),
+      doesntHave: (path, modify) => relationCondition(path, modify, true),
+      whereExists: (sub) => existsWhere(sub, false) as never,
+      whereNotExists: (sub) => existsWhere(sub, true) as never,
+      withCount: (rel, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'count', undefined, modify as SubModifier | undefined, alias ?? `${rel}Count`)) as never,
+      withExists: (rel, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'exists', undefined, modify as SubModifier | undefined, alias ?? `${rel}Exists`)) as never,
+      withSum: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'sum', field, modify as SubModifier | undefined, alias ?? `${rel}Sum${capitalize(field)}`)) as never,
+      withMax: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'max', field, modify as SubModifier | undefined, alias ?? `${rel}Max${capitalize(field)}`)) as never,
+      computed: (name, codec, expr) => withColumn(() => ({
+        name,
+        expr: isFragment(expr) ? rawExpr(expr) : expr,
+        decode: aggregateDecoder(codec, `${core.table}.${name}`),
+      })) as never,
+      groupBy: (...fields) => (q: Q) => {
+        const unknown = fields.find((f) => !core.byName.has(f))
+        return (unknown === undefined ? Object.freeze({ ...q, group: fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`))) as never
+      },
+      aggregate: (db, spec) => (q: Q) => aggregateRows(db, q, spec(aggKit)) as never,
+      countDistinct: (db, field) => (q: Q) => {
+        const t = aggregateRows(db, { ...q, group: undefined, order: [], limit: undefined, offset: undefined }, { n: aggKit.countDistinct(field) })
+        return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right[0].n as number)))
+      },
+
+      decode: (raw) => {
+        try {
+          return right(core.mapper()([{ ...raw }])[0])
+        } catch (e) {
+          return left(isDbError(e) ? e : toDbError(e))
+        }
+      },
+      validate: (input) => {
+        const r = checkInsert(core, defaults, (input ?? {}) as Record<string, unknown>)
+        return r._tag === 'Left' ? left(validationError(core.table, r.left)) : right(r.right)
+      },
+
+      core,
+      definition,
+    }
+    return m as Model<any>
+  })
 }
+
 
 /**
  * Define a model from an io-ts codec.

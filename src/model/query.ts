@@ -9,9 +9,9 @@
  * value of the wrong type does not compile. A model query compiles to the query data of
  * `src/ast.ts` (`toSelect`), so dialect overrides (`limitOffset`, quoting, ...) apply to it.
  */
-import type { Expr, OrderItem, SelectNode } from '../ast.js'
+import type { Expr, OrderItem, SelectLike, SelectNode } from '../ast.js'
 import {
-  and, between, eq, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
+  and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
   select as selectCols, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
@@ -42,9 +42,46 @@ export interface ModelQuery<R, S = R, T = {}> {
    * the types): every terminal returns it as a Left instead of running.
    */
   readonly error?: DbError
+  /** Expressions read with the rows, each decoded with its own codec (`withCount`, `computed`). */
+  readonly computed?: readonly Computed[]
+  /** The fields `groupBy` groups by (read by `aggregate`). */
+  readonly group?: readonly string[]
   readonly __row?: (r: R) => R
   readonly __selected?: S
   readonly __tree?: T
+}
+
+/** A selected expression added to each row under `name`, decoded by `decode` (which throws a DbError). */
+export interface Computed {
+  readonly name: string
+  readonly expr: Expr
+  readonly decode: (value: unknown) => unknown
+}
+
+/** True for a model query. */
+export const isModelQuery = (u: unknown): u is ModelQuery<any, any, any> =>
+  typeof u === 'object' && u !== null && (u as { _tag?: unknown })._tag === 'ModelQuery'
+
+/**
+ * A subquery as query data: a model query must read exactly one field (`select`); a SELECT
+ * (or set operation) is used as it is.
+ */
+export const subqueryOf = (u: unknown, columns: 'one' | 'any' = 'one'): SelectLike => {
+  if (isModelQuery(u)) {
+    if (u.error !== undefined) throw u.error
+    if (columns === 'any') return toSelect(u)
+    if (u.fields?.length !== 1) throw dbError('QueryError', `${u.core.table}: a model query used as a subquery must select exactly one field`)
+    return { ...toSelect(u), columns: [{ expr: u.core.column(u.fields[0]) }] }
+  }
+  const k = (u as { kind?: unknown } | null)?.kind
+  if (k === 'select' || k === 'compound') return u as SelectLike
+  throw dbError('QueryError', 'expected a model query or a SELECT as a subquery')
+}
+
+const isSubquery = (u: unknown): boolean => {
+  if (isModelQuery(u)) return true
+  const k = (u as { kind?: unknown } | null)?.kind
+  return !Array.isArray(u) && (k === 'select' || k === 'compound')
 }
 
 /** A relation to load with a query: a path of relation names and an optional modifier for its last step. */
@@ -80,6 +117,8 @@ export interface ConditionFn<R, Out> {
   <K extends keyof R & string>(field: K, op: CompareOp, value: R[K]): Out
   <K extends keyof R & string>(field: K, op: TextOp, pattern: string): Out
   <K extends keyof R & string>(field: K, op: 'in' | 'not in', values: readonly R[K][]): Out
+  /** `field IN (subquery)`: a model query selecting one field of the same type, or a SELECT. */
+  <K extends keyof R & string>(field: K, op: 'in' | 'not in', subquery: ModelQuery<any, { readonly [F in string]: R[K] }, any> | SelectLike): Out
   <K extends keyof R & string>(field: K, op: 'between' | 'not between', low: R[K], high: R[K]): Out
   <K extends keyof R & string>(field: K, op: 'is null' | 'is not null'): Out
   (condition: WhereInput<R>): Out
@@ -119,8 +158,8 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
   switch (op) {
     case 'is null': return isNull(c)
     case 'is not null': return isNotNull(c)
-    case 'in': return isIn(c, (a as readonly unknown[]).map(enc))
-    case 'not in': return notIn(c, (a as readonly unknown[]).map(enc))
+    case 'in': return isIn(c, isSubquery(a) ? subqueryOf(a) : (a as readonly unknown[]).map(enc))
+    case 'not in': return notIn(c, isSubquery(a) ? subqueryOf(a) : (a as readonly unknown[]).map(enc))
     case 'between': return between(c, enc(a), enc(b))
     case 'not between': return not(between(c, enc(a), enc(b)))
     case '=': if (a === null) return isNull(c); break
@@ -241,7 +280,8 @@ export const scopeCondition = (core: ModelCore, options: QueryOptions): Expr | u
 export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly string[] = []): SelectNode => {
   const core = q.core
   const names = selectedFields(q, extraFields)
-  const base = selectCols(...names.map((n) => core.column(n)))(from(core.table))
+  const extra = (q.computed ?? []).map((c) => as(c.expr, c.name))
+  const base = selectCols(...names.map((n) => core.column(n)), ...extra)(from(core.alias === undefined ? core.table : { ...table(core.table), alias: core.alias }))
   return Object.freeze({
     ...base,
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),

@@ -54,7 +54,11 @@ export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<
 
 /** Decode raw rows of a query (its selected fields), then load its relations. */
 const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], names: readonly string[] | undefined): Promise<Either<DbError, Record<string, unknown>[]>> => {
+  const computed = q.computed ?? []
+  // The mapper replaces each raw row with the decoded one: read the computed values first.
+  const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
   const rows = q.core.mapper(names)(raw) as Record<string, unknown>[]
+  if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
   if (q.includes.length === 0) return right(rows)
   const loaded = await loadIncludes(db, q.core, rows, q.includes)()
   return loaded._tag === 'Left' ? loaded : right(rows)
@@ -225,7 +229,7 @@ export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> =
 /** One field of every row. */
 export const pluckField = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, unknown[]> => {
   if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
-  const t = allRows(db, Object.freeze({ ...q, fields: [field], includes: [] }))
+  const t = allRows(db, Object.freeze({ ...q, fields: [field], includes: [], computed: undefined }))
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.map((row) => row[field]))))
 }
 
@@ -295,14 +299,20 @@ export const finder = (core: ModelCore) => {
       ? { k0: arg(0, key) }
       : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])]))
     const prepared = p
-    return () => prepared.first(args)().then((r) => {
+    const decode = (r: Either<DbError, Option<Record<string, unknown>>>): Either<DbError, Option<Record<string, unknown>>> => {
       if (r._tag === 'Left' || r.right._tag === 'None') return r
       try {
         return right(some(mapper([r.right.value])[0] as Record<string, unknown>))
       } catch (e) {
         return left(toDbError(e))
       }
-    })
+    }
+    return () => {
+      // Without a Promise per step where the backend answers synchronously.
+      const s = db.sync
+      if (prepared.sync !== undefined && s !== undefined && s.ready()) return Promise.resolve(decode(prepared.sync.first(args)()))
+      return prepared.first(args)().then(decode)
+    }
   }
 }
 

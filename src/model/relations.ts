@@ -171,7 +171,7 @@ export const keyOf = (v: unknown): string | number => {
 const fail = (message: string): DbError => dbError('QueryError', message)
 
 /** The key fields a relation joins on, on the given side: those given, or the primary key. */
-const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] => {
+export const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] => {
   if (given === undefined) return core.primaryKey
   const names = fieldList(given)
   if (names.length === 0) throw fail(`${core.table}: an empty list of fields (${what})`)
@@ -183,7 +183,7 @@ const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string):
 }
 
 /** Both sides of a relation name as many key fields. */
-const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], b: readonly unknown[], what: string): void => {
+export const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], b: readonly unknown[], what: string): void => {
   if (a.length !== b.length) throw fail(`${core.table}.${name}: ${what} has ${a.length} field(s) for a key of ${b.length}`)
 }
 
@@ -304,6 +304,15 @@ const perParent = (db: Backend, inner: SelectNode, partition: readonly Expr[], o
 const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modifiers']): ModelQuery<any, any, any> =>
   modifiers.reduce((q, m) => m(q, publicModel) as ModelQuery<any, any, any>, baseQuery(target) as ModelQuery<any, any, any>)
 
+/** Decode a relation's raw rows, with the computed columns its modifier added (`withCount`, ...). */
+const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[]): Record<string, unknown>[] => {
+  const computed = mq.computed ?? []
+  const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
+  const rows = target.mapper()(raw) as Record<string, unknown>[]
+  if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
+  return rows
+}
+
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
 const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node): Promise<void> => {
   const rel = core.relations[name]
@@ -325,7 +334,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const tkNames = tk.map((f) => f.name)
     const tkCols = tkNames.map((f) => target.column(f))
     const raw = await runChunks(db, distinctKeys(rows, fkNames), (chunk) => ({ ...base, where: where(keyIn(tkCols, tk, chunk)), limit: undefined, offset: undefined }))
-    const found = target.mapper()(raw) as Record<string, unknown>[]
+    const found = mapped(mq, target, raw)
     const byKey = new Map<string | number, Record<string, unknown>>()
     for (const t of found) {
       const k = rowKey(t, tkNames)
@@ -361,7 +370,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, from, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
       owners = raw.map((r) => rowKey(r, ownerAs))
-      found = target.mapper()(raw) as Record<string, unknown>[]
+      found = mapped(mq, target, raw)
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')
@@ -371,7 +380,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         const q = { ...base, where: where(keyIn(fkCols, fk, chunk)), limit: undefined, offset: undefined }
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
-      found = target.mapper()(raw) as Record<string, unknown>[]
+      found = mapped(mq, target, raw)
       owners = found.map((r) => rowKey(r, fkNames))
     }
     const groups = new Map<string | number, Record<string, unknown>[]>()

@@ -133,4 +133,4 @@ const runValidators = (core: ModelCore, values: Record<string, unknown>, known: 
  * validationError('users', [{ path: 'email', rule: 'required', message: 'email is required' }])
  */
 export const validationError = (table: string, issues: readonly FieldIssue[]): ValidationError =>
-  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || '(row)'}: ${i.rule}${i.value === undefined ? '' : ` (got ${show(i.value)})`}`).join('; ')}`, { issues })
+  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || '(row)'}: ${i.rule}${i.value === undefined ? '' : ` (got ${show(i.value)})`}`).join('; ')}`, { issues }) as ValidationError

@@ -78,16 +78,17 @@ const hasAllKeys = (core: ModelCore, v: Values): boolean => core.primaryKey.ever
 /** Compiled multi-row INSERT ... RETURNING statements, by backend, table, columns and row count. */
 const templates = new WeakMap<Backend, Map<string, Compiled>>()
 
-/** The INSERT of `count` rows of the given columns (all parameters) returning every column, compiled once per backend. */
-const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[], count: number): E.Either<DbError, Compiled> => {
+/** The INSERT of `count` rows of the given columns (all parameters), returning every column unless `plain`, compiled once per backend. */
+const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[], count: number, plain = false): E.Either<DbError, Compiled> => {
   let byKey = templates.get(db)
   if (byKey === undefined) templates.set(db, (byKey = new Map()))
-  const key = `${core.table}\0${columns.join('\0')}\0${count}`
+  const key = `${core.table}\0${columns.join('\0')}\0${count}${plain ? '\0plain' : ''}`
   const known = byKey.get(key)
   if (known !== undefined) return E.right(known)
   const row: Record<string, unknown> = {}
   for (const c of columns) row[c] = param(c)
-  const compiled = db.compile(returning(...core.fields.map((f) => f.column))(values(new Array(count).fill(row))(insertInto(core.table))))
+  const insert = values(new Array(count).fill(row))(insertInto(core.table))
+  const compiled = db.compile(plain ? insert : returning(...core.fields.map((f) => f.column))(insert))
   if (E.isRight(compiled)) {
     if (byKey.size >= 100) byKey.clear()
     byKey.set(key, compiled.right)
@@ -198,6 +199,60 @@ const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[])
   return out
 }
 
+/**
+ * Insert rows of validated values without reading anything back: per group of rows setting the
+ * same columns, one multi-row INSERT compiled once and run per chunk below `maxParams`
+ * (`executeBatch`), the last shorter chunk through its own. Returns how many rows were inserted.
+ */
+const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<number> => {
+  // Rows grouped by the fields they set (a bit mask of field positions, or a string past 30
+  // fields), each group's encoded values kept flat, row after row, ready to be cut into runs.
+  const fields = core.fields
+  const groups = new Map<number | string, { readonly fields: typeof fields; readonly cells: unknown[]; n: number }>()
+  for (const v of rows) {
+    let sig: number | string = 0
+    if (fields.length <= 30) {
+      for (let i = 0; i < fields.length; i++) if (v[fields[i].name] !== undefined) sig |= 1 << i
+    } else {
+      sig = fields.map((f) => (v[f.name] === undefined ? '0' : '1')).join('')
+    }
+    let g = groups.get(sig)
+    if (g === undefined) groups.set(sig, (g = { fields: fields.filter((f) => v[f.name] !== undefined), cells: [], n: 0 }))
+    for (const f of g.fields) g.cells.push(encodeField(f, v[f.name]))
+    g.n++
+  }
+  let inserted = 0
+  for (const g of groups.values()) {
+    const columns = g.fields.map((f) => f.column)
+    const width = columns.length
+    if (width === 0) {
+      // Every column takes its default: one statement per row (no multi-row form exists).
+      for (let i = 0; i < g.n; i++) inserted += (await must(db.execute(values({})(insertInto(core.table))))).rowsAffected
+      continue
+    }
+    const total = g.n
+    const size = Math.max(1, Math.min(1000, Math.floor(db.dialect.maxParams / width)))
+    const full = Math.floor(total / size)
+    const rest = total - full * size
+    const count = (results: readonly { readonly rowsAffected: number }[]) => {
+      for (const r of results) inserted += r.rowsAffected
+    }
+    if (full > 0) {
+      const sets: unknown[][] = []
+      for (let i = 0; i < full; i++) sets.push(g.cells.slice(i * size * width, (i + 1) * size * width))
+      const t = insertTemplate(db, core, columns, size, true)
+      if (E.isLeft(t)) throw t.left
+      count(await must(db.executeBatch(t.right, sets)))
+    }
+    if (rest > 0) {
+      const t = insertTemplate(db, core, columns, rest, true)
+      if (E.isLeft(t)) throw t.left
+      count(await must(db.executeBatch(t.right, [g.cells.slice(full * size * width)])))
+    }
+  }
+  return inserted
+}
+
 const ctxOf = (db: Backend, core: ModelCore, op: HookContext['op'], row?: Values): HookContext => ({ db, table: core.table, op, row })
 
 /** Hooks, validation and behaviours up to the INSERT: the values to insert, or a Left. */
@@ -241,9 +296,29 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     return right(await must(runHooks(core.behaviours, 'afterInsert', row, ctxOf(db, core, 'insert'))))
   })
 
+/** `createMany` without reading rows back: validated, inserted, one transaction; the count inserted. */
+export const createRowsPlain = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, number> => {
+  // `afterInsert` hooks need the stored rows: read them back as createMany does, and count them.
+  if (hasHook(core.behaviours, 'afterInsert')) {
+    const t = createRows(db, core, defaults, inputs)
+    return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length)))
+  }
+  return createWith(db, core, defaults, inputs, 0, (checked) => insertRowsPlain(db, core, checked))
+}
+
 /** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
-export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> => {
-  if (inputs.length === 0) return () => Promise.resolve(right([]))
+export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> =>
+  createWith(db, core, defaults, inputs, [], async (checked) => {
+    const rows = await insertRows(db, core, checked)
+    if (!hasHook(core.behaviours, 'afterInsert')) return rows
+    const out: Values[] = []
+    for (const r of rows) out.push(await must(runHooks(core.behaviours, 'afterInsert', r, ctxOf(db, core, 'insert'))))
+    return out
+  })
+
+/** Validate every row (hooks before and after), then `insert` them, in one transaction. */
+const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], none: A, insert: (checked: Values[]) => Promise<A>): TaskEither<DbError, A> => {
+  if (inputs.length === 0) return () => Promise.resolve(right(none))
   // Hooks the model does not have are not awaited, row after row.
   const before = hasHook(core.behaviours, 'beforeValidate')
   const after = hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeInsert')
@@ -259,11 +334,7 @@ export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     if (issues.length > 0) return left(validationError(core.table, issues))
     const prepared: Values[] = []
     if (after) for (const v of checked) prepared.push(await afterValidation(db, core, v, 'insert'))
-    const rows = await insertRows(db, core, after ? prepared : checked)
-    if (!hasHook(core.behaviours, 'afterInsert')) return right(rows)
-    const out: Values[] = []
-    for (const r of rows) out.push(await must(runHooks(core.behaviours, 'afterInsert', r, ctxOf(db, core, 'insert'))))
-    return right(out)
+    return right(await insert(after ? prepared : checked))
   })
 }
 

@@ -6,7 +6,7 @@
  * playlist, playlist_track, track), so one query text runs everywhere. Its rows are parsed once
  * and inserted through recordkit in multi-row batches inside one transaction.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -36,9 +36,19 @@ export interface ChinookTable {
 
 const here = dirname(fileURLToPath(import.meta.url))
 
-/** Where the Chinook scripts are: `RECORDKIT_CHINOOK_DIR`, else `../shared/data/chinook` beside the project. */
+/**
+ * Where the Chinook script is: `RECORDKIT_CHINOOK_DIR`, else `data/chinook/` in the package (it
+ * ships with it, with its licence).
+ * @example readFileSync(join(chinookDir(), 'LICENSE.md'), 'utf8')
+ */
 export const chinookDir = (): string =>
-  process.env.RECORDKIT_CHINOOK_DIR ?? resolve(here, '..', '..', '..', 'shared', 'data', 'chinook')
+  process.env.RECORDKIT_CHINOOK_DIR ?? resolve(here, '..', '..', 'data', 'chinook')
+
+const chinookScript = (): string => {
+  const file = resolve(chinookDir(), 'Chinook_PostgreSql.sql')
+  if (!existsSync(file)) throw new Error(`recordkit: the Chinook script is missing: ${file} (set RECORDKIT_CHINOOK_DIR to the folder holding Chinook_PostgreSql.sql)`)
+  return readFileSync(file, 'utf8')
+}
 
 /** Parse the VALUES tuples of one INSERT statement. */
 const parseTuples = (text: string, start: number): { rows: unknown[][]; end: number } => {
@@ -86,7 +96,7 @@ let cached: readonly ChinookTable[] | undefined
  */
 export const chinookTables = (): readonly ChinookTable[] => {
   if (cached) return cached
-  const text = readFileSync(resolve(chinookDir(), 'Chinook_PostgreSql.sql'), 'utf8')
+  const text = chinookScript()
   const tables = new Map<string, { name: string; columns: ChinookColumn[]; primaryKey: string[]; foreignKeys: ChinookTable['foreignKeys'][number][]; rows: unknown[][] }>()
   for (const m of text.matchAll(/CREATE TABLE (\w+)\s*\(([\s\S]*?)\n\);/g)) {
     const columns: ChinookColumn[] = []

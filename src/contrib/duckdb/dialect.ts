@@ -18,12 +18,9 @@
  *   is written as multi-row VALUES (what every non-PostgreSQL dialect does with the marker).
  * - `forVersion`: DuckDB reports `v1.5.6`; the version kept is `1.5.6`.
  */
-import type { TransactionOptions } from '../../dialect.js'
-import { unsupported } from '../../dialect.js'
-import { unsupportedError } from '../../errors.js'
-import { extend } from '../../record.js'
+// Only recordkit's published entry points (`recordkit/backend`, `recordkit/dialects/postgres`).
+import { extend, standardOpen, type TransactionOptions, unsupported, unsupportedError } from '../../backend.js'
 import { postgres, toPostgres, type PostgresDialect } from '../../dialects/postgres.js'
-import { standardOpen } from '../../dialects/standard.js'
 
 const NO_SAVEPOINTS = 'DuckDB has no savepoints, so transactions cannot nest'
 

@@ -32,11 +32,11 @@ import {
   type JS, JSDuckDBValueConverter, listValue, ResultReturnType, StatementType, timestampTZValue, version as libraryVersion,
 } from '@duckdb/node-api'
 import type { Either } from 'fp-ts/lib/Either.js'
-import type { Connection, Driver, QueryResult, Row } from '../../driver.js'
-import { connectionLock } from '../../drivers/connection-lock.js'
-import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../../errors.js'
-import { fix } from '../../record.js'
-import type { Compiled } from '../../sql.js'
+// Only recordkit's published entry points (here `recordkit/backend`), as a backend in a package of its own would.
+import {
+  type Compiled, type Connection, connectionLock, dbError, type DbError, type DbErrorTag, type Driver, fix, isDbError, type QueryResult, type Row,
+  withStatement,
+} from '../../backend.js'
 
 /** Options of the DuckDB driver. */
 export interface DuckDbOptions {
@@ -106,6 +106,11 @@ export const classifyDuckDbError = (e: unknown): DbError => {
   const tag = type === 'Constraint' ? (CONSTRAINT_KINDS.find(([re]) => re.test(text))?.[1] ?? 'CheckViolation') : (TYPE_TAGS[type] ?? 'QueryError')
   const fields: Record<string, unknown> = { code: subtype === undefined ? type : `${type}/${subtype}`, cause: e }
   if (tag === 'NotNullViolation') fields.column = /failed: (?:[^.\s]+\.)?(\S+)/.exec(text)?.[1]
+  if (tag === 'UniqueViolation') {
+    // `Duplicate key "a: 1, b: x" violates ...`: the key's columns, each before its value.
+    const key = /^Duplicate key "(.*)" violates/.exec(text)?.[1]
+    if (key !== undefined) fields.columns = [...key.matchAll(/(?:^|, )([A-Za-z_][A-Za-z0-9_]*): /g)].map((m) => m[1])
+  }
   return dbError(tag as 'QueryError', `${type} Error: ${text}`, fields)
 }
 

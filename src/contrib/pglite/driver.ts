@@ -25,12 +25,11 @@
  */
 import { PGlite, type PGliteOptions, type Results } from '@electric-sql/pglite'
 import type { Either } from 'fp-ts/lib/Either.js'
-import type { Connection, Driver, QueryResult, Row } from '../../driver.js'
-import { connectionLock } from '../../drivers/connection-lock.js'
-import { sqlstateTag } from '../../drivers/sqlstate.js'
-import { dbError, type DbError, isDbError, withStatement } from '../../errors.js'
-import { fix } from '../../record.js'
-import type { Compiled } from '../../sql.js'
+// Only recordkit's published entry points (here `recordkit/backend`), as a backend in a package of its own would.
+import {
+  type Compiled, type Connection, connectionLock, dbError, type DbError, type Driver, fix, isDbError, type QueryResult, type Row, sqlstateTag,
+  uniqueKeyColumns, withStatement,
+} from '../../backend.js'
 
 /** Options of the PGlite driver. */
 export interface PGliteDriverOptions {
@@ -60,12 +59,16 @@ export interface PGliteDriver extends Driver {
  */
 export const classifyPGliteError = (e: unknown): DbError => {
   if (isDbError(e)) return e
-  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string }
+  const pg = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; constraint?: string; column?: string; table?: string; detail?: string }
   const code = typeof pg.code === 'string' ? pg.code : undefined
   const tag = (code === undefined ? undefined : sqlstateTag(code)) ?? 'QueryError'
   const fields: Record<string, unknown> = { code, cause: e }
   if (tag === 'NotNullViolation') fields.column = pg.column
   if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint
+  if (tag === 'UniqueViolation') {
+    fields.table = pg.table
+    fields.columns = uniqueKeyColumns(pg.detail)
+  }
   return dbError(tag as 'QueryError', e instanceof Error ? e.message : String(e), fields)
 }
 

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto'
 import type { Dialect } from '../../dialect.js'
 import { fromParts as F, sql } from '../../sql.js'
+import { pgTimestamp } from '../../dates.js'
 import type { CheckDef, ForeignKeyDef, IndexDef, ReferentialAction } from '../../schema/ddl.js'
 import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
 import { groupColumns, joinParts, rowsOf, stripOuterParens, task } from './standard.js'
@@ -37,7 +38,9 @@ const LOCK_CLASS = 0x726b
  */
 export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => ({
   literal: (v) =>
-    v instanceof Uint8Array ? `'\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'::bytea` : base.literal(v),
+    v instanceof Uint8Array
+      ? `'\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'::bytea`
+      : v instanceof Date ? base.literal(pgTimestamp(v)) : base.literal(v),
 
   columnType: (type, column) => {
     if (type === 'json') return 'JSONB'

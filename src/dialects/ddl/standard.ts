@@ -10,6 +10,7 @@ import { unsupported } from '../../dialect.js'
 import type { Row } from '../../driver.js'
 import { dbError, type DbError } from '../../errors.js'
 import { fromParts as F, joinFragments, isFragment, sql, type Fragment, type Part } from '../../sql.js'
+import { jsonText } from '../../values.js'
 import {
   type AlterAction, type CheckDef, type ColumnDef, type ConstraintDef, type DdlNode, type KeyDef, native, type SchemaDef, type TableDef, type ViewDef, typeParts,
 } from '../../schema/ddl.js'
@@ -130,9 +131,14 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
       case 'bigint': return String(v)
       case 'string': return `'${v.replace(/'/g, "''")}'`
       case 'object':
-        if (v instanceof Date) return self.literal(v.toISOString())
+        // A Date is written as the dialect binds it (SQLite and MySQL: their date text), so a
+        // default compares with the values bound later.
+        if (v instanceof Date) {
+          const bound = self.toDriver(v)
+          return self.literal(typeof bound === 'string' ? bound : v.toISOString())
+        }
         if (v instanceof Uint8Array) return `X'${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'`
-        return self.literal(JSON.stringify(v))
+        return self.literal(jsonText(v))
       default: throw dbError('QueryError', `cannot write a ${typeof v} as an SQL literal`)
     }
   },

@@ -135,6 +135,15 @@ const Value = model({
 /** Columns named explicitly, one of them holding text that must decode as a date. */
 const Event = model({ table: 'mdl_events', primaryKey: 'id', codec: t.type({ id: t.number, label: t.string, at: date }), columns: { at: 'happened_at' } })
 
+/** The items table without hooks: what `createMany` with `returning: false` inserts directly. */
+const Stock = model({
+  table: 'mdl_items',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, sku: t.string, name: t.string, qty: t.number }),
+  defaults: ['qty'],
+  validators: [rule('qty', 'nonNegative', (i) => (i.qty ?? 0) >= 0)],
+})
+
 const Item = model({
   table: 'mdl_items',
   primaryKey: 'id',
@@ -362,6 +371,37 @@ export const modelCases: CaseGroup = (target) => {
         const rows = r._tag === 'Right' ? r.right : []
         expect(rows.map((x) => [x.sku, x.name, x.qty])).toEqual([['R-1', 'A', 0], ['R-2', 'B', 5]])
         expect(await ok(Item.findOrFail(noReturning, rows[1].id))).toEqual(rows[1])
+      })
+
+      it('createMany with returning: false inserts in chunks below maxParams, reads nothing back, and counts the rows', async () => {
+        await clear(db())
+        const { db: small, log } = traced(withMaxParams(db(), 12))
+        // Rows setting different columns go in separate groups; each group's full chunks share one statement.
+        const inputs = Array.from({ length: 25 }, (_, i) => (i % 5 === 4 ? { sku: `P-${i}`, name: `n${i}` } : { sku: `P-${i}`, name: `n${i}`, qty: i }))
+        expect(await ok(Stock.createMany(small, inputs, { returning: false }))).toBe(25)
+        const writes = log.filter((c) => !/^(BEGIN|COMMIT|START|SAVEPOINT|RELEASE)/i.test(c.sql))
+        expect(writes.every((c) => /^INSERT/.test(c.sql) && !/RETURNING/i.test(c.sql))).toBe(true)
+        // 20 rows of 3 columns (4 rows a statement: 5 runs) and 5 rows of 2 columns (one run of 5 rows).
+        expect(writes.length).toBe(6)
+        for (const c of writes) expect(c.params.length).toBeLessThanOrEqual(12)
+        const stored = await ok(pipe(Stock.query, Stock.orderBy('id'), Stock.all(db())))
+        expect(stored.map((r) => [r.sku, r.qty]).sort()).toEqual(inputs.map((r) => [r.sku, r.qty ?? 0]).sort())
+        // A model with afterInsert hooks reads the rows back for them, and still answers the count.
+        expect(await ok(Item.createMany(db(), [{ sku: 'H-1', name: 'h' }], { returning: false }))).toBe(1)
+        // Empty input: nothing to do.
+        expect(await ok(Stock.createMany(db(), [], { returning: false }))).toBe(0)
+      })
+
+      it('createMany with returning: false leaves the database unchanged when a later chunk fails', async () => {
+        await clear(db())
+        const small = withMaxParams(db(), 12)
+        const inputs = Array.from({ length: 30 }, (_, i) => ({ sku: i === 27 ? 'Q-2' : `Q-${i}`, name: `n${i}`, qty: i }))
+        const e = await fails(Stock.createMany(small, inputs, { returning: false }))
+        expect(e._tag).toBe('UniqueViolation')
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
+        const bad = await fails(Stock.createMany(db(), [{ sku: 'W-1', name: 'a' }, { sku: 'W-2', name: 'b', qty: -1 }], { returning: false }))
+        expect(bad._tag).toBe('ValidationError')
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
       })
 
       it('leaves the database unchanged when row 57 of createMany violates a unique key', async () => {
@@ -737,6 +777,159 @@ export const modelCases: CaseGroup = (target) => {
       })
     })
 
+    describe('subqueries, relation filters and relation aggregates', () => {
+      it('whereHas / whereDoesntHave compile to one EXISTS statement, nested paths and modifiers included', async () => {
+        await clear(db())
+        const { linus } = await seed(db())
+        const { db: d, log } = traced(db())
+        const math = await ok(pipe(M.Post.query, M.Post.whereHas('tags', (q, Tag) => pipe(q, Tag.where('name', '=', 'math'))), M.Post.orderBy('title'), M.Post.all(d)))
+        expect(math.map((p) => p.title)).toEqual(['Bernoulli', 'Notes'])
+        expect(log.length).toBe(1)
+        expect(log[0].sql).toBe(inDialect(db(), `SELECT ${postCols} FROM "mdl_posts" WHERE EXISTS (SELECT 1 FROM "mdl_tags" INNER JOIN "mdl_post_tags" AS "rk_through_1" ON "rk_through_1"."tag_id" = "mdl_tags"."id" WHERE "rk_through_1"."post_id" = "mdl_posts"."id" AND "mdl_tags"."name" = ?) AND "mdl_posts"."deleted_at" IS NULL ORDER BY "mdl_posts"."title" ASC`))
+        expect(names(await ok(pipe(M.User.query, M.User.whereDoesntHave('posts'), M.User.all(db()))))).toEqual(['Linus'])
+        expect(names(await ok(pipe(M.User.query, M.User.whereHas('posts.tags', (q, Tag) => pipe(q, Tag.where('name', '=', 'languages'))), M.User.all(db()))))).toEqual(['Grace'])
+        expect(names(await ok(pipe(M.User.query, M.User.whereHas('posts.comments', (q, C) => pipe(q, C.where('authorId', '=', linus.id))), M.User.all(db()))))).toEqual(['Ada'])
+        expect(names(await ok(pipe(M.User.query, M.User.where(M.User.or(M.User.has('profile'), M.User.cond('name', '=', 'Linus'))), M.User.scopes.alphabetical, M.User.all(db()))))).toEqual(['Ada', 'Grace', 'Linus'])
+        // The related model's default scope applies: a soft-deleted post does not count.
+        const bugs = await ok(pipe(M.Post.query, M.Post.where('title', '=', 'COBOL'), M.Post.first(db())))
+        if (isNone(bugs)) throw new Error('COBOL is missing')
+        await ok(M.Post.delete(db(), bugs.value))
+        expect(names(await ok(pipe(M.User.query, M.User.whereHas('posts', (q, P) => pipe(q, P.where('score', '>', 8))), M.User.all(db()))))).toEqual(['Ada'])
+        const unknown = await fails(pipe(M.User.query, M.User.whereHas('nope' as never), M.User.all(db())))
+        expect(unknown._tag).toBe('QueryError')
+      })
+
+      it('a self-relation reads the related table under an alias; the modifier gets the aliased model', async () => {
+        await clear(db())
+        const [boss] = await ok(M.Employee.createMany(db(), [{ name: 'Boss', reportsTo: null }]))
+        await ok(M.Employee.createMany(db(), [{ name: 'Bob', reportsTo: boss.id }, { name: 'Eve', reportsTo: boss.id }]))
+        const withReports = await ok(pipe(M.Employee.query, M.Employee.whereHas('reports', (q, E) => pipe(q, E.where('name', '=', 'Eve'))), M.Employee.all(db())))
+        expect(withReports.map((e) => e.name)).toEqual(['Boss'])
+        const counted = await ok(pipe(M.Employee.query, M.Employee.withCount('reports'), M.Employee.orderBy('name'), M.Employee.all(db())))
+        expect(counted.map((e) => [e.name, e.reportsCount])).toEqual([['Bob', 0], ['Boss', 2], ['Eve', 0]])
+      })
+
+      it("where(field, 'in', subquery), whereExists and whereNotExists", async () => {
+        await clear(db())
+        await seed(db())
+        const authors = pipe(M.Post.query, M.Post.where('score', '>', 8), M.Post.select('userId'))
+        expect(names(await ok(pipe(M.User.query, M.User.where('id', 'in', authors), M.User.scopes.alphabetical, M.User.all(db()))))).toEqual(['Ada', 'Grace'])
+        expect(names(await ok(pipe(M.User.query, M.User.where('id', 'not in', authors), M.User.all(db()))))).toEqual(['Linus'])
+        const mine = pipe(M.Comment.query, M.Comment.where(M.Comment.raw(sql`${M.Comment.column('authorId')} = ${M.User.column('id')}`)))
+        expect(names(await ok(pipe(M.User.query, M.User.whereExists(mine), M.User.scopes.alphabetical, M.User.all(db()))))).toEqual(['Ada', 'Grace', 'Linus'])
+        expect(names(await ok(pipe(M.User.query, M.User.whereNotExists(pipe(mine, M.Comment.where('body', '=', 'useful'))), M.User.scopes.alphabetical, M.User.all(db()))))).toEqual(['Grace', 'Linus'])
+        const wide = await fails(pipe(M.User.query, M.User.where('id', 'in', M.Post.query as never), M.User.all(db())))
+        expect(wide.message).toMatch(/exactly one field/)
+      })
+
+      it('withCount, withExists, withSum, withMax and computed columns come in the same statement, decoded', async () => {
+        await clear(db())
+        await seed(db())
+        const { db: d, log } = traced(db())
+        const users = await ok(pipe(
+          M.User.query,
+          M.User.withCount('posts'),
+          M.User.withCount('posts', (q, P) => pipe(q, P.where('score', '>=', 7)), 'goodPosts'),
+          M.User.withExists('profile'),
+          M.User.withSum('posts', 'score'),
+          M.User.withMax('posts', 'score'),
+          M.User.computed('nameLength', t.number, sql`length(${M.User.column('name')})`),
+          M.User.scopes.alphabetical,
+          M.User.all(d),
+        ))
+        expect(log.length).toBe(1)
+        expect(users.map((u) => [u.name, u.postsCount, u.goodPosts, u.profileExists, u.postsSumScore, u.postsMaxScore, u.nameLength])).toEqual([
+          ['Ada', 3, 2, true, 20, 10, 3],
+          ['Grace', 2, 1, true, 13, 9, 5],
+          ['Linus', 0, 0, false, null, null, 5],
+        ])
+        const one = await ok(pipe(M.User.query, M.User.withCount('posts'), M.User.include('posts'), M.User.where('name', '=', 'Ada'), M.User.first(db())))
+        expect(isSome(one) && [one.value.postsCount, one.value.posts.length]).toEqual([3, 3])
+        expect(await ok(pipe(M.User.query, M.User.withCount('posts'), M.User.count(db())))).toBe(3)
+      })
+
+      it('groupBy + aggregate returns decoded numbers on every engine; countDistinct', async () => {
+        await clear(db())
+        const { ada, grace } = await seed(db())
+        const groups = await ok(pipe(
+          M.Post.query,
+          M.Post.groupBy('userId'),
+          M.Post.orderBy('userId'),
+          M.Post.aggregate(db(), (a) => ({ n: a.count(), total: a.sum('score'), mean: a.avg('score'), best: a.max('score'), titles: a.countDistinct('title') })),
+        ))
+        expect(groups).toEqual([
+          // MariaDB's AVG over integers is DECIMAL with 4 digits of scale.
+          { userId: ada.id, n: 3, total: 20, mean: 20 / 3, best: 10, titles: 3 },
+          { userId: grace.id, n: 2, total: 13, mean: 6.5, best: 9, titles: 2 },
+        ].map((g) => ({ ...g, mean: expect.closeTo(g.mean, 3) })))
+        for (const g of groups) for (const k of ['n', 'total', 'mean', 'best', 'titles'] as const) expect(typeof g[k]).toBe('number')
+        const whole = await ok(pipe(M.Post.query, M.Post.where('score', '>', 100), M.Post.aggregate(db(), (a) => ({ n: a.count(), total: a.sum('score') }))))
+        expect(whole).toEqual([{ n: 0, total: null }])
+        expect(await ok(pipe(M.Post.query, M.Post.countDistinct(db(), 'userId')))).toBe(2)
+        expect(await ok(pipe(M.Comment.query, M.Comment.countDistinct(db(), 'postId')))).toBe(2)
+      })
+    })
+
+    describe('unique violations name the table and the key columns', () => {
+      it('a duplicate on a single-column and on a composite key', async () => {
+        await clear(db())
+        const { posts, tags } = await seed(db())
+        const dup = await fails(M.User.create(db(), { email: 'ada@example.com', name: 'Ada again', active: true }))
+        if (!isDbError(dup, 'UniqueViolation')) throw dup
+        expect([dup.table, dup.columns]).toEqual(['mdl_users', ['email']])
+        const pair = await fails(PostTag.create(db(), { postId: posts[0].id, tagId: tags[0].id }))
+        if (!isDbError(pair, 'UniqueViolation')) throw pair
+        expect([pair.table, pair.columns]).toEqual(['mdl_post_tags', ['post_id', 'tag_id']])
+      })
+    })
+
+    describe('the model record is late-bound', () => {
+      const counting = () => {
+        const calls: string[] = []
+        const U = extend(M.User, (self, base) => ({
+          find: (d: Backend, key: number) => { calls.push('find'); return base.find(d, key) },
+          all: (d: Backend) => (q: never) => { calls.push('all'); return base.all(d)(q) },
+          create: (d: Backend, input: never) => { calls.push('create'); return base.create(d, input) },
+          include: (path: never, modify?: never) => { calls.push(`include ${path}`); return base.include(path, modify) },
+        }) as never)
+        return { U: U as typeof M.User, calls }
+      }
+      it('findOrFail goes through find', async () => {
+        await clear(db())
+        const { ada } = await seed(db())
+        const { U, calls } = counting()
+        expect((await ok(U.findOrFail(db(), ada.id))).name).toBe('Ada')
+        expect(calls).toEqual(['find'])
+      })
+      it('first, findBy and refresh go through all', async () => {
+        await clear(db())
+        const { ada } = await seed(db())
+        const { U, calls } = counting()
+        expect(isSome(await ok(U.findBy(db(), { name: 'Ada' })))).toBe(true)
+        expect(calls).toEqual(['all'])
+        expect((await ok(U.refresh(db(), ada))).email).toBe('ada@example.com')
+        expect(calls).toEqual(['all', 'all'])
+      })
+      it('createMany goes through an overridden create, in one transaction', async () => {
+        await clear(db())
+        const { U, calls } = counting()
+        const made = await ok(U.createMany(db(), [{ email: 'a@x.io', name: 'A', active: true }, { email: 'b@x.io', name: 'B', active: true }]))
+        expect(made.map((u) => u.name)).toEqual(['A', 'B'])
+        expect(calls).toEqual(['create', 'create'])
+        const bad = await fails(U.createMany(db(), [{ email: 'c@x.io', name: 'C', active: true }, { email: 'a@x.io', name: 'dup', active: true }]))
+        expect(bad._tag).toBe('UniqueViolation')
+        expect(await countOf(db(), 'mdl_users')).toBe(2)
+      })
+      it('load goes through include', async () => {
+        await clear(db())
+        const { ada } = await seed(db())
+        const { U, calls } = counting()
+        const loaded = await ok(U.load(db(), ada, 'posts'))
+        expect(loaded.posts.length).toBe(3)
+        expect(calls).toEqual(['include posts'])
+      })
+    })
+
     describe('transactions', () => {
       it('model calls inside db.transaction use its connection and roll back with it', async () => {
         await clear(db())
@@ -747,6 +940,11 @@ export const modelCases: CaseGroup = (target) => {
           TE.chain((n) => TE.left<DbError, number>(dbError('TransactionError', `abort after ${n} rows`))),
         ))()
         expect(failed._tag === 'Left' && failed.left.message).toBe('abort after 2 rows')
+        expect(await countOf(db(), 'mdl_items')).toBe(0)
+        // A caller's own error crosses the transaction as it is, and rolls it back.
+        const conflict = { _tag: 'Conflict' as const, sku: 'T-9' }
+        const domain = await db().transaction((tx) => pipe(Item.create(tx, { sku: 'T-9', name: 'x' }), TE.chainW(() => TE.left(conflict))))()
+        expect(domain).toEqual({ _tag: 'Left', left: conflict })
         expect(await countOf(db(), 'mdl_items')).toBe(0)
         const committed = await ok(db().transaction(() => Item.createMany(db(), [{ sku: 'T-3', name: 'a' }, { sku: 'T-4', name: 'b' }])))
         expect(committed.length).toBe(2)

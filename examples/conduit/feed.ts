@@ -1,0 +1,92 @@
+/**
+ * The Conduit article list and follow feed: one page of articles with their author (and
+ * whether the viewer follows them), tags, favorites count, whether the viewer favorited each,
+ * and the total count. Three statements whatever the page size: the articles (filters as
+ * EXISTS, counts as correlated subqueries, the total as `COUNT(*) OVER ()`), their authors,
+ * their tags.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Backend, DbError } from '../../src/index.js'
+import { integer } from '../../src/model/index.js'
+import { sql } from '../../src/sql.js'
+import { Conduit } from './models.js'
+
+const { Article, User } = Conduit
+
+/** What the article list filters by (all optional, combined with AND). */
+export interface ArticleFilter {
+  readonly tag?: string
+  readonly author?: string
+  readonly favorited?: string
+  /** Only articles by authors this user follows (the follow feed). */
+  readonly followedBy?: number
+}
+
+/** One article as the API returns it. */
+export interface ArticleView {
+  readonly slug: string
+  readonly title: string
+  readonly createdAt: Date
+  readonly tagList: readonly string[]
+  readonly favorited: boolean
+  readonly favoritesCount: number
+  readonly author: { readonly username: string; readonly bio: string | null; readonly following: boolean }
+}
+
+/** A page of articles and how many match in all. */
+export interface ArticlePage {
+  readonly articles: readonly ArticleView[]
+  readonly articlesCount: number
+}
+
+/**
+ * A page of articles, newest first, as the viewer (a user id, or none) sees them.
+ *
+ * @example
+ * await run(articlesPage(db, { tag: 'dragons' }, { limit: 20, offset: 0 }, me.id))
+ */
+export const articlesPage = (db: Backend, filter: ArticleFilter, page: { readonly limit: number; readonly offset: number }, viewer?: number): TaskEither<DbError, ArticlePage> => {
+  const nobody = -1 // no user has this id: "favorited" and "following" are then false
+  const me = viewer ?? nobody
+  const q = pipe(
+    Article.query,
+    filter.tag === undefined ? (x) => x : Article.whereHas('tags', (q, Tag) => pipe(q, Tag.where('name', '=', filter.tag!))),
+    filter.author === undefined ? (x) => x : Article.whereHas('author', (q, User) => pipe(q, User.where('username', '=', filter.author!))),
+    filter.favorited === undefined ? (x) => x : Article.whereHas('favoritedBy', (q, User) => pipe(q, User.where('username', '=', filter.favorited!))),
+    filter.followedBy === undefined ? (x) => x : Article.whereHas('author.followers', (q, User) => pipe(q, User.where('id', '=', filter.followedBy!))),
+    Article.withCount('favoritedBy', undefined, 'favoritesCount'),
+    Article.withExists('favoritedBy', (q, User) => pipe(q, User.where('id', '=', me)), 'favorited'),
+    // The number of matching rows, computed before LIMIT: no second COUNT(*) statement.
+    Article.computed('total', integer, sql`COUNT(*) OVER ()`),
+    Article.include('author', (q) => pipe(q, User.withExists('followers', (q2, F) => pipe(q2, F.where('id', '=', me)), 'following'))),
+    Article.include('tags', (q, Tag) => pipe(q, Tag.orderBy('name'))),
+    Article.orderBy('createdAt', 'desc'),
+    Article.orderBy('id', 'desc'),
+    Article.limit(page.limit),
+    Article.offset(page.offset),
+  )
+  return pipe(
+    Article.all(db)(q),
+    TE.chain((rows) => (rows.length > 0 || page.offset === 0
+      ? TE.right({ rows, total: rows[0]?.total ?? 0 })
+      // Past the last page no row carries the total: count on its own.
+      : pipe(Article.count(db)({ ...q, limit: undefined, offset: undefined, computed: undefined, includes: [] }), TE.map((total) => ({ rows, total }))))),
+    TE.map(({ rows, total }) => ({
+      articlesCount: total,
+      articles: rows.map((a) => {
+        const author = a.author as (NonNullable<typeof a.author> & { readonly following: boolean })
+        return {
+          slug: a.slug,
+          title: a.title,
+          createdAt: a.createdAt,
+          tagList: a.tags.map((x) => x.name),
+          favorited: a.favorited,
+          favoritesCount: a.favoritesCount,
+          author: { username: author.username, bio: author.bio, following: author.following },
+        }
+      }),
+    })),
+  )
+}

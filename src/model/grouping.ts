@@ -1,0 +1,121 @@
+/**
+ * Grouping on a model query: `groupBy(fields)` then `aggregate(db, a => ({ ... }))`, one
+ * statement, rows decoded (group fields with their codecs, counts as integers, sums and
+ * extremes with the field's codec, averages as numbers: numeric text from PostgreSQL and
+ * MariaDB is read as a number for number fields).
+ */
+import { left, right } from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Expr, Selection } from '../ast.js'
+import type { Backend } from '../compose.js'
+import { dbError, type DbError } from '../errors.js'
+import { as, count, fn } from '../query.js'
+import { FAIL, fastDecoder, float, integer } from './codecs.js'
+import type { ModelCore } from './core.js'
+import { show } from './decode.js'
+import { type ModelQuery, toSelect } from './query.js'
+import { attempt } from './read.js'
+import { aggregateDecoder } from './subqueries.js'
+
+/** One aggregate of `aggregate`; `V` is the decoded value's type. */
+export interface Agg<V> {
+  readonly _tag: 'Agg'
+  readonly fn: 'count' | 'countDistinct' | 'sum' | 'avg' | 'min' | 'max'
+  readonly field?: string
+  readonly __value?: V
+}
+
+/** The aggregates a model offers to `aggregate`, typed by its row. */
+export interface AggKit<R> {
+  /** `COUNT(*)`, an integer. */
+  readonly count: () => Agg<number>
+  /** `COUNT(DISTINCT field)`, an integer. */
+  readonly countDistinct: (field: keyof R & string) => Agg<number>
+  /** `SUM(field)`, decoded with the field's codec; null over no rows. */
+  readonly sum: <K extends keyof R & string>(field: K) => Agg<R[K] | null>
+  /** `AVG(field)` as a number; null over no rows. */
+  readonly avg: (field: keyof R & string) => Agg<number | null>
+  readonly min: <K extends keyof R & string>(field: K) => Agg<R[K] | null>
+  readonly max: <K extends keyof R & string>(field: K) => Agg<R[K] | null>
+}
+
+const agg = <V>(f: Agg<V>['fn'], field?: string): Agg<V> => Object.freeze({ _tag: 'Agg', fn: f, field })
+
+/** The aggregate kit (the same for every model: fields are checked when the query runs). */
+export const aggKit: AggKit<any> = Object.freeze({
+  count: () => agg<number>('count'),
+  countDistinct: (field: string) => agg<number>('countDistinct', field),
+  sum: (field: string) => agg('sum', field),
+  avg: (field: string) => agg<number | null>('avg', field),
+  min: (field: string) => agg('min', field),
+  max: (field: string) => agg('max', field),
+})
+
+/** The mark `groupBy` leaves on a query's selection type: the group fields. */
+export interface Grouped<G> {
+  readonly '~grouped': G
+}
+
+/** The decoded values of an aggregate spec. */
+export type AggOut<A> = { readonly [K in keyof A]: A[K] extends Agg<infer V> ? V : never }
+
+const fail = (core: ModelCore, message: string): DbError => dbError('QueryError', `${core.table}: ${message}`)
+
+const exprOf = (core: ModelCore, a: Agg<unknown>): { expr: Expr; decode: (v: unknown) => unknown } => {
+  const what = `${a.fn}(${a.field ?? '*'}) of ${core.table}`
+  const whole = (v: unknown) => {
+    const n = fastDecoder(integer)(v)
+    if (n === FAIL) throw dbError('DecodeError', `${what} is not an integer: ${show(v)}`, { issues: [] })
+    return n
+  }
+  if (a.fn === 'count') return { expr: count(), decode: whole }
+  const f = core.byName.get(a.field ?? '')
+  if (f === undefined) throw fail(core, `no field "${String(a.field)}"`)
+  const c = core.column(f.name)
+  switch (a.fn) {
+    case 'countDistinct': return { expr: count(c, { distinct: true }), decode: whole }
+    case 'avg': return { expr: fn('avg', c), decode: aggregateDecoder(float, what) }
+    default: return { expr: fn(a.fn, c), decode: aggregateDecoder(f.codec, what) }
+  }
+}
+
+/**
+ * Run a grouped (or whole-table) aggregate query: one row per group, or one row without
+ * `groupBy`. The query's conditions, default scopes, order (of group fields), limit and offset
+ * apply.
+ */
+export const aggregateRows = (db: Backend, q: ModelQuery<any, any, any>, spec: Readonly<Record<string, Agg<unknown>>>): TaskEither<DbError, Record<string, unknown>[]> => attempt(async () => {
+  if (q.error !== undefined) return left(q.error)
+  const core = q.core
+  const group = (q.group ?? []).map((name) => {
+    const f = core.byName.get(name)
+    if (f === undefined) throw fail(core, `no field "${name}" to group by`)
+    return f
+  })
+  const keys = Object.keys(spec)
+  if (keys.length === 0) throw fail(core, 'aggregate needs at least one aggregate')
+  const parts = keys.map((k) => exprOf(core, spec[k]))
+  const columns: Selection[] = [
+    ...group.map((f, i) => as(core.column(f.name), `rk_g${i}`)),
+    ...parts.map((p, i) => as(p.expr, `rk_a${i}`)),
+  ]
+  const node = { ...toSelect({ ...q, computed: undefined, fields: [] }), columns, groupBy: group.map((f) => core.column(f.name)) }
+  const r = await db.all(node)()
+  if (r._tag === 'Left') return r
+  const decoders = group.map((f) => fastDecoder(f.codec))
+  return right(r.right.map((raw) => {
+    const out: Record<string, unknown> = {}
+    group.forEach((f, i) => {
+      const v = raw[`rk_g${i}`]
+      if (v === null || v === undefined) {
+        out[f.name] = f.optional ? undefined : null
+        return
+      }
+      const d = decoders[i](v)
+      if (d === FAIL) throw dbError('DecodeError', `${core.table}.${f.name} does not decode as ${f.codec.name}: ${show(v)}`, { issues: [{ path: f.name, rule: f.codec.name, value: v, message: `expected ${f.codec.name}` }] })
+      out[f.name] = d
+    })
+    keys.forEach((k, i) => { out[k] = parts[i].decode(raw[`rk_a${i}`]) })
+    return out
+  }))
+})

@@ -1,0 +1,154 @@
+/**
+ * Relations as subqueries of a model query: `whereHas` / `whereDoesntHave` (EXISTS),
+ * `withCount` / `withExists` / `withSum` / `withMax` (correlated scalar subqueries), so a
+ * filter or a count over related rows costs no extra statement and no query per row.
+ *
+ * The subquery reads the related table under its own name, or under an alias (`rk_1`, ...)
+ * when a query around it reads the same table (a self-relation such as `Employee.reports`);
+ * the modifier then receives the model bound to that alias, and conditions must be built with
+ * it (`(q, E) => pipe(q, E.where('name', '=', 'Ada'))`).
+ */
+import type { Expr, Selection, SelectNode } from '../ast.js'
+import { dbError } from '../errors.js'
+import { col, count, eq, exists, fn, from, not, raw, subquery, table } from '../query.js'
+import { sql } from '../sql.js'
+import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
+import { allOf, scopedCore, type ModelCore } from './core.js'
+import { show } from './decode.js'
+import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
+import { fieldList, keyFields, sameWidth } from './relations.js'
+
+/** A relation filter's modifier: receives the related model's query and the related model. */
+export type SubModifier = (q: ModelQuery<any, any, any>, model: any) => ModelQuery<any, any, any>
+
+const fail = (message: string) => dbError('QueryError', message)
+
+const sql1: Expr = raw(sql`1`)
+
+/** The related model as a modifier sees it: bound to the alias when the subquery has one. */
+const modelIn = (inner: ModelCore, publicModel: unknown): unknown => {
+  if (inner.alias === undefined) return publicModel
+  return Object.freeze({
+    ...(publicModel as object),
+    ...queryKit(inner),
+    core: inner,
+    query: baseQuery(inner),
+    column: (field: string) => {
+      const c = inner.column(field)
+      return sql`${sql.id([c.table!, c.name])}`
+    },
+  })
+}
+
+/**
+ * The related rows of `outer`'s current row through relation `name`, as a SELECT of
+ * `columns` (correlated to the outer row), with the modifier's conditions and the related
+ * model's default scopes. A dotted path nests: `'articles.tags'` is articles having tags.
+ */
+export const relatedSelect = (outer: ModelCore, path: readonly string[], modify: SubModifier | undefined, columns: (inner: ModelCore) => readonly Selection[]): SelectNode => {
+  const [name, ...rest] = path
+  const rel = outer.relations[name]
+  if (rel === undefined) throw fail(`${outer.table} has no relation "${name}"`)
+  const graph = outer.graph
+  if (graph === undefined) throw fail(`${outer.table}: relation filters work once the models are related: relate({ ... })`)
+  const target = graph.models[rel.target]
+  if (target === undefined) throw fail(`${outer.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
+  const enclosing = [...(outer.enclosing ?? []), outer.alias ?? outer.table]
+  const depth = enclosing.length
+  const inner = scopedCore(target, enclosing, enclosing.includes(target.table) ? `rk_${depth}` : undefined)
+  const innerEnclosing = [...enclosing, inner.alias ?? inner.table]
+
+  let mq: ModelQuery<any, any, any> = baseQuery(inner)
+  if (rest.length > 0) {
+    // The nested step is a filter on this level: EXISTS (the next relation).
+    const nested = relatedSelect(inner, rest, modify, () => [{ expr: sql1 }])
+    mq = { ...mq, where: exists(nested) }
+  } else if (modify !== undefined) {
+    mq = modify(mq, modelIn(inner, graph.publics[rel.target]))
+  }
+  if (mq.error !== undefined) throw mq.error
+  const scope = mq.unscoped === true ? undefined : scopeCondition(inner, mq.options)
+
+  let correlation: Expr
+  let node: SelectNode = { ...from(inner.alias === undefined ? table(inner.table) : { ...table(inner.table), alias: inner.alias }), columns: columns(inner) }
+  if (rel.kind === 'belongsTo') {
+    const fk = keyFields(outer, rel.foreignKey, `foreign key of ${name}`)
+    const tk = keyFields(target, rel.targetKey, 'target key')
+    sameWidth(outer, name, fk, tk, 'the foreign key')
+    correlation = allOf(tk.map((f, i) => eq(inner.column(f.name), outer.column(fk[i].name))))!
+  } else if (rel.kind === 'manyToMany') {
+    const sk = keyFields(outer, rel.sourceKey, 'source key')
+    const tk = keyFields(target, rel.targetKey, 'target key')
+    const fromCols = fieldList(rel.from)
+    const toCols = fieldList(rel.to)
+    sameWidth(outer, name, fromCols, sk, `${rel.through} (from)`)
+    sameWidth(outer, name, toCols, tk, `${rel.through} (to)`)
+    const through = `rk_through_${depth}`
+    if (innerEnclosing.includes(through)) throw fail(`${outer.table}.${name}: relation subqueries nest too deep`)
+    node = { ...node, joins: [{ type: 'inner', table: { ...table(rel.through), alias: through }, on: allOf(toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }
+    correlation = allOf(fromCols.map((c, i) => eq(col(`${through}.${c}`), outer.column(sk[i].name))))!
+  } else {
+    const sk = keyFields(outer, rel.sourceKey, 'source key')
+    const fk = keyFields(target, rel.foreignKey, `foreign key of ${outer.table}.${name}`)
+    sameWidth(outer, name, fk, sk, 'the foreign key')
+    correlation = allOf(fk.map((f, i) => eq(inner.column(f.name), outer.column(sk[i].name))))!
+  }
+  return { ...node, where: allOf([correlation, mq.where, scope]) }
+}
+
+/** `EXISTS (related rows)`, or NOT EXISTS. */
+export const relationFilter = (outer: ModelCore, path: string, modify: SubModifier | undefined, negated: boolean): Expr => {
+  const e = exists(relatedSelect(outer, path.split('.'), modify, () => [{ expr: sql1 }]))
+  return negated ? not(e) : e
+}
+
+/**
+ * A decoder of an aggregate value: the codec's own reading, then numeric text (SUM over
+ * integers is NUMERIC text on PostgreSQL, DECIMAL on MariaDB) read as a number for number
+ * codecs. Throws a DecodeError.
+ */
+export const aggregateDecoder = (codec: import('io-ts').Any, what: string) => {
+  const d = fastDecoder(codec)
+  const n = fastDecoder(float)
+  return (v: unknown): unknown => {
+    if (v === null || v === undefined) return null
+    let x = d(v)
+    if (x === FAIL && (typeof v === 'string' || typeof v === 'bigint')) {
+      const asNumber = n(v)
+      if (asNumber !== FAIL) x = d(asNumber)
+    }
+    if (x === FAIL) throw dbError('DecodeError', `${what} does not decode as ${codec.name}: ${show(v)}`, { issues: [{ path: what, rule: codec.name, value: v, message: `expected ${codec.name}` }] })
+    return x
+  }
+}
+
+/** Which aggregate of related rows a `with...` reads. */
+export type RelationAggregate = 'count' | 'exists' | 'sum' | 'max' | 'min' | 'avg'
+
+/**
+ * A computed column over a relation: COUNT(*), EXISTS, or SUM/MAX/MIN/AVG of a related field,
+ * as a correlated subquery in the SELECT list.
+ */
+export const relationAggregate = (outer: ModelCore, name: string, what: RelationAggregate, field: string | undefined, modify: SubModifier | undefined, alias: string): Computed => {
+  if (what === 'exists') {
+    const e = exists(relatedSelect(outer, [name], modify, () => [{ expr: sql1 }]))
+    return { name: alias, expr: e, decode: aggregateDecoder(bool, `${outer.table}.${alias}`) }
+  }
+  let codec: import('io-ts').Any = integer
+  const node = relatedSelect(outer, [name], modify, (inner) => {
+    if (what === 'count') return [{ expr: count() }]
+    const f = inner.byName.get(field ?? '')
+    if (f === undefined) throw fail(`${inner.table} has no field "${String(field)}"`)
+    codec = what === 'avg' ? float : f.codec
+    return [{ expr: fn(what, inner.column(f.name)) }]
+  })
+  const decode = aggregateDecoder(codec, `${outer.table}.${alias}`)
+  const checked = what === 'count'
+    ? (v: unknown) => {
+      const n = fastDecoder(integer)(v)
+      if (n === FAIL) throw dbError('DecodeError', `${outer.table}.${alias}: COUNT(*) is not an integer: ${show(v)}`, { issues: [] })
+      return n
+    }
+    : decode
+  return { name: alias, expr: subquery(node), decode: checked }
+}

@@ -8,7 +8,7 @@
  * throws when RECORDKIT_REQUIRE_SERVERS=1.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs'
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -118,6 +118,45 @@ const isAlive = (pid: number): boolean => {
   }
 }
 
+// ---------------------------------------------------------------- port locks
+
+/**
+ * Hold the ports of one cluster test across processes: two test runs on one machine (two
+ * checkouts, say) take turns instead of starting servers on the same ports. A lock whose holder
+ * died is taken over. Returns the release function (also called when the process ends).
+ *
+ * @example
+ * const release = await lockPorts('replicas') // in beforeAll; release() in afterAll
+ */
+export const lockPorts = async (name: string, ms = 280_000): Promise<() => void> => {
+  const dir = join(tmpdir(), `recordkit-ports-${name}.lock`)
+  const until = Date.now() + ms
+  for (;;) {
+    try {
+      mkdirSync(dir)
+      writeFileSync(join(dir, 'pid'), String(process.pid))
+      break
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e
+      let pid = Number.NaN
+      try { pid = Number(readFileSync(join(dir, 'pid'), 'utf8')) } catch { /* being written */ }
+      const age = (() => { try { return Date.now() - statSync(dir).mtimeMs } catch { return 0 } })()
+      if ((Number.isInteger(pid) && pid > 0 && !isAlive(pid)) || (Number.isNaN(pid) && age > 10_000)) {
+        rmSync(dir, { recursive: true, force: true })
+        continue
+      }
+      if (Date.now() > until) throw new Error(`the ${name} cluster ports are still held by process ${pid} after ${ms} ms`)
+      await sleep(250)
+    }
+  }
+  const release = (): void => {
+    leftovers.delete(release)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  leftovers.add(release)
+  return release
+}
+
 // ---------------------------------------------------------------- PostgreSQL
 
 /** A throwaway PostgreSQL server. */
@@ -194,7 +233,13 @@ export const startPgPrimary = (port: number, options: { readonly synchronousStan
     options.synchronousStandbys === true ? "synchronous_standby_names = '*'" : '', '',
   ].join('\n'))
   const primary = pgServer(bin, data, port)
-  primary.start()
+  try {
+    primary.start()
+  } catch (e) {
+    const log = safeTail(join(root, `pg-${port}.log`))
+    rmSync(root, { recursive: true, force: true })
+    throw new Error(`PostgreSQL did not start on ${port}: ${log}`, { cause: e })
+  }
   servers.push(primary)
   const killAll = () => { for (const sv of servers) sv.stop('immediate') }
   leftovers.add(killAll)

@@ -116,11 +116,14 @@ export const reliabilityCases: CaseGroup = (target) => {
 
     it('a callback that outlives its transaction is refused, not run outside it', async () => {
       let later: Promise<E.Either<DbError, unknown>> | undefined
+      let ended!: () => void
+      const afterEnd = new Promise<void>((r) => { ended = r })
       await ok(db().transaction((tx) => {
-        // Started inside, runs after the transaction ended: through the outer backend.
-        later = sleep(30).then(() => insert(db(), 'outlived')())
+        // Scheduled inside, runs once the transaction has ended: through the outer backend.
+        later = afterEnd.then(() => insert(db(), 'outlived')())
         return insert(tx, 'before-outliving')
       }))
+      ended()
       const r = await later!
       expect(E.isLeft(r) && r.left._tag).toBe('TransactionError')
       expect(await has(db(), 'outlived')).toBe(false)

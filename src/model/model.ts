@@ -42,7 +42,7 @@ import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
 import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, updateMatching, updateRow, upsertRow, type UpsertOptions,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, updateChanged, updateMatching, updateRow, upsertRow, type UpsertOptions,
 } from './write.js'
 
 // ---------------------------------------------------------------- type-level helpers
@@ -240,6 +240,19 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    */
   readonly computed: <N extends string, C extends t.Any>(name: N, codec: C, expr: Expr | Fragment) => WithColumn<D, N, t.TypeOf<C>>
 
+  // ---- common table expressions
+  /**
+   * Start the statement with `WITH name AS (body)`: a model query (any model) or a SELECT.
+   * @example pipe(Post.query, Post.with('top', pipe(Post.query, Post.where('score', '>', 5))), Post.fromCte('top'), Post.all(db))
+   */
+  readonly with: (name: string, body: ModelQuery<any, any, any> | SelectLike) => Transform<D['row']>
+  /**
+   * Read the rows from a CTE (of this query's `with`, holding this model's columns) instead of
+   * the table; conditions, order and default scopes apply to it as to the table.
+   * @example pipe(Post.query, Post.with('mine', pipe(Post.query, Post.where('userId', '=', me))), Post.fromCte('mine'), Post.where('score', '>', 3), Post.all(db))
+   */
+  readonly fromCte: (name: string) => Transform<D['row']>
+
   // ---- grouping
   /** Group by fields; `aggregate` then returns one row per group. @example pipe(Invoice.query, Invoice.groupBy('customerId'), Invoice.aggregate(db, (a) => ({ n: a.count(), total: a.sum('total') }))) */
   readonly groupBy: <K extends keyof D['row'] & string>(...fields: readonly K[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Grouped<Pick<D['row'], K>>, T>
@@ -284,8 +297,18 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
   /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
   readonly updateWhere: (db: Backend, where: WhereInput<D['row']>, patch: Patch<D>) => TaskEither<DbError, number>
-  /** Delete a row (soft with `softDelete`, unless `force`). @example Post.delete(db, post) */
-  readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, void>
+  /**
+   * Delete a row (soft with `softDelete`, unless `force`); returns the row as it is left: with
+   * its soft-delete marks set (`deletedAt`), or as it was before a hard delete.
+   * @example const gone = await run(Post.delete(db, post)) // gone.deletedAt is the deletion time
+   */
+  readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, D['row']>
+  /**
+   * `update`, also telling which fields were written: the patch's fields whose value changed,
+   * plus those behaviours set (`updatedAt`, `version`); empty when nothing changed (no statement).
+   * @example const { row, changed } = await run(User.updateChanges(db, user, { name: 'Ada' })) // changed: ['name', 'updatedAt']
+   */
+  readonly updateChanges: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, { readonly row: D['row']; readonly changed: readonly (keyof D['row'] & string)[] }>
   /** One DELETE for every row matching (soft with `softDelete`); returns the count. @example Post.deleteWhere(db, Post.cond('score', '<', 0)) */
   readonly deleteWhere: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, number>
   /** Insert, or update the row with the same unique key. @example Item.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
@@ -500,6 +523,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         })
       }) as Model<ModelTypes>['createMany'],
       update: (db, row, patch) => withUniqueDetail(db, core, updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)),
+      updateChanges: (db, row, patch) => withUniqueDetail(db, core, updateChanged(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)) as never,
       updateWhere: (db, w, patch) => withUniqueDetail(db, core, updateMatching(db, core, w, patch as Record<string, unknown>)),
       delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),
       deleteWhere: (db, w) => deleteMatching(db, core, w),
@@ -523,7 +547,16 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         expr: isFragment(expr) ? rawExpr(expr) : expr,
         decode: aggregateDecoder(codec, `${core.table}.${name}`),
       })) as never,
-      groupBy: (...fields) => (q: Q) => {
+      with: (name, body) => ((q: Q) => {
+      try {
+        const query = subqueryOf(body, 'any')
+        return Object.freeze({ ...q, ctes: [...(q.ctes ?? []).filter((c) => c.name !== name), { name, query }] })
+      } catch (e) {
+        return failed(q, e)
+      }
+    }) as never,
+    fromCte: (name) => ((q: Q) => Object.freeze({ ...q, source: name })) as never,
+    groupBy: (...fields) => (q: Q) => {
         const unknown = fields.find((f) => !core.byName.has(f))
         return (unknown === undefined ? Object.freeze({ ...q, group: fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`))) as never
       },

@@ -9,7 +9,7 @@
  * value of the wrong type does not compile. A model query compiles to the query data of
  * `src/ast.ts` (`toSelect`), so dialect overrides (`limitOffset`, quoting, ...) apply to it.
  */
-import type { Expr, OrderItem, SelectLike, SelectNode } from '../ast.js'
+import type { CteNode, Expr, OrderItem, SelectLike, SelectNode } from '../ast.js'
 import {
   and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
   select as selectCols, val,
@@ -46,6 +46,10 @@ export interface ModelQuery<R, S = R, T = {}> {
   readonly computed?: readonly Computed[]
   /** The fields `groupBy` groups by (read by `aggregate`). */
   readonly group?: readonly string[]
+  /** Common table expressions the statement starts with (`Model.with`). */
+  readonly ctes?: readonly CteNode[]
+  /** A CTE the rows are read from instead of the table (`Model.fromCte`), under the table's name. */
+  readonly source?: string
   readonly __row?: (r: R) => R
   readonly __selected?: S
   readonly __tree?: T
@@ -281,9 +285,12 @@ export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly str
   const core = q.core
   const names = selectedFields(q, extraFields)
   const extra = (q.computed ?? []).map((c) => as(c.expr, c.name))
-  const base = selectCols(...names.map((n) => core.column(n)), ...extra)(from(core.alias === undefined ? core.table : { ...table(core.table), alias: core.alias }))
+  const own = table(core.table)
+  const source = q.source === undefined ? (core.alias === undefined ? own : { ...own, alias: core.alias }) : { ...table(q.source), alias: core.alias ?? own.name }
+  const base = selectCols(...names.map((n) => core.column(n)), ...extra)(from(source))
   return Object.freeze({
     ...base,
+    with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),
     orderBy: q.order,
     limit: q.limit,

@@ -367,6 +367,18 @@ const noRow = (core: ModelCore, row: Values, guarded: boolean): DbError =>
 
 /** `update`: only the fields whose stored value changes are written. */
 export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Values> => {
+  const t = updateChanged(db, core, row, patch)
+  return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.row)))
+}
+
+/** What an update wrote: the updated row and the fields written (the patch's changes and what behaviours added). */
+export interface Updated {
+  readonly row: Values
+  readonly changed: readonly string[]
+}
+
+/** `update`, also telling which fields it wrote (none when the patch changed nothing). */
+export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> => {
   const changed: Values = {}
   for (const [name, v] of Object.entries(patch)) {
     const f = core.byName.get(name)
@@ -374,7 +386,7 @@ export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Valu
     if (v === undefined || f === undefined) continue
     if (!same(encodeField(f, v), encodeField(f, row[name]))) changed[name] = v
   }
-  if (Object.keys(changed).length === 0) return () => Promise.resolve(right(row))
+  if (Object.keys(changed).length === 0) return () => Promise.resolve(right({ row, changed: [] }))
   return maybeTransaction(db, hasHook(core.behaviours, 'afterUpdate'), async () => {
     const ctx = ctxOf(db, core, 'update', row)
     const before = await must(runHooks(core.behaviours, 'beforeValidate', changed, ctx))
@@ -387,7 +399,7 @@ export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Valu
     const res = await must(db.execute(node))
     if (res.rowsAffected === 0) return left(noRow(core, row, guard !== undefined))
     const updated = { ...row, ...final }
-    return right(await must(runHooks(core.behaviours, 'afterUpdate', updated, ctx)))
+    return right({ row: await must(runHooks(core.behaviours, 'afterUpdate', updated, ctx)), changed: Object.keys(final).filter((k) => core.byName.has(k)) })
   })
 }
 
@@ -406,20 +418,22 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
 const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behaviours.find((b) => b.deleteAs !== undefined)
 
 /** `delete`: by primary key (and the optimistic-lock version); soft where a behaviour says so. */
-export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, void> =>
+export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> =>
   maybeTransaction(db, hasHook(core.behaviours, 'afterDelete'), async () => {
     const ctx = ctxOf(db, core, 'delete', row)
     const r = await must(runHooks(core.behaviours, 'beforeDelete', row, ctx))
     const soft = force ? undefined : softDeleteOf(core)
     const guard = guardsOf(core, r)
     const cond = allOf([keyCondition(core, keyOfRow(core, r)), guard, soft === undefined ? undefined : scopeCondition(core, {})])!
-    const node = soft === undefined
+    const marks = soft === undefined ? undefined : soft.deleteAs!()
+    const node = marks === undefined
       ? where(cond)(deleteFrom(core.table))
-      : where(cond)(set(assignments(core, soft.deleteAs!()))(update(core.table)))
+      : where(cond)(set(assignments(core, marks))(update(core.table)))
     const res = await must(db.execute(node))
     if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
     await must(runHooks(core.behaviours, 'afterDelete', r, ctx))
-    return right(undefined)
+    // The row as it is left: soft-deleted (its marks set), or as it was before a hard delete.
+    return right(marks === undefined ? r : { ...r, ...marks })
   })
 
 /** `deleteWhere`: one DELETE (or soft-delete UPDATE) for every matching row; no row hooks. */

@@ -1,5 +1,5 @@
 /**
- * MariaDB under faults, on a throwaway server of its own (port 33307, a temp dir): the server
+ * MariaDB under faults, on a throwaway server of its own (the first free port from 33307, a temp dir): the server
  * killed under load and started again, connections killed during statements and between the
  * rows of a stream, and a pool whose every connection is held.
  *

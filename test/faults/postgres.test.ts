@@ -1,5 +1,5 @@
 /**
- * PostgreSQL under faults, on a throwaway server of its own (port 55432, a temp dir): the server
+ * PostgreSQL under faults, on a throwaway server of its own (the first free port from 55432, a temp dir): the server
  * killed under load and started again, sessions terminated during statements and between the
  * batches of a stream, and a pool whose every connection is held.
  *

@@ -78,6 +78,25 @@ const pidAlive = (pid: number): boolean => {
   }
 }
 
+/** Whether this process can listen on 127.0.0.1:port now. */
+const canListen = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const server = net.createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+
+/**
+ * The first port from `from` on that nothing listens on, so that two test runs on one machine
+ * (or a server left by a killed run) do not collide.
+ */
+export const freePort = async (from: number): Promise<number> => {
+  for (let port = from; port < from + 50; port++) {
+    if (!(await answers(port)) && (await canListen(port))) return port
+  }
+  throw new Error(`no free port in ${from}-${from + 49}`)
+}
+
 /** A server a test owns. */
 export interface Throwaway {
   readonly url: string
@@ -95,13 +114,14 @@ export interface Throwaway {
 const asPostgres = (args: readonly string[]): string[] => ['-u', 'postgres', '--', ...args]
 
 /**
- * A PostgreSQL server of its own on `port` (trust auth, database `postgres`, user `postgres`).
+ * A PostgreSQL server of its own on the first free port from `from` (trust auth, database `postgres`, user `postgres`).
  *
  * @example
  * const pg = await throwawayPostgres(55432)
  * const db = await run(connect(postgresJs({ url: pg.url }), postgres))
  */
-export const throwawayPostgres = async (port: number, settings: Readonly<Record<string, string | number>> = {}): Promise<Throwaway> => {
+export const throwawayPostgres = async (from: number, settings: Readonly<Record<string, string | number>> = {}): Promise<Throwaway> => {
+  const port = await freePort(from)
   const root = mkdtempSync(join(tmpdir(), 'recordkit-pg-'))
   chmodSync(root, 0o777)
   const data = join(root, 'data')
@@ -132,13 +152,14 @@ export const throwawayPostgres = async (port: number, settings: Readonly<Record<
 }
 
 /**
- * A MariaDB server of its own on `port` (root with an empty password, database `test`).
+ * A MariaDB server of its own on the first free port from `from` (root with an empty password, database `test`).
  *
  * @example
  * const maria = await throwawayMariadb(33307)
  * const db = await run(connect(mysql2({ url: maria.url }), mariadb))
  */
-export const throwawayMariadb = async (port: number, settings: Readonly<Record<string, string | number>> = {}): Promise<Throwaway> => {
+export const throwawayMariadb = async (from: number, settings: Readonly<Record<string, string | number>> = {}): Promise<Throwaway> => {
+  const port = await freePort(from)
   const root = mkdtempSync(join(tmpdir(), 'recordkit-maria-'))
   const data = join(root, 'data')
   execFileSync(INSTALL_DB!, ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { stdio: 'ignore' })

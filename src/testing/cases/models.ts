@@ -14,6 +14,7 @@ import { type Backend, statementOf, wrap } from '../../compose.js'
 import { supports, unsupported } from '../../dialect.js'
 import { dbError, type DbError, isDbError } from '../../errors.js'
 import { extend } from '../../record.js'
+import { savepoint } from '../../savepoint.js'
 import type { Compiled } from '../../sql.js'
 import { sql } from '../../sql.js'
 import {
@@ -848,6 +849,20 @@ export const modelCases: CaseGroup = (target) => {
         expect(await ok(pipe(M.User.query, M.User.withCount('posts'), M.User.count(db())))).toBe(3)
       })
 
+      it('a model query as a CTE body, and a model read from the CTE', async () => {
+        await clear(db())
+        const { ada } = await seed(db())
+        const good = pipe(M.Post.query, M.Post.where('score', '>=', 7))
+        const { db: d, log } = traced(db())
+        const fromGood = await ok(pipe(M.Post.query, M.Post.with('good_posts', good), M.Post.fromCte('good_posts'), M.Post.where('userId', '=', ada.id), M.Post.orderBy('score', 'desc'), M.Post.include('author'), M.Post.all(d)))
+        expect(fromGood.map((p) => [p.title, p.author?.name])).toEqual([['Notes', 'Ada'], ['Engines', 'Ada']])
+        expect(log[0].sql).toBe(inDialect(db(), `WITH "good_posts" AS (SELECT ${postCols} FROM "mdl_posts" WHERE "mdl_posts"."score" >= ? AND "mdl_posts"."deleted_at" IS NULL) SELECT ${postCols} FROM "good_posts" AS "mdl_posts" WHERE "mdl_posts"."user_id" = ? AND "mdl_posts"."deleted_at" IS NULL ORDER BY "mdl_posts"."score" DESC`))
+        expect(await ok(pipe(M.Post.query, M.Post.with('good_posts', good), M.Post.fromCte('good_posts'), M.Post.count(db())))).toBe(3)
+        // A CTE of one model feeding a subquery of another.
+        const authors = pipe(M.Post.query, M.Post.with('good_posts', good), M.Post.fromCte('good_posts'), M.Post.select('userId'))
+        expect(names(await ok(pipe(M.User.query, M.User.where('id', 'in', authors), M.User.scopes.alphabetical, M.User.all(db()))))).toEqual(['Ada', 'Grace'])
+      })
+
       it('groupBy + aggregate returns decoded numbers on every engine; countDistinct', async () => {
         await clear(db())
         const { ada, grace } = await seed(db())
@@ -880,6 +895,48 @@ export const modelCases: CaseGroup = (target) => {
         const pair = await fails(PostTag.create(db(), { postId: posts[0].id, tagId: tags[0].id }))
         if (!isDbError(pair, 'UniqueViolation')) throw pair
         expect([pair.table, pair.columns]).toEqual(['mdl_post_tags', ['post_id', 'tag_id']])
+      })
+    })
+
+    describe('instance-level results: deleted rows, changed fields, named savepoints', () => {
+      it('delete returns the soft-deleted row (and the row as it was after a hard delete)', async () => {
+        await clear(db())
+        const { posts } = await seed(db())
+        const gone = await ok(M.Post.delete(db(), posts[0]))
+        expect([gone.id, gone.title, gone.deletedAt instanceof Date]).toEqual([posts[0].id, 'Notes', true])
+        const stored = await ok(pipe(M.Post.query, withDeleted, M.Post.where('id', '=', posts[0].id), M.Post.first(db())))
+        expect(isSome(stored) && stored.value.deletedAt?.getTime()).toBe(gone.deletedAt!.getTime())
+        const hard = await ok(M.Post.delete(db(), posts[1], { force: true }))
+        expect(hard).toEqual(posts[1])
+      })
+
+      it('updateChanges names the fields written; nothing changed means no statement', async () => {
+        await clear(db())
+        const { ada } = await seed(db())
+        const { db: d, log } = traced(db())
+        const { row, changed } = await ok(M.User.updateChanges(d, ada, { name: 'Ada L.', country: 'UK' }))
+        expect(row.name).toBe('Ada L.')
+        expect([...changed].sort()).toEqual(['name', 'updatedAt'])
+        const same = await ok(M.User.updateChanges(d, row, { name: 'Ada L.' }))
+        expect(same.changed).toEqual([])
+        expect(log.length).toBe(1)
+      })
+
+      it('savepoint(tx, name, fn) rolls back to the named savepoint and the transaction goes on', async () => {
+        await clear(db())
+        const outcome = await db().transaction((tx) => pipe(
+          Item.create(tx, { sku: 'S-1', name: 'kept' }),
+          TE.chainW(() => pipe(
+            savepoint(tx, 'second_item', (sp) => pipe(Item.create(sp, { sku: 'S-2', name: 'dropped' }), TE.chainW(() => TE.left({ _tag: 'Nope' as const })))),
+            TE.orElseW((e) => TE.right(e)),
+          )),
+        ))()
+        // An engine without savepoints refuses to open one.
+        if (outcome._tag === 'Right' && isDbError(outcome.right, 'UnsupportedFeature')) return
+        expect(outcome).toEqual({ _tag: 'Right', right: { _tag: 'Nope' } })
+        expect(await ok(pipe(Item.query, Item.pluck(db(), 'sku')))).toEqual(['S-1'])
+        const outside = await fails(savepoint(db(), 'x', () => TE.right(1)))
+        expect(outside._tag).toBe('TransactionError')
       })
     })
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, run, sql, type Backend, type DbErrorTag } from 'recordkit'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
-import { allSettledWithin, clusterAvailable, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
+import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
 
 const PRIMARY_PORT = 56440
 const STANDBY_PORT = 56441
@@ -18,7 +18,10 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host failover (target_sess
   let standby: PgServer
   let db: Backend
 
+  let release: (() => void) | undefined
+
   beforeAll(async () => {
+    release = await lockPorts('failover')
     // Synchronous replication: a commit is acknowledged once the standby has it, so promoting
     // the standby cannot lose an acknowledged write.
     cluster = startPgPrimary(PRIMARY_PORT, { synchronousStandbys: true })
@@ -27,11 +30,12 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host failover (target_sess
     // The standby is listed first: read-write must skip it.
     const url = `postgres://postgres@127.0.0.1:${STANDBY_PORT},127.0.0.1:${PRIMARY_PORT}/postgres?target_session_attrs=read-write`
     db = await run(connect(postgresJs({ url, max: 4, connectTimeout: 2, acquireTimeout: 2000, reconnectDelay: () => 200 }), postgres))
-  }, 120_000)
+  }, 400_000)
 
   afterAll(async () => {
     await db?.close()()
     cluster?.destroy()
+    release?.()
   })
 
   it('connects to the primary, not the standby listed before it', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, run, sql, wrap, type Backend, type DbError, type DbErrorTag } from 'recordkit'
 import { mysql } from '../../src/dialects/mysql.js'
 import { galeraDriver, galeraRetry } from '../../src/scale-out/index.js'
-import { allSettledWithin, clusterAvailable, startGalera, waitFor, type GaleraCluster } from '../support/cluster.js'
+import { allSettledWithin, clusterAvailable, lockPorts, startGalera, waitFor, type GaleraCluster } from '../support/cluster.js'
 
 const BASE_PORT = 34300
 
@@ -18,7 +18,10 @@ describe.skipIf(!clusterAvailable('galera'))('a 3-node Galera cluster', () => {
 
   const open = (i: number) => run(connect(galeraDriver({ url: cluster.nodes[i].url('rk'), max: 6, syncWait: 1, pool: { connectTimeout: 3000 } }), mysql))
 
+  let release: (() => void) | undefined
+
   beforeAll(async () => {
+    release = await lockPorts('galera')
     cluster = await startGalera(BASE_PORT, 3)
     const admin = await run(connect(galeraDriver({ url: cluster.nodes[0].url('mysql'), max: 1 }), mysql))
     await run(admin.execute(sql`CREATE DATABASE rk`))
@@ -27,11 +30,12 @@ describe.skipIf(!clusterAvailable('galera'))('a 3-node Galera cluster', () => {
     await run(nodes[0].execute(sql`CREATE TABLE counter (id INT PRIMARY KEY, n INT NOT NULL)`))
     await run(nodes[0].execute(sql`CREATE TABLE entry (id INT PRIMARY KEY, node INT NOT NULL)`))
     await run(nodes[0].execute(sql`INSERT INTO counter VALUES (1, 0), (2, 0), (3, 0)`))
-  }, 240_000)
+  }, 400_000)
 
   afterAll(async () => {
     for (const n of nodes ?? []) await n.close()()
     await cluster?.destroy()
+    release?.()
   })
 
   it('takes writes on any node and shows them on every node', async () => {

@@ -9,7 +9,7 @@ import { connect, run, sql, type Backend } from 'recordkit'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
 import { pgbouncerDriver } from '../../src/scale-out/index.js'
-import { allSettledWithin, clusterAvailable, startPgBouncer, type PgBouncer } from '../support/cluster.js'
+import { allSettledWithin, clusterAvailable, lockPorts, startPgBouncer, type PgBouncer } from '../support/cluster.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
 
 const BOUNCER_PORT = 56420
@@ -21,19 +21,23 @@ describe.skipIf(!clusterAvailable('pgbouncer') || !(await serverAvailable('postg
   let db: Backend
   let direct: Backend
 
+  let release: (() => void) | undefined
+
   beforeAll(async () => {
+    release = await lockPorts('pgbouncer')
     bouncer = await startPgBouncer(BOUNCER_PORT, { host: target.hostname, port: Number(target.port || 5432) }, { poolMode: 'transaction', poolSize: 4 })
     db = await run(connect(pgbouncerDriver({ url: bouncer.url(database), max: 20, connectTimeout: 10 }), postgres))
     direct = await run(connect(postgresJs({ url: PG_URL, max: 2 }), postgres))
     await run(direct.execute(sql`DROP TABLE IF EXISTS pgb_item`))
     await run(direct.execute(sql`CREATE TABLE pgb_item (id int PRIMARY KEY, note text NOT NULL)`))
-  })
+  }, 400_000)
 
   afterAll(async () => {
     await db?.close()()
     await direct?.execute(sql`DROP TABLE IF EXISTS pgb_item`)()
     await direct?.close()()
     await bouncer?.stop()
+    release?.()
   })
 
   const count = async (from: number, to: number) =>

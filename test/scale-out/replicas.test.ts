@@ -8,7 +8,7 @@ import { connect, run, sql, type Backend } from 'recordkit'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
 import { postgresReplicaCheck, withReplicas, type ReplicatedBackend } from '../../src/scale-out/index.js'
-import { allSettledWithin, clusterAvailable, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
+import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
 
 const PRIMARY_PORT = 56401
 const STANDBY_PORT = 56402
@@ -19,18 +19,22 @@ describe.skipIf(!clusterAvailable('postgres'))('withReplicas on a PostgreSQL str
   let primary: Backend
   let db: ReplicatedBackend
 
+  let release: (() => void) | undefined
+
   beforeAll(async () => {
+    release = await lockPorts('replicas')
     cluster = startPgPrimary(PRIMARY_PORT)
     cluster.primary.psql('CREATE TABLE item (id int PRIMARY KEY, note text NOT NULL)')
     standby = cluster.standby(STANDBY_PORT)
     primary = await run(connect(postgresJs({ url: cluster.primary.url(), max: 8 }), postgres))
     const replica = await run(connect(postgresJs({ url: standby.url(), max: 8, connectTimeout: 2 }), postgres))
     db = withReplicas(primary, [replica], { readYourWritesMs: 60_000, retryAfterMs: 50, checkEveryMs: 0, timeoutMs: 5000, check: postgresReplicaCheck(0) })
-  }, 120_000)
+  }, 400_000)
 
   afterAll(async () => {
     await db?.close()()
     cluster?.destroy()
+    release?.()
   })
 
   const onStandby = (): Promise<boolean> => db.scope(async () => (await run(db.all<{ s: boolean }>(sql`SELECT pg_is_in_recovery() AS s`)))[0].s)

@@ -13,7 +13,7 @@ import { model } from 'recordkit/model'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs } from '../../src/drivers/postgres.js'
 import { shard, type ShardedBackend } from '../../src/scale-out/index.js'
-import { allSettledWithin, clusterAvailable, startPgPrimary, type PgCluster } from '../support/cluster.js'
+import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, type PgCluster } from '../support/cluster.js'
 
 const PORT = 56430
 
@@ -24,7 +24,10 @@ describe.skipIf(!clusterAvailable('postgres'))('shard over two PostgreSQL databa
   let parts: Backend[]
   let db: ShardedBackend
 
+  let release: (() => void) | undefined
+
   beforeAll(async () => {
+    release = await lockPorts('shard')
     cluster = startPgPrimary(PORT)
     cluster.primary.psql('CREATE DATABASE shard0')
     cluster.primary.psql('CREATE DATABASE shard1')
@@ -36,11 +39,12 @@ describe.skipIf(!clusterAvailable('postgres'))('shard over two PostgreSQL databa
     const home: Record<string, number> = { acme: 0, globex: 0, initech: 1, umbrella: 1 }
     db = shard(parts, (table) => (table === 'orders' ? 'tenant' : undefined), { route: (key) => home[String(key)] ?? 0 })
     await run(db.execute(sql`CREATE TABLE orders (id int PRIMARY KEY, tenant text NOT NULL, total int NOT NULL)`))
-  }, 60_000)
+  }, 400_000)
 
   afterAll(async () => {
     await db?.close()()
     cluster?.destroy()
+    release?.()
   })
 
   const idsOn = async (i: number) => (await run(parts[i].all<{ id: number }>(sql`SELECT id FROM orders ORDER BY id`))).map((r) => r.id)

@@ -8,7 +8,7 @@
  * throws when RECORDKIT_REQUIRE_SERVERS=1.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs'
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -82,11 +82,20 @@ export const answers = (port: number): Promise<boolean> =>
 
 /** Servers to stop if the test process ends without its afterAll (a crash, a kill). */
 const leftovers = new Set<() => void>()
-process.once('exit', () => {
+const cleanUp = (): void => {
   for (const f of leftovers) {
     try { f() } catch { /* best effort */ }
   }
-})
+  leftovers.clear()
+}
+process.once('exit', cleanUp)
+// Killed (a timeout, Ctrl-C): stop the servers, then end as the signal would have.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    cleanUp()
+    process.kill(process.pid, signal)
+  })
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -107,6 +116,45 @@ const isAlive = (pid: number): boolean => {
   } catch {
     return false
   }
+}
+
+// ---------------------------------------------------------------- port locks
+
+/**
+ * Hold the ports of one cluster test across processes: two test runs on one machine (two
+ * checkouts, say) take turns instead of starting servers on the same ports. A lock whose holder
+ * died is taken over. Returns the release function (also called when the process ends).
+ *
+ * @example
+ * const release = await lockPorts('replicas') // in beforeAll; release() in afterAll
+ */
+export const lockPorts = async (name: string, ms = 280_000): Promise<() => void> => {
+  const dir = join(tmpdir(), `recordkit-ports-${name}.lock`)
+  const until = Date.now() + ms
+  for (;;) {
+    try {
+      mkdirSync(dir)
+      writeFileSync(join(dir, 'pid'), String(process.pid))
+      break
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e
+      let pid = Number.NaN
+      try { pid = Number(readFileSync(join(dir, 'pid'), 'utf8')) } catch { /* being written */ }
+      const age = (() => { try { return Date.now() - statSync(dir).mtimeMs } catch { return 0 } })()
+      if ((Number.isInteger(pid) && pid > 0 && !isAlive(pid)) || (Number.isNaN(pid) && age > 10_000)) {
+        rmSync(dir, { recursive: true, force: true })
+        continue
+      }
+      if (Date.now() > until) throw new Error(`the ${name} cluster ports are still held by process ${pid} after ${ms} ms`)
+      await sleep(250)
+    }
+  }
+  const release = (): void => {
+    leftovers.delete(release)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  leftovers.add(release)
+  return release
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -185,7 +233,13 @@ export const startPgPrimary = (port: number, options: { readonly synchronousStan
     options.synchronousStandbys === true ? "synchronous_standby_names = '*'" : '', '',
   ].join('\n'))
   const primary = pgServer(bin, data, port)
-  primary.start()
+  try {
+    primary.start()
+  } catch (e) {
+    const log = safeTail(join(root, `pg-${port}.log`))
+    rmSync(root, { recursive: true, force: true })
+    throw new Error(`PostgreSQL did not start on ${port}: ${log}`, { cause: e })
+  }
   servers.push(primary)
   const killAll = () => { for (const sv of servers) sv.stop('immediate') }
   leftovers.add(killAll)
@@ -242,10 +296,13 @@ export const startPgBouncer = async (port: number, server: { readonly host: stri
   execFileSync(c, a, { stdio: 'ignore' })
   await waitFor('pgbouncer', () => answers(port), 20_000)
   const pid = Number(readFileSync(join(dir, 'pgbouncer.pid'), 'utf8').trim())
+  const kill = () => { if (isAlive(pid)) process.kill(pid, 'SIGKILL') }
+  leftovers.add(kill)
   return {
     port,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     stop: async () => {
+      leftovers.delete(kill)
       if (isAlive(pid)) process.kill(pid, 'SIGTERM')
       await waitFor('pgbouncer to stop', () => !isAlive(pid), 20_000)
       rmSync(dir, { recursive: true, force: true })

@@ -99,8 +99,12 @@ export const parsePgTimestamp = (text: string): Date => {
   return d
 }
 
-/** Digits of `s` from `i` to `j` (exclusive) as a number, or -1 when one is not a digit. */
-const digits = (s: string, i: number, j: number): number => {
+/**
+ * Digits of `s` from `i` to `j` (exclusive) as a number, or -1 when one is not a digit.
+ *
+ * @example digits('2024-05', 0, 4) // 2024
+ */
+export const digits = (s: string, i: number, j: number): number => {
   let n = 0
   for (; i < j; i++) {
     const c = s.charCodeAt(i) - 48

@@ -13,7 +13,7 @@
  * mapper uses; `validate` stays the reference and is what error reports come from.
  */
 import * as t from 'io-ts'
-import { utcTime } from '../dates.js'
+import { digits, utcTime } from '../dates.js'
 
 /** Returned by a fast decoder when the value does not decode. */
 export const FAIL: unique symbol = Symbol('recordkit.decodeFail') as never
@@ -102,17 +102,6 @@ const parseDateText = (s: string): Date | typeof FAIL => {
 }
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-
-/** Digits of `s` from `i` to `j` (exclusive) as a number, or -1 when one is not a digit. */
-const digits = (s: string, i: number, j: number): number => {
-  let n = 0
-  for (; i < j; i++) {
-    const c = s.charCodeAt(i) - 48
-    if (c < 0 || c > 9) return -1
-    n = n * 10 + c
-  }
-  return n
-}
 
 /**
  * The forms databases write most, read without a regex: `YYYY-MM-DD HH:MM:SS[.sss]` (SQL text,

@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { answers, waitFor } from './cluster.js'
 
 const PG_BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'].find((d) => existsSync(join(d, 'initdb')))
 const MARIADBD = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((p) => existsSync(p))
@@ -28,26 +29,6 @@ export const throwawayMissing = (which: 'postgres' | 'mariadb'): string | undefi
     return undefined
   }
   return MARIADBD === undefined || INSTALL_DB === undefined ? 'MariaDB server binaries (mariadbd, mariadb-install-db) are not installed' : undefined
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-const answers = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port })
-    const done = (ok: boolean) => { s.destroy(); resolve(ok) }
-    s.setTimeout(500, () => done(false))
-    s.once('connect', () => done(true))
-    s.once('error', () => done(false))
-  })
-
-const waitFor = async (what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await sleep(100)
-  }
-  throw new Error(`${what} did not come up within ${ms} ms`)
 }
 
 /** Whether the shell command succeeds (its output is dropped). */

@@ -145,7 +145,7 @@ export const lockPorts = async (name: string, ms = 280_000): Promise<() => void>
         rmSync(dir, { recursive: true, force: true })
         continue
       }
-      if (Date.now() > until) throw new Error(`the ${name} cluster ports are still held by process ${pid} after ${ms} ms`)
+      if (Date.now() > until) throw new Error(`the ${name} cluster ports are still held by process ${pid} after ${ms} ms`, { cause: e })
       await sleep(250)
     }
   }

@@ -14,18 +14,14 @@ import { mariadb } from '../../src/dialects/mysql.js'
 import { mysql2, type Mysql2Options } from '../../src/drivers/mysql2.js'
 import { run } from '../../src/promise.js'
 import { sql } from '../../src/sql.js'
-import { throwawayMariadb, throwawayMissing, type Throwaway } from '../support/throwaway.js'
+import { throwawayMariadb, throwawayAvailable, type Throwaway } from '../support/throwaway.js'
 import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep } from './load.js'
 
 const PORT = 33307
 const soak = process.env.RECORDKIT_SOAK === '1'
-const missing = throwawayMissing('mariadb')
-if (missing !== undefined) {
-  if (process.env.RECORDKIT_REQUIRE_SERVERS === '1') throw new Error(`MariaDB fault tests cannot run: ${missing}`)
-  console.warn(`\n*** SKIPPING MariaDB fault tests: ${missing} ***\n`)
-}
+const available = throwawayAvailable('mariadb', 'MariaDB fault tests')
 
-describe.skipIf(missing !== undefined)('MariaDB under faults', () => {
+describe.skipIf(!available)('MariaDB under faults', () => {
   let server: Throwaway
   const opened: Backend[] = []
   const backend = async (o: Omit<Mysql2Options, 'url'> = {}): Promise<Backend> => {

@@ -14,18 +14,14 @@ import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs, type PostgresJsOptions } from '../../src/drivers/postgres.js'
 import { run } from '../../src/promise.js'
 import { sql } from '../../src/sql.js'
-import { throwawayMissing, throwawayPostgres, type Throwaway } from '../support/throwaway.js'
+import { throwawayAvailable, throwawayPostgres, type Throwaway } from '../support/throwaway.js'
 import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep } from './load.js'
 
 const PORT = 55432
 const soak = process.env.RECORDKIT_SOAK === '1'
-const missing = throwawayMissing('postgres')
-if (missing !== undefined) {
-  if (process.env.RECORDKIT_REQUIRE_SERVERS === '1') throw new Error(`PostgreSQL fault tests cannot run: ${missing}`)
-  console.warn(`\n*** SKIPPING PostgreSQL fault tests: ${missing} ***\n`)
-}
+const available = throwawayAvailable('postgres', 'PostgreSQL fault tests')
 
-describe.skipIf(missing !== undefined)('PostgreSQL under faults', () => {
+describe.skipIf(!available)('PostgreSQL under faults', () => {
   let server: Throwaway
   const opened: Backend[] = []
   const backend = async (o: Omit<PostgresJsOptions, 'url'> = {}): Promise<Backend> => {

@@ -59,6 +59,18 @@ const pidAlive = (pid: number): boolean => {
   }
 }
 
+/**
+ * Whether throwaway servers of this kind can run here. When they cannot, one loud line says why
+ * and the suite skips, unless RECORDKIT_REQUIRE_SERVERS=1, which makes it a failure.
+ */
+export const throwawayAvailable = (which: 'postgres' | 'mariadb', suite: string): boolean => {
+  const missing = throwawayMissing(which)
+  if (missing === undefined) return true
+  if (process.env.RECORDKIT_REQUIRE_SERVERS === '1') throw new Error(`${suite} cannot run: ${missing}`)
+  console.warn(`\n*** SKIPPING ${suite}: ${missing} ***\n`)
+  return false
+}
+
 /** Whether this process can listen on 127.0.0.1:port now. */
 const canListen = (port: number): Promise<boolean> =>
   new Promise((resolve) => {

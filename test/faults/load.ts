@@ -3,10 +3,11 @@
  * can check every acknowledged write is in the database afterwards and no call was left pending.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import type { Backend } from '../../src/compose.js'
 import { isDbError } from '../../src/errors.js'
 import { type Fragment, sql } from '../../src/sql.js'
+import type { Throwaway } from '../support/throwaway.js'
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -152,4 +153,32 @@ export const expectPoolTimeout = async (db: Backend): Promise<void> => {
   expect((await ok(db.all<{ id: number }>(sql`SELECT id FROM ${t} ORDER BY id`)())).map((r) => Number(r.id))).toEqual([1, 2])
   const again = await Promise.all([5, 6].map((id) => db.transaction((tx) => tx.execute(sql`INSERT INTO ${t} VALUES (${id})`))()))
   expect(again.every(E.isRight)).toBe(true)
+}
+
+/**
+ * A throwaway server for one describe block, started before its tests and stopped after them,
+ * and the backends made on it (closed before the server stops).
+ */
+export const useServer = <O>(start: () => Promise<Throwaway>, make: (url: string, options: O) => Promise<Backend>) => {
+  let server: Throwaway | undefined
+  const opened: Backend[] = []
+  beforeAll(async () => {
+    server = await start()
+  }, 60_000)
+  afterAll(async () => {
+    for (const db of opened) await db.close({ timeout: 100 })()
+    await server?.stop()
+  }, 60_000)
+  const current = (): Throwaway => {
+    if (server === undefined) throw new Error('the throwaway server has not started')
+    return server
+  }
+  return {
+    server: current,
+    backend: async (options: O): Promise<Backend> => {
+      const db = await make(current().url, options)
+      opened.push(db)
+      return db
+    },
+  }
 }

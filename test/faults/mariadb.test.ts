@@ -8,27 +8,21 @@
  * full size. RECORDKIT_SOAK=1 runs the restart cycle longer and more often.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type Backend, connect } from '../../src/compose.js'
 import { mariadb } from '../../src/dialects/mysql.js'
 import { mysql2, type Mysql2Options } from '../../src/drivers/mysql2.js'
 import { run } from '../../src/promise.js'
 import { sql } from '../../src/sql.js'
-import { throwawayMariadb, throwawayAvailable, type Throwaway } from '../support/throwaway.js'
-import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep } from './load.js'
+import { throwawayMariadb, throwawayAvailable } from '../support/throwaway.js'
+import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep, useServer } from './load.js'
 
 const PORT = 33307
 const soak = process.env.RECORDKIT_SOAK === '1'
 const available = throwawayAvailable('mariadb', 'MariaDB fault tests')
 
 describe.skipIf(!available)('MariaDB under faults', () => {
-  let server: Throwaway
-  const opened: Backend[] = []
-  const backend = async (o: Omit<Mysql2Options, 'url'> = {}): Promise<Backend> => {
-    const db = await run(connect(mysql2({ url: server.url, ...o }), mariadb))
-    opened.push(db)
-    return db
-  }
+  const { server, backend } = useServer(() => throwawayMariadb(PORT), (url, o: Omit<Mysql2Options, 'url'> = {}) => run(connect(mysql2({ url, ...o }), mariadb)))
   /** Kill every connection running a statement that starts with `prefix`. */
   const killRunning = async (admin: Backend, prefix: string): Promise<number> => {
     const ids = await run(admin.all<{ id: number | string }>(sql`SELECT id FROM information_schema.processlist WHERE info LIKE ${`${prefix}%`}`))
@@ -36,19 +30,11 @@ describe.skipIf(!available)('MariaDB under faults', () => {
     return ids.length
   }
 
-  beforeAll(async () => {
-    server = await throwawayMariadb(PORT)
-  }, 60_000)
-  afterAll(async () => {
-    for (const db of opened) await db.close({ timeout: 100 })()
-    await server?.stop()
-  }, 60_000)
-
   it('a server killed under load and started again: every call ends, acknowledged writes stay, the pool comes back whole', async () => {
     const max = 8
     const db = await backend({ max, acquireTimeout: 5_000, pool: { connectTimeout: 5_000 } })
     await run(db.execute(sql`CREATE TABLE faults_load (id INT PRIMARY KEY, w INT NOT NULL)`))
-    await restartUnderLoad(db, server, 'faults_load', soak ? 5 : 1, 11_000)
+    await restartUnderLoad(db, server(), 'faults_load', soak ? 5 : 1, 11_000)
     await expectPoolWhole(db, max, sql`SELECT CONNECTION_ID() AS id, SLEEP(0.2) AS s`)
   }, 120_000)
 

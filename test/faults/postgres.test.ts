@@ -8,44 +8,30 @@
  * full size. RECORDKIT_SOAK=1 runs the restart cycle longer and more often.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type Backend, connect } from '../../src/compose.js'
 import { postgres } from '../../src/dialects/postgres.js'
 import { postgresJs, type PostgresJsOptions } from '../../src/drivers/postgres.js'
 import { run } from '../../src/promise.js'
 import { sql } from '../../src/sql.js'
-import { throwawayAvailable, throwawayPostgres, type Throwaway } from '../support/throwaway.js'
-import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep } from './load.js'
+import { throwawayAvailable, throwawayPostgres } from '../support/throwaway.js'
+import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep, useServer } from './load.js'
 
 const PORT = 55432
 const soak = process.env.RECORDKIT_SOAK === '1'
 const available = throwawayAvailable('postgres', 'PostgreSQL fault tests')
 
 describe.skipIf(!available)('PostgreSQL under faults', () => {
-  let server: Throwaway
-  const opened: Backend[] = []
-  const backend = async (o: Omit<PostgresJsOptions, 'url'> = {}): Promise<Backend> => {
-    const db = await run(connect(postgresJs({ url: server.url, ...o }), postgres))
-    opened.push(db)
-    return db
-  }
+  const { server, backend } = useServer(() => throwawayPostgres(PORT), (url, o: Omit<PostgresJsOptions, 'url'> = {}) => run(connect(postgresJs({ url, ...o }), postgres)))
   /** Terminate every session of the application name but the caller's. */
   const terminate = async (admin: Backend, app: string): Promise<number> =>
     (await run(admin.all(sql`SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE application_name = ${app} AND pid <> pg_backend_pid()`))).length
-
-  beforeAll(async () => {
-    server = await throwawayPostgres(PORT)
-  }, 60_000)
-  afterAll(async () => {
-    for (const db of opened) await db.close({ timeout: 100 })()
-    await server?.stop()
-  }, 60_000)
 
   it('a server killed under load and started again: every call ends, acknowledged writes stay, the pool comes back whole', async () => {
     const max = 8
     const db = await backend({ max, acquireTimeout: 5_000, connectTimeout: 5 })
     await run(db.execute(sql`CREATE TABLE faults_load (id int PRIMARY KEY, w int NOT NULL)`))
-    await restartUnderLoad(db, server, 'faults_load', soak ? 5 : 1, 11_000)
+    await restartUnderLoad(db, server(), 'faults_load', soak ? 5 : 1, 11_000)
     await expectPoolWhole(db, max, sql`SELECT pg_backend_pid() AS id, pg_sleep(0.2)`)
   }, 120_000)
 

@@ -124,6 +124,38 @@ export interface Backend {
   /** Whether the caller is inside a transaction of this backend. */
   readonly inTransaction: () => boolean
   /**
+   * Run `fn` under `SAVEPOINT name` inside the current transaction: released when it succeeds,
+   * rolled back to when it fails (the transaction goes on either way). Ordered with the
+   * transaction's other savepoints and statements as a nested `transaction` is; outside a
+   * transaction it is a TransactionError.
+   *
+   * @example
+   * db.transaction((tx) => tx.savepoint('coupon', (sp) => sp.execute(applyCoupon)))
+   */
+  readonly savepoint: <E = never, A = unknown>(name: string, fn: (sp: Backend) => TaskEither<E | DbError, A>) => TaskEither<E | DbError, A>
+  /**
+   * Begin a transaction and hand it back open: a controlled transaction, the alternative to
+   * the callback form. See `Transaction`. Inside a transaction it is a TransactionError (use a
+   * savepoint); on a reserved connection (`connection()`) it begins on that connection.
+   *
+   * @example
+   * const tx = await run(db.startTransaction())
+   * await run(tx.execute(sql`UPDATE account SET balance = balance - 10 WHERE id = 1`))
+   * await run(tx.commit())
+   */
+  readonly startTransaction: (options?: TransactionOptions) => TaskEither<DbError, Transaction>
+  /**
+   * Reserve one connection until `release()`, for session state (`SET`, temporary tables,
+   * session variables): every call on the handle runs on that connection. See
+   * `ReservedConnection`.
+   *
+   * @example
+   * const conn = await run(db.connection())
+   * await run(conn.execute(sql`CREATE TEMPORARY TABLE scratch (id INTEGER)`))
+   * await run(conn.release())
+   */
+  readonly connection: () => TaskEither<DbError, ReservedConnection>
+  /**
    * Close the backend. From the call on, statements and transactions outside open
    * transactions fail with ConnectionError (`code: 'BACKEND_CLOSED'`), and the backend never
    * reopens; open transactions may still run and end, up to `timeout` ms (default 30 s), after
@@ -133,6 +165,74 @@ export interface Backend {
   readonly close: (options?: CloseOptions) => TaskEither<DbError, void>
   /** The synchronous path, where the driver has one (see `SyncBackend`). */
   readonly sync?: SyncBackend
+}
+
+/**
+ * `savepoint` on a controlled transaction or savepoint: with a name only, it opens
+ * `SAVEPOINT name` and hands back its handle (see `Savepoint`); with a callback, it is
+ * `Backend.savepoint`.
+ */
+export interface ScopeSavepoint {
+  <E = never, A = unknown>(name: string, fn: (sp: Backend) => TaskEither<E | DbError, A>): TaskEither<E | DbError, A>
+  (name: string): TaskEither<DbError, Savepoint>
+}
+
+/** A backend bound to one open transaction or savepoint, whose end its owner decides. */
+export interface ControlledScope extends Omit<Backend, 'savepoint'> {
+  /**
+   * Open a named savepoint and hand back its handle, or run a callback under one. While a
+   * savepoint handle is open, calls on this scope itself fail with TransactionError (run them
+   * on the savepoint's handle, or end it first), so its rollback never undoes a statement
+   * reported done on the outer scope.
+   */
+  readonly savepoint: ScopeSavepoint
+}
+
+/**
+ * A controlled transaction (`db.startTransaction()`): a Backend whose every call runs in the
+ * transaction, plus `commit` and `rollback`. After either (even one that failed), the handle
+ * and its savepoints refuse every call with TransactionError. `wrap` middleware sees its BEGIN,
+ * SAVEPOINT, COMMIT and ROLLBACK. The transaction holds its connection until it ends; on an
+ * engine with one connection (SQLite) other work waits for it, up to the driver's
+ * `acquireTimeout` (then PoolTimeout). `close({ timeout })` waits for it like any transaction.
+ *
+ * @example
+ * const tx = await run(db.startTransaction({ isolation: 'serializable' }))
+ * const ok = await tx.execute(debit)()
+ * await run(E.isRight(ok) ? tx.commit() : tx.rollback())
+ */
+export interface Transaction extends ControlledScope {
+  /** COMMIT. A commit that fails is followed by a ROLLBACK; the handle has ended either way. */
+  readonly commit: () => TaskEither<DbError, void>
+  /** ROLLBACK; the handle has ended. */
+  readonly rollback: () => TaskEither<DbError, void>
+}
+
+/** An open named savepoint of a controlled transaction (`tx.savepoint(name)`). */
+export interface Savepoint extends ControlledScope {
+  readonly name: string
+  /** `RELEASE SAVEPOINT name`: keep its work in the transaction; the handle has ended. */
+  readonly release: () => TaskEither<DbError, void>
+  /** `ROLLBACK TO SAVEPOINT name` then release it: undo its work; the handle has ended. */
+  readonly rollback: () => TaskEither<DbError, void>
+}
+
+/**
+ * One connection held for its owner (`db.connection()`): every call on it runs on that
+ * connection, outside any transaction unless it starts one (`transaction`, `startTransaction`,
+ * which then runs on this connection). While a transaction of its own is open, calls on the
+ * connection handle itself fail with TransactionError (use the transaction's handle).
+ * `release()` gives the connection back; the handle then refuses every call.
+ *
+ * @example
+ * const conn = await run(db.connection())
+ * await run(conn.execute(sql`SET search_path TO archive`))
+ * const rows = await run(conn.all(sql`SELECT * FROM invoice`))
+ * await run(conn.release())
+ */
+export interface ReservedConnection extends Backend {
+  /** Give the connection back; the handle then refuses every call. */
+  readonly release: () => TaskEither<DbError, void>
 }
 
 // ---------------------------------------------------------------- transaction context
@@ -158,6 +258,18 @@ interface Frame {
   readonly up?: Frame
   /** The context the transaction was started in (possibly another backend's transaction). */
   readonly parent?: Frame
+  /**
+   * A scope whose end its owner decides (`startTransaction`, a savepoint handle, or a
+   * transaction on a reserved connection) now open inside this one: calls on this scope's own
+   * handle are refused until it ends.
+   */
+  held?: Frame
+  /** Set once a controlled scope's end has begun: its handle refuses further calls. */
+  finishing?: boolean
+  /** A reserved connection outside any transaction (`connection()`): a transaction begins on it. */
+  readonly session?: boolean
+  /** The savepoint's name, for messages. */
+  readonly name?: string
 }
 
 const txContext = new AsyncLocalStorage<Frame>()
@@ -198,6 +310,19 @@ const inTurn = <A>(frame: Frame, f: () => Promise<A>): Promise<A> => {
   frame.queue = p
   return p
 }
+
+/**
+ * Why a call on a scope's own handle is refused now, if it is: the scope ended (or its end has
+ * begun), or a controlled scope inside it is open.
+ */
+const refusal = (frame: Frame): DbError | undefined =>
+  frame.ended || frame.finishing === true
+    ? endedError()
+    : frame.held === undefined
+      ? undefined
+      : dbError('TransactionError', frame.held.name !== undefined
+        ? `savepoint ${frame.held.name} is open: run this call on its handle, or release it or roll it back first`
+        : 'a transaction on this connection is open: run this call on its handle, or commit it or roll it back first')
 
 const endedError = (): DbError =>
   dbError('TransactionError', 'the transaction this call belongs to has already ended (committed or rolled back); use the backend, or run the call inside the transaction')
@@ -259,6 +384,172 @@ const bindAt = (dialect: Dialect, value: unknown, where: number | string): unkno
   }
 }
 
+// ---------------------------------------------------------------- controlled transactions
+
+/**
+ * The controlled forms of a backend: `startTransaction`, savepoint handles and `connection`.
+ * Each is a Frame like a callback-form transaction's, whose end its owner decides: its handle
+ * is `scoped(frame)`, and while it is open the scope it was opened on is `held` (calls on that
+ * scope's own handle are refused rather than run inside it).
+ */
+const controlledScopes = (
+  self: Backend,
+  life: Lifecycle,
+  scoped: (frame: Frame) => Backend,
+  run: (text: string) => Promise<E.Either<DbError, unknown>>,
+) => {
+  const inFrame = (frame: Frame, text: string) => txContext.run(frame, () => run(text))
+
+  /** A scope and every controlled scope open inside it end together. */
+  const endAll = (frame: Frame): void => {
+    for (let f: Frame | undefined = frame; f !== undefined; f = f.held) f.ended = true
+  }
+
+  /** Wait for the callback-form savepoints still scheduled on a scope. */
+  const settled = async (frame: Frame): Promise<void> => {
+    if (frame.pending > 0) await frame.queue.then(() => undefined, () => undefined)
+  }
+
+  /** Begin the end of a scope: refused when it has ended or is ending already. */
+  const claimEnd = (frame: Frame): DbError | undefined => {
+    if (frame.ended || frame.finishing === true) return endedError()
+    frame.finishing = true
+    return undefined
+  }
+
+  const released = (frame: Frame): void => {
+    if (frame.session === true && --life.open === 0) life.drained?.()
+  }
+
+  const scopeOf = (frame: Frame): ControlledScope => {
+    const base = scoped(frame)
+    const savepoint = ((name: string, fn?: (sp: Backend) => TaskEither<unknown, unknown>) =>
+      fn === undefined ? openSavepoint(frame, name) : base.savepoint(name, fn)) as ScopeSavepoint
+    return { ...base, savepoint }
+  }
+
+  const openSavepoint = (parent: Frame, name: string): TaskEither<DbError, Savepoint> => async () => {
+    const no = refusal(parent)
+    if (no !== undefined) return E.left(no)
+    let sp: { readonly open: string; readonly rollback: string; readonly release: string }
+    try {
+      sp = { open: self.dialect.savepoint(name), rollback: self.dialect.rollbackToSavepoint(name), release: self.dialect.releaseSavepoint(name) }
+    } catch (e) {
+      return E.left(toDbError(e))
+    }
+    const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, up: parent, parent: parent.parent, name }
+    // Claimed at once, so a call on the parent made meanwhile is refused, not run inside it.
+    parent.held = frame
+    await settled(parent)
+    const opened = await inFrame(frame, sp.open)
+    if (E.isLeft(opened)) {
+      frame.ended = true
+      parent.held = undefined
+      return opened
+    }
+    const finish = (texts: readonly string[]): TaskEither<DbError, void> => async () => {
+      const refused = claimEnd(frame)
+      if (refused !== undefined) return E.left(refused)
+      await settled(frame)
+      let out: E.Either<DbError, unknown> = E.right(undefined)
+      for (const t of texts) {
+        const r = await inFrame(frame, t)
+        if (E.isLeft(r) && E.isRight(out)) out = r
+      }
+      endAll(frame)
+      if (parent.held === frame) parent.held = undefined
+      return E.isLeft(out) ? out : E.right(undefined)
+    }
+    return E.right(Object.freeze({ ...scopeOf(frame), name, release: () => finish([sp.release]), rollback: () => finish([sp.rollback, sp.release]) }))
+  }
+
+  const start = (options: TransactionOptions): TaskEither<DbError, Transaction> => async () => {
+    const here = frameFor(self.driver)
+    if (here === ENDED) return E.left(endedError())
+    if (here !== undefined && here.session !== true) {
+      return E.left(dbError('TransactionError', 'startTransaction inside a transaction: open a savepoint instead (tx.savepoint(name))'))
+    }
+    if (life.closing) return E.left(closedError(self.driver))
+    let begin: readonly string[]
+    try {
+      begin = self.dialect.beginTransaction(options)
+    } catch (e) {
+      return E.left(toDbError(e))
+    }
+    // On a reserved connection the transaction uses it (already counted open) and keeps it.
+    const session = here
+    if (session === undefined) life.open++
+    const done = (): void => {
+      if (session === undefined && --life.open === 0) life.drained?.()
+    }
+    const reserved = session === undefined ? await self.driver.reserve()() : E.right(session.conn)
+    if (E.isLeft(reserved)) {
+      done()
+      return reserved
+    }
+    const conn = reserved.right
+    const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: session ?? txContext.getStore() }
+    if (session !== undefined) session.held = frame
+    const end = async (): Promise<void> => {
+      endAll(frame)
+      if (session === undefined) await conn.release()
+      else if (session.held === frame) session.held = undefined
+      done()
+    }
+    for (const text of begin) {
+      const r = await inFrame(frame, text)
+      if (E.isLeft(r)) {
+        await end()
+        return r
+      }
+    }
+    const finish = (commit: boolean): TaskEither<DbError, void> => async () => {
+      const refused = claimEnd(frame)
+      if (refused !== undefined) return E.left(refused)
+      await settled(frame)
+      try {
+        const r = await inFrame(frame, commit ? self.dialect.commit() : self.dialect.rollback())
+        // A COMMIT that failed leaves nothing half done: roll back what may remain.
+        if (commit && E.isLeft(r)) await inFrame(frame, self.dialect.rollback())
+        return E.isLeft(r) ? r : E.right(undefined)
+      } finally {
+        await end()
+      }
+    }
+    return E.right(Object.freeze({ ...scopeOf(frame), commit: () => finish(true), rollback: () => finish(false) }))
+  }
+
+  const reserve = (): TaskEither<DbError, ReservedConnection> => async () => {
+    const here = frameFor(self.driver)
+    if (here === ENDED) return E.left(endedError())
+    if (here !== undefined) return E.left(dbError('TransactionError', 'connection() inside a transaction or on a reserved connection: use the connection you are on'))
+    if (life.closing) return E.left(closedError(self.driver))
+    life.open++
+    const reserved = await self.driver.reserve()()
+    if (E.isLeft(reserved)) {
+      if (--life.open === 0) life.drained?.()
+      return reserved
+    }
+    const conn = reserved.right
+    const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: txContext.getStore(), session: true }
+    const release: TaskEither<DbError, void> = async () => {
+      // A transaction of its own still open: it must end first (its owner decides how).
+      const busy = frame.held === undefined ? undefined : refusal(frame)
+      if (busy !== undefined) return E.left(busy)
+      const refused = claimEnd(frame)
+      if (refused !== undefined) return E.left(refused)
+      await settled(frame)
+      endAll(frame)
+      await conn.release()
+      released(frame)
+      return E.right(undefined)
+    }
+    return E.right(Object.freeze({ ...scoped(frame), release: () => release }))
+  }
+
+  return { start, reserve }
+}
+
 // ---------------------------------------------------------------- compose
 
 const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backend => {
@@ -280,11 +571,16 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
    */
   const scoped = (frame: Frame): Backend => {
     const enter = <T>(f: () => T): T => (within(txContext.getStore(), frame) ? f() : txContext.run(frame, f))
-    const task = <L, A>(make: () => TaskEither<L, A>): TaskEither<L | DbError, A> => () =>
-      frame.ended ? Promise.resolve(E.left(endedError())) : enter(() => make()())
+    const task = <L, A>(make: () => TaskEither<L, A>): TaskEither<L | DbError, A> => () => {
+      const no = refusal(frame)
+      return no !== undefined ? Promise.resolve(E.left(no)) : enter(() => make()())
+    }
     // The synchronous path, in the transaction's scope as well, and refused once it ended.
     const sync = self.sync
-    const now = <A>(f: () => E.Either<DbError, A>): IOEither<DbError, A> => () => (frame.ended ? E.left(endedError()) : enter(f))
+    const now = <A>(f: () => E.Either<DbError, A>): IOEither<DbError, A> => () => {
+      const no = refusal(frame)
+      return no !== undefined ? E.left(no) : enter(f)
+    }
     return Object.freeze({
       ...self,
       execute: <R>(q: Executable<R>) => task(() => self.execute<R>(q)),
@@ -293,9 +589,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       query: <R>(f: Fragment) => task(() => self.query<R>(f)),
       executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => task(() => self.executeBatch<R>(q, sets)),
       transaction: <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options?: TransactionOptions) => task(() => self.transaction<X, A>(fn, options)),
+      savepoint: <X, A>(name: string, fn: (sp: Backend) => TaskEither<X | DbError, A>) => task(() => self.savepoint<X, A>(name, fn)),
+      startTransaction: (options?: TransactionOptions) => task(() => self.startTransaction(options)),
+      connection: () => task(() => self.connection()),
       stream: <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
         [Symbol.asyncIterator]: () => {
-          if (frame.ended) throw endedError()
+          const no = refusal(frame)
+          if (no !== undefined) throw no
           const it = enter(() => self.stream<R>(q, options)[Symbol.asyncIterator]())
           return {
             next: () => enter(() => it.next()),
@@ -319,9 +619,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           }),
         })
       },
-      inTransaction: () => !frame.ended,
+      inTransaction: () => !frame.ended && frame.session !== true,
       sync: sync === undefined ? undefined : Object.freeze({
-        ready: () => !frame.ended && enter(() => sync.ready()),
+        ready: () => refusal(frame) === undefined && enter(() => sync.ready()),
         execute: <R>(q: Executable<R>) => now(() => sync.execute<R>(q)()),
         all: <R>(q: Executable<R>) => now(() => sync.all<R>(q)()),
         first: <R>(q: Executable<R>) => now(() => sync.first<R>(q)()),
@@ -329,7 +629,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     })
   }
 
-  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions): TaskEither<X | DbError, A> => async () => {
+  /** A transaction on a connection of its own, or on a reserved connection (`session`). */
+  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions, session?: Frame): TaskEither<X | DbError, A> => async () => {
     if (life.closing) return E.left(closedError(self.driver))
     let begin: readonly string[]
     try {
@@ -337,12 +638,14 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     } catch (e) {
       return E.left(toDbError(e))
     }
-    life.open++
+    // A reserved connection is already counted open, and is not given back at the end.
+    if (session === undefined) life.open++
     try {
-      const reserved = await self.driver.reserve()()
+      const reserved = session === undefined ? await self.driver.reserve()() : E.right(session.conn)
       if (E.isLeft(reserved)) return reserved
       const conn = reserved.right
-      const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: txContext.getStore() }
+      const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: session ?? txContext.getStore() }
+      if (session !== undefined) session.held = frame
       try {
         return await txContext.run(frame, async () => {
           const began = await runAll(begin)
@@ -363,16 +666,17 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         })
       } finally {
         frame.ended = true
-        await conn.release()
+        if (session === undefined) await conn.release()
+        else session.held = undefined
       }
     } finally {
-      if (--life.open === 0) life.drained?.()
+      if (session === undefined && --life.open === 0) life.drained?.()
     }
   }
 
-  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => () => {
+  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>, named?: string): TaskEither<X | DbError, A> => () => {
     const go = async (): Promise<E.Either<X | DbError, A>> => {
-      const name = `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
+      const name = named ?? `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
       // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
       let sp: { readonly open: string; readonly rollback: string; readonly release: string }
       try {
@@ -408,6 +712,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     parent.queue = p
     return p
   }
+
+  const controlled = controlledScopes(self, life, scoped, run)
 
   /** Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up. */
   const executeAll = <R>(parts: readonly InsertNode[]): TaskEither<DbError, QueryResult<R>> =>
@@ -641,6 +947,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         const parent = frameFor(self.driver)
         if (parent === undefined) return topLevel(fn, options)()
         if (parent === ENDED) return Promise.resolve(E.left(endedError()))
+        if (parent.session === true) return topLevel(fn, options, parent)()
         if (options.isolation !== undefined || options.readOnly !== undefined) {
           return Promise.resolve(E.left(dbError('TransactionError', 'isolation and read-only can be set only on the outermost transaction')))
         }
@@ -650,8 +957,19 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
 
     inTransaction: () => {
       const f = frameFor(self.driver)
-      return f !== undefined && f !== ENDED
+      return f !== undefined && f !== ENDED && f.session !== true
     },
+
+    savepoint: (name, fn) => () => {
+      const parent = frameFor(self.driver)
+      if (parent === ENDED) return Promise.resolve(E.left(endedError()))
+      if (parent === undefined || parent.session === true) return Promise.resolve(E.left(dbError('TransactionError', `savepoint ${name}: not inside a transaction`)))
+      return nested(parent, fn, name)()
+    },
+
+    startTransaction: (options = {}) => controlled.start(options),
+
+    connection: () => controlled.reserve(),
 
     close: (options?: CloseOptions) => async () => {
       if (life.closed) return E.right(undefined)

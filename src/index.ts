@@ -21,14 +21,14 @@
  * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
  * await run(db.all(sql`SELECT 1`))
  */
-export { compose, connect, wrap, statementOf, type Backend, type CloseOptions, type Executable, type Middleware, type Prepared, type PreparedSync, type SyncBackend } from './compose.js'
+export { compose, connect, wrap, statementOf, type Backend, type CloseOptions, type ControlledScope, type Executable, type Middleware, type Prepared, type PreparedSync, type ReservedConnection, type Savepoint, type ScopeSavepoint, type SyncBackend, type Transaction } from './compose.js'
 export { extend, fix, openOf, type Open } from './record.js'
 export { sql, render, isFragment, fromParts, json, isJsonValue, type JsonValue, type Compiled, type Fragment, type Part } from './sql.js'
 export * from './errors.js'
 export { UNBINDABLE } from './values.js'
 export { supports, unsupported, versionAtLeast, type Compilable, type Dialect, type TransactionOptions } from './dialect.js'
 export type { Connection, Driver, QueryResult, StreamOptions, SyncConnection, SyncDriver } from './driver.js'
-export { run, promised, type PromiseBackend } from './promise.js'
+export { run, promised, type PromiseBackend, type PromiseConnection, type PromiseSavepoint, type PromiseTransaction } from './promise.js'
 export { createBackend, registerBackend, registeredSchemes, type BackendConfig, type BackendConfigs, type BackendFactory, type ConfigOf, type Engine } from './registry.js'
 export { logging, metrics, retry, slowQueries, type Metrics, type RetryOptions, type StatementEvent } from './middleware.js'
 export { savepoint } from './savepoint.js'

@@ -11,7 +11,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Backend, CloseOptions, Executable } from './compose.js'
+import type { Backend, CloseOptions, ControlledScope, Executable, ReservedConnection, Savepoint, Transaction } from './compose.js'
 import type { TransactionOptions } from './dialect.js'
 import type { QueryResult, Row, StreamOptions } from './driver.js'
 import { type DbError, isDbError, toDbError } from './errors.js'
@@ -37,8 +37,43 @@ export interface PromiseBackend {
   readonly executeBatch: <R = Row>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => Promise<QueryResult<R>[]>
   /** Commits when `fn` resolves, rolls back and rejects with its error when it rejects. */
   readonly transaction: <A>(fn: (tx: PromiseBackend) => Promise<A>, options?: TransactionOptions) => Promise<A>
+  /** See `Backend.savepoint`: `fn` runs under `SAVEPOINT name` inside the current transaction. */
+  readonly savepoint: <A>(name: string, fn: (sp: PromiseBackend) => Promise<A>) => Promise<A>
+  /** See `Backend.startTransaction`: a transaction handed back open, ended by `commit` or `rollback`. */
+  readonly startTransaction: (options?: TransactionOptions) => Promise<PromiseTransaction>
+  /** See `Backend.connection`: one connection held until `release`. */
+  readonly connection: () => Promise<PromiseConnection>
   /** See `Backend.close`: open transactions may end within `timeout`; then nothing runs and nothing reopens. */
   readonly close: (options?: CloseOptions) => Promise<void>
+}
+
+/** `savepoint` on a controlled transaction: a handle with a name only, a callback's result with one. */
+export interface PromiseScopeSavepoint {
+  <A>(name: string, fn: (sp: PromiseBackend) => Promise<A>): Promise<A>
+  (name: string): Promise<PromiseSavepoint>
+}
+
+/** The Promise face of a controlled transaction or savepoint (see `ControlledScope`). */
+export interface PromiseScope extends Omit<PromiseBackend, 'savepoint'> {
+  readonly savepoint: PromiseScopeSavepoint
+}
+
+/** The Promise face of `Transaction`. */
+export interface PromiseTransaction extends PromiseScope {
+  readonly commit: () => Promise<void>
+  readonly rollback: () => Promise<void>
+}
+
+/** The Promise face of `Savepoint`. */
+export interface PromiseSavepoint extends PromiseScope {
+  readonly name: string
+  readonly release: () => Promise<void>
+  readonly rollback: () => Promise<void>
+}
+
+/** The Promise face of `ReservedConnection`. */
+export interface PromiseConnection extends PromiseBackend {
+  readonly release: () => Promise<void>
 }
 
 const optionToUndefined = <A>(o: Option<A>): A | undefined => (o._tag === 'Some' ? o.value : undefined)
@@ -49,8 +84,42 @@ const optionToUndefined = <A>(o: Option<A>): A | undefined => (o._tag === 'Some'
  * const db = promised(backend)
  * await db.transaction(async (tx) => { await tx.execute(q1); await tx.execute(q2) })
  */
-export const promised = (backend: Backend): PromiseBackend => {
-  const p: PromiseBackend = Object.freeze({
+export const promised = (backend: Backend): PromiseBackend => Object.freeze(promiseFace(backend))
+
+/**
+ * Run a callback-form scope (a transaction or a savepoint) with a Promise callback: a
+ * non-DbError thrown by `fn` is rethrown as it was, after the rollback.
+ */
+const viaCallback = async <A>(open: (f: (tx: Backend) => TaskEither<DbError, A>) => TaskEither<DbError, A>, fn: (tx: PromiseBackend) => Promise<A>): Promise<A> => {
+  let thrown: { readonly value: unknown } | undefined
+  // `tx` is the scope's own backend: used after the scope ended, it refuses.
+  const r = await open((tx) => () => fn(promised(tx)).then((a) => E.right(a), (e: unknown) => {
+    if (!isDbError(e)) thrown = { value: e }
+    return E.left(toDbError(e, 'TransactionError'))
+  }))()
+  if (E.isRight(r)) return r.right
+  throw thrown !== undefined && r.left.cause === thrown.value ? thrown.value : r.left
+}
+
+const scopeFace = (scope: ControlledScope): PromiseScope => {
+  const savepoint = (<A>(name: string, fn?: (sp: PromiseBackend) => Promise<A>) =>
+    fn === undefined
+      ? run(scope.savepoint(name)).then(savepointFace)
+      : viaCallback<A>((f) => scope.savepoint(name, f), fn)) as PromiseScopeSavepoint
+  return { ...promiseFace(scope as unknown as Backend), savepoint }
+}
+
+const savepointFace = (sp: Savepoint): PromiseSavepoint =>
+  Object.freeze({ ...scopeFace(sp), name: sp.name, release: () => run(sp.release()), rollback: () => run(sp.rollback()) })
+
+const transactionFace = (tx: Transaction): PromiseTransaction =>
+  Object.freeze({ ...scopeFace(tx), commit: () => run(tx.commit()), rollback: () => run(tx.rollback()) })
+
+const connectionFace = (c: ReservedConnection): PromiseConnection =>
+  Object.freeze({ ...promiseFace(c), release: () => run(c.release()) })
+
+const promiseFace = (backend: Backend): PromiseBackend => {
+  const p: PromiseBackend = ({
     backend,
     execute: (q) => run(backend.execute(q)),
     all: (q) => run(backend.all(q)),
@@ -58,17 +127,10 @@ export const promised = (backend: Backend): PromiseBackend => {
     query: (f) => run(backend.query(f)),
     stream: (q, o) => backend.stream(q, o),
     executeBatch: (q, sets) => run(backend.executeBatch(q, sets)),
-    transaction: async (fn, options) => {
-      // A non-DbError thrown by fn is rethrown as it was, after the rollback.
-      let thrown: { readonly value: unknown } | undefined
-      // `tx` is the transaction's own backend: used after the transaction ended, it refuses.
-      const r = await backend.transaction((tx) => () => fn(promised(tx)).then((a) => E.right(a), (e: unknown) => {
-        if (!isDbError(e)) thrown = { value: e }
-        return E.left(toDbError(e, 'TransactionError'))
-      }), options)()
-      if (E.isRight(r)) return r.right
-      throw thrown !== undefined && r.left.cause === thrown.value ? thrown.value : r.left
-    },
+    transaction: (fn, options) => viaCallback((f) => backend.transaction(f, options), fn),
+    savepoint: (name, fn) => viaCallback((f) => backend.savepoint(name, f), fn),
+    startTransaction: (options) => run(backend.startTransaction(options)).then(transactionFace),
+    connection: () => run(backend.connection()).then(connectionFace),
     close: (options) => run(backend.close(options)),
   } satisfies PromiseBackend)
   return p

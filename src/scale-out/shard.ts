@@ -373,6 +373,13 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       return Promise.resolve(E.left(notOneShard('a transaction')))
     },
     inTransaction: () => () => activeShard() >= 0,
+    savepoint: () => (name, fn) => () => {
+      const active = activeShard()
+      if (active >= 0) return backends[active].savepoint(name, fn)()
+      return Promise.resolve(E.left(notOneShard('a savepoint')))
+    },
+    startTransaction: () => () => () => Promise.resolve(E.left(notOneShard('a transaction'))),
+    connection: () => () => () => Promise.resolve(E.left(notOneShard('a reserved connection'))),
     close: () => (o) => async () => {
       const rs = await Promise.all(backends.map((b) => b.close(o)()))
       return rs.find(E.isLeft) ?? E.right(undefined)

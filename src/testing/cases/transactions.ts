@@ -155,6 +155,35 @@ export const transactionCases: CaseGroup = (target) => {
       expect(await labels(db())).not.toContain('ro')
     })
 
+    it('controlled transactions: commit keeps, rollback discards, and the ended handle refuses', async () => {
+      const kept = await ok(db().startTransaction())
+      await ok(insert(kept, 'ct1'))
+      await ok(kept.commit())
+      const dropped = await ok(db().startTransaction())
+      await ok(insert(dropped, 'ct2'))
+      await ok(dropped.rollback())
+      const after = await labels(db())
+      expect(after).toContain('ct1')
+      expect(after).not.toContain('ct2')
+      const late = await insert(kept, 'ct3')()
+      expect(E.isLeft(late) && late.left._tag).toBe('TransactionError')
+    })
+
+    it('controlled savepoints: a rolled-back savepoint undoes only its own work', async (ctx) => {
+      if (!supports(db().dialect, 'savepoint')) ctx.skip()
+      const tx = await ok(db().startTransaction())
+      await ok(insert(tx, 'cs1'))
+      const sp = await ok(tx.savepoint('cf_sp'))
+      await ok(insert(sp, 'cs2'))
+      await ok(sp.rollback())
+      await ok(tx.savepoint('cf_named', (inner) => insert(inner, 'cs3')))
+      await ok(tx.commit())
+      const after = await labels(db())
+      expect(after).toContain('cs1')
+      expect(after).not.toContain('cs2')
+      expect(after).toContain('cs3')
+    })
+
     it('leaves nothing behind when a multi-row insert fails', async () => {
       const before = await labels(db())
       const r = await db().execute(pipe(insertInto('cf_tx'), values([{ label: 'm1' }, { label: 'm2' }, { label: 'c1' }])))()

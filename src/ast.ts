@@ -16,6 +16,8 @@ export interface ColumnRef {
   readonly kind: 'column'
   readonly table?: string
   readonly name: string
+  /** How the value is read back when named in a result (`readAs`); not rendered. */
+  readonly result?: ResultType
 }
 /** A value bound as a parameter. */
 export interface ValueNode {
@@ -36,6 +38,8 @@ export interface ParamNode {
 export interface RawNode {
   readonly kind: 'raw'
   readonly fragment: Fragment
+  /** How the value is read back when named in a result (`readAs`); not rendered. */
+  readonly result?: ResultType
 }
 /** `*` or `table.*`. */
 export interface StarNode {
@@ -114,7 +118,21 @@ export interface FuncNode {
   readonly withinGroup?: readonly OrderItem[]
   /** An aggregate's `FILTER (WHERE ...)`: only rows meeting it are aggregated. */
   readonly filter?: Expr
+  /**
+   * How the value is read back when the call is a named column of a result (see `ResultType`):
+   * `count` is `'integer'`, `sum` `'number'` (or `'decimal'`), `avg` `'float'`. Not rendered.
+   */
+  readonly result?: ResultType
 }
+
+/**
+ * How a result column is read back, the same on every engine (see `src/results.ts`):
+ * `'integer'` a safe integer as a number (DecodeError beyond ±2^53), `'float'` a number,
+ * `'number'` a number that stands for the database's value exactly (integer or decimal text of
+ * at most 15 significant digits; DecodeError otherwise), `'decimal'` exact decimal text,
+ * `'json'` a parsed JSON value.
+ */
+export type ResultType = 'integer' | 'float' | 'number' | 'decimal' | 'json'
 /** The proposed row in an upsert: `EXCLUDED.col`, `VALUES(col)` or `new.col`. */
 export interface ExcludedNode {
   readonly kind: 'excluded'
@@ -124,6 +142,8 @@ export interface ExcludedNode {
 export interface SubqueryNode {
   readonly kind: 'subquery'
   readonly query: SelectLike
+  /** How the value is read back when named in a result (`readAs`); not rendered. */
+  readonly result?: ResultType
   readonly exists?: boolean
 }
 /** `CASE [subject] WHEN ... THEN ... [ELSE ...] END`: searched without a subject, simple with one. */
@@ -142,6 +162,8 @@ export interface CastNode {
   readonly kind: 'cast'
   readonly expr: Expr
   readonly type: string
+  /** How the value is read back when named in a result (`readAs`); not rendered. */
+  readonly result?: ResultType
 }
 /** A unit of calendar arithmetic and truncation. */
 export type DateUnit = 'year' | 'month' | 'week' | 'day' | 'hour' | 'minute' | 'second'
@@ -173,6 +195,8 @@ export interface JsonExtractNode {
   readonly kind: 'jsonExtract'
   readonly expr: Expr
   readonly path: JsonPath
+  /** How the value is read back when named in a result (`readAs`); not rendered. */
+  readonly result?: ResultType
   readonly asText: boolean
 }
 /** Whether a JSON document contains another (`@>`, `JSON_CONTAINS`). */

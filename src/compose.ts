@@ -23,6 +23,7 @@ import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driv
 import { dbError, type DbError, toDbError } from './errors.js'
 import type { Query } from './query.js'
 import { extend, fix } from './record.js'
+import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, sql } from './sql.js'
 import { atParameter } from './values.js'
 
@@ -372,6 +373,15 @@ const attempt = async <X, A>(f: () => TaskEither<X, A>): Promise<E.Either<X | Db
     return await f()()
   } catch (e) {
     return E.left(toDbError(e, 'TransactionError'))
+  }
+}
+
+/** Typed result columns read back; a DecodeError as a Left. */
+const readBack = <A>(f: () => A): E.Either<DbError, A> => {
+  try {
+    return E.right(f())
+  } catch (e) {
+    return E.left(toDbError(e, 'DecodeError'))
   }
 }
 
@@ -735,7 +745,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
 
   /** The statement marked as read for its first row (drivers may stop after it). */
   const asFirst = (k: Compiled): Compiled =>
-    k.first === true ? k : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true }
+    k.first === true ? k : k.results !== undefined ? { ...k, first: true } : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true }
 
   /**
    * The synchronous path, on the transaction's connection inside one. It refuses what `execute`
@@ -743,6 +753,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
    * a connection held elsewhere, a savepoint of the scope still open.
    */
   const syncRun = (compiled: Compiled): E.Either<DbError, QueryResult> => {
+    if (compiled.results === undefined) return syncRunPlain(compiled)
+    const results = compiled.results
+    const r = syncRunPlain(compiled)
+    return E.isLeft(r) ? r : readBack(() => decodedResult(results, r.right))
+  }
+
+  const syncRunPlain = (compiled: Compiled): E.Either<DbError, QueryResult> => {
     const frame = frameFor(self.driver)
     if (frame === ENDED) return E.left(endedError())
     if (frame !== undefined) {
@@ -790,7 +807,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     dialect,
     driver,
 
-    compile: (q) => self.dialect.compile(q),
+    compile: (q) => {
+      const c = self.dialect.compile(q)
+      if (E.isLeft(c)) return c
+      // Typed result columns (counts, sums, JSON) travel with the statement; most have none.
+      const results = resultColumns(q)
+      return results === undefined ? c : E.right({ ...c.right, results })
+    },
 
     execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
       if ((q as { kind?: unknown }).kind === 'insert' && !isCompiled(q)) {
@@ -805,7 +828,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
       const compiled = c.right
-      return () => {
+      const go = (): Promise<E.Either<DbError, QueryResult<R>>> => {
         const frame = frameFor(self.driver)
         if (frame === undefined) {
           return (life.closing ? Promise.resolve(E.left(closedError(self.driver))) : self.driver.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
@@ -813,6 +836,10 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         if (frame === ENDED) return Promise.resolve(E.left(endedError()))
         return inTurn(frame, () => frame.conn.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
       }
+      const results = compiled.results
+      if (results === undefined) return go
+      // Typed result columns (see `src/results.ts`) are read back once the rows are in.
+      return () => go().then((r) => (E.isLeft(r) ? r : readBack(() => decodedResult(results, r.right))))
     },
 
     all: (q) => {
@@ -842,7 +869,11 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         if (frame === undefined && life.closing) throw closedError(self.driver)
         if (frame !== undefined && frame.pending > 0) await inTurn(frame, () => Promise.resolve())
         const source = frame === undefined ? self.driver.stream(c.right, options) : frame.conn.stream(c.right, options)
-        for await (const batch of source) yield* batch as readonly R[]
+        const results = c.right.results
+        for await (const batch of source) {
+          if (results !== undefined) decodeResults(results, batch)
+          yield* batch as readonly R[]
+        }
       })(),
     }),
 
@@ -851,7 +882,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const compiled: Compiled = E.isLeft(c) ? { sql: '', params: [] } : c.right
       const holes = compiled.holes
       const bind = (args: Readonly<Record<string, unknown>> | undefined, first: boolean): Compiled => {
-        if (holes === undefined) return first ? { sql: compiled.sql, params: compiled.params, first } : compiled
+        if (holes === undefined) return first ? { ...compiled, first } : compiled
         const params = compiled.params.slice()
         for (let i = 0; i < holes.length; i++) {
           const h = holes[i]
@@ -860,7 +891,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             params[i] = bindAt(self.dialect, args[h], h)
           }
         }
-        return { sql: compiled.sql, params, first }
+        return compiled.results === undefined ? { sql: compiled.sql, params, first } : { sql: compiled.sql, params, first, results: compiled.results }
       }
       const guarded = <T>(first: boolean, f: (x: Compiled) => TaskEither<DbError, T>) => (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, T> => {
         if (E.isLeft(c)) return leftTask(c.left)

@@ -188,13 +188,24 @@ export const subquery = (q: SelectLike): Expr => node({ kind: 'subquery', query:
  */
 export const fn = (name: string, ...args: readonly (Operand | Expr)[]): Expr =>
   node({ kind: 'func', name, args: args.map(toExpr) })
-/** `COUNT(*)`, `COUNT(col)` or `COUNT(DISTINCT col)` @example count('id', { distinct: true }) */
+/**
+ * `COUNT(*)`, `COUNT(col)` or `COUNT(DISTINCT col)`. Named in a result, it is read back as a
+ * number on every engine (see `src/results.ts`).
+ * @example count('id', { distinct: true })
+ */
 export const count = (e?: Operand, options?: { readonly distinct?: boolean }): Expr =>
-  node({ kind: 'func', name: 'count', args: [e === undefined ? node({ kind: 'star' }) : toExpr(e)], distinct: options?.distinct ?? false })
-/** `SUM(col)` @example sum('total') */
-export const sum = (e: Operand): Expr => fn('sum', e)
-/** `AVG(col)` @example avg('total') */
-export const avg = (e: Operand): Expr => fn('avg', e)
+  node({ kind: 'func', name: 'count', args: [e === undefined ? node({ kind: 'star' }) : toExpr(e)], distinct: options?.distinct ?? false, result: 'integer' })
+/**
+ * `SUM(col)`. Named in a result, it is read back as a number on every engine when a double
+ * holds it exactly (integers within ±2^53, decimals of at most 15 significant digits), else a
+ * DecodeError; with `{ exact: true }` as exact decimal text.
+ * @example sum('total')
+ * @example sum('total', { exact: true }) // '1234567890123.45'
+ */
+export const sum = (e: Operand, options?: { readonly exact?: boolean }): Expr =>
+  node({ kind: 'func', name: 'sum', args: [toExpr(e)], result: options?.exact === true ? 'decimal' : 'number' })
+/** `AVG(col)`; named in a result, a number on every engine. @example avg('total') */
+export const avg = (e: Operand): Expr => node({ kind: 'func', name: 'avg', args: [toExpr(e)], result: 'float' })
 /** `MIN(col)` @example min('total') */
 export const min = (e: Operand): Expr => fn('min', e)
 /** `MAX(col)` @example max('total') */

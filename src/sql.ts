@@ -206,6 +206,19 @@ export interface Compiled {
   readonly first?: boolean
   /** One run of a batch (`executeBatch`): the same text runs many times, so a driver may keep it prepared. */
   readonly batch?: boolean
+  /**
+   * Result columns whose values the backend reads back in a given way (counts as numbers,
+   * JSON parsed), found by `compile` in the statement's SELECT or RETURNING list. Absent when
+   * there is none, so other statements cost nothing.
+   */
+  readonly results?: readonly ResultColumn[]
+}
+
+/** A result column and how its value is read back (see `Compiled.results`). */
+export interface ResultColumn {
+  readonly name: string
+  /** The value as read back, or a thrown DecodeError. `null` stays `null`. */
+  readonly decode: (value: unknown) => unknown
 }
 
 /** What rendering needs from a dialect. */

@@ -201,6 +201,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   },
   rowArgument: unsupported('mysql', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
+  // MariaDB has no CAST(... AS JSON): the document at '$' is the value as JSON, on both engines.
+  cast: (e, type) => (fragments.portableType(type).name === 'json' ? F(['JSON_EXTRACT(', self.expr(e), ", '$')"]) : base.cast(e, type)),
+
   castType: (type) => {
     const t = fragments.portableType(type)
     switch (t.name) {

@@ -1,7 +1,7 @@
 /**
  * CAST with portable type names, mapped by each dialect to its own (`castType`).
  */
-import type { Expr } from '../ast.js'
+import type { Expr, ResultType } from '../ast.js'
 import { exprNode, toExpr, type Operand } from '../query.js'
 
 /**
@@ -25,3 +25,12 @@ export type PortableTypeName =
  * cast(val('42'), 'integer')                 // CAST(? AS INTEGER), CAST(? AS SIGNED) on MySQL
  */
 export const cast = (e: Operand | Expr, type: PortableTypeName): Expr => exprNode({ kind: 'cast', expr: toExpr(e), type })
+
+/**
+ * Read a result column back in a given way on every engine (see `ResultType`): `'json'` parses
+ * JSON text (a JSON column on SQLite and MariaDB), `'integer'`, `'number'`, `'decimal'` and
+ * `'float'` apply the numeric policy of `count`, `sum` and `avg`. It changes nothing in the SQL;
+ * name the column (`as`, or an object key) so the value can be found in the row.
+ * @example select({ payload: readAs('payload', 'json'), n: readAs(sql`COUNT(*)`, 'integer') })
+ */
+export const readAs = (e: Operand | Expr, type: ResultType): Expr => exprNode({ ...toExpr(e), result: type } as Expr)

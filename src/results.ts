@@ -12,7 +12,7 @@
  * |---|---|---|
  * | `integer` | `count`, `countDistinct`, `cast(x, 'integer' / 'bigint' / 'smallint')` | a number; DecodeError beyond ±2^53 |
  * | `number` | `sum` | a number standing exactly for the database's value (integers within ±2^53, decimals of at most 15 significant digits); DecodeError otherwise |
- * | `decimal` | `sum(x, { exact: true })`, `cast(x, 'decimal(p,s)')` | exact decimal text (SQLite, which has no decimal type, gives its number as text) |
+ * | `decimal` | `sum(x, { exact: true })`, `cast(x, 'decimal(p,s)')` | exact decimal text without trailing fractional zeros, the same on every engine (SQLite, which has no decimal type, gives its number as text) |
  * | `float` | `avg`, `cast(x, 'real' / 'double')` | a number |
  * | `json` | `jsonArrayFrom`, `jsonObjectFrom`, `jsonBuildObject`, `cast(x, 'json')` | the parsed value |
  *
@@ -81,8 +81,12 @@ const numberFast: FastDecode = (v) => {
   return Number.isInteger(n) && !Number.isSafeInteger(n) ? FAIL : significantDigits(v) <= 15 ? n : FAIL
 }
 
+/** Decimal text without trailing fractional zeros, so every engine gives the same text ('12.50' is '12.5'). */
+const canonical = (text: string): string =>
+  text.includes('.') && !/[eE]/.test(text) ? text.replace(/0+$/, '').replace(/\.$/, '') : text
+
 const exactFast: FastDecode = (v) => {
-  if (typeof v === 'string') return decimalFast(v)
+  if (typeof v === 'string') return decimalFast(v) === FAIL ? FAIL : canonical(v)
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : FAIL
   if (typeof v === 'bigint') return String(v)
   return FAIL

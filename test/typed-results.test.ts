@@ -67,7 +67,9 @@ for (const engine of engines) {
     it('decimal sums are numbers by default and exact text when asked; averages are numbers', async () => {
       const [r] = await run(db.all(pipe(from(T), select({ total: sum('price'), exact: sum('price', { exact: true }), mean: avg('qty') }))))
       expect(r.total).toBe(12.85)
-      expect(r.exact).toMatch(/^12\.85$/)
+      expect(r.exact).toBe('12.85')
+      const [south] = await run(db.all(pipe(from(T), select({ exact: sum('price', { exact: true }) }), where({ region: 'south' }))))
+      expect(south.exact).toBe('0.1')
       expect(typeof r.mean).toBe('number')
       expect(r.mean as number).toBeCloseTo(7 / 3, 3)
     })
@@ -80,7 +82,7 @@ for (const engine of engines) {
     it('CAST to integer and to a decimal', async () => {
       const rows = await run(db.all(pipe(from(T), select(as(cast(max('price'), 'integer'), 'top'), as(cast(max('qty'), 'decimal(10,2)'), 'qtyText')))))
       expect(rows[0].top).toBe(engine.name === 'sqlite' ? 10 : 11) // SQLite truncates, the others round
-      expect(rows[0].qtyText).toMatch(/^4(\.00)?$/)
+      expect(rows[0].qtyText).toBe('4')
     })
 
     it('a sum a double cannot hold exactly is a DecodeError, and exact text with { exact: true }', async () => {

@@ -47,8 +47,8 @@ export const jsonBuildObject = (entries: Readonly<Record<string, Operand | Expr 
 /**
  * A subquery's rows as a JSON array of objects keyed by its column names (`[]` when it has no
  * rows), for nesting children in one query: PostgreSQL `json_agg`, SQLite `json_group_array`,
- * MySQL and MariaDB (10.5+) `JSON_ARRAYAGG`. Name every column (computed ones with `as`). The
- * value comes back as JSON text on SQLite (parse it) and parsed elsewhere.
+ * MySQL and MariaDB (10.5+) `JSON_ARRAYAGG`. Name every column (computed ones with `as`).
+ * Named in a result, the value comes back parsed on every engine.
  * @example select('a.title', as(jsonArrayFrom(pipe(from('track t'), select('t.name'), where(eq('t.album_id', col('a.album_id'))))), 'tracks'))
  */
 export const jsonArrayFrom = (query: SelectLike): Expr => exprNode({ kind: 'jsonFrom', shape: 'array', query })

@@ -5,7 +5,8 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, describe, expect, it } from '../vitest.js'
-import { from, insertInto, values, where } from '../../query.js'
+import { as, avg, count, from, insertInto, select, sum, values, where } from '../../query.js'
+import { readAs } from '../../query/cast.js'
 import { json } from '../../sql.js'
 import { ok, useBackend } from '../harness.js'
 import type { ColumnTypes } from '../portable.js'
@@ -79,6 +80,16 @@ export const typeCases: CaseGroup = (target) => {
         }
       })
     }
+
+    it('named counts and integer sums come back as numbers, averages as numbers, JSON read with readAs parsed', async () => {
+      const [r] = await ok(db().all(pipe(from('cf_types'), select(as(count(), 'n'), as(sum('int32'), 'total'), as(avg('int32'), 'mean')), where({ id: -1 }))))
+      expect(r).toEqual({ n: 0, total: null, mean: null })
+      await ok(db().execute(pipe(insertInto('cf_types'), values([{ id: -2, int32: 2, jsonobject: { k: [1] } }, { id: -3, int32: 5 }]))))
+      const [g] = await ok(db().all(pipe(from('cf_types'), select(as(count(), 'n'), as(sum('int32'), 'total'), as(avg('int32'), 'mean')), where({ id: [-2, -3] }))))
+      expect(g).toEqual({ n: 2, total: 7, mean: 3.5 })
+      const docs = await ok(db().all(pipe(from('cf_types'), select(readAs('jsonobject', 'json')), where({ id: [-2, -3] }))))
+      expect(docs.map((d) => d.jsonobject).sort((a, b) => (a === null ? 1 : b === null ? -1 : 0))).toEqual([{ k: [1] }, null])
+    })
 
     afterAll(() => {
       const lines = report.map((k) => `  ${k}: ${target.notes?.[k] ?? KINDS[k].why}`)

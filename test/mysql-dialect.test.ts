@@ -288,9 +288,11 @@ describe('upsert', () => {
     }
     expect(compiled(mysql, nothing)).toEqual(expected)
     expect(compiled(mariadb, nothing)).toEqual(expected)
-    // Without a target (any unique key), a self-assignment of the first inserted column.
-    expect(compiled(mysql, pipe(q.insertInto(USERS), q.values({ name: 'x' }), q.onConflict([], 'nothing'))).sql)
-      .toBe('INSERT INTO `myx_d_users` (`name`) VALUES (?) ON DUPLICATE KEY UPDATE `name` = `name`')
+    // Without a target (any unique key) it cannot be written so that rows affected counts
+    // inserts only: a typed refusal, not ON DUPLICATE KEY UPDATE name = name.
+    const untargeted = failure(mysql, pipe(q.insertInto(USERS), q.values({ name: 'x' }), q.onConflict([], 'nothing')))
+    expect(untargeted._tag).toBe('UnsupportedFeature')
+    expect(untargeted.message).toContain('without conflict columns')
   })
 
   it('refuses an upsert with a WHERE condition', () => {

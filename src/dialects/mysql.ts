@@ -29,7 +29,7 @@
  * Dates outside years 0000-9999 and values that are not JSON data are refused with a
  * ValidationError naming the parameter (see `values.ts`).
  */
-import type { DateUnit, Expr, InsertNode, SelectNode } from '../ast.js'
+import type { DateUnit, Expr, InsertNode, SelectLike, SelectNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
@@ -62,12 +62,30 @@ type MysqlFields = Omit<MysqlDialect, keyof Dialect>
 
 /**
  * Whether a do-nothing upsert can be written as an insert of the rows that do not exist yet:
- * VALUES rows without DEFAULT cells, and a conflict target among the inserted columns.
+ * VALUES rows without DEFAULT cells (`insertStatements` splits the others) or a query, and a
+ * conflict target among the inserted columns.
  */
 const canSkipConflicts = (q: InsertNode): boolean => {
   const oc = q.onConflict
-  return oc !== undefined && oc.update === null && oc.where === undefined && oc.constraint === undefined && oc.targetWhere === undefined && oc.target.length > 0 && q.query === undefined &&
-    q.rows.length > 0 && q.columns.length > 0 && oc.target.every((c) => q.columns.includes(c)) && q.rows.every((r) => !r.includes(DEFAULT))
+  return oc !== undefined && oc.update === null && oc.where === undefined && oc.constraint === undefined && oc.targetWhere === undefined && oc.target.length > 0 &&
+    q.columns.length > 0 && oc.target.every((c) => q.columns.includes(c)) && (q.query !== undefined || (q.rows.length > 0 && q.rows.every((r) => !r.includes(DEFAULT))))
+}
+
+/** A do-nothing upsert with a conflict target, whatever its rows (the shape `insertStatements` splits). */
+const doNothingOnTarget = (q: InsertNode): boolean => {
+  const oc = q.onConflict
+  return oc !== undefined && oc.update === null && oc.where === undefined && oc.constraint === undefined && oc.targetWhere === undefined && oc.target.length > 0
+}
+
+/**
+ * The output name of a query's column at `index`, where the query names it (an alias or a
+ * plain column); a set operation is named by its first member.
+ */
+const outputName = (q: SelectLike, index: number): string | undefined => {
+  if (q.kind === 'compound') return outputName(q.left, index)
+  const s = q.columns[index]
+  if (s === undefined) return undefined
+  return s.alias ?? (s.expr.kind === 'column' ? s.expr.name : undefined)
 }
 
 /** The largest LIMIT MySQL accepts: the way to say "no limit" when only OFFSET is wanted. */
@@ -263,7 +281,42 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     return F([' () VALUES ', Array(rows).fill('()').join(', ')])
   },
 
+  // A do-nothing upsert whose rows leave some columns to their defaults is inserted in groups
+  // of rows that set the same columns, each without the columns it leaves out (MySQL fills
+  // them with their defaults), so every group can skip its conflicts with NOT EXISTS.
+  insertStatements: (node) => {
+    if (!doNothingOnTarget(node) || node.query !== undefined || !node.rows.some((r) => r.includes(DEFAULT))) return base.insertStatements(node)
+    const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')
+    const groups: (readonly Expr[])[][] = []
+    let last: string | undefined
+    for (const r of node.rows) {
+      const sh = shape(r)
+      if (sh === last) groups[groups.length - 1].push(r)
+      else groups.push([r])
+      last = sh
+    }
+    return groups.map((rows) => {
+      const keep = rows[0].map((c) => c !== DEFAULT)
+      return { ...node, columns: node.columns.filter((_, i) => keep[i]), rows: rows.map((r) => r.filter((_, i) => keep[i])) }
+    })
+  },
+
   insertSkippingConflicts: (q) => {
+    if (q.query !== undefined) {
+      // INSERT ... SELECT: the query is a derived table, matched on its own output names.
+      const names = q.columns.map((_, i) => outputName(q.query!, i))
+      const missing = q.onConflict!.target.find((c) => { const i = q.columns.indexOf(c); return i < 0 || names[i] === undefined })
+      if (missing !== undefined) throw unsupportedError(self.name, 'a do-nothing upsert from a query whose conflict column is not named', `select "${missing}" under a name (as(expr, 'name')) in the query`)
+      const tableName = self.fromItem({ ...q.table, alias: undefined })
+      const fresh = (c: string) => self.column('rk_new', names[q.columns.indexOf(c)]!)
+      const match = q.onConflict!.target.map((c) => `${self.column('rk_old', c)} = ${fresh(c)}`).join(' AND ')
+      const guard = self.column(q.table.schema === undefined ? q.table.name : `${q.table.schema}.${q.table.name}`, q.onConflict!.target[0])
+      return F([
+        'INSERT INTO ', tableName, ` (${q.columns.map(self.quoteIdentifier).join(', ')}) SELECT ${q.columns.map(fresh).join(', ')} FROM `,
+        self.fromItem({ kind: 'derived', query: q.query, alias: 'rk_new' }),
+        ` WHERE NOT EXISTS (SELECT 1 FROM `, tableName, ` AS ${self.quoteIdentifier('rk_old')} WHERE ${match}) ON DUPLICATE KEY UPDATE ${guard} = ${guard}`,
+      ])
+    }
     const tableName = self.fromItem({ ...q.table, alias: undefined })
     const rows = q.rows.map((r, i) =>
       F(['SELECT ', fragments.joinParts(r.map((cell, j) => (i === 0 ? F([self.expr(cell), ` AS ${self.quoteIdentifier(q.columns[j])}`]) : self.expr(cell))), ', ')]))
@@ -292,12 +345,15 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       throw unsupportedError(self.name, 'upsert with a WHERE condition', 'ON DUPLICATE KEY UPDATE has no WHERE; use IF() in the assignments')
     }
     if (oc.update === null) {
-      // "Do nothing", honestly: assign a column to itself. INSERT IGNORE would also turn
-      // NOT NULL, foreign key and data errors into warnings.
-      const c = oc.target[0] ?? node.columns[0]
-      if (c === undefined) throw unsupportedError(self.name, 'upsert doing nothing without a column', 'name the conflict target or insert a column')
-      const q = self.quoteIdentifier(c)
-      return F([` ON DUPLICATE KEY UPDATE ${q} = ${q}`])
+      // Do-nothing upserts are inserts of the rows not there yet (`insertSkippingConflicts`),
+      // so rows affected counts inserts. What reaches here cannot be written that way; ON
+      // DUPLICATE KEY UPDATE c = c would count every existing row as affected, and INSERT
+      // IGNORE would also turn NOT NULL, foreign key and data errors into warnings.
+      if (oc.target.length === 0) {
+        throw unsupportedError(self.name, 'a do-nothing upsert without conflict columns', 'name the unique columns: onConflict([\'email\'], \'nothing\'), so rows affected counts only the rows inserted')
+      }
+      const left = oc.target.find((c) => !node.columns.includes(c))
+      throw unsupportedError(self.name, 'a do-nothing upsert whose conflict column is not inserted', `give "${left ?? oc.target[0]}" a value in every row`)
     }
     if (oc.update.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs at least one assignment`)
     const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))

@@ -933,6 +933,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       if (E.isLeft(c)) return leftTask(c.left)
       const text = c.right.sql
       const count = c.right.params.length
+      const results = c.right.results
       return async () => {
         // Every set is adapted before anything runs, so a value that cannot be bound runs nothing.
         const runs: Compiled[] = []
@@ -944,7 +945,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           } catch (e) {
             return E.left(toDbError(e))
           }
-          runs.push({ sql: text, params, batch: true })
+          runs.push(results === undefined ? { sql: text, params, batch: true } : { sql: text, params, batch: true, results })
         }
         // A synchronous driver runs them one after another now, each settled before the next.
         const now = self.sync

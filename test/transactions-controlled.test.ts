@@ -99,6 +99,38 @@ for (const engine of engines) {
       expect(await names(db)).toEqual(['a', 'b'])
     })
 
+    it('a Transaction is a Backend: it goes wherever a backend does', async () => {
+      await clear()
+      const tx = await run(db.startTransaction())
+      const asBackend: Backend = tx
+      await run(asBackend.execute(insert('typed')))
+      await run(tx.commit())
+      expect(await names(db)).toEqual(['typed'])
+    })
+
+    it.runIf(engine.name === 'postgres')('a COMMIT the server refuses (a deferred unique check) ends the handle, nothing kept', async () => {
+      await run(db.execute(sql`DROP TABLE IF EXISTS ctx_deferred`))
+      await run(db.execute(sql`CREATE TABLE ctx_deferred (k INTEGER UNIQUE DEFERRABLE INITIALLY DEFERRED)`))
+      try {
+        const tx = await run(db.startTransaction())
+        await run(tx.execute(sql`INSERT INTO ctx_deferred VALUES (1), (1)`))
+        const refused = await left(tx.commit())
+        expect(refused._tag).toBe('UniqueViolation')
+        expect((await left(tx.execute(sql`SELECT 1`)))._tag).toBe('TransactionError')
+        expect(await run(db.all(sql`SELECT COUNT(*)::int AS n FROM ctx_deferred`))).toEqual([{ n: 0 }])
+        // Two controlled transactions at once, on two connections, each sees only its own row.
+        const [a, b] = await Promise.all([run(db.startTransaction()), run(db.startTransaction())])
+        await run(a.execute(sql`INSERT INTO ctx_deferred VALUES (10)`))
+        await run(b.execute(sql`INSERT INTO ctx_deferred VALUES (20)`))
+        expect(await run(a.all(sql`SELECT k FROM ctx_deferred`))).toEqual([{ k: 10 }])
+        await run(a.commit())
+        await run(b.rollback())
+        expect(await run(db.all(sql`SELECT k FROM ctx_deferred`))).toEqual([{ k: 10 }])
+      } finally {
+        await run(db.execute(sql`DROP TABLE IF EXISTS ctx_deferred`))
+      }
+    })
+
     it('rolls back, leaving no row behind', async () => {
       await clear()
       const tx = await run(db.startTransaction())

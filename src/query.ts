@@ -193,7 +193,7 @@ export const fn = (name: string, ...args: readonly (Operand | Expr)[]): Expr =>
  * number on every engine (see `src/results.ts`).
  * @example count('id', { distinct: true })
  */
-export const count = (e?: Operand, options?: { readonly distinct?: boolean }): Expr =>
+export const count = (e?: Operand, options?: { readonly distinct?: boolean }): TypedExpr<number> =>
   node({ kind: 'func', name: 'count', args: [e === undefined ? node({ kind: 'star' }) : toExpr(e)], distinct: options?.distinct ?? false, result: 'integer' })
 /**
  * `SUM(col)`. Named in a result, it is read back as a number on every engine when a double
@@ -202,10 +202,14 @@ export const count = (e?: Operand, options?: { readonly distinct?: boolean }): E
  * @example sum('total')
  * @example sum('total', { exact: true }) // '1234567890123.45'
  */
-export const sum = (e: Operand, options?: { readonly exact?: boolean }): Expr =>
-  node({ kind: 'func', name: 'sum', args: [toExpr(e)], result: options?.exact === true ? 'decimal' : 'number' })
+export function sum(e: Operand, options: { readonly exact: true }): TypedExpr<string | null>
+export function sum(e: Operand, options?: { readonly exact?: false }): TypedExpr<number | null>
+export function sum(e: Operand, options?: { readonly exact?: boolean }): TypedExpr<number | string | null>
+export function sum(e: Operand, options?: { readonly exact?: boolean }): Expr {
+  return node({ kind: 'func', name: 'sum', args: [toExpr(e)], result: options?.exact === true ? 'decimal' : 'number' })
+}
 /** `AVG(col)`; named in a result, a number on every engine. @example avg('total') */
-export const avg = (e: Operand): Expr => node({ kind: 'func', name: 'avg', args: [toExpr(e)], result: 'float' })
+export const avg = (e: Operand): TypedExpr<number | null> => node({ kind: 'func', name: 'avg', args: [toExpr(e)], result: 'float' })
 /** `MIN(col)` @example min('total') */
 export const min = (e: Operand): Expr => fn('min', e)
 /** `MAX(col)` @example max('total') */
@@ -364,11 +368,26 @@ export const patchQuery = <Q extends SelectLike>(q: Q, c: Partial<Pick<SelectNod
   patch(q as SelectLike, c as Partial<SelectLike>) as Q
 
 /**
- * Add items to the SELECT list.
+ * An expression that knows the type of its value in a result (see `src/results.ts`): `count()`
+ * is a `TypedExpr<number>`. A type-level mark only.
+ */
+export type TypedExpr<T> = Expr & { readonly __value?: T }
+
+/** The value type of a typed expression (`unknown` for an untyped one). */
+export type ValueOf<E> = E extends { readonly __value?: infer T } ? (unknown extends T ? unknown : T) : unknown
+
+/**
+ * Add items to the SELECT list. Given one object of expressions (`{ n: count() }`), the row
+ * type is inferred from them: `count()` gives `number`, `sum` `number | null`, an untyped
+ * expression `unknown`; otherwise the row type is `R` (a plain row unless given).
+ * @example pipe(from('sale'), select({ n: count(), total: sum('amount') })) // Select<{ n: number; total: number | null }>
  * @example pipe(from('users'), select('id', 'name as n', { total: count() }))
  */
-export const select = <R = Row>(...cols: readonly SelectArg[]) => (q: SelectNode): Select<R> =>
-  patchSelect(q, { columns: [...q.columns, ...selections(cols)] })
+export function select<S extends Readonly<Record<string, TypedExpr<unknown>>>>(columns: S): (q: SelectNode) => Select<{ [K in keyof S]: ValueOf<S[K]> }>
+export function select<R = Row>(...cols: readonly SelectArg[]): (q: SelectNode) => Select<R>
+export function select(...cols: readonly SelectArg[]) {
+  return (q: SelectNode): Select => patchSelect(q, { columns: [...q.columns, ...selections(cols)] })
+}
 
 /** `SELECT DISTINCT` @example pipe(from('t'), select('country'), distinct) */
 export const distinct = <Q extends SelectNode>(q: Q): Q => patchSelect(q, { distinct: true })

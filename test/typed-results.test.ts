@@ -4,10 +4,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { compose, connect, run, sql, type Backend } from 'recordkit'
 import {
-  as, avg, cast, count, countDistinct, filterWhere, from, groupBy, gt, insertInto, max, orderBy, over, param, returning, select, sum,
+  as, avg, cast, count, readAs, countDistinct, filterWhere, from, groupBy, gt, insertInto, max, orderBy, over, param, returning, select, sum,
   unionAll, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -116,6 +116,15 @@ for (const engine of engines) {
         expect(back).toEqual([{ id: 9, q: 5 }])
         await run(db.execute(sql`DELETE FROM ${sql.id(T)} WHERE id = 9`))
       }
+    })
+
+    it('select({ ... }) of typed expressions infers the row type', async () => {
+      const q = pipe(from(T), select({ n: count(), total: sum('qty'), exact: sum('price', { exact: true }), mean: avg('qty'), doc: readAs(max('price'), 'decimal') }))
+      const [r] = await run(db.all(q))
+      expectTypeOf(r).toEqualTypeOf<{ n: number; total: number | null; exact: string | null; mean: number | null; doc: string | null }>()
+      expect(r).toEqual({ n: 3, total: 7, exact: '12.85', mean: r.mean, doc: '10.5' })
+      // @ts-expect-error: not selected
+      expect(r.missing).toBeUndefined()
     })
 
     it('unnamed aggregates are left as the driver gives them', async () => {

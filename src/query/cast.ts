@@ -2,7 +2,7 @@
  * CAST with portable type names, mapped by each dialect to its own (`castType`).
  */
 import type { Expr, ResultType } from '../ast.js'
-import { exprNode, toExpr, type Operand } from '../query.js'
+import { exprNode, toExpr, type Operand, type TypedExpr } from '../query.js'
 
 /**
  * A portable type name: `integer`, `bigint`, `smallint`, `text`, `varchar(n)`, `char(n)`,
@@ -33,4 +33,13 @@ export const cast = (e: Operand | Expr, type: PortableTypeName): Expr => exprNod
  * name the column (`as`, or an object key) so the value can be found in the row.
  * @example select({ payload: readAs('payload', 'json'), n: readAs(sql`COUNT(*)`, 'integer') })
  */
-export const readAs = (e: Operand | Expr, type: ResultType): Expr => exprNode({ ...toExpr(e), result: type } as Expr)
+export const readAs = <T extends ResultType>(e: Operand | Expr, type: T): TypedExpr<ReadAsValue[T] | null> => exprNode({ ...toExpr(e), result: type } as Expr)
+
+/** The value type each `ResultType` reads back as (besides null). */
+export interface ReadAsValue {
+  readonly integer: number
+  readonly float: number
+  readonly number: number
+  readonly decimal: string
+  readonly json: unknown
+}

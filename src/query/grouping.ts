@@ -5,7 +5,7 @@
  * `... WITH ROLLUP`; not SQLite).
  */
 import type { Expr, OrderItem, SelectNode } from '../ast.js'
-import { count, exprNode, patchSelect, toCondition, toExpr, type Operand } from '../query.js'
+import { count, exprNode, patchSelect, toCondition, toExpr, type Operand, type TypedExpr } from '../query.js'
 import type { Fragment } from '../sql.js'
 
 /**
@@ -22,7 +22,7 @@ export const filterWhere = (aggregate: Expr, condition: Expr | Fragment | Readon
 }
 
 /** `COUNT(DISTINCT expr)` @example countDistinct('customer_id') */
-export const countDistinct = (e: Operand): Expr => count(e, { distinct: true })
+export const countDistinct = (e: Operand): TypedExpr<number> => count(e, { distinct: true })
 
 /**
  * `GROUP BY` with subtotals: one row per group, one per prefix of the columns (the rolled-up

@@ -6,7 +6,7 @@
  * `json_extract`). Path keys travel as parameters, never in the SQL text.
  */
 import type { Expr, JsonPath, SelectLike } from '../ast.js'
-import { exprNode, toExpr, toValue, type Operand } from '../query.js'
+import { exprNode, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
 
 /**
  * The JSON value at a path: object keys (strings) and array indexes (numbers).
@@ -41,7 +41,7 @@ export const jsonContains = (e: Operand | Expr, value: unknown): Expr =>
  * `JSON_BUILD_OBJECT` on PostgreSQL, `json_object` on SQLite, `JSON_OBJECT` on MySQL and MariaDB.
  * @example select(as(jsonBuildObject({ id: 'id', name: 'name' }), 'person'))
  */
-export const jsonBuildObject = (entries: Readonly<Record<string, Operand | Expr | unknown>>): Expr =>
+export const jsonBuildObject = (entries: Readonly<Record<string, Operand | Expr | unknown>>): TypedExpr<Record<string, unknown>> =>
   exprNode({ kind: 'jsonBuildObject', entries: Object.entries(entries).map(([k, v]) => [k, typeof v === 'string' ? toExpr(v) : toValue(v)] as const) })
 
 /**
@@ -51,10 +51,10 @@ export const jsonBuildObject = (entries: Readonly<Record<string, Operand | Expr 
  * Named in a result, the value comes back parsed on every engine.
  * @example select('a.title', as(jsonArrayFrom(pipe(from('track t'), select('t.name'), where(eq('t.album_id', col('a.album_id'))))), 'tracks'))
  */
-export const jsonArrayFrom = (query: SelectLike): Expr => exprNode({ kind: 'jsonFrom', shape: 'array', query })
+export const jsonArrayFrom = (query: SelectLike): TypedExpr<Record<string, unknown>[]> => exprNode({ kind: 'jsonFrom', shape: 'array', query })
 
 /**
  * A subquery's first row as a JSON object (NULL when it has none).
  * @example select('t.name', as(jsonObjectFrom(pipe(from('album a'), select('a.title'), where(eq('a.album_id', col('t.album_id'))))), 'album'))
  */
-export const jsonObjectFrom = (query: SelectLike): Expr => exprNode({ kind: 'jsonFrom', shape: 'object', query })
+export const jsonObjectFrom = (query: SelectLike): TypedExpr<Record<string, unknown> | null> => exprNode({ kind: 'jsonFrom', shape: 'object', query })

@@ -8,16 +8,11 @@ import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { type Backend, compose } from '../src/compose.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { dbError, type DbError } from '../src/errors.js'
-import { sql } from '../src/sql.js'
+import { type Backend, compose, dbError, type DbError, sql } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { belongsTo, bool, date, decimal, hasMany, manyToMany, model, nullable, optimisticLock, relate, snakeCase, softDelete, timestamps, uuid, uuidPrimaryKey, withDeleted, type ModelQuery } from 'recordkit/model'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  belongsTo, bool, date, decimal, hasMany, manyToMany, model, nullable, optimisticLock, relate, snakeCase, softDelete,
-  timestamps, uuid, uuidPrimaryKey, withDeleted, type ModelQuery,
-} from '../src/model/index.js'
 
 const Customer = model({
   table: 'customer',

@@ -11,7 +11,8 @@
  *
  * The database comes from `--url` or `RECORDKIT_URL`; migrations from `--dir` (default
  * `./migrations`). Exit codes: 0 done, 1 the database or a migration failed, 2 bad usage.
- * In development run it with `npx tsx src/cli.ts ...`; TypeScript migration files need tsx too.
+ * In development run it with `npx tsx src/cli.ts ...`. TypeScript migrations are loaded by
+ * registering tsx (an optional peer dependency); `migrate new` writes JavaScript when it is absent.
  */
 import { realpathSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -24,7 +25,7 @@ import type { Backend } from './compose.js'
 import type { DbError } from './errors.js'
 import { introspect } from './schema/introspect.js'
 import {
-  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord,
+  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord, typeScriptLoaderAvailable,
 } from './schema/migrate.js'
 import { printModels } from './schema/print-model.js'
 import { createBackend } from './registry.js'
@@ -90,9 +91,14 @@ that ran), missing (applied, but no file).
 
 Options:
   --url URL, --dir DIR, --table NAME  (see "recordkit migrate --help")`,
-  'migrate new': `Usage: recordkit migrate new NAME [--dir DIR]
+  'migrate new': `Usage: recordkit migrate new NAME [--dir DIR] [--ts | --js]
 
-Create DIR/<timestamp>_NAME.ts exporting up(db) and down(db).`,
+Create DIR/<timestamp>_NAME.ts (or .mjs) exporting up(db) and down(db). TypeScript is written
+when tsx is installed (recordkit registers it to load .ts migrations), JavaScript otherwise.
+
+Options:
+  --ts   write TypeScript (loading it needs tsx: npm install --save-dev tsx)
+  --js   write JavaScript (an ES module with JSDoc types)`,
   'migrate repair': `Usage: recordkit migrate repair [options]
 
 Forget failed migrations: a failed "up" becomes pending again, a failed "down" applied again.
@@ -124,6 +130,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'camel-case': { type: 'boolean' },
   'model-import': { type: 'string' },
+  js: { type: 'boolean' },
+  ts: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -172,7 +180,7 @@ const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) =
   }
 }
 
-const TEMPLATE = `import { pipe } from 'fp-ts/lib/function.js'
+const TS_TEMPLATE = `import { pipe } from 'fp-ts/lib/function.js'
 import type { Backend } from 'recordkit'
 import { apply, column, createTable, dropTable } from 'recordkit/schema'
 
@@ -183,6 +191,21 @@ export const up = (db: Backend) =>
   ))
 
 export const down = (db: Backend) => apply(db, dropTable('example'))
+`
+
+const JS_TEMPLATE = `// @ts-check
+import { pipe } from 'fp-ts/lib/function.js'
+import { apply, column, createTable, dropTable } from 'recordkit/schema'
+
+/** @param {import('recordkit').Backend} db */
+export const up = (db) =>
+  apply(db, pipe(
+    createTable('example'),
+    column('id', 'integer', { primaryKey: true, autoIncrement: true }),
+  ))
+
+/** @param {import('recordkit').Backend} db */
+export const down = (db) => apply(db, dropTable('example'))
 `
 
 const stamp = (d: Date): string =>
@@ -221,9 +244,12 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     if (topic === 'migrate new') {
       const name = rest.length === 0 ? undefined : rest.join('_')
       if (name === undefined || !/^[A-Za-z0-9_-]+$/.test(name)) throw usage('migrate new takes a NAME of letters, digits, _ and -')
+      if (v.ts === true && v.js === true) throw usage('migrate new takes --ts or --js, not both')
+      // Write only what `migrate up` can read: TypeScript when tsx is there to load it.
+      const typescript = v.ts === true || (v.js !== true && await typeScriptLoaderAvailable())
       await mkdir(dir, { recursive: true })
-      const file = join(dir, `${stamp(new Date())}_${name}.ts`)
-      await writeFile(file, TEMPLATE, { flag: 'wx' })
+      const file = join(dir, `${stamp(new Date())}_${name}.${typescript ? 'ts' : 'mjs'}`)
+      await writeFile(file, typescript ? TS_TEMPLATE : JS_TEMPLATE, { flag: 'wx' })
       io.out(`created ${file}\n`)
       return 0
     }

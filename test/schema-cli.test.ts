@@ -5,7 +5,7 @@
  * `migrate status` say exactly which statements ran, and on PostgreSQL leaves nothing behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -84,6 +84,22 @@ describe('migrate new and introspect', () => {
     expect(files[0]).toMatch(/^\d{14}_add_users\.ts$/)
     expect(r.out).toBe(`created ${join(dir, files[0])}\n`)
     expect(readFileSync(join(dir, files[0]), 'utf8')).toContain('export const up = (db: Backend) =>')
+    rmSync(dir, { recursive: true })
+  })
+
+  it('writes JavaScript with --js, and migrate up reads what migrate new wrote', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sch-new-js-'))
+    expect(await call('migrate', 'new', 'first', '--dir', dir, '--js')).toMatchObject({ code: 0 })
+    expect(await call('migrate', 'new', 'second', '--dir', dir, '--ts')).toMatchObject({ code: 0 })
+    const files = readdirSync(dir).sort()
+    expect(files.map((f) => f.replace(/^\d{14}_/, ''))).toEqual(['first.mjs', 'second.ts'])
+    expect(readFileSync(join(dir, files[0]!), 'utf8')).toContain("/** @param {import('recordkit').Backend} db */")
+    // The two templates create the same table: keep the second from failing on it.
+    writeFileSync(join(dir, files[1]!), readFileSync(join(dir, files[1]!), 'utf8').replaceAll("'example'", "'example_two'"))
+    const url = `sqlite:${join(dir, 'app.db')}`
+    expect(await call('migrate', 'up', '--dir', dir, '--url', url)).toMatchObject({ code: 0, out: expect.stringContaining('Applied 2 migrations.') })
+    expect((await call('migrate', 'status', '--dir', dir, '--url', url)).out).toMatch(/applied +\d{14}_first [\s\S]*applied +\d{14}_second /)
+    expect(await call('migrate', 'new', 'x', '--dir', dir, '--js', '--ts')).toMatchObject({ code: 2, err: expect.stringContaining('--ts or --js, not both') })
     rmSync(dir, { recursive: true })
   })
 

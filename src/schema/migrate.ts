@@ -92,10 +92,48 @@ const DEFAULT_TABLE = 'recordkit_migrations'
 
 const EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs', '.cjs'])
 
+const TYPESCRIPT = new Set(['.ts', '.mts'])
+
+/** The loader recordkit registers for TypeScript migrations (an optional peer dependency). */
+const TSX_API = 'tsx/esm/api'
+
+let tsxRegistered: Promise<boolean> | undefined
+
+/**
+ * Whether TypeScript migrations can be loaded: the `tsx` package is installed beside recordkit.
+ *
+ * @example if (!(await typeScriptLoaderAvailable())) console.log('write migrations in JavaScript')
+ */
+export const typeScriptLoaderAvailable = (): Promise<boolean> =>
+  import(TSX_API).then(() => true, () => false)
+
+/** Registers tsx's module hooks once per process; false when tsx is not installed. */
+const registerTypeScript = (): Promise<boolean> =>
+  (tsxRegistered ??= import(TSX_API).then(
+    (api: { register: () => unknown }) => { api.register(); return true },
+    () => false,
+  ))
+
+const importMigration = async (file: string): Promise<{ up?: unknown; down?: unknown }> => {
+  const url = pathToFileURL(file).href
+  try {
+    return (await import(url)) as { up?: unknown; down?: unknown }
+  } catch (e) {
+    // Node cannot run TypeScript by itself before 22: register tsx, as a TypeScript-aware CLI
+    // does, and import again. Under a runtime that already loads TypeScript this is never reached.
+    if ((e as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !TYPESCRIPT.has(extname(file))) throw e
+    if (!(await registerTypeScript())) {
+      throw Object.assign(new Error('TypeScript migrations are loaded with tsx, which is not installed: run `npm install --save-dev tsx`, or write the migration in JavaScript (`recordkit migrate new NAME --js`)'), { cause: e })
+    }
+    // Node keeps the failed import of this URL: ask again under a URL of its own.
+    return (await import(`${url}?typescript`)) as { up?: unknown; down?: unknown }
+  }
+}
+
 /**
  * Load the migrations of a folder, ordered by file name: every `.ts`, `.mts`, `.js`, `.mjs`
- * file exporting `up` (and usually `down`). TypeScript files need a loader that runs them
- * (`tsx`, as the recordkit CLI is run in development).
+ * file exporting `up` (and usually `down`). TypeScript files are loaded by registering `tsx`
+ * (install it as a dev dependency) when the runtime cannot load them by itself.
  *
  * @example const migrations = await run(loadMigrations('./migrations'))
  */
@@ -110,14 +148,11 @@ export const loadMigrations = (dir: string): TaskEither<DbError, readonly Migrat
   for (const f of files) {
     const name = f.slice(0, -extname(f).length)
     try {
-      const m = (await import(pathToFileURL(resolve(join(dir, f))).href)) as { up?: unknown; down?: unknown }
+      const m = await importMigration(resolve(join(dir, f)))
       if (typeof m.up !== 'function') return E.left(dbError('QueryError', `migration ${f} exports no up(db) function`))
       out.push({ name, up: m.up as Migration['up'], down: typeof m.down === 'function' ? (m.down as Migration['down']) : undefined })
     } catch (e) {
-      const hint = (e as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
-        ? ' (TypeScript migrations need a loader: run with `node --import tsx`, e.g. `NODE_OPTIONS="--import tsx" recordkit migrate up`, or write them in JavaScript)'
-        : ''
-      return E.left(dbError('QueryError', `cannot load migration ${f}: ${e instanceof Error ? e.message : String(e)}${hint}`, { cause: e }))
+      return E.left(dbError('QueryError', `cannot load migration ${f}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
     }
   }
   return E.right(out)

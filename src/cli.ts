@@ -19,15 +19,13 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import * as E from 'fp-ts/lib/Either.js'
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from './compose.js'
-import type { DbError } from './errors.js'
 import { introspect } from './schema/introspect.js'
 import {
   describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord, typeScriptLoaderAvailable,
 } from './schema/migrate.js'
 import { printModels } from './schema/print-model.js'
+import { run } from './promise.js'
 import { createBackend } from './registry.js'
 
 /** Where the command writes, and what it reads from its environment. */
@@ -134,12 +132,6 @@ const OPTIONS = {
   ts: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
-
-const result = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw r.left
-  return r.right
-}
 
 const positiveInt = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined
@@ -257,7 +249,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
 
     const url = v.url ?? io.env.RECORDKIT_URL
     if (url === undefined || url === '') throw usage('no database: give --url URL or set RECORDKIT_URL')
-    db = await result(createBackend(url))
+    db = await run(createBackend(url))
     const dialect = db.dialect.name
     const options: MigrateOptions = {
       table: v.table,
@@ -267,7 +259,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
 
     switch (topic) {
       case 'introspect': {
-        const schema = await result(introspect(db))
+        const schema = await run(introspect(db))
         const text = v.json === true
           ? `${JSON.stringify(schema, (_, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`
           : printModels(schema, { fields: v['camel-case'] === true ? 'camelCase' : 'columns', modelImport: v['model-import'] })
@@ -279,22 +271,22 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
         return 0
       }
       case 'migrate up': {
-        const migrations = await result(loadMigrations(dir))
+        const migrations = await run(loadMigrations(dir))
         io.out(`recordkit: ${shown(url)}, ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${v.dir ?? 'migrations'}\n`)
-        const report = await result(migrateUp(db, migrations, { ...options, to: v.to }))
+        const report = await run(migrateUp(db, migrations, { ...options, to: v.to }))
         io.out(report.migrations.length === 0 ? 'Nothing to apply: the database is up to date.\n' : `Applied ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
         return 0
       }
       case 'migrate down': {
-        const migrations = await result(loadMigrations(dir))
+        const migrations = await run(loadMigrations(dir))
         io.out(`recordkit: ${shown(url)}\n`)
-        const report = await result(migrateDown(db, migrations, { ...options, steps, to: v.to }))
+        const report = await run(migrateDown(db, migrations, { ...options, steps, to: v.to }))
         io.out(report.migrations.length === 0 ? 'Nothing to revert.\n' : `Reverted ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
         return 0
       }
       case 'migrate status': {
-        const migrations = await result(loadMigrations(dir))
-        const states = await result(migrationStatus(db, migrations, options))
+        const migrations = await run(loadMigrations(dir))
+        const states = await run(migrationStatus(db, migrations, options))
         io.out(`recordkit: ${shown(url)}, history in ${v.table ?? 'recordkit_migrations'}\n`)
         const width = Math.max(0, ...states.map((s) => s.name.length))
         for (const s of states) {
@@ -312,7 +304,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
         return count('failed') > 0 ? 1 : 0
       }
       case 'migrate repair': {
-        const repaired = await result(repairMigrations(db, options))
+        const repaired = await run(repairMigrations(db, options))
         io.out(repaired.length === 0 ? 'No failed migrations.\n' : `Repaired: ${repaired.join(', ')}\n`)
         return 0
       }

@@ -7,6 +7,9 @@
  * the original cause, so a log line says what ran and why it failed.
  */
 
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+
 /** Every tag a DbError may carry. */
 export type DbErrorTag =
   | 'ConnectionError'
@@ -211,3 +214,13 @@ export const withStatement = <E extends DbError>(e: E, sql: string, params: read
  */
 export const toDbError = (u: unknown, tag: DbErrorTag = 'QueryError'): DbError =>
   isDbError(u) ? u : dbError(tag as 'QueryError', u instanceof Error ? u.message : String(u), { cause: u })
+
+/**
+ * Async code that may throw, as a TaskEither: a thrown DbError is the Left as it is, anything
+ * else a QueryError with the thrown value as its cause (`toDbError`). The one bridge from
+ * `await`-style code back to TaskEither; its inverse is `run` (recordkit/promise).
+ *
+ * @example
+ * const count = tryDb(async () => (await run(db.all(sql`SELECT 1 AS n`))).length)
+ */
+export const tryDb = <A>(f: () => Promise<A>): TaskEither<DbError, A> => TE.tryCatch(f, (e) => toDbError(e))

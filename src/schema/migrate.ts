@@ -27,7 +27,8 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, statementOf, wrap } from '../compose.js'
 import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
-import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
+import { dbError, type DbError, isDbError, tryDb } from '../errors.js'
+import { run } from '../promise.js'
 import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
 import type { Fragment } from '../sql.js'
 import { column, createTable, type CreateTableNode } from './ddl.js'
@@ -160,14 +161,6 @@ export const loadMigrations = (dir: string): TaskEither<DbError, readonly Migrat
 
 // ---------------------------------------------------------------- helpers
 
-const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw r.left
-  return r.right
-}
-
-const attempt = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () => f().then(E.right, (e: unknown) => E.left(toDbError(e)))
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** A parameter as it can be kept in JSON. */
@@ -212,11 +205,11 @@ interface HistoryRow {
 }
 
 const ensureHistory = async (db: Backend, table: string): Promise<void> => {
-  await must(db.execute(historyTable(table)))
+  await run(db.execute(historyTable(table)))
 }
 
 const readHistory = async (db: Backend, table: string): Promise<HistoryRow[]> => {
-  const rows = await must(db.all<Row>(pipe(from(table), select('name', 'status', 'direction', 'applied_at', 'statements', 'error'), orderBy('name'))))
+  const rows = await run(db.all<Row>(pipe(from(table), select('name', 'status', 'direction', 'applied_at', 'statements', 'error'), orderBy('name'))))
   return rows.map((r) => ({
     name: String(r.name),
     status: r.status === 'failed' ? 'failed' : 'applied',
@@ -273,11 +266,11 @@ const locked = <A>(db: Backend, options: MigrateOptions, body: (db: Backend) => 
 }
 
 const sessionLocked = async <A>(db: Backend, lock: Extract<MigrationLock, { scope: 'session' }>, timeout: number, body: (db: Backend) => Promise<A>): Promise<A> => {
-  const conn = await must(db.driver.reserve())
+  const conn = await run(db.driver.reserve())
   try {
     const acquire = db.compile(lock.acquire)
     if (E.isLeft(acquire)) throw acquire.left
-    const got = await must(conn.execute(acquire.right))
+    const got = await run(conn.execute(acquire.right))
     const first = got.rows[0] === undefined ? undefined : Object.values(got.rows[0])[0]
     if (Number(first) !== 1) throw dbError('LockTimeout', `another process holds the migration lock of ${db.dialect.name} (waited ${timeout} s)`)
     try {
@@ -320,18 +313,18 @@ const schemaTransaction = async <A>(db: Backend, lock: Extract<MigrationLock, { 
   let suspended: { readonly on: Fragment } | undefined
   if (supports(db.dialect, 'foreignKeySuspension') && !db.inTransaction()) {
     const fk = db.dialect.foreignKeySuspension()
-    const row = (await must(db.all(fk.read)))[0]
+    const row = (await run(db.all(fk.read)))[0]
     if (row !== undefined && Number(Object.values(row)[0]) === 1) {
-      await must(db.execute(fk.off))
+      await run(db.execute(fk.off))
       suspended = { on: fk.on }
     }
   }
   try {
-    return await must(db.transaction(() => attempt(async () => {
-      for (const f of lock.acquire) await must(db.execute(f))
+    return await run(db.transaction(() => tryDb(async () => {
+      for (const f of lock.acquire) await run(db.execute(f))
       const out = await body(db)
       if (suspended !== undefined) {
-        const broken = await must(db.all(db.dialect.foreignKeySuspension().check))
+        const broken = await run(db.all(db.dialect.foreignKeySuspension().check))
         if (broken.length > 0) throw dbError('ForeignKeyViolation', `the migration breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
       }
       return out
@@ -358,12 +351,12 @@ const step = async (
     const next = pick(history)
     if (next === undefined) return undefined
     const { migration, direction } = next
-    const run = direction === 'up' ? migration.up : migration.down
-    if (run === undefined) throw dbError('QueryError', `migration ${migration.name} has no down()`)
+    const step = direction === 'up' ? migration.up : migration.down
+    if (step === undefined) throw dbError('QueryError', `migration ${migration.name} has no down()`)
     options.onEvent?.({ kind: 'start', name: migration.name, direction })
     const rec = recording(tx)
     const started = Date.now()
-    const result = await attempt(() => must(run(rec.db)))()
+    const result = await tryDb(() => run(step(rec.db)))()
     const ms = Date.now() - started
     if (E.isLeft(result)) {
       const statements = [...rec.statements]
@@ -372,13 +365,13 @@ const step = async (
         // Nothing rolls back: keep what ran in the history, so status can say exactly.
         const row = historyValues(migration.name, 'failed', direction, ms, statements, result.left.message.split('\n')[0])
         const exists = history.some((h) => h.name === migration.name)
-        await must(tx.execute(exists ? pipe(update(table), set(row), where({ name: migration.name })) : pipe(insertInto(table), values(row))))
+        await run(tx.execute(exists ? pipe(update(table), set(row), where({ name: migration.name })) : pipe(insertInto(table), values(row))))
       }
       throw migrationError(migration.name, direction, result.left, statements, transactional)
     }
     const statements = [...rec.statements]
-    if (direction === 'up') await must(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
-    else await must(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
+    if (direction === 'up') await run(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
+    else await run(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
     options.onEvent?.({ kind: 'done', name: migration.name, direction, ms, statements })
     return migration.name
   })
@@ -400,7 +393,7 @@ const checkNames = (migrations: readonly Migration[]): void => {
  * const report = await run(migrateUp(db, migrations, { onEvent: (e) => console.log(e.kind) }))
  */
 export const migrateUp = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
-  attempt(async () => {
+  tryDb(async () => {
     checkNames(migrations)
     const table = options.table ?? DEFAULT_TABLE
     const sorted = [...migrations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -423,7 +416,7 @@ export const migrateUp = (db: Backend, migrations: readonly Migration[], options
  * @example await run(migrateDown(db, migrations, { steps: 2 }))
  */
 export const migrateDown = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly steps?: number; readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
-  attempt(async () => {
+  tryDb(async () => {
     checkNames(migrations)
     const table = options.table ?? DEFAULT_TABLE
     const byName = new Map(migrations.map((m) => [m.name, m]))
@@ -451,10 +444,10 @@ export const migrateDown = (db: Backend, migrations: readonly Migration[], optio
  * for (const m of await run(migrationStatus(db, migrations))) console.log(m.state, m.name)
  */
 export const migrationStatus = (db: Backend, migrations: readonly Migration[], options: MigrateOptions = {}): TaskEither<DbError, readonly MigrationState[]> =>
-  attempt(async () => {
+  tryDb(async () => {
     const table = options.table ?? DEFAULT_TABLE
     // Reading the status changes nothing: no history table means nothing applied yet.
-    const tables = await must(db.dialect.introspectTableNames((f) => db.all(f)))
+    const tables = await run(db.dialect.introspectTableNames((f) => db.all(f)))
     const history = new Map((tables.includes(table) ? await readHistory(db, table) : []).map((h) => [h.name, h]))
     const names = [...new Set([...migrations.map((m) => m.name), ...history.keys()])].sort()
     const known = new Set(migrations.map((m) => m.name))
@@ -473,13 +466,13 @@ export const migrationStatus = (db: Backend, migrations: readonly Migration[], o
  * @example await run(repairMigrations(db))
  */
 export const repairMigrations = (db: Backend, options: MigrateOptions = {}): TaskEither<DbError, readonly string[]> =>
-  attempt(async () => {
+  tryDb(async () => {
     const table = options.table ?? DEFAULT_TABLE
     return locked(db, options, async (tx) => {
       await ensureHistory(tx, table)
       const failed = (await readHistory(tx, table)).filter((h) => h.status === 'failed')
       for (const f of failed) {
-        await must(tx.execute(f.direction === 'up'
+        await run(tx.execute(f.direction === 'up'
           ? pipe(deleteFrom(table), where({ name: f.name }))
           : pipe(update(table), set({ status: 'applied', direction: 'up', error: null }), where({ name: f.name }))))
       }

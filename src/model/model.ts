@@ -93,29 +93,69 @@ export type Paths<G, N, Depth extends number = 4> = [Depth] extends [never]
   ? never
   : { [K in keyof RelsIn<G, N> & string]: K | `${K}.${Paths<G, TargetOf<RelsIn<G, N>[K]>, Prev[Depth]>}` }[keyof RelsIn<G, N> & string]
 
-/** A path as a tree of relation names: `'a.b'` is `{ a: { b: {} } }`. */
-export type PathTree<P extends string> = P extends `${infer H}.${infer Rest}` ? { [K in H]: PathTree<Rest> } : { [K in P]: {} }
+/**
+ * A path as a tree of relation names: `'a.b'` is `{ a: { b: {} } }`. `L` is what the last step
+ * carries: `{}` without a modifier, or what the modifier added (`ModifiedLeaf`).
+ */
+export type PathTree<P extends string, L = {}> = P extends `${infer H}.${infer Rest}` ? { [K in H]: PathTree<Rest, L> } : { [K in P]: L }
+
+/**
+ * The last step of an included path that has a modifier: the selection the modifier left
+ * (`withCount`, `computed` add fields) under `~with`, and the relations it included itself.
+ * A modified step may filter its rows, so a belongsTo loaded through it may be null.
+ */
+export type ModifiedLeaf<X, T2> = [X] extends [never] ? {} : { readonly '~with': X } & T2
+
+/** The fields a modifier added to included rows (none when it left `any`). */
+type Extra<T> = T extends { readonly '~with': infer X } ? (0 extends 1 & X ? {} : X) : {}
 
 /** The model name a path ends at. */
 export type TargetAt<G, N, P extends string> = P extends `${infer H}.${infer Rest}`
   ? TargetAt<G, TargetOf<RelsIn<G, N>[H & keyof RelsIn<G, N>]>, Rest>
   : TargetOf<RelsIn<G, N>[P & keyof RelsIn<G, N>]>
 
-type Loaded<G, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' }
-  ? Simplify<RowIn<G, TargetOf<Rel>> & Materialize<G, TargetOf<Rel>, T>>[]
-  : Simplify<RowIn<G, TargetOf<Rel>> & Materialize<G, TargetOf<Rel>, T>> | null
+/** A value type that holds neither null nor undefined. */
+type Present<V> = null extends V ? false : undefined extends V ? false : true
+/** Whether every foreign-key field `F` of row `Src` is typed non-null. */
+type KeyPresent<Src, F> = [F] extends [keyof Src]
+  ? Present<Src[F]>
+  : F extends readonly (infer K)[] ? ([K] extends [keyof Src] ? Present<Src[K & keyof Src]> : false) : false
+/**
+ * Whether a relation always loads a row for rows of `Src`: a belongsTo over non-null key
+ * fields, not declared `optional`, loaded without a modifier (loading fails with NotFound
+ * when the row is absent).
+ */
+type AlwaysLoads<Src, Rel, T> = '~with' extends keyof T
+  ? false
+  : Rel extends { readonly kind: 'belongsTo'; readonly foreignKey: infer F; readonly optional: false } ? KeyPresent<Src, F> : false
 
-/** The loaded relations of a tree: arrays for hasMany/manyToMany, row or null for belongsTo/hasOne. */
-export type Materialize<G, N, T> = { [K in keyof T & keyof RelsIn<G, N>]: Loaded<G, RelsIn<G, N>[K], T[K]> }
+type LoadedRow<G, Rel, T> = Simplify<RowIn<G, TargetOf<Rel>> & Extra<T> & Materialize<G, TargetOf<Rel>, T>>
+type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' }
+  ? LoadedRow<G, Rel, T>[]
+  : AlwaysLoads<Src, Rel, T> extends true ? LoadedRow<G, Rel, T> : LoadedRow<G, Rel, T> | null
+
+/**
+ * The loaded relations of a tree: arrays for hasMany/manyToMany; for belongsTo/hasOne the row
+ * or null, except a belongsTo that always loads (non-null key, not `optional`, no modifier),
+ * which is the row. Fields a modifier added (`withCount`, `computed`) are in the row type.
+ */
+export type Materialize<G, N, T> = { [K in keyof T & keyof RelsIn<G, N>]: Loaded<G, RowIn<G, N>, RelsIn<G, N>[K], T[K]> }
 
 /** What a query of model `D` returns for selection `S` and relation tree `T`. */
 export type Out<D extends ModelTypes, S, T> = [keyof T] extends [never] ? S : Simplify<S & Materialize<D['graph'], D['name'], T>>
 
-/** A relation modifier: receives the target's query and model; may filter, order and limit. */
-export type Modifier<D extends ModelTypes, P extends string> = (
+/** Model `N` of graph `G` as `relate` returns it (with its relations). */
+export type ModelIn<G, N> = N extends keyof G & string ? (G extends object ? Model<InGraph<TypesOf<G[N]>, G, N>> : never) : never
+
+/**
+ * A relation modifier: receives the target's query and the target model as `relate` returned
+ * it (so its own relations, `whereHas`, `withCount` and `include` type-check); may filter,
+ * order, limit and add computed fields. `X` and `T2` are the selection and relations it leaves.
+ */
+export type Modifier<D extends ModelTypes, P extends string, X = any, T2 = any> = (
   q: ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>>,
-  model: D['graph'][TargetAt<D['graph'], D['name'], P> & keyof D['graph']],
-) => ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>, any, any>
+  model: ModelIn<D['graph'], TargetAt<D['graph'], D['name'], P>>,
+) => ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>, X, T2>
 
 /** An update's patch: any field but the primary key. */
 export type Patch<D extends ModelTypes> = Partial<Omit<D['row'], D['pk'] & keyof D['row']>>
@@ -163,7 +203,7 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * modifier filters, orders and limits the last step (limit holds per parent row).
    * @example pipe(C.Customer.query, C.Customer.include('invoices.lines', (q, L) => pipe(q, L.limit(5))), C.Customer.all(db))
    */
-  readonly include: <P extends Paths<D['graph'], D['name']>>(path: P, modify?: Modifier<D, P>) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T & PathTree<P>>
+  readonly include: <P extends Paths<D['graph'], D['name']>, X = never, T2 = {}>(path: P, modify?: Modifier<D, P, X, T2>) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T & PathTree<P, ModifiedLeaf<X, T2>>>
 
   // ---- query terminals: `pipe(User.query, ..., User.all(db))`
   /** Every row of the query. @example pipe(User.query, User.where('active', '=', true), User.all(db)) */
@@ -336,8 +376,8 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
 
 /** `Model.load`: one row or a list. */
 export interface LoadFn<D extends ModelTypes> {
-  <P extends Paths<D['graph'], D['name']>, X extends D['row']>(db: Backend, row: X, path: P, modify?: Modifier<D, P>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P>>>>
-  <P extends Paths<D['graph'], D['name']>, X extends D['row']>(db: Backend, rows: readonly X[], path: P, modify?: Modifier<D, P>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P>>>[]>
+  <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: Backend, row: X, path: P, modify?: Modifier<D, P, M, T2>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P, ModifiedLeaf<M, T2>>>>>
+  <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: Backend, rows: readonly X[], path: P, modify?: Modifier<D, P, M, T2>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P, ModifiedLeaf<M, T2>>>>[]>
 }
 
 /** Any model. */

@@ -23,7 +23,7 @@ import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { and, as, col, eq, isIn, raw, table } from '../query.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
-import type { Field } from './decode.js'
+import { type Field, show } from './decode.js'
 import { baseQuery, type IncludeSpec, type ModelQuery, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
@@ -38,13 +38,18 @@ export type KeyFields = string | readonly string[]
 export const fieldList = (k: KeyFields): readonly string[] => (typeof k === 'string' ? [k] : k)
 
 /** The row holds the target's key: `album.artistId` to `artist`. */
-export interface BelongsTo<T extends string = string> {
+export interface BelongsTo<T extends string = string, F extends KeyFields = KeyFields, O extends boolean = boolean> {
   readonly kind: 'belongsTo'
   readonly target: T
   /** Field(s) of this model holding the target's key. */
-  readonly foreignKey: KeyFields
+  readonly foreignKey: F
   /** Field(s) of the target it refers to (its primary key by default). */
   readonly targetKey?: KeyFields
+  /**
+   * The target row may be absent although the key is set (soft-deleted, hidden by a default
+   * scope, no foreign-key constraint): load it as null instead of failing.
+   */
+  readonly optional: O
 }
 /** One target row holds this row's key: `customer` to its `profile`. */
 export interface HasOne<T extends string = string> {
@@ -81,14 +86,26 @@ export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany
 
 /**
  * This model's `foreignKey` field refers to the target's primary key (or `targetKey`); a list
- * of fields for a composite key. Loads as the target row or `null`.
+ * of fields for a composite key.
+ *
+ * Included without a modifier, it loads as the target row when every key field's codec is
+ * non-null (a NOT NULL foreign key), and as the row or `null` when a key field is nullable.
+ * A row whose key is set but whose target is absent (soft-deleted, hidden by a default scope, a
+ * dangling key where no constraint holds) fails the load with NotFound naming the relation
+ * and key. With `{ optional: true }`, or through a modifier (which may filter), it loads as
+ * the row or `null`.
  *
  * @example
  * relations: { artist: belongsTo('Artist', 'artistId') }
  * relations: { region: belongsTo('Region', ['country', 'regionCode']) }
+ * relations: { author: belongsTo('User', 'authorId', { optional: true }) } // users are soft-deleted
  */
-export const belongsTo = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly targetKey?: KeyFields }): BelongsTo<T> =>
-  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey })
+export const belongsTo = <const T extends string, const F extends KeyFields, const O extends boolean = false>(
+  target: T,
+  foreignKey: F,
+  options?: { readonly targetKey?: KeyFields; readonly optional?: O },
+): BelongsTo<T, F, NoInfer<O>> =>
+  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey, optional: (options?.optional ?? false) as O })
 
 /**
  * One target row's `foreignKey` field refers to this model's primary key (or `sourceKey`).
@@ -133,8 +150,8 @@ interface Node {
   readonly children: Map<string, Node>
 }
 
-const treeOf = (includes: readonly IncludeSpec[]): Map<string, Node> => {
-  const root = new Map<string, Node>()
+const treeOf = (includes: readonly IncludeSpec[], into?: Map<string, Node>): Map<string, Node> => {
+  const root = into ?? new Map<string, Node>()
   for (const inc of includes) {
     let level = root
     inc.path.forEach((name, i) => {
@@ -313,6 +330,25 @@ const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[]): R
   return rows
 }
 
+/** A copy of a level, its nodes copied too (so adding to it leaves the original as it was). */
+const copyLevel = (level: Map<string, Node>): Map<string, Node> =>
+  new Map([...level].map(([k, n]) => [k, { modifiers: [...n.modifiers], children: copyLevel(n.children) }]))
+
+/** Whether a key field may hold null (a nullable or optional codec). */
+const mayBeNull = (f: Field): boolean => f.optional || f.codec.is(null) || f.codec.is(undefined)
+
+/**
+ * The NotFound of a belongsTo that must load a row (non-null key, not `optional`, no modifier)
+ * and found none for a key.
+ */
+const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: readonly Field[], tk: readonly Field[], row: Record<string, unknown>): DbError => {
+  const owner = core.graph?.name ?? core.table
+  const key = fk.length === 1 ? row[fk[0].name] : Object.fromEntries(fk.map((f, i) => [tk[i].name, row[f.name]]))
+  const shown = fk.map((f, i) => `${tk[i].name} = ${show(row[f.name])}`).join(', ')
+  return dbError('NotFound', `${owner}.${name}: no ${target.table} row with ${shown} (${core.table}.${fk.map((f) => f.column).join(', ')}); ` +
+    'it is absent, soft-deleted or hidden by a default scope. Declare the relation with { optional: true } to load it as null', { table: target.table, key, relation: `${owner}.${name}` })
+}
+
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
 const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node): Promise<void> => {
   const rel = core.relations[name]
@@ -340,9 +376,12 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       const k = rowKey(t, tkNames)
       if (k !== undefined && !byKey.has(k)) byKey.set(k, t)
     }
+    const required = rel.optional !== true && node.modifiers.length === 0 && !fk.some(mayBeNull)
     for (const r of rows) {
       const k = rowKey(r, fkNames)
-      r[name] = k === undefined ? null : byKey.get(k) ?? null
+      const t = k === undefined ? null : byKey.get(k) ?? null
+      if (t === null && k !== undefined && required) throw absentTarget(core, name, target, fk, tk, r)
+      r[name] = t
     }
     children.push(...byKey.values())
   } else {
@@ -399,7 +438,9 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     }
     children.push(...found)
   }
-  if (node.children.size > 0 && children.length > 0) await loadLevel(db, target, children, node.children)
+  // Relations the modifier included itself load below this level, as nested paths would.
+  const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
+  if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }
 
 const loadLevel = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], level: Map<string, Node>): Promise<void> => {

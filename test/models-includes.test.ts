@@ -171,6 +171,19 @@ for (const engine of engines) {
         ['Bob', 1, true, ['THANKS']],
       ])
       expect(log.length).toBe(3)
+      // A modifier's select narrows what is read; the keys loading joins on are read with it.
+      const narrow = await ok(pipe(
+        B.Post.query,
+        B.Post.include('author', (q, U) => pipe(q, U.select('name'))),
+        B.Post.include('comments', (q, C) => pipe(q, C.select('body'), C.include('author', (q2, U) => pipe(q2, U.select('name'))), C.orderBy('id'))),
+        B.Post.orderBy('id'),
+        B.Post.all(d),
+      ))
+      expect(narrow.map((p) => [p.author?.name, p.comments.map((c) => [c.body, c.author?.name])])).toEqual([
+        ['Ada', [['nice', 'Bob'], ['more', 'Cy']]],
+        ['Bob', [['thanks', 'Ada']]],
+      ])
+      expect(Object.keys(narrow[0].comments[0]).sort()).toEqual(['author', 'authorId', 'body', 'postId'])
       const ada = await ok(User.findOrFail(use(ctx), 1))
       const lazy = await ok(B.User.load(use(ctx), ada, 'posts', (q, P) => pipe(q, P.withCount('comments'))))
       expect(lazy.posts.map((p) => [p.title, p.commentsCount])).toEqual([['Engines', 2]])

@@ -152,6 +152,18 @@ describe('fields a modifier adds are in the included row type', () => {
     type _Missing = NonNullable<Row['author']>['commentsCount']
   })
 
+  it('select in a modifier narrows the included rows', () => {
+    const _q = pipe(
+      B.Post.query,
+      B.Post.include('author', (q, U) => pipe(q, U.select('name'))),
+      B.Post.include('comments', (q, C) => pipe(q, C.select('body'), C.include('author', (q2, U) => pipe(q2, U.select('id'))))),
+      B.Post.all(db),
+    )
+    type Row = RowsOf<typeof _q>
+    expectTypeOf<Row['author']>().toEqualTypeOf<{ name: string } | null>()
+    expectTypeOf<Row['comments']>().toEqualTypeOf<{ body: string; author: { id: number } | null }[]>()
+  })
+
   it('nested: a computed field on the last step of a path, and on lazily loaded rows', () => {
     const _q = pipe(B.User.query, B.User.include('posts.comments', (q, C) => pipe(q, C.withExists('author', undefined, 'byKnownUser'))), B.User.all(db))
     expectTypeOf<RowsOf<typeof _q>['posts'][number]['comments'][number]['byKnownUser']>().toEqualTypeOf<boolean>()

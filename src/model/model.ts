@@ -106,8 +106,11 @@ export type PathTree<P extends string, L = {}> = P extends `${infer H}.${infer R
  */
 export type ModifiedLeaf<X, T2> = [X] extends [never] ? {} : { readonly '~with': X } & T2
 
-/** The fields a modifier added to included rows (none when it left `any`). */
-type Extra<T> = T extends { readonly '~with': infer X } ? (0 extends 1 & X ? {} : X) : {}
+/**
+ * The row type of included rows: the target's row, or the selection a modifier left (narrowed
+ * by `select`, widened by `withCount`, `computed`); the target's row when it left `any`.
+ */
+type IncludedRow<G, Rel, T> = T extends { readonly '~with': infer X } ? (0 extends 1 & X ? RowIn<G, TargetOf<Rel>> : X) : RowIn<G, TargetOf<Rel>>
 
 /** The model name a path ends at. */
 export type TargetAt<G, N, P extends string> = P extends `${infer H}.${infer Rest}`
@@ -129,7 +132,7 @@ type AlwaysLoads<Src, Rel, T> = '~with' extends keyof T
   ? false
   : Rel extends { readonly kind: 'belongsTo'; readonly foreignKey: infer F; readonly optional: false } ? KeyPresent<Src, F> : false
 
-type LoadedRow<G, Rel, T> = Simplify<RowIn<G, TargetOf<Rel>> & Extra<T> & Materialize<G, TargetOf<Rel>, T>>
+type LoadedRow<G, Rel, T> = Simplify<IncludedRow<G, Rel, T> & Materialize<G, TargetOf<Rel>, T>>
 type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' }
   ? LoadedRow<G, Rel, T>[]
   : AlwaysLoads<Src, Rel, T> extends true ? LoadedRow<G, Rel, T> : LoadedRow<G, Rel, T> | null

@@ -24,7 +24,7 @@ import { and, as, col, eq, isIn, raw, table } from '../query.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { type Field, show } from './decode.js'
-import { baseQuery, type IncludeSpec, type ModelQuery, toSelect } from './query.js'
+import { baseQuery, type IncludeSpec, type ModelQuery, selectedFields, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -321,11 +321,14 @@ const perParent = (db: Backend, inner: SelectNode, partition: readonly Expr[], o
 const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modifiers']): ModelQuery<any, any, any> =>
   modifiers.reduce((q, m) => m(q, publicModel) as ModelQuery<any, any, any>, baseQuery(target) as ModelQuery<any, any, any>)
 
-/** Decode a relation's raw rows, with the computed columns its modifier added (`withCount`, ...). */
-const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[]): Record<string, unknown>[] => {
+/**
+ * Decode a relation's raw rows: the fields read (those a modifier's `select` kept, and the
+ * keys loading needs), with the computed columns its modifier added (`withCount`, ...).
+ */
+const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[], keys: readonly string[]): Record<string, unknown>[] => {
   const computed = mq.computed ?? []
   const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
-  const rows = target.mapper()(raw) as Record<string, unknown>[]
+  const rows = target.mapper(mq.fields === undefined ? undefined : selectedFields(mq, keys))(raw) as Record<string, unknown>[]
   if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
   return rows
 }
@@ -358,7 +361,14 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   const target = graph.models[rel.target]
   if (target === undefined) throw fail(`${core.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const mq = modified(target, graph.publics[rel.target], node.modifiers)
-  const base = toSelect(mq)
+  // Relations the modifier included itself load below this level, as nested paths would.
+  const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
+  // The target's fields this level and the one below join on (read even when a modifier selects).
+  const joinFields = [
+    ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' ? [] : fieldList(rel.foreignKey)),
+    ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
+  ]
+  const base = toSelect(mq, joinFields)
   const where = (cond: Expr) => allOf([cond, base.where])
   const children: Record<string, unknown>[] = []
 
@@ -370,7 +380,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const tkNames = tk.map((f) => f.name)
     const tkCols = tkNames.map((f) => target.column(f))
     const raw = await runChunks(db, distinctKeys(rows, fkNames), (chunk) => ({ ...base, where: where(keyIn(tkCols, tk, chunk)), limit: undefined, offset: undefined }))
-    const found = mapped(mq, target, raw)
+    const found = mapped(mq, target, raw, joinFields)
     const byKey = new Map<string | number, Record<string, unknown>>()
     for (const t of found) {
       const k = rowKey(t, tkNames)
@@ -409,7 +419,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, from, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
       owners = raw.map((r) => rowKey(r, ownerAs))
-      found = mapped(mq, target, raw)
+      found = mapped(mq, target, raw, joinFields)
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')
@@ -419,7 +429,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         const q = { ...base, where: where(keyIn(fkCols, fk, chunk)), limit: undefined, offset: undefined }
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
-      found = mapped(mq, target, raw)
+      found = mapped(mq, target, raw, joinFields)
       owners = found.map((r) => rowKey(r, fkNames))
     }
     const groups = new Map<string | number, Record<string, unknown>[]>()
@@ -438,8 +448,6 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     }
     children.push(...found)
   }
-  // Relations the modifier included itself load below this level, as nested paths would.
-  const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
   if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }
 

@@ -8,9 +8,8 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { type Backend, type DbError } from 'recordkit'
-import { integer } from '../../src/model/index.js'
-import { sql } from '../../src/sql.js'
+import { type Backend, type DbError, sql } from 'recordkit'
+import { integer } from 'recordkit/model'
 import { Conduit } from './models.js'
 
 const { Article } = Conduit

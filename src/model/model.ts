@@ -38,7 +38,7 @@ import {
 import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
-import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
+import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
 import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
@@ -512,8 +512,15 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const unknown = fields.find((f) => !core.byName.has(f))
         return (q: Q) => (unknown === undefined ? Object.freeze({ ...q, fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
       },
-      include: (path: string, modify?: unknown) => (q: Q) =>
-        Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }),
+      include: (path: string, modify?: unknown) => (q: Q) => {
+        try {
+          // Checked here, not only when loading: a query with a wrong path or modifier fails even when it finds no row.
+          checkPath(q.core, path.split('.'), modify as IncludeSpec['modify'])
+        } catch (e) {
+          return failed(q, e)
+        }
+        return Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] })
+      },
 
       all: (db) => (q: Q) => allRows(db, q) as never,
       first: (db) => (q: Q) => {
@@ -573,7 +580,10 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
 
-      load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => load(db, rows, self.include(path as never, modify as never)(self.query).includes)) as never,
+      load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => {
+        const q = self.include(path as never, modify as never)(self.query)
+        return q.error === undefined ? load(db, rows, q.includes) : () => Promise.resolve(left(q.error))
+      }) as never,
 
       whereHas: (path, modify) => relationWhere(path, modify, false) as never,
       whereDoesntHave: (path, modify) => relationWhere(path, modify, true) as never,

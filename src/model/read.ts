@@ -245,8 +245,14 @@ export interface Page<A> {
 
 /** A page of rows and the total (two queries). */
 export const pageOf = (db: Backend, q: AnyQuery, page: number, perPage: number): TaskEither<DbError, Page<Record<string, unknown>>> => {
-  const p = Math.max(1, Math.floor(page))
-  const size = Math.max(1, Math.floor(perPage))
+  const bad = ([['page', page], ['perPage', perPage]] as const).filter(([, v]) => !Number.isSafeInteger(v) || v < 1)
+  if (bad.length > 0) {
+    return async () => left(dbError('ValidationError', `${q.core.table}: paginate ${bad.map(([k, v]) => `${k} must be a whole number from 1, got ${String(v)}`).join('; ')}`, {
+      issues: bad.map(([k, v]) => ({ path: k, rule: 'positiveInteger', value: v, message: `${k} must be a whole number from 1` })),
+    }))
+  }
+  const p = page
+  const size = perPage
   const total = countRows(db, Object.freeze({ ...q, limit: undefined, offset: undefined, order: [] }))
   const rows = allRows(db, Object.freeze({ ...q, limit: size, offset: (p - 1) * size }))
   return async () => {

@@ -145,6 +145,31 @@ export const manyToMany = <const T extends string>(target: T, options: {
 
 // ---------------------------------------------------------------- loading
 
+/**
+ * Check that a relation path exists from `core` (throws a QueryError naming the step that does
+ * not), so a query with a wrong path fails whether or not it finds rows.
+ *
+ * @example checkPath(Chinook.Customer.core, ['invoices', 'lines'])
+ */
+export const checkPath = (core: ModelCore, path: readonly string[], modify?: IncludeSpec['modify']): void => {
+  let at = core
+  let publicModel: unknown
+  for (const name of path) {
+    const rel = at.relations[name]
+    if (rel === undefined) throw fail(`${at.table} has no relation "${name}"${Object.keys(at.relations).length === 0 ? '' : ` (it has ${Object.keys(at.relations).join(', ')})`}`)
+    if (at.graph === undefined) throw fail(`${at.table}: relations load once the models are related: relate({ ... })`)
+    const next = at.graph.models[rel.target]
+    if (next === undefined) throw fail(`${at.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
+    publicModel = at.graph.publics[rel.target]
+    at = next
+  }
+  // The modifier builds a query value (no I/O): what it got wrong shows now, not only when rows load.
+  if (modify !== undefined) {
+    const mq = modify(baseQuery(at), publicModel)
+    if (mq.error !== undefined) throw mq.error
+  }
+}
+
 interface Node {
   modifiers: NonNullable<IncludeSpec['modify']>[]
   readonly children: Map<string, Node>
@@ -361,6 +386,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   const target = graph.models[rel.target]
   if (target === undefined) throw fail(`${core.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const mq = modified(target, graph.publics[rel.target], node.modifiers)
+  if (mq.error !== undefined) throw mq.error
   // Relations the modifier included itself load below this level, as nested paths would.
   const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
   // The target's fields this level and the one below join on (read even when a modifier selects).

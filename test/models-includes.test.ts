@@ -184,6 +184,9 @@ for (const engine of engines) {
         ['Bob', [['thanks', 'Ada']]],
       ])
       expect(Object.keys(narrow[0].comments[0]).sort()).toEqual(['author', 'authorId', 'body', 'postId'])
+      // MIN with the field's codec, AVG as a number (integers averaged are DECIMAL/NUMERIC text on MariaDB/PostgreSQL).
+      const stats = await ok(pipe(B.Post.query, B.Post.withMin('comments', 'id'), B.Post.withAvg('comments', 'id'), B.Post.withMin('comments', 'body', (q, C) => pipe(q, C.where('authorId', '<>', 2)), 'firstOtherBody'), B.Post.orderBy('id'), B.Post.all(use(ctx))))
+      expect(stats.map((p) => [p.commentsMinId, p.commentsAvgId, p.firstOtherBody])).toEqual([[100, 100.5, 'more'], [102, 102, 'thanks']])
       const ada = await ok(User.findOrFail(use(ctx), 1))
       const lazy = await ok(B.User.load(use(ctx), ada, 'posts', (q, P) => pipe(q, P.withCount('comments'))))
       expect(lazy.posts.map((p) => [p.title, p.commentsCount])).toEqual([['Engines', 2]])

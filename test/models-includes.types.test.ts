@@ -171,3 +171,15 @@ describe('fields a modifier adds are in the included row type', () => {
     expectTypeOf<typeof _l>().branded.toEqualTypeOf<TaskEither<DbError, UserRow & { posts: (PostRow & { readonly commentsCount: number })[] }>>()
   })
 })
+
+describe('relation aggregates', () => {
+  it('withMin is typed as the field (or null), withAvg as a number (or null)', () => {
+    const _q = pipe(B.Post.query, B.Post.withMin('comments', 'id'), B.Post.withAvg('comments', 'id', undefined, 'meanId'), B.Post.withMin('comments', 'body'), B.Post.all(db))
+    type Row = RowsOf<typeof _q>
+    expectTypeOf<Row['commentsMinId']>().toEqualTypeOf<number | null>()
+    expectTypeOf<Row['commentsMinBody']>().toEqualTypeOf<string | null>()
+    expectTypeOf<Row['meanId']>().toEqualTypeOf<number | null>()
+    // @ts-expect-error: a comment has no field "score"
+    B.Post.withAvg('comments', 'score')
+  })
+})

@@ -276,6 +276,10 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly withSum: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Sum${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
   /** MAX of a related field as `<relation>Max<Field>`. @example pipe(A.User.query, A.User.withMax('articles', 'createdAt'), A.User.all(db)) */
   readonly withMax: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Max${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
+  /** MIN of a related field as `<relation>Min<Field>`. @example pipe(A.User.query, A.User.withMin('articles', 'createdAt', undefined, 'firstPostAt'), A.User.all(db)) */
+  readonly withMin: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Min${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
+  /** AVG of a related field as a number, `<relation>Avg<Field>` (null without related rows). @example pipe(C.Invoice.query, C.Invoice.withAvg('lines', 'quantity'), C.Invoice.all(db)) */
+  readonly withAvg: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Avg${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, number | null>
   /**
    * A selected expression read with every row under `name`, decoded with `codec` (numeric text
    * is read as a number for number codecs).
@@ -595,6 +599,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       withExists: (rel, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'exists', undefined, modify as SubModifier | undefined, alias ?? `${rel}Exists`)) as never,
       withSum: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'sum', field, modify as SubModifier | undefined, alias ?? `${rel}Sum${capitalize(field)}`)) as never,
       withMax: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'max', field, modify as SubModifier | undefined, alias ?? `${rel}Max${capitalize(field)}`)) as never,
+      withMin: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'min', field, modify as SubModifier | undefined, alias ?? `${rel}Min${capitalize(field)}`)) as never,
+      withAvg: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'avg', field, modify as SubModifier | undefined, alias ?? `${rel}Avg${capitalize(field)}`)) as never,
       computed: (name, codec, expr) => withColumn(() => ({
         name,
         expr: isFragment(expr) ? rawExpr(expr) : expr,

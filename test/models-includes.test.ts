@@ -157,6 +157,24 @@ for (const engine of engines) {
       expect(log.length).toBe(3)
     })
 
+    it('paginate reads the rows and the total in one statement (plus one per relation level)', async (ctx) => {
+      const { db: d, log } = traced(use(ctx))
+      const byId = pipe(B.Comment.query, B.Comment.include('author'), B.Comment.withExists('post', (q, P) => pipe(q, P.where('title', '=', 'Looms')), 'onLooms'), B.Comment.orderBy('id'))
+      const first = await ok(pipe(byId, B.Comment.paginate(d, { page: 1, perPage: 2 })))
+      expect({ ...first, rows: first.rows.map((c) => [c.id, c.author.name, c.onLooms]) }).toEqual({ rows: [[100, 'Bob', false], [101, 'Cy', false]], total: 3, page: 1, perPage: 2, pages: 2 })
+      expect(log.length).toBe(2)
+      expect(Object.keys(first.rows[0]).sort()).toEqual(['author', 'authorId', 'body', 'id', 'onLooms', 'postId'])
+      const second = await ok(pipe(byId, B.Comment.paginate(d, { limit: 2, offset: 2 })))
+      expect([second.rows.map((c) => c.id), second.total, second.page, second.pages]).toEqual([[102], 3, 2, 2])
+      expect(log.length).toBe(4)
+      // Past the last page no row carries the total: one COUNT more, nothing to load.
+      const beyond = await ok(pipe(byId, B.Comment.paginate(d, { page: 5, perPage: 2 })))
+      expect([beyond.rows, beyond.total, beyond.pages]).toEqual([[], 3, 2])
+      expect(log.length).toBe(6)
+      const none = await ok(pipe(byId, B.Comment.where('body', '=', 'nothing'), B.Comment.paginate(d, { page: 1, perPage: 2 })))
+      expect([none.rows, none.total, none.pages, log.length]).toEqual([[], 0, 0, 7])
+    })
+
     it('fields a modifier adds (withCount, computed) arrive on the included rows, decoded', async (ctx) => {
       const { db: d, log } = traced(use(ctx))
       const posts = await ok(pipe(

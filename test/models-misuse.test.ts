@@ -63,6 +63,9 @@ describe('paginate', () => {
       const e = await fails(pipe(B.User.query, B.User.paginate(db, { page, perPage })))
       expect(isDbError(e, 'ValidationError') && e.issues.map((i) => [i.path, i.rule])).toEqual(paths.map((p) => [p, 'positiveInteger']))
     }
+    const e = await fails(pipe(B.User.query, B.User.paginate(db, { limit: 0, offset: -1 })))
+    expect(isDbError(e, 'ValidationError') && e.issues.map((i) => [i.path, i.rule])).toEqual([['limit', 'positiveInteger'], ['offset', 'nonNegativeInteger']])
+    expect(e.message).toBe('users: paginate: limit must be a whole number from 1, got 0; offset must be a whole number from 0, got -1')
     const ok = await run(pipe(B.User.query, B.User.paginate(db, { page: 1, perPage: 10 })))
     expect([ok.total, ok.pages, ok.rows.length]).toEqual([1, 1, 1])
   })

@@ -2,14 +2,13 @@
  * The Conduit article list and follow feed: one page of articles with their author (and
  * whether the viewer follows them), tags, favorites count, whether the viewer favorited each,
  * and the total count. Three statements whatever the page size: the articles (filters as
- * EXISTS, counts as correlated subqueries, the total as `COUNT(*) OVER ()`), their authors,
- * their tags.
+ * EXISTS, counts as correlated subqueries, the total read with them by `paginate`), their
+ * authors, their tags.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { type Backend, type DbError, sql } from 'recordkit'
-import { integer } from 'recordkit/model'
+import type { Backend, DbError } from 'recordkit'
 import { Conduit } from './models.js'
 
 const { Article } = Conduit
@@ -57,8 +56,6 @@ export const articlesPage = (db: Backend, filter: ArticleFilter, page: { readonl
     filter.followedBy === undefined ? (x) => x : Article.whereHas('author.followers', (q, User) => pipe(q, User.where('id', '=', filter.followedBy!))),
     Article.withCount('favoritedBy', undefined, 'favoritesCount'),
     Article.withExists('favoritedBy', (q, User) => pipe(q, User.where('id', '=', me)), 'favorited'),
-    // The number of matching rows, computed before LIMIT: no second COUNT(*) statement.
-    Article.computed('total', integer, sql`COUNT(*) OVER ()`),
     // The author always loads (a NOT NULL key, no modifier): typed as the row, never null.
     Article.include('author'),
     // Whether the viewer follows the author, in the same statement.
@@ -66,15 +63,10 @@ export const articlesPage = (db: Backend, filter: ArticleFilter, page: { readonl
     Article.include('tags', (q, Tag) => pipe(q, Tag.orderBy('name'))),
     Article.orderBy('createdAt', 'desc'),
     Article.orderBy('id', 'desc'),
-    Article.limit(page.limit),
-    Article.offset(page.offset),
   )
   return pipe(
-    Article.all(db)(q),
-    TE.chain((rows) => (rows.length > 0 || page.offset === 0
-      ? TE.right({ rows, total: rows[0]?.total ?? 0 })
-      // Past the last page no row carries the total: count on its own.
-      : pipe(Article.count(db)({ ...q, limit: undefined, offset: undefined, computed: undefined, includes: [] }), TE.map((total) => ({ rows, total }))))),
+    // The total comes with the rows (COUNT(*) OVER ()); past the last page it costs one COUNT.
+    Article.paginate(db, page)(q),
     TE.map(({ rows, total }) => ({
       articlesCount: total,
       articles: rows.map((a) => ({

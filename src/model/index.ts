@@ -12,7 +12,7 @@ export {
   type Behaviour, type HookContext, type Hooks, type QueryOptions,
 } from './behaviours.js'
 export { rule, type ValidationIssue, type Validator } from './validate.js'
-export { compileQuery, type BatchOptions, type Page } from './read.js'
+export { compileQuery, type BatchOptions, type Page, type PageSpec } from './read.js'
 export type { UpsertOptions } from './write.js'
 export type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
 export { withUniqueDetail } from './unique.js'

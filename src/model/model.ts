@@ -33,7 +33,7 @@ import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from '.
 import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
-  allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
+  allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, type Page,
 } from './read.js'
 import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
@@ -239,8 +239,16 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly max: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
   /** One field of every row. @example pipe(User.query, User.pluck(db, 'email')) */
   readonly pluck: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K][]>
-  /** A page of rows (1-based) and the total count. @example pipe(Track.query, Track.paginate(db, { page: 2, perPage: 25 })) */
-  readonly paginate: (db: Backend, page: { readonly page: number; readonly perPage: number }) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
+  /**
+   * A page of rows and the total count: a 1-based `page` of `perPage` rows, or `limit` rows
+   * from `offset`. One statement (the total read with the rows as `COUNT(*) OVER ()`) plus one
+   * per relation level; a second (COUNT) only past the last page or without window functions.
+   * A number that is not a whole number in range is a ValidationError naming it.
+   * @example
+   * pipe(Track.query, Track.orderBy('trackId'), Track.paginate(db, { page: 2, perPage: 25 }))
+   * pipe(Article.query, Article.orderBy('createdAt', 'desc'), Article.paginate(db, { limit: 20, offset: 40 }))
+   */
+  readonly paginate: (db: Backend, page: PageSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
 
   // ---- subqueries and relation filters (one statement, EXISTS / IN)
   /**
@@ -544,7 +552,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
       max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
       pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
-      paginate: (db, p) => (q: Q) => pageOf(db, q, p.page, p.perPage) as never,
+      paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
 
       find: (db, key) => find(db, key),
       findOrFail: (db, key) => {

@@ -2,7 +2,8 @@
  * Included relations on SQLite, PostgreSQL and MariaDB: a belongsTo over a NOT NULL key loads
  * the row or fails with NotFound naming the relation and key (never a silent null); `optional`
  * and modifiers load null instead; a modifier's own includes and computed fields reach the
- * included rows, with one statement per relation level.
+ * included rows, with one statement per relation level; paginate reads the total with the rows;
+ * attach/detach write a manyToMany join table.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Backend, compose, createBackend, type DbError, isDbError, run, sql, wrap } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
-import { belongsTo, date, hasMany, model, nullable, relate, snakeCase, softDelete, withDeleted } from 'recordkit/model'
+import { belongsTo, date, hasMany, manyToMany, model, nullable, relate, snakeCase, softDelete, withDeleted } from 'recordkit/model'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const User = model({
@@ -32,6 +33,7 @@ const Post = model({
     authorOrNone: belongsTo('User', 'authorId', { optional: true }),
     editor: belongsTo('User', 'editorId'),
     comments: hasMany('Comment', 'postId'),
+    likedBy: manyToMany('User', { through: 'rk_inc_likes', from: 'post_id', to: 'user_id' }),
   },
 })
 const Comment = model({
@@ -61,6 +63,7 @@ const ddl = [
   'CREATE TABLE rk_inc_users (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, deleted_at TIMESTAMP NULL)',
   'CREATE TABLE rk_inc_posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, editor_id INTEGER NULL, title VARCHAR(50) NOT NULL)',
   'CREATE TABLE rk_inc_comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, author_id INTEGER NOT NULL, body VARCHAR(50) NOT NULL)',
+  'CREATE TABLE rk_inc_likes (post_id INTEGER NOT NULL, user_id INTEGER NOT NULL, PRIMARY KEY (post_id, user_id))',
 ]
 
 const engines: readonly { readonly name: string; readonly connect: () => Promise<Backend | undefined> }[] = [
@@ -79,17 +82,17 @@ for (const engine of engines) {
     beforeAll(async () => {
       db = await engine.connect()
       if (db === undefined) return
-      for (const table of ['rk_inc_comments', 'rk_inc_posts', 'rk_inc_users']) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
+      for (const table of ['rk_inc_likes', 'rk_inc_comments', 'rk_inc_posts', 'rk_inc_users']) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
       for (const text of ddl) await ok(db.execute(sql.raw(text)))
     })
     afterAll(async () => {
       if (db === undefined) return
-      for (const table of ['rk_inc_comments', 'rk_inc_posts', 'rk_inc_users']) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
+      for (const table of ['rk_inc_likes', 'rk_inc_comments', 'rk_inc_posts', 'rk_inc_users']) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
       await ok(db.close())
     })
     beforeEach(async () => {
       if (db === undefined) return
-      for (const table of ['rk_inc_comments', 'rk_inc_posts', 'rk_inc_users']) await ok(db.execute(sql`DELETE FROM ${sql.id(table)}`))
+      for (const table of ['rk_inc_likes', 'rk_inc_comments', 'rk_inc_posts', 'rk_inc_users']) await ok(db.execute(sql`DELETE FROM ${sql.id(table)}`))
       await ok(User.createMany(db, [{ id: 1, name: 'Ada' }, { id: 2, name: 'Bob' }, { id: 3, name: 'Cy' }]))
       await ok(Post.createMany(db, [
         { id: 10, authorId: 1, editorId: 2, title: 'Engines' },
@@ -155,6 +158,29 @@ for (const engine of engines) {
       ))
       expect(posts.map((p) => p.comments.map((c) => [c.body, c.author.name]))).toEqual([[['nice', 'Bob']], [['thanks', 'Ada']]])
       expect(log.length).toBe(3)
+    })
+
+    it('attach and detach write a manyToMany join table: one statement each', async (ctx) => {
+      const { db: d, log } = traced(use(ctx))
+      const [engines, looms] = await ok(pipe(B.Post.query, B.Post.orderBy('id'), B.Post.all(d)))
+      const users = await ok(pipe(B.User.query, B.User.orderBy('id'), B.User.all(d)))
+      const before = log.length
+      expect(await ok(B.Post.attach(d, engines, 'likedBy', users))).toBe(3)
+      expect(await ok(B.Post.attach(d, looms, 'likedBy', [{ id: 1 }]))).toBe(1)
+      expect(log.length - before).toBe(2)
+      const likes = async () => (await ok(pipe(B.Post.query, B.Post.include('likedBy', (q, U) => pipe(q, U.orderBy('id'))), B.Post.orderBy('id'), B.Post.all(d)))).map((p) => p.likedBy.map((u) => u.name))
+      expect(await likes()).toEqual([['Ada', 'Bob', 'Cy'], ['Ada']])
+      const again = await fails(B.Post.attach(d, looms, 'likedBy', [users[0]]))
+      expect(again._tag).toBe('UniqueViolation')
+      expect(await ok(B.Post.detach(d, engines, 'likedBy', [users[0], users[2]]))).toBe(2)
+      expect(await likes()).toEqual([['Bob'], ['Ada']])
+      expect(await ok(B.Post.detach(d, looms, 'likedBy'))).toBe(1)
+      expect(await likes()).toEqual([['Bob'], []])
+      // A target without its key is refused before anything is sent, naming it.
+      const n = log.length
+      const missing = await fails(B.Post.attach(d, looms, 'likedBy', [{ name: 'Ada' }]))
+      expect(isDbError(missing, 'ValidationError') && missing.issues.map((i) => [i.path, i.rule])).toEqual([['targets.0.id', 'required']])
+      expect(log.length).toBe(n)
     })
 
     it('paginate reads the rows and the total in one statement (plus one per relation level)', async (ctx) => {

@@ -183,3 +183,15 @@ describe('relation aggregates', () => {
     B.Post.withAvg('comments', 'score')
   })
 })
+
+describe('attach and detach', () => {
+  it('take manyToMany relations and target rows or keys', () => {
+    const user = {} as UserRow
+    expectTypeOf(B.User.attach(db, user, 'followers', [{ id: 2 }])).toEqualTypeOf<TaskEither<DbError, number>>()
+    B.User.detach(db, user, 'followers')
+    // @ts-expect-error: posts is a hasMany, not a join table
+    B.User.attach(db, user, 'posts', [{ id: 1 }])
+    // @ts-expect-error: a user's id is a number
+    B.User.attach(db, user, 'followers', [{ id: '2' }])
+  })
+})

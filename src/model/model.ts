@@ -39,6 +39,7 @@ import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
+import { attachRows, detachRows } from './links.js'
 import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
@@ -169,6 +170,8 @@ type RelName<D extends ModelTypes> = keyof D['relations'] & Paths<D['graph'], D[
 type TargetRow<D extends ModelTypes, P> = RowIn<D['graph'], TargetOf<RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>]>>
 /** A transform adding a computed column `A` of type `V` to the selection. */
 type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Simplify<S & { readonly [K in A]: V }>, T>
+/** Names of the manyToMany relations of a model (those `attach` and `detach` write). */
+type LinkName<D extends ModelTypes> = { [K in RelName<D>]: RelsIn<D['graph'], D['name']>[K] extends { readonly kind: 'manyToMany' } ? K : never }[RelName<D>]
 /** The group fields `groupBy` marked on a selection type (none without `groupBy`). */
 type GroupOf<S> = S extends Grouped<infer G> ? G : {}
 
@@ -370,6 +373,21 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly upsert: (db: Backend, input: D['insert'], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row']>
   /** Undo a soft delete (models with `softDelete`). @example Post.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
+
+  // ---- join tables of manyToMany relations
+  /**
+   * Link a row to target rows (or objects holding the target's key) through a manyToMany
+   * relation: one INSERT into its join table; returns how many links were written. A link that
+   * exists is a UniqueViolation when the join table's key covers both columns.
+   * @example A.Article.attach(db, article, 'tags', [dragons, training])
+   */
+  readonly attach: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, number>
+  /**
+   * Unlink a row from target rows through a manyToMany relation (from all of them when
+   * `targets` is omitted): one DELETE from its join table; returns how many links went.
+   * @example A.User.detach(db, me, 'favorites', [article])
+   */
+  readonly detach: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets?: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, number>
 
   // ---- relations of rows already read
   /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). @example C.Album.load(db, album, 'tracks.genre') */
@@ -596,6 +614,9 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const q = self.include(path as never, modify as never)(self.query)
         return q.error === undefined ? load(db, rows, q.includes) : () => Promise.resolve(left(q.error))
       }) as never,
+
+      attach: (db, row, relation, targets) => attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[]),
+      detach: (db, row, relation, targets) => detachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[] | undefined),
 
       whereHas: (path, modify) => relationWhere(path, modify, false) as never,
       whereDoesntHave: (path, modify) => relationWhere(path, modify, true) as never,

@@ -100,6 +100,8 @@ export interface ValidationError extends Base<'ValidationError'> {
 export interface NotFound extends Base<'NotFound'> {
   readonly table?: string
   readonly key?: unknown
+  /** The relation (`Model.relation`) whose row was absent, when loading one failed. */
+  readonly relation?: string
 }
 /** An optimistic-lock conflict: the row changed since it was read. */
 export interface ConflictError extends Base<'ConflictError'> {

@@ -11,22 +11,21 @@
  *
  * The database comes from `--url` or `RECORDKIT_URL`; migrations from `--dir` (default
  * `./migrations`). Exit codes: 0 done, 1 the database or a migration failed, 2 bad usage.
- * In development run it with `npx tsx src/cli.ts ...`; TypeScript migration files need tsx too.
+ * In development run it with `npx tsx src/cli.ts ...`. TypeScript migrations are loaded by
+ * registering tsx (an optional peer dependency); `migrate new` writes JavaScript when it is absent.
  */
 import { realpathSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import * as E from 'fp-ts/lib/Either.js'
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from './compose.js'
-import type { DbError } from './errors.js'
 import { introspect } from './schema/introspect.js'
 import {
-  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord,
+  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord, typeScriptLoaderAvailable,
 } from './schema/migrate.js'
 import { printModels } from './schema/print-model.js'
+import { run } from './promise.js'
 import { createBackend } from './registry.js'
 
 /** Where the command writes, and what it reads from its environment. */
@@ -90,9 +89,14 @@ that ran), missing (applied, but no file).
 
 Options:
   --url URL, --dir DIR, --table NAME  (see "recordkit migrate --help")`,
-  'migrate new': `Usage: recordkit migrate new NAME [--dir DIR]
+  'migrate new': `Usage: recordkit migrate new NAME [--dir DIR] [--ts | --js]
 
-Create DIR/<timestamp>_NAME.ts exporting up(db) and down(db).`,
+Create DIR/<timestamp>_NAME.ts (or .mjs) exporting up(db) and down(db). TypeScript is written
+when tsx is installed (recordkit registers it to load .ts migrations), JavaScript otherwise.
+
+Options:
+  --ts   write TypeScript (loading it needs tsx: npm install --save-dev tsx)
+  --js   write JavaScript (an ES module with JSDoc types)`,
   'migrate repair': `Usage: recordkit migrate repair [options]
 
 Forget failed migrations: a failed "up" becomes pending again, a failed "down" applied again.
@@ -124,14 +128,10 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'camel-case': { type: 'boolean' },
   'model-import': { type: 'string' },
+  js: { type: 'boolean' },
+  ts: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
-
-const result = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw r.left
-  return r.right
-}
 
 const positiveInt = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined
@@ -172,7 +172,7 @@ const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) =
   }
 }
 
-const TEMPLATE = `import { pipe } from 'fp-ts/lib/function.js'
+const TS_TEMPLATE = `import { pipe } from 'fp-ts/lib/function.js'
 import type { Backend } from 'recordkit'
 import { apply, column, createTable, dropTable } from 'recordkit/schema'
 
@@ -183,6 +183,21 @@ export const up = (db: Backend) =>
   ))
 
 export const down = (db: Backend) => apply(db, dropTable('example'))
+`
+
+const JS_TEMPLATE = `// @ts-check
+import { pipe } from 'fp-ts/lib/function.js'
+import { apply, column, createTable, dropTable } from 'recordkit/schema'
+
+/** @param {import('recordkit').Backend} db */
+export const up = (db) =>
+  apply(db, pipe(
+    createTable('example'),
+    column('id', 'integer', { primaryKey: true, autoIncrement: true }),
+  ))
+
+/** @param {import('recordkit').Backend} db */
+export const down = (db) => apply(db, dropTable('example'))
 `
 
 const stamp = (d: Date): string =>
@@ -221,9 +236,12 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     if (topic === 'migrate new') {
       const name = rest.length === 0 ? undefined : rest.join('_')
       if (name === undefined || !/^[A-Za-z0-9_-]+$/.test(name)) throw usage('migrate new takes a NAME of letters, digits, _ and -')
+      if (v.ts === true && v.js === true) throw usage('migrate new takes --ts or --js, not both')
+      // Write only what `migrate up` can read: TypeScript when tsx is there to load it.
+      const typescript = v.ts === true || (v.js !== true && await typeScriptLoaderAvailable())
       await mkdir(dir, { recursive: true })
-      const file = join(dir, `${stamp(new Date())}_${name}.ts`)
-      await writeFile(file, TEMPLATE, { flag: 'wx' })
+      const file = join(dir, `${stamp(new Date())}_${name}.${typescript ? 'ts' : 'mjs'}`)
+      await writeFile(file, typescript ? TS_TEMPLATE : JS_TEMPLATE, { flag: 'wx' })
       io.out(`created ${file}\n`)
       return 0
     }
@@ -231,7 +249,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
 
     const url = v.url ?? io.env.RECORDKIT_URL
     if (url === undefined || url === '') throw usage('no database: give --url URL or set RECORDKIT_URL')
-    db = await result(createBackend(url))
+    db = await run(createBackend(url))
     const dialect = db.dialect.name
     const options: MigrateOptions = {
       table: v.table,
@@ -241,7 +259,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
 
     switch (topic) {
       case 'introspect': {
-        const schema = await result(introspect(db))
+        const schema = await run(introspect(db))
         const text = v.json === true
           ? `${JSON.stringify(schema, (_, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`
           : printModels(schema, { fields: v['camel-case'] === true ? 'camelCase' : 'columns', modelImport: v['model-import'] })
@@ -253,22 +271,22 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
         return 0
       }
       case 'migrate up': {
-        const migrations = await result(loadMigrations(dir))
+        const migrations = await run(loadMigrations(dir))
         io.out(`recordkit: ${shown(url)}, ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${v.dir ?? 'migrations'}\n`)
-        const report = await result(migrateUp(db, migrations, { ...options, to: v.to }))
+        const report = await run(migrateUp(db, migrations, { ...options, to: v.to }))
         io.out(report.migrations.length === 0 ? 'Nothing to apply: the database is up to date.\n' : `Applied ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
         return 0
       }
       case 'migrate down': {
-        const migrations = await result(loadMigrations(dir))
+        const migrations = await run(loadMigrations(dir))
         io.out(`recordkit: ${shown(url)}\n`)
-        const report = await result(migrateDown(db, migrations, { ...options, steps, to: v.to }))
+        const report = await run(migrateDown(db, migrations, { ...options, steps, to: v.to }))
         io.out(report.migrations.length === 0 ? 'Nothing to revert.\n' : `Reverted ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
         return 0
       }
       case 'migrate status': {
-        const migrations = await result(loadMigrations(dir))
-        const states = await result(migrationStatus(db, migrations, options))
+        const migrations = await run(loadMigrations(dir))
+        const states = await run(migrationStatus(db, migrations, options))
         io.out(`recordkit: ${shown(url)}, history in ${v.table ?? 'recordkit_migrations'}\n`)
         const width = Math.max(0, ...states.map((s) => s.name.length))
         for (const s of states) {
@@ -286,7 +304,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
         return count('failed') > 0 ? 1 : 0
       }
       case 'migrate repair': {
-        const repaired = await result(repairMigrations(db, options))
+        const repaired = await run(repairMigrations(db, options))
         io.out(repaired.length === 0 ? 'No failed migrations.\n' : `Repaired: ${repaired.join(', ')}\n`)
         return 0
       }

@@ -1041,7 +1041,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
  */
 export const compose = (driver: Driver, dialect: Dialect): Backend => {
   let d = dialect
-  const known = (driver as { knownVersion?: () => string }).knownVersion
+  const known = driver.knownVersion
   if (typeof known === 'function') {
     try {
       d = dialect.forVersion(known())

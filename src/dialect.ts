@@ -260,6 +260,17 @@ export const supports = <D extends object>(dialect: D, field: keyof D & string):
 }
 
 /**
+ * The tag of a dialect's version layer. `forVersion` writes its gates as this one layer
+ * (`extendLayer(self, VERSION_GATES, ...)`), so specialising again replaces the gates instead of
+ * stacking them: `d.forVersion(a).forVersion(b)` is `d.forVersion(b)`, and fields the user
+ * overrode, before or after, are kept.
+ *
+ * @example
+ * forVersion: (version) => extendLayer(self, VERSION_GATES, () => ({ version }))
+ */
+export const VERSION_GATES: unique symbol = Symbol.for('recordkit.dialect.versionGates')
+
+/**
  * Compare dotted version strings.
  * @example versionAtLeast('3.45.1', '3.35') // true
  */

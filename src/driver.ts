@@ -86,6 +86,12 @@ export interface Driver {
   readonly reserve: () => TaskEither<DbError, Connection>
   /** The server or library version, e.g. `3.45.1`, `15.4`, `10.11.6-MariaDB`. */
   readonly version: () => TaskEither<DbError, string>
+  /**
+   * The version when it is known without I/O (an embedded library such as SQLite or DuckDB):
+   * `compose` then specialises the dialect at once (`dialect.forVersion`), as `connect` does
+   * after asking a server. Absent on drivers that must ask the server.
+   */
+  readonly knownVersion?: () => string
   /** Turn anything the client threw into a DbError, by the database's own error code. */
   readonly classifyError: (e: unknown) => DbError
   /**

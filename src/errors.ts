@@ -7,6 +7,9 @@
  * the original cause, so a log line says what ran and why it failed.
  */
 
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+
 /** Every tag a DbError may carry. */
 export type DbErrorTag =
   | 'ConnectionError'
@@ -97,6 +100,8 @@ export interface ValidationError extends Base<'ValidationError'> {
 export interface NotFound extends Base<'NotFound'> {
   readonly table?: string
   readonly key?: unknown
+  /** The relation (`Model.relation`) whose row was absent, when loading one failed. */
+  readonly relation?: string
 }
 /** An optimistic-lock conflict: the row changed since it was read. */
 export interface ConflictError extends Base<'ConflictError'> {
@@ -211,3 +216,13 @@ export const withStatement = <E extends DbError>(e: E, sql: string, params: read
  */
 export const toDbError = (u: unknown, tag: DbErrorTag = 'QueryError'): DbError =>
   isDbError(u) ? u : dbError(tag as 'QueryError', u instanceof Error ? u.message : String(u), { cause: u })
+
+/**
+ * Async code that may throw, as a TaskEither: a thrown DbError is the Left as it is, anything
+ * else a QueryError with the thrown value as its cause (`toDbError`). The one bridge from
+ * `await`-style code back to TaskEither; its inverse is `run` (recordkit/promise).
+ *
+ * @example
+ * const count = tryDb(async () => (await run(db.all(sql`SELECT 1 AS n`))).length)
+ */
+export const tryDb = <A>(f: () => Promise<A>): TaskEither<DbError, A> => TE.tryCatch(f, (e) => toDbError(e))

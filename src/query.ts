@@ -330,8 +330,9 @@ export const selectOnly = <R = Row>(): Select<R> =>
 
 /**
  * A copy of a SELECT with some fields changed. Written out field by field: copying a node with
- * spread syntax costs several times more, and builders run on every query.
- * Every field of SelectNode must be listed here.
+ * spread syntax costs several times more, and builders run on every query. The compiler checks
+ * that every field of SelectNode is listed (`satisfies Record<keyof SelectNode, unknown>`), so a
+ * new field cannot be forgotten here.
  * @example patchSelect(q, { limit: 1 })
  */
 export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>): Q =>
@@ -353,7 +354,7 @@ export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>):
     withTies: 'withTies' in c ? c.withTies : q.withTies,
     with: 'with' in c ? c.with : q.with,
     lock: 'lock' in c ? c.lock : q.lock,
-  }) as SelectNode as Q
+  }) satisfies Record<keyof SelectNode, unknown> as SelectNode as Q
 
 /** A copy of any statement node with some fields changed. */
 const patch = <Q extends SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode>(q: Q, c: Partial<Q>): Q =>

@@ -6,8 +6,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { compose, dbError, extend, isDbError, promised, run, sql, statementOf, wrap } from 'recordkit'
 import { eq, from, insertInto, param, returning, select, values, where } from 'recordkit/query'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 
 const dir = mkdtempSync(join(tmpdir(), 'recordkit-bsq-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

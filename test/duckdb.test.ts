@@ -4,14 +4,14 @@ import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { unnest } from 'recordkit/dialects/postgres'
+import { fails, ok } from 'recordkit/testing'
 import { classifyDuckDbError, duckdb, duckdbNodeApi } from '../src/contrib/duckdb/index.js'
 import { type Compilable, compose, type Dialect, isDbError, json, run, sql, supports } from 'recordkit'
 import {
   eq, excluded, from, ilike, insertInto, limit, offset, onConflict, orderBy, returning, select, update, set, values, where,
   add, col, val,
 } from 'recordkit/query'
-import { unnest } from '../src/dialects/postgres.js'
-import { fails, ok } from '../src/testing/index.js'
 
 const compiled = (d: Dialect, q: Compilable) => {
   const c = d.compile(q)

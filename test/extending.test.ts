@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { compose, connect, type Dialect, extend, fromParts, run, sql } from 'recordkit'
 import { from, insertInto, limit, offset, orderBy, paginate, param, select, values, where } from 'recordkit/query'
-import { mysql2 } from '../src/drivers/mysql2.js'
+import { mysql2 } from 'recordkit/drivers/mysql2'
 import {
   betterSqlite3Tuned, Decimal, jsonbPathExists, mysqlWithTimeLimit, postgresJsScoped, postgresJsWithDecimals, postgresWithJsonPath,
   sqliteLiteralLimits, withDecimals,
@@ -84,7 +84,7 @@ describe.skipIf(!pg)('PostgreSQL: a JSON function, Decimal both ways, connection
       expect(rows[0].total).toBeInstanceOf(Decimal)
       expect(String(rows[0].total)).toBe('12345678901234567890.10')
       // Without the extension, the same query is an UnsupportedFeature naming it.
-      const plain = (await import('../src/dialects/postgres.js')).postgres.compile(q)
+      const plain = (await import('recordkit/dialects/postgres')).postgres.compile(q)
       expect(E.isLeft(plain) && plain.left._tag).toBe('UnsupportedFeature')
     } finally {
       await run(db.close())

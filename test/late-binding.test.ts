@@ -12,10 +12,10 @@ import {
 import {
   as, col, count, deleteFrom, distinct, eq, exists, extension, from, insertInto, isIn, join, limit, offset, onConflict, orderBy, paginate, param, returning, select, set, subquery, update, values, where, caseWhen, caseOf, cast, dateAdd, dateTrunc, extract, jsonGet, jsonText, jsonContains, filterWhere, over, rank, sum, rows, groups, preceding, window, derived, lateral, crossJoin, leftJoin, using, cte, withCte, withRecursive, fromSelect, groupByRollup, mergeInto, mergeUsing, whenMatched, collate, withinGroup, limitWithTies, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, isDistinctFrom, isNotDistinctFrom, tupleIn, tuple, all, any, stringAgg, aggregate, fn, forUpdate, forShare, rightJoin, fullJoin, union, unionAll, intersect, intersectAll, except, exceptAll, explain, gt, desc, val,
 } from 'recordkit/query'
-import { sqlite } from '../src/dialects/sqlite.js'
-import type { DdlDialect } from '../src/schema/ddl-dialect.js'
-import { standard } from '../src/dialects/standard.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { standard } from 'recordkit/dialects/standard'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import type { DdlDialect } from 'recordkit/schema'
 
 const mark = (name: string) => (f: Fragment): Fragment => fromParts([`/*${name}*/`, f])
 

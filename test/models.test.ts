@@ -5,14 +5,12 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { compose } from '../src/compose.js'
-import { isDbError } from '../src/errors.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { sql } from '../src/sql.js'
-import { bool, date, decimal, fastDecoder, FAIL, float, int64, integer, jsonOf, model, nullable, snakeCase, uuid } from '../src/model/index.js'
+import { compose, isDbError, sql } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { bool, date, decimal, fastDecoder, FAIL, float, int64, integer, jsonOf, model, nullable, snakeCase, uuid } from 'recordkit/model'
+import { fails, ok } from 'recordkit/testing'
 import { compileMapper } from '../src/model/decode.js'
-import { fails, ok } from '../src/testing/harness.js'
 
 
 /** Decode with the fast path and with `validate`, and require that they agree. */

@@ -8,16 +8,11 @@ import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { type Backend, compose } from '../src/compose.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { dbError, type DbError } from '../src/errors.js'
-import { sql } from '../src/sql.js'
+import { type Backend, compose, dbError, type DbError, sql } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { belongsTo, bool, date, decimal, hasMany, manyToMany, model, nullable, optimisticLock, relate, snakeCase, softDelete, timestamps, uuid, uuidPrimaryKey, withDeleted, type ModelQuery } from 'recordkit/model'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import {
-  belongsTo, bool, date, decimal, hasMany, manyToMany, model, nullable, optimisticLock, relate, snakeCase, softDelete,
-  timestamps, uuid, uuidPrimaryKey, withDeleted, type ModelQuery,
-} from '../src/model/index.js'
 
 const Customer = model({
   table: 'customer',
@@ -140,14 +135,15 @@ describe('model types', () => {
   it('include adds typed relations, nested paths included', () => {
     const _rows = pipe(C.Customer.query, C.Customer.include('invoices.lines.track'), C.Customer.all(db))
     type Row = typeof _rows extends TaskEither<DbError, (infer R)[]> ? R : never
-    expectTypeOf<Row['invoices']>().branded.toEqualTypeOf<(InvoiceRow & { lines: (LineRow & { track: TrackRow | null })[] })[]>()
+    expectTypeOf<Row['invoices']>().branded.toEqualTypeOf<(InvoiceRow & { lines: (LineRow & { track: TrackRow })[] })[]>()
     expectTypeOf<Row['firstName']>().toEqualTypeOf<string>()
 
     const _two = pipe(C.Invoice.query, C.Invoice.include('lines.track'), C.Invoice.include('lines.invoice'), C.Invoice.include('customer'), C.Invoice.all(db))
     type Two = typeof _two extends TaskEither<DbError, (infer R)[]> ? R : never
-    expectTypeOf<Two['customer']>().toEqualTypeOf<CustomerRow | null>()
-    expectTypeOf<Two['lines'][number]['track']>().toEqualTypeOf<TrackRow | null>()
-    expectTypeOf<Two['lines'][number]['invoice']>().toEqualTypeOf<InvoiceRow | null>()
+    // NOT NULL foreign keys: the row, never null.
+    expectTypeOf<Two['customer']>().toEqualTypeOf<CustomerRow>()
+    expectTypeOf<Two['lines'][number]['track']>().toEqualTypeOf<TrackRow>()
+    expectTypeOf<Two['lines'][number]['invoice']>().toEqualTypeOf<InvoiceRow>()
 
     const _self = pipe(C.Employee.query, C.Employee.include('manager.manager'), C.Employee.include('reports'), C.Employee.all(db))
     type Self = typeof _self extends TaskEither<DbError, (infer R)[]> ? R : never

@@ -1,11 +1,11 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { postgres } from 'recordkit/dialects/postgres'
+import { fails, ok } from 'recordkit/testing'
 import { pglite } from '../src/contrib/pglite/driver.js'
-import { postgres } from '../src/dialects/postgres.js'
 import { type Backend, connect, dbError, run, sql } from 'recordkit'
 import { from, insertInto, orderBy, select, values, where } from 'recordkit/query'
-import { fails, ok } from '../src/testing/index.js'
 
 let db: Backend
 beforeAll(async () => {

@@ -5,17 +5,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, connect, extend } from '../src/compose.js'
-import type { Compilable, Dialect } from '../src/dialect.js'
-import { arrayLiteral, json, postgres, toPostgres, unnest } from '../src/dialects/postgres.js'
-import { postgresJs } from '../src/drivers/postgres.js'
-import { isDbError } from '../src/errors.js'
-import { run } from '../src/promise.js'
-import {
-  add, and, as, count, deleteFrom, eq, excluded, from, gt, ilike, insertInto, isIn, limit, notIlike, offset, onConflict, orderBy,
-  paginate, returning, select, set, update, val, values, where,
-} from '../src/query.js'
-import { type Compiled, sql } from '../src/sql.js'
+import { type Backend, connect, extend, type Compilable, type Dialect, isDbError, type Compiled, sql } from 'recordkit'
+import { arrayLiteral, json, postgres, toPostgres, unnest } from 'recordkit/dialects/postgres'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { run } from 'recordkit/promise'
+import { add, and, as, count, deleteFrom, eq, excluded, from, gt, ilike, insertInto, isIn, limit, notIlike, offset, onConflict, orderBy, paginate, returning, select, set, update, val, values, where } from 'recordkit/query'
 import { PG_URL, serverAvailable } from './support/servers.js'
 
 const available = await serverAvailable('postgres')
@@ -191,7 +185,7 @@ describe('postgres dialect: unnest batch insert', () => {
   })
 
   it('other dialects ignore the marker and render VALUES', async () => {
-    const { sqlite } = await import('../src/dialects/sqlite.js')
+    const { sqlite } = await import('recordkit/dialects/sqlite')
     expect(compiled(pipe(insertInto('pgx_items'), values(rows), unnest({ id: 'int4', name: 'text', price: 'numeric' })), sqlite).sql)
       .toBe('INSERT INTO "pgx_items" ("id", "name", "price") VALUES (?, ?, ?), (?, ?, ?)')
   })

@@ -17,21 +17,21 @@ import fc from 'fast-check'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Expr, TableRef } from '../src/ast.js'
+import { mariadb, mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { standard } from 'recordkit/dialects/standard'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { mysql2 } from 'recordkit/drivers/mysql2'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import type { Expr, TableRef } from 'recordkit/query'
+import { columnTypes } from 'recordkit/testing'
 import { compose, connect, run, sql, supports, type Backend, type Compilable, type Dialect } from 'recordkit'
 import {
   and, as, between, cast, caseWhen, coalesce, col, concat, count, cte, dateAdd, deleteFrom, derived, eq, exists, extract,
   from, gt, insertInto, isIn, isNull, join, jsonGet, jsonText, leftJoin, like, limit, lt, ne, not, notIn, offset, or, orderBy,
   over, rowNumber, select, set, subquery, union, unionAll, update, using, val, values, where, window, withCte, type Select,
 } from 'recordkit/query'
-import { mariadb, mysql } from '../src/dialects/mysql.js'
-import { postgres } from '../src/dialects/postgres.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { standard } from '../src/dialects/standard.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { mysql2 } from '../src/drivers/mysql2.js'
-import { postgresJs } from '../src/drivers/postgres.js'
-import { columnTypes } from '../src/testing/index.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const SEED = Number(process.env.RECORDKIT_PROPERTY_SEED ?? 20240229)

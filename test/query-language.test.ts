@@ -15,15 +15,14 @@ import { compose, connect, extend, json, run, sql, supports, type Backend, type 
 import {
   add, as, avg, cast, caseOf, caseWhen, coalesce, col, concat, count, countDistinct, crossJoin, cte, dateAdd, dateTrunc, deleteFrom, mergeInto, mergeUsing, whenMatched, whenNotMatched, collate, limitWithTies, withinGroup, jsonBuildObject, jsonArrayFrom, jsonObjectFrom, valuesTable, distinctOn, orIgnore, orReplace, updateFrom, deleteUsing, excluded, and, lit, onConflict, selectOnly, isDistinctFrom, isNotDistinctFrom, tupleIn, tupleNotIn, tuple, any, all, orWhere, stringAgg, aggregate, fn, denseRank, derived, desc, distinct, eq, except, exists, explain, extract, filterWhere, firstValue, following, forShare, forUpdate, from, fromSelect, fullJoin, groupBy, groupByRollup, groups, gt, having, insertInto, intersect, intersectAll, isIn, isNull, join, jsonContains, jsonGet, jsonText, lag, lateral, lead, leftJoin, limit, lt, max, min, mod, mul, notExists, nullif, ntile, orderBy, over, preceding, rank, returning, rightJoin, rowNumber, rows, select, set, subquery, sum, union, unionAll, update, using, val, values, where, window, withCte, withRecursive, type InsertNode,
 } from 'recordkit/query'
-import { column, createTable } from '../src/schema/ddl.js'
-import { introspectTable } from '../src/schema/introspect.js'
-import { mysql } from '../src/dialects/mysql.js'
-import { postgres } from '../src/dialects/postgres.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { mysql2 } from '../src/drivers/mysql2.js'
-import { postgresJs } from '../src/drivers/postgres.js'
-import { columnTypes, normaliseRows } from '../src/testing/index.js'
+import { mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { mysql2 } from 'recordkit/drivers/mysql2'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { column, createTable, introspectTable } from 'recordkit/schema'
+import { columnTypes, normaliseRows } from 'recordkit/testing'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const mariadbAvailable = await serverAvailable('mariadb')

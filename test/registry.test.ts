@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
+import { ok } from 'recordkit/testing'
 import { duckdbBackend } from '../src/contrib/duckdb/index.js'
-import { type Backend, createBackend, registerBackend, registeredSchemes, sql } from 'recordkit'
+import { type Backend, createBackend, isDbError, registerBackend, registeredSchemes, sql } from 'recordkit'
 import { clientLibrary } from '../src/drivers/client-library.js'
-import { isDbError } from '../src/errors.js'
-import { ok } from '../src/testing/index.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recordkit-registry-'))

@@ -7,15 +7,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, compose } from '../src/compose.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { run } from '../src/promise.js'
-import { insertInto, values } from '../src/query.js'
-import { alter, apply } from '../src/schema/apply.js'
-import * as d from '../src/schema/ddl.js'
-import { introspectTable } from '../src/schema/introspect.js'
-import { sql } from '../src/sql.js'
+import { type Backend, compose, sql } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { run } from 'recordkit/promise'
+import { insertInto, values } from 'recordkit/query'
+import { alter, apply, introspectTable } from 'recordkit/schema'
+import * as d from 'recordkit/schema'
 
 let db: Backend
 const log: string[] = []

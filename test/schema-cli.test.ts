@@ -5,22 +5,21 @@
  * `migrate status` say exactly which statements ran, and on PostgreSQL leaves nothing behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Backend, compose, connect, sql } from 'recordkit'
+import { mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { mysql2 } from 'recordkit/drivers/mysql2'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { run } from 'recordkit/promise'
+import { dropTable } from 'recordkit/schema'
 import { main } from '../src/cli.js'
-import { type Backend, compose, connect } from '../src/compose.js'
-import { mysql } from '../src/dialects/mysql.js'
-import { postgres } from '../src/dialects/postgres.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { mysql2 } from '../src/drivers/mysql2.js'
-import { postgresJs } from '../src/drivers/postgres.js'
-import { run } from '../src/promise.js'
-import { dropTable } from '../src/schema/ddl.js'
-import { sql } from '../src/sql.js'
 import { migrationDir } from './support/migration-kit.js'
 import { MYSQL_DB, MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
@@ -85,6 +84,22 @@ describe('migrate new and introspect', () => {
     expect(files[0]).toMatch(/^\d{14}_add_users\.ts$/)
     expect(r.out).toBe(`created ${join(dir, files[0])}\n`)
     expect(readFileSync(join(dir, files[0]), 'utf8')).toContain('export const up = (db: Backend) =>')
+    rmSync(dir, { recursive: true })
+  })
+
+  it('writes JavaScript with --js, and migrate up reads what migrate new wrote', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sch-new-js-'))
+    expect(await call('migrate', 'new', 'first', '--dir', dir, '--js')).toMatchObject({ code: 0 })
+    expect(await call('migrate', 'new', 'second', '--dir', dir, '--ts')).toMatchObject({ code: 0 })
+    const files = readdirSync(dir).sort()
+    expect(files.map((f) => f.replace(/^\d{14}_/, ''))).toEqual(['first.mjs', 'second.ts'])
+    expect(readFileSync(join(dir, files[0]!), 'utf8')).toContain("/** @param {import('recordkit').Backend} db */")
+    // The two templates create the same table: keep the second from failing on it.
+    writeFileSync(join(dir, files[1]!), readFileSync(join(dir, files[1]!), 'utf8').replaceAll("'example'", "'example_two'"))
+    const url = `sqlite:${join(dir, 'app.db')}`
+    expect(await call('migrate', 'up', '--dir', dir, '--url', url)).toMatchObject({ code: 0, out: expect.stringContaining('Applied 2 migrations.') })
+    expect((await call('migrate', 'status', '--dir', dir, '--url', url)).out).toMatch(/applied +\d{14}_first [\s\S]*applied +\d{14}_second /)
+    expect(await call('migrate', 'new', 'x', '--dir', dir, '--js', '--ts')).toMatchObject({ code: 2, err: expect.stringContaining('--ts or --js, not both') })
     rmSync(dir, { recursive: true })
   })
 

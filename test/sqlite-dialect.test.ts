@@ -7,9 +7,9 @@ import {
   join, leftJoin, like, limit, not, offset, onConflict, or, orderBy, paginate, returning, select, set, update, val, values,
   where, concat, rightJoin,
 } from 'recordkit/query'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { standard } from '../src/dialects/standard.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { standard } from 'recordkit/dialects/standard'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 
 const compiled = (d: Dialect, q: Compilable) => {
   const c = d.compile(q)

@@ -15,13 +15,13 @@ import {
   add, as, cast, concat, crossJoin, cte, from, fromSelect, insertInto, mul, orderBy, select, selectOnly, unionAll, val,
   withCte, type Select, type SelectLike,
 } from 'recordkit/query'
-import { mysql } from '../src/dialects/mysql.js'
-import { postgres } from '../src/dialects/postgres.js'
-import { sqlite } from '../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../src/drivers/better-sqlite3.js'
-import { mysql2 } from '../src/drivers/mysql2.js'
-import { postgresJs } from '../src/drivers/postgres.js'
-import { columnTypes } from '../src/testing/index.js'
+import { mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { mysql2 } from 'recordkit/drivers/mysql2'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { columnTypes } from 'recordkit/testing'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const ROWS = 100_000

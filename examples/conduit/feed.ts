@@ -2,18 +2,16 @@
  * The Conduit article list and follow feed: one page of articles with their author (and
  * whether the viewer follows them), tags, favorites count, whether the viewer favorited each,
  * and the total count. Three statements whatever the page size: the articles (filters as
- * EXISTS, counts as correlated subqueries, the total as `COUNT(*) OVER ()`), their authors,
- * their tags.
+ * EXISTS, counts as correlated subqueries, the total read with them by `paginate`), their
+ * authors, their tags.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { type Backend, type DbError } from 'recordkit'
-import { integer } from '../../src/model/index.js'
-import { sql } from '../../src/sql.js'
+import type { Backend, DbError } from 'recordkit'
 import { Conduit } from './models.js'
 
-const { Article, User } = Conduit
+const { Article } = Conduit
 
 /** What the article list filters by (all optional, combined with AND). */
 export interface ArticleFilter {
@@ -58,35 +56,28 @@ export const articlesPage = (db: Backend, filter: ArticleFilter, page: { readonl
     filter.followedBy === undefined ? (x) => x : Article.whereHas('author.followers', (q, User) => pipe(q, User.where('id', '=', filter.followedBy!))),
     Article.withCount('favoritedBy', undefined, 'favoritesCount'),
     Article.withExists('favoritedBy', (q, User) => pipe(q, User.where('id', '=', me)), 'favorited'),
-    // The number of matching rows, computed before LIMIT: no second COUNT(*) statement.
-    Article.computed('total', integer, sql`COUNT(*) OVER ()`),
-    Article.include('author', (q) => pipe(q, User.withExists('followers', (q2, F) => pipe(q2, F.where('id', '=', me)), 'following'))),
+    // The author always loads (a NOT NULL key, no modifier): typed as the row, never null.
+    Article.include('author'),
+    // Whether the viewer follows the author, in the same statement.
+    Article.withExists('author', (q, U) => pipe(q, U.whereHas('followers', (q2, F) => pipe(q2, F.where('id', '=', me)))), 'following'),
     Article.include('tags', (q, Tag) => pipe(q, Tag.orderBy('name'))),
     Article.orderBy('createdAt', 'desc'),
     Article.orderBy('id', 'desc'),
-    Article.limit(page.limit),
-    Article.offset(page.offset),
   )
   return pipe(
-    Article.all(db)(q),
-    TE.chain((rows) => (rows.length > 0 || page.offset === 0
-      ? TE.right({ rows, total: rows[0]?.total ?? 0 })
-      // Past the last page no row carries the total: count on its own.
-      : pipe(Article.count(db)({ ...q, limit: undefined, offset: undefined, computed: undefined, includes: [] }), TE.map((total) => ({ rows, total }))))),
+    // The total comes with the rows (COUNT(*) OVER ()); past the last page it costs one COUNT.
+    Article.paginate(db, page)(q),
     TE.map(({ rows, total }) => ({
       articlesCount: total,
-      articles: rows.map((a) => {
-        const author = a.author as (NonNullable<typeof a.author> & { readonly following: boolean })
-        return {
-          slug: a.slug,
-          title: a.title,
-          createdAt: a.createdAt,
-          tagList: a.tags.map((x) => x.name),
-          favorited: a.favorited,
-          favoritesCount: a.favoritesCount,
-          author: { username: author.username, bio: author.bio, following: author.following },
-        }
-      }),
+      articles: rows.map((a) => ({
+        slug: a.slug,
+        title: a.title,
+        createdAt: a.createdAt,
+        tagList: a.tags.map((x) => x.name),
+        favorited: a.favorited,
+        favoritesCount: a.favoritesCount,
+        author: { username: a.author.username, bio: a.author.bio, following: a.following },
+      })),
     })),
   )
 }

@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../../src/cli.js'
-import { run } from 'recordkit'
-import { createBackend } from '../../src/registry.js'
+import { createBackend, run } from 'recordkit'
 import { articlesPage } from './feed.js'
-import { ArticleTag, Conduit, Favorite, Follow } from './models.js'
+import { Conduit, Follow } from './models.js'
 
 const work = mkdtempSync(join(tmpdir(), 'conduit-'))
 const url = `sqlite:${join(work, 'conduit.db')}`
@@ -32,8 +31,9 @@ try {
     { slug: 'how-to-train-your-dragon', title: 'How to train your dragon', body: 'You have to believe', authorId: jake.id, createdAt: new Date('2024-03-01T12:00:00Z') },
     { slug: 'hello', title: 'Hello', body: 'First post', authorId: jane.id, createdAt: new Date('2024-03-02T12:00:00Z') },
   ]))
-  await run(ArticleTag.create(db, { articleId: train.id, tagId: dragons.id }))
-  await run(Favorite.create(db, { userId: jane.id, articleId: train.id }))
+  // Join-table rows through the relations: tag the article, jane favorites it.
+  await run(Article.attach(db, train, 'tags', [dragons]))
+  await run(User.attach(db, jane, 'favorites', [train]))
 
   const all = await run(articlesPage(db, {}, { limit: 20, offset: 0 }, jane.id))
   console.log(`${all.articlesCount} articles:`)

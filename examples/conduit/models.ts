@@ -3,7 +3,7 @@
  * and comments. Tables come from ./migrations (run them with `recordkit migrate up`).
  */
 import * as t from 'io-ts'
-import { belongsTo, date, hasMany, manyToMany, model, nullable, relate, snakeCase } from '../../src/model/index.js'
+import { belongsTo, date, hasMany, manyToMany, model, nullable, relate, snakeCase } from 'recordkit/model'
 
 const User = model({
   table: 'users',

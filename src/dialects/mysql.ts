@@ -31,9 +31,9 @@
  */
 import type { DateUnit, Expr, InsertNode, SelectLike, SelectNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
-import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
+import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
-import { extend } from '../record.js'
+import { extend, extendLayer, hasLayer, layerDepth } from '../record.js'
 import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
 import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
@@ -373,32 +373,39 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     return out
   },
 
+  // MariaDB or MySQL by the version (a MariaDB record given a bare 10.x stays MariaDB), as one
+  // MariaDB layer and one layer of version gates: specialising again replaces both.
   forVersion: (given) => {
     const version = cleanVersion(given)
-    if (isMariaDbVersion(version)) return extend(self, mariadbChanges).forVersion(version)
-    const name = `mysql ${version}`
-    return extend(self, (_, b) => ({
-      version,
-      ...(versionAtLeast(version, '8.0.19') ? {} : { rowAlias: undefined }),
-      ...(versionAtLeast(version, '8.0.14') ? {} : { lateral: unsupported(name, 'LATERAL subqueries', 'needs MySQL 8.0.14') }),
-      ...(versionAtLeast(version, '8.0.31') ? {} : {
-        intersect: unsupported(name, 'INTERSECT', 'needs MySQL 8.0.31'), intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MySQL 8.0.31'),
-        except: unsupported(name, 'EXCEPT', 'needs MySQL 8.0.31'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MySQL 8.0.31'),
-      }),
-      ...(versionAtLeast(version, '8.0.18') ? {} : { explainAnalyze: unsupported(name, 'EXPLAIN ANALYZE', 'needs MySQL 8.0.18') }),
-      ...(versionAtLeast(version, '8.0') ? {} : {
-        windowFunction: unsupported(name, 'window functions', 'needs MySQL 8.0'),
-        windowClause: unsupported(name, 'named windows', 'needs MySQL 8.0'),
-        withClause: unsupported(name, 'WITH (common table expressions)', 'needs MySQL 8.0'),
-        lockOf: unsupported(name, 'FOR UPDATE OF', 'needs MySQL 8.0'),
-        lockNowait: unsupported(name, 'NOWAIT', 'needs MySQL 8.0'),
-        lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MySQL 8.0'),
-        lock: (l: Parameters<Dialect['lock']>[0]) => (l.strength === 'share' ? F([' LOCK IN SHARE MODE']) : b.lock(l)),
-      }),
-      forVersion: b.forVersion,
-    }))
+    const maria = isMariaDbVersion(version) || (hasLayer(self, MARIADB) && versionAtLeast(version, '10'))
+    const flavour = extendLayer(self, MARIADB, maria ? mariadbChanges : undefined, layerDepth(mysql))
+    return extendLayer(flavour, VERSION_GATES, maria ? mariadbGates(version) : mysqlGates(version))
   },
 }))
+
+/** What MySQL versions lack, as the fields that refuse it. */
+const mysqlGates = (version: string) => (_: MysqlDialect, b: MysqlDialect): Partial<MysqlDialect> => {
+  const name = `mysql ${version}`
+  return {
+    version,
+    ...(versionAtLeast(version, '8.0.19') ? {} : { rowAlias: undefined }),
+    ...(versionAtLeast(version, '8.0.14') ? {} : { lateral: unsupported(name, 'LATERAL subqueries', 'needs MySQL 8.0.14') }),
+    ...(versionAtLeast(version, '8.0.31') ? {} : {
+      intersect: unsupported(name, 'INTERSECT', 'needs MySQL 8.0.31'), intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MySQL 8.0.31'),
+      except: unsupported(name, 'EXCEPT', 'needs MySQL 8.0.31'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MySQL 8.0.31'),
+    }),
+    ...(versionAtLeast(version, '8.0.18') ? {} : { explainAnalyze: unsupported(name, 'EXPLAIN ANALYZE', 'needs MySQL 8.0.18') }),
+    ...(versionAtLeast(version, '8.0') ? {} : {
+      windowFunction: unsupported(name, 'window functions', 'needs MySQL 8.0'),
+      windowClause: unsupported(name, 'named windows', 'needs MySQL 8.0'),
+      withClause: unsupported(name, 'WITH (common table expressions)', 'needs MySQL 8.0'),
+      lockOf: unsupported(name, 'FOR UPDATE OF', 'needs MySQL 8.0'),
+      lockNowait: unsupported(name, 'NOWAIT', 'needs MySQL 8.0'),
+      lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MySQL 8.0'),
+      lock: (l: Parameters<Dialect['lock']>[0]) => (l.strength === 'share' ? F([' LOCK IN SHARE MODE']) : b.lock(l)),
+    }),
+  }
+}
 
 /** What MariaDB changes in the MySQL dialect: applied by `mariadb`, and by `mysql.forVersion` on a MariaDB server. */
 const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDialect> => {
@@ -464,34 +471,35 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
       if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
       return F(parts)
     },
-    forVersion: (given) => {
-      const version = cleanVersion(given)
-      // A MySQL server: the MySQL dialect (changes made to this record are not carried over).
-      if (!isMariaDbVersion(version) && !versionAtLeast(version, '10')) return mysql.forVersion(version)
-      const name = `mariadb ${version}`
-      return extend(self, (_, b) => ({
-        version,
-        ...(versionAtLeast(version, '10.5') ? {} : { insertReturning: unsupported(name, 'INSERT ... RETURNING', 'needs MariaDB 10.5') }),
-        ...(versionAtLeast(version, '10.0.5') ? {} : { returning: unsupported(name, 'RETURNING', 'needs MariaDB 10.0.5'), deleteReturning: unsupported(name, 'DELETE ... RETURNING', 'needs MariaDB 10.0.5') }),
-        ...(versionAtLeast(version, '10.3') ? {} : {
-          intersect: unsupported(name, 'INTERSECT', 'needs MariaDB 10.3'), except: unsupported(name, 'EXCEPT', 'needs MariaDB 10.3'),
-          lockNowait: unsupported(name, 'NOWAIT', 'needs MariaDB 10.3'),
-        }),
-        ...(versionAtLeast(version, '10.5') ? {} : {
-          intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MariaDB 10.5'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MariaDB 10.5'),
-        }),
-        ...(versionAtLeast(version, '10.6') ? {} : {
-          lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MariaDB 10.6'), fetchWithTies: unsupported(name, 'FETCH ... WITH TIES', 'needs MariaDB 10.6'),
-        }),
-        ...(versionAtLeast(version, '10.2') ? {} : {
-          windowFunction: unsupported(name, 'window functions', 'needs MariaDB 10.2'),
-          withClause: unsupported(name, 'WITH (common table expressions)', 'needs MariaDB 10.2'),
-        }),
-        forVersion: b.forVersion,
-      }))
-    },
   }
 }
+
+/** What MariaDB versions lack, as the fields that refuse it. */
+const mariadbGates = (version: string) => (): Partial<MysqlDialect> => {
+  const name = `mariadb ${version}`
+  return {
+    version,
+    ...(versionAtLeast(version, '10.5') ? {} : { insertReturning: unsupported(name, 'INSERT ... RETURNING', 'needs MariaDB 10.5') }),
+    ...(versionAtLeast(version, '10.0.5') ? {} : { returning: unsupported(name, 'RETURNING', 'needs MariaDB 10.0.5'), deleteReturning: unsupported(name, 'DELETE ... RETURNING', 'needs MariaDB 10.0.5') }),
+    ...(versionAtLeast(version, '10.3') ? {} : {
+      intersect: unsupported(name, 'INTERSECT', 'needs MariaDB 10.3'), except: unsupported(name, 'EXCEPT', 'needs MariaDB 10.3'),
+      lockNowait: unsupported(name, 'NOWAIT', 'needs MariaDB 10.3'),
+    }),
+    ...(versionAtLeast(version, '10.5') ? {} : {
+      intersectAll: unsupported(name, 'INTERSECT ALL', 'needs MariaDB 10.5'), exceptAll: unsupported(name, 'EXCEPT ALL', 'needs MariaDB 10.5'),
+    }),
+    ...(versionAtLeast(version, '10.6') ? {} : {
+      lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MariaDB 10.6'), fetchWithTies: unsupported(name, 'FETCH ... WITH TIES', 'needs MariaDB 10.6'),
+    }),
+    ...(versionAtLeast(version, '10.2') ? {} : {
+      windowFunction: unsupported(name, 'window functions', 'needs MariaDB 10.2'),
+      withClause: unsupported(name, 'WITH (common table expressions)', 'needs MariaDB 10.2'),
+    }),
+  }
+}
+
+/** The tag of the MariaDB layer over the MySQL dialect. */
+const MARIADB = Symbol('recordkit.mariadb')
 
 /**
  * The MariaDB dialect: MySQL's, with RETURNING on INSERT (10.5+) and DELETE, and
@@ -501,4 +509,4 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
  * @example
  * const db = await run(connect(mysql2({ url: 'mysql://root@localhost/app' }), mariadb))
  */
-export const mariadb: MysqlDialect = extend(mysql, mariadbChanges)
+export const mariadb: MysqlDialect = extendLayer(mysql, MARIADB, mariadbChanges)

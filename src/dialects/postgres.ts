@@ -43,9 +43,9 @@
  */
 import type { Expr, InsertNode, JsonPath } from '../ast.js'
 import { DEFAULT } from '../ast.js'
-import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
+import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError } from '../errors.js'
-import { extend } from '../record.js'
+import { extend, extendLayer } from '../record.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
 import { fragments, standard } from './standard.js'
 import { postgresDdl } from './ddl/postgres.js'
@@ -341,7 +341,7 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   // between 12 and 17. The version is recorded so that extensions can look at it too.
   forVersion: (version) => {
     const v = cleanVersion(version)
-    return extend(self, () => ({
+    return extendLayer(self, VERSION_GATES, () => ({
       version: v,
       ...(versionAtLeast(v, '13') ? {} : { fetchWithTies: unsupported(`postgres ${v}`, 'FETCH ... WITH TIES', 'needs PostgreSQL 13') }),
       ...(versionAtLeast(v, '15') ? {} : { compileMerge: unsupported(`postgres ${v}`, 'MERGE', 'needs PostgreSQL 15') }),

@@ -18,9 +18,9 @@
  */
 import type { DateUnit, Expr, InsertNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
-import { type Dialect, unsupported, versionAtLeast } from '../dialect.js'
+import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
-import { extend } from '../record.js'
+import { extend, extendLayer } from '../record.js'
 import { fromParts as F, isJsonValue, type Fragment } from '../sql.js'
 import { fragments, standard } from './standard.js'
 import { sqliteDdl } from './ddl/sqlite.js'
@@ -226,7 +226,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
 
   forVersion: (version) => {
     const name = `sqlite ${version}`
-    return extend(self, (s, b) => ({
+    return extendLayer(self, VERSION_GATES, (s) => ({
       version,
       maxParams: versionAtLeast(version, '3.32') ? 32766 : 999,
       ...(versionAtLeast(version, '3.35') ? {} : { returning: unsupported(name, 'RETURNING', 'needs SQLite 3.35') }),
@@ -245,7 +245,6 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
       ...(versionAtLeast(version, '3.33') ? {} : { updateFrom: unsupported(name, 'UPDATE ... FROM', 'needs SQLite 3.33') }),
       ...(versionAtLeast(version, '3.44') ? {} : { aggregateOrderBy: unsupported(name, 'ORDER BY inside an aggregate', 'needs SQLite 3.44') }),
       ...(versionAtLeast(version, '3.8.3') ? {} : { withClause: unsupported(name, 'WITH (common table expressions)', 'needs SQLite 3.8.3') }),
-      forVersion: b.forVersion,
     }))
   },
 }))

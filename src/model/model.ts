@@ -33,12 +33,13 @@ import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from '.
 import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
-  allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, pluckField, type Page,
+  allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, type Page,
 } from './read.js'
 import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
-import { type AnyRelation, fieldList, loadIncludes } from './relations.js'
+import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
+import { attachRows, detachRows } from './links.js'
 import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
@@ -93,29 +94,72 @@ export type Paths<G, N, Depth extends number = 4> = [Depth] extends [never]
   ? never
   : { [K in keyof RelsIn<G, N> & string]: K | `${K}.${Paths<G, TargetOf<RelsIn<G, N>[K]>, Prev[Depth]>}` }[keyof RelsIn<G, N> & string]
 
-/** A path as a tree of relation names: `'a.b'` is `{ a: { b: {} } }`. */
-export type PathTree<P extends string> = P extends `${infer H}.${infer Rest}` ? { [K in H]: PathTree<Rest> } : { [K in P]: {} }
+/**
+ * A path as a tree of relation names: `'a.b'` is `{ a: { b: {} } }`. `L` is what the last step
+ * carries: `{}` without a modifier, or what the modifier added (`ModifiedLeaf`).
+ */
+export type PathTree<P extends string, L = {}> = P extends `${infer H}.${infer Rest}` ? { [K in H]: PathTree<Rest, L> } : { [K in P]: L }
+
+/**
+ * The last step of an included path that has a modifier: the selection the modifier left
+ * (`withCount`, `computed` add fields) under `~with`, and the relations it included itself.
+ * A modified step may filter its rows, so a belongsTo loaded through it may be null.
+ */
+export type ModifiedLeaf<X, T2> = [X] extends [never] ? {} : { readonly '~with': X } & T2
+
+/**
+ * The row type of included rows: the target's row, or the selection a modifier left (narrowed
+ * by `select`, widened by `withCount`, `computed`); the target's row when it left `any`.
+ */
+type IncludedRow<G, Rel, T> = T extends { readonly '~with': infer X } ? (0 extends 1 & X ? RowIn<G, TargetOf<Rel>> : X) : RowIn<G, TargetOf<Rel>>
 
 /** The model name a path ends at. */
 export type TargetAt<G, N, P extends string> = P extends `${infer H}.${infer Rest}`
   ? TargetAt<G, TargetOf<RelsIn<G, N>[H & keyof RelsIn<G, N>]>, Rest>
   : TargetOf<RelsIn<G, N>[P & keyof RelsIn<G, N>]>
 
-type Loaded<G, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' }
-  ? Simplify<RowIn<G, TargetOf<Rel>> & Materialize<G, TargetOf<Rel>, T>>[]
-  : Simplify<RowIn<G, TargetOf<Rel>> & Materialize<G, TargetOf<Rel>, T>> | null
+/** A value type that holds neither null nor undefined. */
+type Present<V> = null extends V ? false : undefined extends V ? false : true
+/** Whether every foreign-key field `F` of row `Src` is typed non-null. */
+type KeyPresent<Src, F> = [F] extends [keyof Src]
+  ? Present<Src[F]>
+  : F extends readonly (infer K)[] ? ([K] extends [keyof Src] ? Present<Src[K & keyof Src]> : false) : false
+/**
+ * Whether a relation always loads a row for rows of `Src`: a belongsTo over non-null key
+ * fields, not declared `optional`, loaded without a modifier (loading fails with NotFound
+ * when the row is absent).
+ */
+type AlwaysLoads<Src, Rel, T> = '~with' extends keyof T
+  ? false
+  : Rel extends { readonly kind: 'belongsTo'; readonly foreignKey: infer F; readonly optional: false } ? KeyPresent<Src, F> : false
 
-/** The loaded relations of a tree: arrays for hasMany/manyToMany, row or null for belongsTo/hasOne. */
-export type Materialize<G, N, T> = { [K in keyof T & keyof RelsIn<G, N>]: Loaded<G, RelsIn<G, N>[K], T[K]> }
+type LoadedRow<G, Rel, T> = Simplify<IncludedRow<G, Rel, T> & Materialize<G, TargetOf<Rel>, T>>
+type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' }
+  ? LoadedRow<G, Rel, T>[]
+  : AlwaysLoads<Src, Rel, T> extends true ? LoadedRow<G, Rel, T> : LoadedRow<G, Rel, T> | null
+
+/**
+ * The loaded relations of a tree: arrays for hasMany/manyToMany; for belongsTo/hasOne the row
+ * or null, except a belongsTo that always loads (non-null key, not `optional`, no modifier),
+ * which is the row. Fields a modifier added (`withCount`, `computed`) are in the row type.
+ */
+export type Materialize<G, N, T> = { [K in keyof T & keyof RelsIn<G, N>]: Loaded<G, RowIn<G, N>, RelsIn<G, N>[K], T[K]> }
 
 /** What a query of model `D` returns for selection `S` and relation tree `T`. */
 export type Out<D extends ModelTypes, S, T> = [keyof T] extends [never] ? S : Simplify<S & Materialize<D['graph'], D['name'], T>>
 
-/** A relation modifier: receives the target's query and model; may filter, order and limit. */
-export type Modifier<D extends ModelTypes, P extends string> = (
+/** Model `N` of graph `G` as `relate` returns it (with its relations). */
+export type ModelIn<G, N> = N extends keyof G & string ? (G extends object ? Model<InGraph<TypesOf<G[N]>, G, N>> : never) : never
+
+/**
+ * A relation modifier: receives the target's query and the target model as `relate` returned
+ * it (so its own relations, `whereHas`, `withCount` and `include` type-check); may filter,
+ * order, limit and add computed fields. `X` and `T2` are the selection and relations it leaves.
+ */
+export type Modifier<D extends ModelTypes, P extends string, X = any, T2 = any> = (
   q: ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>>,
-  model: D['graph'][TargetAt<D['graph'], D['name'], P> & keyof D['graph']],
-) => ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>, any, any>
+  model: ModelIn<D['graph'], TargetAt<D['graph'], D['name'], P>>,
+) => ModelQuery<RowIn<D['graph'], TargetAt<D['graph'], D['name'], P>>, X, T2>
 
 /** An update's patch: any field but the primary key. */
 export type Patch<D extends ModelTypes> = Partial<Omit<D['row'], D['pk'] & keyof D['row']>>
@@ -126,6 +170,8 @@ type RelName<D extends ModelTypes> = keyof D['relations'] & Paths<D['graph'], D[
 type TargetRow<D extends ModelTypes, P> = RowIn<D['graph'], TargetOf<RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>]>>
 /** A transform adding a computed column `A` of type `V` to the selection. */
 type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Simplify<S & { readonly [K in A]: V }>, T>
+/** Names of the manyToMany relations of a model (those `attach` and `detach` write). */
+type LinkName<D extends ModelTypes> = { [K in RelName<D>]: RelsIn<D['graph'], D['name']>[K] extends { readonly kind: 'manyToMany' } ? K : never }[RelName<D>]
 /** The group fields `groupBy` marked on a selection type (none without `groupBy`). */
 type GroupOf<S> = S extends Grouped<infer G> ? G : {}
 
@@ -163,7 +209,7 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * modifier filters, orders and limits the last step (limit holds per parent row).
    * @example pipe(C.Customer.query, C.Customer.include('invoices.lines', (q, L) => pipe(q, L.limit(5))), C.Customer.all(db))
    */
-  readonly include: <P extends Paths<D['graph'], D['name']>>(path: P, modify?: Modifier<D, P>) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T & PathTree<P>>
+  readonly include: <P extends Paths<D['graph'], D['name']>, X = never, T2 = {}>(path: P, modify?: Modifier<D, P, X, T2>) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T & PathTree<P, ModifiedLeaf<X, T2>>>
 
   // ---- query terminals: `pipe(User.query, ..., User.all(db))`
   /** Every row of the query. @example pipe(User.query, User.where('active', '=', true), User.all(db)) */
@@ -196,8 +242,16 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly max: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
   /** One field of every row. @example pipe(User.query, User.pluck(db, 'email')) */
   readonly pluck: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K][]>
-  /** A page of rows (1-based) and the total count. @example pipe(Track.query, Track.paginate(db, { page: 2, perPage: 25 })) */
-  readonly paginate: (db: Backend, page: { readonly page: number; readonly perPage: number }) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
+  /**
+   * A page of rows and the total count: a 1-based `page` of `perPage` rows, or `limit` rows
+   * from `offset`. One statement (the total read with the rows as `COUNT(*) OVER ()`) plus one
+   * per relation level; a second (COUNT) only past the last page or without window functions.
+   * A number that is not a whole number in range is a ValidationError naming it.
+   * @example
+   * pipe(Track.query, Track.orderBy('trackId'), Track.paginate(db, { page: 2, perPage: 25 }))
+   * pipe(Article.query, Article.orderBy('createdAt', 'desc'), Article.paginate(db, { limit: 20, offset: 40 }))
+   */
+  readonly paginate: (db: Backend, page: PageSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
 
   // ---- subqueries and relation filters (one statement, EXISTS / IN)
   /**
@@ -233,6 +287,10 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly withSum: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Sum${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
   /** MAX of a related field as `<relation>Max<Field>`. @example pipe(A.User.query, A.User.withMax('articles', 'createdAt'), A.User.all(db)) */
   readonly withMax: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Max${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
+  /** MIN of a related field as `<relation>Min<Field>`. @example pipe(A.User.query, A.User.withMin('articles', 'createdAt', undefined, 'firstPostAt'), A.User.all(db)) */
+  readonly withMin: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Min${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, TargetRow<D, P>[F] | null>
+  /** AVG of a related field as a number, `<relation>Avg<Field>` (null without related rows). @example pipe(C.Invoice.query, C.Invoice.withAvg('lines', 'quantity'), C.Invoice.all(db)) */
+  readonly withAvg: <P extends RelName<D>, F extends keyof TargetRow<D, P> & string, A extends string = `${P}Avg${Capitalize<F>}`>(relation: P, field: F, modify?: Modifier<D, P>, alias?: A) => WithColumn<D, A, number | null>
   /**
    * A selected expression read with every row under `name`, decoded with `codec` (numeric text
    * is read as a number for number codecs).
@@ -316,6 +374,21 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   /** Undo a soft delete (models with `softDelete`). @example Post.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
 
+  // ---- join tables of manyToMany relations
+  /**
+   * Link a row to target rows (or objects holding the target's key) through a manyToMany
+   * relation: one INSERT into its join table; returns how many links were written. A link that
+   * exists is a UniqueViolation when the join table's key covers both columns.
+   * @example A.Article.attach(db, article, 'tags', [dragons, training])
+   */
+  readonly attach: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, number>
+  /**
+   * Unlink a row from target rows through a manyToMany relation (from all of them when
+   * `targets` is omitted): one DELETE from its join table; returns how many links went.
+   * @example A.User.detach(db, me, 'favorites', [article])
+   */
+  readonly detach: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets?: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, number>
+
   // ---- relations of rows already read
   /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). @example C.Album.load(db, album, 'tracks.genre') */
   readonly load: LoadFn<D>
@@ -336,8 +409,8 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
 
 /** `Model.load`: one row or a list. */
 export interface LoadFn<D extends ModelTypes> {
-  <P extends Paths<D['graph'], D['name']>, X extends D['row']>(db: Backend, row: X, path: P, modify?: Modifier<D, P>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P>>>>
-  <P extends Paths<D['graph'], D['name']>, X extends D['row']>(db: Backend, rows: readonly X[], path: P, modify?: Modifier<D, P>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P>>>[]>
+  <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: Backend, row: X, path: P, modify?: Modifier<D, P, M, T2>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P, ModifiedLeaf<M, T2>>>>>
+  <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: Backend, rows: readonly X[], path: P, modify?: Modifier<D, P, M, T2>): TaskEither<DbError, Simplify<X & Materialize<D['graph'], D['name'], PathTree<P, ModifiedLeaf<M, T2>>>>[]>
 }
 
 /** Any model. */
@@ -469,8 +542,15 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const unknown = fields.find((f) => !core.byName.has(f))
         return (q: Q) => (unknown === undefined ? Object.freeze({ ...q, fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
       },
-      include: (path: string, modify?: unknown) => (q: Q) =>
-        Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }),
+      include: (path: string, modify?: unknown) => (q: Q) => {
+        try {
+          // Checked here, not only when loading: a query with a wrong path or modifier fails even when it finds no row.
+          checkPath(q.core, path.split('.'), modify as IncludeSpec['modify'])
+        } catch (e) {
+          return failed(q, e)
+        }
+        return Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] })
+      },
 
       all: (db) => (q: Q) => allRows(db, q) as never,
       first: (db) => (q: Q) => {
@@ -490,7 +570,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
       max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
       pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
-      paginate: (db, p) => (q: Q) => pageOf(db, q, p.page, p.perPage) as never,
+      paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
 
       find: (db, key) => find(db, key),
       findOrFail: (db, key) => {
@@ -530,7 +610,13 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
 
-      load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => load(db, rows, self.include(path as never, modify as never)(self.query).includes)) as never,
+      load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => {
+        const q = self.include(path as never, modify as never)(self.query)
+        return q.error === undefined ? load(db, rows, q.includes) : () => Promise.resolve(left(q.error))
+      }) as never,
+
+      attach: (db, row, relation, targets) => attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[]),
+      detach: (db, row, relation, targets) => detachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[] | undefined),
 
       whereHas: (path, modify) => relationWhere(path, modify, false) as never,
       whereDoesntHave: (path, modify) => relationWhere(path, modify, true) as never,
@@ -542,6 +628,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       withExists: (rel, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'exists', undefined, modify as SubModifier | undefined, alias ?? `${rel}Exists`)) as never,
       withSum: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'sum', field, modify as SubModifier | undefined, alias ?? `${rel}Sum${capitalize(field)}`)) as never,
       withMax: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'max', field, modify as SubModifier | undefined, alias ?? `${rel}Max${capitalize(field)}`)) as never,
+      withMin: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'min', field, modify as SubModifier | undefined, alias ?? `${rel}Min${capitalize(field)}`)) as never,
+      withAvg: (rel, field, modify, alias) => withColumn((q) => relationAggregate(q.core, rel, 'avg', field, modify as SubModifier | undefined, alias ?? `${rel}Avg${capitalize(field)}`)) as never,
       computed: (name, codec, expr) => withColumn(() => ({
         name,
         expr: isFragment(expr) ? rawExpr(expr) : expr,

@@ -13,12 +13,15 @@ import type { Backend, Prepared } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { and, as, col, count as countAll, eq, fn, gt, gte, or, param, val } from '../query.js'
+import { supports } from '../dialect.js'
+import { over } from '../query/window.js'
 import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
+import { aggregateDecoder } from './subqueries.js'
 import { keyFieldsFor, loadIncludes } from './relations.js'
-import { baseQuery, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
+import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
 
 type AnyQuery = ModelQuery<any, any, any>
 
@@ -243,18 +246,53 @@ export interface Page<A> {
   readonly pages: number
 }
 
-/** A page of rows and the total (two queries). */
-export const pageOf = (db: Backend, q: AnyQuery, page: number, perPage: number): TaskEither<DbError, Page<Record<string, unknown>>> => {
-  const p = Math.max(1, Math.floor(page))
-  const size = Math.max(1, Math.floor(perPage))
-  const total = countRows(db, Object.freeze({ ...q, limit: undefined, offset: undefined, order: [] }))
-  const rows = allRows(db, Object.freeze({ ...q, limit: size, offset: (p - 1) * size }))
+/** Which page `paginate` reads: a 1-based page number and size, or a LIMIT and OFFSET. */
+export type PageSpec = { readonly page: number; readonly perPage: number } | { readonly limit: number; readonly offset: number }
+
+const TOTAL = 'rk_total'
+
+/** The page's numbers checked: a ValidationError naming each one that is not a whole number in range. */
+const pageIssues = (spec: PageSpec): { readonly path: string; readonly rule: string; readonly value: unknown; readonly message: string }[] => {
+  const from = (path: string, v: number, low: number) =>
+    Number.isSafeInteger(v) && v >= low ? [] : [{ path, rule: low === 1 ? 'positiveInteger' : 'nonNegativeInteger', value: v, message: `${path} must be a whole number from ${low}, got ${String(v)}` }]
+  return 'page' in spec ? [...from('page', spec.page, 1), ...from('perPage', spec.perPage, 1)] : [...from('limit', spec.limit, 1), ...from('offset', spec.offset, 0)]
+}
+
+/**
+ * A page of rows and the total. Where the dialect has window functions the total is read with
+ * the rows, `COUNT(*) OVER ()` (one statement, plus one per relation level); only a page past
+ * the last one, which has no row to carry it, costs a second statement (COUNT). Without
+ * window functions: COUNT, then the rows.
+ */
+export const pageOf = (db: Backend, q: AnyQuery, spec: PageSpec): TaskEither<DbError, Page<Record<string, unknown>>> => {
+  const issues = pageIssues(spec)
+  if (issues.length > 0) return async () => left(dbError('ValidationError', `${q.core.table}: paginate: ${issues.map((i) => i.message).join('; ')}`, { issues }))
+  const size = 'page' in spec ? spec.perPage : spec.limit
+  const offset = 'page' in spec ? (spec.page - 1) * size : spec.offset
+  const page = (rows: Record<string, unknown>[], total: number): Page<Record<string, unknown>> =>
+    ({ rows, total, page: Math.floor(offset / size) + 1, perPage: size, pages: Math.ceil(total / size) })
+  const counted = countRows(db, Object.freeze({ ...q, limit: undefined, offset: undefined, order: [] }))
+  if (!supports(db.dialect, 'windowFunction')) {
+    const rows = allRows(db, Object.freeze({ ...q, limit: size, offset }))
+    return async () => {
+      const n = await counted()
+      if (n._tag === 'Left') return n
+      const r = await rows()
+      return r._tag === 'Left' ? r : right(page(r.right, n.right))
+    }
+  }
+  const total: Computed = { name: TOTAL, expr: over(countAll()), decode: aggregateDecoder(integer, `${q.core.table}.COUNT(*) OVER ()`) }
+  const rows = allRows(db, Object.freeze({ ...q, limit: size, offset, computed: [...(q.computed ?? []), total] }))
   return async () => {
-    const n = await total()
-    if (n._tag === 'Left') return n
     const r = await rows()
     if (r._tag === 'Left') return r
-    return right({ rows: r.right, total: n.right, page: p, perPage: size, pages: Math.ceil(n.right / size) })
+    if (r.right.length === 0 && offset > 0) {
+      const n = await counted()
+      return n._tag === 'Left' ? n : right(page([], n.right))
+    }
+    const n = r.right.length === 0 ? 0 : (r.right[0][TOTAL] as number)
+    for (const row of r.right) delete row[TOTAL]
+    return right(page(r.right, n))
   }
 }
 

@@ -23,8 +23,8 @@ import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { and, as, col, eq, isIn, raw, table } from '../query.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
-import type { Field } from './decode.js'
-import { baseQuery, type IncludeSpec, type ModelQuery, toSelect } from './query.js'
+import { type Field, show } from './decode.js'
+import { baseQuery, type IncludeSpec, type ModelQuery, selectedFields, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -38,13 +38,18 @@ export type KeyFields = string | readonly string[]
 export const fieldList = (k: KeyFields): readonly string[] => (typeof k === 'string' ? [k] : k)
 
 /** The row holds the target's key: `album.artistId` to `artist`. */
-export interface BelongsTo<T extends string = string> {
+export interface BelongsTo<T extends string = string, F extends KeyFields = KeyFields, O extends boolean = boolean> {
   readonly kind: 'belongsTo'
   readonly target: T
   /** Field(s) of this model holding the target's key. */
-  readonly foreignKey: KeyFields
+  readonly foreignKey: F
   /** Field(s) of the target it refers to (its primary key by default). */
   readonly targetKey?: KeyFields
+  /**
+   * The target row may be absent although the key is set (soft-deleted, hidden by a default
+   * scope, no foreign-key constraint): load it as null instead of failing.
+   */
+  readonly optional: O
 }
 /** One target row holds this row's key: `customer` to its `profile`. */
 export interface HasOne<T extends string = string> {
@@ -81,14 +86,26 @@ export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany
 
 /**
  * This model's `foreignKey` field refers to the target's primary key (or `targetKey`); a list
- * of fields for a composite key. Loads as the target row or `null`.
+ * of fields for a composite key.
+ *
+ * Included without a modifier, it loads as the target row when every key field's codec is
+ * non-null (a NOT NULL foreign key), and as the row or `null` when a key field is nullable.
+ * A row whose key is set but whose target is absent (soft-deleted, hidden by a default scope, a
+ * dangling key where no constraint holds) fails the load with NotFound naming the relation
+ * and key. With `{ optional: true }`, or through a modifier (which may filter), it loads as
+ * the row or `null`.
  *
  * @example
  * relations: { artist: belongsTo('Artist', 'artistId') }
  * relations: { region: belongsTo('Region', ['country', 'regionCode']) }
+ * relations: { author: belongsTo('User', 'authorId', { optional: true }) } // users are soft-deleted
  */
-export const belongsTo = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly targetKey?: KeyFields }): BelongsTo<T> =>
-  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey })
+export const belongsTo = <const T extends string, const F extends KeyFields, const O extends boolean = false>(
+  target: T,
+  foreignKey: F,
+  options?: { readonly targetKey?: KeyFields; readonly optional?: O },
+): BelongsTo<T, F, NoInfer<O>> =>
+  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey, optional: (options?.optional ?? false) as O })
 
 /**
  * One target row's `foreignKey` field refers to this model's primary key (or `sourceKey`).
@@ -128,13 +145,38 @@ export const manyToMany = <const T extends string>(target: T, options: {
 
 // ---------------------------------------------------------------- loading
 
+/**
+ * Check that a relation path exists from `core` (throws a QueryError naming the step that does
+ * not), so a query with a wrong path fails whether or not it finds rows.
+ *
+ * @example checkPath(Chinook.Customer.core, ['invoices', 'lines'])
+ */
+export const checkPath = (core: ModelCore, path: readonly string[], modify?: IncludeSpec['modify']): void => {
+  let at = core
+  let publicModel: unknown
+  for (const name of path) {
+    const rel = at.relations[name]
+    if (rel === undefined) throw fail(`${at.table} has no relation "${name}"${Object.keys(at.relations).length === 0 ? '' : ` (it has ${Object.keys(at.relations).join(', ')})`}`)
+    if (at.graph === undefined) throw fail(`${at.table}: relations load once the models are related: relate({ ... })`)
+    const next = at.graph.models[rel.target]
+    if (next === undefined) throw fail(`${at.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
+    publicModel = at.graph.publics[rel.target]
+    at = next
+  }
+  // The modifier builds a query value (no I/O): what it got wrong shows now, not only when rows load.
+  if (modify !== undefined) {
+    const mq = modify(baseQuery(at), publicModel)
+    if (mq.error !== undefined) throw mq.error
+  }
+}
+
 interface Node {
   modifiers: NonNullable<IncludeSpec['modify']>[]
   readonly children: Map<string, Node>
 }
 
-const treeOf = (includes: readonly IncludeSpec[]): Map<string, Node> => {
-  const root = new Map<string, Node>()
+const treeOf = (includes: readonly IncludeSpec[], into?: Map<string, Node>): Map<string, Node> => {
+  const root = into ?? new Map<string, Node>()
   for (const inc of includes) {
     let level = root
     inc.path.forEach((name, i) => {
@@ -304,13 +346,35 @@ const perParent = (db: Backend, inner: SelectNode, partition: readonly Expr[], o
 const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modifiers']): ModelQuery<any, any, any> =>
   modifiers.reduce((q, m) => m(q, publicModel) as ModelQuery<any, any, any>, baseQuery(target) as ModelQuery<any, any, any>)
 
-/** Decode a relation's raw rows, with the computed columns its modifier added (`withCount`, ...). */
-const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[]): Record<string, unknown>[] => {
+/**
+ * Decode a relation's raw rows: the fields read (those a modifier's `select` kept, and the
+ * keys loading needs), with the computed columns its modifier added (`withCount`, ...).
+ */
+const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[], keys: readonly string[]): Record<string, unknown>[] => {
   const computed = mq.computed ?? []
   const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
-  const rows = target.mapper()(raw) as Record<string, unknown>[]
+  const rows = target.mapper(mq.fields === undefined ? undefined : selectedFields(mq, keys))(raw) as Record<string, unknown>[]
   if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
   return rows
+}
+
+/** A copy of a level, its nodes copied too (so adding to it leaves the original as it was). */
+const copyLevel = (level: Map<string, Node>): Map<string, Node> =>
+  new Map([...level].map(([k, n]) => [k, { modifiers: [...n.modifiers], children: copyLevel(n.children) }]))
+
+/** Whether a key field may hold null (a nullable or optional codec). */
+const mayBeNull = (f: Field): boolean => f.optional || f.codec.is(null) || f.codec.is(undefined)
+
+/**
+ * The NotFound of a belongsTo that must load a row (non-null key, not `optional`, no modifier)
+ * and found none for a key.
+ */
+const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: readonly Field[], tk: readonly Field[], row: Record<string, unknown>): DbError => {
+  const owner = core.graph?.name ?? core.table
+  const key = fk.length === 1 ? row[fk[0].name] : Object.fromEntries(fk.map((f, i) => [tk[i].name, row[f.name]]))
+  const shown = fk.map((f, i) => `${tk[i].name} = ${show(row[f.name])}`).join(', ')
+  return dbError('NotFound', `${owner}.${name}: no ${target.table} row with ${shown} (${core.table}.${fk.map((f) => f.column).join(', ')}); ` +
+    'it is absent, soft-deleted or hidden by a default scope. Declare the relation with { optional: true } to load it as null', { table: target.table, key, relation: `${owner}.${name}` })
 }
 
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
@@ -322,7 +386,15 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   const target = graph.models[rel.target]
   if (target === undefined) throw fail(`${core.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const mq = modified(target, graph.publics[rel.target], node.modifiers)
-  const base = toSelect(mq)
+  if (mq.error !== undefined) throw mq.error
+  // Relations the modifier included itself load below this level, as nested paths would.
+  const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
+  // The target's fields this level and the one below join on (read even when a modifier selects).
+  const joinFields = [
+    ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' ? [] : fieldList(rel.foreignKey)),
+    ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
+  ]
+  const base = toSelect(mq, joinFields)
   const where = (cond: Expr) => allOf([cond, base.where])
   const children: Record<string, unknown>[] = []
 
@@ -334,15 +406,18 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const tkNames = tk.map((f) => f.name)
     const tkCols = tkNames.map((f) => target.column(f))
     const raw = await runChunks(db, distinctKeys(rows, fkNames), (chunk) => ({ ...base, where: where(keyIn(tkCols, tk, chunk)), limit: undefined, offset: undefined }))
-    const found = mapped(mq, target, raw)
+    const found = mapped(mq, target, raw, joinFields)
     const byKey = new Map<string | number, Record<string, unknown>>()
     for (const t of found) {
       const k = rowKey(t, tkNames)
       if (k !== undefined && !byKey.has(k)) byKey.set(k, t)
     }
+    const required = rel.optional !== true && node.modifiers.length === 0 && !fk.some(mayBeNull)
     for (const r of rows) {
       const k = rowKey(r, fkNames)
-      r[name] = k === undefined ? null : byKey.get(k) ?? null
+      const t = k === undefined ? null : byKey.get(k) ?? null
+      if (t === null && k !== undefined && required) throw absentTarget(core, name, target, fk, tk, r)
+      r[name] = t
     }
     children.push(...byKey.values())
   } else {
@@ -370,7 +445,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, from, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
       owners = raw.map((r) => rowKey(r, ownerAs))
-      found = mapped(mq, target, raw)
+      found = mapped(mq, target, raw, joinFields)
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')
@@ -380,7 +455,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         const q = { ...base, where: where(keyIn(fkCols, fk, chunk)), limit: undefined, offset: undefined }
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
-      found = mapped(mq, target, raw)
+      found = mapped(mq, target, raw, joinFields)
       owners = found.map((r) => rowKey(r, fkNames))
     }
     const groups = new Map<string | number, Record<string, unknown>[]>()
@@ -399,7 +474,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     }
     children.push(...found)
   }
-  if (node.children.size > 0 && children.length > 0) await loadLevel(db, target, children, node.children)
+  if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }
 
 const loadLevel = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], level: Map<string, Node>): Promise<void> => {

@@ -9,20 +9,12 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
 import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
-import { dbError, type DbError, toDbError } from '../errors.js'
+import { dbError, type DbError, toDbError, tryDb } from '../errors.js'
+import { run } from '../promise.js'
 import { insertInto, values } from '../query.js'
 import { type Fragment, sql } from '../sql.js'
 import { type AlterTableNode, type DdlNode, type ForeignKeyDef, type SchemaDef, type TableDef, typeParts } from './ddl.js'
 import type { RunQuery } from './ddl-dialect.js'
-
-const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw r.left
-  return r.right
-}
-
-const attempt = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () =>
-  f().then(E.right, (e: unknown) => E.left(toDbError(e)))
 
 /**
  * The backend's `all`, as introspection and planning take it.
@@ -60,8 +52,8 @@ export const statementsOf = (db: Backend, nodes: readonly DdlNode[]): E.Either<D
 export const apply = (db: Backend, ...nodes: readonly DdlNode[]): TaskEither<DbError, void> => {
   const statements = statementsOf(db, nodes)
   if (E.isLeft(statements)) return () => Promise.resolve(statements)
-  return db.transaction(() => attempt(async () => {
-    for (const s of statements.right) await must(db.execute(s))
+  return db.transaction(() => tryDb(async () => {
+    for (const s of statements.right) await run(db.execute(s))
   }))
 }
 
@@ -75,26 +67,26 @@ export const apply = (db: Backend, ...nodes: readonly DdlNode[]): TaskEither<DbE
  * @example
  * await run(alter(db, pipe(alterTable('users'), alterColumn('age', 'smallint', { notNull: true, default: 0 }))))
  */
-export const alter = (db: Backend, node: AlterTableNode): TaskEither<DbError, void> => attempt(async () => {
+export const alter = (db: Backend, node: AlterTableNode): TaskEither<DbError, void> => tryDb(async () => {
   let restore: Fragment | undefined
   if (!db.inTransaction() && supports(db.dialect, 'foreignKeySuspension')) {
     const fk = db.dialect.foreignKeySuspension()
-    const row = (await must(db.all(fk.read)))[0]
+    const row = (await run(db.all(fk.read)))[0]
     if (row !== undefined && Number(Object.values(row)[0]) === 1) {
-      await must(db.execute(fk.off))
+      await run(db.execute(fk.off))
       restore = fk.on
     }
   }
   try {
-    await must(db.transaction(() => attempt(async () => {
+    await run(db.transaction(() => tryDb(async () => {
       for (const segment of db.dialect.alterSegments(node)) {
-        const plan = await must(db.dialect.planAlter(runQuery(db), segment))
+        const plan = await run(db.dialect.planAlter(runQuery(db), segment))
         if (plan.before.length > 0) {
           throw dbError('TransactionError', `${db.dialect.name} cannot rebuild table ${segment.table} inside a transaction while foreign keys are enforced: run it outside a transaction (or in a migration, which turns them off first)`)
         }
-        for (const f of plan.statements) await must(db.execute(f))
+        for (const f of plan.statements) await run(db.execute(f))
         if (plan.check !== undefined) {
-          const broken = await must(db.all(plan.check))
+          const broken = await run(db.all(plan.check))
           if (broken.length > 0) {
             throw dbError('ForeignKeyViolation', `changing ${segment.table} breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
           }
@@ -201,7 +193,7 @@ const safeJson = (s: string): unknown => {
  * for (const t of schema.tables) await run(copyRows(sqliteDb, pgDb, t))
  */
 export const copyRows = (source: Backend, target: Backend, table: TableDef, options?: { readonly batchSize?: number }): TaskEither<DbError, number> =>
-  target.transaction(() => attempt(async () => {
+  target.transaction(() => tryDb(async () => {
     const names = table.columns.map((c) => c.name)
     const types = new Map(table.columns.map((c) => [c.name, c.type]))
     const perInsert = Math.max(1, Math.min(options?.batchSize ?? 500, Math.floor(target.dialect.maxParams / Math.max(1, names.length))))
@@ -210,7 +202,7 @@ export const copyRows = (source: Backend, target: Backend, table: TableDef, opti
     let copied = 0
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return
-      await must(target.execute(values(batch)(insertInto(table.name))))
+      await run(target.execute(values(batch)(insertInto(table.name))))
       copied += batch.length
       batch = []
     }
@@ -222,7 +214,7 @@ export const copyRows = (source: Backend, target: Backend, table: TableDef, opti
     }
     await flush()
     for (const c of table.columns) {
-      if (c.autoIncrement === true) for (const f of target.dialect.resetAutoIncrement(table.name, c.name)) await must(target.execute(f))
+      if (c.autoIncrement === true) for (const f of target.dialect.resetAutoIncrement(table.name, c.name)) await run(target.execute(f))
     }
     return copied
   }))

@@ -14,6 +14,6 @@ export { introspect, introspectTable } from './introspect.js'
 export { printModels, type PrintOptions } from './print-model.js'
 export { createTableFor, type CreateTableForOptions, type FieldColumn } from './from-codec.js'
 export {
-  describeStatement, loadMigrations, migrateDown, migrateUp, migrationStatus, repairMigrations,
+  describeStatement, loadMigrations, migrateDown, migrateUp, migrationStatus, repairMigrations, typeScriptLoaderAvailable,
   type MigrateOptions, type MigrateReport, type Migration, type MigrationEvent, type MigrationState, type StatementRecord,
 } from './migrate.js'

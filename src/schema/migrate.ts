@@ -27,7 +27,8 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, statementOf, wrap } from '../compose.js'
 import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
-import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
+import { dbError, type DbError, isDbError, tryDb } from '../errors.js'
+import { run } from '../promise.js'
 import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
 import type { Fragment } from '../sql.js'
 import { column, createTable, type CreateTableNode } from './ddl.js'
@@ -92,10 +93,48 @@ const DEFAULT_TABLE = 'recordkit_migrations'
 
 const EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs', '.cjs'])
 
+const TYPESCRIPT = new Set(['.ts', '.mts'])
+
+/** The loader recordkit registers for TypeScript migrations (an optional peer dependency). */
+const TSX_API = 'tsx/esm/api'
+
+let tsxRegistered: Promise<boolean> | undefined
+
+/**
+ * Whether TypeScript migrations can be loaded: the `tsx` package is installed beside recordkit.
+ *
+ * @example if (!(await typeScriptLoaderAvailable())) console.log('write migrations in JavaScript')
+ */
+export const typeScriptLoaderAvailable = (): Promise<boolean> =>
+  import(TSX_API).then(() => true, () => false)
+
+/** Registers tsx's module hooks once per process; false when tsx is not installed. */
+const registerTypeScript = (): Promise<boolean> =>
+  (tsxRegistered ??= import(TSX_API).then(
+    (api: { register: () => unknown }) => { api.register(); return true },
+    () => false,
+  ))
+
+const importMigration = async (file: string): Promise<{ up?: unknown; down?: unknown }> => {
+  const url = pathToFileURL(file).href
+  try {
+    return (await import(url)) as { up?: unknown; down?: unknown }
+  } catch (e) {
+    // Node cannot run TypeScript by itself before 22: register tsx, as a TypeScript-aware CLI
+    // does, and import again. Under a runtime that already loads TypeScript this is never reached.
+    if ((e as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !TYPESCRIPT.has(extname(file))) throw e
+    if (!(await registerTypeScript())) {
+      throw Object.assign(new Error('TypeScript migrations are loaded with tsx, which is not installed: run `npm install --save-dev tsx`, or write the migration in JavaScript (`recordkit migrate new NAME --js`)'), { cause: e })
+    }
+    // Node keeps the failed import of this URL: ask again under a URL of its own.
+    return (await import(`${url}?typescript`)) as { up?: unknown; down?: unknown }
+  }
+}
+
 /**
  * Load the migrations of a folder, ordered by file name: every `.ts`, `.mts`, `.js`, `.mjs`
- * file exporting `up` (and usually `down`). TypeScript files need a loader that runs them
- * (`tsx`, as the recordkit CLI is run in development).
+ * file exporting `up` (and usually `down`). TypeScript files are loaded by registering `tsx`
+ * (install it as a dev dependency) when the runtime cannot load them by itself.
  *
  * @example const migrations = await run(loadMigrations('./migrations'))
  */
@@ -110,28 +149,17 @@ export const loadMigrations = (dir: string): TaskEither<DbError, readonly Migrat
   for (const f of files) {
     const name = f.slice(0, -extname(f).length)
     try {
-      const m = (await import(pathToFileURL(resolve(join(dir, f))).href)) as { up?: unknown; down?: unknown }
+      const m = await importMigration(resolve(join(dir, f)))
       if (typeof m.up !== 'function') return E.left(dbError('QueryError', `migration ${f} exports no up(db) function`))
       out.push({ name, up: m.up as Migration['up'], down: typeof m.down === 'function' ? (m.down as Migration['down']) : undefined })
     } catch (e) {
-      const hint = (e as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION'
-        ? ' (TypeScript migrations need a loader: run with `node --import tsx`, e.g. `NODE_OPTIONS="--import tsx" recordkit migrate up`, or write them in JavaScript)'
-        : ''
-      return E.left(dbError('QueryError', `cannot load migration ${f}: ${e instanceof Error ? e.message : String(e)}${hint}`, { cause: e }))
+      return E.left(dbError('QueryError', `cannot load migration ${f}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
     }
   }
   return E.right(out)
 }
 
 // ---------------------------------------------------------------- helpers
-
-const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw r.left
-  return r.right
-}
-
-const attempt = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () => f().then(E.right, (e: unknown) => E.left(toDbError(e)))
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -177,11 +205,11 @@ interface HistoryRow {
 }
 
 const ensureHistory = async (db: Backend, table: string): Promise<void> => {
-  await must(db.execute(historyTable(table)))
+  await run(db.execute(historyTable(table)))
 }
 
 const readHistory = async (db: Backend, table: string): Promise<HistoryRow[]> => {
-  const rows = await must(db.all<Row>(pipe(from(table), select('name', 'status', 'direction', 'applied_at', 'statements', 'error'), orderBy('name'))))
+  const rows = await run(db.all<Row>(pipe(from(table), select('name', 'status', 'direction', 'applied_at', 'statements', 'error'), orderBy('name'))))
   return rows.map((r) => ({
     name: String(r.name),
     status: r.status === 'failed' ? 'failed' : 'applied',
@@ -238,11 +266,11 @@ const locked = <A>(db: Backend, options: MigrateOptions, body: (db: Backend) => 
 }
 
 const sessionLocked = async <A>(db: Backend, lock: Extract<MigrationLock, { scope: 'session' }>, timeout: number, body: (db: Backend) => Promise<A>): Promise<A> => {
-  const conn = await must(db.driver.reserve())
+  const conn = await run(db.driver.reserve())
   try {
     const acquire = db.compile(lock.acquire)
     if (E.isLeft(acquire)) throw acquire.left
-    const got = await must(conn.execute(acquire.right))
+    const got = await run(conn.execute(acquire.right))
     const first = got.rows[0] === undefined ? undefined : Object.values(got.rows[0])[0]
     if (Number(first) !== 1) throw dbError('LockTimeout', `another process holds the migration lock of ${db.dialect.name} (waited ${timeout} s)`)
     try {
@@ -285,18 +313,18 @@ const schemaTransaction = async <A>(db: Backend, lock: Extract<MigrationLock, { 
   let suspended: { readonly on: Fragment } | undefined
   if (supports(db.dialect, 'foreignKeySuspension') && !db.inTransaction()) {
     const fk = db.dialect.foreignKeySuspension()
-    const row = (await must(db.all(fk.read)))[0]
+    const row = (await run(db.all(fk.read)))[0]
     if (row !== undefined && Number(Object.values(row)[0]) === 1) {
-      await must(db.execute(fk.off))
+      await run(db.execute(fk.off))
       suspended = { on: fk.on }
     }
   }
   try {
-    return await must(db.transaction(() => attempt(async () => {
-      for (const f of lock.acquire) await must(db.execute(f))
+    return await run(db.transaction(() => tryDb(async () => {
+      for (const f of lock.acquire) await run(db.execute(f))
       const out = await body(db)
       if (suspended !== undefined) {
-        const broken = await must(db.all(db.dialect.foreignKeySuspension().check))
+        const broken = await run(db.all(db.dialect.foreignKeySuspension().check))
         if (broken.length > 0) throw dbError('ForeignKeyViolation', `the migration breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
       }
       return out
@@ -323,12 +351,12 @@ const step = async (
     const next = pick(history)
     if (next === undefined) return undefined
     const { migration, direction } = next
-    const run = direction === 'up' ? migration.up : migration.down
-    if (run === undefined) throw dbError('QueryError', `migration ${migration.name} has no down()`)
+    const step = direction === 'up' ? migration.up : migration.down
+    if (step === undefined) throw dbError('QueryError', `migration ${migration.name} has no down()`)
     options.onEvent?.({ kind: 'start', name: migration.name, direction })
     const rec = recording(tx)
     const started = Date.now()
-    const result = await attempt(() => must(run(rec.db)))()
+    const result = await tryDb(() => run(step(rec.db)))()
     const ms = Date.now() - started
     if (E.isLeft(result)) {
       const statements = [...rec.statements]
@@ -337,13 +365,13 @@ const step = async (
         // Nothing rolls back: keep what ran in the history, so status can say exactly.
         const row = historyValues(migration.name, 'failed', direction, ms, statements, result.left.message.split('\n')[0])
         const exists = history.some((h) => h.name === migration.name)
-        await must(tx.execute(exists ? pipe(update(table), set(row), where({ name: migration.name })) : pipe(insertInto(table), values(row))))
+        await run(tx.execute(exists ? pipe(update(table), set(row), where({ name: migration.name })) : pipe(insertInto(table), values(row))))
       }
       throw migrationError(migration.name, direction, result.left, statements, transactional)
     }
     const statements = [...rec.statements]
-    if (direction === 'up') await must(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
-    else await must(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
+    if (direction === 'up') await run(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
+    else await run(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
     options.onEvent?.({ kind: 'done', name: migration.name, direction, ms, statements })
     return migration.name
   })
@@ -365,7 +393,7 @@ const checkNames = (migrations: readonly Migration[]): void => {
  * const report = await run(migrateUp(db, migrations, { onEvent: (e) => console.log(e.kind) }))
  */
 export const migrateUp = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
-  attempt(async () => {
+  tryDb(async () => {
     checkNames(migrations)
     const table = options.table ?? DEFAULT_TABLE
     const sorted = [...migrations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -388,7 +416,7 @@ export const migrateUp = (db: Backend, migrations: readonly Migration[], options
  * @example await run(migrateDown(db, migrations, { steps: 2 }))
  */
 export const migrateDown = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly steps?: number; readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
-  attempt(async () => {
+  tryDb(async () => {
     checkNames(migrations)
     const table = options.table ?? DEFAULT_TABLE
     const byName = new Map(migrations.map((m) => [m.name, m]))
@@ -416,10 +444,10 @@ export const migrateDown = (db: Backend, migrations: readonly Migration[], optio
  * for (const m of await run(migrationStatus(db, migrations))) console.log(m.state, m.name)
  */
 export const migrationStatus = (db: Backend, migrations: readonly Migration[], options: MigrateOptions = {}): TaskEither<DbError, readonly MigrationState[]> =>
-  attempt(async () => {
+  tryDb(async () => {
     const table = options.table ?? DEFAULT_TABLE
     // Reading the status changes nothing: no history table means nothing applied yet.
-    const tables = await must(db.dialect.introspectTableNames((f) => db.all(f)))
+    const tables = await run(db.dialect.introspectTableNames((f) => db.all(f)))
     const history = new Map((tables.includes(table) ? await readHistory(db, table) : []).map((h) => [h.name, h]))
     const names = [...new Set([...migrations.map((m) => m.name), ...history.keys()])].sort()
     const known = new Set(migrations.map((m) => m.name))
@@ -438,13 +466,13 @@ export const migrationStatus = (db: Backend, migrations: readonly Migration[], o
  * @example await run(repairMigrations(db))
  */
 export const repairMigrations = (db: Backend, options: MigrateOptions = {}): TaskEither<DbError, readonly string[]> =>
-  attempt(async () => {
+  tryDb(async () => {
     const table = options.table ?? DEFAULT_TABLE
     return locked(db, options, async (tx) => {
       await ensureHistory(tx, table)
       const failed = (await readHistory(tx, table)).filter((h) => h.status === 'failed')
       for (const f of failed) {
-        await must(tx.execute(f.direction === 'up'
+        await run(tx.execute(f.direction === 'up'
           ? pipe(deleteFrom(table), where({ name: f.name }))
           : pipe(update(table), set({ status: 'applied', direction: 'up', error: null }), where({ name: f.name }))))
       }

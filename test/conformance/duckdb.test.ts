@@ -1,6 +1,6 @@
-import { connect } from '../../src/compose.js'
+import { connect } from 'recordkit'
+import { type ColumnTypes, conformance, exec, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
 import { duckdb, duckdbNodeApi } from '../../src/contrib/duckdb/index.js'
-import { type ColumnTypes, conformance, exec, loadChinook, ok, type ConformanceTarget } from '../../src/testing/index.js'
 
 /** DuckDB has no SERIAL or identity column: generated keys come from a sequence. */
 const duckdbTypes: ColumnTypes = {

@@ -1,8 +1,8 @@
 import { describe } from 'vitest'
-import { connect } from '../../src/compose.js'
-import { mysql } from '../../src/dialects/mysql.js'
-import { mysql2 } from '../../src/drivers/mysql2.js'
-import { conformance, ok, type ConformanceTarget } from '../../src/testing/index.js'
+import { connect } from 'recordkit'
+import { mysql } from 'recordkit/dialects/mysql'
+import { mysql2 } from 'recordkit/drivers/mysql2'
+import { conformance, ok, type ConformanceTarget } from 'recordkit/testing'
 import { MYSQL_CHINOOK_URL } from '../support/chinook.js'
 import { MYSQL_URL, serverAvailable } from '../support/servers.js'
 

@@ -1,8 +1,8 @@
 import { PGlite } from '@electric-sql/pglite'
-import { connect } from '../../src/compose.js'
+import { connect } from 'recordkit'
+import { postgres } from 'recordkit/dialects/postgres'
+import { conformance, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
 import { pglite } from '../../src/contrib/pglite/driver.js'
-import { postgres } from '../../src/dialects/postgres.js'
-import { conformance, loadChinook, ok, type ConformanceTarget } from '../../src/testing/index.js'
 
 // Starting PGlite runs initdb (seconds); every group after the first starts from a dump of it.
 let template: Promise<File | Blob> | undefined

@@ -1,8 +1,8 @@
 import { describe } from 'vitest'
-import { connect } from '../../src/compose.js'
-import { postgres } from '../../src/dialects/postgres.js'
-import { postgresJs } from '../../src/drivers/postgres.js'
-import { conformance, ok, type ConformanceTarget } from '../../src/testing/index.js'
+import { connect } from 'recordkit'
+import { postgres } from 'recordkit/dialects/postgres'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { conformance, ok, type ConformanceTarget } from 'recordkit/testing'
 import { PG_CHINOOK_URL } from '../support/chinook.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
 

@@ -1,7 +1,7 @@
-import { compose } from '../../src/compose.js'
-import { sqlite } from '../../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../../src/drivers/better-sqlite3.js'
-import { conformance, loadChinook, ok, type ConformanceTarget } from '../../src/testing/index.js'
+import { compose } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { conformance, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
 
 const target: ConformanceTarget = {
   name: 'sqlite (memory)',

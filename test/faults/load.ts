@@ -4,9 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, expect } from 'vitest'
-import type { Backend } from '../../src/compose.js'
-import { isDbError } from '../../src/errors.js'
-import { type Fragment, sql } from '../../src/sql.js'
+import { type Backend, isDbError, type Fragment, sql } from 'recordkit'
 import type { Throwaway } from '../support/throwaway.js'
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -9,11 +9,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { type Backend, connect } from '../../src/compose.js'
-import { mariadb } from '../../src/dialects/mysql.js'
-import { mysql2, type Mysql2Options } from '../../src/drivers/mysql2.js'
-import { run } from '../../src/promise.js'
-import { sql } from '../../src/sql.js'
+import { type Backend, connect, sql } from 'recordkit'
+import { mariadb } from 'recordkit/dialects/mysql'
+import { mysql2, type Mysql2Options } from 'recordkit/drivers/mysql2'
+import { run } from 'recordkit/promise'
 import { throwawayMariadb, throwawayAvailable } from '../support/throwaway.js'
 import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep, useServer } from './load.js'
 

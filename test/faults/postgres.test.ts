@@ -9,11 +9,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { type Backend, connect } from '../../src/compose.js'
-import { postgres } from '../../src/dialects/postgres.js'
-import { postgresJs, type PostgresJsOptions } from '../../src/drivers/postgres.js'
-import { run } from '../../src/promise.js'
-import { sql } from '../../src/sql.js'
+import { type Backend, connect, sql } from 'recordkit'
+import { postgres } from 'recordkit/dialects/postgres'
+import { postgresJs, type PostgresJsOptions } from 'recordkit/drivers/postgres'
+import { run } from 'recordkit/promise'
 import { throwawayAvailable, throwawayPostgres } from '../support/throwaway.js'
 import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep, useServer } from './load.js'
 

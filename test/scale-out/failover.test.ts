@@ -6,8 +6,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, run, sql, type Backend, type DbErrorTag } from 'recordkit'
-import { postgres } from '../../src/dialects/postgres.js'
-import { postgresJs } from '../../src/drivers/postgres.js'
+import { postgres } from 'recordkit/dialects/postgres'
+import { postgresJs } from 'recordkit/drivers/postgres'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
 
 const PRIMARY_PORT = 56440

@@ -6,8 +6,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, run, sql, wrap, type Backend, type DbError, type DbErrorTag } from 'recordkit'
-import { mysql } from '../../src/dialects/mysql.js'
-import { galeraDriver, galeraRetry } from '../../src/scale-out/index.js'
+import { mysql } from 'recordkit/dialects/mysql'
+import { galeraDriver, galeraRetry } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startGalera, waitFor, type GaleraCluster } from '../support/cluster.js'
 
 const BASE_PORT = 34300

@@ -6,9 +6,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, run, sql, type Backend } from 'recordkit'
-import { postgres } from '../../src/dialects/postgres.js'
-import { postgresJs } from '../../src/drivers/postgres.js'
-import { pgbouncerDriver } from '../../src/scale-out/index.js'
+import { postgres } from 'recordkit/dialects/postgres'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { pgbouncerDriver } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgBouncer, type PgBouncer } from '../support/cluster.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
 

@@ -5,9 +5,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, run, sql, type Backend } from 'recordkit'
-import { postgres } from '../../src/dialects/postgres.js'
-import { postgresJs } from '../../src/drivers/postgres.js'
-import { postgresReplicaCheck, withReplicas, type ReplicatedBackend } from '../../src/scale-out/index.js'
+import { postgres } from 'recordkit/dialects/postgres'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { postgresReplicaCheck, withReplicas, type ReplicatedBackend } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
 
 const PRIMARY_PORT = 56401

@@ -8,9 +8,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { compose, run, sql, type Backend } from 'recordkit'
 import { from, insertInto, orderBy, select, values, where } from 'recordkit/query'
-import { sqlite } from '../../src/dialects/sqlite.js'
-import { betterSqlite3 } from '../../src/drivers/better-sqlite3.js'
-import { hashRoute, isReplicaRead, setsSessionState, shard, withReplicas } from '../../src/scale-out/index.js'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { hashRoute, isReplicaRead, setsSessionState, shard, withReplicas } from 'recordkit/scale-out'
 
 const memory = async (): Promise<Backend> => {
   const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)

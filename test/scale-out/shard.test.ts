@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, run, sql, type Backend } from 'recordkit'
 import { count, from, insertInto, limit, offset, orderBy, select, update, set, values, where } from 'recordkit/query'
 import { model } from 'recordkit/model'
-import { postgres } from '../../src/dialects/postgres.js'
-import { postgresJs } from '../../src/drivers/postgres.js'
-import { shard, type ShardedBackend } from '../../src/scale-out/index.js'
+import { postgres } from 'recordkit/dialects/postgres'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { shard, type ShardedBackend } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, type PgCluster } from '../support/cluster.js'
 
 const PORT = 56430

@@ -7,14 +7,13 @@
  * tables unless they are all there with every row (a load cut short is dropped and redone).
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { type Backend, connect } from '../../src/compose.js'
-import { mysql } from '../../src/dialects/mysql.js'
-import { postgres } from '../../src/dialects/postgres.js'
-import { mysql2 } from '../../src/drivers/mysql2.js'
-import { postgresJs } from '../../src/drivers/postgres.js'
-import { run } from '../../src/promise.js'
-import { sql } from '../../src/sql.js'
-import { chinookTables, dropChinook, loadChinook } from '../../src/testing/chinook.js'
+import { type Backend, connect, sql } from 'recordkit'
+import { mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { mysql2 } from 'recordkit/drivers/mysql2'
+import { postgresJs } from 'recordkit/drivers/postgres'
+import { run } from 'recordkit/promise'
+import { chinookTables, dropChinook, loadChinook } from 'recordkit/testing'
 import { MYSQL_URL, PG_URL } from './servers.js'
 
 /** The name of the database Chinook lives in on each server. */

@@ -8,8 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Backend, Executable } from '../../src/compose.js'
-import type { DbError } from '../../src/errors.js'
+import type { Backend, Executable, DbError } from 'recordkit'
 
 /** Run statements one after the other, stopping at the first failure; optionally wait first. */
 export const steps = (db: Backend, statements: readonly Executable[], options?: { readonly pauseMs?: number }): TaskEither<DbError, void> => async () => {

@@ -19,7 +19,7 @@
  * - `forVersion`: DuckDB reports `v1.5.6`; the version kept is `1.5.6`.
  */
 // Only recordkit's published entry points (`recordkit/backend`, `recordkit/dialects/postgres`).
-import { extend, standardOpen, type TransactionOptions, unsupported, unsupportedError } from '../../backend.js'
+import { extend, extendLayer, standardOpen, type TransactionOptions, unsupported, unsupportedError, VERSION_GATES } from '../../backend.js'
 import { postgres, toPostgres, type PostgresDialect } from '../../dialects/postgres.js'
 
 const NO_SAVEPOINTS = 'DuckDB has no savepoints, so transactions cannot nest'
@@ -53,5 +53,5 @@ export const duckdb: PostgresDialect = extend<PostgresDialect>(postgres, (self) 
   releaseSavepoint: unsupported('duckdb', 'RELEASE SAVEPOINT', NO_SAVEPOINTS),
   rollbackToSavepoint: unsupported('duckdb', 'ROLLBACK TO SAVEPOINT', NO_SAVEPOINTS),
 
-  forVersion: (version) => extend(self, () => ({ version: version.trim().replace(/^v/, '') })),
+  forVersion: (version) => extendLayer(self, VERSION_GATES, () => ({ version: version.trim().replace(/^v/, '') })),
 }))

@@ -1,0 +1,105 @@
+/**
+ * Writing a manyToMany relation's join table from the models: `attach` links a row to target
+ * rows (one INSERT of join rows), `detach` unlinks them (one DELETE), so tagging an article or
+ * favoriting it needs no model of the join table.
+ */
+import { left, right } from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Expr } from '../ast.js'
+import type { Backend } from '../compose.js'
+import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
+import { and, col, deleteFrom, eq, insertInto, or, val, values, where } from '../query.js'
+import { encodeField, type ModelCore } from './core.js'
+import type { Field } from './decode.js'
+import { fieldList, keyFields, sameWidth, type ManyToMany } from './relations.js'
+
+interface Link {
+  readonly rel: ManyToMany
+  readonly from: readonly string[]
+  readonly to: readonly string[]
+  /** The join-table values of the source row, by `from` column. */
+  readonly source: readonly unknown[]
+  /** The join-table values of each target, by `to` column. */
+  readonly targets: readonly (readonly unknown[])[]
+}
+
+/** Encoded key values of a row over some fields, or the issues of the fields it lacks. */
+const keyValues = (fields: readonly Field[], row: Readonly<Record<string, unknown>>, at: string): unknown[] | FieldIssue[] => {
+  const issues: FieldIssue[] = []
+  const out = fields.map((f) => {
+    const v = row[f.name]
+    if (v === null || v === undefined) issues.push({ path: at === '' ? f.name : `${at}.${f.name}`, rule: 'required', value: v, message: `${f.name} is required to link rows` })
+    return encodeField(f, v)
+  })
+  return issues.length > 0 ? issues : out
+}
+
+const isIssues = (u: unknown[] | FieldIssue[]): u is FieldIssue[] => u.length > 0 && typeof u[0] === 'object' && u[0] !== null && 'rule' in (u[0] as object)
+
+/** The relation, its join-table columns and the key values of both sides; throws a DbError. */
+const linkOf = (core: ModelCore, name: string, row: Readonly<Record<string, unknown>>, targets: readonly Readonly<Record<string, unknown>>[]): Link => {
+  const rel = core.relations[name]
+  if (rel === undefined) throw dbError('QueryError', `${core.table} has no relation "${name}"`)
+  if (rel.kind !== 'manyToMany') throw dbError('QueryError', `${core.table}.${name} is a ${rel.kind} relation: attach and detach write manyToMany join tables`)
+  const target = core.graph?.models[rel.target]
+  if (target === undefined) throw dbError('QueryError', `${core.table}.${name}: relations are written once the models are related: relate({ ... })`)
+  const sk = keyFields(core, rel.sourceKey, 'source key')
+  const tk = keyFields(target, rel.targetKey, 'target key')
+  const from = fieldList(rel.from)
+  const to = fieldList(rel.to)
+  sameWidth(core, name, from, sk, `${rel.through} (from)`)
+  sameWidth(core, name, to, tk, `${rel.through} (to)`)
+  const source = keyValues(sk, row, '')
+  const issues: FieldIssue[] = isIssues(source) ? [...source] : []
+  const keys = targets.map((t, i) => {
+    const k = keyValues(tk, t, `targets.${i}`)
+    if (isIssues(k)) issues.push(...k)
+    return k
+  })
+  if (issues.length > 0) {
+    throw dbError('ValidationError', `${core.table}.${name}: ${issues.map((i) => `${i.path}: ${i.rule}`).join(', ')}`, { issues })
+  }
+  return { rel, from, to, source, targets: keys }
+}
+
+const attempt = <A>(body: () => Promise<A>): TaskEither<DbError, A> => async () => {
+  try {
+    return right(await body())
+  } catch (e) {
+    return left(isDbError(e) ? e : toDbError(e))
+  }
+}
+
+/**
+ * Link `row` to `targets` (target rows, or objects holding the target's key) through the
+ * manyToMany relation `name`: one INSERT of join rows. Returns how many were inserted; a link
+ * that exists already is a UniqueViolation when the join table has a key over both columns.
+ *
+ * @example attachRows(db, Article.core, article, 'tags', [dragons, training])
+ */
+export const attachRows = (db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[]): TaskEither<DbError, number> =>
+  attempt(async () => {
+    const l = linkOf(core, name, row, targets)
+    if (l.targets.length === 0) return 0
+    const rows = l.targets.map((t) => Object.fromEntries([...l.from.map((c, i) => [c, l.source[i]]), ...l.to.map((c, i) => [c, t[i]])]))
+    const r = await db.execute(values(rows)(insertInto(l.rel.through)))()
+    if (r._tag === 'Left') throw r.left
+    return r.right.rowsAffected
+  })
+
+/**
+ * Unlink `row` from `targets` through the manyToMany relation `name`, or from every target when
+ * `targets` is omitted: one DELETE of join rows. Returns how many were deleted.
+ *
+ * @example detachRows(db, Article.core, article, 'tags', [dragons])
+ */
+export const detachRows = (db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets?: readonly Readonly<Record<string, unknown>>[]): TaskEither<DbError, number> =>
+  attempt(async () => {
+    const l = linkOf(core, name, row, targets ?? [])
+    if (targets !== undefined && targets.length === 0) return 0
+    const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
+    const which = targets === undefined ? [] : [or(...l.targets.map((t) => and(...l.to.map((c, i) => eq(col(c), val(t[i]))))))]
+    const r = await db.execute(where(and(...own, ...which))(deleteFrom(l.rel.through)))()
+    if (r._tag === 'Left') throw r.left
+    return r.right.rowsAffected
+  })

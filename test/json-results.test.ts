@@ -27,6 +27,17 @@ const engines = [
   { name: 'mariadb', available: mariadbAvailable, open: () => run(connect(mysql2({ url: MYSQL_URL, max: 2 }), mysql)), jsonType: 'JSON' },
 ] as const
 
+describe('cast(x, json) SQL per dialect', () => {
+  it('is CAST AS JSONB on PostgreSQL, json() on SQLite, JSON_EXTRACT(x, \'$\') on MySQL and MariaDB', () => {
+    const q = pipe(from('t'), select(as(cast('doc', 'json'), 'd')))
+    const text = (d: typeof sqlite) => { const c = d.compile(q); return E.isRight(c) ? c.right.sql : c.left.message }
+    expect(text(postgres)).toBe('SELECT CAST("doc" AS JSONB) AS "d" FROM "t"')
+    expect(text(sqlite)).toBe('SELECT json("doc") AS "d" FROM "t"')
+    expect(text(mysql)).toBe("SELECT JSON_EXTRACT(`doc`, '$') AS `d` FROM `t`")
+    expect(text(mysql.forVersion('10.11.6-MariaDB'))).toBe("SELECT JSON_EXTRACT(`doc`, '$') AS `d` FROM `t`")
+  })
+})
+
 for (const engine of engines) {
   describe.skipIf(!engine.available)(`JSON results on ${engine.name}`, () => {
     let db: Backend

@@ -8,7 +8,8 @@
  * - `standardOpen`: the standard dialect's functions bound to your record, to get the standard
  *   behaviour back under an override of a base dialect;
  * - error helpers: `dbError`, `isDbError`, `withStatement` (attach the statement to an error),
- *   `sqlstateTag` (a SQLSTATE code's DbError tag), `unsupported` / `unsupportedError`.
+ *   `sqlstateTag` (a SQLSTATE code's DbError tag), `unsupported` / `unsupportedError`;
+ * - catalog reads for a dialect's introspection: `catalogRead`, `rowsOf`, `CatalogRead`.
  *
  * @example
  * import { connectionLock, fix, sqlstateTag, withStatement, type Driver } from 'recordkit/backend'
@@ -23,3 +24,5 @@ export { supports, unsupported, VERSION_GATES, versionAtLeast, type Dialect, typ
 export type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
 export { extend, extendLayer, fix, hasLayer, layerDepth, openOf, type Open } from './record.js'
 export type { Compiled } from './sql.js'
+export { read as catalogRead, rowsOf } from './dialects/ddl/standard.js'
+export type { CatalogRead, RunQuery } from './schema/ddl-dialect.js'

@@ -12,7 +12,7 @@ import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { run } from 'recordkit/promise'
 import { insertInto, values } from 'recordkit/query'
-import { alter, apply, introspectTable } from 'recordkit/schema'
+import { alter, apply, introspectTable, runCatalog } from 'recordkit/schema'
 import * as d from 'recordkit/schema'
 
 let db: Backend
@@ -51,7 +51,7 @@ afterEach(async () => {
 describe('SQLite table rebuild', () => {
   it('changes a column type and nullability, keeping rows, indexes, triggers, views and the counter', async () => {
     const change = pipe(d.alterTable('sch_al_users'), d.alterColumn('age', 'integer', { notNull: true, default: 0 }))
-    const plan = await run(sqlite.planAlter((f) => db.all(f), change))
+    const plan = await run(runCatalog((f) => db.all(f), () => sqlite.planAlter(change)))
     expect(plan.before.map((f) => db.compile(f))).toEqual([E.right({ sql: 'PRAGMA foreign_keys = OFF', params: [] })])
     expect(plan.statements.map((f) => E.isRight(db.compile(f)) && (db.compile(f) as E.Right<{ sql: string }>).right.sql)).toEqual([
       'DROP VIEW "sch_al_adults"',
@@ -154,7 +154,7 @@ describe('SQLite table rebuild', () => {
 
   it('uses the native ALTER TABLE when it can', async () => {
     const change = pipe(d.alterTable('sch_al_users'), d.addColumn('nick', 'text'), d.renameColumn('nick', 'handle'), d.renameTable('sch_al_people'))
-    const plan = await run(sqlite.planAlter((f) => db.all(f), change))
+    const plan = await run(runCatalog((f) => db.all(f), () => sqlite.planAlter(change)))
     expect(plan.before).toEqual([])
     expect(plan.statements.map((f) => (db.compile(f) as E.Right<{ sql: string }>).right.sql)).toEqual([
       'ALTER TABLE "sch_al_users" ADD COLUMN "nick" TEXT',

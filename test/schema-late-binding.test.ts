@@ -126,7 +126,7 @@ describe('late binding: every DDL field is overridable', () => {
     }))
     const db = compose(betterSqlite3({ filename: ':memory:' }), custom)
     await run(apply(db, pipe(d.createTable('sch_lb'), d.column('id', 'integer', { primaryKey: true }), d.column('name', 'text'))))
-    const rebuild = await run(db.dialect.planAlter((f) => db.all(f), pipe(d.alterTable('sch_lb'), d.alterColumn('name', 'text', { notNull: true, default: '' }))))
+    const rebuild = await run(d.runCatalog((f) => db.all(f), () => db.dialect.planAlter(pipe(d.alterTable('sch_lb'), d.alterColumn('name', 'text', { notNull: true, default: '' })))))
     expect(E.isRight(db.compile(rebuild.statements[0])) && (db.compile(rebuild.statements[0]) as E.Right<{ sql: string }>).right.sql).toBe(
       `CREATE TABLE "rk_new_sch_lb" ("id" INTEGER NOT NULL PRIMARY KEY, "name" CLOB NOT NULL DEFAULT '')`,
     )

@@ -11,7 +11,7 @@ import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '..
 import { and, col, deleteFrom, eq, insertInto, or, val, values, where } from '../query.js'
 import { encodeField, type ModelCore } from './core.js'
 import type { Field } from './decode.js'
-import { fieldList, keyFields, sameWidth, type ManyToMany } from './relations.js'
+import { manyToManyKeys, type ManyToMany } from './relations.js'
 
 interface Link {
   readonly rel: ManyToMany
@@ -43,12 +43,7 @@ const linkOf = (core: ModelCore, name: string, row: Readonly<Record<string, unkn
   if (rel.kind !== 'manyToMany') throw dbError('QueryError', `${core.table}.${name} is a ${rel.kind} relation: attach and detach write manyToMany join tables`)
   const target = core.graph?.models[rel.target]
   if (target === undefined) throw dbError('QueryError', `${core.table}.${name}: relations are written once the models are related: relate({ ... })`)
-  const sk = keyFields(core, rel.sourceKey, 'source key')
-  const tk = keyFields(target, rel.targetKey, 'target key')
-  const from = fieldList(rel.from)
-  const to = fieldList(rel.to)
-  sameWidth(core, name, from, sk, `${rel.through} (from)`)
-  sameWidth(core, name, to, tk, `${rel.through} (to)`)
+  const { sk, tk, from, to } = manyToManyKeys(core, target, name, rel)
   const source = keyValues(sk, row, '')
   const issues: FieldIssue[] = isIssues(source) ? [...source] : []
   const keys = targets.map((t, i) => {

@@ -230,6 +230,22 @@ export const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], 
 }
 
 /**
+ * The four key lists of a manyToMany relation (source and target keys, the join table's columns
+ * for each), checked to be of the same width.
+ */
+export const manyToManyKeys = (core: ModelCore, target: ModelCore, name: string, rel: ManyToMany): {
+  readonly sk: readonly Field[]; readonly tk: readonly Field[]; readonly from: readonly string[]; readonly to: readonly string[]
+} => {
+  const sk = keyFields(core, rel.sourceKey, 'source key')
+  const tk = keyFields(target, rel.targetKey, 'target key')
+  const from = fieldList(rel.from)
+  const to = fieldList(rel.to)
+  sameWidth(core, name, from, sk, `${rel.through} (from)`)
+  sameWidth(core, name, to, tk, `${rel.through} (to)`)
+  return { sk, tk, from, to }
+}
+
+/**
  * A row's key over some fields as a Map key (one value as `keyOf` gives it, several joined),
  * or undefined when a part is null: such a row has no related row.
  */

@@ -16,7 +16,7 @@ import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, scopedCore, type ModelCore } from './core.js'
 import { show } from './decode.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
-import { fieldList, keyFields, sameWidth } from './relations.js'
+import { keyFields, manyToManyKeys, sameWidth } from './relations.js'
 
 /** A relation filter's modifier: receives the related model's query and the related model. */
 export type SubModifier = (q: ModelQuery<any, any, any>, model: any) => ModelQuery<any, any, any>
@@ -77,12 +77,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     sameWidth(outer, name, fk, tk, 'the foreign key')
     correlation = allOf(tk.map((f, i) => eq(inner.column(f.name), outer.column(fk[i].name))))!
   } else if (rel.kind === 'manyToMany') {
-    const sk = keyFields(outer, rel.sourceKey, 'source key')
-    const tk = keyFields(target, rel.targetKey, 'target key')
-    const fromCols = fieldList(rel.from)
-    const toCols = fieldList(rel.to)
-    sameWidth(outer, name, fromCols, sk, `${rel.through} (from)`)
-    sameWidth(outer, name, toCols, tk, `${rel.through} (to)`)
+    const { sk, tk, from: fromCols, to: toCols } = manyToManyKeys(outer, target, name, rel)
     const through = `rk_through_${depth}`
     if (innerEnclosing.includes(through)) throw fail(`${outer.table}.${name}: relation subqueries nest too deep`)
     node = { ...node, joins: [{ type: 'inner', table: { ...table(rel.through), alias: through }, on: allOf(toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }

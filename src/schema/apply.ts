@@ -11,6 +11,7 @@ import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, toDbError, tryDb } from '../errors.js'
 import { run } from '../promise.js'
+import { runCatalog } from './catalog.js'
 import { insertInto, values } from '../query.js'
 import { type Fragment, sql } from '../sql.js'
 import { type AlterTableNode, type DdlNode, type ForeignKeyDef, type SchemaDef, type TableDef, typeParts } from './ddl.js'
@@ -18,7 +19,7 @@ import type { RunQuery } from './ddl-dialect.js'
 
 /**
  * The backend's `all`, as introspection and planning take it.
- * @example await run(db.dialect.introspectTable(runQuery(db), 'users'))
+ * @example await run(runCatalog(runQuery(db), () => db.dialect.introspectTable('users')))
  */
 export const runQuery = (db: Backend): RunQuery => (f) => db.all(f)
 
@@ -80,7 +81,7 @@ export const alter = (db: Backend, node: AlterTableNode): TaskEither<DbError, vo
   try {
     await run(db.transaction(() => tryDb(async () => {
       for (const segment of db.dialect.alterSegments(node)) {
-        const plan = await run(db.dialect.planAlter(runQuery(db), segment))
+        const plan = await run(runCatalog(runQuery(db), () => db.dialect.planAlter(segment)))
         if (plan.before.length > 0) {
           throw dbError('TransactionError', `${db.dialect.name} cannot rebuild table ${segment.table} inside a transaction while foreign keys are enforced: run it outside a transaction (or in a migration, which turns them off first)`)
         }

@@ -3,8 +3,9 @@
  * schema back (introspection) and guarding schema changes is its own field, reached through
  * `self` like every other dialect field, so `extend` can replace one step.
  *
- * Introspection fields do no I/O of their own: they are given a `RunQuery` (the backend's
- * `all`) and return a TaskEither that runs through it.
+ * The record is pure. Reading the catalog (introspection, planning an ALTER that depends on the
+ * table as it is) is described as a `CatalogRead`: a generator that yields the statements it
+ * needs and is given their rows. `runCatalog` (schema/catalog.ts) runs one on a backend.
  */
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Row } from '../driver.js'
@@ -16,8 +17,14 @@ import type {
   SchemaDef, TableDef, ViewDef,
 } from './ddl.js'
 
-/** Runs one query and returns its rows: what introspection is given to read the catalog. */
+/** Runs one query and returns its rows: what a catalog read is run with. */
 export type RunQuery = (query: Fragment) => TaskEither<DbError, readonly Row[]>
+
+/**
+ * Reading the catalog as data: a generator that yields each statement it needs and receives that
+ * statement's rows, returning `A`. It does nothing until run (`runCatalog`), and runs once.
+ */
+export type CatalogRead<A> = Generator<Fragment, A, readonly Row[]>
 
 /** Which tables and views `introspect` reads. */
 export interface IntrospectOptions {
@@ -154,7 +161,7 @@ export interface DdlDialect {
    */
   readonly alterSegments: (node: AlterTableNode) => readonly AlterTableNode[]
   /** How to run an ALTER TABLE (SQLite plans a table rebuild where its ALTER cannot). */
-  readonly planAlter: (run: RunQuery, node: AlterTableNode) => TaskEither<DbError, AlterPlan>
+  readonly planAlter: (node: AlterTableNode) => CatalogRead<AlterPlan>
   /**
    * The statements that rebuild a table into a new definition (SQLite's documented procedure:
    * create the new table, copy, drop, rename, recreate indexes, triggers and views).
@@ -174,17 +181,17 @@ export interface DdlDialect {
   /** The SQL that names the current schema or database in catalog queries. */
   readonly currentSchema: string
   /** The whole schema: tables in dependency order, then views. */
-  readonly introspectSchema: (run: RunQuery, options?: IntrospectOptions) => TaskEither<DbError, SchemaDef>
+  readonly introspectSchema: (options?: IntrospectOptions) => CatalogRead<SchemaDef>
   /** Names of the base tables of the current schema or database. */
-  readonly introspectTableNames: (run: RunQuery) => TaskEither<DbError, readonly string[]>
-  readonly introspectTable: (run: RunQuery, table: string) => TaskEither<DbError, TableDef>
-  readonly introspectColumns: (run: RunQuery, table: string) => TaskEither<DbError, readonly NativeColumn[]>
-  readonly introspectKeys: (run: RunQuery, table: string) => TaskEither<DbError, TableKeys>
-  readonly introspectChecks: (run: RunQuery, table: string) => TaskEither<DbError, readonly CheckDef[]>
-  readonly introspectForeignKeys: (run: RunQuery, table: string) => TaskEither<DbError, readonly ForeignKeyDef[]>
+  readonly introspectTableNames: () => CatalogRead<readonly string[]>
+  readonly introspectTable: (table: string) => CatalogRead<TableDef>
+  readonly introspectColumns: (table: string) => CatalogRead<readonly NativeColumn[]>
+  readonly introspectKeys: (table: string) => CatalogRead<TableKeys>
+  readonly introspectChecks: (table: string) => CatalogRead<readonly CheckDef[]>
+  readonly introspectForeignKeys: (table: string) => CatalogRead<readonly ForeignKeyDef[]>
   /** Indexes that do not back a primary key or unique constraint. */
-  readonly introspectIndexes: (run: RunQuery, table: string) => TaskEither<DbError, readonly IndexDef[]>
-  readonly introspectViews: (run: RunQuery) => TaskEither<DbError, readonly ViewDef[]>
+  readonly introspectIndexes: (table: string) => CatalogRead<readonly IndexDef[]>
+  readonly introspectViews: () => CatalogRead<readonly ViewDef[]>
   /** A catalog column to a portable column definition. */
   readonly portableColumn: (c: NativeColumn) => ColumnDef
   /** A catalog type to a portable type (or `native(...)`). */

@@ -11,6 +11,7 @@ export * from './ddl.js'
 export type * from './ddl-dialect.js'
 export { alter, apply, copyRows, createSchema, dropSchema, runQuery, statementsOf } from './apply.js'
 export { introspect, introspectTable } from './introspect.js'
+export { runCatalog } from './catalog.js'
 export { printModels, type PrintOptions } from './print-model.js'
 export { createTableFor, type CreateTableForOptions, type FieldColumn } from './from-codec.js'
 export {

@@ -8,6 +8,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
 import type { DbError } from '../errors.js'
 import { runQuery } from './apply.js'
+import { runCatalog } from './catalog.js'
 import type { SchemaDef, TableDef } from './ddl.js'
 import type { IntrospectOptions } from './ddl-dialect.js'
 
@@ -21,11 +22,11 @@ import type { IntrospectOptions } from './ddl-dialect.js'
  * schema.tables.map((t) => t.name)
  */
 export const introspect = (db: Backend, options?: IntrospectOptions): TaskEither<DbError, SchemaDef> =>
-  db.dialect.introspectSchema(runQuery(db), options)
+  runCatalog(runQuery(db), () => db.dialect.introspectSchema(options))
 
 /**
  * One table's definition, read from the database.
  * @example const users = await run(introspectTable(db, 'users'))
  */
 export const introspectTable = (db: Backend, table: string): TaskEither<DbError, TableDef> =>
-  db.dialect.introspectTable(runQuery(db), table)
+  runCatalog(runQuery(db), () => db.dialect.introspectTable(table))

@@ -29,6 +29,7 @@ import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, tryDb } from '../errors.js'
 import { run } from '../promise.js'
+import { runCatalog } from './catalog.js'
 import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
 import type { Fragment } from '../sql.js'
 import { column, createTable, type CreateTableNode } from './ddl.js'
@@ -447,7 +448,7 @@ export const migrationStatus = (db: Backend, migrations: readonly Migration[], o
   tryDb(async () => {
     const table = options.table ?? DEFAULT_TABLE
     // Reading the status changes nothing: no history table means nothing applied yet.
-    const tables = await run(db.dialect.introspectTableNames((f) => db.all(f)))
+    const tables = await run(runCatalog((f) => db.all(f), () => db.dialect.introspectTableNames()))
     const history = new Map((tables.includes(table) ? await readHistory(db, table) : []).map((h) => [h.name, h]))
     const names = [...new Set([...migrations.map((m) => m.name), ...history.keys()])].sort()
     const known = new Set(migrations.map((m) => m.name))

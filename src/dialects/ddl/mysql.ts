@@ -22,7 +22,7 @@ import { dbError } from '../../errors.js'
 import { fromParts as F, sql } from '../../sql.js'
 import { type CheckDef, type ColumnType, type ForeignKeyDef, type IndexDef, native, typeParts } from '../../schema/ddl.js'
 import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
-import { groupColumns, must, rowsOf, task } from './standard.js'
+import { groupColumns, read, rowsOf } from './standard.js'
 
 const BLOBS = new Set(['text', 'json', 'binary'])
 
@@ -117,8 +117,8 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
 
   currentSchema: 'DATABASE()',
 
-  introspectTable: (run, name) => task(async () => {
-    const t = await must(base.introspectTable(run, name))
+  introspectTable: (name) => read(function* () {
+    const t = yield* base.introspectTable(name)
     // MariaDB's JSON is LONGTEXT with CHECK (json_valid(col)): a json column, without the check.
     const json = new Set<string>()
     for (const c of t.checks) {
@@ -133,8 +133,8 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     }
   }),
 
-  introspectColumns: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, DATETIME_PRECISION AS dt_precision, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} ORDER BY ORDINAL_POSITION`)
+  introspectColumns: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, DATETIME_PRECISION AS dt_precision, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} ORDER BY ORDINAL_POSITION`)
     const mariadb = isMariaDb(self)
     return rows.map((r): NativeColumn => {
       const extra = String(r.extra ?? '').toLowerCase()
@@ -152,8 +152,8 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     })
   }),
 
-  introspectForeignKeys: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, r.UPDATE_RULE AS on_update, r.DELETE_RULE AS on_delete FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = ${table} AND k.REFERENCED_TABLE_NAME IS NOT NULL ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`)
+  introspectForeignKeys: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, r.UPDATE_RULE AS on_update, r.DELETE_RULE AS on_delete FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = ${table} AND k.REFERENCED_TABLE_NAME IS NOT NULL ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`)
     const columns = groupColumns(rows)
     const refs = groupColumns(rows, 'name', 'ref_column')
     const first = new Map(rows.map((r) => [String(r.name), r]))
@@ -169,9 +169,9 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     })
   }),
 
-  introspectIndexes: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT INDEX_NAME AS name, NON_UNIQUE AS non_unique, COLUMN_NAME AS column_name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME <> 'PRIMARY' ORDER BY INDEX_NAME, SEQ_IN_INDEX`)
-    const fks = await must(self.introspectForeignKeys(run, table))
+  introspectIndexes: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT INDEX_NAME AS name, NON_UNIQUE AS non_unique, COLUMN_NAME AS column_name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME <> 'PRIMARY' ORDER BY INDEX_NAME, SEQ_IN_INDEX`)
+    const fks = yield* self.introspectForeignKeys(table)
     const uniqueOf = new Map(rows.map((r) => [String(r.name), Number(r.non_unique) === 0]))
     const out: IndexDef[] = []
     for (const [name, columns] of groupColumns(rows)) {
@@ -185,16 +185,16 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     return out
   }),
 
-  introspectKeys: (run, table) => task(async () => {
-    const keys = await must(base.introspectKeys(run, table))
+  introspectKeys: (table) => read(function* () {
+    const keys = yield* base.introspectKeys(table)
     // Unique indexes with names of their own are indexes (introspectIndexes), not constraints.
     return { ...keys, uniques: keys.uniques.filter((u) => u.name === undefined) }
   }),
 
-  introspectViews: (run) => task(async () => {
-    const db = String((await rowsOf(run, sql`SELECT DATABASE() AS db`))[0]?.db ?? '')
+  introspectViews: () => read(function* () {
+    const db = String((yield* rowsOf(sql`SELECT DATABASE() AS db`))[0]?.db ?? '')
     const qualifier = new RegExp(`${escapeRe(self.quoteIdentifier(db))}\\.`, 'g')
-    const rows = await rowsOf(run, sql`SELECT TABLE_NAME AS name, VIEW_DEFINITION AS body FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME`)
+    const rows = yield* rowsOf(sql`SELECT TABLE_NAME AS name, VIEW_DEFINITION AS body FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME`)
     return rows.map((r) => ({ name: String(r.name), sql: String(r.body).replace(qualifier, '') }))
   }),
 
@@ -255,9 +255,9 @@ const ruleOf = (v: unknown): ForeignKeyDef['onDelete'] => {
 export const mariadbDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => ({
   columnType: (type, column) => (type === 'uuid' && versionAtLeast(self.version, '10.7') ? 'UUID' : base.columnType(type, column)),
 
-  introspectChecks: (run, table) => task(async () => {
+  introspectChecks: (table) => read(function* () {
     // MariaDB names CHECK constraints per table: join on the table too.
-    const rows = await rowsOf(run, sql`SELECT CONSTRAINT_NAME AS name, CHECK_CLAUSE AS expression FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${table} ORDER BY CONSTRAINT_NAME`)
+    const rows = yield* rowsOf(sql`SELECT CONSTRAINT_NAME AS name, CHECK_CLAUSE AS expression FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${table} ORDER BY CONSTRAINT_NAME`)
     return rows.map((r): CheckDef => {
       const expression = self.normalizeCheck(String(r.expression))
       const name = String(r.name)

@@ -20,7 +20,7 @@ import { fromParts as F, sql } from '../../sql.js'
 import { pgTimestamp } from '../../dates.js'
 import type { CheckDef, ForeignKeyDef, IndexDef, ReferentialAction } from '../../schema/ddl.js'
 import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
-import { groupColumns, joinParts, rowsOf, stripOuterParens, task } from './standard.js'
+import { groupColumns, joinParts, read, rowsOf, stripOuterParens } from './standard.js'
 
 const ACTIONS: Readonly<Record<string, ReferentialAction | undefined>> = { r: 'restrict', c: 'cascade', n: 'set null', d: 'set default' }
 
@@ -79,8 +79,8 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
 
   currentSchema: 'current_schema()',
 
-  introspectColumns: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT column_name AS name, data_type AS type, udt_name AS udt, character_maximum_length AS length, numeric_precision AS num_precision, numeric_scale AS num_scale, datetime_precision AS dt_precision, is_nullable AS nullable, column_default AS dflt, is_identity AS ident FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${table} ORDER BY ordinal_position`)
+  introspectColumns: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT column_name AS name, data_type AS type, udt_name AS udt, character_maximum_length AS length, numeric_precision AS num_precision, numeric_scale AS num_scale, datetime_precision AS dt_precision, is_nullable AS nullable, column_default AS dflt, is_identity AS ident FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${table} ORDER BY ordinal_position`)
     return rows.map((r): NativeColumn => {
       const dflt = r.dflt === null || r.dflt === undefined ? null : String(r.dflt)
       const serial = dflt !== null && /^nextval\(/i.test(dflt)
@@ -101,8 +101,8 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
     })
   }),
 
-  introspectChecks: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE c.contype = 'c' AND n.nspname = current_schema() AND t.relname = ${table} ORDER BY c.conname`)
+  introspectChecks: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE c.contype = 'c' AND n.nspname = current_schema() AND t.relname = ${table} ORDER BY c.conname`)
     return rows.map((r): CheckDef => {
       const expression = self.normalizeCheck(String(r.def).replace(/^CHECK\s*/i, '').replace(/\s+NOT VALID$/i, ''))
       const name = String(r.name)
@@ -110,8 +110,8 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
     })
   }),
 
-  introspectForeignKeys: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT c.conname AS name, c.confupdtype AS on_update, c.confdeltype AS on_delete, rt.relname AS ref_table, a.attname AS column_name, ra.attname AS ref_column FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class rt ON rt.oid = c.confrelid CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(col, refcol, ord) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refcol WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = ${table} ORDER BY c.conname, k.ord`)
+  introspectForeignKeys: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT c.conname AS name, c.confupdtype AS on_update, c.confdeltype AS on_delete, rt.relname AS ref_table, a.attname AS column_name, ra.attname AS ref_column FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class rt ON rt.oid = c.confrelid CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(col, refcol, ord) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refcol WHERE c.contype = 'f' AND n.nspname = current_schema() AND t.relname = ${table} ORDER BY c.conname, k.ord`)
     const columns = groupColumns(rows)
     const refs = groupColumns(rows, 'name', 'ref_column')
     const first = new Map(rows.map((r) => [String(r.name), r]))
@@ -127,8 +127,8 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
     })
   }),
 
-  introspectIndexes: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT i.relname AS name, ix.indisunique AS is_unique, pg_get_expr(ix.indpred, ix.indrelid) AS pred, a.attname AS column_name FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class i ON i.oid = ix.indexrelid CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum WHERE n.nspname = current_schema() AND t.relname = ${table} AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY i.relname, k.ord`)
+  introspectIndexes: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT i.relname AS name, ix.indisunique AS is_unique, pg_get_expr(ix.indpred, ix.indrelid) AS pred, a.attname AS column_name FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class i ON i.oid = ix.indexrelid CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum WHERE n.nspname = current_schema() AND t.relname = ${table} AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY i.relname, k.ord`)
     const first = new Map(rows.map((r) => [String(r.name), r]))
     return [...groupColumns(rows)].map(([name, columns]): IndexDef => {
       const r = first.get(name)!

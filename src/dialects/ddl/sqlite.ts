@@ -20,9 +20,9 @@ import { unsupported } from '../../dialect.js'
 import { dbError, unsupportedError } from '../../errors.js'
 import { fromParts as F, sql, type Fragment } from '../../sql.js'
 import { type AlterTableNode, applyAlter, type CheckDef, type ForeignKeyDef, type IndexDef, type KeyDef, type TableDef, type ViewDef } from '../../schema/ddl.js'
-import type { AlterPlan, DdlDialect, NativeColumn, TableKeys } from '../../schema/ddl-dialect.js'
+import type { AlterPlan, CatalogRead, DdlDialect, NativeColumn, TableKeys } from '../../schema/ddl-dialect.js'
 import { indexWhere, mentions, parseCreateTable, viewBody } from './sqlite-create-table.js'
-import { must, rowsOf, task } from './standard.js'
+import { read, rowsOf } from './standard.js'
 
 /** Changes SQLite's ALTER TABLE makes by itself (one per statement). */
 const NATIVE = new Set(['addColumn', 'dropColumn', 'renameColumn', 'renameTable'])
@@ -115,18 +115,18 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     return out
   },
 
-  planAlter: (run, node) => task(async (): Promise<AlterPlan> => {
-    const current = await must(self.introspectTable(run, node.table))
+  planAlter: (node) => read(function* (): CatalogRead<AlterPlan> {
+    const current = yield* self.introspectTable(node.table)
     const rebuild = node.actions.some((a) => !NATIVE.has(a.kind) || (a.kind === 'dropColumn' && dropNeedsRebuild(current, a.column)) ||
       (a.kind === 'addColumn' && a.column.autoIncrement === true))
     if (!rebuild) return { before: [], statements: self.alterTable(node), after: [] }
     const target = applyAlter(current, node)
-    const triggers = (await rowsOf(run, sql`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ${node.table} AND sql IS NOT NULL ORDER BY rowid`)).map((r) => String(r.sql))
-    const views = (await rowsOf(run, sql`SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid`))
+    const triggers = (yield* rowsOf(sql`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ${node.table} AND sql IS NOT NULL ORDER BY rowid`)).map((r) => String(r.sql))
+    const views = (yield* rowsOf(sql`SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid`))
       .filter((r) => mentions(String(r.sql), node.table))
       .map((r): ViewDef => ({ name: String(r.name), sql: String(r.sql) }))
     const fk = self.foreignKeySuspension()
-    const on = (await rowsOf(run, fk.read))[0]
+    const on = (yield* rowsOf(fk.read))[0]
     const enforced = on !== undefined && Number(Object.values(on)[0]) === 1
     return {
       before: enforced ? [fk.off] : [],
@@ -171,12 +171,13 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
 
   // ---- introspection
 
-  introspectTableNames: (run) => task(async () =>
-    (await rowsOf(run, sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)).map((r) => String(r.name))),
+  introspectTableNames: () => read(function* () {
+    return (yield* rowsOf(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)).map((r) => String(r.name))
+  }),
 
-  introspectColumns: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT name, type, "notnull" AS not_null, dflt_value, pk FROM pragma_table_info(${table}) ORDER BY cid`)
-    const parsed = parseCreateTable(await tableSql(run, table))
+  introspectColumns: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT name, type, "notnull" AS not_null, dflt_value, pk FROM pragma_table_info(${table}) ORDER BY cid`)
+    const parsed = parseCreateTable(yield* tableSql(table))
     return rows.map((r): NativeColumn => ({
       name: String(r.name),
       type: String(r.type).toLowerCase(),
@@ -186,14 +187,14 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     }))
   }),
 
-  introspectKeys: (run, table) => task(async (): Promise<TableKeys> => {
-    const parsed = parseCreateTable(await tableSql(run, table)).constraints
+  introspectKeys: (table) => read(function* (): CatalogRead<TableKeys> {
+    const parsed = parseCreateTable(yield* tableSql(table)).constraints
     const nameFor = (kind: 'primaryKey' | 'unique', columns: readonly string[]): string | undefined =>
       parsed.find((c) => c.kind === kind && sameColumns(c.columns, columns))?.name
-    const pkRows = (await rowsOf(run, sql`SELECT name, pk FROM pragma_table_info(${table}) WHERE pk > 0 ORDER BY pk`)).map((r) => String(r.name))
+    const pkRows = (yield* rowsOf(sql`SELECT name, pk FROM pragma_table_info(${table}) WHERE pk > 0 ORDER BY pk`)).map((r) => String(r.name))
     const uniques: KeyDef[] = []
-    for (const idx of await rowsOf(run, sql`SELECT name FROM pragma_index_list(${table}) WHERE origin = 'u' ORDER BY seq DESC`)) {
-      const columns = await indexColumns(run, String(idx.name))
+    for (const idx of yield* rowsOf(sql`SELECT name FROM pragma_index_list(${table}) WHERE origin = 'u' ORDER BY seq DESC`)) {
+      const columns = yield* indexColumns(String(idx.name))
       const name = nameFor('unique', columns)
       uniques.push(name === undefined ? { columns } : { name, columns })
     }
@@ -202,15 +203,16 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     return { primaryKey: pkName === undefined ? { columns: pkRows } : { name: pkName, columns: pkRows }, uniques }
   }),
 
-  introspectChecks: (run, table) => task(async () =>
-    parseCreateTable(await tableSql(run, table)).constraints.filter((c) => c.kind === 'check').map((c): CheckDef => {
+  introspectChecks: (table) => read(function* () {
+    return parseCreateTable(yield* tableSql(table)).constraints.filter((c) => c.kind === 'check').map((c): CheckDef => {
       const expression = self.normalizeCheck(c.expression ?? '')
       return c.name === undefined ? { expression } : { name: c.name, expression }
-    })),
+    })
+  }),
 
-  introspectForeignKeys: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT id, seq, "table" AS ref, "from" AS col, "to" AS ref_col, on_update, on_delete FROM pragma_foreign_key_list(${table}) ORDER BY id DESC, seq`)
-    const parsed = parseCreateTable(await tableSql(run, table)).constraints.filter((c) => c.kind === 'foreignKey')
+  introspectForeignKeys: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT id, seq, "table" AS ref, "from" AS col, "to" AS ref_col, on_update, on_delete FROM pragma_foreign_key_list(${table}) ORDER BY id DESC, seq`)
+    const parsed = parseCreateTable(yield* tableSql(table)).constraints.filter((c) => c.kind === 'foreignKey')
     const byId = new Map<number, typeof rows[number][]>()
     for (const r of rows) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r])
     const out: ForeignKeyDef[] = []
@@ -220,7 +222,7 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
       let refColumns = group.map((r) => (r.ref_col === null ? undefined : String(r.ref_col)))
       if (refColumns.some((c) => c === undefined)) {
         // `REFERENCES t` without columns means t's primary key.
-        refColumns = (await rowsOf(run, sql`SELECT name FROM pragma_table_info(${refTable}) WHERE pk > 0 ORDER BY pk`)).map((r) => String(r.name))
+        refColumns = (yield* rowsOf(sql`SELECT name FROM pragma_table_info(${refTable}) WHERE pk > 0 ORDER BY pk`)).map((r) => String(r.name))
       }
       const fk: { -readonly [K in keyof ForeignKeyDef]: ForeignKeyDef[K] } = { columns, references: { table: refTable, columns: refColumns as string[] } }
       const name = parsed.find((c) => sameColumns(c.columns, columns) && c.table?.toLowerCase() === refTable.toLowerCase())?.name
@@ -234,20 +236,21 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     return out
   }),
 
-  introspectIndexes: (run, table) => task(async () => {
+  introspectIndexes: (table) => read(function* () {
     const out: IndexDef[] = []
-    for (const idx of await rowsOf(run, sql`SELECT l.name AS name, l."unique" AS is_unique, m.sql AS sql FROM pragma_index_list(${table}) l JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name WHERE l.origin = 'c' ORDER BY l.name`)) {
+    for (const idx of yield* rowsOf(sql`SELECT l.name AS name, l."unique" AS is_unique, m.sql AS sql FROM pragma_index_list(${table}) l JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name WHERE l.origin = 'c' ORDER BY l.name`)) {
       const name = String(idx.name)
       const where = indexWhere(String(idx.sql))
-      const i: { -readonly [K in keyof IndexDef]: IndexDef[K] } = { name, columns: await indexColumns(run, name), unique: Number(idx.is_unique) === 1 }
+      const i: { -readonly [K in keyof IndexDef]: IndexDef[K] } = { name, columns: yield* indexColumns(name), unique: Number(idx.is_unique) === 1 }
       if (where !== undefined) i.where = where
       out.push(i)
     }
     return out
   }),
 
-  introspectViews: (run) => task(async () =>
-    (await rowsOf(run, sql`SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name`)).map((r): ViewDef => ({ name: String(r.name), sql: viewBody(String(r.sql)) }))),
+  introspectViews: () => read(function* () {
+    return (yield* rowsOf(sql`SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name`)).map((r): ViewDef => ({ name: String(r.name), sql: viewBody(String(r.sql)) }))
+  }),
 })
 
 const sameColumns = (a: readonly string[], b: readonly string[]): boolean =>
@@ -258,11 +261,12 @@ const action = (v: unknown): ForeignKeyDef['onDelete'] => {
   return a === 'cascade' || a === 'restrict' || a === 'set null' || a === 'set default' ? a : undefined
 }
 
-const tableSql = async (run: Parameters<DdlDialect['introspectTable']>[0], table: string): Promise<string> => {
-  const rows = await rowsOf(run, sql`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ${table}`)
+function* tableSql(table: string): CatalogRead<string> {
+  const rows = yield* rowsOf(sql`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ${table}`)
   if (rows.length === 0) throw dbError('NotFound', `no table named ${table}`, { table })
   return String(rows[0].sql)
 }
 
-const indexColumns = async (run: Parameters<DdlDialect['introspectTable']>[0], index: string): Promise<string[]> =>
-  (await rowsOf(run, sql`SELECT name FROM pragma_index_info(${index}) ORDER BY seqno`)).map((r) => String(r.name))
+function* indexColumns(index: string): CatalogRead<string[]> {
+  return (yield* rowsOf(sql`SELECT name FROM pragma_index_info(${index}) ORDER BY seqno`)).map((r) => String(r.name))
+}

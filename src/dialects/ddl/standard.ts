@@ -3,18 +3,16 @@
  * plus the shared parts of introspection (information_schema and the assembly of a table).
  * Engines override single fields with `extend`, exactly as a user would.
  */
-import * as E from 'fp-ts/lib/Either.js'
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Dialect } from '../../dialect.js'
 import { unsupported } from '../../dialect.js'
 import type { Row } from '../../driver.js'
-import { dbError, type DbError } from '../../errors.js'
+import { dbError } from '../../errors.js'
 import { fromParts as F, joinFragments, isFragment, sql, type Fragment, type Part } from '../../sql.js'
 import { jsonText } from '../../values.js'
 import {
   type AlterAction, type CheckDef, type ColumnDef, type ConstraintDef, type DdlNode, type KeyDef, native, type SchemaDef, type TableDef, type ViewDef, typeParts,
 } from '../../schema/ddl.js'
-import type { DdlDialect, NativeColumn, RunQuery, TableKeys } from '../../schema/ddl-dialect.js'
+import type { CatalogRead, DdlDialect, NativeColumn, TableKeys } from '../../schema/ddl-dialect.js'
 
 // ---------------------------------------------------------------- small helpers
 
@@ -23,30 +21,19 @@ const EMPTY = F([])
 const joinParts = joinFragments
 
 /**
- * A TaskEither from an async function that may throw a DbError (for dialect authors).
- * @example introspectViews: (run) => task(async () => (await rowsOf(run, sql`SELECT ...`)).map(toView))
+ * A catalog read from a generator function (for dialect authors): it yields each statement it
+ * needs and gets the statement's rows back, so the dialect describes the reading and stays free
+ * of I/O; `runCatalog` (recordkit/schema) runs it on a backend.
+ * @example introspectViews: () => read(function* () { return (yield* rowsOf(sql`SELECT ...`)).map(toView) })
  */
-export const task = <A>(f: () => Promise<A>): TaskEither<DbError, A> => () =>
-  f().then(E.right, (e: unknown) => E.left(e as DbError))
+export const read = <A>(g: () => CatalogRead<A>): CatalogRead<A> => g()
 
 /**
- * Run a query and return its rows, throwing its DbError (inside `task`).
- * @example const rows = await rowsOf(run, sql`SELECT name FROM sqlite_master`)
+ * The rows of one statement, inside a catalog read.
+ * @example const rows = yield* rowsOf(sql`SELECT name FROM sqlite_master`)
  */
-export const rowsOf = async (run: RunQuery, q: Fragment): Promise<readonly Row[]> => {
-  const r = await run(q)()
-  if (E.isLeft(r)) throw r.left
-  return r.right
-}
-
-/**
- * Await a TaskEither inside `task`, throwing its DbError.
- * @example const columns = await must(self.introspectColumns(run, table))
- */
-export const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
-  const r = await te()
-  if (E.isLeft(r)) throw r.left
-  return r.right
+export function* rowsOf(q: Fragment): CatalogRead<readonly Row[]> {
+  return yield q
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
@@ -358,7 +345,8 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
   renameTable: (_, to) => F([`RENAME TO ${self.quoteIdentifier(to)}`]),
 
   alterSegments: (node) => [node],
-  planAlter: (_, node) => task(async () => ({ before: [], statements: self.alterTable(node), after: [] })),
+  // eslint-disable-next-line require-yield -- reads nothing: the plan is the ALTER TABLE itself
+  planAlter: (node) => read(function* () { return { before: [], statements: self.alterTable(node), after: [] } }),
   rebuildTable: unsupported('standard', 'table rebuild'),
   foreignKeySuspension: unsupported('standard', 'suspending foreign keys'),
   resetAutoIncrement: () => [],
@@ -369,27 +357,27 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
 
   currentSchema: 'CURRENT_SCHEMA',
 
-  introspectSchema: (run, options) => task(async () => {
+  introspectSchema: (options) => read(function* () {
     const include = options?.include ?? DEFAULT_INCLUDE
-    const names = (await must(self.introspectTableNames(run))).filter(include)
+    const names = (yield* self.introspectTableNames()).filter(include)
     const tables: TableDef[] = []
-    for (const n of names) tables.push(await must(self.introspectTable(run, n)))
-    const views = (await must(self.introspectViews(run))).filter((v) => include(v.name))
+    for (const n of names) tables.push(yield* self.introspectTable(n))
+    const views = (yield* self.introspectViews()).filter((v) => include(v.name))
     return { tables: dependencyOrder(tables), views } satisfies SchemaDef
   }),
 
-  introspectTableNames: (run) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${sql.raw(self.currentSchema)} AND table_type = 'BASE TABLE' ORDER BY table_name`)
+  introspectTableNames: () => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${sql.raw(self.currentSchema)} AND table_type = 'BASE TABLE' ORDER BY table_name`)
     return rows.map((r) => String(r.name))
   }),
 
-  introspectTable: (run, name) => task(async () => {
-    const columns = await must(self.introspectColumns(run, name))
+  introspectTable: (name) => read(function* () {
+    const columns = yield* self.introspectColumns(name)
     if (columns.length === 0) throw dbError('NotFound', `no table named ${name}`, { table: name })
-    const keys = await must(self.introspectKeys(run, name))
-    const checks = await must(self.introspectChecks(run, name))
-    const foreignKeys = await must(self.introspectForeignKeys(run, name))
-    const indexes = await must(self.introspectIndexes(run, name))
+    const keys = yield* self.introspectKeys(name)
+    const checks = yield* self.introspectChecks(name)
+    const foreignKeys = yield* self.introspectForeignKeys(name)
+    const indexes = yield* self.introspectIndexes(name)
     const pkColumns = new Set(keys.primaryKey?.columns ?? [])
     const t: { -readonly [K in keyof TableDef]: TableDef[K] } = {
       name,
@@ -406,8 +394,8 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
     return t as TableDef
   }),
 
-  introspectColumns: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT column_name AS name, data_type AS type, character_maximum_length AS length, numeric_precision AS num_precision, numeric_scale AS num_scale, datetime_precision AS dt_precision, is_nullable AS nullable, column_default AS dflt, is_identity AS ident FROM information_schema.columns WHERE table_schema = ${sql.raw(self.currentSchema)} AND table_name = ${table} ORDER BY ordinal_position`)
+  introspectColumns: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT column_name AS name, data_type AS type, character_maximum_length AS length, numeric_precision AS num_precision, numeric_scale AS num_scale, datetime_precision AS dt_precision, is_nullable AS nullable, column_default AS dflt, is_identity AS ident FROM information_schema.columns WHERE table_schema = ${sql.raw(self.currentSchema)} AND table_name = ${table} ORDER BY ordinal_position`)
     return rows.map((r): NativeColumn => ({
       name: String(r.name),
       type: String(r.type).toLowerCase(),
@@ -421,8 +409,8 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
     }))
   }),
 
-  introspectKeys: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT tc.constraint_name AS name, tc.constraint_type AS type, kcu.column_name AS column_name FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu ON kcu.constraint_schema = tc.constraint_schema AND kcu.constraint_name = tc.constraint_name AND kcu.table_name = tc.table_name WHERE tc.table_schema = ${sql.raw(self.currentSchema)} AND tc.table_name = ${table} AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE') ORDER BY tc.constraint_name, kcu.ordinal_position`)
+  introspectKeys: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT tc.constraint_name AS name, tc.constraint_type AS type, kcu.column_name AS column_name FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu ON kcu.constraint_schema = tc.constraint_schema AND kcu.constraint_name = tc.constraint_name AND kcu.table_name = tc.table_name WHERE tc.table_schema = ${sql.raw(self.currentSchema)} AND tc.table_name = ${table} AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE') ORDER BY tc.constraint_name, kcu.ordinal_position`)
     const types = new Map(rows.map((r) => [String(r.name), String(r.type)]))
     let primaryKey: KeyDef | undefined
     const uniques: KeyDef[] = []
@@ -435,8 +423,8 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
     return (primaryKey === undefined ? { uniques } : { primaryKey, uniques }) satisfies TableKeys
   }),
 
-  introspectChecks: (run, table) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT tc.constraint_name AS name, cc.check_clause AS expression FROM information_schema.table_constraints tc JOIN information_schema.check_constraints cc ON cc.constraint_schema = tc.constraint_schema AND cc.constraint_name = tc.constraint_name WHERE tc.table_schema = ${sql.raw(self.currentSchema)} AND tc.table_name = ${table} AND tc.constraint_type = 'CHECK' ORDER BY tc.constraint_name`)
+  introspectChecks: (table) => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT tc.constraint_name AS name, cc.check_clause AS expression FROM information_schema.table_constraints tc JOIN information_schema.check_constraints cc ON cc.constraint_schema = tc.constraint_schema AND cc.constraint_name = tc.constraint_name WHERE tc.table_schema = ${sql.raw(self.currentSchema)} AND tc.table_name = ${table} AND tc.constraint_type = 'CHECK' ORDER BY tc.constraint_name`)
     return rows.map((r): CheckDef => {
       const expression = self.normalizeCheck(String(r.expression))
       const name = String(r.name)
@@ -447,8 +435,8 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
   introspectForeignKeys: unsupported('standard', 'reading foreign keys'),
   introspectIndexes: unsupported('standard', 'reading indexes'),
 
-  introspectViews: (run) => task(async () => {
-    const rows = await rowsOf(run, sql`SELECT table_name AS name, view_definition AS body FROM information_schema.views WHERE table_schema = ${sql.raw(self.currentSchema)} ORDER BY table_name`)
+  introspectViews: () => read(function* () {
+    const rows = yield* rowsOf(sql`SELECT table_name AS name, view_definition AS body FROM information_schema.views WHERE table_schema = ${sql.raw(self.currentSchema)} ORDER BY table_name`)
     return rows.map((r): ViewDef => ({ name: String(r.name), sql: String(r.body).trim().replace(/;$/, '') }))
   }),
 

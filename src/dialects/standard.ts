@@ -7,7 +7,7 @@
  */
 import { left, right } from 'fp-ts/lib/Either.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection, ValuesTable,
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, SelectNode, Selection, ValuesTable,
 } from '../ast.js'
 import { type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
@@ -15,6 +15,7 @@ import { fix } from '../record.js'
 import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fragment, type Part } from '../sql.js'
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
+import { builtIn, shapeCache } from './shape-cache.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
@@ -73,6 +74,7 @@ export const standardOpen = (self: Dialect): Dialect => {
   const tableOf = memo((name) => F([self.quoteIdentifier(name)]))
   /** A function argument: `t.*` goes through `rowArgument`. */
   const argument = (e: Expr): Fragment => (e.kind === 'star' && e.table !== undefined ? self.rowArgument(e.table) : self.expr(e))
+  const cached = shapeCache(self)
   return {
     ...standardDdl(self),
     name: 'standard',
@@ -557,6 +559,10 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     compile: (q) => {
       try {
+        if ((q as { kind?: unknown }).kind === 'select') {
+          const c = cached(q as SelectNode)
+          if (c !== undefined) return right(c)
+        }
         return right(render(self, self.statement(q)))
       } catch (e) {
         return left(toDbError(e))
@@ -779,4 +785,4 @@ export type { PortableType }
  * The standard dialect, closed and ready to use.
  * @example standard.quoteIdentifier('a"b') // "a""b"
  */
-export const standard: Dialect = fix(standardOpen)
+export const standard: Dialect = fix((self) => builtIn(standardOpen(self)))

@@ -73,6 +73,13 @@ describe.each(dialects)('%s: rebuilt statements', (_, d) => {
     expect(byColumn.sql).not.toBe(byValue.sql)
   })
 
+  it('a long IN list (a relation\'s keys) compiles with its own values each time', () => {
+    const keys = (from0: number) => Array.from({ length: 40 }, (_, i) => from0 + i)
+    const q = (ks: readonly number[]) => pipe(from('comments'), select('id'), where(isIn('post_id', ks)))
+    expect(compiled(d, q(keys(1))).params).toEqual(keys(1))
+    expect(compiled(d, q(keys(100))).params).toEqual(keys(100))
+  })
+
   it('a prepared query keeps its holes', () => {
     const p = compiled(d, pipe(from('users'), select('id'), where(eq('id', param('id')))))
     expect(p.holes).toEqual(['id'])

@@ -52,6 +52,9 @@ interface Entry {
 /** At most this many shapes per FROM node; then the oldest gives way. */
 const PER_KEY = 16
 
+/** The longest IN list a cached shape may have. */
+const MAX_LIST = 32
+
 /** A parameter hole that stands for the i-th WHERE value while the shape compiles. */
 const HOLE = '\0rk.shape.'
 
@@ -131,7 +134,8 @@ const withHoles = (e: Expr, n: { i: number }): Expr | undefined => {
       return parts && { ...e, expr: parts[0], low: parts[1], high: parts[2] }
     }
     case 'in': {
-      if (!Array.isArray(e.list)) return undefined
+      // Long lists (a relation's keys) seldom repeat their length: compiled afresh, not kept.
+      if (!Array.isArray(e.list) || e.list.length > MAX_LIST) return undefined
       const parts = all([e.expr, ...(e.list as readonly Expr[])])
       return parts && { ...e, expr: parts[0], list: parts.slice(1) }
     }

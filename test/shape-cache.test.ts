@@ -108,6 +108,28 @@ describe('a dialect changed with extend', () => {
   })
 })
 
+describe('IN lists of values', () => {
+  it('render one parameter per value, in order, on the built-in dialects', () => {
+    const keys = Array.from({ length: 50 }, (_, i) => i * 2)
+    const c = compiled(sqlite, pipe(from('posts'), select('id'), where(isIn('user_id', keys))))
+    expect(c.sql).toBe(`SELECT "id" FROM "posts" WHERE "user_id" IN (${keys.map(() => '?').join(', ')})`)
+    expect(c.params).toEqual(keys)
+    const mixed = compiled(sqlite, pipe(from('posts'), select('id'), where(notIn('user_id', [1, col('editor_id'), 3]))))
+    expect(mixed).toEqual({ sql: 'SELECT "id" FROM "posts" WHERE "user_id" NOT IN (?, "editor_id", ?)', params: [1, 3] })
+  })
+
+  it('go through an override of expr for each value', () => {
+    // Small integers written into the text (an override a user might write for the planner).
+    const inlined = extend(sqlite, (_, base) => ({
+      expr: (e) => (e.kind === 'value' && typeof e.value === 'number' && Number.isSafeInteger(e.value) ? fromParts([String(e.value)]) : base.expr(e)),
+    }))
+    const keys = Array.from({ length: 40 }, (_, i) => i + 1)
+    expect(compiled(inlined, pipe(from('posts'), select('id'), where(isIn('user_id', keys))))).toEqual({
+      sql: `SELECT "id" FROM "posts" WHERE "user_id" IN (${keys.join(', ')})`, params: [],
+    })
+  })
+})
+
 describe('on SQLite', () => {
   it('rebuilt queries read the rows of their own values', async () => {
     const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)

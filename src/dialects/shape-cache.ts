@@ -33,6 +33,12 @@ export const builtIn = <R extends object>(fields: R): R => {
   return fields
 }
 
+/**
+ * Whether a function is one of the built-in dialects' own.
+ * @example isBuiltIn(sqlite.expr) // true
+ */
+export const isBuiltIn = (f: unknown): boolean => typeof f === 'function' && BUILT_IN.has(f)
+
 /** Whether every function of a dialect is a built-in one. */
 const allBuiltIn = (d: Dialect): boolean => {
   for (const v of Object.values(d)) if (typeof v === 'function' && !BUILT_IN.has(v as object)) return false

@@ -15,7 +15,7 @@ import { fix } from '../record.js'
 import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fragment, type Part } from '../sql.js'
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
-import { builtIn, shapeCache } from './shape-cache.js'
+import { builtIn, isBuiltIn, shapeCache } from './shape-cache.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
@@ -75,6 +75,8 @@ export const standardOpen = (self: Dialect): Dialect => {
   /** A function argument: `t.*` goes through `rowArgument`. */
   const argument = (e: Expr): Fragment => (e.kind === 'star' && e.table !== undefined ? self.rowArgument(e.table) : self.expr(e))
   const cached = shapeCache(self)
+  /** Whether `self.expr` is this record's own (not an override), known at the first IN list. */
+  let builtInExpr: boolean | undefined
   return {
     ...standardDdl(self),
     name: 'standard',
@@ -116,6 +118,22 @@ export const standardOpen = (self: Dialect): Dialect => {
           if (Array.isArray(e.list)) {
             const list = e.list as readonly Expr[]
             if (list.length === 0) return F([e.negated ? '1 = 1' : '1 = 0'])
+            // A list of bound values (a relation's keys): its parameters in one fragment, the
+            // parts the built-in `expr` gives each value, without a fragment per value.
+            builtInExpr ??= isBuiltIn(self.expr)
+            if (builtInExpr) {
+              const parts: Part[] = [lhs, e.negated ? ' NOT IN (' : ' IN (']
+              for (let i = 0; i < list.length; i++) {
+                const x = list[i]
+                if (x.kind !== 'value') break
+                if (i > 0) parts.push(', ')
+                parts.push({ _tag: 'Param', value: x.value })
+                if (i === list.length - 1) {
+                  parts.push(')')
+                  return F(parts)
+                }
+              }
+            }
             return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
           }
           return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])

@@ -18,6 +18,7 @@ import type {
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { isFragment, type Fragment } from './sql.js'
+import { markReused } from './reused.js'
 
 /** A row as the database returns it. */
 export type Row = Record<string, unknown>
@@ -348,7 +349,7 @@ export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable | V
 
 /** `from('table')`, one node per table name (nodes are never changed). */
 const fromTable = memoString((t: string): SelectNode => ({
-  kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [], from: table(t),
+  kind: 'select' as const, distinct: false, columns: markReused([]), joins: [], groupBy: [], orderBy: [], from: table(t),
 }))
 
 /**
@@ -405,14 +406,19 @@ export const patchQuery = <Q extends SelectLike>(q: Q, c: Partial<Pick<SelectNod
 export const select = <R = Row>(...cols: readonly SelectArg[]) => (q: SelectNode): Select<R> => {
   // Column names added to the same node give the same node again (see `MEMO_SIZE`).
   const seen = selected.get(q)
-  if (seen !== undefined && sameNames(seen.names, cols)) return seen.node
-  const out = patchSelect(q, { columns: [...q.columns, ...selections(cols)] })
-  if (cols.length > 0 && cols.every((c) => typeof c === 'string')) selected.set(q, { names: cols as readonly string[], node: out })
+  if (seen !== undefined) for (const s of seen) if (sameNames(s.names, cols)) return s.node
+  if (cols.length === 0 || !cols.every((c) => typeof c === 'string')) return patchSelect(q, { columns: [...q.columns, ...selections(cols)] })
+  const out = patchSelect(q, { columns: markReused([...q.columns, ...selections(cols)]) })
+  const list = seen ?? []
+  if (list.length >= SELECTS_PER_NODE) list.shift()
+  list.push({ names: cols as readonly string[], node: out })
+  if (seen === undefined) selected.set(q, list)
   return out
 }
 
-/** The last `select` of column names applied to each node, and what it gave. */
-const selected = new WeakMap<SelectNode, { readonly names: readonly string[]; readonly node: SelectNode }>()
+/** The last few `select`s of column names applied to each node, and what they gave. */
+const selected = new WeakMap<SelectNode, { readonly names: readonly string[]; readonly node: SelectNode }[]>()
+const SELECTS_PER_NODE = 8
 
 const sameNames = (names: readonly string[], cols: readonly SelectArg[]): boolean => {
   if (names.length !== cols.length) return false

@@ -80,6 +80,17 @@ describe.each(dialects)('%s: rebuilt statements', (_, d) => {
     expect(compiled(d, q(keys(100))).params).toEqual(keys(100))
   })
 
+  it('alternating column lists, and lists with expressions, each compile to their own text', () => {
+    for (let i = 0; i < 12; i++) {
+      const cols = i % 3 === 0 ? ['id'] : i % 3 === 1 ? ['id', 'name'] : ['name']
+      const c = compiled(d, pipe(from('users'), select(...cols), where(eq('id', i))))
+      expect(c.params).toEqual([i])
+      expect(c.sql).toBe(compiled(d.forVersion(d.version), pipe(from('users'), select(...cols), where(eq('id', i)))).sql)
+      const withExpr = compiled(d, pipe(from('users'), select('id', { twice: col('id') }), where(eq('id', i))))
+      expect(withExpr.params).toEqual([i])
+    }
+  })
+
   it('a prepared query keeps its holes', () => {
     const p = compiled(d, pipe(from('users'), select('id'), where(eq('id', param('id')))))
     expect(p.holes).toEqual(['id'])

@@ -7,7 +7,8 @@
  * column names and column nodes are remembered by `recordkit/query`), so the cache recognises
  * the part of a statement before its WHERE by identity (the FROM node, the column list, ...)
  * and compares only the WHERE clause's shape (kinds, operators, columns, list lengths), which
- * costs much less than compiling it again.
+ * costs much less than compiling it again. A statement whose column list a builder did not hand
+ * out before (`isReused`) is not looked up: it could share no part with the statements cached.
  *
  * It is sound only where compiling does not depend on the values of the WHERE clause nor on
  * anything outside the statement: true of the built-in dialects, whose functions are marked
@@ -18,6 +19,7 @@ import type { Expr, SelectNode } from '../ast.js'
 import type { Dialect } from '../dialect.js'
 import { type Compiled, render } from '../sql.js'
 import { atParameter } from '../values.js'
+import { isReused } from '../reused.js'
 
 /** Functions of the built-in dialects (see the module comment). */
 const BUILT_IN = new WeakSet<object>()
@@ -179,7 +181,7 @@ export const shapeCache = (self: Dialect): ((q: SelectNode) => Compiled | undefi
   return (q) => {
     on ??= allBuiltIn(self)
     const key = q.from
-    if (!on || key === undefined || key.kind !== 'table') return undefined
+    if (!on || key === undefined || key.kind !== 'table' || !isReused(q.columns)) return undefined
     const entries = byFrom.get(key)
     const values: unknown[] = []
     if (entries !== undefined) {

@@ -11,10 +11,12 @@ import { compose, type Dialect, extend, fromParts, isDbError, run } from 'record
 import {
   and, between, col, eq, from, gt, isIn, isNotNull, limit, not, notIn, or, orderBy, param, select, where,
 } from 'recordkit/query'
-import { mariadb } from 'recordkit/dialects/mysql'
+import { mariadb, mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+// An internal on purpose: whether the cache answers at all.
+import { shapeCache } from '../src/dialects/shape-cache.js'
 
 const compiled = (d: Dialect, q: Parameters<Dialect['compile']>[0]) => {
   const c = d.compile(q)
@@ -103,6 +105,21 @@ describe.each(dialects)('%s: rebuilt statements', (_, d) => {
     compiled(d, q(1))
     const r = d.compile(q(Symbol('no')))
     expect(E.isLeft(r) && isDbError(r.left, 'ValidationError') && r.left.issues[0].path).toBe('$2')
+  })
+})
+
+describe('where the cache is on', () => {
+  const q = pipe(from('users'), select('id', 'name'), where(eq('id', 1)))
+  it.each([
+    ['sqlite', sqlite], ['sqlite 3.20', sqlite.forVersion('3.20.0')], ['postgres 12', postgres.forVersion('12.1')],
+    ['mariadb 10.4', mariadb.forVersion('10.4.2')], ['mysql on a MariaDB server', mysql.forVersion('10.11.2')], ['mysql 8.0.36', mysql.forVersion('8.0.36')],
+    ['an extension that overrides nothing', extend(sqlite, () => ({}))],
+  ] as const)('on the built-in dialect %s', (_, d) => {
+    expect(shapeCache(d)(q)).toEqual({ sql: 'SELECT ' + ['id', 'name'].map((c) => d.quoteIdentifier(c)).join(', ') + ` FROM ${d.quoteIdentifier('users')} WHERE ${d.quoteIdentifier('id')} = ${d.placeholder(1)}`, params: [1] })
+  })
+
+  it('off for a dialect with a function of its own', () => {
+    expect(shapeCache(extend(postgres, (_, base) => ({ limitOffset: (l, o) => base.limitOffset(l, o) })))(q)).toBeUndefined()
   })
 })
 

@@ -774,6 +774,26 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return d.execute(compiled)()
   }
 
+  /**
+   * `syncRun` where it can run now, and undefined where the async path must wait its turn
+   * instead (what `sync.ready()` then `sync.execute` decide, with one look at the context). Only
+   * for this backend's own synchronous path (`self.sync === syncBackend`), not one middleware gave.
+   */
+  const trySync = (compiled: Compiled): E.Either<DbError, QueryResult> | undefined => {
+    const frame = frameFor(self.driver)
+    if (frame === ENDED) return undefined
+    if (frame !== undefined) {
+      const c = frame.conn.sync
+      return c === undefined || c.of !== frame.conn.execute || frame.pending > 0 ? undefined : c.execute(compiled)()
+    }
+    const d = self.driver.sync
+    return life.closing || d === undefined || d.of !== self.driver.execute || !d.ready() ? undefined : d.execute(compiled)()
+  }
+
+  /** The first row of a result, if any. */
+  const firstRow = <R>(r: E.Either<DbError, QueryResult>): E.Either<DbError, Option<R>> =>
+    E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0] as R) : none)
+
   // A driver whose `execute` was replaced without a `sync` of its own has no synchronous path.
   const syncBackend: SyncBackend | undefined = driver.sync === undefined || driver.sync.of !== driver.execute
     ? undefined
@@ -853,7 +873,12 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const k = asFirst(c.right)
       return () => {
         const s = self.sync
-        if (s !== undefined && s.ready()) return Promise.resolve(s.first<R>(k)())
+        if (s !== undefined) {
+          if (s === syncBackend) {
+            const r = trySync(k)
+            if (r !== undefined) return Promise.resolve(firstRow<R>(r))
+          } else if (s.ready()) return Promise.resolve(s.first<R>(k)())
+        }
         return self.execute<R>(k)().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
       }
     },
@@ -902,23 +927,35 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         }
       }
       // The synchronous path when the backend has one and it is free; the async one otherwise.
-      const either = <T>(viaSync: (s: SyncBackend, x: Compiled) => E.Either<DbError, T>, viaAsync: (x: Compiled) => TaskEither<DbError, T>) => (x: Compiled): TaskEither<DbError, T> => () => {
+      const either = <T>(viaSync: (s: SyncBackend, x: Compiled, ran?: E.Either<DbError, QueryResult>) => E.Either<DbError, T>, viaAsync: (x: Compiled) => TaskEither<DbError, T>) => (x: Compiled): TaskEither<DbError, T> => () => {
         const s = self.sync
-        return s !== undefined && s.ready() ? Promise.resolve(viaSync(s, x)) : viaAsync(x)()
+        if (s === undefined) return viaAsync(x)()
+        if (s === syncBackend) {
+          const r = trySync(x)
+          return r === undefined ? viaAsync(x)() : Promise.resolve(viaSync(s, x, r))
+        }
+        return s.ready() ? Promise.resolve(viaSync(s, x)) : viaAsync(x)()
       }
-      const now = <T>(first: boolean, f: (s: SyncBackend, x: Compiled) => E.Either<DbError, T>) => (args?: Readonly<Record<string, unknown>>): IOEither<DbError, T> => () => {
+      const now = <T>(first: boolean, f: (s: SyncBackend, x: Compiled, ran?: E.Either<DbError, QueryResult>) => E.Either<DbError, T>) => (args?: Readonly<Record<string, unknown>>): IOEither<DbError, T> => () => {
         if (E.isLeft(c)) return c
         const s = self.sync
         if (s === undefined) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
         try {
-          return f(s, bind(args, first))
+          const x = bind(args, first)
+          // This backend's own path runs the statement at once; where it cannot, syncRun says why.
+          return s === syncBackend ? f(s, x, trySync(x) ?? syncRun(x)) : f(s, x)
         } catch (e) {
           return E.left(toDbError(e))
         }
       }
-      const execute = (s: SyncBackend, x: Compiled) => s.execute<R>(x)()
-      const all = (s: SyncBackend, x: Compiled) => s.all<R>(x)()
-      const first = (s: SyncBackend, x: Compiled) => s.first<R>(x)()
+      // With `ran`, the statement already ran on this backend's own synchronous path.
+      const execute = (s: SyncBackend, x: Compiled, ran?: E.Either<DbError, QueryResult>) =>
+        (ran ?? s.execute<R>(x)()) as E.Either<DbError, QueryResult<R>>
+      const all = (s: SyncBackend, x: Compiled, ran?: E.Either<DbError, QueryResult>) => {
+        if (ran === undefined) return s.all<R>(x)()
+        return E.isLeft(ran) ? ran : E.right(ran.right.rows as R[])
+      }
+      const first = (s: SyncBackend, x: Compiled, ran?: E.Either<DbError, QueryResult>) => (ran === undefined ? s.first<R>(x)() : firstRow<R>(ran))
       return Object.freeze({
         compiled,
         execute: guarded(false, either(execute, (x) => self.execute<R>(x))),

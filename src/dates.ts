@@ -20,6 +20,23 @@ const FOUR_CENTURIES = 146_097 * 86_400_000
 export const utcTime = (y: number, month0: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number =>
   y >= 0 && y < 100 ? Date.UTC(y + 400, month0, d, h, mi, s, ms) - FOUR_CENTURIES : Date.UTC(y, month0, d, h, mi, s, ms)
 
+/**
+ * The UTC time of a valid calendar date (years 0-9999, month 1-12, a day the month has) by
+ * arithmetic: the same number as `utcTime(y, month - 1, d, h, mi, s, ms)`, without `Date.UTC`,
+ * for the date text read on every row. Hours, minutes and seconds add up as in `Date.UTC`.
+ *
+ * @example civilTime(2024, 2, 29, 12, 0, 0, 0) === Date.UTC(2024, 1, 29, 12) // true
+ */
+export const civilTime = (y: number, month: number, d: number, h: number, mi: number, s: number, ms: number): number => {
+  // Days since 1970-01-01 of a proleptic Gregorian date, counting years from March.
+  const yy = month <= 2 ? y - 1 : y
+  const era = Math.floor(yy / 400)
+  const yoe = yy - era * 400
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + d - 1
+  const days = era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468
+  return days * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + ms
+}
+
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0')
 
 /** The DecodeError for date text that has no exact Date. */

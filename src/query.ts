@@ -18,6 +18,7 @@ import type {
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { isFragment, type Fragment } from './sql.js'
+import { markReused } from './reused.js'
 
 /** A row as the database returns it. */
 export type Row = Record<string, unknown>
@@ -67,11 +68,45 @@ export type Operand = Expr | Fragment | string
  * @example eq('albums.artist_id', col('artists.id'))
  */
 export const col = (name: string): Expr => {
+  let e = columns.get(name)
+  if (e === undefined) {
+    e = makeColumn(name)
+    if (columns.size >= MEMO_SIZE) columns.clear()
+    columns.set(name, e)
+  }
+  return e
+}
+
+/**
+ * At most this many entries in each of the builders' memo tables (column nodes, table references,
+ * selections, FROM nodes); a full table starts over. Nodes are never changed once built, so one
+ * node may stand in every query that names the same column or table: building a query then
+ * allocates only what differs between calls (its values), and the compile cache (see
+ * `standard.compile`) can recognise the unchanged parts by identity.
+ */
+const MEMO_SIZE = 10_000
+const columns = new Map<string, Expr>()
+
+const makeColumn = (name: string): Expr => {
   // `*` and `t.*` are every column (`count('t.*')`), not a column named "*".
   if (name === '*') return node({ kind: 'star' })
   if (name.endsWith('.*')) return node({ kind: 'star', table: name.slice(0, -2) })
   const dot = name.lastIndexOf('.')
   return dot < 0 ? node({ kind: 'column', name }) : node({ kind: 'column', table: name.slice(0, dot), name: name.slice(dot + 1) })
+}
+
+/** `f` remembered per string argument (at most MEMO_SIZE entries, then it starts over). */
+const memoString = <V>(f: (key: string) => V): ((key: string) => V) => {
+  const seen = new Map<string, V>()
+  return (key) => {
+    let v = seen.get(key)
+    if (v === undefined) {
+      v = f(key)
+      if (seen.size >= MEMO_SIZE) seen.clear()
+      seen.set(key, v)
+    }
+    return v
+  }
 }
 
 /**
@@ -269,29 +304,34 @@ const hasSpace = (s: string): boolean => {
  * A table reference; `'albums a'` or `'albums as a'` gives an alias, `'main.albums'` a schema.
  * @example table('chinook.albums as a')
  */
-export const table = (spec: string): TableRef => {
+export const table = (spec: string): TableRef => tableOf(spec)
+
+const tableOf = memoString((spec: string): TableRef => {
   const m = hasSpace(spec) ? AS_RE.exec(spec.trim()) : null
   const [name, alias] = m ? [m[1], m[2]] : [spec.trim(), undefined]
   const dot = name.indexOf('.')
   return dot < 0
     ? { kind: 'table' as const, name, alias }
     : { kind: 'table' as const, schema: name.slice(0, dot), name: name.slice(dot + 1), alias }
-}
+})
 
 const STAR: Expr = node({ kind: 'star' })
 
-const selection = (s: string | Expr | Fragment | Selection): Selection => {
-  if (typeof s === 'string') {
-    if (hasSpace(s)) {
-      const t = s.trim()
-      const m = AS_RE.exec(t)
-      if (m && /\sas\s/i.test(t)) return { expr: toExpr(m[1]), alias: m[2] }
-      s = t
-    }
-    if (s === '*') return { expr: STAR }
-    if (s.endsWith('.*')) return { expr: node({ kind: 'star', table: s.slice(0, -2) }) }
-    return { expr: col(s) }
+/** The selection a string names (`'col'`, `'col as alias'`, `'t.*'`), remembered. */
+const namedSelection = memoString((s: string): Selection => {
+  if (hasSpace(s)) {
+    const t = s.trim()
+    const m = AS_RE.exec(t)
+    if (m && /\sas\s/i.test(t)) return { expr: toExpr(m[1]), alias: m[2] }
+    s = t
   }
+  if (s === '*') return { expr: STAR }
+  if (s.endsWith('.*')) return { expr: node({ kind: 'star', table: s.slice(0, -2) }) }
+  return { expr: col(s) }
+})
+
+const selection = (s: string | Expr | Fragment | Selection): Selection => {
+  if (typeof s === 'string') return namedSelection(s)
   if (isExpr(s)) return { expr: toExpr(s as Expr | Fragment) }
   return s as Selection
 }
@@ -316,10 +356,16 @@ const selections = (args: readonly SelectArg[]): Selection[] => {
  * it selects `*`.
  * @example pipe(from('users'), where({ id: 1 }))
  */
-export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable | ValuesTable): Select<R> => ({
-  kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
-  from: typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t,
-})
+export const from = <R = Row>(t: string | Fragment | TableRef | DerivedTable | ValuesTable): Select<R> =>
+  typeof t === 'string' ? fromTable(t) : ({
+    kind: 'select' as const, distinct: false, columns: [], joins: [], groupBy: [], orderBy: [],
+    from: isFragment(t) ? raw(t) : t,
+  })
+
+/** `from('table')`, one node per table name (nodes are never changed). */
+const fromTable = memoString((t: string): SelectNode => ({
+  kind: 'select' as const, distinct: false, columns: markReused([]), joins: [], groupBy: [], orderBy: [], from: table(t),
+}))
 
 /**
  * A SELECT without FROM (`SELECT 1`).
@@ -387,7 +433,28 @@ export type ValueOf<E> = E extends { readonly __value?: infer T } ? (unknown ext
 export function select<S extends Readonly<Record<string, TypedExpr<unknown>>>>(columns: S): (q: SelectNode) => Select<{ [K in keyof S]: ValueOf<S[K]> }>
 export function select<R = Row>(...cols: readonly SelectArg[]): (q: SelectNode) => Select<R>
 export function select(...cols: readonly SelectArg[]) {
-  return (q: SelectNode): Select => patchSelect(q, { columns: [...q.columns, ...selections(cols)] })
+  return (q: SelectNode): Select => {
+    // Column names added to the same node give the same node again (see `MEMO_SIZE`).
+    const seen = selected.get(q)
+    if (seen !== undefined) for (const s of seen) if (sameNames(s.names, cols)) return s.node
+    if (cols.length === 0 || !cols.every((c) => typeof c === 'string')) return patchSelect(q, { columns: [...q.columns, ...selections(cols)] })
+    const out = patchSelect(q, { columns: markReused([...q.columns, ...selections(cols)]) })
+    const list = seen ?? []
+    if (list.length >= SELECTS_PER_NODE) list.shift()
+    list.push({ names: cols as readonly string[], node: out })
+    if (seen === undefined) selected.set(q, list)
+    return out
+  }
+}
+
+/** The last few `select`s of column names applied to each node, and what they gave. */
+const selected = new WeakMap<SelectNode, { readonly names: readonly string[]; readonly node: SelectNode }[]>()
+const SELECTS_PER_NODE = 8
+
+const sameNames = (names: readonly string[], cols: readonly SelectArg[]): boolean => {
+  if (names.length !== cols.length) return false
+  for (let i = 0; i < names.length; i++) if (names[i] !== cols[i]) return false
+  return true
 }
 
 /** `SELECT DISTINCT` @example pipe(from('t'), select('country'), distinct) */

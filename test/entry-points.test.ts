@@ -16,7 +16,9 @@ const root = join(import.meta.dirname, '..')
 const internals: Record<string, string> = {
   'src/cli.js': 'the `recordkit` command itself, run in-process by the CLI tests',
   'src/contrib/duckdb/index.js': 'DuckDB backend kept in contrib/ (not a published entry point)',
+  'src/dates.js': 'the calendar arithmetic of date text, checked against Date.UTC',
   'src/contrib/pglite/driver.js': 'PGlite driver kept in contrib/ (not a published entry point)',
+  'src/dialects/shape-cache.js': 'the statement-shape cache, tested for where it is on and off',
   'src/drivers/client-library.js': 'the lazy loader of client libraries, tested with a missing package',
   'src/model/decode.js': 'the generated row mapper, tested against its loop fallback',
 }

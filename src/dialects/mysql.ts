@@ -34,6 +34,7 @@ import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend, extendLayer, hasLayer, layerDepth } from '../record.js'
+import { builtIn } from './shape-cache.js'
 import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
 import { fragments, standard, standardOpen } from './standard.js'
 import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
@@ -143,7 +144,7 @@ export const isMariaDbVersion = (version: string): boolean => /mariadb/i.test(ve
  * @example
  * const db = await run(connect(mysql2({ url: 'mysql://root@localhost/app' }), mysql))
  */
-export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self, base) => ({
+export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self, base) => builtIn({
   ...mysqlDdl(self, base),
   name: 'mysql',
   version: '8.0.35',
@@ -386,7 +387,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
 /** What MySQL versions lack, as the fields that refuse it. */
 const mysqlGates = (version: string) => (_: MysqlDialect, b: MysqlDialect): Partial<MysqlDialect> => {
   const name = `mysql ${version}`
-  return {
+  return builtIn({
     version,
     ...(versionAtLeast(version, '8.0.19') ? {} : { rowAlias: undefined }),
     ...(versionAtLeast(version, '8.0.14') ? {} : { lateral: unsupported(name, 'LATERAL subqueries', 'needs MySQL 8.0.14') }),
@@ -404,7 +405,7 @@ const mysqlGates = (version: string) => (_: MysqlDialect, b: MysqlDialect): Part
       lockSkipLocked: unsupported(name, 'SKIP LOCKED', 'needs MySQL 8.0'),
       lock: (l: Parameters<Dialect['lock']>[0]) => (l.strength === 'share' ? F([' LOCK IN SHARE MODE']) : b.lock(l)),
     }),
-  }
+  })
 }
 
 /** What MariaDB changes in the MySQL dialect: applied by `mariadb`, and by `mysql.forVersion` on a MariaDB server. */
@@ -414,7 +415,7 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
   const mysqlLock = base.lock
   const mysqlFunc = base.func
   const mysqlSelect = base.compileSelect
-  return {
+  return builtIn({
     ...mariadbDdl(self, base),
     name: 'mariadb',
     version: '10.11.0',
@@ -471,13 +472,13 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
       if (q.limit !== undefined || q.offset !== undefined) parts.push(self.limitOffset(q.limit, q.offset))
       return F(parts)
     },
-  }
+  })
 }
 
 /** What MariaDB versions lack, as the fields that refuse it. */
 const mariadbGates = (version: string) => (): Partial<MysqlDialect> => {
   const name = `mariadb ${version}`
-  return {
+  return builtIn({
     version,
     ...(versionAtLeast(version, '10.5') ? {} : { insertReturning: unsupported(name, 'INSERT ... RETURNING', 'needs MariaDB 10.5') }),
     ...(versionAtLeast(version, '10.0.5') ? {} : { returning: unsupported(name, 'RETURNING', 'needs MariaDB 10.0.5'), deleteReturning: unsupported(name, 'DELETE ... RETURNING', 'needs MariaDB 10.0.5') }),
@@ -495,7 +496,7 @@ const mariadbGates = (version: string) => (): Partial<MysqlDialect> => {
       windowFunction: unsupported(name, 'window functions', 'needs MariaDB 10.2'),
       withClause: unsupported(name, 'WITH (common table expressions)', 'needs MariaDB 10.2'),
     }),
-  }
+  })
 }
 
 /** The tag of the MariaDB layer over the MySQL dialect. */

@@ -46,6 +46,7 @@ import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError } from '../errors.js'
 import { extend, extendLayer } from '../record.js'
+import { builtIn } from './shape-cache.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
 import { fragments, standard } from './standard.js'
 import { postgresDdl } from './ddl/postgres.js'
@@ -240,7 +241,7 @@ const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
  * const db = await run(connect(postgresJs({ url: process.env.DATABASE_URL }), postgres))
  * const pg14 = postgres.forVersion('14.9')
  */
-export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standard, (self, base) => ({
+export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standard, (self, base) => builtIn({
   ...postgresDdl(self, base),
   name: 'postgres',
   version: '15',
@@ -341,7 +342,7 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   // between 12 and 17. The version is recorded so that extensions can look at it too.
   forVersion: (version) => {
     const v = cleanVersion(version)
-    return extendLayer(self, VERSION_GATES, () => ({
+    return extendLayer(self, VERSION_GATES, () => builtIn({
       version: v,
       ...(versionAtLeast(v, '13') ? {} : { fetchWithTies: unsupported(`postgres ${v}`, 'FETCH ... WITH TIES', 'needs PostgreSQL 13') }),
       ...(versionAtLeast(v, '15') ? {} : { compileMerge: unsupported(`postgres ${v}`, 'MERGE', 'needs PostgreSQL 15') }),

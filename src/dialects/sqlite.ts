@@ -21,6 +21,7 @@ import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend, extendLayer } from '../record.js'
+import { builtIn } from './shape-cache.js'
 import { fromParts as F, isJsonValue, type Fragment } from '../sql.js'
 import { fragments, standard } from './standard.js'
 import { sqliteDdl } from './ddl/sqlite.js'
@@ -82,7 +83,7 @@ const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r)
  * @example
  * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
  */
-export const sqlite: Dialect = extend(standard, (self, base) => ({
+export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   ...sqliteDdl(self, base),
   name: 'sqlite',
   version: '3.45.0',
@@ -226,7 +227,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => ({
 
   forVersion: (version) => {
     const name = `sqlite ${version}`
-    return extendLayer(self, VERSION_GATES, (s) => ({
+    return extendLayer(self, VERSION_GATES, (s) => builtIn({
       version,
       maxParams: versionAtLeast(version, '3.32') ? 32766 : 999,
       ...(versionAtLeast(version, '3.35') ? {} : { returning: unsupported(name, 'RETURNING', 'needs SQLite 3.35') }),

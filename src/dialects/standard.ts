@@ -7,7 +7,7 @@
  */
 import { left, right } from 'fp-ts/lib/Either.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection, ValuesTable,
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, SelectNode, Selection, ValuesTable,
 } from '../ast.js'
 import { type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
@@ -15,6 +15,7 @@ import { fix } from '../record.js'
 import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fragment, type Part } from '../sql.js'
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
+import { builtIn, isBuiltIn, shapeCache } from './shape-cache.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
@@ -73,6 +74,9 @@ export const standardOpen = (self: Dialect): Dialect => {
   const tableOf = memo((name) => F([self.quoteIdentifier(name)]))
   /** A function argument: `t.*` goes through `rowArgument`. */
   const argument = (e: Expr): Fragment => (e.kind === 'star' && e.table !== undefined ? self.rowArgument(e.table) : self.expr(e))
+  const cached = shapeCache(self)
+  /** Whether `self.expr` is this record's own (not an override), known at the first IN list. */
+  let builtInExpr: boolean | undefined
   return {
     ...standardDdl(self),
     name: 'standard',
@@ -114,6 +118,22 @@ export const standardOpen = (self: Dialect): Dialect => {
           if (Array.isArray(e.list)) {
             const list = e.list as readonly Expr[]
             if (list.length === 0) return F([e.negated ? '1 = 1' : '1 = 0'])
+            // A list of bound values (a relation's keys): its parameters in one fragment, the
+            // parts the built-in `expr` gives each value, without a fragment per value.
+            builtInExpr ??= isBuiltIn(self.expr)
+            if (builtInExpr) {
+              const parts: Part[] = [lhs, e.negated ? ' NOT IN (' : ' IN (']
+              for (let i = 0; i < list.length; i++) {
+                const x = list[i]
+                if (x.kind !== 'value') break
+                if (i > 0) parts.push(', ')
+                parts.push({ _tag: 'Param', value: x.value })
+                if (i === list.length - 1) {
+                  parts.push(')')
+                  return F(parts)
+                }
+              }
+            }
             return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
           }
           return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])
@@ -557,6 +577,10 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     compile: (q) => {
       try {
+        if ((q as { kind?: unknown }).kind === 'select') {
+          const c = cached(q as SelectNode)
+          if (c !== undefined) return right(c)
+        }
         return right(render(self, self.statement(q)))
       } catch (e) {
         return left(toDbError(e))
@@ -779,4 +803,4 @@ export type { PortableType }
  * The standard dialect, closed and ready to use.
  * @example standard.quoteIdentifier('a"b') // "a""b"
  */
-export const standard: Dialect = fix(standardOpen)
+export const standard: Dialect = fix((self) => builtIn(standardOpen(self)))

@@ -127,6 +127,8 @@ interface Entry {
    * type gives TEXT or REAL affinity (SQLite stores an integer there as text or a double).
    */
   readonly integral?: readonly string[]
+  /** Whether rows read through `fast` may hold an integer that lost precision (see `mayHaveLost`). */
+  readonly lost?: (rows: readonly Row[]) => boolean
 }
 
 /** Whether a column of this declared type may hold an INTEGER value (SQLite's affinity rules; no type: an expression). */
@@ -165,6 +167,27 @@ const mayHaveLost = (rows: readonly Row[], integral: readonly string[] | undefin
     }
   }
   return false
+}
+
+/**
+ * `mayHaveLost` for one statement's integral columns, as straight-line code reading each column
+ * by name (the generic loop reads them by a variable key on every row); the generic loop where
+ * generating code is refused (a Content Security Policy) or the columns are not known.
+ */
+const lostCheck = (integral: readonly string[] | undefined): ((rows: readonly Row[]) => boolean) => {
+  if (integral === undefined || integral.length === 0 || integral.length > 64) return (rows) => mayHaveLost(rows, integral)
+  const tests = integral.map((c, j) => `(typeof (v = r[${JSON.stringify(c)}]) === 'number' && (v > M || v < -M))${j === integral.length - 1 ? '' : ' ||'}`)
+  try {
+    return new Function('M', `"use strict"; return function lost(rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]; let v;
+    if (${tests.join('\n      ')}) return true;
+  }
+  return false;
+};`)(MAX_SAFE_NUMBER) as (rows: readonly Row[]) => boolean
+  } catch {
+    return (rows) => mayHaveLost(rows, integral)
+  }
 }
 
 /** The names of a statement's result columns that may hold an integer; undefined (check every column) if SQLite cannot tell. */
@@ -255,7 +278,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         // and falls back to BigInts only when a value may have lost precision (mayHaveLost).
         const fast = integers === 'safe' && reader && stmt.readonly ? database().prepare(text).safeIntegers(false) : undefined
         // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
-        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast, integral: fast === undefined ? undefined : integralColumns(fast) }
+        const integral = fast === undefined ? undefined : integralColumns(fast)
+        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast, integral, lost: fast === undefined ? undefined : lostCheck(integral) }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }
@@ -267,16 +291,16 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       const problem = checkParams(q.params, sqliteParamProblem)
       if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
-        const { stmt, reader, query, fast, integral } = prepare(q.sql)
-        if (fast !== undefined) {
+        const { stmt, reader, query, fast, lost } = prepare(q.sql)
+        if (fast !== undefined && lost !== undefined) {
           if (q.first === true && query) {
             const row = fast.get(q.params as unknown[]) as Row | undefined
             if (row === undefined) return { rows: [], rowsAffected: 0 }
             const rows = [row]
-            return { rows: mayHaveLost(rows, integral) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
+            return { rows: lost(rows) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
           }
           const rows = fast.all(q.params as unknown[]) as Row[]
-          return { rows: mayHaveLost(rows, integral) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
+          return { rows: lost(rows) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
         }
         if (reader) {
           if (q.first === true && query) {

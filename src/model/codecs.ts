@@ -13,7 +13,7 @@
  * mapper uses; `validate` stays the reference and is what error reports come from.
  */
 import * as t from 'io-ts'
-import { digits, utcTime } from '../dates.js'
+import { civilTime, digits, utcTime } from '../dates.js'
 
 /** Returned by a fast decoder when the value does not decode. */
 export const FAIL: unique symbol = Symbol('recordkit.decodeFail') as never
@@ -124,7 +124,7 @@ const parseCommonDate = (s: string): Date | typeof FAIL => {
     if ((y | mo | d | h | mi | sec | ms) >= 0 && mo >= 1 && mo <= 12 && d >= 1) {
       const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
       // Impossible dates (2023-02-30) are left to parseDateText, which refuses them.
-      if (d <= DAYS[mo - 1] + (leap ? 1 : 0)) return new Date(utcTime(y, mo - 1, d, h, mi, sec, ms))
+      if (d <= DAYS[mo - 1] + (leap ? 1 : 0)) return new Date(civilTime(y, mo, d, h, mi, sec, ms))
     }
   }
   return parseDateText(s)

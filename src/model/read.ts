@@ -327,6 +327,14 @@ export const finder = (core: ModelCore) => {
   const identity = core.primaryKey.map((f) => f.codec.encode.name === 'identity')
   const single = core.primaryKey.length === 1
   const arg = (f: number, v: unknown) => (identity[f] ? v : encodeField(core.primaryKey[f], v))
+  const decode = (r: Either<DbError, Option<Record<string, unknown>>>): Either<DbError, Option<Record<string, unknown>>> => {
+    if (r._tag === 'Left' || r.right._tag === 'None') return r
+    try {
+      return right(some(mapper([r.right.value])[0] as Record<string, unknown>))
+    } catch (e) {
+      return left(toDbError(e))
+    }
+  }
   return (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {
     let p = cache.get(db)
     if (p === undefined) {
@@ -337,14 +345,6 @@ export const finder = (core: ModelCore) => {
       ? { k0: arg(0, key) }
       : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])]))
     const prepared = p
-    const decode = (r: Either<DbError, Option<Record<string, unknown>>>): Either<DbError, Option<Record<string, unknown>>> => {
-      if (r._tag === 'Left' || r.right._tag === 'None') return r
-      try {
-        return right(some(mapper([r.right.value])[0] as Record<string, unknown>))
-      } catch (e) {
-        return left(toDbError(e))
-      }
-    }
     return () => {
       // Without a Promise per step where the backend answers synchronously.
       const s = db.sync

@@ -1,0 +1,216 @@
+/**
+ * The statement-shape cache of the built-in dialects: a SELECT that differs from one compiled
+ * before only in the values of its WHERE clause is compiled once, and later only has its values
+ * adapted and put in place.
+ *
+ * A SELECT built with the builders reuses its unchanged parts (`from('users')`, a `select` of
+ * column names and column nodes are remembered by `recordkit/query`), so the cache recognises
+ * the part of a statement before its WHERE by identity (the FROM node, the column list, ...)
+ * and compares only the WHERE clause's shape (kinds, operators, columns, list lengths), which
+ * costs much less than compiling it again. A statement whose column list a builder did not hand
+ * out before (`isReused`) is not looked up: it could share no part with the statements cached.
+ *
+ * It is sound only where compiling does not depend on the values of the WHERE clause nor on
+ * anything outside the statement: true of the built-in dialects, whose functions are marked
+ * here (`builtIn`), and not known of a dialect changed with `extend`, which therefore
+ * compiles every statement afresh.
+ */
+import type { Expr, SelectNode } from '../ast.js'
+import type { Dialect } from '../dialect.js'
+import { type Compiled, render } from '../sql.js'
+import { atParameter } from '../values.js'
+import { isReused } from '../reused.js'
+
+/** Functions of the built-in dialects (see the module comment). */
+const BUILT_IN = new WeakSet<object>()
+
+/**
+ * Mark every function of a built-in dialect's fields as built in, and return the fields (the
+ * shape cache runs only on a dialect whose every function is).
+ *
+ * @example export const mine = extend(standard, (self, base) => builtIn({ name: 'mine' }))
+ */
+export const builtIn = <R extends object>(fields: R): R => {
+  for (const v of Object.values(fields)) if (typeof v === 'function') BUILT_IN.add(v as object)
+  return fields
+}
+
+/**
+ * Whether a function is one of the built-in dialects' own.
+ * @example isBuiltIn(sqlite.expr) // true
+ */
+export const isBuiltIn = (f: unknown): boolean => typeof f === 'function' && BUILT_IN.has(f)
+
+/** Whether every function of a dialect is a built-in one. */
+const allBuiltIn = (d: Dialect): boolean => {
+  for (const v of Object.values(d)) if (typeof v === 'function' && !BUILT_IN.has(v as object)) return false
+  return true
+}
+
+interface Entry {
+  /** The statement this entry was compiled from (its WHERE clause is the shape). */
+  readonly q: SelectNode
+  readonly sql: string
+  /** The parameters, with those of the WHERE values left undefined. */
+  readonly params: readonly unknown[]
+  /** Pairs: parameter position, index of the WHERE value (in `values` order). */
+  readonly slots: readonly number[]
+}
+
+/** At most this many shapes per FROM node; then the oldest gives way. */
+const PER_KEY = 16
+
+/** The longest IN list a cached shape may have. */
+const MAX_LIST = 32
+
+/** A parameter hole that stands for the i-th WHERE value while the shape compiles. */
+const HOLE = '\0rk.shape.'
+
+/**
+ * The WHERE values of `b` in order, when `b` has the shape of `a` (false when it has not).
+ * Only the kinds below take part; any other makes the statement uncacheable.
+ */
+const sameShape = (a: Expr, b: Expr, out: unknown[]): boolean => {
+  if (a.kind !== b.kind) return false
+  switch (b.kind) {
+    case 'column': return a === b || (a.kind === 'column' && a.name === b.name && a.table === b.table)
+    case 'value': out.push(b.value); return true
+    case 'binary': {
+      const x = a as typeof b
+      return x.op === b.op && sameShape(x.left, b.left, out) && sameShape(x.right, b.right, out)
+    }
+    case 'and':
+    case 'or': {
+      const x = a as typeof b
+      if (x.items.length !== b.items.length) return false
+      for (let i = 0; i < b.items.length; i++) if (!sameShape(x.items[i], b.items[i], out)) return false
+      return true
+    }
+    case 'not': return sameShape((a as typeof b).expr, b.expr, out)
+    case 'isNull': {
+      const x = a as typeof b
+      return x.negated === b.negated && sameShape(x.expr, b.expr, out)
+    }
+    case 'between': {
+      const x = a as typeof b
+      return x.negated === b.negated && sameShape(x.expr, b.expr, out) && sameShape(x.low, b.low, out) && sameShape(x.high, b.high, out)
+    }
+    case 'in': {
+      const x = a as typeof b
+      if (x.negated !== b.negated || !Array.isArray(x.list) || !Array.isArray(b.list) || x.list.length !== b.list.length) return false
+      if (!sameShape(x.expr, b.expr, out)) return false
+      const xl = x.list as readonly Expr[]
+      const bl = b.list as readonly Expr[]
+      for (let i = 0; i < bl.length; i++) if (!sameShape(xl[i], bl[i], out)) return false
+      return true
+    }
+    default: return false
+  }
+}
+
+/** The WHERE clause with its values replaced by holes in `sameShape`'s order, or undefined if a kind cannot take part. */
+const withHoles = (e: Expr, n: { i: number }): Expr | undefined => {
+  const all = (items: readonly Expr[]): Expr[] | undefined => {
+    const out: Expr[] = []
+    for (const x of items) {
+      const h = withHoles(x, n)
+      if (h === undefined) return undefined
+      out.push(h)
+    }
+    return out
+  }
+  switch (e.kind) {
+    case 'column': return e
+    case 'value': return { kind: 'param', name: `${HOLE}${n.i++}` }
+    case 'binary': {
+      const left = withHoles(e.left, n)
+      const right = left && withHoles(e.right, n)
+      return right && { ...e, left: left!, right }
+    }
+    case 'and':
+    case 'or': {
+      const items = all(e.items)
+      return items && { ...e, items }
+    }
+    case 'not':
+    case 'isNull': {
+      const expr = withHoles(e.expr, n)
+      return expr && { ...e, expr }
+    }
+    case 'between': {
+      const parts = all([e.expr, e.low, e.high])
+      return parts && { ...e, expr: parts[0], low: parts[1], high: parts[2] }
+    }
+    case 'in': {
+      // Long lists (a relation's keys) seldom repeat their length: compiled afresh, not kept.
+      if (!Array.isArray(e.list) || e.list.length > MAX_LIST) return undefined
+      const parts = all([e.expr, ...(e.list as readonly Expr[])])
+      return parts && { ...e, expr: parts[0], list: parts.slice(1) }
+    }
+    default: return undefined
+  }
+}
+
+/** Every field but WHERE is the same node or value (the builders reuse unchanged parts). */
+const samePrefix = (a: SelectNode, b: SelectNode): boolean =>
+  a.columns === b.columns && a.from === b.from && a.joins === b.joins && a.groupBy === b.groupBy && a.orderBy === b.orderBy &&
+  a.limit === b.limit && a.offset === b.offset && a.distinct === b.distinct && a.distinctOn === b.distinctOn && a.having === b.having &&
+  a.rollup === b.rollup && a.windows === b.windows && a.withTies === b.withTies && a.with === b.with && a.lock === b.lock
+
+/**
+ * The cache of one dialect: `compile(q)` answers a SELECT from it (or undefined: compile it
+ * the ordinary way). Off for a dialect with any function that is not built in.
+ *
+ * @example const cached = shapeCache(self); const c = cached(q) ?? render(self, self.statement(q))
+ */
+export const shapeCache = (self: Dialect): ((q: SelectNode) => Compiled | undefined) => {
+  let on: boolean | undefined
+  const byFrom = new WeakMap<object, Entry[]>()
+  const adapt = (e: Entry, values: readonly unknown[]): Compiled => {
+    const params = e.params.slice()
+    for (let k = 0; k < e.slots.length; k += 2) {
+      const at = e.slots[k]
+      try {
+        params[at] = self.toDriver(values[e.slots[k + 1]])
+      } catch (err) {
+        throw atParameter(err, at + 1)
+      }
+    }
+    return { sql: e.sql, params }
+  }
+  return (q) => {
+    on ??= allBuiltIn(self)
+    const key = q.from
+    if (!on || key === undefined || key.kind !== 'table' || !isReused(q.columns)) return undefined
+    const entries = byFrom.get(key)
+    const values: unknown[] = []
+    if (entries !== undefined) {
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]
+        if (!samePrefix(e.q, q)) continue
+        if (e.q.where === undefined ? q.where === undefined : q.where !== undefined && sameShape(e.q.where, q.where, values)) return adapt(e, values)
+        values.length = 0
+      }
+    }
+    // A new shape: compile it once with holes for the WHERE values.
+    const n = { i: 0 }
+    const where = q.where === undefined ? undefined : withHoles(q.where, n)
+    if (q.where !== undefined && where === undefined) return undefined
+    const c = render(self, self.statement({ ...q, where }))
+    const slots: number[] = []
+    const holes = c.holes ?? []
+    for (let p = 0; p < holes.length; p++) {
+      const h = holes[p]
+      if (h === undefined) continue
+      if (!h.startsWith(HOLE)) return undefined // a prepared query's own holes: not cached
+      slots.push(p, Number(h.slice(HOLE.length)))
+    }
+    const entry: Entry = { q, sql: c.sql, params: c.params, slots }
+    const list = entries ?? []
+    if (list.length >= PER_KEY) list.shift()
+    list.push(entry)
+    if (entries === undefined) byFrom.set(key, list)
+    if (q.where !== undefined) sameShape(q.where, q.where, values)
+    return adapt(entry, values)
+  }
+}

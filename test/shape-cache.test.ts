@@ -1,0 +1,175 @@
+/**
+ * The statement-shape cache of the built-in dialects (src/dialects/shape-cache.ts): a SELECT
+ * rebuilt with other values in its WHERE clause compiles to the same text with the new values,
+ * a different shape compiles to its own text, and a dialect changed with `extend` compiles
+ * every statement afresh, so an override that looks at values still sees each of them.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import { compose, type Dialect, extend, fromParts, isDbError, run } from 'recordkit'
+import {
+  and, between, col, eq, from, gt, isIn, isNotNull, limit, not, notIn, or, orderBy, param, select, where,
+} from 'recordkit/query'
+import { mariadb, mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+// An internal on purpose: whether the cache answers at all.
+import { shapeCache } from '../src/dialects/shape-cache.js'
+
+const compiled = (d: Dialect, q: Parameters<Dialect['compile']>[0]) => {
+  const c = d.compile(q)
+  if (E.isLeft(c)) throw c.left
+  return c.right
+}
+
+const dialects: readonly (readonly [string, Dialect])[] = [
+  ['sqlite', sqlite.forVersion('3.45.0')],
+  ['postgres', postgres.forVersion('15.2')],
+  ['mariadb', mariadb.forVersion('10.11.5')],
+]
+
+describe.each(dialects)('%s: rebuilt statements', (_, d) => {
+  const users = (id: unknown, ids: readonly unknown[], low: unknown) =>
+    pipe(from('users'), select('id', 'name'), where(and(eq('id', id), or(isIn('group_id', ids), between('age', low, 99)), isNotNull('email'))), orderBy('id'), limit(5))
+
+  it('give the text of the first compile, with their own values in order', () => {
+    const first = compiled(d, users(1, [10, 11], 18))
+    const again = compiled(d, users(2, [20, 21], 30))
+    expect(again.sql).toBe(first.sql)
+    expect(first.params).toEqual([1, 10, 11, 18, 99, 5])
+    expect(again.params).toEqual([2, 20, 21, 30, 99, 5])
+    // A fresh dialect (no cache yet) agrees on the text and the values.
+    const fresh = compiled(d.forVersion(d.version), users(2, [20, 21], 30))
+    expect(fresh).toEqual(again)
+  })
+
+  it('adapt each value through the dialect, as a first compile does', () => {
+    const at = new Date(Date.UTC(2024, 0, 2, 3, 4, 5))
+    const q = (v: unknown) => pipe(from('events'), select('id'), where(gt('at', v)))
+    compiled(d, q(new Date(0)))
+    expect(compiled(d, q(at)).params).toEqual(compiled(d.forVersion(d.version), q(at)).params)
+  })
+
+  it('a different shape compiles to its own text', () => {
+    const a = compiled(d, users(1, [10, 11], 18))
+    const longer = compiled(d, users(1, [10, 11, 12], 18))
+    expect(longer.sql).not.toBe(a.sql)
+    expect(longer.params).toEqual([1, 10, 11, 12, 18, 99, 5])
+    const other = compiled(d, pipe(from('users'), select('id', 'name'), where(and(eq('name', 'x'), or(notIn('group_id', [1, 2]), between('age', 1, 99)), isNotNull('email'))), orderBy('id'), limit(5)))
+    expect(other.sql).toContain('NOT IN')
+    expect(other.params).toEqual(['x', 1, 2, 1, 99, 5])
+    const noWhere = compiled(d, pipe(from('users'), select('id', 'name'), orderBy('id'), limit(5)))
+    expect(noWhere.params).toEqual([5])
+    expect(noWhere.sql).not.toContain('WHERE')
+    const otherLimit = compiled(d, pipe(from('users'), select('id', 'name'), where(not(eq('id', 3))), orderBy('id'), limit(7)))
+    expect(otherLimit.params).toEqual([3, 7])
+  })
+
+  it('a column compared with a column keeps its shape apart from one compared with a value', () => {
+    const byValue = compiled(d, pipe(from('posts'), where(eq('author_id', 4))))
+    const byColumn = compiled(d, pipe(from('posts'), where(eq('author_id', col('editor_id')))))
+    expect(byValue.params).toEqual([4])
+    expect(byColumn.params).toEqual([])
+    expect(byColumn.sql).not.toBe(byValue.sql)
+  })
+
+  it('a long IN list (a relation\'s keys) compiles with its own values each time', () => {
+    const keys = (from0: number) => Array.from({ length: 40 }, (_, i) => from0 + i)
+    const q = (ks: readonly number[]) => pipe(from('comments'), select('id'), where(isIn('post_id', ks)))
+    expect(compiled(d, q(keys(1))).params).toEqual(keys(1))
+    expect(compiled(d, q(keys(100))).params).toEqual(keys(100))
+  })
+
+  it('alternating column lists, and lists with expressions, each compile to their own text', () => {
+    for (let i = 0; i < 12; i++) {
+      const cols = i % 3 === 0 ? ['id'] : i % 3 === 1 ? ['id', 'name'] : ['name']
+      const c = compiled(d, pipe(from('users'), select(...cols), where(eq('id', i))))
+      expect(c.params).toEqual([i])
+      expect(c.sql).toBe(compiled(d.forVersion(d.version), pipe(from('users'), select(...cols), where(eq('id', i)))).sql)
+      const withExpr = compiled(d, pipe(from('users'), select('id', { twice: col('id') }), where(eq('id', i))))
+      expect(withExpr.params).toEqual([i])
+    }
+  })
+
+  it('a prepared query keeps its holes', () => {
+    const p = compiled(d, pipe(from('users'), select('id'), where(eq('id', param('id')))))
+    expect(p.holes).toEqual(['id'])
+    const q = compiled(d, pipe(from('users'), select('id'), where(eq('id', param('id')))))
+    expect(q.holes).toEqual(['id'])
+  })
+
+  it('a value the dialect cannot bind is still a ValidationError naming its parameter', () => {
+    const q = (v: unknown) => pipe(from('users'), select('id'), where(and(eq('name', 'a'), eq('id', v))))
+    compiled(d, q(1))
+    const r = d.compile(q(Symbol('no')))
+    expect(E.isLeft(r) && isDbError(r.left, 'ValidationError') && r.left.issues[0].path).toBe('$2')
+  })
+})
+
+describe('where the cache is on', () => {
+  const q = pipe(from('users'), select('id', 'name'), where(eq('id', 1)))
+  it.each([
+    ['sqlite', sqlite], ['sqlite 3.20', sqlite.forVersion('3.20.0')], ['postgres 12', postgres.forVersion('12.1')],
+    ['mariadb 10.4', mariadb.forVersion('10.4.2')], ['mysql on a MariaDB server', mysql.forVersion('10.11.2')], ['mysql 8.0.36', mysql.forVersion('8.0.36')],
+    ['an extension that overrides nothing', extend(sqlite, () => ({}))],
+  ] as const)('on the built-in dialect %s', (_, d) => {
+    expect(shapeCache(d)(q)).toEqual({ sql: 'SELECT ' + ['id', 'name'].map((c) => d.quoteIdentifier(c)).join(', ') + ` FROM ${d.quoteIdentifier('users')} WHERE ${d.quoteIdentifier('id')} = ${d.placeholder(1)}`, params: [1] })
+  })
+
+  it('off for a dialect with a function of its own', () => {
+    expect(shapeCache(extend(postgres, (_, base) => ({ limitOffset: (l, o) => base.limitOffset(l, o) })))(q)).toBeUndefined()
+  })
+})
+
+describe('a dialect changed with extend', () => {
+  it('compiles every statement afresh: an override that looks at values sees each one', () => {
+    // NULL compared with `=` is never true: this override writes IS NULL for it.
+    const nullAware = extend(sqlite, (_, base) => ({
+      binary: (op, l, r) =>
+        op === '=' && r.kind === 'value' && r.value === null ? fromParts([base.expr(l), ' IS NULL']) : base.binary(op, l, r),
+    }))
+    const q = (v: unknown) => pipe(from('users'), select('id'), where(eq('email', v)))
+    expect(compiled(nullAware, q('a@example.com')).sql).toContain('= ?')
+    expect(compiled(nullAware, q(null))).toEqual({ sql: 'SELECT "id" FROM "users" WHERE "email" IS NULL', params: [] })
+  })
+})
+
+describe('IN lists of values', () => {
+  it('render one parameter per value, in order, on the built-in dialects', () => {
+    const keys = Array.from({ length: 50 }, (_, i) => i * 2)
+    const c = compiled(sqlite, pipe(from('posts'), select('id'), where(isIn('user_id', keys))))
+    expect(c.sql).toBe(`SELECT "id" FROM "posts" WHERE "user_id" IN (${keys.map(() => '?').join(', ')})`)
+    expect(c.params).toEqual(keys)
+    const mixed = compiled(sqlite, pipe(from('posts'), select('id'), where(notIn('user_id', [1, col('editor_id'), 3]))))
+    expect(mixed).toEqual({ sql: 'SELECT "id" FROM "posts" WHERE "user_id" NOT IN (?, "editor_id", ?)', params: [1, 3] })
+  })
+
+  it('go through an override of expr for each value', () => {
+    // Small integers written into the text (an override a user might write for the planner).
+    const inlined = extend(sqlite, (_, base) => ({
+      expr: (e) => (e.kind === 'value' && typeof e.value === 'number' && Number.isSafeInteger(e.value) ? fromParts([String(e.value)]) : base.expr(e)),
+    }))
+    const keys = Array.from({ length: 40 }, (_, i) => i + 1)
+    expect(compiled(inlined, pipe(from('posts'), select('id'), where(isIn('user_id', keys))))).toEqual({
+      sql: `SELECT "id" FROM "posts" WHERE "user_id" IN (${keys.join(', ')})`, params: [],
+    })
+  })
+})
+
+describe('on SQLite', () => {
+  it('rebuilt queries read the rows of their own values', async () => {
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await run(db.execute(fromParts(['CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)'])))
+    for (let i = 1; i <= 20; i++) await run(db.execute(pipe(from('t'), where(eq('id', i)))))
+    await run(db.execute(fromParts(["INSERT INTO t (id, name) SELECT value, 'n' || value FROM json_each('[1,2,3,4,5,6,7,8,9,10]')"])))
+    for (let i = 1; i <= 12; i++) {
+      const row = await run(db.first(pipe(from('t'), select('id', 'name'), where(eq('id', i)))))
+      expect(row._tag === 'Some' ? row.value : undefined).toEqual(i <= 10 ? { id: i, name: `n${i}` } : undefined)
+      const rows = await run(db.all(pipe(from('t'), select('id'), where(isIn('id', [i, i + 1, 100])), orderBy('id'))))
+      expect(rows.map((r) => r.id)).toEqual([i, i + 1].filter((x) => x <= 10))
+    }
+    await run(db.close())
+  })
+})

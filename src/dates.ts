@@ -28,9 +28,13 @@ const undecodable = (text: string, why: string): DecodeError =>
     issues: [{ path: '', rule: 'Date', value: text, message: why }],
   }) as DecodeError
 
-const valid = (d: Date): Date => {
+/**
+ * `toISOString` of a valid Date: `YYYY-MM-DDTHH:MM:SS.fffZ` (24 characters) for years 0000-9999,
+ * `±YYYYYY-...` (27) beyond them.
+ */
+const isoOf = (d: Date): string => {
   if (Number.isNaN(d.getTime())) throw unbindable(d, 'an invalid Date')
-  return d
+  return d.toISOString()
 }
 
 /**
@@ -42,11 +46,10 @@ const valid = (d: Date): Date => {
  * @example sqliteDateTime(new Date('2024-02-29T23:59:58.120Z')) // '2024-02-29 23:59:58.120'
  */
 export const sqliteDateTime = (d: Date): string => {
-  const y = valid(d).getUTCFullYear()
-  if (y < 0 || y > 9999) throw unbindable(d, `SQLite dates have years 0000-9999, this one is ${d.toISOString()}`)
-  const ms = d.getUTCMilliseconds()
-  const text = `${pad(y, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
-  return ms === 0 ? text : `${text}.${pad(ms, 3)}`
+  const iso = isoOf(d)
+  if (iso.length !== 24) throw unbindable(d, `SQLite dates have years 0000-9999, this one is ${iso}`)
+  // `YYYY-MM-DDTHH:MM:SS.fffZ`: the native formatting, cut into SQLite's form.
+  return `${iso.slice(0, 10)} ${iso.endsWith('.000Z') ? iso.slice(11, 19) : iso.slice(11, 23)}`
 }
 
 /**
@@ -56,7 +59,10 @@ export const sqliteDateTime = (d: Date): string => {
  * @example pgTimestamp(new Date(Date.UTC(-43, 2, 15))) // '0044-03-15 00:00:00.000+00 BC'
  */
 export const pgTimestamp = (d: Date): string => {
-  const y = valid(d).getUTCFullYear()
+  const iso = isoOf(d)
+  // Years 1-9999: the native formatting, cut into PostgreSQL's form.
+  if (iso.length === 24 && !iso.startsWith('0000')) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}+00`
+  const y = d.getUTCFullYear()
   const text = `${pad(y > 0 ? y : 1 - y, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}+00`
   return y > 0 ? text : `${text} BC`
 }
@@ -67,9 +73,9 @@ export const pgTimestamp = (d: Date): string => {
  * @example mysqlDateTime(new Date('2024-02-29T23:59:58.123Z')) // '2024-02-29 23:59:58.123'
  */
 export const mysqlDateTime = (d: Date): string => {
-  const y = valid(d).getUTCFullYear()
-  if (y < 0 || y > 9999) throw unbindable(d, `a MySQL date has a four-digit year (0000-9999), got ${d.toISOString()}`)
-  return `${pad(y, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
+  const iso = isoOf(d)
+  if (iso.length !== 24) throw unbindable(d, `a MySQL date has a four-digit year (0000-9999), got ${iso}`)
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
 }
 
 // PostgreSQL's ISO output: date, optional time with up to 6 fraction digits, optional zone

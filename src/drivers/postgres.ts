@@ -51,7 +51,7 @@ import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
 import { parsePgTimestamp, pgTimestamp } from '../dates.js'
-import { checkParams, isPlainObject, stringProblem } from '../values.js'
+import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
 
 export type { PostgresJsBaseOptions } from './options.js'
 
@@ -344,7 +344,7 @@ const pgParamProblem = (v: unknown): string | undefined => {
 
 /** The first parameter postgres.js would bind as something else, or too many parameters. */
 const paramsProblem = (q: Compiled): DbError | undefined =>
-  q.params.length > MAX_PARAMS ? tooManyParams(q) : checkParams(q.params, pgParamProblem)
+  q.params.length > MAX_PARAMS ? tooManyParams(q) : adaptedBefore(q) ? undefined : checkParams(q.params, pgParamProblem)
 
 const tooManyParams = (q: Compiled): DbError =>
   dbError('QueryError', `a statement may have at most ${MAX_PARAMS} parameters, this one has ${q.params.length}`, { code: 'MAX_PARAMETERS_EXCEEDED' })

@@ -141,8 +141,10 @@ export const toPostgres = (v: unknown): unknown => {
     case 'number': return v === 0 && 1 / v < 0 ? '-0' : v
     case 'undefined': return null
     case 'object':
-      if (v === null || Buffer.isBuffer(v)) return v
+      // A Date first: it is the common object, and the global `Buffer` is a getter call in ESM.
+      if (v === null) return v
       if (v instanceof Date) return checkedDate(v)
+      if (Buffer.isBuffer(v)) return v
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
       if (Array.isArray(v)) return arrayLiteral(v)
       if (isJsonValue(v)) return jsonText(v.value)

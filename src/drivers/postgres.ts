@@ -537,24 +537,79 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * postgres.js keeps trying hosts and holds the statement meanwhile. The statement becomes
      * `SELECT 1`, so that when a connection takes it later nothing of the caller's runs
      * (postgres.js' own cancel would leave a connection that was opening for it unusable).
+     *
+     * One watchdog serves every statement: they wait in a queue in the order they were given
+     * (all have the same limit, so deadlines come in that order), and one timer, armed for the
+     * oldest, looks at them. A statement costs an entry in the queue, no timer of its own.
      */
-    const unsentWithin = (query: PendingQuery, settled: Promise<Either<DbError, QueryResult>>, q: Compiled): Promise<Either<DbError, QueryResult>> =>
-      new Promise((resolve) => {
-        let done = false
-        const timer = setTimeout(() => {
-          if (done || query.state != null) return
-          done = true
+    interface Unsent {
+      query: PendingQuery | undefined
+      q: Compiled | undefined
+      readonly deadline: number
+      /** Cleared once the caller has its answer. */
+      resolve: ((r: Either<DbError, QueryResult>) => void) | undefined
+    }
+    const unsent: (Unsent | undefined)[] = []
+    let head = 0
+    let watchdog: ReturnType<typeof setTimeout> | undefined
+
+    /** Forget the answered entries at the front of the queue. */
+    const dropAnswered = (): void => {
+      while (head < unsent.length && unsent[head]!.resolve === undefined) unsent[head++] = undefined
+      if (head === unsent.length) {
+        unsent.length = 0
+        head = 0
+      } else if (head > 1024 && head * 2 > unsent.length) {
+        unsent.splice(0, head)
+        head = 0
+      }
+    }
+
+    const armWatchdog = (): void => {
+      if (watchdog !== undefined || head >= unsent.length) return
+      // Unreferenced: a statement waiting for a connection keeps the process alive by itself.
+      watchdog = setTimeout(sweepUnsent, Math.max(0, unsent[head]!.deadline - performance.now()))
+      watchdog.unref()
+    }
+
+    /** Time out the statements still unsent past their deadline; drop those sent or answered. */
+    const sweepUnsent = (): void => {
+      watchdog = undefined
+      const now = performance.now()
+      while (head < unsent.length) {
+        const e = unsent[head]!
+        if (e.resolve !== undefined && e.query!.state == null) {
+          if (e.deadline > now) break
+          const query = e.query!
           query.strings = ['SELECT 1']
           query.args = []
           query.options = { ...query.options, simple: true, prepare: false }
-          resolve(failed(q)(poolTimeout('the statement was not sent')))
-        }, acquireTimeout)
+          const answer = e.resolve
+          e.resolve = undefined
+          answer(failed(e.q!)(poolTimeout('the statement was not sent')))
+        }
+        // Sent (its outcome comes from the server) or answered: the watchdog is done with it.
+        e.query = undefined
+        e.q = undefined
+        unsent[head++] = undefined
+      }
+      dropAnswered()
+      armWatchdog()
+    }
+
+    const unsentWithin = (query: PendingQuery, settled: Promise<Either<DbError, QueryResult>>, q: Compiled): Promise<Either<DbError, QueryResult>> =>
+      new Promise((resolve) => {
+        const entry: Unsent = { query, q, deadline: performance.now() + acquireTimeout, resolve }
+        unsent.push(entry)
+        armWatchdog()
         void settled.then((r) => {
-          clearTimeout(timer)
-          if (!done) {
-            done = true
-            resolve(r)
-          }
+          const answer = entry.resolve
+          if (answer === undefined) return
+          entry.resolve = undefined
+          entry.query = undefined
+          entry.q = undefined
+          answer(r)
+          if (unsent[head] === entry) dropAnswered()
         })
       })
 

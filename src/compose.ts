@@ -12,9 +12,9 @@
  * issues, and the queries a model runs.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import * as E from 'fp-ts/lib/Either.js'
+import * as E from './fp.js'
 import type { Option } from 'fp-ts/lib/Option.js'
-import { none, some } from 'fp-ts/lib/Option.js'
+import { none, some } from './fp.js'
 import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { InsertNode } from './ast.js'

@@ -3,7 +3,7 @@
  * ActiveRecord's `transaction.savepoint('name')` does). Nested `db.transaction` calls already
  * become savepoints with generated names; this is the same with a name of your own.
  */
-import { left, right } from 'fp-ts/lib/Either.js'
+import { left, right } from './fp.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from './compose.js'
 import { dbError, type DbError, toDbError } from './errors.js'

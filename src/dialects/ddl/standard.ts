@@ -3,7 +3,7 @@
  * plus the shared parts of introspection (information_schema and the assembly of a table).
  * Engines override single fields with `extend`, exactly as a user would.
  */
-import * as E from 'fp-ts/lib/Either.js'
+import * as E from '../../fp.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Dialect } from '../../dialect.js'
 import { unsupported } from '../../dialect.js'

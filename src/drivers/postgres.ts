@@ -506,21 +506,35 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       } catch (e) {
         return Promise.resolve(failed(q)(e))
       }
-      const pooled = on === pool
-      const settled = query.then(
-        (r) => {
-          if (pooled && down !== undefined) observe(query, undefined)
-          return toResult(r)
-        },
-        (e: unknown) => {
+      if (on !== pool) {
+        return query.then(toResult, (e: unknown) => {
           // The statement never ran: run it once more on the reconnected session.
           if (!again && staleSessionError(query, e)) return run(on, q, watch, true)
-          const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
-          if (pooled) observe(query, left)
-          return { _tag: 'Left', left } as Either<DbError, QueryResult>
-        },
-      )
-      return pooled ? unsentWithin(query, settled, q) : settled
+          return { _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) } as Either<DbError, QueryResult>
+        })
+      }
+      // Pooled: the watchdog answers PoolTimeout if postgres.js does not send it in time (one
+      // promise for the caller, settled by whichever comes first).
+      return new Promise((resolve) => {
+        const entry: Unsent = { query, q, deadline: performance.now() + acquireTimeout, resolve }
+        unsent.push(entry)
+        armWatchdog()
+        query.then(
+          (r) => {
+            if (down !== undefined) observe(query, undefined)
+            answer(entry, toResult(r))
+          },
+          (e: unknown) => {
+            if (!again && staleSessionError(query, e)) {
+              void run(on, q, watch, true).then((r) => answer(entry, r))
+              return
+            }
+            const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
+            observe(query, left)
+            answer(entry, { _tag: 'Left', left })
+          },
+        )
+      })
     }
 
     /** `p`, or `onLate()` when `p` takes longer than acquireTimeout. */
@@ -597,21 +611,16 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       armWatchdog()
     }
 
-    const unsentWithin = (query: PendingQuery, settled: Promise<Either<DbError, QueryResult>>, q: Compiled): Promise<Either<DbError, QueryResult>> =>
-      new Promise((resolve) => {
-        const entry: Unsent = { query, q, deadline: performance.now() + acquireTimeout, resolve }
-        unsent.push(entry)
-        armWatchdog()
-        void settled.then((r) => {
-          const answer = entry.resolve
-          if (answer === undefined) return
-          entry.resolve = undefined
-          entry.query = undefined
-          entry.q = undefined
-          answer(r)
-          if (unsent[head] === entry) dropAnswered()
-        })
-      })
+    /** The caller's answer, unless the watchdog gave one already. */
+    const answer = (entry: Unsent, r: Either<DbError, QueryResult>): void => {
+      const resolve = entry.resolve
+      if (resolve === undefined) return
+      entry.resolve = undefined
+      entry.query = undefined
+      entry.q = undefined
+      resolve(r)
+      if (unsent[head] === entry) dropAnswered()
+    }
 
     /** Run on the pool; a closed driver answers Left instead of throwing. */
     const runPooled = (q: Compiled): Promise<Either<DbError, QueryResult>> => {

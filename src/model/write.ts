@@ -16,7 +16,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
-import { supports } from '../dialect.js'
+import { type Dialect, supports } from '../dialect.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue } from '../errors.js'
 import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
@@ -144,7 +144,7 @@ const insertReturning = async (db: Backend, core: ModelCore, columns: readonly s
  * Rows are grouped by the columns they set and sent in chunks below `maxParams`.
  */
 const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
-  if (rows.length < UNNEST_FROM || !canReturn(db) || typeof (db.dialect as Partial<PostgresFields>).unnestInsert !== 'function') return insertRowsValues(db, core, rows)
+  if (rows.length < UNNEST_FROM || !canReturn(db) || !unnestable(db)) return insertRowsValues(db, core, rows)
   // PostgreSQL: large groups through unnest ... RETURNING, the others through VALUES.
   const out: Values[] = new Array(rows.length)
   const others: number[] = []
@@ -273,6 +273,12 @@ const cellsOf = (g: Group, encoders: readonly (((x: unknown) => unknown) | undef
   return out
 }
 
+/** Whether the dialect renders `unnestInsert` and reads `columnTypes` (PostgreSQL; not a dialect that marks them unsupported). */
+const unnestable = (db: Backend): boolean => {
+  const d = db.dialect as Dialect & Partial<PostgresFields>
+  return supports(d, 'unnestInsert') && supports(d, 'columnTypes')
+}
+
 /** Below this many rows a group goes through multi-row VALUES rather than unnest (which first reads the column types). */
 const UNNEST_FROM = 500
 /** Rows per unnest statement. */
@@ -286,7 +292,7 @@ const UNNEST_ROWS = 50_000
  */
 const unnestTypes = async (db: Backend, core: ModelCore, g: Group): Promise<string[] | undefined> => {
   const d = db.dialect as Partial<PostgresFields>
-  if (g.rows.length < UNNEST_FROM || typeof d.unnestInsert !== 'function' || typeof d.columnTypes !== 'function') return undefined
+  if (g.rows.length < UNNEST_FROM || !unnestable(db) || d.columnTypes === undefined) return undefined
   const known = new Map<string, { readonly type: string; readonly array: boolean }>()
   for (const c of await must(db.all<{ name: string; type: string; array: boolean }>(d.columnTypes(core.table)))) known.set(c.name, c)
   const types: string[] = []

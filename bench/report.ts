@@ -194,9 +194,15 @@ const sections = (md: string): { head: string; byWorkload: Map<string, string> }
   return { head: at.length === 0 ? md : md.slice(0, at[0].index), byWorkload }
 }
 
+/** The `### title` tables of a workload section, by title, in order. */
+const tablesOf = (section: string): Map<string, string> => {
+  const at = [...section.matchAll(/^### (.*)$/gm)]
+  return new Map(at.map((m, i) => [m[1], section.slice(m.index, i + 1 < at.length ? at[i + 1].index : section.length)]))
+}
+
 /**
  * bench/RESULTS.md updated with a partial run (`npm run bench -- W3 W8 --update`): the sections of
- * the workloads measured again are replaced, their rows of the Targets table are written again
+ * the workloads measured again are replaced table by table (a table not measured again, such as another engine's, stays), their rows of the Targets table are written again
  * from the new figures, and the table says for every row when it was measured (this run, with the
  * load average when the workload started, or the earlier run the file came from). Everything else
  * is kept as it was.
@@ -231,7 +237,21 @@ export const splice = (existing: string, groups: readonly GroupResult[], info: R
   const ids = [...new Set([...old.byWorkload.keys(), ...fresh.byWorkload.keys()])].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
   for (const w of ids) {
     const f = fresh.byWorkload.get(w)
-    out.push(f === undefined ? old.byWorkload.get(w)! : f.replace(/^(## W\d+\. .*\n)/, `$1\nMeasured again on ${when(w).replace(/\$/g, '$$$$')}.\n`))
+    const o = old.byWorkload.get(w)
+    if (f === undefined) {
+      out.push(o!)
+      continue
+    }
+    // Table by table: the ones measured again replace theirs (marked with when), the others stay.
+    const mark = (t: string) => t.replace(/^(### .*\n)/, `$1\nMeasured again on ${when(w).replace(/\$/g, '$$$$')}.\n`)
+    const freshTables = tablesOf(f)
+    if (o === undefined) {
+      out.push(f.slice(0, f.indexOf('\n### ') + 1) + [...freshTables.values()].map(mark).join(''))
+      continue
+    }
+    const oldTables = tablesOf(o)
+    const titles = [...new Set([...oldTables.keys(), ...freshTables.keys()])]
+    out.push(o.slice(0, o.indexOf('\n### ') + 1) + titles.map((t) => (freshTables.has(t) ? mark(freshTables.get(t)!) : oldTables.get(t)!)).join(''))
   }
   return out.join('')
 }

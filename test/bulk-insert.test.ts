@@ -68,7 +68,7 @@ describe.skipIf(!pgAvailable)('createMany in bulk on PostgreSQL (unnest)', () =>
     await ok(db.close())
   })
 
-  it('inserts 1200 rows in one unnest statement, values exact, and counts them', async () => {
+  it('inserts 1200 rows in one unnest statement (below 2000 rows), values exact, and counts them', async () => {
     await create()
     const { db: seen, log } = traced(db)
     const given = inputs(1200)
@@ -78,6 +78,18 @@ describe.skipIf(!pgAvailable)('createMany in bulk on PostgreSQL (unnest)', () =>
     expect(inserts[0]).toMatch(/SELECT \* FROM unnest\(\$1::text\[\], \$2::integer\[\], /)
     const stored = byId(await ok(Bulk.all(db)(Bulk.query)))
     expect(stored.map(({ id: _, ...r }) => r)).toEqual(given)
+  })
+
+  it('sends 2000 rows a statement, pipelined; a failure in the last chunk leaves nothing', async () => {
+    await create()
+    const { db: seen, log } = traced(db)
+    const given = inputs(4500)
+    const rows = await ok(Bulk.createMany(seen, given))
+    expect(log.filter((s) => /^INSERT .* unnest\(/.test(s)).length).toBe(3)
+    expect(rows.map(({ id: _, ...r }) => r)).toEqual(given)
+    const dup = inputs(4500, 10_000).map((r, i) => (i === 4400 ? { ...r, sku: 'S-7' } : r))
+    expect((await fails(Bulk.createMany(db, dup, { returning: false })))._tag).toBe('UniqueViolation')
+    expect((await ok(Bulk.all(db)(Bulk.query))).length).toBe(4500)
   })
 
   it('returns the stored rows in input order, decoded', async () => {

@@ -17,7 +17,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
-import type { Row } from '../driver.js'
+import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue } from '../errors.js'
 import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
@@ -282,7 +282,7 @@ const unnestable = (db: Backend): boolean => {
 /** Below this many rows a group goes through multi-row VALUES rather than unnest (which first reads the column types). */
 const UNNEST_FROM = 500
 /** Rows per unnest statement. */
-const UNNEST_ROWS = 50_000
+const UNNEST_ROWS = 2000
 
 /**
  * On a dialect with `unnestInsert` (PostgreSQL), the column types of a group's columns read from
@@ -304,35 +304,44 @@ const unnestTypes = async (db: Backend, core: ModelCore, g: Group): Promise<stri
   return types
 }
 
+/** One column's encoded values of rows `from` to `to` of a group (an unnest array). */
+const columnOf = (g: Group, name: string, encode: ((x: unknown) => unknown) | undefined, from: number, to: number): unknown[] => {
+  const xs: unknown[] = []
+  for (let i = from; i < to; i++) {
+    const x = g.rows[i][name]
+    xs.push(x === null || x === undefined ? null : encode === undefined ? x : encode(x))
+  }
+  return xs
+}
+
 /**
- * One group through `INSERT ... SELECT * FROM unnest(...)`: one array per column, up to
- * `UNNEST_ROWS` rows per statement. With `returning`, the stored rows (raw, in insert order).
+ * One group through `INSERT ... SELECT * FROM unnest(...)`, `UNNEST_ROWS` rows per statement.
+ * On a pipelining driver the statements are sent at once, so the server inserts one chunk while
+ * the next is encoded; every one is settled before the answer, the first failure in order is
+ * the one reported (inside the transaction the later ones are its consequence). With
+ * `returning`, the stored rows (raw, in insert order).
  */
 const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: readonly string[], returning: boolean): Promise<{ count: number; rows: Row[] }> => {
   const d = db.dialect as unknown as PostgresFields
   const encoders = encodersOf(g.fields)
   const columns = g.fields.map((f) => f.column)
-  const out: Row[] = []
-  let count = 0
+  const back = returning ? sql` RETURNING ${sql.join(core.fields.map((f) => sql.id([f.column])))}` : undefined
+  const sent: Promise<Either<DbError, QueryResult>>[] = []
   for (let from = 0; from < g.rows.length; from += UNNEST_ROWS) {
     const to = Math.min(g.rows.length, from + UNNEST_ROWS)
-    const arrays = g.fields.map((f, j) => {
-      const e = encoders[j]
-      const xs: unknown[] = []
-      for (let i = from; i < to; i++) {
-        const x = g.rows[i][f.name]
-        xs.push(x === null || x === undefined ? null : e === undefined ? x : e(x))
-      }
-      return xs
-    })
+    const arrays: unknown[][] = []
+    for (let j = 0; j < g.fields.length; j++) arrays.push(columnOf(g, g.fields[j].name, encoders[j], from, to))
     const insert = d.unnestInsert(core.table, columns, arrays, types)
-    if (returning) {
-      const rows = await must(db.all(sql`${insert} RETURNING ${sql.join(core.fields.map((f) => sql.id([f.column])))}`))
-      for (const r of rows) out.push(r)
-      count += rows.length
-    } else {
-      count += (await must(db.execute(insert))).rowsAffected
-    }
+    const run = db.execute(back === undefined ? insert : sql`${insert}${back}`)()
+    if (db.driver.pipelines === true) sent.push(run)
+    else sent.push(Promise.resolve(await run))
+  }
+  const out: Row[] = []
+  let count = 0
+  for (const r of await Promise.all(sent)) {
+    if (r._tag === 'Left') throw r.left
+    count += returning ? r.right.rows.length : r.right.rowsAffected
+    if (returning) for (const row of r.right.rows) out.push(row)
   }
   return { count, rows: out }
 }

@@ -182,6 +182,80 @@ export const markdown = (groups: readonly GroupResult[], info: RunInfo, reproduc
   return out.join('\n')
 }
 
+// ---------------------------------------------------------------- updating a full report with a partial run
+
+const unescape = (s: string): string => s.replace(/\\\|/g, '|')
+
+/** Split markdown into the text before the first `## W` section and the sections by workload id. */
+const sections = (md: string): { head: string; byWorkload: Map<string, string> } => {
+  const at = [...md.matchAll(/^## (W\d+)\. .*$/gm)]
+  const byWorkload = new Map<string, string>()
+  at.forEach((m, i) => byWorkload.set(m[1], md.slice(m.index, i + 1 < at.length ? at[i + 1].index : md.length)))
+  return { head: at.length === 0 ? md : md.slice(0, at[0].index), byWorkload }
+}
+
+/** The `### title` tables of a workload section, by title, in order. */
+const tablesOf = (section: string): Map<string, string> => {
+  const at = [...section.matchAll(/^### (.*)$/gm)]
+  return new Map(at.map((m, i) => [m[1], section.slice(m.index, i + 1 < at.length ? at[i + 1].index : section.length)]))
+}
+
+/**
+ * bench/RESULTS.md updated with a partial run (`npm run bench -- W3 W8 --update`): the sections of
+ * the workloads measured again are replaced table by table (a table not measured again, such as another engine's, stays), their rows of the Targets table are written again
+ * from the new figures, and the table says for every row when it was measured (this run, with the
+ * load average when the workload started, or the earlier run the file came from). Everything else
+ * is kept as it was.
+ */
+export const splice = (existing: string, groups: readonly GroupResult[], info: RunInfo, reproduce: string, method: string, label: string): string => {
+  const fresh = sections(markdown(groups, info, reproduce, method))
+  const old = sections(existing)
+  const when = (w: string) => `${label} ${info.started.toISOString().replace('T', ' ').slice(0, 16)} UTC, load ${info.loadByWorkload[w] ?? info.loadStart}`
+  const previous = /Written by `npm run bench` on ([0-9-]+ [0-9:]+) UTC/.exec(existing)?.[1] ?? 'the earlier run'
+  // The target rows this run measured, with the workload each comes from (every target reads one table).
+  const fresher = new Map<string, { readonly t: Target; readonly w: string }>()
+  for (const g of groups) for (const t of targets([g])) if (t.measured !== 'not measured') fresher.set(t.target, { t, w: g.workload })
+  // The Targets table, row by row.
+  const lines = old.head.split('\n')
+  const start = lines.findIndex((l) => /^\| target \| measured \| met \|/.test(l))
+  if (start < 0) throw new Error('RESULTS.md has no Targets table to update')
+  lines[start] = '| target | measured | met | measured when |'
+  lines[start + 1] = '|---|---|---|---|'
+  for (let i = start + 2; i < lines.length && lines[i].startsWith('|'); i++) {
+    const cells = lines[i].slice(2, -2).split(/ (?<!\\)\| /)
+    const target = unescape(cells[0])
+    const f = fresher.get(target)
+    lines[i] = f === undefined
+      ? `| ${cells[0]} | ${cells[1]} | ${cells[2]} | ${cells[3] ?? `full run ${previous} UTC`} |`
+      : `| ${escape(f.t.target)} | ${escape(f.t.measured)} | ${f.t.met === undefined ? 'not measured' : f.t.met ? 'yes' : '**no**'} | ${when(f.w)} |`
+  }
+  let head = lines.join('\n')
+  const measured = [...fresh.byWorkload.keys()]
+  const note = `- Measured again on ${info.started.toISOString().replace('T', ' ').slice(0, 16)} UTC (${label}): ${measured.map((w) => `${w} (load ${info.loadByWorkload[w] ?? '?'})`).join(', ')}; load average when that run ended: ${info.loadEnd}.`
+  head = head.replace(/(\n## Method\n)/, `${note.replace(/\$/g, '$$$$')}\n$1`)
+  const out = [head]
+  const ids = [...new Set([...old.byWorkload.keys(), ...fresh.byWorkload.keys()])].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+  for (const w of ids) {
+    const f = fresh.byWorkload.get(w)
+    const o = old.byWorkload.get(w)
+    if (f === undefined) {
+      out.push(o!)
+      continue
+    }
+    // Table by table: the ones measured again replace theirs (marked with when), the others stay.
+    const mark = (t: string) => t.replace(/^(### .*\n)/, `$1\nMeasured again on ${when(w).replace(/\$/g, '$$$$')}.\n`)
+    const freshTables = tablesOf(f)
+    if (o === undefined) {
+      out.push(f.slice(0, f.indexOf('\n### ') + 1) + [...freshTables.values()].map(mark).join(''))
+      continue
+    }
+    const oldTables = tablesOf(o)
+    const titles = [...new Set([...oldTables.keys(), ...freshTables.keys()])]
+    out.push(o.slice(0, o.indexOf('\n### ') + 1) + titles.map((t) => (freshTables.has(t) ? mark(freshTables.get(t)!) : oldTables.get(t)!)).join(''))
+  }
+  return out.join('')
+}
+
 // ---------------------------------------------------------------- SVG
 
 const FAMILY: readonly [RegExp, string, string][] = [

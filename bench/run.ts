@@ -3,6 +3,8 @@
  *
  *   npm run bench                 every workload; writes bench/RESULTS.md and bench/ratios.svg
  *   npm run bench -- W1 W5        only those workloads; writes bench/.tmp/RESULTS.partial.md
+ *   npm run bench -- W3 --update  the same, and puts them into bench/RESULTS.md (their sections and
+ *                                 target rows replaced, each target row saying when it was measured)
  *   BENCH_ENGINES=sqlite npm run bench    only these engines (sqlite, postgres, mariadb)
  *   BENCH_ROUNDS=15 npm run bench         rounds (default 11; W3, W7 and W8 set their own)
  *
@@ -20,7 +22,7 @@ import mysql from 'mysql2/promise'
 import postgres from 'postgres'
 import { BENCH_DIR, type Engine, MYSQL_URL, PG_URL, SQLITE_TEMPLATE, TMP_DIR } from './env.js'
 import type { GroupResult } from './group.js'
-import { markdown, type RunInfo, svg } from './report.js'
+import { markdown, type RunInfo, splice, svg } from './report.js'
 import { setupAll } from './setup.js'
 
 const ROOT = resolve(BENCH_DIR, '..')
@@ -47,7 +49,8 @@ It needs PostgreSQL and MariaDB on loopback: \`RECORDKIT_PG_URL\` (default
 \`mysql://root@127.0.0.1:3306/test\`); the suite creates and fills its own database \`bench\` on each
 (\`RECORDKIT_BENCH_DB\` names another; an engine that does not answer is skipped and listed as not measured). \`BENCH_ENGINES=sqlite\`
 runs SQLite alone; \`npm run bench -- W1 W5\` runs some workloads only (written to
-\`bench/.tmp/RESULTS.partial.md\`); \`npm run bench -- --report\` writes the report again from the last
+\`bench/.tmp/RESULTS.partial.md\`; with \`--update\` also put into this file, replacing their sections and
+target rows, each target row saying when it was measured); \`npm run bench -- --report\` writes the report again from the last
 run's results without measuring. To profile one implementation, run its workload file under
 \`node --cpu-prof --import tsx\` with \`TSX_TSCONFIG_PATH=bench/tsconfig.json\` and \`BENCH_ONLY=<group key>\`.`
 
@@ -140,7 +143,8 @@ const main = async (): Promise<void> => {
   const t0 = performance.now()
   const started = new Date()
   const loadStart = load()
-  const only = process.argv.slice(2).map((a) => a.toUpperCase())
+  const update = process.argv.includes('--update')
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('--')).map((a) => a.toUpperCase())
 
   // recordkit must come from the build, as users get it.
   const resolved = import.meta.resolve('recordkit')
@@ -233,6 +237,12 @@ const main = async (): Promise<void> => {
   writeFileSync(mdPath, md)
   writeFileSync(svgPath, svg(results))
   writeFileSync(join(TMP_DIR, 'results.json'), JSON.stringify({ info, results }, null, 1))
+  if (update && !full) {
+    // A partial run put into the full report: its sections and target rows replace the old ones.
+    const label = process.env.BENCH_LABEL ?? 'partial run'
+    writeFileSync(join(BENCH_DIR, 'RESULTS.md'), splice(readFileSync(join(BENCH_DIR, 'RESULTS.md'), 'utf8'), results, info, REPRODUCE, METHOD, label))
+    log(`updated ${join(BENCH_DIR, 'RESULTS.md')} with ${only.join(', ')}`)
+  }
   log(`\nwrote ${mdPath} and ${svgPath} in ${(info.seconds / 60).toFixed(1)} min${missing.length > 0 ? `; not measured: ${missing.join('; ')}` : ''}`)
   if (!existsSync(mdPath)) process.exit(1)
 }

@@ -12,9 +12,9 @@
  * issues, and the queries a model runs.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import * as E from 'fp-ts/lib/Either.js'
+import * as E from './fp.js'
 import type { Option } from 'fp-ts/lib/Option.js'
-import { none, some } from 'fp-ts/lib/Option.js'
+import { none, some } from './fp.js'
 import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { InsertNode } from './ast.js'
@@ -25,7 +25,7 @@ import type { Query } from './query.js'
 import { extend, fix } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, sql } from './sql.js'
-import { atParameter } from './values.js'
+import { atParameter, markAdapted } from './values.js'
 
 export { extend } from './record.js'
 
@@ -560,6 +560,67 @@ const controlledScopes = (
   return { start, reserve }
 }
 
+/**
+ * The runs of a batch, every set adapted by the dialect (see `markAdapted`), or the first Left.
+ * The hot loops of a batch live in module-level functions, not in closures made per call: a
+ * closure's optimized code is held only weakly once the closures that used it are gone, so a
+ * full collection between two batches would send each new one back to the interpreter.
+ */
+const adaptRuns = (dialect: Dialect, compiled: Compiled, sets: readonly (readonly unknown[])[]): Compiled[] | E.Left<DbError> => {
+  const text = compiled.sql
+  const count = compiled.params.length
+  const results = compiled.results
+  const runs: Compiled[] = []
+  for (let s = 0; s < sets.length; s++) {
+    const set = sets[s]
+    if (set.length !== count) return { _tag: 'Left', left: dbError('QueryError', `a batch run gives ${set.length} values for ${count} parameters`, { sql: text }) }
+    const params = new Array<unknown>(count)
+    try {
+      for (let i = 0; i < count; i++) params[i] = bindAt(dialect, set[i], i + 1)
+    } catch (e) {
+      return { _tag: 'Left', left: toDbError(e) }
+    }
+    runs.push(markAdapted(results === undefined ? { sql: text, params, batch: true } : { sql: text, params, batch: true, results }))
+  }
+  return runs
+}
+
+/** Runs of a batch on the synchronous path, each settled before the next; the first Left stops them. */
+const runAllNow = <R>(now: SyncBackend, runs: readonly Compiled[]): E.Either<DbError, QueryResult<R>[]> => {
+  const done: QueryResult<R>[] = []
+  for (let i = 0; i < runs.length; i++) {
+    const r = now.execute<R>(runs[i])()
+    if (E.isLeft(r)) return r
+    done.push(r.right)
+  }
+  return E.right(done)
+}
+
+/** Runs of a batch sent at once; answers when every one has settled, with the first Left in run order. */
+const runAllPipelined = async <R>(self: Backend, runs: readonly Compiled[]): Promise<E.Either<DbError, QueryResult<R>[]>> => {
+  const sent: Promise<E.Either<DbError, QueryResult<R>>>[] = []
+  for (let i = 0; i < runs.length; i++) sent.push(self.execute<R>(runs[i])())
+  const issued = await Promise.all(sent)
+  const out: QueryResult<R>[] = []
+  for (let i = 0; i < issued.length; i++) {
+    const r = issued[i]
+    if (E.isLeft(r)) return r
+    out.push(r.right)
+  }
+  return E.right(out)
+}
+
+/** Runs of a batch one after another; the first Left stops them. */
+const runAllInTurn = async <R>(self: Backend, runs: readonly Compiled[]): Promise<E.Either<DbError, QueryResult<R>[]>> => {
+  const out: QueryResult<R>[] = []
+  for (let i = 0; i < runs.length; i++) {
+    const r = await self.execute<R>(runs[i])()
+    if (E.isLeft(r)) return r
+    out.push(r.right)
+  }
+  return E.right(out)
+}
+
 // ---------------------------------------------------------------- compose
 
 const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backend => {
@@ -968,46 +1029,20 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]): TaskEither<DbError, QueryResult<R>[]> => {
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
-      const text = c.right.sql
-      const count = c.right.params.length
-      const results = c.right.results
-      return async () => {
+      const compiled = c.right
+      return () => {
         // Every set is adapted before anything runs, so a value that cannot be bound runs nothing.
-        const runs: Compiled[] = []
-        for (const set of sets) {
-          if (set.length !== count) return E.left(dbError('QueryError', `a batch run gives ${set.length} values for ${count} parameters`, { sql: text }))
-          const params = new Array<unknown>(count)
-          try {
-            for (let i = 0; i < count; i++) params[i] = bindAt(self.dialect, set[i], i + 1)
-          } catch (e) {
-            return E.left(toDbError(e))
-          }
-          runs.push(results === undefined ? { sql: text, params, batch: true } : { sql: text, params, batch: true, results })
-        }
+        const runs = adaptRuns(self.dialect, compiled, sets)
+        if (!Array.isArray(runs)) return Promise.resolve(runs as E.Left<DbError>)
         // A synchronous driver runs them one after another now, each settled before the next.
         const now = self.sync
-        if (now !== undefined && now.ready()) {
-          const done: QueryResult<R>[] = []
-          for (let i = 0; i < runs.length; i++) {
-            const r = now.execute<R>(runs[i])()
-            if (E.isLeft(r)) return r
-            done.push(r.right)
-          }
-          return E.right(done)
-        }
+        if (now !== undefined && now.ready()) return Promise.resolve(runAllNow<R>(now, runs))
         // A pipelining driver gets every run at once (it sends them without waiting); any other
         // gets them one after another. Either way the first failure in run order is reported
         // (inside a transaction the later ones are its consequence). The tasks never reject.
         // A pipelined batch settles only when every run it sent has settled, so nothing it sent
         // is still changing the database after it returned.
-        const issued = self.driver.pipelines === true ? await Promise.all(runs.map((r) => self.execute<R>(r)())) : undefined
-        const out: QueryResult<R>[] = []
-        for (let i = 0; i < runs.length; i++) {
-          const r = issued?.[i] ?? await self.execute<R>(runs[i])()
-          if (E.isLeft(r)) return r
-          out.push(r.right)
-        }
-        return E.right(out)
+        return self.driver.pipelines === true ? runAllPipelined<R>(self, runs) : runAllInTurn<R>(self, runs)
       }
     },
 

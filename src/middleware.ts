@@ -3,7 +3,7 @@
  * transient failures with backoff, and metrics counters. Each is a plain `Middleware` record,
  * so they stack: `wrap(wrap(db, retry()), logging(console.log))`.
  */
-import * as E from 'fp-ts/lib/Either.js'
+import * as E from './fp.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, type Executable, type Middleware, statementOf } from './compose.js'
 import { type DbError, type DbErrorTag, isDbError } from './errors.js'

@@ -8,7 +8,7 @@
  * const rows = await db.all(pipe(from('users'), where({ id: 1 })))
  * ```
  */
-import * as E from 'fp-ts/lib/Either.js'
+import * as E from './fp.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend, CloseOptions, ControlledScope, Executable, ReservedConnection, Savepoint, Transaction } from './compose.js'

@@ -11,7 +11,7 @@
  * that opens a SQLite database never loads postgres.js or mysql2, and a missing client library
  * only matters to the program that asks for its engine.
  */
-import * as E from 'fp-ts/lib/Either.js'
+import * as E from './fp.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, connect } from './compose.js'
 import type { Dialect } from './dialect.js'

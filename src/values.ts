@@ -146,6 +146,30 @@ export const objectString = (v: object): string => {
 }
 
 /**
+ * The runs `executeBatch` made: their parameters came out of the dialect's `toDriver`, which
+ * converts or refuses what a built-in driver cannot bind, so the driver need not check them again
+ * value by value. A WeakSet rather than a mark on the object: the statements keep one shape.
+ */
+const adaptedRuns = new WeakSet<object>()
+
+/**
+ * Mark a statement whose parameters the dialect adapted (see `adaptedBefore`); returns it.
+ *
+ * @example markAdapted({ sql: 'SELECT ?', params: [1] })
+ */
+export const markAdapted = <Q extends object>(q: Q): Q => {
+  adaptedRuns.add(q)
+  return q
+}
+
+/**
+ * Whether a statement's parameters were adapted by the dialect (see `markAdapted`).
+ *
+ * @example adaptedBefore({ sql: 'SELECT 1', params: [] }) // false
+ */
+export const adaptedBefore = (q: object): boolean => adaptedRuns.has(q)
+
+/**
  * The first parameter a driver cannot bind as it is, as a ValidationError naming its position;
  * `reasonOf` says why a value is refused (undefined when it is fine). Drivers run this before
  * sending, so compiled statements given directly to `execute` are checked too.

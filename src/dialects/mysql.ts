@@ -109,8 +109,10 @@ const toMysql = (v: unknown): unknown => {
     case 'bigint': return v.toString()
     case 'undefined': return null
     case 'object':
-      if (v === null || Buffer.isBuffer(v)) return v
+      // A Date first: it is the common object, and the global `Buffer` is a getter call in ESM.
+      if (v === null) return v
       if (v instanceof Date) return mysqlDateTime(v)
+      if (Buffer.isBuffer(v)) return v
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
       // mysql2's text protocol would expand an object into `key = value` pairs and an array
       // into a list: JSON text is what a JSON column takes, under both protocols.

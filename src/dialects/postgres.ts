@@ -142,8 +142,10 @@ export const toPostgres = (v: unknown): unknown => {
     case 'number': return v === 0 && 1 / v < 0 ? '-0' : v
     case 'undefined': return null
     case 'object':
-      if (v === null || Buffer.isBuffer(v)) return v
+      // A Date first: it is the common object, and the global `Buffer` is a getter call in ESM.
+      if (v === null) return v
       if (v instanceof Date) return checkedDate(v)
+      if (Buffer.isBuffer(v)) return v
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
       if (Array.isArray(v)) return arrayLiteral(v)
       if (isJsonValue(v)) return jsonText(v.value)
@@ -201,6 +203,38 @@ export interface PostgresFields {
    * `insertValues` uses it for inserts marked with `unnest(types)`.
    */
   readonly unnestValues: (node: InsertNode, types: ColumnPgTypes) => Fragment
+  /**
+   * `INSERT INTO table (columns) SELECT * FROM unnest($1::type[], ...)` from one array per column
+   * (`arrays[i]` holds column `i`'s values, row after row): any number of rows in one statement
+   * with one parameter per column. `createMany` uses it with the types `columnTypes` reads.
+   * A type that is an array type or not a plain type name is a QueryError.
+   *
+   * @example postgres.unnestInsert('items', ['id', 'name'], [[1, 2], ['a', 'b']], ['integer', 'text'])
+   */
+  readonly unnestInsert: (table: string, columns: readonly string[], arrays: readonly (readonly unknown[])[], types: readonly string[]) => Fragment
+  /**
+   * The query that reads a table's columns from the catalog: `name`, `type` (as `format_type`
+   * prints it) and `array` (whether it is an array type), for `unnestInsert`.
+   *
+   * @example await db.all(postgres.columnTypes('app.items'))()
+   */
+  readonly columnTypes: (table: string) => Fragment
+}
+
+/** A table name as `insertInto` reads it (`schema.table` at the first dot), quoted. */
+const qualified = (self: Dialect, table: string): string => {
+  const dot = table.indexOf('.')
+  return dot < 0 ? self.quoteIdentifier(table) : `${self.quoteIdentifier(table.slice(0, dot))}.${self.quoteIdentifier(table.slice(dot + 1))}`
+}
+
+/** A type for an unnest array: a plain type name that is not itself an array type. */
+const unnestType = (column: string, type: string | undefined): string => {
+  if (type === undefined) throw dbError('QueryError', `unnest: no PostgreSQL type given for column "${column}"`)
+  if (ARRAY_TYPE.test(type)) {
+    throw dbError('QueryError', `unnest: column "${column}" has the array type ${type}, and unnest flattens nested arrays; insert it without unnest()`)
+  }
+  if (!TYPE_NAME.test(type)) throw dbError('QueryError', `unnest: not a type name: ${JSON.stringify(type)}`)
+  return type
 }
 
 /** A column to drop from a VALUES list: every row has DEFAULT there. */
@@ -272,18 +306,29 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   unnestValues: (node, types) => {
     const arrays: Part[] = []
     node.columns.forEach((c, i) => {
-      const type = types[c]
-      if (type === undefined) throw dbError('QueryError', `unnest: no PostgreSQL type given for column "${c}"`)
-      if (ARRAY_TYPE.test(type)) {
-        throw dbError('QueryError', `unnest: column "${c}" has the array type ${type}, and unnest flattens nested arrays; insert it without unnest()`)
-      }
-      if (!TYPE_NAME.test(type)) throw dbError('QueryError', `unnest: not a type name: ${JSON.stringify(type)}`)
+      const type = unnestType(c, types[c])
       if (i > 0) arrays.push(', ')
       const values = node.rows.map((r) => (r[i] as { readonly value: unknown }).value)
       arrays.push({ _tag: 'Param', value: values }, `::${type}[]`)
     })
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(', F(arrays), ')'])
   },
+
+  unnestInsert: (table, columns, arrays, types) => {
+    const parts: Part[] = ['INSERT INTO ', qualified(self, table), ' (', columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(']
+    columns.forEach((c, i) => {
+      if (i > 0) parts.push(', ')
+      parts.push({ _tag: 'Param', value: arrays[i] }, `::${unnestType(c, types[i])}[]`)
+    })
+    parts.push(')')
+    return F(parts)
+  },
+
+  columnTypes: (table) => F([
+    'SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory = \'A\' AS array',
+    ' FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid',
+    ' WHERE a.attrelid = to_regclass(', { _tag: 'Param', value: qualified(self, table) }, ') AND a.attnum > 0 AND NOT a.attisdropped',
+  ]),
 
   insertIgnore: unsupported('postgres', 'INSERT OR IGNORE', "use onConflict(columns, 'nothing')"),
   insertReplace: unsupported('postgres', 'INSERT OR REPLACE', 'use onConflict(columns, [...columns to take from the new row])'),

@@ -48,8 +48,10 @@ const toSqlite = (v: unknown): unknown => {
     case 'boolean': return v ? 1 : 0
     case 'undefined': return null
     case 'object':
-      if (v === null || Buffer.isBuffer(v)) return v
+      // A Date first: it is the common object, and the global `Buffer` is a getter call in ESM.
+      if (v === null) return v
       if (v instanceof Date) return sqliteDateTime(v)
+      if (Buffer.isBuffer(v)) return v
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
       return jsonText(isJsonValue(v) ? v.value : v)
     default: throw unbindable(v, 'SQLite has no such value')

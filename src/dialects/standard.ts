@@ -5,7 +5,7 @@
  * Every function reaches its siblings through `self`, so an override of, say, `limitOffset`
  * or `quoteIdentifier` shows up in every statement that uses it.
  */
-import { left, right } from 'fp-ts/lib/Either.js'
+import { left, right } from '../fp.js'
 import type {
   CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, SelectNode, Selection, ValuesTable,
 } from '../ast.js'

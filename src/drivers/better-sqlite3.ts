@@ -34,7 +34,7 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import { connectionLock } from './connection-lock.js'
 import type { Compiled } from '../sql.js'
-import { checkParams, stringProblem } from '../values.js'
+import { adaptedBefore, checkParams, stringProblem } from '../values.js'
 
 
 export type { BetterSqlite3Options } from './options.js'
@@ -288,7 +288,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
     /** Run now, synchronously; the caller makes sure the connection is ours. */
     const runNow = (q: Compiled): QueryResult => {
-      const problem = checkParams(q.params, sqliteParamProblem)
+      const problem = adaptedBefore(q) ? undefined : checkParams(q.params, sqliteParamProblem)
       if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
         const { stmt, reader, query, fast, lost } = prepare(q.sql)

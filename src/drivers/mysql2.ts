@@ -47,7 +47,7 @@
  */
 import type { EventEmitter } from 'node:events'
 import type { Readable } from 'node:stream'
-import * as E from 'fp-ts/lib/Either.js'
+import * as E from '../fp.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type mysql from 'mysql2/promise'
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader } from 'mysql2/promise'

@@ -51,7 +51,7 @@ import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
 import { parsePgTimestamp, pgTimestamp } from '../dates.js'
-import { checkParams, isPlainObject, stringProblem } from '../values.js'
+import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
 
 export type { PostgresJsBaseOptions } from './options.js'
 
@@ -344,7 +344,7 @@ const pgParamProblem = (v: unknown): string | undefined => {
 
 /** The first parameter postgres.js would bind as something else, or too many parameters. */
 const paramsProblem = (q: Compiled): DbError | undefined =>
-  q.params.length > MAX_PARAMS ? tooManyParams(q) : checkParams(q.params, pgParamProblem)
+  q.params.length > MAX_PARAMS ? tooManyParams(q) : adaptedBefore(q) ? undefined : checkParams(q.params, pgParamProblem)
 
 const tooManyParams = (q: Compiled): DbError =>
   dbError('QueryError', `a statement may have at most ${MAX_PARAMS} parameters, this one has ${q.params.length}`, { code: 'MAX_PARAMETERS_EXCEEDED' })
@@ -506,21 +506,35 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       } catch (e) {
         return Promise.resolve(failed(q)(e))
       }
-      const pooled = on === pool
-      const settled = query.then(
-        (r) => {
-          if (pooled && down !== undefined) observe(query, undefined)
-          return toResult(r)
-        },
-        (e: unknown) => {
+      if (on !== pool) {
+        return query.then(toResult, (e: unknown) => {
           // The statement never ran: run it once more on the reconnected session.
           if (!again && staleSessionError(query, e)) return run(on, q, watch, true)
-          const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
-          if (pooled) observe(query, left)
-          return { _tag: 'Left', left } as Either<DbError, QueryResult>
-        },
-      )
-      return pooled ? unsentWithin(query, settled, q) : settled
+          return { _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) } as Either<DbError, QueryResult>
+        })
+      }
+      // Pooled: the watchdog answers PoolTimeout if postgres.js does not send it in time (one
+      // promise for the caller, settled by whichever comes first).
+      return new Promise((resolve) => {
+        const entry: Unsent = { query, q, deadline: performance.now() + acquireTimeout, resolve }
+        unsent.push(entry)
+        armWatchdog()
+        query.then(
+          (r) => {
+            if (down !== undefined) observe(query, undefined)
+            answer(entry, toResult(r))
+          },
+          (e: unknown) => {
+            if (!again && staleSessionError(query, e)) {
+              void run(on, q, watch, true).then((r) => answer(entry, r))
+              return
+            }
+            const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
+            observe(query, left)
+            answer(entry, { _tag: 'Left', left })
+          },
+        )
+      })
     }
 
     /** `p`, or `onLate()` when `p` takes longer than acquireTimeout. */
@@ -537,26 +551,76 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * postgres.js keeps trying hosts and holds the statement meanwhile. The statement becomes
      * `SELECT 1`, so that when a connection takes it later nothing of the caller's runs
      * (postgres.js' own cancel would leave a connection that was opening for it unusable).
+     *
+     * One watchdog serves every statement: they wait in a queue in the order they were given
+     * (all have the same limit, so deadlines come in that order), and one timer, armed for the
+     * oldest, looks at them. A statement costs an entry in the queue, no timer of its own.
      */
-    const unsentWithin = (query: PendingQuery, settled: Promise<Either<DbError, QueryResult>>, q: Compiled): Promise<Either<DbError, QueryResult>> =>
-      new Promise((resolve) => {
-        let done = false
-        const timer = setTimeout(() => {
-          if (done || query.state != null) return
-          done = true
+    interface Unsent {
+      query: PendingQuery | undefined
+      q: Compiled | undefined
+      readonly deadline: number
+      /** Cleared once the caller has its answer. */
+      resolve: ((r: Either<DbError, QueryResult>) => void) | undefined
+    }
+    const unsent: (Unsent | undefined)[] = []
+    let head = 0
+    let watchdog: ReturnType<typeof setTimeout> | undefined
+
+    /** Forget the answered entries at the front of the queue. */
+    const dropAnswered = (): void => {
+      while (head < unsent.length && unsent[head]!.resolve === undefined) unsent[head++] = undefined
+      if (head === unsent.length) {
+        unsent.length = 0
+        head = 0
+      } else if (head > 1024 && head * 2 > unsent.length) {
+        unsent.splice(0, head)
+        head = 0
+      }
+    }
+
+    const armWatchdog = (): void => {
+      if (watchdog !== undefined || head >= unsent.length) return
+      // Unreferenced: a statement waiting for a connection keeps the process alive by itself.
+      watchdog = setTimeout(sweepUnsent, Math.max(0, unsent[head]!.deadline - performance.now()))
+      watchdog.unref()
+    }
+
+    /** Time out the statements still unsent past their deadline; drop those sent or answered. */
+    const sweepUnsent = (): void => {
+      watchdog = undefined
+      const now = performance.now()
+      while (head < unsent.length) {
+        const e = unsent[head]!
+        if (e.resolve !== undefined && e.query!.state == null) {
+          if (e.deadline > now) break
+          const query = e.query!
           query.strings = ['SELECT 1']
           query.args = []
           query.options = { ...query.options, simple: true, prepare: false }
-          resolve(failed(q)(poolTimeout('the statement was not sent')))
-        }, acquireTimeout)
-        void settled.then((r) => {
-          clearTimeout(timer)
-          if (!done) {
-            done = true
-            resolve(r)
-          }
-        })
-      })
+          const answer = e.resolve
+          e.resolve = undefined
+          answer(failed(e.q!)(poolTimeout('the statement was not sent')))
+        }
+        // Sent (its outcome comes from the server) or answered: the watchdog is done with it.
+        e.query = undefined
+        e.q = undefined
+        unsent[head++] = undefined
+      }
+      dropAnswered()
+      armWatchdog()
+    }
+
+    /** The caller's answer, unless the watchdog gave one already. */
+    const answer = (entry: Unsent, r: Either<DbError, QueryResult>): void => {
+      const resolve = entry.resolve
+      if (resolve === undefined) return
+      entry.resolve = undefined
+      entry.query = undefined
+      entry.q = undefined
+      resolve(r)
+      if (unsent[head] === entry) dropAnswered()
+    }
 
     /** Run on the pool; a closed driver answers Left instead of throwing. */
     const runPooled = (q: Compiled): Promise<Either<DbError, QueryResult>> => {

@@ -11,15 +11,18 @@
  * the stored rows are read back by key (so defaults filled by the database are returned).
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { identity } from 'io-ts'
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
-import { supports } from '../dialect.js'
-import type { Row } from '../driver.js'
+import { type Dialect, supports } from '../dialect.js'
+import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue } from '../errors.js'
 import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
-import type { Compiled } from '../sql.js'
+import { type Compiled, sql } from '../sql.js'
+import type { PostgresFields } from '../dialects/postgres.js'
+import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, hasHook, runHooks } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
@@ -141,6 +144,30 @@ const insertReturning = async (db: Backend, core: ModelCore, columns: readonly s
  * Rows are grouped by the columns they set and sent in chunks below `maxParams`.
  */
 const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
+  if (rows.length < UNNEST_FROM || !canReturn(db) || !unnestable(db)) return insertRowsValues(db, core, rows)
+  // PostgreSQL: large groups through unnest ... RETURNING, the others through VALUES.
+  const out: Values[] = new Array(rows.length)
+  const others: number[] = []
+  for (const g of groupRows(core, rows)) {
+    const types = g.fields.length === 0 ? undefined : await unnestTypes(db, core, g)
+    if (types === undefined) {
+      for (const i of g.index) others.push(i)
+      continue
+    }
+    const stored = (await insertUnnest(db, core, g, types, true)).rows
+    if (stored.length !== g.rows.length) throw dbError('QueryError', `${core.table}: ${g.rows.length} rows inserted but ${stored.length} returned`)
+    const decoded = core.mapper()(stored) as Values[]
+    for (let j = 0; j < decoded.length; j++) out[g.index[j]] = decoded[j]
+  }
+  if (others.length > 0) {
+    const rest = await insertRowsValues(db, core, others.map((i) => rows[i]))
+    for (let j = 0; j < rest.length; j++) out[others[j]] = rest[j]
+  }
+  return out
+}
+
+/** `insertRows` through multi-row VALUES (RETURNING where the dialect has it). */
+const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
   const groups = new Map<string, { index: number[]; rows: Row[] }>()
   rows.forEach((v, i) => {
     const enc = encodeRow(core, v)
@@ -199,17 +226,19 @@ const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[])
   return out
 }
 
-/**
- * Insert rows of validated values without reading anything back: per group of rows setting the
- * same columns, one multi-row INSERT compiled once and run per chunk below `maxParams`
- * (`executeBatch`), the last shorter chunk through its own. Returns how many rows were inserted.
- */
-const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<number> => {
-  // Rows grouped by the fields they set (a bit mask of field positions, or a string past 30
-  // fields), each group's encoded values kept flat, row after row, ready to be cut into runs.
+/** Rows setting the same fields, in input order, with their positions in the input. */
+interface Group {
+  readonly fields: readonly Field[]
+  readonly rows: Values[]
+  readonly index: number[]
+}
+
+/** Rows grouped by the fields they set (a bit mask of field positions, or a string past 30 fields). */
+const groupRows = (core: ModelCore, rows: readonly Values[]): Group[] => {
   const fields = core.fields
-  const groups = new Map<number | string, { readonly fields: typeof fields; readonly cells: unknown[]; n: number }>()
-  for (const v of rows) {
+  const groups = new Map<number | string, Group>()
+  for (let r = 0; r < rows.length; r++) {
+    const v = rows[r]
     let sig: number | string = 0
     if (fields.length <= 30) {
       for (let i = 0; i < fields.length; i++) if (v[fields[i].name] !== undefined) sig |= 1 << i
@@ -217,20 +246,129 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
       sig = fields.map((f) => (v[f.name] === undefined ? '0' : '1')).join('')
     }
     let g = groups.get(sig)
-    if (g === undefined) groups.set(sig, (g = { fields: fields.filter((f) => v[f.name] !== undefined), cells: [], n: 0 }))
-    for (const f of g.fields) g.cells.push(encodeField(f, v[f.name]))
-    g.n++
+    if (g === undefined) groups.set(sig, (g = { fields: fields.filter((f) => v[f.name] !== undefined), rows: [], index: [] }))
+    g.rows.push(v)
+    g.index.push(r)
   }
+  return [...groups.values()]
+}
+
+/** Each field's `encode`, or undefined where it is the identity (nothing to call). */
+const encodersOf = (fields: readonly Field[]): readonly (((x: unknown) => unknown) | undefined)[] =>
+  fields.map((f) => (f.codec.encode === identity ? undefined : (x: unknown) => f.codec.encode(x)))
+
+/** The encoded values of rows `from` to `to` of a group, row after row (one batch run's parameters). */
+const cellsOf = (g: Group, encoders: readonly (((x: unknown) => unknown) | undefined)[], from: number, to: number): unknown[] => {
+  const names = g.fields.map((f) => f.name)
+  const width = names.length
+  const out: unknown[] = []
+  for (let i = from; i < to; i++) {
+    const v = g.rows[i]
+    for (let j = 0; j < width; j++) {
+      const x = v[names[j]]
+      const e = encoders[j]
+      out.push(x === null || x === undefined ? null : e === undefined ? x : e(x))
+    }
+  }
+  return out
+}
+
+/** Whether the dialect renders `unnestInsert` and reads `columnTypes` (PostgreSQL; not a dialect that marks them unsupported). */
+const unnestable = (db: Backend): boolean => {
+  const d = db.dialect as Dialect & Partial<PostgresFields>
+  return supports(d, 'unnestInsert') && supports(d, 'columnTypes')
+}
+
+/** Below this many rows a group goes through multi-row VALUES rather than unnest (which first reads the column types). */
+const UNNEST_FROM = 500
+/** Rows per unnest statement. */
+const UNNEST_ROWS = 2000
+
+/**
+ * On a dialect with `unnestInsert` (PostgreSQL), the column types of a group's columns read from
+ * the catalog (at each call, so a table changed in between is seen), or undefined when the group
+ * is small, a column is of an array type (unnest would flatten it) or the catalog does not know
+ * the table: then the group goes through multi-row VALUES.
+ */
+const unnestTypes = async (db: Backend, core: ModelCore, g: Group): Promise<string[] | undefined> => {
+  const d = db.dialect as Partial<PostgresFields>
+  if (g.rows.length < UNNEST_FROM || !unnestable(db) || d.columnTypes === undefined) return undefined
+  const known = new Map<string, { readonly type: string; readonly array: boolean }>()
+  for (const c of await must(db.all<{ name: string; type: string; array: boolean }>(d.columnTypes(core.table)))) known.set(c.name, c)
+  const types: string[] = []
+  for (const f of g.fields) {
+    const c = known.get(f.column)
+    if (c === undefined || c.array) return undefined
+    types.push(c.type)
+  }
+  return types
+}
+
+/** One column's encoded values of rows `from` to `to` of a group (an unnest array). */
+const columnOf = (g: Group, name: string, encode: ((x: unknown) => unknown) | undefined, from: number, to: number): unknown[] => {
+  const xs: unknown[] = []
+  for (let i = from; i < to; i++) {
+    const x = g.rows[i][name]
+    xs.push(x === null || x === undefined ? null : encode === undefined ? x : encode(x))
+  }
+  return xs
+}
+
+/**
+ * One group through `INSERT ... SELECT * FROM unnest(...)`, `UNNEST_ROWS` rows per statement.
+ * On a pipelining driver the statements are sent at once, so the server inserts one chunk while
+ * the next is encoded; every one is settled before the answer, the first failure in order is
+ * the one reported (inside the transaction the later ones are its consequence). With
+ * `returning`, the stored rows (raw, in insert order).
+ */
+const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: readonly string[], returning: boolean): Promise<{ count: number; rows: Row[] }> => {
+  const d = db.dialect as unknown as PostgresFields
+  const encoders = encodersOf(g.fields)
+  const columns = g.fields.map((f) => f.column)
+  const back = returning ? sql` RETURNING ${sql.join(core.fields.map((f) => sql.id([f.column])))}` : undefined
+  const sent: Promise<Either<DbError, QueryResult>>[] = []
+  for (let from = 0; from < g.rows.length; from += UNNEST_ROWS) {
+    const to = Math.min(g.rows.length, from + UNNEST_ROWS)
+    const arrays: unknown[][] = []
+    for (let j = 0; j < g.fields.length; j++) arrays.push(columnOf(g, g.fields[j].name, encoders[j], from, to))
+    const insert = d.unnestInsert(core.table, columns, arrays, types)
+    const run = db.execute(back === undefined ? insert : sql`${insert}${back}`)()
+    if (db.driver.pipelines === true) sent.push(run)
+    else sent.push(Promise.resolve(await run))
+  }
+  const out: Row[] = []
+  let count = 0
+  for (const r of await Promise.all(sent)) {
+    if (r._tag === 'Left') throw r.left
+    count += returning ? r.right.rows.length : r.right.rowsAffected
+    if (returning) for (const row of r.right.rows) out.push(row)
+  }
+  return { count, rows: out }
+}
+
+/**
+ * Insert rows of validated values without reading anything back: per group of rows setting the
+ * same columns, on PostgreSQL one `unnest` statement for large groups, elsewhere one multi-row
+ * INSERT compiled once and run per chunk below `maxParams` (`executeBatch`), the last shorter
+ * chunk through its own. Returns how many rows were inserted.
+ */
+const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<number> => {
   let inserted = 0
-  for (const g of groups.values()) {
+  for (const g of groupRows(core, rows)) {
     const columns = g.fields.map((f) => f.column)
     const width = columns.length
+    const total = g.rows.length
     if (width === 0) {
       // Every column takes its default: one statement per row (no multi-row form exists).
-      for (let i = 0; i < g.n; i++) inserted += (await must(db.execute(values({})(insertInto(core.table))))).rowsAffected
+      for (let i = 0; i < total; i++) inserted += (await must(db.execute(values({})(insertInto(core.table))))).rowsAffected
       continue
     }
-    const total = g.n
+    const types = await unnestTypes(db, core, g)
+    if (types !== undefined) {
+      inserted += (await insertUnnest(db, core, g, types, false)).count
+      continue
+    }
+    const encoders = encodersOf(g.fields)
     const size = Math.max(1, Math.min(1000, Math.floor(db.dialect.maxParams / width)))
     const full = Math.floor(total / size)
     const rest = total - full * size
@@ -239,7 +377,7 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
     }
     if (full > 0) {
       const sets: unknown[][] = []
-      for (let i = 0; i < full; i++) sets.push(g.cells.slice(i * size * width, (i + 1) * size * width))
+      for (let i = 0; i < full; i++) sets.push(cellsOf(g, encoders, i * size, (i + 1) * size))
       const t = insertTemplate(db, core, columns, size, true)
       if (E.isLeft(t)) throw t.left
       count(await must(db.executeBatch(t.right, sets)))
@@ -247,7 +385,7 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
     if (rest > 0) {
       const t = insertTemplate(db, core, columns, rest, true)
       if (E.isLeft(t)) throw t.left
-      count(await must(db.executeBatch(t.right, [g.cells.slice(full * size * width)])))
+      count(await must(db.executeBatch(t.right, [cellsOf(g, encoders, full * size, total)])))
     }
   }
   return inserted
@@ -316,6 +454,18 @@ export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     return out
   })
 
+/**
+ * Check every input row into `checked`, or its issues into `issues`. A module-level loop, not one
+ * in a closure made per call, so its optimized code outlives a full collection between calls.
+ */
+const checkAll = (core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], checked: Values[], issues: FieldIssue[]): void => {
+  for (let i = 0; i < inputs.length; i++) {
+    const c = checkInsert(core, defaults, inputs[i])
+    if (c._tag === 'Left') issues.push(...prefixed(`rows.${i}.`, c.left))
+    else checked.push(c.right)
+  }
+}
+
 /** Validate every row (hooks before and after), then `insert` them, in one transaction. */
 const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], none: A, insert: (checked: Values[]) => Promise<A>): TaskEither<DbError, A> => {
   if (inputs.length === 0) return () => Promise.resolve(right(none))
@@ -325,11 +475,15 @@ const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<strin
   return atomically(db, async () => {
     const issues: FieldIssue[] = []
     const checked: Values[] = []
-    for (let i = 0; i < inputs.length; i++) {
-      const input = before ? await must(runHooks(core.behaviours, 'beforeValidate', inputs[i], ctxOf(db, core, 'insert'))) : inputs[i]
-      const c = checkInsert(core, defaults, input)
-      if (c._tag === 'Left') issues.push(...prefixed(`rows.${i}.`, c.left))
-      else checked.push(c.right)
+    if (before) {
+      for (let i = 0; i < inputs.length; i++) {
+        const input = await must(runHooks(core.behaviours, 'beforeValidate', inputs[i], ctxOf(db, core, 'insert')))
+        const c = checkInsert(core, defaults, input)
+        if (c._tag === 'Left') issues.push(...prefixed(`rows.${i}.`, c.left))
+        else checked.push(c.right)
+      }
+    } else {
+      checkAll(core, defaults, inputs, checked, issues)
     }
     if (issues.length > 0) return left(validationError(core.table, issues))
     const prepared: Values[] = []

@@ -47,6 +47,9 @@ export const duckdb: PostgresDialect = extend<PostgresDialect>(postgres, (self) 
   toDriver: (v) => (Array.isArray(v) ? v.map(self.toDriver) : toPostgres(v)),
 
   unnestValues: (node) => standardOpen(self).insertValues(node),
+  // No pg_attribute or to_regclass: createMany inserts through VALUES.
+  unnestInsert: unsupported('duckdb', 'INSERT ... SELECT FROM unnest of one array per column'),
+  columnTypes: unsupported('duckdb', 'column types from the PostgreSQL catalog'),
 
   beginTransaction: begin,
   savepoint: unsupported('duckdb', 'SAVEPOINT', NO_SAVEPOINTS),

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { mysqlDateTime, pgTimestamp, sqliteDateTime, utcTime } from '../src/dates.js'
-import { isDbError } from '../src/errors.js'
+import { isDbError } from 'recordkit'
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
 const fields = (d: Date, y: number): string =>

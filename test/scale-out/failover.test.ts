@@ -70,9 +70,9 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host failover (target_sess
     // With no writable host, a statement gives up after acquireTimeout without having run (or at
     // once, while the driver knows the server is unreachable), and so does a transaction.
     const orphan = await db.execute(sql`INSERT INTO ledger VALUES (${-1}, ${-1})`)()
-    expect(E.isLeft(orphan) && ['ConnectionError', 'PoolTimeout'].includes(orphan.left._tag)).toBe(true)
+    expect(['ConnectionError', 'PoolTimeout']).toContain(E.isLeft(orphan) ? orphan.left._tag : 'a write acknowledged with no primary up')
     const tx = await db.transaction((t) => t.execute(sql`INSERT INTO ledger VALUES (${-2}, ${-2})`))()
-    expect(E.isLeft(tx) && ['ConnectionError', 'PoolTimeout'].includes(tx.left._tag)).toBe(true)
+    expect(['ConnectionError', 'PoolTimeout']).toContain(E.isLeft(tx) ? tx.left._tag : 'a transaction committed with no primary up')
     standby.promote()
     promotedAt = Date.now()
     await waitFor('writes on the promoted standby', () => firstAfterPromotion > 0, 30_000)

@@ -394,6 +394,15 @@ const bindAt = (dialect: Dialect, value: unknown, where: number | string): unkno
   }
 }
 
+/** The statements that open a transaction with these options, or the dialect's refusal. */
+const beginStatements = (dialect: Dialect, options: TransactionOptions): E.Either<DbError, readonly string[]> => {
+  try {
+    return E.right(dialect.beginTransaction(options))
+  } catch (e) {
+    return E.left(toDbError(e))
+  }
+}
+
 // ---------------------------------------------------------------- controlled transactions
 
 /**
@@ -480,12 +489,9 @@ const controlledScopes = (
       return E.left(dbError('TransactionError', 'startTransaction inside a transaction: open a savepoint instead (tx.savepoint(name))'))
     }
     if (life.closing) return E.left(closedError(self.driver))
-    let begin: readonly string[]
-    try {
-      begin = self.dialect.beginTransaction(options)
-    } catch (e) {
-      return E.left(toDbError(e))
-    }
+    const opening = beginStatements(self.dialect, options)
+    if (E.isLeft(opening)) return opening
+    const begin = opening.right
     // On a reserved connection the transaction uses it (already counted open) and keeps it.
     const session = here
     if (session === undefined) life.open++
@@ -703,12 +709,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
   /** A transaction on a connection of its own, or on a reserved connection (`session`). */
   const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions, session?: Frame): TaskEither<X | DbError, A> => async () => {
     if (life.closing) return E.left(closedError(self.driver))
-    let begin: readonly string[]
-    try {
-      begin = self.dialect.beginTransaction(options)
-    } catch (e) {
-      return E.left(toDbError(e))
-    }
+    const opening = beginStatements(self.dialect, options)
+    if (E.isLeft(opening)) return opening
+    const begin = opening.right
     // A reserved connection is already counted open, and is not given back at the end.
     if (session === undefined) life.open++
     try {

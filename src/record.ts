@@ -84,10 +84,11 @@ export const extend = <T extends object, U extends object = {}>(
 /**
  * `extend` with a named layer: where the record already has a layer of this `tag`, the new one
  * takes its place, at the same depth (layers added on top of it stay on top); otherwise it is
- * added on top, or at the depth `at` (`layerDepth(r)` is just above record `r`'s own layers, so
- * that the changes made by extending `r` still win). `undefined` removes the layer. This is how a change that must be applied at most
- * once is written, such as a dialect's version gates: `forVersion(a).forVersion(b)` is
- * `forVersion(b)`, and the fields a user changed, before or after, are kept.
+ * added on top, or at `depth` when given (`layerDepth(r)` is just above record `r`'s own
+ * layers, so that the changes made by extending `r` still win). `undefined` removes the layer.
+ * This is how a change that must be applied at most once is written, such as a dialect's
+ * version gates: `forVersion(a).forVersion(b)` is `forVersion(b)`, and the fields a user
+ * changed, before or after, are kept.
  *
  * @example
  * const GATES = Symbol('gates')

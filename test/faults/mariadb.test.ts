@@ -1,5 +1,5 @@
 /**
- * MariaDB under faults, on a throwaway server of its own (the first free port from 33307, a temp dir): the server
+ * MariaDB under faults, on a throwaway server of its own (the first free port from 23307, a temp dir): the server
  * killed under load and started again, connections killed during statements and between the
  * rows of a stream, and a pool whose every connection is held.
  *
@@ -16,7 +16,7 @@ import { run } from 'recordkit/promise'
 import { throwawayMariadb, throwawayAvailable } from '../support/throwaway.js'
 import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep, useServer } from './load.js'
 
-const PORT = 33307
+const PORT = 23307
 const soak = process.env.RECORDKIT_SOAK === '1'
 const available = throwawayAvailable('mariadb', 'MariaDB fault tests')
 

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL under faults, on a throwaway server of its own (the first free port from 55432, a temp dir): the server
+ * PostgreSQL under faults, on a throwaway server of its own (the first free port from 22432, a temp dir): the server
  * killed under load and started again, sessions terminated during statements and between the
  * batches of a stream, and a pool whose every connection is held.
  *
@@ -16,7 +16,7 @@ import { run } from 'recordkit/promise'
 import { throwawayAvailable, throwawayPostgres } from '../support/throwaway.js'
 import { expectPoolTimeout, expectPoolWhole, restartUnderLoad, sleep, useServer } from './load.js'
 
-const PORT = 55432
+const PORT = 22432
 const soak = process.env.RECORDKIT_SOAK === '1'
 const available = throwawayAvailable('postgres', 'PostgreSQL fault tests')
 

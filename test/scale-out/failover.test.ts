@@ -10,8 +10,8 @@ import { postgres } from 'recordkit/dialects/postgres'
 import { postgresJs } from 'recordkit/drivers/postgres'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
 
-const PRIMARY_PORT = 56440
-const STANDBY_PORT = 56441
+const PRIMARY_PORT = 21440
+const STANDBY_PORT = 21441
 
 describe.skipIf(!clusterAvailable('postgres'))('multi-host failover (target_session_attrs=read-write)', () => {
   let cluster: PgCluster

@@ -10,7 +10,7 @@ import { mysql } from 'recordkit/dialects/mysql'
 import { galeraDriver, galeraRetry } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startGalera, waitFor, type GaleraCluster } from '../support/cluster.js'
 
-const BASE_PORT = 34300
+const BASE_PORT = 24300
 
 describe.skipIf(!clusterAvailable('galera'))('a 3-node Galera cluster', () => {
   let cluster: GaleraCluster

@@ -12,7 +12,7 @@ import { pgbouncerDriver } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgBouncer, type PgBouncer } from '../support/cluster.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
 
-const BOUNCER_PORT = 56420
+const BOUNCER_PORT = 21420
 const target = new URL(PG_URL)
 const database = target.pathname.slice(1)
 

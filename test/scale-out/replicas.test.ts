@@ -10,8 +10,8 @@ import { postgresJs } from 'recordkit/drivers/postgres'
 import { postgresReplicaCheck, withReplicas, type ReplicatedBackend } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
 
-const PRIMARY_PORT = 56401
-const STANDBY_PORT = 56402
+const PRIMARY_PORT = 21401
+const STANDBY_PORT = 21402
 
 describe.skipIf(!clusterAvailable('postgres'))('withReplicas on a PostgreSQL streaming replica', () => {
   let cluster: PgCluster

@@ -15,7 +15,7 @@ import { postgresJs } from 'recordkit/drivers/postgres'
 import { shard, type ShardedBackend } from 'recordkit/scale-out'
 import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, type PgCluster } from '../support/cluster.js'
 
-const PORT = 56430
+const PORT = 21430
 
 const Order = model({ table: 'orders', primaryKey: 'id', codec: t.type({ id: t.number, tenant: t.string, total: t.number }) })
 

@@ -120,6 +120,10 @@ const isAlive = (pid: number): boolean => {
 
 // ---------------------------------------------------------------- port locks
 
+// Every test server (here and in throwaway.ts) listens on a port below 32768: Linux gives ports
+// 32768-60999 to outgoing connections, so a fixed port in that range can be held by a client
+// socket of a busy test run when the server starts ("could not bind: Address already in use").
+
 /**
  * Hold the ports of one cluster test across processes: two test runs on one machine (two
  * checkouts, say) take turns instead of starting servers on the same ports. A lock whose holder

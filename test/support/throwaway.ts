@@ -110,7 +110,7 @@ const asPostgres = (args: readonly string[]): string[] => ['-u', 'postgres', '--
  * A PostgreSQL server of its own on the first free port from `from` (trust auth, database `postgres`, user `postgres`).
  *
  * @example
- * const pg = await throwawayPostgres(55432)
+ * const pg = await throwawayPostgres(22432)
  * const db = await run(connect(postgresJs({ url: pg.url }), postgres))
  */
 export const throwawayPostgres = async (from: number, settings: Readonly<Record<string, string | number>> = {}): Promise<Throwaway> => {
@@ -148,7 +148,7 @@ export const throwawayPostgres = async (from: number, settings: Readonly<Record<
  * A MariaDB server of its own on the first free port from `from` (root with an empty password, database `test`).
  *
  * @example
- * const maria = await throwawayMariadb(33307)
+ * const maria = await throwawayMariadb(23307)
  * const db = await run(connect(mysql2({ url: maria.url }), mariadb))
  */
 export const throwawayMariadb = async (from: number, settings: Readonly<Record<string, string | number>> = {}): Promise<Throwaway> => {

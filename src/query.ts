@@ -18,6 +18,7 @@ import type {
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { isFragment, type Fragment } from './sql.js'
+import { memoString } from './memo.js'
 import { markReused } from './reused.js'
 
 /** A row as the database returns it. */
@@ -63,30 +64,6 @@ export const isExpr = (u: unknown): u is Expr | Fragment =>
 /** An operand: an expression, a `sql` fragment, or (on the left) a column name. */
 export type Operand = Expr | Fragment | string
 
-/**
- * A column reference; `'t.c'` is qualified.
- * @example eq('albums.artist_id', col('artists.id'))
- */
-export const col = (name: string): Expr => {
-  let e = columns.get(name)
-  if (e === undefined) {
-    e = makeColumn(name)
-    if (columns.size >= MEMO_SIZE) columns.clear()
-    columns.set(name, e)
-  }
-  return e
-}
-
-/**
- * At most this many entries in each of the builders' memo tables (column nodes, table references,
- * selections, FROM nodes); a full table starts over. Nodes are never changed once built, so one
- * node may stand in every query that names the same column or table: building a query then
- * allocates only what differs between calls (its values), and the compile cache (see
- * `standard.compile`) can recognise the unchanged parts by identity.
- */
-const MEMO_SIZE = 10_000
-const columns = new Map<string, Expr>()
-
 const makeColumn = (name: string): Expr => {
   // `*` and `t.*` are every column (`count('t.*')`), not a column named "*".
   if (name === '*') return node({ kind: 'star' })
@@ -95,19 +72,19 @@ const makeColumn = (name: string): Expr => {
   return dot < 0 ? node({ kind: 'column', name }) : node({ kind: 'column', table: name.slice(0, dot), name: name.slice(dot + 1) })
 }
 
-/** `f` remembered per string argument (at most MEMO_SIZE entries, then it starts over). */
-const memoString = <V>(f: (key: string) => V): ((key: string) => V) => {
-  const seen = new Map<string, V>()
-  return (key) => {
-    let v = seen.get(key)
-    if (v === undefined) {
-      v = f(key)
-      if (seen.size >= MEMO_SIZE) seen.clear()
-      seen.set(key, v)
-    }
-    return v
-  }
-}
+/**
+ * One node per column name (see src/memo.ts). Nodes are never changed once built, so one node
+ * may stand in every query that names the same column: building a query then allocates only
+ * what differs between calls (its values), and the compile cache (see `standard.compile`) can
+ * recognise the unchanged parts by identity.
+ */
+const columnNode = memoString(makeColumn)
+
+/**
+ * A column reference; `'t.c'` is qualified.
+ * @example eq('albums.artist_id', col('artists.id'))
+ */
+export const col = (name: string): Expr => columnNode(name)
 
 /**
  * A value bound as a parameter.
@@ -434,7 +411,7 @@ export function select<S extends Readonly<Record<string, TypedExpr<unknown>>>>(c
 export function select<R = Row>(...cols: readonly SelectArg[]): (q: SelectNode) => Select<R>
 export function select(...cols: readonly SelectArg[]) {
   return (q: SelectNode): Select => {
-    // Column names added to the same node give the same node again (see `MEMO_SIZE`).
+    // Column names added to the same node give the same node again (see src/memo.ts).
     const seen = selected.get(q)
     if (seen !== undefined) for (const s of seen) if (sameNames(s.names, cols)) return s.node
     if (cols.length === 0 || !cols.every((c) => typeof c === 'string')) return patchSelect(q, { columns: [...q.columns, ...selections(cols)] })

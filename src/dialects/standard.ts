@@ -16,6 +16,7 @@ import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fr
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
 import { builtIn, isBuiltIn, shapeCache } from './shape-cache.js'
+import { memoString } from '../memo.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
@@ -28,23 +29,7 @@ const needsParens = (e: Expr): boolean =>
   e.kind === 'binary' || e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'in' ||
   e.kind === 'between' || e.kind === 'isNull' || e.kind === 'distinctFrom'
 
-/**
- * Remember the results of a pure function of one string (quoting an identifier, the fragment of a
- * column): a query names the same few tables and columns every time it is built. At most 10,000
- * entries, then it starts over. Results are remembered only when `f` returns.
- */
-const memo = <V>(f: (key: string) => V): ((key: string) => V) => {
-  const seen = new Map<string, V>()
-  return (key) => {
-    let v = seen.get(key)
-    if (v === undefined) {
-      v = f(key)
-      if (seen.size >= 10_000) seen.clear()
-      seen.set(key, v)
-    }
-    return v
-  }
-}
+const memo = memoString
 
 const quoteStandard = (name: string): string => {
   if (name.indexOf('"') < 0 && name.indexOf('\0') < 0) return `"${name}"`

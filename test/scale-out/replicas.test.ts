@@ -8,7 +8,7 @@ import { connect, run, sql, type Backend } from 'recordkit'
 import { postgres } from 'recordkit/dialects/postgres'
 import { postgresJs } from 'recordkit/drivers/postgres'
 import { postgresReplicaCheck, withReplicas, type ReplicatedBackend } from 'recordkit/scale-out'
-import { allSettledWithin, clusterAvailable, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
+import { allSettledWithin, clusterAvailable, countTypeFetchRejections, lockPorts, startPgPrimary, waitFor, type PgCluster, type PgServer } from '../support/cluster.js'
 
 const PRIMARY_PORT = 21401
 const STANDBY_PORT = 21402
@@ -20,9 +20,11 @@ describe.skipIf(!clusterAvailable('postgres'))('withReplicas on a PostgreSQL str
   let db: ReplicatedBackend
 
   let release: (() => void) | undefined
+  let typeFetch: ReturnType<typeof countTypeFetchRejections> | undefined
 
   beforeAll(async () => {
     release = await lockPorts('replicas')
+    typeFetch = countTypeFetchRejections()
     cluster = startPgPrimary(PRIMARY_PORT)
     cluster.primary.psql('CREATE TABLE item (id int PRIMARY KEY, note text NOT NULL)')
     standby = cluster.standby(STANDBY_PORT)
@@ -35,6 +37,8 @@ describe.skipIf(!clusterAvailable('postgres'))('withReplicas on a PostgreSQL str
     await db?.close()()
     cluster?.destroy()
     release?.()
+    if ((typeFetch?.seen() ?? 0) > 0) console.warn(`postgres.js left ${typeFetch?.seen()} type-fetch rejection(s) unhandled while the replica was stopped`)
+    typeFetch?.stop()
   })
 
   const onStandby = (): Promise<boolean> => db.scope(async () => (await run(db.all<{ s: boolean }>(sql`SELECT pg_is_in_recovery() AS s`)))[0].s)

@@ -468,8 +468,8 @@ export const allSettledWithin = async <T>(promises: readonly Promise<T>[], ms: n
 /**
  * postgres.js 3.4 fetches the array types on each new connection and does not await that query
  * (connection.js, `return fetchArrayTypes()` from a message handler): when the server goes away
- * while it runs, its CONNECTION_CLOSED rejection is unhandled. Tests that stop a server under
- * load count those rejections here, matched narrowly (that code and that catalog query); every
+ * while it runs (or refuses the connection), its rejection is unhandled. Tests that stop a server under
+ * load count those rejections here, matched narrowly (a connection error on that catalog query); every
  * other unhandled rejection still fails the run. Returns how many were seen, and the uninstall.
  *
  * @example const typeFetch = countTypeFetchRejections() // in beforeAll; typeFetch.stop() in afterAll
@@ -477,7 +477,8 @@ export const allSettledWithin = async <T>(promises: readonly Promise<T>[], ms: n
 export const countTypeFetchRejections = (): { readonly seen: () => number; readonly stop: () => void } => {
   let seen = 0
   const own = (e: unknown): boolean =>
-    (e as { code?: unknown }).code === 'CONNECTION_CLOSED' && String((e as { query?: unknown }).query ?? '').includes('pg_catalog.pg_type a')
+    ['CONNECTION_CLOSED', 'ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT'].includes(String((e as { code?: unknown }).code)) &&
+    String((e as { query?: unknown }).query ?? '').includes('pg_catalog.pg_type a')
   const others = process.listeners('unhandledRejection')
   const handler = (e: unknown, p: Promise<unknown>): void => {
     if (own(e)) { seen++; return }

@@ -220,6 +220,16 @@ const narrowIntegers = (rows: Row[]): Row[] => {
 }
 
 /**
+ * better-sqlite3 walks an array of parameters but takes a lone argument directly, which is cheaper
+ * (the common point select by key has one). Only a scalar goes alone: an object there would be
+ * read as named parameters.
+ */
+const lone = (params: readonly unknown[]): boolean => params.length === 1 && typeof params[0] !== 'object'
+const get = (s: Database.Statement, params: readonly unknown[]): unknown => (lone(params) ? s.get(params[0]) : s.get(params as unknown[]))
+const all = (s: Database.Statement, params: readonly unknown[]): unknown[] => (lone(params) ? s.all(params[0]) : s.all(params as unknown[]))
+const runOf = (s: Database.Statement, params: readonly unknown[]): Database.RunResult => (lone(params) ? s.run(params[0]) : s.run(params as unknown[]))
+
+/**
  * A better-sqlite3 driver. The connection opens on first use.
  *
  * @example
@@ -294,24 +304,24 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         const { stmt, reader, query, fast, lost } = prepare(q.sql)
         if (fast !== undefined && lost !== undefined) {
           if (q.first === true && query) {
-            const row = fast.get(q.params as unknown[]) as Row | undefined
+            const row = get(fast, q.params) as Row | undefined
             if (row === undefined) return { rows: [], rowsAffected: 0 }
             const rows = [row]
-            return { rows: lost(rows) ? narrowIntegers([stmt.get(q.params as unknown[]) as Row]) : rows, rowsAffected: 0 }
+            return { rows: lost(rows) ? narrowIntegers([get(stmt, q.params) as Row]) : rows, rowsAffected: 0 }
           }
-          const rows = fast.all(q.params as unknown[]) as Row[]
-          return { rows: lost(rows) ? narrowIntegers(stmt.all(q.params as unknown[]) as Row[]) : rows, rowsAffected: 0 }
+          const rows = all(fast, q.params) as Row[]
+          return { rows: lost(rows) ? narrowIntegers(all(stmt, q.params) as Row[]) : rows, rowsAffected: 0 }
         }
         if (reader) {
           if (q.first === true && query) {
-            const row = stmt.get(q.params as unknown[]) as Row | undefined
+            const row = get(stmt, q.params) as Row | undefined
             return { rows: row === undefined ? [] : integers === 'safe' ? narrowIntegers([row]) : [row], rowsAffected: 0 }
           }
-          const rows = stmt.all(q.params as unknown[]) as Row[]
+          const rows = all(stmt, q.params) as Row[]
           // A reader that is not a query is DML with RETURNING: one returned row per changed row.
           return { rows: integers === 'safe' ? narrowIntegers(rows) : rows, rowsAffected: query ? 0 : rows.length }
         }
-        const r = stmt.run(q.params as unknown[])
+        const r = runOf(stmt, q.params)
         return { rows: [], rowsAffected: r.changes, insertId: typeof r.lastInsertRowid === 'bigint' && integers === 'safe' && r.lastInsertRowid <= MAX_SAFE ? Number(r.lastInsertRowid) : r.lastInsertRowid }
       } catch (e) {
         throw withStatement(self.classifyError(e), q.sql, q.params, redact)

@@ -21,7 +21,7 @@
  * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
  * await run(db.all(sql`SELECT 1`))
  */
-export { compose, connect, wrap, statementOf, type Backend, type CloseOptions, type ControlledScope, type Executable, type Middleware, type Prepared, type PreparedSync, type ReservedConnection, type Savepoint, type ScopeSavepoint, type SyncBackend, type Transaction } from './compose.js'
+export { compose, connect, wrap, statementOf, type Backend, type CloseOptions, type PrepareOptions, type ControlledScope, type Executable, type Middleware, type Prepared, type PreparedSync, type ReservedConnection, type Savepoint, type ScopeSavepoint, type SyncBackend, type Transaction } from './compose.js'
 export { extend, fix, openOf, type Open } from './record.js'
 export { sql, render, isFragment, fromParts, json, isJsonValue, type JsonValue, type Compiled, type Fragment, type Part } from './sql.js'
 export * from './errors.js'

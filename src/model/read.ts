@@ -317,7 +317,7 @@ export const keyOfRow = (core: ModelCore, row: Readonly<Record<string, unknown>>
  * prepared query; the argument is encoded by the key codec unless it is the identity.
  */
 export const finder = (core: ModelCore) => {
-  const cache = new WeakMap<Backend, Prepared>()
+  const cache = new WeakMap<Backend, Prepared<Record<string, unknown>>>()
   const names = core.primaryKey.map((_, i) => `k${i}`)
   const node: SelectNode = {
     ...toSelect(baseQuery(core)),
@@ -327,30 +327,26 @@ export const finder = (core: ModelCore) => {
   const identity = core.primaryKey.map((f) => f.codec.encode.name === 'identity')
   const single = core.primaryKey.length === 1
   const arg = (f: number, v: unknown) => (identity[f] ? v : encodeField(core.primaryKey[f], v))
-  const decode = (r: Either<DbError, Option<Record<string, unknown>>>): Either<DbError, Option<Record<string, unknown>>> => {
-    if (r._tag === 'Left' || r.right._tag === 'None') return r
-    try {
-      return right(some(mapper([r.right.value])[0] as Record<string, unknown>))
-    } catch (e) {
-      return left(toDbError(e))
-    }
-  }
-  return (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {
+  const decode = (rows: Row[]) => mapper(rows) as Record<string, unknown>[]
+  // The last backend asked for, before the WeakMap: most programs use one.
+  let lastDb: Backend | undefined
+  let lastPrepared: Prepared<Record<string, unknown>> | undefined
+  const preparedOn = (db: Backend): Prepared<Record<string, unknown>> => {
+    if (db === lastDb) return lastPrepared!
     let p = cache.get(db)
     if (p === undefined) {
-      p = db.prepare(node)
+      // The row is decoded by the prepared query itself, on the synchronous path where there is one.
+      p = db.prepare(node, { decode })
       cache.set(db, p)
     }
-    const args: Record<string, unknown> = single
-      ? { k0: arg(0, key) }
-      : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])]))
-    const prepared = p
-    return () => {
-      // Without a Promise per step where the backend answers synchronously.
-      const s = db.sync
-      if (prepared.sync !== undefined && s !== undefined && s.ready()) return Promise.resolve(decode(prepared.sync.first(args)()))
-      return prepared.first(args)().then(decode)
-    }
+    lastDb = db
+    lastPrepared = p
+    return p
+  }
+  return (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {
+    const p = preparedOn(db)
+    if (single) return p.first({ k0: arg(0, key) })
+    return p.first(Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])])))
   }
 }
 

@@ -10,6 +10,7 @@ import {
   join, leftJoin, like, limit, not, offset, onConflict, or, orderBy, paginate, returning, select, set, sum, update, val, values, where,
   distinct, notIn, exists, subquery, max,
 } from '../../query.js'
+import { dbError } from '../../errors.js'
 import { sql } from '../../sql.js'
 import { ok, useBackend } from '../harness.js'
 import type { CaseGroup } from '../target.js'
@@ -176,6 +177,31 @@ export const coreCases: CaseGroup = (target) => {
       expect((await ok(byName.all({ name: 'Linus' })))[0].email).toBe('linus@example.com')
       const missing = await byName.all({})()
       expect(missing._tag).toBe('Left')
+    })
+
+    it('decodes a prepared query\'s rows on every path, and a decoder that throws is the Left', async () => {
+      const { param } = await import('../../query.js')
+      const q = pipe(from('cf_person'), select('name', 'email'), where(eq('name', param('name'))))
+      const decode = (rows: Record<string, unknown>[]) => rows.map((r) => ({ label: `${String(r.name)} <${String(r.email)}>` }))
+      const p = db().prepare(q, { decode })
+      const ada = { label: 'Ada <ada@example.com>' }
+      expect(await ok(p.all({ name: 'Ada' }))).toEqual([ada])
+      expect(await ok(p.first({ name: 'Ada' }))).toEqual({ _tag: 'Some', value: ada })
+      expect((await ok(p.execute({ name: 'Ada' }))).rows).toEqual([ada])
+      expect(await ok(p.first({ name: 'Nobody' }))).toEqual({ _tag: 'None' })
+      if (p.sync !== undefined && db().sync?.ready() === true) {
+        expect(p.sync.first({ name: 'Ada' })()).toEqual({ _tag: 'Right', right: { _tag: 'Some', value: ada } })
+        expect(p.sync.all({ name: 'Ada' })()).toEqual({ _tag: 'Right', right: [ada] })
+      }
+      // Inside a transaction too (a connection of its own on a server).
+      expect(await ok(db().transaction((tx) => tx.prepare(q, { decode }).all({ name: 'Ada' })))).toEqual([ada])
+      const failing = db().prepare(q, { decode: () => { throw dbError('DecodeError', 'no good') } })
+      const r = await failing.first({ name: 'Ada' })()
+      expect(r._tag === 'Left' && r.left._tag).toBe('DecodeError')
+      if (failing.sync !== undefined && db().sync?.ready() === true) {
+        const s = failing.sync.all({ name: 'Ada' })()
+        expect(s._tag === 'Left' && s.left._tag).toBe('DecodeError')
+      }
     })
 
     it('runs one statement once per set of parameters (executeBatch); in a transaction, all or nothing', async () => {

@@ -25,7 +25,7 @@ import type { Query } from './query.js'
 import { extend, fix } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, sql } from './sql.js'
-import { atParameter, markAdapted } from './values.js'
+import { adaptedBefore, atParameter, markAdapted } from './values.js'
 
 export { extend } from './record.js'
 
@@ -593,9 +593,10 @@ const adaptRuns = (dialect: Dialect, compiled: Compiled, sets: readonly (readonl
   for (let s = 0; s < sets.length; s++) {
     const set = sets[s]
     if (set.length !== count) return { _tag: 'Left', left: dbError('QueryError', `a batch run gives ${set.length} values for ${count} parameters`, { sql: text }) }
-    const params = new Array<unknown>(count)
+    // A set converted already (createMany converts as it lays the rows out) is taken as it is.
+    const params = adaptedBefore(set) ? set : new Array<unknown>(count)
     try {
-      for (let i = 0; i < count; i++) params[i] = bindAt(dialect, set[i], i + 1)
+      if (params !== set) for (let i = 0; i < count; i++) (params as unknown[])[i] = bindAt(dialect, set[i], i + 1)
     } catch (e) {
       return { _tag: 'Left', left: toDbError(e) }
     }

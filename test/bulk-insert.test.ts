@@ -157,7 +157,11 @@ describe('createMany in bulk on SQLite (multi-row VALUES)', () => {
     const dup = inputs(5000, 20_000).map((r, i) => (i === 4499 ? { ...r, sku: 'S-3' } : r))
     expect((await fails(Bulk.createMany(db, dup, { returning: false })))._tag).toBe('UniqueViolation')
     const bad = inputs(5000, 20_000).map((r, i) => (i === 4800 ? { ...r, at: new Date(Date.UTC(12_000, 0, 1)) } : r))
-    expect((await fails(Bulk.createMany(db, bad, { returning: false })))._tag).toBe('ValidationError')
+    const refused = await fails(Bulk.createMany(db, bad, { returning: false }))
+    expect(refused._tag).toBe('ValidationError')
+    // The row and field the driver could not take, not a parameter position.
+    expect(refused._tag === 'ValidationError' && refused.issues.map((i) => i.path)).toEqual(['rows.4800.at'])
+    expect(refused.message).toMatch(/^rows\.4800\.at: .*years 0000-9999/)
     expect((await ok(Bulk.all(db)(Bulk.query))).length).toBe(before)
   })
 })

@@ -18,9 +18,10 @@ import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
-import { dbError, type DbError, type FieldIssue } from '../errors.js'
+import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
 import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
+import { markAdapted } from '../values.js'
 import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, hasHook, runHooks } from './behaviours.js'
@@ -257,20 +258,36 @@ const groupRows = (core: ModelCore, rows: readonly Values[]): Group[] => {
 const encodersOf = (fields: readonly Field[]): readonly (((x: unknown) => unknown) | undefined)[] =>
   fields.map((f) => (f.codec.encode === identity ? undefined : (x: unknown) => f.codec.encode(x)))
 
-/** The encoded values of rows `from` to `to` of a group, row after row (one batch run's parameters). */
-const cellsOf = (g: Group, encoders: readonly (((x: unknown) => unknown) | undefined)[], from: number, to: number): unknown[] => {
+/**
+ * The values of rows `from` to `to` of a group, row after row, encoded and converted for the
+ * driver (one batch run's parameters, marked adapted so `executeBatch` does not convert them
+ * again). A value the driver cannot take is a ValidationError naming its row and field.
+ */
+const cellsOf = (g: Group, encoders: readonly (((x: unknown) => unknown) | undefined)[], toDriver: (x: unknown) => unknown, from: number, to: number): unknown[] => {
   const names = g.fields.map((f) => f.name)
   const width = names.length
-  const out: unknown[] = []
+  const out = new Array<unknown>((to - from) * width)
+  let k = 0
   for (let i = from; i < to; i++) {
     const v = g.rows[i]
     for (let j = 0; j < width; j++) {
       const x = v[names[j]]
       const e = encoders[j]
-      out.push(x === null || x === undefined ? null : e === undefined ? x : e(x))
+      try {
+        out[k++] = x === null || x === undefined ? null : toDriver(e === undefined ? x : e(x))
+      } catch (err) {
+        throw atCell(err, g.index[i], names[j])
+      }
     }
   }
-  return out
+  return markAdapted(out)
+}
+
+/** A value the driver refused, as the ValidationError of its input row and field (`rows.3.createdAt`). */
+const atCell = (e: unknown, row: number, field: string): unknown => {
+  if (!isDbError(e, 'ValidationError') || e.issues.length !== 1 || e.issues[0].path !== '') return e
+  const path = `rows.${row}.${field}`
+  return dbError('ValidationError', `${path}: ${e.message}`, { code: e.code, issues: [{ ...e.issues[0], path }] })
 }
 
 /** Whether the dialect renders `unnestInsert` and reads `columnTypes` (PostgreSQL; not a dialect that marks them unsupported). */
@@ -369,6 +386,7 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
       continue
     }
     const encoders = encodersOf(g.fields)
+    const toDriver = db.dialect.toDriver
     const size = Math.max(1, Math.min(1000, Math.floor(db.dialect.maxParams / width)))
     const full = Math.floor(total / size)
     const rest = total - full * size
@@ -377,7 +395,7 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
     }
     if (full > 0) {
       const sets: unknown[][] = []
-      for (let i = 0; i < full; i++) sets.push(cellsOf(g, encoders, i * size, (i + 1) * size))
+      for (let i = 0; i < full; i++) sets.push(cellsOf(g, encoders, toDriver, i * size, (i + 1) * size))
       const t = insertTemplate(db, core, columns, size, true)
       if (E.isLeft(t)) throw t.left
       count(await must(db.executeBatch(t.right, sets)))
@@ -385,7 +403,7 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
     if (rest > 0) {
       const t = insertTemplate(db, core, columns, rest, true)
       if (E.isLeft(t)) throw t.left
-      count(await must(db.executeBatch(t.right, [cellsOf(g, encoders, full * size, total)])))
+      count(await must(db.executeBatch(t.right, [cellsOf(g, encoders, toDriver, full * size, total)])))
     }
   }
   return inserted

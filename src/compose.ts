@@ -858,6 +858,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
    * for this backend's own synchronous path (`self.sync === syncBackend`), not one middleware gave.
    */
   const trySync = (compiled: Compiled): E.Either<DbError, QueryResult> | undefined => {
+    const r = trySyncPlain(compiled)
+    // Typed result columns are read back here as on every other path (see `syncRun`).
+    const results = compiled.results
+    return r === undefined || results === undefined || E.isLeft(r) ? r : readBack(() => decodedResult(results, r.right))
+  }
+
+  const trySyncPlain = (compiled: Compiled): E.Either<DbError, QueryResult> | undefined => {
     const frame = frameFor(self.driver)
     if (frame === ENDED) return undefined
     if (frame !== undefined) {

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compose, connect, run, sql, type Backend } from 'recordkit'
 import {
-  as, cast, col, count, eq, from, insertInto, jsonArrayFrom, jsonBuildObject, jsonObjectFrom, orderBy, readAs, select, val, values, where,
+  as, cast, col, count, eq, from, insertInto, jsonArrayFrom, jsonBuildObject, jsonObjectFrom, orderBy, param, readAs, select, val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
@@ -80,6 +80,10 @@ for (const engine of engines) {
     it('jsonBuildObject is an object; cast(x, json) a parsed value', async () => {
       const rows = await run(db.all(pipe(from('jr_track'), select(as(jsonBuildObject({ id: 'id', name: 'name', fixed: 7 }), 'obj')), where({ id: 1 }))))
       expect(rows).toEqual([{ obj: { id: 1, name: 'a', fixed: 7 } }])
+      // first and prepared queries parse it too (on SQLite they answer on the synchronous path).
+      const one = pipe(from('jr_track'), select(as(jsonBuildObject({ id: 'id', name: 'name' }), 'obj')), where(eq('id', param('id'))))
+      expect(await run(db.prepare(one).first({ id: 1 }))).toEqual({ _tag: 'Some', value: { obj: { id: 1, name: 'a' } } })
+      expect(await run(db.first(pipe(from('jr_track'), select(as(jsonBuildObject({ id: 'id' }), 'obj')), where({ id: 1 }))))).toEqual({ _tag: 'Some', value: { obj: { id: 1 } } })
       const cast1 = await run(db.all(pipe(from('jr_track'), select(as(cast(val('{"k":[1,2]}'), 'json'), 'doc')), where({ id: 1 }))))
       expect(cast1).toEqual([{ doc: { k: [1, 2] } }])
     })

@@ -94,6 +94,15 @@ for (const engine of engines) {
         const over = await db.all(pipe(from(T), select({ bigs: sum('big') }), where(gt('id', 1))))()
         expect(E.isLeft(over) && over.left._tag).toBe('DecodeError')
         if (E.isLeft(over)) expect(over.left.message).toContain('exact: true')
+        // The same through every read path: first, prepared (async and synchronous), db.sync.
+        const q = pipe(from(T), select({ bigs: sum('big') }), where(gt('id', param('from'))))
+        const p = db.prepare(q)
+        const refusals = [await db.first(pipe(from(T), select({ bigs: sum('big') }), where(gt('id', 1))))(), await p.first({ from: 1 })(), await p.all({ from: 1 })()]
+        if (p.sync !== undefined) refusals.push(p.sync.first({ from: 1 })(), p.sync.all({ from: 1 })())
+        if (db.sync !== undefined) refusals.push(db.sync.first(pipe(from(T), select({ bigs: sum('big') }), where(gt('id', 1))))())
+        expect(refusals.map((r) => (E.isLeft(r) ? r.left._tag : JSON.stringify(r.right, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))))).toEqual(refusals.map(() => 'DecodeError'))
+        const exactFirst = await run(db.prepare(pipe(from(T), select({ bigs: sum('big', { exact: true }) }), where(gt('id', param('from'))))).first({ from: 1 }))
+        expect(exactFirst).toEqual({ _tag: 'Some', value: { bigs: '18014398509481980' } })
         const exact = await run(db.all(pipe(from(T), select({ bigs: sum('big', { exact: true }) }), where(gt('id', 1)))))
         expect(exact).toEqual([{ bigs: '18014398509481980' }])
       } finally {

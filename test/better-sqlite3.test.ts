@@ -266,6 +266,27 @@ describe('better-sqlite3 driver: the synchronous path', () => {
     expect(copied.sync).toBeUndefined()
     expect(await run(copied.first(sql`SELECT 1 AS one`))).toEqual({ _tag: 'Some', value: { one: 1 } })
     expect(ran).toEqual(['SELECT 1 AS one'])
+    // A driver whose synchronous `execute` is replaced: `first` and prepared queries go through it.
+    const base = betterSqlite3({ filename: ':memory:' })
+    const syncRan: string[] = []
+    const watched = compose(extend(base, (_, b) => ({
+      execute: b.execute,
+      sync: { ...b.sync!, of: b.execute, execute: (q) => { syncRan.push(q.sql); return b.sync!.execute(q) } },
+    })), sqlite)
+    expect(await run(watched.first(sql`SELECT 2 AS two`))).toEqual({ _tag: 'Some', value: { two: 2 } })
+    expect(await run(watched.prepare(sql`SELECT ${sql.placeholder('x')} AS x`).first({ x: 3 }))).toEqual({ _tag: 'Some', value: { x: 3 } })
+    expect(syncRan).toEqual(['SELECT 2 AS two', 'SELECT ? AS x'])
+  })
+
+  it('first rows on the synchronous path: none, a large integer, a value that cannot be bound, a bad statement', async () => {
+    const db = await seeded()
+    const p = db.prepare(sql`SELECT v, ${sql.placeholder('n')} AS n FROM t WHERE id = ${sql.placeholder('id')}`)
+    expect(await run(p.first({ id: 99, n: 1 }))).toEqual({ _tag: 'None' })
+    expect(await run(p.first({ id: 1, n: 2n ** 53n + 1n }))).toEqual({ _tag: 'Some', value: { v: 'a', n: 2n ** 53n + 1n } })
+    const bad = await p.first({ id: 1, n: Number.NaN })()
+    expect(E.isLeft(bad) && bad.left._tag).toBe('ValidationError')
+    const wrong = await db.first(sql`SELECT nope FROM t`)()
+    expect(E.isLeft(wrong) && wrong.left._tag === 'QueryError' && wrong.left.sql).toBe('SELECT nope FROM t')
   })
 
   it('executeBatch runs synchronously and stops at the first failure; in a transaction nothing is left', async () => {

@@ -57,13 +57,21 @@ run's results without measuring. To profile one implementation, run its workload
 const METHOD = `- **Same process, interleaved rounds.** For each table, every implementation runs in the same
   Node process (one process per workload). After a warm-up (at least 250 ms and, within 600 ms,
   about 5000 operations, so the JIT has optimized every function), the number of operations per
-  measurement is sized to about 40 ms (250 ms in W5, 150 ms in W7). Then come rounds (11 by default; 15 for W3
-  on SQLite, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
+  measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W5). Then come rounds (11 by default; 15 for W1
+  and for W3 on SQLite, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
   shuffled order. Before each measurement the heap is collected (untimed, \`--expose-gc\`), so
-  no implementation pays for the garbage another left. The ratio to the baseline is taken
+  no implementation pays for the garbage another left, and then, where a measurement has ten
+  operations or more, a tenth of them runs untimed: right after a full collection the young
+  generation is small and allocation-heavy code runs slower for a few milliseconds, a state a
+  running program seldom sees. The ratio to the baseline is taken
   **within each round** and the median of those ratios is reported with its min and max, so
   drift of the machine cancels out of the ratio.
   "median time / op" is the median over rounds of each implementation's own time.
+- **Clocks.** SQLite runs inside the measuring process, so its tables (except W8, which starts
+  processes) read the process's CPU time (\`process.cpuUsage()\`, user + system, every thread of
+  the process, the garbage collector's included): on a shared machine, time the operating system
+  gives to other processes is not charged to whichever implementation happened to be running.
+  Server tables read wall time, which includes the server's work and the network.
 - **Baseline.** The raw driver used the best way: prepared statements reused (better-sqlite3
   \`Statement\`, postgres.js tagged templates or \`unsafe(..., { prepare: true })\`, mysql2
   \`execute\`), and for bulk writes the fastest batch method, chosen in the run from the raw methods

@@ -45,7 +45,7 @@ export const groups = (engines: readonly Engine[]): GroupSpec[] =>
     engine,
     op: 'one Node process, spawn to exit',
     count: false,
-    compare: { ops: 1, rounds: 7, warmupMs: 0 },
+    compare: { ops: 1, rounds: 7, warmupMs: 0, clock: 'wall' },
     impls: [
       impl(engine === 'sqlite' ? 'raw better-sqlite3' : 'raw postgres.js', 'raw.mjs', engine),
       impl('recordkit', 'recordkit.mjs', engine, engine === 'postgres' ? '`connect` reads the server version, then the array types, before the first query' : '`compose`'),

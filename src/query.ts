@@ -449,8 +449,31 @@ type Whereable = SelectNode | UpdateNode | DeleteNode
  */
 export const where = (c: Expr | Fragment | Record<string, unknown>) => <Q extends Whereable>(q: Q): Q => {
   const cond = toCondition(c)
-  return patch(q, { where: q.where ? node({ kind: 'and', items: [q.where, cond] }) : cond } as Partial<Q>)
+  const w = q.where ? node({ kind: 'and', items: [q.where, cond] }) : cond
+  return q.kind === 'select' ? selectWhere(q, w) as Q : patch(q, { where: w } as Partial<Q>)
 }
+
+/** `patchSelect(q, { where })`, without the object of changes: `where` runs on every query. */
+const selectWhere = (q: SelectNode, where: Expr): SelectNode =>
+  ({
+    kind: 'select' as const,
+    distinct: q.distinct,
+    distinctOn: q.distinctOn,
+    columns: q.columns,
+    from: q.from,
+    joins: q.joins,
+    where,
+    groupBy: q.groupBy,
+    rollup: q.rollup,
+    having: q.having,
+    windows: q.windows,
+    orderBy: q.orderBy,
+    limit: q.limit,
+    offset: q.offset,
+    withTies: q.withTies,
+    with: q.with,
+    lock: q.lock,
+  }) satisfies Record<keyof SelectNode, unknown>
 
 /**
  * Add an alternative condition (OR with the previous one).

@@ -964,7 +964,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             if (r !== undefined) return Promise.resolve(firstRow<R>(r))
           } else if (s.ready()) return Promise.resolve(s.first<R>(k)())
         }
-        return self.execute<R>(k)().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)))
+        // One function for every call (no closure made per query).
+        return (self.execute(k)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
       }
     },
 

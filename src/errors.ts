@@ -7,7 +7,6 @@
  * the original cause, so a log line says what ran and why it failed.
  */
 
-import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 
 /** Every tag a DbError may carry. */
@@ -225,4 +224,11 @@ export const toDbError = (u: unknown, tag: DbErrorTag = 'QueryError'): DbError =
  * @example
  * const count = tryDb(async () => (await run(db.all(sql`SELECT 1 AS n`))).length)
  */
-export const tryDb = <A>(f: () => Promise<A>): TaskEither<DbError, A> => TE.tryCatch(f, (e) => toDbError(e))
+export const tryDb = <A>(f: () => Promise<A>): TaskEither<DbError, A> => async () => {
+  // What fp-ts' TaskEither.tryCatch does, without loading fp-ts when recordkit is imported.
+  try {
+    return { _tag: 'Right', right: await f() }
+  } catch (e) {
+    return { _tag: 'Left', left: toDbError(e) }
+  }
+}

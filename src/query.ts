@@ -50,6 +50,9 @@ const node = <E extends Expr>(e: E): E => {
   return e
 }
 
+// The builders every query runs (`val`, the comparisons) write the mark in the object literal
+// instead: added afterwards, it needs a property store of its own (one more allocation per node).
+
 /**
  * Mark and freeze an expression node built by hand, so builders recognise it as an
  * expression (for builders of your own).
@@ -90,7 +93,7 @@ export const col = (name: string): Expr => columnNode(name)
  * A value bound as a parameter.
  * @example select(as(val(1), 'one'))
  */
-export const val = (value: unknown): Expr => node({ kind: 'value', value })
+export const val = (value: unknown): Expr => ({ kind: 'value', value, [EXPR]: true }) as Expr
 
 /**
  * A value written into the SQL text as a literal, escaped by the dialect (`'it''s'`, `42`,
@@ -126,7 +129,7 @@ export const toValue = (u: unknown): Expr =>
   isExpr(u) ? (isFragment(u) ? raw(u) : u) : val(u)
 
 const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr =>
-  node({ kind: 'binary', op, left: toExpr(left), right: toValue(right) })
+  ({ kind: 'binary', op, left: toExpr(left), right: toValue(right), [EXPR]: true }) as Expr
 
 /** `left = right` @example eq('id', 1) */
 export const eq = binary('=')
@@ -446,8 +449,31 @@ type Whereable = SelectNode | UpdateNode | DeleteNode
  */
 export const where = (c: Expr | Fragment | Record<string, unknown>) => <Q extends Whereable>(q: Q): Q => {
   const cond = toCondition(c)
-  return patch(q, { where: q.where ? node({ kind: 'and', items: [q.where, cond] }) : cond } as Partial<Q>)
+  const w = q.where ? node({ kind: 'and', items: [q.where, cond] }) : cond
+  return q.kind === 'select' ? selectWhere(q, w) as Q : patch(q, { where: w } as Partial<Q>)
 }
+
+/** `patchSelect(q, { where })`, without the object of changes: `where` runs on every query. */
+const selectWhere = (q: SelectNode, where: Expr): SelectNode =>
+  ({
+    kind: 'select' as const,
+    distinct: q.distinct,
+    distinctOn: q.distinctOn,
+    columns: q.columns,
+    from: q.from,
+    joins: q.joins,
+    where,
+    groupBy: q.groupBy,
+    rollup: q.rollup,
+    having: q.having,
+    windows: q.windows,
+    orderBy: q.orderBy,
+    limit: q.limit,
+    offset: q.offset,
+    withTies: q.withTies,
+    with: q.with,
+    lock: q.lock,
+  }) satisfies Record<keyof SelectNode, unknown>
 
 /**
  * Add an alternative condition (OR with the previous one).

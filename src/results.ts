@@ -6,7 +6,8 @@
  * comes back parsed on PostgreSQL and as text on SQLite and MariaDB. A builder expression that
  * knows its result (`count`, `sum`, `avg`, `cast`, `jsonArrayFrom`, ...) is read back with the
  * decoders the model layer uses for its own aggregates (`integer`, `float`, `decimal`,
- * `jsonOf`, from `src/model/codecs.ts`), so both layers follow one policy:
+ * `jsonOf`, which `src/model/codecs.ts` builds on the functions of `src/model/fast-decoders.ts`
+ * read here), so both layers follow one policy:
  *
  * | result type | expressions | value |
  * |---|---|---|
@@ -25,11 +26,10 @@
  * finds them once per statement (`Compiled.results`); a statement without any costs nothing
  * per row.
  */
-import * as t from 'io-ts'
 import type { Expr, QueryNode, ResultType, SelectLike, Selection } from './ast.js'
 import type { QueryResult } from './driver.js'
 import { dbError } from './errors.js'
-import { decimal, FAIL, fastDecoder, float, integer, jsonOf, type FastDecode } from './model/codecs.js'
+import { decimalFast, FAIL, type FastDecode, floatFast, integerFast, jsonValueFast as jsonFast } from './model/fast-decoders.js'
 import type { Compiled, ResultColumn } from './sql.js'
 
 const INTEGER_TYPES = new Set(['integer', 'int', 'bigint', 'smallint', 'signed'])
@@ -64,11 +64,6 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
 /** Significant digits of decimal text: `'0012.50'` has 3. */
 const significantDigits = (text: string): number =>
   text.replace(/^[+-]/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length
-
-const integerFast = fastDecoder(integer)
-const floatFast = fastDecoder(float)
-const decimalFast = fastDecoder(decimal)
-const jsonFast = fastDecoder(jsonOf(t.unknown))
 
 const numberFast: FastDecode = (v) => {
   if (typeof v === 'number') return Number.isNaN(v) ? FAIL : v

@@ -12,7 +12,8 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Backend, connect, extend, type DbError, isDbError, toDbError, sql } from 'recordkit'
 import { json, postgres } from 'recordkit/dialects/postgres'
-import { parsePgArray, postgresJs, type PostgresJsOptions } from 'recordkit/drivers/postgres'
+import { parsePgArray, pgTimestampText, postgresJs, type PostgresJsOptions } from 'recordkit/drivers/postgres'
+import { parsePgTimestamp } from '../src/dates.js'
 import { run } from 'recordkit/promise'
 import { from, insertInto, orderBy, returning, select, values, where } from 'recordkit/query'
 import { PG_URL, serverAvailable } from './support/servers.js'
@@ -59,6 +60,36 @@ describe('parsePgArray', () => {
     expect(parsePgArray('{}')).toEqual([])
     expect(parsePgArray('[0:1]={7,8}', Number)).toEqual([7, 8])
     expect(parsePgArray('{(0,0),(1,1);(2,2),(3,3)}', undefined, ';')).toEqual(['(0,0),(1,1)', '(2,2),(3,3)'])
+  })
+})
+
+describe('pgTimestampText', () => {
+  /** The outcome of a reader: the instant, or the error's tag and message. */
+  const outcome = (read: (s: string) => Date, s: string): unknown => {
+    try {
+      return read(s).getTime()
+    } catch (e) {
+      return isDbError(e) ? `${e._tag}: ${e.message}` : e
+    }
+  }
+
+  it('reads every form the server writes as parsePgTimestamp does, and refuses what it refuses', () => {
+    const texts = [
+      '2024-01-02', '0001-01-01', '0050-06-01', '0000-01-01', '9999-12-31',
+      '2024-01-02 03:04:05', '2024-02-29 23:59:59', '0050-06-01 12:00:00', '1969-12-31 23:59:59.999',
+      '2024-01-02 03:04:05.6', '2024-01-02 03:04:05.67', '2024-01-02 03:04:05.678', '2024-01-02 03:04:05.6789', '2024-01-02 03:04:05.678912',
+      '2024-01-02 03:04:05+00', '2024-01-02 03:04:05.5+02', '2024-01-02 03:04:05-07', '2024-01-02 03:04:05.123456+05:30',
+      '2024-01-02 03:04:05-03:30:15', '1900-01-01 00:00:00+00:19:32', '0001-01-01 00:00:00+00',
+      // Read by parsePgTimestamp itself: BC, five-digit years.
+      '0044-03-15 00:00:00+00 BC', '0044-03-15 BC', '12024-01-02 03:04:05+00', '4713-11-24 BC',
+      // Refused alike.
+      'infinity', '-infinity', '2024-01-02 03:04:05.1234567', '2024-01-02 03:04:05.', '2024-01-02T03:04:05',
+      '2024-01-02 03:04', '2024-01-02 03:04:05+0', '2024-01-02 03:04:05+00:0', '2024-01-02 03:04:05 +00',
+      '2024-1-02', '2024-01-02x', 'abcd-01-02', '2024-01-02 03:04:05+00 BCE', '', '294277-01-01 00:00:00+00',
+    ]
+    for (const s of texts) expect([s, outcome(pgTimestampText, s)]).toEqual([s, outcome(parsePgTimestamp, s)])
+    expect(pgTimestampText('2024-01-02 03:04:05.678+00').toISOString()).toBe('2024-01-02T03:04:05.678Z')
+    expect(pgTimestampText('0050-06-01').toISOString()).toBe('0050-06-01T00:00:00.000Z')
   })
 })
 

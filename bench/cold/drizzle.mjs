@@ -10,6 +10,14 @@ if (engine === 'sqlite') {
   const client = new Database(target, { readonly: true })
   row = drizzle({ client }).select().from(users).where(eq(users.id, 1)).get()
   client.close()
+} else if (engine === 'mariadb') {
+  const [{ drizzle }, { mysqlTable, int, text, boolean, datetime }, { default: mysql }] = await Promise.all([
+    import('drizzle-orm/mysql2'), import('drizzle-orm/mysql-core'), import('mysql2/promise'),
+  ])
+  const users = mysqlTable('users', { id: int('id').primaryKey(), name: text('name'), email: text('email'), active: boolean('active'), createdAt: datetime('created_at', { mode: 'date', fsp: 3 }) })
+  const client = mysql.createPool({ uri: target, connectionLimit: 1, timezone: 'Z' })
+  ;[row] = await drizzle({ client }).select().from(users).where(eq(users.id, 1))
+  await client.end()
 } else {
   const [{ drizzle }, { pgTable, integer, text, boolean, timestamp }, { default: postgres }] = await Promise.all([
     import('drizzle-orm/postgres-js'), import('drizzle-orm/pg-core'), import('postgres'),

@@ -6,6 +6,12 @@ if (engine === 'sqlite') {
   const row = db.prepare('SELECT id, name, email, active, created_at FROM users WHERE id = ?').get(1)
   if (row.id !== 1) throw new Error('wrong row')
   db.close()
+} else if (engine === 'mariadb') {
+  const { default: mysql } = await import('mysql2/promise')
+  const pool = mysql.createPool({ uri: target, connectionLimit: 1, timezone: 'Z' })
+  const [[row]] = await pool.execute('SELECT id, name, email, active, created_at FROM users WHERE id = ?', [1])
+  if (row.id !== 1) throw new Error('wrong row')
+  await pool.end()
 } else {
   const { default: postgres } = await import('postgres')
   const sql = postgres(target, { max: 1, onnotice: () => {} })

@@ -5,6 +5,9 @@ let db
 if (engine === 'sqlite') {
   const [{ sqlite }, { betterSqlite3 }] = await Promise.all([import('recordkit/dialects/sqlite'), import('recordkit/drivers/better-sqlite3')])
   db = compose(betterSqlite3({ filename: target, readonly: true }), sqlite)
+} else if (engine === 'mariadb') {
+  const [{ mariadb }, { mysql2 }] = await Promise.all([import('recordkit/dialects/mysql'), import('recordkit/drivers/mysql2')])
+  db = await run(connect(mysql2({ url: target, max: 1 }), mariadb))
 } else {
   const [{ postgres }, { postgresJs }] = await Promise.all([import('recordkit/dialects/postgres'), import('recordkit/drivers/postgres')])
   db = await run(connect(postgresJs({ url: target, max: 1 }), postgres))

@@ -264,6 +264,9 @@ const jsonMember = (self: Dialect, e: Expr): Fragment => {
   return F(['CAST(', self.expr(e), typeof v === 'string' ? ' AS TEXT)' : v instanceof Date ? ' AS TIMESTAMPTZ)' : ' AS JSONB)'])
 }
 
+/** `$0` ... `$255`, made once: most statements have fewer parameters. */
+const PLACEHOLDERS: readonly string[] = Array.from({ length: 256 }, (_, i) => `$${i}`)
+
 /** The version part of a `server_version` such as `15.4 (Debian 15.4-1)` or `16beta1`. */
 const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
 
@@ -282,7 +285,7 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   // The protocol counts parameters in 16 bits (65,535); postgres.js refuses 65,534 and more.
   maxParams: 65533,
 
-  placeholder: (index) => `$${index}`,
+  placeholder: (index) => (index < PLACEHOLDERS.length ? PLACEHOLDERS[index] : `$${index}`),
   toDriver: toPostgres,
 
   binary: (op, l, r) => {

@@ -50,7 +50,7 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
-import { parsePgTimestamp, pgTimestamp } from '../dates.js'
+import { digits, parsePgTimestamp, pgTimestamp, utcTime } from '../dates.js'
 import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
 
 export type { PostgresJsBaseOptions } from './options.js'
@@ -172,6 +172,55 @@ const passText = <T>(serialize: (x: T) => string) => (x: unknown): string => (ty
 
 const pgDate = (x: unknown): string => pgTimestamp(x instanceof Date ? x : new Date(x as string | number))
 
+/**
+ * A `date`, `timestamp` or `timestamptz` as the server writes it, read without a regular
+ * expression in the common forms (a four-digit year, `YYYY-MM-DD[ HH:MM:SS[.f{1,6}][±HH[:MM[:SS]]]]`):
+ * the same Date as `parsePgTimestamp`, which reads every other text (BC, longer years,
+ * `infinity`) and refuses what it must.
+ *
+ * @example pgTimestampText('2024-01-02 03:04:05.678+00').toISOString() // '2024-01-02T03:04:05.678Z'
+ */
+export const pgTimestampText = (s: string): Date => {
+  const n = s.length
+  if (n !== 10 && (n < 19 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)) return parsePgTimestamp(s)
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return parsePgTimestamp(s)
+  const y = digits(s, 0, 4)
+  const mo = digits(s, 5, 7)
+  const d = digits(s, 8, 10)
+  if (y < 0 || mo < 0 || d < 0) return parsePgTimestamp(s)
+  if (n === 10) return new Date(utcTime(y, mo - 1, d))
+  const h = digits(s, 11, 13)
+  const mi = digits(s, 14, 16)
+  const sec = digits(s, 17, 19)
+  if (h < 0 || mi < 0 || sec < 0) return parsePgTimestamp(s)
+  let i = 19
+  let ms = 0
+  if (i < n && s.charCodeAt(i) === 46 /* . */) {
+    const start = ++i
+    while (i < n && i - start < 7) {
+      const c = s.charCodeAt(i)
+      if (c < 48 || c > 57) break
+      i++
+    }
+    const k = i - start
+    if (k === 0 || k > 6) return parsePgTimestamp(s)
+    ms = digits(s, start, start + (k < 3 ? k : 3)) * (k === 1 ? 100 : k === 2 ? 10 : 1)
+  }
+  let offset = 0
+  if (i < n) {
+    const sign = s.charCodeAt(i)
+    if ((sign !== 43 && sign !== 45) || (n - i !== 3 && n - i !== 6 && n - i !== 9)) return parsePgTimestamp(s)
+    const oh = digits(s, i + 1, i + 3)
+    const om = n - i > 3 ? (s.charCodeAt(i + 3) === 58 ? digits(s, i + 4, i + 6) : -1) : 0
+    const os = n - i > 6 ? (s.charCodeAt(i + 6) === 58 ? digits(s, i + 7, i + 9) : -1) : 0
+    if (oh < 0 || om < 0 || os < 0) return parsePgTimestamp(s)
+    offset = (oh * 3600 + om * 60 + os) * 1000
+    if (sign === 45) offset = -offset
+  }
+  // A four-digit year is always within a Date's range.
+  return new Date(utcTime(y, mo - 1, d, h, mi, sec, ms) - offset)
+}
+
 /** postgres.js type handlers for the value policy. Strings pass through every serializer. */
 const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string, postgresJsClient.PostgresType> => ({
   rk_int8: { to: 20, from: [20], serialize: passText((x: bigint | number) => String(x)), parse: int8Parsers[int8] },
@@ -184,9 +233,9 @@ const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string
     parse: (x: string) => Buffer.from(x.slice(2), 'hex'),
   },
   // Dates of every year both ways (0001, 0050, BC: see dates.ts); infinity is a DecodeError.
-  rk_timestamptz: { to: 1184, from: [1184], serialize: passText(pgDate), parse: parsePgTimestamp },
-  rk_timestamp: { to: 1114, from: [1114], serialize: passText(pgDate), parse: parsePgTimestamp },
-  rk_date: { to: 1082, from: [1082], serialize: passText(pgDate), parse: parsePgTimestamp },
+  rk_timestamptz: { to: 1184, from: [1184], serialize: passText(pgDate), parse: pgTimestampText },
+  rk_timestamp: { to: 1114, from: [1114], serialize: passText(pgDate), parse: pgTimestampText },
+  rk_date: { to: 1082, from: [1082], serialize: passText(pgDate), parse: pgTimestampText },
 })
 
 // ---------------------------------------------------------------- arrays
@@ -361,7 +410,16 @@ interface PendingQuery extends Promise<PgResult> {
   strings: readonly string[]
   args: readonly unknown[]
   options: Record<string, unknown>
+  /** postgres.js' own: settles the statement's promise (once; later outcomes are ignored). */
+  readonly reject: (e: unknown) => void
 }
+
+/** The options of a statement without `onexecute` (postgres.js copies them for each statement). */
+const PREPARED = Object.freeze({ prepare: true })
+const UNPREPARED = Object.freeze({ prepare: false })
+
+/** What the watchdog rejects a statement with when no connection took it in time. */
+const UNSENT: unique symbol = Symbol('recordkit.postgres.unsent')
 
 /** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
 type Watch = (c: ClientConnection) => boolean
@@ -490,18 +548,23 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       }
     }
 
-    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch, again = false): Promise<Either<DbError, QueryResult>> => {
+    /**
+     * Send a statement: on the pool (`on === pool`), under the watchdog (see `watchUnsent`), with
+     * `deadline` as the time it gives up unsent; on a reserved connection, as it is.
+     */
+    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch, again = false, deadline?: number): Promise<Either<DbError, QueryResult>> => {
       const problem = paramsProblem(q)
       if (problem !== undefined) return Promise.resolve(failed(q)(problem))
       const wait = ready()
       if (wait !== undefined) {
         return withinAcquireTimeout(wait.then(() => true, (e: unknown) => e), () => false as unknown).then((w) =>
-          w === true ? run(on, q, watch, again) : failed(q)(w === false ? poolTimeout('the statement was not sent') : w))
+          w === true ? run(on, q, watch, again, deadline) : failed(q)(w === false ? poolTimeout('the statement was not sent') : w))
       }
       let query: PendingQuery
       try {
         const prepare = self.prepareStatement(q)
-        const queryOptions = watch === undefined ? { prepare } : { prepare, onexecute: watch }
+        // postgres.js copies the options of each statement, so the shared ones stay as they are.
+        const queryOptions = watch === undefined ? (prepare ? PREPARED : UNPREPARED) : { prepare, onexecute: watch }
         query = on.unsafe(q.sql, q.params as never[], queryOptions) as unknown as PendingQuery
       } catch (e) {
         return Promise.resolve(failed(q)(e))
@@ -513,28 +576,25 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           return { _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) } as Either<DbError, QueryResult>
         })
       }
-      // Pooled: the watchdog answers PoolTimeout if postgres.js does not send it in time (one
-      // promise for the caller, settled by whichever comes first).
-      return new Promise((resolve) => {
-        const entry: Unsent = { query, q, deadline: performance.now() + acquireTimeout, resolve }
-        unsent.push(entry)
-        armWatchdog()
-        query.then(
-          (r) => {
-            if (down !== undefined) observe(query, undefined)
-            answer(entry, toResult(r))
-          },
-          (e: unknown) => {
-            if (!again && staleSessionError(query, e)) {
-              void run(on, q, watch, true).then((r) => answer(entry, r))
-              return
-            }
-            const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
-            observe(query, left)
-            answer(entry, { _tag: 'Left', left })
-          },
-        )
+      // Pooled: the watchdog answers PoolTimeout if postgres.js does not send it in time, by
+      // settling the statement's own promise first (its later outcome is then ignored).
+      const until = deadline ?? performance.now() + acquireTimeout
+      watchUnsent(query, until)
+      return query.then(pooledRows, (e: unknown) => {
+        if (e === UNSENT) return failed(q)(poolTimeout('the statement was not sent'))
+        // The statement never ran: run it once more on the reconnected session, within the same limit.
+        if (!again && staleSessionError(query, e)) return run(on, q, watch, true, until)
+        const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
+        observe(query, left)
+        return { _tag: 'Left', left } as Either<DbError, QueryResult>
       })
+    }
+
+    /** The rows of a pooled statement; a statement that ran says the server is up. */
+    const pooledRows = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
+      if (down !== undefined) observe(undefined, undefined)
+      dropSent()
+      return toResult(r)
     }
 
     /** `p`, or `onLate()` when `p` takes longer than acquireTimeout. */
@@ -550,76 +610,64 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * several the one `target_session_attrs` asks for (no primary during a failover), when
      * postgres.js keeps trying hosts and holds the statement meanwhile. The statement becomes
      * `SELECT 1`, so that when a connection takes it later nothing of the caller's runs
-     * (postgres.js' own cancel would leave a connection that was opening for it unusable).
+     * (postgres.js' own cancel would leave a connection that was opening for it unusable), and
+     * its promise is rejected with `UNSENT`, which `run` answers as PoolTimeout.
      *
      * One watchdog serves every statement: they wait in a queue in the order they were given
      * (all have the same limit, so deadlines come in that order), and one timer, armed for the
-     * oldest, looks at them. A statement costs an entry in the queue, no timer of its own.
+     * oldest, looks at them. A statement costs two array slots (the statement and its deadline):
+     * no timer, promise or object of its own, since a thousand may be in flight at once.
      */
-    interface Unsent {
-      query: PendingQuery | undefined
-      q: Compiled | undefined
-      readonly deadline: number
-      /** Cleared once the caller has its answer. */
-      resolve: ((r: Either<DbError, QueryResult>) => void) | undefined
-    }
-    const unsent: (Unsent | undefined)[] = []
+    const unsentQueries: (PendingQuery | undefined)[] = []
+    const unsentDeadlines: number[] = []
     let head = 0
     let watchdog: ReturnType<typeof setTimeout> | undefined
 
-    /** Forget the answered entries at the front of the queue. */
-    const dropAnswered = (): void => {
-      while (head < unsent.length && unsent[head]!.resolve === undefined) unsent[head++] = undefined
-      if (head === unsent.length) {
-        unsent.length = 0
+    const watchUnsent = (query: PendingQuery, deadline: number): void => {
+      unsentQueries.push(query)
+      unsentDeadlines.push(deadline)
+      if (watchdog === undefined) armWatchdog()
+    }
+
+    /** Forget the statements at the front of the queue that were sent (the server answers those). */
+    const dropSent = (): void => {
+      while (head < unsentQueries.length && unsentQueries[head]!.state != null) unsentQueries[head++] = undefined
+      if (head === unsentQueries.length) {
+        unsentQueries.length = 0
+        unsentDeadlines.length = 0
         head = 0
-      } else if (head > 1024 && head * 2 > unsent.length) {
-        unsent.splice(0, head)
+      } else if (head > 1024 && head * 2 > unsentQueries.length) {
+        unsentQueries.splice(0, head)
+        unsentDeadlines.splice(0, head)
         head = 0
       }
     }
 
     const armWatchdog = (): void => {
-      if (watchdog !== undefined || head >= unsent.length) return
+      if (watchdog !== undefined || head >= unsentQueries.length) return
       // Unreferenced: a statement waiting for a connection keeps the process alive by itself.
-      watchdog = setTimeout(sweepUnsent, Math.max(0, unsent[head]!.deadline - performance.now()))
+      watchdog = setTimeout(sweepUnsent, Math.max(0, unsentDeadlines[head]! - performance.now()))
       watchdog.unref()
     }
 
-    /** Time out the statements still unsent past their deadline; drop those sent or answered. */
+    /** Time out the statements still unsent past their deadline; drop those sent. */
     const sweepUnsent = (): void => {
       watchdog = undefined
       const now = performance.now()
-      while (head < unsent.length) {
-        const e = unsent[head]!
-        if (e.resolve !== undefined && e.query!.state == null) {
-          if (e.deadline > now) break
-          const query = e.query!
+      while (head < unsentQueries.length) {
+        const query = unsentQueries[head]!
+        if (query.state == null) {
+          if (unsentDeadlines[head]! > now) break
           query.strings = ['SELECT 1']
           query.args = []
           query.options = { ...query.options, simple: true, prepare: false }
-          const answer = e.resolve
-          e.resolve = undefined
-          answer(failed(e.q!)(poolTimeout('the statement was not sent')))
+          // Settles the caller's promise now (a statement answered already stays as it was).
+          query.reject(UNSENT)
         }
-        // Sent (its outcome comes from the server) or answered: the watchdog is done with it.
-        e.query = undefined
-        e.q = undefined
-        unsent[head++] = undefined
+        unsentQueries[head++] = undefined
       }
-      dropAnswered()
+      dropSent()
       armWatchdog()
-    }
-
-    /** The caller's answer, unless the watchdog gave one already. */
-    const answer = (entry: Unsent, r: Either<DbError, QueryResult>): void => {
-      const resolve = entry.resolve
-      if (resolve === undefined) return
-      entry.resolve = undefined
-      entry.query = undefined
-      entry.q = undefined
-      resolve(r)
-      if (unsent[head] === entry) dropAnswered()
     }
 
     /** Run on the pool; a closed driver answers Left instead of throwing. */

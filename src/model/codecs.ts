@@ -14,12 +14,9 @@
  */
 import * as t from 'io-ts'
 import { civilTime, digits, utcTime } from '../dates.js'
+import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
 
-/** Returned by a fast decoder when the value does not decode. */
-export const FAIL: unique symbol = Symbol('recordkit.decodeFail') as never
-
-/** A decoder that returns the value or `FAIL`, without allocating an `Either`. */
-export type FastDecode = (u: unknown) => unknown
+export { FAIL, type FastDecode } from './fast-decoders.js'
 
 const FAST = Symbol.for('recordkit.fastDecode')
 
@@ -148,18 +145,6 @@ export const date: t.Type<Date, Date, unknown> = fromFast('date', (u): u is Date
 
 // ---------------------------------------------------------------- numbers
 
-const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
-const INTEGER_TEXT = /^[+-]?\d+$/
-
-const decimalFast: FastDecode = (u) => {
-  switch (typeof u) {
-    case 'string': return DECIMAL_TEXT.test(u) ? u : FAIL
-    case 'number': return Number.isFinite(u) ? String(u) : FAIL
-    case 'bigint': return u.toString()
-    default: return FAIL
-  }
-}
-
 /**
  * An exact decimal as a string (money, NUMERIC/DECIMAL columns): decodes the string that
  * PostgreSQL and MariaDB return, and the number or bigint SQLite may return; encodes to the
@@ -189,19 +174,6 @@ const int64Fast: FastDecode = (u) => {
  */
 export const int64: t.Type<bigint, bigint, unknown> = fromFast('int64', (u): u is bigint => typeof u === 'bigint', int64Fast, (a) => a)
 
-const integerFast: FastDecode = (u) => {
-  switch (typeof u) {
-    case 'number': return Number.isSafeInteger(u) ? u : FAIL
-    case 'bigint': return u <= BigInt(Number.MAX_SAFE_INTEGER) && u >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(u) : FAIL
-    case 'string': {
-      if (!INTEGER_TEXT.test(u)) return FAIL
-      const n = Number(u)
-      return Number.isSafeInteger(n) ? n : FAIL
-    }
-    default: return FAIL
-  }
-}
-
 /**
  * A safe integer as a `number`, whatever integer type carries it: decodes numbers, bigints
  * and integer text within ±2^53 (COUNT(*) on PostgreSQL, BIGINT on MariaDB), fails beyond.
@@ -210,15 +182,6 @@ const integerFast: FastDecode = (u) => {
  * const Stats = t.type({ id: integer, views: integer })
  */
 export const integer: t.Type<number, number, unknown> = fromFast('integer', (u): u is number => typeof u === 'number' && Number.isSafeInteger(u), integerFast, (a) => a)
-
-const floatFast: FastDecode = (u) => {
-  switch (typeof u) {
-    case 'number': return Number.isNaN(u) ? FAIL : u
-    case 'string': return DECIMAL_TEXT.test(u) ? Number(u) : FAIL
-    case 'bigint': return Number(u)
-    default: return FAIL
-  }
-}
 
 /**
  * A number from any numeric column, accepting the decimal text PostgreSQL and MariaDB return
@@ -276,38 +239,21 @@ export const bytes: t.Type<Uint8Array, Uint8Array, unknown> = fromFast('bytes', 
  * const User = t.type({ id: t.number, settings: jsonOf(Settings) })
  */
 export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`): t.Type<t.TypeOf<C>, string, unknown> => {
-  const parse = (u: unknown): { ok: true; value: unknown } | { ok: false } => {
-    if (typeof u === 'string') {
-      try {
-        return { ok: true, value: JSON.parse(u) }
-      } catch {
-        return { ok: false }
-      }
-    }
-    if (u instanceof Uint8Array) {
-      try {
-        return { ok: true, value: JSON.parse(Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8')) }
-      } catch {
-        return { ok: false }
-      }
-    }
-    return { ok: true, value: u }
-  }
   const inner = fastDecoder(codec)
   return withFastDecode(
     new t.Type<t.TypeOf<C>, string, unknown>(
       name,
       (u): u is t.TypeOf<C> => codec.is(u),
       (u, c) => {
-        const p = parse(u)
-        if (!p.ok) return t.failure(u, c, 'not valid JSON')
-        return codec.validate(p.value, c)
+        const v = jsonValueFast(u)
+        if (v === FAIL) return t.failure(u, c, 'not valid JSON')
+        return codec.validate(v, c)
       },
       (a) => JSON.stringify(codec.encode(a)),
     ),
     (u) => {
-      const p = parse(u)
-      return p.ok ? inner(p.value) : FAIL
+      const v = jsonValueFast(u)
+      return v === FAIL ? FAIL : inner(v)
     },
   )
 }

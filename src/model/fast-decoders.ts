@@ -1,0 +1,88 @@
+/**
+ * The decoders of numbers and JSON that both the model codecs (`src/model/codecs.ts`) and the
+ * typed result columns (`src/results.ts`) read values with, so both follow one policy. Plain
+ * functions that return the value or `FAIL`, without io-ts: importing `recordkit` (which reads
+ * typed result columns) does not load io-ts or fp-ts, which the model layer needs and the core
+ * does not (they are a large share of a cold start).
+ */
+
+/** Returned by a fast decoder when the value does not decode. */
+export const FAIL: unique symbol = Symbol('recordkit.decodeFail') as never
+
+/** A decoder that returns the value or `FAIL`, without allocating an `Either`. */
+export type FastDecode = (u: unknown) => unknown
+
+/** Decimal text as databases print it (and JS numbers' exponent form). */
+export const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+/** Integer text. */
+export const INTEGER_TEXT = /^[+-]?\d+$/
+
+/**
+ * An exact decimal as text: decimal text as it is, a finite number or a bigint as its text.
+ *
+ * @example decimalFast(12.5) // '12.5'
+ */
+export const decimalFast: FastDecode = (u) => {
+  switch (typeof u) {
+    case 'string': return DECIMAL_TEXT.test(u) ? u : FAIL
+    case 'number': return Number.isFinite(u) ? String(u) : FAIL
+    case 'bigint': return u.toString()
+    default: return FAIL
+  }
+}
+
+/**
+ * A safe integer as a number, from a number, a bigint or integer text within ±2^53.
+ *
+ * @example integerFast('42') // 42
+ */
+export const integerFast: FastDecode = (u) => {
+  switch (typeof u) {
+    case 'number': return Number.isSafeInteger(u) ? u : FAIL
+    case 'bigint': return u <= BigInt(Number.MAX_SAFE_INTEGER) && u >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(u) : FAIL
+    case 'string': {
+      if (!INTEGER_TEXT.test(u)) return FAIL
+      const n = Number(u)
+      return Number.isSafeInteger(n) ? n : FAIL
+    }
+    default: return FAIL
+  }
+}
+
+/**
+ * A number from a number (not NaN), decimal text or a bigint.
+ *
+ * @example floatFast('1.5') // 1.5
+ */
+export const floatFast: FastDecode = (u) => {
+  switch (typeof u) {
+    case 'number': return Number.isNaN(u) ? FAIL : u
+    case 'string': return DECIMAL_TEXT.test(u) ? Number(u) : FAIL
+    case 'bigint': return Number(u)
+    default: return FAIL
+  }
+}
+
+/**
+ * A JSON value: JSON text (a string or UTF-8 bytes) parsed, anything else (a value the driver
+ * parsed already) as it is; `FAIL` for text that is not JSON.
+ *
+ * @example jsonValueFast('[1,2]') // [1, 2]
+ */
+export const jsonValueFast: FastDecode = (u) => {
+  if (typeof u === 'string') {
+    try {
+      return JSON.parse(u)
+    } catch {
+      return FAIL
+    }
+  }
+  if (u instanceof Uint8Array) {
+    try {
+      return JSON.parse(Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8'))
+    } catch {
+      return FAIL
+    }
+  }
+  return u
+}

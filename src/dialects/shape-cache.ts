@@ -166,7 +166,6 @@ const samePrefix = (a: SelectNode, b: SelectNode): boolean =>
 export const shapeCache = (self: Dialect): ((q: SelectNode) => Compiled | undefined) => {
   let on: boolean | undefined
   const byFrom = new WeakMap<object, Entry[]>()
-  const scratch: unknown[] = []
   const adapt = (e: Entry, values: readonly unknown[]): Compiled => {
     const params = e.params.slice()
     for (let k = 0; k < e.slots.length; k += 2) {
@@ -184,21 +183,15 @@ export const shapeCache = (self: Dialect): ((q: SelectNode) => Compiled | undefi
     const key = q.from
     if (!on || key === undefined || key.kind !== 'table' || !isReused(q.columns)) return undefined
     const entries = byFrom.get(key)
+    const values: unknown[] = []
     if (entries !== undefined) {
-      // One array for the WHERE values of every lookup (nothing here compiles while it is in use).
-      const values = scratch
-      try {
-        for (let i = 0; i < entries.length; i++) {
-          const e = entries[i]
-          if (!samePrefix(e.q, q)) continue
-          if (e.q.where === undefined ? q.where === undefined : q.where !== undefined && sameShape(e.q.where, q.where, values)) return adapt(e, values)
-          values.length = 0
-        }
-      } finally {
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]
+        if (!samePrefix(e.q, q)) continue
+        if (e.q.where === undefined ? q.where === undefined : q.where !== undefined && sameShape(e.q.where, q.where, values)) return adapt(e, values)
         values.length = 0
       }
     }
-    const values: unknown[] = []
     // A new shape: compile it once with holes for the WHERE values.
     const n = { i: 0 }
     const where = q.where === undefined ? undefined : withHoles(q.where, n)

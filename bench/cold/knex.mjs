@@ -2,7 +2,7 @@
 const [engine, target] = process.argv.slice(2)
 const { default: knex } = await import('knex')
 const mysqlConnection = (url) => {
-  const u = new URL(url)
+  const u = new globalThis.URL(url)
   return { host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1), timezone: 'Z' }
 }
 const k = engine === 'sqlite'

@@ -265,3 +265,19 @@ describe('the in-place row mapper', () => {
     expect(() => compileInPlaceMapper([{ name: '__proto__', column: 'p', codec: t.string, optional: false }], [], 't')).toThrow(TypeError)
   })
 })
+
+describe('decimal text, as related rows read it', () => {
+  it('accepts exactly the text the decimal pattern accepts, plain forms included', async () => {
+    const { fastDecoder, FAIL } = await import('../src/model/codecs.js')
+    const fast = fastDecoder(decimal)
+    const pattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+    const pieces = ['', '0', '12', '-', '+', '.', '5', 'e', 'E3', '-2', 'x', ' ', '٣']
+    const texts = new Set<string>()
+    for (const a of pieces) for (const b of pieces) for (const c of pieces) texts.add(a + b + c)
+    for (const s of ['12.50', '-0.99', '+100.00', '100.', '.5', '1e5', '1.5E-3', '--1', '1.2.3', '', ' 1', '1 ']) texts.add(s)
+    for (const s of texts) {
+      expect(fast(s), JSON.stringify(s)).toBe(pattern.test(s) ? s : FAIL)
+      expect(decimal.is(s) || !pattern.test(s), JSON.stringify(s)).toBe(true)
+    }
+  })
+})

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Backend, compose, createBackend, type DbError, isDbError, run, sql, wrap } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
-import { bool, date, decimal, hasMany, model, nullable, relate, snakeCase } from 'recordkit/model'
+import { bool, date, decimal, FAIL, fastDecoder, hasMany, model, nullable, relate, snakeCase } from 'recordkit/model'
 import { compileInPlaceMapper, compileMapper } from '../src/model/decode.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
@@ -267,8 +267,7 @@ describe('the in-place row mapper', () => {
 })
 
 describe('decimal text, as related rows read it', () => {
-  it('accepts exactly the text the decimal pattern accepts, plain forms included', async () => {
-    const { fastDecoder, FAIL } = await import('../src/model/codecs.js')
+  it('accepts exactly the text the decimal pattern accepts, plain forms included', () => {
     const fast = fastDecoder(decimal)
     const pattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
     const pieces = ['', '0', '12', '-', '+', '.', '5', 'e', 'E3', '-2', 'x', ' ', '٣']

@@ -143,6 +143,8 @@ const PG_TEXT = /^(\d{4,})-(\d\d)-(\d\d)(?: (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?
  * @example parsePgTimestamp('0001-01-01 00:00:00+00').toISOString() // '0001-01-01T00:00:00.000Z'
  */
 export const parsePgTimestamp = (text: string): Date => {
+  const common = commonPgTime(text)
+  if (common !== undefined) return new Date(common)
   const m = PG_TEXT.exec(text)
   if (m === null) throw undecodable(text, text.endsWith('infinity') ? 'a Date has no infinity' : 'not a PostgreSQL date in ISO style')
   const year = Number(m[1])
@@ -156,6 +158,57 @@ export const parsePgTimestamp = (text: string): Date => {
   const d = new Date(t)
   if (Number.isNaN(d.getTime())) throw undecodable(text, 'beyond the range of a Date')
   return d
+}
+
+/**
+ * The time of what PostgreSQL prints most, read without a regex: a four-digit year (not BC),
+ * `YYYY-MM-DD`, then optionally ` HH:MM:SS`, a fraction of 1-6 digits and a zone `+HH`,
+ * `+HH:MM` or `+HH:MM:SS`. Undefined for anything else, which `parsePgTimestamp` reads with
+ * `PG_TEXT` (to the same number: `civilTime` is `utcTime` for these dates).
+ */
+const commonPgTime = (s: string): number | undefined => {
+  const n = s.length
+  if (n < 10 || s.charCodeAt(4) !== 45 /* - */ || s.charCodeAt(7) !== 45) return undefined
+  const y = digits(s, 0, 4)
+  const mo = digits(s, 5, 7)
+  const d = digits(s, 8, 10)
+  if (y < 0 || mo < 1 || mo > 12 || d < 0) return undefined
+  if (n === 10) return civilTime(y, mo, d, 0, 0, 0, 0)
+  if (n < 19 || s.charCodeAt(10) !== 32 /* space */ || s.charCodeAt(13) !== 58 /* : */ || s.charCodeAt(16) !== 58) return undefined
+  const h = digits(s, 11, 13)
+  const mi = digits(s, 14, 16)
+  const sec = digits(s, 17, 19)
+  if (h < 0 || mi < 0 || sec < 0) return undefined
+  let i = 19
+  let ms = 0
+  if (i < n && s.charCodeAt(i) === 46 /* . */) {
+    const from = ++i
+    while (i < n && i - from < 6) {
+      const c = s.charCodeAt(i) - 48
+      if (c < 0 || c > 9) break
+      if (i - from < 3) ms = ms * 10 + c
+      i++
+    }
+    const width = i - from
+    if (width === 0) return undefined
+    if (width < 3) ms *= width === 1 ? 100 : 10
+  }
+  let offset = 0
+  if (i < n) {
+    // +HH, +HH:MM or +HH:MM:SS, and nothing after it.
+    const sign = s.charCodeAt(i)
+    const width = n - i
+    if ((sign !== 43 /* + */ && sign !== 45 /* - */) || (width !== 3 && width !== 6 && width !== 9)) return undefined
+    if (width > 3 && s.charCodeAt(i + 3) !== 58) return undefined
+    if (width > 6 && s.charCodeAt(i + 6) !== 58) return undefined
+    const oh = digits(s, i + 1, i + 3)
+    const om = width > 3 ? digits(s, i + 4, i + 6) : 0
+    const os = width > 6 ? digits(s, i + 7, i + 9) : 0
+    if (oh < 0 || om < 0 || os < 0) return undefined
+    offset = (oh * 3600 + om * 60 + os) * 1000
+    if (sign === 45) offset = -offset
+  }
+  return civilTime(y, mo, d, h, mi, sec, ms) - offset
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * Date text written for binding (src/dates.ts, tested on purpose as an internal): the forms cut
  * from `toISOString` agree with the text assembled field by field, for random instants of every
- * year 0-9999 and the edges, and the years each engine refuses are still refused.
+ * year 0-9999 and the edges, and the years each engine refuses are still refused. PostgreSQL's
+ * date text is read back to the same instant in every form it prints (fractions of 1-6 digits,
+ * zones of hours, minutes and seconds, BC years, years past 9999).
  */
 import { describe, expect, it } from 'vitest'
-import { mysqlDateTime, pgTimestamp, sqliteDateTime, utcTime } from '../src/dates.js'
+import { mysqlDateTime, parsePgTimestamp, pgTimestamp, sqliteDateTime, utcTime } from '../src/dates.js'
 import { isDbError } from 'recordkit'
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
@@ -78,6 +80,47 @@ describe('date text for binding', () => {
         thrown = e
       }
       expect(isDbError(thrown) && thrown._tag === 'ValidationError').toBe(true)
+    }
+  })
+})
+
+describe('PostgreSQL date text read back', () => {
+  const zones: readonly [string, number][] = [['', 0], ['+00', 0], ['+05:30', 330], ['-03', -180], ['-09:30:15', -(9 * 60 + 30.25)], ['+14:00:00', 840]]
+  const fractions = (ms: number): string[] => {
+    const three = pad(ms, 3)
+    const trimmed = three.replace(/0+$/, '')
+    return [...(ms === 0 ? [''] : []), `.${three}`, `.${three}456`, ...(trimmed === '' || trimmed === three ? [] : [`.${trimmed}`])]
+  }
+  it('reads every form of years 0-9999 to the instant it names', () => {
+    let checked = 0
+    for (const d of samples) {
+      const ms = d.getUTCMilliseconds()
+      for (const frac of fractions(ms)) {
+        for (const [zone, minutes] of zones) {
+          // The text names d's wall-clock fields at that zone: the instant is d less the offset.
+          const text = `${fields(d, d.getUTCFullYear())}${frac}${zone}`
+          expect(parsePgTimestamp(text).getTime(), text).toBe(d.getTime() - minutes * 60_000)
+          checked++
+        }
+      }
+      const day = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`
+      expect(parsePgTimestamp(day).getTime(), day).toBe(utcTime(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()))
+    }
+    expect(checked).toBeGreaterThan(50_000)
+  })
+
+  it('reads BC years and years past 9999, and refuses what is no date', () => {
+    expect(parsePgTimestamp('0044-03-15 00:00:00+00 BC').getTime()).toBe(utcTime(-43, 2, 15))
+    expect(parsePgTimestamp('0001-01-01 12:00:00.5 BC').getTime()).toBe(utcTime(0, 0, 1, 12, 0, 0, 500))
+    expect(parsePgTimestamp('10000-01-01 00:00:00+00').getTime()).toBe(Date.UTC(10_000, 0, 1))
+    for (const bad of ['infinity', '-infinity', '2024-01-01 00:00:00.1234567+00', '2024-01-01 00:00:00+0', '2024-01-01 00:00:00+00:0', '2024-01-01T00:00:00Z', '2024-1-01', '2024-01-01 00:00', '2024-01-01 00:00:00.+00', 'x024-01-01']) {
+      let thrown: unknown
+      try {
+        parsePgTimestamp(bad)
+      } catch (e) {
+        thrown = e
+      }
+      expect(isDbError(thrown) && thrown._tag === 'DecodeError', bad).toBe(true)
     }
   })
 })

@@ -8,7 +8,7 @@ import type { ColumnRef, Expr } from '../ast.js'
 import { dbError } from '../errors.js'
 import { and, col } from '../query.js'
 import type { AnyBehaviour } from './behaviours.js'
-import { compileMapper, type Field, type RowMapper, shapeOf } from './decode.js'
+import { compileInPlaceMapper, compileMapper, type Field, inPlaceReadable, type RowMapper, shapeOf } from './decode.js'
 import type { AnyRelation } from './relations.js'
 import type { AnyValidator } from './validate.js'
 
@@ -46,6 +46,12 @@ export interface ModelCore {
   readonly graph?: Graph
   /** Decoder of rows holding the given fields (every field when omitted), built once per field set. */
   readonly mapper: (fields?: readonly string[]) => RowMapper
+  /**
+   * In-place decoder of rows whose columns were read under the field names (every field, with the
+   * row-level checks, when omitted), built once per field set; undefined when a field name cannot
+   * be a column alias (see `inPlaceReadable`).
+   */
+  readonly inPlaceMapper: (fields?: readonly string[]) => RowMapper | undefined
   /** A table-qualified column reference for a field. */
   readonly column: (field: string) => ColumnRef
   /** Fields behaviours fill (optional in input). */
@@ -104,15 +110,25 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
   const generatedKey = primaryKey.length === 1 && !filled.has(primaryKey[0].name) && numericCodec(primaryKey[0].codec) ? primaryKey[0] : undefined
 
   const mappers = new Map<string, RowMapper>()
-  const all = compileMapper(fields, shape.checks, config.table)
+  const all = compileMapper(fields, shape.checks, config.table, { key: primaryKey })
   const mapper = (names?: readonly string[]): RowMapper => {
     if (names === undefined) return all
     const key = names.join('\0')
     let m = mappers.get(key)
     if (m === undefined) {
-      m = compileMapper(names.map((n) => byName.get(n)!), [], config.table)
+      m = compileMapper(names.map((n) => byName.get(n)!), [], config.table, { key: primaryKey })
       mappers.set(key, m)
     }
+    return m
+  }
+  // Built on first use: most models are never read in place.
+  const inPlaceMappers = new Map<string, RowMapper | undefined>()
+  const inPlaceMapper = (names?: readonly string[]): RowMapper | undefined => {
+    const key = names === undefined ? '' : `\0${names.join('\0')}`
+    if (inPlaceMappers.has(key)) return inPlaceMappers.get(key)
+    const picked = names === undefined ? fields : names.map((n) => byName.get(n)!)
+    const m = inPlaceReadable(picked) ? compileInPlaceMapper(picked, names === undefined ? shape.checks : [], config.table, { key: primaryKey }) : undefined
+    inPlaceMappers.set(key, m)
     return m
   }
   const columns = new Map(fields.map((f) => [f.name, col(`${config.table}.${f.column}`) as ColumnRef]))
@@ -133,6 +149,7 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
     relations: config.relations ?? {},
     graph,
     mapper,
+    inPlaceMapper,
     column,
     filled,
     checks: shape.checks,

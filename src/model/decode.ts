@@ -7,6 +7,11 @@
  * decoded rows into the array the driver returned, so a 1000-row read allocates 1000 row
  * objects and nothing else per row. Where generating code is refused (a Content Security Policy,
  * `node --disallow-code-generation-from-strings`) the same mapping runs as a loop over the fields.
+ *
+ * The in-place mapper (`compileInPlaceMapper`) reads rows whose columns the statement already
+ * named after the fields (`created_at AS "createdAt"`): it runs the same tests and decoders on
+ * every field, but writes a value back only where decoding changed it (text to a Date, 0/1 to a
+ * boolean), so a read allocates no row objects at all.
  */
 import * as t from 'io-ts'
 import { dbError, type DecodeError, type FieldIssue } from '../errors.js'
@@ -86,6 +91,14 @@ const checkFailed = (index: number, check: number): never => {
 /** Decodes raw rows in place; throws a DecodeError when a row does not match. */
 export type RowMapper = (rows: Row[]) => unknown[]
 
+/** Options of the mappers. */
+export interface MapperOptions {
+  /** Generate code (default); `false` runs the loop fallback, as where code generation is refused. */
+  readonly generate?: boolean
+  /** Key fields to name a failing row by in a DecodeError (its position is always named). */
+  readonly key?: readonly Field[]
+}
+
 /**
  * Generate the mapper of a field list (and the row-level checks to run after it).
  *
@@ -93,7 +106,7 @@ export type RowMapper = (rows: Row[]) => unknown[]
  * const map = compileMapper(fields, [], 'users')
  * map([{ id: 1, name: 'Ada' }])
  */
-export const compileMapper = (fields: readonly Field[], checks: Shape['checks'], table: string, options: { readonly generate?: boolean } = {}): RowMapper => {
+export const compileMapper = (fields: readonly Field[], checks: Shape['checks'], table: string, options: MapperOptions = {}): RowMapper => {
   const args: string[] = ['F', 'failAt', 'checkFailed']
   const values: unknown[] = [FAIL, failAt, checkFailed]
   const lines: string[] = []
@@ -125,14 +138,104 @@ return function decodeRows(rows) {
   return rows;
 };`
   const inner = (options.generate === false ? undefined : generate(args, source, values)) ?? interpretedMapper(fields, checks)
-  return (rows) => {
-    // Keep the raw rows for the report: the mapper overwrites them as it goes.
+  return reporting(inner, fields, checks, table, (f) => f.column, options.key)
+}
+
+/** A mapper whose failures become DecodeErrors (the failing row is still raw when it throws). */
+const reporting = (inner: RowMapper, fields: readonly Field[], checks: Shape['checks'], table: string, at: (f: Field) => string, key: readonly Field[] | undefined): RowMapper =>
+  (rows) => {
     try {
       return inner(rows)
     } catch (e) {
-      if (typeof e === 'object' && e !== null && (e as MapFailure).mapFailure === true) throw decodeFailure(e as MapFailure, rows, fields, checks, table)
+      if (typeof e === 'object' && e !== null && (e as MapFailure).mapFailure === true) throw decodeFailure(e as MapFailure, rows, fields, checks, table, at, key)
       throw e
     }
+  }
+
+/** Field names that can stand as column aliases on every engine (and as plain property names). */
+const ALIASABLE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/**
+ * Whether rows of these fields can be read in place: every field name works as a column alias
+ * on every engine (an identifier of at most 63 characters, PostgreSQL's limit, that is not
+ * `__proto__`).
+ *
+ * @example inPlaceReadable([{ name: 'createdAt', column: 'created_at', codec: date, optional: false }]) // true
+ */
+export const inPlaceReadable = (fields: readonly Field[]): boolean =>
+  fields.every((f) => ALIASABLE.test(f.name) && f.name !== '__proto__')
+
+/**
+ * Generate the in-place mapper of a field list: for rows whose properties are already named after
+ * the fields (the statement aliases each column to its field). Each value passes the same
+ * inline test or fast decoder as in `compileMapper`, and is written back only when decoding
+ * changed it; the row objects are the driver's own, in the same property order. Failures are
+ * the same DecodeErrors. Other properties of the rows (computed columns) are left as they are.
+ *
+ * @example
+ * const map = compileInPlaceMapper(fields, [], 'users')
+ * map([{ id: 1, createdAt: '2024-01-02 03:04:05' }]) // the same row, createdAt now a Date
+ */
+export const compileInPlaceMapper = (fields: readonly Field[], checks: Shape['checks'], table: string, options: MapperOptions = {}): RowMapper => {
+  if (!inPlaceReadable(fields)) throw new TypeError(`${table}: a field name cannot be read as a column alias`)
+  const args: string[] = ['F', 'failAt', 'checkFailed']
+  const values: unknown[] = [FAIL, failAt, checkFailed]
+  const lines: string[] = []
+  fields.forEach((f, i) => {
+    const d = `d${i}`
+    args.push(d)
+    values.push(fastDecoder(f.codec))
+    const prop = `r.${f.name}`
+    const accept = inlineAccept(f.codec)
+    const decode = `{ const x = ${d}(v); if (x === F) failAt(i, ${i}); if (x !== v) ${prop} = x; }`
+    const body = accept === undefined ? decode : `if (!(${accept})) ${decode}`
+    lines.push(f.optional ? `{ const v = ${prop}; if (v === null || v === undefined) ${prop} = undefined; else ${body} }` : `{ const v = ${prop}; ${body} }`)
+  })
+  checks.forEach((_, j) => {
+    args.push(`c${j}`)
+    values.push(checks[j].predicate)
+  })
+  const checkLines = checks.map((_, j) => `if (!c${j}(r)) checkFailed(i, ${j});`).join('\n    ')
+  const source = `"use strict";
+return function decodeInPlace(rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    ${lines.join('\n    ')}
+    ${checkLines}
+  }
+  return rows;
+};`
+  const inner = (options.generate === false ? undefined : generate(args, source, values)) ?? interpretedInPlaceMapper(fields, checks)
+  return reporting(inner, fields, checks, table, (f) => f.name, options.key)
+}
+
+/**
+ * The in-place mapper as a loop over the fields, where code generation is refused: the same
+ * values, the same failures.
+ *
+ * @example
+ * const map = interpretedInPlaceMapper(fields, [])
+ * map([{ id: 1, createdAt: '2024-01-02 03:04:05' }])
+ */
+export const interpretedInPlaceMapper = (fields: readonly Field[], checks: Shape['checks']): RowMapper => {
+  const decoders = fields.map((f) => fastDecoder(f.codec))
+  return (rows) => {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]
+      for (let k = 0; k < fields.length; k++) {
+        const f = fields[k]
+        const v = r[f.name]
+        if (f.optional && (v === null || v === undefined)) {
+          r[f.name] = undefined
+          continue
+        }
+        const x = decoders[k](v)
+        if (x === FAIL) failAt(i, k)
+        if (x !== v) r[f.name] = x
+      }
+      for (let j = 0; j < checks.length; j++) if (!checks[j].predicate(r)) checkFailed(i, j)
+    }
+    return rows
   }
 }
 
@@ -178,19 +281,29 @@ export const interpretedMapper = (fields: readonly Field[], checks: Shape['check
   }
 }
 
-const decodeFailure = (f: MapFailure, rows: readonly Row[], fields: readonly Field[], checks: Shape['checks'], table: string): DecodeError => {
+/**
+ * The DecodeError of a mapper failure. `at` names the property a field is read from (its column,
+ * or itself where the statement aliased it); the row is named by its position in the result and,
+ * when `key` fields are given and read, by their values.
+ */
+const decodeFailure = (
+  f: MapFailure, rows: readonly Row[], fields: readonly Field[], checks: Shape['checks'], table: string,
+  at: (f: Field) => string, key: readonly Field[] | undefined,
+): DecodeError => {
   const raw = rows[f.index]
+  const keyed = key === undefined || key.length === 0 || !key.every((k) => fields.includes(k)) ? '' : `, ${key.map((k) => `${k.name} = ${show(raw[at(k)])}`).join(', ')}`
+  const row = `row ${f.index + 1} of ${rows.length}${keyed}`
   if (f.field < 0) {
     const c = checks[f.check ?? 0]
-    return dbError('DecodeError', `a row of ${table} does not satisfy ${c.name}`, { issues: [{ path: '', rule: c.name, message: `row does not satisfy ${c.name}` }] }) as DecodeError
+    return dbError('DecodeError', `a row of ${table} (${row}) does not satisfy ${c.name}`, { issues: [{ path: '', rule: c.name, message: `row does not satisfy ${c.name}` }] }) as DecodeError
   }
   const field = fields[f.field]
-  const value = raw[field.column]
+  const value = raw[at(field)]
   const issues = issuesOf(field.codec, value, field.name)
   const rule = issues[0]?.rule ?? field.codec.name
   return dbError(
     'DecodeError',
-    `column "${field.column}" of ${table} (field ${field.name}) does not decode as ${rule}: got ${show(value)}`,
+    `column "${field.column}" of ${table} (field ${field.name}; ${row}) does not decode as ${rule}: got ${show(value)}`,
     { issues: issues.map((i) => ({ ...i, message: `column "${field.column}": ${i.message}` })) },
   ) as DecodeError
 }

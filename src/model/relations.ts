@@ -16,14 +16,19 @@
  * A modifier's `limit` holds per parent (ROW_NUMBER() OVER (PARTITION BY ...)).
  */
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type * as t from 'io-ts'
 import type { Expr, OrderItem, SelectNode, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { and, as, col, eq, isIn, raw, table } from '../query.js'
+import { cast } from '../query/cast.js'
+import { any } from '../query/comparison.js'
+import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
+import { date } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
-import { type Field, show } from './decode.js'
+import { type Field, type RowMapper, show } from './decode.js'
 import { baseQuery, type IncludeSpec, type ModelQuery, selectedFields, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
@@ -263,16 +268,6 @@ const rowKey = (r: Record<string, unknown>, fields: readonly string[]): string |
   return out
 }
 
-/** The distinct keys of some rows over some fields, each as its values (rows with a null part left out). */
-const distinctKeys = (rows: readonly Record<string, unknown>[], fields: readonly string[]): unknown[][] => {
-  const seen = new Map<string | number, unknown[]>()
-  for (const r of rows) {
-    const k = rowKey(r, fields)
-    if (k !== undefined && !seen.has(k)) seen.set(k, fields.map((f) => r[f]))
-  }
-  return [...seen.values()]
-}
-
 /** A column reference as an identifier part. */
 const idOf = (e: Expr): Part => {
   if (e.kind !== 'column') throw fail('a relation key must be a column')
@@ -283,10 +278,15 @@ const idOf = (e: Expr): Part => {
  * The rows whose `columns` hold one of `keys`: `col IN (...)` for one column, and for a
  * composite key the row values `(a, b) IN ((?, ?), ...)`, which every built-in engine runs and
  * indexes (an OR of conjunctions would nest one level per key, and SQLite stops at 1,000).
- * `fields` encode the values.
+ * `fields` encode the values. With `asArray` (PostgreSQL) one column's keys go as one array
+ * parameter, `col = ANY($1)`: the same statement text for any number of keys, so it is prepared
+ * once, and one parameter to bind instead of one per key.
  */
-const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: readonly (readonly unknown[])[]): Expr => {
-  if (columns.length === 1) return isIn(columns[0], keys.map((k) => encodeField(fields[0], k[0])))
+const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: readonly (readonly unknown[])[], asArray: boolean): Expr => {
+  if (columns.length === 1) {
+    const values = keys.map((k) => encodeField(fields[0], k[0]))
+    return asArray ? eq(columns[0], any(values)) : isIn(columns[0], values)
+  }
   const parts: Part[] = ['(']
   columns.forEach((c, i) => parts.push(i > 0 ? ', ' : '', idOf(c)))
   parts.push(') IN (')
@@ -298,6 +298,9 @@ const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: readonl
   parts.push(')')
   return raw(fromParts(parts))
 }
+
+/** Whether one column's keys go as one array parameter (`= ANY($1)`): on PostgreSQL. */
+const keysAsArray = (db: Backend): boolean => db.dialect.name === 'postgres' && supports(db.dialect, 'quantifiedArray')
 
 /** The fields of a model's rows that loading its relations reads. */
 export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]): string[] => {
@@ -334,6 +337,11 @@ const runChunks = async (
   const width = keys[0].length
   const byParams = Math.max(1, Math.floor((db.dialect.maxParams - (probe.right.params.length - width)) / width))
   const size = width === 1 ? byParams : Math.min(byParams, COMPOSITE_KEYS_PER_STATEMENT)
+  if (keys.length <= size) {
+    const r = await db.all(build(keys))()
+    if (r._tag === 'Left') throw r.left
+    return r.right
+  }
   const out: Row[] = []
   for (let i = 0; i < keys.length; i += size) {
     const r = await db.all(build(keys.slice(i, i + size)))()
@@ -363,11 +371,76 @@ const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modi
   modifiers.reduce((q, m) => m(q, publicModel) as ModelQuery<any, any, any>, baseQuery(target) as ModelQuery<any, any, any>)
 
 /**
+ * How one level reads its rows. In place (`inPlace` set): the statement names each column after
+ * its field (`created_at AS "createdAt"`), so the driver's rows already have the model's shape and
+ * are decoded where they are, without a row object of their own. Otherwise (a modifier's limit,
+ * which wraps the statement; a manyToMany, whose rows carry the join table's key; a field name
+ * that cannot be an alias) the columns keep their names and the rows are mapped to new ones.
+ */
+interface Reading {
+  readonly base: SelectNode
+  readonly inPlace?: RowMapper
+}
+
+/** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
+const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
+
+/** Whether a codec is `date`, or `date` or NULL. */
+const isDate = (c: t.Any): boolean => c === date || ((c as { _tag?: string })._tag === 'UnionType' &&
+  (c as unknown as t.UnionType<t.Mixed[]>).types.every((m) => m === date || (m as { _tag?: string })._tag === 'NullType'))
+
+/**
+ * The columns of `names`, each under its field's name. With `textDates` the `date` fields are read
+ * as their text (`CAST(col AS CHAR)`), which the `date` codec reads exactly: on MySQL and MariaDB,
+ * where mysql2 hands a DATETIME over as text it builds piece by piece (the driver asks for text:
+ * its own Dates read years 0-99 wrong), reading the server's text is several times cheaper.
+ */
+const aliased = (target: ModelCore, names: readonly string[], textDates: boolean): readonly Selection[] => {
+  let byNames = aliasedColumns.get(target)
+  if (byNames === undefined) aliasedColumns.set(target, (byNames = new Map()))
+  const key = `${textDates ? 't' : 'n'}${names.join('\0')}`
+  let columns = byNames.get(key)
+  if (columns === undefined) {
+    columns = Object.freeze(names.map((n): Selection => {
+      const f = target.byName.get(n)!
+      const c = target.column(n)
+      if (textDates && isDate(f.codec)) return as(cast(c, 'text'), n)
+      // A column already named as its field needs no alias.
+      return f.column === n ? { expr: c } : as(c, n)
+    }))
+    byNames.set(key, columns)
+  }
+  return columns
+}
+
+/** Whether `date` fields are read as text (see `aliased`): on MySQL and MariaDB. */
+const datesAsText = (db: Backend): boolean => db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
+
+/** The statement of a level (before its key condition) and how its rows are read. */
+const reading = (db: Backend, mq: ModelQuery<any, any, any>, target: ModelCore, rel: AnyRelation, joinFields: readonly string[]): Reading => {
+  const base = toSelect(mq, joinFields)
+  if (rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined) return { base }
+  const names = selectedFields(mq, joinFields)
+  const inPlace = target.inPlaceMapper(mq.fields === undefined ? undefined : names)
+  if (inPlace === undefined) return { base }
+  // toSelect lists the fields' columns first, then the computed columns (already under their names).
+  return { base: { ...base, columns: [...aliased(target, names, datesAsText(db)), ...base.columns.slice(names.length)] }, inPlace }
+}
+
+/**
  * Decode a relation's raw rows: the fields read (those a modifier's `select` kept, and the
  * keys loading needs), with the computed columns its modifier added (`withCount`, ...).
  */
-const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[], keys: readonly string[]): Record<string, unknown>[] => {
+const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[], keys: readonly string[], inPlace: RowMapper | undefined): Record<string, unknown>[] => {
   const computed = mq.computed ?? []
+  if (inPlace !== undefined) {
+    const rows = inPlace(raw) as Record<string, unknown>[]
+    for (let j = 0; j < computed.length; j++) {
+      const c = computed[j]
+      for (let i = 0; i < rows.length; i++) rows[i][c.name] = c.decode(rows[i][c.name])
+    }
+    return rows
+  }
   const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
   const rows = target.mapper(mq.fields === undefined ? undefined : selectedFields(mq, keys))(raw) as Record<string, unknown>[]
   if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
@@ -393,6 +466,44 @@ const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: read
     'it is absent, soft-deleted or hidden by a default scope. Declare the relation with { optional: true } to load it as null', { table: target.table, key, relation: `${owner}.${name}` })
 }
 
+/**
+ * The rows of a hasMany, hasOne or manyToMany, grouped by parent key: one array per distinct key
+ * of `rows`, made before the rows come so that each related row is pushed straight into its
+ * parent's array (no group is built twice, no row is walked twice).
+ */
+interface Groups {
+  readonly byKey: Map<string | number, Record<string, unknown>[]>
+  /** The distinct keys, each as its values, in the order of `rows`. */
+  readonly keys: unknown[][]
+}
+
+const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly string[]): Groups => {
+  const byKey = new Map<string | number, Record<string, unknown>[]>()
+  const keys: unknown[][] = []
+  const one = fields.length === 1 ? fields[0] : undefined
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]
+    let k: string | number | undefined
+    if (one !== undefined) {
+      const v = r[one]
+      k = v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
+    } else k = rowKey(r, fields)
+    if (k === undefined || byKey.has(k)) continue
+    byKey.set(k, [])
+    keys.push(one !== undefined ? [r[one]] : fields.map((f) => r[f]))
+  }
+  return { byKey, keys }
+}
+
+/** Push each related row into the group of its owner key (rows whose key no parent has are left out). */
+const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], owner: (t: Record<string, unknown>, i: number) => string | number | undefined): void => {
+  for (let i = 0; i < found.length; i++) {
+    const o = owner(found[i], i)
+    if (o === undefined) continue
+    groups.byKey.get(o)?.push(found[i])
+  }
+}
+
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
 const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node): Promise<void> => {
   const rel = core.relations[name]
@@ -410,9 +521,10 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' ? [] : fieldList(rel.foreignKey)),
     ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
   ]
-  const base = toSelect(mq, joinFields)
+  const { base, inPlace } = reading(db, mq, target, rel, joinFields)
+  const asArray = keysAsArray(db)
   const where = (cond: Expr) => allOf([cond, base.where])
-  const children: Record<string, unknown>[] = []
+  let children: Record<string, unknown>[]
 
   if (rel.kind === 'belongsTo') {
     const fk = keyFields(core, rel.foreignKey, `foreign key of ${name}`)
@@ -421,8 +533,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const fkNames = fk.map((f) => f.name)
     const tkNames = tk.map((f) => f.name)
     const tkCols = tkNames.map((f) => target.column(f))
-    const raw = await runChunks(db, distinctKeys(rows, fkNames), (chunk) => ({ ...base, where: where(keyIn(tkCols, tk, chunk)), limit: undefined, offset: undefined }))
-    const found = mapped(mq, target, raw, joinFields)
+    const raw = await runChunks(db, groupsOf(rows, fkNames).keys, (chunk) => ({ ...base, where: where(keyIn(tkCols, tk, chunk, asArray)), limit: undefined, offset: undefined }))
+    const found = mapped(mq, target, raw, joinFields, inPlace)
     const byKey = new Map<string | number, Record<string, unknown>>()
     for (const t of found) {
       const k = rowKey(t, tkNames)
@@ -435,13 +547,11 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       if (t === null && k !== undefined && required) throw absentTarget(core, name, target, fk, tk, r)
       r[name] = t
     }
-    children.push(...byKey.values())
+    children = [...byKey.values()]
   } else {
     const sk = keyFields(core, rel.sourceKey, 'source key')
     const skNames = sk.map((f) => f.name)
-    const keys = distinctKeys(rows, skNames)
-    let owners: (string | number | undefined)[]
-    let found: Record<string, unknown>[]
+    const groups = groupsOf(rows, skNames)
     if (rel.kind === 'manyToMany') {
       const tk = keyFields(target, rel.targetKey, 'target key')
       const fromCols = fieldList(rel.from)
@@ -456,39 +566,42 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         columns: [...base.columns, ...from.map((e, i) => as(e, ownerAs[i]) as Selection)],
         joins: [...base.joins, { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }],
       }
-      const raw = await runChunks(db, keys, (chunk) => {
-        const q = { ...joined, where: allOf([keyIn(from, sk, chunk), base.where]) }
+      const raw = await runChunks(db, groups.keys, (chunk) => {
+        const q = { ...joined, where: allOf([keyIn(from, sk, chunk, asArray), base.where]) }
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, from, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
-      owners = raw.map((r) => rowKey(r, ownerAs))
-      found = mapped(mq, target, raw, joinFields)
+      // Read the owners before the mapper replaces the raw rows.
+      const owners = raw.map((r) => rowKey(r, ownerAs))
+      children = mapped(mq, target, raw, joinFields, inPlace)
+      fillGroups(groups, children, (_, i) => owners[i])
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')
       const fkNames = fk.map((f) => f.name)
       const fkCols = fkNames.map((f) => target.column(f))
-      const raw = await runChunks(db, keys, (chunk) => {
-        const q = { ...base, where: where(keyIn(fkCols, fk, chunk)), limit: undefined, offset: undefined }
+      const raw = await runChunks(db, groups.keys, (chunk) => {
+        const q = { ...base, where: where(keyIn(fkCols, fk, chunk, asArray)), limit: undefined, offset: undefined }
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
-      found = mapped(mq, target, raw, joinFields)
-      owners = found.map((r) => rowKey(r, fkNames))
+      children = mapped(mq, target, raw, joinFields, inPlace)
+      const one = fkNames.length === 1 ? fkNames[0] : undefined
+      fillGroups(groups, children, one === undefined ? (t) => rowKey(t, fkNames) : (t) => {
+        const v = t[one]
+        return v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
+      })
     }
-    const groups = new Map<string | number, Record<string, unknown>[]>()
-    found.forEach((t, i) => {
-      const o = owners[i]
-      if (o === undefined) return
-      const g = groups.get(o)
-      if (g === undefined) groups.set(o, [t])
-      else g.push(t)
-    })
     const many = rel.kind !== 'hasOne'
-    for (const r of rows) {
-      const k = rowKey(r, skNames)
-      const g = k === undefined ? undefined : groups.get(k)
+    const single = skNames.length === 1 ? skNames[0] : undefined
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]
+      let k: string | number | undefined
+      if (single !== undefined) {
+        const v = r[single]
+        k = v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
+      } else k = rowKey(r, skNames)
+      const g = k === undefined ? undefined : groups.byKey.get(k)
       r[name] = many ? g ?? [] : g?.[0] ?? null
     }
-    children.push(...found)
   }
   if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }

@@ -84,8 +84,8 @@ const timed = async (impl: Impl, n: number, now: () => number, settle = false): 
   // Untimed: the garbage of the implementation before is not charged to this one.
   collect()
   // Untimed too, a tenth of the operations, where there are ten or more: just after a full
-  // collection the young generation is small and every allocation-heavy loop runs slower for a
-  // while (several milliseconds), a state a running program seldom sees. Timing starts after it.
+  // collection allocation-heavy code runs several times slower for its first thousands of
+  // operations, a state a running program seldom meets. Timing starts after it.
   if (settle && n >= 10) await impl.run(Math.ceil(n / 10))
   const t0 = now()
   await impl.run(n)

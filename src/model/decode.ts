@@ -88,6 +88,15 @@ const checkFailed = (index: number, check: number): never => {
   throw { mapFailure: true, index, field: -1, check } satisfies MapFailure
 }
 
+/**
+ * The parameters of a generated mapper and their values: FAIL, the failure helpers, each
+ * field's fast decoder (`d0`, `d1`, ...) and each row check (`c0`, `c1`, ...).
+ */
+const mapperArgs = (fields: readonly Field[], checks: Shape['checks']): { args: string[]; values: unknown[] } => ({
+  args: ['F', 'failAt', 'checkFailed', ...fields.map((_, i) => `d${i}`), ...checks.map((_, j) => `c${j}`)],
+  values: [FAIL, failAt, checkFailed, ...fields.map((f) => fastDecoder(f.codec)), ...checks.map((c) => c.predicate)],
+})
+
 /** Decodes raw rows in place; throws a DecodeError when a row does not match. */
 export type RowMapper = (rows: Row[]) => unknown[]
 
@@ -107,13 +116,10 @@ export interface MapperOptions {
  * map([{ id: 1, name: 'Ada' }])
  */
 export const compileMapper = (fields: readonly Field[], checks: Shape['checks'], table: string, options: MapperOptions = {}): RowMapper => {
-  const args: string[] = ['F', 'failAt', 'checkFailed']
-  const values: unknown[] = [FAIL, failAt, checkFailed]
+  const { args, values } = mapperArgs(fields, checks)
   const lines: string[] = []
   fields.forEach((f, i) => {
     const d = `d${i}`
-    args.push(d)
-    values.push(fastDecoder(f.codec))
     const read = `let v${i} = r[${JSON.stringify(f.column)}];`
     const accept = inlineAccept(f.codec)
     const decode = `{ const x = ${d}(v${i}); if (x === F) failAt(i, ${i}); v${i} = x; }`
@@ -121,10 +127,6 @@ export const compileMapper = (fields: readonly Field[], checks: Shape['checks'],
     lines.push(f.optional ? `${read} if (v${i} === null || v${i} === undefined) v${i} = undefined; else ${body}` : `${read} ${body}`)
   })
   const build = `{ ${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(', ')} }`
-  checks.forEach((_, j) => {
-    args.push(`c${j}`)
-    values.push(checks[j].predicate)
-  })
   const checkLines = checks.map((_, j) => `if (!c${j}(o)) checkFailed(i, ${j});`).join('\n')
   const source = `"use strict";
 return function decodeRows(rows) {
@@ -178,22 +180,15 @@ export const inPlaceReadable = (fields: readonly Field[]): boolean =>
  */
 export const compileInPlaceMapper = (fields: readonly Field[], checks: Shape['checks'], table: string, options: MapperOptions = {}): RowMapper => {
   if (!inPlaceReadable(fields)) throw new TypeError(`${table}: a field name cannot be read as a column alias`)
-  const args: string[] = ['F', 'failAt', 'checkFailed']
-  const values: unknown[] = [FAIL, failAt, checkFailed]
+  const { args, values } = mapperArgs(fields, checks)
   const lines: string[] = []
   fields.forEach((f, i) => {
     const d = `d${i}`
-    args.push(d)
-    values.push(fastDecoder(f.codec))
     const prop = `r.${f.name}`
     const accept = inlineAccept(f.codec)
     const decode = `{ const x = ${d}(v); if (x === F) failAt(i, ${i}); if (x !== v) ${prop} = x; }`
     const body = accept === undefined ? decode : `if (!(${accept})) ${decode}`
     lines.push(f.optional ? `{ const v = ${prop}; if (v === null || v === undefined) ${prop} = undefined; else ${body} }` : `{ const v = ${prop}; ${body} }`)
-  })
-  checks.forEach((_, j) => {
-    args.push(`c${j}`)
-    values.push(checks[j].predicate)
   })
   const checkLines = checks.map((_, j) => `if (!c${j}(r)) checkFailed(i, ${j});`).join('\n    ')
   const source = `"use strict";

@@ -11,6 +11,7 @@ import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { bool, date, decimal, fastDecoder, FAIL, float, int64, integer, jsonOf, model, nullable, snakeCase, uuid } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { compileMapper } from '../src/model/decode.js'
+import { checks, fields, rowsByColumn } from './support/mapper-fixture.js'
 
 
 /** Decode with the fast path and with `validate`, and require that they agree. */
@@ -147,23 +148,7 @@ describe('model codecs: exact, intersected with partial, refined as a whole row'
 })
 
 describe('the row mapper without code generation', () => {
-  const codec = t.refinement(
-    t.intersection([t.type({ id: t.number, name: t.string, active: bool, at: date }), t.partial({ note: t.string })]),
-    (r) => r.name !== 'nobody',
-    'NotNobody',
-  )
-  const fields = [
-    { name: 'id', column: 'id', codec: t.number, optional: false },
-    { name: 'name', column: 'name', codec: t.string, optional: false },
-    { name: 'active', column: 'active', codec: bool, optional: false },
-    { name: 'at', column: 'created_at', codec: date, optional: false },
-    { name: 'note', column: 'note', codec: t.string, optional: true },
-  ]
-  const checks = [{ name: 'NotNobody', predicate: (r: unknown) => codec.predicate(r as never) }]
-  const rows = () => [
-    { id: 1, name: 'Ada', active: 1, created_at: '2024-01-02T03:04:05.000Z', note: null },
-    { id: 2, name: 'Grace', active: 0, created_at: '2024-01-02 03:04:05', note: 'x' },
-  ]
+  const rows = rowsByColumn
 
   it('maps rows exactly as the generated mapper does, key order included', () => {
     const generated = compileMapper(fields, checks, 't')(rows())

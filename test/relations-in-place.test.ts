@@ -17,6 +17,7 @@ import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { bool, date, decimal, FAIL, fastDecoder, hasMany, model, nullable, relate, snakeCase } from 'recordkit/model'
 import { compileInPlaceMapper, compileMapper } from '../src/model/decode.js'
+import { checks, fields, rowsByColumn } from './support/mapper-fixture.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
 const NonEmpty = t.refinement(t.string, (s) => s.length > 0, 'NonEmpty')
@@ -208,24 +209,7 @@ for (const engine of engines) {
 }
 
 describe('the in-place row mapper', () => {
-  const codec = t.refinement(
-    t.intersection([t.type({ id: t.number, name: t.string, active: bool, at: date }), t.partial({ note: t.string })]),
-    (r) => r.name !== 'nobody',
-    'NotNobody',
-  )
-  const fields = [
-    { name: 'id', column: 'id', codec: t.number, optional: false },
-    { name: 'name', column: 'name', codec: t.string, optional: false },
-    { name: 'active', column: 'active', codec: bool, optional: false },
-    { name: 'at', column: 'created_at', codec: date, optional: false },
-    { name: 'note', column: 'note', codec: t.string, optional: true },
-  ]
-  const checks = [{ name: 'NotNobody', predicate: (r: unknown) => codec.predicate(r as never) }]
-  // The same rows as the driver gives them, by column name and by field name.
-  const byColumn = () => [
-    { id: 1, name: 'Ada', active: 1, created_at: '2024-01-02T03:04:05.000Z', note: null },
-    { id: 2, name: 'Grace', active: 0, created_at: '2024-01-02 03:04:05', note: 'x' },
-  ]
+  const byColumn = rowsByColumn
   const byField = () => byColumn().map(({ created_at, ...r }) => ({ id: r.id, name: r.name, active: r.active, at: created_at, note: r.note }))
 
   it('gives the rows the copying mapper gives, in the same objects, generated or not', () => {

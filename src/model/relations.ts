@@ -257,7 +257,7 @@ export const manyToManyKeys = (core: ModelCore, target: ModelCore, name: string,
 const rowKey = (r: Record<string, unknown>, fields: readonly string[]): string | number | undefined => {
   if (fields.length === 1) {
     const v = r[fields[0]]
-    return v === null || v === undefined ? undefined : keyOf(v)
+    return v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
   }
   let out = ''
   for (let i = 0; i < fields.length; i++) {
@@ -483,11 +483,7 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
   const one = fields.length === 1 ? fields[0] : undefined
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
-    let k: string | number | undefined
-    if (one !== undefined) {
-      const v = r[one]
-      k = v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
-    } else k = rowKey(r, fields)
+    const k = rowKey(r, fields)
     if (k === undefined || byKey.has(k)) continue
     byKey.set(k, [])
     keys.push(one !== undefined ? [r[one]] : fields.map((f) => r[f]))
@@ -584,21 +580,12 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
       children = mapped(mq, target, raw, joinFields, inPlace)
-      const one = fkNames.length === 1 ? fkNames[0] : undefined
-      fillGroups(groups, children, one === undefined ? (t) => rowKey(t, fkNames) : (t) => {
-        const v = t[one]
-        return v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
-      })
+      fillGroups(groups, children, (t) => rowKey(t, fkNames))
     }
     const many = rel.kind !== 'hasOne'
-    const single = skNames.length === 1 ? skNames[0] : undefined
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]
-      let k: string | number | undefined
-      if (single !== undefined) {
-        const v = r[single]
-        k = v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
-      } else k = rowKey(r, skNames)
+      const k = rowKey(r, skNames)
       const g = k === undefined ? undefined : groups.byKey.get(k)
       r[name] = many ? g ?? [] : g?.[0] ?? null
     }

@@ -342,5 +342,10 @@ const isMain = (): boolean => {
 }
 
 if (isMain()) {
+  // A reader that stops early (`| head`, `| grep -q`) closes the pipe: the command still runs to
+  // its end (a migration is not cut short) and only its remaining output is dropped.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e
+  })
   main(process.argv.slice(2)).then((code) => { process.exitCode = code })
 }

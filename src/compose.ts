@@ -20,7 +20,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { InsertNode } from './ast.js'
 import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
-import { dbError, type DbError, toDbError } from './errors.js'
+import { dbError, type DbError, toDbError, withSql } from './errors.js'
 import type { Query } from './query.js'
 import { extend, fix } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
@@ -399,11 +399,12 @@ const readBack = <A>(f: () => A): E.Either<DbError, A> => {
 }
 
 /** A value adapted by the dialect; a refusal names the parameter (`$n` or the hole's name). */
-const bindAt = (dialect: Dialect, value: unknown, where: number | string): unknown => {
+const bindAt = (dialect: Dialect, value: unknown, where: number | string, sql?: string): unknown => {
   try {
     return dialect.toDriver(value)
   } catch (e) {
-    throw atParameter(e, where)
+    const refused = atParameter(e, where)
+    throw sql === undefined ? refused : withSql(toDbError(refused), sql)
   }
 }
 
@@ -596,7 +597,7 @@ const adaptRuns = (dialect: Dialect, compiled: Compiled, sets: readonly (readonl
     // A set converted already (createMany converts as it lays the rows out) is taken as it is.
     const params = adaptedBefore(set) ? set : new Array<unknown>(count)
     try {
-      if (params !== set) for (let i = 0; i < count; i++) (params as unknown[])[i] = bindAt(dialect, set[i], i + 1)
+      if (params !== set) for (let i = 0; i < count; i++) (params as unknown[])[i] = bindAt(dialect, set[i], i + 1, text)
     } catch (e) {
       return { _tag: 'Left', left: toDbError(e) }
     }
@@ -993,17 +994,36 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const compiled: Compiled = E.isLeft(c) ? { sql: '', params: [] } : c.right
       const holes = compiled.holes
       const decode = options?.decode
-      const bind = (args: Readonly<Record<string, unknown>> | undefined, first: boolean): Compiled => {
-        if (holes === undefined) return first ? { ...compiled, first } : compiled
+      const bindParams = (args: Readonly<Record<string, unknown>> | undefined): readonly unknown[] => {
+        if (holes === undefined) return compiled.params
         const params = compiled.params.slice()
         for (let i = 0; i < holes.length; i++) {
           const h = holes[i]
           if (h !== undefined) {
             if (args === undefined || !(h in args)) throw dbError('QueryError', `prepared query is missing the argument "${h}"`, { sql: compiled.sql })
-            params[i] = bindAt(self.dialect, args[h], h)
+            params[i] = bindAt(self.dialect, args[h], h, compiled.sql)
           }
         }
+        return params
+      }
+      const bind = (args: Readonly<Record<string, unknown>> | undefined, first: boolean): Compiled => {
+        if (holes === undefined) return first ? { ...compiled, first } : compiled
+        const params = bindParams(args)
         return compiled.results === undefined ? { sql: compiled.sql, params, first } : { sql: compiled.sql, params, first, results: compiled.results }
+      }
+      // `first` through the driver's kept statement (`SyncDriver.kept`) when this backend's own
+      // synchronous path can run it now, outside any transaction: undefined when it cannot.
+      const keptOn = syncBackend === undefined || E.isLeft(c) || compiled.results !== undefined || driver.sync?.kept?.of !== driver.sync?.execute ? undefined : driver.sync
+      const kept = keptOn?.kept?.first(compiled.sql)
+      const keptFirst = (args: Readonly<Record<string, unknown>> | undefined): E.Either<DbError, Option<R>> | undefined => {
+        const d = self.driver.sync
+        if (kept === undefined || d === undefined || self.sync !== syncBackend || d !== keptOn || d.of !== self.driver.execute || life.closing || frameFor(self.driver) !== undefined || !d.ready()) return undefined
+        try {
+          const row = kept(bindParams(args))
+          return E.right(row === undefined ? none : some(decode === undefined ? row as R : decode([row])[0]))
+        } catch (e) {
+          return E.left(toDbError(e))
+        }
       }
       const guarded = <T>(first: boolean, f: (x: Compiled) => TaskEither<DbError, T>) => (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, T> => {
         if (E.isLeft(c)) return leftTask(c.left)
@@ -1058,12 +1078,23 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         return E.isLeft(ran) ? ran : E.right(ran.right.rows as R[])
       }
       const first = (s: SyncBackend, x: Compiled, ran?: Ran) => (ran === undefined ? s.first<R>(x)() : firstRow<R>(ran))
+      const firstAsync = guarded(true, either(first, (x) => self.first<R>(x), ofFirst))
+      const firstNow = now(true, first, ofFirst)
       return Object.freeze({
         compiled,
         execute: guarded(false, either(execute, (x) => self.execute<R>(x), ofResult)),
         all: guarded(false, either(all, (x) => self.all<R>(x), ofRows)),
-        first: guarded(true, either(first, (x) => self.first<R>(x), ofFirst)),
-        sync: self.sync === undefined ? undefined : Object.freeze({ execute: now(false, execute, ofResult), all: now(false, all, ofRows), first: now(true, first, ofFirst) }),
+        first: kept === undefined ? firstAsync : (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, Option<R>> => () => {
+          const r = keptFirst(args)
+          return r === undefined ? firstAsync(args)() : Promise.resolve(r)
+        },
+        sync: self.sync === undefined
+          ? undefined
+          : Object.freeze({
+            execute: now(false, execute, ofResult),
+            all: now(false, all, ofRows),
+            first: kept === undefined ? firstNow : (args?: Readonly<Record<string, unknown>>): IOEither<DbError, Option<R>> => () => keptFirst(args) ?? firstNow(args)(),
+          }),
       })
     },
 

@@ -46,6 +46,24 @@ export interface SyncDriver {
   readonly ready: () => boolean
   /** Run one statement now; the caller has checked `ready`. */
   readonly execute: (q: Compiled) => IOEither<DbError, QueryResult>
+  /**
+   * Optional: statements kept for repeated runs, for prepared queries that want one row.
+   * `kept.first(sql)` returns a function that runs `sql` now with the parameters given and
+   * returns its first row (undefined when there is none), as `execute` of
+   * `{ sql, params, first: true }` would, and throws the DbError `execute` would report; the
+   * caller has checked `ready` before each run. It spares the statement record, the result
+   * record and the statement-cache lookup per run. It is used only while `execute` is `kept.of`:
+   * a copy of this record with another `execute` (middleware watching statements) is not bypassed.
+   *
+   * @example
+   * const s = driver.sync
+   * const byId = s?.kept?.of === s?.execute ? s?.kept?.first('SELECT * FROM users WHERE id = ?') : undefined
+   * const row = s?.ready() ? byId?.([1]) : undefined
+   */
+  readonly kept?: {
+    readonly of: (q: Compiled) => IOEither<DbError, QueryResult>
+    readonly first: (sql: string) => (params: readonly unknown[]) => Row | undefined
+  }
 }
 
 /** A held connection's synchronous form (see `SyncDriver`). */

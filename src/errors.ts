@@ -199,9 +199,19 @@ export const unsupportedError = (dialect: string, feature: string, detail?: stri
  * withStatement(err, 'SELECT 1', [], false)
  */
 export const withStatement = <E extends DbError>(e: E, sql: string, params: readonly unknown[], redact: boolean): E => {
+  ;(e as unknown as Record<string, unknown>).params = redact ? params.map(() => '[redacted]') : params
+  return withSql(e, sql)
+}
+
+/**
+ * Attach the SQL text alone (no parameters) to a DbError, in its `sql` field and its message.
+ *
+ * @example
+ * withSql(dbError('ValidationError', 'parameter :id: cannot bind NaN'), 'SELECT ?').sql // 'SELECT ?'
+ */
+export const withSql = <E extends DbError>(e: E, sql: string): E => {
   const m = e as unknown as Record<string, unknown>
   m.sql = sql
-  m.params = redact ? params.map(() => '[redacted]') : params
   if (!e.message.includes('\n  SQL: ')) m.message = `${e.message}\n  SQL: ${sql}`
   return e
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compose, dbError, extend, isDbError, promised, run, sql, statementOf, wrap } from 'recordkit'
+import { type Compiled, compose, dbError, extend, isDbError, promised, run, sql, statementOf, wrap } from 'recordkit'
 import { eq, from, insertInto, param, returning, select, values, where } from 'recordkit/query'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
@@ -287,6 +287,63 @@ describe('better-sqlite3 driver: the synchronous path', () => {
     expect(E.isLeft(bad) && bad.left._tag).toBe('ValidationError')
     const wrong = await db.first(sql`SELECT nope FROM t`)()
     expect(E.isLeft(wrong) && wrong.left._tag === 'QueryError' && wrong.left.sql).toBe('SELECT nope FROM t')
+  })
+
+  it('prepared first keeps its statement: the same answers and errors as the general path, and writes run whole', async () => {
+    const db = memory()
+    // Prepared before its table exists: the first run prepares it, later runs reuse it.
+    const p = db.prepare(sql`SELECT id, n FROM big WHERE id = ${sql.placeholder('id')}`)
+    const early = p.sync!.first({ id: 1 })()
+    expect(E.isLeft(early) && early.left._tag === 'QueryError' && early.left.sql).toBe('SELECT id, n FROM big WHERE id = ?')
+    await run(db.execute(sql`CREATE TABLE big (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`))
+    await run(db.execute(sql`INSERT INTO big (id, n) VALUES (1, 5), (2, 9007199254740993)`))
+    for (let i = 0; i < 3; i++) {
+      expect(p.sync!.first({ id: 1 })()).toEqual(E.right({ _tag: 'Some', value: { id: 1, n: 5 } }))
+      // Beyond 2^53 the row is read again with BigInts: the value is never rounded.
+      expect(await run(p.first({ id: 2 }))).toEqual({ _tag: 'Some', value: { id: 2, n: 9007199254740993n } })
+      expect(p.sync!.first({ id: 3 })()).toEqual(E.right({ _tag: 'None' }))
+    }
+    const unbindable = p.sync!.first({ id: Number.NaN })()
+    expect(E.isLeft(unbindable) && [unbindable.left._tag, unbindable.left.sql]).toEqual(['ValidationError', 'SELECT id, n FROM big WHERE id = ?'])
+    const missing = await p.first({})()
+    expect(E.isLeft(missing) && missing.left._tag).toBe('QueryError')
+    // A write with RETURNING asked for its first row still changes every row it matches.
+    const bump = db.prepare(sql`UPDATE big SET n = n + 1 WHERE id >= ${sql.placeholder('from')} RETURNING id`)
+    expect(E.isRight(bump.sync!.first({ from: 1 })())).toBe(true)
+    expect(E.isRight(await bump.first({ from: 1 })())).toBe(true)
+    expect(await run(db.all(sql`SELECT n FROM big ORDER BY id`))).toEqual([{ n: 7 }, { n: 9007199254740995n }])
+    // A write without RETURNING runs and gives no row.
+    const put = db.prepare(sql`INSERT INTO big (id, n) VALUES (${sql.placeholder('id')}, 0)`)
+    expect(put.sync!.first({ id: 10 })()).toEqual(E.right({ _tag: 'None' }))
+    expect(put.sync!.first({ id: 11 })()).toEqual(E.right({ _tag: 'None' }))
+    const dup = put.sync!.first({ id: 10 })()
+    expect(E.isLeft(dup) && dup.left._tag).toBe('UniqueViolation')
+    expect(await run(db.all(sql`SELECT id FROM big WHERE id >= 10 ORDER BY id`))).toEqual([{ id: 10 }, { id: 11 }])
+    await run(db.close())
+    const closed = p.sync!.first({ id: 1 })()
+    expect(E.isLeft(closed) && (closed.left as { code?: string }).code).toBe('BACKEND_CLOSED')
+  })
+
+  it('prepared first takes the kept statement only while the synchronous execute is the one it stands for', async () => {
+    const count = (replaceKeptToo: boolean) => {
+      const base = betterSqlite3({ filename: ':memory:' })
+      const inner = base.sync!
+      const seen: string[] = []
+      const execute = (q: Compiled) => { seen.push(q.sql); return inner.execute(q) }
+      const db = compose(extend(base, (_, b) => ({
+        execute: b.execute,
+        sync: { ...inner, of: b.execute, execute, ...(replaceKeptToo ? { kept: { of: execute, first: inner.kept!.first } } : {}) },
+      })), sqlite)
+      return { db, seen }
+    }
+    for (const replaceKeptToo of [false, true]) {
+      const { db, seen } = count(replaceKeptToo)
+      const p = db.prepare(sql`SELECT ${sql.placeholder('x')} AS x`)
+      for (let i = 0; i < 3; i++) expect(p.sync!.first({ x: i })()).toEqual(E.right({ _tag: 'Some', value: { x: i } }))
+      // Copied without its own `kept`, the record's statements all go through the new execute;
+      // given a `kept` that stands for it, prepared first runs the kept statement.
+      expect(seen.length).toBe(replaceKeptToo ? 0 : 3)
+    }
   })
 
   it('executeBatch runs synchronously and stops at the first failure; in a transaction nothing is left', async () => {

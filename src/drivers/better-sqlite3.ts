@@ -28,6 +28,7 @@
 import type Database from 'better-sqlite3'
 import { clientLibrary } from './client-library.js'
 import type { BetterSqlite3Options } from './options.js'
+import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
@@ -328,6 +329,37 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
+    /**
+     * `SyncDriver.kept.first`: the statement's cache entry is kept (taken again only if the
+     * connection changed), and a plain query reads its row straight through the statement
+     * that reads integers as numbers; anything else takes `runNow`'s general path.
+     */
+    const firstOf = (text: string) => {
+      let entry: Entry | undefined
+      let on: Database.Database | undefined
+      return (params: readonly unknown[]): Row | undefined => {
+        if (on === undefined || on !== conn || entry === undefined) {
+          const q = { sql: text, params, first: true }
+          // The first run (or one after the connection changed) takes the general path, which
+          // also checks the parameters and reports a statement that does not prepare.
+          const rows = runNow(q).rows
+          entry = cache.get(text)
+          on = conn
+          return rows[0]
+        }
+        const problem = checkParams(params, sqliteParamProblem)
+        if (problem !== undefined) throw withStatement(problem, text, params, redact)
+        const { fast, lost } = entry
+        if (fast === undefined || lost === undefined || !entry.query) return runNow({ sql: text, params, first: true }).rows[0]
+        try {
+          const row = get(fast, params) as Row | undefined
+          return row === undefined || !lost([row]) ? row : narrowIntegers([get(entry.stmt, params) as Row])[0]
+        } catch (e) {
+          throw withStatement(self.classifyError(e), text, params, redact)
+        }
+      }
+    }
+
     const settle = (q: Compiled): Promise<import('fp-ts/lib/Either.js').Either<DbError, QueryResult>> => {
       try {
         return Promise.resolve({ _tag: 'Right', right: runNow(q) })
@@ -380,6 +412,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       }
     }
 
+    const syncExecute = (q: Compiled): IOEither<DbError, QueryResult> => () => now(q)
     const heldExecute = (q: Compiled): TaskEither<DbError, QueryResult> => () => settle(q)
     const heldConnection: Connection = {
       execute: heldExecute,
@@ -404,7 +437,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       sync: {
         of: execute,
         ready: () => !lock.held(),
-        execute: (q) => () => now(q),
+        execute: syncExecute,
+        kept: { of: syncExecute, first: firstOf },
       },
 
       stream: (q, o) => ({

@@ -130,6 +130,8 @@ interface Entry {
   readonly integral?: readonly string[]
   /** Whether rows read through `fast` may hold an integer that lost precision (see `mayHaveLost`). */
   readonly lost?: (rows: readonly Row[]) => boolean
+  /** The same for one row. */
+  readonly lostRow?: (row: Row) => boolean
 }
 
 /** Whether a column of this declared type may hold an INTEGER value (SQLite's affinity rules; no type: an expression). */
@@ -145,27 +147,21 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const MAX_SAFE_NUMBER = Number.MAX_SAFE_INTEGER
 
 /**
- * Whether rows read with integers as numbers may hold one that lost precision: a number beyond
+ * Whether a row read with integers as numbers may hold one that lost precision: a number beyond
  * 2^53 in magnitude (every double that large is an integer, so a REAL that large counts too, and
- * is read again for nothing).
+ * is read again for nothing). `integral` names the columns to look at; undefined: every column.
  */
-const mayHaveLost = (rows: readonly Row[], integral: readonly string[] | undefined): boolean => {
+const mayHaveLost = (r: Row, integral: readonly string[] | undefined): boolean => {
   if (integral !== undefined) {
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]
-      for (let j = 0; j < integral.length; j++) {
-        const v = r[integral[j]]
-        if (typeof v === 'number' && (v > MAX_SAFE_NUMBER || v < -MAX_SAFE_NUMBER)) return true
-      }
+    for (let j = 0; j < integral.length; j++) {
+      const v = r[integral[j]]
+      if (typeof v === 'number' && (v > MAX_SAFE_NUMBER || v < -MAX_SAFE_NUMBER)) return true
     }
     return false
   }
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]
-    for (const k in r) {
-      const v = r[k]
-      if (typeof v === 'number' && (v > MAX_SAFE_NUMBER || v < -MAX_SAFE_NUMBER)) return true
-    }
+  for (const k in r) {
+    const v = r[k]
+    if (typeof v === 'number' && (v > MAX_SAFE_NUMBER || v < -MAX_SAFE_NUMBER)) return true
   }
   return false
 }
@@ -175,20 +171,20 @@ const mayHaveLost = (rows: readonly Row[], integral: readonly string[] | undefin
  * by name (the generic loop reads them by a variable key on every row); the generic loop where
  * generating code is refused (a Content Security Policy) or the columns are not known.
  */
-const lostCheck = (integral: readonly string[] | undefined): ((rows: readonly Row[]) => boolean) => {
-  if (integral === undefined || integral.length === 0 || integral.length > 64) return (rows) => mayHaveLost(rows, integral)
-  const tests = integral.map((c, j) => `(typeof (v = r[${JSON.stringify(c)}]) === 'number' && (v > M || v < -M))${j === integral.length - 1 ? '' : ' ||'}`)
+const lostRowCheck = (integral: readonly string[] | undefined): ((row: Row) => boolean) => {
+  if (integral === undefined || integral.length === 0 || integral.length > 64) return (r) => mayHaveLost(r, integral)
+  const tests = integral.map((c) => `(typeof (v = r[${JSON.stringify(c)}]) === 'number' && (v > M || v < -M))`)
   try {
-    return new Function('M', `"use strict"; return function lost(rows) {
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]; let v;
-    if (${tests.join('\n      ')}) return true;
-  }
-  return false;
-};`)(MAX_SAFE_NUMBER) as (rows: readonly Row[]) => boolean
+    return new Function('M', `"use strict"; return function lostRow(r) { let v; return ${tests.join(' ||\n    ')}; };`)(MAX_SAFE_NUMBER) as (row: Row) => boolean
   } catch {
-    return (rows) => mayHaveLost(rows, integral)
+    return (r) => mayHaveLost(r, integral)
   }
+}
+
+/** Whether any of the rows may hold an integer that lost precision (`lostRow` of each). */
+const anyLost = (lostRow: (row: Row) => boolean) => (rows: readonly Row[]): boolean => {
+  for (let i = 0; i < rows.length; i++) if (lostRow(rows[i])) return true
+  return false
 }
 
 /** The names of a statement's result columns that may hold an integer; undefined (check every column) if SQLite cannot tell. */
@@ -290,7 +286,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         const fast = integers === 'safe' && reader && stmt.readonly ? database().prepare(text).safeIntegers(false) : undefined
         // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
         const integral = fast === undefined ? undefined : integralColumns(fast)
-        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast, integral, lost: fast === undefined ? undefined : lostCheck(integral) }
+        const lostRow = fast === undefined ? undefined : lostRowCheck(integral)
+        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast, integral, lost: lostRow === undefined ? undefined : anyLost(lostRow), lostRow }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }
@@ -302,13 +299,12 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       const problem = adaptedBefore(q) ? undefined : checkParams(q.params, sqliteParamProblem)
       if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
-        const { stmt, reader, query, fast, lost } = prepare(q.sql)
-        if (fast !== undefined && lost !== undefined) {
+        const { stmt, reader, query, fast, lost, lostRow } = prepare(q.sql)
+        if (fast !== undefined && lost !== undefined && lostRow !== undefined) {
           if (q.first === true && query) {
             const row = get(fast, q.params) as Row | undefined
             if (row === undefined) return { rows: [], rowsAffected: 0 }
-            const rows = [row]
-            return { rows: lost(rows) ? narrowIntegers([get(stmt, q.params) as Row]) : rows, rowsAffected: 0 }
+            return { rows: lostRow(row) ? narrowIntegers([get(stmt, q.params) as Row]) : [row], rowsAffected: 0 }
           }
           const rows = all(fast, q.params) as Row[]
           return { rows: lost(rows) ? narrowIntegers(all(stmt, q.params) as Row[]) : rows, rowsAffected: 0 }
@@ -349,11 +345,11 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         }
         const problem = checkParams(params, sqliteParamProblem)
         if (problem !== undefined) throw withStatement(problem, text, params, redact)
-        const { fast, lost } = entry
-        if (fast === undefined || lost === undefined || !entry.query) return runNow({ sql: text, params, first: true }).rows[0]
+        const { fast, lostRow } = entry
+        if (fast === undefined || lostRow === undefined || !entry.query) return runNow({ sql: text, params, first: true }).rows[0]
         try {
           const row = get(fast, params) as Row | undefined
-          return row === undefined || !lost([row]) ? row : narrowIntegers([get(entry.stmt, params) as Row])[0]
+          return row === undefined || !lostRow(row) ? row : narrowIntegers([get(entry.stmt, params) as Row])[0]
         } catch (e) {
           throw withStatement(self.classifyError(e), text, params, redact)
         }

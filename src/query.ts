@@ -592,8 +592,17 @@ export const values = (rows: Readonly<Record<string, unknown>> | readonly Readon
   const seen = new Set(columns)
   for (const r of list) for (const k in r) if (r[k] !== undefined && !seen.has(k)) { seen.add(k); columns.push(k) }
   const widen = (cells: readonly Expr[]) => cells.length === columns.length ? cells : [...cells, ...Array(columns.length - cells.length).fill(DEFAULT)]
-  const added = list.map((r) => columns.map((c) => (r[c] === undefined ? DEFAULT : toValue(r[c]))))
-  return { ...q, columns, rows: [...q.rows.map(widen), ...added] }
+  const rowsOut: (readonly Expr[])[] = q.rows.map(widen)
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]
+    const cells = new Array<Expr>(columns.length)
+    for (let j = 0; j < columns.length; j++) {
+      const v = r[columns[j]]
+      cells[j] = v === undefined ? DEFAULT : toValue(v)
+    }
+    rowsOut.push(cells)
+  }
+  return { ...q, columns, rows: rowsOut }
 }
 
 /**

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { compose, type Dialect, extend, fromParts, isDbError, run } from 'recordkit'
 import {
-  and, between, col, eq, from, gt, isIn, isNotNull, limit, not, notIn, or, orderBy, param, select, where,
+  and, between, col, eq, from, gt, insertInto, isIn, isNotNull, limit, not, notIn, or, orderBy, param, select, values, where,
 } from 'recordkit/query'
 import { mariadb, mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
@@ -154,6 +154,14 @@ describe('IN lists of values', () => {
     const keys = Array.from({ length: 40 }, (_, i) => i + 1)
     expect(compiled(inlined, pipe(from('posts'), select('id'), where(isIn('user_id', keys))))).toEqual({
       sql: `SELECT "id" FROM "posts" WHERE "user_id" IN (${keys.join(', ')})`, params: [],
+    })
+    // Inserted rows' values too; on the built-in dialect each is a parameter.
+    const rows = [{ id: 1, title: 'a' }, { id: 2, title: 'b' }]
+    expect(compiled(inlined, pipe(insertInto('posts'), values(rows)))).toEqual({
+      sql: 'INSERT INTO "posts" ("id", "title") VALUES (1, ?), (2, ?)', params: ['a', 'b'],
+    })
+    expect(compiled(sqlite, pipe(insertInto('posts'), values(rows)))).toEqual({
+      sql: 'INSERT INTO "posts" ("id", "title") VALUES (?, ?), (?, ?)', params: [1, 'a', 2, 'b'],
     })
   })
 })

@@ -116,6 +116,8 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
 
   insertStatements: (node) => {
     if (node.query !== undefined || node.rows.length < 2) return [node]
+    // Rows that set every column (the common case) are one statement, as they are.
+    if (!node.rows.some((r) => r.includes(DEFAULT))) return [node]
     // Runs of rows that leave the same columns to their defaults, in the order given (a row of
     // only defaults is a run of its own: SQLite has no multi-row DEFAULT VALUES).
     const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')

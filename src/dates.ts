@@ -212,6 +212,19 @@ const commonPgTime = (s: string): number | undefined => {
 }
 
 /**
+ * The two decimal digits at `i` as a number, or -1 if either is not a digit: `digits(s, i, i + 2)`
+ * without the loop, for the fixed-width fields of date text.
+ *
+ * @example twoDigits('2024-05-06', 5) // 5
+ */
+export const twoDigits = (s: string, i: number): number => {
+  const a = s.charCodeAt(i) - 48
+  const b = s.charCodeAt(i + 1) - 48
+  // Written so that NaN (past the end of the text) fails too.
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
+}
+
+/**
  * Digits of `s` from `i` to `j` (exclusive) as a number, or -1 when one is not a digit.
  *
  * @example digits('2024-05', 0, 4) // 2024

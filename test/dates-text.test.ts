@@ -124,3 +124,20 @@ describe('PostgreSQL date text read back', () => {
     }
   })
 })
+
+describe('date text read by the model codec', () => {
+  it('refuses the common forms with any digit replaced by another character, and reads them intact', async () => {
+    const { date } = await import('recordkit/model')
+    for (const text of ['2024-02-29 23:59:59.999', '2024-02-29T23:59:59.999Z', '0099-12-31 00:00:00']) {
+      const whole = date.decode(text)
+      expect(whole._tag === 'Right' && whole.right.getTime()).toBe(Date.parse(text.includes('T') ? text : `${text.replace(' ', 'T')}Z`))
+      for (let i = 0; i < text.length; i++) {
+        if (!/\d/.test(text[i])) continue
+        for (const c of ['x', '/', ':', '-']) {
+          const broken = text.slice(0, i) + c + text.slice(i + 1)
+          expect(date.decode(broken)._tag, broken).toBe('Left')
+        }
+      }
+    }
+  })
+})

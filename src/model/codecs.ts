@@ -13,7 +13,7 @@
  * mapper uses; `validate` stays the reference and is what error reports come from.
  */
 import * as t from 'io-ts'
-import { civilTime, digits, utcTime } from '../dates.js'
+import { civilTime, digits, twoDigits, utcTime } from '../dates.js'
 import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
 
 export { FAIL, type FastDecode } from './fast-decoders.js'
@@ -111,14 +111,16 @@ const parseCommonDate = (s: string): Date | typeof FAIL => {
   const iso = n === 24 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(23) === 90 /* Z */
   const fraction = iso || (n === 23 && s.charCodeAt(10) === 32 /* space */ && s.charCodeAt(19) === 46 /* . */)
   if ((fraction || (n === 19 && s.charCodeAt(10) === 32 /* space */)) && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58) {
-    const y = digits(s, 0, 4)
-    const mo = digits(s, 5, 7)
-    const d = digits(s, 8, 10)
-    const h = digits(s, 11, 13)
-    const mi = digits(s, 14, 16)
-    const sec = digits(s, 17, 19)
+    const century = twoDigits(s, 0)
+    const yy = twoDigits(s, 2)
+    const mo = twoDigits(s, 5)
+    const d = twoDigits(s, 8)
+    const h = twoDigits(s, 11)
+    const mi = twoDigits(s, 14)
+    const sec = twoDigits(s, 17)
     const ms = fraction ? digits(s, 20, 23) : 0
-    if ((y | mo | d | h | mi | sec | ms) >= 0 && mo >= 1 && mo <= 12 && d >= 1) {
+    const y = century * 100 + yy
+    if ((century | yy | mo | d | h | mi | sec | ms) >= 0 && mo >= 1 && mo <= 12 && d >= 1) {
       const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
       // Impossible dates (2023-02-30) are left to parseDateText, which refuses them.
       if (d <= DAYS[mo - 1] + (leap ? 1 : 0)) return new Date(civilTime(y, mo, d, h, mi, sec, ms))

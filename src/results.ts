@@ -134,6 +134,8 @@ export const resultColumns = (q: unknown): readonly ResultColumn[] | undefined =
   if (typeof q !== 'object' || q === null || typeof (q as { kind?: unknown }).kind !== 'string') return undefined
   const columns = selectionsOf(q as QueryNode)
   if (columns === undefined) return undefined
+  // Query data is never changed, and a rebuilt query usually has the very same column list.
+  if (columns === lastColumns) return lastResults
   let out: ResultColumn[] | undefined
   for (let i = 0; i < columns.length; i++) {
     const s = columns[i]
@@ -142,8 +144,14 @@ export const resultColumns = (q: unknown): readonly ResultColumn[] | undefined =
     const type = resultTypeOf(s.expr)
     if (type !== undefined) (out ??= []).push(column(name, type))
   }
+  lastColumns = columns
+  lastResults = out
   return out
 }
+
+/** The last column list `resultColumns` read, and its answer. */
+let lastColumns: readonly Selection[] | undefined
+let lastResults: readonly ResultColumn[] | undefined
 
 /**
  * The compiled statement with its typed result columns attached (unchanged when it has none).

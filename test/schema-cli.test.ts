@@ -115,6 +115,21 @@ describe('migrate new and introspect', () => {
     expect(JSON.parse(json.out).tables[0].columns[2]).toEqual({ name: 'joined', type: 'timestamp', notNull: false })
     rmSync(dir, { recursive: true })
   })
+
+  it('a reader that closes the pipe early ends nothing but the output: exit 0, no EPIPE crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sch-epipe-'))
+    const file = join(dir, 'app.db')
+    const db = compose(betterSqlite3({ filename: file }), sqlite)
+    for (let t = 0; t < 5; t++) await run(db.execute(sql.raw(`CREATE TABLE epipe_${t} (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`)))
+    await run(db.close())
+    const { child, done } = spawnCli(['introspect', '--url', `sqlite:${file}`])
+    // What `| head -c 0` does, at its most abrupt: the reader has gone before the command writes.
+    child.stdout!.destroy()
+    const r = await done
+    expect(r.err).not.toMatch(/EPIPE|Error/)
+    expect(r.code).toBe(0)
+    rmSync(dir, { recursive: true })
+  })
 })
 
 /** Three slow migrations: each creates a table and logs itself once, after a pause that makes two runs overlap. */

@@ -402,34 +402,47 @@ const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: read
 /**
  * The rows of a hasMany, hasOne or manyToMany, grouped by parent key: one array per distinct key
  * of `rows`, made before the rows come so that each related row is pushed straight into its
- * parent's array (no group is built twice, no row is walked twice).
+ * parent's array (no group is built twice, no row is walked twice), and each parent row's array
+ * kept beside it, so attaching the groups reads no key again.
  */
 interface Groups {
   readonly byKey: Map<string | number, Record<string, unknown>[]>
   /** The distinct keys, each as its values, in the order of `rows`. */
   readonly keys: unknown[][]
+  /** The group of each row of `rows`, in their order; undefined where a key part is null. */
+  readonly ofRow: (Record<string, unknown>[] | undefined)[]
 }
 
 const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly string[]): Groups => {
   const byKey = new Map<string | number, Record<string, unknown>[]>()
   const keys: unknown[][] = []
+  const ofRow: (Record<string, unknown>[] | undefined)[] = []
   const one = fields.length === 1 ? fields[0] : undefined
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     const k = rowKey(r, fields)
-    if (k === undefined || byKey.has(k)) continue
-    byKey.set(k, [])
-    keys.push(one !== undefined ? [r[one]] : fields.map((f) => r[f]))
+    if (k === undefined) {
+      ofRow.push(undefined)
+      continue
+    }
+    let g = byKey.get(k)
+    if (g === undefined) {
+      g = []
+      byKey.set(k, g)
+      keys.push(one !== undefined ? [r[one]] : fields.map((f) => r[f]))
+    }
+    ofRow.push(g)
   }
-  return { byKey, keys }
+  return { byKey, keys, ofRow }
 }
 
-/** Push each related row into the group of its owner key (rows whose key no parent has are left out). */
-const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], owner: (t: Record<string, unknown>, i: number) => string | number | undefined): void => {
+/** Push each related row into the group of its key over `fields` (rows whose key no parent has are left out). */
+const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], fields: readonly string[]): void => {
+  const byKey = groups.byKey
   for (let i = 0; i < found.length; i++) {
-    const o = owner(found[i], i)
+    const o = rowKey(found[i], fields)
     if (o === undefined) continue
-    groups.byKey.get(o)?.push(found[i])
+    byKey.get(o)?.push(found[i])
   }
 }
 
@@ -503,7 +516,10 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       // Read the owners before the mapper replaces the raw rows.
       const owners = raw.map((r) => rowKey(r, ownerAs))
       children = decodeRows(target, read, raw)
-      fillGroups(groups, children, (_, i) => owners[i])
+      for (let i = 0; i < children.length; i++) {
+        const o = owners[i]
+        if (o !== undefined) groups.byKey.get(o)?.push(children[i])
+      }
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')
@@ -514,15 +530,11 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
       children = decodeRows(target, read, raw)
-      fillGroups(groups, children, (t) => rowKey(t, fkNames))
+      fillGroups(groups, children, fkNames)
     }
-    const many = rel.kind !== 'hasOne'
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]
-      const k = rowKey(r, skNames)
-      const g = k === undefined ? undefined : groups.byKey.get(k)
-      r[name] = many ? g ?? [] : g?.[0] ?? null
-    }
+    const ofRow = groups.ofRow
+    if (rel.kind === 'hasOne') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i]?.[0] ?? null
+    else for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] ?? []
   }
   if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }

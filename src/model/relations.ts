@@ -436,13 +436,23 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
   return { byKey, keys, ofRow }
 }
 
-/** Push each related row into the group of its key over `fields` (rows whose key no parent has are left out). */
+/**
+ * Push each related row into the group of its key over `fields` (rows whose key no parent has are
+ * left out). Engines mostly return a level's rows in the order of the key's index, so a row's key is
+ * often the one before: its group is then taken without a Map lookup.
+ */
 const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], fields: readonly string[]): void => {
   const byKey = groups.byKey
+  let lastKey: string | number | undefined
+  let last: Record<string, unknown>[] | undefined
   for (let i = 0; i < found.length; i++) {
     const o = rowKey(found[i], fields)
     if (o === undefined) continue
-    byKey.get(o)?.push(found[i])
+    if (o !== lastKey) {
+      lastKey = o
+      last = byKey.get(o)
+    }
+    last?.push(found[i])
   }
 }
 

@@ -19,6 +19,7 @@ import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
+import { decodeRows, inPlaceReading, type Reading } from './in-place.js'
 import { aggregateDecoder } from './subqueries.js'
 import { keyFieldsFor, loadIncludes } from './relations.js'
 import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
@@ -49,19 +50,23 @@ const refused = (q: AnyQuery): TaskEither<DbError, never> | undefined => {
 export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<DbError, Compiled> => {
   if (q.error !== undefined) return left(q.error)
   try {
-    return db.compile(toSelect(q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)))
+    return db.compile(rowReading(db, q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)).node)
   } catch (e) {
     return left(toDbError(e))
   }
 }
 
-/** Decode raw rows of a query (its selected fields), then load its relations. */
-const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], names: readonly string[] | undefined): Promise<Either<DbError, Record<string, unknown>[]>> => {
-  const computed = q.computed ?? []
-  // The mapper replaces each raw row with the decoded one: read the computed values first.
-  const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
-  const rows = q.core.mapper(names)(raw) as Record<string, unknown>[]
-  if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
+/**
+ * The statement of a query's rows (its selected fields and `extra`, the keys relation loading
+ * needs) and how they are decoded: in place where the fields can be read under their own names
+ * (see `inPlaceReading`), so a read allocates no row objects of its own.
+ */
+const rowReading = (db: Backend, q: AnyQuery, extra: readonly string[]): Reading =>
+  inPlaceReading(db, q.core, toSelect(q, extra), selectedFields(q, extra), q.computed, q.fields === undefined)
+
+/** Decode raw rows of a query as `reading` says, then load its relations. */
+const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], reading: Reading): Promise<Either<DbError, Record<string, unknown>[]>> => {
+  const rows = decodeRows(q.core, reading, raw)
   if (q.includes.length === 0) return right(rows)
   const loaded = await loadIncludes(db, q.core, rows, q.includes)()
   return loaded._tag === 'Left' ? loaded : right(rows)
@@ -73,11 +78,10 @@ const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], names: readonly stri
 export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<string, unknown>[]> => {
   const no = refused(q)
   if (no !== undefined) return no
-  const extra = q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)
-  const names = q.fields === undefined ? undefined : selectedFields(q, extra)
   return attempt(async () => {
-    const r = await db.all(toSelect(q, extra))()
-    return r._tag === 'Left' ? r : rowsOf(db, q, r.right, names)
+    const reading = rowReading(db, q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes))
+    const r = await db.all(reading.node)()
+    return r._tag === 'Left' ? r : rowsOf(db, q, r.right, reading)
   })
 }
 
@@ -122,7 +126,6 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
   if (core.primaryKey.length === 0) throw dbError('QueryError', `${core.table}: batches need a primary key`)
   const includeKeys = q.includes.length === 0 ? [] : keyFieldsFor(core, q.includes)
   const extra = [...core.primaryKey.map((f) => f.name), ...includeKeys]
-  const names = q.fields === undefined ? undefined : selectedFields(q, extra)
   // Key fields read only to page: left out of the rows handed out, as `all` would.
   const pagingOnly = q.fields === undefined ? [] : core.primaryKey.map((f) => f.name).filter((n) => !selectedFields(q, includeKeys).includes(n))
   const order = core.primaryKey.map((f) => ({ expr: core.column(f.name), direction: 'asc' as const }))
@@ -131,10 +134,11 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
   while (remaining > 0) {
     const n = Math.min(size, remaining)
     const page: AnyQuery = { ...q, where: allOf([q.where, last === undefined ? undefined : after(core, last)]), order, limit: n }
-    const raw = await db.all(toSelect(page, extra))()
+    const reading = rowReading(db, page, extra)
+    const raw = await db.all(reading.node)()
     if (raw._tag === 'Left') throw raw.left
     if (raw.right.length === 0) return
-    const rows = await rowsOf(db, q, raw.right, names)
+    const rows = await rowsOf(db, q, raw.right, reading)
     if (rows._tag === 'Left') throw rows.left
     const end = rows.right[rows.right.length - 1]
     last = Object.fromEntries(core.primaryKey.map((f) => [f.name, end[f.name]]))

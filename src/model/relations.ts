@@ -16,19 +16,17 @@
  * A modifier's `limit` holds per parent (ROW_NUMBER() OVER (PARTITION BY ...)).
  */
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type * as t from 'io-ts'
 import type { Expr, OrderItem, SelectNode, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { and, as, col, eq, isIn, raw, table } from '../query.js'
-import { cast } from '../query/cast.js'
 import { any } from '../query/comparison.js'
 import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
-import { date } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
-import { type Field, type RowMapper, show } from './decode.js'
+import { type Field, show } from './decode.js'
+import { decodeRows, inPlaceReading, type Reading } from './in-place.js'
 import { baseQuery, type IncludeSpec, type ModelQuery, selectedFields, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
@@ -371,80 +369,15 @@ const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modi
   modifiers.reduce((q, m) => m(q, publicModel) as ModelQuery<any, any, any>, baseQuery(target) as ModelQuery<any, any, any>)
 
 /**
- * How one level reads its rows. In place (`inPlace` set): the statement names each column after
- * its field (`created_at AS "createdAt"`), so the driver's rows already have the model's shape and
- * are decoded where they are, without a row object of their own. Otherwise (a modifier's limit,
- * which wraps the statement; a manyToMany, whose rows carry the join table's key; a field name
- * that cannot be an alias) the columns keep their names and the rows are mapped to new ones.
+ * How one level reads its rows: in place where it can (see `inPlaceReading`). Not for a modifier's
+ * limit, which wraps the statement, nor for a manyToMany, whose rows carry the join table's key:
+ * there the columns keep their names and the rows are mapped to new ones.
  */
-interface Reading {
-  readonly base: SelectNode
-  readonly inPlace?: RowMapper
-}
-
-/** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
-const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
-
-/** Whether a codec is `date`, or `date` or NULL. */
-const isDate = (c: t.Any): boolean => c === date || ((c as { _tag?: string })._tag === 'UnionType' &&
-  (c as unknown as t.UnionType<t.Mixed[]>).types.every((m) => m === date || (m as { _tag?: string })._tag === 'NullType'))
-
-/**
- * The columns of `names`, each under its field's name. With `textDates` the `date` fields are read
- * as their text (`CAST(col AS CHAR)`), which the `date` codec reads exactly: on MySQL and MariaDB,
- * where mysql2 hands a DATETIME over as text it builds piece by piece (the driver asks for text:
- * its own Dates read years 0-99 wrong), reading the server's text is several times cheaper.
- */
-const aliased = (target: ModelCore, names: readonly string[], textDates: boolean): readonly Selection[] => {
-  let byNames = aliasedColumns.get(target)
-  if (byNames === undefined) aliasedColumns.set(target, (byNames = new Map()))
-  const key = `${textDates ? 't' : 'n'}${names.join('\0')}`
-  let columns = byNames.get(key)
-  if (columns === undefined) {
-    columns = Object.freeze(names.map((n): Selection => {
-      const f = target.byName.get(n)!
-      const c = target.column(n)
-      if (textDates && isDate(f.codec)) return as(cast(c, 'text'), n)
-      // A column already named as its field needs no alias.
-      return f.column === n ? { expr: c } : as(c, n)
-    }))
-    byNames.set(key, columns)
-  }
-  return columns
-}
-
-/** Whether `date` fields are read as text (see `aliased`): on MySQL and MariaDB. */
-const datesAsText = (db: Backend): boolean => db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
-
-/** The statement of a level (before its key condition) and how its rows are read. */
 const reading = (db: Backend, mq: ModelQuery<any, any, any>, target: ModelCore, rel: AnyRelation, joinFields: readonly string[]): Reading => {
   const base = toSelect(mq, joinFields)
-  if (rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined) return { base }
   const names = selectedFields(mq, joinFields)
-  const inPlace = target.inPlaceMapper(mq.fields === undefined ? undefined : names)
-  if (inPlace === undefined) return { base }
-  // toSelect lists the fields' columns first, then the computed columns (already under their names).
-  return { base: { ...base, columns: [...aliased(target, names, datesAsText(db)), ...base.columns.slice(names.length)] }, inPlace }
-}
-
-/**
- * Decode a relation's raw rows: the fields read (those a modifier's `select` kept, and the
- * keys loading needs), with the computed columns its modifier added (`withCount`, ...).
- */
-const mapped = (mq: ModelQuery<any, any, any>, target: ModelCore, raw: Row[], keys: readonly string[], inPlace: RowMapper | undefined): Record<string, unknown>[] => {
-  const computed = mq.computed ?? []
-  if (inPlace !== undefined) {
-    const rows = inPlace(raw) as Record<string, unknown>[]
-    for (let j = 0; j < computed.length; j++) {
-      const c = computed[j]
-      for (let i = 0; i < rows.length; i++) rows[i][c.name] = c.decode(rows[i][c.name])
-    }
-    return rows
-  }
-  const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
-  const rows = target.mapper(mq.fields === undefined ? undefined : selectedFields(mq, keys))(raw) as Record<string, unknown>[]
-  if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
-  return rows
+  if (rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined) return { node: base, names, all: mq.fields === undefined, computed: mq.computed ?? [] }
+  return inPlaceReading(db, target, base, names, mq.computed, mq.fields === undefined)
 }
 
 /** A copy of a level, its nodes copied too (so adding to it leaves the original as it was). */
@@ -469,34 +402,57 @@ const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: read
 /**
  * The rows of a hasMany, hasOne or manyToMany, grouped by parent key: one array per distinct key
  * of `rows`, made before the rows come so that each related row is pushed straight into its
- * parent's array (no group is built twice, no row is walked twice).
+ * parent's array (no group is built twice, no row is walked twice), and each parent row's array
+ * kept beside it, so attaching the groups reads no key again.
  */
 interface Groups {
   readonly byKey: Map<string | number, Record<string, unknown>[]>
   /** The distinct keys, each as its values, in the order of `rows`. */
   readonly keys: unknown[][]
+  /** The group of each row of `rows`, in their order; undefined where a key part is null. */
+  readonly ofRow: (Record<string, unknown>[] | undefined)[]
 }
 
 const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly string[]): Groups => {
   const byKey = new Map<string | number, Record<string, unknown>[]>()
   const keys: unknown[][] = []
+  const ofRow: (Record<string, unknown>[] | undefined)[] = []
   const one = fields.length === 1 ? fields[0] : undefined
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     const k = rowKey(r, fields)
-    if (k === undefined || byKey.has(k)) continue
-    byKey.set(k, [])
-    keys.push(one !== undefined ? [r[one]] : fields.map((f) => r[f]))
+    if (k === undefined) {
+      ofRow.push(undefined)
+      continue
+    }
+    let g = byKey.get(k)
+    if (g === undefined) {
+      g = []
+      byKey.set(k, g)
+      keys.push(one !== undefined ? [r[one]] : fields.map((f) => r[f]))
+    }
+    ofRow.push(g)
   }
-  return { byKey, keys }
+  return { byKey, keys, ofRow }
 }
 
-/** Push each related row into the group of its owner key (rows whose key no parent has are left out). */
-const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], owner: (t: Record<string, unknown>, i: number) => string | number | undefined): void => {
+/**
+ * Push each related row into the group of its key over `fields` (rows whose key no parent has are
+ * left out). Engines mostly return a level's rows in the order of the key's index, so a row's key is
+ * often the one before: its group is then taken without a Map lookup.
+ */
+const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], fields: readonly string[]): void => {
+  const byKey = groups.byKey
+  let lastKey: string | number | undefined
+  let last: Record<string, unknown>[] | undefined
   for (let i = 0; i < found.length; i++) {
-    const o = owner(found[i], i)
+    const o = rowKey(found[i], fields)
     if (o === undefined) continue
-    groups.byKey.get(o)?.push(found[i])
+    if (o !== lastKey) {
+      lastKey = o
+      last = byKey.get(o)
+    }
+    last?.push(found[i])
   }
 }
 
@@ -517,7 +473,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' ? [] : fieldList(rel.foreignKey)),
     ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
   ]
-  const { base, inPlace } = reading(db, mq, target, rel, joinFields)
+  const read = reading(db, mq, target, rel, joinFields)
+  const base = read.node
   const asArray = keysAsArray(db)
   const where = (cond: Expr) => allOf([cond, base.where])
   let children: Record<string, unknown>[]
@@ -530,7 +487,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const tkNames = tk.map((f) => f.name)
     const tkCols = tkNames.map((f) => target.column(f))
     const raw = await runChunks(db, groupsOf(rows, fkNames).keys, (chunk) => ({ ...base, where: where(keyIn(tkCols, tk, chunk, asArray)), limit: undefined, offset: undefined }))
-    const found = mapped(mq, target, raw, joinFields, inPlace)
+    const found = decodeRows(target, read, raw)
     const byKey = new Map<string | number, Record<string, unknown>>()
     for (const t of found) {
       const k = rowKey(t, tkNames)
@@ -568,8 +525,11 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       })
       // Read the owners before the mapper replaces the raw rows.
       const owners = raw.map((r) => rowKey(r, ownerAs))
-      children = mapped(mq, target, raw, joinFields, inPlace)
-      fillGroups(groups, children, (_, i) => owners[i])
+      children = decodeRows(target, read, raw)
+      for (let i = 0; i < children.length; i++) {
+        const o = owners[i]
+        if (o !== undefined) groups.byKey.get(o)?.push(children[i])
+      }
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')
@@ -579,16 +539,12 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
         const q = { ...base, where: where(keyIn(fkCols, fk, chunk, asArray)), limit: undefined, offset: undefined }
         return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
       })
-      children = mapped(mq, target, raw, joinFields, inPlace)
-      fillGroups(groups, children, (t) => rowKey(t, fkNames))
+      children = decodeRows(target, read, raw)
+      fillGroups(groups, children, fkNames)
     }
-    const many = rel.kind !== 'hasOne'
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]
-      const k = rowKey(r, skNames)
-      const g = k === undefined ? undefined : groups.byKey.get(k)
-      r[name] = many ? g ?? [] : g?.[0] ?? null
-    }
+    const ofRow = groups.ofRow
+    if (rel.kind === 'hasOne') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i]?.[0] ?? null
+    else for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] ?? []
   }
   if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }

@@ -1,16 +1,26 @@
 /**
  * Run by test/no-codegen.test.ts under `node --disallow-code-generation-from-strings`: reads
  * rows through the better-sqlite3 driver, whose precision check is generated code where
- * allowed, and prints them.
+ * allowed, and through a model, whose rows are decoded in place by generated code where allowed
+ * (a loop over the fields here), and prints them.
  */
 import { compose, run, sql } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { bool, date, model, snakeCase } from 'recordkit/model'
+import * as t from 'io-ts'
 
 const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
 await run(db.execute(sql`CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, label TEXT)`))
 await run(db.execute(sql`INSERT INTO t (id, n, label) VALUES (1, 5, 'a'), (2, 9007199254740993, 'b')`))
 const rows = await run(db.all(sql`SELECT id, n, label FROM t ORDER BY id`))
 const one = await run(db.first(sql`SELECT n FROM t WHERE id = ${2}`))
-console.log(JSON.stringify({ rows, one }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
+const Stamp = model({ table: 'stamps', primaryKey: 'id', naming: snakeCase, codec: t.type({ id: t.number, seenAt: date, done: bool }) })
+await run(db.execute(sql`CREATE TABLE stamps (id INTEGER PRIMARY KEY, seen_at TEXT NOT NULL, done INTEGER NOT NULL)`))
+await run(db.execute(sql`INSERT INTO stamps (id, seen_at, done) VALUES (1, '0050-06-01 12:34:56.789', 1), (2, '2024-02-29 23:59:58.120', 0)`))
+const stamps = await run(Stamp.all(db)(Stamp.query))
+await run(db.execute(sql`UPDATE stamps SET done = 7 WHERE id = 2`))
+const failed = await Stamp.all(db)(Stamp.query)()
+const bad = failed._tag === 'Left' ? failed.left.message : 'no failure'
+console.log(JSON.stringify({ rows, one, stamps, bad }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
 await run(db.close())

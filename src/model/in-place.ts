@@ -1,0 +1,119 @@
+/**
+ * Reading a model's rows in place: the statement names each column after its field
+ * (`"posts"."created_at" AS "createdAt"`), so the rows the driver returns already have the
+ * model's shape and are decoded where they are (`compileInPlaceMapper`), without a row object of
+ * their own. Used by plain reads (`Model.all`, `first`, `paginate`, `batches`) and by every
+ * relation level that can.
+ */
+import type * as t from 'io-ts'
+import type { Selection, SelectNode } from '../ast.js'
+import type { Backend } from '../compose.js'
+import { as } from '../query.js'
+import { cast } from '../query/cast.js'
+import { date } from './codecs.js'
+import type { ModelCore } from './core.js'
+import type { Row } from '../driver.js'
+import type { RowMapper } from './decode.js'
+import type { Computed } from './query.js'
+
+/** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
+const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
+
+/** Whether a codec is `date`, or `date` or NULL. */
+const isDate = (c: t.Any): boolean => c === date || ((c as { _tag?: string })._tag === 'UnionType' &&
+  (c as unknown as t.UnionType<t.Mixed[]>).types.every((m) => m === date || (m as { _tag?: string })._tag === 'NullType'))
+
+/**
+ * The columns of `names`, each under its field's name. With `textDates` the `date` fields are read
+ * as their text (`CAST(col AS CHAR)`), which the `date` codec reads exactly: on MySQL and MariaDB,
+ * where mysql2 hands a DATETIME over as text it builds piece by piece (the driver asks for text:
+ * its own Dates read years 0-99 wrong), reading the server's text is several times cheaper.
+ *
+ * @example
+ * aliased(Post.core, ['id', 'createdAt'], false) // "posts"."id", "posts"."created_at" AS "createdAt"
+ */
+export const aliased = (target: ModelCore, names: readonly string[], textDates: boolean): readonly Selection[] => {
+  let byNames = aliasedColumns.get(target)
+  if (byNames === undefined) aliasedColumns.set(target, (byNames = new Map()))
+  const key = `${textDates ? 't' : 'n'}${names.join('\0')}`
+  let columns = byNames.get(key)
+  if (columns === undefined) {
+    columns = Object.freeze(names.map((n): Selection => {
+      const f = target.byName.get(n)!
+      const c = target.column(n)
+      if (textDates && isDate(f.codec)) return as(cast(c, 'text'), n)
+      // A column already named as its field needs no alias.
+      return f.column === n ? { expr: c } : as(c, n)
+    }))
+    byNames.set(key, columns)
+  }
+  return columns
+}
+
+/**
+ * Whether `date` fields are read as text (see `aliased`): on MySQL and MariaDB.
+ *
+ * @example datesAsText(db) // true on a MariaDB backend
+ */
+export const datesAsText = (db: Backend): boolean => db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
+
+/** How a statement's rows are read: in place when `inPlace` is set, else copied by the model's mapper. */
+export interface Reading {
+  readonly node: SelectNode
+  readonly inPlace?: RowMapper
+  /** The fields read, in the order of the statement's columns. */
+  readonly names: readonly string[]
+  /** Whether `names` are every field of the model (its row-level checks run too). */
+  readonly all: boolean
+  /** The computed columns after the fields, each decoded by its own decoder. */
+  readonly computed: readonly Computed[]
+}
+
+/**
+ * The statement of `names` of `core` (as `toSelect` made it: the fields' columns first, then the
+ * computed columns under their names) rewritten to be read in place, with its mapper; or the
+ * statement as it is, to be read by copying, when it cannot: a field name that cannot be a column
+ * alias (see `inPlaceReadable`), or a computed column named like a selected field (the two would
+ * meet in one property of the driver's row).
+ *
+ * `all` says whether `names` are every field of the model (then the model's row-level checks run
+ * too, as the copying mapper of every field runs them).
+ *
+ * @example
+ * inPlaceReading(db, Post.core, toSelect(q), ['id', 'createdAt'], q.computed, false)
+ */
+export const inPlaceReading = (
+  db: Backend, core: ModelCore, node: SelectNode, names: readonly string[], computed: readonly Computed[] | undefined, all: boolean,
+): Reading => {
+  const copied: Reading = { node, names, all, computed: computed ?? [] }
+  if (computed !== undefined) for (const c of computed) if (names.includes(c.name)) return copied
+  const inPlace = core.inPlaceMapper(all ? undefined : names)
+  if (inPlace === undefined) return copied
+  return { ...copied, node: { ...node, columns: [...aliased(core, names, datesAsText(db)), ...node.columns.slice(names.length)] }, inPlace }
+}
+
+/**
+ * The statement's rows read as `reading` says, as
+ * the model's rows: decoded in place or copied by the mapper of the fields read, then each
+ * computed column decoded by its own decoder. Throws a DecodeError naming table, row and column.
+ *
+ * @example
+ * const r = inPlaceReading(db, Post.core, toSelect(q), selectedFields(q), q.computed, true)
+ * decodeRows(Post.core, r, await run(db.all(r.node)))
+ */
+export const decodeRows = (core: ModelCore, reading: Reading, raw: Row[]): Record<string, unknown>[] => {
+  const computed = reading.computed
+  if (reading.inPlace !== undefined) {
+    const rows = reading.inPlace(raw) as Record<string, unknown>[]
+    for (let j = 0; j < computed.length; j++) {
+      const c = computed[j]
+      for (let i = 0; i < rows.length; i++) rows[i][c.name] = c.decode(rows[i][c.name])
+    }
+    return rows
+  }
+  // The mapper replaces each raw row with the decoded one: read the computed values first.
+  const values = computed.length === 0 ? undefined : raw.map((r) => computed.map((c) => c.decode(r[c.name])))
+  const rows = core.mapper(reading.all ? undefined : reading.names)(raw) as Record<string, unknown>[]
+  if (values !== undefined) rows.forEach((r, i) => computed.forEach((c, j) => { r[c.name] = values[i][j] }))
+  return rows
+}

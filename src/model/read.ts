@@ -327,11 +327,10 @@ export const finder = (core: ModelCore) => {
     ...toSelect(baseQuery(core)),
     where: allOf([...core.primaryKey.map((f, i) => eq(core.column(f.name), param(names[i]))), scopeCondition(core, {})]),
   }
-  const mapper = core.mapper()
+  const fields = core.fields.map((f) => f.name)
   const identity = core.primaryKey.map((f) => f.codec.encode.name === 'identity')
   const single = core.primaryKey.length === 1
   const arg = (f: number, v: unknown) => (identity[f] ? v : encodeField(core.primaryKey[f], v))
-  const decode = (rows: Row[]) => mapper(rows) as Record<string, unknown>[]
   // The last backend asked for, before the WeakMap: most programs use one.
   let lastDb: Backend | undefined
   let lastPrepared: Prepared<Record<string, unknown>> | undefined
@@ -339,8 +338,10 @@ export const finder = (core: ModelCore) => {
     if (db === lastDb) return lastPrepared!
     let p = cache.get(db)
     if (p === undefined) {
-      // The row is decoded by the prepared query itself, on the synchronous path where there is one.
-      p = db.prepare(node, { decode })
+      // The row is read in place where it can be (see `inPlaceReading`) and decoded by the
+      // prepared query itself, on the synchronous path where there is one.
+      const reading = inPlaceReading(db, core, node, fields, undefined, true)
+      p = db.prepare(reading.node, { decode: (rows: Row[]) => decodeRows(core, reading, rows) })
       cache.set(db, p)
     }
     lastDb = db

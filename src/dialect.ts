@@ -39,6 +39,13 @@ export interface Dialect extends DdlDialect {
   readonly version: string
   /** Largest number of bound parameters in one statement. */
   readonly maxParams: number
+  /**
+   * Whether models read their `date` fields as the server's text (`CAST(col AS CHAR)`), which the
+   * `date` codec reads exactly, rather than as the driver's date values. Set on MySQL and
+   * MariaDB, where mysql2 builds each DATETIME's text piece by piece, several times slower than
+   * reading the server's; a dialect made with `extend` inherits it and may set it either way.
+   */
+  readonly datesAsText?: boolean
 
   // ---- lexical
   /** Quote one identifier part, escaping the quote character. */

@@ -12,7 +12,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, type Compiled, compose, createBackend, type DbError, isDbError, run, sql, statementOf, wrap } from 'recordkit'
+import { type Backend, type Compiled, compose, createBackend, type DbError, extend, isDbError, run, sql, statementOf, wrap } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { bool, compileQuery, date, decimal, model, nullable, snakeCase } from 'recordkit/model'
@@ -196,3 +196,22 @@ for (const engine of engines) {
     })
   })
 }
+
+describe('which dialects read dates as text is a dialect field', () => {
+  it('a dialect made with extend sets datesAsText either way, and the rows decode the same', async () => {
+    const rows = async (d: Backend) => {
+      await run(d.execute(sql`CREATE TABLE rk_rip_crates (id INTEGER PRIMARY KEY, label TEXT NOT NULL, packed_at TEXT NOT NULL, opened_at TEXT, fragile INTEGER NOT NULL, flag INTEGER NOT NULL, price TEXT NOT NULL, note TEXT)`))
+      await run(d.execute(sql`INSERT INTO rk_rip_crates VALUES (1, 'a', '0042-03-04 05:06:07.890', NULL, 1, 0, '12.50', NULL)`))
+      const shown = compileQuery(d, Crate.query)
+      const found = await run(Crate.find(d, 1))
+      return { sql: shown._tag === 'Right' ? shown.right.sql : '', all: await run(pipe(Crate.query, Crate.all(d))), found }
+    }
+    const asText = await rows(compose(betterSqlite3({ filename: ':memory:' }), extend(sqlite, () => ({ datesAsText: true }))))
+    const plain = await rows(compose(betterSqlite3({ filename: ':memory:' }), sqlite))
+    expect(asText.sql).toContain('CAST("rk_rip_crates"."packed_at" AS TEXT) AS "packedAt"')
+    expect(plain.sql).not.toContain('CAST(')
+    expect(asText.all).toEqual(plain.all)
+    expect(plain.all[0].packedAt).toEqual(new Date('0042-03-04T05:06:07.890Z'))
+    expect(asText.found).toEqual({ _tag: 'Some', value: plain.all[0] })
+  })
+})

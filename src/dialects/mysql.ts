@@ -151,6 +151,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   name: 'mysql',
   version: '8.0.35',
   maxParams: 65535,
+  datesAsText: true,
   rowAlias: 'new',
 
   quoteIdentifier: fragments.memo((name) => {

@@ -51,11 +51,11 @@ export const aliased = (target: ModelCore, names: readonly string[], textDates: 
 }
 
 /**
- * Whether `date` fields are read as text (see `aliased`): on MySQL and MariaDB.
+ * Whether `date` fields are read as text (see `aliased`): where the dialect says so (`Dialect.datesAsText`: MySQL and MariaDB).
  *
  * @example datesAsText(db) // true on a MariaDB backend
  */
-export const datesAsText = (db: Backend): boolean => db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
+export const datesAsText = (db: Backend): boolean => db.dialect.datesAsText === true
 
 /** How a statement's rows are read: in place when `inPlace` is set, else copied by the model's mapper. */
 export interface Reading {

@@ -564,9 +564,11 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       return go()
     }
 
-    /** Refuse a statement over max_allowed_packet before sending it (see `SIZE_CHECK_FROM`). */
+    /**
+     * Refuse a statement over max_allowed_packet before sending it. Called only for statements
+     * of `SIZE_CHECK_FROM` bytes or more (`roughSize`), so others wait for no extra promise.
+     */
     const checkSize = async (core: CoreConnection, q: Compiled, asText: boolean): Promise<void> => {
-      if (roughSize(q, asText) < SIZE_CHECK_FROM) return
       const limit = await maxPacket(core)
       const size = exactSize(q, asText)
       if (size > limit) {
@@ -581,7 +583,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       try {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem
-        await checkSize(core, q, asText)
+        if (roughSize(q, asText) >= SIZE_CHECK_FROM) await checkSize(core, q, asText)
         const a = await inOrder(core, asText && params.length > 0 && needsMode(q.sql, params), (nbe) =>
           asText
             ? send(core, true, params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))

@@ -10,6 +10,11 @@
  *   cannot prepare it (errno 1295 falls back to text too).
  * - Every connection is set up once, when first handed out, by the `onConnect` field
  *   (default: `SET time_zone = '+00:00'`); override it with `extend`.
+ * - A statement sends one command (`COM_STMT_EXECUTE`, or `COM_QUERY` as text; the first
+ *   time a connection meets a statement text, one `COM_STMT_PREPARE` before it) and nothing
+ *   else, unless it is over 64 KiB (see below) or a text statement holding a backslash. It
+ *   runs on mysql2's callback API (the promise wrapper is used only for `onConnect`), and the
+ *   wait for a connection is timed by one timer for every request, not one per statement.
  * - `stream` reads a result row by row with backpressure on a connection held for the
  *   duration. Ending early destroys that connection (the pool opens a fresh one) rather than
  *   reading the rest; inside a transaction the rest is read and dropped, so the transaction's
@@ -279,7 +284,7 @@ const toResult = (res: unknown, sqlText: string, fields?: unknown, types?: Reado
   return insertId === undefined ? { rows: [], rowsAffected: h.affectedRows } : { rows: [], rowsAffected: h.affectedRows, insertId }
 }
 
-// ---------------------------------------------------------------- the core connection, for streams
+// ---------------------------------------------------------------- mysql2's callback API
 
 /** A mysql2 callback: the error, or the result and its column definitions. */
 type Done = (err: unknown, result?: unknown, fields?: unknown) => void

@@ -12,7 +12,8 @@
  *   (default: `SET time_zone = '+00:00'`); override it with `extend`.
  * - A statement sends one command (`COM_STMT_EXECUTE`, or `COM_QUERY` as text; the first
  *   time a connection meets a statement text, one `COM_STMT_PREPARE` before it) and nothing
- *   else, unless it is over 64 KiB (see below) or a text statement holding a backslash. It
+ *   else, unless it is over 64 KiB (see below) or a text statement with values whose text or
+ *   string values hold a backslash (the session's mode is asked first, see above). It
  *   runs on mysql2's callback API (the promise wrapper is used only for `onConnect`), and the
  *   wait for a connection is timed by one timer for every request, not one per statement.
  * - `stream` reads a result row by row with backpressure on a connection held for the

@@ -237,6 +237,21 @@ describe.skipIf(!available)('mysql2 driver on MariaDB', () => {
       }
     })
 
+    it('statements waiting for a connection set no timer each (one shared timer, unreferenced, times every wait)', async () => {
+      const d = driverFor({ max: 2 })
+      try {
+        // Both connections open first (opening one sets mysql2's connect timer).
+        await Promise.all(Array.from({ length: 4 }, () => ok(d, 'SELECT 1')))
+        const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+        const before = timers()
+        const all = Array.from({ length: 200 }, (_, i) => ok(d, 'SELECT ? AS n', [i]))
+        expect(timers()).toBe(before)
+        expect((await Promise.all(all)).map((r) => r.rows[0].n)).toEqual(Array.from({ length: 200 }, (_, i) => i))
+      } finally {
+        await run(d.close())
+      }
+    })
+
     it('a statement that gets the connection within acquireTimeout runs, in the order it asked', async () => {
       const d = driverFor({ max: 1, acquireTimeout: 10_000 })
       try {

@@ -152,6 +152,127 @@ describe.skipIf(!available)('mysql2 driver on MariaDB', () => {
     })
   })
 
+  // ---------------------------------------------------------------- what reaches the server
+
+  describe('commands sent to the server, counted by the server', () => {
+    const COUNTERS = ['Questions', 'Com_stmt_prepare', 'Com_stmt_execute', 'Com_stmt_close', 'Com_select', 'Com_set_option'] as const
+    type Counters = Record<(typeof COUNTERS)[number], number>
+
+    /**
+     * The session's own counters, read on the pool's only connection (the SHOW is one more
+     * question, and no Com_select). The driver and the pool are checked to share it.
+     */
+    const counters = async (d: Mysql2Driver): Promise<Counters> => {
+      const [rows] = await d.pool().query(`SHOW SESSION STATUS WHERE Variable_name IN (${COUNTERS.map((c) => `'${c}'`).join(', ')})`)
+      return Object.fromEntries((rows as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name, Number(r.Value)])) as Counters
+    }
+    const sent = async (d: Mysql2Driver, work: () => Promise<void>): Promise<Counters> => {
+      const before = await counters(d)
+      await work()
+      const after = await counters(d)
+      return Object.fromEntries(COUNTERS.map((c) => [c, after[c] - before[c]])) as Counters
+    }
+    const oneConnection = async (d: Mysql2Driver): Promise<void> => {
+      const [rows] = await d.pool().query('SELECT CONNECTION_ID() AS id')
+      expect((await ok(d, 'SELECT CONNECTION_ID() AS id')).rows).toEqual(rows)
+    }
+
+    it('N prepared statements are N executions: prepared once per connection, never closed, no session set-up again', async () => {
+      const d = driverFor({ max: 1 })
+      try {
+        await oneConnection(d)
+        const first = await sent(d, async () => {
+          for (let i = 0; i < 25; i++) await ok(d, 'SELECT id, email FROM myx_drv_parent WHERE id = ?', [1 + (i % 2)])
+        })
+        expect(first).toEqual({ Questions: 26, Com_stmt_prepare: 1, Com_stmt_execute: 25, Com_stmt_close: 0, Com_select: 25, Com_set_option: 0 })
+        const again = await sent(d, async () => {
+          for (let i = 0; i < 25; i++) expect((await ok(d, 'SELECT id, email FROM myx_drv_parent WHERE id = ?', [1])).rows).toEqual([{ id: 1, email: 'ada@x' }])
+        })
+        expect(again).toEqual({ Questions: 26, Com_stmt_prepare: 0, Com_stmt_execute: 25, Com_stmt_close: 0, Com_select: 25, Com_set_option: 0 })
+        // Concurrent statements queue for the connection and still send one command each.
+        const concurrent = await sent(d, async () => {
+          const all = await Promise.all(Array.from({ length: 25 }, (_, i) => ok(d, 'SELECT id, email FROM myx_drv_parent WHERE id = ?', [1 + (i % 2)])))
+          expect(all.map((r) => r.rows[0].id)).toEqual(Array.from({ length: 25 }, (_, i) => 1 + (i % 2)))
+        })
+        expect(concurrent).toEqual({ Questions: 26, Com_stmt_prepare: 0, Com_stmt_execute: 25, Com_stmt_close: 0, Com_select: 25, Com_set_option: 0 })
+      } finally {
+        await run(d.close())
+      }
+    })
+
+    it('N text statements are N queries; the session mode is asked only for values with a backslash', async () => {
+      const d = driverFor({ max: 1, prepare: false })
+      try {
+        await oneConnection(d)
+        const plain = await sent(d, async () => {
+          for (let i = 0; i < 10; i++) expect((await ok(d, 'SELECT ? AS s', [`it's ${i}`])).rows).toEqual([{ s: `it's ${i}` }])
+        })
+        expect(plain).toEqual({ Questions: 11, Com_stmt_prepare: 0, Com_stmt_execute: 0, Com_stmt_close: 0, Com_select: 10, Com_set_option: 0 })
+        const backslash = await sent(d, async () => {
+          for (let i = 0; i < 10; i++) expect((await ok(d, 'SELECT ? AS s', [`a\\b ${i}`])).rows).toEqual([{ s: `a\\b ${i}` }])
+        })
+        expect(backslash).toEqual({ Questions: 21, Com_stmt_prepare: 0, Com_stmt_execute: 0, Com_stmt_close: 0, Com_select: 20, Com_set_option: 0 })
+      } finally {
+        await run(d.close())
+      }
+    })
+  })
+
+  describe('waiting for a connection', () => {
+    it('statements and reserve wait acquireTimeout while every connection is held, then fail with PoolTimeout; the pool stays whole', async () => {
+      const d = driverFor({ max: 1, acquireTimeout: 200 })
+      try {
+        const held = await reserve(d)
+        const outcomes = await withTimeout(Promise.all([exec(d, 'SELECT 1 AS one'), exec(d, 'SELECT 2 AS two'), d.reserve()()]), 10_000, 'the waits for a connection')
+        expect(outcomes.map((o) => E.isLeft(o) && o.left._tag)).toEqual(['PoolTimeout', 'PoolTimeout', 'PoolTimeout'])
+        expect(outcomes.map((o) => E.isLeft(o) && o.left.message)).toEqual(Array(3).fill('no connection became free within 200 ms (acquireTimeout): every connection is in use'))
+        // mysql2 still has those three requests queued: the connection handed to each goes back.
+        await held.release()
+        for (let i = 0; i < 3; i++) expect((await withTimeout(ok(d, 'SELECT ? AS n', [i]), 5000, 'a statement after the timeouts')).rows).toEqual([{ n: i }])
+        const again = await reserve(d)
+        expect((await ok(again, 'SELECT 5 AS five')).rows).toEqual([{ five: 5 }])
+        await again.release()
+      } finally {
+        await run(d.close())
+      }
+    })
+
+    it('statements waiting for a connection set no timer each (one shared timer, unreferenced, times every wait)', async () => {
+      const d = driverFor({ max: 2 })
+      try {
+        // Both connections open first (opening one sets mysql2's connect timer).
+        await Promise.all(Array.from({ length: 4 }, () => ok(d, 'SELECT 1')))
+        const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+        const before = timers()
+        const all = Array.from({ length: 200 }, (_, i) => ok(d, 'SELECT ? AS n', [i]))
+        expect(timers()).toBe(before)
+        expect((await Promise.all(all)).map((r) => r.rows[0].n)).toEqual(Array.from({ length: 200 }, (_, i) => i))
+      } finally {
+        await run(d.close())
+      }
+    })
+
+    it('a statement that gets the connection within acquireTimeout runs, in the order it asked', async () => {
+      const d = driverFor({ max: 1, acquireTimeout: 10_000 })
+      try {
+        const held = await reserve(d)
+        const order: number[] = []
+        const waits = [1, 2, 3].map((n) => exec(d, 'SELECT ? AS n', [n]).then((r) => {
+          order.push(n)
+          return r
+        }))
+        await new Promise((r) => setTimeout(r, 50))
+        expect(order).toEqual([])
+        await held.release()
+        const done = await withTimeout(Promise.all(waits), 10_000, 'the waiting statements')
+        expect(done.map((r) => E.isRight(r) && r.right.rows)).toEqual([[{ n: 1 }], [{ n: 2 }], [{ n: 3 }]])
+        expect(order).toEqual([1, 2, 3])
+      } finally {
+        await run(d.close())
+      }
+    })
+  })
+
   // ---------------------------------------------------------------- errors
 
   describe('errors, classified by errno', () => {

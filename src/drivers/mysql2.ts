@@ -10,6 +10,12 @@
  *   cannot prepare it (errno 1295 falls back to text too).
  * - Every connection is set up once, when first handed out, by the `onConnect` field
  *   (default: `SET time_zone = '+00:00'`); override it with `extend`.
+ * - A statement sends one command (`COM_STMT_EXECUTE`, or `COM_QUERY` as text; the first
+ *   time a connection meets a statement text, one `COM_STMT_PREPARE` before it) and nothing
+ *   else, unless it is over 64 KiB (see below) or a text statement with values whose text or
+ *   string values hold a backslash (the session's mode is asked first, see above). It
+ *   runs on mysql2's callback API (the promise wrapper is used only for `onConnect`), and the
+ *   wait for a connection is timed by one timer for every request, not one per statement.
  * - `stream` reads a result row by row with backpressure on a connection held for the
  *   duration. Ending early destroys that connection (the pool opens a fresh one) rather than
  *   reading the rest; inside a transaction the rest is read and dropped, so the transaction's
@@ -279,18 +285,63 @@ const toResult = (res: unknown, sqlText: string, fields?: unknown, types?: Reado
   return insertId === undefined ? { rows: [], rowsAffected: h.affectedRows } : { rows: [], rowsAffected: h.affectedRows, insertId }
 }
 
-// ---------------------------------------------------------------- the core connection, for streams
+// ---------------------------------------------------------------- mysql2's callback API
 
-/** The parts of mysql2's callback-style connection that streaming needs. */
+/** A mysql2 callback: the error, or the result and its column definitions. */
+type Done = (err: unknown, result?: unknown, fields?: unknown) => void
+
+/** The parts of mysql2's callback-style command that streaming needs. */
 interface CoreCommand extends EventEmitter {
   stream(options?: { readonly highWaterMark?: number }): Readable
 }
+
+/**
+ * mysql2's callback-style pool connection, which the driver runs every statement on. Its
+ * promise wrapper (`mysql2/promise`) would add, per statement, a wrapper object and a captured
+ * stack trace (mysql2's `trace` option); the driver's errors carry the statement instead.
+ */
 interface CoreConnection extends EventEmitter {
   query(sql: string, values?: unknown): CoreCommand
-  execute(sql: string, values?: unknown): CoreCommand
+  query(sql: string, done: Done): CoreCommand
+  execute(sql: string, values: unknown, done?: Done): CoreCommand
   resume(): void
+  release(): void
+  destroy(): void
+  /** The promise wrapper of this connection (given to `onConnect`). */
+  promise(): PoolConnection
 }
-const coreOf = (c: PoolConnection): CoreConnection => (c as unknown as { connection: CoreConnection }).connection
+
+/** mysql2's callback-style pool, under the promise one. */
+interface CorePool {
+  getConnection(done: (err: unknown, connection: CoreConnection) => void): void
+}
+const corePoolOf = (p: Pool): CorePool => (p as unknown as { pool: CorePool }).pool
+
+/** What a statement answered: the result (rows or a header) and the column definitions. */
+interface Answer {
+  readonly res: unknown
+  readonly fields: unknown
+}
+
+/**
+ * Send one statement on a connection: as text (`query`, the values already written into it)
+ * or as a prepared statement (`execute`, cached per connection by mysql2).
+ */
+const send = (core: CoreConnection, text: boolean, sql: string, params?: readonly unknown[]): Promise<Answer> =>
+  new Promise<Answer>((resolve, reject) => {
+    const done: Done = (err, res, fields) => {
+      if (err) reject(err)
+      else resolve({ res, fields })
+    }
+    if (text) core.query(sql, done)
+    else core.execute(sql, params, done)
+  })
+
+/** A request for a connection, waiting until its deadline (`performance.now()` time). */
+interface Waiter {
+  readonly deadline: number
+  readonly expire: () => void
+}
 
 // ---------------------------------------------------------------- parameters
 
@@ -390,7 +441,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
   let closed = false
   const acquireTimeout = options.acquireTimeout ?? 30_000
   // Connections held by transactions: close cuts them (mysql2's pool.end leaves them be).
-  const reserved = new Set<PoolConnection>()
+  const reserved = new Set<CoreConnection>()
   // Connections already set up by onConnect (mysql2's own connection objects).
   const ready = new WeakSet<object>()
 
@@ -401,59 +452,94 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
     }
 
     /**
-     * A connection from the pool within `acquireTimeout`. mysql2 queues a request without
-     * limit while every connection is in use; one that comes after the wait gave up is released.
+     * Requests for a connection still waiting, in the order they were made, which is the order
+     * of their deadlines (every one waits the same `acquireTimeout`). One timer serves them
+     * all: a statement that finds a free connection costs no timer of its own.
      */
-    const obtain = async (): Promise<PoolConnection> => {
-      const getting = getPool().getConnection()
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), acquireTimeout) })
-      try {
-        const c = await Promise.race([getting, late])
-        if (c !== 'late') return c
-        getting.then((x) => x.release(), () => undefined)
-        throw dbError('PoolTimeout', `no connection became free within ${acquireTimeout} ms (acquireTimeout): every connection is in use`, { waited: acquireTimeout })
-      } finally {
-        clearTimeout(timer)
+    const waiting = new Set<Waiter>()
+    let sweeping = false
+    const arm = (ms: number): void => {
+      sweeping = true
+      // Node's timers take at most 2^31 - 1 ms; a longer wait is re-armed when that passes.
+      setTimeout(sweep, Math.min(Math.max(Math.ceil(ms), 1), 2 ** 31 - 1)).unref()
+    }
+    /** Fail the requests past their deadline; re-arm for the next one, if any. */
+    const sweep = (): void => {
+      sweeping = false
+      const now = performance.now()
+      for (const w of waiting) {
+        if (w.deadline > now) return arm(w.deadline - now)
+        waiting.delete(w)
+        w.expire()
       }
     }
 
+    /**
+     * A connection from the pool within `acquireTimeout`. mysql2 queues a request without
+     * limit while every connection is in use; one that comes after the wait gave up is released.
+     * The sweep timer is unreferenced: a request waits only while connections are open or
+     * opening, whose sockets keep the process running.
+     */
+    const obtain = (): Promise<CoreConnection> =>
+      new Promise<CoreConnection>((resolve, reject) => {
+        const core = corePoolOf(getPool())
+        let settled = false
+        const w: Waiter = {
+          deadline: performance.now() + acquireTimeout,
+          expire: () => {
+            settled = true
+            reject(dbError('PoolTimeout', `no connection became free within ${acquireTimeout} ms (acquireTimeout): every connection is in use`, { waited: acquireTimeout }))
+          },
+        }
+        waiting.add(w)
+        if (!sweeping) arm(acquireTimeout)
+        core.getConnection((err, c) => {
+          if (settled) {
+            if (!err) c.release()
+            return
+          }
+          settled = true
+          waiting.delete(w)
+          if (err) reject(err)
+          else resolve(c)
+        })
+      })
+
     /** The session's NO_BACKSLASH_ESCAPES mode, asked now (any statement may have changed it). */
-    const noBackslashEscapes = async (conn: PoolConnection): Promise<boolean> => {
-      const [rows] = await conn.query('SELECT @@SESSION.sql_mode AS m')
+    const noBackslashEscapes = async (core: CoreConnection): Promise<boolean> => {
+      const rows = (await send(core, true, 'SELECT @@SESSION.sql_mode AS m')).res
       return /(^|,)NO_BACKSLASH_ESCAPES(,|$)/i.test(String((rows as Row[])[0]?.m ?? ''))
     }
 
     /** The session's max_allowed_packet, asked once per connection (a session cannot change it). */
-    const maxPacket = async (conn: PoolConnection): Promise<number> => {
-      const s = sessionOf(coreOf(conn))
+    const maxPacket = async (core: CoreConnection): Promise<number> => {
+      const s = sessionOf(core)
       if (s.maxPacket === undefined) {
-        const [rows] = await conn.query('SELECT @@SESSION.max_allowed_packet AS m')
+        const rows = (await send(core, true, 'SELECT @@SESSION.max_allowed_packet AS m')).res
         s.maxPacket = Number((rows as Row[])[0]?.m)
       }
       return s.maxPacket
     }
 
     /** A set-up connection from the pool; rejects with a ConnectionError or PoolTimeout. */
-    const acquire = async (): Promise<PoolConnection> => {
-      let conn: PoolConnection
+    const acquire = async (): Promise<CoreConnection> => {
+      let core: CoreConnection
       try {
-        conn = await obtain()
+        core = await obtain()
       } catch (e) {
         if (isDbError(e, 'PoolTimeout')) throw e
         throw connectionFailure(self.classifyError(e))
       }
-      const core = coreOf(conn)
       if (!ready.has(core)) {
         try {
-          await self.onConnect(conn)
+          await self.onConnect(core.promise())
           ready.add(core)
         } catch (e) {
-          conn.destroy()
+          core.destroy()
           throw connectionFailure(self.classifyError(e))
         }
       }
-      return conn
+      return core
     }
 
     const fail = (e: unknown, q: Compiled): DbError => withStatement(self.classifyError(e), q.sql, q.params, redact)
@@ -465,8 +551,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
      * run between the question and the statement. mysql2 runs a connection's commands in the
      * order they are issued.
      */
-    const inOrder = <T>(conn: PoolConnection, mode: boolean, issue: (noBackslashEscapes: boolean) => Promise<T>): Promise<T> => {
-      const core = coreOf(conn)
+    const inOrder = <T>(core: CoreConnection, mode: boolean, issue: (noBackslashEscapes: boolean) => Promise<T>): Promise<T> => {
       const s = sessionOf(core)
       if (!mode && s.gate === undefined) return issue(false)
       const before = s.gate ?? Promise.resolve()
@@ -476,7 +561,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       const go = async (): Promise<T> => {
         try {
           await before
-          return issue(mode ? await noBackslashEscapes(conn) : false)
+          return issue(mode ? await noBackslashEscapes(core) : false)
         } finally {
           issued()
           if (s.gate === turn) s.gate = undefined
@@ -485,10 +570,12 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       return go()
     }
 
-    /** Refuse a statement over max_allowed_packet before sending it (see `SIZE_CHECK_FROM`). */
-    const checkSize = async (conn: PoolConnection, q: Compiled, asText: boolean): Promise<void> => {
-      if (roughSize(q, asText) < SIZE_CHECK_FROM) return
-      const limit = await maxPacket(conn)
+    /**
+     * Refuse a statement over max_allowed_packet before sending it. Called only for statements
+     * of `SIZE_CHECK_FROM` bytes or more (`roughSize`), so others wait for no extra promise.
+     */
+    const checkSize = async (core: CoreConnection, q: Compiled, asText: boolean): Promise<void> => {
+      const limit = await maxPacket(core)
       const size = exactSize(q, asText)
       if (size > limit) {
         throw dbError('ValueTooLarge', `the statement is ${size} bytes, over the server's max_allowed_packet of ${limit} bytes`, { code: 'MAX_ALLOWED_PACKET', limit })
@@ -496,39 +583,39 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
     }
 
     /** Run one statement on a connection we hold; rejects with a DbError. */
-    const runOn = async (conn: PoolConnection, q: Compiled): Promise<QueryResult> => {
-      const params = q.params as unknown[]
+    const runOn = async (core: CoreConnection, q: Compiled): Promise<QueryResult> => {
+      const params = q.params
       const asText = !prepare || (params.length === 0 && CONTROL.test(q.sql))
       try {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem
-        await checkSize(conn, q, asText)
-        const [res, fields] = await inOrder(conn, asText && params.length > 0 && needsMode(q.sql, params), (nbe) =>
+        if (roughSize(q, asText) >= SIZE_CHECK_FROM) await checkSize(core, q, asText)
+        const a = await inOrder(core, asText && params.length > 0 && needsMode(q.sql, params), (nbe) =>
           asText
-            ? conn.query(params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))
-            : conn.execute(q.sql, params as never))
-        return toResult(res, q.sql, fields, dates)
+            ? send(core, true, params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))
+            : send(core, false, q.sql, params))
+        return toResult(a.res, q.sql, a.fields, dates)
       } catch (e) {
         if (!asText && (e as MysqlErrorLike).errno === ER_UNSUPPORTED_PS) {
           try {
-            const [res, fields] = await inOrder(conn, needsMode(q.sql, params), (nbe) => conn.query(formatStatement(q.sql, params, nbe)))
-            return toResult(res, q.sql, fields, dates)
+            const a = await inOrder(core, needsMode(q.sql, params), (nbe) => send(core, true, formatStatement(q.sql, params, nbe)))
+            return toResult(a.res, q.sql, a.fields, dates)
           } catch (e2) {
-            throw failOn(conn, e2, q)
+            throw failOn(core, e2, q)
           }
         }
-        throw failOn(conn, e, q)
+        throw failOn(core, e, q)
       }
     }
 
     /**
-     * The error of a statement on `conn`. After a packet over max_allowed_packet the server
+     * The error of a statement on `core`. After a packet over max_allowed_packet the server
      * closes the session: the connection is taken out of the pool (the pool opens a fresh one),
      * so the next statement does not meet the closed one.
      */
-    const failOn = (conn: PoolConnection, e: unknown, q: Compiled): DbError => {
+    const failOn = (core: CoreConnection, e: unknown, q: Compiled): DbError => {
       const err = fail(e, q)
-      if (err._tag === 'ValueTooLarge' && err.code === 1153) conn.destroy()
+      if (err._tag === 'ValueTooLarge' && err.code === 1153) core.destroy()
       return err
     }
 
@@ -538,9 +625,8 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
      * decides what happens to the rest.
      */
     const rowsOn = async function* (
-      conn: PoolConnection, q: Compiled, batchSize: number, onEarlyExit: (cmd: CoreCommand, finished: () => boolean) => Promise<void>,
+      core: CoreConnection, q: Compiled, batchSize: number, onEarlyExit: (cmd: CoreCommand, finished: () => boolean) => Promise<void>,
     ): AsyncGenerator<readonly Row[]> {
-      const core = coreOf(conn)
       const params = q.params as unknown[]
       let finished = false
       let cmd!: CoreCommand
@@ -549,7 +635,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       try {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem
-        await inOrder(conn, !prepare && params.length > 0 && needsMode(q.sql, params), async (nbe) => {
+        await inOrder(core, !prepare && params.length > 0 && needsMode(q.sql, params), async (nbe) => {
           cmd = prepare ? core.execute(q.sql, params) : core.query(params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))
           cmd.once('end', () => { finished = true })
           cmd.once('fields', (fields: unknown) => { columns = dateColumns(fields, dates) })
@@ -601,19 +687,19 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         core.resume()
       })
 
-    const held = (conn: PoolConnection): Connection => {
+    const held = (core: CoreConnection): Connection => {
       let released = false
-      reserved.add(conn)
+      reserved.add(core)
       return Object.freeze({
-        execute: (q: Compiled): TaskEither<DbError, QueryResult> => () => runOn(conn, q).then(E.right, (e: DbError) => E.left(e)),
+        execute: (q: Compiled): TaskEither<DbError, QueryResult> => () => runOn(core, q).then(E.right, (e: DbError) => E.left(e)),
         stream: (q: Compiled, o?: { readonly batchSize?: number }) => ({
-          [Symbol.asyncIterator]: () => rowsOn(conn, q, o?.batchSize ?? 500, drain(coreOf(conn))),
+          [Symbol.asyncIterator]: () => rowsOn(core, q, o?.batchSize ?? 500, drain(core)),
         }),
         release: async () => {
           if (released) return
           released = true
-          reserved.delete(conn)
-          conn.release()
+          reserved.delete(core)
+          core.release()
         },
       })
     }
@@ -629,18 +715,18 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       pool: getPool,
 
       execute: (q) => async () => {
-        let conn: PoolConnection
+        let core: CoreConnection
         try {
-          conn = await acquire()
+          core = await acquire()
         } catch (e) {
           return E.left(e as DbError)
         }
         try {
-          return E.right(await runOn(conn, q))
+          return E.right(await runOn(core, q))
         } catch (e) {
           return E.left(e as DbError)
         } finally {
-          conn.release()
+          core.release()
         }
       },
 

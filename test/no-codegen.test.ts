@@ -2,7 +2,8 @@
  * Where generating code is refused (a Content Security Policy; here
  * `--disallow-code-generation-from-strings`), the better-sqlite3 driver still reads integers
  * beyond 2^53 exactly: its generated precision check falls back to a loop. A model's rows are
- * still decoded in place, by the loop over the fields, with the same DecodeError.
+ * still decoded in place, by the loop over the fields, with the same DecodeError; create input is
+ * still decoded and refused the same way.
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +18,9 @@ describe('better-sqlite3 without code generation', () => {
       one: { _tag: 'Some', value: { n: '9007199254740993n' } },
       stamps: [{ id: 1, seenAt: '0050-06-01T12:34:56.789Z', done: true }, { id: 2, seenAt: '2024-02-29T23:59:58.120Z', done: false }],
       bad: 'column "done" of stamps (field done; row 2 of 2, id = 2) does not decode as bool: got 7',
+      made: 2,
+      refused: ['rows.1.done: bool'],
+      count: { n: 4 },
     })
   }, 30_000)
 })

@@ -30,7 +30,7 @@ import { show } from './decode.js'
 import { attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { conditionOf, scopeCondition } from './query.js'
 import { keyOf } from './relations.js'
-import { checkInsert, checkPatch, prefixed, validationError } from './validate.js'
+import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
 
 type Values = Record<string, unknown>
 
@@ -234,18 +234,42 @@ interface Group {
   readonly index: number[]
 }
 
+/** A model's rows' signatures: the fields each sets, as a bit mask (at most 30 fields). */
+const masks = new WeakMap<ModelCore, (v: Values) => number>()
+
+/**
+ * The bit mask of the fields a row sets, read by generated code (a property access per field
+ * name, where a loop has one access site for every name); a loop where generating code is refused.
+ */
+const maskOf = (core: ModelCore): ((v: Values) => number) => {
+  let m = masks.get(core)
+  if (m === undefined) {
+    const fields = core.fields
+    const loop = (v: Values): number => {
+      let sig = 0
+      for (let i = 0; i < fields.length; i++) if (v[fields[i].name] !== undefined) sig |= 1 << i
+      return sig
+    }
+    try {
+      const tests = fields.map((f, i) => `(v[${JSON.stringify(f.name)}] !== undefined ? ${1 << i} : 0)`)
+      m = new Function(`"use strict"; return function mask(v) { return ${tests.length === 0 ? '0' : tests.join(' | ')} }`)() as (v: Values) => number
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e
+      m = loop
+    }
+    masks.set(core, m)
+  }
+  return m
+}
+
 /** Rows grouped by the fields they set (a bit mask of field positions, or a string past 30 fields). */
 const groupRows = (core: ModelCore, rows: readonly Values[]): Group[] => {
   const fields = core.fields
   const groups = new Map<number | string, Group>()
+  const mask = fields.length <= 30 ? maskOf(core) : undefined
   for (let r = 0; r < rows.length; r++) {
     const v = rows[r]
-    let sig: number | string = 0
-    if (fields.length <= 30) {
-      for (let i = 0; i < fields.length; i++) if (v[fields[i].name] !== undefined) sig |= 1 << i
-    } else {
-      sig = fields.map((f) => (v[f.name] === undefined ? '0' : '1')).join('')
-    }
+    const sig: number | string = mask !== undefined ? mask(v) : fields.map((f) => (v[f.name] === undefined ? '0' : '1')).join('')
     let g = groups.get(sig)
     if (g === undefined) groups.set(sig, (g = { fields: fields.filter((f) => v[f.name] !== undefined), rows: [], index: [] }))
     g.rows.push(v)
@@ -477,8 +501,9 @@ export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
  * in a closure made per call, so its optimized code outlives a full collection between calls.
  */
 const checkAll = (core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], checked: Values[], issues: FieldIssue[]): void => {
+  const check = insertChecker(core, defaults)
   for (let i = 0; i < inputs.length; i++) {
-    const c = checkInsert(core, defaults, inputs[i])
+    const c = check(inputs[i])
     if (c._tag === 'Left') issues.push(...prefixed(`rows.${i}.`, c.left))
     else checked.push(c.right)
   }

@@ -22,5 +22,10 @@ const stamps = await run(Stamp.all(db)(Stamp.query))
 await run(db.execute(sql`UPDATE stamps SET done = 7 WHERE id = 2`))
 const failed = await Stamp.all(db)(Stamp.query)()
 const bad = failed._tag === 'Left' ? failed.left.message : 'no failure'
-console.log(JSON.stringify({ rows, one, stamps, bad }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
+// Create input is decoded by generated code where allowed (a loop over the fields here).
+const made = await run(Stamp.createMany(db, [{ id: 3, seenAt: new Date('2024-03-01T00:00:00Z'), done: true }, { id: 4, seenAt: new Date('2024-03-02T00:00:00Z'), done: false }], { returning: false }))
+const refusedMany = await Stamp.createMany(db, [{ id: 5, seenAt: new Date('2024-03-03T00:00:00Z'), done: true }, { id: 6, seenAt: new Date('2024-03-04T00:00:00Z'), done: 'maybe' as unknown as boolean }])()
+const refused = refusedMany._tag === 'Left' ? (refusedMany.left as { issues?: readonly { path: string; rule: string }[] }).issues?.map((i) => `${i.path}: ${i.rule}`) : 'no failure'
+const count = (await run(db.all(sql`SELECT COUNT(*) AS n FROM stamps`)))[0]
+console.log(JSON.stringify({ rows, one, stamps, bad, made, refused, count }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
 await run(db.close())

@@ -79,10 +79,16 @@ const CLOCKS = {
 /** A full collection, where the process runs with `--expose-gc` (bench/run.ts starts workloads so). */
 const collect: () => void = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
+/** The pause after a forced collection (see `timed`). */
+const SWEEP_MS = Number(process.env.BENCH_SWEEP_MS ?? 20)
+
 const timed = async (impl: Impl, n: number, now: () => number, settle = false): Promise<number> => {
   if (impl.before !== undefined) await impl.before()
-  // Untimed: the garbage of the implementation before is not charged to this one.
+  // Untimed: the garbage of the implementation before is not charged to this one. The collector
+  // sweeps on background threads after a full collection, and the CPU clock counts every thread:
+  // a pause lets that work end before timing starts.
   collect()
+  await new Promise((resolve) => setTimeout(resolve, SWEEP_MS))
   // Untimed too, a tenth of the operations, where there are ten or more: just after a full
   // collection allocation-heavy code runs several times slower for its first thousands of
   // operations, a state a running program seldom meets. Timing starts after it.

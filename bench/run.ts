@@ -57,10 +57,16 @@ run's results without measuring. To profile one implementation, run its workload
 const METHOD = `- **Same process, interleaved rounds.** For each table, every implementation runs in the same
   Node process (one process per workload). After a warm-up (at least 250 ms and, within 600 ms,
   about 5000 operations, so the JIT has optimized every function), the number of operations per
-  measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W5). Then come rounds (11 by default; 15 for W1
-  and for W3 on SQLite, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
+  measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W5; one bulk write of 10k rows in W3, one
+  start in W8). Then come rounds (11 by default; 15 for W1, 31 for W3 on SQLite, whose one-write measurements of about
+  10 ms vary most, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
   shuffled order. Before each measurement the heap is collected (untimed, \`--expose-gc\`), so
-  no implementation pays for the garbage another left, and then, where a measurement has ten
+  no implementation pays for the garbage another left, followed by an untimed pause of 20 ms: the
+  collector goes on sweeping on background threads after a full collection, and the CPU clock
+  counts every thread, so without it the sweep of one implementation's garbage was charged to
+  whichever ran next (seen on W3 SQLite: on one build, the createMany and executeBatch ratios
+  ranged over 0.90x-1.13x across five processes without the pause, and 0.98x-1.06x across three
+  with it, where the other rows also held within 5%). Then, where a measurement has ten
   operations or more, a tenth of them runs untimed: right after a full collection the first
   thousands of operations of allocation-heavy code run several times slower (seen: about 2000
   point selects at 3 to 4 times their steady cost), a state a running program seldom meets. The ratio to the baseline is taken

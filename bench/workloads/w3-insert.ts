@@ -381,7 +381,7 @@ export const groups = (engines: readonly Engine[]): GroupSpec[] =>
     engine,
     op: 'insert 10,000 rows into an empty table',
     rowsPerOp: N,
-    compare: { ops: 1, rounds: engine === 'sqlite' ? 15 : 9, warmupMs: 200 },
+    compare: { ops: 1, rounds: engine === 'sqlite' ? 31 : 9, warmupMs: 200 },
     rawMethods: engine === 'postgres' ? 3 : 2,
     impls: impls(engine),
   }))

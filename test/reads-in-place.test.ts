@@ -11,12 +11,12 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, type Compiled, compose, createBackend, type DbError, extend, isDbError, run, sql, statementOf, wrap } from 'recordkit'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { type Backend, type Compiled, compose, type DbError, extend, isDbError, run, sql, statementOf, wrap } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { bool, compileQuery, date, decimal, model, nullable, snakeCase } from 'recordkit/model'
-import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
+import { ENGINES, engineTables } from './support/engine-tables.js'
 
 const NonEmpty = t.refinement(t.string, (s) => s.length > 0, 'NonEmpty')
 
@@ -62,11 +62,6 @@ const ddl = (engine: string): string[] => {
   ]
 }
 
-const engines: readonly { readonly name: string; readonly connect: () => Promise<Backend | undefined> }[] = [
-  { name: 'sqlite', connect: async () => compose(betterSqlite3({ filename: ':memory:' }), sqlite) },
-  { name: 'postgres', connect: async () => ((await serverAvailable('postgres')) ? run(createBackend(PG_URL)) : undefined) },
-  { name: 'mariadb', connect: async () => ((await serverAvailable('mariadb')) ? run(createBackend(MYSQL_URL.replace(/^mysql:/, 'mariadb:'))) : undefined) },
-]
 
 /** A backend that records the statements it runs. */
 const traced = (db: Backend): { readonly db: Backend; readonly log: Compiled[] } => {
@@ -82,28 +77,14 @@ const traced = (db: Backend): { readonly db: Backend; readonly log: Compiled[] }
   }
 }
 
-for (const engine of engines) {
+for (const engine of ENGINES) {
   describe(`a model's rows read in place on ${engine.name}`, () => {
-    let db: Backend | undefined
-    const use = (ctx: { skip: () => void }): Backend => {
-      if (db === undefined) ctx.skip()
-      return db!
-    }
+    const { use, current } = engineTables(engine, TABLES, ddl)
     const q = (name: string) => (engine.name === 'mariadb' ? `\`${name}\`` : `"${name}"`)
-    beforeAll(async () => {
-      db = await engine.connect()
-      if (db === undefined) return
-      for (const table of TABLES) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
-      for (const text of ddl(engine.name)) await ok(db.execute(sql.raw(text)))
-    })
-    afterAll(async () => {
-      if (db === undefined) return
-      for (const table of TABLES) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
-      await ok(db.close())
-    })
+    // Each test starts from these rows (the tables are emptied before it).
     beforeEach(async () => {
+      const db = current()
       if (db === undefined) return
-      for (const table of TABLES) await ok(db.execute(sql`DELETE FROM ${sql.id(table)}`))
       // `flag` is an INTEGER column everywhere (so that it can hold a value no boolean is): written as 0/1.
       for (const [id, label, packed, opened, fragile, flag, price, note] of [
         [1, 'tools', '0050-06-01 12:34:56.789', null, true, 0, '12.50', 'heavy'],

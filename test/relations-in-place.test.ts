@@ -11,14 +11,12 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, compose, createBackend, type DbError, isDbError, run, sql, wrap } from 'recordkit'
-import { sqlite } from 'recordkit/dialects/sqlite'
-import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { type Backend, type DbError, isDbError, run, sql, wrap } from 'recordkit'
 import { bool, date, decimal, FAIL, fastDecoder, hasMany, model, nullable, relate, snakeCase } from 'recordkit/model'
 import { compileInPlaceMapper, compileMapper } from '../src/model/decode.js'
 import { checks, fields, rowsByColumn } from './support/mapper-fixture.js'
-import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
+import { ENGINES, engineTables } from './support/engine-tables.js'
 
 const NonEmpty = t.refinement(t.string, (s) => s.length > 0, 'NonEmpty')
 
@@ -81,33 +79,14 @@ const ddl = (engine: string): string[] => {
 // Keys with what a PostgreSQL array literal must quote.
 const ODD = 'a"b,c\\d {e}'
 
-const engines: readonly { readonly name: string; readonly connect: () => Promise<Backend | undefined> }[] = [
-  { name: 'sqlite', connect: async () => compose(betterSqlite3({ filename: ':memory:' }), sqlite) },
-  { name: 'postgres', connect: async () => ((await serverAvailable('postgres')) ? run(createBackend(PG_URL)) : undefined) },
-  { name: 'mariadb', connect: async () => ((await serverAvailable('mariadb')) ? run(createBackend(MYSQL_URL.replace(/^mysql:/, 'mariadb:'))) : undefined) },
-]
 
-for (const engine of engines) {
+for (const engine of ENGINES) {
   describe(`related rows read in place on ${engine.name}`, () => {
-    let db: Backend | undefined
-    const use = (ctx: { skip: () => void }): Backend => {
-      if (db === undefined) ctx.skip()
-      return db!
-    }
-    beforeAll(async () => {
-      db = await engine.connect()
-      if (db === undefined) return
-      for (const table of TABLES) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
-      for (const text of ddl(engine.name)) await ok(db.execute(sql.raw(text)))
-    })
-    afterAll(async () => {
-      if (db === undefined) return
-      for (const table of TABLES) await ok(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
-      await ok(db.close())
-    })
+    const { use, current } = engineTables(engine, TABLES, ddl)
+    // Each test starts from these rows (the tables are emptied before it).
     beforeEach(async () => {
+      const db = current()
       if (db === undefined) return
-      for (const table of TABLES) await ok(db.execute(sql`DELETE FROM ${sql.id(table)}`))
       await ok(Shelf.createMany(db, [{ code: ODD, title: 'odd' }, { code: 'plain', title: 'plain' }, { code: 'empty', title: 'none' }]))
       // `flag` is an INTEGER column everywhere (so that it can hold a value no boolean is): written as 0/1.
       for (const [id, shelf, label, packed, opened, fragile, flag, price] of [

@@ -299,7 +299,10 @@ export const startPgBouncer = async (port: number, server: { readonly host: stri
   const [c, a] = as('postgres', exe, ['-d', ini])
   execFileSync(c, a, { stdio: 'ignore' })
   await waitFor('pgbouncer', () => answers(port), 20_000)
-  const pid = Number(readFileSync(join(dir, 'pgbouncer.pid'), 'utf8').trim())
+  // The port can answer before the daemon has written its pid file (it listens, then forks).
+  const pidFile = join(dir, 'pgbouncer.pid')
+  await waitFor('pgbouncer pid file', () => existsSync(pidFile) && /^\d+\s*$/.test(readFileSync(pidFile, 'utf8')), 20_000)
+  const pid = Number(readFileSync(pidFile, 'utf8').trim())
   const kill = () => { if (isAlive(pid)) process.kill(pid, 'SIGKILL') }
   leftovers.add(kill)
   return {

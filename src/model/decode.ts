@@ -234,10 +234,15 @@ export const interpretedInPlaceMapper = (fields: readonly Field[], checks: Shape
   }
 }
 
-/** The generated function, or undefined where code generation is refused (a Content Security Policy, `--disallow-code-generation-from-strings`). */
-const generate = (args: readonly string[], source: string, values: readonly unknown[]): RowMapper | undefined => {
+/**
+ * The function `source` returns, given `args` bound to `values`; undefined where code generation
+ * is refused (a Content Security Policy, `--disallow-code-generation-from-strings`).
+ *
+ * @example generate<(x: number) => number>(['k'], 'return (x) => x * k', [2])?.(21) // 42
+ */
+export const generate = <F = RowMapper>(args: readonly string[], source: string, values: readonly unknown[]): F | undefined => {
   try {
-    return new Function(...args, source)(...values) as RowMapper
+    return new Function(...args, source)(...values) as F
   } catch (e) {
     if (e instanceof EvalError) return undefined
     throw e

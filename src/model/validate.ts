@@ -7,7 +7,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import { dbError, type FieldIssue, type ValidationError } from '../errors.js'
 import { FAIL, type FastDecode, fastDecoder } from './codecs.js'
 import type { ModelCore } from './core.js'
-import { issuesOf, show } from './decode.js'
+import { generate, issuesOf, show } from './decode.js'
 
 /** One failure a validator reports. */
 export interface ValidationIssue {
@@ -124,12 +124,7 @@ const compileQuickInsert = (core: ModelCore): QuickInsert | undefined => {
     return `v = input[${key}]; if (v === undefined) { if (!absent[${i}]) return undefined } else { x = d${i}(v); if (x === F) return undefined; out[${key}] = x }`
   })
   const source = `"use strict"; return function quickInsert(input, absent) {\n  const out = {}; let v, x;\n  ${lines.join('\n  ')}\n  return out\n}`
-  try {
-    return new Function('F', ...fields.map((_, i) => `d${i}`), source)(FAIL, ...decodersOf(core)) as QuickInsert
-  } catch (e) {
-    if (e instanceof EvalError) return undefined
-    throw e
-  }
+  return generate<QuickInsert>(['F', ...fields.map((_, i) => `d${i}`)], source, [FAIL, ...decodersOf(core)])
 }
 
 /** `checkInsert` as a loop over the fields: every issue of the input, or its decoded values. */

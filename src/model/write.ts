@@ -26,7 +26,7 @@ import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, hasHook, runHooks } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
-import { show } from './decode.js'
+import { generate, show } from './decode.js'
 import { attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { conditionOf, scopeCondition } from './query.js'
 import { keyOf } from './relations.js'
@@ -250,13 +250,8 @@ const maskOf = (core: ModelCore): ((v: Values) => number) => {
       for (let i = 0; i < fields.length; i++) if (v[fields[i].name] !== undefined) sig |= 1 << i
       return sig
     }
-    try {
-      const tests = fields.map((f, i) => `(v[${JSON.stringify(f.name)}] !== undefined ? ${1 << i} : 0)`)
-      m = new Function(`"use strict"; return function mask(v) { return ${tests.length === 0 ? '0' : tests.join(' | ')} }`)() as (v: Values) => number
-    } catch (e) {
-      if (!(e instanceof EvalError)) throw e
-      m = loop
-    }
+    const tests = fields.map((f, i) => `(v[${JSON.stringify(f.name)}] !== undefined ? ${1 << i} : 0)`)
+    m = generate<(v: Values) => number>([], `"use strict"; return function mask(v) { return ${tests.length === 0 ? '0' : tests.join(' | ')} }`, []) ?? loop
     masks.set(core, m)
   }
   return m

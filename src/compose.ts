@@ -26,6 +26,7 @@ import { extend, fix } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, sql } from './sql.js'
 import { adaptedBefore, atParameter, markAdapted } from './values.js'
+import { withFields } from './objects.js'
 
 export { extend } from './record.js'
 
@@ -824,7 +825,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
 
   /** The statement marked as read for its first row (drivers may stop after it). */
   const asFirst = (k: Compiled): Compiled =>
-    k.first === true ? k : k.results !== undefined ? { ...k, first: true } : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true }
+    k.first === true ? k : k.results !== undefined ? withFields(k, { first: true }) : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true }
 
   /**
    * The synchronous path, on the transaction's connection inside one. It refuses what `execute`
@@ -918,7 +919,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       if (E.isLeft(c)) return c
       // Typed result columns (counts, sums, JSON) travel with the statement; most have none.
       const results = resultColumns(q)
-      return results === undefined ? c : E.right({ ...c.right, results })
+      return results === undefined ? c : E.right(withFields(c.right, { results }))
     },
 
     execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
@@ -1007,7 +1008,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         return params
       }
       const bind = (args: Readonly<Record<string, unknown>> | undefined, first: boolean): Compiled => {
-        if (holes === undefined) return first ? { ...compiled, first } : compiled
+        if (holes === undefined) return first ? withFields(compiled, { first }) : compiled
         const params = bindParams(args)
         return compiled.results === undefined ? { sql: compiled.sql, params, first } : { sql: compiled.sql, params, first, results: compiled.results }
       }

@@ -20,6 +20,7 @@ import { DEFAULT } from './ast.js'
 import { isFragment, type Fragment } from './sql.js'
 import { memoString } from './memo.js'
 import { markReused } from './reused.js'
+import { withFields } from './objects.js'
 
 /** A row as the database returns it. */
 export type Row = Record<string, unknown>
@@ -384,7 +385,7 @@ export const patchSelect = <Q extends SelectNode>(q: Q, c: Partial<SelectNode>):
 
 /** A copy of any statement node with some fields changed. */
 const patch = <Q extends SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode>(q: Q, c: Partial<Q>): Q =>
-  q.kind === 'select' ? patchSelect(q as SelectNode, c as Partial<SelectNode>) as Q : ({ ...q, ...c }) as unknown as Q
+  q.kind === 'select' ? patchSelect(q as SelectNode, c as Partial<SelectNode>) as Q : withFields(q, c) as unknown as Q
 
 /**
  * A copy of a SELECT or a set operation with its result-level fields (ORDER BY, LIMIT,
@@ -535,7 +536,7 @@ export const crossJoin = (t: string | TableRef | DerivedTable | ValuesTable) => 
 export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q => {
   const item = { expr: toExpr(e), direction: direction ?? (isFragment(e) ? undefined : 'asc'), nulls } as OrderItem
   return q.kind === 'update' || q.kind === 'delete'
-    ? ({ ...q, orderBy: [...(q.orderBy ?? []), item] })
+    ? withFields(q, { orderBy: [...(q.orderBy ?? []), item] })
     : patchQuery(q as SelectLike, { orderBy: [...(q as SelectLike).orderBy, item] }) as Q
 }
 
@@ -554,7 +555,7 @@ export const having = (c: Expr | Fragment | Record<string, unknown>) => <Q exten
  * @example limit(10)
  */
 export const limit = (n: number | ParamNode) => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q =>
-  q.kind === 'update' || q.kind === 'delete' ? ({ ...q, limit: n }) : patchQuery(q as SelectLike, { limit: n }) as Q
+  q.kind === 'update' || q.kind === 'delete' ? withFields(q, { limit: n }) : patchQuery(q as SelectLike, { limit: n }) as Q
 /**
  * `FETCH FIRST n ROWS WITH TIES`: `n` rows, and the rows tied with the last of them in the
  * ORDER BY (PostgreSQL 13+, MariaDB 10.6+). Needs an ORDER BY.
@@ -602,7 +603,7 @@ export const values = (rows: Readonly<Record<string, unknown>> | readonly Readon
     }
     rowsOut.push(cells)
   }
-  return { ...q, columns, rows: rowsOut }
+  return withFields(q, { columns, rows: rowsOut })
 }
 
 /**
@@ -611,7 +612,7 @@ export const values = (rows: Readonly<Record<string, unknown>> | readonly Readon
  * @example pipe(insertInto('archive'), fromSelect(['id', 'name'], pipe(from('users'), select('id', 'name'), where({ active: false }))))
  */
 export const fromSelect = (columns: readonly string[], query: SelectLike) => <Q extends InsertNode>(q: Q): Q =>
-  ({ ...q, columns, rows: [], query })
+  withFields(q, { columns, rows: [], query })
 
 /**
  * Upsert: on a conflict over `target`, do nothing (`'nothing'`) or update the given columns.
@@ -642,7 +643,7 @@ export const onConflict = (
   const targetWhere = options?.targetWhere === undefined ? undefined : toCondition(options.targetWhere)
   const columns = Array.isArray(target) ? target as readonly string[] : []
   const constraint = Array.isArray(target) ? undefined : (target as { readonly constraint: string }).constraint
-  return { ...q, onConflict: { target: columns, update, where, ...(constraint === undefined ? {} : { constraint }), ...(targetWhere === undefined ? {} : { targetWhere }) } }
+  return withFields(q, { onConflict: { target: columns, update, where, ...(constraint === undefined ? {} : { constraint }), ...(targetWhere === undefined ? {} : { targetWhere }) } })
 }
 
 /**
@@ -650,7 +651,7 @@ export const onConflict = (
  * @example pipe(deleteFrom('users'), where({ id: 1 }), returning('*'))
  */
 export const returning = <R = Row>(...cols: readonly SelectArg[]) => <Q extends InsertNode | UpdateNode | DeleteNode>(q: Q): Q & { readonly __row?: R } =>
-  ({ ...q, returning: [...(q.returning ?? []), ...selections(cols)] } as Q)
+  withFields(q, { returning: [...(q.returning ?? []), ...selections(cols)] }) as Q
 
 /**
  * Start an UPDATE.

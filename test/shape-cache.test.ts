@@ -1,15 +1,17 @@
 /**
  * The statement-shape cache of the built-in dialects (src/dialects/shape-cache.ts): a SELECT
- * rebuilt with other values in its WHERE clause compiles to the same text with the new values,
- * a different shape compiles to its own text, and a dialect changed with `extend` compiles
- * every statement afresh, so an override that looks at values still sees each of them.
+ * rebuilt with other values in its WHERE clause (an UPDATE also with other values assigned, a
+ * DELETE) compiles to the same text with the new values, a different shape compiles to its own
+ * text, and a dialect changed with `extend` compiles every statement afresh, so an override
+ * that looks at values still sees each of them.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { compose, type Dialect, extend, fromParts, isDbError, run } from 'recordkit'
 import {
-  and, between, col, eq, from, gt, insertInto, isIn, isNotNull, limit, not, notIn, or, orderBy, param, select, values, where,
+  add, and, between, col, deleteFrom, eq, from, gt, insertInto, isIn, isNotNull, limit, not, notIn, or, orderBy, param, returning, select, set,
+  update, val, values, where,
 } from 'recordkit/query'
 import { mariadb, mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
@@ -108,6 +110,69 @@ describe.each(dialects)('%s: rebuilt statements', (_, d) => {
   })
 })
 
+describe.each(dialects)('%s: rebuilt writes', (_, d) => {
+  const fresh = (q: Parameters<Dialect['compile']>[0]) => compiled(d.forVersion(d.version), q)
+
+  it('an UPDATE gives the text of the first compile, with its assigned and WHERE values in order', () => {
+    const q = (title: unknown, n: unknown, id: unknown) => pipe(update('posts'), set({ title, score: add('score', val(n)) }), where(and(eq('id', id), isNotNull('title'))))
+    const first = compiled(d, q('a', 1, 10))
+    const again = compiled(d, q('b', 2, 20))
+    expect(again.sql).toBe(first.sql)
+    expect(first.params).toEqual(['a', 1, 10])
+    expect(again).toEqual(fresh(q('b', 2, 20)))
+  })
+
+  it('an UPDATE of other columns, or of a column set to a column, compiles to its own text', () => {
+    const byValue = compiled(d, pipe(update('posts'), set({ title: 'x' }), where(eq('id', 1))))
+    const other = compiled(d, pipe(update('posts'), set({ body: 'x' }), where(eq('id', 1))))
+    const two = compiled(d, pipe(update('posts'), set({ title: 'x', body: 'y' }), where(eq('id', 1))))
+    const byColumn = compiled(d, pipe(update('posts'), set({ title: col('body') }), where(eq('id', 1))))
+    const everyRow = compiled(d, pipe(update('posts'), set({ title: 'z' })))
+    for (const c of [other, two, byColumn, everyRow]) expect(c.sql).not.toBe(byValue.sql)
+    expect(other).toEqual(fresh(pipe(update('posts'), set({ body: 'x' }), where(eq('id', 1)))))
+    expect(two.params).toEqual(['x', 'y', 1])
+    expect(byColumn.params).toEqual([1])
+    expect(everyRow).toEqual(fresh(pipe(update('posts'), set({ title: 'z' }))))
+  })
+
+  it('an UPDATE adapts each assigned value through the dialect and names a refused one', () => {
+    const at = new Date(Date.UTC(2024, 0, 2, 3, 4, 5))
+    const q = (v: unknown, id: unknown) => pipe(update('events'), set({ at: v }), where(eq('id', id)))
+    compiled(d, q(new Date(0), 1))
+    expect(compiled(d, q(at, 2))).toEqual(fresh(q(at, 2)))
+    const r = d.compile(q(Symbol('no'), 3))
+    expect(E.isLeft(r) && isDbError(r.left, 'ValidationError') && r.left.issues[0].path).toBe('$1')
+  })
+
+  it('an UPDATE with RETURNING, or a DELETE with it, still compiles right each time', () => {
+    if (d.name !== 'postgres' && d.name !== 'sqlite') return
+    const u = (id: number) => pipe(update('posts'), set({ title: `t${id}` }), where(eq('id', id)), returning('id'))
+    expect(compiled(d, u(1)).params).toEqual(['t1', 1])
+    expect(compiled(d, u(2))).toEqual(fresh(u(2)))
+    const del = (id: number) => pipe(deleteFrom('posts'), where(eq('id', id)), returning('id'))
+    expect(compiled(d, del(1)).params).toEqual([1])
+    expect(compiled(d, del(2))).toEqual(fresh(del(2)))
+  })
+
+  it('a DELETE gives the text of the first compile, with its own WHERE values', () => {
+    const q = (ids: readonly number[]) => pipe(deleteFrom('posts'), where(isIn('id', ids)))
+    const first = compiled(d, q([1, 2]))
+    const again = compiled(d, q([3, 4]))
+    expect(again.sql).toBe(first.sql)
+    expect(again.params).toEqual([3, 4])
+    expect(compiled(d, q([5, 6, 7]))).toEqual(fresh(q([5, 6, 7])))
+    expect(compiled(d, pipe(deleteFrom('posts')))).toEqual(fresh(pipe(deleteFrom('posts'))))
+  })
+
+  it('an UPDATE and a SELECT of the same table keep their own shapes', () => {
+    const s = compiled(d, pipe(from('posts'), select('id'), where(eq('id', 1))))
+    const u = compiled(d, pipe(update('posts'), set({ id: 1 }), where(eq('id', 1))))
+    const x = compiled(d, pipe(deleteFrom('posts'), where(eq('id', 1))))
+    expect(new Set([s.sql, u.sql, x.sql]).size).toBe(3)
+    expect(compiled(d, pipe(update('posts'), set({ id: 2 }), where(eq('id', 3)))).params).toEqual([2, 3])
+  })
+})
+
 describe('where the cache is on', () => {
   const q = pipe(from('users'), select('id', 'name'), where(eq('id', 1)))
   it.each([
@@ -116,6 +181,15 @@ describe('where the cache is on', () => {
     ['an extension that overrides nothing', extend(sqlite, () => ({}))],
   ] as const)('on the built-in dialect %s', (_, d) => {
     expect(shapeCache(d)(q)).toEqual({ sql: 'SELECT ' + ['id', 'name'].map((c) => d.quoteIdentifier(c)).join(', ') + ` FROM ${d.quoteIdentifier('users')} WHERE ${d.quoteIdentifier('id')} = ${d.placeholder(1)}`, params: [1] })
+  })
+
+  it('answers plain UPDATEs and DELETEs, and leaves the other forms to the compiler', () => {
+    const cache = shapeCache(sqlite)
+    expect(cache(pipe(update('posts'), set({ title: 'x' }), where(eq('id', 1))))).toEqual({ sql: 'UPDATE "posts" SET "title" = ? WHERE "id" = ?', params: ['x', 1] })
+    expect(cache(pipe(deleteFrom('posts'), where(eq('id', 2))))).toEqual({ sql: 'DELETE FROM "posts" WHERE "id" = ?', params: [2] })
+    expect(cache(pipe(update('posts'), set({ title: 'x' }), where(eq('id', 1)), returning('id')))).toBeUndefined()
+    expect(cache(pipe(update('posts'), set({ title: param('t') }), where(eq('id', 1))))).toBeUndefined()
+    expect(cache(pipe(insertInto('posts'), values([{ id: 1 }])))).toBeUndefined()
   })
 
   it('off for a dialect with a function of its own', () => {
@@ -178,6 +252,20 @@ describe('on SQLite', () => {
       const rows = await run(db.all(pipe(from('t'), select('id'), where(isIn('id', [i, i + 1, 100])), orderBy('id'))))
       expect(rows.map((r) => r.id)).toEqual([i, i + 1].filter((x) => x <= 10))
     }
+    await run(db.close())
+  })
+
+  it('rebuilt UPDATEs and DELETEs write the rows of their own values', async () => {
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await run(db.execute(fromParts(['CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)'])))
+    await run(db.execute(fromParts(["INSERT INTO t (id, name, n) SELECT value, 'n' || value, 0 FROM json_each('[1,2,3,4,5,6,7,8,9,10]')"])))
+    for (let i = 1; i <= 10; i++) {
+      const r = await run(db.execute(pipe(update('t'), set({ name: `u${i}`, n: add('n', val(i)) }), where(eq('id', i)))))
+      expect(r.rowsAffected).toBe(1)
+    }
+    for (let i = 1; i <= 10; i += 3) await run(db.execute(pipe(deleteFrom('t'), where(eq('id', i)))))
+    const rows = await run(db.all(pipe(from('t'), select('id', 'name', 'n'), orderBy('id'))))
+    expect(rows).toEqual([2, 3, 5, 6, 8, 9].map((i) => ({ id: i, name: `u${i}`, n: i })))
     await run(db.close())
   })
 })

@@ -53,6 +53,7 @@ import { postgresDdl } from './ddl/postgres.js'
 import { isJsonValue } from '../sql.js'
 import { pgTimestamp } from '../dates.js'
 import { checkedString, describeValue, isPlainObject, jsonText, objectString, unbindable } from '../values.js'
+import { withFields } from '../objects.js'
 
 // ---------------------------------------------------------------- JSON values
 
@@ -178,7 +179,7 @@ export type ColumnPgTypes = Readonly<Record<string, string>>
  * pipe(insertInto('items'), values(rows), unnest({ id: 'int4', name: 'text', price: 'numeric' }))
  */
 export const unnest = (types: ColumnPgTypes) => <Q extends InsertNode>(q: Q): Q =>
-  Object.freeze({ ...q, [UNNEST]: types })
+  Object.freeze(withFields(q, { [UNNEST]: types }))
 
 /**
  * The column types given with `unnest`, if any.

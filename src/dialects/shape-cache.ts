@@ -1,7 +1,9 @@
 /**
  * The statement-shape cache of the built-in dialects: a SELECT that differs from one compiled
  * before only in the values of its WHERE clause is compiled once, and later only has its values
- * adapted and put in place.
+ * adapted and put in place. So is an UPDATE that differs only in the values it assigns and the
+ * values of its WHERE clause, and a DELETE that differs only in its WHERE values (both in their
+ * plain form: no FROM/USING, ORDER BY, LIMIT, RETURNING or WITH).
  *
  * A SELECT built with the builders reuses its unchanged parts (`from('users')`, a `select` of
  * column names and column nodes are remembered by `recordkit/query`), so the cache recognises
@@ -15,7 +17,7 @@
  * here (`builtIn`), and not known of a dialect changed with `extend`, which therefore
  * compiles every statement afresh.
  */
-import type { Expr, SelectNode } from '../ast.js'
+import type { DeleteNode, Expr, SelectNode, UpdateNode } from '../ast.js'
 import type { Dialect } from '../dialect.js'
 import { type Compiled, render } from '../sql.js'
 import { atParameter } from '../values.js'
@@ -47,13 +49,16 @@ const allBuiltIn = (d: Dialect): boolean => {
   return true
 }
 
+/** The statements the cache knows. */
+type Cacheable = SelectNode | UpdateNode | DeleteNode
+
 interface Entry {
-  /** The statement this entry was compiled from (its WHERE clause is the shape). */
-  readonly q: SelectNode
+  /** The statement this entry was compiled from (its assignments and WHERE clause are the shape). */
+  readonly q: Cacheable
   readonly sql: string
-  /** The parameters, with those of the WHERE values left undefined. */
+  /** The parameters, with those of the shape's values left undefined. */
   readonly params: readonly unknown[]
-  /** Pairs: parameter position, index of the WHERE value (in `values` order). */
+  /** Pairs: parameter position, index of the value (in `values` order). */
   readonly slots: readonly number[]
 }
 
@@ -157,15 +162,71 @@ const samePrefix = (a: SelectNode, b: SelectNode): boolean =>
   a.limit === b.limit && a.offset === b.offset && a.distinct === b.distinct && a.distinctOn === b.distinctOn && a.having === b.having &&
   a.rollup === b.rollup && a.windows === b.windows && a.withTies === b.withTies && a.with === b.with && a.lock === b.lock
 
+/** Two WHERE clauses (either absent) have the same shape; the values of `b` go to `out`. */
+const sameWhere = (a: Expr | undefined, b: Expr | undefined, out: unknown[]): boolean =>
+  a === undefined ? b === undefined : b !== undefined && sameShape(a, b, out)
+
 /**
- * The cache of one dialect: `compile(q)` answers a SELECT from it (or undefined: compile it
- * the ordinary way). Off for a dialect with any function that is not built in.
+ * The values of `b` in order (assignments first, then WHERE), when `b` has the shape of `a`,
+ * a statement of the same kind under the same key (false when it has not).
+ */
+const sameStatement = (a: Cacheable, b: Cacheable, out: unknown[]): boolean => {
+  switch (b.kind) {
+    case 'select': return samePrefix(a as SelectNode, b) && sameWhere(a.where, b.where, out)
+    case 'update': {
+      const set = (a as UpdateNode).set
+      if (set.length !== b.set.length) return false
+      for (let i = 0; i < set.length; i++) if (set[i][0] !== b.set[i][0] || !sameShape(set[i][1], b.set[i][1], out)) return false
+      return sameWhere(a.where, b.where, out)
+    }
+    case 'delete': return sameWhere(a.where, b.where, out)
+  }
+}
+
+/** The statement with its values replaced by holes in `sameStatement`'s order, or undefined if a kind cannot take part. */
+const statementWithHoles = (q: Cacheable): Cacheable | undefined => {
+  const n = { i: 0 }
+  let set: (readonly [string, Expr])[] | undefined
+  if (q.kind === 'update') {
+    set = []
+    for (const [c, v] of q.set) {
+      const h = withHoles(v, n)
+      if (h === undefined) return undefined
+      set.push([c, h])
+    }
+  }
+  const where = q.where === undefined ? undefined : withHoles(q.where, n)
+  if (q.where !== undefined && where === undefined) return undefined
+  return q.kind === 'update' ? { ...q, set: set!, where } : { ...q, where }
+}
+
+/**
+ * The node a statement's shapes are kept under, or undefined when it is not looked up: a
+ * SELECT from a table whose column list a builder handed out (`isReused`: a list made afresh
+ * could share no part with the statements cached), an UPDATE or DELETE in its plain form.
+ */
+const keyOf = (q: Cacheable): object | undefined => {
+  switch (q.kind) {
+    case 'select': return q.from !== undefined && q.from.kind === 'table' && isReused(q.columns) ? q.from : undefined
+    case 'update': return q.from === undefined && q.orderBy === undefined && q.limit === undefined && q.returning === undefined && q.with === undefined ? q.table : undefined
+    case 'delete': return q.using === undefined && q.orderBy === undefined && q.limit === undefined && q.returning === undefined && q.with === undefined ? q.table : undefined
+  }
+}
+
+/** Whether a statement is of a kind the cache knows. */
+const isCacheable = (q: { readonly kind?: unknown }): q is Cacheable => q.kind === 'select' || q.kind === 'update' || q.kind === 'delete'
+
+/**
+ * The cache of one dialect: `compile(q)` answers a SELECT, UPDATE or DELETE from it (or
+ * undefined: compile it the ordinary way). Off for a dialect with any function that is not
+ * built in.
  *
  * @example const cached = shapeCache(self); const c = cached(q) ?? render(self, self.statement(q))
  */
-export const shapeCache = (self: Dialect): ((q: SelectNode) => Compiled | undefined) => {
+export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => Compiled | undefined) => {
   let on: boolean | undefined
-  const byFrom = new WeakMap<object, Entry[]>()
+  // One map per kind: the reads and the writes of one table do not take each other's places.
+  const byKey = { select: new WeakMap<object, Entry[]>(), update: new WeakMap<object, Entry[]>(), delete: new WeakMap<object, Entry[]>() }
   const adapt = (e: Entry, values: readonly unknown[]): Compiled => {
     const params = e.params.slice()
     for (let k = 0; k < e.slots.length; k += 2) {
@@ -179,24 +240,24 @@ export const shapeCache = (self: Dialect): ((q: SelectNode) => Compiled | undefi
     return { sql: e.sql, params }
   }
   return (q) => {
+    if (!isCacheable(q)) return undefined
     on ??= allBuiltIn(self)
-    const key = q.from
-    if (!on || key === undefined || key.kind !== 'table' || !isReused(q.columns)) return undefined
-    const entries = byFrom.get(key)
+    const key = on ? keyOf(q) : undefined
+    if (key === undefined) return undefined
+    const map = byKey[q.kind]
+    const entries = map.get(key)
     const values: unknown[] = []
     if (entries !== undefined) {
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]
-        if (!samePrefix(e.q, q)) continue
-        if (e.q.where === undefined ? q.where === undefined : q.where !== undefined && sameShape(e.q.where, q.where, values)) return adapt(e, values)
+        if (sameStatement(e.q, q, values)) return adapt(e, values)
         values.length = 0
       }
     }
-    // A new shape: compile it once with holes for the WHERE values.
-    const n = { i: 0 }
-    const where = q.where === undefined ? undefined : withHoles(q.where, n)
-    if (q.where !== undefined && where === undefined) return undefined
-    const c = render(self, self.statement({ ...q, where }))
+    // A new shape: compile it once with holes for its values.
+    const holed = statementWithHoles(q)
+    if (holed === undefined) return undefined
+    const c = render(self, self.statement(holed))
     const slots: number[] = []
     const holes = c.holes ?? []
     for (let p = 0; p < holes.length; p++) {
@@ -209,8 +270,8 @@ export const shapeCache = (self: Dialect): ((q: SelectNode) => Compiled | undefi
     const list = entries ?? []
     if (list.length >= PER_KEY) list.shift()
     list.push(entry)
-    if (entries === undefined) byFrom.set(key, list)
-    if (q.where !== undefined) sameShape(q.where, q.where, values)
+    if (entries === undefined) map.set(key, list)
+    sameStatement(q, q, values)
     return adapt(entry, values)
   }
 }

@@ -7,7 +7,7 @@
  */
 import { left, right } from '../fp.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, SelectNode, Selection, ValuesTable,
+  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection, ValuesTable,
 } from '../ast.js'
 import { type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
 import { dbError, toDbError } from '../errors.js'
@@ -575,10 +575,8 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     compile: (q) => {
       try {
-        if ((q as { kind?: unknown }).kind === 'select') {
-          const c = cached(q as SelectNode)
-          if (c !== undefined) return right(c)
-        }
+        const c = cached(q as { readonly kind?: unknown })
+        if (c !== undefined) return right(c)
         return right(render(self, self.statement(q)))
       } catch (e) {
         return left(toDbError(e))

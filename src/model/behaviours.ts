@@ -19,6 +19,7 @@ import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError, type HookError } from '../errors.js'
 import { add, eq, isNotNull, isNull, val } from '../query.js'
+import { withFields } from '../objects.js'
 
 /** What a hook knows about the operation it runs in. */
 export interface HookContext<R = Record<string, unknown>> {
@@ -267,10 +268,10 @@ export const uuidPrimaryKey = <F extends string = 'id'>(options?: {
  * Show every row, soft-deleted ones included.
  * @example pipe(Post.query, withDeleted, Post.all(db))
  */
-export const withDeleted = <Q extends { readonly options: QueryOptions }>(q: Q): Q => Object.freeze({ ...q, options: { ...q.options, deleted: 'include' } })
+export const withDeleted = <Q extends { readonly options: QueryOptions }>(q: Q): Q => Object.freeze(withFields(q, { options: { ...q.options, deleted: 'include' } }))
 
 /**
  * Show only soft-deleted rows.
  * @example pipe(Post.query, onlyDeleted, Post.count(db))
  */
-export const onlyDeleted = <Q extends { readonly options: QueryOptions }>(q: Q): Q => Object.freeze({ ...q, options: { ...q.options, deleted: 'only' } })
+export const onlyDeleted = <Q extends { readonly options: QueryOptions }>(q: Q): Q => Object.freeze(withFields(q, { options: { ...q.options, deleted: 'only' } }))

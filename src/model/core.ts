@@ -11,6 +11,7 @@ import type { AnyBehaviour } from './behaviours.js'
 import { compileInPlaceMapper, compileMapper, type Field, inPlaceReadable, type RowMapper, shapeOf } from './decode.js'
 import type { AnyRelation } from './relations.js'
 import type { AnyValidator } from './validate.js'
+import { withFields } from '../objects.js'
 
 /** How field names become column names when `columns` does not say. */
 export type Naming = (field: string) => string
@@ -164,14 +165,14 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
  * scopedCore(Employee.core, ['employees'], 'rk_1').column('id') // rk_1.id
  */
 export const scopedCore = (core: ModelCore, enclosing: readonly string[], alias?: string): ModelCore => {
-  if (alias === undefined) return Object.freeze({ ...core, enclosing })
+  if (alias === undefined) return Object.freeze(withFields(core, { enclosing }))
   const columns = new Map(core.fields.map((f) => [f.name, col(`${alias}.${f.column}`) as ColumnRef]))
   const column = (field: string): ColumnRef => {
     const c = columns.get(field)
     if (c === undefined) throw dbError('QueryError', `${core.table} has no field "${field}"`)
     return c
   }
-  return Object.freeze({ ...core, enclosing, alias, column })
+  return Object.freeze(withFields(core, { enclosing, alias, column }))
 }
 
 /** `a AND b AND ...` without empty parts; undefined when nothing is left. */

@@ -45,6 +45,7 @@ import { checkInsert, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, updateChanged, updateMatching, updateRow, upsertRow, type UpsertOptions,
 } from './write.js'
+import { withFields } from '../objects.js'
 
 // ---------------------------------------------------------------- type-level helpers
 
@@ -493,7 +494,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
   const withColumn = (make: (q: Q) => Computed) => (q: Q): Q => {
     try {
       const c = make(q)
-      return Object.freeze({ ...q, computed: [...(q.computed ?? []).filter((x) => x.name !== c.name), c] })
+      return Object.freeze(withFields(q, { computed: [...(q.computed ?? []).filter((x) => x.name !== c.name), c] }))
     } catch (e) {
       return failed(q, e)
     }
@@ -509,7 +510,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
     try {
       // Built from the query's own model: inside a relation modifier it may be read under an alias.
       const e = relationFilter(q.core, path, modify as SubModifier | undefined, negated)
-      return Object.freeze({ ...q, where: q.where === undefined ? e : andExpr(q.where, e) })
+      return Object.freeze(withFields(q, { where: q.where === undefined ? e : andExpr(q.where, e) }))
     } catch (e) {
       return failed(q, e)
     }
@@ -518,7 +519,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
     try {
       const e = existsExpr(subqueryOf(sub, 'any'))
       const c = negated ? notExpr(e) : e
-      return Object.freeze({ ...q, where: q.where === undefined ? c : andExpr(q.where, c) })
+      return Object.freeze(withFields(q, { where: q.where === undefined ? c : andExpr(q.where, c) }))
     } catch (e) {
       return failed(q, e)
     }
@@ -540,7 +541,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       },
       select: (...fields) => {
         const unknown = fields.find((f) => !core.byName.has(f))
-        return (q: Q) => (unknown === undefined ? Object.freeze({ ...q, fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
+        return (q: Q) => (unknown === undefined ? Object.freeze(withFields(q, { fields })) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
       },
       include: (path: string, modify?: unknown) => (q: Q) => {
         try {
@@ -549,12 +550,12 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         } catch (e) {
           return failed(q, e)
         }
-        return Object.freeze({ ...q, includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] })
+        return Object.freeze(withFields(q, { includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }))
       },
 
       all: (db) => (q: Q) => allRows(db, q) as never,
       first: (db) => (q: Q) => {
-        const t = self.all(db)(Object.freeze({ ...q, limit: 1 }))
+        const t = self.all(db)(Object.freeze(withFields(q, { limit: 1 })))
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0])))) as never
       },
       batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,
@@ -580,7 +581,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       findBy: (db, w) => self.first(db)(self.where(w as never)(self.query)) as never,
       refresh: (db, row) => {
         const key = keyOfRow(core, row as Record<string, unknown>)
-        const r = self.first(db)(Object.freeze({ ...self.query, where: keyCondition(core, key), unscoped: true }))
+        const r = self.first(db)(Object.freeze(withFields(self.query, { where: keyCondition(core, key), unscoped: true })))
         return () => r().then((x) => (x._tag === 'Left' ? x : x.right._tag === 'None' ? left(notFound(core, key)) : right(x.right.value)))
       },
 
@@ -638,19 +639,19 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       with: (name, body) => ((q: Q) => {
       try {
         const query = subqueryOf(body, 'any')
-        return Object.freeze({ ...q, ctes: [...(q.ctes ?? []).filter((c) => c.name !== name), { name, query }] })
+        return Object.freeze(withFields(q, { ctes: [...(q.ctes ?? []).filter((c) => c.name !== name), { name, query }] }))
       } catch (e) {
         return failed(q, e)
       }
     }) as never,
-    fromCte: (name) => ((q: Q) => Object.freeze({ ...q, source: name })) as never,
+    fromCte: (name) => ((q: Q) => Object.freeze(withFields(q, { source: name }))) as never,
     groupBy: (...fields) => (q: Q) => {
         const unknown = fields.find((f) => !core.byName.has(f))
-        return (unknown === undefined ? Object.freeze({ ...q, group: fields }) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`))) as never
+        return (unknown === undefined ? Object.freeze(withFields(q, { group: fields })) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`))) as never
       },
       aggregate: (db, spec) => (q: Q) => aggregateRows(db, q, spec(aggKit)) as never,
       countDistinct: (db, field) => (q: Q) => {
-        const t = aggregateRows(db, { ...q, group: undefined, order: [], limit: undefined, offset: undefined }, { n: aggKit.countDistinct(field) })
+        const t = aggregateRows(db, withFields(q, { group: undefined, order: [], limit: undefined, offset: undefined }), { n: aggKit.countDistinct(field) })
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right[0].n as number)))
       },
 

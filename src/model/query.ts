@@ -18,6 +18,7 @@ import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, type Fragment } from '../sql.js'
 import type { QueryOptions } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
+import { withFields } from '../objects.js'
 
 /**
  * A query over one model. `R` is the model's row, `S` the selected row (`R` unless `select`
@@ -213,7 +214,7 @@ const condition = <R>(build: () => Expr): Condition<R> => {
 
 /** The query, failed with `e` (the first failure is kept). */
 export const failed = <Q extends ModelQuery<any, any, any>>(q: Q, e: unknown): Q =>
-  q.error !== undefined ? q : Object.freeze({ ...q, error: toDbError(e) })
+  q.error !== undefined ? q : Object.freeze(withFields(q, { error: toDbError(e) }))
 
 /** A transform built from its arguments; when they are invalid, one that fails the query. */
 const transform = <R>(build: () => (q: ModelQuery<any, any, any>) => ModelQuery<any, any, any>): Transform<R> => {
@@ -235,11 +236,11 @@ const transform = <R>(build: () => (q: ModelQuery<any, any, any>) => ModelQuery<
 export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
   const where = ((...args: unknown[]) => transform(() => {
     const c = conditionOf(core, args)
-    return (q) => Object.freeze({ ...q, where: q.where === undefined ? c : and(q.where, c) })
+    return (q) => Object.freeze(withFields(q, { where: q.where === undefined ? c : and(q.where, c) }))
   })) as unknown as ConditionFn<R, Transform<R>>
   const orWhere = ((...args: unknown[]) => transform(() => {
     const c = conditionOf(core, args)
-    return (q) => Object.freeze({ ...q, where: q.where === undefined ? c : or(q.where, c) })
+    return (q) => Object.freeze(withFields(q, { where: q.where === undefined ? c : or(q.where, c) }))
   })) as unknown as ConditionFn<R, Transform<R>>
   const list = (items: readonly WhereInput<R>[]) => items.map((i) => conditionOf(core, [i]))
   return Object.freeze({
@@ -252,10 +253,10 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
     raw: (f) => condition(() => raw(f)),
     orderBy: (field, direction = 'asc', nulls) => transform(() => {
       const c = core.column(field)
-      return (q) => Object.freeze({ ...q, order: [...q.order, { expr: c, direction, nulls }] })
+      return (q) => Object.freeze(withFields(q, { order: [...q.order, { expr: c, direction, nulls }] }))
     }),
-    limit: (n) => (q) => Object.freeze({ ...q, limit: n }),
-    offset: (n) => (q) => Object.freeze({ ...q, offset: n }),
+    limit: (n) => (q) => Object.freeze(withFields(q, { limit: n })),
+    offset: (n) => (q) => Object.freeze(withFields(q, { offset: n })),
     compose: (...steps) => (q) => steps.reduce((acc, s) => s(acc), q),
   } satisfies QueryKit<R>)
 }
@@ -268,7 +269,7 @@ export const baseQuery = <R>(core: ModelCore): ModelQuery<R> =>
  * Turn every default scope off (soft deletion included).
  * @example pipe(Post.query, unscoped, Post.count(db))
  */
-export const unscoped = <Q extends { readonly unscoped?: boolean }>(q: Q): Q => Object.freeze({ ...q, unscoped: true })
+export const unscoped = <Q extends { readonly unscoped?: boolean }>(q: Q): Q => Object.freeze(withFields(q, { unscoped: true }))
 
 /** The default-scope conditions of a model for a query's switches. */
 export const scopeCondition = (core: ModelCore, options: QueryOptions): Expr | undefined =>
@@ -288,14 +289,13 @@ export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly str
   const own = table(core.table)
   const source = q.source === undefined ? (core.alias === undefined ? own : { ...own, alias: core.alias }) : { ...table(q.source), alias: core.alias ?? own.name }
   const base = selectCols(...names.map((n) => core.column(n)), ...extra)(from(source))
-  return Object.freeze({
-    ...base,
+  return Object.freeze(withFields(base, {
     with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),
     orderBy: q.order,
     limit: q.limit,
     offset: q.offset,
-  })
+  }))
 }
 
 /** The fields a query reads: its selection (or every field) plus `extra`. */

@@ -23,6 +23,7 @@ import { decodeRows, inPlaceReading, type Reading } from './in-place.js'
 import { aggregateDecoder } from './subqueries.js'
 import { keyFieldsFor, loadIncludes } from './relations.js'
 import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
+import { withFields } from '../objects.js'
 
 type AnyQuery = ModelQuery<any, any, any>
 
@@ -133,7 +134,7 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
   let last: Record<string, unknown> | undefined
   while (remaining > 0) {
     const n = Math.min(size, remaining)
-    const page: AnyQuery = { ...q, where: allOf([q.where, last === undefined ? undefined : after(core, last)]), order, limit: n }
+    const page: AnyQuery = withFields(q, { where: allOf([q.where, last === undefined ? undefined : after(core, last)]), order, limit: n })
     const reading = rowReading(db, page, extra)
     const raw = await db.all(reading.node)()
     if (raw._tag === 'Left') throw raw.left
@@ -151,7 +152,7 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
 
 /** The first row of a query. */
 export const firstRow = (db: Backend, q: AnyQuery): TaskEither<DbError, Option<Record<string, unknown>>> => {
-  const t = allRows(db, Object.freeze({ ...q, limit: 1 }))
+  const t = allRows(db, Object.freeze(withFields(q, { limit: 1 })))
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0]))))
 }
 
@@ -236,7 +237,7 @@ export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> =
 /** One field of every row. */
 export const pluckField = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, unknown[]> => {
   if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
-  const t = allRows(db, Object.freeze({ ...q, fields: [field], includes: [], computed: undefined }))
+  const t = allRows(db, Object.freeze(withFields(q, { fields: [field], includes: [], computed: undefined })))
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.map((row) => row[field]))))
 }
 
@@ -275,9 +276,9 @@ export const pageOf = (db: Backend, q: AnyQuery, spec: PageSpec): TaskEither<DbE
   const offset = 'page' in spec ? (spec.page - 1) * size : spec.offset
   const page = (rows: Record<string, unknown>[], total: number): Page<Record<string, unknown>> =>
     ({ rows, total, page: Math.floor(offset / size) + 1, perPage: size, pages: Math.ceil(total / size) })
-  const counted = countRows(db, Object.freeze({ ...q, limit: undefined, offset: undefined, order: [] }))
+  const counted = countRows(db, Object.freeze(withFields(q, { limit: undefined, offset: undefined, order: [] })))
   if (!supports(db.dialect, 'windowFunction')) {
-    const rows = allRows(db, Object.freeze({ ...q, limit: size, offset }))
+    const rows = allRows(db, Object.freeze(withFields(q, { limit: size, offset })))
     return async () => {
       const n = await counted()
       if (n._tag === 'Left') return n
@@ -286,7 +287,7 @@ export const pageOf = (db: Backend, q: AnyQuery, spec: PageSpec): TaskEither<DbE
     }
   }
   const total: Computed = { name: TOTAL, expr: over(countAll()), decode: aggregateDecoder(integer, `${q.core.table}.COUNT(*) OVER ()`) }
-  const rows = allRows(db, Object.freeze({ ...q, limit: size, offset, computed: [...(q.computed ?? []), total] }))
+  const rows = allRows(db, Object.freeze(withFields(q, { limit: size, offset, computed: [...(q.computed ?? []), total] })))
   return async () => {
     const r = await rows()
     if (r._tag === 'Left') return r

@@ -17,6 +17,7 @@ import { allOf, scopedCore, type ModelCore } from './core.js'
 import { show } from './decode.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
 import { keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { withFields } from '../objects.js'
 
 /** A relation filter's modifier: receives the related model's query and the related model. */
 export type SubModifier = (q: ModelQuery<any, any, any>, model: any) => ModelQuery<any, any, any>
@@ -62,7 +63,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
   if (rest.length > 0) {
     // The nested step is a filter on this level: EXISTS (the next relation).
     const nested = relatedSelect(inner, rest, modify, () => [{ expr: sql1 }])
-    mq = { ...mq, where: exists(nested) }
+    mq = withFields(mq, { where: exists(nested) })
   } else if (modify !== undefined) {
     mq = modify(mq, modelIn(inner, graph.publics[rel.target]))
   }

@@ -18,6 +18,7 @@
 import type { CteNode, DeleteNode, InsertNode, RawNode, SelectLike, UpdateNode, WithClause } from '../ast.js'
 import { patchSelect, raw } from '../query.js'
 import { isFragment, type Fragment } from '../sql.js'
+import { withFields } from '../objects.js'
 
 /** Options of a CTE. */
 export interface CteOptions {
@@ -49,7 +50,7 @@ const withCtes = (recursive: boolean) => (...ctes: readonly CteNode[]) => <Q ext
     ctes: [...(q.with?.ctes ?? []), ...ctes],
   })
   const t = q as WithTarget
-  return (t.kind === 'select' ? patchSelect(t, { with: w }) : ({ ...t, with: w })) as Q
+  return (t.kind === 'select' ? patchSelect(t, { with: w }) : withFields(t, { with: w })) as Q
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { DeleteNode, DerivedTable, FromItem, InsertNode, SelectNode, TableRef, UpdateNode, ValuesTable } from '../ast.js'
 import { patchSelect, raw, table, toExpr, type Operand } from '../query.js'
 import { isFragment, type Fragment } from '../sql.js'
+import { withFields } from '../objects.js'
 
 /**
  * `SELECT DISTINCT ON (exprs)`: the first row of each group, in the query's ORDER BY (PostgreSQL).
@@ -22,14 +23,14 @@ export const distinctOn = (...exprs: readonly Operand[]) => <Q extends SelectNod
  * PostgreSQL has none: UnsupportedFeature.
  * @example pipe(insertInto('tag'), values(rows), orIgnore)
  */
-export const orIgnore = <Q extends InsertNode>(q: Q): Q => ({ ...q, or: 'ignore' })
+export const orIgnore = <Q extends InsertNode>(q: Q): Q => withFields(q, { or: 'ignore' as const })
 
 /**
  * Replace conflicting rows: SQLite `INSERT OR REPLACE`, MySQL and MariaDB `REPLACE` (both delete
  * the old row and insert the new one). PostgreSQL has none: UnsupportedFeature.
  * @example pipe(insertInto('setting'), values({ key: 'theme', value: 'dark' }), orReplace)
  */
-export const orReplace = <Q extends InsertNode>(q: Q): Q => ({ ...q, or: 'replace' })
+export const orReplace = <Q extends InsertNode>(q: Q): Q => withFields(q, { or: 'replace' as const })
 
 const fromItem = (t: string | TableRef | Fragment | DerivedTable | ValuesTable): FromItem =>
   typeof t === 'string' ? table(t) : isFragment(t) ? raw(t) : t
@@ -40,7 +41,7 @@ const fromItem = (t: string | TableRef | Fragment | DerivedTable | ValuesTable):
  * @example pipe(update('staff s'), set({ salary: col('r.salary') }), updateFrom('raise r'), where(eq('r.staff_id', col('s.id'))))
  */
 export const updateFrom = (...tables: readonly (string | TableRef | Fragment | DerivedTable | ValuesTable)[]) => <Q extends UpdateNode>(q: Q): Q =>
-  ({ ...q, from: [...(q.from ?? []), ...tables.map(fromItem)] })
+  withFields(q, { from: [...(q.from ?? []), ...tables.map(fromItem)] })
 
 /**
  * Other tables a DELETE reads: `DELETE FROM t USING a WHERE ...` (PostgreSQL), `DELETE t FROM t, a
@@ -48,4 +49,4 @@ export const updateFrom = (...tables: readonly (string | TableRef | Fragment | D
  * @example pipe(deleteFrom('sale s'), deleteUsing('staff st'), where(and(eq('st.id', col('s.staff_id')), eq('st.dept', 'ops'))))
  */
 export const deleteUsing = (...tables: readonly (string | TableRef | Fragment | DerivedTable | ValuesTable)[]) => <Q extends DeleteNode>(q: Q): Q =>
-  ({ ...q, using: [...(q.using ?? []), ...tables.map(fromItem)] })
+  withFields(q, { using: [...(q.using ?? []), ...tables.map(fromItem)] })

@@ -205,16 +205,12 @@ const statementWithHoles = (q: Cacheable): Cacheable | undefined => {
  * SELECT from a table whose column list a builder handed out (`isReused`: a list made afresh
  * could share no part with the statements cached), an UPDATE or DELETE in its plain form.
  */
-const keyOf = (q: Cacheable): object | undefined => {
-  switch (q.kind) {
-    case 'select': return q.from !== undefined && q.from.kind === 'table' && isReused(q.columns) ? q.from : undefined
-    case 'update': return q.from === undefined && q.orderBy === undefined && q.limit === undefined && q.returning === undefined && q.with === undefined ? q.table : undefined
-    case 'delete': return q.using === undefined && q.orderBy === undefined && q.limit === undefined && q.returning === undefined && q.with === undefined ? q.table : undefined
-  }
-}
-
-/** Whether a statement is of a kind the cache knows. */
-const isCacheable = (q: { readonly kind?: unknown }): q is Cacheable => q.kind === 'select' || q.kind === 'update' || q.kind === 'delete'
+const selectKey = (q: SelectNode): object | undefined =>
+  q.from !== undefined && q.from.kind === 'table' && isReused(q.columns) ? q.from : undefined
+const updateKey = (q: UpdateNode): object | undefined =>
+  q.from === undefined && q.orderBy === undefined && q.limit === undefined && q.returning === undefined && q.with === undefined ? q.table : undefined
+const deleteKey = (q: DeleteNode): object | undefined =>
+  q.using === undefined && q.orderBy === undefined && q.limit === undefined && q.returning === undefined && q.with === undefined ? q.table : undefined
 
 /**
  * The cache of one dialect: `compile(q)` answers a SELECT, UPDATE or DELETE from it (or
@@ -226,7 +222,9 @@ const isCacheable = (q: { readonly kind?: unknown }): q is Cacheable => q.kind =
 export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => Compiled | undefined) => {
   let on: boolean | undefined
   // One map per kind: the reads and the writes of one table do not take each other's places.
-  const byKey = { select: new WeakMap<object, Entry[]>(), update: new WeakMap<object, Entry[]>(), delete: new WeakMap<object, Entry[]>() }
+  const selects = new WeakMap<object, Entry[]>()
+  const updates = new WeakMap<object, Entry[]>()
+  const deletes = new WeakMap<object, Entry[]>()
   const adapt = (e: Entry, values: readonly unknown[]): Compiled => {
     const params = e.params.slice()
     for (let k = 0; k < e.slots.length; k += 2) {
@@ -239,12 +237,18 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
     }
     return { sql: e.sql, params }
   }
-  return (q) => {
-    if (!isCacheable(q)) return undefined
+  return (node) => {
+    const q = node as Cacheable
+    let map: WeakMap<object, Entry[]>
+    let key: object | undefined
+    switch (q.kind) {
+      case 'select': map = selects; key = selectKey(q); break
+      case 'update': map = updates; key = updateKey(q); break
+      case 'delete': map = deletes; key = deleteKey(q); break
+      default: return undefined
+    }
     on ??= allBuiltIn(self)
-    const key = on ? keyOf(q) : undefined
-    if (key === undefined) return undefined
-    const map = byKey[q.kind]
+    if (key === undefined || !on) return undefined
     const entries = map.get(key)
     const values: unknown[] = []
     if (entries !== undefined) {

@@ -7,12 +7,12 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import { compose, logging, metrics, retry, run, slowQueries, sql, wrap, type StatementEvent } from 'recordkit'
 import { from, insertInto, orderBy, paginate, select, values } from 'recordkit/query'
-import { betterSqlite3Tuned, Decimal, sqliteLiteralLimits, withDecimals } from './extending/overrides.js'
+import { betterSqlite3Tuned, Decimal, sqliteBoundLimits, withDecimals } from './extending/overrides.js'
 
-// One SQL function: pages written as literals.
-const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), withDecimals(sqliteLiteralLimits))
+// One SQL function: page sizes bound as parameters.
+const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), withDecimals(sqliteBoundLimits))
 const page = pipe(from('price'), select('sku', 'amount'), orderBy('sku'), paginate({ page: 2, perPage: 2 }))
-console.log(db.compile(page)) // ... LIMIT 2 OFFSET 2, no parameters
+console.log(db.compile(page)) // ... LIMIT ? OFFSET ?, parameters [2, 2]
 
 // A type adapter: Decimal values are bound as their exact text.
 await run(db.execute(sql`CREATE TABLE price (sku TEXT PRIMARY KEY, amount TEXT NOT NULL)`))

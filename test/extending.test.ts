@@ -7,10 +7,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { compose, connect, type Dialect, extend, fromParts, run, sql } from 'recordkit'
 import { from, insertInto, limit, offset, orderBy, paginate, param, select, values, where } from 'recordkit/query'
+import { sqlite } from 'recordkit/dialects/sqlite'
 import { mysql2 } from 'recordkit/drivers/mysql2'
 import {
   betterSqlite3Tuned, Decimal, jsonbPathExists, mysqlWithTimeLimit, postgresJsScoped, postgresJsWithDecimals, postgresWithJsonPath,
-  sqliteLiteralLimits, withDecimals,
+  sqliteBoundLimits, withDecimals,
 } from '../examples/extending/overrides.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
@@ -20,14 +21,16 @@ const sqlOf = (d: Dialect, q: Parameters<Dialect['compile']>[0]) => {
   return c.right
 }
 
-describe('SQLite: literal LIMIT/OFFSET', () => {
-  it('every SELECT, OFFSET-only query and paginator writes literals; prepared holes stay parameters', async () => {
-    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), limit(5)))).toEqual({ sql: 'SELECT * FROM "t" LIMIT 5', params: [] })
-    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), offset(5))).sql).toBe('SELECT * FROM "t" LIMIT -1 OFFSET 5')
-    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), paginate({ page: 3, perPage: 10 })))).toEqual({ sql: 'SELECT * FROM "t" LIMIT 10 OFFSET 20', params: [] })
-    expect(sqlOf(sqliteLiteralLimits, pipe(from('t'), limit(param('n'))))).toMatchObject({ sql: 'SELECT * FROM "t" LIMIT ?' })
-    expect(E.isLeft(sqliteLiteralLimits.compile(pipe(from('t'), limit(1.5))))).toBe(true)
-    const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), sqliteLiteralLimits)
+describe('SQLite: bound LIMIT/OFFSET', () => {
+  it('every SELECT, OFFSET-only query and paginator binds its row counts; the built-in writes them into the text', async () => {
+    expect(sqlOf(sqliteBoundLimits, pipe(from('t'), limit(5)))).toEqual({ sql: 'SELECT * FROM "t" LIMIT ?', params: [5] })
+    expect(sqlOf(sqlite, pipe(from('t'), limit(5)))).toEqual({ sql: 'SELECT * FROM "t" LIMIT 5', params: [] })
+    expect(sqlOf(sqliteBoundLimits, pipe(from('t'), offset(5)))).toEqual({ sql: 'SELECT * FROM "t" LIMIT -1 OFFSET ?', params: [5] })
+    expect(sqlOf(sqliteBoundLimits, pipe(from('t'), paginate({ page: 3, perPage: 10 })))).toEqual({ sql: 'SELECT * FROM "t" LIMIT ? OFFSET ?', params: [10, 20] })
+    expect(sqlOf(sqliteBoundLimits, pipe(from('t'), limit(param('n'))))).toMatchObject({ sql: 'SELECT * FROM "t" LIMIT ?', holes: ['n'] })
+    expect(E.isLeft(sqliteBoundLimits.compile(pipe(from('t'), limit(1.5))))).toBe(true)
+    expect(E.isLeft(sqlite.compile(pipe(from('t'), limit(-1))))).toBe(true)
+    const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), sqliteBoundLimits)
     await run(db.execute(sql`CREATE TABLE t (n INTEGER)`))
     await run(db.execute(pipe(insertInto('t'), values([1, 2, 3, 4, 5].map((n) => ({ n }))))))
     expect(await run(db.all(pipe(from('t'), select('n'), orderBy('n'), paginate({ page: 2, perPage: 2 }))))).toEqual([{ n: 3 }, { n: 4 }])
@@ -36,15 +39,15 @@ describe('SQLite: literal LIMIT/OFFSET', () => {
 
 describe('type adapter: Decimal', () => {
   it('binds a Decimal as its exact text, and leaves other values to the base adapter', () => {
-    const d = withDecimals(sqliteLiteralLimits)
+    const d = withDecimals(sqliteBoundLimits)
     expect(sqlOf(d, pipe(insertInto('p'), values({ a: new Decimal('12345678901234567890.12'), b: true }))).params).toEqual(['12345678901234567890.12', 1])
-    expect(sqlOf(d, pipe(from('t'), limit(3))).sql).toBe('SELECT * FROM "t" LIMIT 3')
+    expect(sqlOf(d, pipe(from('t'), limit(3))).sql).toBe('SELECT * FROM "t" LIMIT ?')
   })
 })
 
 describe('connection set-up: SQLite pragmas', () => {
   it('runs the added pragmas and still the driver’s own', async () => {
-    const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), sqliteLiteralLimits)
+    const db = compose(betterSqlite3Tuned({ filename: ':memory:' }), sqliteBoundLimits)
     expect(await run(db.all(sql`PRAGMA cache_size`))).toEqual([{ cache_size: -32000 }])
     expect(await run(db.all(sql`PRAGMA temp_store`))).toEqual([{ temp_store: 2 }])
     expect(await run(db.all(sql`PRAGMA foreign_keys`))).toEqual([{ foreign_keys: 1 }])
@@ -104,17 +107,17 @@ describe.skipIf(!pg)('PostgreSQL: a JSON function, Decimal both ways, connection
 
 describe('the record types are the contract', () => {
   it('an override with the wrong signature does not compile', () => {
-    const ok = extend(sqliteLiteralLimits, (_, base) => ({ limitOffset: (l, o) => fromParts(['/*x*/', base.limitOffset(l, o)]) }))
+    const ok = extend(sqliteBoundLimits, (_, base) => ({ limitOffset: (l, o) => fromParts(['/*x*/', base.limitOffset(l, o)]) }))
     expectTypeOf(ok.limitOffset).toEqualTypeOf<Dialect['limitOffset']>()
     // @ts-expect-error limitOffset returns a Fragment, not a string
-    extend(sqliteLiteralLimits, () => ({ limitOffset: (l: number) => ` LIMIT ${l}` }))
+    extend(sqliteBoundLimits, () => ({ limitOffset: (l: number) => ` LIMIT ${l}` }))
     // @ts-expect-error a misspelt field is not part of the Dialect record
-    extend(sqliteLiteralLimits, () => ({ limitOfset: () => fromParts([]) }))
-    extend(sqliteLiteralLimits, () => ({
+    extend(sqliteBoundLimits, () => ({ limitOfset: () => fromParts([]) }))
+    extend(sqliteBoundLimits, () => ({
       quoteIdentifier: (n) => `"${n}"`,
       // @ts-expect-error with `satisfies`, a misspelt field beside a right one is reported too
       limitOfset: () => fromParts([]),
     }) satisfies Partial<Dialect>)
-    expect(sqlOf(ok, pipe(from('t'), limit(1))).sql).toBe('SELECT * FROM "t"/*x*/ LIMIT 1')
+    expect(sqlOf(ok, pipe(from('t'), limit(1))).sql).toBe('SELECT * FROM "t"/*x*/ LIMIT ?')
   })
 })

@@ -54,7 +54,21 @@ const numbered = (text: string): string => {
 /** The same SQL on every engine but for the identifier quotes and the placeholders. */
 const everywhere = (text: string, params: readonly unknown[]): Record<Engine, Expectation> => {
   const backticks = { sql: text.replace(/"/g, '`'), params }
-  return { sqlite: { sql: text, params }, mariadb: backticks, mysql: backticks, postgres: { sql: numbered(text), params } }
+  return { sqlite: onSqlite(text, params), mariadb: backticks, mysql: backticks, postgres: { sql: numbered(text), params } }
+}
+/** SQLite's SQL: the same, but a LIMIT or OFFSET row count is written into the text, not bound. */
+const onSqlite = (text: string, params: readonly unknown[]): Expectation => {
+  const rest: unknown[] = []
+  let i = 0
+  const sql = text.replace(/(LIMIT |OFFSET )?\?/g, (m, count: string | undefined) => {
+    const v = params[i++]
+    if (count === undefined) {
+      rest.push(v)
+      return m
+    }
+    return `${count}${String(v)}`
+  })
+  return { sql, params: rest }
 }
 /** PostgreSQL's SQL, written with `?` for readability. */
 const onPostgres = (text: string, params: readonly unknown[]): Record<'postgres', Expectation> =>
@@ -372,7 +386,7 @@ const cases: readonly Case[] = [
     name: 'members with their own ORDER BY and LIMIT (SQLite cannot parenthesise them)',
     q: pipe(pipe(from(SALE), select('amount'), orderBy('amount', 'desc'), limit(2)), unionAll(pipe(from(SALE), select('amount'), orderBy('amount'), limit(1))), orderBy('amount')),
     expect: {
-      sqlite: { sql: 'SELECT * FROM (SELECT "amount" FROM "ql_sale" ORDER BY "amount" DESC LIMIT ?) UNION ALL SELECT * FROM (SELECT "amount" FROM "ql_sale" ORDER BY "amount" ASC LIMIT ?) ORDER BY "amount" ASC', params: [2, 1] },
+      sqlite: { sql: 'SELECT * FROM (SELECT "amount" FROM "ql_sale" ORDER BY "amount" DESC LIMIT 2) UNION ALL SELECT * FROM (SELECT "amount" FROM "ql_sale" ORDER BY "amount" ASC LIMIT 1) ORDER BY "amount" ASC', params: [] },
       ...onMysql('(SELECT `amount` FROM `ql_sale` ORDER BY `amount` DESC LIMIT ?) UNION ALL (SELECT `amount` FROM `ql_sale` ORDER BY `amount` ASC LIMIT ?) ORDER BY `amount` ASC', [2, 1]),
       ...onPostgres('(SELECT "amount" FROM "ql_sale" ORDER BY "amount" DESC LIMIT ?) UNION ALL (SELECT "amount" FROM "ql_sale" ORDER BY "amount" ASC LIMIT ?) ORDER BY "amount" ASC', [2, 1]),
     },
@@ -970,7 +984,7 @@ const cases: readonly Case[] = [
       as(jsonBuildObject({ dept: 'e.dept', one: 1 }), 'info'),
     ), where(isIn('e.id', [1, 2])), orderBy('e.id')),
     expect: {
-      sqlite: { sql: `SELECT "e"."name", (SELECT COALESCE(json_group_array(json_object('id', "rk_agg"."id", 'amount', "rk_agg"."amount")), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT json_object('name', "b"."name") FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id" LIMIT ?) AS "boss", json_object('dept', "e"."dept", 'one', ?) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, params: [1, 1, 1, 2] },
+      sqlite: { sql: `SELECT "e"."name", (SELECT COALESCE(json_group_array(json_object('id', "rk_agg"."id", 'amount', "rk_agg"."amount")), '[]') FROM (SELECT "s"."id", "s"."amount" FROM "ql_sale" AS "s" WHERE "s"."staff_id" = "e"."id" ORDER BY "s"."id" ASC) AS "rk_agg") AS "sales", (SELECT json_object('name', "b"."name") FROM "ql_staff" AS "b" WHERE "b"."id" = "e"."boss_id" LIMIT 1) AS "boss", json_object('dept', "e"."dept", 'one', ?) AS "info" FROM "ql_staff" AS "e" WHERE "e"."id" IN (?, ?) ORDER BY "e"."id" ASC`, params: [1, 1, 2] },
       // MariaDB takes no outer reference inside a derived table: the rows are aggregated where they are read.
       mariadb: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `s`.`id`, 'amount', `s`.`amount`) ORDER BY `s`.`id` ASC), '[]') FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', ?) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 1, 2] },
       mysql: { sql: "SELECT `e`.`name`, (SELECT COALESCE(JSON_ARRAYAGG(JSON_OBJECT('id', `rk_agg`.`id`, 'amount', `rk_agg`.`amount`)), '[]') FROM (SELECT `s`.`id`, `s`.`amount` FROM `ql_sale` AS `s` WHERE `s`.`staff_id` = `e`.`id` ORDER BY `s`.`id` ASC) AS `rk_agg`) AS `sales`, (SELECT JSON_OBJECT('name', `b`.`name`) FROM `ql_staff` AS `b` WHERE `b`.`id` = `e`.`boss_id` LIMIT ?) AS `boss`, JSON_OBJECT('dept', `e`.`dept`, 'one', ?) AS `info` FROM `ql_staff` AS `e` WHERE `e`.`id` IN (?, ?) ORDER BY `e`.`id` ASC", params: [1, 1, 1, 2] },
@@ -1156,7 +1170,7 @@ describe('query language on SQLite', () => {
 
   it('LAG / LEAD take a default value', async () => {
     const q = pipe(from(SALE), select('id', as(over(lag('amount', 1, 0), { orderBy: ['id'] }), 'prev')), orderBy('id'), limit(2))
-    expect(sqlite.compile(q)).toEqual(E.right({ sql: 'SELECT "id", LAG("amount", ?, ?) OVER (ORDER BY "id" ASC) AS "prev" FROM "ql_sale" ORDER BY "id" ASC LIMIT ?', params: [1, 0, 2] }))
+    expect(sqlite.compile(q)).toEqual(E.right({ sql: 'SELECT "id", LAG("amount", ?, ?) OVER (ORDER BY "id" ASC) AS "prev" FROM "ql_sale" ORDER BY "id" ASC LIMIT 2', params: [1, 0] }))
     const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
     await createFixtures(db)
     expect(await rowsOf(db, q)).toEqual([[1, 0], [2, 100]])
@@ -1269,9 +1283,10 @@ describe('query language: parameters are numbered in order around raw fragments'
   )
 
   it('renders $1 ... $n in text order', () => {
+    // SQLite writes the row count into the text; PostgreSQL binds it as the last parameter.
     expect(dollars.compile(q)).toEqual(E.right({
-      sql: 'WITH "unused" AS (SELECT $1 AS "seven") SELECT "id", "salary" + $2 AS "bumped", CASE WHEN "dept" = $3 THEN $4 ELSE $5 END AS "code" FROM (SELECT * FROM "ql_staff" WHERE "salary" > $6) AS "r" WHERE "dept" <> $7 AND "name" = $8 ORDER BY "id" * $9 LIMIT $10',
-      params: [7, 1, 'eng', 'E', 'X', 50, 'x', 'Ada', 1, 1],
+      sql: 'WITH "unused" AS (SELECT $1 AS "seven") SELECT "id", "salary" + $2 AS "bumped", CASE WHEN "dept" = $3 THEN $4 ELSE $5 END AS "code" FROM (SELECT * FROM "ql_staff" WHERE "salary" > $6) AS "r" WHERE "dept" <> $7 AND "name" = $8 ORDER BY "id" * $9 LIMIT 1',
+      params: [7, 1, 'eng', 'E', 'X', 50, 'x', 'Ada', 1],
     }))
   })
 
@@ -1287,8 +1302,11 @@ describe('query language: parameters are numbered in order around raw fragments'
   })
 
   it.skipIf(!postgresAvailable)('runs on PostgreSQL with its own $n placeholders', async () => {
-    // PostgreSQL numbers its parameters the same way, in text order.
-    expect(postgres.compile(q)).toEqual(dollars.compile(q))
+    // PostgreSQL numbers its parameters the same way, in text order (its LIMIT is the tenth).
+    expect(postgres.compile(q)).toEqual(E.right({
+      sql: 'WITH "unused" AS (SELECT $1 AS "seven") SELECT "id", "salary" + $2 AS "bumped", CASE WHEN "dept" = $3 THEN $4 ELSE $5 END AS "code" FROM (SELECT * FROM "ql_staff" WHERE "salary" > $6) AS "r" WHERE "dept" <> $7 AND "name" = $8 ORDER BY "id" * $9 LIMIT $10',
+      params: [7, 1, 'eng', 'E', 'X', 50, 'x', 'Ada', 1, 1],
+    }))
     const db = await run(connect(postgresJs({ url: PG_URL, max: 1 }), postgres))
     await createFixtures(db)
     expect(await rowsOf(db, q)).toEqual([[1, 201, 'E']])

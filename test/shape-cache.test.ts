@@ -36,12 +36,15 @@ describe.each(dialects)('%s: rebuilt statements', (_, d) => {
   const users = (id: unknown, ids: readonly unknown[], low: unknown) =>
     pipe(from('users'), select('id', 'name'), where(and(eq('id', id), or(isIn('group_id', ids), between('age', low, 99)), isNotNull('email'))), orderBy('id'), limit(5))
 
+  // SQLite writes a LIMIT into the text; the other engines bind it.
+  const limited = (params: readonly unknown[], n: number) => (d.name === 'sqlite' ? params : [...params, n])
+
   it('give the text of the first compile, with their own values in order', () => {
     const first = compiled(d, users(1, [10, 11], 18))
     const again = compiled(d, users(2, [20, 21], 30))
     expect(again.sql).toBe(first.sql)
-    expect(first.params).toEqual([1, 10, 11, 18, 99, 5])
-    expect(again.params).toEqual([2, 20, 21, 30, 99, 5])
+    expect(first.params).toEqual(limited([1, 10, 11, 18, 99], 5))
+    expect(again.params).toEqual(limited([2, 20, 21, 30, 99], 5))
     // A fresh dialect (no cache yet) agrees on the text and the values.
     const fresh = compiled(d.forVersion(d.version), users(2, [20, 21], 30))
     expect(fresh).toEqual(again)
@@ -58,15 +61,17 @@ describe.each(dialects)('%s: rebuilt statements', (_, d) => {
     const a = compiled(d, users(1, [10, 11], 18))
     const longer = compiled(d, users(1, [10, 11, 12], 18))
     expect(longer.sql).not.toBe(a.sql)
-    expect(longer.params).toEqual([1, 10, 11, 12, 18, 99, 5])
+    expect(longer.params).toEqual(limited([1, 10, 11, 12, 18, 99], 5))
     const other = compiled(d, pipe(from('users'), select('id', 'name'), where(and(eq('name', 'x'), or(notIn('group_id', [1, 2]), between('age', 1, 99)), isNotNull('email'))), orderBy('id'), limit(5)))
     expect(other.sql).toContain('NOT IN')
-    expect(other.params).toEqual(['x', 1, 2, 1, 99, 5])
+    expect(other.params).toEqual(limited(['x', 1, 2, 1, 99], 5))
     const noWhere = compiled(d, pipe(from('users'), select('id', 'name'), orderBy('id'), limit(5)))
-    expect(noWhere.params).toEqual([5])
+    expect(noWhere.params).toEqual(limited([], 5))
     expect(noWhere.sql).not.toContain('WHERE')
     const otherLimit = compiled(d, pipe(from('users'), select('id', 'name'), where(not(eq('id', 3))), orderBy('id'), limit(7)))
-    expect(otherLimit.params).toEqual([3, 7])
+    expect(otherLimit.params).toEqual(limited([3], 7))
+    // On SQLite another row count is another text, with the count in it.
+    if (d.name === 'sqlite') expect(compiled(d, pipe(from('users'), select('id', 'name'), where(not(eq('id', 3))), orderBy('id'), limit(8)))).toEqual({ sql: otherLimit.sql.replace('LIMIT 7', 'LIMIT 8'), params: [3] })
   })
 
   it('a column compared with a column keeps its shape apart from one compared with a value', () => {

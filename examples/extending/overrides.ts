@@ -3,8 +3,7 @@
  * docs/extending-backends.md quotes this file; examples/extending.ts and
  * examples/extending-servers.ts run these; test/extending.test.ts checks each still takes effect.
  */
-import type { ParamNode } from '../../src/ast.js'
-import { type Dialect, extend, fromParts, sql } from 'recordkit'
+import { type Dialect, extend, type Fragment, fromParts, sql } from 'recordkit'
 import { extension } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
@@ -14,20 +13,20 @@ import { postgresJs, type PostgresJsOptions } from 'recordkit/drivers/postgres'
 
 // ---------------------------------------------------------------- one SQL function
 
-/** A page size written into the SQL text instead of bound, checked to be a whole number. */
-const literal = (n: number | ParamNode): string => {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new TypeError(`not a row count: ${JSON.stringify(n)}`)
-  return String(n)
+/** A row count, checked to be a whole number, as a bound parameter. */
+const bound = (n: number): Fragment => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`not a row count: ${JSON.stringify(n)}`)
+  return sql`${n}`
 }
 
-/** SQLite writing LIMIT and OFFSET as literals: one override, every SELECT and paginator follows. */
-export const sqliteLiteralLimits: Dialect = extend(sqlite, (self, base) => ({
+/** SQLite binding LIMIT and OFFSET as parameters: one override, every SELECT and paginator follows. */
+export const sqliteBoundLimits: Dialect = extend(sqlite, (self, base) => ({
   limitOffset: (limit, offset) =>
     typeof limit === 'object' || typeof offset === 'object'
-      ? base.limitOffset(limit, offset) // named parameters of prepared queries stay parameters
+      ? base.limitOffset(limit, offset) // named parameters of prepared queries stay as they are
       : fromParts([
-          limit === undefined && offset === undefined ? '' : ` LIMIT ${limit === undefined ? -1 : literal(limit)}`,
-          offset === undefined ? '' : ` OFFSET ${literal(offset)}`,
+          limit === undefined ? (offset === undefined ? '' : ' LIMIT -1') : fromParts([' LIMIT ', bound(limit)]),
+          offset === undefined ? '' : fromParts([' OFFSET ', bound(offset)]),
         ]),
 }))
 

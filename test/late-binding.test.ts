@@ -170,7 +170,8 @@ describe('late binding: every fragment-producing dialect function is overridable
       toDriver: (v: unknown) => (typeof v === 'number' ? v * 10 : base.toDriver(v)),
     }))
     const c = d.compile(pipe(from('t'), select('a'), where(eq('b', 2)), limit(3)))
-    expect(c).toEqual(E.right({ sql: 'SELECT "x_a" FROM "x_t" WHERE "x_b" = :p1 LIMIT :p2', params: [20, 30] }))
+    // SQLite writes the row count into the text: it is no bound value, so toDriver does not see it.
+    expect(c).toEqual(E.right({ sql: 'SELECT "x_a" FROM "x_t" WHERE "x_b" = :p1 LIMIT 3', params: [20] }))
     const i = d.compile(pipe(insertInto('t'), values({ a: 1 }), onConflict(['a'], ['a']), returning('a')))
     expect(E.isRight(i) && i.right.sql).toBe('INSERT INTO "x_t" ("x_a") VALUES (:p1) ON CONFLICT ("x_a") DO UPDATE SET "x_a" = EXCLUDED."x_a" RETURNING "x_a"')
     expect(d.savepoint('s')).toBe('SAVEPOINT "x_s"')

@@ -15,6 +15,7 @@ import type { ModelCore } from './core.js'
 import type { Row } from '../driver.js'
 import type { RowMapper } from './decode.js'
 import type { Computed } from './query.js'
+import { withFields } from '../objects.js'
 
 /** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
 const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
@@ -35,7 +36,8 @@ const isDate = (c: t.Any): boolean => c === date || ((c as { _tag?: string })._t
 export const aliased = (target: ModelCore, names: readonly string[], textDates: boolean): readonly Selection[] => {
   let byNames = aliasedColumns.get(target)
   if (byNames === undefined) aliasedColumns.set(target, (byNames = new Map()))
-  const key = `${textDates ? 't' : 'n'}${names.join('\0')}`
+  // Every field in the model's order (what most reads select) has a key that needs no joining.
+  const key = everyField(target, names) ? (textDates ? 't' : 'n') : `${textDates ? 't' : 'n'}\0${names.join('\0')}`
   let columns = byNames.get(key)
   if (columns === undefined) {
     columns = Object.freeze(names.map((n): Selection => {
@@ -48,6 +50,14 @@ export const aliased = (target: ModelCore, names: readonly string[], textDates: 
     byNames.set(key, columns)
   }
   return columns
+}
+
+/** Whether `names` are the model's fields, all of them, in the model's order. */
+const everyField = (core: ModelCore, names: readonly string[]): boolean => {
+  const fields = core.fields
+  if (names.length !== fields.length) return false
+  for (let i = 0; i < names.length; i++) if (names[i] !== fields[i].name) return false
+  return true
 }
 
 /**
@@ -89,7 +99,7 @@ export const inPlaceReading = (
   if (computed !== undefined) for (const c of computed) if (names.includes(c.name)) return copied
   const inPlace = core.inPlaceMapper(all ? undefined : names)
   if (inPlace === undefined) return copied
-  return { ...copied, node: { ...node, columns: [...aliased(core, names, datesAsText(db)), ...node.columns.slice(names.length)] }, inPlace }
+  return withFields(copied, { node: { ...node, columns: [...aliased(core, names, datesAsText(db)), ...node.columns.slice(names.length)] }, inPlace })
 }
 
 /**

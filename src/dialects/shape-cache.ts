@@ -201,12 +201,10 @@ const statementWithHoles = (q: Cacheable): Cacheable | undefined => {
 }
 
 /**
- * The node a statement's shapes are kept under, or undefined when it is not looked up: a
- * SELECT from a table whose column list a builder handed out (`isReused`: a list made afresh
- * could share no part with the statements cached), an UPDATE or DELETE in its plain form.
+ * The node a write's shapes are kept under (its table), or undefined when it is not looked up:
+ * an UPDATE or DELETE in its plain form. (A SELECT's is its FROM table, when a builder handed out
+ * its column list, `isReused`: a list made afresh could share no part with the statements cached.)
  */
-const selectKey = (q: SelectNode): object | undefined =>
-  q.from !== undefined && q.from.kind === 'table' && isReused(q.columns) ? q.from : undefined
 const updateKey = (q: UpdateNode): object | undefined =>
   q.from === undefined && q.orderBy === undefined && q.limit === undefined && q.returning === undefined && q.with === undefined ? q.table : undefined
 const deleteKey = (q: DeleteNode): object | undefined =>
@@ -217,14 +215,16 @@ const deleteKey = (q: DeleteNode): object | undefined =>
  * undefined: compile it the ordinary way). Off for a dialect with any function that is not
  * built in.
  *
+ * The SELECT lookup is a function of its own, not one shared with the writes: the builder path
+ * runs it on every call, and it stays as fast as when it was the only one.
+ *
  * @example const cached = shapeCache(self); const c = cached(q) ?? render(self, self.statement(q))
  */
 export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => Compiled | undefined) => {
   let on: boolean | undefined
   // One map per kind: the reads and the writes of one table do not take each other's places.
   const selects = new WeakMap<object, Entry[]>()
-  const updates = new WeakMap<object, Entry[]>()
-  const deletes = new WeakMap<object, Entry[]>()
+  const writes = new WeakMap<object, Entry[]>()
   const adapt = (e: Entry, values: readonly unknown[]): Compiled => {
     const params = e.params.slice()
     for (let k = 0; k < e.slots.length; k += 2) {
@@ -237,28 +237,9 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
     }
     return { sql: e.sql, params }
   }
-  return (node) => {
-    const q = node as Cacheable
-    let map: WeakMap<object, Entry[]>
-    let key: object | undefined
-    switch (q.kind) {
-      case 'select': map = selects; key = selectKey(q); break
-      case 'update': map = updates; key = updateKey(q); break
-      case 'delete': map = deletes; key = deleteKey(q); break
-      default: return undefined
-    }
-    on ??= allBuiltIn(self)
-    if (key === undefined || !on) return undefined
-    const entries = map.get(key)
-    const values: unknown[] = []
-    if (entries !== undefined) {
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]
-        if (sameStatement(e.q, q, values)) return adapt(e, values)
-        values.length = 0
-      }
-    }
-    // A new shape: compile it once with holes for its values.
+
+  /** A new shape: compile it once with holes for its values, keep it, and answer `q` from it. */
+  const learn = (map: WeakMap<object, Entry[]>, key: object, entries: Entry[] | undefined, q: Cacheable): Compiled | undefined => {
     const holed = statementWithHoles(q)
     if (holed === undefined) return undefined
     const c = render(self, self.statement(holed))
@@ -275,7 +256,48 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
     if (list.length >= PER_KEY) list.shift()
     list.push(entry)
     if (entries === undefined) map.set(key, list)
+    const values: unknown[] = []
     sameStatement(q, q, values)
     return adapt(entry, values)
+  }
+
+  const select = (q: SelectNode): Compiled | undefined => {
+    const key = q.from
+    if (key === undefined || key.kind !== 'table' || !isReused(q.columns)) return undefined
+    const entries = selects.get(key)
+    if (entries !== undefined) {
+      const values: unknown[] = []
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]
+        if (!samePrefix(e.q as SelectNode, q)) continue
+        const w = e.q.where
+        if (w === undefined ? q.where === undefined : q.where !== undefined && sameShape(w, q.where, values)) return adapt(e, values)
+        values.length = 0
+      }
+    }
+    return learn(selects, key, entries, q)
+  }
+
+  const write = (q: UpdateNode | DeleteNode): Compiled | undefined => {
+    const key = q.kind === 'update' ? updateKey(q) : deleteKey(q)
+    if (key === undefined) return undefined
+    const entries = writes.get(key)
+    if (entries !== undefined) {
+      const values: unknown[] = []
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]
+        if (e.q.kind === q.kind && sameStatement(e.q, q, values)) return adapt(e, values)
+        values.length = 0
+      }
+    }
+    return learn(writes, key, entries, q)
+  }
+
+  return (node) => {
+    const kind = node.kind
+    if (kind !== 'select' && kind !== 'update' && kind !== 'delete') return undefined
+    on ??= allBuiltIn(self)
+    if (!on) return undefined
+    return kind === 'select' ? select(node as SelectNode) : write(node as UpdateNode | DeleteNode)
   }
 }

@@ -8,14 +8,13 @@
 import type * as t from 'io-ts'
 import type { Selection, SelectNode } from '../ast.js'
 import type { Backend } from '../compose.js'
-import { as } from '../query.js'
+import { as, patchSelect } from '../query.js'
 import { cast } from '../query/cast.js'
 import { date } from './codecs.js'
 import type { ModelCore } from './core.js'
 import type { Row } from '../driver.js'
 import type { RowMapper } from './decode.js'
 import type { Computed } from './query.js'
-import { withFields } from '../objects.js'
 
 /** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
 const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
@@ -95,11 +94,12 @@ export interface Reading {
 export const inPlaceReading = (
   db: Backend, core: ModelCore, node: SelectNode, names: readonly string[], computed: readonly Computed[] | undefined, all: boolean,
 ): Reading => {
-  const copied: Reading = { node, names, all, computed: computed ?? [] }
+  const copied: Reading = { node, inPlace: undefined, names, all, computed: computed ?? [] }
   if (computed !== undefined) for (const c of computed) if (names.includes(c.name)) return copied
   const inPlace = core.inPlaceMapper(all ? undefined : names)
   if (inPlace === undefined) return copied
-  return withFields(copied, { node: { ...node, columns: [...aliased(core, names, datesAsText(db)), ...node.columns.slice(names.length)] }, inPlace })
+  const columns = [...aliased(core, names, datesAsText(db)), ...node.columns.slice(names.length)]
+  return { node: patchSelect(node, { columns }), inPlace, names, all, computed: copied.computed }
 }
 
 /**

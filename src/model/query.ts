@@ -12,7 +12,7 @@
 import type { CteNode, Expr, OrderItem, SelectLike, SelectNode } from '../ast.js'
 import {
   and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
-  select as selectCols, val,
+  patchSelect, select as selectCols, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, type Fragment } from '../sql.js'
@@ -289,7 +289,7 @@ export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly str
   const own = table(core.table)
   const source = q.source === undefined ? (core.alias === undefined ? own : { ...own, alias: core.alias }) : { ...table(q.source), alias: core.alias ?? own.name }
   const base = selectCols(...names.map((n) => core.column(n)), ...extra)(from(source))
-  return Object.freeze(withFields(base, {
+  return Object.freeze(patchSelect(base, {
     with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),
     orderBy: q.order,

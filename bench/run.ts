@@ -69,13 +69,7 @@ const METHOD = `- **Same process, interleaved rounds.** For each table, every im
   with it, where the other rows also held within 5%). Then, where a measurement has ten
   operations or more, a tenth of them runs untimed: right after a full collection the first
   thousands of operations of allocation-heavy code run several times slower (seen: about 2000
-  point selects at 3 to 4 times their steady cost), a state a running program seldom meets.
-  Every measuring process runs with \`--min-semi-space-size=16\`, the young generation V8 grows to
-  by itself on 64-bit Node 20 (it starts at 1 MB): left to its own heuristics, the size it settled
-  at decided whether a few MB of rows alive across one operation were copied once or promoted to
-  the old generation, which made whole processes bimodal (seen on W5 SQLite, recordkit's eager
-  load: 1.84x-2.13x in four processes of one build and 1.20x-1.28x in four of builds that differed
-  only in a few allocations; with the flag, 1.26x-1.30x for either). The ratio to the baseline is taken
+  point selects at 3 to 4 times their steady cost), a state a running program seldom meets. The ratio to the baseline is taken
   **within each round** and the median of those ratios is reported with its min and max, so
   drift of the machine cancels out of the ratio.
   "median time / op" is the median over rounds of each implementation's own time.
@@ -136,15 +130,9 @@ const newest = (dir: string): number => {
   return t
 }
 
-/**
- * The young generation of every measuring process, in MB per semi-space: V8's own upper bound on
- * 64-bit Node 20, where a process starts at 1 MB and grows it by its own heuristics (see METHOD).
- */
-const SEMI_SPACE_MB = 16
-
 const runWorkload = (file: string, out: string, engines: readonly Engine[]): Promise<void> =>
   new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--expose-gc', `--min-semi-space-size=${SEMI_SPACE_MB}`, '--import', 'tsx', join(BENCH_DIR, 'workloads', file), out], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, 'workloads', file), out], {
       cwd: ROOT,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(BENCH_DIR, 'tsconfig.json'), BENCH_ENGINES: engines.join(',') },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,7 @@
 import { connect } from 'recordkit'
 import { type ColumnTypes, conformance, exec, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
 import { duckdb, duckdbNodeApi } from '../../src/contrib/duckdb/index.js'
+import { targetSetUp } from '../support/conformance-target.js'
 
 /** DuckDB has no SERIAL or identity column: generated keys come from a sequence. */
 const duckdbTypes: ColumnTypes = {
@@ -29,3 +30,4 @@ const target: ConformanceTarget = {
   },
 }
 conformance(target)
+targetSetUp(target)

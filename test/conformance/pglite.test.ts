@@ -3,6 +3,7 @@ import { connect } from 'recordkit'
 import { postgres } from 'recordkit/dialects/postgres'
 import { conformance, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
 import { pglite } from '../../src/contrib/pglite/driver.js'
+import { targetSetUp } from '../support/conformance-target.js'
 
 // Starting PGlite runs initdb (seconds); every group after the first starts from a dump of it.
 let template: Promise<File | Blob> | undefined
@@ -33,3 +34,4 @@ const target: ConformanceTarget = {
   },
 }
 conformance(target)
+targetSetUp(target)

@@ -5,6 +5,7 @@ import { postgresJs } from 'recordkit/drivers/postgres'
 import { conformance, ok, type ConformanceTarget } from 'recordkit/testing'
 import { PG_CHINOOK_URL } from '../support/chinook.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
+import { targetSetUp } from '../support/conformance-target.js'
 
 const available = await serverAvailable('postgres')
 
@@ -21,4 +22,5 @@ describe.skipIf(!available)('conformance on PostgreSQL', () => {
     },
   }
   conformance(target)
+  targetSetUp(target, false)
 })

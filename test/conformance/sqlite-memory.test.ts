@@ -2,6 +2,7 @@ import { compose } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { conformance, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
+import { targetSetUp } from '../support/conformance-target.js'
 
 const target: ConformanceTarget = {
   name: 'sqlite (memory)',
@@ -15,3 +16,4 @@ const target: ConformanceTarget = {
   },
 }
 conformance(target)
+targetSetUp(target)

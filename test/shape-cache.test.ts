@@ -17,8 +17,11 @@ import { mariadb, mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
-// An internal on purpose: whether the cache answers at all.
-import { shapeCache } from '../src/dialects/shape-cache.js'
+import * as t from 'io-ts'
+import { model, snakeCase } from 'recordkit/model'
+// Internals on purpose: whether the cache answers at all, and what a model read hands it.
+import { builtIn, shapeCache } from '../src/dialects/shape-cache.js'
+import { rowReading } from '../src/model/read.js'
 
 const compiled = (d: Dialect, q: Parameters<Dialect['compile']>[0]) => {
   const c = d.compile(q)
@@ -195,6 +198,39 @@ describe('where the cache is on', () => {
     expect(cache(pipe(update('posts'), set({ title: 'x' }), where(eq('id', 1)), returning('id')))).toBeUndefined()
     expect(cache(pipe(update('posts'), set({ title: param('t') }), where(eq('id', 1))))).toBeUndefined()
     expect(cache(pipe(insertInto('posts'), values([{ id: 1 }])))).toBeUndefined()
+  })
+
+  it('answers a rebuilt SELECT with an ORDER BY from the cache, and compiles another order once', () => {
+    let compiles = 0
+    const counted: Dialect = { ...sqlite, ...builtIn({ statement: (x: Parameters<Dialect['statement']>[0]) => { compiles++; return sqlite.statement(x) } }) }
+    const cache = shapeCache(counted)
+    const q = (id: number, ...order: Parameters<typeof orderBy>) => pipe(from('users'), select('id', 'name'), where(gt('id', id)), orderBy(...order))
+    expect(cache(q(1, 'name'))).toEqual({ sql: 'SELECT "id", "name" FROM "users" WHERE "id" > ? ORDER BY "name" ASC', params: [1] })
+    expect(cache(q(2, 'name'))).toEqual({ sql: 'SELECT "id", "name" FROM "users" WHERE "id" > ? ORDER BY "name" ASC', params: [2] })
+    expect(compiles).toBe(1)
+    expect(cache(q(3, 'name', 'desc'))).toEqual({ sql: 'SELECT "id", "name" FROM "users" WHERE "id" > ? ORDER BY "name" DESC', params: [3] })
+    expect(cache(q(4, 'id'))?.sql).toBe('SELECT "id", "name" FROM "users" WHERE "id" > ? ORDER BY "id" ASC')
+    expect(cache(q(5, 'name', 'asc', 'last'))?.sql).toContain('ORDER BY')
+    expect(compiles).toBe(4)
+    expect(cache(q(6, 'name', 'desc'))).toEqual({ sql: 'SELECT "id", "name" FROM "users" WHERE "id" > ? ORDER BY "name" DESC', params: [6] })
+    expect(cache(pipe(from('users'), select('id', 'name'), where(gt('id', 7)), orderBy('name'), orderBy('id')))?.sql).toBe('SELECT "id", "name" FROM "users" WHERE "id" > ? ORDER BY "name" ASC, "id" ASC')
+    expect(compiles).toBe(5)
+  })
+
+  it('answers a model read built again from the cache, with its own values', () => {
+    const Person = model({ table: 'people', primaryKey: 'id', naming: snakeCase, codec: t.type({ id: t.number, fullName: t.string, active: t.boolean }) })
+    let compiles = 0
+    const counted: Dialect = { ...sqlite, ...builtIn({ statement: (x: Parameters<Dialect['statement']>[0]) => { compiles++; return sqlite.statement(x) } }) }
+    const cache = shapeCache(counted)
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    const read = (id: number) => {
+      const q = pipe(Person.query, Person.where({ id }), Person.orderBy('fullName'), Person.limit(1))
+      return cache(rowReading(db, q as Parameters<typeof rowReading>[1]).node)
+    }
+    const sql = 'SELECT "people"."id", "people"."full_name" AS "fullName", "people"."active" FROM "people" WHERE "people"."id" = ? ORDER BY "people"."full_name" ASC LIMIT 1'
+    expect(read(1)).toEqual({ sql, params: [1] })
+    expect(read(2)).toEqual({ sql, params: [2] })
+    expect(compiles).toBe(1)
   })
 
   it('off for a dialect with a function of its own', () => {

@@ -7,8 +7,9 @@
  *
  * A SELECT built with the builders reuses its unchanged parts (`from('users')`, a `select` of
  * column names and column nodes are remembered by `recordkit/query`), so the cache recognises
- * the part of a statement before its WHERE by identity (the FROM node, the column list, ...)
- * and compares only the WHERE clause's shape (kinds, operators, columns, list lengths), which
+ * the part of a statement before its WHERE by identity (the FROM node, the column list, ...),
+ * the ORDER BY by its columns and directions (`orderBy` makes its list afresh on each call), and
+ * compares only the WHERE clause's shape (kinds, operators, columns, list lengths), which
  * costs much less than compiling it again. A statement whose column list a builder did not hand
  * out before (`isReused`) is not looked up: it could share no part with the statements cached.
  *
@@ -17,7 +18,7 @@
  * here (`builtIn`), and not known of a dialect changed with `extend`, which therefore
  * compiles every statement afresh.
  */
-import type { DeleteNode, Expr, SelectNode, UpdateNode } from '../ast.js'
+import type { DeleteNode, Expr, OrderItem, SelectNode, UpdateNode } from '../ast.js'
 import type { Dialect } from '../dialect.js'
 import { type Compiled, render } from '../sql.js'
 import { atParameter } from '../values.js'
@@ -156,9 +157,32 @@ const withHoles = (e: Expr, n: { i: number }): Expr | undefined => {
   }
 }
 
-/** Every field but WHERE is the same node or value (the builders reuse unchanged parts). */
+/**
+ * Two ORDER BY lists alike: the same list, or one item for one, each of the same column (or the
+ * same node), direction and NULLS placement. `orderBy(...)` makes its list afresh on every call,
+ * so a rebuilt statement with an ORDER BY is recognised by this, not by identity.
+ */
+const sameOrder = (a: readonly OrderItem[], b: readonly OrderItem[]): boolean => {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i]
+    const y = b[i]
+    if (x === y) continue
+    if (x.direction !== y.direction || x.nulls !== y.nulls) return false
+    const e = x.expr
+    const f = y.expr
+    if (e !== f && !(e.kind === 'column' && f.kind === 'column' && e.name === f.name && e.table === f.table)) return false
+  }
+  return true
+}
+
+/**
+ * Every field but WHERE is the same node or value (the builders reuse unchanged parts), and the
+ * ORDER BY is alike (`sameOrder`).
+ */
 const samePrefix = (a: SelectNode, b: SelectNode): boolean =>
-  a.columns === b.columns && a.from === b.from && a.joins === b.joins && a.groupBy === b.groupBy && a.orderBy === b.orderBy &&
+  a.columns === b.columns && a.from === b.from && a.joins === b.joins && a.groupBy === b.groupBy && sameOrder(a.orderBy, b.orderBy) &&
   a.limit === b.limit && a.offset === b.offset && a.distinct === b.distinct && a.distinctOn === b.distinctOn && a.having === b.having &&
   a.rollup === b.rollup && a.windows === b.windows && a.withTies === b.withTies && a.with === b.with && a.lock === b.lock
 

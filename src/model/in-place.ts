@@ -10,6 +10,7 @@ import type { Selection, SelectNode } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { as, patchSelect } from '../query.js'
 import { cast } from '../query/cast.js'
+import { markReused } from '../reused.js'
 import { date } from './codecs.js'
 import type { ModelCore } from './core.js'
 import type { Row } from '../driver.js'
@@ -39,13 +40,14 @@ export const aliased = (target: ModelCore, names: readonly string[], textDates: 
   const key = everyField(target, names) ? (textDates ? 't' : 'n') : `${textDates ? 't' : 'n'}\0${names.join('\0')}`
   let columns = byNames.get(key)
   if (columns === undefined) {
-    columns = Object.freeze(names.map((n): Selection => {
+    // Marked as handed out again, so the statement-shape cache looks up the reads that use it.
+    columns = markReused(Object.freeze(names.map((n): Selection => {
       const f = target.byName.get(n)!
       const c = target.column(n)
       if (textDates && isDate(f.codec)) return as(cast(c, 'text'), n)
       // A column already named as its field needs no alias.
       return f.column === n ? { expr: c } : as(c, n)
-    }))
+    })))
     byNames.set(key, columns)
   }
   return columns
@@ -98,7 +100,9 @@ export const inPlaceReading = (
   if (computed !== undefined) for (const c of computed) if (names.includes(c.name)) return copied
   const inPlace = core.inPlaceMapper(all ? undefined : names)
   if (inPlace === undefined) return copied
-  const columns = [...aliased(core, names, datesAsText(db)), ...node.columns.slice(names.length)]
+  // The fields' aliased list as it is (one the shape cache knows) when nothing follows it.
+  const fieldColumns = aliased(core, names, datesAsText(db))
+  const columns = node.columns.length === names.length ? fieldColumns : [...fieldColumns, ...node.columns.slice(names.length)]
   return { node: patchSelect(node, { columns }), inPlace, names, all, computed: copied.computed }
 }
 

@@ -275,6 +275,24 @@ export const unscoped = <Q extends { readonly unscoped?: boolean }>(q: Q): Q => 
 export const scopeCondition = (core: ModelCore, options: QueryOptions): Expr | undefined =>
   allOf(core.behaviours.map((b) => b.scope?.(options, core.column)))
 
+/** `FROM` the model's own table, one node per model (see `ownTable`). */
+const ownTables = new WeakMap<ModelCore, SelectNode>()
+
+/**
+ * `FROM` the model's own table (under its alias, if it has one): the same node every time, so
+ * that the statement-shape cache of the built-in dialects recognises a model read built again
+ * (it compares a statement's FROM node by identity).
+ */
+const ownTable = (core: ModelCore): SelectNode => {
+  let node = ownTables.get(core)
+  if (node === undefined) {
+    const own = table(core.table)
+    node = Object.freeze(from(core.alias === undefined ? own : { ...own, alias: core.alias }))
+    ownTables.set(core, node)
+  }
+  return node
+}
+
 /**
  * A model query as query data: the selected columns, the conditions and the default scopes.
  * `extraFields` are selected too (keys that relation loading needs).
@@ -286,9 +304,8 @@ export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly str
   const core = q.core
   const names = selectedFields(q, extraFields)
   const extra = (q.computed ?? []).map((c) => as(c.expr, c.name))
-  const own = table(core.table)
-  const source = q.source === undefined ? (core.alias === undefined ? own : { ...own, alias: core.alias }) : { ...table(q.source), alias: core.alias ?? own.name }
-  const base = selectCols(...names.map((n) => core.column(n)), ...extra)(from(source))
+  const start = q.source === undefined ? ownTable(core) : from({ ...table(q.source), alias: core.alias ?? table(core.table).name })
+  const base = selectCols(...names.map((n) => core.column(n)), ...extra)(start)
   return Object.freeze(patchSelect(base, {
     with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),

@@ -61,8 +61,10 @@ export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<
  * The statement of a query's rows (its selected fields and `extra`, the keys relation loading
  * needs) and how they are decoded: in place where the fields can be read under their own names
  * (see `inPlaceReading`), so a read allocates no row objects of its own.
+ *
+ * @example rowReading(db, pipe(User.query, User.where({ id: 1 }))).node // the SELECT it runs
  */
-const rowReading = (db: Backend, q: AnyQuery, extra: readonly string[]): Reading =>
+export const rowReading = (db: Backend, q: AnyQuery, extra: readonly string[] = []): Reading =>
   inPlaceReading(db, q.core, toSelect(q, extra), selectedFields(q, extra), q.computed, q.fields === undefined)
 
 /** Decode raw rows of a query as `reading` says, then load its relations. */

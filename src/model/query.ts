@@ -9,7 +9,7 @@
  * value of the wrong type does not compile. A model query compiles to the query data of
  * `src/ast.ts` (`toSelect`), so dialect overrides (`limitOffset`, quoting, ...) apply to it.
  */
-import type { CteNode, Expr, OrderItem, SelectLike, SelectNode } from '../ast.js'
+import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
   and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
   patchSelect, select as selectCols, val,
@@ -304,9 +304,21 @@ export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly str
   const core = q.core
   const names = selectedFields(q, extraFields)
   const extra = (q.computed ?? []).map((c) => as(c.expr, c.name))
+  return selectWith(q, selectCols(...names.map((n) => core.column(n)), ...extra)(ownTable(core)).columns)
+}
+
+/**
+ * A model query as query data with the column list given (`toSelect` without building the
+ * columns): for a read whose columns are already known, such as the aliased list of a read in
+ * place.
+ *
+ * @example selectWith(pipe(User.query, User.where({ id: 1 })), aliased(User.core, ['id'], false))
+ */
+export const selectWith = (q: ModelQuery<any, any, any>, columns: readonly Selection[]): SelectNode => {
+  const core = q.core
   const start = q.source === undefined ? ownTable(core) : from({ ...table(q.source), alias: core.alias ?? table(core.table).name })
-  const base = selectCols(...names.map((n) => core.column(n)), ...extra)(start)
-  return Object.freeze(patchSelect(base, {
+  return Object.freeze(patchSelect(start, {
+    columns,
     with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),
     orderBy: q.order,

@@ -19,10 +19,10 @@ import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
-import { decodeRows, inPlaceReading, type Reading } from './in-place.js'
+import { aliased, datesAsText, decodeRows, inPlaceReading, type Reading } from './in-place.js'
 import { aggregateDecoder } from './subqueries.js'
 import { keyFieldsFor, loadIncludes } from './relations.js'
-import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
+import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, selectWith, toSelect } from './query.js'
 import { withFields } from '../objects.js'
 
 type AnyQuery = ModelQuery<any, any, any>
@@ -64,8 +64,16 @@ export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<
  *
  * @example rowReading(db, pipe(User.query, User.where({ id: 1 }))).node // the SELECT it runs
  */
-export const rowReading = (db: Backend, q: AnyQuery, extra: readonly string[] = []): Reading =>
-  inPlaceReading(db, q.core, toSelect(q, extra), selectedFields(q, extra), q.computed, q.fields === undefined)
+export const rowReading = (db: Backend, q: AnyQuery, extra: readonly string[] = []): Reading => {
+  const names = selectedFields(q, extra)
+  const all = q.fields === undefined
+  if (q.computed === undefined || q.computed.length === 0) {
+    // Read in place: the statement is built with its aliased columns at once.
+    const inPlace = q.core.inPlaceMapper(all ? undefined : names)
+    if (inPlace !== undefined) return { node: selectWith(q, aliased(q.core, names, datesAsText(db))), inPlace, names, all, computed: [] }
+  }
+  return inPlaceReading(db, q.core, toSelect(q, extra), names, q.computed, all)
+}
 
 /** Decode raw rows of a query as `reading` says, then load its relations. */
 const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], reading: Reading): Promise<Either<DbError, Record<string, unknown>[]>> => {

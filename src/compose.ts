@@ -995,15 +995,30 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const compiled: Compiled = E.isLeft(c) ? { sql: '', params: [] } : c.right
       const holes = compiled.holes
       const decode = options?.decode
+      // Compiled here, every value comes out of the dialect's toDriver (at compile time, or in
+      // bindParams); a statement given compiled carries its values as they were given.
+      const adapted = !isCompiled(q)
+      // The positions of the named parameters and their names, read once.
+      const slots: number[] = []
+      const names: string[] = []
+      holes?.forEach((h, i) => {
+        if (h !== undefined) {
+          slots.push(i)
+          names.push(h)
+        }
+      })
+      const missing = (h: string) => dbError('QueryError', `prepared query is missing the argument "${h}"`, { sql: compiled.sql })
       const bindParams = (args: Readonly<Record<string, unknown>> | undefined): readonly unknown[] => {
         if (holes === undefined) return compiled.params
+        if (args === undefined) throw missing(names[0])
         const params = compiled.params.slice()
-        for (let i = 0; i < holes.length; i++) {
-          const h = holes[i]
-          if (h !== undefined) {
-            if (args === undefined || !(h in args)) throw dbError('QueryError', `prepared query is missing the argument "${h}"`, { sql: compiled.sql })
-            params[i] = bindAt(self.dialect, args[h], h, compiled.sql)
-          }
+        const dialect = self.dialect
+        for (let k = 0; k < slots.length; k++) {
+          const h = names[k]
+          const v = args[h]
+          // An argument given as undefined is bound (as NULL); one not given at all is refused.
+          if (v === undefined && !(h in args)) throw missing(h)
+          params[slots[k]] = bindAt(dialect, v, h, compiled.sql)
         }
         return params
       }
@@ -1020,7 +1035,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         const d = self.driver.sync
         if (kept === undefined || d === undefined || self.sync !== syncBackend || d !== keptOn || d.of !== self.driver.execute || life.closing || frameFor(self.driver) !== undefined || !d.ready()) return undefined
         try {
-          const row = kept(bindParams(args))
+          const row = kept(bindParams(args), adapted)
           return E.right(row === undefined ? none : some(decode === undefined ? row as R : decode([row])[0]))
         } catch (e) {
           return E.left(toDbError(e))

@@ -54,6 +54,9 @@ export interface SyncDriver {
    * caller has checked `ready` before each run. It spares the statement record, the result
    * record and the statement-cache lookup per run. It is used only while `execute` is `kept.of`:
    * a copy of this record with another `execute` (middleware watching statements) is not bypassed.
+   * `adapted` says that every parameter came out of the dialect's `toDriver` (as a prepared
+   * query's do), which converts or refuses what a built-in driver cannot bind, so the driver may
+   * skip its own check of each value, as it does for `executeBatch`'s runs.
    *
    * @example
    * const s = driver.sync
@@ -62,7 +65,7 @@ export interface SyncDriver {
    */
   readonly kept?: {
     readonly of: (q: Compiled) => IOEither<DbError, QueryResult>
-    readonly first: (sql: string) => (params: readonly unknown[]) => Row | undefined
+    readonly first: (sql: string) => (params: readonly unknown[], adapted?: boolean) => Row | undefined
   }
 }
 

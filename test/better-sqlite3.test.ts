@@ -324,6 +324,33 @@ describe('better-sqlite3 driver: the synchronous path', () => {
     expect(E.isLeft(closed) && (closed.left as { code?: string }).code).toBe('BACKEND_CLOSED')
   })
 
+  it('prepared first on the kept statement: a missing argument is a QueryError, undefined binds NULL, and every value is checked once', async () => {
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await run(db.execute(sql`CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)`))
+    await run(db.execute(sql`INSERT INTO t VALUES (1, 'a'), (2, NULL)`))
+    const p = db.prepare(pipe(from('t'), select('id', 'name'), where(eq('id', param('id')))))
+    expect(await run(p.first({ id: 1 }))).toEqual({ _tag: 'Some', value: { id: 1, name: 'a' } })
+    for (const args of [{}, undefined, { other: 1 }]) {
+      const missing = await p.first(args)()
+      expect(E.isLeft(missing) && [missing.left._tag, missing.left.message]).toEqual(['QueryError', 'prepared query is missing the argument "id"'])
+      const now = p.sync!.first(args)()
+      expect(E.isLeft(now) && now.left._tag).toBe('QueryError')
+    }
+    // Given as undefined, the argument is bound as NULL (and `id = NULL` finds nothing).
+    expect(await run(p.first({ id: undefined }))).toEqual({ _tag: 'None' })
+    // The dialect refuses what SQLite cannot store, naming the argument and the statement.
+    const nan = await p.first({ id: NaN })()
+    expect(E.isLeft(nan) && nan.left._tag).toBe('ValidationError')
+    expect(E.isLeft(nan) && nan.left.message).toContain('"id"')
+    // A statement given compiled carries its values as given: the driver checks them.
+    const refused = await db.prepare<{ x: number }>({ sql: 'SELECT ? AS x', params: [NaN] }).first()()
+    expect(E.isLeft(refused) && refused.left._tag).toBe('ValidationError')
+    const surrogate = await db.prepare<{ x: string }>({ sql: 'SELECT ? AS x', params: ['\ud800'] }).first()()
+    expect(E.isLeft(surrogate) && surrogate.left._tag).toBe('ValidationError')
+    expect(await run(db.prepare<{ x: number }>({ sql: 'SELECT ? AS x', params: [2] }).first())).toEqual({ _tag: 'Some', value: { x: 2 } })
+    await run(db.close())
+  })
+
   it('prepared first takes the kept statement only while the synchronous execute is the one it stands for', async () => {
     const count = (replaceKeptToo: boolean) => {
       const base = betterSqlite3({ filename: ':memory:' })

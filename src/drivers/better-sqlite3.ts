@@ -333,7 +333,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     const firstOf = (text: string) => {
       let entry: Entry | undefined
       let on: Database.Database | undefined
-      return (params: readonly unknown[]): Row | undefined => {
+      return (params: readonly unknown[], adapted?: boolean): Row | undefined => {
         if (on === undefined || on !== conn || entry === undefined) {
           const q = { sql: text, params, first: true }
           // The first run (or one after the connection changed) takes the general path, which
@@ -343,8 +343,10 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
           on = conn
           return rows[0]
         }
-        const problem = checkParams(params, sqliteParamProblem)
-        if (problem !== undefined) throw withStatement(problem, text, params, redact)
+        if (adapted !== true) {
+          const problem = checkParams(params, sqliteParamProblem)
+          if (problem !== undefined) throw withStatement(problem, text, params, redact)
+        }
         const { fast, lostRow } = entry
         if (fast === undefined || lostRow === undefined || !entry.query) return runNow({ sql: text, params, first: true }).rows[0]
         try {

@@ -5,7 +5,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Compiled, compose, dbError, extend, isDbError, promised, run, sql, statementOf, wrap } from 'recordkit'
-import { eq, from, insertInto, param, returning, select, values, where } from 'recordkit/query'
+import { and, eq, from, gt, insertInto, lt, or, param, returning, select, values, where } from 'recordkit/query'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 
@@ -336,6 +336,14 @@ describe('better-sqlite3 driver: the synchronous path', () => {
       const now = p.sync!.first(args)()
       expect(E.isLeft(now) && now.left._tag).toBe('QueryError')
     }
+    // Named parameters out of order, among values, one used twice, one with an odd name.
+    const odd = 'we"ird\u2028name'
+    const mixed = db.prepare(pipe(from('t'), select('id'), where(and(gt('id', param('low')), lt('id', 3), or(eq('name', param(odd)), gt('id', param('low')))))))
+    expect(await run(mixed.all({ low: 0, [odd]: 'a' }))).toEqual([{ id: 1 }, { id: 2 }])
+    expect(await run(mixed.all({ low: 1, [odd]: 'zz' }))).toEqual([{ id: 2 }])
+    expect(mixed.compiled.params).toHaveLength(4)
+    const lacking = await mixed.all({ low: 1 })()
+    expect(E.isLeft(lacking) && lacking.left.message).toBe(`prepared query is missing the argument "${odd}"`)
     // Given as undefined, the argument is bound as NULL (and `id = NULL` finds nothing).
     expect(await run(p.first({ id: undefined }))).toEqual({ _tag: 'None' })
     // The dialect refuses what SQLite cannot store, naming the argument and the statement.

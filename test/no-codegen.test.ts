@@ -3,7 +3,8 @@
  * `--disallow-code-generation-from-strings`), the better-sqlite3 driver still reads integers
  * beyond 2^53 exactly: its generated precision check falls back to a loop. A model's rows are
  * still decoded in place, by the loop over the fields, with the same DecodeError; create input is
- * still decoded and refused the same way.
+ * still decoded and refused the same way; a prepared query's named parameters are still bound,
+ * and a missing one refused, by the loop.
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +22,8 @@ describe('better-sqlite3 without code generation', () => {
       made: 2,
       refused: ['rows.1.done: bool'],
       count: { n: 4 },
+      ranged: [2, 3],
+      missing: 'prepared query is missing the argument "high"',
     })
   }, 30_000)
 })

@@ -2,9 +2,12 @@
  * Run by test/no-codegen.test.ts under `node --disallow-code-generation-from-strings`: reads
  * rows through the better-sqlite3 driver, whose precision check is generated code where
  * allowed, and through a model, whose rows are decoded in place by generated code where allowed
- * (a loop over the fields here), and prints them.
+ * (a loop over the fields here), and through a prepared query, whose named parameters are bound
+ * by generated code where allowed, and prints them.
  */
+import { pipe } from 'fp-ts/lib/function.js'
 import { compose, run, sql } from 'recordkit'
+import { and, from, gt, lt, orderBy, param, select, where } from 'recordkit/query'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { bool, date, model, snakeCase } from 'recordkit/model'
@@ -27,5 +30,10 @@ const made = await run(Stamp.createMany(db, [{ id: 3, seenAt: new Date('2024-03-
 const refusedMany = await Stamp.createMany(db, [{ id: 5, seenAt: new Date('2024-03-03T00:00:00Z'), done: true }, { id: 6, seenAt: new Date('2024-03-04T00:00:00Z'), done: 'maybe' as unknown as boolean }])()
 const refused = refusedMany._tag === 'Left' ? (refusedMany.left as { issues?: readonly { path: string; rule: string }[] }).issues?.map((i) => `${i.path}: ${i.rule}`) : 'no failure'
 const count = (await run(db.all(sql`SELECT COUNT(*) AS n FROM stamps`)))[0]
-console.log(JSON.stringify({ rows, one, stamps, bad, made, refused, count }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
+// A prepared query's named parameters are bound by generated code where allowed (a loop here).
+const byRange = db.prepare(pipe(from('stamps'), select('id'), where(and(gt('id', param('low')), lt('id', 9), lt('id', param('high')))), orderBy('id')))
+const ranged = (await run(byRange.all({ low: 1, high: 4 }))).map((r) => r.id)
+const lacking = await byRange.all({ low: 1 })()
+const missing = lacking._tag === 'Left' ? lacking.left.message : 'no failure'
+console.log(JSON.stringify({ rows, one, stamps, bad, made, refused, count, ranged, missing }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
 await run(db.close())

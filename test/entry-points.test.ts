@@ -21,7 +21,7 @@ const internals: Record<string, string> = {
   'src/dialects/shape-cache.js': 'the statement-shape cache, tested for where it is on and off',
   'src/drivers/client-library.js': 'the lazy loader of client libraries, tested with a missing package',
   'src/model/decode.js': 'the generated row mapper, tested against its loop fallback',
-  'src/model/read.js': 'the statement a model read runs, checked to be one the statement-shape cache answers',
+  'src/model/in-place.js': 'the statement a model read runs, checked to be one the statement-shape cache answers',
 }
 
 const testFiles = (dir: string): string[] =>

@@ -21,7 +21,7 @@ import * as t from 'io-ts'
 import { model, snakeCase } from 'recordkit/model'
 // Internals on purpose: whether the cache answers at all, and what a model read hands it.
 import { builtIn, shapeCache } from '../src/dialects/shape-cache.js'
-import { rowReading } from '../src/model/read.js'
+import { queryReading } from '../src/model/in-place.js'
 
 const compiled = (d: Dialect, q: Parameters<Dialect['compile']>[0]) => {
   const c = d.compile(q)
@@ -225,7 +225,7 @@ describe('where the cache is on', () => {
     const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
     const read = (id: number) => {
       const q = pipe(Person.query, Person.where({ id }), Person.orderBy('fullName'), Person.limit(1))
-      return cache(rowReading(db, q as Parameters<typeof rowReading>[1]).node)
+      return cache(queryReading(db, q).node)
     }
     const sql = 'SELECT "people"."id", "people"."full_name" AS "fullName", "people"."active" FROM "people" WHERE "people"."id" = ? ORDER BY "people"."full_name" ASC LIMIT 1'
     expect(read(1)).toEqual({ sql, params: [1] })

@@ -15,7 +15,7 @@ import { date } from './codecs.js'
 import type { ModelCore } from './core.js'
 import type { Row } from '../driver.js'
 import type { RowMapper } from './decode.js'
-import type { Computed } from './query.js'
+import { type Computed, type ModelQuery, selectedFields, selectWith, toSelect } from './query.js'
 
 /** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
 const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
@@ -104,6 +104,24 @@ export const inPlaceReading = (
   const fieldColumns = aliased(core, names, datesAsText(db))
   const columns = node.columns.length === names.length ? fieldColumns : [...fieldColumns, ...node.columns.slice(names.length)]
   return { node: patchSelect(node, { columns }), inPlace, names, all, computed: copied.computed }
+}
+
+/**
+ * The statement of a model query's rows (its selected fields and `extra`, the keys relation
+ * loading needs) and how they are decoded: in place where the fields can be read under their own
+ * names (the statement is then built with the aliased columns at once, see `selectWith`), so a
+ * read allocates no row objects of its own; else as `inPlaceReading` says.
+ *
+ * @example queryReading(db, pipe(User.query, User.where({ id: 1 }))).node // the SELECT it runs
+ */
+export const queryReading = (db: Backend, q: ModelQuery<any, any, any>, extra: readonly string[] = []): Reading => {
+  const names = selectedFields(q, extra)
+  const all = q.fields === undefined
+  if (q.computed === undefined || q.computed.length === 0) {
+    const inPlace = q.core.inPlaceMapper(all ? undefined : names)
+    if (inPlace !== undefined) return { node: selectWith(q, aliased(q.core, names, datesAsText(db))), inPlace, names, all, computed: [] }
+  }
+  return inPlaceReading(db, q.core, toSelect(q, extra), names, q.computed, all)
 }
 
 /**

@@ -12,7 +12,7 @@
 import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
   and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
-  patchSelect, select as selectCols, val,
+  patchSelect, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, type Fragment } from '../sql.js'
@@ -304,7 +304,7 @@ export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly str
   const core = q.core
   const names = selectedFields(q, extraFields)
   const extra = (q.computed ?? []).map((c) => as(c.expr, c.name))
-  return selectWith(q, selectCols(...names.map((n) => core.column(n)), ...extra)(ownTable(core)).columns)
+  return selectWith(q, [...names.map((n): Selection => ({ expr: core.column(n) })), ...extra])
 }
 
 /**

@@ -19,10 +19,10 @@ import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
-import { aliased, datesAsText, decodeRows, inPlaceReading, type Reading } from './in-place.js'
+import { decodeRows, inPlaceReading, queryReading, type Reading } from './in-place.js'
 import { aggregateDecoder } from './subqueries.js'
 import { keyFieldsFor, loadIncludes } from './relations.js'
-import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, selectWith, toSelect } from './query.js'
+import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
 import { withFields } from '../objects.js'
 
 type AnyQuery = ModelQuery<any, any, any>
@@ -51,28 +51,10 @@ const refused = (q: AnyQuery): TaskEither<DbError, never> | undefined => {
 export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<DbError, Compiled> => {
   if (q.error !== undefined) return left(q.error)
   try {
-    return db.compile(rowReading(db, q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)).node)
+    return db.compile(queryReading(db, q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes)).node)
   } catch (e) {
     return left(toDbError(e))
   }
-}
-
-/**
- * The statement of a query's rows (its selected fields and `extra`, the keys relation loading
- * needs) and how they are decoded: in place where the fields can be read under their own names
- * (see `inPlaceReading`), so a read allocates no row objects of its own.
- *
- * @example rowReading(db, pipe(User.query, User.where({ id: 1 }))).node // the SELECT it runs
- */
-export const rowReading = (db: Backend, q: AnyQuery, extra: readonly string[] = []): Reading => {
-  const names = selectedFields(q, extra)
-  const all = q.fields === undefined
-  if (q.computed === undefined || q.computed.length === 0) {
-    // Read in place: the statement is built with its aliased columns at once.
-    const inPlace = q.core.inPlaceMapper(all ? undefined : names)
-    if (inPlace !== undefined) return { node: selectWith(q, aliased(q.core, names, datesAsText(db))), inPlace, names, all, computed: [] }
-  }
-  return inPlaceReading(db, q.core, toSelect(q, extra), names, q.computed, all)
 }
 
 /** Decode raw rows of a query as `reading` says, then load its relations. */
@@ -90,7 +72,7 @@ export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<st
   const no = refused(q)
   if (no !== undefined) return no
   return attempt(async () => {
-    const reading = rowReading(db, q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes))
+    const reading = queryReading(db, q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes))
     const r = await db.all(reading.node)()
     return r._tag === 'Left' ? r : rowsOf(db, q, r.right, reading)
   })
@@ -145,7 +127,7 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
   while (remaining > 0) {
     const n = Math.min(size, remaining)
     const page: AnyQuery = withFields(q, { where: allOf([q.where, last === undefined ? undefined : after(core, last)]), order, limit: n })
-    const reading = rowReading(db, page, extra)
+    const reading = queryReading(db, page, extra)
     const raw = await db.all(reading.node)()
     if (raw._tag === 'Left') throw raw.left
     if (raw.right.length === 0) return

@@ -26,7 +26,7 @@ import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { type Field, show } from './decode.js'
-import { decodeRows, inPlaceReading, type Reading } from './in-place.js'
+import { decodeRows, queryReading, type Reading } from './in-place.js'
 import { baseQuery, type IncludeSpec, type ModelQuery, selectedFields, toSelect } from './query.js'
 
 // ---------------------------------------------------------------- definitions
@@ -373,12 +373,10 @@ const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modi
  * limit, which wraps the statement, nor for a manyToMany, whose rows carry the join table's key:
  * there the columns keep their names and the rows are mapped to new ones.
  */
-const reading = (db: Backend, mq: ModelQuery<any, any, any>, target: ModelCore, rel: AnyRelation, joinFields: readonly string[]): Reading => {
-  const base = toSelect(mq, joinFields)
-  const names = selectedFields(mq, joinFields)
-  if (rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined) return { node: base, names, all: mq.fields === undefined, computed: mq.computed ?? [] }
-  return inPlaceReading(db, target, base, names, mq.computed, mq.fields === undefined)
-}
+const reading = (db: Backend, mq: ModelQuery<any, any, any>, rel: AnyRelation, joinFields: readonly string[]): Reading =>
+  rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined
+    ? { node: toSelect(mq, joinFields), names: selectedFields(mq, joinFields), all: mq.fields === undefined, computed: mq.computed ?? [] }
+    : queryReading(db, mq, joinFields)
 
 /** A copy of a level, its nodes copied too (so adding to it leaves the original as it was). */
 const copyLevel = (level: Map<string, Node>): Map<string, Node> =>
@@ -477,7 +475,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' ? [] : fieldList(rel.foreignKey)),
     ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
   ]
-  const read = reading(db, mq, target, rel, joinFields)
+  const read = reading(db, mq, rel, joinFields)
   const base = read.node
   const asArray = keysAsArray(db)
   const where = (cond: Expr) => allOf([cond, base.where])

@@ -1,7 +1,8 @@
-import { connect } from 'recordkit'
+import { expect, it } from 'vitest'
+import { connect, sql } from 'recordkit'
 import { type ColumnTypes, conformance, exec, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
 import { duckdb, duckdbNodeApi } from '../../src/contrib/duckdb/index.js'
-import { targetSetUp } from '../support/conformance-target.js'
+import { readOnce, targetSetUp } from '../support/conformance-target.js'
 
 /** DuckDB has no SERIAL or identity column: generated keys come from a sequence. */
 const duckdbTypes: ColumnTypes = {
@@ -31,3 +32,7 @@ const target: ConformanceTarget = {
 }
 conformance(target)
 targetSetUp(target)
+it('runs on DuckDB, in memory', async () => {
+  expect(await readOnce(target, sql`SELECT library_version AS v FROM pragma_version()`)).toEqual([{ v: expect.stringMatching(/^v1\./) }])
+  expect(await readOnce(target, sql`SELECT path FROM duckdb_databases() WHERE database_name = current_database()`)).toEqual([{ path: null }])
+})

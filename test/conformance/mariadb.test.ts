@@ -5,7 +5,7 @@ import { mysql2 } from 'recordkit/drivers/mysql2'
 import { conformance, ok, type ConformanceTarget } from 'recordkit/testing'
 import { MYSQL_CHINOOK_URL } from '../support/chinook.js'
 import { MYSQL_URL, serverAvailable } from '../support/servers.js'
-import { targetSetUp } from '../support/conformance-target.js'
+import { readOnce, targetSetUp } from '../support/conformance-target.js'
 
 const available = await serverAvailable('mariadb')
 
@@ -27,12 +27,7 @@ describe.skipIf(!available)('conformance on MariaDB', () => {
   conformance(target)
   targetSetUp(target, false)
   it('runs on a MariaDB server, which the notes above describe', async () => {
-    const db = await target.connect()
-    try {
-      const [v] = await ok(db.all(sql`SELECT VERSION() AS v`))
-      expect(String(v.v)).toContain('MariaDB')
-    } finally {
-      await ok(db.close())
-    }
+    const [v] = await readOnce(target, sql`SELECT VERSION() AS v`)
+    expect(String(v.v)).toContain('MariaDB')
   })
 })

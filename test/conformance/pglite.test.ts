@@ -1,9 +1,10 @@
 import { PGlite } from '@electric-sql/pglite'
-import { connect } from 'recordkit'
+import { expect, it } from 'vitest'
+import { connect, sql } from 'recordkit'
 import { postgres } from 'recordkit/dialects/postgres'
 import { conformance, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
 import { pglite } from '../../src/contrib/pglite/driver.js'
-import { targetSetUp } from '../support/conformance-target.js'
+import { readOnce, targetSetUp } from '../support/conformance-target.js'
 
 // Starting PGlite runs initdb (seconds); every group after the first starts from a dump of it.
 let template: Promise<File | Blob> | undefined
@@ -35,3 +36,7 @@ const target: ConformanceTarget = {
 }
 conformance(target)
 targetSetUp(target)
+it('runs on PGlite (PostgreSQL compiled to WebAssembly), which the notes above describe', async () => {
+  const [v] = await readOnce(target, sql`SELECT version() AS v`)
+  expect(String(v.v)).toMatch(/^PostgreSQL \d+.*\(PGlite .*wasm32/)
+}, 60_000)

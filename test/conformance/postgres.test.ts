@@ -1,11 +1,11 @@
-import { describe } from 'vitest'
-import { connect } from 'recordkit'
+import { describe, expect, it } from 'vitest'
+import { connect, sql } from 'recordkit'
 import { postgres } from 'recordkit/dialects/postgres'
 import { postgresJs } from 'recordkit/drivers/postgres'
 import { conformance, ok, type ConformanceTarget } from 'recordkit/testing'
 import { PG_CHINOOK_URL } from '../support/chinook.js'
 import { PG_URL, serverAvailable } from '../support/servers.js'
-import { targetSetUp } from '../support/conformance-target.js'
+import { readOnce, targetSetUp } from '../support/conformance-target.js'
 
 const available = await serverAvailable('postgres')
 
@@ -23,4 +23,10 @@ describe.skipIf(!available)('conformance on PostgreSQL', () => {
   }
   conformance(target)
   targetSetUp(target, false)
+  it('runs on a PostgreSQL server (not PGlite), which the notes above describe', async () => {
+    const [v] = await readOnce(target, sql`SELECT version() AS v, current_setting('server_version_num')::int AS num`)
+    expect(String(v.v)).toMatch(/^PostgreSQL \d+/)
+    expect(String(v.v)).not.toContain('PGlite')
+    expect(Number(v.num)).toBeGreaterThanOrEqual(130000)
+  })
 })

@@ -1,8 +1,9 @@
-import { compose } from 'recordkit'
+import { expect, it } from 'vitest'
+import { compose, sql } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { conformance, loadChinook, ok, type ConformanceTarget } from 'recordkit/testing'
-import { targetSetUp } from '../support/conformance-target.js'
+import { readOnce, targetSetUp } from '../support/conformance-target.js'
 
 const target: ConformanceTarget = {
   name: 'sqlite (memory)',
@@ -17,3 +18,6 @@ const target: ConformanceTarget = {
 }
 conformance(target)
 targetSetUp(target)
+it('runs on SQLite, in memory', async () => {
+  expect(await readOnce(target, sql`SELECT file FROM pragma_database_list WHERE name = 'main'`)).toEqual([{ file: '' }])
+})

@@ -5,7 +5,7 @@
  * target's Chinook copy holds the whole sample (the report cases compare exact figures).
  */
 import { expect, it } from 'vitest'
-import { sql } from 'recordkit'
+import { sql, type Fragment } from 'recordkit'
 import { type ConformanceTarget, exec, ok } from 'recordkit/testing'
 
 /**
@@ -38,4 +38,17 @@ export const targetSetUp = (target: ConformanceTarget, ownDatabase = true): void
       await ok(db.close())
     }
   }, 120_000)
+}
+
+/**
+ * The rows `query` reads through a new connection of `target`, closed after: for each file's
+ * check that its target is the engine, and the kind of database, its name says.
+ */
+export const readOnce = async (target: ConformanceTarget, query: Fragment): Promise<Record<string, unknown>[]> => {
+  const db = await target.connect()
+  try {
+    return await ok(db.all(query))
+  } finally {
+    await ok(db.close())
+  }
 }

@@ -280,19 +280,22 @@ const idOf = (e: Expr): Part => {
  * parameter, `col = ANY($1)`: the same statement text for any number of keys, so it is prepared
  * once, and one parameter to bind instead of one per key.
  */
-const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: readonly (readonly unknown[])[], asArray: boolean): Expr => {
-  if (columns.length === 1) {
-    const values = keys.map((k) => encodeField(fields[0], k[0]))
-    return asArray ? eq(columns[0], any(values)) : isIn(columns[0], values)
+const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: Keys, asArray: boolean): Expr => {
+  const { width, values } = keys
+  if (width === 1) {
+    const f = fields[0]
+    const encoded = new Array<unknown>(values.length)
+    for (let i = 0; i < values.length; i++) encoded[i] = encodeField(f, values[i])
+    return asArray ? eq(columns[0], any(encoded)) : isIn(columns[0], encoded)
   }
   const parts: Part[] = ['(']
   columns.forEach((c, i) => parts.push(i > 0 ? ', ' : '', idOf(c)))
   parts.push(') IN (')
-  keys.forEach((k, j) => {
+  for (let j = 0; j < values.length; j += width) {
     parts.push(j > 0 ? ', (' : '(')
-    fields.forEach((f, i) => parts.push(i > 0 ? ', ' : '', { _tag: 'Param', value: encodeField(f, k[i]) }))
+    fields.forEach((f, i) => parts.push(i > 0 ? ', ' : '', { _tag: 'Param', value: encodeField(f, values[j + i]) }))
     parts.push(')')
-  })
+  }
   parts.push(')')
   return raw(fromParts(parts))
 }
@@ -322,27 +325,37 @@ const RANK = 'rk_rn'
  */
 const COMPOSITE_KEYS_PER_STATEMENT = 200
 
-/** Run one relation query (per chunk of keys, each key its values) and return the raw rows. */
-const runChunks = async (
-  db: Backend,
-  keys: readonly (readonly unknown[])[],
-  build: (chunk: readonly (readonly unknown[])[]) => SelectNode | Fragment,
-): Promise<Row[]> => {
-  if (keys.length === 0) return []
+/**
+ * Distinct keys, flat: `width` values per key, one key after another (no array per key: a level
+ * of a thousand parents makes a thousand keys).
+ */
+interface Keys {
+  readonly width: number
+  readonly values: readonly unknown[]
+}
+
+/** The keys from `from` (inclusive) to `to` (exclusive), counted in keys. */
+const someKeys = (keys: Keys, from: number, to: number): Keys =>
+  ({ width: keys.width, values: keys.values.slice(from * keys.width, to * keys.width) })
+
+/** Run one relation query (per chunk of keys) and return the raw rows. */
+const runChunks = async (db: Backend, keys: Keys, build: (chunk: Keys) => SelectNode | Fragment): Promise<Row[]> => {
+  const { width } = keys
+  const count = keys.values.length / width
+  if (count === 0) return []
   // Leave room for the parameters of the rest of the statement (modifier conditions).
-  const probe = db.compile(build([keys[0]]))
+  const probe = db.compile(build(someKeys(keys, 0, 1)))
   if (probe._tag === 'Left') throw probe.left
-  const width = keys[0].length
   const byParams = Math.max(1, Math.floor((db.dialect.maxParams - (probe.right.params.length - width)) / width))
   const size = width === 1 ? byParams : Math.min(byParams, COMPOSITE_KEYS_PER_STATEMENT)
-  if (keys.length <= size) {
+  if (count <= size) {
     const r = await db.all(build(keys))()
     if (r._tag === 'Left') throw r.left
     return r.right
   }
   const out: Row[] = []
-  for (let i = 0; i < keys.length; i += size) {
-    const r = await db.all(build(keys.slice(i, i + size)))()
+  for (let i = 0; i < count; i += size) {
+    const r = await db.all(build(someKeys(keys, i, Math.min(count, i + size))))()
     if (r._tag === 'Left') throw r.left
     for (const row of r.right) out.push(row)
   }
@@ -405,37 +418,50 @@ const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: read
  */
 interface Groups {
   readonly byKey: Map<string | number, Record<string, unknown>[]>
-  /** The distinct keys, each as its values, in the order of `rows`. */
-  readonly keys: unknown[][]
+  /** The distinct keys, in the order of `rows`. */
+  readonly keys: Keys
   /** The group of each row of `rows`, in their order; undefined where a key part is null. */
   readonly ofRow: (Record<string, unknown>[] | undefined)[]
 }
 
+/**
+ * Where each group array is copied from. `slice` of it makes an empty array without an
+ * allocation site: a literal's site is one V8 may decide to pretenure, since these groups live
+ * through the whole load; then every later load's groups are made in the old generation and die
+ * there (measured on W5 SQLite: 1.5x-2.0x of raw instead of 1.2x; with
+ * --no-allocation-site-pretenuring, 1.2x either way). `Array.of()` has no site either, but
+ * costs about 70 ns a call, against about 10 ns.
+ */
+const NO_ROWS: readonly Record<string, unknown>[] = []
+
 const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly string[]): Groups => {
   const byKey = new Map<string | number, Record<string, unknown>[]>()
-  const keys: unknown[][] = []
-  const ofRow: (Record<string, unknown>[] | undefined)[] = []
+  const values: unknown[] = []
+  const ofRow = new Array<Record<string, unknown>[] | undefined>(rows.length)
   const one = fields.length === 1 ? fields[0] : undefined
+  // Rows often come in key order (a parent level read by its key): the key of a row is then
+  // often the one before, and its group is taken without a Map lookup.
+  let lastKey: string | number | undefined
+  let last: Record<string, unknown>[] | undefined
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     const k = rowKey(r, fields)
     if (k === undefined) {
-      ofRow.push(undefined)
+      ofRow[i] = undefined
       continue
     }
-    let g = byKey.get(k)
+    let g = k === lastKey ? last : byKey.get(k)
     if (g === undefined) {
-      // Array.of, not a literal: a literal's allocation site is one V8 may decide to pretenure,
-      // since these groups live through the whole load; then every later load's groups are made
-      // in the old generation and die there (measured on W5 SQLite: 1.5x-2.0x of raw instead of
-      // 1.2x; with --no-allocation-site-pretenuring, 1.2x either way).
-      g = Array.of()
+      g = NO_ROWS.slice()
       byKey.set(k, g)
-      keys.push(one !== undefined ? Array.of(r[one]) : fields.map((f) => r[f]))
+      if (one !== undefined) values.push(r[one])
+      else for (let j = 0; j < fields.length; j++) values.push(r[fields[j]])
     }
-    ofRow.push(g)
+    lastKey = k
+    last = g
+    ofRow[i] = g
   }
-  return { byKey, keys, ofRow }
+  return { byKey, keys: { width: fields.length, values }, ofRow }
 }
 
 /**

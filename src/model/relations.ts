@@ -284,8 +284,7 @@ const keyIn = (columns: readonly Expr[], fields: readonly Field[], keys: Keys, a
   const { width, values } = keys
   if (width === 1) {
     const f = fields[0]
-    const encoded = new Array<unknown>(values.length)
-    for (let i = 0; i < values.length; i++) encoded[i] = encodeField(f, values[i])
+    const encoded = values.map((v) => encodeField(f, v))
     return asArray ? eq(columns[0], any(encoded)) : isIn(columns[0], encoded)
   }
   const parts: Part[] = ['(']

@@ -59,7 +59,8 @@ const METHOD = `- **Same process, interleaved rounds.** For each table, every im
   about 5000 operations, so the JIT has optimized every function), the number of operations per
   measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W5; one bulk write of 10k rows in W3, one
   start in W8). Then come rounds (11 by default; 15 for W1, 31 for W3 on SQLite, whose one-write measurements of about
-  10 ms vary most, 9 for W3 on servers and for W7, 7 for W8), each running every implementation once in a
+  10 ms vary most, 9 for W3 on servers, 15 for W7, whose rounds on PostgreSQL with a pool of 4 ranged over 0.7x-2.2x
+  of raw in one process, 7 for W8), each running every implementation once in a
   shuffled order. Before each measurement the heap is collected (untimed, \`--expose-gc\`), so
   no implementation pays for the garbage another left, followed by an untimed pause of 20 ms: the
   collector goes on sweeping on background threads after a full collection, and the CPU clock

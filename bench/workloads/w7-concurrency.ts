@@ -112,7 +112,7 @@ export const groups = (engines: readonly Engine[]): GroupSpec[] =>
     op: '1000 point selects in flight at once',
     rowsPerOp: BATCH,
     pool,
-    compare: { targetMs: 150, rounds: 9 },
+    compare: { targetMs: 150, rounds: 15 },
     impls: impls(engine),
   })))
 

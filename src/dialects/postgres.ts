@@ -96,23 +96,24 @@ const QUOTED = /[\\"]/g
  * @example arrayLiteral([1, null, 'a"b']) // '{1,NULL,"a\\"b"}'
  */
 export const arrayLiteral = (xs: readonly unknown[]): string => {
-  let out = '{'
+  // The elements' texts joined once: adding each to a string would make a rope of thousands of
+  // pieces (an unnest insert sends columns of ten thousand values), flattened again later.
+  const texts = new Array<string>(xs.length)
   for (let i = 0; i < xs.length; i++) {
-    if (i > 0) out += ','
     const x = xs[i]
     if (Array.isArray(x)) {
-      out += arrayLiteral(x)
+      texts[i] = arrayLiteral(x)
       continue
     }
     // Numbers and booleans print without any character that needs quoting.
     if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean') {
-      out += elementText(x)
+      texts[i] = elementText(x)!
       continue
     }
     const t = elementText(x)
-    out += t === undefined ? 'NULL' : t.indexOf('"') < 0 && t.indexOf('\\') < 0 ? `"${t}"` : `"${t.replace(QUOTED, '\\$&')}"`
+    texts[i] = t === undefined ? 'NULL' : t.indexOf('"') < 0 && t.indexOf('\\') < 0 ? `"${t}"` : `"${t.replace(QUOTED, '\\$&')}"`
   }
-  return `${out}}`
+  return `{${texts.join(',')}}`
 }
 
 /**
@@ -238,6 +239,15 @@ const unnestType = (column: string, type: string | undefined): string => {
   return type
 }
 
+/** Whether every cell of the rows is a bound value (what unnest can send as arrays). */
+const allValues = (rows: readonly (readonly Expr[])[]): boolean => {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]
+    for (let j = 0; j < r.length; j++) if (r[j].kind !== 'value') return false
+  }
+  return true
+}
+
 /** A column to drop from a VALUES list: every row has DEFAULT there. */
 const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r) => r[i] === DEFAULT)
 
@@ -301,10 +311,12 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     const types = unnestTypesOf(node)
     if (types === undefined || node.rows.length === 0) return base.insertValues(node)
     const keep = node.columns.map((_, i) => !allDefault(node, i))
-    const columns = node.columns.filter((_, i) => keep[i])
-    const rows = node.rows.map((r) => r.filter((_, i) => keep[i]))
-    if (columns.length === 0 || rows.some((r) => r.some((c) => c.kind !== 'value'))) return base.insertValues(node)
-    return self.unnestValues({ ...node, columns, rows: rows as readonly (readonly Expr[])[] }, types)
+    // Most inserts set every column: their rows are taken as they are, not copied.
+    const all = keep.every(Boolean)
+    const columns = all ? node.columns : node.columns.filter((_, i) => keep[i])
+    const rows = all ? node.rows : node.rows.map((r) => r.filter((_, i) => keep[i]))
+    if (columns.length === 0 || !allValues(rows)) return base.insertValues(node)
+    return self.unnestValues(all ? node : { ...node, columns, rows }, types)
   },
 
   unnestValues: (node, types) => {
@@ -312,7 +324,8 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     node.columns.forEach((c, i) => {
       const type = unnestType(c, types[c])
       if (i > 0) arrays.push(', ')
-      const values = node.rows.map((r) => (r[i] as { readonly value: unknown }).value)
+      const values: unknown[] = []
+      for (let j = 0; j < node.rows.length; j++) values.push((node.rows[j][i] as { readonly value: unknown }).value)
       arrays.push({ _tag: 'Param', value: values }, `::${type}[]`)
     })
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(', F(arrays), ')'])

@@ -436,7 +436,7 @@ const NO_ROWS: readonly Record<string, unknown>[] = []
 const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly string[]): Groups => {
   const byKey = new Map<string | number, Record<string, unknown>[]>()
   const values: unknown[] = []
-  const ofRow = new Array<Record<string, unknown>[] | undefined>(rows.length)
+  const ofRow: (Record<string, unknown>[] | undefined)[] = []
   const one = fields.length === 1 ? fields[0] : undefined
   // Rows often come in key order (a parent level read by its key): the key of a row is then
   // often the one before, and its group is taken without a Map lookup.
@@ -446,7 +446,7 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
     const r = rows[i]
     const k = rowKey(r, fields)
     if (k === undefined) {
-      ofRow[i] = undefined
+      ofRow.push(undefined)
       continue
     }
     let g = k === lastKey ? last : byKey.get(k)
@@ -458,7 +458,7 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
     }
     lastKey = k
     last = g
-    ofRow[i] = g
+    ofRow.push(g)
   }
   return { byKey, keys: { width: fields.length, values }, ofRow }
 }

@@ -24,7 +24,7 @@ import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
 import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
-import { type AnyBehaviour, type HookContext, hasHook, runHooks } from './behaviours.js'
+import { type AnyBehaviour, type HookContext, type HookName, hasHook, runHooks } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { generate, show } from './decode.js'
 import { attempt, keyCondition, keyOfRow, notFound } from './read.js'
@@ -430,10 +430,18 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
 
 const ctxOf = (db: Backend, core: ModelCore, op: HookContext['op'], row?: Values): HookContext => ({ db, table: core.table, op, row })
 
+/**
+ * One hook of the model's behaviours on a value: the value as it is, not a promise, when no
+ * behaviour has that hook (most models have none), so that a write waits for no hook it does not
+ * run. Where a behaviour has it, its Left is thrown (inside an `attempt` body).
+ */
+const hook = (core: ModelCore, name: HookName, value: Values, ctx: HookContext): Values | Promise<Values> =>
+  hasHook(core.behaviours, name) ? must(runHooks(core.behaviours, name, value, ctx)) : value
+
 /** Hooks, validation and behaviours up to the INSERT: the values to insert, or a Left. */
 const prepareInsert = async (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, op: 'insert' | 'upsert', issues: FieldIssue[], prefix: string): Promise<Values | undefined> => {
   const ctx = ctxOf(db, core, op)
-  const before = await must(runHooks(core.behaviours, 'beforeValidate', input, ctx))
+  const before = await hook(core, 'beforeValidate', input, ctx)
   const checked = checkInsert(core, defaults, before, prefix)
   if (checked._tag === 'Left') {
     issues.push(...checked.left)
@@ -444,8 +452,8 @@ const prepareInsert = async (db: Backend, core: ModelCore, defaults: ReadonlySet
 
 const afterValidation = async (db: Backend, core: ModelCore, values: Values, op: 'insert' | 'upsert'): Promise<Values> => {
   const ctx = ctxOf(db, core, op)
-  const v = await must(runHooks(core.behaviours, 'afterValidate', values, ctx))
-  return must(runHooks(core.behaviours, 'beforeInsert', v, ctx))
+  const v = await hook(core, 'afterValidate', values, ctx)
+  return hook(core, 'beforeInsert', v, ctx)
 }
 
 /**
@@ -468,7 +476,7 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     if (checked === undefined) return left(validationError(core.table, issues))
     const values = await afterValidation(db, core, checked, 'insert')
     const [row] = await insertRows(db, core, [values])
-    return right(await must(runHooks(core.behaviours, 'afterInsert', row, ctxOf(db, core, 'insert'))))
+    return right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'insert')))
   })
 
 /** `createMany` without reading rows back: validated, inserted, one transaction; the count inserted. */
@@ -581,17 +589,17 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
   if (Object.keys(changed).length === 0) return () => Promise.resolve(right({ row, changed: [] }))
   return maybeTransaction(db, hasHook(core.behaviours, 'afterUpdate'), async () => {
     const ctx = ctxOf(db, core, 'update', row)
-    const before = await must(runHooks(core.behaviours, 'beforeValidate', changed, ctx))
+    const before = await hook(core, 'beforeValidate', changed, ctx)
     const checked = checkPatch(core, before, row)
     if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
-    const validated = await must(runHooks(core.behaviours, 'afterValidate', checked.right, ctx))
-    const final = await must(runHooks(core.behaviours, 'beforeUpdate', validated, ctx))
+    const validated = await hook(core, 'afterValidate', checked.right, ctx)
+    const final = await hook(core, 'beforeUpdate', validated, ctx)
     const guard = guardsOf(core, row)
     const node = where(allOf([keyCondition(core, keyOfRow(core, row)), guard])!)(set(assignments(core, final))(update(core.table)))
     const res = await must(db.execute(node))
     if (res.rowsAffected === 0) return left(noRow(core, row, guard !== undefined))
     const updated = { ...row, ...final }
-    return right({ row: await must(runHooks(core.behaviours, 'afterUpdate', updated, ctx)), changed: Object.keys(final).filter((k) => core.byName.has(k)) })
+    return right({ row: await hook(core, 'afterUpdate', updated, ctx), changed: Object.keys(final).filter((k) => core.byName.has(k)) })
   })
 }
 
@@ -613,7 +621,7 @@ const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behavio
 export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> =>
   maybeTransaction(db, hasHook(core.behaviours, 'afterDelete'), async () => {
     const ctx = ctxOf(db, core, 'delete', row)
-    const r = await must(runHooks(core.behaviours, 'beforeDelete', row, ctx))
+    const r = await hook(core, 'beforeDelete', row, ctx)
     const soft = force ? undefined : softDeleteOf(core)
     const guard = guardsOf(core, r)
     const cond = allOf([keyCondition(core, keyOfRow(core, r)), guard, soft === undefined ? undefined : scopeCondition(core, {})])!
@@ -623,7 +631,7 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
       : where(cond)(set(assignments(core, marks))(update(core.table)))
     const res = await must(db.execute(node))
     if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
-    await must(runHooks(core.behaviours, 'afterDelete', r, ctx))
+    await hook(core, 'afterDelete', r, ctx)
     // The row as it is left: soft-deleted (its marks set), or as it was before a hard delete.
     return right(marks === undefined ? r : { ...r, ...marks })
   })
@@ -687,5 +695,5 @@ export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
       if (raw.length === 0) return left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
       row = (core.mapper()(raw) as Values[])[0]
     }
-    return right(await must(runHooks(core.behaviours, 'afterInsert', row, ctxOf(db, core, 'upsert'))))
+    return right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'upsert')))
   })

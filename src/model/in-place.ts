@@ -15,7 +15,7 @@ import { date } from './codecs.js'
 import type { ModelCore } from './core.js'
 import type { Row } from '../driver.js'
 import type { RowMapper } from './decode.js'
-import { type Computed, type ModelQuery, selectedFields, selectWith, toSelect } from './query.js'
+import { type Computed, computedColumns, type ModelQuery, selectedFields, selectWith, toSelect } from './query.js'
 
 /** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
 const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
@@ -96,33 +96,51 @@ export interface Reading {
 export const inPlaceReading = (
   db: Backend, core: ModelCore, node: SelectNode, names: readonly string[], computed: readonly Computed[] | undefined, all: boolean,
 ): Reading => {
-  const copied: Reading = { node, inPlace: undefined, names, all, computed: computed ?? [] }
-  if (computed !== undefined) for (const c of computed) if (names.includes(c.name)) return copied
-  const inPlace = core.inPlaceMapper(all ? undefined : names)
-  if (inPlace === undefined) return copied
+  const inPlace = inPlaceMapperFor(core, names, computed, all)
+  if (inPlace === undefined) return { node, inPlace: undefined, names, all, computed: computed ?? [] }
   // The fields' aliased list as it is (one the shape cache knows) when nothing follows it.
   const fieldColumns = aliased(core, names, datesAsText(db))
   const columns = node.columns.length === names.length ? fieldColumns : [...fieldColumns, ...node.columns.slice(names.length)]
-  return { node: patchSelect(node, { columns }), inPlace, names, all, computed: copied.computed }
+  return { node: patchSelect(node, { columns }), inPlace, names, all, computed: computed ?? [] }
+}
+
+/**
+ * The mapper that decodes rows of `names` in place, or undefined when they must be copied: a
+ * field name that cannot be a column alias (see `inPlaceReadable`), or a computed column named
+ * like a selected field (the two would meet in one property of the driver's row).
+ */
+const inPlaceMapperFor = (core: ModelCore, names: readonly string[], computed: readonly Computed[] | undefined, all: boolean): RowMapper | undefined => {
+  if (computed !== undefined) for (const c of computed) if (names.includes(c.name)) return undefined
+  return core.inPlaceMapper(all ? undefined : names)
 }
 
 /**
  * The statement of a model query's rows (its selected fields and `extra`, the keys relation
  * loading needs) and how they are decoded: in place where the fields can be read under their own
- * names (the statement is then built with the aliased columns at once, see `selectWith`), so a
- * read allocates no row objects of its own; else as `inPlaceReading` says.
+ * names (the statement is built with their aliased columns at once, see `selectWith`), so a read
+ * allocates no row objects of its own; else copied by the model's mapper (`copiedReading`).
  *
  * @example queryReading(db, pipe(User.query, User.where({ id: 1 }))).node // the SELECT it runs
  */
 export const queryReading = (db: Backend, q: ModelQuery<any, any, any>, extra: readonly string[] = []): Reading => {
   const names = selectedFields(q, extra)
   const all = q.fields === undefined
-  if (q.computed === undefined || q.computed.length === 0) {
-    const inPlace = q.core.inPlaceMapper(all ? undefined : names)
-    if (inPlace !== undefined) return { node: selectWith(q, aliased(q.core, names, datesAsText(db))), inPlace, names, all, computed: [] }
-  }
-  return inPlaceReading(db, q.core, toSelect(q, extra), names, q.computed, all)
+  const inPlace = inPlaceMapperFor(q.core, names, q.computed, all)
+  if (inPlace === undefined) return copiedReading(q, extra)
+  const fieldColumns = aliased(q.core, names, datesAsText(db))
+  const computed = q.computed ?? []
+  const columns = computed.length === 0 ? fieldColumns : [...fieldColumns, ...computedColumns(q)]
+  return { node: selectWith(q, columns), inPlace, names, all, computed }
 }
+
+/**
+ * The statement of a model query's rows read by copying (columns under their own names, rows
+ * mapped to new objects by the model's mapper).
+ *
+ * @example copiedReading(pipe(User.query, User.limit(5)), ['id']).inPlace // undefined
+ */
+export const copiedReading = (q: ModelQuery<any, any, any>, extra: readonly string[] = []): Reading =>
+  ({ node: toSelect(q, extra), inPlace: undefined, names: selectedFields(q, extra), all: q.fields === undefined, computed: q.computed ?? [] })
 
 /**
  * The statement's rows read as `reading` says, as

@@ -303,9 +303,14 @@ const ownTable = (core: ModelCore): SelectNode => {
 export const toSelect = (q: ModelQuery<any, any, any>, extraFields: readonly string[] = []): SelectNode => {
   const core = q.core
   const names = selectedFields(q, extraFields)
-  const extra = (q.computed ?? []).map((c) => as(c.expr, c.name))
-  return selectWith(q, [...names.map((n): Selection => ({ expr: core.column(n) })), ...extra])
+  return selectWith(q, [...names.map((n): Selection => ({ expr: core.column(n) })), ...computedColumns(q)])
 }
+
+/**
+ * The computed columns of a model query, each under its name (they follow the fields' columns).
+ * @example computedColumns(pipe(Post.query, Post.computed('titleLength', t.number, sql`length(title)`))) // [length(title) AS "titleLength"]
+ */
+export const computedColumns = (q: ModelQuery<any, any, any>): Selection[] => (q.computed ?? []).map((c) => as(c.expr, c.name))
 
 /**
  * A model query as query data with the column list given (`toSelect` without building the

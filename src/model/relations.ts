@@ -26,8 +26,8 @@ import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { type Field, show } from './decode.js'
-import { decodeRows, queryReading, type Reading } from './in-place.js'
-import { baseQuery, type IncludeSpec, type ModelQuery, selectedFields, toSelect } from './query.js'
+import { copiedReading, decodeRows, queryReading, type Reading } from './in-place.js'
+import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -387,7 +387,7 @@ const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modi
  */
 const reading = (db: Backend, mq: ModelQuery<any, any, any>, rel: AnyRelation, joinFields: readonly string[]): Reading =>
   rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined
-    ? { node: toSelect(mq, joinFields), names: selectedFields(mq, joinFields), all: mq.fields === undefined, computed: mq.computed ?? [] }
+    ? copiedReading(mq, joinFields)
     : queryReading(db, mq, joinFields)
 
 /** A copy of a level, its nodes copied too (so adding to it leaves the original as it was). */

@@ -495,7 +495,7 @@ export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     const rows = await insertRows(db, core, checked)
     if (!hasHook(core.behaviours, 'afterInsert')) return rows
     const out: Values[] = []
-    for (const r of rows) out.push(await must(runHooks(core.behaviours, 'afterInsert', r, ctxOf(db, core, 'insert'))))
+    for (const r of rows) out.push(await hook(core, 'afterInsert', r, ctxOf(db, core, 'insert')))
     return out
   })
 
@@ -523,7 +523,7 @@ const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<strin
     const checked: Values[] = []
     if (before) {
       for (let i = 0; i < inputs.length; i++) {
-        const input = await must(runHooks(core.behaviours, 'beforeValidate', inputs[i], ctxOf(db, core, 'insert')))
+        const input = await hook(core, 'beforeValidate', inputs[i], ctxOf(db, core, 'insert'))
         const c = checkInsert(core, defaults, input)
         if (c._tag === 'Left') issues.push(...prefixed(`rows.${i}.`, c.left))
         else checked.push(c.right)

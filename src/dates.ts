@@ -211,6 +211,16 @@ const commonPgTime = (s: string): number | undefined => {
   return civilTime(y, mo, d, h, mi, sec, ms) - offset
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/**
+ * The days of month `month` (1-12) of proleptic Gregorian year `y`.
+ *
+ * @example daysInMonth(2024, 2) // 29
+ */
+export const daysInMonth = (y: number, month: number): number =>
+  month === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : MONTH_DAYS[month - 1]
+
 /**
  * The two decimal digits at `i` as a number, or -1 if either is not a digit: `digits(s, i, i + 2)`
  * without the loop, for the fixed-width fields of date text.
@@ -266,7 +276,10 @@ export const parseMysqlDateTime = (s: string): Date => {
       if (ok) ms *= n === 21 ? 100 : n === 22 ? 10 : 1
     }
   }
-  if (!ok) throw undecodable(s, 'not MySQL date text')
+  if (!ok || mo > 12 || h > 23 || mi > 59 || sec > 59) throw undecodable(s, 'not MySQL date text')
   if (mo === 0 || d === 0) throw undecodable(s, 'a zero date (or a date with a zero month or day) is no date')
-  return new Date(utcTime(y, mo - 1, d, h, mi, sec, ms))
+  // A server in ALLOW_INVALID_DATES mode keeps days a month does not have (2023-02-30):
+  // refused rather than rolled over into the next month.
+  if (d > daysInMonth(y, mo)) throw undecodable(s, `month ${mo} of ${y} has ${daysInMonth(y, mo)} days`)
+  return new Date(civilTime(y, mo, d, h, mi, sec, ms))
 }

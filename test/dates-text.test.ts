@@ -6,7 +6,7 @@
  * zones of hours, minutes and seconds, BC years, years past 9999).
  */
 import { describe, expect, it } from 'vitest'
-import { mysqlDateTime, parsePgTimestamp, pgTimestamp, sqliteDateTime, utcTime } from '../src/dates.js'
+import { mysqlDateTime, parseMysqlDateTime, parsePgTimestamp, pgTimestamp, sqliteDateTime, utcTime } from '../src/dates.js'
 import { isDbError } from 'recordkit'
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
@@ -125,7 +125,51 @@ describe('PostgreSQL date text read back', () => {
   })
 })
 
+/** The DbError `f` throws, or undefined. */
+const thrownBy = (f: () => unknown): unknown => {
+  try {
+    f()
+  } catch (e) {
+    return e
+  }
+  return undefined
+}
+
+// Texts naming no instant: a day the month lacks, a clock past 23:59:59, a month past 12.
+const IMPOSSIBLE = ['2023-02-29 00:00:00', '2023-02-30 12:00:00', '2024-04-31 00:00:00', '1900-02-29 00:00:00', '2024-13-01 00:00:00', '2024-01-01 24:00:00', '2024-01-01 23:60:00', '2024-01-01 23:59:60']
+
+describe('MySQL date text read back', () => {
+  it('reads the text the server prints (no fraction, 3 or 6 digits) to the instant it names, years 0-99 too', () => {
+    for (const d of samples) {
+      const text = refMysql(d)
+      expect(parseMysqlDateTime(text).getTime(), text).toBe(d.getTime())
+      expect(parseMysqlDateTime(`${text}000`).getTime(), text).toBe(d.getTime())
+      expect(parseMysqlDateTime(text.slice(0, 19)).getTime(), text).toBe(d.getTime() - d.getUTCMilliseconds())
+    }
+    expect(parseMysqlDateTime('2024-02-29').getTime()).toBe(Date.UTC(2024, 1, 29))
+  })
+
+  it('refuses zero dates and dates no calendar has (kept by ALLOW_INVALID_DATES) instead of rolling them over', () => {
+    for (const bad of [...IMPOSSIBLE, '0000-00-00 00:00:00', '2024-00-10', '2024-05-00']) {
+      const thrown = thrownBy(() => parseMysqlDateTime(bad))
+      expect(isDbError(thrown) && thrown._tag === 'DecodeError', bad).toBe(true)
+    }
+    expect(String((thrownBy(() => parseMysqlDateTime('2023-02-30 12:00:00')) as Error).message)).toContain('month 2 of 2023 has 28 days')
+  })
+})
+
 describe('date text read by the model codec', () => {
+  it('refuses dates and times no calendar has, in every form it reads, instead of rolling them over', async () => {
+    const { date } = await import('recordkit/model')
+    for (const text of IMPOSSIBLE) {
+      for (const form of [text, `${text}.500`, `${text.replace(' ', 'T')}.000Z`, `${text.replace(' ', 'T')}+02:00`, `${text}Z`]) {
+        expect(date.decode(form)._tag, form).toBe('Left')
+      }
+    }
+    const leap = date.decode('2024-02-29 23:59:59')
+    expect(leap._tag === 'Right' && leap.right.toISOString()).toBe('2024-02-29T23:59:59.000Z')
+  })
+
   it('refuses the common forms with any digit replaced by another character, and reads them intact', async () => {
     const { date } = await import('recordkit/model')
     for (const text of ['2024-02-29 23:59:59.999', '2024-02-29T23:59:59.999Z', '0099-12-31 00:00:00']) {

@@ -291,6 +291,20 @@ for (const prepare of [true, false]) {
       expect(zero._tag).toBe('DecodeError')
       expect(await run(db.all(sql`SELECT 1 AS one`))).toEqual([{ one: 1 }])
     })
+
+    it('a day the month lacks, kept under ALLOW_INVALID_DATES, reads as a DecodeError, never as the next month', async () => {
+      const e = await left(db.transaction((tx) => async () => {
+        const mode = await run(tx.all<{ m: string }>(sql`SELECT @@SESSION.sql_mode AS m`))
+        await run(tx.execute(sql`SET SESSION sql_mode = 'ALLOW_INVALID_DATES'`))
+        await run(tx.execute(sql`INSERT INTO ${sql.id(table)} (id, dt) VALUES (200, '2023-02-30 12:00:00')`))
+        await run(tx.execute(sql`SET SESSION sql_mode = ${mode[0].m}`))
+        return tx.all(sql`SELECT dt FROM ${sql.id(table)} WHERE id = 200`)()
+      }))
+      expect(e._tag).toBe('DecodeError')
+      expect(e.message).toContain('2023-02-30 12:00:00')
+      // The transaction's Left rolled the row back.
+      expect(await run(db.all(sql`SELECT id FROM ${sql.id(table)} WHERE id = 200`))).toEqual([])
+    })
   })
 }
 

@@ -13,7 +13,7 @@
  * mapper uses; `validate` stays the reference and is what error reports come from.
  */
 import * as t from 'io-ts'
-import { civilTime, digits, twoDigits, utcTime } from '../dates.js'
+import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
 import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
 
 export { FAIL, type FastDecode } from './fast-decoders.js'
@@ -92,13 +92,12 @@ const parseDateText = (s: string): Date | typeof FAIL => {
     const digits = zone.slice(1).replace(':', '')
     time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0)) * 60_000
   }
-  // Reject impossible dates (2023-02-30) instead of rolling them over.
-  const check = new Date(utcTime(Number(y), Number(mo) - 1, Number(d)))
-  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return FAIL
+  // Reject impossible dates (2023-02-30, 24:30) instead of rolling them over.
+  const month = Number(mo)
+  if (month < 1 || month > 12 || Number(d) < 1 || Number(d) > daysInMonth(Number(y), month)) return FAIL
+  if (Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(sec ?? 0) > 59) return FAIL
   return new Date(time)
 }
-
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 /**
  * The forms databases write most, read without a regex: `YYYY-MM-DD HH:MM:SS[.sss]` (SQL text,
@@ -120,10 +119,9 @@ const parseCommonDate = (s: string): Date | typeof FAIL => {
     const sec = twoDigits(s, 17)
     const ms = fraction ? digits(s, 20, 23) : 0
     const y = century * 100 + yy
-    if ((century | yy | mo | d | h | mi | sec | ms) >= 0 && mo >= 1 && mo <= 12 && d >= 1) {
-      const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
+    if ((century | yy | mo | d | h | mi | sec | ms) >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && sec <= 59) {
       // Impossible dates (2023-02-30) are left to parseDateText, which refuses them.
-      if (d <= DAYS[mo - 1] + (leap ? 1 : 0)) return new Date(civilTime(y, mo, d, h, mi, sec, ms))
+      if (d <= daysInMonth(y, mo)) return new Date(civilTime(y, mo, d, h, mi, sec, ms))
     }
   }
   return parseDateText(s)

@@ -17,6 +17,7 @@ import type {
   SelectLike, SelectNode, Selection, TableRef, UpdateNode, ParamNode, ValuesTable,
 } from './ast.js'
 import { DEFAULT } from './ast.js'
+import { dbError, type DbError } from './errors.js'
 import { isFragment, type Fragment } from './sql.js'
 import { memoString } from './memo.js'
 import { markReused } from './reused.js'
@@ -263,10 +264,24 @@ export const as = (e: Operand | Expr, alias: string): Selection => ({ expr: toEx
  */
 export const toCondition = (c: Expr | Fragment | Record<string, unknown>): Expr => {
   if (isExpr(c)) return isFragment(c) ? raw(c) : c
-  const items = Object.entries(c).map(([k, v]) =>
-    v === null ? isNull(k) : Array.isArray(v) ? isIn(k, v) : eq(k, v))
+  const items = Object.entries(c).map(([k, v]) => {
+    if (v === undefined) throw undefinedInWhere(undefined, k)
+    return v === null ? isNull(k) : Array.isArray(v) ? isIn(k, v) : eq(k, v)
+  })
   return items.length === 1 ? items[0] : node({ kind: 'and', items })
 }
+
+/**
+ * The ValidationError of a condition object with an `undefined` value: a missing value is a
+ * mistake to report, not a condition to drop (which would match every row) nor `= NULL` (which
+ * matches none). `null` is IS NULL; a key left out is no condition.
+ *
+ * @example undefinedInWhere('users', 'email').message // 'users: where: "email" is undefined ...'
+ */
+export const undefinedInWhere = (table: string | undefined, key: string): DbError =>
+  dbError('ValidationError', `${table === undefined ? '' : `${table}: `}where: "${key}" is undefined (pass null for IS NULL, or leave the key out)`, {
+    issues: [{ path: key, rule: 'defined', value: undefined, message: `"${key}" is undefined in a condition` }],
+  })
 
 // ---------------------------------------------------------------- tables, selections
 
@@ -445,7 +460,8 @@ type Whereable = SelectNode | UpdateNode | DeleteNode
 
 /**
  * Add a condition (AND with any previous one). Accepts an expression, a `sql` fragment or an
- * object of column/value pairs.
+ * object of column/value pairs (`null` is IS NULL, an array is IN; an `undefined` value throws
+ * a ValidationError naming the column rather than matching every row or none).
  * @example pipe(from('users'), where({ country: 'Brazil' }), where(gt('age', 18)))
  */
 export const where = (c: Expr | Fragment | Record<string, unknown>) => <Q extends Whereable>(q: Q): Q => {
@@ -568,10 +584,19 @@ export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q
 
 /**
  * Page `page` (1-based) of `perPage` rows: LIMIT and OFFSET through the dialect's `limitOffset`.
+ * A page or page size that is not an integer from 1 throws a ValidationError naming it.
  * @example paginate({ page: 3, perPage: 25 })
  */
-export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => <Q extends SelectLike>(q: Q): Q =>
-  patchQuery(q, { limit: perPage, offset: (Math.max(1, page) - 1) * perPage })
+export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => {
+  // Refused here, as the models' `paginate` refuses them: a page of 1.5 or 0 is a mistake to
+  // report, not a page to guess (LIMIT 2 OFFSET 1, or the first page).
+  const issues = [
+    ...(Number.isSafeInteger(page) && page >= 1 ? [] : [{ path: 'page', rule: 'positive integer', value: page, message: `page must be an integer from 1, got ${String(page)}` }]),
+    ...(Number.isSafeInteger(perPage) && perPage >= 1 ? [] : [{ path: 'perPage', rule: 'positive integer', value: perPage, message: `perPage must be an integer from 1, got ${String(perPage)}` }]),
+  ]
+  if (issues.length > 0) throw dbError('ValidationError', `paginate: ${issues.map((i) => i.message).join('; ')}`, { issues })
+  return <Q extends SelectLike>(q: Q): Q => patchQuery(q, { limit: perPage, offset: (page - 1) * perPage })
+}
 
 // ---------------------------------------------------------------- INSERT / UPDATE / DELETE
 

@@ -1,7 +1,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compose, extend, fromParts, sql, supports, type Compilable, type Dialect, run } from 'recordkit'
+import { compose, extend, fromParts, isDbError, sql, supports, type Compilable, type Dialect, run } from 'recordkit'
 import {
   add, and, as, between, col, count, deleteFrom, eq, excluded, from, groupBy, gt, having, ilike, insertInto, isIn, isNull,
   join, leftJoin, like, limit, not, offset, onConflict, or, orderBy, paginate, param, returning, select, set, update, val, values,
@@ -246,5 +246,35 @@ describe('extend: one override reaches every statement that uses it', () => {
     expect(Object.isFrozen(bracket)).toBe(true)
     expect(Object.isFrozen(db)).toBe(true)
     expect(sqlite.quoteIdentifier('a')).toBe('"a"')
+  })
+})
+
+describe('builder input that names no query is refused where it is given', () => {
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f()
+    } catch (e) {
+      return e
+    }
+    return undefined
+  }
+
+  it('a condition object with an undefined value throws a ValidationError naming the column', () => {
+    const input: { email?: string } = {}
+    const e = thrown(() => pipe(update('users'), set({ banned: true }), where({ email: input.email })))
+    expect(isDbError(e, 'ValidationError') && [e.message, e.issues.map((i) => [i.path, i.rule])]).toEqual([
+      'where: "email" is undefined (pass null for IS NULL, or leave the key out)', [['email', 'defined']],
+    ])
+    expect(isDbError(thrown(() => pipe(from('t'), where({ a: 1, b: undefined }))), 'ValidationError')).toBe(true)
+    // null is IS NULL, as before.
+    expect(compiled(sqlite, pipe(from('t'), where({ a: null }))).sql).toBe('SELECT * FROM "t" WHERE "a" IS NULL')
+  })
+
+  it('paginate refuses a page or page size that is not an integer from 1', () => {
+    for (const [page, perPage, path] of [[1.5, 2, 'page'], [0, 2, 'page'], [-3, 2, 'page'], [2, 0, 'perPage'], [1, 2.5, 'perPage'], [Number.NaN, 2, 'page']] as const) {
+      const e = thrown(() => paginate({ page, perPage }))
+      expect(isDbError(e, 'ValidationError') && e.issues.map((i) => i.path), `${page}/${perPage}`).toEqual([path])
+    }
+    expect(compiled(sqlite, pipe(from('t'), paginate({ page: 3, perPage: 10 })))).toEqual({ sql: 'SELECT * FROM "t" LIMIT 10 OFFSET 20', params: [] })
   })
 })

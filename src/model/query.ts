@@ -12,7 +12,7 @@
 import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
   and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
-  patchSelect, val,
+  patchSelect, undefinedInWhere, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, type Fragment } from '../sql.js'
@@ -176,12 +176,16 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
   return build(c, op.includes('like') ? val(a) : enc(a))
 }
 
-/** A `Match` object to a condition over qualified columns. */
+/**
+ * A `Match` object to a condition over qualified columns. A field given as `undefined` is
+ * refused (ValidationError), never left out: `{ email: input.email }` with no email must not
+ * match every row, least of all in `updateWhere` and `deleteWhere`. `null` means IS NULL.
+ */
 const matchCondition = (core: ModelCore, m: Readonly<Record<string, unknown>>): Expr => {
   const items: Expr[] = []
   for (const k of Object.keys(m)) {
     const v = m[k]
-    if (v === undefined) continue
+    if (v === undefined) throw undefinedInWhere(core.table, k)
     items.push(fieldCondition(core, k, Array.isArray(v) ? 'in' : '=', v, undefined))
   }
   return allOf(items) ?? and()

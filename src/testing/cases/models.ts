@@ -458,6 +458,19 @@ export const modelCases: CaseGroup = (target) => {
         expect((await fails(Item.refresh(db(), rows[2])))._tag).toBe('NotFound')
       })
 
+      it('refuses a condition with an undefined value instead of matching every row, and writes nothing', async () => {
+        await clear(db())
+        await ok(Item.createMany(db(), [{ sku: 'U-1', name: 'a', qty: 1 }, { sku: 'U-2', name: 'b', qty: 2 }]))
+        const input: { sku?: string } = {}
+        for (const t of [Item.updateWhere(db(), { sku: input.sku }, { qty: 9 }), Item.deleteWhere(db(), { sku: input.sku }), pipe(Item.query, Item.where({ sku: input.sku }), Item.all(db()))]) {
+          const e = await fails(t as TE.TaskEither<DbError, unknown>)
+          expect(isDbError(e, 'ValidationError') && e.issues.map((i) => [i.path, i.rule])).toEqual([['sku', 'defined']])
+        }
+        expect(await ok(pipe(Item.query, Item.orderBy('sku'), Item.pluck(db(), 'qty')))).toEqual([1, 2])
+        // A key left out is no condition.
+        expect(await ok(Item.deleteWhere(db(), {}))).toBe(2)
+      })
+
       it('upserts on the primary key or another unique key', async () => {
         await clear(db())
         const first = await ok(Item.upsert(db(), { sku: 'P-1', name: 'pen', qty: 1 }, { conflict: ['sku'] }))

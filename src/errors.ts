@@ -113,13 +113,20 @@ export interface HookError extends Base<'HookError'> {
 }
 
 /**
- * A statement or value over the engine's size limit (MySQL/MariaDB `max_allowed_packet`,
- * SQLite `SQLITE_TOOBIG`, PostgreSQL `54000`). Not a connection failure: retrying the same
- * statement fails the same way, and the pool stays usable.
+ * A value or statement over a limit: a value too long or out of range for its column
+ * (PostgreSQL `22001` string_data_right_truncation and `22003` numeric_value_out_of_range,
+ * MySQL/MariaDB errno 1406 ER_DATA_TOO_LONG and 1264 ER_WARN_DATA_OUT_OF_RANGE), or a statement
+ * over the engine's size limit (MySQL/MariaDB `max_allowed_packet`, SQLite `SQLITE_TOOBIG`,
+ * PostgreSQL `54000`). Not a connection failure: retrying the same statement fails the same
+ * way, and the pool stays usable. SQLite does not enforce declared lengths: it stores the value.
  */
 export interface ValueTooLarge extends Base<'ValueTooLarge'> {
-  /** The limit in bytes, when the driver knows it. */
+  /** The limit in bytes, when the driver knows it (`max_allowed_packet`). */
   readonly limit?: number
+  /** The column the value did not fit, when the server names it (MySQL and MariaDB do; PostgreSQL 15 does not). */
+  readonly column?: string
+  /** The table of that column, when the server names it. */
+  readonly table?: string
 }
 
 /** The tagged union of every failure. */

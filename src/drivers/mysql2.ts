@@ -26,7 +26,9 @@
  *   with a ValidationError naming the parameter. A statement over the server's
  *   `max_allowed_packet` is a ValueTooLarge: refused before sending when its values alone are
  *   over it (statements from 64 KiB are checked), or answered so by the server, after which the
- *   connection, which the server closes, leaves the pool.
+ *   connection, which the server closes, leaves the pool. A value too long or out of range for
+ *   its column (errno 1406, 1264, strict mode) is a ValueTooLarge naming the column; the
+ *   connection stays (a transaction on it goes on).
  *
  * Value policy (what comes back):
  * - BIGINT and DECIMAL: strings, always (`supportBigNumbers` + `bigNumberStrings`), so no
@@ -119,6 +121,8 @@ const ERRNO_TAGS: Readonly<Record<number, DbErrorTag>> = {
   1152: 'ConnectionError', // ER_ABORTING_CONNECTION
   1153: 'ValueTooLarge', // ER_NET_PACKET_TOO_LARGE (the statement is over max_allowed_packet)
   1301: 'ValueTooLarge', // ER_WARN_ALLOWED_PACKET_OVERFLOWED (a result over max_allowed_packet)
+  1406: 'ValueTooLarge', // ER_DATA_TOO_LONG (a value longer than its column, strict mode)
+  1264: 'ValueTooLarge', // ER_WARN_DATA_OUT_OF_RANGE (a number out of its column's range, strict mode)
   1927: 'ConnectionError', // MariaDB ER_CONNECTION_KILLED
   2002: 'ConnectionError', // CR_CONNECTION_ERROR
   2003: 'ConnectionError', // CR_CONN_HOST_ERROR
@@ -166,6 +170,11 @@ const detailOf = (errno: number, message: string): Record<string, string | undef
       return { column: unquote(/Column '((?:[^']|'')*)'/.exec(message)?.[1], "'") }
     case 1364:
       return { column: unquote(/Field '((?:[^']|'')*)'/.exec(message)?.[1], "'") }
+    case 1406:
+    case 1264:
+      // `Data too long for column 'x' at row 1`, `Out of range value for column 'x' at row 1`:
+      // the name is written as it is (a quote in it is not doubled), so it runs to the last quote.
+      return { column: /for column '(.*)'(?: at row \d+)?$/s.exec(message)?.[1] }
     case 3819:
       return { constraint: unquote(/Check constraint '((?:[^']|'')*)'/.exec(message)?.[1], "'") }
     case 4025:
@@ -179,7 +188,8 @@ const detailOf = (errno: number, message: string): Record<string, string | undef
  * Classify a mysql2 error by the server's errno (or, for client-side failures, mysql2's and
  * Node's error code). The constraint or column named in the message is kept where the errno
  * says the message names one (`constraint` on unique, foreign key and check violations,
- * `column` on NOT NULL ones); a server with non-English messages leaves them undefined.
+ * `column` on NOT NULL ones and on a value too long or out of range, ValueTooLarge); a server
+ * with non-English messages leaves them undefined.
  *
  * @example classifyMysqlError(e)._tag // 'UniqueViolation' for errno 1062
  */

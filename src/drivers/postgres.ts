@@ -124,7 +124,9 @@ const staleSessionError = (query: unknown, e: unknown): boolean =>
 
 /**
  * Classify a postgres.js error by SQLSTATE (or by socket error code when the server was never
- * reached). Constraint violations keep the constraint's name; NOT NULL keeps the column's.
+ * reached). Constraint violations keep the constraint's name; NOT NULL keeps the column's. A
+ * value too long or out of range (22001, 22003) is a ValueTooLarge, with the table and column
+ * when the server sends them (PostgreSQL 15 does not).
  *
  * @example classifyPostgresError(e)._tag // 'UniqueViolation' for SQLSTATE 23505
  */
@@ -139,6 +141,11 @@ export const classifyPostgresError = (e: unknown): DbError => {
     tag = bySqlstate
     const pg = e as { constraint_name?: string; column_name?: string; table_name?: string; detail?: string }
     if (tag === 'NotNullViolation') fields.column = pg.column_name
+    if (tag === 'ValueTooLarge') {
+      // PostgreSQL 15 names neither for 22001 / 22003; a server or extension that does is heard.
+      if (pg.table_name !== undefined) fields.table = pg.table_name
+      if (pg.column_name !== undefined) fields.column = pg.column_name
+    }
     if (tag === 'UniqueViolation' || tag === 'ForeignKeyViolation' || tag === 'CheckViolation') fields.constraint = pg.constraint_name
     if (tag === 'UniqueViolation') {
       fields.table = pg.table_name

@@ -24,6 +24,9 @@ const SQLSTATE_TAGS: Readonly<Record<string, DbErrorTag>> = {
   53300: 'ConnectionError',
   // program_limit_exceeded: a value or statement over a size limit (a field over 1 GB, ...).
   54000: 'ValueTooLarge',
+  // A value too long for its column ('abcdef' into VARCHAR(3)), or a number out of its type's range.
+  22001: 'ValueTooLarge',
+  22003: 'ValueTooLarge',
 }
 
 /** Classes of SQLSTATE: connection, authorization, transaction state, rollback, syntax and access. */

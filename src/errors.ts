@@ -210,8 +210,27 @@ export const withStatement = <E extends DbError>(e: E, sql: string, params: read
   return withSql(e, sql)
 }
 
+/** The most characters of a statement that an error's message shows (its `sql` field holds all). */
+export const SQL_IN_MESSAGE = 1000
+
 /**
- * Attach the SQL text alone (no parameters) to a DbError, in its `sql` field and its message.
+ * A statement as an error's message shows it: whole up to `SQL_IN_MESSAGE` characters, else its
+ * start, an ellipsis and its length (an IN list of 70,000 placeholders would otherwise make a
+ * log line of half a megabyte).
+ *
+ * @example sqlForMessage('SELECT 1') // 'SELECT 1'
+ * @example sqlForMessage(`SELECT ${'?, '.repeat(5000)}?`) // 'SELECT ?, ?, ... ?, … (15008 characters in all)'
+ */
+export const sqlForMessage = (sql: string): string => {
+  if (sql.length <= SQL_IN_MESSAGE) return sql
+  // Never cut between the two halves of a surrogate pair.
+  const end = (sql.charCodeAt(SQL_IN_MESSAGE - 1) & 0xfc00) === 0xd800 ? SQL_IN_MESSAGE - 1 : SQL_IN_MESSAGE
+  return `${sql.slice(0, end)}… (${sql.length} characters in all)`
+}
+
+/**
+ * Attach the SQL text alone (no parameters) to a DbError: all of it in its `sql` field, and in
+ * its message as `sqlForMessage` shows it (at most `SQL_IN_MESSAGE` characters of it).
  *
  * @example
  * withSql(dbError('ValidationError', 'parameter :id: cannot bind NaN'), 'SELECT ?').sql // 'SELECT ?'
@@ -219,7 +238,7 @@ export const withStatement = <E extends DbError>(e: E, sql: string, params: read
 export const withSql = <E extends DbError>(e: E, sql: string): E => {
   const m = e as unknown as Record<string, unknown>
   m.sql = sql
-  if (!e.message.includes('\n  SQL: ')) m.message = `${e.message}\n  SQL: ${sql}`
+  if (!e.message.includes('\n  SQL: ')) m.message = `${e.message}\n  SQL: ${sqlForMessage(sql)}`
   return e
 }
 

@@ -2,7 +2,11 @@
  * The better-sqlite3 driver: one synchronous SQLite connection, served through TaskEither.
  *
  * - Statements are prepared once per SQL text and cached (LRU, `statementCacheSize`).
- * - `stmt.reader` decides `all` (rows) or `run` (changes, last insert rowid).
+ * - `stmt.reader` decides `all` (rows) or `run` (changes, and `insertId`). `insertId` is the
+ *   rowid of the last row an INSERT or REPLACE inserted, as SQLite's last_insert_rowid() gives
+ *   it, and only when that statement inserted a row: an UPDATE, a DELETE, an INSERT that
+ *   inserted nothing (OR IGNORE, DO NOTHING) or an upsert that updated has none (the
+ *   connection's last insert rowid would be an earlier statement's).
  * - Statements can also run without a Promise (`sync`): `compose` makes `Backend.sync` of it,
  *   which prepared queries and models use while no transaction elsewhere holds the connection.
  * - The single connection is serialized: while a transaction holds it, every other call
@@ -114,10 +118,27 @@ const sqliteParamProblem = (v: unknown): string | undefined => {
 
 const READS = /^\s*(SELECT|WITH|PRAGMA|EXPLAIN|VALUES)\b/i
 
+/** Statements that insert rows: INSERT, REPLACE, and either after a WITH clause. */
+const INSERTS = /^\s*(?:INSERT|REPLACE)\b/i
+const WITH_INSERT = /^\s*WITH\b[\s\S]*\b(?:INSERT|REPLACE)\s+(?:OR\s+[A-Z]+\s+)?INTO\b/i
+/** An upsert that may update instead of inserting: SQLite then leaves last_insert_rowid as it was. */
+const UPSERT_UPDATE = /\bON\s+CONFLICT\b[\s\S]*\bDO\s+UPDATE\b/i
+
+/** What a statement that returns no rows says of its insert (read once, when it is prepared). */
+const NO_INSERT = 0
+const INSERT = 1
+const UPSERT = 2
+type Inserts = typeof NO_INSERT | typeof INSERT | typeof UPSERT
+
+const insertsOf = (text: string): Inserts =>
+  !(INSERTS.test(text) || WITH_INSERT.test(text)) ? NO_INSERT : UPSERT_UPDATE.test(text) ? UPSERT : INSERT
+
 interface Entry {
   readonly stmt: Database.Statement
   readonly reader: boolean
   readonly query: boolean
+  /** Whether the statement inserts rows (an upsert may update instead): when it reports an insertId. */
+  readonly inserts: Inserts
   /**
    * With `integers: 'safe'`, a read-only query reads integers as numbers (`fast`) and only when a
    * value may have lost precision reads again through `stmt`, which reads them as BigInts.
@@ -287,19 +308,23 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
         const integral = fast === undefined ? undefined : integralColumns(fast)
         const lostRow = fast === undefined ? undefined : lostRowCheck(integral)
-        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, fast, integral, lost: lostRow === undefined ? undefined : anyLost(lostRow), lostRow }
+        entry = { stmt, reader, query: READS.test(text) && stmt.readonly, inserts: reader ? NO_INSERT : insertsOf(text), fast, integral, lost: lostRow === undefined ? undefined : anyLost(lostRow), lostRow }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }
       return entry
     }
 
+    /** The connection's last insert rowid, as `run` reports it (same integer mode). */
+    let lastRowidStmt: Database.Statement | undefined
+    const lastInsertRowid = (): unknown => (lastRowidStmt ??= database().prepare('SELECT last_insert_rowid()').pluck()).get()
+
     /** Run now, synchronously; the caller makes sure the connection is ours. */
     const runNow = (q: Compiled): QueryResult => {
       const problem = adaptedBefore(q) ? undefined : checkParams(q.params, sqliteParamProblem)
       if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
-        const { stmt, reader, query, fast, lost, lostRow } = prepare(q.sql)
+        const { stmt, reader, query, inserts, fast, lost, lostRow } = prepare(q.sql)
         if (fast !== undefined && lost !== undefined && lostRow !== undefined) {
           if (q.first === true && query) {
             const row = get(fast, q.params) as Row | undefined
@@ -318,7 +343,10 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
           // A reader that is not a query is DML with RETURNING: one returned row per changed row.
           return { rows: integers === 'safe' ? narrowIntegers(rows) : rows, rowsAffected: query ? 0 : rows.length }
         }
+        // An upsert that updated leaves the connection's last insert rowid as it was: read it first.
+        const before = inserts === UPSERT ? lastInsertRowid() : undefined
         const r = runOf(stmt, q.params)
+        if (inserts === NO_INSERT || r.changes === 0 || (inserts === UPSERT && r.lastInsertRowid === before)) return { rows: [], rowsAffected: r.changes }
         return { rows: [], rowsAffected: r.changes, insertId: typeof r.lastInsertRowid === 'bigint' && integers === 'safe' && r.lastInsertRowid <= MAX_SAFE ? Number(r.lastInsertRowid) : r.lastInsertRowid }
       } catch (e) {
         throw withStatement(self.classifyError(e), q.sql, q.params, redact)
@@ -492,6 +520,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         try {
           closed = true
           cache.clear()
+          lastRowidStmt = undefined
           conn?.close()
           conn = undefined
           return { _tag: 'Right', right: undefined }

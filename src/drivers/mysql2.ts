@@ -47,7 +47,9 @@
  *
  * Rows affected: UPDATE counts matched rows (CLIENT_FOUND_ROWS), changed or not; an upsert
  * (`ON DUPLICATE KEY UPDATE`) counts 1 per inserted row, 2 per updated row and 1 per row
- * left as it was. `insertId` is the first generated key of the last INSERT, when there is one.
+ * left as it was. `insertId` is the first generated key of the last INSERT, when there is one
+ * (an upsert that updated: the key of the row it updated); an UPDATE, a DELETE or an INSERT that
+ * inserted nothing has none.
  *
  * LIMIT and OFFSET are bound as numbers. MariaDB reports no parameter types and accepts a
  * number there; MySQL 8.0.22+, which rejects a DOUBLE there, reports the parameter as an

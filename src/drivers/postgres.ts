@@ -21,6 +21,8 @@
  *   new connection, so this is the set-up hook.
  * - Errors are classified by SQLSTATE (`classifyPostgresError`), keeping the constraint or
  *   column the server names.
+ * - A result never has an `insertId`: PostgreSQL has no last insert id (generated keys come
+ *   back through RETURNING, which the dialect renders).
  *
  * Value policy (what comes back):
  * - `int8` (bigint, `count(*)`): `'safe'` (default) gives a number, or a BigInt for values

@@ -42,8 +42,19 @@ export interface Literal {
   readonly value: unknown
 }
 
+/**
+ * The rows of a VALUES list, `(a, b), (c, d)`, as one part: a cell that is a bound value
+ * (`kind: 'value'`) is a parameter, any other cell is query data compiled in place (as
+ * `Embedded`). A multi-row INSERT is then one part, not a part per cell and per comma, so
+ * rendering 10,000 rows allocates nothing per cell but its parameter.
+ */
+export interface ValueRows {
+  readonly _tag: 'ValueRows'
+  readonly rows: readonly (readonly { readonly kind: string; readonly value?: unknown }[])[]
+}
+
 /** One piece of a fragment. Strings are SQL text, written as they are. */
-export type Part = string | Param | Ident | Placeholder | Fragment | Embedded | Literal
+export type Part = string | Param | Ident | Placeholder | Fragment | Embedded | Literal | ValueRows
 
 /** SQL text with holes. */
 export interface Fragment {
@@ -239,30 +250,89 @@ export interface RenderDialect {
  * render(sqlite, sql`SELECT ${1}`) // { sql: 'SELECT ?', params: [1] }
  */
 export const render = (d: RenderDialect, f: Fragment): Compiled => {
-  const params: unknown[] = []
+  let params: unknown[] = []
   let holes: (string | undefined)[] | undefined
   let text = ''
+  const bind = (value: unknown): void => {
+    let v: unknown
+    try {
+      v = d.toDriver(value)
+    } catch (e) {
+      throw atParameter(e, params.length + 1)
+    }
+    params.push(v)
+  }
+  const embedded = (node: { readonly kind: string }): readonly Part[] => {
+    if (d.embedded === undefined) throw dbError('QueryError', `cannot render query data (${node.kind}) without a dialect that compiles it`)
+    return d.embedded(node).parts
+  }
+  // VALUES rows: where the placeholder is the same text at every position (`?`), a row of bound
+  // values is one piece of text, made once per width.
+  const valueRows = (rows: ValueRows['rows']): void => {
+    const same = d.placeholder(1) === d.placeholder(2) ? d.placeholder(1) : undefined
+    const rowTexts: string[] = []
+    // Growing an array of many thousands by push costs several times more per element than
+    // filling one made at its size: the rows' values are set by index when they come first.
+    let k = -1
+    if (params.length === 0 && same !== undefined && rows.length > 1) {
+      let n = 0
+      for (let i = 0; i < rows.length; i++) n += rows[i].length
+      params = new Array(n)
+      k = 0
+    }
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]
+      let bound = same !== undefined
+      for (let j = 0; bound && j < r.length; j++) bound = r[j].kind === 'value'
+      if (bound && k >= 0) {
+        for (let j = 0; j < r.length; j++) {
+          try {
+            params[k] = d.toDriver(r[j].value)
+          } catch (e) {
+            throw atParameter(e, k + 1)
+          }
+          k++
+        }
+        text += (i === 0 ? '(' : '), (') + (rowTexts[r.length] ??= Array.from({ length: r.length }, () => same).join(', '))
+        continue
+      }
+      if (k >= 0) {
+        // A row with other cells: the values set so far are kept, the rest are pushed.
+        params.length = k
+        k = -1
+      }
+      if (bound) {
+        for (let j = 0; j < r.length; j++) bind(r[j].value)
+        text += (i === 0 ? '(' : '), (') + (rowTexts[r.length] ??= Array.from({ length: r.length }, () => same).join(', '))
+        continue
+      }
+      text += i === 0 ? '(' : '), ('
+      for (let j = 0; j < r.length; j++) {
+        if (j > 0) text += ', '
+        const x = r[j]
+        if (x.kind === 'value') {
+          bind(x.value)
+          text += d.placeholder(params.length)
+        } else walk(embedded(x))
+      }
+    }
+    if (k >= 0) params.length = k
+    if (rows.length > 0) text += ')'
+  }
   const walk = (parts: readonly Part[]): void => {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]
       if (typeof p === 'string') text += p
       else if (p._tag === 'Param') {
-        let v: unknown
-        try {
-          v = d.toDriver(p.value)
-        } catch (e) {
-          throw atParameter(e, params.length + 1)
-        }
-        params.push(v)
+        bind(p.value)
         text += d.placeholder(params.length)
-      } else if (p._tag === 'Fragment') walk(p.parts)
+      } else if (p._tag === 'ValueRows') valueRows(p.rows)
+      else if (p._tag === 'Fragment') walk(p.parts)
       else if (p._tag === 'Literal') {
         if (d.literal === undefined) throw dbError('QueryError', 'cannot render a literal without a dialect that writes it')
         text += d.literal(p.value)
-      } else if (p._tag === 'Embedded') {
-        if (d.embedded === undefined) throw dbError('QueryError', `cannot render query data (${p.node.kind}) without a dialect that compiles it`)
-        walk(d.embedded(p.node).parts)
-      } else if (p._tag === 'Ident') {
+      } else if (p._tag === 'Embedded') walk(embedded(p.node))
+      else if (p._tag === 'Ident') {
         for (let j = 0; j < p.names.length; j++) text += (j > 0 ? '.' : '') + (p.names[j] === '*' ? '*' : d.quoteIdentifier(p.names[j]))
       } else {
         params.push(undefined)

@@ -374,17 +374,19 @@ export const standardOpen = (self: Dialect): Dialect => {
         if (node.rows.length > 1) throw dbError('UnsupportedFeature', `${self.name} cannot insert several rows of only default values in one statement`, { dialect: self.name, feature: 'multi-row DEFAULT VALUES' })
         return F([' DEFAULT VALUES'])
       }
-      // The rows as one fragment; with the built-in `expr`, a bound value is its parameter part
-      // directly (what `expr` gives it), without a fragment per value and per row.
+      // The rows as one part (`ValueRows`) with the built-in `expr`: a bound value is rendered as
+      // its parameter, as `expr` would, and other cells through `expr` (as query data). With an
+      // overridden `expr`, every cell goes through it.
       builtInExpr ??= isBuiltIn(self.expr)
-      const parts: Part[] = [' (', node.columns.map(self.quoteIdentifier).join(', '), ') VALUES ']
+      const head = ` (${node.columns.map(self.quoteIdentifier).join(', ')}) VALUES `
+      if (builtInExpr) return F([head, { _tag: 'ValueRows', rows: node.rows }])
+      const parts: Part[] = [head]
       for (let i = 0; i < node.rows.length; i++) {
         const r = node.rows[i]
         parts.push(i === 0 ? '(' : '), (')
         for (let j = 0; j < r.length; j++) {
           if (j > 0) parts.push(', ')
-          const x = r[j]
-          parts.push(builtInExpr && x.kind === 'value' ? { _tag: 'Param', value: x.value } : self.expr(x))
+          parts.push(self.expr(r[j]))
         }
       }
       parts.push(')')

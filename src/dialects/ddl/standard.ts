@@ -138,6 +138,8 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
         case 'Literal': return self.literal(p.value)
         case 'Fragment': return F(walk(p.parts))
         case 'Embedded': return F(walk(self.embedded(p.node).parts))
+        case 'ValueRows': return F(p.rows.flatMap((r, i) => [i === 0 ? '(' : '), (', ...r.flatMap((x, j) =>
+          [...(j > 0 ? [', '] : []), x.kind === 'value' ? self.literal(self.toDriver(x.value)) : F(walk(self.embedded(x).parts))]), ...(i === p.rows.length - 1 ? [')'] : [])]))
         case 'Ident': return p
         default: throw dbError('QueryError', `DDL takes no placeholders (found "${p.name}")`)
       }

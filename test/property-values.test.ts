@@ -182,9 +182,14 @@ const refused = (engine: Target['engine'], r: Row): boolean => {
 }
 
 /** Whether the server itself refuses a value that was sent (with a typed error). */
-const serverRefuses = (engine: Target['engine'], r: Row): boolean =>
-  (engine === 'postgres' && typeof r.s === 'string' && r.s.includes('\u0000')) ||
-  (engine !== 'sqlite' && typeof r.b === 'bigint' && (r.b < -INT64 || r.b >= INT64))
+const nulText = (engine: Target['engine'], r: Row): boolean => engine === 'postgres' && typeof r.s === 'string' && r.s.includes('\u0000')
+const outOfRange = (engine: Target['engine'], r: Row): boolean => engine !== 'sqlite' && typeof r.b === 'bigint' && (r.b < -INT64 || r.b >= INT64)
+const serverRefuses = (engine: Target['engine'], r: Row): boolean => nulText(engine, r) || outOfRange(engine, r)
+/** The tags the server's refusal of these rows may have: ValueTooLarge for a BIGINT out of range, QueryError for NUL in text. */
+const refusalTags = (engine: Target['engine'], rows: readonly Row[]): string[] => [
+  ...(rows.some((r) => outOfRange(engine, r)) ? ['ValueTooLarge'] : []),
+  ...(rows.some((r) => nulText(engine, r)) ? ['QueryError'] : []),
+]
 
 const mariadbNbe = () => extend(mysql2({ url: MYSQL_URL, max: 2, prepare: false }), (_self, base) => ({
   onConnect: async (c) => {
@@ -271,7 +276,7 @@ for (const target of TARGETS) {
             } else {
               t.rejected++
               expect(mayReject, `unexpected ${e._tag}: ${e.message}`).toBe(true)
-              expect(e._tag).toBe('QueryError')
+              expect(refusalTags(target.engine, rows)).toContain(e._tag)
             }
             expect(await count()).toBe(1)
             return

@@ -8,10 +8,15 @@
  * - Where DDL is transactional (SQLite, PostgreSQL), each migration runs in its own
  *   transaction with its history row: a failure leaves nothing behind. SQLite's foreign keys
  *   are suspended around it (table rebuilds need that) and checked before the commit.
- * - Where it is not (MySQL, MariaDB: every DDL statement commits), each statement of a migration
- *   is recorded as it runs (through a `wrap` on `execute`); a failure is kept in the history
- *   with exactly the statements that ran and the one that failed, and later runs stop there
- *   until `repairMigrations` is called (after the database is put right by hand).
+ * - Where it is not (MySQL, MariaDB: every DDL statement commits), each migration still runs in
+ *   a transaction of its own with its history row, so a migration of DML alone is all or nothing
+ *   too. A DDL statement commits what ran before it (the server does, before and after the
+ *   statement); the transaction is begun again after it, so what runs after the last DDL
+ *   statement still rolls back. Each statement is recorded as it runs (through a `wrap` on
+ *   `execute`). When a migration fails after something of it was committed, the failure is kept
+ *   in the history with exactly the statements that ran (those rolled back marked so) and the one
+ *   that failed, and later runs stop there until `repairMigrations` is called (after the database
+ *   is put right by hand).
  *
  * ```ts
  * const migrations = await run(loadMigrations('./migrations'))
@@ -27,11 +32,11 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, statementOf, wrap } from '../compose.js'
 import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
-import { dbError, type DbError, isDbError, tryDb } from '../errors.js'
+import { dbError, type DbError, isDbError, sqlForMessage, tryDb } from '../errors.js'
 import { run } from '../promise.js'
 import { runCatalog } from './catalog.js'
 import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
-import type { Fragment } from '../sql.js'
+import { type Fragment, sql } from '../sql.js'
 import { column, createTable, type CreateTableNode } from './ddl.js'
 import type { MigrationLock } from './ddl-dialect.js'
 
@@ -51,9 +56,18 @@ export interface StatementRecord {
   readonly ok: boolean
   /** The first line of the error, for the statement that failed. */
   readonly error?: string
+  /**
+   * True for a statement that ran but was rolled back when its migration failed (MySQL and
+   * MariaDB, where a failed migration may keep the statements up to its last DDL statement).
+   */
+  readonly rolledBack?: boolean
 }
 
-/** Something that happened during a run, for progress output. */
+/**
+ * Something that happened during a run, for progress output. A failed migration's `rolledBack`
+ * is true when nothing of it remains; otherwise (MySQL, MariaDB, after a DDL statement committed)
+ * its `statements` say which stay applied (`ok`, without `rolledBack`).
+ */
 export type MigrationEvent =
   | { readonly kind: 'waiting'; readonly attempt: number }
   | { readonly kind: 'start'; readonly name: string; readonly direction: 'up' | 'down' }
@@ -168,19 +182,103 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const plain = (v: unknown): unknown =>
   typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v
 
-/** A backend that records every statement it runs, as it runs. */
-const recording = (db: Backend): { readonly db: Backend; readonly statements: StatementRecord[] } => {
+/** A savepoint statement (a nested transaction's): the transaction's business, not the migration's. */
+const SAVEPOINT = /^\s*SAVEPOINT\s+(.+?)\s*$/i
+const RELEASE_SAVEPOINT = /^\s*RELEASE\s+SAVEPOINT\s+(.+?)\s*$/i
+const ROLLBACK_TO_SAVEPOINT = /^\s*ROLLBACK\s+(?:WORK\s+)?TO\s+(?:SAVEPOINT\s+)?(.+?)\s*$/i
+
+/** Leading blanks and comments of a statement. */
+const LEAD = String.raw`^(?:\s|--[^\n]*|\/\*[\s\S]*?\*\/)*`
+/** DDL, which MySQL and MariaDB commit before and after (a temporary table's excepted). */
+const DDL = new RegExp(`${LEAD}(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\\b`, 'i')
+const TEMPORARY = new RegExp(`${LEAD}(?:CREATE(?:\\s+OR\\s+REPLACE)?|DROP)\\s+TEMPORARY\\b`, 'i')
+/** The other statements that commit the open transaction on MySQL and MariaDB. */
+const OTHER_COMMITS = new RegExp(`${LEAD}(?:GRANT|REVOKE|LOCK\\s+TABLES?|UNLOCK\\s+TABLES?|ANALYZE|OPTIMIZE|REPAIR|CHECK\\s+TABLE|CACHE\\s+INDEX|LOAD\\s+INDEX|FLUSH|RESET|INSTALL|UNINSTALL|SET\\s+PASSWORD)\\b`, 'i')
+
+/** Whether a statement is DDL (a temporary table's is not: it commits nothing). */
+const isDdl = (text: string): boolean => DDL.test(text) && !TEMPORARY.test(text)
+
+/** Whether a statement commits the open transaction where DDL is not transactional. */
+const commitsImplicitly = (text: string): boolean => isDdl(text) || OTHER_COMMITS.test(text)
+
+/** What `recording` keeps. */
+interface Recording {
+  readonly db: Backend
+  /** The statements run so far, in order (savepoints left out). */
+  readonly statements: StatementRecord[]
+  /** How many of `statements` are known to be committed (up to the last that commits implicitly). */
+  readonly committed: () => number
+}
+
+/**
+ * A backend that records every statement it runs, as it runs. With `reopen` (where DDL is not
+ * transactional, inside the migration's own transaction), a statement that commits implicitly
+ * is followed by `reopen` (the dialect's BEGIN) and by the savepoints that were open, made again,
+ * so what runs after it still rolls back, and a nested transaction still ends as it began.
+ */
+const recording = (db: Backend, reopen?: readonly string[]): Recording => {
   const statements: StatementRecord[] = []
+  let committed = 0
+  // The open savepoints, outermost first: their name as written, and the statement that made each.
+  const savepoints: { readonly name: string; readonly text: string }[] = []
+  const savepointAt = (name: string): number => savepoints.findIndex((p) => p.name === name)
   const recorded = wrap(db, {
     execute: (next, self) => (q) => async () => {
       const { sql: text, params } = statementOf(self, q as never)
       const r = await next(q)()
+      const opened = SAVEPOINT.exec(text)
+      const released = opened === null ? RELEASE_SAVEPOINT.exec(text) : null
+      const rolledBackTo = opened === null && released === null ? ROLLBACK_TO_SAVEPOINT.exec(text) : null
+      if (opened !== null || released !== null || rolledBackTo !== null) {
+        if (E.isRight(r)) {
+          if (opened !== null) {
+            // A savepoint of a name already open replaces it.
+            const at = savepointAt(opened[1])
+            if (at >= 0) savepoints.splice(at, 1)
+            savepoints.push({ name: opened[1], text })
+          } else if (released !== null) {
+            const at = savepointAt(released[1])
+            if (at >= 0) savepoints.length = at
+          } else if (rolledBackTo !== null) {
+            const at = savepointAt(rolledBackTo[1])
+            if (at >= 0) savepoints.length = at + 1
+          }
+        }
+        return r
+      }
       const shown = params.length === 0 ? {} : { params: params.map(plain) }
       statements.push(E.isLeft(r) ? { sql: text, ...shown, ok: false, error: r.left.message.split('\n')[0] } : { sql: text, ...shown, ok: true })
+      if (reopen !== undefined && E.isRight(r) && commitsImplicitly(text)) {
+        committed = statements.length
+        for (const t of [...reopen, ...savepoints.map((p) => p.text)]) {
+          const again = await next(sql.raw(t))()
+          if (E.isLeft(again)) return again
+        }
+      }
       return r
     },
   })
-  return { db: recorded, statements }
+  return { db: recorded, statements, committed: () => committed }
+}
+
+/** The savepoint a failed migration's transaction is probed with (see `stillInTransaction`). */
+const PROBE = 'rk_migration_probe'
+
+/**
+ * Whether the transaction a migration began is still open, or a statement committed it (one
+ * that `commitsImplicitly` does not know, or a DDL statement that failed after the server had
+ * committed). A savepoint outlives its statement only in an open transaction, so its release
+ * fails after a commit (MySQL and MariaDB error 1305).
+ */
+const stillInTransaction = async (db: Backend): Promise<boolean> => {
+  try {
+    const open = await db.execute(sql.raw(db.dialect.savepoint(PROBE)))()
+    if (E.isLeft(open)) return false
+    return E.isRight(await db.execute(sql.raw(db.dialect.releaseSavepoint(PROBE)))())
+  } catch {
+    // A dialect without savepoints cannot tell: say what ran may have stayed.
+    return false
+  }
 }
 
 /** The history table, created if missing. Times are ISO-8601 text: the same on every engine. */
@@ -234,15 +332,33 @@ const historyValues = (name: string, status: 'applied' | 'failed', direction: 'u
   status, direction, applied_at: new Date().toISOString(), duration_ms: ms, statements: JSON.stringify(statements), error: error ?? null, name,
 })
 
-const failedError = (db: Backend, failed: readonly HistoryRow[]): DbError =>
-  dbError('TransactionError', `migration ${failed.map((f) => f.name).join(', ')} failed part way on ${db.dialect.name}, which does not roll back DDL (see migrate status for the statements that ran); put the database right, then repair the history (repairMigrations / recordkit migrate repair)`)
+const failedError = (db: Backend, failed: readonly HistoryRow[]): DbError => {
+  // The DDL is named only when a failed migration ran some.
+  const why = failed.some((f) => f.statements.some((s) => s.ok && isDdl(s.sql))) ? 'which does not roll back DDL' : 'with statements of it committed'
+  return dbError('TransactionError', `migration ${failed.map((f) => f.name).join(', ')} failed part way on ${db.dialect.name}, ${why} (see migrate status for the statements that ran); put the database right, then repair the history (repairMigrations / recordkit migrate repair)`)
+}
 
-/** The error a failed migration ends the run with: the original error, saying which migration and what ran. */
-const migrationError = (name: string, direction: 'up' | 'down', e: DbError, statements: readonly StatementRecord[], rolledBack: boolean): DbError => {
-  const ran = statements.filter((s) => s.ok).length
-  const what = rolledBack
-    ? 'rolled back: nothing of it remains'
-    : `${ran} of its statements ran and stay applied${ran > 0 ? `:\n${statements.filter((s) => s.ok).map((s, i) => `    ${i + 1}. ${describeStatement(s)}`).join('\n')}` : ''}`
+/** A numbered line of a statement in an error message (a long one cut, as `sqlForMessage` does). */
+const listed = (s: StatementRecord, n: number): string => `    ${n}. ${sqlForMessage(describeStatement(s))}`
+
+/**
+ * The error a failed migration ends the run with: the original error, saying which migration,
+ * which of its statements stay applied (committed) and which were rolled back.
+ */
+const migrationError = (db: Backend, name: string, direction: 'up' | 'down', e: DbError, statements: readonly StatementRecord[], rolledBack: boolean): DbError => {
+  const ran = statements.filter((s) => s.ok)
+  const stay = ran.filter((s) => s.rolledBack !== true)
+  const undone = ran.filter((s) => s.rolledBack === true)
+  let what: string
+  if (rolledBack) what = 'rolled back: nothing of it remains'
+  else {
+    what = `${stay.length} of its statements ran and stay applied${stay.length > 0 ? `:\n${stay.map((s, i) => listed(s, i + 1)).join('\n')}` : ''}`
+    if (undone.length > 0) {
+      // Only the statements after the last DDL statement (which committed) could be rolled back.
+      const why = stay.some((s) => isDdl(s.sql)) ? ` (${db.dialect.name} commits at each DDL statement)` : ''
+      what += `\n  ${undone.length === 1 ? 'the statement' : `the ${undone.length} statements`} after them rolled back${why}:\n${undone.map((s, i) => listed(s, stay.length + i + 1)).join('\n')}`
+    }
+  }
   const out = dbError(e._tag as 'QueryError', `migration ${name} (${direction}) failed: ${e.message.split('\n')[0]}\n  ${what}`, { cause: e })
   const m = out as unknown as Record<string, unknown>
   for (const k of ['sql', 'params', 'code', 'constraint', 'column'] as const) if ((e as unknown as Record<string, unknown>)[k] !== undefined) m[k] = (e as unknown as Record<string, unknown>)[k]
@@ -355,27 +471,84 @@ const step = async (
     const step = direction === 'up' ? migration.up : migration.down
     if (step === undefined) throw dbError('QueryError', `migration ${migration.name} has no down()`)
     options.onEvent?.({ kind: 'start', name: migration.name, direction })
-    const rec = recording(tx)
-    const started = Date.now()
-    const result = await tryDb(() => run(step(rec.db)))()
-    const ms = Date.now() - started
-    if (E.isLeft(result)) {
-      const statements = [...rec.statements]
-      options.onEvent?.({ kind: 'failed', name: migration.name, direction, error: result.left, statements, rolledBack: transactional })
-      if (!transactional) {
-        // Nothing rolls back: keep what ran in the history, so status can say exactly.
-        const row = historyValues(migration.name, 'failed', direction, ms, statements, result.left.message.split('\n')[0])
+    // Its history row is written in its transaction: applied (or reverted) exactly when it is.
+    const finish = async (statements: readonly StatementRecord[], ms: number): Promise<void> => {
+      if (direction === 'up') await run(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
+      else await run(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
+    }
+    const outcome = transactional ? await inLockTransaction(tx, step, finish) : await inOwnTransaction(tx, step, finish)
+    if (outcome.error !== undefined) {
+      const { error, statements, ms } = outcome
+      // Nothing of it stays when its transaction rolled everything back.
+      const rolledBack = !statements.some((s) => s.ok && s.rolledBack !== true)
+      options.onEvent?.({ kind: 'failed', name: migration.name, direction, error, statements, rolledBack })
+      if (!rolledBack) {
+        // Some of it was committed: keep what ran in the history, so status can say exactly.
+        const row = historyValues(migration.name, 'failed', direction, ms, statements, error.message.split('\n')[0])
         const exists = history.some((h) => h.name === migration.name)
         await run(tx.execute(exists ? pipe(update(table), set(row), where({ name: migration.name })) : pipe(insertInto(table), values(row))))
       }
-      throw migrationError(migration.name, direction, result.left, statements, transactional)
+      throw migrationError(tx, migration.name, direction, error, statements, rolledBack)
     }
-    const statements = [...rec.statements]
-    if (direction === 'up') await run(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
-    else await run(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
-    options.onEvent?.({ kind: 'done', name: migration.name, direction, ms, statements })
+    options.onEvent?.({ kind: 'done', name: migration.name, direction, ms: outcome.ms, statements: outcome.statements })
     return migration.name
   })
+}
+
+/** How a migration ran: its statements, how long it took, and its error if it failed. */
+interface Outcome {
+  readonly statements: readonly StatementRecord[]
+  readonly ms: number
+  readonly error?: DbError
+}
+
+type MigrationStep = (db: Backend) => TaskEither<DbError, unknown>
+type Finish = (statements: readonly StatementRecord[], ms: number) => Promise<void>
+
+/**
+ * Run a migration in the transaction the lock runs in (SQLite, PostgreSQL): when it fails, that
+ * transaction rolls all of it back, DDL included.
+ */
+const inLockTransaction = async (tx: Backend, migration: MigrationStep, finish: Finish): Promise<Outcome> => {
+  const rec = recording(tx)
+  const started = Date.now()
+  const result = await tryDb(() => run(migration(rec.db)))()
+  const ms = Date.now() - started
+  const statements = [...rec.statements]
+  if (E.isLeft(result)) return { statements: statements.map((s) => (s.ok ? { ...s, rolledBack: true } : s)), ms, error: result.left }
+  await finish(statements, ms)
+  return { statements, ms }
+}
+
+/**
+ * Run a migration in a transaction of its own, where DDL is not transactional (MySQL, MariaDB):
+ * its DML rolls back when it fails, except what a DDL statement (which the server commits before
+ * and after) committed. The statements up to the last one that committed stay; those after it
+ * are marked `rolledBack`. Whether a failed statement committed too (a failing DDL statement
+ * may, after the server committed the transaction) is asked of the server: when the transaction
+ * is gone, everything that ran stays.
+ */
+const inOwnTransaction = async (tx: Backend, migration: MigrationStep, finish: Finish): Promise<Outcome> => {
+  let outcome: Outcome | undefined
+  const done = await tx.transaction(() => tryDb(async () => {
+    const rec = recording(tx, tx.dialect.beginTransaction({}))
+    const started = Date.now()
+    const result = await tryDb(() => run(migration(rec.db)))()
+    const ms = Date.now() - started
+    const statements = [...rec.statements]
+    if (E.isLeft(result)) {
+      const committed = (await stillInTransaction(tx)) ? rec.committed() : statements.length
+      outcome = { statements: statements.map((s, i) => (s.ok && i >= committed ? { ...s, rolledBack: true } : s)), ms, error: result.left }
+      // Roll back what can be.
+      throw result.left
+    }
+    await finish(statements, ms)
+    outcome = { statements, ms }
+  }))()
+  // The migration failed (rolled back), or it ran and its transaction did not commit.
+  if (outcome?.error !== undefined) return outcome
+  if (E.isLeft(done) || outcome === undefined) throw E.isLeft(done) ? done.left : dbError('TransactionError', 'the migration did not run')
+  return outcome
 }
 
 const checkNames = (migrations: readonly Migration[]): void => {
@@ -388,7 +561,8 @@ const checkNames = (migrations: readonly Migration[]): void => {
 
 /**
  * Apply every pending migration (or those up to and including `to`), in name order, each
- * once, each in its own transaction where DDL is transactional.
+ * once, each in its own transaction with its history row (on MySQL and MariaDB a DDL statement
+ * commits what ran before it: a failure there keeps that, and says so).
  *
  * @example
  * const report = await run(migrateUp(db, migrations, { onEvent: (e) => console.log(e.kind) }))

@@ -62,6 +62,10 @@ const dropNeedsRebuild = (t: TableDef, column: string): boolean =>
 export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => ({
   columnType: (type, column) => {
     if (column?.autoIncrement === true) return 'INTEGER'
+    // `JSON` alone has NUMERIC affinity: a document that is a bare number ('12345678901234567890',
+    // '1.5e300') would be stored as a REAL, keeping 15 digits. `JSON TEXT` has TEXT affinity
+    // (the name holds TEXT) and reads back as json.
+    if (type === 'json') return 'JSON TEXT'
     // SQLite's type names take their size last: TIMESTAMP(6) WITH TIME ZONE is a syntax error.
     const sized = typeof type === 'string' ? /^timestamptz\((\d+)\)$/.exec(type) : null
     return sized === null ? base.columnType(type, column) : `TIMESTAMP WITH TIME ZONE(${sized[1]})`

@@ -482,7 +482,7 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
         return fraction === undefined || fraction === 6 ? 'timestamp' : `timestamp(${fraction})`
       case 'timestamptz': case 'timestamp with time zone':
         return fraction === undefined || fraction === 6 ? 'timestamptz' : `timestamptz(${fraction})`
-      case 'json': case 'jsonb': return 'json'
+      case 'json': case 'jsonb': case 'json text': return 'json'
       case 'uuid': return 'uuid'
       case 'blob': case 'bytea': return 'binary'
       default: return native(c.type)

@@ -143,8 +143,16 @@ const positiveInt = (v: string | undefined, name: string): number | undefined =>
 /** The URL without its password, for output. */
 const shown = (url: string): string => url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@')
 
+/** Each statement of a failed migration: ran (and stays applied), ran and rolled back, or FAILED. */
 const statementLines = (statements: readonly StatementRecord[], indent: string): string[] =>
-  statements.map((s, i) => `${indent}${s.ok ? 'ran   ' : 'FAILED'} ${i + 1}. ${describeStatement(s)}${s.ok ? '' : `\n${indent}         error: ${s.error ?? ''}`}`)
+  statements.map((s, i) => `${indent}${!s.ok ? 'FAILED' : s.rolledBack === true ? 'undone' : 'ran   '} ${i + 1}. ${describeStatement(s)}${s.ok ? '' : `\n${indent}         error: ${s.error ?? ''}`}`)
+
+/** "N statement(s) ran and stay(s) applied", with what was rolled back after them. */
+const appliedText = (statements: readonly StatementRecord[]): string => {
+  const ran = statements.filter((s) => s.ok && s.rolledBack !== true).length
+  const undone = statements.filter((s) => s.ok && s.rolledBack === true).length
+  return `${ran} statement${ran === 1 ? '' : 's'} ran and stay${ran === 1 ? 's' : ''} applied${undone > 0 ? ` (${undone} after ${ran === 1 ? 'it' : 'them'} rolled back)` : ''}`
+}
 
 const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) => (e: MigrationEvent): void => {
   switch (e.kind) {
@@ -163,8 +171,7 @@ const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) =
       io.err(`  error: ${e.error.message.split('\n')[0]}\n`)
       if (e.rolledBack) io.err(`  rolled back: nothing of ${e.name} remains\n`)
       else {
-        const ran = e.statements.filter((s) => s.ok).length
-        io.err(`  ${dialect()} does not roll back DDL: ${ran} statement${ran === 1 ? '' : 's'} of ${e.name} ran and stay${ran === 1 ? 's' : ''} applied:\n`)
+        io.err(`  ${dialect()} does not roll back DDL: ${appliedText(e.statements).replace(' ran', ` of ${e.name} ran`)}:\n`)
         for (const l of statementLines(e.statements, '    ')) io.err(`${l}\n`)
         io.err('  put the database right, then run "recordkit migrate repair"\n')
       }
@@ -293,9 +300,8 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
           const when = s.appliedAt !== undefined && s.state !== 'failed' ? `${s.name.padEnd(width)}  ${s.appliedAt}` : s.name
           io.out(`  ${s.state === 'failed' ? 'FAILED ' : s.state.padEnd(7)}  ${when}\n`)
           if (s.state === 'failed') {
-            const ran = (s.statements ?? []).filter((x) => x.ok).length
             io.out(`           ${s.direction ?? 'up'} failed at ${s.appliedAt ?? '?'}: ${s.error ?? ''}\n`)
-            io.out(`           ${ran} statement${ran === 1 ? '' : 's'} ran and stay${ran === 1 ? 's' : ''} applied; the last one failed:\n`)
+            io.out(`           ${appliedText(s.statements ?? [])}; the last one failed:\n`)
             for (const l of statementLines(s.statements ?? [], '             ')) io.out(`${l}\n`)
           }
         }

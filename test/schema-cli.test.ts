@@ -173,7 +173,7 @@ describe.skipIf(!available)('the command on MariaDB', () => {
   const p = 'sch_ccm_'
   let db: Backend
   const cleanup = async () => {
-    for (const t of ['log', 'a', 'b', 'half', 'history', 'fhistory']) await run(db.execute(dropTable(`${p}${t}`, { ifExists: true })))
+    for (const t of ['log', 'a', 'b', 'half', 'history', 'fhistory', 'part', 'phistory']) await run(db.execute(dropTable(`${p}${t}`, { ifExists: true })))
   }
   beforeAll(async () => {
     db = await run(connect(mysql2({ url: MYSQL_URL, max: 2 }), mysql))
@@ -234,6 +234,31 @@ describe.skipIf(!available)('the command on MariaDB', () => {
       '',
     ].map((l) => (typeof l === 'string' && l.startsWith('FAILED') ? `  ${l}` : l)))
     expect(existsSync(dir)).toBe(true)
+    rmSync(dir, { recursive: true })
+  }, 60_000)
+
+  it('a failed migration whose statements after its DDL rolled back: up and status mark them undone', async () => {
+    const dir = migrationDir({
+      '001_part': [
+        'export const up = (db: never) => steps(db, [',
+        `  d.column('id', 'integer')(d.createTable('${p}part')),`,
+        `  sql\`INSERT INTO ${p}part (id) VALUES (\${7})\`,`,
+        `  sql\`INSERT INTO ${p}nowhere (id) VALUES (\${8})\`,`,
+        '])',
+      ].join('\n'),
+    })
+    const up = await spawnCli(['migrate', 'up', '--url', MYSQL_URL, '--dir', dir, '--table', `${p}phistory`]).done
+    expect(up.code).toBe(1)
+    expect(up.err.split('\n').slice(1, 5)).toEqual([
+      '  mariadb does not roll back DDL: 1 statement of 001_part ran and stays applied (1 after it rolled back):',
+      `    ran    1. CREATE TABLE \`${p}part\` (\`id\` INT)`,
+      `    undone 2. INSERT INTO ${p}part (id) VALUES (?) -- params: [7]`,
+      `    FAILED 3. INSERT INTO ${p}nowhere (id) VALUES (?) -- params: [8]`,
+    ])
+    expect(await run(db.all(sql.raw(`SELECT id FROM ${p}part`)))).toEqual([])
+    const status = await spawnCli(['migrate', 'status', '--url', MYSQL_URL, '--dir', dir, '--table', `${p}phistory`]).done
+    expect(status.out).toContain('           1 statement ran and stays applied (1 after it rolled back); the last one failed:\n')
+    expect(status.out).toContain(`             undone 2. INSERT INTO ${p}part (id) VALUES (?) -- params: [7]\n`)
     rmSync(dir, { recursive: true })
   }, 60_000)
 })

@@ -11,6 +11,12 @@
  *
  * Each codec also carries a fast decoder (no `Either` allocated per value), which the row
  * mapper uses; `validate` stays the reference and is what error reports come from.
+ *
+ * A model field declared with io-ts's own `t.number` or `t.boolean` reads the same forms on every
+ * engine (`fastDecoder`): a number as it is, and otherwise what `integer` and `bool` read (integer
+ * text and bigints within ±2^53, `1`/`0`, ...); anything inexact is refused. Model input (create,
+ * update) is the domain value and is checked by `inputDecoder`: there `t.number` takes numbers
+ * only.
  */
 import * as t from 'io-ts'
 import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
@@ -21,8 +27,8 @@ export { FAIL, type FastDecode } from './fast-decoders.js'
 const FAST = Symbol.for('recordkit.fastDecode')
 
 /**
- * Attach a fast decoder to a codec (used by the row mapper). It must agree with the codec's
- * `validate`: the same value, or `FAIL` exactly when `validate` fails.
+ * Attach a fast decoder to a codec (used by the row mapper and for model input). It must agree
+ * with the codec's `validate`: the same value, or `FAIL` exactly when `validate` fails.
  *
  * @example
  * const cents = withFastDecode(myCentsCodec, (u) => (typeof u === 'number' ? u : FAIL))
@@ -239,7 +245,8 @@ export const bytes: t.Type<Uint8Array, Uint8Array, unknown> = fromFast('bytes', 
  * const User = t.type({ id: t.number, settings: jsonOf(Settings) })
  */
 export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`): t.Type<t.TypeOf<C>, string, unknown> => {
-  const inner = fastDecoder(codec)
+  // Parsed JSON holds JSON's own types: it is checked as `validate` checks it, not as a column.
+  const inner = exactDecoder(codec)
   return withFastDecode(
     new t.Type<t.TypeOf<C>, string, unknown>(
       name,
@@ -268,8 +275,6 @@ export const nullable = <C extends t.Mixed>(codec: C): t.UnionC<[C, t.NullC]> =>
 
 // ---------------------------------------------------------------- fast decoders for any codec
 
-const cache = new WeakMap<t.Any, FastDecode>()
-
 type Tagged = t.Any & { readonly _tag?: string }
 
 const viaValidate = (c: t.Any): FastDecode => {
@@ -280,13 +285,62 @@ const viaValidate = (c: t.Any): FastDecode => {
   }
 }
 
-const build = (c: Tagged): FastDecode => {
+// t.number and t.boolean read as columns: a number (a boolean) with one typeof test, anything
+// else as `integer` (`bool`) reads it, exactly or not at all.
+const numberColumn: FastDecode = (u) => (typeof u === 'number' ? u : integerFast(u))
+const booleanColumn: FastDecode = (u) => (typeof u === 'boolean' ? u : boolFast(u))
+
+/** Whether a codec reads a column differently from `validate` (it holds `t.number` or `t.boolean`). */
+const widens = (c: Tagged): boolean => {
+  if (attachedFastDecode(c) !== undefined) return false
+  switch (c._tag) {
+    case 'NumberType':
+    case 'BooleanType': return true
+    case 'UnionType': return (c as unknown as t.UnionType<t.Mixed[]>).types.some((m) => widens(m as Tagged))
+    case 'RefinementType': return widens((c as unknown as t.RefinementType<t.Any>).type as Tagged)
+    default: return false
+  }
+}
+
+/** The first member decoder that decodes `u`. */
+const firstOf = (members: readonly FastDecode[]): FastDecode => {
+  if (members.length === 2) {
+    const [a, b] = members
+    return (u) => {
+      const x = a(u)
+      return x !== FAIL ? x : b(u)
+    }
+  }
+  if (members.length === 3) {
+    const [a, b, d] = members
+    return (u) => {
+      let x = a(u)
+      if (x !== FAIL) return x
+      x = b(u)
+      return x !== FAIL ? x : d(u)
+    }
+  }
+  return (u) => {
+    for (let i = 0; i < members.length; i++) {
+      const x = members[i](u)
+      if (x !== FAIL) return x
+    }
+    return FAIL
+  }
+}
+
+/**
+ * The decoder of a codec; `column` reads `t.number` and `t.boolean` as `fastDecoder` says,
+ * otherwise it agrees with `validate`.
+ */
+const build = (c: Tagged, column: boolean): FastDecode => {
   const own = attachedFastDecode(c)
   if (own !== undefined) return own
+  const sub = column ? fastDecoder : exactDecoder
   switch (c._tag) {
     case 'StringType': return (u) => (typeof u === 'string' ? u : FAIL)
-    case 'NumberType': return (u) => (typeof u === 'number' ? u : FAIL)
-    case 'BooleanType': return (u) => (typeof u === 'boolean' ? u : FAIL)
+    case 'NumberType': return column ? numberColumn : (u) => (typeof u === 'number' ? u : FAIL)
+    case 'BooleanType': return column ? booleanColumn : (u) => (typeof u === 'boolean' ? u : FAIL)
     case 'BigIntType': return (u) => (typeof u === 'bigint' ? u : FAIL)
     case 'NullType': return (u) => (u === null ? u : FAIL)
     case 'UndefinedType': return (u) => (u === undefined ? u : FAIL)
@@ -295,25 +349,14 @@ const build = (c: Tagged): FastDecode => {
     case 'LiteralType':
     case 'KeyofType': return (u) => (c.is(u) ? u : FAIL)
     case 'UnionType': {
-      const members = (c as unknown as t.UnionType<t.Mixed[]>).types.map((m) => fastDecoder(m))
-      if (members.length === 2) {
-        const [a, b] = members
-        return (u) => {
-          const x = a(u)
-          return x !== FAIL ? x : b(u)
-        }
-      }
-      return (u) => {
-        for (let i = 0; i < members.length; i++) {
-          const x = members[i](u)
-          if (x !== FAIL) return x
-        }
-        return FAIL
-      }
+      const types = (c as unknown as t.UnionType<t.Mixed[]>).types
+      // Read as a column, a value some member takes as it is keeps its type (`'1'` stays text
+      // in string | number); only a value no member takes is read as the members that widen.
+      return firstOf(column ? [...types.map(exactDecoder), ...types.filter((m) => widens(m as Tagged)).map(fastDecoder)] : types.map(exactDecoder))
     }
     case 'RefinementType': {
       const r = c as unknown as t.RefinementType<t.Any, unknown, unknown, unknown>
-      const inner = fastDecoder(r.type)
+      const inner = sub(r.type)
       const predicate = r.predicate as (a: unknown) => boolean
       return (u) => {
         const x = inner(u)
@@ -324,22 +367,50 @@ const build = (c: Tagged): FastDecode => {
   }
 }
 
-/**
- * The fast decoder of any io-ts codec: primitives, literals, unions, refinements and brands
- * are checked directly, the codecs of this module use their own, anything else goes through
- * `validate`.
- *
- * @example
- * fastDecoder(bool)(1) // true
- */
-export const fastDecoder = (codec: t.Any): FastDecode => {
-  let f = cache.get(codec)
+const exactCache = new WeakMap<t.Any, FastDecode>()
+const columnCache = new WeakMap<t.Any, FastDecode>()
+
+/** The decoder that agrees with `validate` (`fastDecoder` without reading `t.number`/`t.boolean` as columns). */
+const exactDecoder = (codec: t.Any): FastDecode => {
+  let f = exactCache.get(codec)
   if (f === undefined) {
-    f = build(codec as Tagged)
-    cache.set(codec, f)
+    f = build(codec as Tagged, false)
+    exactCache.set(codec, f)
   }
   return f
 }
+
+/**
+ * The fast decoder of any io-ts codec, reading a column value: primitives, literals, unions,
+ * refinements and brands are checked directly, the codecs of this module use their own,
+ * anything else goes through `validate`. `t.number` and `t.boolean` read every engine's form
+ * as `integer` and `bool` do (a number, or integer text and bigints within ±2^53; a boolean, or
+ * `1`/`0`, `'t'`/`'f'`, ...) and fail on anything they cannot read exactly; in a union, a value
+ * a member takes as it is keeps its type. Everything else agrees with `validate`.
+ *
+ * @example
+ * fastDecoder(bool)(1) // true
+ * fastDecoder(t.number)('42') // 42 (MariaDB BIGINT)
+ * fastDecoder(t.number)('9007199254740993') // FAIL: not exact as a number
+ */
+export const fastDecoder = (codec: t.Any): FastDecode => {
+  let f = columnCache.get(codec)
+  if (f === undefined) {
+    f = widens(codec as Tagged) ? build(codec as Tagged, true) : exactDecoder(codec)
+    columnCache.set(codec, f)
+  }
+  return f
+}
+
+/**
+ * The fast decoder of a model field's input (create, update): the codec's `validate`, without an
+ * `Either` per value. `t.number` takes numbers only and `t.boolean` booleans only: input is the
+ * domain value, not a column.
+ *
+ * @example
+ * inputDecoder(t.number)('42') // FAIL
+ */
+export const inputDecoder = (codec: t.Any): FastDecode => exactDecoder(codec)
 
 const PRIMITIVE = new Set(['StringType', 'NumberType', 'BooleanType', 'NullType'])
 

@@ -2,10 +2,13 @@
  * Input validation for create and update: every present field is decoded with its codec
  * (refinements and brands included), required fields must be present, then the model's
  * validators run on the decoded values. All failures are collected into one ValidationError.
+ *
+ * Input is the domain value, checked as `inputDecoder` says (codecs.ts), not read as a column:
+ * `t.number` takes numbers only.
  */
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import { dbError, type FieldIssue, type ValidationError } from '../errors.js'
-import { FAIL, type FastDecode, fastDecoder } from './codecs.js'
+import { FAIL, type FastDecode, inputDecoder } from './codecs.js'
 import type { ModelCore } from './core.js'
 import { generate, issuesOf, show } from './decode.js'
 
@@ -38,10 +41,10 @@ export const rule = <D>(path: keyof D & string, name: string, ok: (values: D) =>
 
 const decoders = new WeakMap<ModelCore, readonly FastDecode[]>()
 
-/** The fast decoder of each field of a model, in field order. */
+/** The input decoder of each field of a model, in field order. */
 const decodersOf = (core: ModelCore): readonly FastDecode[] => {
   let d = decoders.get(core)
-  if (d === undefined) decoders.set(core, (d = core.fields.map((f) => fastDecoder(f.codec))))
+  if (d === undefined) decoders.set(core, (d = core.fields.map((f) => inputDecoder(f.codec))))
   return d
 }
 
@@ -59,7 +62,7 @@ const absentFields = (core: ModelCore, defaults: ReadonlySet<string>): readonly 
 
 const acceptsAbsence = (core: ModelCore, name: string, defaults: ReadonlySet<string>): boolean => {
   const f = core.byName.get(name)!
-  return f.optional || core.filled.has(name) || core.generatedKey?.name === name || defaults.has(name) || fastDecoder(f.codec)(null) !== FAIL
+  return f.optional || core.filled.has(name) || core.generatedKey?.name === name || defaults.has(name) || inputDecoder(f.codec)(null) !== FAIL
 }
 
 /** Issues with their paths under `prefix` (`rows.3.`). */
@@ -139,7 +142,7 @@ const checkInsertSlowly = (core: ModelCore, defaults: ReadonlySet<string>, input
       if (!absentFields(core, defaults)[i]) issues.push({ path: f.name, rule: 'required', message: `${f.name} is required` })
       continue
     }
-    // The fast decoder agrees with `validate` (codecs.ts); `validate` explains a failure.
+    // The input decoder agrees with `validate` (codecs.ts); `validate` explains a failure.
     const x = decode[i](v)
     if (x === FAIL) issues.push(...issuesOf(f.codec, v, f.name))
     else out[f.name] = x
@@ -162,9 +165,9 @@ export const checkPatch = (core: ModelCore, patch: Readonly<Record<string, unkno
       issues.push({ path: name, rule: 'primaryKey', value: v, message: `${name} is the primary key and is not changed by update` })
       continue
     }
-    const r = f.codec.validate(v, [{ key: f.name, type: f.codec, actual: v }])
-    if (r._tag === 'Left') issues.push(...issuesOf(f.codec, v, f.name))
-    else out[name] = r.right
+    const x = inputDecoder(f.codec)(v)
+    if (x === FAIL) issues.push(...issuesOf(f.codec, v, f.name))
+    else out[name] = x
   }
   if (current !== undefined) issues.push(...runValidators(core, { ...current, ...out }, issues))
   return issues.length === 0 ? right(out) : left(issues)

@@ -188,20 +188,24 @@ export const countRows = (db: Backend, q: AnyQuery): TaskEither<DbError, number>
   })
 }
 
-/** SUM/MIN/MAX of a field, decoded with the field's codec (numeric text read as a number for number fields). */
+/**
+ * SUM/MIN/MAX of a field, decoded with the field's codec exactly as the field is in a row: SUM
+ * over integers, NUMERIC/DECIMAL text on PostgreSQL and MariaDB and a bigint on SQLite beyond
+ * 2^53, reads as a number field only where it is exact (see `fastDecoder`), else DecodeError.
+ *
+ * @example fieldAggregate(db, Invoice.query, 'sum', 'total') // Right('1234.50') for a decimal field
+ */
 export const fieldAggregate = (db: Backend, q: AnyQuery, name: 'sum' | 'min' | 'max', field: string): TaskEither<DbError, unknown> => {
   const f = q.core.byName.get(field)
   if (f === undefined) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
   const no = refused(q)
   if (no !== undefined) return no
   const t = single(db, q, name, field)
+  const d = fastDecoder(f.codec)
   return attempt(async () => {
     const r = await t()
     if (r._tag === 'Left' || r.right === null) return r
-    const d = fastDecoder(f.codec)
-    let v = d(r.right)
-    // SUM over integers is NUMERIC/DECIMAL text on PostgreSQL and MariaDB.
-    if (v === FAIL && (typeof r.right === 'string' || typeof r.right === 'bigint')) v = d(asNumber(q.core.table, `${name}(${field})`, r.right))
+    const v = d(r.right)
     if (v === FAIL) return left(dbError('DecodeError', `${name}(${field}) of ${q.core.table} does not decode as ${f.codec.name}: ${show(r.right)}`, { issues: [{ path: field, rule: f.codec.name, value: r.right, message: `expected ${f.codec.name}` }] }))
     return right(v)
   })

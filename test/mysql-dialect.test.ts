@@ -213,6 +213,20 @@ describe('INSERT', () => {
     expect(compiled(mysql, pipe(q.insertInto(USERS), q.values([{}, {}])))).toEqual({ sql: 'INSERT INTO `myx_d_users` () VALUES (), ()', params: [] })
   })
 
+  it('renders INSERT ... SELECT without columns as the query, never as a row of defaults', () => {
+    const copy = pipe(q.insertInto(POSTS), q.fromSelect([], pipe(q.from(POSTS), q.where(q.eq('id', 999)))))
+    for (const d of [mysql, mariadb]) {
+      expect(compiled(d, copy)).toEqual({ sql: 'INSERT INTO `myx_d_posts` SELECT * FROM `myx_d_posts` WHERE `id` = ?', params: [999] })
+    }
+  })
+
+  it.skipIf(!available)('runs INSERT ... SELECT without columns on MariaDB: a query of no rows inserts none', async () => {
+    await run(db.execute(sql`CREATE TEMPORARY TABLE myx_d_copy (id INT, title VARCHAR(50))`))
+    const none = await run(db.execute(pipe(q.insertInto('myx_d_copy'), q.fromSelect([], pipe(q.from(POSTS), q.select('id', 'title'), q.where(q.eq('id', 999)))))))
+    expect(none.rowsAffected).toBe(0)
+    expect(await run(db.all(sql`SELECT id FROM myx_d_copy`))).toEqual([])
+  })
+
   it.skipIf(!available)('runs on MariaDB, reporting rows affected and the generated key', async () => {
     const r = await run(db.execute(pipe(q.insertInto(USERS), q.values([{ email: 'a@x', name: 'A' }, { email: 'b@x', active: false }]))))
     expect(r.rowsAffected).toBe(2)

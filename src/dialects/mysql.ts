@@ -280,7 +280,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   deleteReturning: unsupported('mysql', 'RETURNING'),
 
   insertValues: (node) => {
-    if (node.columns.length > 0) return base.insertValues(node)
+    // A query fills the table's columns in order: INSERT INTO t SELECT ...
+    if (node.columns.length > 0 || node.query !== undefined) return base.insertValues(node)
     const rows = node.rows.length === 0 ? 1 : node.rows.length
     return F([' () VALUES ', Array(rows).fill('()').join(', ')])
   },

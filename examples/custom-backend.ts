@@ -42,7 +42,7 @@ const totals = await run(db.all(pipe(
   groupBy('customer'),
   orderBy(sum('amount'), 'desc'),
 )))
-console.log('totals', totals) // DECIMAL comes back as exact text: '410.00'
+console.log('totals', totals) // the builder's sum() is read back as a number (total: 410); DECIMAL read as it is stays exact text, as below
 
 // DuckDB's own SQL through the sql tag: values are parameters, identifiers quoted by the dialect.
 const months = await run(db.all(sql`

@@ -16,7 +16,7 @@
  * engine (`fastDecoder`): a number as it is, and otherwise what `integer` and `bool` read (integer
  * text and bigints within ±2^53, `1`/`0`, ...); anything inexact is refused. Model input (create,
  * update) is the domain value and is checked by `inputDecoder`: there `t.number` takes numbers
- * only.
+ * only, and a `jsonOf` field takes the value itself, never JSON text.
  */
 import * as t from 'io-ts'
 import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
@@ -234,11 +234,14 @@ export const bytes: t.Type<Uint8Array, Uint8Array, unknown> = fromFast('bytes', 
 
 // ---------------------------------------------------------------- JSON
 
+/** The codec a model checks input against, where it is not the codec itself (see `inputCodec`). */
+const INPUT = Symbol.for('recordkit.inputCodec')
+
 /**
  * A JSON column holding a value of `codec`: decodes JSON text (SQLite, MariaDB) and already
  * parsed values (PostgreSQL jsonb, mysql2 JSON); encodes to JSON text, which every engine
- * accepts for its JSON type. A value that is itself a string must be stored as JSON text
- * (`"abc"`), as `jsonOf` always writes it.
+ * accepts for its JSON type. Model input is the value itself, never JSON text: a JS string is a
+ * JSON string (`'42'` is stored as `"42"`), checked by `codec` as it is.
  *
  * @example
  * const Settings = t.type({ theme: t.string, fontSize: t.number })
@@ -247,7 +250,8 @@ export const bytes: t.Type<Uint8Array, Uint8Array, unknown> = fromFast('bytes', 
 export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`): t.Type<t.TypeOf<C>, string, unknown> => {
   // Parsed JSON holds JSON's own types: it is checked as `validate` checks it, not as a column.
   const inner = exactDecoder(codec)
-  return withFastDecode(
+  const input = inputCodec(codec)
+  const json = withFastDecode(
     new t.Type<t.TypeOf<C>, string, unknown>(
       name,
       (u): u is t.TypeOf<C> => codec.is(u),
@@ -263,6 +267,9 @@ export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`
       return v === FAIL ? FAIL : inner(v)
     },
   )
+  // Input: the value as `codec` takes it, under this codec's name (what a ValidationError shows).
+  const inputView = withFastDecode(new t.Type<t.TypeOf<C>, string, unknown>(name, json.is, (u, c) => input.validate(u, c), json.encode), exactDecoder(input))
+  return Object.defineProperty(json, INPUT, { value: inputView, enumerable: false })
 }
 
 /**
@@ -369,6 +376,7 @@ const build = (c: Tagged, column: boolean): FastDecode => {
 
 const exactCache = new WeakMap<t.Any, FastDecode>()
 const columnCache = new WeakMap<t.Any, FastDecode>()
+const inputCache = new WeakMap<t.Any, FastDecode>()
 
 /** The decoder that agrees with `validate` (`fastDecoder` without reading `t.number`/`t.boolean` as columns). */
 const exactDecoder = (codec: t.Any): FastDecode => {
@@ -402,15 +410,61 @@ export const fastDecoder = (codec: t.Any): FastDecode => {
   return f
 }
 
+const inputViews = new WeakMap<t.Any, t.Any>()
+
 /**
- * The fast decoder of a model field's input (create, update): the codec's `validate`, without an
- * `Either` per value. `t.number` takes numbers only and `t.boolean` booleans only: input is the
- * domain value, not a column.
+ * The codec a model checks a field's input (create, update) against: the codec itself, except
+ * that a `jsonOf` field takes its value as it is (a JS string is a JSON string, never JSON text
+ * to parse), in a union or refinement too. Its `validate` names what is wrong with input.
  *
  * @example
+ * inputCodec(jsonOf(t.string)).decode('42') // Right('42'), where jsonOf(t.string).decode('42') fails
+ */
+export const inputCodec = (codec: t.Any): t.Any => {
+  let v = inputViews.get(codec)
+  if (v === undefined) {
+    v = inputViewOf(codec as Tagged)
+    inputViews.set(codec, v)
+  }
+  return v
+}
+
+const inputViewOf = (c: Tagged): t.Any => {
+  const own = (c as unknown as Record<symbol, t.Any | undefined>)[INPUT]
+  if (own !== undefined) return own
+  switch (c._tag) {
+    case 'UnionType': {
+      const members = (c as unknown as t.UnionType<t.Mixed[]>).types
+      const views = members.map((m) => inputCodec(m) as t.Mixed)
+      if (views.every((m, i) => m === members[i])) return c
+      return t.union(views as unknown as [t.Mixed, t.Mixed, ...t.Mixed[]], c.name)
+    }
+    case 'RefinementType': {
+      const r = c as unknown as t.RefinementType<t.Any, unknown, unknown, unknown>
+      const view = inputCodec(r.type)
+      return view === r.type ? c : t.refinement(view as t.Mixed, r.predicate as (a: unknown) => boolean, c.name)
+    }
+    default: return c
+  }
+}
+
+/**
+ * The fast decoder of a model field's input (create, update): `inputCodec`'s `validate`, without
+ * an `Either` per value. `t.number` takes numbers only and `t.boolean` booleans only (input is
+ * the domain value, not a column); a `jsonOf` field takes its value as it is.
+ *
+ * @example
+ * inputDecoder(jsonOf(t.unknown))('[1]') // '[1]': stored as the JSON string "[1]"
  * inputDecoder(t.number)('42') // FAIL
  */
-export const inputDecoder = (codec: t.Any): FastDecode => exactDecoder(codec)
+export const inputDecoder = (codec: t.Any): FastDecode => {
+  let f = inputCache.get(codec)
+  if (f === undefined) {
+    f = exactDecoder(inputCodec(codec))
+    inputCache.set(codec, f)
+  }
+  return f
+}
 
 const PRIMITIVE = new Set(['StringType', 'NumberType', 'BooleanType', 'NullType'])
 

@@ -3,12 +3,13 @@
  * (refinements and brands included), required fields must be present, then the model's
  * validators run on the decoded values. All failures are collected into one ValidationError.
  *
- * Input is the domain value, checked as `inputDecoder` says (codecs.ts), not read as a column:
- * `t.number` takes numbers only.
+ * Input is the domain value, checked as `inputCodec` says (codecs.ts), not read as a column: a
+ * `jsonOf` field takes its value as it is (a JS string is a JSON string, never JSON text to
+ * parse), and `t.number` takes numbers only.
  */
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import { dbError, type FieldIssue, type ValidationError } from '../errors.js'
-import { FAIL, type FastDecode, inputDecoder } from './codecs.js'
+import { FAIL, type FastDecode, inputCodec, inputDecoder } from './codecs.js'
 import type { ModelCore } from './core.js'
 import { generate, issuesOf, show } from './decode.js'
 
@@ -142,9 +143,9 @@ const checkInsertSlowly = (core: ModelCore, defaults: ReadonlySet<string>, input
       if (!absentFields(core, defaults)[i]) issues.push({ path: f.name, rule: 'required', message: `${f.name} is required` })
       continue
     }
-    // The input decoder agrees with `validate` (codecs.ts); `validate` explains a failure.
+    // The input decoder agrees with the input codec's `validate`, which explains a failure.
     const x = decode[i](v)
-    if (x === FAIL) issues.push(...issuesOf(f.codec, v, f.name))
+    if (x === FAIL) issues.push(...issuesOf(inputCodec(f.codec), v, f.name))
     else out[f.name] = x
   }
   issues.push(...runValidators(core, out, issues))
@@ -166,7 +167,7 @@ export const checkPatch = (core: ModelCore, patch: Readonly<Record<string, unkno
       continue
     }
     const x = inputDecoder(f.codec)(v)
-    if (x === FAIL) issues.push(...issuesOf(f.codec, v, f.name))
+    if (x === FAIL) issues.push(...issuesOf(inputCodec(f.codec), v, f.name))
     else out[name] = x
   }
   if (current !== undefined) issues.push(...runValidators(core, { ...current, ...out }, issues))

@@ -66,3 +66,20 @@ describe('VALUES rows rendered as one part', () => {
     await run(db.close())
   })
 })
+
+describe('an INSERT of more values than SQLite binds in one statement', () => {
+  it('runs as statements under the limit in one transaction, and rolls back whole when one fails', async () => {
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    await run(db.execute(sql`CREATE TABLE wide (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`))
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i + 1, v: `v${i}` }))
+    const r = await run(db.execute(pipe(insertInto('wide'), values(rows))))
+    expect(r.rowsAffected).toBe(20_000)
+    expect(await run(db.all(sql`SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM wide`))).toEqual([{ n: 20_000, lo: 1, hi: 20_000 }])
+    // The last row breaks NOT NULL: the statements before it are rolled back with it.
+    const bad = [...rows.map((x) => ({ id: x.id + 20_000, v: x.v })), { id: 50_000, v: null }]
+    const e = await db.execute(pipe(insertInto('wide'), values(bad)))()
+    expect(e._tag === 'Left' && e.left._tag).toBe('NotNullViolation')
+    expect(await run(db.all(sql`SELECT COUNT(*) AS n FROM wide`))).toEqual([{ n: 20_000 }])
+    await run(db.close())
+  })
+})

@@ -92,6 +92,22 @@ const rowCount = (self: Dialect, n: number | ParamNode): Part => {
  * @example
  * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
  */
+/**
+ * An INSERT of more rows than one statement may bind, as statements of as many rows as fit
+ * (`db.execute` runs them in one transaction, as it does the groups of `insertStatements`):
+ * SQLite binds at most 32766 parameters a statement, where PostgreSQL and MySQL take 65535, so
+ * a bulk insert that works there works here too. Each cell counts as one parameter, and a few
+ * are kept for the upsert clause. Others are the statement as it is.
+ */
+const underLimit = (node: InsertNode, maxParams: number): readonly InsertNode[] => {
+  const width = node.columns.length
+  if (width === 0 || node.rows.length * width <= maxParams) return [node]
+  const per = Math.max(1, Math.floor((maxParams - 64) / width))
+  const out: InsertNode[] = []
+  for (let i = 0; i < node.rows.length; i += per) out.push({ ...node, rows: node.rows.slice(i, i + per) })
+  return out
+}
+
 export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   ...sqliteDdl(self, base),
   name: 'sqlite',
@@ -136,8 +152,9 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
 
   insertStatements: (node) => {
     if (node.query !== undefined || node.rows.length < 2) return [node]
-    // Rows that set every column (the common case) are one statement, as they are.
-    if (!node.rows.some((r) => r.includes(DEFAULT))) return [node]
+    // Rows that set every column (the common case) are one statement, as they are, unless
+    // their values are more than one statement may bind (`maxParams`, 999 before 3.32).
+    if (!node.rows.some((r) => r.includes(DEFAULT))) return underLimit(node, self.maxParams)
     // Runs of rows that leave the same columns to their defaults, in the order given (a row of
     // only defaults is a run of its own: SQLite has no multi-row DEFAULT VALUES).
     const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')
@@ -149,7 +166,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
       else groups.push([r])
       last = s
     }
-    return groups.length === 1 ? [node] : groups.map((rows) => ({ ...node, rows }))
+    return groups.length === 1 ? underLimit(node, self.maxParams) : groups.flatMap((rows) => underLimit({ ...node, rows }, self.maxParams))
   },
 
   // `IS` / `IS NOT` compare NULLs as values on every SQLite (IS DISTINCT FROM only from 3.39).

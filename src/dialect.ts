@@ -244,14 +244,16 @@ const UNSUPPORTED = Symbol.for('recordkit.unsupported')
 
 /**
  * A dialect field for a feature the engine lacks: calling it fails with UnsupportedFeature
- * naming the dialect and the feature.
+ * naming the dialect and the feature. The dialect may be given as a function, read when the
+ * field is called, so a dialect extended from this one (MariaDB from MySQL) is named as itself.
  *
  * @example
  * extend(sqlite, () => ({ returning: unsupported('sqlite 3.31', 'RETURNING') }))
+ * extend(standard, (self) => ({ fullJoin: unsupported(() => self.name, 'FULL JOIN') }))
  */
-export const unsupported = (dialect: string, feature: string, detail?: string): ((...args: any[]) => never) =>
+export const unsupported = (dialect: string | (() => string), feature: string, detail?: string): ((...args: any[]) => never) =>
   Object.assign(
-    () => { throw unsupportedError(dialect, feature, detail) },
+    () => { throw unsupportedError(typeof dialect === 'function' ? dialect() : dialect, feature, detail) },
     { [UNSUPPORTED]: feature },
   )
 

@@ -159,6 +159,8 @@ describe('SELECT', () => {
     const e = failure(mysql, pipe(q.from(USERS), q.fullJoin(POSTS, ['myx_d_posts.user_id', 'myx_d_users.id'])))
     expect(e._tag).toBe('UnsupportedFeature')
     expect(e.message).toBe('mysql does not support FULL JOIN')
+    // A refusal names the dialect it comes from: MariaDB's as mariadb.
+    expect(failure(mariadb, pipe(q.from(USERS), q.fullJoin(POSTS, ['myx_d_posts.user_id', 'myx_d_users.id']))).message).toBe('mariadb does not support FULL JOIN')
   })
 })
 

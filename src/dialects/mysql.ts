@@ -171,7 +171,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       ? base.orderItem(o)
       : F([fragments.wrapped(self, o.expr), o.nulls === 'first' ? ' IS NULL DESC, ' : ' IS NULL ASC, ', base.orderItem({ ...o, nulls: undefined })]),
 
-  fullJoin: unsupported('mysql', 'FULL JOIN'),
+  fullJoin: unsupported(() => self.name, 'FULL JOIN'),
   // The NULL-safe equality operator.
   distinctFrom: (l, r, negated) => (negated
     ? F([fragments.wrapped(self, l), ' <=> ', fragments.wrapped(self, r)])
@@ -182,9 +182,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     const order = f.orderBy !== undefined && f.orderBy.length > 0 ? F([' ORDER BY ', fragments.joinParts(f.orderBy.map(self.orderItem), ', ')]) : F([])
     return F([f.distinct ? 'GROUP_CONCAT(DISTINCT ' : 'GROUP_CONCAT(', self.expr(e), order, ' SEPARATOR ', self.expr(sep), ')'])
   },
-  withinGroup: unsupported('mysql', 'WITHIN GROUP (ordered-set aggregates)'),
-  fetchWithTies: unsupported('mysql', 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
-  quantifiedArray: unsupported('mysql', 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
+  withinGroup: unsupported(() => self.name, 'WITHIN GROUP (ordered-set aggregates)'),
+  fetchWithTies: unsupported(() => self.name, 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
+  quantifiedArray: unsupported(() => self.name, 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
   // Only GROUP_CONCAT (and JSON_ARRAYAGG on MariaDB) take an ORDER BY inside.
   aggregateOrderBy: (f, items) => {
     const name = f.name.toLowerCase()
@@ -192,9 +192,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     return F([' ORDER BY ', fragments.joinParts(items.map(self.orderItem), ', ')])
   },
   valuesTable: (v) => fragments.valuesAsUnion(self, v),
-  cteStatement: unsupported('mysql', 'INSERT / UPDATE / DELETE in WITH'),
-  compileMerge: unsupported('mysql', 'MERGE', 'use an upsert: onConflict(columns, ...) (ON DUPLICATE KEY UPDATE)'),
-  distinctOn: unsupported('mysql', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
+  cteStatement: unsupported(() => self.name, 'INSERT / UPDATE / DELETE in WITH'),
+  compileMerge: unsupported(() => self.name, 'MERGE', 'use an upsert: onConflict(columns, ...) (ON DUPLICATE KEY UPDATE)'),
+  distinctOn: unsupported(() => self.name, 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
   // INSERT IGNORE also turns NOT NULL, range and length errors into warnings and writes changed
   // values: it is what the user asked for with orIgnore(), never what onConflict renders.
   insertIgnore: () => F(['INSERT IGNORE INTO ']),
@@ -221,7 +221,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
     return F(parts)
   },
-  rowArgument: unsupported('mysql', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
+  rowArgument: unsupported(() => self.name, 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
   // MariaDB has no CAST(... AS JSON): the document at '$' is the value as JSON, on both engines.
   cast: (e, type) => (fragments.portableType(type).name === 'json' ? F(['JSON_EXTRACT(', self.expr(e), ", '$')"]) : base.cast(e, type)),
@@ -250,9 +250,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
 
   aggregateFilter: (f) => fragments.filterAsCase(self, f),
   rollup: (items) => F([fragments.joinParts(items.map(self.expr), ', '), ' WITH ROLLUP']),
-  groupsFrame: unsupported('mysql', 'GROUPS frames'),
-  frameExclusion: unsupported('mysql', 'frame exclusion'),
-  cteMaterialized: unsupported('mysql', 'MATERIALIZED hints on CTEs'),
+  groupsFrame: unsupported(() => self.name, 'GROUPS frames'),
+  frameExclusion: unsupported(() => self.name, 'frame exclusion'),
+  cteMaterialized: unsupported(() => self.name, 'MATERIALIZED hints on CTEs'),
 
   // The WITH of INSERT ... SELECT belongs to the SELECT: INSERT INTO t (cols) WITH ... SELECT.
   compileInsert: (q) => {
@@ -274,10 +274,10 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       ? F([` LIMIT ${NO_LIMIT} OFFSET `, fragments.amount(self, offset)])
       : base.limitOffset(limit, offset),
 
-  returning: unsupported('mysql', 'RETURNING'),
-  insertReturning: unsupported('mysql', 'RETURNING'),
-  updateReturning: unsupported('mysql', 'RETURNING'),
-  deleteReturning: unsupported('mysql', 'RETURNING'),
+  returning: unsupported(() => self.name, 'RETURNING'),
+  insertReturning: unsupported(() => self.name, 'RETURNING'),
+  updateReturning: unsupported(() => self.name, 'RETURNING'),
+  deleteReturning: unsupported(() => self.name, 'RETURNING'),
 
   insertValues: (node) => {
     // A query fills the table's columns in order: INSERT INTO t SELECT ...

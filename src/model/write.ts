@@ -3,8 +3,11 @@
  * upsert and restore.
  *
  * Input is decoded with the codec and checked by the validators before anything is written;
- * hooks run around each row operation; an operation that writes more than one statement (or
- * has `after*` hooks) runs in `db.transaction`, so a failure leaves the database unchanged.
+ * hooks run around each row operation. A write that returns rows (create, createMany, update,
+ * upsert) is one unit with reading its stored rows back and decoding them, so it either returns
+ * the stored rows, decoded, or fails having written nothing: a transaction (a savepoint inside
+ * the caller's), through `db.transaction`, or on SQLite opened and ended on the synchronous path
+ * (`atomicallyNow`). Any operation with `after*` hooks runs in `db.transaction` with its hooks.
  *
  * Generated keys come back on every backend: with RETURNING where the dialect renders it,
  * otherwise from the driver's insertId, one row at a time inside the transaction, and then
@@ -14,21 +17,22 @@ import * as E from 'fp-ts/lib/Either.js'
 import { identity } from 'io-ts'
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Expr } from '../ast.js'
-import type { Backend } from '../compose.js'
+import type { Expr, InsertNode, UpdateNode } from '../ast.js'
+import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
-import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
+import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
 import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
+import { withFields } from '../objects.js'
 import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, type HookName, hasHook, runHooks } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { generate, show } from './decode.js'
-import { attempt, keyCondition, keyOfRow, notFound } from './read.js'
-import { conditionOf, scopeCondition } from './query.js'
+import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
+import { baseQuery, conditionOf, scopeCondition } from './query.js'
 import { keyOf } from './relations.js'
 import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
 
@@ -464,20 +468,190 @@ const afterValidation = async (db: Backend, core: ModelCore, values: Values, op:
 const atomically = <A>(db: Backend, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> => () =>
   db.inTransaction() && !supports(db.dialect, 'savepoint') ? attempt(body)() : db.transaction(() => attempt(body))()
 
+/**
+ * `atomically` for a one-row write that ran without a transaction before: where the backend
+ * refuses the transaction before anything ran (a TransactionError; a sharded backend outside
+ * `forKey`, which runs a transaction only on one shard), the write runs as it did, on its own:
+ * routed as its statement says, and without the unit (wrap it in `forKey(key).transaction` to have
+ * it). Any other failure is the write's.
+ */
+const atomicallyOrAlone = async <A>(db: Backend, body: () => Promise<Either<DbError, A>>): Promise<Either<DbError, A>> => {
+  let ran = false
+  const r = await atomically(db, () => {
+    ran = true
+    return body()
+  })()
+  return !ran && r._tag === 'Left' && r.left._tag === 'TransactionError' ? attempt(body)() : r
+}
+
 /** Run in a transaction when `needed`; otherwise as it is. */
 const maybeTransaction = <A>(db: Backend, needed: boolean, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> =>
   needed ? atomically(db, body) : attempt(body)
 
-/** `create` */
-export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> =>
-  maybeTransaction(db, hasHook(core.behaviours, 'afterInsert'), async () => {
-    const issues: FieldIssue[] = []
-    const checked = await prepareInsert(db, core, defaults, input, 'insert', issues, '')
-    if (checked === undefined) return left(validationError(core.table, issues))
-    const values = await afterValidation(db, core, checked, 'insert')
-    const [row] = await insertRows(db, core, [values])
-    return right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'insert')))
+/** A synchronous result's value; its Left thrown (inside an `attempt` or `atomicallyNow` body). */
+const mustNow = <A>(r: Either<DbError, A>): A => {
+  if (r._tag === 'Left') throw r.left
+  return r.right
+}
+
+/** The savepoint `atomicallyNow` opens inside the caller's transaction (released in the same turn, so never nested in itself). */
+const WRITE_SAVEPOINT = 'rk_write'
+
+/** The statements that open, end and undo a unit of `atomicallyNow`, compiled once per dialect. */
+interface UnitStatements {
+  readonly open: readonly Compiled[]
+  readonly done: readonly Compiled[]
+  readonly undo: readonly Compiled[]
+}
+
+/** Per dialect: the statements of a unit of its own, and of one inside the caller's transaction (null: the dialect refuses them). */
+const unitStatements = new WeakMap<Dialect, { own?: UnitStatements | null; inner?: UnitStatements | null }>()
+
+/**
+ * The statements of a unit, compiled (so a write pays no compile for them): BEGIN and COMMIT or
+ * ROLLBACK; inside the caller's transaction a savepoint, none where the dialect has no savepoints
+ * (the caller's transaction is the unit). Undefined where the dialect refuses them.
+ */
+const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
+  let known = unitStatements.get(db.dialect)
+  if (known === undefined) unitStatements.set(db.dialect, (known = {}))
+  const cached = inner ? known.inner : known.own
+  if (cached !== undefined) return cached ?? undefined
+  const d = db.dialect
+  let made: UnitStatements | null
+  try {
+    const compiled = (texts: readonly string[]): Compiled[] => texts.map((text) => mustNow(db.compile(sql.raw(text))))
+    made = !inner
+      ? { open: compiled(d.beginTransaction({})), done: compiled([d.commit()]), undo: compiled([d.rollback()]) }
+      : supports(d, 'savepoint')
+        ? { open: compiled([d.savepoint(WRITE_SAVEPOINT)]), done: compiled([d.releaseSavepoint(WRITE_SAVEPOINT)]), undo: compiled([d.rollbackToSavepoint(WRITE_SAVEPOINT), d.releaseSavepoint(WRITE_SAVEPOINT)]) }
+        : { open: [], done: [], undo: [] }
+  } catch {
+    // A dialect that refuses these statements: `db.transaction` reports it.
+    made = null
+  }
+  if (inner) known.inner = made
+  else known.own = made
+  return made ?? undefined
+}
+
+/**
+ * `atomically` on the synchronous path, where the backend has one that can run now
+ * (better-sqlite3): BEGIN (a savepoint inside the caller's transaction), `body`, then COMMIT
+ * (RELEASE), or ROLLBACK (ROLLBACK TO and RELEASE) when it throws, in one turn of the event loop,
+ * so no other statement can run inside. It is the same unit as `atomically` without the cost of
+ * an async `db.transaction` (on SQLite about 20 us, more than a one-row write), and is used only
+ * where the write ran without any transaction before (no `after*` hooks). Undefined, having run
+ * nothing, where there is no such path: the caller then uses `atomically`.
+ */
+const atomicallyNow = <A>(db: Backend, body: (now: SyncBackend) => A): Either<DbError, A> | undefined => {
+  const now = db.sync
+  if (now === undefined || !now.ready()) return undefined
+  const unit = unitOf(db, db.inTransaction())
+  if (unit === undefined) return undefined
+  const runAll = (statements: readonly Compiled[]): Either<DbError, unknown> => {
+    for (const q of statements) {
+      const r = now.execute(q)()
+      if (r._tag === 'Left') return r
+    }
+    return right(undefined)
+  }
+  const opened = runAll(unit.open)
+  if (opened._tag === 'Left') return opened
+  let out: A
+  try {
+    out = body(now)
+  } catch (e) {
+    runAll(unit.undo)
+    return left(isDbError(e) ? e : toDbError(e))
+  }
+  const ended = runAll(unit.done)
+  if (ended._tag === 'Left') {
+    runAll(unit.undo)
+    return ended
+  }
+  return right(out)
+}
+
+/**
+ * One row's write that returns the stored row: the statement with RETURNING, and where it may
+ * return nothing without failing (an upsert that did nothing on conflict) the read that finds the
+ * row instead.
+ */
+interface RowWrite {
+  readonly write: Compiled
+  readonly orRead?: Compiled
+}
+
+/** A row write's stored row, decoded; undefined when it matched no row. */
+const storedBy = async (db: Backend, core: ModelCore, w: RowWrite): Promise<Values | undefined> => {
+  let raw = await must(db.all(w.write))
+  if (raw.length === 0 && w.orRead !== undefined) raw = await must(db.all(w.orRead))
+  return raw.length === 0 ? undefined : (core.mapper()(raw) as Values[])[0]
+}
+
+/** `storedBy` on the synchronous path. */
+const storedNow = (now: SyncBackend, core: ModelCore, w: RowWrite): Values | undefined => {
+  let raw = mustNow(now.all(w.write)())
+  if (raw.length === 0 && w.orRead !== undefined) raw = mustNow(now.all(w.orRead)())
+  return raw.length === 0 ? undefined : (core.mapper()(raw) as Values[])[0]
+}
+
+/** A row write and the decoding of its stored row, all or nothing: synchronously where the backend can, else in `atomically`. */
+const writeRow = (db: Backend, core: ModelCore, w: RowWrite): Either<DbError, Values | undefined> | Promise<Either<DbError, Values | undefined>> =>
+  atomicallyNow(db, (now) => storedNow(now, core, w)) ?? atomicallyOrAlone(db, async () => right(await storedBy(db, core, w)))
+
+/**
+ * A statement with RETURNING of every column, compiled; undefined where the dialect does not
+ * render it for this statement (then the caller writes another way).
+ */
+const returningAll = (db: Backend, core: ModelCore, node: InsertNode | UpdateNode): Compiled | undefined => {
+  const c = db.compile(returning(...core.fields.map((f) => f.column))(node))
+  if (E.isRight(c)) return c.right
+  if (c.left._tag === 'UnsupportedFeature') return undefined
+  throw c.left
+}
+
+/** The validated values of one create or upsert, hooks run: the values to write, or a ValidationError. */
+const insertValues = async (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, op: 'insert' | 'upsert'): Promise<Either<DbError, Values>> => {
+  const issues: FieldIssue[] = []
+  const checked = await prepareInsert(db, core, defaults, input, op, issues, '')
+  return checked === undefined ? left(validationError(core.table, issues)) : right(await afterValidation(db, core, checked, op))
+}
+
+/**
+ * `create`: validated, inserted, and the stored row read back and decoded, as one unit. The
+ * stored row may not decode though the input did (a column DEFAULT or a trigger the codec
+ * refuses, a value the column changed): the insert is then rolled back with the DecodeError,
+ * never left written behind a Left.
+ *
+ * The unit costs little where the backend is synchronous (SQLite: BEGIN, the INSERT ...
+ * RETURNING and COMMIT in one turn, no Promise between). Elsewhere it is `db.transaction`: on
+ * PostgreSQL BEGIN and COMMIT around the INSERT, two round trips more than a bare INSERT (whose
+ * commit flushes the WAL all the same); inside a transaction SAVEPOINT and RELEASE. The
+ * validation and the hooks before the INSERT run outside it, unless `afterInsert` hooks put the
+ * whole create in the transaction.
+ */
+export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> => {
+  if (hasHook(core.behaviours, 'afterInsert')) {
+    return atomically(db, async () => {
+      const v = await insertValues(db, core, defaults, input, 'insert')
+      if (v._tag === 'Left') return v
+      const [row] = await insertRows(db, core, [v.right])
+      return right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'insert')))
+    })
+  }
+  return attempt(async () => {
+    const v = await insertValues(db, core, defaults, input, 'insert')
+    if (v._tag === 'Left') return v
+    const enc = encodeRow(core, v.right)
+    const write = canReturn(db) && Object.keys(enc).length > 0 ? returningAll(db, core, values(enc)(insertInto(core.table))) : undefined
+    if (write === undefined) return atomicallyOrAlone(db, async () => right((await insertRows(db, core, [v.right]))[0]))
+    const r = await writeRow(db, core, { write })
+    if (r._tag === 'Left' || r.right !== undefined) return r as Either<DbError, Values>
+    throw dbError('QueryError', `${core.table}: the INSERT returned no row`)
   })
+}
 
 /** `createMany` without reading rows back: validated, inserted, one transaction; the count inserted. */
 export const createRowsPlain = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, number> => {
@@ -565,7 +739,7 @@ const noRow = (core: ModelCore, row: Values, guarded: boolean): DbError =>
     ? dbError('ConflictError', `${core.table} row ${show(keyOfRow(core, row))} changed or was deleted since it was read`, { table: core.table, key: keyOfRow(core, row) })
     : notFound(core, keyOfRow(core, row))
 
-/** `update`: only the fields whose stored value changes are written. */
+/** `update`: only the fields whose stored value changes are written; returns the stored row. */
 export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Values> => {
   const t = updateChanged(db, core, row, patch)
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.row)))
@@ -577,7 +751,61 @@ export interface Updated {
   readonly changed: readonly string[]
 }
 
-/** `update`, also telling which fields it wrote (none when the patch changed nothing). */
+/** Whether the dialect renders RETURNING on an UPDATE (PostgreSQL, SQLite 3.35+; not MariaDB). */
+const canReturnUpdate = (db: Backend): boolean => supports(db.dialect, 'updateReturning') && supports(db.dialect, 'returning')
+
+/** The stored row by key, read as `find` and `refresh` read it (default scopes off: the key decides). */
+const storedRow = async (db: Backend, core: ModelCore, key: unknown): Promise<Values | undefined> =>
+  (await must(allRows(db, withFields(baseQuery<Values>(core), { where: keyCondition(core, key), unscoped: true, limit: 1 }))))[0]
+
+/**
+ * Run a row's UPDATE and give the stored row, decoded: through RETURNING where the dialect
+ * renders it for UPDATE, otherwise (MariaDB) the UPDATE then a read by key, which the caller
+ * runs in the same transaction. Undefined, having written nothing, when no row matched.
+ */
+const updateStored = async (db: Backend, core: ModelCore, node: UpdateNode, key: unknown): Promise<Values | undefined> => {
+  const write = canReturnUpdate(db) ? returningAll(db, core, node) : undefined
+  if (write !== undefined) return storedBy(db, core, { write })
+  if ((await must(db.execute(node))).rowsAffected === 0) return undefined
+  const stored = await storedRow(db, core, key)
+  if (stored === undefined) throw dbError('QueryError', `${core.table}: the updated row with key ${show(key)} could not be read back`)
+  return stored
+}
+
+/** An update's patch after the hooks and validation, and its UPDATE. */
+interface PreparedUpdate {
+  readonly node: UpdateNode
+  readonly final: Values
+  readonly guarded: boolean
+}
+
+/** Hooks and validation up to a row's UPDATE, matched by key and guards. */
+const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed: Values, key: unknown): Promise<Either<DbError, PreparedUpdate>> => {
+  const ctx = ctxOf(db, core, 'update', row)
+  const before = await hook(core, 'beforeValidate', changed, ctx)
+  const checked = checkPatch(core, before, row)
+  if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
+  const validated = await hook(core, 'afterValidate', checked.right, ctx)
+  const final = await hook(core, 'beforeUpdate', validated, ctx)
+  const guard = guardsOf(core, row)
+  const node = where(allOf([keyCondition(core, key), guard])!)(set(assignments(core, final))(update(core.table)))
+  return right({ node, final, guarded: guard !== undefined })
+}
+
+/** The fields an update wrote: the patch's and the ones behaviours added. */
+const writtenFields = (core: ModelCore, final: Values): string[] => Object.keys(final).filter((k) => core.byName.has(k))
+
+/**
+ * `update`, also telling which fields it wrote (none, and no statement, when the patch changed
+ * nothing). The row is matched by key and the behaviours' guards (optimistic lock).
+ *
+ * The stored row is returned, decoded (what the columns made of the patch: a DECIMAL rounded, a
+ * DATE truncated, a CHAR padded): through RETURNING on PostgreSQL and SQLite, or read by key on
+ * MariaDB, which has no UPDATE ... RETURNING. The UPDATE and that read and decoding are one unit,
+ * as `create`'s: a stored row that does not decode rolls the update back with the DecodeError.
+ * `afterUpdate` hooks see the stored row, in the same transaction; with them the hooks and
+ * validation before the UPDATE run in it as well.
+ */
 export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> => {
   const changed: Values = {}
   for (const [name, v] of Object.entries(patch)) {
@@ -587,19 +815,23 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
     if (!same(encodeField(f, v), encodeField(f, row[name]))) changed[name] = v
   }
   if (Object.keys(changed).length === 0) return () => Promise.resolve(right({ row, changed: [] }))
-  return maybeTransaction(db, hasHook(core.behaviours, 'afterUpdate'), async () => {
-    const ctx = ctxOf(db, core, 'update', row)
-    const before = await hook(core, 'beforeValidate', changed, ctx)
-    const checked = checkPatch(core, before, row)
-    if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
-    const validated = await hook(core, 'afterValidate', checked.right, ctx)
-    const final = await hook(core, 'beforeUpdate', validated, ctx)
-    const guard = guardsOf(core, row)
-    const node = where(allOf([keyCondition(core, keyOfRow(core, row)), guard])!)(set(assignments(core, final))(update(core.table)))
-    const res = await must(db.execute(node))
-    if (res.rowsAffected === 0) return left(noRow(core, row, guard !== undefined))
-    const updated = { ...row, ...final }
-    return right({ row: await hook(core, 'afterUpdate', updated, ctx), changed: Object.keys(final).filter((k) => core.byName.has(k)) })
+  const key = keyOfRow(core, row)
+  if (hasHook(core.behaviours, 'afterUpdate')) {
+    return atomically(db, async () => {
+      const p = await prepareUpdate(db, core, row, changed, key)
+      if (p._tag === 'Left') return p
+      const stored = await updateStored(db, core, p.right.node, key)
+      if (stored === undefined) return left(noRow(core, row, p.right.guarded))
+      return right({ row: await hook(core, 'afterUpdate', stored, ctxOf(db, core, 'update', row)), changed: writtenFields(core, p.right.final) })
+    })
+  }
+  return attempt(async () => {
+    const p = await prepareUpdate(db, core, row, changed, key)
+    if (p._tag === 'Left') return p
+    const write = canReturnUpdate(db) ? returningAll(db, core, p.right.node) : undefined
+    const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async () => right(await updateStored(db, core, p.right.node, key)))
+    if (r._tag === 'Left') return r
+    return r.right === undefined ? left(noRow(core, row, p.right.guarded)) : right({ row: r.right, changed: writtenFields(core, p.right.final) })
   })
 }
 
@@ -662,38 +894,55 @@ export interface UpsertOptions<F extends string = string> {
   readonly update?: readonly F[]
 }
 
-/** `upsert`: insert, or update the row holding the same unique key; returns the stored row. */
-export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> =>
-  maybeTransaction(db, hasHook(core.behaviours, 'afterInsert'), async () => {
-    const issues: FieldIssue[] = []
-    const checked = await prepareInsert(db, core, defaults, input, 'upsert', issues, '')
-    if (checked === undefined) return left(validationError(core.table, issues))
-    const v = await afterValidation(db, core, checked, 'upsert')
-    const target = (options.conflict ?? core.primaryKey.map((f) => f.name)).map((n) => {
-      const f = core.byName.get(n)
-      if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${n}"`)
-      return f
-    })
-    const missing = target.filter((f) => v[f.name] === undefined)
-    if (missing.length > 0) return left(validationError(core.table, missing.map((f) => ({ path: f.name, rule: 'required', message: `${f.name} is the conflict key of the upsert` }))))
-    const insertOnly = new Set(core.behaviours.flatMap((b) => b.insertOnly ?? []))
-    const names = options.update ?? Object.keys(v).filter((n) => core.byName.has(n) && v[n] !== undefined && !insertOnly.has(n))
-    const updates = names.filter((n) => !target.some((f) => f.name === n)).map((n) => core.byName.get(n)!.column)
-    const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : updates)(values(encodeRow(core, v))(insertInto(core.table)))
-    let row: Values | undefined
-    if (canReturn(db)) {
-      const r = await run(db.all(returning(...core.fields.map((f) => f.column))(base)))
-      if (r._tag === 'Right') row = (core.mapper()(r.right) as Values[])[0]
-      else if (r.left._tag !== 'UnsupportedFeature') throw r.left
-      else await must(db.execute(base))
-    } else {
-      await must(db.execute(base))
-    }
-    if (row === undefined) {
-      const cond = and(...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))
-      const raw = await must(db.all(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table)))))
-      if (raw.length === 0) return left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
-      row = (core.mapper()(raw) as Values[])[0]
-    }
-    return right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'upsert')))
+/**
+ * The statement of an upsert of validated values, and the read of its row by the conflict key
+ * (where the statement returns nothing: no RETURNING, or nothing done on conflict); a
+ * ValidationError when the values lack the conflict key.
+ */
+const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOptions): Either<DbError, RowWrite> => {
+  const target = (options.conflict ?? core.primaryKey.map((f) => f.name)).map((n) => {
+    const f = core.byName.get(n)
+    if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${n}"`)
+    return f
   })
+  const missing = target.filter((f) => v[f.name] === undefined)
+  if (missing.length > 0) return left(validationError(core.table, missing.map((f) => ({ path: f.name, rule: 'required', message: `${f.name} is the conflict key of the upsert` }))))
+  const insertOnly = new Set(core.behaviours.flatMap((b) => b.insertOnly ?? []))
+  const names = options.update ?? Object.keys(v).filter((n) => core.byName.has(n) && v[n] !== undefined && !insertOnly.has(n))
+  const updates = names.filter((n) => !target.some((f) => f.name === n)).map((n) => core.byName.get(n)!.column)
+  const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : updates)(values(encodeRow(core, v))(insertInto(core.table)))
+  const compile = (q: Parameters<Backend['compile']>[0]): Compiled => {
+    const c = db.compile(q)
+    if (E.isLeft(c)) throw c.left
+    return c.right
+  }
+  const cond = and(...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))
+  const orRead = compile(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table))))
+  return right({ write: (canReturn(db) ? returningAll(db, core, base) : undefined) ?? compile(base), orRead })
+}
+
+/**
+ * `upsert`: insert, or update the row holding the same unique key; returns the stored row,
+ * decoded. The write, the read-back and its decoding are one unit, as in `create`: a stored row
+ * that does not decode rolls the write back.
+ */
+export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> => {
+  const stored = (r: Either<DbError, Values | undefined>): Either<DbError, Values> =>
+    r._tag === 'Left' || r.right !== undefined ? (r as Either<DbError, Values>) : left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
+  if (hasHook(core.behaviours, 'afterInsert')) {
+    return atomically(db, async () => {
+      const v = await insertValues(db, core, defaults, input, 'upsert')
+      if (v._tag === 'Left') return v
+      const w = upsertWrite(db, core, v.right, options)
+      if (w._tag === 'Left') return w
+      const row = stored(right(await storedBy(db, core, w.right)))
+      return row._tag === 'Left' ? row : right(await hook(core, 'afterInsert', row.right, ctxOf(db, core, 'upsert')))
+    })
+  }
+  return attempt(async () => {
+    const v = await insertValues(db, core, defaults, input, 'upsert')
+    if (v._tag === 'Left') return v
+    const w = upsertWrite(db, core, v.right, options)
+    return w._tag === 'Left' ? w : stored(await writeRow(db, core, w.right))
+  })
+}

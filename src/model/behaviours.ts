@@ -12,6 +12,10 @@
  * Set operations (`updateWhere`, `deleteWhere`) run no row hooks; behaviours still shape
  * them through `updateAll`, `deleteAs` and `scope`, so timestamps, version counters and
  * soft deletion hold for them too.
+ *
+ * A default scope (`scope`) holds for writes as for reads: `update`, `delete`, `updateWhere`
+ * and `deleteWhere` reach only the rows it shows (a row it hides is NotFound to `update` and
+ * `delete`); `delete(db, row, { force: true })` and `restore` reach the row by its key alone.
  */
 import { randomUUID } from 'node:crypto'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
@@ -79,7 +83,10 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
   readonly afterUpdate?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly beforeDelete?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly afterDelete?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
-  /** A condition added to every query of the model (a default scope), given the query's switches. */
+  /**
+   * A condition added to every query of the model (a default scope), given the query's switches;
+   * with no switches (`{}`) to its updates and deletes as well, row by row and set-based.
+   */
   readonly scope?: (options: QueryOptions, column: ColumnOf) => Expr | undefined
   /** A condition a row-level UPDATE or DELETE must also meet; no row matched means ConflictError. */
   readonly guard?: (row: Need, column: ColumnOf) => Expr | undefined
@@ -200,8 +207,9 @@ export const timestamps = <C extends string = 'createdAt', U extends string = 'u
 
 /**
  * Soft deletion: `delete` and `deleteWhere` set `deletedAt` instead of removing the row; every
- * query excludes deleted rows unless it says `withDeleted` or `onlyDeleted`; `restore`
- * clears the mark; `delete(db, row, { force: true })` really deletes.
+ * query excludes deleted rows unless it says `withDeleted` or `onlyDeleted`, and so do writes:
+ * `update` and `delete` of a deleted row are NotFound, `updateWhere` and `deleteWhere` pass it
+ * by; `restore` clears the mark; `delete(db, row, { force: true })` really deletes, deleted or not.
  *
  * @example
  * const Post = model({ ..., codec: t.type({ id: t.number, deletedAt: nullable(date) }), behaviours: [softDelete()] })

@@ -779,7 +779,7 @@ interface PreparedUpdate {
   readonly guarded: boolean
 }
 
-/** Hooks and validation up to a row's UPDATE, matched by key and guards. */
+/** Hooks and validation up to a row's UPDATE, matched by key, guards and default scopes. */
 const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed: Values, key: unknown): Promise<Either<DbError, PreparedUpdate>> => {
   const ctx = ctxOf(db, core, 'update', row)
   const before = await hook(core, 'beforeValidate', changed, ctx)
@@ -788,7 +788,7 @@ const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed:
   const validated = await hook(core, 'afterValidate', checked.right, ctx)
   const final = await hook(core, 'beforeUpdate', validated, ctx)
   const guard = guardsOf(core, row)
-  const node = where(allOf([keyCondition(core, key), guard])!)(set(assignments(core, final))(update(core.table)))
+  const node = where(allOf([keyCondition(core, key), guard, scopeCondition(core, {})])!)(set(assignments(core, final))(update(core.table)))
   return right({ node, final, guarded: guard !== undefined })
 }
 
@@ -797,7 +797,8 @@ const writtenFields = (core: ModelCore, final: Values): string[] => Object.keys(
 
 /**
  * `update`, also telling which fields it wrote (none, and no statement, when the patch changed
- * nothing). The row is matched by key and the behaviours' guards (optimistic lock).
+ * nothing). The row is matched by key, the behaviours' guards (optimistic lock) and the default
+ * scopes: a row they hide (soft-deleted) is NotFound, as for `delete`, and nothing is written.
  *
  * The stored row is returned, decoded (what the columns made of the patch: a DECIMAL rounded, a
  * DATE truncated, a CHAR padded): through RETURNING on PostgreSQL and SQLite, or read by key on
@@ -835,7 +836,10 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
   })
 }
 
-/** `updateWhere`: one UPDATE for every matching row (default scopes apply); no row hooks. */
+/**
+ * `updateWhere`: one UPDATE for every matching row that the default scopes show (a soft-deleted
+ * row is not updated); no row hooks.
+ */
 export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patch: Values): TaskEither<DbError, number> => attempt(async () => {
   const checked = checkPatch(core, patch)
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
@@ -849,14 +853,18 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
 
 const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behaviours.find((b) => b.deleteAs !== undefined)
 
-/** `delete`: by primary key (and the optimistic-lock version); soft where a behaviour says so. */
+/**
+ * `delete`: by primary key (and the optimistic-lock version); soft where a behaviour says so.
+ * Like `update`, it matches only a row the default scopes show (a soft-deleted row is NotFound);
+ * `force` deletes the row itself, whatever the scopes say (a soft-deleted row included).
+ */
 export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> =>
   maybeTransaction(db, hasHook(core.behaviours, 'afterDelete'), async () => {
     const ctx = ctxOf(db, core, 'delete', row)
     const r = await hook(core, 'beforeDelete', row, ctx)
     const soft = force ? undefined : softDeleteOf(core)
     const guard = guardsOf(core, r)
-    const cond = allOf([keyCondition(core, keyOfRow(core, r)), guard, soft === undefined ? undefined : scopeCondition(core, {})])!
+    const cond = allOf([keyCondition(core, keyOfRow(core, r)), guard, force ? undefined : scopeCondition(core, {})])!
     const marks = soft === undefined ? undefined : soft.deleteAs!()
     const node = marks === undefined
       ? where(cond)(deleteFrom(core.table))
@@ -868,7 +876,10 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
     return right(marks === undefined ? r : { ...r, ...marks })
   })
 
-/** `deleteWhere`: one DELETE (or soft-delete UPDATE) for every matching row; no row hooks. */
+/**
+ * `deleteWhere`: one DELETE (or soft-delete UPDATE) for every matching row that the default
+ * scopes show (a soft-deleted row keeps its first deletion time); no row hooks.
+ */
 export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): TaskEither<DbError, number> => attempt(async () => {
   const soft = softDeleteOf(core)
   const c = allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!

@@ -69,5 +69,22 @@ for (const engine of ENGINES) {
       expect(await run(pipe(Big.query, Big.max(db, 'n')))).toBe(SAFE - 10)
       expect(await run(pipe(Big.query, Big.where('id', '>', 99), Big.sum(db, 'n')))).toBe(null)
     })
+
+    it('aggregate() and computed columns refuse an integer beyond 2^53 the same way, and still read an average as a number', async (ctx) => {
+      const db = use(ctx)
+      await insert(db, 1, BEYOND)
+      await insert(db, 2, '2')
+      for (const e of [
+        await fails(pipe(Big.query, Big.aggregate(db, (a) => ({ s: a.sum('n') })))),
+        await fails(pipe(Big.query, Big.computed('twice', t.number, sql`n * 1`), Big.all(db))),
+      ]) {
+        expect(e._tag).toBe('DecodeError')
+        expect(e.message).toMatch(/900719925474099[35]/)
+      }
+      const exact = await run(pipe(Big.query, Big.where('id', '=', 2), Big.aggregate(db, (a) => ({ s: a.sum('n'), m: a.avg('n') }))))
+      expect(exact).toEqual([{ s: 2, m: 2 }])
+      const third = await run(pipe(Big.query, Big.where('id', '=', 2), Big.computed('third', t.number, sql`n / 3.0`), Big.select('id'), Big.all(db)))
+      expect(third[0].third).toBeCloseTo(2 / 3, 3) // MariaDB's division keeps 4 decimals
+    })
   })
 }

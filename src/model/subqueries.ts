@@ -98,10 +98,15 @@ export const relationFilter = (outer: ModelCore, path: string, modify: SubModifi
   return negated ? not(e) : e
 }
 
+const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/
+
 /**
- * A decoder of an aggregate value: the codec's own reading, then numeric text (SUM over
- * integers is NUMERIC text on PostgreSQL, DECIMAL on MariaDB) read as a number for number
- * codecs. Throws a DecodeError.
+ * A decoder of an aggregate value: the codec's own reading (integer text within 2^53 included:
+ * SUM over integers is NUMERIC text on PostgreSQL, DECIMAL on MariaDB), then decimal text read
+ * as the nearest double for number codecs. An integer beyond 2^53 is a DecodeError, never
+ * rounded. Throws a DecodeError.
+ *
+ * @example aggregateDecoder(t.number, 'users.total')('12.50') // 12.5
  */
 export const aggregateDecoder = (codec: import('io-ts').Any, what: string) => {
   const d = fastDecoder(codec)
@@ -109,7 +114,9 @@ export const aggregateDecoder = (codec: import('io-ts').Any, what: string) => {
   return (v: unknown): unknown => {
     if (v === null || v === undefined) return null
     let x = d(v)
-    if (x === FAIL && (typeof v === 'string' || typeof v === 'bigint')) {
+    // Decimal text (an AVG, a SUM of a NUMERIC column) is read as the nearest double when the
+    // codec takes numbers; an integer the codec refused is beyond 2^53 and is never rounded.
+    if (x === FAIL && typeof v === 'string' && !INTEGER_TEXT.test(v)) {
       const asNumber = n(v)
       if (asNumber !== FAIL) x = d(asNumber)
     }

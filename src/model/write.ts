@@ -837,12 +837,76 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
 }
 
 /**
+ * The issues the model's validators and row-level checks find in an `updateWhere` patch, which
+ * has no row to be applied to. Each runs on the decoded patch alone, which records the fields it
+ * reads: one that reads only fields the patch sets (`rule('age', 'adult', (u) => u.age >= 18)`
+ * given `{ age }`) is decided by the patch and its issues count; one that reads a field the patch
+ * does not set (a rule comparing two fields, given one of them) needs the stored row, which a
+ * set-based UPDATE does not read, and is skipped. `update` runs every one of them on the row.
+ */
+const patchIssues = (core: ModelCore, values: Values): FieldIssue[] => {
+  if (core.validators.length === 0 && core.checks.length === 0) return []
+  // Set by the proxy below when the validator running reads a field the patch does not set.
+  const reads = { absent: false }
+  const note = (k: string | symbol): void => {
+    if (typeof k === 'string' && core.byName.has(k) && !Object.hasOwn(values, k)) reads.absent = true
+  }
+  const seen = new Proxy(values, {
+    get: (t, k, r) => {
+      note(k)
+      return Reflect.get(t, k, r) as unknown
+    },
+    has: (t, k) => {
+      note(k)
+      return Reflect.has(t, k)
+    },
+    getOwnPropertyDescriptor: (t, k) => {
+      note(k)
+      return Reflect.getOwnPropertyDescriptor(t, k)
+    },
+    // Listing the fields looks at the whole row.
+    ownKeys: (t) => {
+      reads.absent = true
+      return Reflect.ownKeys(t)
+    },
+  })
+  const issues: FieldIssue[] = []
+  for (const v of core.validators) {
+    reads.absent = false
+    let found: ReturnType<typeof v>
+    try {
+      found = v(seen)
+    } catch (e) {
+      // A validator that fails on a field the patch lacks needed the row; any other failure is its own.
+      if (reads.absent) continue
+      throw e
+    }
+    if (reads.absent) continue
+    for (const i of found) issues.push({ path: i.path, rule: i.rule, value: values[i.path], message: i.message ?? `${i.path} fails ${i.rule}` })
+  }
+  for (const c of core.checks) {
+    reads.absent = false
+    let ok: boolean
+    try {
+      ok = c.predicate(seen)
+    } catch {
+      ok = false
+    }
+    if (!reads.absent && !ok) issues.push({ path: '', rule: c.name, value: undefined, message: `the row fails ${c.name}` })
+  }
+  return issues
+}
+
+/**
  * `updateWhere`: one UPDATE for every matching row that the default scopes show (a soft-deleted
- * row is not updated); no row hooks.
+ * row is not updated); no row hooks. The patch is decoded with the fields' codecs and checked by
+ * the validators that it alone decides (see `patchIssues`), before anything is written.
  */
 export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patch: Values): TaskEither<DbError, number> => attempt(async () => {
   const checked = checkPatch(core, patch)
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
+  const issues = patchIssues(core, checked.right)
+  if (issues.length > 0) return left(validationError(core.table, issues))
   const extra: Values = {}
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   const assigned = assignments(core, { ...checked.right, ...extra })

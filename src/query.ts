@@ -584,15 +584,15 @@ export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q
 
 /**
  * Page `page` (1-based) of `perPage` rows: LIMIT and OFFSET through the dialect's `limitOffset`.
- * A page or page size that is not an integer from 1 throws a ValidationError naming it.
+ * A page or page size that is not a whole number from 1 throws a ValidationError naming it.
  * @example paginate({ page: 3, perPage: 25 })
  */
 export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => {
   // Refused here, as the models' `paginate` refuses them: a page of 1.5 or 0 is a mistake to
   // report, not a page to guess (LIMIT 2 OFFSET 1, or the first page).
   const issues = [
-    ...(Number.isSafeInteger(page) && page >= 1 ? [] : [{ path: 'page', rule: 'positive integer', value: page, message: `page must be an integer from 1, got ${String(page)}` }]),
-    ...(Number.isSafeInteger(perPage) && perPage >= 1 ? [] : [{ path: 'perPage', rule: 'positive integer', value: perPage, message: `perPage must be an integer from 1, got ${String(perPage)}` }]),
+    ...(Number.isSafeInteger(page) && page >= 1 ? [] : [{ path: 'page', rule: 'positiveInteger', value: page, message: `page must be a whole number from 1, got ${String(page)}` }]),
+    ...(Number.isSafeInteger(perPage) && perPage >= 1 ? [] : [{ path: 'perPage', rule: 'positiveInteger', value: perPage, message: `perPage must be a whole number from 1, got ${String(perPage)}` }]),
   ]
   if (issues.length > 0) throw dbError('ValidationError', `paginate: ${issues.map((i) => i.message).join('; ')}`, { issues })
   return <Q extends SelectLike>(q: Q): Q => patchQuery(q, { limit: perPage, offset: (page - 1) * perPage })

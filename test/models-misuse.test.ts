@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Backend, compose, type DbError, isDbError, run, sql } from 'recordkit'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
-import { belongsTo, hasMany, model, relate } from 'recordkit/model'
+import { belongsTo, date, hasMany, model, nullable, relate } from 'recordkit/model'
 
 const B = relate({
   User: model({ table: 'users', primaryKey: 'id', codec: t.type({ id: t.number, name: t.string }), relations: { posts: hasMany('Post', 'userId') } }),
@@ -68,5 +68,16 @@ describe('paginate', () => {
     expect(e.message).toBe('users: paginate: limit must be a whole number from 1, got 0; offset must be a whole number from 0, got -1')
     const ok = await run(pipe(B.User.query, B.User.paginate(db, { page: 1, perPage: 10 })))
     expect([ok.total, ok.pages, ok.rows.length]).toEqual([1, 1, 1])
+  })
+})
+
+describe('a where value the field codec cannot encode', () => {
+  it('is a ValidationError naming the field and the value, as a Left of the query', async () => {
+    const E = model({ table: 'events', primaryKey: 'id', codec: t.type({ id: t.number, at: nullable(date) }) })
+    for (const q of [pipe(E.query, E.where({ at: 'garbage' as never })), pipe(E.query, E.where('at', '>', 'garbage' as never))]) {
+      const e = await fails(E.all(db)(q))
+      expect(isDbError(e, 'ValidationError') && e.issues.map((i) => i.path)).toEqual(['at'])
+      expect(e.message).toContain('events.at: cannot compare with "garbage"')
+    }
   })
 })

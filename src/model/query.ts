@@ -18,6 +18,7 @@ import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, type Fragment } from '../sql.js'
 import type { QueryOptions } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
+import { show } from './decode.js'
 import { withFields } from '../objects.js'
 
 /**
@@ -159,7 +160,15 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
   const f = core.byName.get(field)
   if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${field}"`)
   const c = core.column(field)
-  const enc = (v: unknown) => val(encodeField(f, v))
+  const enc = (v: unknown) => {
+    try {
+      return val(encodeField(f, v))
+    } catch (e) {
+      // A codec that cannot encode the value (a union none of whose members takes it).
+      const message = `${core.table}.${field}: cannot compare with ${show(v)} (${f.codec.name}): ${e instanceof Error ? e.message : String(e)}`
+      throw dbError('ValidationError', message, { issues: [{ path: field, rule: f.codec.name, value: v, message }] })
+    }
+  }
   switch (op) {
     case 'is null': return isNull(c)
     case 'is not null': return isNotNull(c)

@@ -81,3 +81,17 @@ describe('a where value the field codec cannot encode', () => {
     }
   })
 })
+
+describe('the text operators of a model condition', () => {
+  it("'contains', 'starts with' and 'ends with' match the text literally; a text that is not a string is a ValidationError", async () => {
+    await run(db.execute(sql`INSERT INTO users (id, name) VALUES (10, '100% Ada'), (11, '100 Ada'), (12, 'Ada_B')`))
+    const names = async (op: 'contains' | 'starts with' | 'ends with', text: string) =>
+      (await run(pipe(B.User.query, B.User.where('name', op, text), B.User.orderBy('id'), B.User.all(db)))).map((u) => u.name)
+    expect(await names('contains', '%')).toEqual(['100% Ada'])
+    expect(await names('starts with', '100')).toEqual(['100% Ada', '100 Ada'])
+    expect(await names('ends with', '_B')).toEqual(['Ada_B'])
+    const e = await fails(pipe(B.User.query, B.User.where('name', 'contains', 5 as never), B.User.all(db)))
+    expect(isDbError(e, 'ValidationError') && e.issues.map((i) => [i.path, i.rule])).toEqual([['name', 'string']])
+    await run(db.execute(sql`DELETE FROM users WHERE id >= 10`))
+  })
+})

@@ -16,6 +16,7 @@ import {
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, type Fragment } from '../sql.js'
+import { contains, endsWith, startsWith } from '../query/text.js'
 import type { QueryOptions } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
@@ -115,7 +116,8 @@ export type Match<R> = { readonly [K in keyof R]?: R[K] | readonly R[K][] }
 export type WhereInput<R> = Condition<R> | Match<R>
 
 export type CompareOp = '=' | '<>' | '!=' | '<' | '<=' | '>' | '>='
-export type TextOp = 'like' | 'not like' | 'ilike' | 'not ilike'
+/** LIKE patterns as written, or user text matched literally (`contains`, `starts with`, `ends with`: see `recordkit/query`'s `contains`). */
+export type TextOp = 'like' | 'not like' | 'ilike' | 'not ilike' | 'contains' | 'starts with' | 'ends with'
 
 /** The typed forms of a condition, ending in `Out` (a condition or a query transform). */
 export interface ConditionFn<R, Out> {
@@ -155,6 +157,9 @@ const COMPARE: Readonly<Record<string, (l: Expr, r: unknown) => Expr>> = {
   like, 'not like': notLike, ilike, 'not ilike': (l, r) => not(ilike(l, r)),
 }
 
+/** The operators matching user text literally (a LIKE with the text escaped, see src/query/text.ts). */
+const LITERAL: Readonly<Record<string, (l: Expr, text: string) => Expr>> = { contains, 'starts with': startsWith, 'ends with': endsWith }
+
 /** Build the expression of a `(field, op, value)` condition, with values encoded by the field codec. */
 const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, b: unknown): Expr => {
   const f = core.byName.get(field)
@@ -179,6 +184,11 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
     case '=': if (a === null) return isNull(c); break
     case '<>':
     case '!=': if (a === null) return isNotNull(c); break
+  }
+  const literal = LITERAL[op]
+  if (literal !== undefined) {
+    if (typeof a !== 'string') throw dbError('ValidationError', `${core.table}.${field} ${op}: the text must be a string, got ${show(a)}`, { issues: [{ path: field, rule: 'string', value: a, message: `${op} takes a string` }] })
+    return literal(c, a)
   }
   const build = COMPARE[op]
   if (build === undefined) throw dbError('QueryError', `unknown operator ${JSON.stringify(op)}`)

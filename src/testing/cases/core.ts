@@ -11,6 +11,7 @@ import {
   distinct, notIn, exists, subquery, max,
 } from '../../query.js'
 import { dbError } from '../../errors.js'
+import { contains, endsWith, startsWith } from '../../query/text.js'
 import { sql } from '../../sql.js'
 import { ok, useBackend } from '../harness.js'
 import type { CaseGroup } from '../target.js'
@@ -31,6 +32,7 @@ export const coreCases: CaseGroup = (target) => {
       cf_person: `id ${t.id}, name ${t.varchar(100)} NOT NULL, email ${t.varchar(100)} NOT NULL UNIQUE, age ${t.int}, country ${t.varchar(2)}`,
       cf_pet: `id ${t.id}, person_id ${t.int} NOT NULL REFERENCES cf_person (id), name ${t.varchar(100)} NOT NULL`,
       cf_counter: `name ${t.varchar(50)} PRIMARY KEY, hits ${t.int} NOT NULL`,
+      cf_text: `id ${t.id}, s ${t.varchar(100)} NOT NULL`,
     }))
 
     it('inserts one and many rows and counts them', async () => {
@@ -59,6 +61,20 @@ export const coreCases: CaseGroup = (target) => {
       expect((await names(isNotNull('age'))).length).toBe(4)
       expect(await names({ country: 'US', name: 'Grace' })).toEqual(['Grace'])
       expect(await names(sql`${sql.id('age')} > ${40}`)).toEqual(['Barbara', 'Grace'])
+    })
+
+    it('contains, startsWith and endsWith match user text literally: % _ ! \\ and quotes are characters', async () => {
+      const texts = ['50% off', '50 off', 'a_b', 'axb', 'C:\\Users\\ada', 'C:Users', 'wow!', 'wow', "it's", 'a\\b', 'ab']
+      await ok(db().execute(pipe(insertInto('cf_text'), values(texts.map((s) => ({ s }))))))
+      const found = async (cond: Parameters<typeof where>[0]) =>
+        (await ok(db().all(pipe(from('cf_text'), select('s'), where(cond), orderBy('id'))))).map((r) => r.s)
+      expect(await found(contains('s', '%'))).toEqual(['50% off'])
+      expect(await found(contains('s', '_'))).toEqual(['a_b'])
+      expect(await found(startsWith('s', 'C:\\'))).toEqual(['C:\\Users\\ada'])
+      expect(await found(endsWith('s', '!'))).toEqual(['wow!'])
+      expect(await found(contains('s', "'"))).toEqual(["it's"])
+      expect(await found(contains('s', 'a\\b'))).toEqual(['a\\b'])
+      expect(await found(startsWith('s', '50'))).toEqual(['50% off', '50 off'])
     })
 
     it('orders, limits, offsets and paginates', async () => {

@@ -20,6 +20,7 @@ const internals: Record<string, string> = {
   'src/contrib/pglite/driver.js': 'PGlite driver kept in contrib/ (not a published entry point)',
   'src/dialects/shape-cache.js': 'the statement-shape cache, tested for where it is on and off',
   'src/drivers/client-library.js': 'the lazy loader of client libraries, tested with a missing package',
+  'src/model/codecs.js': 'the input side of field codecs (inputCodec, inputDecoder), checked apart from the read side',
   'src/model/decode.js': 'the generated row mapper, tested against its loop fallback',
   'src/model/in-place.js': 'the statement a model read runs, checked to be one the statement-shape cache answers',
 }

@@ -306,3 +306,23 @@ describe.skipIf(!available)('postgres dialect: the statements run on PostgreSQL'
     expect(await run(db.all(sql`SELECT ${['a', null, 'b"c']}::text[] AS t, ${[[1, 2], [3, 4]]}::int[] AS m`))).toEqual([{ t: ['a', null, 'b"c'], m: [[1, 2], [3, 4]] }])
   })
 })
+
+describe('postgres dialect: identifiers PostgreSQL would cut', () => {
+  it('refuses a column alias over 63 bytes, which would come back under a shorter name', () => {
+    const long = 'a'.repeat(64)
+    const r = postgres.compile(pipe(from('t'), select(as(count(), long))))
+    expect(E.isLeft(r) && isDbError(r.left, 'QueryError') && r.left.message).toContain('PostgreSQL cuts identifiers to 63 bytes')
+    // 63 bytes is kept: 63 ASCII letters, or 31 two-byte letters and one more byte.
+    expect(E.isRight(postgres.compile(pipe(from('t'), select(as(count(), 'a'.repeat(63))))))).toBe(true)
+    expect(E.isLeft(postgres.compile(pipe(from('t'), select(as(count(), 'é'.repeat(32))))))).toBe(true)
+    expect(E.isRight(postgres.compile(pipe(from('t'), select(as(count(), `${'é'.repeat(31)}a`)))))).toBe(true)
+  })
+
+  it.skipIf(!available)('a 63-byte alias comes back as itself', async () => {
+    const db = await run(connect(postgresJs({ url: PG_URL, max: 1 }), postgres))
+    const name = 'b'.repeat(63)
+    expect(Object.keys((await run(db.all(sql`SELECT 1 AS ${sql.id(name)}`)))[0])).toEqual([name])
+    expect(Object.keys((await run(db.all(pipe(from('pg_class'), select(as(count(), name))))))[0])).toEqual([name])
+    await run(db.close())
+  })
+})

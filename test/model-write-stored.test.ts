@@ -98,6 +98,12 @@ for (const engine of ENGINES) {
         expect(body).toEqual([`${update} RETURNING ${columns.map(q).join(', ')}`])
       }
       expect(log[1].params).toEqual([3, 2, 1, 1])
+      // The same shape again (its RETURNING text is then kept, not compiled): the same SQL, this update's values.
+      log.length = 0
+      const again = await ok(Item.update(db, await ok(Item.findOrFail(base, 1)), { qty: 4 }))
+      expect(log.map((c) => c.sql)).toEqual(texts)
+      expect(log[1].params).toEqual([4, 3, 1, 2])
+      expect([again.qty, again.twice, again.version]).toEqual([4, 8, 3])
     })
   })
 }

@@ -656,12 +656,18 @@ const insertValues = async (db: Backend, core: ModelCore, defaults: ReadonlySet<
  * refuses, a value the column changed): the insert is then rolled back with the DecodeError,
  * never left written behind a Left.
  *
- * The unit costs little where the backend is synchronous (SQLite: BEGIN, the INSERT ...
- * RETURNING and COMMIT in one turn, no Promise between). Elsewhere it is `db.transaction`: on
- * PostgreSQL BEGIN and COMMIT around the INSERT, two round trips more than a bare INSERT (whose
- * commit flushes the WAL all the same); inside a transaction SAVEPOINT and RELEASE. The
- * validation and the hooks before the INSERT run outside it, unless `afterInsert` hooks put the
- * whole create in the transaction.
+ * Why always a unit, and what it costs: the row is decoded in JavaScript after the statement
+ * ran, so undoing it takes a transaction (or savepoint) opened before it; nothing cheaper is
+ * correct here (deleting the row afterwards is not: others may have seen or referenced it, and an
+ * upsert or update cannot be put back). Where the backend is synchronous (SQLite) the unit is
+ * BEGIN, the INSERT ... RETURNING and COMMIT in one turn, no Promise between: a few microseconds.
+ * Elsewhere it is `db.transaction`, two round trips more than the bare INSERT: BEGIN and COMMIT
+ * (whose log flush an autocommit INSERT pays all the same), or SAVEPOINT and RELEASE inside the
+ * caller's transaction, where they are most of the cost (PostgreSQL: about 2.8 times a bare
+ * INSERT in a transaction). Sending BEGIN or SAVEPOINT with the first statement on a pipelining
+ * driver (postgres.js), in `db.transaction`, would take one of the two round trips away.
+ * The validation and the hooks before the INSERT run outside the unit, unless `afterInsert`
+ * hooks put the whole create in the transaction.
  */
 export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> => {
   if (hasHook(core.behaviours, 'afterInsert')) {

@@ -782,7 +782,7 @@ export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Valu
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.row)))
 }
 
-/** What an update wrote: the updated row and the fields written (the patch's changes and what behaviours added). */
+/** What an update wrote: the row as stored after it, and the fields written (the patch's changes and what behaviours added). */
 export interface Updated {
   readonly row: Values
   readonly changed: readonly string[]

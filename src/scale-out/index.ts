@@ -9,3 +9,4 @@ export { isReplicaRead, postgresReplicaCheck, withReplicas, type ReplicaHealth, 
 export { pgbouncerDriver, setsSessionState } from './pgbouncer.js'
 export { hashRoute, shard, type ShardOptions, type ShardedBackend } from './shard.js'
 export { galeraDriver, galeraRetry, type GaleraOptions } from './galera.js'
+export { flavourOf, type SqlFlavour } from './sql-text.js'

@@ -4,11 +4,12 @@
  * stays on the primary.
  *
  * What goes where, decided from the statement's SQL text (so query data, `sql` fragments,
- * prepared queries and model calls are routed alike):
- * - a replica: `SELECT`, `WITH` without INSERT/UPDATE/DELETE/MERGE, `VALUES`, `TABLE`, `SHOW`,
- *   `EXPLAIN` without ANALYZE, run outside a transaction, with no row lock (`FOR UPDATE`,
- *   `FOR SHARE`, `LOCK IN SHARE MODE`), no `SELECT ... INTO` and no function known to write
- *   (`nextval`, `setval`, advisory and named locks);
+ * prepared queries and model calls are routed alike), read by `sql-text.ts` with comments and
+ * strings set apart (a comment before a read does not make it a write):
+ * - a replica: one statement, `SELECT`, `WITH` without INSERT/UPDATE/DELETE/MERGE, `VALUES`,
+ *   `TABLE`, `SHOW`, `EXPLAIN` without ANALYZE, run outside a transaction, with no row lock
+ *   (`FOR UPDATE`, `FOR SHARE`, `LOCK IN SHARE MODE`), no `SELECT ... INTO` and no function
+ *   known to write (`nextval`, `setval`, advisory and named locks);
  * - the primary: every other statement (writes, DDL, SET), everything inside a transaction,
  *   and reads made within `readYourWritesMs` of a write in the same read-your-writes scope.
  *
@@ -27,6 +28,7 @@ import type { Compilable } from '../dialect.js'
 import type { QueryResult } from '../driver.js'
 import { dbError, type DbError } from '../errors.js'
 import { type Compiled, sql } from '../sql.js'
+import { flavourOf, notReadOnly, READ_VERBS, readSql, type SqlFlavour, verbOf } from './sql-text.js'
 
 /** What a health check says about one replica. */
 export interface ReplicaHealth {
@@ -80,25 +82,21 @@ export interface ReplicatedBackend extends Backend {
   readonly scope: <A>(f: () => Promise<A>) => Promise<A>
 }
 
-const READ = /^\s*\(?\s*(SELECT|WITH|VALUES|TABLE|SHOW|EXPLAIN)\b/i
-const DML = /\b(INSERT|UPDATE|DELETE|MERGE)\b/i
-const LOCKS = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b/i
-const WRITING_FUNCTIONS = /\b(nextval|setval|pg_advisory\w*|pg_try_advisory\w*|get_lock|release_lock|release_all_locks|lo_\w+|pg_notify|txid_current|pg_current_xact_id)\s*\(/i
-const SELECT_INTO = /^\s*\(?\s*SELECT\b[\s\S]*\bINTO\b/i
-
 /**
- * Whether a statement may run on a replica (the default routing rule of `withReplicas`).
+ * Whether a statement may run on a replica (the default routing rule of `withReplicas`): a plain
+ * read as `notReadOnly` in `sql-text.ts` tells it, the same rule the shard router uses. Comments
+ * and strings do not count, so a read behind a comment is a read, and a write named in a string
+ * is not a write. Given the engine family (`flavourOf(dialect)`) the text is read as that engine
+ * reads it; without it, text the engines would read differently is not a read.
  *
  * @example
- * isReplicaRead({ sql: 'SELECT * FROM t', params: [] })            // true
- * isReplicaRead({ sql: 'SELECT * FROM t FOR UPDATE', params: [] }) // false
+ * isReplicaRead({ sql: '/* report *\/ SELECT * FROM t', params: [] }) // true
+ * isReplicaRead({ sql: 'SELECT * FROM t FOR UPDATE', params: [] })     // false
  */
-export const isReplicaRead = (q: Compiled): boolean => {
-  const text = q.sql
-  if (!READ.test(text) || LOCKS.test(text) || WRITING_FUNCTIONS.test(text) || SELECT_INTO.test(text)) return false
-  if (/^\s*WITH\b/i.test(text) && DML.test(text)) return false
-  if (/^\s*EXPLAIN\b/i.test(text) && (/\bANALY[SZ]E\b/i.test(text) || DML.test(text))) return false
-  return true
+export const isReplicaRead = (q: Compiled, flavour?: SqlFlavour): boolean => {
+  // A write's text (a bulk INSERT) can be long: its first word is enough to tell it is not a read.
+  const verb = verbOf(readSql(q.sql, flavour, true))
+  return verb !== undefined && READ_VERBS.has(verb) && notReadOnly(readSql(q.sql, flavour)) === undefined
 }
 
 /**
@@ -155,7 +153,8 @@ const timeout = <A>(p: Promise<E.Either<DbError, A>>, ms: number): Promise<E.Eit
  */
 export const withReplicas = (primary: Backend, replicas: readonly Backend[], options: ReplicaOptions = {}): ReplicatedBackend => {
   const window = options.readYourWritesMs ?? 2000
-  const isRead = options.isRead ?? isReplicaRead
+  const flavour = flavourOf(primary.dialect)
+  const isRead = options.isRead ?? ((statement: Compiled) => isReplicaRead(statement, flavour))
   const timeoutMs = options.timeoutMs ?? 10_000
   const retryAfter = options.retryAfterMs ?? 1000
   const checkEvery = options.checkEveryMs ?? 5000

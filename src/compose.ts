@@ -105,7 +105,17 @@ export interface Backend {
   readonly first: <R = Row>(q: Executable<R>) => TaskEither<DbError, Option<R>>
   /** Run a raw `sql` fragment and return its rows. */
   readonly query: <R = Row>(fragment: Fragment) => TaskEither<DbError, R[]>
-  /** Rows one at a time, fetched in batches; breaking out early releases the connection. Throws DbError. */
+  /**
+   * Rows one at a time, fetched in batches; breaking out early releases the connection. Throws
+   * DbError. Inside a transaction (or on a reserved connection) the stream runs on that
+   * connection and holds it from its first read to the end of its loop: meanwhile statements,
+   * streams and savepoints on the transaction fail at once with TransactionError (a connection
+   * runs one command at a time), and a stream still open when the transaction ends is closed
+   * before its COMMIT. Middleware sees streams through `stream`, not `execute`.
+   *
+   * @example
+   * for await (const row of db.stream(sql`SELECT id FROM track`, { batchSize: 500 })) console.log(row.id)
+   */
   readonly stream: <R = Row>(q: Executable<R>, options?: StreamOptions) => AsyncIterable<R>
   /** Compile once; run many times; `options.decode` maps the rows on every path. */
   readonly prepare: <R = Row>(q: Executable<R>, options?: PrepareOptions<R>) => Prepared<R>
@@ -269,6 +279,8 @@ interface Frame {
   /** Set when the transaction or savepoint has ended: its scope refuses further statements. */
   ended: boolean
   readonly counter: { n: number }
+  /** The stream open on this scope's connection, shared by every scope on that connection. */
+  readonly streams: StreamSlot
   /** The enclosing scope of the same transaction (for a savepoint). */
   readonly up?: Frame
   /** The context the transaction was started in (possibly another backend's transaction). */
@@ -285,6 +297,17 @@ interface Frame {
   readonly session?: boolean
   /** The savepoint's name, for messages. */
   readonly name?: string
+}
+
+/**
+ * The stream open on one held connection (a transaction's, with its savepoints, or a reserved
+ * one), if any. A connection runs one command at a time, and a stream is a command that lasts
+ * until its loop ends: a statement sent meanwhile would wait behind it on PostgreSQL and MariaDB
+ * while the loop waits for the statement, for ever. So while `open` is set, statements and other
+ * streams on the connection are refused (`streamOpenError`), on every engine alike.
+ */
+interface StreamSlot {
+  open?: AsyncGenerator<unknown>
 }
 
 const txContext = new AsyncLocalStorage<Frame>()
@@ -338,6 +361,29 @@ const refusal = (frame: Frame): DbError | undefined =>
       : dbError('TransactionError', frame.held.name !== undefined
         ? `savepoint ${frame.held.name} is open: run this call on its handle, or release it or roll it back first`
         : 'a transaction on this connection is open: run this call on its handle, or commit it or roll it back first')
+
+/** A statement or stream refused because a stream is open on the same held connection. */
+const streamOpenError = (frame: Frame, sql: string, stream = false): DbError => {
+  const scope = frame.session === true ? 'reserved connection' : 'transaction'
+  return withSql(dbError('TransactionError', `a stream of this ${scope} is open, and its connection runs one command at a time: read the stream to its end or close it (leave its loop, or call return() on its iterator) before running ${stream ? 'another stream' : 'a statement'} on the ${scope}`), sql)
+}
+
+/**
+ * Close the stream left open on a scope's connection, as leaving its loop would, before the
+ * scope's COMMIT, ROLLBACK, RELEASE or the connection's release. What closing it throws
+ * belonged to its loop, which was given up.
+ */
+const closeOpenStream = async (frame: Frame): Promise<void> => {
+  const open = frame.streams.open
+  if (open === undefined) return
+  try {
+    await open.return(undefined)
+  } catch {
+    // Nothing waits for the stream any more.
+  } finally {
+    if (frame.streams.open === open) frame.streams.open = undefined
+  }
+}
 
 const endedError = (): DbError =>
   dbError('TransactionError', 'the transaction this call belongs to has already ended (committed or rolled back); use the backend, or run the call inside the transaction')
@@ -503,7 +549,7 @@ const controlledScopes = (
     } catch (e) {
       return E.left(toDbError(e))
     }
-    const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, up: parent, parent: parent.parent, name }
+    const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, streams: parent.streams, up: parent, parent: parent.parent, name }
     // Claimed at once, so a call on the parent made meanwhile is refused, not run inside it.
     parent.held = frame
     await settled(parent)
@@ -517,6 +563,7 @@ const controlledScopes = (
       const refused = claimEnd(frame)
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
+      await closeOpenStream(frame)
       let out: E.Either<DbError, unknown> = E.right(undefined)
       for (const t of texts) {
         const r = await inFrame(frame, t)
@@ -551,7 +598,7 @@ const controlledScopes = (
       return reserved
     }
     const conn = reserved.right
-    const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: session ?? txContext.getStore() }
+    const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, streams: session?.streams ?? {}, parent: session ?? txContext.getStore() }
     if (session !== undefined) session.held = frame
     const end = async (): Promise<void> => {
       endAll(frame)
@@ -570,6 +617,7 @@ const controlledScopes = (
       const refused = claimEnd(frame)
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
+      await closeOpenStream(frame)
       try {
         const r = await inFrame(frame, commit ? self.dialect.commit() : self.dialect.rollback())
         // A COMMIT that failed leaves nothing half done: roll back what may remain.
@@ -594,7 +642,7 @@ const controlledScopes = (
       return reserved
     }
     const conn = reserved.right
-    const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: txContext.getStore(), session: true }
+    const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, streams: {}, parent: txContext.getStore(), session: true }
     const release: TaskEither<DbError, void> = async () => {
       // A transaction of its own still open: it must end first (its owner decides how).
       const busy = frame.held === undefined ? undefined : refusal(frame)
@@ -602,6 +650,7 @@ const controlledScopes = (
       const refused = claimEnd(frame)
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
+      await closeOpenStream(frame)
       endAll(frame)
       await conn.release()
       released(frame)
@@ -766,7 +815,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const reserved = session === undefined ? await self.driver.reserve()() : E.right(session.conn)
       if (E.isLeft(reserved)) return reserved
       const conn = reserved.right
-      const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, parent: session ?? txContext.getStore() }
+      const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, streams: session?.streams ?? {}, parent: session ?? txContext.getStore() }
       if (session !== undefined) session.held = frame
       try {
         return await txContext.run(frame, async () => {
@@ -775,6 +824,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           const result = await attempt(() => fn(scoped(frame)))
           // Statements the callback started and did not wait for still run in their turn.
           if (frame.pending > 0) await frame.queue
+          // A stream the callback left open is closed, as leaving its loop would.
+          if (frame.streams.open !== undefined) await closeOpenStream(frame)
           if (E.isLeft(result)) {
             await run(self.dialect.rollback())
             return result
@@ -806,13 +857,14 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       } catch (e) {
         return E.left(toDbError(e))
       }
-      const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, up: parent, parent: parent.parent }
+      const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, streams: parent.streams, up: parent, parent: parent.parent }
       try {
         return await txContext.run(frame, async () => {
           const opened = await run(sp.open)
           if (E.isLeft(opened)) return opened
           const result = await attempt(() => fn(scoped(frame)))
           if (frame.pending > 0) await frame.queue
+          if (frame.streams.open !== undefined) await closeOpenStream(frame)
           if (E.isLeft(result)) {
             await run(sp.rollback)
             await run(sp.release)
@@ -877,6 +929,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     if (frame !== undefined) {
       if (frame.conn.sync === undefined || frame.conn.sync.of !== frame.conn.execute) return E.left(dbError('ConnectionError', 'this transaction\'s connection has no synchronous path: use the async functions'))
       if (frame.pending > 0) return E.left(dbError('ConnectionError', 'a savepoint of this transaction is open: statements on the transaction wait for it, so use the async functions'))
+      if (frame.streams.open !== undefined) return E.left(streamOpenError(frame, compiled.sql))
       return frame.conn.sync.execute(compiled)()
     }
     if (life.closing) return E.left(closedError(self.driver))
@@ -903,7 +956,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     if (frame === ENDED) return undefined
     if (frame !== undefined) {
       const c = frame.conn.sync
-      return c === undefined || c.of !== frame.conn.execute || frame.pending > 0 ? undefined : c.execute(compiled)()
+      return c === undefined || c.of !== frame.conn.execute || frame.pending > 0 || frame.streams.open !== undefined ? undefined : c.execute(compiled)()
     }
     const d = self.driver.sync
     return life.closing || d === undefined || d.of !== self.driver.execute || !d.ready() ? undefined : d.execute(compiled)()
@@ -920,7 +973,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         ready: () => {
           const frame = frameFor(self.driver)
           if (frame === ENDED) return false
-          if (frame !== undefined) return frame.conn.sync !== undefined && frame.conn.sync.of === frame.conn.execute && frame.pending === 0
+          if (frame !== undefined) return frame.conn.sync !== undefined && frame.conn.sync.of === frame.conn.execute && frame.pending === 0 && frame.streams.open === undefined
           const d = self.driver.sync
           return !life.closing && d !== undefined && d.of === self.driver.execute && d.ready()
         },
@@ -941,6 +994,41 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           return E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0] as R) : none)
         },
       }
+
+  /**
+   * The rows of `Backend.stream`. On a held connection (a transaction, a reserved connection) the
+   * stream occupies the connection's slot from its first read to its end: meanwhile statements and
+   * other streams there are refused, and the scope's end closes it (`closeOpenStream`). `me` is
+   * this generator, which the scope's end closes.
+   */
+  const rowsOf = async function* <R>(q: Executable<R>, options: StreamOptions | undefined, me: () => AsyncGenerator<R>): AsyncGenerator<R> {
+    const c = compileFor(q)
+    if (E.isLeft(c)) throw c.left
+    const frame = frameFor(self.driver)
+    if (frame === ENDED) throw endedError()
+    let slot: StreamSlot | undefined
+    let source: AsyncIterable<readonly Row[]>
+    if (frame === undefined) {
+      if (life.closing) throw closedError(self.driver)
+      source = self.driver.stream(c.right, options)
+    } else {
+      if (frame.pending > 0) await inTurn(frame, () => Promise.resolve())
+      if (frame.ended) throw endedError()
+      if (frame.streams.open !== undefined) throw streamOpenError(frame, c.right.sql, true)
+      slot = frame.streams
+      slot.open = me()
+      source = frame.conn.stream(c.right, options)
+    }
+    const results = c.right.results
+    try {
+      for await (const batch of source) {
+        if (results !== undefined) decodeResults(results, batch)
+        yield* batch as readonly R[]
+      }
+    } finally {
+      if (slot !== undefined && slot.open === me()) slot.open = undefined
+    }
+  }
 
   return {
     dialect,
@@ -973,7 +1061,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           return (life.closing ? Promise.resolve(E.left(closedError(self.driver))) : self.driver.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
         }
         if (frame === ENDED) return Promise.resolve(E.left(endedError()))
-        return inTurn(frame, () => frame.conn.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
+        // Checked when the statement's turn comes: a stream opened meanwhile holds the connection.
+        return inTurn(frame, () => (frame.streams.open === undefined ? frame.conn.execute(compiled)() : Promise.resolve(E.left(streamOpenError(frame, compiled.sql)) as E.Either<DbError, QueryResult>))) as Promise<E.Either<DbError, QueryResult<R>>>
       }
       const results = compiled.results
       if (results === undefined) return go
@@ -1006,20 +1095,10 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     query: (fragment) => self.all(fragment),
 
     stream: <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
-      [Symbol.asyncIterator]: () => (async function* () {
-        const c = compileFor(q)
-        if (E.isLeft(c)) throw c.left
-        const frame = frameFor(self.driver)
-        if (frame === ENDED) throw endedError()
-        if (frame === undefined && life.closing) throw closedError(self.driver)
-        if (frame !== undefined && frame.pending > 0) await inTurn(frame, () => Promise.resolve())
-        const source = frame === undefined ? self.driver.stream(c.right, options) : frame.conn.stream(c.right, options)
-        const results = c.right.results
-        for await (const batch of source) {
-          if (results !== undefined) decodeResults(results, batch)
-          yield* batch as readonly R[]
-        }
-      })(),
+      [Symbol.asyncIterator]: () => {
+        const it: AsyncGenerator<R> = rowsOf<R>(q, options, () => it)
+        return it
+      },
     }),
 
     prepare: <R>(q: Executable<R>, options?: PrepareOptions<R>): Prepared<R> => {

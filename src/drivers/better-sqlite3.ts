@@ -13,7 +13,9 @@
  *   waits its turn, so interleaved async code cannot slip into a transaction.
  * - Streams on a file database read through a read-only connection of their own, so the
  *   loop body can keep using the database; on `:memory:` the stream holds the one connection
- *   until it ends (use the database inside the loop only through a transaction's stream).
+ *   until it ends, and statements in the loop body wait for it (PoolTimeout after
+ *   `acquireTimeout`). A stream inside a transaction runs on the transaction's connection, and
+ *   statements on the transaction are refused until it ends (see `Backend.stream`).
  * - File databases get WAL and a busy timeout; foreign keys are enforced.
  *
  * Value policy (what comes back from SQLite):

@@ -2,8 +2,8 @@
  * A model write either returns the stored row, decoded, or fails having written nothing, on
  * SQLite, PostgreSQL and MariaDB: `create`, `upsert` (insert and update paths) and `update`
  * whose stored row does not decode (here a column DEFAULT, or a value stored before, that the
- * codec refuses) roll back with the DecodeError, outside a transaction and inside one (where
- * the caller's transaction goes on without the write). On SQLite both ways of running the unit
+ * codec refuses) roll back with the DecodeError: outside a transaction in a unit of their own,
+ * inside one with the caller's transaction, which its Left rolls back. On SQLite both ways of running the unit
  * are seen: the synchronous path of a plain backend, and `db.transaction` where middleware
  * wraps `execute` (which leaves no synchronous path), or where `after*` hooks run.
  */
@@ -88,20 +88,21 @@ for (const engine of ENGINES) {
           expect(await stored(db)).toEqual([[4, 41, 'xd']])
         })
 
-        it('inside a transaction: the failed write is undone and the transaction goes on', async (ctx) => {
+        it("inside a transaction: the caller's transaction is the unit, and the Left rolls it back whole", async (ctx) => {
           const db = backend(use(ctx))
           await ok(db.execute(sql`INSERT INTO rk_mwa_flags (id, n) VALUES (5, 5)`))
-          const errors: DbError[] = []
-          const recover = <A>(te: TE.TaskEither<DbError, A>): TE.TaskEither<DbError, undefined> => pipe(te, TE.map(() => undefined), TE.orElse((e) => { errors.push(e); return TE.right(undefined) }))
-          await ok(db.transaction((tx) => pipe(
-            M.create(tx, { id: 1, n: 1, code: 'xa' }),
-            TE.chain(() => recover(M.create(tx, { id: 2, n: 2 }))),
-            TE.chain(() => recover(M.upsert(tx, { id: 5, n: 50 }, { update: ['n'] }))),
-            TE.chain(() => recover(M.update(tx, { id: 5, n: 5, code: 'x' }, { n: 51 }))),
-            TE.chain(() => M.update(tx, { id: 1, n: 1, code: 'xa' }, { n: 10 })),
-          )))
-          expect(errors.length).toBe(3)
-          errors.forEach(codeRefused)
+          const failing: readonly ((tx: Backend) => TE.TaskEither<DbError, unknown>)[] = [
+            (tx) => M.create(tx, { id: 2, n: 2 }),
+            (tx) => M.upsert(tx, { id: 5, n: 50 }, { update: ['n'] }),
+            (tx) => M.update(tx, { id: 5, n: 5, code: 'x' }, { n: 51 }),
+          ]
+          for (const write of failing) {
+            // A write before the failing one, in the same transaction, is rolled back with it.
+            codeRefused(await fails(db.transaction((tx) => pipe(M.create(tx, { id: 1, n: 1, code: 'xa' }), TE.chain(() => write(tx))))))
+            expect(await stored(db)).toEqual([[5, 5, 'y']])
+          }
+          // Writes that decode commit with the transaction.
+          await ok(db.transaction((tx) => pipe(M.create(tx, { id: 1, n: 1, code: 'xa' }), TE.chain(() => M.update(tx, { id: 1, n: 1, code: 'xa' }, { n: 10 })))))
           expect(await stored(db)).toEqual([[1, 10, 'xa'], [5, 5, 'y']])
         })
       })

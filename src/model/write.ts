@@ -5,9 +5,9 @@
  * Input is decoded with the codec and checked by the validators before anything is written;
  * hooks run around each row operation. A write that returns rows (create, createMany, update,
  * upsert) is one unit with reading its stored rows back and decoding them, so it either returns
- * the stored rows, decoded, or fails having written nothing: a transaction (a savepoint inside
- * the caller's), through `db.transaction`, or on SQLite opened and ended on the synchronous path
- * (`atomicallyNow`). Any operation with `after*` hooks runs in `db.transaction` with its hooks.
+ * the stored rows, decoded, or fails having written nothing: a transaction, through
+ * `db.transaction`, or on SQLite opened and ended on the synchronous path (`atomicallyNow`);
+ * inside the caller's transaction, that transaction is the unit (its Left rolls it back). Any operation with `after*` hooks runs in `db.transaction` with its hooks.
  *
  * Generated keys come back on every backend: with RETURNING where the dialect renders it,
  * otherwise from the driver's insertId, one row at a time inside the transaction, and then
@@ -461,12 +461,16 @@ const afterValidation = async (db: Backend, core: ModelCore, values: Values, op:
 }
 
 /**
- * Run all-or-nothing: in a transaction of its own, or a savepoint inside the caller's. On an
- * engine without savepoints, inside the caller's transaction, the caller's transaction is the
- * unit: a failure comes back as the result and rolls back with it.
+ * Run all-or-nothing: in a transaction of its own. Inside the caller's transaction, that
+ * transaction is the unit: a failure comes back as the result, and the caller's transaction
+ * rolls back with it when its function returns the Left (as `db.transaction` does). A savepoint
+ * per write would make that certain even for a caller that recovers and commits, at two more
+ * round trips per write on PostgreSQL and MariaDB (a one-row update in a transaction measured
+ * 126 us -> 369 us): the price of every write for a failure that is a model out of step with its
+ * table, so it is not paid.
  */
 const atomically = <A>(db: Backend, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> => () =>
-  db.inTransaction() && !supports(db.dialect, 'savepoint') ? attempt(body)() : db.transaction(() => attempt(body))()
+  db.inTransaction() ? attempt(body)() : db.transaction(() => attempt(body))()
 
 /**
  * `atomically` for a one-row write that ran without a transaction before: where the backend
@@ -494,9 +498,6 @@ const mustNow = <A>(r: Either<DbError, A>): A => {
   return r.right
 }
 
-/** The savepoint `atomicallyNow` opens inside the caller's transaction (released in the same turn, so never nested in itself). */
-const WRITE_SAVEPOINT = 'rk_write'
-
 /** The statements that open, end and undo a unit of `atomicallyNow`, compiled once per dialect. */
 interface UnitStatements {
   readonly open: readonly Compiled[]
@@ -509,8 +510,8 @@ const unitStatements = new WeakMap<Dialect, { own?: UnitStatements | null; inner
 
 /**
  * The statements of a unit, compiled (so a write pays no compile for them): BEGIN and COMMIT or
- * ROLLBACK; inside the caller's transaction a savepoint, none where the dialect has no savepoints
- * (the caller's transaction is the unit). Undefined where the dialect refuses them.
+ * ROLLBACK; none inside the caller's transaction (that transaction is the unit, see
+ * `atomically`). Undefined where the dialect refuses them.
  */
 const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
   let known = unitStatements.get(db.dialect)
@@ -521,11 +522,10 @@ const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
   let made: UnitStatements | null
   try {
     const compiled = (texts: readonly string[]): Compiled[] => texts.map((text) => mustNow(db.compile(sql.raw(text))))
+    // Inside the caller's transaction, that transaction is the unit (see `atomically`).
     made = !inner
       ? { open: compiled(d.beginTransaction({})), done: compiled([d.commit()]), undo: compiled([d.rollback()]) }
-      : supports(d, 'savepoint')
-        ? { open: compiled([d.savepoint(WRITE_SAVEPOINT)]), done: compiled([d.releaseSavepoint(WRITE_SAVEPOINT)]), undo: compiled([d.rollbackToSavepoint(WRITE_SAVEPOINT), d.releaseSavepoint(WRITE_SAVEPOINT)]) }
-        : { open: [], done: [], undo: [] }
+      : { open: [], done: [], undo: [] }
   } catch {
     // A dialect that refuses these statements: `db.transaction` reports it.
     made = null
@@ -537,8 +537,8 @@ const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
 
 /**
  * `atomically` on the synchronous path, where the backend has one that can run now
- * (better-sqlite3): BEGIN (a savepoint inside the caller's transaction), `body`, then COMMIT
- * (RELEASE), or ROLLBACK (ROLLBACK TO and RELEASE) when it throws, in one turn of the event loop,
+ * (better-sqlite3): BEGIN (nothing inside the caller's transaction), `body`, then COMMIT, or
+ * ROLLBACK when it throws, in one turn of the event loop,
  * so no other statement can run inside. It is the same unit as `atomically` without the cost of
  * an async `db.transaction` (on SQLite about 20 us, more than a one-row write), and is used only
  * where the write ran without any transaction before (no `after*` hooks). Undefined, having run
@@ -657,15 +657,15 @@ const insertValues = async (db: Backend, core: ModelCore, defaults: ReadonlySet<
  * never left written behind a Left.
  *
  * Why always a unit, and what it costs: the row is decoded in JavaScript after the statement
- * ran, so undoing it takes a transaction (or savepoint) opened before it; nothing cheaper is
- * correct here (deleting the row afterwards is not: others may have seen or referenced it, and an
- * upsert or update cannot be put back). Where the backend is synchronous (SQLite) the unit is
- * BEGIN, the INSERT ... RETURNING and COMMIT in one turn, no Promise between: a few microseconds.
- * Elsewhere it is `db.transaction`, two round trips more than the bare INSERT: BEGIN and COMMIT
- * (whose log flush an autocommit INSERT pays all the same), or SAVEPOINT and RELEASE inside the
- * caller's transaction, where they are most of the cost (PostgreSQL: about 2.8 times a bare
- * INSERT in a transaction). Sending BEGIN or SAVEPOINT with the first statement on a pipelining
- * driver (postgres.js), in `db.transaction`, would take one of the two round trips away.
+ * ran, so undoing it takes a transaction opened before it; nothing cheaper is correct here
+ * (deleting the row afterwards is not: others may have seen or referenced it, and an upsert or
+ * update cannot be put back). Where the backend is synchronous (SQLite) the unit is BEGIN, the
+ * INSERT ... RETURNING and COMMIT in one turn, no Promise between: a few microseconds. Elsewhere
+ * it is `db.transaction`, two round trips more than the bare INSERT: BEGIN and COMMIT (whose log
+ * flush an autocommit INSERT pays all the same). Inside the caller's transaction no unit of its
+ * own is opened: that transaction is the unit (see `atomically`). Sending BEGIN with the first
+ * statement on a pipelining driver (postgres.js), in `db.transaction`, would take one of the
+ * two round trips away.
  * The validation and the hooks before the INSERT run outside the unit, unless `afterInsert`
  * hooks put the whole create in the transaction.
  */

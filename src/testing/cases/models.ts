@@ -440,8 +440,11 @@ export const modelCases: CaseGroup = (target) => {
         expect(log).toEqual([])
         const updated = await ok(Item.update(d, item, { name: 'CUP', qty: 3 }))
         expect(updated).toEqual({ ...item, qty: 3 })
-        expect(log.map((c) => c.sql)).toEqual([inDialect(db(), 'UPDATE "mdl_items" SET "qty" = ? WHERE "mdl_items"."id" = ?')])
-        expect(log[0].params).toEqual([3, item.id])
+        // One UPDATE of the changed column (with the read of the stored row: RETURNING, or a
+        // SELECT by key, in the same transaction).
+        const updates = log.filter((c) => /^UPDATE /.test(c.sql))
+        expect(updates.map((c) => c.sql.replace(/ RETURNING .*$/, ''))).toEqual([inDialect(db(), 'UPDATE "mdl_items" SET "qty" = ? WHERE "mdl_items"."id" = ?')])
+        expect(updates[0].params).toEqual([3, item.id])
         expect(await ok(Item.refresh(db(), item))).toEqual(updated)
       })
 
@@ -949,9 +952,11 @@ export const modelCases: CaseGroup = (target) => {
         const { row, changed } = await ok(M.User.updateChanges(d, ada, { name: 'Ada L.', country: 'UK' }))
         expect(row.name).toBe('Ada L.')
         expect([...changed].sort()).toEqual(['name', 'updatedAt'])
+        expect(log.filter((c) => /^UPDATE /.test(c.sql)).length).toBe(1)
+        const before = log.length
         const same = await ok(M.User.updateChanges(d, row, { name: 'Ada L.' }))
         expect(same.changed).toEqual([])
-        expect(log.length).toBe(1)
+        expect(log.length).toBe(before)
       })
 
       it('savepoint(tx, name, fn) rolls back to the named savepoint and the transaction goes on', async () => {

@@ -1,6 +1,7 @@
 /**
  * Sharding by key as a composition: `shard(backends, keyOf)` is one Backend over several,
- * routing each statement by the value of its table's shard key.
+ * routing each statement by the value of its table's shard key. The rules, decided before
+ * anything runs, are in `shard-rules.ts`:
  *
  * - An INSERT goes to the shard of its rows' key (all rows of one INSERT must share a shard).
  * - A SELECT, UPDATE or DELETE whose WHERE fixes the key (`key = v`, `key IN (...)`, either
@@ -8,23 +9,26 @@
  * - A SELECT without the key is scatter-gather: it runs on every shard at once and the rows are
  *   merged, ORDER BY (on selected columns) and LIMIT/OFFSET applied over the whole; GROUP BY,
  *   DISTINCT and aggregates are refused (each shard would answer for its own rows only).
- * - Raw SQL and compiled statements carry no key: a read is scatter-gather (rows concatenated),
- *   DDL runs on every shard, any other write is refused.
- * - UPDATE and DELETE without the key, writes spanning shards and cross-shard transactions are
- *   refused with a typed error before anything runs: no statement half-applies across shards.
+ * - Raw SQL and compiled statements carry no key (an INSERT's rows do, read from its text): a
+ *   read is scatter-gather (rows put one after another, so a read that aggregates, orders or
+ *   limits is refused), DDL runs on every shard, any other write is refused.
+ * - A write that changes a row's shard key, UPDATE and DELETE without the key, writes spanning
+ *   shards, writes in CTEs and cross-shard transactions are refused with a typed error before
+ *   anything runs: no statement half-applies across shards or strands a row.
  *   Transactions run on one shard: `db.forKey(key).transaction(...)`.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Expr, OrderItem, QueryNode, SelectNode } from '../ast.js'
-import { type Backend, type Executable, extend, wrap } from '../compose.js'
+import type { OrderItem, SelectNode } from '../ast.js'
+import { type Backend, type Executable, extend, type SyncBackend, wrap } from '../compose.js'
 import type { Compilable } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, unsupportedError } from '../errors.js'
 import type { Compiled } from '../sql.js'
-import { isReplicaRead } from './replicas.js'
+import { type Plan, shardRules } from './shard-rules.js'
+import { flavourOf } from './sql-text.js'
 
 /** Options of `shard`. */
 export interface ShardOptions {
@@ -37,7 +41,12 @@ export interface ShardedBackend extends Backend {
   readonly shards: readonly Backend[]
   /** The shard index of a key value. */
   readonly shardOf: (key: unknown) => number
-  /** The backend of the shard that holds `key`: for transactions and statements without a key. */
+  /**
+   * The backend of the shard that holds `key`: for transactions and statements without a key.
+   * Anything may run on it but what can be seen to belong elsewhere: a row of another shard's
+   * key, a WHERE fixing another shard's key, a write that changes a row's key, and any statement
+   * while a transaction of another shard is open (it would not be part of that transaction).
+   */
   readonly forKey: (key: unknown) => Backend
 }
 
@@ -56,92 +65,9 @@ export const hashRoute = (key: unknown, shards: number): number => {
   return h % shards
 }
 
-const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'array_agg', 'string_agg', 'group_concat', 'json_agg', 'jsonb_agg', 'json_arrayagg', 'json_objectagg', 'bool_and', 'bool_or', 'every', 'stddev', 'variance'])
-const DDL = /^\s*(CREATE|ALTER|DROP|TRUNCATE|COMMENT|GRANT|REVOKE)\b/i
-
 const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
-const isNode = (q: unknown): q is QueryNode => typeof (q as { kind?: unknown }).kind === 'string'
 
-const hasAggregate = (e: Expr | undefined): boolean => {
-  if (e === undefined) return false
-  switch (e.kind) {
-    case 'func': return AGGREGATES.has(e.name.toLowerCase()) || e.args.some(hasAggregate)
-    case 'window': return true
-    case 'binary': return hasAggregate(e.left) || hasAggregate(e.right)
-    case 'and': case 'or': return e.items.some(hasAggregate)
-    case 'not': return hasAggregate(e.expr)
-    case 'cast': return hasAggregate(e.expr)
-    case 'case': return e.whens.some((w) => hasAggregate(w.when) || hasAggregate(w.then)) || hasAggregate(e.else) || hasAggregate(e.subject)
-    default: return false
-  }
-}
-
-const INSERT_HEAD = /^\s*INSERT\s+INTO\s+((?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|[\w$]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|[\w$]+))?)\s*\(([^)]*)\)\s*VALUES\s*/i
-
-const unquote = (name: string): string => {
-  const t = name.trim()
-  const q = t[0]
-  return q === '"' || q === '`' ? t.slice(1, -1).split(q + q).join(q) : t
-}
-
-/**
- * An INSERT compiled by a recordkit dialect, read back: its table, and for each row the index
- * of the parameter that gives each column (undefined where the cell is not a lone placeholder,
- * e.g. DEFAULT). Undefined when the text is not such an INSERT.
- */
-const compiledInsert = (text: string): { readonly table: string; readonly columns: readonly string[]; readonly rows: readonly (readonly (number | undefined)[])[] } | undefined => {
-  const head = INSERT_HEAD.exec(text)
-  if (head === null) return undefined
-  const table = unquote(head[1].split('.').pop() ?? '')
-  const columns = head[2].split(',').map(unquote)
-  const rows: (number | undefined)[][] = []
-  let i = head[0].length
-  let positional = 0
-  while (text[i] === '(') {
-    const close = text.indexOf(')', i)
-    if (close < 0) return undefined
-    const cells = text.slice(i + 1, close).split(',').map((c) => c.trim())
-    if (cells.length !== columns.length) return undefined
-    rows.push(cells.map((c) => {
-      const dollar = /^\$(\d+)$/.exec(c)
-      if (dollar !== null) return Number(dollar[1]) - 1
-      if (c === '?') return positional++
-      if (c.includes('?')) positional = Number.NaN // a placeholder we cannot place: no key from this text
-      return undefined
-    }))
-    i = close + 1
-    while (text[i] === ' ' || text[i] === ',' || text[i] === '\n') i++
-  }
-  return rows.length === 0 || Number.isNaN(positional) ? undefined : { table, columns, rows }
-}
-
-/** The key values a condition fixes for `column` of `table` (or alias), if it fixes any. */
-const keysIn = (e: Expr | undefined, column: string, names: readonly string[]): unknown[] | undefined => {
-  if (e === undefined) return undefined
-  const isKey = (x: Expr) => x.kind === 'column' && x.name === column && (x.table === undefined || names.includes(x.table))
-  if (e.kind === 'binary' && e.op === '=') {
-    if (isKey(e.left) && e.right.kind === 'value') return [e.right.value]
-    if (isKey(e.right) && e.left.kind === 'value') return [e.left.value]
-  }
-  if (e.kind === 'in' && !e.negated && isKey(e.expr) && Array.isArray(e.list) && e.list.length > 0 && e.list.every((x: Expr) => x.kind === 'value')) {
-    return e.list.map((x: Expr) => (x as { value: unknown }).value)
-  }
-  if (e.kind === 'and') {
-    for (const item of e.items) {
-      const k = keysIn(item, column, names)
-      if (k !== undefined) return k
-    }
-  }
-  return undefined
-}
-
-/** Where a statement goes. */
-type Plan =
-  | { readonly to: 'shards'; readonly shards: readonly number[] }
-  | { readonly to: 'scatter'; readonly node?: SelectNode }
-  | { readonly to: 'all' }
-
-const valueOf = (x: Expr | undefined): { ok: true; value: unknown } | { ok: false } => (x !== undefined && x.kind === 'value' ? { ok: true, value: x.value } : { ok: false })
+const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 
 const compare = (a: unknown, b: unknown): number => {
   if (a === b) return 0
@@ -163,6 +89,7 @@ const compare = (a: unknown, b: unknown): number => {
  * await run(db.all(pipe(from('orders'), where({ tenant: 'acme' }))))                   // acme's shard
  * await run(db.all(pipe(from('orders'), orderBy('total'), limit(10))))                  // every shard, merged
  * await run(db.forKey('acme').transaction((tx) => ...))                                 // one shard's transaction
+ * await db.execute(pipe(update('orders'), set({ tenant: 'globex' }), where({ tenant: 'acme' })))() // Left: move rows by delete + insert
  */
 export const shard = (backends: readonly Backend[], keyOf: (table: string) => string | undefined, options: ShardOptions = {}): ShardedBackend => {
   if (backends.length === 0) throw dbError('QueryError', 'shard needs at least one backend')
@@ -174,77 +101,96 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     return i
   }
   const refuse = (feature: string, detail?: string): DbError => unsupportedError('sharding', feature, detail)
-
-  const shardsOf = (keys: readonly unknown[]): number[] => [...new Set(keys.map(shardOf))].sort()
-
-  /** The shard of a compiled INSERT run with each of `sets` (its parameters). */
-  const insertPlan = (ins: NonNullable<ReturnType<typeof compiledInsert>>, sets: readonly (readonly unknown[])[]): E.Either<DbError, Plan> => {
-    const column = keyOf(ins.table)
-    if (column === undefined) return E.left(refuse(`an INSERT into ${ins.table}`, 'the table has no shard key (keyOf gave none); use forKey(key)'))
-    const at = ins.columns.indexOf(column)
-    if (at < 0) return E.left(refuse(`an INSERT into ${ins.table} without its shard key ${column}`, 'give the key as a value in every row'))
-    const keys: unknown[] = []
-    for (const set of sets) {
-      for (const row of ins.rows) {
-        const p = row[at]
-        if (p === undefined || p >= set.length) return E.left(refuse(`an INSERT whose shard key ${column} is not a parameter`))
-        keys.push(set[p])
-      }
-    }
-    const shards = shardsOf(keys)
-    return shards.length === 1 ? E.right({ to: 'shards', shards }) : E.left(refuse('an INSERT whose rows belong to different shards', `shards ${shards.join(', ')}: insert each shard's rows on their own`))
-  }
-
-  const plan = (self: Backend, q: Executable): E.Either<DbError, Plan> => {
-    try {
-      if (isNode(q) && q.kind === 'insert') {
-        const column = keyOf(q.table.name)
-        if (column === undefined) return E.left(refuse(`an INSERT into ${q.table.name}`, 'the table has no shard key (keyOf gave none); use forKey(key)'))
-        const at = q.columns.indexOf(column)
-        if (q.query !== undefined || at < 0) return E.left(refuse(`an INSERT into ${q.table.name} without its shard key ${column}`, 'give the key as a value in every row'))
-        const keys: unknown[] = []
-        for (const row of q.rows) {
-          const v = valueOf(row[at])
-          if (!v.ok) return E.left(refuse(`an INSERT whose shard key ${column} is not a plain value`))
-          keys.push(v.value)
-        }
-        const shards = shardsOf(keys)
-        return shards.length === 1 ? E.right({ to: 'shards', shards }) : E.left(refuse('an INSERT whose rows belong to different shards', `shards ${shards.join(', ')}: insert each shard's rows on their own`))
-      }
-      if (isNode(q) && (q.kind === 'update' || q.kind === 'delete')) {
-        const column = keyOf(q.table.name)
-        const keys = column === undefined ? undefined : keysIn(q.where, column, [q.table.name, ...(q.table.alias === undefined ? [] : [q.table.alias])])
-        if (keys === undefined) return E.left(refuse(`an ${q.kind.toUpperCase()} of ${q.table.name} without its shard key in WHERE`, 'it would have to run on every shard, not atomically; use forKey(key) per shard'))
-        const shards = shardsOf(keys)
-        return shards.length === 1 ? E.right({ to: 'shards', shards }) : E.left(refuse(`an ${q.kind.toUpperCase()} spanning shards ${shards.join(', ')}`))
-      }
-      if (isNode(q) && q.kind === 'select' && q.from?.kind === 'table') {
-        const column = keyOf(q.from.name)
-        const keys = column === undefined ? undefined : keysIn(q.where, column, [q.from.name, ...(q.from.alias === undefined ? [] : [q.from.alias])])
-        if (keys !== undefined) {
-          const shards = shardsOf(keys)
-          if (shards.length === 1) return E.right({ to: 'shards', shards })
-        }
-        if (q.groupBy.length > 0 || q.having !== undefined || q.distinct || q.columns.some((c) => hasAggregate(c.expr))) {
-          return E.left(refuse('GROUP BY, DISTINCT or aggregates over several shards', 'each shard would answer for its own rows; fix the shard key in WHERE, or aggregate per shard with forKey'))
-        }
-        if (typeof q.limit === 'object' || typeof q.offset === 'object') return E.left(refuse('a named LIMIT or OFFSET parameter over several shards'))
-        return E.right({ to: 'scatter', node: q })
-      }
-      const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
-      if (E.isLeft(c)) return c
-      const ins = compiledInsert(c.right.sql)
-      if (ins !== undefined) return insertPlan(ins, [c.right.params])
-      if (DDL.test(c.right.sql)) return E.right({ to: 'all' })
-      if (isReplicaRead(c.right)) return E.right({ to: 'scatter' })
-      return E.left(refuse('a write without a shard key', 'raw SQL carries no key; run it on one shard with forKey(key)'))
-    } catch (e) {
-      return E.left(e as DbError)
-    }
-  }
+  const rules = shardRules({ keyOf, shardOf, flavour: flavourOf(backends[0].dialect) })
+  const plan = (self: Backend, q: Executable): E.Either<DbError, Plan> => rules.plan(q as Compilable | Compiled, self.compile)
 
   /** The shard a transaction of one of the shards is open on, if any. */
   const activeShard = (): number => backends.findIndex((b) => b.inTransaction())
+
+  /**
+   * Why a statement the sharded backend planned may not run inside the transaction open on
+   * shard `active`: it is for another shard, it is DDL (for every shard), or it reads without
+   * the key (it would read that shard's rows only).
+   */
+  const outsideTransaction = (p: Plan, active: number): DbError | undefined => {
+    if (p.to === 'shards') return p.shards.length === 1 && p.shards[0] === active ? undefined : dbError('TransactionError', `a statement for shard ${p.shards.join(', ')} inside a transaction on shard ${active}`)
+    if (p.to === 'all') return dbError('TransactionError', `DDL inside a transaction on shard ${active}: DDL runs on every shard; run it outside the transaction`)
+    return dbError('TransactionError', `a read without the shard key inside a transaction on shard ${active} would read that shard's rows only: give the key in WHERE, or read through the transaction's own backend (tx), which is that shard`)
+  }
+
+  /** A statement on shard `i` (through forKey) while another shard's transaction is open. */
+  const spanning = (i: number, active: number, what = 'a statement'): DbError =>
+    dbError('TransactionError', `${what} on shard ${i} (forKey) inside a transaction on shard ${active}: it would not be part of that transaction, and recordkit has no transaction across shards; run it after the transaction ends`)
+
+  /**
+   * The backend of shard `i` as `forKey` gives it: the shard's own, each statement checked by
+   * `rules.checkOn` first (and refused while a transaction of another shard is open). Its
+   * transactions hand out the same checks, since their `tx` runs through this record.
+   */
+  const guard = (b: Backend, i: number): Backend => {
+    const check = (self: Backend, q: Executable): DbError | undefined => {
+      const active = activeShard()
+      if (active >= 0 && active !== i) return spanning(i, active)
+      return rules.checkOn(i, q as Compilable | Compiled, self.compile)
+    }
+    const notHere = (what: string): DbError | undefined => {
+      const active = activeShard()
+      return active >= 0 && active !== i ? spanning(i, active, what) : undefined
+    }
+    return wrap(b, {
+      execute: (next, self) => <R>(q: Executable<R>) => {
+        const no = check(self, q as Executable)
+        return no === undefined ? next<R>(q) : leftTask<QueryResult<R>>(no)
+      },
+      stream: (next, self) => <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
+        [Symbol.asyncIterator]: () => (async function* () {
+          const no = check(self, q as Executable)
+          if (no !== undefined) throw no
+          yield* next<R>(q, o)
+        })(),
+      }),
+      // Every run is checked before the first runs (each is checked again as it runs).
+      executeBatch: (next, self) => <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => {
+        const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
+        if (E.isRight(c)) {
+          for (const set of sets) {
+            const no = check(self, { sql: c.right.sql, params: set })
+            if (no !== undefined) return leftTask<QueryResult<R>[]>(no)
+          }
+        }
+        return next<R>(q, sets)
+      },
+      // The synchronous path (better-sqlite3) is kept, with the same check.
+      sync: (next, self): SyncBackend | undefined => next === undefined ? undefined : Object.freeze({
+        ready: next.ready,
+        execute: <R>(q: Executable<R>) => () => {
+          const no = check(self, q as Executable)
+          return no === undefined ? next.execute<R>(q)() : E.left(no)
+        },
+        all: <R>(q: Executable<R>) => () => {
+          const no = check(self, q as Executable)
+          return no === undefined ? next.all<R>(q)() : E.left(no)
+        },
+        first: <R>(q: Executable<R>) => () => {
+          const no = check(self, q as Executable)
+          return no === undefined ? next.first<R>(q)() : E.left(no)
+        },
+      }),
+      transaction: (next) => (fn, o) => {
+        const no = notHere('a transaction')
+        return no === undefined ? next(fn, o) : leftTask(no)
+      },
+      startTransaction: (next) => (o) => {
+        const no = notHere('a transaction')
+        return no === undefined ? next(o) : leftTask(no)
+      },
+      connection: (next) => () => {
+        const no = notHere('a reserved connection')
+        return no === undefined ? next() : leftTask(no)
+      },
+    })
+  }
+  const guarded = backends.map(guard)
 
   /** Per-shard SELECT for a merged read: no OFFSET, LIMIT widened to LIMIT + OFFSET. */
   const perShard = (node: SelectNode): SelectNode => {
@@ -298,11 +244,9 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     const active = activeShard()
     const targets = p.right.to === 'shards' ? p.right.shards : backends.map((_, i) => i)
     if (active >= 0) {
-      // Inside one shard's transaction every statement must stay on that shard.
-      if (p.right.to === 'shards' && !(targets.length === 1 && targets[0] === active)) {
-        return E.left(dbError('TransactionError', `a statement for shard ${targets.join(', ')} inside a transaction on shard ${active}`))
-      }
-      return backends[active].execute<R>(q)()
+      // Inside one shard's transaction every statement must stay on that shard, and see all it should.
+      const no = outsideTransaction(p.right, active)
+      return no === undefined ? backends[active].execute<R>(q)() : E.left(no)
     }
     if (p.right.to === 'shards' && targets.length === 1) return backends[targets[0]].execute<R>(q)()
     if (p.right.to === 'all') {
@@ -340,6 +284,8 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
         if (E.isLeft(p)) throw p.left
         const active = activeShard()
         if (active >= 0) {
+          const no = outsideTransaction(p.right, active)
+          if (no !== undefined) throw no
           yield* backends[active].stream<R>(q, o)
           return
         }
@@ -357,25 +303,25 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     }),
     // A batch is routed when it is an INSERT whose every run lands on one shard (a model's
     // createMany inserts through it); any other batch runs on one shard through forKey.
-    executeBatch: (_next, self) => (q, sets) => async () => {
-      const active = activeShard()
-      if (active >= 0) return backends[active].executeBatch(q, sets)()
+    executeBatch: (_next, self) => <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]): TaskEither<DbError, QueryResult<R>[]> => async () => {
+      if (sets.length === 0) return E.right([])
       const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
       if (E.isLeft(c)) return c
-      const ins = compiledInsert(c.right.sql)
-      const p = ins === undefined ? E.left(refuse('executeBatch of a statement other than INSERT on a sharded backend', 'use forKey(key).executeBatch')) : insertPlan(ins, sets)
-      if (E.isLeft(p)) return p
-      return backends[(p.right as { shards: readonly number[] }).shards[0]].executeBatch(q, sets)()
+      const i = rules.batchShard(c.right, sets)
+      if (E.isLeft(i)) return i
+      const active = activeShard()
+      if (active >= 0 && active !== i.right) return E.left(dbError('TransactionError', `a batch for shard ${i.right} inside a transaction on shard ${active}`))
+      return backends[i.right].executeBatch<R>(q, sets)()
     },
     transaction: () => (fn, o) => () => {
       const active = activeShard()
-      if (active >= 0) return backends[active].transaction(fn, o)()
+      if (active >= 0) return guarded[active].transaction(fn, o)()
       return Promise.resolve(E.left(notOneShard('a transaction')))
     },
     inTransaction: () => () => activeShard() >= 0,
     savepoint: () => (name, fn) => () => {
       const active = activeShard()
-      if (active >= 0) return backends[active].savepoint(name, fn)()
+      if (active >= 0) return guarded[active].savepoint(name, fn)()
       return Promise.resolve(E.left(notOneShard('a savepoint')))
     },
     startTransaction: () => () => () => Promise.resolve(E.left(notOneShard('a transaction'))),
@@ -389,6 +335,6 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
   return extend<Backend, Omit<ShardedBackend, keyof Backend>>(sharded, () => ({
     shards: backends,
     shardOf,
-    forKey: (key) => backends[shardOf(key)],
+    forKey: (key) => guarded[shardOf(key)],
   }))
 }

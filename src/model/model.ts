@@ -352,9 +352,18 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
     (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: false }): TaskEither<DbError, number>
     (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): TaskEither<DbError, D['row'][]>
   }
-  /** Write the fields of `patch` whose value changes; returns the updated row. @example User.update(db, user, { name: 'Ada Lovelace' }) */
+  /**
+   * Write the fields of `patch` whose value changes (validated first); returns the row as stored
+   * (what the database made of the values: DECIMAL rounding, CHAR padding, triggers), decoded,
+   * or a Left with nothing written. A row the default scopes hide is NotFound.
+   * @example User.update(db, user, { name: 'Ada Lovelace' })
+   */
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
-  /** One UPDATE for every row matching (default scopes apply; no row hooks); returns the count. @example User.updateWhere(db, { country: 'UK' }, { active: false }) */
+  /**
+   * One UPDATE for every row matching (default scopes apply; no row hooks); the patch is checked
+   * by the field codecs and by the validators that read only its fields. Returns the count.
+   * @example User.updateWhere(db, { country: 'UK' }, { active: false })
+   */
   readonly updateWhere: (db: Backend, where: WhereInput<D['row']>, patch: Patch<D>) => TaskEither<DbError, number>
   /**
    * Delete a row (soft with `softDelete`, unless `force`); returns the row as it is left: with

@@ -253,14 +253,16 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
   let params: unknown[] = []
   let holes: (string | undefined)[] | undefined
   let text = ''
-  const bind = (value: unknown): void => {
-    let v: unknown
+  /** The driver's form of a value, or the value's error naming its parameter (1-based). */
+  const converted = (value: unknown, position: number): unknown => {
     try {
-      v = d.toDriver(value)
+      return d.toDriver(value)
     } catch (e) {
-      throw atParameter(e, params.length + 1)
+      throw atParameter(e, position)
     }
-    params.push(v)
+  }
+  const bind = (value: unknown): void => {
+    params.push(converted(value, params.length + 1))
   }
   const embedded = (node: { readonly kind: string }): readonly Part[] => {
     if (d.embedded === undefined) throw dbError('QueryError', `cannot render query data (${node.kind}) without a dialect that compiles it`)
@@ -272,7 +274,8 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
     const same = d.placeholder(1) === d.placeholder(2) ? d.placeholder(1) : undefined
     const rowTexts: string[] = []
     // Growing an array of many thousands by push costs several times more per element than
-    // filling one made at its size: the rows' values are set by index when they come first.
+    // filling one made at its size: when the rows' values come first they are set by index (k),
+    // until a row holds a cell other than a value; from there on they are pushed.
     let k = -1
     if (params.length === 0 && same !== undefined && rows.length > 1) {
       let n = 0
@@ -284,25 +287,17 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
       const r = rows[i]
       let bound = same !== undefined
       for (let j = 0; bound && j < r.length; j++) bound = r[j].kind === 'value'
-      if (bound && k >= 0) {
-        for (let j = 0; j < r.length; j++) {
-          try {
-            params[k] = d.toDriver(r[j].value)
-          } catch (e) {
-            throw atParameter(e, k + 1)
-          }
-          k++
-        }
-        text += (i === 0 ? '(' : '), (') + (rowTexts[r.length] ??= Array.from({ length: r.length }, () => same).join(', '))
-        continue
-      }
-      if (k >= 0) {
-        // A row with other cells: the values set so far are kept, the rest are pushed.
+      if (!bound && k >= 0) {
         params.length = k
         k = -1
       }
       if (bound) {
-        for (let j = 0; j < r.length; j++) bind(r[j].value)
+        for (let j = 0; j < r.length; j++) {
+          if (k >= 0) {
+            params[k] = converted(r[j].value, k + 1)
+            k++
+          } else bind(r[j].value)
+        }
         text += (i === 0 ? '(' : '), (') + (rowTexts[r.length] ??= Array.from({ length: r.length }, () => same).join(', '))
         continue
       }

@@ -744,7 +744,12 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
 
       stream: (q, o) => ({
         [Symbol.asyncIterator]: () => (async function* () {
-          const conn = await acquire()
+          let conn: CoreConnection
+          try {
+            conn = await acquire()
+          } catch (e) {
+            throw withStatement(e as DbError, q.sql, q.params, redact)
+          }
           let early = false
           try {
             // Stopping early leaves the rest of the result on the wire: rather than read it,

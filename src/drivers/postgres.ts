@@ -14,7 +14,9 @@
  *   while no host is usable (a failover), a statement waits at most `acquireTimeout` and then
  *   fails with PoolTimeout without ever running.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
- *   the cursor and gives the connection back.
+ *   the cursor and gives the connection back. A cursor takes a connection to itself until it
+ *   ends: one that finds none free within `acquireTimeout` fails with PoolTimeout, as a
+ *   statement does.
  * - Every new connection is set up with `connectionParameters()` (an overridable field), sent
  *   as startup parameters: any setting `SET` could change (`search_path`, `statement_timeout`,
  *   `lock_timeout`, `application_name`, ...). postgres.js 3.4 has no hook that runs SQL on each
@@ -698,8 +700,14 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * asked for; when the connection dies while the caller is busy with a batch, there is none,
      * the failure is lost and the cursor then says it is done, so rows would go missing without
      * a word. The cursor's `reject` is watched here to keep that failure and throw it.
+     *
+     * On the pool a cursor waits, as a statement does, for a connection postgres.js can give it
+     * (one running a cursor takes nothing else until the cursor ends): under the same watchdog
+     * (`watchUnsent`), it gives up with PoolTimeout after acquireTimeout instead of waiting for
+     * ever for the streams that hold every connection.
      */
     const iterate = async function* (on: PostgresJsSql, q: Compiled, batchSize: number): AsyncGenerator<readonly Row[]> {
+      const pooled = on === pool
       for (let attempt = 0; ; attempt++) {
         let it: AsyncIterator<Row[]>
         let query: object
@@ -707,7 +715,11 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         try {
           const problem = paramsProblem(q)
           if (problem !== undefined) throw problem
-          await ready()
+          const wait = ready()
+          if (wait !== undefined) {
+            if (!pooled) await wait
+            else if (!(await withinAcquireTimeout(wait.then(() => true), () => false))) throw poolTimeout('the stream was not sent')
+          }
           query = on.unsafe(q.sql, q.params as never[], { prepare: self.prepareStatement(q) })
           let inner = (query as { reject?: (e: unknown) => void }).reject
           Object.defineProperty(query, 'reject', {
@@ -719,6 +731,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
             set: (f: (e: unknown) => void) => { inner = f },
           })
           it = (query as unknown as { cursor: (n: number) => AsyncIterable<Row[]> }).cursor(batchSize)[Symbol.asyncIterator]()
+          // postgres.js takes the cursor with the first batch asked for, just below.
+          if (pooled) watchUnsent(query as PendingQuery, performance.now() + acquireTimeout)
         } catch (e) {
           throw withStatement(self.classifyError(e), q.sql, q.params, redact)
         }
@@ -731,6 +745,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
               next = await it.next()
             } catch (e) {
               done = true
+              if (e === UNSENT) throw withStatement(poolTimeout('the stream was not sent'), q.sql, q.params, redact)
               if (rows === 0 && attempt === 0 && staleSessionError(query, e)) break
               throw withStatement(self.classifyError(e), q.sql, q.params, redact)
             }

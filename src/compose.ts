@@ -185,7 +185,13 @@ export interface Backend {
    * transactions fail with ConnectionError (`code: 'BACKEND_CLOSED'`), and the backend never
    * reopens; open transactions may still run and end, up to `timeout` ms (default 30 s), after
    * which their connections are closed and the server rolls them back. Then the driver's
-   * connections close. Every backend made from the same driver (`wrap`) is closed with it.
+   * connections close: statements and streams still running outside transactions may finish
+   * within what is left of `timeout` (without one, the driver's default: 5 s on postgres.js and
+   * mysql2), after which their connections are closed under them and they fail with
+   * ConnectionError. Every backend made from the same driver (`wrap`) is closed with it.
+   *
+   * @example
+   * await run(db.close({ timeout: 1_000 })) // ends within about a second, whatever still runs
    */
   readonly close: (options?: CloseOptions) => TaskEither<DbError, void>
   /** The synchronous path, where the driver has one (see `SyncBackend`). */
@@ -417,8 +423,11 @@ const lifecycleOf = (driver: Driver): Lifecycle => {
 /** Options of `Backend.close`. */
 export interface CloseOptions {
   /**
-   * Milliseconds to wait for open transactions to end before the connections are closed under
-   * them (the server then rolls them back). Default 30,000.
+   * Milliseconds `close` may take: open transactions may end within it, and statements and
+   * streams running outside transactions may finish within what is left; then the connections
+   * are closed under them (the server rolls the transactions back) and they fail with
+   * ConnectionError. Default: 30,000 for transactions, then the driver's own limit for statements
+   * (`closeTimeout`, 5 s, on postgres.js; 5 s on mysql2).
    */
   readonly timeout?: number
 }
@@ -1283,12 +1292,14 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         return E.left(dbError('TransactionError', 'close was called inside a transaction of the backend it closes; close it after the transaction ends'))
       }
       life.closing = true
+      const timeout = options?.timeout
+      const started = performance.now()
       let cut = false
       if (life.open > 0) {
         // Open transactions may finish (commit or roll back) within the timeout; after it their
         // connections are closed under them and the server rolls them back.
         cut = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(true), options?.timeout ?? 30_000)
+          const timer = setTimeout(() => resolve(true), timeout ?? 30_000)
           life.drained = () => {
             clearTimeout(timer)
             resolve(false)
@@ -1297,7 +1308,10 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         life.drained = undefined
       }
       life.closed = true
-      return self.driver.close(cut ? { timeout: 0 } : undefined)()
+      // Statements and streams still running outside transactions get what is left of the
+      // timeout; without one, the driver's own default bounds them.
+      const left = cut ? 0 : timeout === undefined ? undefined : Math.max(0, timeout - (performance.now() - started))
+      return self.driver.close(left === undefined ? undefined : { timeout: left })()
     },
 
     sync: syncBackend,

@@ -116,10 +116,15 @@ export interface Driver {
   /** Turn anything the client threw into a DbError, by the database's own error code. */
   readonly classifyError: (e: unknown) => DbError
   /**
-   * Close every connection. `timeout` (ms) bounds the wait for statements still running; the
-   * backend passes 0 when its own wait for open transactions ran out. Without it, the driver's
-   * default. After close the driver never opens a connection again: calls fail with
+   * Close every connection. `timeout` (ms) bounds the wait for statements and streams still
+   * running: after it, their connections are closed under them and they fail with
+   * ConnectionError. The backend passes what is left of `close({ timeout })`, or 0 when its own
+   * wait for open transactions ran out; without it, the driver's default (5 s on postgres.js and
+   * mysql2). After close the driver never opens a connection again: calls fail with
    * ConnectionError (`code: 'BACKEND_CLOSED'`).
+   *
+   * @example
+   * await driver.close({ timeout: 1_000 })() // a statement still running a second later fails
    */
   readonly close: (options?: { readonly timeout?: number }) => TaskEither<DbError, void>
 }

@@ -20,6 +20,10 @@
  *   duration. Ending early destroys that connection (the pool opens a fresh one) rather than
  *   reading the rest; inside a transaction the rest is read and dropped, so the transaction's
  *   connection stays usable.
+ * - `close({ timeout })` waits for statements and streams still running up to `timeout` ms
+ *   (default 5,000), then closes their connections under them: they fail with ConnectionError,
+ *   and the server ends their sessions (a transaction's work is rolled back; a write running
+ *   outside one may still complete, as after any lost connection).
  * - Errors are classified by errno (see `classifyMysqlError`); failing to obtain a
  *   connection is always a ConnectionError.
  * - A value that cannot be bound as it is (NaN, a Map, ...) is refused before anything is sent,
@@ -329,6 +333,34 @@ interface CorePool {
 }
 const corePoolOf = (p: Pool): CorePool => (p as unknown as { pool: CorePool }).pool
 
+/**
+ * Every connection of a pool, in use or free (mysql2 keeps them in `_allConnections`, and keeps
+ * them there once the pool is ending). Read only when closing, so statements pay nothing for it.
+ */
+const connectionsOf = (p: Pool): CoreConnection[] => {
+  const all = (corePoolOf(p) as unknown as { _allConnections?: { readonly length: number; get(i: number): CoreConnection } })._allConnections
+  const out: CoreConnection[] = []
+  if (all !== undefined) for (let i = 0; i < all.length; i++) out.push(all.get(i))
+  return out
+}
+
+/**
+ * Close a connection under what runs on it: its socket is destroyed, which mysql2 reports to the
+ * command in flight and to those queued (PROTOCOL_CONNECTION_LOST, a ConnectionError); a streamed
+ * result is ended with that error by its session's `cut`. mysql2's own `destroy` only half-closes
+ * the socket and tells no command, so a statement running then would still wait for its answer.
+ */
+const cut = (c: CoreConnection): void => {
+  // A streamed result is ended first: mysql2 may take the rows it still holds for its end.
+  sessions.get(c)?.cut?.()
+  const socket = (c as unknown as { stream?: { destroy?: () => void } }).stream
+  if (typeof socket?.destroy === 'function') socket.destroy()
+  else c.destroy()
+}
+
+/** Milliseconds `close` waits for statements still running when it is given no timeout. */
+const DEFAULT_CLOSE_MS = 5_000
+
 /** What a statement answered: the result (rows or a header) and the column definitions. */
 interface Answer {
   readonly res: unknown
@@ -382,6 +414,8 @@ interface Session {
   gate?: Promise<void>
   /** `@@max_allowed_packet`, once asked. */
   maxPacket?: number
+  /** Set while a result is streamed on the connection: ends that stream with a ConnectionError. */
+  cut?: () => void
 }
 const sessions = new WeakMap<object, Session>()
 const sessionOf = (core: object): Session => {
@@ -664,6 +698,9 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       const closedUnder = (): void => lost(Object.assign(new Error('Connection lost: the server closed the connection during a streamed result'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }))
       core.on('error', lost)
       core.on('end', closedUnder)
+      const session = sessionOf(core)
+      const cutUnder = (): void => lost(Object.assign(new Error('Connection closed: the backend was closed while the stream was open, and its timeout passed'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }))
+      session.cut = cutUnder
       let completed = false
       try {
         let batch: Row[] = []
@@ -686,6 +723,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       } finally {
         core.removeListener('error', lost)
         core.removeListener('end', closedUnder)
+        if (session.cut === cutUnder) session.cut = undefined
         if (!completed) await onEarlyExit(cmd, () => finished)
       }
     }
@@ -779,19 +817,29 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
 
       classifyError: classifyMysqlError,
 
-      close: () => async () => {
+      close: (o) => async () => {
         closed = true
         if (pool === undefined) return E.right(undefined)
         const p = pool
         pool = undefined
-        for (const c of reserved) c.destroy()
+        // Transactions: the backend has waited for them already.
+        for (const c of reserved) cut(c)
         reserved.clear()
-        try {
-          await p.end()
+        // mysql2 ends each connection after the commands queued on it (a statement still running,
+        // a stream not read to its end): wait for that up to the timeout, then cut them.
+        const ending = p.end().then(() => undefined, (e: unknown) => e)
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), o?.timeout ?? DEFAULT_CLOSE_MS) })
+        const ended = await Promise.race([ending, late])
+        clearTimeout(timer)
+        if (ended === 'late') {
+          for (const c of connectionsOf(p)) cut(c)
           return E.right(undefined)
-        } catch (e) {
-          return E.left(self.classifyError(e))
         }
+        if (ended === undefined) return E.right(undefined)
+        // A connection already lost (or cut above) is closed all the same.
+        const failed = self.classifyError(ended)
+        return failed._tag === 'ConnectionError' ? E.right(undefined) : E.left(failed)
       },
     }
   })

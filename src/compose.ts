@@ -9,7 +9,7 @@
  *
  * A Backend is a frozen record of functions. Its functions reach each other through `self`,
  * so `wrap(db, { execute })` also sees the BEGIN, SAVEPOINT and COMMIT that `transaction`
- * issues, and the queries a model runs.
+ * issues, and the queries a model runs. Streams go through `stream` instead (wrap it too).
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from './fp.js'
@@ -1359,8 +1359,11 @@ export type Middleware = { readonly [K in keyof Backend]?: (next: Backend[K], se
 
 /**
  * Put middleware around backend functions. Because backend functions call each other through
- * `self`, wrapping `execute` sees every statement, including transaction control. Wraps
- * stack: the last one applied runs first.
+ * `self`, wrapping `execute` sees every statement that is not streamed: queries, `all`, `first`,
+ * prepared queries, batches, model calls, and the BEGIN, SAVEPOINT, RELEASE, COMMIT and ROLLBACK
+ * of transactions. A stream (`stream`) runs on the driver's cursor, not through `execute`: wrap
+ * `stream` to see streams, as the built-in middleware does. Wraps stack: the last one applied
+ * runs first.
  *
  * @example
  * const logged = wrap(db, {

@@ -1,26 +1,81 @@
 /**
  * Ready-made middleware for `wrap`: query logging with timings, slow-query capture, retry of
  * transient failures with backoff, and metrics counters. Each is a plain `Middleware` record,
- * so they stack: `wrap(wrap(db, retry()), logging(console.log))`.
+ * so they stack: `wrap(wrap(db, retry()), logging(console.log))`. Each wraps `execute` (every
+ * statement but streamed ones: queries, model calls, BEGIN, SAVEPOINT, COMMIT) and `stream`.
  */
 import * as E from './fp.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, type Executable, type Middleware, statementOf } from './compose.js'
-import { type DbError, type DbErrorTag, isDbError } from './errors.js'
+import type { StreamOptions } from './driver.js'
+import { type DbError, type DbErrorTag, isDbError, toDbError } from './errors.js'
 
 /** One finished statement, as middleware sees it. */
 export interface StatementEvent {
   readonly sql: string
   readonly params: readonly unknown[]
-  /** Wall time from the call to the result, in milliseconds. */
+  /**
+   * Wall time from the call to the result, in milliseconds. For a stream: from its first read to
+   * its end, so the loop body's own time is in it.
+   */
   readonly ms: number
   /** The error tag when the statement failed. */
   readonly error?: DbErrorTag
   /** Whether it ran inside a transaction. */
   readonly inTransaction: boolean
+  /**
+   * Set for a streamed statement (`Backend.stream`) only: the rows it yielded before it ended,
+   * read to its end, left early (then `error` is unset) or failed.
+   */
+  readonly rows?: number
 }
 
-/** Time every statement and report it once it has finished. */
+/**
+ * A stream's iterator that calls `end` once when the stream ends: read to its end, failed, or
+ * left early. Its first read starts the clock (nothing runs before it). Each row costs one
+ * `then` on the wrapped iterator's promise.
+ */
+const observedStream = <R>(
+  self: Backend, q: Executable, it: AsyncIterator<R>, report: (e: StatementEvent) => void,
+): AsyncIterator<R> => {
+  let started = -1
+  let inTransaction = false
+  let rows = 0
+  let ended = false
+  const end = (error?: DbErrorTag): void => {
+    if (ended || started < 0) return
+    ended = true
+    const { sql, params } = statementOf(self, q)
+    report(error === undefined
+      ? { sql, params, ms: performance.now() - started, inTransaction, rows }
+      : { sql, params, ms: performance.now() - started, error, inTransaction, rows })
+  }
+  const step = (r: IteratorResult<R>): IteratorResult<R> => {
+    if (r.done === true) end()
+    else rows++
+    return r
+  }
+  const failed = (e: unknown): never => {
+    end(toDbError(e)._tag)
+    throw e
+  }
+  return {
+    next: () => {
+      if (started < 0) {
+        started = performance.now()
+        inTransaction = self.inTransaction()
+      }
+      return it.next().then(step, failed)
+    },
+    return: (value?: unknown) => {
+      const closing = it.return?.(value) ?? Promise.resolve({ done: true as const, value: value as R })
+      return closing.then((r) => { end(); return r }, failed)
+    },
+    throw: (e?: unknown) => (it.throw?.(e) ?? Promise.reject(e)).then(step, failed),
+  }
+}
+
+/** Time every statement and stream and report it once it has finished. */
 const observe = (report: (e: StatementEvent) => void): Middleware => ({
   execute: (next, self) => <R>(q: Executable<R>) => {
     const run = next(q)
@@ -32,10 +87,14 @@ const observe = (report: (e: StatementEvent) => void): Middleware => ({
       return result
     }
   },
+  stream: (next, self) => <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
+    [Symbol.asyncIterator]: () => observedStream(self, q as Executable, next<R>(q, options)[Symbol.asyncIterator](), report),
+  }),
 })
 
 /**
- * Log every statement, BEGIN and COMMIT included, with its parameters and timing.
+ * Log every statement, BEGIN and COMMIT included, with its parameters and timing; a stream once
+ * it ends, with its row count (`rows`).
  *
  * @example
  * const db = wrap(base, logging((e) => console.log(`${e.ms.toFixed(1)} ms  ${e.sql}`)))
@@ -43,7 +102,8 @@ const observe = (report: (e: StatementEvent) => void): Middleware => ({
 export const logging = (log: (e: StatementEvent) => void): Middleware => observe(log)
 
 /**
- * Call `onSlow` for statements that took `thresholdMs` or longer.
+ * Call `onSlow` for statements that took `thresholdMs` or longer. A stream counts from its
+ * first read to its end, its loop body included.
  *
  * @example
  * const slow: StatementEvent[] = []
@@ -70,7 +130,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * Retry transient failures (serialization failures and deadlocks by default) with backoff.
  * A whole top-level transaction is retried, callback included, since the database has already
  * rolled it back; statements outside transactions are retried one by one; statements inside a
- * transaction are never retried on their own.
+ * transaction are never retried on their own. A stream outside a transaction is opened again
+ * when it fails before its first row (nothing was yielded yet); once a row was yielded, or
+ * inside a transaction, its failure is thrown as it is.
  *
  * @example
  * const db = wrap(base, retry({ attempts: 5 }))
@@ -91,10 +153,41 @@ export const retry = (options: RetryOptions = {}): Middleware => {
       await sleep(backoff(attempt))
     }
   }
+  /** A stream's first read, opening it again while it fails with a transient error. */
+  const firstRow = async <R>(self: Backend, open: () => AsyncIterator<R>, opened: (it: AsyncIterator<R>) => void): Promise<IteratorResult<R>> => {
+    for (let attempt = 1; ; attempt++) {
+      const it = open()
+      opened(it)
+      try {
+        return await it.next()
+      } catch (e) {
+        if (attempt >= attempts || self.inTransaction() || !isDbError(e) || !on.includes(e._tag)) throw e
+        options.onRetry?.(e, attempt)
+        await sleep(backoff(attempt))
+      }
+    }
+  }
   return {
     // Whether we are inside a transaction is decided when the task runs, not when it is built.
     execute: (next, self) => <R>(q: Executable<R>) => () => (self.inTransaction() ? next(q)() : again(self, () => next(q))()),
     transaction: (next, self) => (fn, o) => () => (self.inTransaction() ? next(fn, o)() : again(self, () => next(fn, o))()),
+    // Only the first read may be retried; after it the wrapped iterator answers directly.
+    stream: (next, self) => <R>(q: Executable<R>, o?: StreamOptions): AsyncIterable<R> => ({
+      [Symbol.asyncIterator]: (): AsyncIterator<R> => {
+        let it: AsyncIterator<R> | undefined
+        let first = true
+        const open = () => next<R>(q, o)[Symbol.asyncIterator]()
+        return {
+          next: () => {
+            if (!first) return it!.next()
+            first = false
+            return firstRow(self, open, (x) => { it = x })
+          },
+          return: (value?: unknown) => it?.return?.(value) ?? Promise.resolve({ done: true as const, value: value as R }),
+          throw: (e?: unknown) => it?.throw?.(e) ?? Promise.reject(e),
+        }
+      },
+    }),
   }
 }
 

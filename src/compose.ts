@@ -1026,7 +1026,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       if (frame.streams.open !== undefined) throw streamOpenError(frame, c.right.sql, true)
       slot = frame.streams
       slot.open = me()
-      source = frame.conn.stream(c.right, options)
+      try {
+        source = frame.conn.stream(c.right, options)
+      } catch (e) {
+        // A driver that refuses the stream at once leaves the connection free again.
+        slot.open = undefined
+        throw e
+      }
     }
     const results = c.right.results
     try {

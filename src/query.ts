@@ -583,6 +583,19 @@ export const limitWithTies = (n: number | ParamNode) => <Q extends SelectNode>(q
 export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q => patchQuery(q, { offset: n })
 
 /**
+ * What is wrong with a page (`page` and `perPage` from 1) or a window (`limit` from 1, `offset`
+ * from 0): one issue per value that is not such a whole number. Shared by the builder's and the
+ * models' `paginate`.
+ *
+ * @example pageIssues({ page: 0, perPage: 10 })[0].message // 'page must be a whole number from 1, got 0'
+ */
+export const pageIssues = (spec: { readonly page: number; readonly perPage: number } | { readonly limit: number; readonly offset: number }): { readonly path: string; readonly rule: string; readonly value: unknown; readonly message: string }[] => {
+  const from = (path: string, v: number, low: number) =>
+    Number.isSafeInteger(v) && v >= low ? [] : [{ path, rule: low === 1 ? 'positiveInteger' : 'nonNegativeInteger', value: v, message: `${path} must be a whole number from ${low}, got ${String(v)}` }]
+  return 'page' in spec ? [...from('page', spec.page, 1), ...from('perPage', spec.perPage, 1)] : [...from('limit', spec.limit, 1), ...from('offset', spec.offset, 0)]
+}
+
+/**
  * Page `page` (1-based) of `perPage` rows: LIMIT and OFFSET through the dialect's `limitOffset`.
  * A page or page size that is not a whole number from 1 throws a ValidationError naming it.
  * @example paginate({ page: 3, perPage: 25 })
@@ -590,10 +603,7 @@ export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q
 export const paginate = ({ page, perPage }: { readonly page: number; readonly perPage: number }) => {
   // Refused here, as the models' `paginate` refuses them: a page of 1.5 or 0 is a mistake to
   // report, not a page to guess (LIMIT 2 OFFSET 1, or the first page).
-  const issues = [
-    ...(Number.isSafeInteger(page) && page >= 1 ? [] : [{ path: 'page', rule: 'positiveInteger', value: page, message: `page must be a whole number from 1, got ${String(page)}` }]),
-    ...(Number.isSafeInteger(perPage) && perPage >= 1 ? [] : [{ path: 'perPage', rule: 'positiveInteger', value: perPage, message: `perPage must be a whole number from 1, got ${String(perPage)}` }]),
-  ]
+  const issues = pageIssues({ page, perPage })
   if (issues.length > 0) throw dbError('ValidationError', `paginate: ${issues.map((i) => i.message).join('; ')}`, { issues })
   return <Q extends SelectLike>(q: Q): Q => patchQuery(q, { limit: perPage, offset: (page - 1) * perPage })
 }

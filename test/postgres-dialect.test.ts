@@ -316,6 +316,9 @@ describe('postgres dialect: identifiers PostgreSQL would cut', () => {
     expect(E.isRight(postgres.compile(pipe(from('t'), select(as(count(), 'a'.repeat(63))))))).toBe(true)
     expect(E.isLeft(postgres.compile(pipe(from('t'), select(as(count(), 'é'.repeat(32))))))).toBe(true)
     expect(E.isRight(postgres.compile(pipe(from('t'), select(as(count(), `${'é'.repeat(31)}a`)))))).toBe(true)
+    // 22 three-byte letters are 66 bytes in 22 UTF-16 units; 21 of them are 63.
+    expect(E.isLeft(postgres.compile(pipe(from('t'), select(as(count(), '漢'.repeat(22))))))).toBe(true)
+    expect(E.isRight(postgres.compile(pipe(from('t'), select(as(count(), '漢'.repeat(21))))))).toBe(true)
   })
 
   it.skipIf(!available)('a 63-byte alias comes back as itself', async () => {

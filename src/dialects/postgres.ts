@@ -304,7 +304,7 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   // PostgreSQL cuts an identifier to 63 bytes (with a NOTICE only): a longer column alias would
   // come back as a row key other than the one asked for, so it is refused here.
   selection: (s) => {
-    if (s.alias !== undefined && s.alias.length > 31 && Buffer.byteLength(s.alias, 'utf8') > 63) {
+    if (s.alias !== undefined && s.alias.length > 21 && Buffer.byteLength(s.alias, 'utf8') > 63) {
       throw dbError('QueryError', `PostgreSQL cuts identifiers to 63 bytes: the column alias ${JSON.stringify(s.alias)} (${Buffer.byteLength(s.alias, 'utf8')} bytes) would come back under another name; use a shorter one`)
     }
     return base.selection(s)

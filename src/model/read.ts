@@ -12,7 +12,7 @@ import type { Expr, SelectNode } from '../ast.js'
 import type { Backend, Prepared } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { and, as, col, count as countAll, eq, fn, gt, gte, or, param, val } from '../query.js'
+import { and, as, col, count as countAll, eq, fn, gt, gte, or, pageIssues, param, val } from '../query.js'
 import { supports } from '../dialect.js'
 import { over } from '../query/window.js'
 import { sql, type Compiled, type Fragment } from '../sql.js'
@@ -252,12 +252,6 @@ export type PageSpec = { readonly page: number; readonly perPage: number } | { r
 
 const TOTAL = 'rk_total'
 
-/** The page's numbers checked: a ValidationError naming each one that is not a whole number in range. */
-const pageIssues = (spec: PageSpec): { readonly path: string; readonly rule: string; readonly value: unknown; readonly message: string }[] => {
-  const from = (path: string, v: number, low: number) =>
-    Number.isSafeInteger(v) && v >= low ? [] : [{ path, rule: low === 1 ? 'positiveInteger' : 'nonNegativeInteger', value: v, message: `${path} must be a whole number from ${low}, got ${String(v)}` }]
-  return 'page' in spec ? [...from('page', spec.page, 1), ...from('perPage', spec.perPage, 1)] : [...from('limit', spec.limit, 1), ...from('offset', spec.offset, 0)]
-}
 
 /**
  * A page of rows and the total. Where the dialect has window functions the total is read with

@@ -15,6 +15,7 @@ import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, scopedCore, type ModelCore } from './core.js'
 import { show } from './decode.js'
+import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
 import { keyFields, manyToManyKeys, sameWidth } from './relations.js'
 import { withFields } from '../objects.js'
@@ -98,8 +99,6 @@ export const relationFilter = (outer: ModelCore, path: string, modify: SubModifi
   return negated ? not(e) : e
 }
 
-const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/
-
 /**
  * A decoder of an aggregate value: the codec's own reading (integer text within 2^53 included:
  * SUM over integers is NUMERIC text on PostgreSQL, DECIMAL on MariaDB), then decimal text read
@@ -116,7 +115,7 @@ export const aggregateDecoder = (codec: import('io-ts').Any, what: string) => {
     let x = d(v)
     // Decimal text (an AVG, a SUM of a NUMERIC column) is read as the nearest double when the
     // codec takes numbers; an integer the codec refused is beyond 2^53 and is never rounded.
-    if (x === FAIL && typeof v === 'string' && !INTEGER_TEXT.test(v)) {
+    if (x === FAIL && typeof v === 'string' && !INTEGER_TEXT.test(v.trim())) {
       const asNumber = n(v)
       if (asNumber !== FAIL) x = d(asNumber)
     }

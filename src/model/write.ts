@@ -505,8 +505,11 @@ interface UnitStatements {
   readonly undo: readonly Compiled[]
 }
 
-/** Per dialect: the statements of a unit of its own, and of one inside the caller's transaction (null: the dialect refuses them). */
-const unitStatements = new WeakMap<Dialect, { own?: UnitStatements | null; inner?: UnitStatements | null }>()
+/** Per dialect: the statements of a unit of its own (null: the dialect refuses them). */
+const unitStatements = new WeakMap<Dialect, UnitStatements | null>()
+
+/** The unit inside the caller's transaction: no statements of its own. */
+const NO_UNIT: UnitStatements = { open: [], done: [], undo: [] }
 
 /**
  * The statements of a unit, compiled (so a write pays no compile for them): BEGIN and COMMIT or
@@ -514,24 +517,20 @@ const unitStatements = new WeakMap<Dialect, { own?: UnitStatements | null; inner
  * `atomically`). Undefined where the dialect refuses them.
  */
 const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
-  let known = unitStatements.get(db.dialect)
-  if (known === undefined) unitStatements.set(db.dialect, (known = {}))
-  const cached = inner ? known.inner : known.own
-  if (cached !== undefined) return cached ?? undefined
+  // Inside the caller's transaction, that transaction is the unit (see `atomically`).
+  if (inner) return NO_UNIT
+  const known = unitStatements.get(db.dialect)
+  if (known !== undefined) return known ?? undefined
   const d = db.dialect
   let made: UnitStatements | null
   try {
     const compiled = (texts: readonly string[]): Compiled[] => texts.map((text) => mustNow(db.compile(sql.raw(text))))
-    // Inside the caller's transaction, that transaction is the unit (see `atomically`).
-    made = !inner
-      ? { open: compiled(d.beginTransaction({})), done: compiled([d.commit()]), undo: compiled([d.rollback()]) }
-      : { open: [], done: [], undo: [] }
+    made = { open: compiled(d.beginTransaction({})), done: compiled([d.commit()]), undo: compiled([d.rollback()]) }
   } catch {
     // A dialect that refuses these statements: `db.transaction` reports it.
     made = null
   }
-  if (inner) known.inner = made
-  else known.own = made
+  unitStatements.set(d, made)
   return made ?? undefined
 }
 

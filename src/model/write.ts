@@ -579,20 +579,21 @@ const atomicallyNow = <A>(db: Backend, body: (now: SyncBackend) => A): Either<Db
  */
 interface RowWrite {
   readonly write: Compiled
-  readonly orRead?: Compiled
+  /** Compiled only when the write returned no row (an upsert that did nothing; MariaDB, which has no RETURNING here). */
+  readonly orRead?: () => Compiled
 }
 
 /** A row write's stored row, decoded; undefined when it matched no row. */
 const storedBy = async (db: Backend, core: ModelCore, w: RowWrite): Promise<Values | undefined> => {
   let raw = await must(db.all(w.write))
-  if (raw.length === 0 && w.orRead !== undefined) raw = await must(db.all(w.orRead))
+  if (raw.length === 0 && w.orRead !== undefined) raw = await must(db.all(w.orRead()))
   return raw.length === 0 ? undefined : (core.mapper()(raw) as Values[])[0]
 }
 
 /** `storedBy` on the synchronous path. */
 const storedNow = (now: SyncBackend, core: ModelCore, w: RowWrite): Values | undefined => {
   let raw = mustNow(now.all(w.write)())
-  if (raw.length === 0 && w.orRead !== undefined) raw = mustNow(now.all(w.orRead)())
+  if (raw.length === 0 && w.orRead !== undefined) raw = mustNow(now.all(w.orRead())())
   return raw.length === 0 ? undefined : (core.mapper()(raw) as Values[])[0]
 }
 
@@ -1028,7 +1029,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
     return c.right
   }
   const cond = and(...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))
-  const orRead = compile(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table))))
+  const orRead = () => compile(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table))))
   return right({ write: (canReturn(db) ? returningAll(db, core, base) : undefined) ?? compile(base), orRead })
 }
 
@@ -1038,16 +1039,17 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
  * that does not decode rolls the write back.
  */
 export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> => {
+  const unread = () => left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
   const stored = (r: Either<DbError, Values | undefined>): Either<DbError, Values> =>
-    r._tag === 'Left' || r.right !== undefined ? (r as Either<DbError, Values>) : left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
+    r._tag === 'Left' || r.right !== undefined ? (r as Either<DbError, Values>) : unread()
   if (hasHook(core.behaviours, 'afterInsert')) {
     return atomically(db, async () => {
       const v = await insertValues(db, core, defaults, input, 'upsert')
       if (v._tag === 'Left') return v
       const w = upsertWrite(db, core, v.right, options)
       if (w._tag === 'Left') return w
-      const row = stored(right(await storedBy(db, core, w.right)))
-      return row._tag === 'Left' ? row : right(await hook(core, 'afterInsert', row.right, ctxOf(db, core, 'upsert')))
+      const row = await storedBy(db, core, w.right)
+      return row === undefined ? unread() : right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'upsert')))
     })
   }
   return attempt(async () => {

@@ -7,7 +7,7 @@
  * Frame offsets are checked integers written into the SQL (MariaDB takes no parameter there).
  */
 import type { Expr, FrameBound, FrameSpec, FuncNode, NamedWindow, OrderItem, SelectNode, WindowSpec } from '../ast.js'
-import { exprNode, isExpr, patchSelect, toExpr, toValue, type Operand } from '../query.js'
+import { exprNode, isExpr, patchSelect, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
 
 /** An ORDER BY item in a window: a column or expression (ascending), or `asc(...)` / `desc(...)`. */
 export type WindowOrder = Operand | OrderItem
@@ -56,20 +56,26 @@ const spec = (o: WindowOptions): WindowSpec => ({
  * over(sum('total'), { orderBy: ['month'], frame: rows('unbounded preceding', 'current row') })
  * over(rowNumber(), 'w')
  */
-export const over = (f: Expr, window: WindowOptions | string = {}): Expr =>
+export const over = <T = unknown>(f: TypedExpr<T>, window: WindowOptions | string = {}): TypedExpr<T> =>
   // Anything but a function call is refused when the query compiles.
   exprNode({ kind: 'window', func: f as FuncNode, over: typeof window === 'string' ? window : spec(window) })
 
 const call = (name: string, args: readonly Expr[]): Expr => exprNode({ kind: 'func', name, args })
 
-/** `ROW_NUMBER()`: 1, 2, 3 ... in window order. @example over(rowNumber(), { orderBy: ['id'] }) */
-export const rowNumber = (): Expr => call('row_number', [])
-/** `RANK()`: ties share a rank, then ranks skip. @example over(rank(), { orderBy: [desc('total')] }) */
-export const rank = (): Expr => call('rank', [])
-/** `DENSE_RANK()`: ties share a rank, no gaps. @example over(denseRank(), { orderBy: [desc('n')] }) */
-export const denseRank = (): Expr => call('dense_rank', [])
-/** `NTILE(n)`: the bucket (1..n) of each row. @example over(ntile(4), { orderBy: ['total'] }) */
-export const ntile = (buckets: number | Expr): Expr => call('ntile', [toValue(buckets)])
+/**
+ * A ranking function: its value is a whole number on every engine, read back as a number (as
+ * `count()` is): MariaDB and PostgreSQL compute it as a BIGINT, which mysql2 gives as text.
+ */
+const ranking = (name: string, args: readonly Expr[]): TypedExpr<number> => exprNode({ kind: 'func', name, args, result: 'integer' })
+
+/** `ROW_NUMBER()`: 1, 2, 3 ... in window order, read back as a number. @example over(rowNumber(), { orderBy: ['id'] }) */
+export const rowNumber = (): TypedExpr<number> => ranking('row_number', [])
+/** `RANK()`: ties share a rank, then ranks skip; a number. @example over(rank(), { orderBy: [desc('total')] }) */
+export const rank = (): TypedExpr<number> => ranking('rank', [])
+/** `DENSE_RANK()`: ties share a rank, no gaps; a number. @example over(denseRank(), { orderBy: [desc('n')] }) */
+export const denseRank = (): TypedExpr<number> => ranking('dense_rank', [])
+/** `NTILE(n)`: the bucket (1..n) of each row, a number. @example over(ntile(4), { orderBy: ['total'] }) */
+export const ntile = (buckets: number | Expr): TypedExpr<number> => ranking('ntile', [toValue(buckets)])
 /**
  * `LAG(expr, offset, default)`: the value `offset` rows before (MariaDB has no default).
  * @example over(lag('revenue'), { orderBy: ['month'] })

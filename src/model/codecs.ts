@@ -238,10 +238,12 @@ export const bytes: t.Type<Uint8Array, Uint8Array, unknown> = fromFast('bytes', 
 const INPUT = Symbol.for('recordkit.inputCodec')
 
 /**
- * A JSON column holding a value of `codec`: decodes JSON text (SQLite, MariaDB) and already
- * parsed values (PostgreSQL jsonb, mysql2 JSON); encodes to JSON text, which every engine
- * accepts for its JSON type. Model input is the value itself, never JSON text: a JS string is a
- * JSON string (`'42'` is stored as `"42"`), checked by `codec` as it is.
+ * A JSON column holding a value of `codec`: decodes JSON text, and also already parsed values
+ * other than strings (what a driver makes of a JSON column: a parsed string cannot be told from
+ * JSON text, so models read these fields as the column's text wherever the driver parses JSON,
+ * see `jsonAsText`); encodes to JSON text, which every engine accepts for its JSON type. Model
+ * input is the value itself, never JSON text: a JS string is a JSON string (`'42'` is stored as
+ * `"42"`), checked by `codec` as it is.
  *
  * @example
  * const Settings = t.type({ theme: t.string, fontSize: t.number })
@@ -428,6 +430,16 @@ export const inputCodec = (codec: t.Any): t.Any => {
   }
   return v
 }
+
+/**
+ * Whether a field of `codec` holds JSON text to parse (a `jsonOf` codec, alone, in a union or
+ * under a refinement): what models read as the column's text where drivers parse JSON columns.
+ *
+ * @example
+ * readsJson(nullable(jsonOf(t.string))) // true
+ * readsJson(t.string) // false
+ */
+export const readsJson = (codec: t.Any): boolean => inputCodec(codec) !== codec
 
 const inputViewOf = (c: Tagged): t.Any => {
   const own = (c as unknown as Record<symbol, t.Any | undefined>)[INPUT]

@@ -8,43 +8,62 @@
 import type * as t from 'io-ts'
 import type { Selection, SelectNode } from '../ast.js'
 import type { Backend } from '../compose.js'
-import { as, patchSelect } from '../query.js'
+import { as, col, patchSelect } from '../query.js'
 import { cast } from '../query/cast.js'
 import { markReused } from '../reused.js'
-import { date } from './codecs.js'
+import { date, readsJson } from './codecs.js'
 import type { ModelCore } from './core.js'
 import type { Row } from '../driver.js'
 import type { RowMapper } from './decode.js'
 import { type Computed, computedColumns, type ModelQuery, selectedFields, selectWith, toSelect } from './query.js'
 
-/** The aliased column lists of a model's field sets (built once per set and way of reading dates). */
+/** The aliased column lists of a model's field sets (built once per set and way of reading, see `TextReads`). */
 const aliasedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
+
+/**
+ * Which fields a backend's model reads read as the column's text (`CAST(col AS text)`): a bit
+ * set, `DATES` (see `datesAsText`) and `JSON` (see `jsonAsText`). Decided once per read from the
+ * dialect; each model's column lists for each value are built once and kept.
+ */
+export type TextReads = number
+/** `date` fields read as text. */
+export const DATES: TextReads = 1
+/** `jsonOf` fields read as text. */
+export const JSON_TEXT: TextReads = 2
+
+/**
+ * How `db`'s model reads spell their columns (see `TextReads`).
+ *
+ * @example textReads(db) & JSON_TEXT // non-zero on PostgreSQL and MariaDB
+ */
+export const textReads = (db: Backend): TextReads => (datesAsText(db) ? DATES : 0) | (jsonAsText(db) ? JSON_TEXT : 0)
 
 /** Whether a codec is `date`, or `date` or NULL. */
 const isDate = (c: t.Any): boolean => c === date || ((c as { _tag?: string })._tag === 'UnionType' &&
   (c as unknown as t.UnionType<t.Mixed[]>).types.every((m) => m === date || (m as { _tag?: string })._tag === 'NullType'))
 
 /**
- * The columns of `names`, each under its field's name. With `textDates` the `date` fields are read
- * as their text (`CAST(col AS CHAR)`), which the `date` codec reads exactly: on MySQL and MariaDB,
- * where mysql2 hands a DATETIME over as text it builds piece by piece (the driver asks for text:
- * its own Dates read years 0-99 wrong), reading the server's text is several times cheaper.
+ * The columns of `names`, each under its field's name. With `DATES` in `reads` the `date` fields
+ * are read as their text (`CAST(col AS CHAR)`), which the `date` codec reads exactly: on MySQL and
+ * MariaDB, where mysql2 hands a DATETIME over as text it builds piece by piece (the driver asks
+ * for text: its own Dates read years 0-99 wrong), reading the server's text is several times
+ * cheaper. With `JSON_TEXT` the `jsonOf` fields are read as their text (see `jsonAsText`).
  *
  * @example
- * aliased(Post.core, ['id', 'createdAt'], false) // "posts"."id", "posts"."created_at" AS "createdAt"
+ * aliased(Post.core, ['id', 'createdAt'], 0) // "posts"."id", "posts"."created_at" AS "createdAt"
  */
-export const aliased = (target: ModelCore, names: readonly string[], textDates: boolean): readonly Selection[] => {
+export const aliased = (target: ModelCore, names: readonly string[], reads: TextReads): readonly Selection[] => {
   let byNames = aliasedColumns.get(target)
   if (byNames === undefined) aliasedColumns.set(target, (byNames = new Map()))
   // Every field in the model's order (what most reads select) has a key that needs no joining.
-  const key = everyField(target, names) ? (textDates ? 't' : 'n') : `${textDates ? 't' : 'n'}\0${names.join('\0')}`
+  const key = everyField(target, names) ? String(reads) : `${reads}\0${names.join('\0')}`
   let columns = byNames.get(key)
   if (columns === undefined) {
     // Marked as handed out again, so the statement-shape cache looks up the reads that use it.
     columns = markReused(Object.freeze(names.map((n): Selection => {
       const f = target.byName.get(n)!
       const c = target.column(n)
-      if (textDates && isDate(f.codec)) return as(cast(c, 'text'), n)
+      if (asText(f.codec, reads)) return as(cast(c, 'text'), n)
       // A column already named as its field needs no alias.
       return f.column === n ? { expr: c } : as(c, n)
     })))
@@ -52,6 +71,60 @@ export const aliased = (target: ModelCore, names: readonly string[], textDates: 
   }
   return columns
 }
+
+/** Whether a field of `codec` is read as its column's text under `reads`. */
+const asText = (codec: t.Any, reads: TextReads): boolean =>
+  ((reads & JSON_TEXT) !== 0 && readsJson(codec)) || ((reads & DATES) !== 0 && isDate(codec))
+
+/** Per model: whether it has a `jsonOf` field (else its JSON reads are its plain ones). */
+const jsonFields = new WeakMap<ModelCore, boolean>()
+
+/** Whether a model has a field that `jsonAsText` reads as text. */
+const hasJson = (core: ModelCore): boolean => {
+  let has = jsonFields.get(core)
+  if (has === undefined) jsonFields.set(core, (has = core.fields.some((f) => readsJson(f.codec))))
+  return has
+}
+
+/** The column lists of reads that keep the columns' names (copied reads, RETURNING), per model, reading JSON as text. */
+const namedColumns = new WeakMap<ModelCore, Map<string, readonly Selection[]>>()
+
+/**
+ * The columns of `names` under their own column names, the `jsonOf` fields read as their text
+ * (`CAST(col AS text) AS col`) where `reads` has `JSON_TEXT`; `qualified` names each column with
+ * its table (a SELECT), else not (RETURNING); `names` undefined is every field. Built once per model and list; undefined where
+ * nothing is read as text (the caller keeps its plain list).
+ *
+ * @example
+ * textColumns(Doc.core, ['id', 'body'], JSON_TEXT, false) // "id", CAST("body" AS text) AS "body"
+ */
+export const textColumns = (core: ModelCore, names: readonly string[] | undefined, reads: TextReads, qualified: boolean): readonly Selection[] | undefined => {
+  if ((reads & JSON_TEXT) === 0 || !hasJson(core)) return undefined
+  let byNames = namedColumns.get(core)
+  if (byNames === undefined) namedColumns.set(core, (byNames = new Map()))
+  const key = `${qualified ? 'q' : 'u'}${names === undefined || everyField(core, names) ? '' : `\0${names.join('\0')}`}`
+  let columns = byNames.get(key)
+  if (columns === undefined) {
+    columns = markReused(Object.freeze((names ?? core.fields.map((f) => f.name)).map((n): Selection => {
+      const f = core.byName.get(n)!
+      const c = qualified ? core.column(n) : col(f.column)
+      return readsJson(f.codec) ? as(cast(c, 'text'), f.column) : { expr: c }
+    })))
+    byNames.set(key, columns)
+  }
+  return columns
+}
+
+/**
+ * Whether models read their `jsonOf` fields as the column's text (`CAST(col AS text)`): on every
+ * engine whose driver may hand a JSON column over parsed (PostgreSQL json/jsonb, MariaDB JSON
+ * through mysql2, DuckDB), where a bare JSON string (`"42"`) would come back as the JS string
+ * `42`, which reads as JSON text (the number 42). Not on SQLite, whose driver returns the stored
+ * text as it is. On PostgreSQL a jsonb column's text is its normalized document.
+ *
+ * @example jsonAsText(db) // true on PostgreSQL and MariaDB backends, false on SQLite
+ */
+export const jsonAsText = (db: Backend): boolean => db.dialect.name !== 'sqlite'
 
 /** Whether `names` are the model's fields, all of them, in the model's order. */
 const everyField = (core: ModelCore, names: readonly string[]): boolean => {
@@ -97,9 +170,14 @@ export const inPlaceReading = (
   db: Backend, core: ModelCore, node: SelectNode, names: readonly string[], computed: readonly Computed[] | undefined, all: boolean,
 ): Reading => {
   const inPlace = inPlaceMapperFor(core, names, computed, all)
-  if (inPlace === undefined) return { node, inPlace: undefined, names, all, computed: computed ?? [] }
+  const reads = textReads(db)
+  if (inPlace === undefined) {
+    const text = textColumns(core, names, reads, true)
+    const copied = text === undefined ? node : patchSelect(node, { columns: [...text, ...node.columns.slice(names.length)] })
+    return { node: copied, inPlace: undefined, names, all, computed: computed ?? [] }
+  }
   // The fields' aliased list as it is (one the shape cache knows) when nothing follows it.
-  const fieldColumns = aliased(core, names, datesAsText(db))
+  const fieldColumns = aliased(core, names, reads)
   const columns = node.columns.length === names.length ? fieldColumns : [...fieldColumns, ...node.columns.slice(names.length)]
   return { node: patchSelect(node, { columns }), inPlace, names, all, computed: computed ?? [] }
 }
@@ -126,8 +204,8 @@ export const queryReading = (db: Backend, q: ModelQuery<any, any, any>, extra: r
   const names = selectedFields(q, extra)
   const all = q.fields === undefined
   const inPlace = inPlaceMapperFor(q.core, names, q.computed, all)
-  if (inPlace === undefined) return copiedReading(q, extra)
-  const fieldColumns = aliased(q.core, names, datesAsText(db))
+  if (inPlace === undefined) return copiedReading(db, q, extra)
+  const fieldColumns = aliased(q.core, names, textReads(db))
   const computed = q.computed ?? []
   const columns = computed.length === 0 ? fieldColumns : [...fieldColumns, ...computedColumns(q)]
   return { node: selectWith(q, columns), inPlace, names, all, computed }
@@ -135,12 +213,16 @@ export const queryReading = (db: Backend, q: ModelQuery<any, any, any>, extra: r
 
 /**
  * The statement of a model query's rows read by copying (columns under their own names, rows
- * mapped to new objects by the model's mapper).
+ * mapped to new objects by the model's mapper; `jsonOf` fields as their text where `jsonAsText`).
  *
- * @example copiedReading(pipe(User.query, User.limit(5)), ['id']).inPlace // undefined
+ * @example copiedReading(db, pipe(User.query, User.limit(5)), ['id']).inPlace // undefined
  */
-export const copiedReading = (q: ModelQuery<any, any, any>, extra: readonly string[] = []): Reading =>
-  ({ node: toSelect(q, extra), inPlace: undefined, names: selectedFields(q, extra), all: q.fields === undefined, computed: q.computed ?? [] })
+export const copiedReading = (db: Backend, q: ModelQuery<any, any, any>, extra: readonly string[] = []): Reading => {
+  const names = selectedFields(q, extra)
+  const text = textColumns(q.core, names, textReads(db), true)
+  const node = text === undefined ? toSelect(q, extra) : selectWith(q, [...text, ...computedColumns(q)])
+  return { node, inPlace: undefined, names, all: q.fields === undefined, computed: q.computed ?? [] }
+}
 
 /**
  * The statement's rows read as `reading` says, as

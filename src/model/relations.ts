@@ -387,7 +387,7 @@ const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modi
  */
 const reading = (db: Backend, mq: ModelQuery<any, any, any>, rel: AnyRelation, joinFields: readonly string[]): Reading =>
   rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined
-    ? copiedReading(mq, joinFields)
+    ? copiedReading(db, mq, joinFields)
     : queryReading(db, mq, joinFields)
 
 /** A copy of a level, its nodes copied too (so adding to it leaves the original as it was). */

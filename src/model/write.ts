@@ -17,7 +17,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { identity } from 'io-ts'
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Expr, InsertNode, UpdateNode } from '../ast.js'
+import type { Expr, InsertNode, Selection, UpdateNode } from '../ast.js'
 import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
@@ -31,9 +31,11 @@ import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, type HookName, hasHook, runHooks } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { generate, show } from './decode.js'
+import { readsJson } from './codecs.js'
 import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { baseQuery, conditionOf, scopeCondition } from './query.js'
 import { keyOf } from './relations.js'
+import { textColumns, textReads } from './in-place.js'
 import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
 
 type Values = Record<string, unknown>
@@ -59,6 +61,14 @@ const encodeRow = (core: ModelCore, v: Values): Row => {
 
 const canReturn = (db: Backend): boolean => supports(db.dialect, 'insertReturning') && supports(db.dialect, 'returning')
 
+/**
+ * The columns of every field as a write returns them (RETURNING: unqualified) or reads its rows
+ * back (a SELECT: qualified): under their own names, `jsonOf` fields as their text where the
+ * driver would parse them (see `jsonAsText`), so a bare JSON string reads back as itself.
+ */
+const storedColumns = (db: Backend, core: ModelCore, qualified: boolean): readonly (string | Expr | Selection)[] =>
+  textColumns(core, undefined, textReads(db), qualified) ?? (qualified ? core.fields.map((f) => core.column(f.name)) : core.fields.map((f) => f.column))
+
 /** A key (a value, or an object for a composite key) as a string for matching. */
 const keyString = (core: ModelCore, key: unknown): string | number =>
   core.primaryKey.length === 1 ? keyOf(key) : core.primaryKey.map((f) => keyOf((key as Values)[f.name])).join('\0')
@@ -71,7 +81,7 @@ const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[]):
     const chunk = keys.slice(i, i + size)
     const pk = core.primaryKey[0]
     const cond = core.primaryKey.length === 1 ? isIn(core.column(pk.name), chunk.map((k) => encodeField(pk, k))) : or(...chunk.map((k) => keyCondition(core, k)))
-    const raw = await must(db.all(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table)))))
+    const raw = await must(db.all(where(cond)(select(...storedColumns(db, core, true))(from(core.table)))))
     for (const r of core.mapper()(raw) as Values[]) found.set(keyString(core, keyOfRow(core, r)), r)
   }
   return keys.map((k) => {
@@ -96,7 +106,7 @@ const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[]
   const row: Record<string, unknown> = {}
   for (const c of columns) row[c] = param(c)
   const insert = values(new Array(count).fill(row))(insertInto(core.table))
-  const compiled = db.compile(plain ? insert : returning(...core.fields.map((f) => f.column))(insert))
+  const compiled = db.compile(plain ? insert : returning(...storedColumns(db, core, false))(insert))
   if (E.isRight(compiled)) {
     if (byKey.size >= 100) byKey.clear()
     byKey.set(key, compiled.right)
@@ -183,7 +193,7 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
     g.rows.push(enc)
   })
   const out: Values[] = new Array(rows.length)
-  const columns = core.fields.map((f) => f.column)
+  const columns = storedColumns(db, core, false)
   let returns = canReturn(db)
   for (const g of groups.values()) {
     const groupColumns = Object.keys(g.rows[0])
@@ -365,7 +375,8 @@ const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: reado
   const d = db.dialect as unknown as PostgresFields
   const encoders = encodersOf(g.fields)
   const columns = g.fields.map((f) => f.column)
-  const back = returning ? sql` RETURNING ${sql.join(core.fields.map((f) => sql.id([f.column])))}` : undefined
+  // `jsonOf` fields as their text (see `storedColumns`): this is PostgreSQL's, whose driver parses JSON.
+  const back = returning ? sql` RETURNING ${sql.join(core.fields.map((f) => (readsJson(f.codec) ? sql`CAST(${sql.id([f.column])} AS text) AS ${sql.id([f.column])}` : sql.id([f.column]))))}` : undefined
   const sent: Promise<Either<DbError, QueryResult>>[] = []
   for (let from = 0; from < g.rows.length; from += UNNEST_ROWS) {
     const to = Math.min(g.rows.length, from + UNNEST_ROWS)
@@ -606,7 +617,7 @@ const writeRow = (db: Backend, core: ModelCore, w: RowWrite): Either<DbError, Va
  * render it for this statement (then the caller writes another way).
  */
 const returningAll = (db: Backend, core: ModelCore, node: InsertNode | UpdateNode): Compiled | undefined => {
-  const c = db.compile(returning(...core.fields.map((f) => f.column))(node))
+  const c = db.compile(returning(...storedColumns(db, core, false))(node))
   if (E.isRight(c)) return c.right
   if (c.left._tag === 'UnsupportedFeature') return undefined
   throw c.left
@@ -1029,7 +1040,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
     return c.right
   }
   const cond = and(...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))
-  const orRead = () => compile(where(cond)(select(...core.fields.map((f) => core.column(f.name)))(from(core.table))))
+  const orRead = () => compile(where(cond)(select(...storedColumns(db, core, true))(from(core.table))))
   return right({ write: (canReturn(db) ? returningAll(db, core, base) : undefined) ?? compile(base), orRead })
 }
 

@@ -19,7 +19,9 @@
  * - `stream` reads a result row by row with backpressure on a connection held for the
  *   duration. Ending early destroys that connection (the pool opens a fresh one) rather than
  *   reading the rest; inside a transaction the rest is read and dropped, so the transaction's
- *   connection stays usable.
+ *   connection stays usable. A result whose connection is lost before its end packet (the
+ *   session killed, the socket cut) fails with ConnectionError, never ends with fewer rows;
+ *   leaving such a stream early inside a transaction does not wait for the rest.
  * - `close({ timeout })` waits for statements and streams still running up to `timeout` ms
  *   (default 5,000), then closes their connections under them: they fail with ConnectionError,
  *   and the server ends their sessions (a transaction's work is rolled back; a write running
@@ -358,6 +360,15 @@ const cut = (c: CoreConnection): void => {
   else c.destroy()
 }
 
+/**
+ * Whether mysql2 has given up on a connection: a fatal or protocol error was met, it is
+ * closing, or its socket is destroyed. Nothing more will be read from it.
+ */
+const connectionGone = (c: CoreConnection): boolean => {
+  const m = c as unknown as { _fatalError?: unknown; _protocolError?: unknown; _closing?: boolean; stream?: { destroyed?: boolean } }
+  return m._fatalError != null || m._protocolError != null || m._closing === true || m.stream?.destroyed === true
+}
+
 /** Milliseconds `close` waits for statements still running when it is given no timeout. */
 const DEFAULT_CLOSE_MS = 5_000
 
@@ -674,7 +685,10 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       core: CoreConnection, q: Compiled, batchSize: number, onEarlyExit: (cmd: CoreCommand, finished: () => boolean) => Promise<void>,
     ): AsyncGenerator<readonly Row[]> {
       const params = q.params as unknown[]
+      // Set when mysql2 has read the result's end (its EOF or OK packet): only then is it whole.
       let finished = false
+      // Set when the connection was lost first: the rest of the result will never come.
+      let gone = false
       let cmd!: CoreCommand
       let rows!: Readable
       let columns: string[] | undefined
@@ -693,7 +707,9 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       // mysql2 reports a connection lost during a streamed result to the connection only (the
       // command has no callback), and the stream would wait forever: end it with that error.
       const lost = (e: unknown): void => {
-        if (!finished) rows.destroy(e instanceof Error ? e : new Error(String(e)))
+        if (finished) return
+        gone = true
+        rows.destroy(e instanceof Error ? e : new Error(String(e)))
       }
       const closedUnder = (): void => lost(Object.assign(new Error('Connection lost: the server closed the connection during a streamed result'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }))
       core.on('error', lost)
@@ -719,21 +735,38 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
           throw fail(e, q)
         }
         completed = true
+        // The rows ended without the result's end packet (the connection went first): the
+        // result is cut short, never a normal end with fewer rows.
+        if (!finished || gone) throw fail(Object.assign(new Error('Connection lost: the streamed result ended before its end was read'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }), q)
         if (batch.length > 0) yield batch
       } finally {
         core.removeListener('error', lost)
         core.removeListener('end', closedUnder)
         if (session.cut === cutUnder) session.cut = undefined
-        if (!completed) await onEarlyExit(cmd, () => finished)
+        if (!completed) await onEarlyExit(cmd, () => finished || gone || connectionGone(core))
       }
     }
 
-    /** Read and drop the rest of a result, so the connection can run the next statement. */
-    const drain = (core: CoreConnection) => (cmd: CoreCommand, finished: () => boolean): Promise<void> =>
+    /**
+     * Read and drop the rest of a result, so the connection can run the next statement. Done at
+     * once when the result was read or the connection is lost (`over`), and when the connection
+     * is lost while the rest is read: the rest will never come, and the connection's next
+     * statement fails with ConnectionError.
+     */
+    const drain = (core: CoreConnection) => (cmd: CoreCommand, over: () => boolean): Promise<void> =>
       new Promise<void>((resolve) => {
-        if (finished()) return resolve()
-        cmd.once('end', () => resolve())
-        cmd.once('error', () => resolve())
+        if (over()) return resolve()
+        const done = (): void => {
+          cmd.removeListener('end', done)
+          cmd.removeListener('error', done)
+          core.removeListener('error', done)
+          core.removeListener('end', done)
+          resolve()
+        }
+        cmd.once('end', done)
+        cmd.once('error', done)
+        core.once('error', done)
+        core.once('end', done)
         core.resume()
       })
 

@@ -108,6 +108,14 @@ for (const engine of ENGINES) {
       expect(limited.docs).toEqual(expected.slice(0, 3))
     })
 
+    it('groupBy a jsonOf field reads each group\'s document exactly', async (ctx) => {
+      const db = use(ctx)
+      await seed(db)
+      const groups = await ok(pipe(Doc.query, Doc.where('label', 'is not null'), Doc.groupBy('label'), Doc.aggregate(db, (a) => ({ n: a.count() }))))
+      expect(groups.map((g) => g.label).sort()).toEqual([...STRINGS].sort())
+      expect(groups.every((g) => g.n === 1)).toBe(true)
+    })
+
     it('a document that is not JSON text of the codec is a DecodeError, never a changed value', async (ctx) => {
       const db = use(ctx)
       await ok(Owner.create(db, { id: 1, meta: null }))

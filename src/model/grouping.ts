@@ -10,7 +10,9 @@ import type { Expr, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError } from '../errors.js'
 import { as, count, fn } from '../query.js'
-import { FAIL, fastDecoder, float, integer } from './codecs.js'
+import { cast } from '../query/cast.js'
+import { FAIL, fastDecoder, float, integer, readsJson } from './codecs.js'
+import { jsonAsText } from './in-place.js'
 import type { ModelCore } from './core.js'
 import { show } from './decode.js'
 import { type ModelQuery, toSelect } from './query.js'
@@ -95,8 +97,10 @@ export const aggregateRows = (db: Backend, q: ModelQuery<any, any, any>, spec: R
   const keys = Object.keys(spec)
   if (keys.length === 0) throw fail(core, 'aggregate needs at least one aggregate')
   const parts = keys.map((k) => exprOf(core, spec[k]))
+  const json = jsonAsText(db)
   const columns: Selection[] = [
-    ...group.map((f, i) => as(core.column(f.name), `rk_g${i}`)),
+    // A `jsonOf` field as its text where the driver parses JSON (see `jsonAsText`).
+    ...group.map((f, i) => as(json && readsJson(f.codec) ? cast(core.column(f.name), 'text') : core.column(f.name), `rk_g${i}`)),
     ...parts.map((p, i) => as(p.expr, `rk_a${i}`)),
   ]
   const node = { ...toSelect({ ...q, computed: undefined, fields: [] }), columns, groupBy: group.map((f) => core.column(f.name)) }

@@ -235,7 +235,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       // Without arguments DECIMAL is DECIMAL(10, 0): keep the fraction.
       case 'decimal': return t.args.length === 0 ? 'DECIMAL(65, 30)' : `DECIMAL(${t.args.join(', ')})`
       case 'real': case 'double': return 'DOUBLE'
-      case 'timestamp': return 'DATETIME'
+      // DATETIME alone has no fraction: a cast to it cut every value to whole seconds.
+      case 'timestamp': return t.args.length === 0 ? 'DATETIME(6)' : `DATETIME(${t.args[0]})`
       default: return t.sql
     }
   },

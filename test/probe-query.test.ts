@@ -1,0 +1,66 @@
+/**
+ * Query-layer results a developer coming from Kysely, Drizzle or Knex would check, on SQLite,
+ * PostgreSQL and MariaDB (MySQL 8 as SQL text): each case here once gave a wrong result.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import { describe, expect, it } from 'vitest'
+import { run, sql } from 'recordkit'
+import { as, cast, denseRank, from, ntile, orderBy, over, rank, rowNumber, select } from 'recordkit/query'
+import { mysql } from 'recordkit/dialects/mysql'
+import { ENGINES, engineTables } from './support/engine-tables.js'
+
+const DDL = (engine: string): readonly string[] => [
+  engine === 'postgres'
+    ? 'CREATE TABLE probe_q_emp (id INTEGER PRIMARY KEY, dept VARCHAR(10), at TIMESTAMP(3))'
+    : engine === 'mariadb'
+      ? 'CREATE TABLE probe_q_emp (id INTEGER PRIMARY KEY, dept VARCHAR(10), at DATETIME(3))'
+      : 'CREATE TABLE probe_q_emp (id INTEGER PRIMARY KEY, dept VARCHAR(10), at TEXT)',
+]
+
+const ROWS = "INSERT INTO probe_q_emp (id, dept, at) VALUES (1, 'a', '2024-12-31 23:59:59.250'), (2, 'a', '2024-01-31 10:00:00.500'), (3, 'b', '2024-06-01 00:00:00')"
+
+for (const engine of ENGINES) {
+  describe(`query results on ${engine.name}`, () => {
+    const t = engineTables(engine, ['probe_q_emp'], (name) => [...DDL(name)])
+
+    it('ranking window functions read back as numbers (MariaDB gave their BIGINT as text)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql.raw(ROWS)))
+      const rows = await run(db.all(pipe(
+        from('probe_q_emp'),
+        select('id',
+          as(over(rowNumber(), { partitionBy: ['dept'], orderBy: ['id'] }), 'rn'),
+          as(over(rank(), { orderBy: ['dept'] }), 'rk'),
+          as(over(denseRank(), { orderBy: ['dept'] }), 'drk'),
+          as(over(ntile(2), { orderBy: ['id'] }), 'half')),
+        orderBy('id'),
+      )))
+      expect(rows).toEqual([
+        { id: 1, rn: 1, rk: 1, drk: 1, half: 1 },
+        { id: 2, rn: 2, rk: 1, drk: 1, half: 1 },
+        { id: 3, rn: 1, rk: 3, drk: 2, half: 2 },
+      ])
+    })
+
+    it.skipIf(engine.name === 'sqlite')('cast(x, timestamp) keeps fractional seconds (MariaDB cut them to whole seconds)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql.raw(ROWS)))
+      const rows = await run(db.all(pipe(from('probe_q_emp'), select('id', as(cast('at', 'timestamp'), 'same'), as(cast('at', 'timestamp(1)'), 'tenths')), orderBy('id'))))
+      const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v)
+      expect(rows.map((r) => [r.id, iso(r.same), iso(r.tenths)])).toEqual([
+        [1, '2024-12-31T23:59:59.250Z', engine.name === 'postgres' ? '2024-12-31T23:59:59.300Z' : '2024-12-31T23:59:59.200Z'],
+        [2, '2024-01-31T10:00:00.500Z', '2024-01-31T10:00:00.500Z'],
+        [3, '2024-06-01T00:00:00.000Z', '2024-06-01T00:00:00.000Z'],
+      ])
+    })
+  })
+}
+
+describe('MySQL 8 casts to a timestamp as SQL text', () => {
+  it('cast to DATETIME(6), which keeps microseconds, or to the precision given, not DATETIME, which drops them', () => {
+    const q = pipe(from('t'), select(as(cast('at', 'timestamp'), 'y'), as(cast('at', 'timestamp(3)'), 'z')))
+    expect(mysql.compile(q)).toMatchObject({
+      right: { sql: 'SELECT CAST(`at` AS DATETIME(6)) AS `y`, CAST(`at` AS DATETIME(3)) AS `z` FROM `t`' },
+    })
+  })
+})

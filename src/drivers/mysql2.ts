@@ -154,39 +154,63 @@ interface MysqlErrorLike {
   readonly fatal?: boolean
 }
 
-const unquote = (s: string | undefined, q: string): string | undefined => (s === undefined ? undefined : s.split(q + q).join(q))
+/** A name the server wrote as a quoted identifier (`` `a``b` ``): its doubled backquotes made single. */
+const unquoteName = (s: string | undefined): string | undefined => (s === undefined ? undefined : s.split('``').join('`'))
 
-/** The constraint or column the server names in the message its errno fixes. */
-const detailOf = (errno: number, message: string): Record<string, string | undefined> => {
+/** The first group of `re` in the message, or undefined. */
+const group = (re: RegExp, message: string): string | undefined => re.exec(message)?.[1]
+
+// The servers write a column or key name between single quotes as it is: a quote inside it is
+// not doubled. So each pattern reads the message whole, from its fixed start to its fixed end,
+// and a name runs to the quote before that end, whatever it holds (quotes, spaces, any letter).
+const DUP_KEY = /^[\s\S]*for key '([\s\S]*)'$/
+const NULL_COLUMN = /^Column '([\s\S]*)' cannot be null$/
+const NULL_IN_ROW = /^[\s\S]*?NOT NULL column '([\s\S]*)' at row \d+$/
+const NO_DEFAULT = /^Field '([\s\S]*)' doesn't have a default value$/
+const DATA_COLUMN = /for column '([\s\S]*)'(?: at row \d+)?$/
+const CHECK_MYSQL = /^Check constraint '([\s\S]*)' is violated\.?$/
+// Backquoted names have their backquotes doubled: read them quote by quote, past the table's.
+const FK_CONSTRAINT = /^Cannot (?:add|delete) or update a (?:child|parent) row: a foreign key constraint fails \((?:`(?:[^`]|``)*`\.)?`(?:[^`]|``)*`, CONSTRAINT `((?:[^`]|``)*)`/
+const FK_LOOSE = /CONSTRAINT `((?:[^`]|``)*)`/
+const CHECK_MARIADB = /^CONSTRAINT `((?:[^`]|``)*)` failed for /
+
+/**
+ * The constraint or column the server names in the message its errno fixes. `mariadb` says
+ * whether the server is MariaDB, which names a duplicate key alone (`for key 'uq.email'` is the
+ * key `uq.email`); MySQL 8 writes `table.key` there, split at its first dot. Unknown: as MySQL.
+ */
+const detailOf = (errno: number, message: string, mariadb?: boolean): Record<string, string | undefined> => {
   switch (errno) {
     case 1062:
     case 1586: {
-      // MariaDB: for key 'uq_email'; MySQL 8.0.19+: for key 'users.uq_email'.
-      const key = /for key '((?:[^']|'')*)'/.exec(message)?.[1]
-      const name = unquote(key, "'")
-      // MySQL 8 names the table too; MariaDB does not (the model layer adds what it knows).
-      if (name !== undefined && name.includes('.')) return { constraint: name.slice(name.indexOf('.') + 1), table: name.slice(0, name.indexOf('.')) }
+      // The duplicate value comes first and may hold anything, even "' for key '"; the key is
+      // written last, so it is the text after the message's last "for key '". (A key whose own
+      // name holds "for key '" is read from there on.)
+      const name = group(DUP_KEY, message)
+      if (name !== undefined && mariadb !== true && name.includes('.')) {
+        return { constraint: name.slice(name.indexOf('.') + 1), table: name.slice(0, name.indexOf('.')) }
+      }
       return { constraint: name }
     }
     case 1451:
     case 1452:
     case 1216:
     case 1217:
-      return { constraint: unquote(/CONSTRAINT `((?:[^`]|``)*)`/.exec(message)?.[1], '`') }
+      return { constraint: unquoteName(group(FK_CONSTRAINT, message) ?? group(FK_LOOSE, message)) }
     case 1048:
+      return { column: group(NULL_COLUMN, message) }
     case 1263:
-      return { column: unquote(/Column '((?:[^']|'')*)'/.exec(message)?.[1], "'") }
+      return { column: group(NULL_IN_ROW, message) }
     case 1364:
-      return { column: unquote(/Field '((?:[^']|'')*)'/.exec(message)?.[1], "'") }
+      return { column: group(NO_DEFAULT, message) }
     case 1406:
     case 1264:
-      // `Data too long for column 'x' at row 1`, `Out of range value for column 'x' at row 1`:
-      // the name is written as it is (a quote in it is not doubled), so it runs to the last quote.
-      return { column: /for column '(.*)'(?: at row \d+)?$/s.exec(message)?.[1] }
+      // `Data too long for column 'x' at row 1`, `Out of range value for column 'x' at row 1`.
+      return { column: group(DATA_COLUMN, message) }
     case 3819:
-      return { constraint: unquote(/Check constraint '((?:[^']|'')*)'/.exec(message)?.[1], "'") }
+      return { constraint: group(CHECK_MYSQL, message) }
     case 4025:
-      return { constraint: unquote(/CONSTRAINT `((?:[^`]|``)*)`/.exec(message)?.[1], '`') }
+      return { constraint: unquoteName(group(CHECK_MARIADB, message) ?? group(FK_LOOSE, message)) }
     default:
       return {}
   }
@@ -197,11 +221,15 @@ const detailOf = (errno: number, message: string): Record<string, string | undef
  * Node's error code). The constraint or column named in the message is kept where the errno
  * says the message names one (`constraint` on unique, foreign key and check violations,
  * `column` on NOT NULL ones and on a value too long or out of range, ValueTooLarge); a server
- * with non-English messages leaves them undefined.
+ * with non-English messages leaves them undefined. Names are read exactly as the server wrote
+ * them (quotes, spaces and any letters in them included). `server` says which server wrote the
+ * message: a MariaDB duplicate key is named alone, a MySQL 8 one as `table.key` (then `table` is
+ * set too); the driver passes what the server said it is, and without it a dot is read as MySQL's.
  *
  * @example classifyMysqlError(e)._tag // 'UniqueViolation' for errno 1062
+ * @example classifyMysqlError(e, 'mariadb').constraint // 'uq.email' for "... for key 'uq.email'"
  */
-export const classifyMysqlError = (e: unknown): DbError => {
+export const classifyMysqlError = (e: unknown, server?: 'mariadb' | 'mysql'): DbError => {
   if (isDbError(e)) return e
   const m = (typeof e === 'object' && e !== null ? e : {}) as MysqlErrorLike
   const message = m.sqlMessage ?? (e instanceof Error ? e.message : String(e))
@@ -211,7 +239,7 @@ export const classifyMysqlError = (e: unknown): DbError => {
   else if (typeof m.code === 'string' && CONNECTION_CODES.has(m.code)) tag = 'ConnectionError'
   else if (errno === undefined && m.fatal === true) tag = 'ConnectionError'
   const fields: Record<string, unknown> = { code: errno ?? m.code, cause: e }
-  if (errno !== undefined) Object.assign(fields, detailOf(errno, message))
+  if (errno !== undefined) Object.assign(fields, detailOf(errno, message, server === undefined ? undefined : server === 'mariadb'))
   return dbError(tag as 'QueryError', message, fields)
 }
 
@@ -501,6 +529,8 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
   const reserved = new Set<CoreConnection>()
   // Connections already set up by onConnect (mysql2's own connection objects).
   const ready = new WeakSet<object>()
+  // Which server the pool talks to, once a connection has said (its messages differ).
+  let server: 'mariadb' | 'mysql' | undefined
 
   return fix<Mysql2Driver>((self) => {
     const getPool = (): Pool => {
@@ -591,6 +621,9 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         try {
           await self.onConnect(core.promise())
           ready.add(core)
+          const said = (core as unknown as { _isMariaDB?: boolean })._isMariaDB
+          if (typeof said === 'boolean') server = said ? 'mariadb' : 'mysql'
+
         } catch (e) {
           core.destroy()
           throw connectionFailure(self.classifyError(e))
@@ -848,7 +881,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         return E.isLeft(r) ? r : E.right(String(r.right.rows[0]?.v ?? ''))
       },
 
-      classifyError: classifyMysqlError,
+      classifyError: (e) => classifyMysqlError(e, server),
 
       close: (o) => async () => {
         closed = true

@@ -503,13 +503,10 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
       const s = m[1].replace(/''/g, "'")
       return { kind: 'value', value: valueFor(p?.name, s) }
     }
-    if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(t)) {
+    if (NUMBER_RE.test(t)) {
       if (p?.name === 'boolean') return { kind: 'value', value: t !== '0' }
       if (p?.name === 'text' || p?.name === 'varchar' || p?.name === 'char') return { kind: 'value', value: t }
-      // A decimal default comes back as a number when a number holds it exactly (15 digits).
-      if (p?.name === 'decimal') return { kind: 'value', value: t.replace(/^-/, '').replace(/\.?0+$/, '').replace(/^0+\.?/, '').replace('.', '').length <= 15 ? Number(t) : t }
-      if (p?.name === 'bigint' && !Number.isSafeInteger(Number(t))) return { kind: 'value', value: BigInt(t) }
-      return { kind: 'value', value: Number(t) }
+      return { kind: 'value', value: numberFor(p?.name, t) }
     }
     if (/^true$/i.test(t)) return { kind: 'value', value: true }
     if (/^false$/i.test(t)) return { kind: 'value', value: false }
@@ -522,9 +519,28 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
     stripOuterParens(expression).replace(/[`"]([A-Za-z_][A-Za-z0-9_]*)[`"]/g, '$1').replace(/\s+/g, ' ').trim(),
 })
 
-/** A quoted default's text as the value the column type holds. */
-const valueFor = (type: string | undefined, s: string): string | number | boolean => {
+const NUMBER_RE = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i
+
+/**
+ * A numeric default's text as a value: a decimal is a number when a number holds it exactly (15
+ * significant digits) and its text otherwise, a bigint beyond ±2^53 a bigint.
+ */
+const numberFor = (type: string | undefined, t: string): number | bigint | string => {
+  if (type === 'decimal') return t.replace(/^-/, '').replace(/\.?0+$/, '').replace(/^0+\.?/, '').replace('.', '').length <= 15 ? Number(t) : t
+  if (type === 'bigint' && !Number.isSafeInteger(Number(t)) && /^-?\d+$/.test(t)) return BigInt(t)
+  return Number(t)
+}
+
+/**
+ * A quoted default's text as the value the column type holds. PostgreSQL quotes the numbers it
+ * cannot read as an integer literal (`'-5'::bigint`, `'3000000000'::bigint`, `'-1.5'::numeric`):
+ * they are the same values as unquoted ones.
+ */
+const valueFor = (type: string | undefined, s: string): string | number | bigint | boolean => {
   switch (type) {
+    case 'bigint':
+    case 'decimal':
+      return NUMBER_RE.test(s) ? numberFor(type, s) : s
     case 'smallint':
     case 'integer':
     case 'real':

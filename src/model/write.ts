@@ -589,7 +589,8 @@ const atomicallyNow = <A>(db: Backend, body: (now: SyncBackend) => A): Either<Db
  * row instead.
  */
 interface RowWrite {
-  readonly write: Compiled
+  /** Compiled, or on a sharded backend the query data, which its router reads (see `returningUpdate`). */
+  readonly write: Compiled | UpdateNode
   /** Compiled only when the write returned no row (an upsert that did nothing; MariaDB, which has no RETURNING here). */
   readonly orRead?: () => Compiled
 }
@@ -635,7 +636,9 @@ const returningTexts = new WeakMap<ModelCore, WeakMap<Dialect, Map<string, strin
  * one's, its text is kept by the plain text (the same plain text is the same statement, values
  * apart); later the plain statement's parameters go with the kept text.
  */
-const returningUpdate = (db: Backend, core: ModelCore, node: UpdateNode): Compiled | undefined => {
+const returningUpdate = (db: Backend, core: ModelCore, node: UpdateNode): Compiled | UpdateNode | undefined => {
+  // A sharded backend routes an UPDATE by its WHERE as query data; as SQL text it carries no key.
+  if (isSharded(db)) return returningAll(db, core, node) === undefined ? undefined : returning(...storedColumns(db, core, false))(node)
   const plain = db.compile(node)
   if (E.isLeft(plain) || plain.right.holes !== undefined || plain.right.results !== undefined) return returningAll(db, core, node)
   let byDialect = returningTexts.get(core)
@@ -802,20 +805,45 @@ export interface Updated {
 /** Whether the dialect renders RETURNING on an UPDATE (PostgreSQL, SQLite 3.35+; not MariaDB). */
 const canReturnUpdate = (db: Backend): boolean => supports(db.dialect, 'updateReturning') && supports(db.dialect, 'returning')
 
-/** The stored row by key, read as `find` and `refresh` read it (default scopes off: the key decides). */
-const storedRow = async (db: Backend, core: ModelCore, key: unknown): Promise<Values | undefined> =>
-  (await must(allRows(db, withFields(baseQuery<Values>(core), { where: keyCondition(core, key), unscoped: true, limit: 1 }))))[0]
+/** The stored row by key, read as `find` and `refresh` read it (default scopes off: the key decides); `shard` is the row's shard-key condition, if any. */
+const storedRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Expr): Promise<Values | undefined> =>
+  (await must(allRows(db, withFields(baseQuery<Values>(core), { where: allOf([keyCondition(core, key), shard])!, unscoped: true, limit: 1 }))))[0]
+
+/** What a sharded backend says of a table's shard key (`ShardedBackend.shardKey`); absent on any other backend. */
+type ShardKeyOf = (table: string) => string | undefined
+
+/** Whether `db` is a sharded backend (see `shardCondition`). */
+const isSharded = (db: Backend): boolean => typeof (db as { readonly shardKey?: ShardKeyOf }).shardKey === 'function'
+
+/**
+ * The row's shard-key condition (`tenant = ?`) on a sharded backend (one with `shardKey`, see
+ * `shard` in recordkit/scale-out), for a write by primary key: with it the router sends the write
+ * to the row's shard, where the key alone would be refused (a write without the shard key).
+ * Undefined where the backend or the table is not sharded, the shard key is part of the primary
+ * key already, or the row has no value for it (the router then refuses the write as it did).
+ */
+const shardCondition = (db: Backend, core: ModelCore, row: Values): Expr | undefined => {
+  const keyOf = (db as { readonly shardKey?: ShardKeyOf }).shardKey
+  if (typeof keyOf !== 'function') return undefined
+  const column = keyOf(core.table)
+  if (column === undefined) return undefined
+  const name = column.toLowerCase()
+  const f = core.fields.find((x) => x.column.toLowerCase() === name)
+  if (f === undefined || core.primaryKey.includes(f)) return undefined
+  const v = row[f.name]
+  return v === undefined || v === null ? undefined : eq(core.column(f.name), encodeField(f, v))
+}
 
 /**
  * Run a row's UPDATE and give the stored row, decoded: through RETURNING where the dialect
  * renders it for UPDATE, otherwise (MariaDB) the UPDATE then a read by key, which the caller
  * runs in the same transaction. Undefined, having written nothing, when no row matched.
  */
-const updateStored = async (db: Backend, core: ModelCore, node: UpdateNode, key: unknown): Promise<Values | undefined> => {
+const updateStored = async (db: Backend, core: ModelCore, node: UpdateNode, key: unknown, shard: Expr | undefined): Promise<Values | undefined> => {
   const write = canReturnUpdate(db) ? returningUpdate(db, core, node) : undefined
   if (write !== undefined) return storedBy(db, core, { write })
   if ((await must(db.execute(node))).rowsAffected === 0) return undefined
-  const stored = await storedRow(db, core, key)
+  const stored = await storedRow(db, core, key, shard)
   if (stored === undefined) throw dbError('QueryError', `${core.table}: the updated row with key ${show(key)} could not be read back`)
   return stored
 }
@@ -825,6 +853,8 @@ interface PreparedUpdate {
   readonly node: UpdateNode
   readonly final: Values
   readonly guarded: boolean
+  /** The row's shard-key condition on a sharded backend (see `shardCondition`). */
+  readonly shard: Expr | undefined
 }
 
 /** Hooks and validation up to a row's UPDATE, matched by key, guards and default scopes. */
@@ -836,8 +866,9 @@ const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed:
   const validated = await hook(core, 'afterValidate', checked.right, ctx)
   const final = await hook(core, 'beforeUpdate', validated, ctx)
   const guard = guardsOf(core, row)
-  const node = where(allOf([keyCondition(core, key), guard, scopeCondition(core, {})])!)(set(assignments(core, final))(update(core.table)))
-  return right({ node, final, guarded: guard !== undefined })
+  const shard = shardCondition(db, core, row)
+  const node = where(allOf([keyCondition(core, key), shard, guard, scopeCondition(core, {})])!)(set(assignments(core, final))(update(core.table)))
+  return right({ node, final, guarded: guard !== undefined, shard })
 }
 
 /** The fields an update wrote: the patch's and the ones behaviours added. */
@@ -869,7 +900,7 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
     return atomically(db, async () => {
       const p = await prepareUpdate(db, core, row, changed, key)
       if (p._tag === 'Left') return p
-      const stored = await updateStored(db, core, p.right.node, key)
+      const stored = await updateStored(db, core, p.right.node, key, p.right.shard)
       if (stored === undefined) return left(noRow(core, row, p.right.guarded))
       return right({ row: await hook(core, 'afterUpdate', stored, ctxOf(db, core, 'update', row)), changed: writtenFields(core, p.right.final) })
     })
@@ -878,7 +909,7 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
     const p = await prepareUpdate(db, core, row, changed, key)
     if (p._tag === 'Left') return p
     const write = canReturnUpdate(db) ? returningUpdate(db, core, p.right.node) : undefined
-    const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async () => right(await updateStored(db, core, p.right.node, key)))
+    const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async () => right(await updateStored(db, core, p.right.node, key, p.right.shard)))
     if (r._tag === 'Left') return r
     return r.right === undefined ? left(noRow(core, row, p.right.guarded)) : right({ row: r.right, changed: writtenFields(core, p.right.final) })
   })
@@ -976,7 +1007,7 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
     const r = await hook(core, 'beforeDelete', row, ctx)
     const soft = force ? undefined : softDeleteOf(core)
     const guard = guardsOf(core, r)
-    const cond = allOf([keyCondition(core, keyOfRow(core, r)), guard, force ? undefined : scopeCondition(core, {})])!
+    const cond = allOf([keyCondition(core, keyOfRow(core, r)), shardCondition(db, core, r), guard, force ? undefined : scopeCondition(core, {})])!
     const marks = soft === undefined ? undefined : soft.deleteAs!()
     const node = marks === undefined
       ? where(cond)(deleteFrom(core.table))
@@ -1004,7 +1035,7 @@ export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEithe
   const b = core.behaviours.find((x) => x.restoreAs !== undefined)
   if (b === undefined) return left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`))
   const patch = b.restoreAs!()
-  const res = await must(db.execute(where(keyCondition(core, keyOfRow(core, row)))(set(assignments(core, patch))(update(core.table)))))
+  const res = await must(db.execute(where(allOf([keyCondition(core, keyOfRow(core, row)), shardCondition(db, core, row)])!)(set(assignments(core, patch))(update(core.table)))))
   if (res.rowsAffected === 0) return left(notFound(core, keyOfRow(core, row)))
   return right({ ...row, ...patch })
 })

@@ -42,6 +42,14 @@ export interface ShardedBackend extends Backend {
   /** The shard index of a key value. */
   readonly shardOf: (key: unknown) => number
   /**
+   * The shard-key column of a table (what `keyOf` says), undefined for a table that is not
+   * sharded. Models read it to add the row's shard key to the WHERE of a write by primary key
+   * (`update`, `delete`, `restore`), so that it is routed to the row's shard.
+   *
+   * @example db.shardKey('orders') // 'tenant'
+   */
+  readonly shardKey: (table: string) => string | undefined
+  /**
    * The backend of the shard that holds `key`: for transactions and statements without a key.
    * Anything may run on it but what can be seen to belong elsewhere: a row of another shard's
    * key, a WHERE fixing another shard's key, a write that changes a row's key, and any statement
@@ -335,6 +343,7 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
   return extend<Backend, Omit<ShardedBackend, keyof Backend>>(sharded, () => ({
     shards: backends,
     shardOf,
+    shardKey: keyOf,
     forKey: (key) => guarded[shardOf(key)],
   }))
 }

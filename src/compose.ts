@@ -74,8 +74,11 @@ export interface PreparedSync<R = Row> {
  * Statements answered without a Promise: present on a backend whose driver runs them
  * synchronously (better-sqlite3). Prepared queries, `first` and models use it while `ready()`,
  * and the ordinary async path otherwise. Inside a transaction it runs on the transaction's
- * connection, as `execute` does. `wrap` removes it when middleware replaces `execute`, `all`,
- * `first` or `query` and gives no `sync` of its own, so such middleware still sees every statement.
+ * connection, as `execute` does. An INSERT the dialect splits (more values than one statement
+ * may bind, `insertStatements`) runs as one unit here too: BEGIN ... COMMIT, or a savepoint inside
+ * a transaction, undone whole when a part fails. `wrap` removes it when middleware replaces
+ * `execute`, `all`, `first` or `query` and gives no `sync` of its own, so such middleware still
+ * sees every statement.
  *
  * @example
  * const r = db.sync?.ready() ? db.sync.first<{ one: number }>(sql`SELECT 1 AS one`)() : undefined
@@ -431,6 +434,9 @@ export interface CloseOptions {
    */
   readonly timeout?: number
 }
+
+/** The savepoint a split INSERT on the synchronous path opens inside a transaction (see `syncRunAll`). */
+const SYNC_INSERT_SAVEPOINT = 'rk_insert_parts'
 
 const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
 
@@ -916,6 +922,22 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
 
   const compileFor = (q: Executable): E.Either<DbError, Compiled> => (isCompiled(q) ? E.right(q) : self.compile(q as Compilable))
 
+  /**
+   * The statements an INSERT node is run as, when the dialect splits it (`insertStatements`: more
+   * values than one statement may bind, or rows that leave different columns to their defaults
+   * on SQLite); undefined for any other statement, and for an INSERT that is one statement.
+   */
+  const partsOf = (q: Executable): E.Either<DbError, readonly InsertNode[]> | undefined => {
+    if ((q as { kind?: unknown }).kind !== 'insert' || isCompiled(q)) return undefined
+    let parts: readonly InsertNode[]
+    try {
+      parts = self.dialect.insertStatements(q as InsertNode)
+    } catch (e) {
+      return E.left(toDbError(e))
+    }
+    return parts.length > 1 ? E.right(parts) : undefined
+  }
+
   /** The statement marked as read for its first row (drivers may stop after it). */
   const asFirst = (k: Compiled): Compiled =>
     k.first === true ? k : k.results !== undefined ? withFields(k, { first: true }) : k.holes === undefined ? { sql: k.sql, params: k.params, first: true } : { sql: k.sql, params: k.params, holes: k.holes, first: true }
@@ -946,6 +968,74 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     if (d === undefined || d.of !== self.driver.execute) return E.left(dbError('ConnectionError', `${self.driver.name} has no synchronous path: use the async functions`))
     if (!d.ready()) return E.left(dbError('ConnectionError', 'the connection is held by a transaction or a stream: use the async functions, which wait their turn'))
     return d.execute(compiled)()
+  }
+
+  /**
+   * The parts of a split INSERT (`partsOf`) on the synchronous path, as one unit as `executeAll`
+   * runs them on the async one: BEGIN ... COMMIT, or a savepoint inside the caller's transaction,
+   * all in one turn of the event loop; the first part that fails undoes the others. Every part is
+   * compiled before anything runs. The result adds the parts' up, as `executeAll`'s does.
+   */
+  const syncRunAll = (parts: readonly InsertNode[]): E.Either<DbError, QueryResult> => {
+    const compiled: Compiled[] = []
+    for (const p of parts) {
+      const c = compileFor(p)
+      if (E.isLeft(c)) return c
+      compiled.push(c.right)
+    }
+    const frame = frameFor(self.driver)
+    if (frame === ENDED) return E.left(endedError())
+    const d = self.dialect
+    let open: readonly string[], done: readonly string[], undo: readonly string[]
+    try {
+      if (frame === undefined) {
+        open = d.beginTransaction({})
+        done = [d.commit()]
+        undo = [d.rollback()]
+      } else {
+        open = [d.savepoint(SYNC_INSERT_SAVEPOINT)]
+        done = [d.releaseSavepoint(SYNC_INSERT_SAVEPOINT)]
+        undo = [d.rollbackToSavepoint(SYNC_INSERT_SAVEPOINT), d.releaseSavepoint(SYNC_INSERT_SAVEPOINT)]
+      }
+    } catch (e) {
+      return E.left(toDbError(e, 'TransactionError'))
+    }
+    const control = (texts: readonly string[]): E.Either<DbError, unknown> => {
+      for (const text of texts) {
+        const r = syncRunPlain({ sql: text, params: [] })
+        if (E.isLeft(r)) return r
+      }
+      return E.right(undefined)
+    }
+    const opened = control(open)
+    if (E.isLeft(opened)) return opened
+    const rows: Row[] = []
+    let rowsAffected = 0
+    let insertId: number | bigint | undefined
+    for (const c of compiled) {
+      const r = syncRun(c)
+      if (E.isLeft(r)) {
+        control(undo)
+        return r
+      }
+      for (const row of r.right.rows) rows.push(row)
+      rowsAffected += r.right.rowsAffected
+      if (r.right.insertId !== undefined) insertId = r.right.insertId
+    }
+    const ended = control(done)
+    if (E.isLeft(ended)) {
+      control(undo)
+      return ended
+    }
+    return E.right(insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId })
+  }
+
+  /** A statement on the synchronous path: a split INSERT as one unit (`syncRunAll`), anything else as it is. */
+  const syncExecutable = (q: Executable, first: boolean): E.Either<DbError, QueryResult> => {
+    const parts = partsOf(q)
+    if (parts !== undefined) return E.isLeft(parts) ? parts : syncRunAll(parts.right)
+    const c = compileFor(q)
+    return E.isLeft(c) ? c : syncRun(first ? asFirst(c.right) : c.right)
   }
 
   /**
@@ -986,20 +1076,14 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           const d = self.driver.sync
           return !life.closing && d !== undefined && d.of === self.driver.execute && d.ready()
         },
-        execute: <R>(q: Executable<R>): IOEither<DbError, QueryResult<R>> => () => {
-          const c = compileFor(q)
-          return (E.isLeft(c) ? c : syncRun(c.right)) as E.Either<DbError, QueryResult<R>>
-        },
+        execute: <R>(q: Executable<R>): IOEither<DbError, QueryResult<R>> => () =>
+          syncExecutable(q, false) as E.Either<DbError, QueryResult<R>>,
         all: <R>(q: Executable<R>): IOEither<DbError, R[]> => () => {
-          const c = compileFor(q)
-          if (E.isLeft(c)) return c
-          const r = syncRun(c.right)
+          const r = syncExecutable(q, false)
           return E.isLeft(r) ? r : E.right(r.right.rows as R[])
         },
         first: <R>(q: Executable<R>): IOEither<DbError, Option<R>> => () => {
-          const c = compileFor(q)
-          if (E.isLeft(c)) return c
-          const r = syncRun(asFirst(c.right))
+          const r = syncExecutable(q, true)
           return E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0] as R) : none)
         },
       }
@@ -1058,15 +1142,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     },
 
     execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
-      if ((q as { kind?: unknown }).kind === 'insert' && !isCompiled(q)) {
-        let parts: readonly InsertNode[]
-        try {
-          parts = self.dialect.insertStatements(q as InsertNode)
-        } catch (e) {
-          return leftTask(toDbError(e))
-        }
-        if (parts.length > 1) return executeAll<R>(parts)
-      }
+      const parts = partsOf(q)
+      if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : executeAll<R>(parts.right)
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
       const compiled = c.right
@@ -1091,6 +1168,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     },
 
     first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
+      // A split INSERT runs as `execute` runs it (one unit); its first row is the answer.
+      const parts = partsOf(q)
+      if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : () => (executeAll(parts.right)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
       const k = asFirst(c.right)

@@ -133,11 +133,24 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-const positiveInt = (v: string | undefined, name: string): number | undefined => {
+const wholeNumber = (v: string | undefined, name: string, least: number): number | undefined => {
   if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0) throw usage(`--${name} takes a whole number, got ${JSON.stringify(v)}`)
+  const n = v.trim() === '' ? Number.NaN : Number(v)
+  if (!Number.isInteger(n) || n < least) throw usage(`--${name} takes a whole number${least > 0 ? ` of at least ${least}` : ''}, got ${JSON.stringify(v)}`)
   return n
+}
+
+/**
+ * The options each command takes (besides --url and --help): any other is a usage error, so an
+ * option given to the wrong command (`migrate up --steps 1`) is never silently ignored.
+ */
+const TAKES: Readonly<Record<string, readonly (keyof typeof OPTIONS)[]>> = {
+  'migrate up': ['dir', 'table', 'lock-timeout', 'to'],
+  'migrate down': ['dir', 'table', 'lock-timeout', 'steps', 'to'],
+  'migrate status': ['dir', 'table'],
+  'migrate new': ['dir', 'ts', 'js'],
+  'migrate repair': ['table', 'lock-timeout'],
+  introspect: ['out', 'json', 'camel-case', 'model-import'],
 }
 
 /** The URL without its password, for output. */
@@ -236,9 +249,14 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     }
     if (command !== 'migrate' && command !== 'introspect') throw usage(`unknown command ${JSON.stringify(command)}`)
     if (command === 'migrate' && (sub === undefined || HELP[topic] === undefined)) throw usage(sub === undefined ? 'migrate needs a subcommand' : `unknown migrate subcommand ${JSON.stringify(sub)}`)
+    const takes = TAKES[topic] ?? []
+    for (const [option, given] of Object.entries(v)) {
+      if (given !== undefined && option !== 'url' && option !== 'help' && !takes.includes(option as keyof typeof OPTIONS)) throw usage(`${topic} does not take --${option}`)
+    }
     const dir = resolve(io.cwd, v.dir ?? 'migrations')
-    const steps = positiveInt(v.steps, 'steps')
-    const lockTimeout = positiveInt(v['lock-timeout'], 'lock-timeout')
+    const steps = wholeNumber(v.steps, 'steps', 1)
+    const lockTimeout = wholeNumber(v['lock-timeout'], 'lock-timeout', 0)
+    if (steps !== undefined && v.to !== undefined) throw usage('migrate down takes --steps or --to, not both')
 
     if (topic === 'migrate new') {
       const name = rest.length === 0 ? undefined : rest.join('_')

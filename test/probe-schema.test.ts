@@ -2,11 +2,18 @@
  * Schema and migration behaviour a developer coming from Knex or Drizzle would check, on SQLite,
  * PostgreSQL and MariaDB: each case here once gave a wrong result or passed a mistake silently.
  */
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
-import { run, sql } from 'recordkit'
-import { apply, column, createTable, introspect } from 'recordkit/schema'
+import { createBackend, run, sql } from 'recordkit'
+import { apply, column, createTable, introspect, type Migration, migrateDown, migrateUp, migrationStatus } from 'recordkit/schema'
+import { main } from '../src/cli.js'
 import { ENGINES, engineTables } from './support/engine-tables.js'
+import { migrationDir } from './support/migration-kit.js'
 
 for (const engine of ENGINES) {
   describe(`schema on ${engine.name}`, () => {
@@ -38,3 +45,57 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+/** Run the command in this process, capturing its output. */
+const call = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+  let out = ''
+  let err = ''
+  const code = await main(argv, { out: (s) => { out += s }, err: (s) => { err += s }, env: {}, cwd: tmpdir() })
+  return { code, out, err }
+}
+
+const twoMigrations = (): string => migrationDir({
+  '001_a': "export const up = (db: never) => steps(db, [sql`CREATE TABLE probe_s_cli_a (id INTEGER)`])\nexport const down = (db: never) => steps(db, [sql`DROP TABLE probe_s_cli_a`])",
+  '002_b': "export const up = (db: never) => steps(db, [sql`CREATE TABLE probe_s_cli_b (id INTEGER)`])\nexport const down = (db: never) => steps(db, [sql`DROP TABLE probe_s_cli_b`])",
+})
+
+describe('migrate down: a mistake in which migrations to revert is refused, never a silent no-op or a revert of everything', () => {
+  it('--to a name no migration has is an error, as for migrate up (it reverted nothing, or with a prefix every migration)', async () => {
+    const dir = twoMigrations()
+    const url = `sqlite:${join(dir, 'app.db')}`
+    expect(await call('migrate', 'up', '--dir', dir, '--url', url)).toMatchObject({ code: 0 })
+    expect(await call('migrate', 'down', '--dir', dir, '--url', url, '--to', '001')).toMatchObject({ code: 1, err: expect.stringContaining('no migration named 001') })
+    expect(await call('migrate', 'down', '--dir', dir, '--url', url, '--to', 'nope')).toMatchObject({ code: 1, err: expect.stringContaining('no migration named nope') })
+    // Both are still applied; --to an existing name reverts the ones after it.
+    expect((await call('migrate', 'status', '--dir', dir, '--url', url)).out).toContain('2 applied, 0 pending')
+    expect(await call('migrate', 'down', '--dir', dir, '--url', url, '--to', '001_a')).toMatchObject({ code: 0, out: expect.stringContaining('Reverted 1 migration.') })
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('options a command does not take, --steps 0, and --steps with --to are usage errors (exit 2), not ignored', async () => {
+    const dir = twoMigrations()
+    const url = `sqlite:${join(dir, 'app.db')}`
+    expect(await call('migrate', 'up', '--dir', dir, '--url', url, '--steps', '1')).toMatchObject({ code: 2, err: expect.stringContaining('migrate up does not take --steps') })
+    expect(await call('migrate', 'status', '--dir', dir, '--url', url, '--to', '001_a')).toMatchObject({ code: 2, err: expect.stringContaining('migrate status does not take --to') })
+    expect(await call('introspect', '--url', url, '--dir', dir)).toMatchObject({ code: 2, err: expect.stringContaining('introspect does not take --dir') })
+    expect(await call('migrate', 'down', '--dir', dir, '--url', url, '--steps', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--steps takes a whole number of at least 1') })
+    expect(await call('migrate', 'down', '--dir', dir, '--url', url, '--steps', '1', '--to', '001_a')).toMatchObject({ code: 2, err: expect.stringContaining('--steps or --to, not both') })
+    // Nothing ran: both are pending still.
+    expect((await call('migrate', 'status', '--dir', dir, '--url', url)).out).toContain('0 applied, 2 pending')
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('migrateDown refuses steps that are not a whole number of at least 1, and steps with to, with a ValidationError', async () => {
+    const db = await run(createBackend('sqlite::memory:'))
+    const migrations: readonly Migration[] = [{ name: '001_a', up: () => TE.right(undefined), down: () => TE.right(undefined) }]
+    await run(migrateUp(db, migrations))
+    for (const options of [{ steps: 0 }, { steps: -1 }, { steps: 1.5 }, { steps: 1, to: '001_a' }]) {
+      const r = await migrateDown(db, migrations, options)()
+      expect(E.isLeft(r) && r.left._tag, JSON.stringify(options)).toBe('ValidationError')
+    }
+    const unknown = await migrateDown(db, migrations, { to: '000' })()
+    expect(E.isLeft(unknown) && unknown.left._tag).toBe('NotFound')
+    expect((await run(migrationStatus(db, migrations))).map((m) => m.state)).toEqual(['applied'])
+    await run(db.close())
+  })
+})

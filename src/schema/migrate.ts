@@ -586,15 +586,23 @@ export const migrateUp = (db: Backend, migrations: readonly Migration[], options
   })
 
 /**
- * Revert the last `steps` applied migrations (default 1), or every one after `to`.
+ * Revert the last `steps` applied migrations (default 1), or every one after `to`. `steps` is a
+ * whole number of at least 1 and `to` one of the migrations' names (NotFound otherwise, as for
+ * `migrateUp`), not both (ValidationError): a mistake there reverts nothing rather than nothing
+ * silently, or everything after a name that sorts early.
  *
  * @example await run(migrateDown(db, migrations, { steps: 2 }))
  */
 export const migrateDown = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly steps?: number; readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
   tryDb(async () => {
     checkNames(migrations)
+    if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1))
+      throw dbError('ValidationError', `migrateDown: steps must be a whole number of at least 1, got ${String(options.steps)}`, { issues: [{ path: 'steps', rule: 'positiveInteger', value: options.steps, message: 'not a whole number of at least 1' }] })
+    if (options.steps !== undefined && options.to !== undefined)
+      throw dbError('ValidationError', 'migrateDown: give steps or to, not both', { issues: [{ path: 'to', rule: 'exclusive', value: options.to, message: 'given with steps' }] })
     const table = options.table ?? DEFAULT_TABLE
     const byName = new Map(migrations.map((m) => [m.name, m]))
+    if (options.to !== undefined && !byName.has(options.to)) throw dbError('NotFound', `no migration named ${options.to}`)
     const steps = options.to === undefined ? options.steps ?? 1 : Number.POSITIVE_INFINITY
     const done: string[] = []
     while (done.length < steps) {

@@ -366,8 +366,10 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    */
   readonly updateWhere: (db: Backend, where: WhereInput<D['row']>, patch: Patch<D>) => TaskEither<DbError, number>
   /**
-   * Delete a row (soft with `softDelete`, unless `force`); returns the row as it is left: with
-   * its soft-delete marks set (`deletedAt`), or as it was before a hard delete.
+   * Delete a row (soft with `softDelete`, unless `force`); returns the row as it is left: a soft
+   * delete the row as stored (its marks as the columns keep them, the other fields as the table
+   * holds them), a hard delete the row given, as it was before. On a sharded backend the row's
+   * shard key goes into the WHERE with its primary key.
    * @example const gone = await run(Post.delete(db, post)) // gone.deletedAt is the deletion time
    */
   readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, D['row']>
@@ -381,7 +383,7 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly deleteWhere: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, number>
   /** Insert, or update the row with the same unique key. @example Item.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
   readonly upsert: (db: Backend, input: D['insert'], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row']>
-  /** Undo a soft delete (models with `softDelete`). @example Post.restore(db, post) */
+  /** Undo a soft delete (models with `softDelete`); returns the row as stored. @example Post.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
 
   // ---- join tables of manyToMany relations

@@ -998,26 +998,54 @@ const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behavio
 
 /**
  * `delete`: by primary key (and the optimistic-lock version); soft where a behaviour says so.
- * Like `update`, it matches only a row the default scopes show (a soft-deleted row is NotFound);
- * `force` deletes the row itself, whatever the scopes say (a soft-deleted row included).
+ * Like `update`, it matches only a row the default scopes show (a soft-deleted row is NotFound,
+ * or a ConflictError under a version lock); `force` deletes the row itself, whatever the scopes
+ * say (a soft-deleted row included).
+ *
+ * A soft delete returns the row as stored, decoded (its marks as the columns keep them, every
+ * other field as the table holds it), as `update` does: through RETURNING on PostgreSQL and
+ * SQLite, or read by key on MariaDB, the UPDATE and that read and decoding one unit. A hard
+ * delete returns the row it was given, as it was before.
  */
-export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> =>
-  maybeTransaction(db, hasHook(core.behaviours, 'afterDelete'), async () => {
+export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> => {
+  const soft = force ? undefined : softDeleteOf(core)
+  const hooked = hasHook(core.behaviours, 'afterDelete')
+  const body = async (): Promise<Either<DbError, Values>> => {
     const ctx = ctxOf(db, core, 'delete', row)
     const r = await hook(core, 'beforeDelete', row, ctx)
-    const soft = force ? undefined : softDeleteOf(core)
     const guard = guardsOf(core, r)
-    const cond = allOf([keyCondition(core, keyOfRow(core, r)), shardCondition(db, core, r), guard, force ? undefined : scopeCondition(core, {})])!
-    const marks = soft === undefined ? undefined : soft.deleteAs!()
-    const node = marks === undefined
-      ? where(cond)(deleteFrom(core.table))
-      : where(cond)(set(assignments(core, marks))(update(core.table)))
-    const res = await must(db.execute(node))
-    if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
+    const key = keyOfRow(core, r)
+    const shard = shardCondition(db, core, r)
+    const cond = allOf([keyCondition(core, key), shard, guard, force ? undefined : scopeCondition(core, {})])!
+    if (soft === undefined) {
+      const res = await must(db.execute(where(cond)(deleteFrom(core.table))))
+      if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
+      await hook(core, 'afterDelete', r, ctx)
+      // The row as it was before the delete.
+      return right(r)
+    }
+    const node = where(cond)(set(assignments(core, soft.deleteAs!()))(update(core.table)))
+    // With `afterDelete` hooks the whole delete is already one transaction.
+    const stored = hooked ? right(await updateStored(db, core, node, key, shard)) : await storedUpdate(db, core, node, key, shard)
+    if (stored._tag === 'Left') return stored
+    if (stored.right === undefined) return left(noRow(core, r, guard !== undefined))
     await hook(core, 'afterDelete', r, ctx)
-    // The row as it is left: soft-deleted (its marks set), or as it was before a hard delete.
-    return right(marks === undefined ? r : { ...r, ...marks })
-  })
+    return right(stored.right)
+  }
+  // A hard delete is one statement; a soft one returns its stored row (see `storedUpdate`).
+  if (soft === undefined || hooked) return maybeTransaction(db, hooked, async () => body())
+  return attempt(body)
+}
+
+/**
+ * A row's UPDATE and its stored row, decoded, as one unit (`update`'s way): through RETURNING on
+ * the synchronous path where there is one, else in `atomically` (MariaDB: the UPDATE, then a read
+ * by key). Undefined, having written nothing, when no row matched.
+ */
+const storedUpdate = async (db: Backend, core: ModelCore, node: UpdateNode, key: unknown, shard: Expr | undefined): Promise<Either<DbError, Values | undefined>> => {
+  const write = canReturnUpdate(db) ? returningUpdate(db, core, node) : undefined
+  return write !== undefined ? writeRow(db, core, { write }) : atomicallyOrAlone(db, async () => right(await updateStored(db, core, node, key, shard)))
+}
 
 /**
  * `deleteWhere`: one DELETE (or soft-delete UPDATE) for every matching row that the default
@@ -1030,14 +1058,19 @@ export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): Tas
   return right((await must(db.execute(node))).rowsAffected)
 })
 
-/** `restore`: undo a soft delete. */
+/**
+ * `restore`: undo a soft delete, by key alone (whatever the scopes say). Returns the row as
+ * stored, decoded, as a soft `delete` does (see `storedUpdate`); NotFound when no row has the key.
+ */
 export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> => attempt(async () => {
   const b = core.behaviours.find((x) => x.restoreAs !== undefined)
   if (b === undefined) return left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`))
-  const patch = b.restoreAs!()
-  const res = await must(db.execute(where(allOf([keyCondition(core, keyOfRow(core, row)), shardCondition(db, core, row)])!)(set(assignments(core, patch))(update(core.table)))))
-  if (res.rowsAffected === 0) return left(notFound(core, keyOfRow(core, row)))
-  return right({ ...row, ...patch })
+  const key = keyOfRow(core, row)
+  const shard = shardCondition(db, core, row)
+  const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, b.restoreAs!()))(update(core.table)))
+  const stored = await storedUpdate(db, core, node, key, shard)
+  if (stored._tag === 'Left') return stored
+  return stored.right === undefined ? left(notFound(core, key)) : right(stored.right)
 })
 
 /** Options of `upsert`. */

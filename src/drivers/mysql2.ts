@@ -78,6 +78,7 @@ import type { Compiled } from '../sql.js'
 import { parseMysqlDateTime } from '../dates.js'
 import { checkParams, stringProblem } from '../values.js'
 import { formatStatement, needsMode } from './mysql-text.js'
+import { fromStart } from './sql-start.js'
 
 /** Options of the mysql2 driver. */
 export interface Mysql2Options extends Mysql2BaseOptions {
@@ -250,9 +251,9 @@ const connectionFailure = (e: DbError): DbError =>
 // ---------------------------------------------------------------- results
 
 /** Statements whose rows are changed rows (MariaDB's INSERT/DELETE ... RETURNING). */
-const DML = /^\s*(INSERT|REPLACE|UPDATE|DELETE)\b/i
+const DML = /^(INSERT|REPLACE|UPDATE|DELETE)\b/i
 /** Transaction control and session statements, sent as text when they have no parameters. */
-const CONTROL = /^\s*(START|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|LOCK|UNLOCK|XA|USE|DO)\b/i
+const CONTROL = /^(START|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|LOCK|UNLOCK|XA|USE|DO)\b/i
 
 const ER_UNSUPPORTED_PS = 1295
 
@@ -324,7 +325,7 @@ const toResult = (res: unknown, sqlText: string, fields?: unknown, types?: Reado
     const rows = (first ? res[0] : res) as Row[]
     if (types !== undefined) readDates(rows, dateColumns(first && Array.isArray(fields) ? fields[0] : fields, types))
     // DML with RETURNING (MariaDB) answers with one row per changed row.
-    return { rows, rowsAffected: DML.test(sqlText) ? rows.length : 0 }
+    return { rows, rowsAffected: DML.test(fromStart(sqlText, true)) ? rows.length : 0 }
   }
   const h = res as ResultSetHeader
   const insertId = toId(h.insertId)
@@ -675,7 +676,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
     /** Run one statement on a connection we hold; rejects with a DbError. */
     const runOn = async (core: CoreConnection, q: Compiled): Promise<QueryResult> => {
       const params = q.params
-      const asText = !prepare || (params.length === 0 && CONTROL.test(q.sql))
+      const asText = !prepare || (params.length === 0 && CONTROL.test(fromStart(q.sql, true)))
       try {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem

@@ -133,6 +133,9 @@ const Value = model({
   }),
 })
 
+/** The JSON column of mdl_values holding any document, a bare JSON string included. */
+const AnyJson = model({ table: 'mdl_values', primaryKey: 'id', codec: t.type({ id: t.number, meta: nullable(jsonOf(t.unknown)) }) })
+
 /** Columns named explicitly, one of them holding text that must decode as a date. */
 const Event = model({ table: 'mdl_events', primaryKey: 'id', codec: t.type({ id: t.number, label: t.string, at: date }), columns: { at: 'happened_at' } })
 
@@ -301,6 +304,20 @@ export const modelCases: CaseGroup = (target) => {
         const { id: _, ...stored } = row
         const many = await ok(Value.createMany(db(), [{ ...input, meta: undefined }, input, { ...input, meta: undefined, big: -5n, flag: false }]))
         expect(many.map(({ id: _id, ...rest }) => rest)).toEqual([{ ...stored, meta: null }, stored, { ...stored, meta: null, big: -5n, flag: false }])
+      })
+
+      it('reads back every JSON document as stored in the engine\'s JSON type, a bare string (JSON text itself or not) included', async () => {
+        await clear(db())
+        const docs: unknown[] = ['hello', '42', 'null', '[1]', '', 42, -1.5, true, false, [1, 'x', null], { a: { b: ['"q"'] } }, {}]
+        const made = await ok(AnyJson.createMany(db(), docs.map((meta) => ({ meta }))))
+        expect(made.map((r) => r.meta)).toEqual(docs)
+        expect((await ok(pipe(AnyJson.query, AnyJson.orderBy('id'), AnyJson.all(db())))).map((r) => r.meta)).toEqual(docs)
+        for (const r of made) expect((await ok(AnyJson.findOrFail(db(), r.id))).meta).toEqual(r.meta)
+        const one = await ok(AnyJson.create(db(), { meta: '7' }))
+        expect(one.meta).toBe('7')
+        const updated = await ok(AnyJson.update(db(), one, { meta: 'true' }))
+        expect(updated.meta).toBe('true')
+        expect(await ok(AnyJson.findOrFail(db(), one.id))).toEqual(updated)
       })
 
       it('reads columns named explicitly, and names the column of a value that does not decode', async () => {
@@ -769,6 +786,21 @@ export const modelCases: CaseGroup = (target) => {
         expect(await ok(pipe(Post.query, Post.count(db())))).toBe(4)
         await ok(Post.delete(db(), gone[1], { force: true }))
         expect(await countOf(db(), 'mdl_posts')).toBe(4)
+      })
+
+      it('softDelete: delete and restore return the row as stored, not the row given with the marks merged', async () => {
+        await clear(db())
+        const { posts } = await seed(db())
+        // The title changed in the table since the row was read (the version is the same).
+        await exec(db(), inDialect(db(), `UPDATE "mdl_posts" SET "title" = 'Edited' WHERE "id" = ${posts[0].id}`))
+        const gone = await ok(Post.delete(db(), posts[0]))
+        expect(gone.title).toBe('Edited')
+        expect(gone.deletedAt).toBeInstanceOf(Date)
+        const [read] = await ok(pipe(Post.query, onlyDeleted, Post.all(db())))
+        expect(gone).toEqual(read)
+        const back = await ok(Post.restore(db(), { ...posts[0], deletedAt: gone.deletedAt }))
+        expect(back).toEqual({ ...read, deletedAt: null })
+        expect(await ok(Post.findOrFail(db(), posts[0].id))).toEqual(back)
       })
 
       it('optimisticLock: a stale update or delete fails with ConflictError and writes nothing', async () => {

@@ -130,10 +130,25 @@ export const toExpr = (u: Operand | Expr): Expr =>
 export const toValue = (u: unknown): Expr =>
   isExpr(u) ? (isFragment(u) ? raw(u) : u) : val(u)
 
-const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr =>
-  ({ kind: 'binary', op, left: toExpr(left), right: toValue(right), [EXPR]: true }) as Expr
+/**
+ * The ValidationError of a comparison or list given `undefined` as a value: as for a condition
+ * object (`undefinedInWhere`), a missing value is reported, never bound as NULL (`= NULL`
+ * matches no row, `<> NULL` none either, `NOT IN (..., NULL)` none).
+ */
+const undefinedOperand = (what: string, left: Operand): DbError => {
+  const name = typeof left === 'string' ? left : 'an expression'
+  const shown = typeof left === 'string' ? `"${name}"` : name
+  return dbError('ValidationError', `${what}: the value for ${shown} is undefined (pass null for a NULL value, or use isNull / isNotNull)`, {
+    issues: [{ path: typeof left === 'string' ? left : '', rule: 'defined', value: undefined, message: `the value for ${shown} is undefined` }],
+  })
+}
 
-/** `left = right` @example eq('id', 1) */
+const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr => {
+  if (right === undefined) throw undefinedOperand(op.toUpperCase(), left)
+  return ({ kind: 'binary', op, left: toExpr(left), right: toValue(right), [EXPR]: true }) as Expr
+}
+
+/** `left = right`; an undefined `right` is a ValidationError, never `= NULL` (use `isNull`). @example eq('id', 1) */
 export const eq = binary('=')
 /** `left <> right` @example ne('status', 'done') */
 export const ne = binary('<>')
@@ -177,17 +192,29 @@ export const or = logical('or')
 export const not = (e: Expr | Fragment | Record<string, unknown>): Expr => node({ kind: 'not', expr: toCondition(e) })
 
 /**
- * `expr IN (...)`; a SELECT (or a UNION ...) gives `IN (subquery)`. An empty list is false (rendered as `1 = 0`).
+ * `expr IN (...)`; a SELECT (or a UNION ...) gives `IN (subquery)`. An empty list is false (rendered as `1 = 0`); an undefined in the list is a ValidationError (it would be bound as NULL).
  * @example isIn('id', [1, 2, 3])
  */
 export const isIn = (e: Operand, list: readonly unknown[] | SelectLike): Expr =>
-  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectLike), negated: false })
-/** `expr NOT IN (...)` @example notIn('id', [1, 2]) */
+  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? listValues('IN', e, list) : (list as SelectLike), negated: false })
+/** `expr NOT IN (...)`; an undefined in the list is a ValidationError, as for `isIn`. @example notIn('id', [1, 2]) */
 export const notIn = (e: Operand, list: readonly unknown[] | SelectLike): Expr =>
-  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? list.map(toValue) : (list as SelectLike), negated: true })
-/** `expr BETWEEN low AND high` @example between('total', 1, 10) */
-export const between = (e: Operand, low: unknown, high: unknown): Expr =>
-  node({ kind: 'between', expr: toExpr(e), low: toValue(low), high: toValue(high), negated: false })
+  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? listValues('NOT IN', e, list) : (list as SelectLike), negated: true })
+
+const listValues = (what: string, e: Operand, list: readonly unknown[]): Expr[] => {
+  const out: Expr[] = new Array(list.length)
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] === undefined) throw undefinedOperand(`${what} (item ${i})`, e)
+    out[i] = toValue(list[i])
+  }
+  return out
+}
+
+/** `expr BETWEEN low AND high`; an undefined bound is a ValidationError. @example between('total', 1, 10) */
+export const between = (e: Operand, low: unknown, high: unknown): Expr => {
+  if (low === undefined || high === undefined) throw undefinedOperand('BETWEEN', e)
+  return node({ kind: 'between', expr: toExpr(e), low: toValue(low), high: toValue(high), negated: false })
+}
 /** `expr IS NULL` @example isNull('deleted_at') */
 export const isNull = (e: Operand): Expr => node({ kind: 'isNull', expr: toExpr(e), negated: false })
 /** `expr IS NOT NULL` @example isNotNull('email') */

@@ -4,8 +4,8 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
-import { run, sql } from 'recordkit'
-import { as, cast, denseRank, from, ntile, orderBy, over, rank, rowNumber, select } from 'recordkit/query'
+import { isDbError, run, sql } from 'recordkit'
+import { as, between, cast, denseRank, eq, from, gt, isIn, isNull, like, ne, notIn, ntile, orderBy, over, rank, rowNumber, select, where } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -62,5 +62,27 @@ describe('MySQL 8 casts to a timestamp as SQL text', () => {
     expect(mysql.compile(q)).toMatchObject({
       right: { sql: 'SELECT CAST(`at` AS DATETIME(6)) AS `y`, CAST(`at` AS DATETIME(3)) AS `z` FROM `t`' },
     })
+  })
+})
+
+describe('an undefined value in a comparison', () => {
+  it('is a ValidationError naming the column, as in a condition object, never bound as NULL (eq gave = NULL: no row, silently)', () => {
+    const cases: readonly [string, () => unknown, string][] = [
+      ['eq', () => eq('email', undefined), '=: the value for "email" is undefined'],
+      ['ne', () => ne('email', undefined), '<>: the value for "email" is undefined'],
+      ['gt', () => gt('age', undefined), '>: the value for "age" is undefined'],
+      ['like', () => like('name', undefined), 'LIKE: the value for "name" is undefined'],
+      ['isIn', () => isIn('id', [1, undefined]), 'IN (item 1): the value for "id" is undefined'],
+      ['notIn', () => notIn('id', [undefined]), 'NOT IN (item 0): the value for "id" is undefined'],
+      ['between', () => between('age', 1, undefined), 'BETWEEN: the value for "age" is undefined'],
+    ]
+    for (const [name, build, message] of cases) {
+      let thrown: unknown
+      try { build() } catch (e) { thrown = e }
+      expect(isDbError(thrown, 'ValidationError'), name).toBe(true)
+      expect((thrown as Error).message, name).toContain(message)
+    }
+    // null stays a value (= NULL is what was asked for); isNull is IS NULL.
+    expect(mysql.compile(pipe(from('t'), where(eq('a', null)), where(isNull('b'))))).toMatchObject({ right: { sql: 'SELECT * FROM `t` WHERE `a` = ? AND `b` IS NULL', params: [null] } })
   })
 })

@@ -571,13 +571,37 @@ export const fullJoin = joinWith('full')
 /** `CROSS JOIN` @example crossJoin('media_type') */
 export const crossJoin = (t: string | TableRef | DerivedTable | ValuesTable) => joinWith('cross')(t)
 
+const ORDER_DIRECTIONS = ['asc', 'desc'] as const
+const NULLS_ORDERS = ['first', 'last'] as const
+
+/**
+ * An ORDER BY direction or NULLS placement as given: `'DESC'` is `'desc'` (as Knex and SQL take
+ * either case); any other word is a ValidationError. It was read as ascending, so
+ * `orderBy('total', 'DESC')` sorted the wrong way without a word.
+ *
+ * @example orderWord('direction', 'DESC', ['asc', 'desc']) // 'desc'
+ */
+export const orderWord = <W extends string>(what: 'direction' | 'nulls', given: unknown, words: readonly W[]): W | undefined => {
+  if (given === undefined || (words as readonly unknown[]).includes(given)) return given as W | undefined
+  const lower = typeof given === 'string' ? given.toLowerCase() : undefined
+  if (lower !== undefined && (words as readonly string[]).includes(lower)) return lower as W
+  throw dbError('ValidationError', `orderBy: ${what} must be ${words.map((w) => `'${w}'`).join(' or ')}, got ${typeof given === 'string' ? JSON.stringify(given) : String(given)}`, {
+    issues: [{ path: what, rule: 'oneOf', value: given, message: `not ${words.join(' or ')}` }],
+  })
+}
+
 /**
  * Add an ORDER BY item. The direction is ASC unless given; a `sql` fragment without a
  * direction is written as it is, so it may carry its own (`orderBy(sql\`name desc\`)`).
  * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
  */
-export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q => {
-  const item = { expr: toExpr(e), direction: direction ?? (isFragment(e) ? undefined : 'asc'), nulls } as OrderItem
+export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => {
+  const d = orderWord('direction', direction, ORDER_DIRECTIONS)
+  const n = orderWord('nulls', nulls, NULLS_ORDERS)
+  return <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q => orderedBy(q, { expr: toExpr(e), direction: d ?? (isFragment(e) ? undefined : 'asc'), nulls: n } as OrderItem)
+}
+
+const orderedBy = <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q, item: OrderItem): Q => {
   return q.kind === 'update' || q.kind === 'delete'
     ? withFields(q, { orderBy: [...(q.orderBy ?? []), item] })
     : patchQuery(q as SelectLike, { orderBy: [...(q as SelectLike).orderBy, item] }) as Q

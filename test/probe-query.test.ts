@@ -5,7 +5,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { isDbError, run, sql } from 'recordkit'
-import { as, between, cast, denseRank, eq, from, gt, isIn, isNull, like, ne, notIn, ntile, orderBy, over, rank, rowNumber, select, where } from 'recordkit/query'
+import { as, between, cast, denseRank, desc, eq, from, gt, isIn, isNull, like, ne, notIn, ntile, orderBy, over, rank, rowNumber, select, where } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -84,5 +84,22 @@ describe('an undefined value in a comparison', () => {
     }
     // null stays a value (= NULL is what was asked for); isNull is IS NULL.
     expect(mysql.compile(pipe(from('t'), where(eq('a', null)), where(isNull('b'))))).toMatchObject({ right: { sql: 'SELECT * FROM `t` WHERE `a` = ? AND `b` IS NULL', params: [null] } })
+  })
+})
+
+describe('ORDER BY words', () => {
+  it("'DESC' and 'LAST' in capitals mean what they say (DESC sorted ascending); another word is a ValidationError", () => {
+    expect(mysql.compile(pipe(from('t'), orderBy('a', 'DESC' as 'desc'), orderBy('b', 'asc', 'FIRST' as 'first')))).toMatchObject({
+      right: { sql: 'SELECT * FROM `t` ORDER BY `a` DESC, `b` IS NULL DESC, `b` ASC' },
+    })
+    expect(mysql.compile(pipe(from('t'), select(as(over(rank(), { orderBy: [desc('x', 'First' as 'first')] }), 'r'))))).toMatchObject({
+      right: { sql: 'SELECT RANK() OVER (ORDER BY `x` IS NULL DESC, `x` DESC) AS `r` FROM `t`' },
+    })
+    for (const build of [() => orderBy('a', 'down' as 'desc'), () => orderBy('a', 'asc', 'top' as 'first'), () => desc('a', 'never' as 'last')]) {
+      let thrown: unknown
+      try { build() } catch (e) { thrown = e }
+      expect(isDbError(thrown, 'ValidationError')).toBe(true)
+      expect((thrown as Error).message).toMatch(/^orderBy: (direction must be 'asc' or 'desc', got "down"|nulls must be 'first' or 'last', got "(top|never)")/)
+    }
   })
 })

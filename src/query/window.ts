@@ -7,7 +7,7 @@
  * Frame offsets are checked integers written into the SQL (MariaDB takes no parameter there).
  */
 import type { Expr, FrameBound, FrameSpec, FuncNode, NamedWindow, OrderItem, SelectNode, WindowSpec } from '../ast.js'
-import { exprNode, isExpr, patchSelect, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
+import { exprNode, isExpr, orderWord, patchSelect, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
 
 /** An ORDER BY item in a window: a column or expression (ascending), or `asc(...)` / `desc(...)`. */
 export type WindowOrder = Operand | OrderItem
@@ -30,14 +30,20 @@ const orderItem = (o: WindowOrder): OrderItem => (isOrderItem(o) ? o : { expr: t
  * An ascending ORDER BY item (for windows), with optional NULLS FIRST / LAST.
  * @example over(rank(), { orderBy: [asc('total')] })
  */
-export const asc = (e: Operand, nulls?: 'first' | 'last'): OrderItem =>
-  (nulls === undefined ? { expr: toExpr(e), direction: 'asc' as const } : { expr: toExpr(e), direction: 'asc' as const, nulls })
+export const asc = (e: Operand, nulls?: 'first' | 'last'): OrderItem => {
+  const n = orderWord('nulls', nulls, NULLS)
+  return n === undefined ? { expr: toExpr(e), direction: 'asc' as const } : { expr: toExpr(e), direction: 'asc' as const, nulls: n }
+}
 /**
  * A descending ORDER BY item (for windows).
  * @example over(rank(), { partitionBy: ['country'], orderBy: [desc('revenue')] })
  */
-export const desc = (e: Operand, nulls?: 'first' | 'last'): OrderItem =>
-  (nulls === undefined ? { expr: toExpr(e), direction: 'desc' as const } : { expr: toExpr(e), direction: 'desc' as const, nulls })
+export const desc = (e: Operand, nulls?: 'first' | 'last'): OrderItem => {
+  const n = orderWord('nulls', nulls, NULLS)
+  return n === undefined ? { expr: toExpr(e), direction: 'desc' as const } : { expr: toExpr(e), direction: 'desc' as const, nulls: n }
+}
+
+const NULLS = ['first', 'last'] as const
 
 /** The window data for options. */
 const spec = (o: WindowOptions): WindowSpec => ({

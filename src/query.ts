@@ -719,12 +719,30 @@ export const onConflict = (
     /** The predicate of a partial unique index the target names: `ON CONFLICT (cols) WHERE ...`. */
     readonly targetWhere?: Expr | Fragment | Record<string, unknown>
   },
-) => <Q extends InsertNode>(q: Q): Q => {
-  const update: OnConflict['update'] = action === 'nothing'
+) => {
+  // 'nothing' in any case; another string (or none) is a mistake: a string's characters were
+  // taken as assignments ("0" = 'N', "1" = 'O', ...).
+  const nothing = typeof action === 'string' && action.toLowerCase() === 'nothing'
+  if (!nothing && (typeof action !== 'object' || action === null)) {
+    throw dbError('ValidationError', `onConflict: the action must be 'nothing', a list of columns or an object of assignments, got ${typeof action === 'string' ? JSON.stringify(action) : String(action)}`, {
+      issues: [{ path: 'action', rule: 'onConflictAction', value: action, message: "not 'nothing', a list of columns or assignments" }],
+    })
+  }
+  // As in set(), an assignment whose value is undefined is left out (it was written as = NULL).
+  const update: OnConflict['update'] = nothing
     ? null
     : Array.isArray(action)
       ? (action as readonly string[]).map((c) => [c, excluded(c)] as const)
-      : Object.entries(action as Record<string, unknown>).map(([c, v]) => [c, toValue(v)] as const)
+      : Object.entries(action as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([c, v]) => [c, toValue(v)] as const)
+  return <Q extends InsertNode>(q: Q): Q => conflicting(q, target, update, options)
+}
+
+const conflicting = <Q extends InsertNode>(
+  q: Q,
+  target: readonly string[] | { readonly constraint: string },
+  update: OnConflict['update'],
+  options: { readonly where?: Expr | Fragment | Record<string, unknown>; readonly targetWhere?: Expr | Fragment | Record<string, unknown> } | undefined,
+): Q => {
   const where = options?.where === undefined ? undefined : toCondition(options.where)
   const targetWhere = options?.targetWhere === undefined ? undefined : toCondition(options.targetWhere)
   const columns = Array.isArray(target) ? target as readonly string[] : []

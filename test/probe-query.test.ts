@@ -5,8 +5,13 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { isDbError, run, sql } from 'recordkit'
-import { as, between, cast, denseRank, desc, eq, from, gt, isIn, isNull, like, ne, notIn, ntile, orderBy, over, rank, rowNumber, select, where } from 'recordkit/query'
+import {
+  as, between, cast, denseRank, desc, eq, excluded, from, gt, insertInto, isIn, isNull, like, ne, notIn, ntile, onConflict, orderBy, over, rank, rowNumber, select,
+  values, where,
+} from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
+import { postgres } from 'recordkit/dialects/postgres'
+import { sqlite } from 'recordkit/dialects/sqlite'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
 const DDL = (engine: string): readonly string[] => [
@@ -100,6 +105,31 @@ describe('ORDER BY words', () => {
       try { build() } catch (e) { thrown = e }
       expect(isDbError(thrown, 'ValidationError')).toBe(true)
       expect((thrown as Error).message).toMatch(/^orderBy: (direction must be 'asc' or 'desc', got "down"|nulls must be 'first' or 'last', got "(top|never)")/)
+    }
+  })
+})
+
+describe('onConflict actions', () => {
+  it("'NOTHING' is 'nothing'; another string is a ValidationError (its characters were taken as assignments: \"0\" = 'N', ...)", () => {
+    for (const d of [sqlite, postgres, mysql]) {
+      const c = d.compile(pipe(insertInto('t'), values({ a: 1 }), onConflict(['a'], 'NOTHING' as 'nothing')))
+      expect(c._tag === 'Right' && c.right.sql, d.name).not.toMatch(/"0"|`0`/)
+      expect(c._tag === 'Right' && /DO NOTHING|NOT EXISTS/.test(c.right.sql), d.name).toBe(true)
+    }
+    let thrown: unknown
+    try { onConflict(['a'], 'update' as 'nothing') } catch (e) { thrown = e }
+    expect(isDbError(thrown, 'ValidationError') && (thrown as Error).message).toBe(`onConflict: the action must be 'nothing', a list of columns or an object of assignments, got "update"`)
+  })
+
+  it('an assignment to undefined is left out, as in set() (it was = NULL), and an upsert left with none is a QueryError on every engine, not DO UPDATE SET with nothing after it', () => {
+    const q = pipe(insertInto('t'), values({ a: 1, b: 2 }), onConflict(['a'], { b: undefined, c: excluded('b') }))
+    expect(postgres.compile(q)).toMatchObject({ right: { sql: 'INSERT INTO "t" ("a", "b") VALUES ($1, $2) ON CONFLICT ("a") DO UPDATE SET "c" = EXCLUDED."b"', params: [1, 2] } })
+    for (const d of [sqlite, postgres, mysql]) {
+      for (const empty of [onConflict(['a'], {}), onConflict(['a'], []), onConflict(['a'], { b: undefined })]) {
+        const c = d.compile(pipe(insertInto('t'), values({ a: 1, b: 2 }), empty))
+        expect(c._tag === 'Left' && c.left._tag, d.name).toBe('QueryError')
+        expect(c._tag === 'Left' && c.left.message, d.name).toMatch(/an upsert that updates needs at least one assignment/)
+      }
     }
   })
 })

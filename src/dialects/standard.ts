@@ -400,6 +400,8 @@ export const standardOpen = (self: Dialect): Dialect => {
       const target = self.conflictTarget(oc)
       if (oc.update === null) return F([' ON CONFLICT', target, ' DO NOTHING'])
       if (oc.target.length === 0 && oc.constraint === undefined) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
+      // As on MySQL: no assignment is a mistake, not `DO UPDATE SET ` with nothing after it.
+      if (oc.update.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs at least one assignment (use 'nothing' to skip conflicting rows)`)
       const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
       return F([' ON CONFLICT', target, ' DO UPDATE SET ', joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
     },

@@ -10,7 +10,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
 import { createBackend, run, sql } from 'recordkit'
-import { apply, column, createTable, introspect, type Migration, migrateDown, migrateUp, migrationStatus } from 'recordkit/schema'
+import { apply, column, createTable, introspect, type Migration, migrateDown, migrateUp, migrationStatus, native } from 'recordkit/schema'
 import { main } from '../src/cli.js'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 import { migrationDir } from './support/migration-kit.js'
@@ -97,5 +97,16 @@ describe('migrate down: a mistake in which migrations to revert is refused, neve
     expect(E.isLeft(unknown) && unknown.left._tag).toBe('NotFound')
     expect((await run(migrationStatus(db, migrations))).map((m) => m.state)).toEqual(['applied'])
     await run(db.close())
+  })
+})
+
+describe('a generated key', () => {
+  it('on a column that is not an integer is a TypeError from the builder (SQLite made a text key an INTEGER without a word)', () => {
+    for (const type of ['text', 'varchar(36)', 'decimal(10,0)', 'uuid', 'double'] as const) {
+      expect(() => column('id', type, { primaryKey: true, autoIncrement: true })(createTable('t')), type)
+        .toThrow(`column id: autoIncrement needs an integer type (smallint, integer, bigint), not ${type}`)
+    }
+    for (const type of ['smallint', 'integer', 'bigint'] as const) expect(() => column('id', type, { primaryKey: true, autoIncrement: true })(createTable('t'))).not.toThrow()
+    expect(() => column('id', native('serial'), { primaryKey: true, autoIncrement: true })(createTable('t'))).not.toThrow()
   })
 })

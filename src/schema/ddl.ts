@@ -306,8 +306,14 @@ export interface ColumnOptions {
   readonly check?: string
 }
 
+const INTEGER_TYPES: ReadonlySet<unknown> = new Set(['smallint', 'integer', 'bigint'])
+
 const makeColumn = (name: string, type: ColumnType, o: ColumnOptions): ColumnDef => {
   const c: { -readonly [K in keyof ColumnDef]: ColumnDef[K] } = { name, type: canonicalType(type), notNull: o.notNull === true || o.primaryKey === true }
+  // A generated key counts: on a text or decimal column SQLite silently made it an INTEGER, and
+  // PostgreSQL and MySQL refused it only when the statement ran. An engine's own type is its own.
+  if (o.autoIncrement === true && typeof c.type === 'string' && !INTEGER_TYPES.has(c.type))
+    throw new TypeError(`column ${name}: autoIncrement needs an integer type (smallint, integer, bigint), not ${c.type}`)
   if (o.default !== undefined) c.default = toDefault(o.default)
   if (o.autoIncrement === true) c.autoIncrement = true
   return Object.freeze(c)

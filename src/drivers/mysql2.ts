@@ -389,6 +389,12 @@ const cut = (c: CoreConnection): void => {
   else c.destroy()
 }
 
+/** Which server a connection talks to, from the version its handshake gave; undefined when unknown. */
+const serverOf = (c: CoreConnection): 'mariadb' | 'mysql' | undefined => {
+  const version = (c as unknown as { _handshakePacket?: { serverVersion?: unknown } | null })._handshakePacket?.serverVersion
+  return typeof version === 'string' ? (/mariadb/i.test(version) ? 'mariadb' : 'mysql') : undefined
+}
+
 /**
  * Whether mysql2 has given up on a connection: a fatal or protocol error was met, it is
  * closing, or its socket is destroyed. Nothing more will be read from it.
@@ -622,8 +628,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         try {
           await self.onConnect(core.promise())
           ready.add(core)
-          const said = (core as unknown as { _isMariaDB?: boolean })._isMariaDB
-          if (typeof said === 'boolean') server = said ? 'mariadb' : 'mysql'
+          server ??= serverOf(core)
 
         } catch (e) {
           core.destroy()

@@ -107,6 +107,16 @@ for (const engine of PAIR_ENGINES) {
       expect(await byShard(d)).toEqual(seeded)
     })
 
+    it('the rows a write reads back are its own shard\'s, where another shard has the same id', async (ctx) => {
+      const d = use(ctx)
+      // Id 5 on shard 0 first, then on shard 1: the read of the stored rows must find shard 1's.
+      await ok(Plain.create(d, { id: 5, tenant: 'acme', total: 50, version: 1, deletedAt: null }))
+      expect(await ok(Plain.create(d, { id: 5, tenant: 'globex', total: 51, version: 1, deletedAt: null }))).toEqual({ id: 5, tenant: 'globex', total: 51, version: 1, deletedAt: null })
+      // An upsert that does nothing on conflict reads the row it met.
+      expect(await ok(Plain.upsert(d, { id: 1, tenant: 'globex', total: 0, version: 1, deletedAt: null }, { update: [] }))).toEqual(SEED[2])
+      expect(await ok(Plain.upsert(d, { id: 1, tenant: 'acme', total: 0, version: 1, deletedAt: null }, { update: [] }))).toEqual(SEED[0])
+    })
+
     it('forKey and a shard\'s transaction take the key condition as well', async (ctx) => {
       const d = use(ctx)
       expect(await ok(Plain.update(d.forKey('acme'), SEED[1], { total: 21 }))).toEqual({ ...SEED[1], total: 21 })

@@ -22,7 +22,7 @@ import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
-import { and, deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
+import { deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
 import { withFields } from '../objects.js'
@@ -73,15 +73,19 @@ const storedColumns = (db: Backend, core: ModelCore, qualified: boolean): readon
 const keyString = (core: ModelCore, key: unknown): string | number =>
   core.primaryKey.length === 1 ? keyOf(key) : core.primaryKey.map((f) => keyOf((key as Values)[f.name])).join('\0')
 
-/** Read rows back by their keys, in the order of `keys`. */
-const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[]): Promise<Values[]> => {
+/**
+ * Read rows back by their keys, in the order of `keys`; `rows` are the rows written (on a
+ * sharded backend their shard keys narrow the read, see `shardCondition`).
+ */
+const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[], rows: readonly Values[]): Promise<Values[]> => {
+  const shard = shardsOf(db, core, rows)
   const found = new Map<string | number, Values>()
   const size = Math.max(1, Math.floor((db.dialect.maxParams - 10) / core.primaryKey.length))
   for (let i = 0; i < keys.length; i += size) {
     const chunk = keys.slice(i, i + size)
     const pk = core.primaryKey[0]
     const cond = core.primaryKey.length === 1 ? isIn(core.column(pk.name), chunk.map((k) => encodeField(pk, k))) : or(...chunk.map((k) => keyCondition(core, k)))
-    const raw = await must(db.all(where(cond)(select(...storedColumns(db, core, true))(from(core.table)))))
+    const raw = await must(db.all(where(allOf([cond, shard])!)(select(...storedColumns(db, core, true))(from(core.table)))))
     for (const r of core.mapper()(raw) as Values[]) found.set(keyString(core, keyOfRow(core, r)), r)
   }
   return keys.map((k) => {
@@ -221,7 +225,7 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
       const given = index.map((j) => rows[j])
       if (given.every((v) => hasAllKeys(core, v))) {
         await must(db.execute(values(chunk)(insertInto(core.table))))
-        const back = await readBack(db, core, given.map((v) => keyOfRow(core, v)))
+        const back = await readBack(db, core, given.map((v) => keyOfRow(core, v)), given)
         back.forEach((d, j) => { out[index[j]] = d })
       } else if (core.generatedKey !== undefined) {
         // One row at a time: every driver reports the generated key of a one-row insert.
@@ -231,7 +235,7 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
           if (res.insertId === undefined) throw dbError('UnsupportedFeature', `${core.table}: the driver reports no generated key and the dialect renders no RETURNING`, { dialect: db.dialect.name, feature: 'generated keys' })
           keys.push(res.insertId)
         }
-        const back = await readBack(db, core, keys)
+        const back = await readBack(db, core, keys, given)
         back.forEach((d, j) => { out[index[j]] = d })
       } else {
         throw dbError('QueryError', `${core.table}: rows without their primary key cannot be read back on ${db.dialect.name} (no RETURNING)`)
@@ -590,7 +594,7 @@ const atomicallyNow = <A>(db: Backend, body: (now: SyncBackend) => A): Either<Db
  */
 interface RowWrite {
   /** Compiled, or on a sharded backend the query data, which its router reads (see `returningUpdate`). */
-  readonly write: Compiled | UpdateNode
+  readonly write: Compiled | UpdateNode | InsertNode
   /** Compiled only when the write returned no row (an upsert that did nothing; MariaDB, which has no RETURNING here). */
   readonly orRead?: () => Compiled
 }
@@ -812,27 +816,47 @@ const storedRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Exp
 /** What a sharded backend says of a table's shard key (`ShardedBackend.shardKey`); absent on any other backend. */
 type ShardKeyOf = (table: string) => string | undefined
 
-/** Whether `db` is a sharded backend (see `shardCondition`). */
-const isSharded = (db: Backend): boolean => typeof (db as { readonly shardKey?: ShardKeyOf }).shardKey === 'function'
-
 /**
- * The row's shard-key condition (`tenant = ?`) on a sharded backend (one with `shardKey`, see
- * `shard` in recordkit/scale-out), for a write by primary key: with it the router sends the write
- * to the row's shard, where the key alone would be refused (a write without the shard key).
- * Undefined where the backend or the table is not sharded, the shard key is part of the primary
- * key already, or the row has no value for it (the router then refuses the write as it did).
+ * The field holding the table's shard key on a sharded backend (one with `shardKey`, see `shard`
+ * in recordkit/scale-out); undefined where the backend or the table is not sharded, or the shard
+ * key is part of the primary key already (a condition on the key carries it).
  */
-const shardCondition = (db: Backend, core: ModelCore, row: Values): Expr | undefined => {
+const shardField = (db: Backend, core: ModelCore): Field | undefined => {
   const keyOf = (db as { readonly shardKey?: ShardKeyOf }).shardKey
   if (typeof keyOf !== 'function') return undefined
   const column = keyOf(core.table)
   if (column === undefined) return undefined
   const name = column.toLowerCase()
   const f = core.fields.find((x) => x.column.toLowerCase() === name)
-  if (f === undefined || core.primaryKey.includes(f)) return undefined
-  const v = row[f.name]
-  return v === undefined || v === null ? undefined : eq(core.column(f.name), encodeField(f, v))
+  return f === undefined || core.primaryKey.includes(f) ? undefined : f
 }
+
+/**
+ * The row's shard-key condition (`tenant = ?`) on a sharded backend, for a write by primary key:
+ * with it the router sends the write to the row's shard, where the key alone would be refused (a
+ * write without the shard key). Undefined where there is no `shardField`, or the row has no value
+ * for it (the router then refuses the write as it did).
+ */
+const shardCondition = (db: Backend, core: ModelCore, row: Values): Expr | undefined => {
+  const f = shardField(db, core)
+  const v = f === undefined ? undefined : row[f.name]
+  return f === undefined || v === undefined || v === null ? undefined : eq(core.column(f.name), encodeField(f, v))
+}
+
+/**
+ * The shard-key condition of rows written together (`tenant IN (...)`), for reading them back:
+ * another shard may hold rows of the same primary keys. Undefined where `shardCondition` of any
+ * of them is.
+ */
+const shardsOf = (db: Backend, core: ModelCore, rows: readonly Values[]): Expr | undefined => {
+  const f = shardField(db, core)
+  if (f === undefined || rows.length === 0 || rows.some((r) => r[f.name] === undefined || r[f.name] === null)) return undefined
+  const values = [...new Set(rows.map((r) => encodeField(f, r[f.name])))]
+  return values.length === 1 ? eq(core.column(f.name), values[0]) : isIn(core.column(f.name), values)
+}
+
+/** Whether `db` is a sharded backend (see `shardCondition`). */
+const isSharded = (db: Backend): boolean => typeof (db as { readonly shardKey?: ShardKeyOf }).shardKey === 'function'
 
 /**
  * Run a row's UPDATE and give the stored row, decoded: through RETURNING where the dialect
@@ -1103,9 +1127,17 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
     if (E.isLeft(c)) throw c.left
     return c.right
   }
-  const cond = and(...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))
+  // On a sharded backend the row's shard key too: another shard may hold a row of the same conflict key.
+  const cond = allOf([...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
   const orRead = () => compile(where(cond)(select(...storedColumns(db, core, true))(from(core.table))))
-  return right({ write: (canReturn(db) ? returningAll(db, core, base) : undefined) ?? compile(base), orRead })
+  const returned = canReturn(db) ? returningAll(db, core, base) : undefined
+  // A sharded backend routes an INSERT given as query data by its row; SQL text it cannot always
+  // read (MariaDB's do-nothing upsert is an INSERT ... SELECT).
+  if (isSharded(db)) {
+    if (returned === undefined) compile(base)
+    return right({ write: returned === undefined ? base : returning(...storedColumns(db, core, false))(base), orRead })
+  }
+  return right({ write: returned ?? compile(base), orRead })
 }
 
 /**

@@ -6,8 +6,8 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { isDbError, run, sql } from 'recordkit'
 import {
-  as, between, cast, denseRank, desc, eq, excluded, from, gt, insertInto, isIn, isNull, like, ne, notIn, ntile, onConflict, orderBy, over, rank, rowNumber, select,
-  values, where,
+  as, between, cast, dateAdd, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, ne, notIn, ntile, onConflict, orderBy, over, rank, rowNumber, select,
+  val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
@@ -45,6 +45,18 @@ for (const engine of ENGINES) {
         { id: 2, rn: 2, rk: 1, drk: 1, half: 1 },
         { id: 3, rn: 1, rk: 3, drk: 2, half: 2 },
       ])
+    })
+
+    it('extract of hour, minute and second from a DATE is 0 on every engine (PostgreSQL refused: unit "hour" not supported for type date)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql.raw(ROWS)))
+      const day = cast(val('2024-03-10'), 'date')
+      const rows = await run(db.all(pipe(
+        from('probe_q_emp'),
+        select(as(extract('day', day), 'd'), as(extract('hour', day), 'h'), as(extract('minute', day), 'm'), as(extract('second', day), 's'), as(extract('second', 'at'), 'at_s')),
+        where(eq('id', 1)),
+      )))
+      expect(rows).toEqual([{ d: 10, h: 0, m: 0, s: 0, at_s: 59 }])
     })
 
     it.skipIf(engine.name === 'sqlite')('cast(x, timestamp) keeps fractional seconds (MariaDB cut them to whole seconds)', async (ctx) => {
@@ -131,5 +143,15 @@ describe('onConflict actions', () => {
         expect(c._tag === 'Left' && c.left.message, d.name).toMatch(/an upsert that updates needs at least one assignment/)
       }
     }
+  })
+})
+
+describe('dateAdd amounts', () => {
+  it('a fractional number of units is a ValidationError (MariaDB rounded 1.5 days to 2, PostgreSQL added 36 hours)', () => {
+    let thrown: unknown
+    try { dateAdd('at', 1.5, 'day') } catch (e) { thrown = e }
+    expect(isDbError(thrown, 'ValidationError') && (thrown as Error).message).toBe('dateAdd: the amount must be a whole number of day units, got 1.5 (use a smaller unit)')
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) expect(() => dateAdd('at', bad, 'hour')).toThrow(/dateAdd: the amount must be a whole number/)
+    expect(() => dateAdd('at', -3, 'month')).not.toThrow()
   })
 })

@@ -366,10 +366,14 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   dateAdd: (e, amount, unit) => base.dateAdd({ kind: 'raw', fragment: temporal(self, e) }, amount, unit),
   dateTrunc: (unit, e) => F([`DATE_TRUNC('${unit}', `, temporal(self, e), ')']),
   // EXTRACT is NUMERIC from PostgreSQL 14: an integer, as on the other engines (whole seconds).
+  // EXTRACT refuses the time of day of a DATE ('unit "hour" not supported for type date');
+  // DATE_PART reads a date as its midnight, so hour, minute and second are 0 as elsewhere.
   extract: (part, e) =>
     part === 'second'
-      ? F(['CAST(FLOOR(EXTRACT(SECOND FROM ', temporal(self, e), ')) AS INTEGER)'])
-      : F([`CAST(EXTRACT(${part.toUpperCase()} FROM `, temporal(self, e), ') AS INTEGER)']),
+      ? F(["CAST(FLOOR(DATE_PART('second', ", temporal(self, e), ')) AS INTEGER)'])
+      : part === 'hour' || part === 'minute'
+        ? F([`CAST(DATE_PART('${part}', `, temporal(self, e), ') AS INTEGER)'])
+        : F([`CAST(EXTRACT(${part.toUpperCase()} FROM `, temporal(self, e), ') AS INTEGER)']),
 
   jsonExtract: (e, path) => {
     if (path.length === 0) return self.expr(e)

@@ -7,19 +7,28 @@
  * (31 January + 1 month = 28/29 February; on SQLite before 3.46 the day overflows into March).
  */
 import type { DatePart, DateUnit, Expr } from '../ast.js'
+import { dbError } from '../errors.js'
 import { exprNode, toExpr, toValue, type Operand } from '../query.js'
 
 /**
  * `expr` plus `amount` units (a negative amount subtracts). The amount is a parameter unless
- * it is an expression.
+ * it is an expression; a number that is not whole is a ValidationError.
  *
  * @example
  * dateAdd('invoice_date', 30, 'day')
  * // SQLite: datetime("invoice_date", ? || ' days')   PostgreSQL: ("invoice_date" + $1 * INTERVAL '1' DAY)
  * // MySQL:  DATE_ADD(CAST(`invoice_date` AS DATETIME), INTERVAL ? DAY)
  */
-export const dateAdd = (e: Operand | Expr, amount: number | Expr, unit: DateUnit): Expr =>
-  exprNode({ kind: 'dateAdd', expr: toExpr(e), amount: toValue(amount), unit })
+export const dateAdd = (e: Operand | Expr, amount: number | Expr, unit: DateUnit): Expr => {
+  // Engines differ on a fraction (MariaDB rounds INTERVAL 1.5 DAY to 2 days, PostgreSQL adds 36
+  // hours, SQLite months and years are whole anyway): a number of units is a whole number.
+  if (typeof amount === 'number' && !Number.isInteger(amount)) {
+    throw dbError('ValidationError', `dateAdd: the amount must be a whole number of ${unit} units, got ${amount} (use a smaller unit)`, {
+      issues: [{ path: 'amount', rule: 'integer', value: amount, message: 'not a whole number' }],
+    })
+  }
+  return exprNode({ kind: 'dateAdd', expr: toExpr(e), amount: toValue(amount), unit })
+}
 
 /**
  * `expr` truncated to the start of its unit (`week` starts on Monday).

@@ -8,7 +8,8 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { run, sql, type DbError } from 'recordkit'
+import { extend, run, sql, type DbError } from 'recordkit'
+import { unsupported } from 'recordkit/backend'
 import { model, nullable, optimisticLock, softDelete, date } from 'recordkit/model'
 import { shard, type ShardedBackend } from 'recordkit/scale-out'
 import { ok } from 'recordkit/testing'
@@ -112,6 +113,14 @@ for (const engine of PAIR_ENGINES) {
       // Id 5 on shard 0 first, then on shard 1: the read of the stored rows must find shard 1's.
       await ok(Plain.create(d, { id: 5, tenant: 'acme', total: 50, version: 1, deletedAt: null }))
       expect(await ok(Plain.create(d, { id: 5, tenant: 'globex', total: 51, version: 1, deletedAt: null }))).toEqual({ id: 5, tenant: 'globex', total: 51, version: 1, deletedAt: null })
+      // And the other way round (a scattered read by id alone puts shard 1's row last).
+      await ok(Plain.create(d, { id: 6, tenant: 'globex', total: 60, version: 1, deletedAt: null }))
+      expect(await ok(Plain.create(d, { id: 6, tenant: 'acme', total: 61, version: 1, deletedAt: null }))).toEqual({ id: 6, tenant: 'acme', total: 61, version: 1, deletedAt: null })
+      // Where INSERT has no RETURNING (MySQL 8), the row is read back by key after the insert.
+      const bare = shard(d.shards.map((b) => extend(b, (_, base) => ({ dialect: extend(base.dialect, () => ({ insertReturning: unsupported('test', 'RETURNING') })) }))),
+        (table) => (table === TABLE ? 'tenant' : undefined), { route: (key) => HOME[String(key)] ?? 0 })
+      await ok(Plain.create(bare, { id: 7, tenant: 'globex', total: 70, version: 1, deletedAt: null }))
+      expect(await ok(Plain.create(bare, { id: 7, tenant: 'acme', total: 71, version: 1, deletedAt: null }))).toEqual({ id: 7, tenant: 'acme', total: 71, version: 1, deletedAt: null })
       // An upsert that does nothing on conflict reads the row it met.
       expect(await ok(Plain.upsert(d, { id: 1, tenant: 'globex', total: 0, version: 1, deletedAt: null }, { update: [] }))).toEqual(SEED[2])
       expect(await ok(Plain.upsert(d, { id: 1, tenant: 'acme', total: 0, version: 1, deletedAt: null }, { update: [] }))).toEqual(SEED[0])

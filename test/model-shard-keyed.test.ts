@@ -121,6 +121,9 @@ for (const engine of PAIR_ENGINES) {
         (table) => (table === TABLE ? 'tenant' : undefined), { route: (key) => HOME[String(key)] ?? 0 })
       await ok(Plain.create(bare, { id: 7, tenant: 'globex', total: 70, version: 1, deletedAt: null }))
       expect(await ok(Plain.create(bare, { id: 7, tenant: 'acme', total: 71, version: 1, deletedAt: null }))).toEqual({ id: 7, tenant: 'acme', total: 71, version: 1, deletedAt: null })
+      // refresh reads the row's own shard.
+      expect(await ok(Plain.refresh(d, { ...SEED[0], total: 0 }))).toEqual(SEED[0])
+      expect(await ok(Plain.refresh(d, { ...SEED[2], total: 0 }))).toEqual(SEED[2])
       // An upsert that does nothing on conflict reads the row it met.
       expect(await ok(Plain.upsert(d, { id: 1, tenant: 'globex', total: 0, version: 1, deletedAt: null }, { update: [] }))).toEqual(SEED[2])
       expect(await ok(Plain.upsert(d, { id: 1, tenant: 'acme', total: 0, version: 1, deletedAt: null }, { update: [] }))).toEqual(SEED[0])

@@ -30,7 +30,7 @@ import { and as andExpr, exists as existsExpr, not as notExpr, raw as rawExpr } 
 import { fix } from '../record.js'
 import { isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
-import { buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
+import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
   allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, type Page,
@@ -43,7 +43,8 @@ import { attachRows, detachRows } from './links.js'
 import { withUniqueDetail } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, updateChanged, updateMatching, updateRow, upsertRow, type UpsertOptions,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, shardCondition, updateChanged, updateMatching, updateRow, upsertRow,
+  type UpsertOptions,
 } from './write.js'
 import { withFields } from '../objects.js'
 
@@ -592,7 +593,9 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       findBy: (db, w) => self.first(db)(self.where(w as never)(self.query)) as never,
       refresh: (db, row) => {
         const key = keyOfRow(core, row as Record<string, unknown>)
-        const r = self.first(db)(Object.freeze(withFields(self.query, { where: keyCondition(core, key), unscoped: true })))
+        // On a sharded backend the row's shard key too: another shard may hold a row of the same key.
+        const where = allOf([keyCondition(core, key), shardCondition(db, core, row as Record<string, unknown>)])!
+        const r = self.first(db)(Object.freeze(withFields(self.query, { where, unscoped: true })))
         return () => r().then((x) => (x._tag === 'Left' ? x : x.right._tag === 'None' ? left(notFound(core, key)) : right(x.right.value)))
       },
 

@@ -835,9 +835,11 @@ const shardField = (db: Backend, core: ModelCore): Field | undefined => {
  * The row's shard-key condition (`tenant = ?`) on a sharded backend, for a write by primary key:
  * with it the router sends the write to the row's shard, where the key alone would be refused (a
  * write without the shard key). Undefined where there is no `shardField`, or the row has no value
- * for it (the router then refuses the write as it did).
+ * for it (the router then refuses the write as it did). `refresh` reads by it too.
+ *
+ * @example shardCondition(db, Order.core, { id: 1, tenant: 'acme' }) // "orders"."tenant" = 'acme' on a sharded db
  */
-const shardCondition = (db: Backend, core: ModelCore, row: Values): Expr | undefined => {
+export const shardCondition = (db: Backend, core: ModelCore, row: Values): Expr | undefined => {
   const f = shardField(db, core)
   const v = f === undefined ? undefined : row[f.name]
   return f === undefined || v === undefined || v === null ? undefined : eq(core.column(f.name), encodeField(f, v))

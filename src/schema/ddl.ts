@@ -161,6 +161,14 @@ export interface IndexDef {
   readonly columns: readonly string[]
   readonly unique: boolean
   readonly where?: string
+  /**
+   * Set by `introspect` for an index whose keys are more than ascending columns (an expression,
+   * a descending key, a collation, a prefix length, another method than the default, INCLUDE
+   * columns): the statement that makes it, in the engine's SQL, which `createIndex` runs as it
+   * is (as a view's body is carried). `columns` then lists the columns it reads. Read from one
+   * engine, it may not run on another.
+   */
+  readonly sql?: string
 }
 
 /** A table: what `createTable` builds and `introspect` returns. */

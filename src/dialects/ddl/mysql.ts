@@ -82,6 +82,7 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
   dropTable: (node) => (node.cascade ? unsupported(self.name, 'DROP TABLE ... CASCADE', 'the keyword does nothing on MySQL and MariaDB')() : base.dropTable(node)),
 
   createIndex: (node) => {
+    if (node.index.sql !== undefined) return base.createIndex(node)
     if (node.index.where !== undefined) return unsupported(self.name, 'partial indexes (CREATE INDEX ... WHERE)')()
     if (node.ifNotExists && !isMariaDb(self)) return unsupported(self.name, 'CREATE INDEX IF NOT EXISTS')()
     return base.createIndex(node)
@@ -170,12 +171,22 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
   }),
 
   introspectIndexes: (table) => read(function* () {
-    const rows = yield* rowsOf(sql`SELECT INDEX_NAME AS name, NON_UNIQUE AS non_unique, COLUMN_NAME AS column_name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME <> 'PRIMARY' ORDER BY INDEX_NAME, SEQ_IN_INDEX`)
+    const rows = yield* rowsOf(sql`SELECT INDEX_NAME AS name, NON_UNIQUE AS non_unique, COLUMN_NAME AS column_name, SUB_PART AS sub_part, COLLATION AS direction, INDEX_TYPE AS index_type FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND INDEX_NAME <> 'PRIMARY' ORDER BY INDEX_NAME, SEQ_IN_INDEX`)
     const fks = yield* self.introspectForeignKeys(table)
     const uniqueOf = new Map(rows.map((r) => [String(r.name), Number(r.non_unique) === 0]))
     const out: IndexDef[] = []
     for (const [name, columns] of groupColumns(rows)) {
       const isUnique = uniqueOf.get(name) === true
+      // A prefix length, a descending key, FULLTEXT / SPATIAL / HASH: the statement, written from the catalog.
+      const keys = rows.filter((r) => String(r.name) === name)
+      const type = String(keys[0].index_type ?? 'BTREE').toUpperCase()
+      if (type !== 'BTREE' || keys.some((k) => (k.sub_part !== null && k.sub_part !== undefined) || k.direction === 'D')) {
+        const keyList = keys.map((k) => `${self.quoteIdentifier(String(k.column_name))}${k.sub_part === null || k.sub_part === undefined ? '' : `(${Number(k.sub_part)})`}${k.direction === 'D' ? ' DESC' : ''}`).join(', ')
+        const kind = type === 'FULLTEXT' || type === 'SPATIAL' ? `${type} ` : isUnique ? 'UNIQUE ' : ''
+        const using = type === 'HASH' ? ' USING HASH' : ''
+        out.push({ name, columns, unique: isUnique, sql: `CREATE ${kind}INDEX ${self.quoteIdentifier(name)} ON ${self.quoteIdentifier(table)} (${keyList})${using}` })
+        continue
+      }
       // Unique indexes with generated names are unique constraints (introspectKeys).
       if (isUnique && self.generatedName('unique', table, columns, name)) continue
       // The index MySQL made for a foreign key.

@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { Dialect } from '../../dialect.js'
+import type { Row } from '../../driver.js'
 import { fromParts as F, sql } from '../../sql.js'
 import { pgTimestamp } from '../../dates.js'
 import type { CheckDef, ForeignKeyDef, IndexDef, ReferentialAction } from '../../schema/ddl.js'
@@ -128,12 +129,22 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
   }),
 
   introspectIndexes: (table) => read(function* () {
-    const rows = yield* rowsOf(sql`SELECT i.relname AS name, ix.indisunique AS is_unique, pg_get_expr(ix.indpred, ix.indrelid) AS pred, a.attname AS column_name FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class i ON i.oid = ix.indexrelid CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum WHERE n.nspname = current_schema() AND t.relname = ${table} AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY i.relname, k.ord`)
-    const first = new Map(rows.map((r) => [String(r.name), r]))
-    return [...groupColumns(rows)].map(([name, columns]): IndexDef => {
-      const r = first.get(name)!
+    // Every key, expressions (attnum 0) too; `special` when the keys are more than ascending
+    // columns with their own collation, by the default method, without INCLUDE columns.
+    const rows = yield* rowsOf(sql`SELECT i.relname AS name, ix.indisunique AS is_unique, pg_get_expr(ix.indpred, ix.indrelid) AS pred, a.attname AS column_name, (ix.indexprs IS NOT NULL OR am.amname <> 'btree' OR ix.indnkeyatts < ix.indnatts OR EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) AS o(v) WHERE o.v <> 0) OR EXISTS (SELECT 1 FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) AS c(coll, attnum) JOIN pg_attribute ca ON ca.attrelid = t.oid AND ca.attnum = c.attnum WHERE c.coll <> 0 AND c.coll <> ca.attcollation)) AS special, pg_get_indexdef(ix.indexrelid) AS def FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_am am ON am.oid = i.relam CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0 WHERE n.nspname = current_schema() AND t.relname = ${table} AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY i.relname, k.ord`)
+    const byName = new Map<string, Row[]>()
+    for (const r of rows) byName.set(String(r.name), [...(byName.get(String(r.name)) ?? []), r])
+    const tableColumns = byName.size === 0 ? [] : (yield* rowsOf(sql`SELECT a.attname AS name FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = current_schema() AND t.relname = ${table} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`)).map((r) => String(r.name))
+    return [...byName].map(([name, keys]): IndexDef => {
+      const r = keys[0]
+      const named = keys.filter((k) => k.column_name !== null && k.column_name !== undefined).map((k) => String(k.column_name))
+      const special = r.special === true
+      // The columns an expression reads: those the statement's key list names.
+      const keyText = special ? String(r.def).slice(String(r.def).indexOf(' USING ')) : ''
+      const columns = special ? [...named.filter((c, i) => named.indexOf(c) === i), ...tableColumns.filter((c) => !named.includes(c) && mentionsName(keyText, c))] : named
       const i: { -readonly [K in keyof IndexDef]: IndexDef[K] } = { name, columns, unique: r.is_unique === true }
       if (r.pred !== null && r.pred !== undefined) i.where = self.normalizeCheck(String(r.pred))
+      if (special) i.sql = String(r.def)
       return i
     })
   }),
@@ -158,3 +169,10 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
     return base.normalizeCheck(stripOuterParens(e))
   },
 })
+
+/** Whether SQL text names a column: as a word, or quoted ("name"), not inside a string literal. */
+const mentionsName = (text: string, name: string): boolean => {
+  const bare = text.replace(/'(?:[^']|'')*'/g, "''")
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`(^|[^A-Za-z0-9_$"])${escaped}($|[^A-Za-z0-9_$"])`).test(bare) || bare.includes(`"${name.replace(/"/g, '""')}"`)
+}

@@ -244,9 +244,17 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     const out: IndexDef[] = []
     for (const idx of yield* rowsOf(sql`SELECT l.name AS name, l."unique" AS is_unique, m.sql AS sql FROM pragma_index_list(${table}) l JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name WHERE l.origin = 'c' ORDER BY l.name`)) {
       const name = String(idx.name)
-      const where = indexWhere(String(idx.sql))
-      const i: { -readonly [K in keyof IndexDef]: IndexDef[K] } = { name, columns: yield* indexColumns(name), unique: Number(idx.is_unique) === 1 }
+      const text = String(idx.sql)
+      const where = indexWhere(text)
+      const keys = yield* rowsOf(sql`SELECT cid, name, "desc" AS descending FROM pragma_index_xinfo(${name}) WHERE key = 1 ORDER BY seqno`)
+      const named = keys.filter((k) => k.name !== null).map((k) => String(k.name))
+      // Keys that are more than ascending columns (an expression, DESC, COLLATE): the statement
+      // itself, and the columns it reads. (pragma_index_info names an expression key "null".)
+      const special = keys.some((k) => Number(k.cid) === -2 || Number(k.descending) === 1) || mentions(text, 'COLLATE')
+      const columns = special ? [...named, ...(yield* tableColumns(table)).filter((c) => !named.includes(c) && mentions(text, c))] : named
+      const i: { -readonly [K in keyof IndexDef]: IndexDef[K] } = { name, columns, unique: Number(idx.is_unique) === 1 }
       if (where !== undefined) i.where = where
+      if (special) i.sql = text
       out.push(i)
     }
     return out
@@ -273,4 +281,8 @@ function* tableSql(table: string): CatalogRead<string> {
 
 function* indexColumns(index: string): CatalogRead<string[]> {
   return (yield* rowsOf(sql`SELECT name FROM pragma_index_info(${index}) ORDER BY seqno`)).map((r) => String(r.name))
+}
+
+function* tableColumns(table: string): CatalogRead<string[]> {
+  return (yield* rowsOf(sql`SELECT name FROM pragma_table_info(${table}) ORDER BY cid`)).map((r) => String(r.name))
 }

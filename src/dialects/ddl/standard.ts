@@ -186,6 +186,8 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
 
   createIndex: (node) => {
     const i = node.index
+    // An index read back with keys the data cannot spell (an expression, DESC, a prefix): its own statement.
+    if (i.sql !== undefined) return F([i.sql])
     return F([
       i.unique ? 'CREATE UNIQUE INDEX ' : 'CREATE INDEX ', node.ifNotExists ? 'IF NOT EXISTS ' : '',
       self.quoteIdentifier(i.name), ' ON ', self.qualifiedName(node.table), ' (', i.columns.map(self.quoteIdentifier).join(', '), ')',

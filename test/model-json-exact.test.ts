@@ -68,6 +68,14 @@ for (const engine of ENGINES) {
       // A selection of fields, and a computed column beside them.
       expect(await ok(pipe(Doc.query, Doc.select('label'), Doc.where('id', '=', 2), Doc.all(db)))).toEqual([{ label: '42' }])
       expect(await ok(Owner.findOrFail(db, 1))).toEqual({ id: 1, meta: 'owner' })
+      // pluck, paginate (its total read with the rows), batches, refresh.
+      expect(await ok(pipe(Doc.query, Doc.where('id', '<', 100), Doc.orderBy('id'), Doc.pluck(db, 'doc')))).toEqual(DOCS)
+      const page = await ok(pipe(Doc.query, Doc.where('id', '<', 100), Doc.orderBy('id'), Doc.paginate(db, { page: 1, perPage: 5 })))
+      expect([page.rows, page.total]).toEqual([expected.slice(0, 5), DOCS.length])
+      const batched: unknown[] = []
+      for await (const batch of pipe(Doc.query, Doc.where('id', '<', 100), Doc.batches(db, { size: 4 }))) batched.push(...batch)
+      expect(batched).toEqual(expected)
+      expect(await ok(Doc.refresh(db, { ...expected[1], doc: 'stale' }))).toEqual(expected[1])
     })
 
     it('update and upsert return the stored document, and find agrees', async (ctx) => {

@@ -19,6 +19,8 @@
  * only, and a `jsonOf` field takes the value itself, never JSON text.
  */
 import * as t from 'io-ts'
+import { isDbError } from '../errors.js'
+import { jsonText } from '../values.js'
 import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
 import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
 
@@ -262,16 +264,47 @@ export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`
         if (v === FAIL) return t.failure(u, c, 'not valid JSON')
         return codec.validate(v, c)
       },
-      (a) => JSON.stringify(codec.encode(a)),
+      (a) => jsonText(codec.encode(a)),
     ),
     (u) => {
       const v = jsonValueFast(u)
       return v === FAIL ? FAIL : inner(v)
     },
   )
-  // Input: the value as `codec` takes it, under this codec's name (what a ValidationError shows).
-  const inputView = withFastDecode(new t.Type<t.TypeOf<C>, string, unknown>(name, json.is, (u, c) => input.validate(u, c), json.encode), exactDecoder(input))
+  // Input: the value as `codec` takes it, under this codec's name (what a ValidationError shows),
+  // and only where it has a JSON form: what `jsonText` refuses (NaN, a Map, ...) is refused here,
+  // naming the field, before anything is written.
+  const decodeInput = exactDecoder(input)
+  const inputView = withFastDecode(
+    new t.Type<t.TypeOf<C>, string, unknown>(name, json.is, (u, c) => {
+      // A union says which member failed in the context it is given: under an entry of its own,
+      // so that error reports (`issuesOf`) see the union.
+      const r = input.validate(u, (input as Tagged)._tag === 'UnionType' ? t.appendContext(c, '', input, u) : c)
+      if (r._tag === 'Left') return r
+      const why = jsonProblem(codec.encode(r.right))
+      return why === undefined ? r : t.failure(u, c, why)
+    }, json.encode),
+    (u) => {
+      const x = decodeInput(u)
+      return x === FAIL || jsonProblem(codec.encode(x)) !== undefined ? FAIL : x
+    },
+  )
   return Object.defineProperty(json, INPUT, { value: inputView, enumerable: false })
+}
+
+/**
+ * Why a value has no JSON form `jsonText` writes (NaN, Infinity, a Map, a Set, a function,
+ * `undefined` in an array, a cycle, a `toJSON` that throws), or undefined when it has one.
+ */
+const jsonProblem = (value: unknown): string | undefined => {
+  try {
+    jsonText(value)
+    return undefined
+  } catch (e) {
+    if (isDbError(e, 'ValidationError') && e.issues.length === 1 && e.issues[0].message !== '') return e.issues[0].message
+    // JSON.stringify's own TypeError (a cycle), or what a toJSON method threw.
+    return `not JSON data: ${e instanceof Error ? e.message.split('\n')[0] : 'its JSON form threw'}`
+  }
 }
 
 /**

@@ -308,34 +308,149 @@ const decodeFailure = (
   ) as DecodeError
 }
 
-/** A short, safe rendering of a value for messages. */
+const SHOWN_MARK = '\u0000rk-shown:'
+const SHOWN_MARKED = /"\\u0000rk-shown:([^"]*)"/g
+
+/** What `show` writes for a value JSON would write as something else (NaN as null, a Map as {}). */
+const shownAs = (v: unknown): string | undefined => {
+  switch (typeof v) {
+    case 'number': return Number.isFinite(v) ? undefined : String(v)
+    case 'bigint': return `${v}n`
+    case 'function': return 'function'
+    case 'symbol': return 'Symbol'
+    case 'undefined': return 'undefined'
+    case 'object':
+      if (v instanceof Map) return `Map(${v.size})`
+      if (v instanceof Set) return `Set(${v.size})`
+      if (v instanceof Uint8Array) return `<${v.length} bytes>`
+      return undefined
+    default: return undefined
+  }
+}
+
+/**
+ * A short, safe rendering of a value for messages: JSON, except that what JSON would write as
+ * something else is written as it is (`{"x":NaN}`, `[1,undefined]`, `{"m":Map(1)}`, `2n`).
+ *
+ * @example show({ x: NaN, n: 2n }) // '{"x":NaN,"n":2n}'
+ */
 export const show = (u: unknown): string => {
-  if (typeof u === 'bigint') return `${u}n`
   if (u instanceof Date) return `Date(${Number.isNaN(u.getTime()) ? 'invalid' : u.toISOString()})`
-  if (u instanceof Uint8Array) return `<${u.length} bytes>`
+  const own = shownAs(u)
+  if (own !== undefined) return own
   try {
-    const s = JSON.stringify(u)
+    let marked = false
+    const s = JSON.stringify(u, function (this: unknown, key: string, v: unknown) {
+      // A Date is already its toJSON text here: read the holder's own value.
+      const raw = key === '' ? v : (this as Record<string, unknown>)[key]
+      const as = raw instanceof Date ? undefined : shownAs(raw)
+      if (as === undefined || (as === 'undefined' && !Array.isArray(this))) return v
+      marked = true
+      return SHOWN_MARK + as
+    })
     if (s === undefined) return String(u)
-    return s.length > 80 ? `${s.slice(0, 77)}...` : s
+    const text = marked ? s.replace(SHOWN_MARKED, '$1') : s
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text
   } catch {
     return String(u)
   }
 }
 
 /**
- * The issues of one value against one codec, with dotted paths under `path`.
+ * The issues of one value against one codec, with dotted paths under `path`. A union is reported
+ * where it stands, never by its members' positions (`age.0`, `age.1`): a value that only one
+ * member could be (anything but null in `nullable(x)`) gets that member's issues, at the union's
+ * path (`age: expected number or null`, or `doc.a` inside a nullable object); otherwise one issue
+ * names the union.
  *
  * @example
  * issuesOf(t.string, 3, 'name') // [{ path: 'name', rule: 'string', ... }]
+ * issuesOf(nullable(t.number), 'old', 'age') // [{ path: 'age', rule: 'number', message: 'age: expected number or null, got "old"' }]
  */
 export const issuesOf = (codec: t.Any, value: unknown, path: string): FieldIssue[] => {
   const r = codec.validate(value, [{ key: path, type: codec, actual: value }])
   if (r._tag === 'Right') return []
-  return r.left.map((e) => {
-    const keys = e.context.map((c) => c.key).filter((k) => k !== '')
-    const last = e.context[e.context.length - 1]
-    const rule = last?.type.name ?? codec.name
-    const p = keys.join('.')
-    return { path: p, rule, value: e.value, message: e.message ?? `${p === '' ? 'value' : p}: expected ${rule}, got ${show(e.value)}` }
-  })
+  return reported(r.left.map((e) => ({ context: e.context, value: e.value, message: e.message, or: undefined })))
+}
+
+/** A validation error, with the union members (`or`) its context no longer shows. */
+interface Failure {
+  readonly context: t.Context
+  readonly value: unknown
+  readonly message: string | undefined
+  /**
+   * Where a union was read as one of its members: the other members' names, and the path (of
+   * the union) they are alternatives at.
+   */
+  readonly or: { readonly path: string; readonly names: string } | undefined
+}
+
+/** Where a failure's context enters a union member: the member's entry, or -1. */
+const unionEntry = (c: t.Context): number => {
+  for (let j = 1; j < c.length; j++) if ((c[j - 1].type as Tagged)._tag === 'UnionType') return j
+  return -1
+}
+
+const isNothing = (c: t.Any): boolean => (c as Tagged)._tag === 'NullType' || (c as Tagged)._tag === 'UndefinedType'
+
+/** The issues of validation failures, their unions read as `issuesOf` says. */
+const reported = (failures: readonly Failure[]): FieldIssue[] => {
+  const out: FieldIssue[] = []
+  // Failures inside the same union (the same path to it), in order of their first failure.
+  const groups = new Map<string, { at: number; failures: Failure[] }>()
+  const order: (Failure | string)[] = []
+  for (const f of failures) {
+    const at = unionEntry(f.context)
+    if (at < 0) {
+      order.push(f)
+      continue
+    }
+    const id = `${at}:${f.context.slice(0, at).map((c) => c.key).join('\u0000')}`
+    const g = groups.get(id)
+    if (g === undefined) {
+      groups.set(id, { at, failures: [f] })
+      order.push(id)
+    } else g.failures.push(f)
+  }
+  for (const item of order) {
+    if (typeof item !== 'string') {
+      out.push(issueOf(item))
+      continue
+    }
+    const { at, failures: inUnion } = groups.get(item)!
+    const union = inUnion[0].context[at - 1]
+    const members = (union.type as unknown as t.UnionType<t.Mixed[]>).types
+    const candidates = union.actual === null || union.actual === undefined ? [] : members.flatMap((m, i) => (isNothing(m) ? [] : [i]))
+    if (candidates.length === 1) {
+      // The value could only be this member: its own failures, with the union's key and path.
+      const m = String(candidates[0])
+      const others = members.filter((_, i) => i !== candidates[0]).map((x) => x.name)
+      out.push(...reported(inUnion.filter((f) => f.context[at].key === m).map((f) => ({
+        ...f,
+        context: [...f.context.slice(0, at - 1), { ...f.context[at], key: union.key }, ...f.context.slice(at + 1)],
+        or: { path: pathOf(f.context.slice(0, at)), names: [...others, ...alternativesAt(f, pathOf(f.context.slice(0, at)))].join(' or ') },
+      }))))
+    } else {
+      const f = inUnion[0]
+      const context = f.context.slice(0, at)
+      const names = alternativesAt(f, pathOf(context))
+      out.push(issueOf({ context, value: union.actual, message: undefined, or: names.length === 0 ? undefined : { path: pathOf(context), names: names.join(' or ') } }))
+    }
+  }
+  return out
+}
+
+/** The dotted path of a context (its keys; an entry without one adds nothing). */
+const pathOf = (c: t.Context): string => c.map((e) => e.key).filter((k) => k !== '').join('.')
+
+/** The alternatives a failure carries at `path` (none elsewhere). */
+const alternativesAt = (f: Failure, path: string): string[] => (f.or !== undefined && f.or.path === path ? [f.or.names] : [])
+
+const issueOf = (f: Failure): FieldIssue => {
+  const last = f.context[f.context.length - 1]
+  const rule = last?.type.name ?? 'value'
+  const p = pathOf(f.context)
+  const or = alternativesAt(f, p)
+  const expected = [rule, ...or].join(' or ')
+  return { path: p, rule, value: f.value, message: f.message === undefined ? `${p === '' ? 'value' : p}: expected ${expected}, got ${show(f.value)}` : p === '' ? f.message : `${p}: ${f.message}` }
 }

@@ -11,7 +11,7 @@
  */
 import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
-  and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, raw,
+  and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
   patchSelect, undefinedInWhere, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
@@ -145,6 +145,10 @@ export interface QueryKit<R> {
   readonly not: (condition: WhereInput<R>) => Condition<R>
   /** Raw SQL as a condition (reference columns with `Model.column(field)`). */
   readonly raw: (sql: Fragment) => Condition<R>
+  /**
+   * ORDER BY a field, ascending unless `direction` says 'desc'. The words are read in any case
+   * ('DESC', 'First'); any other word is a ValidationError naming it.
+   */
   readonly orderBy: <K extends keyof R & string>(field: K, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => Transform<R>
   readonly limit: (n: number) => Transform<R>
   readonly offset: (n: number) => Transform<R>
@@ -157,6 +161,9 @@ const COMPARE: Readonly<Record<string, (l: Expr, r: unknown) => Expr>> = {
   like, 'not like': notLike, ilike, 'not ilike': (l, r) => not(ilike(l, r)),
 }
 
+const ORDER_DIRECTIONS = ['asc', 'desc'] as const
+const NULLS_ORDERS = ['first', 'last'] as const
+
 /** The operators matching user text literally (a LIKE with the text escaped, see src/query/text.ts). */
 const LITERAL: Readonly<Record<string, (l: Expr, text: string) => Expr>> = { contains, 'starts with': startsWith, 'ends with': endsWith }
 
@@ -165,7 +172,8 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
   const f = core.byName.get(field)
   if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${field}"`)
   const c = core.column(field)
-  const enc = (v: unknown) => {
+  const enc = (v: unknown, what: string = op) => {
+    if (v === undefined) throw undefinedValue(core, field, what)
     try {
       return val(encodeField(f, v))
     } catch (e) {
@@ -177,14 +185,23 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
   switch (op) {
     case 'is null': return isNull(c)
     case 'is not null': return isNotNull(c)
-    case 'in': return isIn(c, isSubquery(a) ? subqueryOf(a) : (a as readonly unknown[]).map(enc))
-    case 'not in': return notIn(c, isSubquery(a) ? subqueryOf(a) : (a as readonly unknown[]).map(enc))
-    case 'between': return between(c, enc(a), enc(b))
-    case 'not between': return not(between(c, enc(a), enc(b)))
-    case '=': if (a === null) return isNull(c); break
-    case '<>':
-    case '!=': if (a === null) return isNotNull(c); break
+    case 'in':
+    case 'not in': {
+      if (isSubquery(a)) return (op === 'in' ? isIn : notIn)(c, subqueryOf(a))
+      if (!Array.isArray(a)) throw badOperand(core, field, op, a, 'takes an array of values or a subquery')
+      return (op === 'in' ? isIn : notIn)(c, a.map((v: unknown, i) => enc(v, `${op} (item ${i})`)))
+    }
+    case 'between':
+    case 'not between': {
+      // where(field, 'between', low, high): both bounds, neither undefined (not [low, high]).
+      if (Array.isArray(a) && b === undefined) throw badOperand(core, field, op, a, "takes two bounds, low and high, as two arguments: where(field, 'between', low, high)")
+      const range = between(c, enc(a, `${op} (low bound)`), enc(b, `${op} (high bound)`))
+      return op === 'between' ? range : not(range)
+    }
   }
+  if (a === undefined) throw undefinedValue(core, field, op)
+  if (a === null && op === '=') return isNull(c)
+  if (a === null && (op === '<>' || op === '!=')) return isNotNull(c)
   const literal = LITERAL[op]
   if (literal !== undefined) {
     if (typeof a !== 'string') throw dbError('ValidationError', `${core.table}.${field} ${op}: the text must be a string, got ${show(a)}`, { issues: [{ path: field, rule: 'string', value: a, message: `${op} takes a string` }] })
@@ -194,6 +211,22 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
   if (build === undefined) throw dbError('QueryError', `unknown operator ${JSON.stringify(op)}`)
   return build(c, op.includes('like') ? val(a) : enc(a))
 }
+
+/**
+ * The ValidationError of a condition on `field` given `undefined` (a missing input): never bound
+ * as NULL, which matches no row (`= NULL`, `<> NULL`, `NOT IN (..., NULL)`). `what` names the
+ * operator, and the item or bound.
+ */
+const undefinedValue = (core: ModelCore, field: string, what: string): DbError =>
+  dbError('ValidationError', `${core.table}.${field} ${what}: the value is undefined (pass null for a NULL value, or use 'is null' / 'is not null')`, {
+    issues: [{ path: field, rule: 'defined', value: undefined, message: `the value of ${field} ${what} is undefined` }],
+  })
+
+/** The ValidationError of an operator given a value of the wrong form (`in` given no array). */
+const badOperand = (core: ModelCore, field: string, op: string, value: unknown, what: string): DbError =>
+  dbError('ValidationError', `${core.table}.${field} ${op} ${what}, got ${show(value)}`, {
+    issues: [{ path: field, rule: op, value, message: `${op} ${what}` }],
+  })
 
 /**
  * A `Match` object to a condition over qualified columns. A field given as `undefined` is
@@ -274,9 +307,12 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
     or: (...items) => condition(() => or(...list(items))),
     not: (c) => condition(() => not(conditionOf(core, [c]))),
     raw: (f) => condition(() => raw(f)),
-    orderBy: (field, direction = 'asc', nulls) => transform(() => {
+    orderBy: (field, direction, nulls) => transform(() => {
       const c = core.column(field)
-      return (q) => Object.freeze(withFields(q, { order: [...q.order, { expr: c, direction, nulls }] }))
+      // 'DESC' is 'desc' (any case, as the query builder takes it); any other word is refused.
+      const d = orderWord('direction', direction, ORDER_DIRECTIONS) ?? 'asc'
+      const n = orderWord('nulls', nulls, NULLS_ORDERS)
+      return (q) => Object.freeze(withFields(q, { order: [...q.order, { expr: c, direction: d, nulls: n }] }))
     }),
     limit: (n) => (q) => Object.freeze(withFields(q, { limit: n })),
     offset: (n) => (q) => Object.freeze(withFields(q, { offset: n })),

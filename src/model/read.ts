@@ -340,11 +340,36 @@ export const finder = (core: ModelCore) => {
     return p
   }
   return (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {
+    const refused = keyProblem(core, key)
+    if (refused !== undefined) return () => Promise.resolve(left(refused))
     const p = preparedOn(db)
     if (single) return p.first({ k0: arg(0, key) })
     return p.first(Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])])))
   }
 }
+
+/**
+ * Why `key` is not a key of the model (a ValidationError naming the missing part), or undefined.
+ * A key field given `undefined`, or a composite key that is not an object, would be bound as NULL
+ * and find nothing: a missing input is reported instead. `null` stays a value (it finds nothing).
+ */
+const keyProblem = (core: ModelCore, key: unknown): DbError | undefined => {
+  const pk = core.primaryKey
+  if (pk.length === 1) return key === undefined ? missingKey(core, pk[0].name) : undefined
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) {
+    const names = pk.map((f) => f.name).join(', ')
+    return dbError('ValidationError', `${core.table}: a key is an object of ${names}, got ${show(key)}`, {
+      issues: [{ path: '', rule: 'key', value: key, message: `a key of ${core.table} is an object of ${names}` }],
+    })
+  }
+  const f = pk.find((k) => (key as Record<string, unknown>)[k.name] === undefined)
+  return f === undefined ? undefined : missingKey(core, f.name)
+}
+
+const missingKey = (core: ModelCore, name: string): DbError =>
+  dbError('ValidationError', `${core.table}: the key's ${name} is undefined`, {
+    issues: [{ path: name, rule: 'defined', value: undefined, message: `${name} is undefined in the key` }],
+  })
 
 /** The NotFound error of a key. */
 export const notFound = (core: ModelCore, key: unknown): DbError =>

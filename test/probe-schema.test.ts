@@ -11,7 +11,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
 import { createBackend, run, sql } from 'recordkit'
 import {
-  alter, alterColumn, alterTable, apply, column, createSchema, createTable, introspect, type Migration, migrateDown, migrateUp, migrationStatus, native,
+  addColumn, alter, alterColumn, alterTable, apply, column, copyRows, createSchema, createTable, dropSchema, index, introspect, type Migration, migrateDown,
+  migrateUp, migrationStatus, native,
 } from 'recordkit/schema'
 import { main } from '../src/cli.js'
 import { ENGINES, engineTables } from './support/engine-tables.js'
@@ -170,6 +171,46 @@ for (const engine of ENGINES) {
         'CREATE INDEX probe_s_ix_nocase ON probe_s_ix (name COLLATE NOCASE)',
         'CREATE INDEX "probe_s_ix_plain" ON "probe_s_ix" ("n")',
       ])
+    })
+  })
+}
+
+for (const engine of ENGINES) {
+  describe(`schema changes on a reserved connection and in a transaction on ${engine.name}`, () => {
+    // probe_s_conn and probe_s_conn_tx are made by the tests (dropped first); listed here to be dropped after the file.
+    const t = engineTables(engine, ['probe_s_conn_src', 'probe_s_conn', 'probe_s_conn_tx'], () => [
+      'CREATE TABLE probe_s_conn_src (id INTEGER PRIMARY KEY, n INTEGER)', 'CREATE TABLE probe_s_conn (id INTEGER)', 'CREATE TABLE probe_s_conn_tx (id INTEGER)',
+    ])
+
+    it('apply, alter, createSchema and copyRows run on db.connection() (each failed with TransactionError: its statements went to the connection handle while its transaction was open)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql`DROP TABLE probe_s_conn`))
+      const conn = await run(db.connection())
+      try {
+        await run(apply(conn, pipe(createTable('probe_s_conn'), column('id', 'integer', { primaryKey: true }), column('n', 'integer'), index(['n'], { name: 'probe_s_conn_n' }))))
+        await run(alter(conn, pipe(alterTable('probe_s_conn'), addColumn('note', 'text'))))
+        // Rows from another database (an in-memory SQLite one), into the reserved connection.
+        const other = await run(createBackend('sqlite::memory:'))
+        await run(other.execute(sql`CREATE TABLE probe_s_conn (id INTEGER PRIMARY KEY, n INTEGER, note TEXT)`))
+        await run(other.execute(sql`INSERT INTO probe_s_conn (id, n, note) VALUES (1, 10, 'a'), (2, 20, NULL)`))
+        const table = (await run(introspect(other))).tables.find((x) => x.name === 'probe_s_conn')!
+        expect(await run(copyRows(other, conn, table))).toBe(2)
+        await run(other.close())
+        expect(await run(conn.all(sql`SELECT id, n, note FROM probe_s_conn ORDER BY id`))).toEqual([{ id: 1, n: 10, note: 'a' }, { id: 2, n: 20, note: null }])
+        await run(dropSchema(conn, { tables: [table], views: [] }))
+        await run(createSchema(conn, { tables: [table], views: [] }))
+      } finally {
+        await run(conn.release())
+      }
+      expect((await run(introspect(db))).tables.some((x) => x.name === 'probe_s_conn')).toBe(true)
+    })
+
+    it('apply and alter inside the caller\'s transaction make their change and succeed (on MariaDB, whose DDL commits, they failed: SAVEPOINT does not exist)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql`DROP TABLE probe_s_conn_tx`))
+      await run(db.transaction((tx) => apply(tx, pipe(createTable('probe_s_conn_tx'), column('id', 'integer', { primaryKey: true }), index(['id'], { name: 'probe_s_conn_tx_i' })))))
+      await run(db.transaction((tx) => alter(tx, pipe(alterTable('probe_s_conn_tx'), addColumn('note', 'text')))))
+      expect((await run(introspect(db))).tables.find((x) => x.name === 'probe_s_conn_tx')?.columns.map((c) => c.name)).toEqual(['id', 'note'])
     })
   })
 }

@@ -53,9 +53,16 @@ export const statementsOf = (db: Backend, nodes: readonly DdlNode[]): E.Either<D
 export const apply = (db: Backend, ...nodes: readonly DdlNode[]): TaskEither<DbError, void> => {
   const statements = statementsOf(db, nodes)
   if (E.isLeft(statements)) return () => Promise.resolve(statements)
-  return db.transaction(() => tryDb(async () => {
-    for (const s of statements.right) await run(db.execute(s))
-  }))
+  const runAll = (on: Backend) => tryDb(async () => {
+    for (const s of statements.right) await run(on.execute(s))
+  })
+  // Where every DDL statement commits (MySQL, MariaDB), a savepoint inside the caller's
+  // transaction cannot hold them: the first one ended it, and its RELEASE failed ("SAVEPOINT
+  // does not exist") after the statements had run. They run in the caller's transaction as they are.
+  if (!db.dialect.transactionalDdl && db.inTransaction()) return runAll(db)
+  // The statements run on the transaction's handle: on a reserved connection (db.connection())
+  // the connection's own handle refuses calls while its transaction is open.
+  return db.transaction((tx) => runAll(tx))
 }
 
 /**
@@ -79,21 +86,23 @@ export const alter = (db: Backend, node: AlterTableNode): TaskEither<DbError, vo
     }
   }
   try {
-    await run(db.transaction(() => tryDb(async () => {
+    const change = (tx: Backend) => tryDb(async () => {
       for (const segment of db.dialect.alterSegments(node)) {
-        const plan = await run(runCatalog(runQuery(db), () => db.dialect.planAlter(segment)))
+        const plan = await run(runCatalog(runQuery(tx), () => db.dialect.planAlter(segment)))
         if (plan.before.length > 0) {
           throw dbError('TransactionError', `${db.dialect.name} cannot rebuild table ${segment.table} inside a transaction while foreign keys are enforced: run it outside a transaction (or in a migration, which turns them off first)`)
         }
-        for (const f of plan.statements) await run(db.execute(f))
+        for (const f of plan.statements) await run(tx.execute(f))
         if (plan.check !== undefined) {
-          const broken = await run(db.all(plan.check))
+          const broken = await run(tx.all(plan.check))
           if (broken.length > 0) {
             throw dbError('ForeignKeyViolation', `changing ${segment.table} breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
           }
         }
       }
-    })))
+    })
+    // As in apply: where DDL commits, a savepoint in the caller's transaction cannot hold it.
+    await run(!db.dialect.transactionalDdl && db.inTransaction() ? change(db) : db.transaction(change))
   } finally {
     if (restore !== undefined) await db.execute(restore)()
   }
@@ -194,7 +203,7 @@ const safeJson = (s: string): unknown => {
  * for (const t of schema.tables) await run(copyRows(sqliteDb, pgDb, t))
  */
 export const copyRows = (source: Backend, target: Backend, table: TableDef, options?: { readonly batchSize?: number }): TaskEither<DbError, number> =>
-  target.transaction(() => tryDb(async () => {
+  target.transaction((tx) => tryDb(async () => {
     const names = table.columns.map((c) => c.name)
     const types = new Map(table.columns.map((c) => [c.name, c.type]))
     const perInsert = Math.max(1, Math.min(options?.batchSize ?? 500, Math.floor(target.dialect.maxParams / Math.max(1, names.length))))
@@ -203,7 +212,7 @@ export const copyRows = (source: Backend, target: Backend, table: TableDef, opti
     let copied = 0
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return
-      await run(target.execute(values(batch)(insertInto(table.name))))
+      await run(tx.execute(values(batch)(insertInto(table.name))))
       copied += batch.length
       batch = []
     }
@@ -215,7 +224,7 @@ export const copyRows = (source: Backend, target: Backend, table: TableDef, opti
     }
     await flush()
     for (const c of table.columns) {
-      if (c.autoIncrement === true) for (const f of target.dialect.resetAutoIncrement(table.name, c.name)) await run(target.execute(f))
+      if (c.autoIncrement === true) for (const f of target.dialect.resetAutoIncrement(table.name, c.name)) await run(tx.execute(f))
     }
     return copied
   }))

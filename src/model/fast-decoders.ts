@@ -87,23 +87,32 @@ export const floatFast: FastDecode = (u) => {
   }
 }
 
+/** UTF-8 that refuses malformed bytes rather than putting U+FFFD in their place. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+const BYTEA_PREFIX = 92 /* \ */
+/** PostgreSQL's text of a `bytea` (`\x` then two hex digits per byte). */
+const BYTEA_HEX = /^\\x(?:[0-9a-fA-F]{2})*$/
+
 /**
  * A JSON value: JSON text (a string or UTF-8 bytes) parsed, anything else (a value the driver
- * parsed already) as it is; `FAIL` for text that is not JSON.
+ * parsed already) as it is; `FAIL` for text that is not JSON. Text in PostgreSQL's `bytea` form
+ * (`\x7b7d`, what a `bytea` column cast to text gives) is read as the UTF-8 bytes it spells:
+ * JSON text never starts with a backslash, so the two cannot be confused.
  *
  * @example jsonValueFast('[1,2]') // [1, 2]
+ * @example jsonValueFast('\\x7b7d') // {}
  */
 export const jsonValueFast: FastDecode = (u) => {
   if (typeof u === 'string') {
     try {
-      return JSON.parse(u)
+      return u.charCodeAt(0) === BYTEA_PREFIX && BYTEA_HEX.test(u) ? JSON.parse(UTF8.decode(Buffer.from(u.slice(2), 'hex'))) : JSON.parse(u)
     } catch {
       return FAIL
     }
   }
   if (u instanceof Uint8Array) {
     try {
-      return JSON.parse(Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('utf8'))
+      return JSON.parse(UTF8.decode(u))
     } catch {
       return FAIL
     }

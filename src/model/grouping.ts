@@ -2,7 +2,8 @@
  * Grouping on a model query: `groupBy(fields)` then `aggregate(db, a => ({ ... }))`, one
  * statement, rows decoded (group fields with their codecs, counts as integers, sums and
  * extremes with the field's codec, averages as numbers: numeric text from PostgreSQL and
- * MariaDB is read as a number for number fields).
+ * MariaDB is read as a number for number fields, and MariaDB's averages keep every digit, see
+ * `averageOf`).
  */
 import { left, right } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
@@ -17,7 +18,7 @@ import type { ModelCore } from './core.js'
 import { show } from './decode.js'
 import { type ModelQuery, toSelect } from './query.js'
 import { attempt } from './read.js'
-import { aggregateDecoder } from './subqueries.js'
+import { aggregateDecoder, averageOf } from './subqueries.js'
 
 /** One aggregate of `aggregate`; `V` is the decoded value's type. */
 export interface Agg<V> {
@@ -63,7 +64,7 @@ export type AggOut<A> = { readonly [K in keyof A]: A[K] extends Agg<infer V> ? V
 
 const fail = (core: ModelCore, message: string): DbError => dbError('QueryError', `${core.table}: ${message}`)
 
-const exprOf = (core: ModelCore, a: Agg<unknown>): { expr: Expr; decode: (v: unknown) => unknown } => {
+const exprOf = (core: ModelCore, dialect: string, a: Agg<unknown>): { expr: Expr; decode: (v: unknown) => unknown } => {
   const what = `${a.fn}(${a.field ?? '*'}) of ${core.table}`
   const whole = (v: unknown) => {
     const n = fastDecoder(integer)(v)
@@ -76,7 +77,7 @@ const exprOf = (core: ModelCore, a: Agg<unknown>): { expr: Expr; decode: (v: unk
   const c = core.column(f.name)
   switch (a.fn) {
     case 'countDistinct': return { expr: count(c, { distinct: true }), decode: whole }
-    case 'avg': return { expr: fn('avg', c), decode: aggregateDecoder(float, what) }
+    case 'avg': return { expr: averageOf(c, dialect), decode: aggregateDecoder(float, what) }
     default: return { expr: fn(a.fn, c), decode: aggregateDecoder(f.codec, what) }
   }
 }
@@ -96,7 +97,7 @@ export const aggregateRows = (db: Backend, q: ModelQuery<any, any, any>, spec: R
   })
   const keys = Object.keys(spec)
   if (keys.length === 0) throw fail(core, 'aggregate needs at least one aggregate')
-  const parts = keys.map((k) => exprOf(core, spec[k]))
+  const parts = keys.map((k) => exprOf(core, db.dialect.name, spec[k]))
   const json = jsonAsText(db)
   const columns: Selection[] = [
     // A `jsonOf` field as its text where the driver parses JSON (see `jsonAsText`).

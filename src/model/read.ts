@@ -20,7 +20,7 @@ import { FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
 import { decodeRows, inPlaceReading, queryReading, type Reading } from './in-place.js'
-import { aggregateDecoder } from './subqueries.js'
+import { aggregateDecoder, averageOf } from './subqueries.js'
 import { keyFieldsFor, loadIncludes } from './relations.js'
 import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
 import { withFields } from '../objects.js'
@@ -155,7 +155,8 @@ type AggregateName = 'count' | 'sum' | 'avg' | 'min' | 'max'
  * the query returns, so the query becomes a subquery.
  */
 const aggregateNode = (db: Backend, q: AnyQuery, name: AggregateName, field?: string): SelectNode | Fragment => {
-  const agg = (e: Expr | undefined): Expr => (name === 'count' ? countAll(e) : fn(name, e!))
+  // AVG as `averageOf` writes it: every digit on MySQL and MariaDB too.
+  const agg = (e: Expr | undefined): Expr => (name === 'count' ? countAll(e) : name === 'avg' ? averageOf(e!, db.dialect.name) : fn(name, e!))
   const node = toSelect(q)
   const arg = field === undefined ? undefined : q.core.column(field)
   if (q.limit === undefined && q.offset === undefined) return { ...node, columns: [as(agg(arg), 'v')], orderBy: [] }
@@ -211,7 +212,7 @@ export const fieldAggregate = (db: Backend, q: AnyQuery, name: 'sum' | 'min' | '
   })
 }
 
-/** AVG of a field as a number. */
+/** AVG of a field as a number: the double nearest the exact average, on every engine (see `averageOf`). */
 export const average = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, number | null> => {
   if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
   const no = refused(q)

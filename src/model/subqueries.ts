@@ -10,7 +10,8 @@
  */
 import type { Expr, Selection, SelectNode } from '../ast.js'
 import { dbError } from '../errors.js'
-import { col, count, eq, exists, fn, from, not, raw, subquery, table } from '../query.js'
+import { col, count, eq, exists, fn, from, mul, not, raw, subquery, table } from '../query.js'
+import { cast } from '../query/cast.js'
 import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, scopedCore, type ModelCore } from './core.js'
@@ -124,6 +125,19 @@ export const aggregateDecoder = (codec: import('io-ts').Any, what: string) => {
   }
 }
 
+/**
+ * `AVG(e)` as every engine averages to the double nearest the exact average. MySQL and MariaDB
+ * compute AVG of an integer or DECIMAL to only `div_precision_increment` (4) more decimals, so
+ * there the argument is multiplied by `CAST(1 AS DECIMAL(65, 30))` first: exact values keep 30
+ * decimals (a DOUBLE stays one). On the other engines that product changes nothing but the cost
+ * (PostgreSQL then adds numerics, about twice as slow over integers), so `dialect` (the backend's
+ * dialect name, where it is known) leaves it out there; without it the product is always written.
+ *
+ * @example averageOf(User.column('score'), 'mariadb') // AVG(`score` * CAST(1 AS DECIMAL(65, 30)))
+ */
+export const averageOf = (e: Expr, dialect?: string): Expr =>
+  dialect === undefined || dialect === 'mysql' || dialect === 'mariadb' ? fn('avg', mul(e, cast(sql1, 'decimal'))) : fn('avg', e)
+
 /** Which aggregate of related rows a `with...` reads. */
 export type RelationAggregate = 'count' | 'exists' | 'sum' | 'max' | 'min' | 'avg'
 
@@ -142,7 +156,8 @@ export const relationAggregate = (outer: ModelCore, name: string, what: Relation
     const f = inner.byName.get(field ?? '')
     if (f === undefined) throw fail(`${inner.table} has no field "${String(field)}"`)
     codec = what === 'avg' ? float : f.codec
-    return [{ expr: fn(what, inner.column(f.name)) }]
+    // The dialect is not known here: the average is written so that it is exact on every engine.
+    return [{ expr: what === 'avg' ? averageOf(inner.column(f.name)) : fn(what, inner.column(f.name)) }]
   })
   const decode = aggregateDecoder(codec, `${outer.table}.${alias}`)
   const checked = what === 'count'

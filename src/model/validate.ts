@@ -92,6 +92,7 @@ export const insertChecker = (core: ModelCore, defaults: ReadonlySet<string>): (
   const quick = quickInsertOf(core)
   const plain = core.validators.length === 0 && core.checks.length === 0
   return (input, prefix = '') => {
+    if (!isInput(input)) return left([notAnObject(input, prefix)])
     const out = quick?.(input, absent)
     if (out === undefined) return checkInsertSlowly(core, defaults, input, prefix)
     if (plain) return right(out)
@@ -152,10 +153,18 @@ const checkInsertSlowly = (core: ModelCore, defaults: ReadonlySet<string>, input
   return issues.length === 0 ? right(out) : left(prefixed(prefix, issues))
 }
 
+/** Whether model input is an object of fields (not null, an array or a primitive). */
+const isInput = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u)
+
+/** The issue of input that is not an object (`create(db, null)`, request data of the wrong form). */
+const notAnObject = (u: unknown, prefix = ''): FieldIssue =>
+  ({ path: prefix === '' ? '' : prefix.slice(0, -1), rule: 'object', value: u, message: `${prefix === '' ? 'the input' : prefix.slice(0, -1)} must be an object of fields, got ${Array.isArray(u) ? 'an array' : show(u)}` })
+
 /**
  * Decode and check an update's patch against the stored row. Returns the decoded patch.
  */
 export const checkPatch = (core: ModelCore, patch: Readonly<Record<string, unknown>>, current?: Readonly<Record<string, unknown>>): Either<FieldIssue[], Record<string, unknown>> => {
+  if (!isInput(patch)) return left([notAnObject(patch)])
   const issues: FieldIssue[] = []
   const out: Record<string, unknown> = {}
   for (const name of Object.keys(patch)) {
@@ -206,4 +215,4 @@ const runValidators = (core: ModelCore, values: Record<string, unknown>, known: 
  * validationError('users', [{ path: 'email', rule: 'required', message: 'email is required' }])
  */
 export const validationError = (table: string, issues: readonly FieldIssue[]): ValidationError =>
-  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || '(row)'}: ${i.rule}${i.value === undefined ? '' : ` (got ${show(i.value)})`}`).join('; ')}`, { issues }) as ValidationError
+  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || (i.rule === 'object' ? 'the input' : '(row)')}: ${i.rule === 'object' ? 'must be an object of fields' : i.rule}${i.value === undefined && i.rule !== 'object' ? '' : ` (got ${Array.isArray(i.value) ? 'an array' : show(i.value)})`}`).join('; ')}`, { issues }) as ValidationError

@@ -7,7 +7,8 @@
  * upsert) is one unit with reading its stored rows back and decoding them, so it either returns
  * the stored rows, decoded, or fails having written nothing: a transaction, through
  * `db.transaction`, or on SQLite opened and ended on the synchronous path (`atomicallyNow`);
- * inside the caller's transaction, that transaction is the unit (its Left rolls it back). Any operation with `after*` hooks runs in `db.transaction` with its hooks.
+ * inside the caller's transaction, a savepoint (a failed write is undone and the caller's
+ * transaction goes on). Any operation with `after*` hooks runs in `db.transaction` with its hooks.
  *
  * Generated keys come back on every backend: with RETURNING where the dialect renders it,
  * otherwise from the driver's insertId, one row at a time inside the transaction, and then
@@ -475,17 +476,22 @@ const afterValidation = async (db: Backend, core: ModelCore, values: Values, op:
   return hook(core, 'beforeInsert', v, ctx)
 }
 
+/** A unit's body: it runs every statement on `tx`, the handle of the unit (a transaction or a savepoint). */
+type UnitBody<A> = (tx: Backend) => Promise<Either<DbError, A>>
+
 /**
- * Run all-or-nothing: in a transaction of its own. Inside the caller's transaction, that
- * transaction is the unit: a failure comes back as the result, and the caller's transaction
- * rolls back with it when its function returns the Left (as `db.transaction` does). A savepoint
- * per write would make that certain even for a caller that recovers and commits, at two more
- * round trips per write on PostgreSQL and MariaDB (a one-row update in a transaction measured
- * 126 us -> 369 us): the price of every write for a failure that is a model out of step with its
- * table, so it is not paid.
+ * Run all-or-nothing: in a transaction of its own, or inside the caller's transaction under a
+ * savepoint (a nested `db.transaction`), so a write that fails after its statement ran (a stored
+ * row that does not decode, an `after*` hook's Left) is undone and the caller's transaction goes
+ * on: a caller that recovers from the Left and commits keeps nothing of it, and on PostgreSQL a
+ * failed statement does not abort the caller's transaction. The savepoint is named by
+ * `db.transaction` (`rk_sp_<depth>_<n>`), so units nested by hooks that write never share a name
+ * (MariaDB replaces a savepoint of the same name). On a reserved connection (`db.connection()`)
+ * the unit is a transaction on that connection. `body` runs on the unit's handle: the reserved
+ * connection's own handle refuses calls while its transaction is open.
  */
-const atomically = <A>(db: Backend, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> => () =>
-  db.inTransaction() ? attempt(body)() : db.transaction(() => attempt(body))()
+const atomically = <A>(db: Backend, body: UnitBody<A>): TaskEither<DbError, A> =>
+  db.transaction((tx) => attempt(() => body(tx)))
 
 /**
  * `atomically` for a one-row write that ran without a transaction before: where the backend
@@ -494,18 +500,18 @@ const atomically = <A>(db: Backend, body: () => Promise<Either<DbError, A>>): Ta
  * routed as its statement says, and without the unit (wrap it in `forKey(key).transaction` to have
  * it). Any other failure is the write's.
  */
-const atomicallyOrAlone = async <A>(db: Backend, body: () => Promise<Either<DbError, A>>): Promise<Either<DbError, A>> => {
+const atomicallyOrAlone = async <A>(db: Backend, body: UnitBody<A>): Promise<Either<DbError, A>> => {
   let ran = false
-  const r = await atomically(db, () => {
+  const r = await atomically(db, (tx) => {
     ran = true
-    return body()
+    return body(tx)
   })()
-  return !ran && r._tag === 'Left' && r.left._tag === 'TransactionError' ? attempt(body)() : r
+  return !ran && r._tag === 'Left' && r.left._tag === 'TransactionError' ? attempt(() => body(db))() : r
 }
 
-/** Run in a transaction when `needed`; otherwise as it is. */
-const maybeTransaction = <A>(db: Backend, needed: boolean, body: () => Promise<Either<DbError, A>>): TaskEither<DbError, A> =>
-  needed ? atomically(db, body) : attempt(body)
+/** Run in a transaction (a savepoint inside the caller's) when `needed`; otherwise as it is, on `db`. */
+const maybeTransaction = <A>(db: Backend, needed: boolean, body: UnitBody<A>): TaskEither<DbError, A> =>
+  needed ? atomically(db, body) : attempt(() => body(db))
 
 /** A synchronous result's value; its Left thrown (inside an `attempt` or `atomicallyNow` body). */
 const mustNow = <A>(r: Either<DbError, A>): A => {
@@ -520,39 +526,50 @@ interface UnitStatements {
   readonly undo: readonly Compiled[]
 }
 
-/** Per dialect: the statements of a unit of its own (null: the dialect refuses them). */
-const unitStatements = new WeakMap<Dialect, UnitStatements | null>()
+/** Per dialect: the statements of a unit of its own, and of one inside the caller's transaction (null: the dialect refuses them). */
+const unitStatements = new WeakMap<Dialect, { own?: UnitStatements | null; inner?: UnitStatements | null }>()
 
-/** The unit inside the caller's transaction: no statements of its own. */
-const NO_UNIT: UnitStatements = { open: [], done: [], undo: [] }
+/**
+ * The savepoint of a unit of `atomicallyNow` inside the caller's transaction. Units on the
+ * synchronous path never nest (no hook runs in them, and each opens and ends in one turn of the
+ * event loop), so one fixed name serves; recordkit's prefix keeps it apart from a caller's names.
+ */
+const SYNC_WRITE_SAVEPOINT = 'rk_model_write'
 
 /**
  * The statements of a unit, compiled (so a write pays no compile for them): BEGIN and COMMIT or
- * ROLLBACK; none inside the caller's transaction (that transaction is the unit, see
- * `atomically`). Undefined where the dialect refuses them.
+ * ROLLBACK; inside the caller's transaction SAVEPOINT and RELEASE, or ROLLBACK TO and RELEASE
+ * (see `atomically`). Undefined where the dialect refuses them.
  */
 const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
-  // Inside the caller's transaction, that transaction is the unit (see `atomically`).
-  if (inner) return NO_UNIT
-  const known = unitStatements.get(db.dialect)
-  if (known !== undefined) return known ?? undefined
   const d = db.dialect
+  let known = unitStatements.get(d)
+  if (known === undefined) unitStatements.set(d, (known = {}))
+  const cached = inner ? known.inner : known.own
+  if (cached !== undefined) return cached ?? undefined
   let made: UnitStatements | null
   try {
     const compiled = (texts: readonly string[]): Compiled[] => texts.map((text) => mustNow(db.compile(sql.raw(text))))
-    made = { open: compiled(d.beginTransaction({})), done: compiled([d.commit()]), undo: compiled([d.rollback()]) }
+    made = inner
+      ? {
+        open: compiled([d.savepoint(SYNC_WRITE_SAVEPOINT)]),
+        done: compiled([d.releaseSavepoint(SYNC_WRITE_SAVEPOINT)]),
+        undo: compiled([d.rollbackToSavepoint(SYNC_WRITE_SAVEPOINT), d.releaseSavepoint(SYNC_WRITE_SAVEPOINT)]),
+      }
+      : { open: compiled(d.beginTransaction({})), done: compiled([d.commit()]), undo: compiled([d.rollback()]) }
   } catch {
     // A dialect that refuses these statements: `db.transaction` reports it.
     made = null
   }
-  unitStatements.set(d, made)
+  if (inner) known.inner = made
+  else known.own = made
   return made ?? undefined
 }
 
 /**
  * `atomically` on the synchronous path, where the backend has one that can run now
- * (better-sqlite3): BEGIN (nothing inside the caller's transaction), `body`, then COMMIT, or
- * ROLLBACK when it throws, in one turn of the event loop,
+ * (better-sqlite3): BEGIN (SAVEPOINT inside the caller's transaction), `body`, then COMMIT
+ * (RELEASE), or ROLLBACK (ROLLBACK TO and RELEASE) when it throws, in one turn of the event loop,
  * so no other statement can run inside. It is the same unit as `atomically` without the cost of
  * an async `db.transaction` (on SQLite about 20 us, more than a one-row write), and is used only
  * where the write ran without any transaction before (no `after*` hooks). Undefined, having run
@@ -615,7 +632,7 @@ const storedNow = (now: SyncBackend, core: ModelCore, w: RowWrite): Values | und
 
 /** A row write and the decoding of its stored row, all or nothing: synchronously where the backend can, else in `atomically`. */
 const writeRow = (db: Backend, core: ModelCore, w: RowWrite): Either<DbError, Values | undefined> | Promise<Either<DbError, Values | undefined>> =>
-  atomicallyNow(db, (now) => storedNow(now, core, w)) ?? atomicallyOrAlone(db, async () => right(await storedBy(db, core, w)))
+  atomicallyNow(db, (now) => storedNow(now, core, w)) ?? atomicallyOrAlone(db, async (tx) => right(await storedBy(tx, core, w)))
 
 /**
  * A statement with RETURNING of every column, compiled; undefined where the dialect does not
@@ -680,8 +697,8 @@ const insertValues = async (db: Backend, core: ModelCore, defaults: ReadonlySet<
  * update cannot be put back). Where the backend is synchronous (SQLite) the unit is BEGIN, the
  * INSERT ... RETURNING and COMMIT in one turn, no Promise between: a few microseconds. Elsewhere
  * it is `db.transaction`, two round trips more than the bare INSERT: BEGIN and COMMIT (whose log
- * flush an autocommit INSERT pays all the same). Inside the caller's transaction no unit of its
- * own is opened: that transaction is the unit (see `atomically`). Sending BEGIN with the first
+ * flush an autocommit INSERT pays all the same). Inside the caller's transaction the unit is a
+ * savepoint: SAVEPOINT and RELEASE around the INSERT (see `atomically`). Sending BEGIN with the first
  * statement on a pipelining driver (postgres.js), in `db.transaction`, would take one of the
  * two round trips away.
  * The validation and the hooks before the INSERT run outside the unit, unless `afterInsert`
@@ -689,11 +706,11 @@ const insertValues = async (db: Backend, core: ModelCore, defaults: ReadonlySet<
  */
 export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> => {
   if (hasHook(core.behaviours, 'afterInsert')) {
-    return atomically(db, async () => {
-      const v = await insertValues(db, core, defaults, input, 'insert')
+    return atomically(db, async (tx) => {
+      const v = await insertValues(tx, core, defaults, input, 'insert')
       if (v._tag === 'Left') return v
-      const [row] = await insertRows(db, core, [v.right])
-      return right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'insert')))
+      const [row] = await insertRows(tx, core, [v.right])
+      return right(await hook(core, 'afterInsert', row, ctxOf(tx, core, 'insert')))
     })
   }
   return attempt(async () => {
@@ -701,7 +718,7 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     if (v._tag === 'Left') return v
     const enc = encodeRow(core, v.right)
     const write = canReturn(db) && Object.keys(enc).length > 0 ? returningAll(db, core, values(enc)(insertInto(core.table))) : undefined
-    if (write === undefined) return atomicallyOrAlone(db, async () => right((await insertRows(db, core, [v.right]))[0]))
+    if (write === undefined) return atomicallyOrAlone(db, async (tx) => right((await insertRows(tx, core, [v.right]))[0]))
     const r = await writeRow(db, core, { write })
     if (r._tag === 'Left' || r.right !== undefined) return r as Either<DbError, Values>
     throw dbError('QueryError', `${core.table}: the INSERT returned no row`)
@@ -715,16 +732,16 @@ export const createRowsPlain = (db: Backend, core: ModelCore, defaults: Readonly
     const t = createRows(db, core, defaults, inputs)
     return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length)))
   }
-  return createWith(db, core, defaults, inputs, 0, (checked) => insertRowsPlain(db, core, checked))
+  return createWith(db, core, defaults, inputs, 0, (tx, checked) => insertRowsPlain(tx, core, checked))
 }
 
 /** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
 export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> =>
-  createWith(db, core, defaults, inputs, [], async (checked) => {
-    const rows = await insertRows(db, core, checked)
+  createWith(db, core, defaults, inputs, [], async (tx, checked) => {
+    const rows = await insertRows(tx, core, checked)
     if (!hasHook(core.behaviours, 'afterInsert')) return rows
     const out: Values[] = []
-    for (const r of rows) out.push(await hook(core, 'afterInsert', r, ctxOf(db, core, 'insert')))
+    for (const r of rows) out.push(await hook(core, 'afterInsert', r, ctxOf(tx, core, 'insert')))
     return out
   })
 
@@ -742,17 +759,17 @@ const checkAll = (core: ModelCore, defaults: ReadonlySet<string>, inputs: readon
 }
 
 /** Validate every row (hooks before and after), then `insert` them, in one transaction. */
-const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], none: A, insert: (checked: Values[]) => Promise<A>): TaskEither<DbError, A> => {
+const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], none: A, insert: (tx: Backend, checked: Values[]) => Promise<A>): TaskEither<DbError, A> => {
   if (inputs.length === 0) return () => Promise.resolve(right(none))
   // Hooks the model does not have are not awaited, row after row.
   const before = hasHook(core.behaviours, 'beforeValidate')
   const after = hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeInsert')
-  return atomically(db, async () => {
+  return atomically(db, async (tx) => {
     const issues: FieldIssue[] = []
     const checked: Values[] = []
     if (before) {
       for (let i = 0; i < inputs.length; i++) {
-        const input = await hook(core, 'beforeValidate', inputs[i], ctxOf(db, core, 'insert'))
+        const input = await hook(core, 'beforeValidate', inputs[i], ctxOf(tx, core, 'insert'))
         const c = checkInsert(core, defaults, input)
         if (c._tag === 'Left') issues.push(...prefixed(`rows.${i}.`, c.left))
         else checked.push(c.right)
@@ -762,8 +779,8 @@ const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<strin
     }
     if (issues.length > 0) return left(validationError(core.table, issues))
     const prepared: Values[] = []
-    if (after) for (const v of checked) prepared.push(await afterValidation(db, core, v, 'insert'))
-    return right(await insert(after ? prepared : checked))
+    if (after) for (const v of checked) prepared.push(await afterValidation(tx, core, v, 'insert'))
+    return right(await insert(tx, after ? prepared : checked))
   })
 }
 
@@ -923,19 +940,19 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
   if (Object.keys(changed).length === 0) return () => Promise.resolve(right({ row, changed: [] }))
   const key = keyOfRow(core, row)
   if (hasHook(core.behaviours, 'afterUpdate')) {
-    return atomically(db, async () => {
-      const p = await prepareUpdate(db, core, row, changed, key)
+    return atomically(db, async (tx) => {
+      const p = await prepareUpdate(tx, core, row, changed, key)
       if (p._tag === 'Left') return p
-      const stored = await updateStored(db, core, p.right.node, key, p.right.shard)
+      const stored = await updateStored(tx, core, p.right.node, key, p.right.shard)
       if (stored === undefined) return left(noRow(core, row, p.right.guarded))
-      return right({ row: await hook(core, 'afterUpdate', stored, ctxOf(db, core, 'update', row)), changed: writtenFields(core, p.right.final) })
+      return right({ row: await hook(core, 'afterUpdate', stored, ctxOf(tx, core, 'update', row)), changed: writtenFields(core, p.right.final) })
     })
   }
   return attempt(async () => {
     const p = await prepareUpdate(db, core, row, changed, key)
     if (p._tag === 'Left') return p
     const write = canReturnUpdate(db) ? returningUpdate(db, core, p.right.node) : undefined
-    const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async () => right(await updateStored(db, core, p.right.node, key, p.right.shard)))
+    const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async (tx) => right(await updateStored(tx, core, p.right.node, key, p.right.shard)))
     if (r._tag === 'Left') return r
     return r.right === undefined ? left(noRow(core, row, p.right.guarded)) : right({ row: r.right, changed: writtenFields(core, p.right.final) })
   })
@@ -1036,15 +1053,15 @@ const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behavio
 export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> => {
   const soft = force ? undefined : softDeleteOf(core)
   const hooked = hasHook(core.behaviours, 'afterDelete')
-  const body = async (): Promise<Either<DbError, Values>> => {
-    const ctx = ctxOf(db, core, 'delete', row)
+  const body = async (tx: Backend): Promise<Either<DbError, Values>> => {
+    const ctx = ctxOf(tx, core, 'delete', row)
     const r = await hook(core, 'beforeDelete', row, ctx)
     const guard = guardsOf(core, r)
     const key = keyOfRow(core, r)
-    const shard = shardCondition(db, core, r)
+    const shard = shardCondition(tx, core, r)
     const cond = allOf([keyCondition(core, key), shard, guard, force ? undefined : scopeCondition(core, {})])!
     if (soft === undefined) {
-      const res = await must(db.execute(where(cond)(deleteFrom(core.table))))
+      const res = await must(tx.execute(where(cond)(deleteFrom(core.table))))
       if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
       await hook(core, 'afterDelete', r, ctx)
       // The row as it was before the delete.
@@ -1052,15 +1069,15 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
     }
     const node = where(cond)(set(assignments(core, soft.deleteAs!()))(update(core.table)))
     // With `afterDelete` hooks the whole delete is already one transaction.
-    const stored = hooked ? right(await updateStored(db, core, node, key, shard)) : await storedUpdate(db, core, node, key, shard)
+    const stored = hooked ? right(await updateStored(tx, core, node, key, shard)) : await storedUpdate(tx, core, node, key, shard)
     if (stored._tag === 'Left') return stored
     if (stored.right === undefined) return left(noRow(core, r, guard !== undefined))
     await hook(core, 'afterDelete', r, ctx)
     return right(stored.right)
   }
   // A hard delete is one statement; a soft one returns its stored row (see `storedUpdate`).
-  if (soft === undefined || hooked) return maybeTransaction(db, hooked, async () => body())
-  return attempt(body)
+  if (soft === undefined || hooked) return maybeTransaction(db, hooked, body)
+  return attempt(() => body(db))
 }
 
 /**
@@ -1070,7 +1087,7 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
  */
 const storedUpdate = async (db: Backend, core: ModelCore, node: UpdateNode, key: unknown, shard: Expr | undefined): Promise<Either<DbError, Values | undefined>> => {
   const write = canReturnUpdate(db) ? returningUpdate(db, core, node) : undefined
-  return write !== undefined ? writeRow(db, core, { write }) : atomicallyOrAlone(db, async () => right(await updateStored(db, core, node, key, shard)))
+  return write !== undefined ? writeRow(db, core, { write }) : atomicallyOrAlone(db, async (tx) => right(await updateStored(tx, core, node, key, shard)))
 }
 
 /**
@@ -1152,13 +1169,13 @@ export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
   const stored = (r: Either<DbError, Values | undefined>): Either<DbError, Values> =>
     r._tag === 'Left' || r.right !== undefined ? (r as Either<DbError, Values>) : unread()
   if (hasHook(core.behaviours, 'afterInsert')) {
-    return atomically(db, async () => {
-      const v = await insertValues(db, core, defaults, input, 'upsert')
+    return atomically(db, async (tx) => {
+      const v = await insertValues(tx, core, defaults, input, 'upsert')
       if (v._tag === 'Left') return v
-      const w = upsertWrite(db, core, v.right, options)
+      const w = upsertWrite(tx, core, v.right, options)
       if (w._tag === 'Left') return w
-      const row = await storedBy(db, core, w.right)
-      return row === undefined ? unread() : right(await hook(core, 'afterInsert', row, ctxOf(db, core, 'upsert')))
+      const row = await storedBy(tx, core, w.right)
+      return row === undefined ? unread() : right(await hook(core, 'afterInsert', row, ctxOf(tx, core, 'upsert')))
     })
   }
   return attempt(async () => {

@@ -283,3 +283,65 @@ export const parseMysqlDateTime = (s: string): Date => {
   if (d > daysInMonth(y, mo)) throw undecodable(s, `month ${mo} of ${y} has ${daysInMonth(y, mo)} days`)
   return new Date(civilTime(y, mo, d, h, mi, sec, ms))
 }
+
+// ---------------------------------------------------------------- wall-clock time in a time zone
+
+/** Whether a time zone name is UTC under another name (its offset is always 0). */
+const UTC_NAMES = new Set(['UTC', 'ETC/UTC', 'GMT', 'ETC/GMT', 'ZULU', 'ETC/ZULU', 'UCT', 'ETC/UCT', 'UNIVERSAL', 'ETC/UNIVERSAL', 'Z', 'GMT0', 'ETC/GMT0', 'GREENWICH', 'ETC/GREENWICH'])
+
+/** A quarter of an hour: offsets are looked up once per such span of time (see `zoneWallClock`). */
+const QUARTER = 900_000
+
+/**
+ * How to turn wall-clock time in the time zone `timeZone` (an IANA name such as
+ * `'Europe/Berlin'`) into the instant it names, as PostgreSQL does when it reads a `timestamp`
+ * (without time zone) in its session's zone: the argument and result are milliseconds since the
+ * epoch, the argument counting the wall clock as if it were UTC. A wall-clock time a spring-forward
+ * transition skips takes the offset before the transition, one a fall-back transition repeats the
+ * offset after it (PostgreSQL's rule). Undefined for UTC under any of its names (nothing to do);
+ * a name the JS runtime does not know throws a RangeError.
+ *
+ * @example
+ * const berlin = zoneWallClock('Europe/Berlin')!
+ * new Date(berlin(Date.UTC(2024, 5, 1, 12))).toISOString() // '2024-06-01T10:00:00.000Z'
+ */
+export const zoneWallClock = (timeZone: string): ((wall: number) => number) | undefined => {
+  if (UTC_NAMES.has(timeZone.toUpperCase())) return undefined
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', era: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  })
+  /** The zone's offset from UTC at an instant (ms, whole seconds). */
+  const offsetAt = (t: number): number => {
+    const p: Record<string, string> = {}
+    for (const { type, value } of format.formatToParts(t)) p[type] = value
+    const y = Number(p.year)
+    const wall = utcTime(p.era === 'BC' || p.era === 'B' ? 1 - y : y, Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second))
+    return wall - Math.floor(t / 1000) * 1000
+  }
+  // Offsets of quarter-hour spans in which the offset did not change, by span.
+  const known = new Map<number, number>()
+  const offsetOf = (t: number): number => {
+    const q = Math.floor(t / QUARTER)
+    const hit = known.get(q)
+    if (hit !== undefined) return hit
+    const o = offsetAt(t)
+    if (offsetAt(q * QUARTER) === o && offsetAt(q * QUARTER + QUARTER - 1) === o) {
+      if (known.size >= 10_000) known.clear()
+      known.set(q, o)
+    }
+    return o
+  }
+  return (wall) => {
+    const before = offsetOf(wall - DAY)
+    const after = offsetOf(wall + DAY)
+    if (before === after) return wall - before
+    // A transition within a day of this time: which offsets give back this wall clock?
+    const early = wall - before
+    const late = wall - after
+    const earlyFits = offsetOf(early) === before
+    const lateFits = offsetOf(late) === after
+    if (earlyFits && lateFits) return late // repeated by a fall-back transition: the later offset
+    if (lateFits) return late
+    return early // skipped by a spring-forward transition (or only the earlier offset fits)
+  }
+}

@@ -31,12 +31,14 @@
  *   beyond 2^53, so nothing loses precision; `'bigint'` always BigInt; `'string'` always text;
  *   `'number'` always number (may lose precision). `int2`, `int4`, `float4/8`, `oid`: numbers.
  * - `numeric` / `decimal`: strings, exactly as the server prints them.
- * - `timestamptz`: Date. `timestamp` (without time zone): Date, read as UTC wall-clock time.
- *   `date`: Date at UTC midnight. Every year reads back exactly (0001, 0050, BC); `infinity`
- *   and instants beyond a Date's range fail with DecodeError; microseconds are cut to
- *   milliseconds. `time`, `interval`: strings. Connections use the `UTC` time
- *   zone by default (option `timeZone`), so a Date bound into a `timestamp` column stores its
- *   UTC wall-clock time and reads back as the same instant.
+ * - `timestamptz`: Date. `timestamp` (without time zone): Date, read as wall-clock time in the
+ *   session's time zone; `date`: Date at midnight there. Connections use the `UTC` time zone by
+ *   default (option `timeZone`, or `TimeZone` in `connection`), so a Date bound into a `timestamp`
+ *   column stores its UTC wall-clock time and reads back as the same instant; in another zone
+ *   (`'Europe/Berlin'`) the server stores the wall-clock time there and it reads back as the same
+ *   instant too (a time a daylight-saving change skips or repeats is read as PostgreSQL reads it).
+ *   Every year reads back exactly (0001, 0050, BC); `infinity` and instants beyond a Date's range
+ *   fail with DecodeError; microseconds are cut to milliseconds. `time`, `interval`: strings.
  * - `json` / `jsonb`: parsed (`JSON.parse`: a JSON number beyond 2^53 is rounded). `bytea`: Buffer. `uuid`: string. `boolean`: boolean. Arrays:
  *   JS arrays of the element values.
  *
@@ -54,7 +56,7 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
-import { digits, parsePgTimestamp, pgTimestamp, utcTime } from '../dates.js'
+import { digits, parsePgTimestamp, pgTimestamp, utcTime, zoneWallClock } from '../dates.js'
 import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
 
 export type { PostgresJsBaseOptions } from './options.js'
@@ -232,8 +234,41 @@ export const pgTimestampText = (s: string): Date => {
   return new Date(utcTime(y, mo - 1, d, h, mi, sec, ms) - offset)
 }
 
+/**
+ * The reader of `timestamp` (without time zone) and `date` text for a session in `timeZone`:
+ * wall-clock time in that zone, read as the instant it names there, the inverse of what the server
+ * does when a Date (bound as `timestamptz`) is written into such a column. In UTC (the default)
+ * that is `pgTimestampText` itself. A zone the JS runtime does not know fails each read with a
+ * DecodeError naming it, rather than reading the time as UTC.
+ *
+ * @example wallClockReader('Europe/Berlin')('2024-06-01 12:00:00').toISOString() // '2024-06-01T10:00:00.000Z'
+ */
+export const wallClockReader = (timeZone: string): ((s: string) => Date) => {
+  let inZone: ((wall: number) => number) | undefined
+  try {
+    inZone = zoneWallClock(timeZone)
+  } catch (e) {
+    const why = `the session time zone ${JSON.stringify(timeZone)} is not a time zone this JS runtime knows (${e instanceof Error ? e.message : String(e)}): use an IANA name such as 'Europe/Berlin', or 'UTC'`
+    return (s) => {
+      throw dbError('DecodeError', `cannot read ${JSON.stringify(s)} as a Date: ${why}`, { issues: [{ path: '', rule: 'Date', value: s, message: why }] })
+    }
+  }
+  if (inZone === undefined) return pgTimestampText
+  const toInstant = inZone
+  return (s) => {
+    const d = pgTimestampText(s)
+    return new Date(toInstant(d.getTime()))
+  }
+}
+
+/** The session's time zone: a `TimeZone` given in `connection` (any case) over the `timeZone` option. */
+const sessionTimeZone = (options: PostgresJsOptions): string => {
+  for (const [k, v] of Object.entries(options.connection ?? {})) if (k.toLowerCase() === 'timezone') return String(v)
+  return options.timeZone ?? 'UTC'
+}
+
 /** postgres.js type handlers for the value policy. Strings pass through every serializer. */
-const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string, postgresJsClient.PostgresType> => ({
+const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>, wallClock: (s: string) => Date): Record<string, postgresJsClient.PostgresType> => ({
   rk_int8: { to: 20, from: [20], serialize: passText((x: bigint | number) => String(x)), parse: int8Parsers[int8] },
   rk_bool: { to: 16, from: [16], serialize: passText((x: unknown) => (x ? 't' : 'f')), parse: (x: string) => x === 't' },
   rk_json: { to: 3802, from: [114, 3802], serialize: passText((x: unknown) => JSON.stringify(x)), parse: (x: string) => JSON.parse(x) },
@@ -245,8 +280,8 @@ const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>): Record<string
   },
   // Dates of every year both ways (0001, 0050, BC: see dates.ts); infinity is a DecodeError.
   rk_timestamptz: { to: 1184, from: [1184], serialize: passText(pgDate), parse: pgTimestampText },
-  rk_timestamp: { to: 1114, from: [1114], serialize: passText(pgDate), parse: pgTimestampText },
-  rk_date: { to: 1082, from: [1082], serialize: passText(pgDate), parse: pgTimestampText },
+  rk_timestamp: { to: 1114, from: [1114], serialize: passText(pgDate), parse: wallClock },
+  rk_date: { to: 1082, from: [1082], serialize: passText(pgDate), parse: wallClock },
 })
 
 // ---------------------------------------------------------------- arrays
@@ -834,7 +869,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         const o: Record<string, unknown> = {
           max: options.max ?? 10,
           prepare: self.prepare,
-          types: valueTypes(options.int8 ?? 'safe'),
+          types: valueTypes(options.int8 ?? 'safe', wallClockReader(sessionTimeZone(options))),
           connection: self.connectionParameters(),
           onnotice: options.onNotice ?? (() => {}),
           // Keep postgres.js' own type fetch on connect: with it off, a `reserve()` that opens a

@@ -6,7 +6,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { isDbError, run, sql } from 'recordkit'
 import {
-  as, between, cast, dateAdd, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, ne, notIn, ntile, onConflict, orderBy, over, rank, rowNumber, select,
+  as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, ne, notIn, ntile, onConflict, orderBy, over, rank, rowNumber, select,
   val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -153,5 +153,32 @@ describe('dateAdd amounts', () => {
     expect(isDbError(thrown, 'ValidationError') && (thrown as Error).message).toBe('dateAdd: the amount must be a whole number of day units, got 1.5 (use a smaller unit)')
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) expect(() => dateAdd('at', bad, 'hour')).toThrow(/dateAdd: the amount must be a whole number/)
     expect(() => dateAdd('at', -3, 'month')).not.toThrow()
+  })
+})
+
+for (const engine of ENGINES) {
+  describe(`aliased write targets on ${engine.name}`, () => {
+    const t = engineTables(engine, ['probe_q_al'], () => ['CREATE TABLE probe_q_al (id INTEGER PRIMARY KEY, n INTEGER)'])
+
+    it('DELETE with a table alias runs (MariaDB refused DELETE FROM t AS x as a syntax error: it is DELETE x FROM t AS x there)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql`INSERT INTO probe_q_al (id, n) VALUES (1, 1), (2, 2)`))
+      expect((await run(db.execute(pipe(deleteFrom('probe_q_al x'), where(eq('x.n', 1)))))).rowsAffected).toBe(1)
+      expect(await run(db.all(sql`SELECT id FROM probe_q_al`))).toEqual([{ id: 2 }])
+    })
+
+    it.skipIf(engine.name !== 'mariadb')('an INSERT with a table alias is an UnsupportedFeature naming what to write instead, not a syntax error from the server', (ctx) => {
+      const db = t.use(ctx)
+      const c = db.compile(pipe(insertInto('probe_q_al x'), values({ id: 1, n: 1 })))
+      expect(c._tag === 'Left' && c.left._tag).toBe('UnsupportedFeature')
+      expect(c._tag === 'Left' && c.left.message).toContain("leave the alias out, and name the table itself in expressions: col('probe_q_al.column')")
+    })
+  })
+}
+
+describe('MySQL 8 aliased write targets as SQL text', () => {
+  it('DELETE x FROM t AS x; an INSERT alias is refused', () => {
+    expect(mysql.compile(pipe(deleteFrom('t x'), where(eq('x.n', 1))))).toMatchObject({ right: { sql: 'DELETE `x` FROM `t` AS `x` WHERE `x`.`n` = ?' } })
+    expect(mysql.compile(pipe(insertInto('t x'), values({ n: 1 })))).toMatchObject({ left: { _tag: 'UnsupportedFeature' } })
   })
 })

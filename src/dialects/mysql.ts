@@ -212,6 +212,15 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     return F(parts)
   },
   // Multi-table DELETE: the rows of the first table only.
+  // DELETE FROM t AS x is no syntax on MariaDB (MySQL has it from 8.0.16): the form both take
+  // is the multi-table one, DELETE x FROM t AS x, which has no ORDER BY, LIMIT or RETURNING.
+  compileDelete: (q) => {
+    if (q.table.alias === undefined || (q.using !== undefined && q.using.length > 0)) return base.compileDelete(q)
+    if (q.orderBy !== undefined || q.limit !== undefined || (q.returning !== undefined && q.returning.length > 0))
+      throw unsupportedError(self.name, 'ORDER BY, LIMIT or RETURNING on a DELETE with a table alias', `leave the alias out: deleteFrom('${q.table.name}')`)
+    return self.deleteUsing(q)
+  },
+
   deleteUsing: (q) => {
     if (q.orderBy !== undefined || q.limit !== undefined) throw unsupportedError(self.name, 'ORDER BY / LIMIT on a DELETE of several tables')
     if (q.returning !== undefined && q.returning.length > 0) throw unsupportedError(self.name, 'RETURNING on a DELETE of several tables')
@@ -257,6 +266,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
 
   // The WITH of INSERT ... SELECT belongs to the SELECT: INSERT INTO t (cols) WITH ... SELECT.
   compileInsert: (q) => {
+    // INSERT INTO t AS x is no syntax here (MySQL's `VALUES (...) AS new` names the proposed row).
+    if (q.table.alias !== undefined) throw unsupportedError(self.name, 'an alias on the table of an INSERT', `leave the alias out, and name the table itself in expressions: col('${q.table.name}.column')`)
     if (q.with === undefined && canSkipConflicts(q)) return (self as MysqlDialect).insertSkippingConflicts(q)
     if (q.with === undefined) return base.compileInsert(q)
     if (q.query === undefined) throw unsupportedError(self.name, 'WITH on INSERT ... VALUES', 'insert from a query (fromSelect) instead')

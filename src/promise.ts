@@ -14,7 +14,8 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend, CloseOptions, ControlledScope, Executable, ReservedConnection, Savepoint, Transaction } from './compose.js'
 import type { TransactionOptions } from './dialect.js'
 import type { QueryResult, Row, StreamOptions } from './driver.js'
-import { type DbError, isDbError, toDbError } from './errors.js'
+import { dbError, type DbError, isDbError, toDbError } from './errors.js'
+import { describeValue } from './values.js'
 import type { Fragment } from './sql.js'
 
 /**
@@ -88,24 +89,43 @@ export const promised = (backend: Backend): PromiseBackend => Object.freeze(prom
 
 /**
  * Run a callback-form scope (a transaction or a savepoint) with a Promise callback: a
- * non-DbError thrown by `fn` is rethrown as it was, after the rollback.
+ * non-DbError thrown by `fn` (or its Promise's rejection) is rethrown as it was, after the
+ * rollback. A callback that returns no Promise (nor a thenable) is a TransactionError saying so,
+ * after the rollback: `what` names the scope in it.
  */
-const viaCallback = async <A>(open: (f: (tx: Backend) => TaskEither<DbError, A>) => TaskEither<DbError, A>, fn: (tx: PromiseBackend) => Promise<A>): Promise<A> => {
+const viaCallback = async <A>(what: 'transaction' | 'savepoint', open: (f: (tx: Backend) => TaskEither<DbError, A>) => TaskEither<DbError, A>, fn: (tx: PromiseBackend) => Promise<A>): Promise<A> => {
   let thrown: { readonly value: unknown } | undefined
-  // `tx` is the scope's own backend: used after the scope ended, it refuses.
-  const r = await open((tx) => () => fn(promised(tx)).then((a) => E.right(a), (e: unknown) => {
+  const failed = (e: unknown): E.Either<DbError, never> => {
     if (!isDbError(e)) thrown = { value: e }
     return E.left(toDbError(e, 'TransactionError'))
-  }))()
+  }
+  // `tx` is the scope's own backend: used after the scope ended, it refuses.
+  const r = await open((tx) => () => {
+    let result: unknown
+    try {
+      result = fn(promised(tx))
+    } catch (e) {
+      return Promise.resolve(failed(e))
+    }
+    if (!isThenable(result)) return Promise.resolve(E.left(noPromise(what, result)))
+    return Promise.resolve(result as PromiseLike<A>).then((a) => E.right(a), failed)
+  })()
   if (E.isRight(r)) return r.right
   throw thrown !== undefined && r.left.cause === thrown.value ? thrown.value : r.left
 }
+
+const isThenable = (u: unknown): u is PromiseLike<unknown> =>
+  (typeof u === 'object' || typeof u === 'function') && u !== null && typeof (u as { then?: unknown }).then === 'function'
+
+/** The TransactionError of a scope callback that returned no Promise (it is rolled back). */
+const noPromise = (what: string, result: unknown): DbError =>
+  dbError('TransactionError', `${what}: the callback must return a Promise (make it an async function, or return the Promise it makes), got ${describeValue(result)}; the ${what} was rolled back`)
 
 const scopeFace = (scope: ControlledScope): PromiseScope => {
   const savepoint = (<A>(name: string, fn?: (sp: PromiseBackend) => Promise<A>) =>
     fn === undefined
       ? run(scope.savepoint(name)).then(savepointFace)
-      : viaCallback<A>((f) => scope.savepoint(name, f), fn)) as PromiseScopeSavepoint
+      : viaCallback<A>('savepoint', (f) => scope.savepoint(name, f), fn)) as PromiseScopeSavepoint
   return { ...promiseFace(scope as unknown as Backend), savepoint }
 }
 
@@ -127,8 +147,8 @@ const promiseFace = (backend: Backend): PromiseBackend => {
     query: (f) => run(backend.query(f)),
     stream: (q, o) => backend.stream(q, o),
     executeBatch: (q, sets) => run(backend.executeBatch(q, sets)),
-    transaction: (fn, options) => viaCallback((f) => backend.transaction(f, options), fn),
-    savepoint: (name, fn) => viaCallback((f) => backend.savepoint(name, f), fn),
+    transaction: (fn, options) => viaCallback('transaction', (f) => backend.transaction(f, options), fn),
+    savepoint: (name, fn) => viaCallback('savepoint', (f) => backend.savepoint(name, f), fn),
     startTransaction: (options) => run(backend.startTransaction(options)).then(transactionFace),
     connection: () => run(backend.connection()).then(connectionFace),
     close: (options) => run(backend.close(options)),

@@ -23,7 +23,7 @@ import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
-import { deleteFrom, eq, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
+import { deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
 import { withFields } from '../objects.js'
@@ -1125,6 +1125,21 @@ export interface UpsertOptions<F extends string = string> {
 }
 
 /**
+ * The assignments of an upsert that updates: each column of `updates` from the proposed row, then
+ * what the behaviours add to every update (`updateAll`: `updatedAt` refreshed, the optimistic
+ * lock's version bumped), as `update` and `updateWhere` do; the behaviours' values win over the
+ * proposed row's, as they do over a patch. Fields of the conflict target are never assigned.
+ */
+const upsertAssignments = (core: ModelCore, updates: readonly string[], inTarget: (name: string) => boolean): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const c of updates) out[c] = excluded(c)
+  const extra: Values = {}
+  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const kept = Object.fromEntries(Object.entries(extra).filter(([name]) => !inTarget(name)))
+  return Object.assign(out, assignments(core, kept))
+}
+
+/**
  * The statement of an upsert of validated values, and the read of its row by the conflict key
  * (where the statement returns nothing: no RETURNING, or nothing done on conflict); a
  * ValidationError when the values lack the conflict key.
@@ -1139,8 +1154,9 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
   if (missing.length > 0) return left(validationError(core.table, missing.map((f) => ({ path: f.name, rule: 'required', message: `${f.name} is the conflict key of the upsert` }))))
   const insertOnly = new Set(core.behaviours.flatMap((b) => b.insertOnly ?? []))
   const names = options.update ?? Object.keys(v).filter((n) => core.byName.has(n) && v[n] !== undefined && !insertOnly.has(n))
-  const updates = names.filter((n) => !target.some((f) => f.name === n)).map((n) => core.byName.get(n)!.column)
-  const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : updates)(values(encodeRow(core, v))(insertInto(core.table)))
+  const inTarget = (n: string): boolean => target.some((f) => f.name === n)
+  const updates = names.filter((n) => !inTarget(n)).map((n) => core.byName.get(n)!.column)
+  const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : upsertAssignments(core, updates, inTarget))(values(encodeRow(core, v))(insertInto(core.table)))
   const compile = (q: Parameters<Backend['compile']>[0]): Compiled => {
     const c = db.compile(q)
     if (E.isLeft(c)) throw c.left

@@ -11,9 +11,12 @@ import { pipe } from 'fp-ts/lib/function.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { type Backend, type DbError, isDbError, run, sql } from 'recordkit'
+import { type Backend, compose, type DbError, isDbError, json, run, sql } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { insertInto, values } from 'recordkit/query'
-import { integer, jsonOf, model, nullable } from 'recordkit/model'
+import { FAIL, integer, jsonOf, model, nullable } from 'recordkit/model'
+import { inputDecoder } from '../src/model/codecs.js'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
 const codec = t.type({ id: integer, doc: nullable(jsonOf(t.unknown)), list: jsonOf(t.array(t.unknown)) })
@@ -45,6 +48,7 @@ const refusal = async <A>(call: () => TaskEither<DbError, A>): Promise<DbError> 
     throw e
   }
 }
+const show = (v: unknown): string => String(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)))
 const issues = (e: DbError): { path: string; message?: string }[] => [...((e as { issues?: readonly { path: string; message?: string }[] }).issues ?? [])]
 
 class Point {
@@ -69,6 +73,33 @@ const REFUSED: readonly (readonly [string, () => unknown, RegExp])[] = [
   ['a class instance', () => ({ p: new Point(1) }), /Point/],
   ['a cycle', cyclic, /circular|cycle/i],
 ]
+
+/** Documents JSON writes as they are (toJSON, shared references, bigints, lone surrogates). */
+const shared = { s: 1 }
+const ACCEPTED: readonly unknown[] = [
+  0, -1.5, 'x', '\ud800', true, null, [], {}, [null, 'a', [1]], { a: undefined, b: [shared, shared] }, 2n ** 80n,
+  new Date(0), { d: new Date(1) }, { toJSON: () => ({ x: 1 }) }, { n: { toJSON: () => undefined } }, Object.create(null) as unknown,
+  [{ toJSON: (k: string) => k }],
+]
+
+describe('jsonOf input: the check agrees with jsonText', () => {
+  const take = inputDecoder(jsonOf(t.unknown))
+  // What the core binds as JSON (json(x)), on SQLite.
+  const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+  const writes = async (v: unknown): Promise<boolean> => (await db.all(sql`SELECT ${json(v)} AS v`)())._tag === 'Right'
+  it('takes what the core binds as JSON and refuses what it refuses', async () => {
+    for (const v of ACCEPTED) expect([take(v) !== FAIL, await writes(v)], show(v)).toEqual([true, true])
+    for (const [what, make] of REFUSED) {
+      const v = make()
+      expect([take(v) === FAIL, await writes(v)], what).toEqual([true, false])
+      // Deep inside, and through a toJSON.
+      expect(take({ a: [{ b: v }] }), what).toBe(FAIL)
+      expect(take({ toJSON: () => [v] }), what).toBe(FAIL)
+    }
+    expect(take({ toJSON: () => NaN })).toBe(FAIL)
+    expect(take([undefined])).toBe(FAIL)
+  })
+})
 
 for (const engine of ENGINES) {
   describe(`jsonOf input is JSON data or a ValidationError on ${engine.name}`, () => {

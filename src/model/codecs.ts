@@ -20,7 +20,7 @@
  */
 import * as t from 'io-ts'
 import { isDbError } from '../errors.js'
-import { jsonText } from '../values.js'
+import { isPlainObject, jsonText } from '../values.js'
 import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
 import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
 
@@ -294,16 +294,55 @@ export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`
 
 /**
  * Why a value has no JSON form `jsonText` writes (NaN, Infinity, a Map, a Set, a function,
- * `undefined` in an array, a cycle, a `toJSON` that throws), or undefined when it has one.
+ * `undefined` in an array, a cycle, a `toJSON` that throws), or undefined when it has one. The
+ * value is walked first, which costs a fraction of writing its text; `jsonText` runs only to
+ * word what the walk refused.
  */
 const jsonProblem = (value: unknown): string | undefined => {
   try {
+    if (jsonWritable(value, '', false, [])) return undefined
     jsonText(value)
     return undefined
   } catch (e) {
     if (isDbError(e, 'ValidationError') && e.issues.length === 1 && e.issues[0].message !== '') return e.issues[0].message
     // JSON.stringify's own TypeError (a cycle), or what a toJSON method threw.
     return `not JSON data: ${e instanceof Error ? e.message.split('\n')[0] : 'its JSON form threw'}`
+  }
+}
+
+/**
+ * Whether `jsonText` writes `v` (met under `key`, an array element when `inArray`) without
+ * refusing it: the same steps as JSON.stringify (a `toJSON` method first), the same refusals as
+ * `jsonText`. `open` holds the objects being walked, to find a cycle. May throw what a `toJSON`
+ * throws.
+ */
+const jsonWritable = (v: unknown, key: string, inArray: boolean, open: object[]): boolean => {
+  if ((typeof v === 'object' && v !== null) || typeof v === 'bigint') {
+    const toJSON = (v as { toJSON?: unknown }).toJSON
+    if (typeof toJSON === 'function') v = toJSON.call(v, key)
+  }
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'bigint': return true
+    case 'number': return Number.isFinite(v)
+    case 'undefined': return key !== '' && !inArray
+    case 'object': {
+      if (v === null) return true
+      if (open.includes(v)) return false
+      if (Array.isArray(v)) {
+        open.push(v)
+        for (let i = 0; i < v.length; i++) if (!jsonWritable(v[i], String(i), true, open)) return false
+        open.pop()
+        return true
+      }
+      if (!isPlainObject(v)) return false
+      open.push(v)
+      for (const k of Object.keys(v)) if (!jsonWritable((v as Record<string, unknown>)[k], k, false, open)) return false
+      open.pop()
+      return true
+    }
+    default: return false
   }
 }
 

@@ -8,7 +8,7 @@
  * of two: the statements awaited one after another, or all sent at once inside `sql.begin`
  * (postgres.js pipelines them on the transaction's connection). recordkit three ways for one
  * row: the builder (`db.execute(update(...))`), a prepared statement (`db.prepare`), and
- * `Post.update(db, row, patch)` (model: validation, hooks, only changed fields written).
+ * `Post.update(db, row, patch)` (model: validation, hooks, the patch's fields written).
  */
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { eq as deq } from 'drizzle-orm'
@@ -160,7 +160,7 @@ const impls = (engine: Engine, size: number): ImplSpec[] => {
     },
   }
   const recordkitModel: ImplSpec = {
-    name: one ? 'recordkit `Post.update`' : 'recordkit `Post.update`, in `db.transaction`', note: 'model: patch validated, hooks, changed fields only',
+    name: one ? 'recordkit `Post.update`' : 'recordkit `Post.update`, in `db.transaction`', note: 'model: patch validated, hooks, the patch\'s fields written',
     make: async (t) => {
       const db = await C.recordkit(t)
       // The stored rows, read once (an application updates rows it has read).

@@ -354,9 +354,10 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
     (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): TaskEither<DbError, D['row'][]>
   }
   /**
-   * Write the fields of `patch` whose value changes (validated first); returns the row as stored
-   * (what the database made of the values: DECIMAL rounding, CHAR padding, triggers), decoded,
-   * or a Left with nothing written. A row the default scopes hide is NotFound.
+   * Write the fields `patch` names (validated first), even those equal to `row`, which may be out
+   * of date; returns the row as stored (what the database made of the values: DECIMAL rounding,
+   * CHAR padding, triggers), decoded, or a Left with nothing written. An empty patch writes
+   * nothing and returns the stored row. A row the default scopes hide is NotFound.
    * @example User.update(db, user, { name: 'Ada Lovelace' })
    */
   readonly update: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, D['row']>
@@ -375,8 +376,8 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    */
   readonly delete: (db: Backend, row: D['row'], options?: { readonly force?: boolean }) => TaskEither<DbError, D['row']>
   /**
-   * `update`, also telling which fields were written: the patch's fields whose value changed,
-   * plus those behaviours set (`updatedAt`, `version`); empty when nothing changed (no statement).
+   * `update`, also telling which fields were written: the fields the patch names, plus those
+   * behaviours set (`updatedAt`, `version`); empty for an empty patch (no statement).
    * @example const { row, changed } = await run(User.updateChanges(db, user, { name: 'Ada' })) // changed: ['name', 'updatedAt']
    */
   readonly updateChanges: (db: Backend, row: D['row'], patch: Patch<D>) => TaskEither<DbError, { readonly row: D['row']; readonly changed: readonly (keyof D['row'] & string)[] }>

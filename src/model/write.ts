@@ -811,7 +811,7 @@ const noRow = (core: ModelCore, row: Values, guarded: boolean): DbError =>
     ? dbError('ConflictError', `${core.table} row ${show(keyOfRow(core, row))} changed or was deleted since it was read`, { table: core.table, key: keyOfRow(core, row) })
     : notFound(core, keyOfRow(core, row))
 
-/** `update`: only the fields whose stored value changes are written; returns the stored row. */
+/** `update`: the fields the patch names are written; returns the stored row (see `updateChanged`). */
 export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Values> => {
   const t = updateChanged(db, core, row, patch)
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.row)))
@@ -829,6 +829,10 @@ const canReturnUpdate = (db: Backend): boolean => supports(db.dialect, 'updateRe
 /** The stored row by key, read as `find` and `refresh` read it (default scopes off: the key decides); `shard` is the row's shard-key condition, if any. */
 const storedRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Expr): Promise<Values | undefined> =>
   (await must(allRows(db, withFields(baseQuery<Values>(core), { where: allOf([keyCondition(core, key), shard])!, unscoped: true, limit: 1 }))))[0]
+
+/** The stored row by key as a row write sees it: through the default scopes (a soft-deleted row is not found). */
+const visibleRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Expr): Promise<Values | undefined> =>
+  (await must(allRows(db, withFields(baseQuery<Values>(core), { where: allOf([keyCondition(core, key), shard, scopeCondition(core, {})])!, unscoped: true, limit: 1 }))))[0]
 
 /** What a sharded backend says of a table's shard key (`ShardedBackend.shardKey`); absent on any other backend. */
 type ShardKeyOf = (table: string) => string | undefined
@@ -918,9 +922,11 @@ const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed:
 const writtenFields = (core: ModelCore, final: Values): string[] => Object.keys(final).filter((k) => core.byName.has(k))
 
 /**
- * `update`, also telling which fields it wrote (none, and no statement, when the patch changed
- * nothing). The row is matched by key, the behaviours' guards (optimistic lock) and the default
- * scopes: a row they hide (soft-deleted) is NotFound, as for `delete`, and nothing is written.
+ * `update`, also telling which fields it wrote: every field the patch names (whatever the caller's
+ * copy of the row holds: it may be out of date), and those behaviours set. An empty patch writes
+ * nothing and returns the row as stored, read by key (NotFound when it is gone). The row is
+ * matched by key, the behaviours' guards (optimistic lock) and the default scopes: a row they
+ * hide (soft-deleted) is NotFound, as for `delete`, and nothing is written.
  *
  * The stored row is returned, decoded (what the columns made of the patch: a DECIMAL rounded, a
  * DATE truncated, a CHAR padded): through RETURNING on PostgreSQL and SQLite, or read by key on
@@ -930,15 +936,22 @@ const writtenFields = (core: ModelCore, final: Values): string[] => Object.keys(
  * validation before the UPDATE run in it as well.
  */
 export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> => {
+  // Every field the patch names is written, even one equal to the caller's copy of the row: the
+  // copy may be out of date, and the patch is what the caller wants stored.
   const changed: Values = {}
   for (const [name, v] of Object.entries(patch)) {
-    const f = core.byName.get(name)
     // Fields outside the codec are not columns: they are not written, nor kept.
-    if (v === undefined || f === undefined) continue
-    if (!same(encodeField(f, v), encodeField(f, row[name]))) changed[name] = v
+    if (v === undefined || !core.byName.has(name)) continue
+    changed[name] = v
   }
-  if (Object.keys(changed).length === 0) return () => Promise.resolve(right({ row, changed: [] }))
   const key = keyOfRow(core, row)
+  if (Object.keys(changed).length === 0) {
+    // Nothing to write: the row as stored, not the caller's copy.
+    return attempt(async () => {
+      const stored = await visibleRow(db, core, key, shardCondition(db, core, row))
+      return stored === undefined ? left(notFound(core, key)) : right({ row: stored, changed: [] })
+    })
+  }
   if (hasHook(core.behaviours, 'afterUpdate')) {
     return atomically(db, async (tx) => {
       const p = await prepareUpdate(tx, core, row, changed, key)

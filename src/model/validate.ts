@@ -215,4 +215,4 @@ const runValidators = (core: ModelCore, values: Record<string, unknown>, known: 
  * validationError('users', [{ path: 'email', rule: 'required', message: 'email is required' }])
  */
 export const validationError = (table: string, issues: readonly FieldIssue[]): ValidationError =>
-  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || (i.rule === 'object' ? 'the input' : '(row)')}: ${i.rule === 'object' ? 'must be an object of fields' : i.rule}${i.value === undefined && i.rule !== 'object' ? '' : ` (got ${Array.isArray(i.value) ? 'an array' : show(i.value)})`}`).join('; ')}`, { issues }) as ValidationError
+  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || (i.rule === 'object' ? 'the input' : '(row)')}: ${i.rule === 'object' ? 'must be an object of fields' : i.rule}${i.value === undefined && i.rule !== 'object' ? '' : ` (got ${i.rule === 'object' && Array.isArray(i.value) ? 'an array' : show(i.value)})`}`).join('; ')}`, { issues }) as ValidationError

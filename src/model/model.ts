@@ -478,6 +478,17 @@ export interface Described<C extends ModelCodec, PK, Rels, B, Sc, Df> {
 
 // ---------------------------------------------------------------- building
 
+/**
+ * The model's core as `withUniqueDetail` sees a write to the join table of its manyToMany
+ * relation `name`: named after that table (the core itself for any other name; `attach` refuses it).
+ *
+ * @example joinTableCore(Article.core, 'tags').table // 'article_tags'
+ */
+const joinTableCore = (core: ModelCore, name: string): ModelCore => {
+  const rel = core.relations[name] as AnyRelation | undefined
+  return rel !== undefined && rel.kind === 'manyToMany' ? withFields(core, { table: rel.through }) : core
+}
+
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
 
 /**
@@ -631,7 +642,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         return q.error === undefined ? load(db, rows, q.includes) : () => Promise.resolve(left(q.error))
       }) as never,
 
-      attach: (db, row, relation, targets) => attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[]),
+      // A duplicate link is the join table's: MariaDB names only the index (see `withUniqueDetail`).
+      attach: (db, row, relation, targets) => withUniqueDetail(db, joinTableCore(core, relation), attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[])),
       detach: (db, row, relation, targets) => detachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[] | undefined),
 
       whereHas: (path, modify) => relationWhere(path, modify, false) as never,

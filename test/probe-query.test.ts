@@ -6,7 +6,8 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { isDbError, run, sql } from 'recordkit'
 import {
-  as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, ne, notIn, ntile, onConflict, orderBy, over, rank, rowNumber, select,
+  as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, limit, ne, notIn, ntile, offset, onConflict, orderBy,
+  over, rank, rowNumber, select,
   val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -182,3 +183,20 @@ describe('MySQL 8 aliased write targets as SQL text', () => {
     expect(mysql.compile(pipe(insertInto('t x'), values({ n: 1 })))).toMatchObject({ left: { _tag: 'UnsupportedFeature' } })
   })
 })
+
+for (const engine of ENGINES) {
+  describe(`LIMIT and OFFSET given as text on ${engine.name}`, () => {
+    const t = engineTables(engine, ['probe_q_lim'], () => ['CREATE TABLE probe_q_lim (id INTEGER PRIMARY KEY)'])
+
+    it("limit('1') is a QueryError, not LIMIT NULL (bound as NULL, PostgreSQL returned every row)", async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql`INSERT INTO probe_q_lim (id) VALUES (1), (2), (3)`))
+      for (const q of [pipe(from('probe_q_lim'), limit('1' as unknown as number)), pipe(from('probe_q_lim'), orderBy('id'), offset('1' as unknown as number))]) {
+        const r = await db.all(q)()
+        expect(r._tag === 'Left' && r.left._tag).toBe('QueryError')
+        expect(r._tag === 'Left' && r.left.message).toContain('LIMIT/OFFSET must be a non-negative integer, got "1" (a string: convert it with Number first)')
+      }
+      expect(await run(db.all(pipe(from('probe_q_lim'), select('id'), orderBy('id'), limit(1), offset(1))))).toEqual([{ id: 2 }])
+    })
+  })
+}

@@ -790,6 +790,11 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
     if (!Number.isSafeInteger(n) || n < 0) throw dbError('QueryError', `LIMIT/OFFSET must be a non-negative integer, got ${n}`)
     return { _tag: 'Param', value: n }
   }
+  // Anything but a prepared query's hole (a string from a request, say) was bound as NULL:
+  // LIMIT NULL is no limit on PostgreSQL, and every row came back.
+  if (typeof n !== 'object' || n === null || (n as { readonly kind?: unknown }).kind !== 'param') {
+    throw dbError('QueryError', `LIMIT/OFFSET must be a non-negative integer, got ${typeof n === 'string' ? JSON.stringify(n) : String(n)}${typeof n === 'string' ? ' (a string: convert it with Number first)' : ''}`)
+  }
   return self.param(n as never)
 }
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { isDbError, run, sql } from 'recordkit'
 import {
   as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, limit, ne, notIn, ntile, offset, onConflict, orderBy,
-  over, rank, rowNumber, select,
+  col, jsonBuildObject, over, rank, rowNumber, select,
   val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -58,6 +58,17 @@ for (const engine of ENGINES) {
         where(eq('id', 1)),
       )))
       expect(rows).toEqual([{ d: 10, h: 0, m: 0, s: 0, at_s: 59 }])
+    })
+
+    it.skipIf(engine.name === 'sqlite')('jsonBuildObject keeps true, false and null as JSON true, false and null (MariaDB gave 1 and 0, PostgreSQL refused a null: could not determine data type)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql.raw(ROWS)))
+      const rows = await run(db.all(pipe(
+        from('probe_q_emp'),
+        select('id', as(jsonBuildObject({ yes: true, no: false, none: null, name: val('x'), n: 2, dept: col('dept') }), 'o')),
+        where(eq('id', 1)),
+      )))
+      expect(rows).toEqual([{ id: 1, o: { yes: true, no: false, none: null, name: 'x', n: 2, dept: 'a' } }])
     })
 
     it.skipIf(engine.name === 'sqlite')('cast(x, timestamp) keeps fractional seconds (MariaDB cut them to whole seconds)', async (ctx) => {

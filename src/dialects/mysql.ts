@@ -232,6 +232,11 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   },
   rowArgument: unsupported(() => self.name, 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
+  // A boolean is bound as 1 or 0, which JSON_OBJECT keeps as numbers: a bound true or false is
+  // the JSON document true or false instead (JSON_EXTRACT of it is JSON on both engines).
+  jsonBuildObject: (entries) =>
+    base.jsonBuildObject(entries.map(([k, v]) => [k, v.kind === 'value' && typeof v.value === 'boolean' ? { kind: 'raw', fragment: F([`JSON_EXTRACT('${String(v.value)}', '$')`]) } : v] as const)),
+
   // MariaDB has no CAST(... AS JSON): the document at '$' is the value as JSON, on both engines.
   cast: (e, type) => (fragments.portableType(type).name === 'json' ? F(['JSON_EXTRACT(', self.expr(e), ", '$')"]) : base.cast(e, type)),
 

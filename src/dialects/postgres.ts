@@ -271,7 +271,9 @@ const jsonSteps = (self: Dialect, e: Expr, path: JsonPath): { readonly head: Fra
 
 /** A value inside JSON_BUILD_OBJECT, typed. */
 const jsonMember = (self: Dialect, e: Expr): Fragment => {
-  if (e.kind !== 'value' || e.value === null || e.value === undefined) return self.caseResult(e)
+  if (e.kind !== 'value') return self.caseResult(e)
+  // A bound NULL has no type either (could not determine data type of parameter): as TEXT, it is JSON null.
+  if (e.value === null || e.value === undefined) return F(['CAST(', self.expr(e), ' AS TEXT)'])
   const v = e.value
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return self.caseResult(e)
   return F(['CAST(', self.expr(e), typeof v === 'string' ? ' AS TEXT)' : v instanceof Date ? ' AS TIMESTAMPTZ)' : ' AS JSONB)'])

@@ -103,28 +103,35 @@ const BIGINT_MARKED = /"\\u0000rk-bigint:(-?\d+)"/g
  */
 export const jsonText = (value: unknown): string => {
   let big = false
-  const text = JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
-    switch (typeof v) {
-      case 'bigint':
-        big = true
-        return BIGINT_MARK + v.toString()
-      case 'number':
-        if (!Number.isFinite(v)) throw unbindable(value, `JSON has no ${v}${key === '' ? '' : ` (at "${key}")`}`)
-        return v
-      case 'symbol':
-      case 'function':
-        throw unbindable(value, `JSON has no ${typeof v}${key === '' ? '' : ` (at "${key}")`}`)
-      case 'object':
-        if (v !== null && !Array.isArray(v) && !isPlainObject(v)) {
-          throw unbindable(value, `${describeValue(v)}${key === '' ? '' : ` (at "${key}")`} is not JSON data (give it a toJSON method, or convert it)`)
-        }
-        return v
-      case 'undefined':
-        if (Array.isArray(this)) throw unbindable(value, 'JSON has no undefined (an array element would become null)')
-        return v
-      default: return v
-    }
-  })
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+      switch (typeof v) {
+        case 'bigint':
+          big = true
+          return BIGINT_MARK + v.toString()
+        case 'number':
+          if (!Number.isFinite(v)) throw unbindable(value, `JSON has no ${v}${key === '' ? '' : ` (at "${key}")`}`)
+          return v
+        case 'symbol':
+        case 'function':
+          throw unbindable(value, `JSON has no ${typeof v}${key === '' ? '' : ` (at "${key}")`}`)
+        case 'object':
+          if (v !== null && !Array.isArray(v) && !isPlainObject(v)) {
+            throw unbindable(value, `${describeValue(v)}${key === '' ? '' : ` (at "${key}")`} is not JSON data (give it a toJSON method, or convert it)`)
+          }
+          return v
+        case 'undefined':
+          if (Array.isArray(this)) throw unbindable(value, 'JSON has no undefined (an array element would become null)')
+          return v
+        default: return v
+      }
+    })
+  } catch (e) {
+    // What JSON.stringify refuses by itself (a cycle) is refused as everything above is.
+    if (e instanceof TypeError) throw unbindable(value, `it has no JSON form (${e.message.split('\n')[0]})`)
+    throw e
+  }
   if (text === undefined) throw unbindable(value, 'it has no JSON form')
   return big ? text.replace(BIGINT_MARKED, '$1') : text
 }

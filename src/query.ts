@@ -18,7 +18,7 @@ import type {
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { dbError, type DbError } from './errors.js'
-import { isFragment, type Fragment } from './sql.js'
+import { isFragment, isJsonValue, type Fragment } from './sql.js'
 import { memoString } from './memo.js'
 import { markReused } from './reused.js'
 import { withFields } from './objects.js'
@@ -293,9 +293,35 @@ export const toCondition = (c: Expr | Fragment | Record<string, unknown>): Expr 
   if (isExpr(c)) return isFragment(c) ? raw(c) : c
   const items = Object.entries(c).map(([k, v]) => {
     if (v === undefined) throw undefinedInWhere(undefined, k)
+    if (isPlainObject(v) && !isExpr(v) && !isJsonValue(v)) throw objectInWhere(k, v)
     return v === null ? isNull(k) : Array.isArray(v) ? isIn(k, v) : eq(k, v)
   })
   return items.length === 1 ? items[0] : node({ kind: 'and', items })
+}
+
+/**
+ * The ValidationError of a condition object with a plain object as a value (`{ age: { gt: 5 } }`,
+ * as other libraries write operators): it was bound as its JSON text, so the comparison matched
+ * no row on SQLite and MySQL without a word. `json(value)` compares with a JSON document.
+ */
+const objectInWhere = (key: string, v: unknown): DbError =>
+  dbError('ValidationError', `where: "${key}" is an object (${safeJson(v)}): a condition object takes values, null (IS NULL) and arrays (IN); write an operator as a builder (gt('${key}', 5)), or json(value) to compare with a JSON document`, {
+    issues: [{ path: key, rule: 'value', value: v, message: `"${key}" is an object` }],
+  })
+
+const safeJson = (v: unknown): string => {
+  try {
+    return JSON.stringify(v).slice(0, 80)
+  } catch {
+    return 'an object'
+  }
+}
+
+/** A plain object (`{...}`, not a Date, Buffer, json() value or class instance). */
+const isPlainObject = (v: unknown): boolean => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const proto = Object.getPrototypeOf(v) as unknown
+  return proto === Object.prototype || proto === null
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
-import { isDbError, run, sql } from 'recordkit'
+import { isDbError, json, run, sql } from 'recordkit'
 import {
   as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, limit, ne, notIn, ntile, offset, onConflict, orderBy,
   col, jsonBuildObject, over, rank, rowNumber, select,
@@ -211,3 +211,14 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('a condition object with an object as a value', () => {
+  it('is a ValidationError naming the key ({ age: { gt: 5 } } was bound as JSON text: no row on SQLite and MariaDB, silently); expressions and json() stay values', () => {
+    let thrown: unknown
+    try { pipe(from('t'), where({ age: { gt: 5 } })) } catch (e) { thrown = e }
+    expect(isDbError(thrown, 'ValidationError') && (thrown as Error).message).toBe(`where: "age" is an object ({"gt":5}): a condition object takes values, null (IS NULL) and arrays (IN); write an operator as a builder (gt('age', 5)), or json(value) to compare with a JSON document`)
+    expect(mysql.compile(pipe(from('t'), where({ a: col('b'), doc: json({ k: 1 }), at: new Date(0) })))).toMatchObject({
+      right: { sql: 'SELECT * FROM `t` WHERE `a` = `b` AND `doc` = ? AND `at` = ?', params: ['{"k":1}', '1970-01-01 00:00:00.000'] },
+    })
+  })
+})

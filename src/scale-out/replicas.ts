@@ -23,10 +23,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { type Backend, type Executable, extend, wrap } from '../compose.js'
+import { type Backend, type Executable, extend, type Prepared, type PrepareOptions, type ReservedConnection, type Transaction, wrap } from '../compose.js'
 import type { Compilable } from '../dialect.js'
 import type { QueryResult } from '../driver.js'
-import { dbError, type DbError } from '../errors.js'
+import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { type Compiled, sql } from '../sql.js'
 import { flavourOf, notReadOnly, READ_VERBS, readSql, type SqlFlavour, verbOf } from './sql-text.js'
 
@@ -222,6 +222,54 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
     return [first, ...ok.filter((i) => i !== first)]
   }
 
+  /**
+   * Set while a call runs on a reserved connection (`connection()`): every statement there,
+   * reads included, runs on that connection of the primary, which the caller reserved for its
+   * session state (`SET`, temporary tables) and may have written on.
+   */
+  const reserved = new AsyncLocalStorage<true>()
+  const onConnection = <A>(f: () => A): A => reserved.run(true, f)
+  const task = <L, A>(t: TaskEither<L, A>): TaskEither<L, A> => () => onConnection(t)
+
+  /** A reserved connection's handle whose every call runs in `reserved`. */
+  const pinConnection = (c: ReservedConnection): ReservedConnection => {
+    const iterate = <R>(source: AsyncIterable<R>): AsyncIterable<R> => ({
+      [Symbol.asyncIterator]: () => {
+        const it = onConnection(() => source[Symbol.asyncIterator]())
+        return {
+          next: () => onConnection(() => it.next()),
+          return: (v?: unknown) => onConnection(() => it.return?.(v) ?? Promise.resolve({ done: true as const, value: v as R })),
+          throw: (e?: unknown) => onConnection(() => it.throw?.(e) ?? Promise.reject(e)),
+        }
+      },
+    })
+    const prepared = <R>(p: Prepared<R>): Prepared<R> => Object.freeze({
+      ...p,
+      execute: (args?: Readonly<Record<string, unknown>>) => task(p.execute(args)),
+      all: (args?: Readonly<Record<string, unknown>>) => task(p.all(args)),
+      first: (args?: Readonly<Record<string, unknown>>) => task(p.first(args)),
+    })
+    return Object.freeze({
+      ...c,
+      execute: <R>(q: Executable<R>) => task(c.execute<R>(q)),
+      all: <R>(q: Executable<R>) => task(c.all<R>(q)),
+      first: <R>(q: Executable<R>) => task(c.first<R>(q)),
+      query: <R>(f: Parameters<Backend['query']>[0]) => task(c.query<R>(f)),
+      executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => task(c.executeBatch<R>(q, sets)),
+      stream: <R>(q: Executable<R>, o?: { readonly batchSize?: number }) => iterate(c.stream<R>(q, o)),
+      prepare: <R>(q: Executable<R>, o?: PrepareOptions<R>) => prepared(c.prepare<R>(q, o)),
+      transaction: ((fn, o) => task(c.transaction(fn, o))) as Backend['transaction'],
+      startTransaction: (o) => task(c.startTransaction(o)),
+    } satisfies Partial<ReservedConnection>)
+  }
+
+  /** A controlled transaction whose end counts as a write of the scope it ends in, as its start did. */
+  const endsAsWrite = (t: Transaction): Transaction => Object.freeze({
+    ...t,
+    commit: () => () => t.commit()().finally(wrote),
+    rollback: () => () => t.rollback()().finally(wrote),
+  })
+
   const replicated = wrap(primary, {
     execute: (nextExecute, self) => <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => () => {
       if (self.inTransaction()) return nextExecute(q)()
@@ -231,7 +279,7 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
         wrote()
         return nextExecute(q)().finally(wrote)
       }
-      if (recentlyWrote()) return nextExecute(q)()
+      if (reserved.getStore() === true || recentlyWrote()) return nextExecute(q)()
       const statement = c.right
       return (async () => {
         for (const i of route(statement)) {
@@ -252,30 +300,57 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
     stream: (nextStream, self) => <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
       [Symbol.asyncIterator]: () => (async function* () {
         const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
-        if (self.inTransaction() || E.isLeft(c) || !isRead(c.right) || recentlyWrote()) {
+        if (self.inTransaction() || reserved.getStore() === true || E.isLeft(c) || !isRead(c.right) || recentlyWrote()) {
           if (E.isLeft(c) || !isRead(c.right)) wrote()
           yield* nextStream(q, o)
           return
         }
         for (const i of route(c.right)) {
-          let yielded = false
-          try {
-            for await (const row of replicas[i].stream<R>(c.right, o)) {
-              yielded = true
-              yield row
+          const it = replicas[i].stream<R>(c.right, o)[Symbol.asyncIterator]()
+          // The first row within timeoutMs, as a read's answer: a replica that accepts the
+          // connection and never answers would otherwise hold the loop for as long as it likes.
+          const first = await timeout(it.next().then((r) => E.right(r), (e: unknown) => E.left(isDbError(e) ? e : toDbError(e))), timeoutMs)
+          if (E.isLeft(first)) {
+            // Given up: its cursor is closed when it answers, without waiting for it here.
+            if (first.left.message.startsWith('the replica did not answer')) void Promise.resolve().then(() => it.return?.()).catch(() => undefined)
+            if (first.left._tag === 'ConnectionError') {
+              markDown(i, first.left)
+              continue
             }
-            states[i].reads++
-            return
-          } catch (e) {
-            // Rows already handed out cannot be taken back: after the first, the error is the caller's.
-            if (yielded) throw e
-            if ((e as DbError)._tag === 'ConnectionError') markDown(i, e as DbError)
-            else break
+            break
           }
+          let r = first.right
+          try {
+            // Rows already handed out cannot be taken back: after the first, an error is the caller's.
+            while (r.done !== true) {
+              yield r.value
+              r = await it.next()
+            }
+          } finally {
+            if (r.done !== true) await it.return?.()
+          }
+          states[i].reads++
+          return
         }
         yield* nextStream(q, o)
       })(),
     }),
+
+    transaction: (nextTransaction) => (fn, o) => () => {
+      wrote()
+      return nextTransaction(fn, o)().finally(wrote)
+    },
+
+    startTransaction: (nextStart) => (o) => async () => {
+      wrote()
+      const t = await nextStart(o)()
+      return E.isLeft(t) ? t : E.right(endsAsWrite(t.right))
+    },
+
+    connection: (nextConnection) => () => async () => {
+      const c = await nextConnection()()
+      return E.isLeft(c) ? c : E.right(pinConnection(c.right))
+    },
 
     transaction: (nextTransaction) => (fn, o) => () => {
       wrote()

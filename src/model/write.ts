@@ -14,6 +14,7 @@
  * otherwise from the driver's insertId, one row at a time inside the transaction, and then
  * the stored rows are read back by key (so defaults filled by the database are returned).
  */
+import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import { identity } from 'io-ts'
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
@@ -21,9 +22,9 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr, InsertNode, Selection, UpdateNode } from '../ast.js'
 import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
-import type { QueryResult, Row } from '../driver.js'
+import type { Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
-import { deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, returning, select, set, update, values, where } from '../query.js'
+import { as, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
 import { withFields } from '../objects.js'
@@ -1138,26 +1139,30 @@ export interface UpsertOptions<F extends string = string> {
 }
 
 /**
- * The assignments of an upsert that updates: each column of `updates` from the proposed row, then
- * what the behaviours add to every update (`updateAll`: `updatedAt` refreshed, the optimistic
- * lock's version bumped), as `update` and `updateWhere` do; the behaviours' values win over the
- * proposed row's, as they do over a patch. Fields of the conflict target are never assigned.
+ * The assignments of an upsert that updates: each column of `updates` from the proposed row
+ * (`proposed`: `excluded(column)` in an ON CONFLICT clause), then what the behaviours add to every
+ * update (`updateAll`: `updatedAt` refreshed, the optimistic lock's version bumped), as `update`
+ * and `updateWhere` do; the behaviours' values win over the proposed row's, as they do over a
+ * patch. Fields of the conflict target are never assigned.
  */
-const upsertAssignments = (core: ModelCore, updates: readonly string[], inTarget: (name: string) => boolean): Record<string, unknown> => {
+const upsertAssignments = (core: ModelCore, updates: readonly string[], inTarget: (name: string) => boolean, proposed: (column: string) => unknown = excluded): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
-  for (const c of updates) out[c] = excluded(c)
+  for (const c of updates) out[c] = proposed(c)
   const extra: Values = {}
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   const kept = Object.fromEntries(Object.entries(extra).filter(([name]) => !inTarget(name)))
   return Object.assign(out, assignments(core, kept))
 }
 
-/**
- * The statement of an upsert of validated values, and the read of its row by the conflict key
- * (where the statement returns nothing: no RETURNING, or nothing done on conflict); a
- * ValidationError when the values lack the conflict key.
- */
-const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOptions): Either<DbError, RowWrite> => {
+/** What an upsert conflicts on and writes: the target's fields, the columns it updates (none: do nothing). */
+interface UpsertPlan {
+  readonly target: readonly Field[]
+  readonly updates: readonly string[]
+  readonly inTarget: (name: string) => boolean
+}
+
+/** The plan of an upsert of validated values; a ValidationError when they lack the conflict key. */
+const upsertPlan = (core: ModelCore, v: Values, options: UpsertOptions): Either<DbError, UpsertPlan> => {
   const target = (options.conflict ?? core.primaryKey.map((f) => f.name)).map((n) => {
     const f = core.byName.get(n)
     if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${n}"`)
@@ -1169,6 +1174,111 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
   const names = options.update ?? Object.keys(v).filter((n) => core.byName.has(n) && v[n] !== undefined && !insertOnly.has(n))
   const inTarget = (n: string): boolean => target.some((f) => f.name === n)
   const updates = names.filter((n) => !inTarget(n)).map((n) => core.byName.get(n)!.column)
+  return right({ target, updates, inTarget })
+}
+
+/**
+ * Whether the dialect's upsert is ON DUPLICATE KEY UPDATE (MySQL, MariaDB), which fires on a
+ * conflict over any unique key, not only the target's: there `upsertOnTarget` runs the upsert.
+ * A sharded backend outside `forKey` keeps the statement (its router reads it); inside
+ * `forKey(key).transaction` the write runs on the shard's handle, which is not sharded.
+ */
+const upsertsOnAnyKey = (db: Backend): boolean => (db.dialect.name === 'mysql' || db.dialect.name === 'mariadb') && !isSharded(db)
+
+/** Per driver: the unique indexes over a table's columns, by `table\0column\0...` (columns sorted, lower case). */
+const uniqueIndexes = new WeakMap<Driver, Map<string, ReadonlySet<string>>>()
+
+/**
+ * The names of the table's unique indexes over exactly the target's columns (any order, no
+ * prefix), read with SHOW INDEX (temporary tables included) and kept per driver once found. A
+ * QueryError when there is none, as ON CONFLICT gives on PostgreSQL and SQLite.
+ */
+const targetIndexes = async (db: Backend, core: ModelCore, target: readonly Field[]): Promise<ReadonlySet<string>> => {
+  const wanted = [...new Set(target.map((f) => f.column.toLowerCase()))].sort()
+  const key = [core.table, ...wanted].join('\0')
+  let known = uniqueIndexes.get(db.driver)
+  if (known === undefined) uniqueIndexes.set(db.driver, (known = new Map()))
+  const cached = known.get(key)
+  if (cached !== undefined) return cached
+  const columns = new Map<string, string[] | null>()
+  for (const r of await must(db.all<Record<string, unknown>>(sql`SHOW INDEX FROM ${sql.id(core.table)}`))) {
+    if (String(r.Non_unique) !== '0') continue
+    const name = String(r.Key_name)
+    const list = columns.get(name)
+    if (list === null) continue
+    // A unique prefix of a column is not a unique key of the column.
+    if (r.Sub_part !== null && r.Sub_part !== undefined) columns.set(name, null)
+    else if (list === undefined) columns.set(name, [String(r.Column_name).toLowerCase()])
+    else list.push(String(r.Column_name).toLowerCase())
+  }
+  const names = new Set([...columns].filter(([, c]) => c !== null && c.length === wanted.length && [...c].sort().every((x, i) => x === wanted[i])).map(([n]) => n))
+  if (names.size === 0) {
+    throw dbError('QueryError', `${core.table}: the upsert's conflict target (${target.map((f) => f.name).join(', ')}) is no unique key of the table, and ON DUPLICATE KEY UPDATE would act on a conflict over any other`)
+  }
+  if (known.size >= 500) known.clear()
+  known.set(key, names)
+  return names
+}
+
+/** The session variable an upsert on MySQL or MariaDB records the key of the row its ON DUPLICATE KEY UPDATE hit in. */
+const HIT = '@rk_upsert_row'
+
+/** A duplicate over a key other than the upsert's target (see `upsertOnTarget`): nothing of it is kept. */
+const duplicateElsewhere = (core: ModelCore, plan: UpsertPlan): DbError =>
+  dbError('UniqueViolation', `${core.table}: the upserted row has the same value as another row in a unique key other than its conflict target (${plan.target.map((f) => f.name).join(', ')})`, { table: core.table })
+
+/**
+ * An upsert where ON DUPLICATE KEY UPDATE fires on a conflict over any unique key
+ * (`upsertsOnAnyKey`), inside the write's unit, made to act on the conflict target alone as
+ * ON CONFLICT (target) does on PostgreSQL and SQLite. The target must be a unique key of the
+ * table (`targetIndexes`). The statement records the key of the row it hits in a session
+ * variable (`HIT`, under a token of this call's own, so a value left by an earlier statement is
+ * never taken for it), and the read of the stored row by the target key reads it back: a row hit
+ * that is not the row holding the target key, or no row holding it after the statement (so the
+ * INSERT hit another row), means the proposed row shares another unique key with another row;
+ * that is a UniqueViolation naming the table, thrown so the unit is rolled back and the row hit
+ * is left as it was. Same for the do-nothing form, which writes nothing on any conflict. The
+ * statement's locks are those of ON DUPLICATE KEY UPDATE (no read before it), so concurrent
+ * upserts of one key wait for each other as they did. Returns the stored row.
+ */
+const upsertOnTarget = async (db: Backend, core: ModelCore, v: Values, plan: UpsertPlan): Promise<Values> => {
+  await targetIndexes(db, core, plan.target)
+  const cond = allOf([...plan.target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
+  const read = where(cond)(select(...storedColumns(db, core, true))(from(core.table)))
+  const insert = values(encodeRow(core, v))(insertInto(core.table))
+  if (plan.updates.length === 0) {
+    await must(db.execute(onConflict(plan.target.map((f) => f.column), 'nothing')(insert)))
+    const raw = await must(db.all(read))
+    if (raw.length === 0) throw duplicateElsewhere(core, plan)
+    return (core.mapper()(raw) as Values[])[0]
+  }
+  const token = randomUUID()
+  const keyOf = (qualified: boolean) => sql.join(core.primaryKey.map((f) => (qualified ? sql.id([core.table, f.column].join('.')) : sql.id([f.column]))))
+  // On the first target column, which no assignment writes: it keeps its value, and the key of the row hit is recorded first.
+  const t0 = sql.id([plan.target[0].column])
+  const mark = rawExpr(sql`IF((${sql.raw(HIT)} := JSON_ARRAY(${token}, ${keyOf(false)})) IS NULL, ${t0}, ${t0})`)
+  const assigned = { [plan.target[0].column]: mark, ...upsertAssignments(core, plan.updates, plan.inTarget) }
+  await must(db.execute(onConflict(plan.target.map((f) => f.column), assigned)(insert)))
+  const checked = withFields(read, { columns: [...read.columns, as(rawExpr(sql`${sql.raw(HIT)}`), 'rk_hit'), as(rawExpr(sql`${sql.raw(HIT)} = JSON_ARRAY(${token}, ${keyOf(true)})`), 'rk_same')] })
+  const raw = await must(db.all<Row>(checked))
+  if (raw.length === 0) throw duplicateElsewhere(core, plan)
+  const { rk_hit: hit, rk_same: hitIsRead, ...stored } = raw[0]
+  // A hit under this call's token is the row the statement updated (the row read, or another);
+  // none, the row it inserted, which is the row read.
+  const mine = typeof hit === 'string' && hit.includes(token)
+  if (mine && Number(hitIsRead) !== 1) throw duplicateElsewhere(core, plan)
+  return (core.mapper()([stored]) as Values[])[0]
+}
+
+/**
+ * The statement of an upsert of validated values, and the read of its row by the conflict key
+ * (where the statement returns nothing: no RETURNING, or nothing done on conflict); a
+ * ValidationError when the values lack the conflict key.
+ */
+const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOptions): Either<DbError, RowWrite> => {
+  const plan = upsertPlan(core, v, options)
+  if (plan._tag === 'Left') return plan
+  const { target, updates, inTarget } = plan.right
   const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : upsertAssignments(core, updates, inTarget))(values(encodeRow(core, v))(insertInto(core.table)))
   const compile = (q: Parameters<Backend['compile']>[0]): Compiled => {
     const c = db.compile(q)
@@ -1201,15 +1311,27 @@ export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     return atomically(db, async (tx) => {
       const v = await insertValues(tx, core, defaults, input, 'upsert')
       if (v._tag === 'Left') return v
-      const w = upsertWrite(tx, core, v.right, options)
-      if (w._tag === 'Left') return w
-      const row = await storedBy(tx, core, w.right)
+      let row: Values | undefined
+      if (upsertsOnAnyKey(tx)) {
+        const plan = upsertPlan(core, v.right, options)
+        if (plan._tag === 'Left') return plan
+        row = await upsertOnTarget(tx, core, v.right, plan.right)
+      } else {
+        const w = upsertWrite(tx, core, v.right, options)
+        if (w._tag === 'Left') return w
+        row = await storedBy(tx, core, w.right)
+      }
       return row === undefined ? unread() : right(await hook(core, 'afterInsert', row, ctxOf(tx, core, 'upsert')))
     })
   }
   return attempt(async () => {
     const v = await insertValues(db, core, defaults, input, 'upsert')
     if (v._tag === 'Left') return v
+    if (upsertsOnAnyKey(db)) {
+      const plan = upsertPlan(core, v.right, options)
+      if (plan._tag === 'Left') return plan
+      return stored(await atomicallyOrAlone(db, async (tx) => right(await upsertOnTarget(tx, core, v.right, plan.right))))
+    }
     const w = upsertWrite(db, core, v.right, options)
     return w._tag === 'Left' ? w : stored(await writeRow(db, core, w.right))
   })

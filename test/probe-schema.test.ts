@@ -215,3 +215,17 @@ for (const engine of ENGINES) {
   })
 }
 
+
+describe('migrateDown to a recorded migration whose file is gone', () => {
+  it('reverts the ones after it (to names a migration given or recorded)', async () => {
+    const db = await run(createBackend('sqlite::memory:'))
+    const noop = () => TE.right(undefined)
+    const all: readonly Migration[] = ['001_a', '002_b', '003_c'].map((name) => ({ name, up: noop, down: noop }))
+    await run(migrateUp(db, all))
+    // 001_a's file is gone; 002_b and 003_c are still there.
+    expect(await run(migrateDown(db, all.slice(1), { to: '001_a' }))).toEqual({ migrations: ['003_c', '002_b'] })
+    const nowhere = await migrateDown(db, all.slice(1), { to: '000' })()
+    expect(E.isLeft(nowhere) && nowhere.left.message).toBe('no migration named 000')
+    await run(db.close())
+  })
+})

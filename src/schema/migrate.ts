@@ -587,9 +587,9 @@ export const migrateUp = (db: Backend, migrations: readonly Migration[], options
 
 /**
  * Revert the last `steps` applied migrations (default 1), or every one after `to`. `steps` is a
- * whole number of at least 1 and `to` one of the migrations' names (NotFound otherwise, as for
- * `migrateUp`), not both (ValidationError): a mistake there reverts nothing rather than nothing
- * silently, or everything after a name that sorts early.
+ * whole number of at least 1 and `to` the name of a migration given or recorded (NotFound
+ * otherwise, as for `migrateUp`), not both (ValidationError): a mistake there is an error, where
+ * it reverted nothing silently, or everything after a name that sorts early.
  *
  * @example await run(migrateDown(db, migrations, { steps: 2 }))
  */
@@ -602,11 +602,12 @@ export const migrateDown = (db: Backend, migrations: readonly Migration[], optio
       throw dbError('ValidationError', 'migrateDown: give steps or to, not both', { issues: [{ path: 'to', rule: 'exclusive', value: options.to, message: 'given with steps' }] })
     const table = options.table ?? DEFAULT_TABLE
     const byName = new Map(migrations.map((m) => [m.name, m]))
-    if (options.to !== undefined && !byName.has(options.to)) throw dbError('NotFound', `no migration named ${options.to}`)
     const steps = options.to === undefined ? options.steps ?? 1 : Number.POSITIVE_INFINITY
     const done: string[] = []
     while (done.length < steps) {
       const name = await step(db, table, options, (history) => {
+        // `to` names a migration given, or one the history has (its file may be gone).
+        if (options.to !== undefined && !byName.has(options.to) && !history.some((h) => h.name === options.to)) throw dbError('NotFound', `no migration named ${options.to}`)
         const last = [...history].reverse().find((h) => h.status === 'applied')
         if (last === undefined || (options.to !== undefined && last.name <= options.to)) return undefined
         const m = byName.get(last.name)

@@ -17,18 +17,22 @@
  *   anything runs: no statement half-applies across shards or strands a row.
  *   Transactions run on one shard: `db.forKey(key).transaction(...)`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { OrderItem, SelectNode } from '../ast.js'
-import { type Backend, type Executable, extend, type SyncBackend, wrap } from '../compose.js'
+import { type Backend, type Executable, extend, type Prepared, type PrepareOptions, type SyncBackend, wrap } from '../compose.js'
 import type { Compilable } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, unsupportedError } from '../errors.js'
 import type { Compiled } from '../sql.js'
 import { type Plan, shardRules } from './shard-rules.js'
 import { flavourOf } from './sql-text.js'
+
+/** What the backend `forKey` gives leaves out of the sharded backend it is made from. */
+type Unsharded = { readonly [K in Exclude<keyof ShardedBackend, keyof Backend>]?: undefined }
 
 /** Options of `shard`. */
 export interface ShardOptions {
@@ -246,7 +250,27 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     return E.right(offset === 0 && end === undefined ? rows : rows.slice(offset, end))
   }
 
+  /**
+   * The shard a statement is pinned to while it runs through the record `forKey` gives (or a
+   * shard transaction's handle made from it): it went through the sharded backend's own
+   * functions, and so through the middleware wrapped around it, and runs on that shard under
+   * `forKey`'s rules. Set only around one statement, never around a callback.
+   */
+  const pin = new AsyncLocalStorage<number>()
+
+  /** Why a statement may not run on shard `i` through `forKey` now, if it may not. */
+  const pinnedRefusal = (self: Backend, i: number, q: Executable): DbError | undefined => {
+    const active = activeShard()
+    if (active >= 0 && active !== i) return spanning(i, active)
+    return rules.checkOn(i, q as Compilable | Compiled, self.compile)
+  }
+
   const executeOn = <R>(self: Backend, q: Executable<R>): TaskEither<DbError, QueryResult<R>> => async () => {
+    const pinned = pin.getStore()
+    if (pinned !== undefined) {
+      const no = pinnedRefusal(self, pinned, q as Executable)
+      return no === undefined ? backends[pinned].execute<R>(q)() : E.left(no)
+    }
     const p = plan(self, q as Executable)
     if (E.isLeft(p)) return p
     const active = activeShard()
@@ -288,6 +312,13 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     },
     stream: (_next, self) => <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
       [Symbol.asyncIterator]: () => (async function* () {
+        const pinned = pin.getStore()
+        if (pinned !== undefined) {
+          const no = pinnedRefusal(self, pinned, q as Executable)
+          if (no !== undefined) throw no
+          yield* backends[pinned].stream<R>(q, o)
+          return
+        }
         const p = plan(self, q as Executable)
         if (E.isLeft(p)) throw p.left
         const active = activeShard()
@@ -311,15 +342,25 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     }),
     // A batch is routed when it is an INSERT whose every run lands on one shard (a model's
     // createMany inserts through it); any other batch runs on one shard through forKey.
-    executeBatch: (_next, self) => <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]): TaskEither<DbError, QueryResult<R>[]> => async () => {
+    // Either way the runs go through this record's `execute` (and the middleware around it),
+    // which routes each to the shard checked here for all of them before the first runs.
+    executeBatch: (next, self) => <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]): TaskEither<DbError, QueryResult<R>[]> => async () => {
       if (sets.length === 0) return E.right([])
       const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
       if (E.isLeft(c)) return c
+      const pinned = pin.getStore()
+      if (pinned !== undefined) {
+        for (const set of sets) {
+          const no = pinnedRefusal(self, pinned, { sql: c.right.sql, params: set })
+          if (no !== undefined) return E.left(no)
+        }
+        return next<R>(q, sets)()
+      }
       const i = rules.batchShard(c.right, sets)
       if (E.isLeft(i)) return i
       const active = activeShard()
       if (active >= 0 && active !== i.right) return E.left(dbError('TransactionError', `a batch for shard ${i.right} inside a transaction on shard ${active}`))
-      return backends[i.right].executeBatch<R>(q, sets)()
+      return next<R>(q, sets)()
     },
     transaction: () => (fn, o) => () => {
       const active = activeShard()
@@ -340,10 +381,92 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     },
   })
 
-  return extend<Backend, Omit<ShardedBackend, keyof Backend>>(sharded, () => ({
+  /**
+   * The backend of shard `i` over `outer` (the sharded backend as the caller has it, middleware
+   * included): statements, prepared queries, streams and batches run through `outer`'s own
+   * functions pinned to the shard, so the middleware sees them; transactions, savepoints and
+   * reserved connections are the shard's (`guarded[i]`), and a transaction's handle is `inside`.
+   */
+  const pinnedTo = (outer: Backend, i: number): Backend => {
+    const enter = <A>(f: () => A): A => pin.run(i, f)
+    const own = guarded[i]
+    const pinned = wrap(outer, {
+      execute: (next) => <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => () => enter(() => next<R>(q)()),
+      executeBatch: (next) => <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]): TaskEither<DbError, QueryResult<R>[]> => () => enter(() => next<R>(q, sets)()),
+      stream: (next) => <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
+        [Symbol.asyncIterator]: () => {
+          const it = enter(() => next<R>(q, o)[Symbol.asyncIterator]())
+          return {
+            next: () => enter(() => it.next()),
+            return: (v?: unknown) => enter(() => it.return?.(v) ?? Promise.resolve({ done: true as const, value: v as R })),
+            throw: (e?: unknown) => enter(() => it.throw?.(e) ?? Promise.reject(e)),
+          }
+        },
+      }),
+      transaction: (_next, self) => (fn, o) => own.transaction((tx) => fn(inside(self, i, tx)), o),
+      savepoint: (_next, self) => (name, fn) => own.savepoint(name, (tx) => fn(inside(self, i, tx))),
+      startTransaction: () => (o) => own.startTransaction(o),
+      connection: () => () => own.connection(),
+      inTransaction: () => () => own.inTransaction(),
+      close: () => (o) => own.close(o),
+    })
+    // One shard's backend, as forKey always gave: not itself sharded (no shardKey for models to
+    // read, no forKey of its own).
+    return extend<Backend, Unsharded>(pinned, () => ({ shards: undefined, shardOf: undefined, shardKey: undefined, forKey: undefined }))
+  }
+
+  /**
+   * The handle of a transaction (or savepoint) `tx` of shard `i`, made from `pinned` (its
+   * `pinnedTo` backend): a call made inside the transaction goes through `pinned`, so the
+   * middleware sees it, and runs on the transaction's connection; one made outside it (a handle
+   * kept after the transaction ended, or used from elsewhere) goes to `tx`, which refuses it or
+   * runs it in the transaction, as it always did.
+   */
+  const inside = (pinned: Backend, i: number, tx: Backend): Backend => {
+    const here = (): boolean => tx.inTransaction() && backends[i].inTransaction()
+    const either = <A>(a: () => A, b: () => A): A => (here() ? a() : b())
+    return Object.freeze({
+      ...pinned,
+      execute: <R>(q: Executable<R>) => () => either(() => pinned.execute<R>(q)(), () => tx.execute<R>(q)()),
+      all: <R>(q: Executable<R>) => () => either(() => pinned.all<R>(q)(), () => tx.all<R>(q)()),
+      first: <R>(q: Executable<R>) => () => either(() => pinned.first<R>(q)(), () => tx.first<R>(q)()),
+      query: <R>(f: Parameters<Backend['query']>[0]) => () => either(() => pinned.query<R>(f)(), () => tx.query<R>(f)()),
+      executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => () => either(() => pinned.executeBatch<R>(q, sets)(), () => tx.executeBatch<R>(q, sets)()),
+      stream: <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
+        [Symbol.asyncIterator]: () => either(() => pinned.stream<R>(q, o), () => tx.stream<R>(q, o))[Symbol.asyncIterator](),
+      }),
+      prepare: <R>(q: Executable<R>, o?: PrepareOptions<R>): Prepared<R> => {
+        const a = pinned.prepare<R>(q, o)
+        const b = tx.prepare<R>(q, o)
+        return Object.freeze({
+          compiled: a.compiled,
+          execute: (args?: Readonly<Record<string, unknown>>) => () => either(() => a.execute(args)(), () => b.execute(args)()),
+          all: (args?: Readonly<Record<string, unknown>>) => () => either(() => a.all(args)(), () => b.all(args)()),
+          first: (args?: Readonly<Record<string, unknown>>) => () => either(() => a.first(args)(), () => b.first(args)()),
+        })
+      },
+      transaction: ((fn, o) => tx.transaction((t) => fn(inside(pinned, i, t)), o)) as Backend['transaction'],
+      savepoint: ((name, fn) => tx.savepoint(name, (t) => fn(inside(pinned, i, t)))) as Backend['savepoint'],
+      startTransaction: (o?: Parameters<Backend['startTransaction']>[0]) => tx.startTransaction(o),
+      connection: () => tx.connection(),
+      inTransaction: () => tx.inTransaction(),
+      close: (o?: Parameters<Backend['close']>[0]) => tx.close(o),
+      sync: undefined,
+    } satisfies Backend)
+  }
+
+  /** forKey's backends, made once per record the sharded backend is reached through. */
+  const forKeyOf = new WeakMap<Backend, Backend[]>()
+
+  return extend<Backend, Omit<ShardedBackend, keyof Backend>>(sharded, (self) => ({
     shards: backends,
     shardOf,
     shardKey: keyOf,
-    forKey: (key) => guarded[shardOf(key)],
+    forKey: (key) => {
+      const i = shardOf(key)
+      let made = forKeyOf.get(self)
+      if (made === undefined) forKeyOf.set(self, made = [])
+      return made[i] ??= pinnedTo(self, i)
+    },
   }))
 }

@@ -249,7 +249,7 @@ export const shardRules = (s: Sharding): ShardRules => {
     }
     if (isDdl(text)) return E.right({ to: 'all' })
     const notRead = notReadOnly(text)
-    if (notRead !== undefined) return E.left(refuse('a write without a shard key', `SQL text carries no key (${notRead}); run it on one shard with forKey(key), or write it with the query builder`))
+    if (notRead !== undefined) return E.left(refuse('a write without a shard key', `SQL text carries no key (${notRead}); run it on one shard with forKey(key), or write it with the query builder; what must run on every shard (migrations, maintenance) runs on each of db.shards`))
     const perPart = perPartAnswer(text)
     if (perPart !== undefined) return E.left(refuse(`${perPart} in SQL text read from several shards`, 'each shard would answer for its own rows, and their rows are only put one after another; give the key through the query builder, merge with the query builder (it applies ORDER BY, LIMIT and OFFSET over the whole), or read per shard with forKey(key)'))
     return E.right({ to: 'scatter' })

@@ -300,7 +300,8 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     return E.isLeft(rows) ? rows : E.right({ rows: rows.right as R[], rowsAffected: 0 })
   }
 
-  const notOneShard = (what: string): DbError => dbError('TransactionError', `${what} on a sharded backend must run on one shard: use forKey(key).transaction(...)`)
+  const notOneShard = (what: string): DbError => dbError('TransactionError', `${what} on a sharded backend must run on one shard: use forKey(key).transaction(...)` +
+    ' (a model\'s createMany, and a write of a model with after* hooks, run in a transaction: give them forKey(key)); what must run on every shard, such as migrations, run on each of db.shards')
 
   const sharded = wrap(backends[0], {
     execute: (_next, self) => <R>(q: Executable<R>) => executeOn<R>(self, q),

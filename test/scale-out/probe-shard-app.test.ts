@@ -1,0 +1,61 @@
+/**
+ * A multi-tenant application over a sharded backend, on SQLite, PostgreSQL and MariaDB (two
+ * databases each as two shards): migrations applied to every shard, models written and read by
+ * tenant, and what has to run on one shard refused with a message that says how.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { describe, expect, it } from 'vitest'
+import { run, sql, type Backend } from 'recordkit'
+import { model } from 'recordkit/model'
+import { migrateUp, migrationStatus, type Migration } from 'recordkit/schema'
+import { PAIR_ENGINES, rowsByShard, SEEDED, shardedOrders } from './shard-engines.js'
+
+const Order = model({ table: 'orders', primaryKey: 'id', codec: t.type({ id: t.number, tenant: t.string, total: t.number }) })
+
+const migrations: Migration[] = [
+  { name: '20240101000000_probe_f_note', up: (db: Backend) => db.execute(sql`CREATE TABLE probe_f_note (id int PRIMARY KEY, body varchar(20) NOT NULL)`), down: (db: Backend) => db.execute(sql`DROP TABLE probe_f_note`) },
+]
+
+for (const engine of PAIR_ENGINES) {
+  describe(`${engine.name}: a multi-tenant application over shards`, () => {
+    const shards = shardedOrders(engine, 'probe_f_shard_app')
+
+    it('applies migrations to every shard, each with its own history', async (ctx) => {
+      const db = shards.use(ctx)
+      for (const s of db.shards) await run(migrateUp(s, migrations))
+      for (const s of db.shards) {
+        expect((await run(migrationStatus(s, migrations))).map((m) => m.state)).toEqual(['applied'])
+        expect(await run(s.all(sql`SELECT id FROM probe_f_note`))).toEqual([])
+      }
+    })
+
+    it('refuses createMany on the sharded backend itself, saying to give it forKey(key), and runs it there', async (ctx) => {
+      const db = shards.use(ctx)
+      const rows = [{ id: 5, tenant: 'acme', total: 1 }, { id: 6, tenant: 'acme', total: 2 }]
+      const r = await Order.createMany(db, rows)()
+      expect(r._tag === 'Left' && r.left._tag).toBe('TransactionError')
+      expect(r._tag === 'Left' && r.left.message).toMatch(/createMany.*forKey\(key\)/)
+      expect(await rowsByShard(db)).toEqual(SEEDED)
+      expect((await run(Order.createMany(db.forKey('acme'), rows))).map((x) => x.id)).toEqual([5, 6])
+      expect((await rowsByShard(db))[0].map((x) => x.id)).toEqual([1, 3, 5, 6])
+      // Read back by tenant: one shard, counted and paged there.
+      expect(await run(pipe(Order.query, Order.where({ tenant: 'acme' }), Order.count(db)))).toBe(3)
+      const page = await run(pipe(Order.query, Order.where({ tenant: 'acme' }), Order.orderBy('id'), Order.paginate(db, { page: 2, perPage: 2 })))
+      expect({ ids: page.rows.map((x) => x.id), total: page.total }).toEqual({ ids: [6], total: 3 })
+    })
+  })
+}
+
+for (const engine of PAIR_ENGINES) {
+  describe(`${engine.name}: migrateUp given the sharded backend itself`, () => {
+    const shards = shardedOrders(engine, 'probe_f_shard_mig')
+    it('is refused with a typed error saying to run it on each of db.shards, and applies nothing', async (ctx) => {
+      const db = shards.use(ctx)
+      const r = await migrateUp(db, migrations)()
+      expect(r._tag === 'Left' && r.left._tag).toMatch(/^(TransactionError|UnsupportedFeature)$/)
+      expect(r._tag === 'Left' && r.left.message).toMatch(/on each of db\.shards/)
+      for (const s of db.shards) expect((await s.execute(sql`SELECT 1 FROM probe_f_note`)())._tag).toBe('Left')
+    })
+  })
+}

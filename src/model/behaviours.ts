@@ -73,7 +73,7 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
   readonly name: string
   /** Fields this behaviour fills on insert (optional in create input). */
   readonly fills?: readonly Fills[]
-  /** Fields an upsert never overwrites on conflict (creation time, version). */
+  /** Fields an upsert that updates never takes from the proposed row (creation time; the version, which `updateAll` bumps). */
   readonly insertOnly?: readonly string[]
   readonly beforeValidate?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly afterValidate?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
@@ -90,7 +90,7 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
   readonly scope?: (options: QueryOptions, column: ColumnOf) => Expr | undefined
   /** A condition a row-level UPDATE or DELETE must also meet; no row matched means ConflictError. */
   readonly guard?: (row: Need, column: ColumnOf) => Expr | undefined
-  /** Assignments added to set-based updates (`updateWhere`): values or expressions by field. */
+  /** Assignments added to set-based updates (`updateWhere`) and to an upsert that updates: values or expressions by field. */
   readonly updateAll?: (column: ColumnOf) => Readonly<Record<string, unknown>>
   /** Turns deletes into this update (soft deletion). */
   readonly deleteAs?: () => Partial<Need>
@@ -176,7 +176,8 @@ export const hooksBehaviour = (hooks: object): AnyBehaviour => ({ name: 'hooks',
 
 /**
  * Creation and update times (UTC `Date`s): `createdAt` and `updatedAt` are set on insert,
- * `updatedAt` on every update (set-based ones too). Both are optional in `create` input.
+ * `updatedAt` on every update (set-based ones, and upserts that update, too). Both are optional
+ * in `create` input.
  *
  * @example
  * model({ ..., behaviours: [timestamps()] })

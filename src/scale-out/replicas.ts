@@ -10,12 +10,14 @@
  *   `TABLE`, `SHOW`, `EXPLAIN` without ANALYZE, run outside a transaction, with no row lock
  *   (`FOR UPDATE`, `FOR SHARE`, `LOCK IN SHARE MODE`), no `SELECT ... INTO` and no function
  *   known to write (`nextval`, `setval`, advisory and named locks);
- * - the primary: every other statement (writes, DDL, SET), everything inside a transaction,
- *   and reads made within `readYourWritesMs` of a write in the same read-your-writes scope.
+ * - the primary: every other statement (writes, DDL, SET), everything inside a transaction
+ *   (`transaction` or `startTransaction`) or on a reserved connection (`connection()`), and
+ *   reads made within `readYourWritesMs` of a write, or of a transaction's end, in the same
+ *   read-your-writes scope.
  *
  * A replica read that fails is run again on the primary (a read is safe to repeat), so a
  * stopped replica costs one failed attempt, not an error. A replica that fails with a
- * ConnectionError (or does not answer within `timeoutMs`) is marked down and skipped; after
+ * ConnectionError (or does not answer within `timeoutMs`; a stream, its first row) is marked down and skipped; after
  * `retryAfterMs` a health check runs in the background and the replica is used again once the
  * check passes. The check is `SELECT 1` by default; `postgresReplicaCheck(maxLagBytes)` also
  * refuses a PostgreSQL standby whose replay is behind what it received by more than that.

@@ -58,6 +58,11 @@ export interface ShardedBackend extends Backend {
    * Anything may run on it but what can be seen to belong elsewhere: a row of another shard's
    * key, a WHERE fixing another shard's key, a write that changes a row's key, and any statement
    * while a transaction of another shard is open (it would not be part of that transaction).
+   * Its statements, and those through its transactions' handles, go through the sharded
+   * backend's functions, so middleware wrapped around the sharded backend sees them.
+   *
+   * @example
+   * await run(db.forKey('acme').transaction((tx) => Order.createMany(tx, rows)))
    */
   readonly forKey: (key: unknown) => Backend
 }

@@ -40,6 +40,27 @@ for (const engine of PAIR_ENGINES) {
       expect((await rowsByShard(db))[0].map((r) => r.total)).toEqual([11, 31, 1, 2])
     })
 
+    it('sees a stream through forKey; leaving its loop early ends it', async (ctx) => {
+      const { db, seen } = logged(shards.use(ctx))
+      const ids: number[] = []
+      for await (const r of db.forKey('globex').stream<{ id: number }>(sql`SELECT id FROM orders ORDER BY id`, { batchSize: 1 })) {
+        ids.push(Number(r.id))
+        break
+      }
+      expect(ids).toEqual([2])
+      expect(seen).toEqual(['SELECT id FROM orders ORDER BY id'])
+      // The shard's connection was given back: a transaction there runs.
+      const n = await run(db.forKey('globex').transaction((tx) => tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM orders`)))
+      expect(Number(n[0].n)).toBe(2)
+      // Rows of another shard's key through forKey are refused in a stream too.
+      const refused = async () => {
+        for await (const _ of db.forKey('globex').stream(sql`SELECT id FROM orders`)) break
+      }
+      await expect(refused()).resolves.toBeUndefined()
+      const wrong = db.forKey('globex').stream({ sql: 'INSERT INTO orders (id, tenant, total) VALUES (?, ?, ?)', params: [9, 'acme', 9] })
+      await expect((async () => { for await (const _ of wrong) break })()).rejects.toMatchObject({ _tag: 'UnsupportedFeature' })
+    })
+
     it('sees the runs of a batch routed by the sharded backend', async (ctx) => {
       const { db, seen } = logged(shards.use(ctx))
       const ins = sql`INSERT INTO orders (id, tenant, total) VALUES (${0}, ${''}, ${0})`

@@ -29,6 +29,18 @@ for (const engine of ENGINES) {
   describe(`query results on ${engine.name}`, () => {
     const t = engineTables(engine, ['probe_q_emp'], (name) => [...DDL(name)])
 
+    it('dateAdd keeps fractions of a second (MariaDB cast to DATETIME and SQLite datetime() dropped them: 23:59:59.250 + 1 second gave 00:00:00)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql.raw(ROWS)))
+      const rows = await run(db.all<{ id: number; later: unknown; earlier: unknown }>(pipe(
+        from('probe_q_emp'), select('id', as(dateAdd('at', 1, 'second'), 'later'), as(dateAdd('at', -1, 'day'), 'earlier')), where(isIn('id', [1, 2])), orderBy('id'),
+      )))
+      const text = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v)).replace('T', ' ')
+      expect(text(rows[0].later)).toMatch(/^2025-01-01 00:00:00\.250*Z?$/)
+      expect(text(rows[0].earlier)).toMatch(/^2024-12-30 23:59:59\.250*Z?$/)
+      expect(text(rows[1].later)).toMatch(/^2024-01-31 10:00:01\.50*Z?$/)
+    })
+
     it('ranking window functions read back as numbers (MariaDB gave their BIGINT as text)', async (ctx) => {
       const db = t.use(ctx)
       await run(db.execute(sql.raw(ROWS)))

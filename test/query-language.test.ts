@@ -488,8 +488,8 @@ const cases: readonly Case[] = [
       as(extract('year', 'hired'), 'y'), as(extract('month', 'hired'), 'm'),
     ), where(isIn('id', [1, 2, 3, 8])), orderBy('id')),
     expect: {
-      sqlite: { sql: 'SELECT "name", datetime("hired", ? || \' months\', \'floor\') AS "plus_month", datetime("hired", ? || \' days\') AS "minus_10d", datetime("hired", \'start of month\') AS "month_start", datetime("hired", \'start of day\', \'-6 days\', \'weekday 1\') AS "monday", CAST(strftime(\'%Y\', "hired") AS INTEGER) AS "y", CAST(strftime(\'%m\', "hired") AS INTEGER) AS "m" FROM "ql_staff" WHERE "id" IN (?, ?, ?, ?) ORDER BY "id" ASC', params: [1, -10, 1, 2, 3, 8] },
-      ...onMysql('SELECT `name`, DATE_ADD(CAST(`hired` AS DATETIME), INTERVAL ? MONTH) AS `plus_month`, DATE_ADD(CAST(`hired` AS DATETIME), INTERVAL ? DAY) AS `minus_10d`, CAST(DATE_FORMAT(`hired`, \'%Y-%m-01\') AS DATETIME) AS `month_start`, CAST(DATE_SUB(DATE(`hired`), INTERVAL WEEKDAY(`hired`) DAY) AS DATETIME) AS `monday`, EXTRACT(YEAR FROM `hired`) AS `y`, EXTRACT(MONTH FROM `hired`) AS `m` FROM `ql_staff` WHERE `id` IN (?, ?, ?, ?) ORDER BY `id` ASC', [1, -10, 1, 2, 3, 8]),
+      sqlite: { sql: 'SELECT "name", strftime(\'%Y-%m-%d %H:%M:%f\', "hired", ? || \' months\', \'floor\') AS "plus_month", strftime(\'%Y-%m-%d %H:%M:%f\', "hired", ? || \' days\') AS "minus_10d", datetime("hired", \'start of month\') AS "month_start", datetime("hired", \'start of day\', \'-6 days\', \'weekday 1\') AS "monday", CAST(strftime(\'%Y\', "hired") AS INTEGER) AS "y", CAST(strftime(\'%m\', "hired") AS INTEGER) AS "m" FROM "ql_staff" WHERE "id" IN (?, ?, ?, ?) ORDER BY "id" ASC', params: [1, -10, 1, 2, 3, 8] },
+      ...onMysql('SELECT `name`, DATE_ADD(CAST(`hired` AS DATETIME(6)), INTERVAL ? MONTH) AS `plus_month`, DATE_ADD(CAST(`hired` AS DATETIME(6)), INTERVAL ? DAY) AS `minus_10d`, CAST(DATE_FORMAT(`hired`, \'%Y-%m-01\') AS DATETIME) AS `month_start`, CAST(DATE_SUB(DATE(`hired`), INTERVAL WEEKDAY(`hired`) DAY) AS DATETIME) AS `monday`, EXTRACT(YEAR FROM `hired`) AS `y`, EXTRACT(MONTH FROM `hired`) AS `m` FROM `ql_staff` WHERE `id` IN (?, ?, ?, ?) ORDER BY `id` ASC', [1, -10, 1, 2, 3, 8]),
       ...onPostgres('SELECT "name", ("hired" + ? * INTERVAL \'1\' MONTH) AS "plus_month", ("hired" + ? * INTERVAL \'1\' DAY) AS "minus_10d", DATE_TRUNC(\'month\', "hired") AS "month_start", DATE_TRUNC(\'week\', "hired") AS "monday", CAST(EXTRACT(YEAR FROM "hired") AS INTEGER) AS "y", CAST(EXTRACT(MONTH FROM "hired") AS INTEGER) AS "m" FROM "ql_staff" WHERE "id" IN (?, ?, ?, ?) ORDER BY "id" ASC', [1, -10, 1, 2, 3, 8]),
     },
     rows: [
@@ -498,6 +498,15 @@ const cases: readonly Case[] = [
       ['Chen', '2021-02-28 00:00:00', '2021-01-21 00:00:00', '2021-01-01 00:00:00', '2021-01-25 00:00:00', 2021, 1],
       ["O'Hara", '2024-02-29 00:00:00', '2024-01-21 00:00:00', '2024-01-01 00:00:00', '2024-01-29 00:00:00', 2024, 1],
     ],
+    // SQLite's dateAdd keeps milliseconds (strftime %f), as recordkit writes a Date's text there.
+    rowsOn: {
+      sqlite: [
+        ['Ada', '2020-02-15 00:00:00.000', '2020-01-05 00:00:00.000', '2020-01-01 00:00:00', '2020-01-13 00:00:00', 2020, 1],
+        ['Brian', '2020-04-30 00:00:00.000', '2020-03-21 00:00:00.000', '2020-03-01 00:00:00', '2020-03-30 00:00:00', 2020, 3],
+        ['Chen', '2021-02-28 00:00:00.000', '2021-01-21 00:00:00.000', '2021-01-01 00:00:00', '2021-01-25 00:00:00', 2021, 1],
+        ["O'Hara", '2024-02-29 00:00:00.000', '2024-01-21 00:00:00.000', '2024-01-01 00:00:00', '2024-01-29 00:00:00', 2024, 1],
+      ],
+    },
   },
   // ------------------------------------------------------------------ JSON
   {
@@ -1256,7 +1265,7 @@ describe('query language: version gates', () => {
       sql: 'SELECT json_quote(json_extract("body", ?)) AS "a", json_extract("body", ?) AS "b" FROM "ql_doc"', params: ['$."a"', '$."b"'],
     }))
     const month = pipe(from(S), select(as(dateAdd('hired', 1, 'month'), 'm')))
-    expect(v('3.45.0').compile(month)).toEqual(E.right({ sql: 'SELECT datetime("hired", ? || \' months\') AS "m" FROM "ql_staff"', params: [1] }))
+    expect(v('3.45.0').compile(month)).toEqual(E.right({ sql: 'SELECT strftime(\'%Y-%m-%d %H:%M:%f\', "hired", ? || \' months\') AS "m" FROM "ql_staff"', params: [1] }))
   })
 
   it('MariaDB: INTERSECT / EXCEPT 10.3, their ALL forms 10.5, NOWAIT 10.3, SKIP LOCKED 10.6', () => {

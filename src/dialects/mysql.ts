@@ -256,7 +256,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   },
 
   // DATE_ADD keeps a DATE a DATE: start from a DATETIME so the result is one on every engine.
-  dateAdd: (e, amount, unit) => F(['DATE_ADD(CAST(', self.expr(e), ' AS DATETIME), INTERVAL ', fragments.wrapped(self, amount), ` ${unit.toUpperCase()})`]),
+  dateAdd: (e, amount, unit) => F(['DATE_ADD(CAST(', self.expr(e), ' AS DATETIME(6)), INTERVAL ', fragments.wrapped(self, amount), ` ${unit.toUpperCase()})`]),
   dateTrunc: (unit: DateUnit, e) => {
     if (unit === 'day') return F(['CAST(DATE(', self.expr(e), ') AS DATETIME)'])
     if (unit === 'week') return F(['CAST(DATE_SUB(DATE(', self.expr(e), '), INTERVAL WEEKDAY(', self.expr(e), ') DAY) AS DATETIME)'])

@@ -223,7 +223,9 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   dateAdd: (e, amount, unit) => {
     const n: Fragment = unit === 'week' ? F(['(', fragments.wrapped(self, amount), ' * 7)']) : fragments.wrapped(self, amount)
     const clamp = (unit === 'month' || unit === 'year') && versionAtLeast(self.version, '3.46') ? ", 'floor'" : ''
-    return F(['datetime(', self.expr(e), ', ', n, ` || '${MODIFIER_UNITS[unit]}'${clamp})`])
+    // strftime with %f keeps the milliseconds, which datetime() drops (23:59:59.250 + 1 second
+    // would be 00:00:00, not 00:00:00.250).
+    return F(["strftime('%Y-%m-%d %H:%M:%f', ", self.expr(e), ', ', n, ` || '${MODIFIER_UNITS[unit]}'${clamp})`])
   },
   dateTrunc: (unit, e) =>
     TRUNC_FORMATS[unit] !== undefined

@@ -16,8 +16,8 @@ import { exprNode, toExpr, toValue, type Operand } from '../query.js'
  *
  * @example
  * dateAdd('invoice_date', 30, 'day')
- * // SQLite: datetime("invoice_date", ? || ' days')   PostgreSQL: ("invoice_date" + $1 * INTERVAL '1' DAY)
- * // MySQL:  DATE_ADD(CAST(`invoice_date` AS DATETIME), INTERVAL ? DAY)
+ * // SQLite: strftime('%Y-%m-%d %H:%M:%f', "invoice_date", ? || ' days')   PostgreSQL: ("invoice_date" + $1 * INTERVAL '1' DAY)
+ * // MySQL:  DATE_ADD(CAST(`invoice_date` AS DATETIME(6)), INTERVAL ? DAY)
  */
 export const dateAdd = (e: Operand | Expr, amount: number | Expr, unit: DateUnit): Expr => {
   // Engines differ on a fraction (MariaDB rounds INTERVAL 1.5 DAY to 2 days, PostgreSQL adds 36

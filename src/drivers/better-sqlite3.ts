@@ -95,7 +95,10 @@ export const classifySqliteError = (e: unknown): DbError => {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined
   const message = e instanceof Error ? e.message : String(e)
   if (typeof code === 'string') {
-    const tag = CODE_TAGS[code] ?? (code.startsWith('SQLITE_CONSTRAINT') ? 'CheckViolation' : code.startsWith('SQLITE_BUSY') ? 'LockTimeout' : 'QueryError')
+    // A RESTRICT foreign key is enforced by a trigger: SQLITE_CONSTRAINT_TRIGGER, with the
+    // foreign key's own message.
+    const restricted = code === 'SQLITE_CONSTRAINT_TRIGGER' && message.startsWith('FOREIGN KEY constraint failed')
+    const tag = restricted ? 'ForeignKeyViolation' : CODE_TAGS[code] ?? (code.startsWith('SQLITE_CONSTRAINT') ? 'CheckViolation' : code.startsWith('SQLITE_BUSY') ? 'LockTimeout' : 'QueryError')
     const fields: Record<string, unknown> = { code, cause: e }
     if (tag === 'NotNullViolation') fields.column = /NOT NULL constraint failed: (?:[^.]+\.)?(\S+)/.exec(message)?.[1]
     if (tag === 'UniqueViolation' || tag === 'CheckViolation') fields.constraint = /constraint failed: (.+)$/.exec(message)?.[1]

@@ -229,3 +229,19 @@ describe('migrateDown to a recorded migration whose file is gone', () => {
     await run(db.close())
   })
 })
+
+for (const engine of ENGINES) {
+  describe(`a time column on ${engine.name}`, () => {
+    const t = engineTables(engine, ['probe_s_time'], () => ['CREATE TABLE probe_s_time (id INTEGER PRIMARY KEY)'])
+
+    it('keeps fractions of a second, and reads back as the portable type time (MariaDB\'s TIME cut 13:14:15.5 to 13:14:15)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql`DROP TABLE probe_s_time`))
+      await run(apply(db, pipe(createTable('probe_s_time'), column('id', 'integer', { primaryKey: true }), column('at', 'time'))))
+      await run(db.execute(sql`INSERT INTO probe_s_time (id, at) VALUES (1, '13:14:15.5')`))
+      const rows = await run(db.all<{ at: string }>(sql`SELECT at FROM probe_s_time`))
+      expect(rows.map((r) => String(r.at).replace(/0+$/, ''))).toEqual(['13:14:15.5'])
+      expect((await run(introspect(db))).tables.find((x) => x.name === 'probe_s_time')?.columns[1]).toEqual({ name: 'at', type: 'time', notNull: false })
+    })
+  })
+}

@@ -239,7 +239,7 @@ describe('DDL compiles to the exact SQL of each dialect', () => {
     const spell = (dl: Dialect) => types.map((t) => dl.columnType(t))
     // SQLite takes a type's size last: TIMESTAMP WITH TIME ZONE(3).
     expect(spell(sqlite)).toEqual(['SMALLINT', 'INTEGER', 'BIGINT', 'REAL', 'DOUBLE PRECISION', 'BOOLEAN', 'TEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP(3)', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP WITH TIME ZONE(3)', 'JSON TEXT', 'UUID', 'BLOB', 'MEDIUMINT'])
-    expect(spell(mysql)).toEqual(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'LONGTEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME', 'DATETIME(6)', 'DATETIME(3)', 'TIMESTAMP(6)', 'TIMESTAMP(3)', 'JSON', 'CHAR(36)', 'LONGBLOB', 'MEDIUMINT'])
+    expect(spell(mysql)).toEqual(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'LONGTEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME(6)', 'DATETIME(6)', 'DATETIME(3)', 'TIMESTAMP(6)', 'TIMESTAMP(3)', 'JSON', 'CHAR(36)', 'LONGBLOB', 'MEDIUMINT'])
     expect(spell(postgres)).toEqual(['SMALLINT', 'INTEGER', 'BIGINT', 'REAL', 'DOUBLE PRECISION', 'BOOLEAN', 'TEXT', 'VARCHAR(10)', 'CHAR(2)', 'DECIMAL(10,2)', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP(3)', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP(3) WITH TIME ZONE', 'JSONB', 'UUID', 'BYTEA', 'MEDIUMINT'])
     expect(dialects.mariadb.columnType('uuid')).toBe('UUID')
     expect(mariadb.forVersion('10.6.12-MariaDB').columnType('uuid')).toBe('CHAR(36)')

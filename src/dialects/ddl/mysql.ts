@@ -60,6 +60,8 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
       case 'text': return 'LONGTEXT'
       case 'timestamp': return `DATETIME(${p.args[0] ?? 6})`
       case 'timestamptz': return `TIMESTAMP(${p.args[0] ?? 6})`
+      // TIME alone keeps whole seconds (13:14:15.5 was stored as 13:14:15); PostgreSQL's TIME keeps microseconds.
+      case 'time': return 'TIME(6)'
       case 'uuid': return 'CHAR(36)'
       case 'binary': return 'LONGBLOB'
       default: return base.columnType(type, column)

@@ -354,11 +354,6 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
       return E.isLeft(c) ? c : E.right(pinConnection(c.right))
     },
 
-    transaction: (nextTransaction) => (fn, o) => () => {
-      wrote()
-      return nextTransaction(fn, o)().finally(wrote)
-    },
-
     close: (nextClose) => (o) => async () => {
       const rs = await Promise.all([nextClose(o)(), ...replicas.map((r) => r.close(o)())])
       return rs.find(E.isLeft) ?? E.right(undefined)

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { isDbError, json, run, sql } from 'recordkit'
 import {
   as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, limit, ne, notIn, ntile, offset, onConflict, orderBy,
-  col, jsonBuildObject, over, rank, rowNumber, select,
+  col, jsonBuildObject, jsonText, over, rank, rowNumber, select,
   val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -234,3 +234,28 @@ describe('a condition object with an object as a value', () => {
     })
   })
 })
+
+for (const engine of ENGINES) {
+  describe(`jsonText of a JSON null on ${engine.name}`, () => {
+    const t = engineTables(engine, ['probe_q_doc'], (name) => [
+      `CREATE TABLE probe_q_doc (id INTEGER PRIMARY KEY, doc ${name === 'postgres' ? 'JSONB' : name === 'mariadb' ? 'LONGTEXT' : 'TEXT'})`,
+    ])
+
+    it('is SQL NULL, and of the string "null" the text null (MySQL and MariaDB gave the text null for both)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(pipe(insertInto('probe_q_doc'), values([
+        { id: 1, doc: json({ a: null, b: 'null', c: { d: null } }) },
+        { id: 2, doc: json({ a: 'x', b: null, c: { d: 'y' } }) },
+        { id: 3, doc: json({}) },
+      ]))))
+      const rows = await run(db.all(pipe(
+        from('probe_q_doc'),
+        select('id', as(jsonText('doc', 'a'), 'a'), as(jsonText('doc', 'b'), 'b'), as(jsonText('doc', 'c', 'd'), 'd')),
+        orderBy('id'),
+      )))
+      expect(rows).toEqual([{ id: 1, a: null, b: 'null', d: null }, { id: 2, a: 'x', b: null, d: 'y' }, { id: 3, a: null, b: null, d: null }])
+      expect(await run(db.all(pipe(from('probe_q_doc'), select('id'), where(isNull(jsonText('doc', 'a'))), orderBy('id'))))).toEqual([{ id: 1 }, { id: 3 }])
+      expect(await run(db.all(pipe(from('probe_q_doc'), select('id'), where(eq(jsonText('doc', 'b'), 'null')), orderBy('id'))))).toEqual([{ id: 1 }])
+    })
+  })
+}

@@ -514,7 +514,8 @@ const cases: readonly Case[] = [
     q: pipe(from(DOC), select('id', as(jsonGet('body', 'meta'), 'meta'), as(jsonText('body', 'tags', 0), 'first_tag')), where(gt(cast(jsonText('body', 'meta', 'size'), 'integer'), 2)), orderBy('id')),
     expect: {
       sqlite: { sql: 'SELECT "id", ("body" -> ?) AS "meta", ("body" ->> ?) AS "first_tag" FROM "ql_doc" WHERE CAST(("body" ->> ?) AS INTEGER) > ? ORDER BY "id" ASC', params: ['$."meta"', '$."tags"[0]', '$."meta"."size"', 2] },
-      ...onMysql('SELECT `id`, JSON_EXTRACT(`body`, ?) AS `meta`, JSON_UNQUOTE(JSON_EXTRACT(`body`, ?)) AS `first_tag` FROM `ql_doc` WHERE CAST(JSON_UNQUOTE(JSON_EXTRACT(`body`, ?)) AS SIGNED) > ? ORDER BY `id` ASC', ['$."meta"', '$."tags"[0]', '$."meta"."size"', 2]),
+      mysql: { sql: 'SELECT `id`, JSON_EXTRACT(`body`, ?) AS `meta`, JSON_UNQUOTE(NULLIF(JSON_EXTRACT(`body`, ?), CAST(\'null\' AS JSON))) AS `first_tag` FROM `ql_doc` WHERE CAST(JSON_UNQUOTE(NULLIF(JSON_EXTRACT(`body`, ?), CAST(\'null\' AS JSON))) AS SIGNED) > ? ORDER BY `id` ASC', params: ['$."meta"', '$."tags"[0]', '$."meta"."size"', 2] },
+      mariadb: { sql: 'SELECT `id`, JSON_EXTRACT(`body`, ?) AS `meta`, JSON_UNQUOTE(NULLIF(CONCAT(JSON_EXTRACT(`body`, ?)), \'null\')) AS `first_tag` FROM `ql_doc` WHERE CAST(JSON_UNQUOTE(NULLIF(CONCAT(JSON_EXTRACT(`body`, ?)), \'null\')) AS SIGNED) > ? ORDER BY `id` ASC', params: ['$."meta"', '$."tags"[0]', '$."meta"."size"', 2] },
       ...onPostgres('SELECT "id", ("body" -> ?) AS "meta", ("body" -> ? ->> 0) AS "first_tag" FROM "ql_doc" WHERE CAST(("body" -> ? ->> ?) AS INTEGER) > ? ORDER BY "id" ASC', ['meta', 'tags', 'meta', 'size', 2]),
     },
     run: async (db) => {
@@ -531,7 +532,8 @@ const cases: readonly Case[] = [
     q: pipe(from(DOC), select(as(jsonText('body', 'it\'s "odd"'), 'odd')), where({ id: 3 })),
     expect: {
       sqlite: { sql: 'SELECT ("body" ->> ?) AS "odd" FROM "ql_doc" WHERE "id" = ?', params: ['$."it\'s \\"odd\\""', 3] },
-      ...onMysql('SELECT JSON_UNQUOTE(JSON_EXTRACT(`body`, ?)) AS `odd` FROM `ql_doc` WHERE `id` = ?', ['$."it\'s \\"odd\\""', 3]),
+      mysql: { sql: 'SELECT JSON_UNQUOTE(NULLIF(JSON_EXTRACT(`body`, ?), CAST(\'null\' AS JSON))) AS `odd` FROM `ql_doc` WHERE `id` = ?', params: ['$."it\'s \\"odd\\""', 3] },
+      mariadb: { sql: 'SELECT JSON_UNQUOTE(NULLIF(CONCAT(JSON_EXTRACT(`body`, ?)), \'null\')) AS `odd` FROM `ql_doc` WHERE `id` = ?', params: ['$."it\'s \\"odd\\""', 3] },
       ...onPostgres('SELECT ("body" ->> ?) AS "odd" FROM "ql_doc" WHERE "id" = ?', ['it\'s "odd"', 3]),
     },
     rows: [['yes']],

@@ -232,6 +232,10 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   },
   rowArgument: unsupported(() => self.name, 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
+  // JSON_UNQUOTE of a JSON null is the text 'null', as of the string "null": a JSON null is SQL
+  // NULL here, as `->>` gives on PostgreSQL and SQLite (so isNull(jsonText(...)) finds it).
+  jsonExtractText: (e, path) => F(['JSON_UNQUOTE(NULLIF(', self.jsonExtract(e, path), ", CAST('null' AS JSON)))"]),
+
   // A boolean is bound as 1 or 0, which JSON_OBJECT keeps as numbers: a bound true or false is
   // the JSON document true or false instead (JSON_EXTRACT of it is JSON on both engines).
   jsonBuildObject: (entries) =>
@@ -439,6 +443,10 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
   return builtIn({
     ...mariadbDdl(self, base),
     name: 'mariadb',
+    // MariaDB has no CAST AS JSON, and compares JSON_EXTRACT's result to text unquoted (the string
+    // "null" equals 'null'): CONCAT makes it the JSON text, where a JSON null is null and the
+    // string "null" keeps its quotes.
+    jsonExtractText: (e, path) => F(['JSON_UNQUOTE(NULLIF(CONCAT(', self.jsonExtract(e, path), "), 'null'))"]),
     version: '10.11.0',
     // MariaDB has no row alias in ON DUPLICATE KEY UPDATE; VALUES(col) names the proposed row.
     rowAlias: undefined,

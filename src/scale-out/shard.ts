@@ -86,6 +86,42 @@ const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql ===
 
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 
+const isPlain = (x: object): boolean => {
+  const proto = Object.getPrototypeOf(x) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Query data with each named parameter (`param(name)`) replaced by its argument's value, for
+ * planning a prepared query's run; undefined where it holds a raw fragment (its placeholders
+ * are not seen here) or a parameter without an argument (the prepared query reports that).
+ */
+const withArgs = (q: unknown, args: Readonly<Record<string, unknown>>): unknown => {
+  if (typeof q !== 'object' || q === null || !isPlain(q)) return undefined
+  let ok = true
+  const walk = (x: unknown): unknown => {
+    if (!ok || typeof x !== 'object' || x === null) return x
+    if (Array.isArray(x)) return x.map(walk)
+    if (!isPlain(x)) return x
+    const kind = (x as { readonly kind?: unknown }).kind
+    if (kind === 'value' || kind === 'literal') return x
+    if (kind === 'raw') {
+      ok = false
+      return x
+    }
+    if (kind === 'param') {
+      const name = (x as { readonly name: string }).name
+      if (!(name in args)) ok = false
+      return { kind: 'value', value: args[name] }
+    }
+    const out: Record<string | symbol, unknown> = {}
+    for (const k of Reflect.ownKeys(x)) out[k] = walk((x as Record<string | symbol, unknown>)[k])
+    return out
+  }
+  const bound = walk(q)
+  return ok ? bound : undefined
+}
+
 const compare = (a: unknown, b: unknown): number => {
   if (a === b) return 0
   if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime()
@@ -305,6 +341,19 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     return E.isLeft(rows) ? rows : E.right({ rows: rows.right as R[], rowsAffected: 0 })
   }
 
+  /**
+   * The one shard a prepared query's arguments send it to; undefined where they fix no single
+   * shard, where the query with them would be refused, or where it cannot be read with its
+   * arguments in place (SQL text, a raw fragment in it): the run is then read as before, as SQL
+   * text, which routes it or refuses it with its own reason.
+   */
+  const preparedShard = (self: Backend, q: Executable, args: Readonly<Record<string, unknown>> | undefined): number | undefined => {
+    const bound = withArgs(q, args ?? {})
+    if (bound === undefined) return undefined
+    const p = plan(self, bound as Executable)
+    return E.isRight(p) && p.right.to === 'shards' && p.right.shards.length === 1 ? p.right.shards[0] : undefined
+  }
+
   const notOneShard = (what: string): DbError => dbError('TransactionError', `${what} on a sharded backend must run on one shard: use forKey(key).transaction(...)` +
     ' (a model\'s createMany, and a write of a model with after* hooks, run in a transaction: give them forKey(key)); what must run on every shard, such as migrations, run on each of db.shards')
 
@@ -315,6 +364,18 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     first: (_next, self) => <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => async () => {
       const r = await self.execute<R>(q)()
       return E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0]) : none)
+    },
+    // A prepared query is compiled before its arguments are known, and its runs reach `execute`
+    // as SQL text, which carries no key: each run is planned with its arguments in place first,
+    // and one that lands on one shard is pinned there (forKey's records are one shard already).
+    prepare: (next, self) => <R>(q: Executable<R>, o?: PrepareOptions<R>): Prepared<R> => {
+      const p = next<R>(q, o)
+      if (isCompiled(q) || (self as Partial<ShardedBackend>).forKey === undefined) return p
+      const routed = <T>(f: (args?: Readonly<Record<string, unknown>>) => TaskEither<DbError, T>) => (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, T> => () => {
+        const to = pin.getStore() === undefined ? preparedShard(self, q as Executable, args) : undefined
+        return to === undefined ? f(args)() : pin.run(to, () => f(args)())
+      }
+      return Object.freeze({ ...p, execute: routed(p.execute), all: routed(p.all), first: routed(p.first) })
     },
     stream: (_next, self) => <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
       [Symbol.asyncIterator]: () => (async function* () {

@@ -489,10 +489,12 @@ type UnitBody<A> = (tx: Backend) => Promise<Either<DbError, A>>
  * `db.transaction` (`rk_sp_<depth>_<n>`), so units nested by hooks that write never share a name
  * (MariaDB replaces a savepoint of the same name). On a reserved connection (`db.connection()`)
  * the unit is a transaction on that connection. `body` runs on the unit's handle: the reserved
- * connection's own handle refuses calls while its transaction is open.
+ * connection's own handle refuses calls while its transaction is open. On an engine without
+ * savepoints (DuckDB) the caller's transaction is the unit: a Left rolls it back when it reaches
+ * `db.transaction`, but a caller that recovers from it keeps what the write's statement did.
  */
 const atomically = <A>(db: Backend, body: UnitBody<A>): TaskEither<DbError, A> =>
-  db.transaction((tx) => attempt(() => body(tx)))
+  db.inTransaction() && !supports(db.dialect, 'savepoint') ? attempt(() => body(db)) : db.transaction((tx) => attempt(() => body(tx)))
 
 /**
  * `atomically` for a one-row write that ran without a transaction before: where the backend

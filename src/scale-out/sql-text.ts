@@ -261,7 +261,12 @@ export const verbOf = (t: SqlText): string | undefined => {
 /** The first words of the statements that may be plain reads. */
 export const READ_VERBS: ReadonlySet<string> = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'SHOW', 'EXPLAIN'])
 const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
-const WRITING_FUNCTIONS = /^(nextval|setval|pg_advisory\w*|pg_try_advisory\w*|get_lock|release_lock|release_all_locks|lo_\w+|pg_notify|txid_current|pg_current_xact_id)$/i
+const WRITING_FUNCTIONS = /^(nextval|setval|pg_advisory\w*|pg_try_advisory\w*|get_lock|release_lock|release_all_locks|lo_\w+|pg_notify|txid_current|pg_current_xact_id|set_config|pg_cancel_backend|pg_terminate_backend|pg_reload_conf|pg_rotate_logfile|pg_stat_reset\w*|pg_switch_wal|pg_create_restore_point|pg_create_\w*replication_slot|pg_drop_replication_slot|pg_logical_emit_message|dblink_exec)$/i
+/**
+ * Functions whose answer belongs to the session that calls them (the last inserted id, the rows
+ * the last statement changed): another server's session, or another shard's, has its own.
+ */
+const SESSION_FUNCTIONS = /^(currval|lastval|last_insert_id|row_count|found_rows|last_insert_rowid|changes|total_changes)$/i
 const DDL_VERBS = new Set(['CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'COMMENT', 'GRANT', 'REVOKE'])
 
 
@@ -270,7 +275,9 @@ const DDL_VERBS = new Set(['CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'COMMENT', 'GR
  * with SELECT, WITH, VALUES, TABLE, SHOW or EXPLAIN, and has no INSERT, UPDATE, DELETE, MERGE
  * or REPLACE INTO anywhere (a data-modifying CTE, EXPLAIN of a write), no INTO (`SELECT ...
  * INTO`), no row lock (`FOR UPDATE`, `FOR SHARE`, `LOCK IN SHARE MODE`), no call of a function
- * known to write (`nextval`, `setval`, advisory and named locks, `pg_notify`, ...) and no
+ * known to write or to act on the server (`nextval`, `setval`, advisory and named locks,
+ * `pg_notify`, `set_config`, `pg_cancel_backend`, ...), no call of a function that reads its
+ * session's state (`LAST_INSERT_ID()`, `last_insert_rowid()`, `currval`, `lastval`, ...) and no
  * EXPLAIN ANALYZE. Text that cannot be read safely is not a read.
  *
  * @example
@@ -293,7 +300,11 @@ export const notReadOnly = (t: SqlText): string | undefined => {
       if (k.text === 'LOCK' && isWord(ks[i + 1], 'IN')) return 'a row lock'
       if ((k.text === 'ANALYZE' || k.text === 'ANALYSE') && verb === 'EXPLAIN') return 'EXPLAIN ANALYZE runs the statement'
     }
-    if ((k.kind === 'word' || k.kind === 'name') && isPunct(ks[i + 1], '(') && WRITING_FUNCTIONS.test(k.kind === 'word' ? k.raw : k.text)) return `${k.raw}(), which writes`
+    if ((k.kind === 'word' || k.kind === 'name') && isPunct(ks[i + 1], '(')) {
+      const name = k.kind === 'word' ? k.raw : k.text
+      if (WRITING_FUNCTIONS.test(name)) return `${k.raw}(), which writes or acts on the server`
+      if (SESSION_FUNCTIONS.test(name)) return `${k.raw}(), which reads the state of the session that calls it`
+    }
   }
   return undefined
 }

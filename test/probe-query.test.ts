@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { isDbError, json, run, sql } from 'recordkit'
 import {
   as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, limit, ne, notIn, ntile, offset, onConflict, orderBy,
-  col, jsonBuildObject, jsonText, over, rank, rowNumber, select,
+  avg, col, jsonBuildObject, jsonText, over, rank, rowNumber, select,
   val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -259,3 +259,26 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+for (const engine of ENGINES) {
+  describe(`avg on ${engine.name}`, () => {
+    const t = engineTables(engine, ['probe_q_avg'], () => ['CREATE TABLE probe_q_avg (id INTEGER PRIMARY KEY, n INTEGER, d DECIMAL(12, 2), f DOUBLE PRECISION)'])
+
+    it('is the double nearest the exact average (MySQL and MariaDB kept 4 more decimals: 1.3333)', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql`INSERT INTO probe_q_avg (id, n, d, f) VALUES (1, 1, 0.10, 0.1), (2, 1, 0.20, 0.2), (3, 2, 0.25, 0.25)`))
+      const [r] = await run(db.all<{ n: number; d: number; f: number }>(pipe(from('probe_q_avg'), select(as(avg('n'), 'n'), as(avg('d'), 'd'), as(avg('f'), 'f')))))
+      expect(r.n).toBe(4 / 3)
+      // SQLite keeps DECIMAL values as doubles (NUMERIC affinity): its average is of doubles.
+      if (engine.name === 'sqlite') expect(r.d).toBeCloseTo(0.55 / 3, 15)
+      else expect(r.d).toBe(Number('0.18333333333333333333333333'))
+      expect(r.f).toBeCloseTo(0.55 / 3, 15)
+    })
+  })
+}
+
+describe('MySQL 8 avg as SQL text', () => {
+  it('multiplies the argument by an exact 1 with 30 decimals', () => {
+    expect(mysql.compile(pipe(from('t'), select(as(avg('n'), 'a'))))).toMatchObject({ right: { sql: 'SELECT AVG(`n` * CAST(1 AS DECIMAL(65, 30))) AS `a` FROM `t`' } })
+  })
+})

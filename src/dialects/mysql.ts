@@ -232,6 +232,15 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   },
   rowArgument: unsupported(() => self.name, 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 
+  // AVG of an integer or DECIMAL keeps only div_precision_increment (4) more decimals here (the
+  // average of 1, 1, 2 is 1.3333): the typed `avg` (read back as a number) multiplies its argument
+  // by an exact 1 with 30 decimals first, so it reads as the double nearest the exact average, as
+  // on PostgreSQL and SQLite (a DOUBLE argument stays one).
+  func: (f) =>
+    f.result === 'float' && f.filter === undefined && f.args.length === 1 && f.name.toLowerCase() === 'avg'
+      ? F([f.distinct ? 'AVG(DISTINCT ' : 'AVG(', fragments.wrapped(self, f.args[0]), ' * CAST(1 AS DECIMAL(65, 30)))'])
+      : base.func(f),
+
   // JSON_UNQUOTE of a JSON null is the text 'null', as of the string "null": a JSON null is SQL
   // NULL here, as `->>` gives on PostgreSQL and SQLite (so isNull(jsonText(...)) finds it).
   jsonExtractText: (e, path) => F(['JSON_UNQUOTE(NULLIF(', self.jsonExtract(e, path), ", CAST('null' AS JSON)))"]),

@@ -59,7 +59,8 @@ export interface ShardedBackend extends Backend {
    * key, a WHERE fixing another shard's key, a write that changes a row's key, and any statement
    * while a transaction of another shard is open (it would not be part of that transaction).
    * Its statements, and those through its transactions' handles, go through the sharded
-   * backend's functions, so middleware wrapped around the sharded backend sees them.
+   * backend's functions, so middleware wrapped around the sharded backend sees them. A NULL
+   * key (null, undefined) belongs to no shard: every call of its backend is refused.
    *
    * @example
    * await run(db.forKey('acme').transaction((tx) => Order.createMany(tx, rows)))
@@ -522,7 +523,28 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     } satisfies Backend)
   }
 
-  /** forKey's backends, made once per record the sharded backend is reached through. */
+  /**
+   * forKey of a NULL key: a backend that refuses every call, as the router refuses a row whose
+   * key is NULL (it belongs to no shard; picking one would put rows where no key finds them).
+   */
+  const keyless = (outer: Backend): Backend => {
+    const no = refuse('forKey(null) or forKey(undefined)', 'a NULL key belongs to no shard, and no statement by key would find rows written there: give the key')
+    const never = <A>(): TaskEither<DbError, A> => leftTask<A>(no)
+    const refused = wrap(outer, {
+      execute: () => never,
+      executeBatch: () => never,
+      stream: () => <R>(): AsyncIterable<R> => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(no) }) }),
+      transaction: () => never,
+      savepoint: () => never,
+      startTransaction: () => never,
+      connection: () => never,
+      inTransaction: () => () => false,
+      close: () => () => async () => E.right(undefined),
+    })
+    return extend<Backend, Unsharded>(refused, () => ({ shards: undefined, shardOf: undefined, shardKey: undefined, forKey: undefined }))
+  }
+
+  /** forKey's backends, made once per record the sharded backend is reached through (index n: a NULL key's). */
   const forKeyOf = new WeakMap<Backend, Backend[]>()
 
   return extend<Backend, Omit<ShardedBackend, keyof Backend>>(sharded, (self) => ({
@@ -530,9 +552,10 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     shardOf,
     shardKey: keyOf,
     forKey: (key) => {
-      const i = shardOf(key)
       let made = forKeyOf.get(self)
       if (made === undefined) forKeyOf.set(self, made = [])
+      if (key === null || key === undefined) return made[n] ??= keyless(self)
+      const i = shardOf(key)
       return made[i] ??= pinnedTo(self, i)
     },
   }))

@@ -59,3 +59,27 @@ for (const engine of PAIR_ENGINES) {
     })
   })
 }
+
+for (const engine of PAIR_ENGINES) {
+  describe(`${engine.name}: forKey without a key`, () => {
+    const shards = shardedOrders(engine, 'probe_f_shard_nokey')
+    it('refuses every call of forKey(null) and forKey(undefined), as the router refuses a NULL key, and writes nothing', async (ctx) => {
+      const db = shards.use(ctx)
+      for (const key of [null, undefined]) {
+        const none = db.forKey(key)
+        const checks = [
+          await none.execute(sql`INSERT INTO orders (id, tenant, total) VALUES (${9}, ${'acme'}, ${9})`)(),
+          await none.all(sql`SELECT id FROM orders`)(),
+          await Order.create(none, { id: 9, tenant: 'acme', total: 9 })(),
+          await none.transaction((tx) => tx.execute(sql`DELETE FROM orders`))(),
+        ]
+        for (const r of checks) {
+          expect(r._tag === 'Left' && r.left._tag).toBe('UnsupportedFeature')
+          expect(r._tag === 'Left' && r.left.message).toMatch(/NULL key/)
+        }
+        await expect((async () => { for await (const _ of none.stream(sql`SELECT id FROM orders`)) break })()).rejects.toMatchObject({ _tag: 'UnsupportedFeature' })
+      }
+      expect(await rowsByShard(db)).toEqual(SEEDED)
+    })
+  })
+}

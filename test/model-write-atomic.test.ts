@@ -3,7 +3,8 @@
  * SQLite, PostgreSQL and MariaDB: `create`, `upsert` (insert and update paths) and `update`
  * whose stored row does not decode (here a column DEFAULT, or a value stored before, that the
  * codec refuses) roll back with the DecodeError: outside a transaction in a unit of their own,
- * inside one with the caller's transaction, which its Left rolls back. On SQLite both ways of running the unit
+ * inside the caller's transaction in a savepoint of it (so the write leaves nothing behind), and
+ * the caller's transaction, given the Left, rolls back whole. On SQLite both ways of running the unit
  * are seen: the synchronous path of a plain backend, and `db.transaction` where middleware
  * wraps `execute` (which leaves no synchronous path), or where `after*` hooks run.
  */
@@ -88,7 +89,7 @@ for (const engine of ENGINES) {
           expect(await stored(db)).toEqual([[4, 41, 'xd']])
         })
 
-        it("inside a transaction: the caller's transaction is the unit, and the Left rolls it back whole", async (ctx) => {
+        it("inside a transaction: the write runs in a savepoint of the caller's transaction, and the Left rolls the caller's transaction back whole", async (ctx) => {
           const db = backend(use(ctx))
           await ok(db.execute(sql`INSERT INTO rk_mwa_flags (id, n) VALUES (5, 5)`))
           const failing: readonly ((tx: Backend) => TE.TaskEither<DbError, unknown>)[] = [

@@ -148,23 +148,56 @@ export const runHooks = (
   value: Record<string, unknown>,
   ctx: HookContext,
 ): TaskEither<DbError, Record<string, unknown>> => {
-  const fns = behaviours.map((b) => b[hook]).filter((f): f is RuntimeHook => f !== undefined)
-  if (fns.length === 0) return right(value)
+  const listed = behaviours.filter((b) => b[hook] !== undefined)
+  if (listed.length === 0) return right(value)
   return async () => {
     let v = value
-    for (const f of fns) {
-      let r
+    for (const b of listed) {
+      let r: unknown
       try {
-        r = await f(v, ctx)()
+        const task: unknown = b[hook]!(v, ctx)
+        if (typeof task !== 'function') {
+          // A Promise nobody awaits must not reject unhandled.
+          if (isThenable(task)) Promise.resolve(task).catch(() => undefined)
+          return { _tag: 'Left', left: notATaskEither(hook, b.name, ctx, `returned ${describeValue(task)}`) }
+        }
+        r = await (task as () => unknown)()
       } catch (e) {
         return { _tag: 'Left', left: hookError(hook, e instanceof Error ? e.message : String(e), e) }
       }
-      if (r._tag === 'Left') return r
-      v = r.right
+      if (!isEither(r)) return { _tag: 'Left', left: notATaskEither(hook, b.name, ctx, `returned a function whose result was ${describeValue(r)}, not an Either`) }
+      if (r._tag === 'Left') return r as { _tag: 'Left'; left: DbError }
+      v = r.right as Record<string, unknown>
     }
     return { _tag: 'Right', right: v }
   }
 }
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> =>
+  (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
+
+const isEither = (x: unknown): x is { _tag: 'Left'; left: unknown } | { _tag: 'Right'; right: unknown } =>
+  typeof x === 'object' && x !== null && (((x as { _tag?: unknown })._tag === 'Left' && Object.hasOwn(x, 'left')) || ((x as { _tag?: unknown })._tag === 'Right' && Object.hasOwn(x, 'right')))
+
+/** A value as an error message shows it: its kind, and a short text of it. */
+const describeValue = (x: unknown): string => {
+  if (x === undefined) return 'undefined'
+  if (x === null) return 'null'
+  if (isThenable(x)) return 'a Promise'
+  if (typeof x === 'function') return 'a function'
+  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}...` : x)}`
+  if (typeof x !== 'object') return `the ${typeof x} ${String(x)}`
+  if (Array.isArray(x)) return `an array of ${x.length}`
+  const keys = Object.keys(x)
+  return `an object with ${keys.length === 0 ? 'no fields' : `fields ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}`}`
+}
+
+/** The HookError of a hook that did not return a TaskEither: nothing of the operation is written. */
+const notATaskEither = (hook: HookName, behaviour: string, ctx: HookContext, what: string): HookError =>
+  hookError(
+    hook,
+    `the ${behaviour === 'hooks' ? 'own hook' : `hook of behaviour ${behaviour}`} of the model of table ${ctx.table} ${what}; a hook must return a TaskEither of the values to go on with (TE.right(value)) or of a DbError (TE.left(hookError(...)))`,
+  )
 
 /** Whether any behaviour has the hook. */
 export const hasHook = (behaviours: readonly AnyBehaviour[], hook: HookName): boolean => behaviours.some((b) => b[hook] !== undefined)

@@ -478,9 +478,10 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       inTransaction: () => () => own.inTransaction(),
       close: () => (o) => own.close(o),
     })
-    // One shard's backend, as forKey always gave: not itself sharded (no shardKey for models to
-    // read, no forKey of its own).
-    return extend<Backend, Unsharded>(pinned, () => ({ shards: undefined, shardOf: undefined, shardKey: undefined, forKey: undefined }))
+    // One shard's backend, as forKey always gave: its driver and dialect (statements compile
+    // and bind as the shard's), and not itself sharded (no shardKey for models to read, no forKey).
+    const b = backends[i]
+    return extend<Backend, Unsharded>(pinned, () => ({ driver: b.driver, dialect: b.dialect, shards: undefined, shardOf: undefined, shardKey: undefined, forKey: undefined }))
   }
 
   /**

@@ -25,6 +25,10 @@ for (const engine of PAIR_ENGINES) {
 
     it('sees the statements run through forKey, its prepared queries and its batches', async (ctx) => {
       const { db, seen } = logged(shards.use(ctx))
+      // Still the shard's backend: its driver and dialect, and not sharded itself.
+      expect(db.forKey('globex').driver).toBe(db.shards[1].driver)
+      expect(db.forKey('globex').dialect).toBe(db.shards[1].dialect)
+      expect((db.forKey('globex') as Partial<ShardedBackend>).shardKey).toBeUndefined()
       await run(db.forKey('acme').execute(sql`UPDATE orders SET total = total + 1`))
       expect(seen).toEqual(['UPDATE orders SET total = total + 1'])
       const rows = await run(db.forKey('globex').all<{ id: number }>(sql`SELECT id FROM orders ORDER BY id`))

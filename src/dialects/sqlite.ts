@@ -214,8 +214,13 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
       case 'timestamp': return F(['datetime(', self.expr(e), ')'])
       case 'time': return F(['time(', self.expr(e), ')'])
       case 'json': return F(['json(', self.expr(e), ')'])
-      // No decimal type: round a REAL to the scale, as a DECIMAL(p, s) cast rounds.
-      case 'decimal': return t.args.length === 2 ? F(['ROUND(CAST(', self.expr(e), ` AS REAL), ${t.args[1]})`]) : base.cast(e, type)
+      // No decimal type: round a REAL to the scale, as a DECIMAL(p, s) cast rounds. A REAL keeps
+      // 15 significant digits exactly; a wider decimal would come back changed, so it is refused.
+      case 'decimal':
+        if (t.args.length === 2 && Number(t.args[0]) > 15) {
+          throw unsupportedError('sqlite', `CAST to ${t.sql}`, 'SQLite has no decimal type, and a REAL keeps only 15 significant digits: cast to decimal(15,s) or less, or keep the value as text')
+        }
+        return t.args.length === 2 ? F(['ROUND(CAST(', self.expr(e), ` AS REAL), ${t.args[1]})`]) : base.cast(e, type)
       default: return base.cast(e, type)
     }
   },

@@ -171,26 +171,45 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
     return s.lastError === undefined || s.healthy ? { index: i, healthy: s.healthy, reads: s.reads } : { index: i, healthy: s.healthy, lastError: s.lastError, reads: s.reads }
   }
 
+  /** Tell `onHealth`; what it throws is its own, not the read's that changed the state. */
+  const tell = (i: number): void => {
+    try {
+      options.onHealth?.(healthOf(i))
+    } catch {
+      // The listener's failure does not change the replica's state or the caller's answer.
+    }
+  }
+
   const markDown = (i: number, e: DbError): void => {
     const s = states[i]
     s.lastError = e
     s.downSince = Date.now()
     if (s.healthy) {
       s.healthy = false
-      options.onHealth?.(healthOf(i))
+      tell(i)
+    }
+  }
+
+  /** The check's answer; what it throws is a ConnectionError naming it. */
+  const checked = (i: number): Promise<E.Either<DbError, unknown>> => {
+    const failed = (e: unknown) => E.left(isDbError(e) ? e : dbError('ConnectionError', `the replica's health check threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+    try {
+      return check(replicas[i])().catch(failed)
+    } catch (e) {
+      return Promise.resolve(failed(e))
     }
   }
 
   const runCheck = (i: number): Promise<void> => {
     const s = states[i]
     s.checking ??= (async () => {
-      const r = await timeout(check(replicas[i])().catch((e: unknown) => E.left(dbError('ConnectionError', String(e), { cause: e }))), timeoutMs)
+      const r = await timeout(checked(i), timeoutMs)
       s.lastCheck = Date.now()
       if (E.isLeft(r)) markDown(i, r.left)
       else if (!s.healthy) {
         s.healthy = true
         s.lastError = undefined
-        options.onHealth?.(healthOf(i))
+        tell(i)
       }
     })().finally(() => { s.checking = undefined })
     return s.checking
@@ -220,7 +239,15 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
   const route = (statement: Compiled): number[] => {
     const ok = healthy()
     if (ok.length === 0) return []
-    const first = options.pick === undefined ? ok[next++ % ok.length] : options.pick(ok, statement)
+    const turn = (): number => ok[next++ % ok.length]
+    let first: number
+    try {
+      first = options.pick === undefined ? turn() : options.pick(ok, statement)
+    } catch {
+      first = turn()
+    }
+    // An answer that is not a healthy replica's index: round robin decides.
+    if (!ok.includes(first)) first = turn()
     return [first, ...ok.filter((i) => i !== first)]
   }
 

@@ -26,7 +26,7 @@ import type { OrderItem, SelectNode } from '../ast.js'
 import { type Backend, type Executable, extend, type Prepared, type PrepareOptions, type SyncBackend, wrap } from '../compose.js'
 import type { Compilable } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
-import { dbError, type DbError, unsupportedError } from '../errors.js'
+import { dbError, type DbError, isDbError, toDbError, unsupportedError } from '../errors.js'
 import type { Compiled } from '../sql.js'
 import { type Plan, shardRules } from './shard-rules.js'
 import { flavourOf } from './sql-text.js'
@@ -60,7 +60,8 @@ export interface ShardedBackend extends Backend {
    * while a transaction of another shard is open (it would not be part of that transaction).
    * Its statements, and those through its transactions' handles, go through the sharded
    * backend's functions, so middleware wrapped around the sharded backend sees them. A NULL
-   * key (null, undefined) belongs to no shard: every call of its backend is refused.
+   * key (null, undefined) belongs to no shard: every call of its backend is refused; so is every
+   * call of a key the route gives no shard (its error is the route's), rather than a throw here.
    *
    * @example
    * await run(db.forKey('acme').transaction((tx) => Order.createMany(tx, rows)))
@@ -528,8 +529,7 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
    * forKey of a NULL key: a backend that refuses every call, as the router refuses a row whose
    * key is NULL (it belongs to no shard; picking one would put rows where no key finds them).
    */
-  const keyless = (outer: Backend): Backend => {
-    const no = refuse('forKey(null) or forKey(undefined)', 'a NULL key belongs to no shard, and no statement by key would find rows written there: give the key')
+  const keyless = (outer: Backend, no: DbError = refuse('forKey(null) or forKey(undefined)', 'a NULL key belongs to no shard, and no statement by key would find rows written there: give the key')): Backend => {
     const never = <A>(): TaskEither<DbError, A> => leftTask<A>(no)
     const refused = wrap(outer, {
       execute: () => never,
@@ -556,7 +556,13 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       let made = forKeyOf.get(self)
       if (made === undefined) forKeyOf.set(self, made = [])
       if (key === null || key === undefined) return made[n] ??= keyless(self)
-      const i = shardOf(key)
+      let i: number
+      try {
+        i = shardOf(key)
+      } catch (e) {
+        // The route gave no shard (or threw): every call of the key's backend says so.
+        return keyless(self, isDbError(e) ? e : toDbError(e))
+      }
       return made[i] ??= pinnedTo(self, i)
     },
   }))

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { run, sql, type Backend } from 'recordkit'
 import { model } from 'recordkit/model'
 import { migrateUp, migrationStatus, type Migration } from 'recordkit/schema'
+import { shard } from 'recordkit/scale-out'
 import { PAIR_ENGINES, rowsByShard, SEEDED, shardedOrders } from './shard-engines.js'
 
 const Order = model({ table: 'orders', primaryKey: 'id', codec: t.type({ id: t.number, tenant: t.string, total: t.number }) })
@@ -83,3 +84,18 @@ for (const engine of PAIR_ENGINES) {
     })
   })
 }
+
+describe('forKey of a key the route gives no shard', () => {
+  it('gives a backend whose every call is the route\'s error, instead of throwing', async () => {
+    const parts = await PAIR_ENGINES[0].open('probe_f_unused') as Backend[]
+    const db = shard(parts, () => 'tenant', { route: (k) => (k === 'lost' ? 5 : 0) })
+    const lost = db.forKey('lost')
+    const r = await lost.all(sql`SELECT 1 AS one`)()
+    expect(r._tag === 'Left' && r.left._tag).toBe('QueryError')
+    expect(r._tag === 'Left' && r.left.message).toMatch(/the shard route gave 5 for lost/)
+    const thrower = shard(parts, () => 'tenant', { route: () => { throw new Error('no such region') } })
+    const t = await thrower.forKey('x').transaction((tx) => tx.all(sql`SELECT 1 AS one`))()
+    expect(t._tag === 'Left' && t.left.message).toMatch(/no such region/)
+    await run(db.close())
+  })
+})

@@ -17,8 +17,9 @@
  * | `float` | `avg`, `cast(x, 'real' / 'double')` | a number |
  * | `json` | `jsonArrayFrom`, `jsonObjectFrom`, `jsonBuildObject`, `cast(x, 'json')` | the parsed value |
  *
- * `readAs(e, type)` gives any column or expression a result type (`readAs('payload', 'json')`
- * for a JSON column the builder cannot see declared).
+ * A scalar subquery of one such column (`subquery(pipe(from('t'), select(count())))`) reads as
+ * that column does. `readAs(e, type)` gives any column or expression a result type
+ * (`readAs('payload', 'json')` for a JSON column the builder cannot see declared).
  *
  * NULL stays null. Only named result columns are read (`as(count(), 'n')`, `{ n: count() }`, a
  * column under its own name);
@@ -46,6 +47,9 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
   if (given !== undefined) return given
   switch (e.kind) {
     case 'window': return e.func.result
+    // A scalar subquery reads as its one column does: subquery(count()) is an integer.
+    case 'subquery':
+      return e.exists !== true && e.query.kind === 'select' && e.query.columns.length === 1 ? resultTypeOf(e.query.columns[0].expr) : undefined
     case 'jsonFrom':
     case 'jsonBuildObject':
       return 'json'

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { isDbError, json, run, sql } from 'recordkit'
 import {
   as, between, cast, dateAdd, deleteFrom, denseRank, desc, eq, excluded, extract, from, gt, insertInto, isIn, isNull, like, limit, ne, notIn, ntile, offset, onConflict, orderBy,
-  avg, col, jsonBuildObject, jsonText, over, rank, rowNumber, select,
+  avg, col, count, jsonBuildObject, jsonText, over, selectOnly, subquery, rank, rowNumber, select,
   val, values, where,
 } from 'recordkit/query'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -282,3 +282,19 @@ describe('MySQL 8 avg as SQL text', () => {
     expect(mysql.compile(pipe(from('t'), select(as(avg('n'), 'a'))))).toMatchObject({ right: { sql: 'SELECT AVG(`n` * CAST(1 AS DECIMAL(65, 30))) AS `a` FROM `t`' } })
   })
 })
+
+for (const engine of ENGINES) {
+  describe(`a scalar subquery's result type on ${engine.name}`, () => {
+    const t = engineTables(engine, ['probe_q_sub'], () => ['CREATE TABLE probe_q_sub (id INTEGER PRIMARY KEY, n INTEGER)'])
+
+    it('reads as its one column does (MariaDB gave subquery(count()) as the text "2")', async (ctx) => {
+      const db = t.use(ctx)
+      await run(db.execute(sql`INSERT INTO probe_q_sub (id, n) VALUES (1, 1), (2, 2)`))
+      const rows = await run(db.all(pipe(selectOnly(), select(
+        as(subquery(pipe(from('probe_q_sub'), select(count()))), 'n'),
+        as(subquery(pipe(from('probe_q_sub'), select(avg('n')))), 'mean'),
+      ))))
+      expect(rows).toEqual([{ n: 2, mean: 1.5 }])
+    })
+  })
+}

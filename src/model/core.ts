@@ -4,9 +4,9 @@
  * new ones that also know the graph of related models.
  */
 import type * as t from 'io-ts'
-import type { ColumnRef, Expr } from '../ast.js'
+import type { ColumnRef, Expr, TableRef } from '../ast.js'
 import { dbError } from '../errors.js'
-import { and, col } from '../query.js'
+import { and, exprNode } from '../query.js'
 import type { AnyBehaviour } from './behaviours.js'
 import { compileInPlaceMapper, compileMapper, type Field, inPlaceReadable, type RowMapper, shapeOf } from './decode.js'
 import type { AnyRelation } from './relations.js'
@@ -35,6 +35,8 @@ export interface Graph {
 /** The runtime description of a model. */
 export interface ModelCore {
   readonly table: string
+  /** The table as a FROM, INSERT, UPDATE or DELETE target (see `tableRefOf`): built once, never parsed for an alias. */
+  readonly tableRef: TableRef
   readonly codec: t.Any
   readonly fields: readonly Field[]
   readonly byName: ReadonlyMap<string, Field>
@@ -89,6 +91,22 @@ const numericCodec = (c: t.Any): boolean => {
 }
 
 /**
+ * A model's (or a join table's) table name as a table reference: the name whole, quoted as it is
+ * (`'my table'` is the table "my table", never "my" under the alias "table"); a dot separates a
+ * schema (`'app.users'` is the table users of schema app).
+ *
+ * @example
+ * tableRefOf('order items') // { kind: 'table', name: 'order items' }
+ */
+export const tableRefOf = (name: string): TableRef => {
+  const dot = name.indexOf('.')
+  return Object.freeze(dot < 0 ? { kind: 'table' as const, name } : { kind: 'table' as const, schema: name.slice(0, dot), name: name.slice(dot + 1) })
+}
+
+/** A column of a table (or alias) by name, neither split on dots nor on spaces. */
+const columnOfTable = (table: string, name: string): ColumnRef => exprNode({ kind: 'column', table, name }) as ColumnRef
+
+/**
  * Build the runtime model. Throws a TypeError for a definition that cannot work (an unknown
  * primary-key field, a codec that is not an object): a mistake in the program, reported
  * where the model is written.
@@ -132,7 +150,7 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
     inPlaceMappers.set(key, m)
     return m
   }
-  const columns = new Map(fields.map((f) => [f.name, col(`${config.table}.${f.column}`) as ColumnRef]))
+  const columns = new Map(fields.map((f) => [f.name, columnOfTable(config.table, f.column)]))
   const column = (field: string): ColumnRef => {
     const c = columns.get(field)
     if (c === undefined) throw dbError('QueryError', `${config.table} has no field "${field}"`)
@@ -140,6 +158,7 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
   }
   return Object.freeze({
     table: config.table,
+    tableRef: tableRefOf(config.table),
     codec: config.codec,
     fields,
     byName,
@@ -166,7 +185,7 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
  */
 export const scopedCore = (core: ModelCore, enclosing: readonly string[], alias?: string): ModelCore => {
   if (alias === undefined) return Object.freeze(withFields(core, { enclosing }))
-  const columns = new Map(core.fields.map((f) => [f.name, col(`${alias}.${f.column}`) as ColumnRef]))
+  const columns = new Map(core.fields.map((f) => [f.name, columnOfTable(alias, f.column)]))
   const column = (field: string): ColumnRef => {
     const c = columns.get(field)
     if (c === undefined) throw dbError('QueryError', `${core.table} has no field "${field}"`)

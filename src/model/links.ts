@@ -9,7 +9,7 @@ import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
 import { and, col, deleteFrom, eq, insertInto, or, val, values, where } from '../query.js'
-import { encodeField, type ModelCore } from './core.js'
+import { encodeField, type ModelCore, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { manyToManyKeys, type ManyToMany } from './relations.js'
 
@@ -77,7 +77,7 @@ export const attachRows = (db: Backend, core: ModelCore, row: Readonly<Record<st
     const l = linkOf(core, name, row, targets)
     if (l.targets.length === 0) return 0
     const rows = l.targets.map((t) => Object.fromEntries([...l.from.map((c, i) => [c, l.source[i]]), ...l.to.map((c, i) => [c, t[i]])]))
-    const r = await db.execute(values(rows)(insertInto(l.rel.through)))()
+    const r = await db.execute(values(rows)(insertInto(tableRefOf(l.rel.through))))()
     if (r._tag === 'Left') throw r.left
     return r.right.rowsAffected
   })
@@ -94,7 +94,7 @@ export const detachRows = (db: Backend, core: ModelCore, row: Readonly<Record<st
     if (targets !== undefined && targets.length === 0) return 0
     const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
     const which = targets === undefined ? [] : [or(...l.targets.map((t) => and(...l.to.map((c, i) => eq(col(c), val(t[i]))))))]
-    const r = await db.execute(where(and(...own, ...which))(deleteFrom(l.rel.through)))()
+    const r = await db.execute(where(and(...own, ...which))(deleteFrom(tableRefOf(l.rel.through))))()
     if (r._tag === 'Left') throw r.left
     return r.right.rowsAffected
   })

@@ -11,7 +11,7 @@
  */
 import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
-  and, as, between, eq, from, table, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
+  and, as, between, eq, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
   patchSelect, undefinedInWhere, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
@@ -345,7 +345,7 @@ const ownTables = new WeakMap<ModelCore, SelectNode>()
 const ownTable = (core: ModelCore): SelectNode => {
   let node = ownTables.get(core)
   if (node === undefined) {
-    const own = table(core.table)
+    const own = core.tableRef
     node = Object.freeze(from(core.alias === undefined ? own : { ...own, alias: core.alias }))
     ownTables.set(core, node)
   }
@@ -380,7 +380,7 @@ export const computedColumns = (q: ModelQuery<any, any, any>): Selection[] => (q
  */
 export const selectWith = (q: ModelQuery<any, any, any>, columns: readonly Selection[]): SelectNode => {
   const core = q.core
-  const start = q.source === undefined ? ownTable(core) : from({ ...table(q.source), alias: core.alias ?? table(core.table).name })
+  const start = q.source === undefined ? ownTable(core) : from({ kind: 'table', name: q.source, alias: core.alias ?? core.tableRef.name })
   return Object.freeze(patchSelect(start, {
     columns,
     with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },

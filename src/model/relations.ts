@@ -20,11 +20,11 @@ import type { Expr, OrderItem, SelectNode, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { and, as, col, eq, isIn, raw, table } from '../query.js'
+import { and, as, col, eq, isIn, raw } from '../query.js'
 import { any } from '../query/comparison.js'
 import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
-import { allOf, encodeField, type ModelCore } from './core.js'
+import { allOf, encodeField, type ModelCore, tableRefOf } from './core.js'
 import { type Field, show } from './decode.js'
 import { copiedReading, decodeRows, queryReading, type Reading } from './in-place.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
@@ -538,7 +538,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       const toCols = fieldList(rel.to)
       sameWidth(core, name, fromCols, sk, `${rel.through} (from)`)
       sameWidth(core, name, toCols, tk, `${rel.through} (to)`)
-      const through = table(`${rel.through} rk_through`)
+      const through = { ...tableRefOf(rel.through), alias: 'rk_through' }
       const from = fromCols.map((c) => col(`rk_through.${c}`))
       const ownerAs = fromCols.length === 1 ? [OWNER] : fromCols.map((_, i) => `${OWNER}_${i}`)
       const joined: SelectNode = {

@@ -10,11 +10,11 @@
  */
 import type { Expr, Selection, SelectNode } from '../ast.js'
 import { dbError } from '../errors.js'
-import { col, count, eq, exists, fn, from, mul, not, raw, subquery, table } from '../query.js'
+import { col, count, eq, exists, fn, from, mul, not, raw, subquery } from '../query.js'
 import { cast } from '../query/cast.js'
 import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
-import { allOf, scopedCore, type ModelCore } from './core.js'
+import { allOf, scopedCore, type ModelCore, tableRefOf } from './core.js'
 import { show } from './decode.js'
 import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
@@ -73,7 +73,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
   const scope = mq.unscoped === true ? undefined : scopeCondition(inner, mq.options)
 
   let correlation: Expr
-  let node: SelectNode = { ...from(inner.alias === undefined ? table(inner.table) : { ...table(inner.table), alias: inner.alias }), columns: columns(inner) }
+  let node: SelectNode = { ...from(inner.alias === undefined ? inner.tableRef : { ...inner.tableRef, alias: inner.alias }), columns: columns(inner) }
   if (rel.kind === 'belongsTo') {
     const fk = keyFields(outer, rel.foreignKey, `foreign key of ${name}`)
     const tk = keyFields(target, rel.targetKey, 'target key')
@@ -83,7 +83,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     const { sk, tk, from: fromCols, to: toCols } = manyToManyKeys(outer, target, name, rel)
     const through = `rk_through_${depth}`
     if (innerEnclosing.includes(through)) throw fail(`${outer.table}.${name}: relation subqueries nest too deep`)
-    node = { ...node, joins: [{ type: 'inner', table: { ...table(rel.through), alias: through }, on: allOf(toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }
+    node = { ...node, joins: [{ type: 'inner', table: { ...tableRefOf(rel.through), alias: through }, on: allOf(toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }
     correlation = allOf(fromCols.map((c, i) => eq(col(`${through}.${c}`), outer.column(sk[i].name))))!
   } else {
     const sk = keyFields(outer, rel.sourceKey, 'source key')

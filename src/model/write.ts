@@ -87,7 +87,7 @@ const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[], 
     const chunk = keys.slice(i, i + size)
     const pk = core.primaryKey[0]
     const cond = core.primaryKey.length === 1 ? isIn(core.column(pk.name), chunk.map((k) => encodeField(pk, k))) : or(...chunk.map((k) => keyCondition(core, k)))
-    const raw = await must(db.all(where(allOf([cond, shard])!)(select(...storedColumns(db, core, true))(from(core.table)))))
+    const raw = await must(db.all(where(allOf([cond, shard])!)(select(...storedColumns(db, core, true))(from(core.tableRef)))))
     for (const r of core.mapper()(raw) as Values[]) found.set(keyString(core, keyOfRow(core, r)), r)
   }
   return keys.map((k) => {
@@ -111,7 +111,7 @@ const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[]
   if (known !== undefined) return E.right(known)
   const row: Record<string, unknown> = {}
   for (const c of columns) row[c] = param(c)
-  const insert = values(new Array(count).fill(row))(insertInto(core.table))
+  const insert = values(new Array(count).fill(row))(insertInto(core.tableRef))
   const compiled = db.compile(plain ? insert : returning(...storedColumns(db, core, false))(insert))
   if (E.isRight(compiled)) {
     if (byKey.size >= 100) byKey.clear()
@@ -214,7 +214,7 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
       const chunk = g.rows.slice(i, i + size)
       const index = g.index.slice(i, i + size)
       if (returns) {
-        const r = await run(db.all(returning(...columns)(values(chunk)(insertInto(core.table)))))
+        const r = await run(db.all(returning(...columns)(values(chunk)(insertInto(core.tableRef)))))
         if (r._tag === 'Right') {
           const decoded = core.mapper()(r.right) as Values[]
           decoded.forEach((d, j) => { out[index[j]] = d })
@@ -226,14 +226,14 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
       }
       const given = index.map((j) => rows[j])
       if (given.every((v) => hasAllKeys(core, v))) {
-        await must(db.execute(values(chunk)(insertInto(core.table))))
+        await must(db.execute(values(chunk)(insertInto(core.tableRef))))
         const back = await readBack(db, core, given.map((v) => keyOfRow(core, v)), given)
         back.forEach((d, j) => { out[index[j]] = d })
       } else if (core.generatedKey !== undefined) {
         // One row at a time: every driver reports the generated key of a one-row insert.
         const keys: unknown[] = []
         for (const row of chunk) {
-          const res = await must(db.execute(values(row)(insertInto(core.table))))
+          const res = await must(db.execute(values(row)(insertInto(core.tableRef))))
           if (res.insertId === undefined) throw dbError('UnsupportedFeature', `${core.table}: the driver reports no generated key and the dialect renders no RETURNING`, { dialect: db.dialect.name, feature: 'generated keys' })
           keys.push(res.insertId)
         }
@@ -417,7 +417,7 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
     const total = g.rows.length
     if (width === 0) {
       // Every column takes its default: one statement per row (no multi-row form exists).
-      for (let i = 0; i < total; i++) inserted += (await must(db.execute(values({})(insertInto(core.table))))).rowsAffected
+      for (let i = 0; i < total; i++) inserted += (await must(db.execute(values({})(insertInto(core.tableRef))))).rowsAffected
       continue
     }
     const types = await unnestTypes(db, core, g)
@@ -720,7 +720,7 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     const v = await insertValues(db, core, defaults, input, 'insert')
     if (v._tag === 'Left') return v
     const enc = encodeRow(core, v.right)
-    const write = canReturn(db) && Object.keys(enc).length > 0 ? returningAll(db, core, values(enc)(insertInto(core.table))) : undefined
+    const write = canReturn(db) && Object.keys(enc).length > 0 ? returningAll(db, core, values(enc)(insertInto(core.tableRef))) : undefined
     if (write === undefined) return atomicallyOrAlone(db, async (tx) => right((await insertRows(tx, core, [v.right]))[0]))
     const r = await writeRow(db, core, { write })
     if (r._tag === 'Left' || r.right !== undefined) return r as Either<DbError, Values>
@@ -917,7 +917,7 @@ const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed:
   const final = await hook(core, 'beforeUpdate', validated, ctx)
   const guard = guardsOf(core, row)
   const shard = shardCondition(db, core, row)
-  const node = where(allOf([keyCondition(core, key), shard, guard, scopeCondition(core, {})])!)(set(assignments(core, final))(update(core.table)))
+  const node = where(allOf([keyCondition(core, key), shard, guard, scopeCondition(core, {})])!)(set(assignments(core, final))(update(core.tableRef)))
   return right({ node, final, guarded: guard !== undefined, shard })
 }
 
@@ -1049,7 +1049,7 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   const assigned = assignments(core, { ...checked.right, ...extra })
   if (Object.keys(assigned).length === 0) return right(0)
-  const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.table)))
+  const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })
 
@@ -1077,13 +1077,13 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
     const shard = shardCondition(tx, core, r)
     const cond = allOf([keyCondition(core, key), shard, guard, force ? undefined : scopeCondition(core, {})])!
     if (soft === undefined) {
-      const res = await must(tx.execute(where(cond)(deleteFrom(core.table))))
+      const res = await must(tx.execute(where(cond)(deleteFrom(core.tableRef))))
       if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
       await hook(core, 'afterDelete', r, ctx)
       // The row as it was before the delete.
       return right(r)
     }
-    const node = where(cond)(set(assignments(core, soft.deleteAs!()))(update(core.table)))
+    const node = where(cond)(set(assignments(core, soft.deleteAs!()))(update(core.tableRef)))
     // With `afterDelete` hooks the whole delete is already one transaction.
     const stored = hooked ? right(await updateStored(tx, core, node, key, shard)) : await storedUpdate(tx, core, node, key, shard)
     if (stored._tag === 'Left') return stored
@@ -1113,7 +1113,7 @@ const storedUpdate = async (db: Backend, core: ModelCore, node: UpdateNode, key:
 export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): TaskEither<DbError, number> => attempt(async () => {
   const soft = softDeleteOf(core)
   const c = allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!
-  const node = soft === undefined ? where(c)(deleteFrom(core.table)) : where(c)(set(assignments(core, soft.deleteAs!()))(update(core.table)))
+  const node = soft === undefined ? where(c)(deleteFrom(core.tableRef)) : where(c)(set(assignments(core, soft.deleteAs!()))(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })
 
@@ -1126,7 +1126,7 @@ export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEithe
   if (b === undefined) return left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`))
   const key = keyOfRow(core, row)
   const shard = shardCondition(db, core, row)
-  const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, b.restoreAs!()))(update(core.table)))
+  const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, b.restoreAs!()))(update(core.tableRef)))
   const stored = await storedUpdate(db, core, node, key, shard)
   if (stored._tag === 'Left') return stored
   return stored.right === undefined ? left(notFound(core, key)) : right(stored.right)
@@ -1246,8 +1246,8 @@ const duplicateElsewhere = (core: ModelCore, plan: UpsertPlan): DbError =>
 const upsertOnTarget = async (db: Backend, core: ModelCore, v: Values, plan: UpsertPlan): Promise<Values> => {
   await targetIndexes(db, core, plan.target)
   const cond = allOf([...plan.target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
-  const read = where(cond)(select(...storedColumns(db, core, true))(from(core.table)))
-  const insert = values(encodeRow(core, v))(insertInto(core.table))
+  const read = where(cond)(select(...storedColumns(db, core, true))(from(core.tableRef)))
+  const insert = values(encodeRow(core, v))(insertInto(core.tableRef))
   if (plan.updates.length === 0) {
     await must(db.execute(onConflict(plan.target.map((f) => f.column), 'nothing')(insert)))
     const raw = await must(db.all(read))
@@ -1255,7 +1255,7 @@ const upsertOnTarget = async (db: Backend, core: ModelCore, v: Values, plan: Ups
     return (core.mapper()(raw) as Values[])[0]
   }
   const token = randomUUID()
-  const keyOf = (qualified: boolean) => sql.join(core.primaryKey.map((f) => (qualified ? sql.id([core.table, f.column].join('.')) : sql.id([f.column]))))
+  const keyOf = (qualified: boolean) => sql.join(core.primaryKey.map((f) => (qualified ? sql.id([...(core.tableRef.schema === undefined ? [] : [core.tableRef.schema]), core.tableRef.name, f.column]) : sql.id([f.column]))))
   // On the first target column, which no assignment writes: it keeps its value, and the key of the row hit is recorded first.
   const t0 = sql.id([plan.target[0].column])
   const mark = rawExpr(sql`IF((${sql.raw(HIT)} := JSON_ARRAY(${token}, ${keyOf(false)})) IS NULL, ${t0}, ${t0})`)
@@ -1281,7 +1281,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
   const plan = upsertPlan(core, v, options)
   if (plan._tag === 'Left') return plan
   const { target, updates, inTarget } = plan.right
-  const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : upsertAssignments(core, updates, inTarget))(values(encodeRow(core, v))(insertInto(core.table)))
+  const base = onConflict(target.map((f) => f.column), updates.length === 0 ? 'nothing' : upsertAssignments(core, updates, inTarget))(values(encodeRow(core, v))(insertInto(core.tableRef)))
   const compile = (q: Parameters<Backend['compile']>[0]): Compiled => {
     const c = db.compile(q)
     if (E.isLeft(c)) throw c.left
@@ -1289,7 +1289,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
   }
   // On a sharded backend the row's shard key too: another shard may hold a row of the same conflict key.
   const cond = allOf([...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
-  const orRead = () => compile(where(cond)(select(...storedColumns(db, core, true))(from(core.table))))
+  const orRead = () => compile(where(cond)(select(...storedColumns(db, core, true))(from(core.tableRef))))
   const returned = canReturn(db) ? returningAll(db, core, base) : undefined
   // A sharded backend routes an INSERT given as query data by its row; SQL text it cannot always
   // read (MariaDB's do-nothing upsert is an INSERT ... SELECT).

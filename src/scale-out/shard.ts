@@ -431,15 +431,16 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       if (active >= 0 && active !== i.right) return E.left(dbError('TransactionError', `a batch for shard ${i.right} inside a transaction on shard ${active}`))
       return next<R>(q, sets)()
     },
-    transaction: () => (fn, o) => () => {
+    // Inside a shard's transaction, a nested one is a savepoint there, its handle as forKey's.
+    transaction: (_next, self) => (fn, o) => () => {
       const active = activeShard()
-      if (active >= 0) return guarded[active].transaction(fn, o)()
+      if (active >= 0) return shardBackend(self, active).transaction(fn, o)()
       return Promise.resolve(E.left(notOneShard('a transaction')))
     },
     inTransaction: () => () => activeShard() >= 0,
-    savepoint: () => (name, fn) => () => {
+    savepoint: (_next, self) => (name, fn) => () => {
       const active = activeShard()
-      if (active >= 0) return guarded[active].savepoint(name, fn)()
+      if (active >= 0) return shardBackend(self, active).savepoint(name, fn)()
       return Promise.resolve(E.left(notOneShard('a savepoint')))
     },
     startTransaction: () => () => () => Promise.resolve(E.left(notOneShard('a transaction'))),
@@ -548,14 +549,23 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
   /** forKey's backends, made once per record the sharded backend is reached through (index n: a NULL key's). */
   const forKeyOf = new WeakMap<Backend, Backend[]>()
 
+  /** forKey's backend of shard `i` over `outer`, made once. */
+  function shardBackend(outer: Backend, i: number): Backend {
+    let made = forKeyOf.get(outer)
+    if (made === undefined) forKeyOf.set(outer, made = [])
+    return made[i] ??= pinnedTo(outer, i)
+  }
+
   return extend<Backend, Omit<ShardedBackend, keyof Backend>>(sharded, (self) => ({
     shards: backends,
     shardOf,
     shardKey: keyOf,
     forKey: (key) => {
-      let made = forKeyOf.get(self)
-      if (made === undefined) forKeyOf.set(self, made = [])
-      if (key === null || key === undefined) return made[n] ??= keyless(self)
+      if (key === null || key === undefined) {
+        let made = forKeyOf.get(self)
+        if (made === undefined) forKeyOf.set(self, made = [])
+        return made[n] ??= keyless(self)
+      }
       let i: number
       try {
         i = shardOf(key)
@@ -563,7 +573,7 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
         // The route gave no shard (or threw): every call of the key's backend says so.
         return keyless(self, isDbError(e) ? e : toDbError(e))
       }
-      return made[i] ??= pinnedTo(self, i)
+      return shardBackend(self, i)
     },
   }))
 }

@@ -87,6 +87,11 @@ for (const engine of PAIR_ENGINES) {
       // The refused INSERT too: middleware sees what is asked of the backend, refusals included.
       expect(seen.map((s) => s.split(' (')[0])).toEqual(['UPDATE orders SET total = total * 2', 'SELECT count(*) AS n FROM orders', 'INSERT INTO orders'])
       expect((await rowsByShard(db)).map((s) => s.map((r) => r.total))).toEqual([[20, 60], [20, 40]])
+      // A nested transaction through the sharded backend inside it (a model's write unit) is seen too.
+      seen.length = 0
+      await run(db.forKey('acme').transaction(() => db.transaction((sp) => sp.execute(sql`UPDATE orders SET total = total + 1 WHERE tenant = ${'acme'}`))))
+      expect(seen.filter((s) => s.startsWith('UPDATE'))).toEqual(['UPDATE orders SET total = total + 1 WHERE tenant = ' + (engine.name === 'postgres' ? '$1' : '?')])
+      await run(db.forKey('acme').execute(sql`UPDATE orders SET total = total - 1 WHERE tenant = ${'acme'}`))
       // A handle used after its transaction ended is refused, as before.
       let kept: ShardedBackend | undefined
       await run(db.forKey('acme').transaction((tx) => async () => {

@@ -267,12 +267,14 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     return node.columns.length === 0 ? name : undefined
   }
 
+  const unmergeable = (): DbError => refuse('ORDER BY an expression that is not a selected column, over several shards', 'select the column it orders by, or read per shard with forKey(key)')
+
   const merge = (node: SelectNode | undefined, parts: readonly Row[][]): E.Either<DbError, Row[]> => {
     let rows = parts.flat()
     if (node === undefined) return E.right(rows)
     if (node.orderBy.length > 0) {
       const fields = node.orderBy.map((o) => sortField(node, o))
-      if (fields.some((f) => f === undefined)) return E.left(refuse('ORDER BY an expression that is not a selected column, over several shards'))
+      if (fields.some((f) => f === undefined)) return E.left(unmergeable())
       rows = rows.slice().sort((a, b) => {
         for (let i = 0; i < node.orderBy.length; i++) {
           const o = node.orderBy[i]
@@ -335,6 +337,8 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       return E.right({ rows: [], rowsAffected: affected })
     }
     const node = p.right.to === 'scatter' ? p.right.node : undefined
+    // What the merge refuses is refused before anything runs.
+    if (node !== undefined && node.orderBy.some((o) => sortField(node, o) === undefined)) return E.left(unmergeable())
     const sent = node === undefined ? q : perShard(node)
     const results = await Promise.all(targets.map((i) => backends[i].execute<R>(sent as Executable<R>)()))
     const failed = results.find(E.isLeft)

@@ -10,8 +10,10 @@ import { describe, expect, it } from 'vitest'
 import { run, sql, wrap } from 'recordkit'
 import { logging } from 'recordkit'
 import { model } from 'recordkit/model'
-import type { ShardedBackend } from 'recordkit/scale-out'
-import { PAIR_ENGINES, rowsByShard, shardedOrders } from './shard-engines.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { from, orderBy, select } from 'recordkit/query'
+import { shard, type ShardedBackend } from 'recordkit/scale-out'
+import { HOME, PAIR_ENGINES, rowsByShard, shardedOrders } from './shard-engines.js'
 
 const Order = model({ table: 'orders', primaryKey: 'id', codec: t.type({ id: t.number, tenant: t.string, total: t.number }) })
 
@@ -101,6 +103,24 @@ for (const engine of PAIR_ENGINES) {
       const late = await kept!.execute(sql`UPDATE orders SET total = 0`)()
       expect(late._tag === 'Left' && late.left._tag).toBe('TransactionError')
       expect((await rowsByShard(db))[0].map((r) => r.total)).toEqual([20, 60])
+    })
+  })
+}
+
+for (const engine of PAIR_ENGINES) {
+  describe(`${engine.name}: a scattered read the merge cannot order`, () => {
+    const shards = shardedOrders(engine, 'probe_f_shard_order')
+    it('is refused before any shard runs it', async (ctx) => {
+      const inner = shards.use(ctx)
+      const sent: string[] = []
+      const watched = inner.shards.map((s) => wrap(s, logging((e) => sent.push(e.sql))))
+      const db = shard(watched, (table) => (table === 'orders' ? 'tenant' : undefined), { route: (key) => HOME[String(key)] ?? 0 })
+      const r = await db.all(pipe(from('orders'), select('id'), orderBy('total')))()
+      expect(r._tag === 'Left' && r.left._tag).toBe('UnsupportedFeature')
+      expect(r._tag === 'Left' && r.left.message).toMatch(/ORDER BY an expression that is not a selected column/)
+      expect(sent).toEqual([])
+      // Ordered by a selected column it runs on both and merges.
+      expect((await run(db.all<{ id: number }>(pipe(from('orders'), select('id', 'total'), orderBy('total', 'desc'))))).map((x) => Number(x.id))).toEqual([4, 3, 2, 1])
     })
   })
 }

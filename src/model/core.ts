@@ -103,6 +103,19 @@ export const tableRefOf = (name: string): TableRef => {
   return Object.freeze(dot < 0 ? { kind: 'table' as const, name } : { kind: 'table' as const, schema: name.slice(0, dot), name: name.slice(dot + 1) })
 }
 
+/**
+ * The value an object holds under `key` itself, never one it inherits: a field, column or
+ * relation named `constructor` or `toString` is not Object.prototype's.
+ *
+ * @example
+ * ownValue({}, 'constructor') // undefined
+ */
+export const ownValue = <V>(o: Readonly<Record<string, V>> | undefined, key: string): V | undefined =>
+  o !== undefined && Object.hasOwn(o, key) ? o[key] : undefined
+
+/** Whether a plain object inherits a property of this name (`constructor`, `toString`, `__proto__`, ...). */
+export const inheritedName = (name: string): boolean => name in Object.prototype
+
 /** A column of a table (or alias) by name, neither split on dots nor on spaces. */
 const columnOfTable = (table: string, name: string): ColumnRef => exprNode({ kind: 'column', table, name }) as ColumnRef
 
@@ -114,7 +127,7 @@ const columnOfTable = (table: string, name: string): ColumnRef => exprNode({ kin
 export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
   const shape = shapeOf(config.codec)
   const naming = config.naming ?? ((f: string) => f)
-  const fields: Field[] = shape.props.map((p) => ({ name: p.name, column: config.columns?.[p.name] ?? naming(p.name), codec: p.codec, optional: p.optional }))
+  const fields: Field[] = shape.props.map((p) => ({ name: p.name, column: ownValue(config.columns, p.name) ?? naming(p.name), codec: p.codec, optional: p.optional }))
   const byName = new Map(fields.map((f) => [f.name, f]))
   const keyNames = typeof config.primaryKey === 'string' ? [config.primaryKey] : config.primaryKey
   if (keyNames.length === 0) throw new TypeError(`model ${config.table}: primaryKey names no field`)

@@ -9,7 +9,7 @@ import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
 import { and, col, deleteFrom, eq, insertInto, or, val, values, where } from '../query.js'
-import { encodeField, type ModelCore, tableRefOf } from './core.js'
+import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { manyToManyKeys, type ManyToMany } from './relations.js'
 
@@ -27,7 +27,7 @@ interface Link {
 const keyValues = (fields: readonly Field[], row: Readonly<Record<string, unknown>>, at: string): unknown[] | FieldIssue[] => {
   const issues: FieldIssue[] = []
   const out = fields.map((f) => {
-    const v = row[f.name]
+    const v = ownValue(row, f.name)
     if (v === null || v === undefined) issues.push({ path: at === '' ? f.name : `${at}.${f.name}`, rule: 'required', value: v, message: `${f.name} is required to link rows` })
     return encodeField(f, v)
   })
@@ -38,10 +38,10 @@ const isIssues = (u: unknown[] | FieldIssue[]): u is FieldIssue[] => u.length > 
 
 /** The relation, its join-table columns and the key values of both sides; throws a DbError. */
 const linkOf = (core: ModelCore, name: string, row: Readonly<Record<string, unknown>>, targets: readonly Readonly<Record<string, unknown>>[]): Link => {
-  const rel = core.relations[name]
+  const rel = ownValue(core.relations, name)
   if (rel === undefined) throw dbError('QueryError', `${core.table} has no relation "${name}"`)
   if (rel.kind !== 'manyToMany') throw dbError('QueryError', `${core.table}.${name} is a ${rel.kind} relation: attach and detach write manyToMany join tables`)
-  const target = core.graph?.models[rel.target]
+  const target = ownValue(core.graph?.models, rel.target)
   if (target === undefined) throw dbError('QueryError', `${core.table}.${name}: relations are written once the models are related: relate({ ... })`)
   const { sk, tk, from, to } = manyToManyKeys(core, target, name, rel)
   const source = keyValues(sk, row, '')

@@ -17,7 +17,7 @@ import { supports } from '../dialect.js'
 import { over } from '../query/window.js'
 import { sql, type Compiled, type Fragment } from '../sql.js'
 import { FAIL, fastDecoder, float, integer } from './codecs.js'
-import { allOf, encodeField, type ModelCore } from './core.js'
+import { allOf, encodeField, type ModelCore, ownValue } from './core.js'
 import { show } from './decode.js'
 import { decodeRows, inPlaceReading, queryReading, type Reading } from './in-place.js'
 import { aggregateDecoder, averageOf } from './subqueries.js'
@@ -298,10 +298,10 @@ export const pageOf = (db: Backend, q: AnyQuery, spec: PageSpec): TaskEither<DbE
 export const keyCondition = (core: ModelCore, key: unknown): Expr => {
   if (core.primaryKey.length === 1) {
     const f = core.primaryKey[0]
-    const v = typeof key === 'object' && key !== null && !(key instanceof Date) && !(key instanceof Uint8Array) ? (key as Record<string, unknown>)[f.name] : key
+    const v = typeof key === 'object' && key !== null && !(key instanceof Date) && !(key instanceof Uint8Array) ? ownValue(key as Record<string, unknown>, f.name) : key
     return eq(core.column(f.name), encodeField(f, v))
   }
-  return allOf(core.primaryKey.map((f) => eq(core.column(f.name), encodeField(f, (key as Record<string, unknown>)[f.name]))))!
+  return allOf(core.primaryKey.map((f) => eq(core.column(f.name), encodeField(f, ownValue(key as Record<string, unknown>, f.name)))))!
 }
 
 /** The key of a row (a value for one key field, an object for several). */
@@ -345,7 +345,7 @@ export const finder = (core: ModelCore) => {
     if (refused !== undefined) return () => Promise.resolve(left(refused))
     const p = preparedOn(db)
     if (single) return p.first({ k0: arg(0, key) })
-    return p.first(Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, (key as Record<string, unknown>)[f.name])])))
+    return p.first(Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, ownValue(key as Record<string, unknown>, f.name))])))
   }
 }
 
@@ -363,7 +363,7 @@ const keyProblem = (core: ModelCore, key: unknown): DbError | undefined => {
       issues: [{ path: '', rule: 'key', value: key, message: `a key of ${core.table} is an object of ${names}` }],
     })
   }
-  const f = pk.find((k) => (key as Record<string, unknown>)[k.name] === undefined)
+  const f = pk.find((k) => ownValue(key as Record<string, unknown>, k.name) === undefined)
   return f === undefined ? undefined : missingKey(core, f.name)
 }
 

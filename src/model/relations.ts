@@ -24,7 +24,7 @@ import { and, as, col, eq, isIn, raw } from '../query.js'
 import { any } from '../query/comparison.js'
 import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
-import { allOf, encodeField, type ModelCore, tableRefOf } from './core.js'
+import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import { type Field, show } from './decode.js'
 import { copiedReading, decodeRows, queryReading, type Reading } from './in-place.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
@@ -158,12 +158,12 @@ export const checkPath = (core: ModelCore, path: readonly string[], modify?: Inc
   let at = core
   let publicModel: unknown
   for (const name of path) {
-    const rel = at.relations[name]
+    const rel = ownValue(at.relations, name)
     if (rel === undefined) throw fail(`${at.table} has no relation "${name}"${Object.keys(at.relations).length === 0 ? '' : ` (it has ${Object.keys(at.relations).join(', ')})`}`)
     if (at.graph === undefined) throw fail(`${at.table}: relations load once the models are related: relate({ ... })`)
-    const next = at.graph.models[rel.target]
+    const next = ownValue(at.graph.models, rel.target)
     if (next === undefined) throw fail(`${at.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
-    publicModel = at.graph.publics[rel.target]
+    publicModel = ownValue(at.graph.publics, rel.target)
     at = next
   }
   // The modifier builds a query value (no I/O): what it got wrong shows now, not only when rows load.
@@ -306,7 +306,7 @@ const keysAsArray = (db: Backend): boolean => db.dialect.name === 'postgres' && 
 export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]): string[] => {
   const out = new Set<string>()
   for (const inc of includes) {
-    const rel = core.relations[inc.path[0]]
+    const rel = ownValue(core.relations, inc.path[0])
     if (rel === undefined) continue
     const fields = rel.kind === 'belongsTo' ? fieldList(rel.foreignKey) : rel.sourceKey !== undefined ? fieldList(rel.sourceKey) : core.primaryKey.map((k) => k.name)
     for (const f of fields) out.add(f)
@@ -485,13 +485,13 @@ const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], f
 
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
 const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node): Promise<void> => {
-  const rel = core.relations[name]
+  const rel = ownValue(core.relations, name)
   if (rel === undefined) throw fail(`${core.table} has no relation "${name}"`)
   const graph = core.graph
   if (graph === undefined) throw fail(`${core.table}: relations load once the models are related: relate({ ... })`)
-  const target = graph.models[rel.target]
+  const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${core.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
-  const mq = modified(target, graph.publics[rel.target], node.modifiers)
+  const mq = modified(target, ownValue(graph.publics, rel.target), node.modifiers)
   if (mq.error !== undefined) throw mq.error
   // Relations the modifier included itself load below this level, as nested paths would.
   const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))

@@ -14,7 +14,7 @@ import { col, count, eq, exists, fn, from, mul, not, raw, subquery } from '../qu
 import { cast } from '../query/cast.js'
 import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
-import { allOf, scopedCore, type ModelCore, tableRefOf } from './core.js'
+import { allOf, ownValue, scopedCore, type ModelCore, tableRefOf } from './core.js'
 import { show } from './decode.js'
 import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
@@ -50,11 +50,11 @@ const modelIn = (inner: ModelCore, publicModel: unknown): unknown => {
  */
 export const relatedSelect = (outer: ModelCore, path: readonly string[], modify: SubModifier | undefined, columns: (inner: ModelCore) => readonly Selection[]): SelectNode => {
   const [name, ...rest] = path
-  const rel = outer.relations[name]
+  const rel = ownValue(outer.relations, name)
   if (rel === undefined) throw fail(`${outer.table} has no relation "${name}"`)
   const graph = outer.graph
   if (graph === undefined) throw fail(`${outer.table}: relation filters work once the models are related: relate({ ... })`)
-  const target = graph.models[rel.target]
+  const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${outer.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const enclosing = [...(outer.enclosing ?? []), outer.alias ?? outer.table]
   const depth = enclosing.length
@@ -67,7 +67,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     const nested = relatedSelect(inner, rest, modify, () => [{ expr: sql1 }])
     mq = withFields(mq, { where: exists(nested) })
   } else if (modify !== undefined) {
-    mq = modify(mq, modelIn(inner, graph.publics[rel.target]))
+    mq = modify(mq, modelIn(inner, ownValue(graph.publics, rel.target)))
   }
   if (mq.error !== undefined) throw mq.error
   const scope = mq.unscoped === true ? undefined : scopeCondition(inner, mq.options)

@@ -10,7 +10,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import { dbError, type FieldIssue, type ValidationError } from '../errors.js'
 import { FAIL, type FastDecode, inputCodec, inputDecoder } from './codecs.js'
-import type { ModelCore } from './core.js'
+import { inheritedName, type ModelCore, ownValue } from './core.js'
 import { generate, issuesOf, show } from './decode.js'
 
 /** One failure a validator reports. */
@@ -126,10 +126,12 @@ const compileQuickInsert = (core: ModelCore): QuickInsert | undefined => {
   if (fields.some((f) => f.name === '__proto__')) return undefined
   const lines = fields.map((f, i) => {
     const key = JSON.stringify(f.name)
-    return `v = input[${key}]; if (v === undefined) { if (!absent[${i}]) return undefined } else { x = d${i}(v); if (x === F) return undefined; out[${key}] = x }`
+    // A name Object.prototype has (`constructor`) is read only where the input holds it itself.
+    const read = inheritedName(f.name) ? `H(input, ${key}) ? input[${key}] : undefined` : `input[${key}]`
+    return `v = ${read}; if (v === undefined) { if (!absent[${i}]) return undefined } else { x = d${i}(v); if (x === F) return undefined; out[${key}] = x }`
   })
   const source = `"use strict"; return function quickInsert(input, absent) {\n  const out = {}; let v, x;\n  ${lines.join('\n  ')}\n  return out\n}`
-  return generate<QuickInsert>(['F', ...fields.map((_, i) => `d${i}`)], source, [FAIL, ...decodersOf(core)])
+  return generate<QuickInsert>(['F', 'H', ...fields.map((_, i) => `d${i}`)], source, [FAIL, Object.hasOwn, ...decodersOf(core)])
 }
 
 /** `checkInsert` as a loop over the fields: every issue of the input, or its decoded values. */
@@ -139,7 +141,7 @@ const checkInsertSlowly = (core: ModelCore, defaults: ReadonlySet<string>, input
   const decode = decodersOf(core)
   for (let i = 0; i < core.fields.length; i++) {
     const f = core.fields[i]
-    const v = input[f.name]
+    const v = ownValue(input, f.name)
     if (v === undefined) {
       if (!absentFields(core, defaults)[i]) issues.push({ path: f.name, rule: 'required', message: `${f.name} is required` })
       continue

@@ -31,7 +31,7 @@ import { withFields } from '../objects.js'
 import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, type HookName, hasHook, runHooks } from './behaviours.js'
-import { allOf, encodeField, type ModelCore } from './core.js'
+import { allOf, encodeField, inheritedName, type ModelCore, ownValue } from './core.js'
 import { generate, show } from './decode.js'
 import { readsJson } from './codecs.js'
 import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
@@ -55,7 +55,7 @@ const must = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
 const encodeRow = (core: ModelCore, v: Values): Row => {
   const out: Row = {}
   for (const f of core.fields) {
-    const x = v[f.name]
+    const x = ownValue(v, f.name)
     if (x !== undefined) out[f.column] = encodeField(f, x)
   }
   return out
@@ -97,7 +97,7 @@ const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[], 
   })
 }
 
-const hasAllKeys = (core: ModelCore, v: Values): boolean => core.primaryKey.every((f) => v[f.name] !== undefined && v[f.name] !== null)
+const hasAllKeys = (core: ModelCore, v: Values): boolean => core.primaryKey.every((f) => ownValue(v, f.name) !== undefined && ownValue(v, f.name) !== null)
 
 /** Compiled multi-row INSERT ... RETURNING statements, by backend, table, columns and row count. */
 const templates = new WeakMap<Backend, Map<string, Compiled>>()
@@ -267,11 +267,15 @@ const maskOf = (core: ModelCore): ((v: Values) => number) => {
     const fields = core.fields
     const loop = (v: Values): number => {
       let sig = 0
-      for (let i = 0; i < fields.length; i++) if (v[fields[i].name] !== undefined) sig |= 1 << i
+      for (let i = 0; i < fields.length; i++) if (ownValue(v, fields[i].name) !== undefined) sig |= 1 << i
       return sig
     }
-    const tests = fields.map((f, i) => `(v[${JSON.stringify(f.name)}] !== undefined ? ${1 << i} : 0)`)
-    m = generate<(v: Values) => number>([], `"use strict"; return function mask(v) { return ${tests.length === 0 ? '0' : tests.join(' | ')} }`, []) ?? loop
+    const tests = fields.map((f, i) => {
+      const key = JSON.stringify(f.name)
+      // A name Object.prototype has (`constructor`) counts only where the row holds it itself.
+      return inheritedName(f.name) ? `(H(v, ${key}) && v[${key}] !== undefined ? ${1 << i} : 0)` : `(v[${key}] !== undefined ? ${1 << i} : 0)`
+    })
+    m = generate<(v: Values) => number>(['H'], `"use strict"; return function mask(v) { return ${tests.length === 0 ? '0' : tests.join(' | ')} }`, [Object.hasOwn]) ?? loop
     masks.set(core, m)
   }
   return m
@@ -284,9 +288,9 @@ const groupRows = (core: ModelCore, rows: readonly Values[]): Group[] => {
   const mask = fields.length <= 30 ? maskOf(core) : undefined
   for (let r = 0; r < rows.length; r++) {
     const v = rows[r]
-    const sig: number | string = mask !== undefined ? mask(v) : fields.map((f) => (v[f.name] === undefined ? '0' : '1')).join('')
+    const sig: number | string = mask !== undefined ? mask(v) : fields.map((f) => (ownValue(v, f.name) === undefined ? '0' : '1')).join('')
     let g = groups.get(sig)
-    if (g === undefined) groups.set(sig, (g = { fields: fields.filter((f) => v[f.name] !== undefined), rows: [], index: [] }))
+    if (g === undefined) groups.set(sig, (g = { fields: fields.filter((f) => ownValue(v, f.name) !== undefined), rows: [], index: [] }))
     g.rows.push(v)
     g.index.push(r)
   }
@@ -865,7 +869,7 @@ const shardField = (db: Backend, core: ModelCore): Field | undefined => {
  */
 export const shardCondition = (db: Backend, core: ModelCore, row: Values): Expr | undefined => {
   const f = shardField(db, core)
-  const v = f === undefined ? undefined : row[f.name]
+  const v = f === undefined ? undefined : ownValue(row, f.name)
   return f === undefined || v === undefined || v === null ? undefined : eq(core.column(f.name), encodeField(f, v))
 }
 
@@ -876,7 +880,7 @@ export const shardCondition = (db: Backend, core: ModelCore, row: Values): Expr 
  */
 const shardsOf = (db: Backend, core: ModelCore, rows: readonly Values[]): Expr | undefined => {
   const f = shardField(db, core)
-  if (f === undefined || rows.length === 0 || rows.some((r) => r[f.name] === undefined || r[f.name] === null)) return undefined
+  if (f === undefined || rows.length === 0 || rows.some((r) => ownValue(r, f.name) === undefined || ownValue(r, f.name) === null)) return undefined
   const values = [...new Set(rows.map((r) => encodeField(f, r[f.name])))]
   return values.length === 1 ? eq(core.column(f.name), values[0]) : isIn(core.column(f.name), values)
 }
@@ -1170,7 +1174,7 @@ const upsertPlan = (core: ModelCore, v: Values, options: UpsertOptions): Either<
     if (f === undefined) throw dbError('QueryError', `${core.table} has no field "${n}"`)
     return f
   })
-  const missing = target.filter((f) => v[f.name] === undefined)
+  const missing = target.filter((f) => ownValue(v, f.name) === undefined)
   if (missing.length > 0) return left(validationError(core.table, missing.map((f) => ({ path: f.name, rule: 'required', message: `${f.name} is the conflict key of the upsert` }))))
   const insertOnly = new Set(core.behaviours.flatMap((b) => b.insertOnly ?? []))
   const names = options.update ?? Object.keys(v).filter((n) => core.byName.has(n) && v[n] !== undefined && !insertOnly.has(n))

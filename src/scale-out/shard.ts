@@ -360,8 +360,8 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     return E.isRight(p) && p.right.to === 'shards' && p.right.shards.length === 1 ? p.right.shards[0] : undefined
   }
 
-  const notOneShard = (what: string): DbError => dbError('TransactionError', `${what} on a sharded backend must run on one shard: use forKey(key).transaction(...)` +
-    ' (a model\'s createMany, and a write of a model with after* hooks, run in a transaction: give them forKey(key)); what must run on every shard, such as migrations, run on each of db.shards')
+  const notOneShard = (what: string, use = 'forKey(key).transaction(...)'): DbError => dbError('TransactionError', `${what} on a sharded backend must run on one shard: use ${use}` +
+    (use.endsWith('.connection()') ? '' : ' (a model\'s createMany, and a write of a model with after* hooks, run in a transaction: give them forKey(key)); what must run on every shard, such as migrations, run on each of db.shards'))
 
   const sharded = wrap(backends[0], {
     execute: (_next, self) => <R>(q: Executable<R>) => executeOn<R>(self, q),
@@ -445,10 +445,10 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     savepoint: (_next, self) => (name, fn) => () => {
       const active = activeShard()
       if (active >= 0) return shardBackend(self, active).savepoint(name, fn)()
-      return Promise.resolve(E.left(notOneShard('a savepoint')))
+      return Promise.resolve(E.left(notOneShard('a savepoint', 'it inside forKey(key).transaction(...)')))
     },
-    startTransaction: () => () => () => Promise.resolve(E.left(notOneShard('a transaction'))),
-    connection: () => () => () => Promise.resolve(E.left(notOneShard('a reserved connection'))),
+    startTransaction: () => () => () => Promise.resolve(E.left(notOneShard('a transaction', 'forKey(key).startTransaction()'))),
+    connection: () => () => () => Promise.resolve(E.left(notOneShard('a reserved connection', 'forKey(key).connection()'))),
     close: () => (o) => async () => {
       const rs = await Promise.all(backends.map((b) => b.close(o)()))
       return rs.find(E.isLeft) ?? E.right(undefined)

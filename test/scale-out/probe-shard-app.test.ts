@@ -99,3 +99,18 @@ describe('forKey of a key the route gives no shard', () => {
     await run(db.close())
   })
 })
+
+describe('what must run on one shard, asked of the sharded backend itself', () => {
+  it('is a TransactionError naming the forKey form to use', async () => {
+    const parts = await PAIR_ENGINES[0].open('probe_f_unused') as Backend[]
+    const db = shard(parts, () => 'tenant')
+    const conn = await db.connection()()
+    expect(conn._tag === 'Left' && conn.left._tag).toBe('TransactionError')
+    expect(conn._tag === 'Left' && conn.left.message).toMatch(/use forKey\(key\)\.connection\(\)$/)
+    const ctl = await db.startTransaction()()
+    expect(ctl._tag === 'Left' && ctl.left.message).toMatch(/use forKey\(key\)\.startTransaction\(\)/)
+    const sp = await db.savepoint('x', (s) => s.execute(sql`SELECT 1`))()
+    expect(sp._tag === 'Left' && sp.left.message).toMatch(/inside forKey\(key\)\.transaction/)
+    await run(db.close())
+  })
+})

@@ -1122,15 +1122,19 @@ export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): Tas
 })
 
 /**
- * `restore`: undo a soft delete, by key alone (whatever the scopes say). Returns the row as
- * stored, decoded, as a soft `delete` does (see `storedUpdate`); NotFound when no row has the key.
+ * `restore`: undo a soft delete, by key alone (whatever the scopes say). A restore is an update:
+ * it also writes what the behaviours add to every update (`updateAll`: `updatedAt` refreshed, the
+ * optimistic lock's version bumped), so a copy of the row read before it is stale. Returns the row
+ * as stored, decoded, as a soft `delete` does (see `storedUpdate`); NotFound when no row has the key.
  */
 export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> => attempt(async () => {
   const b = core.behaviours.find((x) => x.restoreAs !== undefined)
   if (b === undefined) return left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`))
   const key = keyOfRow(core, row)
   const shard = shardCondition(db, core, row)
-  const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, b.restoreAs!()))(update(core.tableRef)))
+  const extra: Values = {}
+  for (const x of core.behaviours) Object.assign(extra, x.updateAll?.(core.column))
+  const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, { ...b.restoreAs!(), ...extra }))(update(core.tableRef)))
   const stored = await storedUpdate(db, core, node, key, shard)
   if (stored._tag === 'Left') return stored
   return stored.right === undefined ? left(notFound(core, key)) : right(stored.right)

@@ -558,7 +558,7 @@ describe.skipIf(!available)('postgres.js driver', () => {
     it('every value comes back as the policy says', async () => {
       await run(db.execute(pipe(insertInto('pgx_dr_types'), values(rows))))
       const back = await run(db.all(pipe(from('pgx_dr_types'), orderBy('id'))))
-      expect(back[0]).toEqual({ ...rows[0], j: { a: [1, { b: null }], s: 'é"\\', n: 1.5, big: 2 ** 60 }, i8a: [1, 2n ** 62n] })
+      expect(back[0]).toEqual({ ...rows[0], j: { a: [1, { b: null }], s: 'é"\\', n: 1.5, big: 2n ** 60n }, i8a: [1, 2n ** 62n] })
       expect(back[1]).toEqual({ ...rows[1], i8: 2n ** 53n + 1n, tz: new Date('2024-03-10T10:30:00.123Z'), j: [1, 'two', null], i8a: [-(2n ** 63n)] })
       expect(back[2]).toEqual({ ...rows[2], j: 'a string' })
       expect(typeof back[0].i8).toBe('number')

@@ -39,7 +39,7 @@
  *   instant too (a time a daylight-saving change skips or repeats is read as PostgreSQL reads it).
  *   Every year reads back exactly (0001, 0050, BC); `infinity` and instants beyond a Date's range
  *   fail with DecodeError; microseconds are cut to milliseconds. `time`, `interval`: strings.
- * - `json` / `jsonb`: parsed (`JSON.parse`: a JSON number beyond 2^53 is rounded). `bytea`: Buffer. `uuid`: string. `boolean`: boolean. Arrays:
+ * - `json` / `jsonb`: parsed, an integer beyond ±2^53 as a BigInt (every digit kept; `JSON.parse` would round it). `bytea`: Buffer. `uuid`: string. `boolean`: boolean. Arrays:
  *   JS arrays of the element values.
  *
  * What goes in: the dialect's `toDriver` (src/dialects/postgres.ts) decides. Here, a string is
@@ -57,6 +57,7 @@ import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
 import { digits, parsePgTimestamp, pgTimestamp, utcTime, zoneWallClock } from '../dates.js'
+import { parseJson } from '../model/fast-decoders.js'
 import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
 
 export type { PostgresJsBaseOptions } from './options.js'
@@ -271,7 +272,7 @@ const sessionTimeZone = (options: PostgresJsOptions): string => {
 const valueTypes = (int8: NonNullable<PostgresJsOptions['int8']>, wallClock: (s: string) => Date): Record<string, postgresJsClient.PostgresType> => ({
   rk_int8: { to: 20, from: [20], serialize: passText((x: bigint | number) => String(x)), parse: int8Parsers[int8] },
   rk_bool: { to: 16, from: [16], serialize: passText((x: unknown) => (x ? 't' : 'f')), parse: (x: string) => x === 't' },
-  rk_json: { to: 3802, from: [114, 3802], serialize: passText((x: unknown) => JSON.stringify(x)), parse: (x: string) => JSON.parse(x) },
+  rk_json: { to: 3802, from: [114, 3802], serialize: passText((x: unknown) => JSON.stringify(x)), parse: parseJson },
   rk_bytea: {
     to: 17,
     from: [17],

@@ -87,6 +87,57 @@ export const floatFast: FastDecode = (u) => {
   }
 }
 
+/** Sixteen digits in a row: the least an integer beyond 2^53 has. */
+const LONG_DIGITS = /\d{16}/
+/** The mark of an integer quoted by `parseJson` (with a nonce, so no string of the document is taken for one). */
+const BIG_MARK = `\u0000rk-bigint-${Math.random().toString(36).slice(2)}:`
+/** `BIG_MARK` as it is written inside JSON text (the NUL escaped). */
+const BIG_MARK_TEXT = JSON.stringify(BIG_MARK).slice(1, -1)
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57
+
+/**
+ * `JSON.parse` that keeps every digit of an integer beyond ±2^53 by reading it as a BigInt
+ * (`JSON.parse` rounds it to the nearest double: 9007199254740993 became 9007199254740992).
+ * Other numbers read as JSON.parse reads them. Text without a run of 16 digits, where no such
+ * integer can be, goes to `JSON.parse` as it is.
+ *
+ * @example parseJson('{"id":12345678901234567890}') // { id: 12345678901234567890n }
+ */
+export const parseJson = (text: string): unknown => {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text)
+  const n = text.length
+  let out = ''
+  let last = 0
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 34 /* " */) {
+      // Past the string, escapes included.
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 92 /* \ */) i++
+        else if (d === 34) break
+      }
+      continue
+    }
+    if (c !== 45 /* - */ && !isDigit(c)) continue
+    let j = c === 45 ? i + 1 : i
+    while (j < n && isDigit(text.charCodeAt(j))) j++
+    const next = j < n ? text.charCodeAt(j) : 0
+    if (next === 46 /* . */ || next === 101 /* e */ || next === 69 /* E */) {
+      // Not an integer: past the rest of the number.
+      for (j++; j < n && /[0-9eE+\-.]/.test(text[j]); j++);
+    } else if (j - i >= 16 && !Number.isSafeInteger(Number(text.slice(i, j)))) {
+      out += `${text.slice(last, i)}"${BIG_MARK_TEXT}${text.slice(i, j)}"`
+      last = j
+    }
+    i = j - 1
+  }
+  if (last === 0) return JSON.parse(text)
+  out += text.slice(last)
+  return JSON.parse(out, (_key, v: unknown) => (typeof v === 'string' && v.startsWith(BIG_MARK) ? BigInt(v.slice(BIG_MARK.length)) : v))
+}
+
 /** UTF-8 that refuses malformed bytes rather than putting U+FFFD in their place. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 const BYTEA_PREFIX = 92 /* \ */
@@ -105,14 +156,14 @@ const BYTEA_HEX = /^\\x(?:[0-9a-fA-F]{2})*$/
 export const jsonValueFast: FastDecode = (u) => {
   if (typeof u === 'string') {
     try {
-      return u.charCodeAt(0) === BYTEA_PREFIX && BYTEA_HEX.test(u) ? JSON.parse(UTF8.decode(Buffer.from(u.slice(2), 'hex'))) : JSON.parse(u)
+      return parseJson(u.charCodeAt(0) === BYTEA_PREFIX && BYTEA_HEX.test(u) ? UTF8.decode(Buffer.from(u.slice(2), 'hex')) : u)
     } catch {
       return FAIL
     }
   }
   if (u instanceof Uint8Array) {
     try {
-      return JSON.parse(UTF8.decode(u))
+      return parseJson(UTF8.decode(u))
     } catch {
       return FAIL
     }

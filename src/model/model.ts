@@ -30,7 +30,7 @@ import { and as andExpr, exists as existsExpr, not as notExpr, raw as rawExpr } 
 import { fix } from '../record.js'
 import { isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
-import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue } from './core.js'
+import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue, tableRefOf } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
   allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, type Page,
@@ -486,7 +486,7 @@ export interface Described<C extends ModelCodec, PK, Rels, B, Sc, Df> {
  */
 const joinTableCore = (core: ModelCore, name: string): ModelCore => {
   const rel = ownValue(core.relations, name) as AnyRelation | undefined
-  return rel !== undefined && rel.kind === 'manyToMany' ? withFields(core, { table: rel.through }) : core
+  return rel !== undefined && rel.kind === 'manyToMany' ? withFields(core, { table: rel.through, tableRef: tableRefOf(rel.through) }) : core
 }
 
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)

@@ -11,7 +11,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError, isDbError } from '../errors.js'
 import { sql } from '../sql.js'
-import type { ModelCore } from './core.js'
+import { type ModelCore, tableRefOf } from './core.js'
 
 const columnsOfIndex = async (db: Backend, table: string, index: string): Promise<readonly string[] | undefined> => {
   const r = await db.all(sql`SELECT column_name AS c FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ${table} AND index_name = ${index} ORDER BY seq_in_index`)()
@@ -19,8 +19,30 @@ const columnsOfIndex = async (db: Backend, table: string, index: string): Promis
   return r.right.map((row) => String(row.c ?? row.C ?? row.COLUMN_NAME))
 }
 
+/** An identifier as SQL text writes it: `quoted`, "quoted" or bare. */
+const IDENT = '(?:`(?:[^`]|``)*`|"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)'
+/** The table an INSERT, REPLACE or UPDATE statement writes (a schema before it, if any). */
+const WRITE_TARGET = new RegExp(`^\\s*(?:INSERT\\s+(?:IGNORE\\s+)?INTO|REPLACE\\s+INTO|UPDATE(?:\\s+IGNORE)?)\\s+(${IDENT}(?:\\s*\\.\\s*${IDENT})?)`, 'i')
+
+const unquote = (id: string): string =>
+  id.startsWith('`') ? id.slice(1, -1).replace(/``/g, '`') : id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id
+
 /**
- * The write, with a UniqueViolation it fails with carrying `table` and `columns`.
+ * The table a failing statement wrote to, from its SQL text: `{ schema?, name }`; undefined when
+ * the text is unknown or is no INSERT, REPLACE or UPDATE of a table.
+ */
+const writeTarget = (text: string | undefined): { readonly schema?: string; readonly name: string } | undefined => {
+  const m = text === undefined ? null : WRITE_TARGET.exec(text)
+  if (m === null) return undefined
+  const parts = m[1].match(new RegExp(IDENT, 'g'))!.map(unquote)
+  return parts.length === 1 ? { name: parts[0] } : { schema: parts[0], name: parts[1] }
+}
+
+/**
+ * The write, with a UniqueViolation it fails with carrying `table` and `columns`. Where the engine
+ * names only the index (MariaDB), the table is the one the failing statement wrote to, read from
+ * its SQL text: the model's own table for the model's statements, another table for a hook's
+ * statement that wrote the duplicate there. When the statement is unknown the table is left out.
  *
  * @example
  * withUniqueDetail(db, User.core, User.create(db, input)) // Left(UniqueViolation { table: 'users', columns: ['username'] })
@@ -30,7 +52,10 @@ export const withUniqueDetail = <A>(db: Backend, core: ModelCore, write: TaskEit
   if (r._tag === 'Right' || !isDbError(r.left, 'UniqueViolation')) return r
   const e = r.left
   if (e.table !== undefined && e.columns !== undefined) return r
-  const table = e.table ?? core.table
+  const target = e.table === undefined ? writeTarget(e.sql) : undefined
+  if (e.table === undefined && target === undefined) return r
+  const own = tableRefOf(core.table)
+  const table = e.table ?? (target!.name === own.name && (target!.schema === undefined || target!.schema === own.schema) ? core.table : target!.schema === undefined ? target!.name : `${target!.schema}.${target!.name}`)
   let columns = e.columns
   const mysqlFamily = db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
   if (columns === undefined && e.constraint !== undefined && mysqlFamily) columns = await columnsOfIndex(db, table, e.constraint)

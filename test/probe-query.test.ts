@@ -298,3 +298,15 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('an INSERT without rows', () => {
+  it('is a QueryError on every dialect, where it inserted a row of defaults; values({}) still inserts one', () => {
+    for (const d of [sqlite, postgres, mysql]) {
+      for (const q of [pipe(insertInto('t'), values([])), insertInto('t')]) {
+        const r = d.compile(q)
+        expect(r._tag === 'Left' && r.left.message, d.name).toMatch(/^INSERT with no rows: values\(\[\]\) inserts nothing/)
+      }
+      expect(d.compile(pipe(insertInto('t'), values({})))._tag).toBe('Right')
+    }
+  })
+})

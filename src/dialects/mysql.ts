@@ -312,8 +312,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   insertValues: (node) => {
     // A query fills the table's columns in order: INSERT INTO t SELECT ...
     if (node.columns.length > 0 || node.query !== undefined) return base.insertValues(node)
-    const rows = node.rows.length === 0 ? 1 : node.rows.length
-    return F([' () VALUES ', Array(rows).fill('()').join(', ')])
+    if (node.rows.length === 0) throw fragments.noRows()
+    return F([' () VALUES ', Array(node.rows.length).fill('()').join(', ')])
   },
 
   // A do-nothing upsert whose rows leave some columns to their defaults is inserted in groups

@@ -366,6 +366,7 @@ export const standardOpen = (self: Dialect): Dialect => {
     deleteReturning: (items) => self.returning(items),
 
     insertValues: (node) => {
+      if (node.query === undefined && node.rows.length === 0) throw noRows()
       if (node.query !== undefined) {
         const body = selectLike(self, node.query)
         return node.columns.length === 0 ? F([' ', body]) : F([` (${node.columns.map(self.quoteIdentifier).join(', ')}) `, body])
@@ -798,9 +799,16 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
   return self.param(n as never)
 }
 
+/**
+ * The error of an INSERT without rows (`values([])`, or no `values` at all): it would insert one
+ * row of defaults, which an empty list never asked for.
+ */
+const noRows = (): Error =>
+  dbError('QueryError', 'INSERT with no rows: values([]) inserts nothing, so run no statement for an empty list (values({}) inserts one row of defaults)')
+
 /** Helpers for dialect authors. */
 export const fragments = {
-  joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

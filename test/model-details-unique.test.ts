@@ -51,6 +51,19 @@ for (const engine of ENGINES) {
       expect(isDbError(e, 'UniqueViolation') && [e.table, e.columns]).toEqual(['rk_mdu_accounts', ['name']])
     })
 
+    it("the model's own duplicates in createMany, update and upsert name its table and columns", async (ctx) => {
+      const db = use(ctx)
+      const Plain = model({ table: 'rk_mdu_accounts', primaryKey: 'id', codec })
+      await ok(Plain.createMany(db, [{ id: 1, name: 'ada' }, { id: 2, name: 'bob' }]))
+      const many = await fails(Plain.createMany(db, [{ id: 3, name: 'cy' }, { id: 4, name: 'ada' }]))
+      const updated = await fails(Plain.update(db, { id: 2, name: 'bob' }, { name: 'ada' }))
+      const upserted = await fails(Plain.upsert(db, { id: 5, name: 'bob' }))
+      for (const e of [many, updated]) expect(isDbError(e, 'UniqueViolation') && [e.table, e.columns]).toEqual(['rk_mdu_accounts', ['name']])
+      // MariaDB's upsert refuses a duplicate in a key other than its target itself, naming no columns.
+      expect(isDbError(upserted, 'UniqueViolation') && upserted.table).toBe('rk_mdu_accounts')
+      expect(await count(db, 'rk_mdu_accounts')).toBe(2)
+    })
+
     it("a hook's duplicate in another table names that table, not the model's", async (ctx) => {
       const db = use(ctx)
       await ok(Account.create(db, { id: 1, name: 'ada' }))

@@ -8,10 +8,10 @@
  * the operation; writes that run several statements run in a transaction, so an abort rolls
  * back what was written.
  *
- * Row operations (create, createMany, update, delete, upsert, restore) run the hooks.
- * Set operations (`updateWhere`, `deleteWhere`) run no row hooks; behaviours still shape
- * them through `updateAll`, `deleteAs` and `scope`, so timestamps, version counters and
- * soft deletion hold for them too.
+ * Row operations (create, createMany, update, delete, upsert) run the hooks. `restore` and
+ * the set operations (`updateWhere`, `deleteWhere`) run no row hooks; behaviours still shape
+ * them through `updateAll`, `deleteAs`, `restoreAs` and `scope`, so timestamps, version
+ * counters and soft deletion hold for them too.
  *
  * A default scope (`scope`) holds for writes as for reads: `update`, `delete`, `updateWhere`
  * and `deleteWhere` reach only the rows it shows (a row it hides is NotFound to `update` and

@@ -81,13 +81,15 @@ for (const engine of PAIR_ENGINES) {
       const soft = await ok(Order.delete(d, SEED[2]))
       expect(soft.deletedAt).toBeInstanceOf(Date)
       expect(await byShard(d)).toEqual([seeded[0], [[1, 'globex', 30, 1, true]]])
+      // A restore is an update: the lock's version goes up.
       const restored = await ok(Order.restore(d, soft))
-      expect(restored).toEqual(SEED[2])
-      expect(await byShard(d)).toEqual(seeded)
+      expect(restored).toEqual({ ...SEED[2], version: (SEED[2].version as number) + 1 })
+      const afterRestore = [seeded[0], [[1, 'globex', 30, 2, false]]]
+      expect(await byShard(d)).toEqual(afterRestore)
       await ok(Plain.delete(d, SEED[0]))
-      expect(await byShard(d)).toEqual([[seeded[0][1]], seeded[1]])
+      expect(await byShard(d)).toEqual([[seeded[0][1]], afterRestore[1]])
       await ok(Order.delete(d, SEED[1], { force: true }))
-      expect(await byShard(d)).toEqual([[], seeded[1]])
+      expect(await byShard(d)).toEqual([[], afterRestore[1]])
     })
 
     it('a row without its shard-key value is refused as before, and nothing is written', async (ctx) => {

@@ -67,7 +67,8 @@ for (const engine of ENGINES) {
       const deleted = await ok(Post.delete(db, await ok(Post.findOrFail(db, 1))))
       await ok(db.execute(sql`UPDATE rk_mss_posts SET title = ${'edited'}, version = 7 WHERE id = 1`))
       const restored = await ok(Post.restore(db, deleted))
-      expect(restored).toEqual({ id: 1, title: 'edited', version: 7, deletedAt: null })
+      // A restore is an update: the lock's version goes up from the stored 7.
+      expect(restored).toEqual({ id: 1, title: 'edited', version: 8, deletedAt: null })
       expect(await ok(Post.findOrFail(db, 1))).toEqual(restored)
       // A row that is not there is NotFound.
       expect((await failure(Post.restore(db, { ...deleted, id: 2 })))._tag).toBe('NotFound')

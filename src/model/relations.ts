@@ -484,7 +484,7 @@ const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], f
 }
 
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
-const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node): Promise<void> => {
+const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node, onShard?: Expr): Promise<void> => {
   const rel = ownValue(core.relations, name)
   if (rel === undefined) throw fail(`${core.table} has no relation "${name}"`)
   const graph = core.graph
@@ -501,7 +501,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
   ]
   const read = reading(db, mq, rel, joinFields)
-  const base = read.node
+  // On a sharded backend, the related rows of the parents' shard only (see `loadLevel`).
+  const base = onShard === undefined ? read.node : { ...read.node, where: allOf([read.node.where, onShard]) }
   const asArray = keysAsArray(db)
   const where = (cond: Expr) => allOf([cond, base.where])
   let children: Record<string, unknown>[]
@@ -576,8 +577,46 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }
 
+/** What a sharded backend says of a table's shard key (`ShardedBackend.shardKey`); absent on any other backend. */
+type ShardKeyOf = (table: string) => string | undefined
+
+/** The field holding a table's shard key on a sharded backend (see `shard` in recordkit/scale-out), if any. */
+const shardFieldOf = (db: Backend, core: ModelCore): Field | undefined => {
+  const keyOf = (db as { readonly shardKey?: ShardKeyOf }).shardKey
+  const column = typeof keyOf === 'function' ? keyOf(core.table)?.toLowerCase() : undefined
+  return column === undefined ? undefined : core.fields.find((f) => f.column.toLowerCase() === column)
+}
+
+/**
+ * The parents of a relation on a sharded backend, by their shard key, each group with the
+ * condition that keeps the related rows to that shard key (`lines.tenant = 'acme'`). Keys repeat
+ * from shard to shard (each numbers its own rows), so related rows read by the parents' keys alone
+ * would come from every shard and be joined to another tenant's parents. Undefined where the
+ * backend is not sharded or either table has no shard-key field; parents without a shard-key
+ * value are read as before (the router decides).
+ */
+const byShard = (db: Backend, core: ModelCore, rows: readonly Record<string, unknown>[], name: string): [Expr | undefined, Record<string, unknown>[]][] | undefined => {
+  const own = shardFieldOf(db, core)
+  const target = own === undefined ? undefined : ownValue(core.graph?.models ?? {}, ownValue(core.relations, name)?.target ?? '')
+  const theirs = target === undefined ? undefined : shardFieldOf(db, target)
+  if (own === undefined || target === undefined || theirs === undefined) return undefined
+  const groups = new Map<unknown, [Expr | undefined, Record<string, unknown>[]]>()
+  for (const r of rows) {
+    const v = ownValue(r, own.name)
+    const key = v === null || v === undefined ? undefined : encodeField(own, v)
+    let g = groups.get(key)
+    if (g === undefined) groups.set(key, (g = [key === undefined ? undefined : eq(target.column(theirs.name), key), []]))
+    g[1].push(r)
+  }
+  return [...groups.values()]
+}
+
 const loadLevel = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], level: Map<string, Node>): Promise<void> => {
-  for (const [name, node] of level) await loadRelation(db, core, rows, name, node)
+  for (const [name, node] of level) {
+    const groups = byShard(db, core, rows, name)
+    if (groups === undefined) await loadRelation(db, core, rows, name, node)
+    else for (const [onShard, part] of groups) await loadRelation(db, core, part, name, node, onShard)
+  }
 }
 
 /**

@@ -802,7 +802,8 @@ export const modelCases: CaseGroup = (target) => {
         const [read] = await ok(pipe(Post.query, onlyDeleted, Post.all(db())))
         expect(gone).toEqual(read)
         const back = await ok(Post.restore(db(), { ...posts[0], deletedAt: gone.deletedAt }))
-        expect(back).toEqual({ ...read, deletedAt: null })
+        // A restore is an update: the lock's version goes up.
+        expect(back).toEqual({ ...read, deletedAt: null, version: read.version + 1 })
         expect(await ok(Post.findOrFail(db(), posts[0].id))).toEqual(back)
       })
 

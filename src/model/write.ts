@@ -99,13 +99,17 @@ const readBack = async (db: Backend, core: ModelCore, keys: readonly unknown[], 
 
 const hasAllKeys = (core: ModelCore, v: Values): boolean => core.primaryKey.every((f) => ownValue(v, f.name) !== undefined && ownValue(v, f.name) !== null)
 
-/** Compiled multi-row INSERT ... RETURNING statements, by backend, table, columns and row count. */
-const templates = new WeakMap<Backend, Map<string, Compiled>>()
+/**
+ * Compiled multi-row INSERT ... RETURNING statements, by the backend's `compile` (the same function
+ * on the backend and on the handles of its transactions, which a write unit runs on: a new handle
+ * each time), then table, columns and row count.
+ */
+const templates = new WeakMap<Backend['compile'], Map<string, Compiled>>()
 
-/** The INSERT of `count` rows of the given columns (all parameters), returning every column unless `plain`, compiled once per backend. */
+/** The INSERT of `count` rows of the given columns (all parameters), returning every column unless `plain`, compiled once per backend (its `compile`). */
 const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[], count: number, plain = false): E.Either<DbError, Compiled> => {
-  let byKey = templates.get(db)
-  if (byKey === undefined) templates.set(db, (byKey = new Map()))
+  let byKey = templates.get(db.compile)
+  if (byKey === undefined) templates.set(db.compile, (byKey = new Map()))
   const key = `${core.table}\0${columns.join('\0')}\0${count}${plain ? '\0plain' : ''}`
   const known = byKey.get(key)
   if (known !== undefined) return E.right(known)

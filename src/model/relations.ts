@@ -580,8 +580,13 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
 /** What a sharded backend says of a table's shard key (`ShardedBackend.shardKey`); absent on any other backend. */
 type ShardKeyOf = (table: string) => string | undefined
 
-/** The field holding a table's shard key on a sharded backend (see `shard` in recordkit/scale-out), if any. */
-const shardFieldOf = (db: Backend, core: ModelCore): Field | undefined => {
+/**
+ * The field holding a table's shard key on a sharded backend (one with `shardKey`, see `shard`
+ * in recordkit/scale-out), if any; undefined where the backend or the table is not sharded.
+ *
+ * @example shardFieldOf(shardedDb, Order.core)?.name // 'tenant'
+ */
+export const shardFieldOf = (db: Backend, core: ModelCore): Field | undefined => {
   const keyOf = (db as { readonly shardKey?: ShardKeyOf }).shardKey
   const column = typeof keyOf === 'function' ? keyOf(core.table)?.toLowerCase() : undefined
   return column === undefined ? undefined : core.fields.find((f) => f.column.toLowerCase() === column)

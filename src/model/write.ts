@@ -36,7 +36,7 @@ import { generate, show } from './decode.js'
 import { readsJson } from './codecs.js'
 import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { baseQuery, conditionOf, scopeCondition } from './query.js'
-import { keyOf } from './relations.js'
+import { keyOf, shardFieldOf } from './relations.js'
 import { textColumns, textReads } from './in-place.js'
 import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
 
@@ -845,21 +845,12 @@ const storedRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Exp
 const visibleRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Expr): Promise<Values | undefined> =>
   (await must(allRows(db, withFields(baseQuery<Values>(core), { where: allOf([keyCondition(core, key), shard, scopeCondition(core, {})])!, unscoped: true, limit: 1 }))))[0]
 
-/** What a sharded backend says of a table's shard key (`ShardedBackend.shardKey`); absent on any other backend. */
-type ShardKeyOf = (table: string) => string | undefined
-
 /**
- * The field holding the table's shard key on a sharded backend (one with `shardKey`, see `shard`
- * in recordkit/scale-out); undefined where the backend or the table is not sharded, or the shard
+ * The field holding the table's shard key on a sharded backend (`shardFieldOf`), unless the shard
  * key is part of the primary key already (a condition on the key carries it).
  */
 const shardField = (db: Backend, core: ModelCore): Field | undefined => {
-  const keyOf = (db as { readonly shardKey?: ShardKeyOf }).shardKey
-  if (typeof keyOf !== 'function') return undefined
-  const column = keyOf(core.table)
-  if (column === undefined) return undefined
-  const name = column.toLowerCase()
-  const f = core.fields.find((x) => x.column.toLowerCase() === name)
+  const f = shardFieldOf(db, core)
   return f === undefined || core.primaryKey.includes(f) ? undefined : f
 }
 
@@ -890,7 +881,7 @@ const shardsOf = (db: Backend, core: ModelCore, rows: readonly Values[]): Expr |
 }
 
 /** Whether `db` is a sharded backend (see `shardCondition`). */
-const isSharded = (db: Backend): boolean => typeof (db as { readonly shardKey?: ShardKeyOf }).shardKey === 'function'
+const isSharded = (db: Backend): boolean => typeof (db as { readonly shardKey?: unknown }).shardKey === 'function'
 
 /**
  * Run a row's UPDATE and give the stored row, decoded: through RETURNING where the dialect

@@ -120,6 +120,14 @@ export const inheritedName = (name: string): boolean => name in Object.prototype
 const columnOfTable = (table: string, name: string): ColumnRef => exprNode({ kind: 'column', table, name }) as ColumnRef
 
 /**
+ * A column by its name alone (no table), never split on a dot: for RETURNING lists, where a
+ * column name given as a string would be read as `table.column`.
+ *
+ * @example bareColumn('shelf.label') // the column named "shelf.label"
+ */
+export const bareColumn = (name: string): Expr => exprNode({ kind: 'column', name })
+
+/**
  * Build the runtime model. Throws a TypeError for a definition that cannot work (an unknown
  * primary-key field, a codec that is not an object): a mistake in the program, reported
  * where the model is written.

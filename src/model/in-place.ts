@@ -8,11 +8,11 @@
 import type * as t from 'io-ts'
 import type { Selection, SelectNode } from '../ast.js'
 import type { Backend } from '../compose.js'
-import { as, col, patchSelect } from '../query.js'
+import { as, patchSelect } from '../query.js'
 import { cast } from '../query/cast.js'
 import { markReused } from '../reused.js'
 import { date, readsJson } from './codecs.js'
-import type { ModelCore } from './core.js'
+import { bareColumn, type ModelCore } from './core.js'
 import type { Row } from '../driver.js'
 import type { RowMapper } from './decode.js'
 import { type Computed, computedColumns, type ModelQuery, selectedFields, selectWith, toSelect } from './query.js'
@@ -107,7 +107,7 @@ export const textColumns = (core: ModelCore, names: readonly string[] | undefine
   if (columns === undefined) {
     columns = markReused(Object.freeze((names ?? core.fields.map((f) => f.name)).map((n): Selection => {
       const f = core.byName.get(n)!
-      const c = qualified ? core.column(n) : col(f.column)
+      const c = qualified ? core.column(n) : bareColumn(f.column)
       return readsJson(f.codec) ? as(cast(c, 'text'), f.column) : { expr: c }
     })))
     byNames.set(key, columns)

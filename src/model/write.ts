@@ -31,7 +31,7 @@ import { withFields } from '../objects.js'
 import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, type HookName, hasHook, runHooks } from './behaviours.js'
-import { allOf, encodeField, inheritedName, type ModelCore, ownValue } from './core.js'
+import { allOf, bareColumn, encodeField, inheritedName, type ModelCore, ownValue } from './core.js'
 import { generate, show } from './decode.js'
 import { readsJson } from './codecs.js'
 import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
@@ -69,7 +69,7 @@ const canReturn = (db: Backend): boolean => supports(db.dialect, 'insertReturnin
  * driver would parse them (see `jsonAsText`), so a bare JSON string reads back as itself.
  */
 const storedColumns = (db: Backend, core: ModelCore, qualified: boolean): readonly (string | Expr | Selection)[] =>
-  textColumns(core, undefined, textReads(db), qualified) ?? (qualified ? core.fields.map((f) => core.column(f.name)) : core.fields.map((f) => f.column))
+  textColumns(core, undefined, textReads(db), qualified) ?? (qualified ? core.fields.map((f) => core.column(f.name)) : core.fields.map((f) => bareColumn(f.column)))
 
 /** A key (a value, or an object for a composite key) as a string for matching. */
 const keyString = (core: ModelCore, key: unknown): string | number =>

@@ -769,9 +769,27 @@ const checkAll = (core: ModelCore, defaults: ReadonlySet<string>, inputs: readon
   }
 }
 
-/** Validate every row (hooks before and after), then `insert` them, in one transaction. */
-const createWith = <A>(db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], none: A, insert: (tx: Backend, checked: Values[]) => Promise<A>): TaskEither<DbError, A> => {
+/**
+ * On a sharded backend, the backend of the one shard every input row's shard key names
+ * (`forKey(key)`), where rows written together in one transaction can go; `db` itself otherwise
+ * (not sharded, rows of several keys or without one: the sharded backend then refuses the
+ * transaction, saying to use `forKey`).
+ */
+const ownShard = (db: Backend, core: ModelCore, inputs: readonly Values[]): Backend => {
+  const forKey = (db as { readonly forKey?: (key: unknown) => Backend }).forKey
+  const f = typeof forKey === 'function' ? shardFieldOf(db, core) : undefined
+  if (f === undefined) return db
+  const keyOfInput = (r: unknown): unknown => (typeof r === 'object' && r !== null ? ownValue(r as Values, f.name) : undefined)
+  const first = keyOfInput(inputs[0])
+  if (first === undefined || first === null || typeof first === 'object') return db
+  for (const r of inputs) if (keyOfInput(r) !== first) return db
+  return forKey!(first)
+}
+
+/** Validate every row (hooks before and after), then `insert` them, in one transaction (on their shard, when sharded). */
+const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], none: A, insert: (tx: Backend, checked: Values[]) => Promise<A>): TaskEither<DbError, A> => {
   if (inputs.length === 0) return () => Promise.resolve(right(none))
+  const db = ownShard(given, core, inputs)
   // Hooks the model does not have are not awaited, row after row.
   const before = hasHook(core.behaviours, 'beforeValidate')
   const after = hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeInsert')

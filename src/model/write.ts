@@ -855,13 +855,13 @@ export interface Updated {
 /** Whether the dialect renders RETURNING on an UPDATE (PostgreSQL, SQLite 3.35+; not MariaDB). */
 const canReturnUpdate = (db: Backend): boolean => supports(db.dialect, 'updateReturning') && supports(db.dialect, 'returning')
 
-/** The stored row by key, read as `find` and `refresh` read it (default scopes off: the key decides); `shard` is the row's shard-key condition, if any. */
-const storedRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Expr): Promise<Values | undefined> =>
-  (await must(allRows(db, withFields(baseQuery<Values>(core), { where: allOf([keyCondition(core, key), shard])!, unscoped: true, limit: 1 }))))[0]
-
-/** The stored row by key as a row write sees it: through the default scopes (a soft-deleted row is not found). */
-const visibleRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Expr): Promise<Values | undefined> =>
-  (await must(allRows(db, withFields(baseQuery<Values>(core), { where: allOf([keyCondition(core, key), shard, scopeCondition(core, {})])!, unscoped: true, limit: 1 }))))[0]
+/**
+ * The stored row by key, read as `find` and `refresh` read it (default scopes off: the key
+ * decides), or with `scoped` as a row write sees it (a soft-deleted row is not found); `shard` is
+ * the row's shard-key condition, if any.
+ */
+const storedRow = async (db: Backend, core: ModelCore, key: unknown, shard?: Expr, scoped = false): Promise<Values | undefined> =>
+  (await must(allRows(db, withFields(baseQuery<Values>(core), { where: allOf([keyCondition(core, key), shard, scoped ? scopeCondition(core, {}) : undefined])!, unscoped: true, limit: 1 }))))[0]
 
 /**
  * The field holding the table's shard key on a sharded backend (`shardFieldOf`), unless the shard
@@ -968,7 +968,7 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
   if (Object.keys(changed).length === 0) {
     // Nothing to write: the row as stored, not the caller's copy.
     return attempt(async () => {
-      const stored = await visibleRow(db, core, key, shardCondition(db, core, row))
+      const stored = await storedRow(db, core, key, shardCondition(db, core, row), true)
       return stored === undefined ? left(notFound(core, key)) : right({ row: stored, changed: [] })
     })
   }

@@ -22,6 +22,7 @@ import { isFragment, isJsonValue, type Fragment } from './sql.js'
 import { memoString } from './memo.js'
 import { markReused } from './reused.js'
 import { withFields } from './objects.js'
+import { isPlainObject } from './values.js'
 
 /** A row as the database returns it. */
 export type Row = Record<string, unknown>
@@ -293,7 +294,7 @@ export const toCondition = (c: Expr | Fragment | Record<string, unknown>): Expr 
   if (isExpr(c)) return isFragment(c) ? raw(c) : c
   const items = Object.entries(c).map(([k, v]) => {
     if (v === undefined) throw undefinedInWhere(undefined, k)
-    if (isPlainObject(v) && !isExpr(v) && !isJsonValue(v)) throw objectInWhere(k, v)
+    if (typeof v === 'object' && v !== null && isPlainObject(v) && !isExpr(v) && !isJsonValue(v)) throw objectInWhere(k, v)
     return v === null ? isNull(k) : Array.isArray(v) ? isIn(k, v) : eq(k, v)
   })
   return items.length === 1 ? items[0] : node({ kind: 'and', items })
@@ -315,13 +316,6 @@ const safeJson = (v: unknown): string => {
   } catch {
     return 'an object'
   }
-}
-
-/** A plain object (`{...}`, not a Date, Buffer, json() value or class instance). */
-const isPlainObject = (v: unknown): boolean => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
-  const proto = Object.getPrototypeOf(v) as unknown
-  return proto === Object.prototype || proto === null
 }
 
 /**

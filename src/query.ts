@@ -592,7 +592,8 @@ export const fullJoin = joinWith('full')
 export const crossJoin = (t: string | TableRef | DerivedTable | ValuesTable) => joinWith('cross')(t)
 
 const ORDER_DIRECTIONS = ['asc', 'desc'] as const
-const NULLS_ORDERS = ['first', 'last'] as const
+/** The NULLS placements an ORDER BY item takes (`orderWord`). */
+export const NULLS_ORDERS = ['first', 'last'] as const
 
 /**
  * An ORDER BY direction or NULLS placement as given: `'DESC'` is `'desc'` (as Knex and SQL take

@@ -7,7 +7,7 @@
  * Frame offsets are checked integers written into the SQL (MariaDB takes no parameter there).
  */
 import type { Expr, FrameBound, FrameSpec, FuncNode, NamedWindow, OrderItem, SelectNode, WindowSpec } from '../ast.js'
-import { exprNode, isExpr, orderWord, patchSelect, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
+import { exprNode, isExpr, NULLS_ORDERS, orderWord, patchSelect, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
 
 /** An ORDER BY item in a window: a column or expression (ascending), or `asc(...)` / `desc(...)`. */
 export type WindowOrder = Operand | OrderItem
@@ -30,20 +30,17 @@ const orderItem = (o: WindowOrder): OrderItem => (isOrderItem(o) ? o : { expr: t
  * An ascending ORDER BY item (for windows), with optional NULLS FIRST / LAST.
  * @example over(rank(), { orderBy: [asc('total')] })
  */
-export const asc = (e: Operand, nulls?: 'first' | 'last'): OrderItem => {
-  const n = orderWord('nulls', nulls, NULLS)
-  return n === undefined ? { expr: toExpr(e), direction: 'asc' as const } : { expr: toExpr(e), direction: 'asc' as const, nulls: n }
-}
+export const asc = (e: Operand, nulls?: 'first' | 'last'): OrderItem => ordered(e, 'asc', nulls)
 /**
  * A descending ORDER BY item (for windows).
  * @example over(rank(), { partitionBy: ['country'], orderBy: [desc('revenue')] })
  */
-export const desc = (e: Operand, nulls?: 'first' | 'last'): OrderItem => {
-  const n = orderWord('nulls', nulls, NULLS)
-  return n === undefined ? { expr: toExpr(e), direction: 'desc' as const } : { expr: toExpr(e), direction: 'desc' as const, nulls: n }
-}
+export const desc = (e: Operand, nulls?: 'first' | 'last'): OrderItem => ordered(e, 'desc', nulls)
 
-const NULLS = ['first', 'last'] as const
+const ordered = (e: Operand, direction: 'asc' | 'desc', nulls: 'first' | 'last' | undefined): OrderItem => {
+  const n = orderWord('nulls', nulls, NULLS_ORDERS)
+  return n === undefined ? { expr: toExpr(e), direction } : { expr: toExpr(e), direction, nulls: n }
+}
 
 /** The window data for options. */
 const spec = (o: WindowOptions): WindowSpec => ({

@@ -26,7 +26,7 @@ import type { OrderItem, SelectNode } from '../ast.js'
 import { type Backend, type Executable, extend, type Prepared, type PrepareOptions, type SyncBackend, wrap } from '../compose.js'
 import type { Compilable } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
-import { dbError, type DbError, isDbError, toDbError, unsupportedError } from '../errors.js'
+import { dbError, type DbError, toDbError, unsupportedError } from '../errors.js'
 import type { Compiled } from '../sql.js'
 import { type Plan, shardRules } from './shard-rules.js'
 import { flavourOf } from './sql-text.js'
@@ -177,21 +177,24 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
   const spanning = (i: number, active: number, what = 'a statement'): DbError =>
     dbError('TransactionError', `${what} on shard ${i} (forKey) inside a transaction on shard ${active}: it would not be part of that transaction, and recordkit has no transaction across shards; run it after the transaction ends`)
 
+  /** Why `what` may not run on shard `i` through `forKey` now: a transaction of another shard is open. */
+  const otherShardOpen = (i: number, what?: string): DbError | undefined => {
+    const active = activeShard()
+    return active >= 0 && active !== i ? spanning(i, active, what) : undefined
+  }
+
+  /** Why a statement may not run on shard `i` through `forKey` now, if it may not. */
+  const pinnedRefusal = (self: Backend, i: number, q: Executable): DbError | undefined =>
+    otherShardOpen(i) ?? rules.checkOn(i, q as Compilable | Compiled, self.compile)
+
   /**
    * The backend of shard `i` as `forKey` gives it: the shard's own, each statement checked by
    * `rules.checkOn` first (and refused while a transaction of another shard is open). Its
    * transactions hand out the same checks, since their `tx` runs through this record.
    */
   const guard = (b: Backend, i: number): Backend => {
-    const check = (self: Backend, q: Executable): DbError | undefined => {
-      const active = activeShard()
-      if (active >= 0 && active !== i) return spanning(i, active)
-      return rules.checkOn(i, q as Compilable | Compiled, self.compile)
-    }
-    const notHere = (what: string): DbError | undefined => {
-      const active = activeShard()
-      return active >= 0 && active !== i ? spanning(i, active, what) : undefined
-    }
+    const check = (self: Backend, q: Executable): DbError | undefined => pinnedRefusal(self, i, q)
+    const notHere = (what: string): DbError | undefined => otherShardOpen(i, what)
     return wrap(b, {
       execute: (next, self) => <R>(q: Executable<R>) => {
         const no = check(self, q as Executable)
@@ -302,13 +305,6 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
    * `forKey`'s rules. Set only around one statement, never around a callback.
    */
   const pin = new AsyncLocalStorage<number>()
-
-  /** Why a statement may not run on shard `i` through `forKey` now, if it may not. */
-  const pinnedRefusal = (self: Backend, i: number, q: Executable): DbError | undefined => {
-    const active = activeShard()
-    if (active >= 0 && active !== i) return spanning(i, active)
-    return rules.checkOn(i, q as Compilable | Compiled, self.compile)
-  }
 
   const executeOn = <R>(self: Backend, q: Executable<R>): TaskEither<DbError, QueryResult<R>> => async () => {
     const pinned = pin.getStore()
@@ -575,7 +571,7 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
         i = shardOf(key)
       } catch (e) {
         // The route gave no shard (or threw): every call of the key's backend says so.
-        return keyless(self, isDbError(e) ? e : toDbError(e))
+        return keyless(self, toDbError(e))
       }
       return shardBackend(self, i)
     },

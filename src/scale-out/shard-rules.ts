@@ -18,7 +18,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { DeleteNode, Expr, InsertNode, MergeNode, RawNode, SelectNode, TableRef, UpdateNode, WithClause } from '../ast.js'
 import type { Compilable } from '../dialect.js'
-import { type DbError, isDbError, toDbError, unsupportedError } from '../errors.js'
+import { type DbError, toDbError, unsupportedError } from '../errors.js'
 import type { Compiled } from '../sql.js'
 import { assignments, insertRows, isDdl, notReadOnly, perPartAnswer, readSql, type SqlFlavour, type SqlText, verbOf } from './sql-text.js'
 
@@ -320,7 +320,7 @@ export const shardRules = (s: Sharding): ShardRules => {
       const c = isCompiled(q) ? E.right(q) : compile(q)
       return E.isLeft(c) ? c : planText(c.right)
     } catch (e) {
-      return E.left(isDbError(e) ? e : toDbError(e))
+      return E.left(toDbError(e))
     }
   }
 
@@ -403,7 +403,7 @@ export const shardRules = (s: Sharding): ShardRules => {
       const c = isCompiled(q) ? E.right(q) : compile(q)
       return E.isLeft(c) ? undefined : checkTextOn(i, c.right) // what does not compile fails on the shard, with its error
     } catch (e) {
-      return isDbError(e) ? e : toDbError(e)
+      return toDbError(e)
     }
   }
 
@@ -425,7 +425,7 @@ export const shardRules = (s: Sharding): ShardRules => {
       const p = rowsOnShards(shards.right)
       return E.isLeft(p) ? p : E.right(shards.right[0])
     } catch (e) {
-      return E.left(isDbError(e) ? e : toDbError(e))
+      return E.left(toDbError(e))
     }
   }
 

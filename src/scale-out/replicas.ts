@@ -329,8 +329,9 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
     stream: (nextStream, self) => <R>(q: Executable<R>, o?: { readonly batchSize?: number }): AsyncIterable<R> => ({
       [Symbol.asyncIterator]: () => (async function* () {
         const c = isCompiled(q) ? E.right(q) : self.compile(q as Compilable)
-        if (self.inTransaction() || reserved.getStore() === true || E.isLeft(c) || !isRead(c.right) || recentlyWrote()) {
-          if (E.isLeft(c) || !isRead(c.right)) wrote()
+        const read = E.isRight(c) && isRead(c.right)
+        if (self.inTransaction() || reserved.getStore() === true || !read || recentlyWrote()) {
+          if (!read) wrote()
           yield* nextStream(q, o)
           return
         }
@@ -338,7 +339,7 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
           const it = replicas[i].stream<R>(c.right, o)[Symbol.asyncIterator]()
           // The first row within timeoutMs, as a read's answer: a replica that accepts the
           // connection and never answers would otherwise hold the loop for as long as it likes.
-          const first = await timeout(it.next().then((r) => E.right(r), (e: unknown) => E.left(isDbError(e) ? e : toDbError(e))), timeoutMs)
+          const first = await timeout(it.next().then((r) => E.right(r), (e: unknown) => E.left(toDbError(e))), timeoutMs)
           if (E.isLeft(first)) {
             // Given up: its cursor is closed when it answers, without waiting for it here.
             if (first.left.message.startsWith('the replica did not answer')) void Promise.resolve().then(() => it.return?.()).catch(() => undefined)

@@ -155,8 +155,8 @@ const INSERT = 1
 const MAYBE = 2
 type Inserts = typeof NO_INSERT | typeof INSERT | typeof MAYBE
 
-const insertsOf = (text: string): Inserts => {
-  const start = fromStart(text, false)
+/** What `start` (a statement from its first keyword, `fromStart`) says of its insert. */
+const insertsOf = (start: string): Inserts => {
   if (INSERTS.test(start)) return UPSERT_UPDATE.test(start) ? MAYBE : INSERT
   return WITH_INSERT.test(start) ? MAYBE : NO_INSERT
 }
@@ -348,7 +348,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         // `WITH ... DELETE ... RETURNING` starts like a query but writes: SQLite knows which.
         const integral = fast === undefined ? undefined : integralColumns(fast)
         const lostRow = fast === undefined ? undefined : lostRowCheck(integral)
-        entry = { stmt, reader, query: READS.test(fromStart(text, false)) && stmt.readonly, inserts: reader ? NO_INSERT : insertsOf(text), fast, integral, lost: lostRow === undefined ? undefined : anyLost(lostRow), lostRow }
+        const start = fromStart(text, false)
+        entry = { stmt, reader, query: READS.test(start) && stmt.readonly, inserts: reader ? NO_INSERT : insertsOf(start), fast, integral, lost: lostRow === undefined ? undefined : anyLost(lostRow), lostRow }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
       }

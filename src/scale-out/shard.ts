@@ -549,11 +549,11 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
   /** forKey's backends, made once per record the sharded backend is reached through (index n: a NULL key's). */
   const forKeyOf = new WeakMap<Backend, Backend[]>()
 
-  /** forKey's backend of shard `i` over `outer`, made once. */
+  /** forKey's backend of shard `i` over `outer` (`n`: a NULL key's), made once. */
   function shardBackend(outer: Backend, i: number): Backend {
     let made = forKeyOf.get(outer)
     if (made === undefined) forKeyOf.set(outer, made = [])
-    return made[i] ??= pinnedTo(outer, i)
+    return made[i] ??= i === n ? keyless(outer) : pinnedTo(outer, i)
   }
 
   return extend<Backend, Omit<ShardedBackend, keyof Backend>>(sharded, (self) => ({
@@ -561,11 +561,7 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
     shardOf,
     shardKey: keyOf,
     forKey: (key) => {
-      if (key === null || key === undefined) {
-        let made = forKeyOf.get(self)
-        if (made === undefined) forKeyOf.set(self, made = [])
-        return made[n] ??= keyless(self)
-      }
+      if (key === null || key === undefined) return shardBackend(self, n)
       let i: number
       try {
         i = shardOf(key)

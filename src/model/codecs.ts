@@ -20,7 +20,7 @@
  */
 import * as t from 'io-ts'
 import { isDbError } from '../errors.js'
-import { isPlainObject, jsonText } from '../values.js'
+import { jsonText, jsonWritable, REFUSED } from '../values.js'
 import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
 import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
 
@@ -264,7 +264,7 @@ export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`
         if (v === FAIL) return t.failure(u, c, 'not valid JSON')
         return codec.validate(v, c)
       },
-      (a) => jsonOfValue(codec.encode(a)),
+      (a) => jsonText(codec.encode(a)),
     ),
     (u) => {
       const v = jsonValueFast(u)
@@ -300,7 +300,7 @@ export const jsonOf = <C extends t.Mixed>(codec: C, name = `json(${codec.name})`
  */
 const jsonProblem = (value: unknown): string | undefined => {
   try {
-    if (jsonWritable(value, '', false, []) !== REFUSED) return undefined
+    if (jsonWritable(value) !== REFUSED) return undefined
     jsonText(value)
     return undefined
   } catch (e) {
@@ -310,70 +310,6 @@ const jsonProblem = (value: unknown): string | undefined => {
   }
 }
 
-/** `jsonWritable`'s answers: refused, written by JSON.stringify as it is, written with a bigint. */
-const REFUSED = 0
-const PLAIN = 1
-const BIGINT = 2
-
-/**
- * Whether `jsonText` writes `v` (met under `key`, an array element when `inArray`) without
- * refusing it: the same steps as JSON.stringify (a `toJSON` method first), the same refusals as
- * `jsonText`. `REFUSED`, `PLAIN` (JSON.stringify writes the same text) or `BIGINT` (a bigint is
- * inside: only `jsonText` writes it). `open` holds the objects being walked, to find a cycle.
- * May throw what a `toJSON` throws.
- */
-const jsonWritable = (v: unknown, key: string, inArray: boolean, open: object[]): number => {
-  if ((typeof v === 'object' && v !== null) || typeof v === 'bigint') {
-    const toJSON = (v as { toJSON?: unknown }).toJSON
-    if (typeof toJSON === 'function') v = toJSON.call(v, key)
-  }
-  switch (typeof v) {
-    case 'string':
-    case 'boolean': return PLAIN
-    case 'bigint': return BIGINT
-    case 'number': return Number.isFinite(v) ? PLAIN : REFUSED
-    case 'undefined': return key !== '' && !inArray ? PLAIN : REFUSED
-    case 'object': {
-      if (v === null) return PLAIN
-      if (open.includes(v)) return REFUSED
-      let answer = PLAIN
-      if (Array.isArray(v)) {
-        open.push(v)
-        for (let i = 0; i < v.length; i++) {
-          const a = jsonWritable(v[i], String(i), true, open)
-          if (a === REFUSED) return REFUSED
-          answer |= a
-        }
-        open.pop()
-        return answer
-      }
-      if (!isPlainObject(v)) return REFUSED
-      open.push(v)
-      for (const k of Object.keys(v)) {
-        const a = jsonWritable((v as Record<string, unknown>)[k], k, false, open)
-        if (a === REFUSED) return REFUSED
-        answer |= a
-      }
-      open.pop()
-      return answer
-    }
-    default: return REFUSED
-  }
-}
-
-/**
- * `jsonText(v)`: the same text, or the same refusal. Where the walk finds JSON data without a
- * bigint, JSON.stringify writes it, which is about twice as fast as `jsonText`'s replacer.
- */
-const jsonOfValue = (v: unknown): string => {
-  let plain = false
-  try {
-    plain = jsonWritable(v, '', false, []) === PLAIN
-  } catch {
-    // What a toJSON threw: jsonText calls it again and throws it.
-  }
-  return plain ? JSON.stringify(v) : jsonText(v)
-}
 
 /**
  * A column that may be NULL: `t.union([codec, t.null])`.

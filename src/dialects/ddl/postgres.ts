@@ -133,7 +133,11 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
     // columns with their own collation, by the default method, without INCLUDE columns.
     const rows = yield* rowsOf(sql`SELECT i.relname AS name, ix.indisunique AS is_unique, pg_get_expr(ix.indpred, ix.indrelid) AS pred, a.attname AS column_name, (ix.indexprs IS NOT NULL OR am.amname <> 'btree' OR ix.indnkeyatts < ix.indnatts OR EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) AS o(v) WHERE o.v <> 0) OR EXISTS (SELECT 1 FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) AS c(coll, attnum) JOIN pg_attribute ca ON ca.attrelid = t.oid AND ca.attnum = c.attnum WHERE c.coll <> 0 AND c.coll <> ca.attcollation)) AS special, pg_get_indexdef(ix.indexrelid) AS def FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_am am ON am.oid = i.relam CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0 WHERE n.nspname = current_schema() AND t.relname = ${table} AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY i.relname, k.ord`)
     const byName = new Map<string, Row[]>()
-    for (const r of rows) byName.set(String(r.name), [...(byName.get(String(r.name)) ?? []), r])
+    for (const r of rows) {
+      const keys = byName.get(String(r.name))
+      if (keys === undefined) byName.set(String(r.name), [r])
+      else keys.push(r)
+    }
     const tableColumns = byName.size === 0 ? [] : (yield* rowsOf(sql`SELECT a.attname AS name FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = current_schema() AND t.relname = ${table} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`)).map((r) => String(r.name))
     return [...byName].map(([name, keys]): IndexDef => {
       const r = keys[0]

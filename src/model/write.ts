@@ -23,10 +23,11 @@ import type { Expr, InsertNode, Selection, UpdateNode } from '../ast.js'
 import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { Driver, QueryResult, Row } from '../driver.js'
-import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
+import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
 import { as, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
+import { runUnit, type UnitStatements, unitTexts } from '../sync-unit.js'
 import { withFields } from '../objects.js'
 import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
@@ -530,15 +531,8 @@ const mustNow = <A>(r: Either<DbError, A>): A => {
   return r.right
 }
 
-/** The statements that open, end and undo a unit of `atomicallyNow`, compiled once per dialect. */
-interface UnitStatements {
-  readonly open: readonly Compiled[]
-  readonly done: readonly Compiled[]
-  readonly undo: readonly Compiled[]
-}
-
-/** Per dialect: the statements of a unit of its own, and of one inside the caller's transaction (null: the dialect refuses them). */
-const unitStatements = new WeakMap<Dialect, { own?: UnitStatements | null; inner?: UnitStatements | null }>()
+/** Per dialect: the statements of a unit of its own, and of one inside the caller's transaction, compiled (null: the dialect refuses them). */
+const unitStatements = new WeakMap<Dialect, { own?: UnitStatements<Compiled> | null; inner?: UnitStatements<Compiled> | null }>()
 
 /**
  * The savepoint of a unit of `atomicallyNow` inside the caller's transaction. Units on the
@@ -548,26 +542,20 @@ const unitStatements = new WeakMap<Dialect, { own?: UnitStatements | null; inner
 const SYNC_WRITE_SAVEPOINT = 'rk_model_write'
 
 /**
- * The statements of a unit, compiled (so a write pays no compile for them): BEGIN and COMMIT or
- * ROLLBACK; inside the caller's transaction SAVEPOINT and RELEASE, or ROLLBACK TO and RELEASE
- * (see `atomically`). Undefined where the dialect refuses them.
+ * The statements of a unit (`unitTexts`), compiled once per dialect so a write pays no compile
+ * for them. Undefined where the dialect refuses them.
  */
-const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
+const unitOf = (db: Backend, inner: boolean): UnitStatements<Compiled> | undefined => {
   const d = db.dialect
   let known = unitStatements.get(d)
   if (known === undefined) unitStatements.set(d, (known = {}))
   const cached = inner ? known.inner : known.own
   if (cached !== undefined) return cached ?? undefined
-  let made: UnitStatements | null
+  let made: UnitStatements<Compiled> | null
   try {
-    const compiled = (texts: readonly string[]): Compiled[] => texts.map((text) => mustNow(db.compile(sql.raw(text))))
-    made = inner
-      ? {
-        open: compiled([d.savepoint(SYNC_WRITE_SAVEPOINT)]),
-        done: compiled([d.releaseSavepoint(SYNC_WRITE_SAVEPOINT)]),
-        undo: compiled([d.rollbackToSavepoint(SYNC_WRITE_SAVEPOINT), d.releaseSavepoint(SYNC_WRITE_SAVEPOINT)]),
-      }
-      : { open: compiled(d.beginTransaction({})), done: compiled([d.commit()]), undo: compiled([d.rollback()]) }
+    const texts = unitTexts(d, inner, SYNC_WRITE_SAVEPOINT)
+    const compiled = (list: readonly string[]): Compiled[] => list.map((text) => mustNow(db.compile(sql.raw(text))))
+    made = { open: compiled(texts.open), done: compiled(texts.done), undo: compiled(texts.undo) }
   } catch {
     // A dialect that refuses these statements: `db.transaction` reports it.
     made = null
@@ -579,40 +567,18 @@ const unitOf = (db: Backend, inner: boolean): UnitStatements | undefined => {
 
 /**
  * `atomically` on the synchronous path, where the backend has one that can run now
- * (better-sqlite3): BEGIN (SAVEPOINT inside the caller's transaction), `body`, then COMMIT
- * (RELEASE), or ROLLBACK (ROLLBACK TO and RELEASE) when it throws, in one turn of the event loop,
- * so no other statement can run inside. It is the same unit as `atomically` without the cost of
- * an async `db.transaction` (on SQLite about 20 us, more than a one-row write), and is used only
- * where the write ran without any transaction before (no `after*` hooks). Undefined, having run
- * nothing, where there is no such path: the caller then uses `atomically`.
+ * (better-sqlite3): a unit (`runUnit`) in one turn of the event loop, so no other statement can
+ * run inside. It is the same unit as `atomically` without the cost of an async `db.transaction`
+ * (on SQLite about 20 us, more than a one-row write), and is used only where the write ran
+ * without any transaction before (no `after*` hooks). Undefined, having run nothing, where there
+ * is no such path: the caller then uses `atomically`.
  */
 const atomicallyNow = <A>(db: Backend, body: (now: SyncBackend) => A): Either<DbError, A> | undefined => {
   const now = db.sync
   if (now === undefined || !now.ready()) return undefined
   const unit = unitOf(db, db.inTransaction())
   if (unit === undefined) return undefined
-  const runAll = (statements: readonly Compiled[]): Either<DbError, unknown> => {
-    for (const q of statements) {
-      const r = now.execute(q)()
-      if (r._tag === 'Left') return r
-    }
-    return right(undefined)
-  }
-  const opened = runAll(unit.open)
-  if (opened._tag === 'Left') return opened
-  let out: A
-  try {
-    out = body(now)
-  } catch (e) {
-    runAll(unit.undo)
-    return left(isDbError(e) ? e : toDbError(e))
-  }
-  const ended = runAll(unit.done)
-  if (ended._tag === 'Left') {
-    runAll(unit.undo)
-    return ended
-  }
-  return right(out)
+  return runUnit(unit, (q) => now.execute(q)(), () => right(body(now))) as Either<DbError, A>
 }
 
 /**

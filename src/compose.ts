@@ -438,6 +438,19 @@ export interface CloseOptions {
 /** The savepoint a split INSERT on the synchronous path opens inside a transaction (see `syncRunAll`). */
 const SYNC_INSERT_SAVEPOINT = 'rk_insert_parts'
 
+/** The results of a split INSERT's parts as one: every part's rows, their counts summed, the last insertId. */
+const addedUp = <R>(results: readonly QueryResult<R>[]): QueryResult<R> => {
+  const rows: R[] = []
+  let rowsAffected = 0
+  let insertId: number | bigint | undefined
+  for (const r of results) {
+    for (const row of r.rows) rows.push(row)
+    rowsAffected += r.rowsAffected
+    if (r.insertId !== undefined) insertId = r.insertId
+  }
+  return insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId }
+}
+
 const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
 
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
@@ -907,17 +920,13 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
   /** Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up. */
   const executeAll = <R>(parts: readonly InsertNode[]): TaskEither<DbError, QueryResult<R>> =>
     self.transaction((tx) => async () => {
-      const rows: R[] = []
-      let rowsAffected = 0
-      let insertId: number | bigint | undefined
+      const results: QueryResult<R>[] = []
       for (const p of parts) {
         const r = await tx.execute<R>(p)()
         if (E.isLeft(r)) return r
-        for (const row of r.right.rows) rows.push(row)
-        rowsAffected += r.right.rowsAffected
-        if (r.right.insertId !== undefined) insertId = r.right.insertId
+        results.push(r.right)
       }
-      return E.right(insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId })
+      return E.right(addedUp(results))
     })
 
   const compileFor = (q: Executable): E.Either<DbError, Compiled> => (isCompiled(q) ? E.right(q) : self.compile(q as Compilable))
@@ -1009,25 +1018,21 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     }
     const opened = control(open)
     if (E.isLeft(opened)) return opened
-    const rows: Row[] = []
-    let rowsAffected = 0
-    let insertId: number | bigint | undefined
+    const results: QueryResult[] = []
     for (const c of compiled) {
       const r = syncRun(c)
       if (E.isLeft(r)) {
         control(undo)
         return r
       }
-      for (const row of r.right.rows) rows.push(row)
-      rowsAffected += r.right.rowsAffected
-      if (r.right.insertId !== undefined) insertId = r.right.insertId
+      results.push(r.right)
     }
     const ended = control(done)
     if (E.isLeft(ended)) {
       control(undo)
       return ended
     }
-    return E.right(insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId })
+    return E.right(addedUp(results))
   }
 
   /** A statement on the synchronous path: a split INSERT as one unit (`syncRunAll`), anything else as it is. */

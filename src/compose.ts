@@ -13,6 +13,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from './fp.js'
+import { runUnit, unitTexts, type UnitStatements } from './sync-unit.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from './fp.js'
 import type { IOEither } from 'fp-ts/lib/IOEither.js'
@@ -994,45 +995,21 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     }
     const frame = frameFor(self.driver)
     if (frame === ENDED) return E.left(endedError())
-    const d = self.dialect
-    let open: readonly string[], done: readonly string[], undo: readonly string[]
+    let unit: UnitStatements<string>
     try {
-      if (frame === undefined) {
-        open = d.beginTransaction({})
-        done = [d.commit()]
-        undo = [d.rollback()]
-      } else {
-        open = [d.savepoint(SYNC_INSERT_SAVEPOINT)]
-        done = [d.releaseSavepoint(SYNC_INSERT_SAVEPOINT)]
-        undo = [d.rollbackToSavepoint(SYNC_INSERT_SAVEPOINT), d.releaseSavepoint(SYNC_INSERT_SAVEPOINT)]
-      }
+      unit = unitTexts(self.dialect, frame !== undefined, SYNC_INSERT_SAVEPOINT)
     } catch (e) {
       return E.left(toDbError(e, 'TransactionError'))
     }
-    const control = (texts: readonly string[]): E.Either<DbError, unknown> => {
-      for (const text of texts) {
-        const r = syncRunPlain({ sql: text, params: [] })
+    return runUnit(unit, (text) => syncRunPlain({ sql: text, params: [] }), () => {
+      const results: QueryResult[] = []
+      for (const c of compiled) {
+        const r = syncRun(c)
         if (E.isLeft(r)) return r
+        results.push(r.right)
       }
-      return E.right(undefined)
-    }
-    const opened = control(open)
-    if (E.isLeft(opened)) return opened
-    const results: QueryResult[] = []
-    for (const c of compiled) {
-      const r = syncRun(c)
-      if (E.isLeft(r)) {
-        control(undo)
-        return r
-      }
-      results.push(r.right)
-    }
-    const ended = control(done)
-    if (E.isLeft(ended)) {
-      control(undo)
-      return ended
-    }
-    return E.right(addedUp(results))
+      return E.right(addedUp(results))
+    }) as E.Either<DbError, QueryResult>
   }
 
   /** A statement on the synchronous path: a split INSERT as one unit (`syncRunAll`), anything else as it is. */

@@ -180,7 +180,7 @@ const CHECK_MARIADB = /^CONSTRAINT `((?:[^`]|``)*)` failed for /
  * whether the server is MariaDB, which names a duplicate key alone (`for key 'uq.email'` is the
  * key `uq.email`); MySQL 8 writes `table.key` there, split at its first dot. Unknown: as MySQL.
  */
-const detailOf = (errno: number, message: string, mariadb?: boolean): Record<string, string | undefined> => {
+const detailOf = (errno: number, message: string, mariadb: boolean): Record<string, string | undefined> => {
   switch (errno) {
     case 1062:
     case 1586: {
@@ -240,7 +240,7 @@ export const classifyMysqlError = (e: unknown, server?: 'mariadb' | 'mysql'): Db
   else if (typeof m.code === 'string' && CONNECTION_CODES.has(m.code)) tag = 'ConnectionError'
   else if (errno === undefined && m.fatal === true) tag = 'ConnectionError'
   const fields: Record<string, unknown> = { code: errno ?? m.code, cause: e }
-  if (errno !== undefined) Object.assign(fields, detailOf(errno, message, server === undefined ? undefined : server === 'mariadb'))
+  if (errno !== undefined) Object.assign(fields, detailOf(errno, message, server === 'mariadb'))
   return dbError(tag as 'QueryError', message, fields)
 }
 
@@ -629,7 +629,6 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
           await self.onConnect(core.promise())
           ready.add(core)
           server ??= serverOf(core)
-
         } catch (e) {
           core.destroy()
           throw connectionFailure(self.classifyError(e))

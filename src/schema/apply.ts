@@ -56,14 +56,19 @@ export const apply = (db: Backend, ...nodes: readonly DdlNode[]): TaskEither<DbE
   const runAll = (on: Backend) => tryDb(async () => {
     for (const s of statements.right) await run(on.execute(s))
   })
-  // Where every DDL statement commits (MySQL, MariaDB), a savepoint inside the caller's
-  // transaction cannot hold them: the first one ended it, and its RELEASE failed ("SAVEPOINT
-  // does not exist") after the statements had run. They run in the caller's transaction as they are.
-  if (!db.dialect.transactionalDdl && db.inTransaction()) return runAll(db)
-  // The statements run on the transaction's handle: on a reserved connection (db.connection())
-  // the connection's own handle refuses calls while its transaction is open.
-  return db.transaction((tx) => runAll(tx))
+  return ddlUnit(db, runAll)
 }
+
+/**
+ * Run DDL work as one unit: in a transaction (a savepoint inside the caller's), on its handle (on
+ * a reserved connection, db.connection(), the connection's own handle refuses calls while its
+ * transaction is open). Where every DDL statement commits (MySQL, MariaDB), a savepoint inside
+ * the caller's transaction cannot hold them: the first one ended it, and its RELEASE failed
+ * ("SAVEPOINT does not exist") after the statements had run. There they run in the caller's
+ * transaction as they are.
+ */
+const ddlUnit = <A>(db: Backend, work: (on: Backend) => TaskEither<DbError, A>): TaskEither<DbError, A> =>
+  !db.dialect.transactionalDdl && db.inTransaction() ? work(db) : db.transaction(work)
 
 /**
  * Run an ALTER TABLE the way the engine can: its own ALTER TABLE where that does the change,
@@ -101,8 +106,7 @@ export const alter = (db: Backend, node: AlterTableNode): TaskEither<DbError, vo
         }
       }
     })
-    // As in apply: where DDL commits, a savepoint in the caller's transaction cannot hold it.
-    await run(!db.dialect.transactionalDdl && db.inTransaction() ? change(db) : db.transaction(change))
+    await run(ddlUnit(db, change))
   } finally {
     if (restore !== undefined) await db.execute(restore)()
   }

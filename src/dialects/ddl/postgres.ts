@@ -138,7 +138,8 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
       if (keys === undefined) byName.set(String(r.name), [r])
       else keys.push(r)
     }
-    const tableColumns = byName.size === 0 ? [] : (yield* rowsOf(sql`SELECT a.attname AS name FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = current_schema() AND t.relname = ${table} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`)).map((r) => String(r.name))
+    // The table's columns are read only for an index with expressions (what they mention).
+    const tableColumns = !rows.some((r) => r.special === true) ? [] : (yield* rowsOf(sql`SELECT a.attname AS name FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = current_schema() AND t.relname = ${table} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`)).map((r) => String(r.name))
     return [...byName].map(([name, keys]): IndexDef => {
       const r = keys[0]
       const named = keys.filter((k) => k.column_name !== null && k.column_name !== undefined).map((k) => String(k.column_name))

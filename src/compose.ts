@@ -25,7 +25,7 @@ import { dbError, type DbError, toDbError, withSql } from './errors.js'
 import type { Query } from './query.js'
 import { extend, fix } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
-import { type Compiled, type Fragment, sql } from './sql.js'
+import { type Compiled, type Fragment, isCompiled, sql } from './sql.js'
 import { adaptedBefore, atParameter, markAdapted } from './values.js'
 import { withFields } from './objects.js'
 
@@ -452,7 +452,6 @@ const addedUp = <R>(results: readonly QueryResult<R>[]): QueryResult<R> => {
   return insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId }
 }
 
-const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
 
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 

@@ -225,6 +225,14 @@ export interface Compiled {
   readonly results?: readonly ResultColumn[]
 }
 
+/**
+ * Whether a value is a compiled statement (`{ sql, params }`), as `execute` takes besides query
+ * data and fragments.
+ *
+ * @example isCompiled({ sql: 'SELECT 1', params: [] }) // true
+ */
+export const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
+
 /** A result column and how its value is read back (see `Compiled.results`). */
 export interface ResultColumn {
   readonly name: string

@@ -29,7 +29,7 @@ import { type Backend, type Executable, extend, type Prepared, type PrepareOptio
 import type { Compilable } from '../dialect.js'
 import type { QueryResult } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { type Compiled, sql } from '../sql.js'
+import { type Compiled, isCompiled, sql } from '../sql.js'
 import { flavourOf, notReadOnly, READ_VERBS, readSql, type SqlFlavour, verbOf } from './sql-text.js'
 
 /** What a health check says about one replica. */
@@ -129,7 +129,6 @@ interface State {
 
 interface Clock { lastWrite: number }
 
-const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
 
 const timeout = <A>(p: Promise<E.Either<DbError, A>>, ms: number): Promise<E.Either<DbError, A>> => {
   if (!(ms > 0) || !Number.isFinite(ms)) return p

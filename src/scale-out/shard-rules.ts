@@ -19,7 +19,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { DeleteNode, Expr, InsertNode, MergeNode, RawNode, SelectNode, TableRef, UpdateNode, WithClause } from '../ast.js'
 import type { Compilable } from '../dialect.js'
 import { type DbError, toDbError, unsupportedError } from '../errors.js'
-import type { Compiled } from '../sql.js'
+import { type Compiled, isCompiled } from '../sql.js'
 import { assignments, insertRows, isDdl, notReadOnly, perPartAnswer, readSql, type SqlFlavour, type SqlText, verbOf } from './sql-text.js'
 
 /** What the rules need to know of a sharded backend. */
@@ -68,7 +68,6 @@ const hasAggregate = (e: Expr | undefined): boolean => {
 
 const refuse = (feature: string, detail?: string): DbError => unsupportedError('sharding', feature, detail)
 
-const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
 
 /** A column name without its table prefix, compared as the engines compare column names. */
 const sameColumn = (a: string, b: string): boolean => (a.slice(a.lastIndexOf('.') + 1)).toLowerCase() === b.toLowerCase()

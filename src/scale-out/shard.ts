@@ -27,7 +27,7 @@ import { type Backend, type Executable, extend, type Prepared, type PrepareOptio
 import type { Compilable } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, toDbError, unsupportedError } from '../errors.js'
-import type { Compiled } from '../sql.js'
+import { type Compiled, isCompiled } from '../sql.js'
 import { type Plan, shardRules } from './shard-rules.js'
 import { flavourOf } from './sql-text.js'
 
@@ -84,7 +84,6 @@ export const hashRoute = (key: unknown, shards: number): number => {
   return h % shards
 }
 
-const isCompiled = (q: unknown): q is Compiled => typeof (q as Compiled).sql === 'string' && Array.isArray((q as Compiled).params)
 
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 

@@ -1,0 +1,167 @@
+/**
+ * The Promise face of a model, for code that does not use fp-ts: the same functions, taking a
+ * `Backend` or a `PromiseBackend` (`promised(db)`, a Promise transaction's `tx`), resolving to
+ * the value or rejecting with the `DbError`. A row that may be absent (`find`, `findBy`, `first`)
+ * is the row or `undefined` instead of an `Option`. Query transforms (`where`, `orderBy`,
+ * `include`, scopes, ...) are the model's own, unchanged.
+ *
+ * ```ts
+ * const Users = promisedModel(User)
+ * const ada = await Users.create(db, { email: 'ada@example.com', name: 'Ada' })
+ * const same = await Users.find(db, ada.id)                  // the row, or undefined
+ * const active = await pipe(User.query, User.where('active', '=', true), Users.all(db))
+ * ```
+ */
+import type { Option } from 'fp-ts/lib/Option.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Backend } from '../compose.js'
+import type { DbError } from '../errors.js'
+import { run, type PromiseBackend } from '../promise.js'
+import type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
+import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, Simplify } from './model.js'
+import type { ModelQuery, WhereInput } from './query.js'
+import type { BatchOptions, Page, PageSpec } from './read.js'
+import type { UpsertOptions } from './write.js'
+
+/** Where a promised model runs: a backend, or the Promise adapter's face of one. */
+export type PromiseDb = Backend | PromiseBackend
+
+type Field<D extends ModelTypes> = keyof D['row'] & string
+type Loaded<D extends ModelTypes, X, P extends string, M, T2> = Simplify<X & Materialize<D['graph'], D['name'], PathTree<P, ModifiedLeaf<M, T2>>>>
+type Relation<D extends ModelTypes, F extends 'attach' | 'detach'> = Parameters<Model<D>[F]>[2]
+type Targets<D extends ModelTypes, F extends 'attach' | 'detach'> = Parameters<Model<D>[F]>[3]
+
+/** A model's reads and writes as Promises (see `promisedModel`). */
+export interface PromiseModel<D extends ModelTypes> {
+  /** The model itself: its query, transforms and fp-ts functions. */
+  readonly model: Model<D>
+  /** The row with this primary key, or undefined. @example await Users.find(db, 1) */
+  readonly find: (db: PromiseDb, key: D['key']) => Promise<D['row'] | undefined>
+  /** The row with this primary key; rejects with NotFound. @example await Users.findOrFail(db, 1) */
+  readonly findOrFail: (db: PromiseDb, key: D['key']) => Promise<D['row']>
+  /** The first row matching a condition, or undefined. @example await Users.findBy(db, { email: 'ada@example.com' }) */
+  readonly findBy: (db: PromiseDb, where: WhereInput<D['row']>) => Promise<D['row'] | undefined>
+  /** The row as stored now; rejects with NotFound when it is gone. @example await Users.refresh(db, ada) */
+  readonly refresh: (db: PromiseDb, row: D['row']) => Promise<D['row']>
+  /** Validate, run the hooks, insert; the stored row. @example await Users.create(db, { email: 'ada@example.com', name: 'Ada' }) */
+  readonly create: (db: PromiseDb, input: D['insert']) => Promise<D['row']>
+  /**
+   * Insert every row in one transaction: the stored rows, or with `{ returning: false }` how many.
+   * @example await Users.createMany(db, [{ email: 'a@x.io', name: 'A' }, { email: 'b@x.io', name: 'B' }])
+   */
+  readonly createMany: {
+    (db: PromiseDb, inputs: readonly D['insert'][]): Promise<D['row'][]>
+    (db: PromiseDb, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: false }): Promise<number>
+    (db: PromiseDb, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): Promise<D['row'][]>
+  }
+  /** Write the fields `patch` names; the row as stored. @example await Users.update(db, ada, { name: 'Ada Lovelace' }) */
+  readonly update: (db: PromiseDb, row: D['row'], patch: Patch<D>) => Promise<D['row']>
+  /** `update`, also naming the fields written. @example const { row, changed } = await Users.updateChanges(db, ada, { name: 'Ada' }) */
+  readonly updateChanges: (db: PromiseDb, row: D['row'], patch: Patch<D>) => Promise<{ readonly row: D['row']; readonly changed: readonly Field<D>[] }>
+  /** One UPDATE of every matching row; the count. @example await Users.updateWhere(db, { active: false }, { name: 'gone' }) */
+  readonly updateWhere: (db: PromiseDb, where: WhereInput<D['row']>, patch: Patch<D>) => Promise<number>
+  /** Delete a row (soft with `softDelete`, unless `force`); the row as it is left. @example await Users.delete(db, ada) */
+  readonly delete: (db: PromiseDb, row: D['row'], options?: { readonly force?: boolean }) => Promise<D['row']>
+  /** One DELETE of every matching row; the count. @example await Users.deleteWhere(db, { active: false }) */
+  readonly deleteWhere: (db: PromiseDb, where: WhereInput<D['row']>) => Promise<number>
+  /** Insert, or update the row with the same unique key. @example await Items.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
+  readonly upsert: (db: PromiseDb, input: D['insert'], options?: UpsertOptions<Field<D>>) => Promise<D['row']>
+  /** Undo a soft delete; the row as stored. @example await Posts.restore(db, post) */
+  readonly restore: D['restore'] extends true ? (db: PromiseDb, row: D['row']) => Promise<D['row']> : never
+  /** Link a row to targets through a manyToMany relation; how many links were written. @example await Articles.attach(db, article, 'tags', [dragons]) */
+  readonly attach: (db: PromiseDb, row: D['row'], relation: Relation<D, 'attach'>, targets: Targets<D, 'attach'>) => Promise<number>
+  /** Unlink a row from targets (all of them when omitted); how many links went. @example await Users.detach(db, me, 'favorites') */
+  readonly detach: (db: PromiseDb, row: D['row'], relation: Relation<D, 'detach'>, targets?: Targets<D, 'detach'>) => Promise<number>
+  /** Load a relation path for one row or a list (new rows are returned). @example await Albums.load(db, album, 'tracks.genre') */
+  readonly load: {
+    <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: PromiseDb, row: X, path: P, modify?: Modifier<D, P, M, T2>): Promise<Loaded<D, X, P, M, T2>>
+    <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: PromiseDb, rows: readonly X[], path: P, modify?: Modifier<D, P, M, T2>): Promise<Loaded<D, X, P, M, T2>[]>
+  }
+
+  // ---- the ends of a query pipeline: `pipe(User.query, User.where(...), Users.all(db))`
+  /** Every row of the query. @example await pipe(User.query, User.orderBy('name'), Users.all(db)) */
+  readonly all: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T>[]>
+  /** The first row of the query, or undefined. @example await pipe(User.query, User.orderBy('id', 'desc'), Users.first(db)) */
+  readonly first: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T> | undefined>
+  /** How many rows match. @example await pipe(User.query, Users.count(db)) */
+  readonly count: (db: PromiseDb) => (q: ModelQuery<D['row'], any, any>) => Promise<number>
+  /** Whether any row matches. @example await pipe(User.query, User.where('email', '=', e), Users.exists(db)) */
+  readonly exists: (db: PromiseDb) => (q: ModelQuery<D['row'], any, any>) => Promise<boolean>
+  /** SUM of a field, null without rows. @example await pipe(Invoice.query, Invoices.sum(db, 'total')) */
+  readonly sum: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | null>
+  /** AVG of a field, null without rows. @example await pipe(Invoice.query, Invoices.avg(db, 'total')) */
+  readonly avg: (db: PromiseDb, field: Field<D>) => (q: ModelQuery<D['row'], any, any>) => Promise<number | null>
+  /** MIN of a field, null without rows. @example await pipe(Invoice.query, Invoices.min(db, 'total')) */
+  readonly min: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | null>
+  /** MAX of a field, null without rows. @example await pipe(Invoice.query, Invoices.max(db, 'total')) */
+  readonly max: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | null>
+  /** One field of every row. @example await pipe(User.query, Users.pluck(db, 'email')) */
+  readonly pluck: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K][]>
+  /** One page of rows and the total. @example await pipe(User.query, User.orderBy('id'), Users.paginate(db, { page: 2, perPage: 20 })) */
+  readonly paginate: (db: PromiseDb, page: PageSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Page<Out<D, S, T>>>
+  /** Aggregates per group (or of the whole query). @example await pipe(Invoice.query, Invoice.groupBy('country'), Invoices.aggregate(db, (a) => ({ n: a.count() }))) */
+  readonly aggregate: <A extends Readonly<Record<string, Agg<unknown>>>>(db: PromiseDb, spec: (a: AggKit<D['row']>) => A) => <S>(q: ModelQuery<D['row'], S, any>) => Promise<Simplify<GroupOf<S> & AggOut<A>>[]>
+  /** COUNT(DISTINCT field). @example await pipe(Invoice.query, Invoices.countDistinct(db, 'customerId')) */
+  readonly countDistinct: (db: PromiseDb, field: Field<D>) => (q: ModelQuery<D['row'], any, any>) => Promise<number>
+  /** The rows in batches, read by key order. @example for await (const batch of pipe(User.query, Users.batches(db, { size: 500 }))) ... */
+  readonly batches: (db: PromiseDb, options?: BatchOptions) => <S, T>(q: ModelQuery<D['row'], S, T>) => AsyncIterable<Out<D, S, T>[]>
+  /** The rows one by one, read in batches. @example for await (const user of pipe(User.query, Users.each(db))) ... */
+  readonly each: (db: PromiseDb, options?: BatchOptions) => <S, T>(q: ModelQuery<D['row'], S, T>) => AsyncIterable<Out<D, S, T>>
+}
+
+type GroupOf<S> = S extends Grouped<infer G> ? G : {}
+
+/** The backend of a `PromiseDb`. */
+const backendOf = (db: PromiseDb): Backend => ('compile' in db ? db : db.backend)
+
+const optional = <A>(o: Option<A>): A | undefined => (o._tag === 'Some' ? o.value : undefined)
+
+type Fn = (...args: any[]) => any
+type Task = TaskEither<DbError, unknown>
+
+/**
+ * A model's reads and writes as Promise functions (see `PromiseModel`). Each call goes to the
+ * model's function of the same name when it is made, so an `extend`ed model is followed.
+ *
+ * @example
+ * const Users = promisedModel(Blog.User)
+ * const ada = await Users.create(db, { email: 'ada@example.com', name: 'Ada' })
+ * const maybe = await Users.find(db, 99) // undefined
+ * await promised(db).transaction(async (tx) => { await Users.update(tx, ada, { name: 'Ada L.' }) })
+ */
+export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseModel<D> => {
+  const m = model as unknown as Record<string, Fn>
+  const direct = (name: string, absent = false) => (db: PromiseDb, ...args: unknown[]) => {
+    const done = run(m[name](backendOf(db), ...args) as Task)
+    return absent ? done.then((o) => optional(o as Option<unknown>)) : done
+  }
+  const ending = (name: string, absent = false) => (db: PromiseDb, ...args: unknown[]) => {
+    const end = m[name](backendOf(db), ...args) as (q: unknown) => Task
+    return (q: unknown) => {
+      const done = run(end(q))
+      return absent ? done.then((o) => optional(o as Option<unknown>)) : done
+    }
+  }
+  const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
+  const face: Record<string, unknown> = { model }
+  for (const name of ['findOrFail', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'load']) face[name] = direct(name)
+  for (const name of ['find', 'findBy']) face[name] = direct(name, true)
+  for (const name of ['all', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
+  face.first = ending('first', true)
+  for (const name of ['batches', 'each']) face[name] = streaming(name)
+  return Object.freeze(face) as unknown as PromiseModel<D>
+}
+
+/** `promisedModel` of every model of a record (what `relate` returns). */
+export type PromiseModels<M> = { readonly [K in keyof M]: M[K] extends Model<infer D> ? PromiseModel<D> : never }
+
+/**
+ * Every model of a record (what `relate` returns) with its Promise face.
+ *
+ * @example
+ * const Blog = relate({ User, Post })
+ * const P = promisedModels(Blog)
+ * const posts = await pipe(Blog.Post.query, Blog.Post.include('author'), P.Post.all(db))
+ */
+export const promisedModels = <M extends Readonly<Record<string, Model<any>>>>(models: M): PromiseModels<M> =>
+  Object.freeze(Object.fromEntries(Object.entries(models).map(([k, v]) => [k, promisedModel(v)]))) as PromiseModels<M>

@@ -1,7 +1,7 @@
 /**
  * Models: io-ts records with validation, CRUD, typed queries, relations and behaviours.
  */
-export { model, relate, type AnyModel, type CreateManyOptions, type InsertOf, type KeyOf, type Materialize, type Model, type ModelConfig, type ModelTypes, type ModelIn, type ModifiedLeaf, type Modifier, type Out, type Patch, type PathTree, type Paths, type Related, type Simplify, type TargetAt, type TypesOf } from './model.js'
+export { compileQuery, model, relate, type AnyModel, type CreateManyOptions, type InsertOf, type KeyOf, type Materialize, type Model, type ModelConfig, type ModelTypes, type ModelIn, type ModifiedLeaf, type Modifier, type Out, type Patch, type PathTree, type Paths, type Related, type Simplify, type TargetAt, type TypesOf } from './model.js'
 export { bool, bytes, date, decimal, fastDecoder, FAIL, float, int64, integer, jsonOf, nullable, uuid, withFastDecode, type FastDecode } from './codecs.js'
 export { snakeCase, type Naming } from './core.js'
 export type { Field, ModelCodec } from './decode.js'
@@ -12,7 +12,7 @@ export {
   type Behaviour, type HookContext, type Hooks, type QueryOptions,
 } from './behaviours.js'
 export { rule, type ValidationIssue, type Validator } from './validate.js'
-export { compileQuery, type BatchOptions, type Page, type PageSpec } from './read.js'
+export type { BatchOptions, Page, PageSpec } from './read.js'
 export type { UpsertOptions } from './write.js'
 export type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
 export { withUniqueDetail } from './unique.js'

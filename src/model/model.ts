@@ -28,12 +28,12 @@ import { dbError, type DbError, isDbError, toDbError, type ValidationError } fro
 import type { Expr, SelectLike } from '../ast.js'
 import { and as andExpr, exists as existsExpr, not as notExpr, raw as rawExpr } from '../query.js'
 import { fix } from '../record.js'
-import { isFragment, sql, type Fragment } from '../sql.js'
+import { type Compiled, isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
 import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue, tableRefOf } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
-  allRows, anyRow, average, batchRows, type BatchOptions, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, type Page,
+  allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, type Page,
 } from './read.js'
 import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
@@ -41,6 +41,7 @@ import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier }
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
 import { attachRows, detachRows } from './links.js'
 import { withUniqueDetail } from './unique.js'
+import { forEngine } from './lists.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, shardCondition, updateChanged, updateMatching, updateRow, upsertRow,
@@ -479,6 +480,16 @@ export interface Described<C extends ModelCodec, PK, Rels, B, Sc, Df> {
 // ---------------------------------------------------------------- building
 
 /**
+ * The SQL a model query runs on this backend (its main statement; relations load with one more
+ * per level), long `in` lists in the engine's form as they run (see src/model/lists.ts).
+ *
+ * @example
+ * compileQuery(db, pipe(User.query, User.where('id', '=', 1))) // Right({ sql: 'SELECT ...', params: [1] })
+ */
+export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<DbError, Compiled> => compileRead(db, forEngine(db, q))
+
+
+/**
  * The model's core as `withUniqueDetail` sees a write to the join table of its manyToMany
  * relation `name`: named after that table (the core itself for any other name; `attach` refuses it).
  *
@@ -577,25 +588,25 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         return Object.freeze(withFields(q, { includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }))
       },
 
-      all: (db) => (q: Q) => allRows(db, q) as never,
+      all: (db) => (q: Q) => allRows(db, forEngine(db, q)) as never,
       first: (db) => (q: Q) => {
         const t = self.all(db)(Object.freeze(withFields(q, { limit: 1 })))
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0])))) as never
       },
-      batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,
+      batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, forEngine(db, q), options) }) as never,
       each: (db, options) => (q: Q) => ({
         async *[Symbol.asyncIterator]() {
-          for await (const batch of batchRows(db, q, options)) yield* batch
+          for await (const batch of batchRows(db, forEngine(db, q), options)) yield* batch
         },
       }) as never,
-      count: (db) => (q: Q) => countRows(db, q),
-      exists: (db) => (q: Q) => anyRow(db, q),
-      sum: (db, field) => (q: Q) => fieldAggregate(db, q, 'sum', field) as never,
-      avg: (db, field) => (q: Q) => average(db, q, field),
-      min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
-      max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
-      pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
-      paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
+      count: (db) => (q: Q) => countRows(db, forEngine(db, q)),
+      exists: (db) => (q: Q) => anyRow(db, forEngine(db, q)),
+      sum: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'sum', field) as never,
+      avg: (db, field) => (q: Q) => average(db, forEngine(db, q), field),
+      min: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'min', field) as never,
+      max: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'max', field) as never,
+      pluck: (db, field) => (q: Q) => pluckField(db, forEngine(db, q), field) as never,
+      paginate: (db, p) => (q: Q) => pageOf(db, forEngine(db, q), p) as never,
 
       find: (db, key) => find(db, key),
       findOrFail: (db, key) => {
@@ -676,9 +687,9 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const unknown = fields.find((f) => !core.byName.has(f))
         return (unknown === undefined ? Object.freeze(withFields(q, { group: fields })) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`))) as never
       },
-      aggregate: (db, spec) => (q: Q) => aggregateRows(db, q, spec(aggKit)) as never,
+      aggregate: (db, spec) => (q: Q) => aggregateRows(db, forEngine(db, q), spec(aggKit)) as never,
       countDistinct: (db, field) => (q: Q) => {
-        const t = aggregateRows(db, withFields(q, { group: undefined, order: [], limit: undefined, offset: undefined }), { n: aggKit.countDistinct(field) })
+        const t = aggregateRows(db, withFields(forEngine(db, q), { group: undefined, order: [], limit: undefined, offset: undefined }), { n: aggKit.countDistinct(field) })
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right[0].n as number)))
       },
 

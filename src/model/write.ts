@@ -38,6 +38,7 @@ import { readsJson } from './codecs.js'
 import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { baseQuery, conditionOf, scopeCondition } from './query.js'
 import { keyOf, shardFieldOf } from './relations.js'
+import { exprForEngine } from './lists.js'
 import { textColumns, textReads } from './in-place.js'
 import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
 
@@ -1032,7 +1033,7 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   const assigned = assignments(core, { ...checked.right, ...extra })
   if (Object.keys(assigned).length === 0) return right(0)
-  const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
+  const node = where(allOf([exprForEngine(db, conditionOf(core, [cond])), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })
 
@@ -1095,7 +1096,7 @@ const storedUpdate = async (db: Backend, core: ModelCore, node: UpdateNode, key:
  */
 export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): TaskEither<DbError, number> => attempt(async () => {
   const soft = softDeleteOf(core)
-  const c = allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!
+  const c = allOf([exprForEngine(db, conditionOf(core, [cond])), scopeCondition(core, {})])!
   const node = soft === undefined ? where(c)(deleteFrom(core.tableRef)) : where(c)(set(assignments(core, soft.deleteAs!()))(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })

@@ -8,10 +8,11 @@
  * the operation; writes that run several statements run in a transaction, so an abort rolls
  * back what was written.
  *
- * Row operations (create, createMany, update, delete, upsert) run the hooks. `restore` and
- * the set operations (`updateWhere`, `deleteWhere`) run no row hooks; behaviours still shape
- * them through `updateAll`, `deleteAs`, `restoreAs` and `scope`, so timestamps, version
- * counters and soft deletion hold for them too.
+ * Row operations (create, createMany, update, delete, upsert) run the hooks; `restore` runs
+ * its own two (`beforeRestore`, `afterRestore`), as Sequelize and Rails' paranoia do, and not
+ * the update hooks. The set operations (`updateWhere`, `deleteWhere`) run no row hooks;
+ * behaviours still shape them and `restore` through `updateAll`, `deleteAs`, `restoreAs` and
+ * `scope`, so timestamps, version counters and soft deletion hold for them too.
  *
  * A default scope (`scope`) holds for writes as for reads: `update`, `delete`, `updateWhere`
  * and `deleteWhere` reach only the rows it shows (a row it hides is NotFound to `update` and
@@ -56,6 +57,10 @@ export interface Hooks<R, I = Partial<R>> {
   readonly beforeDelete?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
   /** After a row's DELETE, in the same transaction. */
   readonly afterDelete?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
+  /** Before `restore` undoes a soft delete: the row given (a Left refuses the restore, nothing written). */
+  readonly beforeRestore?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
+  /** After `restore`, in the same transaction: the row as stored. */
+  readonly afterRestore?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
 }
 
 /** Query switches read by default scopes, set by `withDeleted` / `onlyDeleted`. */
@@ -83,6 +88,8 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
   readonly afterUpdate?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly beforeDelete?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly afterDelete?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly beforeRestore?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly afterRestore?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   /**
    * A condition added to every query of the model (a default scope), given the query's switches;
    * with no switches (`{}`) to its updates and deletes as well, row by row and set-based.
@@ -113,6 +120,8 @@ export interface AnyBehaviour {
   readonly afterUpdate?: RuntimeHook
   readonly beforeDelete?: RuntimeHook
   readonly afterDelete?: RuntimeHook
+  readonly beforeRestore?: RuntimeHook
+  readonly afterRestore?: RuntimeHook
   readonly scope?: (options: QueryOptions, column: ColumnOf) => Expr | undefined
   readonly guard?: (row: Record<string, unknown>, column: ColumnOf) => Expr | undefined
   readonly updateAll?: (column: ColumnOf) => Readonly<Record<string, unknown>>
@@ -121,7 +130,7 @@ export interface AnyBehaviour {
 }
 
 /** Every hook name, in lifecycle order. */
-export type HookName = 'beforeValidate' | 'afterValidate' | 'beforeInsert' | 'afterInsert' | 'beforeUpdate' | 'afterUpdate' | 'beforeDelete' | 'afterDelete'
+export type HookName = 'beforeValidate' | 'afterValidate' | 'beforeInsert' | 'afterInsert' | 'beforeUpdate' | 'afterUpdate' | 'beforeDelete' | 'afterDelete' | 'beforeRestore' | 'afterRestore'
 
 type RuntimeHook = (value: Record<string, unknown>, ctx: HookContext) => TaskEither<DbError, Record<string, unknown>>
 

@@ -1106,19 +1106,30 @@ export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): Tas
  * it also writes what the behaviours add to every update (`updateAll`: `updatedAt` refreshed, the
  * optimistic lock's version bumped), so a copy of the row read before it is stale. Returns the row
  * as stored, decoded, as a soft `delete` does (see `storedUpdate`); NotFound when no row has the key.
+ * `beforeRestore` hooks see the row given (a Left refuses the restore, nothing written);
+ * `afterRestore` hooks see the row as stored, in the restore's transaction (a Left undoes it).
+ * The update hooks do not run: a restore is not an edit of the row's fields.
  */
-export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> => attempt(async () => {
+export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> => {
   const b = core.behaviours.find((x) => x.restoreAs !== undefined)
-  if (b === undefined) return left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`))
-  const key = keyOfRow(core, row)
-  const shard = shardCondition(db, core, row)
-  const extra: Values = {}
-  for (const x of core.behaviours) Object.assign(extra, x.updateAll?.(core.column))
-  const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, { ...b.restoreAs!(), ...extra }))(update(core.tableRef)))
-  const stored = await storedUpdate(db, core, node, key, shard)
-  if (stored._tag === 'Left') return stored
-  return stored.right === undefined ? left(notFound(core, key)) : right(stored.right)
-})
+  if (b === undefined) return () => Promise.resolve(left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`)))
+  const hooked = hasHook(core.behaviours, 'afterRestore')
+  const body = async (tx: Backend): Promise<Either<DbError, Values>> => {
+    const ctx = ctxOf(tx, core, 'restore', row)
+    const r = await hook(core, 'beforeRestore', row, ctx)
+    const key = keyOfRow(core, r)
+    const shard = shardCondition(tx, core, r)
+    const extra: Values = {}
+    for (const x of core.behaviours) Object.assign(extra, x.updateAll?.(core.column))
+    const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, { ...b.restoreAs!(), ...extra }))(update(core.tableRef)))
+    // With `afterRestore` hooks the whole restore is already one transaction.
+    const stored = hooked ? right(await updateStored(tx, core, node, key, shard)) : await storedUpdate(tx, core, node, key, shard)
+    if (stored._tag === 'Left') return stored
+    if (stored.right === undefined) return left(notFound(core, key))
+    return right(await hook(core, 'afterRestore', stored.right, ctx))
+  }
+  return hooked ? atomically(db, body) : attempt(() => body(db))
+}
 
 /** Options of `upsert`. */
 export interface UpsertOptions<F extends string = string> {

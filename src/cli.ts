@@ -27,6 +27,7 @@ import {
 import { printModels } from './schema/print-model.js'
 import { run } from './promise.js'
 import { createBackend } from './registry.js'
+import { fromStart } from './drivers/sql-start.js'
 
 /** Where the command writes, and what it reads from its environment. */
 export interface CliIO {
@@ -176,7 +177,7 @@ const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) =
       io.out(`  ${e.direction === 'up' ? 'up  ' : 'down'}  ${e.name} ... `)
       break
     case 'done':
-      io.out(`done in ${e.ms} ms (${e.statements.length} statement${e.statements.length === 1 ? '' : 's'})\n`)
+      io.out(`done in ${e.ms} ms (${statementCount(e.statements)})\n`)
       break
     case 'failed':
       seen.failed = true
@@ -192,33 +193,60 @@ const progress = (io: CliIO, dialect: () => string, seen: { failed: boolean }) =
   }
 }
 
-const TS_TEMPLATE = `import { pipe } from 'fp-ts/lib/function.js'
+/**
+ * The table a new migration's template creates: `create_users` (or `create-users`,
+ * `create_users_table`) creates `users`; any other name creates a table of that name. Two fresh
+ * templates never create the same table, so each runs as written until it is changed.
+ */
+const templateTable = (name: string): string => {
+  const m = /^create[_-](.+?)(?:[_-]table)?$/i.exec(name)
+  return m === null ? name : m[1]
+}
+
+const tsTemplate = (table: string): string => `import { pipe } from 'fp-ts/lib/function.js'
 import type { Backend } from 'recordkit'
 import { apply, column, createTable, dropTable } from 'recordkit/schema'
 
 export const up = (db: Backend) =>
   apply(db, pipe(
-    createTable('example'),
+    createTable('${table}'),
     column('id', 'integer', { primaryKey: true, autoIncrement: true }),
   ))
 
-export const down = (db: Backend) => apply(db, dropTable('example'))
+export const down = (db: Backend) => apply(db, dropTable('${table}'))
 `
 
-const JS_TEMPLATE = `// @ts-check
+const jsTemplate = (table: string): string => `// @ts-check
 import { pipe } from 'fp-ts/lib/function.js'
 import { apply, column, createTable, dropTable } from 'recordkit/schema'
 
 /** @param {import('recordkit').Backend} db */
 export const up = (db) =>
   apply(db, pipe(
-    createTable('example'),
+    createTable('${table}'),
     column('id', 'integer', { primaryKey: true, autoIncrement: true }),
   ))
 
 /** @param {import('recordkit').Backend} db */
-export const down = (db) => apply(db, dropTable('example'))
+export const down = (db) => apply(db, dropTable('${table}'))
 `
+
+/**
+ * Whether a recorded statement only read (the catalog reads that plan a SQLite table rebuild or
+ * an ALTER, a migration's own SELECTs; a PRAGMA that sets something is not one): the progress line counts them apart from the statements
+ * that changed the database.
+ */
+const isRead = (s: StatementRecord): boolean => {
+  const text = fromStart(s.sql, false)
+  return /^(?:SELECT|SHOW|EXPLAIN)\b/i.test(text) || (/^PRAGMA\b/i.test(text) && !text.includes('='))
+}
+
+/** "1 statement", "2 statements, 20 reads". */
+const statementCount = (statements: readonly StatementRecord[]): string => {
+  const reads = statements.filter(isRead).length
+  const writes = statements.length - reads
+  return `${writes} statement${writes === 1 ? '' : 's'}${reads === 0 ? '' : `, ${reads} read${reads === 1 ? '' : 's'}`}`
+}
 
 const stamp = (d: Date): string =>
   `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}` +
@@ -233,6 +261,8 @@ const stamp = (d: Date): string =>
 export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Promise<number> => {
   let db: Backend | undefined
   const seen = { failed: false }
+  // The subcommand whose help a usage mistake points at, once it is known.
+  let helpTopic: string | undefined
   try {
     let parsed
     try {
@@ -249,6 +279,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     }
     if (command !== 'migrate' && command !== 'introspect') throw usage(`unknown command ${JSON.stringify(command)}`)
     if (command === 'migrate' && (sub === undefined || HELP[topic] === undefined)) throw usage(sub === undefined ? 'migrate needs a subcommand' : `unknown migrate subcommand ${JSON.stringify(sub)}`)
+    helpTopic = TAKES[topic] === undefined ? undefined : topic
     const takes = TAKES[topic] ?? []
     for (const [option, given] of Object.entries(v)) {
       if (given !== undefined && option !== 'url' && option !== 'help' && !takes.includes(option as keyof typeof OPTIONS)) throw usage(`${topic} does not take --${option}`)
@@ -266,7 +297,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
       const typescript = v.ts === true || (v.js !== true && await typeScriptLoaderAvailable())
       await mkdir(dir, { recursive: true })
       const file = join(dir, `${stamp(new Date())}_${name}.${typescript ? 'ts' : 'mjs'}`)
-      await writeFile(file, typescript ? TS_TEMPLATE : JS_TEMPLATE, { flag: 'wx' })
+      await writeFile(file, (typescript ? tsTemplate : jsTemplate)(templateTable(name)), { flag: 'wx' })
       io.out(`created ${file}\n`)
       return 0
     }
@@ -337,7 +368,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     }
   } catch (e) {
     if (isUsage(e)) {
-      io.err(`recordkit: ${(e as Error).message}\nRun "recordkit --help" for usage.\n`)
+      io.err(`recordkit: ${(e as Error).message}\nRun "recordkit ${helpTopic === undefined ? '' : `${helpTopic} `}--help" for usage.\n`)
       return 2
     }
     const message = e instanceof Error ? e.message : String(e)

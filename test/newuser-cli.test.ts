@@ -1,0 +1,78 @@
+/**
+ * The `recordkit` command as a new user meets it: `migrate new create_<table>` writes a migration
+ * for that table (two fresh templates apply side by side), the progress line tells the
+ * statements that changed the database from the catalog reads done to plan them, and a usage
+ * mistake in a subcommand points at that subcommand's help.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { main } from '../src/cli.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+const call = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+  let out = ''
+  let err = ''
+  const code = await main(argv, { out: (t) => { out += t }, err: (t) => { err += t }, env: {}, cwd: root })
+  return { code, out, err }
+}
+
+describe('migrate new names the table', () => {
+  it('create_<table> creates and drops that table, in TypeScript and in JavaScript', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h4-new-'))
+    try {
+      expect(await call('migrate', 'new', 'create_h4_users', '--dir', dir, '--ts')).toMatchObject({ code: 0 })
+      expect(await call('migrate', 'new', 'create_h4_posts', '--dir', dir, '--js')).toMatchObject({ code: 0 })
+      const files = readdirSync(dir).sort()
+      const ts = readFileSync(join(dir, files.find((f) => f.endsWith('_create_h4_users.ts'))!), 'utf8')
+      const js = readFileSync(join(dir, files.find((f) => f.endsWith('_create_h4_posts.mjs'))!), 'utf8')
+      expect(ts).toContain("createTable('h4_users')")
+      expect(ts).toContain("dropTable('h4_users')")
+      expect(js).toContain("createTable('h4_posts')")
+      expect(js).toContain("dropTable('h4_posts')")
+      expect(ts).not.toContain("'example'")
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
+  })
+
+  it('fresh templates apply unchanged side by side, and revert', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h4-new-run-'))
+    try {
+      for (const name of ['create_h4_a', 'create_h4_b', 'seed']) expect(await call('migrate', 'new', name, '--dir', dir, '--ts')).toMatchObject({ code: 0 })
+      const url = `sqlite:${join(dir, 'app.db')}`
+      expect(await call('migrate', 'up', '--dir', dir, '--url', url)).toMatchObject({ code: 0, out: expect.stringContaining('Applied 3 migrations.') })
+      expect(await call('migrate', 'down', '--steps', '3', '--dir', dir, '--url', url)).toMatchObject({ code: 0, out: expect.stringContaining('Reverted 3 migrations.') })
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
+  })
+})
+
+describe('progress and usage lines', () => {
+  it('counts the statements that changed the database apart from the catalog reads that planned them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h4-progress-'))
+    try {
+      const url = `sqlite:${join(dir, 'app.db')}`
+      const r = await call('migrate', 'up', '--dir', join(root, 'examples', 'migrations'), '--url', url)
+      expect(r.code).toBe(0)
+      // create_artists: one CREATE TABLE, nothing read.
+      expect(r.out).toMatch(/up {4}20240101000000_create_artists \.\.\. done in \d+ ms \(1 statement\)\n/)
+      // album_price: SQLite rebuilds the table, planned from the catalog.
+      expect(r.out).toMatch(/up {4}20240103000000_album_price \.\.\. done in \d+ ms \(\d+ statements?, \d+ reads\)\n/)
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
+  })
+
+  it('a usage mistake in a subcommand points at its help', async () => {
+    expect(await call('migrate', 'down', '--steps', '0', '--url', 'sqlite::memory:'))
+      .toEqual({ code: 2, out: '', err: 'recordkit: --steps takes a whole number of at least 1, got "0"\nRun "recordkit migrate down --help" for usage.\n' })
+    expect(await call('migrate', 'status', '--json', '--url', 'sqlite::memory:'))
+      .toEqual({ code: 2, out: '', err: 'recordkit: migrate status does not take --json\nRun "recordkit migrate status --help" for usage.\n' })
+    expect(await call('migrate')).toMatchObject({ code: 2, err: 'recordkit: migrate needs a subcommand\nRun "recordkit --help" for usage.\n' })
+  })
+})

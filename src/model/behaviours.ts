@@ -25,6 +25,7 @@ import type { Backend } from '../compose.js'
 import { dbError, type DbError, type HookError } from '../errors.js'
 import { add, eq, isNotNull, isNull, val } from '../query.js'
 import { withFields } from '../objects.js'
+import type { UniqueRule } from './uniqueness.js'
 
 /** What a hook knows about the operation it runs in. */
 export interface HookContext<R = Record<string, unknown>> {
@@ -103,6 +104,8 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
   readonly deleteAs?: () => Partial<Need>
   /** What `restore` writes (undoes `deleteAs`). */
   readonly restoreAs?: () => Partial<Need>
+  /** A uniqueness rule checked before create, createMany and update write (see `unique`). */
+  readonly unique?: UniqueRule
   /** Type-level only: the row this behaviour needs. */
   readonly __need?: (row: Need) => void
 }
@@ -127,6 +130,7 @@ export interface AnyBehaviour {
   readonly updateAll?: (column: ColumnOf) => Readonly<Record<string, unknown>>
   readonly deleteAs?: () => Record<string, unknown>
   readonly restoreAs?: () => Record<string, unknown>
+  readonly unique?: UniqueRule
 }
 
 /** Every hook name, in lifecycle order. */
@@ -326,3 +330,26 @@ export const withDeleted = <Q extends { readonly options: QueryOptions }>(q: Q):
  * @example pipe(Post.query, onlyDeleted, Post.count(db))
  */
 export const onlyDeleted = <Q extends { readonly options: QueryOptions }>(q: Q): Q => Object.freeze(withFields(q, { options: { ...q.options, deleted: 'only' } }))
+
+/**
+ * A uniqueness rule, as Rails' `validates :email, uniqueness: true`: before `create`,
+ * `createMany` and `update` write, a row whose `field` holds a value another row holds already
+ * (among the rows with the same `scope` values, if given) is a ValidationError with an issue at
+ * `field` of rule `unique`, and nothing is written; in `createMany`, so is a row repeating an
+ * earlier row's value (`rows.3.email`). The table is read with the database's own comparison
+ * (a case-insensitive collation finds `Ada@x.io` for `ada@x.io`), every row counted, soft-deleted
+ * ones included, as the unique index counts them; a NULL in any of the fields is not checked.
+ * The check cannot stop two writers racing for one value: keep the table's unique index, whose
+ * violation is then a UniqueViolation naming the table and columns. `upsert` and `updateWhere`
+ * are left to the index.
+ *
+ * @example
+ * model({ ..., behaviours: [unique('email'), unique('slug', { scope: ['tenantId'], message: 'slug in use' })] })
+ */
+export const unique = <F extends string, S extends string = never>(field: F, options?: {
+  /** Fields whose values the uniqueness is within (Rails' `scope`). */
+  readonly scope?: readonly S[]
+  /** The issue's message (default: `<field> is already taken`). */
+  readonly message?: string
+}): Behaviour<NoInfer<Record<F | S, any>>> =>
+  Object.freeze({ name: `unique(${[field, ...(options?.scope ?? [])].join(', ')})`, unique: Object.freeze({ field, scope: options?.scope ?? [], message: options?.message }) })

@@ -147,6 +147,11 @@ export const buildCore = (config: CoreConfig, graph?: Graph): ModelCore => {
   const behaviours = config.behaviours ?? []
   const filled = new Set(behaviours.flatMap((b) => b.fills ?? []))
   for (const f of filled) if (!byName.has(f)) throw new TypeError(`model ${config.table}: a behaviour fills "${f}", which is not in the codec`)
+  for (const b of behaviours) {
+    for (const f of b.unique === undefined ? [] : [b.unique.field, ...b.unique.scope]) {
+      if (!byName.has(f)) throw new TypeError(`model ${config.table}: ${b.name} names "${f}", which is not in the codec`)
+    }
+  }
   const generatedKey = primaryKey.length === 1 && !filled.has(primaryKey[0].name) && numericCodec(primaryKey[0].codec) ? primaryKey[0] : undefined
 
   const mappers = new Map<string, RowMapper>()

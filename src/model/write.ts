@@ -39,6 +39,7 @@ import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { baseQuery, conditionOf, scopeCondition } from './query.js'
 import { keyOf, shardFieldOf } from './relations.js'
 import { exprForEngine } from './lists.js'
+import { uniqueIssues, uniqueRules } from './uniqueness.js'
 import { textColumns, textReads } from './in-place.js'
 import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
 
@@ -664,6 +665,19 @@ const insertValues = async (db: Backend, core: ModelCore, defaults: ReadonlySet<
 }
 
 /**
+ * The ValidationError of rows breaking the model's uniqueness rules (see uniqueness.ts), or
+ * undefined; nothing is read for a model without rules, nor for an update whose written fields
+ * (`touched`) are in none of them.
+ */
+const uniqueFailure = async (db: Backend, core: ModelCore, rows: readonly Values[], paths: readonly string[], except?: Values, touched?: readonly string[]): Promise<DbError | undefined> => {
+  const rules = uniqueRules(core)
+  if (rules.length === 0) return undefined
+  if (touched !== undefined && !rules.some((r) => touched.includes(r.field) || r.scope.some((f) => touched.includes(f)))) return undefined
+  const issues = await uniqueIssues(db, core, rows, paths, except)
+  return issues.length === 0 ? undefined : validationError(core.table, issues)
+}
+
+/**
  * `create`: validated, inserted, and the stored row read back and decoded, as one unit. The
  * stored row may not decode though the input did (a column DEFAULT or a trigger the codec
  * refuses, a value the column changed): the insert is then rolled back with the DecodeError,
@@ -687,6 +701,8 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     return atomically(db, async (tx) => {
       const v = await insertValues(tx, core, defaults, input, 'insert')
       if (v._tag === 'Left') return v
+      const taken = await uniqueFailure(tx, core, [v.right], [''])
+      if (taken !== undefined) return left(taken)
       const [row] = await insertRows(tx, core, [v.right])
       return right(await hook(core, 'afterInsert', row, ctxOf(tx, core, 'insert')))
     })
@@ -694,6 +710,8 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
   return attempt(async () => {
     const v = await insertValues(db, core, defaults, input, 'insert')
     if (v._tag === 'Left') return v
+    const taken = await uniqueFailure(db, core, [v.right], [''])
+    if (taken !== undefined) return left(taken)
     const enc = encodeRow(core, v.right)
     const write = canReturn(db) && Object.keys(enc).length > 0 ? returningAll(db, core, values(enc)(insertInto(core.tableRef))) : undefined
     if (write === undefined) return atomicallyOrAlone(db, async (tx) => right((await insertRows(tx, core, [v.right]))[0]))
@@ -776,7 +794,10 @@ const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<st
     if (issues.length > 0) return left(validationError(core.table, issues))
     const prepared: Values[] = []
     if (after) for (const v of checked) prepared.push(await afterValidation(tx, core, v, 'insert'))
-    return right(await insert(tx, after ? prepared : checked))
+    const rows = after ? prepared : checked
+    const taken = await uniqueFailure(tx, core, rows, rows.map((_, i) => `rows.${i}.`))
+    if (taken !== undefined) return left(taken)
+    return right(await insert(tx, rows))
   })
 }
 
@@ -943,6 +964,8 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
     return atomically(db, async (tx) => {
       const p = await prepareUpdate(tx, core, row, changed, key)
       if (p._tag === 'Left') return p
+      const taken = await uniqueFailure(tx, core, [{ ...row, ...p.right.final }], [''], row, Object.keys(p.right.final))
+      if (taken !== undefined) return left(taken)
       const stored = await updateStored(tx, core, p.right.node, key, p.right.shard)
       if (stored === undefined) return left(noRow(core, row, p.right.guarded))
       return right({ row: await hook(core, 'afterUpdate', stored, ctxOf(tx, core, 'update', row)), changed: writtenFields(core, p.right.final) })
@@ -951,6 +974,8 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
   return attempt(async () => {
     const p = await prepareUpdate(db, core, row, changed, key)
     if (p._tag === 'Left') return p
+    const taken = await uniqueFailure(db, core, [{ ...row, ...p.right.final }], [''], row, Object.keys(p.right.final))
+    if (taken !== undefined) return left(taken)
     const write = canReturnUpdate(db) ? returningUpdate(db, core, p.right.node) : undefined
     const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async (tx) => right(await updateStored(tx, core, p.right.node, key, p.right.shard)))
     if (r._tag === 'Left') return r

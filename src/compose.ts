@@ -23,7 +23,7 @@ import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
 import { dbError, type DbError, toDbError, withSql } from './errors.js'
 import type { Query } from './query.js'
-import { extend, fix } from './record.js'
+import { extend, extendLayer, fix, hasLayer } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, isCompiled, sql } from './sql.js'
 import { adaptedBefore, atParameter, markAdapted } from './values.js'
@@ -483,6 +483,43 @@ const bindAt = (dialect: Dialect, value: unknown, where: number | string, sql?: 
   }
 }
 
+/** The positions of a compiled statement's named parameters (`slots`) and their names, in order. */
+const holeSlots = (compiled: Compiled): { readonly slots: readonly number[]; readonly names: readonly string[] } => {
+  const slots: number[] = []
+  const names: string[] = []
+  compiled.holes?.forEach((h, i) => {
+    if (h !== undefined) {
+      slots.push(i)
+      names.push(h)
+    }
+  })
+  return { slots, names }
+}
+
+/** The QueryError of a prepared query run without one of its named arguments. */
+const missingArgument = (compiled: Compiled) => (h: string): DbError =>
+  dbError('QueryError', `prepared query is missing the argument "${h}"`, { sql: compiled.sql })
+
+/**
+ * A prepared statement's parameters with its named arguments bound (`slots` and `names` from
+ * `holeSlots`): a missing argument is `missing`'s error, each value goes through `bindAt`.
+ */
+const bindNamed = (
+  dialect: Dialect, compiled: Compiled, slots: readonly number[], names: readonly string[],
+  args: Readonly<Record<string, unknown>> | undefined, missing: (name: string) => DbError,
+): readonly unknown[] => {
+  if (args === undefined) throw missing(names[0])
+  const params = compiled.params.slice()
+  for (let k = 0; k < slots.length; k++) {
+    const h = names[k]
+    const v = args[h]
+    // An argument given as undefined is bound (as NULL); one not given at all is refused.
+    if (v === undefined && !(h in args)) throw missing(h)
+    params[slots[k]] = bindAt(dialect, v, h, compiled.sql)
+  }
+  return params
+}
+
 /** Named parameters a prepared statement may have for its binder to be generated (see `generatedBinder`). */
 const GENERATED_BINDER_MAX = 32
 
@@ -524,22 +561,54 @@ const beginStatements = (dialect: Dialect, options: TransactionOptions): E.Eithe
   }
 }
 
+// ---------------------------------------------------------------- scope handles
+
+/** The layer of a scope handle's own fields (see `HandleOf`): a nested scope's handle replaces it. */
+const SCOPE = Symbol('recordkit.scope')
+
+/** What a scope handle made afresh is layered on: nothing (its scope layer gives every field). */
+const BARE = Object.freeze({}) as Backend
+
+/**
+ * The statements that begin and end a scope (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO, COMMIT,
+ * ROLLBACK). They run through the scope's handle, so middleware on it sees them, and its
+ * `execute` runs them even once its end has begun, when it refuses every other call.
+ */
+const CONTROL = new WeakSet<object>()
+
+/** A scope's own statement (see `CONTROL`). */
+const control = (text: string): Fragment => {
+  const f = sql.raw(text)
+  CONTROL.add(f)
+  return f
+}
+
+/** Run a scope's own statement through its handle, in the scope. */
+const runOn = (handle: Backend, frame: Frame, text: string): Promise<E.Either<DbError, unknown>> =>
+  txContext.run(frame, () => handle.execute(control(text))())
+
+/**
+ * The handle of a scope, built from the record the scope was opened on (`from`): when that is a
+ * handle of an enclosing scope, the new one is that handle with its scope layer replaced, so
+ * middleware wrapped around it (`wrap(tx, ...)`, `wrap(conn, ...)`) is around the new handle too
+ * and sees everything run at any depth. `extra` adds the fields of a controlled scope.
+ */
+type HandleOf = <H extends Backend>(frame: Frame, from: Backend | undefined, extra?: (me: H, own: Backend) => Partial<H>) => H
+
 // ---------------------------------------------------------------- controlled transactions
 
 /**
  * The controlled forms of a backend: `startTransaction`, savepoint handles and `connection`.
  * Each is a Frame like a callback-form transaction's, whose end its owner decides: its handle
- * is `scoped(frame)`, and while it is open the scope it was opened on is `held` (calls on that
- * scope's own handle are refused rather than run inside it).
+ * is made by `handleOf`, and while it is open the scope it was opened on is `held` (calls on
+ * that scope's own handle are refused rather than run inside it). The statements that begin
+ * and end it run through its handle (`runOn`), where middleware wrapped around it sees them.
  */
 const controlledScopes = (
   self: Backend,
   life: Lifecycle,
-  scoped: (frame: Frame) => Backend,
-  run: (text: string) => Promise<E.Either<DbError, unknown>>,
+  handleOf: HandleOf,
 ) => {
-  const inFrame = (frame: Frame, text: string) => txContext.run(frame, () => run(text))
-
   /** A scope and every controlled scope open inside it end together. */
   const endAll = (frame: Frame): void => {
     for (let f: Frame | undefined = frame; f !== undefined; f = f.held) f.ended = true
@@ -561,14 +630,13 @@ const controlledScopes = (
     if (frame.session === true && --life.open === 0) life.drained?.()
   }
 
-  const scopeOf = (frame: Frame): ControlledScope => {
-    const base = scoped(frame)
-    const savepoint = ((name: string, fn?: (sp: Backend) => TaskEither<unknown, unknown>) =>
-      fn === undefined ? openSavepoint(frame, name) : base.savepoint(name, fn)) as ScopeSavepoint
-    return { ...base, savepoint }
-  }
+  /** `savepoint` of a controlled scope: a handle with a name only, the callback form with one. */
+  const savepointOf = (frame: Frame) => (me: Backend, own: Backend): Partial<ControlledScope> => ({
+    savepoint: ((name: string, fn?: (sp: Backend) => TaskEither<unknown, unknown>) =>
+      fn === undefined ? openSavepoint(frame, name, me) : own.savepoint(name, fn)) as ScopeSavepoint,
+  })
 
-  const openSavepoint = (parent: Frame, name: string): TaskEither<DbError, Savepoint> => async () => {
+  const openSavepoint = (parent: Frame, name: string, from: Backend): TaskEither<DbError, Savepoint> => async () => {
     const no = refusal(parent)
     if (no !== undefined) return E.left(no)
     let sp: { readonly open: string; readonly rollback: string; readonly release: string }
@@ -581,30 +649,36 @@ const controlledScopes = (
     // Claimed at once, so a call on the parent made meanwhile is refused, not run inside it.
     parent.held = frame
     await settled(parent)
-    const opened = await inFrame(frame, sp.open)
-    if (E.isLeft(opened)) {
-      frame.ended = true
-      parent.held = undefined
-      return opened
-    }
-    const finish = (texts: readonly string[]): TaskEither<DbError, void> => async () => {
+    const finish = (me: Backend, texts: readonly string[]): TaskEither<DbError, void> => async () => {
       const refused = claimEnd(frame)
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
       await closeOpenStream(frame)
       let out: E.Either<DbError, unknown> = E.right(undefined)
       for (const t of texts) {
-        const r = await inFrame(frame, t)
+        const r = await runOn(me, frame, t)
         if (E.isLeft(r) && E.isRight(out)) out = r
       }
       endAll(frame)
       if (parent.held === frame) parent.held = undefined
       return E.isLeft(out) ? out : E.right(undefined)
     }
-    return E.right(Object.freeze({ ...scopeOf(frame), name, release: () => finish([sp.release]), rollback: () => finish([sp.rollback, sp.release]) }))
+    const handle = handleOf<Savepoint>(frame, from, (me, own) => ({
+      ...savepointOf(frame)(me, own),
+      name,
+      release: () => finish(me, [sp.release]),
+      rollback: () => finish(me, [sp.rollback, sp.release]),
+    }))
+    const opened = await runOn(handle, frame, sp.open)
+    if (E.isLeft(opened)) {
+      frame.ended = true
+      parent.held = undefined
+      return opened
+    }
+    return E.right(handle)
   }
 
-  const start = (options: TransactionOptions): TaskEither<DbError, Transaction> => async () => {
+  const start = (options: TransactionOptions, from: Backend | undefined): TaskEither<DbError, Transaction> => async () => {
     const here = frameFor(self.driver)
     if (here === ENDED) return E.left(endedError())
     if (here !== undefined && here.session !== true) {
@@ -634,28 +708,33 @@ const controlledScopes = (
       else if (session.held === frame) session.held = undefined
       done()
     }
-    for (const text of begin) {
-      const r = await inFrame(frame, text)
-      if (E.isLeft(r)) {
-        await end()
-        return r
-      }
-    }
-    const finish = (commit: boolean): TaskEither<DbError, void> => async () => {
+    const finish = (me: Backend, commit: boolean): TaskEither<DbError, void> => async () => {
       const refused = claimEnd(frame)
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
       await closeOpenStream(frame)
       try {
-        const r = await inFrame(frame, commit ? self.dialect.commit() : self.dialect.rollback())
+        const r = await runOn(me, frame, commit ? self.dialect.commit() : self.dialect.rollback())
         // A COMMIT that failed leaves nothing half done: roll back what may remain.
-        if (commit && E.isLeft(r)) await inFrame(frame, self.dialect.rollback())
+        if (commit && E.isLeft(r)) await runOn(me, frame, self.dialect.rollback())
         return E.isLeft(r) ? r : E.right(undefined)
       } finally {
         await end()
       }
     }
-    return E.right(Object.freeze({ ...scopeOf(frame), commit: () => finish(true), rollback: () => finish(false) }))
+    const handle = handleOf<Transaction>(frame, from, (me, own) => ({
+      ...savepointOf(frame)(me, own),
+      commit: () => finish(me, true),
+      rollback: () => finish(me, false),
+    }))
+    for (const text of begin) {
+      const r = await runOn(handle, frame, text)
+      if (E.isLeft(r)) {
+        await end()
+        return r
+      }
+    }
+    return E.right(handle)
   }
 
   const reserve = (): TaskEither<DbError, ReservedConnection> => async () => {
@@ -684,7 +763,7 @@ const controlledScopes = (
       released(frame)
       return E.right(undefined)
     }
-    return E.right(Object.freeze({ ...scoped(frame), release: () => release }))
+    return E.right(handleOf<ReservedConnection>(frame, undefined, () => ({ release: () => release })))
   }
 
   return { start, reserve }
@@ -757,21 +836,14 @@ const runAllInTurn = async <R>(self: Backend, runs: readonly Compiled[]): Promis
 const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backend => {
   const life = lifecycleOf(driver)
 
-  const run = async (text: string): Promise<E.Either<DbError, unknown>> => self.execute(sql.raw(text))()
-
-  const runAll = async (texts: readonly string[]): Promise<E.Either<DbError, unknown>> => {
-    for (const t of texts) {
-      const r = await run(t)
-      if (E.isLeft(r)) return r
-    }
-    return E.right(undefined)
-  }
-
   /**
-   * The backend a transaction's callback receives: every call runs in the transaction's scope
-   * (or in a savepoint inside it, when made from there), and is refused once the scope ended.
+   * The fields of a scope's handle (see `HandleOf`): every call runs in the scope (or in a
+   * savepoint inside it, when made from there), and is refused once the scope ended, except the
+   * scope's own BEGIN / SAVEPOINT / RELEASE / COMMIT / ROLLBACK (`CONTROL`). `me` is the final
+   * handle, middleware wrapped around it included: nested scopes are opened from it, and when
+   * middleware replaced its `execute`, its other statement functions run through that `execute`.
    */
-  const scoped = (frame: Frame): Backend => {
+  const scopeFields = (frame: Frame, me: Backend): Backend => {
     const enter = <T>(f: () => T): T => (within(txContext.getStore(), frame) ? f() : txContext.run(frame, f))
     const task = <L, A>(make: () => TaskEither<L, A>): TaskEither<L | DbError, A> => () => {
       const no = refusal(frame)
@@ -783,16 +855,30 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const no = refusal(frame)
       return no !== undefined ? E.left(no) : enter(f)
     }
-    return Object.freeze({
+    const execute = <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> =>
+      CONTROL.has(q) ? () => enter(() => self.execute<R>(q)()) : task(() => self.execute<R>(q))
+    // Whether middleware around this handle replaced its `execute`: then `all`, `first`,
+    // `query`, batches and prepared queries on it go through that `execute`, as on a backend.
+    const through = (): boolean => me.execute !== execute
+    return {
       ...self,
-      execute: <R>(q: Executable<R>) => task(() => self.execute<R>(q)),
-      all: <R>(q: Executable<R>) => task(() => self.all<R>(q)),
-      first: <R>(q: Executable<R>) => task(() => self.first<R>(q)),
-      query: <R>(f: Fragment) => task(() => self.query<R>(f)),
-      executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => task(() => self.executeBatch<R>(q, sets)),
-      transaction: <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options?: TransactionOptions) => task(() => self.transaction<X, A>(fn, options)),
-      savepoint: <X, A>(name: string, fn: (sp: Backend) => TaskEither<X | DbError, A>) => task(() => self.savepoint<X, A>(name, fn)),
-      startTransaction: (options?: TransactionOptions) => task(() => self.startTransaction(options)),
+      execute,
+      all: <R>(q: Executable<R>): TaskEither<DbError, R[]> => {
+        if (!through()) return task(() => self.all<R>(q))
+        const t = me.execute<R>(q)
+        return () => t().then((r) => (E.isLeft(r) ? r : E.right(r.right.rows)))
+      },
+      first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
+        if (!through()) return task(() => self.first<R>(q))
+        const t = me.execute(q)
+        return () => (t() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
+      },
+      query: <R>(f: Fragment) => me.all<R>(f),
+      executeBatch: <R>(q: Executable<R>, sets: readonly (readonly unknown[])[]) =>
+        through() ? batchThrough<R>(me, q, sets) : task(() => self.executeBatch<R>(q, sets)),
+      transaction: <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options?: TransactionOptions) => task(() => transactionFrom<X, A>(me, fn, options)),
+      savepoint: <X, A>(name: string, fn: (sp: Backend) => TaskEither<X | DbError, A>) => task(() => savepointFrom<X, A>(me, name, fn)),
+      startTransaction: (options?: TransactionOptions) => task(() => controlled.start(options ?? {}, me)),
       connection: () => task(() => self.connection()),
       stream: <R>(q: Executable<R>, options?: StreamOptions): AsyncIterable<R> => ({
         [Symbol.asyncIterator]: () => {
@@ -807,6 +893,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         },
       }),
       prepare: <R>(q: Executable<R>, options?: PrepareOptions<R>): Prepared<R> => {
+        if (through()) return preparedThrough<R>(me, q, options)
         const p = self.prepare<R>(q, options)
         const ps = p.sync
         return Object.freeze({
@@ -828,11 +915,85 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         all: <R>(q: Executable<R>) => now(() => sync.all<R>(q)()),
         first: <R>(q: Executable<R>) => now(() => sync.first<R>(q)()),
       }),
+    }
+  }
+
+  const handleOf: HandleOf = <H extends Backend>(frame: Frame, from: Backend | undefined, extra?: (me: H, own: Backend) => Partial<H>): H => {
+    const fields = (me: H): Partial<H> => {
+      const own = scopeFields(frame, me)
+      return (extra === undefined ? own : { ...own, ...extra(me, own) }) as Partial<H>
+    }
+    return extendLayer<H>((from !== undefined && hasLayer(from, SCOPE) ? from : BARE) as H, SCOPE, fields)
+  }
+
+  /** A batch run through middleware's `execute` (see `scopeFields`): compiled once, each run through `me`. */
+  const batchThrough = <R>(me: Backend, q: Executable<R>, sets: readonly (readonly unknown[])[]): TaskEither<DbError, QueryResult<R>[]> => {
+    const c = compileFor(q)
+    if (E.isLeft(c)) return leftTask(c.left)
+    return () => {
+      const runs = adaptRuns(self.dialect, c.right, sets)
+      if (!Array.isArray(runs)) return Promise.resolve(runs as E.Left<DbError>)
+      return self.driver.pipelines === true ? runAllPipelined<R>(me, runs) : runAllInTurn<R>(me, runs)
+    }
+  }
+
+  /** A prepared query run through middleware's `execute` (see `scopeFields`): bound as `prepare` binds, each run through `me`. */
+  const preparedThrough = <R>(me: Backend, q: Executable<R>, options?: PrepareOptions<R>): Prepared<R> => {
+    const c = compileFor(q)
+    const compiled: Compiled = E.isLeft(c) ? { sql: '', params: [] } : c.right
+    const { slots, names } = holeSlots(compiled)
+    const decode = options?.decode
+    const missing = missingArgument(compiled)
+    const ran = <T>(f: (x: Compiled) => TaskEither<DbError, T>, map: (d: (rows: Row[]) => R[], t: T) => T) => (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, T> => () => {
+      if (E.isLeft(c)) return Promise.resolve(c)
+      let x: Compiled
+      try {
+        x = slots.length === 0 ? compiled : withFields(compiled, { params: bindNamed(self.dialect, compiled, slots, names, args, missing), holes: undefined })
+      } catch (e) {
+        return Promise.resolve(E.left(toDbError(e)))
+      }
+      return f(x)().then((r) => {
+        if (decode === undefined || E.isLeft(r)) return r
+        try {
+          return E.right(map(decode, r.right))
+        } catch (e) {
+          return E.left(toDbError(e))
+        }
+      })
+    }
+    return Object.freeze({
+      compiled,
+      execute: ran((x) => me.execute<R>(x), (d, r) => ({ ...r, rows: d(r.rows as Row[]) })),
+      all: ran((x) => me.all<R>(x), (d, rows) => d(rows as Row[])),
+      first: ran((x) => me.first<R>(x), (d, o) => (o._tag === 'None' ? o : some(d([o.value as Row])[0]))),
     })
   }
 
-  /** A transaction on a connection of its own, or on a reserved connection (`session`). */
-  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions, session?: Frame): TaskEither<X | DbError, A> => async () => {
+  /** `transaction` on a backend (`from` undefined) or on a scope's handle `from`. */
+  const transactionFrom = <X, A>(from: Backend | undefined, fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions = {}): TaskEither<X | DbError, A> => () => {
+    const parent = frameFor(self.driver)
+    if (parent === undefined) return topLevel(fn, options)()
+    if (parent === ENDED) return Promise.resolve(E.left(endedError()))
+    if (parent.session === true) return topLevel(fn, options, parent, from)()
+    if (options.isolation !== undefined || options.readOnly !== undefined) {
+      return Promise.resolve(E.left(dbError('TransactionError', 'isolation and read-only can be set only on the outermost transaction')))
+    }
+    return nested(parent, fn, undefined, from)()
+  }
+
+  /** `savepoint` on a backend (`from` undefined) or on a scope's handle `from`. */
+  const savepointFrom = <X, A>(from: Backend | undefined, name: string, fn: (sp: Backend) => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => () => {
+    const parent = frameFor(self.driver)
+    if (parent === ENDED) return Promise.resolve(E.left(endedError()))
+    if (parent === undefined || parent.session === true) return Promise.resolve(E.left(dbError('TransactionError', `savepoint ${name}: not inside a transaction`)))
+    return nested(parent, fn, name, from)()
+  }
+
+  /**
+   * A transaction on a connection of its own, or on a reserved connection (`session`, whose
+   * handle `from` the transaction's handle is made from).
+   */
+  const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions, session?: Frame, from?: Backend): TaskEither<X | DbError, A> => async () => {
     if (life.closing) return E.left(closedError(self.driver))
     const opening = beginStatements(self.dialect, options)
     if (E.isLeft(opening)) return opening
@@ -845,22 +1006,25 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const conn = reserved.right
       const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, streams: session?.streams ?? {}, parent: session ?? txContext.getStore() }
       if (session !== undefined) session.held = frame
+      const tx = handleOf(frame, from)
       try {
         return await txContext.run(frame, async () => {
-          const began = await runAll(begin)
-          if (E.isLeft(began)) return began
-          const result = await attempt(() => fn(scoped(frame)))
+          for (const t of begin) {
+            const began = await runOn(tx, frame, t)
+            if (E.isLeft(began)) return began
+          }
+          const result = await attempt(() => fn(tx))
           // Statements the callback started and did not wait for still run in their turn.
           if (frame.pending > 0) await frame.queue
           // A stream the callback left open is closed, as leaving its loop would.
           if (frame.streams.open !== undefined) await closeOpenStream(frame)
           if (E.isLeft(result)) {
-            await run(self.dialect.rollback())
+            await runOn(tx, frame, self.dialect.rollback())
             return result
           }
-          const committed = await run(self.dialect.commit())
+          const committed = await runOn(tx, frame, self.dialect.commit())
           if (E.isLeft(committed)) {
-            await run(self.dialect.rollback())
+            await runOn(tx, frame, self.dialect.rollback())
             return committed
           }
           return result
@@ -875,7 +1039,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     }
   }
 
-  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>, named?: string): TaskEither<X | DbError, A> => () => {
+  /** A savepoint in the `parent` scope, its handle made from `from` (a handle of that scope) where given. */
+  const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>, named?: string, from?: Backend): TaskEither<X | DbError, A> => () => {
     const go = async (): Promise<E.Either<X | DbError, A>> => {
       const name = named ?? `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
       // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
@@ -886,19 +1051,20 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         return E.left(toDbError(e))
       }
       const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, streams: parent.streams, up: parent, parent: parent.parent }
+      const handle = handleOf(frame, from)
       try {
         return await txContext.run(frame, async () => {
-          const opened = await run(sp.open)
+          const opened = await runOn(handle, frame, sp.open)
           if (E.isLeft(opened)) return opened
-          const result = await attempt(() => fn(scoped(frame)))
+          const result = await attempt(() => fn(handle))
           if (frame.pending > 0) await frame.queue
           if (frame.streams.open !== undefined) await closeOpenStream(frame)
           if (E.isLeft(result)) {
-            await run(sp.rollback)
-            await run(sp.release)
+            await runOn(handle, frame, sp.rollback)
+            await runOn(handle, frame, sp.release)
             return result
           }
-          const released = await run(sp.release)
+          const released = await runOn(handle, frame, sp.release)
           return E.isLeft(released) ? released : result
         })
       } finally {
@@ -915,7 +1081,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return p
   }
 
-  const controlled = controlledScopes(self, life, scoped, run)
+  const controlled = controlledScopes(self, life, handleOf)
 
   /** Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up. */
   const executeAll = <R>(parts: readonly InsertNode[]): TaskEither<DbError, QueryResult<R>> =>
@@ -1186,28 +1352,9 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       // bindParams); a statement given compiled carries its values as they were given.
       const adapted = !isCompiled(q)
       // The positions of the named parameters and their names, read once.
-      const slots: number[] = []
-      const names: string[] = []
-      holes?.forEach((h, i) => {
-        if (h !== undefined) {
-          slots.push(i)
-          names.push(h)
-        }
-      })
-      const missing = (h: string) => dbError('QueryError', `prepared query is missing the argument "${h}"`, { sql: compiled.sql })
-      const bindLoop = (args: Readonly<Record<string, unknown>> | undefined): readonly unknown[] => {
-        if (args === undefined) throw missing(names[0])
-        const params = compiled.params.slice()
-        const dialect = self.dialect
-        for (let k = 0; k < slots.length; k++) {
-          const h = names[k]
-          const v = args[h]
-          // An argument given as undefined is bound (as NULL); one not given at all is refused.
-          if (v === undefined && !(h in args)) throw missing(h)
-          params[slots[k]] = bindAt(dialect, v, h, compiled.sql)
-        }
-        return params
-      }
+      const { slots, names } = holeSlots(compiled)
+      const missing = missingArgument(compiled)
+      const bindLoop = (args: Readonly<Record<string, unknown>> | undefined): readonly unknown[] => bindNamed(self.dialect, compiled, slots, names, args, missing)
       const bindParams: (args: Readonly<Record<string, unknown>> | undefined) => readonly unknown[] = slots.length === 0
         ? () => compiled.params
         : (slots.length <= GENERATED_BINDER_MAX ? generatedBinder(compiled.params, slots, names, self, compiled.sql, missing) : undefined) ?? bindLoop
@@ -1323,32 +1470,16 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       }
     },
 
-    transaction: (fn, options = {}) => {
-      return () => {
-        const parent = frameFor(self.driver)
-        if (parent === undefined) return topLevel(fn, options)()
-        if (parent === ENDED) return Promise.resolve(E.left(endedError()))
-        if (parent.session === true) return topLevel(fn, options, parent)()
-        if (options.isolation !== undefined || options.readOnly !== undefined) {
-          return Promise.resolve(E.left(dbError('TransactionError', 'isolation and read-only can be set only on the outermost transaction')))
-        }
-        return nested(parent, fn)()
-      }
-    },
+    transaction: (fn, options) => transactionFrom(undefined, fn, options),
 
     inTransaction: () => {
       const f = frameFor(self.driver)
       return f !== undefined && f !== ENDED && f.session !== true
     },
 
-    savepoint: (name, fn) => () => {
-      const parent = frameFor(self.driver)
-      if (parent === ENDED) return Promise.resolve(E.left(endedError()))
-      if (parent === undefined || parent.session === true) return Promise.resolve(E.left(dbError('TransactionError', `savepoint ${name}: not inside a transaction`)))
-      return nested(parent, fn, name)()
-    },
+    savepoint: (name, fn) => savepointFrom(undefined, name, fn),
 
-    startTransaction: (options = {}) => controlled.start(options),
+    startTransaction: (options = {}) => controlled.start(options, undefined),
 
     connection: () => controlled.reserve(),
 
@@ -1432,13 +1563,27 @@ export type Middleware = { readonly [K in keyof Backend]?: (next: Backend[K], se
  * `stream` to see streams, as the built-in middleware does. Wraps stack: the last one applied
  * runs first.
  *
+ * A handle can be wrapped too: a transaction's `tx`, a savepoint's, a controlled transaction
+ * (`startTransaction`), a reserved connection (`connection`). The middleware then sees everything
+ * run on that handle at any depth: nested transactions and savepoints opened from it (their
+ * SAVEPOINT, RELEASE and ROLLBACK TO, and what runs in them), the BEGIN, COMMIT and ROLLBACK of
+ * transactions begun on a wrapped connection, and their `all`, `first`, prepared queries and
+ * batches. The result keeps the handle's own fields (`commit`, `release`, ...). Middleware around
+ * the backend as well as around a handle each see a statement once.
+ *
+ * @example
+ * const conn = await run(db.connection())
+ * const logged = wrap(conn, { execute: (next) => (q) => { console.log(q); return next(q) } })
+ * await run(logged.transaction((tx) => tx.execute(sql`DELETE FROM scratch`))) // BEGIN, DELETE, COMMIT
+ * await run(logged.release())
+ *
  * @example
  * const logged = wrap(db, {
  *   execute: (next) => (q) => { console.log(logged.compile(q as never)); return next(q) },
  * })
  */
-export const wrap = (backend: Backend, middleware: Middleware): Backend =>
-  extend(backend, (self, base) => {
+export const wrap = <B extends Backend>(backend: B, middleware: Middleware): B =>
+  extend<B>(backend, (self, base) => {
     const out: Record<string, unknown> = {}
     for (const k of Object.keys(middleware) as (keyof Backend)[]) {
       const m = middleware[k] as ((next: unknown, self: Backend) => unknown) | undefined
@@ -1447,7 +1592,7 @@ export const wrap = (backend: Backend, middleware: Middleware): Backend =>
     // Middleware that sees statements and gives no synchronous form of its own turns the
     // synchronous path off, so every statement still reaches it.
     if (middleware.sync === undefined && SEES_STATEMENTS.some((k) => middleware[k] !== undefined)) out.sync = undefined
-    return out as Partial<Backend>
+    return out as Partial<B>
   })
 
 /**

@@ -437,11 +437,13 @@ const schemaTransaction = async <A>(db: Backend, lock: Extract<MigrationLock, { 
     }
   }
   try {
-    return await run(db.transaction(() => tryDb(async () => {
-      for (const f of lock.acquire) await run(db.execute(f))
-      const out = await body(db)
+    // Everything runs on the transaction's handle: on a reserved connection (`db.connection()`)
+    // the connection's own handle refuses calls while its transaction is open.
+    return await run(db.transaction((tx) => tryDb(async () => {
+      for (const f of lock.acquire) await run(tx.execute(f))
+      const out = await body(tx)
       if (suspended !== undefined) {
-        const broken = await run(db.all(db.dialect.foreignKeySuspension().check))
+        const broken = await run(tx.all(tx.dialect.foreignKeySuspension().check))
         if (broken.length > 0) throw dbError('ForeignKeyViolation', `the migration breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)
       }
       return out
@@ -472,9 +474,10 @@ const step = async (
     if (step === undefined) throw dbError('QueryError', `migration ${migration.name} has no down()`)
     options.onEvent?.({ kind: 'start', name: migration.name, direction })
     // Its history row is written in its transaction: applied (or reverted) exactly when it is.
-    const finish = async (statements: readonly StatementRecord[], ms: number): Promise<void> => {
-      if (direction === 'up') await run(tx.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
-      else await run(tx.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
+    // `on` is the migration's transaction (on a reserved connection, only its handle may run).
+    const finish = async (on: Backend, statements: readonly StatementRecord[], ms: number): Promise<void> => {
+      if (direction === 'up') await run(on.execute(pipe(insertInto(table), values(historyValues(migration.name, 'applied', 'up', ms, statements)))))
+      else await run(on.execute(pipe(deleteFrom(table), where({ name: migration.name }))))
     }
     const outcome = transactional ? await inLockTransaction(tx, step, finish) : await inOwnTransaction(tx, step, finish)
     if (outcome.error !== undefined) {
@@ -503,7 +506,7 @@ interface Outcome {
 }
 
 type MigrationStep = (db: Backend) => TaskEither<DbError, unknown>
-type Finish = (statements: readonly StatementRecord[], ms: number) => Promise<void>
+type Finish = (on: Backend, statements: readonly StatementRecord[], ms: number) => Promise<void>
 
 /**
  * Run a migration in the transaction the lock runs in (SQLite, PostgreSQL): when it fails, that
@@ -516,7 +519,7 @@ const inLockTransaction = async (tx: Backend, migration: MigrationStep, finish: 
   const ms = Date.now() - started
   const statements = [...rec.statements]
   if (E.isLeft(result)) return { statements: statements.map((s) => (s.ok ? { ...s, rolledBack: true } : s)), ms, error: result.left }
-  await finish(statements, ms)
+  await finish(tx, statements, ms)
   return { statements, ms }
 }
 
@@ -530,19 +533,21 @@ const inLockTransaction = async (tx: Backend, migration: MigrationStep, finish: 
  */
 const inOwnTransaction = async (tx: Backend, migration: MigrationStep, finish: Finish): Promise<Outcome> => {
   let outcome: Outcome | undefined
-  const done = await tx.transaction(() => tryDb(async () => {
-    const rec = recording(tx, tx.dialect.beginTransaction({}))
+  // Everything runs on the transaction's handle, which is the one that may run on a reserved
+  // connection while the transaction is open.
+  const done = await tx.transaction((own) => tryDb(async () => {
+    const rec = recording(own, own.dialect.beginTransaction({}))
     const started = Date.now()
     const result = await tryDb(() => run(migration(rec.db)))()
     const ms = Date.now() - started
     const statements = [...rec.statements]
     if (E.isLeft(result)) {
-      const committed = (await stillInTransaction(tx)) ? rec.committed() : statements.length
+      const committed = (await stillInTransaction(own)) ? rec.committed() : statements.length
       outcome = { statements: statements.map((s, i) => (s.ok && i >= committed ? { ...s, rolledBack: true } : s)), ms, error: result.left }
       // Roll back what can be.
       throw result.left
     }
-    await finish(statements, ms)
+    await finish(own, statements, ms)
     outcome = { statements, ms }
   }))()
   // The migration failed (rolled back), or it ran and its transaction did not commit.

@@ -130,9 +130,10 @@ export interface FuncNode {
  * `'integer'` a safe integer as a number (DecodeError beyond ±2^53), `'float'` a number,
  * `'number'` a number that stands for the database's value exactly (integer or decimal text of
  * at most 15 significant digits; DecodeError otherwise), `'decimal'` exact decimal text,
- * `'json'` a parsed JSON value.
+ * `'json'` a parsed JSON value, `'boolean'` `true` or `false` (SQLite and MySQL compute a
+ * condition as 1 or 0).
  */
-export type ResultType = 'integer' | 'float' | 'number' | 'decimal' | 'json'
+export type ResultType = 'integer' | 'float' | 'number' | 'decimal' | 'json' | 'boolean'
 /** The proposed row in an upsert: `EXCLUDED.col`, `VALUES(col)` or `new.col`. */
 export interface ExcludedNode {
   readonly kind: 'excluded'

@@ -107,6 +107,13 @@ export interface Dialect extends DdlDialect {
   readonly stringAgg: (f: FuncNode) => Fragment
   /** The ` ORDER BY ...` inside an aggregate's parentheses (leading space). */
   readonly aggregateOrderBy: (f: FuncNode, items: readonly OrderItem[]) => Fragment
+  /**
+   * A JSON value named in a statement's result (`jsonGet`, `cast(x, 'json')`, `readAs(x, 'json')`),
+   * written so the driver returns its JSON text, which is then parsed: a driver that parses JSON
+   * itself gives a JSON string document as a bare string, which cannot be told from JSON text.
+   * Absent where the engine returns JSON as text already (SQLite).
+   */
+  readonly jsonResult?: (e: Expr) => Fragment
   /** A JSON object from keys (written as literals) and values. */
   readonly jsonBuildObject: (entries: readonly (readonly [string, Expr])[]) => Fragment
   /** A subquery's rows as a JSON array of objects (`[]` without rows). */

@@ -149,26 +149,29 @@ const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr => {
   return ({ kind: 'binary', op, left: toExpr(left), right: toValue(right), [EXPR]: true }) as Expr
 }
 
+/** A comparison: its value is read back as `true` or `false` when selected (1 or 0 on SQLite and MySQL; see `src/results.ts`). */
+const comparison = (op: BinaryOp): ((left: Operand, right: unknown) => TypedExpr<boolean | null>) => binary(op)
+
 /** `left = right`; an undefined `right` is a ValidationError, never `= NULL` (use `isNull`). @example eq('id', 1) */
-export const eq = binary('=')
+export const eq = comparison('=')
 /** `left <> right` @example ne('status', 'done') */
-export const ne = binary('<>')
+export const ne = comparison('<>')
 /** `left < right` @example lt('age', 18) */
-export const lt = binary('<')
+export const lt = comparison('<')
 /** `left <= right` @example lte('age', 18) */
-export const lte = binary('<=')
+export const lte = comparison('<=')
 /** `left > right` @example gt('total', 10) */
-export const gt = binary('>')
+export const gt = comparison('>')
 /** `left >= right` @example gte('total', 10) */
-export const gte = binary('>=')
+export const gte = comparison('>=')
 /** `left LIKE pattern` @example like('name', 'A%') */
-export const like = binary('like')
+export const like = comparison('like')
 /** `left NOT LIKE pattern` @example notLike('name', 'A%') */
-export const notLike = binary('not like')
+export const notLike = comparison('not like')
 /** Case-insensitive LIKE (`ILIKE` on PostgreSQL, `LOWER() LIKE LOWER()` elsewhere). @example ilike('name', 'a%') */
-export const ilike = binary('ilike')
+export const ilike = comparison('ilike')
 /** `left NOT ILIKE pattern`, or its case-folding equivalent off PostgreSQL. @example notIlike('name', 'a%') */
-export const notIlike = binary('not ilike')
+export const notIlike = comparison('not ilike')
 /** `left + right` @example select(as(add('price', val(1)), 'next')) */
 export const add = binary('+')
 /** `left - right` @example sub('total', col('discount')) */
@@ -182,7 +185,7 @@ export const mod = binary('%')
 /** String concatenation, rendered per dialect (`||` or `CONCAT`). @example concat('first_name', val(' ')) */
 export const concat = binary('||')
 
-const logical = (kind: 'and' | 'or') => (...items: readonly (Expr | Fragment | Record<string, unknown> | undefined)[]): Expr =>
+const logical = (kind: 'and' | 'or') => (...items: readonly (Expr | Fragment | Record<string, unknown> | undefined)[]): TypedExpr<boolean | null> =>
   node({ kind, items: items.filter((i): i is Expr | Fragment | Record<string, unknown> => i !== undefined).map(toCondition) })
 
 /** All conditions hold. @example and(eq('a', 1), gt('b', 2)) */
@@ -190,16 +193,16 @@ export const and = logical('and')
 /** Any condition holds. @example or(eq('a', 1), eq('a', 2)) */
 export const or = logical('or')
 /** Negation. @example not(eq('a', 1)) */
-export const not = (e: Expr | Fragment | Record<string, unknown>): Expr => node({ kind: 'not', expr: toCondition(e) })
+export const not = (e: Expr | Fragment | Record<string, unknown>): TypedExpr<boolean | null> => node({ kind: 'not', expr: toCondition(e) })
 
 /**
  * `expr IN (...)`; a SELECT (or a UNION ...) gives `IN (subquery)`. An empty list is false (rendered as `1 = 0`); an undefined in the list is a ValidationError (it would be bound as NULL).
  * @example isIn('id', [1, 2, 3])
  */
-export const isIn = (e: Operand, list: readonly unknown[] | SelectLike): Expr =>
+export const isIn = (e: Operand, list: readonly unknown[] | SelectLike): TypedExpr<boolean | null> =>
   node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? listValues('IN', e, list) : (list as SelectLike), negated: false })
 /** `expr NOT IN (...)`; an undefined in the list is a ValidationError, as for `isIn`. @example notIn('id', [1, 2]) */
-export const notIn = (e: Operand, list: readonly unknown[] | SelectLike): Expr =>
+export const notIn = (e: Operand, list: readonly unknown[] | SelectLike): TypedExpr<boolean | null> =>
   node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? listValues('NOT IN', e, list) : (list as SelectLike), negated: true })
 
 const listValues = (what: string, e: Operand, list: readonly unknown[]): Expr[] => {
@@ -212,18 +215,18 @@ const listValues = (what: string, e: Operand, list: readonly unknown[]): Expr[] 
 }
 
 /** `expr BETWEEN low AND high`; an undefined bound is a ValidationError. @example between('total', 1, 10) */
-export const between = (e: Operand, low: unknown, high: unknown): Expr => {
+export const between = (e: Operand, low: unknown, high: unknown): TypedExpr<boolean | null> => {
   if (low === undefined || high === undefined) throw undefinedOperand('BETWEEN', e)
   return node({ kind: 'between', expr: toExpr(e), low: toValue(low), high: toValue(high), negated: false })
 }
 /** `expr IS NULL` @example isNull('deleted_at') */
-export const isNull = (e: Operand): Expr => node({ kind: 'isNull', expr: toExpr(e), negated: false })
+export const isNull = (e: Operand): TypedExpr<boolean> => node({ kind: 'isNull', expr: toExpr(e), negated: false })
 /** `expr IS NOT NULL` @example isNotNull('email') */
-export const isNotNull = (e: Operand): Expr => node({ kind: 'isNull', expr: toExpr(e), negated: true })
+export const isNotNull = (e: Operand): TypedExpr<boolean> => node({ kind: 'isNull', expr: toExpr(e), negated: true })
 /** `EXISTS (subquery)` @example where(exists(pipe(from('posts'), where(eq('posts.user_id', col('users.id')))))) */
-export const exists = (q: SelectLike): Expr => node({ kind: 'subquery', query: q, exists: true })
+export const exists = (q: SelectLike): TypedExpr<boolean> => node({ kind: 'subquery', query: q, exists: true })
 /** `NOT EXISTS (subquery)` @example where(notExists(pipe(from('posts p'), where(eq('p.user_id', col('u.id')))))) */
-export const notExists = (q: SelectLike): Expr => node({ kind: 'not', expr: exists(q) })
+export const notExists = (q: SelectLike): TypedExpr<boolean> => node({ kind: 'not', expr: exists(q) })
 /** A scalar subquery (correlated when it refers to the outer query's tables). @example select(as(subquery(pipe(from('t'), select(count()))), 'n')) */
 export const subquery = (q: SelectLike): Expr => node({ kind: 'subquery', query: q })
 

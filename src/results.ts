@@ -15,7 +15,8 @@
  * | `number` | `sum` | a number standing exactly for the database's value (integers within ±2^53, decimals of at most 15 significant digits); DecodeError otherwise |
  * | `decimal` | `sum(x, { exact: true })`, `cast(x, 'decimal(p,s)')` | exact decimal text without trailing fractional zeros, the same on every engine (SQLite, which has no decimal type, gives its number as text) |
  * | `float` | `avg`, `cast(x, 'real' / 'double')` | a number |
- * | `json` | `jsonArrayFrom`, `jsonObjectFrom`, `jsonBuildObject`, `cast(x, 'json')` | the parsed value |
+ * | `json` | `jsonArrayFrom`, `jsonObjectFrom`, `jsonBuildObject`, `jsonGet`, `cast(x, 'json')` | the parsed value |
+ * | `boolean` | conditions (`eq`, `gt`, `like`, `isNull`, `isIn`, `between`, `and`, `or`, `not`, `exists`, ...), `cast(x, 'boolean')` | `true` or `false` (SQLite and MySQL compute them as 1 or 0) |
  *
  * A scalar subquery of one such column (`subquery(pipe(from('t'), select(count())))`) reads as
  * that column does. `readAs(e, type)` gives any column or expression a result type
@@ -27,11 +28,16 @@
  * finds them once per statement (`Compiled.results`); a statement without any costs nothing
  * per row.
  */
-import type { Expr, QueryNode, ResultType, SelectLike, Selection } from './ast.js'
+import type {
+  CteNode, DeleteNode, Expr, FromItem, InsertNode, QueryNode, RawNode, ResultType, SelectLike, SelectNode, Selection, UpdateNode,
+} from './ast.js'
 import type { QueryResult } from './driver.js'
 import { dbError } from './errors.js'
 import { decimalFast, FAIL, type FastDecode, floatFast, integerFast, jsonValueFast as jsonFast } from './model/fast-decoders.js'
 import type { Compiled, ResultColumn } from './sql.js'
+
+/** The binary operators whose value is true or false. */
+const COMPARISONS: ReadonlySet<string> = new Set(['=', '<>', '<', '<=', '>', '>=', 'like', 'not like', 'ilike', 'not ilike'])
 
 const INTEGER_TYPES = new Set(['integer', 'int', 'bigint', 'smallint', 'signed'])
 const FLOAT_TYPES = new Set(['real', 'double', 'float', 'double precision'])
@@ -46,10 +52,22 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
   const given = (e as { readonly result?: ResultType }).result
   if (given !== undefined) return given
   switch (e.kind) {
+    case 'binary': return COMPARISONS.has(e.op) ? 'boolean' : undefined
+    // Conditions: PostgreSQL gives a boolean, SQLite and MySQL 1 or 0.
+    case 'and':
+    case 'or':
+    case 'not':
+    case 'in':
+    case 'between':
+    case 'isNull':
+    case 'distinctFrom':
+    case 'jsonContains':
+      return 'boolean'
     case 'window': return e.func.result
     // A scalar subquery reads as its one column does: subquery(count()) is an integer.
     case 'subquery':
-      return e.exists !== true && e.query.kind === 'select' && e.query.columns.length === 1 ? resultTypeOf(e.query.columns[0].expr) : undefined
+      if (e.exists === true) return 'boolean'
+      return e.query.kind === 'select' && e.query.columns.length === 1 ? resultTypeOf(e.query.columns[0].expr) : undefined
     case 'jsonFrom':
     case 'jsonBuildObject':
       return 'json'
@@ -59,6 +77,7 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
       if (FLOAT_TYPES.has(type)) return 'float'
       if (type.startsWith('decimal') || type.startsWith('numeric')) return 'decimal'
       if (type === 'json' || type === 'jsonb') return 'json'
+      if (type === 'boolean' || type === 'bool') return 'boolean'
       return undefined
     }
     default: return undefined
@@ -91,12 +110,24 @@ const exactFast: FastDecode = (v) => {
   return FAIL
 }
 
+/** A boolean from a boolean, or from the 1 and 0 (number, bigint or text) SQLite and MySQL give for one. */
+const booleanFast: FastDecode = (v) => {
+  switch (typeof v) {
+    case 'boolean': return v
+    case 'number': return v === 1 ? true : v === 0 ? false : FAIL
+    case 'bigint': return v === 1n ? true : v === 0n ? false : FAIL
+    case 'string': return v === '1' || v === 't' || v === 'true' ? true : v === '0' || v === 'f' || v === 'false' ? false : FAIL
+    default: return FAIL
+  }
+}
+
 const DECODERS: Readonly<Record<ResultType, { readonly fast: FastDecode; readonly rule: string; readonly hint: string }>> = {
   integer: { fast: integerFast, rule: 'integer', hint: 'an integer within ±2^53; read it as text with cast(x, \'text\')' },
   number: { fast: numberFast, rule: 'number', hint: 'a number a double holds exactly; read it exactly with sum(x, { exact: true }) or cast(x, \'decimal(p,s)\')' },
   decimal: { fast: exactFast, rule: 'decimal', hint: 'decimal text' },
   float: { fast: floatFast, rule: 'float', hint: 'a number' },
   json: { fast: jsonFast, rule: 'json', hint: 'JSON text or a parsed value' },
+  boolean: { fast: booleanFast, rule: 'boolean', hint: 'a boolean (true, false, 1 or 0)' },
 }
 
 const column = (name: string, type: ResultType): ResultColumn => {
@@ -127,6 +158,141 @@ const selectionsOf = (q: QueryNode | SelectLike): readonly Selection[] | undefin
   }
 }
 
+/** The SELECT whose list names a statement's result columns (a set operation's first member). */
+const firstSelectOf = (q: QueryNode | SelectLike): SelectNode | undefined =>
+  q.kind === 'select' ? q : q.kind === 'compound' ? firstSelectOf(q.left) : undefined
+
+/** Whether a SELECT reads a derived table, or a statement has CTEs its SELECT may read. */
+const readsQueries = (s: SelectNode, q: QueryNode): boolean => {
+  if (s.with !== undefined || (q.kind === 'compound' && q.with !== undefined) || s.from?.kind === 'derived') return true
+  for (let i = 0; i < s.joins.length; i++) if (s.joins[i].table.kind === 'derived') return true
+  return false
+}
+
+/**
+ * Whether a statement's result list may read columns from a derived table or a CTE (whose types
+ * `selectionTypes` then follows).
+ *
+ * @example readsDerived(pipe(from(derived(q, 'x')), select('x.n'))) // true
+ */
+export const readsDerived = (q: QueryNode): boolean => {
+  const first = firstSelectOf(q)
+  return first !== undefined && readsQueries(first, q)
+}
+
+/** CTEs deeper than this are not followed (a CTE that reads itself in its first member is no query). */
+const MAX_DEPTH = 16
+
+/** The typed output columns of a query made in the statement (a derived table's, a CTE's), by name. */
+const queryOutputs = (q: SelectLike | RawNode | InsertNode | UpdateNode | DeleteNode, scope: readonly CteNode[], depth: number, renamed?: readonly string[]): Map<string, ResultType> | undefined => {
+  if (q.kind === 'raw' || depth > MAX_DEPTH) return undefined
+  const out = typedOutputs(q, scope, depth + 1)
+  if (out === undefined || renamed === undefined || renamed.length === 0) return out
+  // CTE column names replace the query's own, by position.
+  const names = (selectionsOf(q) ?? []).map((s) => s.alias ?? (s.expr.kind === 'column' ? s.expr.name : undefined))
+  const again = new Map<string, ResultType>()
+  names.forEach((n, i) => {
+    const t = n === undefined ? undefined : out.get(n)
+    if (t !== undefined && renamed[i] !== undefined) again.set(renamed[i], t)
+  })
+  return again
+}
+
+/** The typed columns each table of a SELECT's FROM and joins gives, by the name it is read under. */
+const sourcesOf = (s: SelectNode, scope: readonly CteNode[], depth: number): Map<string, Map<string, ResultType>> => {
+  const sources = new Map<string, Map<string, ResultType>>()
+  const add = (t: FromItem | undefined) => {
+    if (t === undefined) return
+    if (t.kind === 'derived') {
+      const typed = queryOutputs(t.query, scope, depth)
+      if (typed !== undefined) sources.set(t.alias, typed)
+    } else if (t.kind === 'table' && t.schema === undefined) {
+      // The nearest CTE of that name (inner WITH first).
+      for (let i = scope.length - 1; i >= 0; i--) {
+        const c = scope[i]
+        if (c.name !== t.name) continue
+        // It sees the CTEs before it, and itself (a recursive one reads itself; depth bounds that).
+        const typed = queryOutputs(c.query, scope.slice(0, i + 1), depth, c.columns)
+        if (typed !== undefined) sources.set(t.alias ?? t.name, typed)
+        break
+      }
+    }
+  }
+  add(s.from)
+  for (const j of s.joins) add(j.table)
+  return sources
+}
+
+/**
+ * The typed output columns of a statement, by name: its own typed SELECT (or RETURNING) items,
+ * and the columns it reads under their name from a derived table or a CTE whose query types
+ * them (`from(derived(pipe(..., select({ n: count() })), 'x'))` reads `n` as an integer;
+ * `*` and `x.*` take every typed column of the tables they name).
+ */
+const typedOutputs = (q: QueryNode | SelectLike, outer: readonly CteNode[], depth: number): Map<string, ResultType> | undefined => {
+  const columns = selectionsOf(q)
+  if (columns === undefined) return undefined
+  const first = firstSelectOf(q)
+  let sources: Map<string, Map<string, ResultType>> | undefined
+  if (first !== undefined) {
+    let scope = outer
+    if (q.kind === 'compound' && q.with !== undefined) scope = [...scope, ...q.with.ctes]
+    if (first.with !== undefined) scope = [...scope, ...first.with.ctes]
+    sources = sourcesOf(first, scope, depth)
+  }
+  const out = new Map<string, ResultType>()
+  const everyOf = (table: string | undefined) => {
+    if (sources === undefined) return
+    for (const [alias, typed] of sources) if (table === undefined || table === alias) for (const [n, t] of typed) out.set(n, t)
+  }
+  if (first !== undefined && first.columns.length === 0) everyOf(undefined)
+  for (const s of columns) {
+    if (s.expr.kind === 'star') {
+      everyOf(s.expr.table)
+      continue
+    }
+    const name = s.alias ?? (s.expr.kind === 'column' ? s.expr.name : undefined)
+    if (name === undefined) continue
+    const type = selectionType(s, sources)
+    if (type !== undefined) out.set(name, type)
+    else out.delete(name)
+  }
+  return out
+}
+
+/** How a selection is read back: its expression's own type, or the type of the column it reads from a derived table or CTE. */
+const selectionType = (s: Selection, sources: Map<string, Map<string, ResultType>> | undefined): ResultType | undefined => {
+  const type = resultTypeOf(s.expr)
+  if (type !== undefined || s.expr.kind !== 'column' || sources === undefined) return type
+  const e = s.expr
+  if (e.table !== undefined) return sources.get(e.table)?.get(e.name)
+  for (const typed of sources.values()) {
+    const t = typed.get(e.name)
+    if (t !== undefined) return t
+  }
+  return undefined
+}
+
+/**
+ * How each item of a statement's result list (its SELECT list, a set operation's first
+ * member's, or its RETURNING) is read back, by position: as `resultColumns` reads it, columns
+ * of a derived table or a CTE included (`*` items are undefined). Undefined when the statement
+ * has no result list.
+ *
+ * @example selectionTypes(pipe(from('t'), select('id', as(count(), 'n')))) // [undefined, 'integer']
+ */
+export const selectionTypes = (q: QueryNode): readonly (ResultType | undefined)[] | undefined => {
+  const columns = selectionsOf(q)
+  if (columns === undefined) return undefined
+  const first = firstSelectOf(q)
+  let sources: Map<string, Map<string, ResultType>> | undefined
+  if (first !== undefined && readsQueries(first, q)) {
+    const scope = [...(q.kind === 'compound' && q.with !== undefined ? q.with.ctes : []), ...(first.with?.ctes ?? [])]
+    sources = sourcesOf(first, scope, 0)
+  }
+  return columns.map((s) => (s.expr.kind === 'star' ? undefined : selectionType(s, sources)))
+}
+
 /**
  * The typed result columns of a statement: its named SELECT (or RETURNING) items whose
  * expression has a result type. Undefined when there is none.
@@ -138,6 +304,12 @@ export const resultColumns = (q: unknown): readonly ResultColumn[] | undefined =
   if (typeof q !== 'object' || q === null || typeof (q as { kind?: unknown }).kind !== 'string') return undefined
   const columns = selectionsOf(q as QueryNode)
   if (columns === undefined) return undefined
+  // Columns read from a derived table or a CTE read as the query that makes them.
+  const first = firstSelectOf(q as QueryNode)
+  if (first !== undefined && readsQueries(first, q as QueryNode)) {
+    const typed = typedOutputs(q as QueryNode, [], 0)
+    return typed === undefined || typed.size === 0 ? undefined : [...typed].map(([name, type]) => column(name, type))
+  }
   // Query data is never changed, and a rebuilt query usually has the very same column list.
   if (columns === lastColumns) return lastResults
   let out: ResultColumn[] | undefined

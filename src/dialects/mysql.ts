@@ -241,6 +241,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       ? F([f.distinct ? 'AVG(DISTINCT ' : 'AVG(', fragments.wrapped(self, f.args[0]), ' * CAST(1 AS DECIMAL(65, 30)))'])
       : base.func(f),
 
+  // mysql2 parses JSON values, and a JSON string document would come back a bare string.
+  jsonResult: (e) => F(['CAST(', self.expr(e), ' AS CHAR)']),
+
   // JSON_UNQUOTE of a JSON null is the text 'null', as of the string "null": a JSON null is SQL
   // NULL here, as `->>` gives on PostgreSQL and SQLite (so isNull(jsonText(...)) finds it).
   jsonExtractText: (e, path) => F(['JSON_UNQUOTE(NULLIF(', self.jsonExtract(e, path), ", CAST('null' AS JSON)))"]),
@@ -251,7 +254,14 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     base.jsonBuildObject(entries.map(([k, v]) => [k, v.kind === 'value' && typeof v.value === 'boolean' ? { kind: 'raw', fragment: F([`JSON_EXTRACT('${String(v.value)}', '$')`]) } : v] as const)),
 
   // MariaDB has no CAST(... AS JSON): the document at '$' is the value as JSON, on both engines.
-  cast: (e, type) => (fragments.portableType(type).name === 'json' ? F(['JSON_EXTRACT(', self.expr(e), ", '$')"]) : base.cast(e, type)),
+  // A boolean is a condition, 1 or 0 (NULL stays NULL), as PostgreSQL's cast gives true or false:
+  // CAST(3 AS SIGNED) alone kept 3.
+  cast: (e, type) => {
+    const name = fragments.portableType(type).name
+    if (name === 'json') return F(['JSON_EXTRACT(', self.expr(e), ", '$')"])
+    if (name === 'boolean') return F(['(CAST(', self.expr(e), ' AS SIGNED) <> 0)'])
+    return base.cast(e, type)
+  },
 
   castType: (type) => {
     const t = fragments.portableType(type)

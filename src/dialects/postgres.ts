@@ -388,6 +388,8 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     return F(['(', head, ' ->> ', last, ')'])
   },
   jsonContains: (e, value) => F(['(', fragments.wrapped(self, e), ' @> CAST(', fragments.jsonArgument(self, value), ' AS JSONB))']),
+  // postgres.js parses json and jsonb, and a JSON string document would come back a bare string.
+  jsonResult: (e) => F(['CAST(', self.expr(e), ' AS TEXT)']),
 
   // A bound number or boolean gets its type: INTEGER, BIGINT beyond 32 bits, DOUBLE PRECISION
   // with a fraction, BOOLEAN. The value stays a parameter.

@@ -214,6 +214,9 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
       case 'timestamp': return F(['datetime(', self.expr(e), ')'])
       case 'time': return F(['time(', self.expr(e), ')'])
       case 'json': return F(['json(', self.expr(e), ')'])
+      // A condition, 1 or 0 (NULL stays NULL), as PostgreSQL's cast gives true or false: a cast
+      // to INTEGER alone kept 3 as 3.
+      case 'boolean': return F(['(CAST(', self.expr(e), ' AS INTEGER) <> 0)'])
       // No decimal type: round a REAL to the scale, as a DECIMAL(p, s) cast rounds. A REAL keeps
       // 15 significant digits exactly; a wider decimal would come back changed, so it is refused.
       case 'decimal':
@@ -246,8 +249,11 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
     versionAtLeast(self.version, '3.38')
       ? F(['(', fragments.wrapped(self, e), ' ->> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
       : F(['json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
+  // A bound boolean is bound as 1 or 0, which json_object keeps as a number: a bound true or
+  // false is the JSON document true or false instead, as on the other engines.
   jsonBuildObject: (entries) =>
-    F(['json_object(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', self.caseResult(v)])), ', '), ')']),
+    F(['json_object(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ',
+      v.kind === 'value' && typeof v.value === 'boolean' ? `json('${String(v.value)}')` : self.caseResult(v)])), ', '), ')']),
   // json_group_array for JSON_ARRAYAGG; json_object keeps its result JSON inside it.
   jsonArrayFrom: (q) =>
     F(["(SELECT COALESCE(json_group_array(", fragments.rowObject(self, q, 'rk_agg'), "), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")']),

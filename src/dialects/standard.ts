@@ -7,9 +7,11 @@
  */
 import { left, right } from '../fp.js'
 import type {
-  CompoundNode, DateUnit, DerivedTable, Expr, FrameBound, FuncNode, JoinNode, QueryNode, RawNode, SelectLike, Selection, ValuesTable,
+  CompoundNode, DateUnit, DeleteNode, DerivedTable, Expr, FrameBound, FuncNode, InsertNode, JoinNode, QueryNode, RawNode, ResultType, SelectLike, SelectNode,
+  Selection, UpdateNode, ValuesTable,
 } from '../ast.js'
-import { type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
+import { type Compilable, type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
+import { readsDerived, resultTypeOf, selectionTypes } from '../results.js'
 import { dbError, toDbError } from '../errors.js'
 import { fix } from '../record.js'
 import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fragment, type Part } from '../sql.js'
@@ -580,9 +582,10 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     compile: (q) => {
       try {
-        const c = cached(q as { readonly kind?: unknown })
+        const top = resultsAsRead(self, q)
+        const c = top === q ? cached(q as { readonly kind?: unknown }) : undefined
         if (c !== undefined) return right(c)
-        return right(render(self, self.statement(q)))
+        return right(render(self, self.statement(top)))
       } catch (e) {
         return left(toDbError(e))
       }
@@ -622,6 +625,88 @@ const jsonArgument = (self: Dialect, e: Expr): Fragment => {
   const text = JSON.stringify(isJsonValue(e.value) ? e.value.value : e.value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))
   if (text === undefined) throw dbError('QueryError', `cannot bind ${String(e.value)} as JSON`)
   return F([{ _tag: 'Param', value: text }])
+}
+
+/**
+ * Whether a result column holds a JSON value the driver might give as a bare string (a JSON
+ * string document, which reads like JSON text): a named `jsonGet`, `cast(x, 'json')` or
+ * `readAs(x, 'json')`. Objects built in the query (`jsonArrayFrom`, `jsonBuildObject`) never are.
+ */
+const ambiguousJson = (s: Selection, type: ResultType | undefined): boolean => {
+  const k = s.expr.kind
+  return type === 'json' && k !== 'jsonFrom' && k !== 'jsonBuildObject' && (s.alias !== undefined || k === 'column')
+}
+
+/**
+ * The positions of a statement's ambiguous JSON result columns (its own, or columns it reads
+ * from a derived table or a CTE that makes them JSON), or undefined when there is none.
+ */
+const ambiguousJsonAt = (q: QueryNode, columns: readonly Selection[]): ReadonlySet<number> | undefined => {
+  // Most statements select no JSON at all: a look at their own expressions settles it.
+  let maybe = false
+  for (let i = 0; i < columns.length && !maybe; i++) maybe = resultTypeOf(columns[i].expr) === 'json'
+  if (!maybe && !readsDerived(q)) return undefined
+  const types = selectionTypes(q)
+  if (types === undefined) return undefined
+  let at: Set<number> | undefined
+  for (let i = 0; i < columns.length; i++) if (ambiguousJson(columns[i], types[i])) (at ??= new Set()).add(i)
+  return at
+}
+
+/** A bound number or boolean selected as it is (PostgreSQL reads one as text: `SELECT $1` gives '1'). */
+const boundConstant = (s: Selection): boolean =>
+  s.expr.kind === 'value' && (typeof s.expr.value === 'number' || typeof s.expr.value === 'bigint' || typeof s.expr.value === 'boolean')
+
+/**
+ * A result list with the JSON columns at `at` written through `jsonResult` (under the name they
+ * had), and bound numbers and booleans through `caseResult`, which gives them their type.
+ */
+const textColumns = (self: Dialect, columns: readonly Selection[], at: ReadonlySet<number> | undefined): Selection[] =>
+  columns.map((s, i) => {
+    if (boundConstant(s)) return { ...s, expr: { kind: 'raw', fragment: self.caseResult(s.expr) } }
+    if (at === undefined || !at.has(i)) return s
+    const name = s.alias ?? (s.expr.kind === 'column' ? s.expr.name : undefined)
+    const expr: RawNode = { kind: 'raw', fragment: self.jsonResult!(s.expr) }
+    return name === undefined ? { expr } : { expr, alias: name }
+  })
+
+/** Every member of a set operation with its columns at `at` written through `jsonResult`. */
+const textMembers = (self: Dialect, q: SelectLike, at: ReadonlySet<number> | undefined): SelectLike =>
+  q.kind === 'compound'
+    ? { ...q, left: textMembers(self, q.left, at), right: textMembers(self, q.right, at) }
+    : { ...q, columns: textColumns(self, q.columns, at) }
+
+const firstSelect = (q: SelectLike): SelectNode => (q.kind === 'compound' ? firstSelect(q.left) : q)
+
+/** Whether a member of a set operation selects a bound number or boolean. */
+const selectsConstants = (q: SelectLike): boolean =>
+  q.kind === 'compound' ? selectsConstants(q.left) || selectsConstants(q.right) : q.columns.some(boundConstant)
+
+/**
+ * A statement with its own result columns written so that they read back as the builder knows
+ * them: ambiguous JSON columns (see `ambiguousJson`) as JSON text through the dialect's
+ * `jsonResult` (absent where the engine returns JSON as text already), and bound numbers and
+ * booleans through `caseResult`. The statement itself when it has none. Only the statement's
+ * own result: a subquery's columns keep their type for the query around them. The typed result
+ * columns (`results.ts`) read the statement as given, so the JSON text is parsed back.
+ */
+const resultsAsRead = (self: Dialect, q: Compilable): Compilable => {
+  if (isFragment(q)) return q
+  switch ((q as { readonly kind?: unknown }).kind) {
+    case 'select':
+    case 'compound': {
+      const at = self.jsonResult === undefined ? undefined : ambiguousJsonAt(q as SelectLike, firstSelect(q as SelectLike).columns)
+      return at === undefined && !selectsConstants(q as SelectLike) ? q : textMembers(self, q as SelectLike, at)
+    }
+    case 'insert':
+    case 'update':
+    case 'delete': {
+      const w = q as InsertNode | UpdateNode | DeleteNode
+      const at = w.returning === undefined || self.jsonResult === undefined ? undefined : ambiguousJsonAt(w, w.returning)
+      return at === undefined ? q : { ...w, returning: textColumns(self, w.returning!, at) }
+    }
+    default: return q
+  }
 }
 
 const STATEMENT_KINDS: ReadonlySet<string> = new Set(['select', 'compound', 'insert', 'update', 'delete', 'merge', 'explain'])

@@ -9,13 +9,15 @@ import type { Expr, JsonPath, SelectLike } from '../ast.js'
 import { exprNode, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
 
 /**
- * The JSON value at a path: object keys (strings) and array indexes (numbers).
+ * The JSON value at a path: object keys (strings) and array indexes (numbers). Named in a
+ * result, it reads back as that JSON value, parsed, on every engine (a string as the string,
+ * `[1]` as an array; SQLite returns JSON text, which is parsed).
  *
  * @example
  * jsonGet('payload', 'customer', 'tags', 0) // MySQL: JSON_EXTRACT(`payload`, ?) with '$."customer"."tags"[0]'
  */
-export const jsonGet = (e: Operand | Expr, ...path: JsonPath): Expr =>
-  exprNode({ kind: 'jsonExtract', expr: toExpr(e), path, asText: false })
+export const jsonGet = (e: Operand | Expr, ...path: JsonPath): TypedExpr<unknown> =>
+  exprNode({ kind: 'jsonExtract', expr: toExpr(e), path, asText: false, result: 'json' })
 
 /**
  * The value at a path as text (a string without its quotes), for comparisons and output.

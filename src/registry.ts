@@ -128,10 +128,23 @@ const sqliteFilename = (url: string): string => {
   return rest.startsWith('//') ? rest.slice(2) : rest
 }
 
-registerBackend('sqlite', (target) => lazily(async () => {
-  const [{ betterSqlite3 }, { sqlite }] = await Promise.all([import('./drivers/better-sqlite3.js'), import('./dialects/sqlite.js')])
-  return [betterSqlite3(typeof target === 'string' ? { filename: sqliteFilename(target) } : optionsOf(target)), sqlite]
-}))
+/**
+ * A SQLite URL that names no file (`sqlite:`, `sqlite://`, what `sqlite:$DB` becomes with DB
+ * unset) is refused: better-sqlite3 would open a temporary database that vanishes at close, so
+ * migrations would be applied to nothing. (A configuration object's `filename: ''` still opens
+ * one: there it is asked for.)
+ */
+const namesNoFile = (url: string): boolean => sqliteFilename(url).trim() === ''
+
+registerBackend('sqlite', (target) => {
+  if (typeof target === 'string' && namesNoFile(target)) {
+    return () => Promise.resolve(E.left(dbError('ConnectionError', `the URL ${JSON.stringify(target)} names no SQLite database file: give sqlite:./app.db, sqlite:///absolute/path.db or sqlite::memory:`)))
+  }
+  return lazily(async () => {
+    const [{ betterSqlite3 }, { sqlite }] = await Promise.all([import('./drivers/better-sqlite3.js'), import('./dialects/sqlite.js')])
+    return [betterSqlite3(typeof target === 'string' ? { filename: sqliteFilename(target) } : optionsOf(target)), sqlite]
+  })
+})
 
 const postgresFactory: BackendFactory<ConfigOf<'postgres'>> = (target) => lazily(async () => {
   const [{ postgresJs }, { postgres }] = await Promise.all([import('./drivers/postgres.js'), import('./dialects/postgres.js')])

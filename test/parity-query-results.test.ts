@@ -11,8 +11,8 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { run, sql } from 'recordkit'
 import {
-  and, as, between, cast, col, count, cte, derived, eq, exists, from, gt, isIn, isNull, jsonBuildObject, jsonGet, jsonText, like,
-  not, notExists, or, orderBy, readAs, returning, select, selectOnly, sum, update, set, union, val, where, withCte, insertInto, values,
+  add, and, as, between, cast, col, count, cte, derived, eq, exists, from, gt, isIn, isNull, jsonBuildObject, jsonGet, jsonText, like,
+  not, notExists, or, orderBy, fromSelect, readAs, returning, select, selectOnly, sum, update, set, union, val, where, withCte, insertInto, values,
 } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -150,6 +150,17 @@ for (const engine of ENGINES) {
       const db = use(ctx)
       expect(await run(db.all(pipe(selectOnly(), select({ one: val(1), half: val(1.5), big: val(2 ** 40), yes: val(true), s: val('1') }))))).toEqual([
         { one: 1, half: 1.5, big: 2 ** 40, yes: engine.name === 'postgres' ? true : 1, s: '1' },
+      ])
+    })
+
+    it('bound numbers selected in a CTE, a derived table or an INSERT ... SELECT fill integer columns', async (ctx) => {
+      const db = use(ctx)
+      const src = pipe(selectOnly(), select({ id: val(7), name: val('fig'), qty: val(2) }))
+      await run(db.execute(pipe(insertInto('h2_res_item'), fromSelect(['id', 'name', 'qty'], pipe(from('src'), select('id', 'name', 'qty'))), withCte(cte('src', src)))))
+      await run(db.execute(pipe(insertInto('h2_res_item'), fromSelect(['id', 'name', 'qty'], pipe(from(derived(src, 'd')), select({ id: add('d.id', val(1)), name: col('d.name'), qty: col('d.qty') }))))))
+      await run(db.execute(pipe(insertInto('h2_res_item'), fromSelect(['id', 'name', 'qty'], pipe(selectOnly(), select({ id: val(9), name: val('kiwi'), qty: val(4) }))))))
+      expect(await run(db.all(pipe(from('h2_res_item'), select('id', 'name', 'qty'), orderBy('id'))))).toEqual([
+        { id: 7, name: 'fig', qty: 2 }, { id: 8, name: 'fig', qty: 2 }, { id: 9, name: 'kiwi', qty: 4 },
       ])
     })
 

@@ -345,7 +345,7 @@ export const standardOpen = (self: Dialect): Dialect => {
       const name = t.schema === undefined ? self.quoteIdentifier(t.name) : `${self.quoteIdentifier(t.schema)}.${self.quoteIdentifier(t.name)}`
       return F([t.alias === undefined ? name : `${name} AS ${self.quoteIdentifier(t.alias)}`])
     },
-    derivedTable: (d) => F(['(', d.query.kind === 'raw' ? d.query.fragment : selectLike(self, d.query), `) AS ${self.quoteIdentifier(d.alias)}`]),
+    derivedTable: (d) => F(['(', d.query.kind === 'raw' ? d.query.fragment : selectLike(self, typedConstants(self, d.query)), `) AS ${self.quoteIdentifier(d.alias)}`]),
     lateral: (d: DerivedTable) => F(['LATERAL ', self.derivedTable({ ...d, lateral: false })]),
 
     join: (j: JoinNode) => (j.type === 'right' ? self.rightJoin(j) : j.type === 'full' ? self.fullJoin(j) : joinSql(self, j)),
@@ -370,7 +370,7 @@ export const standardOpen = (self: Dialect): Dialect => {
     insertValues: (node) => {
       if (node.query === undefined && node.rows.length === 0) throw noRows()
       if (node.query !== undefined) {
-        const body = selectLike(self, node.query)
+        const body = selectLike(self, typedConstants(self, node.query))
         return node.columns.length === 0 ? F([' ', body]) : F([` (${node.columns.map(self.quoteIdentifier).join(', ')}) `, body])
       }
       if (node.columns.length === 0) {
@@ -420,7 +420,7 @@ export const standardOpen = (self: Dialect): Dialect => {
       // A hint, not a meaning: dropped where the engine has no such hint.
       if (c.materialized !== undefined && supports(self, 'cteMaterialized')) parts.push(self.cteMaterialized(c.materialized))
       const q = c.query
-      parts.push('(', q.kind === 'raw' ? q.fragment : q.kind === 'insert' || q.kind === 'update' || q.kind === 'delete' ? self.cteStatement(q) : selectLike(self, q), ')')
+      parts.push('(', q.kind === 'raw' ? q.fragment : q.kind === 'insert' || q.kind === 'update' || q.kind === 'delete' ? self.cteStatement(q) : selectLike(self, typedConstants(self, q)), ')')
       return F(parts)
     },
     cteStatement: (q) => self.statement(q),
@@ -681,6 +681,13 @@ const firstSelect = (q: SelectLike): SelectNode => (q.kind === 'compound' ? firs
 /** Whether a member of a set operation selects a bound number or boolean. */
 const selectsConstants = (q: SelectLike): boolean =>
   q.kind === 'compound' ? selectsConstants(q.left) || selectsConstants(q.right) : q.columns.some(boundConstant)
+
+/**
+ * A query whose result is a table other SQL reads (a CTE, a derived table, the rows of an
+ * INSERT ... SELECT), with its bound numbers and booleans selected through `caseResult`: on
+ * PostgreSQL an untyped parameter there is text, which an integer column refuses.
+ */
+const typedConstants = (self: Dialect, q: SelectLike): SelectLike => (selectsConstants(q) ? textMembers(self, q, undefined) : q)
 
 /**
  * A statement with its own result columns written so that they read back as the builder knows

@@ -526,6 +526,18 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const failed = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> =>
       ({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
 
+    /**
+     * A pool's first connection failed while recordkit set it up (reading the array types), so
+     * the statement was never sent: a connection failure says so, with the server's reason and
+     * code, and names no statement (as the mysql2 driver's does). Anything else keeps the statement.
+     */
+    const notConnected = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> => {
+      const c = self.classifyError(e)
+      return c._tag === 'ConnectionError'
+        ? { _tag: 'Left', left: dbError('ConnectionError', `cannot get a connection: ${c.message}`, { code: c.code, cause: c.cause ?? e }) }
+        : failed(q)(e)
+    }
+
     const poolTimeout = (what: string): DbError =>
       dbError('PoolTimeout', `${what} within ${acquireTimeout} ms (acquireTimeout): every connection is held by a transaction or a stream, or still connecting`, { waited: acquireTimeout })
 
@@ -605,7 +617,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       const wait = ready()
       if (wait !== undefined) {
         return withinAcquireTimeout(wait.then(() => true, (e: unknown) => e), () => false as unknown).then((w) =>
-          w === true ? run(on, q, watch, again, deadline) : failed(q)(w === false ? poolTimeout('the statement was not sent') : w))
+          w === true ? run(on, q, watch, again, deadline) : w === false ? failed(q)(poolTimeout('the statement was not sent')) : notConnected(q)(w))
       }
       let query: PendingQuery
       try {

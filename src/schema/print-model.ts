@@ -1,7 +1,8 @@
 /**
  * From table definitions to TypeScript source: an io-ts row codec (`t.type({...})`) and a
- * `model({ table, primaryKey, codec, columns? })` definition per table, ready to save as a
- * module (what `recordkit introspect --out models.ts` writes).
+ * `model({ table, primaryKey, codec, columns?, defaults?, relations? })` definition per table,
+ * ready to save as a module (what `recordkit introspect --out models.ts` writes). `defaults`
+ * lists the NOT NULL columns with a DEFAULT, so `create` leaves them to the database.
  */
 import { type ColumnDef, type SchemaDef, type TableDef, typeParts } from './ddl.js'
 
@@ -132,6 +133,10 @@ const printTable = (t: TableDef, o: Required<PrintOptions>, uses: Set<string>, r
     for (const c of renamed) lines.push(`    ${key(field(c.name))}: ${quote(c.name)},`)
     lines.push('  },')
   }
+  // NOT NULL columns the database fills (a DEFAULT, `now`): `create` leaves them to it, as it
+  // does a generated key (nullable columns are optional in `create` already).
+  const filled = t.columns.filter((c) => c.notNull && c.autoIncrement !== true && c.default !== undefined && !(c.default.kind === 'value' && c.default.value === null))
+  if (filled.length > 0) lines.push(`  defaults: [${filled.map((c) => quote(field(c.name))).join(', ')}],`)
   if (relations.length > 0) lines.push(`  relations: { ${relations.map((r) => `${key(r.name)}: ${r.call}`).join(', ')} },`)
   lines.push('})')
   return lines.join('\n')

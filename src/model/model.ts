@@ -39,12 +39,12 @@ import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
-import { attachRows, detachRows } from './links.js'
+import { attachRows, detachRows, syncRows } from './links.js'
 import { withUniqueDetail } from './unique.js'
 import { forEngine } from './lists.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, restoreRow, shardCondition, updateChanged, updateMatching, updateRow, upsertRow,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, incrementRow, restoreRow, shardCondition, updateChanged, updateMatching, updateRow, upsertRow,
   type UpsertOptions,
 } from './write.js'
 import { withFields } from '../objects.js'
@@ -175,6 +175,8 @@ type TargetRow<D extends ModelTypes, P> = RowIn<D['graph'], TargetOf<RelsIn<D['g
 type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Simplify<S & { readonly [K in A]: V }>, T>
 /** Names of the manyToMany relations of a model (those `attach` and `detach` write). */
 type LinkName<D extends ModelTypes> = { [K in RelName<D>]: RelsIn<D['graph'], D['name']>[K] extends { readonly kind: 'manyToMany' } ? K : never }[RelName<D>]
+/** Fields of a row holding numbers or bigints (those `increment` adds to). */
+type NumericField<R> = { [K in keyof R & string]: R[K] extends number | bigint | null ? (R[K] extends null ? never : K) : never }[keyof R & string]
 /** The group fields `groupBy` marked on a selection type (none without `groupBy`). */
 type GroupOf<S> = S extends Grouped<infer G> ? G : {}
 
@@ -231,6 +233,12 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly each: (db: Backend, options?: BatchOptions) => <S, T>(q: ModelQuery<D['row'], S, T>) => AsyncIterable<Out<D, S, T>>
   /** The first row of the query. @example pipe(User.query, User.orderBy('createdAt', 'desc'), User.first(db)) */
   readonly first: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
+  /**
+   * The last row of the query: its order reversed (each direction and NULLS placement), or,
+   * without an order, the row of the greatest primary key (as Rails' `last`).
+   * @example pipe(User.query, User.orderBy('createdAt'), User.last(db)) // the newest
+   */
+  readonly last: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
   /** COUNT(*) of the query. @example pipe(User.query, User.scopes.active, User.count(db)) */
   readonly count: (db: Backend) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number>
   /** Whether the query has a row. @example pipe(User.query, User.where({ email }), User.exists(db)) */
@@ -386,6 +394,17 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly deleteWhere: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, number>
   /** Insert, or update the row with the same unique key. @example Item.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
   readonly upsert: (db: Backend, input: D['insert'], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row']>
+  /**
+   * Add `by` (1 by default) to a numeric field in the database, atomically (`SET f = f + ?`: two
+   * increments never lose one), with what behaviours add to every update (`updatedAt`, the
+   * version); returns the row as stored. Runs no update hooks nor validators; a result the
+   * field's codec refuses is a DecodeError and nothing is written. NotFound when the row is gone.
+   * @example Post.increment(db, post, 'views')       // views + 1
+   * @example Post.increment(db, post, 'score', 10)   // score + 10
+   */
+  readonly increment: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: D['row'][K]) => TaskEither<DbError, D['row']>
+  /** `increment` by `-by`. @example Item.decrement(db, item, 'stock', 2) */
+  readonly decrement: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: D['row'][K]) => TaskEither<DbError, D['row']>
   /** Undo a soft delete (models with `softDelete`); returns the row as stored. @example Post.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
 
@@ -403,6 +422,15 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example A.User.detach(db, me, 'favorites', [article])
    */
   readonly detach: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets?: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, number>
+
+  /**
+   * Make a row's links through a manyToMany relation exactly `targets`: the missing links are
+   * inserted, the others deleted, the ones kept left alone (as Laravel's `sync`, Rails'
+   * `tag_ids =`), in one transaction (a savepoint inside yours). Returns how many were attached
+   * and detached.
+   * @example A.Article.sync(db, article, 'tags', [dragons, training]) // { attached: 1, detached: 2 }
+   */
+  readonly sync: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, { readonly attached: number; readonly detached: number }>
 
   // ---- relations of rows already read
   /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). @example C.Album.load(db, album, 'tracks.genre') */
@@ -599,6 +627,16 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           for await (const batch of batchRows(db, forEngine(db, q), options)) yield* batch
         },
       }) as never,
+      last: (db) => (q: Q) => {
+        const qc = q.core
+        if (q.order.some((o) => o.direction === undefined)) {
+          return () => Promise.resolve(left(dbError('QueryError', `${core.table}: last cannot reverse an order given without a direction`)))
+        }
+        const order = q.order.length === 0
+          ? qc.primaryKey.map((f) => ({ expr: qc.column(f.name), direction: 'desc' as const }))
+          : q.order.map((o) => ({ expr: o.expr, direction: o.direction === 'desc' ? ('asc' as const) : ('desc' as const), nulls: o.nulls === undefined ? undefined : o.nulls === 'first' ? ('last' as const) : ('first' as const) }))
+        return self.first(db)(Object.freeze(withFields(q, { order }))) as never
+      },
       count: (db) => (q: Q) => countRows(db, forEngine(db, q)),
       exists: (db) => (q: Q) => anyRow(db, forEngine(db, q)),
       sum: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'sum', field) as never,
@@ -647,6 +685,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       deleteWhere: (db, w) => deleteMatching(db, core, w),
       upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
+      increment: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1) as never,
+      decrement: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1, true) as never,
 
       load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => {
         const q = self.include(path as never, modify as never)(self.query)
@@ -655,6 +695,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 
       // A duplicate link is the join table's: MariaDB names only the index (see `withUniqueDetail`).
       attach: (db, row, relation, targets) => withUniqueDetail(db, joinTableCore(core, relation), attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[])),
+      sync: (db, row, relation, targets) => withUniqueDetail(db, joinTableCore(core, relation), syncRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[])),
       detach: (db, row, relation, targets) => detachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[] | undefined),
 
       whereHas: (path, modify) => relationWhere(path, modify, false) as never,

@@ -24,7 +24,7 @@ import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
-import { as, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, values, where } from '../query.js'
+import { add, as, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, val, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
 import { runUnit, type UnitStatements, unitTexts } from '../sync-unit.js'
@@ -173,13 +173,14 @@ const insertReturning = async (db: Backend, core: ModelCore, columns: readonly s
  */
 const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
   if (rows.length < UNNEST_FROM || !canReturn(db) || !unnestable(db)) return insertRowsValues(db, core, rows)
-  // PostgreSQL: large groups through unnest ... RETURNING, the others through VALUES.
+  // PostgreSQL: large runs through unnest ... RETURNING, the others through VALUES, run after
+  // run in input order (so generated keys grow in the order the rows were given).
   const out: Values[] = new Array(rows.length)
-  const others: number[] = []
   for (const g of groupRows(core, rows)) {
     const types = g.fields.length === 0 ? undefined : await unnestTypes(db, core, g)
     if (types === undefined) {
-      for (const i of g.index) others.push(i)
+      const rest = await insertRowsValues(db, core, g.rows)
+      for (let j = 0; j < rest.length; j++) out[g.index[j]] = rest[j]
       continue
     }
     const stored = (await insertUnnest(db, core, g, types, true)).rows
@@ -187,28 +188,28 @@ const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[])
     const decoded = core.mapper()(stored) as Values[]
     for (let j = 0; j < decoded.length; j++) out[g.index[j]] = decoded[j]
   }
-  if (others.length > 0) {
-    const rest = await insertRowsValues(db, core, others.map((i) => rows[i]))
-    for (let j = 0; j < rest.length; j++) out[others[j]] = rest[j]
-  }
   return out
 }
 
 /** `insertRows` through multi-row VALUES (RETURNING where the dialect has it). */
 const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
-  const groups = new Map<string, { index: number[]; rows: Row[] }>()
+  // Runs of consecutive rows setting the same columns, in input order: the rows are inserted in
+  // the order given, so generated keys grow in that order (as one INSERT per row would give them).
+  const groups: { index: number[]; rows: Row[] }[] = []
+  let last: string | undefined
   rows.forEach((v, i) => {
     const enc = encodeRow(core, v)
     const sig = Object.keys(enc).join('\0')
-    let g = groups.get(sig)
-    if (g === undefined) groups.set(sig, (g = { index: [], rows: [] }))
+    if (sig !== last || groups.length === 0) groups.push({ index: [], rows: [] })
+    last = sig
+    const g = groups[groups.length - 1]
     g.index.push(i)
     g.rows.push(enc)
   })
   const out: Values[] = new Array(rows.length)
   const columns = storedColumns(db, core, false)
   let returns = canReturn(db)
-  for (const g of groups.values()) {
+  for (const g of groups) {
     const groupColumns = Object.keys(g.rows[0])
     const width = groupColumns.length
     const size = width === 0 ? 1 : Math.max(1, Math.min(1000, Math.floor(db.dialect.maxParams / width)))
@@ -288,20 +289,28 @@ const maskOf = (core: ModelCore): ((v: Values) => number) => {
   return m
 }
 
-/** Rows grouped by the fields they set (a bit mask of field positions, or a string past 30 fields). */
+/**
+ * Runs of consecutive rows setting the same fields (a bit mask of field positions, or a string
+ * past 30 fields), in input order: rows are inserted in the order given, so generated keys grow
+ * in that order. Rows that alternate between two sets of fields make runs of one row.
+ */
 const groupRows = (core: ModelCore, rows: readonly Values[]): Group[] => {
   const fields = core.fields
-  const groups = new Map<number | string, Group>()
+  const groups: Group[] = []
   const mask = fields.length <= 30 ? maskOf(core) : undefined
+  let last: number | string | undefined
+  let g: Group | undefined
   for (let r = 0; r < rows.length; r++) {
     const v = rows[r]
     const sig: number | string = mask !== undefined ? mask(v) : fields.map((f) => (ownValue(v, f.name) === undefined ? '0' : '1')).join('')
-    let g = groups.get(sig)
-    if (g === undefined) groups.set(sig, (g = { fields: fields.filter((f) => ownValue(v, f.name) !== undefined), rows: [], index: [] }))
+    if (g === undefined || sig !== last) {
+      groups.push((g = { fields: fields.filter((f) => ownValue(v, f.name) !== undefined), rows: [], index: [] }))
+      last = sig
+    }
     g.rows.push(v)
     g.index.push(r)
   }
-  return [...groups.values()]
+  return groups
 }
 
 /** Each field's `encode`, or undefined where it is the identity (nothing to call). */
@@ -1155,6 +1164,33 @@ export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEithe
   }
   return hooked ? atomically(db, body) : attempt(() => body(db))
 }
+
+/**
+ * `increment` / `decrement`: `SET field = field + by` (minus with `negate`) by key, the guards of
+ * a set-based update (default scopes: a soft-deleted row is NotFound) and what behaviours add to
+ * every update (`updateAll`); the stored row returned, decoded, as `update` returns it, the
+ * UPDATE and the decoding one unit (a result the codec refuses is a DecodeError, nothing kept).
+ * `by` must be a finite number (or a bigint for a bigint field): anything else is a
+ * ValidationError naming the field, as is the primary key or a field that is not numeric.
+ */
+export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: string, by: unknown, negate = false): TaskEither<DbError, Values> => attempt(async () => {
+  const f = core.byName.get(field)
+  if (f === undefined) return left(dbError('QueryError', `${core.table} has no field "${field}"`))
+  const bad = (message: string) => left(validationError(core.table, [{ path: field, rule: 'increment', value: by, message }]))
+  if (core.primaryKey.includes(f)) return bad(`${field} is the primary key and is not changed by increment`)
+  if (!((typeof by === 'number' && Number.isFinite(by)) || typeof by === 'bigint')) return bad(`increment takes a finite number, got ${show(by)}`)
+  const key = keyOfRow(core, row)
+  const shard = shardCondition(db, core, row)
+  const extra: Values = {}
+  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  delete extra[field]
+  const step = negate ? (typeof by === 'bigint' ? -by : -(by as number)) : by
+  const assigned = { ...assignments(core, extra), [f.column]: add(core.column(field), val(step)) }
+  const node = where(allOf([keyCondition(core, key), shard, scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
+  const stored = await storedUpdate(db, core, node, key, shard)
+  if (stored._tag === 'Left') return stored
+  return stored.right === undefined ? left(notFound(core, key)) : right(stored.right)
+})
 
 /** Options of `upsert`. */
 export interface UpsertOptions<F extends string = string> {

@@ -89,6 +89,12 @@ const outputName = (q: SelectLike, index: number): string | undefined => {
   return s.alias ?? (s.expr.kind === 'column' ? s.expr.name : undefined)
 }
 
+/** A row count written into the SQL text, checked to be a whole number from 0. */
+const rowCount = (n: number): string => {
+  if (!Number.isSafeInteger(n) || n < 0) throw dbError('QueryError', `LIMIT/OFFSET must be a non-negative integer, got ${n}`)
+  return String(n)
+}
+
 /** The largest LIMIT MySQL accepts: the way to say "no limit" when only OFFSET is wanted. */
 export const NO_LIMIT = '18446744073709551615'
 
@@ -490,7 +496,9 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
       const names = fragments.outputNames(q)
       const object = self.jsonBuildObject(q.columns.map((c, i) => [names[i], c.expr] as const))
       const order = q.orderBy.length > 0 ? F([' ORDER BY ', fragments.joinParts(q.orderBy.map(self.orderItem), ', ')]) : F([])
-      const lim = q.limit === undefined ? F([]) : F([' LIMIT ', fragments.amount(self, q.limit)])
+      // MariaDB takes no parameter for the LIMIT inside JSON_ARRAYAGG ("Limit only accepts integer
+      // values"): a number is written into the text, checked to be a whole count.
+      const lim = q.limit === undefined ? F([]) : F([' LIMIT ', typeof q.limit === 'number' ? rowCount(q.limit) : fragments.amount(self, q.limit)])
       const agg = F(["COALESCE(JSON_ARRAYAGG(", object, order, lim, "), '[]')"])
       return F(['(', self.compileSelect({ ...q, columns: [{ expr: { kind: 'raw', fragment: agg } }], orderBy: [], limit: undefined }), ')'])
     },

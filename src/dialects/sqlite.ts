@@ -27,6 +27,7 @@ import { fragments, standard } from './standard.js'
 import { sqliteDdl } from './ddl/sqlite.js'
 import { sqliteDateTime } from '../dates.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
+import { resultTypeOf, selectionTypes } from '../results.js'
 
 const MIN_INT64 = -(2n ** 63n)
 const MAX_INT64 = 2n ** 63n - 1n
@@ -74,6 +75,20 @@ const TRUNC_MODIFIERS: Readonly<Record<string, string>> = {
   week: "'start of day', '-6 days', 'weekday 1'",
 }
 const PART_FORMATS: Readonly<Record<string, string>> = { year: '%Y', month: '%m', day: '%d', hour: '%H', minute: '%M', second: '%S' }
+
+/**
+ * A value inside json_object as the JSON value the builder knows it to be: JSON (a JSON column
+ * read with `readAs`, a path, a nested object) through json(), which keeps it a document instead
+ * of a string of its text; a condition or a bound boolean as true or false instead of 1 or 0.
+ */
+const jsonMember = (self: Dialect, v: Expr): Fragment => {
+  if (v.kind === 'value' && typeof v.value === 'boolean') return F([`json('${String(v.value)}')`])
+  const type = resultTypeOf(v)
+  if (type === 'json') return F(['json(', self.expr(v), ')'])
+  // Evaluated once: 1 is true, 0 false, NULL stays NULL (-1 matches neither).
+  if (type === 'boolean') return F(["json(CASE COALESCE(", fragments.wrapped(self, v), " <> 0, -1) WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"])
+  return self.caseResult(v)
+}
 
 /** A column to drop from a VALUES list: every row has DEFAULT there. */
 const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r) => r[i] === DEFAULT)
@@ -245,18 +260,26 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
     versionAtLeast(self.version, '3.38')
       ? F(['(', fragments.wrapped(self, e), ' -> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
       : F(['json_quote(json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, '))']),
-  jsonExtractText: (e, path) =>
-    versionAtLeast(self.version, '3.38')
-      ? F(['(', fragments.wrapped(self, e), ' ->> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
-      : F(['json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, ')']),
+  // The text at a path, as PostgreSQL's ->> and MySQL's JSON_UNQUOTE give it: `->>` alone gives
+  // a JSON number as an SQL number and true as 1, so jsonText(doc, 'n') = '10' matched nothing.
+  // A string is the string, JSON null is NULL, anything else its JSON text.
+  jsonExtractText: (e, path) => {
+    const at = (): Part => ({ _tag: 'Param', value: self.jsonPath(path) })
+    return F(['CASE json_type(', self.expr(e), ', ', at(), ") WHEN 'text' THEN json_extract(", self.expr(e), ', ', at(),
+      ") WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract(", self.expr(e), ', ', at(), ') AS TEXT) END'])
+  },
   // A bound boolean is bound as 1 or 0, which json_object keeps as a number: a bound true or
   // false is the JSON document true or false instead, as on the other engines.
   jsonBuildObject: (entries) =>
-    F(['json_object(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ',
-      v.kind === 'value' && typeof v.value === 'boolean' ? `json('${String(v.value)}')` : self.caseResult(v)])), ', '), ')']),
+    F(['json_object(', fragments.joinParts(entries.map(([k, v]) => F([self.literal(k), ', ', jsonMember(self, v)])), ', '), ')']),
   // json_group_array for JSON_ARRAYAGG; json_object keeps its result JSON inside it.
-  jsonArrayFrom: (q) =>
-    F(["(SELECT COALESCE(json_group_array(", fragments.rowObject(self, q, 'rk_agg'), "), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")']),
+  // The subquery's columns keep the type the builder knows of them (JSON, a condition) through
+  // the derived table, so they nest as JSON values.
+  jsonArrayFrom: (q) => {
+    const types = selectionTypes(q) ?? []
+    const row = self.jsonBuildObject(fragments.outputNames(q).map((n, i) => [n, { kind: 'column', table: 'rk_agg', name: n, ...(types[i] === undefined ? {} : { result: types[i] }) }] as const))
+    return F(["(SELECT COALESCE(json_group_array(", row, "), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")'])
+  },
   jsonContains: unsupported('sqlite', 'JSON containment', 'compare extracted values, or use json_each in a sql fragment'),
 
   // Members cannot be parenthesised: wrap the ones that need it as a derived table. Set

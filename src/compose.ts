@@ -769,6 +769,12 @@ const controlledScopes = (
   return { start, reserve }
 }
 
+/** The ValidationError of a batch run (0-based `run`) that gives `undefined` for parameter `$position`. */
+const undefinedInBatch = (run: number, position: number, sql: string): DbError =>
+  withSql(dbError('ValidationError', `batch run ${run + 1}: parameter $${position} is undefined (pass null for a NULL value)`, {
+    issues: [{ path: `${run}.$${position}`, rule: 'defined', value: undefined, message: `parameter $${position} is undefined` }],
+  }), sql)
+
 /**
  * The runs of a batch, every set adapted by the dialect (see `markAdapted`), or the first Left.
  * The hot loops of a batch live in module-level functions, not in closures made per call: a
@@ -786,7 +792,13 @@ const adaptRuns = (dialect: Dialect, compiled: Compiled, sets: readonly (readonl
     // A set converted already (createMany converts as it lays the rows out) is taken as it is.
     const params = adaptedBefore(set) ? set : new Array<unknown>(count)
     try {
-      if (params !== set) for (let i = 0; i < count; i++) (params as unknown[])[i] = bindAt(dialect, set[i], i + 1, text)
+      if (params !== set) {
+        for (let i = 0; i < count; i++) {
+          // A value left undefined is a mistake, refused as the `sql` tag refuses it, never NULL.
+          if (set[i] === undefined) throw undefinedInBatch(s, i + 1, text)
+          ;(params as unknown[])[i] = bindAt(dialect, set[i], i + 1, text)
+        }
+      }
     } catch (e) {
       return { _tag: 'Left', left: toDbError(e) }
     }

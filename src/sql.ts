@@ -6,7 +6,7 @@
  * fragments, so an override can be written as a template: `sql\` LIMIT ${n}\``.
  */
 
-import { dbError } from './errors.js'
+import { dbError, type DbError, withSql } from './errors.js'
 import { atParameter } from './values.js'
 
 /** A value bound as a parameter. */
@@ -102,7 +102,9 @@ const asPart = (value: unknown): Part =>
  * The raw-SQL tagged template. Interpolated values become parameters; `sql.id(...)` becomes a
  * quoted identifier; nested fragments are spliced in; a query built with the builders becomes a
  * parenthesised subquery and an expression (`col('a')`, `count()`) is compiled in place, by
- * the dialect that renders the fragment.
+ * the dialect that renders the fragment. `null` is bound as NULL; `undefined` is refused when the
+ * statement is compiled or run (a ValidationError naming the parameter, `$2`, with the SQL text),
+ * as the builders refuse it: a value that is missing is a mistake, never a NULL.
  *
  * @example
  * const q = sql`SELECT * FROM ${sql.id('users')} WHERE name = ${"O'Brien"}`
@@ -129,7 +131,8 @@ export const sql = Object.assign(
      */
     raw: (text: string): Fragment => fragment([text]),
     /**
-     * A bound parameter, even when the value looks like a fragment.
+     * A bound parameter, even when the value looks like a fragment (`undefined` is refused, as
+     * in the template).
      * @example sql`SELECT ${sql.param(1)}`
      */
     param: (value: unknown): Param => ({ _tag: 'Param', value }),
@@ -137,7 +140,8 @@ export const sql = Object.assign(
      * A value written into the SQL text as a literal, escaped by the dialect that renders it
      * (`'it''s'`, `42`, `TRUE`, `NULL`; MySQL also escapes backslashes). For what must be
      * literal text, not a parameter: a constant the planner should see, a value in DDL, a
-     * CASE result whose type must be known. Numbers must be finite.
+     * CASE result whose type must be known. Numbers must be finite; `undefined` is refused
+     * (write `null` for NULL).
      * @example sql`SELECT ${sql.lit("it's")} AS ${sql.id('s')}` // SELECT 'it''s' AS "s"
      */
     lit: (value: unknown): Literal => ({ _tag: 'Literal', value }),
@@ -147,7 +151,7 @@ export const sql = Object.assign(
      */
     placeholder: (name: string): Placeholder => ({ _tag: 'Placeholder', name }),
     /**
-     * Join fragments (or values, which become parameters) with a separator.
+     * Join fragments (or values, which become parameters; `undefined` is refused) with a separator.
      * @example sql.join([1, 2, 3]) // ?, ?, ?
      */
     join: (items: readonly unknown[], separator: string = ', '): Fragment => {
@@ -261,8 +265,14 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
   let params: unknown[] = []
   let holes: (string | undefined)[] | undefined
   let text = ''
+  // The first value that was undefined: reported once the whole text is known, with it.
+  let missing: DbError | undefined
   /** The driver's form of a value, or the value's error naming its parameter (1-based). */
   const converted = (value: unknown, position: number): unknown => {
+    if (value === undefined) {
+      missing ??= undefinedParameter(`$${position}`)
+      return null
+    }
     try {
       return d.toDriver(value)
     } catch (e) {
@@ -333,7 +343,8 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
       else if (p._tag === 'Fragment') walk(p.parts)
       else if (p._tag === 'Literal') {
         if (d.literal === undefined) throw dbError('QueryError', 'cannot render a literal without a dialect that writes it')
-        text += d.literal(p.value)
+        if (p.value === undefined) missing ??= undefinedParameter('literal')
+        text += d.literal(p.value === undefined ? null : p.value)
       } else if (p._tag === 'Embedded') walk(embedded(p.node))
       else if (p._tag === 'Ident') {
         for (let j = 0; j < p.names.length; j++) text += (j > 0 ? '.' : '') + (p.names[j] === '*' ? '*' : d.quoteIdentifier(p.names[j]))
@@ -346,5 +357,18 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
     }
   }
   walk(f.parts)
+  if (missing !== undefined) throw withSql(missing, text)
   return holes ? { sql: text, params, holes } : { sql: text, params }
+}
+
+/**
+ * The ValidationError of a value given as `undefined` to the `sql` tag (or `sql.param`,
+ * `sql.join`, `sql.lit`, a part given to `fromParts`): refused as the builders refuse it, never
+ * bound as NULL. `where` is the parameter (`$2`) or `literal`.
+ */
+const undefinedParameter = (where: string): DbError => {
+  const what = where === 'literal' ? 'a literal (sql.lit)' : `parameter ${where}`
+  return dbError('ValidationError', `${what} is undefined (pass null for a NULL value)`, {
+    issues: [{ path: where, rule: 'defined', value: undefined, message: `${what} is undefined` }],
+  })
 }

@@ -15,8 +15,8 @@
  * registering tsx (an optional peer dependency); `migrate new` writes JavaScript when it is absent.
  */
 import { realpathSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Backend } from './compose.js'
@@ -93,7 +93,9 @@ Options:
   'migrate new': `Usage: recordkit migrate new NAME [--dir DIR] [--ts | --js]
 
 Create DIR/<timestamp>_NAME.ts (or .mjs) exporting up(db) and down(db). TypeScript is written
-when tsx is installed (recordkit registers it to load .ts migrations), JavaScript otherwise.
+when tsx is installed (recordkit registers it to load .ts migrations), JavaScript otherwise; in
+a project whose package.json is not "type": "module", TypeScript is written as .mts (an ES module).
+NAME create_<table> makes a template creating <table>.
 
 Options:
   --ts   write TypeScript (loading it needs tsx: npm install --save-dev tsx)
@@ -248,6 +250,31 @@ const statementCount = (statements: readonly StatementRecord[]): string => {
   return `${writes} statement${writes === 1 ? '' : 's'}${reads === 0 ? '' : `, ${reads} read${reads === 1 ? '' : 's'}`}`
 }
 
+/**
+ * Whether Node reads a `.ts` file in `dir` as CommonJS: the nearest package.json says no
+ * `"type": "module"` (npm init's default). A TypeScript migration there is written as `.mts`, an
+ * ES module whatever the package says, since its `import`s of recordkit (an ES module package)
+ * fail to load as CommonJS. Without a package.json, Node detects the module syntax: `.ts` loads.
+ */
+const commonJsProject = async (dir: string): Promise<boolean> => {
+  for (let d = dir; ; d = dirname(d)) {
+    let text: string | undefined
+    try {
+      text = await readFile(join(d, 'package.json'), 'utf8')
+    } catch {
+      text = undefined
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown }).type !== 'module'
+      } catch {
+        return false
+      }
+    }
+    if (dirname(d) === d) return false
+  }
+}
+
 const stamp = (d: Date): string =>
   `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}` +
   `${String(d.getUTCHours()).padStart(2, '0')}${String(d.getUTCMinutes()).padStart(2, '0')}${String(d.getUTCSeconds()).padStart(2, '0')}`
@@ -296,7 +323,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
       // Write only what `migrate up` can read: TypeScript when tsx is there to load it.
       const typescript = v.ts === true || (v.js !== true && await typeScriptLoaderAvailable())
       await mkdir(dir, { recursive: true })
-      const file = join(dir, `${stamp(new Date())}_${name}.${typescript ? 'ts' : 'mjs'}`)
+      const file = join(dir, `${stamp(new Date())}_${name}.${!typescript ? 'mjs' : await commonJsProject(dir) ? 'mts' : 'ts'}`)
       await writeFile(file, (typescript ? tsTemplate : jsTemplate)(templateTable(name)), { flag: 'wx' })
       io.out(`created ${file}\n`)
       return 0

@@ -1,10 +1,12 @@
 /**
  * The `recordkit` command as a new user meets it: `migrate new create_<table>` writes a migration
- * for that table (two fresh templates apply side by side), the progress line tells the
+ * for that table (two fresh templates apply side by side), in a project whose package.json is
+ * not `"type": "module"` (npm init's default) as an ES module of its own (`.mts`), which
+ * `migrate up` loads (a `.ts` file there is CommonJS to Node and failed to load), the progress line tells the
  * statements that changed the database from the catalog reads done to plan them, and a usage
  * mistake in a subcommand points at that subcommand's help.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -48,6 +50,31 @@ describe('migrate new names the table', () => {
       expect(await call('migrate', 'down', '--steps', '3', '--dir', dir, '--url', url)).toMatchObject({ code: 0, out: expect.stringContaining('Reverted 3 migrations.') })
     } finally {
       rmSync(dir, { recursive: true })
+    }
+  })
+})
+
+describe('migrate new in a CommonJS project', () => {
+  it('writes .mts where the nearest package.json is not "type": "module", and migrate up runs it', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'h4-cjs-'))
+    try {
+      writeFileSync(join(project, 'package.json'), '{ "name": "app", "private": true }\n')
+      // The project's node_modules: recordkit itself, and what its migrations import.
+      mkdirSync(join(project, 'node_modules'))
+      symlinkSync(root, join(project, 'node_modules', 'recordkit'), 'dir')
+      symlinkSync(join(root, 'node_modules', 'fp-ts'), join(project, 'node_modules', 'fp-ts'), 'dir')
+      const dir = join(project, 'migrations')
+      expect(await call('migrate', 'new', 'create_h4_items', '--dir', dir, '--ts')).toMatchObject({ code: 0 })
+      const files = readdirSync(dir)
+      expect(files).toEqual([expect.stringMatching(/^\d{14}_create_h4_items\.mts$/)])
+      const url = `sqlite:${join(project, 'app.db')}`
+      expect(await call('migrate', 'up', '--dir', dir, '--url', url)).toMatchObject({ code: 0, out: expect.stringContaining('Applied 1 migration.') })
+      // An ES module project keeps .ts.
+      writeFileSync(join(project, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n')
+      expect(await call('migrate', 'new', 'create_h4_more', '--dir', dir, '--ts')).toMatchObject({ code: 0 })
+      expect(readdirSync(dir).filter((f) => f.includes('h4_more'))).toEqual([expect.stringMatching(/_create_h4_more\.ts$/)])
+    } finally {
+      rmSync(project, { recursive: true })
     }
   })
 })

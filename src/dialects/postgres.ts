@@ -359,6 +359,10 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     ' WHERE a.attrelid = to_regclass(', { _tag: 'Param', value: qualified(self, table) }, ') AND a.attnum > 0 AND NOT a.attisdropped',
   ]),
 
+  // Several rows of only default values: one DEFAULT VALUES statement each (PostgreSQL has no
+  // multi-row form without naming columns), run as one unit by `execute`.
+  insertStatements: (node) => (node.query === undefined && node.columns.length === 0 && node.rows.length > 1 ? fragments.defaultRows(node) : base.insertStatements(node)),
+
   insertIgnore: unsupported('postgres', 'INSERT OR IGNORE', "use onConflict(columns, 'nothing')"),
   insertReplace: unsupported('postgres', 'INSERT OR REPLACE', 'use onConflict(columns, [...columns to take from the new row])'),
   writeLimit: unsupported('postgres', 'ORDER BY / LIMIT on UPDATE and DELETE', 'limit a subquery of the keys: where(isIn(key, pipe(from(t), select(key), orderBy(...), limit(n))))'),

@@ -167,6 +167,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
 
   insertStatements: (node) => {
     if (node.query !== undefined || node.rows.length < 2) return [node]
+    if (node.columns.length === 0) return fragments.defaultRows(node)
     // Rows that set every column (the common case) are one statement, as they are, unless
     // their values are more than one statement may bind (`maxParams`, 999 before 3.32).
     if (!node.rows.some((r) => r.includes(DEFAULT))) return underLimit(node, self.maxParams)

@@ -737,9 +737,23 @@ const firstText = (f: Fragment): string => {
   const p = f.parts[0]
   return typeof p === 'string' ? p : p !== undefined && p._tag === 'Fragment' ? firstText(p) : ''
 }
+/** The last SQL text of a fragment (nested fragments followed), or '' when it ends with a hole. */
+const lastText = (f: Fragment): string => {
+  const p = f.parts[f.parts.length - 1]
+  return typeof p === 'string' ? p : p !== undefined && p._tag === 'Fragment' ? lastText(p) : ''
+}
 const QUERY_START = /^\s*\(?\s*(select|with|values|table)\b/i
-/** Whether raw SQL is a query (to parenthesise as a subquery) rather than a table reference. */
-const startsAQuery = (f: Fragment): boolean => QUERY_START.test(firstText(f))
+/** `(...) AS alias`, `(...) alias` or `(...) AS alias (a, b)`: a derived table written with its alias. */
+const ALIASED_END = /\)\s*(?:as\s+)?(?:"(?:[^"]|"")+"|`(?:[^`]|``)+`|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\([^()]*\))?\s*$/i
+/**
+ * Whether raw SQL is a query (to parenthesise as a subquery) rather than a table reference. A
+ * parenthesised query with an alias after it (`(SELECT 1 AS x) AS t`) is a table reference:
+ * parenthesised again it was no SQL PostgreSQL takes.
+ */
+const startsAQuery = (f: Fragment): boolean => {
+  const head = firstText(f)
+  return QUERY_START.test(head) && !(/^\s*\(/.test(head) && ALIASED_END.test(lastText(f)))
+}
 
 /** The output column names of a query, for JSON objects built from its rows. */
 const outputNames = (q: SelectLike): string[] => {
@@ -898,9 +912,15 @@ const amount = (self: Dialect, n: number | { readonly kind: 'param'; readonly na
 const noRows = (): Error =>
   dbError('QueryError', 'INSERT with no rows: values([]) inserts nothing, so run no statement for an empty list (values({}) inserts one row of defaults)')
 
+/**
+ * An INSERT of several rows of only default values as one `DEFAULT VALUES` statement per row,
+ * for engines without a multi-row form of it (`insertStatements` runs them as one unit).
+ */
+const defaultRows = (node: InsertNode): InsertNode[] => node.rows.map((r) => ({ ...node, rows: [r] }))
+
 /** Helpers for dialect authors. */
 export const fragments = {
-  noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  defaultRows, noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

@@ -186,8 +186,9 @@ export interface Backend {
   readonly connection: () => TaskEither<DbError, ReservedConnection>
   /**
    * Close the backend. From the call on, statements and transactions outside open
-   * transactions fail with ConnectionError (`code: 'BACKEND_CLOSED'`), and the backend never
-   * reopens; open transactions may still run and end, up to `timeout` ms (default 30 s), after
+   * transactions and reserved connections fail with ConnectionError (`code: 'BACKEND_CLOSED'`),
+   * and the backend never reopens; open transactions and reserved connections (their statements
+   * and transactions included) may still run and end, up to `timeout` ms (default 30 s), after
    * which their connections are closed and the server rolls them back. Then the driver's
    * connections close: statements and streams still running outside transactions may finish
    * within what is left of `timeout` (without one, the driver's default: 5 s on postgres.js and
@@ -684,7 +685,8 @@ const controlledScopes = (
     if (here !== undefined && here.session !== true) {
       return E.left(dbError('TransactionError', 'startTransaction inside a transaction: open a savepoint instead (tx.savepoint(name))'))
     }
-    if (life.closing) return E.left(closedError(self.driver))
+    // A reserved connection is still held while the backend closes: its work may go on.
+    if (life.closing && here === undefined) return E.left(closedError(self.driver))
     const opening = beginStatements(self.dialect, options)
     if (E.isLeft(opening)) return opening
     const begin = opening.right
@@ -1006,7 +1008,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
    * handle `from` the transaction's handle is made from).
    */
   const topLevel = <X, A>(fn: (tx: Backend) => TaskEither<X | DbError, A>, options: TransactionOptions, session?: Frame, from?: Backend): TaskEither<X | DbError, A> => async () => {
-    if (life.closing) return E.left(closedError(self.driver))
+    // A reserved connection is still held while the backend closes: its work may go on.
+    if (life.closing && session === undefined) return E.left(closedError(self.driver))
     const opening = beginStatements(self.dialect, options)
     if (E.isLeft(opening)) return opening
     const begin = opening.right

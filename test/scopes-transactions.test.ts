@@ -1,0 +1,251 @@
+/**
+ * Transactions as a user coming from Kysely, Knex or Sequelize uses them, on SQLite, PostgreSQL
+ * and MariaDB: nesting three deep with a failure at each level, callbacks that throw instead of
+ * returning a Left, rejected Promises through the Promise adapter, the outer backend used inside
+ * a callback, concurrent transactions on the pool, a transaction after close, isolation levels
+ * and read-only transactions. Rows are read back from the real databases.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { describe, expect, it } from 'vitest'
+import { createBackend, dbError, isDbError, promised, run, sql, type Backend, type DbError } from 'recordkit'
+import { insertInto, values } from 'recordkit/query'
+import { ENGINES, engineTables, type Engine } from './support/engine-tables.js'
+import { MYSQL_URL, PG_URL } from './support/servers.js'
+
+const T = 'h1_tx'
+
+const insert = (n: number) => pipe(insertInto(T), values({ n }))
+const rows = async (db: Backend): Promise<number[]> =>
+  (await run(db.all<{ n: number }>(sql`SELECT n FROM ${sql.id(T)} ORDER BY n`))).map((r) => Number(r.n))
+
+const ddl = (name: string): string[] => [
+  name === 'mariadb' ? `CREATE TABLE ${T} (n INTEGER NOT NULL PRIMARY KEY) ENGINE=InnoDB` : `CREATE TABLE ${T} (n INTEGER NOT NULL PRIMARY KEY)`,
+]
+
+const refused = (msg: string): DbError => dbError('CheckViolation', msg)
+
+/**
+ * Three levels, inserting 1 (level 1), 2 (level 2), 3 (level 3); `failAt` makes that level's
+ * callback fail after its insert; `catchAt` makes that level recover from the failure of the
+ * level inside it.
+ */
+const levels = (db: Backend, failAt: number | undefined, catchAt: number | undefined): TE.TaskEither<DbError, unknown> => {
+  const level = (tx: Backend, depth: number): TE.TaskEither<DbError, unknown> => pipe(
+    tx.execute(insert(depth)),
+    TE.chain(() => (depth === 3 ? TE.right(undefined) : pipe(
+      tx.transaction((inner) => level(inner, depth + 1)),
+      TE.orElse((e) => (catchAt === depth ? TE.right(undefined) : TE.left(e))),
+    ))),
+    TE.chain(() => (failAt === depth ? TE.left(refused(`level ${depth} fails`)) : TE.right(undefined))),
+  )
+  return db.transaction((tx) => level(tx, 1))
+}
+
+/** A backend of the engine with a pool of its own (`max` connections; SQLite has one). */
+const pooled = async (engine: Engine, max: number, sqliteDb: Backend): Promise<Backend> => {
+  if (engine.name === 'sqlite') return sqliteDb
+  return run(engine.name === 'postgres'
+    ? createBackend({ engine: 'postgres', url: PG_URL, max })
+    : createBackend({ engine: 'mariadb', url: MYSQL_URL.replace(/^mysql:/, 'mariadb:'), max }))
+}
+
+for (const engine of ENGINES) {
+  describe(`transactions as users of other ORMs use them (${engine.name})`, () => {
+    const { use } = engineTables(engine, [T], ddl)
+
+    it('three deep: a failure at each level undoes that level and those inside it', async (ctx) => {
+      const db = use(ctx)
+      // The innermost fails and level 2 recovers: 1 and 2 stay.
+      expect(E.isRight(await levels(db, 3, 2)())).toBe(true)
+      expect(await rows(db)).toEqual([1, 2])
+      await run(db.execute(sql`DELETE FROM ${sql.id(T)}`))
+      // Level 2 fails (after level 3 committed its savepoint) and level 1 recovers: only 1 stays.
+      expect(E.isRight(await levels(db, 2, 1)())).toBe(true)
+      expect(await rows(db)).toEqual([1])
+      await run(db.execute(sql`DELETE FROM ${sql.id(T)}`))
+      // Level 1 fails: nothing stays, and the error is the caller's own.
+      const top = await levels(db, 1, undefined)()
+      expect(E.isLeft(top) && top.left.message).toBe('level 1 fails')
+      expect(await rows(db)).toEqual([])
+      // The innermost fails and nobody recovers: the whole transaction rolls back with its error.
+      const all = await levels(db, 3, undefined)()
+      expect(E.isLeft(all) && all.left.message).toBe('level 3 fails')
+      expect(await rows(db)).toEqual([])
+    })
+
+    it('a callback that throws, at any depth, rolls back and is a Left carrying what it threw', async (ctx) => {
+      const db = use(ctx)
+      const boom = new Error('boom')
+      const sync = await db.transaction(() => { throw boom })()
+      expect(E.isLeft(sync) && sync.left._tag).toBe('TransactionError')
+      expect(E.isLeft(sync) && sync.left.cause).toBe(boom)
+      const late = await db.transaction((tx) => async () => {
+        await run(tx.execute(insert(1)))
+        throw boom
+      })()
+      expect(E.isLeft(late) && late.left.cause).toBe(boom)
+      const deep = await db.transaction((tx) => pipe(
+        tx.execute(insert(2)),
+        TE.chain(() => tx.transaction((sp) => pipe(sp.execute(insert(3)), TE.chain(() => { throw boom })))),
+      ))()
+      expect(E.isLeft(deep) && deep.left.cause).toBe(boom)
+      expect(await rows(db)).toEqual([])
+      // The connection is clean afterwards: a new transaction commits.
+      await run(db.transaction((tx) => tx.execute(insert(4))))
+      expect(await rows(db)).toEqual([4])
+    })
+
+    it('the Promise adapter: a rejected Promise rolls back and rejects with the same error, at any depth', async (ctx) => {
+      const db = promised(use(ctx))
+      class Domain extends Error {}
+      const thrown = new Domain('no stock')
+      await expect(db.transaction(async (tx) => {
+        await tx.execute(insert(1))
+        return Promise.reject(thrown)
+      })).rejects.toBe(thrown)
+      await expect(db.transaction(async (tx) => {
+        await tx.execute(insert(2))
+        await tx.transaction(async (sp) => {
+          await sp.execute(insert(3))
+          throw thrown
+        })
+      })).rejects.toBe(thrown)
+      // Caught inside: only the savepoint's work is undone.
+      await db.transaction(async (tx) => {
+        await tx.execute(insert(5))
+        await tx.transaction(async (sp) => {
+          await sp.execute(insert(6))
+          throw thrown
+        }).catch(() => undefined)
+      })
+      // A DbError from a statement rejects as that DbError.
+      const e = await db.transaction(async (tx) => {
+        await tx.execute(insert(7))
+        await tx.execute(insert(7))
+      }).catch((x: unknown) => x)
+      expect(isDbError(e, 'UniqueViolation')).toBe(true)
+      expect(await rows(db.backend)).toEqual([5])
+    })
+
+    it('the outer backend used inside a callback runs in the transaction: no deadlock, even with one connection', async (ctx) => {
+      const db = await pooled(engine, 1, use(ctx))
+      try {
+        const seen = await run(db.transaction((tx) => async () => {
+          await run(tx.execute(insert(1)))
+          // Through the outer backend, not `tx`: it sees the uncommitted row and adds its own.
+          await run(db.execute(insert(2)))
+          const inside = await rows(db)
+          // A nested transaction on the outer backend is a savepoint of this one.
+          await run(db.transaction((sp) => sp.execute(insert(3))))
+          return E.right(inside)
+        }))
+        expect(seen).toEqual([1, 2])
+        expect(await rows(db)).toEqual([1, 2, 3])
+        // A connection or controlled transaction asked for inside is refused, not waited for.
+        const r = await run(db.transaction(() => async () => E.right([await db.connection()(), await db.startTransaction()()])))
+        expect(r.map((x) => E.isLeft(x) && x.left._tag)).toEqual(['TransactionError', 'TransactionError'])
+      } finally {
+        if (engine.name !== 'sqlite') await run(db.close())
+      }
+    })
+
+    it('concurrent transactions on the pool all commit, each whole', async (ctx) => {
+      const db = await pooled(engine, 3, use(ctx))
+      try {
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => db.transaction((tx) => pipe(
+          tx.execute(insert(10 + i)),
+          TE.chain(() => tx.transaction((sp) => sp.execute(insert(20 + i)))),
+          TE.chain(() => (i % 3 === 0 ? TE.left(refused(`t${i}`)) : TE.right(i))),
+        ))()))
+        expect(results.map((r) => (E.isRight(r) ? r.right : r.left.message))).toEqual(['t0', 1, 2, 't3', 4, 5, 't6', 7])
+        expect(await rows(db)).toEqual([11, 12, 14, 15, 17, 21, 22, 24, 25, 27])
+      } finally {
+        if (engine.name !== 'sqlite') await run(db.close())
+      }
+    })
+
+    it('a transaction after close is a ConnectionError (BACKEND_CLOSED), and nothing runs', async (ctx) => {
+      use(ctx)
+      const db = (await engine.connect())!
+      await run(db.close())
+      let ran = false
+      const r = await db.transaction((tx) => { ran = true; return tx.execute(insert(1)) })()
+      expect(E.isLeft(r) && r.left._tag).toBe('ConnectionError')
+      expect(E.isLeft(r) && isDbError(r.left, 'ConnectionError') && r.left.code).toBe('BACKEND_CLOSED')
+      expect(ran).toBe(false)
+      const c = await db.startTransaction()()
+      expect(E.isLeft(c) && c.left._tag).toBe('ConnectionError')
+      await expect(promised(db).transaction(async () => 1)).rejects.toMatchObject({ _tag: 'ConnectionError' })
+    })
+
+    it('isolation levels: each engine runs the levels it has', async (ctx) => {
+      const db = use(ctx)
+      for (const isolation of ['read committed', 'repeatable read', 'serializable'] as const) {
+        const r = await db.transaction((tx) => tx.execute(insert(isolation.length)), { isolation })()
+        expect({ isolation, ok: E.isRight(r) }).toEqual({ isolation, ok: true })
+      }
+      if (engine.name !== 'sqlite') {
+        // MariaDB's SET TRANSACTION applies to the next transaction only (the session's
+        // @@tx_isolation does not show it): the running transaction's own level is asked of InnoDB.
+        const level = engine.name === 'postgres'
+          ? sql`SELECT current_setting('transaction_isolation') AS v`
+          : sql`SELECT trx_isolation_level AS v FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = CONNECTION_ID()`
+        const [row] = await run(db.transaction((tx) => pipe(tx.all(sql`SELECT n FROM ${sql.id(T)}`), TE.chain(() => tx.all<{ v: string }>(level))), { isolation: 'serializable' }))
+        expect(String(row.v).toLowerCase().replace(/[-_]/g, ' ')).toBe('serializable')
+      }
+      // Options on a nested transaction are refused, not silently ignored.
+      const nested = await db.transaction((tx) => tx.transaction((sp) => sp.execute(insert(99)), { isolation: 'serializable' }))()
+      expect(E.isLeft(nested) && nested.left._tag).toBe('TransactionError')
+    })
+
+    it('a read-only transaction refuses a write with a clear error, and reads', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(insert(1)))
+      const r = await db.transaction((tx) => pipe(tx.all(sql`SELECT n FROM ${sql.id(T)}`), TE.chain(() => tx.execute(insert(2)))), { readOnly: true })()
+      expect(E.isLeft(r)).toBe(true)
+      const e = (r as E.Left<DbError>).left
+      if (engine.name === 'sqlite') {
+        expect(e._tag).toBe('UnsupportedFeature')
+        expect(e.message).toContain('read-only')
+      } else {
+        expect(e._tag).toBe('TransactionError')
+        expect(e.message.toLowerCase()).toMatch(/read.only/)
+        expect(e.sql).toMatch(/^INSERT/)
+        // Reads run.
+        const read = await run(db.transaction((tx) => tx.all(sql`SELECT n FROM ${sql.id(T)}`), { readOnly: true }))
+        expect(read.length).toBe(1)
+      }
+      expect(await rows(db)).toEqual([1])
+    })
+  })
+}
+
+for (const engine of ENGINES) {
+  describe(`a reserved connection while its backend closes (${engine.name})`, () => {
+    it('statements and transactions on the connection still run; close ends once it is released', async (ctx) => {
+      const db = await engine.connect()
+      if (db === undefined) return ctx.skip()
+      await run(db.execute(sql`DROP TABLE IF EXISTS ${sql.id('h1_closing')}`))
+      await run(db.execute(sql`CREATE TABLE ${sql.id('h1_closing')} (n INTEGER NOT NULL)`))
+      const conn = await run(db.connection())
+      const closing = db.close({ timeout: 10_000 })()
+      // New work outside the connection is refused at once.
+      const outside = await db.execute(sql`SELECT 1 AS one`)()
+      expect(E.isLeft(outside) && outside.left._tag).toBe('ConnectionError')
+      // The connection is still held: its statements, its transactions and its controlled
+      // transactions run, as an open transaction's would.
+      await run(conn.execute(sql`INSERT INTO ${sql.id('h1_closing')} (n) VALUES (${1})`))
+      await run(conn.transaction((tx) => tx.execute(sql`INSERT INTO ${sql.id('h1_closing')} (n) VALUES (${2})`)))
+      const tx = await run(conn.startTransaction())
+      await run(tx.execute(sql`INSERT INTO ${sql.id('h1_closing')} (n) VALUES (${3})`))
+      await run(tx.commit())
+      const seen = await run(conn.all<{ n: number }>(sql`SELECT n FROM ${sql.id('h1_closing')} ORDER BY n`))
+      expect(seen.map((r) => Number(r.n))).toEqual([1, 2, 3])
+      await run(conn.execute(sql`DROP TABLE ${sql.id('h1_closing')}`))
+      await run(conn.release())
+      expect(E.isRight(await closing)).toBe(true)
+    })
+  })
+}

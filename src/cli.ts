@@ -107,7 +107,7 @@ Put the database right first.
 
 Options:
   --url URL, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
-  introspect: `Usage: recordkit introspect [--out FILE] [--json] [--camel-case] [--model-import MODULE] [--url URL]
+  introspect: `Usage: recordkit introspect [--out FILE] [--json] [--camel-case] [--model-import MODULE] [--table NAME] [--url URL]
 
 Read the database schema and print a TypeScript module with an io-ts codec and a model per table
 (or the schema as JSON with --json).
@@ -117,6 +117,8 @@ Options:
   --json                the schema data as JSON
   --camel-case          camelCase field names, with a columns map
   --model-import MOD    where model() and the codecs come from (default recordkit/model)
+  --table NAME          the migration history table to leave out, when migrate used --table
+                        (recordkit_migrations is always left out)
   --url URL             the database (or RECORDKIT_URL)`,
 }
 
@@ -153,7 +155,7 @@ const TAKES: Readonly<Record<string, readonly (keyof typeof OPTIONS)[]>> = {
   'migrate status': ['dir', 'table'],
   'migrate new': ['dir', 'ts', 'js'],
   'migrate repair': ['table', 'lock-timeout'],
-  introspect: ['out', 'json', 'camel-case', 'model-import'],
+  introspect: ['out', 'json', 'camel-case', 'model-import', 'table'],
 }
 
 /** The URL without its password, for output. */
@@ -342,7 +344,9 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
 
     switch (topic) {
       case 'introspect': {
-        const schema = await run(introspect(db))
+        // recordkit_migrations* is left out by default; a history table named with --table too.
+        const history = v.table
+        const schema = await run(introspect(db, history === undefined ? undefined : { include: (name) => name !== history && !name.startsWith('recordkit_migrations') }))
         const text = v.json === true
           ? `${JSON.stringify(schema, (_, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`
           : printModels(schema, { fields: v['camel-case'] === true ? 'camelCase' : 'columns', modelImport: v['model-import'] })

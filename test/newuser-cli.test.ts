@@ -79,6 +79,24 @@ describe('migrate new in a CommonJS project', () => {
   })
 })
 
+describe('introspect leaves out the history table', () => {
+  it('--table NAME: the history table migrate used under that name gets no model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h4-introspect-'))
+    try {
+      const url = `sqlite:${join(dir, 'app.db')}`
+      expect(await call('migrate', 'up', '--dir', join(root, 'examples', 'migrations'), '--url', url, '--table', 'h4_history')).toMatchObject({ code: 0 })
+      const withTable = await call('introspect', '--url', url, '--table', 'h4_history')
+      expect(withTable.code).toBe(0)
+      expect(withTable.out).toContain("table: 'artists'")
+      expect(withTable.out).not.toContain('h4_history')
+      // Without --table it is a table like any other.
+      expect((await call('introspect', '--url', url)).out).toContain("table: 'h4_history'")
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
+  })
+})
+
 describe('progress and usage lines', () => {
   it('counts the statements that changed the database apart from the catalog reads that planned them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'h4-progress-'))

@@ -6,7 +6,7 @@
  * only the unique index: the model knows the table it wrote to, and reads the index's columns
  * from `information_schema.statistics` (one statement, only after a violation).
  */
-import { left } from 'fp-ts/lib/Either.js'
+import { type Either, left } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError, isDbError } from '../errors.js'
@@ -51,7 +51,7 @@ export const withUniqueDetail = <A>(db: Backend, core: ModelCore, write: TaskEit
   const r = await write()
   if (r._tag === 'Right' || !isDbError(r.left, 'UniqueViolation')) return r
   const e = r.left
-  if (e.table !== undefined && e.columns !== undefined) return r
+  if (e.table !== undefined && e.columns !== undefined) return named(core, e, e.table, e.columns) ?? r
   const target = e.table === undefined ? writeTarget(e.sql) : undefined
   if (e.table === undefined && target === undefined) return r
   const own = tableRefOf(core.table)
@@ -59,5 +59,17 @@ export const withUniqueDetail = <A>(db: Backend, core: ModelCore, write: TaskEit
   let columns = e.columns
   const mysqlFamily = db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
   if (columns === undefined && e.constraint !== undefined && mysqlFamily) columns = await columnsOfIndex(db, table, e.constraint)
-  return left(dbError('UniqueViolation', e.message, { constraint: e.constraint, table, columns, sql: e.sql, params: e.params, code: e.code, cause: e.cause }))
+  return named(core, e, table, columns) ?? left(dbError('UniqueViolation', e.message, { constraint: e.constraint, table, columns, sql: e.sql, params: e.params, code: e.code, cause: e.cause }))
+}
+
+/**
+ * The violation of the model's own table, its message naming the model's fields of the key's
+ * columns (`... (fields: userName)`), so a caller reading the message finds the field as the
+ * model names it; undefined for another table, or columns the model has no field for.
+ */
+const named = (core: ModelCore, e: DbError & { readonly constraint?: string }, table: string, columns: readonly string[] | undefined): Either<DbError, never> | undefined => {
+  if (table !== core.table || columns === undefined || columns.length === 0) return undefined
+  const fields = columns.map((c) => core.fields.find((f) => f.column.toLowerCase() === c.toLowerCase())?.name)
+  if (fields.some((f) => f === undefined)) return undefined
+  return left(dbError('UniqueViolation', `${e.message} (fields: ${fields.join(', ')})`, { constraint: e.constraint, table, columns, sql: e.sql, params: e.params, code: e.code, cause: e.cause }))
 }

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
-import { dbError, logging, retry, run, sql, statementOf, wrap, type Backend, type DbError, type Executable, type Middleware } from 'recordkit'
+import { dbError, logging, metrics, retry, run, sql, statementOf, wrap, type Backend, type DbError, type Executable, type Middleware } from 'recordkit'
 import { from, insertInto, param, values, where } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -182,6 +182,46 @@ for (const engine of ENGINES) {
       await run(db.transaction((tx) => threeDeep(wrap(tx, logging((e) => events.push(e))))))
       expect(events.length).toBe(9)
       expect(events.every((e) => e.inTransaction)).toBe(true)
+    })
+
+    it('logging and metrics on a reserved connection tell statements in its transactions from those outside', async (ctx) => {
+      const db = use(ctx)
+      const events: { sql: string; inTransaction: boolean }[] = []
+      const m = metrics()
+      const conn = await run(db.connection())
+      try {
+        const w = wrap(wrap(conn, m.middleware), logging((e) => events.push(e)))
+        await run(w.execute(insert(1)))
+        await run(w.transaction((tx) => tx.transaction((sp) => sp.execute(insert(2)))))
+        expect(events.map((e) => [kind(e.sql, []), e.inTransaction])).toEqual([
+          ['INSERT ', false], ['BEGIN', true], ['SAVEPOINT', true], ['INSERT ', true], ['RELEASE', true], ['COMMIT', true],
+        ])
+        expect(m.snapshot().count).toBe(6)
+      } finally {
+        await conn.release()()
+      }
+    })
+
+    it('retry on a reserved connection retries its whole transaction, never a statement inside it', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(insert(7)))
+      const log: string[] = []
+      const conn = await run(db.connection())
+      try {
+        const w = wrap(wrap(conn, seeing(log)), retry({ attempts: 2, backoff: () => 0, on: ['UniqueViolation'] }))
+        const r = await w.transaction((tx) => pipe(tx.execute(insert(8)), TE.chain(() => tx.execute(insert(7)))))()
+        expect(E.isLeft(r) && r.left._tag).toBe('UniqueViolation')
+        const once = ['BEGIN', 'INSERT 8', 'INSERT 7', 'ROLLBACK']
+        expect(log).toEqual([...once, ...once])
+        log.length = 0
+        // Outside a transaction, the statement alone is tried again.
+        const s = await w.execute(insert(7))()
+        expect(E.isLeft(s)).toBe(true)
+        expect(log).toEqual(['INSERT 7', 'INSERT 7'])
+      } finally {
+        await conn.release()()
+      }
+      expect(await rows(db)).toEqual([7])
     })
 
     it('retry never retries a statement inside a transaction, on a wrapped handle or a wrapped backend', async (ctx) => {

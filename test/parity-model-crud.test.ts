@@ -222,6 +222,10 @@ for (const engine of ENGINES) {
       expect((await ok(Post.decrement(db, copy, 'views', 6))).views).toBe(10)
       expect((await fails(Post.increment(db, copy, 'views', Number.NaN)))._tag).toBe('ValidationError')
       expect((await fails(Post.increment(db, copy, 'id' as never)))._tag).toBe('ValidationError')
+      // Twenty increments at once from the same copy: every one counts.
+      const before = (await ok(Post.findOrFail(db, copy.id))).views
+      await Promise.all(Array.from({ length: 20 }, () => ok(Post.increment(db, copy, 'views'))))
+      expect((await ok(Post.findOrFail(db, copy.id))).views).toBe(before + 20)
       const gone = await ok(Post.delete(db, await ok(Post.findOrFail(db, copy.id))))
       expect((await fails(Post.increment(db, gone, 'views')))._tag).toBe('NotFound')
     })

@@ -8,8 +8,13 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createBackend, dbError, isDbError, promised, run, sql, type Backend, type DbError } from 'recordkit'
+import { compose, createBackend, dbError, isDbError, promised, run, sql, type Backend, type DbError } from 'recordkit'
+import { sqlite } from 'recordkit/dialects/sqlite'
+import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { insertInto, values } from 'recordkit/query'
 import { ENGINES, engineTables, type Engine } from './support/engine-tables.js'
 import { MYSQL_URL, PG_URL } from './support/servers.js'
@@ -249,3 +254,38 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('SQLite: waits that could deadlock end with a typed error', () => {
+  it('a second backend on the same file, written inside a transaction, fails with LockTimeout after its busy timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h1-tx-'))
+    const file = join(dir, 'locks.db')
+    const a = compose(betterSqlite3({ filename: file, busyTimeout: 100 }), sqlite)
+    const b = compose(betterSqlite3({ filename: file, busyTimeout: 100 }), sqlite)
+    try {
+      await run(a.execute(sql`CREATE TABLE h1_locks (n INTEGER)`))
+      const r = await a.transaction((tx) => async () => {
+        await run(tx.execute(sql`INSERT INTO h1_locks VALUES (1)`))
+        return b.execute(sql`INSERT INTO h1_locks VALUES (2)`)()
+      })()
+      expect(E.isLeft(r) && r.left._tag).toBe('LockTimeout')
+      expect(E.isLeft(r) && r.left.sql).toBe('INSERT INTO h1_locks VALUES (2)')
+      // The first transaction rolled back with it; both backends work afterwards.
+      await run(b.execute(sql`INSERT INTO h1_locks VALUES (3)`))
+      expect(await run(a.all(sql`SELECT n FROM h1_locks`))).toEqual([{ n: 3 }])
+    } finally {
+      await run(a.close())
+      await run(b.close())
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('the outer backend used outside a controlled transaction waits for it, then fails with PoolTimeout', async () => {
+    const db = compose(betterSqlite3({ filename: ':memory:', acquireTimeout: 200 }), sqlite)
+    const tx = await run(db.startTransaction())
+    const r = await db.execute(sql`SELECT 1 AS one`)()
+    expect(E.isLeft(r) && r.left._tag).toBe('PoolTimeout')
+    await run(tx.commit())
+    expect(await run(db.all(sql`SELECT 1 AS one`))).toEqual([{ one: 1 }])
+    await run(db.close())
+  })
+})

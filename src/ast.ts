@@ -131,9 +131,10 @@ export interface FuncNode {
  * `'number'` a number that stands for the database's value exactly (integer or decimal text of
  * at most 15 significant digits; DecodeError otherwise), `'decimal'` exact decimal text,
  * `'json'` a parsed JSON value, `'boolean'` `true` or `false` (SQLite and MySQL compute a
- * condition as 1 or 0).
+ * condition as 1 or 0), `'date'` a Date (SQLite computes dates as UTC text, MariaDB gives a DATE
+ * as text).
  */
-export type ResultType = 'integer' | 'float' | 'number' | 'decimal' | 'json' | 'boolean'
+export type ResultType = 'integer' | 'float' | 'number' | 'decimal' | 'json' | 'boolean' | 'date'
 /** The proposed row in an upsert: `EXCLUDED.col`, `VALUES(col)` or `new.col`. */
 export interface ExcludedNode {
   readonly kind: 'excluded'

@@ -16,6 +16,7 @@
  * | `decimal` | `sum(x, { exact: true })`, `cast(x, 'decimal(p,s)')` | exact decimal text without trailing fractional zeros, the same on every engine (SQLite, which has no decimal type, gives its number as text) |
  * | `float` | `avg`, `cast(x, 'real' / 'double')` | a number |
  * | `json` | `jsonArrayFrom`, `jsonObjectFrom`, `jsonBuildObject`, `jsonGet`, `cast(x, 'json')` | the parsed value |
+ * | `date` | `dateAdd`, `dateTrunc`, `cast(x, 'date' / 'timestamp')` | a Date (SQLite's UTC text and MariaDB's DATE text read as UTC) |
  * | `boolean` | conditions (`eq`, `gt`, `like`, `isNull`, `isIn`, `between`, `and`, `or`, `not`, `exists`, ...), `cast(x, 'boolean')` | `true` or `false` (SQLite and MySQL compute them as 1 or 0) |
  *
  * A scalar subquery of one such column (`subquery(pipe(from('t'), select(count())))`) reads as
@@ -33,6 +34,7 @@ import type {
 } from './ast.js'
 import type { QueryResult } from './driver.js'
 import { dbError } from './errors.js'
+import { parseMysqlDateTime } from './dates.js'
 import { decimalFast, FAIL, type FastDecode, floatFast, integerFast, jsonValueFast as jsonFast } from './model/fast-decoders.js'
 import type { Compiled, ResultColumn } from './sql.js'
 
@@ -63,6 +65,10 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
     case 'distinctFrom':
     case 'jsonContains':
       return 'boolean'
+    // Computed dates: a Date on every engine (SQLite computes them as UTC text).
+    case 'dateAdd':
+    case 'dateTrunc':
+      return 'date'
     case 'window': return e.func.result
     // A scalar subquery reads as its one column does: subquery(count()) is an integer.
     case 'subquery':
@@ -78,6 +84,7 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
       if (type.startsWith('decimal') || type.startsWith('numeric')) return 'decimal'
       if (type === 'json' || type === 'jsonb') return 'json'
       if (type === 'boolean' || type === 'bool') return 'boolean'
+      if (type === 'date' || type === 'datetime' || type.startsWith('timestamp')) return 'date'
       return undefined
     }
     default: return undefined
@@ -121,6 +128,17 @@ const booleanFast: FastDecode = (v) => {
   }
 }
 
+/** A Date from a Date, or from UTC date text as SQLite computes it and MariaDB gives a DATE (`YYYY-MM-DD[ HH:MM:SS[.fff]]`). */
+const dateFast: FastDecode = (v) => {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? FAIL : v
+  if (typeof v !== 'string') return FAIL
+  try {
+    return parseMysqlDateTime(v)
+  } catch {
+    return FAIL
+  }
+}
+
 const DECODERS: Readonly<Record<ResultType, { readonly fast: FastDecode; readonly rule: string; readonly hint: string }>> = {
   integer: { fast: integerFast, rule: 'integer', hint: 'an integer within ±2^53; read it as text with cast(x, \'text\')' },
   number: { fast: numberFast, rule: 'number', hint: 'a number a double holds exactly; read it exactly with sum(x, { exact: true }) or cast(x, \'decimal(p,s)\')' },
@@ -128,6 +146,7 @@ const DECODERS: Readonly<Record<ResultType, { readonly fast: FastDecode; readonl
   float: { fast: floatFast, rule: 'float', hint: 'a number' },
   json: { fast: jsonFast, rule: 'json', hint: 'JSON text or a parsed value' },
   boolean: { fast: booleanFast, rule: 'boolean', hint: 'a boolean (true, false, 1 or 0)' },
+  date: { fast: dateFast, rule: 'date', hint: 'a date (a Date, or YYYY-MM-DD[ HH:MM:SS[.fff]] text)' },
 }
 
 const column = (name: string, type: ResultType): ResultColumn => {

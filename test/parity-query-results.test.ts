@@ -11,7 +11,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { run, sql } from 'recordkit'
 import {
-  add, and, as, between, cast, col, count, cte, derived, eq, exists, from, gt, isIn, isNull, jsonBuildObject, jsonGet, jsonText, like,
+  add, and, as, between, cast, col, dateAdd, dateTrunc, count, cte, derived, eq, exists, from, gt, isIn, isNull, jsonBuildObject, jsonGet, jsonText, like,
   not, notExists, or, orderBy, fromSelect, readAs, returning, select, selectOnly, sum, update, set, union, val, where, withCte, insertInto, values,
 } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
@@ -137,6 +137,19 @@ for (const engine of ENGINES) {
       const inner = pipe(from('h2_res_item'), select('id', { kind: jsonGet('doc', 'kind'), tags: jsonGet('doc', 'tags') }), where({ id: 1 }))
       expect(await run(db.all(pipe(from(derived(inner, 'd')), select('d.kind', 'tags'))))).toEqual([{ kind: 'fruit', tags: ['red', 'sweet'] }])
       expect(await run(db.all(pipe(from('d'), select('id', 'kind'), withCte(cte('d', inner)))))).toEqual([{ id: 1, kind: 'fruit' }])
+    })
+
+    it('a computed date or a cast to date or timestamp reads back as a Date', async (ctx) => {
+      const db = use(ctx)
+      const rows = await run(db.all(pipe(selectOnly(), select({
+        next: dateAdd(val(new Date('2024-01-31T10:20:30.000Z')), 1, 'month'),
+        month: dateTrunc('month', val(new Date('2024-03-15T10:00:00.000Z'))),
+        at: cast(val('2024-03-15 10:00:00'), 'timestamp'),
+        day: cast(val('2024-03-15'), 'date'),
+      }))))
+      expect(rows).toEqual([{
+        next: new Date('2024-02-29T10:20:30.000Z'), month: new Date('2024-03-01T00:00:00.000Z'), at: new Date('2024-03-15T10:00:00.000Z'), day: new Date('2024-03-15T00:00:00.000Z'),
+      }])
     })
 
     it('a bound true or false inside jsonBuildObject is a JSON boolean', async (ctx) => {

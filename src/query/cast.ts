@@ -30,7 +30,8 @@ export const cast = (e: Operand | Expr, type: PortableTypeName): Expr => exprNod
  * Read a result column back in a given way on every engine (see `ResultType`): `'json'` parses
  * JSON text (a JSON column on SQLite and MariaDB), `'integer'`, `'number'`, `'decimal'` and
  * `'float'` apply the numeric policy of `count`, `sum` and `avg`, `'boolean'` reads 1 and 0 (a
- * BOOLEAN column on SQLite and MariaDB) as `true` and `false`. It changes nothing in the SQL;
+ * BOOLEAN column on SQLite and MariaDB) as `true` and `false`, `'date'` reads date text
+ * (`YYYY-MM-DD[ HH:MM:SS[.fff]]`, UTC: SQLite's dates) as a Date. It changes nothing in the SQL;
  * name the column (`as`, or an object key) so the value can be found in the row.
  * @example select({ payload: readAs('payload', 'json'), n: readAs(sql`COUNT(*)`, 'integer') })
  */
@@ -44,4 +45,5 @@ export interface ReadAsValue {
   readonly decimal: string
   readonly json: unknown
   readonly boolean: boolean
+  readonly date: Date
 }

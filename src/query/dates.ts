@@ -3,12 +3,13 @@
  * function each (`dateAdd`, `dateTrunc`, `extract`), so each can be overridden alone.
  *
  * Results: `dateAdd` and `dateTrunc` give a timestamp, from a date or a timestamp (SQLite:
- * `'YYYY-MM-DD HH:MM:SS'` text, MySQL/MariaDB: DATETIME, PostgreSQL: timestamp). Adding months clamps to the month's last day on every engine
+ * `'YYYY-MM-DD HH:MM:SS'` text, MySQL/MariaDB: DATETIME, PostgreSQL: timestamp); named in a
+ * result, it reads back as a Date on every engine (SQLite's text as UTC). Adding months clamps to the month's last day on every engine
  * (31 January + 1 month = 28/29 February; on SQLite before 3.46 the day overflows into March).
  */
 import type { DatePart, DateUnit, Expr } from '../ast.js'
 import { dbError } from '../errors.js'
-import { exprNode, toExpr, toValue, type Operand } from '../query.js'
+import { exprNode, toExpr, toValue, type Operand, type TypedExpr } from '../query.js'
 
 /**
  * `expr` plus `amount` units (a negative amount subtracts). The amount is a parameter unless
@@ -19,7 +20,7 @@ import { exprNode, toExpr, toValue, type Operand } from '../query.js'
  * // SQLite: strftime('%Y-%m-%d %H:%M:%f', "invoice_date", ? || ' days')   PostgreSQL: ("invoice_date" + $1 * INTERVAL '1' DAY)
  * // MySQL:  DATE_ADD(CAST(`invoice_date` AS DATETIME(6)), INTERVAL ? DAY)
  */
-export const dateAdd = (e: Operand | Expr, amount: number | Expr, unit: DateUnit): Expr => {
+export const dateAdd = (e: Operand | Expr, amount: number | Expr, unit: DateUnit): TypedExpr<Date | null> => {
   // Engines differ on a fraction (MariaDB rounds INTERVAL 1.5 DAY to 2 days, PostgreSQL adds 36
   // hours, SQLite months and years are whole anyway): a number of units is a whole number.
   if (typeof amount === 'number' && !Number.isInteger(amount)) {
@@ -37,7 +38,7 @@ export const dateAdd = (e: Operand | Expr, amount: number | Expr, unit: DateUnit
  * dateTrunc('month', 'invoice_date')
  * // PostgreSQL: DATE_TRUNC('month', "invoice_date")   SQLite: datetime("invoice_date", 'start of month')
  */
-export const dateTrunc = (unit: DateUnit, e: Operand | Expr): Expr => exprNode({ kind: 'dateTrunc', unit, expr: toExpr(e) })
+export const dateTrunc = (unit: DateUnit, e: Operand | Expr): TypedExpr<Date | null> => exprNode({ kind: 'dateTrunc', unit, expr: toExpr(e) })
 
 /**
  * One field of a date or timestamp as an integer.

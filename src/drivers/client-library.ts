@@ -6,7 +6,7 @@
  * ConnectionError that names the package to install.
  */
 import { createRequire } from 'node:module'
-import { dbError } from '../errors.js'
+import { dbError, type DbError, isDbError } from '../errors.js'
 
 const load = createRequire(import.meta.url)
 
@@ -28,3 +28,12 @@ export const clientLibrary = <T>(specifier: string, pkg: string, engine: string)
     throw e
   }
 }
+
+/**
+ * Whether an error is `clientLibrary`'s: a client library that is not installed. It concerns no
+ * statement, so a driver gives it as it is, without the statement that first needed the library.
+ *
+ * @example if (missingClientLibrary(e)) return { _tag: 'Left', left: e }
+ */
+export const missingClientLibrary = (e: unknown): e is DbError =>
+  isDbError(e, 'ConnectionError') && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND')

@@ -49,7 +49,7 @@
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type postgresJsClient from 'postgres'
-import { clientLibrary } from './client-library.js'
+import { clientLibrary, missingClientLibrary } from './client-library.js'
 import type { PostgresJsBaseOptions } from './options.js'
 import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
@@ -735,7 +735,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       try {
         p = sql()
       } catch (e) {
-        return Promise.resolve(failed(q)(e))
+        // postgres.js not installed: the error names the package, and no statement was sent.
+        return Promise.resolve(missingClientLibrary(e) ? { _tag: 'Left', left: e } : failed(q)(e))
       }
       const refused = admit(false)
       if (refused === undefined) return run(p, q)

@@ -68,6 +68,17 @@ for (const engine of ENGINES) {
       }])
     })
 
+    it('a negative array index counts from the end of the array (-1 is the last element)', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(pipe(insertInto('h2_json_owner'), values({ id: 1, name: 'Ann' }))))
+      await run(db.execute(pipe(insertInto('h2_json_pet'), values({ id: 1, owner_id: 1, name: 'Rex', age: 3, doc: { tags: ['a', 'b', 'c'], rows: [{ k: 1 }, { k: 2 }] } }))))
+      const rows = await run(db.all(pipe(from('h2_json_pet'), select({
+        last: jsonGet('doc', 'tags', -1), before: jsonText('doc', 'tags', -2), first: jsonText('doc', 'tags', 0), beyond: jsonGet('doc', 'tags', -4), k: jsonGet('doc', 'rows', -1, 'k'),
+      }))))
+      expect(rows).toEqual([{ last: 'c', before: 'b', first: 'a', beyond: null, k: 2 }])
+      expect(await run(db.all(pipe(from('h2_json_pet'), select('id'), where(eq(jsonText('doc', 'tags', -1), 'c')))))).toEqual([{ id: 1 }])
+    })
+
     it('jsonText is the text at a path whatever the JSON value there is', async (ctx) => {
       const db = use(ctx)
       await seed(db)

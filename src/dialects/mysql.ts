@@ -471,7 +471,12 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
     // MariaDB has no CAST AS JSON, and compares JSON_EXTRACT's result to text unquoted (the string
     // "null" equals 'null'): CONCAT makes it the JSON text, where a JSON null is null and the
     // string "null" keeps its quotes.
-    jsonExtractText: (e, path) => F(['JSON_UNQUOTE(NULLIF(CONCAT(', self.jsonExtract(e, path), "), 'null'))"]),
+    // NULLIF gives NULL whatever the value when the path counts from the end of an array
+    // (`[last]`, MariaDB 10.11): such a path is tested with CASE instead.
+    jsonExtractText: (e, path) =>
+      path.some((k) => typeof k === 'number' && k < 0)
+        ? F(['CASE WHEN CONCAT(', self.jsonExtract(e, path), ") = 'null' THEN NULL ELSE JSON_UNQUOTE(", self.jsonExtract(e, path), ') END'])
+        : F(['JSON_UNQUOTE(NULLIF(CONCAT(', self.jsonExtract(e, path), "), 'null'))"]),
     version: '10.11.0',
     // MariaDB has no row alias in ON DUPLICATE KEY UPDATE; VALUES(col) names the proposed row.
     rowAlias: undefined,

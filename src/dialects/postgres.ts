@@ -261,8 +261,8 @@ const temporal = (self: Dialect, e: Expr): Fragment =>
 const jsonSteps = (self: Dialect, e: Expr, path: JsonPath): { readonly head: Fragment; readonly last: Part } => {
   const step = (k: string | number): Part => {
     if (typeof k === 'string') return { _tag: 'Param', value: k }
-    if (!Number.isSafeInteger(k) || k < 0) throw dbError('QueryError', `a JSON array index must be a non-negative integer, got ${k}`)
-    return String(k)
+    // A negative index counts from the end (-1 is the last element), as `->` takes it.
+    return fragments.jsonIndex(k, (n) => `(${n})`)
   }
   const parts: Part[] = [fragments.wrapped(self, e)]
   for (let i = 0; i < path.length - 1; i++) parts.push(' -> ', step(path[i]))

@@ -261,6 +261,12 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
     versionAtLeast(self.version, '3.38')
       ? F(['(', fragments.wrapped(self, e), ' -> ', { _tag: 'Param', value: self.jsonPath(path) }, ')'])
       : F(['json_quote(json_extract(', self.expr(e), ', ', { _tag: 'Param', value: self.jsonPath(path) }, '))']),
+  // `$[#-1]` is the last element of an array.
+  jsonPath: (path) => {
+    let out = '$'
+    for (const k of path) out += typeof k === 'number' ? `[${fragments.jsonIndex(k, (n) => `#${n}`)}]` : base.jsonPath([k]).slice(1)
+    return out
+  },
   // The text at a path, as PostgreSQL's ->> and MySQL's JSON_UNQUOTE give it: `->>` alone gives
   // a JSON number as an SQL number and true as 1, so jsonText(doc, 'n') = '10' matched nothing.
   // A string is the string, JSON null is NULL, anything else its JSON text.

@@ -279,10 +279,9 @@ export const standardOpen = (self: Dialect): Dialect => {
     jsonPath: (path) => {
       let out = '$'
       for (const k of path) {
-        if (typeof k === 'number') {
-          if (!Number.isSafeInteger(k) || k < 0) throw dbError('QueryError', `a JSON array index must be a non-negative integer, got ${k}`)
-          out += `[${k}]`
-        } else out += `."${k.replace(/["\\]/g, '\\$&')}"`
+        // A negative index counts from the end: -1 is `last` (SQL/JSON path, MySQL 8, MariaDB 10.9+).
+        if (typeof k === 'number') out += `[${jsonIndex(k, (n) => (n === -1 ? 'last' : `last-${-n - 1}`))}]`
+        else out += `."${k.replace(/["\\]/g, '\\$&')}"`
       }
       return out
     },
@@ -918,9 +917,18 @@ const noRows = (): Error =>
  */
 const defaultRows = (node: InsertNode): InsertNode[] => node.rows.map((r) => ({ ...node, rows: [r] }))
 
+/**
+ * A JSON array index checked to be an integer, written as itself from 0, and through `fromEnd`
+ * when negative (-1 is the last element).
+ */
+const jsonIndex = (k: number, fromEnd: (k: number) => string): string => {
+  if (!Number.isSafeInteger(k)) throw dbError('QueryError', `a JSON array index must be an integer, got ${k}`)
+  return k >= 0 ? String(k) : fromEnd(k)
+}
+
 /** Helpers for dialect authors. */
 export const fragments = {
-  defaultRows, noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  defaultRows, jsonIndex, noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

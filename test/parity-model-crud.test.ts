@@ -277,6 +277,33 @@ for (const engine of ENGINES) {
       expect(await tagsOf()).toEqual([])
     })
 
+    it('a row\'s related rows as a query of the target; firstOrFail', async (ctx) => {
+      const db = use(ctx)
+      const { ada, bob, cy, posts } = await seed(db)
+      const [red, green] = await ok(Tag.createMany(db, [{ name: 'red' }, { name: 'green' }]))
+      await ok(Post.attach(db, posts[0], 'tags', [red, green]))
+      await ok(Post.attach(db, posts[1], 'tags', [green]))
+      await ok(Profile.create(db, { authorId: bob.id, bio: 'hi' }))
+      expect(await ok(pipe(Author.related(ada, 'posts'), Post.orderBy('title'), Post.pluck(db, 'title')))).toEqual(['Engines', 'Notes'])
+      expect(await ok(pipe(Author.related(ada, 'posts'), Post.where('views', '>', 5), Post.count(db)))).toBe(1)
+      expect(await ok(pipe(Author.related(cy, 'posts'), Post.count(db)))).toBe(0)
+      expect(await ok(pipe(Post.related(posts[2], 'author'), Author.pluck(db, 'name')))).toEqual(['Bob'])
+      expect(await ok(pipe(Author.related(bob, 'profile'), Profile.pluck(db, 'bio')))).toEqual(['hi'])
+      expect(await ok(pipe(Post.related(posts[0], 'tags'), Tag.orderBy('name'), Tag.pluck(db, 'name')))).toEqual(['green', 'red'])
+      expect(await ok(pipe(Tag.related(green, 'posts'), Post.orderBy('id'), Post.pluck(db, 'title')))).toEqual(['Engines', 'Notes'])
+      const page = await ok(pipe(Tag.related(green, 'posts'), Post.orderBy('id'), Post.paginate(db, { page: 1, perPage: 1 })))
+      expect([page.total, page.rows[0].title]).toEqual([2, 'Engines'])
+      // The target's default scope applies: a soft-deleted post is not among the author's posts.
+      await ok(Post.delete(db, posts[0]))
+      expect(await ok(pipe(Author.related(ada, 'posts'), Post.pluck(db, 'title')))).toEqual(['Notes'])
+      expect(await ok(pipe(Tag.related(red, 'posts'), Post.count(db)))).toBe(0)
+      expect(await ok(pipe(Author.query, Author.where({ name: 'Ada' }), Author.firstOrFail(db)))).toEqual(ada)
+      const none = await fails(pipe(Author.query, Author.where({ name: 'Nobody' }), Author.firstOrFail(db)))
+      expect([none._tag, isDbError(none, 'NotFound') && none.table]).toEqual(['NotFound', 'h3_authors'])
+      // A relation that does not exist (reachable only around the types) fails when the query runs.
+      expect((await fails(pipe(Author.related(ada, 'nope' as never) as unknown as typeof Post.query, Post.count(db))))._tag).toBe('QueryError')
+    })
+
     it('scopes compose with where, order and terminals', async (ctx) => {
       const db = use(ctx)
       await seed(db)

@@ -40,6 +40,7 @@ import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, typ
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
 import { attachRows, detachRows, syncRows } from './links.js'
+import { relatedQuery } from './related.js'
 import { withUniqueDetail } from './unique.js'
 import { forEngine } from './lists.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
@@ -239,6 +240,8 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example pipe(User.query, User.orderBy('createdAt'), User.last(db)) // the newest
    */
   readonly last: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
+  /** The first row of the query, or NotFound (Rails' `first!`, `find_by!`). @example pipe(User.query, User.where({ email }), User.firstOrFail(db)) */
+  readonly firstOrFail: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>>
   /** COUNT(*) of the query. @example pipe(User.query, User.scopes.active, User.count(db)) */
   readonly count: (db: Backend) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number>
   /** Whether the query has a row. @example pipe(User.query, User.where({ email }), User.exists(db)) */
@@ -431,6 +434,13 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example A.Article.sync(db, article, 'tags', [dragons, training]) // { attached: 1, detached: 2 }
    */
   readonly sync: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, { readonly attached: number; readonly detached: number }>
+
+  /**
+   * The query of a row's related rows, as Rails' `author.posts`: a query of the target model to
+   * narrow, order, count or page with the target's functions (its default scopes apply).
+   * @example pipe(M.Author.related(ada, 'posts'), M.Post.where('views', '>', 10), M.Post.count(db))
+   */
+  readonly related: <P extends RelName<D>>(row: D['row'], relation: P) => ModelQuery<TargetRow<D, P>>
 
   // ---- relations of rows already read
   /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). @example C.Album.load(db, album, 'tracks.genre') */
@@ -637,6 +647,10 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           : q.order.map((o) => ({ expr: o.expr, direction: o.direction === 'desc' ? ('asc' as const) : ('desc' as const), nulls: o.nulls === undefined ? undefined : o.nulls === 'first' ? ('last' as const) : ('first' as const) }))
         return self.first(db)(Object.freeze(withFields(q, { order }))) as never
       },
+      firstOrFail: (db) => (q: Q) => {
+        const t = self.first(db)(q)
+        return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'Some' ? right(r.right.value) : left(dbError('NotFound', `no ${core.table} row matches the query`, { table: core.table })))) as never
+      },
       count: (db) => (q: Q) => countRows(db, forEngine(db, q)),
       exists: (db) => (q: Q) => anyRow(db, forEngine(db, q)),
       sum: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'sum', field) as never,
@@ -696,6 +710,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       // A duplicate link is the join table's: MariaDB names only the index (see `withUniqueDetail`).
       attach: (db, row, relation, targets) => withUniqueDetail(db, joinTableCore(core, relation), attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[])),
       sync: (db, row, relation, targets) => withUniqueDetail(db, joinTableCore(core, relation), syncRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[])),
+      related: (row, relation) => relatedQuery(core, row as Record<string, unknown>, relation) as never,
       detach: (db, row, relation, targets) => detachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[] | undefined),
 
       whereHas: (path, modify) => relationWhere(path, modify, false) as never,

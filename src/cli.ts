@@ -277,6 +277,24 @@ const commonJsProject = async (dir: string): Promise<boolean> => {
   }
 }
 
+/**
+ * What to do about a `.ts` migration Node loaded as CommonJS (its project's package.json is not
+ * `"type": "module"`), where its imports of recordkit, an ES module package, fail with Node's own
+ * words (`Cannot require() ES Module ...`); undefined for any other failure.
+ */
+const commonJsHint = async (e: unknown, dir: string): Promise<string | undefined> => {
+  const message = e instanceof Error ? e.message : ''
+  const m = /^cannot load migration (.+)\.ts: /.exec(message)
+  const code = (e as { cause?: { code?: unknown } }).cause?.code
+  // Node words it differently by version and by what it met first: require(esm) refused, in a
+  // cycle, "not yet fully loaded" (an internal assertion), or a subpath with no require export.
+  const asCommonJs = /\brequire\b/i.test(message) ||
+    (typeof code === 'string' && (code.startsWith('ERR_REQUIRE') || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || code === 'ERR_INTERNAL_ASSERTION'))
+  if (m === null || !asCommonJs) return undefined
+  if (!(await commonJsProject(dir))) return undefined
+  return `${m[1]}.ts is loaded as CommonJS: the package.json nearest to it has no "type": "module", and recordkit is an ES module package. Rename it to ${m[1]}.mts, or add "type": "module" to that package.json.`
+}
+
 const stamp = (d: Date): string =>
   `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}` +
   `${String(d.getUTCHours()).padStart(2, '0')}${String(d.getUTCMinutes()).padStart(2, '0')}${String(d.getUTCSeconds()).padStart(2, '0')}`
@@ -292,6 +310,8 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
   const seen = { failed: false }
   // The subcommand whose help a usage mistake points at, once it is known.
   let helpTopic: string | undefined
+  // The migrations folder, for the hint on a migration that cannot load.
+  let migrationsDir: string | undefined
   try {
     let parsed
     try {
@@ -314,6 +334,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
       if (given !== undefined && option !== 'url' && option !== 'help' && !takes.includes(option as keyof typeof OPTIONS)) throw usage(`${topic} does not take --${option}`)
     }
     const dir = resolve(io.cwd, v.dir ?? 'migrations')
+    migrationsDir = dir
     const steps = wholeNumber(v.steps, 'steps', 1)
     const lockTimeout = wholeNumber(v['lock-timeout'], 'lock-timeout', 0)
     if (steps !== undefined && v.to !== undefined) throw usage('migrate down takes --steps or --to, not both')
@@ -405,6 +426,8 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     const message = e instanceof Error ? e.message : String(e)
     // A failed migration was reported as it failed: say so in one line.
     io.err(`recordkit: ${seen.failed ? message.split('\n')[0] : message}\n`)
+    const hint = migrationsDir === undefined ? undefined : await commonJsHint(e, migrationsDir)
+    if (hint !== undefined) io.err(`  ${hint}\n`)
     return 1
   } finally {
     if (db !== undefined) await db.close()()

@@ -8,12 +8,16 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { main } from '../src/cli.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+/** tsx's ES module API (what recordkit's command registers for TypeScript migrations), by URL. */
+const tsxEsmApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href
 
 const call = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
   let out = ''
@@ -73,6 +77,42 @@ describe('migrate new in a CommonJS project', () => {
       writeFileSync(join(project, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n')
       expect(await call('migrate', 'new', 'create_h4_more', '--dir', dir, '--ts')).toMatchObject({ code: 0 })
       expect(readdirSync(dir).filter((f) => f.includes('h4_more'))).toEqual([expect.stringMatching(/_create_h4_more\.ts$/)])
+    } finally {
+      rmSync(project, { recursive: true })
+    }
+  })
+})
+
+describe('a .ts migration in a CommonJS project', () => {
+  it('fails to load under the installed command, and the command says why and what to do', () => {
+    const project = mkdtempSync(join(tmpdir(), 'h4-cjs-ts-'))
+    try {
+      writeFileSync(join(project, 'package.json'), '{ "name": "app", "private": true }\n')
+      mkdirSync(join(project, 'node_modules'))
+      symlinkSync(root, join(project, 'node_modules', 'recordkit'), 'dir')
+      symlinkSync(join(root, 'node_modules', 'fp-ts'), join(project, 'node_modules', 'fp-ts'), 'dir')
+      mkdirSync(join(project, 'migrations'))
+      writeFileSync(join(project, 'migrations', '001_a.ts'), [
+        "import { pipe } from 'fp-ts/lib/function.js'",
+        "import type { Backend } from 'recordkit'",
+        "import { apply, column, createTable, dropTable } from 'recordkit/schema'",
+        "export const up = (db: Backend) => apply(db, pipe(createTable('h4_a'), column('id', 'integer', { primaryKey: true })))",
+        "export const down = (db: Backend) => apply(db, dropTable('h4_a'))",
+        '',
+      ].join('\n'))
+      // As the installed bin runs: recordkit's command loads its own code, and registers tsx's
+      // ES module hooks only when a migration is TypeScript (here the command's sources need
+      // them first, which is the same registration).
+      const runner = [
+        `const api = await import(${JSON.stringify(tsxEsmApi)})`,
+        'api.register()',
+        `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli.ts'))})`,
+        "process.exitCode = await main(['migrate', 'up', '--url', 'sqlite:./app.db'])",
+      ].join('\n')
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', runner], { cwd: project, encoding: 'utf8', timeout: 60_000, env: { ...process.env, RECORDKIT_URL: '' } })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toContain('recordkit: cannot load migration 001_a.ts:')
+      expect(r.stderr).toContain('  001_a.ts is loaded as CommonJS: the package.json nearest to it has no "type": "module", and recordkit is an ES module package. Rename it to 001_a.mts, or add "type": "module" to that package.json.\n')
     } finally {
       rmSync(project, { recursive: true })
     }

@@ -137,7 +137,13 @@ export interface Backend {
   /**
    * Run `fn` in a transaction: commit if it succeeds, roll back and return its error if it
    * fails. Nested calls become savepoints. Every query inside runs on the transaction's
-   * connection, whether it goes through `tx` or through the outer `db`.
+   * connection, whether it goes through `tx` or through the outer `db`. A thrown error (or a
+   * rejected task) is a TransactionError whose `cause` is what was thrown.
+   *
+   * Where the database aborts a transaction at a failed statement (PostgreSQL), a callback that
+   * recovered from the failure and succeeded gets a TransactionError (nothing was committed),
+   * never a Right: recover inside a nested transaction instead, whose savepoint undoes only its
+   * own work.
    *
    * Statements on a scope are ordered with its savepoints: one started on `tx` while a
    * savepoint of `tx` is open runs after that savepoint ends, never inside it (where its
@@ -289,7 +295,11 @@ interface Frame {
   pending: number
   /** Set when the transaction or savepoint has ended: its scope refuses further statements. */
   ended: boolean
-  readonly counter: { n: number }
+  /**
+   * Shared by a transaction and its savepoints: how many savepoints were named, and the first
+   * statement that failed in the transaction, if any (see `abortedBy`).
+   */
+  readonly counter: { n: number; failed?: DbError }
   /** The stream open on this scope's connection, shared by every scope on that connection. */
   readonly streams: StreamSlot
   /** The enclosing scope of the same transaction (for a savepoint). */
@@ -394,6 +404,28 @@ const closeOpenStream = async (frame: Frame): Promise<void> => {
   } finally {
     if (frame.streams.open === open) frame.streams.open = undefined
   }
+}
+
+/** A statement's result, the transaction noting the first one that failed (see `abortedBy`). */
+const noted = <T>(frame: Frame, r: E.Either<DbError, T>): E.Either<DbError, T> => {
+  if (r._tag === 'Left' && frame.counter.failed === undefined) frame.counter.failed = r.left
+  return r
+}
+
+/**
+ * Why the transaction of `frame` can no longer commit, when a statement in it failed: asked of
+ * its connection with a statement that cannot fail otherwise. PostgreSQL refuses every statement
+ * of a transaction after one failed (outside a savepoint rolled back to), and answers its COMMIT
+ * with a ROLLBACK that reports no error: without this, a callback that recovered from the failure
+ * would be told its transaction committed. SQLite and MySQL / MariaDB undo the failed statement
+ * alone, and the transaction commits. Undefined when it can commit.
+ */
+const abortedBy = async (frame: Frame): Promise<DbError | undefined> => {
+  const failed = frame.counter.failed
+  if (failed === undefined) return undefined
+  const probe = await frame.conn.execute({ sql: 'SELECT 1', params: [] })()
+  if (E.isRight(probe)) return undefined
+  return dbError('TransactionError', `the transaction cannot commit: a statement in it failed (${failed.message.split('\n')[0]}), and the database rolled the transaction back, so nothing of it was committed. Run a statement whose failure you recover from in a nested transaction (a savepoint): its failure then undoes only its own work`, { cause: failed, ...(failed.sql === undefined ? {} : { sql: failed.sql }) })
 }
 
 const endedError = (): DbError =>
@@ -716,6 +748,11 @@ const controlledScopes = (
       await settled(frame)
       await closeOpenStream(frame)
       try {
+        const stuck = commit ? await abortedBy(frame) : undefined
+        if (stuck !== undefined) {
+          await runOn(me, frame, self.dialect.rollback())
+          return E.left(stuck)
+        }
         const r = await runOn(me, frame, commit ? self.dialect.commit() : self.dialect.rollback())
         // A COMMIT that failed leaves nothing half done: roll back what may remain.
         if (commit && E.isLeft(r)) await runOn(me, frame, self.dialect.rollback())
@@ -1037,6 +1074,11 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             await runOn(tx, frame, self.dialect.rollback())
             return result
           }
+          const stuck = await abortedBy(frame)
+          if (stuck !== undefined) {
+            await runOn(tx, frame, self.dialect.rollback())
+            return E.left(stuck)
+          }
           const committed = await runOn(tx, frame, self.dialect.commit())
           if (E.isLeft(committed)) {
             await runOn(tx, frame, self.dialect.rollback())
@@ -1080,7 +1122,12 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             return result
           }
           const released = await runOn(handle, frame, sp.release)
-          return E.isLeft(released) ? released : result
+          if (E.isRight(released)) return result
+          // Not released (PostgreSQL refuses it after a statement in the savepoint failed, even
+          // one the callback recovered from): its work is undone, so the transaction can go on.
+          await runOn(handle, frame, sp.rollback)
+          await runOn(handle, frame, sp.release)
+          return released
         })
       } finally {
         frame.ended = true
@@ -1151,7 +1198,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       if (frame.conn.sync === undefined || frame.conn.sync.of !== frame.conn.execute) return E.left(dbError('ConnectionError', 'this transaction\'s connection has no synchronous path: use the async functions'))
       if (frame.pending > 0) return E.left(dbError('ConnectionError', 'a savepoint of this transaction is open: statements on the transaction wait for it, so use the async functions'))
       if (frame.streams.open !== undefined) return E.left(streamOpenError(frame, compiled.sql))
-      return frame.conn.sync.execute(compiled)()
+      return noted(frame, frame.conn.sync.execute(compiled)())
     }
     if (life.closing) return E.left(closedError(self.driver))
     const d = self.driver.sync
@@ -1217,7 +1264,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     if (frame === ENDED) return undefined
     if (frame !== undefined) {
       const c = frame.conn.sync
-      return c === undefined || c.of !== frame.conn.execute || frame.pending > 0 || frame.streams.open !== undefined ? undefined : c.execute(compiled)()
+      return c === undefined || c.of !== frame.conn.execute || frame.pending > 0 || frame.streams.open !== undefined ? undefined : noted(frame, c.execute(compiled)())
     }
     const d = self.driver.sync
     return life.closing || d === undefined || d.of !== self.driver.execute || !d.ready() ? undefined : d.execute(compiled)()
@@ -1286,6 +1333,10 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         if (results !== undefined) decodeResults(results, batch)
         yield* batch as readonly R[]
       }
+    } catch (e) {
+      // A stream that failed in a transaction is a failed statement of it (see `abortedBy`).
+      if (frame !== undefined) noted(frame, E.left(toDbError(e)))
+      throw e
     } finally {
       if (slot !== undefined && slot.open === me()) slot.open = undefined
     }
@@ -1316,7 +1367,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         }
         if (frame === ENDED) return Promise.resolve(E.left(endedError()))
         // Checked when the statement's turn comes: a stream opened meanwhile holds the connection.
-        return inTurn(frame, () => (frame.streams.open === undefined ? frame.conn.execute(compiled)() : Promise.resolve(E.left(streamOpenError(frame, compiled.sql)) as E.Either<DbError, QueryResult>))) as Promise<E.Either<DbError, QueryResult<R>>>
+        return inTurn(frame, () => (frame.streams.open === undefined ? frame.conn.execute(compiled)().then((r) => noted(frame, r)) : Promise.resolve(E.left(streamOpenError(frame, compiled.sql)) as E.Either<DbError, QueryResult>))) as Promise<E.Either<DbError, QueryResult<R>>>
       }
       const results = compiled.results
       if (results === undefined) return go

@@ -289,3 +289,72 @@ describe('SQLite: waits that could deadlock end with a typed error', () => {
     await run(db.close())
   })
 })
+
+for (const engine of ENGINES) {
+  describe(`a callback that recovers from a failed statement (${engine.name})`, () => {
+    const { use } = engineTables(engine, [T], ddl)
+    const dupAfter = (tx: Backend, n: number) => pipe(
+      tx.execute(insert(n)),
+      TE.chain(() => tx.execute(insert(n))),
+      TE.map(() => 'both'),
+      TE.orElse((e) => TE.right<DbError, string>(`recovered from ${e._tag}`)),
+    )
+
+    it('never reports a commit the database did not make', async (ctx) => {
+      const db = use(ctx)
+      const r = await db.transaction((tx) => dupAfter(tx, 1))()
+      if (engine.name === 'postgres') {
+        // PostgreSQL aborts the transaction at the failed statement and answers COMMIT with a
+        // ROLLBACK: that is a Left, never a Right over work that was not kept.
+        expect(E.isLeft(r) && r.left._tag).toBe('TransactionError')
+        expect(E.isLeft(r) && r.left.message).toContain('nothing of it was committed')
+        expect(E.isLeft(r) && isDbError(r.left.cause, 'UniqueViolation')).toBe(true)
+        expect(await rows(db)).toEqual([])
+      } else {
+        // SQLite and MariaDB undo the failed statement alone: the rest commits.
+        expect(r).toEqual(E.right('recovered from UniqueViolation'))
+        expect(await rows(db)).toEqual([1])
+      }
+      // The backend is usable afterwards, and a failure undone by a savepoint does not stop a commit.
+      const ok = await db.transaction((tx) => pipe(
+        tx.execute(insert(2)),
+        TE.chain(() => pipe(tx.transaction((sp) => sp.execute(insert(2))), TE.map(() => undefined), TE.orElse(() => TE.right<DbError, undefined>(undefined)))),
+        TE.chain(() => tx.execute(insert(3))),
+      ))()
+      expect(E.isRight(ok)).toBe(true)
+      expect(await rows(db)).toEqual(engine.name === 'postgres' ? [2, 3] : [1, 2, 3])
+    })
+
+    it('a nested transaction that recovered from a failed statement leaves the outer one usable', async (ctx) => {
+      const db = use(ctx)
+      const r = await db.transaction((tx) => pipe(
+        tx.execute(insert(1)),
+        TE.chain(() => pipe(tx.transaction((sp) => dupAfter(sp, 2)), TE.orElse((e) => TE.right<DbError, string>(`inner failed: ${e._tag}`)))),
+        TE.chainFirst(() => tx.execute(insert(3))),
+      ))()
+      if (engine.name === 'postgres') {
+        // Its savepoint could not be released: its work is rolled back, and it reports why.
+        expect(r).toEqual(E.right('inner failed: TransactionError'))
+        expect(await rows(db)).toEqual([1, 3])
+      } else {
+        expect(r).toEqual(E.right('recovered from UniqueViolation'))
+        expect(await rows(db)).toEqual([1, 2, 3])
+      }
+    })
+
+    it('a controlled transaction after a failed statement: commit fails on PostgreSQL, and says so', async (ctx) => {
+      const db = use(ctx)
+      const tx = await run(db.startTransaction())
+      await run(tx.execute(insert(1)))
+      expect(E.isLeft(await tx.execute(insert(1))())).toBe(true)
+      const c = await tx.commit()()
+      if (engine.name === 'postgres') {
+        expect(E.isLeft(c) && c.left._tag).toBe('TransactionError')
+        expect(await rows(db)).toEqual([])
+      } else {
+        expect(E.isRight(c)).toBe(true)
+        expect(await rows(db)).toEqual([1])
+      }
+    })
+  })
+}

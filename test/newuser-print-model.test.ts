@@ -2,6 +2,8 @@
  * Models printed from a database are usable as printed: a NOT NULL column the database fills
  * (a DEFAULT, `now`) is listed in the model's `defaults`, so `create` leaves it to the database
  * as it does the generated key; before, `create` refused input without it (`createdAt: required`).
+ * A hasMany relation is named in the plural (`invoiceLines` from a table `invoice_line`), since
+ * it loads a list; a plural table name stays as it is.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
@@ -48,5 +50,23 @@ describe('printModels lists the columns the database fills', () => {
     } finally {
       await run(db.close())
     }
+  })
+})
+
+describe('printModels names a hasMany relation in the plural', () => {
+  const table = (name: string, refs?: string) => pipe(
+    d.createTable(name),
+    d.column('id', 'integer', { primaryKey: true }),
+    ...(refs === undefined ? [] : [d.column(`${refs}_id`, 'integer', { notNull: true, references: `${refs}.id` })]),
+  ).table
+
+  it('invoice_line, category, box, branch, day; albums and status stay', () => {
+    const text = d.printModels([
+      table('invoice'), table('invoice_line', 'invoice'), table('category', 'invoice'), table('box', 'invoice'),
+      table('branch', 'invoice'), table('albums', 'invoice'), table('status', 'invoice'), table('day', 'invoice'),
+    ], { fields: 'camelCase' })
+    expect(text).toContain("relations: { invoiceLines: hasMany('InvoiceLine', 'invoiceId'), categories: hasMany('Category', 'invoiceId'), boxes: hasMany('Box', 'invoiceId'), branches: hasMany('Branch', 'invoiceId'), albums: hasMany('Albums', 'invoiceId'), status: hasMany('Status', 'invoiceId'), days: hasMany('Day', 'invoiceId') },")
+    // belongsTo stays singular, named after the key.
+    expect(text).toContain("relations: { invoice: belongsTo('Invoice', 'invoiceId') },")
   })
 })

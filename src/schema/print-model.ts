@@ -33,6 +33,17 @@ const camel = (name: string): string => {
   return p[0].toLowerCase() + p.slice(1)
 }
 
+/**
+ * The plural of a relation name, for a hasMany (it loads a list): `invoiceLine` to
+ * `invoiceLines`, `category` to `categories`, `box` to `boxes`. A name ending in `s` is taken as
+ * plural already (`albums`, a table named in the plural), and stays.
+ */
+const plural = (name: string): string =>
+  /s$/i.test(name) ? name
+    : /(?:x|z|ch|sh)$/i.test(name) ? `${name}es`
+    : /[^aeiou]y$/i.test(name) ? `${name.slice(0, -1)}ies`
+    : `${name}s`
+
 const key = (name: string): string => (IDENT.test(name) ? name : JSON.stringify(name))
 const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 
@@ -77,7 +88,7 @@ const list = (names: readonly string[]): string => (names.length === 1 ? quote(n
 /**
  * The relations foreign keys give, per table: `belongsTo` on the table holding the key (named
  * after the key column without `_id`, or the target table), `hasMany` on the table it refers
- * to (named after the referring table). Only between tables that get a model.
+ * to (named after the referring table, in the plural). Only between tables that get a model.
  */
 const relationsOf = (tables: readonly TableDef[], field: (column: string) => string, uses: Set<string>): Map<string, PrintedRelation[]> => {
   const modelled = new Map(tables.filter((t) => (t.primaryKey?.columns.length ?? 0) > 0).map((t) => [t.name, t]))
@@ -99,7 +110,7 @@ const relationsOf = (tables: readonly TableDef[], field: (column: string) => str
       uses.add('belongsTo')
       uses.add('hasMany')
       add(t.name, belongsName, `belongsTo(${quote(pascal(target.name))}, ${list(fk.columns.map(field))}${samePk ? '' : `, { targetKey: ${list(fk.references.columns.map(field))} }`})`)
-      add(target.name, camel(t.name), `hasMany(${quote(pascal(t.name))}, ${list(fk.columns.map(field))}${samePk ? '' : `, { sourceKey: ${list(fk.references.columns.map(field))} }`})`)
+      add(target.name, plural(camel(t.name)), `hasMany(${quote(pascal(t.name))}, ${list(fk.columns.map(field))}${samePk ? '' : `, { sourceKey: ${list(fk.references.columns.map(field))} }`})`)
     }
   }
   return out

@@ -412,20 +412,36 @@ const noted = <T>(frame: Frame, r: E.Either<DbError, T>): E.Either<DbError, T> =
   return r
 }
 
+/** The savepoint `abortedBy` asks a transaction with. */
+const COMMIT_PROBE = 'rk_commit_probe'
+
 /**
  * Why the transaction of `frame` can no longer commit, when a statement in it failed: asked of
- * its connection with a statement that cannot fail otherwise. PostgreSQL refuses every statement
- * of a transaction after one failed (outside a savepoint rolled back to), and answers its COMMIT
- * with a ROLLBACK that reports no error: without this, a callback that recovered from the failure
- * would be told its transaction committed. SQLite and MySQL / MariaDB undo the failed statement
- * alone, and the transaction commits. Undefined when it can commit.
+ * its connection with a savepoint made and released, which only a transaction still open
+ * allows. PostgreSQL refuses every statement of a transaction after one failed (outside a
+ * savepoint rolled back to), and answers its COMMIT with a ROLLBACK that reports no error;
+ * MySQL and MariaDB roll the whole transaction back at a deadlock, and run the statements after
+ * it outside any transaction. Without this, a callback that recovered from the failure would be
+ * told its transaction committed. Where a failed statement is undone alone (SQLite, and MySQL /
+ * MariaDB for most errors), the transaction commits. Undefined when it can commit.
  */
-const abortedBy = async (frame: Frame): Promise<DbError | undefined> => {
+const abortedBy = async (dialect: Dialect, frame: Frame): Promise<DbError | undefined> => {
   const failed = frame.counter.failed
   if (failed === undefined) return undefined
-  const probe = await frame.conn.execute({ sql: 'SELECT 1', params: [] })()
-  if (E.isRight(probe)) return undefined
-  return dbError('TransactionError', `the transaction cannot commit: a statement in it failed (${failed.message.split('\n')[0]}), and the database rolled the transaction back, so nothing of it was committed. Run a statement whose failure you recover from in a nested transaction (a savepoint): its failure then undoes only its own work`, { cause: failed, ...(failed.sql === undefined ? {} : { sql: failed.sql }) })
+  let probe: readonly string[]
+  try {
+    probe = [dialect.savepoint(COMMIT_PROBE), dialect.releaseSavepoint(COMMIT_PROBE)]
+  } catch {
+    // A dialect without savepoints: any statement tells an aborted PostgreSQL-like transaction.
+    probe = ['SELECT 1']
+  }
+  for (const text of probe) {
+    const r = await frame.conn.execute({ sql: text, params: [] })()
+    if (E.isLeft(r)) {
+      return dbError('TransactionError', `the transaction cannot commit: the database ended it when a statement in it failed (${failed.message.split('\n')[0]}). What ran in it before was rolled back, so nothing of it was committed as one; what ran after did not run in it (PostgreSQL refuses it; MySQL and MariaDB, after a deadlock, commit each statement alone). Run a statement whose failure you recover from in a nested transaction (a savepoint): its failure then undoes only its own work`, { cause: failed, ...(failed.sql === undefined ? {} : { sql: failed.sql }) })
+    }
+  }
+  return undefined
 }
 
 const endedError = (): DbError =>
@@ -748,7 +764,7 @@ const controlledScopes = (
       await settled(frame)
       await closeOpenStream(frame)
       try {
-        const stuck = commit ? await abortedBy(frame) : undefined
+        const stuck = commit ? await abortedBy(self.dialect, frame) : undefined
         if (stuck !== undefined) {
           await runOn(me, frame, self.dialect.rollback())
           return E.left(stuck)
@@ -1074,7 +1090,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             await runOn(tx, frame, self.dialect.rollback())
             return result
           }
-          const stuck = await abortedBy(frame)
+          const stuck = await abortedBy(self.dialect, frame)
           if (stuck !== undefined) {
             await runOn(tx, frame, self.dialect.rollback())
             return E.left(stuck)

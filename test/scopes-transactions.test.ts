@@ -307,7 +307,7 @@ for (const engine of ENGINES) {
         // PostgreSQL aborts the transaction at the failed statement and answers COMMIT with a
         // ROLLBACK: that is a Left, never a Right over work that was not kept.
         expect(E.isLeft(r) && r.left._tag).toBe('TransactionError')
-        expect(E.isLeft(r) && r.left.message).toContain('nothing of it was committed')
+        expect(E.isLeft(r) && r.left.message).toContain('nothing of it was committed as one')
         expect(E.isLeft(r) && isDbError(r.left.cause, 'UniqueViolation')).toBe(true)
         expect(await rows(db)).toEqual([])
       } else {
@@ -355,6 +355,57 @@ for (const engine of ENGINES) {
         expect(E.isRight(c)).toBe(true)
         expect(await rows(db)).toEqual([1])
       }
+    })
+  })
+}
+
+for (const engine of ENGINES.filter((e) => e.name !== 'sqlite')) {
+  describe(`a transaction that lost a deadlock (${engine.name})`, () => {
+    const { use } = engineTables(engine, [T], ddl)
+
+    it('is never reported committed when its callback recovers from the deadlock', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(insert(1)))
+      await run(db.execute(insert(2)))
+      const signal = () => {
+        let open!: () => void
+        const p = new Promise<void>((r) => { open = r })
+        return { p, open }
+      }
+      const aHolds1 = signal()
+      const bHolds2 = signal()
+      const bMayGo = signal()
+      const lock = (tx: Backend, n: number) => tx.execute(sql`SELECT n FROM ${sql.id(T)} WHERE n = ${n} FOR UPDATE`)
+      const side = (first: number, second: number, after: number, held: () => void, wait: Promise<void>) => db.transaction((tx) => async () => {
+        await run(lock(tx, first))
+        held()
+        await wait
+        const r = await lock(tx, second)()
+        if (E.isRight(r)) return E.right('locked')
+        // The deadlock's loser goes on as if its transaction were still open.
+        await tx.execute(insert(after))()
+        return E.right(`recovered from ${r.left._tag}`)
+      })()
+      const a = side(1, 2, 3, aHolds1.open, bHolds2.p)
+      await aHolds1.p
+      const b = side(2, 1, 4, bHolds2.open, bMayGo.p)
+      await bHolds2.p
+      // B goes for row 1 once A waits for row 2: a deadlock, one of the two loses it.
+      const waiting = engine.name === 'postgres'
+        ? sql`SELECT COUNT(*) AS c FROM pg_locks WHERE NOT granted`
+        : sql`SELECT COUNT(*) AS c FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'`
+      for (let i = 0; i < 200; i++) {
+        if (Number((await run(db.all<{ c: number }>(waiting)))[0].c) > 0) break
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      bMayGo.open()
+      const results = await Promise.all([a, b])
+      const winners = results.filter((r) => E.isRight(r))
+      const losers = results.filter((r): r is E.Left<DbError> => E.isLeft(r))
+      expect(winners).toEqual([E.right('locked')])
+      expect(losers.length).toBe(1)
+      expect(losers[0].left._tag).toBe('TransactionError')
+      expect(isDbError(losers[0].left.cause, 'Deadlock')).toBe(true)
     })
   })
 }

@@ -237,8 +237,8 @@ export const down = (db) => apply(db, dropTable('${table}'))
 
 /**
  * Whether a recorded statement only read (the catalog reads that plan a SQLite table rebuild or
- * an ALTER, a migration's own SELECTs; a PRAGMA that sets something is not one): the progress line counts them apart from the statements
- * that changed the database.
+ * an ALTER, a migration's own SELECTs; a PRAGMA that sets something is not one): the progress
+ * line counts them apart from the statements that changed the database.
  */
 const isRead = (s: StatementRecord): boolean => {
   const text = fromStart(s.sql, false)

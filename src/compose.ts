@@ -698,7 +698,9 @@ const controlledScopes = (
     // Claimed at once, so a call on the parent made meanwhile is refused, not run inside it.
     parent.held = frame
     await settled(parent)
-    const finish = (me: Backend, texts: readonly string[]): TaskEither<DbError, void> => async () => {
+    // `undo`: what runs when `texts` failed (a RELEASE PostgreSQL refuses after a statement in
+    // the savepoint failed is followed by a rollback to it, so the transaction can go on).
+    const finish = (me: Backend, texts: readonly string[], undo: readonly string[] = []): TaskEither<DbError, void> => async () => {
       const refused = claimEnd(frame)
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
@@ -708,6 +710,7 @@ const controlledScopes = (
         const r = await runOn(me, frame, t)
         if (E.isLeft(r) && E.isRight(out)) out = r
       }
+      if (E.isLeft(out)) for (const t of undo) await runOn(me, frame, t)
       endAll(frame)
       if (parent.held === frame) parent.held = undefined
       return E.isLeft(out) ? out : E.right(undefined)
@@ -715,7 +718,7 @@ const controlledScopes = (
     const handle = handleOf<Savepoint>(frame, from, (me, own) => ({
       ...savepointOf(frame)(me, own),
       name,
-      release: () => finish(me, [sp.release]),
+      release: () => finish(me, [sp.release], [sp.rollback, sp.release]),
       rollback: () => finish(me, [sp.rollback, sp.release]),
     }))
     const opened = await runOn(handle, frame, sp.open)

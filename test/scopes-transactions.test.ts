@@ -409,3 +409,28 @@ for (const engine of ENGINES.filter((e) => e.name !== 'sqlite')) {
     })
   })
 }
+
+for (const engine of ENGINES) {
+  describe(`a savepoint handle that recovered from a failed statement (${engine.name})`, () => {
+    const { use } = engineTables(engine, [T], ddl)
+
+    it('release fails on PostgreSQL, its work is undone, and the transaction commits the rest', async (ctx) => {
+      const db = use(ctx)
+      const tx = await run(db.startTransaction())
+      await run(tx.execute(insert(1)))
+      const sp = await run(tx.savepoint('h1_sp'))
+      await run(sp.execute(insert(2)))
+      expect(E.isLeft(await sp.execute(insert(2))())).toBe(true)
+      const released = await sp.release()()
+      await run(tx.execute(insert(3)))
+      await run(tx.commit())
+      if (engine.name === 'postgres') {
+        expect(E.isLeft(released) && released.left._tag).toBe('TransactionError')
+        expect(await rows(db)).toEqual([1, 3])
+      } else {
+        expect(E.isRight(released)).toBe(true)
+        expect(await rows(db)).toEqual([1, 2, 3])
+      }
+    })
+  })
+}

@@ -65,6 +65,8 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
     case 'distinctFrom':
     case 'jsonContains':
       return 'boolean'
+    // A CASE whose every result is read the same way (true / false, counts, ...) reads that way.
+    case 'case': return sameResultType(e.else === undefined ? e.whens.map((w) => w.then) : [...e.whens.map((w) => w.then), e.else])
     // Computed dates: a Date on every engine (SQLite computes them as UTC text).
     case 'dateAdd':
     case 'dateTrunc':
@@ -89,6 +91,21 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
     }
     default: return undefined
   }
+}
+
+/**
+ * The one result type of some expressions (CASE results), when each has it: a bound boolean is
+ * `'boolean'`, a bound NULL goes with any type, anything else as `resultTypeOf` gives it.
+ */
+const sameResultType = (es: readonly Expr[]): ResultType | undefined => {
+  let type: ResultType | undefined
+  for (const e of es) {
+    if (e.kind === 'value' && (e.value === null || e.value === undefined)) continue
+    const t = e.kind === 'value' ? (typeof e.value === 'boolean' ? 'boolean' : undefined) : resultTypeOf(e)
+    if (t === undefined || (type !== undefined && t !== type)) return undefined
+    type = t
+  }
+  return type
 }
 
 /** Significant digits of decimal text: `'0012.50'` has 3. */

@@ -11,7 +11,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { run, sql } from 'recordkit'
 import {
-  add, and, as, between, cast, col, dateAdd, dateTrunc, count, cte, derived, eq, exists, from, gt, isIn, isNull, jsonBuildObject, jsonGet, jsonText, like,
+  add, and, as, between, caseWhen, cast, col, dateAdd, dateTrunc, subquery, count, cte, derived, eq, exists, from, gt, isIn, isNull, jsonBuildObject, jsonGet, jsonText, like,
   not, notExists, or, orderBy, fromSelect, readAs, returning, select, selectOnly, sum, update, set, union, val, where, withCte, insertInto, values,
 } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
@@ -71,6 +71,21 @@ for (const engine of ENGINES) {
         { id: 1, bigger: false, biggest: true, stocked: true },
         { id: 2, bigger: true, biggest: false, stocked: false },
         { id: 3, bigger: false, biggest: true, stocked: null },
+      ])
+    })
+
+    it('a CASE whose results are all booleans, or all counts, reads back as they do', async (ctx) => {
+      const db = use(ctx)
+      await seed(db)
+      const rows = await run(db.all(pipe(from('h2_res_item'), select('id', {
+        stocked: caseWhen([[gt('qty', 0), true]], false),
+        flag: caseWhen([[isNull('qty'), null]], gt('qty', 1)),
+        n: caseWhen([[eq('id', 1), subquery(pipe(from('h2_res_item'), select(count())))]], subquery(pipe(from('h2_res_item'), select(count()), where({ id: 1 })))),
+      }), orderBy('id'))))
+      expect(rows).toEqual([
+        { id: 1, stocked: true, flag: true, n: 3 },
+        { id: 2, stocked: false, flag: false, n: 1 },
+        { id: 3, stocked: false, flag: null, n: 1 },
       ])
     })
 

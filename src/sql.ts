@@ -364,9 +364,12 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
 /**
  * The ValidationError of a value given as `undefined` to the `sql` tag (or `sql.param`,
  * `sql.join`, `sql.lit`, a part given to `fromParts`): refused as the builders refuse it, never
- * bound as NULL. `where` is the parameter (`$2`) or `literal`.
+ * bound as NULL. `where` is the parameter (`$2`) or `literal`. Code that writes a fragment's
+ * values into SQL text itself (a dialect's `inlineSql`) refuses them with it too.
+ *
+ * @example undefinedParameter('$2').message // 'parameter $2 is undefined (pass null for a NULL value)'
  */
-const undefinedParameter = (where: string): DbError => {
+export const undefinedParameter = (where: string): DbError => {
   const what = where === 'literal' ? 'a literal (sql.lit)' : `parameter ${where}`
   return dbError('ValidationError', `${what} is undefined (pass null for a NULL value)`, {
     issues: [{ path: where, rule: 'defined', value: undefined, message: `${what} is undefined` }],

@@ -33,9 +33,17 @@ type Values = Record<string, unknown>
 /** Rows checked per statement: single fields go through one IN list, several through an OR of ANDs. */
 const PER_STATEMENT = 200
 
-/** The uniqueness rules of a model's behaviours. */
-export const uniqueRules = (core: ModelCore): readonly UniqueRule[] =>
-  core.behaviours.flatMap((b) => ((b as { readonly unique?: UniqueRule }).unique === undefined ? [] : [(b as { readonly unique: UniqueRule }).unique]))
+const rulesOf = new WeakMap<ModelCore, readonly UniqueRule[]>()
+
+/** The uniqueness rules of a model's behaviours (found once per model: a write without rules pays a lookup). */
+export const uniqueRules = (core: ModelCore): readonly UniqueRule[] => {
+  let rules = rulesOf.get(core)
+  if (rules === undefined) {
+    rules = Object.freeze(core.behaviours.flatMap((b) => (b.unique === undefined ? [] : [b.unique])))
+    rulesOf.set(core, rules)
+  }
+  return rules
+}
 
 /** The rule's fields, the unique field first. */
 const fieldsOf = (rule: UniqueRule): readonly string[] => [rule.field, ...rule.scope]

@@ -716,7 +716,7 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     return atomically(db, async (tx) => {
       const v = await insertValues(tx, core, defaults, input, 'insert')
       if (v._tag === 'Left') return v
-      const taken = await uniqueFailure(tx, core, [v.right], [''])
+      const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(tx, core, [v.right], [''])
       if (taken !== undefined) return left(taken)
       const [row] = await insertRows(tx, core, [v.right])
       return right(await hook(core, 'afterInsert', row, ctxOf(tx, core, 'insert')))
@@ -725,7 +725,7 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
   return attempt(async () => {
     const v = await insertValues(db, core, defaults, input, 'insert')
     if (v._tag === 'Left') return v
-    const taken = await uniqueFailure(db, core, [v.right], [''])
+    const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(db, core, [v.right], [''])
     if (taken !== undefined) return left(taken)
     const enc = encodeRow(core, v.right)
     const write = canReturn(db) && Object.keys(enc).length > 0 ? returningAll(db, core, values(enc)(insertInto(core.tableRef))) : undefined
@@ -810,7 +810,7 @@ const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<st
     const prepared: Values[] = []
     if (after) for (const v of checked) prepared.push(await afterValidation(tx, core, v, 'insert'))
     const rows = after ? prepared : checked
-    const taken = await uniqueFailure(tx, core, rows, rows.map((_, i) => `rows.${i}.`))
+    const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(tx, core, rows, rows.map((_, i) => `rows.${i}.`))
     if (taken !== undefined) return left(taken)
     return right(await insert(tx, rows))
   })
@@ -979,7 +979,7 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
     return atomically(db, async (tx) => {
       const p = await prepareUpdate(tx, core, row, changed, key)
       if (p._tag === 'Left') return p
-      const taken = await uniqueFailure(tx, core, [{ ...row, ...p.right.final }], [''], row, Object.keys(p.right.final))
+      const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(tx, core, [{ ...row, ...p.right.final }], [''], row, Object.keys(p.right.final))
       if (taken !== undefined) return left(taken)
       const stored = await updateStored(tx, core, p.right.node, key, p.right.shard)
       if (stored === undefined) return left(noRow(core, row, p.right.guarded))
@@ -989,7 +989,7 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
   return attempt(async () => {
     const p = await prepareUpdate(db, core, row, changed, key)
     if (p._tag === 'Left') return p
-    const taken = await uniqueFailure(db, core, [{ ...row, ...p.right.final }], [''], row, Object.keys(p.right.final))
+    const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(db, core, [{ ...row, ...p.right.final }], [''], row, Object.keys(p.right.final))
     if (taken !== undefined) return left(taken)
     const write = canReturnUpdate(db) ? returningUpdate(db, core, p.right.node) : undefined
     const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async (tx) => right(await updateStored(tx, core, p.right.node, key, p.right.shard)))

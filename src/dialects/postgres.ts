@@ -218,7 +218,8 @@ export interface PostgresFields {
   readonly unnestInsert: (table: string, columns: readonly string[], arrays: readonly (readonly unknown[])[], types: readonly string[]) => Fragment
   /**
    * The query that reads a table's columns from the catalog: `name`, `type` (as `format_type`
-   * prints it) and `array` (whether it is an array type), for `unnestInsert`.
+   * prints it, without the length or precision: an unnest cast must never cut a value) and
+   * `array` (whether it is an array type), for `unnestInsert`.
    *
    * @example await db.all(postgres.columnTypes('app.items'))()
    */
@@ -354,7 +355,12 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   },
 
   columnTypes: (table) => F([
-    'SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory = \'A\' AS array',
+    // The type without its modifier: a cast to varchar(3)[] or char(3)[] would cut a longer
+    // value to fit where the INSERT must refuse it (22001), as VALUES does. Without one, char and
+    // bit would mean char(1) and bit(1): their unbounded forms are bpchar and varbit.
+    'SELECT a.attname AS name,',
+    ' CASE t.typname WHEN \'bpchar\' THEN \'bpchar\' WHEN \'bit\' THEN \'varbit\' WHEN \'_bpchar\' THEN \'bpchar[]\' WHEN \'_bit\' THEN \'varbit[]\' ELSE format_type(a.atttypid, NULL) END AS type,',
+    ' t.typcategory = \'A\' AS array',
     ' FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid',
     ' WHERE a.attrelid = to_regclass(', { _tag: 'Param', value: qualified(self, table) }, ') AND a.attnum > 0 AND NOT a.attisdropped',
   ]),

@@ -108,6 +108,15 @@ for (const engine of ENGINES) {
       expect(await ok(Part.deleteWhere(db, Part.cond('itemId', 'not in', ids)))).toBe(1)
     }, 60_000)
 
+    it('a value the engine cannot bind in a long list is a Left naming it, as in a short one', async (ctx) => {
+      const db = use(ctx)
+      const bad = [...Array.from({ length: 2000 }, (_, i) => i), Number.NaN]
+      const r = await pipe(Item.query, Item.where('id', 'in', bad), Item.count(db))()
+      expect(r._tag).toBe('Left')
+      const short = await pipe(Item.query, Item.where('id', 'in', [1, Number.NaN]), Item.count(db))()
+      expect(r._tag === 'Left' && short._tag === 'Left' && r.left._tag).toBe(short._tag === 'Left' ? short.left._tag : 'none')
+    })
+
     it('compileQuery shows the statement that runs: a short list as parameters, a long one with few', async (ctx) => {
       const db = use(ctx)
       const short = compileQuery(db, pipe(Item.query, Item.where('id', 'in', [1, 2, 3])))

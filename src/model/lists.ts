@@ -126,7 +126,14 @@ const rewrite = (db: Backend, x: unknown): unknown => {
   if (x.kind === 'value' || x.kind === 'literal') return x
   if (x.kind === 'in' && Array.isArray(x.list) && x.list.length > LONG_LIST) {
     const items = boundValues(x.list as readonly Expr[])
-    const e = items === undefined ? undefined : longIn(db, x as unknown as InNode, items)
+    let e: Expr | undefined
+    try {
+      e = items === undefined ? undefined : longIn(db, x as unknown as InNode, items)
+    } catch {
+      // A value the dialect cannot bind (NaN): the list stays as it is, and compiling it reports
+      // the value's error as a Left, as for a short list.
+      e = undefined
+    }
     if (e !== undefined) return e
   }
   let copy: Record<string, unknown> | undefined

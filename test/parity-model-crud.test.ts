@@ -17,6 +17,7 @@ import {
 } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
+import { promisedModels } from '../src/model/promised.js'
 
 let clock = new Date('2024-01-01T00:00:00.000Z')
 const now = () => clock
@@ -302,6 +303,19 @@ for (const engine of ENGINES) {
       expect([none._tag, isDbError(none, 'NotFound') && none.table]).toEqual(['NotFound', 'h3_authors'])
       // A relation that does not exist (reachable only around the types) fails when the query runs.
       expect((await fails(pipe(Author.related(ada, 'nope' as never) as unknown as typeof Post.query, Post.count(db))))._tag).toBe('QueryError')
+    })
+
+    it('the Promise face has last, firstOrFail, increment, decrement and sync too', async (ctx) => {
+      const db = use(ctx)
+      const { posts } = await seed(db)
+      const P = promisedModels(M)
+      expect((await pipe(Author.query, Author.orderBy('name'), P.Author.last(db)))?.name).toBe('Cy')
+      expect(await pipe(Author.query, Author.where('age', '>', 100), P.Author.last(db))).toBeUndefined()
+      await expect(pipe(Author.query, Author.where('age', '>', 100), P.Author.firstOrFail(db))).rejects.toMatchObject({ _tag: 'NotFound' })
+      expect((await P.Post.increment(db, posts[1], 'views', 2)).views).toBe(12)
+      expect((await P.Post.decrement(db, posts[1], 'views')).views).toBe(11)
+      const [red] = await P.Tag.createMany(db, [{ name: 'red' }])
+      expect(await P.Post.sync(db, posts[0], 'tags', [red])).toEqual({ attached: 1, detached: 0 })
     })
 
     it('scopes compose with where, order and terminals', async (ctx) => {

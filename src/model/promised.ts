@@ -28,8 +28,9 @@ export type PromiseDb = Backend | PromiseBackend
 
 type Field<D extends ModelTypes> = keyof D['row'] & string
 type Loaded<D extends ModelTypes, X, P extends string, M, T2> = Simplify<X & Materialize<D['graph'], D['name'], PathTree<P, ModifiedLeaf<M, T2>>>>
-type Relation<D extends ModelTypes, F extends 'attach' | 'detach'> = Parameters<Model<D>[F]>[2]
-type Targets<D extends ModelTypes, F extends 'attach' | 'detach'> = Parameters<Model<D>[F]>[3]
+type Relation<D extends ModelTypes, F extends 'attach' | 'detach' | 'sync'> = Parameters<Model<D>[F]>[2]
+type Targets<D extends ModelTypes, F extends 'attach' | 'detach' | 'sync'> = Parameters<Model<D>[F]>[3]
+type Counter<D extends ModelTypes> = Parameters<Model<D>['increment']>[2]
 
 /** A model's reads and writes as Promises (see `promisedModel`). */
 export interface PromiseModel<D extends ModelTypes> {
@@ -72,6 +73,12 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly attach: (db: PromiseDb, row: D['row'], relation: Relation<D, 'attach'>, targets: Targets<D, 'attach'>) => Promise<number>
   /** Unlink a row from targets (all of them when omitted); how many links went. @example await Users.detach(db, me, 'favorites') */
   readonly detach: (db: PromiseDb, row: D['row'], relation: Relation<D, 'detach'>, targets?: Targets<D, 'detach'>) => Promise<number>
+  /** Make a row's links through a manyToMany relation exactly `targets`. @example await Articles.sync(db, article, 'tags', [dragons]) // { attached, detached } */
+  readonly sync: (db: PromiseDb, row: D['row'], relation: Relation<D, 'sync'>, targets: Targets<D, 'sync'>) => Promise<{ readonly attached: number; readonly detached: number }>
+  /** Add to a numeric field in the database, atomically; the row as stored. @example await Posts.increment(db, post, 'views') */
+  readonly increment: <K extends Counter<D>>(db: PromiseDb, row: D['row'], field: K, by?: D['row'][K]) => Promise<D['row']>
+  /** `increment` by `-by`. @example await Items.decrement(db, item, 'stock', 2) */
+  readonly decrement: <K extends Counter<D>>(db: PromiseDb, row: D['row'], field: K, by?: D['row'][K]) => Promise<D['row']>
   /** Load a relation path for one row or a list (new rows are returned). @example await Albums.load(db, album, 'tracks.genre') */
   readonly load: {
     <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: PromiseDb, row: X, path: P, modify?: Modifier<D, P, M, T2>): Promise<Loaded<D, X, P, M, T2>>
@@ -83,6 +90,10 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly all: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T>[]>
   /** The first row of the query, or undefined. @example await pipe(User.query, User.orderBy('id', 'desc'), Users.first(db)) */
   readonly first: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T> | undefined>
+  /** The last row of the query (its order reversed, or the greatest key), or undefined. @example await pipe(User.query, User.orderBy('createdAt'), Users.last(db)) */
+  readonly last: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T> | undefined>
+  /** The first row of the query; rejects with NotFound. @example await pipe(User.query, User.where({ email }), Users.firstOrFail(db)) */
+  readonly firstOrFail: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T>>
   /** How many rows match. @example await pipe(User.query, Users.count(db)) */
   readonly count: (db: PromiseDb) => (q: ModelQuery<D['row'], any, any>) => Promise<number>
   /** Whether any row matches. @example await pipe(User.query, User.where('email', '=', e), Users.exists(db)) */
@@ -144,10 +155,11 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
-  for (const name of ['all', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
+  for (const name of ['all', 'firstOrFail', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.first = ending('first', true)
+  face.last = ending('last', true)
   for (const name of ['batches', 'each']) face[name] = streaming(name)
   return Object.freeze(face) as unknown as PromiseModel<D>
 }

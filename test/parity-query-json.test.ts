@@ -9,7 +9,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
 import { run } from 'recordkit'
 import {
-  col, eq, from, gt, insertInto, isNull, jsonArrayFrom, jsonGet, jsonObjectFrom, jsonText, limit, orderBy, readAs, select, values, where,
+  col, count, eq, from, groupBy, gt, insertInto, max, selectOnly, isNull, jsonArrayFrom, jsonGet, jsonObjectFrom, jsonText, limit, offset, orderBy, readAs, select, unionAll, values, where,
 } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -77,6 +77,25 @@ for (const engine of ENGINES) {
       }))))
       expect(rows).toEqual([{ last: 'c', before: 'b', first: 'a', beyond: null, k: 2 }])
       expect(await run(db.all(pipe(from('h2_json_pet'), select('id'), where(eq(jsonText('doc', 'tags', -1), 'c')))))).toEqual([{ id: 1 }])
+    })
+
+    it('conditions nest as true/false through grouped, offset and set-operation subqueries too', async (ctx) => {
+      const db = use(ctx)
+      await seed(db)
+      // Uncorrelated: MariaDB reads these through a derived table, which takes no outer reference.
+      const rows = await run(db.all(pipe(
+        selectOnly(),
+        select({
+          grouped: jsonArrayFrom(pipe(from('h2_json_pet p'), select({ owner: col('p.owner_id'), old: gt(max('p.age'), 5), n: count() }), groupBy('p.owner_id'), orderBy('p.owner_id'))),
+          rest: jsonArrayFrom(pipe(from('h2_json_pet p'), select('p.id', { plain: isNull('p.doc') }), orderBy('p.id'), offset(2))),
+          either: jsonObjectFrom(pipe(from('h2_json_pet p'), select({ plain: isNull('p.doc') }), where({ 'p.id': 3 }), unionAll(pipe(from('h2_json_pet q'), select(isNull('q.doc')), where({ 'q.id': 1 }))))),
+        }),
+      )))
+      expect(rows).toEqual([{
+        grouped: [{ owner: 1, old: true, n: 3 }, { owner: 2, old: false, n: 1 }],
+        rest: [{ id: 3, plain: true }, { id: 4, plain: false }],
+        either: { plain: true },
+      }])
     })
 
     it('jsonText is the text at a path whatever the JSON value there is', async (ctx) => {

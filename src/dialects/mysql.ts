@@ -256,8 +256,13 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
 
   // A boolean is bound as 1 or 0, which JSON_OBJECT keeps as numbers: a bound true or false is
   // the JSON document true or false instead (JSON_EXTRACT of it is JSON on both engines).
+  // A condition read from a derived table (jsonArrayFrom's rows) is 1 or 0 there: it is made
+  // the JSON document true or false too (NULL stays NULL).
   jsonBuildObject: (entries) =>
-    base.jsonBuildObject(entries.map(([k, v]) => [k, v.kind === 'value' && typeof v.value === 'boolean' ? { kind: 'raw', fragment: F([`JSON_EXTRACT('${String(v.value)}', '$')`]) } : v] as const)),
+    base.jsonBuildObject(entries.map(([k, v]) => [k,
+      v.kind === 'value' && typeof v.value === 'boolean' ? { kind: 'raw', fragment: F([`JSON_EXTRACT('${String(v.value)}', '$')`]) }
+      : v.kind === 'column' && v.result === 'boolean' ? { kind: 'raw', fragment: F(['JSON_EXTRACT(CASE WHEN ', self.expr(v), " THEN 'true' WHEN NOT ", self.expr(v), " THEN 'false' END, '$')"]) }
+      : v] as const)),
 
   // MariaDB has no CAST(... AS JSON): the document at '$' is the value as JSON, on both engines.
   // A boolean is a condition, 1 or 0 (NULL stays NULL), as PostgreSQL's cast gives true or false:

@@ -27,7 +27,7 @@ import { fragments, standard } from './standard.js'
 import { sqliteDdl } from './ddl/sqlite.js'
 import { sqliteDateTime } from '../dates.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
-import { resultTypeOf, selectionTypes } from '../results.js'
+import { resultTypeOf } from '../results.js'
 
 const MIN_INT64 = -(2n ** 63n)
 const MAX_INT64 = 2n ** 63n - 1n
@@ -282,11 +282,8 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   // json_group_array for JSON_ARRAYAGG; json_object keeps its result JSON inside it.
   // The subquery's columns keep the type the builder knows of them (JSON, a condition) through
   // the derived table, so they nest as JSON values.
-  jsonArrayFrom: (q) => {
-    const types = selectionTypes(q) ?? []
-    const row = self.jsonBuildObject(fragments.outputNames(q).map((n, i) => [n, { kind: 'column', table: 'rk_agg', name: n, ...(types[i] === undefined ? {} : { result: types[i] }) }] as const))
-    return F(["(SELECT COALESCE(json_group_array(", row, "), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")'])
-  },
+  jsonArrayFrom: (q) =>
+    F(["(SELECT COALESCE(json_group_array(", fragments.rowObject(self, q, 'rk_agg'), "), '[]') FROM (", fragments.selectLike(self, q), ') AS "rk_agg")']),
   jsonContains: unsupported('sqlite', 'JSON containment', 'compare extracted values, or use json_each in a sql fragment'),
 
   // Members cannot be parenthesised: wrap the ones that need it as a derived table. Set

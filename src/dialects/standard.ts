@@ -765,9 +765,15 @@ const outputNames = (q: SelectLike): string[] => {
   })
 }
 
-/** `JSON_OBJECT('a', alias.a, ...)` over a subquery's output columns. */
-const rowObject = (self: Dialect, q: SelectLike, alias: string): Fragment =>
-  self.jsonBuildObject(outputNames(q).map((n) => [n, { kind: 'column', table: alias, name: n }] as const))
+/**
+ * `JSON_OBJECT('a', alias.a, ...)` over a subquery's output columns, each column carrying the
+ * result type the builder knows of it (a condition, JSON), so `jsonBuildObject` can nest it as a
+ * JSON boolean or document where the derived table loses that (SQLite, MariaDB).
+ */
+const rowObject = (self: Dialect, q: SelectLike, alias: string): Fragment => {
+  const types = selectionTypes(q) ?? []
+  return self.jsonBuildObject(outputNames(q).map((n, i) => [n, { kind: 'column', table: alias, name: n, ...(types[i] === undefined ? {} : { result: types[i] }) }] as const))
+}
 
 /** A SELECT or a set operation, compiled through the record. */
 const selectLike = (self: Dialect, q: SelectLike): Fragment =>

@@ -216,7 +216,7 @@ const cases: readonly Case[] = [
   {
     name: 'correlated subquery in WHERE',
     q: pipe(from(`${S} e`), select('e.name'), where(gt('e.salary', subquery(pipe(from(`${S} p`), select(avg('p.salary')), where(eq('p.dept', col('e.dept'))))))), orderBy('e.id')),
-    expect: { ...everywhere('SELECT "e"."name" FROM "ql_staff" AS "e" WHERE "e"."salary" > (SELECT AVG("p"."salary") FROM "ql_staff" AS "p" WHERE "p"."dept" = "e"."dept") ORDER BY "e"."id" ASC', []), ...onMysql('SELECT `e`.`name` FROM `ql_staff` AS `e` WHERE `e`.`salary` > (SELECT AVG(`p`.`salary` * CAST(1 AS DECIMAL(65, 30))) FROM `ql_staff` AS `p` WHERE `p`.`dept` = `e`.`dept`) ORDER BY `e`.`id` ASC', []) },
+    expect: { ...everywhere('SELECT "e"."name" FROM "ql_staff" AS "e" WHERE "e"."salary" > (SELECT AVG("p"."salary") FROM "ql_staff" AS "p" WHERE "p"."dept" = "e"."dept") ORDER BY "e"."id" ASC', []), ...onPostgres('SELECT "e"."name" FROM "ql_staff" AS "e" WHERE "e"."salary" > (SELECT AVG("p"."salary" * CAST(1 AS DECIMAL(65, 30))) FROM "ql_staff" AS "p" WHERE "p"."dept" = "e"."dept") ORDER BY "e"."id" ASC', []), ...onMysql('SELECT `e`.`name` FROM `ql_staff` AS `e` WHERE `e`.`salary` > (SELECT AVG(`p`.`salary` * CAST(1 AS DECIMAL(65, 30))) FROM `ql_staff` AS `p` WHERE `p`.`dept` = `e`.`dept`) ORDER BY `e`.`id` ASC', []) },
     rows: [['Ada'], ['Brian'], ['Chen'], ['Dana'], ['Femi']],
   },
   // ------------------------------------------------------------------ CTEs
@@ -326,7 +326,7 @@ const cases: readonly Case[] = [
       as(over(sum('amount'), { orderBy: ['sold_on', 'id'], frame: rows('unbounded preceding', 'current row') }), 'running'),
       as(over(avg('amount'), { orderBy: ['id'], frame: rows(preceding(1), following(1)) }), 'moving'),
     ), orderBy('id')),
-    expect: { ...everywhere('SELECT "id", SUM("amount") OVER (ORDER BY "sold_on" ASC, "id" ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "running", AVG("amount") OVER (ORDER BY "id" ASC ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS "moving" FROM "ql_sale" ORDER BY "id" ASC', []), ...onMysql('SELECT `id`, SUM(`amount`) OVER (ORDER BY `sold_on` ASC, `id` ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `running`, AVG(`amount` * CAST(1 AS DECIMAL(65, 30))) OVER (ORDER BY `id` ASC ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS `moving` FROM `ql_sale` ORDER BY `id` ASC', []) },
+    expect: { ...everywhere('SELECT "id", SUM("amount") OVER (ORDER BY "sold_on" ASC, "id" ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "running", AVG("amount") OVER (ORDER BY "id" ASC ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS "moving" FROM "ql_sale" ORDER BY "id" ASC', []), ...onPostgres('SELECT "id", SUM("amount") OVER (ORDER BY "sold_on" ASC, "id" ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "running", AVG("amount" * CAST(1 AS DECIMAL(65, 30))) OVER (ORDER BY "id" ASC ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS "moving" FROM "ql_sale" ORDER BY "id" ASC', []), ...onMysql('SELECT `id`, SUM(`amount`) OVER (ORDER BY `sold_on` ASC, `id` ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `running`, AVG(`amount` * CAST(1 AS DECIMAL(65, 30))) OVER (ORDER BY `id` ASC ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS `moving` FROM `ql_sale` ORDER BY `id` ASC', []) },
     rows: [[1, 100, 75], [2, 150, 73.33], [3, 220, 50], [4, 250, 53.33], [5, 310, 56.67], [6, 390, 53.33], [7, 410, 46.67], [8, 450, 50], [9, 540, 65]],
   },
   {
@@ -415,7 +415,7 @@ const cases: readonly Case[] = [
   {
     name: 'aggregates and COUNT(DISTINCT)',
     q: pipe(from(SALE), select(as(count(), 'n'), as(countDistinct('staff_id'), 'sellers'), as(sum('amount'), 'total'), as(avg('amount'), 'mean'), as(min('amount'), 'low'), as(max('amount'), 'high'))),
-    expect: { ...everywhere('SELECT COUNT(*) AS "n", COUNT(DISTINCT "staff_id") AS "sellers", SUM("amount") AS "total", AVG("amount") AS "mean", MIN("amount") AS "low", MAX("amount") AS "high" FROM "ql_sale"', []), ...onMysql('SELECT COUNT(*) AS `n`, COUNT(DISTINCT `staff_id`) AS `sellers`, SUM(`amount`) AS `total`, AVG(`amount` * CAST(1 AS DECIMAL(65, 30))) AS `mean`, MIN(`amount`) AS `low`, MAX(`amount`) AS `high` FROM `ql_sale`', []) },
+    expect: { ...everywhere('SELECT COUNT(*) AS "n", COUNT(DISTINCT "staff_id") AS "sellers", SUM("amount") AS "total", AVG("amount") AS "mean", MIN("amount") AS "low", MAX("amount") AS "high" FROM "ql_sale"', []), ...onPostgres('SELECT COUNT(*) AS "n", COUNT(DISTINCT "staff_id") AS "sellers", SUM("amount") AS "total", AVG("amount" * CAST(1 AS DECIMAL(65, 30))) AS "mean", MIN("amount") AS "low", MAX("amount") AS "high" FROM "ql_sale"', []), ...onMysql('SELECT COUNT(*) AS `n`, COUNT(DISTINCT `staff_id`) AS `sellers`, SUM(`amount`) AS `total`, AVG(`amount` * CAST(1 AS DECIMAL(65, 30))) AS `mean`, MIN(`amount`) AS `low`, MAX(`amount`) AS `high` FROM `ql_sale`', []) },
     rows: [[9, 4, 540, 60, 20, 100]],
   },
   {

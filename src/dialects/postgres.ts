@@ -373,6 +373,15 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   insertReplace: unsupported('postgres', 'INSERT OR REPLACE', 'use onConflict(columns, [...columns to take from the new row])'),
   writeLimit: unsupported('postgres', 'ORDER BY / LIMIT on UPDATE and DELETE', 'limit a subquery of the keys: where(isIn(key, pipe(from(t), select(key), orderBy(...), limit(n))))'),
 
+  // AVG of integers or NUMERIC keeps 16 decimals here (the average of eleven values summing to 25
+  // reads 2.2727272727272727, whose double is not 25/11's): the typed `avg` (read back as a
+  // number) multiplies its argument by an exact 1 with 30 decimals first, so it reads as the double
+  // nearest the exact average, as on SQLite (a double precision argument stays one).
+  func: (f) =>
+    f.result === 'float' && f.filter === undefined && f.args.length === 1 && f.name.toLowerCase() === 'avg'
+      ? F([f.distinct ? 'AVG(DISTINCT ' : 'AVG(', fragments.wrapped(self, f.args[0]), ' * CAST(1 AS DECIMAL(65, 30)))'])
+      : base.func(f),
+
   castType: (type) => (fragments.portableType(type).name === 'json' ? 'JSONB' : base.castType(type)),
 
   dateAdd: (e, amount, unit) => base.dateAdd({ kind: 'raw', fragment: temporal(self, e) }, amount, unit),

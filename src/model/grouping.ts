@@ -77,7 +77,7 @@ const exprOf = (core: ModelCore, dialect: string, a: Agg<unknown>): { expr: Expr
   const c = core.column(f.name)
   switch (a.fn) {
     case 'countDistinct': return { expr: count(c, { distinct: true }), decode: whole }
-    case 'avg': return { expr: averageOf(c, dialect), decode: aggregateDecoder(float, what) }
+    case 'avg': return { expr: averageOf(c), decode: aggregateDecoder(float, what) }
     default: return { expr: fn(a.fn, c), decode: aggregateDecoder(f.codec, what) }
   }
 }

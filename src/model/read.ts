@@ -155,8 +155,8 @@ type AggregateName = 'count' | 'sum' | 'avg' | 'min' | 'max'
  * the query returns, so the query becomes a subquery.
  */
 const aggregateNode = (db: Backend, q: AnyQuery, name: AggregateName, field?: string): SelectNode | Fragment => {
-  // AVG as `averageOf` writes it: every digit on MySQL and MariaDB too.
-  const agg = (e: Expr | undefined): Expr => (name === 'count' ? countAll(e) : name === 'avg' ? averageOf(e!, db.dialect.name) : fn(name, e!))
+  // AVG as `averageOf` writes it: the double nearest the exact average on every engine.
+  const agg = (e: Expr | undefined): Expr => (name === 'count' ? countAll(e) : name === 'avg' ? averageOf(e!) : fn(name, e!))
   const node = toSelect(q)
   const arg = field === undefined ? undefined : q.core.column(field)
   if (q.limit === undefined && q.offset === undefined) return { ...node, columns: [as(agg(arg), 'v')], orderBy: [] }

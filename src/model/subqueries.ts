@@ -10,8 +10,7 @@
  */
 import type { Expr, Selection, SelectNode } from '../ast.js'
 import { dbError } from '../errors.js'
-import { col, count, eq, exists, fn, from, mul, not, raw, subquery } from '../query.js'
-import { cast } from '../query/cast.js'
+import { avg, col, count, eq, exists, fn, from, not, raw, subquery } from '../query.js'
 import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, ownValue, scopedCore, type ModelCore, tableRefOf } from './core.js'
@@ -126,17 +125,16 @@ export const aggregateDecoder = (codec: import('io-ts').Any, what: string) => {
 }
 
 /**
- * `AVG(e)` as every engine averages to the double nearest the exact average. MySQL and MariaDB
- * compute AVG of an integer or DECIMAL to only `div_precision_increment` (4) more decimals, so
- * there the argument is multiplied by `CAST(1 AS DECIMAL(65, 30))` first: exact values keep 30
- * decimals (a DOUBLE stays one). On the other engines that product changes nothing but the cost
- * (PostgreSQL then adds numerics, about twice as slow over integers), so `dialect` (the backend's
- * dialect name, where it is known) leaves it out there; without it the product is always written.
+ * `AVG(e)` as every engine averages to the double nearest the exact average: the typed `avg`,
+ * which each dialect writes so. MySQL and MariaDB compute AVG of an integer or DECIMAL to only
+ * `div_precision_increment` (4) more decimals and PostgreSQL to 16 (the average of values summing
+ * to 25 over 11 rows reads 2.2727272727272727, whose double is not 25/11's), so their dialects
+ * multiply the argument by an exact 1 with 30 decimals first (a DOUBLE stays one); SQLite averages
+ * in doubles and needs nothing.
  *
- * @example averageOf(User.column('score'), 'mariadb') // AVG(`score` * CAST(1 AS DECIMAL(65, 30)))
+ * @example averageOf(User.column('score')) // on MariaDB: AVG(`score` * CAST(1 AS DECIMAL(65, 30)))
  */
-export const averageOf = (e: Expr, dialect?: string): Expr =>
-  dialect === undefined || dialect === 'mysql' || dialect === 'mariadb' ? fn('avg', mul(e, cast(sql1, 'decimal'))) : fn('avg', e)
+export const averageOf = (e: Expr): Expr => avg(e)
 
 /** Which aggregate of related rows a `with...` reads. */
 export type RelationAggregate = 'count' | 'exists' | 'sum' | 'max' | 'min' | 'avg'

@@ -31,10 +31,10 @@ describe('cast(x, json) SQL per dialect', () => {
   it('is CAST AS JSONB on PostgreSQL, json() on SQLite, JSON_EXTRACT(x, \'$\') on MySQL and MariaDB', () => {
     const q = pipe(from('t'), select(as(cast('doc', 'json'), 'd')))
     const text = (d: typeof sqlite) => { const c = d.compile(q); return E.isRight(c) ? c.right.sql : c.left.message }
-    expect(text(postgres)).toBe('SELECT CAST("doc" AS JSONB) AS "d" FROM "t"')
+    expect(text(postgres)).toBe('SELECT CAST(CAST("doc" AS JSONB) AS TEXT) AS "d" FROM "t"')
     expect(text(sqlite)).toBe('SELECT json("doc") AS "d" FROM "t"')
-    expect(text(mysql)).toBe("SELECT JSON_EXTRACT(`doc`, '$') AS `d` FROM `t`")
-    expect(text(mysql.forVersion('10.11.6-MariaDB'))).toBe("SELECT JSON_EXTRACT(`doc`, '$') AS `d` FROM `t`")
+    expect(text(mysql)).toBe("SELECT CAST(JSON_EXTRACT(`doc`, '$') AS CHAR) AS `d` FROM `t`")
+    expect(text(mysql.forVersion('10.11.6-MariaDB'))).toBe("SELECT CAST(JSON_EXTRACT(`doc`, '$') AS CHAR) AS `d` FROM `t`")
   })
 })
 

@@ -13,11 +13,10 @@ import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { type Backend, dbError, isDbError, sql } from 'recordkit'
 import {
-  belongsTo, date, hasMany, hasOne, manyToMany, model, nullable, onlyDeleted, optimisticLock, relate, rule, snakeCase, softDelete, timestamps, withDeleted,
+  belongsTo, date, hasMany, hasOne, manyToMany, model, nullable, onlyDeleted, optimisticLock, promisedModels, relate, rule, snakeCase, softDelete, timestamps, withDeleted,
 } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
-import { promisedModels } from '../src/model/promised.js'
 
 let clock = new Date('2024-01-01T00:00:00.000Z')
 const now = () => clock

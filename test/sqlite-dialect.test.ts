@@ -161,7 +161,7 @@ describe('sqlite dialect: exact SQL and parameters, executed', () => {
 
   it('parameters are adapted: booleans, dates, JSON and bytes', () => {
     const when = new Date('2024-01-02T03:04:05.006Z')
-    const out = compiled(db.dialect, sql`SELECT ${true}, ${false}, ${when}, ${{ a: [1] }}, ${new Uint8Array([1, 2])}, ${undefined}, ${10n}`)
+    const out = compiled(db.dialect, sql`SELECT ${true}, ${false}, ${when}, ${{ a: [1] }}, ${new Uint8Array([1, 2])}, ${null}, ${10n}`)
     expect(out.params.slice(0, 4)).toEqual([1, 0, '2024-01-02 03:04:05.006', '{"a":[1]}'])
     expect(Buffer.isBuffer(out.params[4])).toBe(true)
     expect(out.params.slice(5)).toEqual([null, 10n])

@@ -26,7 +26,7 @@ import type { Query } from './query.js'
 import { extend, extendLayer, fix, hasLayer } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, isCompiled, sql } from './sql.js'
-import { adaptedBefore, atParameter, markAdapted } from './values.js'
+import { adaptedBefore, atParameter, describeValue, markAdapted } from './values.js'
 import { withFields } from './objects.js'
 
 export { extend } from './record.js'
@@ -504,10 +504,19 @@ const addedUp = <R>(results: readonly QueryResult<R>[]): QueryResult<R> => {
 
 const leftTask = <A>(e: DbError): TaskEither<DbError, A> => () => Promise.resolve(E.left(e))
 
-/** Run a TaskEither-returning callback, turning throws and rejections into Lefts. */
+/**
+ * Run a TaskEither-returning callback, turning throws and rejections into Lefts. A callback that
+ * returns something else (an `async` function returns a Promise) is a TransactionError saying so.
+ */
 const attempt = async <X, A>(f: () => TaskEither<X, A>): Promise<E.Either<X | DbError, A>> => {
   try {
-    return await f()()
+    const task: unknown = f()
+    if (typeof task !== 'function') {
+      // A Promise it returned settles unobserved: its rejection is reported here instead.
+      if (task instanceof Promise) task.catch(() => undefined)
+      return E.left(dbError('TransactionError', `the transaction callback must return a TaskEither (a function returning a Promise of an Either), got ${describeValue(task)}: for an async callback use promised(db).transaction, or wrap the async work in tryDb(async () => ...); the transaction was rolled back`))
+    }
+    return await (task as TaskEither<X, A>)()
   } catch (e) {
     return E.left(toDbError(e, 'TransactionError'))
   }

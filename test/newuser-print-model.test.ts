@@ -54,11 +54,10 @@ describe('printModels lists the columns the database fills', () => {
 })
 
 describe('printModels names a hasMany relation in the plural', () => {
-  const table = (name: string, refs?: string) => pipe(
-    d.createTable(name),
-    d.column('id', 'integer', { primaryKey: true }),
-    ...(refs === undefined ? [] : [d.column(`${refs}_id`, 'integer', { notNull: true, references: `${refs}.id` })]),
-  ).table
+  const table = (name: string, refs?: string) => {
+    const withId = pipe(d.createTable(name), d.column('id', 'integer', { primaryKey: true }))
+    return (refs === undefined ? withId : pipe(withId, d.column(`${refs}_id`, 'integer', { notNull: true, references: `${refs}.id` }))).table
+  }
 
   it('invoice_line, category, box, branch, day; albums and status stay', () => {
     const text = d.printModels([

@@ -37,6 +37,7 @@ import { run } from '../promise.js'
 import { runCatalog } from './catalog.js'
 import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
 import { type Fragment, sql } from '../sql.js'
+import { describeValue } from '../values.js'
 import { column, createTable, type CreateTableNode } from './ddl.js'
 import type { MigrationLock } from './ddl-dialect.js'
 
@@ -509,13 +510,25 @@ type MigrationStep = (db: Backend) => TaskEither<DbError, unknown>
 type Finish = (on: Backend, statements: readonly StatementRecord[], ms: number) => Promise<void>
 
 /**
+ * The TaskEither of a migration step run on `db`; a step that returns something else (an `async`
+ * function returns a Promise) is a QueryError saying what to write instead.
+ */
+const stepOf = (migration: MigrationStep, db: Backend): TaskEither<DbError, unknown> => {
+  const task: unknown = migration(db)
+  if (typeof task === 'function') return task as TaskEither<DbError, unknown>
+  // A Promise it returned settles unobserved: its rejection is reported here instead.
+  if (task instanceof Promise) task.catch(() => undefined)
+  return () => Promise.resolve(E.left(dbError('QueryError', `the step must return a TaskEither (a function returning a Promise of an Either), got ${describeValue(task)}: wrap async work in tryDb(async () => ...), which returns one`)))
+}
+
+/**
  * Run a migration in the transaction the lock runs in (SQLite, PostgreSQL): when it fails, that
  * transaction rolls all of it back, DDL included.
  */
 const inLockTransaction = async (tx: Backend, migration: MigrationStep, finish: Finish): Promise<Outcome> => {
   const rec = recording(tx)
   const started = Date.now()
-  const result = await tryDb(() => run(migration(rec.db)))()
+  const result = await tryDb(() => run(stepOf(migration, rec.db)))()
   const ms = Date.now() - started
   const statements = [...rec.statements]
   if (E.isLeft(result)) return { statements: statements.map((s) => (s.ok ? { ...s, rolledBack: true } : s)), ms, error: result.left }
@@ -538,7 +551,7 @@ const inOwnTransaction = async (tx: Backend, migration: MigrationStep, finish: F
   const done = await tx.transaction((own) => tryDb(async () => {
     const rec = recording(own, own.dialect.beginTransaction({}))
     const started = Date.now()
-    const result = await tryDb(() => run(migration(rec.db)))()
+    const result = await tryDb(() => run(stepOf(migration, rec.db)))()
     const ms = Date.now() - started
     const statements = [...rec.statements]
     if (E.isLeft(result)) {

@@ -7,7 +7,7 @@ import type { Dialect } from '../../dialect.js'
 import { unsupported } from '../../dialect.js'
 import type { Row } from '../../driver.js'
 import { dbError } from '../../errors.js'
-import { fromParts as F, joinFragments, isFragment, sql, type Fragment, type Part } from '../../sql.js'
+import { fromParts as F, joinFragments, isFragment, sql, type Fragment, type Part, undefinedParameter } from '../../sql.js'
 import { jsonText } from '../../values.js'
 import {
   type AlterAction, type CheckDef, type ColumnDef, type ConstraintDef, type DdlNode, type KeyDef, native, type SchemaDef, type TableDef, type ViewDef, typeParts,
@@ -131,11 +131,19 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
   },
 
   inlineSql: (f) => {
+    // Values are written into the text, numbered as they would be bound; undefined is refused
+    // (null is NULL), as the sql tag refuses it.
+    let n = 0
     const walk = (parts: readonly Part[]): Part[] => parts.map((p) => {
       if (typeof p === 'string') return p
       switch (p._tag) {
-        case 'Param': return self.literal(self.toDriver(p.value))
-        case 'Literal': return self.literal(p.value)
+        case 'Param':
+          n++
+          if (p.value === undefined) throw undefinedParameter(`$${n}`)
+          return self.literal(self.toDriver(p.value))
+        case 'Literal':
+          if (p.value === undefined) throw undefinedParameter('literal')
+          return self.literal(p.value)
         case 'Fragment': return F(walk(p.parts))
         case 'Embedded': return F(walk(self.embedded(p.node).parts))
         case 'ValueRows': return F(p.rows.flatMap((r, i) => [i === 0 ? '(' : '), (', ...r.flatMap((x, j) =>

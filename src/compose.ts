@@ -23,7 +23,7 @@ import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
 import { dbError, type DbError, toDbError, withSql } from './errors.js'
 import type { Query } from './query.js'
-import { extend, extendLayer, fix, hasLayer } from './record.js'
+import { extend, extendLayer, fix, hasLayer, layered } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, isCompiled, sql } from './sql.js'
 import { adaptedBefore, atParameter, describeValue, markAdapted } from './values.js'
@@ -624,9 +624,6 @@ const beginStatements = (dialect: Dialect, options: TransactionOptions): E.Eithe
 /** The layer of a scope handle's own fields (see `HandleOf`): a nested scope's handle replaces it. */
 const SCOPE = Symbol('recordkit.scope')
 
-/** What a scope handle made afresh is layered on: nothing (its scope layer gives every field). */
-const BARE = Object.freeze({}) as Backend
-
 /**
  * The statements that begin and end a scope (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO, COMMIT,
  * ROLLBACK). They run through the scope's handle, so middleware on it sees them, and its
@@ -634,12 +631,22 @@ const BARE = Object.freeze({}) as Backend
  */
 const CONTROL = new WeakSet<object>()
 
-/** A scope's own statement (see `CONTROL`). */
+/**
+ * A scope's own statement (see `CONTROL`). The fragments are kept by text (BEGIN, COMMIT, the
+ * savepoints of the usual depths), so a transaction makes none and their compiled text is cached.
+ */
 const control = (text: string): Fragment => {
-  const f = sql.raw(text)
-  CONTROL.add(f)
+  let f = controls.get(text)
+  if (f === undefined) {
+    f = sql.raw(text)
+    CONTROL.add(f)
+    // Savepoint names a program makes up as it goes must not grow the cache without end.
+    if (controls.size >= 256) controls.clear()
+    controls.set(text, f)
+  }
   return f
 }
+const controls = new Map<string, Fragment>()
 
 /** Run a scope's own statement through its handle, in the scope. */
 const runOn = (handle: Backend, frame: Frame, text: string): Promise<E.Either<DbError, unknown>> =>
@@ -1002,7 +1009,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const own = scopeFields(frame, me)
       return (extra === undefined ? own : { ...own, ...extra(me, own) }) as Partial<H>
     }
-    return extendLayer<H>((from !== undefined && hasLayer(from, SCOPE) ? from : BARE) as H, SCOPE, fields)
+    // A scope opened on the backend itself (no handle of an enclosing scope) is its own one layer.
+    return from !== undefined && hasLayer(from, SCOPE) ? extendLayer<H>(from as H, SCOPE, fields) : layered<H>(SCOPE, fields)
   }
 
   /** A batch run through middleware's `execute` (see `scopeFields`): compiled once, each run through `me`. */

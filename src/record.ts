@@ -32,11 +32,13 @@ const layersOf = (record: object): readonly Layer[] =>
 
 /** Close a stack of layers: each layer's `base` is the fields of the layers below it. */
 const fixLayers = <T extends object>(layers: readonly Layer[]): T =>
-  close<T>((self) => {
-    let b = {} as T
-    for (const l of layers) b = { ...b, ...(l.fields as (s: T, b: T) => Partial<T>)(self, b) }
-    return b
-  }, layers)
+  close<T>(layers.length === 1
+    ? (self) => (layers[0].fields as (s: T, b: T) => T)(self, {} as T)
+    : (self) => {
+      let b = {} as T
+      for (const l of layers) b = { ...b, ...(l.fields as (s: T, b: T) => Partial<T>)(self, b) }
+      return b
+    }, layers)
 
 /**
  * Close an open record: the result is frozen, and `self` inside it is the result itself.
@@ -123,3 +125,11 @@ export const layerDepth = (record: object): number => layersOf(record).length
  * @example hasLayer(mariadb, MARIADB) // true
  */
 export const hasLayer = (record: object, tag: symbol): boolean => layersOf(record).some((l) => l.tag === tag)
+
+/**
+ * A record of one tagged layer: `extendLayer` of an empty record, without its empty layer.
+ *
+ * @example const h = layered(SCOPE, (self) => ({ run: () => self.name, name: 'tx' }))
+ */
+export const layered = <T extends object>(tag: symbol, f: (self: T, base: T) => Partial<T>): T =>
+  fixLayers<T>([{ fields: f as Layer['fields'], tag }])

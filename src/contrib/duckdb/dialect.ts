@@ -40,9 +40,13 @@ const begin = (o: TransactionOptions): readonly string[] => {
  * const db = compose(duckdbNodeApi({ path: ':memory:' }), duckdb)
  * duckdb.compile(pipe(from('t'), where({ id: 1 }))) // SELECT * FROM "t" WHERE "id" = $1
  */
-export const duckdb: PostgresDialect = extend<PostgresDialect>(postgres, (self) => ({
+export const duckdb: PostgresDialect = extend<PostgresDialect>(postgres, (self, base) => ({
   name: 'duckdb',
   version: '1.5.0',
+
+  // DuckDB averages integers to the nearest double already, and its DECIMAL is at most 38 wide:
+  // the typed avg is a plain AVG here, not PostgreSQL's AVG(x * CAST(1 AS DECIMAL(65, 30))).
+  func: (f) => base.func(f.result === 'float' && f.name.toLowerCase() === 'avg' ? { ...f, result: undefined } : f),
 
   toDriver: (v) => (Array.isArray(v) ? v.map(self.toDriver) : toPostgres(v)),
 

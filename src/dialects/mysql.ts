@@ -242,10 +242,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   // average of 1, 1, 2 is 1.3333): the typed `avg` (read back as a number) multiplies its argument
   // by an exact 1 with 30 decimals first, so it reads as the double nearest the exact average, as
   // on PostgreSQL and SQLite (a DOUBLE argument stays one).
-  func: (f) =>
-    f.result === 'float' && f.filter === undefined && f.args.length === 1 && f.name.toLowerCase() === 'avg'
-      ? F([f.distinct ? 'AVG(DISTINCT ' : 'AVG(', fragments.wrapped(self, f.args[0]), ' * CAST(1 AS DECIMAL(65, 30)))'])
-      : base.func(f),
+  func: (f) => fragments.exactAverage(self, f) ?? base.func(f),
 
   // mysql2 parses JSON values, and a JSON string document would come back a bare string.
   jsonResult: (e) => F(['CAST(', self.expr(e), ' AS CHAR)']),

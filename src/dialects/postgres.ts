@@ -377,10 +377,7 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   // reads 2.2727272727272727, whose double is not 25/11's): the typed `avg` (read back as a
   // number) multiplies its argument by an exact 1 with 30 decimals first, so it reads as the double
   // nearest the exact average, as on SQLite (a double precision argument stays one).
-  func: (f) =>
-    f.result === 'float' && f.filter === undefined && f.args.length === 1 && f.name.toLowerCase() === 'avg'
-      ? F([f.distinct ? 'AVG(DISTINCT ' : 'AVG(', fragments.wrapped(self, f.args[0]), ' * CAST(1 AS DECIMAL(65, 30)))'])
-      : base.func(f),
+  func: (f) => fragments.exactAverage(self, f) ?? base.func(f),
 
   castType: (type) => (fragments.portableType(type).name === 'json' ? 'JSONB' : base.castType(type)),
 

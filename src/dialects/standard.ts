@@ -933,8 +933,21 @@ const jsonIndex = (k: number, fromEnd: (k: number) => string): string => {
 }
 
 /** Helpers for dialect authors. */
+/**
+ * The typed `avg` (result 'float', one argument, no FILTER) as the double nearest the exact
+ * average where the engine's AVG of integers or DECIMAL keeps few decimals (MySQL and MariaDB 4
+ * more, PostgreSQL 16): the argument multiplied by an exact 1 with 30 decimals first (a double
+ * argument stays one). Undefined for any other function, which the dialect writes as it does.
+ *
+ * @example fragments.exactAverage(self, f) ?? base.func(f) // AVG("x" * CAST(1 AS DECIMAL(65, 30)))
+ */
+const exactAverage = (self: Dialect, f: FuncNode): Fragment | undefined =>
+  f.result === 'float' && f.filter === undefined && f.args.length === 1 && f.name.toLowerCase() === 'avg'
+    ? F([f.distinct ? 'AVG(DISTINCT ' : 'AVG(', wrapped(self, f.args[0]), ' * CAST(1 AS DECIMAL(65, 30)))'])
+    : undefined
+
 export const fragments = {
-  defaultRows, jsonIndex, noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  exactAverage, defaultRows, jsonIndex, noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

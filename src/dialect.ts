@@ -103,6 +103,15 @@ export interface Dialect extends DdlDialect {
   readonly quantifiedSubquery: (quantifier: 'any' | 'all', q: SelectLike) => Fragment
   /** `ANY (array)` / `ALL (array)` over an array value (PostgreSQL). */
   readonly quantifiedArray: (quantifier: 'any' | 'all', array: Expr) => Fragment
+  /**
+   * `lhs IN (...)` / `lhs NOT IN (...)` for a list of more than `LONG_IN_LIST` bound values (as
+   * given, before `toDriver`), in the engine's form of "any number of values": SQLite
+   * `IN (SELECT value FROM json_each(?))`, PostgreSQL `= ANY ($1)` / `<> ALL ($1)`, MySQL and
+   * MariaDB literals. Same rows and NULL semantics as the plain list; undefined (the result, or
+   * the field: a custom dialect) keeps one parameter per value, as does a value the form cannot
+   * carry exactly. `lhs` is the left operand, compiled.
+   */
+  readonly longInList?: (lhs: Fragment, values: readonly unknown[], negated: boolean) => Fragment | undefined
   /** `STRING_AGG(x, sep [ORDER BY ...])`, or the engine's `GROUP_CONCAT`. */
   readonly stringAgg: (f: FuncNode) => Fragment
   /** The ` ORDER BY ...` inside an aggregate's parentheses (leading space). */

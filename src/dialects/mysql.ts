@@ -127,6 +127,32 @@ const toMysql = (v: unknown): unknown => {
   }
 }
 
+/**
+ * Values as SQL literals, each converted as `toDriver` binds it: integers as digits, other numbers
+ * as DOUBLE literals (`1.5e+0`, the type a bound number has), text (bigints and dates included)
+ * as `_utf8mb4 X'...'` (hex: nothing to escape, whatever the sql_mode), bytes as `X'...'`.
+ * Undefined when `toDriver` refuses a value (the plain list then names its parameter) or gives
+ * one without a literal here.
+ */
+const literalList = (toDriver: (v: unknown) => unknown, values: readonly unknown[]): string | undefined => {
+  let out = ''
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ', '
+    let v: unknown
+    try {
+      v = values[i] === null ? null : toDriver(values[i])
+    } catch {
+      return undefined
+    }
+    if (v === null) out += 'NULL'
+    else if (typeof v === 'number' && Number.isFinite(v)) out += Number.isSafeInteger(v) ? String(v) : v.toExponential()
+    else if (typeof v === 'string') out += `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'`
+    else if (v instanceof Uint8Array) out += `X'${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'`
+    else return undefined
+  }
+  return out
+}
+
 /** The items of a chain of `||`, flattened so `a || b || c` becomes one `CONCAT(a, b, c)`. */
 const concatItems = (e: Expr): readonly Expr[] =>
   e.kind === 'binary' && e.op === '||' ? [...concatItems(e.left), ...concatItems(e.right)] : [e]
@@ -191,6 +217,11 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   withinGroup: unsupported(() => self.name, 'WITHIN GROUP (ordered-set aggregates)'),
   fetchWithTies: unsupported(() => self.name, 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
   quantifiedArray: unsupported(() => self.name, 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
+  // A long IN list as literals: no placeholder to count, and no array type to bind it as.
+  longInList: (lhs, values, negated) => {
+    const list = literalList(self.toDriver, values)
+    return list === undefined ? undefined : F([lhs, negated ? ' NOT IN (' : ' IN (', list, ')'])
+  },
   // Only GROUP_CONCAT (and JSON_ARRAYAGG on MariaDB) take an ORDER BY inside.
   aggregateOrderBy: (f, items) => {
     const name = f.name.toLowerCase()

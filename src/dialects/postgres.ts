@@ -280,6 +280,36 @@ const jsonMember = (self: Dialect, e: Expr): Fragment => {
   return F(['CAST(', self.expr(e), typeof v === 'string' ? ' AS TEXT)' : v instanceof Date ? ' AS TIMESTAMPTZ)' : ' AS JSONB)'])
 }
 
+/**
+ * The type postgres.js gives a bound value (`''`: none, the server reads it as the other
+ * operand's type), or undefined for an array, which would nest in an array of values, and for
+ * an invalid Date, which the plain list reports.
+ */
+const boundType = (v: unknown): string | undefined =>
+  typeof v === 'bigint' ? 'BIGINT'
+    : typeof v === 'boolean' ? 'BOOLEAN'
+    : typeof v !== 'object' ? ''
+    : v instanceof Date ? (Number.isNaN(v.getTime()) ? undefined : 'TIMESTAMPTZ')
+    : v instanceof Uint8Array ? 'BYTEA'
+    : Array.isArray(v) ? undefined
+    : ''
+
+/**
+ * The element type of an array of values bound as a list binds each of them (see `boundType`),
+ * NULLs aside; undefined when they have different types, or one is an array.
+ */
+const arrayType = (values: readonly unknown[]): string | undefined => {
+  let type: string | undefined
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (v === null) continue
+    const t = boundType(v)
+    if (t === undefined || (type !== undefined && t !== type)) return undefined
+    type = t
+  }
+  return type ?? ''
+}
+
 /** `$0` ... `$255`, made once: most statements have fewer parameters. */
 const PLACEHOLDERS: readonly string[] = Array.from({ length: 256 }, (_, i) => `$${i}`)
 
@@ -319,6 +349,23 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
       case 'not ilike': return F([fragments.wrapped(self, l), ' NOT ILIKE ', fragments.wrapped(self, r)])
       default: return base.binary(op, l, r)
     }
+  },
+
+  // A long IN list as one array parameter: `= ANY ($1)` is what PostgreSQL makes of an IN list
+  // itself, and `<> ALL ($1)` of a NOT IN list (NULLs included).
+  longInList: (lhs, values, negated) => {
+    const type = arrayType(values)
+    if (type === undefined) return undefined
+    // Converted here, so that a value the dialect refuses leaves the list as it is, whose
+    // parameter then names it.
+    let converted: unknown
+    try {
+      converted = self.toDriver(values)
+    } catch {
+      return undefined
+    }
+    const array: Part = { _tag: 'Param', value: converted }
+    return F([lhs, negated ? ' <> ALL (' : ' = ANY (', ...(type === '' ? [array] : ['CAST(', array, ` AS ${type}[])`]), ')'])
   },
 
   insertValues: (node) => {

@@ -59,6 +59,31 @@ const toSqlite = (v: unknown): unknown => {
   }
 }
 
+/**
+ * Values as one JSON array for `json_each`, each converted as `toDriver` binds it (booleans 1 and
+ * 0, dates as text); undefined when one has no exact JSON form there: SQLite reads a JSON number
+ * with a fraction or beyond 2^53 into a double that may differ from the value's own, and bytes
+ * are no JSON. A value `toDriver` refuses leaves the list too, whose parameter then names it.
+ */
+const jsonList = (toDriver: (v: unknown) => unknown, values: readonly unknown[]): string | undefined => {
+  // Added piece by piece: the string is flattened once, where it is bound.
+  let out = '['
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ','
+    let v: unknown
+    try {
+      v = values[i] === null ? null : toDriver(values[i])
+    } catch {
+      return undefined
+    }
+    if (v === null) out += 'null'
+    else if (typeof v === 'string') out += JSON.stringify(v)
+    else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v))) out += String(v)
+    else return undefined
+  }
+  return `${out}]`
+}
+
 /** The `datetime()` modifier suffix for each unit: `? || ' days'`. */
 const MODIFIER_UNITS: Readonly<Record<DateUnit, string>> = {
   year: ' years', month: ' months', week: ' days', day: ' days', hour: ' hours', minute: ' minutes', second: ' seconds',
@@ -194,6 +219,11 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   fetchWithTies: unsupported('sqlite', 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
   quantifiedSubquery: unsupported('sqlite', 'ANY / ALL', 'use IN, NOT IN, or compare with MIN() / MAX() of the subquery'),
   quantifiedArray: unsupported('sqlite', 'ANY / ALL over an array', 'use isIn with the list'),
+  // A long IN list as one JSON array parameter: SQLite has no array type.
+  longInList: (lhs, values, negated) => {
+    const list = jsonList(self.toDriver, values)
+    return list === undefined ? undefined : F([lhs, negated ? ' NOT IN (SELECT value FROM json_each(' : ' IN (SELECT value FROM json_each(', { _tag: 'Param', value: list }, '))'])
+  },
   distinctOn: unsupported('sqlite', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
   insertIgnore: () => F(['INSERT OR IGNORE INTO ']),
   insertReplace: () => F(['INSERT OR REPLACE INTO ']),

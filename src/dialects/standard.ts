@@ -26,6 +26,27 @@ const joinParts = joinFragments
 
 const EMPTY = F([])
 
+/**
+ * IN lists of more bound values than this are written by the dialect's `longInList` (the engine's
+ * form of "any number of values"), where it has one: engines cap the parameters of a statement
+ * (SQLite 32,766, PostgreSQL, MySQL and MariaDB 65,535). Shorter lists bind one parameter each.
+ */
+export const LONG_IN_LIST = 1000
+
+/**
+ * A long IN list through the dialect's `longInList`, or undefined to bind it as it is: an item is
+ * not a bound value (a column, an expression), or is undefined (reported as in a short list).
+ */
+const longInList = (self: Dialect, lhs: Fragment, list: readonly Expr[], negated: boolean): Fragment | undefined => {
+  const values: unknown[] = new Array(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i]
+    if (x.kind !== 'value' || x.value === undefined) return undefined
+    values[i] = x.value
+  }
+  return self.longInList!(lhs, values, negated)
+}
+
 /** Where a nested expression needs parentheses to keep its meaning. */
 const needsParens = (e: Expr): boolean =>
   e.kind === 'binary' || e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'in' ||
@@ -105,6 +126,10 @@ export const standardOpen = (self: Dialect): Dialect => {
           if (Array.isArray(e.list)) {
             const list = e.list as readonly Expr[]
             if (list.length === 0) return F([e.negated ? '1 = 1' : '1 = 0'])
+            if (list.length > LONG_IN_LIST && self.longInList !== undefined) {
+              const long = longInList(self, lhs, list, e.negated)
+              if (long !== undefined) return long
+            }
             // A list of bound values (a relation's keys): its parameters in one fragment, the
             // parts the built-in `expr` gives each value, without a fragment per value.
             builtInExpr ??= isBuiltIn(self.expr)

@@ -42,7 +42,6 @@ import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relation
 import { attachRows, detachRows, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withUniqueDetail } from './unique.js'
-import { forEngine } from './lists.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, createRowsPlain, deleteMatching, deleteRow, incrementRow, restoreRow, shardCondition, updateChanged, updateMatching, updateRow, upsertRow,
@@ -519,12 +518,12 @@ export interface Described<C extends ModelCodec, PK, Rels, B, Sc, Df> {
 
 /**
  * The SQL a model query runs on this backend (its main statement; relations load with one more
- * per level), long `in` lists in the engine's form as they run (see src/model/lists.ts).
+ * per level), long `in` lists in the engine's form as they run (the dialect's `longInList`).
  *
  * @example
  * compileQuery(db, pipe(User.query, User.where('id', '=', 1))) // Right({ sql: 'SELECT ...', params: [1] })
  */
-export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<DbError, Compiled> => compileRead(db, forEngine(db, q))
+export const compileQuery = (db: Backend, q: ModelQuery<any, any, any>): Either<DbError, Compiled> => compileRead(db, q)
 
 
 /**
@@ -626,15 +625,15 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         return Object.freeze(withFields(q, { includes: [...q.includes, { path: path.split('.'), modify: modify as IncludeSpec['modify'] }] }))
       },
 
-      all: (db) => (q: Q) => allRows(db, forEngine(db, q)) as never,
+      all: (db) => (q: Q) => allRows(db, q) as never,
       first: (db) => (q: Q) => {
         const t = self.all(db)(Object.freeze(withFields(q, { limit: 1 })))
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0])))) as never
       },
-      batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, forEngine(db, q), options) }) as never,
+      batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,
       each: (db, options) => (q: Q) => ({
         async *[Symbol.asyncIterator]() {
-          for await (const batch of batchRows(db, forEngine(db, q), options)) yield* batch
+          for await (const batch of batchRows(db, q, options)) yield* batch
         },
       }) as never,
       last: (db) => (q: Q) => {
@@ -651,14 +650,14 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const t = self.first(db)(q)
         return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'Some' ? right(r.right.value) : left(dbError('NotFound', `no ${core.table} row matches the query`, { table: core.table })))) as never
       },
-      count: (db) => (q: Q) => countRows(db, forEngine(db, q)),
-      exists: (db) => (q: Q) => anyRow(db, forEngine(db, q)),
-      sum: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'sum', field) as never,
-      avg: (db, field) => (q: Q) => average(db, forEngine(db, q), field),
-      min: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'min', field) as never,
-      max: (db, field) => (q: Q) => fieldAggregate(db, forEngine(db, q), 'max', field) as never,
-      pluck: (db, field) => (q: Q) => pluckField(db, forEngine(db, q), field) as never,
-      paginate: (db, p) => (q: Q) => pageOf(db, forEngine(db, q), p) as never,
+      count: (db) => (q: Q) => countRows(db, q),
+      exists: (db) => (q: Q) => anyRow(db, q),
+      sum: (db, field) => (q: Q) => fieldAggregate(db, q, 'sum', field) as never,
+      avg: (db, field) => (q: Q) => average(db, q, field),
+      min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
+      max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
+      pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
+      paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
 
       find: (db, key) => find(db, key),
       findOrFail: (db, key) => {
@@ -743,9 +742,9 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const unknown = fields.find((f) => !core.byName.has(f))
         return (unknown === undefined ? Object.freeze(withFields(q, { group: fields })) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`))) as never
       },
-      aggregate: (db, spec) => (q: Q) => aggregateRows(db, forEngine(db, q), spec(aggKit)) as never,
+      aggregate: (db, spec) => (q: Q) => aggregateRows(db, q, spec(aggKit)) as never,
       countDistinct: (db, field) => (q: Q) => {
-        const t = aggregateRows(db, withFields(forEngine(db, q), { group: undefined, order: [], limit: undefined, offset: undefined }), { n: aggKit.countDistinct(field) })
+        const t = aggregateRows(db, withFields(q, { group: undefined, order: [], limit: undefined, offset: undefined }), { n: aggKit.countDistinct(field) })
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right[0].n as number)))
       },
 

@@ -22,7 +22,6 @@ import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
 import { and, as, col, eq, isIn, raw } from '../query.js'
 import { any } from '../query/comparison.js'
-import { forEngine } from './lists.js'
 import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
@@ -492,7 +491,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   if (graph === undefined) throw fail(`${core.table}: relations load once the models are related: relate({ ... })`)
   const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${core.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
-  const mq = forEngine(db, modified(target, ownValue(graph.publics, rel.target), node.modifiers))
+  const mq = modified(target, ownValue(graph.publics, rel.target), node.modifiers)
   if (mq.error !== undefined) throw mq.error
   // Relations the modifier included itself load below this level, as nested paths would.
   const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))

@@ -19,7 +19,6 @@ import { and, eq, from, isIn, not, or, select, where } from '../query.js'
 import { allOf, encodeField, type ModelCore, ownValue } from './core.js'
 import { keyCondition, keyOfRow } from './read.js'
 import { keyOf } from './relations.js'
-import { exprForEngine } from './lists.js'
 
 /** A uniqueness rule: `field` is unique among the rows holding the same `scope` values. */
 export interface UniqueRule {
@@ -109,7 +108,7 @@ const takenBy = async (db: Backend, core: ModelCore, rule: UniqueRule, rows: rea
     ? isIn(core.column(fields[0].name), rows.map((v) => encodeField(fields[0], v[fields[0].name])))
     : or(...rows.map((v) => and(...fields.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))))
   const notSelf = except === undefined ? undefined : not(keyCondition(core, keyOfRow(core, except)))
-  const node = where(exprForEngine(db, allOf([match, notSelf])!))(select(...fields.map((f) => core.column(f.name)))(from(core.tableRef)))
+  const node = where(allOf([match, notSelf])!)(select(...fields.map((f) => core.column(f.name)))(from(core.tableRef)))
   const r = await db.all(node)()
   if (r._tag === 'Left') throw r.left as DbError
   if (r.right.length === 0) return []

@@ -16,6 +16,8 @@
  *   is false.
  * - `unnestValues`: DuckDB's `unnest` takes one list, so an insert marked with `unnest(types)`
  *   is written as multi-row VALUES (what every non-PostgreSQL dialect does with the marker).
+ * - `longInList`: none, so a long IN list binds one parameter per value (DuckDB has no limit on
+ *   them), as short ones do.
  * - `forVersion`: DuckDB reports `v1.5.6`; the version kept is `1.5.6`.
  */
 // Only recordkit's published entry points (`recordkit/backend`, `recordkit/dialects/postgres`).
@@ -49,6 +51,9 @@ export const duckdb: PostgresDialect = extend<PostgresDialect>(postgres, (self, 
   func: (f) => base.func(f.result === 'float' && f.name.toLowerCase() === 'avg' ? { ...f, result: undefined } : f),
 
   toDriver: (v) => (Array.isArray(v) ? v.map(self.toDriver) : toPostgres(v)),
+  // DuckDB caps no statement's parameters (a list of 70,000 runs as it is): a long IN list stays
+  // one parameter per value, as a short one.
+  longInList: undefined,
 
   unnestValues: (node) => standardOpen(self).insertValues(node),
   // No pg_attribute or to_regclass: createMany inserts through VALUES.

@@ -19,7 +19,7 @@
  * only, and a `jsonOf` field takes the value itself, never JSON text.
  */
 import * as t from 'io-ts'
-import { isDbError } from '../errors.js'
+import { dbError, isDbError } from '../errors.js'
 import { jsonText, jsonWritable, REFUSED } from '../values.js'
 import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
 import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
@@ -318,6 +318,113 @@ const jsonProblem = (value: unknown): string | undefined => {
  * const Customer = t.type({ id: t.number, fax: nullable(t.string) })
  */
 export const nullable = <C extends t.Mixed>(codec: C): t.UnionC<[C, t.NullC]> => t.union([codec, t.null])
+
+// ---------------------------------------------------------------- calendar dates
+
+/**
+ * Why `s` is not a calendar date `YYYY-MM-DD` of years 0001-9999, or undefined when it is one.
+ * Read by fixed positions (no regex): this runs on every DATE value read.
+ */
+const calendarProblem = (s: string): string | undefined => {
+  if (s.length !== 10 || s.charCodeAt(4) !== 45 /* - */ || s.charCodeAt(7) !== 45) return 'a calendar date is text YYYY-MM-DD'
+  const y = digits(s, 0, 4)
+  const mo = twoDigits(s, 5)
+  const d = twoDigits(s, 8)
+  if (y < 0 || mo < 0 || d < 0) return 'a calendar date is text YYYY-MM-DD'
+  if (y < 1) return 'the year is 0001-9999'
+  if (mo < 1 || mo > 12) return `the month is 01-12, not ${s.slice(5, 7)}`
+  const days = daysInMonth(y, mo)
+  if (d < 1 || d > days) return `${s.slice(0, 7)} has days 01-${days}, not ${s.slice(8, 10)}`
+  return undefined
+}
+
+const DAY_MS = 86_400_000
+
+/** `YYYY-MM-DD` of a year, a month (1-12) and a day, the year padded to four digits. */
+const calendarText = (y: number, mo: number, d: number): string =>
+  `${String(y).padStart(4, '0')}-${mo < 10 ? '0' : ''}${mo}-${d < 10 ? '0' : ''}${d}`
+
+/**
+ * The calendar day a driver meant by a Date it made of a DATE value: midnight UTC (recordkit's
+ * drivers, whose sessions are in UTC), or else midnight in the process's time zone (a client
+ * library left to its defaults, or a session in the process's zone). A Date at neither is an
+ * instant, not a day: FAIL, rather than a day that depends on where it is read.
+ */
+const dayOfDate = (u: Date): string | typeof FAIL => {
+  const time = u.getTime()
+  if (Number.isNaN(time)) return FAIL
+  let y: number
+  let mo: number
+  let d: number
+  if (time % DAY_MS === 0) {
+    y = u.getUTCFullYear()
+    mo = u.getUTCMonth() + 1
+    d = u.getUTCDate()
+  } else if (u.getHours() === 0 && u.getMinutes() === 0 && u.getSeconds() === 0 && u.getMilliseconds() === 0) {
+    y = u.getFullYear()
+    mo = u.getMonth() + 1
+    d = u.getDate()
+  } else {
+    return FAIL
+  }
+  return y >= 1 && y <= 9999 ? calendarText(y, mo, d) : FAIL
+}
+
+const calendarDateFast: FastDecode = (u) => {
+  if (typeof u === 'string') return calendarProblem(u) === undefined ? u : FAIL
+  if (u instanceof Date) return dayOfDate(u)
+  return FAIL
+}
+
+/** Why a value is not a calendar day (what a DecodeError or ValidationError says). */
+const unreadableDay = (u: unknown): string => {
+  if (typeof u === 'string') return calendarProblem(u) ?? 'a calendar date is text YYYY-MM-DD'
+  if (!(u instanceof Date)) return 'a calendar date is text YYYY-MM-DD'
+  const time = u.getTime()
+  if (Number.isNaN(time)) return 'an invalid Date'
+  if (time % DAY_MS === 0 || (u.getHours() === 0 && u.getMinutes() === 0 && u.getSeconds() === 0 && u.getMilliseconds() === 0)) return 'the year is 0001-9999'
+  return `a Date at ${u.toISOString()} is midnight neither in UTC nor in the process time zone, so it names no calendar day (give the text YYYY-MM-DD; read DATE columns in a UTC session)`
+}
+
+/** The ValidationError of a value that is not a calendar date, given to `encode` (a condition's value). */
+const notCalendarDate = (value: unknown): Error => {
+  const why = unreadableDay(value)
+  const shown = typeof value === 'string' ? JSON.stringify(value) : value instanceof Date ? 'a Date' : typeof value
+  return dbError('ValidationError', `${shown} is not a calendar date: ${why}`, { issues: [{ path: '', rule: 'calendarDate', value, message: why }] })
+}
+
+/**
+ * A calendar day (a SQL `DATE` column) as the text `YYYY-MM-DD`, years 0001-9999, written as
+ * that text, which every engine compares as a day. Text is checked (a month 01-12, a day the
+ * month has: `2023-02-29` is a ValidationError at the field, rule `calendarDate`). A Date, read
+ * from a driver or given as input, is the day it was made for, with no time-zone shift: midnight
+ * UTC is that day in UTC (what postgres.js and mysql2 hand over through recordkit's drivers,
+ * what `new Date('2024-01-31')` gives), and otherwise midnight in the process time zone is that
+ * day there (a client library left to its defaults, `new Date(2024, 0, 31)`). A Date at another
+ * time of day is an instant, not a day, and is refused, as is a zero date (`0000-00-00`).
+ *
+ * @example
+ * const Holiday = t.type({ id: t.number, name: t.string, day: calendarDate })
+ * calendarDate.decode(new Date(Date.UTC(2024, 1, 29))) // Right('2024-02-29')
+ * calendarDate.decode('2023-02-29') // Left: 2023-02 has days 01-28, not 29
+ */
+export const calendarDate: t.Type<string, string, unknown> = withFastDecode(
+  new t.Type<string, string, unknown>(
+    'calendarDate',
+    (u): u is string => typeof u === 'string' && calendarProblem(u) === undefined,
+    (u, c) => {
+      const v = calendarDateFast(u)
+      return v === FAIL ? t.failure(u, c, unreadableDay(u)) : t.success(v as string)
+    },
+    (a) => {
+      // Conditions encode what they are given: refused here, it is a ValidationError at the field.
+      const v = calendarDateFast(a)
+      if (v === FAIL) throw notCalendarDate(a)
+      return v as string
+    },
+  ),
+  calendarDateFast,
+)
 
 // ---------------------------------------------------------------- fast decoders for any codec
 

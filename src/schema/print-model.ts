@@ -69,7 +69,9 @@ const codecOf = (c: ColumnDef, mode: 'recordkit' | 'io-ts', uses: Set<string>): 
     case 'bigint': base = rk('int64'); break
     case 'real': case 'double': base = rk('float'); break
     case 'boolean': base = rk('bool'); break
-    case 'text': case 'varchar': case 'char': case 'date': case 'time': base = 't.string'; break
+    case 'text': case 'varchar': case 'char': case 'time': base = 't.string'; break
+    // A calendar day: 'YYYY-MM-DD' on every engine, whatever its driver hands over.
+    case 'date': base = rk('calendarDate'); break
     case 'decimal': base = rk('decimal'); break
     case 'timestamp': case 'timestamptz': base = rk('date'); break
     case 'json': base = `${rk('jsonOf')}(t.unknown)`; break

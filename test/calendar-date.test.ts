@@ -16,7 +16,7 @@ import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Backend, createBackend, isDbError, run, sql } from 'recordkit'
 import { integer, model, nullable } from 'recordkit/model'
-import { apply, createTable, column, introspect, printModels } from 'recordkit/schema'
+import { apply, createTable, createTableFor, column, introspect, printModels } from 'recordkit/schema'
 import { calendarDate } from '../src/model/codecs.js'
 import { ENGINES } from './support/engine-tables.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
@@ -362,3 +362,16 @@ for (const zone of ZONES) {
     })
   })
 }
+
+describe('createTableFor derives a DATE column from calendarDate', () => {
+  it('a model field of calendarDate is a date column, nullable when the codec is', () => {
+    const ddl = createTableFor('cd_days', t.type({ id: integer, day: calendarDate, maybe: nullable(calendarDate) }), { primaryKey: 'id' })
+    expect(E.isRight(ddl)).toBe(true)
+    if (E.isLeft(ddl)) return
+    const cols = Object.fromEntries(ddl.right.table.columns.map((c) => [c.name, c]))
+    expect(cols.day.type).toBe('date')
+    expect(cols.day.notNull).toBe(true)
+    expect(cols.maybe.type).toBe('date')
+    expect(cols.maybe.notNull).toBe(false)
+  })
+})

@@ -12,6 +12,7 @@
  * | `t.bigint`, model `int64` | `bigint` |
  * | model `float` | `double` |
  * | model `date`, `t.Date`-like codecs named `Date...` | `timestamptz` |
+ * | model `calendarDate` (a day, `YYYY-MM-DD`) | `date` |
  * | model `uuid` | `uuid` |
  * | model `bytes` | `binary` |
  * | model `jsonOf(...)`, `t.array`, `t.type` (nested), `t.record`, `t.UnknownRecord`, `t.unknown` | `json` |
@@ -58,7 +59,7 @@ type AnyCodec = t.Any & { readonly _tag?: string; readonly props?: Record<string
 const JSON_TAGS = new Set(['ArrayType', 'ReadonlyArrayType', 'InterfaceType', 'StrictType', 'ExactType', 'PartialType', 'DictionaryType', 'UnknownRecordType', 'UnknownArrayType', 'UnknownType', 'AnyType', 'TupleType', 'IntersectionType'])
 
 const BY_NAME: Readonly<Record<string, ColumnType>> = {
-  bool: 'boolean', integer: 'integer', Int: 'integer', int64: 'bigint', float: 'double', uuid: 'uuid', bytes: 'binary', date: 'timestamptz',
+  bool: 'boolean', integer: 'integer', Int: 'integer', int64: 'bigint', float: 'double', uuid: 'uuid', bytes: 'binary', date: 'timestamptz', calendarDate: 'date',
 }
 
 const literalCheck = (values: readonly string[]) => (col: string): string =>

@@ -134,8 +134,9 @@ describe('the SQL of a long list, per dialect', () => {
     // An expression in the list.
     for (const d of [sqlite, postgres, mysql]) expect(compiled(d, q(false, [...ids, col('other')])).params).toHaveLength(ids.length)
     // A value the dialect refuses is refused as in a short list, naming its parameter.
-    for (const d of [sqlite, mysql]) {
-      const bad = d.compile(q(false, [...ids, Number.NaN]))
+    const refused: readonly (readonly [Dialect, unknown])[] = [[sqlite, Number.NaN], [mysql, Number.NaN], [postgres, new Date(Number.NaN)], [postgres, 'lone \ud800']]
+    for (const [d, value] of refused) {
+      const bad = d.compile(q(false, [...ids, value]))
       expect(E.isLeft(bad) && bad.left._tag).toBe('ValidationError')
       expect(E.isLeft(bad) && bad.left.message).toContain(`$${ids.length + 1}`)
     }

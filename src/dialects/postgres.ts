@@ -282,14 +282,13 @@ const jsonMember = (self: Dialect, e: Expr): Fragment => {
 
 /**
  * The type postgres.js gives a bound value (`''`: none, the server reads it as the other
- * operand's type), or undefined for an array, which would nest in an array of values, and for
- * an invalid Date, which the plain list reports.
+ * operand's type), or undefined for an array, which would nest in an array of values.
  */
 const boundType = (v: unknown): string | undefined =>
   typeof v === 'bigint' ? 'BIGINT'
     : typeof v === 'boolean' ? 'BOOLEAN'
     : typeof v !== 'object' ? ''
-    : v instanceof Date ? (Number.isNaN(v.getTime()) ? undefined : 'TIMESTAMPTZ')
+    : v instanceof Date ? 'TIMESTAMPTZ'
     : v instanceof Uint8Array ? 'BYTEA'
     : Array.isArray(v) ? undefined
     : ''

@@ -128,9 +128,11 @@ const compileQuickInsert = (core: ModelCore): QuickInsert | undefined => {
     const key = JSON.stringify(f.name)
     // A name Object.prototype has (`constructor`) is read only where the input holds it itself.
     const read = inheritedName(f.name) ? `H(input, ${key}) ? input[${key}] : undefined` : `input[${key}]`
-    return `v = ${read}; if (v === undefined) { if (!absent[${i}]) return undefined } else { x = d${i}(v); if (x === F) return undefined; out[${key}] = x }`
+    return `v = ${read}; if (v === undefined) { if (!absent[${i}]) return undefined } else { x = d${i}(v); if (x === F) return undefined; out[${key}] = x; n++ }`
   })
-  const source = `"use strict"; return function quickInsert(input, absent) {\n  const out = {}; let v, x;\n  ${lines.join('\n  ')}\n  return out\n}`
+  // Input holding more keys than the fields it gave (a key that is no field, or one set to
+  // undefined) takes the long way, which tells the two apart.
+  const source = `"use strict"; return function quickInsert(input, absent) {\n  const out = {}; let v, x, n = 0, k = 0;\n  ${lines.join('\n  ')}\n  for (const _ in input) k++\n  return k === n ? out : undefined\n}`
   return generate<QuickInsert>(['F', 'H', ...fields.map((_, i) => `d${i}`)], source, [FAIL, Object.hasOwn, ...decodersOf(core)])
 }
 
@@ -151,8 +153,55 @@ const checkInsertSlowly = (core: ModelCore, defaults: ReadonlySet<string>, input
     if (x === FAIL) issues.push(...issuesOf(inputCodec(f.codec), v, f.name))
     else out[f.name] = x
   }
+  issues.push(...unknownFields(core, input))
   issues.push(...runValidators(core, out, issues))
   return issues.length === 0 ? right(out) : left(prefixed(prefix, issues))
+}
+
+/**
+ * The issues of the keys of `input` that are no field of the model (rule `unknownField`): a
+ * misspelt name, a relation, a key of request data. They are refused, not dropped: dropped, a
+ * misspelt optional field left its column to the default and a patch of one wrote nothing. A key
+ * whose value is undefined is not given, as everywhere in model input.
+ */
+const unknownFields = (core: ModelCore, input: Readonly<Record<string, unknown>>): FieldIssue[] => {
+  const issues: FieldIssue[] = []
+  for (const key of Object.keys(input)) {
+    if (core.byName.has(key) || input[key] === undefined) continue
+    issues.push({ path: key, rule: 'unknownField', value: input[key], message: unknownFieldMessage(core, key) })
+  }
+  return issues
+}
+
+/** What to do about a key that is no field: the relation it names, or the field it resembles. */
+const unknownFieldMessage = (core: ModelCore, key: string): string => {
+  if (Object.hasOwn(core.relations, key)) return `${key} is a relation of ${core.table}, not a field: write its rows with their own model (create, attach, sync)`
+  const near = core.fields.map((f) => f.name).filter((name) => resembles(key, name))
+  const hint = near.length > 0 ? `did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : `its fields: ${core.fields.map((f) => f.name).join(', ')}`
+  return `${core.table} has no field ${JSON.stringify(key)} (${hint})`
+}
+
+/** Whether two names differ by case alone, or by at most two edits (a misspelling). */
+const resembles = (a: string, b: string): boolean => {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  if (x === y) return true
+  if (Math.abs(x.length - y.length) > 2 || Math.min(x.length, y.length) < 3) return false
+  // Damerau-Levenshtein distance (adjacent transpositions count one), rows kept as arrays.
+  let prev2: number[] = []
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1
+      let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d = Math.min(d, prev2[j - 2] + 1)
+      cur.push(d)
+    }
+    prev2 = prev
+    prev = cur
+  }
+  return prev[y.length] <= 2
 }
 
 /** Whether model input is an object of fields (not null, an array or a primitive). */
@@ -172,7 +221,11 @@ export const checkPatch = (core: ModelCore, patch: Readonly<Record<string, unkno
   for (const name of Object.keys(patch)) {
     const f = core.byName.get(name)
     const v = patch[name]
-    if (f === undefined || v === undefined) continue
+    if (v === undefined) continue
+    if (f === undefined) {
+      issues.push({ path: name, rule: 'unknownField', value: v, message: unknownFieldMessage(core, name) })
+      continue
+    }
     if (core.primaryKey.includes(f)) {
       issues.push({ path: name, rule: 'primaryKey', value: v, message: `${name} is the primary key and is not changed by update` })
       continue
@@ -217,4 +270,10 @@ const runValidators = (core: ModelCore, values: Record<string, unknown>, known: 
  * validationError('users', [{ path: 'email', rule: 'required', message: 'email is required' }])
  */
 export const validationError = (table: string, issues: readonly FieldIssue[]): ValidationError =>
-  dbError('ValidationError', `invalid ${table}: ${issues.map((i) => `${i.path || (i.rule === 'object' ? 'the input' : '(row)')}: ${i.rule === 'object' ? 'must be an object of fields' : i.rule}${i.value === undefined && i.rule !== 'object' ? '' : ` (got ${i.rule === 'object' && Array.isArray(i.value) ? 'an array' : show(i.value)})`}`).join('; ')}`, { issues }) as ValidationError
+  dbError('ValidationError', `invalid ${table}: ${issues.map(describeIssue).join('; ')}`, { issues }) as ValidationError
+
+/** One issue in a ValidationError's message: path, rule and the value; a key that is no field says what to do. */
+const describeIssue = (i: FieldIssue): string => {
+  if (i.rule === 'unknownField') return `${i.path}: unknownField, ${i.message ?? ''}`
+  return `${i.path || (i.rule === 'object' ? 'the input' : '(row)')}: ${i.rule === 'object' ? 'must be an object of fields' : i.rule}${i.value === undefined && i.rule !== 'object' ? '' : ` (got ${i.rule === 'object' && Array.isArray(i.value) ? 'an array' : show(i.value)})`}`
+}

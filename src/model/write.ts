@@ -963,8 +963,9 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
   // copy may be out of date, and the patch is what the caller wants stored.
   const changed: Values = {}
   for (const [name, v] of Object.entries(patch)) {
-    // Fields outside the codec are not columns: they are not written, nor kept.
-    if (v === undefined || !core.byName.has(name)) continue
+    // A key that is no field stays in, for the patch check to refuse (unknownField): dropped, a
+    // misspelt patch wrote nothing and said nothing.
+    if (v === undefined) continue
     changed[name] = v
   }
   const key = keyOfRow(core, row)

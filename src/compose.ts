@@ -21,7 +21,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { InsertNode } from './ast.js'
 import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
-import { dbError, type DbError, toDbError, withSql } from './errors.js'
+import { dbError, type DbError, isDbError, toDbError, withSql } from './errors.js'
 import type { Query } from './query.js'
 import { extend, extendLayer, fix, hasLayer, layered } from './record.js'
 import { decodedResult, decodeResults, resultColumns } from './results.js'
@@ -299,7 +299,7 @@ interface Frame {
    * Shared by a transaction and its savepoints: how many savepoints were named, and the first
    * statement that failed in the transaction, if any (see `abortedBy`).
    */
-  readonly counter: { n: number; failed?: DbError }
+  readonly counter: { n: number; failed?: DbError; ended?: DbError }
   /** The stream open on this scope's connection, shared by every scope on that connection. */
   readonly streams: StreamSlot
   /** The enclosing scope of the same transaction (for a savepoint). */
@@ -406,10 +406,40 @@ const closeOpenStream = async (frame: Frame): Promise<void> => {
   }
 }
 
-/** A statement's result, the transaction noting the first one that failed (see `abortedBy`). */
+/**
+ * A statement's result, the transaction noting the first one that failed (see `abortedBy`), and
+ * the failure that made the database roll the whole transaction back (`endedTransaction`: MySQL
+ * and MariaDB at a deadlock), after which its statements are refused (see `endedBy`).
+ */
 const noted = <T>(frame: Frame, r: E.Either<DbError, T>): E.Either<DbError, T> => {
-  if (r._tag === 'Left' && frame.counter.failed === undefined) frame.counter.failed = r.left
+  if (r._tag === 'Left') {
+    const c = frame.counter
+    // PostgreSQL refusing a statement of a transaction that failed before names no reason: the
+    // failure that aborted it becomes the refusal's cause (what `retry` reads to run it again).
+    if (r.left.code === IN_FAILED_TRANSACTION && c.failed !== undefined && !isDbError(r.left.cause)) {
+      const e = r.left
+      return E.left(dbError('TransactionError', `${e.message}: an earlier statement of this transaction failed (${c.failed.message.split('\n')[0]})`, { code: e.code, cause: c.failed, ...(e.sql === undefined ? {} : { sql: e.sql }), ...(e.params === undefined ? {} : { params: e.params }) }))
+    }
+    if (c.failed === undefined) c.failed = r.left
+    if (r.left.endedTransaction === true && frame.session !== true && c.ended === undefined) c.ended = r.left
+  }
   return r
+}
+
+/** SQLSTATE in_failed_sql_transaction: PostgreSQL ignores statements until the transaction ends. */
+const IN_FAILED_TRANSACTION = '25P02'
+
+/**
+ * Why a statement may not run in the transaction of `frame`: the database rolled the whole
+ * transaction back when a statement in it failed (a deadlock on MySQL and MariaDB), and the
+ * connection goes on outside any transaction, where the statement would be committed alone
+ * while the transaction is reported failed. Only the transaction's ROLLBACK still runs
+ * (`ENDING`). Undefined while the transaction is open.
+ */
+const endedBy = (frame: Frame, q: object, sqlText: string): DbError | undefined => {
+  const ended = frame.counter.ended
+  if (ended === undefined || ENDING.has(q)) return undefined
+  return dbError('TransactionError', `the database rolled this transaction back when a statement in it failed (${ended.message.split('\n')[0]}): the statement was not run, since it would run outside any transaction and be committed alone. End the transaction (return the failure from its callback, or roll it back) and run it again from the start`, { cause: ended, sql: sqlText })
 }
 
 /** The savepoint `abortedBy` asks a transaction with. */
@@ -426,8 +456,9 @@ const COMMIT_PROBE = 'rk_commit_probe'
  * MariaDB for most errors), the transaction commits. Undefined when it can commit.
  */
 const abortedBy = async (dialect: Dialect, frame: Frame): Promise<DbError | undefined> => {
-  const failed = frame.counter.failed
+  const failed = frame.counter.ended ?? frame.counter.failed
   if (failed === undefined) return undefined
+  if (frame.counter.ended !== undefined) return abortedError(failed)
   let probe: readonly string[]
   try {
     probe = [dialect.savepoint(COMMIT_PROBE), dialect.releaseSavepoint(COMMIT_PROBE)]
@@ -437,12 +468,13 @@ const abortedBy = async (dialect: Dialect, frame: Frame): Promise<DbError | unde
   }
   for (const text of probe) {
     const r = await frame.conn.execute({ sql: text, params: [] })()
-    if (E.isLeft(r)) {
-      return dbError('TransactionError', `the transaction cannot commit: the database ended it when a statement in it failed (${failed.message.split('\n')[0]}). What ran in it before was rolled back, so nothing of it was committed as one; what ran after did not run in it (PostgreSQL refuses it; MySQL and MariaDB, after a deadlock, commit each statement alone). Run a statement whose failure you recover from in a nested transaction (a savepoint): its failure then undoes only its own work`, { cause: failed, ...(failed.sql === undefined ? {} : { sql: failed.sql }) })
-    }
+    if (E.isLeft(r)) return abortedError(failed)
   }
   return undefined
 }
+
+const abortedError = (failed: DbError): DbError =>
+  dbError('TransactionError', `the transaction cannot commit: the database ended it when a statement in it failed (${failed.message.split('\n')[0]}). What ran in it before was rolled back, so nothing of it was committed; what the callback ran after did not run (PostgreSQL refuses it; after a MySQL or MariaDB deadlock recordkit does). Run a statement whose failure you recover from in a nested transaction (a savepoint): its failure then undoes only its own work (a deadlock undoes the whole transaction on MySQL and MariaDB)`, { cause: failed, ...(failed.sql === undefined ? {} : { sql: failed.sql }) })
 
 const endedError = (): DbError =>
   dbError('TransactionError', 'the transaction this call belongs to has already ended (committed or rolled back); use the backend, or run the call inside the transaction')
@@ -649,8 +681,15 @@ const control = (text: string): Fragment => {
 const controls = new Map<string, Fragment>()
 
 /** Run a scope's own statement through its handle, in the scope. */
-const runOn = (handle: Backend, frame: Frame, text: string): Promise<E.Either<DbError, unknown>> =>
-  txContext.run(frame, () => handle.execute(control(text))())
+const runOn = (handle: Backend, frame: Frame, text: string): Promise<E.Either<DbError, unknown>> => {
+  const f = control(text)
+  // The ROLLBACK that ends a transaction runs even after the database rolled it back (`endedBy`).
+  if (frame.depth === 0 && text === handle.dialect.rollback()) ENDING.add(f)
+  return txContext.run(frame, () => handle.execute(f)())
+}
+
+/** The ROLLBACK statements of transactions (see `endedBy`). */
+const ENDING = new WeakSet<object>()
 
 /**
  * The handle of a scope, built from the record the scope was opened on (`from`): when that is a
@@ -1233,7 +1272,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     if (frame !== undefined) {
       if (frame.conn.sync === undefined || frame.conn.sync.of !== frame.conn.execute) return E.left(dbError('ConnectionError', 'this transaction\'s connection has no synchronous path: use the async functions'))
       if (frame.pending > 0) return E.left(dbError('ConnectionError', 'a savepoint of this transaction is open: statements on the transaction wait for it, so use the async functions'))
-      if (frame.streams.open !== undefined) return E.left(streamOpenError(frame, compiled.sql))
+      const refused = frame.streams.open !== undefined ? streamOpenError(frame, compiled.sql) : endedBy(frame, compiled, compiled.sql)
+      if (refused !== undefined) return E.left(refused)
       return noted(frame, frame.conn.sync.execute(compiled)())
     }
     if (life.closing) return E.left(closedError(self.driver))
@@ -1300,7 +1340,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     if (frame === ENDED) return undefined
     if (frame !== undefined) {
       const c = frame.conn.sync
-      return c === undefined || c.of !== frame.conn.execute || frame.pending > 0 || frame.streams.open !== undefined ? undefined : noted(frame, c.execute(compiled)())
+      return c === undefined || c.of !== frame.conn.execute || frame.pending > 0 || frame.streams.open !== undefined || frame.counter.ended !== undefined ? undefined : noted(frame, c.execute(compiled)())
     }
     const d = self.driver.sync
     return life.closing || d === undefined || d.of !== self.driver.execute || !d.ready() ? undefined : d.execute(compiled)()
@@ -1353,6 +1393,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       if (frame.pending > 0) await inTurn(frame, () => Promise.resolve())
       if (frame.ended) throw endedError()
       if (frame.streams.open !== undefined) throw streamOpenError(frame, c.right.sql, true)
+      const refused = endedBy(frame, c.right, c.right.sql)
+      if (refused !== undefined) throw refused
       slot = frame.streams
       slot.open = me()
       try {
@@ -1402,8 +1444,12 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           return (life.closing ? Promise.resolve(E.left(closedError(self.driver))) : self.driver.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
         }
         if (frame === ENDED) return Promise.resolve(E.left(endedError()))
-        // Checked when the statement's turn comes: a stream opened meanwhile holds the connection.
-        return inTurn(frame, () => (frame.streams.open === undefined ? frame.conn.execute(compiled)().then((r) => noted(frame, r)) : Promise.resolve(E.left(streamOpenError(frame, compiled.sql)) as E.Either<DbError, QueryResult>))) as Promise<E.Either<DbError, QueryResult<R>>>
+        // Checked when the statement's turn comes: a stream opened meanwhile holds the connection,
+        // a statement before it may have ended the transaction.
+        return inTurn(frame, () => {
+          const refused = frame.streams.open !== undefined ? streamOpenError(frame, compiled.sql) : endedBy(frame, q, compiled.sql)
+          return refused === undefined ? frame.conn.execute(compiled)().then((r) => noted(frame, r)) : Promise.resolve(E.left(refused) as E.Either<DbError, QueryResult>)
+        }) as Promise<E.Either<DbError, QueryResult<R>>>
       }
       const results = compiled.results
       if (results === undefined) return go

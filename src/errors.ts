@@ -52,6 +52,14 @@ interface Base<Tag extends DbErrorTag> extends Error {
   readonly code?: string | number
   /** The original error thrown by the client library. */
   readonly cause?: unknown
+  /**
+   * Set when the database rolled back the whole transaction the statement ran in, savepoints
+   * included (MySQL and MariaDB at a deadlock, errno 1213): the connection then goes on outside
+   * any transaction, so recordkit refuses the transaction's later statements instead of letting
+   * each commit alone. PostgreSQL keeps a failed transaction open (it refuses its statements
+   * itself, and a savepoint rolled back to recovers it), so it never sets this.
+   */
+  readonly endedTransaction?: boolean
 }
 
 export interface ConnectionError extends Base<'ConnectionError'> {}

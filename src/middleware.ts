@@ -129,7 +129,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /**
  * Retry transient failures (serialization failures and deadlocks by default) with backoff.
  * A whole top-level transaction is retried, callback included, since the database has already
- * rolled it back; statements outside transactions are retried one by one; statements inside a
+ * rolled it back (also when its callback went on after the failure and the transaction then
+ * failed with a TransactionError caused by it: nothing of it was committed); statements outside
+ * transactions are retried one by one; statements inside a
  * transaction are never retried on their own. A stream outside a transaction is opened again
  * when it fails before its first row (nothing was yielded yet); once a row was yielded, or
  * inside a transaction, its failure is thrown as it is.
@@ -142,13 +144,17 @@ export const retry = (options: RetryOptions = {}): Middleware => {
   const on = options.on ?? ['SerializationFailure', 'Deadlock']
   const attempts = Math.max(1, options.attempts ?? 4)
   const backoff = options.backoff ?? ((n: number) => 10 * 2 ** (n - 1) * (0.5 + Math.random()))
+  // A transaction the database ended at a transient failure (a deadlock its callback went on
+  // from) committed nothing: the TransactionError that reports it is as transient as its cause.
+  const transient = (e: DbError): boolean =>
+    on.includes(e._tag) || (e._tag === 'TransactionError' && isDbError(e.cause) && on.includes(e.cause._tag))
   const again = <X, A>(self: Backend, task: () => TaskEither<X | DbError, A>): TaskEither<X | DbError, A> => async () => {
     for (let attempt = 1; ; attempt++) {
       const r = await task()()
       // A caller's own error (not a DbError) is never transient.
       if (E.isRight(r) || attempt >= attempts || self.inTransaction()) return r
       const e: unknown = r.left
-      if (!isDbError(e) || !on.includes(e._tag)) return r
+      if (!isDbError(e) || !transient(e)) return r
       options.onRetry?.(e, attempt)
       await sleep(backoff(attempt))
     }

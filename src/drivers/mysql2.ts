@@ -241,8 +241,13 @@ export const classifyMysqlError = (e: unknown, server?: 'mariadb' | 'mysql'): Db
   else if (errno === undefined && m.fatal === true) tag = 'ConnectionError'
   const fields: Record<string, unknown> = { code: errno ?? m.code, cause: e }
   if (errno !== undefined) Object.assign(fields, detailOf(errno, message, server === 'mariadb'))
+  // The server rolled the whole transaction back: what runs next on the connection is outside it.
+  if (errno === ER_LOCK_DEADLOCK) fields.endedTransaction = true
   return dbError(tag as 'QueryError', message, fields)
 }
+
+/** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back. */
+const ER_LOCK_DEADLOCK = 1213
 
 /** A failure to obtain or set up a connection: a ConnectionError whatever the cause. */
 const connectionFailure = (e: DbError): DbError =>

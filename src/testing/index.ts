@@ -22,11 +22,13 @@ import { transactionCases } from './cases/transactions.js'
 import { reliabilityCases } from './cases/reliability.js'
 import { typeCases } from './cases/types.js'
 import { modelCases } from './cases/models.js'
+import { modelOperationCases } from './cases/model-operations.js'
 
 export type { CaseGroup, ConformanceTarget } from './target.js'
 export { columnTypes, type ColumnTypes } from './portable.js'
 export { chinookTables, chinookDdl, loadChinook, dropChinook, type ChinookTable } from './chinook.js'
 export { modelCases } from './cases/models.js'
+export { modelOperationCases } from './cases/model-operations.js'
 export { normaliseRows, normaliseValue } from './normalise.js'
 export { chinookReports, type ChinookCase } from './cases/chinook.js'
 export { ok, fails, exec, typesOf, useBackend } from './harness.js'
@@ -42,6 +44,7 @@ export const caseGroups: Readonly<Record<string, CaseGroup>> = {
   extension: extensionCases,
   types: typeCases,
   models: modelCases,
+  modelOperations: modelOperationCases,
   chinook: chinookCases,
   capabilities: capabilityCases,
 }

@@ -231,7 +231,11 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example for await (const user of pipe(User.query, User.include('posts'), User.each(db))) console.log(user.name, user.posts.length)
    */
   readonly each: (db: Backend, options?: BatchOptions) => <S, T>(q: ModelQuery<D['row'], S, T>) => AsyncIterable<Out<D, S, T>>
-  /** The first row of the query. @example pipe(User.query, User.orderBy('createdAt', 'desc'), User.first(db)) */
+  /**
+   * The first row of the query in its order; without one, the row of the least primary key (as
+   * Rails' and Django's `first`).
+   * @example pipe(User.query, User.orderBy('createdAt', 'desc'), User.first(db))
+   */
   readonly first: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
   /**
    * The last row of the query: its order reversed (each direction and NULLS placement), or,
@@ -627,7 +631,11 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 
       all: (db) => (q: Q) => allRows(db, q) as never,
       first: (db) => (q: Q) => {
-        const t = self.all(db)(Object.freeze(withFields(q, { limit: 1 })))
+        // Without an order, the row of the least primary key (as Rails' and Django's `first`),
+        // not whichever row the engine meets first (on PostgreSQL an updated row moves).
+        const keyed = q.order.length === 0 && q.group === undefined && q.source === undefined
+        const order = keyed ? q.core.primaryKey.map((f) => ({ expr: q.core.column(f.name), direction: 'asc' as const })) : q.order
+        const t = self.all(db)(Object.freeze(withFields(q, { limit: 1, order })))
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0])))) as never
       },
       batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,

@@ -24,6 +24,7 @@ import { introspect } from './schema/introspect.js'
 import {
   describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord, typeScriptLoaderAvailable,
 } from './schema/migrate.js'
+import type { SchemaDef } from './schema/ddl.js'
 import { printModels } from './schema/print-model.js'
 import { run } from './promise.js'
 import { createBackend } from './registry.js'
@@ -107,7 +108,7 @@ Put the database right first.
 
 Options:
   --url URL, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
-  introspect: `Usage: recordkit introspect [--out FILE] [--json] [--camel-case] [--model-import MODULE] [--table NAME] [--url URL]
+  introspect: `Usage: recordkit introspect [--out FILE] [--json] [--camel-case] [--model-import MODULE] [--only NAME] [--table NAME] [--url URL]
 
 Read the database schema and print a TypeScript module with an io-ts codec and a model per table
 (or the schema as JSON with --json).
@@ -117,8 +118,10 @@ Options:
   --json                the schema data as JSON
   --camel-case          camelCase field names, with a columns map
   --model-import MOD    where model() and the codecs come from (default recordkit/model)
+  --only NAME           print only this table (repeat it, or give NAME,NAME); relations to
+                        the tables left out are left out
   --table NAME          the migration history table to leave out, when migrate used --table
-                        (recordkit_migrations is always left out)
+                        (recordkit_migrations is always left out); not a table to print
   --url URL             the database (or RECORDKIT_URL)`,
 }
 
@@ -133,6 +136,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'camel-case': { type: 'boolean' },
   'model-import': { type: 'string' },
+  only: { type: 'string', multiple: true },
   js: { type: 'boolean' },
   ts: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -155,7 +159,39 @@ const TAKES: Readonly<Record<string, readonly (keyof typeof OPTIONS)[]>> = {
   'migrate status': ['dir', 'table'],
   'migrate new': ['dir', 'ts', 'js'],
   'migrate repair': ['table', 'lock-timeout'],
-  introspect: ['out', 'json', 'camel-case', 'model-import', 'table'],
+  introspect: ['out', 'json', 'camel-case', 'model-import', 'only', 'table'],
+}
+
+/** The columns every migration history table has (see migrate.ts), by which `--table` knows one. */
+const HISTORY_COLUMNS = ['name', 'applied_at']
+
+/** The table names `--only` gives (each option once, or NAME,NAME), or undefined without it. */
+const onlyNames = (only: readonly string[] | undefined): ReadonlySet<string> | undefined =>
+  only === undefined ? undefined : new Set(only.flatMap((o) => o.split(',')).map((n) => n.trim()).filter((n) => n !== ''))
+
+/**
+ * The tables `introspect` prints, from a schema read with only the `--only` tables (and the
+ * history table) when it is given: all but the migration history tables (`recordkit_migrations*`,
+ * and `history`, the one `--table` names), or only those `--only` names, every one of which must
+ * be there. `--table` naming a table that is no history table is a usage error rather than leaving
+ * that table out: read as "this table", as `pg_dump -t` reads it, it printed every other one.
+ *
+ * @example
+ * pickTables(await run(introspect(db)), 'app_migrations', new Set(['users', 'posts']))
+ */
+const pickTables = (schema: SchemaDef, history: string | undefined, only: ReadonlySet<string> | undefined): SchemaDef => {
+  if (history !== undefined) {
+    const named = schema.tables.find((t) => t.name === history)
+    const missing = named === undefined ? [] : HISTORY_COLUMNS.filter((c) => !named.columns.some((col) => col.name === c))
+    if (missing.length > 0) {
+      throw usage(`--table names the migration history table to leave out, and ${history} is not one (it has no ${missing.join(' or ')} column); to print that table alone, give --only ${history}`)
+    }
+  }
+  const tables = schema.tables.filter((t) => t.name !== history)
+  if (only === undefined) return { ...schema, tables }
+  const absent = [...only].filter((n) => !tables.some((t) => t.name === n) && !schema.views.some((w) => w.name === n))
+  if (absent.length > 0) throw new Error(`--only: no table or view ${absent.join(', ')} in the database${absent.includes(history ?? '') ? ' (--table leaves that one out)' : ''}`)
+  return { tables: tables.filter((t) => only.has(t.name)), views: schema.views.filter((w) => only.has(w.name)) }
 }
 
 /** The URL without its password, for output. */
@@ -365,9 +401,10 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
 
     switch (topic) {
       case 'introspect': {
-        // recordkit_migrations* is left out by default; a history table named with --table too.
+        const only = onlyNames(v.only)
         const history = v.table
-        const schema = await run(introspect(db, history === undefined ? undefined : { include: (name) => name !== history && !name.startsWith('recordkit_migrations') }))
+        const read = await run(introspect(db, only === undefined ? undefined : { include: (name) => only.has(name) || name === history }))
+        const schema = pickTables(read, history, only)
         const text = v.json === true
           ? `${JSON.stringify(schema, (_, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`
           : printModels(schema, { fields: v['camel-case'] === true ? 'camelCase' : 'columns', modelImport: v['model-import'] })

@@ -8,13 +8,18 @@
  *   dropped without a word, so `{ stauts: 'paid' }` stored the default status and an update of
  *   it sent no statement at all (Rails raises UnknownAttributeError, Kysely's SQL names the column).
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { describe, expect, it } from 'vitest'
-import { type Backend, isDbError } from 'recordkit'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type Backend, createBackend, isDbError, run } from 'recordkit'
 import { belongsTo, date, decimal, hasMany, manyToMany, model, nullable, promisedModels, relate, snakeCase, softDelete, timestamps, unique } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
+import { MYSQL_URL, PG_URL } from './support/servers.js'
+import { main } from '../src/cli.js'
 
 const Status = t.keyof({ new: null, paid: null, shipped: null })
 
@@ -120,6 +125,67 @@ for (const engine of ENGINES) {
       const db = use(ctx)
       const ada = await seedCustomer(db)
       await expect(P.Order.create(db, body({ customerId: ada.id, total: '1.00', stauts: 'paid' }))).rejects.toMatchObject({ _tag: 'ValidationError' })
+    })
+  })
+}
+
+/** The command's exit code and what it printed. */
+const cli = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+  let out = ''
+  let err = ''
+  const code = await main(argv, { out: (x) => { out += x }, err: (x) => { err += x }, env: {}, cwd: tmpdir() })
+  return { code, out, err }
+}
+
+for (const engine of ENGINES) {
+  describe(`recordkit introspect picks tables on ${engine.name}`, () => {
+    let dir = ''
+    const urlOf = (): string => engine.name === 'sqlite' ? `sqlite:${join(dir, 'shop.db')}` : engine.name === 'postgres' ? PG_URL : MYSQL_URL
+    const tables = (): ReturnType<typeof engineTables> => engineTables(
+      { name: engine.name, connect: async () => { dir = mkdtempSync(join(tmpdir(), 'shop-introspect-')); return engine.name === 'sqlite' ? run(createBackend(urlOf())) : engine.connect() } },
+      ['shop_nu_lines', 'shop_nu_heads', 'shop_nu_history'],
+      () => [
+        'CREATE TABLE shop_nu_heads (id INTEGER PRIMARY KEY, note VARCHAR(20) NOT NULL)',
+        'CREATE TABLE shop_nu_lines (id INTEGER PRIMARY KEY, head_id INTEGER NOT NULL REFERENCES shop_nu_heads (id), qty INTEGER NOT NULL)',
+        'CREATE TABLE shop_nu_history (name VARCHAR(200) PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)',
+      ],
+    )
+    const { use } = tables()
+    afterAll(() => { if (dir !== '') rmSync(dir, { recursive: true, force: true }) })
+
+    it('--table naming a table that is no migration history is a usage error saying what --table is, and --only prints the tables named', async (ctx) => {
+      use(ctx)
+      const refused = await cli('introspect', '--url', urlOf(), '--table', 'shop_nu_heads')
+      expect(refused.code).toBe(2)
+      expect(refused.out).toBe('')
+      expect(refused.err).toContain('--table names the migration history table to leave out')
+      expect(refused.err).toContain('--only shop_nu_heads')
+      const only = await cli('introspect', '--url', urlOf(), '--only', 'shop_nu_heads', '--only', 'shop_nu_lines', '--camel-case')
+      expect(only.code).toBe(0)
+      expect(only.out).toContain("table: 'shop_nu_heads'")
+      expect(only.out).toContain("table: 'shop_nu_lines'")
+      expect(only.out).toContain("belongsTo('ShopNuHeads', 'headId')")
+      expect(only.out).not.toContain('shop_nu_history')
+      // One table alone: its relations to tables left out are left out too.
+      const one = await cli('introspect', '--url', urlOf(), '--only', 'shop_nu_lines')
+      expect(one.code).toBe(0)
+      expect(one.out.match(/table: '/g)).toHaveLength(1)
+      expect(one.out).not.toContain('ShopNuHeads')
+      // Comma-separated names too; a name that is no table fails, listing none of the output.
+      expect((await cli('introspect', '--url', urlOf(), '--only', 'shop_nu_heads,shop_nu_lines')).out.match(/table: '/g)).toHaveLength(2)
+      const missing = await cli('introspect', '--url', urlOf(), '--only', 'shop_nu_hedas')
+      expect(missing.code).toBe(1)
+      expect(missing.out).toBe('')
+      expect(missing.err).toContain('shop_nu_hedas')
+      // A history table (name, applied_at) is still left out with --table.
+      const history = await cli('introspect', '--url', urlOf(), '--table', 'shop_nu_history', '--only', 'shop_nu_heads')
+      expect(history.code).toBe(0)
+      expect(history.out).toContain("table: 'shop_nu_heads'")
+      expect(history.out).not.toContain('shop_nu_history')
+      const both = await cli('introspect', '--url', urlOf(), '--table', 'shop_nu_history', '--only', 'shop_nu_history')
+      expect(both).toMatchObject({ code: 1, out: '' })
+      expect(both.err).toContain('--table leaves that one out')
+
     })
   })
 }

@@ -38,7 +38,6 @@ import { readsJson } from './codecs.js'
 import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { baseQuery, conditionOf, scopeCondition } from './query.js'
 import { keyOf, shardFieldOf } from './relations.js'
-import { exprForEngine } from './lists.js'
 import { uniqueIssues, uniqueRules } from './uniqueness.js'
 import { textColumns, textReads } from './in-place.js'
 import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
@@ -1074,7 +1073,7 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   const assigned = assignments(core, { ...checked.right, ...extra })
   if (Object.keys(assigned).length === 0) return right(0)
-  const node = where(allOf([exprForEngine(db, conditionOf(core, [cond])), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
+  const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })
 
@@ -1137,7 +1136,7 @@ const storedUpdate = async (db: Backend, core: ModelCore, node: UpdateNode, key:
  */
 export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): TaskEither<DbError, number> => attempt(async () => {
   const soft = softDeleteOf(core)
-  const c = allOf([exprForEngine(db, conditionOf(core, [cond])), scopeCondition(core, {})])!
+  const c = allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!
   const node = soft === undefined ? where(c)(deleteFrom(core.tableRef)) : where(c)(set(assignments(core, soft.deleteAs!()))(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })
@@ -1238,7 +1237,11 @@ const upsertPlan = (core: ModelCore, v: Values, options: UpsertOptions): Either<
     return f
   })
   const missing = target.filter((f) => ownValue(v, f.name) === undefined)
-  if (missing.length > 0) return left(validationError(core.table, missing.map((f) => ({ path: f.name, rule: 'required', message: `${f.name} is the conflict key of the upsert` }))))
+  if (missing.length > 0) {
+    // The primary key by default: a generated one is rarely in the input, so say how to name another key.
+    const others = options.conflict === undefined ? ', or name the unique key to match on: { conflict: [...] }' : ''
+    return left(validationError(core.table, missing.map((f) => ({ path: f.name, rule: 'conflictKey', message: `${f.name} is the upsert's conflict key${options.conflict === undefined ? ' (the primary key by default)' : ''} and is not given: give it${others}` }))))
+  }
   const insertOnly = new Set(core.behaviours.flatMap((b) => b.insertOnly ?? []))
   const names = options.update ?? Object.keys(v).filter((n) => core.byName.has(n) && v[n] !== undefined && !insertOnly.has(n))
   const inTarget = (n: string): boolean => target.some((f) => f.name === n)

@@ -688,6 +688,12 @@ const runOn = (handle: Backend, frame: Frame, text: string): Promise<E.Either<Db
   return txContext.run(frame, () => handle.execute(f)())
 }
 
+/** A driver's kept statement (see `SyncDriver.kept`). */
+type KeptFirst = (params: readonly unknown[], adapted?: boolean) => Row | undefined
+
+/** How many texts of built queries a backend keeps the driver's statements of (see `keptFor`). */
+const KEPT_TEXTS = 256
+
 /** The ROLLBACK statements of transactions (see `endedBy`). */
 const ENDING = new WeakSet<object>()
 
@@ -1346,6 +1352,58 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return life.closing || d === undefined || d.of !== self.driver.execute || !d.ready() ? undefined : d.execute(compiled)()
   }
 
+  /**
+   * The driver whose kept statements (`SyncDriver.kept`) this backend's own synchronous path may
+   * use, if any: `first` of a prepared query and of a built one run through them.
+   */
+  const keptDriver = driver.sync === undefined || driver.sync.kept === undefined || driver.sync.kept.of !== driver.sync.execute ? undefined : driver.sync
+
+  /**
+   * The row of `kept` run now with `params`, when this backend's own synchronous path can run it
+   * outside any transaction (what `trySync` decides, and nothing replaced the driver's `execute`
+   * since); undefined when it cannot. What it throws is the Left.
+   */
+  const keptRow = <R>(kept: KeptFirst, params: readonly unknown[], adapted: boolean, decode?: (rows: Row[]) => R[]): E.Either<DbError, Option<R>> | undefined => {
+    const d = self.driver.sync
+    if (d === undefined || d !== keptDriver || self.sync !== syncBackend || d.of !== self.driver.execute || life.closing || frameFor(self.driver) !== undefined || !d.ready()) return undefined
+    try {
+      const row = kept(params, adapted)
+      return E.right(row === undefined ? none : some(decode === undefined ? row as R : decode([row])[0]))
+    } catch (e) {
+      return E.left(toDbError(e))
+    }
+  }
+
+  /**
+   * The kept statement of a text, for `first` of built queries: a built query's text repeats
+   * (the shape cache hands out the same string), so the driver's statement is looked up once
+   * per text, not per run. At most `KEPT_TEXTS` texts; then the oldest gives way.
+   */
+  const keptTexts = new Map<string, KeptFirst>()
+  const keptFor = (text: string): KeptFirst | undefined => {
+    if (keptDriver === undefined) return undefined
+    let f = keptTexts.get(text)
+    if (f === undefined) {
+      if (keptTexts.size >= KEPT_TEXTS) keptTexts.delete(keptTexts.keys().next().value as string)
+      f = keptDriver.kept!.first(text)
+      keptTexts.set(text, f)
+    }
+    return f
+  }
+
+  /** `first` of a compiled statement marked as read for its first row: now where it can run now. */
+  const firstOf = <R>(k: Compiled): Promise<E.Either<DbError, Option<R>>> => {
+    const s = self.sync
+    if (s !== undefined) {
+      if (s === syncBackend) {
+        const r = trySync(k)
+        if (r !== undefined) return Promise.resolve(firstRow<R>(r))
+      } else if (s.ready()) return Promise.resolve(s.first<R>(k)())
+    }
+    // One function for every call (no closure made per query).
+    return (self.execute(k)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
+  }
+
   /** The first row of a result, if any. */
   const firstRow = <R>(r: E.Either<DbError, QueryResult>): E.Either<DbError, Option<R>> =>
     E.isLeft(r) ? r : E.right(r.right.rows.length > 0 ? some(r.right.rows[0] as R) : none)
@@ -1468,18 +1526,19 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : () => (executeAll(parts.right)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
-      const k = asFirst(c.right)
-      return () => {
-        const s = self.sync
-        if (s !== undefined) {
-          if (s === syncBackend) {
-            const r = trySync(k)
-            if (r !== undefined) return Promise.resolve(firstRow<R>(r))
-          } else if (s.ready()) return Promise.resolve(s.first<R>(k)())
+      const compiled = c.right
+      // On this backend's own synchronous path, the driver's kept statement of the text.
+      const kept = syncBackend === undefined || compiled.results !== undefined ? undefined : keptFor(compiled.sql)
+      if (kept !== undefined) {
+        // Compiled here, every value came out of the dialect's toDriver (see `prepare`).
+        const adapted = !isCompiled(q)
+        return () => {
+          const r = keptRow<R>(kept, compiled.params, adapted)
+          return r !== undefined ? Promise.resolve(r) : firstOf<R>(asFirst(compiled))
         }
-        // One function for every call (no closure made per query).
-        return (self.execute(k)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
       }
+      const k = asFirst(compiled)
+      return () => firstOf<R>(k)
     },
 
     query: (fragment) => self.all(fragment),
@@ -1513,17 +1572,16 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       }
       // `first` through the driver's kept statement (`SyncDriver.kept`) when this backend's own
       // synchronous path can run it now, outside any transaction: undefined when it cannot.
-      const keptOn = syncBackend === undefined || E.isLeft(c) || compiled.results !== undefined || driver.sync?.kept?.of !== driver.sync?.execute ? undefined : driver.sync
-      const kept = keptOn?.kept?.first(compiled.sql)
+      const kept = syncBackend === undefined || E.isLeft(c) || compiled.results !== undefined ? undefined : keptDriver?.kept?.first(compiled.sql)
       const keptFirst = (args: Readonly<Record<string, unknown>> | undefined): E.Either<DbError, Option<R>> | undefined => {
-        const d = self.driver.sync
-        if (kept === undefined || d === undefined || self.sync !== syncBackend || d !== keptOn || d.of !== self.driver.execute || life.closing || frameFor(self.driver) !== undefined || !d.ready()) return undefined
+        if (kept === undefined) return undefined
+        let params: readonly unknown[]
         try {
-          const row = kept(bindParams(args), adapted)
-          return E.right(row === undefined ? none : some(decode === undefined ? row as R : decode([row])[0]))
+          params = bindParams(args)
         } catch (e) {
           return E.left(toDbError(e))
         }
+        return keptRow(kept, params, adapted, decode)
       }
       const guarded = <T>(first: boolean, f: (x: Compiled) => TaskEither<DbError, T>) => (args?: Readonly<Record<string, unknown>>): TaskEither<DbError, T> => {
         if (E.isLeft(c)) return leftTask(c.left)

@@ -116,6 +116,15 @@ for (const engine of ENGINES) {
       expect(issuesOf(await fails(Order.upsert(db, body({ ...order, stauts: 'paid' }))))).toEqual(['stauts: unknownField'])
     })
 
+    it('an upsert without its conflict key (the generated primary key, by default) says to give it or name a unique key', async (ctx) => {
+      const db = use(ctx)
+      const ada = await seedCustomer(db)
+      const e = await fails(Order.upsert(db, { customerId: ada.id, total: '3.00' }))
+      expect(issuesOf(e)).toEqual(['id: conflictKey'])
+      expect(e.message).toContain('{ conflict: [...] }')
+      expect(await ok(pipe(Order.query, Order.count(db)))).toBe(0)
+    })
+
     it('a relation given as a field says how to write it', async (ctx) => {
       const db = use(ctx)
       const e = await fails(Customer.create(db, body({ email: 'bo@shop.io', name: 'Bo', orders: [{ total: '1.00' }] })))

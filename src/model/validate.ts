@@ -272,8 +272,11 @@ const runValidators = (core: ModelCore, values: Record<string, unknown>, known: 
 export const validationError = (table: string, issues: readonly FieldIssue[]): ValidationError =>
   dbError('ValidationError', `invalid ${table}: ${issues.map(describeIssue).join('; ')}`, { issues }) as ValidationError
 
-/** One issue in a ValidationError's message: path, rule and the value; a key that is no field says what to do. */
+/** Rules whose issue message says what to do, so the ValidationError's message carries it. */
+const SAYS_WHAT_TO_DO: ReadonlySet<string> = new Set(['unknownField', 'conflictKey'])
+
+/** One issue in a ValidationError's message: path, rule and the value, or what to do (`SAYS_WHAT_TO_DO`). */
 const describeIssue = (i: FieldIssue): string => {
-  if (i.rule === 'unknownField') return `${i.path}: unknownField, ${i.message ?? ''}`
+  if (SAYS_WHAT_TO_DO.has(i.rule)) return `${i.path}: ${i.rule}, ${i.message}`
   return `${i.path || (i.rule === 'object' ? 'the input' : '(row)')}: ${i.rule === 'object' ? 'must be an object of fields' : i.rule}${i.value === undefined && i.rule !== 'object' ? '' : ` (got ${i.rule === 'object' && Array.isArray(i.value) ? 'an array' : show(i.value)})`}`
 }

@@ -110,6 +110,10 @@ export interface Dialect extends DdlDialect {
    * MariaDB literals. Same rows and NULL semantics as the plain list; undefined (the result, or
    * the field: a custom dialect) keeps one parameter per value, as does a value the form cannot
    * carry exactly. `lhs` is the left operand, compiled.
+   *
+   * @example
+   * postgres.longInList?.(sql`"id"`, ids, false) // "id" = ANY ($1), the ids as one array
+   * extend(postgres, () => ({ longInList: undefined })) // one parameter per value, at any length
    */
   readonly longInList?: (lhs: Fragment, values: readonly unknown[], negated: boolean) => Fragment | undefined
   /** `STRING_AGG(x, sep [ORDER BY ...])`, or the engine's `GROUP_CONCAT`. */

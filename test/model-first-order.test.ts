@@ -30,6 +30,11 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(Item.query, Item.where('id', '>', 1), Item.first(db)))).toEqual(O.some({ id: 2, name: 'b' }))
       expect(await ok(pipe(Item.query, Item.firstOrFail(db)))).toEqual({ id: 1, name: 'a2' })
       expect(await ok(pipe(Item.query, Item.last(db)))).toEqual(O.some({ id: 3, name: 'c' }))
+      // With a limit or an offset, the last of the rows the query reads.
+      expect(await ok(pipe(Item.query, Item.orderBy('name'), Item.limit(2), Item.last(db)))).toEqual(O.some({ id: 2, name: 'b' }))
+      expect(await ok(pipe(Item.query, Item.orderBy('name'), Item.offset(1), Item.last(db)))).toEqual(O.some({ id: 3, name: 'c' }))
+      expect(await ok(pipe(Item.query, Item.orderBy('name'), Item.offset(3), Item.last(db)))).toEqual(O.none)
+      expect(await ok(pipe(Item.query, Item.limit(2), Item.last(db)))).toEqual(O.some({ id: 2, name: 'b' }))
       // An order given is kept.
       expect(await ok(pipe(Item.query, Item.orderBy('name', 'desc'), Item.first(db)))).toEqual(O.some({ id: 3, name: 'c' }))
     })

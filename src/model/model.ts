@@ -239,7 +239,8 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly first: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
   /**
    * The last row of the query: its order reversed (each direction and NULLS placement), or,
-   * without an order, the row of the greatest primary key (as Rails' `last`).
+   * without an order, the row of the greatest primary key (as Rails' `last`). With a limit or an
+   * offset, the last of the rows the query reads.
    * @example pipe(User.query, User.orderBy('createdAt'), User.last(db)) // the newest
    */
   readonly last: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
@@ -633,9 +634,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       first: (db) => (q: Q) => {
         // Without an order, the row of the least primary key (as Rails' and Django's `first`),
         // not whichever row the engine meets first (on PostgreSQL an updated row moves).
-        const keyed = q.order.length === 0 && q.group === undefined && q.source === undefined
-        const order = keyed ? q.core.primaryKey.map((f) => ({ expr: q.core.column(f.name), direction: 'asc' as const })) : q.order
-        const t = self.all(db)(Object.freeze(withFields(q, { limit: 1, order })))
+        const t = self.all(db)(Object.freeze(withFields(keyOrdered(q), { limit: 1 })))
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0])))) as never
       },
       batches: (db, options) => (q: Q) => ({ [Symbol.asyncIterator]: () => batchRows(db, q, options) }) as never,
@@ -646,6 +645,12 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       }) as never,
       last: (db) => (q: Q) => {
         const qc = q.core
+        // With a limit or an offset the last row is the last of the rows the query reads (as
+        // Rails' `last`): reversing the order would count the offset from the other end.
+        if (q.limit !== undefined || q.offset !== undefined) {
+          const t = self.all(db)(keyOrdered(q))
+          return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[r.right.length - 1])))) as never
+        }
         if (q.order.some((o) => o.direction === undefined)) {
           return () => Promise.resolve(left(dbError('QueryError', `${core.table}: last cannot reverse an order given without a direction`)))
         }
@@ -788,6 +793,15 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
  *   relations: { albums: hasMany('Album', 'artistId') },
  * })
  */
+/**
+ * A query without an order ordered by primary key (what `first` and `last` read by); a query with
+ * one, a grouped one or one read from a CTE as it is.
+ */
+const keyOrdered = <Q extends ModelQuery<any, any, any>>(q: Q): Q =>
+  q.order.length > 0 || q.group !== undefined || q.source !== undefined
+    ? q
+    : Object.freeze(withFields(q, { order: q.core.primaryKey.map((f) => ({ expr: q.core.column(f.name), direction: 'asc' as const })) }))
+
 export const model = <
   C extends ModelCodec,
   const PK extends (keyof t.TypeOf<C> & string) | readonly (keyof t.TypeOf<C> & string)[],

@@ -406,3 +406,26 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+for (const engine of ENGINES) {
+  describe(`found in the shop, fixed outside the model write path, on ${engine.name}`, () => {
+    const { use } = engineTables(engine, TABLES, ddl)
+
+    it.fails('a page given as text is refused with the value shown as text', async (ctx) => {
+      const db = use(ctx)
+      await seedCustomer(db)
+      const e = await fails(pipe(Customer.query, Customer.orderBy('id'), Customer.paginate(db, { page: '2' as unknown as number, perPage: 1 })))
+      expect(e._tag).toBe('ValidationError')
+      expect(e.message).toContain('got "2"')
+    })
+
+    it.fails('a withCount field orders and plucks', async (ctx) => {
+      const db = use(ctx)
+      const ada = await seedCustomer(db)
+      const bob = await ok(Customer.create(db, { email: 'bob@shop.io', name: 'Bob' }))
+      await ok(Order.createMany(db, [{ customerId: bob.id, total: '1.00' }, { customerId: bob.id, total: '2.00' }, { customerId: ada.id, total: '3.00' }]))
+      const busiest = await ok(pipe(Customer.query, Customer.withCount('orders'), Customer.orderBy('ordersCount' as 'id', 'desc'), Customer.pluck(db, 'name')))
+      expect(busiest).toEqual(['Bob', 'Ada'])
+    })
+  })
+}

@@ -262,6 +262,13 @@ const CONTROL = /^(START|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|LOCK|UNLOCK
 
 const ER_UNSUPPORTED_PS = 1295
 
+/**
+ * A statement without parameters this long is sent as text, not prepared: such a text (a long
+ * IN list the dialect wrote as literals) is seldom run again, and preparing it would keep it in
+ * the connection's statement cache, pushing out the statements that repeat.
+ */
+const LONG_TEXT = 4096
+
 const toId = (id: unknown): number | bigint | undefined => {
   if (typeof id === 'number') return id > 0 ? id : undefined
   if (typeof id === 'string' && id !== '' && id !== '0') {
@@ -685,7 +692,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
     /** Run one statement on a connection we hold; rejects with a DbError. */
     const runOn = async (core: CoreConnection, q: Compiled): Promise<QueryResult> => {
       const params = q.params
-      const asText = !prepare || (params.length === 0 && CONTROL.test(fromStart(q.sql, true)))
+      const asText = !prepare || (params.length === 0 && (q.sql.length >= LONG_TEXT || CONTROL.test(fromStart(q.sql, true))))
       try {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem
@@ -739,7 +746,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem
         await inOrder(core, !prepare && params.length > 0 && needsMode(q.sql, params), async (nbe) => {
-          cmd = prepare ? core.execute(q.sql, params) : core.query(params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))
+          cmd = prepare && !(params.length === 0 && q.sql.length >= LONG_TEXT) ? core.execute(q.sql, params) : core.query(params.length === 0 ? q.sql : formatStatement(q.sql, params, nbe))
           cmd.once('end', () => { finished = true })
           cmd.once('fields', (fields: unknown) => { columns = dateColumns(fields, dates) })
           rows = cmd.stream({ highWaterMark: batchSize })

@@ -33,7 +33,7 @@ import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from '.
 import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue, tableRefOf } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
-  allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, type Page,
+  allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, pluckFields, type Page,
 } from './read.js'
 import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
@@ -207,6 +207,12 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * pass it to the core builders.
    */
   readonly column: (field: keyof D['row'] & string) => Fragment
+  /**
+   * `SELECT DISTINCT`: each selected row once; `count` then counts the distinct rows (Rails'
+   * `distinct.count`, Django's `distinct().count()`).
+   * @example pipe(User.query, User.select('country'), User.distinct, User.count(db)) // how many countries
+   */
+  readonly distinct: <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T>
   /** Read only these fields: the result type narrows to them. @example pipe(User.query, User.select('id', 'email'), User.all(db)) */
   readonly select: <K extends keyof D['row'] & string>(...fields: readonly K[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Pick<D['row'], K>, T>
   /**
@@ -258,6 +264,12 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly min: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
   /** MAX of a field. @example pipe(Artist.query, Artist.max(db, 'artistId')) */
   readonly max: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K] | null>
+  /**
+   * Several fields of every row, as tuples in the order given, each decoded with its field's codec
+   * (Rails' `pluck(:a, :b)`, Django's `values_list`).
+   * @example pipe(User.query, User.orderBy('id'), User.pluckMany(db, 'id', 'email')) // [[1, 'ada@example.com'], ...]
+   */
+  readonly pluckMany: <const K extends readonly (keyof D['row'] & string)[]>(db: Backend, ...fields: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, { -readonly [I in keyof K]: D['row'][K[I]] }[]>
   /** One field of every row. @example pipe(User.query, User.pluck(db, 'email')) */
   readonly pluck: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K][]>
   /**
@@ -620,6 +632,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const unknown = fields.find((f) => !core.byName.has(f))
         return (q: Q) => (unknown === undefined ? Object.freeze(withFields(q, { fields })) : failed(q, dbError('QueryError', `${core.table} has no field "${unknown}"`)))
       },
+      distinct: (q) => Object.freeze(withFields(q, { distinct: true })),
       include: (path: string, modify?: unknown) => (q: Q) => {
         try {
           // Checked here, not only when loading: a query with a wrong path or modifier fails even when it finds no row.
@@ -670,6 +683,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       min: (db, field) => (q: Q) => fieldAggregate(db, q, 'min', field) as never,
       max: (db, field) => (q: Q) => fieldAggregate(db, q, 'max', field) as never,
       pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
+      pluckMany: (db, ...fields) => (q: Q) => pluckFields(db, q, fields) as never,
       paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
 
       find: (db, key) => find(db, key),

@@ -11,12 +11,12 @@
  */
 import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
-  and, as, between, eq, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
+  and, as, between, eq, fn, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
   patchSelect, undefinedInWhere, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
-import { isFragment, type Fragment } from '../sql.js'
-import { contains, endsWith, startsWith } from '../query/text.js'
+import { isFragment, sql, type Fragment } from '../sql.js'
+import { contains, endsWith, likeLiteral, startsWith } from '../query/text.js'
 import type { QueryOptions } from './behaviours.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
@@ -47,6 +47,8 @@ export interface ModelQuery<R, S = R, T = {}> {
   readonly error?: DbError
   /** Expressions read with the rows, each decoded with its own codec (`withCount`, `computed`). */
   readonly computed?: readonly Computed[]
+  /** `SELECT DISTINCT`: each selected row once (`distinct`). */
+  readonly distinct?: boolean
   /** The fields `groupBy` groups by (read by `aggregate`). */
   readonly group?: readonly string[]
   /** Common table expressions the statement starts with (`Model.with`). */
@@ -117,7 +119,7 @@ export type WhereInput<R> = Condition<R> | Match<R>
 
 export type CompareOp = '=' | '<>' | '!=' | '<' | '<=' | '>' | '>='
 /** LIKE patterns as written, or user text matched literally (`contains`, `starts with`, `ends with`: see `recordkit/query`'s `contains`). */
-export type TextOp = 'like' | 'not like' | 'ilike' | 'not ilike' | 'contains' | 'starts with' | 'ends with'
+export type TextOp = 'like' | 'not like' | 'ilike' | 'not ilike' | 'contains' | 'starts with' | 'ends with' | 'icontains' | 'istarts with' | 'iends with'
 
 /** The typed forms of a condition, ending in `Out` (a condition or a query transform). */
 export interface ConditionFn<R, Out> {
@@ -143,6 +145,12 @@ export interface QueryKit<R> {
   readonly and: (...conditions: readonly WhereInput<R>[]) => Condition<R>
   readonly or: (...conditions: readonly WhereInput<R>[]) => Condition<R>
   readonly not: (condition: WhereInput<R>) => Condition<R>
+  /**
+   * Two fields of the same row compared (Django's `F`): `left op right`, with `=`, `<>`, `<`,
+   * `<=`, `>`, `>=`. A row where either is NULL does not match (nor does it match the `not`).
+   * @example pipe(Item.query, Item.where(Item.compareFields('score', '>', 'bonus')), Item.all(db))
+   */
+  readonly compareFields: <K extends keyof R & string>(left: K, op: CompareOp, right: keyof R & string) => Condition<R>
   /** Raw SQL as a condition (reference columns with `Model.column(field)`). */
   readonly raw: (sql: Fragment) => Condition<R>
   /**
@@ -150,6 +158,18 @@ export interface QueryKit<R> {
    * ('DESC', 'First'); any other word is a ValidationError naming it.
    */
   readonly orderBy: <K extends keyof R & string>(field: K, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => Transform<R>
+  /**
+   * ORDER BY this field instead of the order given so far (Rails' `reorder`).
+   * @example pipe(Post.query, Post.scopes.newestFirst, Post.reorder('title'), Post.all(db))
+   */
+  readonly reorder: <K extends keyof R & string>(field: K, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => Transform<R>
+  /**
+   * The order reversed, each direction and NULLS placement (Rails' `reverse_order`); without an
+   * order, the primary key's, descending. An order given as raw SQL without a direction cannot be
+   * reversed: the query fails with a QueryError.
+   * @example pipe(Post.query, Post.orderBy('createdAt'), Post.reverseOrder, Post.all(db)) // newest first
+   */
+  readonly reverseOrder: Transform<R>
   readonly limit: (n: number) => Transform<R>
   readonly offset: (n: number) => Transform<R>
   /** Apply transforms left to right, as one transform (scopes that do several things). */
@@ -165,7 +185,29 @@ const ORDER_DIRECTIONS = ['asc', 'desc'] as const
 const NULLS_ORDERS = ['first', 'last'] as const
 
 /** The operators matching user text literally (a LIKE with the text escaped, see src/query/text.ts). */
-const LITERAL: Readonly<Record<string, (l: Expr, text: string) => Expr>> = { contains, 'starts with': startsWith, 'ends with': endsWith }
+const LITERAL: Readonly<Record<string, (l: Expr, text: string) => Expr>> = {
+  contains,
+  'starts with': startsWith,
+  'ends with': endsWith,
+  icontains: (l, text) => lowerLike(l, `%${likeLiteral(text)}%`),
+  'istarts with': (l, text) => lowerLike(l, `${likeLiteral(text)}%`),
+  'iends with': (l, text) => lowerLike(l, `%${likeLiteral(text)}`),
+}
+
+/**
+ * `LOWER(l) LIKE LOWER(pattern) ESCAPE '!'`: both sides lowered by the engine itself, so the
+ * case rule is the engine's LOWER (every letter on PostgreSQL and MariaDB, ASCII on SQLite).
+ */
+const lowerLike = (l: Expr, pattern: string): Expr => raw(sql`${fn('lower', l)} LIKE LOWER(${pattern}) ESCAPE '!'`)
+
+/** The order reversed: each direction and NULLS placement; a raw order without a direction cannot be. */
+const reversed = (core: ModelCore, order: readonly OrderItem[]): OrderItem[] => {
+  if (order.length === 0) return core.primaryKey.map((f) => ({ expr: core.column(f.name), direction: 'desc' as const }))
+  return order.map((o) => {
+    if (o.direction === undefined) throw dbError('QueryError', `${core.table}: an order given without a direction cannot be reversed`)
+    return { expr: o.expr, direction: o.direction === 'desc' ? 'asc' : 'desc', nulls: o.nulls === undefined ? undefined : o.nulls === 'first' ? 'last' : 'first' }
+  })
+}
 
 /** Build the expression of a `(field, op, value)` condition, with values encoded by the field codec. */
 const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, b: unknown): Expr => {
@@ -306,6 +348,12 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
     and: (...items) => condition(() => and(...list(items))),
     or: (...items) => condition(() => or(...list(items))),
     not: (c) => condition(() => not(conditionOf(core, [c]))),
+    compareFields: (l, op, r) => condition(() => {
+      for (const f of [l, r]) if (!core.byName.has(f)) throw dbError('QueryError', `${core.table} has no field "${f}"`)
+      const build = COMPARE[op]
+      if (build === undefined || op.includes('like')) throw dbError('QueryError', `${core.table}: compareFields takes =, <>, <, <=, > or >=, got ${JSON.stringify(op)}`)
+      return build(core.column(l), core.column(r))
+    }),
     raw: (f) => condition(() => raw(f)),
     orderBy: (field, direction, nulls) => transform(() => {
       const c = core.column(field)
@@ -314,6 +362,19 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
       const n = orderWord('nulls', nulls, NULLS_ORDERS)
       return (q) => Object.freeze(withFields(q, { order: [...q.order, { expr: c, direction: d, nulls: n }] }))
     }),
+    reorder: (field, direction, nulls) => transform(() => {
+      const c = core.column(field)
+      const d = orderWord('direction', direction, ORDER_DIRECTIONS) ?? 'asc'
+      const n = orderWord('nulls', nulls, NULLS_ORDERS)
+      return (q) => Object.freeze(withFields(q, { order: [{ expr: c, direction: d, nulls: n }] }))
+    }),
+    reverseOrder: ((q: ModelQuery<any, any, any>) => {
+      try {
+        return Object.freeze(withFields(q, { order: reversed(q.core, q.order) }))
+      } catch (e) {
+        return failed(q, e)
+      }
+    }) as Transform<R>,
     limit: (n) => (q) => Object.freeze(withFields(q, { limit: n })),
     offset: (n) => (q) => Object.freeze(withFields(q, { offset: n })),
     compose: (...steps) => (q) => steps.reduce((acc, s) => s(acc), q),
@@ -383,6 +444,7 @@ export const selectWith = (q: ModelQuery<any, any, any>, columns: readonly Selec
   const start = q.source === undefined ? ownTable(core) : from({ kind: 'table', name: q.source, alias: core.alias ?? core.tableRef.name })
   return Object.freeze(patchSelect(start, {
     columns,
+    distinct: q.distinct,
     with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),
     orderBy: q.order,

@@ -152,15 +152,24 @@ type AggregateName = 'count' | 'sum' | 'avg' | 'min' | 'max'
 
 /**
  * A query reduced to one aggregate value. With LIMIT/OFFSET the aggregate is over the rows
- * the query returns, so the query becomes a subquery.
+ * the query returns, so the query becomes a subquery; so does a `distinct` query counted (its
+ * distinct rows are counted) and a grouped one (its groups are counted; other aggregates of a
+ * grouped query are `aggregate`'s).
  */
 const aggregateNode = (db: Backend, q: AnyQuery, name: AggregateName, field?: string): SelectNode | Fragment => {
   // AVG as `averageOf` writes it: the double nearest the exact average on every engine.
   const agg = (e: Expr | undefined): Expr => (name === 'count' ? countAll(e) : name === 'avg' ? averageOf(e!) : fn(name, e!))
   const node = toSelect(q)
   const arg = field === undefined ? undefined : q.core.column(field)
-  if (q.limit === undefined && q.offset === undefined) return { ...node, columns: [as(agg(arg), 'v')], orderBy: [] }
-  const inner: SelectNode = { ...node, columns: [as(arg ?? val(1), 'rk_a')] }
+  const sliced = q.limit !== undefined || q.offset !== undefined
+  const grouped = q.group !== undefined && q.group.length > 0
+  if (grouped && name !== 'count') throw dbError('QueryError', `${q.core.table}: ${name} of a grouped query has one value per group: read it with aggregate`)
+  if (!sliced && !grouped && !(q.distinct === true && field === undefined)) return { ...node, columns: [as(agg(arg), 'v')], orderBy: [] }
+  const inner: SelectNode = grouped
+    ? { ...node, columns: q.group!.map((g, i) => as(q.core.column(g), `rk_g${i}`)), groupBy: q.group!.map((g) => q.core.column(g)), orderBy: sliced ? node.orderBy : [] }
+    : q.distinct === true && field === undefined
+      ? { ...node, orderBy: sliced ? node.orderBy : [] }
+      : { ...node, columns: [as(arg ?? val(1), 'rk_a')] }
   const outer = db.dialect.selection(as(agg(field === undefined ? undefined : col('rk_sub.rk_a')), 'v'))
   return sql`SELECT ${outer} FROM (${db.dialect.compileSelect(inner)}) ${sql.id('rk_sub')}`
 }
@@ -224,9 +233,10 @@ export const average = (db: Backend, q: AnyQuery, field: string): TaskEither<DbE
   })
 }
 
-/** Whether a query has any row. */
+/** Whether a query has any row (none when it is limited to none: `limit(0)`). */
 export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> => attempt(async () => {
   if (q.error !== undefined) return left(q.error)
+  if (q.limit === 0) return right(false)
   const r = await db.all({ ...toSelect(q), columns: [as(val(1), 'one')], orderBy: [], limit: 1 })()
   return r._tag === 'Left' ? r : right(r.right.length > 0)
 })
@@ -236,6 +246,20 @@ export const pluckField = (db: Backend, q: AnyQuery, field: string): TaskEither<
   if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
   const t = allRows(db, Object.freeze(withFields(q, { fields: [field], includes: [], computed: undefined })))
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.map((row) => row[field]))))
+}
+
+/**
+ * Several fields of every row, as tuples in the order the fields are given, each value decoded
+ * with its field's codec (Rails' `pluck(:a, :b)`, Django's `values_list`).
+ *
+ * @example pluckFields(db, pipe(Item.query, Item.orderBy('id')), ['name', 'seen']) // Right([['Apple', Date], ...])
+ */
+export const pluckFields = (db: Backend, q: AnyQuery, fields: readonly string[]): TaskEither<DbError, unknown[][]> => {
+  const unknown = fields.find((f) => !q.core.byName.has(f))
+  if (unknown !== undefined) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${unknown}"`)))
+  if (fields.length === 0) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table}: pluckMany needs at least one field`)))
+  const t = allRows(db, Object.freeze(withFields(q, { fields: [...new Set(fields)], includes: [], computed: undefined })))
+  return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.map((row) => fields.map((f) => row[f])))))
 }
 
 /** One page of a query's rows, with the total count. */

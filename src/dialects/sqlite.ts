@@ -16,14 +16,14 @@
  * gates: window functions 3.25, FILTER 3.30 (emulated with CASE before), GROUPS frames,
  * frame exclusion and named windows 3.28, MATERIALIZED hints 3.35, `->` / `->>` 3.38.
  */
-import type { DateUnit, Expr, InsertNode, ParamNode } from '../ast.js'
+import type { DateUnit, Expr, InsertNode, ParamNode, UpdateNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend, extendLayer } from '../record.js'
 import { builtIn } from './shape-cache.js'
 import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
-import { fragments, standard } from './standard.js'
+import { fragments, mapColumns, standard } from './standard.js'
 import { sqliteDdl } from './ddl/sqlite.js'
 import { sqliteDateTime } from '../dates.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
@@ -148,6 +148,26 @@ const underLimit = (node: InsertNode, maxParams: number): readonly InsertNode[] 
   return out
 }
 
+/**
+ * The first column of an UPDATE ... FROM's RETURNING that names one of its FROM tables
+ * (`owner.name`, `owner.*`), as written; undefined without one. SQLite's RETURNING sees the
+ * updated table alone, and would fail with "no such column".
+ */
+const fromTableNamedIn = (q: UpdateNode): string | undefined => {
+  if (q.returning === undefined || q.returning.length === 0) return undefined
+  const others = new Set((q.from ?? []).flatMap((t) => (t.kind === 'table' ? [t.alias ?? t.name] : t.kind === 'raw' ? [] : [t.alias])))
+  let found: string | undefined
+  for (const s of q.returning) {
+    if (s.expr.kind === 'star' && s.expr.table !== undefined && others.has(s.expr.table)) return `${s.expr.table}.*`
+    mapColumns(s.expr, (c) => {
+      if (found === undefined && c.table !== undefined && others.has(c.table)) found = `${c.table}.${c.name}`
+      return c
+    })
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
 export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   ...sqliteDdl(self, base),
   name: 'sqlite',
@@ -234,6 +254,13 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   valuesTable: (v) => fragments.valuesAsUnion(self, v),
   cteStatement: unsupported('sqlite', 'INSERT / UPDATE / DELETE in WITH', 'run the statement with RETURNING, then the query'),
   compileMerge: unsupported('sqlite', 'MERGE', "use an upsert: onConflict(columns, ...)"),
+  updateFrom: (q) => {
+    const named = fromTableNamedIn(q)
+    if (named !== undefined) {
+      throw unsupportedError(self.name, `RETURNING a column of a FROM table of UPDATE ... FROM (${named})`, 'SQLite returns the updated table alone: return its columns, and read the others in a query after the update')
+    }
+    return base.updateFrom(q)
+  },
   deleteUsing: unsupported('sqlite', 'DELETE ... USING', 'use where(isIn(key, subquery)) or where(exists(...))'),
   rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
 

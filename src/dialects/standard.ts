@@ -7,7 +7,7 @@
  */
 import { left, right } from '../fp.js'
 import type {
-  CompoundNode, DateUnit, DeleteNode, DerivedTable, Expr, FrameBound, FuncNode, InsertNode, JoinNode, QueryNode, RawNode, ResultType, SelectLike, SelectNode,
+  ColumnRef, CompoundNode, DateUnit, DeleteNode, DerivedTable, Expr, FrameBound, FuncNode, InsertNode, JoinNode, QueryNode, RawNode, ResultType, SelectLike, SelectNode,
   Selection, UpdateNode, ValuesTable,
 } from '../ast.js'
 import { type Compilable, type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
@@ -45,6 +45,53 @@ const longInList = (self: Dialect, lhs: Fragment, list: readonly Expr[], negated
     values[i] = x.value
   }
   return self.longInList!(lhs, values, negated)
+}
+
+/**
+ * The expression with each column reference replaced by what `f` gives for it, through the
+ * operators, calls, CASE and casts of the expression itself. Subqueries are left as they are:
+ * their columns belong to their own tables.
+ *
+ * @example mapColumns(add('visits', val(1)), (c) => c.table === undefined ? { ...c, table: 'users' } : c) // "users"."visits" + ?
+ */
+export const mapColumns = (e: Expr, f: (c: ColumnRef) => Expr): Expr => {
+  const m = (x: Expr): Expr => mapColumns(x, f)
+  switch (e.kind) {
+    case 'column': return f(e)
+    case 'binary': return { ...e, left: m(e.left), right: m(e.right) }
+    case 'and': case 'or': return { ...e, items: e.items.map(m) }
+    case 'not': return { ...e, expr: m(e.expr) }
+    case 'in': return { ...e, expr: m(e.expr), list: Array.isArray(e.list) ? (e.list as readonly Expr[]).map(m) : e.list }
+    case 'between': return { ...e, expr: m(e.expr), low: m(e.low), high: m(e.high) }
+    case 'isNull': return { ...e, expr: m(e.expr) }
+    case 'distinctFrom': return { ...e, left: m(e.left), right: m(e.right) }
+    case 'collate': return { ...e, expr: m(e.expr) }
+    case 'tuple': return { ...e, items: e.items.map(m) }
+    case 'func': return { ...e, args: e.args.map(m), ...(e.filter === undefined ? {} : { filter: m(e.filter) }) }
+    case 'case': return {
+      ...e,
+      ...(e.subject === undefined ? {} : { subject: m(e.subject) }),
+      whens: e.whens.map((w) => ({ when: m(w.when), then: m(w.then) })),
+      ...(e.else === undefined ? {} : { else: m(e.else) }),
+    }
+    case 'cast': return { ...e, expr: m(e.expr) }
+    case 'dateAdd': return { ...e, expr: m(e.expr), amount: m(e.amount) }
+    case 'dateTrunc': case 'extract': return { ...e, expr: m(e.expr) }
+    case 'jsonExtract': return { ...e, expr: m(e.expr) }
+    case 'jsonContains': return { ...e, expr: m(e.expr), value: m(e.value) }
+    case 'jsonBuildObject': return { ...e, entries: e.entries.map(([k, v]) => [k, m(v)] as const) }
+    default: return e
+  }
+}
+
+/**
+ * An upsert's update with each bare column named through the target table (or its alias): in
+ * `DO UPDATE SET visits = visits + 1` PostgreSQL cannot tell the stored row's `visits` from the
+ * proposed row's (EXCLUDED), and refuses the statement as ambiguous.
+ */
+const upsertQualified = (node: InsertNode, e: Expr): Expr => {
+  const table = node.table.alias ?? node.table.name
+  return mapColumns(e, (c) => (c.table === undefined ? { ...c, table } : c))
 }
 
 /** Where a nested expression needs parentheses to keep its meaning. */
@@ -429,8 +476,8 @@ export const standardOpen = (self: Dialect): Dialect => {
       if (oc.target.length === 0 && oc.constraint === undefined) throw dbError('QueryError', `${self.name}: an upsert that updates needs the conflict target columns`)
       // As on MySQL: no assignment is a mistake, not `DO UPDATE SET ` with nothing after it.
       if (oc.update.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs at least one assignment (use 'nothing' to skip conflicting rows)`)
-      const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
-      return F([' ON CONFLICT', target, ' DO UPDATE SET ', joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(oc.where)]) : EMPTY])
+      const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(upsertQualified(node, v))]))
+      return F([' ON CONFLICT', target, ' DO UPDATE SET ', joinParts(sets, ', '), oc.where ? F([' WHERE ', self.expr(upsertQualified(node, oc.where))]) : EMPTY])
     },
 
     withClause: (w) => {

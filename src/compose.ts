@@ -1391,6 +1391,41 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return f
   }
 
+  /**
+   * Run a compiled statement now, on the scope the call runs in (a transaction's connection, or
+   * the pool), its typed result columns read back: `execute`'s task, and `first`'s where no
+   * middleware replaced `execute` (it spares the task and its Right per statement). `q` is what
+   * the caller gave (see `endedBy`).
+   */
+  const runCompiled = (q: object, compiled: Compiled): Promise<E.Either<DbError, QueryResult>> => {
+    const results = compiled.results
+    const ran = runPlain(q, compiled)
+    // Typed result columns (see `src/results.ts`) are read back once the rows are in.
+    return results === undefined ? ran : ran.then((r) => (E.isLeft(r) ? r : readBack(() => decodedResult(results, r.right))))
+  }
+
+  const runPlain = (q: object, compiled: Compiled): Promise<E.Either<DbError, QueryResult>> => {
+    const frame = frameFor(self.driver)
+    if (frame === undefined) return life.closing ? Promise.resolve(E.left(closedError(self.driver))) : self.driver.execute(compiled)()
+    if (frame === ENDED) return Promise.resolve(E.left(endedError()))
+    // Checked when the statement's turn comes: a stream opened meanwhile holds the connection,
+    // a statement before it may have ended the transaction.
+    return inTurn(frame, () => {
+      const refused = frame.streams.open !== undefined ? streamOpenError(frame, compiled.sql) : endedBy(frame, q, compiled.sql)
+      return refused === undefined ? frame.conn.execute(compiled)().then((r) => noted(frame, r)) : Promise.resolve(E.left(refused) as E.Either<DbError, QueryResult>)
+    })
+  }
+
+  /** This backend's own `execute` (see `runCompiled`). */
+  const ownExecute = <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
+    const parts = partsOf(q)
+    if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : executeAll<R>(parts.right)
+    const c = compileFor(q)
+    if (E.isLeft(c)) return leftTask(c.left)
+    const compiled = c.right
+    return () => runCompiled(q, compiled) as Promise<E.Either<DbError, QueryResult<R>>>
+  }
+
   /** `first` of a compiled statement marked as read for its first row: now where it can run now. */
   const firstOf = <R>(k: Compiled): Promise<E.Either<DbError, Option<R>>> => {
     const s = self.sync
@@ -1401,7 +1436,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       } else if (s.ready()) return Promise.resolve(s.first<R>(k)())
     }
     // One function for every call (no closure made per query).
-    return (self.execute(k)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
+    return (self.execute === ownExecute ? runCompiled(k, k) : self.execute(k)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
   }
 
   /** The first row of a result, if any. */
@@ -1490,30 +1525,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       return results === undefined ? c : E.right(withFields(c.right, { results }))
     },
 
-    execute: <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
-      const parts = partsOf(q)
-      if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : executeAll<R>(parts.right)
-      const c = compileFor(q)
-      if (E.isLeft(c)) return leftTask(c.left)
-      const compiled = c.right
-      const go = (): Promise<E.Either<DbError, QueryResult<R>>> => {
-        const frame = frameFor(self.driver)
-        if (frame === undefined) {
-          return (life.closing ? Promise.resolve(E.left(closedError(self.driver))) : self.driver.execute(compiled)()) as Promise<E.Either<DbError, QueryResult<R>>>
-        }
-        if (frame === ENDED) return Promise.resolve(E.left(endedError()))
-        // Checked when the statement's turn comes: a stream opened meanwhile holds the connection,
-        // a statement before it may have ended the transaction.
-        return inTurn(frame, () => {
-          const refused = frame.streams.open !== undefined ? streamOpenError(frame, compiled.sql) : endedBy(frame, q, compiled.sql)
-          return refused === undefined ? frame.conn.execute(compiled)().then((r) => noted(frame, r)) : Promise.resolve(E.left(refused) as E.Either<DbError, QueryResult>)
-        }) as Promise<E.Either<DbError, QueryResult<R>>>
-      }
-      const results = compiled.results
-      if (results === undefined) return go
-      // Typed result columns (see `src/results.ts`) are read back once the rows are in.
-      return () => go().then((r) => (E.isLeft(r) ? r : readBack(() => decodedResult(results, r.right))))
-    },
+    execute: ownExecute,
 
     all: (q) => {
       const t = self.execute(q)

@@ -71,6 +71,11 @@ export interface UniqueViolation extends Base<'UniqueViolation'> {
   readonly table?: string
   /** The columns of the violated unique key, in key order. */
   readonly columns?: readonly string[]
+  /**
+   * The model's fields of those columns, in key order, when a model's write hit its own table's
+   * key (`['userName']` for column `user_name`): what a form shows the error at.
+   */
+  readonly fields?: readonly string[]
 }
 export interface ForeignKeyViolation extends Base<'ForeignKeyViolation'> {
   readonly constraint?: string

@@ -139,13 +139,13 @@ for (const engine of ENGINES) {
       })
       armed = true
       const e = await fails(User.create(db, { id: 1, email: 'ada@x.io' }))
-      expect(isDbError(e, 'UniqueViolation') && [e.table, e.columns]).toEqual(['h3_uq_users', ['email']])
+      expect(isDbError(e, 'UniqueViolation') && [e.table, e.columns, e.fields]).toEqual(['h3_uq_users', ['email'], ['email']])
       expect(e.message).toMatch(/\(fields: email\)$/)
       expect(await ok(pipe(User.query, User.pluck(base, 'id')))).toEqual([99])
       // A field named apart from its column is named as the model names it.
       const Named = model({ table: 'h3_uq_users', primaryKey: 'id', columns: { address: 'email' }, codec: t.type({ id: t.number, address: t.string }) })
       const dup = await fails(Named.create(base, { id: 2, address: 'ada@x.io' }))
-      expect(isDbError(dup, 'UniqueViolation') && [dup.columns, dup.message.endsWith('(fields: address)')]).toEqual([['email'], true])
+      expect(isDbError(dup, 'UniqueViolation') && [dup.columns, dup.fields, dup.message.endsWith('(fields: address)')]).toEqual([['email'], ['address'], true])
     })
   })
 }

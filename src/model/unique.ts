@@ -45,7 +45,7 @@ const writeTarget = (text: string | undefined): { readonly schema?: string; read
  * statement that wrote the duplicate there. When the statement is unknown the table is left out.
  *
  * @example
- * withUniqueDetail(db, User.core, User.create(db, input)) // Left(UniqueViolation { table: 'users', columns: ['username'] })
+ * withUniqueDetail(db, User.core, User.create(db, input)) // Left(UniqueViolation { table: 'users', columns: ['user_name'], fields: ['userName'] })
  */
 export const withUniqueDetail = <A>(db: Backend, core: ModelCore, write: TaskEither<DbError, A>): TaskEither<DbError, A> => async () => {
   const r = await write()
@@ -63,13 +63,13 @@ export const withUniqueDetail = <A>(db: Backend, core: ModelCore, write: TaskEit
 }
 
 /**
- * The violation of the model's own table, its message naming the model's fields of the key's
- * columns (`... (fields: userName)`), so a caller reading the message finds the field as the
- * model names it; undefined for another table, or columns the model has no field for.
+ * The violation of the model's own table, naming the model's fields of the key's columns in
+ * `fields` and at the end of its message (`... (fields: userName)`), so a caller finds the field
+ * as the model names it; undefined for another table, or columns the model has no field for.
  */
 const named = (core: ModelCore, e: DbError & { readonly constraint?: string }, table: string, columns: readonly string[] | undefined): Either<DbError, never> | undefined => {
   if (table !== core.table || columns === undefined || columns.length === 0) return undefined
   const fields = columns.map((c) => core.fields.find((f) => f.column.toLowerCase() === c.toLowerCase())?.name)
   if (fields.some((f) => f === undefined)) return undefined
-  return left(dbError('UniqueViolation', `${e.message} (fields: ${fields.join(', ')})`, { constraint: e.constraint, table, columns, sql: e.sql, params: e.params, code: e.code, cause: e.cause }))
+  return left(dbError('UniqueViolation', `${e.message} (fields: ${fields.join(', ')})`, { constraint: e.constraint, table, columns, fields: fields as string[], sql: e.sql, params: e.params, code: e.code, cause: e.cause }))
 }

@@ -10,9 +10,10 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError } from '../errors.js'
-import { as, count, fn } from '../query.js'
+import { and, as, count, eq, fn, gt, gte, lt, lte, ne, val } from '../query.js'
 import { cast } from '../query/cast.js'
 import { FAIL, fastDecoder, float, integer, readsJson } from './codecs.js'
+import { encodeField } from './core.js'
 import { jsonAsText } from './in-place.js'
 import type { ModelCore } from './core.js'
 import { show } from './decode.js'
@@ -82,6 +83,34 @@ const exprOf = (core: ModelCore, dialect: string, a: Agg<unknown>): { expr: Expr
   }
 }
 
+const HAVING: Readonly<Record<string, (l: Expr, r: Expr) => Expr>> = { '=': eq, '<>': ne, '!=': ne, '<': lt, '<=': lte, '>': gt, '>=': gte }
+
+/**
+ * The HAVING condition of a query's `having` items, undefined without any. The value of a sum,
+ * min or max is encoded by its field's codec; of a count or an average it is a number. A
+ * `having` without `groupBy`, an unknown field or operator, or an undefined value is a
+ * QueryError / ValidationError (thrown).
+ *
+ * @example havingCondition(pipe(Item.query, Item.groupBy('kind'), Item.having((a) => a.count(), '>', 1))) // COUNT(*) > ?
+ */
+export const havingCondition = (q: ModelQuery<any, any, any>): Expr | undefined => {
+  const items = q.having ?? []
+  if (items.length === 0) return undefined
+  const core = q.core
+  if (q.group === undefined || q.group.length === 0) throw fail(core, 'having needs groupBy: it keeps or drops groups')
+  return and(...items.map((h) => {
+    const build = HAVING[h.op]
+    if (build === undefined) throw fail(core, `having takes =, <>, <, <=, > or >=, got ${JSON.stringify(h.op)}`)
+    const what = `having ${h.agg.fn}(${h.agg.field ?? '*'})`
+    if (h.value === undefined || h.value === null) {
+      throw dbError('ValidationError', `${core.table}: ${what} ${h.op}: the value is ${String(h.value)}`, { issues: [{ path: h.agg.field ?? h.agg.fn, rule: 'defined', value: h.value, message: `${what} needs a value` }] })
+    }
+    const { expr } = exprOf(core, '', h.agg)
+    const byField = h.agg.fn === 'sum' || h.agg.fn === 'min' || h.agg.fn === 'max'
+    return build(expr, val(byField ? encodeField(core.byName.get(h.agg.field!)!, h.value) : h.value))
+  }))
+}
+
 /**
  * Run a grouped (or whole-table) aggregate query: one row per group, or one row without
  * `groupBy`. The query's conditions, default scopes, order (of group fields), limit and offset
@@ -104,7 +133,7 @@ export const aggregateRows = (db: Backend, q: ModelQuery<any, any, any>, spec: R
     ...group.map((f, i) => as(json && readsJson(f.codec) ? cast(core.column(f.name), 'text') : core.column(f.name), `rk_g${i}`)),
     ...parts.map((p, i) => as(p.expr, `rk_a${i}`)),
   ]
-  const node = { ...toSelect({ ...q, computed: undefined, fields: [] }), columns, groupBy: group.map((f) => core.column(f.name)) }
+  const node = { ...toSelect({ ...q, computed: undefined, fields: [] }), columns, groupBy: group.map((f) => core.column(f.name)), having: havingCondition(q) }
   const r = await db.all(node)()
   if (r._tag === 'Left') return r
   const decoders = group.map((f) => fastDecoder(f.codec))

@@ -26,17 +26,17 @@ import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
 import type { Expr, SelectLike } from '../ast.js'
-import { and as andExpr, exists as existsExpr, not as notExpr, raw as rawExpr } from '../query.js'
+import { and as andExpr, exists as existsExpr, not as notExpr, or as orExpr, raw as rawExpr } from '../query.js'
 import { fix } from '../record.js'
 import { type Compiled, isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
 import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue, tableRefOf } from './core.js'
 import type { ModelCodec } from './decode.js'
 import {
-  allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, pageOf, type PageSpec, pluckField, pluckFields, type Page,
+  allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, keyProblem, pageOf, type PageSpec, pluckField, pluckFields, type Page,
 } from './read.js'
 import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
-import { baseQuery, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
+import { baseQuery, type CompareOp, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
 import { attachRows, detachRows, syncRows } from './links.js'
@@ -83,6 +83,21 @@ export interface ModelTypes {
   readonly name: string
   /** Whether a soft-delete behaviour makes `restore` available. */
   readonly restore: boolean
+}
+
+/** The type-level description of a model value. */
+/** The value of key field `name` in a key (a value, for a one-field key) or a row. */
+const keyPart = (fields: number, key: unknown, name: string): unknown =>
+  fields === 1 && (typeof key !== 'object' || key === null || key instanceof Date || key instanceof Uint8Array) ? key : (key as Record<string, unknown>)[name]
+
+/** A key value as text that tells keys apart (a Map key for `findMany`). */
+const keyText = (v: unknown): string =>
+  v instanceof Date ? `d${v.getTime()}` : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`
+
+/** A part of a query `unscope` drops. */
+export type QueryPart = 'where' | 'order' | 'limit' | 'offset' | 'select' | 'distinct' | 'group' | 'having'
+const QUERY_PARTS: Readonly<Record<QueryPart, keyof ModelQuery<unknown>>> = {
+  where: 'where', order: 'order', limit: 'limit', offset: 'offset', select: 'fields', distinct: 'distinct', group: 'group', having: 'having',
 }
 
 /** The type-level description of a model value. */
@@ -353,7 +368,43 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   /** COUNT(DISTINCT field) of the query. @example pipe(Invoice.query, Invoice.countDistinct(db, 'customerId')) */
   readonly countDistinct: (db: Backend, field: keyof D['row'] & string) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, number>
 
+  /**
+   * Keep the groups whose aggregate compares so with `value` (`HAVING`; Rails' `having`, Django's
+   * `annotate().filter()`): several are ANDed. Read by `aggregate`, `count` (the groups that
+   * pass) and `exists`. A sum, min or max compares with a value of its field's type, a count or
+   * an average with a number. Without `groupBy` the query fails with a QueryError.
+   * @example pipe(Invoice.query, Invoice.groupBy('customerId'), Invoice.having((a) => a.count(), '>', 5), Invoice.aggregate(db, (a) => ({ n: a.count() })))
+   */
+  readonly having: <V>(aggregate: (a: AggKit<D['row']>) => Agg<V>, op: CompareOp, value: NonNullable<V>) => Transform<D['row']>
+  /**
+   * Drop parts of a query (Rails' `unscope`): `'where'` (its conditions; default scopes stay,
+   * see `unscoped`), `'order'`, `'limit'`, `'offset'`, `'select'`, `'distinct'`, `'group'`,
+   * `'having'`. Any other word fails the query with a QueryError.
+   * @example pipe(Post.query, Post.scopes.newestFirst, Post.limit(5), Post.unscope('order', 'limit'), Post.count(db))
+   */
+  readonly unscope: (...parts: readonly QueryPart[]) => <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], S, T>
+  /**
+   * The one row of the query: NotFound for none, a QueryError for more than one (Django's `get`,
+   * Rails' `sole`).
+   * @example pipe(User.query, User.where({ email }), User.sole(db))
+   */
+  readonly sole: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>>
+
   // ---- rows by key and condition
+  /**
+   * The rows of these primary keys, in the order of the keys (Rails' `find([1, 2])`), default
+   * scopes applied; NotFound naming the first key without a row. One query.
+   * @example User.findMany(db, [3, 1]) // [user 3, user 1]
+   */
+  readonly findMany: (db: Backend, keys: readonly D['key'][]) => TaskEither<DbError, D['row'][]>
+  /**
+   * The first row matching `match` (field values), or one created from `match` and `extra`
+   * (Rails' `find_or_create_by`, Django's `get_or_create`); `created` says which. When the
+   * create meets a unique violation (another writer created it first), the row is read again.
+   * A list in `match` (a condition, IN) is a ValidationError: there is no one value to create.
+   * @example const { row, created } = await run(User.findOrCreate(db, { email }, { name: 'Ada' }))
+   */
+  readonly findOrCreate: (db: Backend, match: Partial<D['row']>, extra?: Partial<D['insert']>) => TaskEither<DbError, { readonly row: D['row']; readonly created: boolean }>
   /** The row with this primary key (a prepared query per backend). @example User.find(db, 1) */
   readonly find: (db: Backend, key: D['key']) => TaskEither<DbError, Option<D['row']>>
   /** The row with this primary key, or NotFound. @example Line.findOrFail(db, { invoiceId: 1, trackId: 2 }) */
@@ -672,6 +723,23 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           : q.order.map((o) => ({ expr: o.expr, direction: o.direction === 'desc' ? ('asc' as const) : ('desc' as const), nulls: o.nulls === undefined ? undefined : o.nulls === 'first' ? ('last' as const) : ('first' as const) }))
         return self.first(db)(Object.freeze(withFields(q, { order }))) as never
       },
+      sole: (db) => (q: Q) => {
+        const t = self.all(db)(Object.freeze(withFields(q, { limit: Math.min(q.limit ?? 2, 2) })))
+        return () => t().then((r) => {
+          if (r._tag === 'Left') return r
+          if (r.right.length === 0) return left(dbError('NotFound', `no ${core.table} row matches the query`, { table: core.table }))
+          if (r.right.length > 1) return left(dbError('QueryError', `${core.table}: more than one row matches a query that should match one`))
+          return right(r.right[0])
+        }) as never
+      },
+      having: (spec, op, value) => (q) => Object.freeze(withFields(q, { having: [...(q.having ?? []), { agg: spec(aggKit), op, value }] })),
+      unscope: (...parts) => (q) => {
+        const bad = parts.find((p) => !Object.hasOwn(QUERY_PARTS, p))
+        if (bad !== undefined) return failed(q, dbError('QueryError', `${core.table}: unscope takes ${Object.keys(QUERY_PARTS).join(', ')}; got ${JSON.stringify(bad)}`))
+        const patch: Record<string, unknown> = {}
+        for (const p of parts) patch[QUERY_PARTS[p]] = p === 'order' ? [] : undefined
+        return Object.freeze(withFields(q, patch as never))
+      },
       firstOrFail: (db) => (q: Q) => {
         const t = self.first(db)(q)
         return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'Some' ? right(r.right.value) : left(dbError('NotFound', `no ${core.table} row matches the query`, { table: core.table })))) as never
@@ -692,6 +760,54 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'None' ? left(notFound(core, key)) : right(r.right.value)))
       },
       findBy: (db, w) => self.first(db)(self.where(w as never)(self.query)) as never,
+      findMany: (db, keys) => {
+        if (keys.length === 0) return () => Promise.resolve(right([]))
+        const pk = core.primaryKey
+        let q: Q
+        try {
+          for (const k of keys) {
+            const problem = keyProblem(core, k)
+            if (problem !== undefined) throw problem
+          }
+          q = pk.length === 1
+            ? self.where(pk[0].name as never, 'in', keys.map((k) => keyPart(1, k, pk[0].name)) as never)(self.query)
+            : Object.freeze(withFields(self.query, { where: orExpr(...keys.map((k) => keyCondition(core, k))) }))
+        } catch (e) {
+          return () => Promise.resolve(left(toDbError(e)))
+        }
+        const t = allRows(db, q)
+        const text = (key: unknown): string => pk.map((f) => keyText(keyPart(pk.length, key, f.name))).join('\u0000')
+        return () => t().then((r) => {
+          if (r._tag === 'Left') return r
+          const byKey = new Map(r.right.map((row) => [text(row), row]))
+          const out: Record<string, unknown>[] = []
+          for (const k of keys) {
+            const row = byKey.get(text(k))
+            if (row === undefined) return left(notFound(core, k))
+            out.push(row)
+          }
+          return right(out)
+        }) as never
+      },
+      findOrCreate: (db, match, extra) => {
+        const list = Object.keys(match).find((k) => Array.isArray((match as Record<string, unknown>)[k]))
+        if (list !== undefined) {
+          const message = `${core.table}.${list}: findOrCreate takes one value per field to create the row with, got a list`
+          return () => Promise.resolve(left(dbError('ValidationError', message, { issues: [{ path: list, rule: 'single', value: (match as Record<string, unknown>)[list], message }] })))
+        }
+        const found = () => self.findBy(db, match as never)()
+        return async () => {
+          const f = await found()
+          if (f._tag === 'Left') return f
+          if (f.right._tag === 'Some') return right({ row: f.right.value, created: false })
+          const c = await self.create(db, { ...match, ...extra } as never)()
+          if (c._tag === 'Right') return right({ row: c.right, created: true })
+          // Another writer created the row between the read and the insert: read theirs.
+          if (c.left._tag !== 'UniqueViolation') return c
+          const again = await found()
+          return again._tag === 'Right' && again.right._tag === 'Some' ? right({ row: again.right.value, created: false }) : c
+        }
+      },
       refresh: (db, row) => {
         const key = keyOfRow(core, row as Record<string, unknown>)
         // On a sharded backend the row's shard key too: another shard may hold a row of the same key.

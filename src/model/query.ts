@@ -18,6 +18,7 @@ import { dbError, type DbError, toDbError } from '../errors.js'
 import { isFragment, sql, type Fragment } from '../sql.js'
 import { contains, endsWith, likeLiteral, startsWith } from '../query/text.js'
 import type { QueryOptions } from './behaviours.js'
+import type { Agg } from './grouping.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
 import { withFields } from '../objects.js'
@@ -51,6 +52,8 @@ export interface ModelQuery<R, S = R, T = {}> {
   readonly distinct?: boolean
   /** The fields `groupBy` groups by (read by `aggregate`). */
   readonly group?: readonly string[]
+  /** Conditions on the groups' aggregates (`having`), ANDed. */
+  readonly having?: readonly HavingItem[]
   /** Common table expressions the statement starts with (`Model.with`). */
   readonly ctes?: readonly CteNode[]
   /** A CTE the rows are read from instead of the table (`Model.fromCte`), under the table's name. */
@@ -58,6 +61,13 @@ export interface ModelQuery<R, S = R, T = {}> {
   readonly __row?: (r: R) => R
   readonly __selected?: S
   readonly __tree?: T
+}
+
+/** One condition of `having`: an aggregate compared with a value. */
+export interface HavingItem {
+  readonly agg: Agg<unknown>
+  readonly op: CompareOp
+  readonly value: unknown
 }
 
 /** A selected expression added to each row under `name`, decoded by `decode` (which throws a DbError). */

@@ -21,6 +21,7 @@ import { allOf, encodeField, type ModelCore, ownValue } from './core.js'
 import { show } from './decode.js'
 import { decodeRows, inPlaceReading, queryReading, type Reading } from './in-place.js'
 import { aggregateDecoder, averageOf } from './subqueries.js'
+import { havingCondition } from './grouping.js'
 import { keyFieldsFor, loadIncludes } from './relations.js'
 import { baseQuery, type Computed, type ModelQuery, scopeCondition, selectedFields, toSelect } from './query.js'
 import { withFields } from '../objects.js'
@@ -112,6 +113,9 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
   const core = q.core
   const size = options.size ?? 1000
   if (!Number.isSafeInteger(size) || size < 1) throw dbError('QueryError', `${core.table}: a batch size must be a positive integer, got ${String(size)}`)
+  if (q.distinct === true && q.fields !== undefined && core.primaryKey.some((f) => !q.fields!.includes(f.name))) {
+    throw dbError('QueryError', `${core.table}: batches page by the primary key, and a distinct query selecting no key has none to page by`)
+  }
   if (q.order.length > 0 || q.offset !== undefined) {
     throw dbError('QueryError', `${core.table}: batches follow the primary key; a query with orderBy or offset cannot be read in batches`)
   }
@@ -166,7 +170,7 @@ const aggregateNode = (db: Backend, q: AnyQuery, name: AggregateName, field?: st
   if (grouped && name !== 'count') throw dbError('QueryError', `${q.core.table}: ${name} of a grouped query has one value per group: read it with aggregate`)
   if (!sliced && !grouped && !(q.distinct === true && field === undefined)) return { ...node, columns: [as(agg(arg), 'v')], orderBy: [] }
   const inner: SelectNode = grouped
-    ? { ...node, columns: q.group!.map((g, i) => as(q.core.column(g), `rk_g${i}`)), groupBy: q.group!.map((g) => q.core.column(g)), orderBy: sliced ? node.orderBy : [] }
+    ? { ...node, columns: q.group!.map((g, i) => as(q.core.column(g), `rk_g${i}`)), groupBy: q.group!.map((g) => q.core.column(g)), having: havingCondition(q), orderBy: sliced ? node.orderBy : [] }
     : q.distinct === true && field === undefined
       ? { ...node, orderBy: sliced ? node.orderBy : [] }
       : { ...node, columns: [as(arg ?? val(1), 'rk_a')] }
@@ -237,6 +241,11 @@ export const average = (db: Backend, q: AnyQuery, field: string): TaskEither<DbE
 export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> => attempt(async () => {
   if (q.error !== undefined) return left(q.error)
   if (q.limit === 0) return right(false)
+  // A grouped query has a row when a group passes its `having`.
+  if (q.group !== undefined && q.group.length > 0) {
+    const n = await countRows(db, q)()
+    return n._tag === 'Left' ? n : right(n.right > 0)
+  }
   const r = await db.all({ ...toSelect(q), columns: [as(val(1), 'one')], orderBy: [], limit: 1 })()
   return r._tag === 'Left' ? r : right(r.right.length > 0)
 })
@@ -292,7 +301,8 @@ export const pageOf = (db: Backend, q: AnyQuery, spec: PageSpec): TaskEither<DbE
   const page = (rows: Record<string, unknown>[], total: number): Page<Record<string, unknown>> =>
     ({ rows, total, page: Math.floor(offset / size) + 1, perPage: size, pages: Math.ceil(total / size) })
   const counted = countRows(db, Object.freeze(withFields(q, { limit: undefined, offset: undefined, order: [] })))
-  if (!supports(db.dialect, 'windowFunction')) {
+  // A distinct query's total is of its distinct rows: a window counts the rows before DISTINCT.
+  if (!supports(db.dialect, 'windowFunction') || q.distinct === true) {
     const rows = allRows(db, Object.freeze(withFields(q, { limit: size, offset })))
     return async () => {
       const n = await counted()
@@ -378,7 +388,11 @@ export const finder = (core: ModelCore) => {
  * A key field given `undefined`, or a composite key that is not an object, would be bound as NULL
  * and find nothing: a missing input is reported instead. `null` stays a value (it finds nothing).
  */
-const keyProblem = (core: ModelCore, key: unknown): DbError | undefined => {
+/**
+ * Why a value is not a key of the model (undefined, or a composite key missing a part), if it is not.
+ * @example keyProblem(Pair.core, { a: 1 }) // a ValidationError naming b
+ */
+export const keyProblem = (core: ModelCore, key: unknown): DbError | undefined => {
   const pk = core.primaryKey
   if (pk.length === 1) return key === undefined ? missingKey(core, pk[0].name) : undefined
   if (typeof key !== 'object' || key === null || Array.isArray(key)) {

@@ -429,3 +429,32 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+const Member = model({
+  table: 'shop_nu_members',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, email: t.string, site: t.number }),
+  behaviours: [unique('email', { scope: ['site'], caseSensitive: false })],
+})
+
+for (const engine of ENGINES) {
+  describe(`a uniqueness rule that ignores case, on ${engine.name}`, () => {
+    const { use } = engineTables(engine, ['shop_nu_members'], (name) => [
+      `CREATE TABLE shop_nu_members (id ${name === 'postgres' ? 'SERIAL PRIMARY KEY' : name === 'mariadb' ? 'INTEGER AUTO_INCREMENT PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT'}, email VARCHAR(80) NOT NULL, site INTEGER NOT NULL)`,
+    ])
+
+    it('refuses a value that differs in case alone, in create, createMany and update, within the scope; nothing is written', async (ctx) => {
+      const db = use(ctx)
+      const ada = await ok(Member.create(db, { email: 'ada@shop.io', site: 1 }))
+      expect(issuesOf(await fails(Member.create(db, { email: 'ADA@Shop.io', site: 1 })))).toEqual(['email: unique'])
+      expect((await ok(Member.create(db, { email: 'ADA@shop.io', site: 2 }))).site).toBe(2)
+      expect(issuesOf(await fails(Member.createMany(db, [{ email: 'bo@shop.io', site: 1 }, { email: 'BO@shop.io', site: 1 }])))).toEqual(['rows.1.email: unique'])
+      expect(issuesOf(await fails(Member.createMany(db, [{ email: 'cy@shop.io', site: 1 }, { email: 'Ada@shop.io', site: 1 }])))).toEqual(['rows.1.email: unique'])
+      const bo = await ok(Member.create(db, { email: 'bo@shop.io', site: 1 }))
+      expect(issuesOf(await fails(Member.update(db, bo, { email: 'AdA@shop.io' })))).toEqual(['email: unique'])
+      // A row's own value in another case is no duplicate.
+      expect((await ok(Member.update(db, ada, { email: 'Ada@Shop.io' }))).email).toBe('Ada@Shop.io')
+      expect(await ok(pipe(Member.query, Member.count(db)))).toBe(3)
+    })
+  })
+}

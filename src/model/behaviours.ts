@@ -341,15 +341,26 @@ export const onlyDeleted = <Q extends { readonly options: QueryOptions }>(q: Q):
  * ones included, as the unique index counts them; a NULL in any of the fields is not checked.
  * The check cannot stop two writers racing for one value: keep the table's unique index, whose
  * violation is then a UniqueViolation naming the table and columns. `upsert` and `updateWhere`
- * are left to the index.
+ * are left to the index. With `caseSensitive: false` values that differ in case alone are one value
+ * on every engine (PostgreSQL's and SQLite's default comparison tells them apart); give the
+ * table a unique index on `lower(field)` to hold the same there.
  *
  * @example
- * model({ ..., behaviours: [unique('email'), unique('slug', { scope: ['tenantId'], message: 'slug in use' })] })
+ * model({ ..., behaviours: [unique('email', { caseSensitive: false }), unique('slug', { scope: ['tenantId'], message: 'slug in use' })] })
  */
 export const unique = <F extends string, S extends string = never>(field: F, options?: {
   /** Fields whose values the uniqueness is within (Rails' `scope`). */
   readonly scope?: readonly S[]
   /** The issue's message (default: `<field> is already taken`). */
   readonly message?: string
+  /**
+   * `false`: values that differ in case alone are the same value (`Ada@x.io`, `ada@x.io`), on
+   * every engine, as Rails' `case_sensitive: false`: the table is read with `lower()` on both
+   * sides (SQLite's folds ASCII letters only). Default: the column's own comparison.
+   */
+  readonly caseSensitive?: boolean
 }): Behaviour<NoInfer<Record<F | S, any>>> =>
-  Object.freeze({ name: `unique(${[field, ...(options?.scope ?? [])].join(', ')})`, unique: Object.freeze({ field, scope: options?.scope ?? [], message: options?.message }) })
+  Object.freeze({
+    name: `unique(${[field, ...(options?.scope ?? [])].join(', ')})`,
+    unique: Object.freeze({ field, scope: options?.scope ?? [], message: options?.message, caseSensitive: options?.caseSensitive }),
+  })

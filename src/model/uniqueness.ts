@@ -15,8 +15,9 @@
 import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { DbError, FieldIssue } from '../errors.js'
-import { and, eq, from, isIn, not, or, select, where } from '../query.js'
+import { and, eq, fn, from, isIn, not, or, select, val, where } from '../query.js'
 import { allOf, encodeField, type ModelCore, ownValue } from './core.js'
+import type { Field } from './decode.js'
 import { keyCondition, keyOfRow } from './read.js'
 import { keyOf } from './relations.js'
 
@@ -25,6 +26,8 @@ export interface UniqueRule {
   readonly field: string
   readonly scope: readonly string[]
   readonly message?: string
+  /** `false`: values differing in case alone are the same value (compared lower-cased). */
+  readonly caseSensitive?: boolean
 }
 
 type Values = Record<string, unknown>
@@ -47,14 +50,18 @@ export const uniqueRules = (core: ModelCore): readonly UniqueRule[] => {
 /** The rule's fields, the unique field first. */
 const fieldsOf = (rule: UniqueRule): readonly string[] => [rule.field, ...rule.scope]
 
-/** A row's values of the rule's fields as one string, for matching; undefined when any is NULL or absent. */
-const signature = (fields: readonly string[], v: Values, fold: boolean): string | undefined => {
+/**
+ * A row's values of the rule's fields as one string, for matching; undefined when any is NULL or
+ * absent. `fold` lower-cases every field's text; `'first'` only the first field's (the unique
+ * field of a rule that ignores case).
+ */
+const signature = (fields: readonly string[], v: Values, fold: boolean | 'first'): string | undefined => {
   let out = ''
-  for (const f of fields) {
-    const x = ownValue(v, f)
+  for (let i = 0; i < fields.length; i++) {
+    const x = ownValue(v, fields[i])
     if (x === null || x === undefined) return undefined
     const k = String(keyOf(x))
-    out += `${fold ? k.normalize().toLowerCase() : k}\u0000`
+    out += `${fold === true || (fold === 'first' && i === 0) ? k.normalize().toLowerCase() : k}\u0000`
   }
   return out
 }
@@ -84,7 +91,7 @@ export const uniqueIssues = async (db: Backend, core: ModelCore, rows: readonly 
     // The rows whose value is taken (by a stored row, or by an earlier row of `rows`), reported in row order.
     const taken = new Set<number>()
     rows.forEach((v, i) => {
-      const s = signature(fields, v, false)
+      const s = signature(fields, v, rule.caseSensitive === false ? 'first' : false)
       if (s === undefined) return
       if (first.has(s)) taken.add(i)
       else {
@@ -104,9 +111,16 @@ export const uniqueIssues = async (db: Backend, core: ModelCore, rows: readonly 
 /** Which of `rows` (by position) hold a value of the rule that a stored row holds. */
 const takenBy = async (db: Backend, core: ModelCore, rule: UniqueRule, rows: readonly Values[], except: Values | undefined): Promise<number[]> => {
   const fields = fieldsOf(rule).map((n) => core.byName.get(n)!)
-  const match: Expr = fields.length === 1
+  // Ignoring case, the unique field's text is compared as lower(column) = lower(value).
+  const folds = (i: number, x: unknown): boolean => i === 0 && rule.caseSensitive === false && typeof x === 'string'
+  const side = (f: Field, i: number, x: unknown): Expr => (folds(i, x) ? fn('lower', core.column(f.name)) : core.column(f.name))
+  const value = (i: number, x: unknown): unknown => (folds(i, x) ? fn('lower', val(x)) : x)
+  const match: Expr = fields.length === 1 && rule.caseSensitive !== false
     ? isIn(core.column(fields[0].name), rows.map((v) => encodeField(fields[0], v[fields[0].name])))
-    : or(...rows.map((v) => and(...fields.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))))))
+    : or(...rows.map((v) => and(...fields.map((f, i) => {
+      const x = encodeField(f, v[f.name])
+      return eq(side(f, i, x), value(i, x))
+    }))))
   const notSelf = except === undefined ? undefined : not(keyCondition(core, keyOfRow(core, except)))
   const node = where(allOf([match, notSelf])!)(select(...fields.map((f) => core.column(f.name)))(from(core.tableRef)))
   const r = await db.all(node)()

@@ -172,6 +172,22 @@ const cleanVersion = (version: string): string => version.trim().replace(/^5\.5\
 export const isMariaDbVersion = (version: string): boolean => /mariadb/i.test(version)
 
 /**
+ * Whether an IN list is a query with a LIMIT or an OFFSET (its own, or a member's): MySQL and
+ * MariaDB refuse such a subquery under IN, ANY, ALL and SOME ("This version of MySQL doesn't yet
+ * support 'LIMIT & IN/ALL/ANY/SOME subquery'").
+ */
+const keepsFirstRows = (list: readonly Expr[] | SelectLike): boolean => {
+  if (Array.isArray(list)) return false
+  const q = list as SelectLike
+  return q.limit !== undefined || q.offset !== undefined || (q.kind === 'compound' && (keepsFirstRows(q.left) || keepsFirstRows(q.right)))
+}
+
+/** `SELECT * FROM (q) AS rk_limited`: the same rows, as a query IN may hold. */
+const throughDerived = (q: SelectLike): SelectNode => ({
+  kind: 'select', distinct: false, columns: [{ expr: { kind: 'star' } }], from: { kind: 'derived', query: q, alias: 'rk_limited' }, joins: [], groupBy: [], orderBy: [],
+})
+
+/**
  * The MySQL dialect (assumes MySQL 8.0.19 or later; `connect` specialises it to the server's
  * version through `forVersion`, and to the MariaDB dialect when the server is MariaDB).
  *
@@ -217,6 +233,10 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   withinGroup: unsupported(() => self.name, 'WITHIN GROUP (ordered-set aggregates)'),
   fetchWithTies: unsupported(() => self.name, 'FETCH ... WITH TIES', 'rank the rows with over(rank(), ...) in a derived table and keep rank <= n'),
   quantifiedArray: unsupported(() => self.name, 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
+  // IN / ANY / ALL over a subquery that keeps its first rows: read through a derived table,
+  // which may carry a LIMIT where these subqueries may not.
+  expr: (e) => (e.kind === 'in' && keepsFirstRows(e.list) ? base.expr({ ...e, list: throughDerived(e.list as SelectLike) }) : base.expr(e)),
+  quantifiedSubquery: (quantifier, q) => base.quantifiedSubquery(quantifier, keepsFirstRows(q) ? throughDerived(q) : q),
   // A long IN list as literals: no placeholder to count, and no array type to bind it as.
   longInList: (lhs, values, negated) => {
     const list = literalList(self.toDriver, values)

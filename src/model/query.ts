@@ -210,6 +210,30 @@ const LITERAL: Readonly<Record<string, (l: Expr, text: string) => Expr>> = {
  */
 const lowerLike = (l: Expr, pattern: string): Expr => raw(sql`${fn('lower', l)} LIKE LOWER(${pattern}) ESCAPE '!'`)
 
+/**
+ * The transform of `orderBy` / `reorder`: ORDER BY a field's column or, for a name that is no
+ * field, the expression of the query's computed column of that name (`withCount`'s
+ * `ordersCount`, `computed`), never its alias, so that it holds in the subqueries `count` and
+ * `paginate` wrap the query in. A name that is neither fails the query (QueryError).
+ */
+const ordering = <R>(
+  core: ModelCore, field: string, direction: string | undefined, nulls: string | undefined,
+  put: (q: ModelQuery<any, any, any>, item: OrderItem) => readonly OrderItem[],
+): Transform<R> => transform(() => {
+  // 'DESC' is 'desc' (any case, as the query builder takes it); any other word is refused.
+  const d = orderWord('direction', direction, ORDER_DIRECTIONS) ?? 'asc'
+  const n = orderWord('nulls', nulls, NULLS_ORDERS)
+  if (core.byName.has(field)) {
+    const c = core.column(field)
+    return (q) => Object.freeze(withFields(q, { order: put(q, { expr: c, direction: d, nulls: n }) }))
+  }
+  return (q) => {
+    const computed = q.computed?.find((x) => x.name === field)
+    if (computed === undefined) return failed(q, dbError('QueryError', `${core.table} has no field "${field}"`))
+    return Object.freeze(withFields(q, { order: put(q, { expr: computed.expr, direction: d, nulls: n }) }))
+  }
+})
+
 /** The order reversed: each direction and NULLS placement; a raw order without a direction cannot be. */
 const reversed = (core: ModelCore, order: readonly OrderItem[]): OrderItem[] => {
   if (order.length === 0) return core.primaryKey.map((f) => ({ expr: core.column(f.name), direction: 'desc' as const }))
@@ -365,19 +389,8 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
       return build(core.column(l), core.column(r))
     }),
     raw: (f) => condition(() => raw(f)),
-    orderBy: (field, direction, nulls) => transform(() => {
-      const c = core.column(field)
-      // 'DESC' is 'desc' (any case, as the query builder takes it); any other word is refused.
-      const d = orderWord('direction', direction, ORDER_DIRECTIONS) ?? 'asc'
-      const n = orderWord('nulls', nulls, NULLS_ORDERS)
-      return (q) => Object.freeze(withFields(q, { order: [...q.order, { expr: c, direction: d, nulls: n }] }))
-    }),
-    reorder: (field, direction, nulls) => transform(() => {
-      const c = core.column(field)
-      const d = orderWord('direction', direction, ORDER_DIRECTIONS) ?? 'asc'
-      const n = orderWord('nulls', nulls, NULLS_ORDERS)
-      return (q) => Object.freeze(withFields(q, { order: [{ expr: c, direction: d, nulls: n }] }))
-    }),
+    orderBy: (field, direction, nulls) => ordering(core, field, direction, nulls, (q, item) => [...q.order, item]),
+    reorder: (field, direction, nulls) => ordering(core, field, direction, nulls, (_, item) => [item]),
     reverseOrder: ((q: ModelQuery<any, any, any>) => {
       try {
         return Object.freeze(withFields(q, { order: reversed(q.core, q.order) }))

@@ -252,8 +252,10 @@ export const anyRow = (db: Backend, q: AnyQuery): TaskEither<DbError, boolean> =
 
 /** One field of every row. */
 export const pluckField = (db: Backend, q: AnyQuery, field: string): TaskEither<DbError, unknown[]> => {
-  if (!q.core.byName.has(field)) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
-  const t = allRows(db, Object.freeze(withFields(q, { fields: [field], includes: [], computed: undefined })))
+  // A computed column (`withCount`'s `ordersCount`, `computed`) is plucked as it is read with rows.
+  const computed = q.core.byName.has(field) ? undefined : q.computed?.find((c) => c.name === field)
+  if (!q.core.byName.has(field) && computed === undefined) return () => Promise.resolve(left(dbError('QueryError', `${q.core.table} has no field "${field}"`)))
+  const t = allRows(db, Object.freeze(withFields(q, computed === undefined ? { fields: [field], includes: [], computed: undefined } : { fields: [], includes: [], computed: [computed] })))
   return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.map((row) => row[field]))))
 }
 

@@ -104,6 +104,39 @@ for (const engine of ENGINES) {
       await expect(ok(pipe(Item.query, Item.where(Item.compareFields('score', 'like' as '=', 'bonus')), Item.count(db)))).rejects.toMatchObject({ _tag: 'QueryError' })
     })
 
+    it('first, last and reverseOrder of a distinct selection without the key order by the selected fields', async (ctx) => {
+      const db = await seeded(ctx)
+      const kinds = pipe(Item.query, Item.select('kind'), Item.distinct)
+      expect(await ok(pipe(kinds, Item.first(db)))).toEqual({ _tag: 'Some', value: { kind: 'drink' } })
+      expect(await ok(pipe(kinds, Item.last(db)))).toEqual({ _tag: 'Some', value: { kind: 'tree' } })
+      expect(await ok(pipe(kinds, Item.reverseOrder, Item.pluck(db, 'kind')))).toEqual(['tree', 'food', 'drink'])
+      expect(await ok(pipe(kinds, Item.takeLast(db, 2)))).toEqual([{ kind: 'food' }, { kind: 'tree' }])
+    })
+
+    it('takeFirst and takeLast read n rows from either end, in the query order (Rails first(n), last(n))', async (ctx) => {
+      const db = await seeded(ctx)
+      const ids = (rows: readonly { id: number }[]) => rows.map((r) => r.id)
+      expect(ids(await ok(pipe(Item.query, Item.takeFirst(db, 2))))).toEqual([1, 2])
+      expect(ids(await ok(pipe(Item.query, Item.takeLast(db, 2))))).toEqual([4, 5])
+      expect(ids(await ok(pipe(Item.query, Item.orderBy('score', 'desc'), Item.takeLast(db, 3))))).toEqual([1, 5, 3])
+      expect(ids(await ok(pipe(Item.query, Item.orderBy('score'), Item.takeFirst(db, 10))))).toEqual([3, 5, 1, 4, 2])
+      // With a limit or an offset: the last n of the rows the query reads.
+      expect(ids(await ok(pipe(Item.query, Item.orderBy('id'), Item.limit(4), Item.takeLast(db, 2))))).toEqual([3, 4])
+      expect(ids(await ok(pipe(Item.query, Item.orderBy('id'), Item.offset(1), Item.limit(3), Item.takeFirst(db, 2))))).toEqual([2, 3])
+      expect(await ok(pipe(Item.query, Item.takeLast(db, 0)))).toEqual([])
+      await expect(ok(pipe(Item.query, Item.takeFirst(db, -1)))).rejects.toMatchObject({ _tag: 'ValidationError' })
+      await expect(ok(pipe(Item.query, Item.takeLast(db, 1.5)))).rejects.toMatchObject({ _tag: 'ValidationError' })
+    })
+
+    it('sum, min, max and avg of no row are null (as Django; Rails sums no row to 0)', async (ctx) => {
+      const db = await seeded(ctx)
+      const none = pipe(Item.query, Item.where('kind', '=', 'none'))
+      expect(await ok(pipe(none, Item.sum(db, 'score')))).toBe(null)
+      expect(await ok(pipe(none, Item.avg(db, 'score')))).toBe(null)
+      expect(await ok(pipe(none, Item.max(db, 'score')))).toBe(null)
+      expect(await ok(pipe(none, Item.count(db)))).toBe(0)
+    })
+
     it('min and max of dates and strings decode with the field codec (Rails minimum/maximum)', async (ctx) => {
       const db = await seeded(ctx)
       expect(await ok(pipe(Item.query, Item.min(db, 'seen')))).toEqual(day(1))

@@ -25,18 +25,18 @@ import type * as t from 'io-ts'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
-import type { Expr, SelectLike } from '../ast.js'
+import type { Expr, OrderItem, SelectLike } from '../ast.js'
 import { and as andExpr, exists as existsExpr, not as notExpr, or as orExpr, raw as rawExpr } from '../query.js'
 import { fix } from '../record.js'
 import { type Compiled, isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
 import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue, tableRefOf } from './core.js'
-import type { ModelCodec } from './decode.js'
+import { type ModelCodec, show } from './decode.js'
 import {
   allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, keyProblem, pageOf, type PageSpec, pluckField, pluckFields, type Page,
 } from './read.js'
 import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
-import { baseQuery, type CompareOp, type Computed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
+import { baseQuery, type CompareOp, type Computed, defaultOrder, reversed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
 import { attachRows, detachRows, syncRows } from './links.js'
@@ -265,6 +265,17 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example pipe(User.query, User.orderBy('createdAt'), User.last(db)) // the newest
    */
   readonly last: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Option<Out<D, S, T>>>
+  /**
+   * The first `n` rows of the query in its order; without one, by primary key (Rails' `first(n)`).
+   * @example pipe(Post.query, Post.orderBy('createdAt'), Post.takeFirst(db, 3))
+   */
+  readonly takeFirst: (db: Backend, n: number) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>[]>
+  /**
+   * The last `n` rows of the query, in the query's order (Rails' `last(n)`): read with the order
+   * reversed, or, with a limit or an offset, the last `n` of the rows the query reads.
+   * @example pipe(Post.query, Post.orderBy('createdAt'), Post.takeLast(db, 3)) // the 3 newest, oldest first
+   */
+  readonly takeLast: (db: Backend, n: number) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>[]>
   /** The first row of the query, or NotFound (Rails' `first!`, `find_by!`). @example pipe(User.query, User.where({ email }), User.firstOrFail(db)) */
   readonly firstOrFail: (db: Backend) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Out<D, S, T>>
   /** COUNT(*) of the query. @example pipe(User.query, User.scopes.active, User.count(db)) */
@@ -708,7 +719,6 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         },
       }) as never,
       last: (db) => (q: Q) => {
-        const qc = q.core
         // With a limit or an offset the last row is the last of the rows the query reads (as
         // Rails' `last`): reversing the order would count the offset from the other end.
         if (q.limit !== undefined || q.offset !== undefined) {
@@ -718,10 +728,30 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         if (q.order.some((o) => o.direction === undefined)) {
           return () => Promise.resolve(left(dbError('QueryError', `${core.table}: last cannot reverse an order given without a direction`)))
         }
-        const order = q.order.length === 0
-          ? qc.primaryKey.map((f) => ({ expr: qc.column(f.name), direction: 'desc' as const }))
-          : q.order.map((o) => ({ expr: o.expr, direction: o.direction === 'desc' ? ('asc' as const) : ('desc' as const), nulls: o.nulls === undefined ? undefined : o.nulls === 'first' ? ('last' as const) : ('first' as const) }))
-        return self.first(db)(Object.freeze(withFields(q, { order }))) as never
+        return self.first(db)(Object.freeze(withFields(q, { order: reversed(q) }))) as never
+      },
+      takeFirst: (db, n) => (q: Q) => {
+        const bad = countIssue(core, 'takeFirst', n)
+        if (bad !== undefined) return () => Promise.resolve(left(bad))
+        return self.all(db)(Object.freeze(withFields(keyOrdered(q), { limit: Math.min(q.limit ?? n, n) }))) as never
+      },
+      takeLast: (db, n) => (q: Q) => {
+        const bad = countIssue(core, 'takeLast', n)
+        if (bad !== undefined) return () => Promise.resolve(left(bad))
+        if (n === 0) return () => Promise.resolve(right([])) as never
+        // With a limit or an offset, the last n of the rows the query reads (as `last`).
+        if (q.limit !== undefined || q.offset !== undefined) {
+          const t = self.all(db)(keyOrdered(q))
+          return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.slice(-n)))) as never
+        }
+        let order: OrderItem[]
+        try {
+          order = reversed(q)
+        } catch (e) {
+          return () => Promise.resolve(left(toDbError(e)))
+        }
+        const t = self.all(db)(Object.freeze(withFields(q, { order, limit: n })))
+        return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.reverse()))) as never
       },
       sole: (db) => (q: Q) => {
         const t = self.all(db)(Object.freeze(withFields(q, { limit: Math.min(q.limit ?? 2, 2) })))
@@ -930,7 +960,14 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 const keyOrdered = <Q extends ModelQuery<any, any, any>>(q: Q): Q =>
   q.order.length > 0 || q.group !== undefined || q.source !== undefined
     ? q
-    : Object.freeze(withFields(q, { order: q.core.primaryKey.map((f) => ({ expr: q.core.column(f.name), direction: 'asc' as const })) }))
+    : Object.freeze(withFields(q, { order: defaultOrder(q, 'asc') }))
+
+/** The ValidationError of a row count (`takeFirst`, `takeLast`) that is not a whole number from 0. */
+const countIssue = (core: ModelCore, what: string, n: number): DbError | undefined => {
+  if (Number.isSafeInteger(n) && n >= 0) return undefined
+  const message = `${core.table}: ${what} takes a whole number of rows from 0, got ${show(n)}`
+  return dbError('ValidationError', message, { issues: [{ path: what, rule: 'count', value: n, message }] })
+}
 
 export const model = <
   C extends ModelCodec,

@@ -234,10 +234,30 @@ const ordering = <R>(
   }
 })
 
-/** The order reversed: each direction and NULLS placement; a raw order without a direction cannot be. */
-const reversed = (core: ModelCore, order: readonly OrderItem[]): OrderItem[] => {
-  if (order.length === 0) return core.primaryKey.map((f) => ({ expr: core.column(f.name), direction: 'desc' as const }))
-  return order.map((o) => {
+/**
+ * The order of a query given none (`first`, `last`, `reverseOrder`): the primary key; for a
+ * `distinct` query selecting fields without the whole key, those fields (PostgreSQL refuses to
+ * order DISTINCT rows by a column they do not hold, and the key would not order them anyway).
+ *
+ * @example defaultOrder(pipe(Item.query, Item.select('kind'), Item.distinct), 'desc') // kind DESC
+ */
+export const defaultOrder = (q: ModelQuery<any, any, any>, direction: 'asc' | 'desc'): OrderItem[] => {
+  const core = q.core
+  const keyless = q.distinct === true && q.fields !== undefined && core.primaryKey.some((f) => !q.fields!.includes(f.name))
+  const names = keyless ? q.fields! : core.primaryKey.map((f) => f.name)
+  return names.map((n) => ({ expr: core.column(n), direction }))
+}
+
+/**
+ * The order of a query reversed: each direction and NULLS placement; without an order, its
+ * default order (`defaultOrder`) descending. A raw order without a direction cannot be (QueryError).
+ *
+ * @example reversed(pipe(Post.query, Post.orderBy('createdAt'))) // createdAt DESC
+ */
+export const reversed = (q: ModelQuery<any, any, any>): OrderItem[] => {
+  const core = q.core
+  if (q.order.length === 0) return defaultOrder(q, 'desc')
+  return q.order.map((o) => {
     if (o.direction === undefined) throw dbError('QueryError', `${core.table}: an order given without a direction cannot be reversed`)
     return { expr: o.expr, direction: o.direction === 'desc' ? 'asc' : 'desc', nulls: o.nulls === undefined ? undefined : o.nulls === 'first' ? 'last' : 'first' }
   })
@@ -393,7 +413,7 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
     reorder: (field, direction, nulls) => ordering(core, field, direction, nulls, (_, item) => [item]),
     reverseOrder: ((q: ModelQuery<any, any, any>) => {
       try {
-        return Object.freeze(withFields(q, { order: reversed(q.core, q.order) }))
+        return Object.freeze(withFields(q, { order: reversed(q) }))
       } catch (e) {
         return failed(q, e)
       }

@@ -36,7 +36,7 @@ import { dbError, unsupportedError } from '../errors.js'
 import { extend, extendLayer, hasLayer, layerDepth } from '../record.js'
 import { builtIn } from './shape-cache.js'
 import { fromParts as F, isJsonValue, type Fragment, type Part } from '../sql.js'
-import { fragments, standard, standardOpen } from './standard.js'
+import { fragments, mapColumns, standard, standardOpen } from './standard.js'
 import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
 import { mysqlDateTime } from '../dates.js'
@@ -87,6 +87,20 @@ const outputName = (q: SelectLike, index: number): string | undefined => {
   const s = q.columns[index]
   if (s === undefined) return undefined
   return s.alias ?? (s.expr.kind === 'column' ? s.expr.name : undefined)
+}
+
+/**
+ * The query of an INSERT ... SELECT with output names a derived table can carry: when two of
+ * its columns share a name (`SELECT id, id, ...`) or one has none, the columns of its first
+ * SELECT are named after the inserted columns, in order. A query whose names are fine, or that
+ * selects `*`, is left as it is.
+ */
+const distinctNames = (q: SelectLike, columns: readonly string[]): SelectLike => {
+  const names = columns.map((_, i) => outputName(q, i))
+  if (names.every((n, i) => n !== undefined && names.indexOf(n) === i)) return q
+  if (q.kind === 'compound') return { ...q, left: distinctNames(q.left, columns) }
+  if (q.columns.length !== columns.length || q.columns.some((s) => s.expr.kind === 'star')) return q
+  return { ...q, columns: q.columns.map((s, i) => ({ expr: s.expr, alias: columns[i] })) }
 }
 
 /** A row count written into the SQL text, checked to be a whole number from 0. */
@@ -408,7 +422,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   insertSkippingConflicts: (q) => {
     if (q.query !== undefined) {
       // INSERT ... SELECT: the query is a derived table, matched on its own output names.
-      const names = q.columns.map((_, i) => outputName(q.query!, i))
+      const query = distinctNames(q.query, q.columns)
+      const names = q.columns.map((_, i) => outputName(query, i))
       const missing = q.onConflict!.target.find((c) => { const i = q.columns.indexOf(c); return i < 0 || names[i] === undefined })
       if (missing !== undefined) throw unsupportedError(self.name, 'a do-nothing upsert from a query whose conflict column is not named', `select "${missing}" under a name (as(expr, 'name')) in the query`)
       const tableName = self.fromItem({ ...q.table, alias: undefined })
@@ -417,7 +432,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       const guard = self.column(q.table.schema === undefined ? q.table.name : `${q.table.schema}.${q.table.name}`, q.onConflict!.target[0])
       return F([
         'INSERT INTO ', tableName, ` (${q.columns.map(self.quoteIdentifier).join(', ')}) SELECT ${q.columns.map(fresh).join(', ')} FROM `,
-        self.fromItem({ kind: 'derived', query: q.query, alias: 'rk_new' }),
+        self.fromItem({ kind: 'derived', query, alias: 'rk_new' }),
         ` WHERE NOT EXISTS (SELECT 1 FROM `, tableName, ` AS ${self.quoteIdentifier('rk_old')} WHERE ${match}) ON DUPLICATE KEY UPDATE ${guard} = ${guard}`,
       ])
     }
@@ -460,7 +475,11 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       throw unsupportedError(self.name, 'a do-nothing upsert whose conflict column is not inserted', `give "${left ?? oc.target[0]}" a value in every row`)
     }
     if (oc.update.length === 0) throw dbError('QueryError', `${self.name}: an upsert that updates needs at least one assignment`)
-    const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(v)]))
+    // From a query, a bare column could be the query's as well as the table's: MySQL refuses it
+    // as ambiguous, so it is named through the table.
+    const table = node.table.name
+    const own = (v: Expr): Expr => (node.query === undefined ? v : mapColumns(v, (c) => (c.table === undefined ? { ...c, table } : c)))
+    const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(own(v))]))
     const parts: Part[] = []
     if (self.rowAlias !== undefined) parts.push(` AS ${self.quoteIdentifier(self.rowAlias)}`)
     parts.push(' ON DUPLICATE KEY UPDATE ', fragments.joinParts(sets, ', '))

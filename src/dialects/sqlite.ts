@@ -16,7 +16,7 @@
  * gates: window functions 3.25, FILTER 3.30 (emulated with CASE before), GROUPS frames,
  * frame exclusion and named windows 3.28, MATERIALIZED hints 3.35, `->` / `->>` 3.38.
  */
-import type { DateUnit, Expr, InsertNode, ParamNode, UpdateNode } from '../ast.js'
+import type { DateUnit, Expr, InsertNode, ParamNode, SelectLike, UpdateNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
@@ -168,6 +168,17 @@ const fromTableNamedIn = (q: UpdateNode): string | undefined => {
   return undefined
 }
 
+/**
+ * The query of an INSERT ... SELECT with an upsert, with a WHERE SQLite can read: without one,
+ * `... FROM t ON CONFLICT` reads as a join's ON and fails ("near DO: syntax error"). A SELECT
+ * without a WHERE gets `WHERE true`; a set operation is read through `SELECT * FROM (...) WHERE true`.
+ */
+const withWhere = (q: SelectLike): SelectLike => {
+  const always: Expr = { kind: 'literal', value: true }
+  if (q.kind === 'select') return q.where !== undefined || q.from === undefined ? q : { ...q, where: always }
+  return { kind: 'select', distinct: false, columns: [{ expr: { kind: 'star' } }], from: { kind: 'derived', query: q, alias: 'rk_rows' }, joins: [], groupBy: [], orderBy: [], where: always }
+}
+
 export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   ...sqliteDdl(self, base),
   name: 'sqlite',
@@ -194,7 +205,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   // No DEFAULT keyword in VALUES: a column every row leaves to its default is left out; rows
   // that differ in which columns they set are inserted as consecutive groups (`insertStatements`).
   insertValues: (node) => {
-    if (node.query !== undefined) return base.insertValues(node)
+    if (node.query !== undefined) return base.insertValues(node.onConflict === undefined ? node : { ...node, query: withWhere(node.query) })
     const keep = node.columns.map((_, i) => !allDefault(node, i))
     if (!keep.includes(false)) {
       if (node.rows.some((r) => r.includes(DEFAULT))) {

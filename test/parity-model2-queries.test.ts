@@ -137,6 +137,16 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(none, Item.count(db)))).toBe(0)
     })
 
+    it('an empty in list matches no row and an empty not in list every row, in each form (Python ActiveRecord in_list)', async (ctx) => {
+      const db = await seeded(ctx)
+      expect(await ok(pipe(Item.query, Item.where('id', 'in', []), Item.count(db)))).toBe(0)
+      expect(await ok(pipe(Item.query, Item.where('id', 'not in', []), Item.count(db)))).toBe(5)
+      expect(await ok(pipe(Item.query, Item.where({ id: [] }), Item.count(db)))).toBe(0)
+      expect(await ok(pipe(Item.query, Item.where(Item.not(Item.cond({ bonus: [] }))), Item.count(db)))).toBe(5)
+      expect(await ok(pipe(Item.query, Item.where('bonus', 'not in', []), Item.exists(db)))).toBe(true)
+      expect(await ok(Item.findMany(db, []))).toEqual([])
+    })
+
     it('min and max of dates and strings decode with the field codec (Rails minimum/maximum)', async (ctx) => {
       const db = await seeded(ctx)
       expect(await ok(pipe(Item.query, Item.min(db, 'seen')))).toEqual(day(1))

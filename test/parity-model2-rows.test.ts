@@ -62,6 +62,16 @@ for (const engine of ENGINES) {
       await expect(ok(pipe(grouped, Item.having((a) => a.sum('nope' as 'score'), '>', 1), Item.aggregate(db, (a) => ({ n: a.count() }))))).rejects.toMatchObject({ _tag: 'QueryError' })
     })
 
+    it('orderByAggregate orders groups by an aggregate, with limit: the top groups (Django annotate().order_by(), Rails group.order(count))', async (ctx) => {
+      const db = await seeded(ctx)
+      const top = pipe(Item.query, Item.groupBy('kind'), Item.orderByAggregate((a) => a.sum('score'), 'desc'), Item.orderBy('kind'))
+      expect(await ok(pipe(top, Item.aggregate(db, (a) => ({ s: a.sum('score') }))))).toEqual([{ kind: 'food', s: 14 }, { kind: 'tree', s: 7 }, { kind: 'drink', s: 4 }])
+      expect(await ok(pipe(top, Item.limit(2), Item.aggregate(db, (a) => ({ n: a.count() }))))).toEqual([{ kind: 'food', n: 2 }, { kind: 'tree', n: 1 }])
+      expect(await ok(pipe(Item.query, Item.groupBy('kind'), Item.orderByAggregate((a) => a.count()), Item.orderBy('kind', 'desc'), Item.aggregate(db, (a) => ({ m: a.max('score') }))))).toEqual([{ kind: 'tree', m: 7 }, { kind: 'food', m: 9 }, { kind: 'drink', m: 3 }])
+      expect(await ok(pipe(top, Item.limit(2), Item.count(db)))).toBe(2)
+      await expect(ok(pipe(Item.query, Item.groupBy('kind'), Item.orderByAggregate((a) => a.max('nope' as 'score')), Item.aggregate(db, (a) => ({ n: a.count() }))))).rejects.toMatchObject({ _tag: 'QueryError' })
+    })
+
     it('sole reads the one row, NotFound for none, QueryError for several (Django get, Rails sole)', async (ctx) => {
       const db = await seeded(ctx)
       expect(await ok(pipe(Item.query, Item.where('name', '=', 'date'), Item.sole(db)))).toEqual(ROWS[3])

@@ -112,6 +112,12 @@ export const havingCondition = (q: ModelQuery<any, any, any>): Expr | undefined 
 }
 
 /**
+ * The SQL expression of an aggregate of a model (thrown QueryError for a field it does not have).
+ * @example aggregateExpr(Item.core, aggKit.sum('score')) // SUM("h6_rows"."score")
+ */
+export const aggregateExpr = (core: ModelCore, a: Agg<unknown>): Expr => exprOf(core, '', a).expr
+
+/**
  * Run a grouped (or whole-table) aggregate query: one row per group, or one row without
  * `groupBy`. The query's conditions, default scopes, order (of group fields), limit and offset
  * apply.

@@ -26,7 +26,7 @@ import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError, type ValidationError } from '../errors.js'
 import type { Expr, OrderItem, SelectLike } from '../ast.js'
-import { and as andExpr, exists as existsExpr, not as notExpr, or as orExpr, raw as rawExpr } from '../query.js'
+import { and as andExpr, exists as existsExpr, not as notExpr, or as orExpr, orderWord, raw as rawExpr } from '../query.js'
 import { fix } from '../record.js'
 import { type Compiled, isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
@@ -35,7 +35,7 @@ import { type ModelCodec, show } from './decode.js'
 import {
   allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, keyProblem, pageOf, type PageSpec, pluckField, pluckFields, type Page,
 } from './read.js'
-import { aggKit, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
+import { aggKit, aggregateExpr, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type CompareOp, type Computed, defaultOrder, reversed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
@@ -386,6 +386,12 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * an average with a number. Without `groupBy` the query fails with a QueryError.
    * @example pipe(Invoice.query, Invoice.groupBy('customerId'), Invoice.having((a) => a.count(), '>', 5), Invoice.aggregate(db, (a) => ({ n: a.count() })))
    */
+  /**
+   * ORDER BY an aggregate of each group (after `groupBy`; Django's `annotate().order_by()`):
+   * with `limit`, the top groups.
+   * @example pipe(Invoice.query, Invoice.groupBy('customerId'), Invoice.orderByAggregate((a) => a.sum('total'), 'desc'), Invoice.limit(5), Invoice.aggregate(db, (a) => ({ total: a.sum('total') })))
+   */
+  readonly orderByAggregate: (aggregate: (a: AggKit<D['row']>) => Agg<unknown>, direction?: 'asc' | 'desc') => Transform<D['row']>
   readonly having: <V>(aggregate: (a: AggKit<D['row']>) => Agg<V>, op: CompareOp, value: NonNullable<V>) => Transform<D['row']>
   /**
    * Drop parts of a query (Rails' `unscope`): `'where'` (its conditions; default scopes stay,
@@ -761,6 +767,14 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           if (r.right.length > 1) return left(dbError('QueryError', `${core.table}: more than one row matches a query that should match one`))
           return right(r.right[0])
         }) as never
+      },
+      orderByAggregate: (spec, direction) => (q) => {
+        try {
+          const d = orderWord('direction', direction, ['asc', 'desc'] as const) ?? 'asc'
+          return Object.freeze(withFields(q, { order: [...q.order, { expr: aggregateExpr(core, spec(aggKit)), direction: d }] }))
+        } catch (e) {
+          return failed(q, e)
+        }
       },
       having: (spec, op, value) => (q) => Object.freeze(withFields(q, { having: [...(q.having ?? []), { agg: spec(aggKit), op, value }] })),
       unscope: (...parts) => (q) => {

@@ -72,6 +72,19 @@ for (const engine of ENGINES) {
       await expect(ok(pipe(Item.query, Item.groupBy('kind'), Item.orderByAggregate((a) => a.max('nope' as 'score')), Item.aggregate(db, (a) => ({ n: a.count() }))))).rejects.toMatchObject({ _tag: 'QueryError' })
     })
 
+    it('rows of a grouped query are refused, never read as if it were not grouped: aggregate, count and exists read it', async (ctx) => {
+      const db = await seeded(ctx)
+      const grouped = pipe(Item.query, Item.groupBy('kind'))
+      for (const read of [Item.all(db), Item.first(db), Item.pluck(db, 'kind'), Item.pluckMany(db, 'kind'), Item.paginate(db, { page: 1, perPage: 2 })]) {
+        await expect(ok(read(grouped as never))).rejects.toMatchObject({ _tag: 'QueryError', message: expect.stringMatching(/aggregate/) })
+      }
+      const batches = async () => {
+        for await (const batch of Item.batches(db)(grouped as never)) void batch
+      }
+      await expect(batches()).rejects.toMatchObject({ _tag: 'QueryError' })
+      expect(await ok(pipe(grouped, Item.count(db)))).toBe(3)
+    })
+
     it('sole reads the one row, NotFound for none, QueryError for several (Django get, Rails sole)', async (ctx) => {
       const db = await seeded(ctx)
       expect(await ok(pipe(Item.query, Item.where('name', '=', 'date'), Item.sole(db)))).toEqual(ROWS[3])

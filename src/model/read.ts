@@ -67,11 +67,19 @@ const rowsOf = async (db: Backend, q: AnyQuery, raw: Row[], reading: Reading): P
 }
 
 /**
+ * The QueryError of reading the rows of a grouped query: its rows are groups, read with
+ * `aggregate` (or counted), never rows of the table read as if it were not grouped.
+ */
+const groupedRows = (q: AnyQuery): DbError =>
+  dbError('QueryError', `${q.core.table}: a grouped query (groupBy ${q.group!.join(', ')}) has one row per group: read it with aggregate, count or exists`)
+
+/**
  * Every row of a query, decoded, with its relations loaded.
  */
 export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<string, unknown>[]> => {
   const no = refused(q)
   if (no !== undefined) return no
+  if (q.group !== undefined) return () => Promise.resolve(left(groupedRows(q)))
   return attempt(async () => {
     const reading = queryReading(db, q, q.includes.length === 0 ? [] : keyFieldsFor(q.core, q.includes))
     const r = await db.all(reading.node)()
@@ -110,6 +118,7 @@ const after = (core: ModelCore, last: Record<string, unknown>): Expr => {
  */
 export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
   if (q.error !== undefined) throw q.error
+  if (q.group !== undefined) throw groupedRows(q)
   const core = q.core
   const size = options.size ?? 1000
   if (!Number.isSafeInteger(size) || size < 1) throw dbError('QueryError', `${core.table}: a batch size must be a positive integer, got ${String(size)}`)

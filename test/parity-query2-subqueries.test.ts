@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { run } from 'recordkit'
 import { mysql } from 'recordkit/dialects/mysql'
 import {
-  any, eq, from, insertInto, isIn, isNotNull, limit, notIn, offset, orderBy, select, set, tupleIn, union, update, values, where,
+  any, col, eq, from, insertInto, isIn, isNotNull, limit, notIn, offset, orderBy, select, set, tupleIn, union, update, values, where,
 } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -56,6 +56,20 @@ for (const engine of ENGINES) {
       ])
     })
 
+    it('IN a correlated subquery with a LIMIT (refused on MariaDB, whose derived tables cannot see the outer query)', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(pipe(insertInto('q2s_staff'), values(staff))))
+      const firstOfDept = pipe(from('q2s_staff f'), select('f.id'), where(eq('f.dept', col('s.dept'))), orderBy('f.id'), limit(1))
+      const q = pipe(from('q2s_staff s'), select('s.id'), where(isIn('s.id', firstOfDept)), orderBy('s.id'))
+      if (engine.name === 'mariadb') {
+        const r = db.compile(q)
+        expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedFeature')
+        expect(E.isLeft(r) && r.left.message).toMatch(/^mariadb does not support a LIMIT in a correlated IN \/ ANY \/ ALL subquery \(s\.dept\)/)
+        return
+      }
+      expect(ids(await run(db.all(q)))).toEqual([1, 3])
+    })
+
     it('= ANY a subquery with a LIMIT (refused on SQLite, which has no ANY)', async (ctx) => {
       const db = use(ctx)
       await run(db.execute(pipe(insertInto('q2s_staff'), values(staff))))
@@ -75,6 +89,12 @@ describe('subqueries that keep their first rows as MySQL 8 text', () => {
     const r = mysql.compile(pipe(from('q2s_staff'), select('id'), where(isIn('id', topTwo))))
     expect(E.isRight(r) && r.right.sql).toBe(
       'SELECT `id` FROM `q2s_staff` WHERE `id` IN (SELECT * FROM (SELECT `id` FROM `q2s_staff` WHERE `salary` IS NOT NULL ORDER BY `salary` DESC LIMIT ?) AS `rk_limited`)')
+  })
+  it('a correlated one too: MySQL 8 derived tables see the outer query', () => {
+    const firstOfDept = pipe(from('q2s_staff f'), select('f.id'), where(eq('f.dept', col('s.dept'))), limit(1))
+    const r = mysql.compile(pipe(from('q2s_staff s'), select('s.id'), where(isIn('s.id', firstOfDept))))
+    expect(E.isRight(r) && r.right.sql).toBe(
+      'SELECT `s`.`id` FROM `q2s_staff` AS `s` WHERE `s`.`id` IN (SELECT * FROM (SELECT `f`.`id` FROM `q2s_staff` AS `f` WHERE `f`.`dept` = `s`.`dept` LIMIT ?) AS `rk_limited`)')
   })
   it('a subquery without a LIMIT is written as it is', () => {
     const r = mysql.compile(pipe(from('q2s_staff'), select('id'), where(isIn('id', pipe(from('q2s_staff'), select('id'), orderBy('id'))))))

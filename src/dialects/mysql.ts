@@ -196,6 +196,50 @@ const keepsFirstRows = (list: readonly Expr[] | SelectLike): boolean => {
   return q.limit !== undefined || q.offset !== undefined || (q.kind === 'compound' && (keepsFirstRows(q.left) || keepsFirstRows(q.right)))
 }
 
+/**
+ * The first column of a subquery that names a table the subquery does not have in its FROM or
+ * joins (`s.dept` of the outer query), as written; undefined when it names none.
+ */
+const outerColumn = (q: SelectLike): string | undefined => {
+  if (q.kind === 'compound') return outerColumn(q.left) ?? outerColumn(q.right)
+  const own = new Set<string>()
+  for (const t of [q.from, ...q.joins.map((j) => j.table)]) {
+    if (t === undefined || t.kind === 'raw') continue
+    own.add(t.kind === 'table' ? t.alias ?? t.name : t.alias)
+  }
+  for (const c of q.with?.ctes ?? []) own.add(c.name)
+  let found: string | undefined
+  const look = (e: Expr | undefined): void => {
+    if (e === undefined || found !== undefined) return
+    mapColumns(e, (c) => {
+      if (found === undefined && c.table !== undefined && !own.has(c.table)) found = `${c.table}.${c.name}`
+      return c
+    })
+  }
+  for (const s of q.columns) look(s.expr)
+  look(q.where)
+  for (const j of q.joins) look(j.on)
+  for (const g of q.groupBy) look(g)
+  look(q.having)
+  for (const o of q.orderBy) look(o.expr)
+  return found
+}
+
+/**
+ * A subquery of IN / ANY / ALL that keeps its first rows, as one MySQL and MariaDB take. MariaDB
+ * cannot read a correlated one so (its derived tables do not see the outer query, and would
+ * report the outer column unknown): refused, naming that column.
+ */
+const limitedSubquery = (self: Dialect, q: SelectLike): SelectNode => {
+  if (hasLayer(self, MARIADB)) {
+    const outer = outerColumn(q)
+    if (outer !== undefined) {
+      throw unsupportedError(self.name, `a LIMIT in a correlated IN / ANY / ALL subquery (${outer})`, 'MariaDB reads such a subquery only through a derived table, which cannot see the outer query: use exists(...) with the condition, or a join')
+    }
+  }
+  return throughDerived(q)
+}
+
 /** `SELECT * FROM (q) AS rk_limited`: the same rows, as a query IN may hold. */
 const throughDerived = (q: SelectLike): SelectNode => ({
   kind: 'select', distinct: false, columns: [{ expr: { kind: 'star' } }], from: { kind: 'derived', query: q, alias: 'rk_limited' }, joins: [], groupBy: [], orderBy: [],
@@ -249,8 +293,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   quantifiedArray: unsupported(() => self.name, 'ANY / ALL over an array', 'MySQL has no array type: use isIn with the list'),
   // IN / ANY / ALL over a subquery that keeps its first rows: read through a derived table,
   // which may carry a LIMIT where these subqueries may not.
-  expr: (e) => (e.kind === 'in' && keepsFirstRows(e.list) ? base.expr({ ...e, list: throughDerived(e.list as SelectLike) }) : base.expr(e)),
-  quantifiedSubquery: (quantifier, q) => base.quantifiedSubquery(quantifier, keepsFirstRows(q) ? throughDerived(q) : q),
+  expr: (e) => (e.kind === 'in' && keepsFirstRows(e.list) ? base.expr({ ...e, list: limitedSubquery(self, e.list as SelectLike) }) : base.expr(e)),
+  quantifiedSubquery: (quantifier, q) => base.quantifiedSubquery(quantifier, keepsFirstRows(q) ? limitedSubquery(self, q) : q),
   // A long IN list as literals: no placeholder to count, and no array type to bind it as.
   longInList: (lhs, values, negated) => {
     const list = literalList(self.toDriver, values)

@@ -115,7 +115,39 @@ const relationsOf = (tables: readonly TableDef[], field: (column: string) => str
       add(target.name, plural(camel(t.name)), `hasMany(${quote(pascal(t.name))}, ${list(fk.columns.map(field))}${samePk ? '' : `, { sourceKey: ${list(fk.references.columns.map(field))} }`})`)
     }
   }
+  // A join table (its key two columns, each a foreign key to another table's one-column key)
+  // gives each of the two a manyToMany through it, named after the other table, or after the
+  // key column when a table joins itself (`followees`, `followers`).
+  for (const t of modelled.values()) {
+    const ends = joinEnds(t, modelled)
+    if (ends === undefined) continue
+    uses.add('manyToMany')
+    for (const [near, far] of [[ends[0], ends[1]], [ends[1], ends[0]]]) {
+      const name = near.table === far.table ? plural(camel(far.column.replace(/_id$/i, ''))) : plural(camel(far.table))
+      add(near.table, name, `manyToMany(${quote(pascal(far.table))}, { through: ${quote(t.name)}, from: ${quote(near.column)}, to: ${quote(far.column)} })`)
+    }
+  }
   return out
+}
+
+/** One side of a join table: its column, and the table whose key that column holds. */
+interface JoinEnd { readonly column: string; readonly table: string }
+
+/**
+ * The two sides of a join table, or undefined for another table: its primary key is two
+ * columns, each the one column of a foreign key to the one-column primary key of a table that
+ * gets a model. Other columns (a creation time) may be there too.
+ */
+const joinEnds = (t: TableDef, modelled: ReadonlyMap<string, TableDef>): readonly [JoinEnd, JoinEnd] | undefined => {
+  const pk = t.primaryKey?.columns ?? []
+  if (pk.length !== 2) return undefined
+  const ends = pk.map((c): JoinEnd | undefined => {
+    const fk = t.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === c)
+    const target = fk === undefined ? undefined : modelled.get(fk.references.table)
+    const key = target?.primaryKey?.columns ?? []
+    return fk !== undefined && key.length === 1 && fk.references.columns[0] === key[0] ? { column: c, table: fk.references.table } : undefined
+  })
+  return ends[0] === undefined || ends[1] === undefined ? undefined : [ends[0], ends[1]]
 }
 
 /** One table's codec and model, and the model-layer names it uses. */

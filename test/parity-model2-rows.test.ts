@@ -8,6 +8,8 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
+import { right } from 'fp-ts/lib/Either.js'
+import { type Backend, sql } from 'recordkit'
 import { model } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
@@ -16,6 +18,24 @@ const Item = model({
   table: 'h6_rows',
   primaryKey: 'id',
   codec: t.type({ id: t.number, name: t.string, kind: t.string, score: t.number }),
+})
+
+/** The items again, with another writer inserting 'fig' (on another connection) just before this model's INSERT. */
+let race: { db: Backend; done: boolean } | undefined
+const RacyItem = model({
+  table: 'h6_rows',
+  primaryKey: 'id',
+  codec: Item.codec,
+  hooks: {
+    beforeInsert: (values) => async () => {
+      if (race !== undefined && !race.done) {
+        race.done = true
+        const other = await race.db.execute(sql`INSERT INTO h6_rows (id, name, kind, score) VALUES (8, 'fig', 'other', 1)`)()
+        if (other._tag === 'Left') return other
+      }
+      return right(values)
+    },
+  },
 })
 
 const Pair = model({
@@ -102,6 +122,21 @@ for (const engine of ENGINES) {
       // A list is a condition (IN), never a value to create with.
       await expect(ok(Item.findOrCreate(db, { name: ['x', 'y'] } as never, { id: 7, kind: 'k', score: 1 }))).rejects.toMatchObject({ _tag: 'ValidationError' })
       expect(await ok(pipe(Item.query, Item.count(db)))).toBe(6)
+    })
+
+    it('findOrCreate reads the row another writer created between its read and its insert; a conflict with another row stays a UniqueViolation', async (ctx) => {
+      const db = await seeded(ctx)
+      // Another writer (another connection) inserts 'fig' just before findOrCreate's INSERT runs.
+      // SQLite has one connection, whose writes a transaction holds: no other writer to race with.
+      if (engine.name !== 'sqlite') {
+        race = { db, done: false }
+        const r = await ok(RacyItem.findOrCreate(db, { name: 'fig' }, { id: 6, kind: 'food', score: 4 }))
+        expect(race.done).toBe(true)
+        expect(r).toEqual({ row: { id: 8, name: 'fig', kind: 'other', score: 1 }, created: false })
+      }
+      // No row matches, and the insert meets another row's key: that violation is the answer.
+      await expect(ok(Item.findOrCreate(db, { name: 'grape' }, { id: 2, kind: 'food', score: 1 }))).rejects.toMatchObject({ _tag: 'UniqueViolation' })
+      expect(await ok(pipe(Item.query, Item.count(db)))).toBe(engine.name === 'sqlite' ? 5 : 6)
     })
 
     it('findMany reads rows by key in the order of the keys, NotFound naming a missing key (Rails find([ids]))', async (ctx) => {

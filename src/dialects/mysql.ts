@@ -277,6 +277,23 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       ? base.orderItem(o)
       : F([fragments.wrapped(self, o.expr), o.nulls === 'first' ? ' IS NULL DESC, ' : ' IS NULL ASC, ', base.orderItem({ ...o, nulls: undefined })]),
 
+  // A RANGE frame with an offset needs a single sort key, so its NULLS placement cannot be an
+  // `IS NULL` key of its own: dropped where MySQL places NULLs so anyway (first ascending, last
+  // descending), refused otherwise.
+  windowSpec: (spec) => {
+    const f = spec.frame
+    if (f === undefined || f.units !== 'range' || !(typeof f.start === 'object' || typeof f.end === 'object') || !spec.orderBy.some((o) => o.nulls !== undefined)) return base.windowSpec(spec)
+    const orderBy = spec.orderBy.map((o) => {
+      if (o.nulls === undefined) return o
+      const direction = o.direction ?? 'asc'
+      if ((direction === 'asc') !== (o.nulls === 'first')) {
+        throw unsupportedError(self.name, `NULLS ${o.nulls.toUpperCase()} after ${direction.toUpperCase()} in the ORDER BY of a RANGE frame with an offset`, `it sorts NULLs ${direction === 'asc' ? 'first' : 'last'} there, and the frame allows no second sort key to move them: use a ROWS frame, or order by coalesce(...) of a value beyond the others`)
+      }
+      return { ...o, nulls: undefined }
+    })
+    return base.windowSpec({ ...spec, orderBy })
+  },
+
   fullJoin: unsupported(() => self.name, 'FULL JOIN'),
   // The NULL-safe equality operator.
   distinctFrom: (l, r, negated) => (negated

@@ -7,7 +7,7 @@
  */
 import { left, right } from '../fp.js'
 import type {
-  ColumnRef, CompoundNode, DateUnit, DeleteNode, DerivedTable, Expr, FrameBound, FuncNode, InsertNode, JoinNode, QueryNode, RawNode, ResultType, SelectLike, SelectNode,
+  ColumnRef, CompoundNode, DateUnit, DeleteNode, DerivedTable, Expr, FrameBound, FrameSpec, FuncNode, InsertNode, JoinNode, QueryNode, RawNode, ResultType, SelectLike, SelectNode,
   Selection, UpdateNode, ValuesTable,
 } from '../ast.js'
 import { type Compilable, type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
@@ -394,6 +394,7 @@ export const standardOpen = (self: Dialect): Dialect => {
       return joinParts(items, ' ')
     },
     frame: (f) => {
+      frameInOrder(f)
       const units = f.units === 'groups' ? self.groupsFrame() : F([f.units === 'rows' ? 'ROWS' : 'RANGE'])
       const extent = f.end === undefined ? frameBound(f.start) : `BETWEEN ${frameBound(f.start)} AND ${frameBound(f.end)}`
       return F([units, ' ', extent, f.exclude === undefined ? EMPTY : self.frameExclusion(f.exclude)])
@@ -896,6 +897,28 @@ const frameOffset = (n: number): number => {
  * One end of a window frame. Offsets are written as integer literals (after checking):
  * MariaDB accepts no parameter there.
  */
+/** Where a frame bound falls, from the partition's first row to its last. */
+const boundRank = (b: FrameBound): number =>
+  b === 'unbounded preceding' ? 0 : b === 'current row' ? 2 : b === 'unbounded following' ? 4 : typeof b === 'object' && b !== null && 'preceding' in b ? 1 : 3
+
+/**
+ * A frame whose bounds are in order, or a QueryError naming them: it cannot start at UNBOUNDED
+ * FOLLOWING nor end at UNBOUNDED PRECEDING, and cannot end before the kind of row it starts at
+ * (CURRENT ROW AND 1 PRECEDING), as the SQL standard has it. Every engine refuses such a frame,
+ * each with its own words ("unsupported frame specification", a syntax error).
+ */
+const frameInOrder = (f: FrameSpec): void => {
+  const end = f.end ?? 'current row'
+  const problem = f.start === 'unbounded following'
+    ? 'a window frame cannot start at UNBOUNDED FOLLOWING'
+    : end === 'unbounded preceding'
+      ? 'a window frame cannot end at UNBOUNDED PRECEDING'
+      : boundRank(f.start) > boundRank(end)
+        ? `a window frame from ${frameBound(f.start)} cannot end at ${frameBound(end)}${f.end === undefined ? ' (a frame given one bound ends at the current row)' : ''}`
+        : undefined
+  if (problem !== undefined) throw dbError('QueryError', problem)
+}
+
 const frameBound = (b: FrameBound): string => {
   if (typeof b === 'string') {
     if (b !== 'unbounded preceding' && b !== 'current row' && b !== 'unbounded following') throw dbError('QueryError', `not a frame bound: ${JSON.stringify(b)}`)

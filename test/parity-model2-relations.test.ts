@@ -20,6 +20,7 @@ const { Author, Book } = relate({
     relations: { books: hasMany('Book', 'authorId') },
     scopes: (q) => ({
       from: (country: string) => q.where('country', '=', country),
+      prolific: q.where('id', 'in', [2, 4]),
       byName: q.orderBy('name'),
       newestNameFirst: q.compose(q.reorder('name', 'desc')),
     }),
@@ -107,6 +108,12 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(Author.query, Author.scopes.byName, Author.scopes.newestNameFirst, Author.pluck(db, 'name')))).toEqual(['Dickens', 'Cortazar', 'Borges', 'Austen'])
       expect(await ok(pipe(Book.query, Book.scopes.longer(250), Book.scopes.longer(400), Book.orderBy('id'), Book.pluck(db, 'title')))).toEqual(['Emma', 'Bleak House'])
       expect(await ok(pipe(Book.query, Book.select('authorId'), Book.distinct, Book.scopes.longer(100), Book.count(db)))).toBe(3)
+      // Rails: Book.joins(:author).merge(Author.from('UK')) - another model's scope applied to the joined rows.
+      expect(await ok(pipe(Book.query, Book.whereHas('author', (q, A) => pipe(q, A.scopes.from('UK'), A.scopes.prolific)), Book.orderBy('id'), Book.pluck(db, 'title')))).toEqual(['Bleak House', 'Hard Times'])
+      // Rails: Author.none - a query of no row, that any terminal reads as empty.
+      const none = pipe(Author.query, Author.scopes.from('AR'), Author.none)
+      expect([await ok(pipe(none, Author.all(db))), await ok(pipe(none, Author.count(db))), await ok(pipe(none, Author.exists(db)))]).toEqual([[], 0, false])
+      expect(await ok(pipe(none, Author.orWhere('id', '=', 1), Author.pluck(db, 'name')))).toEqual(['Austen'])
     })
   })
 }

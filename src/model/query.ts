@@ -180,6 +180,12 @@ export interface QueryKit<R> {
    * @example pipe(Post.query, Post.orderBy('createdAt'), Post.reverseOrder, Post.all(db)) // newest first
    */
   readonly reverseOrder: Transform<R>
+  /**
+   * Keep no row (Rails' `none`): `1 = 0` ANDed with the conditions, so that every terminal reads
+   * an empty result; a later `orWhere` still adds rows.
+   * @example pipe(Post.query, input.ids.length === 0 ? Post.none : Post.where('id', 'in', input.ids), Post.all(db))
+   */
+  readonly none: Transform<R>
   readonly limit: (n: number) => Transform<R>
   readonly offset: (n: number) => Transform<R>
   /** Apply transforms left to right, as one transform (scopes that do several things). */
@@ -190,6 +196,9 @@ const COMPARE: Readonly<Record<string, (l: Expr, r: unknown) => Expr>> = {
   '=': eq, '<>': ne, '!=': ne, '<': lt, '<=': lte, '>': gt, '>=': gte,
   like, 'not like': notLike, ilike, 'not ilike': (l, r) => not(ilike(l, r)),
 }
+
+/** The condition no row meets (`none`). */
+const NO_ROW: Expr = raw(sql`1 = 0`)
 
 const ORDER_DIRECTIONS = ['asc', 'desc'] as const
 const NULLS_ORDERS = ['first', 'last'] as const
@@ -418,6 +427,7 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
         return failed(q, e)
       }
     }) as Transform<R>,
+    none: ((q: ModelQuery<any, any, any>) => Object.freeze(withFields(q, { where: q.where === undefined ? NO_ROW : and(q.where, NO_ROW) }))) as Transform<R>,
     limit: (n) => (q) => Object.freeze(withFields(q, { limit: n })),
     offset: (n) => (q) => Object.freeze(withFields(q, { offset: n })),
     compose: (...steps) => (q) => steps.reduce((acc, s) => s(acc), q),

@@ -41,10 +41,10 @@
  * const db = await run(connect(postgresJs({ url: 'postgres://localhost/app' }), postgres))
  * await run(db.execute(pipe(insertInto('posts'), values({ tags: ['a', 'b'], meta: { draft: true } }))))
  */
-import type { Expr, InsertNode, JsonPath } from '../ast.js'
+import type { Expr, InsertNode, JsonPath, SelectLike, SelectNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
-import { dbError } from '../errors.js'
+import { dbError, unsupportedError } from '../errors.js'
 import { extend, extendLayer } from '../record.js'
 import { builtIn } from './shape-cache.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
@@ -323,10 +323,47 @@ const cleanVersion = (v: string): string => v.trim().split(/\s+/)[0] ?? v
  * const db = await run(connect(postgresJs({ url: process.env.DATABASE_URL }), postgres))
  * const pg14 = postgres.forVersion('14.9')
  */
+/** Aggregate functions by name: their rows are made up, not a table's. */
+const AGGREGATES = new Set([
+  'count', 'sum', 'avg', 'min', 'max', 'string_agg', 'array_agg', 'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg',
+  'bool_and', 'bool_or', 'every', 'bit_and', 'bit_or', 'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp',
+])
+
+/**
+ * What makes a SELECT's rows ones PostgreSQL cannot lock (GROUP BY, DISTINCT, aggregate or window
+ * functions in its SELECT list), as its own message words it; undefined for a plain SELECT.
+ */
+const unlockable = (q: SelectNode): string | undefined => {
+  if (q.groupBy.length > 0 || q.having !== undefined || q.rollup === true) return 'GROUP BY'
+  if (q.distinct || q.distinctOn !== undefined) return 'DISTINCT'
+  for (const c of q.columns) {
+    if (c.expr.kind === 'window') return 'window functions'
+    if (c.expr.kind === 'func' && AGGREGATES.has(c.expr.name.toLowerCase())) return 'aggregate functions'
+  }
+  return undefined
+}
+
+/** Whether a member of a set operation, however deep, takes row locks. */
+const lockedMember = (q: SelectLike): boolean =>
+  q.kind === 'compound' ? lockedMember(q.left) || lockedMember(q.right) : q.lock !== undefined
+
 export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standard, (self, base) => builtIn({
   ...postgresDdl(self, base),
   name: 'postgres',
   version: '15',
+
+  // Row locks name rows of tables: PostgreSQL refuses them over rows a SELECT makes up.
+  compileSelect: (q) => {
+    if (q.lock !== undefined) {
+      const over = unlockable(q)
+      if (over !== undefined) throw unsupportedError(self.name, `row locks (FOR UPDATE / FOR SHARE) with ${over}`, 'lock the rows in a subquery of the keys (where(isIn(key, pipe(from(t), select(key), forUpdate())))) and group or count them outside it')
+    }
+    return base.compileSelect(q)
+  },
+  compileCompound: (q) => {
+    if (lockedMember(q)) throw unsupportedError(self.name, 'row locks (FOR UPDATE / FOR SHARE) with UNION / INTERSECT / EXCEPT', 'lock the rows of each query on its own, or lock a subquery of the keys')
+    return base.compileCompound(q)
+  },
   // The protocol counts parameters in 16 bits (65,535); postgres.js refuses 65,534 and more.
   maxParams: 65533,
 

@@ -175,6 +175,29 @@ for (const engine of ENGINES) {
       await expect(read()).rejects.toMatchObject({ _tag: 'QueryError' })
     })
 
+    it('batches in descending key order, from a start key to a finish key (Rails find_each(order: :desc, start:, finish:))', async (ctx) => {
+      const db = await seeded(ctx)
+      const read = async (options: Parameters<typeof Item.batches>[1], q = Item.query) => {
+        const out: number[][] = []
+        for await (const batch of pipe(q, Item.batches(db, options))) out.push(batch.map((r) => r.id))
+        return out
+      }
+      expect(await read({ size: 2, order: 'desc' })).toEqual([[5, 4], [3, 2], [1]])
+      expect(await read({ size: 2, start: 2, finish: 4 })).toEqual([[2, 3], [4]])
+      expect(await read({ size: 2, order: 'desc', start: 4, finish: 2 })).toEqual([[4, 3], [2]])
+      expect(await read({ size: 10, order: 'DESC' as 'desc' }, pipe(Item.query, Item.where('kind', '=', 'food'), Item.limit(1)))).toEqual([[2]])
+      await ok(Pair.createMany(db, [{ a: 1, b: 'x', note: 'one' }, { a: 1, b: 'y', note: 'two' }, { a: 2, b: 'x', note: 'three' }]))
+      const pairs: string[][] = []
+      for await (const batch of pipe(Pair.query, Pair.batches(db, { size: 2, order: 'desc' }))) pairs.push(batch.map((r) => r.note))
+      expect(pairs).toEqual([['three', 'two'], ['one']])
+      // A bound of a composite key, or an order word that is not one, is refused.
+      await expect(read({ order: 'up' as 'desc' })).rejects.toMatchObject({ _tag: 'ValidationError' })
+      const composite = async () => {
+        for await (const batch of pipe(Pair.query, Pair.batches(db, { start: 1 }))) void batch
+      }
+      await expect(composite()).rejects.toMatchObject({ _tag: 'QueryError' })
+    })
+
     it('batches under a limit: full batches, then the rest (Rails in_batches(of:) with limit)', async (ctx) => {
       const db = await seeded(ctx)
       const sizes: number[][] = []

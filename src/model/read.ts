@@ -12,7 +12,7 @@ import type { Expr, SelectNode } from '../ast.js'
 import type { Backend, Prepared } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { and, as, col, count as countAll, eq, fn, gt, gte, or, pageIssues, param, val } from '../query.js'
+import { and, as, col, count as countAll, eq, fn, gt as gtAsc, gte as gteAsc, lt, lte, or, pageIssues, param, val } from '../query.js'
 import { supports } from '../dialect.js'
 import { over } from '../query/window.js'
 import { sql, type Compiled, type Fragment } from '../sql.js'
@@ -91,6 +91,12 @@ export const allRows = (db: Backend, q: AnyQuery): TaskEither<DbError, Record<st
 export interface BatchOptions {
   /** Rows per batch (one query each). Default 1000. */
   readonly size?: number
+  /** The primary-key order the rows come in: `'asc'` (the default) or `'desc'` (Rails' `find_each(order: :desc)`). */
+  readonly order?: 'asc' | 'desc'
+  /** The key to start from, included: the least read with `'asc'`, the greatest with `'desc'` (one-field keys). */
+  readonly start?: unknown
+  /** The key to finish at, included (one-field keys). */
+  readonly finish?: unknown
 }
 
 /**
@@ -98,8 +104,11 @@ export interface BatchOptions {
  * `a >= ? AND (a > ? OR (a = ? AND b > ?))`, whose leading `a >= ?` lets an index on the key
  * start where the last batch ended instead of scanning from the first row.
  */
-const after = (core: ModelCore, last: Record<string, unknown>): Expr => {
+const after = (core: ModelCore, last: Record<string, unknown>, desc: boolean): Expr => {
   const pk = core.primaryKey
+  // Descending, the rows before `last`: every comparison turned around.
+  const gt = desc ? lt : gtAsc
+  const gte = desc ? lte : gteAsc
   const value = (i: number): unknown => {
     const v = last[pk[i].name]
     if (v === null || v === undefined) throw dbError('QueryError', `${core.table}: batches page by the primary key, and a row has NULL in ${pk[i].name}`)
@@ -134,12 +143,26 @@ export async function* batchRows(db: Backend, q: AnyQuery, options: BatchOptions
   const extra = [...core.primaryKey.map((f) => f.name), ...includeKeys]
   // Key fields read only to page: left out of the rows handed out, as `all` would.
   const pagingOnly = q.fields === undefined ? [] : core.primaryKey.map((f) => f.name).filter((n) => !selectedFields(q, includeKeys).includes(n))
-  const order = core.primaryKey.map((f) => ({ expr: core.column(f.name), direction: 'asc' as const }))
+  const word = typeof options.order === 'string' ? options.order.toLowerCase() : options.order
+  if (word !== undefined && word !== 'asc' && word !== 'desc') {
+    const message = `${core.table}: batches take order 'asc' or 'desc', got ${show(options.order)}`
+    throw dbError('ValidationError', message, { issues: [{ path: 'order', rule: 'oneOf', value: options.order, message }] })
+  }
+  const direction = word ?? 'asc'
+  const desc = direction === 'desc'
+  const order = core.primaryKey.map((f) => ({ expr: core.column(f.name), direction }))
+  const bounds: Expr[] = []
+  for (const [name, v, low] of [['start', options.start, !desc], ['finish', options.finish, desc]] as const) {
+    if (v === undefined) continue
+    if (core.primaryKey.length !== 1) throw dbError('QueryError', `${core.table}: batches take ${name} for a one-field primary key; the key of ${core.table} has ${core.primaryKey.length}`)
+    const f = core.primaryKey[0]
+    bounds.push((low ? gteAsc : lte)(core.column(f.name), encodeField(f, v)))
+  }
   let remaining = q.limit ?? Number.POSITIVE_INFINITY
   let last: Record<string, unknown> | undefined
   while (remaining > 0) {
     const n = Math.min(size, remaining)
-    const page: AnyQuery = withFields(q, { where: allOf([q.where, last === undefined ? undefined : after(core, last)]), order, limit: n })
+    const page: AnyQuery = withFields(q, { where: allOf([q.where, ...bounds, last === undefined ? undefined : after(core, last, desc)]), order, limit: n })
     const reading = queryReading(db, page, extra)
     const raw = await db.all(reading.node)()
     if (raw._tag === 'Left') throw raw.left

@@ -48,7 +48,7 @@ import { dbError, unsupportedError } from '../errors.js'
 import { extend, extendLayer } from '../record.js'
 import { builtIn } from './shape-cache.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
-import { fragments, standard } from './standard.js'
+import { fragments, mapColumns, standard } from './standard.js'
 import { postgresDdl } from './ddl/postgres.js'
 import { isJsonValue } from '../sql.js'
 import { pgTimestamp } from '../dates.js'
@@ -343,6 +343,18 @@ const unlockable = (q: SelectNode): string | undefined => {
   return undefined
 }
 
+/**
+ * A HAVING condition with each bare column that is the alias of an expression in the SELECT list
+ * (`as(sum('amount'), 'total')`) replaced by that expression: PostgreSQL reads no output names
+ * in HAVING ("column total does not exist"), SQLite and MySQL do. A column the SELECT list names
+ * as itself is left as it is.
+ */
+const havingByAlias = (q: SelectNode, having: Expr): Expr => {
+  const aliased = new Map<string, Expr>()
+  for (const c of q.columns) if (c.alias !== undefined && !(c.expr.kind === 'column' && c.expr.name === c.alias)) aliased.set(c.alias, c.expr)
+  return aliased.size === 0 ? having : mapColumns(having, (c) => (c.table === undefined ? aliased.get(c.name) ?? c : c))
+}
+
 /** Whether a member of a set operation, however deep, takes row locks. */
 const lockedMember = (q: SelectLike): boolean =>
   q.kind === 'compound' ? lockedMember(q.left) || lockedMember(q.right) : q.lock !== undefined
@@ -358,7 +370,7 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
       const over = unlockable(q)
       if (over !== undefined) throw unsupportedError(self.name, `row locks (FOR UPDATE / FOR SHARE) with ${over}`, 'lock the rows in a subquery of the keys (where(isIn(key, pipe(from(t), select(key), forUpdate())))) and group or count them outside it')
     }
-    return base.compileSelect(q)
+    return base.compileSelect(q.having === undefined ? q : { ...q, having: havingByAlias(q, q.having) })
   },
   compileCompound: (q) => {
     if (lockedMember(q)) throw unsupportedError(self.name, 'row locks (FOR UPDATE / FOR SHARE) with UNION / INTERSECT / EXCEPT', 'lock the rows of each query on its own, or lock a subquery of the keys')

@@ -489,9 +489,9 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example Post.increment(db, post, 'views')       // views + 1
    * @example Post.increment(db, post, 'score', 10)   // score + 10
    */
-  readonly increment: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: D['row'][K]) => TaskEither<DbError, D['row']>
+  readonly increment: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, D['row']>
   /** `increment` by `-by`. @example Item.decrement(db, item, 'stock', 2) */
-  readonly decrement: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: D['row'][K]) => TaskEither<DbError, D['row']>
+  readonly decrement: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, D['row']>
   /** Undo a soft delete (models with `softDelete`); returns the row as stored. @example Post.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
 

@@ -24,9 +24,10 @@ import type { Backend, SyncBackend } from '../compose.js'
 import { type Dialect, supports } from '../dialect.js'
 import type { Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
-import { add, as, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, val, values, where } from '../query.js'
+import { add, as, coalesce, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, val, values, where } from '../query.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
+import { cast } from '../query/cast.js'
 import { runUnit, type UnitStatements, unitTexts } from '../sync-unit.js'
 import { withFields } from '../objects.js'
 import type { PostgresFields } from '../dialects/postgres.js'
@@ -1176,8 +1177,10 @@ export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEithe
  * a set-based update (default scopes: a soft-deleted row is NotFound) and what behaviours add to
  * every update (`updateAll`); the stored row returned, decoded, as `update` returns it, the
  * UPDATE and the decoding one unit (a result the codec refuses is a DecodeError, nothing kept).
- * `by` must be a finite number (or a bigint for a bigint field): anything else is a
- * ValidationError naming the field, as is the primary key or a field that is not numeric.
+ * `by` must be a finite number or a bigint: anything else is a ValidationError naming the field,
+ * as is the primary key, a field holding no number (a decimal's text excepted), or a fraction for
+ * a whole-number field (`integer`, `t.Int`, `int64`). A 64-bit field moves by exactly `by` (bound
+ * as a BIGINT); a NULL field counts from 0.
  */
 export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: string, by: unknown, negate = false): TaskEither<DbError, Values> => attempt(async () => {
   const f = core.byName.get(field)
@@ -1185,18 +1188,36 @@ export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: s
   const bad = (message: string) => left(validationError(core.table, [{ path: field, rule: 'increment', value: by, message }]))
   if (core.primaryKey.includes(f)) return bad(`${field} is the primary key and is not changed by increment`)
   if (!((typeof by === 'number' && Number.isFinite(by)) || typeof by === 'bigint')) return bad(`increment takes a finite number, got ${show(by)}`)
+  // Only numbers move: a field holding text (a decimal's excepted), a boolean or a Date is refused.
+  const current = row[field]
+  const kind = typeof current
+  if (!(kind === 'number' || kind === 'bigint' || current === null || current === undefined || (kind === 'string' && DECIMAL_CODEC.test(f.codec.name)))) {
+    return bad(`${field} holds ${show(current)}: increment changes a number`)
+  }
+  // A whole-number field moves by whole steps; a 64-bit one by a BigInt, exact past 2^53 (a
+  // number bound there is a double on SQLite and MariaDB, and the sum is rounded).
+  const big = kind === 'bigint' || INT64_CODEC.test(f.codec.name)
+  if ((big || INTEGER_CODEC.test(f.codec.name)) && typeof by === 'number' && !Number.isInteger(by)) return bad(`${field} is a whole number: increment it by a whole step, not ${by}`)
   const key = keyOfRow(core, row)
   const shard = shardCondition(db, core, row)
   const extra: Values = {}
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   delete extra[field]
   const step = negate ? (typeof by === 'bigint' ? -by : -(by as number)) : by
-  const assigned = { ...assignments(core, extra), [f.column]: add(core.column(field), val(step)) }
+  const amount = big ? cast(val(BigInt(step)), 'bigint') : val(step)
+  // A NULL counter counts from 0 (as Rails' update_counters), where NULL + 1 would stay NULL.
+  const base = current === null || current === undefined ? coalesce(core.column(field), val(0)) : core.column(field)
+  const assigned = { ...assignments(core, extra), [f.column]: add(base, amount) }
   const node = where(allOf([keyCondition(core, key), shard, scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
   const stored = await storedUpdate(db, core, node, key, shard)
   if (stored._tag === 'Left') return stored
   return stored.right === undefined ? left(notFound(core, key)) : right(stored.right)
 })
+
+/** Codecs (by name, nullable too) of whole numbers and of 64-bit integers, and of exact decimals (text). */
+const INTEGER_CODEC = /^\(?(integer|Int)\b/
+const INT64_CODEC = /^\(?int64\b/
+const DECIMAL_CODEC = /^\(?decimal\b/
 
 /** Options of `upsert`. */
 export interface UpsertOptions<F extends string = string> {

@@ -5,8 +5,10 @@
  * upsert reads the query as a derived table, whose column names must differ).
  */
 import { pipe } from 'fp-ts/lib/function.js'
+import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { run } from 'recordkit'
+import { mysql } from 'recordkit/dialects/mysql'
 import { add, as, col, excluded, from, fromSelect, insertInto, lit, onConflict, orderBy, select, unionAll, values, where, gt } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -53,3 +55,20 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('INSERT ... SELECT with an upsert as MySQL 8 text', () => {
+  // MySQL 8 names the proposed row with a row alias only after VALUES: the rows of a query are
+  // named as a derived table, whose columns are the inserted ones.
+  it('reads the query through a derived table named as the proposed row', () => {
+    const q = pipe(insertInto('q2i_dst'), fromSelect(['id', 'ref', 'score'], pipe(from('q2i_src s'), select('s.id', as(lit(7), 'r'), 's.score'), where(gt('s.score', 5)))),
+      onConflict(['id'], { score: add('score', excluded('score')) }))
+    const r = mysql.compile(q)
+    expect(E.isRight(r) && r.right.sql).toBe(
+      'INSERT INTO `q2i_dst` (`id`, `ref`, `score`) SELECT * FROM (SELECT `s`.`id` AS `id`, 7 AS `ref`, `s`.`score` AS `score` FROM `q2i_src` AS `s` WHERE `s`.`score` > ?) AS `new` ' +
+      'ON DUPLICATE KEY UPDATE `score` = `q2i_dst`.`score` + `new`.`score`')
+  })
+  it('rows given as VALUES keep the row alias', () => {
+    const r = mysql.compile(pipe(insertInto('q2i_dst'), values({ id: 1, ref: 2, score: 3 }), onConflict(['id'], ['score'])))
+    expect(E.isRight(r) && r.right.sql).toBe('INSERT INTO `q2i_dst` (`id`, `ref`, `score`) VALUES (?, ?, ?) AS `new` ON DUPLICATE KEY UPDATE `score` = `new`.`score`')
+  })
+})

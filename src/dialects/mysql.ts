@@ -95,10 +95,13 @@ const outputName = (q: SelectLike, index: number): string | undefined => {
  * SELECT are named after the inserted columns, in order. A query whose names are fine, or that
  * selects `*`, is left as it is.
  */
-const distinctNames = (q: SelectLike, columns: readonly string[]): SelectLike => {
+const distinctNames = (q: SelectLike, columns: readonly string[]): SelectLike => namedAfter(q, columns, false)
+
+/** The query with the columns of its first SELECT named after `columns` (`always`, or when its names would clash). */
+const namedAfter = (q: SelectLike, columns: readonly string[], always: boolean): SelectLike => {
   const names = columns.map((_, i) => outputName(q, i))
-  if (names.every((n, i) => n !== undefined && names.indexOf(n) === i)) return q
-  if (q.kind === 'compound') return { ...q, left: distinctNames(q.left, columns) }
+  if (!always && names.every((n, i) => n !== undefined && names.indexOf(n) === i)) return q
+  if (q.kind === 'compound') return { ...q, left: namedAfter(q.left, columns, always) }
   if (q.columns.length !== columns.length || q.columns.some((s) => s.expr.kind === 'star')) return q
   return { ...q, columns: q.columns.map((s, i) => ({ expr: s.expr, alias: columns[i] })) }
 }
@@ -240,10 +243,13 @@ const limitedSubquery = (self: Dialect, q: SelectLike): SelectNode => {
   return throughDerived(q)
 }
 
-/** `SELECT * FROM (q) AS rk_limited`: the same rows, as a query IN may hold. */
-const throughDerived = (q: SelectLike): SelectNode => ({
-  kind: 'select', distinct: false, columns: [{ expr: { kind: 'star' } }], from: { kind: 'derived', query: q, alias: 'rk_limited' }, joins: [], groupBy: [], orderBy: [],
+/** `SELECT * FROM (q) AS alias`: the same rows, read through a derived table. */
+const selectAll = (q: SelectLike, alias: string): SelectNode => ({
+  kind: 'select', distinct: false, columns: [{ expr: { kind: 'star' } }], from: { kind: 'derived', query: q, alias }, joins: [], groupBy: [], orderBy: [],
 })
+
+/** `SELECT * FROM (q) AS rk_limited`: the same rows, as a query IN may hold. */
+const throughDerived = (q: SelectLike): SelectNode => selectAll(q, 'rk_limited')
 
 /**
  * The MySQL dialect (assumes MySQL 8.0.19 or later; `connect` specialises it to the server's
@@ -454,6 +460,12 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   deleteReturning: unsupported(() => self.name, 'RETURNING'),
 
   insertValues: (node) => {
+    // MySQL 8 names the proposed row with a row alias only after VALUES: the rows of a query are
+    // named as a derived table of that name, whose columns are named as the inserted ones.
+    if (node.query !== undefined && self.rowAlias !== undefined && node.onConflict !== undefined && node.onConflict.update !== null) {
+      const query = namedAfter(node.query, node.columns, true)
+      return base.insertValues({ ...node, query: selectAll(query, self.rowAlias) })
+    }
     // A query fills the table's columns in order: INSERT INTO t SELECT ...
     if (node.columns.length > 0 || node.query !== undefined) return base.insertValues(node)
     if (node.rows.length === 0) throw fragments.noRows()
@@ -542,7 +554,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     const own = (v: Expr): Expr => (node.query === undefined ? v : mapColumns(v, (c) => (c.table === undefined ? { ...c, table } : c)))
     const sets = oc.update.map(([c, v]) => F([self.quoteIdentifier(c), ' = ', self.expr(own(v))]))
     const parts: Part[] = []
-    if (self.rowAlias !== undefined) parts.push(` AS ${self.quoteIdentifier(self.rowAlias)}`)
+    if (self.rowAlias !== undefined && node.query === undefined) parts.push(` AS ${self.quoteIdentifier(self.rowAlias)}`)
     parts.push(' ON DUPLICATE KEY UPDATE ', fragments.joinParts(sets, ', '))
     return F(parts)
   },

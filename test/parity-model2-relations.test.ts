@@ -83,6 +83,24 @@ for (const engine of ENGINES) {
       await expect(ok(pipe(Author.query, Author.pluck(db, 'booksCount' as 'id')))).rejects.toMatchObject({ _tag: 'QueryError' })
     })
 
+    it('where on a withCount counter keeps the rows whose count passes (Django annotate(n=Count()).filter(n__gt=1))', async (ctx) => {
+      const db = await seeded(ctx)
+      const counted = pipe(Author.query, Author.withCount('books'))
+      const names = (q: typeof counted) => ok(pipe(q, Author.orderBy('id'), Author.pluck(db, 'name')))
+      expect(await names(pipe(counted, Author.where('booksCount' as 'id', '>', 1)))).toEqual(['Borges', 'Dickens'])
+      expect(await names(pipe(counted, Author.where('booksCount' as 'id', '=', 0)))).toEqual(['Cortazar'])
+      expect(await names(pipe(counted, Author.where('booksCount' as 'id', 'between', 1, 2)))).toEqual(['Austen', 'Dickens'])
+      expect(await names(pipe(counted, Author.where('booksCount' as 'id', 'in', [0, 3])))).toEqual(['Borges', 'Cortazar'])
+      expect(await names(pipe(counted, Author.where('country', '=', 'UK'), Author.orWhere('booksCount' as 'id', '>=', 3)))).toEqual(['Austen', 'Borges', 'Dickens'])
+      expect(await ok(pipe(counted, Author.where('booksCount' as 'id', '>', 1), Author.count(db)))).toBe(2)
+      const page = await ok(pipe(counted, Author.where('booksCount' as 'id', '<', 3), Author.orderBy('id'), Author.paginate(db, { page: 1, perPage: 2 })))
+      expect([page.total, page.rows.map((r) => r.booksCount)]).toEqual([3, [1, 0]])
+      // Before the counter is added, or with an operator it does not take: a QueryError.
+      await expect(ok(pipe(Author.query, Author.where('booksCount' as 'id', '>', 1), Author.withCount('books'), Author.all(db)))).rejects.toMatchObject({ _tag: 'QueryError' })
+      await expect(ok(pipe(counted, Author.where('booksCount' as 'id', 'like' as '=', 1), Author.all(db)))).rejects.toMatchObject({ _tag: 'QueryError' })
+      await expect(ok(pipe(counted, Author.where('booksCount' as 'id', '>', undefined as never), Author.all(db)))).rejects.toMatchObject({ _tag: 'ValidationError' })
+    })
+
     it('includes with a condition on the included table, joins with a condition on the joined model (whereHas)', async (ctx) => {
       const db = await seeded(ctx)
       // Rails: Author.includes(:books).where(books: { pages: 300.. }) - the authors with such a book, with those books.

@@ -318,6 +318,43 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
 }
 
 /**
+ * A `(name, op, value)` condition on a column the query computes (`withCount`'s `booksCount`,
+ * `computed`), as Django filters on an annotation: built once the query is known, over the
+ * column's expression (a correlated subquery), its value bound as it is given. Undefined when
+ * `name` is a field of the model (or the condition is not of that form).
+ */
+const onComputed = (core: ModelCore, args: readonly unknown[]): ((q: ModelQuery<any, any, any>) => Expr) | undefined => {
+  const [name, op, a, b] = args
+  if (args.length < 2 || typeof name !== 'string' || typeof op !== 'string' || core.byName.has(name)) return undefined
+  return (q) => {
+    const computed = q.computed?.find((c) => c.name === name)
+    if (computed === undefined) throw dbError('QueryError', `${core.table} has no field "${name}"`)
+    const e = computed.expr
+    const value = (v: unknown, what: string) => {
+      if (v === undefined) throw undefinedValue(core, name, what)
+      return val(v)
+    }
+    switch (op) {
+      case 'is null': return isNull(e)
+      case 'is not null': return isNotNull(e)
+      case 'in':
+      case 'not in':
+        if (!Array.isArray(a)) throw badOperand(core, name, op, a, 'takes an array of values')
+        return (op === 'in' ? isIn : notIn)(e, a.map((v: unknown, i) => value(v, `${op} (item ${i})`)))
+      case 'between':
+      case 'not between': {
+        const range = between(e, value(a, `${op} (low bound)`), value(b, `${op} (high bound)`))
+        return op === 'between' ? range : not(range)
+      }
+    }
+    const build = COMPARE[op]
+    if (build === undefined || op.includes('like')) throw dbError('QueryError', `${core.table}.${name}: a computed column takes =, <>, <, <=, >, >=, in, between or is null, got ${JSON.stringify(op)}`)
+    if (a === null) return op === '=' ? isNull(e) : isNotNull(e)
+    return build(e, value(a, op))
+  }
+}
+
+/**
  * The ValidationError of a condition on `field` given `undefined` (a missing input): never bound
  * as NULL, which matches no row (`= NULL`, `<> NULL`, `NOT IN (..., NULL)`). `what` names the
  * operator, and the item or bound.
@@ -395,14 +432,24 @@ const transform = <R>(build: () => (q: ModelQuery<any, any, any>) => ModelQuery<
  * pipe(User.query, kit.where('active', '=', true))
  */
 export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
-  const where = ((...args: unknown[]) => transform(() => {
+  /** `where` / `orWhere`: join the condition to the query's with `join`. */
+  const adding = (join: (l: Expr, r: Expr) => Expr) => ((...args: unknown[]) => transform(() => {
+    const put = (q: ModelQuery<any, any, any>, c: Expr) => Object.freeze(withFields(q, { where: q.where === undefined ? c : join(q.where, c) }))
+    const later = onComputed(core, args)
+    if (later !== undefined) {
+      return (q) => {
+        try {
+          return put(q, later(q))
+        } catch (e) {
+          return failed(q, e)
+        }
+      }
+    }
     const c = conditionOf(core, args)
-    return (q) => Object.freeze(withFields(q, { where: q.where === undefined ? c : and(q.where, c) }))
+    return (q) => put(q, c)
   })) as unknown as ConditionFn<R, Transform<R>>
-  const orWhere = ((...args: unknown[]) => transform(() => {
-    const c = conditionOf(core, args)
-    return (q) => Object.freeze(withFields(q, { where: q.where === undefined ? c : or(q.where, c) }))
-  })) as unknown as ConditionFn<R, Transform<R>>
+  const where = adding(and)
+  const orWhere = adding(or)
   const list = (items: readonly WhereInput<R>[]) => items.map((i) => conditionOf(core, [i]))
   return Object.freeze({
     where,

@@ -54,3 +54,19 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('update without a patch', () => {
+  for (const engine of ENGINES.filter((e) => e.name === 'sqlite')) {
+    const { use } = engineTables(engine, [T], ddl)
+    it('is a ValidationError saying what update takes, not a TypeError', async (ctx) => {
+      const db = use(ctx)
+      const row = await ok(Counter.create(db, { id: 1, title: 'a', views: 10, big: 1n, score: 1, hits: null }))
+      const e = await fails((Counter.update as unknown as (...a: unknown[]) => typeof Counter.create extends (...a: never[]) => infer R ? R : never)(db, { ...row, title: 'b' }))
+      expect(isDbError(e, 'ValidationError') && e.issues.map((i) => i.rule)).toEqual(['patch'])
+      expect(e.message).toMatch(/update\(db, row, \{ name \}\)/)
+      const e2 = await fails((Counter.update as unknown as (...a: unknown[]) => typeof Counter.create extends (...a: never[]) => infer R ? R : never)(db, null, { title: 'b' }))
+      expect(isDbError(e2, 'ValidationError') && e2.issues.map((i) => i.rule)).toEqual(['row'])
+      expect((await ok(Counter.findOrFail(db, 1))).title).toBe('a')
+    })
+  }
+})

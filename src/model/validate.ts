@@ -273,10 +273,10 @@ export const validationError = (table: string, issues: readonly FieldIssue[]): V
   dbError('ValidationError', `invalid ${table}: ${issues.map(describeIssue).join('; ')}`, { issues }) as ValidationError
 
 /** Rules whose issue message says what to do, so the ValidationError's message carries it. */
-const SAYS_WHAT_TO_DO: ReadonlySet<string> = new Set(['unknownField', 'conflictKey'])
+const SAYS_WHAT_TO_DO: ReadonlySet<string> = new Set(['unknownField', 'conflictKey', 'patch', 'row'])
 
 /** One issue in a ValidationError's message: path, rule and the value, or what to do (`SAYS_WHAT_TO_DO`). */
 const describeIssue = (i: FieldIssue): string => {
-  if (SAYS_WHAT_TO_DO.has(i.rule)) return `${i.path}: ${i.rule}, ${i.message}`
+  if (SAYS_WHAT_TO_DO.has(i.rule)) return `${i.path === '' ? '' : `${i.path}: `}${i.rule}, ${i.message}`
   return `${i.path || (i.rule === 'object' ? 'the input' : '(row)')}: ${i.rule === 'object' ? 'must be an object of fields' : i.rule}${i.value === undefined && i.rule !== 'object' ? '' : ` (got ${i.rule === 'object' && Array.isArray(i.value) ? 'an array' : show(i.value)})`}`
 }

@@ -959,6 +959,13 @@ const writtenFields = (core: ModelCore, final: Values): string[] => Object.keys(
  * validation before the UPDATE run in it as well.
  */
 export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> => {
+  // A call without a patch (update(db, row), as Rails' save of a changed row) is no TypeError.
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    return () => Promise.resolve(left(validationError(core.table, [{ path: '', rule: 'patch', value: patch, message: `update takes the row and a patch of the fields to change (update(db, row, { name })), got ${show(patch)} as the patch` }])))
+  }
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+    return () => Promise.resolve(left(validationError(core.table, [{ path: '', rule: 'row', value: row, message: `update takes the stored row (or its key fields) first, got ${show(row)}` }])))
+  }
   // Every field the patch names is written, even one equal to the caller's copy of the row: the
   // copy may be out of date, and the patch is what the caller wants stored.
   const changed: Values = {}

@@ -421,9 +421,7 @@ export const finder = (core: ModelCore) => {
  * Why `key` is not a key of the model (a ValidationError naming the missing part), or undefined.
  * A key field given `undefined`, or a composite key that is not an object, would be bound as NULL
  * and find nothing: a missing input is reported instead. `null` stays a value (it finds nothing).
- */
-/**
- * Why a value is not a key of the model (undefined, or a composite key missing a part), if it is not.
+ *
  * @example keyProblem(Pair.core, { a: 1 }) // a ValidationError naming b
  */
 export const keyProblem = (core: ModelCore, key: unknown): DbError | undefined => {

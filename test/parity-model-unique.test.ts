@@ -85,6 +85,19 @@ for (const engine of ENGINES) {
       else expect(r._tag).toBe('Right')
     })
 
+    it('createMany: a stored value the collation matches by accent is the row\'s ValidationError, nothing written', async (ctx) => {
+      const db = use(ctx)
+      await ok(User.create(db, { id: 1, email: 'ada@x.io' }))
+      // MariaDB's utf8mb4_general_ci compares 'ádá' equal to 'ada'; the others do not.
+      const r = await User.createMany(db, [{ id: 2, email: 'bob@x.io' }, { id: 3, email: 'ádá@x.io' }])()
+      if (engine.name === 'mariadb') {
+        expect(r._tag === 'Left' && issues(r.left)).toEqual(['rows.1.email: unique'])
+        expect(await count(db, 'h3_uq_users')).toBe(1)
+      } else {
+        expect(r._tag).toBe('Right')
+      }
+    })
+
     it('scope: the same slug on another site is fine, on the same site it is taken', async (ctx) => {
       const db = use(ctx)
       await ok(Page.create(db, { id: 1, site: 1, slug: 'home' }))

@@ -138,10 +138,23 @@ const takenBy = async (db: Backend, core: ModelCore, rule: UniqueRule, rows: rea
     folded.set(k, [...(folded.get(k) ?? []), i])
   })
   const out = new Set<number>()
+  let unplaced = false
   for (const s of stored) {
     const i = exact.get(signature(names, s, false) ?? '')
     if (i !== undefined) out.add(i)
-    else for (const j of folded.get(signature(names, s, true) ?? '') ?? []) out.add(j)
+    else {
+      const js = folded.get(signature(names, s, true) ?? '') ?? []
+      for (const j of js) out.add(j)
+      if (js.length === 0) unplaced = true
+    }
+  }
+  // A stored value the collation matched in a way no folding here follows (accents, trailing
+  // spaces on MariaDB): the rows not placed yet are asked one by one, so the ValidationError
+  // names the row whose value is taken instead of the index failing the write.
+  if (unplaced) {
+    for (let i = 0; i < rows.length; i++) {
+      if (!out.has(i) && (await takenBy(db, core, rule, [rows[i]], except)).length > 0) out.add(i)
+    }
   }
   return [...out]
 }

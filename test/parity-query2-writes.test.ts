@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { run } from 'recordkit'
 import {
-  add, col, eq, excluded, from, insertInto, lt, onConflict, orderBy, returning, select, set, update, updateFrom, val, values, where,
+  add, as, col, concat, deleteFrom, eq, excluded, from, fromSelect, insertInto, limit, lit, lt, onConflict, orderBy, returning, select, set, update, updateFrom, val, values, where,
 } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -51,6 +51,42 @@ for (const engine of ENGINES) {
       await run(db.execute(pipe(insertInto('q2w_visit'), values([{ id: 1, email: 'a@x', visits: 3 }]))))
       await run(db.execute(pipe(insertInto('q2w_visit v'), values({ id: 7, email: 'a@x', visits: 2 }), onConflict(['email'], { visits: add('visits', excluded('visits')) }))))
       expect(await run(db.all(stored()))).toEqual([{ id: 1, email: 'a@x', visits: 5 }])
+    })
+
+    it('a do-nothing upsert from a query returns the rows it inserted', async (ctx) => {
+      const db = use(ctx)
+      {
+        await run(db.execute(pipe(insertInto('q2w_owner'), values([{ id: 1, name: 'ann' }, { id: 2, name: 'bob' }, { id: 3, name: 'cat' }]))))
+        await run(db.execute(pipe(insertInto('q2w_visit'), values([{ id: 2, email: 'bob@x', visits: 0 }]))))
+        const copy = pipe(insertInto('q2w_visit'), fromSelect(['id', 'email', 'visits'], pipe(from('q2w_owner'), select('id', as(concat('name', val('@x')), 'email'), as(lit(1), 'visits')), orderBy('id'))),
+          onConflict(['id'], 'nothing'), returning('id', 'email'))
+        const rows = await run(db.all(copy))
+        expect([...rows].sort((a, b) => Number(a.id) - Number(b.id))).toEqual([{ id: 1, email: 'ann@x' }, { id: 3, email: 'cat@x' }])
+        expect(await run(db.all(stored()))).toEqual([{ id: 1, email: 'ann@x', visits: 1 }, { id: 2, email: 'bob@x', visits: 0 }, { id: 3, email: 'cat@x', visits: 1 }])
+      }
+    })
+
+    it('UPDATE and DELETE with ORDER BY, LIMIT and RETURNING (PostgreSQL has no ORDER BY / LIMIT there)', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(pipe(insertInto('q2w_visit'), values([{ id: 1, email: 'a@x', visits: 1 }, { id: 2, email: 'b@x', visits: 2 }, { id: 3, email: 'c@x', visits: 3 }]))))
+      const bump = pipe(update('q2w_visit'), set({ visits: 10 }), orderBy('id', 'desc'), limit(1), returning('id', 'visits'))
+      const drop = pipe(deleteFrom('q2w_visit'), orderBy('id'), limit(1), returning('id'))
+      if (engine.name === 'postgres') {
+        for (const q of [bump, drop]) {
+          const r = db.compile(q)
+          expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedFeature')
+        }
+        return
+      }
+      if (engine.name === 'mariadb') {
+        // MariaDB has no UPDATE ... RETURNING.
+        const r = db.compile(bump)
+        expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedFeature')
+      } else {
+        expect(await run(db.all(bump))).toEqual([{ id: 3, visits: 10 }])
+      }
+      expect(await run(db.all(drop))).toEqual([{ id: 1 }])
+      expect((await run(db.all(stored()))).map((r) => r.id)).toEqual([2, 3])
     })
 
     it('UPDATE ... FROM returns the rows it changed, and refuses what the engine cannot return', async (ctx) => {

@@ -507,6 +507,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
         'INSERT INTO ', tableName, ` (${q.columns.map(self.quoteIdentifier).join(', ')}) SELECT ${q.columns.map(fresh).join(', ')} FROM `,
         self.fromItem({ kind: 'derived', query, alias: 'rk_new' }),
         ` WHERE NOT EXISTS (SELECT 1 FROM `, tableName, ` AS ${self.quoteIdentifier('rk_old')} WHERE ${match}) ON DUPLICATE KEY UPDATE ${guard} = ${guard}`,
+        q.returning !== undefined && q.returning.length > 0 ? self.insertReturning(q.returning) : F([]),
       ])
     }
     const tableName = self.fromItem({ ...q.table, alias: undefined })

@@ -16,7 +16,7 @@
  * gates: window functions 3.25, FILTER 3.30 (emulated with CASE before), GROUPS frames,
  * frame exclusion and named windows 3.28, MATERIALIZED hints 3.35, `->` / `->>` 3.38.
  */
-import type { DateUnit, Expr, InsertNode, ParamNode, SelectLike, UpdateNode } from '../ast.js'
+import type { DateUnit, DeleteNode, Expr, InsertNode, ParamNode, SelectLike, UpdateNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
@@ -168,6 +168,10 @@ const fromTableNamedIn = (q: UpdateNode): string | undefined => {
   return undefined
 }
 
+/** Whether an UPDATE or a DELETE has RETURNING and ORDER BY or LIMIT, whose order SQLite has its own way. */
+const returnsLimited = (q: UpdateNode | DeleteNode): boolean =>
+  q.returning !== undefined && q.returning.length > 0 && ((q.orderBy !== undefined && q.orderBy.length > 0) || q.limit !== undefined)
+
 /**
  * The query of an INSERT ... SELECT with an upsert, with a WHERE SQLite can read: without one,
  * `... FROM t ON CONFLICT` reads as a join's ON and fails ("near DO: syntax error"). A SELECT
@@ -265,6 +269,9 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   valuesTable: (v) => fragments.valuesAsUnion(self, v),
   cteStatement: unsupported('sqlite', 'INSERT / UPDATE / DELETE in WITH', 'run the statement with RETURNING, then the query'),
   compileMerge: unsupported('sqlite', 'MERGE', "use an upsert: onConflict(columns, ...)"),
+  // SQLite takes RETURNING before ORDER BY and LIMIT: `DELETE ... RETURNING id ORDER BY ... LIMIT n`.
+  compileUpdate: (q) => (returnsLimited(q) ? F([base.compileUpdate({ ...q, orderBy: undefined, limit: undefined }), self.writeLimit(q.orderBy ?? [], q.limit)]) : base.compileUpdate(q)),
+  compileDelete: (q) => (returnsLimited(q) ? F([base.compileDelete({ ...q, orderBy: undefined, limit: undefined }), self.writeLimit(q.orderBy ?? [], q.limit)]) : base.compileDelete(q)),
   updateFrom: (q) => {
     const named = fromTableNamedIn(q)
     if (named !== undefined) {

@@ -85,7 +85,6 @@ export interface ModelTypes {
   readonly restore: boolean
 }
 
-/** The type-level description of a model value. */
 /** The value of key field `name` in a key (a value, for a one-field key) or a row. */
 const keyPart = (fields: number, key: unknown, name: string): unknown =>
   fields === 1 && (typeof key !== 'object' || key === null || key instanceof Date || key instanceof Uint8Array) ? key : (key as Record<string, unknown>)[name]
@@ -956,18 +955,6 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 
 
 /**
- * Define a model from an io-ts codec.
- *
- * @example
- * const Artist = model({
- *   table: 'artist',
- *   primaryKey: 'artistId',
- *   codec: t.type({ artistId: t.number, name: nullable(t.string) }),
- *   naming: snakeCase,
- *   relations: { albums: hasMany('Album', 'artistId') },
- * })
- */
-/**
  * A query without an order ordered by primary key (what `first` and `last` read by); a query with
  * one, a grouped one or one read from a CTE as it is.
  */
@@ -983,6 +970,18 @@ const countIssue = (core: ModelCore, what: string, n: number): DbError | undefin
   return dbError('ValidationError', message, { issues: [{ path: what, rule: 'count', value: n, message }] })
 }
 
+/**
+ * Define a model from an io-ts codec.
+ *
+ * @example
+ * const Artist = model({
+ *   table: 'artist',
+ *   primaryKey: 'artistId',
+ *   codec: t.type({ artistId: t.number, name: nullable(t.string) }),
+ *   naming: snakeCase,
+ *   relations: { albums: hasMany('Album', 'artistId') },
+ * })
+ */
 export const model = <
   C extends ModelCodec,
   const PK extends (keyof t.TypeOf<C> & string) | readonly (keyof t.TypeOf<C> & string)[],

@@ -363,60 +363,6 @@ for (const engine of ENGINES.filter((e) => e.name !== 'sqlite')) {
   describe(`a transaction that lost a deadlock (${engine.name})`, () => {
     const { use } = engineTables(engine, [T], ddl)
 
-    it('is never reported committed when its callback recovers from the deadlock', async (ctx) => {
-      const db = use(ctx)
-      await run(db.execute(insert(1)))
-      await run(db.execute(insert(2)))
-      const signal = () => {
-        let open!: () => void
-        const p = new Promise<void>((r) => { open = r })
-        return { p, open }
-      }
-      const aHolds1 = signal()
-      const bHolds2 = signal()
-      const bMayGo = signal()
-      const lock = (tx: Backend, n: number) => tx.execute(sql`SELECT n FROM ${sql.id(T)} WHERE n = ${n} FOR UPDATE`)
-      const side = (first: number, second: number, after: number, held: () => void, wait: Promise<void>) => db.transaction((tx) => async () => {
-        await run(lock(tx, first))
-        held()
-        await wait
-        const r = await lock(tx, second)()
-        if (E.isRight(r)) return E.right('locked')
-        // The deadlock's loser goes on as if its transaction were still open.
-        await tx.execute(insert(after))()
-        return E.right(`recovered from ${r.left._tag}`)
-      })()
-      const a = side(1, 2, 3, aHolds1.open, bHolds2.p)
-      await aHolds1.p
-      const b = side(2, 1, 4, bHolds2.open, bMayGo.p)
-      await bHolds2.p
-      // B goes for row 1 once A waits for row 2: a deadlock, one of the two loses it.
-      const waiting = engine.name === 'postgres'
-        ? sql`SELECT COUNT(*) AS c FROM pg_locks WHERE NOT granted`
-        : sql`SELECT COUNT(*) AS c FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'`
-      for (let i = 0; i < 200; i++) {
-        if (Number((await run(db.all<{ c: number }>(waiting)))[0].c) > 0) break
-        await new Promise((r) => setTimeout(r, 10))
-      }
-      bMayGo.open()
-      const results = await Promise.all([a, b])
-      const winners = results.filter((r) => E.isRight(r))
-      const losers = results.filter((r): r is E.Left<DbError> => E.isLeft(r))
-      expect(winners).toEqual([E.right('locked')])
-      expect(losers.length).toBe(1)
-      expect(losers[0].left._tag).toBe('TransactionError')
-      expect(isDbError(losers[0].left.cause, 'Deadlock')).toBe(true)
-      // Nothing the loser ran after the deadlock was committed: on PostgreSQL the server refuses
-      // it, on MariaDB (which rolled the transaction back and would run it outside any) recordkit does.
-      expect(await rows(db)).toEqual([1, 2])
-    })
-  })
-}
-
-for (const engine of ENGINES.filter((e) => e.name !== 'sqlite')) {
-  describe(`after a deadlock rolled the transaction back (${engine.name})`, () => {
-    const { use } = engineTables(engine, [T], ddl)
-
     /**
      * Two transactions on `on` locking rows 1 and 2 in opposite orders (a deadlock, one loses it);
      * after its second lock each goes on with `then`, given the lock's result and its own mark (3 or 4).
@@ -451,6 +397,25 @@ for (const engine of ENGINES.filter((e) => e.name !== 'sqlite')) {
       bGoes.open()
       return Promise.all([a, b])
     }
+
+    it('is never reported committed when its callback recovers from the deadlock', async (ctx) => {
+      const db = use(ctx)
+      const results = await collide(db, db, (tx, locked, mark) => async () => {
+        if (E.isRight(locked)) return E.right('locked')
+        // The deadlock's loser goes on as if its transaction were still open.
+        await tx.execute(insert(mark))()
+        return E.right(`recovered from ${locked.left._tag}`)
+      })
+      const winners = results.filter((r) => E.isRight(r))
+      const losers = results.filter((r): r is E.Left<DbError> => E.isLeft(r))
+      expect(winners).toEqual([E.right('locked')])
+      expect(losers.length).toBe(1)
+      expect(losers[0].left._tag).toBe('TransactionError')
+      expect(isDbError(losers[0].left.cause, 'Deadlock')).toBe(true)
+      // Nothing the loser ran after the deadlock was committed: on PostgreSQL the server refuses
+      // it, on MariaDB (which rolled the transaction back and would run it outside any) recordkit does.
+      expect(await rows(db)).toEqual([1, 2])
+    })
 
     it('every later statement of the transaction fails, none is committed alone, and its end reports the deadlock', async (ctx) => {
       const db = use(ctx)

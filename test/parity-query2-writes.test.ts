@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { run } from 'recordkit'
 import {
-  add, as, col, concat, deleteFrom, eq, excluded, from, fromSelect, insertInto, limit, lit, lt, onConflict, orderBy, returning, select, set, update, updateFrom, val, values, where,
+  add, as, col, concat, deleteFrom, deleteUsing, eq, excluded, from, fromSelect, insertInto, limit, lit, lt, onConflict, orderBy, returning, select, set, update, updateFrom, val, values, where,
 } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -87,6 +87,24 @@ for (const engine of ENGINES) {
       }
       expect(await run(db.all(drop))).toEqual([{ id: 1 }])
       expect((await run(db.all(stored()))).map((r) => r.id)).toEqual([2, 3])
+    })
+
+    it('RETURNING * of UPDATE ... FROM and DELETE ... USING is the changed table\'s columns', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(pipe(insertInto('q2w_owner'), values([{ id: 7, name: 'ann' }]))))
+      await run(db.execute(pipe(insertInto('q2w_visit'), values([{ id: 1, email: 'a@x', visits: 0, owner_id: 7 }]))))
+      const bump = pipe(update('q2w_visit'), set({ visits: 5 }), updateFrom('q2w_owner'), where(eq('q2w_visit.owner_id', col('q2w_owner.id'))), returning('*'))
+      if (engine.name === 'mariadb') {
+        const r = db.compile(bump)
+        expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedFeature')
+        return
+      }
+      // The owner's id (7) would stand in the row's id under the same name.
+      expect(await run(db.all(bump))).toEqual([{ id: 1, email: 'a@x', visits: 5, owner_id: 7 }])
+      if (engine.name === 'postgres') {
+        const gone = pipe(deleteFrom('q2w_visit'), deleteUsing('q2w_owner'), where(eq('q2w_visit.owner_id', col('q2w_owner.id'))), returning('*'))
+        expect(await run(db.all(gone))).toEqual([{ id: 1, email: 'a@x', visits: 5, owner_id: 7 }])
+      }
     })
 
     it('UPDATE ... FROM returns the rows it changed, and refuses what the engine cannot return', async (ctx) => {

@@ -41,7 +41,7 @@
  * const db = await run(connect(postgresJs({ url: 'postgres://localhost/app' }), postgres))
  * await run(db.execute(pipe(insertInto('posts'), values({ tags: ['a', 'b'], meta: { draft: true } }))))
  */
-import type { Expr, InsertNode, JsonPath, SelectLike, SelectNode } from '../ast.js'
+import type { Expr, InsertNode, JsonPath, SelectLike, SelectNode, Selection, TableRef } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
@@ -355,6 +355,10 @@ const havingByAlias = (q: SelectNode, having: Expr): Expr => {
   return aliased.size === 0 ? having : mapColumns(having, (c) => (c.table === undefined ? aliased.get(c.name) ?? c : c))
 }
 
+/** A RETURNING list with a bare `*` read as the changed table's (`"t".*`, or its alias's). */
+const ownStar = (table: TableRef, items: readonly Selection[]): readonly Selection[] =>
+  items.map((s) => (s.expr.kind === 'star' && s.expr.table === undefined ? { ...s, expr: { kind: 'star', table: table.alias ?? table.name } } : s))
+
 /** Whether a member of a set operation, however deep, takes row locks. */
 const lockedMember = (q: SelectLike): boolean =>
   q.kind === 'compound' ? lockedMember(q.left) || lockedMember(q.right) : q.lock !== undefined
@@ -372,6 +376,11 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     }
     return base.compileSelect(q.having === undefined ? q : { ...q, having: havingByAlias(q, q.having) })
   },
+  // RETURNING * of UPDATE ... FROM / DELETE ... USING is the changed table's columns, as on
+  // SQLite: PostgreSQL's own * adds the other tables', and a column of the same name (id)
+  // stood in the changed row's under that name.
+  updateFrom: (q) => base.updateFrom(q.returning === undefined ? q : { ...q, returning: ownStar(q.table, q.returning) }),
+  deleteUsing: (q) => base.deleteUsing(q.returning === undefined ? q : { ...q, returning: ownStar(q.table, q.returning) }),
   compileCompound: (q) => {
     if (lockedMember(q)) throw unsupportedError(self.name, 'row locks (FOR UPDATE / FOR SHARE) with UNION / INTERSECT / EXCEPT', 'lock the rows of each query on its own, or lock a subquery of the keys')
     return base.compileCompound(q)

@@ -666,7 +666,7 @@ export const offset = (n: number | ParamNode) => <Q extends SelectLike>(q: Q): Q
  */
 export const pageIssues = (spec: { readonly page: number; readonly perPage: number } | { readonly limit: number; readonly offset: number }): { readonly path: string; readonly rule: string; readonly value: unknown; readonly message: string }[] => {
   const from = (path: string, v: number, low: number) =>
-    Number.isSafeInteger(v) && v >= low ? [] : [{ path, rule: low === 1 ? 'positiveInteger' : 'nonNegativeInteger', value: v, message: `${path} must be a whole number from ${low}, got ${String(v)}` }]
+    Number.isSafeInteger(v) && v >= low ? [] : [{ path, rule: low === 1 ? 'positiveInteger' : 'nonNegativeInteger', value: v, message: `${path} must be a whole number from ${low}, got ${typeof v === 'string' ? `${JSON.stringify(v)} (text, not a number)` : String(v)}` }]
   return 'page' in spec ? [...from('page', spec.page, 1), ...from('perPage', spec.perPage, 1)] : [...from('limit', spec.limit, 1), ...from('offset', spec.offset, 0)]
 }
 

@@ -42,6 +42,21 @@ const ddl = (engine: string): string[] => {
   ]
 }
 
+describe('a computed column in orderBy and where, typed', () => {
+  it('is named as the query computes it, with a value of its type; a field keeps its own type', () => {
+    const ok1 = pipe(Author.query, Author.withCount('books'), Author.orderBy('booksCount', 'desc'), Author.where('booksCount', '>', 1), Author.orWhere('booksCount', 'in', [0]))
+    // @ts-expect-error a column the query does not compute (yet)
+    const early = pipe(Author.query, Author.orderBy('booksCount', 'desc'))
+    // @ts-expect-error a count compared with text
+    const text = pipe(Author.query, Author.withCount('books'), Author.where('booksCount', '>', 'many'))
+    // @ts-expect-error a field compared with a value of another type
+    const field = pipe(Author.query, Author.where('id', '=', 'one'))
+    const errors = [ok1, early, text, field].map((q) => (q as { error?: { _tag: string } }).error?._tag)
+    expect(errors[0]).toBe(undefined)
+    expect(errors[1]).toBe('QueryError')
+  })
+})
+
 for (const engine of ENGINES) {
   describe(`model relations, second pass, on ${engine.name}`, () => {
     const { use } = engineTables(engine, ['h6_books', 'h6_authors'], ddl)
@@ -66,9 +81,9 @@ for (const engine of ENGINES) {
 
     it('a withCount counter orders and plucks, with limit, count and paginate (Rails counter of has_many)', async (ctx) => {
       const db = await seeded(ctx)
-      const busiest = pipe(Author.query, Author.withCount('books'), Author.orderBy('booksCount' as 'id', 'desc'), Author.orderBy('id'))
+      const busiest = pipe(Author.query, Author.withCount('books'), Author.orderBy('booksCount', 'desc'), Author.orderBy('id'))
       expect(await ok(pipe(busiest, Author.pluck(db, 'name')))).toEqual(['Borges', 'Dickens', 'Austen', 'Cortazar'])
-      expect(await ok(pipe(busiest, Author.pluck(db, 'booksCount' as 'id')))).toEqual([3, 2, 1, 0])
+      expect(await ok(pipe(busiest, Author.pluck(db, 'booksCount')))).toEqual([3, 2, 1, 0])
       expect(await ok(pipe(busiest, Author.limit(2), Author.all(db)))).toEqual([
         { id: 2, name: 'Borges', country: 'AR', booksCount: 3 },
         { id: 4, name: 'Dickens', country: 'UK', booksCount: 2 },
@@ -77,7 +92,7 @@ for (const engine of ENGINES) {
       const page = await ok(pipe(busiest, Author.paginate(db, { page: 2, perPage: 3 })))
       expect([page.total, page.rows.map((r) => r.name)]).toEqual([4, ['Cortazar']])
       expect(await ok(pipe(busiest, Author.reverseOrder, Author.pluck(db, 'name')))).toEqual(['Cortazar', 'Austen', 'Dickens', 'Borges'])
-      expect(await ok(pipe(busiest, Author.reorder('booksCount' as 'id'), Author.orderBy('id', 'desc'), Author.first(db)))).toMatchObject({ value: { name: 'Cortazar' } })
+      expect(await ok(pipe(busiest, Author.reorder('booksCount'), Author.orderBy('id', 'desc'), Author.first(db)))).toMatchObject({ value: { name: 'Cortazar' } })
       // A name that is neither a field nor a computed column is a QueryError.
       await expect(ok(pipe(Author.query, Author.orderBy('booksCount' as 'id'), Author.all(db)))).rejects.toMatchObject({ _tag: 'QueryError' })
       await expect(ok(pipe(Author.query, Author.pluck(db, 'booksCount' as 'id')))).rejects.toMatchObject({ _tag: 'QueryError' })
@@ -87,17 +102,18 @@ for (const engine of ENGINES) {
       const db = await seeded(ctx)
       const counted = pipe(Author.query, Author.withCount('books'))
       const names = (q: typeof counted) => ok(pipe(q, Author.orderBy('id'), Author.pluck(db, 'name')))
-      expect(await names(pipe(counted, Author.where('booksCount' as 'id', '>', 1)))).toEqual(['Borges', 'Dickens'])
-      expect(await names(pipe(counted, Author.where('booksCount' as 'id', '=', 0)))).toEqual(['Cortazar'])
-      expect(await names(pipe(counted, Author.where('booksCount' as 'id', 'between', 1, 2)))).toEqual(['Austen', 'Dickens'])
-      expect(await names(pipe(counted, Author.where('booksCount' as 'id', 'in', [0, 3])))).toEqual(['Borges', 'Cortazar'])
-      expect(await names(pipe(counted, Author.where('country', '=', 'UK'), Author.orWhere('booksCount' as 'id', '>=', 3)))).toEqual(['Austen', 'Borges', 'Dickens'])
-      expect(await ok(pipe(counted, Author.where('booksCount' as 'id', '>', 1), Author.count(db)))).toBe(2)
-      const page = await ok(pipe(counted, Author.where('booksCount' as 'id', '<', 3), Author.orderBy('id'), Author.paginate(db, { page: 1, perPage: 2 })))
+      expect(await names(pipe(counted, Author.where('booksCount', '>', 1)))).toEqual(['Borges', 'Dickens'])
+      expect(await names(pipe(counted, Author.where('booksCount', '=', 0)))).toEqual(['Cortazar'])
+      expect(await names(pipe(counted, Author.where('booksCount', 'between', 1, 2)))).toEqual(['Austen', 'Dickens'])
+      expect(await names(pipe(counted, Author.where('booksCount', 'in', [0, 3])))).toEqual(['Borges', 'Cortazar'])
+      expect(await names(pipe(counted, Author.where('country', '=', 'UK'), Author.orWhere('booksCount', '>=', 3)))).toEqual(['Austen', 'Borges', 'Dickens'])
+      expect(await ok(pipe(counted, Author.where('booksCount', '>', 1), Author.count(db)))).toBe(2)
+      const page = await ok(pipe(counted, Author.where('booksCount', '<', 3), Author.orderBy('id'), Author.paginate(db, { page: 1, perPage: 2 })))
       expect([page.total, page.rows.map((r) => r.booksCount)]).toEqual([3, [1, 0]])
-      // Before the counter is added, or with an operator it does not take: a QueryError.
+      // Before the counter is added, or with an operator it does not take: a QueryError (the types
+      // refuse both; the casts reach the checks made when the query runs).
       await expect(ok(pipe(Author.query, Author.where('booksCount' as 'id', '>', 1), Author.withCount('books'), Author.all(db)))).rejects.toMatchObject({ _tag: 'QueryError' })
-      await expect(ok(pipe(counted, Author.where('booksCount' as 'id', 'like' as '=', 1), Author.all(db)))).rejects.toMatchObject({ _tag: 'QueryError' })
+      await expect(ok(pipe(counted, Author.where('booksCount', 'like' as '=', 1), Author.all(db)))).rejects.toMatchObject({ _tag: 'QueryError' })
       await expect(ok(pipe(counted, Author.where('booksCount' as 'id', '>', undefined as never), Author.all(db)))).rejects.toMatchObject({ _tag: 'ValidationError' })
     })
 

@@ -194,6 +194,18 @@ type NumericField<R> = { [K in keyof R & string]: R[K] extends number | bigint |
 /** The group fields `groupBy` marked on a selection type (none without `groupBy`). */
 type GroupOf<S> = S extends Grouped<infer G> ? G : {}
 
+/** A transform over queries whose selection holds column `N` (of type `V`): what names a computed column. */
+type NeedsColumn<R, N extends string, V = unknown> = <S extends { readonly [K in N]: V }, T>(q: ModelQuery<R, S, T>) => ModelQuery<R, S, T>
+/** `orderBy` of a computed column: the name, then the arguments of `A`. */
+type OnComputed<R, A extends (...args: any[]) => void> = <N extends string>(column: N, ...rest: Parameters<A>) => NeedsColumn<R, N>
+/** `where` / `orWhere` on a computed column, its value of the column's type. */
+interface ComputedCondition<R> {
+  <N extends string, V>(column: N, op: CompareOp, value: V): NeedsColumn<R, N, V>
+  <N extends string, V>(column: N, op: 'in' | 'not in', values: readonly V[]): NeedsColumn<R, N, V>
+  <N extends string, V>(column: N, op: 'between' | 'not between', low: V, high: V): NeedsColumn<R, N, V>
+  <N extends string>(column: N, op: 'is null' | 'is not null'): NeedsColumn<R, N>
+}
+
 // ---------------------------------------------------------------- the model record
 
 /** Options of `Model.createMany`. */
@@ -204,6 +216,18 @@ export interface CreateManyOptions {
 
 /** A model: its description, its query functions, its reads and writes. */
 export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
+  /**
+   * ORDER BY a field, or a column the query computes (`withCount`'s `booksCount`, `computed`),
+   * added before: see `QueryKit.orderBy`.
+   * @example pipe(A.Author.query, A.Author.withCount('books'), A.Author.orderBy('booksCount', 'desc'), A.Author.all(db))
+   */
+  readonly orderBy: QueryKit<D['row']>['orderBy'] & OnComputed<D['row'], (direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => void>
+  /** ORDER BY this field or computed column instead of the order so far: see `QueryKit.reorder`. @example pipe(A.Author.query, A.Author.withCount('books'), A.Author.reorder('booksCount', 'desc'), A.Author.all(db)) */
+  readonly reorder: QueryKit<D['row']>['reorder'] & OnComputed<D['row'], (direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => void>
+  /** Keep rows that match: see `QueryKit.where`; also a column the query computes. @example pipe(A.Author.query, A.Author.withCount('books'), A.Author.where('booksCount', '>', 1), A.Author.all(db)) */
+  readonly where: QueryKit<D['row']>['where'] & ComputedCondition<D['row']>
+  /** Keep rows that match this or the earlier conditions: see `QueryKit.orWhere`; also a column the query computes. */
+  readonly orWhere: QueryKit<D['row']>['orWhere'] & ComputedCondition<D['row']>
   readonly table: string
   /** The codec rows decode with: `t.TypeOf<typeof User.codec>` is the row type. */
   readonly codec: D['codec']
@@ -295,8 +319,11 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example pipe(User.query, User.orderBy('id'), User.pluckMany(db, 'id', 'email')) // [[1, 'ada@example.com'], ...]
    */
   readonly pluckMany: <const K extends readonly (keyof D['row'] & string)[]>(db: Backend, ...fields: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, { -readonly [I in keyof K]: D['row'][K[I]] }[]>
-  /** One field of every row. @example pipe(User.query, User.pluck(db, 'email')) */
-  readonly pluck: <K extends keyof D['row'] & string>(db: Backend, field: K) => (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K][]>
+  /** One field, or a column the query computes (`withCount`, `computed`), of every row. @example pipe(User.query, User.pluck(db, 'email')) */
+  readonly pluck: {
+    <K extends keyof D['row'] & string>(db: Backend, field: K): (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, D['row'][K][]>
+    <N extends string>(db: Backend, column: N): <S extends { readonly [K in N]: unknown }>(q: ModelQuery<D['row'], S, any>) => TaskEither<DbError, S[N][]>
+  }
   /**
    * A page of rows and the total count: a 1-based `page` of `perPage` rows, or `limit` rows
    * from `offset`. One statement (the total read with the rows as `COUNT(*) OVER ()`) plus one

@@ -21,6 +21,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import { none, some, type Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type * as t from 'io-ts'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
@@ -450,6 +451,14 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly findOrCreate: (db: Backend, match: Partial<D['row']>, extra?: Partial<D['insert']>) => TaskEither<DbError, { readonly row: D['row']; readonly created: boolean }>
   /** The row with this primary key (a prepared query per backend). @example User.find(db, 1) */
   readonly find: (db: Backend, key: D['key']) => TaskEither<DbError, Option<D['row']>>
+  /**
+   * `find` answered now, without a Promise, on a backend with a synchronous path (better-sqlite3,
+   * DuckDB): the same prepared query and decoding, an `IOEither` to run. Where the backend has
+   * none, or cannot run it now (inside a transaction's callback on the async path), the Left says
+   * so: use `find` there.
+   * @example const user = User.findNow(db, 1)() // Either<DbError, Option<User>>
+   */
+  readonly findNow: (db: Backend, key: D['key']) => IOEither<DbError, Option<D['row']>>
   /** The row with this primary key, or NotFound. @example Line.findOrFail(db, { invoiceId: 1, trackId: 2 }) */
   readonly findOrFail: (db: Backend, key: D['key']) => TaskEither<DbError, D['row']>
   /** The first row matching a condition. @example User.findBy(db, { email: 'ada@example.com' }) */
@@ -662,7 +671,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
   const kit = queryKit<Record<string, unknown>>(core)
   const defaults = new Set(definition.defaults ?? [])
   const query = baseQuery<Record<string, unknown>>(core)
-  const find = finder(core)
+  const { find, findNow } = finder(core)
   const scopes = definition.scopes?.(kit) ?? {}
   type Q = ModelQuery<any, any, any>
 
@@ -825,6 +834,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
 
       find: (db, key) => find(db, key),
+      findNow: (db, key) => findNow(db, key),
       findOrFail: (db, key) => {
         const t = self.find(db, key)
         return () => t().then((r) => (r._tag === 'Left' ? r : r.right._tag === 'None' ? left(notFound(core, key)) : right(r.right.value)))

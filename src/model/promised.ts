@@ -38,6 +38,16 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly model: Model<D>
   /** The row with this primary key, or undefined. @example await Users.find(db, 1) */
   readonly find: (db: PromiseDb, key: D['key']) => Promise<D['row'] | undefined>
+  /**
+   * The row with this primary key now, or undefined, without a Promise, on a backend with a
+   * synchronous path (better-sqlite3, DuckDB); throws the DbError (a ConnectionError where the
+   * backend has none). @example const ada = Users.findNow(db, 1)
+   */
+  readonly findNow: (db: PromiseDb, key: D['key']) => D['row'] | undefined
+  /** The rows of these keys, in the keys' order; rejects with NotFound naming a missing key. @example await Users.findMany(db, [3, 1]) */
+  readonly findMany: (db: PromiseDb, keys: readonly D['key'][]) => Promise<D['row'][]>
+  /** The row matching `match`, or one created from it and `extra`. @example const { row, created } = await Users.findOrCreate(db, { email }, { name: 'Ada' }) */
+  readonly findOrCreate: (db: PromiseDb, match: Partial<D['row']>, extra?: Partial<D['insert']>) => Promise<{ readonly row: D['row']; readonly created: boolean }>
   /** The row with this primary key; rejects with NotFound. @example await Users.findOrFail(db, 1) */
   readonly findOrFail: (db: PromiseDb, key: D['key']) => Promise<D['row']>
   /** The first row matching a condition, or undefined. @example await Users.findBy(db, { email: 'ada@example.com' }) */
@@ -94,6 +104,14 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly last: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T> | undefined>
   /** The first row of the query; rejects with NotFound. @example await pipe(User.query, User.where({ email }), Users.firstOrFail(db)) */
   readonly firstOrFail: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T>>
+  /** The only row of the query; rejects with NotFound for none, QueryError for more. @example await pipe(User.query, User.where({ email }), Users.sole(db)) */
+  readonly sole: (db: PromiseDb) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T>>
+  /** The first `n` rows of the query. @example await pipe(User.query, User.orderBy('id'), Users.takeFirst(db, 3)) */
+  readonly takeFirst: (db: PromiseDb, n: number) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T>[]>
+  /** The last `n` rows of the query, in its order. @example await pipe(User.query, User.orderBy('id'), Users.takeLast(db, 3)) */
+  readonly takeLast: (db: PromiseDb, n: number) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Out<D, S, T>[]>
+  /** Several fields of every row, as tuples. @example await pipe(User.query, Users.pluckMany(db, 'id', 'email')) */
+  readonly pluckMany: <const K extends readonly (keyof D['row'] & string)[]>(db: PromiseDb, ...fields: K) => (q: ModelQuery<D['row'], any, any>) => Promise<{ -readonly [I in keyof K]: D['row'][K[I]] }[]>
   /** How many rows match. @example await pipe(User.query, Users.count(db)) */
   readonly count: (db: PromiseDb) => (q: ModelQuery<D['row'], any, any>) => Promise<number>
   /** Whether any row matches. @example await pipe(User.query, User.where('email', '=', e), Users.exists(db)) */
@@ -155,9 +173,14 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'findMany', 'findOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
-  for (const name of ['all', 'firstOrFail', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
+  for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
+  face.findNow = (db: PromiseDb, key: unknown) => {
+    const r = (m.findNow(backendOf(db), key) as () => { _tag: 'Left'; left: DbError } | { _tag: 'Right'; right: Option<unknown> })()
+    if (r._tag === 'Left') throw r.left
+    return optional(r.right)
+  }
   face.first = ending('first', true)
   face.last = ending('last', true)
   for (const name of ['batches', 'each']) face[name] = streaming(name)

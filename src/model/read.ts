@@ -8,6 +8,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js'
 import { none, some, type Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { Expr, SelectNode } from '../ast.js'
 import type { Backend, Prepared } from '../compose.js'
 import type { Row } from '../driver.js'
@@ -378,7 +379,8 @@ export const keyOfRow = (core: ModelCore, row: Readonly<Record<string, unknown>>
 
 /**
  * `find` for a model: the SELECT by primary key is compiled once per backend and run as a
- * prepared query; the argument is encoded by the key codec unless it is the identity.
+ * prepared query; the argument is encoded by the key codec unless it is the identity. `findNow`
+ * is the same query on the backend's synchronous path.
  */
 export const finder = (core: ModelCore) => {
   const cache = new WeakMap<Backend, Prepared<Record<string, unknown>>>()
@@ -408,13 +410,22 @@ export const finder = (core: ModelCore) => {
     lastPrepared = p
     return p
   }
-  return (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {
+  const argsOf = (key: unknown): Record<string, unknown> =>
+    single ? { k0: arg(0, key) } : Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, ownValue(key as Record<string, unknown>, f.name))]))
+  const find = (db: Backend, key: unknown): TaskEither<DbError, Option<Record<string, unknown>>> => {
     const refused = keyProblem(core, key)
     if (refused !== undefined) return () => Promise.resolve(left(refused))
-    const p = preparedOn(db)
-    if (single) return p.first({ k0: arg(0, key) })
-    return p.first(Object.fromEntries(core.primaryKey.map((f, i) => [names[i], arg(i, ownValue(key as Record<string, unknown>, f.name))])))
+    return preparedOn(db).first(argsOf(key))
   }
+  // The same prepared query on the backend's synchronous path (better-sqlite3, DuckDB).
+  const findNow = (db: Backend, key: unknown): IOEither<DbError, Option<Record<string, unknown>>> => {
+    const refused = keyProblem(core, key)
+    if (refused !== undefined) return () => left(refused)
+    const now = preparedOn(db).sync
+    if (now === undefined) return () => left(dbError('ConnectionError', `${core.table}.findNow: ${db.driver.name} has no synchronous path; use find`))
+    return now.first(argsOf(key))
+  }
+  return { find, findNow }
 }
 
 /**

@@ -5,7 +5,8 @@
  * compiled on every call, rows come back as the driver gives them), a prepared query
  * (`db.prepare(...).first(args)`; on SQLite also its synchronous form, `.sync.first(args)()`, run in a
  * plain loop as raw is, beside Drizzle's synchronous prepared `.get()` in the same loop), and `Model.find` (prepared, and the row decoded through the
- * model's codec: booleans and dates become booleans and Dates).
+ * model's codec: booleans and dates become booleans and Dates; on SQLite also `Model.findNow`,
+ * its synchronous form, in a plain loop).
  */
 import { eq as deq, sql as dsql } from 'drizzle-orm'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -63,6 +64,20 @@ const loopedTask = (one: (id: number) => () => Promise<Found>, close?: () => voi
       const o = right(await one(7)())
       checkRow(o._tag === 'Some' ? o.value : undefined, 7)
     },
+    close,
+  }
+}
+
+/** An instance from one synchronous recordkit point select by key, run in a plain loop as raw runs. */
+const plainLoop = (one: (id: number) => Found, close: () => void) => {
+  const found = (id: number) => {
+    const o = right(one(id))
+    return o._tag === 'Some' ? o.value : undefined
+  }
+  const next = keys()
+  return {
+    run: (n: number) => { for (let i = 0; i < n; i++) found(next()) },
+    check: () => checkRow(found(7), 7),
     close,
   }
 }
@@ -135,16 +150,7 @@ export const impls = (engine: Engine): ImplSpec[] => {
       const p = db.prepare(pipe(from('users'), select(...COLS), where(eq('id', param('id')))))
       const now = p.sync
       if (now === undefined) throw new Error('no synchronous path on this backend')
-      const one = (id: number) => {
-        const o = right(now.first({ id })())
-        return o._tag === 'Some' ? o.value : undefined
-      }
-      const next = keys()
-      return {
-        run: (n) => { for (let i = 0; i < n; i++) one(next()) },
-        check: () => checkRow(one(7), 7),
-        close: () => { void db.close()() },
-      }
+      return plainLoop((id) => now.first({ id })(), () => { void db.close()() })
     },
   }
   const recordkitFind: ImplSpec = {
@@ -152,6 +158,13 @@ export const impls = (engine: Engine): ImplSpec[] => {
     make: async (t) => {
       const db = await C.recordkit(t)
       return loopedTask((id) => Blog.User.find(db, id), () => { void db.close()() })
+    },
+  }
+  const recordkitFindNow: ImplSpec = {
+    name: 'recordkit `User.findNow`, sync', note: '`User.findNow(db, id)()` in a plain loop, as raw runs (better-sqlite3 only): prepared, row decoded (boolean, Date)',
+    make: async (t) => {
+      const db = await C.recordkit(t)
+      return plainLoop((id) => Blog.User.findNow(db, id)(), () => { void db.close()() })
     },
   }
   const kysely: ImplSpec = {
@@ -214,7 +227,7 @@ export const impls = (engine: Engine): ImplSpec[] => {
       return looped((id) => k('users').select(...COLS).where('id', id).first(), () => k.destroy())
     },
   }
-  return [raw, ...(engine === 'sqlite' ? [rawAwaited] : []), recordkitPrepared, ...(engine === 'sqlite' ? [recordkitPreparedSync] : []), recordkitFirst, recordkitFind, kysely, drizzle, drizzlePrepared, ...(engine === 'sqlite' ? [drizzlePreparedSync] : []), knex]
+  return [raw, ...(engine === 'sqlite' ? [rawAwaited] : []), recordkitPrepared, ...(engine === 'sqlite' ? [recordkitPreparedSync] : []), recordkitFirst, recordkitFind, ...(engine === 'sqlite' ? [recordkitFindNow] : []), kysely, drizzle, drizzlePrepared, ...(engine === 'sqlite' ? [drizzlePreparedSync] : []), knex]
 }
 
 /**

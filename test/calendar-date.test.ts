@@ -44,6 +44,19 @@ const inZone = <A>(zone: string, f: () => A): A => {
 
 const ZONES = ['UTC', 'America/Los_Angeles', 'Pacific/Kiritimati'] as const
 
+/** Run the enclosing describe's tests with the process time zone set to `zone`. */
+const testsInZone = (zone: string): void => {
+  let saved: string | undefined
+  beforeAll(() => {
+    saved = process.env.TZ
+    process.env.TZ = zone
+  })
+  afterAll(() => {
+    if (saved === undefined) delete process.env.TZ
+    else process.env.TZ = saved
+  })
+}
+
 describe('calendarDate checks the text of a day', () => {
   it('is exported from recordkit/model, where printed models import it', async () => {
     const entry = (await import('recordkit/model')) as Record<string, unknown>
@@ -158,15 +171,7 @@ const printedModel = async (db: Backend, name: string): Promise<{ text: string; 
 
 for (const zone of ZONES) {
   describe(`a printed model of a DATE column, process time zone ${zone}`, () => {
-    let saved: string | undefined
-    beforeAll(() => {
-      saved = process.env.TZ
-      process.env.TZ = zone
-    })
-    afterAll(() => {
-      if (saved === undefined) delete process.env.TZ
-      else process.env.TZ = saved
-    })
+    testsInZone(zone)
 
     for (const engine of ENGINES) {
       describe(engine.name, () => {
@@ -304,15 +309,7 @@ for (const zone of ZONES) {
 
 for (const zone of ZONES) {
   describe(`DATE values from the client libraries, process time zone ${zone}`, () => {
-    let saved: string | undefined
-    beforeAll(() => {
-      saved = process.env.TZ
-      process.env.TZ = zone
-    })
-    afterAll(() => {
-      if (saved === undefined) delete process.env.TZ
-      else process.env.TZ = saved
-    })
+    testsInZone(zone)
 
     const DAYS = ['0001-01-01', '1970-01-01', '2024-01-31', '2024-02-29', '2024-03-10', '2024-11-03', '9999-12-31']
     const list = DAYS.map((d) => `DATE '${d}'`).join(', ')

@@ -47,7 +47,7 @@ const HELP: Readonly<Record<string, string>> = {
 
 Commands:
   migrate up        apply pending migrations
-  migrate down      revert the last migration (--steps N, --to NAME)
+  migrate down      revert the last migration (--steps N, --to NAME, --all)
   migrate status    list migrations: applied, pending, failed
   migrate new NAME  create a migration file
   migrate repair    forget failed migrations (MySQL/MariaDB), after putting the database right
@@ -76,13 +76,15 @@ with the statements that ran; later runs stop until "migrate repair".
 Options:
   --to NAME             stop after this migration
   --url URL, --dir DIR, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
-  'migrate down': `Usage: recordkit migrate down [--steps N | --to NAME] [options]
+  'migrate down': `Usage: recordkit migrate down [--steps N | --to NAME | --all] [options]
 
-Revert the last applied migration, the last N, or every one after NAME.
+Revert the last applied migration, the last N, every one after NAME, or every one. Each is
+checked first: one without down() stops the command before anything is reverted.
 
 Options:
   --steps N             how many to revert (default 1)
   --to NAME             revert every migration after NAME
+  --all                 revert every applied migration
   --url URL, --dir DIR, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
   'migrate status': `Usage: recordkit migrate status [options]
 
@@ -132,6 +134,7 @@ const OPTIONS = {
   'lock-timeout': { type: 'string' },
   to: { type: 'string' },
   steps: { type: 'string' },
+  all: { type: 'boolean' },
   out: { type: 'string' },
   json: { type: 'boolean' },
   'camel-case': { type: 'boolean' },
@@ -155,7 +158,7 @@ const wholeNumber = (v: string | undefined, name: string, least: number): number
  */
 const TAKES: Readonly<Record<string, readonly (keyof typeof OPTIONS)[]>> = {
   'migrate up': ['dir', 'table', 'lock-timeout', 'to'],
-  'migrate down': ['dir', 'table', 'lock-timeout', 'steps', 'to'],
+  'migrate down': ['dir', 'table', 'lock-timeout', 'steps', 'to', 'all'],
   'migrate status': ['dir', 'table'],
   'migrate new': ['dir', 'ts', 'js'],
   'migrate repair': ['table', 'lock-timeout'],
@@ -374,6 +377,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
     const steps = wholeNumber(v.steps, 'steps', 1)
     const lockTimeout = wholeNumber(v['lock-timeout'], 'lock-timeout', 0)
     if (steps !== undefined && v.to !== undefined) throw usage('migrate down takes --steps or --to, not both')
+    if (v.all === true && (steps !== undefined || v.to !== undefined)) throw usage('migrate down takes one of --steps, --to and --all')
 
     if (topic === 'migrate new') {
       const name = rest.length === 0 ? undefined : rest.join('_')
@@ -425,7 +429,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
       case 'migrate down': {
         const migrations = await run(loadMigrations(dir))
         io.out(`recordkit: ${shown(url)}\n`)
-        const report = await run(migrateDown(db, migrations, { ...options, steps, to: v.to }))
+        const report = await run(migrateDown(db, migrations, { ...options, steps, to: v.to, all: v.all }))
         io.out(report.migrations.length === 0 ? 'Nothing to revert.\n' : `Reverted ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
         return 0
       }

@@ -604,30 +604,44 @@ export const migrateUp = (db: Backend, migrations: readonly Migration[], options
   })
 
 /**
- * Revert the last `steps` applied migrations (default 1), or every one after `to`. `steps` is a
- * whole number of at least 1 and `to` the name of a migration given or recorded (NotFound
- * otherwise, as for `migrateUp`), not both (ValidationError): a mistake there is an error, where
- * it reverted nothing silently, or everything after a name that sorts early.
+ * Revert the last `steps` applied migrations (default 1), every one after `to`, or every one
+ * (`all: true`), newest first. `steps` is a whole number of at least 1 and `to` the name of a
+ * migration given or recorded (NotFound otherwise, as for `migrateUp`); give one of the three
+ * (ValidationError): a mistake there is an error, where it reverted nothing silently, or
+ * everything after a name that sorts early.
+ *
+ * Every migration it would revert is checked before the first is: one without `down` (a
+ * ValidationError naming it) or not given (NotFound) stops the run with nothing reverted, rather
+ * than part way through.
  *
  * @example await run(migrateDown(db, migrations, { steps: 2 }))
+ * @example await run(migrateDown(db, migrations, { all: true }))
  */
-export const migrateDown = (db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly steps?: number; readonly to?: string } = {}): TaskEither<DbError, MigrateReport> =>
+export const migrateDown = (
+  db: Backend, migrations: readonly Migration[], options: MigrateOptions & { readonly steps?: number; readonly to?: string; readonly all?: boolean } = {},
+): TaskEither<DbError, MigrateReport> =>
   tryDb(async () => {
     checkNames(migrations)
     if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1))
       throw dbError('ValidationError', `migrateDown: steps must be a whole number of at least 1, got ${String(options.steps)}`, { issues: [{ path: 'steps', rule: 'positiveInteger', value: options.steps, message: 'not a whole number of at least 1' }] })
-    if (options.steps !== undefined && options.to !== undefined)
-      throw dbError('ValidationError', 'migrateDown: give steps or to, not both', { issues: [{ path: 'to', rule: 'exclusive', value: options.to, message: 'given with steps' }] })
+    const all = options.all === true
+    if ([options.steps !== undefined, options.to !== undefined, all].filter(Boolean).length > 1) {
+      const path = options.to !== undefined && options.steps !== undefined && !all ? 'to' : 'all'
+      const message = all ? 'migrateDown: give one of steps, to and all' : 'migrateDown: give steps or to, not both'
+      throw dbError('ValidationError', message, { issues: [{ path, rule: 'exclusive', value: path === 'to' ? options.to : options.all, message: 'given with another of steps, to and all' }] })
+    }
     const table = options.table ?? DEFAULT_TABLE
     const byName = new Map(migrations.map((m) => [m.name, m]))
-    const steps = options.to === undefined ? options.steps ?? 1 : Number.POSITIVE_INFINITY
+    const steps = options.to === undefined && !all ? options.steps ?? 1 : Number.POSITIVE_INFINITY
     const done: string[] = []
     while (done.length < steps) {
       const name = await step(db, table, options, (history) => {
         // `to` names a migration given, or one the history has (its file may be gone).
         if (options.to !== undefined && !byName.has(options.to) && !history.some((h) => h.name === options.to)) throw dbError('NotFound', `no migration named ${options.to}`)
-        const last = [...history].reverse().find((h) => h.status === 'applied')
-        if (last === undefined || (options.to !== undefined && last.name <= options.to)) return undefined
+        const applied = [...history].reverse().filter((h) => h.status === 'applied' && (options.to === undefined || h.name > options.to))
+        if (done.length === 0) checkRevertible(applied.slice(0, steps - done.length).map((h) => h.name), byName)
+        const last = applied[0]
+        if (last === undefined) return undefined
         const m = byName.get(last.name)
         if (m === undefined) throw dbError('NotFound', `migration ${last.name} is applied but was not given: cannot revert it`)
         return { migration: m, direction: 'down' }
@@ -637,6 +651,23 @@ export const migrateDown = (db: Backend, migrations: readonly Migration[], optio
     }
     return { migrations: done }
   })
+
+/**
+ * Before a run reverts anything: every migration it would revert (newest first) is given and
+ * has a `down`, or the run stops here, naming the first that is not and what could be reverted.
+ */
+const checkRevertible = (names: readonly string[], byName: ReadonlyMap<string, Migration>): void => {
+  for (const [i, name] of names.entries()) {
+    const m = byName.get(name)
+    if (m !== undefined && m.down !== undefined) continue
+    const before = names.slice(0, i)
+    const alone = before.length === 0 ? '' : ` (to revert ${before.join(', ')} alone, give steps: ${before.length})`
+    if (m === undefined) throw dbError('NotFound', `migration ${name} is applied but was not given: cannot revert it: nothing was reverted${alone}`)
+    throw dbError('ValidationError', `migrateDown: migration ${name} has no down(), so it cannot be reverted: nothing was reverted${alone}`, {
+      issues: [{ path: name, rule: 'down', value: undefined, message: 'no down()' }],
+    })
+  }
+}
 
 /**
  * Where each migration stands: applied (with when), pending, failed (with the statements that

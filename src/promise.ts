@@ -99,19 +99,52 @@ const viaCallback = async <A>(what: 'transaction' | 'savepoint', open: (f: (tx: 
     if (!isDbError(e)) thrown = { value: e }
     return E.left(toDbError(e, 'TransactionError'))
   }
-  // `tx` is the scope's own backend: used after the scope ended, it refuses.
+  // `tx` is the scope's own backend: used after the scope ended, it refuses. The calls made on
+  // its face are counted, and the scope ends (COMMIT or ROLLBACK) only after every one of them
+  // has: a call the callback did not await still runs inside it, never half before and half after.
   const r = await open((tx) => () => {
+    const face = promised(tx)
+    const calls = new Set<Promise<void>>()
+    inFlight.set(face, calls)
+    const drained = <B>(outcome: B): B | Promise<B> => (calls.size === 0 ? outcome : settled(calls).then(() => outcome))
     let result: unknown
     try {
-      result = fn(promised(tx))
+      result = fn(face)
     } catch (e) {
-      return Promise.resolve(failed(e))
+      return Promise.resolve(drained(failed(e)))
     }
-    if (!isThenable(result)) return Promise.resolve(E.left(noPromise(what, result)))
-    return Promise.resolve(result as PromiseLike<A>).then((a) => E.right(a), failed)
+    if (!isThenable(result)) return Promise.resolve(drained(E.left(noPromise(what, result))))
+    return Promise.resolve(result as PromiseLike<A>).then((a) => drained(E.right(a)), (e) => drained(failed(e)))
   })()
   if (E.isRight(r)) return r.right
   throw thrown !== undefined && r.left.cause === thrown.value ? thrown.value : r.left
+}
+
+/** The calls in flight on the Promise face of a callback scope (a transaction's or a savepoint's `tx`). */
+const inFlight = new WeakMap<object, Set<Promise<void>>>()
+
+/**
+ * Count a call made on `db` when it is the face of a callback scope, which then ends only after
+ * the call has: the caller gets a Promise of its own, so a rejection nobody awaits is still
+ * reported as unhandled.
+ * @example const row = await tracked(tx, run(User.create(tx.backend, input)))
+ */
+export const tracked = <A>(db: unknown, call: Promise<A>): Promise<A> => {
+  const calls = typeof db === 'object' && db !== null ? inFlight.get(db) : undefined
+  if (calls === undefined) return call
+  const done = call.then(() => undefined, () => undefined)
+  calls.add(done)
+  void done.then(() => calls.delete(done))
+  return call.then((a) => a)
+}
+
+/** Resolves once no call is in flight, a turn of the event loop after the last one ended (a call chained on it counts). */
+const settled = async (calls: Set<Promise<void>>): Promise<void> => {
+  for (;;) {
+    while (calls.size > 0) await Promise.all([...calls])
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    if (calls.size === 0) return
+  }
 }
 
 const isThenable = (u: unknown): u is PromiseLike<unknown> =>
@@ -141,14 +174,14 @@ const connectionFace = (c: ReservedConnection): PromiseConnection =>
 const promiseFace = (backend: Backend): PromiseBackend => {
   const p: PromiseBackend = ({
     backend,
-    execute: (q) => run(backend.execute(q)),
-    all: (q) => run(backend.all(q)),
-    first: (q) => run(backend.first(q)).then(optionToUndefined),
-    query: (f) => run(backend.query(f)),
+    execute: (q) => tracked(p, run(backend.execute(q))),
+    all: (q) => tracked(p, run(backend.all(q))),
+    first: (q) => tracked(p, run(backend.first(q)).then(optionToUndefined)),
+    query: (f) => tracked(p, run(backend.query(f))),
     stream: (q, o) => backend.stream(q, o),
-    executeBatch: (q, sets) => run(backend.executeBatch(q, sets)),
-    transaction: (fn, options) => viaCallback('transaction', (f) => backend.transaction(f, options), fn),
-    savepoint: (name, fn) => viaCallback('savepoint', (f) => backend.savepoint(name, f), fn),
+    executeBatch: (q, sets) => tracked(p, run(backend.executeBatch(q, sets))),
+    transaction: (fn, options) => tracked(p, viaCallback('transaction', (f) => backend.transaction(f, options), fn)),
+    savepoint: (name, fn) => tracked(p, viaCallback('savepoint', (f) => backend.savepoint(name, f), fn)),
     startTransaction: (options) => run(backend.startTransaction(options)).then(transactionFace),
     connection: () => run(backend.connection()).then(connectionFace),
     close: (options) => run(backend.close(options)),

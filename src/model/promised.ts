@@ -16,7 +16,7 @@ import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
 import type { DbError } from '../errors.js'
-import { run, type PromiseBackend } from '../promise.js'
+import { run, tracked, type PromiseBackend } from '../promise.js'
 import type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
 import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, Simplify } from './model.js'
 import type { ModelQuery, WhereInput } from './query.js'
@@ -162,13 +162,13 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   const m = model as unknown as Record<string, Fn>
   const direct = (name: string, absent = false) => (db: PromiseDb, ...args: unknown[]) => {
     const done = run(m[name](backendOf(db), ...args) as Task)
-    return absent ? done.then((o) => optional(o as Option<unknown>)) : done
+    return tracked(db, absent ? done.then((o) => optional(o as Option<unknown>)) : done)
   }
   const ending = (name: string, absent = false) => (db: PromiseDb, ...args: unknown[]) => {
     const end = m[name](backendOf(db), ...args) as (q: unknown) => Task
     return (q: unknown) => {
       const done = run(end(q))
-      return absent ? done.then((o) => optional(o as Option<unknown>)) : done
+      return tracked(db, absent ? done.then((o) => optional(o as Option<unknown>)) : done)
     }
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown

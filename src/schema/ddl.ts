@@ -583,6 +583,9 @@ export const applyAlter = (table: TableDef, alter: AlterTableNode): TableDef => 
           uniques: t.uniques.filter((u) => !uses(u.columns)),
           foreignKeys: t.foreignKeys.filter((f) => !uses(f.columns)),
           indexes: t.indexes.filter((i) => !uses(i.columns)),
+          // As PostgreSQL and MariaDB do: a CHECK that reads the column goes with it (SQLite's
+          // rebuild would otherwise make a table whose CHECK names a column it does not have).
+          checks: t.checks.filter((c) => !readsColumn(c.expression, a.column)),
         }
         if (t.primaryKey === undefined) t = omitKey(t)
         break
@@ -652,6 +655,18 @@ export const applyAlter = (table: TableDef, alter: AlterTableNode): TableDef => 
     }
   }
   return t
+}
+
+/**
+ * Whether SQL text (a CHECK expression) names a column: the name as a whole word, bare or
+ * quoted ("c", `c`, [c]), outside string literals. A name also used as a table qualifier or
+ * a function name counts too: dropping the check is what the engines that drop it do.
+ */
+const readsColumn = (expression: string, column: string): boolean => {
+  const code = expression.replace(/'(?:[^']|'')*'/g, "''")
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const quoted = column.replace(/"/g, '""').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`"${quoted}"|\`${name}\`|\\[${name}\\]|(?<![\\w$"\`])${name}(?![\\w$"\`])`, 'i').test(code)
 }
 
 const omitKey = (t: TableDef): TableDef => {

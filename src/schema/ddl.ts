@@ -434,13 +434,40 @@ export const foreignKey = (
 export const check = (expression: string, options?: { readonly name?: string }): TableStep =>
   constraintStep({ kind: 'check', check: named({ expression }, options?.name) })
 
-/** The default name of an index: `table_col1_col2_idx` (`_key` when unique). */
-const indexName = (table: string, columns: readonly string[], isUnique: boolean): string =>
-  `${table.replace(/\./g, '_')}_${columns.join('_')}_${isUnique ? 'key' : 'idx'}`
+/** The longest name every engine keeps as it is: PostgreSQL cuts at 63 bytes, MySQL refuses 65 characters. */
+const MAX_NAME_BYTES = 63
+
+const utf8 = new TextEncoder()
+
+/** FNV-1a over the name's UTF-8 bytes, as 8 hex digits: the same name gives the same hash everywhere. */
+const nameHash = (text: string): string => {
+  let h = 0x811c9dc5
+  for (const b of utf8.encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0
+  return h.toString(16).padStart(8, '0')
+}
+
+/**
+ * The default name of an index: `table_col1_col2_idx` (`_key` when unique). One longer than 63
+ * bytes is cut to fit with a hash of the whole name before its ending
+ * (`table_col1_co_1a2b3c4d_idx`): PostgreSQL would cut it silently (the name read back then
+ * differs from the one given) and MySQL and MariaDB refuse it.
+ */
+const indexName = (table: string, columns: readonly string[], isUnique: boolean): string => {
+  const suffix = isUnique ? 'key' : 'idx'
+  const full = `${table.replace(/\./g, '_')}_${columns.join('_')}_${suffix}`
+  if (utf8.encode(full).length <= MAX_NAME_BYTES) return full
+  const room = MAX_NAME_BYTES - `__${'0'.repeat(8)}_${suffix}`.length + 1
+  let head = ''
+  for (const ch of full) {
+    if (utf8.encode(head + ch).length > room) break
+    head += ch
+  }
+  return `${head.replace(/_+$/, '')}_${nameHash(full)}_${suffix}`
+}
 
 /** Options of an index. */
 export interface IndexOptions {
-  /** Default: `table_columns_idx` (`_key` when unique). */
+  /** Default: `table_columns_idx` (`_key` when unique), cut to 63 bytes with a hash when longer. */
   readonly name?: string
   readonly unique?: boolean
   /** A partial index's condition, as SQL text (not on MySQL or MariaDB). */

@@ -15,6 +15,6 @@ export { runCatalog } from './catalog.js'
 export { printModels, type PrintOptions } from './print-model.js'
 export { createTableFor, type CreateTableForOptions, type FieldColumn } from './from-codec.js'
 export {
-  describeStatement, loadMigrations, migrateDown, migrateUp, migrationStatus, repairMigrations, typeScriptLoaderAvailable,
-  type MigrateOptions, type MigrateReport, type Migration, type MigrationEvent, type MigrationState, type StatementRecord,
+  describeStatement, loadMigrations, migrateDown, migrateTo, migrateUp, migrationStatus, repairMigrations, typeScriptLoaderAvailable,
+  type MigrateOptions, type MigrateReport, type MigrateToReport, type Migration, type MigrationEvent, type MigrationState, type StatementRecord,
 } from './migrate.js'

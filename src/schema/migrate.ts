@@ -652,6 +652,28 @@ export const migrateDown = (
     return { migrations: done }
   })
 
+/** What `migrateTo` did: the migrations it reverted, then those it applied. */
+export interface MigrateToReport extends MigrateReport {
+  readonly reverted: readonly string[]
+  readonly applied: readonly string[]
+}
+
+/**
+ * Bring the database to a migration, whichever side of it it stands: the applied migrations
+ * after it are reverted (newest first, each checked first as `migrateDown` does), then the
+ * pending ones up to it applied. `null` reverts every one. A name neither given nor recorded is
+ * NotFound, before anything changes.
+ *
+ * @example await run(migrateTo(db, migrations, '20240131120000_create_users'))
+ * @example await run(migrateTo(db, migrations, null)) // revert everything
+ */
+export const migrateTo = (db: Backend, migrations: readonly Migration[], target: string | null, options: MigrateOptions = {}): TaskEither<DbError, MigrateToReport> =>
+  tryDb(async () => {
+    const down = await run(target === null ? migrateDown(db, migrations, { ...options, all: true }) : migrateDown(db, migrations, { ...options, to: target }))
+    const up = target === null ? { migrations: [] } : await run(migrateUp(db, migrations.filter((m) => m.name <= target), options))
+    return { migrations: [...down.migrations, ...up.migrations], reverted: down.migrations, applied: up.migrations }
+  })
+
 /**
  * Before a run reverts anything: every migration it would revert (newest first) is given and
  * has a `down`, or the run stops here, naming the first that is not and what could be reverted.

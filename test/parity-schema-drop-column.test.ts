@@ -78,4 +78,11 @@ describe('applyAlter: a dropped column takes the checks that read it', () => {
     const after = applyAlter(table, pipe(d.alterTable('orders'), d.dropColumn('qty')))
     expect(after.checks).toEqual([{ expression: 'qty2 > 0 AND note <> \'qty\'' }])
   })
+
+  it('and the partial indexes whose condition reads it, as PostgreSQL drops them', () => {
+    const indexed = pipe(d.createTable('orders'), d.column('id', 'integer'), d.column('qty', 'integer'), d.column('qty2', 'integer'),
+      d.index(['id'], { where: 'qty > 0', name: 'orders_positive' }), d.index(['id'], { where: 'qty2 > 0', name: 'orders_positive2' })).table
+    const after = applyAlter(indexed, pipe(d.alterTable('orders'), d.dropColumn('qty')))
+    expect(after.indexes.map((i) => i.name)).toEqual(['orders_positive2'])
+  })
 })

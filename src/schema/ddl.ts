@@ -609,7 +609,8 @@ export const applyAlter = (table: TableDef, alter: AlterTableNode): TableDef => 
           primaryKey: t.primaryKey !== undefined && uses(t.primaryKey.columns) ? undefined : t.primaryKey,
           uniques: t.uniques.filter((u) => !uses(u.columns)),
           foreignKeys: t.foreignKeys.filter((f) => !uses(f.columns)),
-          indexes: t.indexes.filter((i) => !uses(i.columns)),
+          // A partial index whose condition reads the column goes too (as on PostgreSQL).
+          indexes: t.indexes.filter((i) => !uses(i.columns) && (i.where === undefined || !readsColumn(i.where, a.column))),
           // As PostgreSQL and MariaDB do: a CHECK that reads the column goes with it (SQLite's
           // rebuild would otherwise make a table whose CHECK names a column it does not have).
           checks: t.checks.filter((c) => !readsColumn(c.expression, a.column)),

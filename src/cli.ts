@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util'
 import type { Backend } from './compose.js'
 import { introspect } from './schema/introspect.js'
 import {
-  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord, typeScriptLoaderAvailable,
+  describeStatement, loadMigrations, type MigrateOptions, migrateDown, migrateTo, migrateUp, type MigrationEvent, migrationStatus, repairMigrations, type StatementRecord, typeScriptLoaderAvailable,
 } from './schema/migrate.js'
 import type { SchemaDef } from './schema/ddl.js'
 import { printModels } from './schema/print-model.js'
@@ -48,6 +48,7 @@ const HELP: Readonly<Record<string, string>> = {
 Commands:
   migrate up        apply pending migrations
   migrate down      revert the last migration (--steps N, --to NAME, --all)
+  migrate to NAME   revert the migrations after NAME, apply those pending up to it
   migrate status    list migrations: applied, pending, failed
   migrate new NAME  create a migration file
   migrate repair    forget failed migrations (MySQL/MariaDB), after putting the database right
@@ -59,7 +60,7 @@ Options:
   --help, -h        help for any command
 
 Run "recordkit <command> --help" for a command's options.`,
-  migrate: `Usage: recordkit migrate <up|down|status|new|repair> [options]
+  migrate: `Usage: recordkit migrate <up|down|to|status|new|repair> [options]
 
 Options:
   --url URL             the database (or RECORDKIT_URL)
@@ -85,6 +86,14 @@ Options:
   --steps N             how many to revert (default 1)
   --to NAME             revert every migration after NAME
   --all                 revert every applied migration
+  --url URL, --dir DIR, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
+  'migrate to': `Usage: recordkit migrate to NAME [options]
+
+Bring the database to migration NAME whichever side of it it stands: revert the applied
+migrations after it (newest first; one without down() stops it before anything is reverted),
+then apply the pending ones up to it.
+
+Options:
   --url URL, --dir DIR, --table NAME, --lock-timeout SECS  (see "recordkit migrate --help")`,
   'migrate status': `Usage: recordkit migrate status [options]
 
@@ -159,6 +168,7 @@ const wholeNumber = (v: string | undefined, name: string, least: number): number
 const TAKES: Readonly<Record<string, readonly (keyof typeof OPTIONS)[]>> = {
   'migrate up': ['dir', 'table', 'lock-timeout', 'to'],
   'migrate down': ['dir', 'table', 'lock-timeout', 'steps', 'to', 'all'],
+  'migrate to': ['dir', 'table', 'lock-timeout'],
   'migrate status': ['dir', 'table'],
   'migrate new': ['dir', 'ts', 'js'],
   'migrate repair': ['table', 'lock-timeout'],
@@ -391,6 +401,11 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
       io.out(`created ${file}\n`)
       return 0
     }
+    let target: string | undefined
+    if (topic === 'migrate to') {
+      if (rest.length !== 1) throw usage(rest.length === 0 ? 'migrate to needs the NAME of a migration' : `unexpected argument ${JSON.stringify(rest[1])}`)
+      target = rest.pop()
+    }
     if (rest.length > 0 || (command === 'introspect' && sub !== undefined)) throw usage(`unexpected argument ${JSON.stringify(command === 'introspect' ? sub : rest[0])}`)
 
     const url = v.url ?? io.env.RECORDKIT_URL
@@ -431,6 +446,14 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
         io.out(`recordkit: ${shown(url)}\n`)
         const report = await run(migrateDown(db, migrations, { ...options, steps, to: v.to, all: v.all }))
         io.out(report.migrations.length === 0 ? 'Nothing to revert.\n' : `Reverted ${report.migrations.length} migration${report.migrations.length === 1 ? '' : 's'}.\n`)
+        return 0
+      }
+      case 'migrate to': {
+        const migrations = await run(loadMigrations(dir))
+        io.out(`recordkit: ${shown(url)}\n`)
+        const report = await run(migrateTo(db, migrations, target!, options))
+        const count = (n: number) => `${n} migration${n === 1 ? '' : 's'}`
+        io.out(report.migrations.length === 0 ? `Nothing to do: the database is at ${target!}.\n` : `Reverted ${count(report.reverted.length)}, applied ${count(report.applied.length)}: the database is at ${target!}.\n`)
         return 0
       }
       case 'migrate status': {

@@ -59,3 +59,33 @@ describe('recordkit migrate down --all', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 })
+
+describe('recordkit migrate to NAME', () => {
+  let folder: string
+  let url: string
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'parity-cli-to-'))
+    url = `sqlite:${join(folder, 'app.db')}`
+  })
+  afterEach(() => rmSync(folder, { recursive: true, force: true }))
+
+  it('reverts the migrations after NAME, then applies those pending up to it', async () => {
+    const dir = migrationDir({
+      '001_a': `export const up = (db) => steps(db, [sql.raw('CREATE TABLE a (n integer)')])\nexport const down = (db) => steps(db, [sql.raw('DROP TABLE a')])`,
+      '002_b': `export const up = (db) => steps(db, [sql.raw('CREATE TABLE b (n integer)')])\nexport const down = (db) => steps(db, [sql.raw('DROP TABLE b')])`,
+      '003_c': `export const up = (db) => steps(db, [sql.raw('CREATE TABLE c (n integer)')])\nexport const down = (db) => steps(db, [sql.raw('DROP TABLE c')])`,
+    })
+    const up = await call('migrate', 'to', '002_b', '--url', url, '--dir', dir)
+    expect(up.out).toContain('Reverted 0 migrations, applied 2 migrations: the database is at 002_b.')
+    expect(up.code).toBe(0)
+    expect((await call('migrate', 'up', '--url', url, '--dir', dir)).code).toBe(0)
+    const down = await call('migrate', 'to', '001_a', '--url', url, '--dir', dir)
+    expect(down.out).toContain('Reverted 2 migrations, applied 0 migrations: the database is at 001_a.')
+    expect((await call('migrate', 'to', '001_a', '--url', url, '--dir', dir)).out).toContain('Nothing to do: the database is at 001_a.')
+    expect((await call('migrate', 'status', '--url', url, '--dir', dir)).out).toContain('1 applied, 2 pending')
+    const none = await call('migrate', 'to', '--url', url, '--dir', dir)
+    expect(none.code).toBe(2)
+    expect(none.err).toContain('migrate to needs the NAME of a migration')
+    rmSync(dir, { recursive: true, force: true })
+  })
+})

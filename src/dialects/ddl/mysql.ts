@@ -74,6 +74,8 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
   columnDefault: (d, c) => {
     // MySQL takes a literal default on TEXT, BLOB and JSON columns only as an expression.
     if (d.kind === 'value' && d.value !== null && BLOBS.has(typeParts(c.type)?.name ?? '')) return F([` DEFAULT (${self.literal(d.value)})`])
+    // An expression default is written in parentheses: MySQL 8 takes no other form, MariaDB both.
+    if (d.kind === 'sql') return F([` DEFAULT (${d.sql})`])
     if (d.kind !== 'now') return base.columnDefault(d, c)
     const f = fraction(c.type)
     return F([f === undefined || f === 0 ? ' DEFAULT CURRENT_TIMESTAMP' : ` DEFAULT CURRENT_TIMESTAMP(${f})`])

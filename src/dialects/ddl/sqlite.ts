@@ -19,7 +19,7 @@ import type { Dialect } from '../../dialect.js'
 import { unsupported } from '../../dialect.js'
 import { dbError, unsupportedError } from '../../errors.js'
 import { fromParts as F, sql, type Fragment } from '../../sql.js'
-import { type AlterTableNode, applyAlter, type CheckDef, type ForeignKeyDef, type IndexDef, type KeyDef, type TableDef, type ViewDef } from '../../schema/ddl.js'
+import { type AlterTableNode, applyAlter, type CheckDef, type ColumnDef, type ForeignKeyDef, type IndexDef, type KeyDef, type TableDef, type ViewDef } from '../../schema/ddl.js'
 import type { AlterPlan, CatalogRead, DdlDialect, NativeColumn, TableKeys } from '../../schema/ddl-dialect.js'
 import { indexWhere, mentions, parseCreateTable, viewBody } from './sqlite-create-table.js'
 import { read, rowsOf } from './standard.js'
@@ -47,13 +47,22 @@ const columnSources = (from: TableDef, node: AlterTableNode): Map<string, string
   return out
 }
 
-/** Whether a native DROP COLUMN would fail: the column is in a key, an index or a foreign key. */
+/** Whether a native DROP COLUMN would fail: the column is in a key, an index (or its WHERE), a foreign key or a CHECK. */
 const dropNeedsRebuild = (t: TableDef, column: string): boolean =>
   (t.primaryKey?.columns.includes(column) ?? false) ||
   t.uniques.some((u) => u.columns.includes(column)) ||
   t.indexes.some((i) => i.columns.includes(column)) ||
   t.foreignKeys.some((f) => f.columns.includes(column)) ||
-  t.checks.some((c) => mentions(c.expression, column))
+  t.checks.some((c) => mentions(c.expression, column)) ||
+  t.indexes.some((i) => i.where !== undefined && mentions(i.where, column))
+
+/**
+ * Whether a native ADD COLUMN would fail: SQLite refuses an added column whose default is not a
+ * constant (the current time, an expression) or that is NOT NULL without a default, and an
+ * AUTOINCREMENT one; the table is rebuilt instead, as the other engines add such columns.
+ */
+const addNeedsRebuild = (c: ColumnDef): boolean =>
+  c.autoIncrement === true || c.default?.kind === 'now' || c.default?.kind === 'sql' || (c.notNull && c.default === undefined)
 
 /**
  * SQLite's DDL fields over the standard ones (spread into the sqlite dialect's `extend`).
@@ -122,7 +131,7 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
   planAlter: (node) => read(function* (): CatalogRead<AlterPlan> {
     const current = yield* self.introspectTable(node.table)
     const rebuild = node.actions.some((a) => !NATIVE.has(a.kind) || (a.kind === 'dropColumn' && dropNeedsRebuild(current, a.column)) ||
-      (a.kind === 'addColumn' && a.column.autoIncrement === true))
+      (a.kind === 'addColumn' && addNeedsRebuild(a.column)))
     if (!rebuild) return { before: [], statements: self.alterTable(node), after: [] }
     const target = applyAlter(current, node)
     const triggers = (yield* rowsOf(sql`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ${node.table} AND sql IS NOT NULL ORDER BY rowid`)).map((r) => String(r.sql))

@@ -1,8 +1,8 @@
 /**
- * A transaction callback (and a migration's up / down, which runs as one) that returns a Promise
- * instead of a TaskEither, as an `async` function does in untyped code, is a TransactionError that
- * says what to use, and nothing of the transaction is kept; it failed with 'f(...) is not a
- * function'.
+ * A transaction callback that returns a Promise instead of a TaskEither, as an `async` function
+ * does in untyped code, is a TransactionError that says what to use, and nothing of the
+ * transaction is kept; it failed with 'f(...) is not a function'. A migration's up / down may be
+ * an async function (as Knex's and Sequelize's are): it runs, and its rejection is the failure.
  */
 import { describe, expect, it } from 'vitest'
 import { type Backend, compose, run, sql } from 'recordkit'
@@ -32,12 +32,30 @@ describe('a transaction callback that returns no TaskEither', () => {
     await run(db.close())
   })
 
-  it('a migration whose up is an async function fails with the same words, naming the migration', async () => {
+  it('a migration whose up is an async function runs it (as Knex and Sequelize migrations are written); its rejection is the failure, nothing kept', async () => {
     const db = await open()
-    const up = (async () => undefined) as never
-    const e = await fails(migrateUp(db, [{ name: '001_async', up }]))
-    expect(e.message).toMatch(/001_async/)
-    expect(e.message).toMatch(/must return a TaskEither/)
+    const up = async (m: Backend) => {
+      await run(m.execute(sql`INSERT INTO rk_txshape VALUES (1)`))
+      await run(m.execute(sql`INSERT INTO rk_txshape VALUES (2)`))
+    }
+    const report = await run(migrateUp(db, [{ name: '001_async', up }]))
+    expect(report.migrations).toEqual(['001_async'])
+    expect(await run(db.all(sql`SELECT id FROM rk_txshape ORDER BY id`))).toEqual([{ id: 1 }, { id: 2 }])
+    // A rejection (here the database's own error) fails the migration, and its transaction keeps nothing.
+    const failing = async (m: Backend) => {
+      await run(m.execute(sql`INSERT INTO rk_txshape VALUES (3)`))
+      await run(m.execute(sql`INSERT INTO rk_txshape VALUES (1)`))
+    }
+    const e = await fails(migrateUp(db, [{ name: '001_async', up }, { name: '002_async', up: failing }]))
+    expect(e.message).toMatch(/002_async/)
+    expect(e._tag).toBe('UniqueViolation')
+    // An async step that resolves to a Left fails the same way.
+    const left = async () => ({ _tag: 'Left', left: new Error('no') })
+    expect((await fails(migrateUp(db, [{ name: '001_async', up }, { name: '003_left', up: left as never }])))._tag).toBe('QueryError')
+    expect(await run(db.all(sql`SELECT id FROM rk_txshape ORDER BY id`))).toEqual([{ id: 1 }, { id: 2 }])
+    // Anything else is still refused, saying what a step returns.
+    const e2 = await fails(migrateUp(db, [{ name: '001_async', up }, { name: '004_number', up: (() => 42) as never }]))
+    expect(e2.message).toMatch(/must return a TaskEither .* or a Promise/)
     await run(db.close())
   })
 })

@@ -32,7 +32,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, statementOf, wrap } from '../compose.js'
 import { supports } from '../dialect.js'
 import type { Row } from '../driver.js'
-import { dbError, type DbError, isDbError, sqlForMessage, tryDb } from '../errors.js'
+import { dbError, type DbError, isDbError, sqlForMessage, toDbError, tryDb } from '../errors.js'
 import { run } from '../promise.js'
 import { runCatalog } from './catalog.js'
 import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
@@ -45,8 +45,9 @@ import type { MigrationLock } from './ddl-dialect.js'
 export interface Migration {
   /** Its name, which orders it: `20240131120000_create_users`. */
   readonly name: string
-  readonly up: (db: Backend) => TaskEither<DbError, unknown>
-  readonly down?: (db: Backend) => TaskEither<DbError, unknown>
+  /** The change: a TaskEither, or an `async` function (its rejection is the failure). */
+  readonly up: (db: Backend) => TaskEither<DbError, unknown> | Promise<unknown>
+  readonly down?: (db: Backend) => TaskEither<DbError, unknown> | Promise<unknown>
 }
 
 /** One statement a migration ran, as recorded. */
@@ -506,20 +507,38 @@ interface Outcome {
   readonly error?: DbError
 }
 
-type MigrationStep = (db: Backend) => TaskEither<DbError, unknown>
+type MigrationStep = (db: Backend) => TaskEither<DbError, unknown> | Promise<unknown>
 type Finish = (on: Backend, statements: readonly StatementRecord[], ms: number) => Promise<void>
 
 /**
- * The TaskEither of a migration step run on `db`; a step that returns something else (an `async`
- * function returns a Promise) is a QueryError saying what to write instead.
+ * The TaskEither of a migration step run on `db`. An `async` step (as Knex's and Sequelize's
+ * migrations are written) is one too: its rejection is the step's failure (a DbError it threw as
+ * it is, anything else a QueryError), and what it resolves to is read as a step's result (a
+ * TaskEither it returns is run, a Left is the failure). Anything else is a QueryError saying what
+ * to write.
  */
 const stepOf = (migration: MigrationStep, db: Backend): TaskEither<DbError, unknown> => {
   const task: unknown = migration(db)
   if (typeof task === 'function') return task as TaskEither<DbError, unknown>
-  // A Promise it returned settles unobserved: its rejection is reported here instead.
-  if (task instanceof Promise) task.catch(() => undefined)
-  return () => Promise.resolve(E.left(dbError('QueryError', `the step must return a TaskEither (a function returning a Promise of an Either), got ${describeValue(task)}: wrap async work in tryDb(async () => ...), which returns one`)))
+  if (task instanceof Promise) {
+    // Observed now: a rejection before the step runs is not reported as unhandled.
+    const settled = task.then(resolvedStep, (e: unknown) => E.left(toDbError(e)))
+    return () => settled
+  }
+  return () => Promise.resolve(E.left(dbError('QueryError', `the step must return a TaskEither (a function returning a Promise of an Either) or a Promise (an async function), got ${describeValue(task)}`)))
 }
+
+/** What an async step resolved to, as the step's result: a TaskEither is run, an Either read. */
+const resolvedStep = async (v: unknown): Promise<E.Either<DbError, unknown>> => {
+  if (typeof v === 'function') {
+    const r: unknown = await (v as () => unknown)()
+    return isEither(r) ? (r as E.Either<DbError, unknown>) : E.right(r)
+  }
+  return isEither(v) && v._tag === 'Left' ? (v as E.Left<DbError>) : E.right(v)
+}
+
+const isEither = (v: unknown): v is { readonly _tag: 'Left' | 'Right' } =>
+  typeof v === 'object' && v !== null && ((v as { _tag?: unknown })._tag === 'Left' || (v as { _tag?: unknown })._tag === 'Right')
 
 /**
  * Run a migration in the transaction the lock runs in (SQLite, PostgreSQL): when it fails, that

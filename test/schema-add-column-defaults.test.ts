@@ -14,15 +14,17 @@ import { ENGINES, engineTables } from './support/engine-tables.js'
 
 const T = 'sacd_items'
 const E2 = 'sacd_empty'
+const C = 'sacd_child'
 
 const ddl = (engine: string): string[] => [
   `CREATE TABLE ${T} (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(20) NOT NULL, flag INTEGER)${engine === 'mariadb' ? ' ENGINE=InnoDB' : ''}`,
   `CREATE TABLE ${E2} (id INTEGER NOT NULL PRIMARY KEY)${engine === 'mariadb' ? ' ENGINE=InnoDB' : ''}`,
+  `CREATE TABLE ${C} (id INTEGER NOT NULL PRIMARY KEY, item_id INTEGER, note VARCHAR(20), CONSTRAINT sacd_child_item_fk FOREIGN KEY (item_id) REFERENCES ${T} (id))${engine === 'mariadb' ? ' ENGINE=InnoDB' : ''}`,
 ]
 
 for (const engine of ENGINES) {
   describe(`adding and dropping columns (${engine.name})`, () => {
-    const { use } = engineTables(engine, [T, E2], ddl)
+    const { use } = engineTables(engine, [C, T, E2], ddl)
 
     it('an expression default and the current time fill the rows already there; NOT NULL without a default on an empty table', async (ctx) => {
       const db = use(ctx)
@@ -46,6 +48,16 @@ for (const engine of ENGINES) {
       await run(alter(db, pipe(d.alterTable(T), d.dropColumn('flag'))))
       const rows = await run(db.all<{ id: number; name: string }>(sql`SELECT * FROM ${sql.id(T)}`))
       expect(rows.map((r) => [Number(r.id), r.name])).toEqual([[1, 'a']])
+    })
+
+    it('a column a foreign key uses is dropped with the key, as on every engine', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(sql`INSERT INTO ${sql.id(T)} (id, name) VALUES (1, 'a')`))
+      await run(db.execute(sql`INSERT INTO ${sql.id(C)} (id, item_id, note) VALUES (1, 1, 'x')`))
+      await run(alter(db, pipe(d.alterTable(C), d.dropColumn('item_id'))))
+      expect(await run(db.all(sql`SELECT id, note FROM ${sql.id(C)}`))).toEqual([{ id: 1, note: 'x' }])
+      // The key went with it: the parent row can go.
+      await run(db.execute(sql`DELETE FROM ${sql.id(T)} WHERE id = 1`))
     })
   })
 }

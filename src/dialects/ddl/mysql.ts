@@ -20,7 +20,7 @@ import type { Dialect } from '../../dialect.js'
 import { unsupported, versionAtLeast } from '../../dialect.js'
 import { dbError } from '../../errors.js'
 import { fromParts as F, sql } from '../../sql.js'
-import { type CheckDef, type ColumnType, type ForeignKeyDef, type IndexDef, native, typeParts } from '../../schema/ddl.js'
+import { type AlterAction, type CheckDef, type ColumnType, type ForeignKeyDef, type IndexDef, native, typeParts } from '../../schema/ddl.js'
 import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
 import { groupColumns, read, rowsOf } from './standard.js'
 
@@ -121,6 +121,19 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
   // ---- introspection
 
   currentSchema: 'DATABASE()',
+
+  // A column a foreign key uses cannot be dropped before the key ("needed in a foreign key
+  // constraint"); PostgreSQL and SQLite drop the key with the column, so the key's DROP comes first.
+  planAlter: (node) => read(function* () {
+    const dropped = node.actions.flatMap((a) => (a.kind === 'dropColumn' ? [a.column] : []))
+    if (dropped.length === 0) return { before: [], statements: self.alterTable(node), after: [] }
+    const current = yield* self.introspectTable(node.table)
+    const named = new Set(node.actions.flatMap((a) => (a.kind === 'dropConstraint' ? [a.name] : [])))
+    const keys = current.foreignKeys.filter((f) => f.name !== undefined && !named.has(f.name) && f.columns.some((c) => dropped.includes(c)))
+    if (keys.length === 0) return { before: [], statements: self.alterTable(node), after: [] }
+    const first: AlterAction[] = keys.map((f) => ({ kind: 'dropConstraint', name: f.name!, constraint: 'foreignKey' }))
+    return { before: [], statements: self.alterTable({ ...node, actions: [...first, ...node.actions] }), after: [] }
+  }),
 
   introspectTable: (name) => read(function* () {
     const t = yield* base.introspectTable(name)

@@ -76,6 +76,11 @@ export interface UniqueViolation extends Base<'UniqueViolation'> {
    * key (`['userName']` for column `user_name`): what a form shows the error at.
    */
   readonly fields?: readonly string[]
+  /**
+   * In a model's `createMany`, the input rows (from 0) whose values of the key another row holds:
+   * one stored before, or an earlier row of the same call. Nothing of the call was written.
+   */
+  readonly rows?: readonly number[]
 }
 export interface ForeignKeyViolation extends Base<'ForeignKeyViolation'> {
   readonly constraint?: string

@@ -42,7 +42,7 @@ import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier }
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
 import { attachRows, detachRows, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
-import { withUniqueDetail } from './unique.js'
+import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, createRowsPlain, deleteMatching, deleteRow, incrementRow, restoreRow, shardCondition, updateChanged, updateMatching, updateRow, upsertRow,
@@ -901,8 +901,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       createMany: ((db: Backend, inputs: readonly Record<string, unknown>[], options?: CreateManyOptions) => {
         if (self.create === create) {
           return options?.returning === false
-            ? withUniqueDetail(db, core, createRowsPlain(db, core, defaults, inputs))
-            : withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[]))
+            ? withViolatingRows(db, core, inputs, withUniqueDetail(db, core, createRowsPlain(db, core, defaults, inputs)))
+            : withViolatingRows(db, core, inputs, withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[])))
         }
         return db.transaction((tx) => async () => {
           const out: Record<string, unknown>[] = []

@@ -9,9 +9,10 @@
 import { type Either, left } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
-import { dbError, type DbError, isDbError } from '../errors.js'
+import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
 import { sql } from '../sql.js'
 import { type ModelCore, tableRefOf } from './core.js'
+import { uniqueIssues } from './uniqueness.js'
 
 const columnsOfIndex = async (db: Backend, table: string, index: string): Promise<readonly string[] | undefined> => {
   const r = await db.all(sql`SELECT column_name AS c FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ${table} AND index_name = ${index} ORDER BY seq_in_index`)()
@@ -72,4 +73,30 @@ const named = (core: ModelCore, e: DbError & { readonly constraint?: string }, t
   const fields = columns.map((c) => core.fields.find((f) => f.column.toLowerCase() === c.toLowerCase())?.name)
   if (fields.some((f) => f === undefined)) return undefined
   return left(dbError('UniqueViolation', `${e.message} (fields: ${fields.join(', ')})`, { constraint: e.constraint, table, columns, fields: fields as string[], sql: e.sql, params: e.params, code: e.code, cause: e.cause }))
+}
+
+/**
+ * `createMany`'s write, with a UniqueViolation of the model's key naming the input rows whose
+ * values are taken (`rows`, and `rows.57.name` in its message): the key's values of every input
+ * row are compared with the stored rows (the call wrote nothing, so these are the rows before it)
+ * and with the earlier input rows, with the database's own comparison. Without model fields for
+ * the key (another table's, or columns the model has no field for), the violation is as it was.
+ *
+ * @example withViolatingRows(db, User.core, inputs, withUniqueDetail(db, User.core, write))
+ */
+export const withViolatingRows = <A>(db: Backend, core: ModelCore, inputs: readonly Readonly<Record<string, unknown>>[], write: TaskEither<DbError, A>): TaskEither<DbError, A> => async () => {
+  const r = await write()
+  if (r._tag === 'Right' || !isDbError(r.left, 'UniqueViolation') || inputs.length < 2) return r
+  const e = r.left
+  const fields = e.fields
+  if (fields === undefined || fields.length === 0 || e.rows !== undefined) return r
+  let issues: readonly FieldIssue[]
+  try {
+    issues = await uniqueIssues(db, core, inputs as Record<string, unknown>[], inputs.map((_, i) => `rows.${i}.`), undefined, [{ field: fields[0], scope: fields.slice(1) }])
+  } catch {
+    return r
+  }
+  if (issues.length === 0) return r
+  const rows = issues.map((i) => Number(i.path.split('.')[1]))
+  return left(dbError('UniqueViolation', `${e.message}; taken: ${issues.map((i) => i.path).join(', ')}`, { constraint: e.constraint, table: e.table, columns: e.columns, fields, rows, sql: e.sql, params: e.params, code: e.code, cause: e.cause }))
 }

@@ -77,12 +77,12 @@ const issueOf = (rule: UniqueRule, v: Values, path: string): FieldIssue => ({
  * The issues of `rows` (validated values, about to be written) against the model's uniqueness
  * rules: a value another stored row holds, or one an earlier row of `rows` holds. `paths` gives
  * each row's path prefix (`rows.3.`, or `''` for one row); `except` is the key of the row being
- * updated (its own stored values are no duplicate). Throws a DbError when the read fails.
+ * updated (its own stored values are no duplicate); `rules` are the model's own unless given.
+ * Throws a DbError when the read fails.
  *
  * @example await uniqueIssues(db, User.core, [{ email: 'ada@example.com' }], [''])
  */
-export const uniqueIssues = async (db: Backend, core: ModelCore, rows: readonly Values[], paths: readonly string[], except?: Values): Promise<FieldIssue[]> => {
-  const rules = uniqueRules(core)
+export const uniqueIssues = async (db: Backend, core: ModelCore, rows: readonly Values[], paths: readonly string[], except?: Values, rules: readonly UniqueRule[] = uniqueRules(core)): Promise<FieldIssue[]> => {
   const issues: FieldIssue[] = []
   for (const rule of rules) {
     const fields = fieldsOf(rule)

@@ -37,3 +37,14 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('createMany input issues', () => {
+  for (const engine of ENGINES.filter((e) => e.name === 'sqlite')) {
+    const { use } = engineTables(engine, [T], ddl)
+    it('an issue message that names its field names the row too', async (ctx) => {
+      const db = use(ctx)
+      const e = await fails(Tag.createMany(db, [{ id: 1, name: 'a', site: 1 }, { id: 2, name: 7 as never, site: 1 }]))
+      expect(isDbError(e, 'ValidationError') && e.issues.map((i) => [i.path, i.message.split(':')[0]])).toEqual([['rows.1.name', 'rows.1.name']])
+    })
+  }
+})

@@ -68,7 +68,12 @@ const acceptsAbsence = (core: ModelCore, name: string, defaults: ReadonlySet<str
 
 /** Issues with their paths under `prefix` (`rows.3.`). */
 export const prefixed = (prefix: string, issues: readonly FieldIssue[]): FieldIssue[] =>
-  prefix === '' ? [...issues] : issues.map((i) => ({ ...i, path: i.path === '' ? prefix.slice(0, -1) : `${prefix}${i.path}` }))
+  prefix === '' ? [...issues] : issues.map((i) => {
+    const path = i.path === '' ? prefix.slice(0, -1) : `${prefix}${i.path}`
+    // A message that starts with the field's path names the row too (`rows.3.url: expected Url`).
+    const message = i.path !== '' && i.message.startsWith(`${i.path}: `) ? `${path}${i.message.slice(i.path.length)}` : i.message
+    return { ...i, path, message }
+  })
 
 /**
  * Decode and check create input. Returns the decoded values (codec fields only) or every issue:

@@ -29,7 +29,7 @@ for (const engine of ENGINES) {
       inputs[80] = { id: 90, name: 'tag3', site: 1 } // repeats row 3
       inputs[81] = { id: 91, name: 'web', site: 2 } // another site: free
       for (const returning of [true, false]) {
-        const e = await fails(Tag.createMany(db, inputs, { returning }))
+        const e = await fails<unknown>(returning ? Tag.createMany(db, inputs, { returning: true }) : Tag.createMany(db, inputs, { returning: false }))
         expect(isDbError(e, 'UniqueViolation') && [e.fields, e.rows]).toEqual([['site', 'name'], [57, 80]])
         expect(e.message).toMatch(/taken: rows\.57\.site, rows\.80\.site$/)
         expect((await run(db.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM ${sql.id(T)}`))).map((r) => Number(r.n))).toEqual([1])

@@ -34,6 +34,14 @@ export const isLeft = <E, A>(ma: Either<E, A>): ma is Left<E> => ma._tag === 'Le
  */
 export const isRight = <E, A>(ma: Either<E, A>): ma is Right<A> => ma._tag === 'Right'
 
+/**
+ * Whether a value of unknown origin (what a user's callback returned) is an Either: a Left with
+ * its own `left` or a Right with its own `right`.
+ * @example isEither({ _tag: 'Right', right: 1 }) // true
+ */
+export const isEither = (x: unknown): x is Either<unknown, unknown> =>
+  typeof x === 'object' && x !== null && (((x as { _tag?: unknown })._tag === 'Left' && Object.hasOwn(x, 'left')) || ((x as { _tag?: unknown })._tag === 'Right' && Object.hasOwn(x, 'right')))
+
 /** No value (the same shape as fp-ts' `none`). */
 export const none: Option<never> = Object.freeze({ _tag: 'None' }) as None
 

@@ -24,6 +24,7 @@ import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError, type HookError } from '../errors.js'
 import { add, eq, isNotNull, isNull, val } from '../query.js'
+import { isEither } from '../fp.js'
 import { withFields } from '../objects.js'
 import type { UniqueRule } from './uniqueness.js'
 
@@ -188,9 +189,6 @@ export const runHooks = (
 
 const isThenable = (x: unknown): x is PromiseLike<unknown> =>
   (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function'
-
-const isEither = (x: unknown): x is { _tag: 'Left'; left: unknown } | { _tag: 'Right'; right: unknown } =>
-  typeof x === 'object' && x !== null && (((x as { _tag?: unknown })._tag === 'Left' && Object.hasOwn(x, 'left')) || ((x as { _tag?: unknown })._tag === 'Right' && Object.hasOwn(x, 'right')))
 
 /** A value as an error message shows it: its kind, and a short text of it. */
 const describeValue = (x: unknown): string => {

@@ -37,6 +37,7 @@ import { run } from '../promise.js'
 import { runCatalog } from './catalog.js'
 import { deleteFrom, from, insertInto, orderBy, select, set, update, values, where } from '../query.js'
 import { type Fragment, sql } from '../sql.js'
+import { isEither } from '../fp.js'
 import { describeValue } from '../values.js'
 import { column, createTable, type CreateTableNode } from './ddl.js'
 import type { MigrationLock } from './ddl-dialect.js'
@@ -537,8 +538,6 @@ const resolvedStep = async (v: unknown): Promise<E.Either<DbError, unknown>> => 
   return isEither(v) && v._tag === 'Left' ? (v as E.Left<DbError>) : E.right(v)
 }
 
-const isEither = (v: unknown): v is { readonly _tag: 'Left' | 'Right' } =>
-  typeof v === 'object' && v !== null && ((v as { _tag?: unknown })._tag === 'Left' || (v as { _tag?: unknown })._tag === 'Right')
 
 /**
  * Run a migration in the transaction the lock runs in (SQLite, PostgreSQL): when it fails, that

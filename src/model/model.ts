@@ -759,17 +759,11 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           for await (const batch of batchRows(db, q, options)) yield* batch
         },
       }) as never,
+      // The last n rows with n = 1: with a limit or an offset the last of the rows the query reads
+      // (as Rails' `last`), otherwise the first of its order reversed.
       last: (db) => (q: Q) => {
-        // With a limit or an offset the last row is the last of the rows the query reads (as
-        // Rails' `last`): reversing the order would count the offset from the other end.
-        if (q.limit !== undefined || q.offset !== undefined) {
-          const t = self.all(db)(keyOrdered(q))
-          return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[r.right.length - 1])))) as never
-        }
-        if (q.order.some((o) => o.direction === undefined)) {
-          return () => Promise.resolve(left(dbError('QueryError', `${core.table}: last cannot reverse an order given without a direction`)))
-        }
-        return self.first(db)(Object.freeze(withFields(q, { order: reversed(q) }))) as never
+        const t = self.takeLast(db, 1)(q)
+        return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0])))) as never
       },
       takeFirst: (db, n) => (q: Q) => {
         const bad = countIssue(core, 'takeFirst', n)

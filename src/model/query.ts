@@ -11,7 +11,7 @@
  */
 import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
-  and, as, between, eq, fn, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
+  and, as, between, eq, exprNode, fn, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lit, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
   patchSelect, undefinedInWhere, val,
 } from '../query.js'
 import { dbError, type DbError, toDbError } from '../errors.js'
@@ -188,6 +188,15 @@ export interface QueryKit<R> {
   readonly none: Transform<R>
   readonly limit: (n: number) => Transform<R>
   readonly offset: (n: number) => Transform<R>
+  /**
+   * The rows whose field holds one of `values`, ordered as the values are listed (Rails'
+   * `in_order_of`): `field IN (...)` ANDed with the conditions, and `CASE WHEN field = v1 THEN 0
+   * WHEN field = v2 THEN 1 ... END` after the order so far. `null` among the values stands for a
+   * NULL field. With `{ filter: false }` no row is left out: those holding none of the values come
+   * last. Values are encoded by the field's codec; `undefined` is a ValidationError naming the field.
+   * @example pipe(Post.query, Post.inOrderOf('status', ['draft', 'review', 'published']), Post.orderBy('id'), Post.all(db))
+   */
+  readonly inOrderOf: <K extends keyof R & string>(field: K, values: readonly R[K][], options?: { readonly filter?: boolean }) => Transform<R>
   /** Apply transforms left to right, as one transform (scopes that do several things). */
   readonly compose: (...steps: readonly Transform<R>[]) => Transform<R>
 }
@@ -477,6 +486,23 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
     none: ((q: ModelQuery<any, any, any>) => Object.freeze(withFields(q, { where: q.where === undefined ? NO_ROW : and(q.where, NO_ROW) }))) as Transform<R>,
     limit: (n) => (q) => Object.freeze(withFields(q, { limit: n })),
     offset: (n) => (q) => Object.freeze(withFields(q, { offset: n })),
+    inOrderOf: (field, values, options) => transform(() => {
+      if (!core.byName.has(field)) throw dbError('QueryError', `${core.table} has no field "${field}"`)
+      if (!Array.isArray(values)) throw badOperand(core, field, 'inOrderOf', values, 'takes an array of values')
+      // Literal positions, not parameters: PostgreSQL cannot type a CASE of parameters alone.
+      const whens = values.map((v: unknown, i) => ({ when: fieldCondition(core, field, '=', v, undefined), then: lit(i) }))
+      const order: OrderItem[] = whens.length === 0 ? [] : [{ expr: exprNode({ kind: 'case', whens, else: lit(values.length) }), direction: 'asc' }]
+      let keep: Expr | undefined
+      if (options?.filter !== false) {
+        const given = values.filter((v: unknown) => v !== null)
+        const parts = [...(given.length > 0 || values.length === 0 ? [fieldCondition(core, field, 'in', given, undefined)] : []), ...(given.length < values.length ? [isNull(core.column(field))] : [])]
+        keep = parts.length === 1 ? parts[0] : or(...parts)
+      }
+      return (q) => Object.freeze(withFields(q, {
+        where: keep === undefined ? q.where : q.where === undefined ? keep : and(q.where, keep),
+        order: [...q.order, ...order],
+      }))
+    }),
     compose: (...steps) => (q) => steps.reduce((acc, s) => s(acc), q),
   } satisfies QueryKit<R>)
 }

@@ -1,0 +1,67 @@
+/**
+ * Reads Rails' and Django's users expect of a model, third pass, on SQLite, PostgreSQL and
+ * MariaDB: `inOrderOf` (Rails' `in_order_of`).
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { describe, expect, it } from 'vitest'
+import { date, model, softDelete, nullable } from 'recordkit/model'
+import { ok } from 'recordkit/testing'
+import { ENGINES, engineTables } from './support/engine-tables.js'
+
+const Item = model({
+  table: 'm3r_items',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, name: t.string, status: nullable(t.string), score: t.number, seen: date, deletedAt: nullable(date) }),
+  columns: { deletedAt: 'deleted_at' },
+  behaviours: [softDelete()],
+})
+
+const ddl = (engine: string): string[] => {
+  const stamp = engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'
+  return [
+    `CREATE TABLE m3r_items (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL UNIQUE, status VARCHAR(20), score INTEGER NOT NULL, seen ${stamp} NOT NULL, deleted_at ${stamp})`,
+    'CREATE TABLE m3r_pairs (a INTEGER NOT NULL, b VARCHAR(10) NOT NULL, note VARCHAR(20) NOT NULL, PRIMARY KEY (a, b))',
+  ]
+}
+
+const day = (i: number) => new Date(Date.UTC(2024, 0, 1 + i, 12, 30, 15, 250))
+const ROWS = [
+  { id: 1, name: 'apple', status: 'published', score: 5, seen: day(3), deletedAt: null },
+  { id: 2, name: 'banana', status: 'draft', score: 9, seen: day(1), deletedAt: null },
+  { id: 3, name: 'cherry', status: null, score: 1, seen: day(5), deletedAt: null },
+  { id: 4, name: 'date', status: 'archived', score: 7, seen: day(2), deletedAt: null },
+  { id: 5, name: 'elder', status: 'draft', score: 3, seen: day(4), deletedAt: null },
+]
+
+for (const engine of ENGINES) {
+  describe(`model reads, third pass, on ${engine.name}`, () => {
+    const { use } = engineTables(engine, ['m3r_items', 'm3r_pairs'], ddl)
+    const seeded = async (ctx: { skip: () => void }) => {
+      const db = use(ctx)
+      await ok(Item.createMany(db, ROWS))
+      return db
+    }
+
+    it('inOrderOf keeps the rows holding the values, in the order listed (Rails in_order_of)', async (ctx) => {
+      const db = await seeded(ctx)
+      const ids = (q: typeof Item.query) => ok(pipe(q, Item.pluck(db, 'id')))
+      expect(await ids(pipe(Item.query, Item.inOrderOf('status', ['draft', 'published', 'archived']), Item.orderBy('id', 'desc')))).toEqual([5, 2, 1, 4])
+      expect(await ids(pipe(Item.query, Item.inOrderOf('id', [4, 1, 99, 3])))).toEqual([4, 1, 3])
+      // null stands for a NULL field.
+      expect(await ids(pipe(Item.query, Item.inOrderOf('status', [null, 'archived']), Item.orderBy('id')))).toEqual([3, 4])
+      // filter: false keeps every row, those holding none of the values last.
+      expect(await ids(pipe(Item.query, Item.inOrderOf('status', ['archived', 'draft'], { filter: false }), Item.orderBy('id')))).toEqual([4, 2, 5, 1, 3])
+      expect(await ids(pipe(Item.query, Item.inOrderOf('seen', [day(2), day(5)])))).toEqual([4, 3])
+      // After an earlier order; an empty list keeps no row (as `in []`).
+      expect(await ids(pipe(Item.query, Item.orderBy('score'), Item.inOrderOf('id', [2, 1])))).toEqual([1, 2])
+      expect(await ids(pipe(Item.query, Item.inOrderOf('id', [])))).toEqual([])
+      expect(await ok(pipe(Item.query, Item.inOrderOf('status', ['draft']), Item.count(db)))).toBe(2)
+      const page = await ok(pipe(Item.query, Item.inOrderOf('id', [5, 3, 1, 2]), Item.paginate(db, { page: 2, perPage: 2 })))
+      expect([page.rows.map((r) => r.id), page.total]).toEqual([[1, 2], 4])
+      await expect(ids(pipe(Item.query, Item.inOrderOf('id', [1, undefined as unknown as number])))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'id' }] })
+      await expect(ids(pipe(Item.query, Item.inOrderOf('nope' as 'id', [1])))).rejects.toMatchObject({ _tag: 'QueryError' })
+    })
+
+  })
+}

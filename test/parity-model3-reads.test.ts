@@ -1,11 +1,12 @@
 /**
  * Reads Rails' and Django's users expect of a model, third pass, on SQLite, PostgreSQL and
- * MariaDB: `inOrderOf` (Rails' `in_order_of`).
+ * MariaDB: `pick` (Rails' `pick`, Laravel's `value`) and `inOrderOf` (Rails' `in_order_of`).
  */
 import { pipe } from 'fp-ts/lib/function.js'
+import { none, some } from 'fp-ts/lib/Option.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { date, model, softDelete, nullable } from 'recordkit/model'
+import { date, model, promisedModel, softDelete, nullable } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -42,6 +43,22 @@ for (const engine of ENGINES) {
       await ok(Item.createMany(db, ROWS))
       return db
     }
+
+    it('pick reads one field of the first row, None without a row (Rails pick, Laravel value)', async (ctx) => {
+      const db = await seeded(ctx)
+      expect(await ok(pipe(Item.query, Item.pick(db, 'name')))).toEqual(some('apple'))
+      expect(await ok(pipe(Item.query, Item.orderBy('score', 'desc'), Item.pick(db, 'name')))).toEqual(some('banana'))
+      expect(await ok(pipe(Item.query, Item.orderBy('score'), Item.offset(1), Item.pick(db, 'seen')))).toEqual(some(day(4)))
+      // A NULL value is Some(null), told apart from no row.
+      expect(await ok(pipe(Item.query, Item.where('id', '=', 3), Item.pick(db, 'status')))).toEqual(some(null))
+      expect(await ok(pipe(Item.query, Item.where('id', '=', 99), Item.pick(db, 'status')))).toEqual(none)
+      expect(await ok(pipe(Item.query, Item.limit(0), Item.pick(db, 'id')))).toEqual(none)
+      expect(await ok(pipe(Item.query, Item.computed('twice', t.number, Item.raw(Item.column('score')).expr), Item.orderBy('id', 'desc'), Item.pick(db, 'twice')))).toEqual(some(3))
+      await expect(ok(pipe(Item.query, Item.pick(db, 'nope' as 'name')))).rejects.toMatchObject({ _tag: 'QueryError' })
+      const Items = promisedModel(Item)
+      expect(await pipe(Item.query, Item.orderBy('name', 'desc'), Items.pick(db, 'id'))).toBe(5)
+      expect(await pipe(Item.query, Item.none, Items.pick(db, 'id'))).toBeUndefined()
+    })
 
     it('inOrderOf keeps the rows holding the values, in the order listed (Rails in_order_of)', async (ctx) => {
       const db = await seeded(ctx)

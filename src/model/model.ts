@@ -326,6 +326,16 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
     <N extends string>(db: Backend, column: N): <S extends { readonly [K in N]: unknown }>(q: ModelQuery<D['row'], S, any>) => TaskEither<DbError, S[N][]>
   }
   /**
+   * One field, or a computed column, of the query's first row (Rails' `pick`, Laravel's `value`,
+   * Django's `values_list(field, flat=True).first()`): `first`'s row (without an order, the row of
+   * the least primary key), one row read; None when no row matches.
+   * @example pipe(User.query, User.where({ email: 'ada@example.com' }), User.pick(db, 'id')) // Some(1)
+   */
+  readonly pick: {
+    <K extends keyof D['row'] & string>(db: Backend, field: K): (q: ModelQuery<D['row'], any, any>) => TaskEither<DbError, Option<D['row'][K]>>
+    <N extends string>(db: Backend, column: N): <S extends { readonly [K in N]: unknown }>(q: ModelQuery<D['row'], S, any>) => TaskEither<DbError, Option<S[N]>>
+  }
+  /**
    * A page of rows and the total count: a 1-based `page` of `perPage` rows, or `limit` rows
    * from `offset`. One statement (the total read with the rows as `COUNT(*) OVER ()`) plus one
    * per relation level; a second (COUNT) only past the last page or without window functions.
@@ -826,6 +836,10 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
       pluckMany: (db, ...fields) => (q: Q) => pluckFields(db, q, fields) as never,
       paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
+      pick: (db: Backend, field: string) => (q: Q) => {
+        const t = self.pluck(db, field as never)(Object.freeze(withFields(keyOrdered(q), { limit: Math.min(q.limit ?? 1, 1) })))
+        return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0]))))
+      },
 
       find: (db, key) => find(db, key),
       findNow: (db, key) => findNow(db, key),

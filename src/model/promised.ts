@@ -126,6 +126,8 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly max: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | null>
   /** One field of every row. @example await pipe(User.query, Users.pluck(db, 'email')) */
   readonly pluck: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K][]>
+  /** One field of the query's first row, or undefined when no row matches. @example await pipe(User.query, User.where({ email }), Users.pick(db, 'id')) */
+  readonly pick: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | undefined>
   /** One page of rows and the total. @example await pipe(User.query, User.orderBy('id'), Users.paginate(db, { page: 2, perPage: 20 })) */
   readonly paginate: (db: PromiseDb, page: PageSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Page<Out<D, S, T>>>
   /** Aggregates per group (or of the whole query). @example await pipe(Invoice.query, Invoice.groupBy('country'), Invoices.aggregate(db, (a) => ({ n: a.count() }))) */
@@ -182,6 +184,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
     return optional(r.right)
   }
   face.first = ending('first', true)
+  face.pick = ending('pick', true)
   face.last = ending('last', true)
   for (const name of ['batches', 'each']) face[name] = streaming(name)
   return Object.freeze(face) as unknown as PromiseModel<D>

@@ -495,5 +495,11 @@ export interface ExplainNode {
 /** Any statement the dialect compiles. A raw fragment is a statement too. */
 export type QueryNode = SelectNode | CompoundNode | InsertNode | UpdateNode | DeleteNode | MergeNode | ExplainNode | RawNode
 
-/** The DEFAULT keyword in an INSERT row. */
-export const DEFAULT: Expr = Object.freeze({ kind: 'raw', fragment: { _tag: 'Fragment', parts: ['DEFAULT'] } }) as RawNode
+/**
+ * The DEFAULT keyword: a cell of an INSERT row, or an UPDATE assignment (`set({ qty: DEFAULT })`,
+ * not on SQLite). It carries the mark of an expression built by recordkit (see `isExpr` in
+ * src/query.ts), so `values` and `set` keep it as the keyword: without it, it was bound as its
+ * JSON text.
+ * @example pipe(insertInto('item'), values({ id: 1, qty: DEFAULT }))
+ */
+export const DEFAULT: Expr = Object.freeze({ kind: 'raw', fragment: { _tag: 'Fragment', parts: ['DEFAULT'] }, [Symbol.for('recordkit.Expr')]: true }) as RawNode

@@ -270,7 +270,11 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   cteStatement: unsupported('sqlite', 'INSERT / UPDATE / DELETE in WITH', 'run the statement with RETURNING, then the query'),
   compileMerge: unsupported('sqlite', 'MERGE', "use an upsert: onConflict(columns, ...)"),
   // SQLite takes RETURNING before ORDER BY and LIMIT: `DELETE ... RETURNING id ORDER BY ... LIMIT n`.
-  compileUpdate: (q) => (returnsLimited(q) ? F([base.compileUpdate({ ...q, orderBy: undefined, limit: undefined }), self.writeLimit(q.orderBy ?? [], q.limit)]) : base.compileUpdate(q)),
+  compileUpdate: (q) => {
+    // SQLite has no DEFAULT keyword in an assignment ("near DEFAULT: syntax error").
+    if (q.set.some(([, v]) => v === DEFAULT)) throw unsupportedError(self.name, 'DEFAULT in UPDATE ... SET', 'assign the default value itself')
+    return returnsLimited(q) ? F([base.compileUpdate({ ...q, orderBy: undefined, limit: undefined }), self.writeLimit(q.orderBy ?? [], q.limit)]) : base.compileUpdate(q)
+  },
   compileDelete: (q) => (returnsLimited(q) ? F([base.compileDelete({ ...q, orderBy: undefined, limit: undefined }), self.writeLimit(q.orderBy ?? [], q.limit)]) : base.compileDelete(q)),
   updateFrom: (q) => {
     const named = fromTableNamedIn(q)

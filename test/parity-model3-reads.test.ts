@@ -1,6 +1,7 @@
 /**
  * Reads Rails' and Django's users expect of a model, third pass, on SQLite, PostgreSQL and
- * MariaDB: `pick` (Rails' `pick`, Laravel's `value`) and `inOrderOf` (Rails' `in_order_of`).
+ * MariaDB: `pick` (Rails' `pick`, Laravel's `value`), `inOrderOf` (Rails' `in_order_of`) and
+ * `inBulk` (Django's `in_bulk`).
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { none, some } from 'fp-ts/lib/Option.js'
@@ -16,6 +17,12 @@ const Item = model({
   codec: t.type({ id: t.number, name: t.string, status: nullable(t.string), score: t.number, seen: date, deletedAt: nullable(date) }),
   columns: { deletedAt: 'deleted_at' },
   behaviours: [softDelete()],
+})
+
+const Pair = model({
+  table: 'm3r_pairs',
+  primaryKey: ['a', 'b'],
+  codec: t.type({ a: t.number, b: t.string, note: t.string }),
 })
 
 const ddl = (engine: string): string[] => {
@@ -80,5 +87,26 @@ for (const engine of ENGINES) {
       await expect(ids(pipe(Item.query, Item.inOrderOf('nope' as 'id', [1])))).rejects.toMatchObject({ _tag: 'QueryError' })
     })
 
+    it('inBulk maps each value given to its row, leaving out values without a row (Django in_bulk)', async (ctx) => {
+      const db = await seeded(ctx)
+      const byId = await ok(Item.inBulk(db, [3, 1, 99]))
+      expect([...byId.keys()]).toEqual([3, 1])
+      expect(byId.get(1)?.name).toBe('apple')
+      const byName = await ok(Item.inBulk(db, ['date', 'zzz'], 'name'))
+      expect([...byName.entries()].map(([k, v]) => [k, v.id])).toEqual([['date', 4]])
+      // Keyed by the caller's own Date.
+      const when = day(2)
+      expect((await ok(Item.inBulk(db, [when], 'seen'))).get(when)?.id).toBe(4)
+      expect((await ok(Item.inBulk(db, []))).size).toBe(0)
+      // Default scopes apply: a soft-deleted row is not found.
+      await ok(Item.delete(db, (await ok(Item.findOrFail(db, 1)))))
+      expect([...(await ok(Item.inBulk(db, [1, 2]))).keys()]).toEqual([2])
+      // A field that does not tell rows apart, and a composite key without a field, are refused.
+      await expect(ok(Item.inBulk(db, ['draft'], 'status'))).rejects.toMatchObject({ _tag: 'QueryError', message: expect.stringContaining('several rows') })
+      await ok(Pair.create(db, { a: 1, b: 'x', note: 'n' }))
+      await expect(ok(Pair.inBulk(db, [{ a: 1, b: 'x' }]))).rejects.toMatchObject({ _tag: 'QueryError', message: expect.stringContaining('findMany') })
+      expect((await ok(Pair.inBulk(db, ['n'], 'note'))).get('n')?.b).toBe('x')
+      expect((await promisedModel(Item).inBulk(db, [2])).get(2)?.name).toBe('banana')
+    })
   })
 }

@@ -452,6 +452,18 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    */
   readonly findMany: (db: Backend, keys: readonly D['key'][]) => TaskEither<DbError, D['row'][]>
   /**
+   * The rows holding these values of a field (the primary key by default) as a Map from each value
+   * given to its row, a value without a row left out (Django's `in_bulk`): one query, default
+   * scopes applied. The field must tell rows apart (the key, or a field under a unique index): two
+   * rows holding one value is a QueryError. A composite primary key needs a field named.
+   * @example const byId = await run(User.inBulk(db, [1, 2, 99])) // Map { 1 => user 1, 2 => user 2 }
+   * @example const bySlug = await run(Page.inBulk(db, ['home', 'about'], 'slug'))
+   */
+  readonly inBulk: {
+    (db: Backend, keys: readonly D['key'][]): TaskEither<DbError, Map<D['key'], D['row']>>
+    <K extends keyof D['row'] & string>(db: Backend, values: readonly D['row'][K][], field: K): TaskEither<DbError, Map<D['row'][K], D['row']>>
+  }
+  /**
    * The first row matching `match` (field values), or one created from `match` and `extra`
    * (Rails' `find_or_create_by`, Django's `get_or_create`); `created` says which. When the
    * create meets a unique violation (another writer created it first), the row is read again.
@@ -877,6 +889,29 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           return right(out)
         }) as never
       },
+      inBulk: ((db: Backend, values: readonly unknown[], field?: string) => {
+        const name = field ?? (core.primaryKey.length === 1 ? core.primaryKey[0].name : undefined)
+        if (name === undefined) return () => Promise.resolve(left(dbError('QueryError', `${core.table}: inBulk reads by a one-field key; the primary key is ${core.primaryKey.map((f) => f.name).join(', ')}: name a field, or use findMany`)))
+        if (!Array.isArray(values)) return () => Promise.resolve(left(dbError('QueryError', `${core.table}: inBulk takes an array of values`)))
+        if (values.length === 0) return () => Promise.resolve(right(new Map()))
+        const t = allRows(db, self.where(name as never, 'in', values as never)(self.query))
+        return () => t().then((r) => {
+          if (r._tag === 'Left') return r
+          const byValue = new Map<string, Record<string, unknown>>()
+          for (const row of r.right) {
+            const k = keyText(row[name])
+            if (byValue.has(k)) return left(dbError('QueryError', `${core.table}.${name}: inBulk needs a field that tells rows apart; several rows hold ${show(row[name])}`))
+            byValue.set(k, row)
+          }
+          // Keyed by the values as given: a Date or a byte array finds its row by the caller's own object.
+          const out = new Map<unknown, Record<string, unknown>>()
+          for (const v of values) {
+            const row = byValue.get(keyText(v))
+            if (row !== undefined) out.set(v, row)
+          }
+          return right(out)
+        })
+      }) as never,
       findOrCreate: (db, match, extra) => {
         const list = Object.keys(match).find((k) => Array.isArray((match as Record<string, unknown>)[k]))
         if (list !== undefined) {

@@ -46,6 +46,11 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly findNow: (db: PromiseDb, key: D['key']) => D['row'] | undefined
   /** The rows of these keys, in the keys' order; rejects with NotFound naming a missing key. @example await Users.findMany(db, [3, 1]) */
   readonly findMany: (db: PromiseDb, keys: readonly D['key'][]) => Promise<D['row'][]>
+  /** The rows of these values of a field (the primary key by default), as a Map from value to row. @example const byId = await Users.inBulk(db, [1, 2]) */
+  readonly inBulk: {
+    (db: PromiseDb, keys: readonly D['key'][]): Promise<Map<D['key'], D['row']>>
+    <K extends Field<D>>(db: PromiseDb, values: readonly D['row'][K][], field: K): Promise<Map<D['row'][K], D['row']>>
+  }
   /** The row matching `match`, or one created from it and `extra`. @example const { row, created } = await Users.findOrCreate(db, { email }, { name: 'Ada' }) */
   readonly findOrCreate: (db: PromiseDb, match: Partial<D['row']>, extra?: Partial<D['insert']>) => Promise<{ readonly row: D['row']; readonly created: boolean }>
   /** The row with this primary key; rejects with NotFound. @example await Users.findOrFail(db, 1) */
@@ -175,7 +180,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'findMany', 'findOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
   for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.findNow = (db: PromiseDb, key: unknown) => {

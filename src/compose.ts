@@ -473,6 +473,23 @@ const abortedBy = async (dialect: Dialect, frame: Frame): Promise<DbError | unde
   return undefined
 }
 
+/**
+ * A COMMIT that failed with its connection. Sent, the server may have committed before the
+ * connection went (only its answer was lost) or rolled back, and nothing on this side can tell
+ * which: the error says so (`outcome: 'unknown'`). Never sent (`sent: false`: the connection was
+ * gone already, or the backend closed it), nothing was committed, and the error says that. Either
+ * way it keeps the driver's statement, code and cause.
+ */
+const commitLost = (e: DbError): DbError => {
+  if (e._tag !== 'ConnectionError') return e
+  const first = e.message.split('\n')[0]
+  const fields = { cause: e.cause ?? e, ...(e.code === undefined ? {} : { code: e.code }), ...(e.params === undefined ? {} : { params: e.params }) }
+  const lost = e.sent === false
+    ? dbError('ConnectionError', `the connection was gone before COMMIT was sent, so nothing of the transaction was committed: the server rolls back a transaction whose connection went (${first})`, { ...fields, sent: false })
+    : dbError('ConnectionError', `the connection was lost during COMMIT, so the outcome is unknown: the transaction may have been committed (only the answer was lost) or rolled back. Check before running it again, or make it idempotent (${first})`, { ...fields, outcome: 'unknown' })
+  return e.sql === undefined ? lost : withSql(lost, e.sql)
+}
+
 const abortedError = (failed: DbError): DbError =>
   dbError('TransactionError', `the transaction cannot commit: the database ended it when a statement in it failed (${failed.message.split('\n')[0]}). What ran in it before was rolled back, so nothing of it was committed; what the callback ran after did not run (PostgreSQL refuses it; after a MySQL or MariaDB deadlock recordkit does). Run a statement whose failure you recover from in a nested transaction (a savepoint): its failure then undoes only its own work (a deadlock undoes the whole transaction on MySQL and MariaDB)`, { cause: failed, ...(failed.sql === undefined ? {} : { sql: failed.sql }) })
 
@@ -480,7 +497,7 @@ const endedError = (): DbError =>
   dbError('TransactionError', 'the transaction this call belongs to has already ended (committed or rolled back); use the backend, or run the call inside the transaction')
 
 const closedError = (driver: Driver): DbError =>
-  dbError('ConnectionError', `the backend is closed (${driver.name}); it does not reopen: make a new one`, { code: 'BACKEND_CLOSED' })
+  dbError('ConnectionError', `the backend is closed (${driver.name}); it does not reopen: make a new one`, { code: 'BACKEND_CLOSED', sent: false })
 
 /**
  * Open transactions and the closed state, per driver: every backend made from one driver
@@ -834,9 +851,11 @@ const controlledScopes = (
           return E.left(stuck)
         }
         const r = await runOn(me, frame, commit ? self.dialect.commit() : self.dialect.rollback())
+        if (E.isRight(r)) return E.right(undefined)
+        if (!commit) return r
         // A COMMIT that failed leaves nothing half done: roll back what may remain.
-        if (commit && E.isLeft(r)) await runOn(me, frame, self.dialect.rollback())
-        return E.isLeft(r) ? r : E.right(undefined)
+        await runOn(me, frame, self.dialect.rollback())
+        return E.left(commitLost(r.left))
       } finally {
         await end()
       }
@@ -1163,7 +1182,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           const committed = await runOn(tx, frame, self.dialect.commit())
           if (E.isLeft(committed)) {
             await runOn(tx, frame, self.dialect.rollback())
-            return committed
+            return E.left(commitLost(committed.left))
           }
           return result
         })

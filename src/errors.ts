@@ -62,7 +62,19 @@ interface Base<Tag extends DbErrorTag> extends Error {
   readonly endedTransaction?: boolean
 }
 
-export interface ConnectionError extends Base<'ConnectionError'> {}
+export interface ConnectionError extends Base<'ConnectionError'> {
+  /**
+   * `'unknown'` when the connection was lost during a transaction's COMMIT: the server may have
+   * committed it (only the answer was lost) or rolled it back. Check, or make the write idempotent.
+   */
+  readonly outcome?: 'unknown'
+  /**
+   * `false` when the statement never reached the server: its connection was already gone (or
+   * the backend closed) when it was to be sent. A transaction's COMMIT refused so was not
+   * committed: the server rolls back a transaction whose connection went.
+   */
+  readonly sent?: false
+}
 export interface QueryError extends Base<'QueryError'> {}
 export interface UniqueViolation extends Base<'UniqueViolation'> {
   /** The constraint (or unique index) as the engine names it. */

@@ -824,7 +824,14 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       let released = false
       reserved.add(core)
       return Object.freeze({
-        execute: (q: Compiled): TaskEither<DbError, QueryResult> => () => runOn(core, q).then(E.right, (e: DbError) => E.left(e)),
+        execute: (q: Compiled): TaskEither<DbError, QueryResult> => () => {
+          // A connection already lost sends nothing: say so (a COMMIT refused so committed nothing).
+          const gone = connectionGone(core)
+          return runOn(core, q).then(E.right, (e: DbError) => {
+            if (gone && e._tag === 'ConnectionError') (e as { sent?: false }).sent = false
+            return E.left(e)
+          })
+        },
         stream: (q: Compiled, o?: { readonly batchSize?: number }) => ({
           [Symbol.asyncIterator]: () => rowsOn(core, q, o?.batchSize ?? 500, drain(core)),
         }),

@@ -837,7 +837,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         return true
       }
       const gone = (q: Compiled): DbError =>
-        withStatement(dbError('ConnectionError', `the connection was closed: ${closedBy instanceof Error ? closedBy.message : String(closedBy)}`, { cause: closedBy, code: codeOf(closedBy) }), q.sql, q.params, redact)
+        withStatement(dbError('ConnectionError', `the connection was closed: ${closedBy instanceof Error ? closedBy.message : String(closedBy)}`, { cause: closedBy, code: codeOf(closedBy), sent: false }), q.sql, q.params, redact)
       const on = r as unknown as PostgresJsSql
       return {
         execute: (q) => () => {

@@ -97,7 +97,37 @@ const upsertQualified = (node: InsertNode, e: Expr): Expr => {
 /** Where a nested expression needs parentheses to keep its meaning. */
 const needsParens = (e: Expr): boolean =>
   e.kind === 'binary' || e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'in' ||
-  e.kind === 'between' || e.kind === 'isNull' || e.kind === 'distinctFrom'
+  e.kind === 'between' || e.kind === 'isNull' || e.kind === 'distinctFrom' || (e.kind === 'raw' && rawIsComposite(e.fragment))
+
+/**
+ * Whether a raw fragment is more than one operand: white space or an operator outside any
+ * parentheses (`"age" + ?`, `SELECT MAX(age) FROM t`, `x IS NULL`), with each hole counted as
+ * one operand. As an operand of an operator it is parenthesised, as the builders' own nodes are:
+ * `mul(sql\`a + ${1}\`, 2)` was written `a + ? * ?`, and a raw SELECT compared with a column was
+ * no subquery. A name, a value, a call (`count(*)`) or a parenthesised whole is left as it is.
+ */
+const rawIsComposite = (f: Fragment): boolean => {
+  let depth = 0
+  let quote = ''
+  let text = ''
+  for (const p of f.parts) {
+    if (typeof p === 'string') text += p
+    else if (isFragment(p)) text += rawIsComposite(p) ? '(x) + x' : 'x'
+    else if (p._tag === 'Embedded' && (p.node as Expr).kind !== undefined && needsParens(p.node as Expr)) text += '(x) + x'
+    else text += 'x'
+  }
+  text = text.trim()
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quote !== '') {
+      if (c === quote) quote = ''
+    } else if (c === "'" || c === '"' || c === '`') quote = c
+    else if (c === '(') depth++
+    else if (c === ')') depth--
+    else if (depth === 0 && /[\s+\-*/%<>=!|&^~,]/.test(c)) return true
+  }
+  return false
+}
 
 const memo = memoString
 

@@ -15,7 +15,7 @@
  * registering tsx (an optional peer dependency); `migrate new` writes JavaScript when it is absent.
  */
 import { realpathSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -349,6 +349,20 @@ const stamp = (d: Date): string =>
   `${String(d.getUTCHours()).padStart(2, '0')}${String(d.getUTCMinutes()).padStart(2, '0')}${String(d.getUTCSeconds()).padStart(2, '0')}`
 
 /**
+ * The timestamp of a new migration in `dir`: now, or one past the newest file's when that is not
+ * earlier (two written in one second, or a clock behind), so a new migration always sorts after
+ * the ones already there, as Rails' generator does; files sort by name, and `create_b` written
+ * after `create_a` in the same second would otherwise run first.
+ */
+const nextStamp = async (dir: string, now: Date): Promise<string> => {
+  const newest = (await readdir(dir)).map((f) => /^(\d{14})_/.exec(f)?.[1]).filter((x) => x !== undefined).sort().pop()
+  const at = stamp(now)
+  if (newest === undefined || newest < at) return at
+  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((i, k) => Number(newest.slice(i, k === 0 ? 4 : i + 2)))
+  return stamp(new Date(Date.UTC(y, mo - 1, d, h, mi, s + 1)))
+}
+
+/**
  * Run the command with its arguments (without `node` and the script); resolves to the exit code.
  *
  * @example
@@ -396,7 +410,7 @@ export const main = async (argv: readonly string[], io: CliIO = defaultIO()): Pr
       // Write only what `migrate up` can read: TypeScript when tsx is there to load it.
       const typescript = v.ts === true || (v.js !== true && await typeScriptLoaderAvailable())
       await mkdir(dir, { recursive: true })
-      const file = join(dir, `${stamp(new Date())}_${name}.${!typescript ? 'mjs' : await commonJsProject(dir) ? 'mts' : 'ts'}`)
+      const file = join(dir, `${await nextStamp(dir, new Date())}_${name}.${!typescript ? 'mjs' : await commonJsProject(dir) ? 'mts' : 'ts'}`)
       await writeFile(file, (typescript ? tsTemplate : jsTemplate)(templateTable(name)), { flag: 'wx' })
       io.out(`created ${file}\n`)
       return 0

@@ -403,6 +403,10 @@ for (const engine of ENGINES) {
       expect(await search('E_C')).toEqual(['snake_case keys'])
       expect(await search('csv')).toEqual(['Export to CSV'])
       expect(await ok(pipe(Issue.query, Issue.where('title', 'like', '100%'), Issue.count(d)))).toBe(2)
+      // contains follows the engine's case rule (docs/models.md): PostgreSQL alone tells 'csv' from 'CSV'.
+      const exact = await ok(pipe(Issue.query, Issue.where('title', 'contains', 'csv'), Issue.pluck(d, 'title')))
+      expect(exact).toEqual(engine.name === 'postgres' ? [] : ['Export to CSV'])
+      expect(await ok(pipe(Issue.query, Issue.where('title', '=', 'export to csv'), Issue.count(d)))).toBe(engine.name === 'mariadb' ? 1 : 0)
     })
 
     it('a seed of thousands of rows with createMany; pages, cursors and counts per status', async (ctx) => {

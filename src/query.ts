@@ -18,7 +18,7 @@ import type {
 } from './ast.js'
 import { DEFAULT } from './ast.js'
 import { dbError, type DbError } from './errors.js'
-import { isFragment, isJsonValue, type Fragment } from './sql.js'
+import { isFragment, isJsonValue, sql, type Fragment } from './sql.js'
 import { memoString } from './memo.js'
 import { markReused } from './reused.js'
 import { withFields } from './objects.js'
@@ -196,14 +196,24 @@ export const or = logical('or')
 export const not = (e: Expr | Fragment | Record<string, unknown>): TypedExpr<boolean | null> => node({ kind: 'not', expr: toCondition(e) })
 
 /**
- * `expr IN (...)`; a SELECT (or a UNION ...) gives `IN (subquery)`. An empty list is false (rendered as `1 = 0`); an undefined in the list is a ValidationError (it would be bound as NULL).
+ * `expr IN (...)`; a SELECT (or a UNION ...) gives `IN (subquery)`, and so does a raw `sql`
+ * SELECT (as Knex's `whereIn(col, knex.raw(...))`). An empty list is false (rendered as `1 = 0`); an undefined in the list is a ValidationError (it would be bound as NULL).
  * @example isIn('id', [1, 2, 3])
+ * @example isIn('id', sql`SELECT owner_id FROM pet`)
  */
-export const isIn = (e: Operand, list: readonly unknown[] | SelectLike): TypedExpr<boolean | null> =>
-  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? listValues('IN', e, list) : (list as SelectLike), negated: false })
+export const isIn = (e: Operand, list: readonly unknown[] | SelectLike | Fragment): TypedExpr<boolean | null> =>
+  node({ kind: 'in', expr: toExpr(e), list: inList('IN', e, list), negated: false })
 /** `expr NOT IN (...)`; an undefined in the list is a ValidationError, as for `isIn`. @example notIn('id', [1, 2]) */
-export const notIn = (e: Operand, list: readonly unknown[] | SelectLike): TypedExpr<boolean | null> =>
-  node({ kind: 'in', expr: toExpr(e), list: Array.isArray(list) ? listValues('NOT IN', e, list) : (list as SelectLike), negated: true })
+export const notIn = (e: Operand, list: readonly unknown[] | SelectLike | Fragment): TypedExpr<boolean | null> =>
+  node({ kind: 'in', expr: toExpr(e), list: inList('NOT IN', e, list), negated: true })
+
+/**
+ * What IN reads: the list's values, a query, or a raw SELECT as the list's one item, written
+ * between the parentheses as it is (a query node it is not: a fragment's fields were read as a
+ * query's, and compiling failed with "Cannot read properties of undefined").
+ */
+const inList = (what: string, e: Operand, list: readonly unknown[] | SelectLike | Fragment): readonly Expr[] | SelectLike =>
+  Array.isArray(list) ? listValues(what, e, list) : isFragment(list) ? [raw(list)] : (list as SelectLike)
 
 const listValues = (what: string, e: Operand, list: readonly unknown[]): Expr[] => {
   const out: Expr[] = new Array(list.length)
@@ -223,12 +233,21 @@ export const between = (e: Operand, low: unknown, high: unknown): TypedExpr<bool
 export const isNull = (e: Operand): TypedExpr<boolean> => node({ kind: 'isNull', expr: toExpr(e), negated: false })
 /** `expr IS NOT NULL` @example isNotNull('email') */
 export const isNotNull = (e: Operand): TypedExpr<boolean> => node({ kind: 'isNull', expr: toExpr(e), negated: true })
-/** `EXISTS (subquery)` @example where(exists(pipe(from('posts'), where(eq('posts.user_id', col('users.id')))))) */
-export const exists = (q: SelectLike): TypedExpr<boolean> => node({ kind: 'subquery', query: q, exists: true })
+/**
+ * `EXISTS (subquery)`; the subquery may be a raw `sql` SELECT. Selected, it reads back as a boolean.
+ * @example where(exists(pipe(from('posts'), where(eq('posts.user_id', col('users.id'))))))
+ * @example where(exists(sql`SELECT 1 FROM posts WHERE posts.user_id = users.id`))
+ */
+export const exists = (q: SelectLike | Fragment): TypedExpr<boolean> =>
+  isFragment(q) ? node({ kind: 'raw', fragment: sql`EXISTS (${q})`, result: 'boolean' }) : node({ kind: 'subquery', query: q, exists: true })
 /** `NOT EXISTS (subquery)` @example where(notExists(pipe(from('posts p'), where(eq('p.user_id', col('u.id')))))) */
-export const notExists = (q: SelectLike): TypedExpr<boolean> => node({ kind: 'not', expr: exists(q) })
-/** A scalar subquery (correlated when it refers to the outer query's tables). @example select(as(subquery(pipe(from('t'), select(count()))), 'n')) */
-export const subquery = (q: SelectLike): Expr => node({ kind: 'subquery', query: q })
+export const notExists = (q: SelectLike | Fragment): TypedExpr<boolean> => node({ kind: 'not', expr: exists(q) })
+/**
+ * A scalar subquery (correlated when it refers to the outer query's tables); it may be a raw `sql` SELECT.
+ * @example select(as(subquery(pipe(from('t'), select(count()))), 'n'))
+ * @example select(as(subquery(sql`SELECT MAX(age) FROM person`), 'oldest'))
+ */
+export const subquery = (q: SelectLike | Fragment): Expr => isFragment(q) ? raw(sql`(${q})`) : node({ kind: 'subquery', query: q })
 
 /**
  * A function call by name; string arguments are columns.

@@ -4,7 +4,8 @@
  * array (`> ALL (...)`, `= ANY (...)`). Each renders through its own dialect function.
  */
 import type { Expr, SelectLike } from '../ast.js'
-import { exprNode, isExpr, toExpr, toValue, type Operand } from '../query.js'
+import { exprNode, isExpr, raw, toExpr, toValue, type Operand } from '../query.js'
+import { isFragment, type Fragment } from '../sql.js'
 
 const distinctFrom = (negated: boolean) => (left: Operand, right: unknown): Expr =>
   exprNode({ kind: 'distinctFrom', left: toExpr(left), right: toValue(right), negated })
@@ -30,15 +31,20 @@ export const tuple = (...items: readonly unknown[]): Expr =>
 const rowsOf = (rows: readonly (readonly unknown[])[]): Expr[] =>
   rows.map((r) => exprNode({ kind: 'tuple', items: r.map(toValue) }))
 
+/** The rows a row value is compared with: a list, a query, or a raw `sql` SELECT (the list's one item). */
+const rowList = (rows: readonly (readonly unknown[])[] | SelectLike | Fragment): readonly Expr[] | SelectLike =>
+  Array.isArray(rows) ? rowsOf(rows) : isFragment(rows) ? [raw(rows)] : (rows as SelectLike)
+
 /**
- * `(a, b) IN ((1, 2), (3, 4))` or `(a, b) IN (subquery)`. An empty list is false.
+ * `(a, b) IN ((1, 2), (3, 4))` or `(a, b) IN (subquery)`, the subquery a query or a raw `sql`
+ * SELECT. An empty list is false.
  * @example where(tupleIn(['staff_id', 'amount'], [[2, 100], [4, 70]]))
  */
-export const tupleIn = (columns: readonly Operand[], rows: readonly (readonly unknown[])[] | SelectLike): Expr =>
-  exprNode({ kind: 'in', expr: exprNode({ kind: 'tuple', items: columns.map(toExpr) }), list: Array.isArray(rows) ? rowsOf(rows) : (rows as SelectLike), negated: false })
+export const tupleIn = (columns: readonly Operand[], rows: readonly (readonly unknown[])[] | SelectLike | Fragment): Expr =>
+  exprNode({ kind: 'in', expr: exprNode({ kind: 'tuple', items: columns.map(toExpr) }), list: rowList(rows), negated: false })
 /** `(a, b) NOT IN (...)` @example where(tupleNotIn(['a', 'b'], [[1, 2]])) */
-export const tupleNotIn = (columns: readonly Operand[], rows: readonly (readonly unknown[])[] | SelectLike): Expr =>
-  exprNode({ kind: 'in', expr: exprNode({ kind: 'tuple', items: columns.map(toExpr) }), list: Array.isArray(rows) ? rowsOf(rows) : (rows as SelectLike), negated: true })
+export const tupleNotIn = (columns: readonly Operand[], rows: readonly (readonly unknown[])[] | SelectLike | Fragment): Expr =>
+  exprNode({ kind: 'in', expr: exprNode({ kind: 'tuple', items: columns.map(toExpr) }), list: rowList(rows), negated: true })
 
 const quantified = (quantifier: 'any' | 'all') => (source: SelectLike | Expr | readonly unknown[]): Expr =>
   exprNode({

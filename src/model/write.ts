@@ -1190,35 +1190,70 @@ export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEithe
  * as a BIGINT); a NULL field counts from 0.
  */
 export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: string, by: unknown, negate = false): TaskEither<DbError, Values> => attempt(async () => {
-  const f = core.byName.get(field)
-  if (f === undefined) return left(dbError('QueryError', `${core.table} has no field "${field}"`))
-  const bad = (message: string) => left(validationError(core.table, [{ path: field, rule: 'increment', value: by, message }]))
-  if (core.primaryKey.includes(f)) return bad(`${field} is the primary key and is not changed by increment`)
-  if (!((typeof by === 'number' && Number.isFinite(by)) || typeof by === 'bigint')) return bad(`increment takes a finite number, got ${show(by)}`)
-  // Only numbers move: a field holding text (a decimal's excepted), a boolean or a Date is refused.
-  const current = row[field]
-  const kind = typeof current
-  if (!(kind === 'number' || kind === 'bigint' || current === null || current === undefined || (kind === 'string' && DECIMAL_CODEC.test(f.codec.name)))) {
-    return bad(`${field} holds ${show(current)}: increment changes a number`)
-  }
-  // A whole-number field moves by whole steps; a 64-bit one by a BigInt, exact past 2^53 (a
-  // number bound there is a double on SQLite and MariaDB, and the sum is rounded).
-  const big = kind === 'bigint' || INT64_CODEC.test(f.codec.name)
-  if ((big || INTEGER_CODEC.test(f.codec.name)) && typeof by === 'number' && !Number.isInteger(by)) return bad(`${field} is a whole number: increment it by a whole step, not ${by}`)
+  const step = counterStep(core, field, by, negate, { value: row[field] })
+  if (step._tag === 'Left') return step
   const key = keyOfRow(core, row)
   const shard = shardCondition(db, core, row)
   const extra: Values = {}
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   delete extra[field]
-  const step = negate ? (typeof by === 'bigint' ? -by : -(by as number)) : by
-  const amount = big ? cast(val(BigInt(step)), 'bigint') : val(step)
-  // A NULL counter counts from 0 (as Rails' update_counters), where NULL + 1 would stay NULL.
-  const base = current === null || current === undefined ? coalesce(core.column(field), val(0)) : core.column(field)
-  const assigned = { ...assignments(core, extra), [f.column]: add(base, amount) }
+  const assigned = { ...assignments(core, extra), [core.byName.get(field)!.column]: step.right }
   const node = where(allOf([keyCondition(core, key), shard, scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
   const stored = await storedUpdate(db, core, node, key, shard)
   if (stored._tag === 'Left') return stored
   return stored.right === undefined ? left(notFound(core, key)) : right(stored.right)
+})
+
+/**
+ * The new value of a counter, `field + by` (minus with `negate`), or the ValidationError of a
+ * step `increment` refuses (see `incrementRow`). `current` holds the row's value when there is a
+ * row (`increment`): a field holding no number is refused by that value, and a NULL counts from 0;
+ * without one (`incrementWhere`) the field's codec must take a number, and every row's NULL counts
+ * from 0.
+ */
+const counterStep = (core: ModelCore, field: string, by: unknown, negate: boolean, current?: { readonly value: unknown }): Either<DbError, Expr> => {
+  const f = core.byName.get(field)
+  if (f === undefined) return left(dbError('QueryError', `${core.table} has no field "${field}"`))
+  const bad = (message: string) => left(validationError(core.table, [{ path: field, rule: 'increment', value: by, message }]))
+  if (core.primaryKey.includes(f)) return bad(`${field} is the primary key and is not changed by increment`)
+  if (!((typeof by === 'number' && Number.isFinite(by)) || typeof by === 'bigint')) return bad(`increment takes a finite number, got ${show(by)}`)
+  const decimal = DECIMAL_CODEC.test(f.codec.name)
+  if (current !== undefined) {
+    // Only numbers move: a field holding text (a decimal's excepted), a boolean or a Date is refused.
+    const v = current.value
+    const kind = typeof v
+    if (!(kind === 'number' || kind === 'bigint' || v === null || v === undefined || (kind === 'string' && decimal))) {
+      return bad(`${field} holds ${show(v)}: increment changes a number`)
+    }
+  } else if (!(decimal || f.codec.is(0) || f.codec.is(0n))) {
+    return bad(`${field} is ${f.codec.name}: increment changes a number`)
+  }
+  // A whole-number field moves by whole steps; a 64-bit one by a BigInt, exact past 2^53 (a
+  // number bound there is a double on SQLite and MariaDB, and the sum is rounded).
+  const big = typeof current?.value === 'bigint' || INT64_CODEC.test(f.codec.name)
+  if ((big || INTEGER_CODEC.test(f.codec.name)) && typeof by === 'number' && !Number.isInteger(by)) return bad(`${field} is a whole number: increment it by a whole step, not ${by}`)
+  const step = negate ? (typeof by === 'bigint' ? -by : -(by as number)) : by
+  const amount = big ? cast(val(BigInt(step)), 'bigint') : val(step)
+  // A NULL counter counts from 0 (as Rails' update_counters), where NULL + 1 would stay NULL.
+  const base = current !== undefined && current.value !== null && current.value !== undefined ? core.column(field) : coalesce(core.column(field), val(0))
+  return right(add(base, amount))
+}
+
+/**
+ * `incrementWhere` / `decrementWhere`: one `UPDATE ... SET field = COALESCE(field, 0) + by` of
+ * every matching row the default scopes show (Rails' `update_counters`, Django's
+ * `update(n=F('n') + 1)`), with what behaviours add to every update (`updateAll`); the count of
+ * rows. `by` is checked as `increment` checks it; no hooks or validators run.
+ */
+export const incrementMatching = (db: Backend, core: ModelCore, cond: unknown, field: string, by: unknown, negate = false): TaskEither<DbError, number> => attempt(async () => {
+  const step = counterStep(core, field, by, negate)
+  if (step._tag === 'Left') return step
+  const extra: Values = {}
+  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  delete extra[field]
+  const assigned = { ...assignments(core, extra), [core.byName.get(field)!.column]: step.right }
+  const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
+  return right((await must(db.execute(node))).rowsAffected)
 })
 
 /** Codecs (by name, nullable too) of whole numbers and of 64-bit integers, and of exact decimals (text). */

@@ -1,0 +1,82 @@
+/**
+ * Writes Rails' and Django's users expect of a model, third pass, on SQLite, PostgreSQL and
+ * MariaDB: `incrementWhere` / `decrementWhere` (Rails'
+ * `update_counters`, Django's `update(n=F('n') + 1)`).
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { describe, expect, it } from 'vitest'
+import { date, model, nullable, optimisticLock, promisedModel, softDelete, timestamps } from 'recordkit/model'
+import { ok } from 'recordkit/testing'
+import { ENGINES, engineTables } from './support/engine-tables.js'
+
+let clock = new Date(Date.UTC(2024, 0, 1, 9, 0, 0, 0))
+const now = () => clock
+
+const Post = model({
+  table: 'm3w_posts',
+  primaryKey: 'id',
+  codec: t.type({
+    id: t.number, title: t.string, views: nullable(t.number), score: t.number, checkedAt: nullable(date),
+    createdAt: date, updatedAt: date, deletedAt: nullable(date), version: t.number,
+  }),
+  columns: { checkedAt: 'checked_at', createdAt: 'created_at', updatedAt: 'updated_at', deletedAt: 'deleted_at' },
+  behaviours: [timestamps({ now }), softDelete({ now }), optimisticLock()],
+})
+
+/** The same table without timestamps: nothing to touch but the fields named. */
+const Bare = model({
+  table: 'm3w_posts',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, title: t.string, views: nullable(t.number), score: t.number, checkedAt: nullable(date) }),
+  columns: { checkedAt: 'checked_at' },
+})
+
+const ddl = (engine: string): string[] => {
+  const stamp = engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'
+  return [
+    `CREATE TABLE m3w_posts (id INTEGER PRIMARY KEY, title VARCHAR(40) NOT NULL, views INTEGER, score INTEGER NOT NULL, checked_at ${stamp},
+      created_at ${stamp} NOT NULL DEFAULT '2000-01-01 00:00:00', updated_at ${stamp} NOT NULL DEFAULT '2000-01-01 00:00:00', deleted_at ${stamp}, version INTEGER NOT NULL DEFAULT 1)`,
+  ]
+}
+
+const at = (minutes: number) => new Date(Date.UTC(2024, 0, 1, 9, minutes, 0, 0))
+
+for (const engine of ENGINES) {
+  describe(`model writes, third pass, on ${engine.name}`, () => {
+    const { use } = engineTables(engine, ['m3w_posts'], ddl)
+    const seeded = async (ctx: { skip: () => void }) => {
+      const db = use(ctx)
+      clock = at(0)
+      await ok(Post.createMany(db, [
+        { id: 1, title: 'a', views: 10, score: 1, checkedAt: null },
+        { id: 2, title: 'b', views: null, score: 2, checkedAt: null },
+        { id: 3, title: 'c', views: 5, score: 3, checkedAt: null },
+      ]))
+      return db
+    }
+
+    it('incrementWhere adds to a counter of every matching row in one statement, NULL counting from 0 (Rails update_counters)', async (ctx) => {
+      const db = await seeded(ctx)
+      clock = at(9)
+      expect(await ok(Post.incrementWhere(db, Post.cond('id', 'in', [1, 2]), 'views'))).toBe(2)
+      expect(await ok(Post.incrementWhere(db, {}, 'score', 10))).toBe(3)
+      expect(await ok(Post.decrementWhere(db, { id: 3 }, 'views', 2))).toBe(1)
+      const rows = await ok(pipe(Post.query, Post.orderBy('id'), Post.all(db)))
+      expect(rows.map((r) => [r.views, r.score, r.version, r.updatedAt])).toEqual([
+        [11, 11, 3, at(9)], [1, 12, 3, at(9)], [3, 13, 3, at(9)],
+      ])
+      // A soft-deleted row is passed by.
+      await ok(Post.delete(db, rows[2]))
+      expect(await ok(Post.incrementWhere(db, {}, 'score'))).toBe(2)
+      expect(await ok(pipe(Post.query, Post.orderBy('id'), Post.pluck(db, 'score')))).toEqual([12, 13])
+      // Steps increment refuses are refused here too, naming the field; nothing written.
+      await expect(ok(Post.incrementWhere(db, {}, 'score', Number.NaN))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'score' }] })
+      await expect(ok(Post.incrementWhere(db, {}, 'id'))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'id' }] })
+      await expect(ok(Post.incrementWhere(db, {}, 'title' as 'score'))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'title' }] })
+      await expect(ok(Post.incrementWhere(db, { id: undefined }, 'score'))).rejects.toMatchObject({ _tag: 'ValidationError' })
+      expect(await ok(pipe(Post.query, Post.orderBy('id'), Post.pluck(db, 'score')))).toEqual([12, 13])
+      expect(await promisedModel(Bare).incrementWhere(db, { id: 1 }, 'score', 3)).toBe(1)
+    })
+  })
+}

@@ -201,6 +201,11 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
     return F(parts)
   },
   writeLimit: (orderBy, limit) => {
+    // SQLite orders an UPDATE or a DELETE only to choose the rows of its LIMIT ("ORDER BY without
+    // LIMIT on UPDATE"), where MySQL and MariaDB also apply the rows in that order.
+    if (orderBy.length > 0 && limit === undefined) {
+      throw unsupportedError(self.name, 'ORDER BY without LIMIT on UPDATE and DELETE', 'add limit(n), or leave the order out: without a LIMIT it chooses no rows')
+    }
     const parts: Part[] = [base.writeLimit(orderBy, undefined)]
     if (limit !== undefined) parts.push(' LIMIT ', rowCount(self, limit))
     return F(parts)

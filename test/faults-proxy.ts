@@ -27,6 +27,8 @@ export interface FaultProxy {
   readonly up: () => Promise<void>
   /** How many connections are open through the proxy. */
   readonly open: () => number
+  /** How many bytes clients have sent through the proxy so far. */
+  readonly sent: () => number
   readonly close: () => Promise<void>
 }
 
@@ -34,6 +36,12 @@ const any = (): boolean => true
 
 /** A chunk holding `text` (a statement's SQL, as both wire protocols send it). */
 export const holding = (text: string) => (chunk: Buffer): boolean => chunk.includes(text)
+
+/** The chunk with which the bytes clients sent (from the moment the trap is set) pass `n`. */
+export const pastBytes = (n: number) => {
+  let seen = 0
+  return (chunk: Buffer): boolean => (seen += chunk.length) > n
+}
 
 /**
  * Start a proxy to `target` (host:port taken from a postgres:// or mysql:// URL).
@@ -49,6 +57,7 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
   const pairs = new Set<readonly [net.Socket, net.Socket]>()
   let trap: Trap | undefined
   let port = 0
+  let sent = 0
 
   const cut = (pair: readonly [net.Socket, net.Socket]): void => {
     pair[0].destroy()
@@ -66,6 +75,7 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
     client.on('close', () => cut(pair))
     up.on('close', () => cut(pair))
     client.on('data', (chunk: Buffer) => {
+      sent += chunk.length
       const t = trap
       if (t !== undefined && t.match(chunk)) {
         trap = undefined
@@ -119,6 +129,7 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
     down: stop,
     up: () => listen(port),
     open: () => pairs.size,
+    sent: () => sent,
     close: async () => {
       trap = undefined
       if (server.listening) await stop()

@@ -826,8 +826,19 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       let released = false
       let watched: ClientConnection | undefined
       let closedBy: unknown
+      // Statements sent on this connection and not settled yet. postgres.js 3.4 keeps those it
+      // had not written yet (queued behind a full socket or pipeline, as a createMany's chunks
+      // sent at once are) in the reserved connection's own queue, and never settles them when
+      // the connection closes: each call would wait for ever. Those it had written it rejects
+      // before it reports the close; so what is still waiting a turn later was never written,
+      // and fails unsent.
+      const waiting = new Set<() => void>()
       const onClose = (e: unknown): void => {
         closedBy = e ?? new Error('connection closed')
+        setImmediate(() => {
+          for (const fail of waiting) fail()
+          waiting.clear()
+        })
       }
       const watch: Watch = (c) => {
         if (watched === undefined) {
@@ -845,9 +856,14 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           if (closedBy !== undefined) return Promise.resolve({ _tag: 'Left', left: gone(q) })
           // After a connection error the session is gone: postgres.js may queue later statements
           // on it for ever, so they fail here instead.
-          return run(on, q, watched === undefined ? watch : undefined).then((r) => {
-            if (r._tag === 'Left' && r.left._tag === 'ConnectionError') closedBy ??= r.left
-            return r
+          return new Promise<Either<DbError, QueryResult>>((resolve) => {
+            const fail = (): void => resolve({ _tag: 'Left', left: gone(q) })
+            waiting.add(fail)
+            void run(on, q, watched === undefined ? watch : undefined).then((r) => {
+              waiting.delete(fail)
+              if (r._tag === 'Left' && r.left._tag === 'ConnectionError') closedBy ??= r.left
+              resolve(r)
+            })
           })
         },
         stream: (q, o) => ({

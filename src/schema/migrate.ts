@@ -264,6 +264,19 @@ const recording = (db: Backend, reopen?: readonly string[]): Recording => {
   return { db: recorded, statements, committed: () => committed }
 }
 
+/**
+ * How many of a migration's statements stay committed when its connection was lost (`lost`), where
+ * the server cannot be asked: those up to the last one that committed, as the server rolls back
+ * the transaction of a connection that went. Unless the statement that failed commits implicitly
+ * (DDL) and may have reached the server, which commits what ran before it first: then those may
+ * stay too, and are said to.
+ */
+const committedWhenLost = (statements: readonly StatementRecord[], committed: number, lost: DbError): number => {
+  const last = statements[statements.length - 1]
+  const mayHaveCommitted = last !== undefined && !last.ok && commitsImplicitly(last.sql) && !(isDbError(lost, 'ConnectionError') && lost.sent === false)
+  return mayHaveCommitted ? statements.length - 1 : committed
+}
+
 /** The savepoint a failed migration's transaction is probed with (see `stillInTransaction`). */
 const PROBE = 'rk_migration_probe'
 
@@ -573,7 +586,8 @@ const inOwnTransaction = async (tx: Backend, migration: MigrationStep, finish: F
     const ms = Date.now() - started
     const statements = [...rec.statements]
     if (E.isLeft(result)) {
-      const committed = (await stillInTransaction(own)) ? rec.committed() : statements.length
+      const committed = isDbError(result.left, 'ConnectionError') ? committedWhenLost(statements, rec.committed(), result.left)
+        : (await stillInTransaction(own)) ? rec.committed() : statements.length
       outcome = { statements: statements.map((s, i) => (s.ok && i >= committed ? { ...s, rolledBack: true } : s)), ms, error: result.left }
       // Roll back what can be.
       throw result.left

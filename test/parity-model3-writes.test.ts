@@ -1,6 +1,6 @@
 /**
  * Writes Rails' and Django's users expect of a model, third pass, on SQLite, PostgreSQL and
- * MariaDB: `incrementWhere` / `decrementWhere` (Rails'
+ * MariaDB: `touch` (Rails' `touch`), `incrementWhere` / `decrementWhere` (Rails'
  * `update_counters`, Django's `update(n=F('n') + 1)`).
  */
 import { pipe } from 'fp-ts/lib/function.js'
@@ -55,6 +55,31 @@ for (const engine of ENGINES) {
       ]))
       return db
     }
+
+    it('touch sets updatedAt and the fields named to now, bumps the version, runs on the stored row (Rails touch)', async (ctx) => {
+      const db = await seeded(ctx)
+      const post = await ok(Post.findOrFail(db, 1))
+      clock = at(5)
+      const touched = await ok(Post.touch(db, post))
+      expect([touched.updatedAt, touched.createdAt, touched.version, touched.title]).toEqual([at(5), at(0), 2, 'a'])
+      expect(await ok(Post.findOrFail(db, 1))).toEqual(touched)
+      clock = at(7)
+      const checked = await ok(Post.touch(db, touched, 'checkedAt'))
+      expect([checked.checkedAt, checked.updatedAt, checked.version]).toEqual([at(7), at(7), 3])
+      // The copy read before is stale: ConflictError, nothing written.
+      await expect(ok(Post.touch(db, post))).rejects.toMatchObject({ _tag: 'ConflictError' })
+      expect((await ok(Post.findOrFail(db, 1))).version).toBe(3)
+      // A soft-deleted row is not touched.
+      const deleted = await ok(Post.delete(db, checked))
+      await expect(ok(Post.touch(db, deleted))).rejects.toMatchObject({ _tag: 'ConflictError' })
+      await expect(ok(Bare.touch(db, { ...checked, id: 99 }, 'checkedAt'))).rejects.toMatchObject({ _tag: 'NotFound' })
+      // A field that takes no time, the key, and a model with nothing to touch are refused.
+      await expect(ok(Post.touch(db, post, 'title' as 'checkedAt'))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'title', rule: 'touch' }] })
+      await expect(ok(Bare.touch(db, await ok(Bare.findOrFail(db, 2))))).rejects.toMatchObject({ _tag: 'QueryError', message: expect.stringContaining('touch sets') })
+      const bare = await ok(Bare.touch(db, await ok(Bare.findOrFail(db, 2)), 'checkedAt'))
+      expect(bare.checkedAt).toBeInstanceOf(Date)
+      expect(await promisedModel(Post).touch(db, await ok(Post.findOrFail(db, 3)))).toMatchObject({ id: 3, version: 2 })
+    })
 
     it('incrementWhere adds to a counter of every matching row in one statement, NULL counting from 0 (Rails update_counters)', async (ctx) => {
       const db = await seeded(ctx)

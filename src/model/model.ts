@@ -45,7 +45,7 @@ import { relatedQuery } from './related.js'
 import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, incrementMatching, incrementRow, restoreRow, shardCondition, updateChanged, updateMatching, updateRow, upsertRow,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, incrementMatching, incrementRow, restoreRow, shardCondition, touchRow, updateChanged, updateMatching, updateRow, upsertRow,
   type UpsertOptions,
 } from './write.js'
 import { withFields } from '../objects.js'
@@ -191,6 +191,8 @@ type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuer
 /** Names of the manyToMany relations of a model (those `attach` and `detach` write). */
 type LinkName<D extends ModelTypes> = { [K in RelName<D>]: RelsIn<D['graph'], D['name']>[K] extends { readonly kind: 'manyToMany' } ? K : never }[RelName<D>]
 /** Fields of a row holding numbers or bigints (those `increment` adds to). */
+/** The fields that hold a time (a `Date`, nullable or not): what `touch` may set. */
+type DateField<R> = { [K in keyof R & string]-?: [Extract<R[K], Date>] extends [never] ? never : K }[keyof R & string]
 type NumericField<R> = { [K in keyof R & string]: R[K] extends number | bigint | null ? (R[K] extends null ? never : K) : never }[keyof R & string]
 /** The group fields `groupBy` marked on a selection type (none without `groupBy`). */
 type GroupOf<S> = S extends Grouped<infer G> ? G : {}
@@ -560,6 +562,15 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly incrementWhere: <K extends NumericField<D['row']>>(db: Backend, where: WhereInput<D['row']>, field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, number>
   /** `incrementWhere` by `-by`. @example Item.decrementWhere(db, { sku: 'A-1' }, 'stock', 2) */
   readonly decrementWhere: <K extends NumericField<D['row']>>(db: Backend, where: WhereInput<D['row']>, field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, number>
+  /**
+   * Set the row's update time (`timestamps()`'s `updatedAt`) and the time fields named to now, as
+   * Rails' `touch`: no hooks, no validators, the optimistic lock's version bumped and checked (a
+   * stale copy is a ConflictError); NotFound for a row gone or soft-deleted. Returns the row as
+   * stored. A model with neither timestamps nor a field named is a QueryError.
+   * @example Post.touch(db, post)                  // updatedAt = now
+   * @example User.touch(db, user, 'lastSeenAt')    // updatedAt and lastSeenAt = now
+   */
+  readonly touch: (db: Backend, row: D['row'], ...fields: readonly DateField<D['row']>[]) => TaskEither<DbError, D['row']>
   /** Undo a soft delete (models with `softDelete`); returns the row as stored. @example Post.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: Backend, row: D['row']) => TaskEither<DbError, D['row']> : never
 
@@ -979,6 +990,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       decrement: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1, true) as never,
       incrementWhere: (db, w, field, by) => incrementMatching(db, core, w, field, by ?? 1),
       decrementWhere: (db, w, field, by) => incrementMatching(db, core, w, field, by ?? 1, true),
+      touch: (db, row, ...fields) => touchRow(db, core, row as Record<string, unknown>, fields),
 
       load: ((db: Backend, rows: unknown, path: string, modify?: IncludeSpec['modify']) => {
         const q = self.include(path as never, modify as never)(self.query)

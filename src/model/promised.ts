@@ -98,6 +98,8 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly incrementWhere: <K extends Counter<D>>(db: PromiseDb, where: WhereInput<D['row']>, field: K, by?: D['row'][K]) => Promise<number>
   /** `incrementWhere` by `-by`. @example await Items.decrementWhere(db, { sku: 'A-1' }, 'stock', 2) */
   readonly decrementWhere: <K extends Counter<D>>(db: PromiseDb, where: WhereInput<D['row']>, field: K, by?: D['row'][K]) => Promise<number>
+  /** Set the row's update time and the time fields named to now; the row as stored. @example await Posts.touch(db, post) */
+  readonly touch: (db: PromiseDb, row: D['row'], ...fields: Parameters<Model<D>['touch']>[2][]) => Promise<D['row']>
   /** Load a relation path for one row or a list (new rows are returned). @example await Albums.load(db, album, 'tracks.genre') */
   readonly load: {
     <P extends Paths<D['graph'], D['name']>, X extends D['row'], M = never, T2 = {}>(db: PromiseDb, row: X, path: P, modify?: Modifier<D, P, M, T2>): Promise<Loaded<D, X, P, M, T2>>
@@ -184,7 +186,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
   for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.findNow = (db: PromiseDb, key: unknown) => {

@@ -1205,6 +1205,39 @@ export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: s
 })
 
 /**
+ * `touch`: the row's update time (`timestamps()`'s `updatedAt`, and whatever else behaviours add to
+ * every update: the optimistic lock's version, bumped) and the Date fields named set to now, by
+ * key, as Rails' `touch` (`touch(:checked_at)`): no hooks, no validators. Default scopes apply (a
+ * soft-deleted row is NotFound) and so do the guards of `update` (a stale copy under an optimistic
+ * lock is a ConflictError, nothing written). The named fields take the time `timestamps()` sets.
+ * A field that is the key or takes no Date is a ValidationError; a model with nothing to touch
+ * (no timestamps, no field named) a QueryError. Returns the stored row, as `update` does.
+ */
+export const touchRow = (db: Backend, core: ModelCore, row: Values, fields: readonly string[]): TaskEither<DbError, Values> => attempt(async () => {
+  const extra: Values = {}
+  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const stamp = Object.values(extra).find((v): v is Date => v instanceof Date)
+  if (stamp === undefined && fields.length === 0) return left(dbError('QueryError', `${core.table}: touch sets the update time of timestamps() or the fields named, and this model has neither`))
+  const at = stamp ?? new Date()
+  const issues: FieldIssue[] = []
+  for (const name of fields) {
+    const f = core.byName.get(name)
+    if (f === undefined) return left(dbError('QueryError', `${core.table} has no field "${name}"`))
+    if (core.primaryKey.includes(f)) issues.push({ path: name, rule: 'touch', value: at, message: `${name} is the primary key and is not changed by touch` })
+    else if (!f.codec.is(at)) issues.push({ path: name, rule: 'touch', value: at, message: `${name} is ${f.codec.name}: touch sets a time` })
+    else extra[name] = at
+  }
+  if (issues.length > 0) return left(validationError(core.table, issues))
+  const key = keyOfRow(core, row)
+  const shard = shardCondition(db, core, row)
+  const guard = guardsOf(core, row)
+  const node = where(allOf([keyCondition(core, key), shard, guard, scopeCondition(core, {})])!)(set(assignments(core, extra))(update(core.tableRef)))
+  const stored = await storedUpdate(db, core, node, key, shard)
+  if (stored._tag === 'Left') return stored
+  return stored.right === undefined ? left(noRow(core, row, guard !== undefined)) : right(stored.right)
+})
+
+/**
  * The new value of a counter, `field + by` (minus with `negate`), or the ValidationError of a
  * step `increment` refuses (see `incrementRow`). `current` holds the row's value when there is a
  * row (`increment`): a field holding no number is refused by that value, and a NULL counts from 0;

@@ -250,8 +250,10 @@ export const notExists = (q: SelectLike | Fragment): TypedExpr<boolean> => node(
 export const subquery = (q: SelectLike | Fragment): Expr => isFragment(q) ? raw(sql`(${q})`) : node({ kind: 'subquery', query: q })
 
 /**
- * A function call by name; string arguments are columns.
+ * A function call by name; string arguments are columns. `current_date`, `current_time` and
+ * `current_timestamp` without arguments are written as the keywords they are (`CURRENT_DATE`).
  * @example fn('lower', 'email')
+ * @example fn('current_timestamp') // CURRENT_TIMESTAMP, as Knex's knex.fn.now()
  */
 export const fn = (name: string, ...args: readonly (Operand | Expr)[]): Expr =>
   node({ kind: 'func', name, args: args.map(toExpr) })

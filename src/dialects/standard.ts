@@ -21,8 +21,16 @@ import { builtIn, isBuiltIn, shapeCache } from './shape-cache.js'
 import { memoString } from '../memo.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
+/** The standard's functions written without parentheses when they take no argument (`fn('current_date')`). */
+const NILADIC: ReadonlySet<string> = new Set(['current_date', 'current_time', 'current_timestamp'])
 
 const joinParts = joinFragments
+
+/** Whether every item of a list is a bound value (`kind: 'value'`). */
+const allBound = (list: readonly Expr[]): boolean => {
+  for (let i = 0; i < list.length; i++) if (list[i].kind !== 'value') return false
+  return true
+}
 
 const EMPTY = F([])
 
@@ -207,22 +215,11 @@ export const standardOpen = (self: Dialect): Dialect => {
               const long = longInList(self, lhs, list, e.negated)
               if (long !== undefined) return long
             }
-            // A list of bound values (a relation's keys): its parameters in one fragment, the
-            // parts the built-in `expr` gives each value, without a fragment per value.
+            // A list of bound values (a relation's keys) as one part: the list is one row of
+            // `ValueRows`, `(?, ?, ...)`, rendered as the built-in `expr` renders each value, with
+            // no part per value (its placeholders are one piece of text where they are all `?`).
             builtInExpr ??= isBuiltIn(self.expr)
-            if (builtInExpr) {
-              const parts: Part[] = [lhs, e.negated ? ' NOT IN (' : ' IN (']
-              for (let i = 0; i < list.length; i++) {
-                const x = list[i]
-                if (x.kind !== 'value') break
-                if (i > 0) parts.push(', ')
-                parts.push({ _tag: 'Param', value: x.value })
-                if (i === list.length - 1) {
-                  parts.push(')')
-                  return F(parts)
-                }
-              }
-            }
+            if (builtInExpr && allBound(list)) return F([lhs, e.negated ? ' NOT IN ' : ' IN ', { _tag: 'ValueRows', rows: [list] }])
             return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
           }
           return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])
@@ -275,6 +272,8 @@ export const standardOpen = (self: Dialect): Dialect => {
       if (f.name === 'string_agg') return self.stringAgg(f)
       if (f.withinGroup !== undefined) return self.withinGroup(f, f.withinGroup)
       const order = f.orderBy !== undefined && f.orderBy.length > 0 ? self.aggregateOrderBy(f, f.orderBy) : EMPTY
+      // CURRENT_DATE() is a syntax error on SQLite and PostgreSQL: these are keywords.
+      if (f.args.length === 0 && NILADIC.has(f.name.toLowerCase())) return F([f.name.toUpperCase()])
       return F([f.name.toUpperCase(), f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '), order, ')'])
     },
     stringAgg: (f) => F(['STRING_AGG', f.distinct ? '(DISTINCT ' : '(', joinParts(f.args.map(argument), ', '),

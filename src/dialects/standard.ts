@@ -26,12 +26,6 @@ const NILADIC: ReadonlySet<string> = new Set(['current_date', 'current_time', 'c
 
 const joinParts = joinFragments
 
-/** Whether every item of a list is a bound value (`kind: 'value'`). */
-const allBound = (list: readonly Expr[]): boolean => {
-  for (let i = 0; i < list.length; i++) if (list[i].kind !== 'value') return false
-  return true
-}
-
 const EMPTY = F([])
 
 /**
@@ -215,11 +209,22 @@ export const standardOpen = (self: Dialect): Dialect => {
               const long = longInList(self, lhs, list, e.negated)
               if (long !== undefined) return long
             }
-            // A list of bound values (a relation's keys) as one part: the list is one row of
-            // `ValueRows`, `(?, ?, ...)`, rendered as the built-in `expr` renders each value, with
-            // no part per value (its placeholders are one piece of text where they are all `?`).
+            // A list of bound values (a relation's keys): its parameters in one fragment, the
+            // parts the built-in `expr` gives each value, without a fragment per value.
             builtInExpr ??= isBuiltIn(self.expr)
-            if (builtInExpr && allBound(list)) return F([lhs, e.negated ? ' NOT IN ' : ' IN ', { _tag: 'ValueRows', rows: [list] }])
+            if (builtInExpr) {
+              const parts: Part[] = [lhs, e.negated ? ' NOT IN (' : ' IN (']
+              for (let i = 0; i < list.length; i++) {
+                const x = list[i]
+                if (x.kind !== 'value') break
+                if (i > 0) parts.push(', ')
+                parts.push({ _tag: 'Param', value: x.value })
+                if (i === list.length - 1) {
+                  parts.push(')')
+                  return F(parts)
+                }
+              }
+            }
             return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
           }
           return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])

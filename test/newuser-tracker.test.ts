@@ -20,6 +20,7 @@ import {
   type Behaviour, belongsTo, date, hasMany, jsonOf, manyToMany, model, nullable, onlyDeleted, optimisticLock, relate, snakeCase,
   softDelete, timestamps, withDeleted,
 } from 'recordkit/model'
+import { eq, jsonText } from 'recordkit/query'
 import { fails, ok } from 'recordkit/testing'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 import { main } from '../src/cli.js'
@@ -212,6 +213,7 @@ const Tracker = relate({
   }),
 })
 const { User, Project, Member, Issue, Comment, Label } = Tracker
+type IssueRow = t.TypeOf<typeof Issue.codec>
 
 // ---- The engines ----
 
@@ -479,6 +481,15 @@ for (const engine of ENGINES) {
       const issue = await ok(Issue.create(d, { projectId: web.id, authorId: ada.id, assigneeId: null, title: 'JSON', customFields: fields }))
       expect(issue.customFields).toEqual(fields)
       expect((await ok(Issue.findOrFail(d, issue.id))).customFields).toEqual(fields)
+      // Filtered by a custom field with the query language's JSON functions (docs/query-language.md), in a model's where.
+      await ok(Issue.create(d, { projectId: web.id, authorId: ada.id, assigneeId: null, title: 'Other', customFields: { severity: 'low', estimate: 10 } }))
+      const severity = jsonText(Issue.column('customFields'), 'severity')
+      expect(await ok(pipe(Issue.query, Issue.where(eq(severity, 'high')), Issue.pluck(d, 'title')))).toEqual(['JSON'])
+      expect(await ok(pipe(Issue.query, Issue.where(Issue.or(eq(severity, 'low'), Issue.cond('title', '=', 'JSON'))), Issue.count(d)))).toBe(2)
+      expect(await ok(Issue.updateWhere(d, eq(severity, 'low'), { status: 'closed' }))).toBe(1)
+      expect(await ok(pipe(Issue.query, Issue.where('status', '=', 'closed'), Issue.pluck(d, 'title')))).toEqual(['Other'])
+      expect(O.map((i: IssueRow) => i.title)(await ok(Issue.findBy(d, sql`${severity} = ${'high'}`)))).toEqual(O.some('JSON'))
+      expect(await ok(Issue.deleteWhere(d, eq(severity, 'low')))).toBe(1)
       const patched = await ok(Issue.update(d, issue, { customFields: { ...fields, blocked: true } }))
       expect(patched.customFields?.blocked).toBe(true)
       const cleared = await ok(Issue.update(d, patched, { customFields: null }))

@@ -124,8 +124,13 @@ export interface Condition<R> {
 /** Field/value pairs: `null` means IS NULL, an array means IN, anything else `=`. */
 export type Match<R> = { readonly [K in keyof R]?: R[K] | readonly R[K][] }
 
-/** What `where` and `findBy` accept besides a field/operator/value triple. */
-export type WhereInput<R> = Condition<R> | Match<R>
+/**
+ * What `where` and `findBy` accept besides a field/operator/value triple: a condition, field /
+ * value pairs, or a query-language expression or `sql` fragment (columns by `Model.column(field)`).
+ *
+ * @example pipe(Issue.query, Issue.where(eq(jsonText(Issue.column('customFields'), 'severity'), 'high')), Issue.all(db))
+ */
+export type WhereInput<R> = Condition<R> | Match<R> | Expr | Fragment
 
 export type CompareOp = '=' | '<>' | '!=' | '<' | '<=' | '>' | '>='
 /** LIKE patterns as written, or user text matched literally (`contains`, `starts with`, `ends with`: see `recordkit/query`'s `contains`). */

@@ -6,7 +6,9 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { date, model, nullable, optimisticLock, promisedModel, softDelete, timestamps } from 'recordkit/model'
+import { right } from 'fp-ts/lib/Either.js'
+import { type Backend, sql } from 'recordkit'
+import { date, model, nullable, optimisticLock, promisedModel, rule, softDelete, timestamps } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -24,6 +26,27 @@ const Post = model({
   behaviours: [timestamps({ now }), softDelete({ now }), optimisticLock()],
 })
 
+/** Settings keyed by user and key; `racer` inserts the row another writer creates just before this model's INSERT. */
+let racer: { db: Backend; done: boolean } | undefined
+const Setting = model({
+  table: 'm3w_settings',
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, userId: t.number, key: t.string, value: t.string, createdAt: date, updatedAt: date }),
+  columns: { userId: 'user_id', createdAt: 'created_at', updatedAt: 'updated_at' },
+  behaviours: [timestamps({ now })],
+  validators: [rule('value', 'notBlank', (s) => (s.value ?? 'x') !== '', 'a value is required')],
+  hooks: {
+    beforeInsert: (values) => async () => {
+      if (racer !== undefined && !racer.done) {
+        racer.done = true
+        const other = await racer.db.execute(sql`INSERT INTO m3w_settings (user_id, ${sql.id('key')}, value, created_at, updated_at) VALUES (1, 'lang', 'fr', ${at(0)}, ${at(0)})`)()
+        if (other._tag === 'Left') return other
+      }
+      return right(values)
+    },
+  },
+})
+
 /** The same table without timestamps: nothing to touch but the fields named. */
 const Bare = model({
   table: 'm3w_posts',
@@ -35,6 +58,8 @@ const Bare = model({
 const ddl = (engine: string): string[] => {
   const stamp = engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'
   return [
+    `CREATE TABLE m3w_settings (id ${engine === 'postgres' ? 'SERIAL' : engine === 'mariadb' ? 'INTEGER AUTO_INCREMENT' : 'INTEGER'} PRIMARY KEY, user_id INTEGER NOT NULL, \`key\` VARCHAR(20) NOT NULL,
+      value VARCHAR(20) NOT NULL, created_at ${stamp} NOT NULL, updated_at ${stamp} NOT NULL, UNIQUE (user_id, \`key\`))`.replace(/`/g, engine === 'mariadb' ? '`' : '"'),
     `CREATE TABLE m3w_posts (id INTEGER PRIMARY KEY, title VARCHAR(40) NOT NULL, views INTEGER, score INTEGER NOT NULL, checked_at ${stamp},
       created_at ${stamp} NOT NULL DEFAULT '2000-01-01 00:00:00', updated_at ${stamp} NOT NULL DEFAULT '2000-01-01 00:00:00', deleted_at ${stamp}, version INTEGER NOT NULL DEFAULT 1)`,
   ]
@@ -44,7 +69,7 @@ const at = (minutes: number) => new Date(Date.UTC(2024, 0, 1, 9, minutes, 0, 0))
 
 for (const engine of ENGINES) {
   describe(`model writes, third pass, on ${engine.name}`, () => {
-    const { use } = engineTables(engine, ['m3w_posts'], ddl)
+    const { use } = engineTables(engine, ['m3w_posts', 'm3w_settings'], ddl)
     const seeded = async (ctx: { skip: () => void }) => {
       const db = use(ctx)
       clock = at(0)
@@ -102,6 +127,33 @@ for (const engine of ENGINES) {
       await expect(ok(Post.incrementWhere(db, { id: undefined }, 'score'))).rejects.toMatchObject({ _tag: 'ValidationError' })
       expect(await ok(pipe(Post.query, Post.orderBy('id'), Post.pluck(db, 'score')))).toEqual([12, 13])
       expect(await promisedModel(Bare).incrementWhere(db, { id: 1 }, 'score', 3)).toBe(1)
+    })
+
+    it('updateOrCreate updates the row matching, or creates it from the match and the values (Django update_or_create)', async (ctx) => {
+      const db = use(ctx)
+      clock = at(1)
+      const made = await ok(Setting.updateOrCreate(db, { userId: 1, key: 'theme' }, { value: 'dark' }))
+      expect([made.created, made.row.userId, made.row.key, made.row.value, made.row.createdAt]).toEqual([true, 1, 'theme', 'dark', at(1)])
+      clock = at(2)
+      const changed = await ok(Setting.updateOrCreate(db, { userId: 1, key: 'theme' }, { value: 'light' }))
+      expect([changed.created, changed.row.id, changed.row.value, changed.row.createdAt, changed.row.updatedAt]).toEqual([false, made.row.id, 'light', at(1), at(2)])
+      await ok(Setting.updateOrCreate(db, { userId: 2, key: 'theme' }, { value: 'dark' }))
+      expect(await ok(pipe(Setting.query, Setting.count(db)))).toBe(2)
+      // The update runs the validators; several rows matching is refused; nothing written either way.
+      await expect(ok(Setting.updateOrCreate(db, { userId: 1, key: 'theme' }, { value: '' }))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ rule: 'notBlank' }] })
+      await expect(ok(Setting.updateOrCreate(db, { key: 'theme' }, { value: 'x' }))).rejects.toMatchObject({ _tag: 'QueryError', message: expect.stringContaining('more than one') })
+      await expect(ok(Setting.updateOrCreate(db, { userId: [1, 2] as unknown as number }, { value: 'x' }))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'userId', rule: 'single' }] })
+      expect(await ok(pipe(Setting.query, Setting.orderBy('id'), Setting.pluck(db, 'value')))).toEqual(['light', 'dark'])
+      // Another writer creates the row between the read and the insert: theirs is updated.
+      racer = { db, done: false }
+      try {
+        const raced = await ok(Setting.updateOrCreate(db, { userId: 1, key: 'lang' }, { value: 'en' }))
+        expect([raced.created, raced.row.value]).toEqual([false, 'en'])
+      } finally {
+        racer = undefined
+      }
+      expect(await ok(pipe(Setting.query, Setting.where({ key: 'lang' }), Setting.pluck(db, 'value')))).toEqual(['en'])
+      expect((await promisedModel(Setting).updateOrCreate(db, { userId: 3, key: 'tz' }, { value: 'UTC' })).created).toBe(true)
     })
   })
 }

@@ -473,6 +473,16 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example const { row, created } = await run(User.findOrCreate(db, { email }, { name: 'Ada' }))
    */
   readonly findOrCreate: (db: Backend, match: Partial<D['row']>, extra?: Partial<D['insert']>) => TaskEither<DbError, { readonly row: D['row']; readonly created: boolean }>
+  /**
+   * The row matching `match` updated with `values`, or, when none matches, one created from `match`
+   * and `values` (Django's `update_or_create`, Laravel's `updateOrCreate`); `created` says which.
+   * The update is `update`'s (hooks, validators, timestamps, the version) and the create `create`'s.
+   * More than one row matching is a QueryError, nothing written (as Django's MultipleObjectsReturned);
+   * a list in `match` is a ValidationError. When the create meets a unique violation (another
+   * writer created the row first), that row is read and updated.
+   * @example const { row, created } = await run(Setting.updateOrCreate(db, { userId: 1, key: 'theme' }, { value: 'dark' }))
+   */
+  readonly updateOrCreate: (db: Backend, match: Partial<D['row']>, values: Patch<D>) => TaskEither<DbError, { readonly row: D['row']; readonly created: boolean }>
   /** The row with this primary key (a prepared query per backend). @example User.find(db, 1) */
   readonly find: (db: Backend, key: D['key']) => TaskEither<DbError, Option<D['row']>>
   /**
@@ -935,11 +945,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         })
       }) as never,
       findOrCreate: (db, match, extra) => {
-        const list = Object.keys(match).find((k) => Array.isArray((match as Record<string, unknown>)[k]))
-        if (list !== undefined) {
-          const message = `${core.table}.${list}: findOrCreate takes one value per field to create the row with, got a list`
-          return () => Promise.resolve(left(dbError('ValidationError', message, { issues: [{ path: list, rule: 'single', value: (match as Record<string, unknown>)[list], message }] })))
-        }
+        const bad = listInMatch(core, 'findOrCreate', match)
+        if (bad !== undefined) return () => Promise.resolve(left(bad))
         const found = () => self.findBy(db, match as never)()
         return async () => {
           const f = await found()
@@ -951,6 +958,33 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
           if (c.left._tag !== 'UniqueViolation') return c
           const again = await found()
           return again._tag === 'Right' && again.right._tag === 'Some' ? right({ row: again.right.value, created: false }) : c
+        }
+      },
+      updateOrCreate: (db, match, values) => {
+        const bad = listInMatch(core, 'updateOrCreate', match)
+        if (bad !== undefined) return () => Promise.resolve(left(bad))
+        // Two rows at most: one to update, a second to refuse the call with.
+        const matching = self.all(db)(Object.freeze(withFields(self.where(match as never)(self.query), { limit: 2 })))
+        const found = async (): Promise<Either<DbError, Option<Record<string, unknown>>>> => {
+          const r = await matching()
+          if (r._tag === 'Left') return r
+          if (r.right.length > 1) return left(dbError('QueryError', `${core.table}: updateOrCreate found more than one row matching ${show(match)}; nothing was written`))
+          return right(r.right.length === 0 ? none : some(r.right[0] as Record<string, unknown>))
+        }
+        const updated = async (row: Record<string, unknown>) => {
+          const u = await self.update(db, row as never, values)()
+          return u._tag === 'Left' ? u : right({ row: u.right, created: false })
+        }
+        return async () => {
+          const f = await found()
+          if (f._tag === 'Left') return f
+          if (f.right._tag === 'Some') return updated(f.right.value)
+          const c = await self.create(db, { ...match, ...values } as never)()
+          if (c._tag === 'Right') return right({ row: c.right, created: true })
+          // Another writer created the row between the read and the insert: update theirs.
+          if (c.left._tag !== 'UniqueViolation') return c
+          const again = await found()
+          return again._tag === 'Right' && again.right._tag === 'Some' ? updated(again.right.value) : c
         }
       },
       refresh: (db, row) => {
@@ -1067,6 +1101,14 @@ const keyOrdered = <Q extends ModelQuery<any, any, any>>(q: Q): Q =>
   q.order.length > 0 || q.group !== undefined || q.source !== undefined
     ? q
     : Object.freeze(withFields(q, { order: defaultOrder(q, 'asc') }))
+
+/** The ValidationError of a `match` holding a list (`findOrCreate`, `updateOrCreate`): there is no one value to create the row with. */
+const listInMatch = (core: ModelCore, what: string, match: object): DbError | undefined => {
+  const list = Object.keys(match).find((k) => Array.isArray((match as Record<string, unknown>)[k]))
+  if (list === undefined) return undefined
+  const message = `${core.table}.${list}: ${what} takes one value per field to create the row with, got a list`
+  return dbError('ValidationError', message, { issues: [{ path: list, rule: 'single', value: (match as Record<string, unknown>)[list], message }] })
+}
 
 /** The ValidationError of a row count (`takeFirst`, `takeLast`) that is not a whole number from 0. */
 const countIssue = (core: ModelCore, what: string, n: number): DbError | undefined => {

@@ -53,6 +53,8 @@ export interface PromiseModel<D extends ModelTypes> {
   }
   /** The row matching `match`, or one created from it and `extra`. @example const { row, created } = await Users.findOrCreate(db, { email }, { name: 'Ada' }) */
   readonly findOrCreate: (db: PromiseDb, match: Partial<D['row']>, extra?: Partial<D['insert']>) => Promise<{ readonly row: D['row']; readonly created: boolean }>
+  /** The row matching `match` updated with `values`, or one created from both. @example const { row, created } = await Settings.updateOrCreate(db, { key: 'theme' }, { value: 'dark' }) */
+  readonly updateOrCreate: (db: PromiseDb, match: Partial<D['row']>, values: Patch<D>) => Promise<{ readonly row: D['row']; readonly created: boolean }>
   /** The row with this primary key; rejects with NotFound. @example await Users.findOrFail(db, 1) */
   readonly findOrFail: (db: PromiseDb, key: D['key']) => Promise<D['row']>
   /** The first row matching a condition, or undefined. @example await Users.findBy(db, { email: 'ada@example.com' }) */
@@ -186,7 +188,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
   for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.findNow = (db: PromiseDb, key: unknown) => {

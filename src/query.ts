@@ -259,7 +259,9 @@ export const fn = (name: string, ...args: readonly (Operand | Expr)[]): Expr =>
   node({ kind: 'func', name, args: args.map(toExpr) })
 /**
  * `COUNT(*)`, `COUNT(col)` or `COUNT(DISTINCT col)`. Named in a result, it is read back as a
- * number on every engine (see `src/results.ts`).
+ * number on every engine (see `src/results.ts`). The distinct combinations of several columns
+ * are `count(tuple('a', 'b'), { distinct: true })`: PostgreSQL `COUNT(DISTINCT ("a", "b"))`,
+ * MySQL and MariaDB `COUNT(DISTINCT a, b)` (which skips a row with a NULL in any of them), not SQLite.
  * @example count('id', { distinct: true })
  */
 export const count = (e?: Operand, options?: { readonly distinct?: boolean }): TypedExpr<number> =>

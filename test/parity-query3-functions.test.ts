@@ -1,11 +1,14 @@
 /**
- * Function forms from Kysely's and Knex's suites (`knex.fn.now()`, `sql\`current_date\``), read
- * back on SQLite, PostgreSQL and MariaDB against what each engine answers for the hand-written SQL.
+ * Function forms from Kysely's and Knex's suites (`knex.fn.now()`, `sql\`current_date\``,
+ * `countDistinct('a', 'b')`), read back on SQLite, PostgreSQL and MariaDB against what each
+ * engine answers for the hand-written SQL.
  */
 import { pipe } from 'fp-ts/lib/function.js'
+import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { run, sql } from 'recordkit'
-import { as, fn, select, selectOnly } from 'recordkit/query'
+import { mysql } from 'recordkit/dialects/mysql'
+import { as, count, fn, from, select, selectOnly, tuple } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
 for (const engine of ENGINES) {
@@ -30,6 +33,28 @@ for (const engine of ENGINES) {
       // With arguments, a call as any other (PostgreSQL's precision argument).
       if (engine.name === 'postgres') expect((await run(db.all(pipe(selectOnly(), select(as(fn('current_timestamp', sql`0`), 't')))))).length).toBe(1)
     })
+
+    it('COUNT(DISTINCT) of several columns (MySQL and MariaDB: COUNT(DISTINCT a, b); SQLite has none)', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(sql.raw("INSERT INTO q3f_pet (id, species, color) VALUES (1, 'cat', 'black'), (2, 'cat', 'black'), (3, 'cat', 'white'), (4, 'dog', 'black')")))
+      const q = pipe(from('q3f_pet'), select({ n: count(tuple('species', 'color'), { distinct: true }) }))
+      if (engine.name === 'sqlite') {
+        const r = db.compile(q)
+        expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedFeature')
+        expect(E.isLeft(r) && r.left.message).toMatch(/^sqlite does not support COUNT\(DISTINCT\) of several columns/)
+        return
+      }
+      const hand = engine.name === 'postgres' ? 'SELECT COUNT(DISTINCT (species, color)) AS n FROM q3f_pet' : 'SELECT COUNT(DISTINCT species, color) AS n FROM q3f_pet'
+      const [expected] = await run(db.all(sql.raw(hand)))
+      expect(Number(expected.n)).toBe(3)
+      expect(await run(db.all(q))).toEqual([{ n: 3 }])
+    })
   })
 }
 
+describe('function forms as MySQL 8 text', () => {
+  it('COUNT(DISTINCT a, b), and CURRENT_TIMESTAMP without parentheses', () => {
+    const r = mysql.compile(pipe(from('q3f_pet'), select({ n: count(tuple('species', 'color'), { distinct: true }), t: fn('current_timestamp') })))
+    expect(E.isRight(r) && r.right.sql).toBe('SELECT COUNT(DISTINCT `species`, `color`) AS `n`, CURRENT_TIMESTAMP AS `t` FROM `q3f_pet`')
+  })
+})

@@ -29,7 +29,7 @@
  * Dates outside years 0000-9999 and values that are not JSON data are refused with a
  * ValidationError naming the parameter (see `values.ts`).
  */
-import type { DateUnit, Expr, InsertNode, SelectLike, SelectNode } from '../ast.js'
+import type { DateUnit, Expr, FuncNode, InsertNode, SelectLike, SelectNode } from '../ast.js'
 import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
@@ -374,7 +374,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   // average of 1, 1, 2 is 1.3333): the typed `avg` (read back as a number) multiplies its argument
   // by an exact 1 with 30 decimals first, so it reads as the double nearest the exact average, as
   // on PostgreSQL and SQLite (a DOUBLE argument stays one).
-  func: (f) => fragments.exactAverage(self, f) ?? base.func(f),
+  func: (f) => fragments.exactAverage(self, f) ?? countDistinctRow(self, f) ?? base.func(f),
 
   // mysql2 parses JSON values, and a JSON string document would come back a bare string.
   jsonResult: (e) => F(['CAST(', self.expr(e), ' AS CHAR)']),
@@ -680,6 +680,17 @@ const mariadbChanges = (self: MysqlDialect, base: MysqlDialect): Partial<MysqlDi
       return F(parts)
     },
   })
+}
+
+/**
+ * `COUNT(DISTINCT a, b)`: MySQL and MariaDB count distinct combinations with the columns listed,
+ * and refuse a row value there ("Operand should contain 1 column(s)"). A row with a NULL in any
+ * of them is not counted (PostgreSQL's `COUNT(DISTINCT (a, b))` counts it).
+ */
+const countDistinctRow = (self: Dialect, f: FuncNode): Fragment | undefined => {
+  const row = f.args[0]
+  if (f.name.toLowerCase() !== 'count' || f.distinct !== true || f.args.length !== 1 || row.kind !== 'tuple' || f.filter !== undefined) return undefined
+  return F(['COUNT(DISTINCT ', fragments.joinParts(row.items.map(self.expr), ', '), ')'])
 }
 
 /** What MariaDB versions lack, as the fields that refuse it. */

@@ -290,6 +290,13 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   },
   deleteUsing: unsupported('sqlite', 'DELETE ... USING', 'use where(isIn(key, subquery)) or where(exists(...))'),
   rowArgument: unsupported('sqlite', 'a qualified star as an argument (COUNT(t.*))', 'count a NOT NULL column of the table'),
+  // COUNT(DISTINCT (a, b)) fails with "row value misused".
+  func: (f) => {
+    if (f.distinct === true && f.args.length === 1 && f.args[0].kind === 'tuple' && f.name.toLowerCase() === 'count') {
+      throw unsupportedError(self.name, 'COUNT(DISTINCT) of several columns', 'count the rows of a SELECT DISTINCT of them in a derived table')
+    }
+    return base.func(f)
+  },
 
   beginTransaction: (o) => {
     if (o.readOnly) throw dbError('UnsupportedFeature', 'sqlite has no read-only transactions (open the database read-only instead)', { dialect: 'sqlite', feature: 'READ ONLY transaction' })

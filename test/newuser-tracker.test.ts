@@ -93,7 +93,7 @@ const MIGRATIONS: readonly (readonly [name: string, up: string, down: string])[]
     column('issue_id', 'integer', { notNull: true, references: { table: '${P}issues', column: 'id', onDelete: 'cascade' } }),
     column('author_id', 'integer', { notNull: true, references: '${P}users.id' }),
     column('body', 'text', { notNull: true }),
-    column('created_at', 'timestamptz', { notNull: true, default: now }),
+    column('created_at', 'timestamptz(3)', { notNull: true, default: now }),
   )`, `dropTable('${P}comments')`],
   ['create_trk_nu_audit', `pipe(
     createTable('${P}audit'),
@@ -102,7 +102,7 @@ const MIGRATIONS: readonly (readonly [name: string, up: string, down: string])[]
     column('entity_id', 'integer', { notNull: true }),
     column('action', 'varchar(20)', { notNull: true }),
     column('detail', 'json'),
-    column('at', 'timestamptz', { notNull: true, default: now }),
+    column('at', 'timestamptz(3)', { notNull: true, default: now }),
   )`, `dropTable('${P}audit')`],
 ]
 
@@ -468,6 +468,24 @@ for (const engine of ENGINES) {
       expect([view.author.name, view.assignee, view.commentsCount, view.labels.map((l) => l.name)]).toEqual(['Ada', null, 2, ['bug', 'chore']])
       expect(view.comments.map((c) => `${c.author.name}: ${c.body}`).sort()).toEqual(['Ada: Fixed', 'Bob: Seen it too'])
       expect(view.comments[0].createdAt).toBeInstanceOf(Date)
+      // Comments page by a cursor on the time the database gave them (a timestamptz(3) column, which a
+      // Date holds exactly: docs/schema.md), then by id.
+      await ok(Comment.createMany(d, Array.from({ length: 30 }, (_, i) => ({ issueId: issue.id, authorId: ada.id, body: `+${i}` }))))
+      const seen: number[] = []
+      let after: { createdAt: Date; id: number } | undefined
+      for (let pages = 0; pages < 10; pages++) {
+        const rows = await ok(pipe(
+          Comment.query,
+          after === undefined ? (q) => q : Comment.where(Comment.or(Comment.cond('createdAt', '>', after.createdAt),
+            Comment.and(Comment.cond('createdAt', '=', after.createdAt), Comment.cond('id', '>', after.id)))),
+          Comment.orderBy('createdAt'), Comment.orderBy('id'), Comment.limit(7), Comment.all(d),
+        ))
+        seen.push(...rows.map((c) => c.id))
+        if (rows.length < 7) break
+        after = rows[rows.length - 1]
+      }
+      expect(seen).toEqual((await ok(pipe(Comment.query, Comment.orderBy('createdAt'), Comment.orderBy('id'), Comment.pluck(d, 'id')))))
+      expect(seen).toHaveLength(32)
       // Deleting the issue for good takes its comments and label links with it (ON DELETE CASCADE).
       await ok(Issue.delete(d, view, { force: true }))
       expect(await ok(pipe(Comment.query, Comment.count(d)))).toBe(0)

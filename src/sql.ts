@@ -261,6 +261,30 @@ export interface RenderDialect {
  * @example
  * render(sqlite, sql`SELECT ${1}`) // { sql: 'SELECT ?', params: [1] }
  */
+/**
+ * The placeholders of a row of bound values, `?, ?, ?`, by width, for a dialect whose placeholder
+ * is the same text at every position: made once per width (an IN list of a relation's keys
+ * renders its thousand placeholders as one string). Widths past 64 are kept for the last 64
+ * widths seen (a table per placeholder text).
+ */
+const PLACEHOLDER_ROWS = new Map<string, { readonly small: string[]; readonly large: Map<number, string> }>()
+
+const placeholderRows = (same: string): { readonly small: string[]; readonly large: Map<number, string> } => {
+  let t = PLACEHOLDER_ROWS.get(same)
+  if (t === undefined) PLACEHOLDER_ROWS.set(same, (t = { small: [], large: new Map() }))
+  return t
+}
+
+const placeholderRow = (t: { readonly small: string[]; readonly large: Map<number, string> }, same: string, width: number): string => {
+  if (width <= 64) return (t.small[width] ??= Array.from({ length: width }, () => same).join(', '))
+  let s = t.large.get(width)
+  if (s === undefined) {
+    if (t.large.size >= 64) t.large.clear()
+    t.large.set(width, (s = Array.from({ length: width }, () => same).join(', ')))
+  }
+  return s
+}
+
 export const render = (d: RenderDialect, f: Fragment): Compiled => {
   let params: unknown[] = []
   let holes: (string | undefined)[] | undefined
@@ -290,12 +314,12 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
   // values is one piece of text, made once per width.
   const valueRows = (rows: ValueRows['rows']): void => {
     const same = d.placeholder(1) === d.placeholder(2) ? d.placeholder(1) : undefined
-    const rowTexts: string[] = []
+    const rowTexts = same === undefined ? undefined : placeholderRows(same)
     // Growing an array of many thousands by push costs several times more per element than
     // filling one made at its size: when the rows' values come first they are set by index (k),
     // until a row holds a cell other than a value; from there on they are pushed.
     let k = -1
-    if (params.length === 0 && same !== undefined && rows.length > 1) {
+    if (params.length === 0 && same !== undefined && (rows.length > 1 || (rows.length === 1 && rows[0].length > 16))) {
       let n = 0
       for (let i = 0; i < rows.length; i++) n += rows[i].length
       params = new Array(n)
@@ -316,7 +340,7 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
             k++
           } else bind(r[j].value)
         }
-        text += (i === 0 ? '(' : '), (') + (rowTexts[r.length] ??= Array.from({ length: r.length }, () => same).join(', '))
+        text += (i === 0 ? '(' : '), (') + placeholderRow(rowTexts!, same!, r.length)
         continue
       }
       text += i === 0 ? '(' : '), ('

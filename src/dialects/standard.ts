@@ -26,6 +26,12 @@ const NILADIC: ReadonlySet<string> = new Set(['current_date', 'current_time', 'c
 
 const joinParts = joinFragments
 
+/** Whether every item of a list is a bound value (`kind: 'value'`). */
+const allBound = (list: readonly Expr[]): boolean => {
+  for (let i = 0; i < list.length; i++) if (list[i].kind !== 'value') return false
+  return true
+}
+
 const EMPTY = F([])
 
 /**
@@ -209,22 +215,11 @@ export const standardOpen = (self: Dialect): Dialect => {
               const long = longInList(self, lhs, list, e.negated)
               if (long !== undefined) return long
             }
-            // A list of bound values (a relation's keys): its parameters in one fragment, the
-            // parts the built-in `expr` gives each value, without a fragment per value.
+            // A list of bound values (a relation's keys) as one part: the list is one row of
+            // `ValueRows`, `(?, ?, ...)`, rendered as the built-in `expr` renders each value, with
+            // no part per value (its placeholders are one piece of text where they are all `?`).
             builtInExpr ??= isBuiltIn(self.expr)
-            if (builtInExpr) {
-              const parts: Part[] = [lhs, e.negated ? ' NOT IN (' : ' IN (']
-              for (let i = 0; i < list.length; i++) {
-                const x = list[i]
-                if (x.kind !== 'value') break
-                if (i > 0) parts.push(', ')
-                parts.push({ _tag: 'Param', value: x.value })
-                if (i === list.length - 1) {
-                  parts.push(')')
-                  return F(parts)
-                }
-              }
-            }
+            if (builtInExpr && allBound(list)) return F([lhs, e.negated ? ' NOT IN ' : ' IN ', { _tag: 'ValueRows', rows: [list] }])
             return F([lhs, e.negated ? ' NOT IN (' : ' IN (', joinParts(list.map(self.expr), ', '), ')'])
           }
           return F([lhs, e.negated ? ' NOT IN (' : ' IN (', selectLike(self, e.list as SelectLike), ')'])
@@ -984,6 +979,21 @@ const TYPE_ALIASES: Readonly<Record<string, string>> = {
  * up to two integer arguments is refused, since it is written into the SQL text.
  */
 const portableType = (type: string): PortableType => {
+  let t = PORTABLE_TYPES.get(type)
+  if (t === undefined) {
+    t = parsePortableType(type)
+    // Type names come from code (`cast(x, 'text')`), a handful per program: the table is kept
+    // small in case they do not.
+    if (PORTABLE_TYPES.size >= 256) PORTABLE_TYPES.clear()
+    PORTABLE_TYPES.set(type, t)
+  }
+  return t
+}
+
+/** Parsed type names (see `portableType`); a refused name is not kept. */
+const PORTABLE_TYPES = new Map<string, PortableType>()
+
+const parsePortableType = (type: string): PortableType => {
   const m = TYPE_RE.exec(type)
   if (m === null) throw dbError('QueryError', `not a type name: ${JSON.stringify(type)}`)
   const given = m[1].toLowerCase()

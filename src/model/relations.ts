@@ -410,21 +410,24 @@ const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: read
 }
 
 /**
- * The rows of a hasMany, hasOne or manyToMany, grouped by parent key: one array per distinct key
- * of `rows`, made before the rows come so that each related row is pushed straight into its
- * parent's array (no group is built twice, no row is walked twice), and each parent row's array
- * kept beside it, so attaching the groups reads no key again.
+ * The rows of a hasMany, hasOne or manyToMany, grouped by parent key: the distinct keys of `rows`
+ * numbered in their order (`byKey`), each row's key number kept beside it (`ofRow`), and one
+ * group per number, made when the related rows come (`fill`): a run of rows with one key (engines
+ * mostly return a level's rows in the order of the key's index) becomes its group by one `slice`,
+ * an array of exactly its size, rather than pushes into a growing one.
  */
 interface Groups {
-  readonly byKey: Map<string | number, Record<string, unknown>[]>
+  readonly byKey: Map<string | number, number>
   /** The distinct keys, in the order of `rows`. */
   readonly keys: Keys
-  /** The group of each row of `rows`, in their order; undefined where a key part is null. */
-  readonly ofRow: (Record<string, unknown>[] | undefined)[]
+  /** The key number of each row of `rows`, in their order; -1 where a key part is null. */
+  readonly ofRow: number[]
+  /** The related rows of each key number; undefined until one comes. */
+  readonly groups: (Record<string, unknown>[] | undefined)[]
 }
 
 /**
- * Where each group array is copied from. `slice` of it makes an empty array without an
+ * Where an empty group is copied from. `slice` of it makes an empty array without an
  * allocation site: a literal's site is one V8 may decide to pretenure, since these groups live
  * through the whole load; then every later load's groups are made in the old generation and die
  * there (measured on W5 SQLite: 1.5x-2.0x of raw instead of 1.2x; with
@@ -434,24 +437,24 @@ interface Groups {
 const NO_ROWS: readonly Record<string, unknown>[] = []
 
 const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly string[]): Groups => {
-  const byKey = new Map<string | number, Record<string, unknown>[]>()
+  const byKey = new Map<string | number, number>()
   const values: unknown[] = []
-  const ofRow: (Record<string, unknown>[] | undefined)[] = []
+  const ofRow: number[] = []
   const one = fields.length === 1 ? fields[0] : undefined
   // Rows often come in key order (a parent level read by its key): the key of a row is then
-  // often the one before, and its group is taken without a Map lookup.
+  // often the one before, and its number is taken without a Map lookup.
   let lastKey: string | number | undefined
-  let last: Record<string, unknown>[] | undefined
+  let last = -1
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
     const k = rowKey(r, fields)
     if (k === undefined) {
-      ofRow.push(undefined)
+      ofRow.push(-1)
       continue
     }
     let g = k === lastKey ? last : byKey.get(k)
     if (g === undefined) {
-      g = NO_ROWS.slice()
+      g = byKey.size
       byKey.set(k, g)
       if (one !== undefined) values.push(r[one])
       else for (let j = 0; j < fields.length; j++) values.push(r[fields[j]])
@@ -460,27 +463,41 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
     last = g
     ofRow.push(g)
   }
-  return { byKey, keys: { width: fields.length, values }, ofRow }
+  return { byKey, keys: { width: fields.length, values }, ofRow, groups: new Array<Record<string, unknown>[] | undefined>(byKey.size) }
+}
+
+/** Add `found[from..to)` (rows of one key) to the group of key `k`, if a parent has that key. */
+const addRun = (groups: Groups, k: string | number | undefined, found: readonly Record<string, unknown>[], from: number, to: number): void => {
+  if (k === undefined) return
+  const at = groups.byKey.get(k)
+  if (at === undefined) return
+  const g = groups.groups[at]
+  if (g === undefined) groups.groups[at] = found.slice(from, to)
+  else for (let i = from; i < to; i++) g.push(found[i])
 }
 
 /**
- * Push each related row into the group of its key over `fields` (rows whose key no parent has are
- * left out). Engines mostly return a level's rows in the order of the key's index, so a row's key is
- * often the one before: its group is then taken without a Map lookup.
+ * Put each related row into the group of its key over `fields` (rows whose key no parent has are
+ * left out), a run of rows with one key at a time (see `Groups`).
  */
 const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], fields: readonly string[]): void => {
-  const byKey = groups.byKey
-  let lastKey: string | number | undefined
-  let last: Record<string, unknown>[] | undefined
+  let from = 0
+  let runKey: string | number | undefined
   for (let i = 0; i < found.length; i++) {
-    const o = rowKey(found[i], fields)
-    if (o === undefined) continue
-    if (o !== lastKey) {
-      lastKey = o
-      last = byKey.get(o)
+    const k = rowKey(found[i], fields)
+    if (i === 0 || k !== runKey) {
+      if (i > 0) addRun(groups, runKey, found, from, i)
+      from = i
+      runKey = k
     }
-    last?.push(found[i])
   }
+  if (found.length > 0) addRun(groups, runKey, found, from, found.length)
+}
+
+/** The group of key number `at` (-1: a null key), a fresh empty array where no row came. */
+const groupAt = (groups: Groups, at: number): Record<string, unknown>[] => {
+  if (at < 0) return NO_ROWS.slice()
+  return (groups.groups[at] ??= NO_ROWS.slice())
 }
 
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
@@ -555,8 +572,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       const owners = raw.map((r) => rowKey(r, ownerAs))
       children = decodeRows(target, read, raw)
       for (let i = 0; i < children.length; i++) {
-        const o = owners[i]
-        if (o !== undefined) groups.byKey.get(o)?.push(children[i])
+        const at = owners[i] === undefined ? undefined : groups.byKey.get(owners[i]!)
+        if (at !== undefined) (groups.groups[at] ??= NO_ROWS.slice()).push(children[i])
       }
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
@@ -571,8 +588,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       fillGroups(groups, children, fkNames)
     }
     const ofRow = groups.ofRow
-    if (rel.kind === 'hasOne') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i]?.[0] ?? null
-    else for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] ?? []
+    if (rel.kind === 'hasOne') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] < 0 ? null : groups.groups[ofRow[i]]?.[0] ?? null
+    else for (let i = 0; i < rows.length; i++) rows[i][name] = groupAt(groups, ofRow[i])
   }
   if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
 }

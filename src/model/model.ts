@@ -42,6 +42,7 @@ import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier }
 import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
 import { attachRows, detachRows, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
+import { withDependents } from './dependents.js'
 import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, validationError, type Validator } from './validate.js'
 import {
@@ -1016,7 +1017,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       update: (db, row, patch) => withUniqueDetail(db, core, updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)),
       updateChanges: (db, row, patch) => withUniqueDetail(db, core, updateChanged(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)) as never,
       updateWhere: (db, w, patch) => withUniqueDetail(db, core, updateMatching(db, core, w, patch as Record<string, unknown>)),
-      delete: (db, row, options) => deleteRow(db, core, row as Record<string, unknown>, options?.force ?? false),
+      // The relations' `dependent` steps first, in the delete's transaction (see `withDependents`).
+      delete: (db, row, options) => withDependents(db, core, row as Record<string, unknown>, options?.force ?? false, (tx) => deleteRow(tx, core, row as Record<string, unknown>, options?.force ?? false)),
       deleteWhere: (db, w) => deleteMatching(db, core, w),
       upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,

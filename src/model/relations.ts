@@ -28,6 +28,7 @@ import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core
 import { type Field, show } from './decode.js'
 import { copiedReading, decodeRows, queryReading, type Reading } from './in-place.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
+import type { Dependent } from './dependents.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -62,6 +63,8 @@ export interface HasOne<T extends string = string> {
   readonly foreignKey: KeyFields
   /** Field(s) of this model it refers to (its primary key by default). */
   readonly sourceKey?: KeyFields
+  /** What deleting this row does to the target row (see `withDependents`). */
+  readonly dependent?: Dependent
 }
 /** Many target rows hold this row's key: `artist` to its `albums`. */
 export interface HasMany<T extends string = string> {
@@ -69,6 +72,8 @@ export interface HasMany<T extends string = string> {
   readonly target: T
   readonly foreignKey: KeyFields
   readonly sourceKey?: KeyFields
+  /** What deleting this row does to the target rows (see `withDependents`). */
+  readonly dependent?: Dependent
 }
 /** Target rows linked through a join table: `playlist` to `tracks` through `playlist_track`. */
 export interface ManyToMany<T extends string = string> {
@@ -117,8 +122,8 @@ export const belongsTo = <const T extends string, const F extends KeyFields, con
  * @example
  * relations: { profile: hasOne('Profile', 'userId') }
  */
-export const hasOne = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields }): HasOne<T> =>
-  Object.freeze({ kind: 'hasOne', target, foreignKey, sourceKey: options?.sourceKey })
+export const hasOne = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields; readonly dependent?: Dependent }): HasOne<T> =>
+  Object.freeze({ kind: 'hasOne', target, foreignKey, sourceKey: options?.sourceKey, dependent: dependentOption(target, options?.dependent) })
 
 /**
  * Target rows whose `foreignKey` field refers to this model's primary key (or `sourceKey`); a
@@ -127,9 +132,16 @@ export const hasOne = <const T extends string>(target: T, foreignKey: KeyFields,
  * @example
  * relations: { albums: hasMany('Album', 'artistId') }
  * relations: { stores: hasMany('Store', ['country', 'regionCode']) }
+ * relations: { posts: hasMany('Post', 'authorId', { dependent: 'delete' }) } // deleting an author deletes their posts
  */
-export const hasMany = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields }): HasMany<T> =>
-  Object.freeze({ kind: 'hasMany', target, foreignKey, sourceKey: options?.sourceKey })
+export const hasMany = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields; readonly dependent?: Dependent }): HasMany<T> =>
+  Object.freeze({ kind: 'hasMany', target, foreignKey, sourceKey: options?.sourceKey, dependent: dependentOption(target, options?.dependent) })
+
+/** A `dependent` option as given, or a TypeError where the model is written for a word it does not know. */
+const dependentOption = (target: string, d: unknown): Dependent | undefined => {
+  if (d === undefined || d === 'delete' || d === 'nullify' || d === 'restrict') return d
+  throw new TypeError(`relation to ${target}: dependent is 'delete', 'nullify' or 'restrict', got ${JSON.stringify(d)}`)
+}
 
 /**
  * Target rows linked through a join table (columns `from` this model's key `to` the

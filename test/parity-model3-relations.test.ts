@@ -1,0 +1,142 @@
+/**
+ * Relations Rails' and Django's users expect of a model, third pass, on SQLite, PostgreSQL and
+ * MariaDB: what deleting a row does to its related rows (`hasMany` / `hasOne` with `dependent`:
+ * Rails' `dependent: :destroy / :nullify / :restrict_with_exception`, Django's `on_delete=CASCADE /
+ * SET_NULL / PROTECT`), in the delete's transaction.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts'
+import { describe, expect, it } from 'vitest'
+import { belongsTo, date, hasMany, hasOne, hookError, model, nullable, promisedModels, relate, softDelete, withDeleted } from 'recordkit/model'
+import { ok } from 'recordkit/testing'
+import { ENGINES, engineTables } from './support/engine-tables.js'
+
+const deletedComments: number[] = []
+
+const M = relate({
+  Author: model({
+    table: 'm3d_authors',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, name: t.string }),
+    relations: {
+      posts: hasMany('Post', 'authorId', { dependent: 'delete' }),
+      profile: hasOne('Profile', 'authorId', { dependent: 'nullify' }),
+      invoices: hasMany('Invoice', 'authorId', { dependent: 'restrict' }),
+    },
+  }),
+  Post: model({
+    table: 'm3d_posts',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, authorId: t.number, title: t.string, deletedAt: nullable(date) }),
+    columns: { authorId: 'author_id', deletedAt: 'deleted_at' },
+    behaviours: [softDelete()],
+    relations: { author: belongsTo('Author', 'authorId'), comments: hasMany('Comment', 'postId', { dependent: 'delete' }) },
+  }),
+  Comment: model({
+    table: 'm3d_comments',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, postId: t.number, body: t.string }),
+    columns: { postId: 'post_id' },
+    hooks: {
+      beforeDelete: (c) => (c.body === 'pinned' ? TE.left(hookError('beforeDelete', 'pinned comments stay')) : TE.right(c)),
+      afterDelete: (c) => {
+        deletedComments.push(c.id)
+        return TE.right(c)
+      },
+    },
+  }),
+  Profile: model({
+    table: 'm3d_profiles',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, authorId: nullable(t.number), bio: t.string }),
+    columns: { authorId: 'author_id' },
+  }),
+  Invoice: model({
+    table: 'm3d_invoices',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, authorId: t.number, total: t.number }),
+    columns: { authorId: 'author_id' },
+  }),
+})
+const { Author, Post, Comment, Profile, Invoice } = M
+
+const TABLES = ['m3d_comments', 'm3d_posts', 'm3d_profiles', 'm3d_invoices', 'm3d_authors']
+const ddl = (engine: string): string[] => {
+  const stamp = engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'
+  return [
+    'CREATE TABLE m3d_authors (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)',
+    // Soft-deleted posts keep the key of an author deleted for good: no constraint on it.
+    `CREATE TABLE m3d_posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title VARCHAR(20) NOT NULL, deleted_at ${stamp})`,
+    'CREATE TABLE m3d_comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES m3d_posts (id), body VARCHAR(20) NOT NULL)',
+    'CREATE TABLE m3d_profiles (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES m3d_authors (id), bio VARCHAR(20) NOT NULL)',
+    'CREATE TABLE m3d_invoices (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES m3d_authors (id), total INTEGER NOT NULL)',
+  ]
+}
+
+for (const engine of ENGINES) {
+  describe(`model relations, third pass, on ${engine.name}`, () => {
+    // Emptied children first: the foreign keys hold.
+    const { use } = engineTables(engine, TABLES, ddl)
+    const seeded = async (ctx: { skip: () => void }) => {
+      const db = use(ctx)
+      deletedComments.length = 0
+      await ok(Author.createMany(db, [{ id: 1, name: 'ada' }, { id: 2, name: 'bob' }, { id: 3, name: 'cy' }]))
+      await ok(Post.createMany(db, [
+        { id: 10, authorId: 1, title: 'a1', deletedAt: null }, { id: 11, authorId: 1, title: 'a2', deletedAt: null }, { id: 20, authorId: 2, title: 'b1', deletedAt: null },
+      ]))
+      await ok(Comment.createMany(db, [{ id: 100, postId: 10, body: 'x' }, { id: 101, postId: 11, body: 'y' }, { id: 200, postId: 20, body: 'pinned' }]))
+      await ok(Profile.createMany(db, [{ id: 1, authorId: 1, bio: 'ada' }, { id: 3, authorId: 3, bio: 'cy' }]))
+      await ok(Invoice.create(db, { id: 1, authorId: 3, total: 5 }))
+      return db
+    }
+
+    it("dependent: 'delete' deletes the related rows through their model, hooks and soft deletion included; 'nullify' clears the key (Rails dependent, Django on_delete)", async (ctx) => {
+      const db = await seeded(ctx)
+      const ada = await ok(Author.findOrFail(db, 1))
+      expect(await ok(Author.delete(db, ada))).toEqual(ada)
+      expect(await ok(Author.find(db, 1))).toMatchObject({ _tag: 'None' })
+      // Ada's posts are soft-deleted (their model says so), their comments deleted with their hooks.
+      expect(await ok(pipe(Post.query, withDeleted, Post.where('authorId', '=', 1), Post.orderBy('id'), Post.all(db)))).toMatchObject([
+        { id: 10, deletedAt: expect.any(Date) }, { id: 11, deletedAt: expect.any(Date) },
+      ])
+      expect(deletedComments.sort()).toEqual([100, 101])
+      expect(await ok(pipe(Comment.query, Comment.orderBy('id'), Comment.pluck(db, 'id')))).toEqual([200])
+      // The profile stays, without its author.
+      expect(await ok(Profile.findOrFail(db, 1))).toEqual({ id: 1, authorId: null, bio: 'ada' })
+      // Bob's and cy's rows are untouched.
+      expect(await ok(pipe(Post.query, Post.pluck(db, 'id')))).toEqual([20])
+      expect((await ok(Profile.findOrFail(db, 3))).authorId).toBe(3)
+    })
+
+    it("a refusal anywhere rolls every step back: 'restrict' while a related row exists, a related row's hook, a stale parent", async (ctx) => {
+      const db = await seeded(ctx)
+      // cy has an invoice: nothing of cy is touched, not even the profile the nullify came before.
+      const refused = Author.delete(db, await ok(Author.findOrFail(db, 3)))
+      await expect(ok(refused)).rejects.toMatchObject({ _tag: 'ForeignKeyViolation', message: expect.stringContaining('invoices') })
+      expect((await ok(Profile.findOrFail(db, 3))).authorId).toBe(3)
+      expect(await ok(Author.find(db, 3))).toMatchObject({ _tag: 'Some' })
+      // bob's post has a pinned comment whose hook refuses: bob's post stays undeleted too.
+      await expect(ok(Author.delete(db, await ok(Author.findOrFail(db, 2))))).rejects.toMatchObject({ _tag: 'HookError' })
+      expect(await ok(pipe(Post.query, Post.where('authorId', '=', 2), Post.count(db)))).toBe(1)
+      expect(await ok(Author.find(db, 2))).toMatchObject({ _tag: 'Some' })
+      // An author already gone: NotFound, and ada's rows are as they were.
+      await expect(ok(Author.delete(db, { id: 99, name: 'nobody' }))).rejects.toMatchObject({ _tag: 'NotFound' })
+      await ok(Invoice.deleteWhere(db, { authorId: 3 }))
+      await promisedModels(M).Author.delete(db, await ok(Author.findOrFail(db, 3)))
+      expect(await ok(Profile.findOrFail(db, 3))).toMatchObject({ authorId: null })
+    })
+
+    it('a forced delete forces the related deletes: soft-deleted posts go for good', async (ctx) => {
+      const db = await seeded(ctx)
+      await ok(Comment.deleteWhere(db, { postId: 20 }))
+      await ok(Author.delete(db, await ok(Author.findOrFail(db, 2)), { force: true }))
+      expect(await ok(pipe(Post.query, withDeleted, Post.where('authorId', '=', 2), Post.count(db)))).toBe(0)
+      expect(await ok(Author.find(db, 2))).toMatchObject({ _tag: 'None' })
+    })
+
+    it('an unknown dependent word is a TypeError where the model is written', () => {
+      expect(() => hasMany('Post', 'authorId', { dependent: 'cascade' as 'delete' })).toThrow(/dependent is 'delete', 'nullify' or 'restrict'/)
+    })
+  })
+}

@@ -158,7 +158,7 @@ describe('late binding: every fragment-producing dialect function is overridable
     }))
     const c = d.compile(pipe(from('t'), select(as(cast('a', 'integer'), 'n'), as(jsonText('doc', 'k'), 'k')), where(eq(jsonGet('doc', 0), 1))))
     expect(c).toEqual(E.right({
-      sql: `SELECT CAST("a" AS MY_INTEGER) AS "n", CASE json_type("doc", ?) WHEN 'text' THEN json_extract("doc", ?) WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract("doc", ?) AS TEXT) END AS "k" FROM "t" WHERE ("doc" -> ?) = ?`,
+      sql: `SELECT CAST("a" AS MY_INTEGER) AS "n", CASE json_type("doc", ?) WHEN 'text' THEN json_extract("doc", ?) WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract("doc", ?) AS TEXT) END AS "k" FROM "t" WHERE json_extract("doc", ?) = ?`,
       params: ['$."k".x', '$."k".x', '$."k".x', '$[0].x', 1],
     }))
   })

@@ -115,6 +115,25 @@ const jsonMember = (self: Dialect, v: Expr): Fragment => {
   return self.caseResult(v)
 }
 
+/** Whether an expression is a number written in the query (bound, or a literal). */
+const isNumber = (e: Expr): boolean =>
+  (e.kind === 'value' || e.kind === 'literal') && (typeof e.value === 'number' || typeof e.value === 'bigint')
+
+/** The comparisons whose operands are read as numbers when one side is a number (see `jsonNumber`). */
+const COMPARISONS: ReadonlySet<string> = new Set(['=', '<>', '<', '<=', '>', '>='])
+
+/**
+ * The value at a JSON path as an SQL value, `json_extract(doc, path)`, where it is compared with a
+ * number: `->` gives JSON text, which no number equals and every number sorts before, so
+ * `eq(jsonGet(doc, 'n'), 10)` matched no row and `gt(jsonGet(doc, 'n'), 9)` every one. PostgreSQL
+ * compares jsonb numbers and MySQL / MariaDB JSON_EXTRACT numbers as numbers. Anything else is
+ * left as it is.
+ */
+const jsonNumber = (self: Dialect, e: Expr, other: readonly Expr[]): Expr =>
+  e.kind === 'jsonExtract' && !e.asText && other.length > 0 && other.every(isNumber)
+    ? { kind: 'raw', fragment: F(['json_extract(', self.expr(e.expr), ', ', { _tag: 'Param', value: self.jsonPath(e.path) }, ')']) }
+    : e
+
 /** A column to drop from a VALUES list: every row has DEFAULT there. */
 const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r) => r[i] === DEFAULT)
 
@@ -251,6 +270,8 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   },
 
   // `IS` / `IS NOT` compare NULLs as values on every SQLite (IS DISTINCT FROM only from 3.39).
+  binary: (op, l, r) => (COMPARISONS.has(op) ? base.binary(op, jsonNumber(self, l, [r]), jsonNumber(self, r, [l])) : base.binary(op, l, r)),
+  expr: (e) => (e.kind === 'between' && e.expr.kind === 'jsonExtract' ? base.expr({ ...e, expr: jsonNumber(self, e.expr, [e.low, e.high]) }) : base.expr(e)),
   distinctFrom: (l, r, negated) => F([fragments.wrapped(self, l), negated ? ' IS ' : ' IS NOT ', fragments.wrapped(self, r)]),
   // GROUP_CONCAT on every version (STRING_AGG only from 3.44).
   stringAgg: (f) => F(['GROUP_CONCAT', f.distinct ? '(DISTINCT ' : '(', fragments.joinParts(f.args.map(self.expr), ', '),

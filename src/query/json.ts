@@ -11,7 +11,9 @@ import { exprNode, toExpr, toValue, type Operand, type TypedExpr } from '../quer
 /**
  * The JSON value at a path: object keys (strings) and array indexes (numbers). Named in a
  * result, it reads back as that JSON value, parsed, on every engine (a string as the string,
- * `[1]` as an array; SQLite returns JSON text, which is parsed).
+ * `[1]` as an array; SQLite returns JSON text, which is parsed). Compared with a number (`eq`,
+ * `gt`, `between`, ...), it compares as a number on every engine, as Knex's `whereJsonPath` does
+ * (SQLite reads it with `json_extract` there).
  *
  * @example
  * jsonGet('payload', 'customer', 'tags', 0) // MySQL: JSON_EXTRACT(`payload`, ?) with '$."customer"."tags"[0]'

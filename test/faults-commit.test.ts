@@ -158,6 +158,35 @@ for (const engine of ENGINES) {
       await serves()
     })
 
+    it('a stream inside a transaction cut part way: its loop throws ConnectionError, the transaction never reports a commit, nothing is committed', async () => {
+      for (const recover of [false, true]) {
+        let n = 0
+        let failure: unknown
+        // Rows enough that the result is still coming when the connection is cut.
+        const big = sql`SELECT ${sql.raw(engine.name === 'PostgreSQL' ? 'g AS id, repeat(\'x\', 200) AS pad FROM generate_series(1, 20000) g' : "seq AS id, REPEAT('x', 200) AS pad FROM seq_1_to_20000")}`
+        const r = await db.transaction((tx) => async () => {
+          await run(tx.execute(sql`INSERT INTO ${t} (id) VALUES (8)`))
+          const cut = proxy.loseAnswer(undefined, 100_000)
+          try {
+            for await (const _ of tx.stream(big, { batchSize: 100 })) n++
+          } catch (e) {
+            failure = e
+          }
+          await cut
+          if (!recover) return E.left(failure as DbError)
+          await tx.execute(sql`INSERT INTO ${t} (id) VALUES (9)`)()
+          return E.right('went on')
+        })()
+        expect((failure as DbError)._tag).toBe('ConnectionError')
+        expect(n).toBeGreaterThan(0)
+        expect(n).toBeLessThan(20000)
+        expect(left(r)._tag).toBe(recover ? 'TransactionError' : 'ConnectionError')
+        expect(await ids()).toEqual([])
+        await serves()
+        await run(direct.execute(sql`DELETE FROM ${t}`))
+      }
+    })
+
     it('a transaction cut by close({ timeout }): its COMMIT is refused unsent, saying nothing was committed', async () => {
       const own = await engine.make(engine.url)
       let resume!: () => void

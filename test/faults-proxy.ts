@@ -7,7 +7,7 @@
 import net from 'node:net'
 
 /** What the proxy does with the next chunk a client sends. */
-type Trap = { readonly kind: 'answer' | 'request'; readonly match: (chunk: Buffer) => boolean; readonly done: () => void }
+type Trap = { readonly kind: 'answer' | 'request'; readonly match: (chunk: Buffer) => boolean; readonly done: () => void; readonly passing: number }
 
 export interface FaultProxy {
   /** The proxy's port on 127.0.0.1. */
@@ -16,9 +16,10 @@ export interface FaultProxy {
   readonly url: (url: string) => string
   /**
    * The next chunk a client sends that `match`es reaches the server, and the server's answer to
-   * it is lost: the connection is cut the moment the server answers. Resolves when it was cut.
+   * it is lost: the connection is cut the moment the server answers (or once `passing` bytes of
+   * the answer went through: a result cut part way). Resolves when it was cut.
    */
-  readonly loseAnswer: (match?: (chunk: Buffer) => boolean) => Promise<void>
+  readonly loseAnswer: (match?: (chunk: Buffer) => boolean, passing?: number) => Promise<void>
   /** The next chunk a client sends that `match`es never reaches the server: the connection is cut instead. */
   readonly loseRequest: (match?: (chunk: Buffer) => boolean) => Promise<void>
   /** Cut every connection and refuse new ones (as a server that is down does). */
@@ -69,7 +70,7 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
     const up = net.connect(toPort, to.hostname)
     const pair = [client, up] as const
     pairs.add(pair)
-    let losing: (() => void) | undefined
+    let losing: { readonly done: () => void; passing: number } | undefined
     client.on('error', () => cut(pair))
     up.on('error', () => cut(pair))
     client.on('close', () => cut(pair))
@@ -84,14 +85,28 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
           t.done()
           return
         }
-        losing = t.done
+        losing = { done: t.done, passing: t.passing }
       }
       up.write(chunk)
     })
     up.on('data', (chunk: Buffer) => {
       if (losing !== undefined) {
-        cut(pair)
-        losing()
+        if (losing.passing > 0) {
+          const through = chunk.subarray(0, losing.passing)
+          losing.passing -= through.length
+          client.write(through)
+          if (losing.passing > 0) return
+        }
+        // The server's side goes at once; the part that went through reaches the client first.
+        const done = losing.done
+        losing = undefined
+        up.removeAllListeners('data')
+        up.removeAllListeners('close')
+        up.destroy()
+        client.end(() => {
+          cut(pair)
+          done()
+        })
         return
       }
       client.write(chunk)
@@ -113,8 +128,8 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
     return new Promise<void>((resolve) => server.close(() => resolve()))
   }
   await listen(0)
-  const armed = (kind: Trap['kind'], match: (chunk: Buffer) => boolean): Promise<void> =>
-    new Promise<void>((resolve) => { trap = { kind, match, done: resolve } })
+  const armed = (kind: Trap['kind'], match: (chunk: Buffer) => boolean, passing = 0): Promise<void> =>
+    new Promise<void>((resolve) => { trap = { kind, match, done: resolve, passing } })
 
   return {
     port,
@@ -124,7 +139,7 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
       u.port = String(port)
       return u.toString()
     },
-    loseAnswer: (match = any) => armed('answer', match),
+    loseAnswer: (match = any, passing = 0) => armed('answer', match, passing),
     loseRequest: (match = any) => armed('request', match),
     down: stop,
     up: () => listen(port),

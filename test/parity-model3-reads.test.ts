@@ -108,5 +108,35 @@ for (const engine of ENGINES) {
       expect((await ok(Pair.inBulk(db, ['n'], 'note'))).get('n')?.b).toBe('x')
       expect((await promisedModel(Item).inBulk(db, [2])).get(2)?.name).toBe('banana')
     })
+
+    it('forUpdate locks the rows read until the transaction ends; nowait fails at once, skipLocked passes them by (Rails lock, Django select_for_update)', async (ctx) => {
+      const db = await seeded(ctx)
+      const ready = pipe(Item.query, Item.where('status', '=', 'draft'))
+      if (engine.name === 'sqlite') {
+        // SQLite locks the whole database: no row locks, said before anything runs.
+        await expect(ok(pipe(ready, Item.forUpdate(), Item.all(db)))).rejects.toMatchObject({ _tag: 'UnsupportedFeature', message: expect.stringContaining('sqlite') })
+        await expect(ok(pipe(ready, Item.forShare(), Item.first(db)))).rejects.toMatchObject({ _tag: 'UnsupportedFeature' })
+        return
+      }
+      const tx = await ok(db.startTransaction())
+      try {
+        // The first draft (by key) taken for update inside the transaction.
+        const taken = await ok(pipe(ready, Item.forUpdate(), Item.first(tx)))
+        expect(taken).toMatchObject({ _tag: 'Some', value: { id: 2 } })
+        // Another connection: skipLocked leaves row 2 out, nowait refuses it at once.
+        expect(await ok(pipe(ready, Item.forUpdate({ skipLocked: true }), Item.pluck(db, 'id')))).toEqual([5])
+        expect(await ok(pipe(Item.query, Item.where('id', '=', 5), Item.forShare({ nowait: true }), Item.pluck(db, 'id')))).toEqual([5])
+        await expect(ok(pipe(Item.query, Item.where('id', '=', 2), Item.forUpdate({ nowait: true }), Item.all(db)))).rejects.toMatchObject({ _tag: 'LockTimeout' })
+        // A plain read is not blocked. A locked count: PostgreSQL locks no aggregated rows (said before it runs).
+        expect(await ok(pipe(ready, Item.count(db)))).toBe(2)
+        const counted = ok(pipe(ready, Item.forUpdate(), Item.count(tx)))
+        if (engine.name === 'postgres') await expect(counted).rejects.toMatchObject({ _tag: 'UnsupportedFeature' })
+        else expect(await counted).toBe(2)
+      } finally {
+        await ok(tx.rollback())
+      }
+      // Once the transaction is over, the row is free again.
+      expect(await ok(pipe(Item.query, Item.where('id', '=', 2), Item.forUpdate({ nowait: true }), Item.pluck(db, 'id')))).toEqual([2])
+    })
   })
 }

@@ -9,7 +9,7 @@
  * value of the wrong type does not compile. A model query compiles to the query data of
  * `src/ast.ts` (`toSelect`), so dialect overrides (`limitOffset`, quoting, ...) apply to it.
  */
-import type { CteNode, Expr, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
+import type { CteNode, Expr, LockClause, OrderItem, Selection, SelectLike, SelectNode } from '../ast.js'
 import {
   and, as, between, eq, exprNode, fn, from, gt, gte, ilike, isExpr, isIn, isNotNull, isNull, like, lit, lt, lte, ne, not, notIn, notLike, or, orderWord, raw,
   patchSelect, undefinedInWhere, val,
@@ -58,6 +58,8 @@ export interface ModelQuery<R, S = R, T = {}> {
   readonly ctes?: readonly CteNode[]
   /** A CTE the rows are read from instead of the table (`Model.fromCte`), under the table's name. */
   readonly source?: string
+  /** Row locks the read takes (`forUpdate`, `forShare`). */
+  readonly lock?: LockClause
   readonly __row?: (r: R) => R
   readonly __selected?: S
   readonly __tree?: T
@@ -202,6 +204,20 @@ export interface QueryKit<R> {
    * @example pipe(Post.query, Post.inOrderOf('status', ['draft', 'review', 'published']), Post.orderBy('id'), Post.all(db))
    */
   readonly inOrderOf: <K extends keyof R & string>(field: K, values: readonly R[K][], options?: { readonly filter?: boolean }) => Transform<R>
+  /**
+   * `FOR UPDATE`: the rows read are locked against writes and other locks until the transaction
+   * ends (Rails' `lock`, Django's `select_for_update`, Laravel's `lockForUpdate`); `nowait` fails
+   * at once on a locked row (a LockTimeout), `skipLocked` leaves locked rows out (a job queue).
+   * Run it in `db.transaction`. SQLite has no row locks: an UnsupportedFeature naming it.
+   * @example db.transaction((tx) => pipe(Job.query, Job.where({ state: 'ready' }), Job.forUpdate({ skipLocked: true }), Job.first(tx)))
+   */
+  readonly forUpdate: (options?: { readonly nowait?: boolean; readonly skipLocked?: boolean }) => Transform<R>
+  /**
+   * `FOR SHARE` (`LOCK IN SHARE MODE` on MariaDB): the rows read are locked against writes until
+   * the transaction ends (Rails' `lock('FOR SHARE')`, Laravel's `sharedLock`); options as `forUpdate`.
+   * @example db.transaction((tx) => pipe(Account.query, Account.where({ id }), Account.forShare(), Account.firstOrFail(tx)))
+   */
+  readonly forShare: (options?: { readonly nowait?: boolean; readonly skipLocked?: boolean }) => Transform<R>
   /** Apply transforms left to right, as one transform (scopes that do several things). */
   readonly compose: (...steps: readonly Transform<R>[]) => Transform<R>
 }
@@ -508,9 +524,17 @@ export const queryKit = <R>(core: ModelCore): QueryKit<R> => {
         order: [...q.order, ...order],
       }))
     }),
+    forUpdate: (options) => locking('update', options),
+    forShare: (options) => locking('share', options),
     compose: (...steps) => (q) => steps.reduce((acc, s) => s(acc), q),
   } satisfies QueryKit<R>)
 }
+
+/** The transform of `forUpdate` / `forShare`: the lock clause the read ends with. */
+const locking = <R>(strength: LockClause['strength'], options: { readonly nowait?: boolean; readonly skipLocked?: boolean } = {}): Transform<R> =>
+  ((q: ModelQuery<any, any, any>) => Object.freeze(withFields(q, {
+    lock: { strength, ...(options.nowait === true ? { wait: 'nowait' as const } : options.skipLocked === true ? { wait: 'skip locked' as const } : {}) },
+  }))) as Transform<R>
 
 /** The query of every row of a model (default scopes apply when it runs). */
 export const baseQuery = <R>(core: ModelCore): ModelQuery<R> =>
@@ -581,6 +605,7 @@ export const selectWith = (q: ModelQuery<any, any, any>, columns: readonly Selec
     orderBy: q.order,
     limit: q.limit,
     offset: q.offset,
+    lock: q.lock,
   }))
 }
 

@@ -155,5 +155,22 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(Setting.query, Setting.where({ key: 'lang' }), Setting.pluck(db, 'value')))).toEqual(['en'])
       expect((await promisedModel(Setting).updateOrCreate(db, { userId: 3, key: 'tz' }, { value: 'UTC' })).created).toBe(true)
     })
+
+    it('upsertMany inserts or updates each row by its unique key, all or nothing (Rails upsert_all, Django bulk_create(update_conflicts))', async (ctx) => {
+      const db = use(ctx)
+      const options = { conflict: ['userId', 'key'] as ('userId' | 'key')[], update: ['value'] as 'value'[] }
+      clock = at(1)
+      const first = await ok(Setting.upsertMany(db, [{ userId: 1, key: 'theme', value: 'dark' }, { userId: 1, key: 'lang', value: 'en' }], options))
+      expect(first.map((r) => [r.key, r.value, r.createdAt])).toEqual([['theme', 'dark', at(1)], ['lang', 'en', at(1)]])
+      clock = at(2)
+      const second = await ok(Setting.upsertMany(db, [{ userId: 1, key: 'lang', value: 'fr' }, { userId: 2, key: 'lang', value: 'de' }], options))
+      expect(second.map((r) => [r.id === first[1].id, r.value, r.createdAt, r.updatedAt])).toEqual([[true, 'fr', at(1), at(2)], [false, 'de', at(2), at(2)]])
+      // A row that fails rolls the others back, and is named.
+      const bad = Setting.upsertMany(db, [{ userId: 3, key: 'tz', value: 'UTC' }, { userId: 1, key: 'theme', value: '' }], options)
+      await expect(ok(bad)).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'rows.1.value', rule: 'notBlank' }] })
+      expect(await ok(pipe(Setting.query, Setting.orderBy('id'), Setting.pluckMany(db, 'userId', 'key', 'value')))).toEqual([[1, 'theme', 'dark'], [1, 'lang', 'fr'], [2, 'lang', 'de']])
+      expect(await ok(Setting.upsertMany(db, [], options))).toEqual([])
+      expect((await promisedModel(Setting).upsertMany(db, [{ userId: 1, key: 'theme', value: 'light' }], options))[0].value).toBe('light')
+    })
   })
 }

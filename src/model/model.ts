@@ -44,7 +44,7 @@ import { attachRows, detachRows, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
 import { withUniqueDetail, withViolatingRows } from './unique.js'
-import { checkInsert, validationError, type Validator } from './validate.js'
+import { checkInsert, prefixed, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, createRowsPlain, deleteMatching, deleteRow, incrementMatching, incrementRow, restoreRow, shardCondition, touchRow, updateChanged, updateMatching, updateRow, upsertRow,
   type UpsertOptions,
@@ -552,6 +552,14 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   /** Insert, or update the row with the same unique key. @example Item.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
   readonly upsert: (db: Backend, input: D['insert'], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row']>
   /**
+   * `upsert` of every row, in order, in one transaction (Rails' `upsert_all`, Django's
+   * `bulk_create(update_conflicts=True)`, Laravel's `upsert`): the stored rows, each inserted or
+   * updated as `upsert` decides, with its behaviours and its checks on every engine. A row that
+   * fails rolls every row back; its ValidationError names it (`rows.3.qty`). One statement per row.
+   * @example Item.upsertMany(db, [{ sku: 'A-1', qty: 3 }, { sku: 'B-2', qty: 0 }], { conflict: ['sku'], update: ['qty'] })
+   */
+  readonly upsertMany: (db: Backend, inputs: readonly D['insert'][], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row'][]>
+  /**
    * Add `by` (1 by default) to a numeric field in the database, atomically (`SET f = f + ?`: two
    * increments never lose one), with what behaviours add to every update (`updatedAt`, the
    * version); returns the row as stored. Runs no update hooks nor validators; a result the
@@ -1021,6 +1029,18 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       delete: (db, row, options) => withDependents(db, core, row as Record<string, unknown>, options?.force ?? false, (tx) => deleteRow(tx, core, row as Record<string, unknown>, options?.force ?? false)),
       deleteWhere: (db, w) => deleteMatching(db, core, w),
       upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
+      upsertMany: (db, inputs, options) => {
+        if (inputs.length === 0) return () => Promise.resolve(right([]))
+        return db.transaction((tx) => async () => {
+          const out: Record<string, unknown>[] = []
+          for (const [i, input] of inputs.entries()) {
+            const r = await self.upsert(tx, input, options)()
+            if (r._tag === 'Left') return left(isDbError(r.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, r.left.issues)) : r.left)
+            out.push(r.right)
+          }
+          return right(out)
+        })
+      },
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
       increment: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1) as never,
       decrement: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1, true) as never,

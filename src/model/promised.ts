@@ -84,6 +84,8 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly deleteWhere: (db: PromiseDb, where: WhereInput<D['row']>) => Promise<number>
   /** Insert, or update the row with the same unique key. @example await Items.upsert(db, { sku: 'A-1', qty: 3 }, { conflict: ['sku'], update: ['qty'] }) */
   readonly upsert: (db: PromiseDb, input: D['insert'], options?: UpsertOptions<Field<D>>) => Promise<D['row']>
+  /** `upsert` of every row, in one transaction; the stored rows. @example await Items.upsertMany(db, [{ sku: 'A-1', qty: 3 }], { conflict: ['sku'] }) */
+  readonly upsertMany: (db: PromiseDb, inputs: readonly D['insert'][], options?: UpsertOptions<Field<D>>) => Promise<D['row'][]>
   /** Undo a soft delete; the row as stored. @example await Posts.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: PromiseDb, row: D['row']) => Promise<D['row']> : never
   /** Link a row to targets through a manyToMany relation; how many links were written. @example await Articles.attach(db, article, 'tags', [dragons]) */
@@ -188,7 +190,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'upsertMany', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
   for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.findNow = (db: PromiseDb, key: unknown) => {

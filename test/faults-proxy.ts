@@ -22,6 +22,12 @@ export interface FaultProxy {
   readonly loseAnswer: (match?: (chunk: Buffer) => boolean, passing?: number) => Promise<void>
   /** The next chunk a client sends that `match`es never reaches the server: the connection is cut instead. */
   readonly loseRequest: (match?: (chunk: Buffer) => boolean) => Promise<void>
+  /**
+   * Stop passing anything either way, keeping every connection open (a host that froze, a
+   * network that drops packets without a word); `thaw` passes again what was held.
+   */
+  readonly freeze: () => void
+  readonly thaw: () => void
   /** Cut every connection and refuse new ones (as a server that is down does). */
   readonly down: () => Promise<void>
   /** Accept connections again, on the same port. */
@@ -59,6 +65,7 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
   let trap: Trap | undefined
   let port = 0
   let sent = 0
+  let frozen: (() => void)[] | undefined
 
   const cut = (pair: readonly [net.Socket, net.Socket]): void => {
     pair[0].destroy()
@@ -76,6 +83,10 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
     client.on('close', () => cut(pair))
     up.on('close', () => cut(pair))
     client.on('data', (chunk: Buffer) => {
+      if (frozen !== undefined) {
+        frozen.push(() => up.write(chunk))
+        return
+      }
       sent += chunk.length
       const t = trap
       if (t !== undefined && t.match(chunk)) {
@@ -90,6 +101,10 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
       up.write(chunk)
     })
     up.on('data', (chunk: Buffer) => {
+      if (frozen !== undefined) {
+        frozen.push(() => client.write(chunk))
+        return
+      }
       if (losing !== undefined) {
         if (losing.passing > 0) {
           const through = chunk.subarray(0, losing.passing)
@@ -141,6 +156,12 @@ export const faultProxy = async (target: string): Promise<FaultProxy> => {
     },
     loseAnswer: (match = any, passing = 0) => armed('answer', match, passing),
     loseRequest: (match = any) => armed('request', match),
+    freeze: () => { frozen ??= [] },
+    thaw: () => {
+      const held = frozen ?? []
+      frozen = undefined
+      for (const pass of held) pass()
+    },
     down: stop,
     up: () => listen(port),
     open: () => pairs.size,

@@ -120,6 +120,28 @@ for (const engine of ENGINES) {
       expect(await run(db.transaction((tx) => tx.all(sql`SELECT 2 AS two`)))).toEqual([{ two: 2 }])
     }, 15_000)
 
+    it('a network that stops passing anything: calls waiting for a connection end within acquireTimeout or connectTimeout; once it passes again, the statement held answers and the pool serves', async () => {
+      const db = await run(connect(engine.driver(proxy.url(engine.url)), engine.dialect))
+      opened.push(db)
+      await run(db.all(sql`SELECT 1 AS one`))
+      proxy.freeze()
+      try {
+        // Sent into the silence: no answer comes (recordkit sets no bound of its own here).
+        const held = db.all(sql`SELECT 2 AS two`)()
+        await sleep(100)
+        const started = performance.now()
+        const waiting = await Promise.all([db.transaction((tx) => tx.all(sql`SELECT 3 AS three`))(), db.all(sql`SELECT 4 AS four`)()])
+        // Waiting for a connection (PoolTimeout), or for a new one to open (connectTimeout: ConnectionError).
+        for (const tag of waiting.map(tagOf)) expect(['PoolTimeout', 'ConnectionError']).toContain(tag)
+        expect(performance.now() - started).toBeLessThan(3_000)
+        proxy.thaw()
+        expect(await held).toEqual(E.right([{ two: 2 }]))
+      } finally {
+        proxy.thaw()
+      }
+      expect(await run(db.transaction((tx) => tx.all(sql`SELECT 5 AS five`)))).toEqual([{ five: 5 }])
+    }, 15_000)
+
     it('connections the server closed while idle in the pool are replaced: the calls that meet them succeed', async () => {
       const db = await run(connect(engine.idle(engine.url), engine.dialect))
       opened.push(db)

@@ -309,6 +309,11 @@ for (const engine of ENGINES) {
       expect((await fails(Member.updateWhere(d, { projectId: api.id }, { role: 'admin' as 'owner' })))._tag).toBe('ValidationError')
       expect((await fails(d.execute(sql`UPDATE ${sql.id(`${P}members`)} SET role = ${'admin'}`)))._tag).toBe('CheckViolation')
       expect(await ok(Project.sync(d, web, 'members', [ada]))).toEqual({ attached: 0, detached: 1 })
+      // The join model's composite key: a role changed, a membership ended.
+      const bobOnApi = await ok(Member.findOrFail(d, { projectId: api.id, userId: bob.id }))
+      expect((await ok(Member.update(d, bobOnApi, { role: 'viewer' }))).role).toBe('viewer')
+      await ok(Member.delete(d, { ...bobOnApi, role: 'viewer' }))
+      expect(await ok(pipe(Member.query, Member.pluckMany(d, 'projectId', 'userId', 'role')))).toEqual([[web.id, ada.id, 'owner']])
     })
 
     it('every change writes its audit row in the same transaction; a failed change leaves none', async (ctx) => {
@@ -426,6 +431,13 @@ for (const engine of ENGINES) {
       const perStatus = await ok(pipe(Issue.query, Issue.where('projectId', '=', web.id), Issue.groupBy('status'), Issue.orderBy('status'),
         Issue.aggregate(d, (a) => ({ n: a.count() }))))
       expect(perStatus).toEqual([{ status: 'closed', n: 1000 }, { status: 'in_progress', n: 999 }, { status: 'open', n: 999 }])
+      const perAuthorStatus = await ok(pipe(Issue.query, Issue.groupBy('authorId', 'status'), Issue.having((a) => a.count(), '>', 100),
+        Issue.orderBy('authorId'), Issue.orderBy('status'), Issue.aggregate(d, (a) => ({ n: a.count(), newest: a.max('createdAt') }))))
+      // Issue 0 (Bob's, open) and issue 1 (Ada's, in progress) are deleted; Ada's id is the smaller.
+      expect(perAuthorStatus.map((r) => [r.authorId === ada.id ? 'ada' : 'bob', r.status, r.n])).toEqual([
+        ['ada', 'closed', 500], ['ada', 'in_progress', 499], ['ada', 'open', 500], ['bob', 'closed', 500], ['bob', 'in_progress', 500], ['bob', 'open', 499],
+      ])
+      expect(perAuthorStatus[0].newest).toBeInstanceOf(Date)
 
       const page = await ok(pipe(Issue.query, Issue.scopes.open, Issue.orderBy('id', 'desc'), Issue.paginate(d, { page: 3, perPage: 50 })))
       expect([page.total, page.pages, page.page, page.rows.length]).toEqual([1998, 40, 3, 50])
@@ -451,6 +463,10 @@ for (const engine of ENGINES) {
       // The JSON column came back as it was written.
       const last = await ok(Issue.findOrFail(d, seeded[2999].id))
       expect(last.customFields).toEqual({ rank: 2999 })
+      // A second seed without reading the rows back: the count, and the audit rows all the same.
+      const more = await ok(Issue.createMany(d, Array.from({ length: 1000 }, (_, i) => ({ projectId: web.id, authorId: ada.id, assigneeId: null, title: `Bulk ${i}` })), { returning: false }))
+      expect(more).toBe(1000)
+      expect(await ok(pipe(Audit.query, Audit.where('action', '=', 'create'), Audit.count(d)))).toBe(4001)
     })
 
     it('an issue page: comments with their authors, labels, the assignee or null, counts', async (ctx) => {

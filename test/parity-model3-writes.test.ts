@@ -172,5 +172,21 @@ for (const engine of ENGINES) {
       expect(await ok(Setting.upsertMany(db, [], options))).toEqual([])
       expect((await promisedModel(Setting).upsertMany(db, [{ userId: 1, key: 'theme', value: 'light' }], options))[0].value).toBe('light')
     })
+
+    it('updateMany writes the named fields of each row as it holds them, each through update, all or nothing (Django bulk_update)', async (ctx) => {
+      const db = await seeded(ctx)
+      const rows = await ok(pipe(Post.query, Post.orderBy('id'), Post.all(db)))
+      clock = at(4)
+      const stored = await ok(Post.updateMany(db, rows.map((r) => ({ ...r, score: r.score * 10, title: 'not written' })), ['score']))
+      expect(stored.map((r) => [r.id, r.score, r.title, r.version, r.updatedAt])).toEqual([[1, 10, 'a', 2, at(4)], [2, 20, 'b', 2, at(4)], [3, 30, 'c', 2, at(4)]])
+      // The copies read before are stale now: the first one refuses, and nothing is written.
+      await expect(ok(Post.updateMany(db, [stored[0], rows[1]].map((r) => ({ ...r, score: 0 })), ['score']))).rejects.toMatchObject({ _tag: 'ConflictError' })
+      expect(await ok(pipe(Post.query, Post.orderBy('id'), Post.pluck(db, 'score')))).toEqual([10, 20, 30])
+      // A value the codec refuses names its row; the key is not a field to write.
+      await expect(ok(Post.updateMany(db, [stored[0], { ...stored[1], title: 5 as unknown as string }], ['title']))).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'rows.1.title' }] })
+      await expect(ok(Post.updateMany(db, stored, ['id' as 'title']))).rejects.toMatchObject({ _tag: 'QueryError' })
+      expect(await ok(Post.updateMany(db, [], ['score']))).toEqual([])
+      expect((await promisedModel(Post).updateMany(db, [{ ...stored[2], views: 99 }], ['views']))[0]).toMatchObject({ id: 3, views: 99, version: 3 })
+    })
   })
 }

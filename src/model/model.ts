@@ -534,6 +534,15 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    */
   readonly updateWhere: (db: Backend, where: WhereInput<D['row']>, patch: Patch<D>) => TaskEither<DbError, number>
   /**
+   * Write the named fields of each row as the row holds them (Django's `bulk_update(objs, fields)`,
+   * Rails' `update(ids, values)`), in order, in one transaction: each row through `update` (hooks,
+   * validators, timestamps, and the optimistic lock's check of the version the row carries), the
+   * stored rows returned. A row that fails rolls every row back; its ValidationError names it
+   * (`rows.2.title`). The primary key is not a field to write. One statement per row.
+   * @example Post.updateMany(db, posts.map((p) => ({ ...p, rank: p.rank + 1 })), ['rank'])
+   */
+  readonly updateMany: (db: Backend, rows: readonly D['row'][], fields: readonly (keyof Patch<D> & string)[]) => TaskEither<DbError, D['row'][]>
+  /**
    * Delete a row (soft with `softDelete`, unless `force`); returns the row as it is left: a soft
    * delete the row as stored (its marks as the columns keep them, the other fields as the table
    * holds them), a hard delete the row given, as it was before. On a sharded backend the row's
@@ -1029,6 +1038,21 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       delete: (db, row, options) => withDependents(db, core, row as Record<string, unknown>, options?.force ?? false, (tx) => deleteRow(tx, core, row as Record<string, unknown>, options?.force ?? false)),
       deleteWhere: (db, w) => deleteMatching(db, core, w),
       upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
+      updateMany: (db, rows, fields) => {
+        const bad = fields.find((f) => !core.byName.has(f) || core.primaryKey.some((k) => k.name === f))
+        if (bad !== undefined) return () => Promise.resolve(left(dbError('QueryError', `${core.table}: updateMany writes fields of the row other than its key; got "${bad}"`)))
+        if (rows.length === 0) return () => Promise.resolve(right([]))
+        return db.transaction((tx) => async () => {
+          const out: Record<string, unknown>[] = []
+          for (const [i, row] of rows.entries()) {
+            const patch = Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]]))
+            const r = await self.update(tx, row, patch as never)()
+            if (r._tag === 'Left') return left(isDbError(r.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, r.left.issues)) : r.left)
+            out.push(r.right)
+          }
+          return right(out)
+        })
+      },
       upsertMany: (db, inputs, options) => {
         if (inputs.length === 0) return () => Promise.resolve(right([]))
         return db.transaction((tx) => async () => {

@@ -78,6 +78,8 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly updateChanges: (db: PromiseDb, row: D['row'], patch: Patch<D>) => Promise<{ readonly row: D['row']; readonly changed: readonly Field<D>[] }>
   /** One UPDATE of every matching row; the count. @example await Users.updateWhere(db, { active: false }, { name: 'gone' }) */
   readonly updateWhere: (db: PromiseDb, where: WhereInput<D['row']>, patch: Patch<D>) => Promise<number>
+  /** Write the named fields of each row as it holds them, in one transaction; the stored rows. @example await Posts.updateMany(db, posts, ['rank']) */
+  readonly updateMany: (db: PromiseDb, rows: readonly D['row'][], fields: readonly (keyof Patch<D> & string)[]) => Promise<D['row'][]>
   /** Delete a row (soft with `softDelete`, unless `force`); the row as it is left. @example await Users.delete(db, ada) */
   readonly delete: (db: PromiseDb, row: D['row'], options?: { readonly force?: boolean }) => Promise<D['row']>
   /** One DELETE of every matching row; the count. @example await Users.deleteWhere(db, { active: false }) */
@@ -190,7 +192,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'delete', 'deleteWhere', 'upsert', 'upsertMany', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'updateMany', 'delete', 'deleteWhere', 'upsert', 'upsertMany', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
   for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.findNow = (db: PromiseDb, key: unknown) => {

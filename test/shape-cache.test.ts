@@ -53,6 +53,18 @@ describe.each(dialects)('%s: rebuilt statements', (_, d) => {
     expect(fresh).toEqual(again)
   })
 
+  it('a value whose conversion compiles another rebuilt query keeps each statement\'s own values', () => {
+    const other = (id: number) => pipe(from('posts'), select('id'), where(isIn('author_id', [id, id + 1, id + 2, id + 3, id + 4])))
+    compiled(d, other(1))
+    compiled(d, users(1, [10, 11], 18))
+    // A JSON value's toJSON runs while the outer statement's values are adapted.
+    const doc = { toJSON: () => ({ inner: compiled(d, other(7)).params }) }
+    const outer = compiled(d, users(doc, [20, 21], 30))
+    expect(JSON.parse(String(outer.params[0]))).toEqual({ inner: [7, 8, 9, 10, 11] })
+    expect(outer.params.slice(1)).toEqual(limited([20, 21, 30, 99], 5))
+    expect(compiled(d, other(8)).params).toEqual([8, 9, 10, 11, 12])
+  })
+
   it('adapt each value through the dialect, as a first compile does', () => {
     const at = new Date(Date.UTC(2024, 0, 2, 3, 4, 5))
     const q = (v: unknown) => pipe(from('events'), select('id'), where(gt('at', v)))

@@ -73,14 +73,24 @@ const MAX_LIST = 32
 const HOLE = '\0rk.shape.'
 
 /**
+ * Where `sameShape` writes the values it meets: `v[0..n)`. The array is reused from lookup to
+ * lookup (a lookup runs on every build of a query): only its count goes back to 0, so a lookup
+ * allocates nothing for its values.
+ */
+interface Values {
+  readonly v: unknown[]
+  n: number
+}
+
+/**
  * The WHERE values of `b` in order, when `b` has the shape of `a` (false when it has not).
  * Only the kinds below take part; any other makes the statement uncacheable.
  */
-const sameShape = (a: Expr, b: Expr, out: unknown[]): boolean => {
+const sameShape = (a: Expr, b: Expr, out: Values): boolean => {
   if (a.kind !== b.kind) return false
   switch (b.kind) {
     case 'column': return a === b || (a.kind === 'column' && a.name === b.name && a.table === b.table)
-    case 'value': out.push(b.value); return true
+    case 'value': out.v[out.n++] = b.value; return true
     case 'binary': {
       const x = a as typeof b
       return x.op === b.op && sameShape(x.left, b.left, out) && sameShape(x.right, b.right, out)
@@ -187,14 +197,14 @@ const samePrefix = (a: SelectNode, b: SelectNode): boolean =>
   a.rollup === b.rollup && a.windows === b.windows && a.withTies === b.withTies && a.with === b.with && a.lock === b.lock
 
 /** Two WHERE clauses (either absent) have the same shape; the values of `b` go to `out`. */
-const sameWhere = (a: Expr | undefined, b: Expr | undefined, out: unknown[]): boolean =>
+const sameWhere = (a: Expr | undefined, b: Expr | undefined, out: Values): boolean =>
   a === undefined ? b === undefined : b !== undefined && sameShape(a, b, out)
 
 /**
  * The values of `b` in order (assignments first, then WHERE), when `b` has the shape of `a`,
  * a statement of the same kind under the same key (false when it has not).
  */
-const sameStatement = (a: Cacheable, b: Cacheable, out: unknown[]): boolean => {
+const sameStatement = (a: Cacheable, b: Cacheable, out: Values): boolean => {
   switch (b.kind) {
     case 'select': return samePrefix(a as SelectNode, b) && sameWhere(a.where, b.where, out)
     case 'update': {
@@ -249,17 +259,37 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
   // One map per kind: the reads and the writes of one table do not take each other's places.
   const selects = new WeakMap<object, Entry[]>()
   const writes = new WeakMap<object, Entry[]>()
-  const adapt = (e: Entry, values: readonly unknown[]): Compiled => {
+  // The values of the statement being looked up (see `Values`). `toDriver` runs while they are
+  // read; should it start a lookup of its own (a value's toJSON building a query), that lookup
+  // gathers into an array of its own (`inUse`).
+  const shared: Values = { v: [], n: 0 }
+  let inUse = false
+  const adapt = (e: Entry, values: Values): Compiled => {
     const params = e.params.slice()
-    for (let k = 0; k < e.slots.length; k += 2) {
-      const at = e.slots[k]
-      try {
-        params[at] = self.toDriver(values[e.slots[k + 1]])
-      } catch (err) {
-        throw atParameter(err, at + 1)
+    const v = values.v
+    if (values === shared) inUse = true
+    try {
+      for (let k = 0; k < e.slots.length; k += 2) {
+        const at = e.slots[k]
+        try {
+          params[at] = self.toDriver(v[e.slots[k + 1]])
+        } catch (err) {
+          throw atParameter(err, at + 1)
+        }
       }
+    } finally {
+      // The values are the caller's: not kept past the lookup.
+      v.fill(undefined, 0, values.n)
+      values.n = 0
+      if (values === shared) inUse = false
     }
     return { sql: e.sql, params }
+  }
+
+  /** Forget the values a failed lookup met (they are the caller's). */
+  const clearFound = (found: Values): void => {
+    found.v.fill(undefined)
+    found.n = 0
   }
 
   /** A new shape: compile it once with holes for its values, keep it, and answer `q` from it. */
@@ -280,9 +310,10 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
     if (list.length >= PER_KEY) list.shift()
     list.push(entry)
     if (entries === undefined) map.set(key, list)
-    const values: unknown[] = []
-    sameStatement(q, q, values)
-    return adapt(entry, values)
+    const found: Values = inUse ? { v: [], n: 0 } : shared
+    found.n = 0
+    sameStatement(q, q, found)
+    return adapt(entry, found)
   }
 
   const select = (q: SelectNode): Compiled | undefined => {
@@ -290,14 +321,15 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
     if (key === undefined || key.kind !== 'table' || !isReused(q.columns)) return undefined
     const entries = selects.get(key)
     if (entries !== undefined) {
-      const values: unknown[] = []
+      const found: Values = inUse ? { v: [], n: 0 } : shared
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]
         if (!samePrefix(e.q as SelectNode, q)) continue
         const w = e.q.where
-        if (w === undefined ? q.where === undefined : q.where !== undefined && sameShape(w, q.where, values)) return adapt(e, values)
-        values.length = 0
+        found.n = 0
+        if (w === undefined ? q.where === undefined : q.where !== undefined && sameShape(w, q.where, found)) return adapt(e, found)
       }
+      clearFound(found)
     }
     return learn(selects, key, entries, q)
   }
@@ -307,12 +339,13 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
     if (key === undefined) return undefined
     const entries = writes.get(key)
     if (entries !== undefined) {
-      const values: unknown[] = []
+      const found: Values = inUse ? { v: [], n: 0 } : shared
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]
-        if (e.q.kind === q.kind && sameStatement(e.q, q, values)) return adapt(e, values)
-        values.length = 0
+        found.n = 0
+        if (e.q.kind === q.kind && sameStatement(e.q, q, found)) return adapt(e, found)
       }
+      clearFound(found)
     }
     return learn(writes, key, entries, q)
   }

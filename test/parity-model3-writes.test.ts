@@ -8,7 +8,7 @@ import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { right } from 'fp-ts/lib/Either.js'
 import { type Backend, sql } from 'recordkit'
-import { date, model, nullable, optimisticLock, promisedModel, rule, softDelete, timestamps } from 'recordkit/model'
+import { date, model, nullable, optimisticLock, promisedModel, rule, softDelete, timestamps, unique } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -45,6 +45,15 @@ const Setting = model({
       return right(values)
     },
   },
+})
+
+/** The settings again, with the uniqueness checked before the insert (a ValidationError, rule unique). */
+const CheckedSetting = model({
+  table: 'm3w_settings',
+  primaryKey: 'id',
+  codec: Setting.codec,
+  columns: { userId: 'user_id', createdAt: 'created_at', updatedAt: 'updated_at' },
+  behaviours: [timestamps({ now }), unique('key', { scope: ['userId'] })],
 })
 
 /** The same table without timestamps: nothing to touch but the fields named. */
@@ -187,6 +196,30 @@ for (const engine of ENGINES) {
       await expect(ok(Post.updateMany(db, stored, ['id' as 'title']))).rejects.toMatchObject({ _tag: 'QueryError' })
       expect(await ok(Post.updateMany(db, [], ['score']))).toEqual([])
       expect((await promisedModel(Post).updateMany(db, [{ ...stored[2], views: 99 }], ['views']))[0]).toMatchObject({ id: 3, views: 99, version: 3 })
+    })
+
+    it("createMany with onConflict: 'ignore' leaves out the rows a unique key refuses and returns the others (Rails insert_all, Django ignore_conflicts)", async (ctx) => {
+      const db = use(ctx)
+      clock = at(1)
+      await ok(Setting.create(db, { userId: 1, key: 'theme', value: 'dark' }))
+      const input = [
+        { userId: 1, key: 'theme', value: 'light' }, // stored already
+        { userId: 1, key: 'lang', value: 'en' },
+        { userId: 1, key: 'lang', value: 'fr' }, // repeats the row before it
+        { userId: 2, key: 'theme', value: 'dark' },
+      ]
+      const made = await ok(Setting.createMany(db, input, { onConflict: 'ignore' }))
+      expect(made.map((r) => [r.userId, r.key, r.value])).toEqual([[1, 'lang', 'en'], [2, 'theme', 'dark']])
+      expect(await ok(pipe(Setting.query, Setting.orderBy('id'), Setting.pluckMany(db, 'userId', 'key', 'value')))).toEqual([[1, 'theme', 'dark'], [1, 'lang', 'en'], [2, 'theme', 'dark']])
+      // A unique() rule's refusal is left out the same way; the count without returning.
+      expect(await ok(CheckedSetting.createMany(db, [{ userId: 2, key: 'theme', value: 'x' }, { userId: 3, key: 'tz', value: 'UTC' }], { onConflict: 'ignore', returning: false }))).toBe(1)
+      // Any other failure rolls every row back, named.
+      await expect(ok(Setting.createMany(db, [{ userId: 4, key: 'a', value: 'ok' }, { userId: 1, key: 'theme', value: 'x' }, { userId: 4, key: 'b', value: '' }], { onConflict: 'ignore' })))
+        .rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'rows.2.value', rule: 'notBlank' }] })
+      expect(await ok(pipe(Setting.query, Setting.count(db)))).toBe(4)
+      expect(await ok(Setting.createMany(db, [], { onConflict: 'ignore' }))).toEqual([])
+      await expect(ok(Setting.createMany(db, input, { onConflict: 'update' as 'ignore' }))).rejects.toMatchObject({ _tag: 'QueryError' })
+      expect(await promisedModel(Setting).createMany(db, [{ userId: 1, key: 'theme', value: 'x' }], { onConflict: 'ignore' })).toEqual([])
     })
   })
 }

@@ -216,6 +216,14 @@ interface ComputedCondition<R> {
 export interface CreateManyOptions {
   /** Read the stored rows back (RETURNING, or a read by key). Default true; false returns the count inserted. */
   readonly returning?: boolean
+  /**
+   * `'ignore'`: a row whose insert meets a unique key another row holds (stored, or inserted before
+   * it in the call), or that a `unique()` rule finds taken, is left out instead of failing the call
+   * (Rails' `insert_all`, Django's `bulk_create(ignore_conflicts=True)`, Laravel's `insertOrIgnore`):
+   * the rows inserted are returned (or counted). Any other failure still rolls every row back. Each
+   * row is its own INSERT, under a savepoint, in one transaction.
+   */
+  readonly onConflict?: 'ignore'
 }
 
 /** A model: its description, its query functions, its reads and writes. */
@@ -517,7 +525,7 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly createMany: {
     (db: Backend, inputs: readonly D['insert'][]): TaskEither<DbError, D['row'][]>
     (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: false }): TaskEither<DbError, number>
-    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): TaskEither<DbError, D['row'][]>
+    (db: Backend, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning?: true }): TaskEither<DbError, D['row'][]>
   }
   /**
    * Write the fields `patch` names (validated first), even those equal to `row`, which may be out
@@ -1016,6 +1024,24 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       create,
       // Batched unless `create` is overridden: then each row goes through it, in one transaction.
       createMany: ((db: Backend, inputs: readonly Record<string, unknown>[], options?: CreateManyOptions) => {
+        if (options?.onConflict !== undefined && options.onConflict !== 'ignore') {
+          return () => Promise.resolve(left(dbError('QueryError', `${core.table}: createMany's onConflict is 'ignore', got ${show(options.onConflict)}`)))
+        }
+        if (options?.onConflict === 'ignore') {
+          if (inputs.length === 0) return () => Promise.resolve(right(options.returning === false ? 0 : []))
+          // Each row under its own savepoint (create's, inside the transaction): a duplicate is undone alone.
+          return db.transaction((tx) => async () => {
+            const out: Record<string, unknown>[] = []
+            for (const [i, input] of inputs.entries()) {
+              const r = await self.create(tx, input as never)()
+              if (r._tag === 'Right') out.push(r.right)
+              else if (!isDbError(r.left, 'UniqueViolation') && !(isDbError(r.left, 'ValidationError') && r.left.issues.every((x) => x.rule === 'unique'))) {
+                return left(isDbError(r.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, r.left.issues)) : r.left)
+              }
+            }
+            return right(options.returning === false ? out.length : out)
+          })
+        }
         if (self.create === create) {
           return options?.returning === false
             ? withViolatingRows(db, core, inputs, withUniqueDetail(db, core, createRowsPlain(db, core, defaults, inputs)))

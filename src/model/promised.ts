@@ -70,7 +70,7 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly createMany: {
     (db: PromiseDb, inputs: readonly D['insert'][]): Promise<D['row'][]>
     (db: PromiseDb, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: false }): Promise<number>
-    (db: PromiseDb, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning: true }): Promise<D['row'][]>
+    (db: PromiseDb, inputs: readonly D['insert'][], options: CreateManyOptions & { readonly returning?: true }): Promise<D['row'][]>
   }
   /** Write the fields `patch` names; the row as stored. @example await Users.update(db, ada, { name: 'Ada Lovelace' }) */
   readonly update: (db: PromiseDb, row: D['row'], patch: Patch<D>) => Promise<D['row']>

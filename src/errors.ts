@@ -106,6 +106,11 @@ export interface CheckViolation extends Base<'CheckViolation'> {
 export interface SerializationFailure extends Base<'SerializationFailure'> {}
 export interface Deadlock extends Base<'Deadlock'> {}
 export interface LockTimeout extends Base<'LockTimeout'> {}
+/**
+ * The server stopped the statement: past its time limit (`statement_timeout`, `max_statement_time`,
+ * `max_execution_time`), or cancelled from another session (`pg_cancel_backend`, `KILL QUERY`,
+ * SQLite's interrupt); `code` tells which engine said so. The connection stays usable.
+ */
 export interface StatementTimeout extends Base<'StatementTimeout'> {}
 /**
  * No connection became free within the driver's `acquireTimeout`: every connection was held

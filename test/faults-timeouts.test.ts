@@ -1,6 +1,7 @@
 /**
- * Statement and lock timeouts inside a transaction, on PostgreSQL and MariaDB: each is a typed
- * error (StatementTimeout, LockTimeout), the statement that timed out changed nothing (a
+ * Statement and lock timeouts inside a transaction, on PostgreSQL and MariaDB, and a statement
+ * cancelled from another session (pg_cancel_backend, KILL QUERY): each is a typed error
+ * (StatementTimeout, LockTimeout), the statement that timed out changed nothing (a
  * multi-row UPDATE stopped part way included), and the transaction is then in the state
  * docs/queries.md gives: PostgreSQL aborts it (a callback that goes on gets a TransactionError
  * and nothing is committed; in a nested transaction only the savepoint is undone), MariaDB undoes
@@ -28,12 +29,16 @@ const ENGINES = [
     // The limit for the rest of the transaction, and a statement that outlasts it.
     statementLimit: sql`SET LOCAL statement_timeout = '100ms'`, slow: sql`SELECT pg_sleep(2)`,
     lockLimit: sql`SET LOCAL lock_timeout = '100ms'`,
+    session: sql`SELECT pg_backend_pid() AS id`,
+    cancel: (id: number) => sql`SELECT pg_cancel_backend(${id}) AS done`,
     aborts: true,
   },
   {
     name: 'MariaDB', up: await serverAvailable('mariadb'), make: () => run(connect(mysql2({ url: MYSQL_URL, max: 3 }), mariadb)),
     statementLimit: sql`SET SESSION max_statement_time = 0.1`, slow: sql`SELECT SLEEP(2)`,
     lockLimit: sql`SET SESSION innodb_lock_wait_timeout = 1`,
+    session: sql`SELECT CONNECTION_ID() AS id`,
+    cancel: (id: number) => sql.raw(`KILL QUERY ${id}`),
     aborts: false,
   },
 ] as const
@@ -46,17 +51,21 @@ const left = (r: E.Either<unknown, unknown>): DbError => {
 for (const engine of ENGINES) {
   describe.skipIf(!engine.up)(`${engine.name}: timeouts inside a transaction`, () => {
     let db: Backend
+    /** Another backend, for the other session (calls on `db` inside its transaction run in it). */
+    let admin: Backend
     const values = async (): Promise<[number, number][]> =>
       (await run(db.all<{ id: number; v: number }>(sql`SELECT id, v FROM ${t} ORDER BY id`))).map((r) => [Number(r.id), Number(r.v)])
 
     beforeAll(async () => {
       db = await engine.make()
+      admin = await engine.make()
       await run(db.execute(sql`DROP TABLE IF EXISTS ${t}`))
       await run(db.execute(sql`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT NOT NULL)`))
     })
     afterAll(async () => {
       await db?.execute(sql`DROP TABLE IF EXISTS ${t}`)()
       await db?.close()()
+      await admin?.close()()
     })
     beforeEach(async () => {
       await run(db.execute(sql`DELETE FROM ${t}`))
@@ -106,6 +115,18 @@ for (const engine of ENGINES) {
         }, nested)
         expect(failure._tag).toBe('StatementTimeout')
         expect(performance.now() - started).toBeLessThan(1_500)
+        await expectAfterFailure(result, failure, nested)
+      })
+
+      it(`a statement cancelled from another session${nested ? ' in a nested transaction' : ''}: StatementTimeout, as a timeout, then the documented state`, async () => {
+        const { failure, result } = await goOnAfter(async (tx) => {
+          const id = Number((await run(tx.all<{ id: number }>(engine.session)))[0].id)
+          const cancel = new Promise((r) => setTimeout(r, 200)).then(() => run(admin.execute(engine.cancel(id))))
+          const r = await tx.execute(engine.slow)()
+          await cancel
+          return r
+        }, nested)
+        expect(failure._tag).toBe('StatementTimeout')
         await expectAfterFailure(result, failure, nested)
       })
 

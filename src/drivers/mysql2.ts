@@ -117,6 +117,9 @@ const ERRNO_TAGS: Readonly<Record<number, DbErrorTag>> = {
   3572: 'LockTimeout', // MySQL ER_LOCK_NOWAIT
   3024: 'StatementTimeout', // MySQL ER_QUERY_TIMEOUT (max_execution_time)
   1969: 'StatementTimeout', // MariaDB ER_STATEMENT_TIMEOUT (max_statement_time)
+  // ER_QUERY_INTERRUPTED: KILL QUERY from another session, as PostgreSQL's 57014 (query_canceled,
+  // a cancel and statement_timeout alike) and SQLite's SQLITE_INTERRUPT are: the statement alone stopped.
+  1317: 'StatementTimeout',
   1020: 'SerializationFailure', // ER_CHECKREAD (MariaDB snapshot isolation)
   1792: 'TransactionError', // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
   1568: 'TransactionError', // ER_CANT_CHANGE_TX_CHARACTERISTICS

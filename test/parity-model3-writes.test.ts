@@ -221,5 +221,22 @@ for (const engine of ENGINES) {
       await expect(ok(Setting.createMany(db, input, { onConflict: 'update' as 'ignore' }))).rejects.toMatchObject({ _tag: 'QueryError' })
       expect(await promisedModel(Setting).createMany(db, [{ userId: 1, key: 'theme', value: 'x' }], { onConflict: 'ignore' })).toEqual([])
     })
+
+    it('an updatedAt the patch sets is kept; the same value as the row read is refreshed (Rails and Laravel timestamps)', async (ctx) => {
+      const db = await seeded(ctx)
+      const post = await ok(Post.findOrFail(db, 1))
+      clock = at(30)
+      const backdated = await ok(Post.update(db, post, { title: 'imported', updatedAt: at(-30) }))
+      expect([backdated.title, backdated.updatedAt, backdated.createdAt]).toEqual(['imported', at(-30), at(0)])
+      // A patch that carries the row's own updatedAt (a whole row spread into it) still refreshes it.
+      const { id: _id, ...whole } = backdated
+      const spread = await ok(Post.update(db, backdated, { ...whole, title: 'spread' }))
+      expect([spread.title, spread.updatedAt]).toEqual(['spread', at(30)])
+      // updateChanges names it either way; without it in the patch, now.
+      clock = at(31)
+      expect((await ok(Post.updateChanges(db, spread, { title: 'again' }))).row.updatedAt).toEqual(at(31))
+      const changed = await ok(Post.updateChanges(db, await ok(Post.findOrFail(db, 1)), { updatedAt: at(1) }))
+      expect([changed.row.updatedAt, [...changed.changed].sort()]).toEqual([at(1), ['updatedAt', 'version']])
+    })
   })
 }

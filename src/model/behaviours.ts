@@ -221,7 +221,8 @@ export const hooksBehaviour = (hooks: object): AnyBehaviour => ({ name: 'hooks',
 /**
  * Creation and update times (UTC `Date`s): `createdAt` and `updatedAt` are set on insert,
  * `updatedAt` on every update (set-based ones, and upserts that update, too). Both are optional
- * in `create` input.
+ * in `create` input, and kept when given; so is an `updatedAt` an `update` patch sets to another
+ * time than the row's (as Rails and Laravel keep one set by hand).
  *
  * @example
  * model({ ..., behaviours: [timestamps()] })
@@ -245,7 +246,14 @@ export const timestamps = <C extends string = 'createdAt', U extends string = 'u
       const v = values as Record<string, unknown>
       return right({ ...values, [c]: v[c] ?? at, [u]: v[u] ?? at } as X)
     },
-    beforeUpdate: <X>(patch: X) => right({ ...patch, [u]: now() } as X),
+    // An update time the patch sets is kept (as Rails and Laravel keep one set by hand), unless it
+    // is the one the row was read with (a whole row spread into the patch): that one is refreshed.
+    beforeUpdate: <X>(patch: X, ctx: HookContext<Record<C | U, Date>>) => {
+      const given = (patch as Record<string, unknown>)[u]
+      const read = ctx.row?.[u]
+      const kept = given instanceof Date && !(read instanceof Date && read.getTime() === given.getTime())
+      return right(kept ? patch : ({ ...patch, [u]: now() } as X))
+    },
     updateAll: () => ({ [u]: now() }),
   })
 }

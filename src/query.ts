@@ -63,7 +63,10 @@ const node = <E extends Expr>(e: E): E => {
  */
 export const exprNode = node
 
-/** True for an expression node built by recordkit (or a `sql` fragment). */
+/**
+ * True for an expression node built by recordkit (or a `sql` fragment).
+ * @example isExpr(eq('id', 1)) // true; isExpr('id') // false
+ */
 export const isExpr = (u: unknown): u is Expr | Fragment =>
   typeof u === 'object' && u !== null && ((u as Record<symbol, unknown>)[EXPR] === true || isFragment(u))
 

@@ -67,7 +67,10 @@ const fragment = (parts: readonly Part[]): Fragment => ({ _tag: 'Fragment', part
 const isTagged = (u: unknown, tag: string): boolean =>
   typeof u === 'object' && u !== null && (u as { _tag?: unknown })._tag === tag
 
-/** True for a Fragment. */
+/**
+ * True for a Fragment.
+ * @example isFragment(sql`SELECT 1`) // true
+ */
 export const isFragment = (u: unknown): u is Fragment => isTagged(u, 'Fragment')
 
 const EXPR = Symbol.for('recordkit.Expr')
@@ -256,12 +259,6 @@ export interface RenderDialect {
 }
 
 /**
- * Render a fragment to SQL text and parameters with a dialect's placeholders and quoting.
- *
- * @example
- * render(sqlite, sql`SELECT ${1}`) // { sql: 'SELECT ?', params: [1] }
- */
-/**
  * The placeholders of a row of bound values, `?, ?, ?`, by width, for a dialect whose placeholder
  * is the same text at every position: made once per width (an IN list of a relation's keys
  * renders its thousand placeholders as one string). Widths past 64 are kept for the last 64
@@ -285,6 +282,12 @@ const placeholderRow = (t: { readonly small: string[]; readonly large: Map<numbe
   return s
 }
 
+/**
+ * Render a fragment to SQL text and parameters with a dialect's placeholders and quoting.
+ *
+ * @example
+ * render(sqlite, sql`SELECT ${1}`) // { sql: 'SELECT ?', params: [1] }
+ */
 export const render = (d: RenderDialect, f: Fragment): Compiled => {
   let params: unknown[] = []
   let holes: (string | undefined)[] | undefined

@@ -79,13 +79,18 @@ export interface Computed {
   readonly decode: (value: unknown) => unknown
 }
 
-/** True for a model query. */
+/**
+ * True for a model query.
+ * @example isModelQuery(User.query) // true
+ */
 export const isModelQuery = (u: unknown): u is ModelQuery<any, any, any> =>
   typeof u === 'object' && u !== null && (u as { _tag?: unknown })._tag === 'ModelQuery'
 
 /**
  * A subquery as query data: a model query must read exactly one field (`select`); a SELECT
  * (or set operation) is used as it is.
+ *
+ * @example subqueryOf(pipe(Post.query, Post.where('published', true), Post.select('userId'))) // SELECT user_id FROM posts WHERE ...
  */
 export const subqueryOf = (u: unknown, columns: 'one' | 'any' = 'one'): SelectLike => {
   if (isModelQuery(u)) {

@@ -10,21 +10,30 @@ import { sql } from '../sql.js'
 import { columnTypes, type ColumnTypes } from './portable.js'
 import type { ConformanceTarget } from './target.js'
 
-/** Run a TaskEither and return its value, or throw its error (for test bodies). */
+/**
+ * Run a TaskEither and return its value, or throw its error (for test bodies).
+ * @example const rows = await ok(db.all(sql`SELECT 1 AS one`))
+ */
 export const ok = async <A>(te: TaskEither<DbError, A>): Promise<A> => {
   const r = await te()
   if (E.isLeft(r)) throw r.left
   return r.right
 }
 
-/** Run a TaskEither that must fail, and return its error. */
+/**
+ * Run a TaskEither that must fail, and return its error.
+ * @example expect((await fails(db.execute(sql`SELECT * FROM missing`)))._tag).toBe('QueryError')
+ */
 export const fails = async <A>(te: TaskEither<DbError, A>): Promise<DbError> => {
   const r = await te()
   if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`)
   return r.left
 }
 
-/** Execute raw SQL text. */
+/**
+ * Execute raw SQL text.
+ * @example await exec(db, 'DELETE FROM users')
+ */
 export const exec = (db: Backend, text: string): Promise<unknown> => ok(db.execute(sql.raw(text)))
 
 /**
@@ -36,6 +45,8 @@ export const typesOf = (target: ConformanceTarget, db: Backend): ColumnTypes => 
 /**
  * Connect once for a describe block and create its tables; drop them afterwards.
  * `tables` maps each table name to its column list, written with the portable types.
+ *
+ * @example const db = useBackend(target, (t) => ({ notes: `id ${t.id}, body ${t.text}` })) // in a describe block; db() inside its tests
  */
 export const useBackend = (
   target: ConformanceTarget,

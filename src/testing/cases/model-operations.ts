@@ -125,6 +125,11 @@ const ascending = (ids: readonly number[]): boolean => ids.every((id, i) => i ==
 
 // ---------------------------------------------------------------- cases
 
+/**
+ * The model-operation cases of the conformance kit (createMany order, uniqueness, increments,
+ * long in-lists, the Promise face) for one target.
+ * @example describe('model operations on my engine', () => modelOperationCases(myTarget))
+ */
 export const modelOperationCases: CaseGroup = (target) => {
   describe(`${target.name}: model operations`, () => {
     const db = useBackend(target, (c) => ({

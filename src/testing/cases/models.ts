@@ -260,6 +260,10 @@ const names = (rows: readonly { readonly name: string }[]) => rows.map((r) => r.
 
 // ---------------------------------------------------------------- cases
 
+/**
+ * The model cases of the conformance kit (models, relations, CRUD, scopes) for one target.
+ * @example describe('models on my engine', () => modelCases(myTarget))
+ */
 export const modelCases: CaseGroup = (target) => {
   describe(`${target.name}: models`, () => {
     const db = useBackend(target, (c) => ({

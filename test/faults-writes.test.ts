@@ -81,6 +81,25 @@ for (const engine of ENGINES) {
       expect(await count(ROWS)).toBe(engine.rows + 1)
     }, 20_000)
 
+    it('executeBatch outside a transaction cut part way: a ConnectionError, and nothing of it changes the table after it answered', async () => {
+      const sets = Array.from({ length: 300 }, (_, i) => [800_000 + i, `${i} ${'x'.repeat(2_000)}`.slice(0, 40), 'x'.repeat(2_000)])
+      const insert = sql`INSERT INTO ${sql.id(ROWS)} (id, name) SELECT ${0}, ${''} WHERE ${''} <> ${'-'}`
+      const compiled = db.compile(insert)
+      if (E.isLeft(compiled)) throw compiled.left
+      for (const how of ['request', 'answer'] as const) {
+        await run(direct.execute(sql`DELETE FROM ${sql.id(ROWS)} WHERE id >= 800000`))
+        const cut = how === 'request' ? proxy.loseRequest(pastBytes(200_000)) : proxy.loseAnswer(pastBytes(200_000))
+        const r = await db.executeBatch(compiled.right, sets.map(([id, name, pad]) => [id, name, pad, pad]))()
+        await cut
+        expect(left(r)._tag).toBe('ConnectionError')
+        const after = await count(ROWS)
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect(await count(ROWS), 'a run of the batch changed the table after it answered').toBe(after)
+        expect(await run(db.all(sql`SELECT 1 AS one`))).toEqual([{ one: 1 }])
+      }
+      await run(direct.execute(sql`DELETE FROM ${sql.id(ROWS)} WHERE id >= 800000`))
+    })
+
     if (engine.name === 'PostgreSQL') it('statements sent at once on a transaction\'s connection, cut: each settles with ConnectionError, and none runs later', async () => {
       // postgres.js keeps those it has not written yet (the socket is full) in a queue of the
       // reserved connection that it never settles when the connection closes.

@@ -32,6 +32,8 @@
  *   `'safe'`, a read-only query reads integers as numbers and runs again reading them exactly
  *   only when a value beyond 2^53 came back (so common results allocate no BigInt); writes and
  *   streams read them exactly from the start.
+ * - a whole number within 2^53 is bound as an INTEGER (better-sqlite3 binds every number as a
+ *   REAL, which a text column stored as '5.0'), any other number as a REAL;
  * - booleans are stored as 0/1 and read back as 0/1; dates are stored as UTC
  *   `YYYY-MM-DD HH:MM:SS[.fff]` text (the form `CURRENT_TIMESTAMP` writes, so they compare and
  *   sort with it);
@@ -283,9 +285,24 @@ const narrowIntegers = (rows: Row[]): Row[] => {
  * read as named parameters.
  */
 const lone = (params: readonly unknown[]): boolean => params.length === 1 && typeof params[0] !== 'object'
-const get = (s: Database.Statement, params: readonly unknown[]): unknown => (lone(params) ? s.get(params[0]) : s.get(params as unknown[]))
-const all = (s: Database.Statement, params: readonly unknown[]): unknown[] => (lone(params) ? s.all(params[0]) : s.all(params as unknown[]))
-const runOf = (s: Database.Statement, params: readonly unknown[]): Database.RunResult => (lone(params) ? s.run(params[0]) : s.run(params as unknown[]))
+const get = (s: Database.Statement, params: readonly unknown[]): unknown => (lone(params) ? s.get(integral(params[0])) : s.get(boundIntegers(params)))
+const all = (s: Database.Statement, params: readonly unknown[]): unknown[] => (lone(params) ? s.all(integral(params[0])) : s.all(boundIntegers(params)))
+const runOf = (s: Database.Statement, params: readonly unknown[]): Database.RunResult => (lone(params) ? s.run(integral(params[0])) : s.run(boundIntegers(params)))
+
+/**
+ * A whole number bound as an SQLite INTEGER: better-sqlite3 binds every JS number as a REAL, so
+ * 5 written to a text column was stored as '5.0' (PostgreSQL and MySQL store '5'), and
+ * `name || ?` gave 'Ann5.0'. A BigInt is bound as an INTEGER; results are read as before.
+ */
+const integral = (v: unknown): unknown => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v)
+
+/** The parameters with their whole numbers as BigInt (see `integral`); the same array when there are none. */
+const boundIntegers = (params: readonly unknown[]): unknown[] => {
+  for (let i = 0; i < params.length; i++) {
+    if (typeof params[i] === 'number' && Number.isSafeInteger(params[i])) return params.map(integral)
+  }
+  return params as unknown[]
+}
 
 /**
  * A better-sqlite3 driver. The connection opens on first use.
@@ -469,7 +486,7 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
       const problem = checkParams(q.params, sqliteParamProblem)
       if (problem !== undefined) throw withStatement(problem, q.sql, q.params, redact)
       try {
-        it = (on === undefined ? prepare(q.sql).stmt : on.prepare(q.sql)).iterate(q.params as unknown[])
+        it = (on === undefined ? prepare(q.sql).stmt : on.prepare(q.sql)).iterate(boundIntegers(q.params))
       } catch (e) {
         throw withStatement(self.classifyError(e), q.sql, q.params, redact)
       }

@@ -20,8 +20,8 @@ const TABLE = 'faults_commit_rows'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const ENGINES = [
-  { name: 'PostgreSQL', url: PG_URL, up: await serverAvailable('postgres'), make: (url: string) => run(connect(postgresJs({ url, max: 2, applicationName: 'faults_commit' }), postgres)) },
-  { name: 'MariaDB', url: MYSQL_URL, up: await serverAvailable('mariadb'), make: (url: string) => run(connect(mysql2({ url, max: 2 }), mariadb)) },
+  { name: 'PostgreSQL', url: PG_URL, up: await serverAvailable('postgres'), make: (url: string, max = 2) => run(connect(postgresJs({ url, max, applicationName: 'faults_commit' }), postgres)) },
+  { name: 'MariaDB', url: MYSQL_URL, up: await serverAvailable('mariadb'), make: (url: string, max = 2) => run(connect(mysql2({ url, max }), mariadb)) },
 ] as const
 
 const left = (r: E.Either<unknown, unknown>): DbError => {
@@ -184,6 +184,32 @@ for (const engine of ENGINES) {
         expect(await ids()).toEqual([])
         await serves()
         await run(direct.execute(sql`DELETE FROM ${t}`))
+      }
+    })
+
+    it('a reserved connection (db.connection()) cut: its calls fail with ConnectionError, its release gives nothing dead back, and a pool of one serves again', async () => {
+      const one = await engine.make(proxy.url(engine.url), 1)
+      try {
+        for (const how of ['request', 'answer'] as const) {
+          const conn = await run(one.connection())
+          await run(conn.execute(sql`INSERT INTO ${t} (id) VALUES (20)`))
+          const cut = how === 'request' ? proxy.loseRequest() : proxy.loseAnswer()
+          const first = await conn.execute(sql`SELECT 1 AS one`)()
+          await cut
+          expect(left(first)._tag).toBe('ConnectionError')
+          // Its later calls, transactions included, fail at once without touching the dead connection.
+          const later = await Promise.all([conn.execute(sql`SELECT 2 AS two`)(), conn.transaction((tx) => tx.execute(sql`SELECT 3 AS three`))()])
+          for (const r of later) expect(left(r)._tag).toBe('ConnectionError')
+          expect(E.isRight(await conn.release()())).toBe(true)
+          // The connection is replaced: the next reservation and statements work.
+          const again = await run(one.connection())
+          expect(await run(again.all(sql`SELECT 4 AS four`))).toEqual([{ four: 4 }])
+          await run(again.release())
+          expect(await run(one.transaction((tx) => tx.all(sql`SELECT 5 AS five`)))).toEqual([{ five: 5 }])
+          await run(direct.execute(sql`DELETE FROM ${t}`))
+        }
+      } finally {
+        await one.close({ timeout: 200 })()
       }
     })
 

@@ -312,6 +312,49 @@ const jsonProblem = (value: unknown): string | undefined => {
 
 
 /**
+ * An enumeration: the row holds a name, the column its value (Rails' `enum status: { draft: 0,
+ * published: 1 }`, Django's `IntegerChoices` / `TextChoices`). Decodes a stored value to its name
+ * (a number read as a BigInt or as digits too, for an INTEGER or DECIMAL column); encodes a name
+ * to its value, so `where('status', '=', 'published')`, `in` lists, `create` and `update` take
+ * names and the table holds values. A stored value with no name is a DecodeError naming the
+ * column; input that is no name a ValidationError. Input is the name; the value it stands for is
+ * taken too (the same name). Two names of one value, or a value that is another name, are a
+ * TypeError where the codec is written.
+ *
+ * @example
+ * const Status = enumOf({ draft: 0, published: 1, archived: 2 })
+ * const Post = model({ table: 'posts', primaryKey: 'id', codec: t.type({ id: t.number, status: Status }) })
+ * pipe(Post.query, Post.where('status', '=', 'published'), Post.all(db)) // WHERE status = 1
+ */
+export const enumOf = <const M extends Readonly<Record<string, number | string>>>(values: M, name = `enum(${Object.keys(values).join(' | ')})`): t.Type<keyof M & string, M[keyof M & string], unknown> => {
+  const byValue = new Map<number | string, keyof M & string>()
+  for (const [k, v] of Object.entries(values)) {
+    if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) throw new TypeError(`${name}: ${k} stands for ${String(v)}; a value is a finite number or a string`)
+    const other = byValue.get(v)
+    if (other !== undefined) throw new TypeError(`${name}: ${other} and ${k} both stand for ${JSON.stringify(v)}`)
+    if (typeof v === 'string' && v !== k && Object.hasOwn(values, v)) throw new TypeError(`${name}: ${k} stands for ${JSON.stringify(v)}, which is the name of another value`)
+    byValue.set(v, k)
+  }
+  const is = (u: unknown): u is keyof M & string => typeof u === 'string' && Object.hasOwn(values, u)
+  const fast: FastDecode = (u) => {
+    if (is(u)) return u
+    const found = byValue.get(u as number | string)
+    if (found !== undefined) return found
+    // A number may come back as a BigInt (PostgreSQL BIGINT) or as digits (a DECIMAL column).
+    if (typeof u === 'bigint' && u >= BigInt(Number.MIN_SAFE_INTEGER) && u <= BigInt(Number.MAX_SAFE_INTEGER)) return byValue.get(Number(u)) ?? FAIL
+    if (typeof u === 'string' && /^-?\d+(\.0*)?$/.test(u)) return byValue.get(Number(u)) ?? FAIL
+    return FAIL
+  }
+  return withFastDecode(
+    new t.Type<keyof M & string, M[keyof M & string], unknown>(name, is, (u, c) => {
+      const v = fast(u)
+      return v === FAIL ? t.failure(u, c, `not one of ${Object.keys(values).join(', ')}`) : t.success(v as keyof M & string)
+    }, (a) => values[a] as M[keyof M & string]),
+    fast,
+  )
+}
+
+/**
  * A column that may be NULL: `t.union([codec, t.null])`.
  *
  * @example

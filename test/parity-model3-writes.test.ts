@@ -238,5 +238,17 @@ for (const engine of ENGINES) {
       const changed = await ok(Post.updateChanges(db, await ok(Post.findOrFail(db, 1)), { updatedAt: at(1) }))
       expect([changed.row.updatedAt, [...changed.changed].sort()]).toEqual([at(1), ['updatedAt', 'version']])
     })
+
+    it('updateWhere with an empty patch writes nothing, as update does (Django update() of no values): no updatedAt or version bumped', async (ctx) => {
+      const db = await seeded(ctx)
+      clock = at(40)
+      expect(await ok(Post.updateWhere(db, {}, {}))).toBe(0)
+      expect(await ok(Post.updateWhere(db, { id: 1 }, { title: undefined }))).toBe(0)
+      const rows = await ok(pipe(Post.query, Post.orderBy('id'), Post.all(db)))
+      expect(rows.map((r) => [r.version, r.updatedAt])).toEqual([[1, at(0)], [1, at(0)], [1, at(0)]])
+      // A patch with a field still writes it, with what the behaviours add.
+      expect(await ok(Post.updateWhere(db, { id: 1 }, { title: 'x' }))).toBe(1)
+      expect(await ok(Post.findOrFail(db, 1))).toMatchObject({ title: 'x', version: 2, updatedAt: at(40) })
+    })
   })
 }

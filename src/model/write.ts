@@ -1069,7 +1069,8 @@ const patchIssues = (core: ModelCore, values: Values): FieldIssue[] => {
 
 /**
  * `updateWhere`: one UPDATE for every matching row that the default scopes show (a soft-deleted
- * row is not updated); no row hooks. The patch is decoded with the fields' codecs and checked by
+ * row is not updated); no row hooks. An empty patch (no field, or only `undefined` ones) sends no
+ * statement and counts 0, as `update`'s sends none. The patch is decoded with the fields' codecs and checked by
  * the validators that it alone decides (see `patchIssues`), before anything is written.
  */
 export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patch: Values): TaskEither<DbError, number> => attempt(async () => {
@@ -1077,6 +1078,8 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
   const issues = patchIssues(core, checked.right)
   if (issues.length > 0) return left(validationError(core.table, issues))
+  // An empty patch writes nothing, as `update`'s does: not even what behaviours add (updatedAt, the version).
+  if (Object.keys(assignments(core, checked.right)).length === 0) return right(0)
   const extra: Values = {}
   for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   const assigned = assignments(core, { ...checked.right, ...extra })

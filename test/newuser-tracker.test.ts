@@ -438,6 +438,9 @@ for (const engine of ENGINES) {
         ['ada', 'closed', 500], ['ada', 'in_progress', 499], ['ada', 'open', 500], ['bob', 'closed', 500], ['bob', 'in_progress', 500], ['bob', 'open', 499],
       ])
       expect(perAuthorStatus[0].newest).toBeInstanceOf(Date)
+      // A computed column that may be NULL takes a value of its type (a Date here) in where.
+      const soon = new Date(Date.now() + 3_600_000)
+      expect(await ok(pipe(Project.query, Project.withMax('issues', 'createdAt'), Project.where('issuesMaxCreatedAt', '<', soon), Project.pluck(d, 'code')))).toEqual(['WEB'])
 
       const page = await ok(pipe(Issue.query, Issue.scopes.open, Issue.orderBy('id', 'desc'), Issue.paginate(d, { page: 3, perPage: 50 })))
       expect([page.total, page.pages, page.page, page.rows.length]).toEqual([1998, 40, 3, 50])
@@ -553,3 +556,27 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('the tracker\'s conditions type-check as the guide says', () => {
+  it('a value that a field or a computed column cannot hold does not compile; one it can does', () => {
+    const conditions = (since: Date, text: string) => [
+      pipe(Issue.query, Issue.where('status', '=', 'open'), Issue.where('status', 'in', ['open', 'closed'])),
+      // @ts-expect-error a status the codec does not have ('where' fell through to a computed column's form, which took any string)
+      pipe(Issue.query, Issue.where('status', '=', 'bogus')),
+      // @ts-expect-error the same in a list
+      pipe(Issue.query, Issue.where('status', 'in', ['open', 'bogus'])),
+      // @ts-expect-error the same with orWhere
+      pipe(Issue.query, Issue.orWhere('status', '=', 'bogus')),
+      // @ts-expect-error any string is not a status
+      pipe(Issue.query, Issue.where('status', '=', text)),
+      pipe(Project.query, Project.withCount('issues'), Project.where('issuesCount', '>', 1), Project.where('issuesCount', 'between', 1, 9)),
+      // A computed column that may be NULL takes its type (it was refused: its type had to hold NULL too).
+      pipe(Project.query, Project.withMax('issues', 'createdAt'), Project.where('issuesMaxCreatedAt', '>', since), Project.where('issuesMaxCreatedAt', '=', null)),
+      // @ts-expect-error a count is not text
+      pipe(Project.query, Project.withCount('issues'), Project.where('issuesCount', '>', '1')),
+      // @ts-expect-error a column not computed yet
+      pipe(Project.query, Project.where('issuesCount', '>', 1)),
+    ]
+    expect(conditions(new Date(), 'x')).toHaveLength(9)
+  })
+})

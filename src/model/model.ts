@@ -202,11 +202,16 @@ type GroupOf<S> = S extends Grouped<infer G> ? G : {}
 type NeedsColumn<R, N extends string, V = unknown> = <S extends { readonly [K in N]: V }, T>(q: ModelQuery<R, S, T>) => ModelQuery<R, S, T>
 /** `orderBy` of a computed column: the name, then the arguments of `A`. */
 type OnComputed<R, A extends (...args: any[]) => void> = <N extends string>(column: N, ...rest: Parameters<A>) => NeedsColumn<R, N>
+/**
+ * A transform over queries whose selection holds column `N`, of a type that holds the value `V`
+ * (a status `'bogus'` is refused for a column of `'open' | 'closed'`, as `where` refuses it for the field).
+ */
+type TakesValue<R, N extends string, V> = <S extends { readonly [K in N]: unknown }, T>(q: ModelQuery<R, S, T> & ([V] extends [S[N]] ? unknown : never)) => ModelQuery<R, S, T>
 /** `where` / `orWhere` on a computed column, its value of the column's type. */
 interface ComputedCondition<R> {
-  <N extends string, V>(column: N, op: CompareOp, value: V): NeedsColumn<R, N, V>
-  <N extends string, V>(column: N, op: 'in' | 'not in', values: readonly V[]): NeedsColumn<R, N, V>
-  <N extends string, V>(column: N, op: 'between' | 'not between', low: V, high: V): NeedsColumn<R, N, V>
+  <N extends string, const V>(column: N, op: CompareOp, value: V): TakesValue<R, N, V>
+  <N extends string, const V>(column: N, op: 'in' | 'not in', values: readonly V[]): TakesValue<R, N, V>
+  <N extends string, const V>(column: N, op: 'between' | 'not between', low: V, high: V): TakesValue<R, N, V>
   <N extends string>(column: N, op: 'is null' | 'is not null'): NeedsColumn<R, N>
 }
 

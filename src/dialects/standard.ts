@@ -593,6 +593,18 @@ export const standardOpen = (self: Dialect): Dialect => {
     },
 
     compileCompound: (q) => {
+      // Its ORDER BY sees the output columns alone: a column named with a member's table is the
+      // output column of that name (PostgreSQL and MySQL refused the table), and an ORDER BY with
+      // an expression reads the set operation as a derived table (SQLite and PostgreSQL take
+      // only output columns there).
+      if (q.orderBy.some((o) => !orderedByName(o.expr))) {
+        const orderBy = q.orderBy.map((o) => ({ ...o, expr: mapColumns(o.expr, (c) => (c.table === undefined ? c : { kind: 'column', name: c.name })) }))
+        if (orderBy.every((o) => orderedByName(o.expr))) return self.compileCompound({ ...q, orderBy })
+        return self.compileSelect({
+          kind: 'select', distinct: false, columns: [{ expr: { kind: 'star' } }], joins: [], groupBy: [], orderBy, limit: q.limit, offset: q.offset, with: q.with,
+          from: { kind: 'derived', query: { ...q, orderBy: [], limit: undefined, offset: undefined, with: undefined }, alias: 'rk_set' },
+        })
+      }
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.withClause(q.with))
       parts.push(self.compoundMember(q.left, q, 'left'), setOperator(self, q), self.compoundMember(q.right, q, 'right'))
@@ -893,6 +905,9 @@ const hasTail = (q: SelectLike): boolean =>
  */
 const memberNeedsParens = (q: SelectLike, parent: CompoundNode, side: 'left' | 'right'): boolean =>
   hasTail(q) || (q.kind === 'compound' && (side === 'right' || (parent.op === 'intersect' && q.op !== 'intersect')))
+
+/** Whether an ORDER BY item of a set operation is an output column by its bare name (or raw SQL, written as it is). */
+const orderedByName = (e: Expr): boolean => (e.kind === 'column' && e.table === undefined) || e.kind === 'raw'
 
 const setOperator = (self: Dialect, q: CompoundNode): Fragment => {
   switch (q.op) {

@@ -8,7 +8,8 @@ import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { right } from 'fp-ts/lib/Either.js'
 import { type Backend, sql } from 'recordkit'
-import { date, model, nullable, optimisticLock, promisedModel, rule, softDelete, timestamps, unique } from 'recordkit/model'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import { date, hookError, model, nullable, optimisticLock, promisedModel, rule, softDelete, timestamps, unique } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -54,6 +55,36 @@ const CheckedSetting = model({
   codec: Setting.codec,
   columns: { userId: 'user_id', createdAt: 'created_at', updatedAt: 'updated_at' },
   behaviours: [timestamps({ now }), unique('key', { scope: ['userId'] })],
+})
+
+/** Settings whose hooks log their order; beforeSave trims the value, afterSave refuses a value of 'undo'. */
+const log: string[] = []
+const logged = (name: string) => <X>(v: X) => {
+  log.push(name)
+  return TE.right(v)
+}
+const HookedSetting = model({
+  table: 'm3w_settings',
+  primaryKey: 'id',
+  codec: Setting.codec,
+  columns: { userId: 'user_id', createdAt: 'created_at', updatedAt: 'updated_at' },
+  behaviours: [timestamps({ now })],
+  hooks: {
+    beforeValidate: logged('beforeValidate'),
+    afterValidate: logged('afterValidate'),
+    beforeSave: (v, ctx) => {
+      log.push(`beforeSave(${ctx.op})`)
+      return TE.right(typeof v.value === 'string' ? { ...v, value: v.value.trim() } : v)
+    },
+    beforeInsert: logged('beforeInsert'),
+    afterInsert: logged('afterInsert'),
+    beforeUpdate: logged('beforeUpdate'),
+    afterUpdate: logged('afterUpdate'),
+    afterSave: (row, ctx) => {
+      log.push(`afterSave(${ctx.op})`)
+      return row.value === 'undo' ? TE.left(hookError('afterSave', 'undone')) : TE.right(row)
+    },
+  },
 })
 
 /** The same table without timestamps: nothing to touch but the fields named. */
@@ -249,6 +280,26 @@ for (const engine of ENGINES) {
       // A patch with a field still writes it, with what the behaviours add.
       expect(await ok(Post.updateWhere(db, { id: 1 }, { title: 'x' }))).toBe(1)
       expect(await ok(Post.findOrFail(db, 1))).toMatchObject({ title: 'x', version: 2, updatedAt: at(40) })
+    })
+
+    it('beforeSave and afterSave run around every insert and update, in Rails order (before_save, before_create ... after_create, after_save)', async (ctx) => {
+      const db = use(ctx)
+      log.length = 0
+      const made = await ok(HookedSetting.create(db, { userId: 1, key: 'theme', value: '  dark ' }))
+      expect(made.value).toBe('dark')
+      expect(log.splice(0)).toEqual(['beforeValidate', 'afterValidate', 'beforeSave(insert)', 'beforeInsert', 'afterInsert', 'afterSave(insert)'])
+      const changed = await ok(HookedSetting.update(db, made, { value: ' light' }))
+      expect(changed.value).toBe('light')
+      expect(log.splice(0)).toEqual(['beforeValidate', 'afterValidate', 'beforeSave(update)', 'beforeUpdate', 'afterUpdate', 'afterSave(update)'])
+      await ok(HookedSetting.createMany(db, [{ userId: 2, key: 'a', value: 'x' }, { userId: 2, key: 'b', value: 'y' }]))
+      expect(log.filter((x) => x.includes('Save'))).toEqual(['beforeSave(insert)', 'beforeSave(insert)', 'afterSave(insert)', 'afterSave(insert)'])
+      log.length = 0
+      await ok(HookedSetting.upsert(db, { userId: 1, key: 'theme', value: 'blue' }, { conflict: ['userId', 'key'], update: ['value'] }))
+      expect(log.filter((x) => x.includes('Save'))).toEqual(['beforeSave(upsert)', 'afterSave(upsert)'])
+      // A Left from afterSave rolls the write back, on insert and on update.
+      await expect(ok(HookedSetting.create(db, { userId: 3, key: 'x', value: 'undo' }))).rejects.toMatchObject({ _tag: 'HookError' })
+      await expect(ok(HookedSetting.update(db, changed, { value: 'undo' }))).rejects.toMatchObject({ _tag: 'HookError' })
+      expect(await ok(pipe(Setting.query, Setting.orderBy('id'), Setting.pluck(db, 'value')))).toEqual(['blue', 'x', 'y'])
     })
   })
 }

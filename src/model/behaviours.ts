@@ -47,6 +47,14 @@ export interface Hooks<R, I = Partial<R>> {
   readonly beforeValidate?: (values: Partial<R>, ctx: HookContext<R>) => TaskEither<DbError, Partial<R>>
   /** After the input decoded and passed the validators. */
   readonly afterValidate?: (values: Partial<R>, ctx: HookContext<R>) => TaskEither<DbError, Partial<R>>
+  /**
+   * Before an INSERT or a row's UPDATE (`create`, `createMany`, `upsert`, `update`), after
+   * validation and before `beforeInsert` / `beforeUpdate` (Rails' `before_save`, Django's
+   * `pre_save`): the values to insert, or the patch (`ctx.op` says which).
+   */
+  readonly beforeSave?: (values: Partial<R>, ctx: HookContext<R>) => TaskEither<DbError, Partial<R>>
+  /** After an INSERT or a row's UPDATE, after `afterInsert` / `afterUpdate`, in the same transaction (Rails' `after_save`, Django's `post_save`): the stored row. */
+  readonly afterSave?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
   /** Just before the INSERT: the validated values. */
   readonly beforeInsert?: (values: I, ctx: HookContext<R>) => TaskEither<DbError, I>
   /** After the INSERT, in the same transaction: the stored row. */
@@ -84,6 +92,8 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
   readonly insertOnly?: readonly string[]
   readonly beforeValidate?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly afterValidate?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly beforeSave?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  readonly afterSave?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly beforeInsert?: <X extends Partial<Need>>(values: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly afterInsert?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly beforeUpdate?: <X extends Partial<Need>>(patch: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
@@ -118,6 +128,8 @@ export interface AnyBehaviour {
   readonly insertOnly?: readonly string[]
   readonly beforeValidate?: RuntimeHook
   readonly afterValidate?: RuntimeHook
+  readonly beforeSave?: RuntimeHook
+  readonly afterSave?: RuntimeHook
   readonly beforeInsert?: RuntimeHook
   readonly afterInsert?: RuntimeHook
   readonly beforeUpdate?: RuntimeHook
@@ -135,7 +147,7 @@ export interface AnyBehaviour {
 }
 
 /** Every hook name, in lifecycle order. */
-export type HookName = 'beforeValidate' | 'afterValidate' | 'beforeInsert' | 'afterInsert' | 'beforeUpdate' | 'afterUpdate' | 'beforeDelete' | 'afterDelete' | 'beforeRestore' | 'afterRestore'
+export type HookName = 'beforeValidate' | 'afterValidate' | 'beforeSave' | 'beforeInsert' | 'afterInsert' | 'beforeUpdate' | 'afterUpdate' | 'afterSave' | 'beforeDelete' | 'afterDelete' | 'beforeRestore' | 'afterRestore'
 
 type RuntimeHook = (value: Record<string, unknown>, ctx: HookContext) => TaskEither<DbError, Record<string, unknown>>
 

@@ -485,6 +485,20 @@ const ctxOf = (db: Backend, core: ModelCore, op: HookContext['op'], row?: Values
 const hook = (core: ModelCore, name: HookName, value: Values, ctx: HookContext): Values | Promise<Values> =>
   hasHook(core.behaviours, name) ? must(runHooks(core.behaviours, name, value, ctx)) : value
 
+/**
+ * The hooks just before a write: `beforeSave`, then `beforeInsert` or `beforeUpdate` (Rails'
+ * order: before_save, then before_create / before_update).
+ */
+const beforeWrite = async (core: ModelCore, what: 'Insert' | 'Update', value: Values, ctx: HookContext): Promise<Values> =>
+  hook(core, `before${what}`, await hook(core, 'beforeSave', value, ctx), ctx)
+
+/** The hooks just after a write: `afterInsert` or `afterUpdate`, then `afterSave` (Rails' order). */
+const afterWrite = async (core: ModelCore, what: 'Insert' | 'Update', row: Values, ctx: HookContext): Promise<Values> =>
+  hook(core, 'afterSave', await hook(core, `after${what}`, row, ctx), ctx)
+
+/** Whether a write has hooks after it (`afterInsert` / `afterUpdate`, `afterSave`): then it runs in a transaction with them. */
+const hasAfterWrite = (core: ModelCore, what: 'Insert' | 'Update'): boolean => hasHook(core.behaviours, `after${what}`) || hasHook(core.behaviours, 'afterSave')
+
 /** Hooks, validation and behaviours up to the INSERT: the values to insert, or a Left. */
 const prepareInsert = async (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, op: 'insert' | 'upsert', issues: FieldIssue[], prefix: string): Promise<Values | undefined> => {
   const ctx = ctxOf(db, core, op)
@@ -500,7 +514,7 @@ const prepareInsert = async (db: Backend, core: ModelCore, defaults: ReadonlySet
 const afterValidation = async (db: Backend, core: ModelCore, values: Values, op: 'insert' | 'upsert'): Promise<Values> => {
   const ctx = ctxOf(db, core, op)
   const v = await hook(core, 'afterValidate', values, ctx)
-  return hook(core, 'beforeInsert', v, ctx)
+  return beforeWrite(core, 'Insert', v, ctx)
 }
 
 /** A unit's body: it runs every statement on `tx`, the handle of the unit (a transaction or a savepoint). */
@@ -712,14 +726,14 @@ const uniqueFailure = async (db: Backend, core: ModelCore, rows: readonly Values
  * hooks put the whole create in the transaction.
  */
 export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> => {
-  if (hasHook(core.behaviours, 'afterInsert')) {
+  if (hasAfterWrite(core, 'Insert')) {
     return atomically(db, async (tx) => {
       const v = await insertValues(tx, core, defaults, input, 'insert')
       if (v._tag === 'Left') return v
       const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(tx, core, [v.right], [''])
       if (taken !== undefined) return left(taken)
       const [row] = await insertRows(tx, core, [v.right])
-      return right(await hook(core, 'afterInsert', row, ctxOf(tx, core, 'insert')))
+      return right(await afterWrite(core, 'Insert', row, ctxOf(tx, core, 'insert')))
     })
   }
   return attempt(async () => {
@@ -739,7 +753,7 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
 /** `createMany` without reading rows back: validated, inserted, one transaction; the count inserted. */
 export const createRowsPlain = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, number> => {
   // `afterInsert` hooks need the stored rows: read them back as createMany does, and count them.
-  if (hasHook(core.behaviours, 'afterInsert')) {
+  if (hasAfterWrite(core, 'Insert')) {
     const t = createRows(db, core, defaults, inputs)
     return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length)))
   }
@@ -750,9 +764,9 @@ export const createRowsPlain = (db: Backend, core: ModelCore, defaults: Readonly
 export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> =>
   createWith(db, core, defaults, inputs, [], async (tx, checked) => {
     const rows = await insertRows(tx, core, checked)
-    if (!hasHook(core.behaviours, 'afterInsert')) return rows
+    if (!hasAfterWrite(core, 'Insert')) return rows
     const out: Values[] = []
-    for (const r of rows) out.push(await hook(core, 'afterInsert', r, ctxOf(tx, core, 'insert')))
+    for (const r of rows) out.push(await afterWrite(core, 'Insert', r, ctxOf(tx, core, 'insert')))
     return out
   })
 
@@ -792,7 +806,7 @@ const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<st
   const db = ownShard(given, core, inputs)
   // Hooks the model does not have are not awaited, row after row.
   const before = hasHook(core.behaviours, 'beforeValidate')
-  const after = hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeInsert')
+  const after = hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeSave') || hasHook(core.behaviours, 'beforeInsert')
   return atomically(db, async (tx) => {
     const issues: FieldIssue[] = []
     const checked: Values[] = []
@@ -934,7 +948,7 @@ const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed:
   const checked = checkPatch(core, before, row)
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
   const validated = await hook(core, 'afterValidate', checked.right, ctx)
-  const final = await hook(core, 'beforeUpdate', validated, ctx)
+  const final = await beforeWrite(core, 'Update', validated, ctx)
   const guard = guardsOf(core, row)
   const shard = shardCondition(db, core, row)
   const node = where(allOf([keyCondition(core, key), shard, guard, scopeCondition(core, {})])!)(set(assignments(core, final))(update(core.tableRef)))
@@ -983,7 +997,7 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
       return stored === undefined ? left(notFound(core, key)) : right({ row: stored, changed: [] })
     })
   }
-  if (hasHook(core.behaviours, 'afterUpdate')) {
+  if (hasAfterWrite(core, 'Update')) {
     return atomically(db, async (tx) => {
       const p = await prepareUpdate(tx, core, row, changed, key)
       if (p._tag === 'Left') return p
@@ -991,7 +1005,7 @@ export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: 
       if (taken !== undefined) return left(taken)
       const stored = await updateStored(tx, core, p.right.node, key, p.right.shard)
       if (stored === undefined) return left(noRow(core, row, p.right.guarded))
-      return right({ row: await hook(core, 'afterUpdate', stored, ctxOf(tx, core, 'update', row)), changed: writtenFields(core, p.right.final) })
+      return right({ row: await afterWrite(core, 'Update', stored, ctxOf(tx, core, 'update', row)), changed: writtenFields(core, p.right.final) })
     })
   }
   return attempt(async () => {
@@ -1478,7 +1492,7 @@ export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
   const unread = () => left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
   const stored = (r: Either<DbError, Values | undefined>): Either<DbError, Values> =>
     r._tag === 'Left' || r.right !== undefined ? (r as Either<DbError, Values>) : unread()
-  if (hasHook(core.behaviours, 'afterInsert')) {
+  if (hasAfterWrite(core, 'Insert')) {
     return atomically(db, async (tx) => {
       const v = await insertValues(tx, core, defaults, input, 'upsert')
       if (v._tag === 'Left') return v
@@ -1492,7 +1506,7 @@ export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
         if (w._tag === 'Left') return w
         row = await storedBy(tx, core, w.right)
       }
-      return row === undefined ? unread() : right(await hook(core, 'afterInsert', row, ctxOf(tx, core, 'upsert')))
+      return row === undefined ? unread() : right(await afterWrite(core, 'Insert', row, ctxOf(tx, core, 'upsert')))
     })
   }
   return attempt(async () => {

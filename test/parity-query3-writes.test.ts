@@ -1,14 +1,15 @@
 /**
- * UPDATE and DELETE forms from Kysely's and Knex's suites, read back on SQLite, PostgreSQL and
- * MariaDB against what each engine answers for the hand-written SQL: ORDER BY without a LIMIT
- * (MySQL and MariaDB apply the rows in that order, which a unique column shifted by one needs;
- * SQLite refuses it, PostgreSQL has no ORDER BY there at all).
+ * Write forms from Kysely's and Knex's suites, read back on SQLite, PostgreSQL and MariaDB
+ * against what each engine answers for the hand-written SQL: UPDATE and DELETE with ORDER BY
+ * without a LIMIT (MySQL and MariaDB apply the rows in that order, which a unique column shifted
+ * by one needs; SQLite refuses it, PostgreSQL has no ORDER BY there at all), and an INSERT ...
+ * SELECT from a CTE that skips the conflicting rows.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { run, sql } from 'recordkit'
-import { add, deleteFrom, from, gt, orderBy, select, set, update, where } from 'recordkit/query'
+import { add, cte, deleteFrom, from, fromSelect, gt, insertInto, onConflict, orderBy, returning, select, set, update, where, withCte } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
 for (const engine of ENGINES) {
@@ -39,6 +40,27 @@ for (const engine of ENGINES) {
       expect(await run(db.all(stored()))).toEqual([{ id: 1, pos: 1 }, { id: 2, pos: 3 }, { id: 3, pos: 4 }])
       expect((await run(db.execute(drop))).rowsAffected).toBe(1)
       expect(await run(db.all(stored()))).toEqual([{ id: 1, pos: 1 }, { id: 2, pos: 3 }])
+    })
+  })
+}
+
+for (const engine of ENGINES) {
+  describe(`INSERT ... SELECT from a CTE skipping conflicts on ${engine.name}`, () => {
+    const { use } = engineTables(engine, ['q3w_src', 'q3w_dst'], () => [
+      'CREATE TABLE q3w_src (id INTEGER PRIMARY KEY, name VARCHAR(10) NOT NULL)',
+      'CREATE TABLE q3w_dst (id INTEGER PRIMARY KEY, name VARCHAR(10) NOT NULL)',
+    ])
+
+    it('inserts the rows not there yet and returns them (MariaDB refused it, naming an inserted column as missing)', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(sql.raw("INSERT INTO q3w_src (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')")))
+      await run(db.execute(sql.raw("INSERT INTO q3w_dst (id, name) VALUES (2, 'old')")))
+      const copy = pipe(insertInto('q3w_dst'), fromSelect(['id', 'name'], pipe(from('picked'), select('id', 'name'))),
+        withCte(cte('picked', pipe(from('q3w_src'), select('id', 'name'), where(gt('id', 1))))), onConflict(['id'], 'nothing'))
+      expect((await run(db.execute(copy))).rowsAffected).toBe(1)
+      expect(await run(db.all(pipe(from('q3w_dst'), select('id', 'name'), orderBy('id'))))).toEqual([{ id: 2, name: 'old' }, { id: 3, name: 'c' }])
+      await run(db.execute(sql.raw('DELETE FROM q3w_dst WHERE id = 3')))
+      expect(await run(db.all(pipe(copy, returning('id', 'name'))))).toEqual([{ id: 3, name: 'c' }])
     })
   })
 }

@@ -441,7 +441,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     if (q.query === undefined) throw unsupportedError(self.name, 'WITH on INSERT ... VALUES', 'insert from a query (fromSelect) instead')
     const inner = q.query.with
     const merged = inner === undefined ? q.with : { recursive: q.with.recursive || inner.recursive, ctes: [...q.with.ctes, ...inner.ctes] }
-    return base.compileInsert({ ...q, with: undefined, query: { ...q.query, with: merged } })
+    // Through `self`: a do-nothing upsert of it is then written as the one without WITH is
+    // (`insertSkippingConflicts`, its query a derived table that keeps the WITH).
+    return self.compileInsert({ ...q, with: undefined, query: { ...q.query, with: merged } })
   },
 
   lock: (l) => {

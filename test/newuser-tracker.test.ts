@@ -15,9 +15,9 @@ import * as O from 'fp-ts/lib/Option.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Backend, createBackend, type DbError, run, sql } from 'recordkit'
+import { type Backend, createBackend, type DbError, promised, run, sql } from 'recordkit'
 import {
-  type Behaviour, belongsTo, date, hasMany, jsonOf, manyToMany, model, nullable, onlyDeleted, optimisticLock, relate, snakeCase,
+  type Behaviour, belongsTo, date, hasMany, jsonOf, manyToMany, model, nullable, onlyDeleted, optimisticLock, promisedModels, relate, snakeCase,
   softDelete, timestamps, withDeleted,
 } from 'recordkit/model'
 import { eq, jsonText } from 'recordkit/query'
@@ -374,11 +374,36 @@ for (const engine of ENGINES) {
       // Four moves, four audit rows: the failed one left none.
       expect((await auditOf(d, 'issue')).length - auditBefore).toBe(4)
 
+      // The same with the Promise face: a savepoint per issue inside a Promise transaction, a nested one inside it.
+      const P = promisedModels(Tracker)
+      const outcome = await promised(d).transaction(async (tx) => {
+        const done: string[] = []
+        for (const issue of await pipe(Issue.query, Issue.orderBy('id'), P.Issue.all(tx))) {
+          try {
+            await tx.savepoint(`back_${issue.id}`, async (sp) => {
+              const row = await P.Issue.update(sp, issue, { projectId: web.id })
+              if (issue.title === 'Issue 2') await sp.savepoint(`detach_${issue.id}`, async (inner) => { await P.Issue.detach(inner, row, 'labels'); throw new Error('changed my mind') })
+              if (issue.title === 'Issue 5') throw new Error('stays')
+            })
+            done.push(issue.title)
+          } catch (e) {
+            done.push(`${issue.title}: ${(e as Error).message}`)
+          }
+        }
+        return done
+      })
+      expect(outcome).toEqual(['Issue 1', 'Issue 2: changed my mind', 'Issue 3, edited', 'Issue 4', 'Issue 5: stays'])
+      const after = await ok(pipe(Issue.query, Issue.include('project'), Issue.withCount('labels'), Issue.orderBy('id'), Issue.all(d)))
+      expect(after.map((i) => [i.project.code, i.labelsCount])).toEqual([['WEB', 1], ['API', 1], ['WEB', 0], ['WEB', 1], ['API', 1]])
+      expect((await auditOf(d, 'issue')).length - auditBefore).toBe(4 + 3)
+      await ok(Issue.updateWhere(d, { title: ['Issue 1', 'Issue 4'] }, { projectId: api.id }))
+      issues.splice(0, issues.length, ...(await ok(pipe(Issue.query, Issue.orderBy('id'), Issue.all(d)))).map((i, n) => (n === 2 ? issues[2] : i)))
+
       // All or nothing: the same move in one transaction, failing at the third issue, moves none.
       const back = await fails(d.transaction((tx) => pipe(issues.slice(0, 3), TE.traverseSeqArray((issue) => Issue.update(tx, issue, { projectId: web.id })))))
       expect(back._tag).toBe('ConflictError')
       expect(await ok(pipe(Issue.query, Issue.where('projectId', '=', web.id), Issue.pluck(d, 'title')))).toEqual(['Issue 3, edited'])
-      expect((await auditOf(d, 'issue')).length - auditBefore).toBe(4)
+      expect((await auditOf(d, 'issue')).length - auditBefore).toBe(4 + 3)
     })
 
     it('optimistic locking and conditional updates', async (ctx) => {

@@ -1,13 +1,14 @@
 /**
  * The DEFAULT keyword given by hand, as Kysely's and Knex's suites write it (`sql\`default\``,
- * `knex.raw('DEFAULT')`): in an INSERT row beside values, and as an UPDATE assignment, read back
- * on SQLite, PostgreSQL and MariaDB against what each engine answers for the hand-written SQL.
+ * `knex.raw('DEFAULT')`): in an INSERT row beside values, as an UPDATE assignment and as an
+ * upsert's, read back on SQLite, PostgreSQL and MariaDB against what each engine answers for the
+ * hand-written SQL.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { run, sql } from 'recordkit'
-import { DEFAULT, eq, from, insertInto, orderBy, select, set, update, values, where } from 'recordkit/query'
+import { DEFAULT, eq, from, insertInto, onConflict, orderBy, select, set, update, values, where } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
 for (const engine of ENGINES) {
@@ -45,6 +46,23 @@ for (const engine of ENGINES) {
       await run(db.execute(sql.raw('UPDATE q3d_item SET qty = DEFAULT WHERE id = 2')))
       expect((await run(db.execute(reset))).rowsAffected).toBe(1)
       expect(await run(db.all(stored()))).toEqual([{ id: 1, qty: 7, label: 'a' }, { id: 2, qty: 7, label: 'b' }])
+    })
+
+    it('DEFAULT as the assignment of an upsert resets the stored row (SQLite has none: UnsupportedFeature)', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(sql.raw("INSERT INTO q3d_item (id, qty, label) VALUES (1, 1, 'a')")))
+      const upsert = pipe(insertInto('q3d_item'), values({ id: 1, qty: 3, label: 'b' }), onConflict(['id'], { qty: DEFAULT, label: 'c' }))
+      if (engine.name === 'sqlite') {
+        // The hand-written statement: "near DEFAULT: syntax error".
+        await expect(run(db.execute(sql.raw("INSERT INTO q3d_item (id, qty) VALUES (1, 3) ON CONFLICT (id) DO UPDATE SET qty = DEFAULT")))).rejects.toMatchObject({ _tag: 'QueryError' })
+        const r = db.compile(upsert)
+        expect(E.isLeft(r) && r.left._tag).toBe('UnsupportedFeature')
+        expect(E.isLeft(r) && r.left.message).toMatch(/^sqlite does not support DEFAULT in ON CONFLICT \.\.\. DO UPDATE SET/)
+        expect(await run(db.all(stored()))).toEqual([{ id: 1, qty: 1, label: 'a' }])
+        return
+      }
+      await run(db.execute(upsert))
+      expect(await run(db.all(stored()))).toEqual([{ id: 1, qty: 7, label: 'c' }])
     })
   })
 }

@@ -288,6 +288,11 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   distinctOn: unsupported('sqlite', 'DISTINCT ON', 'number the rows with over(rowNumber(), { partitionBy }) in a derived table and keep the first'),
   insertIgnore: () => F(['INSERT OR IGNORE INTO ']),
   insertReplace: () => F(['INSERT OR REPLACE INTO ']),
+  upsert: (node) => {
+    // As in UPDATE ... SET: no DEFAULT keyword in an assignment ("near DEFAULT: syntax error").
+    if (node.onConflict?.update?.some(([, v]) => v === DEFAULT)) throw unsupportedError(self.name, 'DEFAULT in ON CONFLICT ... DO UPDATE SET', 'assign the default value itself')
+    return base.upsert(node)
+  },
   conflictTarget: (oc) => {
     if (oc.constraint !== undefined) throw unsupportedError(self.name, 'ON CONFLICT ON CONSTRAINT', 'name the columns of the unique index')
     return base.conflictTarget(oc)

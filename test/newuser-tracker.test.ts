@@ -7,7 +7,7 @@
  * updates; search, cursor and page pagination, counts per status, a JSON column of custom
  * fields, soft delete, time zones; a seed of a few thousand rows with createMany.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipe } from 'fp-ts/lib/function.js'
@@ -261,6 +261,11 @@ for (const engine of ENGINES) {
         expect(readFileSync(file, 'utf8')).toContain(`createTable('${name.replace(/^create_/, '')}')`)
         writeFileSync(file, migrationFile(up, down))
       }
+      // A migration numbered ahead of the clock (written on a machine whose clock is ahead) stays behind the next one written.
+      const ahead = join(dir, 'ahead')
+      mkdirSync(ahead)
+      writeFileSync(join(ahead, '29991231235959_from_the_future.ts'), '')
+      expect((await cli('migrate', 'new', 'after_it', '--dir', ahead, '--ts')).out).toContain('30000101000000_after_it.ts')
       const files = readdirSync(migrations).sort()
       // The files sort in the order they were written, whatever their names.
       expect(files.map((f) => f.replace(/^\d+_/, '').replace(/\.ts$/, ''))).toEqual(MIGRATIONS.map(([name]) => name))

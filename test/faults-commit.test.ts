@@ -132,7 +132,7 @@ for (const engine of ENGINES) {
           await sleep(400)
         } else {
           await run(tx.execute(sql`SET SESSION wait_timeout = 1`))
-          await sleep(2_200)
+          await sleep(1_600)
         }
         return E.right(undefined)
       })()

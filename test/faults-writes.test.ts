@@ -25,8 +25,8 @@ const MIG_A = 'faults_writes_mig_a'
 const MIG_B = 'faults_writes_mig_b'
 
 const ENGINES = [
-  { name: 'PostgreSQL', url: PG_URL, up: await serverAvailable('postgres'), rows: 5000, make: (url: string) => run(connect(postgresJs({ url, max: 3 }), postgres)) },
-  { name: 'MariaDB', url: MYSQL_URL, up: await serverAvailable('mariadb'), rows: 3000, make: (url: string) => run(connect(mysql2({ url, max: 3 }), mariadb)) },
+  { name: 'PostgreSQL', url: PG_URL, up: await serverAvailable('postgres'), rows: 2500, make: (url: string) => run(connect(postgresJs({ url, max: 3 }), postgres)) },
+  { name: 'MariaDB', url: MYSQL_URL, up: await serverAvailable('mariadb'), rows: 2500, make: (url: string) => run(connect(mysql2({ url, max: 3 }), mariadb)) },
 ] as const
 
 const Row = model({ table: ROWS, primaryKey: 'id', codec: t.type({ id: t.number, name: t.string }) })

@@ -8,7 +8,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { belongsTo, date, hasMany, hasOne, hookError, model, nullable, promisedModels, relate, softDelete, withDeleted } from 'recordkit/model'
+import { belongsTo, date, hasMany, hasOne, hookError, model, nullable, optimisticLock, promisedModels, relate, softDelete, withDeleted } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -61,10 +61,33 @@ const M = relate({
 })
 const { Author, Post, Comment, Profile, Invoice } = M
 
-const TABLES = ['m3d_comments', 'm3d_posts', 'm3d_profiles', 'm3d_invoices', 'm3d_authors']
+/** Comments counted on their post (Rails counter_cache); comments are soft-deleted, posts locked by version. */
+const C = relate({
+  Topic: model({
+    table: 'm3c_topics',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, title: t.string, repliesCount: t.number, version: t.number }),
+    columns: { repliesCount: 'replies_count' },
+    behaviours: [optimisticLock()],
+    relations: { replies: hasMany('Reply', 'topicId') },
+  }),
+  Reply: model({
+    table: 'm3c_replies',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, topicId: nullable(t.number), body: t.string, deletedAt: nullable(date) }),
+    columns: { topicId: 'topic_id', deletedAt: 'deleted_at' },
+    behaviours: [softDelete()],
+    relations: { topic: belongsTo('Topic', 'topicId', { counterCache: 'repliesCount' }) },
+  }),
+})
+const { Topic, Reply } = C
+
+const TABLES = ['m3c_replies', 'm3c_topics', 'm3d_comments', 'm3d_posts', 'm3d_profiles', 'm3d_invoices', 'm3d_authors']
 const ddl = (engine: string): string[] => {
   const stamp = engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'
   return [
+    'CREATE TABLE m3c_topics (id INTEGER PRIMARY KEY, title VARCHAR(20) NOT NULL, replies_count INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL)',
+    `CREATE TABLE m3c_replies (id INTEGER PRIMARY KEY, topic_id INTEGER, body VARCHAR(20) NOT NULL, deleted_at ${stamp})`,
     'CREATE TABLE m3d_authors (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)',
     // Soft-deleted posts keep the key of an author deleted for good: no constraint on it.
     `CREATE TABLE m3d_posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title VARCHAR(20) NOT NULL, deleted_at ${stamp})`,
@@ -135,8 +158,36 @@ for (const engine of ENGINES) {
       expect(await ok(Author.find(db, 2))).toMatchObject({ _tag: 'None' })
     })
 
+    it('a counter cache counts the rows that belong to a target: create, createMany, delete, restore, and an update moving the key (Rails counter_cache)', async (ctx) => {
+      const db = use(ctx)
+      const [a, b] = await ok(Topic.createMany(db, [{ id: 1, title: 'a', repliesCount: 0 }, { id: 2, title: 'b', repliesCount: 0 }]))
+      const counts = () => ok(pipe(Topic.query, Topic.orderBy('id'), Topic.pluck(db, 'repliesCount')))
+      const r1 = await ok(Reply.create(db, { id: 1, topicId: 1, body: 'x', deletedAt: null }))
+      await ok(Reply.createMany(db, [{ id: 2, topicId: 1, body: 'y', deletedAt: null }, { id: 3, topicId: 2, body: 'z', deletedAt: null }, { id: 4, topicId: null, body: 'loose', deletedAt: null }]))
+      expect(await counts()).toEqual([2, 1])
+      // Moving a reply moves its count; an update that keeps the key moves nothing.
+      const moved = await ok(Reply.update(db, r1, { topicId: 2 }))
+      await ok(Reply.update(db, moved, { body: 'edited' }))
+      expect(await counts()).toEqual([1, 2])
+      // A soft delete takes 1, restore gives it back, a forced delete of a deleted row takes nothing more.
+      const gone = await ok(Reply.delete(db, await ok(Reply.findOrFail(db, 3))))
+      expect(await counts()).toEqual([1, 1])
+      await ok(Reply.restore(db, gone))
+      expect(await counts()).toEqual([1, 2])
+      const again = await ok(Reply.delete(db, await ok(Reply.findOrFail(db, 3))))
+      await ok(Reply.delete(db, again, { force: true }))
+      expect(await counts()).toEqual([1, 1])
+      // The topics' versions are not bumped: a copy read before is still current.
+      expect((await ok(Topic.update(db, a, { title: 'a2' }))).repliesCount).toBe(1)
+      expect((await ok(Topic.update(db, b, { title: 'b2' }))).version).toBe(2)
+      // A write that fails moves no counter.
+      await expect(ok(Reply.create(db, { id: 2, topicId: 2, body: 'dup', deletedAt: null }))).rejects.toMatchObject({ _tag: 'UniqueViolation' })
+      expect(await counts()).toEqual([1, 1])
+    })
+
     it('an unknown dependent word is a TypeError where the model is written', () => {
       expect(() => hasMany('Post', 'authorId', { dependent: 'cascade' as 'delete' })).toThrow(/dependent is 'delete', 'nullify' or 'restrict'/)
+      expect(() => relate({ Topic: Topic, Reply: model({ ...Reply.definition, relations: { topic: belongsTo('Topic', 'topicId', { counterCache: 'nope' }) } } as never) })).toThrow(/counter cache nope is no field of m3c_topics/)
     })
   })
 }

@@ -43,6 +43,7 @@ import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relation
 import { attachRows, detachRows, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
+import { counterCaches } from './counter-cache.js'
 import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, prefixed, validationError, type Validator } from './validate.js'
 import {
@@ -751,7 +752,11 @@ const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
  * `extend(User, (self, base) => ({ find: ... }))` changes every function built on `find`.
  */
 const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> => {
-  const behaviours: AnyBehaviour[] = [...(definition.behaviours ?? []), ...(definition.hooks === undefined ? [] : [hooksBehaviour(definition.hooks)])]
+  const own = [...(definition.behaviours ?? []), ...(definition.hooks === undefined ? [] : [hooksBehaviour(definition.hooks)])]
+  // Counter caches of belongsTo relations run after the model's own hooks, reading the core built here.
+  const softField = own.map((b) => b.deleteAs?.()).find((x) => x !== undefined)
+  const counters = counterCaches(definition.relations ?? {}, () => core, softField === undefined ? undefined : Object.keys(softField)[0])
+  const behaviours: AnyBehaviour[] = counters === undefined ? own : [...own, counters]
   const core = buildCore({ ...definition, behaviours }, graph)
   const kit = queryKit<Record<string, unknown>>(core)
   const defaults = new Set(definition.defaults ?? [])
@@ -1249,6 +1254,9 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
       const target = cores[def.target]
       if (target === undefined) throw new TypeError(`${name}.${rel}: no model named "${def.target}" among ${Object.keys(cores).join(', ')}`)
       if (def.kind === 'manyToMany') continue
+      if (def.kind === 'belongsTo' && def.counterCache !== undefined && !target.byName.has(def.counterCache)) {
+        throw new TypeError(`${name}.${rel}: the counter cache ${def.counterCache} is no field of ${target.table}`)
+      }
       const owner = def.kind === 'belongsTo' ? core : target
       const fks = fieldList(def.foreignKey)
       if (fks.length === 0) throw new TypeError(`${name}.${rel}: an empty list of foreign-key fields`)

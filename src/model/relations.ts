@@ -54,6 +54,8 @@ export interface BelongsTo<T extends string = string, F extends KeyFields = KeyF
    * scope, no foreign-key constraint): load it as null instead of failing.
    */
   readonly optional: O
+  /** A numeric field of the target kept equal to the number of rows that belong to it (see `counterCaches`). */
+  readonly counterCache?: string
 }
 /** One target row holds this row's key: `customer` to its `profile`. */
 export interface HasOne<T extends string = string> {
@@ -107,13 +109,14 @@ export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany
  * relations: { artist: belongsTo('Artist', 'artistId') }
  * relations: { region: belongsTo('Region', ['country', 'regionCode']) }
  * relations: { author: belongsTo('User', 'authorId', { optional: true }) } // users are soft-deleted
+ * relations: { post: belongsTo('Post', 'postId', { counterCache: 'commentsCount' }) } // posts.comments_count kept
  */
 export const belongsTo = <const T extends string, const F extends KeyFields, const O extends boolean = false>(
   target: T,
   foreignKey: F,
-  options?: { readonly targetKey?: KeyFields; readonly optional?: O },
+  options?: { readonly targetKey?: KeyFields; readonly optional?: O; readonly counterCache?: string },
 ): BelongsTo<T, F, NoInfer<O>> =>
-  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey, optional: (options?.optional ?? false) as O })
+  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey, optional: (options?.optional ?? false) as O, counterCache: options?.counterCache })
 
 /**
  * One target row's `foreignKey` field refers to this model's primary key (or `sourceKey`).

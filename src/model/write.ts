@@ -1295,14 +1295,16 @@ const counterStep = (core: ModelCore, field: string, by: unknown, negate: boolea
  * `update(n=F('n') + 1)`), with what behaviours add to every update (`updateAll`); the count of
  * rows. `by` is checked as `increment` checks it; no hooks or validators run.
  */
-export const incrementMatching = (db: Backend, core: ModelCore, cond: unknown, field: string, by: unknown, negate = false): TaskEither<DbError, number> => attempt(async () => {
+export const incrementMatching = (db: Backend, core: ModelCore, cond: unknown, field: string, by: unknown, negate = false, counter = false): TaskEither<DbError, number> => attempt(async () => {
   const step = counterStep(core, field, by, negate)
   if (step._tag === 'Left') return step
+  // A counter cache (`counter`) moves the count alone, whatever the scopes say, as Rails'
+  // update_counters: no updatedAt, and no version bumped (a copy read before stays current).
   const extra: Values = {}
-  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  if (!counter) for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
   delete extra[field]
   const assigned = { ...assignments(core, extra), [core.byName.get(field)!.column]: step.right }
-  const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
+  const node = where(allOf([conditionOf(core, [cond]), counter ? undefined : scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })
 

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { run, sql } from 'recordkit'
 import { mysql } from 'recordkit/dialects/mysql'
-import { as, count, fn, from, select, selectOnly, tuple } from 'recordkit/query'
+import { add, as, count, div, fn, from, mod, mul, select, selectOnly, sub, tuple, val } from 'recordkit/query'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
 for (const engine of ENGINES) {
@@ -48,6 +48,25 @@ for (const engine of ENGINES) {
       const [expected] = await run(db.all(sql.raw(hand)))
       expect(Number(expected.n)).toBe(3)
       expect(await run(db.all(q))).toEqual([{ n: 3 }])
+    })
+  })
+}
+
+for (const engine of ENGINES) {
+  describe(`arithmetic of bound numbers on ${engine.name}`, () => {
+    it('two bound numbers add, subtract, multiply and divide as the engine does for the numbers written in its SQL', async (ctx) => {
+      const db = await engine.connect()
+      if (db === undefined) return ctx.skip()
+      try {
+        // PostgreSQL refused $1 + $2: "operator is not unique: unknown + unknown".
+        const [hand] = await run(db.all(sql.raw('SELECT 1 + 2 AS a, 5 - 7 AS s, 1.5 * 2 AS m, 7 % 4 AS r')))
+        const [row] = await run(db.all(pipe(selectOnly(), select(
+          as(add(val(1), val(2)), 'a'), as(sub(val(5), val(7)), 's'), as(mul(val(1.5), val(2)), 'm'), as(mod(val(7), val(4)), 'r'), as(div(val(9), val(3)), 'd'),
+        ))))
+        expect([row.a, row.s, row.m, row.r, row.d].map(Number)).toEqual([Number(hand.a), Number(hand.s), Number(hand.m), Number(hand.r), 3])
+      } finally {
+        await run(db.close())
+      }
     })
   })
 }

@@ -280,6 +280,9 @@ const jsonMember = (self: Dialect, e: Expr): Fragment => {
   return F(['CAST(', self.expr(e), typeof v === 'string' ? ' AS TEXT)' : v instanceof Date ? ' AS TIMESTAMPTZ)' : ' AS JSONB)'])
 }
 
+/** Whether an expression is a bound number (a parameter PostgreSQL has no type for). */
+const boundNumber = (e: Expr): boolean => e.kind === 'value' && (typeof e.value === 'number' || typeof e.value === 'bigint')
+
 /**
  * The type postgres.js gives a bound value (`''`: none, the server reads it as the other
  * operand's type), or undefined for an array, which would nest in an array of values.
@@ -404,6 +407,12 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
     switch (op) {
       case 'ilike': return F([fragments.wrapped(self, l), ' ILIKE ', fragments.wrapped(self, r)])
       case 'not ilike': return F([fragments.wrapped(self, l), ' NOT ILIKE ', fragments.wrapped(self, r)])
+      case '+': case '-': case '*': case '/': case '%':
+        // Two bound numbers have no type to choose the operator by ("operator is not unique:
+        // unknown + unknown"): each is typed as `caseResult` types it (INTEGER, BIGINT, DOUBLE PRECISION).
+        return boundNumber(l) && boundNumber(r)
+          ? base.binary(op, { kind: 'raw', fragment: self.caseResult(l) }, { kind: 'raw', fragment: self.caseResult(r) })
+          : base.binary(op, l, r)
       default: return base.binary(op, l, r)
     }
   },

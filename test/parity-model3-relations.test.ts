@@ -8,7 +8,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { belongsTo, date, hasMany, hasOne, hookError, model, nullable, optimisticLock, promisedModels, relate, softDelete, withDeleted } from 'recordkit/model'
+import { belongsTo, date, hasMany, hasOne, hookError, model, nullable, optimisticLock, promisedModels, relate, softDelete, timestamps, withDeleted } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -82,10 +82,34 @@ const C = relate({
 })
 const { Topic, Reply } = C
 
-const TABLES = ['m3c_replies', 'm3c_topics', 'm3d_comments', 'm3d_posts', 'm3d_profiles', 'm3d_invoices', 'm3d_authors']
+/** Cards touching their board (Rails belongs_to touch: true); the clock is pinned. */
+let clock = new Date(Date.UTC(2024, 0, 1, 9, 0, 0, 0))
+const minute = (m: number) => new Date(Date.UTC(2024, 0, 1, 9, m, 0, 0))
+const T = relate({
+  Board: model({
+    table: 'm3t_boards',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, title: t.string, createdAt: date, updatedAt: date, version: t.number }),
+    columns: { createdAt: 'created_at', updatedAt: 'updated_at' },
+    behaviours: [timestamps({ now: () => clock }), optimisticLock()],
+  }),
+  Card: model({
+    table: 'm3t_cards',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, boardId: nullable(t.number), title: t.string, deletedAt: nullable(date) }),
+    columns: { boardId: 'board_id', deletedAt: 'deleted_at' },
+    behaviours: [softDelete({ now: () => clock })],
+    relations: { board: belongsTo('Board', 'boardId', { touch: true }) },
+  }),
+})
+const { Board, Card } = T
+
+const TABLES = ['m3t_cards', 'm3t_boards', 'm3c_replies', 'm3c_topics', 'm3d_comments', 'm3d_posts', 'm3d_profiles', 'm3d_invoices', 'm3d_authors']
 const ddl = (engine: string): string[] => {
   const stamp = engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'
   return [
+    `CREATE TABLE m3t_boards (id INTEGER PRIMARY KEY, title VARCHAR(20) NOT NULL, created_at ${stamp} NOT NULL, updated_at ${stamp} NOT NULL, version INTEGER NOT NULL)`,
+    `CREATE TABLE m3t_cards (id INTEGER PRIMARY KEY, board_id INTEGER, title VARCHAR(20) NOT NULL, deleted_at ${stamp})`,
     'CREATE TABLE m3c_topics (id INTEGER PRIMARY KEY, title VARCHAR(20) NOT NULL, replies_count INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL)',
     `CREATE TABLE m3c_replies (id INTEGER PRIMARY KEY, topic_id INTEGER, body VARCHAR(20) NOT NULL, deleted_at ${stamp})`,
     'CREATE TABLE m3d_authors (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)',
@@ -183,6 +207,32 @@ for (const engine of ENGINES) {
       // A write that fails moves no counter.
       await expect(ok(Reply.create(db, { id: 2, topicId: 2, body: 'dup', deletedAt: null }))).rejects.toMatchObject({ _tag: 'UniqueViolation' })
       expect(await counts()).toEqual([1, 1])
+    })
+
+    it("touch: true sets the parent's updatedAt (and version) whenever a row that belongs to it is written (Rails belongs_to touch)", async (ctx) => {
+      const db = use(ctx)
+      clock = minute(0)
+      await ok(Board.createMany(db, [{ id: 1, title: 'a' }, { id: 2, title: 'b' }]))
+      const boards = () => ok(pipe(Board.query, Board.orderBy('id'), Board.pluckMany(db, 'updatedAt', 'version')))
+      clock = minute(1)
+      const card = await ok(Card.create(db, { id: 1, boardId: 1, title: 'x', deletedAt: null }))
+      expect(await boards()).toEqual([[minute(1), 2], [minute(0), 1]])
+      clock = minute(2)
+      const moved = await ok(Card.update(db, card, { boardId: 2 }))
+      expect(await boards()).toEqual([[minute(2), 3], [minute(2), 2]])
+      clock = minute(3)
+      const gone = await ok(Card.delete(db, moved))
+      expect(await boards()).toEqual([[minute(2), 3], [minute(3), 3]])
+      clock = minute(4)
+      await ok(Card.restore(db, gone))
+      expect(await boards()).toEqual([[minute(2), 3], [minute(4), 4]])
+      // A card without a board touches nothing; a failed write touches nothing.
+      clock = minute(5)
+      await ok(Card.create(db, { id: 2, boardId: null, title: 'loose', deletedAt: null }))
+      await expect(ok(Card.create(db, { id: 2, boardId: 1, title: 'dup', deletedAt: null }))).rejects.toMatchObject({ _tag: 'UniqueViolation' })
+      expect(await boards()).toEqual([[minute(2), 3], [minute(4), 4]])
+      // A parent without timestamps cannot be touched: a TypeError where relate is called.
+      expect(() => relate({ Board: model({ table: 'm3t_boards', primaryKey: 'id', codec: t.type({ id: t.number }) }), Card: Card })).toThrow(/whose model has no timestamps/)
     })
 
     it('an unknown dependent word is a TypeError where the model is written', () => {

@@ -44,6 +44,7 @@ import { attachRows, detachRows, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
 import { counterCaches } from './counter-cache.js'
+import { parentTouches } from './touch-parents.js'
 import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, prefixed, validationError, type Validator } from './validate.js'
 import {
@@ -756,7 +757,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
   // Counter caches of belongsTo relations run after the model's own hooks, reading the core built here.
   const softField = own.map((b) => b.deleteAs?.()).find((x) => x !== undefined)
   const counters = counterCaches(definition.relations ?? {}, () => core, softField === undefined ? undefined : Object.keys(softField)[0])
-  const behaviours: AnyBehaviour[] = counters === undefined ? own : [...own, counters]
+  const touches = parentTouches(definition.relations ?? {}, () => core)
+  const behaviours: AnyBehaviour[] = [...own, ...(counters === undefined ? [] : [counters]), ...(touches === undefined ? [] : [touches])]
   const core = buildCore({ ...definition, behaviours }, graph)
   const kit = queryKit<Record<string, unknown>>(core)
   const defaults = new Set(definition.defaults ?? [])
@@ -1256,6 +1258,9 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
       if (def.kind === 'manyToMany') continue
       if (def.kind === 'belongsTo' && def.counterCache !== undefined && !target.byName.has(def.counterCache)) {
         throw new TypeError(`${name}.${rel}: the counter cache ${def.counterCache} is no field of ${target.table}`)
+      }
+      if (def.kind === 'belongsTo' && def.touch === true && !target.behaviours.some((b) => Object.values(b.updateAll?.(target.column) ?? {}).some((v) => v instanceof Date))) {
+        throw new TypeError(`${name}.${rel}: touch sets the update time of ${target.table}, whose model has no timestamps()`)
       }
       const owner = def.kind === 'belongsTo' ? core : target
       const fks = fieldList(def.foreignKey)

@@ -56,6 +56,8 @@ export interface BelongsTo<T extends string = string, F extends KeyFields = KeyF
   readonly optional: O
   /** A numeric field of the target kept equal to the number of rows that belong to it (see `counterCaches`). */
   readonly counterCache?: string
+  /** The target's update time is set whenever a row that belongs to it is written (see `parentTouches`). */
+  readonly touch?: boolean
 }
 /** One target row holds this row's key: `customer` to its `profile`. */
 export interface HasOne<T extends string = string> {
@@ -110,13 +112,14 @@ export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany
  * relations: { region: belongsTo('Region', ['country', 'regionCode']) }
  * relations: { author: belongsTo('User', 'authorId', { optional: true }) } // users are soft-deleted
  * relations: { post: belongsTo('Post', 'postId', { counterCache: 'commentsCount' }) } // posts.comments_count kept
+ * relations: { post: belongsTo('Post', 'postId', { touch: true }) } // the post's updatedAt follows its comments
  */
 export const belongsTo = <const T extends string, const F extends KeyFields, const O extends boolean = false>(
   target: T,
   foreignKey: F,
-  options?: { readonly targetKey?: KeyFields; readonly optional?: O; readonly counterCache?: string },
+  options?: { readonly targetKey?: KeyFields; readonly optional?: O; readonly counterCache?: string; readonly touch?: boolean },
 ): BelongsTo<T, F, NoInfer<O>> =>
-  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey, optional: (options?.optional ?? false) as O, counterCache: options?.counterCache })
+  Object.freeze({ kind: 'belongsTo', target, foreignKey, targetKey: options?.targetKey, optional: (options?.optional ?? false) as O, counterCache: options?.counterCache, touch: options?.touch })
 
 /**
  * One target row's `foreignKey` field refers to this model's primary key (or `sourceKey`).

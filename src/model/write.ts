@@ -1255,6 +1255,20 @@ export const touchRow = (db: Backend, core: ModelCore, row: Values, fields: read
 })
 
 /**
+ * The parent rows a `belongsTo(..., { touch: true })` touches: one UPDATE setting what the
+ * target's behaviours add to every update (`timestamps()`'s `updatedAt`, the optimistic lock's
+ * version bumped, as Rails' `touch` bumps `lock_version`) on the rows matching, whatever the
+ * target's default scopes say; the count. A target with no update time is a QueryError.
+ */
+export const touchMatching = (db: Backend, core: ModelCore, cond: unknown): TaskEither<DbError, number> => attempt(async () => {
+  const extra: Values = {}
+  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  if (!Object.values(extra).some((v) => v instanceof Date)) return left(dbError('QueryError', `${core.table}: touch sets the update time of timestamps(), and this model has none`))
+  const node = where(conditionOf(core, [cond]))(set(assignments(core, extra))(update(core.tableRef)))
+  return right((await must(db.execute(node))).rowsAffected)
+})
+
+/**
  * The new value of a counter, `field + by` (minus with `negate`), or the ValidationError of a
  * step `increment` refuses (see `incrementRow`). `current` holds the row's value when there is a
  * row (`increment`): a field holding no number is refused by that value, and a NULL counts from 0;

@@ -233,7 +233,7 @@ for (const engine of ENGINES) {
       return db!
     }
     const dropAll = async (d: Backend) => {
-      for (const table of [...TABLES, HISTORY]) await run(d.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
+      for (const table of [`${P}watchers`, `${P}bad_migrations`, ...TABLES, HISTORY]) await run(d.execute(sql`DROP TABLE IF EXISTS ${sql.id(table)}`))
     }
 
     beforeAll(async () => {
@@ -285,6 +285,27 @@ for (const engine of ENGINES) {
       expect((await cli('migrate', 'up', ...common)).code).toBe(0)
       expect((await cli('migrate', 'status', ...common)).out).toContain(`${MIGRATIONS.length} applied, 0 pending`)
       expect(await ok(pipe(User.query, User.count(d)))).toBe(0)
+    })
+
+    it('a migration whose foreign key names a table that does not exist fails, with nothing of it kept, on every engine', async (ctx) => {
+      use(ctx)
+      const bad = join(dir, 'bad')
+      expect((await cli('migrate', 'new', 'create_trk_nu_watchers', '--dir', bad, '--ts')).code).toBe(0)
+      const [file] = readdirSync(bad)
+      writeFileSync(join(bad, file), migrationFile(`pipe(
+    createTable('${P}watchers'),
+    column('issue_id', 'integer', { notNull: true, references: '${P}issues.id' }),
+    column('user_id', 'integer', { notNull: true, references: '${P}userz.id' }),
+  )`, `dropTable('${P}watchers')`))
+      const common = ['--dir', bad, '--url', url, '--table', `${P}bad_migrations`]
+      const up = await cli('migrate', 'up', ...common)
+      expect(up.code).toBe(1)
+      // MariaDB's own words name neither the key nor the table ('errno: 150 "Foreign key constraint is incorrectly formed"').
+      expect(up.err).toContain(engine.name === 'mariadb' ? 'Foreign key constraint is incorrectly formed' : `${P}userz`)
+      if (engine.name === 'sqlite') expect(up.err).toContain(`${P}watchers.user_id references ${P}userz (id): no table ${P}userz exists`)
+      expect((await cli('migrate', 'status', ...common)).out).toMatch(/^ +pending /m)
+      // SQLite accepted such a table, and then refused every row written to it ('no such table: main.trk_nu_userz').
+      expect((await cli('introspect', '--url', url, '--only', `${P}watchers`)).code).toBe(1)
     })
 
     /** Empties the tables (the migration test made them) and adds two users and a project. */

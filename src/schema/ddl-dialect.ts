@@ -81,6 +81,12 @@ export interface ForeignKeySuspension {
   readonly on: Fragment
   /** Returns the rows that break a foreign key. */
   readonly check: Fragment
+  /**
+   * Returns one row per foreign key whose parent table does not exist (`table`, `column`,
+   * `parent`, `parent_column`): an engine that takes such a key (SQLite) refuses every row
+   * written to the table later, so a migration that leaves a new one is refused.
+   */
+  readonly dangling?: Fragment
 }
 
 /** The DDL fields of a Dialect. */

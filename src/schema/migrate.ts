@@ -457,7 +457,18 @@ const schemaTransaction = async <A>(db: Backend, lock: Extract<MigrationLock, { 
     // the connection's own handle refuses calls while its transaction is open.
     return await run(db.transaction((tx) => tryDb(async () => {
       for (const f of lock.acquire) await run(tx.execute(f))
+      // Foreign keys to no table, before and after: SQLite takes one and fails every later insert.
+      const dangling = supports(tx.dialect, 'foreignKeySuspension') ? tx.dialect.foreignKeySuspension().dangling : undefined
+      const danglingBefore = dangling === undefined ? [] : (await run(tx.all(dangling))).map((r) => JSON.stringify(r))
       const out = await body(tx)
+      if (dangling !== undefined) {
+        const added = (await run(tx.all(dangling))).filter((r) => !danglingBefore.includes(JSON.stringify(r)))
+        if (added.length > 0) {
+          const refs = added.map((r) => `${String(r.table)}.${String(r.column)} references ${String(r.parent)}${r.parent_column === null ? '' : ` (${String(r.parent_column)})`}`)
+          throw dbError('QueryError', `${refs.join('; ')}: no table ${added.map((r) => String(r.parent)).filter((x, i, a) => a.indexOf(x) === i).join(', ')} exists. ` +
+            `${tx.dialect.name} takes such a foreign key and then refuses every row written to the table (PostgreSQL and MariaDB refuse the CREATE TABLE): create the table it refers to first, or name the one meant`)
+        }
+      }
       if (suspended !== undefined) {
         const broken = await run(tx.all(tx.dialect.foreignKeySuspension().check))
         if (broken.length > 0) throw dbError('ForeignKeyViolation', `the migration breaks ${broken.length} foreign key reference(s): ${JSON.stringify(broken.slice(0, 3))}`)

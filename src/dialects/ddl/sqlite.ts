@@ -176,6 +176,9 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     off: sql.raw('PRAGMA foreign_keys = OFF'),
     on: sql.raw('PRAGMA foreign_keys = ON'),
     check: sql.raw('PRAGMA foreign_key_check'),
+    dangling: sql.raw(`SELECT m.name AS "table", f."from" AS "column", f."table" AS parent, f."to" AS parent_column
+      FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+      WHERE m.type = 'table' AND NOT EXISTS (SELECT 1 FROM sqlite_master p WHERE p.type = 'table' AND lower(p.name) = lower(f."table"))`),
   }),
 
   // BEGIN IMMEDIATE takes the database's write lock: a second process waits (busy timeout) or

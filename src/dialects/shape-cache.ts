@@ -279,7 +279,7 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
       }
     } finally {
       // The values are the caller's: not kept past the lookup.
-      v.fill(undefined, 0, values.n)
+      for (let i = 0; i < values.n; i++) v[i] = undefined
       values.n = 0
       if (values === shared) inUse = false
     }

@@ -202,7 +202,7 @@ interface Entry {
    * it is (INTEGER, NUMERIC or REAL affinity store a REAL 5.0 as 5, or as 5.0 either way), so only
    * the others' whole numbers are bound as BigInt (see `integral`).
    */
-  readonly columns?: { epoch: number; value: InsertColumns | undefined }
+  readonly columns?: { readonly named: InsertNames; epoch: number; value: InsertColumns | undefined }
   /** Whether the statement changes the schema (CREATE, DROP, ALTER): running it moves `schemaEpoch`. */
   readonly ddl: boolean
 }
@@ -215,13 +215,22 @@ interface InsertColumns {
   readonly any: boolean
 }
 
-/** Whether a column of this declared type may hold an INTEGER value (SQLite's affinity rules; no type: an expression). */
+/** A declared column type's affinity, by SQLite's rules (section 3.1 of its datatype page), in their order. */
+type Affinity = 'INTEGER' | 'TEXT' | 'BLOB' | 'REAL' | 'NUMERIC'
+const affinityOf = (declared: string): Affinity => {
+  const t = declared.toUpperCase()
+  if (t.includes('INT')) return 'INTEGER'
+  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return 'TEXT'
+  if (t === '' || t.includes('BLOB')) return 'BLOB'
+  if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return 'REAL'
+  return 'NUMERIC'
+}
+
+/** Whether a column of this declared type may hold an INTEGER value (no type: an expression). */
 const mayHoldInteger = (declared: string | null): boolean => {
   if (declared === null) return true
-  const t = declared.toUpperCase()
-  if (t.includes('INT')) return true
-  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return false
-  return !(t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB'))
+  const a = affinityOf(declared)
+  return a !== 'TEXT' && a !== 'REAL'
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
@@ -329,7 +338,7 @@ const boundIntegers = (params: readonly unknown[]): unknown[] => {
  * same stored value.
  */
 const boundColumns = (params: readonly unknown[], columns: InsertColumns): unknown[] => {
-  if (!columns.any || params.length % columns.width !== 0) return columns.any ? boundIntegers(params) : (params as unknown[])
+  if (!columns.any) return params as unknown[]
   const { width, integral: needs } = columns
   let out: unknown[] | undefined
   for (let i = 0; i < params.length; i++) {
@@ -350,7 +359,12 @@ const boundColumns = (params: readonly unknown[], columns: InsertColumns): unkno
 const QUOTED = '"(?:[^"]|"")*"'
 const INSERT_HEAD = new RegExp(`^INSERT INTO ((?:${QUOTED}\\.)?${QUOTED}) \\((${QUOTED}(?:, ${QUOTED})*)\\) VALUES `)
 const unquote = (q: string): string => q.slice(1, -1).replace(/""/g, '"')
-const insertColumnNames = (text: string): { readonly schema?: string; readonly table: string; readonly columns: readonly string[] } | undefined => {
+interface InsertNames {
+  readonly schema?: string
+  readonly table: string
+  readonly columns: readonly string[]
+}
+const insertColumnNames = (text: string): InsertNames | undefined => {
   const m = INSERT_HEAD.exec(text)
   if (m === null) return undefined
   const columns = m[2].match(new RegExp(QUOTED, 'g'))!.map(unquote)
@@ -373,9 +387,8 @@ const insertColumnNames = (text: string): { readonly schema?: string; readonly t
  * a STRICT table's ANY keep the REAL: there it is bound as a BigInt.
  */
 const takesWholeNumbers = (declared: string): boolean => {
-  const t = declared.toUpperCase()
-  if (t === '' || t === 'ANY' || t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT') || t.includes('BLOB')) return t.includes('INT')
-  return true
+  const a = affinityOf(declared)
+  return a !== 'TEXT' && a !== 'BLOB' && declared.toUpperCase() !== 'ANY'
 }
 
 /**
@@ -441,7 +454,8 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         const lostRow = fast === undefined ? undefined : lostRowCheck(integral)
         const start = fromStart(text, false)
         const inserts = insertsOf(start)
-        const columns = inserts === NO_INSERT || insertColumnNames(text) === undefined ? undefined : { epoch: schemaEpoch, value: insertColumnsOf(text) }
+        const named = inserts === NO_INSERT ? undefined : insertColumnNames(text)
+        const columns = named === undefined ? undefined : { named, epoch: schemaEpoch, value: insertColumnsOf(named) }
         entry = { stmt, reader, query: READS.test(start) && stmt.readonly, inserts: reader ? NO_INSERT : inserts, fast, integral, lost: lostRow === undefined ? undefined : anyLost(lostRow), lostRow, columns, ddl: DDL.test(start) }
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
         cache.set(text, entry)
@@ -457,9 +471,9 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
     let schemaEpoch = 0
 
     /** The parameters of a statement with its `columns`, read again if the schema changed since. */
-    const boundFor = (text: string, columns: NonNullable<Entry['columns']>, params: readonly unknown[]): unknown[] => {
+    const boundFor = (columns: NonNullable<Entry['columns']>, params: readonly unknown[]): unknown[] => {
       if (columns.epoch !== schemaEpoch) {
-        columns.value = insertColumnsOf(text)
+        columns.value = insertColumnsOf(columns.named)
         columns.epoch = schemaEpoch
       }
       return columns.value === undefined ? boundIntegers(params) : boundColumns(params, columns.value)
@@ -467,12 +481,10 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
 
     /**
      * What `boundColumns` needs of a plain multi-row INSERT (`insertColumnNames`), from the
-     * declared types of its table's columns; undefined for any other statement, or a table or
-     * column the connection does not describe (every whole number is then a BigInt).
+     * declared types of its table's columns; undefined for a table or column the connection does
+     * not describe (every whole number is then a BigInt).
      */
-    const insertColumnsOf = (text: string): InsertColumns | undefined => {
-      const named = insertColumnNames(text)
-      if (named === undefined) return undefined
+    const insertColumnsOf = (named: InsertNames): InsertColumns | undefined => {
       try {
         const schema = named.schema === undefined ? '' : `"${named.schema.replace(/"/g, '""')}".`
         const info = database().prepare(`PRAGMA ${schema}table_xinfo("${named.table.replace(/"/g, '""')}")`).all() as { name: string; type: string }[]
@@ -536,14 +548,14 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
             const row = get(stmt, q.params) as Row | undefined
             return { rows: row === undefined ? [] : integers === 'safe' ? narrowIntegers([row]) : [row], rowsAffected: 0 }
           }
-          const rows = (columns === undefined ? all(stmt, q.params) : stmt.all(boundFor(q.sql, columns, q.params))) as Row[]
+          const rows = (columns === undefined ? all(stmt, q.params) : stmt.all(boundFor(columns, q.params))) as Row[]
           // A reader that is not a query is DML with RETURNING: one returned row per changed row.
           return { rows: integers === 'safe' ? narrowIntegers(rows) : rows, rowsAffected: query ? 0 : rows.length }
         }
         // An upsert that updated leaves the connection's last insert rowid as it was: mark it first
         // (or, where no mark can be set, read it first).
         const before = inserts === MAYBE ? (markLastInsert() ? LAST_INSERT_MARK : lastInsertRowid()) : undefined
-        const r = columns === undefined ? runOf(stmt, q.params) : stmt.run(boundFor(q.sql, columns, q.params))
+        const r = columns === undefined ? runOf(stmt, q.params) : stmt.run(boundFor(columns, q.params))
         if (inserts === NO_INSERT || r.changes === 0 || (inserts === MAYBE && sameRowid(r.lastInsertRowid, before))) return { rows: [], rowsAffected: r.changes }
         return { rows: [], rowsAffected: r.changes, insertId: typeof r.lastInsertRowid === 'bigint' && integers === 'safe' && r.lastInsertRowid <= MAX_SAFE ? Number(r.lastInsertRowid) : r.lastInsertRowid }
       } catch (e) {

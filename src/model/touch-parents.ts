@@ -12,13 +12,11 @@
  *
  * As in Rails, set-based writes (`updateWhere`, `deleteWhere`) and `upsert` touch nothing.
  */
-import { right } from 'fp-ts/lib/Either.js'
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
-import { dbError, type DbError } from '../errors.js'
-import type { AnyBehaviour, HookContext } from './behaviours.js'
-import { type ModelCore, ownValue } from './core.js'
-import { type AnyRelation, type BelongsTo, fieldList } from './relations.js'
+import type { AnyBehaviour } from './behaviours.js'
+import type { ModelCore } from './core.js'
+import { afterWrite, belongsToWhere, movedBetween, parentsOf } from './parents.js'
+import type { AnyRelation } from './relations.js'
 import { touchMatching } from './write.js'
 
 type Values = Record<string, unknown>
@@ -30,43 +28,26 @@ type Values = Record<string, unknown>
  * @example parentTouches({ post: belongsTo('Post', 'postId', { touch: true }) }, () => Comment.core)
  */
 export const parentTouches = (relations: Readonly<Record<string, AnyRelation>>, core: () => ModelCore): AnyBehaviour | undefined => {
-  const touching = Object.entries(relations).filter((e): e is [string, BelongsTo] => e[1].kind === 'belongsTo' && e[1].touch === true)
+  const touching = belongsToWhere(relations, (r) => r.touch === true)
   if (touching.length === 0) return undefined
   /** Touch the parent of `row` in each touching relation (`only` picks relations; a row without a key has none). */
   const touch = async (db: Backend, row: Values, only?: (fks: readonly string[]) => boolean): Promise<void> => {
-    const own = core()
-    for (const [name, rel] of touching) {
-      const fks = fieldList(rel.foreignKey)
-      if (only !== undefined && !only(fks)) continue
-      const target = ownValue(own.graph?.models, rel.target)
-      if (target === undefined) throw dbError('QueryError', `${own.table}.${name}: a parent is touched once the models are related: relate({ ... })`)
-      const tks = rel.targetKey === undefined ? target.primaryKey.map((f) => f.name) : fieldList(rel.targetKey)
-      const values = fks.map((f) => row[f])
-      if (values.some((v) => v === null || v === undefined)) continue
-      const r = await touchMatching(db, target, Object.fromEntries(tks.map((k, i) => [k, values[i]])))()
+    for (const { target, match } of parentsOf(core(), touching, row, 'a parent is touched', only)) {
+      const r = await touchMatching(db, target, match)()
       if (r._tag === 'Left') throw r.left
     }
   }
-  const run = (body: (row: Values, ctx: HookContext) => Promise<void>) => (row: Values, ctx: HookContext): TaskEither<DbError, Values> => async () => {
-    try {
-      // An upsert cannot tell here whether it inserted or updated: it touches nothing (as Rails' upsert_all).
-      if (ctx.op !== 'upsert') await body(row, ctx)
-      return right(row)
-    } catch (e) {
-      return { _tag: 'Left', left: e as DbError }
-    }
-  }
-  const plain = run((row, ctx) => touch(ctx.db, row))
+  const plain = afterWrite((row, ctx) => touch(ctx.db, row))
   return {
     name: 'touchParents',
     afterInsert: plain,
     afterDelete: plain,
     afterRestore: plain,
     // The parent the row belongs to now, and the one it left when the update moved it.
-    afterUpdate: run(async (row, ctx) => {
+    afterUpdate: afterWrite(async (row, ctx) => {
       await touch(ctx.db, row)
       const old = ctx.row
-      if (old !== undefined) await touch(ctx.db, old, (fks) => fks.some((f) => row[f] !== old[f]))
+      if (old !== undefined) await touch(ctx.db, old, movedBetween(old, row))
     }),
   }
 }

@@ -48,7 +48,8 @@ import { parentTouches } from './touch-parents.js'
 import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, prefixed, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, incrementMatching, incrementRow, restoreRow, shardCondition, touchRow, updateChanged, updateMatching, updateRow, upsertRow,
+  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, everyUpdate, hasUpdateTime, incrementMatching, incrementRow, restoreRow, shardCondition, touchRow, updateChanged,
+  updateMatching, updateRow, upsertRow,
   type UpsertOptions,
 } from './write.js'
 import { withFields } from '../objects.js'
@@ -1259,7 +1260,7 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
       if (def.kind === 'belongsTo' && def.counterCache !== undefined && !target.byName.has(def.counterCache)) {
         throw new TypeError(`${name}.${rel}: the counter cache ${def.counterCache} is no field of ${target.table}`)
       }
-      if (def.kind === 'belongsTo' && def.touch === true && !target.behaviours.some((b) => Object.values(b.updateAll?.(target.column) ?? {}).some((v) => v instanceof Date))) {
+      if (def.kind === 'belongsTo' && def.touch === true && !hasUpdateTime(everyUpdate(target))) {
         throw new TypeError(`${name}.${rel}: touch sets the update time of ${target.table}, whose model has no timestamps()`)
       }
       const owner = def.kind === 'belongsTo' ? core : target

@@ -838,6 +838,24 @@ const same = (a: unknown, b: unknown): boolean => {
   return false
 }
 
+/**
+ * What behaviours add to every update of the model's rows (`updateAll`: `timestamps()`'s
+ * updatedAt, the optimistic lock's version bumped), one object to change.
+ *
+ * @example everyUpdate(Post.core) // { updatedAt: <now>, version: <version + 1> }
+ */
+export const everyUpdate = (core: ModelCore): Values => {
+  const extra: Values = {}
+  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  return extra
+}
+
+/**
+ * Whether what `everyUpdate` gives sets an update time (a Date).
+ * @example hasUpdateTime(everyUpdate(Post.core)) // true with timestamps()
+ */
+export const hasUpdateTime = (extra: Values): boolean => Object.values(extra).some((v) => v instanceof Date)
+
 /** The extra conditions behaviours put on a row-level write (optimistic lock). */
 const guardsOf = (core: ModelCore, row: Values): Expr | undefined => allOf(core.behaviours.map((b) => b.guard?.(row, core.column)))
 
@@ -1094,8 +1112,7 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   if (issues.length > 0) return left(validationError(core.table, issues))
   // An empty patch writes nothing, as `update`'s does: not even what behaviours add (updatedAt, the version).
   if (Object.keys(assignments(core, checked.right)).length === 0) return right(0)
-  const extra: Values = {}
-  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const extra = everyUpdate(core)
   const assigned = assignments(core, { ...checked.right, ...extra })
   if (Object.keys(assigned).length === 0) return right(0)
   const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
@@ -1184,8 +1201,7 @@ export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEithe
     const r = await hook(core, 'beforeRestore', row, ctx)
     const key = keyOfRow(core, r)
     const shard = shardCondition(tx, core, r)
-    const extra: Values = {}
-    for (const x of core.behaviours) Object.assign(extra, x.updateAll?.(core.column))
+    const extra = everyUpdate(core)
     const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, { ...b.restoreAs!(), ...extra }))(update(core.tableRef)))
     // With `afterRestore` hooks the whole restore is already one transaction.
     const stored = hooked ? right(await updateStored(tx, core, node, key, shard)) : await storedUpdate(tx, core, node, key, shard)
@@ -1211,8 +1227,7 @@ export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: s
   if (step._tag === 'Left') return step
   const key = keyOfRow(core, row)
   const shard = shardCondition(db, core, row)
-  const extra: Values = {}
-  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const extra = everyUpdate(core)
   delete extra[field]
   const assigned = { ...assignments(core, extra), [core.byName.get(field)!.column]: step.right }
   const node = where(allOf([keyCondition(core, key), shard, scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
@@ -1231,8 +1246,7 @@ export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: s
  * (no timestamps, no field named) a QueryError. Returns the stored row, as `update` does.
  */
 export const touchRow = (db: Backend, core: ModelCore, row: Values, fields: readonly string[]): TaskEither<DbError, Values> => attempt(async () => {
-  const extra: Values = {}
-  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const extra = everyUpdate(core)
   const stamp = Object.values(extra).find((v): v is Date => v instanceof Date)
   if (stamp === undefined && fields.length === 0) return left(dbError('QueryError', `${core.table}: touch sets the update time of timestamps() or the fields named, and this model has neither`))
   const at = stamp ?? new Date()
@@ -1261,9 +1275,8 @@ export const touchRow = (db: Backend, core: ModelCore, row: Values, fields: read
  * target's default scopes say; the count. A target with no update time is a QueryError.
  */
 export const touchMatching = (db: Backend, core: ModelCore, cond: unknown): TaskEither<DbError, number> => attempt(async () => {
-  const extra: Values = {}
-  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
-  if (!Object.values(extra).some((v) => v instanceof Date)) return left(dbError('QueryError', `${core.table}: touch sets the update time of timestamps(), and this model has none`))
+  const extra = everyUpdate(core)
+  if (!hasUpdateTime(extra)) return left(dbError('QueryError', `${core.table}: touch sets the update time of timestamps(), and this model has none`))
   const node = where(conditionOf(core, [cond]))(set(assignments(core, extra))(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
 })
@@ -1314,8 +1327,7 @@ export const incrementMatching = (db: Backend, core: ModelCore, cond: unknown, f
   if (step._tag === 'Left') return step
   // A counter cache (`counter`) moves the count alone, whatever the scopes say, as Rails'
   // update_counters: no updatedAt, and no version bumped (a copy read before stays current).
-  const extra: Values = {}
-  if (!counter) for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const extra: Values = counter ? {} : everyUpdate(core)
   delete extra[field]
   const assigned = { ...assignments(core, extra), [core.byName.get(field)!.column]: step.right }
   const node = where(allOf([conditionOf(core, [cond]), counter ? undefined : scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
@@ -1345,8 +1357,7 @@ export interface UpsertOptions<F extends string = string> {
 const upsertAssignments = (core: ModelCore, updates: readonly string[], inTarget: (name: string) => boolean, proposed: (column: string) => unknown = excluded): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const c of updates) out[c] = proposed(c)
-  const extra: Values = {}
-  for (const b of core.behaviours) Object.assign(extra, b.updateAll?.(core.column))
+  const extra = everyUpdate(core)
   const kept = Object.fromEntries(Object.entries(extra).filter(([name]) => !inTarget(name)))
   return Object.assign(out, assignments(core, kept))
 }

@@ -1043,32 +1043,17 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         if (options?.onConflict === 'ignore') {
           if (inputs.length === 0) return () => Promise.resolve(right(options.returning === false ? 0 : []))
           // Each row under its own savepoint (create's, inside the transaction): a duplicate is undone alone.
-          return db.transaction((tx) => async () => {
-            const out: Record<string, unknown>[] = []
-            for (const [i, input] of inputs.entries()) {
-              const r = await self.create(tx, input as never)()
-              if (r._tag === 'Right') out.push(r.right)
-              else if (!isDbError(r.left, 'UniqueViolation') && !(isDbError(r.left, 'ValidationError') && r.left.issues.every((x) => x.rule === 'unique'))) {
-                return left(isDbError(r.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, r.left.issues)) : r.left)
-              }
-            }
-            return right(options.returning === false ? out.length : out)
-          })
+          const taken = (e: DbError) => isDbError(e, 'UniqueViolation') || (isDbError(e, 'ValidationError') && e.issues.every((x) => x.rule === 'unique'))
+          const rows = eachRow(db, core.table, inputs, (tx, input) => self.create(tx, input as never), taken)
+          return () => rows().then((r) => (r._tag === 'Left' || options.returning !== false ? r : right(r.right.length)))
         }
         if (self.create === create) {
           return options?.returning === false
             ? withViolatingRows(db, core, inputs, withUniqueDetail(db, core, createRowsPlain(db, core, defaults, inputs)))
             : withViolatingRows(db, core, inputs, withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[])))
         }
-        return db.transaction((tx) => async () => {
-          const out: Record<string, unknown>[] = []
-          for (const input of inputs) {
-            const r = await self.create(tx, input as never)()
-            if (r._tag === 'Left') return r
-            out.push(r.right)
-          }
-          return right(options?.returning === false ? out.length : out)
-        })
+        const rows = eachRow(db, core.table, inputs, (tx, input) => self.create(tx, input as never))
+        return () => rows().then((r) => (r._tag === 'Left' || options?.returning !== false ? r : right(r.right.length)))
       }) as Model<ModelTypes>['createMany'],
       update: (db, row, patch) => withUniqueDetail(db, core, updateRow(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)),
       updateChanges: (db, row, patch) => withUniqueDetail(db, core, updateChanged(db, core, row as Record<string, unknown>, patch as Record<string, unknown>)) as never,
@@ -1080,30 +1065,9 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       updateMany: (db, rows, fields) => {
         const bad = fields.find((f) => !core.byName.has(f) || core.primaryKey.some((k) => k.name === f))
         if (bad !== undefined) return () => Promise.resolve(left(dbError('QueryError', `${core.table}: updateMany writes fields of the row other than its key; got "${bad}"`)))
-        if (rows.length === 0) return () => Promise.resolve(right([]))
-        return db.transaction((tx) => async () => {
-          const out: Record<string, unknown>[] = []
-          for (const [i, row] of rows.entries()) {
-            const patch = Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]]))
-            const r = await self.update(tx, row, patch as never)()
-            if (r._tag === 'Left') return left(isDbError(r.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, r.left.issues)) : r.left)
-            out.push(r.right)
-          }
-          return right(out)
-        })
+        return eachRow(db, core.table, rows, (tx, row) => self.update(tx, row, Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]])) as never))
       },
-      upsertMany: (db, inputs, options) => {
-        if (inputs.length === 0) return () => Promise.resolve(right([]))
-        return db.transaction((tx) => async () => {
-          const out: Record<string, unknown>[] = []
-          for (const [i, input] of inputs.entries()) {
-            const r = await self.upsert(tx, input, options)()
-            if (r._tag === 'Left') return left(isDbError(r.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, r.left.issues)) : r.left)
-            out.push(r.right)
-          }
-          return right(out)
-        })
-      },
+      upsertMany: (db, inputs, options) => eachRow(db, core.table, inputs, (tx, input) => self.upsert(tx, input, options)),
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
       increment: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1) as never,
       decrement: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1, true) as never,
@@ -1214,6 +1178,26 @@ const countIssue = (core: ModelCore, what: string, n: number): DbError | undefin
  *   relations: { albums: hasMany('Album', 'artistId') },
  * })
  */
+
+/**
+ * `step` on each item in order, in one transaction: the first failure rolls every item back, a
+ * ValidationError naming its row (`rows.3.qty`); a failure `skip` accepts leaves its item out
+ * (each step's own savepoint undid it). No items, no transaction.
+ *
+ * @example eachRow(db, 'items', inputs, (tx, input) => Item.upsert(tx, input, { conflict: ['sku'] }))
+ */
+const eachRow = <I, R>(db: Backend, table: string, items: readonly I[], step: (tx: Backend, item: I) => TaskEither<DbError, R>, skip?: (e: DbError) => boolean): TaskEither<DbError, R[]> => {
+  if (items.length === 0) return () => Promise.resolve(right([]))
+  return db.transaction((tx) => async () => {
+    const out: R[] = []
+    for (const [i, item] of items.entries()) {
+      const r = await step(tx, item)()
+      if (r._tag === 'Right') out.push(r.right)
+      else if (skip === undefined || !skip(r.left)) return left(isDbError(r.left, 'ValidationError') ? validationError(table, prefixed(`rows.${i}.`, r.left.issues)) : r.left)
+    }
+    return right(out)
+  })
+}
 export const model = <
   C extends ModelCodec,
   const PK extends (keyof t.TypeOf<C> & string) | readonly (keyof t.TypeOf<C> & string)[],

@@ -187,6 +187,14 @@ const fromTableNamedIn = (q: UpdateNode): string | undefined => {
   return undefined
 }
 
+/**
+ * SQLite has no DEFAULT keyword in an assignment ("near DEFAULT: syntax error"): an UPDATE's SET
+ * or an upsert's DO UPDATE SET assigning it is an UnsupportedFeature before it runs.
+ */
+const noDefaultAssigned = (self: Dialect, assigned: readonly (readonly [string, unknown])[] | null | undefined, where: string): void => {
+  if (assigned?.some(([, v]) => v === DEFAULT)) throw unsupportedError(self.name, `DEFAULT in ${where}`, 'assign the default value itself')
+}
+
 /** Whether an UPDATE or a DELETE has RETURNING and ORDER BY or LIMIT, whose order SQLite has its own way. */
 const returnsLimited = (q: UpdateNode | DeleteNode): boolean =>
   q.returning !== undefined && q.returning.length > 0 && ((q.orderBy !== undefined && q.orderBy.length > 0) || q.limit !== undefined)
@@ -289,8 +297,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   insertIgnore: () => F(['INSERT OR IGNORE INTO ']),
   insertReplace: () => F(['INSERT OR REPLACE INTO ']),
   upsert: (node) => {
-    // As in UPDATE ... SET: no DEFAULT keyword in an assignment ("near DEFAULT: syntax error").
-    if (node.onConflict?.update?.some(([, v]) => v === DEFAULT)) throw unsupportedError(self.name, 'DEFAULT in ON CONFLICT ... DO UPDATE SET', 'assign the default value itself')
+    noDefaultAssigned(self, node.onConflict?.update, 'ON CONFLICT ... DO UPDATE SET')
     return base.upsert(node)
   },
   conflictTarget: (oc) => {
@@ -302,8 +309,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   compileMerge: unsupported('sqlite', 'MERGE', "use an upsert: onConflict(columns, ...)"),
   // SQLite takes RETURNING before ORDER BY and LIMIT: `DELETE ... RETURNING id ORDER BY ... LIMIT n`.
   compileUpdate: (q) => {
-    // SQLite has no DEFAULT keyword in an assignment ("near DEFAULT: syntax error").
-    if (q.set.some(([, v]) => v === DEFAULT)) throw unsupportedError(self.name, 'DEFAULT in UPDATE ... SET', 'assign the default value itself')
+    noDefaultAssigned(self, q.set, 'UPDATE ... SET')
     return returnsLimited(q) ? F([base.compileUpdate({ ...q, orderBy: undefined, limit: undefined }), self.writeLimit(q.orderBy ?? [], q.limit)]) : base.compileUpdate(q)
   },
   compileDelete: (q) => (returnsLimited(q) ? F([base.compileDelete({ ...q, orderBy: undefined, limit: undefined }), self.writeLimit(q.orderBy ?? [], q.limit)]) : base.compileDelete(q)),

@@ -11,7 +11,7 @@ import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '..
 import { and, col, deleteFrom, eq, from, insertInto, or, select, val, values, where } from '../query.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
-import { keyOf, manyToManyKeys, type ManyToMany } from './relations.js'
+import { isThrough, keyOf, manyToManyKeys, type ManyToMany } from './relations.js'
 
 interface Link {
   readonly rel: ManyToMany
@@ -40,6 +40,7 @@ const isIssues = (u: unknown[] | FieldIssue[]): u is FieldIssue[] => u.length > 
 const linkOf = (core: ModelCore, name: string, row: Readonly<Record<string, unknown>>, targets: readonly Readonly<Record<string, unknown>>[]): Link => {
   const rel = ownValue(core.relations, name)
   if (rel === undefined) throw dbError('QueryError', `${core.table} has no relation "${name}"`)
+  if (isThrough(rel)) throw dbError('QueryError', `${core.table}.${name} is a ${rel.kind} relation, read-only: write the rows of ${rel.through} and their ${rel.source} instead`)
   if (rel.kind !== 'manyToMany') throw dbError('QueryError', `${core.table}.${name} is a ${rel.kind} relation: attach and detach write manyToMany join tables`)
   const target = ownValue(core.graph?.models, rel.target)
   if (target === undefined) throw dbError('QueryError', `${core.table}.${name}: relations are written once the models are related: relate({ ... })`)

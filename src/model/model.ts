@@ -39,7 +39,8 @@ import {
 import { aggKit, aggregateExpr, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type CompareOp, type Computed, defaultOrder, reversed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
-import { type AnyRelation, checkPath, fieldList, loadIncludes } from './relations.js'
+import { type AnyRelation, checkPath, fieldList, isThrough, loadIncludes } from './relations.js'
+import { throughPlan } from './through.js'
 import { attachRows, detachRows, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
@@ -156,7 +157,7 @@ type AlwaysLoads<Src, Rel, T> = '~with' extends keyof T
   : Rel extends { readonly kind: 'belongsTo'; readonly foreignKey: infer F; readonly optional: false } ? KeyPresent<Src, F> : false
 
 type LoadedRow<G, Rel, T> = Simplify<IncludedRow<G, Rel, T> & Materialize<G, TargetOf<Rel>, T>>
-type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' }
+type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' | 'hasManyThrough' }
   ? LoadedRow<G, Rel, T>[]
   : AlwaysLoads<Src, Rel, T> extends true ? LoadedRow<G, Rel, T> : LoadedRow<G, Rel, T> | null
 
@@ -1241,6 +1242,14 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
       const target = cores[def.target]
       if (target === undefined) throw new TypeError(`${name}.${rel}: no model named "${def.target}" among ${Object.keys(cores).join(', ')}`)
       if (def.kind === 'manyToMany') continue
+      if (isThrough(def)) {
+        try {
+          throughPlan(core, rel, def)
+        } catch (e) {
+          throw new TypeError(isDbError(e) ? e.message : String(e), { cause: e })
+        }
+        continue
+      }
       if (def.kind === 'belongsTo' && def.counterCache !== undefined && !target.byName.has(def.counterCache)) {
         throw new TypeError(`${name}.${rel}: the counter cache ${def.counterCache} is no field of ${target.table}`)
       }

@@ -4,14 +4,15 @@
  * target model, to narrow, order, count or page with the target's own functions. The target's
  * default scopes apply when it runs, as in `include`.
  */
-import type { Expr } from '../ast.js'
+import type { Expr, TableRef } from '../ast.js'
 import { dbError } from '../errors.js'
 import { and, eq, exists, from, or, raw, select, where } from '../query.js'
 import { sql } from '../sql.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { baseQuery, failed, type ModelQuery } from './query.js'
-import { keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { middleJoin, throughPlan } from './through.js'
 import { withFields } from '../objects.js'
 
 type Values = Readonly<Record<string, unknown>>
@@ -58,6 +59,16 @@ export const relatedQuery = (core: ModelCore, row: Values, name: string): ModelQ
           ...to.map((c, i) => raw(sql`${linkColumn(c)} = ${target.column(tk[i].name)}`)),
         )
         cond = exists(where(link)(select(raw(sql`1`))(from(through))))
+      }
+    } else if (isThrough(rel)) {
+      // EXISTS a middle row holding the row's key and joined to the target row.
+      const plan = throughPlan(core, name, rel)
+      const values = plan.ownerKey.map((f) => ownValue(row, f.name))
+      if (values.some((v) => v === null || v === undefined)) cond = or()
+      else {
+        const { join, ownerColumns } = middleJoin(plan, 'rk_mid', target.column)
+        const own = and(...ownerColumns.map((c, i) => eq(c, encodeField(plan.ownerKey[i], values[i]))))
+        cond = exists(where(and(own, join.on!))(select(raw(sql`1`))(from(join.table as TableRef))))
       }
     } else {
       const sk = keyFields(core, rel.sourceKey, 'source key')

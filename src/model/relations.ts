@@ -16,7 +16,7 @@
  * A modifier's `limit` holds per parent (ROW_NUMBER() OVER (PARTITION BY ...)).
  */
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Expr, OrderItem, SelectNode, Selection } from '../ast.js'
+import type { Expr, JoinNode, OrderItem, SelectNode, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
@@ -29,6 +29,7 @@ import { type Field, show } from './decode.js'
 import { copiedReading, decodeRows, queryReading, type Reading } from './in-place.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import type { Dependent } from './dependents.js'
+import { middleJoin, throughPlan } from './through.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -93,8 +94,37 @@ export interface ManyToMany<T extends string = string> {
   readonly targetKey?: KeyFields
 }
 
+/**
+ * Target rows reached through another relation of this model (`through`), by a relation of the
+ * middle model (`source`): `country` to its `posts` through `users`. Read-only.
+ */
+export interface HasManyThrough<T extends string = string> {
+  readonly kind: 'hasManyThrough'
+  readonly target: T
+  /** The relation of this model to the middle model. */
+  readonly through: string
+  /** The relation of the middle model to the target. */
+  readonly source: string
+}
+/** One target row reached through another relation of this model: `post` to its `country` through `user`. Read-only. */
+export interface HasOneThrough<T extends string = string> {
+  readonly kind: 'hasOneThrough'
+  readonly target: T
+  readonly through: string
+  readonly source: string
+}
+
+/** A relation reached through another one. */
+export type ThroughRelation = HasManyThrough | HasOneThrough
+
 /** Any relation. */
-export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany
+export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany | ThroughRelation
+
+/**
+ * Whether a relation is reached through another one (`hasManyThrough`, `hasOneThrough`).
+ * @example isThrough(Country.core.relations.posts) // true
+ */
+export const isThrough = (rel: AnyRelation): rel is ThroughRelation => rel.kind === 'hasManyThrough' || rel.kind === 'hasOneThrough'
 
 /**
  * This model's `foreignKey` field refers to the target's primary key (or `targetKey`); a list
@@ -163,6 +193,30 @@ export const manyToMany = <const T extends string>(target: T, options: {
   readonly sourceKey?: KeyFields
   readonly targetKey?: KeyFields
 }): ManyToMany<T> => Object.freeze({ kind: 'manyToMany', target, ...options })
+
+/**
+ * Target rows reached through another relation of this model (`through`, a belongsTo, hasOne or
+ * hasMany) by a relation of the middle model (`source`, of the same kinds), as Rails'
+ * `has_many :through`: a country's posts through its users. Loads as an array, one statement per
+ * level (a JOIN through the middle table); the middle model's default scopes apply. A row reached
+ * by two middle rows comes twice, as in Rails. Read-only: `attach` and the like refuse it.
+ *
+ * @example
+ * relations: { users: hasMany('User', 'countryId'), posts: hasManyThrough('Post', { through: 'users', source: 'posts' }) }
+ */
+export const hasManyThrough = <const T extends string>(target: T, options: { readonly through: string; readonly source: string }): HasManyThrough<T> =>
+  Object.freeze({ kind: 'hasManyThrough', target, through: options.through, source: options.source })
+
+/**
+ * One target row reached through another relation of this model, as Rails' `has_one :through`
+ * and Laravel's `hasOneThrough`: a post's country through its user. Loads as the row or `null`.
+ * Read-only.
+ *
+ * @example
+ * relations: { user: belongsTo('User', 'userId'), country: hasOneThrough('Country', { through: 'user', source: 'country' }) }
+ */
+export const hasOneThrough = <const T extends string>(target: T, options: { readonly through: string; readonly source: string }): HasOneThrough<T> =>
+  Object.freeze({ kind: 'hasOneThrough', target, through: options.through, source: options.source })
 
 // ---------------------------------------------------------------- loading
 
@@ -326,7 +380,10 @@ export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]):
   for (const inc of includes) {
     const rel = ownValue(core.relations, inc.path[0])
     if (rel === undefined) continue
-    const fields = rel.kind === 'belongsTo' ? fieldList(rel.foreignKey) : rel.sourceKey !== undefined ? fieldList(rel.sourceKey) : core.primaryKey.map((k) => k.name)
+    const fields = rel.kind === 'belongsTo'
+      ? fieldList(rel.foreignKey)
+      : isThrough(rel) ? throughPlan(core, inc.path[0], rel).ownerKey.map((f) => f.name)
+        : rel.sourceKey !== undefined ? fieldList(rel.sourceKey) : core.primaryKey.map((k) => k.name)
     for (const f of fields) out.add(f)
   }
   return [...out]
@@ -404,7 +461,7 @@ const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modi
  * there the columns keep their names and the rows are mapped to new ones.
  */
 const reading = (db: Backend, mq: ModelQuery<any, any, any>, rel: AnyRelation, joinFields: readonly string[]): Reading =>
-  rel.kind === 'manyToMany' || mq.limit !== undefined || mq.offset !== undefined
+  rel.kind === 'manyToMany' || isThrough(rel) || mq.limit !== undefined || mq.offset !== undefined
     ? copiedReading(db, mq, joinFields)
     : queryReading(db, mq, joinFields)
 
@@ -518,6 +575,37 @@ const groupAt = (groups: Groups, at: number): Record<string, unknown>[] => {
   return (groups.groups[at] ??= NO_ROWS.slice())
 }
 
+/**
+ * The target rows of a relation read through a joined table (a manyToMany's join table, a
+ * through relation's middle table), each put in the group of the parent key that the joined
+ * table's `owner` columns hold (`keys` encode the parents' values). A row reached twice comes
+ * twice. Returns the rows read, in the order read.
+ */
+const loadJoined = async (
+  db: Backend, target: ModelCore, read: Reading, mq: ModelQuery<any, any, any>, base: SelectNode,
+  groups: Groups, keys: readonly Field[], join: JoinNode, owner: readonly Expr[],
+): Promise<Record<string, unknown>[]> => {
+  const ownerAs = owner.length === 1 ? [OWNER] : owner.map((_, i) => `${OWNER}_${i}`)
+  const joined: SelectNode = {
+    ...base,
+    columns: [...base.columns, ...owner.map((e, i) => as(e, ownerAs[i]) as Selection)],
+    joins: [...base.joins, join],
+  }
+  const asArray = keysAsArray(db)
+  const raw = await runChunks(db, groups.keys, (chunk) => {
+    const q = { ...joined, where: allOf([keyIn(owner, keys, chunk, asArray), base.where]) }
+    return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, owner, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
+  })
+  // Read the owners before the mapper replaces the raw rows.
+  const owners = raw.map((r) => rowKey(r, ownerAs))
+  const children = decodeRows(target, read, raw)
+  for (let i = 0; i < children.length; i++) {
+    const at = owners[i] === undefined ? undefined : groups.byKey.get(owners[i]!)
+    if (at !== undefined) (groups.groups[at] ??= NO_ROWS.slice()).push(children[i])
+  }
+  return children
+}
+
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
 const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node, onShard?: Expr): Promise<void> => {
   const rel = ownValue(core.relations, name)
@@ -532,7 +620,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
   // The target's fields this level and the one below join on (read even when a modifier selects).
   const joinFields = [
-    ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' ? [] : fieldList(rel.foreignKey)),
+    ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' || isThrough(rel) ? [] : fieldList(rel.foreignKey)),
     ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
   ]
   const read = reading(db, mq, rel, joinFields)
@@ -564,6 +652,15 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       r[name] = t
     }
     children = [...byKey.values()]
+  } else if (isThrough(rel)) {
+    // Its own path: the middle table joined to the target, rows grouped by the owner key it holds.
+    const plan = throughPlan(core, name, rel)
+    const groups = groupsOf(rows, plan.ownerKey.map((f) => f.name))
+    const { join, ownerColumns } = middleJoin(plan, 'rk_mid', target.column)
+    children = await loadJoined(db, target, read, mq, base, groups, plan.ownerKey, join, ownerColumns)
+    const ofRow = groups.ofRow
+    if (rel.kind === 'hasOneThrough') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] < 0 ? null : groups.groups[ofRow[i]]?.[0] ?? null
+    else for (let i = 0; i < rows.length; i++) rows[i][name] = groupAt(groups, ofRow[i])
   } else {
     const sk = keyFields(core, rel.sourceKey, 'source key')
     const skNames = sk.map((f) => f.name)
@@ -575,24 +672,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       sameWidth(core, name, fromCols, sk, `${rel.through} (from)`)
       sameWidth(core, name, toCols, tk, `${rel.through} (to)`)
       const through = { ...tableRefOf(rel.through), alias: 'rk_through' }
-      const from = fromCols.map((c) => col(`rk_through.${c}`))
-      const ownerAs = fromCols.length === 1 ? [OWNER] : fromCols.map((_, i) => `${OWNER}_${i}`)
-      const joined: SelectNode = {
-        ...base,
-        columns: [...base.columns, ...from.map((e, i) => as(e, ownerAs[i]) as Selection)],
-        joins: [...base.joins, { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }],
-      }
-      const raw = await runChunks(db, groups.keys, (chunk) => {
-        const q = { ...joined, where: allOf([keyIn(from, sk, chunk, asArray), base.where]) }
-        return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, from, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
-      })
-      // Read the owners before the mapper replaces the raw rows.
-      const owners = raw.map((r) => rowKey(r, ownerAs))
-      children = decodeRows(target, read, raw)
-      for (let i = 0; i < children.length; i++) {
-        const at = owners[i] === undefined ? undefined : groups.byKey.get(owners[i]!)
-        if (at !== undefined) (groups.groups[at] ??= NO_ROWS.slice()).push(children[i])
-      }
+      const join: JoinNode = { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }
+      children = await loadJoined(db, target, read, mq, base, groups, sk, join, fromCols.map((c) => col(`rk_through.${c}`)))
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')

@@ -17,7 +17,8 @@ import { allOf, ownValue, scopedCore, type ModelCore, tableRefOf } from './core.
 import { show } from './decode.js'
 import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
-import { keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { throughCorrelation, throughPlan } from './through.js'
 import { withFields } from '../objects.js'
 
 /** A relation filter's modifier: receives the related model's query and the related model. */
@@ -84,6 +85,10 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     if (innerEnclosing.includes(through)) throw fail(`${outer.table}.${name}: relation subqueries nest too deep`)
     node = { ...node, joins: [{ type: 'inner', table: { ...tableRefOf(rel.through), alias: through }, on: allOf(toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }
     correlation = allOf(fromCols.map((c, i) => eq(col(`${through}.${c}`), outer.column(sk[i].name))))!
+  } else if (isThrough(rel)) {
+    const mid = throughCorrelation(throughPlan(outer, name, rel), `rk_mid_${depth}`, inner.column, outer.column)
+    node = { ...node, joins: [mid.join] }
+    correlation = mid.correlation
   } else {
     const sk = keyFields(outer, rel.sourceKey, 'source key')
     const fk = keyFields(target, rel.foreignKey, `foreign key of ${outer.table}.${name}`)

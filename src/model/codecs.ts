@@ -164,6 +164,87 @@ export const date: t.Type<Date, Date, unknown> = fromFast('date', (u): u is Date
  */
 export const decimal: t.Type<string, string, unknown> = fromFast('decimal', (u): u is string => typeof u === 'string' && DECIMAL_TEXT.test(u), decimalFast, (a) => a)
 
+/** Whole digits and fraction digits of plain decimal text (`-12.50` is `['-', '12', '50']`), or undefined. */
+const PLAIN_DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/
+
+/**
+ * `text` as a decimal of `scale` fraction digits and at most `whole` whole digits, or why not:
+ * trailing fractional zeros past the scale are dropped ('0.100' is '0.10'), any other digit there
+ * is refused (never rounded), and so is a value too large for the column.
+ */
+const fixedScale = (text: string, whole: number, scale: number): string | { readonly why: string } => {
+  const m = PLAIN_DECIMAL.exec(text)
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return { why: `not decimal text: ${JSON.stringify(text)}` }
+  const ints = m[2].replace(/^0+(?=\d)/, '') || '0'
+  const frac = (m[3] ?? '').replace(/0+$/, '')
+  if (frac.length > scale) return { why: `${text} has ${frac.length} decimals; the column keeps ${scale} (round it first: it is never rounded here)` }
+  if (ints !== '0' && ints.length > whole) return { why: `${text} is out of range: the column holds ${whole} whole digits at most` }
+  const digits = scale === 0 ? ints : `${ints}.${frac.padEnd(scale, '0')}`
+  return /^[0.]*$/.test(digits) || m[1] !== '-' ? digits : `-${digits}`
+}
+
+/**
+ * A decimal of `scale` fraction digits as exact text: SQLite's REAL for a NUMERIC column, the
+ * double nearest that decimal, reads as it; a sum of such doubles (SQLite adds in doubles) reads as
+ * the decimal it is within 2^-40 (relative) of; anything else fails.
+ */
+const fixedScaleOfNumber = (n: number, whole: number, scale: number): string | typeof FAIL => {
+  if (!Number.isFinite(n)) return FAIL
+  const text = n.toFixed(scale)
+  const off = Math.abs(Number(text) - n)
+  if (off !== 0 && off > Math.abs(n) * 2 ** -40) return FAIL
+  const fixed = fixedScale(text, whole, scale)
+  return typeof fixed === 'string' ? fixed : FAIL
+}
+
+/**
+ * An exact decimal of a column's precision and scale, `DECIMAL(precision, scale)`, as text with
+ * exactly `scale` decimals on every engine (`'0.30'`, `'10.00'`, `'-3.50'`): PostgreSQL's and
+ * MariaDB's text as it is, and SQLite's numbers (a NUMERIC column keeps a REAL) as the decimal
+ * they stand for, where a sum's drift in doubles (`0.30000000000000004`) is read as `'0.30'` and
+ * a number that stands for no such decimal is a DecodeError. Input (`create`, `update`, `where`)
+ * is decimal text, a bigint or a safe integer; a value with more decimals than the scale (never
+ * rounded, where PostgreSQL and MariaDB would round it and SQLite keep it) or more whole digits
+ * than the column holds (which SQLite would store) is a ValidationError at the field, rule
+ * `decimal(p,s)`, and a fractional JS number (`0.1 + 0.2`) one too, as it is no exact decimal.
+ * As Django's `DecimalField(max_digits, decimal_places)`.
+ *
+ * @example
+ * const Invoice = t.type({ id: t.number, total: decimalOf(12, 2) }) // '1234.50'
+ */
+export const decimalOf = (precision: number, scale: number): t.Type<string, string, unknown> => {
+  if (!Number.isInteger(precision) || !Number.isInteger(scale) || precision < 1 || scale < 0 || scale > precision) {
+    throw new TypeError(`decimalOf(${precision}, ${scale}): a precision of at least 1 and a scale from 0 to the precision`)
+  }
+  const name = `decimal(${precision},${scale})`
+  const whole = precision - scale
+  const ints = whole === 0 ? '0' : `(?:0|[1-9]\\d{0,${whole - 1}})`
+  const exact = new RegExp(scale === 0 ? `^-?${ints}$` : `^-?${ints}\\.\\d{${scale}}$`)
+  const is = (u: unknown): u is string => typeof u === 'string' && exact.test(u) && !/^-0(?:\.0*)?$/.test(u)
+  const text = (u: unknown, read: boolean): string | { readonly why: string } => {
+    switch (typeof u) {
+      case 'string': return is(u) ? u : fixedScale(u, whole, scale)
+      case 'bigint': return fixedScale(u.toString(), whole, scale)
+      case 'number': {
+        if (Number.isSafeInteger(u)) return fixedScale(String(u), whole, scale)
+        if (!read) return { why: `${String(u)} is a JS number with a fraction, no exact decimal: give the amount as text ('12.34')` }
+        const v = fixedScaleOfNumber(u, whole, scale)
+        return v === FAIL ? { why: `${String(u)} stands for no decimal of ${scale} places` } : v
+      }
+      default: return { why: `expected decimal text, got ${u === null ? 'null' : typeof u}` }
+    }
+  }
+  const fast = (read: boolean): FastDecode => (u) => {
+    const v = text(u, read)
+    return typeof v === 'string' ? v : FAIL
+  }
+  const codecOf = (read: boolean) => withFastDecode(new t.Type<string, string, unknown>(name, is, (u, c) => {
+    const v = text(u, read)
+    return typeof v === 'string' ? t.success(v) : t.failure(u, c, v.why)
+  }, (a) => a), fast(read))
+  return Object.defineProperty(codecOf(true), INPUT, { value: codecOf(false), enumerable: false })
+}
+
 const int64Fast: FastDecode = (u) => {
   switch (typeof u) {
     case 'bigint': return u

@@ -129,7 +129,9 @@ const canonical = (text: string): string =>
 
 const exactFast: FastDecode = (v) => {
   if (typeof v === 'string') return decimalFast(v) === FAIL ? FAIL : canonical(v)
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : FAIL
+  // A number is SQLite's (PostgreSQL and MariaDB give text), which adds decimals in doubles: a DECIMAL
+  // keeps 15 significant digits there, so a sum is read to 15 ('0.1' + '0.2' is '0.3', not 0.30000000000000004).
+  if (typeof v === 'number') return !Number.isFinite(v) ? FAIL : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(15)))
   if (typeof v === 'bigint') return String(v)
   return FAIL
 }

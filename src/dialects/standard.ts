@@ -580,7 +580,7 @@ export const standardOpen = (self: Dialect): Dialect => {
       if (q.from !== undefined) parts.push(' FROM ', self.fromItem(q.from))
       for (const j of q.joins) parts.push(self.join(j))
       if (q.where !== undefined) parts.push(' WHERE ', self.expr(q.where))
-      if (q.groupBy.length > 0) parts.push(' GROUP BY ', q.rollup === true ? self.rollup(q.groupBy) : joinParts(q.groupBy.map(self.expr), ', '))
+      if (q.groupBy.length > 0) parts.push(' GROUP BY ', q.rollup === true ? self.rollup(q.groupBy) : joinParts(q.groupBy.map((g) => { const at = selectedPosition(q, g); return at === undefined ? self.expr(g) : F([at]) }), ', '))
       if (q.having !== undefined) parts.push(' HAVING ', self.expr(q.having))
       if (q.windows !== undefined && q.windows.length > 0) parts.push(self.windowClause(q.windows))
       if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
@@ -1087,6 +1087,24 @@ const jsonIndex = (k: number, fromEnd: (k: number) => string): string => {
 }
 
 /** Helpers for dialect authors. */
+/** Whether an expression holds a value bound as a parameter. */
+const bindsValue = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && ((e as { readonly kind?: unknown }).kind === 'value' || Object.values(e).some(bindsValue))
+
+/**
+ * A GROUP BY expression that is also selected (the same node) and binds values, as its position
+ * in the SELECT list (`GROUP BY 1`): written out again, its values are bound again ($1 in the
+ * SELECT list, $10 in GROUP BY), and PostgreSQL then finds the selected expression not grouped by
+ * (42803, `must appear in the GROUP BY clause`). Every engine reads a position there.
+ *
+ * @example selectedPosition(q, bucket) // '2' for select({ tenant, bucket, ... }), groupBy('tenant', bucket)
+ */
+const selectedPosition = (q: SelectNode, g: Expr): string | undefined => {
+  if (g.kind === 'column' || !bindsValue(g)) return undefined
+  const i = q.columns.findIndex((c) => c.expr === g)
+  return i < 0 ? undefined : String(i + 1)
+}
+
 /**
  * The typed `avg` (result 'float', one argument, no FILTER) as the double nearest the exact
  * average where the engine's AVG of integers or DECIMAL keeps few decimals (MySQL and MariaDB 4

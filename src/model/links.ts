@@ -11,7 +11,59 @@ import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '..
 import { and, col, deleteFrom, eq, from, insertInto, or, select, val, values, where } from '../query.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
-import { isThrough, keyOf, manyToManyKeys, type ManyToMany } from './relations.js'
+import { isThrough, keyOf, manyToManyKeys, type ManyToMany, pivotFields } from './relations.js'
+
+/**
+ * The join-row values `attach` and `sync` write with each link (the relation's `pivot` fields):
+ * one object for every target, or a function giving each target's.
+ */
+export type PivotValues = Readonly<Record<string, unknown>> | ((target: Readonly<Record<string, unknown>>, index: number) => Readonly<Record<string, unknown>>)
+
+/** One target's join-row values checked by the pivot's codecs and encoded, by column; the issues found are added to `issues`. */
+const pivotRow = (fields: readonly Field[], through: string, given: Readonly<Record<string, unknown>>, at: string, issues: FieldIssue[]): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  const known = new Set(fields.map((f) => f.name))
+  for (const k of Object.keys(given)) {
+    if (!known.has(k)) issues.push({ path: `${at}${k}`, rule: 'unknown', value: given[k], message: `${through} has no declared join-row column ${k} (it has ${[...known].join(', ')})` })
+  }
+  for (const f of fields) {
+    const v = ownValue(given, f.name)
+    if (v === undefined) {
+      // Left out: the column's default, unless the field must hold a value.
+      if (!f.optional && !f.codec.is(undefined)) issues.push({ path: `${at}${f.name}`, rule: 'required', value: v, message: `${through}.${f.column} is required` })
+      continue
+    }
+    if (!f.codec.is(v)) {
+      issues.push({ path: `${at}${f.name}`, rule: f.codec.name, value: v, message: `${through}.${f.column} must be ${f.codec.name}` })
+      continue
+    }
+    out[f.column] = encodeField(f, v)
+  }
+  return out
+}
+
+/**
+ * The join-row columns of each link, checked (a ValidationError naming each column that is
+ * missing, of the wrong type or not declared; values given to a relation that declares no
+ * `pivot`), or undefined when the relation declares none and none are given.
+ */
+const pivotRows = (core: ModelCore, name: string, rel: ManyToMany, targets: readonly Readonly<Record<string, unknown>>[], pivot: PivotValues | undefined): Record<string, unknown>[] | undefined => {
+  const fields = pivotFields(rel)
+  const issues: FieldIssue[] = []
+  let rows: Record<string, unknown>[] | undefined
+  if (fields.length === 0) {
+    if (pivot !== undefined) issues.push({ path: 'pivot', rule: 'declared', value: pivot, message: `${core.table}.${name} declares no join-row columns (pivot) to check the values by` })
+  } else if (typeof pivot === 'function') rows = targets.map((t, i) => pivotRow(fields, rel.through, pivot(t, i), `targets.${i}.pivot.`, issues))
+  else {
+    const one = pivotRow(fields, rel.through, pivot ?? {}, 'pivot.', issues)
+    rows = targets.map(() => one)
+  }
+  if (issues.length > 0) {
+    const what = fields.length === 0 ? issues[0].message : issues.map((i) => i.message).join(', ')
+    throw dbError('ValidationError', `${core.table}.${name}: ${what}`, { issues })
+  }
+  return rows
+}
 
 interface Link {
   readonly rel: ManyToMany
@@ -70,14 +122,17 @@ const attempt = <A>(body: () => Promise<A>): TaskEither<DbError, A> => async () 
  * Link `row` to `targets` (target rows, or objects holding the target's key) through the
  * manyToMany relation `name`: one INSERT of join rows. Returns how many were inserted; a link
  * that exists already is a UniqueViolation when the join table has a key over both columns.
+ * `pivot` gives the join rows' own columns (the relation's `pivot` fields), checked first.
  *
  * @example attachRows(db, Article.core, article, 'tags', [dragons, training])
+ * @example attachRows(db, Team.core, team, 'members', [ada], { role: 'lead' })
  */
-export const attachRows = (db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[]): TaskEither<DbError, number> =>
+export const attachRows = (db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[], pivot?: PivotValues): TaskEither<DbError, number> =>
   attempt(async () => {
     const l = linkOf(core, name, row, targets)
+    const extra = pivotRows(core, name, l.rel, targets, pivot)
     if (l.targets.length === 0) return 0
-    const rows = l.targets.map((t) => Object.fromEntries([...l.from.map((c, i) => [c, l.source[i]]), ...l.to.map((c, i) => [c, t[i]])]))
+    const rows = l.targets.map((t, j) => Object.fromEntries([...l.from.map((c, i) => [c, l.source[i]]), ...l.to.map((c, i) => [c, t[i]]), ...Object.entries(extra?.[j] ?? {})]))
     const r = await db.execute(values(rows)(insertInto(tableRefOf(l.rel.through))))()
     if (r._tag === 'Left') throw r.left
     return r.right.rowsAffected
@@ -107,13 +162,15 @@ const linkKey = (values: readonly unknown[]): string => values.map((v) => String
  * Make `row`'s links through the manyToMany relation `name` exactly `targets`: the links it
  * lacks are inserted (one INSERT), those to other targets deleted (one DELETE), the ones kept
  * are left as they are; in one transaction (a savepoint inside the caller's). Returns how many
- * links were attached and detached.
+ * links were attached and detached. `pivot` gives the join-row columns of the links it inserts
+ * (those kept are left as they are).
  *
  * @example syncRows(db, Article.core, article, 'tags', [dragons, training]) // { attached: 1, detached: 1 }
  */
-export const syncRows = (db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[]): TaskEither<DbError, { attached: number; detached: number }> =>
+export const syncRows = (db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[], pivot?: PivotValues): TaskEither<DbError, { attached: number; detached: number }> =>
   db.transaction((tx) => attempt(async () => {
     const l = linkOf(core, name, row, targets)
+    const extra = pivotRows(core, name, l.rel, targets, pivot)
     const through = tableRefOf(l.rel.through)
     const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
     const current = await tx.all(where(and(...own))(select(...l.to.map((c, i) => ({ expr: col(c), alias: `rk_to_${i}` })))(from(through))))()
@@ -124,7 +181,11 @@ export const syncRows = (db: Backend, core: ModelCore, row: Readonly<Record<stri
       have.set(linkKey(k), k)
     }
     const wanted = new Map<string, readonly unknown[]>()
-    for (const t of l.targets) wanted.set(linkKey(t), t)
+    const extraOf = new Map<string, Record<string, unknown>>()
+    l.targets.forEach((t, j) => {
+      wanted.set(linkKey(t), t)
+      if (extra !== undefined) extraOf.set(linkKey(t), extra[j])
+    })
     const gone = [...have].filter(([k]) => !wanted.has(k)).map(([, v]) => v)
     const added = [...wanted].filter(([k]) => !have.has(k)).map(([, v]) => v)
     let detached = 0
@@ -136,7 +197,7 @@ export const syncRows = (db: Backend, core: ModelCore, row: Readonly<Record<stri
     }
     let attached = 0
     if (added.length > 0) {
-      const rows = added.map((t) => Object.fromEntries([...l.from.map((c, i) => [c, l.source[i]]), ...l.to.map((c, i) => [c, t[i]])]))
+      const rows = added.map((t) => Object.fromEntries([...l.from.map((c, i) => [c, l.source[i]]), ...l.to.map((c, i) => [c, t[i]]), ...Object.entries(extraOf.get(linkKey(t)) ?? {})]))
       const r = await tx.execute(values(rows)(insertInto(through)))()
       if (r._tag === 'Left') throw r.left
       attached = r.right.rowsAffected

@@ -41,7 +41,7 @@ import { baseQuery, type CompareOp, type Computed, defaultOrder, reversed, type 
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, isThrough, loadIncludes } from './relations.js'
 import { throughPlan } from './through.js'
-import { attachRows, detachRows, syncRows } from './links.js'
+import { attachRows, detachRows, type PivotValues, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
 import { counterCaches } from './counter-cache.js'
@@ -158,7 +158,7 @@ type AlwaysLoads<Src, Rel, T> = '~with' extends keyof T
 
 type LoadedRow<G, Rel, T> = Simplify<IncludedRow<G, Rel, T> & Materialize<G, TargetOf<Rel>, T>>
 type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' | 'hasManyThrough' }
-  ? LoadedRow<G, Rel, T>[]
+  ? (Rel extends { readonly pivot: infer C extends t.Any } ? Simplify<LoadedRow<G, Rel, T> & { readonly pivot: t.TypeOf<C> }>[] : LoadedRow<G, Rel, T>[])
   : AlwaysLoads<Src, Rel, T> extends true ? LoadedRow<G, Rel, T> : LoadedRow<G, Rel, T> | null
 
 /**
@@ -193,6 +193,13 @@ type RelName<D extends ModelTypes> = keyof D['relations'] & Paths<D['graph'], D[
 type TargetRow<D extends ModelTypes, P> = RowIn<D['graph'], TargetOf<RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>]>>
 /** A transform adding a computed column `A` of type `V` to the selection. */
 type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuery<D['row'], S, T>) => ModelQuery<D['row'], Simplify<S & { readonly [K in A]: V }>, T>
+/**
+ * The join-row values `attach` and `sync` take for a manyToMany declaring `pivot` (one object, or
+ * a function of each target); none for one that declares none.
+ */
+type PivotIn<D extends ModelTypes, P> = RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>] extends { readonly pivot: infer C extends t.Any }
+  ? t.TypeOf<C> | ((target: Partial<TargetRow<D, P>>, index: number) => t.TypeOf<C>)
+  : never
 /** Names of the manyToMany relations of a model (those `attach` and `detach` write). */
 type LinkName<D extends ModelTypes> = { [K in RelName<D>]: RelsIn<D['graph'], D['name']>[K] extends { readonly kind: 'manyToMany' } ? K : never }[RelName<D>]
 /** Fields of a row holding numbers or bigints (those `increment` adds to). */
@@ -626,7 +633,7 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * exists is a UniqueViolation when the join table's key covers both columns.
    * @example A.Article.attach(db, article, 'tags', [dragons, training])
    */
-  readonly attach: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, number>
+  readonly attach: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[], pivot?: PivotIn<D, P>) => TaskEither<DbError, number>
   /**
    * Unlink a row from target rows through a manyToMany relation (from all of them when
    * `targets` is omitted): one DELETE from its join table; returns how many links went.
@@ -641,7 +648,7 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * and detached.
    * @example A.Article.sync(db, article, 'tags', [dragons, training]) // { attached: 1, detached: 2 }
    */
-  readonly sync: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[]) => TaskEither<DbError, { readonly attached: number; readonly detached: number }>
+  readonly sync: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[], pivot?: PivotIn<D, P>) => TaskEither<DbError, { readonly attached: number; readonly detached: number }>
 
   /**
    * The query of a row's related rows, as Rails' `author.posts`: a query of the target model to
@@ -1082,8 +1089,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       }) as never,
 
       // A duplicate link is the join table's: MariaDB names only the index (see `withUniqueDetail`).
-      attach: (db, row, relation, targets) => withUniqueDetail(db, joinTableCore(core, relation), attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[])),
-      sync: (db, row, relation, targets) => withUniqueDetail(db, joinTableCore(core, relation), syncRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[])),
+      attach: (db, row, relation, targets, pivot) => withUniqueDetail(db, joinTableCore(core, relation), attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[], pivot as PivotValues | undefined)),
+      sync: (db, row, relation, targets, pivot) => withUniqueDetail(db, joinTableCore(core, relation), syncRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[], pivot as PivotValues | undefined)),
       related: (row, relation) => relatedQuery(core, row as Record<string, unknown>, relation) as never,
       detach: (db, row, relation, targets) => detachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[] | undefined),
 

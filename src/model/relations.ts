@@ -25,7 +25,8 @@ import { any } from '../query/comparison.js'
 import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
-import { type Field, show } from './decode.js'
+import type * as t from 'io-ts'
+import { compileMapper, type Field, type RowMapper, shapeOf, show } from './decode.js'
 import { copiedReading, decodeRows, queryReading, type Reading } from './in-place.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import type { Dependent } from './dependents.js'
@@ -81,7 +82,7 @@ export interface HasMany<T extends string = string> {
   readonly dependent?: Dependent
 }
 /** Target rows linked through a join table: `playlist` to `tracks` through `playlist_track`. */
-export interface ManyToMany<T extends string = string> {
+export interface ManyToMany<T extends string = string, P extends t.Any | undefined = t.Any | undefined> {
   readonly kind: 'manyToMany'
   readonly target: T
   /** The join table. */
@@ -92,6 +93,13 @@ export interface ManyToMany<T extends string = string> {
   readonly to: KeyFields
   readonly sourceKey?: KeyFields
   readonly targetKey?: KeyFields
+  /**
+   * The join table's own columns (a role, a position), as an object codec: `attach` and `sync`
+   * write them, checked like model fields, and loaded rows carry them as `pivot`.
+   */
+  readonly pivot: P
+  /** Column names of `pivot` fields whose column is not named like the field. */
+  readonly pivotColumns?: Readonly<Record<string, string>>
 }
 
 /**
@@ -183,16 +191,52 @@ const dependentOption = (target: string, d: unknown): Dependent | undefined => {
  * Target rows linked through a join table (columns `from` this model's key `to` the
  * target's key). Loads as an array.
  *
+ * The join table's own columns are declared with `pivot`, an object codec (Laravel's
+ * `withPivot`, Rails' join-model attributes): `attach(db, row, name, targets, { role: 'lead' })`
+ * writes them, checked by the codec, and each loaded row carries its link's values as `pivot`.
+ * A field's column is named like the field unless `pivotColumns` says otherwise.
+ *
  * @example
  * relations: { tracks: manyToMany('Track', { through: 'playlist_track', from: 'playlist_id', to: 'track_id' }) }
+ * relations: { members: manyToMany('Person', { through: 'memberships', from: 'team_id', to: 'person_id', pivot: t.type({ role: t.string }) }) }
  */
-export const manyToMany = <const T extends string>(target: T, options: {
+export const manyToMany = <const T extends string, P extends t.Any | undefined = undefined>(target: T, options: {
   readonly through: string
   readonly from: KeyFields
   readonly to: KeyFields
   readonly sourceKey?: KeyFields
   readonly targetKey?: KeyFields
-}): ManyToMany<T> => Object.freeze({ kind: 'manyToMany', target, ...options })
+  readonly pivot?: P
+  readonly pivotColumns?: Readonly<Record<string, string>>
+}): ManyToMany<T, P> => {
+  if (options.pivot !== undefined) pivotFields({ ...options, kind: 'manyToMany', target, pivot: options.pivot })
+  return Object.freeze({ kind: 'manyToMany', target, ...options, pivot: options.pivot as P })
+}
+
+/** The fields of a manyToMany's `pivot`, read once per relation. */
+const pivotCache = new WeakMap<t.Any, readonly Field[]>()
+
+/**
+ * The join-row fields a manyToMany declares (`pivot`), each with its column; none without a
+ * pivot. Throws a TypeError for a pivot that is no object codec or names a join-table key column.
+ *
+ * @example pivotFields(Team.core.relations.members).map((f) => f.column) // ['role', 'member_rank']
+ */
+export const pivotFields = (rel: ManyToMany): readonly Field[] => {
+  const codec = rel.pivot
+  if (codec === undefined) return []
+  let fields = pivotCache.get(codec)
+  if (fields === undefined) {
+    const keys = new Set([...fieldList(rel.from), ...fieldList(rel.to)])
+    fields = shapeOf(codec).props.map((p) => {
+      const column = ownValue(rel.pivotColumns, p.name) ?? p.name
+      if (keys.has(column)) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: the pivot field ${p.name} is the key column ${column}`)
+      return { name: p.name, column, codec: p.codec, optional: p.optional }
+    })
+    pivotCache.set(codec, fields)
+  }
+  return fields
+}
 
 /**
  * Target rows reached through another relation of this model (`through`, a belongsTo, hasOne or
@@ -575,6 +619,28 @@ const groupAt = (groups: Groups, at: number): Record<string, unknown>[] => {
   return (groups.groups[at] ??= NO_ROWS.slice())
 }
 
+/** A manyToMany's join-row columns as a level reads them: selected under aliases, then decoded. */
+interface PivotReading {
+  readonly columns: readonly Selection[]
+  readonly map: RowMapper
+}
+
+const PIVOT = 'rk_pivot'
+const pivotReadings = new WeakMap<ManyToMany, PivotReading>()
+
+/** How a manyToMany with `pivot` reads its join-row columns (built once per relation). */
+const pivotReading = (rel: ManyToMany): PivotReading => {
+  let r = pivotReadings.get(rel)
+  if (r === undefined) {
+    const fields = pivotFields(rel)
+    const columns = fields.map((f, i) => as(col(`rk_through.${f.column}`), `${PIVOT}_${i}`) as Selection)
+    const map = compileMapper(fields.map((f, i) => ({ ...f, column: `${PIVOT}_${i}` })), [], rel.through)
+    r = { columns, map }
+    pivotReadings.set(rel, r)
+  }
+  return r
+}
+
 /**
  * The target rows of a relation read through a joined table (a manyToMany's join table, a
  * through relation's middle table), each put in the group of the parent key that the joined
@@ -583,12 +649,12 @@ const groupAt = (groups: Groups, at: number): Record<string, unknown>[] => {
  */
 const loadJoined = async (
   db: Backend, target: ModelCore, read: Reading, mq: ModelQuery<any, any, any>, base: SelectNode,
-  groups: Groups, keys: readonly Field[], join: JoinNode, owner: readonly Expr[],
+  groups: Groups, keys: readonly Field[], join: JoinNode, owner: readonly Expr[], pivot?: PivotReading,
 ): Promise<Record<string, unknown>[]> => {
   const ownerAs = owner.length === 1 ? [OWNER] : owner.map((_, i) => `${OWNER}_${i}`)
   const joined: SelectNode = {
     ...base,
-    columns: [...base.columns, ...owner.map((e, i) => as(e, ownerAs[i]) as Selection)],
+    columns: [...base.columns, ...owner.map((e, i) => as(e, ownerAs[i]) as Selection), ...(pivot?.columns ?? [])],
     joins: [...base.joins, join],
   }
   const asArray = keysAsArray(db)
@@ -598,7 +664,10 @@ const loadJoined = async (
   })
   // Read the owners before the mapper replaces the raw rows.
   const owners = raw.map((r) => rowKey(r, ownerAs))
+  // The mapper replaces the rows of the array it is given: the join-row values from a copy.
+  const pivots = pivot === undefined ? undefined : pivot.map(raw.slice())
   const children = decodeRows(target, read, raw)
+  if (pivots !== undefined) for (let i = 0; i < children.length; i++) children[i].pivot = pivots[i]
   for (let i = 0; i < children.length; i++) {
     const at = owners[i] === undefined ? undefined : groups.byKey.get(owners[i]!)
     if (at !== undefined) (groups.groups[at] ??= NO_ROWS.slice()).push(children[i])
@@ -673,7 +742,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       sameWidth(core, name, toCols, tk, `${rel.through} (to)`)
       const through = { ...tableRefOf(rel.through), alias: 'rk_through' }
       const join: JoinNode = { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }
-      children = await loadJoined(db, target, read, mq, base, groups, sk, join, fromCols.map((c) => col(`rk_through.${c}`)))
+      children = await loadJoined(db, target, read, mq, base, groups, sk, join, fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(rel))
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')

@@ -247,8 +247,9 @@ for (const engine of ENGINES) {
       if (dir !== '') rmSync(dir, { recursive: true, force: true })
     })
 
-    /** Empties the tables and adds two tenants, each with its chart of accounts. */
+    /** Migrates (when the migration test has not run), empties the tables and adds two tenants, each with its chart of accounts. */
     const fresh = async (d: Backend) => {
+      await ok(migrateUp(d, MIGRATIONS, { table: HISTORY }))
       for (const table of TABLES) await run(d.execute(sql`DELETE FROM ${sql.id(table)}`))
       const [acme, bolt] = await ok(Tenant.createMany(d, [{ name: 'Acme' }, { name: 'Bolt' }]))
       const A = ledgerOf(acme.id)
@@ -349,6 +350,11 @@ for (const engine of ENGINES) {
       // Every entry balances: no entry has a non-zero sum of postings.
       const perEntry = await ok(pipe(A.Posting.query, A.Posting.groupBy('entryId'), A.Posting.aggregate(d, (a) => ({ n: a.count(), total: a.sum('amount') }))))
       expect(perEntry.map((e) => [e.n, e.total])).toEqual([[2, '0.00']])
+      // The same in SQL: the groups whose sum is not zero (SQLite compared its sum, a number, with the text '0.00').
+      const unbalanced = (total: string) => ok(pipe(A.Posting.query, A.Posting.groupBy('entryId'), A.Posting.having((a) => a.sum('amount'), '<>', total), A.Posting.count(d)))
+      expect([await unbalanced('0.00'), await unbalanced('0'), await unbalanced('1250.00')]).toEqual([0, 0, 1])
+      const big = (total: string) => ok(pipe(A.Posting.query, A.Posting.groupBy('accountId'), A.Posting.having((a) => a.max('amount'), '>=', total), A.Posting.count(d)))
+      expect([await big('1250.00'), await big('1250.01'), await big('-1250.00')]).toEqual([1, 0, 2])
       // An entry that does not balance is refused, nothing of it kept.
       const bad = await postEntry(A, d, 'typo', issuedAt, [{ accountId: accounts.cash.id, amount: '10.00' }, { accountId: accounts.revenue.id, amount: '-1.00' }])()
       expect(bad._tag === 'Left' && bad.left).toEqual({ _tag: 'Unbalanced', entry: 'typo', total: '9.00' })

@@ -164,6 +164,23 @@ export const date: t.Type<Date, Date, unknown> = fromFast('date', (u): u is Date
  */
 export const decimal: t.Type<string, string, unknown> = fromFast('decimal', (u): u is string => typeof u === 'string' && DECIMAL_TEXT.test(u), decimalFast, (a) => a)
 
+/** The codecs whose values are a number written as text (`decimal`, `decimalOf`). */
+const decimalCodecs = new WeakSet<t.Any>([decimal])
+
+/**
+ * Whether a field's values are numbers written as text (`decimal`, `decimalOf(p, s)`, alone or
+ * `nullable`): a value compared with an aggregate of such a field is compared as a number.
+ *
+ * @example
+ * holdsDecimalText(nullable(decimalOf(12, 2))) // true
+ * holdsDecimalText(t.string) // false
+ */
+export const holdsDecimalText = (codec: t.Any): boolean => {
+  if (decimalCodecs.has(codec)) return true
+  const members = (codec as Tagged)._tag === 'UnionType' ? (codec as unknown as t.UnionType<t.Mixed[]>).types : []
+  return members.some((m) => decimalCodecs.has(m)) && members.every((m) => decimalCodecs.has(m) || (m as Tagged)._tag === 'NullType')
+}
+
 /** Whole digits and fraction digits of plain decimal text (`-12.50` is `['-', '12', '50']`), or undefined. */
 const PLAIN_DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/
 
@@ -242,7 +259,9 @@ export const decimalOf = (precision: number, scale: number): t.Type<string, stri
     const v = text(u, read)
     return typeof v === 'string' ? t.success(v) : t.failure(u, c, v.why)
   }, (a) => a), fast(read))
-  return Object.defineProperty(codecOf(true), INPUT, { value: codecOf(false), enumerable: false })
+  const codec = Object.defineProperty(codecOf(true), INPUT, { value: codecOf(false), enumerable: false })
+  decimalCodecs.add(codec)
+  return codec
 }
 
 const int64Fast: FastDecode = (u) => {

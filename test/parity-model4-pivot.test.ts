@@ -106,3 +106,20 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('join-row values without fp-ts', () => {
+  it('promisedModels passes them through to attach and sync', async () => {
+    const { compose } = await import('recordkit')
+    const { sqlite } = await import('recordkit/dialects/sqlite')
+    const { betterSqlite3 } = await import('recordkit/drivers/better-sqlite3')
+    const { promisedModels } = await import('recordkit/model')
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    for (const text of ddl()) await ok(db.execute(sql.raw(text)))
+    const P = promisedModels({ Team, Person })
+    const team = await P.Team.create(db, { id: 1, name: 'core' })
+    await P.Person.create(db, { id: 1, name: 'ada' })
+    expect(await P.Team.attach(db, team, 'members', [{ id: 1 }], { role: 'lead' })).toBe(1)
+    expect(await P.Team.sync(db, team, 'members', [], { role: 'lead' })).toEqual({ attached: 0, detached: 1 })
+    await ok(db.close())
+  })
+})

@@ -197,7 +197,7 @@ type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuer
  * The join-row values `attach` and `sync` take for a manyToMany declaring `pivot` (one object, or
  * a function of each target); none for one that declares none.
  */
-type PivotIn<D extends ModelTypes, P> = RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>] extends { readonly pivot: infer C extends t.Any }
+export type PivotIn<D extends ModelTypes, P> = RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>] extends { readonly pivot: infer C extends t.Any }
   ? t.TypeOf<C> | ((target: Partial<TargetRow<D, P>>, index: number) => t.TypeOf<C>)
   : never
 /** Names of the manyToMany relations of a model (those `attach` and `detach` write). */

@@ -18,7 +18,7 @@ import type { Backend } from '../compose.js'
 import type { DbError } from '../errors.js'
 import { run, tracked, type PromiseBackend } from '../promise.js'
 import type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
-import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, Simplify } from './model.js'
+import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, PivotIn, Simplify } from './model.js'
 import type { ModelQuery, WhereInput } from './query.js'
 import type { BatchOptions, Page, PageSpec } from './read.js'
 import type { UpsertOptions } from './write.js'
@@ -91,11 +91,11 @@ export interface PromiseModel<D extends ModelTypes> {
   /** Undo a soft delete; the row as stored. @example await Posts.restore(db, post) */
   readonly restore: D['restore'] extends true ? (db: PromiseDb, row: D['row']) => Promise<D['row']> : never
   /** Link a row to targets through a manyToMany relation; how many links were written. @example await Articles.attach(db, article, 'tags', [dragons]) */
-  readonly attach: (db: PromiseDb, row: D['row'], relation: Relation<D, 'attach'>, targets: Targets<D, 'attach'>) => Promise<number>
+  readonly attach: <P extends Relation<D, 'attach'>>(db: PromiseDb, row: D['row'], relation: P, targets: Targets<D, 'attach'>, pivot?: PivotIn<D, P>) => Promise<number>
   /** Unlink a row from targets (all of them when omitted); how many links went. @example await Users.detach(db, me, 'favorites') */
   readonly detach: (db: PromiseDb, row: D['row'], relation: Relation<D, 'detach'>, targets?: Targets<D, 'detach'>) => Promise<number>
   /** Make a row's links through a manyToMany relation exactly `targets`. @example await Articles.sync(db, article, 'tags', [dragons]) // { attached, detached } */
-  readonly sync: (db: PromiseDb, row: D['row'], relation: Relation<D, 'sync'>, targets: Targets<D, 'sync'>) => Promise<{ readonly attached: number; readonly detached: number }>
+  readonly sync: <P extends Relation<D, 'sync'>>(db: PromiseDb, row: D['row'], relation: P, targets: Targets<D, 'sync'>, pivot?: PivotIn<D, P>) => Promise<{ readonly attached: number; readonly detached: number }>
   /** Add to a numeric field in the database, atomically; the row as stored. @example await Posts.increment(db, post, 'views') */
   readonly increment: <K extends Counter<D>>(db: PromiseDb, row: D['row'], field: K, by?: D['row'][K]) => Promise<D['row']>
   /** `increment` by `-by`. @example await Items.decrement(db, item, 'stock', 2) */

@@ -25,7 +25,7 @@ import {
   select, sub, sum, where,
 } from 'recordkit/query'
 import {
-  addColumn, alter, alterTable, apply, column, createTable, dropColumn, dropTable, index, migrateDown, migrateUp, migrationStatus,
+  addColumn, alter, alterTable, apply, column, createTable, createTableFor, dropColumn, dropTable, index, migrateDown, migrateUp, migrationStatus,
   unique, type Migration,
 } from 'recordkit/schema'
 import { fails, ok } from 'recordkit/testing'
@@ -589,6 +589,9 @@ describe('the ledger\'s money type-checks as a new user expects', () => {
       .toEqual(['0.10', '0.10', '10.00', '10.00', '0.00', '0.30', '9999999999.99'])
     expect([0.125, '0.125', '12345678901', '1e3', null, 0.121].map((v) => c.decode(v)._tag)).toEqual(['Left', 'Left', 'Left', 'Left', 'Left', 'Left'])
     expect(() => decimalOf(2, 3)).toThrow(TypeError)
+    // A table from the codec takes the column's precision from it.
+    const table = createTableFor(`${P}payouts`, t.type({ id: t.Int, amount: decimalOf(12, 2), fee: nullable(decimalOf(8, 4)) }), { primaryKey: 'id' })
+    expect(table._tag === 'Right' && table.right.table.columns.map((c) => [c.name, c.type, c.notNull])).toEqual([['id', 'integer', true], ['amount', 'decimal(12,2)', true], ['fee', 'decimal(8,4)', false]])
     expect(dbError('NotFound', 'x')._tag).toBe('NotFound')
   })
 })

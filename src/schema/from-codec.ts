@@ -19,7 +19,7 @@
  * | a union of string literals, `t.keyof` | `text` with a CHECK (`col IN ('a', 'b')`) |
  * | `X \| null`, `X \| undefined`, a `t.partial` field | nullable; every other field is NOT NULL |
  *
- * A decimal (model `decimal`) needs its precision, and anything else needs its column type,
+ * A decimal (model `decimal`) needs its precision (`decimalOf(p, s)` gives it), and anything else needs its column type,
  * given in `columns`. Column options there (`default`, `unique`, `references`, `autoIncrement`,
  * a `type` or a `column` name) win over what is derived.
  */
@@ -70,6 +70,8 @@ const derive = (codec: AnyCodec, integer: boolean): Derived | string => {
   const tag = codec._tag
   if (BY_NAME[codec.name] !== undefined) return { type: BY_NAME[codec.name], nullable: false }
   if (codec.name === 'decimal') return 'a decimal needs its precision: give columns: { field: { type: \'decimal(p,s)\' } }'
+  // decimalOf(p, s) names its column's type.
+  if (/^decimal\(\d+,\d+\)$/.test(codec.name)) return { type: codec.name as ColumnType, nullable: false }
   if (codec.name.startsWith('json(')) return { type: 'json', nullable: false }
   if (/^Date/.test(codec.name)) return { type: 'timestamptz', nullable: false }
   switch (tag) {

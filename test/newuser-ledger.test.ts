@@ -21,7 +21,7 @@ import {
   softDelete, timestamps, withDeleted,
 } from 'recordkit/model'
 import {
-  and, as, asc, caseWhen, isNull, col, dateTrunc, derived, desc, eq, from, groupBy, lt, lte, orderBy, over, rowNumber,
+  and, as, asc, caseWhen, isNull, col, dateAdd, dateTrunc, derived, desc, eq, from, groupBy, lt, lte, orderBy, over, rowNumber,
   select, sub, sum, where,
 } from 'recordkit/query'
 import {
@@ -492,6 +492,21 @@ for (const engine of ENGINES) {
       )))
       expect(monthly.map((r) => [r.tenant === acme.id ? 'acme' : 'bolt', (r.month as Date).toISOString().slice(0, 7), r.revenue])).toEqual([
         ['acme', '2026-01', '100.1'], ['acme', '2026-02', '0.3'], ['acme', '2026-03', '5000'], ['bolt', '2026-01', '1000.99'],
+      ])
+
+      // The same months in New York (UTC-5 all winter): each time moved by the offset, then truncated. Hooli's invoice is
+      // January's there, and
+      // Umbrella's of midnight UTC on 1 March is February's.
+      const nyMonth = dateTrunc('month', dateAdd('issued_at', -5, 'hour'))
+      const monthlyNy = await ok(d.all(pipe(
+        from(invoices),
+        select({ month: nyMonth, revenue: sum('total', { exact: true }) }),
+        where(and(isNull('voided_at'), eq('tenant_id', acme.id))),
+        groupBy(nyMonth),
+        orderBy('month'),
+      )))
+      expect(monthlyNy.map((r) => [(r.month as Date).toISOString().slice(0, 10), r.revenue])).toEqual([
+        ['2026-01-01', '100.3'], ['2026-02-01', '5000.1'],
       ])
 
       // Running balance of Acme's receivables: each posting with the balance after it, by a window function.

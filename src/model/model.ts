@@ -425,6 +425,12 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    */
   readonly with: (name: string, body: ModelQuery<any, any, any> | SelectLike) => Transform<D['row']>
   /**
+   * As `with`, for a body that reads its own name (an anchor `UNION ALL` a step): the statement
+   * starts with `WITH RECURSIVE`. Reads a tree or a graph, such as a category and its ancestors.
+   * @example pipe(Category.query, Category.withRecursive('up', pipe(from('categories'), select('id', 'parent_id', 'name'), where({ id: 4 }), unionAll(pipe(from('categories c'), join('up u', ['c.id', 'u.parent_id']), select('c.id', 'c.parent_id', 'c.name'))))), Category.fromCte('up'), Category.all(db))
+   */
+  readonly withRecursive: (name: string, body: ModelQuery<any, any, any> | SelectLike) => Transform<D['row']>
+  /**
    * Read the rows from a CTE (of this query's `with`, holding this model's columns) instead of
    * the table; conditions, order and default scopes apply to it as to the table.
    * @example pipe(Post.query, Post.with('mine', pipe(Post.query, Post.where('userId', '=', me))), Post.fromCte('mine'), Post.where('score', '>', 3), Post.all(db))
@@ -1118,6 +1124,10 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       } catch (e) {
         return failed(q, e)
       }
+    }) as never,
+    withRecursive: (name, body) => ((q: Q) => {
+      const q2 = self.with(name, body)(q) as Q
+      return q2.error !== undefined ? q2 : Object.freeze(withFields(q2, { recursive: true }))
     }) as never,
     fromCte: (name) => ((q: Q) => Object.freeze(withFields(q, { source: name }))) as never,
     groupBy: (...fields) => (q: Q) => {

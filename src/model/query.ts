@@ -56,6 +56,8 @@ export interface ModelQuery<R, S = R, T = {}> {
   readonly having?: readonly HavingItem[]
   /** Common table expressions the statement starts with (`Model.with`). */
   readonly ctes?: readonly CteNode[]
+  /** Whether they are `WITH RECURSIVE` (`Model.withRecursive`). */
+  readonly recursive?: boolean
   /** A CTE the rows are read from instead of the table (`Model.fromCte`), under the table's name. */
   readonly source?: string
   /** Row locks the read takes (`forUpdate`, `forShare`). */
@@ -605,7 +607,7 @@ export const selectWith = (q: ModelQuery<any, any, any>, columns: readonly Selec
   return Object.freeze(patchSelect(start, {
     columns,
     distinct: q.distinct,
-    with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: false, ctes: q.ctes },
+    with: q.ctes === undefined || q.ctes.length === 0 ? undefined : { recursive: q.recursive === true, ctes: q.ctes },
     where: allOf([q.where, q.unscoped === true ? undefined : scopeCondition(core, q.options)]),
     orderBy: q.order,
     limit: q.limit,

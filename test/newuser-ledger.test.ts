@@ -288,6 +288,12 @@ for (const engine of ENGINES) {
       const all = await ok(pipe(A.Line.query, A.Line.sum(d, 'amount')))
       expect(all).toBe(fromCents(amounts.map(cents).reduce((a, b) => a + b, 0n)))
       expect(all).toBe('9999996.81')
+      // A sum per invoice as a computed column, decoded with the field's codec, and compared in where as a decimal.
+      const withSums = await ok(pipe(A.Invoice.query, A.Invoice.withSum('lines', 'amount'), A.Invoice.all(d)))
+      expect(withSums.map((i) => i.linesSumAmount)).toEqual(['9999996.81'])
+      for (const [op, total, n] of [['=', '9999996.81', 1], ['=', '9999996.80', 0], ['>', '9999996.80', 1], ['<', '9999996.81', 0]] as const) {
+        expect(await ok(pipe(A.Invoice.query, A.Invoice.withSum('lines', 'amount'), A.Invoice.where('linesSumAmount', op, total), A.Invoice.count(d)))).toBe(n)
+      }
       // Input the column cannot hold exactly is refused, naming the field: never rounded, never stored.
       for (const bad of ['0.125', '12345678901.00', 'ten']) {
         const e = await fails(A.Line.create(d, { invoiceId: inv.id, description: 'bad', amount: bad }))

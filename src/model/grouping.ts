@@ -10,9 +10,10 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr, Selection } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError } from '../errors.js'
-import { and, as, count, eq, fn, gt, gte, lt, lte, ne, val } from '../query.js'
+import { and, as, count, eq, fn, gt, gte, lt, lte, ne } from '../query.js'
 import { cast } from '../query/cast.js'
-import { FAIL, fastDecoder, float, holdsDecimalText, integer, readsJson } from './codecs.js'
+import { FAIL, fastDecoder, float, integer, readsJson } from './codecs.js'
+import { comparedValue } from './decimal-compare.js'
 import { jsonAsText } from './in-place.js'
 import { encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
@@ -108,22 +109,8 @@ export const havingCondition = (q: ModelQuery<any, any, any>): Expr | undefined 
     const byField = h.agg.fn === 'sum' || h.agg.fn === 'min' || h.agg.fn === 'max'
     const field = byField ? core.byName.get(h.agg.field!)! : undefined
     const value = field === undefined ? h.value : encodeField(field, h.value)
-    return build(expr, field !== undefined && holdsDecimalText(field.codec) ? decimalValue(value) : val(value))
+    return build(expr, comparedValue(field?.codec, value))
   }))
-}
-
-/**
- * Decimal text compared with an aggregate, as a decimal of its own digits: SQLite compares a
- * number with text as unequal whatever the text says (an aggregate has no column affinity to
- * convert it), and MariaDB compares a DECIMAL with text as doubles.
- *
- * @example decimalValue('-12.50') // CAST(? AS DECIMAL(4,2)), on SQLite ROUND(CAST(? AS REAL), 2)
- */
-const decimalValue = (text: unknown): Expr => {
-  const m = typeof text === 'string' ? /^[+-]?(\d+)(?:\.(\d+))?$/.exec(text) : null
-  if (m === null) return val(text)
-  const scale = (m[2] ?? '').length
-  return cast(val(text), `decimal(${Math.max(m[1].length + scale, 1)},${scale})`)
 }
 
 /**

@@ -1116,6 +1116,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         name,
         expr: isFragment(expr) ? rawExpr(expr) : expr,
         decode: aggregateDecoder(codec, `${core.table}.${name}`),
+        codec,
       })) as never,
       with: (name, body) => ((q: Q) => {
       try {

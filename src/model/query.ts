@@ -22,6 +22,8 @@ import type { Agg } from './grouping.js'
 import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
 import { withFields } from '../objects.js'
+import type * as t from 'io-ts'
+import { comparedValue } from './decimal-compare.js'
 
 /**
  * A query over one model. `R` is the model's row, `S` the selected row (`R` unless `select`
@@ -79,6 +81,8 @@ export interface Computed {
   readonly name: string
   readonly expr: Expr
   readonly decode: (value: unknown) => unknown
+  /** The codec its values are read with, where known: decimal text compared with it is compared as a number. */
+  readonly codec?: t.Any
 }
 
 /**
@@ -369,7 +373,7 @@ const onComputed = (core: ModelCore, args: readonly unknown[]): ((q: ModelQuery<
     const e = computed.expr
     const value = (v: unknown, what: string) => {
       if (v === undefined) throw undefinedValue(core, name, what)
-      return val(v)
+      return comparedValue(computed.codec, v)
     }
     switch (op) {
       case 'is null': return isNull(e)

@@ -170,5 +170,5 @@ export const relationAggregate = (outer: ModelCore, name: string, what: Relation
       return n
     }
     : decode
-  return { name: alias, expr: subquery(node), decode: checked }
+  return { name: alias, expr: subquery(node), decode: checked, codec }
 }

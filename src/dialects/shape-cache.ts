@@ -23,6 +23,7 @@ import type { Dialect } from '../dialect.js'
 import { type Compiled, render } from '../sql.js'
 import { atParameter } from '../values.js'
 import { isReused } from '../reused.js'
+import { uniqueOutputNames } from './output-names.js'
 
 /** Functions of the built-in dialects (see the module comment). */
 const BUILT_IN = new WeakSet<object>()
@@ -331,6 +332,8 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
       }
       clearFound(found)
     }
+    // A new shape is checked once, before it is kept (see output-names.ts).
+    uniqueOutputNames(q)
     return learn(selects, key, entries, q)
   }
 

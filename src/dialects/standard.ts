@@ -18,6 +18,7 @@ import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fr
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
 import { builtIn, isBuiltIn, shapeCache } from './shape-cache.js'
+import { uniqueOutputNames } from './output-names.js'
 import { memoString } from '../memo.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
@@ -698,6 +699,7 @@ export const standardOpen = (self: Dialect): Dialect => {
         const top = resultsAsRead(self, q)
         const c = top === q ? cached(q as { readonly kind?: unknown }) : undefined
         if (c !== undefined) return right(c)
+        uniqueOutputNames(q)
         return right(render(self, self.statement(top)))
       } catch (e) {
         return left(toDbError(e))

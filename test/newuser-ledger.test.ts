@@ -155,6 +155,8 @@ const tenantScoped = (tenantId: number): Behaviour<{ tenantId: number }, 'tenant
     return TE.right({ ...values, tenantId })
   },
   scope: (_options, column) => eq(column('tenantId'), tenantId),
+  // Deleting for good reaches a row whatever the default scopes say: the guard keeps it to the tenant's rows.
+  guard: (_row, column) => eq(column('tenantId'), tenantId),
 })
 
 const Tenant = model({ table: `${P}tenants`, primaryKey: 'id', codec: t.type({ id: t.number, name: t.string }) })
@@ -445,6 +447,14 @@ for (const engine of ENGINES) {
       expect(await ok(B.Invoice.updateWhere(d, { number: 'INV-1' }, { customer: 'Renamed' }))).toBe(1)
       expect((await ok(A.Invoice.findOrFail(d, mine.id))).customer).toBe('Zed')
       expect(await ok(B.Invoice.deleteWhere(d, { id: mine.id }))).toBe(0)
+      // Deleting for good and restoring see past the soft deletion, never past the tenant: the guard refuses the delete
+      // (ConflictError, as for a stale version), and restore, which sees rows as withDeleted does, finds none.
+      expect((await fails(B.Invoice.delete(d, mine, { force: true })))._tag).toBe('ConflictError')
+      const voided = await ok(A.Invoice.delete(d, mine))
+      expect((await fails(B.Invoice.restore(d, voided)))._tag).toBe('NotFound')
+      const restored = await ok(A.Invoice.restore(d, voided))
+      expect(restored.deletedAt).toBeNull()
+      expect(await ok(pipe(A.Invoice.query, A.Invoice.count(d)))).toBe(1)
       // A row of another tenant is refused before anything is written.
       const foreign = await fails(A.Invoice.create(d, { tenantId: bolt.id, number: 'INV-2', customer: 'Sneaky', issuedAt: new Date(), dueOn: '2026-02-01' }))
       expect(foreign._tag).toBe('HookError')

@@ -32,7 +32,7 @@ import { runUnit, type UnitStatements, unitTexts } from '../sync-unit.js'
 import { withFields } from '../objects.js'
 import type { PostgresFields } from '../dialects/postgres.js'
 import type { Field } from './decode.js'
-import { type AnyBehaviour, type HookContext, type HookName, hasHook, runHooks } from './behaviours.js'
+import { type AnyBehaviour, type HookContext, type HookName, hasHook, type QueryOptions, runHooks } from './behaviours.js'
 import { allOf, bareColumn, encodeField, inheritedName, type ModelCore, ownValue } from './core.js'
 import { generate, show } from './decode.js'
 import { readsJson } from './codecs.js'
@@ -1119,6 +1119,9 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   return right((await must(db.execute(node))).rowsAffected)
 })
 
+/** The switches of `withDeleted`: what `restore` sees rows with. */
+const WITH_DELETED: QueryOptions = Object.freeze({ deleted: 'include' })
+
 const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behaviours.find((b) => b.deleteAs !== undefined)
 
 /**
@@ -1184,7 +1187,8 @@ export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): Tas
 })
 
 /**
- * `restore`: undo a soft delete, by key alone (whatever the scopes say). A restore is an update:
+ * `restore`: undo a soft delete, by key, as the scopes see it with `withDeleted` (the soft deletion
+ * does not hide the row; another default scope, a tenant's, holds). A restore is an update:
  * it also writes what the behaviours add to every update (`updateAll`: `updatedAt` refreshed, the
  * optimistic lock's version bumped), so a copy of the row read before it is stale. Returns the row
  * as stored, decoded, as a soft `delete` does (see `storedUpdate`); NotFound when no row has the key.
@@ -1202,7 +1206,7 @@ export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEithe
     const key = keyOfRow(core, r)
     const shard = shardCondition(tx, core, r)
     const extra = everyUpdate(core)
-    const node = where(allOf([keyCondition(core, key), shard])!)(set(assignments(core, { ...b.restoreAs!(), ...extra }))(update(core.tableRef)))
+    const node = where(allOf([keyCondition(core, key), shard, scopeCondition(core, WITH_DELETED)])!)(set(assignments(core, { ...b.restoreAs!(), ...extra }))(update(core.tableRef)))
     // With `afterRestore` hooks the whole restore is already one transaction.
     const stored = hooked ? right(await updateStored(tx, core, node, key, shard)) : await storedUpdate(tx, core, node, key, shard)
     if (stored._tag === 'Left') return stored

@@ -203,13 +203,14 @@ const fixedScale = (text: string, whole: number, scale: number): string | { read
 /**
  * A decimal of `scale` fraction digits as exact text: SQLite's REAL for a NUMERIC column, the
  * double nearest that decimal, reads as it; a sum of such doubles (SQLite adds in doubles) reads as
- * the decimal it is within 2^-40 (relative) of; anything else fails.
+ * the decimal it is within 2^-40 of (relative), or within 2^-20 of the scale's last digit (a sum
+ * that is zero but for drift: 0.1 + 0.2 - 0.3 is 2.8e-17); anything else fails.
  */
 const fixedScaleOfNumber = (n: number, whole: number, scale: number): string | typeof FAIL => {
   if (!Number.isFinite(n)) return FAIL
   const text = n.toFixed(scale)
   const off = Math.abs(Number(text) - n)
-  if (off !== 0 && off > Math.abs(n) * 2 ** -40) return FAIL
+  if (off !== 0 && off > Math.max(Math.abs(n) * 2 ** -40, 10 ** -scale * 2 ** -20)) return FAIL
   const fixed = fixedScale(text, whole, scale)
   return typeof fixed === 'string' ? fixed : FAIL
 }

@@ -71,9 +71,10 @@ import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
 import { clientLibrary } from './client-library.js'
-import type { Mysql2BaseOptions } from './options.js'
+import { answerDeadline, type Mysql2BaseOptions } from './options.js'
 
 export type { Mysql2BaseOptions } from './options.js'
+export { DEFAULT_ANSWER_TIMEOUT } from './options.js'
 import type { Compiled } from '../sql.js'
 import { parseMysqlDateTime } from '../dates.js'
 import { checkParams, stringProblem } from '../values.js'
@@ -477,11 +478,19 @@ interface Session {
   maxPacket?: number
   /** Set while a result is streamed on the connection: ends that stream with a ConnectionError. */
   cut?: () => void
+  /** Commands sent on the connection and not answered yet (a stream's, while rows are awaited). */
+  pending: number
+  /** The answer watchdog's look at which the connection last read a byte, or went from idle to busy. */
+  heard: number
+  /** The socket's `bytesRead` at the watchdog's last look. */
+  bytes: number
+  /** Set when the watchdog closed the connection: the commands in flight then fail with `answerLost`. */
+  expired: boolean
 }
 const sessions = new WeakMap<object, Session>()
 const sessionOf = (core: object): Session => {
   let s = sessions.get(core)
-  if (s === undefined) sessions.set(core, (s = {}))
+  if (s === undefined) sessions.set(core, (s = { pending: 0, heard: 0, bytes: 0, expired: false }))
   return s
 }
 
@@ -553,6 +562,7 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
   const ready = new WeakSet<object>()
   // Which server the pool talks to, once a connection has said (its messages differ).
   let server: 'mariadb' | 'mysql' | undefined
+  const answerTimeout = answerDeadline(options.answerTimeout, undefined)
 
   return fix<Mysql2Driver>((self) => {
     const getPool = (): Pool => {
@@ -582,6 +592,60 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         w.expire()
       }
     }
+
+    /**
+     * The answer watchdog. A connection with commands in flight (`Session.pending`) that reads
+     * nothing for answerTimeout is closed under them (`cut`): they fail with `answerLost`, and
+     * the pool opens another connection when one is needed. One timer for the pool, running
+     * while anything is in flight, looks every `tick` ms at each connection's socket `bytesRead`;
+     * a statement costs two counter changes on its session, no timer, promise or closure.
+     */
+    const tick = answerTimeout > 0 ? Math.min(1_000, Math.max(10, Math.floor(answerTimeout / 8))) : Infinity
+    let inFlight = 0
+    let looks = 0
+    let watching = false
+
+    /** A command goes out on `s`'s connection (or a stream waits for its rows again). */
+    const busy = (s: Session): void => {
+      if (tick === Infinity) return
+      if (s.pending++ === 0) s.heard = looks
+      if (inFlight++ === 0 && !watching) {
+        watching = true
+        setTimeout(look, tick).unref()
+      }
+    }
+
+    /** A command on `s`'s connection was answered (or a stream's caller holds a batch). */
+    const idle = (s: Session): void => {
+      if (tick === Infinity) return
+      s.pending--
+      inFlight--
+    }
+
+    const look = (): void => {
+      looks++
+      const p = pool
+      if (p !== undefined) {
+        for (const c of connectionsOf(p)) {
+          const s = sessions.get(c)
+          if (s === undefined || s.pending <= 0 || s.expired) continue
+          const n = (c as unknown as { stream?: { bytesRead?: number } }).stream?.bytesRead ?? 0
+          if (n !== s.bytes) {
+            s.bytes = n
+            s.heard = looks
+          } else if ((looks - s.heard) * tick >= answerTimeout) {
+            s.expired = true
+            cut(c)
+          }
+        }
+      }
+      if (inFlight > 0) setTimeout(look, tick).unref()
+      else watching = false
+    }
+
+    /** The error of a command whose answer did not come within answerTimeout. */
+    const answerLost = (q: Compiled): DbError =>
+      withStatement(dbError('ConnectionError', `no answer from the server within ${answerTimeout} ms (answerTimeout) of sending the statement, so its connection was closed and the outcome is unknown: the statement may have run on the server, or not. The server stopped answering without closing the connection (a frozen host, a network that drops packets); retry only a read or an idempotent write`, { code: 'ANSWER_TIMEOUT', outcome: 'unknown' }), q.sql, q.params, redact)
 
     /**
      * A connection from the pool within `acquireTimeout`. mysql2 queues a request without
@@ -640,6 +704,8 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         throw connectionFailure(self.classifyError(e))
       }
       if (!ready.has(core)) {
+        const s = sessionOf(core)
+        busy(s)
         try {
           await self.onConnect(core.promise())
           ready.add(core)
@@ -647,6 +713,8 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
         } catch (e) {
           core.destroy()
           throw connectionFailure(self.classifyError(e))
+        } finally {
+          idle(s)
         }
       }
       return core
@@ -696,6 +764,10 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
     const runOn = async (core: CoreConnection, q: Compiled): Promise<QueryResult> => {
       const params = q.params
       const asText = !prepare || (params.length === 0 && (q.sql.length >= LONG_TEXT || CONTROL.test(fromStart(q.sql, true))))
+      const s = sessionOf(core)
+      // A connection the watchdog closed already: the statement is not sent (mysql2 says so).
+      const expired = s.expired
+      busy(s)
       try {
         const problem = checkParams(params, mysqlParamProblem)
         if (problem !== undefined) throw problem
@@ -711,10 +783,12 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
             const a = await inOrder(core, needsMode(q.sql, params), (nbe) => send(core, true, formatStatement(q.sql, params, nbe)))
             return toResult(a.res, q.sql, a.fields, dates)
           } catch (e2) {
-            throw failOn(core, e2, q)
+            throw !expired && s.expired ? answerLost(q) : failOn(core, e2, q)
           }
         }
-        throw failOn(core, e, q)
+        throw !expired && s.expired ? answerLost(q) : failOn(core, e, q)
+      } finally {
+        idle(s)
       }
     }
 
@@ -768,6 +842,11 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
       core.on('error', lost)
       core.on('end', closedUnder)
       const session = sessionOf(core)
+      // The answer deadline counts while rows are awaited, not while the caller holds a batch.
+      const expired = session.expired
+      let waiting = true
+      busy(session)
+      const failure = (e: unknown): DbError => (!expired && session.expired ? answerLost(q) : fail(e, q))
       const cutUnder = (): void => lost(Object.assign(new Error('Connection closed: the backend was closed while the stream was open, and its timeout passed'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }))
       session.cut = cutUnder
       let completed = false
@@ -780,19 +859,26 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
             if (batch.length >= batchSize) {
               const out = batch
               batch = []
+              waiting = false
+              idle(session)
               yield out
+              waiting = true
+              busy(session)
             }
           }
         } catch (e) {
           completed = true
-          throw fail(e, q)
+          throw failure(e)
         }
         completed = true
         // The rows ended without the result's end packet (the connection went first): the
         // result is cut short, never a normal end with fewer rows.
-        if (!finished || gone) throw fail(Object.assign(new Error('Connection lost: the streamed result ended before its end was read'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }), q)
+        if (!finished || gone) throw failure(Object.assign(new Error('Connection lost: the streamed result ended before its end was read'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }))
+        waiting = false
+        idle(session)
         if (batch.length > 0) yield batch
       } finally {
+        if (waiting) idle(session)
         core.removeListener('error', lost)
         core.removeListener('end', closedUnder)
         if (session.cut === cutUnder) session.cut = undefined
@@ -890,7 +976,12 @@ export const mysql2 = (options: Mysql2Options = {}): Mysql2Driver => {
               conn.destroy()
             })
           } finally {
-            if (!early) conn.release()
+            // A connection the answer watchdog closed leaves the pool now: it is closed under
+            // the stream before mysql2 has heard of it, and would otherwise be handed out again.
+            if (!early) {
+              if (sessionOf(conn).expired) conn.destroy()
+              else conn.release()
+            }
           }
         })(),
       }),

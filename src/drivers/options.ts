@@ -29,6 +29,34 @@ export interface BetterSqlite3Options {
   readonly acquireTimeout?: number
 }
 
+/**
+ * Milliseconds a statement already sent may go without a word from the server before its
+ * connection is given up, when the server's own statement limit is unknown: 10 minutes. Long
+ * enough for an index build or a report that has no limit of its own; short enough that a frozen
+ * host or a network that drops packets ends the call (TCP alone may wait 15 minutes, or for ever).
+ */
+export const DEFAULT_ANSWER_TIMEOUT = 600_000
+
+/**
+ * The answer deadline a driver uses: `answerTimeout` when given (`0` turns the deadline off);
+ * else, when the connections have a server-side statement limit of `serverLimit` ms, that limit
+ * and a margin (a tenth of it, at least 5 s), so that the server's StatementTimeout comes first
+ * and the deadline is only the backstop; else `DEFAULT_ANSWER_TIMEOUT`.
+ *
+ * @example
+ * answerDeadline(undefined, 10_000) // 15_000: the server stops the statement first
+ * answerDeadline(undefined, undefined) // 600_000
+ * answerDeadline(3_000, 10_000) // 3_000: as given
+ * answerDeadline(0, undefined) // 0: off
+ */
+export const answerDeadline = (answerTimeout: number | undefined, serverLimit: number | undefined): number => {
+  if (answerTimeout !== undefined) {
+    if (!(answerTimeout >= 0)) throw new TypeError(`answerTimeout must be a number of milliseconds, 0 or more (0 turns it off); got ${String(answerTimeout)}`)
+    return answerTimeout
+  }
+  return serverLimit !== undefined && serverLimit > 0 ? serverLimit + Math.max(5_000, Math.ceil(serverLimit / 10)) : DEFAULT_ANSWER_TIMEOUT
+}
+
 /** Options of the postgres.js driver that need no postgres.js types (`PostgresJsOptions` adds the rest). A `url` and separate fields may be mixed; fields win. */
 export interface PostgresJsBaseOptions {
   /** `postgres://user:password@host:port/database?sslmode=require`; several hosts: `host1:5432,host2:5432`. */
@@ -79,6 +107,24 @@ export interface PostgresJsBaseOptions {
   readonly reconnectDelay?: (attempt: number) => number
   /** Replace parameters by `'[redacted]'` in errors. Default false. */
   readonly redactParams?: boolean
+  /**
+   * Milliseconds a statement that was sent may wait for the server's answer without hearing a
+   * byte of it (a frozen host, a network that drops packets, a server process stopped). Past
+   * that, the connection it went out on is closed (its state is unknown, so it is never used
+   * again; the pool opens another) and the call fails with a `ConnectionError` whose `outcome`
+   * is `'unknown'` and `code` `'ANSWER_TIMEOUT'`: the statement may have run. Counted while the
+   * server is working on the statement, not while it waits behind others on its connection, and
+   * for a stream while a batch is asked for, not while the caller holds one. Default: the
+   * `statement_timeout` given in `connection` plus a margin (a tenth, at least 5 s), so that the
+   * server's StatementTimeout comes first; without one, 10 minutes (`DEFAULT_ANSWER_TIMEOUT`).
+   * `0` turns it off. Checked by one timer for the pool, a few times per `answerTimeout` (at
+   * most every second), so a call ends up to about a second past it.
+   *
+   * @example
+   * postgresJs({ url, connection: { statement_timeout: '30s' } }) // answerTimeout 35 s
+   * postgresJs({ url, answerTimeout: 3 * 60 * 60_000 }) // a migration that builds big indexes
+   */
+  readonly answerTimeout?: number
 }
 
 /** Options of the mysql2 driver that need no mysql2 types (`Mysql2Options` adds the rest). */
@@ -114,4 +160,19 @@ export interface Mysql2BaseOptions {
    * gave up goes back to the pool.
    */
   readonly acquireTimeout?: number
+  /**
+   * Milliseconds a statement that was sent may wait for the server's answer without hearing a
+   * byte of it (a frozen host, a network that drops packets, a server process stopped). Past
+   * that, its connection is closed (never used again; the pool opens another) and the call fails
+   * with a `ConnectionError` whose `outcome` is `'unknown'` and `code` `'ANSWER_TIMEOUT'`: the
+   * statement may have run. For a stream, counted while rows are awaited, not while the caller
+   * holds a batch. Default 10 minutes (`DEFAULT_ANSWER_TIMEOUT`): the driver does not read the
+   * server's `max_statement_time` (MariaDB) or `max_execution_time` (MySQL), so when one is set
+   * above that, raise this past it. `0` turns it off. Checked by one timer for the pool, a few
+   * times per `answerTimeout` (at most every second).
+   *
+   * @example
+   * mysql2({ url, answerTimeout: 60_000 }) // with max_statement_time = 50 on the server
+   */
+  readonly answerTimeout?: number
 }

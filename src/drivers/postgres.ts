@@ -46,11 +46,12 @@
  * always sent as it is and read by the server as the parameter's type (postgres.js would
  * otherwise re-encode a string bound to a json, bytea, boolean or timestamp parameter).
  */
+import net from 'node:net'
 import type { Either } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type postgresJsClient from 'postgres'
 import { clientLibrary, missingClientLibrary } from './client-library.js'
-import type { PostgresJsBaseOptions } from './options.js'
+import { answerDeadline, type PostgresJsBaseOptions } from './options.js'
 import type { Connection, Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from '../errors.js'
 import { fix } from '../record.js'
@@ -61,6 +62,7 @@ import { parseJson } from '../model/fast-decoders.js'
 import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
 
 export type { PostgresJsBaseOptions } from './options.js'
+export { DEFAULT_ANSWER_TIMEOUT } from './options.js'
 
 /** Seconds before an idle pooled connection closes, unless `idleTimeout` says otherwise. */
 const DEFAULT_IDLE_SECONDS = 10
@@ -459,6 +461,23 @@ interface PendingQuery extends Promise<PgResult> {
   options: Record<string, unknown>
   /** postgres.js' own: settles the statement's promise (once; later outcomes are ignored). */
   readonly reject: (e: unknown) => void
+  /** True while its connection waits for its answer (the server works on it). */
+  readonly active?: boolean
+  /** Set by `.cursor(n)`: the statement is a stream's. */
+  readonly cursorRows?: number
+  /** postgres.js' canceller, used only by `query.cancel()` (which recordkit never calls): null once settled here. */
+  canceller: unknown
+}
+
+/** A socket of the pool, as the answer deadline watches it (see `sockets` in the driver). */
+interface TrackedSocket {
+  readonly socket: net.Socket
+  /** `bytesRead` when the watchdog last looked. */
+  bytes: number
+  /** When the watchdog last saw `bytesRead` move (performance.now() time). */
+  heard: number
+  /** The session it carries, `pid:secret`, once the server said. */
+  session: string | undefined
 }
 
 /** The options of a statement without `onexecute` (postgres.js copies them for each statement). */
@@ -467,6 +486,37 @@ const UNPREPARED = Object.freeze({ prepare: false })
 
 /** What the watchdog rejects a statement with when no connection took it in time. */
 const UNSENT: unique symbol = Symbol('recordkit.postgres.unsent')
+
+/** What the watchdog rejects a statement with when it heard no answer within answerTimeout. */
+const ANSWER_LOST: unique symbol = Symbol('recordkit.postgres.answerLost')
+
+/** A statement's `canceller` once the watchdog gave up on its answer (see `expire`). */
+const EXPIRED: unique symbol = Symbol('recordkit.postgres.expired')
+
+/** Milliseconds in a PostgreSQL time setting (`'5s'`, `'2min'`, `5000`, `'250ms'`); undefined when it cannot tell. */
+const settingMs = (v: unknown): number | undefined => {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined
+  if (typeof v !== 'string') return undefined
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/i.exec(v)
+  if (m === null) return undefined
+  const unit = { us: 0.001, ms: 1, s: 1_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms']
+  return Number(m[1]) * unit
+}
+
+/** The `statement_timeout` (ms) given in `connection` (any case), if any. */
+const statementTimeoutOf = (options: PostgresJsBaseOptions): number | undefined => {
+  for (const [k, v] of Object.entries(options.connection ?? {})) if (k.toLowerCase() === 'statement_timeout') return settingMs(v)
+  return undefined
+}
+
+/** Whether a URL or host list names several hosts (postgres.js then opens its own sockets, trying each). */
+const severalHosts = (options: PostgresJsBaseOptions): boolean => {
+  if (options.host !== undefined) return options.host.includes(',')
+  if (options.url === undefined) return false
+  const u = options.url
+  const start = u.indexOf('://') + 3
+  return u.slice(start).split(/[?/]/)[0]!.includes(',')
+}
 
 /** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
 type Watch = (c: ClientConnection) => boolean
@@ -493,6 +543,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     // Set by close: the pool is never made again.
     let closed = false
     const acquireTimeout = options.acquireTimeout ?? 30_000
+    const answerTimeout = answerDeadline(options.answerTimeout, statementTimeoutOf(options))
 
     const sql = (): PostgresJsSql => {
       if (pool === undefined) {
@@ -628,32 +679,31 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       } catch (e) {
         return Promise.resolve(failed(q)(e))
       }
-      if (on !== pool) {
-        return query.then(toResult, (e: unknown) => {
-          // The statement never ran: run it once more on the reconnected session.
-          if (!again && staleSessionError(query, e)) return run(on, q, watch, true)
-          return { _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) } as Either<DbError, QueryResult>
-        })
+      // Every statement is watched (see `watchQuery`): a pooled one gives up unsent after
+      // acquireTimeout (PoolTimeout), and any one that was sent and hears nothing for
+      // answerTimeout ends with its connection. One closure settles it either way (a result is
+      // an array, a failure never is), and marks it settled for the watchdog.
+      const pooled = on === pool
+      const until = pooled ? deadline ?? performance.now() + acquireTimeout : Infinity
+      watchQuery(query, until)
+      const settle = (x: unknown): Either<DbError, QueryResult> | Promise<Either<DbError, QueryResult>> => {
+        const expired = query.canceller === EXPIRED
+        query.canceller = null
+        if (expired && !Array.isArray(x)) return { _tag: 'Left', left: withStatement(answerLost(), q.sql, q.params, redact) }
+        if (Array.isArray(x)) {
+          dropSettled()
+          if (!pooled) return toResult(x as PgResult | PgResult[])
+          if (down !== undefined) observe(undefined, undefined)
+          return toResult(x as PgResult | PgResult[])
+        }
+        if (x === UNSENT) return failed(q)(poolTimeout('the statement was not sent'))
+        // The statement never ran: run it once more on the reconnected session (within the same limit).
+        if (!again && staleSessionError(query, x)) return run(on, q, watch, true, pooled ? until : undefined)
+        const left = withStatement(self.classifyError(x), q.sql, q.params, redact)
+        if (pooled) observe(query, left)
+        return { _tag: 'Left', left }
       }
-      // Pooled: the watchdog answers PoolTimeout if postgres.js does not send it in time, by
-      // settling the statement's own promise first (its later outcome is then ignored).
-      const until = deadline ?? performance.now() + acquireTimeout
-      watchUnsent(query, until)
-      return query.then(pooledRows, (e: unknown) => {
-        if (e === UNSENT) return failed(q)(poolTimeout('the statement was not sent'))
-        // The statement never ran: run it once more on the reconnected session, within the same limit.
-        if (!again && staleSessionError(query, e)) return run(on, q, watch, true, until)
-        const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
-        observe(query, left)
-        return { _tag: 'Left', left } as Either<DbError, QueryResult>
-      })
-    }
-
-    /** The rows of a pooled statement; a statement that ran says the server is up. */
-    const pooledRows = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
-      if (down !== undefined) observe(undefined, undefined)
-      dropSent()
-      return toResult(r)
+      return query.then(settle, settle)
     }
 
     /** `p`, or `onLate()` when `p` takes longer than acquireTimeout. */
@@ -663,70 +713,234 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       return Promise.race([p, late]).finally(() => clearTimeout(timer))
     }
 
+    /** The error of a statement whose answer did not come within answerTimeout. */
+    const answerLost = (): DbError =>
+      dbError('ConnectionError', `no answer from the server within ${answerTimeout} ms (answerTimeout) of sending the statement, so its connection was closed and the outcome is unknown: the statement may have run on the server, or not. The server stopped answering without closing the connection (a frozen host, a network that drops packets); retry only a read or an idempotent write`, { code: 'ANSWER_TIMEOUT', outcome: 'unknown' })
+
     /**
-     * A pooled statement postgres.js has not written to a connection within acquireTimeout gives
-     * up with PoolTimeout. That happens while no host is usable: every host down, or none of
-     * several the one `target_session_attrs` asks for (no primary during a failover), when
-     * postgres.js keeps trying hosts and holds the statement meanwhile. The statement becomes
-     * `SELECT 1`, so that when a connection takes it later nothing of the caller's runs
-     * (postgres.js' own cancel would leave a connection that was opening for it unusable), and
-     * its promise is rejected with `UNSENT`, which `run` answers as PoolTimeout.
+     * The watchdog of statements in flight. One timer serves the whole pool, and a statement
+     * costs two array slots (the statement and a number): no timer, promise or object of its
+     * own, since a thousand may be in flight at once. The number is, while the statement is
+     * unsent, the time it gives up unsent (pooled statements only), and once the watchdog saw the
+     * server working on it, minus the time it first saw that.
      *
-     * One watchdog serves every statement: they wait in a queue in the order they were given
-     * (all have the same limit, so deadlines come in that order), and one timer, armed for the
-     * oldest, looks at them. A statement costs two array slots (the statement and its deadline):
-     * no timer, promise or object of its own, since a thousand may be in flight at once.
+     * - Unsent: a pooled statement postgres.js has not written to a connection within
+     *   acquireTimeout gives up with PoolTimeout. That happens while no host is usable: every
+     *   host down, or none of several the one `target_session_attrs` asks for (no primary during
+     *   a failover), when postgres.js keeps trying hosts and holds the statement meanwhile. The
+     *   statement becomes `SELECT 1`, so that when a connection takes it later nothing of the
+     *   caller's runs (postgres.js' own cancel would leave a connection that was opening for it
+     *   unusable), and its promise is rejected with `UNSENT`, which `run` answers as PoolTimeout.
+     * - Sent: once the server works on it (postgres.js' `active`: the statement its connection
+     *   waits for; those pipelined behind it wait their turn and are not counted) and its
+     *   connection has read nothing for answerTimeout, the statement fails with `answerLost` and
+     *   its connection's socket is destroyed (`expire`): postgres.js fails what else was sent on
+     *   it with CONNECTION_CLOSED and opens a new connection when one is needed. The socket is
+     *   found by the session's process id and key (`sockets`). The time a statement began to
+     *   run is the look that first saw it running, so it ends up to two looks past the bound.
      */
-    const unsentQueries: (PendingQuery | undefined)[] = []
-    const unsentDeadlines: number[] = []
+    const inFlight: (PendingQuery | undefined)[] = []
+    const marks: number[] = []
     let head = 0
     let watchdog: ReturnType<typeof setTimeout> | undefined
+    let watchdogAt = Infinity
 
-    const watchUnsent = (query: PendingQuery, deadline: number): void => {
-      unsentQueries.push(query)
-      unsentDeadlines.push(deadline)
-      if (watchdog === undefined) armWatchdog()
+    /** Milliseconds between two looks at running statements: a few per answerTimeout, at most a second. */
+    const tick = answerTimeout > 0 ? Math.min(1_000, Math.max(10, Math.floor(answerTimeout / 8))) : Infinity
+
+    const watchQuery = (query: PendingQuery, deadline: number): void => {
+      inFlight.push(query)
+      marks.push(deadline)
+      if (watchdog === undefined) armWatchdog(deadline)
     }
 
-    /** Forget the statements at the front of the queue that were sent (the server answers those). */
-    const dropSent = (): void => {
-      while (head < unsentQueries.length && unsentQueries[head]!.state != null) unsentQueries[head++] = undefined
-      if (head === unsentQueries.length) {
-        unsentQueries.length = 0
-        unsentDeadlines.length = 0
+    /** Whether the watchdog is done with a statement: settled, or (with no answer deadline) sent. */
+    const finished = (query: PendingQuery): boolean => query.canceller === null || (tick === Infinity && query.state != null)
+
+    /** Forget the statements at the front of the queue that are finished (see `finished`). */
+    const dropSettled = (): void => {
+      while (head < inFlight.length && finished(inFlight[head]!)) inFlight[head++] = undefined
+      if (head === inFlight.length) {
+        inFlight.length = 0
+        marks.length = 0
         head = 0
-      } else if (head > 1024 && head * 2 > unsentQueries.length) {
-        unsentQueries.splice(0, head)
-        unsentDeadlines.splice(0, head)
+      } else if (head > 1024 && head * 2 > inFlight.length) {
+        inFlight.splice(0, head)
+        marks.splice(0, head)
         head = 0
       }
     }
 
-    const armWatchdog = (): void => {
-      if (watchdog !== undefined || head >= unsentQueries.length) return
-      // Unreferenced: a statement waiting for a connection keeps the process alive by itself.
-      watchdog = setTimeout(sweepUnsent, Math.max(0, unsentDeadlines[head]! - performance.now()))
+    /** Arm the timer for `until` (a time), or sooner for the next look at running statements. */
+    const armWatchdog = (until: number): void => {
+      const now = performance.now()
+      const at = Math.min(until, now + tick)
+      if (at === Infinity || (watchdog !== undefined && watchdogAt <= at)) return
+      if (watchdog !== undefined) clearTimeout(watchdog)
+      watchdogAt = at
+      // Unreferenced: a statement in flight keeps the process alive by itself (its socket).
+      watchdog = setTimeout(sweep, Math.max(0, at - now))
       watchdog.unref()
     }
 
-    /** Time out the statements still unsent past their deadline; drop those sent. */
-    const sweepUnsent = (): void => {
+    /** Look at every statement in flight (see the watchdog above); keep those not finished. */
+    const sweep = (): void => {
       watchdog = undefined
+      watchdogAt = Infinity
       const now = performance.now()
-      while (head < unsentQueries.length) {
-        const query = unsentQueries[head]!
+      hear(now)
+      let next = Infinity
+      let kept = 0
+      for (let i = head; i < inFlight.length; i++) {
+        const query = inFlight[i]!
+        let mark = marks[i]!
+        if (finished(query)) continue
         if (query.state == null) {
-          if (unsentDeadlines[head]! > now) break
-          query.strings = ['SELECT 1']
-          query.args = []
-          query.options = { ...query.options, simple: true, prepare: false }
-          // Settles the caller's promise now (a statement answered already stays as it was).
-          query.reject(UNSENT)
+          if (mark <= now) {
+            query.strings = ['SELECT 1']
+            query.args = []
+            query.options = { ...query.options, simple: true, prepare: false }
+            // Settles the caller's promise now (a statement answered already stays as it was).
+            query.reject(UNSENT)
+            continue
+          }
+          if (mark < next) next = mark
+        } else if (query.cursorRows !== undefined) {
+          // A stream's batches are watched by the stream itself (`streaming`).
+          continue
+        } else if (query.canceller === EXPIRED) {
+          // Its socket was destroyed a look ago and postgres.js has not failed it: fail it here.
+          query.reject(ANSWER_LOST)
+          continue
+        } else if (query.active === true) {
+          if (mark >= 0) mark = -now
+          // Kept: the next look fails it if postgres.js has not.
+          else if (now - Math.max(-mark, heardFrom(query.state)) >= answerTimeout) expire(query, now)
         }
-        unsentQueries[head++] = undefined
+        inFlight[kept] = query
+        marks[kept++] = mark
       }
-      dropSent()
-      armWatchdog()
+      inFlight.length = kept
+      marks.length = kept
+      head = 0
+      for (const s of streaming) {
+        const query = s.query
+        if (query.canceller === EXPIRED) {
+          query.reject(ANSWER_LOST)
+          continue
+        }
+        if (s.since === 0 || query.state == null || query.canceller === null) continue
+        if (now - Math.max(s.since, heardFrom(query.state)) >= answerTimeout) expire(query, now)
+      }
+      if (kept > 0 || streaming.size > 0) armWatchdog(next)
+    }
+
+    /**
+     * Streams waiting for a batch from the server (`since`: when it was asked for; 0 while the
+     * caller holds a batch, which is no wait for the server).
+     */
+    const streaming = new Set<{ readonly query: PendingQuery; since: number }>()
+
+    /**
+     * End a statement that heard nothing for answerTimeout, and the connection it went out on.
+     * Its socket is destroyed, and postgres.js fails the statement (and those sent behind it)
+     * when the socket has closed, which it reports only after it took the connection out of
+     * use: were the statement failed first, the caller's next one could be handed to the closing
+     * connection. The statement is marked `EXPIRED`, so that it fails as `answerLost` whatever
+     * postgres.js says; when no socket of it is known (several hosts), it fails at once, and when
+     * postgres.js has not failed it by the watchdog's next look, it fails then.
+     */
+    const expire = (query: PendingQuery, now: number): void => {
+      query.canceller = EXPIRED
+      const s = socketOf(query.state)
+      if (s !== undefined) {
+        s.socket.destroy()
+        return
+      }
+      if (sockets.size === 0) {
+        query.reject(ANSWER_LOST)
+        return
+      }
+      // The session is not known (TLS hides it): close every socket that has read nothing for
+      // answerTimeout. Its own is one of them; an idle one costs a reconnect.
+      for (const t of sockets) if (now - t.heard >= answerTimeout) t.socket.destroy()
+    }
+
+    /**
+     * The pool's sockets, when this driver opens them (see `openSocket`), with the session each
+     * carries (process id and secret key, read from the server's BackendKeyData at startup) and
+     * when it last read a byte (looked at by the watchdog: its `bytesRead` moved).
+     */
+    const sockets = new Set<TrackedSocket>()
+    const bySession = new Map<string, TrackedSocket>()
+
+    const hear = (now: number): void => {
+      for (const t of sockets) {
+        if (t.socket.destroyed) {
+          forget(t)
+          continue
+        }
+        const n = t.socket.bytesRead
+        if (n !== t.bytes) {
+          t.bytes = n
+          t.heard = now
+        }
+      }
+    }
+
+    const forget = (t: TrackedSocket): void => {
+      sockets.delete(t)
+      if (t.session !== undefined && bySession.get(t.session) === t) bySession.delete(t.session)
+    }
+
+    const sessionKey = (state: unknown): string | undefined => {
+      const b = state as { pid?: unknown; secret?: unknown } | null
+      return b === null || typeof b !== 'object' || b.pid == null ? undefined : `${String(b.pid)}:${String(b.secret)}`
+    }
+
+    const socketOf = (state: unknown): TrackedSocket | undefined => {
+      const key = sessionKey(state)
+      return key === undefined ? undefined : bySession.get(key)
+    }
+
+    /** When the connection of a session last read a byte; 0 when unknown (its statement's own time counts). */
+    const heardFrom = (state: unknown): number => socketOf(state)?.heard ?? 0
+
+    /**
+     * postgres.js' `socket` option: a socket to the one host, opened as postgres.js would, and
+     * tracked (see `sockets`). Until the session's first ReadyForQuery, its messages are read
+     * for the BackendKeyData that names the session (with TLS they cannot be: `expire` then
+     * falls back on silence).
+     */
+    const openSocket = (o: { readonly host: readonly string[]; readonly port: readonly number[]; readonly path?: string | false; readonly ssl?: unknown }): net.Socket => {
+      const socket = o.path ? net.connect(o.path) : net.connect(o.port[0] ?? 5432, o.host[0] ?? 'localhost')
+      // What postgres.js sets on its own sockets (its errors and TLS read them).
+      Object.assign(socket, { host: o.host[0], port: o.port[0] })
+      const t: TrackedSocket = { socket, bytes: 0, heard: performance.now(), session: undefined }
+      sockets.add(t)
+      socket.once('close', () => forget(t))
+      if (!o.ssl) {
+        let pending: Buffer | undefined
+        const read = (chunk: Buffer): void => {
+          let b = pending === undefined ? chunk : Buffer.concat([pending, chunk])
+          pending = undefined
+          while (b.length >= 5) {
+            const length = b.readUInt32BE(1)
+            if (b.length < length + 1) break
+            if (b[0] === 0x4b /* K: BackendKeyData */ && length === 12) {
+              t.session = `${b.readUInt32BE(5)}:${b.readUInt32BE(9)}`
+              bySession.set(t.session, t)
+            } else if (b[0] === 0x5a /* Z: ReadyForQuery */ || b[0] === 0x45 /* E: ErrorResponse */) {
+              socket.off('data', read)
+              return
+            }
+            b = b.subarray(length + 1)
+          }
+          if (b.length > 0) pending = Buffer.from(b)
+        }
+        socket.on('data', read)
+      }
+      return socket
     }
 
     /** Run on the pool; a closed driver answers Left instead of throwing. */
@@ -781,32 +995,45 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           })
           it = (query as unknown as { cursor: (n: number) => AsyncIterable<Row[]> }).cursor(batchSize)[Symbol.asyncIterator]()
           // postgres.js takes the cursor with the first batch asked for, just below.
-          if (pooled) watchUnsent(query as PendingQuery, performance.now() + acquireTimeout)
+          if (pooled) watchQuery(query as PendingQuery, performance.now() + acquireTimeout)
         } catch (e) {
           throw withStatement(self.classifyError(e), q.sql, q.params, redact)
         }
+        // The answer deadline counts while a batch is asked for, not while the caller holds one.
+        const asking = tick === Infinity ? undefined : { query: query as PendingQuery, since: 0 }
+        if (asking !== undefined) streaming.add(asking)
+        const failure = (e: unknown): DbError =>
+          withStatement(e === ANSWER_LOST || (query as PendingQuery).canceller === EXPIRED ? answerLost() : self.classifyError(e), q.sql, q.params, redact)
         let done = false
         let rows = 0
         try {
           for (;;) {
             let next: IteratorResult<Row[]>
             try {
+              if (asking !== undefined) {
+                asking.since = performance.now()
+                armWatchdog(Infinity)
+              }
               next = await it.next()
             } catch (e) {
               done = true
               if (e === UNSENT) throw withStatement(poolTimeout('the stream was not sent'), q.sql, q.params, redact)
               if (rows === 0 && attempt === 0 && staleSessionError(query, e)) break
-              throw withStatement(self.classifyError(e), q.sql, q.params, redact)
+              throw failure(e)
+            } finally {
+              if (asking !== undefined) asking.since = 0
             }
             if (next.done) {
               done = true
-              if (lost !== undefined) throw withStatement(self.classifyError(lost.error), q.sql, q.params, redact)
+              if (lost !== undefined) throw failure(lost.error)
               return
             }
             rows += next.value.length
             yield compact(next.value)
           }
         } finally {
+          if (asking !== undefined) streaming.delete(asking)
+          ;(query as PendingQuery).canceller = null
           // Stopped early: close the cursor, which gives the connection back.
           if (!done) await it.return?.()
         }
@@ -918,6 +1145,11 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         // program that forgets `close()` still ends (a few seconds after its last query).
         o.idle_timeout = options.idleTimeout ?? DEFAULT_IDLE_SECONDS
         if (options.maxLifetime !== undefined) o.max_lifetime = options.maxLifetime
+        // The driver opens the sockets itself, to close the one of a statement that heard no
+        // answer within answerTimeout (postgres.js offers no other way to). With several hosts
+        // postgres.js' own sockets stay, since it tries the hosts in turn on each: a statement
+        // then still ends at answerTimeout, and its connection is left to the OS's TCP limits.
+        if (answerTimeout > 0 && !severalHosts(options)) o.socket = openSocket
         // postgres.js 3.4 takes `read-write` to mean default_transaction_read_only = off, which
         // a PostgreSQL 14+ hot standby also reports: it would connect to a standby. A standby is
         // what read-write must exclude, so ask for the primary (in_hot_standby = off).
@@ -999,6 +1231,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         typesLoading = undefined
         try {
           if (p !== undefined) await p.end({ timeout: o?.timeout === undefined ? options.closeTimeout ?? 5 : o.timeout / 1000 })
+          // postgres.js ends a connection it cut with a last message: on a frozen network the
+          // socket would wait for ever for the server's side (and keep the process alive).
+          for (const t of sockets) t.socket.destroy()
           return { _tag: 'Right', right: undefined }
         } catch (e) {
           return { _tag: 'Left', left: self.classifyError(e) }

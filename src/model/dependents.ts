@@ -16,7 +16,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError } from '../errors.js'
 import { type ModelCore, ownValue } from './core.js'
-import { fieldList, type KeyFields } from './relations.js'
+import { fieldList, type HasMany, type HasOne, type KeyFields } from './relations.js'
 import { relatedQuery } from './related.js'
 import { anyRow } from './read.js'
 
@@ -57,7 +57,7 @@ export const withDependents = (db: Backend, core: ModelCore, row: Values, force:
   if (steps.length === 0) return remove(db)
   return db.transaction((tx) => async (): Promise<Either<DbError, Values>> => {
     for (const [name, how] of steps) {
-      const rel = core.relations[name]
+      const rel = core.relations[name] as HasMany | HasOne
       const target = ownValue(core.graph?.publics, rel.target) as Target | undefined
       const q = relatedQuery(core, row, name)
       if (q.error !== undefined) return left(q.error)

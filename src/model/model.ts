@@ -41,6 +41,7 @@ import { baseQuery, type CompareOp, type Computed, defaultOrder, reversed, type 
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
 import { type AnyRelation, checkPath, fieldList, isThrough, loadIncludes } from './relations.js'
 import { throughPlan } from './through.js'
+import { checkMorph } from './morph.js'
 import { attachRows, detachRows, type PivotValues, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
@@ -157,7 +158,8 @@ type AlwaysLoads<Src, Rel, T> = '~with' extends keyof T
   : Rel extends { readonly kind: 'belongsTo'; readonly foreignKey: infer F; readonly optional: false } ? KeyPresent<Src, F> : false
 
 type LoadedRow<G, Rel, T> = Simplify<IncludedRow<G, Rel, T> & Materialize<G, TargetOf<Rel>, T>>
-type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'hasMany' | 'manyToMany' | 'hasManyThrough' }
+type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'morphTo'; readonly targets: infer M } ? RowIn<G, M[keyof M]> | null
+  : Rel extends { readonly kind: 'hasMany' | 'manyToMany' | 'hasManyThrough' }
   ? (Rel extends { readonly pivot: infer C extends t.Any } ? Simplify<LoadedRow<G, Rel, T> & { readonly pivot: t.TypeOf<C> }>[] : LoadedRow<G, Rel, T>[])
   : AlwaysLoads<Src, Rel, T> extends true ? LoadedRow<G, Rel, T> : LoadedRow<G, Rel, T> | null
 
@@ -661,7 +663,9 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * narrow, order, count or page with the target's functions (its default scopes apply).
    * @example pipe(M.Author.related(ada, 'posts'), M.Post.where('views', '>', 10), M.Post.count(db))
    */
-  readonly related: <P extends RelName<D>>(row: D['row'], relation: P) => ModelQuery<TargetRow<D, P>>
+  readonly related: <P extends RelName<D>>(row: D['row'], relation: P) => RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>] extends { readonly kind: 'morphTo' }
+    ? ModelQuery<any> // the model the row's type names
+    : ModelQuery<TargetRow<D, P>>
 
   // ---- relations of rows already read
   /** Load a relation path for one row or a list (returns new rows; the given ones stay as they are). @example C.Album.load(db, album, 'tracks.genre') */
@@ -1257,6 +1261,10 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
   }
   for (const [name, core] of Object.entries(cores)) {
     for (const [rel, def] of Object.entries(core.relations)) {
+      if (def.kind === 'morphTo') {
+        checkMorph(core, name, rel, def)
+        continue
+      }
       const target = cores[def.target]
       if (target === undefined) throw new TypeError(`${name}.${rel}: no model named "${def.target}" among ${Object.keys(cores).join(', ')}`)
       if (def.kind === 'manyToMany') continue

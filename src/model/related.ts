@@ -11,7 +11,8 @@ import { sql } from '../sql.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { baseQuery, failed, type ModelQuery } from './query.js'
-import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { isThrough, keyFields, manyToManyKeys, type MorphTo, sameWidth } from './relations.js'
+import { morphTarget } from './morph.js'
 import { middleJoin, throughPlan } from './through.js'
 import { withFields } from '../objects.js'
 
@@ -24,6 +25,23 @@ const matching = (target: ModelCore, fields: readonly Field[], values: readonly 
     : and(...fields.map((f, i) => eq(target.column(f.name), encodeField(f, values[i]))))
 
 /**
+ * The query of the row a morphTo names: of the model `row`'s type names, by its key; a query of
+ * no row (of the first model named) when the type or key is NULL; a failing query when the type
+ * names no model.
+ */
+const morphQuery = (core: ModelCore, row: Values, name: string, rel: MorphTo): ModelQuery<any, any, any> => {
+  const type = ownValue(row, rel.typeField)
+  const id = ownValue(row, rel.idField)
+  try {
+    const { target, key } = morphTarget(core, name, rel, type === null || type === undefined ? Object.keys(rel.targets)[0] : String(type))
+    const q = baseQuery<Record<string, unknown>>(target)
+    return Object.freeze(withFields(q, { where: matching(target, [key], [type === null || type === undefined ? null : id]) }))
+  } catch (e) {
+    return failed(baseQuery(core), e)
+  }
+}
+
+/**
  * The query of `row`'s rows through relation `name` of the model `core` (related with `relate`):
  * belongsTo, the row its foreign key names; hasOne and hasMany, the rows whose foreign key holds
  * its key; manyToMany, the rows its join-table rows link to (an EXISTS over the join table). A
@@ -34,6 +52,7 @@ const matching = (target: ModelCore, fields: readonly Field[], values: readonly 
  */
 export const relatedQuery = (core: ModelCore, row: Values, name: string): ModelQuery<any, any, any> => {
   const rel = ownValue(core.relations, name)
+  if (rel?.kind === 'morphTo') return morphQuery(core, row, name, rel)
   const target = rel === undefined ? undefined : ownValue(core.graph?.models, rel.target)
   if (rel === undefined || target === undefined) {
     const why = rel === undefined ? `${core.table} has no relation "${name}"` : `${core.table}.${name}: relations are read once the models are related: relate({ ... })`

@@ -31,6 +31,7 @@ import { copiedReading, decodeRows, queryReading, type Reading } from './in-plac
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import type { Dependent } from './dependents.js'
 import { middleJoin, throughPlan } from './through.js'
+import { morphRefused, morphTarget } from './morph.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -125,8 +126,22 @@ export interface HasOneThrough<T extends string = string> {
 /** A relation reached through another one. */
 export type ThroughRelation = HasManyThrough | HasOneThrough
 
+/**
+ * The row holds a type and a key: the key of a row of the model the type names (a comment's
+ * `commentable`, a post or a video).
+ */
+export interface MorphTo<M extends Readonly<Record<string, string>> = Readonly<Record<string, string>>> {
+  readonly kind: 'morphTo'
+  /** Field of this model holding the type. */
+  readonly typeField: string
+  /** Field of this model holding the target's primary key. */
+  readonly idField: string
+  /** The model each type value names, by value. */
+  readonly targets: M
+}
+
 /** Any relation. */
-export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany | ThroughRelation
+export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany | ThroughRelation | MorphTo
 
 /**
  * Whether a relation is reached through another one (`hasManyThrough`, `hasOneThrough`).
@@ -239,6 +254,20 @@ export const pivotFields = (rel: ManyToMany): readonly Field[] => {
 }
 
 /**
+ * A polymorphic belongsTo, as Rails' `belongs_to :commentable, polymorphic: true` and Laravel's
+ * `morphTo`: `typeField` holds a type, one of the keys of `targets`, which names the model;
+ * `idField` holds that model's (single-field) primary key. Loads as that model's row, or `null`
+ * (a NULL type or key, or no such row), one statement per type found. It loads with no modifier
+ * and no nested path, and takes no `whereHas` / `withCount` (the target is not one model);
+ * `related(row, name)` is the query of the model the row's type names.
+ *
+ * @example
+ * relations: { commentable: morphTo('commentableType', 'commentableId', { post: 'Post', video: 'Video' }) }
+ */
+export const morphTo = <const M extends Readonly<Record<string, string>>>(typeField: string, idField: string, targets: M): MorphTo<M> =>
+  Object.freeze({ kind: 'morphTo', typeField, idField, targets: Object.freeze({ ...targets }) })
+
+/**
  * Target rows reached through another relation of this model (`through`, a belongsTo, hasOne or
  * hasMany) by a relation of the middle model (`source`, of the same kinds), as Rails'
  * `has_many :through`: a country's posts through its users. Loads as an array, one statement per
@@ -277,6 +306,11 @@ export const checkPath = (core: ModelCore, path: readonly string[], modify?: Inc
     const rel = ownValue(at.relations, name)
     if (rel === undefined) throw fail(`${at.table} has no relation "${name}"${Object.keys(at.relations).length === 0 ? '' : ` (it has ${Object.keys(at.relations).join(', ')})`}`)
     if (at.graph === undefined) throw fail(`${at.table}: relations load once the models are related: relate({ ... })`)
+    if (rel.kind === 'morphTo') {
+      if (name !== path[path.length - 1]) throw morphRefused(at, name, 'a nested path')
+      if (modify !== undefined) throw morphRefused(at, name, 'a modifier')
+      return
+    }
     const next = ownValue(at.graph.models, rel.target)
     if (next === undefined) throw fail(`${at.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
     publicModel = ownValue(at.graph.publics, rel.target)
@@ -426,6 +460,7 @@ export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]):
     if (rel === undefined) continue
     const fields = rel.kind === 'belongsTo'
       ? fieldList(rel.foreignKey)
+      : rel.kind === 'morphTo' ? [rel.typeField, rel.idField]
       : isThrough(rel) ? throughPlan(core, inc.path[0], rel).ownerKey.map((f) => f.name)
         : rel.sourceKey !== undefined ? fieldList(rel.sourceKey) : core.primaryKey.map((k) => k.name)
     for (const f of fields) out.add(f)
@@ -675,12 +710,46 @@ const loadJoined = async (
   return children
 }
 
+/**
+ * A morphTo level: the rows grouped by their type, then one statement per type found, of the
+ * model the type names (its default scopes apply), by primary key. A NULL type or key, or a key
+ * with no row, loads as null.
+ */
+const loadMorph = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, rel: MorphTo, node: Node): Promise<void> => {
+  if (node.modifiers.length > 0) throw morphRefused(core, name, 'a modifier')
+  if (node.children.size > 0) throw morphRefused(core, name, 'a nested path')
+  const byType = new Map<string, Record<string, unknown>[]>()
+  for (const r of rows) {
+    const type = r[rel.typeField]
+    r[name] = null
+    if (type === null || type === undefined || r[rel.idField] === null || r[rel.idField] === undefined) continue
+    const list = byType.get(String(type))
+    if (list === undefined) byType.set(String(type), [r])
+    else list.push(r)
+  }
+  const asArray = keysAsArray(db)
+  const idNames = [rel.idField]
+  for (const [type, parents] of byType) {
+    const { target, key } = morphTarget(core, name, rel, type)
+    const read = queryReading(db, baseQuery(target), [key.name])
+    const column = [target.column(key.name)]
+    const raw = await runChunks(db, groupsOf(parents, idNames).keys, (chunk) => ({ ...read.node, where: allOf([keyIn(column, [key], chunk, asArray), read.node.where]) }))
+    const byKey = new Map<string | number, Record<string, unknown>>()
+    for (const t of decodeRows(target, read, raw)) {
+      const k = rowKey(t, [key.name])
+      if (k !== undefined) byKey.set(k, t)
+    }
+    for (const r of parents) r[name] = byKey.get(rowKey(r, idNames)!) ?? null
+  }
+}
+
 /** One level: load `name` for `rows` of `core`, attach it, then load the level below. */
 const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, node: Node, onShard?: Expr): Promise<void> => {
   const rel = ownValue(core.relations, name)
   if (rel === undefined) throw fail(`${core.table} has no relation "${name}"`)
   const graph = core.graph
   if (graph === undefined) throw fail(`${core.table}: relations load once the models are related: relate({ ... })`)
+  if (rel.kind === 'morphTo') return loadMorph(db, core, rows, name, rel, node)
   const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${core.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const mq = modified(target, ownValue(graph.publics, rel.target), node.modifiers)
@@ -787,7 +856,9 @@ export const shardFieldOf = (db: Backend, core: ModelCore): Field | undefined =>
  */
 const byShard = (db: Backend, core: ModelCore, rows: readonly Record<string, unknown>[], name: string): [Expr | undefined, Record<string, unknown>[]][] | undefined => {
   const own = shardFieldOf(db, core)
-  const target = own === undefined ? undefined : ownValue(core.graph?.models ?? {}, ownValue(core.relations, name)?.target ?? '')
+  const rel = ownValue(core.relations, name)
+  // A morphTo reads the target of each type by the router's choice.
+  const target = own === undefined || rel === undefined || rel.kind === 'morphTo' ? undefined : ownValue(core.graph?.models ?? {}, rel.target)
   const theirs = target === undefined ? undefined : shardFieldOf(db, target)
   if (own === undefined || target === undefined || theirs === undefined) return undefined
   const groups = new Map<unknown, [Expr | undefined, Record<string, unknown>[]]>()

@@ -19,6 +19,7 @@ import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
 import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
 import { throughCorrelation, throughPlan } from './through.js'
+import { morphRefused } from './morph.js'
 import { withFields } from '../objects.js'
 
 /** A relation filter's modifier: receives the related model's query and the related model. */
@@ -54,6 +55,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
   if (rel === undefined) throw fail(`${outer.table} has no relation "${name}"`)
   const graph = outer.graph
   if (graph === undefined) throw fail(`${outer.table}: relation filters work once the models are related: relate({ ... })`)
+  if (rel.kind === 'morphTo') throw morphRefused(outer, name, 'a relation filter or aggregate')
   const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${outer.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const enclosing = [...(outer.enclosing ?? []), outer.alias ?? outer.table]

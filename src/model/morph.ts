@@ -1,0 +1,56 @@
+/**
+ * A polymorphic belongsTo (`morphTo`), as Rails' `belongs_to :commentable, polymorphic: true` and
+ * Laravel's `morphTo`: the row's type field names the target model, its key field holds that
+ * model's primary key. Its rows come from several models, so it has no single target: loading it
+ * runs one statement per type found (see `loadIncludes`), and filters and counts over it are refused.
+ */
+import { dbError, type DbError } from '../errors.js'
+import { type ModelCore, ownValue } from './core.js'
+import type { Field } from './decode.js'
+import type { MorphTo } from './relations.js'
+
+const fail = (message: string): DbError => dbError('QueryError', message)
+
+/**
+ * The model a type value names, with its primary-key field; a QueryError naming the value when
+ * no model is named by it (or naming the model when it is not related or has a composite key).
+ *
+ * @example morphTarget(Comment.core, 'commentable', rel, 'post').target.table // 'posts'
+ */
+export const morphTarget = (core: ModelCore, name: string, rel: MorphTo, type: string): { readonly target: ModelCore; readonly key: Field; readonly model: string } => {
+  const owner = `${core.graph?.name ?? core.table}.${name}`
+  const model = ownValue(rel.targets, type)
+  if (model === undefined) throw fail(`${owner}: the type ${JSON.stringify(type)} names no model (it takes ${Object.keys(rel.targets).join(', ')})`)
+  const target = ownValue(core.graph?.models, model)
+  if (target === undefined) throw fail(`${owner}: no model named "${model}" in relate({ ... })`)
+  if (target.primaryKey.length !== 1) throw fail(`${owner}: ${target.table} has a composite primary key; a morphTo key is one field`)
+  return { target, key: target.primaryKey[0], model }
+}
+
+/**
+ * The checks `relate` makes of a morphTo (a TypeError naming the relation): its type and key
+ * fields exist, and every model it names is related and has a single-field primary key.
+ *
+ * @example checkMorph(Comment.core, 'Comment', 'commentable', rel)
+ */
+export const checkMorph = (core: ModelCore, modelName: string, name: string, rel: MorphTo): void => {
+  for (const f of [rel.typeField, rel.idField]) if (!core.byName.has(f)) throw new TypeError(`${modelName}.${name}: ${core.table} has no field "${f}"`)
+  const types = Object.keys(rel.targets)
+  if (types.length === 0) throw new TypeError(`${modelName}.${name}: a morphTo names no model`)
+  for (const type of types) {
+    try {
+      morphTarget(core, name, rel, type)
+    } catch (e) {
+      throw new TypeError((e as Error).message, { cause: e })
+    }
+  }
+}
+
+/**
+ * The error of a use of a morphTo that needs one target model (a nested path, a modifier, a
+ * relation filter or aggregate).
+ *
+ * @example morphRefused(Comment.core, 'commentable', 'whereHas')
+ */
+export const morphRefused = (core: ModelCore, name: string, what: string): DbError =>
+  fail(`${core.graph?.name ?? core.table}.${name} is a morphTo relation, whose rows are of several models: ${what} needs one target model`)

@@ -164,8 +164,25 @@ export const date: t.Type<Date, Date, unknown> = fromFast('date', (u): u is Date
  */
 export const decimal: t.Type<string, string, unknown> = fromFast('decimal', (u): u is string => typeof u === 'string' && DECIMAL_TEXT.test(u), decimalFast, (a) => a)
 
-/** The codecs whose values are a number written as text (`decimal`, `decimalOf`). */
-const decimalCodecs = new WeakSet<t.Any>([decimal])
+/** The codecs whose values are a number written as text (`decimal`, `decimalOf`), with their scale where they have one. */
+const decimalCodecs = new WeakMap<t.Any, number | undefined>([[decimal, undefined]])
+
+/** The codec itself, or the one codec beside NULL in a union (`nullable(c)`). */
+const nonNull = (codec: t.Any): t.Any | undefined => {
+  if ((codec as Tagged)._tag !== 'UnionType') return codec
+  const rest = (codec as unknown as t.UnionType<t.Mixed[]>).types.filter((m) => (m as Tagged)._tag !== 'NullType')
+  return rest.length === 1 ? rest[0] : undefined
+}
+
+/**
+ * The scale of a `decimalOf(p, s)` field (alone or `nullable`): its values have exactly `s` decimals.
+ *
+ * @example decimalScale(nullable(decimalOf(12, 2))) // 2
+ */
+export const decimalScale = (codec: t.Any): number | undefined => {
+  const c = nonNull(codec)
+  return c === undefined ? undefined : decimalCodecs.get(c)
+}
 
 /**
  * Whether a field's values are numbers written as text (`decimal`, `decimalOf(p, s)`, alone or
@@ -176,9 +193,8 @@ const decimalCodecs = new WeakSet<t.Any>([decimal])
  * holdsDecimalText(t.string) // false
  */
 export const holdsDecimalText = (codec: t.Any): boolean => {
-  if (decimalCodecs.has(codec)) return true
-  const members = (codec as Tagged)._tag === 'UnionType' ? (codec as unknown as t.UnionType<t.Mixed[]>).types : []
-  return members.some((m) => decimalCodecs.has(m)) && members.every((m) => decimalCodecs.has(m) || (m as Tagged)._tag === 'NullType')
+  const c = nonNull(codec)
+  return c !== undefined && decimalCodecs.has(c)
 }
 
 /** Whole digits and fraction digits of plain decimal text (`-12.50` is `['-', '12', '50']`), or undefined. */
@@ -261,7 +277,7 @@ export const decimalOf = (precision: number, scale: number): t.Type<string, stri
     return typeof v === 'string' ? t.success(v) : t.failure(u, c, v.why)
   }, (a) => a), fast(read))
   const codec = Object.defineProperty(codecOf(true), INPUT, { value: codecOf(false), enumerable: false })
-  decimalCodecs.add(codec)
+  decimalCodecs.set(codec, scale)
   return codec
 }
 

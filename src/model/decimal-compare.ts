@@ -7,9 +7,9 @@
  */
 import type * as t from 'io-ts'
 import type { Expr } from '../ast.js'
-import { val } from '../query.js'
+import { fn, lit, val } from '../query.js'
 import { cast } from '../query/cast.js'
-import { holdsDecimalText } from './codecs.js'
+import { decimalScale, holdsDecimalText } from './codecs.js'
 
 const PLAIN_DECIMAL = /^[+-]?(\d+)(?:\.(\d+))?$/
 
@@ -24,4 +24,16 @@ export const comparedValue = (codec: t.Any | undefined, value: unknown): Expr =>
   if (m === null) return val(value)
   const scale = (m[2] ?? '').length
   return cast(val(value), `decimal(${Math.max(m[1].length + scale, 1)},${scale})`)
+}
+
+/**
+ * A computed number compared in a condition: the sum of a `decimalOf(p, s)` field rounded to its
+ * scale, since SQLite adds decimals in doubles (0.1 + 0.2 - 0.3 is 2.8e-17 there, never equal to
+ * 0); on PostgreSQL and MariaDB the rounding changes nothing. Anything else as it is.
+ *
+ * @example comparedExpr(decimalOf(12, 2), sum) // ROUND(SUM("amount"), 2)
+ */
+export const comparedExpr = (codec: t.Any | undefined, e: Expr): Expr => {
+  const scale = codec === undefined ? undefined : decimalScale(codec)
+  return scale === undefined ? e : fn('ROUND', e, lit(scale))
 }

@@ -13,7 +13,7 @@ import { dbError, type DbError } from '../errors.js'
 import { and, as, count, eq, fn, gt, gte, lt, lte, ne } from '../query.js'
 import { cast } from '../query/cast.js'
 import { FAIL, fastDecoder, float, integer, readsJson } from './codecs.js'
-import { comparedValue } from './decimal-compare.js'
+import { comparedExpr, comparedValue } from './decimal-compare.js'
 import { jsonAsText } from './in-place.js'
 import { encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
@@ -109,7 +109,7 @@ export const havingCondition = (q: ModelQuery<any, any, any>): Expr | undefined 
     const byField = h.agg.fn === 'sum' || h.agg.fn === 'min' || h.agg.fn === 'max'
     const field = byField ? core.byName.get(h.agg.field!)! : undefined
     const value = field === undefined ? h.value : encodeField(field, h.value)
-    return build(expr, comparedValue(field?.codec, value))
+    return build(comparedExpr(field?.codec, expr), comparedValue(field?.codec, value))
   }))
 }
 

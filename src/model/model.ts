@@ -50,7 +50,7 @@ import { parentTouches } from './touch-parents.js'
 import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, prefixed, validationError, type Validator } from './validate.js'
 import {
-  createRow, createRows, createRowsPlain, deleteMatching, deleteRow, everyUpdate, hasUpdateTime, incrementMatching, incrementRow, restoreRow, shardCondition, touchRow, updateChanged,
+  createRow, createRows, createRowsPlain, deleteMatching, skipsInBatch, deleteRow, everyUpdate, hasUpdateTime, incrementMatching, incrementRow, restoreRow, shardCondition, touchRow, updateChanged,
   updateMatching, updateRow, upsertRow,
   type UpsertOptions,
 } from './write.js'
@@ -1060,6 +1060,12 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         }
         if (options?.onConflict === 'ignore') {
           if (inputs.length === 0) return () => Promise.resolve(right(options.returning === false ? 0 : []))
+          // Multi-row statements that skip conflicting rows, where the engine says which it inserted.
+          if (self.create === create && skipsInBatch(db, core)) {
+            return options.returning === false
+              ? withViolatingRows(db, core, inputs, withUniqueDetail(db, core, createRowsPlain(db, core, defaults, inputs, true)))
+              : withViolatingRows(db, core, inputs, withUniqueDetail(db, core, createRows(db, core, defaults, inputs as Record<string, unknown>[], true)))
+          }
           // Each row under its own savepoint (create's, inside the transaction): a duplicate is undone alone.
           const taken = (e: DbError) => isDbError(e, 'UniqueViolation') || (isDbError(e, 'ValidationError') && e.issues.every((x) => x.rule === 'unique'))
           const rows = eachRow(db, core.table, inputs, (tx, input) => self.create(tx, input as never), taken)

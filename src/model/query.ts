@@ -23,7 +23,7 @@ import { allOf, encodeField, type ModelCore } from './core.js'
 import { show } from './decode.js'
 import { withFields } from '../objects.js'
 import type * as t from 'io-ts'
-import { comparedValue } from './decimal-compare.js'
+import { comparedExpr, comparedValue } from './decimal-compare.js'
 
 /**
  * A query over one model. `R` is the model's row, `S` the selected row (`R` unless `select`
@@ -370,7 +370,7 @@ const onComputed = (core: ModelCore, args: readonly unknown[]): ((q: ModelQuery<
   return (q) => {
     const computed = q.computed?.find((c) => c.name === name)
     if (computed === undefined) throw dbError('QueryError', `${core.table} has no field "${name}"`)
-    const e = computed.expr
+    const e = comparedExpr(computed.codec, computed.expr)
     const value = (v: unknown, what: string) => {
       if (v === undefined) throw undefinedValue(core, name, what)
       return comparedValue(computed.codec, v)

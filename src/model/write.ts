@@ -109,16 +109,20 @@ const hasAllKeys = (core: ModelCore, v: Values): boolean => core.primaryKey.ever
  */
 const templates = new WeakMap<Backend['compile'], Map<string, Compiled>>()
 
-/** The INSERT of `count` rows of the given columns (all parameters), returning every column unless `plain`, compiled once per backend (its `compile`). */
-const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[], count: number, plain = false): E.Either<DbError, Compiled> => {
+/**
+ * The INSERT of `count` rows of the given columns (all parameters), returning every column unless
+ * `plain`, skipping rows that conflict with a unique key when `ignore` (`ON CONFLICT DO NOTHING`),
+ * compiled once per backend (its `compile`).
+ */
+const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[], count: number, plain = false, ignore = false): E.Either<DbError, Compiled> => {
   let byKey = templates.get(db.compile)
   if (byKey === undefined) templates.set(db.compile, (byKey = new Map()))
-  const key = `${core.table}\0${columns.join('\0')}\0${count}${plain ? '\0plain' : ''}`
+  const key = `${core.table}\0${columns.join('\0')}\0${count}${plain ? '\0plain' : ''}${ignore ? '\0ignore' : ''}`
   const known = byKey.get(key)
   if (known !== undefined) return E.right(known)
   const row: Record<string, unknown> = {}
   for (const c of columns) row[c] = param(c)
-  const insert = values(new Array(count).fill(row))(insertInto(core.tableRef))
+  const insert = skipping(ignore, values(new Array(count).fill(row))(insertInto(core.tableRef)))
   const compiled = db.compile(plain ? insert : returning(...storedColumns(db, core, false))(insert))
   if (E.isRight(compiled)) {
     if (byKey.size >= 100) byKey.clear()
@@ -132,11 +136,11 @@ const insertTemplate = (db: Backend, core: ModelCore, columns: readonly string[]
  * compiled once (`executeBatch`), the last shorter chunk through its own. Returns false, having
  * written nothing, when the dialect refuses RETURNING for these statements.
  */
-const insertReturning = async (db: Backend, core: ModelCore, columns: readonly string[], rows: readonly Row[], index: readonly number[], size: number, out: Values[]): Promise<boolean> => {
+const insertReturning = async (db: Backend, core: ModelCore, columns: readonly string[], rows: readonly Row[], index: readonly number[], size: number, out: Values[], ignore = false): Promise<boolean> => {
   const full = Math.floor(rows.length / size)
   const rest = rows.length - full * size
-  const fullSql = full > 0 ? insertTemplate(db, core, columns, size) : undefined
-  const restSql = rest > 0 ? insertTemplate(db, core, columns, rest) : undefined
+  const fullSql = full > 0 ? insertTemplate(db, core, columns, size, false, ignore) : undefined
+  const restSql = rest > 0 ? insertTemplate(db, core, columns, rest, false, ignore) : undefined
   for (const c of [fullSql, restSql]) {
     if (c !== undefined && E.isLeft(c)) {
       if (c.left._tag === 'UnsupportedFeature') return false
@@ -161,9 +165,24 @@ const insertReturning = async (db: Backend, core: ModelCore, columns: readonly s
     collect(await must(db.executeBatch(fullSql.right, sets)))
   }
   if (restSql !== undefined && E.isRight(restSql)) collect(await must(db.executeBatch(restSql.right, [setOf(full * size, rows.length)])))
-  const decoded = core.mapper()(returned) as Values[]
-  decoded.forEach((d, j) => { out[index[j]] = d })
+  place(out, core.mapper()(returned) as Values[], index, ignore)
   return true
+}
+
+/**
+ * An INSERT that skips the rows conflicting with a unique key (`createMany`'s `onConflict:
+ * 'ignore'`), or the INSERT as it is.
+ */
+const skipping = <Q extends InsertNode>(ignore: boolean, q: Q): Q => (ignore ? onConflict([], 'nothing')(q) : q)
+
+/**
+ * Put rows read back in `out`: the n-th at the n-th position of `index` (every row was inserted),
+ * or, where conflicting rows were skipped (`ignore`), after the rows already there: RETURNING
+ * gives the inserted rows in input order on PostgreSQL and SQLite.
+ */
+const place = (out: Values[], decoded: readonly Values[], index: readonly number[], ignore: boolean): void => {
+  if (ignore) for (let j = 0; j < decoded.length; j++) out.push(decoded[j])
+  else for (let j = 0; j < decoded.length; j++) out[index[j]] = decoded[j]
 }
 
 /**
@@ -171,28 +190,26 @@ const insertReturning = async (db: Backend, core: ModelCore, columns: readonly s
  * the engine reports it (RETURNING returns them in VALUES order on every built-in engine).
  * Rows are grouped by the columns they set and sent in chunks below `maxParams`.
  */
-const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
-  if (rows.length < UNNEST_FROM || !canReturn(db) || !unnestable(db)) return insertRowsValues(db, core, rows)
+const insertRows = async (db: Backend, core: ModelCore, rows: readonly Values[], ignore = false): Promise<Values[]> => {
+  if (rows.length < UNNEST_FROM || !canReturn(db) || !unnestable(db)) return insertRowsValues(db, core, rows, ignore)
   // PostgreSQL: large runs through unnest ... RETURNING, the others through VALUES, run after
   // run in input order (so generated keys grow in the order the rows were given).
-  const out: Values[] = new Array(rows.length)
+  const out: Values[] = ignore ? [] : new Array(rows.length)
   for (const g of groupRows(core, rows, true)) {
     const types = g.fields.length === 0 ? undefined : await unnestTypes(db, core, g)
     if (types === undefined) {
-      const rest = await insertRowsValues(db, core, g.rows)
-      for (let j = 0; j < rest.length; j++) out[g.index[j]] = rest[j]
+      place(out, await insertRowsValues(db, core, g.rows, ignore), g.index, ignore)
       continue
     }
-    const stored = (await insertUnnest(db, core, g, types, true)).rows
-    if (stored.length !== g.rows.length) throw dbError('QueryError', `${core.table}: ${g.rows.length} rows inserted but ${stored.length} returned`)
-    const decoded = core.mapper()(stored) as Values[]
-    for (let j = 0; j < decoded.length; j++) out[g.index[j]] = decoded[j]
+    const stored = (await insertUnnest(db, core, g, types, true, ignore)).rows
+    if (!ignore && stored.length !== g.rows.length) throw dbError('QueryError', `${core.table}: ${g.rows.length} rows inserted but ${stored.length} returned`)
+    place(out, core.mapper()(stored) as Values[], g.index, ignore)
   }
   return out
 }
 
 /** `insertRows` through multi-row VALUES (RETURNING where the dialect has it). */
-const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<Values[]> => {
+const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Values[], ignore = false): Promise<Values[]> => {
   // Runs of consecutive rows setting the same columns, in input order: the rows are inserted in
   // the order given, so generated keys grow in that order (as one INSERT per row would give them).
   const groups: { index: number[]; rows: Row[] }[] = []
@@ -206,7 +223,7 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
     g.index.push(i)
     g.rows.push(enc)
   })
-  const out: Values[] = new Array(rows.length)
+  const out: Values[] = ignore ? [] : new Array(rows.length)
   const columns = storedColumns(db, core, false)
   let returns = canReturn(db)
   for (const g of groups) {
@@ -214,7 +231,7 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
     const width = groupColumns.length
     const size = width === 0 ? 1 : Math.max(1, Math.min(1000, Math.floor(db.dialect.maxParams / width)))
     if (returns && width > 0) {
-      if (await insertReturning(db, core, groupColumns, g.rows, g.index, size, out)) continue
+      if (await insertReturning(db, core, groupColumns, g.rows, g.index, size, out, ignore)) continue
       // A dialect may declare RETURNING and still refuse it for this statement.
       returns = false
     }
@@ -222,16 +239,17 @@ const insertRowsValues = async (db: Backend, core: ModelCore, rows: readonly Val
       const chunk = g.rows.slice(i, i + size)
       const index = g.index.slice(i, i + size)
       if (returns) {
-        const r = await run(db.all(returning(...columns)(values(chunk)(insertInto(core.tableRef)))))
+        const r = await run(db.all(returning(...columns)(skipping(ignore, values(chunk)(insertInto(core.tableRef))))))
         if (r._tag === 'Right') {
-          const decoded = core.mapper()(r.right) as Values[]
-          decoded.forEach((d, j) => { out[index[j]] = d })
+          place(out, core.mapper()(r.right) as Values[], index, ignore)
           continue
         }
         // A dialect may declare RETURNING and still refuse it for this statement.
         if (r.left._tag !== 'UnsupportedFeature') throw r.left
         returns = false
       }
+      // Without RETURNING, which rows a conflict skipped is not known (see `skipsInBatch`).
+      if (ignore) throw dbError('UnsupportedFeature', `${core.table}: rows that skip conflicts are read back only through RETURNING, which ${db.dialect.name} refused here`, { dialect: db.dialect.name, feature: 'insertReturning' })
       const given = index.map((j) => rows[j])
       if (given.every((v) => hasAllKeys(core, v))) {
         await must(db.execute(values(chunk)(insertInto(core.tableRef))))
@@ -403,7 +421,7 @@ const columnOf = (g: Group, name: string, encode: ((x: unknown) => unknown) | un
  * the one reported (inside the transaction the later ones are its consequence). With
  * `returning`, the stored rows (raw, in insert order).
  */
-const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: readonly string[], returning: boolean): Promise<{ count: number; rows: Row[] }> => {
+const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: readonly string[], returning: boolean, ignore = false): Promise<{ count: number; rows: Row[] }> => {
   const d = db.dialect as unknown as PostgresFields
   const encoders = encodersOf(g.fields)
   const columns = g.fields.map((f) => f.column)
@@ -414,7 +432,8 @@ const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: reado
     const to = Math.min(g.rows.length, from + UNNEST_ROWS)
     const arrays: unknown[][] = []
     for (let j = 0; j < g.fields.length; j++) arrays.push(columnOf(g, g.fields[j].name, encoders[j], from, to))
-    const insert = d.unnestInsert(core.table, columns, arrays, types)
+    const unnested = d.unnestInsert(core.table, columns, arrays, types)
+    const insert = ignore ? sql`${unnested} ON CONFLICT DO NOTHING` : unnested
     const run = db.execute(back === undefined ? insert : sql`${insert}${back}`)()
     if (db.driver.pipelines === true) sent.push(run)
     else sent.push(Promise.resolve(await run))
@@ -435,20 +454,21 @@ const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: reado
  * INSERT compiled once and run per chunk below `maxParams` (`executeBatch`), the last shorter
  * chunk through its own. Returns how many rows were inserted.
  */
-const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Values[]): Promise<number> => {
+const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Values[], ignore = false): Promise<number> => {
   let inserted = 0
-  for (const g of groupRows(core, rows, false)) {
+  // Skipping conflicts, rows go in input order: of two rows with one key, the first stays.
+  for (const g of groupRows(core, rows, ignore)) {
     const columns = g.fields.map((f) => f.column)
     const width = columns.length
     const total = g.rows.length
     if (width === 0) {
       // Every column takes its default: one statement per row (no multi-row form exists).
-      for (let i = 0; i < total; i++) inserted += (await must(db.execute(values({})(insertInto(core.tableRef))))).rowsAffected
+      for (let i = 0; i < total; i++) inserted += (await must(db.execute(skipping(ignore, values({})(insertInto(core.tableRef)))))).rowsAffected
       continue
     }
     const types = await unnestTypes(db, core, g)
     if (types !== undefined) {
-      inserted += (await insertUnnest(db, core, g, types, false)).count
+      inserted += (await insertUnnest(db, core, g, types, false, ignore)).count
       continue
     }
     const encoders = encodersOf(g.fields)
@@ -462,12 +482,12 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
     if (full > 0) {
       const sets: unknown[][] = []
       for (let i = 0; i < full; i++) sets.push(cellsOf(g, encoders, toDriver, i * size, (i + 1) * size))
-      const t = insertTemplate(db, core, columns, size, true)
+      const t = insertTemplate(db, core, columns, size, true, ignore)
       if (E.isLeft(t)) throw t.left
       count(await must(db.executeBatch(t.right, sets)))
     }
     if (rest > 0) {
-      const t = insertTemplate(db, core, columns, rest, true)
+      const t = insertTemplate(db, core, columns, rest, true, ignore)
       if (E.isLeft(t)) throw t.left
       count(await must(db.executeBatch(t.right, [cellsOf(g, encoders, toDriver, full * size, total)])))
     }
@@ -751,19 +771,33 @@ export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
 }
 
 /** `createMany` without reading rows back: validated, inserted, one transaction; the count inserted. */
-export const createRowsPlain = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, number> => {
+export const createRowsPlain = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], ignore = false): TaskEither<DbError, number> => {
   // `afterInsert` hooks need the stored rows: read them back as createMany does, and count them.
   if (hasAfterWrite(core, 'Insert')) {
-    const t = createRows(db, core, defaults, inputs)
+    const t = createRows(db, core, defaults, inputs, ignore)
     return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length)))
   }
-  return createWith(db, core, defaults, inputs, 0, (tx, checked) => insertRowsPlain(tx, core, checked))
+  return createWith(db, core, defaults, inputs, 0, (tx, checked) => insertRowsPlain(tx, core, checked, ignore))
 }
 
+/**
+ * Whether `createMany(..., { onConflict: 'ignore' })` skips conflicting rows in the multi-row
+ * statements of `createRows` (`ignore`): where the dialect has `ON CONFLICT DO NOTHING` and
+ * RETURNING of the rows inserted alone (PostgreSQL, SQLite), for a model without `unique`
+ * validations (whose check refuses a taken value, where a skipped row is wanted). Not on MySQL or
+ * MariaDB: RETURNING with ON DUPLICATE KEY answers a skipped row with the row it met, and INSERT
+ * IGNORE also turns errors other than conflicts into warnings. Elsewhere each row is created
+ * under its own savepoint.
+ *
+ * @example skipsInBatch(db, core) ? createRows(db, core, defaults, inputs, true) : eachRow(...)
+ */
+export const skipsInBatch = (db: Backend, core: ModelCore): boolean =>
+  canReturn(db) && db.dialect.name !== 'mysql' && db.dialect.name !== 'mariadb' && uniqueRules(core).length === 0
+
 /** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
-export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[]): TaskEither<DbError, Values[]> =>
+export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], ignore = false): TaskEither<DbError, Values[]> =>
   createWith(db, core, defaults, inputs, [], async (tx, checked) => {
-    const rows = await insertRows(tx, core, checked)
+    const rows = await insertRows(tx, core, checked, ignore)
     if (!hasAfterWrite(core, 'Insert')) return rows
     const out: Values[] = []
     for (const r of rows) out.push(await afterWrite(core, 'Insert', r, ctxOf(tx, core, 'insert')))

@@ -2,13 +2,15 @@
  * A polymorphic belongsTo, as Rails' `belongs_to :commentable, polymorphic: true` and Laravel's
  * `morphTo` give it, on SQLite, PostgreSQL and MariaDB: a type column and a key column, the row
  * loaded from the model the type names, one statement per type found, nested under other
- * includes; `related` of one row; an unknown type is a QueryError naming it.
+ * includes; `related` of one row; an unknown type is a QueryError naming it. And its inverse,
+ * Rails' `has_many :comments, as: :commentable` (Laravel's `morphMany` / `morphOne`): loaded,
+ * counted, filtered and read with `related`, the type always part of the condition.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { wrap } from 'recordkit'
-import { date, hasMany, model, morphTo, nullable, relate, softDelete } from 'recordkit/model'
+import { date, hasMany, model, morphMany, morphOne, morphTo, nullable, relate, softDelete } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -19,13 +21,19 @@ const { Author, Post, Video, Comment } = relate({
     codec: t.type({ id: t.number, name: t.string }),
     relations: { comments: hasMany('Comment', 'authorId') },
   }),
-  Post: model({ table: 'm4m_posts', primaryKey: 'id', codec: t.type({ id: t.number, title: t.string }) }),
+  Post: model({
+    table: 'm4m_posts',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, title: t.string }),
+    relations: { comments: morphMany('Comment', { as: 'commentable' }), firstComment: morphOne('Comment', { as: 'commentable' }) },
+  }),
   Video: model({
     table: 'm4m_videos',
     primaryKey: 'id',
     codec: t.type({ id: t.number, url: t.string, deletedAt: nullable(date) }),
     columns: { deletedAt: 'deleted_at' },
     behaviours: [softDelete()],
+    relations: { comments: morphMany('Comment', { as: 'commentable' }) },
   }),
   Comment: model({
     table: 'm4m_comments',
@@ -103,6 +111,21 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(Comment.related(loose, 'commentable'), Post.count(db)))).toBe(0)
     })
 
+    it("the inverse reads the rows whose type names this model and whose key is the row's, never another model's", async (ctx) => {
+      const db = await seeded(ctx)
+      // Post 1 and video 1 share the key 1: each reads its own comments.
+      const posts = await ok(pipe(Post.query, Post.orderBy('id'), Post.include('comments', (q, C) => pipe(q, C.orderBy('id'))), Post.include('firstComment'), Post.withCount('comments'), Post.all(db)))
+      expect(posts.map((p) => [p.id, p.comments.map((c) => c.body), p.commentsCount, p.firstComment?.body ?? null])).toEqual([[1, ['a'], 1, 'a'], [2, ['c'], 1, 'c']])
+      const videos = await ok(pipe(Video.query, Video.orderBy('id'), Video.include('comments.commentable'), Video.withCount('comments'), Video.all(db)))
+      expect(videos.map((v) => [v.id, v.comments.map((c) => [c.body, c.commentable]), v.commentsCount])).toEqual([[1, [['b', { id: 1, url: 'v/1', deletedAt: null }]], 1]])
+      const commented = await ok(pipe(Post.query, Post.whereHas('comments', (q, C) => pipe(q, C.where('body', '=', 'c'))), Post.pluck(db, 'title')))
+      expect(commented).toEqual(['again'])
+      const first = await ok(Post.findOrFail(db, 1))
+      expect(await ok(pipe(Post.related(first, 'comments'), Comment.pluck(db, 'body')))).toEqual(['a'])
+      // The post with key 99 does not exist; its comment is reached from no post.
+      expect(await ok(pipe(Post.query, Post.whereDoesntHave('comments'), Post.count(db)))).toBe(0)
+    })
+
     it('a type no model is named by is a QueryError naming it; a filter over it is refused', async (ctx) => {
       const db = await seeded(ctx)
       await ok(Comment.create(db, { id: 9, authorId: 1, commentableType: 'photo', commentableId: 1, body: 'x' }))
@@ -123,5 +146,8 @@ describe('a polymorphic belongsTo is checked where relate is called', () => {
     expect(() => relate({ C: C(morphTo('kind', 'ref', { p: 'P', q: 'Q' })), P })).toThrow(/C\.of: no model named "Q"/)
     expect(() => relate({ C: C(morphTo('type', 'ref', { p: 'P' })), P })).toThrow(/C\.of: c has no field "type"/)
     expect(() => relate({ C: C(morphTo('kind', 'ref', { p: 'P' })), P })).not.toThrow()
+    const Pm = (rel: ReturnType<typeof morphMany>) => model({ table: 'p', primaryKey: 'id', codec: t.type({ id: t.number }), relations: { cs: rel } })
+    expect(() => relate({ C: C(morphTo('kind', 'ref', { p: 'P' })), P: Pm(morphMany('C', { as: 'nope' })) })).toThrow(/P\.cs: c has no morphTo relation "nope"/)
+    expect(() => relate({ C: C(morphTo('kind', 'ref', { x: 'X' })), X: P, P: Pm(morphMany('C', { as: 'of' })) })).toThrow(/P\.cs: C\.of names no type for P/)
   })
 })

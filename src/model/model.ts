@@ -39,9 +39,9 @@ import {
 import { aggKit, aggregateExpr, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type CompareOp, type Computed, defaultOrder, reversed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
-import { type AnyRelation, checkPath, fieldList, isThrough, loadIncludes } from './relations.js'
+import { type AnyRelation, checkPath, fieldList, isMorphInverse, isThrough, loadIncludes } from './relations.js'
 import { throughPlan } from './through.js'
-import { checkMorph } from './morph.js'
+import { checkMorph, checkMorphInverse } from './morph.js'
 import { attachRows, detachRows, type PivotValues, syncRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
@@ -159,7 +159,7 @@ type AlwaysLoads<Src, Rel, T> = '~with' extends keyof T
 
 type LoadedRow<G, Rel, T> = Simplify<IncludedRow<G, Rel, T> & Materialize<G, TargetOf<Rel>, T>>
 type Loaded<G, Src, Rel, T> = Rel extends { readonly kind: 'morphTo'; readonly targets: infer M } ? RowIn<G, M[keyof M]> | null
-  : Rel extends { readonly kind: 'hasMany' | 'manyToMany' | 'hasManyThrough' }
+  : Rel extends { readonly kind: 'hasMany' | 'manyToMany' | 'hasManyThrough' | 'morphMany' }
   ? (Rel extends { readonly pivot: infer C extends t.Any } ? Simplify<LoadedRow<G, Rel, T> & { readonly pivot: t.TypeOf<C> }>[] : LoadedRow<G, Rel, T>[])
   : AlwaysLoads<Src, Rel, T> extends true ? LoadedRow<G, Rel, T> : LoadedRow<G, Rel, T> | null
 
@@ -1269,6 +1269,10 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
     for (const [rel, def] of Object.entries(core.relations)) {
       if (def.kind === 'morphTo') {
         checkMorph(core, name, rel, def)
+        continue
+      }
+      if (isMorphInverse(def)) {
+        checkMorphInverse(core, rel, def)
         continue
       }
       const target = cores[def.target]

@@ -7,7 +7,7 @@
 import { dbError, type DbError } from '../errors.js'
 import { type ModelCore, ownValue } from './core.js'
 import type { Field } from './decode.js'
-import type { MorphTo } from './relations.js'
+import type { MorphMany, MorphTo } from './relations.js'
 
 const fail = (message: string): DbError => dbError('QueryError', message)
 
@@ -54,3 +54,52 @@ export const checkMorph = (core: ModelCore, modelName: string, name: string, rel
  */
 export const morphRefused = (core: ModelCore, name: string, what: string): DbError =>
   fail(`${core.graph?.name ?? core.table}.${name} is a morphTo relation, whose rows are of several models: ${what} needs one target model`)
+
+/** How the inverse of a morphTo joins: the target's key and type fields, the type naming this model, and this model's key. */
+export interface MorphInverse {
+  readonly target: ModelCore
+  /** The target's field holding this model's key. */
+  readonly key: Field
+  /** The target's field holding the type. */
+  readonly type: Field
+  /** The type that names this model. */
+  readonly value: string
+  /** This model's primary-key field. */
+  readonly own: Field
+}
+
+/**
+ * The plan of a morphMany / morphOne `name` of `core`: a QueryError naming the relation when the
+ * target has no such morphTo, the morphTo names no type for this model, or this model's primary
+ * key is composite.
+ *
+ * @example morphInverse(Post.core, 'comments', rel).value // 'post'
+ */
+export const morphInverse = (core: ModelCore, name: string, rel: MorphMany): MorphInverse => {
+  const self = core.graph?.name ?? core.table
+  const owner = `${self}.${name}`
+  const target = ownValue(core.graph?.models, rel.target)
+  if (target === undefined) throw fail(`${owner}: no model named "${rel.target}" in relate({ ... })`)
+  const morph = ownValue(target.relations, rel.as)
+  if (morph === undefined || morph.kind !== 'morphTo') throw fail(`${owner}: ${target.table} has no morphTo relation "${rel.as}"`)
+  const value = Object.keys(morph.targets).find((k) => morph.targets[k] === self)
+  if (value === undefined) throw fail(`${owner}: ${rel.target}.${rel.as} names no type for ${self} (it takes ${Object.entries(morph.targets).map(([k, v]) => `${k}: ${v}`).join(', ')})`)
+  if (core.primaryKey.length !== 1) throw fail(`${owner}: ${core.table} has a composite primary key; a morphTo key is one field`)
+  const key = target.byName.get(morph.idField)
+  const type = target.byName.get(morph.typeField)
+  if (key === undefined || type === undefined) throw fail(`${owner}: ${target.table} has no field "${key === undefined ? morph.idField : morph.typeField}"`)
+  return { target, key, type, value, own: core.primaryKey[0] }
+}
+
+/**
+ * The checks `relate` makes of a morphMany / morphOne (see `morphInverse`), as a TypeError.
+ *
+ * @example checkMorphInverse(Post.core, 'comments', rel)
+ */
+export const checkMorphInverse = (core: ModelCore, name: string, rel: MorphMany): void => {
+  try {
+    morphInverse(core, name, rel)
+  } catch (e) {
+    throw new TypeError((e as Error).message, { cause: e })
+  }
+}

@@ -11,8 +11,8 @@ import { sql } from '../sql.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { baseQuery, failed, type ModelQuery } from './query.js'
-import { isThrough, keyFields, manyToManyKeys, type MorphTo, sameWidth } from './relations.js'
-import { morphTarget } from './morph.js'
+import { isMorphInverse, isThrough, keyFields, manyToManyKeys, type MorphTo, sameWidth } from './relations.js'
+import { morphInverse, morphTarget } from './morph.js'
 import { middleJoin, throughPlan } from './through.js'
 import { withFields } from '../objects.js'
 
@@ -89,6 +89,9 @@ export const relatedQuery = (core: ModelCore, row: Values, name: string): ModelQ
         const own = and(...ownerColumns.map((c, i) => eq(c, encodeField(plan.ownerKey[i], values[i]))))
         cond = exists(where(and(own, join.on!))(select(raw(sql`1`))(from(join.table as TableRef))))
       }
+    } else if (isMorphInverse(rel)) {
+      const m = morphInverse(core, name, rel)
+      cond = matching(target, [m.key, m.type], [ownValue(row, m.own.name), m.value])
     } else {
       const sk = keyFields(core, rel.sourceKey, 'source key')
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)

@@ -31,7 +31,7 @@ import { copiedReading, decodeRows, queryReading, type Reading } from './in-plac
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import type { Dependent } from './dependents.js'
 import { middleJoin, throughPlan } from './through.js'
-import { morphRefused, morphTarget } from './morph.js'
+import { morphInverse, morphRefused, morphTarget } from './morph.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -140,8 +140,25 @@ export interface MorphTo<M extends Readonly<Record<string, string>> = Readonly<R
   readonly targets: M
 }
 
+/**
+ * The inverse of a morphTo: the target rows whose morphTo (`as`) names this model and this row's
+ * primary key: a post's `comments`.
+ */
+export interface MorphMany<T extends string = string, K extends 'morphMany' | 'morphOne' = 'morphMany' | 'morphOne'> {
+  readonly kind: K
+  readonly target: T
+  /** The target's morphTo relation. */
+  readonly as: string
+}
+
 /** Any relation. */
-export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany | ThroughRelation | MorphTo
+export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany | ThroughRelation | MorphTo | MorphMany
+
+/**
+ * Whether a relation is the inverse of a morphTo (`morphMany`, `morphOne`).
+ * @example isMorphInverse(Post.core.relations.comments) // true
+ */
+export const isMorphInverse = (rel: AnyRelation): rel is MorphMany => rel.kind === 'morphMany' || rel.kind === 'morphOne'
 
 /**
  * Whether a relation is reached through another one (`hasManyThrough`, `hasOneThrough`).
@@ -266,6 +283,27 @@ export const pivotFields = (rel: ManyToMany): readonly Field[] => {
  */
 export const morphTo = <const M extends Readonly<Record<string, string>>>(typeField: string, idField: string, targets: M): MorphTo<M> =>
   Object.freeze({ kind: 'morphTo', typeField, idField, targets: Object.freeze({ ...targets }) })
+
+/**
+ * The inverse of the target's morphTo relation `as`, as Rails' `has_many :comments, as:
+ * :commentable` and Laravel's `morphMany`: the target rows whose type field holds the type that
+ * names this model (its key in the morphTo's `targets`) and whose key field holds this row's
+ * primary key. Loads as an array; counts, filters and `related` keep the type in the condition.
+ *
+ * @example
+ * relations: { comments: morphMany('Comment', { as: 'commentable' }) }
+ */
+export const morphMany = <const T extends string>(target: T, options: { readonly as: string }): MorphMany<T, 'morphMany'> =>
+  Object.freeze({ kind: 'morphMany', target, as: options.as })
+
+/**
+ * As `morphMany`, for one target row (Laravel's `morphOne`): loads as the row or `null`.
+ *
+ * @example
+ * relations: { image: morphOne('Image', { as: 'imageable' }) }
+ */
+export const morphOne = <const T extends string>(target: T, options: { readonly as: string }): MorphMany<T, 'morphOne'> =>
+  Object.freeze({ kind: 'morphOne', target, as: options.as })
 
 /**
  * Target rows reached through another relation of this model (`through`, a belongsTo, hasOne or
@@ -462,6 +500,7 @@ export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]):
       ? fieldList(rel.foreignKey)
       : rel.kind === 'morphTo' ? [rel.typeField, rel.idField]
       : isThrough(rel) ? throughPlan(core, inc.path[0], rel).ownerKey.map((f) => f.name)
+        : isMorphInverse(rel) ? core.primaryKey.map((k) => k.name)
         : rel.sourceKey !== undefined ? fieldList(rel.sourceKey) : core.primaryKey.map((k) => k.name)
     for (const f of fields) out.add(f)
   }
@@ -758,7 +797,10 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
   // The target's fields this level and the one below join on (read even when a modifier selects).
   const joinFields = [
-    ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name) : rel.kind === 'manyToMany' || isThrough(rel) ? [] : fieldList(rel.foreignKey)),
+    ...(rel.kind === 'belongsTo' ? keyFields(target, rel.targetKey, 'target key').map((f) => f.name)
+      : rel.kind === 'manyToMany' || isThrough(rel) ? []
+        : isMorphInverse(rel) ? [morphInverse(core, name, rel).key.name]
+          : fieldList(rel.foreignKey)),
     ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
   ]
   const read = reading(db, mq, rel, joinFields)
@@ -798,6 +840,21 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     children = await loadJoined(db, target, read, mq, base, groups, plan.ownerKey, join, ownerColumns)
     const ofRow = groups.ofRow
     if (rel.kind === 'hasOneThrough') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] < 0 ? null : groups.groups[ofRow[i]]?.[0] ?? null
+    else for (let i = 0; i < rows.length; i++) rows[i][name] = groupAt(groups, ofRow[i])
+  } else if (isMorphInverse(rel)) {
+    // Its own path: as a hasMany over the morphTo's key field, the type naming this model ANDed in.
+    const m = morphInverse(core, name, rel)
+    const groups = groupsOf(rows, [m.own.name])
+    const fkCols = [target.column(m.key.name)]
+    const typed = allOf([eq(target.column(m.type.name), encodeField(m.type, m.value)), base.where])
+    const raw = await runChunks(db, groups.keys, (chunk) => {
+      const q = { ...base, where: allOf([keyIn(fkCols, [m.key], chunk, asArray), typed]), limit: undefined, offset: undefined }
+      return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
+    })
+    children = decodeRows(target, read, raw)
+    fillGroups(groups, children, [m.key.name])
+    const ofRow = groups.ofRow
+    if (rel.kind === 'morphOne') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] < 0 ? null : groups.groups[ofRow[i]]?.[0] ?? null
     else for (let i = 0; i < rows.length; i++) rows[i][name] = groupAt(groups, ofRow[i])
   } else {
     const sk = keyFields(core, rel.sourceKey, 'source key')

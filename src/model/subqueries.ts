@@ -13,13 +13,13 @@ import { dbError } from '../errors.js'
 import { avg, col, count, eq, exists, fn, from, not, raw, subquery } from '../query.js'
 import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
-import { allOf, ownValue, scopedCore, type ModelCore, tableRefOf } from './core.js'
+import { allOf, encodeField, ownValue, scopedCore, type ModelCore, tableRefOf } from './core.js'
 import { show } from './decode.js'
 import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
-import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { isMorphInverse, isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
 import { throughCorrelation, throughPlan } from './through.js'
-import { morphRefused } from './morph.js'
+import { morphInverse, morphRefused } from './morph.js'
 import { withFields } from '../objects.js'
 
 /** A relation filter's modifier: receives the related model's query and the related model. */
@@ -91,6 +91,9 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     const mid = throughCorrelation(throughPlan(outer, name, rel), `rk_mid_${depth}`, inner.column, outer.column)
     node = { ...node, joins: [mid.join] }
     correlation = mid.correlation
+  } else if (isMorphInverse(rel)) {
+    const m = morphInverse(outer, name, rel)
+    correlation = allOf([eq(inner.column(m.key.name), outer.column(m.own.name)), eq(inner.column(m.type.name), encodeField(m.type, m.value))])!
   } else {
     const sk = keyFields(outer, rel.sourceKey, 'source key')
     const fk = keyFields(target, rel.foreignKey, `foreign key of ${outer.table}.${name}`)

@@ -21,7 +21,7 @@ import {
   softDelete, timestamps, withDeleted,
 } from 'recordkit/model'
 import {
-  and, as, asc, caseWhen, isNull, col, dateAdd, dateTrunc, derived, desc, eq, from, groupBy, lt, lte, orderBy, over, rowNumber,
+  and, as, asc, cast, caseWhen, isNull, col, dateAdd, dateTrunc, limit, mul, readAs, val, derived, desc, eq, from, groupBy, lt, lte, orderBy, over, rowNumber,
   select, sub, sum, where,
 } from 'recordkit/query'
 import {
@@ -319,6 +319,28 @@ for (const engine of ENGINES) {
       const over = await d.execute(sql`UPDATE ${sql.id(`${P}lines`)} SET amount = ${'12345678901.00'} WHERE description = ${'line 0'}`)()
       if (engine.name === 'sqlite') expect(over._tag).toBe('Right')
       else expect(over._tag === 'Left' && over.left._tag).toBe('ValueTooLarge')
+    })
+
+    it('rounding: tax at 7.5% and halves rounded away from zero in SQL, as the engines round a DECIMAL', async (ctx) => {
+      const d = use(ctx)
+      const { A } = await fresh(d)
+      const inv = await ok(A.Invoice.create(d, { number: 'INV-R', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01' }))
+      const amounts = ['2.67', '1.00', '-2.67', '0.10', '33.33', '1.34']
+      await ok(A.Line.createMany(d, amounts.map((amount, i) => ({ invoiceId: inv.id, description: `r${i}`, amount }))))
+      const rate = cast(val('0.075'), 'decimal(6,3)')
+      const taxed = await ok(d.all(pipe(
+        from(`${P}lines`),
+        select({ amount: readAs('amount', 'decimal'), tax: cast(mul('amount', rate), 'decimal(12,2)'), half: cast(mul('amount', cast(val('0.5'), 'decimal(3,1)')), 'decimal(12,2)') }),
+        where(eq('invoice_id', inv.id)),
+        orderBy('id'),
+      )))
+      // 2.67 * 0.075 = 0.20025, 33.33 * 0.075 = 2.49975, 1.34 * 0.5 = 0.67, 2.67 * 0.5 = 1.335 (a half: 1.34), -1.335 is -1.34.
+      expect(taxed.map((r) => [r.amount, r.tax, r.half])).toEqual([
+        ['2.67', '0.2', '1.34'], ['1', '0.08', '0.5'], ['-2.67', '-0.2', '-1.34'], ['0.1', '0.01', '0.05'], ['33.33', '2.5', '16.67'], ['1.34', '0.1', '0.67'],
+      ])
+      // Literal halves: 2.675 and 1.005 are 2.68 and 1.01 (their nearest doubles are just below the half).
+      const halves = await ok(d.all(pipe(from(`${P}tenants`), select({ a: cast(val('2.675'), 'decimal(12,2)'), b: cast(val('1.005'), 'decimal(12,2)'), c: cast(val('-0.125'), 'decimal(12,2)') }), limit(1))))
+      expect(halves).toEqual([{ a: '2.68', b: '1.01', c: '-0.13' }])
     })
 
     it('posting an invoice: one transaction, a savepoint per line, the total by SUM in SQL, a balanced entry', async (ctx) => {

@@ -457,7 +457,7 @@ const cases: readonly Case[] = [
     name: 'CAST with portable type names',
     q: pipe(from(S), select(as(cast(val('42'), 'integer'), 'i'), as(cast('name', 'text'), 't'), as(cast(val('28.5714'), 'decimal(10,2)'), 'd'), as(cast(val('2024-02-29'), 'date'), 'dt')), where({ id: 1 })),
     expect: {
-      sqlite: { sql: 'SELECT CAST(? AS INTEGER) AS "i", CAST("name" AS TEXT) AS "t", ROUND(CAST(? AS REAL), 2) AS "d", date(?) AS "dt" FROM "ql_staff" WHERE "id" = ?', params: ['42', '28.5714', '2024-02-29', 1] },
+      sqlite: { sql: 'SELECT CAST(? AS INTEGER) AS "i", CAST("name" AS TEXT) AS "t", ROUND(CAST(? AS REAL) * 1.0000000000000004, 2) AS "d", date(?) AS "dt" FROM "ql_staff" WHERE "id" = ?', params: ['42', '28.5714', '2024-02-29', 1] },
       ...onMysql('SELECT CAST(? AS SIGNED) AS `i`, CAST(`name` AS CHAR) AS `t`, CAST(? AS DECIMAL(10, 2)) AS `d`, CAST(? AS DATE) AS `dt` FROM `ql_staff` WHERE `id` = ?', ['42', '28.5714', '2024-02-29', 1]),
       ...onPostgres('SELECT CAST(? AS INTEGER) AS "i", CAST("name" AS TEXT) AS "t", CAST(? AS DECIMAL(10, 2)) AS "d", CAST(? AS DATE) AS "dt" FROM "ql_staff" WHERE "id" = ?', ['42', '28.5714', '2024-02-29', 1]),
     },

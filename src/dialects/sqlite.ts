@@ -358,11 +358,15 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
       case 'boolean': return F(['(CAST(', self.expr(e), ' AS INTEGER) <> 0)'])
       // No decimal type: round a REAL to the scale, as a DECIMAL(p, s) cast rounds. A REAL keeps
       // 15 significant digits exactly; a wider decimal would come back changed, so it is refused.
+      // The decimal a REAL stands for may be a half whose nearest double lies just below it (2.675
+      // is 2.67499999999999982...): moved away from zero by 2^-51 of itself (a few units in the
+      // last place, far less than a 15th significant digit) first, it rounds half away from zero,
+      // 2.675 to 2.68, as PostgreSQL and MariaDB round a DECIMAL.
       case 'decimal':
         if (t.args.length === 2 && Number(t.args[0]) > 15) {
           throw unsupportedError('sqlite', `CAST to ${t.sql}`, 'SQLite has no decimal type, and a REAL keeps only 15 significant digits: cast to decimal(15,s) or less, or keep the value as text')
         }
-        return t.args.length === 2 ? F(['ROUND(CAST(', self.expr(e), ` AS REAL), ${t.args[1]})`]) : base.cast(e, type)
+        return t.args.length === 2 ? F(['ROUND(CAST(', self.expr(e), ` AS REAL) * 1.0000000000000004, ${t.args[1]})`]) : base.cast(e, type)
       default: return base.cast(e, type)
     }
   },

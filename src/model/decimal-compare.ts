@@ -17,7 +17,7 @@ const PLAIN_DECIMAL = /^[+-]?(\d+)(?:\.(\d+))?$/
  * A value compared with an expression whose values `codec` reads: decimal text as a decimal of
  * its own digits, anything else bound as it is.
  *
- * @example comparedValue(decimalOf(12, 2), '-12.50') // CAST(? AS DECIMAL(4,2)), on SQLite ROUND(CAST(? AS REAL), 2)
+ * @example comparedValue(decimalOf(12, 2), '-12.50') // CAST(? AS DECIMAL(4,2)), on SQLite ROUND(CAST(? AS REAL) * 1.0000000000000004, 2)
  */
 export const comparedValue = (codec: t.Any | undefined, value: unknown): Expr => {
   const m = codec !== undefined && typeof value === 'string' && holdsDecimalText(codec) ? PLAIN_DECIMAL.exec(value) : null

@@ -446,6 +446,13 @@ for (const engine of ENGINES) {
       // upsert on the key: the stored payment comes back, nothing is changed.
       const again = await ok(A.Payment.upsert(d, { ...attempt, amount: '99.00' }, { conflict: ['tenantId', 'idempotencyKey'], update: ['idempotencyKey'] }))
       expect(again.amount).toBe('25.00')
+      // upsert that updates nothing on a conflict: the stored payment, as it was.
+      const kept = await ok(A.Payment.upsert(d, { ...attempt, amount: '98.00' }, { conflict: ['tenantId', 'idempotencyKey'], update: [] }))
+      expect([kept.id, kept.amount]).toEqual([again.id, '25.00'])
+      // findOrCreate by the key, twice at once: one payment, both see it.
+      const both = await Promise.all([1, 2].map(() => ok(A.Payment.findOrCreate(d, { idempotencyKey: 'req-44' }, { invoiceId: invoice.id, amount: '5.00', receivedAt: new Date() }))))
+      expect(both.map((r) => r.row.id)).toEqual([both[0].row.id, both[0].row.id])
+      expect(both.filter((r) => r.created)).toHaveLength(1)
       // A plain create of the same key is the index's typed error, naming the table and its columns.
       const dup = await fails(A.Payment.create(d, attempt))
       expect(dup._tag).toBe('UniqueViolation')
@@ -456,7 +463,7 @@ for (const engine of ENGINES) {
       // Keys are per tenant: another tenant's payment with the same key is its own (an invoice of its own too).
       const theirs = await ok(B.Invoice.create(d, { number: 'INV-9', customer: 'Pied Piper', issuedAt: new Date(), dueOn: '2026-03-01' }))
       expect(await ok(B.Payment.createMany(d, [{ ...attempt, invoiceId: theirs.id }], { onConflict: 'ignore' }))).toHaveLength(1)
-      expect(await ok(pipe(A.Payment.query, A.Payment.sum(d, 'amount')))).toBe('50.00')
+      expect(await ok(pipe(A.Payment.query, A.Payment.sum(d, 'amount')))).toBe('55.00')
     })
 
     it('tenants are isolated: every read and write of a tenant\'s models sees its own rows alone', async (ctx) => {

@@ -436,6 +436,23 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(A.Payment.query, A.Payment.where('invoiceId', '=', invoice.id), A.Payment.sum(d, 'amount')))).toBe('60.00')
     })
 
+    it('a paid amount moved in the database by exact steps: increment by decimal text, never rounded', async (ctx) => {
+      const d = use(ctx)
+      const { A } = await fresh(d)
+      let inv = await ok(A.Invoice.create(d, { number: 'INV-I', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01', total: '1.00' }))
+      for (const step of ['0.10', '0.20', '0.05']) inv = await ok(A.Invoice.increment(d, inv, 'paid', step))
+      expect([inv.paid, inv.version]).toEqual(['0.35', 4])
+      inv = await ok(A.Invoice.decrement(d, inv, 'paid', '0.15'))
+      expect(inv.paid).toBe('0.20')
+      // A step finer than the column keeps would be rounded away by the engine (or kept by SQLite): refused, naming the field.
+      for (const bad of ['0.001', 0.001, 'ten']) {
+        const e = await fails(A.Invoice.increment(d, inv, 'paid', bad as string))
+        expect(isDbError(e, 'ValidationError') && e.issues.map((i) => i.path)).toEqual(['paid'])
+      }
+      expect(await ok(A.Invoice.incrementWhere(d, { id: inv.id }, 'paid', '0.80'))).toBe(1)
+      expect((await ok(A.Invoice.findOrFail(d, inv.id))).paid).toBe('1.00')
+    })
+
     it('a retried payment posts once: the idempotency key under a unique index', async (ctx) => {
       const d = use(ctx)
       const { A, B } = await fresh(d)

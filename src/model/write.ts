@@ -35,7 +35,8 @@ import type { Field } from './decode.js'
 import { type AnyBehaviour, type HookContext, type HookName, hasHook, type QueryOptions, runHooks } from './behaviours.js'
 import { allOf, bareColumn, encodeField, inheritedName, type ModelCore, ownValue } from './core.js'
 import { generate, show } from './decode.js'
-import { readsJson } from './codecs.js'
+import { FAIL, inputDecoder, readsJson } from './codecs.js'
+import { comparedValue } from './decimal-compare.js'
 import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { baseQuery, conditionOf, scopeCondition } from './query.js'
 import { keyOf, shardFieldOf } from './relations.js'
@@ -1331,8 +1332,18 @@ const counterStep = (core: ModelCore, field: string, by: unknown, negate: boolea
   if (f === undefined) return left(dbError('QueryError', `${core.table} has no field "${field}"`))
   const bad = (message: string) => left(validationError(core.table, [{ path: field, rule: 'increment', value: by, message }]))
   if (core.primaryKey.includes(f)) return bad(`${field} is the primary key and is not changed by increment`)
-  if (!((typeof by === 'number' && Number.isFinite(by)) || typeof by === 'bigint')) return bad(`increment takes a finite number, got ${show(by)}`)
   const decimal = DECIMAL_CODEC.test(f.codec.name)
+  if (decimal && (typeof by === 'string' || typeof by === 'number' || typeof by === 'bigint')) {
+    // A decimal field (money) moves by exact decimal text (a number by the text it prints as),
+    // checked as the field's input is: a step finer than its scale (decimalOf) is refused, where
+    // the engine would round it away (PostgreSQL, MariaDB) or keep it (SQLite).
+    const text = inputDecoder(f.codec)(typeof by === 'string' ? by : String(by))
+    if (text === FAIL || typeof text !== 'string') return bad(`increment of ${field} takes decimal text the field holds (${f.codec.name}), got ${show(by)}`)
+    const step = negate ? (text.startsWith('-') ? text.slice(1) : `-${text}`) : text
+    const base = current !== undefined && current.value !== null && current.value !== undefined ? core.column(field) : coalesce(core.column(field), val(0))
+    return right(add(base, comparedValue(f.codec, step)))
+  }
+  if (!((typeof by === 'number' && Number.isFinite(by)) || typeof by === 'bigint')) return bad(`increment takes a finite number${decimal ? ' or decimal text' : ''}, got ${show(by)}`)
   if (current !== undefined) {
     // Only numbers move: a field holding text (a decimal's excepted), a boolean or a Date is refused.
     const v = current.value

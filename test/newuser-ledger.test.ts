@@ -514,6 +514,43 @@ for (const engine of ENGINES) {
       expect(isDbError(invalid, 'ValidationError') && invalid.issues.map((i) => i.path).sort()).toEqual(['dueOn', 'status', 'total'])
     })
 
+    it('an invoice page: its lines and payments, what was paid and what is owed, in SQL', async (ctx) => {
+      const d = use(ctx)
+      const { A, B } = await fresh(d)
+      const [inv, other] = await ok(A.Invoice.createMany(d, [
+        { number: 'INV-1', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01', total: '0.30' },
+        { number: 'INV-2', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01', total: '5.00' },
+      ]))
+      await ok(A.Line.createMany(d, [{ invoiceId: inv.id, description: 'a', amount: '0.10' }, { invoiceId: inv.id, description: 'b', amount: '0.20' }]))
+      await ok(A.Payment.createMany(d, [
+        { invoiceId: inv.id, amount: '0.10', idempotencyKey: 'p1', receivedAt: new Date() },
+        { invoiceId: inv.id, amount: '0.20', idempotencyKey: 'p2', receivedAt: new Date() },
+        { invoiceId: other.id, amount: '1.00', idempotencyKey: 'p3', receivedAt: new Date() },
+      ]))
+      // Another tenant's invoice and payment, with the same number and key, are not this tenant's.
+      const theirs = await ok(B.Invoice.create(d, { number: 'INV-1', customer: 'Other', issuedAt: new Date(), dueOn: '2026-02-01' }))
+      await ok(B.Payment.create(d, { invoiceId: theirs.id, amount: '9.99', idempotencyKey: 'p1', receivedAt: new Date() }))
+      const owed = A.Invoice.computed('owed', decimalOf(12, 2), sql`${A.Invoice.column('total')} - (SELECT COALESCE(SUM(p.amount), 0) FROM ${sql.id(`${P}payments`)} p WHERE p.invoice_id = ${A.Invoice.column('id')})`)
+      const page = await ok(pipe(
+        A.Invoice.query,
+        A.Invoice.include('lines', (q, L) => pipe(q, L.orderBy('id'))),
+        A.Invoice.include('payments'),
+        A.Invoice.withSum('payments', 'amount'),
+        A.Invoice.withCount('lines'),
+        owed,
+        A.Invoice.orderBy('number'),
+        A.Invoice.all(d),
+      ))
+      expect(page.map((i) => [i.number, i.linesCount, i.lines.map((l) => l.amount), i.payments.length, i.paymentsSumAmount, i.owed])).toEqual([
+        ['INV-1', 2, ['0.10', '0.20'], 2, '0.30', '0.00'], ['INV-2', 0, [], 1, '1.00', '4.00'],
+      ])
+      // The invoices still owed, and those paid in full, by their computed columns (0.30 - 0.10 - 0.20 is 0 on every engine).
+      const owing = (op: '>' | '=', amount: string) => ok(pipe(A.Invoice.query, owed, A.Invoice.where('owed', op, amount), A.Invoice.pluck(d, 'number')))
+      expect([await owing('>', '0.00'), await owing('=', '0.00'), await owing('=', '4')]).toEqual([['INV-2'], ['INV-1'], ['INV-2']])
+      const paidInFull = await ok(pipe(A.Invoice.query, A.Invoice.withSum('payments', 'amount'), A.Invoice.where('paymentsSumAmount', '=', '0.30'), A.Invoice.pluck(d, 'number')))
+      expect(paidInFull).toEqual(['INV-1'])
+    })
+
     it('voided invoices are hidden by default and shown on demand', async (ctx) => {
       const d = use(ctx)
       const { A } = await fresh(d)

@@ -9,7 +9,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { isDbError, sql } from 'recordkit'
-import { manyToMany, model, nullable, relate } from 'recordkit/model'
+import { date, jsonOf, manyToMany, model, nullable, relate } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -24,6 +24,12 @@ const { Team, Person } = relate({
       members: manyToMany('Person', { through: 'm4p_memberships', from: 'team_id', to: 'person_id', pivot: Membership, pivotColumns: { rank: 'member_rank' } }),
       // The same join table without its columns declared: the database says what is missing.
       bare: manyToMany('Person', { through: 'm4p_memberships', from: 'team_id', to: 'person_id' }),
+      // Join-row columns of the types that read differently per engine: a time and a JSON document.
+      awarded: manyToMany('Person', {
+        through: 'm4p_awards', from: 'team_id', to: 'person_id',
+        pivot: t.type({ awardedAt: date, detail: jsonOf(t.type({ note: t.string })), label: jsonOf(t.string) }),
+        pivotColumns: { awardedAt: 'awarded_at' },
+      }),
     },
   }),
   Person: model({
@@ -34,7 +40,9 @@ const { Team, Person } = relate({
   }),
 })
 
-const ddl = (): string[] => [
+const ddl = (engine = 'sqlite'): string[] => [
+  `CREATE TABLE m4p_awards (team_id INTEGER NOT NULL, person_id INTEGER NOT NULL, awarded_at ${engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'} NOT NULL, ` +
+    `detail ${engine === 'postgres' ? 'JSONB' : engine === 'mariadb' ? 'JSON' : 'TEXT'} NOT NULL, label ${engine === 'postgres' ? 'JSONB' : engine === 'mariadb' ? 'JSON' : 'TEXT'} NOT NULL)`,
   'CREATE TABLE m4p_teams (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)',
   'CREATE TABLE m4p_people (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)',
   'CREATE TABLE m4p_memberships (team_id INTEGER NOT NULL, person_id INTEGER NOT NULL, role VARCHAR(20) NOT NULL, member_rank INTEGER, PRIMARY KEY (team_id, person_id))',
@@ -46,7 +54,7 @@ const memberships = (db: Parameters<typeof Team.all>[0]) =>
 
 for (const engine of ENGINES) {
   describe(`join-row columns of a manyToMany on ${engine.name}`, () => {
-    const { use } = engineTables(engine, ['m4p_memberships', 'm4p_teams', 'm4p_people'], ddl)
+    const { use } = engineTables(engine, ['m4p_awards', 'm4p_memberships', 'm4p_teams', 'm4p_people'], ddl)
     const seeded = async (ctx: { skip: () => void }) => {
       const db = use(ctx)
       await ok(Team.createMany(db, [{ id: 1, name: 'core' }, { id: 2, name: 'docs' }]))
@@ -71,6 +79,17 @@ for (const engine of ENGINES) {
       // A relation declaring no join-row columns loads its rows as before.
       const bare = await ok(pipe(Team.query, Team.where('id', '=', 1), Team.include('bare'), Team.all(db)))
       expect(bare[0].bare.every((p) => !('pivot' in p))).toBe(true)
+    })
+
+    it('join-row times and JSON documents come back as they were written', async (ctx) => {
+      const db = await seeded(ctx)
+      const core = await ok(Team.findOrFail(db, 1))
+      const at = new Date(Date.UTC(2024, 4, 6, 7, 8, 9, 123))
+      await ok(Team.attach(db, core, 'awarded', [{ id: 2 }], { awardedAt: at, detail: { note: 'first' }, label: '42' }))
+      const [team] = await ok(pipe(Team.query, Team.where('id', '=', 1), Team.include('awarded'), Team.all(db)))
+      expect(team.awarded).toEqual([{ id: 2, name: 'bob', pivot: { awardedAt: at, detail: { note: 'first' }, label: '42' } }])
+      const when: Date = team.awarded[0].pivot.awardedAt
+      expect(when.getTime()).toBe(at.getTime())
     })
 
     it('sync gives the links it adds the join-row values (Django through_defaults)', async (ctx) => {

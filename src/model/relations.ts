@@ -27,7 +27,9 @@ import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.
 import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type * as t from 'io-ts'
 import { compileMapper, type Field, type RowMapper, shapeOf, show } from './decode.js'
-import { copiedReading, decodeRows, queryReading, type Reading } from './in-place.js'
+import { copiedReading, decodeRows, jsonAsText, queryReading, type Reading } from './in-place.js'
+import { readsJson } from './codecs.js'
+import { cast } from '../query/cast.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import type { Dependent } from './dependents.js'
 import { middleJoin, throughPlan } from './through.js'
@@ -700,17 +702,28 @@ interface PivotReading {
 }
 
 const PIVOT = 'rk_pivot'
-const pivotReadings = new WeakMap<ManyToMany, PivotReading>()
+/** By relation: the reading of its pivot as is, and with `jsonOf` fields read as text. */
+const pivotReadings = new WeakMap<ManyToMany, [PivotReading | undefined, PivotReading | undefined]>()
 
-/** How a manyToMany with `pivot` reads its join-row columns (built once per relation). */
-const pivotReading = (rel: ManyToMany): PivotReading => {
-  let r = pivotReadings.get(rel)
+/**
+ * How a manyToMany with `pivot` reads its join-row columns (built once per relation and way of
+ * reading): a `jsonOf` field as its column's text where the driver would parse the document (see
+ * `jsonAsText`), as a model's own fields are read.
+ */
+const pivotReading = (db: Backend, rel: ManyToMany): PivotReading => {
+  const asText = jsonAsText(db) ? 1 : 0
+  let both = pivotReadings.get(rel)
+  if (both === undefined) pivotReadings.set(rel, (both = [undefined, undefined]))
+  let r = both[asText]
   if (r === undefined) {
     const fields = pivotFields(rel)
-    const columns = fields.map((f, i) => as(col(`rk_through.${f.column}`), `${PIVOT}_${i}`) as Selection)
+    const columns = fields.map((f, i) => {
+      const c = col(`rk_through.${f.column}`)
+      return as(asText === 1 && readsJson(f.codec) ? cast(c, 'text') : c, `${PIVOT}_${i}`) as Selection
+    })
     const map = compileMapper(fields.map((f, i) => ({ ...f, column: `${PIVOT}_${i}` })), [], rel.through)
     r = { columns, map }
-    pivotReadings.set(rel, r)
+    both[asText] = r
   }
   return r
 }
@@ -868,7 +881,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       sameWidth(core, name, toCols, tk, `${rel.through} (to)`)
       const through = { ...tableRefOf(rel.through), alias: 'rk_through' }
       const join: JoinNode = { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }
-      children = await loadJoined(db, target, read, mq, base, groups, sk, join, fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(rel))
+      children = await loadJoined(db, target, read, mq, base, groups, sk, join, fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')

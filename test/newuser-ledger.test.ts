@@ -699,6 +699,24 @@ describe('grouping by a CASE of bound values, and exact sums', () => {
 })
 
 describe('the ledger\'s money type-checks as a new user expects', () => {
+  it('amounts are text where the models take them; a number does not compile', () => {
+    const L = ledgerOf(1)
+    const row = { id: 1, tenantId: 1, number: 'INV-1', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01', status: 'draft', total: '1.00', paid: '0.00', version: 1, createdAt: new Date(), updatedAt: new Date(), deletedAt: null } as const
+    const calls = (d: Backend) => [
+      L.Line.create(d, { invoiceId: 1, description: 'x', amount: '0.30' }),
+      // @ts-expect-error a number is no exact amount
+      L.Line.create(d, { invoiceId: 1, description: 'x', amount: 0.3 }),
+      pipe(L.Line.query, L.Line.where('amount', '>', '5.00'), L.Line.count(d)),
+      // @ts-expect-error the same in a condition
+      pipe(L.Line.query, L.Line.where('amount', '>', 5), L.Line.count(d)),
+      L.Invoice.increment(d, row, 'paid', '0.10'),
+      // @ts-expect-error a text field does not move
+      L.Invoice.increment(d, row, 'customer', 1),
+      pipe(L.Posting.query, L.Posting.groupBy('entryId'), L.Posting.having((a) => a.sum('amount'), '<>', '0.00'), L.Posting.count(d)),
+    ]
+    expect(typeof calls).toBe('function')
+  })
+
   it('decimalOf reads every engine\'s form as the same text and refuses what is not exact', () => {
     const c = decimalOf(12, 2)
     // SQLite's sums in doubles: 0.1 + 0.2 and 0.1 + 0.2 - 0.3 (2.7755575615628914e-17) are the decimals they stand for.

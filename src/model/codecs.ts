@@ -154,6 +154,19 @@ export const date: t.Type<Date, Date, unknown> = fromFast('date', (u): u is Date
 // ---------------------------------------------------------------- numbers
 
 /**
+ * The type of `decimal` and `decimalOf(p, s)`: a codec whose values are numbers written as text,
+ * so a model moves such a field with `increment` as it moves a number field.
+ */
+export interface DecimalCodec extends t.Type<string, string, unknown> {
+  /** Marks the codec's values as numbers written as text. */
+  readonly decimalText: true
+}
+
+/** A codec marked as holding decimal text (see `DecimalCodec`). */
+const markDecimal = (codec: t.Type<string, string, unknown>): DecimalCodec =>
+  Object.defineProperty(codec, 'decimalText', { value: true, enumerable: false }) as DecimalCodec
+
+/**
  * An exact decimal as a string (money, NUMERIC/DECIMAL columns): decodes the string that
  * PostgreSQL and MariaDB return, and the number or bigint SQLite may return; encodes to the
  * string, which every driver binds without losing digits. On SQLite store decimals in TEXT
@@ -162,7 +175,7 @@ export const date: t.Type<Date, Date, unknown> = fromFast('date', (u): u is Date
  * @example
  * const Invoice = t.type({ id: t.number, total: decimal })
  */
-export const decimal: t.Type<string, string, unknown> = fromFast('decimal', (u): u is string => typeof u === 'string' && DECIMAL_TEXT.test(u), decimalFast, (a) => a)
+export const decimal: DecimalCodec = markDecimal(fromFast('decimal', (u): u is string => typeof u === 'string' && DECIMAL_TEXT.test(u), decimalFast, (a) => a))
 
 /** The codecs whose values are a number written as text (`decimal`, `decimalOf`), with their scale where they have one. */
 const decimalCodecs = new WeakMap<t.Any, number | undefined>([[decimal, undefined]])
@@ -246,7 +259,7 @@ const fixedScaleOfNumber = (n: number, whole: number, scale: number): string | t
  * @example
  * const Invoice = t.type({ id: t.number, total: decimalOf(12, 2) }) // '1234.50'
  */
-export const decimalOf = (precision: number, scale: number): t.Type<string, string, unknown> => {
+export const decimalOf = (precision: number, scale: number): DecimalCodec => {
   if (!Number.isInteger(precision) || !Number.isInteger(scale) || precision < 1 || scale < 0 || scale > precision) {
     throw new TypeError(`decimalOf(${precision}, ${scale}): a precision of at least 1 and a scale from 0 to the precision`)
   }
@@ -276,7 +289,7 @@ export const decimalOf = (precision: number, scale: number): t.Type<string, stri
     const v = text(u, read)
     return typeof v === 'string' ? t.success(v) : t.failure(u, c, v.why)
   }, (a) => a), fast(read))
-  const codec = Object.defineProperty(codecOf(true), INPUT, { value: codecOf(false), enumerable: false })
+  const codec = markDecimal(Object.defineProperty(codecOf(true), INPUT, { value: codecOf(false), enumerable: false }))
   decimalCodecs.set(codec, scale)
   return codec
 }

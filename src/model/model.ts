@@ -33,6 +33,7 @@ import { type Compiled, isFragment, sql, type Fragment } from '../sql.js'
 import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
 import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue, tableRefOf } from './core.js'
 import { type ModelCodec, show } from './decode.js'
+import type { DecimalCodec } from './codecs.js'
 import {
   allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, keyProblem, pageOf, type PageSpec, pluckField, pluckFields, type Page,
 } from './read.js'
@@ -208,6 +209,10 @@ type LinkName<D extends ModelTypes> = { [K in RelName<D>]: RelsIn<D['graph'], D[
 /** The fields that hold a time (a `Date`, nullable or not): what `touch` may set. */
 type DateField<R> = { [K in keyof R & string]-?: [Extract<R[K], Date>] extends [never] ? never : K }[keyof R & string]
 type NumericField<R> = { [K in keyof R & string]: R[K] extends number | bigint | null ? (R[K] extends null ? never : K) : never }[keyof R & string]
+/** The fields of a `t.type` codec whose codec is `decimal` or `decimalOf` (alone or `nullable`): numbers written as text. */
+type DecimalField<C> = C extends { readonly props: infer P } ? { [K in keyof P & string]: P[K] extends DecimalCodec | t.UnionC<[DecimalCodec, t.NullC]> ? K : never }[keyof P & string] : never
+/** The fields `increment` moves: numbers, and decimals as text (money). */
+type MovableField<D extends ModelTypes> = NumericField<D['row']> | Extract<DecimalField<D['codec']>, keyof D['row']>
 /** The group fields `groupBy` marked on a selection type (none without `groupBy`). */
 type GroupOf<S> = S extends Grouped<infer G> ? G : {}
 
@@ -608,9 +613,9 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example Post.increment(db, post, 'views')       // views + 1
    * @example Post.increment(db, post, 'score', 10)   // score + 10
    */
-  readonly increment: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, D['row']>
+  readonly increment: <K extends MovableField<D>>(db: Backend, row: D['row'], field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, D['row']>
   /** `increment` by `-by`. @example Item.decrement(db, item, 'stock', 2) */
-  readonly decrement: <K extends NumericField<D['row']>>(db: Backend, row: D['row'], field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, D['row']>
+  readonly decrement: <K extends MovableField<D>>(db: Backend, row: D['row'], field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, D['row']>
   /**
    * Add `by` (1 by default) to a numeric field of every matching row the default scopes show, in
    * one statement (`SET f = COALESCE(f, 0) + ?`, as Rails' `update_counters` and Django's
@@ -619,9 +624,9 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * @example Post.incrementWhere(db, { authorId: 7 }, 'views')          // views + 1 on each of author 7's posts
    * @example Item.incrementWhere(db, Item.cond('id', 'in', ids), 'stock', 5)
    */
-  readonly incrementWhere: <K extends NumericField<D['row']>>(db: Backend, where: WhereInput<D['row']>, field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, number>
+  readonly incrementWhere: <K extends MovableField<D>>(db: Backend, where: WhereInput<D['row']>, field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, number>
   /** `incrementWhere` by `-by`. @example Item.decrementWhere(db, { sku: 'A-1' }, 'stock', 2) */
-  readonly decrementWhere: <K extends NumericField<D['row']>>(db: Backend, where: WhereInput<D['row']>, field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, number>
+  readonly decrementWhere: <K extends MovableField<D>>(db: Backend, where: WhereInput<D['row']>, field: K, by?: NonNullable<D['row'][K]> | number) => TaskEither<DbError, number>
   /**
    * Set the row's update time (`timestamps()`'s `updatedAt`) and the time fields named to now, as
    * Rails' `touch`: no hooks, no validators, the optimistic lock's version bumped and checked (a

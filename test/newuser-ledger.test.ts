@@ -22,7 +22,7 @@ import {
 } from 'recordkit/model'
 import {
   and, as, asc, cast, caseWhen, isNull, col, dateAdd, dateTrunc, limit, mul, readAs, val, derived, desc, eq, from, groupBy, lt, lte, orderBy, over, rowNumber,
-  select, sub, sum, where,
+  select, sub, sum, tuple, where,
 } from 'recordkit/query'
 import {
   addColumn, alter, alterTable, apply, column, createTable, createTableFor, dropColumn, dropTable, index, migrateDown, migrateUp, migrationStatus,
@@ -673,6 +673,18 @@ for (const engine of ENGINES) {
         last = rows[rows.length - 1]
       }
       expect(seen).toEqual(['INV-4', 'INV-3', 'INV-2', 'INV-1'])
+      // The same pages with the query builder's row values: (issued_at, id) < (the last row's), newest first.
+      const rawPage = (after?: { issued_at: Date; id: number }) => ok(d.all<{ id: number; number: string; issued_at: Date }>(pipe(
+        from(invoices),
+        select('id', 'number', readAs('issued_at', 'date')),
+        where(and(eq('tenant_id', acme.id), isNull('voided_at'), ...(after === undefined ? [] : [lt(tuple('issued_at', 'id'), tuple(val(after.issued_at), val(after.id)))]))),
+        orderBy('issued_at', 'desc'),
+        orderBy('id', 'desc'),
+        limit(3),
+      )))
+      const first = await rawPage()
+      const second = await rawPage(first[first.length - 1])
+      expect([...first, ...second].map((r) => r.number)).toEqual(['INV-4', 'INV-3', 'INV-2', 'INV-1'])
       // And the same through the model: revenue per month of Acme's unvoided invoices, with the tenant scope.
       const perStatus = await ok(pipe(A.Invoice.query, A.Invoice.groupBy('status'), A.Invoice.aggregate(d, (a) => ({ n: a.count(), total: a.sum('total') }))))
       expect(perStatus).toEqual([{ status: 'posted', n: 4, total: '5100.40' }])

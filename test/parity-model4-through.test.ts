@@ -169,6 +169,8 @@ for (const engine of ENGINES) {
     it('is read-only: attach, detach and sync through it are a typed error', async (ctx) => {
       const db = await seeded(ctx)
       const fr = await ok(Country.findOrFail(db, 1))
+      // @ts-expect-error attach writes the join table of a manyToMany: a through relation has none
+      expect(() => Country.attach(db, fr, 'posts', [])).not.toThrow()
       type Write = (db: unknown, row: unknown, name: string, targets?: unknown[]) => () => Promise<{ _tag: string; left?: DbError }>
       for (const write of [Country.attach, Country.detach, Country.sync] as unknown as Write[]) {
         const r = await write(db, fr, 'posts', [{ id: 40 }])()

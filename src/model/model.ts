@@ -117,6 +117,8 @@ type Prev = [never, 0, 1, 2, 3, 4, 5]
 /** Relation paths from model `N` of graph `G`, `'invoices' | 'invoices.lines' | ...`, up to 4 levels. */
 export type Paths<G, N, Depth extends number = 4> = [Depth] extends [never]
   ? never
+  // No model to go on from (a morphTo's rows are of several): the path ends here.
+  : [N] extends [never] ? never
   : { [K in keyof RelsIn<G, N> & string]: K | `${K}.${Paths<G, TargetOf<RelsIn<G, N>[K]>, Prev[Depth]>}` }[keyof RelsIn<G, N> & string]
 
 /**

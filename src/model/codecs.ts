@@ -237,11 +237,15 @@ const fixedScale = (text: string, whole: number, scale: number): string | { read
  */
 const fixedScaleOfNumber = (n: number, whole: number, scale: number): string | typeof FAIL => {
   if (!Number.isFinite(n)) return FAIL
+  // toFixed writes exactly `scale` decimals (and an exponent from 1e21, refused below).
   const text = n.toFixed(scale)
-  const off = Math.abs(Number(text) - n)
+  const back = Number(text)
+  const off = Math.abs(back - n)
   if (off !== 0 && off > Math.max(Math.abs(n) * 2 ** -40, 10 ** -scale * 2 ** -20)) return FAIL
-  const fixed = fixedScale(text, whole, scale)
-  return typeof fixed === 'string' ? fixed : FAIL
+  const negative = text.charCodeAt(0) === 45 /* - */
+  const ints = (scale === 0 ? text.length : text.indexOf('.')) - (negative ? 1 : 0)
+  if (text.includes('e') || (ints > whole && !(ints === 1 && back > -1 && back < 1))) return FAIL
+  return negative && back === 0 ? text.slice(1) : text
 }
 
 /**
@@ -267,7 +271,7 @@ export const decimalOf = (precision: number, scale: number): DecimalCodec => {
   const whole = precision - scale
   const ints = whole === 0 ? '0' : `(?:0|[1-9]\\d{0,${whole - 1}})`
   const exact = new RegExp(scale === 0 ? `^-?${ints}$` : `^-?${ints}\\.\\d{${scale}}$`)
-  const is = (u: unknown): u is string => typeof u === 'string' && exact.test(u) && !/^-0(?:\.0*)?$/.test(u)
+  const is = (u: unknown): u is string => typeof u === 'string' && exact.test(u) && !(u.charCodeAt(0) === 45 /* - */ && /^-0(?:\.0*)?$/.test(u))
   const text = (u: unknown, read: boolean): string | { readonly why: string } => {
     switch (typeof u) {
       case 'string': return is(u) ? u : fixedScale(u, whole, scale)

@@ -851,23 +851,29 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * when the socket has closed, which it reports only after it took the connection out of
      * use: were the statement failed first, the caller's next one could be handed to the closing
      * connection. The statement is marked `EXPIRED`, so that it fails as `answerLost` whatever
-     * postgres.js says; when no socket of it is known (several hosts), it fails at once, and when
+     * postgres.js says; when the driver has no sockets (several hosts), it fails at once, and when
      * postgres.js has not failed it by the watchdog's next look, it fails then.
      */
     const expire = (query: PendingQuery, now: number): void => {
-      query.canceller = EXPIRED
       const s = socketOf(query.state)
       if (s !== undefined) {
+        query.canceller = EXPIRED
         s.socket.destroy()
         return
       }
       if (sockets.size === 0) {
+        query.canceller = EXPIRED
         query.reject(ANSWER_LOST)
         return
       }
       // The session is not known (TLS hides it): close every socket that has read nothing for
-      // answerTimeout. Its own is one of them; an idle one costs a reconnect.
-      for (const t of sockets) if (now - t.heard >= answerTimeout) t.socket.destroy()
+      // answerTimeout (its own is one of them; an idle one costs a reconnect). When none has,
+      // its own connection is reading (a long answer arriving): it goes on.
+      for (const t of sockets) {
+        if (now - t.heard < answerTimeout) continue
+        query.canceller = EXPIRED
+        t.socket.destroy()
+      }
     }
 
     /**

@@ -52,7 +52,7 @@ import { withUniqueDetail, withViolatingRows } from './unique.js'
 import { checkInsert, prefixed, validationError, type Validator } from './validate.js'
 import {
   createRow, createRows, createRowsPlain, deleteMatching, skipsInBatch, deleteRow, everyUpdate, hasUpdateTime, incrementMatching, incrementRow, restoreRow, shardCondition, touchRow, updateChanged,
-  updateMatching, updateRow, upsertRow,
+  updateMatching, updateRow, upsertRow, upsertRows, upsertsInBatch,
   type UpsertOptions,
 } from './write.js'
 import { withFields } from '../objects.js'
@@ -801,6 +801,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 
   // Defaults that other functions fall back on when they are not overridden (compared by identity).
   const create: Model<any>['create'] = (db, input) => withUniqueDetail(db, core, createRow(db, core, defaults, input as Record<string, unknown>))
+  const upsert: Model<any>['upsert'] = (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {}))
   const withColumn = (make: (q: Q) => Computed) => (q: Q): Q => {
     try {
       const c = make(q)
@@ -1092,13 +1093,16 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       // The relations' `dependent` steps first, in the delete's transaction (see `withDependents`).
       delete: (db, row, options) => withDependents(db, core, row as Record<string, unknown>, options?.force ?? false, (tx) => deleteRow(tx, core, row as Record<string, unknown>, options?.force ?? false)),
       deleteWhere: (db, w) => deleteMatching(db, core, w),
-      upsert: (db, input, options) => withUniqueDetail(db, core, upsertRow(db, core, defaults, input as Record<string, unknown>, options ?? {})),
+      upsert,
       updateMany: (db, rows, fields) => {
         const bad = fields.find((f) => !core.byName.has(f) || core.primaryKey.some((k) => k.name === f))
         if (bad !== undefined) return () => Promise.resolve(left(dbError('QueryError', `${core.table}: updateMany writes fields of the row other than its key; got "${bad}"`)))
         return eachRow(db, core.table, rows, (tx, row) => self.update(tx, row, Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]])) as never))
       },
-      upsertMany: (db, inputs, options) => eachRow(db, core.table, inputs, (tx, input) => self.upsert(tx, input, options)),
+      // Multi-row upserts where the dialect has ON CONFLICT (target) DO UPDATE (see `upsertsInBatch`), unless `upsert` is overridden.
+      upsertMany: (db, inputs, options) => (self.upsert === upsert && upsertsInBatch(db)
+        ? withUniqueDetail(db, core, upsertRows(db, core, defaults, inputs as Record<string, unknown>[], options ?? {}))
+        : eachRow(db, core.table, inputs, (tx, input) => self.upsert(tx, input, options))),
       restore: ((db: Backend, row: Record<string, unknown>) => restoreRow(db, core, row)) as never,
       increment: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1) as never,
       decrement: (db, row, field, by) => incrementRow(db, core, row as Record<string, unknown>, field, by ?? 1, true) as never,

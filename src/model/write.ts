@@ -1560,6 +1560,90 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
 }
 
 /**
+ * Whether `upsertMany` runs its rows through multi-row upserts (`upsertRows`): on a dialect with
+ * `ON CONFLICT (target) DO UPDATE` and RETURNING (PostgreSQL, SQLite), not sharded. MySQL and
+ * MariaDB's ON DUPLICATE KEY fires on any unique key (see `upsertsOnAnyKey`): there each row is
+ * its own `upsert`.
+ *
+ * @example upsertsInBatch(db) ? upsertRows(db, core, defaults, inputs, {}) : eachRow(...)
+ */
+export const upsertsInBatch = (db: Backend): boolean =>
+  canReturn(db) && db.dialect.name !== 'mysql' && db.dialect.name !== 'mariadb' && !isSharded(db)
+
+/** A stored value as text to compare keys by (`upsertRows`' repeated keys). */
+const keyText = (v: unknown): string =>
+  v instanceof Date ? `d${v.getTime()}` : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`
+
+/**
+ * `upsertMany` where `upsertsInBatch`: every row validated and its hooks run first (as
+ * `createMany` does), then written in input order, all in one transaction, through one
+ * `INSERT ... VALUES (...), (...) ON CONFLICT (target) DO UPDATE SET ... RETURNING` per run of
+ * consecutive rows setting the same columns, in chunks below `maxParams`. A run is also cut
+ * before a row whose conflict key an earlier row of the run holds, so that a later row updates
+ * what the earlier one wrote, as when each row is its own upsert (PostgreSQL refuses a statement
+ * that would update one row twice). Rows whose upsert updates nothing (`DO NOTHING`) are written
+ * one by one and read back, as `upsert` does. Returns the stored rows, decoded, in input order.
+ *
+ * @example upsertRows(db, core, defaults, [{ sku: 'A-1', qty: 3 }], { conflict: ['sku'] })
+ */
+export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], options: UpsertOptions): TaskEither<DbError, Values[]> => {
+  if (inputs.length === 0) return () => Promise.resolve(right([]))
+  return atomically(db, async (tx) => {
+    const prepared: Values[] = []
+    for (let i = 0; i < inputs.length; i++) {
+      const v = await insertValues(tx, core, defaults, inputs[i], 'upsert')
+      if (v._tag === 'Left') return left(isDbError(v.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, v.left.issues)) : v.left)
+      prepared.push(v.right)
+    }
+    const out: Values[] = []
+    const after = hasAfterWrite(core, 'Insert')
+    const keep = async (row: Values): Promise<void> => { out.push(after ? await afterWrite(core, 'Insert', row, ctxOf(tx, core, 'upsert')) : row) }
+    const columns = storedColumns(tx, core, false)
+    let run: { rows: Row[]; keys: Set<string>; plan: UpsertPlan; sig: string } | undefined
+    const flush = async (): Promise<void> => {
+      if (run === undefined) return
+      const { rows, plan } = run
+      run = undefined
+      const width = Object.keys(rows[0]).length
+      const size = Math.max(1, Math.min(1000, Math.floor(tx.dialect.maxParams / Math.max(1, width))))
+      const sets = upsertAssignments(core, plan.updates, plan.inTarget)
+      for (let from = 0; from < rows.length; from += size) {
+        const chunk = rows.slice(from, from + size)
+        const node = onConflict(plan.target.map((f) => f.column), sets)(values(chunk)(insertInto(core.tableRef)))
+        const raw = await must(tx.all(returning(...columns)(node)))
+        if (raw.length !== chunk.length) throw dbError('QueryError', `${core.table}: ${chunk.length} rows upserted but ${raw.length} returned`)
+        // RETURNING gives the rows in VALUES order (see `insertRows`).
+        for (const row of core.mapper()(raw) as Values[]) await keep(row)
+      }
+    }
+    for (const v of prepared) {
+      const p = upsertPlan(core, v, options)
+      if (p._tag === 'Left') return p
+      const plan = p.right
+      if (plan.updates.length === 0) {
+        // DO NOTHING returns no row for a conflict: written and read back one by one, as `upsert` does.
+        await flush()
+        const w = upsertWrite(tx, core, v, options)
+        if (w._tag === 'Left') return w
+        const row = await storedBy(tx, core, w.right)
+        if (row === undefined) return left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
+        await keep(row)
+        continue
+      }
+      const enc = encodeRow(core, v)
+      const sig = `${Object.keys(enc).join('\0')}\n${plan.target.map((f) => f.column).join('\0')}\n${plan.updates.join('\0')}`
+      const key = plan.target.map((f) => keyText(enc[f.column])).join('\0')
+      if (run !== undefined && (run.sig !== sig || run.keys.has(key))) await flush()
+      if (run === undefined) run = { rows: [], keys: new Set(), plan, sig }
+      run.rows.push(enc)
+      run.keys.add(key)
+    }
+    await flush()
+    return right(out)
+  })
+}
+
+/**
  * `upsert`: insert, or update the row holding the same unique key; returns the stored row,
  * decoded. The write, the read-back and its decoding are one unit, as in `create`: a stored row
  * that does not decode rolls the write back.

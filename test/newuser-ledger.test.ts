@@ -290,6 +290,14 @@ for (const engine of ENGINES) {
       const all = await ok(pipe(A.Line.query, A.Line.sum(d, 'amount')))
       expect(all).toBe(fromCents(amounts.map(cents).reduce((a, b) => a + b, 0n)))
       expect(all).toBe('9999996.81')
+      // A bulk of 1,200 lines (PostgreSQL takes it through unnest): every amount as written, the sum exact.
+      const bulk = Array.from({ length: 1200 }, (_, i) => fromCents(BigInt((i * 7919) % 100_000) - 50_000n))
+      expect(await ok(A.Line.createMany(d, bulk.map((amount, i) => ({ invoiceId: inv.id, description: `bulk ${i}`, amount })), { returning: false }))).toBe(1200)
+      const stored = await ok(pipe(A.Line.query, A.Line.where('description', 'like', 'bulk %'), A.Line.orderBy('id'), A.Line.pluck(d, 'amount')))
+      expect(stored).toEqual(bulk)
+      const bulkSum = await ok(pipe(A.Line.query, A.Line.where('description', 'like', 'bulk %'), A.Line.sum(d, 'amount')))
+      expect(bulkSum).toBe(fromCents(bulk.map(cents).reduce((a, b) => a + b, 0n)))
+      await ok(A.Line.deleteWhere(d, A.Line.cond('description', 'like', 'bulk %')))
       // A sum per invoice as a computed column, decoded with the field's codec, and compared in where as a decimal.
       const withSums = await ok(pipe(A.Invoice.query, A.Invoice.withSum('lines', 'amount'), A.Invoice.all(d)))
       expect(withSums.map((i) => i.linesSumAmount)).toEqual(['9999996.81'])

@@ -9,7 +9,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { type DbError, wrap } from 'recordkit'
-import { belongsTo, date, hasMany, hasManyThrough, hasOne, hasOneThrough, model, nullable, relate, softDelete } from 'recordkit/model'
+import { belongsTo, date, hasMany, hasManyThrough, hasOne, hasOneThrough, manyToMany, model, nullable, relate, softDelete } from 'recordkit/model'
 import { ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -36,6 +36,8 @@ const M = relate({
       // The people who commented on this user's posts: through a hasMany, a belongsTo at the end.
       commenters: hasManyThrough('User', { through: 'comments', source: 'author' }),
       comments: hasMany('Comment', 'postOwnerId'),
+      // Through a hasMany, then a manyToMany: the tags of the user's posts.
+      tags: hasManyThrough('Tag', { through: 'posts', source: 'tags' }),
     },
   }),
   Profile: model({
@@ -56,6 +58,17 @@ const M = relate({
       country: hasOneThrough('Country', { through: 'user', source: 'country' }),
       // belongsTo then hasOne: the author's profile.
       authorProfile: hasOneThrough('Profile', { through: 'user', source: 'profile' }),
+      tags: manyToMany('Tag', { through: 'm4t_post_tags', from: 'post_id', to: 'tag_id' }),
+    },
+  }),
+  Tag: model({
+    table: 'm4t_tags',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, name: t.string }),
+    relations: {
+      posts: manyToMany('Post', { through: 'm4t_post_tags', from: 'tag_id', to: 'post_id' }),
+      // Through a manyToMany, then a belongsTo: the authors of the posts tagged so.
+      authors: hasManyThrough('User', { through: 'posts', source: 'user' }),
     },
   }),
   Comment: model({
@@ -66,9 +79,9 @@ const M = relate({
     relations: { post: belongsTo('Post', 'postId'), author: belongsTo('User', 'authorId') },
   }),
 })
-const { Country, User, Post, Comment, Profile } = M
+const { Country, User, Post, Comment, Profile, Tag } = M
 
-const TABLES = ['m4t_comments', 'm4t_posts', 'm4t_profiles', 'm4t_users', 'm4t_countries']
+const TABLES = ['m4t_post_tags', 'm4t_tags', 'm4t_comments', 'm4t_posts', 'm4t_profiles', 'm4t_users', 'm4t_countries']
 const ddl = (engine: string): string[] => {
   const stamp = engine === 'postgres' ? 'TIMESTAMP(3)' : engine === 'mariadb' ? 'DATETIME(3)' : 'TEXT'
   return [
@@ -76,6 +89,8 @@ const ddl = (engine: string): string[] => {
     `CREATE TABLE m4t_users (id INTEGER PRIMARY KEY, country_id INTEGER REFERENCES m4t_countries (id), name VARCHAR(20) NOT NULL, deleted_at ${stamp})`,
     'CREATE TABLE m4t_profiles (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES m4t_users (id), bio VARCHAR(20) NOT NULL)',
     'CREATE TABLE m4t_posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES m4t_users (id), title VARCHAR(20) NOT NULL, views INTEGER NOT NULL)',
+    'CREATE TABLE m4t_tags (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)',
+    'CREATE TABLE m4t_post_tags (post_id INTEGER NOT NULL REFERENCES m4t_posts (id), tag_id INTEGER NOT NULL REFERENCES m4t_tags (id), PRIMARY KEY (post_id, tag_id))',
     'CREATE TABLE m4t_comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES m4t_posts (id), post_owner_id INTEGER NOT NULL, author_id INTEGER NOT NULL, body VARCHAR(20) NOT NULL)',
   ]
 }
@@ -100,6 +115,8 @@ for (const engine of ENGINES) {
         { id: 100, postId: 10, postOwnerId: 1, authorId: 2, body: 'x' }, { id: 101, postId: 11, postOwnerId: 1, authorId: 3, body: 'y' },
         { id: 102, postId: 30, postOwnerId: 3, authorId: 1, body: 'z' },
       ]))
+      await ok(Tag.createMany(db, [{ id: 1, name: 'js' }, { id: 2, name: 'db' }]))
+      for (const [post, tags] of [[10, [1]], [11, [1, 2]], [30, [2]], [50, [1]]] as const) await ok(Post.attach(db, await ok(Post.findOrFail(db, post)), 'tags', tags.map((id) => ({ id }))))
       // eve is soft-deleted: her posts are not reached through users (Rails applies the middle model's scope).
       await ok(User.delete(db, await ok(User.findOrFail(db, 5))))
       return db
@@ -166,6 +183,24 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(Post.related(post, 'country'), Country.pluck(db, 'name')))).toEqual(['jp'])
     })
 
+    it('goes through a manyToMany leg, first or second: loaded, counted, filtered, read with related', async (ctx) => {
+      const db = await seeded(ctx)
+      let statements = 0
+      const counted = wrap(db, { all: (next) => (q) => { statements++; return next(q) } })
+      const users = await ok(pipe(User.query, User.where('id', 'in', [1, 2, 3]), User.orderBy('id'), User.include('tags'), User.withCount('tags'), User.all(counted)))
+      expect(statements).toBe(2)
+      expect(users.map((u) => [u.name, u.tags.map((x) => x.name).sort(), u.tagsCount])).toEqual([['ada', ['db', 'js', 'js'], 3], ['bob', [], 0], ['cy', ['db'], 1]])
+      const tags = await ok(pipe(Tag.query, Tag.orderBy('id'), Tag.include('authors'), Tag.withCount('authors'), Tag.all(db)))
+      // eve's post is tagged js, but eve is soft-deleted: the target's default scope holds.
+      expect(tags.map((x) => [x.name, x.authors.map((u) => u.name).sort(), x.authorsCount])).toEqual([['js', ['ada', 'ada'], 2], ['db', ['ada', 'cy'], 2]])
+      expect(await ok(pipe(User.query, User.whereHas('tags', (q, T) => pipe(q, T.where('name', '=', 'db'))), User.orderBy('id'), User.pluck(db, 'name')))).toEqual(['ada', 'cy'])
+      expect(await ok(pipe(Tag.query, Tag.whereHas('authors', (q, U) => pipe(q, U.where('name', '=', 'cy'))), Tag.pluck(db, 'name')))).toEqual(['db'])
+      const ada = await ok(User.findOrFail(db, 1))
+      expect(await ok(pipe(User.related(ada, 'tags'), Tag.orderBy('id'), Tag.pluck(db, 'name')))).toEqual(['js', 'db'])
+      const js = await ok(Tag.findOrFail(db, 1))
+      expect(await ok(pipe(Tag.related(js, 'authors'), User.pluck(db, 'name')))).toEqual(['ada'])
+    })
+
     it('is read-only: attach, detach and sync through it are a typed error', async (ctx) => {
       const db = await seeded(ctx)
       const fr = await ok(Country.findOrFail(db, 1))
@@ -193,5 +228,8 @@ describe('a through relation is checked where relate is called', () => {
     expect(() => relate(withRel(hasManyThrough('C', { through: 'bs', source: 'nope' })))).toThrow(/A\.cs: b has no relation "nope"/)
     expect(() => relate(withRel(hasManyThrough('A', { through: 'bs', source: 'cs' })))).toThrow(/A\.cs: bs\.cs reaches C, not A/)
     expect(() => relate(withRel(hasManyThrough('C', { through: 'bs', source: 'cs' })))).not.toThrow()
+    // A through relation does not go through another through relation.
+    const nested = { ...Base, A: model({ ...Base.A.definition, relations: { bs: hasMany('B', 'aId'), cs: hasManyThrough('C', { through: 'bs', source: 'cs' }), cs2: hasManyThrough('C', { through: 'cs', source: 'x' }) } } as never) }
+    expect(() => relate(nested)).toThrow(/A\.cs2: goes through cs, a hasManyThrough relation/)
   })
 })

@@ -4,7 +4,7 @@
  * target model, to narrow, order, count or page with the target's own functions. The target's
  * default scopes apply when it runs, as in `include`.
  */
-import type { Expr, TableRef } from '../ast.js'
+import type { Expr, SelectNode, TableRef } from '../ast.js'
 import { dbError } from '../errors.js'
 import { and, eq, exists, from, or, raw, select, where } from '../query.js'
 import { sql } from '../sql.js'
@@ -13,7 +13,7 @@ import type { Field } from './decode.js'
 import { baseQuery, failed, type ModelQuery } from './query.js'
 import { isMorphInverse, isThrough, keyFields, manyToManyKeys, type MorphTo, sameWidth } from './relations.js'
 import { morphInverse, morphTarget } from './morph.js'
-import { middleJoin, throughPlan } from './through.js'
+import { middleJoins, throughPlan } from './through.js'
 import { withFields } from '../objects.js'
 
 type Values = Readonly<Record<string, unknown>>
@@ -85,9 +85,11 @@ export const relatedQuery = (core: ModelCore, row: Values, name: string): ModelQ
       const values = plan.ownerKey.map((f) => ownValue(row, f.name))
       if (values.some((v) => v === null || v === undefined)) cond = or()
       else {
-        const { join, ownerColumns } = middleJoin(plan, 'rk_mid', target.column)
+        // EXISTS (SELECT 1 FROM <first join's table> JOIN <the others> WHERE <its ON> AND <the row's key>)
+        const { joins: [first, ...rest], ownerColumns } = middleJoins(plan, 'rk_mid', target.column)
         const own = and(...ownerColumns.map((c, i) => eq(c, encodeField(plan.ownerKey[i], values[i]))))
-        cond = exists(where(and(own, join.on!))(select(raw(sql`1`))(from(join.table as TableRef))))
+        const sub: SelectNode = { ...from(first.table as TableRef), columns: [{ expr: raw(sql`1`) }], joins: rest, where: and(first.on!, own) }
+        cond = exists(sub)
       }
     } else if (isMorphInverse(rel)) {
       const m = morphInverse(core, name, rel)

@@ -32,7 +32,7 @@ import { readsJson } from './codecs.js'
 import { cast } from '../query/cast.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import type { Dependent } from './dependents.js'
-import { middleJoin, throughPlan } from './through.js'
+import { middleJoins, throughPlan } from './through.js'
 import { morphInverse, morphRefused, morphTarget } from './morph.js'
 
 // ---------------------------------------------------------------- definitions
@@ -736,13 +736,13 @@ const pivotReading = (db: Backend, rel: ManyToMany): PivotReading => {
  */
 const loadJoined = async (
   db: Backend, target: ModelCore, read: Reading, mq: ModelQuery<any, any, any>, base: SelectNode,
-  groups: Groups, keys: readonly Field[], join: JoinNode, owner: readonly Expr[], pivot?: PivotReading,
+  groups: Groups, keys: readonly Field[], joins: readonly JoinNode[], owner: readonly Expr[], pivot?: PivotReading,
 ): Promise<Record<string, unknown>[]> => {
   const ownerAs = owner.length === 1 ? [OWNER] : owner.map((_, i) => `${OWNER}_${i}`)
   const joined: SelectNode = {
     ...base,
     columns: [...base.columns, ...owner.map((e, i) => as(e, ownerAs[i]) as Selection), ...(pivot?.columns ?? [])],
-    joins: [...base.joins, join],
+    joins: [...base.joins, ...joins],
   }
   const asArray = keysAsArray(db)
   const raw = await runChunks(db, groups.keys, (chunk) => {
@@ -849,8 +849,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     // Its own path: the middle table joined to the target, rows grouped by the owner key it holds.
     const plan = throughPlan(core, name, rel)
     const groups = groupsOf(rows, plan.ownerKey.map((f) => f.name))
-    const { join, ownerColumns } = middleJoin(plan, 'rk_mid', target.column)
-    children = await loadJoined(db, target, read, mq, base, groups, plan.ownerKey, join, ownerColumns)
+    const { joins, ownerColumns } = middleJoins(plan, 'rk_mid', target.column)
+    children = await loadJoined(db, target, read, mq, base, groups, plan.ownerKey, joins, ownerColumns)
     const ofRow = groups.ofRow
     if (rel.kind === 'hasOneThrough') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] < 0 ? null : groups.groups[ofRow[i]]?.[0] ?? null
     else for (let i = 0; i < rows.length; i++) rows[i][name] = groupAt(groups, ofRow[i])
@@ -881,7 +881,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       sameWidth(core, name, toCols, tk, `${rel.through} (to)`)
       const through = { ...tableRefOf(rel.through), alias: 'rk_through' }
       const join: JoinNode = { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }
-      children = await loadJoined(db, target, read, mq, base, groups, sk, join, fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
+      children = await loadJoined(db, target, read, mq, base, groups, sk, [join], fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')

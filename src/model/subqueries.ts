@@ -89,7 +89,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     correlation = allOf(fromCols.map((c, i) => eq(col(`${through}.${c}`), outer.column(sk[i].name))))!
   } else if (isThrough(rel)) {
     const mid = throughCorrelation(throughPlan(outer, name, rel), `rk_mid_${depth}`, inner.column, outer.column)
-    node = { ...node, joins: [mid.join] }
+    node = { ...node, joins: mid.joins }
     correlation = mid.correlation
   } else if (isMorphInverse(rel)) {
     const m = morphInverse(outer, name, rel)

@@ -5,34 +5,42 @@
  * loads in one statement, a count or a filter is one correlated subquery, and the middle model's
  * default scopes (soft deletion) apply as its own reads would apply them.
  *
- * Each leg is a belongsTo, hasOne or hasMany; a leg that is itself a through relation or a
- * manyToMany is refused where `relate` is called.
+ * Each leg is a belongsTo, hasOne, hasMany or manyToMany (whose join table is joined too); a leg
+ * that is itself a through relation or a morphTo is refused where `relate` is called.
  */
 import type { ColumnRef, Expr, JoinNode } from '../ast.js'
 import { dbError, type DbError } from '../errors.js'
-import { eq } from '../query.js'
-import { allOf, type ModelCore, ownValue, scopedCore } from './core.js'
+import { eq, exprNode } from '../query.js'
+import { allOf, type ModelCore, ownValue, scopedCore, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { scopeCondition } from './query.js'
-import { type AnyRelation, keyFields, sameWidth, type ThroughRelation } from './relations.js'
+import { type AnyRelation, isThrough, keyFields, manyToManyKeys, sameWidth, type ThroughRelation } from './relations.js'
 
-/** How a through relation joins: the owner's key, the middle model, and the middle-to-target link. */
+/**
+ * One leg of a through relation: the near model's fields equal, pairwise, to the far model's,
+ * directly (belongsTo, hasOne, hasMany) or through a join table (manyToMany: the near fields in
+ * its `from` columns, the far fields in its `to` columns).
+ */
+interface Leg {
+  readonly near: readonly Field[]
+  readonly far: readonly Field[]
+  readonly link?: { readonly table: string; readonly from: readonly string[]; readonly to: readonly string[] }
+}
+
+/** How a through relation joins: the owner's key, the middle model, and the legs to and from it. */
 export interface ThroughPlan {
   readonly middle: ModelCore
   readonly target: ModelCore
-  /** Fields of the owner whose values the middle rows hold. */
+  /** Fields of the owner whose values the middle rows (or the first leg's join table) hold. */
   readonly ownerKey: readonly Field[]
-  /** Fields of the middle model holding the owner's key values, in the order of `ownerKey`. */
-  readonly middleKey: readonly Field[]
-  /** Fields of the middle model and of the target that are equal, pairwise, for a row reached. */
-  readonly middleLink: readonly Field[]
-  readonly targetLink: readonly Field[]
+  readonly first: Leg
+  readonly second: Leg
 }
 
 const fail = (message: string): DbError => dbError('QueryError', message)
 
-/** The key fields of one leg: those of the near side and, pairwise, those of the far side. */
-const legKeys = (near: ModelCore, far: ModelCore, name: string, rel: AnyRelation): { near: readonly Field[]; far: readonly Field[] } => {
+/** The leg of relation `name` from `near` to `far`. */
+const legOf = (near: ModelCore, far: ModelCore, name: string, rel: AnyRelation): Leg => {
   if (rel.kind === 'belongsTo') {
     const fk = keyFields(near, rel.foreignKey, `foreign key of ${name}`)
     const tk = keyFields(far, rel.targetKey, 'target key')
@@ -45,13 +53,17 @@ const legKeys = (near: ModelCore, far: ModelCore, name: string, rel: AnyRelation
     sameWidth(near, name, fk, sk, 'the foreign key')
     return { near: sk, far: fk }
   }
-  throw fail(`${near.table}.${name} is a ${rel.kind} relation: a through relation goes through belongsTo, hasOne and hasMany relations`)
+  if (rel.kind === 'manyToMany') {
+    const { sk, tk, from, to } = manyToManyKeys(near, far, name, rel)
+    return { near: sk, far: tk, link: { table: rel.through, from, to } }
+  }
+  throw fail(`${near.table}.${name} is a ${rel.kind} relation: a through relation goes through belongsTo, hasOne, hasMany and manyToMany relations`)
 }
 
 /**
  * The plan of the through relation `name` of `core` (a related model); a QueryError naming the
- * relation when a leg is missing, of a kind a through relation cannot take, or reaches another
- * model than the target.
+ * relation when a leg is missing, of a kind a through relation cannot take (another through
+ * relation, a polymorphic one), or reaches another model than the target.
  *
  * @example throughPlan(Country.core, 'posts', Country.core.relations.posts).middle.table // 'users'
  */
@@ -61,43 +73,55 @@ export const throughPlan = (core: ModelCore, name: string, rel: ThroughRelation)
   if (graph === undefined) throw fail(`${core.table}: relations load once the models are related: relate({ ... })`)
   const first = ownValue(core.relations, rel.through)
   if (first === undefined) throw fail(`${owner}: ${core.table} has no relation "${rel.through}" to go through`)
-  if (first.kind === 'morphTo') throw fail(`${owner}: ${rel.through} is a morphTo relation: a through relation goes through belongsTo, hasOne and hasMany relations`)
+  if (first.kind === 'morphTo' || isThrough(first)) throw fail(`${owner}: goes through ${rel.through}, a ${first.kind} relation; a through relation goes through belongsTo, hasOne, hasMany and manyToMany relations`)
   const middle = ownValue(graph.models, first.target)
   if (middle === undefined) throw fail(`${owner}: no model named "${first.target}" in relate({ ... })`)
   const second = ownValue(middle.relations, rel.source)
   if (second === undefined) throw fail(`${owner}: ${middle.table} has no relation "${rel.source}"${Object.keys(middle.relations).length === 0 ? '' : ` (it has ${Object.keys(middle.relations).join(', ')})`}`)
-  if (second.kind === 'morphTo') throw fail(`${owner}: ${rel.through}.${rel.source} is a morphTo relation: a through relation goes through belongsTo, hasOne and hasMany relations`)
+  if (second.kind === 'morphTo' || isThrough(second)) throw fail(`${owner}: ${rel.through}.${rel.source} is a ${second.kind} relation; a through relation goes through belongsTo, hasOne, hasMany and manyToMany relations`)
   if (second.target !== rel.target) throw fail(`${owner}: ${rel.through}.${rel.source} reaches ${second.target}, not ${rel.target}`)
   const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${owner}: no model named "${rel.target}" in relate({ ... })`)
-  const one = legKeys(core, middle, rel.through, first)
-  const two = legKeys(middle, target, rel.source, second)
-  return { middle, target, ownerKey: one.near, middleKey: one.far, middleLink: two.near, targetLink: two.far }
+  const one = legOf(core, middle, rel.through, first)
+  return { middle, target, ownerKey: one.near, first: one, second: legOf(middle, target, rel.source, second) }
 }
 
+/** A join table's column under an alias. */
+const linkColumn = (alias: string, name: string): ColumnRef => exprNode({ kind: 'column', table: alias, name }) as ColumnRef
+
 /**
- * The JOIN of the middle table, read under `alias`, to the target (whose columns `targetColumn`
- * gives), the middle model's default scopes in its ON; and the middle columns holding the owner's
- * key, in the order of `ownerKey`.
+ * The JOINs from the target (whose columns `targetColumn` gives) to the columns holding the
+ * owner's key: the middle table under `alias` (its default scopes in its ON), and the join table
+ * of a manyToMany leg under `alias_a` (second leg) or `alias_b` (first leg). The first JOIN's ON
+ * refers to the target; each later one to those before it.
  *
- * @example middleJoin(plan, 'rk_mid', Post.core.column) // INNER JOIN users rk_mid ON rk_mid.id = posts.user_id AND rk_mid.deleted_at IS NULL
+ * @example middleJoins(plan, 'rk_mid', Post.core.column) // INNER JOIN users rk_mid ON rk_mid.id = posts.user_id AND rk_mid.deleted_at IS NULL
  */
-export const middleJoin = (plan: ThroughPlan, alias: string, targetColumn: (field: string) => ColumnRef): { readonly join: JoinNode; readonly ownerColumns: readonly ColumnRef[] } => {
+export const middleJoins = (plan: ThroughPlan, alias: string, targetColumn: (field: string) => ColumnRef): { readonly joins: readonly JoinNode[]; readonly ownerColumns: readonly ColumnRef[] } => {
   const mid = scopedCore(plan.middle, [], alias)
-  const on = allOf([
-    ...plan.middleLink.map((f, i) => eq(mid.column(f.name), targetColumn(plan.targetLink[i].name))),
-    scopeCondition(mid, {}),
-  ])!
-  return { join: { type: 'inner', table: { ...plan.middle.tableRef, alias }, on }, ownerColumns: plan.middleKey.map((f) => mid.column(f.name)) }
+  const scope = scopeCondition(mid, {})
+  const joins: JoinNode[] = []
+  const { second, first } = plan
+  if (second.link === undefined) {
+    joins.push({ type: 'inner', table: { ...plan.middle.tableRef, alias }, on: allOf([...second.near.map((f, i) => eq(mid.column(f.name), targetColumn(second.far[i].name))), scope])! })
+  } else {
+    const l = `${alias}_a`
+    joins.push({ type: 'inner', table: { ...tableRefOf(second.link.table), alias: l }, on: allOf(second.link.to.map((c, i) => eq(linkColumn(l, c), targetColumn(second.far[i].name))))! })
+    joins.push({ type: 'inner', table: { ...plan.middle.tableRef, alias }, on: allOf([...second.link.from.map((c, i) => eq(mid.column(second.near[i].name), linkColumn(l, c))), scope])! })
+  }
+  if (first.link === undefined) return { joins, ownerColumns: first.far.map((f) => mid.column(f.name)) }
+  const l = `${alias}_b`
+  joins.push({ type: 'inner', table: { ...tableRefOf(first.link.table), alias: l }, on: allOf(first.link.to.map((c, i) => eq(linkColumn(l, c), mid.column(first.far[i].name))))! })
+  return { joins, ownerColumns: first.link.from.map((c) => linkColumn(l, c)) }
 }
 
 /**
- * The condition of a subquery over the target: the middle row joined in (see `middleJoin`) holds
- * the key of the outer row, whose columns `outerColumn` gives.
+ * The JOINs of a subquery over the target (see `middleJoins`) and its condition: the columns
+ * joined in hold the key of the outer row, whose columns `outerColumn` gives.
  *
  * @example throughCorrelation(plan, 'rk_mid_1', Post.core.column, Country.core.column)
  */
-export const throughCorrelation = (plan: ThroughPlan, alias: string, targetColumn: (field: string) => ColumnRef, outerColumn: (field: string) => ColumnRef): { readonly join: JoinNode; readonly correlation: Expr } => {
-  const { join, ownerColumns } = middleJoin(plan, alias, targetColumn)
-  return { join, correlation: allOf(ownerColumns.map((c, i) => eq(c, outerColumn(plan.ownerKey[i].name))))! }
+export const throughCorrelation = (plan: ThroughPlan, alias: string, targetColumn: (field: string) => ColumnRef, outerColumn: (field: string) => ColumnRef): { readonly joins: readonly JoinNode[]; readonly correlation: Expr } => {
+  const { joins, ownerColumns } = middleJoins(plan, alias, targetColumn)
+  return { joins, correlation: allOf(ownerColumns.map((c, i) => eq(c, outerColumn(plan.ownerKey[i].name))))! }
 }

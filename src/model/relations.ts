@@ -308,8 +308,8 @@ export const morphOne = <const T extends string>(target: T, options: { readonly 
   Object.freeze({ kind: 'morphOne', target, as: options.as })
 
 /**
- * Target rows reached through another relation of this model (`through`, a belongsTo, hasOne or
- * hasMany) by a relation of the middle model (`source`, of the same kinds), as Rails'
+ * Target rows reached through another relation of this model (`through`, a belongsTo, hasOne,
+ * hasMany or manyToMany) by a relation of the middle model (`source`, of the same kinds), as Rails'
  * `has_many :through`: a country's posts through its users. Loads as an array, one statement per
  * level (a JOIN through the middle table); the middle model's default scopes apply. A row reached
  * by two middle rows comes twice, as in Rails. Read-only: `attach` and the like refuse it.

@@ -169,14 +169,14 @@ const ledgerOf = (tenantId: number) => relate({
     behaviours: [tenantScoped(tenantId)],
   }),
   Invoice: model({
-    table: `${P}invoices`, primaryKey: 'id', naming: snakeCase, columns: { deletedAt: 'voided_at' },
+    table: `${P}invoices`, primaryKey: 'id', naming: snakeCase,
     codec: t.type({
       id: t.number, tenantId: t.number, number: t.string, customer: t.string, issuedAt: date, dueOn: calendarDate,
       status: t.keyof({ draft: null, posted: null, paid: null }), total: Money, paid: Money, version: t.number,
-      createdAt: date, updatedAt: date, deletedAt: nullable(date),
+      createdAt: date, updatedAt: date, voidedAt: nullable(date),
     }),
     defaults: ['status', 'total', 'paid'],
-    behaviours: [tenantScoped(tenantId), timestamps(), softDelete(), optimisticLock()],
+    behaviours: [tenantScoped(tenantId), timestamps(), softDelete({ field: 'voidedAt' }), optimisticLock()],
     relations: { lines: hasMany('Line', 'invoiceId'), payments: hasMany('Payment', 'invoiceId') },
   }),
   Line: model({
@@ -509,7 +509,7 @@ for (const engine of ENGINES) {
       const voided = await ok(A.Invoice.delete(d, mine))
       expect((await fails(B.Invoice.restore(d, voided)))._tag).toBe('NotFound')
       const restored = await ok(A.Invoice.restore(d, voided))
-      expect(restored.deletedAt).toBeNull()
+      expect(restored.voidedAt).toBeNull()
       expect(await ok(pipe(A.Invoice.query, A.Invoice.count(d)))).toBe(1)
       // A row of another tenant is refused before anything is written.
       const foreign = await fails(A.Invoice.create(d, { tenantId: bolt.id, number: 'INV-2', customer: 'Sneaky', issuedAt: new Date(), dueOn: '2026-02-01' }))
@@ -567,7 +567,7 @@ for (const engine of ENGINES) {
         { number: 'INV-2', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01', total: '20.00' },
       ]))
       const voided = await ok(A.Invoice.delete(d, scrap))
-      expect(voided.deletedAt).toBeInstanceOf(Date)
+      expect(voided.voidedAt).toBeInstanceOf(Date)
       expect(await ok(pipe(A.Invoice.query, A.Invoice.pluck(d, 'number')))).toEqual([keep.number])
       expect(await ok(pipe(A.Invoice.query, A.Invoice.sum(d, 'total')))).toBe('10.00')
       expect(await ok(pipe(A.Invoice.query, withDeleted, A.Invoice.orderBy('number'), A.Invoice.pluck(d, 'number')))).toEqual(['INV-1', 'INV-2'])
@@ -721,7 +721,7 @@ describe('grouping by a CASE of bound values, and exact sums', () => {
 describe('the ledger\'s money type-checks as a new user expects', () => {
   it('amounts are text where the models take them; a number does not compile', () => {
     const L = ledgerOf(1)
-    const row = { id: 1, tenantId: 1, number: 'INV-1', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01', status: 'draft', total: '1.00', paid: '0.00', version: 1, createdAt: new Date(), updatedAt: new Date(), deletedAt: null } as const
+    const row = { id: 1, tenantId: 1, number: 'INV-1', customer: 'Zed', issuedAt: new Date(), dueOn: '2026-02-01', status: 'draft', total: '1.00', paid: '0.00', version: 1, createdAt: new Date(), updatedAt: new Date(), voidedAt: null } as const
     const calls = (d: Backend) => [
       L.Line.create(d, { invoiceId: 1, description: 'x', amount: '0.30' }),
       // @ts-expect-error a number is no exact amount

@@ -126,6 +126,23 @@ for (const engine of ENGINES) {
   })
 }
 
+describe('join-row values on a target with a field named pivot', () => {
+  it('are refused where they would overwrite it', async () => {
+    const { compose } = await import('recordkit')
+    const { sqlite } = await import('recordkit/dialects/sqlite')
+    const { betterSqlite3 } = await import('recordkit/drivers/better-sqlite3')
+    const { A } = relate({
+      A: model({ table: 'a', primaryKey: 'id', codec: t.type({ id: t.number }), relations: { bs: manyToMany('B', { through: 'ab', from: 'a_id', to: 'b_id', pivot: t.type({ role: t.string }) }) } }),
+      B: model({ table: 'b', primaryKey: 'id', codec: t.type({ id: t.number, pivot: t.string }) }),
+    })
+    const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+    for (const text of ['CREATE TABLE a (id INTEGER PRIMARY KEY)', 'CREATE TABLE b (id INTEGER PRIMARY KEY, pivot TEXT)', 'CREATE TABLE ab (a_id INTEGER, b_id INTEGER, role TEXT)', 'INSERT INTO a VALUES (1)']) await ok(db.execute(sql.raw(text)))
+    const e = await fails(pipe(A.query, A.include('bs'), A.all(db)))
+    expect(e).toMatchObject({ _tag: 'QueryError', message: expect.stringContaining('b has a field named pivot') })
+    await ok(db.close())
+  })
+})
+
 describe('join-row values without fp-ts', () => {
   it('promisedModels passes them through to attach and sync', async () => {
     const { compose } = await import('recordkit')

@@ -880,6 +880,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       sameWidth(core, name, fromCols, sk, `${rel.through} (from)`)
       sameWidth(core, name, toCols, tk, `${rel.through} (to)`)
       const through = { ...tableRefOf(rel.through), alias: 'rk_through' }
+      // The join-row values go under `pivot`: a field of that name would be overwritten.
+      if (rel.pivot !== undefined && target.byName.has('pivot')) throw fail(`${core.table}.${name}: ${target.table} has a field named pivot, where the join-row values of ${rel.through} would go`)
       const join: JoinNode = { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }
       children = await loadJoined(db, target, read, mq, base, groups, sk, [join], fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
     } else {

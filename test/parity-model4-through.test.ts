@@ -199,6 +199,11 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(User.related(ada, 'tags'), Tag.orderBy('id'), Tag.pluck(db, 'name')))).toEqual(['js', 'db'])
       const js = await ok(Tag.findOrFail(db, 1))
       expect(await ok(pipe(Tag.related(js, 'authors'), User.pluck(db, 'name')))).toEqual(['ada'])
+      // A limit holds per parent whichever leg holds the parent's key.
+      const limited = await ok(pipe(Tag.query, Tag.orderBy('id'), Tag.include('authors', (q, U) => pipe(q, U.orderBy('name', 'desc'), U.limit(1))), Tag.all(db)))
+      expect(limited.map((x) => x.authors.map((u) => u.name))).toEqual([['ada'], ['cy']])
+      const oneTag = await ok(pipe(User.query, User.where('id', 'in', [1, 3]), User.orderBy('id'), User.include('tags', (q, T) => pipe(q, T.orderBy('name'), T.limit(1))), User.all(db)))
+      expect(oneTag.map((u) => u.tags.map((x) => x.name))).toEqual([['db'], ['db']])
     })
 
     it('is read-only: attach, detach and sync through it are a typed error', async (ctx) => {

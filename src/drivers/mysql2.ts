@@ -26,6 +26,9 @@
  *   (default 5,000), then closes their connections under them: they fail with ConnectionError,
  *   and the server ends their sessions (a transaction's work is rolled back; a write running
  *   outside one may still complete, as after any lost connection).
+ * - A statement (or a stream waiting for rows) whose connection reads nothing for
+ *   `answerTimeout` (a frozen host, a network that drops packets) fails with a ConnectionError of
+ *   unknown outcome (`ANSWER_TIMEOUT`), and the connection is closed under it (see `look`).
  * - Errors are classified by errno (see `classifyMysqlError`); failing to obtain a
  *   connection is always a ConnectionError.
  * - A value that cannot be bound as it is (NaN, a Map, ...) is refused before anything is sent,

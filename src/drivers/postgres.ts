@@ -21,6 +21,10 @@
  *   as startup parameters: any setting `SET` could change (`search_path`, `statement_timeout`,
  *   `lock_timeout`, `application_name`, ...). postgres.js 3.4 has no hook that runs SQL on each
  *   new connection, so this is the set-up hook.
+ * - A statement that was sent and hears nothing for `answerTimeout` (a frozen host, a network
+ *   that drops packets) fails with a ConnectionError of unknown outcome (`ANSWER_TIMEOUT`), and
+ *   the socket it went out on is destroyed (the driver opens the pool's sockets itself for
+ *   that, with one host): see the watchdog in the driver and docs/failures.md.
  * - Errors are classified by SQLSTATE (`classifyPostgresError`), keeping the constraint or
  *   column the server names.
  * - A result never has an `insertId`: PostgreSQL has no last insert id (generated keys come

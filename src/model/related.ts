@@ -44,7 +44,10 @@ const morphQuery = (core: ModelCore, row: Values, name: string, rel: MorphTo): M
 /**
  * The query of `row`'s rows through relation `name` of the model `core` (related with `relate`):
  * belongsTo, the row its foreign key names; hasOne and hasMany, the rows whose foreign key holds
- * its key; manyToMany, the rows its join-table rows link to (an EXISTS over the join table). A
+ * its key; manyToMany, the rows its join-table rows link to (an EXISTS over the join table);
+ * hasManyThrough and hasOneThrough, the rows its middle rows reach (an EXISTS over the middle
+ * table, so each row comes once); morphTo, the row of the model its type names; morphMany and
+ * morphOne, the rows whose type names this model and whose key holds its key. A
  * row whose key is NULL relates to no row. A relation that does not exist, or a model not related
  * yet, gives a query that fails with a QueryError when it runs.
  *

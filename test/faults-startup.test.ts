@@ -127,7 +127,7 @@ for (const engine of ENGINES) {
       await run(db.all(sql`SELECT 1 AS one`))
       proxy.freeze()
       try {
-        // Sent into the silence: no answer comes (recordkit sets no bound of its own here).
+        // Sent into the silence: no answer comes until the proxy thaws, well within answerTimeout (10 minutes by default; see faults-answer-deadline.test.ts for the bound).
         const held = db.all(sql`SELECT 2 AS two`)()
         await sleep(100)
         const started = performance.now()

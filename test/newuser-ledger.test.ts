@@ -511,6 +511,18 @@ for (const engine of ENGINES) {
       const restored = await ok(A.Invoice.restore(d, voided))
       expect(restored.voidedAt).toBeNull()
       expect(await ok(pipe(A.Invoice.query, A.Invoice.count(d)))).toBe(1)
+      // An upsert on another tenant's key neither takes nor changes its row.
+      // (It updated the row, moving it to the other tenant, and read it back.) The key is taken, as create would find it.
+      const hijack = { id: mine.id, number: 'INV-7', customer: 'Hijack', issuedAt: new Date(), dueOn: '2026-02-01' }
+      const taken = await fails(B.Invoice.upsert(d, hijack))
+      expect(isDbError(taken, 'UniqueViolation') && [taken.table, taken.fields]).toEqual([`${P}invoices`, ['id']])
+      expect((await fails(B.Invoice.upsert(d, hijack, { update: [] })))._tag).toBe('UniqueViolation')
+      expect((await fails(B.Invoice.upsertMany(d, [{ ...hijack, id: mine.id + 1000, number: 'INV-8' }, hijack])))._tag).toBe('UniqueViolation')
+      expect(await ok(pipe(A.Invoice.query, A.Invoice.pluck(d, 'customer')))).toEqual(['Zed'])
+      expect(await ok(pipe(B.Invoice.query, B.Invoice.pluck(d, 'number')))).toEqual(['INV-1'])
+      // Its own rows it upserts as before.
+      const own = await ok(B.Invoice.upsert(d, { number: 'INV-1', customer: 'Other, renamed', issuedAt: new Date(), dueOn: '2026-02-01' }, { conflict: ['tenantId', 'number'] }))
+      expect([own.customer, own.tenantId]).toEqual(['Other, renamed', bolt.id])
       // A row of another tenant is refused before anything is written.
       const foreign = await fails(A.Invoice.create(d, { tenantId: bolt.id, number: 'INV-2', customer: 'Sneaky', issuedAt: new Date(), dueOn: '2026-02-01' }))
       expect(foreign._tag).toBe('HookError')

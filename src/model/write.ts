@@ -25,6 +25,7 @@ import { type Dialect, supports } from '../dialect.js'
 import type { Driver, QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
 import { add, as, coalesce, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, val, values, where } from '../query.js'
+import { caseWhen } from '../query/case.js'
 import { type Compiled, sql } from '../sql.js'
 import { markAdapted } from '../values.js'
 import { cast } from '../query/cast.js'
@@ -1444,6 +1445,25 @@ const upsertPlan = (core: ModelCore, v: Values, options: UpsertOptions): Either<
  * A sharded backend outside `forKey` keeps the statement (its router reads it); inside
  * `forKey(key).transaction` the write runs on the shard's handle, which is not sharded.
  */
+/**
+ * Throws, before an upsert writes, when the row holding its conflict key is one the model's
+ * default scopes hide (another tenant's, under a scope on the tenant): ON CONFLICT / ON DUPLICATE
+ * KEY would update that row, the model's own values over it, and read it back. Soft deletion
+ * alone does not hide the row here (the scopes are asked as `withDeleted` asks them), so a model
+ * whose only scope is soft deletion reads nothing more. The key is taken, as `create` would find
+ * it: a UniqueViolation naming the table and the target's columns, nothing written.
+ */
+const refuseHiddenConflict = async (db: Backend, core: ModelCore, v: Values, plan: UpsertPlan): Promise<void> => {
+  const scope = scopeCondition(core, WITH_DELETED)
+  if (scope === undefined) return
+  const cond = allOf([...plan.target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
+  const rows = await must(db.all<Row>(where(cond)(select(as(caseWhen([[scope, 1]], 0), 'rk_visible'))(from(core.tableRef)))))
+  if (rows.some((r) => Number(r.rk_visible) !== 1)) {
+    const columns = plan.target.map((f) => f.column)
+    throw dbError('UniqueViolation', `${core.table}: the upsert's conflict key (${plan.target.map((f) => f.name).join(', ')}) is held by a row the model's default scopes hide`, { table: core.table, columns, fields: plan.target.map((f) => f.name) })
+  }
+}
+
 const upsertsOnAnyKey = (db: Backend): boolean => (db.dialect.name === 'mysql' || db.dialect.name === 'mariadb') && !isSharded(db)
 
 /** Per driver: the unique indexes over a table's columns, by `table\0column\0...` (columns sorted, lower case). */
@@ -1620,6 +1640,7 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
       const p = upsertPlan(core, v, options)
       if (p._tag === 'Left') return p
       const plan = p.right
+      await refuseHiddenConflict(tx, core, v, plan)
       if (plan.updates.length === 0) {
         // DO NOTHING returns no row for a conflict: written and read back one by one, as `upsert` does.
         await flush()
@@ -1657,9 +1678,10 @@ export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
       const v = await insertValues(tx, core, defaults, input, 'upsert')
       if (v._tag === 'Left') return v
       let row: Values | undefined
+      const plan = upsertPlan(core, v.right, options)
+      if (plan._tag === 'Left') return plan
+      await refuseHiddenConflict(tx, core, v.right, plan.right)
       if (upsertsOnAnyKey(tx)) {
-        const plan = upsertPlan(core, v.right, options)
-        if (plan._tag === 'Left') return plan
         row = await upsertOnTarget(tx, core, v.right, plan.right)
       } else {
         const w = upsertWrite(tx, core, v.right, options)
@@ -1675,9 +1697,20 @@ export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<st
     if (upsertsOnAnyKey(db)) {
       const plan = upsertPlan(core, v.right, options)
       if (plan._tag === 'Left') return plan
-      return stored(await atomicallyOrAlone(db, async (tx) => right(await upsertOnTarget(tx, core, v.right, plan.right))))
+      return stored(await atomicallyOrAlone(db, async (tx) => {
+        await refuseHiddenConflict(tx, core, v.right, plan.right)
+        return right(await upsertOnTarget(tx, core, v.right, plan.right))
+      }))
     }
     const w = upsertWrite(db, core, v.right, options)
-    return w._tag === 'Left' ? w : stored(await writeRow(db, core, w.right))
+    if (w._tag === 'Left') return w
+    if (scopeCondition(core, WITH_DELETED) === undefined) return stored(await writeRow(db, core, w.right))
+    // A scope that holds for the upsert: its check and the write one unit.
+    const plan = upsertPlan(core, v.right, options)
+    if (plan._tag === 'Left') return plan
+    return stored(await atomicallyOrAlone(db, async (tx) => {
+      await refuseHiddenConflict(tx, core, v.right, plan.right)
+      return right(await storedBy(tx, core, w.right))
+    }))
   })
 }

@@ -520,6 +520,10 @@ for (const engine of ENGINES) {
       expect((await fails(B.Invoice.upsertMany(d, [{ ...hijack, id: mine.id + 1000, number: 'INV-8' }, hijack])))._tag).toBe('UniqueViolation')
       expect(await ok(pipe(A.Invoice.query, A.Invoice.pluck(d, 'customer')))).toEqual(['Zed'])
       expect(await ok(pipe(B.Invoice.query, B.Invoice.pluck(d, 'number')))).toEqual(['INV-1'])
+      const found = await B.Invoice.findOrCreate(d, { id: mine.id }, { number: 'INV-9', customer: 'Hijack', issuedAt: new Date(), dueOn: '2026-02-01' })()
+      expect(found._tag === 'Left' ? found.left._tag : `found ${JSON.stringify(found.right)}`).toBe('UniqueViolation')
+      const updated = await B.Invoice.updateOrCreate(d, { id: mine.id }, { number: 'INV-9', customer: 'Hijack', issuedAt: new Date(), dueOn: '2026-02-01' })()
+      expect(updated._tag === 'Left' ? updated.left._tag : `wrote ${JSON.stringify(updated.right)}`).toBe('UniqueViolation')
       // Its own rows it upserts as before.
       const own = await ok(B.Invoice.upsert(d, { number: 'INV-1', customer: 'Other, renamed', issuedAt: new Date(), dueOn: '2026-02-01' }, { conflict: ['tenantId', 'number'] }))
       expect([own.customer, own.tenantId]).toEqual(['Other, renamed', bolt.id])

@@ -499,6 +499,12 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(A.Invoice.query, A.Invoice.pluck(d, 'customer')))).toEqual(['Zed'])
       expect(await ok(pipe(A.Account.query, A.Account.count(d)))).toBe(3)
       expect((await fails(B.Invoice.findOrFail(d, mine.id)))._tag).toBe('NotFound')
+      // Every other read by key or by row is the tenant's too.
+      expect((await fails(B.Invoice.refresh(d, mine)))._tag).toBe('NotFound')
+      expect((await fails(B.Invoice.findMany(d, [mine.id])))._tag).toBe('NotFound')
+      expect((await ok(B.Invoice.inBulk(d, [mine.id]))).size).toBe(0)
+      expect(await ok(pipe(B.Invoice.related(mine, 'payments'), B.Payment.count(d)))).toBe(0)
+      expect((await ok(B.Invoice.load(d, [mine], 'lines')))[0].lines).toEqual([])
       expect((await fails(B.Invoice.update(d, mine, { customer: 'Stolen' })))._tag).toBe('ConflictError')
       expect(await ok(B.Invoice.updateWhere(d, { number: 'INV-1' }, { customer: 'Renamed' }))).toBe(1)
       expect((await ok(A.Invoice.findOrFail(d, mine.id))).customer).toBe('Zed')

@@ -30,7 +30,7 @@ import type { Expr, OrderItem, SelectLike } from '../ast.js'
 import { and as andExpr, exists as existsExpr, not as notExpr, or as orExpr, orderWord, raw as rawExpr } from '../query.js'
 import { fix } from '../record.js'
 import { type Compiled, isFragment, sql, type Fragment } from '../sql.js'
-import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour } from './behaviours.js'
+import { type Behaviour, type AnyBehaviour, type Hooks, hooksBehaviour, withDeleted } from './behaviours.js'
 import { allOf, buildCore, type CoreConfig, type Graph, type ModelCore, type Naming, ownValue, tableRefOf } from './core.js'
 import { type ModelCodec, show } from './decode.js'
 import type { DecimalCodec } from './codecs.js'
@@ -537,7 +537,7 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
   readonly findOrFail: (db: Backend, key: D['key']) => TaskEither<DbError, D['row']>
   /** The first row matching a condition. @example User.findBy(db, { email: 'ada@example.com' }) */
   readonly findBy: (db: Backend, where: WhereInput<D['row']>) => TaskEither<DbError, Option<D['row']>>
-  /** The row as it is stored now (NotFound when it is gone). @example User.refresh(db, user) */
+  /** The row as it is stored now (NotFound when it is gone, or hidden by a default scope other than soft deletion's). @example User.refresh(db, user) */
   readonly refresh: (db: Backend, row: D['row']) => TaskEither<DbError, D['row']>
 
   // ---- writes
@@ -1056,7 +1056,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         const key = keyOfRow(core, row as Record<string, unknown>)
         // On a sharded backend the row's shard key too: another shard may hold a row of the same key.
         const where = allOf([keyCondition(core, key), shardCondition(db, core, row as Record<string, unknown>)])!
-        const r = self.first(db)(Object.freeze(withFields(self.query, { where, unscoped: true })))
+        // As withDeleted reads: a soft-deleted row is refreshed, a row another default scope hides (another tenant's) is not.
+        const r = self.first(db)(withDeleted(Object.freeze(withFields(self.query, { where }))))
         return () => r().then((x) => (x._tag === 'Left' ? x : x.right._tag === 'None' ? left(notFound(core, key)) : right(x.right.value)))
       },
 

@@ -169,8 +169,9 @@ const markDecimal = (codec: t.Type<string, string, unknown>): DecimalCodec =>
 /**
  * An exact decimal as a string (money, NUMERIC/DECIMAL columns): decodes the string that
  * PostgreSQL and MariaDB return, and the number or bigint SQLite may return; encodes to the
- * string, which every driver binds without losing digits. On SQLite store decimals in TEXT
- * columns: a NUMERIC column rounds them to a double.
+ * string, which every driver binds without losing digits. SQLite keeps a DECIMAL column as a
+ * double (15 significant digits exactly): for a column of known precision and scale, `decimalOf`
+ * reads every engine's value as the same text and checks input against the column.
  *
  * @example
  * const Invoice = t.type({ id: t.number, total: decimal })

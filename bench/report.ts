@@ -37,6 +37,7 @@ const WORKLOADS: Readonly<Record<string, string>> = {
   W6: 'W6. Transactions',
   W7: 'W7. Concurrency',
   W8: 'W8. Cold start',
+  W9: 'W9. Bulk upsert',
 }
 
 export const time = (us: number): string =>

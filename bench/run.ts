@@ -6,7 +6,7 @@
  *   npm run bench -- W3 --update  the same, and puts them into bench/RESULTS.md (their sections and
  *                                 target rows replaced, each target row saying when it was measured)
  *   BENCH_ENGINES=sqlite npm run bench    only these engines (sqlite, postgres, mariadb)
- *   BENCH_ROUNDS=15 npm run bench         rounds (default 11; W3, W7 and W8 set their own)
+ *   BENCH_ROUNDS=15 npm run bench         rounds (default 11; W3, W7, W8 and W9 set their own)
  *
  * Each workload runs in its own Node process (bench/workloads/*.ts), one after the other, and
  * writes its results as JSON; this process builds the databases, collects the results and
@@ -37,6 +37,7 @@ const WORKLOADS: readonly [string, string][] = [
   ['W6', 'w6-transaction.ts'],
   ['W7', 'w7-concurrency.ts'],
   ['W8', 'w8-cold-start.ts'],
+  ['W9', 'w9-upsert.ts'],
 ]
 
 const REPRODUCE = `\`\`\`sh
@@ -57,10 +58,10 @@ run's results without measuring. To profile one implementation, run its workload
 const METHOD = `- **Same process, interleaved rounds.** For each table, every implementation runs in the same
   Node process (one process per workload). After a warm-up (at least 250 ms and, within 600 ms,
   about 5000 operations, so the JIT has optimized every function), the number of operations per
-  measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W5; one bulk write of 10k rows in W3, one
+  measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W5; one bulk write of 10k rows in W3, of 5,000 rows in W9, one
   start in W8). Then come rounds (11 by default; 15 for W1, 31 for W3 on SQLite, whose one-write measurements of about
   10 ms vary most, 9 for W3 on servers, 15 for W7, whose rounds on PostgreSQL with a pool of 4 ranged over 0.7x-2.2x
-  of raw in one process, 7 for W8), each running every implementation once in a
+  of raw in one process, 7 for W8, 21 for W9 on SQLite and 9 on servers), each running every implementation once in a
   shuffled order. Before each measurement the heap is collected (untimed, \`--expose-gc\`), so
   no implementation pays for the garbage another left, followed by an untimed pause of 20 ms: the
   collector goes on sweeping on background threads after a full collection, and the CPU clock
@@ -94,7 +95,8 @@ const METHOD = `- **Same process, interleaved rounds.** For each table, every im
   W7, which sets 1 or 4.
 - **Data**: a seeded users -> posts -> comments schema (1000 users, 10,000 posts, 30,000 comments)
   and Chinook, the same rows on every engine. Writes go to the same tables for every
-  implementation; W3 empties its table before each measurement, untimed.
+  implementation; W3 empties its table before each measurement, untimed, and W9 restores its table
+  (\`items\`, holding 2,500 of the 5,000 keys it writes) from a copy, untimed.
 - **Queries issued** are counted after the timed rounds, on separate instances: on PostgreSQL and
   MariaDB by a TCP proxy that reads the client side of the wire protocol (PostgreSQL \`Query\` and
   \`Execute\` messages, MySQL \`COM_QUERY\` and \`COM_STMT_EXECUTE\`); on SQLite by counting

@@ -2,7 +2,7 @@
  * The benchmark schema for Drizzle on MariaDB (tables and relations for its relational queries).
  */
 import { relations } from 'drizzle-orm'
-import { boolean, datetime, decimal, int, mysqlTable, text } from 'drizzle-orm/mysql-core'
+import { boolean, datetime, decimal, int, mysqlTable, text, varchar } from 'drizzle-orm/mysql-core'
 
 export const users = mysqlTable('users', {
   id: int('id').primaryKey(),
@@ -28,6 +28,14 @@ export const comments = mysqlTable('comments', {
   createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull(),
 })
 export const postInserts = mysqlTable('post_inserts', { id: int('id').autoincrement().primaryKey(), ...postColumns })
+
+export const items = mysqlTable('items', {
+  id: int('id').autoincrement().primaryKey(),
+  sku: varchar('sku', { length: 40 }).notNull().unique(),
+  name: varchar('name', { length: 200 }).notNull(),
+  price: int('price').notNull(),
+  stock: int('stock').notNull(),
+})
 
 export const usersRelations = relations(users, ({ many }) => ({ posts: many(posts) }))
 export const postsRelations = relations(posts, ({ one, many }) => ({

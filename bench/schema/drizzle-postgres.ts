@@ -29,6 +29,14 @@ export const comments = pgTable('comments', {
 })
 export const postInserts = pgTable('post_inserts', { id: integer('id').primaryKey().generatedByDefaultAsIdentity(), ...postColumns })
 
+export const items = pgTable('items', {
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+  sku: text('sku').notNull().unique(),
+  name: text('name').notNull(),
+  price: integer('price').notNull(),
+  stock: integer('stock').notNull(),
+})
+
 export const usersRelations = relations(users, ({ many }) => ({ posts: many(posts) }))
 export const postsRelations = relations(posts, ({ one, many }) => ({
   user: one(users, { fields: [posts.userId], references: [users.id] }),

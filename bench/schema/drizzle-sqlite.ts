@@ -29,6 +29,14 @@ export const comments = sqliteTable('comments', {
 })
 export const postInserts = sqliteTable('post_inserts', { id: integer('id').primaryKey(), ...postColumns })
 
+export const items = sqliteTable('items', {
+  id: integer('id').primaryKey(),
+  sku: text('sku').notNull().unique(),
+  name: text('name').notNull(),
+  price: integer('price').notNull(),
+  stock: integer('stock').notNull(),
+})
+
 export const usersRelations = relations(users, ({ many }) => ({ posts: many(posts) }))
 export const postsRelations = relations(posts, ({ one, many }) => ({
   user: one(users, { fields: [posts.userId], references: [users.id] }),

@@ -11,6 +11,7 @@ export interface KyselyDB {
   posts: { id: number; user_id: number; title: string; body: string; published: Bool; score: number; created_at: Stamp }
   comments: { id: number; post_id: number; author: string; body: string; created_at: Stamp }
   post_inserts: { id: Generated<number>; user_id: number; title: string; body: string; published: Bool; score: number; created_at: Stamp }
+  items: { id: Generated<number>; sku: string; name: string; price: number; stock: number }
   customer: {
     customer_id: number; first_name: string; last_name: string; company: string | null; address: string | null; city: string | null
     state: string | null; country: string | null; postal_code: string | null; phone: string | null; fax: string | null; email: string

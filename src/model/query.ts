@@ -620,10 +620,15 @@ export const selectWith = (q: ModelQuery<any, any, any>, columns: readonly Selec
   }))
 }
 
-/** The fields a query reads: its selection (or every field) plus `extra`. */
+/**
+ * The fields a query reads: its selection (or every field) plus `extra`, less those a computed
+ * column of the same name stands in for (`computed('label', ...)`: the computed value is what
+ * the row holds, and a result with two columns of one name is refused).
+ */
 export const selectedFields = (q: ModelQuery<any, any, any>, extra: readonly string[] = []): string[] => {
   const names = q.fields === undefined ? q.core.fields.map((f) => f.name) : [...q.fields]
   for (const e of extra) if (!names.includes(e)) names.push(e)
-  return names
+  const computed = q.computed
+  return computed === undefined || computed.length === 0 ? names : names.filter((n) => !computed.some((c) => c.name === n))
 }
 

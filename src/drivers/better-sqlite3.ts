@@ -286,6 +286,8 @@ const lostRowCheck = (integral: readonly string[] | undefined): ((row: Row) => b
 interface ArrayReader {
   readonly stmt: Database.Statement
   readonly objects: (rows: readonly unknown[][]) => Row[]
+  /** One row (`get`'s), or undefined for none. */
+  readonly object: (row: readonly unknown[] | undefined) => Row | undefined
 }
 
 /**
@@ -305,13 +307,16 @@ const arrayReader = (text: string, fast: Database.Statement, prepare: (text: str
   }
   if (names.length === 0 || names.length > 200 || names.includes('__proto__')) return null
   const fields = names.map((n, i) => `${JSON.stringify(n)}: a[${i}]`).join(', ')
-  let objects: ArrayReader['objects']
+  let made: Pick<ArrayReader, 'objects' | 'object'>
   try {
-    objects = new Function(`"use strict"; return function objects(rows) { const out = new Array(rows.length); for (let i = 0; i < rows.length; i++) { const a = rows[i]; out[i] = { ${fields} } } return out }`)() as ArrayReader['objects']
+    made = new Function(`"use strict"; return {
+      objects(rows) { const out = new Array(rows.length); for (let i = 0; i < rows.length; i++) { const a = rows[i]; out[i] = { ${fields} } } return out },
+      object(a) { return a === undefined ? undefined : { ${fields} } },
+    }`)() as Pick<ArrayReader, 'objects' | 'object'>
   } catch {
     return null
   }
-  return { stmt: prepare(text).safeIntegers(false).raw(true), objects }
+  return { stmt: prepare(text).safeIntegers(false).raw(true), objects: made.objects, object: made.object }
 }
 
 /** Whether any of the rows may hold an integer that lost precision (`lostRow` of each). */
@@ -579,13 +584,13 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
         const { stmt, reader, query, inserts, fast, lost, lostRow, columns, ddl } = entry
         if (ddl) schemaEpoch++
         if (fast !== undefined && lost !== undefined && lostRow !== undefined) {
+          let arrays = entry.arrays
+          if (arrays === undefined) arrays = entry.arrays = arrayReader(q.sql, fast, (text) => database().prepare(text))
           if (q.first === true && query) {
-            const row = get(fast, q.params) as Row | undefined
+            const row = (arrays === null ? get(fast, q.params) : arrays.object(get(arrays.stmt, q.params) as unknown[] | undefined)) as Row | undefined
             if (row === undefined) return { rows: [], rowsAffected: 0 }
             return { rows: lostRow(row) ? narrowIntegers([get(stmt, q.params) as Row]) : [row], rowsAffected: 0 }
           }
-          let arrays = entry.arrays
-          if (arrays === undefined) arrays = entry.arrays = arrayReader(q.sql, fast, (text) => database().prepare(text))
           const rows = arrays === null ? all(fast, q.params) as Row[] : arrays.objects(all(arrays.stmt, q.params) as unknown[][])
           return { rows: lost(rows) ? narrowIntegers(all(stmt, q.params) as Row[]) : rows, rowsAffected: 0 }
         }
@@ -631,10 +636,10 @@ export const betterSqlite3 = (options: BetterSqlite3Options): BetterSqlite3Drive
           const problem = checkParams(params, sqliteParamProblem)
           if (problem !== undefined) throw withStatement(problem, text, params, redact)
         }
-        const { fast, lostRow } = entry
-        if (fast === undefined || lostRow === undefined || !entry.query) return runNow({ sql: text, params, first: true }).rows[0]
+        const { fast, lostRow, arrays } = entry
+        if (fast === undefined || lostRow === undefined || !entry.query || arrays === undefined) return runNow({ sql: text, params, first: true }).rows[0]
         try {
-          const row = get(fast, params) as Row | undefined
+          const row = (arrays === null ? get(fast, params) : arrays.object(get(arrays.stmt, params) as unknown[] | undefined)) as Row | undefined
           return row === undefined || !lostRow(row) ? row : narrowIntegers([get(entry.stmt, params) as Row])[0]
         } catch (e) {
           throw withStatement(self.classifyError(e), text, params, redact)

@@ -245,8 +245,11 @@ export interface CreateManyOptions {
    * `'ignore'`: a row whose insert meets a unique key another row holds (stored, or inserted before
    * it in the call), or that a `unique()` rule finds taken, is left out instead of failing the call
    * (Rails' `insert_all`, Django's `bulk_create(ignore_conflicts=True)`, Laravel's `insertOrIgnore`):
-   * the rows inserted are returned (or counted). Any other failure still rolls every row back. Each
-   * row is its own INSERT, under a savepoint, in one transaction.
+   * the rows inserted are returned (or counted). Any other failure still rolls every row back. On
+   * PostgreSQL and SQLite the rows go through `createMany`'s multi-row statements with
+   * `ON CONFLICT DO NOTHING`; on MySQL and MariaDB (every model), and for a model with a `unique()`
+   * rule or an overridden `create`, each row is its own INSERT, under a savepoint, in one
+   * transaction.
    */
   readonly onConflict?: 'ignore'
 }
@@ -603,7 +606,9 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * `upsert` of every row, in order, in one transaction (Rails' `upsert_all`, Django's
    * `bulk_create(update_conflicts=True)`, Laravel's `upsert`): the stored rows, each inserted or
    * updated as `upsert` decides, with its behaviours and its checks on every engine. A row that
-   * fails rolls every row back; its ValidationError names it (`rows.3.qty`). One statement per row.
+   * fails rolls every row back; its ValidationError names it (`rows.3.qty`). On PostgreSQL and
+   * SQLite, runs of rows setting the same columns go through multi-row upserts (see `upsertRows`);
+   * on MySQL and MariaDB, and for an overridden `upsert`, one statement per row.
    * @example Item.upsertMany(db, [{ sku: 'A-1', qty: 3 }, { sku: 'B-2', qty: 0 }], { conflict: ['sku'], update: ['qty'] })
    */
   readonly upsertMany: (db: Backend, inputs: readonly D['insert'][], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row'][]>

@@ -1608,16 +1608,25 @@ const keyText = (v: unknown): string =>
  */
 export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], options: UpsertOptions): TaskEither<DbError, Values[]> => {
   if (inputs.length === 0) return () => Promise.resolve(right([]))
+  // Hooks and checks the model does not have are not awaited, row after row (as in `createWith`).
+  const hooked = hasHook(core.behaviours, 'beforeValidate') || hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeSave') || hasHook(core.behaviours, 'beforeInsert')
+  const scoped = scopeCondition(core, WITH_DELETED) !== undefined
+  const after = hasAfterWrite(core, 'Insert')
   return atomically(db, async (tx) => {
     const prepared: Values[] = []
-    for (let i = 0; i < inputs.length; i++) {
-      const v = await insertValues(tx, core, defaults, inputs[i], 'upsert')
-      if (v._tag === 'Left') return left(isDbError(v.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, v.left.issues)) : v.left)
-      prepared.push(v.right)
+    if (hooked) {
+      for (let i = 0; i < inputs.length; i++) {
+        const v = await insertValues(tx, core, defaults, inputs[i], 'upsert')
+        if (v._tag === 'Left') return left(isDbError(v.left, 'ValidationError') ? validationError(core.table, prefixed(`rows.${i}.`, v.left.issues)) : v.left)
+        prepared.push(v.right)
+      }
+    } else {
+      const issues: FieldIssue[] = []
+      checkAll(core, defaults, inputs, prepared, issues)
+      if (issues.length > 0) return left(validationError(core.table, issues))
     }
     const out: Values[] = []
-    const after = hasAfterWrite(core, 'Insert')
-    const keep = async (row: Values): Promise<void> => { out.push(after ? await afterWrite(core, 'Insert', row, ctxOf(tx, core, 'upsert')) : row) }
+    const keep = async (row: Values): Promise<void> => { out.push(await afterWrite(core, 'Insert', row, ctxOf(tx, core, 'upsert'))) }
     const columns = storedColumns(tx, core, false)
     let run: { rows: Row[]; keys: Set<string>; plan: UpsertPlan; sig: string } | undefined
     const flush = async (): Promise<void> => {
@@ -1633,14 +1642,23 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
         const raw = await must(tx.all(returning(...columns)(node)))
         if (raw.length !== chunk.length) throw dbError('QueryError', `${core.table}: ${chunk.length} rows upserted but ${raw.length} returned`)
         // RETURNING gives the rows in VALUES order (see `insertRows`).
-        for (const row of core.mapper()(raw) as Values[]) await keep(row)
+        for (const row of core.mapper()(raw) as Values[]) {
+          if (after) await keep(row)
+          else out.push(row)
+        }
       }
     }
+    // A plan per set of fields given (the conflict target, the columns to update).
+    const plans = new Map<string, UpsertPlan>()
     for (const v of prepared) {
-      const p = upsertPlan(core, v, options)
-      if (p._tag === 'Left') return p
-      const plan = p.right
-      await refuseHiddenConflict(tx, core, v, plan)
+      const given = Object.keys(v).filter((n) => v[n] !== undefined).join('\0')
+      let plan = plans.get(given)
+      if (plan === undefined) {
+        const p = upsertPlan(core, v, options)
+        if (p._tag === 'Left') return p
+        plans.set(given, (plan = p.right))
+      }
+      if (scoped) await refuseHiddenConflict(tx, core, v, plan)
       if (plan.updates.length === 0) {
         // DO NOTHING returns no row for a conflict: written and read back one by one, as `upsert` does.
         await flush()

@@ -197,19 +197,7 @@ const rawImpls = (engine: Engine, mode: Mode): ImplSpec[] => {
   return [
     mariadbImpl(mode, 'raw mysql2, multi-row VALUES `query`', `one \`INSERT ... VALUES ?${tail(engine, mode)}\` (escaped client-side)`, (pool) => () =>
       pool.query(`INSERT INTO items (${COLS.join(', ')}) VALUES ?${tail(engine, mode)}`, [ROWS.map((r) => [r.sku, r.name, r.price, r.stock])])),
-    mariadbImpl(mode, 'raw mysql2, multi-row VALUES `execute`', '1000 rows per prepared statement, in a transaction', (pool) => {
-      const text = insertText(1000, () => '?') + tail(engine, mode)
-      return async () => {
-        const conn = await pool.getConnection()
-        try {
-          await conn.beginTransaction()
-          for (let i = 0; i < N; i += 1000) await conn.execute(text, flat(i, i + 1000))
-          await conn.commit()
-        } finally {
-          conn.release()
-        }
-      }
-    }),
+    mariadbImpl(mode, 'raw mysql2, multi-row VALUES `execute`', '1000 rows per prepared statement, in a transaction', (pool) => executeChunks(pool, insertText(1000, () => '?') + tail(engine, mode))),
   ]
 }
 
@@ -234,19 +222,19 @@ const rawReturning = (engine: Engine, mode: Mode): ImplSpec => {
         COLS.map((c) => pgArray(ROWS.map((r) => r[c]))),
       ))
   }
-  return mariadbImpl(mode, 'raw mysql2, multi-row VALUES `execute` + RETURNING', `reference: 1000 rows per prepared statement, in a transaction, returning every row${mode === 'ignore' ? ' (MariaDB returns the stored row for a skipped one)' : ''}`, (pool) => {
-    const text = insertText(1000, () => '?') + tail(engine, mode) + ret
-    return async () => {
-      const conn = await pool.getConnection()
-      try {
-        await conn.beginTransaction()
-        for (let i = 0; i < N; i += 1000) await conn.execute(text, flat(i, i + 1000))
-        await conn.commit()
-      } finally {
-        conn.release()
-      }
-    }
-  })
+  return mariadbImpl(mode, 'raw mysql2, multi-row VALUES `execute` + RETURNING', `reference: 1000 rows per prepared statement, in a transaction, returning every row${mode === 'ignore' ? ' (MariaDB returns the stored row for a skipped one)' : ''}`, (pool) => executeChunks(pool, insertText(1000, () => '?') + tail(engine, mode) + ret))
+}
+
+/** Every row through a 1000-row prepared statement run per chunk, in a transaction (raw mysql2). */
+const executeChunks = (pool: ReturnType<typeof C.rawMysql>, text: string) => async (): Promise<void> => {
+  const conn = await pool.getConnection()
+  try {
+    await conn.beginTransaction()
+    for (let i = 0; i < N; i += 1000) await conn.execute(text, flat(i, i + 1000))
+    await conn.commit()
+  } finally {
+    conn.release()
+  }
 }
 
 const recordkitImpl = (mode: Mode, engine: Engine, name: string, note: string, write: (db: Backend) => () => Promise<unknown>): ImplSpec => ({

@@ -32,19 +32,16 @@ import { readsJson } from './codecs.js'
 import { cast } from '../query/cast.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import type { Dependent } from './dependents.js'
+
+export { fieldList, isThrough, keyFields, manyToManyKeys, sameWidth } from './relation-keys.js'
 import { middleJoins, throughPlan } from './through.js'
+import { fieldList, isThrough, keyFields, sameWidth } from './relation-keys.js'
 import { morphInverse, morphRefused, morphTarget } from './morph.js'
 
 // ---------------------------------------------------------------- definitions
 
 /** One key field, or the fields of a composite key, in the same order on both sides. */
 export type KeyFields = string | readonly string[]
-
-/**
- * The fields of a key, as a list.
- * @example fieldList('artistId') // ['artistId']
- */
-export const fieldList = (k: KeyFields): readonly string[] => (typeof k === 'string' ? [k] : k)
 
 /** The row holds the target's key: `album.artistId` to `artist`. */
 export interface BelongsTo<T extends string = string, F extends KeyFields = KeyFields, O extends boolean = boolean> {
@@ -161,12 +158,6 @@ export type AnyRelation = BelongsTo | HasOne | HasMany | ManyToMany | ThroughRel
  * @example isMorphInverse(Post.core.relations.comments) // true
  */
 export const isMorphInverse = (rel: AnyRelation): rel is MorphMany => rel.kind === 'morphMany' || rel.kind === 'morphOne'
-
-/**
- * Whether a relation is reached through another one (`hasManyThrough`, `hasOneThrough`).
- * @example isThrough(Country.core.relations.posts) // true
- */
-export const isThrough = (rel: AnyRelation): rel is ThroughRelation => rel.kind === 'hasManyThrough' || rel.kind === 'hasOneThrough'
 
 /**
  * This model's `foreignKey` field refers to the target's primary key (or `targetKey`); a list
@@ -404,39 +395,6 @@ export const keyOf = (v: unknown): string | number => {
 }
 
 const fail = (message: string): DbError => dbError('QueryError', message)
-
-/** The key fields a relation joins on, on the given side: those given, or the primary key. */
-export const keyFields = (core: ModelCore, given: KeyFields | undefined, what: string): readonly Field[] => {
-  if (given === undefined) return core.primaryKey
-  const names = fieldList(given)
-  if (names.length === 0) throw fail(`${core.table}: an empty list of fields (${what})`)
-  return names.map((name) => {
-    const f = core.byName.get(name)
-    if (f === undefined) throw fail(`${core.table} has no field "${name}" (${what})`)
-    return f
-  })
-}
-
-/** Both sides of a relation name as many key fields. */
-export const sameWidth = (core: ModelCore, name: string, a: readonly unknown[], b: readonly unknown[], what: string): void => {
-  if (a.length !== b.length) throw fail(`${core.table}.${name}: ${what} has ${a.length} field(s) for a key of ${b.length}`)
-}
-
-/**
- * The four key lists of a manyToMany relation (source and target keys, the join table's columns
- * for each), checked to be of the same width.
- */
-export const manyToManyKeys = (core: ModelCore, target: ModelCore, name: string, rel: ManyToMany): {
-  readonly sk: readonly Field[]; readonly tk: readonly Field[]; readonly from: readonly string[]; readonly to: readonly string[]
-} => {
-  const sk = keyFields(core, rel.sourceKey, 'source key')
-  const tk = keyFields(target, rel.targetKey, 'target key')
-  const from = fieldList(rel.from)
-  const to = fieldList(rel.to)
-  sameWidth(core, name, from, sk, `${rel.through} (from)`)
-  sameWidth(core, name, to, tk, `${rel.through} (to)`)
-  return { sk, tk, from, to }
-}
 
 /**
  * A row's key over some fields as a Map key (one value as `keyOf` gives it, several joined),

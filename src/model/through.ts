@@ -14,7 +14,8 @@ import { eq, exprNode } from '../query.js'
 import { allOf, type ModelCore, ownValue, scopedCore, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { scopeCondition } from './query.js'
-import { type AnyRelation, isThrough, keyFields, manyToManyKeys, sameWidth, type ThroughRelation } from './relations.js'
+import type { AnyRelation, ThroughRelation } from './relations.js'
+import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relation-keys.js'
 
 /**
  * One leg of a through relation: the near model's fields equal, pairwise, to the far model's,

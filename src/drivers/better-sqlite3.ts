@@ -199,7 +199,7 @@ interface Entry {
   readonly lostRow?: (row: Row) => boolean
   /**
    * `fast` reading rows as arrays, made into objects by generated code (see `arrayReader`); made
-   * on the first `all`, null where the statement does not qualify.
+   * on the statement's first read (`all` or first row), null where the statement does not qualify.
    */
   arrays: ArrayReader | null | undefined
   /**

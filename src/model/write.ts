@@ -794,7 +794,7 @@ export const createRowsPlain = (db: Backend, core: ModelCore, defaults: Readonly
  * @example skipsInBatch(db, core) ? createRows(db, core, defaults, inputs, true) : eachRow(...)
  */
 export const skipsInBatch = (db: Backend, core: ModelCore): boolean =>
-  canReturn(db) && db.dialect.name !== 'mysql' && db.dialect.name !== 'mariadb' && uniqueRules(core).length === 0
+  canReturn(db) && !onDuplicateKey(db) && uniqueRules(core).length === 0
 
 /** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
 export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], ignore = false): TaskEither<DbError, Values[]> =>
@@ -1464,7 +1464,10 @@ const refuseHiddenConflict = async (db: Backend, core: ModelCore, v: Values, pla
   }
 }
 
-const upsertsOnAnyKey = (db: Backend): boolean => (db.dialect.name === 'mysql' || db.dialect.name === 'mariadb') && !isSharded(db)
+const upsertsOnAnyKey = (db: Backend): boolean => onDuplicateKey(db) && !isSharded(db)
+
+/** Whether the dialect's upsert is MySQL's ON DUPLICATE KEY UPDATE (MySQL, MariaDB), not ON CONFLICT. */
+const onDuplicateKey = (db: Backend): boolean => db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
 
 /** Per driver: the unique indexes over a table's columns, by `table\0column\0...` (columns sorted, lower case). */
 const uniqueIndexes = new WeakMap<Driver, Map<string, ReadonlySet<string>>>()
@@ -1588,11 +1591,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
  * @example upsertsInBatch(db) ? upsertRows(db, core, defaults, inputs, {}) : eachRow(...)
  */
 export const upsertsInBatch = (db: Backend): boolean =>
-  canReturn(db) && db.dialect.name !== 'mysql' && db.dialect.name !== 'mariadb' && !isSharded(db)
-
-/** A stored value as text to compare keys by (`upsertRows`' repeated keys). */
-const keyText = (v: unknown): string =>
-  v instanceof Date ? `d${v.getTime()}` : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`
+  canReturn(db) && !onDuplicateKey(db) && !isSharded(db)
 
 /**
  * `upsertMany` where `upsertsInBatch`: every row validated and its hooks run first (as
@@ -1671,7 +1670,7 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
       }
       const enc = encodeRow(core, v)
       const sig = `${Object.keys(enc).join('\0')}\n${plan.target.map((f) => f.column).join('\0')}\n${plan.updates.join('\0')}`
-      const key = plan.target.map((f) => keyText(enc[f.column])).join('\0')
+      const key = plan.target.map((f) => keyOf(enc[f.column])).join('\0')
       if (run !== undefined && (run.sig !== sig || run.keys.has(key))) await flush()
       if (run === undefined) run = { rows: [], keys: new Set(), plan, sig }
       run.rows.push(enc)

@@ -1627,7 +1627,7 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     const out: Values[] = []
     const keep = async (row: Values): Promise<void> => { out.push(await afterWrite(core, 'Insert', row, ctxOf(tx, core, 'upsert'))) }
     const columns = storedColumns(tx, core, false)
-    let run: { rows: Row[]; keys: Set<string>; plan: UpsertPlan; sig: string } | undefined
+    let run: { rows: Row[]; keys: Set<string>; plan: UpsertPlan; given: string } | undefined
     const flush = async (): Promise<void> => {
       if (run === undefined) return
       const { rows, plan } = run
@@ -1669,10 +1669,10 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
         continue
       }
       const enc = encodeRow(core, v)
-      const sig = `${Object.keys(enc).join('\0')}\n${plan.target.map((f) => f.column).join('\0')}\n${plan.updates.join('\0')}`
       const key = plan.target.map((f) => keyOf(enc[f.column])).join('\0')
-      if (run !== undefined && (run.sig !== sig || run.keys.has(key))) await flush()
-      if (run === undefined) run = { rows: [], keys: new Set(), plan, sig }
+      // The fields given decide both the columns written and the plan: the rows of a run share them.
+      if (run !== undefined && (run.given !== given || run.keys.has(key))) await flush()
+      if (run === undefined) run = { rows: [], keys: new Set(), plan, given }
       run.rows.push(enc)
       run.keys.add(key)
     }

@@ -155,9 +155,14 @@ const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr => {
 /** A comparison: its value is read back as `true` or `false` when selected (1 or 0 on SQLite and MySQL; see `src/results.ts`). */
 const comparison = (op: BinaryOp): ((left: Operand, right: unknown) => TypedExpr<boolean | null>) => binary(op)
 
-/** `left = right`; an undefined `right` is a ValidationError, never `= NULL` (use `isNull`). @example eq('id', 1) */
+/**
+ * `left = right`; a `null` right is `left IS NULL` (as `where({ left: null })`), an undefined one
+ * a ValidationError. A prepared query's `param()` stays `= ?` whatever it is bound to.
+ * @example eq('id', 1)
+ * @example eq('parent_id', input.parentId) // parent_id IS NULL when input.parentId is null
+ */
 export const eq = comparison('=')
-/** `left <> right` @example ne('status', 'done') */
+/** `left <> right`; a `null` right is `left IS NOT NULL`. @example ne('status', 'done') */
 export const ne = comparison('<>')
 /** `left < right` @example lt('age', 18) */
 export const lt = comparison('<')

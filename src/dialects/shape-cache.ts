@@ -24,6 +24,7 @@ import { type Compiled, render } from '../sql.js'
 import { atParameter } from '../values.js'
 import { isReused } from '../reused.js'
 import { uniqueOutputNames } from './output-names.js'
+import { isNullOperand } from './null-comparison.js'
 
 /** Functions of the built-in dialects (see the module comment). */
 const BUILT_IN = new WeakSet<object>()
@@ -94,7 +95,10 @@ const sameShape = (a: Expr, b: Expr, out: Values): boolean => {
     case 'value': out.v[out.n++] = b.value; return true
     case 'binary': {
       const x = a as typeof b
-      return x.op === b.op && sameShape(x.left, b.left, out) && sameShape(x.right, b.right, out)
+      if (x.op !== b.op) return false
+      // `= NULL` is written IS NULL (null-comparison.ts): a null and a value are two shapes.
+      if ((b.op === '=' || b.op === '<>') && (isNullOperand(x.left) !== isNullOperand(b.left) || isNullOperand(x.right) !== isNullOperand(b.right))) return false
+      return sameShape(x.left, b.left, out) && sameShape(x.right, b.right, out)
     }
     case 'and':
     case 'or': {
@@ -140,8 +144,12 @@ const withHoles = (e: Expr, n: { i: number }): Expr | undefined => {
     case 'column': return e
     case 'value': return { kind: 'param', name: `${HOLE}${n.i++}` }
     case 'binary': {
-      const left = withHoles(e.left, n)
-      const right = left && withHoles(e.right, n)
+      // A bound NULL compared with = or <> stays in place (it is written IS [NOT] NULL, with no
+      // parameter), though it keeps its number in the order `sameShape` gathers the values.
+      const nullTest = e.op === '=' || e.op === '<>'
+      const side = (x: Expr): Expr | undefined => (nullTest && x.kind === 'value' && x.value === null ? (n.i++, x) : withHoles(x, n))
+      const left = side(e.left)
+      const right = left && side(e.right)
       return right && { ...e, left: left!, right }
     }
     case 'and':

@@ -18,6 +18,7 @@ import { fromParts as F, joinFragments, isFragment, isJsonValue, render, type Fr
 import { isDdlNode } from '../schema/ddl.js'
 import { standardDdl } from './ddl/standard.js'
 import { builtIn, isBuiltIn, shapeCache } from './shape-cache.js'
+import { nullComparison } from './null-comparison.js'
 import { uniqueOutputNames } from './output-names.js'
 import { memoString } from '../memo.js'
 
@@ -198,7 +199,11 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'raw': return e.fragment
         case 'literal': return F([self.literal(e.value)])
         case 'star': return F([e.table === undefined ? '*' : `${self.quoteIdentifier(e.table)}.*`])
-        case 'binary': return self.binary(e.op, e.left, e.right)
+        case 'binary': {
+          // `= NULL` / `<> NULL` match no row: a literal NULL is tested with IS [NOT] NULL.
+          const isNull = nullComparison(e)
+          return isNull === undefined ? self.binary(e.op, e.left, e.right) : self.expr(isNull)
+        }
         case 'and':
         case 'or': {
           if (e.items.length === 0) return F([e.kind === 'and' ? '1 = 1' : '1 = 0'])

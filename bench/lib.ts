@@ -35,6 +35,14 @@ export interface CompareOptions {
    * time the machine gave to other processes.
    */
   readonly clock?: 'wall' | 'cpu'
+  /**
+   * Untimed operations run after the forced collection when a measurement is fewer than ten
+   * operations (at ten or more, a tenth of them run so; see `timed`). Default 0: an operation
+   * that changes the database (an insert of 10,000 rows) must not run twice per measurement.
+   * A workload whose one operation is itself thousands of statements that change nothing (W7:
+   * 1000 concurrent selects) sets 1.
+   */
+  readonly settleOps?: number
 }
 
 export interface Measured {
@@ -82,7 +90,8 @@ const collect: () => void = (globalThis as { gc?: () => void }).gc ?? (() => {})
 /** The pause after a forced collection (see `timed`). */
 const SWEEP_MS = Number(process.env.BENCH_SWEEP_MS ?? 20)
 
-const timed = async (impl: Impl, n: number, now: () => number, settle = false): Promise<number> => {
+/** One measurement of `n` operations; `settle` (rounds only, not the warm-up): see `settleOps`. */
+const timed = async (impl: Impl, n: number, now: () => number, settle?: number): Promise<number> => {
   if (impl.before !== undefined) await impl.before()
   // Untimed: the garbage of the implementation before is not charged to this one. The collector
   // sweeps on background threads after a full collection, and the CPU clock counts every thread:
@@ -91,8 +100,10 @@ const timed = async (impl: Impl, n: number, now: () => number, settle = false): 
   await new Promise((resolve) => setTimeout(resolve, SWEEP_MS))
   // Untimed too, a tenth of the operations, where there are ten or more: just after a full
   // collection allocation-heavy code runs several times slower for its first thousands of
-  // operations, a state a running program seldom meets. Timing starts after it.
-  if (settle && n >= 10) await impl.run(Math.ceil(n / 10))
+  // operations, a state a running program seldom meets. Timing starts after it. Below ten
+  // operations, `settle` of them (see `settleOps`).
+  const untimed = settle === undefined ? 0 : n >= 10 ? Math.ceil(n / 10) : settle
+  if (untimed > 0) await impl.run(untimed)
   const t0 = now()
   await impl.run(n)
   return now() - t0
@@ -137,7 +148,7 @@ export const compare = async (impls: readonly Impl[], options: CompareOptions = 
   for (let r = 0; r < rounds; r++) {
     for (const impl of shuffle(impls)) {
       const n = ops.get(impl)!
-      times.get(impl)!.push(((await timed(impl, n, now, true)) * 1000) / n)
+      times.get(impl)!.push(((await timed(impl, n, now, options.settleOps ?? 0)) * 1000) / n)
     }
   }
   const base = times.get(impls[0])!

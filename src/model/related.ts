@@ -6,7 +6,7 @@
  */
 import type { Expr, SelectNode, TableRef } from '../ast.js'
 import { dbError } from '../errors.js'
-import { and, eq, exists, from, or, raw, select, where } from '../query.js'
+import { and, eq, exists, from, or, raw, select, val, where } from '../query.js'
 import { sql } from '../sql.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
@@ -14,6 +14,7 @@ import { baseQuery, failed, type ModelQuery } from './query.js'
 import { isMorphInverse, isThrough, keyFields, manyToManyKeys, type MorphTo, sameWidth } from './relations.js'
 import { morphInverse, morphTarget } from './morph.js'
 import { middleJoins, throughPlan } from './through.js'
+import { pickedRow } from './one-of-many.js'
 import { withFields } from '../objects.js'
 
 type Values = Readonly<Record<string, unknown>>
@@ -47,7 +48,9 @@ const morphQuery = (core: ModelCore, row: Values, name: string, rel: MorphTo): M
  * its key; manyToMany, the rows its join-table rows link to (an EXISTS over the join table);
  * hasManyThrough and hasOneThrough, the rows its middle rows reach (an EXISTS over the middle
  * table, so each row comes once); morphTo, the row of the model its type names; morphMany and
- * morphOne, the rows whose type names this model and whose key holds its key. A
+ * morphOne, the rows whose type names this model and whose key holds its key. For a hasOne,
+ * hasOneThrough or morphOne with an order (`latestOfMany`, ...), the one row that order picks: a
+ * condition added after it keeps that row or none, as in Laravel. A
  * row whose key is NULL relates to no row. A relation that does not exist, or a model not related
  * yet, gives a query that fails with a QueryError when it runs.
  *
@@ -103,7 +106,9 @@ export const relatedQuery = (core: ModelCore, row: Values, name: string): ModelQ
       sameWidth(core, name, fk, sk, 'the foreign key')
       cond = matching(target, fk, sk.map((f) => ownValue(row, f.name)))
     }
-    return Object.freeze(withFields(q, { where: cond }))
+    // An ordered one-row relation (latestOfMany, ...): the row its order picks, whatever narrows the query after.
+    const picked = pickedRow(core, name, rel, target, target.column, (f) => val(encodeField(f, ownValue(row, f.name))), 'rk_pick', [target.table], {})
+    return Object.freeze(withFields(q, { where: picked === undefined ? cond : and(cond, picked) }))
   } catch (e) {
     return failed(q, e)
   }

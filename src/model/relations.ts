@@ -31,12 +31,16 @@ import { copiedReading, decodeRows, jsonAsText, queryReading, type Reading } fro
 import { readsJson } from './codecs.js'
 import { cast } from '../query/cast.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
+import { withFields } from '../objects.js'
 import type { Dependent } from './dependents.js'
 
 export { fieldList, isThrough, keyFields, manyToManyKeys, sameWidth } from './relation-keys.js'
 import { middleJoins, throughPlan } from './through.js'
 import { fieldList, isThrough, keyFields, sameWidth } from './relation-keys.js'
 import { morphInverse, morphRefused, morphTarget } from './morph.js'
+import { modifierOrderRefused, oneOrder, type OrderSpec, type OrderStep, orderSteps } from './one-of-many.js'
+
+export { latestOfMany, oldestOfMany, type OneRelation, type OrderSpec, type OrderStep } from './one-of-many.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -71,6 +75,8 @@ export interface HasOne<T extends string = string> {
   readonly sourceKey?: KeyFields
   /** What deleting this row does to the target row (see `withDependents`). */
   readonly dependent?: Dependent
+  /** Which of the matching rows is the one: the first by this order (see `orderBy`, `latestOfMany`). */
+  readonly order?: readonly OrderStep[]
 }
 /** Many target rows hold this row's key: `artist` to its `albums`. */
 export interface HasMany<T extends string = string> {
@@ -120,6 +126,8 @@ export interface HasOneThrough<T extends string = string> {
   readonly target: T
   readonly through: string
   readonly source: string
+  /** Which of the rows reached is the one: the first by this order (see `latestOfMany`). */
+  readonly order?: readonly OrderStep[]
 }
 
 /** A relation reached through another one. */
@@ -148,6 +156,8 @@ export interface MorphMany<T extends string = string, K extends 'morphMany' | 'm
   readonly target: T
   /** The target's morphTo relation. */
   readonly as: string
+  /** A morphOne's order: which of the matching rows is the one (see `latestOfMany`). */
+  readonly order?: readonly OrderStep[]
 }
 
 /** Any relation. */
@@ -188,11 +198,18 @@ export const belongsTo = <const T extends string, const F extends KeyFields, con
  * One target row's `foreignKey` field refers to this model's primary key (or `sourceKey`).
  * Loads as the target row or `null`.
  *
+ * Where several rows match, `orderBy` says which is the one (Rails' `has_one -> { order(...) }`,
+ * Laravel's `ofMany`): the first by that order among the rows the target's default scopes keep,
+ * ties broken by the target's primary key; each step is a field of the target (ascending) or
+ * `[field, 'asc' | 'desc']`. `latestOfMany` and `oldestOfMany` write the common ones. Without an
+ * order, which matching row loads is up to the engine.
+ *
  * @example
  * relations: { profile: hasOne('Profile', 'userId') }
+ * relations: { firstPaidOrder: hasOne('Order', 'userId', { orderBy: [['paidAt', 'asc'], 'id'] }) }
  */
-export const hasOne = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields; readonly dependent?: Dependent }): HasOne<T> =>
-  Object.freeze({ kind: 'hasOne', target, foreignKey, sourceKey: options?.sourceKey, dependent: dependentOption(target, options?.dependent) })
+export const hasOne = <const T extends string>(target: T, foreignKey: KeyFields, options?: { readonly sourceKey?: KeyFields; readonly dependent?: Dependent; readonly orderBy?: readonly OrderSpec[] }): HasOne<T> =>
+  Object.freeze({ kind: 'hasOne', target, foreignKey, sourceKey: options?.sourceKey, dependent: dependentOption(target, options?.dependent), order: orderSteps(target, options?.orderBy) })
 
 /**
  * Target rows whose `foreignKey` field refers to this model's primary key (or `sourceKey`); a
@@ -290,13 +307,14 @@ export const morphMany = <const T extends string>(target: T, options: { readonly
   Object.freeze({ kind: 'morphMany', target, as: options.as })
 
 /**
- * As `morphMany`, for one target row (Laravel's `morphOne`): loads as the row or `null`.
+ * As `morphMany`, for one target row (Laravel's `morphOne`): loads as the row or `null`; an
+ * `orderBy` (or `latestOfMany` / `oldestOfMany`) says which of the matching rows, as `hasOne`'s.
  *
  * @example
  * relations: { image: morphOne('Image', { as: 'imageable' }) }
  */
-export const morphOne = <const T extends string>(target: T, options: { readonly as: string }): MorphMany<T, 'morphOne'> =>
-  Object.freeze({ kind: 'morphOne', target, as: options.as })
+export const morphOne = <const T extends string>(target: T, options: { readonly as: string; readonly orderBy?: readonly OrderSpec[] }): MorphMany<T, 'morphOne'> =>
+  Object.freeze({ kind: 'morphOne', target, as: options.as, order: orderSteps(target, options.orderBy) })
 
 /**
  * Target rows reached through another relation of this model (`through`, a belongsTo, hasOne,
@@ -313,14 +331,15 @@ export const hasManyThrough = <const T extends string>(target: T, options: { rea
 
 /**
  * One target row reached through another relation of this model, as Rails' `has_one :through`
- * and Laravel's `hasOneThrough`: a post's country through its user. Loads as the row or `null`.
- * Read-only.
+ * and Laravel's `hasOneThrough`: a post's country through its user. Loads as the row or `null`;
+ * where several rows are reached, an `orderBy` (or `latestOfMany` / `oldestOfMany`) says which,
+ * as `hasOne`'s. Read-only.
  *
  * @example
  * relations: { user: belongsTo('User', 'userId'), country: hasOneThrough('Country', { through: 'user', source: 'country' }) }
  */
-export const hasOneThrough = <const T extends string>(target: T, options: { readonly through: string; readonly source: string }): HasOneThrough<T> =>
-  Object.freeze({ kind: 'hasOneThrough', target, through: options.through, source: options.source })
+export const hasOneThrough = <const T extends string>(target: T, options: { readonly through: string; readonly source: string; readonly orderBy?: readonly OrderSpec[] }): HasOneThrough<T> =>
+  Object.freeze({ kind: 'hasOneThrough', target, through: options.through, source: options.source, order: orderSteps(target, options.orderBy) })
 
 // ---------------------------------------------------------------- loading
 
@@ -333,6 +352,7 @@ export const hasOneThrough = <const T extends string>(target: T, options: { read
 export const checkPath = (core: ModelCore, path: readonly string[], modify?: IncludeSpec['modify']): void => {
   let at = core
   let publicModel: unknown
+  let last: [ModelCore, string] = [core, '']
   for (const name of path) {
     const rel = ownValue(at.relations, name)
     if (rel === undefined) throw fail(`${at.table} has no relation "${name}"${Object.keys(at.relations).length === 0 ? '' : ` (it has ${Object.keys(at.relations).join(', ')})`}`)
@@ -345,12 +365,15 @@ export const checkPath = (core: ModelCore, path: readonly string[], modify?: Inc
     const next = ownValue(at.graph.models, rel.target)
     if (next === undefined) throw fail(`${at.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
     publicModel = ownValue(at.graph.publics, rel.target)
+    last = [at, name]
     at = next
   }
   // The modifier builds a query value (no I/O): what it got wrong shows now, not only when rows load.
   if (modify !== undefined) {
     const mq = modify(baseQuery(at), publicModel)
     if (mq.error !== undefined) throw mq.error
+    const [owner, name] = last
+    if ((mq.order.length > 0 || mq.limit !== undefined || mq.offset !== undefined) && oneOrder(owner, name, owner.relations[name], at, at.column) !== undefined) throw modifierOrderRefused(owner, name)
   }
 }
 
@@ -469,6 +492,7 @@ export const keyFieldsFor = (core: ModelCore, includes: readonly IncludeSpec[]):
 
 const OWNER = 'rk_owner'
 const RANK = 'rk_rn'
+const KEEP = 'rk_keep'
 
 /**
  * Composite keys sent in one statement, at most. Engines expand a row-value IN list into a
@@ -516,16 +540,24 @@ const runChunks = async (db: Backend, keys: Keys, build: (chunk: Keys) => Select
 
 /**
  * Keep `limit` rows (after `offset`) per partition: the query numbers its rows with
- * ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...), rendered by the dialect's own parts.
+ * ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...), rendered by the dialect's own parts. With
+ * `keep`, a row numbered within the bounds is kept only where that condition holds (it is read as
+ * a column beside the number: the conditions of an ordered one-row relation's modifier, which
+ * apply to the row picked, not to the rows it is picked from).
  */
-const perParent = (db: Backend, inner: SelectNode, partition: readonly Expr[], order: readonly OrderItem[], fallbackOrder: readonly Expr[], limit: number | undefined, offset: number | undefined): Fragment => {
+const perParent = (
+  db: Backend, inner: SelectNode, partition: readonly Expr[], order: readonly OrderItem[], fallbackOrder: readonly Expr[],
+  limit: number | undefined, offset: number | undefined, keep?: Expr,
+): Fragment => {
   const d = db.dialect
   const items: Fragment[] = order.length > 0 ? order.map(d.orderItem) : fallbackOrder.map((e) => d.orderItem({ expr: e, direction: 'asc' }))
   const over = fromParts(['ROW_NUMBER() OVER (PARTITION BY ', joinFragments(partition.map(d.expr), ', '), ' ORDER BY ', joinFragments(items, ', '), ')'])
-  const numbered: SelectNode = { ...inner, columns: [...inner.columns, as(raw(over), RANK)], orderBy: [], limit: undefined, offset: undefined }
+  const flag = keep === undefined ? [] : [as(raw(sql`CASE WHEN ${d.expr(keep)} THEN 1 ELSE 0 END`), KEEP)]
+  const numbered: SelectNode = { ...inner, columns: [...inner.columns, as(raw(over), RANK), ...flag], orderBy: [], limit: undefined, offset: undefined }
   const rank = sql.id(['rk_ranked', RANK])
   const low = offset ?? 0
-  const bounds = limit === undefined ? sql`${rank} > ${low}` : sql`${rank} > ${low} AND ${rank} <= ${low + limit}`
+  const ranked = limit === undefined ? sql`${rank} > ${low}` : sql`${rank} > ${low} AND ${rank} <= ${low + limit}`
+  const bounds = keep === undefined ? ranked : sql`${ranked} AND ${sql.id(['rk_ranked', KEEP])} = 1`
   return sql`SELECT * FROM (${d.compileSelect(numbered)}) ${sql.id('rk_ranked')} WHERE ${bounds} ORDER BY ${rank}`
 }
 
@@ -535,11 +567,11 @@ const modified = (target: ModelCore, publicModel: unknown, modifiers: Node['modi
 
 /**
  * How one level reads its rows: in place where it can (see `inPlaceReading`). Not for a modifier's
- * limit, which wraps the statement, nor for a manyToMany, whose rows carry the join table's key:
+ * limit or a relation's order (`numbered`), which wrap the statement, nor for a manyToMany, whose rows carry the join table's key:
  * there the columns keep their names and the rows are mapped to new ones.
  */
-const reading = (db: Backend, mq: ModelQuery<any, any, any>, rel: AnyRelation, joinFields: readonly string[]): Reading =>
-  rel.kind === 'manyToMany' || isThrough(rel) || mq.limit !== undefined || mq.offset !== undefined
+const reading = (db: Backend, mq: ModelQuery<any, any, any>, rel: AnyRelation, joinFields: readonly string[], numbered: boolean): Reading =>
+  numbered || rel.kind === 'manyToMany' || isThrough(rel) || mq.limit !== undefined || mq.offset !== undefined
     ? copiedReading(db, mq, joinFields)
     : queryReading(db, mq, joinFields)
 
@@ -693,7 +725,7 @@ const pivotReading = (db: Backend, rel: ManyToMany): PivotReading => {
  * twice. Returns the rows read, in the order read.
  */
 const loadJoined = async (
-  db: Backend, target: ModelCore, read: Reading, mq: ModelQuery<any, any, any>, base: SelectNode,
+  db: Backend, target: ModelCore, read: Reading, perOwner: (q: SelectNode, partition: readonly Expr[]) => SelectNode | Fragment, base: SelectNode,
   groups: Groups, keys: readonly Field[], joins: readonly JoinNode[], owner: readonly Expr[], pivot?: PivotReading,
 ): Promise<Record<string, unknown>[]> => {
   const ownerAs = owner.length === 1 ? [OWNER] : owner.map((_, i) => `${OWNER}_${i}`)
@@ -704,8 +736,7 @@ const loadJoined = async (
   }
   const asArray = keysAsArray(db)
   const raw = await runChunks(db, groups.keys, (chunk) => {
-    const q = { ...joined, where: allOf([keyIn(owner, keys, chunk, asArray), base.where]) }
-    return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, owner, q.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
+    return perOwner({ ...joined, where: allOf([keyIn(owner, keys, chunk, asArray), base.where]) }, owner)
   })
   // Read the owners before the mapper replaces the raw rows.
   const owners = raw.map((r) => rowKey(r, ownerAs))
@@ -764,6 +795,17 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   if (target === undefined) throw fail(`${core.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const mq = modified(target, ownValue(graph.publics, rel.target), node.modifiers)
   if (mq.error !== undefined) throw mq.error
+  // An ordered one-row relation (latestOfMany, ...) numbers each parent's rows by its order, the
+  // default scopes applied, and keeps the first; the modifier's conditions then keep that row or
+  // none (see one-of-many.ts), so they are read as a column beside it instead of filtering first.
+  const order = oneOrder(core, name, rel, target, target.column)
+  if (order !== undefined && (mq.order.length > 0 || mq.limit !== undefined || mq.offset !== undefined)) throw modifierOrderRefused(core, name)
+  const keep = order === undefined ? undefined : mq.where
+  const pkCols = target.primaryKey.map((k) => target.column(k.name))
+  /** The statement of one chunk, cut to each parent's rows where the relation or the modifier says. */
+  const perOwner = (q: SelectNode, partition: readonly Expr[]): SelectNode | Fragment =>
+    order !== undefined ? perParent(db, q, partition, order, pkCols, 1, undefined, keep)
+      : mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, partition, q.orderBy, pkCols, mq.limit, mq.offset)
   // Relations the modifier included itself load below this level, as nested paths would.
   const below = mq.includes.length === 0 ? node.children : treeOf(mq.includes, copyLevel(node.children))
   // The target's fields this level and the one below join on (read even when a modifier selects).
@@ -774,7 +816,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
           : fieldList(rel.foreignKey)),
     ...keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))),
   ]
-  const read = reading(db, mq, rel, joinFields)
+  const read = reading(db, order === undefined ? mq : withFields(mq, { where: undefined }), rel, joinFields, order !== undefined)
   // On a sharded backend, the related rows of the parents' shard only (see `loadLevel`).
   const base = onShard === undefined ? read.node : { ...read.node, where: allOf([read.node.where, onShard]) }
   const asArray = keysAsArray(db)
@@ -808,7 +850,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const plan = throughPlan(core, name, rel)
     const groups = groupsOf(rows, plan.ownerKey.map((f) => f.name))
     const { joins, ownerColumns } = middleJoins(plan, 'rk_mid', target.column)
-    children = await loadJoined(db, target, read, mq, base, groups, plan.ownerKey, joins, ownerColumns)
+    children = await loadJoined(db, target, read, perOwner, base, groups, plan.ownerKey, joins, ownerColumns)
     const ofRow = groups.ofRow
     if (rel.kind === 'hasOneThrough') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] < 0 ? null : groups.groups[ofRow[i]]?.[0] ?? null
     else for (let i = 0; i < rows.length; i++) rows[i][name] = groupAt(groups, ofRow[i])
@@ -818,10 +860,7 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
     const groups = groupsOf(rows, [m.own.name])
     const fkCols = [target.column(m.key.name)]
     const typed = allOf([eq(target.column(m.type.name), encodeField(m.type, m.value)), base.where])
-    const raw = await runChunks(db, groups.keys, (chunk) => {
-      const q = { ...base, where: allOf([keyIn(fkCols, [m.key], chunk, asArray), typed]), limit: undefined, offset: undefined }
-      return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
-    })
+    const raw = await runChunks(db, groups.keys, (chunk) => perOwner({ ...base, where: allOf([keyIn(fkCols, [m.key], chunk, asArray), typed]), limit: undefined, offset: undefined }, fkCols))
     children = decodeRows(target, read, raw)
     fillGroups(groups, children, [m.key.name])
     const ofRow = groups.ofRow
@@ -841,16 +880,13 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       // The join-row values go under `pivot`: a field of that name would be overwritten.
       if (rel.pivot !== undefined && target.byName.has('pivot')) throw fail(`${core.table}.${name}: ${target.table} has a field named pivot, where the join-row values of ${rel.through} would go`)
       const join: JoinNode = { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }
-      children = await loadJoined(db, target, read, mq, base, groups, sk, [join], fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
+      children = await loadJoined(db, target, read, perOwner, base, groups, sk, [join], fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')
       const fkNames = fk.map((f) => f.name)
       const fkCols = fkNames.map((f) => target.column(f))
-      const raw = await runChunks(db, groups.keys, (chunk) => {
-        const q = { ...base, where: where(keyIn(fkCols, fk, chunk, asArray)), limit: undefined, offset: undefined }
-        return mq.limit === undefined && mq.offset === undefined ? q : perParent(db, q, fkCols, base.orderBy, target.primaryKey.map((k) => target.column(k.name)), mq.limit, mq.offset)
-      })
+      const raw = await runChunks(db, groups.keys, (chunk) => perOwner({ ...base, where: where(keyIn(fkCols, fk, chunk, asArray)), limit: undefined, offset: undefined }, fkCols))
       children = decodeRows(target, read, raw)
       fillGroups(groups, children, fkNames)
     }

@@ -20,6 +20,7 @@ import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } f
 import { isMorphInverse, isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
 import { throughCorrelation, throughPlan } from './through.js'
 import { morphInverse, morphRefused } from './morph.js'
+import { pickedRow } from './one-of-many.js'
 import { withFields } from '../objects.js'
 
 /** A relation filter's modifier: receives the related model's query and the related model. */
@@ -100,7 +101,10 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     sameWidth(outer, name, fk, sk, 'the foreign key')
     correlation = allOf(fk.map((f, i) => eq(inner.column(f.name), outer.column(sk[i].name))))!
   }
-  return { ...node, where: allOf([correlation, mq.where, scope]) }
+  // An ordered one-row relation (latestOfMany, ...): its row is the one its order picks, which the
+  // modifier's conditions then keep or not (Laravel's whereHas on a latestOfMany).
+  const picked = pickedRow(outer, name, rel, target, inner.column, (f) => outer.column(f.name), `rk_pick_${depth}`, innerEnclosing, mq.options, mq.unscoped === true)
+  return { ...node, where: allOf([correlation, picked, mq.where, scope]) }
 }
 
 /** `EXISTS (related rows)`, or NOT EXISTS. */

@@ -606,9 +606,11 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * `upsert` of every row, in order, in one transaction (Rails' `upsert_all`, Django's
    * `bulk_create(update_conflicts=True)`, Laravel's `upsert`): the stored rows, each inserted or
    * updated as `upsert` decides, with its behaviours and its checks on every engine. A row that
-   * fails rolls every row back; its ValidationError names it (`rows.3.qty`). On PostgreSQL and
-   * SQLite, runs of rows setting the same columns go through multi-row upserts (see `upsertRows`);
-   * on MySQL and MariaDB, and for an overridden `upsert`, one statement per row.
+   * fails rolls every row back; its ValidationError names it (`rows.3.qty`). On PostgreSQL,
+   * SQLite and MariaDB, runs of rows setting the same columns go through multi-row upserts (see
+   * `upsertRows`; on MariaDB a row meeting another row on a unique key other than the target is a
+   * UniqueViolation naming that key, as with `upsert`); on MySQL (no RETURNING), and for an
+   * overridden `upsert`, one statement per row.
    * @example Item.upsertMany(db, [{ sku: 'A-1', qty: 3 }, { sku: 'B-2', qty: 0 }], { conflict: ['sku'], update: ['qty'] })
    */
   readonly upsertMany: (db: Backend, inputs: readonly D['insert'][], options?: UpsertOptions<keyof D['row'] & string>) => TaskEither<DbError, D['row'][]>
@@ -1105,7 +1107,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
         if (bad !== undefined) return () => Promise.resolve(left(dbError('QueryError', `${core.table}: updateMany writes fields of the row other than its key; got "${bad}"`)))
         return eachRow(db, core.table, rows, (tx, row) => self.update(tx, row, Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]])) as never))
       },
-      // Multi-row upserts where the dialect has ON CONFLICT (target) DO UPDATE (see `upsertsInBatch`), unless `upsert` is overridden.
+      // Multi-row upserts where the dialect has RETURNING (see `upsertsInBatch`), unless `upsert` is overridden.
       upsertMany: (db, inputs, options) => (self.upsert === upsert && upsertsInBatch(db)
         ? withUniqueDetail(db, core, upsertRows(db, core, defaults, inputs as Record<string, unknown>[], options ?? {}))
         : eachRow(db, core.table, inputs, (tx, input) => self.upsert(tx, input, options))),

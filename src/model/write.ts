@@ -1446,6 +1446,12 @@ const upsertPlan = (core: ModelCore, v: Values, options: UpsertOptions): Either<
  * `forKey(key).transaction` the write runs on the shard's handle, which is not sharded.
  */
 /**
+ * A conflict target's field holding the row's value; a NULL matches no row, as it conflicts with
+ * none under a unique key (`eq(column, null)` is IS NULL, which would find rows of NULL key).
+ */
+const targetIs = (core: ModelCore, f: Field, x: unknown): Expr => (x === null ? or() : eq(core.column(f.name), encodeField(f, x)))
+
+/**
  * Throws, before an upsert writes, when the row holding its conflict key is one the model's
  * default scopes hide (another tenant's, under a scope on the tenant): ON CONFLICT / ON DUPLICATE
  * KEY would update that row, the model's own values over it, and read it back. Soft deletion
@@ -1456,7 +1462,7 @@ const upsertPlan = (core: ModelCore, v: Values, options: UpsertOptions): Either<
 const refuseHiddenConflict = async (db: Backend, core: ModelCore, v: Values, plan: UpsertPlan): Promise<void> => {
   const scope = scopeCondition(core, WITH_DELETED)
   if (scope === undefined) return
-  const cond = allOf([...plan.target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
+  const cond = allOf([...plan.target.map((f) => targetIs(core, f, v[f.name])), shardCondition(db, core, v)])!
   const rows = await must(db.all<Row>(where(cond)(select(as(caseWhen([[scope, 1]], 0), 'rk_visible'))(from(core.tableRef)))))
   if (rows.some((r) => Number(r.rk_visible) !== 1)) {
     const columns = plan.target.map((f) => f.column)
@@ -1469,20 +1475,18 @@ const upsertsOnAnyKey = (db: Backend): boolean => onDuplicateKey(db) && !isShard
 /** Whether the dialect's upsert is MySQL's ON DUPLICATE KEY UPDATE (MySQL, MariaDB), not ON CONFLICT. */
 const onDuplicateKey = (db: Backend): boolean => db.dialect.name === 'mysql' || db.dialect.name === 'mariadb'
 
-/** Per driver: the unique indexes over a table's columns, by `table\0column\0...` (columns sorted, lower case). */
-const uniqueIndexes = new WeakMap<Driver, Map<string, ReadonlySet<string>>>()
+/** Per driver: each table's unique keys, by table (see `uniqueKeysOf`). */
+const uniqueIndexes = new WeakMap<Driver, Map<string, ReadonlyMap<string, readonly string[]>>>()
 
 /**
- * The names of the table's unique indexes over exactly the target's columns (any order, no
- * prefix), read with SHOW INDEX (temporary tables included) and kept per driver once found. A
- * QueryError when there is none, as ON CONFLICT gives on PostgreSQL and SQLite.
+ * The table's unique keys: each unique index's name and its columns (lower case, in key order),
+ * read with SHOW INDEX (temporary tables included) and kept per driver; `fresh` reads them again.
+ * A unique prefix of a column is not a unique key of the column: such an index is left out.
  */
-const targetIndexes = async (db: Backend, core: ModelCore, target: readonly Field[]): Promise<ReadonlySet<string>> => {
-  const wanted = [...new Set(target.map((f) => f.column.toLowerCase()))].sort()
-  const key = [core.table, ...wanted].join('\0')
+const uniqueKeysOf = async (db: Backend, core: ModelCore, fresh = false): Promise<ReadonlyMap<string, readonly string[]>> => {
   let known = uniqueIndexes.get(db.driver)
   if (known === undefined) uniqueIndexes.set(db.driver, (known = new Map()))
-  const cached = known.get(key)
+  const cached = fresh ? undefined : known.get(core.table)
   if (cached !== undefined) return cached
   const columns = new Map<string, string[] | null>()
   for (const r of await must(db.all<Record<string, unknown>>(sql`SHOW INDEX FROM ${sql.id(core.table)}`))) {
@@ -1490,17 +1494,31 @@ const targetIndexes = async (db: Backend, core: ModelCore, target: readonly Fiel
     const name = String(r.Key_name)
     const list = columns.get(name)
     if (list === null) continue
-    // A unique prefix of a column is not a unique key of the column.
     if (r.Sub_part !== null && r.Sub_part !== undefined) columns.set(name, null)
     else if (list === undefined) columns.set(name, [String(r.Column_name).toLowerCase()])
     else list.push(String(r.Column_name).toLowerCase())
   }
-  const names = new Set([...columns].filter(([, c]) => c !== null && c.length === wanted.length && [...c].sort().every((x, i) => x === wanted[i])).map(([n]) => n))
+  const keys = new Map<string, readonly string[]>()
+  for (const [name, c] of columns) if (c !== null) keys.set(name, c)
+  if (known.size >= 500) known.clear()
+  known.set(core.table, keys)
+  return keys
+}
+
+/**
+ * The names of the table's unique keys over exactly the target's columns (any order; see
+ * `uniqueKeysOf`). A QueryError when there is none, as ON CONFLICT gives on PostgreSQL and SQLite;
+ * the keys are read again before that, in case one was added since they were read.
+ */
+const targetIndexes = async (db: Backend, core: ModelCore, target: readonly Field[]): Promise<ReadonlySet<string>> => {
+  const wanted = [...new Set(target.map((f) => f.column.toLowerCase()))].sort()
+  const matching = (keys: ReadonlyMap<string, readonly string[]>): Set<string> =>
+    new Set([...keys].filter(([, c]) => c.length === wanted.length && [...c].sort().every((x, i) => x === wanted[i])).map(([n]) => n))
+  let names = matching(await uniqueKeysOf(db, core))
+  if (names.size === 0) names = matching(await uniqueKeysOf(db, core, true))
   if (names.size === 0) {
     throw dbError('QueryError', `${core.table}: the upsert's conflict target (${target.map((f) => f.name).join(', ')}) is no unique key of the table, and ON DUPLICATE KEY UPDATE would act on a conflict over any other`)
   }
-  if (known.size >= 500) known.clear()
-  known.set(key, names)
   return names
 }
 
@@ -1527,7 +1545,7 @@ const duplicateElsewhere = (core: ModelCore, plan: UpsertPlan): DbError =>
  */
 const upsertOnTarget = async (db: Backend, core: ModelCore, v: Values, plan: UpsertPlan): Promise<Values> => {
   await targetIndexes(db, core, plan.target)
-  const cond = allOf([...plan.target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
+  const cond = allOf([...plan.target.map((f) => targetIs(core, f, v[f.name])), shardCondition(db, core, v)])!
   const read = where(cond)(select(...storedColumns(db, core, true))(from(core.tableRef)))
   const insert = values(encodeRow(core, v))(insertInto(core.tableRef))
   if (plan.updates.length === 0) {
@@ -1570,7 +1588,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
     return c.right
   }
   // On a sharded backend the row's shard key too: another shard may hold a row of the same conflict key.
-  const cond = allOf([...target.map((f) => eq(core.column(f.name), encodeField(f, v[f.name]))), shardCondition(db, core, v)])!
+  const cond = allOf([...target.map((f) => targetIs(core, f, v[f.name])), shardCondition(db, core, v)])!
   const orRead = () => compile(where(cond)(select(...storedColumns(db, core, true))(from(core.tableRef))))
   const returned = canReturn(db) ? returningAll(db, core, base) : undefined
   // A sharded backend routes an INSERT given as query data by its row; SQL text it cannot always
@@ -1584,24 +1602,146 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
 
 /**
  * Whether `upsertMany` runs its rows through multi-row upserts (`upsertRows`): on a dialect with
- * `ON CONFLICT (target) DO UPDATE` and RETURNING (PostgreSQL, SQLite), not sharded. MySQL and
- * MariaDB's ON DUPLICATE KEY fires on any unique key (see `upsertsOnAnyKey`): there each row is
- * its own `upsert`.
+ * RETURNING of an INSERT, not sharded: `ON CONFLICT (target) DO UPDATE` on PostgreSQL and SQLite,
+ * `ON DUPLICATE KEY UPDATE` on MariaDB (see `upsertChunkOnDuplicateKey`). MySQL has no RETURNING:
+ * there each row is its own `upsert`.
  *
  * @example upsertsInBatch(db) ? upsertRows(db, core, defaults, inputs, {}) : eachRow(...)
  */
 export const upsertsInBatch = (db: Backend): boolean =>
-  canReturn(db) && !onDuplicateKey(db) && !isSharded(db)
+  canReturn(db) && !isSharded(db)
+
+/** The session variable a multi-row upsert on MySQL or MariaDB records a row it should not have updated in (see `upsertChunkOnDuplicateKey`). */
+const ELSEWHERE = '@rk_upsert_elsewhere'
+
+/**
+ * The key text that cuts `upsertRows`' runs on MySQL and MariaDB, where a unique key compares text
+ * by the column's collation: case, accents and trailing spaces folded away (usually equal there,
+ * 'Ab' and 'aB '), so that two rows of one statement rarely meet one stored row. It only has to
+ * be coarser than the collation to be cheap: a row of a run it did not cut that meets the row of
+ * an earlier one is found after the statement (see `upsertChunkOnDuplicateKey`).
+ */
+const foldedKey = (x: unknown): string | number => {
+  if (typeof x !== 'string') return keyOf(x)
+  // eslint-disable-next-line no-control-regex
+  const plain = /^[\x00-\x7f]*$/.test(x) ? x : x.normalize('NFKD').replace(/\p{M}/gu, '')
+  return `\0${plain.toLowerCase().trimEnd()}`
+}
+
+/** What `upsertChunkOnDuplicateKey` found: the stored rows, or the row (of the chunk, from 0) that met the stored row of an earlier one. */
+type ChunkResult = { readonly rows: Values[] } | { readonly repeat: number }
+
+/** A unique key of the table other than an upsert's conflict target: the index's name and the columns, as the model names them. */
+interface OtherKey {
+  readonly name: string
+  readonly columns: readonly string[]
+}
+
+/**
+ * The table's unique keys other than the target's whose columns are all written by the rows of
+ * a run (`written`): the keys `upsertChunkOnDuplicateKey` asks the row met about.
+ */
+const otherKeys = async (db: Backend, core: ModelCore, plan: UpsertPlan, written: readonly string[]): Promise<readonly OtherKey[]> => {
+  const targets = await targetIndexes(db, core, plan.target)
+  const byLower = new Map(written.map((c) => [c.toLowerCase(), c]))
+  const out: OtherKey[] = []
+  for (const [name, lower] of await uniqueKeysOf(db, core)) {
+    const columns = lower.map((c) => byLower.get(c))
+    if (!targets.has(name) && columns.every((c) => c !== undefined)) out.push({ name, columns: columns as string[] })
+  }
+  return out
+}
+
+/**
+ * A chunk of a run of `upsertRows` on MariaDB: one `INSERT ... VALUES (...), (...) ON DUPLICATE
+ * KEY UPDATE ... RETURNING <primary key>`, then the stored rows read back by those keys.
+ *
+ * ON DUPLICATE KEY fires on a conflict over any unique key, not only the target's (see
+ * `upsertOnTarget`): the first assignment, on the first target column, which no other assignment
+ * writes, compares the row met with the proposed row on every target column (by the columns'
+ * collations) and, where they differ, records in a session variable (`ELSEWHERE`) this
+ * statement's token, which of the other unique keys (`others`) the row met holds the proposed
+ * values of, and the proposed target. Read back with the rows, a token of this statement is a row
+ * that met another row on a key other than its target: a UniqueViolation naming that key and the
+ * row (`elsewhereError`), thrown so the unit is rolled back. Rows that conflict on nothing are
+ * inserted, as ON CONFLICT (target) would.
+ *
+ * MariaDB runs a multi-row statement row after row, each row's upsert seeing the ones before it,
+ * and RETURNING gives the key of the row each wrote (inserted, or met and updated) in VALUES
+ * order. RETURNING of the other columns is not taken: for a row met and left unchanged it gives
+ * an `ON UPDATE CURRENT_TIMESTAMP` column as if it had been updated. So the rows are read back by
+ * key, in the same transaction. Two rows of the chunk writing one row (keys the collation holds
+ * equal that `foldedKey` did not fold) would read back the later one's row for both: the later
+ * row is returned (`repeat`) and the caller writes again from a cut there.
+ *
+ * @example await upsertChunkOnDuplicateKey(tx, core, plan, others, [{ sku: 'A-1', qty: 3 }], 0)
+ */
+const upsertChunkOnDuplicateKey = async (db: Backend, core: ModelCore, plan: UpsertPlan, others: readonly OtherKey[], chunk: readonly Row[], offset: number): Promise<ChunkResult> => {
+  const token = randomUUID()
+  const t0 = sql.id([plan.target[0].column])
+  const equal = (columns: readonly string[]) => sql.join(columns.map((c) => sql`${sql.id([c])} = ${excluded(c)}`), ' AND ')
+  const held = sql.join(others.map((k) => sql`(${equal(k.columns)}) IS TRUE`))
+  const proposed = sql.join(plan.target.map((f) => excluded(f.column)))
+  const record = sql`JSON_ARRAY(${token}, JSON_ARRAY(${held}), ${proposed})`
+  const mark = rawExpr(sql`IF((${sql.raw(ELSEWHERE)} := IF(${equal(plan.target.map((f) => f.column))}, ${sql.raw(ELSEWHERE)}, ${record})) IS NULL, ${t0}, ${t0})`)
+  const assigned = { [plan.target[0].column]: mark, ...upsertAssignments(core, plan.updates, plan.inTarget) }
+  const node = onConflict(plan.target.map((f) => f.column), assigned)(values(chunk as Row[])(insertInto(core.tableRef)))
+  const written = await must(db.all<Row>(returning(...core.primaryKey.map((f) => bareColumn(f.column)))(node)))
+  if (written.length !== chunk.length) throw dbError('QueryError', `${core.table}: ${chunk.length} rows upserted but ${written.length} returned`)
+  const single = core.primaryKey.length === 1 ? core.primaryKey[0] : undefined
+  const keys: unknown[] = written.map((r) => (single !== undefined ? r[single.column] : Object.fromEntries(core.primaryKey.map((f) => [f.name, r[f.column]]))))
+  const at = new Map<string | number, number>()
+  for (let i = 0; i < keys.length; i++) {
+    const k = keyString(core, keys[i])
+    if (at.has(k)) return { repeat: i }
+    at.set(k, i)
+  }
+  const cond = single !== undefined
+    ? isIn(core.column(single.name), keys)
+    : or(...written.map((r) => allOf(core.primaryKey.map((f) => eq(core.column(f.name), r[f.column])))!))
+  const raw = await must(db.all<Row>(where(cond)(select(...storedColumns(db, core, true), as(rawExpr(sql`CAST(${sql.raw(ELSEWHERE)} AS CHAR)`), 'rk_elsewhere'))(from(core.tableRef)))))
+  const met = raw.length === 0 ? null : raw[0].rk_elsewhere
+  if (typeof met === 'string' && met.includes(token)) throw elsewhereError(core, plan, others, chunk, JSON.parse(met) as unknown[], offset)
+  const rows = new Array<Values>(chunk.length)
+  for (const row of core.mapper()(raw) as Values[]) {
+    const i = at.get(keyString(core, keyOfRow(core, row)))
+    if (i !== undefined) rows[i] = row
+  }
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i] === undefined) throw dbError('QueryError', `${core.table}: the upserted row with key ${show(keys[i])} could not be read back`)
+  }
+  return { rows }
+}
+
+/**
+ * The UniqueViolation of a chunk of `upsertChunkOnDuplicateKey` where a row met another row on a
+ * unique key other than its target (`met`, as the statement recorded it: its token, which of
+ * `others` the row met holds the proposed values of, the proposed target): that key, and the
+ * input row (`rows.N`) where its target's values are those recorded (text and numbers; other
+ * values are not compared). Without the key, the table and the target alone, as `upsert` says it.
+ */
+const elsewhereError = (core: ModelCore, plan: UpsertPlan, others: readonly OtherKey[], chunk: readonly Row[], met: readonly unknown[], offset: number): DbError => {
+  const flags = Array.isArray(met[1]) ? (met[1] as unknown[]) : []
+  const key = others.find((_, i) => Number(flags[i]) === 1)
+  if (key === undefined) return duplicateElsewhere(core, plan)
+  const target = met.slice(2)
+  const i = chunk.findIndex((r) => plan.target.every((f, j) => r[f.column] === target[j]))
+  const row = i < 0 ? 'a row' : `rows.${offset + i}`
+  return dbError('UniqueViolation', `${core.table}: ${row} has the same ${key.columns.join(', ')} as a stored row, a unique key other than the upsert's conflict target (${plan.target.map((f) => f.name).join(', ')})`, { table: core.table, constraint: key.name, columns: key.columns, rows: i < 0 ? undefined : [offset + i] })
+}
 
 /**
  * `upsertMany` where `upsertsInBatch`: every row validated and its hooks run first (as
  * `createMany` does), then written in input order, all in one transaction, through one
- * `INSERT ... VALUES (...), (...) ON CONFLICT (target) DO UPDATE SET ... RETURNING` per run of
- * consecutive rows setting the same columns, in chunks below `maxParams`. A run is also cut
- * before a row whose conflict key an earlier row of the run holds, so that a later row updates
- * what the earlier one wrote, as when each row is its own upsert (PostgreSQL refuses a statement
- * that would update one row twice). Rows whose upsert updates nothing (`DO NOTHING`) are written
- * one by one and read back, as `upsert` does. Returns the stored rows, decoded, in input order.
+ * multi-row upsert per run of consecutive rows setting the same columns, in chunks below
+ * `maxParams`: `INSERT ... VALUES (...), (...) ON CONFLICT (target) DO UPDATE SET ... RETURNING`
+ * on PostgreSQL and SQLite, `ON DUPLICATE KEY UPDATE` on MariaDB (`upsertChunkOnDuplicateKey`,
+ * which refuses a row that meets another row on a unique key other than the target). A run is
+ * also cut before a row whose conflict key an earlier row of the run holds, so that a later row
+ * updates what the earlier one wrote, as when each row is its own upsert (PostgreSQL refuses a
+ * statement that would update one row twice). Rows whose upsert updates nothing (`DO NOTHING`)
+ * are written one by one and read back, as `upsert` does. `after*` hooks run once every row is
+ * written, in input order. Returns the stored rows, decoded, in input order.
  *
  * @example upsertRows(db, core, defaults, [{ sku: 'A-1', qty: 3 }], { conflict: ['sku'] })
  */
@@ -1609,7 +1749,6 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
   if (inputs.length === 0) return () => Promise.resolve(right([]))
   // Hooks and checks the model does not have are not awaited, row after row (as in `createWith`).
   const hooked = hasHook(core.behaviours, 'beforeValidate') || hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeSave') || hasHook(core.behaviours, 'beforeInsert')
-  const scoped = scopeCondition(core, WITH_DELETED) !== undefined
   const after = hasAfterWrite(core, 'Insert')
   return atomically(db, async (tx) => {
     const prepared: Values[] = []
@@ -1624,61 +1763,111 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
       checkAll(core, defaults, inputs, prepared, issues)
       if (issues.length > 0) return left(validationError(core.table, issues))
     }
-    const out: Values[] = []
-    const keep = async (row: Values): Promise<void> => { out.push(await afterWrite(core, 'Insert', row, ctxOf(tx, core, 'upsert'))) }
-    const columns = storedColumns(tx, core, false)
-    let run: { rows: Row[]; keys: Set<string>; plan: UpsertPlan; given: string } | undefined
-    const flush = async (): Promise<void> => {
-      if (run === undefined) return
-      const { rows, plan } = run
-      run = undefined
-      const width = Object.keys(rows[0]).length
-      const size = Math.max(1, Math.min(1000, Math.floor(tx.dialect.maxParams / Math.max(1, width))))
-      const sets = upsertAssignments(core, plan.updates, plan.inTarget)
-      for (let from = 0; from < rows.length; from += size) {
-        const chunk = rows.slice(from, from + size)
-        const node = onConflict(plan.target.map((f) => f.column), sets)(values(chunk)(insertInto(core.tableRef)))
-        const raw = await must(tx.all(returning(...columns)(node)))
-        if (raw.length !== chunk.length) throw dbError('QueryError', `${core.table}: ${chunk.length} rows upserted but ${raw.length} returned`)
-        // RETURNING gives the rows in VALUES order (see `insertRows`).
-        for (const row of core.mapper()(raw) as Values[]) {
-          if (after) await keep(row)
-          else out.push(row)
+    let out: Values[]
+    if (onDuplicateKey(tx)) {
+      // Under a savepoint, so that a chunk where two rows met one row is written again from a cut there.
+      const cuts = new Set<number>()
+      for (;;) {
+        let repeat: number | undefined
+        const r = await tx.transaction((sp) => attempt(async () => {
+          const written = await writeUpserts(sp, core, prepared, options, cuts)
+          if (typeof written !== 'number') return right(written)
+          repeat = written
+          return left(dbError('QueryError', `${core.table}: two rows of one statement met one stored row`))
+        }))()
+        if (repeat === undefined || cuts.has(repeat)) {
+          if (r._tag === 'Left') throw r.left
+          out = r.right
+          break
         }
+        cuts.add(repeat)
       }
+    } else {
+      const written = await writeUpserts(tx, core, prepared, options, undefined)
+      if (typeof written === 'number') throw dbError('QueryError', `${core.table}: two rows of one statement met one stored row`)
+      out = written
     }
-    // A plan per set of fields given (the conflict target, the columns to update).
-    const plans = new Map<string, UpsertPlan>()
-    for (const v of prepared) {
-      const given = Object.keys(v).filter((n) => v[n] !== undefined).join('\0')
-      let plan = plans.get(given)
-      if (plan === undefined) {
-        const p = upsertPlan(core, v, options)
-        if (p._tag === 'Left') return p
-        plans.set(given, (plan = p.right))
-      }
-      if (scoped) await refuseHiddenConflict(tx, core, v, plan)
-      if (plan.updates.length === 0) {
-        // DO NOTHING returns no row for a conflict: written and read back one by one, as `upsert` does.
-        await flush()
-        const w = upsertWrite(tx, core, v, options)
-        if (w._tag === 'Left') return w
-        const row = await storedBy(tx, core, w.right)
-        if (row === undefined) return left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
-        await keep(row)
-        continue
-      }
-      const enc = encodeRow(core, v)
-      const key = plan.target.map((f) => keyOf(enc[f.column])).join('\0')
-      // The fields given decide both the columns written and the plan: the rows of a run share them.
-      if (run !== undefined && (run.given !== given || run.keys.has(key))) await flush()
-      if (run === undefined) run = { rows: [], keys: new Set(), plan, given }
-      run.rows.push(enc)
-      run.keys.add(key)
-    }
-    await flush()
+    if (after) for (let i = 0; i < out.length; i++) out[i] = await afterWrite(core, 'Insert', out[i], ctxOf(tx, core, 'upsert'))
     return right(out)
   })
+}
+
+/**
+ * The writes of `upsertRows`, validated rows in input order: the stored rows, decoded; or, on
+ * MariaDB, the input row (from 0) that met the stored row of an earlier row of its statement
+ * (see `upsertChunkOnDuplicateKey`), after which the caller rolls back and cuts a run there too
+ * (`cuts`).
+ */
+const writeUpserts = async (tx: Backend, core: ModelCore, prepared: readonly Values[], options: UpsertOptions, cuts: ReadonlySet<number> | undefined): Promise<Values[] | number> => {
+  const scoped = scopeCondition(core, WITH_DELETED) !== undefined
+  const byKey = onDuplicateKey(tx)
+  const out: Values[] = []
+  const columns = byKey ? [] : storedColumns(tx, core, false)
+  let run: { start: number; rows: Row[]; keys: Set<string | number>; plan: UpsertPlan; given: string } | undefined
+  const flush = async (): Promise<number | undefined> => {
+    if (run === undefined) return undefined
+    const { start, rows, plan } = run
+    run = undefined
+    const others = byKey ? await otherKeys(tx, core, plan, Object.keys(rows[0])) : []
+    const width = Object.keys(rows[0]).length
+    const size = Math.max(1, Math.min(1000, Math.floor(tx.dialect.maxParams / Math.max(1, width))))
+    const sets = byKey ? {} : upsertAssignments(core, plan.updates, plan.inTarget)
+    for (let from = 0; from < rows.length; from += size) {
+      const chunk = rows.slice(from, from + size)
+      if (byKey) {
+        const r = await upsertChunkOnDuplicateKey(tx, core, plan, others, chunk, start + from)
+        if ('repeat' in r) return start + from + r.repeat
+        for (const row of r.rows) out.push(row)
+        continue
+      }
+      const node = onConflict(plan.target.map((f) => f.column), sets)(values(chunk)(insertInto(core.tableRef)))
+      const raw = await must(tx.all(returning(...columns)(node)))
+      if (raw.length !== chunk.length) throw dbError('QueryError', `${core.table}: ${chunk.length} rows upserted but ${raw.length} returned`)
+      // RETURNING gives the rows in VALUES order (see `insertRows`).
+      for (const row of core.mapper()(raw) as Values[]) out.push(row)
+    }
+    return undefined
+  }
+  // A plan per set of fields given (the conflict target, the columns to update).
+  const plans = new Map<string, UpsertPlan>()
+  for (let i = 0; i < prepared.length; i++) {
+    const v = prepared[i]
+    const given = Object.keys(v).filter((n) => v[n] !== undefined).join('\0')
+    let plan = plans.get(given)
+    if (plan === undefined) {
+      const p = upsertPlan(core, v, options)
+      if (p._tag === 'Left') throw p.left
+      plans.set(given, (plan = p.right))
+    }
+    if (scoped) await refuseHiddenConflict(tx, core, v, plan)
+    if (plan.updates.length === 0) {
+      // DO NOTHING returns no row for a conflict: written and read back one by one, as `upsert` does.
+      const repeat = await flush()
+      if (repeat !== undefined) return repeat
+      if (byKey) {
+        out.push(await upsertOnTarget(tx, core, v, plan))
+        continue
+      }
+      const w = upsertWrite(tx, core, v, options)
+      if (w._tag === 'Left') throw w.left
+      const row = await storedBy(tx, core, w.right)
+      if (row === undefined) throw dbError('QueryError', `${core.table}: the upserted row could not be read back`)
+      out.push(row)
+      continue
+    }
+    const enc = encodeRow(core, v)
+    const key = plan.target.length === 1 ? (byKey ? foldedKey : keyOf)(enc[plan.target[0].column]) : plan.target.map((f) => (byKey ? foldedKey : keyOf)(enc[f.column])).join('\0')
+    // The fields given decide both the columns written and the plan: the rows of a run share them.
+    if (run !== undefined && (run.given !== given || run.keys.has(key) || cuts?.has(i) === true)) {
+      const repeat = await flush()
+      if (repeat !== undefined) return repeat
+    }
+    if (run === undefined) run = { start: i, rows: [], keys: new Set(), plan, given }
+    run.rows.push(enc)
+    run.keys.add(key)
+  }
+  const repeat = await flush()
+  return repeat ?? out
 }
 
 /**

@@ -499,6 +499,17 @@ interface TrackedSocket {
   session: string | undefined
 }
 
+/** What `openSocket` reads of the options postgres.js hands its `socket` option (its parsed options). */
+interface SocketOptions {
+  readonly host: readonly string[]
+  readonly port: readonly number[]
+  readonly path?: string | false
+  readonly ssl?: unknown
+  readonly connect_timeout?: number
+  readonly target_session_attrs?: string
+  readonly fetch_types?: boolean
+}
+
 /** The options of a statement without `onexecute` (postgres.js copies them for each statement). */
 const PREPARED = Object.freeze({ prepare: true })
 const UNPREPARED = Object.freeze({ prepare: false })
@@ -526,6 +537,62 @@ const settingMs = (v: unknown): number | undefined => {
 const statementTimeoutOf = (options: PostgresJsBaseOptions): number | undefined => {
   for (const [k, v] of Object.entries(options.connection ?? {})) if (k.toLowerCase() === 'statement_timeout') return settingMs(v)
   return undefined
+}
+
+/**
+ * A connection's start-up, as far as postgres.js' dropped type query goes. postgres.js 3.4 reads
+ * the server's array types on each new connection with a query of its own, and drops that
+ * query's promise (connection.js: `return fetchArrayTypes()` from a message handler). When the
+ * connection fails during it (a server restart, a cut network, a statement_timeout of a
+ * millisecond), the rejection is unhandled, and Node's default for an unhandled rejection ends
+ * the process (porsager/postgres#1192, #1205, #1223), although the call that wanted the
+ * connection gets its own result or error. recordkit cannot reach that promise, so while a
+ * connection whose socket this driver opened is starting (see `openSocket`), a listener of
+ * unhandled rejections takes that query's one. Anything else it sees goes on as before:
+ *
+ * - with a listener of the application's own, the application's listeners see every rejection
+ *   as they did (the type query's included) and decide;
+ * - with none, any other rejection is thrown from the listener, which ends the process with it,
+ *   as Node's default (`--unhandled-rejections=throw`) does;
+ * - with `--unhandled-rejections` given to Node (in its arguments or NODE_OPTIONS), Node's chosen
+ *   mode applies and no listener is added.
+ *
+ * The listener is there only while some connection starts, and a start-up ends at the server's
+ * answer to the type query (counted in ReadyForQuery messages) or when its socket closes.
+ *
+ * @example const done = startupBegins(); socket.once('close', done)
+ */
+const startupBegins = (): (() => void) => {
+  if (unhandledModeGiven()) return () => {}
+  if (starting++ === 0) process.on('unhandledRejection', typeQueryRejection)
+  let ended = false
+  return () => {
+    if (ended) return
+    ended = true
+    // After what postgres.js does with the same message or close: its rejection is handled first.
+    setImmediate(() => {
+      if (--starting === 0) process.off('unhandledRejection', typeQueryRejection)
+    })
+  }
+}
+
+/** Connections now starting, of every driver of this module (see `startupBegins`). */
+let starting = 0
+
+/** Whether Node was told what to do with unhandled rejections (`--unhandled-rejections=...`). */
+const unhandledModeGiven = (): boolean =>
+  process.execArgv.some((a) => a.startsWith('--unhandled-rejections')) || (process.env.NODE_OPTIONS ?? '').includes('--unhandled-rejections')
+
+/** The listener of `startupBegins`: postgres.js' type query's rejection is taken; others as without it. */
+const typeQueryRejection = (reason: unknown): void => {
+  if (isTypeQueryFailure(reason)) return
+  if (process.listenerCount('unhandledRejection') === 1) throw reason
+}
+
+/** A failure of postgres.js' own array-type query (its error names the query). */
+const isTypeQueryFailure = (e: unknown): boolean => {
+  const q = typeof e === 'object' && e !== null ? (e as { query?: unknown }).query : undefined
+  return typeof q === 'string' && q.includes('pg_catalog.pg_type') && q.includes('typarray')
 }
 
 /** Whether a URL or host list names several hosts (postgres.js then opens its own sockets, trying each). */
@@ -941,14 +1008,30 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * for the BackendKeyData that names the session (with TLS they cannot be: `expire` then
      * falls back on silence).
      */
-    const openSocket = (o: { readonly host: readonly string[]; readonly port: readonly number[]; readonly path?: string | false; readonly ssl?: unknown }): net.Socket => {
+    const openSocket = (o: SocketOptions): net.Socket => {
       const socket = o.path ? net.connect(o.path) : net.connect(o.port[0] ?? 5432, o.host[0] ?? 'localhost')
       // What postgres.js sets on its own sockets (its errors and TLS read them).
       Object.assign(socket, { host: o.host[0], port: o.port[0] })
       const t: TrackedSocket = { socket, bytes: 0, heard: performance.now(), session: undefined }
       sockets.add(t)
-      socket.once('close', () => forget(t))
+      // The start-up (see `startupBegins`) ends with the answer to postgres.js' type query (the
+      // ReadyForQuery after it), when the socket closes, or at the latest after the time postgres.js
+      // gives a connection to open plus answerTimeout (under TLS, where messages are not read, so).
+      const startedUp = startupBegins()
+      const bound = setTimeout(startedUp, (o.connect_timeout ?? 30) * 1000 + answerTimeout)
+      bound.unref()
+      const ended = (): void => {
+        clearTimeout(bound)
+        startedUp()
+      }
+      socket.once('close', () => {
+        forget(t)
+        ended()
+      })
       if (!o.ssl) {
+        // ReadyForQuery messages up to the end of the start-up: the session's, the one after
+        // postgres.js' check of target_session_attrs, and the one after its type query.
+        let ready = 1 + (o.target_session_attrs ? 1 : 0) + (o.fetch_types === false ? 0 : 1)
         let pending: Buffer | undefined
         const read = (chunk: Buffer): void => {
           let b = pending === undefined ? chunk : Buffer.concat([pending, chunk])
@@ -959,8 +1042,11 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
             if (b[0] === 0x4b /* K: BackendKeyData */ && length === 12) {
               t.session = `${b.readUInt32BE(5)}:${b.readUInt32BE(9)}`
               bySession.set(t.session, t)
-            } else if (b[0] === 0x5a /* Z: ReadyForQuery */ || b[0] === 0x45 /* E: ErrorResponse */) {
+            } else if ((b[0] === 0x5a /* Z: ReadyForQuery */ && --ready === 0) || (b[0] === 0x45 /* E: ErrorResponse */ && t.session === undefined)) {
+              // Done (or the session refused: the socket closes).
               socket.off('data', read)
+              ended()
+              if (b[0] === 0x5a) for (const f of [...startedUpListeners]) f()
               return
             }
             b = b.subarray(length + 1)
@@ -971,6 +1057,46 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       }
       return socket
     }
+
+    /** Called when a connection of the pool has started up (see `openSocket`; not under TLS). */
+    const startedUpListeners = new Set<() => void>()
+
+    /**
+     * `p.reserve()`, asked again when a connection starts up and the reservation is still not
+     * served. postgres.js 3.4 loses a reservation when the connection opened for it fails during
+     * its start-up: it reopens that connection for the reservation, and then, after its type
+     * query, hands the connection to the pool without serving the reservation, which waits for
+     * ever (here: until acquireTimeout, a PoolTimeout, although the server is back). A reservation
+     * served after another one was is given back at once. Asking again is done only where the
+     * driver opens its sockets, which is where it sees start-ups end.
+     *
+     * @example const c = await reserveSurely(pool) // a ReservedSql
+     */
+    const reserveSurely = (p: PostgresJsSql): Promise<postgresJsClient.ReservedSql<Record<string, unknown>>> =>
+      new Promise((resolve, reject) => {
+        let done = false
+        const finish = (): boolean => {
+          if (done) return false
+          done = true
+          startedUpListeners.delete(again)
+          return true
+        }
+        const ask = (): void => {
+          p.reserve().then((c) => (finish() ? resolve(c) : c.release()), (e: unknown) => {
+            if (finish()) reject(e)
+          })
+        }
+        // After postgres.js' own handling of the start-up: it serves a waiting reservation then.
+        // A few times at most: each ask waits in postgres.js' queue until served.
+        let asks = 1
+        const again = (): void => {
+          setImmediate(() => {
+            if (!done && !closed && asks++ < 4) ask()
+          })
+        }
+        startedUpListeners.add(again)
+        ask()
+      })
 
     /** Run on the pool; a closed driver answers Left instead of throwing. */
     const runPooled = (q: Compiled): Promise<Either<DbError, QueryResult>> => {
@@ -1216,7 +1342,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         let reserving: Promise<postgresJsClient.ReservedSql<Record<string, unknown>>>
         try {
           await ready()
-          reserving = p.reserve()
+          reserving = reserveSurely(p)
         } catch (e) {
           unhold()
           const f = self.classifyError(e)

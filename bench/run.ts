@@ -71,7 +71,12 @@ const METHOD = `- **Same process, interleaved rounds.** For each table, every im
   with it, where the other rows also held within 5%). Then, where a measurement has ten
   operations or more, a tenth of them runs untimed: right after a full collection the first
   thousands of operations of allocation-heavy code run several times slower (seen: about 2000
-  point selects at 3 to 4 times their steady cost), a state a running program seldom meets. The ratio to the baseline is taken
+  point selects at 3 to 4 times their steady cost), a state a running program seldom meets. W7,
+  whose one operation is itself 1000 statements and whose measurement is only 2 to 5 operations,
+  runs one operation so (\`settleOps\`): without it, every W7 measurement began in that state with
+  1000 statements' objects alive at once, which charged each implementation by what it
+  allocates (recordkit's builder path measured 1.22x raw so in one process, 1.01x without the
+  collection). The ratio to the baseline is taken
   **within each round** and the median of those ratios is reported with its min and max, so
   drift of the machine cancels out of the ratio.
   "median time / op" is the median over rounds of each implementation's own time.

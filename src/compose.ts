@@ -1245,10 +1245,22 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
 
   const controlled = controlledScopes(self, life, handleOf)
 
-  /** Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up. */
+  /**
+   * Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up.
+   * On a driver that pipelines (postgres.js) they are sent at once, as `executeBatch` sends its
+   * runs: the server runs one while the next is encoded. Every part settles before the unit
+   * ends, and the first failure in order is the answer (the later parts fail as its consequence).
+   */
   const executeAll = <R>(parts: readonly InsertNode[]): TaskEither<DbError, QueryResult<R>> =>
     self.transaction((tx) => async () => {
       const results: QueryResult<R>[] = []
+      if (self.driver.pipelines === true) {
+        for (const r of await Promise.all(parts.map((p) => tx.execute<R>(p)()))) {
+          if (E.isLeft(r)) return r
+          results.push(r.right)
+        }
+        return E.right(addedUp(results))
+      }
       for (const p of parts) {
         const r = await tx.execute<R>(p)()
         if (E.isLeft(r)) return r

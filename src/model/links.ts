@@ -8,7 +8,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Expr } from '../ast.js'
 import type { Backend } from '../compose.js'
 import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
-import { and, col, deleteFrom, eq, from, insertInto, or, select, val, values, where } from '../query.js'
+import { and, col, deleteFrom, eq, from, insertInto, or, select, set, update, val, values, where } from '../query.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { isThrough, keyOf, manyToManyKeys, type ManyToMany, pivotFields } from './relations.js'
@@ -19,8 +19,11 @@ import { isThrough, keyOf, manyToManyKeys, type ManyToMany, pivotFields } from '
  */
 export type PivotValues = Readonly<Record<string, unknown>> | ((target: Readonly<Record<string, unknown>>, index: number) => Readonly<Record<string, unknown>>)
 
-/** One target's join-row values checked by the pivot's codecs and encoded, by column; the issues found are added to `issues`. */
-const pivotRow = (fields: readonly Field[], through: string, given: Readonly<Record<string, unknown>>, at: string, issues: FieldIssue[]): Record<string, unknown> => {
+/**
+ * One target's join-row values checked by the pivot's codecs and encoded, by column; the issues
+ * found are added to `issues`. With `partial` (`updatePivot`), a field left out is not required.
+ */
+const pivotRow = (fields: readonly Field[], through: string, given: Readonly<Record<string, unknown>>, at: string, issues: FieldIssue[], partial = false): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   const known = new Set(fields.map((f) => f.name))
   for (const k of Object.keys(given)) {
@@ -30,7 +33,7 @@ const pivotRow = (fields: readonly Field[], through: string, given: Readonly<Rec
     const v = ownValue(given, f.name)
     if (v === undefined) {
       // Left out: the column's default, unless the field must hold a value.
-      if (!f.optional && !f.codec.is(undefined)) issues.push({ path: `${at}${f.name}`, rule: 'required', value: v, message: `${through}.${f.column} is required` })
+      if (!partial && !f.optional && !f.codec.is(undefined)) issues.push({ path: `${at}${f.name}`, rule: 'required', value: v, message: `${through}.${f.column} is required` })
       continue
     }
     if (!f.codec.is(v)) {
@@ -47,15 +50,21 @@ const pivotRow = (fields: readonly Field[], through: string, given: Readonly<Rec
  * missing, of the wrong type or not declared; values given to a relation that declares no
  * `pivot`), or undefined when the relation declares none and none are given.
  */
-const pivotRows = (core: ModelCore, name: string, rel: ManyToMany, targets: readonly Readonly<Record<string, unknown>>[], pivot: PivotValues | undefined): Record<string, unknown>[] | undefined => {
+const pivotRows = (
+  core: ModelCore, name: string, rel: ManyToMany, targets: readonly Readonly<Record<string, unknown>>[], pivot: PivotValues | undefined, partial = false,
+): Record<string, unknown>[] | undefined => {
   const fields = pivotFields(rel)
   const issues: FieldIssue[] = []
   let rows: Record<string, unknown>[] | undefined
   if (fields.length === 0) {
     if (pivot !== undefined) issues.push({ path: 'pivot', rule: 'declared', value: pivot, message: `${core.table}.${name} declares no join-row columns (pivot) to check the values by` })
-  } else if (typeof pivot === 'function') rows = targets.map((t, i) => pivotRow(fields, rel.through, pivot(t, i), `targets.${i}.pivot.`, issues))
+  } else if (typeof pivot === 'function') rows = targets.map((t, i) => pivotRow(fields, rel.through, pivot(t, i), `targets.${i}.pivot.`, issues, partial))
   else {
-    const one = pivotRow(fields, rel.through, pivot ?? {}, 'pivot.', issues)
+    // One object for every target: the same row object, which lets a write of it cover them all.
+    const one = pivotRow(fields, rel.through, pivot ?? {}, 'pivot.', issues, partial)
+    if (partial && issues.length === 0 && Object.keys(one).length === 0) {
+      issues.push({ path: 'pivot', rule: 'required', value: pivot, message: `no join-row values of ${rel.through} given to write (it has ${fields.map((f) => f.name).join(', ')})` })
+    }
     rows = targets.map(() => one)
   }
   if (issues.length > 0) {
@@ -158,19 +167,78 @@ export const detachRows = (db: Backend, core: ModelCore, row: Readonly<Record<st
 /** A join-table key (the `to` values of one link) as a string, for matching. */
 const linkKey = (values: readonly unknown[]): string => values.map((v) => String(keyOf(v))).join('\u0000')
 
+/** How `sync` treats the links it keeps and those it was not given. */
+export interface SyncOptions {
+  /**
+   * Give the links kept the join-row values too (Laravel's `sync` with values per id and
+   * `syncWithPivotValues`); a field left out of a target's values keeps its value. By default
+   * the kept links are left as they are (Django's `through_defaults`).
+   */
+  readonly updateKept?: boolean
+  /** `false`: remove no link, only add the missing ones (Laravel's `syncWithoutDetaching`). */
+  readonly detaching?: boolean
+}
+
+/** What `sync` did: links inserted, deleted, and (with `updateKept`) kept links given the values. */
+export interface SyncResult {
+  readonly attached: number
+  readonly detached: number
+  /** Kept links whose join-row values were written; present with `updateKept` only. */
+  readonly updated?: number
+}
+
+/**
+ * Write `values` (join-row columns, encoded) on the links from the source to each of `targets`:
+ * one UPDATE per distinct values object (a single object given for every target is one UPDATE
+ * for all of them). Returns how many join rows matched, changed or not (each engine's count).
+ */
+const writeLinks = async (
+  tx: Backend, l: Link, targets: readonly (readonly unknown[])[], values: readonly Record<string, unknown>[],
+): Promise<number> => {
+  const through = tableRefOf(l.rel.through)
+  const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
+  const byValues = new Map<Record<string, unknown>, (readonly unknown[])[]>()
+  targets.forEach((t, j) => {
+    if (Object.keys(values[j]).length === 0) return
+    const list = byValues.get(values[j])
+    if (list === undefined) byValues.set(values[j], [t])
+    else list.push(t)
+  })
+  let n = 0
+  for (const [assigned, keys] of byValues) {
+    const which = or(...keys.map((t) => and(...l.to.map((c, i) => eq(col(c), val(t[i]))))))
+    const r = await tx.execute(where(and(...own, which))(set(assigned)(update(through))))()
+    if (r._tag === 'Left') throw r.left
+    n += r.right.rowsAffected
+  }
+  return n
+}
+
 /**
  * Make `row`'s links through the manyToMany relation `name` exactly `targets`: the links it
  * lacks are inserted (one INSERT), those to other targets deleted (one DELETE), the ones kept
  * are left as they are; in one transaction (a savepoint inside the caller's). Returns how many
- * links were attached and detached. `pivot` gives the join-row columns of the links it inserts
- * (those kept are left as they are).
+ * links were attached and detached. `pivot` gives the join-row columns of the links it inserts,
+ * and with `{ updateKept: true }` of those it keeps too (one UPDATE per distinct values, `updated`
+ * counting them); `{ detaching: false }` deletes none. The values are checked before any SQL runs.
  *
  * @example syncRows(db, Article.core, article, 'tags', [dragons, training]) // { attached: 1, detached: 1 }
+ * @example syncRows(db, Team.core, team, 'members', [ada, bob], { role: 'member' }, { updateKept: true }) // { attached: 1, detached: 0, updated: 1 }
  */
-export const syncRows = (db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[], pivot?: PivotValues): TaskEither<DbError, { attached: number; detached: number }> =>
-  db.transaction((tx) => attempt(async () => {
-    const l = linkOf(core, name, row, targets)
-    const extra = pivotRows(core, name, l.rel, targets, pivot)
+export const syncRows = (
+  db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[],
+  pivot?: PivotValues, options?: SyncOptions,
+): TaskEither<DbError, SyncResult> => async () => {
+  // Checked before the transaction opens: bad values send no statement at all.
+  let l: Link
+  let extra: Record<string, unknown>[] | undefined
+  try {
+    l = linkOf(core, name, row, targets)
+    extra = pivotRows(core, name, l.rel, targets, pivot)
+  } catch (e) {
+    return left(isDbError(e) ? e : toDbError(e))
+  }
+  return db.transaction((tx) => attempt(async () => {
     const through = tableRefOf(l.rel.through)
     const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
     const current = await tx.all(where(and(...own))(select(...l.to.map((c, i) => ({ expr: col(c), alias: `rk_to_${i}` })))(from(through))))()
@@ -186,7 +254,7 @@ export const syncRows = (db: Backend, core: ModelCore, row: Readonly<Record<stri
       wanted.set(linkKey(t), t)
       if (extra !== undefined) extraOf.set(linkKey(t), extra[j])
     })
-    const gone = [...have].filter(([k]) => !wanted.has(k)).map(([, v]) => v)
+    const gone = options?.detaching === false ? [] : [...have].filter(([k]) => !wanted.has(k)).map(([, v]) => v)
     const added = [...wanted].filter(([k]) => !have.has(k)).map(([, v]) => v)
     let detached = 0
     if (gone.length > 0) {
@@ -202,5 +270,34 @@ export const syncRows = (db: Backend, core: ModelCore, row: Readonly<Record<stri
       if (r._tag === 'Left') throw r.left
       attached = r.right.rowsAffected
     }
-    return { attached, detached }
-  }))
+    if (options?.updateKept !== true) return { attached, detached }
+    // The links kept, each with the values given for it (the link the last mention of a target gave, as for those added).
+    const kept = [...wanted].filter(([k]) => have.has(k))
+    const updated = extra === undefined || kept.length === 0 ? 0 : await writeLinks(tx, l, kept.map(([, v]) => v), kept.map(([k]) => extraOf.get(k)!))
+    return { attached, detached, updated }
+  }))()
+}
+
+/**
+ * Set join-row values (the relation's `pivot` fields given; those left out keep theirs) on
+ * `row`'s existing links to `targets` through the manyToMany relation `name`, as Laravel's
+ * `updateExistingPivot`: `values` is one object for every target (one UPDATE) or a function of
+ * each target (one UPDATE per target, in one transaction). Returns how many links were written;
+ * a target not linked counts none. The values are checked first: a ValidationError naming each
+ * column of the wrong type or not declared, or no value at all; nothing is written.
+ *
+ * @example updatePivotRows(db, Team.core, team, 'members', [ada], { rank: 2 }) // 1
+ */
+export const updatePivotRows = (
+  db: Backend, core: ModelCore, row: Readonly<Record<string, unknown>>, name: string, targets: readonly Readonly<Record<string, unknown>>[], pivot: PivotValues,
+): TaskEither<DbError, number> =>
+  attempt(async () => {
+    const l = linkOf(core, name, row, targets)
+    const extra = pivotRows(core, name, l.rel, targets, pivot, true)
+    if (extra === undefined || l.targets.length === 0) return 0
+    if (typeof pivot !== 'function') return writeLinks(db, l, l.targets, extra)
+    // One UPDATE per target: all of them or none.
+    const r = await db.transaction((tx) => attempt(() => writeLinks(tx, l, l.targets, extra)))()
+    if (r._tag === 'Left') throw r.left
+    return r.right
+  })

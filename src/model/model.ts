@@ -43,7 +43,7 @@ import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier }
 import { type AnyRelation, checkPath, fieldList, isMorphInverse, isThrough, loadIncludes } from './relations.js'
 import { throughPlan } from './through.js'
 import { checkMorph, checkMorphInverse } from './morph.js'
-import { attachRows, detachRows, type PivotValues, syncRows } from './links.js'
+import { attachRows, detachRows, type PivotValues, type SyncOptions, type SyncResult, syncRows, updatePivotRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
 import { counterCaches } from './counter-cache.js'
@@ -204,6 +204,10 @@ type WithColumn<D extends ModelTypes, A extends string, V> = <S, T>(q: ModelQuer
  */
 export type PivotIn<D extends ModelTypes, P> = RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>] extends { readonly pivot: infer C extends t.Any }
   ? t.TypeOf<C> | ((target: Partial<TargetRow<D, P>>, index: number) => t.TypeOf<C>)
+  : never
+/** Some join-row values `updatePivot` sets (one object, or a function of each target). */
+export type PivotPatch<D extends ModelTypes, P> = RelsIn<D['graph'], D['name']>[P & keyof RelsIn<D['graph'], D['name']>] extends { readonly pivot: infer C extends t.Any }
+  ? Partial<t.TypeOf<C>> | ((target: Partial<TargetRow<D, P>>, index: number) => Partial<t.TypeOf<C>>)
   : never
 /** Names of the manyToMany relations of a model (those `attach` and `detach` write). */
 type LinkName<D extends ModelTypes> = { [K in RelName<D>]: RelsIn<D['graph'], D['name']>[K] extends { readonly kind: 'manyToMany' } ? K : never }[RelName<D>]
@@ -667,10 +671,19 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * Make a row's links through a manyToMany relation exactly `targets`: the missing links are
    * inserted, the others deleted, the ones kept left alone (as Laravel's `sync`, Rails'
    * `tag_ids =`), in one transaction (a savepoint inside yours). Returns how many were attached
-   * and detached.
+   * and detached. `{ updateKept: true }` writes `pivot` on the kept links too (`updated` counts
+   * them); `{ detaching: false }` deletes none (Laravel's `syncWithoutDetaching`).
    * @example A.Article.sync(db, article, 'tags', [dragons, training]) // { attached: 1, detached: 2 }
+   * @example Team.sync(db, team, 'members', [ada, bob], { role: 'member' }, { updateKept: true }) // { attached: 1, detached: 0, updated: 1 }
    */
-  readonly sync: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[], pivot?: PivotIn<D, P>) => TaskEither<DbError, { readonly attached: number; readonly detached: number }>
+  readonly sync: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[], pivot?: PivotIn<D, P>, options?: SyncOptions) => TaskEither<DbError, SyncResult>
+  /**
+   * Set join-row values of a row's existing links to `targets` through a manyToMany relation
+   * declaring `pivot` (Laravel's `updateExistingPivot`): the fields given, checked by the pivot
+   * codec first; returns how many links were written.
+   * @example Team.updatePivot(db, team, 'members', [ada], { rank: 2 }) // 1
+   */
+  readonly updatePivot: <P extends LinkName<D>>(db: Backend, row: D['row'], relation: P, targets: readonly Partial<TargetRow<D, P>>[], values: PivotPatch<D, P>) => TaskEither<DbError, number>
 
   /**
    * The query of a row's related rows, as Rails' `author.posts`: a query of the target model to
@@ -1125,7 +1138,8 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
 
       // A duplicate link is the join table's: MariaDB names only the index (see `withUniqueDetail`).
       attach: (db, row, relation, targets, pivot) => withUniqueDetail(db, joinTableCore(core, relation), attachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[], pivot as PivotValues | undefined)),
-      sync: (db, row, relation, targets, pivot) => withUniqueDetail(db, joinTableCore(core, relation), syncRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[], pivot as PivotValues | undefined)),
+      sync: (db, row, relation, targets, pivot, options) => withUniqueDetail(db, joinTableCore(core, relation), syncRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[], pivot as PivotValues | undefined, options)),
+      updatePivot: (db, row, relation, targets, values) => updatePivotRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[], values as PivotValues),
       related: (row, relation) => relatedQuery(core, row as Record<string, unknown>, relation) as never,
       detach: (db, row, relation, targets) => detachRows(db, core, row as Record<string, unknown>, relation, targets as readonly Record<string, unknown>[] | undefined),
 

@@ -1248,7 +1248,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
   /**
    * Several INSERTs run as one: in a transaction (a savepoint inside one), their results added up.
    * On a driver that pipelines (postgres.js) they are sent at once, as `executeBatch` sends its
-   * runs: the server runs one while the next is encoded. Every part settles before the unit
+   * runs: the server runs one while the next arrives. Every part settles before the unit
    * ends, and the first failure in order is the answer (the later parts fail as its consequence).
    */
   const executeAll = <R>(parts: readonly InsertNode[]): TaskEither<DbError, QueryResult<R>> =>

@@ -190,9 +190,9 @@ export interface UnnestOptions {
  *
  * With `rowsPerStatement`, `db.execute` sends an insert of more rows as statements of that many
  * rows, in input order, all at once on a driver that pipelines (postgres.js), in one transaction
- * (a savepoint inside the caller's): the server inserts one while the next is encoded and sent,
- * about a quarter faster for 10,000 rows, and the insert stays all or nothing, its RETURNING rows
- * in input order. What differs from one statement: foreign keys are checked at the end of each
+ * (a savepoint inside the caller's): the server inserts one while the next arrives (10,000 rows:
+ * about three quarters of the time of one statement), and the insert stays all or nothing, its
+ * RETURNING rows in input order. What differs from one statement: foreign keys are checked at the end of each
  * statement, so a row may refer only to rows of its own statement or before it; statement
  * triggers run once per statement; inside a transaction a failure rolls back to the savepoint
  * and the transaction goes on. An `ON CONFLICT ... DO UPDATE` insert stays one statement (in

@@ -1792,6 +1792,82 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
   })
 }
 
+/** Whether the fields `v` gives (its keys whose values are not undefined) are `names`, in that order. */
+const givesOnly = (v: Values, names: readonly string[]): boolean => {
+  let n = 0
+  for (const k in v) {
+    if (v[k] === undefined) continue
+    if (names[n] !== k) return false
+    n++
+  }
+  return n === names.length
+}
+
+/**
+ * The multi-row upserts of a run of `upsertRows` (rows setting the same columns) in chunks of
+ * `size` rows, and the rows they return, in order. `statement` makes the upsert of some rows. It
+ * is compiled for one row, then for a chunk of `size` rows (and the last, shorter one) once per
+ * backend and text of the one-row statement (`templates`, as `insertTemplate` does): the chunks
+ * run through `executeBatch` with the rows' values laid out in VALUES order followed by the
+ * one-row statement's other parameters (the assignments' values: an update time). Building and
+ * compiling a 1000-row statement each time cost more than writing it on SQLite. A statement whose
+ * parameters do not lay out so runs as it is, chunk by chunk.
+ */
+const upsertChunks = async (db: Backend, rows: readonly Row[], size: number, statement: (chunk: readonly Row[]) => InsertNode): Promise<Row[]> => {
+  const columns = Object.keys(rows[0])
+  const width = columns.length
+  const one = db.compile(statement([rows[0]]))
+  if (E.isLeft(one)) throw one.left
+  const tail = one.right.params.slice(width)
+  const template = (count: number): Compiled | undefined => {
+    if (one.right.holes !== undefined) return undefined
+    let byKey = templates.get(db.compile)
+    if (byKey === undefined) templates.set(db.compile, (byKey = new Map()))
+    const key = `upsert\0${count}\0${one.right.sql}`
+    const known = byKey.get(key)
+    if (known !== undefined) return known
+    const holes: Row = {}
+    for (const c of columns) holes[c] = param(c)
+    // Each value of the row a parameter of its own, in the row's place: the one-row statement
+    // with holes for the values is the one-row statement (no value written as an expression).
+    const single = count === 1 ? undefined : db.compile(statement([holes]))
+    if (single !== undefined && (E.isLeft(single) || single.right.sql !== one.right.sql)) return undefined
+    const c = db.compile(statement(new Array<Row>(count).fill(holes)))
+    if (E.isLeft(c)) throw c.left
+    const h = c.right.holes
+    const laid = (count !== 1 || c.right.sql === one.right.sql) && h !== undefined && c.right.params.length === count * width + tail.length &&
+      h.every((name, i) => (i < count * width ? name === columns[i % width] : name === undefined))
+    if (!laid) return undefined
+    if (byKey.size >= 100) byKey.clear()
+    byKey.set(key, c.right)
+    return c.right
+  }
+  const setOf = (from: number, to: number): unknown[] => {
+    const set = new Array<unknown>((to - from) * width + tail.length)
+    let p = 0
+    for (let i = from; i < to; i++) {
+      const r = rows[i]
+      for (let j = 0; j < width; j++) set[p++] = r[columns[j]]
+    }
+    for (let j = 0; j < tail.length; j++) set[p++] = tail[j]
+    return set
+  }
+  const out: Row[] = []
+  const full = Math.floor(rows.length / size)
+  const rest = rows.length - full * size
+  const fullSql = full > 0 ? template(size) : undefined
+  const restSql = rest > 0 ? template(rest) : undefined
+  if ((full > 0 && fullSql === undefined) || (rest > 0 && restSql === undefined)) {
+    for (let from = 0; from < rows.length; from += size) for (const r of await must(db.all<Row>(statement(rows.slice(from, from + size))))) out.push(r)
+    return out
+  }
+  const sets: unknown[][] = []
+  for (let i = 0; i < full; i++) sets.push(setOf(i * size, (i + 1) * size))
+  if (fullSql !== undefined) for (const r of await must(db.executeBatch<Row>(fullSql, sets))) for (const row of r.rows) out.push(row)
+  if (restSql !== undefined) for (const r of await must(db.executeBatch<Row>(restSql, [setOf(full * size, rows.length)]))) for (const row of r.rows) out.push(row)
+  return out
+}
+
 /**
  * The writes of `upsertRows`, validated rows in input order: the stored rows, decoded; or, on
  * MariaDB, the input row (from 0) that met the stored row of an earlier row of its statement
@@ -1811,33 +1887,40 @@ const writeUpserts = async (tx: Backend, core: ModelCore, prepared: readonly Val
     const others = byKey ? await otherKeys(tx, core, plan, Object.keys(rows[0])) : []
     const width = Object.keys(rows[0]).length
     const size = Math.max(1, Math.min(1000, Math.floor(tx.dialect.maxParams / Math.max(1, width))))
-    const sets = byKey ? {} : upsertAssignments(core, plan.updates, plan.inTarget)
-    for (let from = 0; from < rows.length; from += size) {
-      const chunk = rows.slice(from, from + size)
-      if (byKey) {
-        const r = await upsertChunkOnDuplicateKey(tx, core, plan, others, chunk, start + from)
+    if (byKey) {
+      for (let from = 0; from < rows.length; from += size) {
+        const r = await upsertChunkOnDuplicateKey(tx, core, plan, others, rows.slice(from, from + size), start + from)
         if ('repeat' in r) return start + from + r.repeat
         for (const row of r.rows) out.push(row)
-        continue
       }
-      const node = onConflict(plan.target.map((f) => f.column), sets)(values(chunk)(insertInto(core.tableRef)))
-      const raw = await must(tx.all(returning(...columns)(node)))
-      if (raw.length !== chunk.length) throw dbError('QueryError', `${core.table}: ${chunk.length} rows upserted but ${raw.length} returned`)
-      // RETURNING gives the rows in VALUES order (see `insertRows`).
-      for (const row of core.mapper()(raw) as Values[]) out.push(row)
+      return undefined
     }
+    const sets = upsertAssignments(core, plan.updates, plan.inTarget)
+    const statement = (chunk: readonly Row[]) => returning(...columns)(onConflict(plan.target.map((f) => f.column), sets)(values(chunk as Row[])(insertInto(core.tableRef))))
+    const raw = await upsertChunks(tx, rows, size, statement)
+    if (raw.length !== rows.length) throw dbError('QueryError', `${core.table}: ${rows.length} rows upserted but ${raw.length} returned`)
+    // RETURNING gives the rows in VALUES order (see `insertRows`).
+    for (const row of core.mapper()(raw) as Values[]) out.push(row)
     return undefined
   }
-  // A plan per set of fields given (the conflict target, the columns to update).
+  // A plan per set of fields given (the conflict target, the columns to update). Rows mostly give
+  // the fields the row before gave: those are compared with its names, and only a row that gives
+  // others builds the text that finds their plan.
   const plans = new Map<string, UpsertPlan>()
+  let names: string[] = []
+  let given = ''
+  let plan: UpsertPlan | undefined
   for (let i = 0; i < prepared.length; i++) {
     const v = prepared[i]
-    const given = Object.keys(v).filter((n) => v[n] !== undefined).join('\0')
-    let plan = plans.get(given)
-    if (plan === undefined) {
-      const p = upsertPlan(core, v, options)
-      if (p._tag === 'Left') throw p.left
-      plans.set(given, (plan = p.right))
+    if (plan === undefined || !givesOnly(v, names)) {
+      names = Object.keys(v).filter((n) => v[n] !== undefined)
+      given = names.join('\0')
+      plan = plans.get(given)
+      if (plan === undefined) {
+        const p = upsertPlan(core, v, options)
+        if (p._tag === 'Left') throw p.left
+        plans.set(given, (plan = p.right))
+      }
     }
     if (scoped) await refuseHiddenConflict(tx, core, v, plan)
     if (plan.updates.length === 0) {

@@ -293,8 +293,14 @@ export const avg = (e: Operand): TypedExpr<number | null> => node({ kind: 'func'
 export const min = (e: Operand): Expr => fn('min', e)
 /** `MAX(col)` @example max('total') */
 export const max = (e: Operand): Expr => fn('max', e)
-/** `COALESCE(a, b, ...)`; string arguments are columns, wrap values in `val`. @example coalesce('nickname', val('anon')) */
-export const coalesce = (...args: readonly (Operand | Expr)[]): Expr => fn('coalesce', ...args)
+/**
+ * `COALESCE(a, b, ...)`: string arguments are columns (wrap text in `val`); numbers, booleans,
+ * dates, bigints and `null` are bound values, as `nullif`'s second argument is.
+ * @example coalesce('t.seats', 0)
+ * @example coalesce('nickname', val('anon'))
+ */
+export const coalesce = (...args: readonly (Operand | Expr | number | boolean | bigint | Date | null)[]): Expr =>
+  node({ kind: 'func', name: 'coalesce', args: args.map((a) => (typeof a === 'string' ? col(a) : toValue(a))) })
 /** `NULLIF(a, b)`: NULL when both are equal; `b` is a value unless it is an expression. @example nullif('country', '') */
 export const nullif = (a: Operand, b: unknown): Expr => node({ kind: 'func', name: 'nullif', args: [toExpr(a), toValue(b)] })
 

@@ -104,6 +104,18 @@ const upsertQualified = (node: InsertNode, e: Expr): Expr => {
   return mapColumns(e, (c) => (c.table === undefined ? { ...c, table } : c))
 }
 
+/** A value shown in an error: its JSON where it has one, else its type. */
+const describeValue = (v: unknown): string => {
+  if (v === undefined) return 'undefined'
+  if (typeof v === 'bigint') return `${v}n`
+  if (typeof v === 'function') return 'a function'
+  try {
+    return JSON.stringify(v) ?? typeof v
+  } catch {
+    return typeof v
+  }
+}
+
 /** Where a nested expression needs parentheses to keep its meaning. */
 const needsParens = (e: Expr): boolean =>
   e.kind === 'binary' || e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'in' ||
@@ -256,7 +268,11 @@ export const standardOpen = (self: Dialect): Dialect => {
         case 'window': return self.windowFunction(e)
         case 'extension': return self.extension(e)
         default: {
-          const kind = (e as { kind?: unknown }).kind
+          const kind = (e as { kind?: unknown } | null)?.kind
+          // A plain value where an expression belongs (`fn('round', 'x', 2)` from JavaScript): say so, not "kind undefined".
+          if (typeof e !== 'object' || e === null || kind === undefined) {
+            throw dbError('QueryError', `not an expression: ${describeValue(e)} (a column is a string or col('name'), a value is val(x), SQL is sql\`...\`)`)
+          }
           throw dbError('UnsupportedFeature', `${self.name} cannot compile expression kind ${String(kind)}`, { dialect: self.name, feature: String(kind) })
         }
       }

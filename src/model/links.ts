@@ -10,8 +10,8 @@ import type { Backend } from '../compose.js'
 import { dbError, type DbError, type FieldIssue, isDbError, toDbError } from '../errors.js'
 import { and, col, deleteFrom, eq, from, insertInto, or, select, set, update, val, values, where } from '../query.js'
 import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
-import type { Field } from './decode.js'
-import { isThrough, keyOf, manyToManyKeys, type ManyToMany, pivotFields } from './relations.js'
+import { type Field, show } from './decode.js'
+import { isThrough, keyOf, manyToManyKeys, type ManyToMany, pivotCondition, pivotFields } from './relations.js'
 
 /**
  * The join-row values `attach` and `sync` write with each link (the relation's `pivot` fields):
@@ -58,10 +58,10 @@ const pivotRows = (
   let rows: Record<string, unknown>[] | undefined
   if (fields.length === 0) {
     if (pivot !== undefined) issues.push({ path: 'pivot', rule: 'declared', value: pivot, message: `${core.table}.${name} declares no join-row columns (pivot) to check the values by` })
-  } else if (typeof pivot === 'function') rows = targets.map((t, i) => pivotRow(fields, rel.through, pivot(t, i), `targets.${i}.pivot.`, issues, partial))
+  } else if (typeof pivot === 'function') rows = targets.map((t, i) => pivotRow(fields, rel.through, relationValues(rel, pivot(t, i), `targets.${i}.pivot.`, issues, partial), `targets.${i}.pivot.`, issues, partial))
   else {
     // One object for every target: the same row object, which lets a write of it cover them all.
-    const one = pivotRow(fields, rel.through, pivot ?? {}, 'pivot.', issues, partial)
+    const one = pivotRow(fields, rel.through, relationValues(rel, pivot ?? {}, 'pivot.', issues, partial), 'pivot.', issues, partial)
     if (partial && issues.length === 0 && Object.keys(one).length === 0) {
       issues.push({ path: 'pivot', rule: 'required', value: pivot, message: `no join-row values of ${rel.through} given to write (it has ${fields.map((f) => f.name).join(', ')})` })
     }
@@ -72,6 +72,41 @@ const pivotRows = (
     throw dbError('ValidationError', `${core.table}.${name}: ${what}`, { issues })
   }
   return rows
+}
+
+/** Whether a value is one `wherePivot` takes for a field (the value itself, or one of a list). */
+const allowed = (expected: unknown, v: unknown): boolean => {
+  const same = (x: unknown) => x === v || (x instanceof Date && v instanceof Date && x.getTime() === v.getTime())
+  return Array.isArray(expected) ? expected.some(same) : same(expected)
+}
+
+/**
+ * The join-row values given, with the single values of the relation's `wherePivot` for the
+ * fields left out (not for `partial` values, which set only what they name); a value the
+ * relation's `wherePivot` does not take is an issue (the link would not be one of the relation's).
+ */
+const relationValues = (rel: ManyToMany, given: Readonly<Record<string, unknown>>, at: string, issues: FieldIssue[], partial: boolean): Readonly<Record<string, unknown>> => {
+  const where = rel.wherePivot
+  if (where === undefined) return given
+  const out: Record<string, unknown> = { ...given }
+  for (const [name, expected] of Object.entries(where)) {
+    const v = ownValue(given, name)
+    if (v === undefined) {
+      if (!partial && !Array.isArray(expected)) out[name] = expected
+      continue
+    }
+    if (!allowed(expected, v)) {
+      issues.push({ path: `${at}${name}`, rule: 'wherePivot', value: v, message: `${rel.through}.${name} is ${Array.isArray(expected) ? `one of ${expected.map(show).join(', ')}` : show(expected)} on this relation, got ${show(v)}` })
+    }
+  }
+  return out
+}
+
+/** The join rows of the source row's links: its key in the `from` columns, and the relation's `wherePivot`. */
+const ownLinks = (l: Link): Expr[] => {
+  const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
+  const onRelation = pivotCondition(l.rel, (c) => col(c))
+  return onRelation === undefined ? own : [...own, onRelation]
 }
 
 interface Link {
@@ -157,7 +192,7 @@ export const detachRows = (db: Backend, core: ModelCore, row: Readonly<Record<st
   attempt(async () => {
     const l = linkOf(core, name, row, targets ?? [])
     if (targets !== undefined && targets.length === 0) return 0
-    const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
+    const own = ownLinks(l)
     const which = targets === undefined ? [] : [or(...l.targets.map((t) => and(...l.to.map((c, i) => eq(col(c), val(t[i]))))))]
     const r = await db.execute(where(and(...own, ...which))(deleteFrom(tableRefOf(l.rel.through))))()
     if (r._tag === 'Left') throw r.left
@@ -196,7 +231,7 @@ const writeLinks = async (
   tx: Backend, l: Link, targets: readonly (readonly unknown[])[], values: readonly Record<string, unknown>[],
 ): Promise<number> => {
   const through = tableRefOf(l.rel.through)
-  const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
+  const own = ownLinks(l)
   const byValues = new Map<Record<string, unknown>, (readonly unknown[])[]>()
   targets.forEach((t, j) => {
     if (Object.keys(values[j]).length === 0) return
@@ -240,7 +275,7 @@ export const syncRows = (
   }
   return db.transaction((tx) => attempt(async () => {
     const through = tableRefOf(l.rel.through)
-    const own: Expr[] = l.from.map((c, i) => eq(col(c), val(l.source[i])))
+    const own = ownLinks(l)
     const current = await tx.all(where(and(...own))(select(...l.to.map((c, i) => ({ expr: col(c), alias: `rk_to_${i}` })))(from(through))))()
     if (current._tag === 'Left') throw current.left
     const have = new Map<string, unknown[]>()

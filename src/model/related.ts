@@ -8,10 +8,10 @@ import type { Expr, SelectNode, TableRef } from '../ast.js'
 import { dbError } from '../errors.js'
 import { and, eq, exists, from, or, raw, select, val, where } from '../query.js'
 import { sql } from '../sql.js'
-import { encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
+import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { baseQuery, failed, type ModelQuery } from './query.js'
-import { isMorphInverse, isThrough, keyFields, manyToManyKeys, type MorphTo, sameWidth } from './relations.js'
+import { isMorphInverse, isThrough, keyFields, manyToManyKeys, type MorphTo, pivotCondition, sameWidth } from './relations.js'
 import { morphInverse, morphTarget } from './morph.js'
 import { middleJoins, throughPlan } from './through.js'
 import { pickedRow } from './one-of-many.js'
@@ -79,10 +79,11 @@ export const relatedQuery = (core: ModelCore, row: Values, name: string): ModelQ
       else {
         const through = tableRefOf(rel.through)
         const linkColumn = (c: string) => sql.id([...(through.schema === undefined ? [] : [through.schema]), through.name, c])
-        const link = and(
+        const link = allOf([
           ...fromCols.map((c, i) => raw(sql`${linkColumn(c)} = ${encodeField(sk[i], source[i])}`)),
           ...to.map((c, i) => raw(sql`${linkColumn(c)} = ${target.column(tk[i].name)}`)),
-        )
+          pivotCondition(rel, (c) => raw(sql`${linkColumn(c)}`)),
+        ])!
         cond = exists(where(link)(select(raw(sql`1`))(from(through))))
       }
     } else if (isThrough(rel)) {

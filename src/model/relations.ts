@@ -20,7 +20,7 @@ import type { Expr, JoinNode, OrderItem, SelectNode, Selection } from '../ast.js
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { and, as, col, eq, isIn, raw } from '../query.js'
+import { as, col, eq, isIn, isNull, raw } from '../query.js'
 import { any } from '../query/comparison.js'
 import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
@@ -106,7 +106,17 @@ export interface ManyToMany<T extends string = string, P extends t.Any | undefin
   readonly pivot: P
   /** Column names of `pivot` fields whose column is not named like the field. */
   readonly pivotColumns?: Readonly<Record<string, string>>
+  /**
+   * Join-row values a link must hold to be one of this relation's, by pivot field: a value, a
+   * list of values (IN) or null (Laravel's `wherePivot`, `wherePivotIn`, `withPivotValue`).
+   */
+  readonly wherePivot?: Readonly<Record<string, unknown>>
+  /** The order of the loaded rows by join-row values, before a modifier's (Laravel's `orderByPivot`). */
+  readonly orderByPivot?: readonly OrderStep[]
 }
+
+/** Join-row values by pivot field: a value, a list of values (IN), or null. */
+export type PivotMatch<V> = { readonly [K in keyof V]?: V[K] | readonly V[K][] }
 
 /**
  * Target rows reached through another relation of this model (`through`), by a relation of the
@@ -233,6 +243,13 @@ const dependentOption = (target: string, d: unknown): Dependent | undefined => {
  * Target rows linked through a join table (columns `from` this model's key `to` the
  * target's key). Loads as an array.
  *
+ * `wherePivot` keeps the links whose join-row values match (a value, a list, or null, by pivot
+ * field), wherever the relation is read (loads, counts, filters, `related`) or written: `attach`
+ * and `sync` through it write its single values on the links they add, refuse others, and
+ * `sync`, `detach` and `updatePivot` touch no link it leaves out (Laravel's `wherePivot` and
+ * `withPivotValue`). `orderByPivot` orders the loaded rows by join-row fields, before a
+ * modifier's order (Laravel's `orderByPivot`); both need `pivot` and are checked here.
+ *
  * The join table's own columns are declared with `pivot`, an object codec (Laravel's
  * `withPivot`, Rails' join-model attributes): `attach(db, row, name, targets, { role: 'lead' })`
  * writes them, checked by the codec, and each loaded row carries its link's values as `pivot`.
@@ -241,6 +258,7 @@ const dependentOption = (target: string, d: unknown): Dependent | undefined => {
  * @example
  * relations: { tracks: manyToMany('Track', { through: 'playlist_track', from: 'playlist_id', to: 'track_id' }) }
  * relations: { members: manyToMany('Person', { through: 'memberships', from: 'team_id', to: 'person_id', pivot: t.type({ role: t.string }) }) }
+ * relations: { leads: manyToMany('Person', { through: 'memberships', from: 'team_id', to: 'person_id', pivot: Membership, wherePivot: { role: 'lead' }, orderByPivot: ['rank'] }) }
  */
 export const manyToMany = <const T extends string, P extends t.Any | undefined = undefined>(target: T, options: {
   readonly through: string
@@ -250,10 +268,63 @@ export const manyToMany = <const T extends string, P extends t.Any | undefined =
   readonly targetKey?: KeyFields
   readonly pivot?: P
   readonly pivotColumns?: Readonly<Record<string, string>>
+  readonly wherePivot?: P extends t.Any ? PivotMatch<t.TypeOf<P>> : never
+  readonly orderByPivot?: P extends t.Any ? readonly OrderSpec[] : never
 }): ManyToMany<T, P> => {
-  if (options.pivot !== undefined) pivotFields({ ...options, kind: 'manyToMany', target, pivot: options.pivot })
-  return Object.freeze({ kind: 'manyToMany', target, ...options, pivot: options.pivot as P })
+  const rel: ManyToMany<T, P> = Object.freeze({
+    kind: 'manyToMany', target, ...options, pivot: options.pivot as P,
+    wherePivot: options.wherePivot === undefined ? undefined : Object.freeze({ ...(options.wherePivot as Record<string, unknown>) }),
+    orderByPivot: orderSteps(target, options.orderByPivot),
+  })
+  if (options.pivot !== undefined) pivotFields(rel)
+  checkPivotUse(rel)
+  return rel
 }
+
+/** The pivot field `name` of a manyToMany, or a TypeError saying what `what` names that is not declared. */
+const declaredPivot = (rel: ManyToMany, name: string, what: string): Field => {
+  const f = pivotFields(rel).find((x) => x.name === name)
+  if (f === undefined) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: ${what} names ${name}, no declared join-row column of ${rel.through} (pivot has ${pivotFields(rel).map((x) => x.name).join(', ') || 'none'})`)
+  return f
+}
+
+/** The checks of `wherePivot` and `orderByPivot` where the relation is written: declared fields, values of their types. */
+const checkPivotUse = (rel: ManyToMany): void => {
+  if (rel.wherePivot === undefined && rel.orderByPivot === undefined) return
+  if (rel.pivot === undefined) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: wherePivot and orderByPivot name join-row fields, which pivot declares`)
+  for (const [name, v] of Object.entries(rel.wherePivot ?? {})) {
+    const f = declaredPivot(rel, name, 'wherePivot')
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (!f.codec.is(x) && !(x === null && mayBeNull(f))) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: wherePivot ${name} must be ${f.codec.name}, got ${show(x)}`)
+    }
+  }
+  for (const step of rel.orderByPivot ?? []) declaredPivot(rel, step.field!, 'orderByPivot')
+}
+
+/**
+ * The condition `wherePivot` puts on the join rows (columns by `column`, given a column name),
+ * values encoded by the pivot's codecs; undefined without one.
+ *
+ * @example pivotCondition(Team.core.relations.leads, (c) => col(`rk_through.${c}`)) // rk_through.role = 'lead'
+ */
+export const pivotCondition = (rel: ManyToMany, column: (name: string) => Expr): Expr | undefined => {
+  const where = rel.wherePivot
+  if (where === undefined) return undefined
+  return allOf(Object.entries(where).map(([name, v]) => {
+    const f = declaredPivot(rel, name, 'wherePivot')
+    const c = column(f.column)
+    if (v === null) return isNull(c)
+    return Array.isArray(v) ? isIn(c, v.map((x) => encodeField(f, x))) : eq(c, encodeField(f, v))
+  }))
+}
+
+/**
+ * The ORDER BY items of `orderByPivot` (columns by `column`, given a column name); none without one.
+ *
+ * @example pivotOrder(Team.core.relations.leads, (c) => col(`rk_through.${c}`)) // [rk_through.member_rank ASC]
+ */
+export const pivotOrder = (rel: ManyToMany, column: (name: string) => Expr): OrderItem[] =>
+  (rel.orderByPivot ?? []).map((s) => ({ expr: column(declaredPivot(rel, s.field!, 'orderByPivot').column), direction: s.direction }))
 
 /** The fields of a manyToMany's `pivot`, read once per relation. */
 const pivotCache = new WeakMap<t.Any, readonly Field[]>()
@@ -879,8 +950,11 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       const through = { ...tableRefOf(rel.through), alias: 'rk_through' }
       // The join-row values go under `pivot`: a field of that name would be overwritten.
       if (rel.pivot !== undefined && target.byName.has('pivot')) throw fail(`${core.table}.${name}: ${target.table} has a field named pivot, where the join-row values of ${rel.through} would go`)
-      const join: JoinNode = { type: 'inner', table: through, on: and(...toCols.map((c, i) => eq(col(`rk_through.${c}`), target.column(tk[i].name)))) }
-      children = await loadJoined(db, target, read, perOwner, base, groups, sk, [join], fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
+      const linked = (c: string) => col(`rk_through.${c}`)
+      const join: JoinNode = { type: 'inner', table: through, on: allOf([...toCols.map((c, i) => eq(linked(c), target.column(tk[i].name))), pivotCondition(rel, linked)])! }
+      // The join-row order first (orderByPivot), then the modifier's.
+      const ordered = rel.orderByPivot === undefined ? base : { ...base, orderBy: [...pivotOrder(rel, linked), ...base.orderBy] }
+      children = await loadJoined(db, target, read, perOwner, ordered, groups, sk, [join], fromCols.map((c) => col(`rk_through.${c}`)), rel.pivot === undefined ? undefined : pivotReading(db, rel))
     } else {
       const fk = keyFields(target, rel.foreignKey, `foreign key of ${core.table}.${name}`)
       sameWidth(core, name, fk, sk, 'the foreign key')

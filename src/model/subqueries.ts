@@ -17,7 +17,7 @@ import { allOf, encodeField, ownValue, scopedCore, type ModelCore, tableRefOf } 
 import { show } from './decode.js'
 import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
-import { isMorphInverse, isThrough, keyFields, manyToManyKeys, sameWidth } from './relations.js'
+import { isMorphInverse, isThrough, keyFields, manyToManyKeys, pivotCondition, sameWidth } from './relations.js'
 import { throughCorrelation, throughPlan } from './through.js'
 import { morphInverse, morphRefused } from './morph.js'
 import { pickedRow } from './one-of-many.js'
@@ -86,7 +86,8 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
     const { sk, tk, from: fromCols, to: toCols } = manyToManyKeys(outer, target, name, rel)
     const through = `rk_through_${depth}`
     if (innerEnclosing.includes(through)) throw fail(`${outer.table}.${name}: relation subqueries nest too deep`)
-    node = { ...node, joins: [{ type: 'inner', table: { ...tableRefOf(rel.through), alias: through }, on: allOf(toCols.map((c, i) => eq(col(`${through}.${c}`), inner.column(tk[i].name)))) }] }
+    const linked = (c: string) => col(`${through}.${c}`)
+    node = { ...node, joins: [{ type: 'inner', table: { ...tableRefOf(rel.through), alias: through }, on: allOf([...toCols.map((c, i) => eq(linked(c), inner.column(tk[i].name))), pivotCondition(rel, linked)]) }] }
     correlation = allOf(fromCols.map((c, i) => eq(col(`${through}.${c}`), outer.column(sk[i].name))))!
   } else if (isThrough(rel)) {
     const mid = throughCorrelation(throughPlan(outer, name, rel), `rk_mid_${depth}`, inner.column, outer.column)

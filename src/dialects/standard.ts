@@ -594,7 +594,8 @@ export const standardOpen = (self: Dialect): Dialect => {
     },
     explainAnalyze: (stmt) => F(['EXPLAIN ANALYZE ', stmt]),
 
-    compileSelect: (q) => {
+    compileSelect: (q0) => {
+      const q = groupedWithWindows(self, q0)
       const parts: Part[] = []
       if (q.with !== undefined) parts.push(self.withClause(q.with))
       parts.push(self.selectClause(q))
@@ -1126,6 +1127,54 @@ const selectedPosition = (q: SelectNode, g: Expr): string | undefined => {
   if (g.kind === 'column' || !bindsValue(g)) return undefined
   const i = q.columns.findIndex((c) => c.expr === g)
   return i < 0 ? undefined : String(i + 1)
+}
+
+/** Whether an expression holds a window function call (`over(...)`). */
+const hasWindow = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && ((e as { readonly kind?: unknown }).kind === 'window' || Object.values(e).some(hasWindow))
+
+/** `x` with every object that is a key of `swap` (by identity) replaced by its value, copied only where something changed. */
+const replaceNodes = <T>(x: T, swap: ReadonlyMap<object, Expr>): T => {
+  if (typeof x !== 'object' || x === null) return x
+  const to = swap.get(x)
+  if (to !== undefined) return to as T
+  if (Array.isArray(x)) {
+    let out: unknown[] | undefined
+    x.forEach((v, i) => {
+      const y = replaceNodes(v, swap)
+      if (y !== v) (out ??= x.slice())[i] = y
+    })
+    return (out ?? x) as T
+  }
+  let out: Record<string | symbol, unknown> | undefined
+  for (const k of Reflect.ownKeys(x)) {
+    const v = (x as Record<string | symbol, unknown>)[k]
+    const y = replaceNodes(v, swap)
+    if (y !== v) (out ??= { ...(x as Record<string | symbol, unknown>) })[k] = y
+  }
+  return (out ?? x) as T
+}
+
+/**
+ * A grouped SELECT with a window function, with each GROUP BY expression that binds values (a
+ * `dateTrunc` of a `dateAdd`, a CASE of buckets) written with its values in the SQL text, as
+ * literals, wherever the same node stands (SELECT list, GROUP BY, HAVING, ORDER BY, windows):
+ * `over(rank(), { partitionBy: [day] })` cannot name the expression by its position as GROUP BY
+ * does (`selectedPosition`), and bound again ($1 selected, $7 in PARTITION BY) PostgreSQL finds it
+ * not grouped by (42803). Other queries are returned as they are.
+ *
+ * @example groupedWithWindows(self, q) // GROUP BY DATE_TRUNC('day', ... + 2 * INTERVAL '1' HOUR), the same text in OVER (PARTITION BY ...)
+ */
+const groupedWithWindows = (self: Dialect, q: SelectNode): SelectNode => {
+  if (q.groupBy.length === 0) return q
+  const bound = q.groupBy.filter((g) => g.kind !== 'column' && bindsValue(g))
+  if (bound.length === 0 || !q.columns.some((c) => hasWindow(c.expr))) return q
+  const swap = new Map<object, Expr>()
+  for (const g of bound) {
+    const result = resultTypeOf(g)
+    swap.set(g, { kind: 'raw', fragment: self.inlineSql(self.expr(g)), ...(result === undefined ? {} : { result }) })
+  }
+  return { ...q, columns: replaceNodes(q.columns, swap), groupBy: replaceNodes(q.groupBy, swap), having: replaceNodes(q.having, swap), orderBy: replaceNodes(q.orderBy, swap), windows: replaceNodes(q.windows, swap) }
 }
 
 /**

@@ -10,7 +10,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { describe, expect, it } from 'vitest'
-import { type Backend, isDbError, sql } from 'recordkit'
+import { type Backend, isDbError, sql, wrap } from 'recordkit'
 import { unnest } from 'recordkit/dialects/postgres'
 import { insertInto, onConflict, returning, values } from 'recordkit/query'
 import { fails, ok } from 'recordkit/testing'
@@ -215,6 +215,26 @@ for (const engine of ENGINES.filter((e) => e.name === 'postgres')) {
       }))
       expect(outcome).toBe('UniqueViolation')
       expect((await stored(db)).map((x) => x.sku)).toEqual(['before', 'after'])
+    })
+
+    it('statements of rowsPerStatement rows are all sent before the first answer (pipelined), then committed', async (ctx) => {
+      const db = use(ctx)
+      // Middleware sees each statement; a part is an INSERT of at most 1000 rows (the call itself has 2500).
+      const events: string[] = []
+      const isPart = (q: unknown): boolean => (q as { kind?: string; rows?: unknown[] }).kind === 'insert' && (q as { rows: unknown[] }).rows.length <= 1000
+      const watched = wrap(db, {
+        execute: (next) => (q) => () => {
+          if (isPart(q)) events.push('sent')
+          return next(q)().then((r) => {
+            if (isPart(q)) events.push('answered')
+            return r
+          })
+        },
+      })
+      const r = await ok(watched.execute(pipe(insertInto('rk_unnest_vals'), values(inputs()), unnest(TYPES, { rowsPerStatement: 1000 }), returning('sku'))))
+      expect(events).toEqual(['sent', 'sent', 'sent', 'answered', 'answered', 'answered'])
+      expect(r.rows.map((x) => x.sku)).toEqual(inputs().map((x) => x.sku))
+      expect(await count(db)).toBe(N)
     })
 
     it('rowsPerStatement must be a whole number from 1', () => {

@@ -72,7 +72,8 @@ const codecOf = (c: ColumnDef, mode: 'recordkit' | 'io-ts', uses: Set<string>): 
     case 'text': case 'varchar': case 'char': case 'time': base = 't.string'; break
     // A calendar day: 'YYYY-MM-DD' on every engine, whatever its driver hands over.
     case 'date': base = rk('calendarDate'); break
-    case 'decimal': base = rk('decimal'); break
+    // DECIMAL(p,s): the digits it holds, checked on input (DECIMAL(p) is DECIMAL(p,0) on every engine).
+    case 'decimal': base = p.args.length === 0 ? rk('decimal') : `${rk('decimalOf')}(${p.args[0]}, ${p.args[1] ?? 0})`; break
     case 'timestamp': case 'timestamptz': base = rk('date'); break
     case 'json': base = `${rk('jsonOf')}(t.unknown)`; break
     case 'uuid': base = rk('uuid'); break
@@ -92,7 +93,7 @@ const list = (names: readonly string[]): string => (names.length === 1 ? quote(n
  * after the key column without `_id`, or the target table), `hasMany` on the table it refers
  * to (named after the referring table, in the plural). Only between tables that get a model.
  */
-const relationsOf = (tables: readonly TableDef[], field: (column: string) => string, uses: Set<string>): Map<string, PrintedRelation[]> => {
+const relationsOf = (tables: readonly TableDef[], field: (column: string) => string, uses: Set<string>, mode: 'recordkit' | 'io-ts'): Map<string, PrintedRelation[]> => {
   const modelled = new Map(tables.filter((t) => (t.primaryKey?.columns.length ?? 0) > 0).map((t) => [t.name, t]))
   const out = new Map<string, PrintedRelation[]>([...modelled.keys()].map((n) => [n, []]))
   const add = (table: string, name: string, call: string) => {
@@ -122,12 +123,34 @@ const relationsOf = (tables: readonly TableDef[], field: (column: string) => str
     const ends = joinEnds(t, modelled)
     if (ends === undefined) continue
     uses.add('manyToMany')
+    const pivot = pivotOf(t, field, mode, uses)
     for (const [near, far] of [[ends[0], ends[1]], [ends[1], ends[0]]]) {
       const name = near.table === far.table ? plural(camel(far.column.replace(/_id$/i, ''))) : plural(camel(far.table))
-      add(near.table, name, `manyToMany(${quote(pascal(far.table))}, { through: ${quote(t.name)}, from: ${quote(near.column)}, to: ${quote(far.column)} })`)
+      add(near.table, name, `manyToMany(${quote(pascal(far.table))}, { through: ${quote(t.name)}, from: ${quote(near.column)}, to: ${quote(far.column)}${pivot} })`)
     }
   }
   return out
+}
+
+/**
+ * The `pivot` (and `pivotColumns`) options of the manyToMany relations through join table `t`:
+ * its columns other than the two keys, as an object codec. A column `attach` must be given (NOT
+ * NULL, no DEFAULT) is in `t.type`, the others in `t.partial`; nothing for a table of its keys alone.
+ */
+const pivotOf = (t: TableDef, field: (column: string) => string, mode: 'recordkit' | 'io-ts', uses: Set<string>): string => {
+  const keys = new Set(t.primaryKey?.columns ?? [])
+  const own = t.columns.filter((c) => !keys.has(c.name))
+  if (own.length === 0) return ''
+  const needed = (c: ColumnDef) => c.notNull && c.autoIncrement !== true && c.default === undefined
+  const props = (cs: readonly ColumnDef[]) => `{ ${cs.map((c) => `${key(field(c.name))}: ${codecOf(c, mode, uses)}`).join(', ')} }`
+  const required = own.filter(needed)
+  const optional = own.filter((c) => !needed(c))
+  const codec = optional.length === 0 ? `t.type(${props(required)})`
+    : required.length === 0 ? `t.partial(${props(optional)})`
+      : `t.intersection([t.type(${props(required)}), t.partial(${props(optional)})])`
+  const renamed = own.filter((c) => field(c.name) !== c.name)
+  const columns = renamed.length === 0 ? '' : `, pivotColumns: { ${renamed.map((c) => `${key(field(c.name))}: ${quote(c.name)}`).join(', ')} }`
+  return `, pivot: ${codec}${columns}`
 }
 
 /** One side of a join table: its column, and the table whose key that column holds. */
@@ -199,7 +222,7 @@ export const printModels = (schema: SchemaDef | readonly TableDef[], options: Pr
   const tables = Array.isArray(schema) ? (schema as readonly TableDef[]) : (schema as SchemaDef).tables
   const uses = new Set<string>()
   const field = (column: string): string => (o.fields === 'camelCase' ? camel(column) : column)
-  const relations = relationsOf(tables, field, uses)
+  const relations = relationsOf(tables, field, uses, o.codecs)
   const related = [...relations.entries()].filter(([, r]) => r.length > 0).length > 0
   let body = tables.map((t) => printTable(t, o, uses, relations.get(t.name))).join('\n\n')
   if (related) {

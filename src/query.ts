@@ -653,14 +653,27 @@ export const orderWord = <W extends string>(what: 'direction' | 'nulls', given: 
 
 /**
  * Add an ORDER BY item. The direction is ASC unless given; a `sql` fragment without a
- * direction is written as it is, so it may carry its own (`orderBy(sql\`name desc\`)`).
+ * direction is written as it is, so it may carry its own (`orderBy(sql\`name desc\`)`). An item
+ * made by `asc` / `desc` (as windows take them) is taken as it is, direction and NULLS placement
+ * included.
  * @example pipe(from('t'), orderBy('name'), orderBy('id', 'desc'))
+ * @example pipe(from('t'), orderBy(desc('total', 'last')))
  */
-export const orderBy = (e: Operand, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => {
+export const orderBy = (e: Operand | OrderItem, direction?: 'asc' | 'desc', nulls?: 'first' | 'last') => {
+  if (isOrderItem(e)) {
+    if (direction !== undefined || nulls !== undefined) {
+      throw dbError('QueryError', `orderBy: an item made by asc / desc carries its own direction and NULLS placement; got ${JSON.stringify(direction ?? nulls)} as well`)
+    }
+    return <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q => orderedBy(q, e)
+  }
   const d = orderWord('direction', direction, ORDER_DIRECTIONS)
   const n = orderWord('nulls', nulls, NULLS_ORDERS)
   return <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q): Q => orderedBy(q, { expr: toExpr(e), direction: d ?? (isFragment(e) ? undefined : 'asc'), nulls: n } as OrderItem)
 }
+
+/** An ORDER BY item made by `asc` / `desc`: a plain `{ expr, direction }`, not an expression node. */
+const isOrderItem = (u: unknown): u is OrderItem =>
+  typeof u === 'object' && u !== null && !isExpr(u) && isExpr((u as { expr?: unknown }).expr)
 
 const orderedBy = <Q extends SelectLike | UpdateNode | DeleteNode>(q: Q, item: OrderItem): Q => {
   return q.kind === 'update' || q.kind === 'delete'

@@ -192,11 +192,12 @@ export interface UnnestOptions {
  * rows, in input order, all at once on a driver that pipelines (postgres.js), in one transaction
  * (a savepoint inside the caller's): the server inserts one while the next arrives (10,000 rows:
  * about three quarters of the time of one statement), and the insert stays all or nothing, its
- * RETURNING rows in input order. What differs from one statement: foreign keys are checked at the end of each
- * statement, so a row may refer only to rows of its own statement or before it; statement
- * triggers run once per statement; inside a transaction a failure rolls back to the savepoint
- * and the transaction goes on. An `ON CONFLICT ... DO UPDATE` insert stays one statement (in
- * several, a key given twice would update the row inserted before instead of failing).
+ * RETURNING rows in input order. What differs from one statement: foreign keys are checked at
+ * the end of each statement, so a row may refer only to rows of its own statement or before it;
+ * statement triggers run once per statement; inside a transaction a failure rolls back to the
+ * savepoint and the transaction goes on. An `ON CONFLICT ... DO UPDATE` insert stays one
+ * statement (in several, a key given twice would update the row inserted before instead of
+ * failing), as do an insert with a WITH clause and `db.compile` / `db.prepare` of any of them.
  * `rowsPerStatement` must be a whole number from 1 (a ValidationError names it otherwise).
  *
  * @example

@@ -1603,7 +1603,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
 /**
  * Whether `upsertMany` runs its rows through multi-row upserts (`upsertRows`): on a dialect with
  * RETURNING of an INSERT, not sharded: `ON CONFLICT (target) DO UPDATE` on PostgreSQL and SQLite,
- * `ON DUPLICATE KEY UPDATE` on MariaDB (see `upsertChunkOnDuplicateKey`). MySQL has no RETURNING:
+ * `ON DUPLICATE KEY UPDATE` on MariaDB (see `upsertRunOnDuplicateKey`). MySQL has no RETURNING:
  * there each row is its own `upsert`.
  *
  * @example upsertsInBatch(db) ? upsertRows(db, core, defaults, inputs, {}) : eachRow(...)
@@ -1611,7 +1611,7 @@ const upsertWrite = (db: Backend, core: ModelCore, v: Values, options: UpsertOpt
 export const upsertsInBatch = (db: Backend): boolean =>
   canReturn(db) && !isSharded(db)
 
-/** The session variable a multi-row upsert on MySQL or MariaDB records a row it should not have updated in (see `upsertChunkOnDuplicateKey`). */
+/** The session variable a multi-row upsert on MySQL or MariaDB records a row it should not have updated in (see `upsertRunOnDuplicateKey`). */
 const ELSEWHERE = '@rk_upsert_elsewhere'
 
 /**
@@ -1619,7 +1619,7 @@ const ELSEWHERE = '@rk_upsert_elsewhere'
  * by the column's collation: case, accents and trailing spaces folded away (usually equal there,
  * 'Ab' and 'aB '), so that two rows of one statement rarely meet one stored row. It only has to
  * be coarser than the collation to be cheap: a row of a run it did not cut that meets the row of
- * an earlier one is found after the statement (see `upsertChunkOnDuplicateKey`).
+ * an earlier one is found after the statement (see `upsertRunOnDuplicateKey`).
  */
 const foldedKey = (x: unknown): string | number => {
   if (typeof x !== 'string') return keyOf(x)
@@ -1628,7 +1628,7 @@ const foldedKey = (x: unknown): string | number => {
   return `\0${plain.toLowerCase().trimEnd()}`
 }
 
-/** What `upsertChunkOnDuplicateKey` found: the stored rows, or the row (of the chunk, from 0) that met the stored row of an earlier one. */
+/** What `upsertRunOnDuplicateKey` found: the stored rows, or the row (of the run, from 0) that met the stored row of an earlier one. */
 type ChunkResult = { readonly rows: Values[] } | { readonly repeat: number }
 
 /** A unique key of the table other than an upsert's conflict target: the index's name and the columns, as the model names them. */
@@ -1639,7 +1639,7 @@ interface OtherKey {
 
 /**
  * The table's unique keys other than the target's whose columns are all written by the rows of
- * a run (`written`): the keys `upsertChunkOnDuplicateKey` asks the row met about.
+ * a run (`written`): the keys `upsertRunOnDuplicateKey` asks the row met about.
  */
 const otherKeys = async (db: Backend, core: ModelCore, plan: UpsertPlan, written: readonly string[]): Promise<readonly OtherKey[]> => {
   const targets = await targetIndexes(db, core, plan.target)
@@ -1653,30 +1653,32 @@ const otherKeys = async (db: Backend, core: ModelCore, plan: UpsertPlan, written
 }
 
 /**
- * A chunk of a run of `upsertRows` on MariaDB: one `INSERT ... VALUES (...), (...) ON DUPLICATE
- * KEY UPDATE ... RETURNING <primary key>`, then the stored rows read back by those keys.
+ * A run of `upsertRows` on MariaDB (rows setting the same columns): one `INSERT ... VALUES (...),
+ * (...) ON DUPLICATE KEY UPDATE ... RETURNING <primary key>` per chunk of `size` rows
+ * (`upsertChunks`), then the stored rows read back by those keys.
  *
  * ON DUPLICATE KEY fires on a conflict over any unique key, not only the target's (see
  * `upsertOnTarget`): the first assignment, on the first target column, which no other assignment
  * writes, compares the row met with the proposed row on every target column (by the columns'
- * collations) and, where they differ, records in a session variable (`ELSEWHERE`) this
- * statement's token, which of the other unique keys (`others`) the row met holds the proposed
- * values of, and the proposed target. Read back with the rows, a token of this statement is a row
- * that met another row on a key other than its target: a UniqueViolation naming that key and the
- * row (`elsewhereError`), thrown so the unit is rolled back. Rows that conflict on nothing are
+ * collations) and, where they differ, records in a session variable (`ELSEWHERE`) this run's
+ * token, which of the other unique keys (`others`) the row met holds the proposed values of, and
+ * the proposed target. Read back with the rows, a token of this run is a row that met another row
+ * on a key other than its target: a UniqueViolation naming that key and the row
+ * (`elsewhereError`), thrown so the unit is rolled back. Rows that conflict on nothing are
  * inserted, as ON CONFLICT (target) would.
  *
  * MariaDB runs a multi-row statement row after row, each row's upsert seeing the ones before it,
  * and RETURNING gives the key of the row each wrote (inserted, or met and updated) in VALUES
  * order. RETURNING of the other columns is not taken: for a row met and left unchanged it gives
  * an `ON UPDATE CURRENT_TIMESTAMP` column as if it had been updated. So the rows are read back by
- * key, in the same transaction. Two rows of the chunk writing one row (keys the collation holds
- * equal that `foldedKey` did not fold) would read back the later one's row for both: the later
- * row is returned (`repeat`) and the caller writes again from a cut there.
+ * key, in the same transaction, once the run is written. Two rows of the run writing one row
+ * (keys the collation holds equal that `foldedKey` did not fold) would read back the later one's
+ * row for both: the later row is returned (`repeat`, from 0 in the run) and the caller writes
+ * again from a cut there.
  *
- * @example await upsertChunkOnDuplicateKey(tx, core, plan, others, [{ sku: 'A-1', qty: 3 }], 0)
+ * @example await upsertRunOnDuplicateKey(tx, core, plan, others, [{ sku: 'A-1', qty: 3 }], 1000, 0)
  */
-const upsertChunkOnDuplicateKey = async (db: Backend, core: ModelCore, plan: UpsertPlan, others: readonly OtherKey[], chunk: readonly Row[], offset: number): Promise<ChunkResult> => {
+const upsertRunOnDuplicateKey = async (db: Backend, core: ModelCore, plan: UpsertPlan, others: readonly OtherKey[], rows: readonly Row[], size: number, offset: number): Promise<ChunkResult> => {
   const token = randomUUID()
   const t0 = sql.id([plan.target[0].column])
   const equal = (columns: readonly string[]) => sql.join(columns.map((c) => sql`${sql.id([c])} = ${excluded(c)}`), ' AND ')
@@ -1685,9 +1687,9 @@ const upsertChunkOnDuplicateKey = async (db: Backend, core: ModelCore, plan: Ups
   const record = sql`JSON_ARRAY(${token}, JSON_ARRAY(${held}), ${proposed})`
   const mark = rawExpr(sql`IF((${sql.raw(ELSEWHERE)} := IF(${equal(plan.target.map((f) => f.column))}, ${sql.raw(ELSEWHERE)}, ${record})) IS NULL, ${t0}, ${t0})`)
   const assigned = { [plan.target[0].column]: mark, ...upsertAssignments(core, plan.updates, plan.inTarget) }
-  const node = onConflict(plan.target.map((f) => f.column), assigned)(values(chunk as Row[])(insertInto(core.tableRef)))
-  const written = await must(db.all<Row>(returning(...core.primaryKey.map((f) => bareColumn(f.column)))(node)))
-  if (written.length !== chunk.length) throw dbError('QueryError', `${core.table}: ${chunk.length} rows upserted but ${written.length} returned`)
+  const keyColumns = core.primaryKey.map((f) => bareColumn(f.column))
+  const written = await upsertChunks(db, rows, size, (chunk) => returning(...keyColumns)(onConflict(plan.target.map((f) => f.column), assigned)(values(chunk as Row[])(insertInto(core.tableRef)))))
+  if (written.length !== rows.length) throw dbError('QueryError', `${core.table}: ${rows.length} rows upserted but ${written.length} returned`)
   const single = core.primaryKey.length === 1 ? core.primaryKey[0] : undefined
   const keys: unknown[] = written.map((r) => (single !== undefined ? r[single.column] : Object.fromEntries(core.primaryKey.map((f) => [f.name, r[f.column]]))))
   const at = new Map<string | number, number>()
@@ -1696,25 +1698,29 @@ const upsertChunkOnDuplicateKey = async (db: Backend, core: ModelCore, plan: Ups
     if (at.has(k)) return { repeat: i }
     at.set(k, i)
   }
-  const cond = single !== undefined
-    ? isIn(core.column(single.name), keys)
-    : or(...written.map((r) => allOf(core.primaryKey.map((f) => eq(core.column(f.name), r[f.column])))!))
-  const raw = await must(db.all<Row>(where(cond)(select(...storedColumns(db, core, true), as(rawExpr(sql`CAST(${sql.raw(ELSEWHERE)} AS CHAR)`), 'rk_elsewhere'))(from(core.tableRef)))))
-  const met = raw.length === 0 ? null : raw[0].rk_elsewhere
-  if (typeof met === 'string' && met.includes(token)) throw elsewhereError(core, plan, others, chunk, JSON.parse(met) as unknown[], offset)
-  const rows = new Array<Values>(chunk.length)
-  for (const row of core.mapper()(raw) as Values[]) {
-    const i = at.get(keyString(core, keyOfRow(core, row)))
-    if (i !== undefined) rows[i] = row
+  const out = new Array<Values>(rows.length)
+  const read = Math.max(1, Math.floor((db.dialect.maxParams - 10) / core.primaryKey.length))
+  for (let first = 0; first < written.length; first += read) {
+    const part = written.slice(first, first + read)
+    const cond = single !== undefined
+      ? isIn(core.column(single.name), keys.slice(first, first + read))
+      : or(...part.map((r) => allOf(core.primaryKey.map((f) => eq(core.column(f.name), r[f.column])))!))
+    const raw = await must(db.all<Row>(where(cond)(select(...storedColumns(db, core, true), as(rawExpr(sql`CAST(${sql.raw(ELSEWHERE)} AS CHAR)`), 'rk_elsewhere'))(from(core.tableRef)))))
+    const met = raw.length === 0 ? null : raw[0].rk_elsewhere
+    if (typeof met === 'string' && met.includes(token)) throw elsewhereError(core, plan, others, rows, JSON.parse(met) as unknown[], offset)
+    for (const row of core.mapper()(raw) as Values[]) {
+      const i = at.get(keyString(core, keyOfRow(core, row)))
+      if (i !== undefined) out[i] = row
+    }
   }
-  for (let i = 0; i < rows.length; i++) {
-    if (rows[i] === undefined) throw dbError('QueryError', `${core.table}: the upserted row with key ${show(keys[i])} could not be read back`)
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === undefined) throw dbError('QueryError', `${core.table}: the upserted row with key ${show(keys[i])} could not be read back`)
   }
-  return { rows }
+  return { rows: out }
 }
 
 /**
- * The UniqueViolation of a chunk of `upsertChunkOnDuplicateKey` where a row met another row on a
+ * The UniqueViolation of a run of `upsertRunOnDuplicateKey` where a row met another row on a
  * unique key other than its target (`met`, as the statement recorded it: its token, which of
  * `others` the row met holds the proposed values of, the proposed target): that key, and the
  * input row (`rows.N`) where its target's values are those recorded (text and numbers; other
@@ -1735,7 +1741,7 @@ const elsewhereError = (core: ModelCore, plan: UpsertPlan, others: readonly Othe
  * `createMany` does), then written in input order, all in one transaction, through one
  * multi-row upsert per run of consecutive rows setting the same columns, in chunks below
  * `maxParams`: `INSERT ... VALUES (...), (...) ON CONFLICT (target) DO UPDATE SET ... RETURNING`
- * on PostgreSQL and SQLite, `ON DUPLICATE KEY UPDATE` on MariaDB (`upsertChunkOnDuplicateKey`,
+ * on PostgreSQL and SQLite, `ON DUPLICATE KEY UPDATE` on MariaDB (`upsertRunOnDuplicateKey`,
  * which refuses a row that meets another row on a unique key other than the target). A run is
  * also cut before a row whose conflict key an earlier row of the run holds, so that a later row
  * updates what the earlier one wrote, as when each row is its own upsert (PostgreSQL refuses a
@@ -1871,7 +1877,7 @@ const upsertChunks = async (db: Backend, rows: readonly Row[], size: number, sta
 /**
  * The writes of `upsertRows`, validated rows in input order: the stored rows, decoded; or, on
  * MariaDB, the input row (from 0) that met the stored row of an earlier row of its statement
- * (see `upsertChunkOnDuplicateKey`), after which the caller rolls back and cuts a run there too
+ * (see `upsertRunOnDuplicateKey`), after which the caller rolls back and cuts a run there too
  * (`cuts`).
  */
 const writeUpserts = async (tx: Backend, core: ModelCore, prepared: readonly Values[], options: UpsertOptions, cuts: ReadonlySet<number> | undefined): Promise<Values[] | number> => {
@@ -1888,11 +1894,9 @@ const writeUpserts = async (tx: Backend, core: ModelCore, prepared: readonly Val
     const width = Object.keys(rows[0]).length
     const size = Math.max(1, Math.min(1000, Math.floor(tx.dialect.maxParams / Math.max(1, width))))
     if (byKey) {
-      for (let from = 0; from < rows.length; from += size) {
-        const r = await upsertChunkOnDuplicateKey(tx, core, plan, others, rows.slice(from, from + size), start + from)
-        if ('repeat' in r) return start + from + r.repeat
-        for (const row of r.rows) out.push(row)
-      }
+      const r = await upsertRunOnDuplicateKey(tx, core, plan, others, rows, size, start)
+      if ('repeat' in r) return start + r.repeat
+      for (const row of r.rows) out.push(row)
       return undefined
     }
     const sets = upsertAssignments(core, plan.updates, plan.inTarget)

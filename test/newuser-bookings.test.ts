@@ -18,7 +18,9 @@ import { type Backend, createBackend, isDbError, promised, type PromiseBackend, 
 import {
   belongsTo, date, hasMany, jsonOf, model, nullable, optimisticLock, promisedModels, relate, rule, snakeCase, softDelete, timestamps, withDeleted,
 } from 'recordkit/model'
-import { and, as, col, dateAdd, dateTrunc, eq, from, groupBy, gt, join, jsonText, lt, ne, orderBy, select, sum, where } from 'recordkit/query'
+import {
+  and, as, coalesce, col, cte, dateAdd, dateTrunc, desc, eq, from, groupBy, gt, join, jsonText, leftJoin, lt, ne, orderBy, over, rank, select, sub, sum, where, withCte,
+} from 'recordkit/query'
 import { addColumn, alterTable, apply, column, createTable, dropColumn, dropTable, index, migrateDown, migrateUp, migrationStatus, unique, type Migration } from 'recordkit/schema'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
@@ -492,16 +494,31 @@ for (const engine of ENGINES) {
       const week = dateTrunc('week', col('s.starts_at'))
       const perWeek = await db.all(pipe(from(`${bookings} b`), join(`${slots} s`, ['s.id', 'b.slot_id']), select(as(week, 'week'), as(sum('b.seats'), 'seats')), groupBy(week), orderBy('week')))
       expect(days(perWeek.map((r) => ({ day: r.week, seats: r.seats })))).toEqual([['2026-05-11', 2], ['2026-05-18', 9]])
+      // Rooms ranked within each Paris day by seats, and the free seats of each slot (a slot without bookings has them all).
+      const parisDay = dateTrunc('day', dateAdd(col('s.starts_at'), 2, 'hour'))
+      const ranked = await db.all(pipe(
+        from(`${bookings} b`), join(`${slots} s`, ['s.id', 'b.slot_id']),
+        select(as(parisDay, 'day'), 's.resource_id', as(sum('b.seats'), 'seats'), as(over(rank(), { partitionBy: [parisDay], orderBy: [desc(sum('b.seats'))] }), 'place')),
+        groupBy(parisDay, 's.resource_id'), orderBy('day'), orderBy(desc('seats')),
+      ))
+      expect(ranked.map((r) => [(r.day as Date).toISOString().slice(0, 10), Number(r.seats), Number(r.place)])).toEqual([['2026-05-18', 6, 1], ['2026-05-19', 5, 1]])
+      const empty = await addSlot(db, ada.id, at('2026-05-20T08:00:00Z'), at('2026-05-20T09:00:00Z'), 10)
+      const taken = cte('taken', pipe(from(bookings), select('slot_id', as(sum('seats'), 'seats')), where(eq('status', 'confirmed')), groupBy('slot_id')))
+      const free = await db.all(pipe(
+        from(`${slots} s`), leftJoin('taken t', ['t.slot_id', 's.id']), select('s.id', as(sub('s.capacity', coalesce('t.seats', 0)), 'free')),
+        where(gt('s.starts_at', at('2026-05-19T00:00:00Z'))), orderBy('s.id'), withCte(taken),
+      ))
+      expect(free.map((r) => [Number(r.id), Number(r.free)])).toEqual([[tue.id, 5], [empty.id, 10]])
       // The busiest slots, with the number of bookings and seats, in the models' own terms.
       const busiest = await pipe(
         Slot.query, Slot.withCount('bookings'), Slot.withSum('bookings', 'seats'),
         Slot.where('bookingsCount', '>', 0), Slot.orderBy('bookingsSumSeats', 'desc'), M.Slot.all(db),
       )
       expect(busiest.map((s) => [s.id, s.bookingsCount, s.bookingsSumSeats])).toEqual([[tue.id, 1, 5], [mon.id, 2, 4], [sun.id, 1, 2]])
-      // Slots with free seats from a time on, as a plain query with a NULL-safe filter.
+      // Slots with free seats from a time on, as a plain query.
       const open = await db.all(pipe(from(slots), select('id'), where(and(gt('starts_at', at('2026-05-18T00:00:00Z')), lt('booked', col('capacity')))), orderBy('id')))
-      expect(open.map((r) => Number(r.id))).toEqual([mon.id, tue.id])
-      expect(await pipe(Slot.query, Slot.where('startsAt', '>=', at('2026-05-18T00:00:00Z')), M.Slot.count(db))).toBe(2)
+      expect(open.map((r) => Number(r.id))).toEqual([mon.id, tue.id, empty.id])
+      expect(await pipe(Slot.query, Slot.where('startsAt', '>=', at('2026-05-18T00:00:00Z')), M.Slot.count(db))).toBe(3)
     })
   })
 }

@@ -147,8 +147,23 @@ const undefinedOperand = (what: string, left: Operand): DbError => {
   })
 }
 
+/** The comparisons a NULL on the right makes unknown for every row: no `IS NULL` form stands for them. */
+const ORDERINGS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['<', '<=', '>', '>=', 'like', 'not like', 'ilike', 'not ilike'])
+
+/**
+ * The ValidationError of an ordering or LIKE comparison given `null` (`gt('ends_at', input.after)`
+ * with no time given): `> NULL` matches no row, silently, where `eq` / `ne` test IS [NOT] NULL.
+ * Django refuses the same (`Cannot use None as a query value`).
+ */
+const nullOperand = (what: string, left: Operand): DbError => {
+  const shown = typeof left === 'string' ? `"${left}"` : 'an expression'
+  const message = `${what}: the value for ${shown} is null, and ${what} NULL matches no row (use isNull / isNotNull, or leave the condition out)`
+  return dbError('ValidationError', message, { issues: [{ path: typeof left === 'string' ? left : '', rule: 'notNull', value: null, message }] })
+}
+
 const binary = (op: BinaryOp) => (left: Operand, right: unknown): Expr => {
   if (right === undefined) throw undefinedOperand(op.toUpperCase(), left)
+  if (right === null && ORDERINGS.has(op)) throw nullOperand(op.toUpperCase(), left)
   return ({ kind: 'binary', op, left: toExpr(left), right: toValue(right), [EXPR]: true }) as Expr
 }
 

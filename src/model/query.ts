@@ -348,6 +348,7 @@ const fieldCondition = (core: ModelCore, field: string, op: string, a: unknown, 
   if (a === undefined) throw undefinedValue(core, field, op)
   if (a === null && op === '=') return isNull(c)
   if (a === null && (op === '<>' || op === '!=')) return isNotNull(c)
+  if (a === null && COMPARE[op] !== undefined) throw nullValue(core, field, op)
   const literal = LITERAL[op]
   if (literal !== undefined) {
     if (typeof a !== 'string') throw dbError('ValidationError', `${core.table}.${field} ${op}: the text must be a string, got ${show(a)}`, { issues: [{ path: field, rule: 'string', value: a, message: `${op} takes a string` }] })
@@ -390,7 +391,12 @@ const onComputed = (core: ModelCore, args: readonly unknown[]): ((q: ModelQuery<
     }
     const build = COMPARE[op]
     if (build === undefined || op.includes('like')) throw dbError('QueryError', `${core.table}.${name}: a computed column takes =, <>, <, <=, >, >=, in, between or is null, got ${JSON.stringify(op)}`)
-    if (a === null) return op === '=' ? isNull(e) : isNotNull(e)
+    // `= null` is IS NULL and `<> null` IS NOT NULL; `> null` matched every non-NULL row here, as IS NOT NULL.
+    if (a === null) {
+      if (op === '=') return isNull(e)
+      if (op === '<>' || op === '!=') return isNotNull(e)
+      throw nullValue(core, name, op)
+    }
     return build(e, value(a, op))
   }
 }
@@ -403,6 +409,15 @@ const onComputed = (core: ModelCore, args: readonly unknown[]): ((q: ModelQuery<
 const undefinedValue = (core: ModelCore, field: string, what: string): DbError =>
   dbError('ValidationError', `${core.table}.${field} ${what}: the value is undefined (pass null for a NULL value, or use 'is null' / 'is not null')`, {
     issues: [{ path: field, rule: 'defined', value: undefined, message: `the value of ${field} ${what} is undefined` }],
+  })
+
+/**
+ * The ValidationError of an ordering or LIKE condition on `field` given null: `> NULL` matches no
+ * row (`=` and `<>` with null are IS NULL and IS NOT NULL; Django refuses None here too).
+ */
+const nullValue = (core: ModelCore, field: string, op: string): DbError =>
+  dbError('ValidationError', `${core.table}.${field} ${op}: the value is null, and ${op} NULL matches no row (use 'is null' / 'is not null', or leave the condition out)`, {
+    issues: [{ path: field, rule: 'notNull', value: null, message: `${field} ${op} null matches no row` }],
   })
 
 /** The ValidationError of an operator given a value of the wrong form (`in` given no array). */

@@ -132,9 +132,10 @@ export interface FuncNode {
  * at most 15 significant digits; DecodeError otherwise), `'decimal'` exact decimal text,
  * `'json'` a parsed JSON value, `'boolean'` `true` or `false` (SQLite and MySQL compute a
  * condition as 1 or 0), `'date'` a Date (SQLite computes dates as UTC text, MariaDB gives a DATE
- * as text).
+ * as text), `'int64'` a bigint with every digit (mysql2 gives a BIGINT as text, SQLite and
+ * PostgreSQL as a bigint).
  */
-export type ResultType = 'integer' | 'float' | 'number' | 'decimal' | 'json' | 'boolean' | 'date'
+export type ResultType = 'integer' | 'float' | 'number' | 'decimal' | 'json' | 'boolean' | 'date' | 'int64'
 /** The proposed row in an upsert: `EXCLUDED.col`, `VALUES(col)` or `new.col`. */
 export interface ExcludedNode {
   readonly kind: 'excluded'

@@ -17,6 +17,7 @@
  * | `float` | `avg`, `cast(x, 'real' / 'double')` | a number |
  * | `json` | `jsonArrayFrom`, `jsonObjectFrom`, `jsonBuildObject`, `jsonGet`, `cast(x, 'json')` | the parsed value |
  * | `date` | `dateAdd`, `dateTrunc`, `cast(x, 'date' / 'timestamp')` | a Date (SQLite's UTC text and MariaDB's DATE text read as UTC) |
+ * | `int64` | `readAs(x, 'int64')` (a BIGINT counter, its `max`, a `lag` of it) | a bigint, every digit kept (mysql2 gives a BIGINT as text, SQLite and PostgreSQL as a bigint) |
  * | `boolean` | conditions (`eq`, `gt`, `like`, `isNull`, `isIn`, `between`, `and`, `or`, `not`, `exists`, ...), `cast(x, 'boolean')` | `true` or `false` (SQLite and MySQL compute them as 1 or 0) |
  *
  * A scalar subquery of one such column (`subquery(pipe(from('t'), select(count())))`) reads as
@@ -35,7 +36,7 @@ import type {
 import type { QueryResult } from './driver.js'
 import { dbError } from './errors.js'
 import { parseMysqlDateTime } from './dates.js'
-import { decimalFast, FAIL, type FastDecode, floatFast, integerFast, jsonValueFast as jsonFast } from './model/fast-decoders.js'
+import { decimalFast, FAIL, type FastDecode, floatFast, int64Fast, integerFast, jsonValueFast as jsonFast } from './model/fast-decoders.js'
 import type { Compiled, ResultColumn } from './sql.js'
 
 /** The binary operators whose value is true or false. */
@@ -166,6 +167,7 @@ const DECODERS: Readonly<Record<ResultType, { readonly fast: FastDecode; readonl
   json: { fast: jsonFast, rule: 'json', hint: 'JSON text or a parsed value' },
   boolean: { fast: booleanFast, rule: 'boolean', hint: 'a boolean (true, false, 1 or 0)' },
   date: { fast: dateFast, rule: 'date', hint: 'a date (a Date, or YYYY-MM-DD[ HH:MM:SS[.fff]] text)' },
+  int64: { fast: int64Fast, rule: 'int64', hint: 'an integer (a bigint, or integer text)' },
 }
 
 const column = (name: string, type: ResultType): ResultColumn => {

@@ -22,7 +22,7 @@ import * as t from 'io-ts'
 import { dbError, isDbError } from '../errors.js'
 import { jsonText, jsonWritable, REFUSED } from '../values.js'
 import { civilTime, daysInMonth, digits, twoDigits, utcTime } from '../dates.js'
-import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, INTEGER_TEXT, integerFast, jsonValueFast } from './fast-decoders.js'
+import { DECIMAL_TEXT, decimalFast, FAIL, type FastDecode, floatFast, int64Fast, integerFast, jsonValueFast } from './fast-decoders.js'
 
 export { FAIL, type FastDecode } from './fast-decoders.js'
 
@@ -297,15 +297,6 @@ export const decimalOf = (precision: number, scale: number): DecimalCodec => {
   const codec = markDecimal(Object.defineProperty(codecOf(true), INPUT, { value: codecOf(false), enumerable: false }))
   decimalCodecs.set(codec, scale)
   return codec
-}
-
-const int64Fast: FastDecode = (u) => {
-  switch (typeof u) {
-    case 'bigint': return u
-    case 'number': return Number.isSafeInteger(u) ? BigInt(u) : FAIL
-    case 'string': return INTEGER_TEXT.test(u) ? BigInt(u) : FAIL
-    default: return FAIL
-  }
 }
 
 /**

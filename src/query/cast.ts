@@ -31,7 +31,8 @@ export const cast = (e: Operand | Expr, type: PortableTypeName): Expr => exprNod
  * JSON text (a JSON column on SQLite and MariaDB), `'integer'`, `'number'`, `'decimal'` and
  * `'float'` apply the numeric policy of `count`, `sum` and `avg`, `'boolean'` reads 1 and 0 (a
  * BOOLEAN column on SQLite and MariaDB) as `true` and `false`, `'date'` reads date text
- * (`YYYY-MM-DD[ HH:MM:SS[.fff]]`, UTC: SQLite's dates) as a Date. It changes nothing in the SQL;
+ * (`YYYY-MM-DD[ HH:MM:SS[.fff]]`, UTC: SQLite's dates) as a Date, `'int64'` reads a BIGINT as a
+ * bigint with every digit (mysql2 gives one as text, SQLite and PostgreSQL as a bigint). It changes nothing in the SQL;
  * name the column (`as`, or an object key) so the value can be found in the row.
  * @example select({ payload: readAs('payload', 'json'), n: readAs(sql`COUNT(*)`, 'integer') })
  */
@@ -46,4 +47,5 @@ export interface ReadAsValue {
   readonly json: unknown
   readonly boolean: boolean
   readonly date: Date
+  readonly int64: bigint
 }

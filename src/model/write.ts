@@ -1771,7 +1771,7 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     }
     let out: Values[]
     if (onDuplicateKey(tx)) {
-      // Under a savepoint, so that a chunk where two rows met one row is written again from a cut there.
+      // Under a savepoint, so that a run where two rows met one stored row is written again from a cut there.
       const cuts = new Set<number>()
       for (;;) {
         let repeat: number | undefined
@@ -1892,7 +1892,8 @@ const writeUpserts = async (tx: Backend, core: ModelCore, prepared: readonly Val
     run = undefined
     const others = byKey ? await otherKeys(tx, core, plan, Object.keys(rows[0])) : []
     const width = Object.keys(rows[0]).length
-    const size = Math.max(1, Math.min(1000, Math.floor(tx.dialect.maxParams / Math.max(1, width))))
+    // Below the limit with room for the assignments' own parameters (an update time, MariaDB's token).
+    const size = Math.max(1, Math.min(1000, Math.floor((tx.dialect.maxParams - 64) / Math.max(1, width))))
     if (byKey) {
       const r = await upsertRunOnDuplicateKey(tx, core, plan, others, rows, size, start)
       if ('repeat' in r) return start + r.repeat

@@ -7,7 +7,7 @@
  */
 import { left, right } from '../fp.js'
 import type {
-  ColumnRef, CompoundNode, DateUnit, DeleteNode, DerivedTable, Expr, FrameBound, FrameSpec, FuncNode, InsertNode, JoinNode, QueryNode, RawNode, ResultType, SelectLike, SelectNode,
+  ColumnRef, CompoundNode, DateUnit, DeleteNode, DerivedTable, Expr, FrameBound, FrameSpec, FuncNode, InsertNode, JoinNode, OrderItem, QueryNode, RawNode, ResultType, SelectLike, SelectNode,
   Selection, UpdateNode, ValuesTable,
 } from '../ast.js'
 import { type Compilable, type Dialect, supports, type TransactionOptions, unsupported } from '../dialect.js'
@@ -606,7 +606,7 @@ export const standardOpen = (self: Dialect): Dialect => {
       if (q.groupBy.length > 0) parts.push(' GROUP BY ', q.rollup === true ? self.rollup(q.groupBy) : joinParts(q.groupBy.map((g) => { const at = selectedPosition(q, g); return at === undefined ? self.expr(g) : F([at]) }), ', '))
       if (q.having !== undefined) parts.push(' HAVING ', self.expr(q.having))
       if (q.windows !== undefined && q.windows.length > 0) parts.push(self.windowClause(q.windows))
-      if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map(self.orderItem), ', '))
+      if (q.orderBy.length > 0) parts.push(' ORDER BY ', joinParts(q.orderBy.map((o) => self.orderItem(orderedByPosition(q, o))), ', '))
       if (q.withTies === true) {
         if (q.limit === undefined || q.orderBy.length === 0) throw dbError('QueryError', 'WITH TIES needs a limit and an ORDER BY')
         parts.push(self.fetchWithTies(q.limit, q.offset))
@@ -1127,6 +1127,21 @@ const selectedPosition = (q: SelectNode, g: Expr): string | undefined => {
   if (g.kind === 'column' || !bindsValue(g)) return undefined
   const i = q.columns.findIndex((c) => c.expr === g)
   return i < 0 ? undefined : String(i + 1)
+}
+
+/**
+ * An ORDER BY item whose expression is selected (the same node) and binds values, in a grouped or
+ * DISTINCT SELECT, as its position in the SELECT list, as GROUP BY names it (`selectedPosition`):
+ * written out again, its values are bound again, and PostgreSQL finds the ordered expression
+ * neither grouped by (42803) nor selected (42P10). An item with a NULLS placement is left as it
+ * is: MySQL and MariaDB write one as `expr IS NULL`, where a position would be a constant.
+ *
+ * @example orderedByPosition(q, { expr: day, direction: 'desc' }) // { expr: 1, direction: 'desc' } for select({ day, n }), groupBy(day)
+ */
+const orderedByPosition = (q: SelectNode, o: OrderItem): OrderItem => {
+  if (o.nulls !== undefined || (q.groupBy.length === 0 && q.distinct !== true)) return o
+  const at = selectedPosition(q, o.expr)
+  return at === undefined ? o : { ...o, expr: { kind: 'raw', fragment: F([at]) } }
 }
 
 /** Whether an expression holds a window function call (`over(...)`). */

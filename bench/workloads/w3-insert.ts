@@ -17,7 +17,8 @@
  * transaction and returns the stored rows, decoded; with `{ returning: false }` it reads nothing
  * back and returns the count) and the core builder, `insertInto` +
  * `values` in chunks under the dialect's parameter limit, in one transaction (on PostgreSQL
- * also with `unnest(types)`). Kysely, Drizzle: chunks of 1000 rows in a transaction. Knex:
+ * also with `unnest(types)`, as one statement and cut by `rowsPerStatement: 2000` into five
+ * statements sent at once in one transaction). Kysely, Drizzle: chunks of 1000 rows in a transaction. Knex:
  * `batchInsert` (chunks of 1000, in a transaction).
  */
 import type Database from 'better-sqlite3'
@@ -25,7 +26,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { sql as ksql } from 'kysely'
 import { sql, type Backend } from 'recordkit'
 import { insertInto, param, values } from 'recordkit/query'
-import { unnest } from 'recordkit/dialects/postgres'
+import { unnest, type UnnestOptions } from 'recordkit/dialects/postgres'
 import * as C from '../clients.js'
 import type { Engine } from '../env.js'
 import { COLUMNS, newPost } from '../env.js'
@@ -303,17 +304,20 @@ const impls = (engine: Engine): ImplSpec[] => {
       })
     },
   }
-  const recordkitUnnest: ImplSpec = {
-    name: 'recordkit `values` + `unnest(types)`', note: 'one statement',
+  const unnestTypes = { user_id: 'int4', title: 'text', body: 'text', published: 'boolean', score: 'int4', created_at: 'timestamptz' }
+  /** `values` + `unnest(types, options)` through `db.execute`. */
+  const recordkitUnnestWith = (name: string, note: string, options?: UnnestOptions): ImplSpec => ({
+    name, note,
     make: async (t) => {
       const db = await C.recordkit(t)
-      const types = { user_id: 'int4', title: 'text', body: 'text', published: 'boolean', score: 'int4', created_at: 'timestamptz' }
       return recordkitInstance(db, async () => {
         const snakeRows = ROWS.map((r) => ({ user_id: r.userId, title: r.title, body: r.body, published: r.published, score: r.score, created_at: r.createdAt }))
-        return right(await db.execute(pipe(insertInto('post_inserts'), values(snakeRows), unnest(types)))())
+        return right(await db.execute(pipe(insertInto('post_inserts'), values(snakeRows), unnest(unnestTypes, options)))())
       })
     },
-  }
+  })
+  const recordkitUnnest = recordkitUnnestWith('recordkit `values` + `unnest(types)`', 'one statement')
+  const recordkitUnnestSplit = recordkitUnnestWith('recordkit `values` + `unnest(types, { rowsPerStatement: 2000 })`', '5 statements sent at once, one transaction', { rowsPerStatement: 2000 })
   const kysely: ImplSpec = {
     name: 'Kysely', note: 'chunks of 1000 in `db.transaction()`',
     make: (t) => {
@@ -370,7 +374,7 @@ const impls = (engine: Engine): ImplSpec[] => {
       )
     },
   }
-  return [...rawImpls(engine), rawReturning(engine), recordkitManyPlain, recordkitMany, recordkitBatch, recordkitValues, ...(engine === 'postgres' ? [recordkitUnnest] : []), kysely, drizzle, knex]
+  return [...rawImpls(engine), rawReturning(engine), recordkitManyPlain, recordkitMany, recordkitBatch, recordkitValues, ...(engine === 'postgres' ? [recordkitUnnest, recordkitUnnestSplit] : []), kysely, drizzle, knex]
 }
 
 export const groups = (engines: readonly Engine[]): GroupSpec[] =>

@@ -6,7 +6,7 @@ export { bool, bytes, calendarDate, date, decimal, decimalOf, enumOf, fastDecode
 export { snakeCase, type Naming } from './core.js'
 export type { Field, ModelCodec } from './decode.js'
 export { isModelQuery, queryKit, subqueryOf, unscoped, type CompareOp, type Computed, type Condition, type ConditionFn, type HavingItem, type Match, type ModelQuery, type QueryKit, type TextOp, type Transform, type WhereInput } from './query.js'
-export { belongsTo, hasMany, hasManyThrough, hasOne, hasOneThrough, latestOfMany, manyToMany, morphMany, morphOne, morphTo, oldestOfMany, type AnyRelation, type BelongsTo, type HasMany, type HasManyThrough, type HasOne, type HasOneThrough, type KeyFields, type ManyToMany, type MorphMany, type MorphTo, type OneRelation, type OrderSpec } from './relations.js'
+export { belongsTo, hasMany, hasManyThrough, hasOne, hasOneThrough, latestOfMany, manyToMany, morphMany, morphOne, morphTo, morphWith, oldestOfMany, type AnyRelation, type BelongsTo, type HasMany, type HasManyThrough, type HasOne, type HasOneThrough, type KeyFields, type ManyToMany, type MorphMany, type MorphModifier, type MorphTo, type OneRelation, type OrderSpec, type PivotMatch } from './relations.js'
 export type { Dependent } from './dependents.js'
 export {
   hookError, onlyDeleted, optimisticLock, softDelete, timestamps, unique, uuidPrimaryKey, withDeleted,

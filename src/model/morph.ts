@@ -7,6 +7,7 @@
 import { dbError, type DbError } from '../errors.js'
 import { type ModelCore, ownValue } from './core.js'
 import type { Field } from './decode.js'
+import { failed, type ModelQuery } from './query.js'
 import type { MorphMany, MorphTo } from './relations.js'
 
 const fail = (message: string): DbError => dbError('QueryError', message)
@@ -102,4 +103,75 @@ export const checkMorphInverse = (core: ModelCore, name: string, rel: MorphMany)
   } catch (e) {
     throw new TypeError((e as Error).message, { cause: e })
   }
+}
+
+/** A per-type modifier of a morphTo: receives the query of the model the type names, and that model. */
+export type MorphModifier = (q: ModelQuery<any, any, any>, model: any) => ModelQuery<any, any, any>
+
+/** Where `morphWith` keeps its modifiers by type, on the modifier it returns. */
+const MORPH_WITH: unique symbol = Symbol('recordkit.morphWith')
+
+/** The modifier `morphWith` returns: a plain modifier elsewhere (a failing one), its types' modifiers on a morphTo. */
+export interface MorphWith {
+  // Generic, so that it stands where any relation's modifier is expected (a morphTo's target type is no one model's).
+  <Q>(q: Q, model?: unknown): Q
+  readonly [MORPH_WITH]: Readonly<Record<string, MorphModifier>>
+}
+
+/**
+ * Per-type modifiers of a morphTo, by type value (a key of its `targets`), as Laravel's
+ * `morphWith` and `constrain` (in `include`) and `whereHasMorph` (in `whereHas`): each receives
+ * the query of the model its type names, and that model, and may add conditions (a row that does
+ * not meet them loads as null; `whereHas` keeps the rows whose target meets them) and includes
+ * of that model (loaded below it, one statement per relation per type). A type left out loads as
+ * it would without; in `whereHas`, only the types named count. Used on another relation, the
+ * query fails with a QueryError.
+ *
+ * @example pipe(Comment.query, Comment.include('commentable', morphWith({ post: (q, Post) => pipe(q, Post.include('author')) })), Comment.all(db))
+ * @example pipe(Comment.query, Comment.whereHas('commentable', morphWith({ post: (q, Post) => pipe(q, Post.where('published', '=', true)) })), Comment.all(db))
+ */
+export const morphWith = (types: Readonly<Record<string, MorphModifier>>): MorphWith => {
+  const modifier = <Q>(q: Q): Q => {
+    const mq = q as ModelQuery<any, any, any>
+    return failed(mq, fail(`morphWith(${Object.keys(types).join(', ')}) is given to a relation of ${mq.core.table}, which is no morphTo relation`)) as Q
+  }
+  return Object.freeze(Object.assign(modifier, { [MORPH_WITH]: Object.freeze({ ...types }) }))
+}
+
+/** The per-type modifiers of a `morphWith` modifier; undefined for any other. */
+export const morphModifiers = (m: unknown): Readonly<Record<string, MorphModifier>> | undefined =>
+  typeof m === 'function' && MORPH_WITH in m ? (m as MorphWith)[MORPH_WITH] : undefined
+
+/**
+ * The modifiers of a morphTo level by type: those of each `morphWith` given (later ones after
+ * earlier ones); a QueryError naming the relation for a plain modifier (its model would differ
+ * from type to type) or a type the morphTo does not take.
+ *
+ * @example morphModifiersOf(Comment.core, 'commentable', rel, [morphWith({ post: (q) => q })]).get('post')?.length // 1
+ */
+export const morphModifiersOf = (core: ModelCore, name: string, rel: MorphTo, modifiers: readonly unknown[]): Map<string, MorphModifier[]> => {
+  const out = new Map<string, MorphModifier[]>()
+  for (const m of modifiers) {
+    const byType = morphModifiers(m)
+    if (byType === undefined) throw fail(`${core.graph?.name ?? core.table}.${name} is a morphTo relation, whose rows are of several models: give its modifiers by type with morphWith({ ${Object.keys(rel.targets).map((k) => `${k}: ...`).join(', ')} })`)
+    for (const [type, f] of Object.entries(byType)) {
+      if (ownValue(rel.targets, type) === undefined) throw fail(`${core.graph?.name ?? core.table}.${name}: morphWith names the type ${JSON.stringify(type)}, which names no model (it takes ${Object.keys(rel.targets).join(', ')})`)
+      const list = out.get(type)
+      if (list === undefined) out.set(type, [f])
+      else list.push(f)
+    }
+  }
+  return out
+}
+
+/**
+ * The query of a morphTo's type `type`: its model's query with the type's modifiers applied; a
+ * QueryError naming the relation for a modifier's limit or offset (it would hold for all the
+ * rows of the statement, not per row).
+ */
+export const morphQuery = (core: ModelCore, name: string, start: ModelQuery<any, any, any>, publicModel: unknown, mods: readonly MorphModifier[] | undefined, type: string): ModelQuery<any, any, any> => {
+  const q = (mods ?? []).reduce((acc, m) => m(acc, publicModel), start)
+  if (q.error !== undefined) throw q.error
+  if (q.limit !== undefined || q.offset !== undefined) throw fail(`${core.graph?.name ?? core.table}.${name}: morphWith's ${type} takes conditions and includes, not a limit or offset (the morphTo loads one row per row)`)
+  return q
 }

@@ -37,10 +37,11 @@ import type { Dependent } from './dependents.js'
 export { fieldList, isThrough, keyFields, manyToManyKeys, sameWidth } from './relation-keys.js'
 import { middleJoins, throughPlan } from './through.js'
 import { fieldList, isThrough, keyFields, sameWidth } from './relation-keys.js'
-import { morphInverse, morphRefused, morphTarget } from './morph.js'
+import { morphInverse, morphModifiersOf, morphQuery, morphRefused, morphTarget } from './morph.js'
 import { modifierOrderRefused, oneOrder, type OrderSpec, type OrderStep, orderSteps } from './one-of-many.js'
 
 export { latestOfMany, oldestOfMany, type OneRelation, type OrderSpec, type OrderStep } from './one-of-many.js'
+export { morphWith, type MorphModifier } from './morph.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -429,8 +430,14 @@ export const checkPath = (core: ModelCore, path: readonly string[], modify?: Inc
     if (rel === undefined) throw fail(`${at.table} has no relation "${name}"${Object.keys(at.relations).length === 0 ? '' : ` (it has ${Object.keys(at.relations).join(', ')})`}`)
     if (at.graph === undefined) throw fail(`${at.table}: relations load once the models are related: relate({ ... })`)
     if (rel.kind === 'morphTo') {
-      if (name !== path[path.length - 1]) throw morphRefused(at, name, 'a nested path')
-      if (modify !== undefined) throw morphRefused(at, name, 'a modifier')
+      if (name !== path[path.length - 1]) throw morphRefused(at, name, 'a nested path (give each type its includes with morphWith)')
+      // Each type's modifier builds its model's query now (no I/O), so that a mistake shows before rows load.
+      if (modify !== undefined) {
+        for (const [type, mods] of morphModifiersOf(at, name, rel, [modify])) {
+          const { target, model } = morphTarget(at, name, rel, type)
+          morphQuery(at, name, baseQuery(target), ownValue(at.graph.publics, model), mods, type)
+        }
+      }
       return
     }
     const next = ownValue(at.graph.models, rel.target)
@@ -828,8 +835,9 @@ const loadJoined = async (
  * with no row, loads as null.
  */
 const loadMorph = async (db: Backend, core: ModelCore, rows: Record<string, unknown>[], name: string, rel: MorphTo, node: Node): Promise<void> => {
-  if (node.modifiers.length > 0) throw morphRefused(core, name, 'a modifier')
-  if (node.children.size > 0) throw morphRefused(core, name, 'a nested path')
+  // Modifiers come by type (morphWith): each type's model has its own fields and relations.
+  const modifiersOf = morphModifiersOf(core, name, rel, node.modifiers)
+  if (node.children.size > 0) throw morphRefused(core, name, 'a nested path (give each type its includes with morphWith)')
   const byType = new Map<string, Record<string, unknown>[]>()
   for (const r of rows) {
     const type = r[rel.typeField]
@@ -842,16 +850,20 @@ const loadMorph = async (db: Backend, core: ModelCore, rows: Record<string, unkn
   const asArray = keysAsArray(db)
   const idNames = [rel.idField]
   for (const [type, parents] of byType) {
-    const { target, key } = morphTarget(core, name, rel, type)
-    const read = queryReading(db, baseQuery(target), [key.name])
+    const { target, key, model } = morphTarget(core, name, rel, type)
+    const mq = morphQuery(core, name, baseQuery(target), ownValue(core.graph?.publics, model), modifiersOf.get(type), type)
+    const read = queryReading(db, mq, [key.name, ...keyFieldsFor(target, mq.includes)])
     const column = [target.column(key.name)]
     const raw = await runChunks(db, groupsOf(parents, idNames).keys, (chunk) => ({ ...read.node, where: allOf([keyIn(column, [key], chunk, asArray), read.node.where]) }))
+    const found = decodeRows(target, read, raw)
     const byKey = new Map<string | number, Record<string, unknown>>()
-    for (const t of decodeRows(target, read, raw)) {
+    for (const t of found) {
       const k = rowKey(t, [key.name])
       if (k !== undefined) byKey.set(k, t)
     }
     for (const r of parents) r[name] = byKey.get(rowKey(r, idNames)!) ?? null
+    // The type's own includes (morphWith), below its rows.
+    if (mq.includes.length > 0 && found.length > 0) await loadLevel(db, target, found, treeOf(mq.includes))
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import type { Expr, Selection, SelectNode } from '../ast.js'
 import { dbError } from '../errors.js'
-import { avg, col, count, eq, exists, fn, from, not, raw, subquery } from '../query.js'
+import { and, avg, col, count, eq, exists, fn, from, not, or, raw, subquery } from '../query.js'
 import { sql } from '../sql.js'
 import { bool, FAIL, fastDecoder, float, integer } from './codecs.js'
 import { allOf, encodeField, ownValue, scopedCore, type ModelCore, tableRefOf } from './core.js'
@@ -19,7 +19,8 @@ import { INTEGER_TEXT } from './fast-decoders.js'
 import { baseQuery, type Computed, type ModelQuery, queryKit, scopeCondition } from './query.js'
 import { isMorphInverse, isThrough, keyFields, manyToManyKeys, pivotCondition, sameWidth } from './relations.js'
 import { throughCorrelation, throughPlan } from './through.js'
-import { morphInverse, morphRefused } from './morph.js'
+import { morphInverse, morphModifiers, morphModifiersOf, morphQuery, morphRefused, morphTarget } from './morph.js'
+import type { MorphTo } from './relations.js'
 import { pickedRow } from './one-of-many.js'
 import { withFields } from '../objects.js'
 
@@ -56,7 +57,7 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
   if (rel === undefined) throw fail(`${outer.table} has no relation "${name}"`)
   const graph = outer.graph
   if (graph === undefined) throw fail(`${outer.table}: relation filters work once the models are related: relate({ ... })`)
-  if (rel.kind === 'morphTo') throw morphRefused(outer, name, 'a relation filter or aggregate')
+  if (rel.kind === 'morphTo') throw morphRefused(outer, name, 'a relation filter (name its types with morphWith) or an aggregate')
   const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${outer.table}.${name}: no model named "${rel.target}" in relate({ ... })`)
   const enclosing = [...(outer.enclosing ?? []), outer.alias ?? outer.table]
@@ -108,10 +109,46 @@ export const relatedSelect = (outer: ModelCore, path: readonly string[], modify:
   return { ...node, where: allOf([correlation, picked, mq.where, scope]) }
 }
 
+/**
+ * A morphTo as a filter (Laravel's `whereHasMorph`): for each type `morphWith` names, the row's
+ * type field holding it AND EXISTS its model's row by the key field (that model's default scopes
+ * and the type's conditions applied), ORed. Without `morphWith` (a plain modifier, or none) a
+ * QueryError naming the relation: which types count must be said, as Laravel's `has` refuses a
+ * MorphTo.
+ */
+const morphFilter = (outer: ModelCore, name: string, rel: MorphTo, modify: SubModifier): Expr => {
+  const modifiersOf = morphModifiersOf(outer, name, rel, [modify])
+  const types = [...modifiersOf.keys()]
+  const typeField = outer.byName.get(rel.typeField)
+  const idField = outer.byName.get(rel.idField)
+  if (typeField === undefined || idField === undefined) throw fail(`${outer.table} has no field "${typeField === undefined ? rel.typeField : rel.idField}"`)
+  const enclosing = [...(outer.enclosing ?? []), outer.alias ?? outer.table]
+  const branches = types.map((type) => {
+    const { target, key, model } = morphTarget(outer, name, rel, type)
+    const inner = scopedCore(target, enclosing, enclosing.includes(target.table) ? `rk_${enclosing.length}` : undefined)
+    const mq = morphQuery(outer, name, baseQuery(inner), modelIn(inner, ownValue(outer.graph?.publics, model)), modifiersOf.get(type), type)
+    const scope = mq.unscoped === true ? undefined : scopeCondition(inner, mq.options)
+    const node: SelectNode = {
+      ...from(inner.alias === undefined ? inner.tableRef : { ...inner.tableRef, alias: inner.alias }),
+      columns: [{ expr: sql1 }],
+      where: allOf([eq(inner.column(key.name), outer.column(idField.name)), mq.where, scope]),
+    }
+    return and(eq(outer.column(typeField.name), encodeField(typeField, type)), exists(node))
+  })
+  return types.length === 0 ? raw(sql`1 = 0`) : or(...branches)
+}
+
 /** `EXISTS (related rows)`, or NOT EXISTS. */
 export const relationFilter = (outer: ModelCore, path: string, modify: SubModifier | undefined, negated: boolean): Expr => {
-  const e = exists(relatedSelect(outer, path.split('.'), modify, () => [{ expr: sql1 }]))
-  return negated ? not(e) : e
+  const names = path.split('.')
+  const rel = ownValue(outer.relations, names[0])
+  // A morphTo filters with morphWith, which names the types (any other use is refused by relatedSelect).
+  const e = rel?.kind === 'morphTo' && names.length === 1 && outer.graph !== undefined && modify !== undefined && morphModifiers(modify) !== undefined
+    ? morphFilter(outer, names[0], rel, modify)
+    : exists(relatedSelect(outer, names, modify, () => [{ expr: sql1 }]))
+  // A morphTo filter is a disjunction whose branches may be NULL (a NULL type): NOT of it is
+  // then NULL, and the row would be left out of whereDoesntHave as well; COALESCE makes it false.
+  return negated ? not(rel?.kind === 'morphTo' ? fn('coalesce', e, raw(sql`1 = 0`)) : e) : e
 }
 
 /**

@@ -1522,7 +1522,7 @@ const targetIndexes = async (db: Backend, core: ModelCore, target: readonly Fiel
   return names
 }
 
-/** The session variable an upsert on MySQL or MariaDB records the key of the row its ON DUPLICATE KEY UPDATE hit in. */
+/** The session variable an upsert on MySQL or MariaDB records in whether the row its ON DUPLICATE KEY UPDATE hit holds its target's values. */
 const HIT = '@rk_upsert_row'
 
 /** A duplicate over a key other than the upsert's target (see `upsertOnTarget`): nothing of it is kept. */
@@ -1533,11 +1533,12 @@ const duplicateElsewhere = (core: ModelCore, plan: UpsertPlan): DbError =>
  * An upsert where ON DUPLICATE KEY UPDATE fires on a conflict over any unique key
  * (`upsertsOnAnyKey`), inside the write's unit, made to act on the conflict target alone as
  * ON CONFLICT (target) does on PostgreSQL and SQLite. The target must be a unique key of the
- * table (`targetIndexes`). The statement records the key of the row it hits in a session
+ * table (`targetIndexes`). The statement records whether the row it hits holds the proposed
+ * target's values (compared by the columns' collations, before any assignment) in a session
  * variable (`HIT`, under a token of this call's own, so a value left by an earlier statement is
  * never taken for it), and the read of the stored row by the target key reads it back: a row hit
- * that is not the row holding the target key, or no row holding it after the statement (so the
- * INSERT hit another row), means the proposed row shares another unique key with another row;
+ * that does not hold them, or no row holding the target key after the statement (so the INSERT
+ * hit another row), means the proposed row shares another unique key with another row;
  * that is a UniqueViolation naming the table, thrown so the unit is rolled back and the row hit
  * is left as it was. Same for the do-nothing form, which writes nothing on any conflict. The
  * statement's locks are those of ON DUPLICATE KEY UPDATE (no read before it), so concurrent
@@ -1555,20 +1556,21 @@ const upsertOnTarget = async (db: Backend, core: ModelCore, v: Values, plan: Ups
     return (core.mapper()(raw) as Values[])[0]
   }
   const token = randomUUID()
-  const keyOf = (qualified: boolean) => sql.join(core.primaryKey.map((f) => (qualified ? sql.id([...(core.tableRef.schema === undefined ? [] : [core.tableRef.schema]), core.tableRef.name, f.column]) : sql.id([f.column]))))
-  // On the first target column, which no assignment writes: it keeps its value, and the key of the row hit is recorded first.
+  // On the first target column, which no assignment writes: it keeps its value, and whether the
+  // row hit holds the target's values is recorded first, before an assignment moves the row (its
+  // key, when the update writes the primary key).
   const t0 = sql.id([plan.target[0].column])
-  const mark = rawExpr(sql`IF((${sql.raw(HIT)} := JSON_ARRAY(${token}, ${keyOf(false)})) IS NULL, ${t0}, ${t0})`)
+  const same = sql.join(plan.target.map((f) => sql`${sql.id([f.column])} = ${excluded(f.column)}`), ' AND ')
+  const mark = rawExpr(sql`IF((${sql.raw(HIT)} := CONCAT(${token}, IF(${same}, ':1', ':0'))) IS NULL, ${t0}, ${t0})`)
   const assigned = { [plan.target[0].column]: mark, ...upsertAssignments(core, plan.updates, plan.inTarget) }
   await must(db.execute(onConflict(plan.target.map((f) => f.column), assigned)(insert)))
-  const checked = withFields(read, { columns: [...read.columns, as(rawExpr(sql`${sql.raw(HIT)}`), 'rk_hit'), as(rawExpr(sql`${sql.raw(HIT)} = JSON_ARRAY(${token}, ${keyOf(true)})`), 'rk_same')] })
+  const checked = withFields(read, { columns: [...read.columns, as(rawExpr(sql`CAST(${sql.raw(HIT)} AS CHAR)`), 'rk_hit')] })
   const raw = await must(db.all<Row>(checked))
   if (raw.length === 0) throw duplicateElsewhere(core, plan)
-  const { rk_hit: hit, rk_same: hitIsRead, ...stored } = raw[0]
-  // A hit under this call's token is the row the statement updated (the row read, or another);
-  // none, the row it inserted, which is the row read.
-  const mine = typeof hit === 'string' && hit.includes(token)
-  if (mine && Number(hitIsRead) !== 1) throw duplicateElsewhere(core, plan)
+  const { rk_hit: hit, ...stored } = raw[0]
+  // A hit under this call's token is the row the statement updated; none, the row it inserted,
+  // which is the row read.
+  if (hit === `${token}:0`) throw duplicateElsewhere(core, plan)
   return (core.mapper()([stored]) as Values[])[0]
 }
 
@@ -1674,7 +1676,8 @@ const otherKeys = async (db: Backend, core: ModelCore, plan: UpsertPlan, written
  * key, in the same transaction, once the run is written. Two rows of the run writing one row
  * (keys the collation holds equal that `foldedKey` did not fold) would read back the later one's
  * row for both: the later row is returned (`repeat`, from 0 in the run) and the caller writes
- * again from a cut there.
+ * again from a cut there. So is the row after one whose row is not found by its key: a later row
+ * met it and moved it (an update that writes the primary key).
  *
  * @example await upsertRunOnDuplicateKey(tx, core, plan, others, [{ sku: 'A-1', qty: 3 }], 1000, 0)
  */
@@ -1714,7 +1717,11 @@ const upsertRunOnDuplicateKey = async (db: Backend, core: ModelCore, plan: Upser
     }
   }
   for (let i = 0; i < out.length; i++) {
-    if (out[i] === undefined) throw dbError('QueryError', `${core.table}: the upserted row with key ${show(keys[i])} could not be read back`)
+    if (out[i] !== undefined) continue
+    // Moved by a later row of the run that met it and wrote its primary key: written again with
+    // this row last in its run, its row read back before that.
+    if (i < out.length - 1) return { repeat: i + 1 }
+    throw dbError('QueryError', `${core.table}: the upserted row with key ${show(keys[i])} could not be read back`)
   }
   return { rows: out }
 }

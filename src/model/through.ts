@@ -5,8 +5,10 @@
  * loads in one statement, a count or a filter is one correlated subquery, and the middle model's
  * default scopes (soft deletion) apply as its own reads would apply them.
  *
- * Each leg is a belongsTo, hasOne, hasMany or manyToMany (whose join table is joined too); a leg
- * that is itself a through relation or a morphTo is refused where `relate` is called.
+ * Each leg is a belongsTo, hasOne, hasMany or manyToMany (whose join table is joined too), or
+ * itself a through relation, whose legs are joined in its place (Rails' nested `has_many
+ * :through`): a country's comments through its posts, which go through its users. A morphTo leg,
+ * or a chain that comes back to the relation it starts from, is refused where `relate` is called.
  */
 import type { ColumnRef, Expr, JoinNode } from '../ast.js'
 import { dbError, type DbError } from '../errors.js'
@@ -28,14 +30,18 @@ interface Leg {
   readonly link?: { readonly table: string; readonly from: readonly string[]; readonly to: readonly string[] }
 }
 
-/** How a through relation joins: the owner's key, the middle model, and the legs to and from it. */
+/**
+ * How a through relation joins: the owner's key, and the chain of models from the owner to the
+ * target with the legs between them (two legs, or more where a leg is itself a through relation).
+ */
 export interface ThroughPlan {
-  readonly middle: ModelCore
   readonly target: ModelCore
-  /** Fields of the owner whose values the middle rows (or the first leg's join table) hold. */
+  /** Fields of the owner whose values the first middle rows (or the first leg's join table) hold. */
   readonly ownerKey: readonly Field[]
-  readonly first: Leg
-  readonly second: Leg
+  /** The owner, the middle models in order, the target. */
+  readonly models: readonly ModelCore[]
+  /** `legs[i]` joins `models[i]` to `models[i + 1]`. */
+  readonly legs: readonly Leg[]
 }
 
 const fail = (message: string): DbError => dbError('QueryError', message)
@@ -61,59 +67,93 @@ const legOf = (near: ModelCore, far: ModelCore, name: string, rel: AnyRelation):
   throw fail(`${near.table}.${name} is a ${rel.kind} relation: a through relation goes through belongsTo, hasOne, hasMany and manyToMany relations`)
 }
 
-/**
- * The plan of the through relation `name` of `core` (a related model); a QueryError naming the
- * relation when a leg is missing, of a kind a through relation cannot take (another through
- * relation, a polymorphic one), or reaches another model than the target.
- *
- * @example throughPlan(Country.core, 'posts', Country.core.relations.posts).middle.table // 'users'
- */
-export const throughPlan = (core: ModelCore, name: string, rel: ThroughRelation): ThroughPlan => {
+/** The chain of one relation of `near`: its models after `near` and its legs (a through relation's own chain). */
+const chainOf = (near: ModelCore, name: string, rel: AnyRelation, owner: string, seen: readonly string[]): { models: ModelCore[]; legs: Leg[] } => {
+  if (rel.kind === 'morphTo') throw fail(`${owner}: goes through ${name}, a morphTo relation; a through relation goes through belongsTo, hasOne, hasMany, manyToMany and through relations`)
+  const graph = near.graph!
+  if (isThrough(rel)) {
+    const plan = planOf(near, name, rel, seen)
+    return { models: plan.models.slice(1) as ModelCore[], legs: [...plan.legs] }
+  }
+  const far = ownValue(graph.models, rel.target)
+  if (far === undefined) throw fail(`${owner}: no model named "${rel.target}" in relate({ ... })`)
+  return { models: [far], legs: [legOf(near, far, name, rel)] }
+}
+
+/** `throughPlan`, knowing the through relations already being planned (a chain coming back to one is refused). */
+const planOf = (core: ModelCore, name: string, rel: ThroughRelation, seen: readonly string[]): ThroughPlan => {
   const owner = `${core.graph?.name ?? core.table}.${name}`
   const graph = core.graph
   if (graph === undefined) throw fail(`${core.table}: relations load once the models are related: relate({ ... })`)
+  if (seen.includes(owner)) throw fail(`${seen[0]}: goes through ${[...seen.slice(1), owner].join(', then ')}, which comes back to it`)
+  const within = [...seen, owner]
   const first = ownValue(core.relations, rel.through)
   if (first === undefined) throw fail(`${owner}: ${core.table} has no relation "${rel.through}" to go through`)
-  if (first.kind === 'morphTo' || isThrough(first)) throw fail(`${owner}: goes through ${rel.through}, a ${first.kind} relation; a through relation goes through belongsTo, hasOne, hasMany and manyToMany relations`)
-  const middle = ownValue(graph.models, first.target)
-  if (middle === undefined) throw fail(`${owner}: no model named "${first.target}" in relate({ ... })`)
+  const one = chainOf(core, rel.through, first, owner, within)
+  const middle = one.models[one.models.length - 1]
   const second = ownValue(middle.relations, rel.source)
   if (second === undefined) throw fail(`${owner}: ${middle.table} has no relation "${rel.source}"${Object.keys(middle.relations).length === 0 ? '' : ` (it has ${Object.keys(middle.relations).join(', ')})`}`)
-  if (second.kind === 'morphTo' || isThrough(second)) throw fail(`${owner}: ${rel.through}.${rel.source} is a ${second.kind} relation; a through relation goes through belongsTo, hasOne, hasMany and manyToMany relations`)
+  if (second.kind === 'morphTo') throw fail(`${owner}: ${rel.through}.${rel.source} is a morphTo relation; a through relation goes through belongsTo, hasOne, hasMany, manyToMany and through relations`)
   if (second.target !== rel.target) throw fail(`${owner}: ${rel.through}.${rel.source} reaches ${second.target}, not ${rel.target}`)
   const target = ownValue(graph.models, rel.target)
   if (target === undefined) throw fail(`${owner}: no model named "${rel.target}" in relate({ ... })`)
-  const one = legOf(core, middle, rel.through, first)
-  return { middle, target, ownerKey: one.near, first: one, second: legOf(middle, target, rel.source, second) }
+  const two = chainOf(middle, rel.source, second, owner, within)
+  return { target, ownerKey: one.legs[0].near, models: [core, ...one.models, ...two.models], legs: [...one.legs, ...two.legs] }
 }
+
+/**
+ * The plan of the through relation `name` of `core` (a related model); a QueryError naming the
+ * relation when a leg is missing, of a kind a through relation cannot take (a polymorphic one),
+ * reaches another model than the target, or leads back to the relation itself. A leg that is a
+ * through relation brings its own legs into the chain.
+ *
+ * @example throughPlan(Country.core, 'posts', Country.core.relations.posts).models.map((m) => m.table) // ['countries', 'users', 'posts']
+ */
+export const throughPlan = (core: ModelCore, name: string, rel: ThroughRelation): ThroughPlan => planOf(core, name, rel, [])
 
 /** A join table's column under an alias. */
 const linkColumn = (alias: string, name: string): ColumnRef => exprNode({ kind: 'column', table: alias, name }) as ColumnRef
 
 /**
  * The JOINs from the target (whose columns `targetColumn` gives) to the columns holding the
- * owner's key: the middle table under `alias` (its default scopes in its ON), and the join table
- * of a manyToMany leg under `alias_a` (second leg) or `alias_b` (first leg). The first JOIN's ON
- * refers to the target; each later one to those before it.
+ * owner's key, the last middle model first: each middle table under `alias` (the one next to the
+ * target; the others `alias_m1`, `alias_m2`, ... from the owner's side), its default scopes in its
+ * ON, and the join table of a manyToMany leg under `alias_a` (the target's leg), `alias_b` (the
+ * owner's) or `alias_l<i>`. The first JOIN's ON refers to the target; each later one to those
+ * before it.
  *
  * @example middleJoins(plan, 'rk_mid', Post.core.column) // INNER JOIN users rk_mid ON rk_mid.id = posts.user_id AND rk_mid.deleted_at IS NULL
  */
 export const middleJoins = (plan: ThroughPlan, alias: string, targetColumn: (field: string) => ColumnRef): { readonly joins: readonly JoinNode[]; readonly ownerColumns: readonly ColumnRef[] } => {
-  const mid = scopedCore(plan.middle, [], alias)
-  const scope = scopeCondition(mid, {})
+  const { models, legs } = plan
+  const last = legs.length - 1
+  const midAlias = (i: number) => (i === last ? alias : `${alias}_m${i}`)
+  const linkAlias = (i: number) => (i === last ? `${alias}_a` : i === 0 ? `${alias}_b` : `${alias}_l${i}`)
   const joins: JoinNode[] = []
-  const { second, first } = plan
-  if (second.link === undefined) {
-    joins.push({ type: 'inner', table: { ...plan.middle.tableRef, alias }, on: allOf([...second.near.map((f, i) => eq(mid.column(f.name), targetColumn(second.far[i].name))), scope])! })
-  } else {
-    const l = `${alias}_a`
-    joins.push({ type: 'inner', table: { ...tableRefOf(second.link.table), alias: l }, on: allOf(second.link.to.map((c, i) => eq(linkColumn(l, c), targetColumn(second.far[i].name))))! })
-    joins.push({ type: 'inner', table: { ...plan.middle.tableRef, alias }, on: allOf([...second.link.from.map((c, i) => eq(mid.column(second.near[i].name), linkColumn(l, c))), scope])! })
+  // Columns of the model on the far side of the leg being joined: the target's first.
+  let farColumn = targetColumn
+  for (let i = last; i >= 1; i--) {
+    const leg = legs[i]
+    const a = midAlias(i)
+    const mid = scopedCore(models[i], [], a)
+    const scope = scopeCondition(mid, {})
+    const at = farColumn
+    if (leg.link === undefined) {
+      joins.push({ type: 'inner', table: { ...models[i].tableRef, alias: a }, on: allOf([...leg.near.map((f, j) => eq(mid.column(f.name), at(leg.far[j].name))), scope])! })
+    } else {
+      const l = linkAlias(i)
+      const link = leg.link
+      joins.push({ type: 'inner', table: { ...tableRefOf(link.table), alias: l }, on: allOf(link.to.map((c, j) => eq(linkColumn(l, c), at(leg.far[j].name))))! })
+      joins.push({ type: 'inner', table: { ...models[i].tableRef, alias: a }, on: allOf([...link.from.map((c, j) => eq(mid.column(leg.near[j].name), linkColumn(l, c))), scope])! })
+    }
+    farColumn = mid.column
   }
-  if (first.link === undefined) return { joins, ownerColumns: first.far.map((f) => mid.column(f.name)) }
-  const l = `${alias}_b`
-  joins.push({ type: 'inner', table: { ...tableRefOf(first.link.table), alias: l }, on: allOf(first.link.to.map((c, i) => eq(linkColumn(l, c), mid.column(first.far[i].name))))! })
-  return { joins, ownerColumns: first.link.from.map((c) => linkColumn(l, c)) }
+  const first = legs[0]
+  if (first.link === undefined) return { joins, ownerColumns: first.far.map((f) => farColumn(f.name)) }
+  const l = linkAlias(0)
+  const link = first.link
+  joins.push({ type: 'inner', table: { ...tableRefOf(link.table), alias: l }, on: allOf(link.to.map((c, j) => eq(linkColumn(l, c), farColumn(first.far[j].name))))! })
+  return { joins, ownerColumns: link.from.map((c) => linkColumn(l, c)) }
 }
 
 /**

@@ -3,7 +3,8 @@
  * `dateTrunc('day', dateAdd('ts', -5, 'hour'))`) and ordered by that same bucket: the ORDER BY
  * names the selected expression by its position, as GROUP BY does, on every engine. Written out
  * again, its values were bound again and PostgreSQL refused the query (42803: `ts` must appear in
- * the GROUP BY clause); a SELECT DISTINCT of the bucket ordered by it failed alike (42P10).
+ * the GROUP BY clause); a SELECT DISTINCT of the bucket ordered by it failed alike (42P10). A bucket
+ * built again, equal to the selected one, is named by that position too.
  */
 import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -47,6 +48,18 @@ for (const engine of ENGINES) {
         .toEqual([['2026-03-02', 1], ['2026-03-01', 24], ['2026-02-28', 5]])
       expect(days(await p.all(pipe(from('rk_tl_bucket'), select({ n: count(), day }), groupBy(day), orderBy(asc(day))))))
         .toEqual([['2026-02-28', 5], ['2026-03-01', 24], ['2026-03-02', 1]])
+    })
+
+    it('groups and orders by a bucket written out again, equal to the selected one', async (ctx) => {
+      if (db === undefined) return ctx.skip()
+      const p = promised(db)
+      // As a report is often written: the same expression built three times, not shared.
+      const dayIn = (offset: number) => dateTrunc('day', dateAdd('ts', offset, 'hour'))
+      const rows = await p.all(pipe(from('rk_tl_bucket'), select({ day: dayIn(-5), n: count() }), groupBy(dayIn(-5)), orderBy(dayIn(-5), 'desc')))
+      expect(rows.map((r) => [r.day?.toISOString().slice(0, 10), r.n])).toEqual([['2026-03-02', 1], ['2026-03-01', 24], ['2026-02-28', 5]])
+      // Another offset is another expression: grouped by its own text, not by the selected one's position.
+      const other = db.compile(pipe(from('rk_tl_bucket'), select({ day: dayIn(-5), n: count() }), groupBy(dayIn(-4))))
+      expect(other._tag === 'Right' && /GROUP BY 1\b/.test(other.right.sql)).toBe(false)
     })
 
     it('orders the distinct buckets of a SELECT DISTINCT', async (ctx) => {

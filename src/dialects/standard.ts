@@ -1125,8 +1125,29 @@ const bindsValue = (e: unknown): boolean =>
  */
 const selectedPosition = (q: SelectNode, g: Expr): string | undefined => {
   if (g.kind === 'column' || !bindsValue(g)) return undefined
-  const i = q.columns.findIndex((c) => c.expr === g)
+  let i = q.columns.findIndex((c) => c.expr === g)
+  // The same expression built again (groupBy(dateTrunc('day', dateAdd('ts', -5, 'hour'))) beside
+  // the selected one) is the same SQL with the same values: its position stands for it as well.
+  if (i < 0) i = q.columns.findIndex((c) => sameNode(c.expr, g))
   return i < 0 ? undefined : String(i + 1)
+}
+
+/**
+ * Whether two query nodes are equal part by part: plain objects and arrays key by key, values
+ * as `Object.is` compares them, Dates by their time. Anything else (bytes, a class instance) is
+ * equal only to itself.
+ *
+ * @example sameNode(dateTrunc('day', 'ts'), dateTrunc('day', 'ts')) // true
+ */
+const sameNode = (a: unknown, b: unknown): boolean => {
+  if (Object.is(a, b)) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime()
+  const proto = Object.getPrototypeOf(a) as unknown
+  if (proto !== Object.getPrototypeOf(b) || (proto !== Object.prototype && proto !== Array.prototype && proto !== null)) return false
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  return keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameNode((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
 }
 
 /**

@@ -10,7 +10,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { isDbError, sql, wrap } from 'recordkit'
-import { hasMany, manyToMany, model, nullable, relate } from 'recordkit/model'
+import { hasMany, manyToMany, model, nullable, promisedModel, relate } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -119,6 +119,14 @@ for (const engine of ENGINES) {
       // Typed: the values are the pivot's fields, each optional.
       // @ts-expect-error a rank is a number
       expect(() => Team.updatePivot(db, core, 'members', [{ id: 1 }], { rank: 'x' })).not.toThrow()
+    })
+
+    it('the Promise face takes the same options and updatePivot', async (ctx) => {
+      const { db, core } = await seeded(ctx)
+      const P = promisedModel(Team)
+      expect(await P.sync(db, core, 'members', [{ id: 1 }], { role: 'solo' }, { updateKept: true, detaching: false })).toEqual({ attached: 0, detached: 0, updated: 1 })
+      expect(await P.updatePivot(db, core, 'members', [{ id: 2 }], { rank: 3 })).toBe(1)
+      expect(await memberships(db)).toEqual([[1, 1, 'solo', 1], [1, 2, 'maintainer', 3], [2, 1, 'writer', null]])
     })
   })
 }

@@ -18,7 +18,8 @@ import type { Backend } from '../compose.js'
 import type { DbError } from '../errors.js'
 import { run, tracked, type PromiseBackend } from '../promise.js'
 import type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
-import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, PivotIn, Simplify } from './model.js'
+import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, PivotIn, PivotPatch, Simplify } from './model.js'
+import type { SyncOptions, SyncResult } from './links.js'
 import type { ModelQuery, WhereInput } from './query.js'
 import type { BatchOptions, Page, PageSpec } from './read.js'
 import type { UpsertOptions } from './write.js'
@@ -95,7 +96,9 @@ export interface PromiseModel<D extends ModelTypes> {
   /** Unlink a row from targets (all of them when omitted); how many links went. @example await Users.detach(db, me, 'favorites') */
   readonly detach: (db: PromiseDb, row: D['row'], relation: Relation<D, 'detach'>, targets?: Targets<D, 'detach'>) => Promise<number>
   /** Make a row's links through a manyToMany relation exactly `targets`. @example await Articles.sync(db, article, 'tags', [dragons]) // { attached, detached } */
-  readonly sync: <P extends Relation<D, 'sync'>>(db: PromiseDb, row: D['row'], relation: P, targets: Targets<D, 'sync'>, pivot?: PivotIn<D, P>) => Promise<{ readonly attached: number; readonly detached: number }>
+  readonly sync: <P extends Relation<D, 'sync'>>(db: PromiseDb, row: D['row'], relation: P, targets: Targets<D, 'sync'>, pivot?: PivotIn<D, P>, options?: SyncOptions) => Promise<SyncResult>
+  /** Set join-row values of existing links; how many links were written. @example await Teams.updatePivot(db, team, 'members', [ada], { rank: 2 }) */
+  readonly updatePivot: <P extends Relation<D, 'sync'>>(db: PromiseDb, row: D['row'], relation: P, targets: Targets<D, 'sync'>, values: PivotPatch<D, P>) => Promise<number>
   /** Add to a numeric field in the database, atomically; the row as stored. @example await Posts.increment(db, post, 'views') */
   readonly increment: <K extends Counter<D>>(db: PromiseDb, row: D['row'], field: K, by?: D['row'][K]) => Promise<D['row']>
   /** `increment` by `-by`. @example await Items.decrement(db, item, 'stock', 2) */
@@ -192,7 +195,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   }
   const streaming = (name: string) => (db: PromiseDb, ...args: unknown[]) => m[name](backendOf(db), ...args) as unknown
   const face: Record<string, unknown> = { model }
-  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'updateMany', 'delete', 'deleteWhere', 'upsert', 'upsertMany', 'restore', 'attach', 'detach', 'sync', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
+  for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'updateMany', 'delete', 'deleteWhere', 'upsert', 'upsertMany', 'restore', 'attach', 'detach', 'sync', 'updatePivot', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
   for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.findNow = (db: PromiseDb, key: unknown) => {

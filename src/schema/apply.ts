@@ -54,9 +54,32 @@ export const apply = (db: Backend, ...nodes: readonly DdlNode[]): TaskEither<DbE
   const statements = statementsOf(db, nodes)
   if (E.isLeft(statements)) return () => Promise.resolve(statements)
   const runAll = (on: Backend) => tryDb(async () => {
+    await refuseInventedValues(on, nodes)
     for (const s of statements.right) await run(on.execute(s))
   })
   return ddlUnit(db, runAll)
+}
+
+/**
+ * A NOT NULL column without a default (nor generated values) added to a table that holds rows
+ * is a NotNullViolation naming the table and the column, on every engine, before any statement
+ * of the change runs. PostgreSQL refuses it too (the rows would hold NULL), and SQLite's ADD
+ * COLUMN with a QueryError; MariaDB and MySQL give every row the type's implicit default ('' or
+ * 0) without a word, values nobody wrote. One `SELECT 1 ... LIMIT 1` per such column.
+ *
+ * @example await refuseInventedValues(db, [pipe(alterTable('users'), addColumn('email', 'text', { notNull: true }))])
+ */
+const refuseInventedValues = async (db: Backend, nodes: readonly DdlNode[]): Promise<void> => {
+  for (const n of nodes) {
+    if (n.kind !== 'alterTable') continue
+    for (const a of n.actions) {
+      if (a.kind !== 'addColumn' || !a.column.notNull || a.column.default !== undefined || a.column.autoIncrement === true) continue
+      const held = await run(db.all(sql`SELECT 1 AS held FROM ${sql.id(n.table)} LIMIT 1`))
+      if (held.length > 0) {
+        throw dbError('NotNullViolation', `cannot add column ${a.column.name} to ${n.table} as NOT NULL without a default: the table holds rows, which would have no value for it (${db.dialect.name === 'mysql' || db.dialect.name === 'mariadb' ? `${db.dialect.name} would fill them with the type's implicit default, '' or 0` : 'the engine refuses it'}); give it a default, add it nullable, fill it and then make it NOT NULL, or add it before the rows`, { column: a.column.name })
+      }
+    }
+  }
 }
 
 /**
@@ -92,6 +115,7 @@ export const alter = (db: Backend, node: AlterTableNode): TaskEither<DbError, vo
   }
   try {
     const change = (tx: Backend) => tryDb(async () => {
+      await refuseInventedValues(tx, [node])
       for (const segment of db.dialect.alterSegments(node)) {
         const plan = await run(runCatalog(runQuery(tx), () => db.dialect.planAlter(segment)))
         if (plan.before.length > 0) {

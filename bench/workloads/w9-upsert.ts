@@ -12,7 +12,8 @@
  *   price = VALUES(price), ...` through mysql2's `query`, or 1000-row prepared statements in a
  *   transaction. recordkit: `Item.upsertMany` (validated, one transaction, the stored rows
  *   returned and decoded: multi-row `INSERT ... ON CONFLICT ... RETURNING` on PostgreSQL and
- *   SQLite, one statement per row on MariaDB) and the builder (`insertInto` + `values` +
+ *   SQLite, multi-row `INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING` of the keys and the
+ *   rows read back by key on MariaDB) and the builder (`insertInto` + `values` +
  *   `onConflict` in chunks under the parameter limit, one transaction). Kysely, Drizzle, Knex:
  *   chunks of 1000 rows in a transaction.
  * - insert, skipping conflicts: the stored rows stay as they are, the others are inserted. Raw:
@@ -268,7 +269,7 @@ const impls = (engine: Engine, mode: Mode): ImplSpec[] => {
     ? [
         recordkitImpl(mode, engine, 'recordkit `Item.upsertMany`',
           engine === 'mariadb'
-            ? 'model: validated, one transaction, one upsert per row (MariaDB), stored rows returned and decoded'
+            ? 'model: validated, one transaction, multi-row `INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING` of the keys per chunk, rows read back by key, decoded'
             : 'model: validated, one transaction, multi-row `INSERT ... ON CONFLICT ... RETURNING` per chunk, stored rows returned and decoded',
           (db) => async () => expect(right(await Item.upsertMany(db, ROWS, { conflict: ['sku'], update: [...UPDATED] })()).length === N, 'upsertMany returns every row')),
       ]

@@ -9,7 +9,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { sql, wrap } from 'recordkit'
-import { manyToMany, model, nullable, relate } from 'recordkit/model'
+import { hasManyThrough, manyToMany, model, nullable, relate } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { ENGINES, engineTables } from './support/engine-tables.js'
 
@@ -28,7 +28,16 @@ const { Team, Person } = relate({
       ranked: manyToMany('Person', { ...through, orderByPivot: [['rank', 'desc'], 'role'] }),
     },
   }),
-  Person: model({ table: 'm5w_people', primaryKey: 'id', codec: t.type({ id: t.number, name: t.string }) }),
+  Person: model({
+    table: 'm5w_people',
+    primaryKey: 'id',
+    codec: t.type({ id: t.number, name: t.string }),
+    relations: {
+      leadOf: manyToMany('Team', { through: 'm5w_memberships', from: 'person_id', to: 'team_id', pivot: Membership, pivotColumns: { rank: 'member_rank' }, wherePivot: { role: 'lead' } }),
+      // The members of the teams one leads: the first leg keeps to the lead links.
+      ledPeople: hasManyThrough('Person', { through: 'leadOf', source: 'members' }),
+    },
+  }),
 })
 
 const ddl = (): string[] => [
@@ -80,6 +89,16 @@ for (const engine of ENGINES) {
       expect(await ok(pipe(Team.query, Team.whereHas('leads', (q, P) => pipe(q, P.where('name', '=', 'eve'))), Team.pluck(db, 'id')))).toEqual([])
       expect(await ok(pipe(Team.related(core, 'leads'), Person.orderBy('id'), Person.pluck(db, 'name')))).toEqual(['ada', 'cy'])
       expect(await ok(pipe(Team.related(core, 'staff'), Person.count(db)))).toBe(3)
+    })
+
+    it('a through relation with such a leg keeps to its links', async (ctx) => {
+      const { db } = await seeded(ctx)
+      const people = await ok(pipe(Person.query, Person.orderBy('id'), Person.include('ledPeople', (q, P) => pipe(q, P.orderBy('id'))), Person.withCount('ledPeople'), Person.all(db)))
+      expect(people.map((p) => [p.name, p.ledPeople.map((x) => x.name), p.ledPeopleCount])).toEqual([
+        ['ada', ['ada', 'bob', 'cy', 'eve'], 4], ['bob', ['bob'], 1], ['cy', ['ada', 'bob', 'cy', 'eve'], 4], ['dan', [], 0], ['eve', [], 0],
+      ])
+      const bob = await ok(Person.findOrFail(db, 2))
+      expect(await ok(pipe(Person.related(bob, 'ledPeople'), Person.pluck(db, 'name')))).toEqual(['bob'])
     })
 
     it('attach, sync and detach through it write its values and touch no other link', async (ctx) => {

@@ -20,13 +20,13 @@ import type { Expr, JoinNode, OrderItem, SelectNode, Selection } from '../ast.js
 import type { Backend } from '../compose.js'
 import type { Row } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
-import { as, col, eq, isIn, isNull, raw } from '../query.js'
+import { as, col, eq, isIn, raw } from '../query.js'
 import { any } from '../query/comparison.js'
 import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type * as t from 'io-ts'
-import { compileMapper, type Field, type RowMapper, shapeOf, show } from './decode.js'
+import { compileMapper, type Field, type RowMapper, show } from './decode.js'
 import { copiedReading, decodeRows, jsonAsText, queryReading, type Reading } from './in-place.js'
 import { readsJson } from './codecs.js'
 import { cast } from '../query/cast.js'
@@ -39,9 +39,11 @@ import { middleJoins, throughPlan } from './through.js'
 import { fieldList, isThrough, keyFields, sameWidth } from './relation-keys.js'
 import { morphInverse, morphModifiersOf, morphQuery, morphRefused, morphTarget } from './morph.js'
 import { modifierOrderRefused, oneOrder, type OrderSpec, type OrderStep, orderSteps } from './one-of-many.js'
+import { checkPivotUse, pivotCondition, pivotFields, pivotOrder } from './pivot.js'
 
 export { latestOfMany, oldestOfMany, type OneRelation, type OrderSpec, type OrderStep } from './one-of-many.js'
 export { morphWith, type MorphModifier } from './morph.js'
+export { pivotCondition, pivotFields, pivotOrder } from './pivot.js'
 
 // ---------------------------------------------------------------- definitions
 
@@ -281,77 +283,6 @@ export const manyToMany = <const T extends string, P extends t.Any | undefined =
   checkPivotUse(rel)
   return rel
 }
-
-/** The pivot field `name` of a manyToMany, or a TypeError saying what `what` names that is not declared. */
-const declaredPivot = (rel: ManyToMany, name: string, what: string): Field => {
-  const f = pivotFields(rel).find((x) => x.name === name)
-  if (f === undefined) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: ${what} names ${name}, no declared join-row column of ${rel.through} (pivot has ${pivotFields(rel).map((x) => x.name).join(', ') || 'none'})`)
-  return f
-}
-
-/** The checks of `wherePivot` and `orderByPivot` where the relation is written: declared fields, values of their types. */
-const checkPivotUse = (rel: ManyToMany): void => {
-  if (rel.wherePivot === undefined && rel.orderByPivot === undefined) return
-  if (rel.pivot === undefined) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: wherePivot and orderByPivot name join-row fields, which pivot declares`)
-  for (const [name, v] of Object.entries(rel.wherePivot ?? {})) {
-    const f = declaredPivot(rel, name, 'wherePivot')
-    for (const x of Array.isArray(v) ? v : [v]) {
-      if (!f.codec.is(x) && !(x === null && mayBeNull(f))) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: wherePivot ${name} must be ${f.codec.name}, got ${show(x)}`)
-    }
-  }
-  for (const step of rel.orderByPivot ?? []) declaredPivot(rel, step.field!, 'orderByPivot')
-}
-
-/**
- * The condition `wherePivot` puts on the join rows (columns by `column`, given a column name),
- * values encoded by the pivot's codecs; undefined without one.
- *
- * @example pivotCondition(Team.core.relations.leads, (c) => col(`rk_through.${c}`)) // rk_through.role = 'lead'
- */
-export const pivotCondition = (rel: ManyToMany, column: (name: string) => Expr): Expr | undefined => {
-  const where = rel.wherePivot
-  if (where === undefined) return undefined
-  return allOf(Object.entries(where).map(([name, v]) => {
-    const f = declaredPivot(rel, name, 'wherePivot')
-    const c = column(f.column)
-    if (v === null) return isNull(c)
-    return Array.isArray(v) ? isIn(c, v.map((x) => encodeField(f, x))) : eq(c, encodeField(f, v))
-  }))
-}
-
-/**
- * The ORDER BY items of `orderByPivot` (columns by `column`, given a column name); none without one.
- *
- * @example pivotOrder(Team.core.relations.leads, (c) => col(`rk_through.${c}`)) // [rk_through.member_rank ASC]
- */
-export const pivotOrder = (rel: ManyToMany, column: (name: string) => Expr): OrderItem[] =>
-  (rel.orderByPivot ?? []).map((s) => ({ expr: column(declaredPivot(rel, s.field!, 'orderByPivot').column), direction: s.direction }))
-
-/** The fields of a manyToMany's `pivot`, read once per relation. */
-const pivotCache = new WeakMap<t.Any, readonly Field[]>()
-
-/**
- * The join-row fields a manyToMany declares (`pivot`), each with its column; none without a
- * pivot. Throws a TypeError for a pivot that is no object codec or names a join-table key column.
- *
- * @example pivotFields(Team.core.relations.members).map((f) => f.column) // ['role', 'member_rank']
- */
-export const pivotFields = (rel: ManyToMany): readonly Field[] => {
-  const codec = rel.pivot
-  if (codec === undefined) return []
-  let fields = pivotCache.get(codec)
-  if (fields === undefined) {
-    const keys = new Set([...fieldList(rel.from), ...fieldList(rel.to)])
-    fields = shapeOf(codec).props.map((p) => {
-      const column = ownValue(rel.pivotColumns, p.name) ?? p.name
-      if (keys.has(column)) throw new TypeError(`manyToMany ${rel.target} through ${rel.through}: the pivot field ${p.name} is the key column ${column}`)
-      return { name: p.name, column, codec: p.codec, optional: p.optional }
-    })
-    pivotCache.set(codec, fields)
-  }
-  return fields
-}
-
 /**
  * A polymorphic belongsTo, as Rails' `belongs_to :commentable, polymorphic: true` and Laravel's
  * `morphTo`: `typeField` holds a type, one of the keys of `targets`, which names the model;

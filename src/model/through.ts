@@ -16,7 +16,8 @@ import { eq, exprNode } from '../query.js'
 import { allOf, type ModelCore, ownValue, scopedCore, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { scopeCondition } from './query.js'
-import type { AnyRelation, ThroughRelation } from './relations.js'
+import type { AnyRelation, ManyToMany, ThroughRelation } from './relations.js'
+import { pivotCondition } from './pivot.js'
 import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relation-keys.js'
 
 /**
@@ -27,7 +28,8 @@ import { isThrough, keyFields, manyToManyKeys, sameWidth } from './relation-keys
 interface Leg {
   readonly near: readonly Field[]
   readonly far: readonly Field[]
-  readonly link?: { readonly table: string; readonly from: readonly string[]; readonly to: readonly string[] }
+  /** The join table of a manyToMany leg, and the relation (its `wherePivot` holds in the JOIN). */
+  readonly link?: { readonly table: string; readonly from: readonly string[]; readonly to: readonly string[]; readonly rel: ManyToMany }
 }
 
 /**
@@ -62,7 +64,7 @@ const legOf = (near: ModelCore, far: ModelCore, name: string, rel: AnyRelation):
   }
   if (rel.kind === 'manyToMany') {
     const { sk, tk, from, to } = manyToManyKeys(near, far, name, rel)
-    return { near: sk, far: tk, link: { table: rel.through, from, to } }
+    return { near: sk, far: tk, link: { table: rel.through, from, to, rel } }
   }
   throw fail(`${near.table}.${name} is a ${rel.kind} relation: a through relation goes through belongsTo, hasOne, hasMany and manyToMany relations`)
 }
@@ -143,7 +145,7 @@ export const middleJoins = (plan: ThroughPlan, alias: string, targetColumn: (fie
     } else {
       const l = linkAlias(i)
       const link = leg.link
-      joins.push({ type: 'inner', table: { ...tableRefOf(link.table), alias: l }, on: allOf(link.to.map((c, j) => eq(linkColumn(l, c), at(leg.far[j].name))))! })
+      joins.push({ type: 'inner', table: { ...tableRefOf(link.table), alias: l }, on: allOf([...link.to.map((c, j) => eq(linkColumn(l, c), at(leg.far[j].name))), pivotCondition(link.rel, (c) => linkColumn(l, c))])! })
       joins.push({ type: 'inner', table: { ...models[i].tableRef, alias: a }, on: allOf([...link.from.map((c, j) => eq(mid.column(leg.near[j].name), linkColumn(l, c))), scope])! })
     }
     farColumn = mid.column
@@ -152,7 +154,7 @@ export const middleJoins = (plan: ThroughPlan, alias: string, targetColumn: (fie
   if (first.link === undefined) return { joins, ownerColumns: first.far.map((f) => farColumn(f.name)) }
   const l = linkAlias(0)
   const link = first.link
-  joins.push({ type: 'inner', table: { ...tableRefOf(link.table), alias: l }, on: allOf(link.to.map((c, j) => eq(linkColumn(l, c), farColumn(first.far[j].name))))! })
+  joins.push({ type: 'inner', table: { ...tableRefOf(link.table), alias: l }, on: allOf([...link.to.map((c, j) => eq(linkColumn(l, c), farColumn(first.far[j].name))), pivotCondition(link.rel, (c) => linkColumn(l, c))])! })
   return { joins, ownerColumns: link.from.map((c) => linkColumn(l, c)) }
 }
 

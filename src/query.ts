@@ -221,14 +221,36 @@ export const not = (e: Expr | Fragment | Record<string, unknown>): TypedExpr<boo
 /**
  * `expr IN (...)`; a SELECT (or a UNION ...) gives `IN (subquery)`, and so does a raw `sql`
  * SELECT (as Knex's `whereIn(col, knex.raw(...))`). An empty list is false (rendered as `1 = 0`); an undefined in the list is a ValidationError (it would be bound as NULL).
+ * A `null` in the list stands for NULL, as in `eq(col, null)` and `where({ col: [...] })`:
+ * `isIn('v', [1, null])` is `(v IN (1) OR v IS NULL)` (Rails writes it so), where SQL's
+ * `v IN (1, NULL)` never matches the NULL.
  * @example isIn('id', [1, 2, 3])
  * @example isIn('id', sql`SELECT owner_id FROM pet`)
+ * @example isIn('parent_id', [1, null]) // (parent_id IN (1) OR parent_id IS NULL)
  */
 export const isIn = (e: Operand, list: readonly unknown[] | SelectLike | Fragment): TypedExpr<boolean | null> =>
-  node({ kind: 'in', expr: toExpr(e), list: inList('IN', e, list), negated: false })
-/** `expr NOT IN (...)`; an undefined in the list is a ValidationError, as for `isIn`. @example notIn('id', [1, 2]) */
+  inOrNull(e, inList('IN', e, list), false)
+/**
+ * `expr NOT IN (...)`; an undefined in the list is a ValidationError, as for `isIn`. A `null` in
+ * the list stands for NULL: `notIn('v', [1, null])` is `(v NOT IN (1) AND v IS NOT NULL)`, where
+ * SQL's `v NOT IN (1, NULL)` matches no row at all.
+ * @example notIn('id', [1, 2])
+ */
 export const notIn = (e: Operand, list: readonly unknown[] | SelectLike | Fragment): TypedExpr<boolean | null> =>
-  node({ kind: 'in', expr: toExpr(e), list: inList('NOT IN', e, list), negated: true })
+  inOrNull(e, inList('NOT IN', e, list), true)
+
+/** `[NOT] IN` of a list, its NULL items (bound or literal) tested with IS [NOT] NULL beside it (see `isIn`). */
+const inOrNull = (e: Operand, list: readonly Expr[] | SelectLike, negated: boolean): TypedExpr<boolean | null> => {
+  const expr = toExpr(e)
+  if (!Array.isArray(list) || !list.some(isNullItem)) return node({ kind: 'in', expr, list, negated })
+  const rest = list.filter((x) => !isNullItem(x))
+  const nullTest: Expr = { kind: 'isNull', expr, negated }
+  if (rest.length === 0) return node(nullTest)
+  return node({ kind: negated ? 'and' : 'or', items: [{ kind: 'in', expr, list: rest, negated }, nullTest] })
+}
+
+/** A NULL item of an IN list: a bound `null` or a literal NULL. */
+const isNullItem = (x: Expr): boolean => (x.kind === 'value' || x.kind === 'literal') && x.value === null
 
 /**
  * What IN reads: the list's values, a query, or a raw SELECT as the list's one item, written

@@ -12,6 +12,7 @@
  * A plain string on the left of a comparison is a column (`'users.id'` is qualified); a
  * plain value on the right is a parameter. Wrap a value in `col()` to compare two columns.
  */
+import { isNullOperand } from './dialects/null-comparison.js'
 import type {
   BinaryOp, CompoundNode, DeleteNode, DerivedTable, Expr, FromItem, InsertNode, JoinNode, OnConflict, OrderItem, QueryNode, RawNode,
   SelectLike, SelectNode, Selection, TableRef, UpdateNode, ParamNode, ValuesTable,
@@ -242,15 +243,12 @@ export const notIn = (e: Operand, list: readonly unknown[] | SelectLike | Fragme
 /** `[NOT] IN` of a list, its NULL items (bound or literal) tested with IS [NOT] NULL beside it (see `isIn`). */
 const inOrNull = (e: Operand, list: readonly Expr[] | SelectLike, negated: boolean): TypedExpr<boolean | null> => {
   const expr = toExpr(e)
-  if (!Array.isArray(list) || !list.some(isNullItem)) return node({ kind: 'in', expr, list, negated })
-  const rest = list.filter((x) => !isNullItem(x))
+  if (!Array.isArray(list) || !list.some(isNullOperand)) return node({ kind: 'in', expr, list, negated })
+  const rest = list.filter((x) => !isNullOperand(x))
   const nullTest: Expr = { kind: 'isNull', expr, negated }
   if (rest.length === 0) return node(nullTest)
   return node({ kind: negated ? 'and' : 'or', items: [{ kind: 'in', expr, list: rest, negated }, nullTest] })
 }
-
-/** A NULL item of an IN list: a bound `null` or a literal NULL. */
-const isNullItem = (x: Expr): boolean => (x.kind === 'value' || x.kind === 'literal') && x.value === null
 
 /**
  * What IN reads: the list's values, a query, or a raw SELECT as the list's one item, written

@@ -612,18 +612,37 @@ const inOwnTransaction = async (tx: Backend, migration: MigrationStep, finish: F
   return outcome
 }
 
+/** Two migrations of one name are a ValidationError naming it, before anything runs. */
 const checkNames = (migrations: readonly Migration[]): void => {
   const seen = new Set<string>()
   for (const m of migrations) {
-    if (seen.has(m.name)) throw dbError('QueryError', `two migrations are named ${m.name}`)
+    if (seen.has(m.name)) {
+      throw dbError('ValidationError', `two migrations are named ${m.name}: nothing was run`, {
+        issues: [{ path: m.name, rule: 'uniqueName', value: m.name, message: 'given twice' }],
+      })
+    }
     seen.add(m.name)
   }
 }
 
 /**
+ * Before a run applies anything: every migration the history records as applied is among those
+ * given, or the run stops here (NotFound naming them), as Knex and Kysely refuse a migration
+ * folder that lost an applied migration. A run given the wrong folder, or one whose file was
+ * deleted or renamed, would otherwise apply what is pending over a schema it does not describe.
+ */
+const checkApplied = (history: readonly HistoryRow[], given: ReadonlySet<string>): void => {
+  const missing = history.filter((h) => h.status === 'applied' && !given.has(h.name)).map((h) => h.name)
+  if (missing.length === 0) return
+  const which = missing.length === 1 ? `migration ${missing[0]} is` : `migrations ${missing.join(', ')} are`
+  throw dbError('NotFound', `${which} applied but not among the migrations given: nothing was applied. Give every applied migration (the folder may be the wrong one, or a file was renamed or deleted), or revert ${missing.length === 1 ? 'it' : 'them'} first with migrations that include ${missing.length === 1 ? 'it' : 'them'}`)
+}
+
+/**
  * Apply every pending migration (or those up to and including `to`), in name order, each
  * once, each in its own transaction with its history row (on MySQL and MariaDB a DDL statement
- * commits what ran before it: a failure there keeps that, and says so).
+ * commits what ran before it: a failure there keeps that, and says so). A migration recorded as
+ * applied but not given stops the run before anything is applied (NotFound naming it).
  *
  * @example
  * const report = await run(migrateUp(db, migrations, { onEvent: (e) => console.log(e.kind) }))
@@ -633,10 +652,12 @@ export const migrateUp = (db: Backend, migrations: readonly Migration[], options
     checkNames(migrations)
     const table = options.table ?? DEFAULT_TABLE
     const sorted = [...migrations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const given = new Set(migrations.map((m) => m.name))
     if (options.to !== undefined && !sorted.some((m) => m.name === options.to)) throw dbError('NotFound', `no migration named ${options.to}`)
     const done: string[] = []
     for (;;) {
       const name = await step(db, table, options, (history) => {
+        if (done.length === 0) checkApplied(history, given)
         const applied = new Set(history.map((h) => h.name))
         const next = sorted.find((m) => !applied.has(m.name) && (options.to === undefined || m.name <= options.to))
         return next === undefined ? undefined : { migration: next, direction: 'up' }

@@ -234,24 +234,35 @@ export const hooksBehaviour = (hooks: object): AnyBehaviour => ({ name: 'hooks',
  * Creation and update times (UTC `Date`s): `createdAt` and `updatedAt` are set on insert,
  * `updatedAt` on every update (set-based ones, and upserts that update, too). Both are optional
  * in `create` input, and kept when given; so is an `updatedAt` an `update` patch sets to another
- * time than the row's (as Rails and Laravel keep one set by hand).
+ * time than the row's (as Rails and Laravel keep one set by hand). `updatedAt: false` keeps a
+ * creation time alone, for rows that have no update time (a comment, a log line: Django's
+ * `auto_now_add`, Laravel's `UPDATED_AT = null`).
  *
  * @example
  * model({ ..., behaviours: [timestamps()] })
  * model({ ..., behaviours: [timestamps({ createdAt: 'created', updatedAt: 'modified' })] })
+ * model({ ..., behaviours: [timestamps({ updatedAt: false })] }) // createdAt only
  */
-export const timestamps = <C extends string = 'createdAt', U extends string = 'updatedAt'>(options?: {
+export const timestamps = <C extends string = 'createdAt', U extends string | false = 'updatedAt'>(options?: {
   readonly createdAt?: C
   readonly updatedAt?: U
   /** The clock (tests pin it). */
   readonly now?: () => Date
-}): Behaviour<NoInfer<Record<C | U, Date>>, NoInfer<C | U>> => {
+}): Behaviour<NoInfer<Record<C | Exclude<U, false>, Date>>, NoInfer<C | Exclude<U, false>>> => {
   const c = (options?.createdAt ?? 'createdAt') as C
-  const u = (options?.updatedAt ?? 'updatedAt') as U
+  const u = (options?.updatedAt ?? 'updatedAt') as Exclude<U, false> | false
   const now = options?.now ?? (() => new Date())
+  if (u === false) {
+    return Object.freeze({
+      name: 'timestamps',
+      fills: [c],
+      insertOnly: [c],
+      beforeInsert: <X>(values: X) => right({ ...values, [c]: (values as Record<string, unknown>)[c] ?? now() } as X),
+    }) as never
+  }
   return Object.freeze({
     name: 'timestamps',
-    fills: [c, u] as (C | U)[],
+    fills: [c, u],
     insertOnly: [c],
     beforeInsert: <X>(values: X) => {
       const at = now()
@@ -260,14 +271,14 @@ export const timestamps = <C extends string = 'createdAt', U extends string = 'u
     },
     // An update time the patch sets is kept (as Rails and Laravel keep one set by hand), unless it
     // is the one the row was read with (a whole row spread into the patch): that one is refreshed.
-    beforeUpdate: <X>(patch: X, ctx: HookContext<Record<C | U, Date>>) => {
+    beforeUpdate: <X>(patch: X, ctx: HookContext<Record<string, Date>>) => {
       const given = (patch as Record<string, unknown>)[u]
       const read = ctx.row?.[u]
       const kept = given instanceof Date && !(read instanceof Date && read.getTime() === given.getTime())
       return right(kept ? patch : ({ ...patch, [u]: now() } as X))
     },
     updateAll: () => ({ [u]: now() }),
-  })
+  }) as never
 }
 
 /**

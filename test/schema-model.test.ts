@@ -217,7 +217,10 @@ describe('createTableFor', () => {
       primaryKey: { columns: ['id'] },
       uniques: [{ columns: ['email'] }],
       foreignKeys: [],
-      checks: [{ expression: "role IN ('admin', 'member')" }, { expression: "status IN ('new', 'done')" }],
+      checks: [
+        { expression: "role IN ('admin', 'member')", oneOf: { column: 'role', values: ['admin', 'member'] } },
+        { expression: "status IN ('new', 'done')", oneOf: { column: 'status', values: ['new', 'done'] } },
+      ],
       indexes: [],
     })
   })

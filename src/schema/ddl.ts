@@ -149,10 +149,16 @@ export interface ForeignKeyDef {
   readonly onUpdate?: ReferentialAction
 }
 
-/** A CHECK constraint; the expression is SQL text. */
+/**
+ * A CHECK constraint; the expression is SQL text. A check built by `oneOf` (and the one
+ * `createTableFor` derives for a union of string literals) also keeps its column and values:
+ * the dialect writes it from them, the column's name quoted and the values as its literals, and
+ * `expression` is the same condition with the name bare (for reading which columns it names).
+ */
 export interface CheckDef {
   readonly name?: string
   readonly expression: string
+  readonly oneOf?: { readonly column: string; readonly values: readonly string[] }
 }
 
 /** An index. `where` (SQL text) makes it partial, where the engine has partial indexes. */
@@ -310,9 +316,32 @@ export interface ColumnOptions {
   readonly unique?: boolean
   /** A one-column foreign key: `'users.id'`, or `{ table, column, onDelete, onUpdate }`. */
   readonly references?: ReferenceInput
-  /** A CHECK constraint, as SQL text. */
-  readonly check?: string
+  /** A CHECK constraint, as SQL text, or `oneOf([...])`: the column holds one of these strings. */
+  readonly check?: string | OneOf
 }
+
+/** The check `oneOf` makes: a column's value is one of `values`. */
+export interface OneOf {
+  readonly kind: 'oneOf'
+  readonly values: readonly string[]
+}
+
+/**
+ * A column check: the value is one of these strings (`col IN ('a', 'b')`), written with the
+ * column's name quoted and the values as literals by each dialect, so a reserved or mixed-case
+ * column name and a value holding a quote or a backslash need no care.
+ * @example column('order', 'varchar(4)', { notNull: true, check: oneOf(['asc', 'desc']) })
+ */
+export const oneOf = (values: readonly string[]): OneOf => {
+  if (values.length === 0) throw new TypeError('oneOf needs at least one value')
+  return Object.freeze({ kind: 'oneOf' as const, values: Object.freeze([...values]) })
+}
+
+/** A `oneOf` check on a column, as a CheckDef. */
+const oneOfCheck = (column: string, values: readonly string[]): CheckDef => Object.freeze({
+  expression: `${column} IN (${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')})`,
+  oneOf: Object.freeze({ column, values }),
+})
 
 const INTEGER_TYPES: ReadonlySet<unknown> = new Set(['smallint', 'integer', 'bigint'])
 
@@ -349,7 +378,7 @@ const columnConstraints = (name: string, o: ColumnOptions): ConstraintDef[] => {
   if (o.primaryKey === true) out.push({ kind: 'primaryKey', key: { columns: [name] } })
   if (o.unique === true) out.push({ kind: 'unique', key: { columns: [name] } })
   if (o.references !== undefined) out.push({ kind: 'foreignKey', foreignKey: referenceOf(name, o.references) })
-  if (o.check !== undefined) out.push({ kind: 'check', check: { expression: o.check } })
+  if (o.check !== undefined) out.push({ kind: 'check', check: typeof o.check === 'string' ? { expression: o.check } : oneOfCheck(name, o.check.values) })
   return out
 }
 
@@ -632,6 +661,8 @@ export const applyAlter = (table: TableDef, alter: AlterTableNode): TableDef => 
             references: f.references.table === t.name ? { ...f.references, columns: rn(f.references.columns) } : f.references,
           })),
           indexes: t.indexes.map((i) => ({ ...i, columns: rn(i.columns) })),
+          // A oneOf check names its column as data: it follows (SQL text cannot be rewritten safely).
+          checks: t.checks.map((c) => (c.oneOf?.column !== a.from ? c : { ...oneOfCheck(a.to, c.oneOf.values), ...(c.name === undefined ? {} : { name: c.name }) })),
         }
         if (t.primaryKey === undefined) t = omitKey(t)
         break

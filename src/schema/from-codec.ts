@@ -16,7 +16,7 @@
  * | model `uuid` | `uuid` |
  * | model `bytes` | `binary` |
  * | model `jsonOf(...)`, `t.array`, `t.type` (nested), `t.record`, `t.UnknownRecord`, `t.unknown` | `json` |
- * | a union of string literals, `t.keyof` | `text` with a CHECK (`col IN ('a', 'b')`) |
+ * | a union of string literals, `t.keyof` | `text` with a CHECK (`oneOf`: `"col" IN ('a', 'b')`, quoted by the dialect) |
  * | `X \| null`, `X \| undefined`, a `t.partial` field | nullable; every other field is NOT NULL |
  *
  * A decimal (model `decimal`) needs its precision (`decimalOf(p, s)` gives it), and anything else needs its column type,
@@ -26,7 +26,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type * as t from 'io-ts'
 import { dbError, type DbError } from '../errors.js'
-import { column, type ColumnOptions, type ColumnType, createTable, type CreateTableNode, primaryKey } from './ddl.js'
+import { column, type ColumnOptions, type ColumnType, createTable, type CreateTableNode, oneOf, primaryKey } from './ddl.js'
 
 /** Options of one field's column. */
 export interface FieldColumn extends ColumnOptions {
@@ -51,7 +51,8 @@ export interface CreateTableForOptions {
 interface Derived {
   readonly type: ColumnType
   readonly nullable: boolean
-  readonly check?: (column: string) => string
+  /** The strings a union of string literals allows: a `oneOf` check. */
+  readonly oneOf?: readonly string[]
 }
 
 type AnyCodec = t.Any & { readonly _tag?: string; readonly props?: Record<string, t.Any>; readonly types?: readonly t.Any[]; readonly type?: t.Any; readonly value?: unknown; readonly keys?: Record<string, unknown> }
@@ -61,9 +62,6 @@ const JSON_TAGS = new Set(['ArrayType', 'ReadonlyArrayType', 'InterfaceType', 'S
 const BY_NAME: Readonly<Record<string, ColumnType>> = {
   bool: 'boolean', integer: 'integer', Int: 'integer', int64: 'bigint', float: 'double', uuid: 'uuid', bytes: 'binary', date: 'timestamptz', calendarDate: 'date',
 }
-
-const literalCheck = (values: readonly string[]) => (col: string): string =>
-  `${col} IN (${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')})`
 
 /** The column a codec derives, or an error message. */
 const derive = (codec: AnyCodec, integer: boolean): Derived | string => {
@@ -80,10 +78,10 @@ const derive = (codec: AnyCodec, integer: boolean): Derived | string => {
     case 'BooleanType': return { type: 'boolean', nullable: false }
     case 'BigIntType': return { type: 'bigint', nullable: false }
     case 'LiteralType':
-      return typeof codec.value === 'string' ? { type: 'text', nullable: false, check: literalCheck([codec.value]) }
+      return typeof codec.value === 'string' ? { type: 'text', nullable: false, oneOf: [codec.value] }
         : typeof codec.value === 'number' ? { type: Number.isInteger(codec.value) ? 'integer' : 'double', nullable: false }
           : typeof codec.value === 'boolean' ? { type: 'boolean', nullable: false } : 'a literal of this kind has no column type'
-    case 'KeyofType': return { type: 'text', nullable: false, check: literalCheck(Object.keys(codec.keys ?? {})) }
+    case 'KeyofType': return { type: 'text', nullable: false, oneOf: Object.keys(codec.keys ?? {}) }
     case 'RefinementType':
     case 'ReadonlyType':
       return codec.type === undefined ? 'no underlying codec' : derive(codec.type as AnyCodec, integer)
@@ -93,7 +91,7 @@ const derive = (codec: AnyCodec, integer: boolean): Derived | string => {
       const nullable = rest.length < members.length
       if (rest.length === 0) return 'a union of only null and undefined has no column type'
       if (rest.every((m) => m._tag === 'LiteralType' && typeof m.value === 'string')) {
-        return { type: 'text', nullable, check: literalCheck(rest.map((m) => m.value as string)) }
+        return { type: 'text', nullable, oneOf: rest.map((m) => m.value as string) }
       }
       if (rest.length === 1) {
         const d = derive(rest[0], integer)
@@ -164,7 +162,8 @@ export const createTableFor = (table: string, codec: t.Any, options: CreateTable
       const col = given.column ?? naming(name)
       const { type: _t, column: _c, ...rest } = given
       const notNull = given.notNull ?? (!(d?.nullable ?? false) && !f.optional)
-      const check = given.check ?? (d?.check === undefined ? undefined : d.check(col))
+      // The dialect writes the check from the column and the values, each quoted its own way.
+      const check = given.check ?? (d?.oneOf === undefined ? undefined : oneOf(d.oneOf))
       node = column(col, given.type ?? d!.type, {
         ...rest,
         notNull,

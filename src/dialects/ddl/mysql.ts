@@ -26,6 +26,9 @@ import { groupColumns, read, rowsOf } from './standard.js'
 
 const BLOBS = new Set(['text', 'json', 'binary'])
 
+/** MariaDB's check of a JSON column, `json_valid(col)` (the name quoted when normalizeCheck keeps its quotes). */
+const JSON_VALID = /^json_valid\(\s*`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\)$/i
+
 const isMariaDb = (d: Dialect): boolean => d.name.startsWith('mariadb')
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -140,14 +143,14 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     // MariaDB's JSON is LONGTEXT with CHECK (json_valid(col)): a json column, without the check.
     const json = new Set<string>()
     for (const c of t.checks) {
-      const m = /^json_valid\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/i.exec(c.expression)
+      const m = JSON_VALID.exec(c.expression)
       if (m && (c.name === undefined || c.name === m[1])) json.add(m[1])
     }
     if (json.size === 0) return t
     return {
       ...t,
       columns: t.columns.map((c) => (json.has(c.name) && c.type === 'text' ? { ...c, type: 'json' as const } : c)),
-      checks: t.checks.filter((c) => !/^json_valid\(/i.test(c.expression) || !json.has(c.expression.slice(11, -1).trim())),
+      checks: t.checks.filter((c) => !json.has(JSON_VALID.exec(c.expression)?.[1] ?? '')),
     }
   }),
 

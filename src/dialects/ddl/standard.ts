@@ -312,7 +312,11 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
 
   referentialAction: (a) => a.toUpperCase(),
 
-  check: (c) => F([self.constraintName(c.name), `CHECK (${c.expression})`]),
+  check: (c) => F([
+    self.constraintName(c.name), 'CHECK (',
+    c.oneOf === undefined ? c.expression : `${self.quoteIdentifier(c.oneOf.column)} IN (${c.oneOf.values.map((v) => self.literal(v)).join(', ')})`,
+    ')',
+  ]),
 
   constraint: (c: ConstraintDef) => {
     switch (c.kind) {
@@ -526,8 +530,25 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
   generatedName: () => false,
 
   normalizeCheck: (expression) =>
-    stripOuterParens(expression).replace(/[`"]([A-Za-z_][A-Za-z0-9_]*)[`"]/g, '$1').replace(/\s+/g, ' ').trim(),
+    stripOuterParens(expression).replace(/[`"]([A-Za-z_][A-Za-z0-9_]*)[`"]/g, (quoted, name: string) => (needsQuotes(name) ? quoted : name)).replace(/\s+/g, ' ').trim(),
 })
+
+/**
+ * Words a column name cannot be bare in a CHECK on some engine (`order`, `key`, `user`, ...):
+ * a check read back is SQL text that is run again (SQLite's table rebuild, a schema copied to
+ * another engine), so their quotes stay.
+ */
+const RESERVED = new Set([
+  'all', 'alter', 'and', 'any', 'as', 'asc', 'between', 'both', 'by', 'case', 'cast', 'check', 'collate', 'column', 'constraint', 'create',
+  'cross', 'current_date', 'current_time', 'current_timestamp', 'current_user', 'default', 'delete', 'desc', 'distinct', 'do', 'drop', 'else',
+  'end', 'except', 'exists', 'false', 'fetch', 'for', 'foreign', 'from', 'full', 'grant', 'group', 'having', 'in', 'index', 'inner', 'insert',
+  'intersect', 'into', 'is', 'join', 'key', 'leading', 'left', 'like', 'limit', 'natural', 'not', 'null', 'offset', 'on', 'or', 'order',
+  'outer', 'primary', 'range', 'references', 'right', 'rows', 'select', 'session_user', 'set', 'some', 'table', 'then', 'to', 'trailing',
+  'true', 'union', 'unique', 'update', 'user', 'using', 'values', 'when', 'where', 'window', 'with',
+])
+
+/** Whether a name read quoted from a CHECK keeps its quotes: a reserved word, or a capital PostgreSQL would fold. */
+const needsQuotes = (name: string): boolean => /[A-Z]/.test(name) || RESERVED.has(name)
 
 const NUMBER_RE = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i
 

@@ -24,6 +24,7 @@ import { memoString } from './memo.js'
 import { markReused } from './reused.js'
 import { withFields } from './objects.js'
 import { isPlainObject } from './values.js'
+import { valueRows } from './value-columns.js'
 
 /** A row as the database returns it. */
 export type Row = Record<string, unknown>
@@ -780,10 +781,47 @@ export const insertInto = <R = Row>(t: string | TableRef): Insert<R> =>
 /**
  * Rows to insert: one object or an array. Columns are the union of the keys (in first-seen
  * order); a key missing from a row means DEFAULT; `undefined` values count as missing.
+ * Rows of plain values with the same keys in the same order (a bulk insert) are kept as one
+ * array per column, not a node per cell (see src/value-columns.ts); the node reads the same.
  * @example values([{ name: 'Ada' }, { name: 'Grace' }])
  */
 export const values = (rows: Readonly<Record<string, unknown>> | readonly Readonly<Record<string, unknown>>[]) => <Q extends InsertNode>(q: Q): Q => {
   const list = Array.isArray(rows) ? rows : [rows as Record<string, unknown>]
+  return plainValues(q, list) ?? nodeValues(q, list)
+}
+
+/**
+ * `values` of rows that all have the keys of the first, in its order, each a plain value (not
+ * undefined, not an expression): kept as one array per column (see src/value-columns.ts), not a
+ * node per cell. Undefined for any other rows, and for an insert that has rows already.
+ */
+const plainValues = <Q extends InsertNode>(q: Q, list: readonly Readonly<Record<string, unknown>>[]): Q | undefined => {
+  const count = list.length
+  if (count === 0 || q.columns.length > 0 || q.rows.length > 0 || q.query !== undefined) return undefined
+  const first = list[0]
+  const columns: string[] = []
+  for (const k in first) columns.push(k)
+  const width = columns.length
+  if (width === 0) return undefined
+  const cells: unknown[][] = new Array(width)
+  for (let j = 0; j < width; j++) cells[j] = new Array(count)
+  for (let i = 0; i < count; i++) {
+    const r = list[i]
+    let j = 0
+    // The keys read in the row's own order: the same keys in the same order as the first row's.
+    for (const k in r) {
+      if (j === width || k !== columns[j]) return undefined
+      const v = r[k]
+      if (v === undefined || (typeof v === 'object' && v !== null && isExpr(v))) return undefined
+      cells[j++][i] = v
+    }
+    if (j !== width) return undefined
+  }
+  return withFields(q, { columns, rows: valueRows(columns, cells, count, val) })
+}
+
+/** `values` of any rows: a node per cell, DEFAULT for a missing key. */
+const nodeValues = <Q extends InsertNode>(q: Q, list: readonly Readonly<Record<string, unknown>>[]): Q => {
   const columns = [...q.columns]
   const seen = new Set(columns)
   for (const r of list) for (const k in r) if (r[k] !== undefined && !seen.has(k)) { seen.add(k); columns.push(k) }

@@ -51,6 +51,11 @@ export interface Literal {
 export interface ValueRows {
   readonly _tag: 'ValueRows'
   readonly rows: readonly (readonly { readonly kind: string; readonly value?: unknown }[])[]
+  /**
+   * The same rows as plain values, one array per column (`columns[j][i]` is row i's cell j),
+   * when every cell is a bound value: read instead of `rows` (see src/value-columns.ts).
+   */
+  readonly columns?: readonly (readonly unknown[])[]
 }
 
 /** One piece of a fragment. Strings are SQL text, written as they are. */
@@ -359,6 +364,34 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
     if (k >= 0) params.length = k
     if (rows.length > 0) text += ')'
   }
+  // The same, from plain values, one array per column: every cell is a parameter.
+  const valueColumns = (columns: readonly (readonly unknown[])[]): void => {
+    const width = columns.length
+    const count = width === 0 ? 0 : columns[0].length
+    const same = d.placeholder(1) === d.placeholder(2) ? d.placeholder(1) : undefined
+    if (same !== undefined) {
+      const row = placeholderRow(placeholderRows(same), same, width)
+      let k = params.length
+      if (k === 0) params = new Array(count * width)
+      for (let i = 0; i < count; i++) {
+        text += (i === 0 ? '(' : '), (') + row
+        for (let j = 0; j < width; j++) {
+          params[k] = converted(columns[j][i], k + 1)
+          k++
+        }
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        text += i === 0 ? '(' : '), ('
+        for (let j = 0; j < width; j++) {
+          if (j > 0) text += ', '
+          bind(columns[j][i])
+          text += d.placeholder(params.length)
+        }
+      }
+    }
+    if (count > 0) text += ')'
+  }
   const walk = (parts: readonly Part[]): void => {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]
@@ -366,7 +399,10 @@ export const render = (d: RenderDialect, f: Fragment): Compiled => {
       else if (p._tag === 'Param') {
         bind(p.value)
         text += d.placeholder(params.length)
-      } else if (p._tag === 'ValueRows') valueRows(p.rows)
+      } else if (p._tag === 'ValueRows') {
+        if (p.columns === undefined) valueRows(p.rows)
+        else valueColumns(p.columns)
+      }
       else if (p._tag === 'Fragment') walk(p.parts)
       else if (p._tag === 'Literal') {
         if (d.literal === undefined) throw dbError('QueryError', 'cannot render a literal without a dialect that writes it')

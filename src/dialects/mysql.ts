@@ -40,6 +40,7 @@ import { fragments, mapColumns, standard, standardOpen } from './standard.js'
 import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
 import { mysqlDateTime } from '../dates.js'
+import { valueColumnsOf } from '../value-columns.js'
 
 /** The MySQL dialect record: a Dialect plus the name the proposed row gets in an upsert. */
 export interface MysqlDialect extends Dialect {
@@ -69,7 +70,7 @@ type MysqlFields = Omit<MysqlDialect, keyof Dialect>
 const canSkipConflicts = (q: InsertNode): boolean => {
   const oc = q.onConflict
   return oc !== undefined && oc.update === null && oc.where === undefined && oc.constraint === undefined && oc.targetWhere === undefined && oc.target.length > 0 &&
-    q.columns.length > 0 && oc.target.every((c) => q.columns.includes(c)) && (q.query !== undefined || (q.rows.length > 0 && q.rows.every((r) => !r.includes(DEFAULT))))
+    q.columns.length > 0 && oc.target.every((c) => q.columns.includes(c)) && (q.query !== undefined || valueColumnsOf(q) !== undefined || (q.rows.length > 0 && q.rows.every((r) => !r.includes(DEFAULT))))
 }
 
 /** A do-nothing upsert with a conflict target, whatever its rows (the shape `insertStatements` splits). */
@@ -478,7 +479,7 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   // of rows that set the same columns, each without the columns it leaves out (MySQL fills
   // them with their defaults), so every group can skip its conflicts with NOT EXISTS.
   insertStatements: (node) => {
-    if (!doNothingOnTarget(node) || node.query !== undefined || !node.rows.some((r) => r.includes(DEFAULT))) return base.insertStatements(node)
+    if (!doNothingOnTarget(node) || node.query !== undefined || valueColumnsOf(node) !== undefined || !node.rows.some((r) => r.includes(DEFAULT))) return base.insertStatements(node)
     const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')
     const groups: (readonly Expr[])[][] = []
     let last: string | undefined

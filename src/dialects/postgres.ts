@@ -46,7 +46,7 @@ import { DEFAULT } from '../ast.js'
 import { type Dialect, unsupported, VERSION_GATES, versionAtLeast } from '../dialect.js'
 import { dbError, unsupportedError } from '../errors.js'
 import { extend, extendLayer } from '../record.js'
-import { builtIn } from './shape-cache.js'
+import { builtIn, isBuiltIn } from './shape-cache.js'
 import { fromParts as F, type Fragment, type Part } from '../sql.js'
 import { fragments, mapColumns, standard } from './standard.js'
 import { postgresDdl } from './ddl/postgres.js'
@@ -54,6 +54,7 @@ import { isJsonValue } from '../sql.js'
 import { pgTimestamp } from '../dates.js'
 import { checkedString, describeValue, isPlainObject, jsonText, objectString, unbindable } from '../values.js'
 import { withFields } from '../objects.js'
+import { sliceValueRows, valueColumnsOf } from '../value-columns.js'
 
 // ---------------------------------------------------------------- JSON values
 
@@ -236,8 +237,12 @@ const unnestParts = (node: InsertNode): InsertNode[] | undefined => {
   if (per === undefined || node.rows.length <= per || node.query !== undefined || node.with !== undefined || unnestTypesOf(node) === undefined) return undefined
   if (node.onConflict !== undefined && node.onConflict.update !== null) return undefined
   const parts: InsertNode[] = []
+  // Rows kept as plain values are cut as such (see src/value-columns.ts).
+  const plain = valueColumnsOf(node)
   // The parts keep the node's own fields, the unnest marks among them (withFields copies symbols).
-  for (let i = 0; i < node.rows.length; i += per) parts.push(Object.freeze(withFields(node, { rows: node.rows.slice(i, i + per) })))
+  for (let i = 0; i < node.rows.length; i += per) {
+    parts.push(Object.freeze(withFields(node, { rows: plain === undefined ? node.rows.slice(i, i + per) : sliceValueRows(node, plain, i, i + per) })))
+  }
   return parts
 }
 
@@ -487,6 +492,8 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   insertValues: (node) => {
     const types = unnestTypesOf(node)
     if (types === undefined || node.rows.length === 0) return base.insertValues(node)
+    // Plain values only (see src/value-columns.ts): every column set, every cell a value.
+    if (valueColumnsOf(node) !== undefined) return self.unnestValues(node, types)
     const keep = node.columns.map((_, i) => !allDefault(node, i))
     // Most inserts set every column: their rows are taken as they are, not copied.
     const all = keep.every(Boolean)
@@ -498,10 +505,15 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
 
   unnestValues: (node, types) => {
     const arrays: Part[] = []
+    // Rows kept as plain values are already one array per column (see src/value-columns.ts),
+    // bound as they are: the parameter is the array literal the built-in `toDriver` makes of
+    // it (a `toDriver` of the user's own is given a copy, as it always was).
+    const plain = valueColumnsOf(node)
+    const own = plain !== undefined && isBuiltIn(self.toDriver)
     node.columns.forEach((c, i) => {
       const type = unnestType(c, types[c])
       if (i > 0) arrays.push(', ')
-      const values = node.rows.map((r) => (r[i] as { readonly value: unknown }).value)
+      const values = plain !== undefined ? (own ? plain.values[i] : plain.values[i].slice()) : node.rows.map((r) => (r[i] as { readonly value: unknown }).value)
       arrays.push({ _tag: 'Param', value: values }, `::${type}[]`)
     })
     return F([' (', node.columns.map(self.quoteIdentifier).join(', '), ') SELECT * FROM unnest(', F(arrays), ')'])

@@ -28,6 +28,7 @@ import { sqliteDdl } from './ddl/sqlite.js'
 import { sqliteDateTime } from '../dates.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
 import { resultTypeOf } from '../results.js'
+import { sliceValueRows, valueColumnsOf } from '../value-columns.js'
 
 const MIN_INT64 = -(2n ** 63n)
 const MAX_INT64 = 2n ** 63n - 1n
@@ -163,7 +164,9 @@ const underLimit = (node: InsertNode, maxParams: number): readonly InsertNode[] 
   if (width === 0 || node.rows.length * width <= maxParams) return [node]
   const per = Math.max(1, Math.floor((maxParams - 64) / width))
   const out: InsertNode[] = []
-  for (let i = 0; i < node.rows.length; i += per) out.push({ ...node, rows: node.rows.slice(i, i + per) })
+  // Rows kept as plain values are cut as such (see src/value-columns.ts).
+  const plain = valueColumnsOf(node)
+  for (let i = 0; i < node.rows.length; i += per) out.push({ ...node, rows: plain === undefined ? node.rows.slice(i, i + per) : sliceValueRows(node, plain, i, i + per) })
   return out
 }
 
@@ -242,6 +245,8 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   // that differ in which columns they set are inserted as consecutive groups (`insertStatements`).
   insertValues: (node) => {
     if (node.query !== undefined) return base.insertValues(node.onConflict === undefined ? node : { ...node, query: withWhere(node.query) })
+    // Plain values only (see src/value-columns.ts): no DEFAULT anywhere.
+    if (valueColumnsOf(node) !== undefined) return base.insertValues(node)
     const keep = node.columns.map((_, i) => !allDefault(node, i))
     if (!keep.includes(false)) {
       if (node.rows.some((r) => r.includes(DEFAULT))) {
@@ -260,6 +265,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   insertStatements: (node) => {
     if (node.query !== undefined || node.rows.length < 2) return [node]
     if (node.columns.length === 0) return fragments.defaultRows(node)
+    if (valueColumnsOf(node) !== undefined) return underLimit(node, self.maxParams)
     // Rows that set every column (the common case) are one statement, as they are, unless
     // their values are more than one statement may bind (`maxParams`, 999 before 3.32).
     if (!node.rows.some((r) => r.includes(DEFAULT))) return underLimit(node, self.maxParams)

@@ -21,6 +21,7 @@ import { builtIn, isBuiltIn, shapeCache } from './shape-cache.js'
 import { nullComparison } from './null-comparison.js'
 import { uniqueOutputNames } from './output-names.js'
 import { memoString } from '../memo.js'
+import { valueColumnsOf } from '../value-columns.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 /** The standard's functions written without parentheses when they take no argument (`fn('current_date')`). */
@@ -505,7 +506,10 @@ export const standardOpen = (self: Dialect): Dialect => {
       // overridden `expr`, every cell goes through it.
       builtInExpr ??= isBuiltIn(self.expr)
       const head = ` (${node.columns.map(self.quoteIdentifier).join(', ')}) VALUES `
-      if (builtInExpr) return F([head, { _tag: 'ValueRows', rows: node.rows }])
+      if (builtInExpr) {
+        const plain = valueColumnsOf(node)
+        return F([head, plain === undefined ? { _tag: 'ValueRows', rows: node.rows } : { _tag: 'ValueRows', rows: node.rows, columns: plain.values }])
+      }
       const parts: Part[] = [head]
       for (let i = 0; i < node.rows.length; i++) {
         const r = node.rows[i]

@@ -1540,12 +1540,16 @@ const duplicateElsewhere = (core: ModelCore, plan: UpsertPlan): DbError =>
  * that does not hold them, or no row holding the target key after the statement (so the INSERT
  * hit another row), means the proposed row shares another unique key with another row;
  * that is a UniqueViolation naming the table, thrown so the unit is rolled back and the row hit
- * is left as it was. Same for the do-nothing form, which writes nothing on any conflict. The
- * statement's locks are those of ON DUPLICATE KEY UPDATE (no read before it), so concurrent
+ * is left as it was. Same for the do-nothing form, which writes nothing on any conflict. A row
+ * with a NULL in its target is inserted, as ON CONFLICT inserts it. The statement's locks are those of ON DUPLICATE KEY UPDATE (no read before it), so concurrent
  * upserts of one key wait for each other as they did. Returns the stored row.
  */
 const upsertOnTarget = async (db: Backend, core: ModelCore, v: Values, plan: UpsertPlan): Promise<Values> => {
   await targetIndexes(db, core, plan.target)
+  // A NULL in the target conflicts with no row (NULLs are distinct under a unique key), so
+  // ON CONFLICT inserts the row: a plain INSERT does the same here, and a conflict over another
+  // unique key is the engine's own UniqueViolation, naming that key.
+  if (plan.target.some((f) => v[f.name] === null)) return (await insertRows(db, core, [v]))[0]
   const cond = allOf([...plan.target.map((f) => targetIs(core, f, v[f.name])), shardCondition(db, core, v)])!
   const read = where(cond)(select(...storedColumns(db, core, true))(from(core.tableRef)))
   const insert = values(encodeRow(core, v))(insertInto(core.tableRef))

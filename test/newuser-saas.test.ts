@@ -541,6 +541,75 @@ for (const engine of ENGINES) {
       })
     })
 
+    describe('everyday model calls', () => {
+      it('re-invites a removed user: the soft-deleted row still holds the address, a UniqueViolation naming it; restore brings the user back', async (ctx) => {
+        const p = use(ctx)
+        const app = appFor(boltId)
+        const A = promisedModels(app)
+        const dan = await A.User.create(p, { email: 'dan@bolt.test', name: 'Dan' })
+        await A.User.delete(p, dan)
+        expect(await A.User.findBy(p, { email: 'dan@bolt.test' })).toBeUndefined()
+        const again = await A.User.create(p, { email: 'dan@bolt.test', name: 'Dan again' }).catch((e: unknown) => e)
+        expect(isDbError(again, 'UniqueViolation') && again.fields).toEqual(['tenantId', 'email'])
+        const [gone] = await pipe(app.User.query, onlyDeleted, app.User.where('email', '=', 'dan@bolt.test'), A.User.all(p))
+        const back = await A.User.restore(p, gone)
+        expect([back.name, back.deletedAt]).toEqual(['Dan', null])
+      })
+
+      it('finds or creates a tag, upserts tags by name within the tenant, and counts tasks per project and status', async (ctx) => {
+        const p = use(ctx)
+        const app = appFor(boltId)
+        const A = promisedModels(app)
+        const first = await A.Tag.findOrCreate(p, { name: 'infra' })
+        const second = await A.Tag.findOrCreate(p, { name: 'infra' })
+        expect([first.created, second.created, second.row.id, second.row.tenantId]).toEqual([true, false, first.row.id, boltId])
+        const upserted = await A.Tag.upsertMany(p, [{ name: 'infra' }, { name: 'docs' }], { conflict: ['tenantId', 'name'] })
+        expect(upserted.map((g) => [g.name, g.tenantId])).toEqual([['infra', boltId], ['docs', boltId]])
+        expect(upserted[0].id).toBe(first.row.id)
+        // The same name in the other tenant is its own tag.
+        const acmeInfra = await promisedModels(appFor(acmeId)).Tag.upsert(p, { name: 'infra' }, { conflict: ['tenantId', 'name'] })
+        expect(acmeInfra.id).not.toBe(first.row.id)
+
+        const proj = await A.Project.create(p, { name: 'Ops', hourlyRate: '70.00' })
+        const made = await A.Task.createMany(p, [
+          { projectId: proj.id, title: 'Backups' }, { projectId: proj.id, title: 'Alerts' }, { projectId: proj.id, title: 'Dashboards' },
+        ])
+        await A.Task.update(p, made[0], { status: 'doing' })
+        await A.Task.update(p, made[1], { status: 'cancelled' })
+        const perStatus = await pipe(
+          app.Task.query, app.Task.where('projectId', '=', proj.id), app.Task.groupBy('projectId', 'status'), app.Task.orderBy('status'),
+          A.Task.aggregate(p, (a) => ({ n: a.count() })),
+        )
+        expect(perStatus).toEqual([
+          { projectId: proj.id, status: 'cancelled', n: 1 }, { projectId: proj.id, status: 'doing', n: 1 }, { projectId: proj.id, status: 'todo', n: 1 },
+        ])
+        // Closing the cancelled ones in bulk: updateWhere runs no row hook (the transition rule) but the version moves.
+        expect(await A.Task.updateWhere(p, { projectId: proj.id, status: 'cancelled' }, { status: 'todo' })).toBe(1)
+        expect((await A.Task.findOrFail(p, made[1].id)).version).toBe(3)
+      })
+
+      it('sums invoice lines per invoice with withSum and aggregate, as decimals', async (ctx) => {
+        const p = use(ctx)
+        const app = appFor(boltId)
+        const A = promisedModels(app)
+        const proj = await A.Project.create(p, { name: 'Retainer', hourlyRate: '33.33' })
+        const inv = await A.Invoice.create(p, { number: 'BOLT-2026-10', period: '2026-10-01' })
+        await A.Line.createMany(p, [
+          { invoiceId: inv.id, projectId: proj.id, description: 'a', hours: '0.10', unitPrice: '33.33', amount: times('0.10', '33.33') },
+        ])
+        const proj2 = await A.Project.create(p, { name: 'Extra', hourlyRate: '0.20' })
+        await A.Line.create(p, { invoiceId: inv.id, projectId: proj2.id, description: 'b', hours: '1.00', unitPrice: '0.20', amount: '0.20' })
+        const [withTotal] = await pipe(app.Invoice.query, app.Invoice.where('id', '=', inv.id), app.Invoice.withSum('lines', 'amount'), A.Invoice.all(p))
+        expect(withTotal.linesSumAmount).toBe('3.53')
+        const perInvoice = await pipe(app.Line.query, app.Line.where('invoiceId', '=', inv.id), app.Line.groupBy('invoiceId'), A.Line.aggregate(p, (a) => ({ total: a.sum('amount'), lines: a.count() })))
+        expect(perInvoice).toEqual([{ invoiceId: inv.id, total: '3.53', lines: 2 }])
+        const inPeriod = await pipe(app.Invoice.query, app.Invoice.where('period', 'between', '2026-10-01', '2026-10-31'), A.Invoice.pluck(p, 'number'))
+        expect(inPeriod).toEqual(['BOLT-2026-10'])
+        const ordered = await pipe(app.Invoice.query, app.Invoice.withCount('lines'), app.Invoice.orderBy('linesCount', 'desc'), A.Invoice.pluck(p, 'linesCount'))
+        expect(ordered).toEqual([2])
+      })
+    })
+
     describe('pages and search', () => {
       it('pages tasks by offset and by cursor over (createdAt, id), no task skipped or repeated', async (ctx) => {
         const p = use(ctx)
@@ -656,7 +725,7 @@ for (const engine of ENGINES) {
           groupBy('t.project_id'),
           orderBy('place'),
         ))
-        expect(ranked.map((r) => [Number(r.project_id), Number(r.minutes), Number(r.place)])).toEqual([
+        expect(ranked.map((r) => [r.project_id, r.minutes, r.place])).toEqual([
           [seeded!.mobile.id, 142, 1], [seeded!.web.id, 135, 2],
         ])
 
@@ -669,7 +738,7 @@ for (const engine of ENGINES) {
           groupBy(day),
           orderBy(day),
         ))
-        expect(running.map((r) => [(r.day as Date).toISOString().slice(0, 10), Number(r.minutes), Number(r.to_date)])).toEqual([
+        expect(running.map((r) => [(r.day as Date).toISOString().slice(0, 10), r.minutes, r.to_date])).toEqual([
           ['2026-10-01', 90, 90], ['2026-10-02', 45, 135], ['2026-11-01', 30, 165],
         ])
       })
@@ -700,7 +769,7 @@ for (const engine of ENGINES) {
           groupBy(month),
           orderBy(month),
         ))
-        expect(rows.map((r) => [r.month, Number(r.minutes)])).toEqual([['2026-10', 327], ['2026-11', 60]])
+        expect(rows.map((r) => [r.month, r.minutes])).toEqual([['2026-10', 327], ['2026-11', 60]])
       })
 
       it('issues October\'s invoice: a line per project in exact decimals, a line failing half way under its savepoint', async (ctx) => {

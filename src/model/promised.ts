@@ -144,10 +144,23 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly min: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | null>
   /** MAX of a field, null without rows. @example await pipe(Invoice.query, Invoices.max(db, 'total')) */
   readonly max: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | null>
-  /** One field of every row. @example await pipe(User.query, Users.pluck(db, 'email')) */
-  readonly pluck: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K][]>
-  /** One field of the query's first row, or undefined when no row matches. @example await pipe(User.query, User.where({ email }), Users.pick(db, 'id')) */
-  readonly pick: <K extends Field<D>>(db: PromiseDb, field: K) => (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | undefined>
+  /**
+   * One field, or a column the query computes (`withCount`, `computed`), of every row.
+   * @example await pipe(User.query, Users.pluck(db, 'email'))
+   * @example await pipe(User.query, User.withCount('posts'), User.orderBy('postsCount', 'desc'), Users.pluck(db, 'postsCount'))
+   */
+  readonly pluck: {
+    <K extends Field<D>>(db: PromiseDb, field: K): (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K][]>
+    <N extends string>(db: PromiseDb, column: N): <S extends { readonly [K in N]: unknown }>(q: ModelQuery<D['row'], S, any>) => Promise<S[N][]>
+  }
+  /**
+   * One field, or a computed column, of the query's first row, or undefined when no row matches.
+   * @example await pipe(User.query, User.where({ email }), Users.pick(db, 'id'))
+   */
+  readonly pick: {
+    <K extends Field<D>>(db: PromiseDb, field: K): (q: ModelQuery<D['row'], any, any>) => Promise<D['row'][K] | undefined>
+    <N extends string>(db: PromiseDb, column: N): <S extends { readonly [K in N]: unknown }>(q: ModelQuery<D['row'], S, any>) => Promise<S[N] | undefined>
+  }
   /** One page of rows and the total. @example await pipe(User.query, User.orderBy('id'), Users.paginate(db, { page: 2, perPage: 20 })) */
   readonly paginate: (db: PromiseDb, page: PageSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Page<Out<D, S, T>>>
   /** Aggregates per group (or of the whole query). @example await pipe(Invoice.query, Invoice.groupBy('country'), Invoices.aggregate(db, (a) => ({ n: a.count() }))) */

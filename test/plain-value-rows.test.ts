@@ -14,7 +14,7 @@ import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { mysql2 } from 'recordkit/drivers/mysql2'
 import { postgresJs } from 'recordkit/drivers/postgres'
-import { DEFAULT, type InsertNode } from 'recordkit/query'
+import { DEFAULT, type Expr, type InsertNode } from 'recordkit/query'
 import { insertInto, onConflict, param, returning, val, values } from 'recordkit/query'
 import { valueColumnsOf } from '../src/value-columns.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
@@ -39,19 +39,25 @@ const dialects = [sqlite, postgres, mysql, mariadb] as const
 
 describe('values() keeps plain rows as columns', () => {
   it('keeps rows of plain values as one array per column, and rows with an expression, DEFAULT or a missing key as nodes', () => {
-    const plain = pipe(insertInto('t'), values(rowsOf(3)))
-    expect(valueColumnsOf(plain)?.values.map((c) => c.length)).toEqual([3, 3, 3, 3, 3, 3, 3])
-    expect(valueColumnsOf(pipe(insertInto('t'), values(slowly(rowsOf(3)))))).toBeUndefined()
-    expect(valueColumnsOf(pipe(insertInto('t'), values([{ a: 1 }, { a: DEFAULT }])))).toBeUndefined()
-    expect(valueColumnsOf(pipe(insertInto('t'), values([{ a: 1, b: 2 }, { a: 3 }])))).toBeUndefined()
-    expect(valueColumnsOf(pipe(insertInto('t'), values([{ a: 1, b: 2 }, { b: 3, a: 4 }])))).toBeUndefined()
-    expect(valueColumnsOf(pipe(insertInto('t'), values([{ a: 1, b: undefined }])))).toBeUndefined()
-    expect(valueColumnsOf(pipe(insertInto('t'), values([{ a: sql`now()` }])))).toBeUndefined()
-    expect(valueColumnsOf(pipe(insertInto('t'), values([{ a: param('a') }])))).toBeUndefined()
+    const plain = pipe(insertInto('t'), values(rowsOf(4)))
+    expect(valueColumnsOf(plain)?.values.map((c) => c.length)).toEqual([4, 4, 4, 4, 4, 4, 4])
+    // Fewer rows are cheaper as nodes.
+    expect(valueColumnsOf(pipe(insertInto('t'), values(rowsOf(3))))).toBeUndefined()
+    const four = (last: Record<string, unknown>) => [{ a: 1, b: 2 }, { a: 1, b: 2 }, { a: 1, b: 2 }, last]
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 1, b: 2 }))))).toBeDefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(slowly(rowsOf(4)))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 1, b: DEFAULT }))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 3 }))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 3, b: 4, c: 5 }))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ b: 3, a: 4 }))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 1, b: undefined }))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 1, b: sql`now()` }))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 1, b: param('b') }))))).toBeUndefined()
+    expect(valueColumnsOf(pipe(insertInto('t'), values(four({ a: 1, b: 2 })), values(four({ a: 1, b: 2 }))))).toBeUndefined()
   })
 
   it('compiles to the same SQL and parameters as the node per cell, on every dialect', () => {
-    for (const n of [1, 2, 17, 1000]) {
+    for (const n of [1, 4, 17, 1000]) {
       const rows = rowsOf(n)
       for (const d of dialects) {
         const fast = d.compile(pipe(insertInto('t'), values(rows), returning('id')))
@@ -99,35 +105,73 @@ describe('values() keeps plain rows as columns', () => {
   })
 
   it('gives other code the rows as nodes, as before, and then compiles from them', () => {
-    const q: InsertNode = pipe(insertInto('t'), values([{ a: 1, b: 'x' }, { a: 2, b: new Date(0) }]))
-    expect(q.rows.length).toBe(2)
-    expect(q.rows.map((r) => r.map((c) => c.kind))).toEqual([['value', 'value'], ['value', 'value']])
+    const q: InsertNode = pipe(insertInto('t'), values([{ a: 1, b: 'x' }, { a: 2, b: new Date(0) }, { a: 3, b: null }, { a: 4, b: 'y' }]))
+    expect(valueColumnsOf(q)).toBeDefined()
+    expect(q.rows.length).toBe(4)
+    expect(Array.isArray(q.rows)).toBe(true)
+    expect(valueColumnsOf(q)).toBeDefined()
+    expect(q.rows.map((r) => r.map((c) => c.kind))).toEqual(Array(4).fill(['value', 'value']))
+    // Once a row is read, the rows are what compiling reads.
+    expect(valueColumnsOf(q)).toBeUndefined()
     expect(q.rows[1][1]).toMatchObject({ kind: 'value', value: new Date(0) })
     expect(q.rows[0]).toBe(q.rows[0])
-    expect([...q.rows].length).toBe(2)
-    expect(JSON.parse(JSON.stringify(q.rows))).toEqual([[{ kind: 'value', value: 1 }, { kind: 'value', value: 'x' }], [{ kind: 'value', value: 2 }, { kind: 'value', value: '1970-01-01T00:00:00.000Z' }]])
+    expect([...q.rows].length).toBe(4)
+    expect(Object.keys(q.rows)).toEqual(['0', '1', '2', '3'])
+    expect(JSON.parse(JSON.stringify(q.rows.slice(0, 2)))).toEqual([[{ kind: 'value', value: 1 }, { kind: 'value', value: 'x' }], [{ kind: 'value', value: 2 }, { kind: 'value', value: '1970-01-01T00:00:00.000Z' }]])
     // A spread or a slice of the rows is a plain array of nodes.
-    const sliced = { ...q, rows: q.rows.slice(1) }
+    const sliced = { ...q, rows: q.rows.slice(1, 2) }
     expect(sqlite.compile(sliced)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a", "b") VALUES (?, ?)', params: [2, '1970-01-01 00:00:00'] } })
-    expect(sqlite.compile(q)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?)', params: [1, 'x', 2, '1970-01-01 00:00:00'] } })
+    expect(sqlite.compile(q)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?), (?, ?), (?, ?)', params: [1, 'x', 2, '1970-01-01 00:00:00', 3, null, 4, 'y'] } })
+  })
+
+  it('reads a row changed through rows, as before', () => {
+    const q: InsertNode = pipe(insertInto('t'), values([{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }]))
+    ;(q.rows[2] as Expr[])[0] = val(30)
+    expect(mysql.compile(q)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO `t` (`a`) VALUES (?), (?), (?), (?)', params: [1, 2, 30, 4] } })
+    const r: InsertNode = pipe(insertInto('t'), values([{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }]))
+    ;(r.rows as (readonly Expr[])[])[1] = [val(20)]
+    expect(mysql.compile(r)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO `t` (`a`) VALUES (?), (?), (?), (?)', params: [1, 20, 3, 4] } })
+  })
+
+  it('compiles each row count and column set to its own text, one after the other', () => {
+    const rows = (n: number, keys: readonly string[]) => Array.from({ length: n }, (_, i) => Object.fromEntries(keys.map((k, j) => [k, 10 * i + j])))
+    for (const d of dialects) {
+      const shapes: [number, string[]][] = [[4, ['a', 'b']], [5, ['a', 'b']], [4, ['a', 'c']], [4, ['a']], [4, ['b', 'a']], [4, ['a', 'b']]]
+      const texts = shapes.map(([n, keys]) => {
+        const node = pipe(insertInto('t'), values(rows(n, keys)))
+        expect(valueColumnsOf(node)).toBeDefined()
+        const c = d.compile(node)
+        return c._tag === 'Right' ? `${c.right.sql} ${JSON.stringify(c.right.params)}` : c.left.message
+      })
+      const q = (n: string) => (d.name.startsWith('m') ? `\`${n}\`` : `"${n}"`)
+      let at = 0
+      const p = () => (d.name === 'postgres' ? `$${++at}` : '?')
+      const expected = shapes.map(([n, keys]) => {
+        at = 0
+        const tuples = Array.from({ length: n }, () => `(${keys.map(() => p()).join(', ')})`).join(', ')
+        return `INSERT INTO ${q('t')} (${keys.map(q).join(', ')}) VALUES ${tuples} ${JSON.stringify(rows(n, keys).flatMap((r) => keys.map((k) => r[k])))}`
+      })
+      expect(texts).toEqual(expected)
+    }
   })
 
   it('is not changed by a change to the objects given after values()', () => {
-    const rows = [{ a: 1, b: 'x' }, { a: 2, b: 'y' }]
+    const rows = [{ a: 1, b: 'x' }, { a: 2, b: 'y' }, { a: 3, b: 'z' }, { a: 4, b: 'w' }]
     const q = pipe(insertInto('t'), values(rows))
+    expect(valueColumnsOf(q)).toBeDefined()
     rows[0].a = 10
-    rows[1].b = 'z'
-    expect(sqlite.compile(q)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?)', params: [1, 'x', 2, 'y'] } })
+    rows[1].b = 'changed'
+    expect(sqlite.compile(q)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?), (?, ?), (?, ?)', params: [1, 'x', 2, 'y', 3, 'z', 4, 'w'] } })
   })
 
   it('appends to rows given before, and widens them, as before', () => {
-    const q = pipe(insertInto('t'), values([{ a: 1 }]), values([{ a: 2, b: 3 }]))
-    expect(mysql.compile(q)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO `t` (`a`, `b`) VALUES (?, DEFAULT), (?, ?)', params: [1, 2, 3] } })
+    const q = pipe(insertInto('t'), values([{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }]), values([{ a: 5, b: 6 }]))
+    expect(mysql.compile(q)).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO `t` (`a`, `b`) VALUES (?, DEFAULT), (?, DEFAULT), (?, DEFAULT), (?, DEFAULT), (?, ?)', params: [1, 2, 3, 4, 5, 6] } })
   })
 
   it('goes through an overridden expr for every cell', () => {
     const marked = extend(sqlite, (_, base) => ({ expr: (e) => (e.kind === 'value' ? fromParts(['/*v*/', base.expr(e)]) : base.expr(e)) }))
-    expect(marked.compile(pipe(insertInto('t'), values([{ a: 1 }, { a: 2 }])))).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a") VALUES (/*v*/?), (/*v*/?)', params: [1, 2] } })
+    expect(marked.compile(pipe(insertInto('t'), values([{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }])))).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a") VALUES (/*v*/?), (/*v*/?), (/*v*/?), (/*v*/?)', params: [1, 2, 3, 4] } })
   })
 })
 

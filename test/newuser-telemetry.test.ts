@@ -453,9 +453,16 @@ for (const engine of ENGINES) {
           expect((await M.Reading.find(p, r.id))?.value).toBe(Infinity)
           await M.Reading.delete(p, r)
         }
-        // NaN is no reading: the float field refuses it on every engine, naming the field.
-        await expect(M.Reading.create(p, { deviceId: devices[1].id, ts: new Date(Date.UTC(2019, 0, 1)), value: NaN, counter: null }))
-          .rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'value' }] })
+        // NaN: PostgreSQL's double precision holds it; SQLite and MariaDB have none, and the float
+        // field refuses it there, naming the field.
+        const nan = M.Reading.create(p, { deviceId: devices[1].id, ts: new Date(Date.UTC(2019, 0, 1)), value: NaN, counter: null })
+        if (engine.name === 'postgres') {
+          const r = await nan
+          expect(Number.isNaN((await M.Reading.find(p, r.id))?.value)).toBe(true)
+          await M.Reading.delete(p, r)
+        } else {
+          await expect(nan).rejects.toMatchObject({ _tag: 'ValidationError', issues: [{ path: 'value', rule: 'bindable' }] })
+        }
       })
     })
 

@@ -3,8 +3,8 @@
  * (VALUES) and a createMany of 600 rows (PostgreSQL's unnest path): 64-bit integers at both ends,
  * decimals of 40 digits, the largest and smallest doubles, empty text beside NULL, text beyond
  * the Basic Multilingual Plane, dates before 1970 and after 2038. Each reads back exactly, or
- * the write is refused with a typed error and nothing is written: an integer beyond 64 bits, NaN,
- * Infinity where the engine has none, a lone surrogate, a year past 9999 where the engine has
+ * the write is refused with a typed error and nothing is written: an integer beyond 64 bits,
+ * NaN and Infinity where the engine has none, a lone surrogate, a year past 9999 where the engine has
  * none. What the engines do change is checked as docs/failures.md says: -0 reads back as 0 on
  * SQLite and MariaDB; a decimal with more places than its column's scale is rounded to it.
  */
@@ -73,7 +73,8 @@ for (const engine of ENGINES) {
       await run(db.execute(sql`DELETE FROM ${sql.id(T)}`))
       const refused: [string, Partial<Input>, readonly string[]][] = [
         ['an integer beyond 64 bits', { big: 2n ** 63n }, engine.name === 'sqlite' ? ['ValidationError'] : ['ValueTooLarge']],
-        ['NaN', { f: Number.NaN }, ['ValidationError']],
+        // PostgreSQL's double precision holds NaN (test/model-float-nan.test.ts).
+        ...(engine.name === 'postgres' ? [] : [['NaN', { f: Number.NaN }, ['ValidationError']] as [string, Partial<Input>, readonly string[]]]),
         ['a lone surrogate', { s: 'a\uD800b' }, ['ValidationError']],
         ...(engine.name === 'mariadb' ? [['Infinity', { f: Number.POSITIVE_INFINITY }, ['ValidationError']] as [string, Partial<Input>, readonly string[]]] : []),
         ...(engine.name === 'postgres' ? [] : [['a year past 9999', { d: new Date(Date.UTC(10000, 0, 1)) }, ['ValidationError']] as [string, Partial<Input>, readonly string[]]]),

@@ -317,14 +317,20 @@ export const int64: t.Type<bigint, bigint, unknown> = fromFast('int64', (u): u i
  */
 export const integer: t.Type<number, number, unknown> = fromFast('integer', (u): u is number => typeof u === 'number' && Number.isSafeInteger(u), integerFast, (a) => a)
 
+/** `floatFast` that also takes NaN: a float column's value, where the engine holds one (PostgreSQL). */
+const floatOrNaN: FastDecode = (u) => (typeof u === 'number' ? u : floatFast(u))
+
 /**
  * A number from any numeric column, accepting the decimal text PostgreSQL and MariaDB return
  * for NUMERIC/DECIMAL (digits beyond a double's precision are lost: use `decimal` for money).
+ * NaN and ±Infinity are numbers too, as a double precision column holds them on PostgreSQL; a
+ * write of one where the engine has none (NaN on SQLite, both on MySQL and MariaDB) is a
+ * ValidationError at the field, rule `bindable`.
  *
  * @example
  * const Track = t.type({ id: t.number, unitPrice: float })
  */
-export const float: t.Type<number, number, unknown> = fromFast('float', (u): u is number => typeof u === 'number' && !Number.isNaN(u), floatFast, (a) => a)
+export const float: t.Type<number, number, unknown> = fromFast('float', (u): u is number => typeof u === 'number', floatOrNaN, (a) => a)
 
 // ---------------------------------------------------------------- text-like
 

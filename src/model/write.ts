@@ -530,7 +530,48 @@ const prepareInsert = async (db: Backend, core: ModelCore, defaults: ReadonlySet
     issues.push(...checked.left)
     return undefined
   }
+  const unheld = unholdable(db, core, [checked.right], () => prefix)
+  if (unheld.length > 0) {
+    issues.push(...unheld)
+    return undefined
+  }
   return checked.right
+}
+
+/** Per model: its fields whose input may be a number that is not finite (`float`, `t.number`). */
+const nonFiniteFields = new WeakMap<ModelCore, readonly Field[]>()
+
+/**
+ * The issues of the numbers that are not finite (NaN, ±Infinity) among rows' values where the
+ * engine's column cannot hold them, as the dialect's `toDriver` answers (SQLite has no NaN,
+ * MySQL and MariaDB neither NaN nor Infinity; PostgreSQL's double precision holds both): one at
+ * each such field (`prefix(i)` names row `i`), rule `bindable`, before anything is written; the
+ * dialect alone would name the statement's parameter. Finite numbers cost a typeof and a
+ * compare per numeric field.
+ */
+const unholdable = (db: Backend, core: ModelCore, rows: readonly Values[], prefix: (i: number) => string): FieldIssue[] => {
+  let fields = nonFiniteFields.get(core)
+  if (fields === undefined) {
+    fields = core.fields.filter((f) => { const d = inputDecoder(f.codec); return d(Number.NaN) !== FAIL || d(Infinity) !== FAIL })
+    nonFiniteFields.set(core, fields)
+  }
+  const out: FieldIssue[] = []
+  if (fields.length === 0) return out
+  for (let i = 0; i < rows.length; i++) {
+    for (const f of fields) {
+      const x = rows[i][f.name]
+      if (typeof x !== 'number' || Number.isFinite(x)) continue
+      try {
+        db.dialect.toDriver(encodeField(f, x))
+      } catch (e) {
+        if (!isDbError(e, 'ValidationError')) throw e
+        const path = `${prefix(i)}${f.name}`
+        const why = e.issues.length === 1 ? e.issues[0].message : e.message
+        out.push({ path, rule: 'bindable', value: x, message: `${path}: ${db.dialect.name} cannot hold ${String(x)} (${why})` })
+      }
+    }
+  }
+  return out
 }
 
 const afterValidation = async (db: Backend, core: ModelCore, values: Values, op: 'insert' | 'upsert'): Promise<Values> => {
@@ -856,6 +897,7 @@ const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<st
     } else {
       checkAll(core, defaults, inputs, checked, issues)
     }
+    if (issues.length === 0) issues.push(...unholdable(tx, core, checked, (i) => `rows.${i}.`))
     if (issues.length > 0) return left(validationError(core.table, issues))
     const prepared: Values[] = []
     if (after) for (const v of checked) prepared.push(await afterValidation(tx, core, v, 'insert'))
@@ -1001,6 +1043,8 @@ const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed:
   const before = await hook(core, 'beforeValidate', changed, ctx)
   const checked = checkPatch(core, before, row)
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
+  const unheld = unholdable(db, core, [checked.right], () => '')
+  if (unheld.length > 0) return left(validationError(core.table, unheld))
   const validated = await hook(core, 'afterValidate', checked.right, ctx)
   const final = await beforeWrite(core, 'Update', validated, ctx)
   const guard = guardsOf(core, row)
@@ -1144,7 +1188,7 @@ const patchIssues = (core: ModelCore, values: Values): FieldIssue[] => {
 export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patch: Values): TaskEither<DbError, number> => attempt(async () => {
   const checked = checkPatch(core, patch)
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
-  const issues = patchIssues(core, checked.right)
+  const issues = [...unholdable(db, core, [checked.right], () => ''), ...patchIssues(core, checked.right)]
   if (issues.length > 0) return left(validationError(core.table, issues))
   // An empty patch writes nothing, as `update`'s does: not even what behaviours add (updatedAt, the version).
   if (Object.keys(assignments(core, checked.right)).length === 0) return right(0)
@@ -1541,8 +1585,9 @@ const duplicateElsewhere = (core: ModelCore, plan: UpsertPlan): DbError =>
  * hit another row), means the proposed row shares another unique key with another row;
  * that is a UniqueViolation naming the table, thrown so the unit is rolled back and the row hit
  * is left as it was. Same for the do-nothing form, which writes nothing on any conflict. A row
- * with a NULL in its target is inserted, as ON CONFLICT inserts it. The statement's locks are those of ON DUPLICATE KEY UPDATE (no read before it), so concurrent
- * upserts of one key wait for each other as they did. Returns the stored row.
+ * with a NULL in its target is inserted, as ON CONFLICT inserts it. The statement's locks are
+ * those of ON DUPLICATE KEY UPDATE (no read before it), so concurrent upserts of one key wait
+ * for each other as they did. Returns the stored row.
  */
 const upsertOnTarget = async (db: Backend, core: ModelCore, v: Values, plan: UpsertPlan): Promise<Values> => {
   await targetIndexes(db, core, plan.target)
@@ -1778,6 +1823,7 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     } else {
       const issues: FieldIssue[] = []
       checkAll(core, defaults, inputs, prepared, issues)
+      if (issues.length === 0) issues.push(...unholdable(tx, core, prepared, (i) => `rows.${i}.`))
       if (issues.length > 0) return left(validationError(core.table, issues))
     }
     let out: Values[]

@@ -318,6 +318,22 @@ interface Frame {
   readonly session?: boolean
   /** The savepoint's name, for messages. */
   readonly name?: string
+  /** The name its SAVEPOINT statement used (see `savepointSqlName`). */
+  readonly sqlName?: string
+}
+
+/**
+ * The name a savepoint's statements use: the one asked for, unless a savepoint enclosing it in
+ * the same transaction uses that name already, then that name with a number (`step_2`).
+ * PostgreSQL and SQLite nest savepoints of one name, but MySQL and MariaDB replace the older one
+ * by the newer: the outer savepoint's RELEASE or ROLLBACK TO then failed ("SAVEPOINT step does
+ * not exist") and could not undo its work. So each keeps undoing exactly its own work everywhere.
+ */
+const savepointSqlName = (parent: Frame, name: string): string => {
+  const used = new Set<string>()
+  for (let f: Frame | undefined = parent; f !== undefined; f = f.up) if (f.sqlName !== undefined) used.add(f.sqlName)
+  if (!used.has(name)) return name
+  for (let i = 2; ; i++) if (!used.has(`${name}_${i}`)) return `${name}_${i}`
 }
 
 /**
@@ -766,13 +782,14 @@ const controlledScopes = (
   const openSavepoint = (parent: Frame, name: string, from: Backend): TaskEither<DbError, Savepoint> => async () => {
     const no = refusal(parent)
     if (no !== undefined) return E.left(no)
+    const sqlName = savepointSqlName(parent, name)
     let sp: { readonly open: string; readonly rollback: string; readonly release: string }
     try {
-      sp = { open: self.dialect.savepoint(name), rollback: self.dialect.rollbackToSavepoint(name), release: self.dialect.releaseSavepoint(name) }
+      sp = { open: self.dialect.savepoint(sqlName), rollback: self.dialect.rollbackToSavepoint(sqlName), release: self.dialect.releaseSavepoint(sqlName) }
     } catch (e) {
       return E.left(toDbError(e))
     }
-    const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, streams: parent.streams, up: parent, parent: parent.parent, name }
+    const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, streams: parent.streams, up: parent, parent: parent.parent, name, sqlName }
     // Claimed at once, so a call on the parent made meanwhile is refused, not run inside it.
     parent.held = frame
     await settled(parent)
@@ -1199,7 +1216,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
   /** A savepoint in the `parent` scope, its handle made from `from` (a handle of that scope) where given. */
   const nested = <X, A>(parent: Frame, fn: (tx: Backend) => TaskEither<X | DbError, A>, named?: string, from?: Backend): TaskEither<X | DbError, A> => () => {
     const go = async (): Promise<E.Either<X | DbError, A>> => {
-      const name = named ?? `rk_sp_${parent.depth + 1}_${++parent.counter.n}`
+      const name = named === undefined ? `rk_sp_${parent.depth + 1}_${++parent.counter.n}` : savepointSqlName(parent, named)
       // A dialect without savepoints refuses here (UnsupportedFeature), before anything runs.
       let sp: { readonly open: string; readonly rollback: string; readonly release: string }
       try {
@@ -1207,7 +1224,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       } catch (e) {
         return E.left(toDbError(e))
       }
-      const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, streams: parent.streams, up: parent, parent: parent.parent }
+      const frame: Frame = { driver: parent.driver, conn: parent.conn, depth: parent.depth + 1, queue: Promise.resolve(), pending: 0, ended: false, counter: parent.counter, streams: parent.streams, up: parent, parent: parent.parent, sqlName: name }
       const handle = handleOf(frame, from)
       try {
         return await txContext.run(frame, async () => {

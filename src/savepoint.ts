@@ -12,7 +12,9 @@ import type { DbError } from './errors.js'
  * when it fails, the transaction going on either way. Only inside a transaction (a
  * TransactionError outside one). The same as `db.savepoint(name, fn)`, which it calls: `fn`
  * gets the savepoint's own handle, and the savepoint is ordered with the transaction's
- * statements and other savepoints.
+ * statements and other savepoints. A savepoint may be opened inside one of the same name: its
+ * statements then use that name with a number (`coupon_2`), since MySQL and MariaDB would replace
+ * the outer savepoint by the inner one, where PostgreSQL and SQLite nest them.
  *
  * @example
  * await run(db.transaction((tx) => pipe(

@@ -809,7 +809,13 @@ const plainValues = <Q extends InsertNode>(q: Q, list: readonly Readonly<Record<
   if (count < PLAIN_FROM || q.columns.length > 0 || q.rows.length > 0 || q.query !== undefined) return undefined
   const first = list[0]
   const columns: string[] = []
-  for (const k in first) columns.push(k)
+  // The first row's cells are looked at before any array is made: the rows of a prepared insert
+  // (`param()` in every row) are given up at once.
+  for (const k in first) {
+    const v = first[k]
+    if (v === undefined || (typeof v === 'object' && v !== null && isExpr(v))) return undefined
+    columns.push(k)
+  }
   const width = columns.length
   if (width === 0) return undefined
   const cells: unknown[][] = new Array(width)

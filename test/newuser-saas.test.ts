@@ -18,7 +18,7 @@ import * as t from 'io-ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Backend, createBackend, dbError, isDbError, promised, type PromiseBackend, run, sql } from 'recordkit'
 import {
-  type Behaviour, belongsTo, bool, calendarDate, date, decimalOf, hasMany, hookError, jsonOf, manyToMany, model, nullable, onlyDeleted,
+  type Behaviour, belongsTo, bool, calendarDate, type CursorPage, date, decimalOf, hasMany, hookError, jsonOf, manyToMany, model, nullable, onlyDeleted,
   optimisticLock, promisedModels, relate, rule, snakeCase, softDelete, timestamps, withDeleted,
 } from 'recordkit/model'
 import {
@@ -643,6 +643,42 @@ for (const engine of ENGINES) {
           after = rows[rows.length - 1]
         }
         expect(seen).toEqual(Array.from({ length: 53 }, (_, i) => `Item ${String(i).padStart(2, '0')}`))
+      })
+
+      it('pages with cursorPaginate, newest first and in mixed directions, a task added meanwhile shifting nothing', async (ctx) => {
+        const p = use(ctx)
+        const app = appFor(boltId)
+        const A = promisedModels(app)
+        const proj = await pipe(app.Project.query, app.Project.where('name', '=', 'Backlog'), A.Project.firstOrFail(p))
+        const inProject = pipe(app.Task.query, app.Task.where('projectId', '=', proj.id))
+        const titles = Array.from({ length: 53 }, (_, i) => `Item ${String(i).padStart(2, '0')}`)
+        const walk = async (order: (q: typeof inProject) => typeof inProject, perPage: number, between?: () => Promise<unknown>) => {
+          const seen: string[] = []
+          let cursor: string | null = null
+          for (let pages = 0; pages < 60; pages++) {
+            const page: CursorPage<{ title: string }> = await pipe(inProject, order, A.Task.cursorPaginate(p, { perPage, cursor }))
+            seen.push(...page.rows.map((r) => r.title))
+            if (page.nextCursor === null) break
+            cursor = page.nextCursor
+            if (pages === 0) await between?.()
+          }
+          return seen
+        }
+        // Newest first: ties in createdAt broken by id, descending as the last step is.
+        expect(await walk((q) => pipe(q, app.Task.orderBy('createdAt', 'desc')), 10)).toEqual([...titles].reverse())
+        // Newest first, each second's tasks by id ascending: the key takes its own direction.
+        const mixed = Array.from({ length: 18 }, (_, g) => titles.slice((17 - g) * 3, (17 - g) * 3 + 3)).flat()
+        expect(await walk((q) => pipe(q, app.Task.orderBy('createdAt', 'desc'), app.Task.orderBy('id', 'asc')), 7)).toEqual(mixed)
+        // A task written after the first page, before the cursor, does not shift the pages after it.
+        const early = async () => A.Task.create(p, { projectId: proj.id, title: 'Inserted', createdAt: new Date(Date.UTC(2026, 9, 4)), updatedAt: new Date(Date.UTC(2026, 9, 4)) })
+        expect(await walk((q) => pipe(q, app.Task.orderBy('createdAt')), 5, early)).toEqual(titles)
+        // A cursor from elsewhere, and a page of no rows, are refused naming what is wrong.
+        const forged = await pipe(inProject, app.Task.orderBy('createdAt'), A.Task.cursorPaginate(p, { perPage: 5, cursor: 'not-a-cursor' })).catch((e: unknown) => e)
+        expect(isDbError(forged, 'ValidationError') && forged.issues.map((i) => `${i.path}: ${i.rule}`)).toEqual(['cursor: cursor'])
+        const empty = await pipe(inProject, A.Task.cursorPaginate(p, { perPage: 0 })).catch((e: unknown) => e)
+        expect(isDbError(empty, 'ValidationError') && empty.issues.map((i) => i.path)).toEqual(['perPage'])
+        const nullable = await pipe(inProject, app.Task.orderBy('assigneeId'), A.Task.cursorPaginate(p, { perPage: 5 })).catch((e: unknown) => e)
+        expect(isDbError(nullable, 'QueryError') && nullable.message).toMatch(/assigneeId is NULL/)
       })
 
       it('finds tasks by a case-insensitive search, with % and _ taken literally', async (ctx) => {

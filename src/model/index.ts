@@ -14,6 +14,7 @@ export {
 } from './behaviours.js'
 export { rule, type ValidationIssue, type Validator } from './validate.js'
 export type { BatchOptions, Page, PageSpec } from './read.js'
+export type { CursorPage, CursorSpec } from './cursor.js'
 export type { UpsertOptions } from './write.js'
 export type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
 export { withUniqueDetail } from './unique.js'

@@ -37,6 +37,7 @@ import type { DecimalCodec } from './codecs.js'
 import {
   allRows, anyRow, average, batchRows, type BatchOptions, compileQuery as compileRead, countRows, fieldAggregate, finder, keyCondition, keyOfRow, notFound, keyProblem, pageOf, type PageSpec, pluckField, pluckFields, type Page,
 } from './read.js'
+import { cursorPage, type CursorPage, type CursorSpec } from './cursor.js'
 import { aggKit, aggregateExpr, aggregateRows, type Agg, type AggKit, type AggOut, type Grouped } from './grouping.js'
 import { baseQuery, type CompareOp, type Computed, defaultOrder, reversed, type Condition, failed, type IncludeSpec, type ModelQuery, type QueryKit, queryKit, subqueryOf, type Transform, type WhereInput } from './query.js'
 import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier } from './subqueries.js'
@@ -388,6 +389,20 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * pipe(Article.query, Article.orderBy('createdAt', 'desc'), Article.paginate(db, { limit: 20, offset: 40 }))
    */
   readonly paginate: (db: Backend, page: PageSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, Page<Out<D, S, T>>>
+  /**
+   * A cursor (keyset) page, as Laravel's `cursorPaginate`: `perPage` rows in the query's order
+   * after `cursor` (the first page without one), and `nextCursor`, the text to give for the next
+   * page (null on the last). The order's fields, then the primary key's, are compared with the
+   * last row of the page before (`a > x OR (a = x AND b > y)`, `<` for a descending step), so
+   * rows written meanwhile neither shift a page nor repeat or skip a row, and a deep page costs
+   * what the first does. Order by fields that hold no NULL (a NULL, an expression, a computed
+   * column or a NULLS placement is a QueryError); a cursor of another order is a ValidationError
+   * at `cursor`; `limit`, `offset` and `groupBy` are refused.
+   * @example
+   * const page = await run(pipe(Task.query, Task.orderBy('createdAt', 'desc'), Task.cursorPaginate(db, { perPage: 20 })))
+   * const next = await run(pipe(Task.query, Task.orderBy('createdAt', 'desc'), Task.cursorPaginate(db, { perPage: 20, cursor: page.nextCursor })))
+   */
+  readonly cursorPaginate: (db: Backend, page: CursorSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => TaskEither<DbError, CursorPage<Out<D, S, T>>>
 
   // ---- subqueries and relation filters (one statement, EXISTS / IN)
   /**
@@ -965,6 +980,7 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
       pluck: (db, field) => (q: Q) => pluckField(db, q, field) as never,
       pluckMany: (db, ...fields) => (q: Q) => pluckFields(db, q, fields) as never,
       paginate: (db, p) => (q: Q) => pageOf(db, q, p) as never,
+      cursorPaginate: (db, p) => (q: Q) => cursorPage(self as never, db, p, q) as never,
       pick: (db: Backend, field: string) => (q: Q) => {
         const t = self.pluck(db, field as never)(Object.freeze(withFields(keyOrdered(q), { limit: Math.min(q.limit ?? 1, 1) })))
         return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length === 0 ? none : some(r.right[0]))))

@@ -22,6 +22,7 @@ import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, M
 import type { SyncOptions, SyncResult } from './links.js'
 import type { ModelQuery, WhereInput } from './query.js'
 import type { BatchOptions, Page, PageSpec } from './read.js'
+import type { CursorPage, CursorSpec } from './cursor.js'
 import type { UpsertOptions } from './write.js'
 
 /** Where a promised model runs: a backend, or the Promise adapter's face of one. */
@@ -163,6 +164,8 @@ export interface PromiseModel<D extends ModelTypes> {
   }
   /** One page of rows and the total. @example await pipe(User.query, User.orderBy('id'), Users.paginate(db, { page: 2, perPage: 20 })) */
   readonly paginate: (db: PromiseDb, page: PageSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<Page<Out<D, S, T>>>
+  /** A cursor (keyset) page and the next page's cursor. @example await pipe(Task.query, Task.orderBy('createdAt', 'desc'), Tasks.cursorPaginate(db, { perPage: 20, cursor })) */
+  readonly cursorPaginate: (db: PromiseDb, page: CursorSpec) => <S, T>(q: ModelQuery<D['row'], S, T>) => Promise<CursorPage<Out<D, S, T>>>
   /** Aggregates per group (or of the whole query). @example await pipe(Invoice.query, Invoice.groupBy('country'), Invoices.aggregate(db, (a) => ({ n: a.count() }))) */
   readonly aggregate: <A extends Readonly<Record<string, Agg<unknown>>>>(db: PromiseDb, spec: (a: AggKit<D['row']>) => A) => <S>(q: ModelQuery<D['row'], S, any>) => Promise<Simplify<GroupOf<S> & AggOut<A>>[]>
   /** COUNT(DISTINCT field). @example await pipe(Invoice.query, Invoices.countDistinct(db, 'customerId')) */
@@ -210,7 +213,7 @@ export const promisedModel = <D extends ModelTypes>(model: Model<D>): PromiseMod
   const face: Record<string, unknown> = { model }
   for (const name of ['findOrFail', 'findMany', 'inBulk', 'findOrCreate', 'updateOrCreate', 'refresh', 'create', 'createMany', 'update', 'updateChanges', 'updateWhere', 'updateMany', 'delete', 'deleteWhere', 'upsert', 'upsertMany', 'restore', 'attach', 'detach', 'sync', 'updatePivot', 'increment', 'decrement', 'incrementWhere', 'decrementWhere', 'touch', 'load']) face[name] = direct(name)
   for (const name of ['find', 'findBy']) face[name] = direct(name, true)
-  for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
+  for (const name of ['all', 'firstOrFail', 'sole', 'takeFirst', 'takeLast', 'pluckMany', 'count', 'exists', 'sum', 'avg', 'min', 'max', 'pluck', 'paginate', 'cursorPaginate', 'aggregate', 'countDistinct']) face[name] = ending(name)
   face.findNow = (db: PromiseDb, key: unknown) => {
     const r = (m.findNow(backendOf(db), key) as () => { _tag: 'Left'; left: DbError } | { _tag: 'Right'; right: Option<unknown> })()
     if (r._tag === 'Left') throw r.left

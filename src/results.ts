@@ -42,7 +42,7 @@ import type { Compiled, ResultColumn } from './sql.js'
 /** The binary operators whose value is true or false. */
 const COMPARISONS: ReadonlySet<string> = new Set(['=', '<>', '<', '<=', '>', '>=', 'like', 'not like', 'ilike', 'not ilike'])
 
-const INTEGER_TYPES = new Set(['integer', 'int', 'bigint', 'smallint', 'signed'])
+const INTEGER_TYPES = new Set(['integer', 'int', 'smallint', 'signed'])
 const FLOAT_TYPES = new Set(['real', 'double', 'float', 'double precision'])
 
 /**
@@ -83,6 +83,8 @@ export const resultTypeOf = (e: Expr): ResultType | undefined => {
     case 'cast': {
       const type = e.type.trim().toLowerCase()
       if (INTEGER_TYPES.has(type)) return 'integer'
+      // A BIGINT with every digit, as readAs(e, 'int64') reads it (beyond 2^53 'integer' fails).
+      if (type === 'bigint' || type === 'int8') return 'int64'
       if (FLOAT_TYPES.has(type)) return 'float'
       if (type.startsWith('decimal') || type.startsWith('numeric')) return 'decimal'
       if (type === 'json' || type === 'jsonb') return 'json'

@@ -675,6 +675,9 @@ for (const engine of ENGINES) {
         // A cursor from elsewhere, and a page of no rows, are refused naming what is wrong.
         const forged = await pipe(inProject, app.Task.orderBy('createdAt'), A.Task.cursorPaginate(p, { perPage: 5, cursor: 'not-a-cursor' })).catch((e: unknown) => e)
         expect(isDbError(forged, 'ValidationError') && forged.issues.map((i) => `${i.path}: ${i.rule}`)).toEqual(['cursor: cursor'])
+        const first = await pipe(inProject, app.Task.orderBy('createdAt'), A.Task.cursorPaginate(p, { perPage: 5 }))
+        const otherOrder = await pipe(inProject, app.Task.orderBy('title'), A.Task.cursorPaginate(p, { perPage: 5, cursor: first.nextCursor })).catch((e: unknown) => e)
+        expect(isDbError(otherOrder, 'ValidationError') && otherOrder.issues.map((i) => `${i.path}: ${i.rule}`)).toEqual(['cursor: cursor'])
         const empty = await pipe(inProject, A.Task.cursorPaginate(p, { perPage: 0 })).catch((e: unknown) => e)
         expect(isDbError(empty, 'ValidationError') && empty.issues.map((i) => i.path)).toEqual(['perPage'])
         const nullable = await pipe(inProject, app.Task.orderBy('assigneeId'), A.Task.cursorPaginate(p, { perPage: 5 })).catch((e: unknown) => e)

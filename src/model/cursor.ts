@@ -51,7 +51,10 @@ const stepsOf = (q: Q): Step[] => {
   return steps
 }
 
-/** A row's values of the steps' fields as cursor text (base64url JSON; Dates and bigints tagged). */
+/** The order a cursor was made for (`createdAt desc,id desc`): a cursor of another order is refused. */
+const orderText = (steps: readonly Step[]): string => steps.map((s) => `${s.field} ${s.direction}`).join(',')
+
+/** A row's values of the steps' fields, and the order, as cursor text (base64url JSON; Dates and bigints tagged). */
 const encodeCursor = (table: string, steps: readonly Step[], row: Record<string, unknown>): string => {
   const values = steps.map((s) => {
     const v = row[s.field]
@@ -59,7 +62,7 @@ const encodeCursor = (table: string, steps: readonly Step[], row: Record<string,
     if (v === null) throw dbError('QueryError', `${table}: a row's ${s.field} is NULL, which no cursor can follow: order by fields that hold no NULL`)
     return v instanceof Date ? { d: v.toISOString() } : typeof v === 'bigint' ? { b: v.toString() } : v
   })
-  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url')
+  return Buffer.from(JSON.stringify({ o: orderText(steps), v: values }), 'utf8').toString('base64url')
 }
 
 /** The values a cursor holds, one per step; anything else is a ValidationError at `cursor`. */
@@ -71,8 +74,9 @@ const decodeCursor = (table: string, steps: readonly Step[], cursor: string): un
   } catch {
     throw bad()
   }
-  if (!Array.isArray(parsed) || parsed.length !== steps.length) throw bad()
-  return parsed.map((v: unknown) => {
+  const made = parsed as { o?: unknown; v?: unknown } | null
+  if (made === null || typeof made !== 'object' || made.o !== orderText(steps) || !Array.isArray(made.v) || made.v.length !== steps.length) throw bad()
+  return made.v.map((v: unknown) => {
     if (v !== null && typeof v === 'object') {
       const o = v as { d?: unknown; b?: unknown }
       if (typeof o.d === 'string' && !Number.isNaN(Date.parse(o.d))) return new Date(o.d)

@@ -90,7 +90,7 @@ for (const engine of ENGINES) {
       if (engine.name === 'mariadb') {
         expect(body[0]).toBe(update)
         // Read as find reads it (dates as the server's text).
-        const read = columns.map((c) => (c === 'day' ? 'CAST(`rk_mwst_items`.`day` AS CHAR) AS `day`' : `\`rk_mwst_items\`.\`${c}\``))
+        const read = columns.map((c) => (c === 'day' ? 'CAST(`rk_mwst_items`.`day` AS CHAR CHARACTER SET LATIN1) AS `day`' : `\`rk_mwst_items\`.\`${c}\``))
         expect(body[1]).toBe(`SELECT ${read.join(', ')} FROM \`rk_mwst_items\` WHERE \`rk_mwst_items\`.\`id\` = ? LIMIT ?`)
         expect(log[2].params).toEqual([1, 1])
         expect(body.length).toBe(2)

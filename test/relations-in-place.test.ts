@@ -138,7 +138,7 @@ for (const engine of ENGINES) {
       if (c._tag === 'Left') throw c.left
       const q = (name: string) => (engine.name === 'mariadb' ? `\`${name}\`` : `"${name}"`)
       expect(c.right.sql).toContain(`${q('rk_ip_boxes')}.${q('shelf_code')} AS ${q('shelfCode')}`)
-      expect(c.right.sql).toContain(engine.name === 'mariadb' ? 'CAST(`rk_ip_boxes`.`packed_at` AS CHAR) AS `packedAt`' : `${q('rk_ip_boxes')}.${q('packed_at')} AS ${q('packedAt')}`)
+      expect(c.right.sql).toContain(engine.name === 'mariadb' ? 'CAST(`rk_ip_boxes`.`packed_at` AS CHAR CHARACTER SET LATIN1) AS `packedAt`' : `${q('rk_ip_boxes')}.${q('packed_at')} AS ${q('packedAt')}`)
       if (engine.name === 'postgres') {
         expect(c.right.sql).toContain('"rk_ip_boxes"."shelf_code" = ANY ($1)')
         expect(c.right.params.length).toBe(1)

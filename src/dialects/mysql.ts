@@ -264,7 +264,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   name: 'mysql',
   version: '8.0.35',
   maxParams: 65535,
-  datesAsText: true,
+  // Date text is ASCII: read it in latin1, which the server need not convert (see Dialect.datesAsText).
+  datesAsText: 'latin1',
   rowAlias: 'new',
 
   quoteIdentifier: fragments.memo((name) => {

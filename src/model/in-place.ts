@@ -30,13 +30,16 @@ export type TextReads = number
 export const DATES: TextReads = 1
 /** `jsonOf` fields read as text. */
 export const JSON_TEXT: TextReads = 2
+/** With `DATES`: the text cast to `CHAR CHARACTER SET latin1` (see `datesAsText`). */
+export const LATIN1_DATES: TextReads = 4
 
 /**
  * How `db`'s model reads spell their columns (see `TextReads`).
  *
  * @example textReads(db) & JSON_TEXT // non-zero on PostgreSQL and MariaDB
  */
-export const textReads = (db: Backend): TextReads => (datesAsText(db) ? DATES : 0) | (jsonAsText(db) ? JSON_TEXT : 0)
+export const textReads = (db: Backend): TextReads =>
+  (datesAsText(db) ? (db.dialect.datesAsText === 'latin1' ? DATES | LATIN1_DATES : DATES) : 0) | (jsonAsText(db) ? JSON_TEXT : 0)
 
 /** Whether a codec is `date`, or `date` or NULL. */
 const isDate = (c: t.Any): boolean => c === date || ((c as { _tag?: string })._tag === 'UnionType' &&
@@ -44,8 +47,9 @@ const isDate = (c: t.Any): boolean => c === date || ((c as { _tag?: string })._t
 
 /**
  * The columns of `names`, each under its field's name. With `DATES` in `reads` the `date` fields
- * are read as their text (`CAST(col AS CHAR)`), which the `date` codec reads exactly: on MySQL and
- * MariaDB, where mysql2 hands a DATETIME over as text it builds piece by piece (the driver asks
+ * are read as their text (`CAST(col AS CHAR CHARACTER SET latin1)` on MySQL and MariaDB, see
+ * `LATIN1_DATES`), which the `date` codec reads exactly: on MySQL and MariaDB, where mysql2
+ * hands a DATETIME over as text it builds piece by piece (the driver asks
  * for text: its own Dates read years 0-99 wrong), reading the server's text is several times
  * cheaper. With `JSON_TEXT` the `jsonOf` fields are read as their text (see `jsonAsText`).
  *
@@ -63,7 +67,7 @@ export const aliased = (target: ModelCore, names: readonly string[], reads: Text
     columns = markReused(Object.freeze(names.map((n): Selection => {
       const f = target.byName.get(n)!
       const c = target.column(n)
-      if (asText(f.codec, reads)) return as(cast(c, 'text'), n)
+      if (asText(f.codec, reads)) return as(cast(c, (reads & LATIN1_DATES) !== 0 && !readsJson(f.codec) ? LATIN1_TEXT : 'text'), n)
       // A column already named as its field needs no alias.
       return f.column === n ? { expr: c } : as(c, n)
     })))
@@ -71,6 +75,9 @@ export const aliased = (target: ModelCore, names: readonly string[], reads: Text
   }
   return columns
 }
+
+/** The type a `date` field's column is cast to under `LATIN1_DATES` (MySQL and MariaDB). */
+const LATIN1_TEXT = 'char character set latin1'
 
 /** Whether a field of `codec` is read as its column's text under `reads`. */
 const asText = (codec: t.Any, reads: TextReads): boolean =>
@@ -139,7 +146,7 @@ const everyField = (core: ModelCore, names: readonly string[]): boolean => {
  *
  * @example datesAsText(db) // true on a MariaDB backend
  */
-export const datesAsText = (db: Backend): boolean => db.dialect.datesAsText === true
+export const datesAsText = (db: Backend): boolean => db.dialect.datesAsText === true || db.dialect.datesAsText === 'latin1'
 
 /** How a statement's rows are read: in place when `inPlace` is set, else copied by the model's mapper. */
 export interface Reading {

@@ -204,10 +204,11 @@ const postCols = '"mdl_posts"."id", "mdl_posts"."user_id", "mdl_posts"."title", 
 
 /**
  * A date column as a read of a model's rows names it (standard form): under its field's name, and
- * on MySQL and MariaDB as the server's text, which the date codec reads.
+ * on MySQL and MariaDB as the server's text (in latin1, which it need not convert), which the
+ * date codec reads.
  */
 const dateColumn = (db: Backend, column: string, field: string): string =>
-  `${db.dialect.name === 'mysql' || db.dialect.name === 'mariadb' ? `CAST(${column} AS CHAR)` : column} AS "${field}"`
+  `${db.dialect.name === 'mysql' || db.dialect.name === 'mariadb' ? `CAST(${column} AS CHAR CHARACTER SET LATIN1)` : column} AS "${field}"`
 
 /** The columns a read of users names: each under its field's name (the rows are decoded in place). */
 const readUserCols = (db: Backend): string =>

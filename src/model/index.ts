@@ -1,7 +1,7 @@
 /**
  * Models: io-ts records with validation, CRUD, typed queries, relations and behaviours.
  */
-export { compileQuery, model, relate, type AnyModel, type CreateManyOptions, type InsertOf, type KeyOf, type Materialize, type Model, type ModelConfig, type ModelTypes, type ModelIn, type ModifiedLeaf, type Modifier, type Out, type Patch, type PathTree, type Paths, type QueryPart, type Related, type Simplify, type TargetAt, type TypesOf } from './model.js'
+export { compileQuery, model, relate, type AnyModel, type BulkKey, type CreateManyOptions, type InsertOf, type KeyOf, type Materialize, type Model, type ModelConfig, type ModelTypes, type ModelIn, type ModifiedLeaf, type Modifier, type Out, type Patch, type PathTree, type Paths, type QueryPart, type Related, type Simplify, type TargetAt, type TypesOf } from './model.js'
 export { bool, bytes, calendarDate, date, decimal, decimalOf, enumOf, fastDecoder, FAIL, float, int64, integer, jsonOf, nullable, uuid, withFastDecode, type DecimalCodec, type FastDecode } from './codecs.js'
 export { snakeCase, type Naming } from './core.js'
 export type { Field, ModelCodec } from './decode.js'

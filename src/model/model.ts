@@ -102,6 +102,16 @@ const keyPart = (fields: number, key: unknown, name: string): unknown =>
 const keyText = (v: unknown): string =>
   v instanceof Date ? `d${v.getTime()}` : v instanceof Uint8Array ? `b${Buffer.from(v).toString('hex')}` : `${typeof v}:${String(v)}`
 
+/** The key `inBulk` gives a value in its Map: a Date's ISO text, bytes' hex, anything else itself. */
+const bulkKey = (v: unknown): unknown =>
+  v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') : v
+
+/**
+ * The type of `inBulk`'s Map keys for values of type `V`: text for a Date or bytes (a Map finds
+ * an object only by identity), `V` itself otherwise.
+ */
+export type BulkKey<V> = V extends Date | Uint8Array ? string : V
+
 /** A part of a query `unscope` drops. */
 export type QueryPart = 'where' | 'order' | 'limit' | 'offset' | 'select' | 'distinct' | 'group' | 'having'
 const QUERY_PARTS: Readonly<Record<QueryPart, keyof ModelQuery<unknown>>> = {
@@ -519,13 +529,16 @@ export interface Model<D extends ModelTypes> extends QueryKit<D['row']> {
    * The rows holding these values of a field (the primary key by default) as a Map from each value
    * given to its row, a value without a row left out (Django's `in_bulk`): one query, default
    * scopes applied. The field must tell rows apart (the key, or a field under a unique index): two
-   * rows holding one value is a QueryError. A composite primary key needs a field named.
+   * rows holding one value is a QueryError. A composite primary key needs a field named. A Date
+   * is keyed by its ISO text and bytes by their hex (`BulkKey`), as a Map finds an object only by
+   * identity: `map.get(day.toISOString())` finds the row of any Date equal to `day`.
    * @example const byId = await run(User.inBulk(db, [1, 2, 99])) // Map { 1 => user 1, 2 => user 2 }
    * @example const bySlug = await run(Page.inBulk(db, ['home', 'about'], 'slug'))
+   * @example (await run(Event.inBulk(db, [day], 'at'))).get(day.toISOString())
    */
   readonly inBulk: {
-    (db: Backend, keys: readonly D['key'][]): TaskEither<DbError, Map<D['key'], D['row']>>
-    <K extends keyof D['row'] & string>(db: Backend, values: readonly D['row'][K][], field: K): TaskEither<DbError, Map<D['row'][K], D['row']>>
+    (db: Backend, keys: readonly D['key'][]): TaskEither<DbError, Map<BulkKey<D['key']>, D['row']>>
+    <K extends keyof D['row'] & string>(db: Backend, values: readonly D['row'][K][], field: K): TaskEither<DbError, Map<BulkKey<D['row'][K]>, D['row']>>
   }
   /**
    * The first row matching `match` (field values), or one created from `match` and `extra`
@@ -1036,11 +1049,12 @@ const build = (definition: Model<any>['definition'], graph?: Graph): Model<any> 
             if (byValue.has(k)) return left(dbError('QueryError', `${core.table}.${name}: inBulk needs a field that tells rows apart; several rows hold ${show(row[name])}`))
             byValue.set(k, row)
           }
-          // Keyed by the values as given: a Date or a byte array finds its row by the caller's own object.
+          // Keyed by the values given, a Date by its ISO text and bytes by their hex: a Map compares
+          // objects by identity, so an equal Date of the caller's would not find its row.
           const out = new Map<unknown, Record<string, unknown>>()
           for (const v of values) {
             const row = byValue.get(keyText(v))
-            if (row !== undefined) out.set(v, row)
+            if (row !== undefined) out.set(bulkKey(v), row)
           }
           return right(out)
         })

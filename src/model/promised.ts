@@ -18,7 +18,7 @@ import type { Backend } from '../compose.js'
 import type { DbError } from '../errors.js'
 import { run, tracked, type PromiseBackend } from '../promise.js'
 import type { Agg, AggKit, AggOut, Grouped } from './grouping.js'
-import type { CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, PivotIn, PivotPatch, Simplify } from './model.js'
+import type { BulkKey, CreateManyOptions, Materialize, Model, ModelTypes, ModifiedLeaf, Modifier, Out, Patch, PathTree, Paths, PivotIn, PivotPatch, Simplify } from './model.js'
 import type { SyncOptions, SyncResult } from './links.js'
 import type { ModelQuery, WhereInput } from './query.js'
 import type { BatchOptions, Page, PageSpec } from './read.js'
@@ -50,8 +50,8 @@ export interface PromiseModel<D extends ModelTypes> {
   readonly findMany: (db: PromiseDb, keys: readonly D['key'][]) => Promise<D['row'][]>
   /** The rows of these values of a field (the primary key by default), as a Map from value to row. @example const byId = await Users.inBulk(db, [1, 2]) */
   readonly inBulk: {
-    (db: PromiseDb, keys: readonly D['key'][]): Promise<Map<D['key'], D['row']>>
-    <K extends Field<D>>(db: PromiseDb, values: readonly D['row'][K][], field: K): Promise<Map<D['row'][K], D['row']>>
+    (db: PromiseDb, keys: readonly D['key'][]): Promise<Map<BulkKey<D['key']>, D['row']>>
+    <K extends Field<D>>(db: PromiseDb, values: readonly D['row'][K][], field: K): Promise<Map<BulkKey<D['row'][K]>, D['row']>>
   }
   /** The row matching `match`, or one created from it and `extra`. @example const { row, created } = await Users.findOrCreate(db, { email }, { name: 'Ada' }) */
   readonly findOrCreate: (db: PromiseDb, match: Partial<D['row']>, extra?: Partial<D['insert']>) => Promise<{ readonly row: D['row']; readonly created: boolean }>

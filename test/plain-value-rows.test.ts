@@ -9,13 +9,14 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect, extend, fromParts, isDbError, run, sql } from 'recordkit'
 import { mysql, mariadb } from 'recordkit/dialects/mysql'
-import { postgres, unnest } from 'recordkit/dialects/postgres'
+import { arrayLiteral, postgres, unnest } from 'recordkit/dialects/postgres'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { mysql2 } from 'recordkit/drivers/mysql2'
 import { postgresJs } from 'recordkit/drivers/postgres'
 import { DEFAULT, type Expr, type InsertNode } from 'recordkit/query'
 import { insertInto, onConflict, param, returning, val, values } from 'recordkit/query'
+import { pgTimestamp } from '../src/dates.js'
 import { valueColumnsOf } from '../src/value-columns.js'
 import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
 
@@ -172,6 +173,22 @@ describe('values() keeps plain rows as columns', () => {
   it('goes through an overridden expr for every cell', () => {
     const marked = extend(sqlite, (_, base) => ({ expr: (e) => (e.kind === 'value' ? fromParts(['/*v*/', base.expr(e)]) : base.expr(e)) }))
     expect(marked.compile(pipe(insertInto('t'), values([{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }])))).toEqual({ _tag: 'Right', right: { sql: 'INSERT INTO "t" ("a") VALUES (/*v*/?), (/*v*/?), (/*v*/?), (/*v*/?)', params: [1, 2, 3, 4] } })
+  })
+})
+
+describe('dates in a PostgreSQL array', () => {
+  it('are written as pgTimestamp writes them, every year and millisecond, BC and beyond 9999 included', () => {
+    const edges = [
+      Date.UTC(2024, 0, 1), Date.UTC(2024, 1, 29, 23, 59, 59, 999), -62135596800000, -62135596800001, 253402300799999, 253402300800000,
+      -62198755200000, 0, -1, 8.64e15, -8.64e15, Date.UTC(1969, 11, 31, 23, 59, 59, 1),
+    ]
+    let seed = 7
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
+    for (let i = 0; i < 5000; i++) edges.push(Math.round((random() * 2 - 1) * 8.64e15), Math.round((random() * 2 - 1) * 1e13))
+    class Shifted extends Date { override toISOString(): string { return 'not it' } }
+    const dates = [...edges.map((t) => new Date(t)), new Shifted(Date.UTC(2020, 5, 1))]
+    expect(arrayLiteral(dates)).toBe(`{${dates.map((d) => `"${pgTimestamp(d)}"`).join(',')}}`)
+    expect(() => arrayLiteral([new Date(Number.NaN)])).toThrow(/invalid Date/)
   })
 })
 

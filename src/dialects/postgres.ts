@@ -89,6 +89,24 @@ const elementText = (x: unknown): string | undefined => {
 
 const QUOTED = /[\\"]/g
 
+/** Years 1 to 9999, where `toISOString` writes the four-digit year `pgTimestamp` writes. */
+const ISO_FROM = -62135596800000 // 0001-01-01T00:00:00.000Z
+const ISO_TO = 253402300800000 // 10000-01-01T00:00:00.000Z
+// Date's own: a subclass's toISOString is not the instant's text.
+const ISO_TEXT = Date.prototype.toISOString
+
+/**
+ * A Date as a quoted array element: `pgTimestamp`'s text (`"2024-01-01 00:00:01.000+00"`), made
+ * from `toISOString` for years 1 to 9999, which allocates a few strings where the text built
+ * field by field allocated about 20 (10,000 dates: 4.3 MB against 0.5 MB for their ISO texts).
+ */
+const dateElement = (d: Date): string => {
+  const t = d.getTime()
+  if (!(t >= ISO_FROM && t < ISO_TO)) return `"${pgTimestamp(d)}"`
+  const iso = ISO_TEXT.call(d)
+  return `"${iso.slice(0, 10)} ${iso.slice(11, 23)}+00"`
+}
+
 /**
  * A PostgreSQL array literal (`{1,2,"a b",NULL}`) for a JS array; nested arrays give
  * multi-dimensional arrays. Every element but numbers and booleans is quoted, so the server reads
@@ -108,9 +126,13 @@ export const arrayLiteral = (xs: readonly unknown[]): string => {
       out += arrayLiteral(x)
       continue
     }
-    // Numbers and booleans print without any character that needs quoting.
+    // Numbers and booleans print without any character that needs quoting, nor do dates.
     if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean') {
       out += elementText(x)
+      continue
+    }
+    if (x instanceof Date) {
+      out += dateElement(x)
       continue
     }
     const t = elementText(x)

@@ -10,7 +10,8 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect, type DbError, sql } from 'recordkit'
 import { mysql } from 'recordkit/dialects/mysql'
@@ -39,7 +40,7 @@ const engines: readonly (readonly [string, boolean, (busyTimeout?: number) => Pr
   ['MariaDB', mariaUp, () => run(connect(mysql2({ url: MYSQL_URL, max: 3 }), mysql))],
 ]
 
-const left = async <A>(t: TaskEither<DbError, A>): Promise<DbError> => {
+const left = async <A>(t: TE.TaskEither<DbError, A>): Promise<DbError> => {
   const r = await t()
   if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
   return r.left
@@ -222,6 +223,36 @@ for (const [engine, available, open] of engines) {
       expect(e._tag).toBe('ValidationError')
       expect(e.message).toBe('two migrations are named 001_a: nothing was run')
       expect(await logged()).toEqual([])
+    })
+
+    it('reading the status creates nothing: every migration pending, and no history table made', async () => {
+      expect((await run(migrationStatus(db, [a, b], { table: history }))).map((s) => s.state)).toEqual(['pending', 'pending'])
+      expect(await tableExists('history')).toBe(false)
+    })
+
+    it('a migration that recovers from a failure in a nested transaction of its own is applied, without the undone work', async () => {
+      const careful: Migration = {
+        name: '002_b',
+        up: async (on) => {
+          await run(on.execute(sql.raw(`INSERT INTO ${log} (name) VALUES ('002_b')`)))
+          const r = await on.transaction((tx) => pipe(
+            tx.execute(sql.raw(`INSERT INTO ${log} (name) VALUES ('undone')`)),
+            TE.chain(() => tx.execute(sql.raw(`INSERT INTO ${p}no_such_table VALUES (1)`))),
+          ))()
+          expect(E.isLeft(r)).toBe(true)
+        },
+      }
+      expect(await run(migrateUp(db, [a, careful], { table: history }))).toEqual({ migrations: ['001_a', '002_b'] })
+      expect(await logged()).toEqual(['001_a', '002_b'])
+      expect(await applied()).toEqual(['001_a', '002_b'])
+    })
+
+    it('a migration whose up returns neither a TaskEither nor a Promise is a ValidationError naming it, and stays pending', async () => {
+      const sync: Migration = { name: '002_b', up: (() => undefined) as unknown as Migration['up'] }
+      const e = await left(migrateUp(db, [a, sync], { table: history }))
+      expect(e._tag).toBe('ValidationError')
+      expect(e.message).toContain('002_b')
+      expect(await applied()).toEqual(['001_a'])
     })
 
     it('an applied migration that is no longer given: status says missing, and up refuses before running the rest', async () => {

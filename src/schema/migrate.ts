@@ -377,7 +377,7 @@ const migrationError = (db: Backend, name: string, direction: 'up' | 'down', e: 
   }
   const out = dbError(e._tag as 'QueryError', `migration ${name} (${direction}) failed: ${e.message.split('\n')[0]}\n  ${what}`, { cause: e })
   const m = out as unknown as Record<string, unknown>
-  for (const k of ['sql', 'params', 'code', 'constraint', 'column'] as const) if ((e as unknown as Record<string, unknown>)[k] !== undefined) m[k] = (e as unknown as Record<string, unknown>)[k]
+  for (const k of ['sql', 'params', 'code', 'constraint', 'column', 'issues'] as const) if ((e as unknown as Record<string, unknown>)[k] !== undefined) m[k] = (e as unknown as Record<string, unknown>)[k]
   return out
 }
 
@@ -539,8 +539,8 @@ type Finish = (on: Backend, statements: readonly StatementRecord[], ms: number) 
  * The TaskEither of a migration step run on `db`. An `async` step (as Knex's and Sequelize's
  * migrations are written) is one too: its rejection is the step's failure (a DbError it threw as
  * it is, anything else a QueryError), and what it resolves to is read as a step's result (a
- * TaskEither it returns is run, a Left is the failure). Anything else is a QueryError saying what
- * to write.
+ * TaskEither it returns is run, a Left is the failure). Anything else is a ValidationError saying
+ * what to write.
  */
 const stepOf = (migration: MigrationStep, db: Backend): TaskEither<DbError, unknown> => {
   const task: unknown = migration(db)
@@ -550,7 +550,9 @@ const stepOf = (migration: MigrationStep, db: Backend): TaskEither<DbError, unkn
     const settled = task.then(resolvedStep, (e: unknown) => E.left(toDbError(e)))
     return () => settled
   }
-  return () => Promise.resolve(E.left(dbError('QueryError', `the step must return a TaskEither (a function returning a Promise of an Either) or a Promise (an async function), got ${describeValue(task)}`)))
+  return () => Promise.resolve(E.left(dbError('ValidationError', `the step must return a TaskEither (a function returning a Promise of an Either) or a Promise (an async function), got ${describeValue(task)}`, {
+    issues: [{ path: 'return', rule: 'TaskEither or Promise', value: task, message: `got ${describeValue(task)}` }],
+  })))
 }
 
 /** What an async step resolved to, as the step's result: a TaskEither is run, an Either read. */

@@ -16,10 +16,10 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Backend, createBackend, dbError, isDbError, promised, type PromiseBackend, run, sql } from 'recordkit'
+import { type Backend, createBackend, isDbError, promised, type PromiseBackend, run, sql } from 'recordkit'
 import {
   type Behaviour, belongsTo, bool, calendarDate, type CursorPage, date, decimalOf, hasMany, hookError, jsonOf, manyToMany, model, nullable, onlyDeleted,
-  optimisticLock, promisedModels, relate, rule, snakeCase, softDelete, timestamps, withDeleted,
+  optimisticLock, promisedModels, relate, rule, snakeCase, softDelete, timestamps, validationError, withDeleted,
 } from 'recordkit/model'
 import {
   and, as, caseWhen, dateTrunc, desc, eq, from, groupBy, gt, gte, join, lt, orderBy, over, rank, select, sum,
@@ -270,9 +270,7 @@ const appFor = (tenantId: number) => {
           const from = ctx.row?.status
           const to = patch.status
           if (from === undefined || to === undefined || to === from || MOVES[from].includes(to)) return TE.right(patch)
-          return TE.left(dbError('ValidationError', `status: cannot move from ${from} to ${to}`, {
-            issues: [{ path: 'status', rule: 'transition', value: to, message: `cannot move from ${from} to ${to}` }],
-          }))
+          return TE.left(validationError(ctx.table, [{ path: 'status', rule: 'transition', value: to, message: `cannot move from ${from} to ${to}` }]))
         },
       },
       relations: {

@@ -12,7 +12,7 @@ export {
   hookError, onlyDeleted, optimisticLock, softDelete, timestamps, unique, uuidPrimaryKey, withDeleted,
   type Behaviour, type HookContext, type Hooks, type QueryOptions,
 } from './behaviours.js'
-export { rule, type ValidationIssue, type Validator } from './validate.js'
+export { rule, validationError, type ValidationIssue, type Validator } from './validate.js'
 export type { BatchOptions, Page, PageSpec } from './read.js'
 export type { CursorPage, CursorSpec } from './cursor.js'
 export type { UpsertOptions } from './write.js'

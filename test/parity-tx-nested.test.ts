@@ -204,6 +204,36 @@ for (const [engine, available, open] of engines) {
       expect(await rows()).toEqual([10, 11, 30, 31])
     })
 
+    // Bug (src/dialects/postgres.ts and src/dialects/mysql.ts, insertStatements): SQLite splits
+    // an INSERT whose values are more than one statement binds (maxParams) into statements run as
+    // one unit; PostgreSQL and MariaDB send it whole, and it is refused: a QueryError before it is
+    // sent on PostgreSQL (MAX_PARAMETERS_EXCEEDED), the server's 1390 (too many placeholders) on
+    // MariaDB. The same insert works on one engine and not on the others.
+    const splitsInsert = engine === 'SQLite' ? it : it.fails
+    splitsInsert('an INSERT too big for one statement, its last part failing, inside a nested transaction: undone whole, the outer commits', async () => {
+      // 40,000 rows of two values: more parameters than one statement binds on every engine.
+      const many = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i, m: i }))
+      await run(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(`${T}_big`)}`))
+      await run(db.execute(sql`CREATE TABLE ${sql.id(`${T}_big`)} (n INTEGER NOT NULL PRIMARY KEY, m INTEGER NOT NULL)`))
+      try {
+        const big = (rows: readonly { n: number; m: number }[]) => pipe(insertInto(`${T}_big`), values(rows))
+        let caught: unknown
+        await run(db.transaction((tx) => pipe(
+          tx.execute(big([{ n: -1, m: 0 }])),
+          TE.chainW(() => pipe(
+            tx.transaction((sp) => sp.execute(big([...many(1, 40_000), { n: 1, m: 0 }]))),
+            TE.orElseW((e) => { caught = e._tag; return TE.right(undefined) }),
+          )),
+          TE.chainW(() => tx.execute(big(many(100_000, 3)))),
+        )))
+        expect(caught).toBe('UniqueViolation')
+        const kept = await run(db.all<{ n: number }>(sql`SELECT n FROM ${sql.id(`${T}_big`)} ORDER BY n`))
+        expect(kept.map((r) => Number(r.n))).toEqual([-1, 100_000, 100_001, 100_002])
+      } finally {
+        await run(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(`${T}_big`)}`))
+      }
+    })
+
     it('inTransaction: false outside, true inside at every depth, false again after', async () => {
       const seen: boolean[] = [db.inTransaction()]
       await run(db.transaction((tx) => {

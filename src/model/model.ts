@@ -44,6 +44,7 @@ import { aggregateDecoder, relationAggregate, relationFilter, type SubModifier }
 import { type AnyRelation, checkPath, fieldList, isMorphInverse, isThrough, loadIncludes } from './relations.js'
 import { throughPlan } from './through.js'
 import { checkMorph, checkMorphInverse } from './morph.js'
+import { checkOneOrder } from './one-of-many.js'
 import { attachRows, detachRows, type PivotValues, type SyncOptions, type SyncResult, syncRows, updatePivotRows } from './links.js'
 import { relatedQuery } from './related.js'
 import { withDependents } from './dependents.js'
@@ -1334,6 +1335,7 @@ export const relate = <M extends Readonly<Record<string, AnyModel>>>(models: M):
         checkMorph(core, name, rel, def)
         continue
       }
+      checkOneOrder(name, rel, def, cores[def.target])
       if (isMorphInverse(def)) {
         checkMorphInverse(core, rel, def)
         continue

@@ -116,6 +116,21 @@ export const oneOrder = (core: ModelCore, name: string, rel: AnyRelation, target
 }
 
 /**
+ * Throws a TypeError, where the models are related (`relate`), for an order of the one-row
+ * relation `name` of model `owner` with a step naming no field of its target, as a foreign key
+ * naming no field is: found there, not when a query first uses the relation. `oneOrder` keeps
+ * its QueryError for relations built outside `relate`.
+ *
+ * @example checkOneOrder('User', 'latestLogin', pipe(hasOne('Login', 'userId'), latestOfMany('at')), Login.core)
+ */
+export const checkOneOrder = (owner: string, name: string, rel: AnyRelation, target: ModelCore | undefined): void => {
+  if (target === undefined || !isOne(rel) || rel.order === undefined) return
+  for (const s of rel.order) {
+    if (s.field !== undefined && !target.byName.has(s.field)) throw new TypeError(`${owner}.${name}: ${target.table} has no field "${s.field}" (orderBy)`)
+  }
+}
+
+/**
  * A QueryError for a modifier's own order, limit or offset on an ordered one-row relation: the
  * relation's order picks the row.
  */

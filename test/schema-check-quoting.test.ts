@@ -92,6 +92,19 @@ for (const engine of ENGINES) {
       await run(db.execute(sql`INSERT INTO ${sql.id('rk_cq_orders')} (${sql.id('id')}, ${sql.id('paymentStatus')}, ${sql.id('order')}) VALUES (9, 'paid', 'asc')`))
     })
 
+    it('a partial index read back keeps the quotes of a reserved name, and makes the index again', async (ctx) => {
+      // MariaDB has no partial indexes.
+      if (engine.name === 'mariadb') ctx.skip()
+      const db = use(ctx)
+      await run(db.execute(sql`DROP TABLE IF EXISTS rk_cq_orders`))
+      await run(apply(db, pipe(d.createTable('rk_cq_orders'), d.column('id', 'integer', { primaryKey: true }), d.column('order', 'text'), d.index(['id'], { name: 'rk_cq_open', where: `"order" <> 'done'` }))))
+      const table = await run(introspectTable(db, 'rk_cq_orders'))
+      expect(table.indexes.find((i) => i.name === 'rk_cq_open')?.where).toContain('"order"')
+      await run(db.execute(sql`DROP TABLE rk_cq_orders`))
+      await run(apply(db, d.createTable(table)))
+      expect((await run(introspectTable(db, 'rk_cq_orders'))).indexes.map((i) => i.name)).toEqual(['rk_cq_open'])
+    })
+
     it('reads a mixed-case json column back as json (MariaDB keeps the quotes of its json_valid check)', async (ctx) => {
       const db = use(ctx)
       await run(db.execute(sql`DROP TABLE IF EXISTS rk_cq_orders`))

@@ -266,3 +266,14 @@ for (const [engine, available, open] of engines) {
     })
   })
 }
+
+describe('the migration lock on MySQL 8, as SQL text', () => {
+  it('is a named lock of the session (GET_LOCK, waiting lockTimeout seconds), per database and history table', () => {
+    const lock = mysql.migrationLock('recordkit_migrations', 5)
+    expect(lock.scope).toBe('session')
+    if (lock.scope !== 'session') return
+    const text = (f: Parameters<typeof mysql.compile>[0]) => pipe(mysql.compile(f), E.map((c) => [c.sql, c.params]))
+    expect(text(lock.acquire)).toEqual(E.right(["SELECT GET_LOCK(LEFT(CONCAT('recordkit:', DATABASE(), ':', ?), 64), ?) AS locked", ['recordkit_migrations', 5]]))
+    expect(text(lock.release)).toEqual(E.right(["SELECT RELEASE_LOCK(LEFT(CONCAT('recordkit:', DATABASE(), ':', ?), 64)) AS released", ['recordkit_migrations']]))
+  })
+})

@@ -233,3 +233,16 @@ describe.skipIf(!pgUp)('a serializable write skew on PostgreSQL', () => {
     expect(await onCall()).toBe(1)
   })
 })
+
+describe('MySQL 8, as SQL text', () => {
+  it('a level is set for the next transaction alone, then START TRANSACTION with its access mode', () => {
+    expect(mysql.beginTransaction({ isolation: 'serializable', readOnly: true })).toEqual(['SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'START TRANSACTION READ ONLY'])
+    expect(mysql.beginTransaction({ isolation: 'read committed' })).toEqual(['SET TRANSACTION ISOLATION LEVEL READ COMMITTED', 'START TRANSACTION'])
+    expect(mysql.beginTransaction({ readOnly: false })).toEqual(['START TRANSACTION READ WRITE'])
+    expect(mysql.beginTransaction({})).toEqual(['START TRANSACTION'])
+  })
+
+  it('savepoint names are quoted as identifiers', () => {
+    expect([mysql.savepoint('a`b'), mysql.releaseSavepoint('step_2'), mysql.rollbackToSavepoint('step')]).toEqual(['SAVEPOINT `a``b`', 'RELEASE SAVEPOINT `step_2`', 'ROLLBACK TO SAVEPOINT `step`'])
+  })
+})

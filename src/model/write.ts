@@ -27,7 +27,7 @@ import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
 import { add, as, coalesce, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, val, values, where } from '../query.js'
 import { caseWhen } from '../query/case.js'
 import { type Compiled, sql } from '../sql.js'
-import { markAdapted } from '../values.js'
+import { markAdapted, UNBINDABLE } from '../values.js'
 import { cast } from '../query/cast.js'
 import { runUnit, type UnitStatements, unitTexts } from '../sync-unit.js'
 import { withFields } from '../objects.js'
@@ -530,13 +530,27 @@ const prepareInsert = async (db: Backend, core: ModelCore, defaults: ReadonlySet
     issues.push(...checked.left)
     return undefined
   }
-  const unheld = unholdable(db, core, [checked.right], () => prefix)
-  if (unheld.length > 0) {
-    issues.push(...unheld)
-    return undefined
-  }
   return checked.right
 }
+
+const ONE = (): string => ''
+const NTH = (i: number): string => `rows.${i}.`
+
+/**
+ * A write's failure with the fields named: a value the dialect refused to bind (a ValidationError
+ * `UNBINDABLE_VALUE` at a parameter, `$3`, raised before the statement is sent, the write's unit
+ * rolled back) that is a number the engine cannot hold becomes a ValidationError at the fields
+ * of the rows given (`input`, or `rows.N.` of a batch) that hold such numbers (see `unholdable`).
+ * Asked only once a write has failed: a write that succeeds reads no value again.
+ */
+const namingFields = <A>(db: Backend, core: ModelCore, rows: readonly unknown[], prefix: (i: number) => string, te: TaskEither<DbError, A>): TaskEither<DbError, A> =>
+  () => te().then((r) => {
+    if (r._tag === 'Right' || !isDbError(r.left, 'ValidationError') || r.left.code !== UNBINDABLE) return r
+    const refused = r.left.issues.length === 1 && 'value' in r.left.issues[0] ? r.left.issues[0].value : Number.NaN
+    if (typeof refused !== 'number' || Number.isFinite(refused)) return r
+    const issues = unholdable(db, core, rows.map((v) => (typeof v === 'object' && v !== null ? (v as Values) : {})), prefix)
+    return issues.length === 0 ? r : left(validationError(core.table, issues))
+  })
 
 /** Per model: its fields whose input may be a number that is not finite (`float`, `t.number`). */
 const nonFiniteFields = new WeakMap<ModelCore, readonly Field[]>()
@@ -545,9 +559,7 @@ const nonFiniteFields = new WeakMap<ModelCore, readonly Field[]>()
  * The issues of the numbers that are not finite (NaN, ±Infinity) among rows' values where the
  * engine's column cannot hold them, as the dialect's `toDriver` answers (SQLite has no NaN,
  * MySQL and MariaDB neither NaN nor Infinity; PostgreSQL's double precision holds both): one at
- * each such field (`prefix(i)` names row `i`), rule `bindable`, before anything is written; the
- * dialect alone would name the statement's parameter. Finite numbers cost a typeof and a
- * compare per numeric field.
+ * each such field (`prefix(i)` names row `i`), rule `bindable`.
  */
 const unholdable = (db: Backend, core: ModelCore, rows: readonly Values[], prefix: (i: number) => string): FieldIssue[] => {
   let fields = nonFiniteFields.get(core)
@@ -788,7 +800,10 @@ const uniqueFailure = async (db: Backend, core: ModelCore, rows: readonly Values
  * The validation and the hooks before the INSERT run outside the unit, unless `afterInsert`
  * hooks put the whole create in the transaction.
  */
-export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> => {
+export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> =>
+  namingFields(db, core, [input], ONE, createOne(db, core, defaults, input))
+
+const createOne = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> => {
   if (hasAfterWrite(core, 'Insert')) {
     return atomically(db, async (tx) => {
       const v = await insertValues(tx, core, defaults, input, 'insert')
@@ -884,7 +899,7 @@ const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<st
   // Hooks the model does not have are not awaited, row after row.
   const before = hasHook(core.behaviours, 'beforeValidate')
   const after = hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeSave') || hasHook(core.behaviours, 'beforeInsert')
-  return atomically(db, async (tx) => {
+  return namingFields(db, core, inputs, NTH, atomically(db, async (tx) => {
     const issues: FieldIssue[] = []
     const checked: Values[] = []
     if (before) {
@@ -897,7 +912,6 @@ const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<st
     } else {
       checkAll(core, defaults, inputs, checked, issues)
     }
-    if (issues.length === 0) issues.push(...unholdable(tx, core, checked, (i) => `rows.${i}.`))
     if (issues.length > 0) return left(validationError(core.table, issues))
     const prepared: Values[] = []
     if (after) for (const v of checked) prepared.push(await afterValidation(tx, core, v, 'insert'))
@@ -905,7 +919,7 @@ const createWith = <A>(given: Backend, core: ModelCore, defaults: ReadonlySet<st
     const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(tx, core, rows, rows.map((_, i) => `rows.${i}.`))
     if (taken !== undefined) return left(taken)
     return right(await insert(tx, rows))
-  })
+  }))
 }
 
 /** Two encoded values are the same stored value. */
@@ -1043,8 +1057,6 @@ const prepareUpdate = async (db: Backend, core: ModelCore, row: Values, changed:
   const before = await hook(core, 'beforeValidate', changed, ctx)
   const checked = checkPatch(core, before, row)
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
-  const unheld = unholdable(db, core, [checked.right], () => '')
-  if (unheld.length > 0) return left(validationError(core.table, unheld))
   const validated = await hook(core, 'afterValidate', checked.right, ctx)
   const final = await beforeWrite(core, 'Update', validated, ctx)
   const guard = guardsOf(core, row)
@@ -1070,7 +1082,10 @@ const writtenFields = (core: ModelCore, final: Values): string[] => Object.keys(
  * `afterUpdate` hooks see the stored row, in the same transaction; with them the hooks and
  * validation before the UPDATE run in it as well.
  */
-export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> => {
+export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> =>
+  namingFields(db, core, [patch], ONE, updateOne(db, core, row, patch))
+
+const updateOne = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> => {
   // A call without a patch (update(db, row), as Rails' save of a changed row) is no TypeError.
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     return () => Promise.resolve(left(validationError(core.table, [{ path: '', rule: 'patch', value: patch, message: `update takes the row and a patch of the fields to change (update(db, row, { name })), got ${show(patch)} as the patch` }])))
@@ -1185,10 +1200,10 @@ const patchIssues = (core: ModelCore, values: Values): FieldIssue[] => {
  * statement and counts 0, as `update`'s sends none. The patch is decoded with the fields' codecs and checked by
  * the validators that it alone decides (see `patchIssues`), before anything is written.
  */
-export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patch: Values): TaskEither<DbError, number> => attempt(async () => {
+export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patch: Values): TaskEither<DbError, number> => namingFields(db, core, [patch], ONE, attempt(async () => {
   const checked = checkPatch(core, patch)
   if (checked._tag === 'Left') return left(validationError(core.table, checked.left))
-  const issues = [...unholdable(db, core, [checked.right], () => ''), ...patchIssues(core, checked.right)]
+  const issues = patchIssues(core, checked.right)
   if (issues.length > 0) return left(validationError(core.table, issues))
   // An empty patch writes nothing, as `update`'s does: not even what behaviours add (updatedAt, the version).
   if (Object.keys(assignments(core, checked.right)).length === 0) return right(0)
@@ -1197,7 +1212,7 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   if (Object.keys(assigned).length === 0) return right(0)
   const node = where(allOf([conditionOf(core, [cond]), scopeCondition(core, {})])!)(set(assigned)(update(core.tableRef)))
   return right((await must(db.execute(node))).rowsAffected)
-})
+}))
 
 /** The switches of `withDeleted`: what `restore` sees rows with. */
 const WITH_DELETED: QueryOptions = Object.freeze({ deleted: 'include' })
@@ -1812,7 +1827,7 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
   // Hooks and checks the model does not have are not awaited, row after row (as in `createWith`).
   const hooked = hasHook(core.behaviours, 'beforeValidate') || hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeSave') || hasHook(core.behaviours, 'beforeInsert')
   const after = hasAfterWrite(core, 'Insert')
-  return atomically(db, async (tx) => {
+  return namingFields(db, core, inputs, NTH, atomically(db, async (tx) => {
     const prepared: Values[] = []
     if (hooked) {
       for (let i = 0; i < inputs.length; i++) {
@@ -1823,7 +1838,6 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     } else {
       const issues: FieldIssue[] = []
       checkAll(core, defaults, inputs, prepared, issues)
-      if (issues.length === 0) issues.push(...unholdable(tx, core, prepared, (i) => `rows.${i}.`))
       if (issues.length > 0) return left(validationError(core.table, issues))
     }
     let out: Values[]
@@ -1852,7 +1866,7 @@ export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<s
     }
     if (after) for (let i = 0; i < out.length; i++) out[i] = await afterWrite(core, 'Insert', out[i], ctxOf(tx, core, 'upsert'))
     return right(out)
-  })
+  }))
 }
 
 /** Whether the fields `v` gives (its keys whose values are not undefined) are `names`, in that order. */
@@ -2020,7 +2034,10 @@ const writeUpserts = async (tx: Backend, core: ModelCore, prepared: readonly Val
  * decoded. The write, the read-back and its decoding are one unit, as in `create`: a stored row
  * that does not decode rolls the write back.
  */
-export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> => {
+export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> =>
+  namingFields(db, core, [input], ONE, upsertOne(db, core, defaults, input, options))
+
+const upsertOne = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> => {
   const unread = () => left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))
   const stored = (r: Either<DbError, Values | undefined>): Either<DbError, Values> =>
     r._tag === 'Left' || r.right !== undefined ? (r as Either<DbError, Values>) : unread()

@@ -255,6 +255,26 @@ for (const [engine, available, open] of engines) {
       expect(await applied()).toEqual(['001_a'])
     })
 
+    it('inside a transaction of the caller: rolled back with it where DDL is transactional; refused before anything runs where it is not', async () => {
+      const r = await db.transaction((tx) => pipe(
+        migrateUp(tx, [a], { table: history }),
+        TE.chainW(() => TE.left(new Error('the caller changes its mind'))),
+      ))()
+      expect(E.isLeft(r)).toBe(true)
+      if (db.dialect.transactionalDdl) {
+        expect(r).toEqual(E.left(new Error('the caller changes its mind')))
+      } else {
+        // MariaDB commits the caller's transaction at the first DDL statement: that is refused.
+        const e = (r as E.Left<DbError>).left
+        expect(e._tag).toBe('TransactionError')
+        expect(e.message).toContain('inside a transaction')
+      }
+      expect((await run(migrationStatus(db, [a], { table: history }))).map((s) => s.state)).toEqual(['pending'])
+      expect(await tableExists('a')).toBe(false)
+      expect(await tableExists('history')).toBe(false)
+      expect(await logged()).toEqual([])
+    })
+
     it('an applied migration that is no longer given: status says missing, and up refuses before running the rest', async () => {
       await run(migrateUp(db, [a, b], { table: history }))
       const states = await run(migrationStatus(db, [a, c], { table: history }))

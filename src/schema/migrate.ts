@@ -392,6 +392,11 @@ export const describeStatement = (s: StatementRecord): string =>
 
 /** Run `body` holding the migration lock; with a transaction-scoped lock, `body` runs in that transaction. */
 const locked = <A>(db: Backend, options: MigrateOptions, body: (db: Backend) => Promise<A>): Promise<A> => {
+  // Where DDL commits (MySQL, MariaDB), the history table's CREATE and every DDL statement of a
+  // migration would commit the caller's transaction part way and end its savepoints.
+  if (!db.dialect.transactionalDdl && db.inTransaction()) {
+    return Promise.reject(dbError('TransactionError', `migrations cannot run inside a transaction on ${db.dialect.name}, which commits the transaction at each DDL statement: the caller's transaction would be committed part way. Run them outside it (each migration runs in a transaction of its own)`))
+  }
   const timeout = options.lockTimeout ?? 60
   const key = options.table ?? DEFAULT_TABLE
   const lock: MigrationLock = db.dialect.migrationLock(key, timeout)

@@ -28,6 +28,7 @@ import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, isCompiled, sql } from './sql.js'
 import { adaptedBefore, atParameter, describeValue, markAdapted } from './values.js'
 import { withFields } from './objects.js'
+import { isSelect } from './drivers/sql-start.js'
 
 export { extend } from './record.js'
 
@@ -129,9 +130,13 @@ export interface Backend {
    * goes through `execute` (middleware sees it; inside a transaction it uses the transaction's
    * connection) marked `batch`, so drivers keep the statement prepared. On a driver that
    * pipelines (postgres.js) the runs are issued together, otherwise one after another; either
-   * way the results come back in order, or the first failure in run order. Runs before a failing
-   * one (and, when pipelined, after it) may still apply: wrap the batch in `transaction` to make
-   * it all or nothing. `Model.createMany` inserts through it, a multi-row INSERT per set.
+   * way the results come back in order, or the first failure in run order. A batch of more than
+   * one run of a statement that is not a SELECT is all or nothing: outside a transaction it runs
+   * in one of its own (inside one, in the caller's, whose outcome decides). `Model.createMany`
+   * inserts through it, a multi-row INSERT per set.
+   *
+   * @example
+   * await run(db.executeBatch(sql`INSERT INTO tag (name) VALUES (${param('n')})`, [['a'], ['b']]))
    */
   readonly executeBatch: <R = Row>(q: Executable<R>, sets: readonly (readonly unknown[])[]) => TaskEither<DbError, QueryResult<R>[]>
   /**
@@ -1763,10 +1768,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
       const compiled = c.right
-      return () => {
-        // Every set is adapted before anything runs, so a value that cannot be bound runs nothing.
-        const runs = adaptRuns(self.dialect, compiled, sets)
-        if (!Array.isArray(runs)) return Promise.resolve(runs as E.Left<DbError>)
+      const batch = (runs: readonly Compiled[]): Promise<E.Either<DbError, QueryResult<R>[]>> => {
         // A synchronous driver runs them one after another now, each settled before the next.
         const now = self.sync
         if (now !== undefined && now.ready()) return Promise.resolve(runAllNow<R>(now, runs))
@@ -1776,6 +1778,16 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         // A pipelined batch settles only when every run it sent has settled, so nothing it sent
         // is still changing the database after it returned.
         return self.driver.pipelines === true ? runAllPipelined<R>(self, runs) : runAllInTurn<R>(self, runs)
+      }
+      return () => {
+        // Every set is adapted before anything runs, so a value that cannot be bound runs nothing.
+        const runs = adaptRuns(self.dialect, compiled, sets)
+        if (!Array.isArray(runs)) return Promise.resolve(runs as E.Left<DbError>)
+        // Several writes outside a transaction: one of their own, so a failing run undoes the others.
+        if (runs.length > 1 && !isSelect(compiled.sql) && !self.inTransaction()) {
+          return self.transaction(() => () => batch(runs))()
+        }
+        return batch(runs)
       }
     },
 

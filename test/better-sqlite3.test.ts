@@ -247,7 +247,8 @@ describe('better-sqlite3 driver: the synchronous path', () => {
     expect(await run(p.first({ id: 2 }))).toEqual({ _tag: 'Some', value: { v: 'b' } })
     expect(await run(logged.first(sql`SELECT v FROM t WHERE id = 1`))).toEqual({ _tag: 'Some', value: { v: 'a' } })
     await run(logged.executeBatch(sql`UPDATE t SET v = v || ${'!'} WHERE id = ${0}`, [['!', 1], ['!', 2]]))
-    expect(seen).toEqual(['SELECT "v" FROM "t" WHERE "id" = ?', 'SELECT v FROM t WHERE id = 1', 'UPDATE t SET v = v || ? WHERE id = ?', 'UPDATE t SET v = v || ? WHERE id = ?'])
+    // A batch of writes runs in a transaction of its own (all or nothing), which middleware sees too.
+    expect(seen).toEqual(['SELECT "v" FROM "t" WHERE "id" = ?', 'SELECT v FROM t WHERE id = 1', 'BEGIN', 'UPDATE t SET v = v || ? WHERE id = ?', 'UPDATE t SET v = v || ? WHERE id = ?', 'COMMIT'])
     // Middleware that wraps the synchronous path as well keeps it.
     const counted: string[] = []
     const both = wrap(db, {

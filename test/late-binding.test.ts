@@ -207,7 +207,8 @@ describe('late binding: every fragment-producing dialect function is overridable
     seen.length = 0
     const results = await run(db.executeBatch(pipe(insertInto('t'), values({ a: param('a'), b: param('b') })), [[1, true], [2, new Date(0)]]))
     expect(results.map((r) => r.rowsAffected)).toEqual([1, 1])
-    expect(seen).toEqual([[1, 1], [2, '1970-01-01 00:00:00']])
+    // In a transaction of its own (a batch of writes is all or nothing): BEGIN and COMMIT bind nothing.
+    expect(seen).toEqual([[], [1, 1], [2, '1970-01-01 00:00:00'], []])
   })
 
   it('executeBatch overlaps its runs only on a driver that pipelines, and reports the first failure in run order', async () => {
@@ -237,13 +238,15 @@ describe('late binding: every fragment-producing dialect function is overridable
     const piped = slowFirst(true)
     expect((await run(piped.db.executeBatch(stmt, [[6, 2], [8, 4]]))).map((r) => r.rows[0])).toEqual([{ q: 3 }, { q: 2 }])
     expect(piped.events).toEqual(['start 1', 'start 2', 'end 2', 'end 1'])
-    // A run that fails stops a serial batch: the runs after it never start.
+    // A run that fails stops a serial batch: the runs after it never start, and those before it
+    // are undone (a batch of writes runs in a transaction of its own).
     const stopping = slowFirst(false)
     await run(stopping.db.execute(sql`CREATE TABLE t (a INTEGER NOT NULL)`))
-    stopping.events.length = 0
-    const failed = await stopping.db.executeBatch(pipe(insertInto('t'), values({ a: param('a') })), [[null], [1]])()
+    const sent: unknown[][] = []
+    const watched = wrap(stopping.db, { execute: (next, self) => (q) => { sent.push([...statementOf(self, q).params]); return next(q) } })
+    const failed = await watched.executeBatch(pipe(insertInto('t'), values({ a: param('a') })), [[2], [null], [1]])()
     expect(failed._tag === 'Left' && failed.left._tag).toBe('NotNullViolation')
-    expect(stopping.events).toEqual(['start 2', 'end 2'])
+    expect(sent.filter((p) => p.length > 0)).toEqual([[2], [null]])
     expect(await run(stopping.db.all(sql`SELECT a FROM t`))).toEqual([])
   })
 })

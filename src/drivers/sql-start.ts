@@ -42,3 +42,11 @@ export const fromStart = (text: string, hash: boolean): string => {
   const i = statementStart(text, hash)
   return i === 0 ? text : text.slice(i)
 }
+
+/**
+ * Whether a statement is a SELECT (from its first keyword on): a batch of them need not be all
+ * or nothing (see `executeBatch`).
+ *
+ * @example isSelect('/* read *\/ SELECT 1') // true
+ */
+export const isSelect = (text: string): boolean => /^select\b/i.test(fromStart(text, false))

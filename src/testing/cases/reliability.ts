@@ -139,7 +139,7 @@ export const reliabilityCases: CaseGroup = (target) => {
       expect(await has(db(), 'not-awaited')).toBe(E.isRight(r))
     })
 
-    it('executeBatch answers only when every run it sent has settled', async () => {
+    it('executeBatch answers only when every run it sent has settled, and a batch of writes that fails leaves nothing of it', async () => {
       await ok(insert(db(), 'batch-taken'))
       let started = 0
       let settled = 0
@@ -153,6 +153,8 @@ export const reliabilityCases: CaseGroup = (target) => {
       const r = await counted.executeBatch(pipe(insertInto(TABLE), values({ label: 'x' })), sets)()
       expect(E.isLeft(r) && r.left._tag).toBe('UniqueViolation')
       expect(settled).toBe(started)
+      expect(await has(db(), 'batch-0')).toBe(false)
+      expect(await has(db(), 'batch-299')).toBe(false)
       const right = await total(db())
       await sleep(30)
       expect(await total(db())).toBe(right)

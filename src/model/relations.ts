@@ -836,6 +836,8 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
   const asArray = keysAsArray(db)
   const where = (cond: Expr) => allOf([cond, base.where])
   let children: Record<string, unknown>[]
+  // The level below, where it was started before this level's rows were decoded (`startBelow`).
+  let early: Promise<void> | undefined
 
   if (rel.kind === 'belongsTo') {
     const fk = keyFields(core, rel.foreignKey, `foreign key of ${name}`)
@@ -904,14 +906,73 @@ const loadRelation = async (db: Backend, core: ModelCore, rows: Record<string, u
       const fkNames = fk.map((f) => f.name)
       const fkCols = fkNames.map((f) => target.column(f))
       const raw = await runChunks(db, groups.keys, (chunk) => perOwner({ ...base, where: where(keyIn(fkCols, fk, chunk, asArray)), limit: undefined, offset: undefined }, fkCols))
-      children = decodeRows(target, read, raw)
+      early = (await startBelow(db, target, read, raw, below))?.done
+      try {
+        children = decodeRows(target, read, raw)
+      } catch (e) {
+        // This level's DecodeError is the load's, whatever the level below answers.
+        early?.catch(() => {})
+        throw e
+      }
       fillGroups(groups, children, fkNames)
     }
     const ofRow = groups.ofRow
     if (rel.kind === 'hasOne') for (let i = 0; i < rows.length; i++) rows[i][name] = ofRow[i] < 0 ? null : groups.groups[ofRow[i]]?.[0] ?? null
     else for (let i = 0; i < rows.length; i++) rows[i][name] = groupAt(groups, ofRow[i])
   }
-  if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
+  if (early !== undefined) await early
+  else if (below.size > 0 && children.length > 0) await loadLevel(db, target, children, below)
+}
+
+/**
+ * Start the level below before this level's rows are decoded, where that changes nothing: on
+ * MySQL and MariaDB (an asynchronous driver, a server that keeps a transaction usable after a
+ * failed statement), for rows decoded in place (the rows the level below reads are the very
+ * objects the decoded rows are), and where every key the level below reads from them is a plain
+ * string or number already (its codec is `t.string` or `t.number`, maybe nullable, and every
+ * row's value is one), so decoding leaves it as it is. Its statement is sent before this level's
+ * rows are decoded and grouped (it is issued, then this waits for the event loop's next turn,
+ * by which the driver has written it), so the server reads the next level while this one is
+ * decoded, and the statement goes out before that work rather than after it. Undefined where
+ * the level below loads afterwards, as before.
+ */
+const startBelow = async (db: Backend, target: ModelCore, read: Reading, raw: readonly Row[], below: Map<string, Node>): Promise<{ readonly done: Promise<void> } | undefined> => {
+  if (below.size === 0 || raw.length === 0 || read.inPlace === undefined || db.driver.sync !== undefined) return undefined
+  if (db.dialect.name !== 'mysql' && db.dialect.name !== 'mariadb') return undefined
+  if ((db as { readonly shardKey?: unknown }).shardKey !== undefined) return undefined
+  if (!keysAsRead(target, keyFieldsFor(target, [...below.keys()].map((n) => ({ path: [n] }))), raw)) return undefined
+  const early = loadLevel(db, target, raw as Record<string, unknown>[], below)
+  // Handled when awaited; a rejection before then is not an unhandled one.
+  early.catch(() => {})
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  // In an object: an async function's result would otherwise be the level's own end.
+  return { done: early }
+}
+
+/** Whether a codec reads a plain string or number as it is: `t.string`, `t.number`, or one of them or null. */
+const plainKeyType = (c: t.Any): 'string' | 'number' | undefined => {
+  const tag = (c as { readonly _tag?: string })._tag
+  if (tag === 'StringType') return 'string'
+  if (tag === 'NumberType') return 'number'
+  if (tag !== 'UnionType') return undefined
+  const members = (c as unknown as t.UnionType<t.Mixed[]>).types
+  const kept = members.filter((m) => (m as { readonly _tag?: string })._tag !== 'NullType')
+  return kept.length === 1 && members.length === 2 ? plainKeyType(kept[0]) : undefined
+}
+
+/** Whether every row's value of each of `names` is what decoding it gives (see `startBelow`). */
+const keysAsRead = (core: ModelCore, names: readonly string[], rows: readonly Row[]): boolean => {
+  for (const name of names) {
+    const f = core.byName.get(name)
+    const type = f === undefined ? undefined : plainKeyType(f.codec)
+    if (f === undefined || type === undefined) return false
+    const nullable = f.optional || f.codec.is(null)
+    for (let i = 0; i < rows.length; i++) {
+      const v = rows[i][name]
+      if (typeof v !== type && !(nullable && v === null)) return false
+    }
+  }
+  return true
 }
 
 /** What a sharded backend says of a table's shard key (`ShardedBackend.shardKey`); absent on any other backend. */

@@ -116,7 +116,7 @@ const cases: Readonly<Record<string, Case>> = {
     sqlite: { unsupported: 'ALTER TABLE to change a column' },
     mysql: ["ALTER TABLE `sch_d_posts` MODIFY COLUMN `slug` VARCHAR(200) NOT NULL DEFAULT 'none'"],
     mariadb: ["ALTER TABLE `sch_d_posts` MODIFY COLUMN `slug` VARCHAR(200) NOT NULL DEFAULT 'none'"],
-    postgres: [`ALTER TABLE "sch_d_posts" ALTER COLUMN "slug" DROP DEFAULT, ALTER COLUMN "slug" TYPE VARCHAR(200) USING "slug"::VARCHAR(200), ALTER COLUMN "slug" SET NOT NULL, ALTER COLUMN "slug" SET DEFAULT 'none'`],
+    postgres: [`ALTER TABLE "sch_d_posts" ALTER COLUMN "slug" DROP DEFAULT, ALTER COLUMN "slug" TYPE VARCHAR(200), ALTER COLUMN "slug" SET NOT NULL, ALTER COLUMN "slug" SET DEFAULT 'none'`],
   },
   setDefault: {
     node: pipe(d.alterTable('sch_d_posts'), d.setDefault('body', '')),

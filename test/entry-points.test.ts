@@ -15,6 +15,7 @@ const root = join(import.meta.dirname, '..')
 /** Internal modules tests may import, and why users do not need them. */
 const internals: Record<string, string> = {
   'src/cli.js': 'the `recordkit` command itself, run in-process by the CLI tests',
+  'src/compose.js': 'whether the scope context is on (scopeStorageEnabled), which no entry point exports',
   'src/contrib/duckdb/index.js': 'DuckDB backend kept in contrib/ (not a published entry point)',
   'src/dates.js': 'the calendar arithmetic of date text, checked against Date.UTC',
   'src/contrib/pglite/driver.js': 'PGlite driver kept in contrib/ (not a published entry point)',
@@ -23,6 +24,7 @@ const internals: Record<string, string> = {
   'src/model/codecs.js': 'the input side of field codecs (inputCodec, inputDecoder), checked apart from the read side',
   'src/model/decode.js': 'the generated row mapper, tested against its loop fallback',
   'src/model/in-place.js': 'the statement a model read runs, checked to be one the statement-shape cache answers',
+  'src/value-columns.js': 'rows of plain values kept as columns, compared with the node-per-cell path',
 }
 
 const testFiles = (dir: string): string[] =>

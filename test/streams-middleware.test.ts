@@ -79,7 +79,10 @@ for (const engine of engines) {
       for await (const _ of db.stream(upTo(3), { batchSize: 1 })) await new Promise((r) => setTimeout(r, 25))
       await drain(db.stream(sql`SELECT i FROM st_mw_missing`)).catch(() => undefined)
       expect(m.snapshot()).toMatchObject({ statements: { SELECT: 2, WITH: 1 }, errors: { QueryError: 1 }, count: 3 })
-      expect(slow.map((e) => [e.sql.slice(0, 4), e.rows])).toEqual([['WITH', 3]])
+      // The stream read slowly is seen with its rows; on a loaded machine another statement may
+      // take longer than the bound too, and is then reported with the time it took.
+      expect(slow.filter((e) => e.sql.startsWith('WITH')).map((e) => [e.sql.slice(0, 4), e.rows])).toEqual([['WITH', 3]])
+      for (const e of slow) expect(e.ms).toBeGreaterThanOrEqual(40)
     })
 
     it('a custom wrap of execute sees no stream; a wrap of stream does', async () => {

@@ -962,10 +962,27 @@ const assignments = (core: ModelCore, v: Values): Record<string, unknown> => {
   return out
 }
 
-const noRow = (core: ModelCore, row: Values, guarded: boolean): DbError =>
-  guarded
-    ? dbError('ConflictError', `${core.table} row ${show(keyOfRow(core, row))} changed or was deleted since it was read`, { table: core.table, key: keyOfRow(core, row) })
-    : notFound(core, keyOfRow(core, row))
+/** The switches of `withDeleted`: what `restore` sees rows with, and what a guarded miss is told by (see `noRow`). */
+const WITH_DELETED: QueryOptions = Object.freeze({ deleted: 'include' })
+
+/**
+ * The error of a row write (`update`, `delete`, `touch`) that matched no row. Without a guard the
+ * row is not there as the default scopes see it: NotFound. Under a guard (an optimistic lock's
+ * version, a tenant's condition) one read of the key, without the guards, tells which miss it
+ * was: a row the scopes hide (another tenant's) or one that is gone is NotFound, as without a
+ * guard; a row they show, or that only its soft deletion hides (deleted since it was read), is a
+ * ConflictError: it is there and the guard refused it. With `force` (a delete past the scopes) the
+ * key is read with no scope at all. The read runs on `db`: inside the write's unit when it has one.
+ */
+const noRow = async (db: Backend, core: ModelCore, row: Values, guarded: boolean, shard: Expr | undefined, force = false): Promise<DbError> => {
+  const key = keyOfRow(core, row)
+  if (!guarded) return notFound(core, key)
+  const cond = allOf([keyCondition(core, key), shard, force ? undefined : scopeCondition(core, WITH_DELETED)])!
+  const there = await must(db.all<Row>(where(cond)(select(...core.primaryKey.map((f) => core.column(f.name)))(from(core.tableRef)))))
+  return there.length === 0
+    ? notFound(core, key)
+    : dbError('ConflictError', `${core.table} row ${show(key)} changed or was deleted since it was read`, { table: core.table, key })
+}
 
 /** `update`: the fields the patch names are written; returns the stored row (see `updateChanged`). */
 export const updateRow = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Values> => {
@@ -1117,7 +1134,7 @@ const updateOne = (db: Backend, core: ModelCore, row: Values, patch: Values): Ta
       const taken = uniqueRules(core).length === 0 ? undefined : await uniqueFailure(tx, core, [{ ...row, ...p.right.final }], [''], row, Object.keys(p.right.final))
       if (taken !== undefined) return left(taken)
       const stored = await updateStored(tx, core, p.right.node, key, p.right.shard)
-      if (stored === undefined) return left(noRow(core, row, p.right.guarded))
+      if (stored === undefined) return left(await noRow(tx, core, row, p.right.guarded, p.right.shard))
       return right({ row: await afterWrite(core, 'Update', stored, ctxOf(tx, core, 'update', row)), changed: writtenFields(core, p.right.final) })
     })
   }
@@ -1129,7 +1146,7 @@ const updateOne = (db: Backend, core: ModelCore, row: Values, patch: Values): Ta
     const write = canReturnUpdate(db) ? returningUpdate(db, core, p.right.node) : undefined
     const r = write !== undefined ? await writeRow(db, core, { write }) : await atomicallyOrAlone(db, async (tx) => right(await updateStored(tx, core, p.right.node, key, p.right.shard)))
     if (r._tag === 'Left') return r
-    return r.right === undefined ? left(noRow(core, row, p.right.guarded)) : right({ row: r.right, changed: writtenFields(core, p.right.final) })
+    return r.right === undefined ? left(await noRow(db, core, row, p.right.guarded, p.right.shard)) : right({ row: r.right, changed: writtenFields(core, p.right.final) })
   })
 }
 
@@ -1214,9 +1231,6 @@ export const updateMatching = (db: Backend, core: ModelCore, cond: unknown, patc
   return right((await must(db.execute(node))).rowsAffected)
 }))
 
-/** The switches of `withDeleted`: what `restore` sees rows with. */
-const WITH_DELETED: QueryOptions = Object.freeze({ deleted: 'include' })
-
 const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behaviours.find((b) => b.deleteAs !== undefined)
 
 /**
@@ -1242,7 +1256,7 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
     const cond = allOf([keyCondition(core, key), shard, guard, force ? undefined : scopeCondition(core, {})])!
     if (soft === undefined) {
       const res = await must(tx.execute(where(cond)(deleteFrom(core.tableRef))))
-      if (res.rowsAffected === 0) return left(noRow(core, r, guard !== undefined))
+      if (res.rowsAffected === 0) return left(await noRow(tx, core, r, guard !== undefined, shard, force))
       await hook(core, 'afterDelete', r, ctx)
       // The row as it was before the delete.
       return right(r)
@@ -1251,7 +1265,7 @@ export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: bool
     // With `afterDelete` hooks the whole delete is already one transaction.
     const stored = hooked ? right(await updateStored(tx, core, node, key, shard)) : await storedUpdate(tx, core, node, key, shard)
     if (stored._tag === 'Left') return stored
-    if (stored.right === undefined) return left(noRow(core, r, guard !== undefined))
+    if (stored.right === undefined) return left(await noRow(tx, core, r, guard !== undefined, shard))
     await hook(core, 'afterDelete', r, ctx)
     return right(stored.right)
   }
@@ -1347,7 +1361,13 @@ export const incrementRow = (db: Backend, core: ModelCore, row: Values, field: s
 export const touchRow = (db: Backend, core: ModelCore, row: Values, fields: readonly string[]): TaskEither<DbError, Values> => attempt(async () => {
   const extra = everyUpdate(core)
   const stamp = Object.values(extra).find((v): v is Date => v instanceof Date)
-  if (stamp === undefined && fields.length === 0) return left(dbError('QueryError', `${core.table}: touch sets the update time of timestamps() or the fields named, and this model has neither`))
+  if (stamp === undefined && fields.length === 0) {
+    // timestamps({ updatedAt: false }) is there, keeping a creation time alone: "neither" would send the reader looking for a missing timestamps().
+    const kept = core.behaviours.some((b) => b.name === 'timestamps')
+      ? 'timestamps({ updatedAt: false }) keeps no update time: name the time fields to set (touch(db, row, \'field\'))'
+      : 'this model has neither'
+    return left(dbError('QueryError', `${core.table}: touch sets the update time of timestamps() or the fields named, and ${kept}`))
+  }
   const at = stamp ?? new Date()
   const issues: FieldIssue[] = []
   for (const name of fields) {
@@ -1364,7 +1384,7 @@ export const touchRow = (db: Backend, core: ModelCore, row: Values, fields: read
   const node = where(allOf([keyCondition(core, key), shard, guard, scopeCondition(core, {})])!)(set(assignments(core, extra))(update(core.tableRef)))
   const stored = await storedUpdate(db, core, node, key, shard)
   if (stored._tag === 'Left') return stored
-  return stored.right === undefined ? left(noRow(core, row, guard !== undefined)) : right(stored.right)
+  return stored.right === undefined ? left(await noRow(db, core, row, guard !== undefined, shard)) : right(stored.right)
 })
 
 /**

@@ -107,7 +107,7 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
    * with no switches (`{}`) to its updates and deletes as well, row by row and set-based.
    */
   readonly scope?: (options: QueryOptions, column: ColumnOf) => Expr | undefined
-  /** A condition a row-level UPDATE or DELETE must also meet; no row matched means ConflictError. */
+  /** A condition a row-level UPDATE or DELETE must also meet: a row the scopes show that it refuses is a ConflictError (a row they hide, or one gone, is NotFound). */
   readonly guard?: (row: Need, column: ColumnOf) => Expr | undefined
   /** Assignments added to set-based updates (`updateWhere`) and to an upsert that updates: values or expressions by field. */
   readonly updateAll?: (column: ColumnOf) => Readonly<Record<string, unknown>>

@@ -8,9 +8,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, compose, connect, type DbError, sql } from 'recordkit'
+import { type Backend, compose, connect, sql } from 'recordkit'
+import { fails } from 'recordkit/testing'
 import { mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
 import { sqlite } from 'recordkit/dialects/sqlite'
@@ -34,11 +34,8 @@ const engines: readonly (readonly [string, boolean, () => Promise<Backend>])[] =
   ['MariaDB', mariaUp, () => run(connect(mysql2({ url: MYSQL_URL, max: 2 }), mysql))],
 ]
 
-const left = async <A>(t: TaskEither<DbError, A>): Promise<DbError> => {
-  const r = await t()
-  if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
-  return r.left
-}
+/** `fails` of the testing kit: the DbError of a task that must fail. */
+const left = fails
 
 for (const [engine, available, open] of engines) {
   describe.skipIf(!available)(`schema changes on ${engine}`, () => {

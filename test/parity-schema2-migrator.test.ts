@@ -14,6 +14,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect, type DbError, sql } from 'recordkit'
+import { fails } from 'recordkit/testing'
 import { mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
 import { sqlite } from 'recordkit/dialects/sqlite'
@@ -40,11 +41,8 @@ const engines: readonly (readonly [string, boolean, (busyTimeout?: number) => Pr
   ['MariaDB', mariaUp, () => run(connect(mysql2({ url: MYSQL_URL, max: 3 }), mysql))],
 ]
 
-const left = async <A>(t: TE.TaskEither<DbError, A>): Promise<DbError> => {
-  const r = await t()
-  if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
-  return r.left
-}
+/** `fails` of the testing kit: the DbError of a task that must fail. */
+const left = fails
 
 /** A migration that makes table `t` and writes its name in the log (which a test made first). */
 const make = (name: string, t: string, options?: { readonly pauseMs?: number }): Migration => ({

@@ -15,6 +15,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect, type DbError, retry, run, sql, type Transaction, wrap } from 'recordkit'
+import { fails } from 'recordkit/testing'
 import { mysql } from 'recordkit/dialects/mysql'
 import { postgres } from 'recordkit/dialects/postgres'
 import { sqlite } from 'recordkit/dialects/sqlite'
@@ -61,11 +62,8 @@ const engines: readonly Engine[] = [
   },
 ]
 
-const left = async <A>(t: TE.TaskEither<DbError, A>): Promise<DbError> => {
-  const r = await t()
-  if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
-  return r.left
-}
+/** `fails` of the testing kit: the DbError of a task that must fail. */
+const left = fails
 const levelText = (v: unknown): string => String(v).toLowerCase().replace(/[-_]/g, ' ')
 
 for (const engine of engines) {

@@ -28,7 +28,7 @@ import { decodedResult, decodeResults, resultColumns } from './results.js'
 import { type Compiled, type Fragment, isCompiled, sql } from './sql.js'
 import { adaptedBefore, atParameter, describeValue, markAdapted } from './values.js'
 import { withFields } from './objects.js'
-import { isSelect } from './drivers/sql-start.js'
+import { batchIsAllOrNothing } from './drivers/sql-start.js'
 
 export { extend } from './record.js'
 
@@ -1784,7 +1784,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         const runs = adaptRuns(self.dialect, compiled, sets)
         if (!Array.isArray(runs)) return Promise.resolve(runs as E.Left<DbError>)
         // Several writes outside a transaction: one of their own, so a failing run undoes the others.
-        if (runs.length > 1 && !isSelect(compiled.sql) && !self.inTransaction()) {
+        if (batchIsAllOrNothing(compiled.sql, runs.length) && !self.inTransaction()) {
           return self.transaction(() => () => batch(runs))()
         }
         return batch(runs)

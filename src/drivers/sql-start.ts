@@ -50,3 +50,12 @@ export const fromStart = (text: string, hash: boolean): string => {
  * @example isSelect('/* read *\/ SELECT 1') // true
  */
 export const isSelect = (text: string): boolean => /^select\b/i.test(fromStart(text, false))
+
+/**
+ * Whether a batch of `runs` runs of a statement must be all or nothing (a transaction of its own
+ * when the caller is in none): several runs of anything but a SELECT. `executeBatch` and the
+ * sharded backend's both ask it.
+ *
+ * @example batchIsAllOrNothing('INSERT INTO t VALUES (?)', 2) // true
+ */
+export const batchIsAllOrNothing = (text: string, runs: number): boolean => runs > 1 && !isSelect(text)

@@ -27,7 +27,7 @@ import { type Backend, type Executable, extend, type Prepared, type PrepareOptio
 import type { Compilable } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, toDbError, unsupportedError } from '../errors.js'
-import { isSelect } from '../drivers/sql-start.js'
+import { batchIsAllOrNothing } from '../drivers/sql-start.js'
 import { type Compiled, isCompiled } from '../sql.js'
 import { type Plan, shardRules } from './shard-rules.js'
 import { flavourOf } from './sql-text.js'
@@ -430,7 +430,7 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       const active = activeShard()
       if (active >= 0 && active !== i.right) return E.left(dbError('TransactionError', `a batch for shard ${i.right} inside a transaction on shard ${active}`))
       // Several writes outside a transaction: one on their shard, so the batch is all or nothing.
-      if (active < 0 && sets.length > 1 && !isSelect(c.right.sql)) return shardBackend(self, i.right).transaction(() => () => next<R>(q, sets)())()
+      if (active < 0 && batchIsAllOrNothing(c.right.sql, sets.length)) return shardBackend(self, i.right).transaction(() => () => next<R>(q, sets)())()
       return next<R>(q, sets)()
     },
     // Inside a shard's transaction, a nested one is a savepoint there, its handle as forKey's.

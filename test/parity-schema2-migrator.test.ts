@@ -162,6 +162,8 @@ for (const [engine, available, open] of engines) {
         expect(states.map((s) => [s.name, s.state])).toEqual([['001_a', 'applied'], ['002_b', 'failed']])
         expect(states[1].statements?.map((s) => [s.ok, s.rolledBack === true])).toEqual([[true, false], [false, false]])
       }
+      // The failed run set the busy timeout it tried the lock without back too.
+      if (engine === 'SQLite') expect(await run(db.all(sql.raw('PRAGMA busy_timeout')))).toEqual([{ timeout: 5000 }])
     })
 
     it('a down that fails leaves the migration applied and its table there', async () => {
@@ -184,9 +186,9 @@ for (const [engine, available, open] of engines) {
     })
 
     it('two runs at once on two backends: each migration runs once, and both runs end', async () => {
-      // Both SQLite backends wait for the lock briefly at a time (see below): with the default 5 s
-      // each wait blocks this process, the other run's pauses with it, and the case takes 20 s.
-      const [one, other] = [await another(200), await another(200)]
+      // The SQLite backends keep the driver's 5 s busy timeout: the migrator waits for the lock
+      // between tries of its own (see below), so neither run's wait blocks the other's pauses.
+      const [one, other] = [await another(), await another()]
       const slow = [make('001_a', 'a', { pauseMs: 150 }), make('002_b', 'b', { pauseMs: 150 }), make('003_c', 'c', { pauseMs: 150 })]
       const [r1, r2] = await Promise.all([run(migrateUp(one, slow, { table: history })), run(migrateUp(other, slow, { table: history }))])
       expect([...r1.migrations, ...r2.migrations].sort()).toEqual(['001_a', '002_b', '003_c'])
@@ -194,11 +196,9 @@ for (const [engine, available, open] of engines) {
       expect(await applied(other)).toEqual(['001_a', '002_b', '003_c'])
     })
 
-    // On SQLite the wait for the lock is BEGIN IMMEDIATE under the driver's busy timeout (5 s by
-    // default), which better-sqlite3 spends blocking the thread: a lockTimeout below it is not
-    // kept (the run gives up after 5 s), and a second backend in the same process stops every
-    // other one meanwhile. The lock is the SQLite DDL dialect's migrationLock (src/dialects/ddl/sqlite.ts).
-    const sqliteLockWait = engine === 'SQLite' ? it.fails : it
+    // On SQLite the lock is BEGIN IMMEDIATE, whose own wait (the driver's busy timeout, 5 s by
+    // default) blocks the thread: the migrator tries it without that wait and waits between
+    // tries itself, so its lockTimeout is kept and the process goes on meanwhile.
     const lockTimeoutKept = (busyTimeout?: number) => async () => {
       const other = await another(busyTimeout)
       const slow = make('001_a', 'a', { pauseMs: 3000 })
@@ -212,9 +212,46 @@ for (const [engine, available, open] of engines) {
       expect(await logged()).toEqual(['001_a'])
       expect(await applied()).toEqual(['001_a'])
       expect(waited).toBeLessThan(2500)
+      // The busy timeout the migrator set to 0 for its tries is the backend's own again.
+      if (engine === 'SQLite') expect(await run(other.all(sql.raw('PRAGMA busy_timeout')))).toEqual([{ timeout: busyTimeout ?? 5000 }])
     }
-    sqliteLockWait('a run that cannot get the lock within its lockTimeout gives up with LockTimeout, having run nothing', lockTimeoutKept())
+    it('a run that cannot get the lock within its lockTimeout gives up with LockTimeout, having run nothing', lockTimeoutKept())
     it('the same with a short SQLite busy timeout, which the lock timeout then keeps', lockTimeoutKept(200))
+
+    it('while a run waits for the lock, the process goes on: timers fire and another backend answers', async () => {
+      const other = await another()
+      const third = await another()
+      const slow = make('001_a', 'a', { pauseMs: 1500 })
+      const first = run(migrateUp(db, [slow], { table: history }))
+      await new Promise((r) => setTimeout(r, 300))
+      let ticks = 0
+      const timer = setInterval(() => { ticks++ }, 50)
+      const waiting: number[] = []
+      const second = left(migrateUp(other, [slow, b], { table: history, lockTimeout: 1, onEvent: (ev) => { if (ev.kind === 'waiting') waiting.push(ev.attempt) } }))
+      // A read on a third backend while the second run waits: answered before the wait ends.
+      await new Promise((r) => setTimeout(r, 200))
+      const readAt = Date.now()
+      expect(await run(third.all(sql.raw(`SELECT COUNT(*) AS n FROM ${log}`)))).toHaveLength(1)
+      const readMs = Date.now() - readAt
+      const e = await second
+      clearInterval(timer)
+      expect(await first).toEqual({ migrations: ['001_a'] })
+      expect(e._tag).toBe('LockTimeout')
+      // About 20 ticks in the second run's 1 s wait; none if the wait blocked the thread.
+      expect(ticks).toBeGreaterThanOrEqual(8)
+      expect(readMs).toBeLessThan(500)
+      expect(await applied(other)).toEqual(['001_a'])
+      if (engine === 'SQLite') {
+        // The run tried again and again (the servers wait in one statement), told once a second;
+        // the waiting backend's busy timeout is its own again (the driver's 5 s).
+        expect(waiting[0]).toBe(1)
+        expect(waiting.length).toBeLessThanOrEqual(3)
+        expect(await run(other.all(sql.raw('PRAGMA busy_timeout')))).toEqual([{ timeout: 5000 }])
+      }
+      expect(await run(migrateUp(other, [slow, b], { table: history, lockTimeout: 1 }))).toEqual({ migrations: ['002_b'] })
+      expect(await logged()).toEqual(['001_a', '002_b'])
+      if (engine === 'SQLite') expect(await run(other.all(sql.raw('PRAGMA busy_timeout')))).toEqual([{ timeout: 5000 }])
+    })
 
     it('two migrations of one name are refused before anything runs', async () => {
       const e = await left(migrateUp(db, [a, make('001_a', 'd')], { table: history }))

@@ -68,8 +68,19 @@ export interface AlterPlan {
 
 /** How migrations keep two processes from migrating at once (see `migrationLock`). */
 export type MigrationLock =
-  /** Held by the migration's own transaction: begun with these options, then `acquire` runs in it. */
-  | { readonly scope: 'transaction'; readonly begin: { readonly behavior?: 'immediate' | 'exclusive' }; readonly acquire: readonly Fragment[] }
+  /**
+   * Held by the migration's own transaction: begun with these options, then `acquire` runs in it.
+   * `busyTimeout` (SQLite): the lock is the BEGIN itself, and the engine's own wait for it (its
+   * busy timeout) blocks the process, so the migrator tries the BEGIN with that wait set to 0 and
+   * waits between tries itself; `read` returns one row whose first value is the connection's
+   * wait in ms, `set(ms)` sets it.
+   */
+  | {
+    readonly scope: 'transaction'
+    readonly begin: { readonly behavior?: 'immediate' | 'exclusive' }
+    readonly acquire: readonly Fragment[]
+    readonly busyTimeout?: { readonly read: Fragment; readonly set: (ms: number) => Fragment }
+  }
   /** Held by a connection of its own for the whole run: `acquire` must return a row whose first value is 1. */
   | { readonly scope: 'session'; readonly acquire: Fragment; readonly release: Fragment }
 

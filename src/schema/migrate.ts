@@ -67,7 +67,9 @@ export interface StatementRecord {
 }
 
 /**
- * Something that happened during a run, for progress output. A failed migration's `rolledBack`
+ * Something that happened during a run, for progress output. `waiting`: on SQLite, another
+ * connection holds the lock and the run will try again (told at most once a second; the servers
+ * wait for their lock in one statement and do not tell). A failed migration's `rolledBack`
  * is true when nothing of it remains; otherwise (MySQL, MariaDB, after a DDL statement committed)
  * its `statements` say which stay applied (`ok`, without `rolledBack`).
  */
@@ -426,18 +428,58 @@ const transactionLocked = async <A>(
   db: Backend, lock: Extract<MigrationLock, { scope: 'transaction' }>, timeout: number, options: MigrateOptions, body: (db: Backend) => Promise<A>,
 ): Promise<A> => {
   const deadline = Date.now() + timeout * 1000
+  // Inside the caller's transaction the lock is a savepoint: no BEGIN, nothing to wait for.
+  const busy = lock.busyTimeout !== undefined && !db.inTransaction() ? lock.busyTimeout : undefined
+  let pause = busy === undefined ? 100 : 5
+  let told = -Infinity
   for (let attemptNo = 1; ; attemptNo++) {
     try {
-      return await schemaTransaction(db, lock, body)
+      return busy === undefined ? await schemaTransaction(db, lock, body) : await withoutBusyWait(db, busy, (on, restore) => schemaTransaction(on, { ...lock, acquire: [restore, ...lock.acquire] }, body))
     } catch (e) {
-      // SQLite's BEGIN IMMEDIATE gives up after the busy timeout: try again until the lock timeout.
-      if (isDbError(e, 'LockTimeout') && isBeginFailure(e) && Date.now() < deadline) {
-        options.onEvent?.({ kind: 'waiting', attempt: attemptNo })
-        await sleep(100)
-        continue
+      // The BEGIN found the lock taken: try again until the lock timeout.
+      if (!isDbError(e, 'LockTimeout') || !isBeginFailure(e)) throw e
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw busy === undefined ? e : dbError('LockTimeout', `another connection held the write lock of the ${db.dialect.name} database, which is the migration lock, for the ${timeout} s of lockTimeout`, { sql: e.sql, code: e.code, cause: e })
       }
-      throw e
+      // Tries come every few ms where the wait is the migrator's: the event at most once a second.
+      if (Date.now() - told >= 1000) {
+        told = Date.now()
+        options.onEvent?.({ kind: 'waiting', attempt: attemptNo })
+      }
+      await sleep(Math.min(pause, left))
+      if (busy !== undefined) pause = Math.min(pause * 2, 50)
     }
+  }
+}
+
+/**
+ * Run `fn` on a connection of its own whose busy timeout is 0 (SQLite): a statement that finds
+ * the database locked fails at once (LockTimeout) instead of blocking the process for the
+ * driver's busy timeout. `restore` sets the timeout back (for statements after the lock is
+ * taken); it is set back after `fn` whichever way it ends.
+ */
+const withoutBusyWait = async <A>(
+  db: Backend, busy: NonNullable<Extract<MigrationLock, { scope: 'transaction' }>['busyTimeout']>, fn: (on: Backend, restore: Fragment) => Promise<A>,
+): Promise<A> => {
+  // A connection of its own, so that no other statement of this backend runs without the wait;
+  // on a reserved connection already (a TransactionError), that one.
+  const reserved = await db.connection()()
+  if (E.isLeft(reserved) && !isDbError(reserved.left, 'TransactionError')) throw reserved.left
+  const on: Backend = E.isRight(reserved) ? reserved.right : db
+  try {
+    const row = (await run(on.all(busy.read)))[0]
+    const ms = row === undefined ? Number.NaN : Number(Object.values(row)[0])
+    if (!Number.isFinite(ms)) throw dbError('QueryError', `${db.dialect.name} did not say its busy timeout: got ${describeValue(row)}`)
+    const restore = busy.set(ms)
+    await run(on.execute(busy.set(0)))
+    try {
+      return await fn(on, restore)
+    } finally {
+      await on.execute(restore)()
+    }
+  } finally {
+    if (E.isRight(reserved)) await reserved.right.release()()
   }
 }
 

@@ -181,9 +181,15 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
       WHERE m.type = 'table' AND NOT EXISTS (SELECT 1 FROM sqlite_master p WHERE p.type = 'table' AND lower(p.name) = lower(f."table"))`),
   }),
 
-  // BEGIN IMMEDIATE takes the database's write lock: a second process waits (busy timeout) or
-  // fails with LockTimeout, and the migrator retries.
-  migrationLock: () => ({ scope: 'transaction', begin: { behavior: 'immediate' }, acquire: [] }),
+  // BEGIN IMMEDIATE takes the database's write lock. SQLite's own wait for it (the busy timeout)
+  // blocks the thread, every other backend of the process with it: the migrator tries it with
+  // the busy timeout at 0 and waits between tries itself, up to its lockTimeout.
+  migrationLock: () => ({
+    scope: 'transaction',
+    begin: { behavior: 'immediate' },
+    acquire: [],
+    busyTimeout: { read: sql.raw('PRAGMA busy_timeout'), set: (ms) => sql.raw(`PRAGMA busy_timeout = ${Math.max(0, Math.round(ms))}`) },
+  }),
 
   // ---- introspection
 

@@ -601,15 +601,20 @@ export interface CloseOptions {
 /** The savepoint a split INSERT on the synchronous path opens inside a transaction (see `syncRunAll`). */
 const SYNC_INSERT_SAVEPOINT = 'rk_insert_parts'
 
-/** The results of a split INSERT's parts as one: every part's rows, their counts summed, the last insertId. */
-const addedUp = <R>(results: readonly QueryResult<R>[]): QueryResult<R> => {
+/**
+ * The results of a split INSERT's parts as one: every part's rows in order, their counts summed,
+ * the insertId one statement would report (`Dialect.insertIdOfMany`: the first part's that has
+ * one on MySQL and MariaDB, the last part's elsewhere).
+ */
+const addedUp = <R>(results: readonly QueryResult<R>[], dialect: Dialect): QueryResult<R> => {
   const rows: R[] = []
   let rowsAffected = 0
   let insertId: number | bigint | undefined
+  const first = dialect.insertIdOfMany === 'first'
   for (const r of results) {
     for (const row of r.rows) rows.push(row)
     rowsAffected += r.rowsAffected
-    if (r.insertId !== undefined) insertId = r.insertId
+    if (r.insertId !== undefined && (!first || insertId === undefined)) insertId = r.insertId
   }
   return insertId === undefined ? { rows, rowsAffected } : { rows, rowsAffected, insertId }
 }
@@ -1324,14 +1329,14 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           if (E.isLeft(r)) return r
           results.push(r.right)
         }
-        return E.right(addedUp(results))
+        return E.right(addedUp(results, self.dialect))
       }
       for (const p of parts) {
         const r = await tx.execute<R>(p)()
         if (E.isLeft(r)) return r
         results.push(r.right)
       }
-      return E.right(addedUp(results))
+      return E.right(addedUp(results, self.dialect))
     })
 
   const compileFor = (q: Executable): E.Either<DbError, Compiled> => (isCompiled(q) ? E.right(q) : self.compile(q as Compilable))
@@ -1413,7 +1418,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         if (E.isLeft(r)) return r
         results.push(r.right)
       }
-      return E.right(addedUp(results))
+      return E.right(addedUp(results, self.dialect))
     }) as E.Either<DbError, QueryResult>
   }
 

@@ -40,6 +40,14 @@ export interface Dialect extends DdlDialect {
   /** Largest number of bound parameters in one statement. */
   readonly maxParams: number
   /**
+   * Which row's generated key the engine reports as `insertId` for an INSERT of several rows:
+   * `'last'` (SQLite's last_insert_rowid(), and the default) or `'first'` (MySQL and MariaDB,
+   * whose LAST_INSERT_ID() is the first row's). An INSERT `execute` runs as several statements
+   * (`insertStatements`) reports the one key a single statement would: the first part's or the
+   * last part's that has one.
+   */
+  readonly insertIdOfMany?: 'first' | 'last'
+  /**
    * Whether models read their `date` fields as the server's text (`CAST(col AS text)`), which the
    * `date` codec reads exactly, rather than as the driver's date values. Set on MySQL and
    * MariaDB, where mysql2 builds each DATETIME's text piece by piece, several times slower than
@@ -189,9 +197,10 @@ export interface Dialect extends DdlDialect {
   /** ` (cols) VALUES (...), (...)` (leading space). */
   readonly insertValues: (node: InsertNode) => Fragment
   /**
-   * The statements an INSERT runs as: itself, or (where the engine cannot write a row's
-   * DEFAULT in a multi-row VALUES list) consecutive groups of rows with the same columns,
-   * which `execute` runs in one transaction (or savepoint) and reports as one result.
+   * The statements an INSERT runs as: itself, or consecutive groups of its rows (more values
+   * than one statement may bind, `maxParams`; rows with different columns where the engine
+   * cannot write a row's DEFAULT in a multi-row VALUES list), which `execute` runs in one
+   * transaction (or savepoint) and reports as one result.
    */
   readonly insertStatements: (node: InsertNode) => readonly InsertNode[]
   /** A qualified star as a function argument: `COUNT("t".*)` (PostgreSQL); unsupported elsewhere. */

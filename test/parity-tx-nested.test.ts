@@ -204,13 +204,9 @@ for (const [engine, available, open] of engines) {
       expect(await rows()).toEqual([10, 11, 30, 31])
     })
 
-    // Bug (src/dialects/postgres.ts and src/dialects/mysql.ts, insertStatements): SQLite splits
-    // an INSERT whose values are more than one statement binds (maxParams) into statements run as
-    // one unit; PostgreSQL and MariaDB send it whole, and it is refused: a QueryError before it is
-    // sent on PostgreSQL (MAX_PARAMETERS_EXCEEDED), the server's 1390 (too many placeholders) on
-    // MariaDB. The same insert works on one engine and not on the others.
-    const splitsInsert = engine === 'SQLite' ? it : it.fails
-    splitsInsert('an INSERT too big for one statement, its last part failing, inside a nested transaction: undone whole, the outer commits', async () => {
+    // An INSERT whose values are more than one statement binds (maxParams) is split into
+    // statements run as one unit on every engine (src/dialects/split-insert.ts).
+    it('an INSERT too big for one statement, its last part failing, inside a nested transaction: undone whole, the outer commits', async () => {
       // 40,000 rows of two values: more parameters than one statement binds on every engine.
       const many = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i, m: i }))
       await run(db.execute(sql`DROP TABLE IF EXISTS ${sql.id(`${T}_big`)}`))

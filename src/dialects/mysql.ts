@@ -41,6 +41,7 @@ import { mariadbDdl, mysqlDdl } from './ddl/mysql.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
 import { mysqlDateTime } from '../dates.js'
 import { valueColumnsOf } from '../value-columns.js'
+import { underLimit } from './split-insert.js'
 
 /** The MySQL dialect record: a Dialect plus the name the proposed row gets in an upsert. */
 export interface MysqlDialect extends Dialect {
@@ -264,6 +265,8 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
   name: 'mysql',
   version: '8.0.35',
   maxParams: 65535,
+  // LAST_INSERT_ID() of a multi-row INSERT is its first row's key.
+  insertIdOfMany: 'first',
   // Date text is ASCII: read it in latin1, which the server need not convert (see Dialect.datesAsText).
   datesAsText: 'latin1',
   rowAlias: 'new',
@@ -476,11 +479,14 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
     return F([' () VALUES ', Array(node.rows.length).fill('()').join(', ')])
   },
 
-  // A do-nothing upsert whose rows leave some columns to their defaults is inserted in groups
-  // of rows that set the same columns, each without the columns it leaves out (MySQL fills
-  // them with their defaults), so every group can skip its conflicts with NOT EXISTS.
+  // VALUES rows of more values than one statement binds (65,535 placeholders, errno 1390
+  // beyond) are inserted as statements of as many rows as fit (`underLimit`), which `execute`
+  // runs as one unit. A do-nothing upsert whose rows leave some columns to their defaults is
+  // inserted in groups of rows that set the same columns, each without the columns it leaves out
+  // (MySQL fills them with their defaults), so every group can skip its conflicts with NOT
+  // EXISTS; a group too big for one statement is cut the same way.
   insertStatements: (node) => {
-    if (!doNothingOnTarget(node) || node.query !== undefined || valueColumnsOf(node) !== undefined || !node.rows.some((r) => r.includes(DEFAULT))) return base.insertStatements(node)
+    if (!doNothingOnTarget(node) || node.query !== undefined || valueColumnsOf(node) !== undefined || !node.rows.some((r) => r.includes(DEFAULT))) return underLimit(self, node)
     const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')
     const groups: (readonly Expr[])[][] = []
     let last: string | undefined
@@ -490,9 +496,9 @@ export const mysql: MysqlDialect = extend<Dialect, MysqlFields>(standard, (self,
       else groups.push([r])
       last = sh
     }
-    return groups.map((rows) => {
+    return groups.flatMap((rows) => {
       const keep = rows[0].map((c) => c !== DEFAULT)
-      return { ...node, columns: node.columns.filter((_, i) => keep[i]), rows: rows.map((r) => r.filter((_, i) => keep[i])) }
+      return underLimit(self, { ...node, columns: node.columns.filter((_, i) => keep[i]), rows: rows.map((r) => r.filter((_, i) => keep[i])) })
     })
   },
 

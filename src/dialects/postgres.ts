@@ -55,6 +55,7 @@ import { pgTimestamp } from '../dates.js'
 import { checkedString, describeValue, isPlainObject, jsonText, objectString, unbindable } from '../values.js'
 import { withFields } from '../objects.js'
 import { sliceValueRows, valueColumnsOf } from '../value-columns.js'
+import { underLimit } from './split-insert.js'
 
 // ---------------------------------------------------------------- JSON values
 
@@ -331,6 +332,75 @@ const allValues = (rows: readonly (readonly Expr[])[]): boolean => {
 /** A column to drop from a VALUES list: every row has DEFAULT there. */
 const allDefault = (node: InsertNode, i: number): boolean => node.rows.every((r) => r[i] === DEFAULT)
 
+/**
+ * The insert `unnestValues` binds as one array a column, when it is one (see `unnest`): a node
+ * marked with `unnest(types)` whose rows are plain values, the columns every row leaves to DEFAULT
+ * left out; undefined for one written as VALUES rows (a cell is an expression, or DEFAULT in a
+ * column other rows set) and for an unmarked one.
+ */
+const unnestShape = (node: InsertNode): InsertNode | undefined => {
+  if (unnestTypesOf(node) === undefined || node.rows.length === 0) return undefined
+  // Plain values only (see src/value-columns.ts): every column set, every cell a value.
+  if (valueColumnsOf(node) !== undefined) return node
+  const keep = node.columns.map((_, i) => !allDefault(node, i))
+  // Most inserts set every column: their rows are taken as they are, not copied.
+  const all = keep.every(Boolean)
+  const columns = all ? node.columns : node.columns.filter((_, i) => keep[i])
+  const rows = all ? node.rows : node.rows.map((r) => r.filter((_, i) => keep[i]))
+  if (columns.length === 0 || !allValues(rows)) return undefined
+  return all ? node : { ...node, columns, rows }
+}
+
+/** A bound value as the text its key is compared by (`keyOnce`); undefined for NULL, which conflicts with nothing. */
+const keyText = (v: unknown): string | undefined => {
+  if (v === null || v === undefined) return undefined
+  if (v instanceof Date) return String(v.getTime())
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')
+  if (isJsonValue(v)) return jsonText(v.value)
+  return typeof v === 'object' ? jsonText(v) : String(v)
+}
+
+/**
+ * Refuses an `ON CONFLICT ... DO UPDATE` insert cut into parts (`underLimit`) that gives one key
+ * twice. In one statement PostgreSQL refuses it ("ON CONFLICT DO UPDATE command cannot affect
+ * row a second time"); in two parts, the second would update the row the first wrote. Keys are
+ * compared as their values' text (`1` and `1n` are one key), before anything is sent; a key the
+ * server reads as equal from different texts (`'01'` and `1` in an integer column) is found by it
+ * only inside one part. A conflict target this cannot read (a constraint, a column not inserted,
+ * a cell that is an expression) is an UnsupportedFeature.
+ */
+const keyOnce = (self: Dialect, node: InsertNode): void => {
+  const oc = node.onConflict!
+  const at = oc.target.map((c) => node.columns.indexOf(c))
+  const refuse = (why: string) => unsupportedError(self.name, `an ON CONFLICT ... DO UPDATE insert of more values than one statement binds (${self.maxParams}), whose ${why}`,
+    'insert the conflict columns as values, or run the upsert in statements of fewer rows inside a transaction')
+  if (oc.constraint !== undefined || at.length === 0) throw refuse('conflict target is a constraint')
+  if (at.some((i) => i < 0)) throw refuse('conflict column is not inserted')
+  const plain = valueColumnsOf(node)
+  const count = plain === undefined ? node.rows.length : plain.count
+  const cell = (i: number, j: number): unknown => {
+    if (plain !== undefined) return plain.values[j][i]
+    const c = node.rows[i][j]
+    if (c.kind !== 'value') throw refuse(`conflict column "${node.columns[j]}" holds an expression`)
+    return c.value
+  }
+  const seen = new Map<string, number>()
+  for (let i = 0; i < count; i++) {
+    let key = ''
+    for (const j of at) {
+      const t = keyText(cell(i, j))
+      if (t === undefined) { key = ''; break }
+      key += `${t.length}:${t}`
+    }
+    if (key === '') continue
+    const before = seen.get(key)
+    if (before !== undefined) {
+      throw dbError('QueryError', `ON CONFLICT DO UPDATE command cannot affect row a second time: rows ${before} and ${i} (from 0) give the same ${oc.target.join(', ')}; give each key once`)
+    }
+    seen.set(key, i)
+  }
+}
+
 /** A date operand: a bare parameter gets a type (TIMESTAMP), anything else stays as it is. */
 const temporal = (self: Dialect, e: Expr): Fragment =>
   e.kind === 'value' || e.kind === 'param' ? F(['CAST(', self.expr(e), ' AS TIMESTAMP)']) : fragments.wrapped(self, e)
@@ -512,17 +582,8 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   },
 
   insertValues: (node) => {
-    const types = unnestTypesOf(node)
-    if (types === undefined || node.rows.length === 0) return base.insertValues(node)
-    // Plain values only (see src/value-columns.ts): every column set, every cell a value.
-    if (valueColumnsOf(node) !== undefined) return self.unnestValues(node, types)
-    const keep = node.columns.map((_, i) => !allDefault(node, i))
-    // Most inserts set every column: their rows are taken as they are, not copied.
-    const all = keep.every(Boolean)
-    const columns = all ? node.columns : node.columns.filter((_, i) => keep[i])
-    const rows = all ? node.rows : node.rows.map((r) => r.filter((_, i) => keep[i]))
-    if (columns.length === 0 || !allValues(rows)) return base.insertValues(node)
-    return self.unnestValues(all ? node : { ...node, columns, rows }, types)
+    const unnested = unnestShape(node)
+    return unnested === undefined ? base.insertValues(node) : self.unnestValues(unnested, unnestTypesOf(node)!)
   },
 
   unnestValues: (node, types) => {
@@ -565,9 +626,17 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   // Several rows of only default values: one DEFAULT VALUES statement each (PostgreSQL has no
   // multi-row form without naming columns), run as one unit by `execute`.
   // An unnest insert with `rowsPerStatement`: its statements, run as one unit the same way.
+  // VALUES rows of more values than one statement binds (65,533, which postgres.js refuses to
+  // send beyond): statements of as many rows as fit (`underLimit`), run as one unit the same way.
+  // An unnest insert binds one array a column, so it fits whatever its rows.
   insertStatements: (node) => {
     if (node.query === undefined && node.columns.length === 0 && node.rows.length > 1) return fragments.defaultRows(node)
-    return unnestParts(node) ?? base.insertStatements(node)
+    const unnested = unnestParts(node)
+    if (unnested !== undefined) return unnested
+    if (node.query !== undefined || unnestShape(node) !== undefined) return base.insertStatements(node)
+    const parts = underLimit(self, node)
+    if (parts.length > 1 && node.onConflict !== undefined && node.onConflict.update !== null) keyOnce(self, node)
+    return parts
   },
 
   insertIgnore: unsupported('postgres', 'INSERT OR IGNORE', "use onConflict(columns, 'nothing')"),

@@ -28,7 +28,8 @@ import { sqliteDdl } from './ddl/sqlite.js'
 import { sqliteDateTime } from '../dates.js'
 import { checkedString, jsonText, unbindable } from '../values.js'
 import { resultTypeOf } from '../results.js'
-import { sliceValueRows, valueColumnsOf } from '../value-columns.js'
+import { valueColumnsOf } from '../value-columns.js'
+import { underLimit } from './split-insert.js'
 
 const MIN_INT64 = -(2n ** 63n)
 const MAX_INT64 = 2n ** 63n - 1n
@@ -146,31 +147,6 @@ const rowCount = (self: Dialect, n: number | ParamNode): Part => {
 }
 
 /**
- * The SQLite dialect (assumes a recent SQLite; `compose` specialises it to the library's
- * version through `forVersion`).
- *
- * @example
- * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
- */
-/**
- * An INSERT of more rows than one statement may bind, as statements of as many rows as fit
- * (`db.execute` runs them in one transaction, as it does the groups of `insertStatements`):
- * SQLite binds at most 32766 parameters a statement, where PostgreSQL and MySQL take 65535, so
- * a bulk insert that works there works here too. Each cell counts as one parameter, and a few
- * are kept for the upsert clause. Others are the statement as it is.
- */
-const underLimit = (node: InsertNode, maxParams: number): readonly InsertNode[] => {
-  const width = node.columns.length
-  if (width === 0 || node.rows.length * width <= maxParams) return [node]
-  const per = Math.max(1, Math.floor((maxParams - 64) / width))
-  const out: InsertNode[] = []
-  // Rows kept as plain values are cut as such (see src/value-columns.ts).
-  const plain = valueColumnsOf(node)
-  for (let i = 0; i < node.rows.length; i += per) out.push({ ...node, rows: plain === undefined ? node.rows.slice(i, i + per) : sliceValueRows(node, plain, i, i + per) })
-  return out
-}
-
-/**
  * The first column of an UPDATE ... FROM's RETURNING that names one of its FROM tables
  * (`owner.name`, `owner.*`), as written; undefined without one. SQLite's RETURNING sees the
  * updated table alone, and would fail with "no such column".
@@ -213,6 +189,13 @@ const withWhere = (q: SelectLike): SelectLike => {
   return { kind: 'select', distinct: false, columns: [{ expr: { kind: 'star' } }], from: { kind: 'derived', query: q, alias: 'rk_rows' }, joins: [], groupBy: [], orderBy: [], where: always }
 }
 
+/**
+ * The SQLite dialect (assumes a recent SQLite; `compose` specialises it to the library's
+ * version through `forVersion`).
+ *
+ * @example
+ * const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+ */
 export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   ...sqliteDdl(self, base),
   name: 'sqlite',
@@ -265,10 +248,10 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
   insertStatements: (node) => {
     if (node.query !== undefined || node.rows.length < 2) return [node]
     if (node.columns.length === 0) return fragments.defaultRows(node)
-    if (valueColumnsOf(node) !== undefined) return underLimit(node, self.maxParams)
+    if (valueColumnsOf(node) !== undefined) return underLimit(self, node)
     // Rows that set every column (the common case) are one statement, as they are, unless
     // their values are more than one statement may bind (`maxParams`, 999 before 3.32).
-    if (!node.rows.some((r) => r.includes(DEFAULT))) return underLimit(node, self.maxParams)
+    if (!node.rows.some((r) => r.includes(DEFAULT))) return underLimit(self, node)
     // Runs of rows that leave the same columns to their defaults, in the order given (a row of
     // only defaults is a run of its own: SQLite has no multi-row DEFAULT VALUES).
     const shape = (r: readonly Expr[]): string => r.map((c) => (c === DEFAULT ? '0' : '1')).join('')
@@ -280,7 +263,7 @@ export const sqlite: Dialect = extend(standard, (self, base) => builtIn({
       else groups.push([r])
       last = s
     }
-    return groups.length === 1 ? underLimit(node, self.maxParams) : groups.flatMap((rows) => underLimit({ ...node, rows }, self.maxParams))
+    return groups.length === 1 ? underLimit(self, node) : groups.flatMap((rows) => underLimit(self, { ...node, rows }))
   },
 
   // `IS` / `IS NOT` compare NULLs as values on every SQLite (IS DISTINCT FROM only from 3.39).

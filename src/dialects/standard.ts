@@ -22,6 +22,7 @@ import { nullComparison } from './null-comparison.js'
 import { uniqueOutputNames } from './output-names.js'
 import { memoString } from '../memo.js'
 import { valueColumnsOf } from '../value-columns.js'
+import { underLimit } from './split-insert.js'
 
 const SAFE_FUNC = /^[A-Za-z_][A-Za-z0-9_.]*$/
 /** The standard's functions written without parentheses when they take no argument (`fn('current_date')`). */
@@ -1231,7 +1232,7 @@ const exactAverage = (self: Dialect, f: FuncNode): Fragment | undefined =>
     : undefined
 
 export const fragments = {
-  exactAverage, defaultRows, jsonIndex, noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
+  exactAverage, defaultRows, underLimit, jsonIndex, noRows, joinParts, wrapped, amount, isolationSql, valuesAsUnion, rowObject, outputNames, selectLike, jsonArgument, joinSql, hasTail, memberNeedsParens, portableType, filterAsCase, selectAllFrom, memo,
 }
 export type { PortableType }
 

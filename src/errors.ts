@@ -75,7 +75,13 @@ export interface ConnectionError extends Base<'ConnectionError'> {
    */
   readonly sent?: false
 }
-export interface QueryError extends Base<'QueryError'> {}
+export interface QueryError extends Base<'QueryError'> {
+  /**
+   * The column the server named, where it names one: MySQL's and MariaDB's errno 1265 of an
+   * INSERT or UPDATE (a value not in an ENUM's or SET's list, a number followed by letters).
+   */
+  readonly column?: string
+}
 export interface UniqueViolation extends Base<'UniqueViolation'> {
   /** The constraint (or unique index) as the engine names it. */
   readonly constraint?: string
@@ -150,7 +156,8 @@ export interface HookError extends Base<'HookError'> {
 /**
  * A value or statement over a limit: a value too long or out of range for its column
  * (PostgreSQL `22001` string_data_right_truncation and `22003` numeric_value_out_of_range,
- * MySQL/MariaDB errno 1406 ER_DATA_TOO_LONG and 1264 ER_WARN_DATA_OUT_OF_RANGE), or a statement
+ * MySQL/MariaDB errno 1406 ER_DATA_TOO_LONG and 1264 ER_WARN_DATA_OUT_OF_RANGE, and 1265
+ * WARN_DATA_TRUNCATED of an ALTER TABLE that shortens a column under a longer value), or a statement
  * over the engine's size limit (MySQL/MariaDB `max_allowed_packet`, SQLite `SQLITE_TOOBIG`,
  * PostgreSQL `54000`). Not a connection failure: retrying the same statement fails the same
  * way, and the pool stays usable. SQLite does not enforce declared lengths: it stores the value.
@@ -158,10 +165,17 @@ export interface HookError extends Base<'HookError'> {
 export interface ValueTooLarge extends Base<'ValueTooLarge'> {
   /** The limit in bytes, when the driver knows it (`max_allowed_packet`). */
   readonly limit?: number
-  /** The column the value did not fit, when the server names it (MySQL and MariaDB do; PostgreSQL 15 does not). */
+  /**
+   * The column the value did not fit: named by MySQL and MariaDB; on PostgreSQL (whose 15 names
+   * only the type) by a model's write of a string too long, from the column's declared length.
+   */
   readonly column?: string
-  /** The table of that column, when the server names it. */
+  /** The table of that column, when the server names it or a model's write knows it. */
   readonly table?: string
+  /** The model's field of that column, when a model's write of its own table failed (`'userName'` for `user_name`). */
+  readonly field?: string
+  /** In a model's `createMany` of several rows, the input rows (from 0) whose value of `column` is too long for it. */
+  readonly rows?: readonly number[]
 }
 
 /** The tagged union of every failure. */

@@ -37,7 +37,10 @@
  *   over it (statements from 64 KiB are checked), or answered so by the server, after which the
  *   connection, which the server closes, leaves the pool. A value too long or out of range for
  *   its column (errno 1406, 1264, strict mode) is a ValueTooLarge naming the column; the
- *   connection stays (a transaction on it goes on).
+ *   connection stays (a transaction on it goes on). So is errno 1265 (`Data truncated for
+ *   column`) of an ALTER TABLE that shortens a column under a longer value; the same errno of
+ *   an INSERT or UPDATE (a value not in an ENUM's list, a number followed by letters) is a
+ *   QueryError, and of an ALTER TABLE making the column NOT NULL a NotNullViolation (see `truncation`).
  *
  * Value policy (what comes back):
  * - BIGINT and DECIMAL: strings, always (`supportBigNumbers` + `bigNumberStrings`), so no
@@ -139,6 +142,9 @@ const ERRNO_TAGS: Readonly<Record<number, DbErrorTag>> = {
   1301: 'ValueTooLarge', // ER_WARN_ALLOWED_PACKET_OVERFLOWED (a result over max_allowed_packet)
   1406: 'ValueTooLarge', // ER_DATA_TOO_LONG (a value longer than its column, strict mode)
   1264: 'ValueTooLarge', // ER_WARN_DATA_OUT_OF_RANGE (a number out of its column's range, strict mode)
+  // WARN_DATA_TRUNCATED, strict mode: a value the column cannot hold whole. Its class depends on
+  // the statement that raised it (see `truncation`): a ValueTooLarge as a rule.
+  1265: 'ValueTooLarge',
   1927: 'ConnectionError', // MariaDB ER_CONNECTION_KILLED
   2002: 'ConnectionError', // CR_CONNECTION_ERROR
   2003: 'ConnectionError', // CR_CONN_HOST_ERROR
@@ -160,6 +166,8 @@ interface MysqlErrorLike {
   readonly code?: string
   readonly sqlMessage?: string
   readonly fatal?: boolean
+  /** The statement's text, which mysql2 puts on a server's error. */
+  readonly sql?: string
 }
 
 /** A name the server wrote as a quoted identifier (`` `a``b` ``): its doubled backquotes made single. */
@@ -213,7 +221,9 @@ const detailOf = (errno: number, message: string, mariadb: boolean): Record<stri
       return { column: group(NO_DEFAULT, message) }
     case 1406:
     case 1264:
-      // `Data too long for column 'x' at row 1`, `Out of range value for column 'x' at row 1`.
+    case 1265:
+      // `Data too long for column 'x' at row 1`, `Out of range value for column 'x' at row 1`,
+      // `Data truncated for column 'x' at row 1`.
       return { column: group(DATA_COLUMN, message) }
     case 3819:
       return { constraint: group(CHECK_MYSQL, message) }
@@ -228,7 +238,7 @@ const detailOf = (errno: number, message: string, mariadb: boolean): Record<stri
  * Classify a mysql2 error by the server's errno (or, for client-side failures, mysql2's and
  * Node's error code). The constraint or column named in the message is kept where the errno
  * says the message names one (`constraint` on unique, foreign key and check violations,
- * `column` on NOT NULL ones and on a value too long or out of range, ValueTooLarge); a server
+ * `column` on NOT NULL ones and on a value too long, out of range or truncated, ValueTooLarge); a server
  * with non-English messages leaves them undefined. Names are read exactly as the server wrote
  * them (quotes, spaces and any letters in them included). `server` says which server wrote the
  * message: a MariaDB duplicate key is named alone, a MySQL 8 one as `table.key` (then `table` is
@@ -236,6 +246,7 @@ const detailOf = (errno: number, message: string, mariadb: boolean): Record<stri
  *
  * @example classifyMysqlError(e)._tag // 'UniqueViolation' for errno 1062
  * @example classifyMysqlError(e, 'mariadb').constraint // 'uq.email' for "... for key 'uq.email'"
+ * @example classifyMysqlError(e).column // 'name' for errno 1265 "Data truncated for column 'name' at row 1" of `ALTER TABLE t MODIFY name varchar(5)` (a ValueTooLarge)
  */
 export const classifyMysqlError = (e: unknown, server?: 'mariadb' | 'mysql'): DbError => {
   if (isDbError(e)) return e
@@ -250,7 +261,96 @@ export const classifyMysqlError = (e: unknown, server?: 'mariadb' | 'mysql'): Db
   if (errno !== undefined) Object.assign(fields, detailOf(errno, message, server === 'mariadb'))
   // The server rolled the whole transaction back: what runs next on the connection is outside it.
   if (errno === ER_LOCK_DEADLOCK) fields.endedTransaction = true
+  if (errno === WARN_DATA_TRUNCATED) {
+    const t = truncation(m.sql, typeof fields.column === 'string' ? fields.column : undefined)
+    return dbError(t.tag as 'QueryError', `${message} (errno 1265: ${t.means})`, fields)
+  }
   return dbError(tag as 'QueryError', message, fields)
+}
+
+/** WARN_DATA_TRUNCATED: the server says the same words of every value its column cannot hold whole. */
+const WARN_DATA_TRUNCATED = 1265
+
+/** The statement's verb, past comments before it. */
+const VERB = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*([A-Za-z]+)/
+/** An identifier in DDL: backquoted (backquotes doubled inside) or bare. */
+const DDL_IDENT = '`(?:[^`]|``)*`|[\\w$\\u0080-\\uffff]+'
+/** ALTER TABLE and its table, before the first clause. */
+const ALTER_HEAD = new RegExp(`^\\s*ALTER\\s+(?:ONLINE\\s+)?(?:IGNORE\\s+)?TABLE\\s+(?:IF\\s+EXISTS\\s+)?(?:${DDL_IDENT})(?:\\s*\\.\\s*(?:${DDL_IDENT}))?`, 'i')
+/** A clause defining a column: MODIFY, CHANGE (old and new names) or ADD, and the names. */
+const COLUMN_CLAUSE = new RegExp(`^\\s*(MODIFY|CHANGE|ADD)(?:\\s+COLUMN)?(?:\\s+IF\\s+(?:NOT\\s+)?EXISTS)?\\s+(${DDL_IDENT})(?:\\s+(${DDL_IDENT}))?`, 'i')
+
+/** A statement's text cut at its commas outside parentheses and quotes, the quoted text left out. */
+const clausesOf = (text: string): string[] => {
+  const out: string[] = []
+  let part = ''
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === "'" || c === '"') {
+      // A string (a DEFAULT, a COMMENT): skipped, its doubled or escaped quotes with it.
+      let j = i + 1
+      while (j < text.length && !(text[j] === c && text[j + 1] !== c)) j += text[j] === '\\' || text[j] === c ? 2 : 1
+      part += "''"
+      i = j
+    } else if (c === '`') {
+      let j = i + 1
+      while (j < text.length && !(text[j] === '`' && text[j + 1] !== '`')) j += text[j] === '`' ? 2 : 1
+      part += text.slice(i, j + 1)
+      i = j
+    } else if (c === ',' && depth === 0) {
+      out.push(part)
+      part = ''
+    } else {
+      if (c === '(') depth++
+      else if (c === ')') depth--
+      part += c
+    }
+  }
+  out.push(part)
+  return out
+}
+
+/** Whether an ALTER TABLE's text defines `column` NOT NULL (MODIFY, CHANGE or ADD of it). */
+const makesNotNull = (text: string, column: string): boolean => {
+  const head = ALTER_HEAD.exec(text)
+  if (head === null) return false
+  const name = column.toLowerCase()
+  const bare = (id: string | undefined): string | undefined => (id === undefined ? undefined : (id.startsWith('`') ? unquoteName(id.slice(1, -1))! : id).toLowerCase())
+  return clausesOf(text.slice(head[0].length)).some((clause) => {
+    const c = COLUMN_CLAUSE.exec(clause)
+    if (c === null) return false
+    const names = c[1].toUpperCase() === 'CHANGE' ? [bare(c[2]), bare(c[3])] : [bare(c[2])]
+    return names.includes(name) && /\bNOT\s+NULL\b/i.test(clause.slice(c[0].length))
+  })
+}
+
+/**
+ * The class of an errno 1265 (`Data truncated for column 'x' at row n`, strict mode) and what it
+ * means, by the statement that raised it, whose text mysql2 puts on the error. The server's words
+ * are the same for every value the column cannot hold whole:
+ * - An INSERT or UPDATE: a value not in an ENUM's or SET's list, or a number followed by other
+ *   characters (`'12abc'`; `'abc'` is errno 1366): a QueryError, as PostgreSQL's invalid input
+ *   (22P02) is. A value too long there is errno 1406.
+ * - An ALTER TABLE that defines the column NOT NULL: a row holds NULL in it (MariaDB; MySQL 8 says
+ *   1138): a NotNullViolation, as PostgreSQL's SET NOT NULL over a NULL is; or a value its new
+ *   type cannot hold, which the message says too.
+ * - Another ALTER TABLE, or a statement not known: a stored value longer than the column's new
+ *   type (or not in its new ENUM's list): a ValueTooLarge, as writing the value would be.
+ * `column` is kept on each.
+ */
+const truncation = (text: string | undefined, column: string | undefined): { readonly tag: DbErrorTag; readonly means: string } => {
+  const verb = text === undefined ? undefined : VERB.exec(text)?.[1].toUpperCase()
+  if (verb === 'INSERT' || verb === 'UPDATE' || verb === 'REPLACE' || verb === 'LOAD') {
+    return { tag: 'QueryError', means: "the value is not one the column holds: not in the list of an ENUM or SET column, or a number followed by other characters" }
+  }
+  if (verb === 'ALTER' && column !== undefined && makesNotNull(text!, column)) {
+    return { tag: 'NotNullViolation', means: 'a row holds NULL in the column made NOT NULL, or a value its new type cannot hold whole' }
+  }
+  if (verb === 'ALTER') {
+    return { tag: 'ValueTooLarge', means: "a row holds a value the column's new type cannot hold whole: longer than it, or not in its ENUM or SET list" }
+  }
+  return { tag: 'ValueTooLarge', means: "a value the column cannot hold whole: longer than it, not in its ENUM or SET list, or a number followed by other characters" }
 }
 
 /** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back. */

@@ -42,6 +42,7 @@ import { allRows, attempt, keyCondition, keyOfRow, notFound } from './read.js'
 import { baseQuery, conditionOf, scopeCondition } from './query.js'
 import { keyOf, shardFieldOf } from './relations.js'
 import { uniqueIssues, uniqueRules } from './uniqueness.js'
+import { tooLongNamed } from './unique.js'
 import { textColumns, textReads } from './in-place.js'
 import { checkInsert, checkPatch, insertChecker, prefixed, validationError } from './validate.js'
 
@@ -540,12 +541,15 @@ const NTH = (i: number): string => `rows.${i}.`
  * A write's failure with the fields named: a value the dialect refused to bind (a ValidationError
  * `UNBINDABLE_VALUE` at a parameter, `$3`, raised before the statement is sent, the write's unit
  * rolled back) that is a number the engine cannot hold becomes a ValidationError at the fields
- * of the rows given (`input`, or `rows.N.` of a batch) that hold such numbers (see `unholdable`).
- * Asked only once a write has failed: a write that succeeds reads no value again.
+ * of the rows given (`input`, or `rows.N.` of a batch) that hold such numbers (see `unholdable`);
+ * a value too long for its column (ValueTooLarge) names its column, field and rows (see
+ * `tooLongNamed`). Asked only once a write has failed: a write that succeeds reads no value again.
  */
 const namingFields = <A>(db: Backend, core: ModelCore, rows: readonly unknown[], prefix: (i: number) => string, te: TaskEither<DbError, A>): TaskEither<DbError, A> =>
   () => te().then((r) => {
-    if (r._tag === 'Right' || !isDbError(r.left, 'ValidationError') || r.left.code !== UNBINDABLE) return r
+    if (r._tag === 'Right') return r
+    if (isDbError(r.left, 'ValueTooLarge')) return tooLongNamed(db, core, rows.map((v) => (typeof v === 'object' && v !== null ? (v as Values) : {})), r.left).then((e) => left(e), () => r)
+    if (!isDbError(r.left, 'ValidationError') || r.left.code !== UNBINDABLE) return r
     const refused = r.left.issues.length === 1 && 'value' in r.left.issues[0] ? r.left.issues[0].value : Number.NaN
     if (typeof refused !== 'number' || Number.isFinite(refused)) return r
     const issues = unholdable(db, core, rows.map((v) => (typeof v === 'object' && v !== null ? (v as Values) : {})), prefix)

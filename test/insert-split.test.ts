@@ -13,7 +13,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Backend, compose, connect, type DbError, run, sql } from 'recordkit'
 import { mysql } from 'recordkit/dialects/mysql'
-import { postgres } from 'recordkit/dialects/postgres'
+import { postgres, unnest } from 'recordkit/dialects/postgres'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { mysql2 } from 'recordkit/drivers/mysql2'
@@ -165,6 +165,19 @@ for (const [engine, available, open, key] of engines) {
       expect(parts(q)).toBeGreaterThan(1)
       await run(db.execute(q))
       expect(await stats()).toMatchObject({ count, sumM: ((count - 1) * count) / 2 })
+    })
+
+    it.skipIf(engine !== 'PostgreSQL')('an unnest insert binds an array a column; one written as VALUES rows after all is split', async () => {
+      const types = { n: 'int4', m: 'int4' }
+      const arrays = pipe(insertInto(T), values(many(1, 40_000)), unnest(types))
+      expect(parts(arrays)).toBe(1)
+      // A DEFAULT cell in a column the other rows set: VALUES rows, in parts of rowsPerStatement
+      // rows, each cut below the limit.
+      const rows = many(1, 40_000).map((r, i) => (i === 7 ? { n: r.n } : r))
+      const mixed = pipe(insertInto(T), values(rows), unnest(types, { rowsPerStatement: 39_000 }))
+      expect(parts(mixed)).toBeGreaterThan(1)
+      expect((await run(db.execute(mixed))).rowsAffected).toBe(40_000)
+      expect(await stats()).toMatchObject({ count: 40_000, sumM: 7 })
     })
 
     it('an INSERT ... SELECT stays one statement, whatever the rows it copies', async () => {

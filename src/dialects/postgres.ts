@@ -631,8 +631,10 @@ export const postgres: PostgresDialect = extend<Dialect, PostgresFields>(standar
   // An unnest insert binds one array a column, so it fits whatever its rows.
   insertStatements: (node) => {
     if (node.query === undefined && node.columns.length === 0 && node.rows.length > 1) return fragments.defaultRows(node)
+    // A part written as VALUES rows after all (a cell is an expression, or DEFAULT) is cut below
+    // the limit too.
     const unnested = unnestParts(node)
-    if (unnested !== undefined) return unnested
+    if (unnested !== undefined) return unnested.flatMap((p) => (unnestShape(p) === undefined ? underLimit(self, p) : [p]))
     if (node.query !== undefined || unnestShape(node) !== undefined) return base.insertStatements(node)
     const parts = underLimit(self, node)
     if (parts.length > 1 && node.onConflict !== undefined && node.onConflict.update !== null) keyOnce(self, node)

@@ -1527,17 +1527,28 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     return () => runCompiled(q, compiled) as Promise<E.Either<DbError, QueryResult<R>>>
   }
 
-  /** `first` of a compiled statement marked as read for its first row: now where it can run now. */
-  const firstOf = <R>(k: Compiled): Promise<E.Either<DbError, Option<R>>> => {
+  /**
+   * `first` of a compiled statement: now where it can run now. It is marked as read for its first
+   * row (`asFirst`) where it goes to `execute`; the driver's own first row needs no mark.
+   */
+  const firstOf = <R>(c: Compiled): Promise<E.Either<DbError, Option<R>>> => {
     const s = self.sync
     if (s !== undefined) {
       if (s === syncBackend) {
-        const r = trySync(k)
+        const r = trySync(asFirst(c))
         if (r !== undefined) return Promise.resolve(firstRow<R>(r))
-      } else if (s.ready()) return Promise.resolve(s.first<R>(k)())
+      } else if (s.ready()) return Promise.resolve(s.first<R>(asFirst(c))())
     }
+    if (self.execute !== ownExecute) return (self.execute(asFirst(c))() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
+    // Outside a transaction, the driver's own first row where it has one (`Driver.firstRow`):
+    // one continuation fewer per statement than `execute` and then picking the row.
+    const f = self.driver.firstRow
+    if (f !== undefined && f.of === self.driver.execute && c.results === undefined && !life.closing && frameFor(self.driver) === undefined) {
+      return f.run(c) as Promise<E.Either<DbError, Option<R>>>
+    }
+    const k = asFirst(c)
     // One function for every call (no closure made per query).
-    return (self.execute === ownExecute ? runCompiled(k, k) : self.execute(k)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
+    return runCompiled(k, k).then(firstRow<R>)
   }
 
   /** The first row of a result, if any. */
@@ -1647,11 +1658,10 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         const adapted = !isCompiled(q)
         return () => {
           const r = keptRow<R>(kept, compiled.params, adapted)
-          return r !== undefined ? Promise.resolve(r) : firstOf<R>(asFirst(compiled))
+          return r !== undefined ? Promise.resolve(r) : firstOf<R>(compiled)
         }
       }
-      const k = asFirst(compiled)
-      return () => firstOf<R>(k)
+      return () => firstOf<R>(compiled)
     },
 
     query: (fragment) => self.all(fragment),

@@ -165,8 +165,10 @@ export const parsePgTimestamp = (text: string): Date => {
  * `YYYY-MM-DD`, then optionally ` HH:MM:SS`, a fraction of 1-6 digits and a zone `+HH`,
  * `+HH:MM` or `+HH:MM:SS`. Undefined for anything else, which `parsePgTimestamp` reads with
  * `PG_TEXT` (to the same number: `civilTime` is `utcTime` for these dates).
+ *
+ * @example commonPgTime('2024-01-02 03:04:05.678+00') // 1704164645678
  */
-const commonPgTime = (s: string): number | undefined => {
+export const commonPgTime = (s: string): number | undefined => {
   const n = s.length
   if (n < 10 || s.charCodeAt(4) !== 45 /* - */ || s.charCodeAt(7) !== 45) return undefined
   const y = digits(s, 0, 4)

@@ -3,7 +3,9 @@
  * parameters, stream, reserve a connection for a transaction, report the server version and
  * classify the client's errors into DbError. They know nothing of query data or dialects.
  */
+import type { Either } from 'fp-ts/lib/Either.js'
 import type { IOEither } from 'fp-ts/lib/IOEither.js'
+import type { Option } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { DbError } from './errors.js'
 import type { Compiled } from './sql.js'
@@ -101,6 +103,21 @@ export interface Driver {
   readonly execute: (q: Compiled) => TaskEither<DbError, QueryResult>
   /** Statements without a Promise, where the client library answers synchronously. */
   readonly sync?: SyncDriver
+  /**
+   * Optional: the first row of one statement on any available connection, mapped in the same
+   * continuation that reads the client's answer, where `execute` and then picking the row would
+   * take one more. `first` of built and prepared queries uses it outside transactions, and only
+   * while the driver's `execute` is `of` (middleware that replaced `execute` is not bypassed).
+   * What it answers is what `execute` of `q` would, reduced to its first row.
+   *
+   * @example
+   * const f = driver.firstRow?.of === driver.execute ? driver.firstRow : undefined
+   * const row = await f?.run({ sql: 'SELECT 1 AS one', params: [], first: true }) // Right(Some({ one: 1 }))
+   */
+  readonly firstRow?: {
+    readonly of: (q: Compiled) => TaskEither<DbError, QueryResult>
+    readonly run: (q: Compiled) => Promise<Either<DbError, Option<Row>>>
+  }
   /** Stream one statement's rows in batches on a connection held for the duration. Throws DbError. */
   readonly stream: (q: Compiled, options?: StreamOptions) => AsyncIterable<readonly Row[]>
   /** Hold one connection exclusively until `release` (transactions use this). */

@@ -52,6 +52,7 @@
  */
 import net from 'node:net'
 import type { Either } from 'fp-ts/lib/Either.js'
+import { none, type Option, some } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type postgresJsClient from 'postgres'
 import { clientLibrary, missingClientLibrary } from './client-library.js'
@@ -61,7 +62,7 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
-import { digits, parsePgTimestamp, pgTimestamp, utcTime, zoneWallClock } from '../dates.js'
+import { commonPgTime, parsePgTimestamp, pgTimestamp, zoneWallClock } from '../dates.js'
 import { parseJson } from '../model/fast-decoders.js'
 import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
 
@@ -201,44 +202,8 @@ const pgDate = (x: unknown): string => pgTimestamp(x instanceof Date ? x : new D
  * @example pgTimestampText('2024-01-02 03:04:05.678+00').toISOString() // '2024-01-02T03:04:05.678Z'
  */
 export const pgTimestampText = (s: string): Date => {
-  const n = s.length
-  if (n !== 10 && (n < 19 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)) return parsePgTimestamp(s)
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return parsePgTimestamp(s)
-  const y = digits(s, 0, 4)
-  const mo = digits(s, 5, 7)
-  const d = digits(s, 8, 10)
-  if (y < 0 || mo < 0 || d < 0) return parsePgTimestamp(s)
-  if (n === 10) return new Date(utcTime(y, mo - 1, d))
-  const h = digits(s, 11, 13)
-  const mi = digits(s, 14, 16)
-  const sec = digits(s, 17, 19)
-  if (h < 0 || mi < 0 || sec < 0) return parsePgTimestamp(s)
-  let i = 19
-  let ms = 0
-  if (i < n && s.charCodeAt(i) === 46 /* . */) {
-    const start = ++i
-    while (i < n && i - start < 7) {
-      const c = s.charCodeAt(i)
-      if (c < 48 || c > 57) break
-      i++
-    }
-    const k = i - start
-    if (k === 0 || k > 6) return parsePgTimestamp(s)
-    ms = digits(s, start, start + (k < 3 ? k : 3)) * (k === 1 ? 100 : k === 2 ? 10 : 1)
-  }
-  let offset = 0
-  if (i < n) {
-    const sign = s.charCodeAt(i)
-    if ((sign !== 43 && sign !== 45) || (n - i !== 3 && n - i !== 6 && n - i !== 9)) return parsePgTimestamp(s)
-    const oh = digits(s, i + 1, i + 3)
-    const om = n - i > 3 ? (s.charCodeAt(i + 3) === 58 ? digits(s, i + 4, i + 6) : -1) : 0
-    const os = n - i > 6 ? (s.charCodeAt(i + 6) === 58 ? digits(s, i + 7, i + 9) : -1) : 0
-    if (oh < 0 || om < 0 || os < 0) return parsePgTimestamp(s)
-    offset = (oh * 3600 + om * 60 + os) * 1000
-    if (sign === 45) offset = -offset
-  }
-  // A four-digit year is always within a Date's range.
-  return new Date(utcTime(y, mo - 1, d, h, mi, sec, ms) - offset)
+  const t = commonPgTime(s)
+  return t === undefined ? parsePgTimestamp(s) : new Date(t)
 }
 
 /**
@@ -420,6 +385,17 @@ const toResult = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
   let n = 0
   for (const x of all) n += affected(x)
   return { _tag: 'Right', right: { rows: all.length === 0 ? [] : compact(all[all.length - 1]), rowsAffected: n } }
+}
+
+/** A postgres.js result's first row, as `toResult`'s first row (see `Driver.firstRow`). */
+const firstOfResult = (r: PgResult | PgResult[]): Either<DbError, Option<Row>> => {
+  if ((r as { count?: unknown }).count === undefined) {
+    const rows = (toResult(r) as { right: QueryResult }).right.rows
+    return { _tag: 'Right', right: rows.length > 0 ? some(rows[0]!) : none }
+  }
+  const rows = r as PgResult
+  if (rows.length === 0) return { _tag: 'Right', right: none }
+  return { _tag: 'Right', right: some(0 in rows ? rows[0]! : compact(rows)[0]!) }
 }
 
 /** Milliseconds before the n-th reconnect attempt in a row (see `PostgresJsOptions.reconnectDelay`). */
@@ -660,7 +636,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       return typesLoading
     }
 
-    const failed = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> =>
+    const failed = (q: Compiled) => (e: unknown): Either<DbError, never> =>
       ({ _tag: 'Left', left: withStatement(self.classifyError(e), q.sql, q.params, redact) })
 
     /**
@@ -668,7 +644,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * the statement was never sent: a connection failure says so, with the server's reason and
      * code, and names no statement (as the mysql2 driver's does). Anything else keeps the statement.
      */
-    const notConnected = (q: Compiled) => (e: unknown): Either<DbError, QueryResult> => {
+    const notConnected = (q: Compiled) => (e: unknown): Either<DbError, never> => {
       const c = self.classifyError(e)
       return c._tag === 'ConnectionError'
         ? { _tag: 'Left', left: dbError('ConnectionError', `cannot get a connection: ${c.message}`, { code: c.code, cause: c.cause ?? e }) }
@@ -748,13 +724,13 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * Send a statement: on the pool (`on === pool`), under the watchdog (see `watchUnsent`), with
      * `deadline` as the time it gives up unsent; on a reserved connection, as it is.
      */
-    const run = (on: PostgresJsSql, q: Compiled, watch?: Watch, again = false, deadline?: number): Promise<Either<DbError, QueryResult>> => {
+    const run = <A = QueryResult>(on: PostgresJsSql, q: Compiled, watch?: Watch, again = false, deadline?: number, answer: (r: PgResult | PgResult[]) => Either<DbError, A> = toResult as never): Promise<Either<DbError, A>> => {
       const problem = paramsProblem(q)
       if (problem !== undefined) return Promise.resolve(failed(q)(problem))
       const wait = ready()
       if (wait !== undefined) {
         return withinAcquireTimeout(wait.then(() => true, (e: unknown) => e), () => false as unknown).then((w) =>
-          w === true ? run(on, q, watch, again, deadline) : w === false ? failed(q)(poolTimeout('the statement was not sent')) : notConnected(q)(w))
+          w === true ? run(on, q, watch, again, deadline, answer) : w === false ? failed(q)(poolTimeout('the statement was not sent')) : notConnected(q)(w))
       }
       let query: PendingQuery
       try {
@@ -775,25 +751,25 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       watchQuery(query, until)
       return query.then((r: PgResult | PgResult[]) => {
         query.canceller = null
-        return pooled ? pooledRows(r) : toResult(r)
+        if (pooled) pooledAnswered()
+        return answer(r)
       }, (e: unknown) => {
         const expired = query.canceller === EXPIRED
         query.canceller = null
-        if (expired) return { _tag: 'Left', left: withStatement(answerLost(), q.sql, q.params, redact) } as Either<DbError, QueryResult>
+        if (expired) return { _tag: 'Left', left: withStatement(answerLost(), q.sql, q.params, redact) } as Either<DbError, A>
         if (e === UNSENT) return failed(q)(poolTimeout('the statement was not sent'))
         // The statement never ran: run it once more on the reconnected session (within the same limit).
-        if (!again && staleSessionError(query, e)) return run(on, q, watch, true, pooled ? until : undefined)
+        if (!again && staleSessionError(query, e)) return run(on, q, watch, true, pooled ? until : undefined, answer)
         const left = withStatement(self.classifyError(e), q.sql, q.params, redact)
         if (pooled) observe(query, left)
-        return { _tag: 'Left', left } as Either<DbError, QueryResult>
+        return { _tag: 'Left', left } as Either<DbError, A>
       })
     }
 
-    /** The rows of a pooled statement; a statement that ran says the server is up. */
-    const pooledRows = (r: PgResult | PgResult[]): Either<DbError, QueryResult> => {
+    /** A pooled statement was answered: the server is up, and the watchdog forgets what settled. */
+    const pooledAnswered = (): void => {
       if (down !== undefined) observe(undefined, undefined)
       dropSettled()
-      return toResult(r)
     }
 
     /** `p`, or `onLate()` when `p` takes longer than acquireTimeout. */
@@ -1099,18 +1075,20 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       })
 
     /** Run on the pool; a closed driver answers Left instead of throwing. */
-    const runPooled = (q: Compiled): Promise<Either<DbError, QueryResult>> => {
+    const execute = (q: Compiled): TaskEither<DbError, QueryResult> => () => runPooled(q)
+
+    const runPooled = <A = QueryResult>(q: Compiled, answer: (r: PgResult | PgResult[]) => Either<DbError, A> = toResult as never): Promise<Either<DbError, A>> => {
       let p: PostgresJsSql
       try {
         p = sql()
       } catch (e) {
         // postgres.js not installed: the error names the package, and no statement was sent.
-        return Promise.resolve(missingClientLibrary(e) ? { _tag: 'Left', left: e } : failed(q)(e))
+        return Promise.resolve(missingClientLibrary(e) ? { _tag: 'Left', left: e as DbError } : failed(q)(e))
       }
       const refused = admit(false)
-      if (refused === undefined) return run(p, q)
+      if (refused === undefined) return run(p, q, undefined, false, undefined, answer)
       if (!(refused instanceof Promise)) return Promise.resolve(failed(q)(refused))
-      return refused.then((e) => (e === undefined ? run(p, q) : failed(q)(e)))
+      return refused.then((e) => (e === undefined ? run(p, q, undefined, false, undefined, answer) : failed(q)(e)))
     }
 
     /**
@@ -1314,7 +1292,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
 
       sql,
 
-      execute: (q): TaskEither<DbError, QueryResult> => () => runPooled(q),
+      execute,
+
+      firstRow: { of: execute, run: (q) => runPooled(q, firstOfResult) },
 
       stream: (q, o) => ({
         [Symbol.asyncIterator]: () => {

@@ -256,14 +256,15 @@ const deleteKey = (q: DeleteNode): object | undefined =>
 /**
  * The cache of one dialect: `compile(q)` answers a SELECT, UPDATE or DELETE from it (or
  * undefined: compile it the ordinary way). Off for a dialect with any function that is not
- * built in.
+ * built in. With `learn` false a shape not met before is not compiled and kept: the answer is
+ * undefined (a caller that checks the statement before it is kept looks it up so first).
  *
  * The SELECT lookup is a function of its own, not one shared with the writes: the builder path
  * runs it on every call, and it stays as fast as when it was the only one.
  *
  * @example const cached = shapeCache(self); const c = cached(q) ?? render(self, self.statement(q))
  */
-export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => Compiled | undefined) => {
+export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }, learn?: boolean) => Compiled | undefined) => {
   let on: boolean | undefined
   // One map per kind: the reads and the writes of one table do not take each other's places.
   const selects = new WeakMap<object, Entry[]>()
@@ -325,7 +326,7 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
     return adapt(entry, found)
   }
 
-  const select = (q: SelectNode): Compiled | undefined => {
+  const select = (q: SelectNode, learning: boolean): Compiled | undefined => {
     const key = q.from
     if (key === undefined || key.kind !== 'table' || !isReused(q.columns)) return undefined
     const entries = selects.get(key)
@@ -340,12 +341,13 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
       }
       clearFound(found)
     }
+    if (!learning) return undefined
     // A new shape is checked once, before it is kept (see output-names.ts).
     uniqueOutputNames(q)
     return learn(selects, key, entries, q)
   }
 
-  const write = (q: UpdateNode | DeleteNode): Compiled | undefined => {
+  const write = (q: UpdateNode | DeleteNode, learning: boolean): Compiled | undefined => {
     const key = q.kind === 'update' ? updateKey(q) : deleteKey(q)
     if (key === undefined) return undefined
     const entries = writes.get(key)
@@ -358,14 +360,14 @@ export const shapeCache = (self: Dialect): ((q: { readonly kind?: unknown }) => 
       }
       clearFound(found)
     }
-    return learn(writes, key, entries, q)
+    return learning ? learn(writes, key, entries, q) : undefined
   }
 
-  return (node) => {
+  return (node, learning = true) => {
     const kind = node.kind
     if (kind !== 'select' && kind !== 'update' && kind !== 'delete') return undefined
     on ??= allBuiltIn(self)
     if (!on) return undefined
-    return kind === 'select' ? select(node as SelectNode) : write(node as UpdateNode | DeleteNode)
+    return kind === 'select' ? select(node as SelectNode, learning) : write(node as UpdateNode | DeleteNode, learning)
   }
 }

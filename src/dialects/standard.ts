@@ -723,6 +723,11 @@ export const standardOpen = (self: Dialect): Dialect => {
 
     compile: (q) => {
       try {
+        // A shape met before is answered first: only statements `resultsAsRead` leaves as they
+        // are were kept, and every part it reads (all but WHERE) is the same in a statement of
+        // that shape, so it would leave this one as it is too.
+        const known = cached(q as { readonly kind?: unknown }, false)
+        if (known !== undefined) return right(known)
         const top = resultsAsRead(self, q)
         const c = top === q ? cached(q as { readonly kind?: unknown }) : undefined
         if (c !== undefined) return right(c)

@@ -32,6 +32,19 @@ export interface IntrospectOptions {
   readonly include?: (name: string) => boolean
 }
 
+/**
+ * A table as `hasTable`, `hasColumn` and `hasIndex` take it: its name, exact, and the schema
+ * (PostgreSQL), database (MySQL, MariaDB) or attached database (SQLite: `main`, `temp`, ...) it
+ * is in when one is named. Without a schema, the table a statement naming it would use.
+ */
+export interface TableName {
+  readonly schema?: string
+  readonly name: string
+}
+
+/** Which index `hasIndex` asks about: the one with this name, or one whose key columns are these, in this order. */
+export type IndexQuery = string | readonly string[]
+
 /** A column as the engine's catalog describes it, before it becomes a portable `ColumnDef`. */
 export interface NativeColumn {
   readonly name: string
@@ -209,6 +222,16 @@ export interface DdlDialect {
   /** Indexes that do not back a primary key or unique constraint. */
   readonly introspectIndexes: (table: string) => CatalogRead<readonly IndexDef[]>
   readonly introspectViews: () => CatalogRead<readonly ViewDef[]>
+
+  // ---- cheap questions: one catalog statement each (see schema/has.ts)
+  /** Whether the table exists (a base table, temporary and partitioned ones too; not a view). */
+  readonly hasTable: (table: TableName) => CatalogRead<boolean>
+  /** Whether the table or view has the column. */
+  readonly hasColumn: (table: TableName, column: string) => CatalogRead<boolean>
+  /** Whether the table has the index, by name or by its key columns in order (indexes behind a primary key or unique constraint too). */
+  readonly hasIndex: (table: TableName, index: IndexQuery) => CatalogRead<boolean>
+
+  // ---- introspection helpers
   /** A catalog column to a portable column definition. */
   readonly portableColumn: (c: NativeColumn) => ColumnDef
   /** A catalog type to a portable type (or `native(...)`). */

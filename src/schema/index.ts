@@ -1,7 +1,7 @@
 /**
  * Schema management: DDL as data (`createTable`, `alterTable`, ...), compiled by each dialect;
- * introspection; running multi-statement changes; models printed from tables and tables
- * derived from codecs; migrations.
+ * introspection, and the cheap questions (`hasTable`, `hasColumn`, `hasIndex`); running
+ * multi-statement changes; models printed from tables and tables derived from codecs; migrations.
  *
  * @example
  * import { apply, column, createTable, introspect } from 'recordkit/schema'
@@ -11,6 +11,7 @@ export * from './ddl.js'
 export type * from './ddl-dialect.js'
 export { alter, apply, copyRows, createSchema, dropSchema, runQuery, statementsOf } from './apply.js'
 export { introspect, introspectTable } from './introspect.js'
+export { hasColumn, hasIndex, hasTable, type TableSpec } from './has.js'
 export { runCatalog } from './catalog.js'
 export { printModels, type PrintOptions } from './print-model.js'
 export { createTableFor, type CreateTableForOptions, type FieldColumn } from './from-codec.js'

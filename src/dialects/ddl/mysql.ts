@@ -15,14 +15,20 @@
  *   unique constraint here: one with a generated name comes back as an unnamed unique
  *   constraint, one with a name of its own as a unique index. MariaDB's JSON is LONGTEXT with a
  *   `json_valid` CHECK, read back as `json`.
+ * - `hasTable`, `hasColumn`, `hasIndex`: one information_schema statement each, in the current
+ *   database unless the name says another. Database and table names compare as the server's
+ *   `lower_case_table_names` has them: exactly when it is 0 (the default on Linux), without case
+ *   when it is 1 or 2; column and index names without case, as MySQL and MariaDB always compare
+ *   them. A temporary table is not in information_schema before MariaDB 11.2 (nor on MySQL), so
+ *   there `hasTable` answers false for one.
  */
 import type { Dialect } from '../../dialect.js'
 import { unsupported, versionAtLeast } from '../../dialect.js'
 import { dbError } from '../../errors.js'
-import { fromParts as F, sql } from '../../sql.js'
+import { fromParts as F, type Fragment, sql } from '../../sql.js'
 import { type AlterAction, type CheckDef, type ColumnType, type ForeignKeyDef, type IndexDef, native, typeParts } from '../../schema/ddl.js'
-import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
-import { groupColumns, read, rowsOf } from './standard.js'
+import type { DdlDialect, NativeColumn, TableName } from '../../schema/ddl-dialect.js'
+import { groupColumns, hasKeyColumns, read, rowsOf } from './standard.js'
 
 const BLOBS = new Set(['text', 'json', 'binary'])
 
@@ -173,6 +179,22 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     })
   }),
 
+  hasTable: (t) => read(function* () {
+    // SYSTEM VERSIONED: a MariaDB table with history; TEMPORARY: listed from MariaDB 11.2.
+    return (yield* rowsOf(sql`SELECT 1 AS found FROM information_schema.TABLES WHERE ${tableIs(t)} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'TEMPORARY')`)).length > 0
+  }),
+
+  hasColumn: (t, column) => read(function* () {
+    return (yield* rowsOf(sql`SELECT 1 AS found FROM information_schema.COLUMNS WHERE ${tableIs(t)} AND COLUMN_NAME = ${column}`)).length > 0
+  }),
+
+  hasIndex: (t, index) => read(function* () {
+    if (typeof index === 'string') return (yield* rowsOf(sql`SELECT 1 AS found FROM information_schema.STATISTICS WHERE ${tableIs(t)} AND INDEX_NAME = ${index}`)).length > 0
+    // A functional key part (MySQL 8) has no COLUMN_NAME.
+    const rows = yield* rowsOf(sql`SELECT INDEX_NAME AS name, COLUMN_NAME AS column_name FROM information_schema.STATISTICS WHERE ${tableIs(t)} ORDER BY INDEX_NAME, SEQ_IN_INDEX`)
+    return hasKeyColumns(rows, index, (a, b) => a.toLowerCase() === b.toLowerCase())
+  }),
+
   introspectForeignKeys: (table) => read(function* () {
     const rows = yield* rowsOf(sql`SELECT k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, r.UPDATE_RULE AS on_update, r.DELETE_RULE AS on_delete FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = ${table} AND k.REFERENCED_TABLE_NAME IS NOT NULL ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`)
     const columns = groupColumns(rows)
@@ -269,6 +291,16 @@ export const mysqlDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => (
     }
   },
 })
+
+/**
+ * The catalog row of one table: in the current database unless one is named, compared as the
+ * server compares such names (information_schema's columns compare without case; with
+ * lower_case_table_names = 0 the names are exact, so the bytes must be equal too).
+ */
+const tableIs = (t: TableName): Fragment => {
+  const schema = t.schema === undefined ? sql.raw('DATABASE()') : sql`${t.schema}`
+  return sql`TABLE_SCHEMA = ${schema} AND TABLE_NAME = ${t.name} AND (@@lower_case_table_names <> 0 OR (CAST(TABLE_SCHEMA AS BINARY) = CAST(${schema} AS BINARY) AND CAST(TABLE_NAME AS BINARY) = CAST(${t.name} AS BINARY)))`
+}
 
 const MYSQL_ESCAPES: Readonly<Record<string, string>> = { 0: '\0', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\x1a' }
 

@@ -14,6 +14,10 @@
  *   actions) and indexes (partial ones too). Names PostgreSQL generated (`t_pkey`, `t_a_key`,
  *   `t_a_fkey`, `t_a_check`) are left out. CHECK expressions come back with the casts and
  *   parentheses PostgreSQL adds taken out where that is safe (`(n)::text` to `n`, `(0)::numeric` to `0`).
+ * - `hasTable`, `hasColumn`, `hasIndex`: one pg_catalog statement each, the table found by
+ *   `to_regclass` of its quoted name, so exactly as a statement of recordkit's (which quotes
+ *   names) finds it: through the search path, the session's temporary tables first, unless a
+ *   schema is named.
  */
 import { createHash } from 'node:crypto'
 import type { Dialect } from '../../dialect.js'
@@ -21,8 +25,8 @@ import type { Row } from '../../driver.js'
 import { fromParts as F, sql } from '../../sql.js'
 import { pgTimestamp } from '../../dates.js'
 import type { CheckDef, ForeignKeyDef, IndexDef, ReferentialAction } from '../../schema/ddl.js'
-import type { DdlDialect, NativeColumn } from '../../schema/ddl-dialect.js'
-import { groupColumns, joinParts, read, rowsOf, stripOuterParens } from './standard.js'
+import type { DdlDialect, NativeColumn, TableName } from '../../schema/ddl-dialect.js'
+import { groupColumns, hasKeyColumns, joinParts, read, rowsOf, stripOuterParens } from './standard.js'
 
 const ACTIONS: Readonly<Record<string, ReferentialAction | undefined>> = { r: 'restrict', c: 'cascade', n: 'set null', d: 'set default' }
 
@@ -111,6 +115,21 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
     })
   }),
 
+  hasTable: (t) => read(function* () {
+    return (yield* rowsOf(sql`SELECT 1 AS found FROM pg_class c WHERE c.oid = to_regclass(${regclassText(self, t)}::text) AND c.relkind IN ('r', 'p', 'f')`)).length > 0
+  }),
+
+  hasColumn: (t, column) => read(function* () {
+    return (yield* rowsOf(sql`SELECT 1 AS found FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.oid = to_regclass(${regclassText(self, t)}::text) AND c.relkind IN ('r', 'p', 'f', 'v', 'm') AND a.attname = ${column} AND a.attnum > 0 AND NOT a.attisdropped`)).length > 0
+  }),
+
+  hasIndex: (t, index) => read(function* () {
+    if (typeof index === 'string') return (yield* rowsOf(sql`SELECT 1 AS found FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid WHERE ix.indrelid = to_regclass(${regclassText(self, t)}::text) AND i.relname = ${index}`)).length > 0
+    // Key columns only (not INCLUDE ones); an expression key (attnum 0) has no column name.
+    const rows = yield* rowsOf(sql`SELECT i.relname AS name, a.attname AS column_name FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum AND k.attnum > 0 WHERE ix.indrelid = to_regclass(${regclassText(self, t)}::text) AND k.ord <= ix.indnkeyatts ORDER BY i.relname, k.ord`)
+    return hasKeyColumns(rows, index)
+  }),
+
   introspectChecks: (table) => read(function* () {
     const rows = yield* rowsOf(sql`SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE c.contype = 'c' AND n.nspname = current_schema() AND t.relname = ${table} ORDER BY c.conname`)
     return rows.map((r): CheckDef => {
@@ -183,6 +202,10 @@ export const postgresDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> =
     return base.normalizeCheck(stripOuterParens(e))
   },
 })
+
+/** A table's name as `to_regclass` reads it: each part quoted, so taken exactly (no folding to lower case). */
+const regclassText = (self: Dialect, t: TableName): string =>
+  (t.schema === undefined ? [t.name] : [t.schema, t.name]).map((n) => self.quoteIdentifier(n)).join('.')
 
 /** Whether SQL text names a column: as a word, or quoted ("name"), not inside a string literal. */
 const mentionsName = (text: string, name: string): boolean => {

@@ -14,15 +14,20 @@
  * - Introspection reads `pragma_table_info`, `pragma_index_list`, `pragma_index_info`,
  *   `pragma_foreign_key_list` and, for what pragmas do not tell (CHECKs, constraint names,
  *   AUTOINCREMENT, partial-index conditions, view bodies), the statements kept in sqlite_schema.
+ * - `hasTable`, `hasColumn`, `hasIndex`: one statement each over `pragma_table_list` (SQLite
+ *   3.37+) and the table's `pragma_table_xinfo`, `pragma_index_list`, `pragma_index_info`. The
+ *   table is the one a statement naming it would use: `temp` first, then `main`, then attached
+ *   databases in order, unless the name says which. Names compare as SQLite compares
+ *   identifiers: without case (ASCII letters), quoted or not.
  */
 import type { Dialect } from '../../dialect.js'
 import { unsupported } from '../../dialect.js'
 import { dbError, unsupportedError } from '../../errors.js'
 import { fromParts as F, sql, type Fragment } from '../../sql.js'
 import { type AlterTableNode, applyAlter, type CheckDef, type ColumnDef, type ForeignKeyDef, type IndexDef, type KeyDef, type TableDef, type ViewDef } from '../../schema/ddl.js'
-import type { AlterPlan, CatalogRead, DdlDialect, NativeColumn, TableKeys } from '../../schema/ddl-dialect.js'
+import type { AlterPlan, CatalogRead, DdlDialect, NativeColumn, TableKeys, TableName } from '../../schema/ddl-dialect.js'
 import { indexWhere, mentions, parseCreateTable, viewBody } from './sqlite-create-table.js'
-import { read, rowsOf } from './standard.js'
+import { hasKeyColumns, read, rowsOf } from './standard.js'
 
 /** Changes SQLite's ALTER TABLE makes by itself (one per statement). */
 const NATIVE = new Set(['addColumn', 'dropColumn', 'renameColumn', 'renameTable'])
@@ -197,6 +202,22 @@ export const sqliteDdl = (self: Dialect, base: Dialect): Partial<DdlDialect> => 
     return (yield* rowsOf(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)).map((r) => String(r.name))
   }),
 
+  hasTable: (t) => read(function* () {
+    return (yield* rowsOf(sql`${resolvedTable(t)} SELECT 1 AS found FROM t WHERE t.type <> 'view'`)).length > 0
+  }),
+
+  hasColumn: (t, column) => read(function* () {
+    // table_xinfo: generated columns too.
+    return (yield* rowsOf(sql`${resolvedTable(t)} SELECT 1 AS found FROM t, pragma_table_xinfo(t.name, t.sch) c WHERE c.name = ${column} COLLATE NOCASE`)).length > 0
+  }),
+
+  hasIndex: (t, index) => read(function* () {
+    if (typeof index === 'string') return (yield* rowsOf(sql`${resolvedTable(t)} SELECT 1 AS found FROM t, pragma_index_list(t.name, t.sch) l WHERE l.name = ${index} COLLATE NOCASE`)).length > 0
+    // An expression key has no column name.
+    const rows = yield* rowsOf(sql`${resolvedTable(t)} SELECT l.name AS name, i.name AS column_name FROM t, pragma_index_list(t.name, t.sch) l, pragma_index_info(l.name, t.sch) i ORDER BY l.name, i.seqno`)
+    return hasKeyColumns(rows, index, (a, b) => asciiLower(a) === asciiLower(b))
+  }),
+
   introspectColumns: (table) => read(function* () {
     const rows = yield* rowsOf(sql`SELECT name, type, "notnull" AS not_null, dflt_value, pk FROM pragma_table_info(${table}) ORDER BY cid`)
     const parsed = parseCreateTable(yield* tableSql(table))
@@ -290,6 +311,16 @@ const action = (v: unknown): ForeignKeyDef['onDelete'] => {
   const a = String(v ?? '').toLowerCase()
   return a === 'cascade' || a === 'restrict' || a === 'set null' || a === 'set default' ? a : undefined
 }
+
+/** SQLite's case folding of identifiers: ASCII letters only. */
+const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase())
+
+/**
+ * `WITH t(sch, name, type) AS (...)`: the table or view a name resolves to, as in a statement:
+ * in the database named, else `temp` first, then `main`, then attached databases in order.
+ */
+const resolvedTable = (t: TableName): Fragment =>
+  sql`WITH t AS (SELECT l.schema AS sch, l.name AS name, l.type AS type FROM pragma_table_list l LEFT JOIN pragma_database_list d ON d.name = l.schema WHERE l.name = ${t.name} COLLATE NOCASE${t.schema === undefined ? sql.empty : sql` AND l.schema = ${t.schema} COLLATE NOCASE`} ORDER BY CASE l.schema WHEN 'temp' THEN -1 ELSE d.seq END LIMIT 1)`
 
 function* tableSql(table: string): CatalogRead<string> {
   const rows = yield* rowsOf(sql`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ${table}`)

@@ -55,6 +55,23 @@ export const groupColumns = (rows: readonly Row[], nameKey = 'name', columnKey =
 }
 
 /**
+ * Whether some index's key columns are `columns`, in order, given rows of `name, column_name`
+ * in key order (a NULL column, an expression key, matches no name). `same` compares two column
+ * names the way the engine does (exactly by default).
+ * @example hasKeyColumns([{ name: 'i', column_name: 'a' }, { name: 'i', column_name: 'b' }], ['a', 'b']) // true
+ */
+export const hasKeyColumns = (rows: readonly Row[], columns: readonly string[], same: (a: string, b: string) => boolean = (a, b) => a === b): boolean => {
+  const keys = new Map<string, (string | null)[]>()
+  for (const r of rows) {
+    const n = String(r.name)
+    const list = keys.get(n) ?? []
+    list.push(r.column_name === null || r.column_name === undefined ? null : String(r.column_name))
+    keys.set(n, list)
+  }
+  return [...keys.values()].some((k) => k.length === columns.length && k.every((c, i) => c !== null && same(c, columns[i])))
+}
+
+/**
  * Tables ordered so that every table comes after the tables it references (cycles keep their order).
  * @example dependencyOrder([invoiceLine, invoice, customer]).map((t) => t.name) // ['customer', 'invoice', 'invoice_line']
  */
@@ -447,6 +464,20 @@ export const standardDdl = (self: Dialect): DdlDialect => ({
       return self.generatedName('check', table, [], name) ? { expression } : { name, expression }
     })
   }),
+
+  // ---- cheap questions: information_schema, in the current schema unless the name says one
+
+  hasTable: (t) => read(function* () {
+    const schema = t.schema === undefined ? sql.raw(self.currentSchema) : sql`${t.schema}`
+    return (yield* rowsOf(sql`SELECT 1 AS found FROM information_schema.tables WHERE table_schema = ${schema} AND table_name = ${t.name} AND table_type IN ('BASE TABLE', 'LOCAL TEMPORARY', 'GLOBAL TEMPORARY')`)).length > 0
+  }),
+
+  hasColumn: (t, column) => read(function* () {
+    const schema = t.schema === undefined ? sql.raw(self.currentSchema) : sql`${t.schema}`
+    return (yield* rowsOf(sql`SELECT 1 AS found FROM information_schema.columns WHERE table_schema = ${schema} AND table_name = ${t.name} AND column_name = ${column}`)).length > 0
+  }),
+
+  hasIndex: unsupported('standard', 'reading indexes'),
 
   introspectForeignKeys: unsupported('standard', 'reading foreign keys'),
   introspectIndexes: unsupported('standard', 'reading indexes'),

@@ -18,7 +18,7 @@ import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from './fp.js'
 import type { IOEither } from 'fp-ts/lib/IOEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { InsertNode } from './ast.js'
+import type { InsertNode, UpdateNode } from './ast.js'
 import type { Compilable, Dialect, TransactionOptions } from './dialect.js'
 import type { Connection, Driver, QueryResult, Row, StreamOptions } from './driver.js'
 import { dbError, type DbError, isDbError, toDbError, withSql } from './errors.js'
@@ -29,6 +29,7 @@ import { type Compiled, type Fragment, isCompiled, sql } from './sql.js'
 import { adaptedBefore, atParameter, describeValue, markAdapted } from './values.js'
 import { withFields } from './objects.js'
 import { batchIsAllOrNothing } from './drivers/sql-start.js'
+import { tooLongOfWrite } from './value-too-large.js'
 
 export { extend } from './record.js'
 
@@ -1517,14 +1518,37 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     })
   }
 
+  /**
+   * `run`, the task of `q`, where `q` is a built INSERT or UPDATE on PostgreSQL: with its failure
+   * completed, a ValueTooLarge (22001, which names only the type) given its column and table
+   * (`tooLongOfWrite`, which reads the lengths once, on the Left alone). Any other statement's
+   * task is `run` itself. The lengths are read on the scope the call runs in, so not inside a
+   * transaction: PostgreSQL has aborted it (25P02), and the pool's connections do not see its
+   * work (a table it made) and may all be held by transactions waiting as this one does; there
+   * the error stays as it was. `unitEnded` where `run` is a unit of its own, rolled back by the
+   * time it answers (`executeAll`), after which the caller's transaction goes on. A read that fails
+   * leaves the error as it was.
+   */
+  const namingTooLong = <T>(q: object, run: () => Promise<E.Either<DbError, T>>, unitEnded: boolean): (() => Promise<E.Either<DbError, T>>) => {
+    const kind = (q as { kind?: unknown }).kind
+    if ((kind !== 'insert' && kind !== 'update') || self.dialect.name !== 'postgres' || isCompiled(q)) return run
+    return () => run().then((r) => {
+      if (E.isRight(r) || r.left._tag !== 'ValueTooLarge' || r.left.column !== undefined) return r
+      const frame = frameFor(self.driver)
+      if (frame === ENDED || (frame !== undefined && frame.session !== true && !unitEnded)) return r
+      const e = r.left
+      return tooLongOfWrite(self, q as InsertNode | UpdateNode, e).then((named) => (named === e ? r : E.left(named)), () => r)
+    })
+  }
+
   /** This backend's own `execute` (see `runCompiled`). */
   const ownExecute = <R>(q: Executable<R>): TaskEither<DbError, QueryResult<R>> => {
     const parts = partsOf(q)
-    if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : executeAll<R>(parts.right)
+    if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : namingTooLong(q, executeAll<R>(parts.right), true)
     const c = compileFor(q)
     if (E.isLeft(c)) return leftTask(c.left)
     const compiled = c.right
-    return () => runCompiled(q, compiled) as Promise<E.Either<DbError, QueryResult<R>>>
+    return namingTooLong(q, () => runCompiled(q, compiled) as Promise<E.Either<DbError, QueryResult<R>>>, false)
   }
 
   /**
@@ -1647,7 +1671,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
     first: <R>(q: Executable<R>): TaskEither<DbError, Option<R>> => {
       // A split INSERT runs as `execute` runs it (one unit); its first row is the answer.
       const parts = partsOf(q)
-      if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : () => (executeAll(parts.right)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
+      if (parts !== undefined) return E.isLeft(parts) ? leftTask(parts.left) : () => (namingTooLong(q, executeAll(parts.right), true)() as Promise<E.Either<DbError, QueryResult>>).then(firstRow<R>)
       const c = compileFor(q)
       if (E.isLeft(c)) return leftTask(c.left)
       const compiled = c.right
@@ -1661,7 +1685,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           return r !== undefined ? Promise.resolve(r) : firstOf<R>(compiled)
         }
       }
-      return () => firstOf<R>(compiled)
+      return namingTooLong(q, () => firstOf<R>(compiled), false)
     },
 
     query: (fragment) => self.all(fragment),

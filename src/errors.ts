@@ -167,10 +167,11 @@ export interface ValueTooLarge extends Base<'ValueTooLarge'> {
   readonly limit?: number
   /**
    * The column the value did not fit: named by MySQL and MariaDB; on PostgreSQL (whose 15 names
-   * only the type) by a model's write of a string too long, from the column's declared length.
+   * only the type) by a model's write or a built INSERT or UPDATE of a string too long, from the
+   * column's declared length.
    */
   readonly column?: string
-  /** The table of that column, when the server names it or a model's write knows it. */
+  /** The table of that column, when the server names it or the write (a model's, a built statement) knows it. */
   readonly table?: string
   /** The model's field of that column, when a model's write of its own table failed (`'userName'` for `user_name`). */
   readonly field?: string

@@ -8,13 +8,15 @@
  *
  * A value too long for its column (ValueTooLarge) is completed the same way (`tooLongNamed`):
  * PostgreSQL names only the type, and the model reads its table's declared lengths from
- * `information_schema.columns` after such a failure, to name the column, the field and the rows.
+ * `information_schema.columns` after such a failure (`columnLimits`, src/value-too-large.ts, which
+ * a built INSERT or UPDATE uses too), to name the column, the field and the rows.
  */
 import { type Either, left } from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Backend } from '../compose.js'
-import { dbError, type DbError, type FieldIssue, isDbError, type ValueTooLarge } from '../errors.js'
+import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
 import { sql } from '../sql.js'
+import { asServerGave, beforeSql, columnLimits, type Limit, overLimit, tooLargeFields, TOO_LONG } from '../value-too-large.js'
 import { encodeField, type ModelCore, tableRefOf } from './core.js'
 import type { Field } from './decode.js'
 import { uniqueIssues } from './uniqueness.js'
@@ -108,67 +110,6 @@ export const withViolatingRows = <A>(db: Backend, core: ModelCore, inputs: reado
 
 // ---------------------------------------------------------------- a value too long for its column
 
-/**
- * The codes of a value too long for its column: PostgreSQL's SQLSTATE 22001, MySQL's and
- * MariaDB's errno 1406 (a write's 1265 is a value of another kind, a QueryError).
- */
-const TOO_LONG: ReadonlySet<string | number> = new Set(['22001', 1406])
-
-/** A column's declared length: in characters, and where the engine also counts bytes of UTF-8 text (MariaDB's TEXT, VARBINARY), in bytes. */
-interface Limit {
-  readonly chars: number
-  readonly bytes?: number
-}
-
-/**
- * The declared lengths of a table's character and binary columns, by lower-cased column name,
- * from `information_schema.columns` (PostgreSQL, MySQL, MariaDB); undefined when the read fails.
- * ENUM and SET columns, whose length is their longest member's, are left out.
- */
-const columnLimits = async (db: Backend, table: { readonly schema?: string; readonly name: string }): Promise<ReadonlyMap<string, Limit> | undefined> => {
-  const pg = db.dialect.name === 'postgres'
-  const schema = table.schema !== undefined ? sql`${table.schema}` : pg ? sql`current_schema()` : sql`DATABASE()`
-  const r = await db.all(sql`SELECT column_name AS c, data_type AS t, character_maximum_length AS n, character_octet_length AS o, character_set_name AS s FROM information_schema.columns WHERE table_schema = ${schema} AND table_name = ${table.name} AND character_maximum_length IS NOT NULL`)().catch(() => undefined)
-  if (r === undefined || r._tag === 'Left') return undefined
-  const out = new Map<string, Limit>()
-  for (const row of r.right) {
-    const type = String(row.t ?? row.T ?? '').toLowerCase()
-    const chars = Number(row.n ?? row.N)
-    if (type === 'enum' || type === 'set' || !Number.isFinite(chars)) continue
-    const set = row.s ?? row.S
-    // MariaDB and MySQL also hold a TEXT or VARBINARY column to its bytes; PostgreSQL's limits are characters alone.
-    const bytes = !pg && (set === null || set === undefined || String(set).toLowerCase().startsWith('utf8')) ? Number(row.o ?? row.O) : Number.NaN
-    out.set(String(row.c ?? row.C).toLowerCase(), Number.isFinite(bytes) ? { chars, bytes } : { chars })
-  }
-  return out
-}
-
-/** Code points in a string: what PostgreSQL, MySQL and MariaDB count a length in. */
-const codePoints = (s: string): number => {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n--
-      i++
-    }
-  }
-  return n
-}
-
-/**
- * Whether a value written is longer than its column holds. Spaces at the end past the length do
- * not count: PostgreSQL, MySQL and MariaDB cut them without an error.
- */
-const overLimit = (x: unknown, limit: Limit): boolean => {
-  if (x instanceof Uint8Array) return x.length > (limit.bytes ?? limit.chars)
-  if (typeof x !== 'string') return false
-  let end = x.length
-  while (end > 0 && x.charCodeAt(end - 1) === 32) end--
-  const s = end === x.length ? x : x.slice(0, end)
-  return codePoints(s) > limit.chars || (limit.bytes !== undefined && Buffer.byteLength(s, 'utf8') > limit.bytes)
-}
-
 /** A field's value in a row as it is written (encoded); undefined when absent or not encodable. */
 const written = (f: Field, row: Readonly<Record<string, unknown>>): unknown => {
   const x = Object.hasOwn(row, f.name) ? row[f.name] : undefined
@@ -178,12 +119,6 @@ const written = (f: Field, row: Readonly<Record<string, unknown>>): unknown => {
   } catch {
     return undefined
   }
-}
-
-/** The text `detail` added to an error's message before the SQL it shows (see `withSql`). */
-const beforeSql = (message: string, detail: string): string => {
-  const at = message.indexOf('\n  SQL: ')
-  return at < 0 ? `${message}${detail}` : `${message.slice(0, at)}${detail}${message.slice(at)}`
 }
 
 /**
@@ -232,16 +167,11 @@ export const tooLongNamed = async (db: Backend, core: ModelCore, rows: readonly 
       if (over.length === 0) over = undefined
     }
   }
-  const said = e.column === undefined ? `column ${column}, field ${field!.name}` : `field ${field!.name}`
+  // A built statement's column (see `tooLongOfWrite`) is said again here, with its field.
+  const given = asServerGave(e)
+  const said = given.column === undefined ? `column ${column}, field ${field!.name}` : `field ${field!.name}`
   const where = over === undefined ? '' : `; too long in ${over.map((i) => `rows.${i}.${field!.name}`).join(', ')}`
-  const fields: Record<string, unknown> = { ...fieldsOf(e), table: e.table ?? core.table, column, field: field!.name }
+  const fields: Record<string, unknown> = { ...tooLargeFields(e), table: e.table ?? core.table, column, field: field!.name }
   if (over !== undefined) fields.rows = over
-  return dbError('ValueTooLarge', beforeSql(e.message, ` (${said}${where})`), fields as never)
-}
-
-/** A ValueTooLarge's own fields, to make it again with more. */
-const fieldsOf = (e: ValueTooLarge): Record<string, unknown> => {
-  const out: Record<string, unknown> = {}
-  for (const k of ['sql', 'params', 'code', 'cause', 'endedTransaction', 'limit', 'column', 'table'] as const) if (e[k] !== undefined) out[k] = e[k]
-  return out
+  return dbError('ValueTooLarge', beforeSql(given.message, ` (${said}${where})`), fields as never)
 }

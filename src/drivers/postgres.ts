@@ -52,7 +52,7 @@
  */
 import net from 'node:net'
 import type { Either } from 'fp-ts/lib/Either.js'
-import { none, type Option, some } from 'fp-ts/lib/Option.js'
+import { none, type Option, some } from '../fp.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type postgresJsClient from 'postgres'
 import { clientLibrary, missingClientLibrary } from './client-library.js'

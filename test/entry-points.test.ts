@@ -24,6 +24,7 @@ const internals: Record<string, string> = {
   'src/model/codecs.js': 'the input side of field codecs (inputCodec, inputDecoder), checked apart from the read side',
   'src/model/decode.js': 'the generated row mapper, tested against its loop fallback',
   'src/model/in-place.js': 'the statement a model read runs, checked to be one the statement-shape cache answers',
+  'src/quiet-storage.js': 'whether the scale-out context storages are on (quietStoragesEnabled), which no entry point exports',
   'src/value-columns.js': 'rows of plain values kept as columns, compared with the node-per-cell path',
 }
 

@@ -22,13 +22,13 @@
  * check passes. The check is `SELECT 1` by default; `postgresReplicaCheck(maxLagBytes)` also
  * refuses a PostgreSQL standby whose replay is behind what it received by more than that.
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { type Backend, type Executable, extend, type Prepared, type PrepareOptions, type ReservedConnection, type Transaction, wrap } from '../compose.js'
 import type { Compilable } from '../dialect.js'
 import type { QueryResult } from '../driver.js'
 import { dbError, type DbError, isDbError, toDbError } from '../errors.js'
+import { quietStorage } from '../quiet-storage.js'
 import { type Compiled, isCompiled, sql } from '../sql.js'
 import { flavourOf, notReadOnly, READ_VERBS, readSql, type SqlFlavour, verbOf } from './sql-text.js'
 
@@ -79,7 +79,12 @@ export interface ReplicatedBackend extends Backend {
   /**
    * Run `f` in a read-your-writes scope of its own (one per request, say): a write inside it
    * sends only its own later reads to the primary. Writes made outside any scope send every
-   * read outside a scope to the primary for the window.
+   * read outside a scope to the primary for the window. Work `f` leaves running after its
+   * promise settled still reads its writes from the primary within the window; what it writes
+   * after that counts as a write outside scopes too.
+   *
+   * @example
+   * const rows = await db.scope(() => run(db.all(sql`SELECT * FROM invoice WHERE org_id = ${orgId}`)))
    */
   readonly scope: <A>(f: () => Promise<A>) => Promise<A>
 }
@@ -127,7 +132,8 @@ interface State {
   reads: number
 }
 
-interface Clock { lastWrite: number }
+/** A read-your-writes scope's time of its last write; `ended` once its `scope` call settled. */
+interface Clock { lastWrite: number; ended?: boolean }
 
 
 const timeout = <A>(p: Promise<E.Either<DbError, A>>, ms: number): Promise<E.Either<DbError, A>> => {
@@ -161,7 +167,18 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
   const checkEvery = options.checkEveryMs ?? 5000
   const check = options.check ?? ((r: Backend) => r.execute(sql`SELECT 1`))
   const states: State[] = replicas.map(() => ({ healthy: true, downSince: 0, lastCheck: Date.now(), checking: undefined, lastError: undefined, reads: 0 }))
-  const clocks = new AsyncLocalStorage<Clock>()
+  /**
+   * The read-your-writes scope of the current context (`scope`). A quiet storage
+   * (`quiet-storage.ts`), so that its promise hook is not paid by every promise of the process
+   * for good once a scope ran: it stays on while a scope is open, while any scope's last write is
+   * younger than the window, and for a quarter of a second after. When it goes off, no clock it
+   * carried says a read must go to the primary, so work a scope left running that finds no clock
+   * any more (it reads the clock of reads outside scopes) reads where its clock would have sent
+   * it, or the primary. Such work's writes after its scope ended count outside scopes too, and
+   * its reads see writes made outside scopes, so a part of it that still finds the clock and a
+   * part that does not still read each other's writes.
+   */
+  const clocks = quietStorage<Clock>()
   const global: Clock = { lastWrite: Number.NEGATIVE_INFINITY }
   let next = 0
 
@@ -231,8 +248,20 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
   }
 
   const clock = (): Clock => clocks.getStore() ?? global
-  const wrote = (): void => { clock().lastWrite = Date.now() }
-  const recentlyWrote = (): boolean => window > 0 && Date.now() - clock().lastWrite < window
+  const wrote = (): void => {
+    const c = clock()
+    const now = Date.now()
+    c.lastWrite = now
+    if (c === global) return
+    // Its reads must find this clock for the window (see `clocks`).
+    if (window > 0) clocks.keepUntil(now + window)
+    if (c.ended === true) global.lastWrite = now
+  }
+  const recentlyWrote = (): boolean => {
+    if (!(window > 0)) return false
+    const c = clock()
+    return Date.now() - (c.ended === true ? Math.max(c.lastWrite, global.lastWrite) : c.lastWrite) < window
+  }
 
   /** The replicas to try for this read, in order; empty means the primary. */
   const route = (statement: Compiled): number[] => {
@@ -253,9 +282,11 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
   /**
    * Set while a call runs on a reserved connection (`connection()`): every statement there,
    * reads included, runs on that connection of the primary, which the caller reserved for its
-   * session state (`SET`, temporary tables) and may have written on.
+   * session state (`SET`, temporary tables) and may have written on. A quiet storage, held on
+   * while such a call is pending (its statements are routed before it settles) and for a quarter
+   * of a second after, off otherwise (see `clocks`).
    */
-  const reserved = new AsyncLocalStorage<true>()
+  const reserved = quietStorage<true>()
   const onConnection = <A>(f: () => A): A => reserved.run(true, f)
   const task = <L, A>(t: TaskEither<L, A>): TaskEither<L, A> => () => onConnection(t)
 
@@ -395,6 +426,9 @@ export const withReplicas = (primary: Backend, replicas: readonly Backend[], opt
       await Promise.all(states.map((_, i) => runCheck(i)))
       return states.map((_, i) => healthOf(i))
     },
-    scope: <A>(f: () => Promise<A>): Promise<A> => clocks.run({ lastWrite: Number.NEGATIVE_INFINITY }, f),
+    scope: <A>(f: () => Promise<A>): Promise<A> => {
+      const c: Clock = { lastWrite: Number.NEGATIVE_INFINITY }
+      return clocks.run(c, f, () => { c.ended = true })
+    },
   }))
 }

@@ -17,7 +17,6 @@
  *   anything runs: no statement half-applies across shards or strands a row.
  *   Transactions run on one shard: `db.forKey(key).transaction(...)`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
@@ -28,6 +27,7 @@ import type { Compilable } from '../dialect.js'
 import type { QueryResult, Row } from '../driver.js'
 import { dbError, type DbError, toDbError, unsupportedError } from '../errors.js'
 import { batchIsAllOrNothing } from '../drivers/sql-start.js'
+import { quietStorage } from '../quiet-storage.js'
 import { type Compiled, isCompiled } from '../sql.js'
 import { type Plan, shardRules } from './shard-rules.js'
 import { flavourOf } from './sql-text.js'
@@ -303,8 +303,16 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
    * shard transaction's handle made from it): it went through the sharded backend's own
    * functions, and so through the middleware wrapped around it, and runs on that shard under
    * `forKey`'s rules. Set only around one statement, never around a callback.
+   *
+   * A quiet storage (`quiet-storage.ts`): on only while a pinned call is pending and for a
+   * quarter of a second after, not for good once forKey or a routed prepared query ran, so
+   * the rest of the process's promises do not pay its promise hook. A call's pin is read by
+   * the call itself (its statement reaching `executeOn`, `stream` or `executeBatch` through the
+   * middleware, before its promise settles), which holds the storage on meanwhile. It is not
+   * passed down explicitly instead: middleware around the sharded backend may wait, retry or
+   * rebuild the statement before calling on, and only the context reaches the call through it.
    */
-  const pin = new AsyncLocalStorage<number>()
+  const pin = quietStorage<number>()
 
   const executeOn = <R>(self: Backend, q: Executable<R>): TaskEither<DbError, QueryResult<R>> => async () => {
     const pinned = pin.getStore()

@@ -13,14 +13,13 @@
 import { right } from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, connect, type DbError, isDbError, sql } from 'recordkit'
+import { type Backend, connect, isDbError, sql } from 'recordkit'
 import { mysql } from 'recordkit/dialects/mysql'
-import { postgres } from 'recordkit/dialects/postgres'
 import { classifyMysqlError, mysql2 } from 'recordkit/drivers/mysql2'
-import { postgresJs } from 'recordkit/drivers/postgres'
 import { model, nullable, snakeCase } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
-import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_URL } from './support/servers.js'
+import { asTooLarge, mariaUp, tooLongEngines } from './support/too-large.js'
 
 const T = 'vtl_items'
 const LOG = 'vtl_log'
@@ -38,20 +37,7 @@ const Logged = model({
   },
 })
 
-const pgUp = await serverAvailable('postgres')
-const mariaUp = await serverAvailable('mariadb')
-
-const engines = [
-  { name: 'PostgreSQL', up: pgUp, open: () => ok(connect(postgresJs({ url: PG_URL, max: 2 }), postgres)), serial: 'SERIAL PRIMARY KEY', code: '22001' as string | number },
-  { name: 'MariaDB', up: mariaUp, open: () => ok(connect(mysql2({ url: MYSQL_URL, max: 2 }), mysql)), serial: 'INTEGER AUTO_INCREMENT PRIMARY KEY', code: 1406 as string | number },
-] as const
-
-const asTooLarge = (e: DbError) => {
-  if (!isDbError(e, 'ValueTooLarge')) throw e
-  return e
-}
-
-for (const engine of engines) {
+for (const engine of tooLongEngines) {
   describe.skipIf(!engine.up)(`a value too long for its column on ${engine.name}`, () => {
     let db: Backend
     const count = async () => Number((await ok(db.all(sql`SELECT COUNT(*) AS n FROM ${sql.id(T)}`)))[0].n)

@@ -14,7 +14,7 @@ import { right } from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Backend, connect, type DbError, isDbError, sql } from 'recordkit'
+import { type Backend, connect, type DbError, sql } from 'recordkit'
 import { mysql } from 'recordkit/dialects/mysql'
 import { postgres, unnest } from 'recordkit/dialects/postgres'
 import { mysql2 } from 'recordkit/drivers/mysql2'
@@ -23,27 +23,15 @@ import { col, eq, insertInto, onConflict, returning, set, update, values, where 
 import { model, nullable } from 'recordkit/model'
 import { fails, ok } from 'recordkit/testing'
 import { valueColumnsOf } from '../src/value-columns.js'
-import { MYSQL_URL, PG_URL, serverAvailable } from './support/servers.js'
+import { MYSQL_URL, PG_URL } from './support/servers.js'
+import { asTooLarge, pgUp, tooLongEngines } from './support/too-large.js'
 
 const T = 'vtlq_items'
 const Item = model({ table: T, primaryKey: 'id', codec: t.type({ id: t.number, name: t.string, note: nullable(t.string) }), defaults: ['note'] })
 const S = 'vtlq_s'
 const FREE = 'vtlq_free'
 
-const pgUp = await serverAvailable('postgres')
-const mariaUp = await serverAvailable('mariadb')
-
-const engines = [
-  { name: 'PostgreSQL', up: pgUp, open: () => ok(connect(postgresJs({ url: PG_URL, max: 2 }), postgres)), serial: 'SERIAL PRIMARY KEY', code: '22001' as string | number },
-  { name: 'MariaDB', up: mariaUp, open: () => ok(connect(mysql2({ url: MYSQL_URL, max: 2 }), mysql)), serial: 'INTEGER AUTO_INCREMENT PRIMARY KEY', code: 1406 as string | number },
-] as const
-
-const asTooLarge = (e: DbError) => {
-  if (!isDbError(e, 'ValueTooLarge')) throw e
-  return e
-}
-
-for (const engine of engines) {
+for (const engine of tooLongEngines) {
   const pg = engine.name === 'PostgreSQL'
   describe.skipIf(!engine.up)(`a built write of a value too long on ${engine.name}`, () => {
     let db: Backend

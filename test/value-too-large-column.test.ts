@@ -196,6 +196,11 @@ describe.skipIf(!mariaUp)('MariaDB errno 1265 (Data truncated for column)', () =
       expect(isDbError(e, 'QueryError') && [e.code, e.column]).toEqual([1265, column])
       expect(e.message).toContain("(errno 1265: the value is not one the column holds: not in the list of an ENUM or SET column, or a number followed by other characters)")
     }
+    // A statement led by a comment is read from its first keyword: the same class.
+    for (const lead of ['-- tagged\n', '# tagged\n', '/* tagged */ ']) {
+      const e = await fails(db.execute(sql.raw(`${lead}INSERT INTO ${E} (id, kind) VALUES (7, 'zz')`)))
+      expect(isDbError(e, 'QueryError') && [e.code, e.column]).toEqual([1265, 'kind'])
+    }
     // Prepared, the same.
     await ok(db.execute(sql.raw(`INSERT INTO ${E} (id, kind) VALUES (1, 'a')`)))
     const p = await fails(db.execute(sql`UPDATE ${sql.id(E)} SET kind = ${'zz'} WHERE id = ${1}`))

@@ -271,8 +271,8 @@ export const classifyMysqlError = (e: unknown, server?: 'mariadb' | 'mysql'): Db
 /** WARN_DATA_TRUNCATED: the server says the same words of every value its column cannot hold whole. */
 const WARN_DATA_TRUNCATED = 1265
 
-/** The statement's verb, past comments before it. */
-const VERB = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*([A-Za-z]+)/
+/** The statement's verb (its first word, read from `fromStart`, past comments before it). */
+const VERB = /^[A-Za-z]+/
 /** An identifier in DDL: backquoted (backquotes doubled inside) or bare. */
 const DDL_IDENT = '`(?:[^`]|``)*`|[\\w$\\u0080-\\uffff]+'
 /** ALTER TABLE and its table, before the first clause. */
@@ -340,11 +340,12 @@ const makesNotNull = (text: string, column: string): boolean => {
  * `column` is kept on each.
  */
 const truncation = (text: string | undefined, column: string | undefined): { readonly tag: DbErrorTag; readonly means: string } => {
-  const verb = text === undefined ? undefined : VERB.exec(text)?.[1].toUpperCase()
+  const start = text === undefined ? undefined : fromStart(text, true)
+  const verb = start === undefined ? undefined : VERB.exec(start)?.[0].toUpperCase()
   if (verb === 'INSERT' || verb === 'UPDATE' || verb === 'REPLACE' || verb === 'LOAD') {
     return { tag: 'QueryError', means: "the value is not one the column holds: not in the list of an ENUM or SET column, or a number followed by other characters" }
   }
-  if (verb === 'ALTER' && column !== undefined && makesNotNull(text!, column)) {
+  if (verb === 'ALTER' && column !== undefined && makesNotNull(start!, column)) {
     return { tag: 'NotNullViolation', means: 'a row holds NULL in the column made NOT NULL, or a value its new type cannot hold whole' }
   }
   if (verb === 'ALTER') {

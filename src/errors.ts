@@ -288,8 +288,22 @@ export const sqlForMessage = (sql: string): string => {
 export const withSql = <E extends DbError>(e: E, sql: string): E => {
   const m = e as unknown as Record<string, unknown>
   m.sql = sql
-  if (!e.message.includes('\n  SQL: ')) m.message = `${e.message}\n  SQL: ${sqlForMessage(sql)}`
+  if (!e.message.includes(SQL_MARK)) m.message = `${e.message}${SQL_MARK}${sqlForMessage(sql)}`
   return e
+}
+
+/** Where `withSql` puts the statement in a message. */
+const SQL_MARK = '\n  SQL: '
+
+/**
+ * A message with `detail` added to its own words, before the SQL `withSql` put in it (at the end
+ * when it has none).
+ *
+ * @example beforeSql('too long\n  SQL: INSERT ...', ' (column name)') // 'too long (column name)\n  SQL: INSERT ...'
+ */
+export const beforeSql = (message: string, detail: string): string => {
+  const at = message.indexOf(SQL_MARK)
+  return at < 0 ? `${message}${detail}` : `${message.slice(0, at)}${detail}${message.slice(at)}`
 }
 
 /**

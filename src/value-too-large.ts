@@ -10,7 +10,7 @@
  */
 import type { Expr, InsertNode, TableRef, UpdateNode } from './ast.js'
 import type { Backend } from './compose.js'
-import { dbError, type DbError, isDbError, type ValueTooLarge } from './errors.js'
+import { beforeSql, dbError, type DbError, isDbError, type ValueTooLarge } from './errors.js'
 import { sql } from './sql.js'
 import { valueColumnsOf } from './value-columns.js'
 
@@ -80,16 +80,6 @@ export const overLimit = (x: unknown, limit: Limit): boolean => {
   while (end > 0 && x.charCodeAt(end - 1) === 32) end--
   const s = end === x.length ? x : x.slice(0, end)
   return codePoints(s) > limit.chars || (limit.bytes !== undefined && Buffer.byteLength(s, 'utf8') > limit.bytes)
-}
-
-/**
- * The text `detail` added to an error's message before the SQL it shows (see `withSql`).
- *
- * @example beforeSql('too long\n  SQL: INSERT ...', ' (column name)') // 'too long (column name)\n  SQL: INSERT ...'
- */
-export const beforeSql = (message: string, detail: string): string => {
-  const at = message.indexOf('\n  SQL: ')
-  return at < 0 ? `${message}${detail}` : `${message.slice(0, at)}${detail}${message.slice(at)}`
 }
 
 /**

@@ -181,8 +181,13 @@ export const decimal: DecimalCodec = markDecimal(fromFast('decimal', (u): u is s
 /** The codecs whose values are a number written as text (`decimal`, `decimalOf`), with their scale where they have one. */
 const decimalCodecs = new WeakMap<t.Any, number | undefined>([[decimal, undefined]])
 
-/** The codec itself, or the one codec beside NULL in a union (`nullable(c)`). */
-const nonNull = (codec: t.Any): t.Any | undefined => {
+/**
+ * The codec itself, or the one codec beside NULL in a union (`nullable(c)`); undefined for any
+ * other union.
+ *
+ * @example nonNull(nullable(t.string)) === t.string // true
+ */
+export const nonNull = (codec: t.Any): t.Any | undefined => {
   if ((codec as Tagged)._tag !== 'UnionType') return codec
   const rest = (codec as unknown as t.UnionType<t.Mixed[]>).types.filter((m) => (m as Tagged)._tag !== 'NullType')
   return rest.length === 1 ? rest[0] : undefined

@@ -28,7 +28,7 @@ import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core
 import type * as t from 'io-ts'
 import { compileMapper, type Field, type RowMapper, show } from './decode.js'
 import { copiedReading, decodeRows, jsonAsText, queryReading, type Reading } from './in-place.js'
-import { readsJson } from './codecs.js'
+import { nonNull, readsJson } from './codecs.js'
 import { cast } from '../query/cast.js'
 import { baseQuery, type IncludeSpec, type ModelQuery } from './query.js'
 import { withFields } from '../objects.js'
@@ -951,13 +951,8 @@ const startBelow = async (db: Backend, target: ModelCore, read: Reading, raw: re
 
 /** Whether a codec reads a plain string or number as it is: `t.string`, `t.number`, or one of them or null. */
 const plainKeyType = (c: t.Any): 'string' | 'number' | undefined => {
-  const tag = (c as { readonly _tag?: string })._tag
-  if (tag === 'StringType') return 'string'
-  if (tag === 'NumberType') return 'number'
-  if (tag !== 'UnionType') return undefined
-  const members = (c as unknown as t.UnionType<t.Mixed[]>).types
-  const kept = members.filter((m) => (m as { readonly _tag?: string })._tag !== 'NullType')
-  return kept.length === 1 && members.length === 2 ? plainKeyType(kept[0]) : undefined
+  const tag = (nonNull(c) as { readonly _tag?: string } | undefined)?._tag
+  return tag === 'StringType' ? 'string' : tag === 'NumberType' ? 'number' : undefined
 }
 
 /** Whether every row's value of each of `names` is what decoding it gives (see `startBelow`). */

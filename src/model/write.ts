@@ -548,11 +548,12 @@ const NTH = (i: number): string => `rows.${i}.`
 const namingFields = <A>(db: Backend, core: ModelCore, rows: readonly unknown[], prefix: (i: number) => string, te: TaskEither<DbError, A>): TaskEither<DbError, A> =>
   () => te().then((r) => {
     if (r._tag === 'Right') return r
-    if (isDbError(r.left, 'ValueTooLarge')) return tooLongNamed(db, core, rows.map((v) => (typeof v === 'object' && v !== null ? (v as Values) : {})), r.left).then((e) => left(e), () => r)
+    const given = (): Values[] => rows.map((v) => (typeof v === 'object' && v !== null ? (v as Values) : {}))
+    if (isDbError(r.left, 'ValueTooLarge')) return tooLongNamed(db, core, given(), r.left).then((e) => left(e), () => r)
     if (!isDbError(r.left, 'ValidationError') || r.left.code !== UNBINDABLE) return r
     const refused = r.left.issues.length === 1 && 'value' in r.left.issues[0] ? r.left.issues[0].value : Number.NaN
     if (typeof refused !== 'number' || Number.isFinite(refused)) return r
-    const issues = unholdable(db, core, rows.map((v) => (typeof v === 'object' && v !== null ? (v as Values) : {})), prefix)
+    const issues = unholdable(db, core, given(), prefix)
     return issues.length === 0 ? r : left(validationError(core.table, issues))
   })
 

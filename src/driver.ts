@@ -19,7 +19,12 @@ export interface QueryResult<R = Row> {
   readonly rows: R[]
   /** Rows inserted, updated or deleted. */
   readonly rowsAffected: number
-  /** The generated key of the last inserted row, where the engine reports one. */
+  /**
+   * The generated key the engine reports for an INSERT, where it reports one: for one row, that
+   * row's key. For several rows it follows the engine (`Dialect.insertIdOfMany`): SQLite reports
+   * the last row's key, MySQL and MariaDB the first row's. PostgreSQL reports none: use
+   * `RETURNING`.
+   */
   readonly insertId?: number | bigint
 }
 

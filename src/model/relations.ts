@@ -611,7 +611,15 @@ const absentTarget = (core: ModelCore, name: string, target: ModelCore, fk: read
  * an array of exactly its size, rather than pushes into a growing one.
  */
 interface Groups {
-  readonly byKey: Map<string | number, number>
+  /** Key numbers by key, where the keys are not all small integers (see `dense`). */
+  readonly byKey: Map<string | number, number> | undefined
+  /**
+   * Key numbers by key where every key is an integer within a span of a few times the number of
+   * rows (ids, mostly): at `key - base`, the key's number plus one (0: no such key). An index
+   * into a typed array instead of a Map's hashing, for each parent row and each run of related rows.
+   */
+  readonly dense: Int32Array | undefined
+  readonly base: number
   /** The distinct keys, in the order of `rows`. */
   readonly keys: Keys
   /** The key number of each row of `rows`, in their order; -1 where a key part is null. */
@@ -631,6 +639,10 @@ interface Groups {
 const NO_ROWS: readonly Record<string, unknown>[] = []
 
 const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly string[]): Groups => {
+  if (fields.length === 1) {
+    const dense = denseGroupsOf(rows, fields[0])
+    if (dense !== undefined) return dense
+  }
   const byKey = new Map<string | number, number>()
   const values: unknown[] = []
   const ofRow: number[] = []
@@ -657,13 +669,67 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
     last = g
     ofRow.push(g)
   }
-  return { byKey, keys: { width: fields.length, values }, ofRow, groups: new Array<Record<string, unknown>[] | undefined>(byKey.size) }
+  return { byKey, dense: undefined, base: 0, keys: { width: fields.length, values }, ofRow, groups: new Array<Record<string, unknown>[] | undefined>(byKey.size) }
+}
+
+/** The widest span of integer keys `denseGroupsOf` indexes, per row (plus `DENSE_SLACK`). */
+const DENSE_SPAN = 8
+const DENSE_SLACK = 1024
+
+/**
+ * `groupsOf` over one field whose values are all integers (or null) within `DENSE_SPAN` times the
+ * rows' count of each other: numbered through a typed array (see `Groups.dense`). Undefined
+ * where some value is not such an integer; the Map then numbers them.
+ */
+const denseGroupsOf = (rows: readonly Record<string, unknown>[], field: string): Groups | undefined => {
+  let min = Infinity
+  let max = -Infinity
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i][field]
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return undefined
+      if (v < min) min = v
+      if (v > max) max = v
+    } else if (v !== null && v !== undefined) return undefined
+  }
+  if (min === Infinity) return undefined
+  if (max - min >= rows.length * DENSE_SPAN + DENSE_SLACK) return undefined
+  const dense = new Int32Array(max - min + 1)
+  const values: unknown[] = []
+  const ofRow: number[] = []
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i][field]
+    if (typeof v !== 'number') {
+      ofRow.push(-1)
+      continue
+    }
+    const at = v - min
+    let g = dense[at] - 1
+    if (g < 0) {
+      g = values.length
+      dense[at] = g + 1
+      values.push(v)
+    }
+    ofRow.push(g)
+  }
+  return { byKey: undefined, dense, base: min, keys: { width: 1, values }, ofRow, groups: new Array<Record<string, unknown>[] | undefined>(values.length) }
+}
+
+/** The number of key `k` in `groups` (as `rowKey` gives it), or undefined where no parent has it. */
+const keyNumber = (groups: Groups, k: string | number): number | undefined => {
+  const dense = groups.dense
+  if (dense === undefined) return groups.byKey!.get(k)
+  // -0 is 0, as in a Map; a key out of the span, a fraction, or a string matches no parent.
+  if (typeof k !== 'number') return undefined
+  const at = k - groups.base
+  const g = at >= 0 && at < dense.length && Number.isInteger(at) ? dense[at] - 1 : -1
+  return g < 0 ? undefined : g
 }
 
 /** Add `found[from..to)` (rows of one key) to the group of key `k`, if a parent has that key. */
 const addRun = (groups: Groups, k: string | number | undefined, found: readonly Record<string, unknown>[], from: number, to: number): void => {
   if (k === undefined) return
-  const at = groups.byKey.get(k)
+  const at = keyNumber(groups, k)
   if (at === undefined) return
   const g = groups.groups[at]
   if (g === undefined) groups.groups[at] = found.slice(from, to)
@@ -754,7 +820,7 @@ const loadJoined = async (
   const children = decodeRows(target, read, raw)
   if (pivots !== undefined) for (let i = 0; i < children.length; i++) children[i].pivot = pivots[i]
   for (let i = 0; i < children.length; i++) {
-    const at = owners[i] === undefined ? undefined : groups.byKey.get(owners[i]!)
+    const at = owners[i] === undefined ? undefined : keyNumber(groups, owners[i]!)
     if (at !== undefined) (groups.groups[at] ??= NO_ROWS.slice()).push(children[i])
   }
   return children

@@ -30,6 +30,7 @@ import { adaptedBefore, atParameter, describeValue, markAdapted } from './values
 import { withFields } from './objects.js'
 import { batchIsAllOrNothing } from './drivers/sql-start.js'
 import { tooLongOfWrite } from './value-too-large.js'
+import { AFTER_COMMIT, type AfterCommitCallback, runAfterCommit, type WithAfterCommit } from './after-commit.js'
 
 export { extend } from './record.js'
 
@@ -213,6 +214,16 @@ export interface Backend {
   readonly close: (options?: CloseOptions) => TaskEither<DbError, void>
   /** The synchronous path, where the driver has one (see `SyncBackend`). */
   readonly sync?: SyncBackend
+  /**
+   * The hook `afterCommit` (src/after-commit.ts) reaches the transaction a call runs in through:
+   * every backend made by `compose` has it, and so does every handle of one (transactions,
+   * savepoints, reserved connections; `wrap` and `extend` keep it). Not for calling: use
+   * `afterCommit(db, f)`.
+   *
+   * @example
+   * await run(afterCommit(db, () => console.log('stored'))) // not db[AFTER_COMMIT]
+   */
+  readonly [AFTER_COMMIT]?: (f: AfterCommitCallback) => TaskEither<DbError, void>
 }
 
 /**
@@ -302,10 +313,12 @@ interface Frame {
   /** Set when the transaction or savepoint has ended: its scope refuses further statements. */
   ended: boolean
   /**
-   * Shared by a transaction and its savepoints: how many savepoints were named, and the first
-   * statement that failed in the transaction, if any (see `abortedBy`).
+   * Shared by a transaction and its savepoints: how many savepoints were named, the first
+   * statement that failed in the transaction, if any (see `abortedBy`), and the callbacks
+   * `afterCommit` queued for its COMMIT, each with the scope it was registered in (see
+   * `queueAfter`); the list is made by the first one, so a transaction without any has none.
    */
-  readonly counter: { n: number; failed?: DbError; ended?: DbError }
+  readonly counter: { n: number; failed?: DbError; ended?: DbError; after?: Queued[] }
   /** The stream open on this scope's connection, shared by every scope on that connection. */
   readonly streams: StreamSlot
   /** The enclosing scope of the same transaction (for a savepoint). */
@@ -425,6 +438,41 @@ const frameFor = (driver: Driver): Frame | typeof ENDED | undefined => {
 const within = (f: Frame | undefined, scope: Frame): boolean => {
   for (let x = f; x !== undefined; x = x.up) if (x === scope) return true
   return false
+}
+
+/** A callback `afterCommit` queued, and the scope (transaction or savepoint) it was queued in. */
+interface Queued {
+  readonly at: Frame
+  readonly f: AfterCommitCallback
+}
+
+/**
+ * Queue `f` for the COMMIT of the transaction `frame` belongs to. One list per transaction,
+ * in registration order; each entry remembers its scope, so a savepoint rolled back drops what
+ * was queued in it or in savepoints inside it (`dropAfter`), and a released one leaves its
+ * entries in place, where a rollback of an enclosing savepoint still finds them.
+ */
+const queueAfter = (frame: Frame, f: AfterCommitCallback): void => {
+  const c = frame.counter
+  if (c.after === undefined) c.after = []
+  c.after.push({ at: frame, f })
+}
+
+/** A savepoint rolled back: the callbacks queued in it (or in savepoints inside it) are dropped. */
+const dropAfter = (frame: Frame): void => {
+  const after = frame.counter.after
+  if (after !== undefined) frame.counter.after = after.filter((q) => !within(q.at, frame))
+}
+
+/**
+ * After a transaction's COMMIT was acknowledged and its connection given back: run what
+ * `afterCommit` queued (see `runAfterCommit`), and answer with `result`, or with the
+ * TransactionError (`committed: true`) of a callback that failed.
+ */
+const afterCommitted = async <L, A>(queued: readonly Queued[] | undefined, result: E.Either<L, A>): Promise<E.Either<L | DbError, A>> => {
+  if (queued === undefined || queued.length === 0) return result
+  const ran = await runAfterCommit(queued.map((q) => q.f), true)
+  return E.isLeft(ran) ? ran : result
 }
 
 /** Run `f` in its turn on a scope: at once, unless savepoints of the scope are pending. */
@@ -849,7 +897,8 @@ const controlledScopes = (
     await settled(parent)
     // `undo`: what runs when `texts` failed (a RELEASE PostgreSQL refuses after a statement in
     // the savepoint failed is followed by a rollback to it, so the transaction can go on).
-    const finish = (me: Backend, texts: readonly string[], undo: readonly string[] = []): TaskEither<DbError, void> => async () => {
+    // `undoes`: the savepoint's work is undone (its rollback), and so are its afterCommit callbacks.
+    const finish = (me: Backend, texts: readonly string[], undo: readonly string[] = [], undoes = false): TaskEither<DbError, void> => async () => {
       const refused = claimEnd(frame)
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
@@ -860,6 +909,7 @@ const controlledScopes = (
         if (E.isLeft(r) && E.isRight(out)) out = r
       }
       if (E.isLeft(out)) for (const t of undo) await runOn(me, frame, t)
+      if (undoes || E.isLeft(out)) dropAfter(frame)
       endAll(frame)
       if (parent.held === frame) parent.held = undefined
       return E.isLeft(out) ? out : E.right(undefined)
@@ -868,7 +918,7 @@ const controlledScopes = (
       ...savepointOf(frame)(me, own),
       name,
       release: () => finish(me, [sp.release], [sp.rollback, sp.release]),
-      rollback: () => finish(me, [sp.rollback, sp.release]),
+      rollback: () => finish(me, [sp.rollback, sp.release], [], true),
     }))
     const opened = await runOn(handle, frame, sp.open)
     if (E.isLeft(opened)) {
@@ -915,21 +965,29 @@ const controlledScopes = (
       if (refused !== undefined) return E.left(refused)
       await settled(frame)
       await closeOpenStream(frame)
-      try {
-        const stuck = commit ? await abortedBy(self.dialect, frame) : undefined
-        if (stuck !== undefined) {
+      let committed = false
+      const out = await (async (): Promise<E.Either<DbError, void>> => {
+        try {
+          const stuck = commit ? await abortedBy(self.dialect, frame) : undefined
+          if (stuck !== undefined) {
+            await runOn(me, frame, self.dialect.rollback())
+            return E.left(stuck)
+          }
+          const r = await runOn(me, frame, commit ? self.dialect.commit() : self.dialect.rollback())
+          if (E.isRight(r)) {
+            committed = commit
+            return E.right(undefined)
+          }
+          if (!commit) return r
+          // A COMMIT that failed leaves nothing half done: roll back what may remain.
           await runOn(me, frame, self.dialect.rollback())
-          return E.left(stuck)
+          return E.left(commitLost(r.left))
+        } finally {
+          await end()
         }
-        const r = await runOn(me, frame, commit ? self.dialect.commit() : self.dialect.rollback())
-        if (E.isRight(r)) return E.right(undefined)
-        if (!commit) return r
-        // A COMMIT that failed leaves nothing half done: roll back what may remain.
-        await runOn(me, frame, self.dialect.rollback())
-        return E.left(commitLost(r.left))
-      } finally {
-        await end()
-      }
+      })()
+      // The afterCommit callbacks run once the COMMIT is acknowledged and the connection is back.
+      return committed ? afterCommitted(frame.counter.after, out) : out
     }
     const handle = handleOf<Transaction>(frame, from, (me, own) => ({
       ...savepointOf(frame)(me, own),
@@ -1130,6 +1188,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         })
       },
       inTransaction: () => !frame.ended && frame.session !== true,
+      // `afterCommit` on this handle: in its scope (refused once it ended), queued by the backend's own.
+      [AFTER_COMMIT]: (f: AfterCommitCallback) => task(() => (self as Backend & WithAfterCommit)[AFTER_COMMIT](f)),
       sync: sync === undefined ? undefined : Object.freeze({
         ready: () => refusal(frame) === undefined && enter(() => sync.ready()),
         execute: <R>(q: Executable<R>) => now(() => sync.execute<R>(q)()),
@@ -1230,8 +1290,10 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
       const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, streams: session?.streams ?? {}, parent: session ?? txContext.getStore() }
       if (session !== undefined) session.held = frame
       const tx = handleOf(frame, from)
+      let committed = false
+      let out: E.Either<X | DbError, A>
       try {
-        return await inScope(frame, async () => {
+        out = await inScope(frame, async () => {
           for (const t of begin) {
             const began = await runOn(tx, frame, t)
             if (E.isLeft(began)) return began
@@ -1250,11 +1312,12 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
             await runOn(tx, frame, self.dialect.rollback())
             return E.left(stuck)
           }
-          const committed = await runOn(tx, frame, self.dialect.commit())
-          if (E.isLeft(committed)) {
+          const commitAnswer = await runOn(tx, frame, self.dialect.commit())
+          if (E.isLeft(commitAnswer)) {
             await runOn(tx, frame, self.dialect.rollback())
-            return E.left(commitLost(committed.left))
+            return E.left(commitLost(commitAnswer.left))
           }
+          committed = true
           return result
         })
       } finally {
@@ -1262,6 +1325,8 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
         if (session === undefined) await conn.release()
         else session.held = undefined
       }
+      // Outside the transaction's scope, its connection back: the afterCommit callbacks, if any.
+      return committed ? await afterCommitted(frame.counter.after, out) : out
     } finally {
       if (session === undefined && --life.open === 0) life.drained?.()
     }
@@ -1290,6 +1355,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           if (E.isLeft(result)) {
             await runOn(handle, frame, sp.rollback)
             await runOn(handle, frame, sp.release)
+            dropAfter(frame)
             return result
           }
           const released = await runOn(handle, frame, sp.release)
@@ -1298,6 +1364,7 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
           // one the callback recovered from): its work is undone, so the transaction can go on.
           await runOn(handle, frame, sp.rollback)
           await runOn(handle, frame, sp.release)
+          dropAfter(frame)
           return released
         })
       } finally {
@@ -1843,6 +1910,15 @@ const backendOpen = (driver: Driver, dialect: Dialect) => (self: Backend): Backe
 
     connection: () => controlled.reserve(),
 
+    // `afterCommit`: queued on the transaction the call runs in, or run at once outside one.
+    [AFTER_COMMIT]: (f: AfterCommitCallback): TaskEither<DbError, void> => () => {
+      const frame = frameFor(self.driver)
+      if (frame === ENDED) return Promise.resolve(E.left(endedError()))
+      if (frame === undefined || frame.session === true) return runAfterCommit([f], false)
+      queueAfter(frame, f)
+      return Promise.resolve(E.right(undefined))
+    },
+
     close: (options?: CloseOptions) => async () => {
       if (life.closed) return E.right(undefined)
       const inside = frameFor(self.driver)
@@ -1910,10 +1986,10 @@ export const connect = (driver: Driver, dialect: Dialect): TaskEither<DbError, B
 }
 
 /** The backend functions whose middleware sees statements (see `wrap` and `SyncBackend`). */
-const SEES_STATEMENTS: readonly (keyof Backend)[] = ['execute', 'all', 'first', 'query']
+const SEES_STATEMENTS: readonly (keyof Backend & string)[] = ['execute', 'all', 'first', 'query']
 
 /** Middleware for each backend function: receives the next function, returns a replacement. */
-export type Middleware = { readonly [K in keyof Backend]?: (next: Backend[K], self: Backend) => Backend[K] }
+export type Middleware = { readonly [K in keyof Backend & string]?: (next: Backend[K], self: Backend) => Backend[K] }
 
 /**
  * Put middleware around backend functions. Because backend functions call each other through
@@ -1945,7 +2021,7 @@ export type Middleware = { readonly [K in keyof Backend]?: (next: Backend[K], se
 export const wrap = <B extends Backend>(backend: B, middleware: Middleware): B =>
   extend<B>(backend, (self, base) => {
     const out: Record<string, unknown> = {}
-    for (const k of Object.keys(middleware) as (keyof Backend)[]) {
+    for (const k of Object.keys(middleware) as (keyof Backend & string)[]) {
       const m = middleware[k] as ((next: unknown, self: Backend) => unknown) | undefined
       if (m !== undefined) out[k] = m(base[k], self)
     }

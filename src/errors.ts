@@ -126,7 +126,14 @@ export interface PoolTimeout extends Base<'PoolTimeout'> {
   /** Milliseconds waited. */
   readonly waited?: number
 }
-export interface TransactionError extends Base<'TransactionError'> {}
+export interface TransactionError extends Base<'TransactionError'> {
+  /**
+   * `true` when the transaction COMMITTED and something after it failed: a callback queued with
+   * `afterCommit` threw or rejected. The work is stored (the Left does not undo it): do not run
+   * the transaction again; deal with the failed callback's work (`cause`) alone.
+   */
+  readonly committed?: true
+}
 export interface UnsupportedFeature extends Base<'UnsupportedFeature'> {
   readonly dialect: string
   readonly feature: string

@@ -32,3 +32,4 @@ export { run, promised, type PromiseBackend, type PromiseConnection, type Promis
 export { createBackend, registerBackend, registeredSchemes, type BackendConfig, type BackendConfigs, type BackendFactory, type ConfigOf, type Engine } from './registry.js'
 export { logging, metrics, retry, slowQueries, type Metrics, type RetryOptions, type StatementEvent } from './middleware.js'
 export { savepoint } from './savepoint.js'
+export { afterCommit, type AfterCommitCallback } from './after-commit.js'

@@ -9,10 +9,13 @@
  *   1,000 parameters are not cached, unless they run as a batch (`prepareStatement`, an
  *   overridable field).
  * - `reserve` holds one connection (`sql.reserve()`) for a transaction.
- * - Several hosts: `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write` (postgres.js
- *   tries them in turn). `read-write` is passed on as `primary`, so a hot standby is skipped;
- *   while no host is usable (a failover), a statement waits at most `acquireTimeout` and then
- *   fails with PoolTimeout without ever running.
+ * - Several hosts: `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write`. `read-write`
+ *   is passed on as `primary`, so a hot standby is skipped; while no host is usable (a
+ *   failover), a statement waits at most `acquireTimeout` and then fails with PoolTimeout without
+ *   ever running. The driver opens the sockets (see below) and picks each one's host: the one
+ *   that last accepted a session, the next one after a socket to it closed before its session
+ *   was accepted. A session postgres.js would keep on a host of the wrong kind (it skips its
+ *   check when the connection's previous session ended with an error) is closed at once.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
  *   the cursor and gives the connection back. A cursor takes a connection to itself until it
  *   ends: one that finds none free within `acquireTimeout` fails with PoolTimeout, as a
@@ -24,7 +27,14 @@
  * - A statement that was sent and hears nothing for `answerTimeout` (a frozen host, a network
  *   that drops packets) fails with a ConnectionError of unknown outcome (`ANSWER_TIMEOUT`), and
  *   the socket it went out on is destroyed (the driver opens the pool's sockets itself for
- *   that, with one host): see the watchdog in the driver and docs/failures.md.
+ *   that): see the watchdog in the driver and docs/failures.md.
+ * - A statement that was sent and whose connection closed before its answer fails with a
+ *   ConnectionError of unknown outcome (`CONNECTION_LOST`) as soon as the close is seen, also
+ *   where postgres.js 3.4 fails nothing: a connection still starting (the statement it was
+ *   opened for) with several hosts listed, which it would settle, once the connection opened
+ *   again, with the new session's first answer (an empty success). With several hosts under TLS
+ *   the sockets are postgres.js' own, and such a statement ends at `answerTimeout` from when it
+ *   was sent (running or not), or as CONNECTION_LOST when that empty answer comes first.
  * - Errors are classified by SQLSTATE (`classifyPostgresError`), keeping the constraint or
  *   column the server names.
  * - A result never has an `insertId`: PostgreSQL has no last insert id (generated keys come
@@ -62,6 +72,7 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
+import { statementStart } from './sql-start.js'
 import { commonPgTime, parsePgTimestamp, pgTimestamp, zoneWallClock } from '../dates.js'
 import { parseJson } from '../model/fast-decoders.js'
 import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
@@ -135,6 +146,18 @@ const codeOf = (e: unknown): string | undefined => {
  */
 const staleSessionError = (query: unknown, e: unknown): boolean =>
   (query as { state?: unknown }).state == null && typeof (e as { code?: unknown }).code === 'string' && ((e as { code: string }).code).startsWith('57P')
+
+/**
+ * Whether a statement answered with no command (no CommandComplete came for it) was in fact not
+ * answered: every statement but an empty one (nothing but comments, blanks and semicolons) ends
+ * with a command. postgres.js 3.4 does not fail a statement sent on a connection that is still
+ * starting (the first statement of a new connection) when that connection closes while another
+ * host is listed, and settles it, when the connection opens again, with the first
+ * ReadyForQuery of the next session: an empty success for a statement that may never have run.
+ *
+ * @example unanswered({ sql: 'INSERT INTO t VALUES (1)', params: [] }) // true
+ */
+const unanswered = (q: Compiled): boolean => /[^\s;]/.test(q.sql.slice(statementStart(q.sql, false)))
 
 /**
  * Classify a postgres.js error by SQLSTATE (or by socket error code when the server was never
@@ -473,6 +496,17 @@ interface TrackedSocket {
   heard: number
   /** The session it carries, `pid:secret`, once the server said. */
   session: string | undefined
+  /** The session's process id and secret key (BackendKeyData), -1 until the server said. */
+  pid: number
+  secret: number
+  /** Which of the pool's hosts it went to (an index into postgres.js' `host`; 0 with one host). */
+  readonly host: number
+  /**
+   * Set once the session passed postgres.js' start-up checks (`target_session_attrs`) and
+   * answered after them: a host that refused, or a session postgres.js dropped for being of the
+   * wrong kind, leaves it unset (see `openSocket`).
+   */
+  accepted: boolean
 }
 
 /** What `openSocket` reads of the options postgres.js hands its `socket` option (its parsed options). */
@@ -495,6 +529,9 @@ const UNSENT: unique symbol = Symbol('recordkit.postgres.unsent')
 
 /** What the watchdog rejects a statement with when it heard no answer within answerTimeout. */
 const ANSWER_LOST: unique symbol = Symbol('recordkit.postgres.answerLost')
+
+/** What a statement is rejected with when the connection it was written to closed without failing it (see `orphaned`). */
+const CONNECTION_LOST: unique symbol = Symbol('recordkit.postgres.connectionLost')
 
 /** A statement's `canceller` once the watchdog gave up on its answer (see `expire`). */
 const EXPIRED: unique symbol = Symbol('recordkit.postgres.expired')
@@ -580,6 +617,17 @@ const severalHosts = (options: PostgresJsBaseOptions): boolean => {
   return u.slice(start).split(/[?/]/)[0]!.includes(',')
 }
 
+/** Whether TLS may be used: the `ssl` option (or postgres.js' own), the URL's `ssl` or `sslmode`, or PGSSL / PGSSLMODE. */
+const tlsAsked = (options: PostgresJsOptions): boolean => {
+  const off = (v: unknown): boolean => v === undefined || v === null || v === false || v === '' || v === 'disable' || v === 'false'
+  // As postgres.js reads it: an option given (`client` last) wins over the URL and the environment.
+  const given: unknown = options.client !== undefined && 'ssl' in options.client ? options.client.ssl : options.ssl
+  if (given !== undefined) return !off(given)
+  const q = options.url === undefined ? -1 : options.url.indexOf('?')
+  const params = q < 0 ? undefined : new URLSearchParams(options.url!.slice(q + 1))
+  return !off(params?.get('ssl') ?? undefined) || !off(params?.get('sslmode') ?? undefined) || !off(process.env.PGSSL) || !off(process.env.PGSSLMODE)
+}
+
 /** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
 type Watch = (c: ClientConnection) => boolean
 
@@ -606,6 +654,12 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     let closed = false
     const acquireTimeout = options.acquireTimeout ?? 30_000
     const answerTimeout = answerDeadline(options.answerTimeout, statementTimeoutOf(options))
+    // The driver opens the pool's sockets (see `openSocket`) unless the answer deadline is off,
+    // or several hosts are listed under TLS (its own reading of a socket, the session's key
+    // included, needs the plain protocol there, where it also picks the host): then a statement
+    // lost with its connection is bound by answerTimeout from when it was sent (`blind`).
+    const ownSockets = answerTimeout > 0 && (!severalHosts(options) || !tlsAsked(options))
+    const blind = answerTimeout > 0 && !ownSockets
 
     const sql = (): PostgresJsSql => {
       if (pool === undefined) {
@@ -751,12 +805,16 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       watchQuery(query, until)
       return query.then((r: PgResult | PgResult[]) => {
         query.canceller = null
+        // No command of its own: the first answer of the connection's next session, not this
+        // statement's (see `unanswered`).
+        if ((r as PgResult).command === null && unanswered(q)) return { _tag: 'Left', left: withStatement(connectionLost(), q.sql, q.params, redact) } as Either<DbError, A>
         if (pooled) pooledAnswered()
         return answer(r)
       }, (e: unknown) => {
         const expired = query.canceller === EXPIRED
         query.canceller = null
         if (expired) return { _tag: 'Left', left: withStatement(answerLost(), q.sql, q.params, redact) } as Either<DbError, A>
+        if (e === CONNECTION_LOST) return { _tag: 'Left', left: withStatement(connectionLost(), q.sql, q.params, redact) } as Either<DbError, A>
         if (e === UNSENT) return failed(q)(poolTimeout('the statement was not sent'))
         // The statement never ran: run it once more on the reconnected session (within the same limit).
         if (!again && staleSessionError(query, e)) return run(on, q, watch, true, pooled ? until : undefined, answer)
@@ -783,6 +841,10 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const answerLost = (): DbError =>
       dbError('ConnectionError', `no answer from the server within ${answerTimeout} ms (answerTimeout) of sending the statement, so its connection was closed and the outcome is unknown: the statement may have run on the server, or not. The server stopped answering without closing the connection (a frozen host, a network that drops packets); retry only a read or an idempotent write`, { code: 'ANSWER_TIMEOUT', outcome: 'unknown' })
 
+    /** The error of a statement whose connection closed after it was sent and before its answer came. */
+    const connectionLost = (): DbError =>
+      dbError('ConnectionError', 'the connection closed after the statement was sent and before its answer came, so the outcome is unknown: the statement may have run on the server, or not (the server stopped or restarted, a failover, a cut network); retry only a read or an idempotent write', { code: 'CONNECTION_LOST', outcome: 'unknown' })
+
     /**
      * The watchdog of statements in flight. One timer serves the whole pool, and a statement
      * costs two array slots (the statement and a number): no timer, promise or object of its
@@ -804,6 +866,24 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      *   it with CONNECTION_CLOSED and opens a new connection when one is needed. The socket is
      *   found by the session's process id and key (`sockets`). The time a statement began to
      *   run is the look that first saw it running, so it ends up to two looks past the bound.
+     * - Lost with its connection: postgres.js 3.4 fails what was sent on a connection that closes,
+     *   except while that connection is still starting and another host is listed (connection.js
+     *   `error`: `if (connection.queue === queues.connecting && options.host[retries + 1])
+     *   return`). The statement a new connection was opened for is written before the connection
+     *   counts as started, so when its session ends before the answer (a primary stopped, a
+     *   failover, a cut network), postgres.js neither answers nor fails it: it waits until the
+     *   connection opens again, and is then settled with the first answer of the new session, an
+     *   empty success (or that session's stale error). Where the driver opens the sockets (every
+     *   pool but one of several hosts under TLS, while answerTimeout is on; see `openSocket`; with
+     *   one host postgres.js fails them itself), the close of a session's socket fails, as soon as
+     *   postgres.js has handled it, every statement written to that session and not settled
+     *   (`orphaned`), with `connectionLost`: a ConnectionError of unknown outcome
+     *   (`CONNECTION_LOST`), since it may have run. That is the bound such a statement has: the
+     *   close itself, not a time, as postgres.js gives every other statement of a closed
+     *   connection. An answer with no command (`unanswered`) is taken for the same loss wherever
+     *   it comes. With several hosts under TLS (postgres.js' own sockets, none to watch), a
+     *   statement sent counts towards answerTimeout from the look that first saw it sent, running
+     *   or waiting behind others (`blind`): one lost so ends at answerTimeout at the latest.
      */
     const inFlight: (PendingQuery | undefined)[] = []
     const marks: number[] = []
@@ -878,7 +958,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           // Its socket was destroyed a look ago and postgres.js has not failed it: fail it here.
           query.reject(ANSWER_LOST)
           continue
-        } else if (query.active === true) {
+        } else if (query.active === true || blind) {
           if (mark >= 0) mark = -now
           // Kept: the next look fails it if postgres.js has not.
           else if (now - Math.max(-mark, heardFrom(query.state)) >= answerTimeout) expire(query, now)
@@ -979,16 +1059,53 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const heardFrom = (state: unknown): number => socketOf(state)?.heard ?? 0
 
     /**
-     * postgres.js' `socket` option: a socket to the one host, opened as postgres.js would, and
-     * tracked (see `sockets`). Until the session's first ReadyForQuery, its messages are read
-     * for the BackendKeyData that names the session (with TLS they cannot be: `expire` then
-     * falls back on silence).
+     * After postgres.js handled the close of a session's socket (its own listener runs in the
+     * same event, and the statements it failed have settled by the next turn): fail every
+     * statement written to that session and still not settled, which postgres.js left waiting
+     * (see the watchdog, "Lost with its connection"). Only a statement whose `state` names the
+     * session was written to it; one never written is postgres.js' to send elsewhere.
+     */
+    const orphaned = (t: TrackedSocket): void => {
+      for (let i = head; i < inFlight.length; i++) {
+        const query = inFlight[i]
+        if (query !== undefined && !finished(query) && ofSession(query.state, t)) query.reject(CONNECTION_LOST)
+      }
+      for (const s of streaming) if (s.query.canceller !== null && ofSession(s.query.state, t)) s.query.reject(CONNECTION_LOST)
+    }
+
+    /** Whether a statement's `state` (postgres.js' record of its connection's session) is `t`'s session. */
+    const ofSession = (state: unknown, t: TrackedSocket): boolean => {
+      const b = state as { pid?: unknown; secret?: unknown } | null
+      return b !== null && typeof b === 'object' && b.pid === t.pid && b.secret === t.secret
+    }
+
+    /** Which host the pool's next socket goes to (an index into postgres.js' `host`; see `openSocket`). */
+    let hostAt = 0
+
+    /**
+     * postgres.js' `socket` option: a socket to one of the pool's hosts, opened as postgres.js
+     * would, and tracked (see `sockets`). Until the session is started and accepted, its
+     * messages are read for the BackendKeyData that names the session, the parameters postgres.js
+     * checks target_session_attrs with, and the ReadyForQuery messages that end each step (with
+     * TLS they cannot be read: `expire` then falls back on silence). Its close fails what
+     * postgres.js left waiting on it (`orphaned`).
+     *
+     * Several hosts: given a socket, postgres.js leaves the choice of host to it. The pool goes
+     * to the host that last accepted a session (`hostAt`), and moves on to the next one when a
+     * socket to that host closes before its session was accepted: refused, dropped by
+     * postgres.js for target_session_attrs (a standby when read-write is asked), or gone while
+     * starting. So, as postgres.js' own sockets do, an attempt after a failed one tries the next
+     * host; unlike them, a pool keeps opening its connections on the host that works.
      */
     const openSocket = (o: SocketOptions): net.Socket => {
-      const socket = o.path ? net.connect(o.path) : net.connect(o.port[0] ?? 5432, o.host[0] ?? 'localhost')
+      const n = o.host.length
+      // Under TLS postgres.js takes over the socket's listeners, so its close is not seen here:
+      // with several hosts each socket then goes to the next host, as postgres.js' own would.
+      const host = (n > 1 && o.ssl ? hostAt++ : hostAt) % Math.max(1, n)
+      const socket = o.path ? net.connect(o.path) : net.connect(o.port[host] ?? o.port[0] ?? 5432, o.host[host] ?? 'localhost')
       // What postgres.js sets on its own sockets (its errors and TLS read them).
-      Object.assign(socket, { host: o.host[0], port: o.port[0] })
-      const t: TrackedSocket = { socket, bytes: 0, heard: performance.now(), session: undefined }
+      Object.assign(socket, { host: o.host[host], port: o.port[host] ?? o.port[0] })
+      const t: TrackedSocket = { socket, bytes: 0, heard: performance.now(), session: undefined, pid: -1, secret: -1, host, accepted: false }
       sockets.add(t)
       // The start-up (see `startupBegins`) ends with the answer to postgres.js' type query (the
       // ReadyForQuery after it), when the socket closes, or at the latest after the time postgres.js
@@ -1003,11 +1120,20 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       socket.once('close', () => {
         forget(t)
         ended()
+        if (!t.accepted && !o.ssl && hostAt % n === host) hostAt = (host + 1) % n
+        if (t.session !== undefined) setImmediate(orphaned, t)
       })
       if (!o.ssl) {
-        // ReadyForQuery messages up to the end of the start-up: the session's, the one after
-        // postgres.js' check of target_session_attrs, and the one after its type query.
-        let ready = 1 + (o.target_session_attrs ? 1 : 0) + (o.fetch_types === false ? 0 : 1)
+        // postgres.js' start-up: the session's ReadyForQuery; with target_session_attrs, its
+        // check, which needs a query of its own (one ReadyForQuery more) when the server did not
+        // report in_hot_standby and default_transaction_read_only (before PostgreSQL 14); then
+        // its type query, one more. The session is accepted at the first ReadyForQuery past the
+        // check: the type query's, or else a statement's.
+        let reported = 0
+        let standby: string | undefined
+        let readies = 0
+        let checked = 0
+        let last = 0
         let pending: Buffer | undefined
         const read = (chunk: Buffer): void => {
           let b = pending === undefined ? chunk : Buffer.concat([pending, chunk])
@@ -1016,13 +1142,47 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
             const length = b.readUInt32BE(1)
             if (b.length < length + 1) break
             if (b[0] === 0x4b /* K: BackendKeyData */ && length === 12) {
-              t.session = `${b.readUInt32BE(5)}:${b.readUInt32BE(9)}`
+              t.pid = b.readUInt32BE(5)
+              t.secret = b.readUInt32BE(9)
+              t.session = `${t.pid}:${t.secret}`
               bySession.set(t.session, t)
-            } else if ((b[0] === 0x5a /* Z: ReadyForQuery */ && --ready === 0) || (b[0] === 0x45 /* E: ErrorResponse */ && t.session === undefined)) {
-              // Done (or the session refused: the socket closes).
+            } else if (b[0] === 0x53 /* S: ParameterStatus */ && readies === 0) {
+              const end = Math.max(5, b.indexOf(0, 5))
+              const name = b.toString('latin1', 5, end)
+              if (name === 'in_hot_standby') {
+                reported |= 1
+                standby = b.toString('latin1', end + 1, Math.max(end + 1, b.indexOf(0, end + 1)))
+              } else if (name === 'default_transaction_read_only') reported |= 2
+            } else if (b[0] === 0x5a /* Z: ReadyForQuery */) {
+              if (++readies === 1) {
+                // A session of the kind target_session_attrs excludes is postgres.js' to end, and
+                // it does, unless it skips its check: it does when the connection's previous
+                // session ended with an error (57P01, a session ended by the server), which it
+                // keeps and hands to this session's first answer. It would then use a standby
+                // for writes (every one refused, read-only) for as long as the connection
+                // lives. Such a session is closed here, before postgres.js reads this message;
+                // it was not accepted, so the next socket goes to the next host.
+                if ((o.target_session_attrs === 'primary' && standby === 'on') || (o.target_session_attrs === 'standby' && standby === 'off')) {
+                  socket.off('data', read)
+                  socket.destroy()
+                  return
+                }
+                checked = 1 + (o.target_session_attrs && reported !== 3 ? 1 : 0)
+                last = checked + (o.fetch_types === false ? 0 : 1)
+              }
+              if (readies > checked) t.accepted = true
+              if (readies === last) {
+                ended()
+                for (const f of [...startedUpListeners]) f()
+              }
+              if (readies >= last && t.accepted) {
+                socket.off('data', read)
+                return
+              }
+            } else if (b[0] === 0x45 /* E: ErrorResponse */ && t.session === undefined) {
+              // The session refused: the socket closes.
               socket.off('data', read)
               ended()
-              if (b[0] === 0x5a) for (const f of [...startedUpListeners]) f()
               return
             }
             b = b.subarray(length + 1)
@@ -1136,7 +1296,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         const asking = tick === Infinity ? undefined : { query: query as PendingQuery, since: 0 }
         if (asking !== undefined) streaming.add(asking)
         const failure = (e: unknown): DbError =>
-          withStatement(e === ANSWER_LOST || (query as PendingQuery).canceller === EXPIRED ? answerLost() : self.classifyError(e), q.sql, q.params, redact)
+          withStatement(e === ANSWER_LOST || (query as PendingQuery).canceller === EXPIRED ? answerLost() : e === CONNECTION_LOST ? connectionLost() : self.classifyError(e), q.sql, q.params, redact)
         let done = false
         let rows = 0
         try {
@@ -1279,10 +1439,12 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         o.idle_timeout = options.idleTimeout ?? DEFAULT_IDLE_SECONDS
         if (options.maxLifetime !== undefined) o.max_lifetime = options.maxLifetime
         // The driver opens the sockets itself, to close the one of a statement that heard no
-        // answer within answerTimeout (postgres.js offers no other way to). With several hosts
-        // postgres.js' own sockets stay, since it tries the hosts in turn on each: a statement
-        // then still ends at answerTimeout, and its connection is left to the OS's TCP limits.
-        if (answerTimeout > 0 && !severalHosts(options)) o.socket = openSocket
+        // answer within answerTimeout (postgres.js offers no other way to), and to fail what
+        // postgres.js leaves waiting on a connection that closed (`orphaned`); with several
+        // hosts it picks the host too. With several hosts under TLS postgres.js' own sockets
+        // stay (see `ownSockets`): a statement then ends at answerTimeout at the latest, and its
+        // connection is left to the OS's TCP limits.
+        if (ownSockets) o.socket = openSocket
         // postgres.js 3.4 takes `read-write` to mean default_transaction_read_only = off, which
         // a PostgreSQL 14+ hot standby also reports: it would connect to a standby. A standby is
         // what read-write must exclude, so ask for the primary (in_hot_standby = off).

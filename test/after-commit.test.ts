@@ -9,8 +9,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { afterCommit, compose, dbError, isDbError, run, sql, statementOf, wrap, type Backend, type DbError } from 'recordkit'
+import { hookError, model, type Behaviour } from 'recordkit/model'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
 import { shard, withReplicas } from 'recordkit/scale-out'
@@ -28,6 +30,26 @@ const failure = async <A>(t: TE.TaskEither<DbError, A>): Promise<DbError> => {
   if (E.isRight(r)) throw new Error(`expected a failure, got ${JSON.stringify(r.right)}`)
   return r.left
 }
+
+/** Models whose `afterCommit` hooks write what they saw into `seen` (`op:name`, and the ids stored then). */
+const seen: string[] = []
+const noting: Behaviour<{ name: string }> = {
+  name: 'noting',
+  afterCommit: (row, ctx) => { seen.push(`behaviour:${ctx.op}:${row.name}`); return TE.right(row) },
+}
+const Item = model({
+  table: T,
+  primaryKey: 'id',
+  codec: t.type({ id: t.number, name: t.string }),
+  behaviours: [noting],
+  hooks: {
+    afterCommit: (row, ctx) => {
+      if (row.name === 'refused') return TE.left(hookError('afterCommit', 'no mail for you'))
+      seen.push(`${ctx.op}:${row.name}`)
+      return TE.right(row)
+    },
+  },
+})
 
 /** The backend with every statement it is sent recorded in `log` (as its SQL text). */
 const recorded = (db: Backend, log: string[]): Backend =>
@@ -251,6 +273,45 @@ for (const engine of ENGINES) {
       expect(isDbError(e, 'ConnectionError') && e.outcome).toBe('unknown')
       expect(ran).toEqual([])
       expect(await ids(base)).toEqual([1])
+    })
+
+    it('the model hook afterCommit: after the caller\'s COMMIT, dropped with its rollback, at once outside a transaction', async (ctx) => {
+      const db = use(ctx)
+      seen.length = 0
+      await run(db.transaction((tx) => pipe(
+        Item.create(tx, { id: 1, name: 'a' }),
+        TE.chain((a) => Item.update(tx, a, { name: 'b' })),
+        TE.chain(() => Item.createMany(tx, [{ id: 2, name: 'c' }, { id: 3, name: 'd' }])),
+        TE.map(() => expect(seen).toEqual([])),
+      )))
+      expect(seen).toEqual(['behaviour:insert:a', 'insert:a', 'behaviour:update:b', 'update:b', 'behaviour:insert:c', 'insert:c', 'behaviour:insert:d', 'insert:d'])
+
+      seen.length = 0
+      await failure(db.transaction((tx) => pipe(
+        Item.create(tx, { id: 4, name: 'gone' }),
+        TE.chain(() => TE.left(dbError('ConflictError', 'undo'))),
+      )))
+      expect(seen).toEqual([])
+
+      // Outside a transaction: after the write's own statements, before its answer.
+      const e6 = await run(Item.create(db, { id: 6, name: 'e' }))
+      expect(seen).toEqual(['behaviour:insert:e', 'insert:e'])
+      await run(Item.delete(db, e6))
+      expect(seen).toEqual(['behaviour:insert:e', 'insert:e', 'behaviour:delete:e', 'delete:e'])
+      expect(await ids(db)).toEqual([1, 2, 3])
+
+      // A hook's Left: the row is stored, the answer is a TransactionError with committed: true.
+      const e = await failure(Item.create(db, { id: 5, name: 'refused' }))
+      expect(isDbError(e, 'TransactionError') && e.committed).toBe(true)
+      expect((e.cause as DbError)._tag).toBe('HookError')
+      expect(await ids(db)).toEqual([1, 2, 3, 5])
+
+      // createMany outside a transaction: a row whose hook fails does not stop the next row's.
+      seen.length = 0
+      const many = await failure(Item.createMany(db, [{ id: 7, name: 'refused' }, { id: 8, name: 'f' }]))
+      expect(isDbError(many, 'TransactionError') && many.committed).toBe(true)
+      expect(seen).toEqual(['behaviour:insert:refused', 'behaviour:insert:f', 'insert:f'])
+      expect(await ids(db)).toEqual([1, 2, 3, 5, 7, 8])
     })
 
     it('through wrap middleware: on the wrapped backend and on a wrapped transaction handle', async (ctx) => {

@@ -71,6 +71,20 @@ export interface Hooks<R, I = Partial<R>> {
   readonly beforeRestore?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
   /** After `restore`, in the same transaction: the row as stored. */
   readonly afterRestore?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
+  /**
+   * Once the write is committed (`afterCommit`): after a row's create, update, upsert, delete
+   * or restore, with the row as the write returns it and `ctx.op`. Inside the caller's
+   * transaction it is queued on that transaction and runs after its COMMIT (dropped if it, or
+   * the savepoint the write ran in, rolls back); outside one, once the write's own statements
+   * are done. A Left (or a throw) does not undo the write: the write's answer becomes a
+   * TransactionError with `committed: true` (see `afterCommit`). `ctx.db` is the backend the
+   * write was called with: a transaction's handle refuses calls once it ended, so do database
+   * work here on a backend of your own. Runs for each row of `createMany` and `upsertMany`.
+   *
+   * @example
+   * afterCommit: (row) => pipe(TE.fromTask(() => mailer.welcome(row.email)), TE.map(() => row))
+   */
+  readonly afterCommit?: (row: R, ctx: HookContext<R>) => TaskEither<DbError, R>
 }
 
 /** Query switches read by default scopes, set by `withDeleted` / `onlyDeleted`. */
@@ -102,6 +116,8 @@ export interface Behaviour<Need = {}, Fills extends string = never> {
   readonly afterDelete?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly beforeRestore?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   readonly afterRestore?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
+  /** Once the write is committed (see `Hooks.afterCommit`). */
+  readonly afterCommit?: <X extends Need>(row: X, ctx: HookContext<Need>) => TaskEither<DbError, X>
   /**
    * A condition added to every query of the model (a default scope), given the query's switches;
    * with no switches (`{}`) to its updates and deletes as well, row by row and set-based.
@@ -138,6 +154,7 @@ export interface AnyBehaviour {
   readonly afterDelete?: RuntimeHook
   readonly beforeRestore?: RuntimeHook
   readonly afterRestore?: RuntimeHook
+  readonly afterCommit?: RuntimeHook
   readonly scope?: (options: QueryOptions, column: ColumnOf) => Expr | undefined
   readonly guard?: (row: Record<string, unknown>, column: ColumnOf) => Expr | undefined
   readonly updateAll?: (column: ColumnOf) => Readonly<Record<string, unknown>>
@@ -147,7 +164,7 @@ export interface AnyBehaviour {
 }
 
 /** Every hook name, in lifecycle order. */
-export type HookName = 'beforeValidate' | 'afterValidate' | 'beforeSave' | 'beforeInsert' | 'afterInsert' | 'beforeUpdate' | 'afterUpdate' | 'afterSave' | 'beforeDelete' | 'afterDelete' | 'beforeRestore' | 'afterRestore'
+export type HookName = 'beforeValidate' | 'afterValidate' | 'beforeSave' | 'beforeInsert' | 'afterInsert' | 'beforeUpdate' | 'afterUpdate' | 'afterSave' | 'beforeDelete' | 'afterDelete' | 'beforeRestore' | 'afterRestore' | 'afterCommit'
 
 type RuntimeHook = (value: Record<string, unknown>, ctx: HookContext) => TaskEither<DbError, Record<string, unknown>>
 

@@ -27,6 +27,7 @@ import { dbError, type DbError, type FieldIssue, isDbError } from '../errors.js'
 import { add, as, coalesce, deleteFrom, eq, excluded, from, insertInto, isExpr, isIn, onConflict, or, param, raw as rawExpr, returning, select, set, update, val, values, where } from '../query.js'
 import { caseWhen } from '../query/case.js'
 import { type Compiled, sql } from '../sql.js'
+import { afterCommit } from '../after-commit.js'
 import { markAdapted, UNBINDABLE } from '../values.js'
 import { cast } from '../query/cast.js'
 import { runUnit, type UnitStatements, unitTexts } from '../sync-unit.js'
@@ -519,6 +520,35 @@ const beforeWrite = async (core: ModelCore, what: 'Insert' | 'Update', value: Va
 const afterWrite = async (core: ModelCore, what: 'Insert' | 'Update', row: Values, ctx: HookContext): Promise<Values> =>
   hook(core, 'afterSave', await hook(core, `after${what}`, row, ctx), ctx)
 
+/**
+ * A row write, then its rows' `afterCommit` hooks queued with `afterCommit` on `db`, the backend
+ * the write was called with: inside the caller's transaction they run after its COMMIT (the
+ * write's own savepoint was released by now, so only a rollback of the caller's work drops them);
+ * outside one, at once, the write (and its own transaction, if it had one) being done. One
+ * callback per row, in the rows' order, each with `ctx.op` and, for a write of a stored row
+ * (`update`, `delete`, `restore`), that row as `ctx.row`. The write itself as it is, when the
+ * model has no such hook.
+ *
+ * @example createRow's task: committedThen(db, core, 'insert', write, (row) => [row])
+ */
+const committedThen = <A>(db: Backend, core: ModelCore, op: HookContext['op'], write: TaskEither<DbError, A>, rowsOf: (a: A) => readonly Values[], given?: Values): TaskEither<DbError, A> => {
+  if (!hasHook(core.behaviours, 'afterCommit')) return write
+  return async () => {
+    const r = await write()
+    if (r._tag === 'Left') return r
+    const ctx = ctxOf(db, core, op, given)
+    // Outside a transaction each row's hooks run at once: one that fails does not stop the next.
+    let failed: Either<DbError, A> | undefined
+    for (const row of rowsOf(r.right)) {
+      const queued = await afterCommit(db, async () => { await must(runHooks(core.behaviours, 'afterCommit', row, ctx)) })()
+      if (queued._tag === 'Left' && failed === undefined) failed = queued
+    }
+    return failed ?? r
+  }
+}
+const oneRow = (row: Values): readonly Values[] => [row]
+const theRows = (rows: readonly Values[]): readonly Values[] => rows
+
 /** Whether a write has hooks after it (`afterInsert` / `afterUpdate`, `afterSave`): then it runs in a transaction with them. */
 const hasAfterWrite = (core: ModelCore, what: 'Insert' | 'Update'): boolean => hasHook(core.behaviours, `after${what}`) || hasHook(core.behaviours, 'afterSave')
 
@@ -806,7 +836,7 @@ const uniqueFailure = async (db: Backend, core: ModelCore, rows: readonly Values
  * hooks put the whole create in the transaction.
  */
 export const createRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> =>
-  namingFields(db, core, [input], ONE, createOne(db, core, defaults, input))
+  committedThen(db, core, 'insert', namingFields(db, core, [input], ONE, createOne(db, core, defaults, input)), oneRow)
 
 const createOne = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values): TaskEither<DbError, Values> => {
   if (hasAfterWrite(core, 'Insert')) {
@@ -835,8 +865,8 @@ const createOne = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, 
 
 /** `createMany` without reading rows back: validated, inserted, one transaction; the count inserted. */
 export const createRowsPlain = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], ignore = false): TaskEither<DbError, number> => {
-  // `afterInsert` hooks need the stored rows: read them back as createMany does, and count them.
-  if (hasAfterWrite(core, 'Insert')) {
+  // `afterInsert` (and `afterCommit`) hooks need the stored rows: read them back as createMany does, and count them.
+  if (hasAfterWrite(core, 'Insert') || hasHook(core.behaviours, 'afterCommit')) {
     const t = createRows(db, core, defaults, inputs, ignore)
     return () => t().then((r) => (r._tag === 'Left' ? r : right(r.right.length)))
   }
@@ -859,13 +889,13 @@ export const skipsInBatch = (db: Backend, core: ModelCore): boolean =>
 
 /** `createMany`: every row validated first, then inserted in chunks, all in one transaction. */
 export const createRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], ignore = false): TaskEither<DbError, Values[]> =>
-  createWith(db, core, defaults, inputs, [], async (tx, checked) => {
+  committedThen(db, core, 'insert', createWith(db, core, defaults, inputs, [], async (tx, checked) => {
     const rows = await insertRows(tx, core, checked, ignore)
     if (!hasAfterWrite(core, 'Insert')) return rows
     const out: Values[] = []
     for (const r of rows) out.push(await afterWrite(core, 'Insert', r, ctxOf(tx, core, 'insert')))
     return out
-  })
+  }), theRows)
 
 /**
  * Check every input row into `checked`, or its issues into `issues`. A module-level loop, not one
@@ -1105,7 +1135,7 @@ const writtenFields = (core: ModelCore, final: Values): string[] => Object.keys(
  * validation before the UPDATE run in it as well.
  */
 export const updateChanged = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> =>
-  namingFields(db, core, [patch], ONE, updateOne(db, core, row, patch))
+  committedThen(db, core, 'update', namingFields(db, core, [patch], ONE, updateOne(db, core, row, patch)), (u) => [u.row], row)
 
 const updateOne = (db: Backend, core: ModelCore, row: Values, patch: Values): TaskEither<DbError, Updated> => {
   // A call without a patch (update(db, row), as Rails' save of a changed row) is no TypeError.
@@ -1249,7 +1279,10 @@ const softDeleteOf = (core: ModelCore): AnyBehaviour | undefined => core.behavio
  * SQLite, or read by key on MariaDB, the UPDATE and that read and decoding one unit. A hard
  * delete returns the row it was given, as it was before.
  */
-export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> => {
+export const deleteRow = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> =>
+  committedThen(db, core, 'delete', deleteOne(db, core, row, force), oneRow, row)
+
+const deleteOne = (db: Backend, core: ModelCore, row: Values, force: boolean): TaskEither<DbError, Values> => {
   const soft = force ? undefined : softDeleteOf(core)
   const hooked = hasHook(core.behaviours, 'afterDelete')
   const body = async (tx: Backend): Promise<Either<DbError, Values>> => {
@@ -1310,7 +1343,10 @@ export const deleteMatching = (db: Backend, core: ModelCore, cond: unknown): Tas
  * `afterRestore` hooks see the row as stored, in the restore's transaction (a Left undoes it).
  * The update hooks do not run: a restore is not an edit of the row's fields.
  */
-export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> => {
+export const restoreRow = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> =>
+  committedThen(db, core, 'restore', restoreOne(db, core, row), oneRow, row)
+
+const restoreOne = (db: Backend, core: ModelCore, row: Values): TaskEither<DbError, Values> => {
   const b = core.behaviours.find((x) => x.restoreAs !== undefined)
   if (b === undefined) return () => Promise.resolve(left(dbError('QueryError', `${core.table} has no soft-delete behaviour to restore from`)))
   const hooked = hasHook(core.behaviours, 'afterRestore')
@@ -1847,7 +1883,10 @@ const elsewhereError = (core: ModelCore, plan: UpsertPlan, others: readonly Othe
  *
  * @example upsertRows(db, core, defaults, [{ sku: 'A-1', qty: 3 }], { conflict: ['sku'] })
  */
-export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], options: UpsertOptions): TaskEither<DbError, Values[]> => {
+export const upsertRows = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], options: UpsertOptions): TaskEither<DbError, Values[]> =>
+  committedThen(db, core, 'upsert', upsertMany(db, core, defaults, inputs, options), theRows)
+
+const upsertMany = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, inputs: readonly Values[], options: UpsertOptions): TaskEither<DbError, Values[]> => {
   if (inputs.length === 0) return () => Promise.resolve(right([]))
   // Hooks and checks the model does not have are not awaited, row after row (as in `createWith`).
   const hooked = hasHook(core.behaviours, 'beforeValidate') || hasHook(core.behaviours, 'afterValidate') || hasHook(core.behaviours, 'beforeSave') || hasHook(core.behaviours, 'beforeInsert')
@@ -2060,7 +2099,7 @@ const writeUpserts = async (tx: Backend, core: ModelCore, prepared: readonly Val
  * that does not decode rolls the write back.
  */
 export const upsertRow = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> =>
-  namingFields(db, core, [input], ONE, upsertOne(db, core, defaults, input, options))
+  committedThen(db, core, 'upsert', namingFields(db, core, [input], ONE, upsertOne(db, core, defaults, input, options)), oneRow)
 
 const upsertOne = (db: Backend, core: ModelCore, defaults: ReadonlySet<string>, input: Values, options: UpsertOptions): TaskEither<DbError, Values> => {
   const unread = () => left(dbError('QueryError', `${core.table}: the upserted row could not be read back`))

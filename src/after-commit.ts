@@ -62,7 +62,8 @@ export interface WithAfterCommit {
  *   returned): a TransactionError, as any call on an ended scope is.
  *
  * The callbacks are awaited: a callback that never settles keeps the transaction's answer
- * waiting. Give long work a time limit of its own, or hand it to a queue.
+ * waiting. Give long work a time limit of its own, or hand it to a queue. Until they end, the
+ * transaction counts as open for `close`, which waits for it (up to its `timeout`).
  *
  * @example
  * await run(db.transaction((tx) => pipe(

@@ -954,10 +954,14 @@ const controlledScopes = (
     const conn = reserved.right
     const frame: Frame = { driver: self.driver, conn, depth: 0, queue: Promise.resolve(), pending: 0, ended: false, counter: { n: 0 }, streams: session?.streams ?? {}, parent: session ?? txContext.getStore() }
     if (session !== undefined) session.held = frame
-    const end = async (): Promise<void> => {
+    /** The scope ends and its connection goes back; `done` then counts it closed (see `finish`). */
+    const letGo = async (): Promise<void> => {
       endAll(frame)
       if (session === undefined) await conn.release()
       else if (session.held === frame) session.held = undefined
+    }
+    const end = async (): Promise<void> => {
+      await letGo()
       done()
     }
     const finish = (me: Backend, commit: boolean): TaskEither<DbError, void> => async () => {
@@ -983,11 +987,16 @@ const controlledScopes = (
           await runOn(me, frame, self.dialect.rollback())
           return E.left(commitLost(r.left))
         } finally {
-          await end()
+          await letGo()
         }
       })()
-      // The afterCommit callbacks run once the COMMIT is acknowledged and the connection is back.
-      return committed ? afterCommitted(frame.counter.after, out) : out
+      // The afterCommit callbacks run once the COMMIT is acknowledged and the connection is back,
+      // before the transaction counts as ended for `close`, as for the callback form.
+      try {
+        return committed ? await afterCommitted(frame.counter.after, out) : out
+      } finally {
+        done()
+      }
     }
     const handle = handleOf<Transaction>(frame, from, (me, own) => ({
       ...savepointOf(frame)(me, own),

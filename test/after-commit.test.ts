@@ -11,7 +11,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { afterCommit, compose, dbError, isDbError, run, sql, statementOf, wrap, type Backend, type DbError } from 'recordkit'
+import { afterCommit, compose, dbError, isDbError, promised, run, sql, statementOf, wrap, type Backend, type DbError } from 'recordkit'
 import { hookError, model, type Behaviour } from 'recordkit/model'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
@@ -314,6 +314,25 @@ for (const engine of ENGINES) {
       expect(await ids(db)).toEqual([1, 2, 3, 5, 7, 8])
     })
 
+    it('through the Promise adapter: on tx.backend, and a failing callback rejects with committed: true', async (ctx) => {
+      const db = use(ctx)
+      const p = promised(db)
+      const ran: string[] = []
+      const r = await p.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO ${sql.id(T)} (id, name) VALUES (1, 'p')`)
+        await run(afterCommit(tx.backend, () => { ran.push('promised') }))
+        expect(ran).toEqual([])
+        return 'ok'
+      })
+      expect([r, ran]).toEqual(['ok', ['promised']])
+      const rejected = await p.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO ${sql.id(T)} (id, name) VALUES (2, 'q')`)
+        await run(afterCommit(tx.backend, () => { throw new Error('late') }))
+      }).then(() => undefined, (e: unknown) => e)
+      expect(isDbError(rejected, 'TransactionError') && rejected.committed).toBe(true)
+      expect(await ids(db)).toEqual([1, 2])
+    })
+
     it('through wrap middleware: on the wrapped backend and on a wrapped transaction handle', async (ctx) => {
       const base = use(ctx)
       const log: string[] = []
@@ -331,6 +350,36 @@ for (const engine of ENGINES) {
     })
   })
 }
+
+describe('afterCommit and close (SQLite)', () => {
+  for (const form of ['callback', 'controlled'] as const) {
+    it(`close() waits for the callbacks of a committed transaction (${form} form), as for the transaction itself`, async () => {
+      const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
+      const order: string[] = []
+      let started!: () => void
+      const running = new Promise<void>((resolve) => { started = resolve })
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => { release = resolve })
+      const callback = async (): Promise<void> => {
+        started()
+        await gate
+        order.push('callback')
+      }
+      const committed = form === 'callback'
+        ? run(db.transaction((tx) => afterCommit(tx, callback)))
+        : run(db.startTransaction()).then(async (tx) => { await run(afterCommit(tx, callback)); await run(tx.commit()) })
+      await running
+      const closed = run(db.close()).then(() => { order.push('closed') })
+      // While the callback runs, close() has not finished (it cannot: the transaction has not ended).
+      const turns = new Promise<void>((resolve) => setImmediate(() => setImmediate(() => setImmediate(resolve))))
+      await Promise.race([closed, turns])
+      expect(order).toEqual([])
+      release()
+      await Promise.all([committed, closed])
+      expect(order).toEqual(['callback', 'closed'])
+    })
+  }
+})
 
 describe('afterCommit on scale-out backends (SQLite)', () => {
   const open = async (): Promise<Backend[]> => {

@@ -258,6 +258,28 @@ for (const engine of ENGINES) {
       expect(ran).toEqual([])
     })
 
+    it.runIf(engine.name === 'postgres')('a COMMIT the server refuses (a deferred unique check) runs no callback', async (ctx) => {
+      const db = use(ctx)
+      await run(db.execute(sql`DROP TABLE IF EXISTS rk_after_commit_deferred`))
+      await run(db.execute(sql`CREATE TABLE rk_after_commit_deferred (k INTEGER UNIQUE DEFERRABLE INITIALLY DEFERRED)`))
+      try {
+        const ran: string[] = []
+        const e = await failure(db.transaction((tx) => pipe(
+          tx.execute(sql`INSERT INTO rk_after_commit_deferred VALUES (1), (1)`),
+          TE.chain(() => afterCommit(tx, () => { ran.push('refused') })),
+        )))
+        expect(e._tag).toBe('UniqueViolation')
+        const tx = await run(db.startTransaction())
+        await run(tx.execute(sql`INSERT INTO rk_after_commit_deferred VALUES (2), (2)`))
+        await run(afterCommit(tx, () => { ran.push('refused controlled') }))
+        expect((await failure(tx.commit()))._tag).toBe('UniqueViolation')
+        expect(ran).toEqual([])
+        expect(await run(db.all(sql`SELECT COUNT(*)::int AS n FROM rk_after_commit_deferred`))).toEqual([{ n: 0 }])
+      } finally {
+        await run(db.execute(sql`DROP TABLE IF EXISTS rk_after_commit_deferred`))
+      }
+    })
+
     it('a COMMIT whose outcome is unknown runs no callback', async (ctx) => {
       const base = use(ctx)
       const commit = base.dialect.commit()
@@ -273,6 +295,14 @@ for (const engine of ENGINES) {
       expect(isDbError(e, 'ConnectionError') && e.outcome).toBe('unknown')
       expect(ran).toEqual([])
       expect(await ids(base)).toEqual([1])
+      // The controlled form alike.
+      const tx = await run(lossy.startTransaction())
+      await run(insert(tx, 2))
+      await run(afterCommit(tx, () => { ran.push('unknown controlled') }))
+      const c = await failure(tx.commit())
+      expect(isDbError(c, 'ConnectionError') && c.outcome).toBe('unknown')
+      expect(ran).toEqual([])
+      expect(await ids(base)).toEqual([1, 2])
     })
 
     it('the model hook afterCommit: after the caller\'s COMMIT, dropped with its rollback, at once outside a transaction', async (ctx) => {

@@ -7,7 +7,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { compose, isDbError, promised, run, sql } from 'recordkit'
+import { afterCommit, compose, dbError, isDbError, promised, run, sql } from 'recordkit'
 import {
   and, as, avg, between, col, count, deleteFrom, eq, from, groupBy, gt, having, ilike, insertInto, isIn, isNull, join,
   leftJoin, limit, onConflict, orderBy, paginate, param, returning, select, set, sum, update, val, values, where, excluded,
@@ -96,6 +96,19 @@ const moveTracks = (fromAlbum: number, toAlbum: number) =>
   ))
 const moved = await moveTracks(2, 3)()
 console.log(E.isRight(moved) ? `moved ${moved.right} tracks` : moved.left._tag)
+
+// --- after commit: the e-mail goes out once the receipt is stored, never after a rollback
+await run(db.execute(sql`CREATE TABLE receipt (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)`))
+const mailed: string[] = []
+const bill = (id: number, total: number) =>
+  db.transaction((tx) => pipe(
+    tx.execute(sql`INSERT INTO receipt (id, total) VALUES (${id}, ${total})`),
+    TE.chain(() => afterCommit(tx, async () => { mailed.push(`receipt ${id}`) })),
+    TE.chain(() => (total < 0 ? TE.left(dbError('ConflictError', 'a negative total')) : TE.right(id))),
+  ))
+await run(bill(1, 30))
+const refusedBill = await bill(2, -5)()
+console.log(mailed, E.isLeft(refusedBill)) // ['receipt 1'] true
 
 // --- errors
 const clash = await db.execute(pipe(insertInto('genre'), values({ genre_id: 1, name: 'Rock again' })))()

@@ -1163,7 +1163,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
                 // lives. Such a session is closed here, before postgres.js reads this message;
                 // it was not accepted, so the next socket goes to the next host.
                 if ((o.target_session_attrs === 'primary' && standby === 'on') || (o.target_session_attrs === 'standby' && standby === 'off')) {
-                  socket.off('data', read)
+                  stopReading()
+                  // Destroyed here, the chunk is not handed on (see the wrapper below).
                   socket.destroy()
                   return
                 }
@@ -1176,12 +1177,12 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
                 for (const f of [...startedUpListeners]) f()
               }
               if (readies >= last && t.accepted) {
-                socket.off('data', read)
+                stopReading()
                 return
               }
             } else if (b[0] === 0x45 /* E: ErrorResponse */ && t.session === undefined) {
               // The session refused: the socket closes.
-              socket.off('data', read)
+              stopReading()
               ended()
               return
             }
@@ -1189,7 +1190,26 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           }
           if (b.length > 0) pending = Buffer.from(b)
         }
-        socket.on('data', read)
+        // Each chunk is read here before postgres.js sees it, and handed on only while the socket
+        // is not destroyed: a session closed at its first ReadyForQuery (above) must not reach
+        // postgres.js, which would take that message as the session's start (failing its first
+        // statement with the previous session's stale error and putting the dead connection back
+        // in use). A listener of 'data' cannot do that: postgres.js adds its own after this one,
+        // and an event's listeners all run even when one of them destroys the socket. The
+        // wrapper is removed once the session is accepted or refused (no cost after start-up).
+        const emit = socket.emit
+        const wrapper = function (this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
+          if (event === 'data') {
+            read(args[0] as Buffer)
+            if (socket.destroyed) return false
+          }
+          return Reflect.apply(emit, this, [event, ...args]) as boolean
+        }
+        const stopReading = (): void => {
+          // Back to the prototype's method (the socket had no emit of its own).
+          if (socket.emit === wrapper) Reflect.deleteProperty(socket, 'emit')
+        }
+        socket.emit = wrapper
       }
       return socket
     }

@@ -139,7 +139,9 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host statements end when t
     const db = await run(connect(postgresJs({ url, max: 1, applicationName: 'rk_bound_ended', acquireTimeout: 5_000, reconnectDelay: () => 50 }), postgres))
     try {
       await run(db.execute(sql`INSERT INTO ledger VALUES (${-20}, ${0})`))
-      const call = db.execute(sql`INSERT INTO ledger SELECT ${-21}, 0 FROM pg_sleep(3)`)()
+      // Long enough that the INSERT is still running when the terminate comes, however slow the
+      // polling below; the terminate ends it.
+      const call = db.execute(sql`INSERT INTO ledger SELECT ${-21}, 0 FROM pg_sleep(60)`)()
       await waitFor('the statement running', () => cluster.primary.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rk_bound_ended' AND query LIKE '%pg_sleep%'").trim() === '1', 10_000)
       cluster.primary.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rk_bound_ended'")
       const ended = await call
@@ -151,6 +153,32 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host statements end when t
     } finally {
       await db.close()()
     }
+  })
+
+  it('a write while only the standby listed first is up is not sent (PoolTimeout), never refused as read-only', async () => {
+    // The connection's previous session ended with an error (57P01), which postgres.js 3.4 keeps
+    // for the next session's first answer, skipping its target_session_attrs check there. The
+    // driver closes the standby's session at its first ReadyForQuery; postgres.js must not read
+    // that message (it would fail the write with the stale error and put the dead connection
+    // back in use, where the retried write failed with CONNECTION_CLOSED).
+    const url = `postgres://postgres@127.0.0.1:${STANDBY_PORT},127.0.0.1:${PRIMARY_PORT}/postgres?target_session_attrs=read-write`
+    const db = await run(connect(postgresJs({ url, max: 1, applicationName: 'rk_bound_standby', acquireTimeout: 3_000, reconnectDelay: () => 50 }), postgres))
+    try {
+      await run(db.execute(sql`INSERT INTO ledger VALUES (${-30}, ${0})`))
+      const call = db.execute(sql`INSERT INTO ledger SELECT ${-31}, 0 FROM pg_sleep(60)`)()
+      await waitFor('the statement running', () => cluster.primary.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rk_bound_standby' AND query LIKE '%pg_sleep%'").trim() === '1', 10_000)
+      cluster.primary.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rk_bound_standby'")
+      const ended = await call
+      expect(E.isLeft(ended) ? ended.left._tag : 'a success').toBe('ConnectionError')
+      cluster.primary.stop('fast')
+      const next = await db.execute(sql`INSERT INTO ledger VALUES (${-32}, ${0})`)()
+      expect(E.isRight(next) ? 'written' : kindOf(next.left)).toBe('PoolTimeout')
+    } finally {
+      await db.close()()
+      if (!cluster.primary.running()) cluster.primary.start()
+    }
+    // Nothing of the refused write reached the primary.
+    expect(cluster.primary.psql('SELECT count(*) FROM ledger WHERE id = -32').trim()).toBe('0')
   })
 
   it(`every call of concurrent writers ends within ${BOUND} ms of stopping them, through ${ROUNDS} failovers with sessions ended under load`, async () => {

@@ -72,7 +72,6 @@ import { dbError, type DbError, type DbErrorTag, isDbError, withStatement } from
 import { fix } from '../record.js'
 import type { Compiled } from '../sql.js'
 import { sqlstateTag, uniqueKeyColumns } from './sqlstate.js'
-import { statementStart } from './sql-start.js'
 import { commonPgTime, parsePgTimestamp, pgTimestamp, zoneWallClock } from '../dates.js'
 import { parseJson } from '../model/fast-decoders.js'
 import { adaptedBefore, checkParams, isPlainObject, stringProblem } from '../values.js'
@@ -148,16 +147,57 @@ const staleSessionError = (query: unknown, e: unknown): boolean =>
   (query as { state?: unknown }).state == null && typeof (e as { code?: unknown }).code === 'string' && ((e as { code: string }).code).startsWith('57P')
 
 /**
+ * Whether a text is an empty statement for PostgreSQL, which answers it with no command
+ * (EmptyQueryResponse): nothing but whitespace, semicolons, `--` line comments and `/* *\/`
+ * block comments, which PostgreSQL nests (`/* a /* b *\/ c *\/` is one comment), in any order.
+ *
+ * @example emptyStatement('; -- trailing') // true
+ * @example emptyStatement('/* a *\/ ; /* b *\/ SELECT 1') // false
+ */
+const emptyStatement = (text: string): boolean => {
+  const n = text.length
+  let i = 0
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c === 32 || (c >= 9 && c <= 13) || c === 59 /* ; */) {
+      i++
+    } else if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) {
+      // To the end of the line (\n or \r, as PostgreSQL's lexer reads it).
+      i += 2
+      while (i < n && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      let depth = 1
+      i += 2
+      while (i < n && depth > 0) {
+        const d = text.charCodeAt(i)
+        if (d === 47 && text.charCodeAt(i + 1) === 42) {
+          depth++
+          i += 2
+        } else if (d === 42 && text.charCodeAt(i + 1) === 47) {
+          depth--
+          i += 2
+        } else {
+          i++
+        }
+      }
+    } else {
+      return false
+    }
+  }
+  return true
+}
+
+/**
  * Whether a statement answered with no command (no CommandComplete came for it) was in fact not
- * answered: every statement but an empty one (nothing but comments, blanks and semicolons) ends
- * with a command. postgres.js 3.4 does not fail a statement sent on a connection that is still
- * starting (the first statement of a new connection) when that connection closes while another
- * host is listed, and settles it, when the connection opens again, with the first
- * ReadyForQuery of the next session: an empty success for a statement that may never have run.
+ * answered: every statement but an empty one (`emptyStatement`) ends with a command.
+ * postgres.js 3.4 does not fail a statement sent on a connection that is still starting (the
+ * first statement of a new connection) when that connection closes while another host is
+ * listed, and settles it, when the connection opens again, with the first ReadyForQuery of the
+ * next session: an empty success for a statement that may never have run.
  *
  * @example unanswered({ sql: 'INSERT INTO t VALUES (1)', params: [] }) // true
  */
-const unanswered = (q: Compiled): boolean => /[^\s;]/.test(q.sql.slice(statementStart(q.sql, false)))
+const unanswered = (q: Compiled): boolean => !emptyStatement(q.sql)
 
 /**
  * Classify a postgres.js error by SQLSTATE (or by socket error code when the server was never

@@ -15,7 +15,10 @@
  *   ever running. The driver opens the sockets (see below) and picks each one's host: the one
  *   that last accepted a session, the next one after a socket to it closed before its session
  *   was accepted. A session postgres.js would keep on a host of the wrong kind (it skips its
- *   check when the connection's previous session ended with an error) is closed at once.
+ *   check when the connection's previous session ended with an error) is closed at its first
+ *   ReadyForQuery, before postgres.js reads it: for `primary` (`read-write`) and `standby`, on
+ *   PostgreSQL 14 and later, which report `in_hot_standby` at start-up (an older server's kind
+ *   is known only from a query of postgres.js', which it skips then), and not under TLS.
  * - `stream` reads through a cursor (`.cursor(batchSize)`); ending the iteration early closes
  *   the cursor and gives the connection back. A cursor takes a connection to itself until it
  *   ends: one that finds none free within `acquireTimeout` fails with PoolTimeout, as a
@@ -27,14 +30,19 @@
  * - A statement that was sent and hears nothing for `answerTimeout` (a frozen host, a network
  *   that drops packets) fails with a ConnectionError of unknown outcome (`ANSWER_TIMEOUT`), and
  *   the socket it went out on is destroyed (the driver opens the pool's sockets itself for
- *   that): see the watchdog in the driver and docs/failures.md.
+ *   that): see the watchdog in the driver and docs/failures.md. `answerTimeout: 0` turns off the
+ *   deadline and with it the driver's sockets: postgres.js opens its own, so a statement lost
+ *   with a connection that was still starting (below) is not failed at the close; only an
+ *   answer with no command is still taken for that loss (`unanswered`), and such a statement
+ *   otherwise waits until postgres.js settles it.
  * - A statement that was sent and whose connection closed before its answer fails with a
  *   ConnectionError of unknown outcome (`CONNECTION_LOST`) as soon as the close is seen, also
  *   where postgres.js 3.4 fails nothing: a connection still starting (the statement it was
  *   opened for) with several hosts listed, which it would settle, once the connection opened
  *   again, with the new session's first answer (an empty success). With several hosts under TLS
- *   the sockets are postgres.js' own, and such a statement ends at `answerTimeout` from when it
- *   was sent (running or not), or as CONNECTION_LOST when that empty answer comes first.
+ *   (postgres.js takes over each socket's listeners, so its close is not seen) such a statement
+ *   ends at `answerTimeout` from when the watchdog first saw it running, as ANSWER_TIMEOUT, or
+ *   as CONNECTION_LOST when that empty answer comes first.
  * - Errors are classified by SQLSTATE (`classifyPostgresError`), keeping the constraint or
  *   column the server names.
  * - A result never has an `insertId`: PostgreSQL has no last insert id (generated keys come
@@ -648,26 +656,6 @@ const isTypeQueryFailure = (e: unknown): boolean => {
   return typeof q === 'string' && q.includes('pg_catalog.pg_type') && q.includes('typarray')
 }
 
-/** Whether a URL or host list names several hosts (postgres.js then opens its own sockets, trying each). */
-const severalHosts = (options: PostgresJsBaseOptions): boolean => {
-  if (options.host !== undefined) return options.host.includes(',')
-  if (options.url === undefined) return false
-  const u = options.url
-  const start = u.indexOf('://') + 3
-  return u.slice(start).split(/[?/]/)[0]!.includes(',')
-}
-
-/** Whether TLS may be used: the `ssl` option (or postgres.js' own), the URL's `ssl` or `sslmode`, or PGSSL / PGSSLMODE. */
-const tlsAsked = (options: PostgresJsOptions): boolean => {
-  const off = (v: unknown): boolean => v === undefined || v === null || v === false || v === '' || v === 'disable' || v === 'false'
-  // As postgres.js reads it: an option given (`client` last) wins over the URL and the environment.
-  const given: unknown = options.client !== undefined && 'ssl' in options.client ? options.client.ssl : options.ssl
-  if (given !== undefined) return !off(given)
-  const q = options.url === undefined ? -1 : options.url.indexOf('?')
-  const params = q < 0 ? undefined : new URLSearchParams(options.url!.slice(q + 1))
-  return !off(params?.get('ssl') ?? undefined) || !off(params?.get('sslmode') ?? undefined) || !off(process.env.PGSSL) || !off(process.env.PGSSLMODE)
-}
-
 /** postgres.js' `onexecute` query option: called with the connection a statement was written to. */
 type Watch = (c: ClientConnection) => boolean
 
@@ -694,12 +682,14 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     let closed = false
     const acquireTimeout = options.acquireTimeout ?? 30_000
     const answerTimeout = answerDeadline(options.answerTimeout, statementTimeoutOf(options))
-    // The driver opens the pool's sockets (see `openSocket`) unless the answer deadline is off,
-    // or several hosts are listed under TLS (its own reading of a socket, the session's key
-    // included, needs the plain protocol there, where it also picks the host): then a statement
-    // lost with its connection is bound by answerTimeout from when it was sent (`blind`).
-    const ownSockets = answerTimeout > 0 && (!severalHosts(options) || !tlsAsked(options))
-    const blind = answerTimeout > 0 && !ownSockets
+    // The driver opens the pool's sockets (see `openSocket`) unless the answer deadline is off.
+    const ownSockets = answerTimeout > 0
+    // Several hosts under TLS, as postgres.js reads its options (set by `openSocket` from them,
+    // when the pool's first socket opens, before any statement is sent): postgres.js takes over
+    // each socket's listeners for TLS, so neither the session nor the socket's close is seen,
+    // and a statement whose connection closed while starting is bound only by answerTimeout
+    // (postgres.js' `active`, as every running statement is; see `expire`).
+    let blind = false
 
     const sql = (): PostgresJsSql => {
       if (pool === undefined) {
@@ -877,9 +867,15 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       return Promise.race([p, late]).finally(() => clearTimeout(timer))
     }
 
-    /** The error of a statement whose answer did not come within answerTimeout. */
+    /**
+     * The error of a statement whose answer did not come within answerTimeout. With several hosts
+     * under TLS (`blind`) its connection is not known, so it is not closed by the driver: the
+     * message says so.
+     */
     const answerLost = (): DbError =>
-      dbError('ConnectionError', `no answer from the server within ${answerTimeout} ms (answerTimeout) of sending the statement, so its connection was closed and the outcome is unknown: the statement may have run on the server, or not. The server stopped answering without closing the connection (a frozen host, a network that drops packets); retry only a read or an idempotent write`, { code: 'ANSWER_TIMEOUT', outcome: 'unknown' })
+      dbError('ConnectionError', blind
+        ? `no answer from the server within ${answerTimeout} ms (answerTimeout) of sending the statement, so the outcome is unknown: the statement may have run on the server, or not. The server stopped answering (a frozen host, a network that drops packets), or the connection closed while it was starting; with several hosts under TLS the driver cannot tell its connection from the others and leaves it to postgres.js and the OS; retry only a read or an idempotent write`
+        : `no answer from the server within ${answerTimeout} ms (answerTimeout) of sending the statement, so its connection was closed and the outcome is unknown: the statement may have run on the server, or not. The server stopped answering without closing the connection (a frozen host, a network that drops packets); retry only a read or an idempotent write`, { code: 'ANSWER_TIMEOUT', outcome: 'unknown' })
 
     /** The error of a statement whose connection closed after it was sent and before its answer came. */
     const connectionLost = (): DbError =>
@@ -913,17 +909,18 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      *   counts as started, so when its session ends before the answer (a primary stopped, a
      *   failover, a cut network), postgres.js neither answers nor fails it: it waits until the
      *   connection opens again, and is then settled with the first answer of the new session, an
-     *   empty success (or that session's stale error). Where the driver opens the sockets (every
-     *   pool but one of several hosts under TLS, while answerTimeout is on; see `openSocket`; with
-     *   one host postgres.js fails them itself), the close of a session's socket fails, as soon as
-     *   postgres.js has handled it, every statement written to that session and not settled
-     *   (`orphaned`), with `connectionLost`: a ConnectionError of unknown outcome
+     *   empty success (or that session's stale error). Where the driver opens the sockets and
+     *   sees them close (several hosts, without TLS, while answerTimeout is on; see `openSocket`;
+     *   with one host postgres.js fails them itself), the close of a session's socket fails, as
+     *   soon as postgres.js has handled it, every statement written to that session and not
+     *   settled (`orphaned`), with `connectionLost`: a ConnectionError of unknown outcome
      *   (`CONNECTION_LOST`), since it may have run. That is the bound such a statement has: the
      *   close itself, not a time, as postgres.js gives every other statement of a closed
      *   connection. An answer with no command (`unanswered`) is taken for the same loss wherever
-     *   it comes. With several hosts under TLS (postgres.js' own sockets, none to watch), a
-     *   statement sent counts towards answerTimeout from the look that first saw it sent, running
-     *   or waiting behind others (`blind`): one lost so ends at answerTimeout at the latest.
+     *   it comes. With several hosts under TLS (`blind`: the close is not seen) the lost statement
+     *   is the one its connection was waiting for, postgres.js' `active` (a connection that is
+     *   starting carries no other), so the rule for running statements above bounds it: it ends
+     *   with `answerLost` at answerTimeout at the latest, and alone (`expire`).
      */
     const inFlight: (PendingQuery | undefined)[] = []
     const marks: number[] = []
@@ -998,7 +995,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
           // Its socket was destroyed a look ago and postgres.js has not failed it: fail it here.
           query.reject(ANSWER_LOST)
           continue
-        } else if (query.active === true || blind) {
+        } else if (query.active === true) {
           if (mark >= 0) mark = -now
           // Kept: the next look fails it if postgres.js has not.
           else if (now - Math.max(-mark, heardFrom(query.state)) >= answerTimeout) expire(query, now)
@@ -1033,8 +1030,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      * when the socket has closed, which it reports only after it took the connection out of
      * use: were the statement failed first, the caller's next one could be handed to the closing
      * connection. The statement is marked `EXPIRED`, so that it fails as `answerLost` whatever
-     * postgres.js says; when the driver has no sockets (several hosts), it fails at once, and when
-     * postgres.js has not failed it by the watchdog's next look, it fails then.
+     * postgres.js says; when the driver has no socket of it (no sockets, or several hosts under
+     * TLS: `blind`), it fails at once and nothing is closed, and when postgres.js has not failed
+     * it by the watchdog's next look, it fails then.
      */
     const expire = (query: PendingQuery, now: number): void => {
       const s = socketOf(query.state)
@@ -1043,7 +1041,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         s.socket.destroy()
         return
       }
-      if (sockets.size === 0) {
+      // Several hosts under TLS: the statement's connection cannot be told from the others (and
+      // may be closed already, its statement left waiting by postgres.js): it fails alone.
+      if (sockets.size === 0 || blind) {
         query.canceller = EXPIRED
         query.reject(ANSWER_LOST)
         return
@@ -1099,11 +1099,14 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const heardFrom = (state: unknown): number => socketOf(state)?.heard ?? 0
 
     /**
-     * After postgres.js handled the close of a session's socket (its own listener runs in the
-     * same event, and the statements it failed have settled by the next turn): fail every
-     * statement written to that session and still not settled, which postgres.js left waiting
-     * (see the watchdog, "Lost with its connection"). Only a statement whose `state` names the
-     * session was written to it; one never written is postgres.js' to send elsewhere.
+     * After postgres.js handled the close of a session's socket: fail every statement written to
+     * that session and still not settled, which postgres.js left waiting (see the watchdog, "Lost
+     * with its connection"). The driver's close listener runs first, before postgres.js' own in
+     * the same event; this runs from `setImmediate`, after postgres.js' listener has rejected the
+     * statements it fails and after the microtasks those rejections run (their handlers set
+     * `canceller` to null), so only what postgres.js left is failed here. Only a statement whose
+     * `state` names the session was written to it; one never written is postgres.js' to send
+     * elsewhere.
      */
     const orphaned = (t: TrackedSocket): void => {
       for (let i = head; i < inFlight.length; i++) {
@@ -1139,6 +1142,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
      */
     const openSocket = (o: SocketOptions): net.Socket => {
       const n = o.host.length
+      // As postgres.js decides (a truthy `ssl` makes it wrap the socket in TLS), from its own
+      // reading of the options, the URL and the environment.
+      blind = n > 1 && Boolean(o.ssl)
       // Under TLS postgres.js takes over the socket's listeners, so its close is not seen here:
       // with several hosts each socket then goes to the next host, as postgres.js' own would.
       const host = (n > 1 && o.ssl ? hostAt++ : hostAt) % Math.max(1, n)
@@ -1161,7 +1167,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         forget(t)
         ended()
         if (!t.accepted && !o.ssl && hostAt % n === host) hostAt = (host + 1) % n
-        if (t.session !== undefined) setImmediate(orphaned, t)
+        // With one host postgres.js fails what was sent on a closed connection itself.
+        if (t.session !== undefined && n > 1) setImmediate(orphaned, t)
       })
       if (!o.ssl) {
         // postgres.js' start-up: the session's ReadyForQuery; with target_session_attrs, its
@@ -1501,9 +1508,10 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
         // The driver opens the sockets itself, to close the one of a statement that heard no
         // answer within answerTimeout (postgres.js offers no other way to), and to fail what
         // postgres.js leaves waiting on a connection that closed (`orphaned`); with several
-        // hosts it picks the host too. With several hosts under TLS postgres.js' own sockets
-        // stay (see `ownSockets`): a statement then ends at answerTimeout at the latest, and its
-        // connection is left to the OS's TCP limits.
+        // hosts it picks the host too. With several hosts under TLS it sees neither the session
+        // nor the close (`blind`): a statement lost with its connection then ends at
+        // answerTimeout at the latest, as any running statement does, and its connection is left
+        // to postgres.js and the OS's TCP limits.
         if (ownSockets) o.socket = openSocket
         // postgres.js 3.4 takes `read-write` to mean default_transaction_read_only = off, which
         // a PostgreSQL 14+ hot standby also reports: it would connect to a standby. A standby is

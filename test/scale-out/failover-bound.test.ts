@@ -12,7 +12,8 @@
  *   at once with that error, alone and when another statement reopens the connection (which
  *   used to report the INSERT that never ran as a success).
  * - A session the server ends during a statement: the pool's next writes go to the primary
- *   again, not to the standby listed before it.
+ *   again, not to the standby listed before it; with the primary stopped, a write is not sent
+ *   (PoolTimeout), never refused by the standby as read-only.
  * - Concurrent writers (more than the pool's connections, so statements are pipelined, and
  *   connections replaced every few hundred ms, so new connections are starting when the primary
  *   goes) through repeated failovers, the primary stopped with `immediate`: every call ends

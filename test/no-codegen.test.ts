@@ -4,7 +4,7 @@
  * beyond 2^53 exactly: its generated precision check falls back to a loop. A model's rows are
  * still decoded in place, by the loop over the fields, with the same DecodeError; create input is
  * still decoded and refused the same way; a prepared query's named parameters are still bound,
- * and a missing one refused, by the loop.
+ * and a missing one refused, by the loop; related rows are still matched to their parents by key.
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +24,7 @@ describe('better-sqlite3 without code generation', () => {
       count: { n: 4 },
       ranged: [2, 3],
       missing: 'prepared query is missing the argument "high"',
+      tagged: [[1, ['x']], [3, ['y', 'z']]],
     })
   }, 30_000)
 })

@@ -26,7 +26,7 @@ import { supports } from '../dialect.js'
 import { fromParts, joinFragments, sql, type Fragment, type Part } from '../sql.js'
 import { allOf, encodeField, type ModelCore, ownValue, tableRefOf } from './core.js'
 import type * as t from 'io-ts'
-import { compileMapper, type Field, type RowMapper, show } from './decode.js'
+import { compileMapper, type Field, generate, type RowMapper, show } from './decode.js'
 import { copiedReading, decodeRows, jsonAsText, queryReading, type Reading } from './in-place.js'
 import { nonNull, readsJson } from './codecs.js'
 import { cast } from '../query/cast.js'
@@ -428,15 +428,38 @@ export const keyOf = (v: unknown): string | number => {
 
 const fail = (message: string): DbError => dbError('QueryError', message)
 
+/** One key value as `rowKey` gives it: undefined for NULL, a number as it is, else `keyOf`. */
+const keyOfValue = (v: unknown): string | number | undefined =>
+  v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
+
+type FieldReader = (r: Record<string, unknown>) => unknown
+
+const readers = new Map<string, FieldReader>()
+
+/**
+ * A function reading one field of a row, by field name: generated, `(r) => r["name"]`, so the
+ * reads of each key field are a property access of their own, which sees the shapes of the rows
+ * that field is read from (a level's rows, mostly one shape). The loops over every level's rows
+ * otherwise read every model's keys through one keyed access, which sees them all and looks each
+ * one up. A keyed read where code generation is refused.
+ *
+ * @example readerOf('invoiceId')({ invoiceId: 7 }) // 7
+ */
+const readerOf = (field: string): FieldReader => {
+  let read = readers.get(field)
+  if (read === undefined) {
+    read = generate<FieldReader>([], `return (r) => r[${JSON.stringify(field)}]`, []) ?? ((r) => r[field])
+    readers.set(field, read)
+  }
+  return read
+}
+
 /**
  * A row's key over some fields as a Map key (one value as `keyOf` gives it, several joined),
  * or undefined when a part is null: such a row has no related row.
  */
 const rowKey = (r: Record<string, unknown>, fields: readonly string[]): string | number | undefined => {
-  if (fields.length === 1) {
-    const v = r[fields[0]]
-    return v === null || v === undefined ? undefined : typeof v === 'number' ? v : keyOf(v)
-  }
+  if (fields.length === 1) return keyOfValue(r[fields[0]])
   let out = ''
   for (let i = 0; i < fields.length; i++) {
     const v = r[fields[i]]
@@ -649,11 +672,12 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
   const one = fields.length === 1 ? fields[0] : undefined
   // Rows often come in key order (a parent level read by its key): the key of a row is then
   // often the one before, and its number is taken without a Map lookup.
+  const read = one === undefined ? undefined : readerOf(one)
   let lastKey: string | number | undefined
   let last = -1
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]
-    const k = rowKey(r, fields)
+    const k = read === undefined ? rowKey(r, fields) : keyOfValue(read(r))
     if (k === undefined) {
       ofRow.push(-1)
       continue
@@ -662,7 +686,7 @@ const groupsOf = (rows: readonly Record<string, unknown>[], fields: readonly str
     if (g === undefined) {
       g = byKey.size
       byKey.set(k, g)
-      if (one !== undefined) values.push(r[one])
+      if (read !== undefined) values.push(read(r))
       else for (let j = 0; j < fields.length; j++) values.push(r[fields[j]])
     }
     lastKey = k
@@ -682,10 +706,11 @@ const DENSE_SLACK = 1024
  * where some value is not such an integer; the Map then numbers them.
  */
 const denseGroupsOf = (rows: readonly Record<string, unknown>[], field: string): Groups | undefined => {
+  const read = readerOf(field)
   let min = Infinity
   let max = -Infinity
   for (let i = 0; i < rows.length; i++) {
-    const v = rows[i][field]
+    const v = read(rows[i])
     if (typeof v === 'number') {
       if (!Number.isSafeInteger(v)) return undefined
       if (v < min) min = v
@@ -698,7 +723,7 @@ const denseGroupsOf = (rows: readonly Record<string, unknown>[], field: string):
   const values: unknown[] = []
   const ofRow: number[] = []
   for (let i = 0; i < rows.length; i++) {
-    const v = rows[i][field]
+    const v = read(rows[i])
     if (typeof v !== 'number') {
       ofRow.push(-1)
       continue
@@ -741,10 +766,11 @@ const addRun = (groups: Groups, k: string | number | undefined, found: readonly 
  * left out), a run of rows with one key at a time (see `Groups`).
  */
 const fillGroups = (groups: Groups, found: readonly Record<string, unknown>[], fields: readonly string[]): void => {
+  const read = fields.length === 1 ? readerOf(fields[0]) : undefined
   let from = 0
   let runKey: string | number | undefined
   for (let i = 0; i < found.length; i++) {
-    const k = rowKey(found[i], fields)
+    const k = read === undefined ? rowKey(found[i], fields) : keyOfValue(read(found[i]))
     if (i === 0 || k !== runKey) {
       if (i > 0) addRun(groups, runKey, found, from, i)
       from = i

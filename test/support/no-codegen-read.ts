@@ -10,7 +10,7 @@ import { compose, run, sql } from 'recordkit'
 import { and, from, gt, lt, orderBy, param, select, where } from 'recordkit/query'
 import { sqlite } from 'recordkit/dialects/sqlite'
 import { betterSqlite3 } from 'recordkit/drivers/better-sqlite3'
-import { bool, date, model, snakeCase } from 'recordkit/model'
+import { bool, date, hasMany, model, relate, snakeCase } from 'recordkit/model'
 import * as t from 'io-ts'
 
 const db = compose(betterSqlite3({ filename: ':memory:' }), sqlite)
@@ -35,5 +35,11 @@ const byRange = db.prepare(pipe(from('stamps'), select('id'), where(and(gt('id',
 const ranged = (await run(byRange.all({ low: 1, high: 4 }))).map((r) => r.id)
 const lacking = await byRange.all({ low: 1 })()
 const missing = lacking._tag === 'Left' ? lacking.left.message : 'no failure'
-console.log(JSON.stringify({ rows, one, stamps, bad, made, refused, count, ranged, missing }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
+// Related rows are matched to their parents by key readers generated where allowed (a keyed read here).
+const Tag = model({ table: 'tags', primaryKey: 'id', naming: snakeCase, codec: t.type({ id: t.number, stampId: t.number, name: t.string }) })
+const R = relate({ Stamp: model({ table: 'stamps', primaryKey: 'id', naming: snakeCase, codec: t.type({ id: t.number, seenAt: date, done: bool }), relations: { tags: hasMany('Tag', 'stampId') } }), Tag })
+await run(db.execute(sql`CREATE TABLE tags (id INTEGER PRIMARY KEY, stamp_id INTEGER NOT NULL, name TEXT NOT NULL)`))
+await run(db.execute(sql`INSERT INTO tags (id, stamp_id, name) VALUES (1, 1, 'x'), (2, 3, 'y'), (3, 3, 'z'), (4, 99, 'orphan')`))
+const tagged = (await run(pipe(R.Stamp.query, R.Stamp.where('done', '=', true), R.Stamp.include('tags'), R.Stamp.orderBy('id'), R.Stamp.all(db)))).map((s) => [s.id, s.tags.map((g) => g.name)])
+console.log(JSON.stringify({ rows, one, stamps, bad, made, refused, count, ranged, missing, tagged }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)))
 await run(db.close())

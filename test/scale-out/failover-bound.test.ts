@@ -132,21 +132,35 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host statements end when t
     })
   })
 
-  it('keeps writing on the primary after the server ended the session during a statement (not on the standby listed first)', async () => {
-    // postgres.js 3.4 keeps the error that ended a session (57P01) and hands it to the next
-    // session's first answer, skipping its target_session_attrs check there: a connection it
-    // opened on the standby then took every write (refused, read-only).
+  /**
+   * A backend listing the standby first, with one connection, whose session the primary ended
+   * (57P01, pg_terminate_backend) during a statement: that statement ended as a ConnectionError.
+   * postgres.js 3.4 keeps that error for the next session's first answer, skipping its
+   * target_session_attrs check there. `key` numbers the rows written.
+   */
+  const afterSessionEnded = async (app: string, key: number, acquireTimeout: number): Promise<Backend> => {
     const url = `postgres://postgres@127.0.0.1:${STANDBY_PORT},127.0.0.1:${PRIMARY_PORT}/postgres?target_session_attrs=read-write`
-    const db = await run(connect(postgresJs({ url, max: 1, applicationName: 'rk_bound_ended', acquireTimeout: 5_000, reconnectDelay: () => 50 }), postgres))
+    const db = await run(connect(postgresJs({ url, max: 1, applicationName: app, acquireTimeout, reconnectDelay: () => 50 }), postgres))
     try {
-      await run(db.execute(sql`INSERT INTO ledger VALUES (${-20}, ${0})`))
+      await run(db.execute(sql`INSERT INTO ledger VALUES (${key}, ${0})`))
       // Long enough that the INSERT is still running when the terminate comes, however slow the
       // polling below; the terminate ends it.
-      const call = db.execute(sql`INSERT INTO ledger SELECT ${-21}, 0 FROM pg_sleep(60)`)()
-      await waitFor('the statement running', () => cluster.primary.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rk_bound_ended' AND query LIKE '%pg_sleep%'").trim() === '1', 10_000)
-      cluster.primary.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rk_bound_ended'")
+      const call = db.execute(sql`INSERT INTO ledger SELECT ${key - 1}, 0 FROM pg_sleep(60)`)()
+      await waitFor('the statement running', () => cluster.primary.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = '${app}' AND query LIKE '%pg_sleep%'`).trim() === '1', 10_000)
+      cluster.primary.psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${app}'`)
       const ended = await call
       expect(E.isLeft(ended) ? ended.left._tag : 'a success').toBe('ConnectionError')
+      return db
+    } catch (e) {
+      await db.close()()
+      throw e
+    }
+  }
+
+  it('keeps writing on the primary after the server ended the session during a statement (not on the standby listed first)', async () => {
+    // A connection postgres.js opened on the standby then took every write (refused, read-only).
+    const db = await afterSessionEnded('rk_bound_ended', -20, 5_000)
+    try {
       const next = await db.execute(sql`INSERT INTO ledger VALUES (${-22}, ${0})`)()
       expect(E.isRight(next) ? 'written' : kindOf(next.left)).toBe('written')
       const [where] = await run(db.all<{ port: number; standby: boolean }>(sql`SELECT inet_server_port() AS port, pg_is_in_recovery() AS standby`))
@@ -162,15 +176,8 @@ describe.skipIf(!clusterAvailable('postgres'))('multi-host statements end when t
     // driver closes the standby's session at its first ReadyForQuery; postgres.js must not read
     // that message (it would fail the write with the stale error and put the dead connection
     // back in use, where the retried write failed with CONNECTION_CLOSED).
-    const url = `postgres://postgres@127.0.0.1:${STANDBY_PORT},127.0.0.1:${PRIMARY_PORT}/postgres?target_session_attrs=read-write`
-    const db = await run(connect(postgresJs({ url, max: 1, applicationName: 'rk_bound_standby', acquireTimeout: 3_000, reconnectDelay: () => 50 }), postgres))
+    const db = await afterSessionEnded('rk_bound_standby', -30, 3_000)
     try {
-      await run(db.execute(sql`INSERT INTO ledger VALUES (${-30}, ${0})`))
-      const call = db.execute(sql`INSERT INTO ledger SELECT ${-31}, 0 FROM pg_sleep(60)`)()
-      await waitFor('the statement running', () => cluster.primary.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rk_bound_standby' AND query LIKE '%pg_sleep%'").trim() === '1', 10_000)
-      cluster.primary.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rk_bound_standby'")
-      const ended = await call
-      expect(E.isLeft(ended) ? ended.left._tag : 'a success').toBe('ConnectionError')
       cluster.primary.stop('fast')
       const next = await db.execute(sql`INSERT INTO ledger VALUES (${-32}, ${0})`)()
       expect(E.isRight(next) ? 'written' : kindOf(next.left)).toBe('PoolTimeout')

@@ -544,11 +544,6 @@ interface TrackedSocket {
   heard: number
   /** The session it carries, `pid:secret`, once the server said. */
   session: string | undefined
-  /** The session's process id and secret key (BackendKeyData), -1 until the server said. */
-  pid: number
-  secret: number
-  /** Which of the pool's hosts it went to (an index into postgres.js' `host`; 0 with one host). */
-  readonly host: number
   /**
    * Set once the session passed postgres.js' start-up checks (`target_session_attrs`) and
    * answered after them: a host that refused, or a session postgres.js dropped for being of the
@@ -1111,15 +1106,9 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
     const orphaned = (t: TrackedSocket): void => {
       for (let i = head; i < inFlight.length; i++) {
         const query = inFlight[i]
-        if (query !== undefined && !finished(query) && ofSession(query.state, t)) query.reject(CONNECTION_LOST)
+        if (query !== undefined && !finished(query) && sessionKey(query.state) === t.session) query.reject(CONNECTION_LOST)
       }
-      for (const s of streaming) if (s.query.canceller !== null && ofSession(s.query.state, t)) s.query.reject(CONNECTION_LOST)
-    }
-
-    /** Whether a statement's `state` (postgres.js' record of its connection's session) is `t`'s session. */
-    const ofSession = (state: unknown, t: TrackedSocket): boolean => {
-      const b = state as { pid?: unknown; secret?: unknown } | null
-      return b !== null && typeof b === 'object' && b.pid === t.pid && b.secret === t.secret
+      for (const s of streaming) if (s.query.canceller !== null && sessionKey(s.query.state) === t.session) s.query.reject(CONNECTION_LOST)
     }
 
     /** Which host the pool's next socket goes to (an index into postgres.js' `host`; see `openSocket`). */
@@ -1151,7 +1140,7 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
       const socket = o.path ? net.connect(o.path) : net.connect(o.port[host] ?? o.port[0] ?? 5432, o.host[host] ?? 'localhost')
       // What postgres.js sets on its own sockets (its errors and TLS read them).
       Object.assign(socket, { host: o.host[host], port: o.port[host] ?? o.port[0] })
-      const t: TrackedSocket = { socket, bytes: 0, heard: performance.now(), session: undefined, pid: -1, secret: -1, host, accepted: false }
+      const t: TrackedSocket = { socket, bytes: 0, heard: performance.now(), session: undefined, accepted: false }
       sockets.add(t)
       // The start-up (see `startupBegins`) ends with the answer to postgres.js' type query (the
       // ReadyForQuery after it), when the socket closes, or at the latest after the time postgres.js
@@ -1189,9 +1178,8 @@ export const postgresJs = (options: PostgresJsOptions = {}): PostgresJsDriver =>
             const length = b.readUInt32BE(1)
             if (b.length < length + 1) break
             if (b[0] === 0x4b /* K: BackendKeyData */ && length === 12) {
-              t.pid = b.readUInt32BE(5)
-              t.secret = b.readUInt32BE(9)
-              t.session = `${t.pid}:${t.secret}`
+              // As postgres.js reads them (its `state`, which `sessionKey` names the same way).
+              t.session = `${b.readUInt32BE(5)}:${b.readUInt32BE(9)}`
               bySession.set(t.session, t)
             } else if (b[0] === 0x53 /* S: ParameterStatus */ && readies === 0) {
               const end = Math.max(5, b.indexOf(0, 5))

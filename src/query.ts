@@ -101,7 +101,22 @@ export const col = (name: string): Expr => columnNode(name)
  * A value bound as a parameter.
  * @example select(as(val(1), 'one'))
  */
-export const val = (value: unknown): Expr => ({ kind: 'value', value, [EXPR]: true }) as Expr
+export const val = (value: unknown): Expr => new ValueNode(value)
+
+/**
+ * The node of a bound value, made by a constructor whose prototype is `Object.prototype`: the same
+ * plain object as the literal `{ kind: 'value', value, [EXPR]: true }`, without the literal's
+ * allocation site, which V8 may decide to pretenure (see `plainObjects` in objects.ts). A statement
+ * with a thousand keys in an `IN` list (an eager load's) keeps a thousand such nodes alive while
+ * it is compiled; a young collection then would make every later value node of every query in
+ * the old generation.
+ */
+const ValueNode = function (this: Record<string | symbol, unknown>, value: unknown) {
+  this.kind = 'value'
+  this.value = value
+  this[EXPR] = true
+} as unknown as new (value: unknown) => Expr
+ValueNode.prototype = Object.prototype
 
 /**
  * A value written into the SQL text as a literal, escaped by the dialect (`'it''s'`, `42`,

@@ -46,6 +46,7 @@ describe('better-sqlite3 rows read as arrays', () => {
     'SELECT id AS "1", name AS "0", id + 1 AS "x y", name AS "é" FROM t ORDER BY id',
     'SELECT t.id, u.id, t.name, u.name FROM t JOIN t AS u ON u.id = t.id ORDER BY t.id',
     'SELECT name AS "__proto__", id FROM t ORDER BY id',
+    'SELECT id AS "constructor", name AS "toString", note AS "hasOwnProperty" FROM t ORDER BY id',
     'SELECT * FROM t ORDER BY id',
     'SELECT COUNT(*) AS n, max(big) AS m FROM t',
     'SELECT id FROM t WHERE id > 5',

@@ -15,6 +15,7 @@
  */
 import * as t from 'io-ts'
 import { dbError, type DecodeError, type FieldIssue } from '../errors.js'
+import { plainObjects } from '../objects.js'
 import type { Row } from '../driver.js'
 import { FAIL, fastDecoder, inlineAccept } from './codecs.js'
 
@@ -126,9 +127,12 @@ export const compileMapper = (fields: readonly Field[], checks: Shape['checks'],
     const body = accept === undefined ? decode : `if (!(${accept.replace(/\bv\b/g, `v${i}`)})) ${decode}`
     lines.push(f.optional ? `${read} if (v${i} === null || v${i} === undefined) v${i} = undefined; else ${body}` : `${read} ${body}`)
   })
-  const build = `{ ${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(', ')} }`
+  // A constructor, not a literal, makes each row (see `plainObjects`).
+  const { declare, make } = plainObjects(fields.map((f) => f.name), 'Decoded')
+  const build = make(fields.map((_, i) => `v${i}`))
   const checkLines = checks.map((_, j) => `if (!c${j}(o)) checkFailed(i, ${j});`).join('\n')
   const source = `"use strict";
+${declare}
 return function decodeRows(rows) {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];

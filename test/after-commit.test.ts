@@ -435,6 +435,13 @@ describe('afterCommit on scale-out backends (SQLite)', () => {
     )))
     expect(ran).toEqual([[3], [-1]])
     expect(await ids(parts[0])).toEqual([])
+    // A shard transaction's handle kept after it ended refuses, as a plain transaction's does.
+    let leaked: Backend | undefined
+    await run(db.forKey(5).transaction((tx) => { leaked = tx; return TE.right(undefined) }))
+    const e = await failure(afterCommit(leaked!, () => { ran.push([5]) }))
+    expect(e._tag).toBe('TransactionError')
+    expect(e.message).toMatch(/already ended/)
+    expect(ran).toEqual([[3], [-1]])
     await run(db.close())
   })
 

@@ -27,8 +27,8 @@ export const withFields = <T extends object, U extends object>(o: T, changes: U)
  * happens while a result's rows are still in use, which the first, unoptimized read of a large
  * result makes likely, every later row of that literal is made in the old generation and
  * outlives its use there until a full collection. Measured on three-level eager loading of
- * 4,100 rows on SQLite: 10-12 ms an operation in the processes where it happened (about one in
- * three), 5-6 ms in the others; made by a constructor, 5-6 ms in every process.
+ * 4,100 rows on SQLite: 11-13 ms an operation in the processes where it happened (about one in
+ * three), about 5 ms in the others; made by a constructor, 5-5.5 ms in every process.
  *
  * Where a key is also a property of `Object.prototype` (`constructor`, `toString`, `__proto__`,
  * ...), assigning it could meet a frozen or special property: `make` is then the literal.

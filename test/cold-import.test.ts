@@ -7,11 +7,9 @@
  * Run in a fresh Node process (through tsx, on the sources): fp-ts and io-ts are CommonJS, so
  * every module of theirs that was loaded is in `require.cache`.
  */
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-
-const root = join(import.meta.dirname, '..')
+import { lastJson, root, scriptOutput } from './support/node-script.js'
 
 /** The fp-ts and io-ts modules loaded by importing `entries` (source files, from the root). */
 const loadedBy = (entries: readonly string[]): string[] => {
@@ -21,9 +19,7 @@ const loadedBy = (entries: readonly string[]): string[] => {
     "const cache = createRequire(import.meta.url).cache",
     "console.log(JSON.stringify(Object.keys(cache).filter((k) => /node_modules[\\\\/](fp-ts|io-ts)[\\\\/]/.test(k)).map((k) => k.slice(k.lastIndexOf('node_modules') + 13))))",
   ].join('\n')
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`the import script failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as string[]
+  return lastJson<string[]>(scriptOutput(script))
 }
 
 describe('a cold import of the core', () => {

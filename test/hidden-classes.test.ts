@@ -5,15 +5,11 @@
  * (src/objects.ts). The builders copy with `withFields` instead; this checks the result with
  * V8's own `%HaveSameMap`, in a fresh Node process started with `--allow-natives-syntax`.
  */
-import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-
-const root = join(import.meta.dirname, '..')
+import { lastJson, scriptOutput, srcModule as src } from './support/node-script.js'
 
 /** For each named builder chain, how many of 30 consecutive results share the previous one's hidden class. */
 const sharing = (chains: Readonly<Record<string, string>>): Record<string, number> => {
-  const src = (p: string) => JSON.stringify(join(root, 'src', p))
   const script = [
     `import { pipe } from 'fp-ts/lib/function.js'`,
     `import * as t from 'io-ts'`,
@@ -27,9 +23,7 @@ const sharing = (chains: Readonly<Record<string, string>>): Record<string, numbe
     `for (const [k, f] of Object.entries(chains)) { const xs = Array.from({ length: 31 }, (_, i) => f(i)); out[k] = xs.slice(1).filter((x, i) => same(x, xs[i])).length }`,
     `console.log(JSON.stringify(out))`,
   ].join('\n')
-  const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`the script failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>
+  return lastJson<Record<string, number>>(scriptOutput(script, ['--allow-natives-syntax']))
 }
 
 describe('hidden classes of built nodes', () => {

@@ -12,12 +12,8 @@
  * collection while its objects are alive, and reads V8's decisions from its output. A literal
  * made the same way is the check's own control: it must be caught.
  */
-import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-
-const root = join(import.meta.dirname, '..')
-const src = (p: string) => JSON.stringify(join(root, 'src', p))
+import { scriptOutput, srcModule as src } from './support/node-script.js'
 
 const script = `
 import Database from 'better-sqlite3'
@@ -97,11 +93,10 @@ for (const [name, f] of cases) {
 
 /** For each case, V8's pretenuring decisions to tenure made while it ran. */
 const decisions = (): Record<string, string[]> => {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--trace-pretenuring', '--trace-pretenuring-statistics', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`the script failed: ${r.stderr}`)
+  const stdout = scriptOutput(script, ['--expose-gc', '--trace-pretenuring', '--trace-pretenuring-statistics'])
   const out: Record<string, string[]> = {}
   let current: string | undefined
-  for (const line of r.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     const m = /^=== (start|end) (.*)$/.exec(line)
     if (m !== null) {
       current = m[1] === 'start' ? m[2] : undefined

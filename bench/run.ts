@@ -58,10 +58,11 @@ run's results without measuring. To profile one implementation, run its workload
 const METHOD = `- **Same process, interleaved rounds.** For each table, every implementation runs in the same
   Node process (one process per workload). After a warm-up (at least 250 ms and, within 600 ms,
   about 5000 operations, so the JIT has optimized every function), the number of operations per
-  measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W5; one bulk write of 10k rows in W3, of 5,000 rows in W9, one
+  measurement is sized to about 40 ms (150 ms in W1 and W7, 250 ms in W2 and W5; one bulk write of 10k rows in W3, of 5,000 rows in W9, one
   start in W8). Then come rounds (11 by default; 15 for W1, 31 for W3 on SQLite, whose one-write measurements of about
-  10 ms vary most, 9 for W3 on servers, 15 for W7, whose rounds on PostgreSQL with a pool of 4 ranged over 0.7x-2.2x
-  of raw in one process, 7 for W8, 21 for W9 on SQLite and 9 on servers), each running every implementation once in a
+  10 ms vary most, 21 for W3 on servers, whose medians of 9 rounds moved by 0.1x from one process to the next, 31 for
+  W7, whose rounds on PostgreSQL with a pool of 4 ranged over 0.6x-1.8x of raw in one process and whose medians of
+  15 rounds read 0.97x and 1.15x in two processes of the same code, 7 for W8, 21 for W9 on SQLite and 9 on servers), each running every implementation once in a
   shuffled order. Before each measurement the heap is collected (untimed, \`--expose-gc\`), so
   no implementation pays for the garbage another left, followed by an untimed pause of 20 ms: the
   collector goes on sweeping on background threads after a full collection, and the CPU clock

@@ -99,11 +99,13 @@ for (const engine of tooLongEngines) {
       expect(await count()).toBe(0)
     })
 
-    it('createMany of 600 rows (PostgreSQL: one unnest statement): the two rows too long', async () => {
+    it('createMany of 600 rows (PostgreSQL, read back: one unnest statement): the two rows too long', async () => {
       const inputs = Array.from({ length: 600 }, (_, i) => ({ userName: i === 5 || i === 550 ? `too long ${i}` : `u${i}` }))
-      const e = asTooLarge(await fails(Item.createMany(db, inputs, { returning: false })))
-      expect([e.column, e.field, e.rows]).toEqual(['user_name', 'userName', [5, 550]])
-      if (engine.name === 'PostgreSQL') expect(e.sql).toContain('unnest(')
+      const read = asTooLarge(await fails(Item.createMany(db, inputs)))
+      if (engine.name === 'PostgreSQL') expect(read.sql).toContain('unnest(')
+      // Not read back, the rows go as multi-row VALUES on every engine.
+      const counted = asTooLarge(await fails(Item.createMany(db, inputs, { returning: false })))
+      for (const e of [read, counted]) expect([e.column, e.field, e.rows]).toEqual(['user_name', 'userName', [5, 550]])
       expect(await count()).toBe(0)
     })
 

@@ -454,9 +454,10 @@ const insertUnnest = async (db: Backend, core: ModelCore, g: Group, types: reado
 
 /**
  * Insert rows of validated values without reading anything back: per group of rows setting the
- * same columns, on PostgreSQL one `unnest` statement for large groups, elsewhere one multi-row
- * INSERT compiled once and run per chunk below `maxParams` (`executeBatch`), the last shorter
- * chunk through its own. Returns how many rows were inserted.
+ * same columns, one multi-row INSERT compiled once and run per chunk below `maxParams`
+ * (`executeBatch`, the chunks sent at once where the driver pipelines), the last shorter chunk
+ * through its own; on PostgreSQL through a driver that does not pipeline, large groups as
+ * `unnest` statements (fewer round trips). Returns how many rows were inserted.
  */
 const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Values[], ignore = false): Promise<number> => {
   let inserted = 0
@@ -470,7 +471,10 @@ const insertRowsPlain = async (db: Backend, core: ModelCore, rows: readonly Valu
       for (let i = 0; i < total; i++) inserted += (await must(db.execute(skipping(ignore, values({})(insertInto(core.tableRef)))))).rowsAffected
       continue
     }
-    const types = await unnestTypes(db, core, g)
+    // On a pipelining driver (postgres.js) the VALUES chunks below are sent at once as well, and
+    // measured faster than unnest: its array literals are built on the client and parsed on the
+    // server (W3 PostgreSQL, one process: VALUES 0.95x-0.96x of raw's time, unnest 1.02x-1.10x).
+    const types = db.driver.pipelines === true ? undefined : await unnestTypes(db, core, g)
     if (types !== undefined) {
       inserted += (await insertUnnest(db, core, g, types, false, ignore)).count
       continue

@@ -127,6 +127,17 @@ describe.skipIf(!pgAvailable)('createMany in bulk on PostgreSQL (unnest)', () =>
     expect((await ok(Bulk.all(db)(Bulk.query))).length).toBe(3)
   })
 
+  it('skipping conflicts with returning: false, unnest with ON CONFLICT DO NOTHING, counting the rows inserted', async () => {
+    await create()
+    await ok(Bulk.createMany(db, inputs(200)))
+    const { db: seen, log } = traced(db)
+    expect(await ok(Bulk.createMany(seen, inputs(1200), { returning: false, onConflict: 'ignore' }))).toBe(1000)
+    const inserts = log.filter((s) => /^INSERT/.test(s))
+    expect(inserts.length).toBe(1)
+    expect(inserts[0]).toMatch(/unnest\(.*ON CONFLICT DO NOTHING/s)
+    expect((await ok(Bulk.all(db)(Bulk.query))).length).toBe(1200)
+  })
+
   it('with returning: false through a driver that does not pipeline: one unnest statement, counted', async () => {
     await create()
     const serial = await ok(connect({ ...postgresJs({ url: PG_URL, max: 1 }), pipelines: false }, postgres))

@@ -193,10 +193,10 @@ export const groups = (engines: readonly Engine[]): GroupSpec[] =>
     op: `one SELECT returning ${set.title}`,
     rowsPerOp: 1000,
     // An operation allocates 1000 rows: about twenty fill the young generation, and on this
-    // machine a young collection took 1-16 ms (most of it page faults when the collector takes
-    // fresh pages). A 40 ms measurement held none, one or two of them, so the rounds of
-    // PostgreSQL tracks ranged over 0.79x-2.41x of raw in one process; at a quarter of a second
-    // each measurement holds several, and pays its own share of collections (0.59x-1.09x).
+    // machine a young collection took 1-16 ms (the slow ones with hundreds of page faults). A 40 ms
+    // measurement held none, one or two of them, so recordkit's rounds of PostgreSQL tracks ranged
+    // over 0.95x-2.54x of raw in one process; at a quarter of a second each measurement holds
+    // several and pays its own share of collections (0.59x-1.09x in the next process).
     compare: { targetMs: 250 },
     impls: impls(engine, set),
   })))

@@ -1,10 +1,11 @@
 /**
  * createMany in bulk, on real databases: on PostgreSQL a large group of rows read back goes
  * through one `INSERT ... SELECT * FROM unnest(...) RETURNING` statement (the column types read
- * from the catalog at each call), and so does one not read back through a driver that does not
- * pipeline; elsewhere, and through postgres.js without RETURNING, through multi-row VALUES chunks. Either way the values stored are the
- * values given (quotes, braces, backslashes, the text NULL, JSON, dates with milliseconds,
- * NULLs), the rows come back in input order, and a failure leaves the table as it was.
+ * from the catalog at each call), and so does one not read back that skips conflicts or goes
+ * through a driver that does not pipeline; elsewhere, and through postgres.js without RETURNING,
+ * through multi-row VALUES chunks. Either way the values stored are the values given (quotes,
+ * braces, backslashes, the text NULL, JSON, dates with milliseconds, NULLs), the rows come back
+ * in input order, and a failure leaves the table as it was.
  */
 import * as t from 'io-ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -21,7 +21,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Option } from 'fp-ts/lib/Option.js'
 import { none, some } from 'fp-ts/lib/Option.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import { AFTER_COMMIT, type AfterCommitCallback, type WithAfterCommit } from '../after-commit.js'
+import { AFTER_COMMIT, afterCommit, type AfterCommitCallback } from '../after-commit.js'
 import type { OrderItem, SelectNode } from '../ast.js'
 import { type Backend, type Executable, extend, type Prepared, type PrepareOptions, type SyncBackend, wrap } from '../compose.js'
 import type { Compilable } from '../dialect.js'
@@ -536,10 +536,7 @@ export const shard = (backends: readonly Backend[], keyOf: (table: string) => st
       sync: undefined,
       // Queued on the transaction while it runs; refused by `tx` once it ended (the spread of
       // `pinned` would have run it at once, as outside any transaction).
-      [AFTER_COMMIT]: (f: AfterCommitCallback) => () => either(
-        () => (pinned as Backend & WithAfterCommit)[AFTER_COMMIT](f)(),
-        () => (tx as Backend & WithAfterCommit)[AFTER_COMMIT](f)(),
-      ),
+      [AFTER_COMMIT]: (f: AfterCommitCallback) => () => either(() => afterCommit(pinned, f)(), () => afterCommit(tx, f)()),
     } satisfies Backend)
   }
 
